@@ -211,7 +211,7 @@ fn is_common(password: &str) -> bool {
 
 /// `s` is `unit` once or several times over (e.g. "adminadmin").
 fn is_repeat_of(s: &str, unit: &str) -> bool {
-    !unit.is_empty() && s.len() % unit.len() == 0 && s.len() >= unit.len() && {
+    !unit.is_empty() && s.len().is_multiple_of(unit.len()) && s.len() >= unit.len() && {
         s.as_bytes()
             .chunks(unit.len())
             .all(|chunk| chunk == unit.as_bytes())
