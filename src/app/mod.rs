@@ -1,0 +1,1 @@
+//! The TUI (in progress)

@@ -1,0 +1,233 @@
+//! The command-line contract of DESIGN.md section 3. Every option also reads `UNDELETE_*`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "undelete",
+    version,
+    about = "Restore deleted Microsoft Entra ID / Microsoft 365 users from the terminal",
+    long_about = "Restore deleted Microsoft Entra ID / Microsoft 365 users from the terminal.\n\n\
+                  With no tenant configured, undelete runs on a built-in sandbox: a \
+                  Graph-compatible directory on 127.0.0.1 with seeded data."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Use the built-in sandbox even if a tenant is configured
+    #[arg(long, global = true, env = "UNDELETE_SANDBOX")]
+    pub sandbox: bool,
+
+    /// Tenant id or domain (e.g. contoso.onmicrosoft.com); without it the sandbox is used
+    #[arg(long, global = true, env = "UNDELETE_TENANT")]
+    pub tenant: Option<String>,
+
+    /// Application (client) id used to sign in
+    #[arg(long, global = true, env = "UNDELETE_CLIENT_ID")]
+    pub client_id: Option<String>,
+
+    /// PEM file holding the private key and certificate for app-only sign-in
+    #[arg(long, global = true, env = "UNDELETE_CERTIFICATE", value_name = "PEM")]
+    pub certificate: Option<PathBuf>,
+
+    /// National cloud: sets both the Graph and the login host
+    #[arg(long, global = true, env = "UNDELETE_CLOUD", value_enum, default_value_t = Cloud::Global)]
+    pub cloud: Cloud,
+
+    /// Override the Graph root, e.g. https://graph.microsoft.com (no /v1.0)
+    #[arg(long, global = true, env = "UNDELETE_GRAPH_URL", value_name = "URL")]
+    pub graph_url: Option<String>,
+
+    /// Override the login root, e.g. https://login.microsoftonline.com (no tenant)
+    #[arg(long, global = true, env = "UNDELETE_LOGIN_URL", value_name = "URL")]
+    pub login_url: Option<String>,
+
+    /// Sender mailbox for app-only mail (delegated sign-in sends as the signed-in admin)
+    #[arg(long, global = true, env = "UNDELETE_MAIL_FROM", value_name = "UPN")]
+    pub mail_from: Option<String>,
+
+    /// Where the sandbox database, token cache, journal and audit log live
+    #[arg(long, global = true, env = "UNDELETE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Disable every write (restore, password, mail, purge)
+    #[arg(long, global = true, env = "UNDELETE_READ_ONLY")]
+    pub read_only: bool,
+
+    /// Do not capture the mouse
+    #[arg(long, global = true, env = "UNDELETE_NO_MOUSE")]
+    pub no_mouse: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Cloud {
+    Global,
+    Usgov,
+    UsgovDod,
+    China,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print deleted users
+    List(ListArgs),
+    /// Restore deleted users; one JSON line per user on stdout
+    Restore(RestoreArgs),
+    /// Permanently delete users from the deleted items (cannot be undone)
+    Purge(PurgeArgs),
+    /// List users purged within DAYS; exit 3 when there are any (for cron)
+    Check(CheckArgs),
+    /// Sign in with a device code and cache the tokens
+    Login,
+    /// Forget cached tokens for this cloud, tenant and client
+    Logout,
+    /// The built-in Graph-compatible sandbox directory
+    Sandbox {
+        #[command(subcommand)]
+        command: SandboxCommand,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SortKey {
+    Deleted,
+    Name,
+    Upn,
+    Expires,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Keep users whose name, user name, mail or department contains TEXT (case-insensitive)
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+    /// Sort order; default: days left, soonest purge first
+    #[arg(long, value_enum, default_value_t = SortKey::Expires)]
+    pub sort: SortKey,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PasswordSource {
+    /// Generate a strong password per user
+    Auto,
+    /// Ask on the terminal (hidden input)
+    Prompt,
+    /// Read one password from the first line of standard input
+    Stdin,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// Object ids or user names (original or id-prefixed)
+    #[arg(required = true, value_name = "ID_OR_UPN")]
+    pub targets: Vec<String>,
+    #[arg(long, value_enum, default_value_t = PasswordSource::Auto)]
+    pub password: PasswordSource,
+    /// Do not require a password change at first sign-in
+    #[arg(long)]
+    pub no_require_change: bool,
+    /// Email the sign-in info to these addresses (separated by ',' or ';')
+    #[arg(long, value_name = "ADDRS")]
+    pub email_to: Option<String>,
+    /// Leave the password out of the email
+    #[arg(long)]
+    pub no_password_in_email: bool,
+    /// Restore under this user name (only with a single target)
+    #[arg(long, value_name = "UPN")]
+    pub new_upn: Option<String>,
+    /// Drop proxy addresses now held by another object
+    #[arg(long)]
+    pub reconcile_proxies: bool,
+    /// Check and report what would happen; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    #[arg(required = true, value_name = "ID_OR_UPN")]
+    pub targets: Vec<String>,
+    /// Do not ask for confirmation (required without a terminal)
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Report users that will be purged within this many days
+    #[arg(long, value_name = "DAYS")]
+    pub expiring: u32,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Run the sandbox as a standalone server; the first line on stdout is its base URL
+    Serve(ServeArgs),
+    /// Throw away the sandbox database and seed it again
+    Reset(SeedArgs),
+    /// Show the mail the sandbox has "sent"
+    Outbox {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    /// Number of deleted users to seed (about a fifth as many active users are added)
+    #[arg(long, default_value_t = 250)]
+    pub users: usize,
+    /// Seed number: the same number gives the same directory
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Port on 127.0.0.1 (0 picks a free one)
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    #[command(flatten)]
+    pub seed: SeedArgs,
+    /// Added latency per request, in milliseconds
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Share of requests answered with 500/503, 0.0 to 1.0
+    #[arg(long, default_value_t = 0.0)]
+    pub fail_rate: f64,
+    /// Share of requests whose connection is dropped without a reply, 0.0 to 1.0
+    #[arg(long, default_value_t = 0.0)]
+    pub drop_rate: f64,
+    /// Directory write quota as WRITES/SECONDS, e.g. 3000/150; over it, 429 with Retry-After
+    #[arg(long, value_name = "N/SECS")]
+    pub write_quota: Option<String>,
+    /// Access token lifetime in seconds
+    #[arg(long, default_value_t = 3600)]
+    pub token_lifetime: u64,
+    /// Client secret accepted for client credentials
+    #[arg(long, default_value = "sandbox")]
+    pub client_secret: String,
+    /// Seed of the fault generator (latency jitter, failures, drops)
+    #[arg(long, default_value_t = 0)]
+    pub fault_seed: u64,
+}

@@ -1,0 +1,1 @@
+//! Scripting commands (in progress)

@@ -1,0 +1,147 @@
+//! Endpoints per cloud, the data dir, and the rule that plain HTTP is for loopback only.
+
+use std::path::PathBuf;
+
+use url::Url;
+
+use crate::cli::{Cloud, GlobalArgs};
+
+/// Microsoft Graph Command Line Tools, a public client every tenant can consent to.
+pub const DEFAULT_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
+
+/// Delegated scopes the app asks for (DESIGN.md 4.5).
+pub const DELEGATED_SCOPES: &str = "User.Read.All User.DeleteRestore.All \
+     User-PasswordProfile.ReadWrite.All Mail.Send offline_access";
+
+/// The login and Graph roots of a national cloud (DESIGN.md 4.5).
+pub fn cloud_hosts(cloud: Cloud) -> (&'static str, &'static str) {
+    match cloud {
+        Cloud::Global => (
+            "https://login.microsoftonline.com",
+            "https://graph.microsoft.com",
+        ),
+        Cloud::Usgov => ("https://login.microsoftonline.us", "https://graph.microsoft.us"),
+        Cloud::UsgovDod => (
+            "https://login.microsoftonline.us",
+            "https://dod-graph.microsoft.us",
+        ),
+        Cloud::China => (
+            "https://login.chinacloudapi.cn",
+            "https://microsoftgraph.chinacloudapi.cn",
+        ),
+    }
+}
+
+/// Where to talk to: roots without `/v1.0` or a tenant, as DESIGN.md 3 defines them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    pub graph: Url,
+    pub login: Url,
+    pub tenant: String,
+}
+
+impl Endpoints {
+    /// `https://graph.../v1.0/` joined with `path` (which has no leading slash).
+    pub fn graph_v1(&self, path: &str) -> String {
+        format!("{}/v1.0/{}", self.graph.as_str().trim_end_matches('/'), path)
+    }
+
+    /// The token endpoint of the tenant.
+    pub fn token_url(&self) -> String {
+        format!(
+            "{}/{}/oauth2/v2.0/token",
+            self.login.as_str().trim_end_matches('/'),
+            self.tenant
+        )
+    }
+
+    pub fn device_code_url(&self) -> String {
+        format!(
+            "{}/{}/oauth2/v2.0/devicecode",
+            self.login.as_str().trim_end_matches('/'),
+            self.tenant
+        )
+    }
+
+    /// Endpoints of a sandbox listening at `base` (it serves Graph and login on one host).
+    pub fn sandbox(base: &Url) -> Self {
+        Self {
+            graph: base.clone(),
+            login: base.clone(),
+            tenant: "sandbox".into(),
+        }
+    }
+
+    /// From the global options: the cloud's hosts, overridden by `--graph-url`/`--login-url`.
+    pub fn from_args(args: &GlobalArgs, tenant: &str) -> Result<Self, String> {
+        let (login, graph) = cloud_hosts(args.cloud);
+        let graph = parse_root(args.graph_url.as_deref().unwrap_or(graph), "--graph-url")?;
+        let login = parse_root(args.login_url.as_deref().unwrap_or(login), "--login-url")?;
+        Ok(Self {
+            graph,
+            login,
+            tenant: tenant.to_string(),
+        })
+    }
+}
+
+/// Parses a root URL and refuses plain HTTP to anything but loopback.
+pub fn parse_root(raw: &str, what: &str) -> Result<Url, String> {
+    let url = Url::parse(raw).map_err(|e| format!("{what} {raw:?} is not a URL: {e}"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(format!(
+                "{what} {raw:?}: plain http:// is only allowed to a loopback host (127.0.0.1, ::1, localhost)"
+            ));
+        }
+        other => return Err(format!("{what} {raw:?}: unsupported scheme {other:?}")),
+    }
+    if url.host_str().is_none() {
+        return Err(format!("{what} {raw:?} has no host"));
+    }
+    Ok(url)
+}
+
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// `--data-dir`, or the platform's data dir for undelete.
+pub fn data_dir(args: &GlobalArgs) -> Result<PathBuf, String> {
+    if let Some(dir) = &args.data_dir {
+        return Ok(dir.clone());
+    }
+    directories::ProjectDirs::from("", "", "undelete")
+        .map(|d| d.data_dir().to_path_buf())
+        .ok_or_else(|| "no home directory: pass --data-dir".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        assert!(parse_root("http://127.0.0.1:8080", "x").is_ok());
+        assert!(parse_root("http://localhost:1", "x").is_ok());
+        assert!(parse_root("http://[::1]:1", "x").is_ok());
+        assert!(parse_root("http://graph.microsoft.com", "x").is_err());
+        assert!(parse_root("http://10.0.0.1", "x").is_err());
+        assert!(parse_root("https://graph.microsoft.us", "x").is_ok());
+        assert!(parse_root("ftp://x", "x").is_err());
+    }
+
+    #[test]
+    fn urls_are_joined_without_double_slashes() {
+        let e = Endpoints::sandbox(&Url::parse("http://127.0.0.1:9/").unwrap());
+        assert_eq!(e.graph_v1("me"), "http://127.0.0.1:9/v1.0/me");
+        assert_eq!(e.token_url(), "http://127.0.0.1:9/sandbox/oauth2/v2.0/token");
+    }
+}

@@ -1,0 +1,165 @@
+//! What the app knows about a directory: domain types, the error type, and the `Directory`
+//! trait. The only implementation speaks Microsoft Graph over HTTP (`graph.rs`); the sandbox is
+//! a server, not a second implementation, so every test exercises the production client.
+
+pub mod error;
+
+use chrono::{DateTime, Duration, Utc};
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use secrecy::SecretString;
+
+pub use error::{DirectoryError, ErrorKind};
+
+/// Deleted users stay restorable for this long, then Entra purges them.
+pub const RETENTION_DAYS: i64 = 30;
+
+/// A user in the directory's deleted items. Every string has already passed `sanitize`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedUser {
+    pub id: String,
+    pub display_name: String,
+    /// The UPN as the directory holds it now: the object id (32 hex digits) glued in front.
+    pub deleted_upn: String,
+    /// The UPN the user had before deletion, recovered from `deleted_upn` or `mail`.
+    pub original_upn: String,
+    pub mail: Option<String>,
+    pub proxy_addresses: Vec<String>,
+    pub department: Option<String>,
+    pub job_title: Option<String>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub on_premises_sync_enabled: bool,
+    pub user_type: Option<String>,
+}
+
+impl DeletedUser {
+    /// Approximate: Entra may take a little longer than 30 days to purge.
+    pub fn purge_at(&self) -> Option<DateTime<Utc>> {
+        self.deleted_at.map(|d| d + Duration::days(RETENTION_DAYS))
+    }
+
+    /// Whole days left before the purge (0 on the last day, negative when overdue).
+    pub fn days_left(&self, now: DateTime<Utc>) -> Option<i64> {
+        self.purge_at().map(|p| (p - now).num_seconds().div_euclid(86_400))
+    }
+
+    pub fn is_guest(&self) -> bool {
+        self.user_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("guest"))
+    }
+}
+
+/// An active (not deleted) user, as returned by a restore or a lookup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveUser {
+    pub id: String,
+    pub display_name: String,
+    pub user_principal_name: String,
+    pub mail: Option<String>,
+    pub proxy_addresses: Vec<String>,
+}
+
+/// Who the directory says we are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Me {
+    pub id: Option<String>,
+    pub display_name: String,
+    pub user_principal_name: String,
+    pub mail: Option<String>,
+}
+
+/// One page of the deleted-users listing, in the order the server sent it.
+#[derive(Debug, Clone)]
+pub struct DeletedPage {
+    pub users: Vec<DeletedUser>,
+    /// `@odata.count`, present on the first page only.
+    pub total: Option<u64>,
+}
+
+/// Options of `POST /directory/deletedItems/{id}/restore`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RestoreRequest {
+    pub new_user_principal_name: Option<String>,
+    pub auto_reconcile_proxy_conflict: bool,
+}
+
+/// The password profile to set on a restored user. No `Debug`: it holds a secret.
+#[derive(Clone)]
+pub struct PasswordChange {
+    pub password: SecretString,
+    pub force_change_next_sign_in: bool,
+    pub force_change_with_mfa: bool,
+}
+
+/// A plain-text or HTML mail, sent as the signed-in admin (delegated) or as `sender` (app-only).
+#[derive(Clone)]
+pub struct MailMessage {
+    pub sender: Option<String>,
+    pub to: Vec<String>,
+    pub subject: String,
+    pub body: String,
+    pub html: bool,
+    pub save_to_sent_items: bool,
+}
+
+/// One user's work in a bulk restore: restore, then (if given) set the password.
+#[derive(Clone)]
+pub struct RestoreJob {
+    pub id: String,
+    pub request: RestoreRequest,
+    pub password: Option<PasswordChange>,
+}
+
+/// What happened to one job of a bulk restore, reported as it happens.
+#[derive(Debug, Clone)]
+pub enum JobEvent {
+    Restored { id: String, user: ActiveUser },
+    PasswordSet { id: String },
+    Failed { id: String, stage: Stage, error: DirectoryError },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Preflight,
+    Restore,
+    Password,
+    Mail,
+    Purge,
+}
+
+/// One HTTP exchange, for the request log pane. Never holds a secret: no headers, no bodies.
+#[derive(Debug, Clone)]
+pub struct RequestRecord {
+    pub at: DateTime<Utc>,
+    pub method: String,
+    /// Path and query, with `$skiptoken` values shortened.
+    pub path: String,
+    pub status: Option<u16>,
+    pub request_id: Option<String>,
+    pub duration_ms: u64,
+}
+
+pub type DirResult<T> = Result<T, DirectoryError>;
+
+/// The operations the app needs from a directory (DESIGN.md section 2).
+pub trait Directory: Send + Sync {
+    /// All deleted users, streamed page by page as they arrive.
+    fn list_deleted(&self) -> BoxStream<'static, DirResult<DeletedPage>>;
+    fn get_deleted(&self, id: &str) -> BoxFuture<'static, DirResult<DeletedUser>>;
+    /// An active user by id or UPN; `Ok(None)` when there is none.
+    fn get_active(&self, id_or_upn: &str) -> BoxFuture<'static, DirResult<Option<ActiveUser>>>;
+    /// The active user holding this UPN, if any.
+    fn find_active_by_upn(&self, upn: &str) -> BoxFuture<'static, DirResult<Option<ActiveUser>>>;
+    /// The active user holding this proxy address (e.g. `smtp:a@b.com`), if any.
+    fn find_active_by_proxy(&self, address: &str)
+    -> BoxFuture<'static, DirResult<Option<ActiveUser>>>;
+    fn restore(&self, id: &str, request: &RestoreRequest) -> BoxFuture<'static, DirResult<ActiveUser>>;
+    fn set_password(&self, id: &str, change: &PasswordChange) -> BoxFuture<'static, DirResult<()>>;
+    /// Restore many users (and set their passwords), as fast as the throttling limits allow.
+    /// Every job ends in exactly one `Failed`, or `Restored` (+ `PasswordSet` if asked for).
+    fn restore_many(&self, jobs: Vec<RestoreJob>) -> BoxStream<'static, JobEvent>;
+    fn send_mail(&self, message: &MailMessage) -> BoxFuture<'static, DirResult<()>>;
+    /// Permanent delete from the deleted items.
+    fn purge(&self, id: &str) -> BoxFuture<'static, DirResult<()>>;
+    fn whoami(&self) -> BoxFuture<'static, DirResult<Me>>;
+}

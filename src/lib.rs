@@ -1,0 +1,17 @@
+//! undelete: restore deleted Microsoft Entra ID users from the terminal.
+//! The library holds everything; `main.rs` only parses arguments and picks what to run.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod directory;
+pub mod mail;
+pub mod password;
+pub mod restore;
+pub mod sandbox;
+pub mod sanitize;
+pub mod session;
+pub mod ui;

@@ -1,0 +1,1 @@
+//! The Graph-compatible sandbox server (DESIGN.md section 5).
