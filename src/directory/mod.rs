@@ -3,6 +3,9 @@
 //! a server, not a second implementation, so every test exercises the production client.
 
 pub mod error;
+pub mod budget;
+pub mod retry;
+pub mod wire;
 
 use chrono::{DateTime, Duration, Utc};
 use futures::future::BoxFuture;
