@@ -1,1 +1,423 @@
-//! The Graph-compatible sandbox server (DESIGN.md section 5).
+//! The Graph-compatible sandbox server (DESIGN.md section 5): a real HTTP server on loopback
+//! that answers the Microsoft Graph and Entra ID login calls the app makes, backed by SQLite.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), undelete::sandbox::SandboxError> {
+//! let sandbox = undelete::sandbox::spawn(undelete::sandbox::SandboxConfig::new("/tmp/sb")).await?;
+//! println!("{}", sandbox.base_url()); // http://127.0.0.1:PORT/
+//! # Ok(()) }
+//! ```
+
+mod batch;
+mod command;
+mod error;
+mod faults;
+mod login;
+mod odata;
+mod policy;
+mod routes;
+mod seed;
+mod server;
+mod state;
+mod store;
+mod token;
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use rand::Rng;
+use url::Url;
+
+pub use command::run_command;
+pub use faults::FaultConfig;
+pub use login::{APP_ROLES, TokenSpec};
+pub use store::SentMail;
+
+use state::{AppState, Metrics, Shared};
+use store::Store;
+
+/// The sandbox's own verified domain.
+pub const DOMAIN: &str = "contoso.sandbox";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("sandbox data dir {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("sandbox store {path}: {source}")]
+    Store {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    Bind { port: u16, source: std::io::Error },
+    #[error("invalid sandbox setting: {0}")]
+    Config(String),
+}
+
+/// How to run a sandbox. No `Debug`: it holds the client secret.
+#[derive(Clone)]
+pub struct SandboxConfig {
+    pub data_dir: PathBuf,
+    pub users: usize,
+    pub seed: u64,
+    pub faults: FaultConfig,
+    pub token_lifetime: Duration,
+    pub client_secret: String,
+    pub port: u16,
+}
+
+impl SandboxConfig {
+    /// 250 deleted users, seed 1, no faults, one-hour tokens, secret `sandbox`, any free port.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            users: 250,
+            seed: 1,
+            faults: FaultConfig::default(),
+            token_lifetime: Duration::from_secs(3600),
+            client_secret: "sandbox".into(),
+            port: 0,
+        }
+    }
+
+    pub fn users(mut self, n: usize) -> Self {
+        self.users = n;
+        self
+    }
+    pub fn seed(mut self, n: u64) -> Self {
+        self.seed = n;
+        self
+    }
+    pub fn latency(mut self, d: Duration) -> Self {
+        self.faults.latency = d;
+        self
+    }
+    /// Share of Graph requests answered 500 or 503 (0.0 to 1.0).
+    pub fn fail_rate(mut self, p: f64) -> Self {
+        self.faults.fail_rate = p;
+        self
+    }
+    /// Share of Graph requests whose connection is closed without a reply (0.0 to 1.0).
+    pub fn drop_rate(mut self, p: f64) -> Self {
+        self.faults.drop_rate = p;
+        self
+    }
+    pub fn write_quota(mut self, writes: u32, per: Duration) -> Self {
+        self.faults.write_quota = Some((writes, per));
+        self
+    }
+    pub fn fault_seed(mut self, seed: u64) -> Self {
+        self.faults.seed = seed;
+        self
+    }
+    pub fn token_lifetime(mut self, d: Duration) -> Self {
+        self.token_lifetime = d;
+        self
+    }
+    pub fn client_secret(mut self, s: impl Into<String>) -> Self {
+        self.client_secret = s.into();
+        self
+    }
+    pub fn port(mut self, p: u16) -> Self {
+        self.port = p;
+        self
+    }
+
+    fn validate(&self) -> Result<(), SandboxError> {
+        let rate = |p: f64| (0.0..=1.0).contains(&p);
+        if !rate(self.faults.fail_rate) || !rate(self.faults.drop_rate) {
+            return Err(SandboxError::Config(
+                "fail and drop rates must be between 0.0 and 1.0".into(),
+            ));
+        }
+        if self.faults.fail_rate + self.faults.drop_rate > 1.0 {
+            return Err(SandboxError::Config(
+                "fail rate plus drop rate must not exceed 1.0".into(),
+            ));
+        }
+        if let Some((n, per)) = self.faults.write_quota
+            && (n == 0 || per.is_zero())
+        {
+            return Err(SandboxError::Config(
+                "the write quota needs at least one write per non-zero period".into(),
+            ));
+        }
+        if self.token_lifetime.is_zero() {
+            return Err(SandboxError::Config("token lifetime must be positive".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Path of the store inside a data dir.
+pub fn store_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(store::FILE_NAME)
+}
+
+fn store_err(path: &Path) -> impl FnOnce(rusqlite::Error) -> SandboxError + '_ {
+    move |source| SandboxError::Store {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// What an opened store says about itself.
+struct Opened {
+    store: Store,
+    key: Vec<u8>,
+    tenant_id: String,
+}
+
+/// Opens (and seeds, if empty) the store in `data_dir`.
+fn open_store(data_dir: &Path, users: usize, seed: u64) -> Result<Opened, SandboxError> {
+    std::fs::create_dir_all(data_dir).map_err(|source| SandboxError::DataDir {
+        path: data_dir.to_path_buf(),
+        source,
+    })?;
+    let path = store_path(data_dir);
+    let mut store = Store::open(&path).map_err(store_err(&path))?;
+    if store.meta("seeded_at").map_err(store_err(&path))?.is_none() {
+        let now = chrono::Utc::now();
+        let seeded = seed::generate(seed, users, DOMAIN, now);
+        store.insert_users(&seeded.users).map_err(store_err(&path))?;
+        let key: [u8; 32] = rand::rng().random();
+        for (k, v) in [
+            ("seed", seed.to_string()),
+            ("users", users.to_string()),
+            ("tenant_id", seeded.tenant_id),
+            ("key", hex::encode(key)),
+            ("domain", DOMAIN.to_string()),
+            (
+                "seeded_at",
+                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ),
+        ] {
+            store.set_meta(k, &v).map_err(store_err(&path))?;
+        }
+    }
+    let key = store
+        .meta("key")
+        .map_err(store_err(&path))?
+        .and_then(|k| hex::decode(k).ok())
+        .filter(|k| k.len() == 32)
+        .ok_or_else(|| SandboxError::Config(format!("{}: signing key is missing", path.display())))?;
+    let tenant_id = store
+        .meta("tenant_id")
+        .map_err(store_err(&path))?
+        .unwrap_or_default();
+    Ok(Opened {
+        store,
+        key,
+        tenant_id,
+    })
+}
+
+/// Removes the store files (database, WAL, shared memory) so the next open re-seeds.
+fn remove_store(data_dir: &Path) -> Result<(), SandboxError> {
+    let base = store_path(data_dir);
+    for suffix in ["", "-wal", "-shm"] {
+        let p = PathBuf::from(format!("{}{suffix}", base.display()));
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(SandboxError::DataDir { path: p, source }),
+        }
+    }
+    Ok(())
+}
+
+/// Starts a sandbox on `127.0.0.1:port`, seeding its store first if it is empty.
+pub async fn spawn(cfg: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
+    cfg.validate()?;
+    let (data_dir, users, seed) = (cfg.data_dir.clone(), cfg.users, cfg.seed);
+    let opened = tokio::task::spawn_blocking(move || open_store(&data_dir, users, seed))
+        .await
+        .map_err(|e| SandboxError::Config(format!("seeding task failed: {e}")))??;
+
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, cfg.port)))
+        .await
+        .map_err(|source| SandboxError::Bind {
+            port: cfg.port,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| SandboxError::Bind {
+        port: cfg.port,
+        source,
+    })?;
+    let base_url = Url::parse(&format!("http://{addr}/"))
+        .map_err(|e| SandboxError::Config(format!("base URL: {e}")))?;
+
+    let state: AppState = Arc::new(Shared {
+        store: Mutex::new(opened.store),
+        key: opened.key,
+        tenant_id: opened.tenant_id,
+        domain: DOMAIN.to_string(),
+        base_url: base_url.clone(),
+        token_lifetime: cfg.token_lifetime,
+        client_secret: cfg.client_secret.clone(),
+        faults: faults::Faults::new(cfg.faults.clone()),
+        metrics: Metrics::default(),
+        devices: Mutex::new(HashMap::new()),
+        router: OnceLock::new(),
+    });
+    let router = routes::build(state.clone());
+    let _ = state.router.set(router.clone());
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(server::serve(listener, state.clone(), router, stop_rx));
+    Ok(SandboxHandle {
+        base_url,
+        domain: DOMAIN.to_string(),
+        client_secret: cfg.client_secret,
+        state,
+        stop: stop_tx,
+        task: Some(task),
+    })
+}
+
+/// A running sandbox. Dropping it stops the server; `shutdown` also waits for it.
+pub struct SandboxHandle {
+    base_url: Url,
+    domain: String,
+    client_secret: String,
+    state: AppState,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl SandboxHandle {
+    /// `http://127.0.0.1:PORT/`: Graph lives under `v1.0/`, login under `{tenant}/oauth2/`.
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    pub fn admin_upn(&self) -> String {
+        format!("admin@{}", self.domain)
+    }
+
+    pub fn client_secret(&self) -> &str {
+        &self.client_secret
+    }
+
+    pub fn inspect(&self) -> Inspector {
+        Inspector {
+            state: self.state.clone(),
+        }
+    }
+
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SandboxHandle {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// Direct, HTTP-free access to a running sandbox, for tests' assertions.
+#[derive(Clone)]
+pub struct Inspector {
+    state: AppState,
+}
+
+impl Inspector {
+    /// True when `id` is an active (not deleted) user.
+    pub fn is_active(&self, id: &str) -> bool {
+        matches!(self.state.db().user(id), Ok(Some(u)) if !u.deleted)
+    }
+
+    /// True when `id` is in the deleted items (false once restored or purged).
+    pub fn is_deleted(&self, id: &str) -> bool {
+        matches!(self.state.db().user(id), Ok(Some(u)) if u.deleted)
+    }
+
+    /// True when the user exists at all (false after a purge).
+    pub fn exists(&self, id: &str) -> bool {
+        matches!(self.state.db().user(id), Ok(Some(_)))
+    }
+
+    /// The user's current UPN (id-prefixed while deleted).
+    pub fn upn(&self, id: &str) -> Option<String> {
+        self.state.db().user(id).ok().flatten().map(|u| u.upn)
+    }
+
+    pub fn proxy_addresses(&self, id: &str) -> Vec<String> {
+        self.state
+            .db()
+            .user(id)
+            .ok()
+            .flatten()
+            .map(|u| u.proxy_addresses)
+            .unwrap_or_default()
+    }
+
+    pub fn password_matches(&self, id: &str, password: &str) -> bool {
+        matches!(self.state.db().password(id), Ok(Some((salt, hash))) if policy::hash(&salt, password) == hash)
+    }
+
+    pub fn outbox(&self) -> Vec<SentMail> {
+        self.state.db().outbox().unwrap_or_default()
+    }
+
+    /// Writes admitted by the write quota (restores, password changes, purges, deletes).
+    pub fn write_count(&self) -> u64 {
+        self.state.metrics.writes.load(Ordering::Relaxed)
+    }
+
+    /// Writes refused with 429 by the write quota.
+    pub fn throttled_count(&self) -> u64 {
+        self.state.metrics.throttled.load(Ordering::Relaxed)
+    }
+
+    /// HTTP requests received (a `$batch` counts once).
+    pub fn request_count(&self) -> u64 {
+        self.state.metrics.requests.load(Ordering::Relaxed)
+    }
+
+    /// A valid access token with exactly the claims of `spec`, signed by this sandbox.
+    pub fn issue_token(&self, spec: &TokenSpec) -> String {
+        login::mint(&self.state, spec)
+    }
+
+    /// Ids of deleted users, in id order (handy for picking test subjects).
+    pub fn deleted_ids(&self) -> Vec<String> {
+        self.ids(true)
+    }
+
+    pub fn active_ids(&self) -> Vec<String> {
+        self.ids(false)
+    }
+
+    fn ids(&self, deleted: bool) -> Vec<String> {
+        let q = store::UserQuery {
+            deleted,
+            filter_sql: "1",
+            filter_params: &[],
+            order_col: "id",
+            desc: false,
+            after: None,
+            limit: usize::MAX / 2,
+        };
+        self.state
+            .db()
+            .query_users(&q)
+            .map(|p| p.rows.into_iter().map(|u| u.id).collect())
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,188 @@
+//! `POST /v1.0/$batch`: up to 20 inner requests, run through the same router (so each inner
+//! write meets the write quota on its own), honouring `dependsOn`.
+
+use std::collections::{HashMap, HashSet};
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Extension, State};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
+use futures::future::join_all;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use tower::ServiceExt;
+
+use super::error::{ApiError, ApiResult, ReqIds};
+use super::state::AppState;
+
+pub const MAX_REQUESTS: usize = 20;
+/// Inner response bodies larger than this are not buffered (none of ours come close).
+const MAX_INNER_BODY: usize = 16 * 1024 * 1024;
+
+#[derive(Deserialize)]
+struct BatchBody {
+    requests: Vec<Inner>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(rename_all = "camelCase")]
+struct Inner {
+    id: String,
+    method: String,
+    url: String,
+    #[serde(default)]
+    headers: Map<String, Value>,
+    #[serde(default)]
+    body: Option<Value>,
+    #[serde(default)]
+    depends_on: Vec<String>,
+}
+
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError::bad_request("BadRequest", message)
+}
+
+pub async fn handle(
+    State(state): State<AppState>,
+    Extension(ids): Extension<ReqIds>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let batch: BatchBody = serde_json::from_slice(&body)
+        .map_err(|e| bad(format!("Invalid batch payload format: {e}")))?;
+    let reqs = batch.requests;
+    if reqs.is_empty() {
+        return Err(bad("Batch request must contain at least one request."));
+    }
+    if reqs.len() > MAX_REQUESTS {
+        return Err(bad(format!(
+            "Number of batch requests exceeds the limit of {MAX_REQUESTS}."
+        )));
+    }
+    let mut seen = HashSet::new();
+    for r in &reqs {
+        if !seen.insert(r.id.as_str()) {
+            return Err(bad(format!("Batch request id '{}' is duplicated.", r.id)));
+        }
+        if r.method.parse::<Method>().is_err() {
+            return Err(bad(format!("Invalid method '{}' in request '{}'.", r.method, r.id)));
+        }
+        if r.url.contains("://") || r.url.trim_start_matches('/').starts_with("$batch") {
+            return Err(bad(format!(
+                "Request '{}': the url must be relative to the version, e.g. /users.",
+                r.id
+            )));
+        }
+    }
+    for r in &reqs {
+        for d in &r.depends_on {
+            if !seen.contains(d.as_str()) || d == &r.id {
+                return Err(bad(format!(
+                    "Request '{}' depends on unknown request '{d}'.",
+                    r.id
+                )));
+            }
+        }
+    }
+    let Some(router) = state.router.get().cloned() else {
+        return Err(ApiError::internal("The batch router is not ready."));
+    };
+    let auth = headers.get(axum::http::header::AUTHORIZATION).cloned();
+
+    let mut status: HashMap<String, u16> = HashMap::new();
+    let mut responses = Vec::with_capacity(reqs.len());
+    let mut pending: Vec<Inner> = reqs;
+    while !pending.is_empty() {
+        let (ready, waiting): (Vec<Inner>, Vec<Inner>) = pending
+            .into_iter()
+            .partition(|r| r.depends_on.iter().all(|d| status.contains_key(d)));
+        if ready.is_empty() {
+            return Err(bad("The dependsOn graph of the batch has a cycle."));
+        }
+        pending = waiting;
+        let runs = ready.into_iter().map(|r| {
+            let failed = r
+                .depends_on
+                .iter()
+                .any(|d| status.get(d).is_some_and(|s| *s >= 400));
+            let router = router.clone();
+            let auth = auth.clone();
+            let ids = ids.clone();
+            async move {
+                if failed {
+                    let e = ApiError::new(
+                        StatusCode::FAILED_DEPENDENCY,
+                        "FailedDependency",
+                        "The request cannot be run because a request it depends on failed.",
+                    );
+                    let body = e.body(&ids);
+                    return (r.id, 424, json!({"content-type": "application/json"}), Some(body));
+                }
+                run_inner(router, auth, r).await
+            }
+        });
+        for (id, st, hdrs, body) in join_all(runs).await {
+            status.insert(id.clone(), st);
+            let mut v = json!({"id": id, "status": st, "headers": hdrs});
+            if let Some(b) = body {
+                v["body"] = b;
+            }
+            responses.push(v);
+        }
+    }
+    Ok(Json(json!({ "responses": responses })))
+}
+
+async fn run_inner(
+    router: axum::Router,
+    auth: Option<HeaderValue>,
+    r: Inner,
+) -> (String, u16, Value, Option<Value>) {
+    let path = format!("/v1.0/{}", r.url.trim_start_matches('/'));
+    let method = r.method.parse::<Method>().unwrap_or(Method::GET);
+    let mut builder = Request::builder().method(method).uri(&path);
+    if let Some(a) = auth {
+        builder = builder.header(axum::http::header::AUTHORIZATION, a);
+    }
+    for (k, v) in &r.headers {
+        if let Some(v) = v.as_str() {
+            builder = builder.header(k.as_str(), v);
+        }
+    }
+    let body = match &r.body {
+        Some(b) => {
+            builder = builder.header("content-type", "application/json");
+            Body::from(serde_json::to_vec(b).unwrap_or_default())
+        }
+        None => Body::empty(),
+    };
+    let req = match builder.body(body) {
+        Ok(req) => req,
+        Err(e) => {
+            let body = json!({"error": {"code": "BadRequest", "message": format!("Invalid request: {e}")}});
+            return (r.id, 400, json!({}), Some(body));
+        }
+    };
+    let resp = match router.oneshot(req).await {
+        Ok(resp) => resp,
+        Err(never) => match never {},
+    };
+    let st = resp.status().as_u16();
+    let mut hdrs = Map::new();
+    for (k, v) in resp.headers() {
+        if let Ok(v) = v.to_str() {
+            hdrs.insert(k.as_str().to_string(), json!(v));
+        }
+    }
+    let bytes = axum::body::to_bytes(resp.into_body(), MAX_INNER_BODY)
+        .await
+        .unwrap_or_default();
+    let body = if bytes.is_empty() {
+        None
+    } else {
+        Some(serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+            json!(String::from_utf8_lossy(&bytes).into_owned())
+        }))
+    };
+    (r.id, st, Value::Object(hdrs), body)
+}

@@ -1,0 +1,135 @@
+//! `undelete sandbox serve | reset | outbox`.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use color_eyre::eyre::{WrapErr, eyre};
+
+use super::{SandboxConfig, open_store, remove_store, spawn, store_path};
+use crate::cli::SandboxCommand;
+
+/// Parses `--write-quota N/SECS`, e.g. `3000/150`.
+pub fn parse_quota(s: &str) -> Result<(u32, Duration), String> {
+    let (n, secs) = s
+        .split_once('/')
+        .ok_or_else(|| format!("--write-quota {s:?}: expected WRITES/SECONDS, e.g. 3000/150"))?;
+    let n: u32 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("--write-quota {s:?}: {n:?} is not a whole number of writes"))?;
+    let secs: f64 = secs
+        .trim()
+        .parse()
+        .map_err(|_| format!("--write-quota {s:?}: {secs:?} is not a number of seconds"))?;
+    if n == 0 || !(secs.is_finite() && secs > 0.0) {
+        return Err(format!("--write-quota {s:?}: both numbers must be positive"));
+    }
+    Ok((n, Duration::from_secs_f64(secs)))
+}
+
+pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Result<i32> {
+    match cmd {
+        SandboxCommand::Serve(args) => {
+            let mut cfg = SandboxConfig::new(data_dir)
+                .users(args.seed.users)
+                .seed(args.seed.seed)
+                .latency(Duration::from_millis(args.latency_ms))
+                .fail_rate(args.fail_rate)
+                .drop_rate(args.drop_rate)
+                .fault_seed(args.fault_seed)
+                .token_lifetime(Duration::from_secs(args.token_lifetime))
+                .client_secret(args.client_secret)
+                .port(args.port);
+            if let Some(q) = &args.write_quota {
+                let (n, per) = parse_quota(q).map_err(|e| eyre!(e))?;
+                cfg = cfg.write_quota(n, per);
+            }
+            let handle = spawn(cfg).await?;
+            {
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "{}", handle.base_url())?;
+                out.flush()?;
+            }
+            eprintln!(
+                "sandbox: {} (store {}); client secret accepted; admin {}. Ctrl-C stops.",
+                handle.domain(),
+                store_path(data_dir).display(),
+                handle.admin_upn()
+            );
+            tokio::signal::ctrl_c()
+                .await
+                .wrap_err("waiting for Ctrl-C")?;
+            handle.shutdown().await;
+            Ok(0)
+        }
+        SandboxCommand::Reset(args) => {
+            let dir = data_dir.to_path_buf();
+            let (users, seed) = (args.users, args.seed);
+            tokio::task::spawn_blocking(move || {
+                remove_store(&dir)?;
+                open_store(&dir, users, seed).map(|_| ())
+            })
+            .await
+            .wrap_err("reset task")??;
+            println!(
+                "sandbox re-seeded: {users} deleted users, seed {seed}, store {}",
+                store_path(data_dir).display()
+            );
+            Ok(0)
+        }
+        SandboxCommand::Outbox { json } => {
+            let path = store_path(data_dir);
+            if !path.exists() {
+                if json {
+                    println!("[]");
+                } else {
+                    println!("The outbox is empty (no sandbox store at {}).", path.display());
+                }
+                return Ok(0);
+            }
+            let store = super::store::Store::open(&path)
+                .wrap_err_with(|| format!("opening {}", path.display()))?;
+            let mails = store.outbox().wrap_err("reading the outbox")?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &mails)?;
+                writeln!(out)?;
+            } else if mails.is_empty() {
+                writeln!(out, "The outbox is empty.")?;
+            } else {
+                for m in &mails {
+                    writeln!(out, "#{} {}  from {}", m.seq, m.sent_at, m.from)?;
+                    writeln!(out, "   to: {}", m.to.join(", "))?;
+                    writeln!(out, "   subject: {}", clean(&m.subject))?;
+                    for line in m.body.lines() {
+                        writeln!(out, "   | {}", clean(line))?;
+                    }
+                    writeln!(out)?;
+                }
+            }
+            Ok(0)
+        }
+    }
+}
+
+/// Keeps control characters in mail text from driving the terminal.
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quota_syntax() {
+        assert_eq!(parse_quota("3000/150"), Ok((3000, Duration::from_secs(150))));
+        assert!(parse_quota("3000").is_err());
+        assert!(parse_quota("0/10").is_err());
+        assert!(parse_quota("5/0").is_err());
+        assert!(parse_quota("x/1").is_err());
+    }
+}

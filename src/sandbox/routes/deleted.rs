@@ -1,0 +1,241 @@
+//! `/v1.0/directory/deletedItems`: list, get, restore, purge.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{RESTORE, READ_USERS, context, eventual, require, user_json};
+use crate::sandbox::error::{ApiError, ApiResult};
+use crate::sandbox::odata::{self, canonical_prop};
+use crate::sandbox::state::AppState;
+use crate::sandbox::store::{Store, UserQuery};
+use crate::sandbox::token::Caller;
+
+pub async fn list_uncast(Caller(claims): Caller) -> ApiResult<Json<Value>> {
+    require(&claims, READ_USERS)?;
+    Err(ApiError::bad_request(
+        "Request_BadRequest",
+        "Searches against this resource are not supported. Add a type cast segment such as /microsoft.graph.user.",
+    ))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(claims): Caller,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
+    require(&claims, READ_USERS)?;
+    list_users(&state, raw.as_deref(), &headers, true).map(Json)
+}
+
+/// A listing of deleted (or active) users, one page, as Graph shapes it.
+pub fn list_users(
+    state: &AppState,
+    raw: Option<&str>,
+    headers: &HeaderMap,
+    deleted: bool,
+) -> ApiResult<Value> {
+    let q = odata::parse_list(raw, eventual(headers), deleted)?;
+    let uq = UserQuery {
+        deleted,
+        filter_sql: &q.filter_sql,
+        filter_params: &q.filter_params,
+        order_col: q.order_col,
+        desc: q.desc,
+        after: q.after.clone(),
+        limit: q.top,
+    };
+    let (page, count) = {
+        let db = state.db();
+        let page = db.query_users(&uq)?;
+        let count = if q.count && q.after.is_none() {
+            Some(db.count_users(&uq)?)
+        } else {
+            None
+        };
+        (page, count)
+    };
+    let (path, ctx) = if deleted {
+        (
+            "directory/deletedItems/microsoft.graph.user",
+            "directory/deletedItems/microsoft.graph.user",
+        )
+    } else {
+        ("users", "users")
+    };
+    let mut body = serde_json::Map::new();
+    body.insert(
+        "@odata.context".into(),
+        json!(context(state, ctx, q.select.as_deref())),
+    );
+    if let Some(n) = count {
+        body.insert("@odata.count".into(), json!(n));
+    }
+    if page.more
+        && let Some(last) = page.rows.last()
+    {
+        let token = odata::encode_skiptoken(
+            q.order_col,
+            q.desc,
+            Store::sort_value(last, q.order_col),
+            last.id.clone(),
+        );
+        body.insert(
+            "@odata.nextLink".into(),
+            json!(format!(
+                "{}{path}?{}",
+                state.graph_root(),
+                odata::next_query(&q.carry, &token)
+            )),
+        );
+    }
+    let users: Vec<Value> = page
+        .rows
+        .iter()
+        .map(|u| user_json(u, q.select.as_deref()))
+        .collect();
+    body.insert("value".into(), Value::Array(users));
+    Ok(Value::Object(body))
+}
+
+/// `$select` of a single-entity GET.
+pub fn select_of(raw: Option<&str>) -> ApiResult<Option<Vec<&'static str>>> {
+    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        if k.eq_ignore_ascii_case("$select") {
+            let mut props = Vec::new();
+            for name in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                props.push(canonical_prop(name).ok_or_else(|| {
+                    ApiError::bad_request(
+                        "BadRequest",
+                        format!("Could not find a property named '{name}' on type 'microsoft.graph.user'."),
+                    )
+                })?);
+            }
+            return Ok(Some(props));
+        }
+    }
+    Ok(None)
+}
+
+pub async fn get_one(
+    State(state): State<AppState>,
+    Caller(claims): Caller,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
+    require(&claims, READ_USERS)?;
+    let select = select_of(raw.as_deref())?;
+    let user = state
+        .db()
+        .user(&id.to_lowercase())?
+        .filter(|u| u.deleted)
+        .ok_or_else(|| ApiError::not_found(&id))?;
+    let mut v = user_json(&user, select.as_deref());
+    v["@odata.context"] = json!(context(&state, "directory/deletedItems/$entity", None));
+    Ok(Json(v))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct RestoreBody {
+    #[serde(default)]
+    auto_reconcile_proxy_conflict: bool,
+    #[serde(default)]
+    new_user_principal_name: Option<String>,
+}
+
+/// A UPN the directory would accept: `local@domain` with a verified domain.
+pub fn check_upn(upn: &str, domain: &str) -> ApiResult<()> {
+    let (local, dom) = upn.rsplit_once('@').unwrap_or(("", ""));
+    let local_ok = !local.is_empty()
+        && local.len() <= 113
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "'.-_!#^~".contains(c));
+    if !local_ok {
+        return Err(ApiError::bad_request(
+            "Request_BadRequest",
+            format!("Invalid value specified for property 'userPrincipalName' of resource 'User'."),
+        )
+        .with_detail(json!({"code": "InvalidValue", "target": "userPrincipalName"})));
+    }
+    if !dom.eq_ignore_ascii_case(domain) {
+        return Err(ApiError::bad_request(
+            "Request_BadRequest",
+            "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.",
+        )
+        .with_detail(json!({"code": "InvalidValue", "target": "userPrincipalName"})));
+    }
+    Ok(())
+}
+
+pub async fn restore(
+    State(state): State<AppState>,
+    Caller(claims): Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    require(&claims, RESTORE)?;
+    let opts: RestoreBody = if body.iter().all(u8::is_ascii_whitespace) {
+        RestoreBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::bad_request("BadRequest", format!("Unable to read JSON request payload: {e}"))
+        })?
+    };
+    if let Some(upn) = &opts.new_user_principal_name {
+        check_upn(upn, &state.domain)?;
+    }
+    state.take_write()?;
+    let id = id.to_lowercase();
+    let mut db = state.db();
+    let user = db
+        .user(&id)?
+        .filter(|u| u.deleted)
+        .ok_or_else(|| ApiError::not_found(&id))?;
+    let target = opts
+        .new_user_principal_name
+        .clone()
+        .unwrap_or_else(|| user.original_upn.clone());
+    if db.active(&target)?.is_some() {
+        return Err(ApiError::conflict("userPrincipalName"));
+    }
+    let held = db.proxy_holders(&user.proxy_addresses, &id)?;
+    let proxies: Vec<String> = if held.is_empty() {
+        user.proxy_addresses.clone()
+    } else if opts.auto_reconcile_proxy_conflict {
+        user.proxy_addresses
+            .iter()
+            .filter(|p| !held.contains(p))
+            .cloned()
+            .collect()
+    } else {
+        return Err(ApiError::conflict("proxyAddresses"));
+    };
+    db.reactivate(&id, &target, &proxies)?;
+    let user = db.user(&id)?.ok_or_else(|| ApiError::not_found(&id))?;
+    drop(db);
+    let mut v = user_json(&user, None);
+    v["@odata.context"] = json!(context(&state, "directoryObjects/$entity", None));
+    Ok(Json(v))
+}
+
+pub async fn purge(
+    State(state): State<AppState>,
+    Caller(claims): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    require(&claims, RESTORE)?;
+    state.take_write()?;
+    if state.db().purge(&id.to_lowercase())? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(&id))
+    }
+}

@@ -1,0 +1,156 @@
+//! The Graph and login routes, and how users are rendered as Graph JSON.
+
+mod deleted;
+mod mail;
+mod users;
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use serde_json::{Map, Value, json};
+
+use super::batch;
+use super::error::{ApiError, ids_layer};
+use super::login;
+use super::odata::DEFAULT_PROPS;
+use super::state::AppState;
+use super::store::UserRow;
+use super::token::Claims;
+
+/// Permissions that allow each kind of call, delegated or app-only.
+pub const READ_USERS: &[&str] = &[
+    "User.Read.All",
+    "User.ReadBasic.All",
+    "User.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+    "User.DeleteRestore.All",
+];
+pub const RESTORE: &[&str] = &[
+    "User.DeleteRestore.All",
+    "User.ReadWrite.All",
+    "Directory.ReadWrite.All",
+];
+pub const PASSWORD: &[&str] = &[
+    "User-PasswordProfile.ReadWrite.All",
+    "User.ReadWrite.All",
+    "Directory.AccessAsUser.All",
+];
+pub const MAIL_SEND: &[&str] = &["Mail.Send"];
+
+pub fn require(claims: &Claims, perms: &[&str]) -> Result<(), ApiError> {
+    if claims.has_any(perms) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+pub fn eventual(headers: &HeaderMap) -> bool {
+    headers
+        .get("consistencylevel")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("eventual"))
+}
+
+pub fn build(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/v1.0/directory/deletedItems",
+            get(deleted::list_uncast),
+        )
+        .route(
+            "/v1.0/directory/deletedItems/microsoft.graph.user",
+            get(deleted::list),
+        )
+        .route(
+            "/v1.0/directory/deletedItems/{id}",
+            get(deleted::get_one).delete(deleted::purge),
+        )
+        .route("/v1.0/directory/deletedItems/{id}/restore", post(deleted::restore))
+        .route("/v1.0/users", get(users::list))
+        .route(
+            "/v1.0/users/{id}",
+            get(users::get_one).patch(users::patch).delete(users::delete),
+        )
+        .route("/v1.0/users/{id}/sendMail", post(mail::send_as_user))
+        .route("/v1.0/me", get(users::me))
+        .route("/v1.0/me/sendMail", post(mail::send_as_me))
+        .route("/v1.0/$batch", post(batch::handle))
+        .route("/{tenant}/oauth2/v2.0/token", post(login::token))
+        .route("/{tenant}/oauth2/v2.0/devicecode", post(login::device_code))
+        .route("/devicelogin", get(login::device_login_page))
+        .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(ids_layer))
+        .with_state(state)
+}
+
+async fn fallback(uri: axum::http::Uri) -> ApiError {
+    let path = uri.path();
+    match path.strip_prefix("/v1.0/") {
+        Some(rest) => {
+            let segment = rest.split('/').next().unwrap_or(rest);
+            ApiError::bad_request(
+                "BadRequest",
+                format!("Resource not found for the segment '{segment}'."),
+            )
+        }
+        None => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("The sandbox has no resource at '{path}'."),
+        ),
+    }
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Request_BadRequest",
+        "The HTTP method is not allowed for this resource.",
+    )
+}
+
+/// One user as Graph renders it, with `select` (or the default set) deciding the properties.
+pub fn user_json(u: &UserRow, select: Option<&[&'static str]>) -> Value {
+    let props = select.unwrap_or(DEFAULT_PROPS);
+    let mut m = Map::with_capacity(props.len() + 1);
+    m.insert("@odata.type".into(), json!("#microsoft.graph.user"));
+    for &p in props {
+        let v = match p {
+            "id" => json!(u.id),
+            "displayName" => json!(u.display_name),
+            "userPrincipalName" => json!(u.upn),
+            "mail" => json!(u.mail),
+            "mailNickname" => json!(u.original_upn.split('@').next().unwrap_or("")),
+            "givenName" => json!(u.given_name),
+            "surname" => json!(u.surname),
+            "jobTitle" => json!(u.job_title),
+            "userType" => json!(u.user_type),
+            "accountEnabled" => json!(u.account_enabled),
+            "businessPhones" => json!([]),
+            "mobilePhone" | "officeLocation" | "preferredLanguage" => Value::Null,
+            "deletedDateTime" => json!(u.deleted_at),
+            "department" => json!(u.department),
+            "proxyAddresses" => json!(u.proxy_addresses),
+            "onPremisesSyncEnabled" => {
+                if u.on_prem_sync {
+                    json!(true)
+                } else {
+                    Value::Null
+                }
+            }
+            "createdDateTime" => json!(u.created_at),
+            _ => continue,
+        };
+        m.insert(p.to_string(), v);
+    }
+    Value::Object(m)
+}
+
+/// `@odata.context` for a collection or entity, with the `$select` list as Graph writes it.
+pub fn context(state: &AppState, what: &str, select: Option<&[&'static str]>) -> String {
+    let sel = select.map(|s| format!("({})", s.join(","))).unwrap_or_default();
+    format!("{}$metadata#{what}{sel}", state.graph_root())
+}

@@ -1,0 +1,165 @@
+//! `/v1.0/users` and `/v1.0/me`: lookups, password changes, soft delete.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use rand::Rng;
+use serde_json::{Value, json};
+
+use super::deleted::{list_users, select_of};
+use super::{PASSWORD, READ_USERS, RESTORE, context, require, user_json};
+use crate::sandbox::error::{ApiError, ApiResult};
+use crate::sandbox::policy;
+use crate::sandbox::state::AppState;
+
+pub async fn list(
+    State(state): State<AppState>,
+    crate::sandbox::token::Caller(claims): crate::sandbox::token::Caller,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
+    require(&claims, READ_USERS)?;
+    list_users(&state, raw.as_deref(), &headers, false).map(Json)
+}
+
+pub async fn get_one(
+    State(state): State<AppState>,
+    crate::sandbox::token::Caller(claims): crate::sandbox::token::Caller,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
+    require(&claims, READ_USERS)?;
+    let select = select_of(raw.as_deref())?;
+    let user = state
+        .db()
+        .active(&id)?
+        .ok_or_else(|| ApiError::not_found(&id))?;
+    let mut v = user_json(&user, select.as_deref());
+    v["@odata.context"] = json!(context(&state, "users/$entity", select.as_deref()));
+    Ok(Json(v))
+}
+
+pub async fn me(
+    State(state): State<AppState>,
+    crate::sandbox::token::Caller(claims): crate::sandbox::token::Caller,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let Some(upn) = claims.upn.clone() else {
+        return Err(ApiError::bad_request(
+            "BadRequest",
+            "/me request is only valid with delegated authentication flow.",
+        ));
+    };
+    let mut perms = READ_USERS.to_vec();
+    perms.push("User.Read");
+    require(&claims, &perms)?;
+    let select = select_of(raw.as_deref())?;
+    let user = state
+        .db()
+        .active(&upn)?
+        .ok_or_else(|| ApiError::not_found(&upn))?;
+    let mut v = user_json(&user, select.as_deref());
+    v["@odata.context"] = json!(context(&state, "users/$entity", select.as_deref()));
+    Ok(Json(v))
+}
+
+fn body_error(message: impl Into<String>) -> ApiError {
+    ApiError::bad_request("BadRequest", message)
+}
+
+pub async fn patch(
+    State(state): State<AppState>,
+    crate::sandbox::token::Caller(claims): crate::sandbox::token::Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let v: Value = serde_json::from_slice(&body)
+        .map_err(|e| body_error(format!("Unable to read JSON request payload: {e}")))?;
+    let Value::Object(fields) = v else {
+        return Err(body_error("The request payload must be a JSON object."));
+    };
+    let mut password = None;
+    let mut force_change = true;
+    let mut enabled = None;
+    for (k, v) in &fields {
+        match k.as_str() {
+            "passwordProfile" => {
+                let pw = v
+                    .get("password")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| body_error("passwordProfile.password is required."))?;
+                password = Some(pw.to_string());
+                if let Some(b) = v.get("forceChangePasswordNextSignIn") {
+                    force_change = b
+                        .as_bool()
+                        .ok_or_else(|| body_error("forceChangePasswordNextSignIn must be a boolean."))?;
+                }
+                if let Some(b) = v.get("forceChangePasswordNextSignInWithMfa")
+                    && !b.is_boolean()
+                {
+                    return Err(body_error("forceChangePasswordNextSignInWithMfa must be a boolean."));
+                }
+            }
+            "accountEnabled" => {
+                enabled = Some(
+                    v.as_bool()
+                        .ok_or_else(|| body_error("accountEnabled must be a boolean."))?,
+                );
+            }
+            other => {
+                return Err(ApiError::bad_request(
+                    "Request_BadRequest",
+                    format!("Property '{other}' cannot be updated in the sandbox."),
+                ));
+            }
+        }
+    }
+    if password.is_some() {
+        require(&claims, PASSWORD)?;
+    } else {
+        require(&claims, &["User.ReadWrite.All", "Directory.ReadWrite.All"])?;
+    }
+    if let Some(pw) = &password
+        && policy::check(pw).is_err()
+    {
+        return Err(ApiError::bad_request(
+            "Request_BadRequest",
+            "The specified password does not comply with password complexity requirements. Please provide a different password.",
+        )
+        .with_detail(json!({"code": "InvalidValue", "target": "passwordProfile.password"})));
+    }
+    state.take_write()?;
+    let mut db = state.db();
+    let user = db.active(&id)?.ok_or_else(|| ApiError::not_found(&id))?;
+    if let Some(pw) = password {
+        let salt = hex::encode(rand::rng().random::<[u8; 16]>());
+        let hash = policy::hash(&salt, &pw);
+        db.set_password(&user.id, &salt, &hash, force_change)?;
+    }
+    if let Some(e) = enabled {
+        db.set_account_enabled(&user.id, e)?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    crate::sandbox::token::Caller(claims): crate::sandbox::token::Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    require(&claims, RESTORE)?;
+    state.take_write()?;
+    let mut db = state.db();
+    let user = db.active(&id)?.ok_or_else(|| ApiError::not_found(&id))?;
+    if user.upn.eq_ignore_ascii_case(&format!("admin@{}", state.domain)) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "Authorization_RequestDenied",
+            "The sandbox admin cannot be deleted.",
+        ));
+    }
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    db.soft_delete(&user.id, &now)?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,125 @@
+//! The accept loop. axum's own `serve` cannot drop a connection without answering, so the
+//! sandbox runs hyper itself and injects latency, 5xx and dropped connections here, once per
+//! HTTP request (a `$batch` is one request).
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::ServiceExt;
+
+use super::error::{ApiError, ids_for};
+use super::faults::Fault;
+use super::state::{AppState, Metrics};
+
+/// Returned by the service to make hyper close the connection without a response.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by the sandbox's fault injection")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    router: Router,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut conns = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                conns.spawn(connection(stream, state.clone(), router.clone(), shutdown.clone()));
+            }
+            _ = shutdown.changed() => break,
+        }
+        while conns.try_join_next().is_some() {}
+    }
+    // Let open connections finish their current request.
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        while conns.join_next().await.is_some() {}
+    })
+    .await;
+    conns.abort_all();
+}
+
+async fn connection(
+    stream: tokio::net::TcpStream,
+    state: AppState,
+    router: Router,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+        handle(state.clone(), router.clone(), req)
+    });
+    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = shutdown.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(Duration::from_secs(5), conn).await;
+        }
+    }
+}
+
+async fn handle(
+    state: AppState,
+    router: Router,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Dropped> {
+    Metrics::bump(&state.metrics.requests);
+    let latency = state.faults.cfg.latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    // Faults hit Graph only: the login endpoints stay reliable so tests can always sign in.
+    let fault = if req.uri().path().starts_with("/v1.0/") {
+        state.faults.draw()
+    } else {
+        Fault::None
+    };
+    match fault {
+        Fault::DropBefore => return Err(Dropped),
+        Fault::Unavailable => {
+            let mut e = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "serviceNotAvailable",
+                "The service is temporarily unavailable. Please retry later.",
+            );
+            e.retry_after = Some(1);
+            return Ok(e.render(&ids_for(req.headers())));
+        }
+        Fault::Internal => {
+            let e = ApiError::internal("An internal server error occurred. Please retry.");
+            return Ok(e.render(&ids_for(req.headers())));
+        }
+        Fault::None | Fault::DropAfter => {}
+    }
+    let resp = match router.oneshot(req.map(Body::new)).await {
+        Ok(resp) => resp,
+        Err(never) => match never {},
+    };
+    if fault == Fault::DropAfter {
+        // The handler has run to completion (a restore did happen); only the reply is lost.
+        return Err(Dropped);
+    }
+    Ok(resp)
+}

@@ -1,0 +1,78 @@
+//! State shared by every request of one sandbox server.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use axum::Router;
+use url::Url;
+
+use super::faults::Faults;
+use super::store::Store;
+
+pub type AppState = Arc<Shared>;
+
+/// A device code waiting to be redeemed.
+pub struct DeviceCode {
+    pub client_id: String,
+    pub scope: String,
+    pub polls: u32,
+    pub expires_at: i64,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    pub requests: AtomicU64,
+    pub writes: AtomicU64,
+    pub throttled: AtomicU64,
+}
+
+impl Metrics {
+    pub fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+pub struct Shared {
+    pub store: Mutex<Store>,
+    /// HMAC key of the access tokens, kept in the store so tokens survive a restart.
+    pub key: Vec<u8>,
+    pub tenant_id: String,
+    pub domain: String,
+    pub base_url: Url,
+    pub token_lifetime: Duration,
+    pub client_secret: String,
+    pub faults: Faults,
+    pub metrics: Metrics,
+    pub devices: Mutex<HashMap<String, DeviceCode>>,
+    /// The router itself, for `$batch` to run inner requests through.
+    pub router: OnceLock<Router>,
+}
+
+impl Shared {
+    /// The store; a panic while holding it cannot leave SQLite half-written (writes are
+    /// transactions), so a poisoned lock is safe to take over.
+    pub fn db(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `https://graph.microsoft.com/v1.0/`'s counterpart here.
+    pub fn graph_root(&self) -> String {
+        format!("{}v1.0/", self.base_url)
+    }
+
+    /// Takes one write from the quota, counting it either way.
+    pub fn take_write(&self) -> Result<(), super::error::ApiError> {
+        match self.faults.take_write() {
+            Ok(()) => {
+                Metrics::bump(&self.metrics.writes);
+                Ok(())
+            }
+            Err(secs) => {
+                Metrics::bump(&self.metrics.throttled);
+                Err(super::error::ApiError::throttled(secs))
+            }
+        }
+    }
+}
