@@ -1,1 +1,334 @@
-//! Drawing (in progress)
+//! Drawing only: `draw(&State, &mut Frame)` reads the state and paints it. The layout function
+//! is shared with `update`, which needs to know how many rows fit and where a click landed.
+
+pub mod help;
+pub mod log;
+pub mod progress;
+pub mod purge;
+pub mod restore_dialog;
+pub mod result;
+pub mod table;
+pub mod text;
+pub mod theme;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph};
+
+use crate::app::keymap::{self, Scope};
+use crate::app::state::{Modal, NoticeKind, State};
+use theme::Theme;
+
+/// Below this the layout cannot work; a one-line notice is drawn instead.
+pub const MIN_WIDTH: u16 = 44;
+pub const MIN_HEIGHT: u16 = 10;
+
+/// Where each part of the home screen goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Areas {
+    pub header: Rect,
+    pub banner: Option<Rect>,
+    /// The table's block, borders included.
+    pub table: Rect,
+    /// The data rows inside it (below the column header).
+    pub rows: Rect,
+    pub details: Option<Rect>,
+    pub log: Option<Rect>,
+    /// Filter line or notice.
+    pub status: Option<Rect>,
+    pub footer: Rect,
+}
+
+pub fn too_small(area: Rect) -> bool {
+    area.width < MIN_WIDTH || area.height < MIN_HEIGHT
+}
+
+/// The home layout for `area`, or `None` when the terminal is too small for it.
+pub fn layout(state: &State, area: Rect) -> Option<Areas> {
+    if too_small(area) {
+        return None;
+    }
+    let banner_h = u16::from(!state.unfinished.is_empty());
+    let status_h = u16::from(
+        state.users.filtering || !state.users.filter.value().is_empty() || state.notice.is_some(),
+    );
+    let log_h = if state.log_open {
+        (area.height / 3).clamp(4, 14)
+    } else {
+        0
+    };
+    let [header, banner, main, log, status, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(banner_h),
+        Constraint::Min(4),
+        Constraint::Length(log_h),
+        Constraint::Length(status_h),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let (table, details) = if state.details {
+        if main.width >= 100 {
+            let [t, d] = Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
+                .areas(main);
+            (t, Some(d))
+        } else {
+            let [t, d] = Layout::new(
+                Direction::Vertical,
+                [Constraint::Percentage(50), Constraint::Percentage(50)],
+            )
+            .areas(main);
+            (t, Some(d))
+        }
+    } else {
+        (main, None)
+    };
+    let inner = Rect {
+        x: table.x + 1,
+        y: table.y + 1,
+        width: table.width.saturating_sub(2),
+        height: table.height.saturating_sub(2),
+    };
+    let rows = Rect {
+        y: inner.y + 1,
+        height: inner.height.saturating_sub(1),
+        ..inner
+    };
+    Some(Areas {
+        header,
+        banner: (banner_h > 0).then_some(banner),
+        table,
+        rows,
+        details,
+        log: (log_h > 0).then_some(log),
+        status: (status_h > 0).then_some(status),
+        footer,
+    })
+}
+
+/// How many data rows the table shows at the current terminal size.
+pub fn table_rows(state: &State) -> usize {
+    let area = Rect::new(0, 0, state.size.0, state.size.1);
+    layout(state, area).map_or(1, |a| usize::from(a.rows.height).max(1))
+}
+
+/// A `w`×`h` rectangle centred in `area`, shrunk to fit.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+/// The focus scope the footer hint describes.
+pub fn scope(state: &State) -> Scope {
+    match &state.modal {
+        Some(Modal::Restore(_)) => Scope::RestoreDialog,
+        Some(Modal::Progress(p)) if p.confirm_stop => Scope::Confirm,
+        Some(Modal::Progress(_)) => Scope::Progress,
+        Some(Modal::Result(r)) if r.confirm_close => Scope::Confirm,
+        Some(Modal::Result(_)) => Scope::Result,
+        Some(Modal::Purge(_)) => Scope::Purge,
+        Some(Modal::Help { .. }) => Scope::Help,
+        None if state.users.filtering => Scope::Filter,
+        None => Scope::Table,
+    }
+}
+
+pub fn draw(state: &State, frame: &mut Frame) {
+    let area = frame.area();
+    let theme = Theme::new(state.settings.no_color);
+    let Some(areas) = layout(state, area) else {
+        let msg = format!(
+            "Terminal too small ({}x{}): undelete needs at least {MIN_WIDTH}x{MIN_HEIGHT}. q quits.",
+            area.width, area.height
+        );
+        frame.render_widget(
+            Paragraph::new(text::fit(&msg, usize::from(area.width))),
+            Rect { height: area.height.min(1), ..area },
+        );
+        return;
+    };
+    draw_header(state, &theme, frame, areas.header);
+    if let Some(banner) = areas.banner {
+        draw_banner(state, &theme, frame, banner);
+    }
+    table::draw_table(state, &theme, frame, areas.table, areas.rows);
+    if let Some(d) = areas.details {
+        table::draw_details(state, &theme, frame, d);
+    }
+    if let Some(l) = areas.log {
+        log::draw(state, &theme, frame, l);
+    }
+    if let Some(s) = areas.status {
+        draw_status(state, &theme, frame, s);
+    }
+    draw_footer(state, &theme, frame, areas.footer);
+
+    match &state.modal {
+        None => {}
+        Some(Modal::Restore(form)) => restore_dialog::draw(state, form, &theme, frame, area),
+        Some(Modal::Progress(p)) => progress::draw(state, p, &theme, frame, area),
+        Some(Modal::Result(r)) => result::draw(state, r, &theme, frame, area),
+        Some(Modal::Purge(p)) => purge::draw(state, p, &theme, frame, area),
+        Some(Modal::Help { scroll }) => help::draw(*scroll, &theme, frame, area),
+    }
+}
+
+/// Clears `area` and returns it, for drawing a modal over the screen.
+pub fn clear(frame: &mut Frame, area: Rect) -> Rect {
+    frame.render_widget(Clear, area);
+    area
+}
+
+fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let s = &state.settings;
+    let mut left = vec![Span::styled(" undelete ", theme.title()), Span::raw("│ ")];
+    if s.is_sandbox {
+        left.push(Span::styled(format!(" {} ", s.label), theme.sandbox()));
+    } else {
+        left.push(Span::raw(s.label.clone()));
+    }
+    left.push(Span::raw(" │ "));
+    left.push(Span::raw(s.account.clone()));
+    if s.read_only {
+        left.push(Span::raw(" │ "));
+        left.push(Span::styled("READ-ONLY: writes disabled", theme.danger()));
+    }
+    let loaded = state.users.rows.len();
+    let progress = if state.users.loading {
+        let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][state.spinner % 10];
+        match state.users.expected_total {
+            Some(t) => format!("{spin} loading {loaded}/{t}"),
+            None => format!("{spin} loading {loaded}"),
+        }
+    } else {
+        format!("loaded {loaded}")
+    };
+    let right = format!("{progress} · {} UTC │ ? help ", state.now.format("%H:%M"));
+    let left_w: usize = left.iter().map(|sp| text::width(&sp.content)).sum();
+    let total = usize::from(area.width);
+    let right_w = text::width(&right);
+    let mut spans = left;
+    if left_w + right_w < total {
+        spans.push(Span::raw(" ".repeat(total - left_w - right_w)));
+        spans.push(Span::raw(right));
+    }
+    let line = fit_line(spans, total);
+    frame.render_widget(Paragraph::new(line).style(theme.header()), area);
+}
+
+/// Cuts a line of spans to `max` columns.
+pub fn fit_line(spans: Vec<Span<'static>>, max: usize) -> Line<'static> {
+    let mut used = 0;
+    let mut out = Vec::with_capacity(spans.len());
+    for sp in spans {
+        let w = text::width(&sp.content);
+        if used + w <= max {
+            used += w;
+            out.push(sp);
+        } else {
+            let room = max - used;
+            if room > 0 {
+                out.push(Span::styled(text::fit(&sp.content, room), sp.style));
+            }
+            break;
+        }
+    }
+    Line::from(out)
+}
+
+fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let n = state.unfinished.len();
+    let what = if n == 1 { "restore was" } else { "restores were" };
+    let names: Vec<&str> = state.unfinished.iter().take(3).map(|u| u.upn.as_str()).collect();
+    let msg = format!(
+        " ⚠ {n} {what} interrupted before the password or mail ({}): press F to finish",
+        names.join(", ")
+    );
+    frame.render_widget(
+        Paragraph::new(text::fit(&msg, usize::from(area.width))).style(theme.warn()),
+        area,
+    );
+}
+
+fn draw_status(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let w = usize::from(area.width);
+    if state.users.filtering || !state.users.filter.value().is_empty() {
+        let input = &state.users.filter;
+        let prefix = " / ";
+        let room = w.saturating_sub(prefix.len() + 1);
+        let scroll = input.visual_scroll(room);
+        let shown: String = skip_columns(input.value(), scroll);
+        let mut spans = vec![
+            Span::styled(prefix, theme.key()),
+            Span::raw(text::fit(&shown, room)),
+        ];
+        if !state.users.filtering {
+            spans.push(Span::styled("  (/ to edit, Esc clears)", theme.dim()));
+        }
+        if let Some((kind, msg)) = &state.notice {
+            spans.push(Span::raw("  "));
+            spans.push(notice_span(*kind, msg, theme));
+        }
+        frame.render_widget(Paragraph::new(fit_line(spans, w)), area);
+        if state.users.filtering && state.modal.is_none() {
+            let x = area.x + (prefix.len() + input.visual_cursor() - scroll) as u16;
+            frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
+        }
+    } else if let Some((kind, msg)) = &state.notice {
+        let line = fit_line(vec![Span::raw(" "), notice_span(*kind, msg, theme)], w);
+        frame.render_widget(Paragraph::new(line), area);
+    }
+}
+
+fn notice_span(kind: NoticeKind, msg: &str, theme: &Theme) -> Span<'static> {
+    match kind {
+        NoticeKind::Info => Span::styled(msg.to_string(), theme.ok()),
+        NoticeKind::Error => Span::styled(format!("✗ {msg}"), theme.danger()),
+    }
+}
+
+/// `s` without its first `cols` display columns (for scrolled input fields).
+pub fn skip_columns(s: &str, cols: usize) -> String {
+    use unicode_segmentation::UnicodeSegmentation;
+    let mut skipped = 0;
+    let mut out = String::new();
+    for g in s.graphemes(true) {
+        if skipped < cols {
+            skipped += text::width(g);
+            continue;
+        }
+        out.push_str(g);
+    }
+    out
+}
+
+fn draw_footer(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let scope = scope(state);
+    let hint = keymap::footer_hint(scope);
+    let mut spans: Vec<Span<'static>> = vec![Span::raw(" ")];
+    let pairs: Vec<(String, String)> = if hint.is_empty() {
+        keymap::help_lines(scope)
+            .into_iter()
+            .take(6)
+            .map(|(k, h)| (k, h.to_string()))
+            .collect()
+    } else {
+        hint.into_iter().map(|(k, w)| (k, w.to_string())).collect()
+    };
+    for (i, (k, word)) in pairs.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" · ", theme.dim()));
+        }
+        spans.push(Span::styled(k, theme.key()));
+        spans.push(Span::raw(format!(" {word}")));
+    }
+    let line = fit_line(spans, usize::from(area.width));
+    frame.render_widget(Paragraph::new(line).style(Style::default()), area);
+}

@@ -1,0 +1,44 @@
+//! Named intents. The keymap turns keys into these; `update` acts on them. Serde names let a
+//! later `[keybindings]` section in the settings file rebind keys without touching code.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    // Moving in a list.
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    HalfPageUp,
+    HalfPageDown,
+    Top,
+    Bottom,
+    // The table.
+    Filter,
+    SortNext,
+    SortReverse,
+    ToggleMark,
+    MarkAllShown,
+    ClearMarks,
+    Restore,
+    Details,
+    Purge,
+    Refresh,
+    Help,
+    RequestLog,
+    FinishUnfinished,
+    Quit,
+    ForceQuit,
+    // Dialogs.
+    NextField,
+    PrevField,
+    Toggle,
+    Submit,
+    Cancel,
+    Reveal,
+    Copy,
+    Yes,
+    No,
+}

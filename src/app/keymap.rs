@@ -1,0 +1,323 @@
+//! The key bindings: one table, per focus scope. Key handling, the footer hint and the `?` help
+//! overlay all read this table, so the help can never drift from what the keys really do.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::Action;
+
+/// Where the keyboard focus is; the open modal wins over the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Works everywhere, even while typing.
+    Global,
+    Table,
+    /// Typing a filter in the table's filter line.
+    Filter,
+    RestoreDialog,
+    Progress,
+    Result,
+    /// A yes/no question (stop the run, close without email).
+    Confirm,
+    Purge,
+    Help,
+}
+
+impl Scope {
+    pub fn title(self) -> &'static str {
+        match self {
+            Scope::Global => "Everywhere",
+            Scope::Table => "Deleted users",
+            Scope::Filter => "Filter",
+            Scope::RestoreDialog => "Restore dialog",
+            Scope::Progress => "Progress",
+            Scope::Result => "Result",
+            Scope::Confirm => "Questions",
+            Scope::Purge => "Purge confirmation",
+            Scope::Help => "Help",
+        }
+    }
+}
+
+/// One key. Letters are matched without SHIFT, since terminals report `G` with or without it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+const fn k(code: KeyCode) -> Key {
+    Key {
+        code,
+        mods: KeyModifiers::NONE,
+    }
+}
+
+const fn c(ch: char) -> Key {
+    k(KeyCode::Char(ch))
+}
+
+const fn ctrl(ch: char) -> Key {
+    Key {
+        code: KeyCode::Char(ch),
+        mods: KeyModifiers::CONTROL,
+    }
+}
+
+pub struct Binding {
+    pub scope: Scope,
+    pub keys: &'static [Key],
+    pub action: Action,
+    pub help: &'static str,
+    /// The short word in the footer hint, if the action is worth a place there.
+    pub hint: Option<&'static str>,
+    /// Still active while a text field has the focus (the key cannot be text).
+    pub while_typing: bool,
+}
+
+const fn b(scope: Scope, keys: &'static [Key], action: Action, help: &'static str) -> Binding {
+    Binding {
+        scope,
+        keys,
+        action,
+        help,
+        hint: None,
+        while_typing: false,
+    }
+}
+
+const fn hint(mut bi: Binding, word: &'static str) -> Binding {
+    bi.hint = Some(word);
+    bi
+}
+
+const fn typing(mut bi: Binding) -> Binding {
+    bi.while_typing = true;
+    bi
+}
+
+use Action as A;
+use KeyCode as K;
+use Scope as S;
+
+pub static BINDINGS: &[Binding] = &[
+    typing(b(S::Global, &[ctrl('c')], A::ForceQuit, "quit at once")),
+    // The table.
+    b(S::Table, &[c('j'), k(K::Down)], A::Down, "next user"),
+    b(S::Table, &[c('k'), k(K::Up)], A::Up, "previous user"),
+    b(S::Table, &[k(K::PageDown), ctrl('f')], A::PageDown, "page down"),
+    b(S::Table, &[k(K::PageUp), ctrl('b')], A::PageUp, "page up"),
+    b(S::Table, &[ctrl('d')], A::HalfPageDown, "half a page down"),
+    b(S::Table, &[ctrl('u')], A::HalfPageUp, "half a page up"),
+    b(S::Table, &[c('g'), k(K::Home)], A::Top, "first user"),
+    b(S::Table, &[c('G'), k(K::End)], A::Bottom, "last user"),
+    hint(
+        b(S::Table, &[k(K::Enter), c('r')], A::Restore, "restore the marked users, or this one"),
+        "restore",
+    ),
+    hint(b(S::Table, &[c(' ')], A::ToggleMark, "mark / unmark"), "mark"),
+    b(S::Table, &[c('a')], A::MarkAllShown, "mark all shown"),
+    b(S::Table, &[c('A')], A::ClearMarks, "clear all marks"),
+    hint(
+        b(S::Table, &[c('/')], A::Filter, "filter as you type (Esc clears)"),
+        "filter",
+    ),
+    hint(b(S::Table, &[c('s')], A::SortNext, "next sort column"), "sort"),
+    b(S::Table, &[c('S')], A::SortReverse, "reverse the sort"),
+    hint(
+        b(S::Table, &[c('i'), k(K::Tab)], A::Details, "details pane"),
+        "details",
+    ),
+    hint(
+        b(S::Table, &[c('D')], A::Purge, "purge for good (asks you to type the count)"),
+        "purge",
+    ),
+    hint(
+        b(S::Table, &[c('R'), k(K::F(5))], A::Refresh, "reload from the directory"),
+        "refresh",
+    ),
+    b(S::Table, &[c('F')], A::FinishUnfinished, "finish interrupted restores"),
+    hint(b(S::Table, &[c('@')], A::RequestLog, "request log pane"), "log"),
+    hint(b(S::Table, &[c('?')], A::Help, "this help"), "help"),
+    hint(b(S::Table, &[c('q')], A::Quit, "quit"), "quit"),
+    b(S::Table, &[k(K::Esc)], A::Cancel, "clear the filter"),
+    // Filter line.
+    typing(b(S::Filter, &[k(K::Enter)], A::Submit, "keep the filter, back to the table")),
+    typing(b(S::Filter, &[k(K::Esc)], A::Cancel, "clear the filter")),
+    typing(b(S::Filter, &[k(K::Down)], A::Down, "next user")),
+    typing(b(S::Filter, &[k(K::Up)], A::Up, "previous user")),
+    // Restore dialog.
+    typing(b(S::RestoreDialog, &[k(K::Tab), k(K::Down)], A::NextField, "next field")),
+    typing(b(S::RestoreDialog, &[k(K::BackTab), k(K::Up)], A::PrevField, "previous field")),
+    b(S::RestoreDialog, &[c(' '), c('x')], A::Toggle, "toggle a choice"),
+    typing(b(S::RestoreDialog, &[k(K::F(2))], A::Reveal, "show / hide the password")),
+    typing(b(S::RestoreDialog, &[k(K::Enter)], A::Submit, "restore (Cancel: cancel)")),
+    typing(b(S::RestoreDialog, &[k(K::Esc)], A::Cancel, "cancel")),
+    // Progress.
+    b(S::Progress, &[c('j'), k(K::Down)], A::Down, "scroll down"),
+    b(S::Progress, &[c('k'), k(K::Up)], A::Up, "scroll up"),
+    b(S::Progress, &[k(K::Esc)], A::Cancel, "stop the remaining users (asks first)"),
+    // Result.
+    b(S::Result, &[k(K::Enter)], A::Submit, "press the focused button"),
+    b(S::Result, &[k(K::Tab), k(K::Right), k(K::Left), k(K::BackTab)], A::NextField, "other button"),
+    b(S::Result, &[c('j'), k(K::Down)], A::Down, "next user"),
+    b(S::Result, &[c('k'), k(K::Up)], A::Up, "previous user"),
+    b(S::Result, &[c('v')], A::Reveal, "show / hide the passwords"),
+    b(S::Result, &[c('c')], A::Copy, "copy this user's password (OSC 52)"),
+    b(S::Result, &[k(K::Esc)], A::Cancel, "close without email (asks first)"),
+    // Questions.
+    b(S::Confirm, &[c('y')], A::Yes, "yes"),
+    b(S::Confirm, &[c('n'), k(K::Esc)], A::No, "no"),
+    // Purge.
+    typing(b(S::Purge, &[k(K::Enter)], A::Submit, "purge when the typed count matches")),
+    typing(b(S::Purge, &[k(K::Esc)], A::Cancel, "cancel")),
+    // Help.
+    b(S::Help, &[c('j'), k(K::Down)], A::Down, "scroll down"),
+    b(S::Help, &[c('k'), k(K::Up)], A::Up, "scroll up"),
+    b(S::Help, &[k(K::Esc), c('?'), c('q')], A::Cancel, "close the help"),
+];
+
+fn normalize(ev: &KeyEvent) -> Key {
+    let mut mods = ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
+    if matches!(ev.code, KeyCode::Char(_) | KeyCode::BackTab) {
+        mods.remove(KeyModifiers::SHIFT);
+    }
+    let code = match ev.code {
+        // Some terminals send Ctrl-letters upper-case.
+        KeyCode::Char(ch) if mods.contains(KeyModifiers::CONTROL) => {
+            KeyCode::Char(ch.to_ascii_lowercase())
+        }
+        other => other,
+    };
+    Key { code, mods }
+}
+
+/// The action bound to `ev` in `scope` (or globally). `typing`: a text field has the focus, so
+/// only keys that cannot be text count.
+pub fn lookup(scope: Scope, ev: &KeyEvent, typing: bool) -> Option<Action> {
+    let key = normalize(ev);
+    BINDINGS
+        .iter()
+        .filter(|bi| bi.scope == scope || bi.scope == Scope::Global)
+        .filter(|bi| !typing || bi.while_typing)
+        .find(|bi| bi.keys.contains(&key))
+        .map(|bi| bi.action)
+}
+
+pub fn key_label(key: &Key) -> String {
+    let base = match key.code {
+        KeyCode::Char(' ') => "Space".to_string(),
+        KeyCode::Char(ch) => ch.to_string(),
+        KeyCode::Enter => "Enter".into(),
+        KeyCode::Esc => "Esc".into(),
+        KeyCode::Tab => "Tab".into(),
+        KeyCode::BackTab => "Shift-Tab".into(),
+        KeyCode::Up => "↑".into(),
+        KeyCode::Down => "↓".into(),
+        KeyCode::Left => "←".into(),
+        KeyCode::Right => "→".into(),
+        KeyCode::PageUp => "PgUp".into(),
+        KeyCode::PageDown => "PgDn".into(),
+        KeyCode::Home => "Home".into(),
+        KeyCode::End => "End".into(),
+        KeyCode::F(n) => format!("F{n}"),
+        other => format!("{other:?}"),
+    };
+    if key.mods.contains(KeyModifiers::CONTROL) {
+        format!("Ctrl-{base}")
+    } else {
+        base
+    }
+}
+
+/// The bindings of one scope, for the help overlay: (keys, what they do).
+pub fn help_lines(scope: Scope) -> Vec<(String, &'static str)> {
+    BINDINGS
+        .iter()
+        .filter(|bi| bi.scope == scope)
+        .map(|bi| {
+            let keys: Vec<String> = bi.keys.iter().map(key_label).collect();
+            (keys.join(" "), bi.help)
+        })
+        .collect()
+}
+
+/// The footer hint of a scope: "enter restore · space mark · ...".
+pub fn footer_hint(scope: Scope) -> Vec<(String, &'static str)> {
+    BINDINGS
+        .iter()
+        .filter(|bi| bi.scope == scope)
+        .filter_map(|bi| {
+            let word = bi.hint?;
+            let first = bi.keys.first()?;
+            Some((key_label(first).to_lowercase(), word))
+        })
+        .collect()
+}
+
+/// Every scope, in the order the help overlay lists them.
+pub const HELP_SCOPES: &[Scope] = &[
+    Scope::Table,
+    Scope::Filter,
+    Scope::RestoreDialog,
+    Scope::Progress,
+    Scope::Result,
+    Scope::Purge,
+    Scope::Confirm,
+    Scope::Help,
+    Scope::Global,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::KeyEventKind;
+
+    fn ev(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
+        KeyEvent::new_with_kind(code, mods, KeyEventKind::Press)
+    }
+
+    #[test]
+    fn shifted_letters_match_with_or_without_shift() {
+        let with = ev(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        let without = ev(KeyCode::Char('G'), KeyModifiers::NONE);
+        assert_eq!(lookup(Scope::Table, &with, false), Some(Action::Bottom));
+        assert_eq!(lookup(Scope::Table, &without, false), Some(Action::Bottom));
+    }
+
+    #[test]
+    fn ctrl_c_works_in_every_scope_even_while_typing() {
+        let cc = ev(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        for scope in HELP_SCOPES {
+            assert_eq!(lookup(*scope, &cc, true), Some(Action::ForceQuit), "{scope:?}");
+        }
+    }
+
+    #[test]
+    fn letters_are_text_while_typing() {
+        let x = ev(KeyCode::Char('x'), KeyModifiers::NONE);
+        assert_eq!(lookup(Scope::RestoreDialog, &x, false), Some(Action::Toggle));
+        assert_eq!(lookup(Scope::RestoreDialog, &x, true), None);
+        let q = ev(KeyCode::Char('q'), KeyModifiers::NONE);
+        assert_eq!(lookup(Scope::Filter, &q, true), None);
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_one_scope() {
+        for scope in HELP_SCOPES {
+            let mut seen = Vec::new();
+            for bi in BINDINGS.iter().filter(|bi| bi.scope == *scope) {
+                for key in bi.keys {
+                    assert!(!seen.contains(key), "{scope:?}: {key:?} bound twice");
+                    seen.push(*key);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn footer_hint_starts_with_restore() {
+        let hint = footer_hint(Scope::Table);
+        assert_eq!(hint[0], ("enter".to_string(), "restore"));
+        assert!(hint.iter().any(|(k, w)| k == "?" && *w == "help"));
+    }
+}

@@ -1,0 +1,651 @@
+//! Everything the screen shows, as data. Only `update` changes it; `ui::draw` only reads it.
+
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use chrono::{DateTime, Utc};
+use tui_input::Input;
+
+use crate::directory::{DeletedUser, RequestRecord};
+use crate::restore::{Unfinished, UserOutcome};
+
+/// How many request-log lines are kept for the `@` pane.
+pub const LOG_CAPACITY: usize = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortColumn {
+    /// Days left before the purge, soonest first (the default).
+    DaysLeft,
+    Name,
+    UserName,
+    /// Deleted most recently first.
+    Deleted,
+    Department,
+}
+
+impl SortColumn {
+    pub fn next(self) -> Self {
+        match self {
+            SortColumn::DaysLeft => SortColumn::Name,
+            SortColumn::Name => SortColumn::UserName,
+            SortColumn::UserName => SortColumn::Deleted,
+            SortColumn::Deleted => SortColumn::Department,
+            SortColumn::Department => SortColumn::DaysLeft,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortColumn::DaysLeft => "days left",
+            SortColumn::Name => "name",
+            SortColumn::UserName => "user name",
+            SortColumn::Deleted => "deleted",
+            SortColumn::Department => "department",
+        }
+    }
+}
+
+/// One table row: the user plus what filtering needs, computed once when the page arrives.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub user: DeletedUser,
+    /// Lowercase "name \u{1} user name \u{1} mail \u{1} department \u{1} job": a filter
+    /// keystroke is one `contains` per row, and sorting by name compares it directly.
+    pub key: Box<str>,
+}
+
+impl Row {
+    pub fn new(user: DeletedUser) -> Self {
+        let mut key = String::with_capacity(
+            user.display_name.len() + user.original_upn.len() + 48,
+        );
+        for part in [
+            Some(user.display_name.as_str()),
+            Some(user.original_upn.as_str()),
+            user.mail.as_deref(),
+            user.department.as_deref(),
+            user.job_title.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for ch in part.chars() {
+                key.extend(ch.to_lowercase());
+            }
+            key.push('\u{1}');
+        }
+        Self {
+            user,
+            key: key.into_boxed_str(),
+        }
+    }
+}
+
+/// The deleted users: all rows as loaded, their sorted order, and the filtered window of it.
+#[derive(Debug, Clone)]
+pub struct UsersView {
+    pub rows: Vec<Row>,
+    /// Indices into `rows`, in sort order.
+    pub sorted: Vec<u32>,
+    /// The subset of `sorted` the filter keeps: what the table shows.
+    pub shown: Vec<u32>,
+    /// Parallel to `rows`.
+    pub marked: Vec<bool>,
+    pub marked_count: usize,
+    /// Position in `shown`.
+    pub selected: usize,
+    /// First shown row drawn at the top of the table.
+    pub offset: usize,
+    pub sort: SortColumn,
+    pub reverse: bool,
+    pub filter: Input,
+    /// The filter line has the keyboard.
+    pub filtering: bool,
+    /// Lowercase filter the `shown` list was computed with.
+    pub applied_filter: String,
+    pub loading: bool,
+    /// `@odata.count`, when the server sent it.
+    pub expected_total: Option<u64>,
+    pub load_error: Option<String>,
+    /// Which load the pages in flight belong to; older pages are dropped.
+    pub generation: u64,
+    /// Ids found in conflict with an active user (pre-flight or a failed restore).
+    pub conflicts: HashSet<String>,
+}
+
+impl Default for UsersView {
+    fn default() -> Self {
+        Self {
+            rows: Vec::new(),
+            sorted: Vec::new(),
+            shown: Vec::new(),
+            marked: Vec::new(),
+            marked_count: 0,
+            selected: 0,
+            offset: 0,
+            sort: SortColumn::DaysLeft,
+            reverse: false,
+            filter: Input::default(),
+            filtering: false,
+            applied_filter: String::new(),
+            loading: true,
+            expected_total: None,
+            load_error: None,
+            generation: 0,
+            conflicts: HashSet::new(),
+        }
+    }
+}
+
+fn ascii_ci_cmp(a: &str, b: &str) -> Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+}
+
+fn opt_last<T: Ord>(a: Option<T>, b: Option<T>) -> Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => a.cmp(&b),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+impl UsersView {
+    pub fn compare(&self, a: u32, b: u32) -> Ordering {
+        let (ra, rb) = (&self.rows[a as usize], &self.rows[b as usize]);
+        let (ua, ub) = (&ra.user, &rb.user);
+        let primary = match self.sort {
+            SortColumn::DaysLeft => opt_last(ua.deleted_at, ub.deleted_at),
+            SortColumn::Deleted => opt_last(ub.deleted_at, ua.deleted_at).then_with(|| {
+                // Unknown deletion times still go last when newest come first.
+                match (ua.deleted_at, ub.deleted_at) {
+                    (None, Some(_)) => Ordering::Greater,
+                    (Some(_), None) => Ordering::Less,
+                    _ => Ordering::Equal,
+                }
+            }),
+            SortColumn::Name => Ordering::Equal,
+            SortColumn::UserName => ascii_ci_cmp(&ua.original_upn, &ub.original_upn),
+            SortColumn::Department => opt_last(
+                ua.department.as_deref().filter(|d| !d.is_empty()).map(str::to_lowercase),
+                ub.department.as_deref().filter(|d| !d.is_empty()).map(str::to_lowercase),
+            ),
+        };
+        let ord = primary
+            .then_with(|| ra.key.cmp(&rb.key))
+            .then_with(|| ua.id.cmp(&ub.id));
+        if self.reverse { ord.reverse() } else { ord }
+    }
+
+    /// Sorts everything again (after a sort change).
+    pub fn resort(&mut self) {
+        let mut sorted = std::mem::take(&mut self.sorted);
+        sorted.sort_unstable_by(|a, b| self.compare(*a, *b));
+        self.sorted = sorted;
+        self.refilter_keep_selection();
+    }
+
+    /// Adds a page: sorts only the new rows and merges them in, so a 100-page load stays linear.
+    pub fn push_page(&mut self, users: Vec<DeletedUser>) {
+        let start = self.rows.len() as u32;
+        for user in users {
+            self.rows.push(Row::new(user));
+            self.marked.push(false);
+        }
+        let end = self.rows.len() as u32;
+        let mut fresh: Vec<u32> = (start..end).collect();
+        fresh.sort_unstable_by(|a, b| self.compare(*a, *b));
+        let old = std::mem::take(&mut self.sorted);
+        let mut merged = Vec::with_capacity(old.len() + fresh.len());
+        let (mut i, mut j) = (0, 0);
+        while i < old.len() && j < fresh.len() {
+            if self.compare(old[i], fresh[j]) != Ordering::Greater {
+                merged.push(old[i]);
+                i += 1;
+            } else {
+                merged.push(fresh[j]);
+                j += 1;
+            }
+        }
+        merged.extend_from_slice(&old[i..]);
+        merged.extend_from_slice(&fresh[j..]);
+        self.sorted = merged;
+        self.refilter_keep_selection();
+    }
+
+    /// Recomputes `shown` from `sorted` and the filter text: one pass, no allocation per row.
+    pub fn refilter(&mut self) {
+        let needle: String = self.filter.value().chars().flat_map(char::to_lowercase).collect();
+        self.shown.clear();
+        if needle.is_empty() {
+            self.shown.extend_from_slice(&self.sorted);
+        } else {
+            let rows = &self.rows;
+            self.shown.extend(
+                self.sorted
+                    .iter()
+                    .copied()
+                    .filter(|i| rows[*i as usize].key.contains(needle.as_str())),
+            );
+        }
+        self.applied_filter = needle;
+    }
+
+    /// Like `refilter`, keeping the same user selected when it is still shown.
+    pub fn refilter_keep_selection(&mut self) {
+        let current = self.current_index();
+        self.refilter();
+        if let Some(cur) = current
+            && let Some(pos) = self.shown.iter().position(|i| *i == cur)
+        {
+            self.selected = pos;
+            return;
+        }
+        self.selected = self.selected.min(self.shown.len().saturating_sub(1));
+    }
+
+    /// Index into `rows` of the selected user.
+    pub fn current_index(&self) -> Option<u32> {
+        self.shown.get(self.selected).copied()
+    }
+
+    pub fn current(&self) -> Option<&DeletedUser> {
+        self.current_index().map(|i| &self.rows[i as usize].user)
+    }
+
+    pub fn is_marked(&self, idx: u32) -> bool {
+        self.marked.get(idx as usize).copied().unwrap_or(false)
+    }
+
+    pub fn set_mark(&mut self, idx: u32, on: bool) {
+        if let Some(m) = self.marked.get_mut(idx as usize)
+            && *m != on
+        {
+            *m = on;
+            if on {
+                self.marked_count += 1;
+            } else {
+                self.marked_count -= 1;
+            }
+        }
+    }
+
+    /// The users a restore or purge acts on: the marked ones, else the selected one.
+    pub fn targets(&self) -> Vec<DeletedUser> {
+        if self.marked_count > 0 {
+            self.sorted
+                .iter()
+                .filter(|i| self.is_marked(**i))
+                .map(|i| self.rows[*i as usize].user.clone())
+                .collect()
+        } else {
+            self.current().cloned().into_iter().collect()
+        }
+    }
+
+    /// Removes users (restored or purged) from the table.
+    pub fn remove_ids(&mut self, ids: &HashSet<String>) {
+        if ids.is_empty() {
+            return;
+        }
+        let current_id = self.current().map(|u| u.id.clone());
+        let rows = std::mem::take(&mut self.rows);
+        let marked = std::mem::take(&mut self.marked);
+        let mut remap = vec![u32::MAX; rows.len()];
+        for (old, (row, mark)) in rows.into_iter().zip(marked).enumerate() {
+            if ids.contains(&row.user.id) {
+                continue;
+            }
+            remap[old] = self.rows.len() as u32;
+            self.rows.push(row);
+            self.marked.push(mark);
+        }
+        self.marked_count = self.marked.iter().filter(|m| **m).count();
+        self.sorted = self
+            .sorted
+            .iter()
+            .map(|i| remap[*i as usize])
+            .filter(|i| *i != u32::MAX)
+            .collect();
+        let old_selected = self.selected;
+        self.refilter();
+        self.selected = match current_id.and_then(|id| {
+            self.shown.iter().position(|i| self.rows[*i as usize].user.id == id)
+        }) {
+            Some(pos) => pos,
+            None => old_selected.min(self.shown.len().saturating_sub(1)),
+        };
+    }
+
+    /// Empties the table for a reload, remembering which ids were marked.
+    pub fn clear_for_reload(&mut self) -> HashSet<String> {
+        let marked: HashSet<String> = self
+            .rows
+            .iter()
+            .zip(&self.marked)
+            .filter(|(_, m)| **m)
+            .map(|(r, _)| r.user.id.clone())
+            .collect();
+        self.rows.clear();
+        self.sorted.clear();
+        self.shown.clear();
+        self.marked.clear();
+        self.marked_count = 0;
+        self.selected = 0;
+        self.offset = 0;
+        self.loading = true;
+        self.expected_total = None;
+        self.load_error = None;
+        self.generation += 1;
+        marked
+    }
+}
+
+/// The restore dialog's focusable widgets, in Tab order (some only appear when relevant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    AutoPassword,
+    ManualPassword,
+    Password,
+    ForceChange,
+    ForceChangeMfa,
+    Recipients,
+    IncludePassword,
+    NewUpn(usize),
+    Reconcile(usize),
+    Restore,
+    Cancel,
+}
+
+impl Field {
+    pub fn is_text(self) -> bool {
+        matches!(self, Field::Password | Field::Recipients | Field::NewUpn(_))
+    }
+}
+
+/// What pre-flight found for one user of the dialog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Preflight {
+    Checking,
+    /// Not checked (too many users at once); a conflict then shows in the result.
+    Skipped,
+    Clear,
+    Conflict {
+        /// The active user now holding the UPN, as "Name (upn)".
+        upn_holder: Option<String>,
+        /// Proxy addresses held by someone else.
+        proxy_conflicts: Vec<String>,
+    },
+    Failed(String),
+}
+
+pub struct Target {
+    pub user: DeletedUser,
+    pub preflight: Preflight,
+    /// Shown when the UPN is taken; prefilled with a free suggestion.
+    pub new_upn: Input,
+    pub reconcile: bool,
+}
+
+/// The password prompt. No `Debug`: it holds the typed password.
+pub struct RestoreForm {
+    pub targets: Vec<Target>,
+    pub auto_password: bool,
+    pub password: Input,
+    pub reveal: bool,
+    pub force_change: bool,
+    pub force_change_mfa: bool,
+    pub recipients: Input,
+    pub include_password: bool,
+    pub focus: Field,
+    /// Why the last Restore press was refused.
+    pub error: Option<String>,
+}
+
+impl RestoreForm {
+    pub fn new(targets: Vec<DeletedUser>, admin_mail: &str, preflight_limit: usize) -> Self {
+        let many = targets.len() > preflight_limit;
+        Self {
+            targets: targets
+                .into_iter()
+                .map(|user| Target {
+                    user,
+                    preflight: if many { Preflight::Skipped } else { Preflight::Checking },
+                    new_upn: Input::default(),
+                    reconcile: true,
+                })
+                .collect(),
+            auto_password: true,
+            password: Input::default(),
+            reveal: false,
+            force_change: true,
+            force_change_mfa: false,
+            recipients: Input::new(admin_mail.to_string()),
+            include_password: true,
+            focus: Field::AutoPassword,
+            error: None,
+        }
+    }
+
+    /// Focus order for Tab, given what is visible now.
+    pub fn fields(&self) -> Vec<Field> {
+        let mut f = vec![Field::AutoPassword, Field::ManualPassword];
+        if !self.auto_password {
+            f.push(Field::Password);
+        }
+        f.push(Field::ForceChange);
+        if self.force_change {
+            f.push(Field::ForceChangeMfa);
+        }
+        f.push(Field::Recipients);
+        f.push(Field::IncludePassword);
+        for (i, t) in self.targets.iter().enumerate() {
+            if let Preflight::Conflict {
+                upn_holder,
+                proxy_conflicts,
+            } = &t.preflight
+            {
+                if upn_holder.is_some() {
+                    f.push(Field::NewUpn(i));
+                }
+                if !proxy_conflicts.is_empty() {
+                    f.push(Field::Reconcile(i));
+                }
+            }
+        }
+        f.push(Field::Restore);
+        f.push(Field::Cancel);
+        f
+    }
+
+    pub fn focused_input(&mut self) -> Option<&mut Input> {
+        match self.focus {
+            Field::Password => Some(&mut self.password),
+            Field::Recipients => Some(&mut self.recipients),
+            Field::NewUpn(i) => self.targets.get_mut(i).map(|t| &mut t.new_upn),
+            _ => None,
+        }
+    }
+
+    pub fn soonest_days_left(&self, now: DateTime<Utc>) -> Option<i64> {
+        self.targets.iter().filter_map(|t| t.user.days_left(now)).min()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobStatus {
+    Queued,
+    Restoring,
+    Restored,
+    PasswordSet,
+    Failed(String),
+    Stopped,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProgressLine {
+    pub id: String,
+    pub name: String,
+    pub status: JobStatus,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProgressState {
+    pub lines: Vec<ProgressLine>,
+    pub index: HashMap<String, usize>,
+    pub scroll: usize,
+    pub confirm_stop: bool,
+    pub stopping: bool,
+}
+
+impl ProgressState {
+    pub fn new(users: &[DeletedUser]) -> Self {
+        let lines: Vec<ProgressLine> = users
+            .iter()
+            .map(|u| ProgressLine {
+                id: u.id.clone(),
+                name: u.display_name.clone(),
+                status: JobStatus::Queued,
+            })
+            .collect();
+        let index = lines.iter().enumerate().map(|(i, l)| (l.id.clone(), i)).collect();
+        Self {
+            lines,
+            index,
+            scroll: 0,
+            confirm_stop: false,
+            stopping: false,
+        }
+    }
+
+    pub fn done(&self) -> usize {
+        self.lines
+            .iter()
+            .filter(|l| {
+                matches!(
+                    l.status,
+                    JobStatus::PasswordSet | JobStatus::Failed(_) | JobStatus::Stopped
+                )
+            })
+            .count()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultButton {
+    SendAndClose,
+    CloseWithoutMail,
+}
+
+/// The "Send email and close" screen. No `Debug`: it holds passwords.
+pub struct ResultState {
+    /// One per user, in plan order; restored ones carry their password.
+    pub outcomes: Vec<UserOutcome>,
+    pub recipients: Vec<String>,
+    pub include_password: bool,
+    pub focus: ResultButton,
+    pub selected: usize,
+    pub reveal: bool,
+    pub confirm_close: bool,
+    pub sending: bool,
+    pub send_error: Option<String>,
+    pub copied: Option<String>,
+}
+
+impl ResultState {
+    pub fn restored(&self) -> usize {
+        self.outcomes.iter().filter(|o| o.restored()).count()
+    }
+
+    /// Restored with a password set: the users the sign-in mail is about.
+    pub fn complete(&self) -> usize {
+        self.outcomes.iter().filter(|o| o.complete()).count()
+    }
+
+    /// Mail can be sent: someone was restored and there is someone to tell.
+    pub fn can_send(&self) -> bool {
+        self.complete() > 0 && !self.recipients.is_empty()
+    }
+}
+
+pub struct PurgeState {
+    pub users: Vec<DeletedUser>,
+    pub typed: Input,
+    pub error: Option<String>,
+    pub running: bool,
+}
+
+pub enum Modal {
+    Restore(Box<RestoreForm>),
+    Progress(ProgressState),
+    Result(Box<ResultState>),
+    Purge(PurgeState),
+    Help { scroll: usize },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    Info,
+    Error,
+}
+
+/// What the app was started with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// "SANDBOX contoso.sandbox" or the tenant.
+    pub label: String,
+    pub is_sandbox: bool,
+    pub account: String,
+    pub read_only: bool,
+    pub no_color: bool,
+    pub mouse: bool,
+    /// The link the sign-in mail gives (per cloud).
+    pub sign_in_url: String,
+    /// App-only sign-in sends mail as this mailbox.
+    pub mail_sender: Option<String>,
+}
+
+pub struct State {
+    pub settings: Settings,
+    pub now: DateTime<Utc>,
+    pub size: (u16, u16),
+    pub users: UsersView,
+    pub modal: Option<Modal>,
+    pub details: bool,
+    pub log_open: bool,
+    pub log: VecDeque<RequestRecord>,
+    pub notice: Option<(NoticeKind, String)>,
+    pub unfinished: Vec<Unfinished>,
+    /// Marks to put back once a reload brings these ids again.
+    pub pending_marks: HashSet<String>,
+    pub spinner: usize,
+    /// Recipients and include-password choice of the restore in flight, for the result screen.
+    pub last_mail: Option<(Vec<String>, bool)>,
+    pub quit: bool,
+    /// Set by `update` when the screen must be drawn again.
+    pub dirty: bool,
+}
+
+impl State {
+    pub fn new(settings: Settings, now: DateTime<Utc>, size: (u16, u16)) -> Self {
+        Self {
+            settings,
+            now,
+            size,
+            users: UsersView::default(),
+            modal: None,
+            details: false,
+            log_open: false,
+            log: VecDeque::new(),
+            notice: None,
+            unfinished: Vec::new(),
+            pending_marks: HashSet::new(),
+            spinner: 0,
+            last_mail: None,
+            quit: false,
+            dirty: true,
+        }
+    }
+}

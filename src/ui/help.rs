@@ -1,0 +1,49 @@
+//! The `?` overlay, generated from the keymap table so it always says what the keys do.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::text::{fit, pad};
+use super::theme::Theme;
+use super::{centered, clear};
+use crate::app::keymap::{self, HELP_SCOPES};
+
+/// Every line of the help, so `update` can bound the scroll.
+pub fn lines() -> Vec<(Option<String>, String, String)> {
+    let mut out = Vec::new();
+    for scope in HELP_SCOPES {
+        out.push((Some(scope.title().to_string()), String::new(), String::new()));
+        for (keys, help) in keymap::help_lines(*scope) {
+            out.push((None, keys, help.to_string()));
+        }
+    }
+    out
+}
+
+pub fn draw(scroll: usize, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let area = clear(frame, centered(area, 76, area.height.saturating_sub(2)));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border_focus())
+        .title(Span::styled(" Keys · ↑↓ scroll · Esc closes ", theme.title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let w = usize::from(inner.width);
+    let key_w = 24.min(w / 3);
+    let lines: Vec<Line> = lines()
+        .into_iter()
+        .skip(scroll)
+        .take(usize::from(inner.height))
+        .map(|(heading, keys, help)| match heading {
+            Some(h) => Line::from(Span::styled(fit(&h, w), theme.column_header())),
+            None => Line::from(vec![
+                Span::styled(pad(&keys, key_w), theme.key()),
+                Span::raw(" "),
+                Span::raw(fit(&help, w.saturating_sub(key_w + 1))),
+            ]),
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}

@@ -1,0 +1,82 @@
+//! Progress of a restore: a gauge and one line per user. Input stays live; Esc asks first.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Gauge, Paragraph};
+
+use super::text::{fit, pad};
+use super::theme::Theme;
+use super::{centered, clear};
+use crate::app::state::{JobStatus, ProgressState, State};
+
+pub fn status_text(s: &JobStatus) -> String {
+    match s {
+        JobStatus::Queued => "queued".into(),
+        JobStatus::Restoring => "restoring…".into(),
+        JobStatus::Restored => "restored, setting password…".into(),
+        JobStatus::PasswordSet => "✓ restored, password set".into(),
+        JobStatus::Failed(why) => format!("✗ failed: {why}"),
+        JobStatus::Stopped => "stopped".into(),
+    }
+}
+
+pub fn draw(_state: &State, p: &ProgressState, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let want_h = (p.lines.len() as u16).saturating_add(7).min(30);
+    let area = clear(frame, centered(area, 84, want_h));
+    let total = p.lines.len();
+    let done = p.done();
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border_focus())
+        .title(Span::styled(
+            format!(" Restoring {total} user{} ", if total == 1 { "" } else { "s" }),
+            theme.title(),
+        ));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [gauge, list, foot] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    let ratio = if total == 0 { 1.0 } else { done as f64 / total as f64 };
+    frame.render_widget(
+        Gauge::default()
+            .gauge_style(theme.ok())
+            .ratio(ratio.clamp(0.0, 1.0))
+            .label(format!("{done}/{total}")),
+        gauge,
+    );
+    let w = usize::from(list.width);
+    let name_w = (w / 3).max(8);
+    let lines: Vec<Line> = p
+        .lines
+        .iter()
+        .skip(p.scroll)
+        .take(usize::from(list.height))
+        .map(|l| {
+            let style = match l.status {
+                JobStatus::PasswordSet => theme.ok(),
+                JobStatus::Failed(_) => theme.danger(),
+                JobStatus::Queued | JobStatus::Stopped => theme.dim(),
+                _ => theme.base(),
+            };
+            Line::from(vec![
+                Span::raw(pad(&l.name, name_w)),
+                Span::raw(" "),
+                Span::styled(fit(&status_text(&l.status), w.saturating_sub(name_w + 1)), style),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), list);
+    let foot_text = if p.confirm_stop {
+        Span::styled("Stop the users not started yet? y stops · n goes on", theme.warn())
+    } else if p.stopping {
+        Span::styled("Stopping after the users in flight…", theme.warn())
+    } else {
+        Span::styled("Esc stops the remaining users (asks first)", theme.dim())
+    };
+    frame.render_widget(Paragraph::new(foot_text), foot);
+}

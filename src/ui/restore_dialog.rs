@@ -1,0 +1,371 @@
+//! The restore dialog (the password prompt): password choice with a masked field and a live
+//! policy checklist, the sign-in toggles, recipients, and per-user conflict fixes.
+
+use ratatui::Frame;
+use ratatui::layout::{Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use tui_input::Input;
+
+use super::text::{fit, width};
+use super::theme::Theme;
+use super::{centered, clear, fit_line, skip_columns};
+use crate::app::state::{Field, Preflight, RestoreForm, State};
+use crate::password;
+
+const INDENT: usize = 5;
+
+/// The dialog as lines, with the line and column where the cursor goes (when a text field has
+/// the focus) and the line of the focused widget (to scroll it into view).
+struct Built {
+    lines: Vec<Line<'static>>,
+    cursor: Option<(usize, usize)>,
+    focus_line: usize,
+}
+
+fn title(form: &RestoreForm) -> String {
+    let n = form.targets.len();
+    if n == 1 {
+        " Restore 1 user ".to_string()
+    } else {
+        format!(" Restore {n} users ")
+    }
+}
+
+fn radio(label: &str, on: bool, focused: bool, theme: &Theme) -> Line<'static> {
+    let mark = if on { "(•)" } else { "( )" };
+    Line::from(vec![
+        Span::raw(" "),
+        Span::styled(format!("{mark} {label}"), if focused { theme.focused() } else { theme.base() }),
+    ])
+}
+
+fn checkbox(indent: usize, label: &str, on: bool, focused: bool, theme: &Theme) -> Line<'static> {
+    let mark = if on { "[x]" } else { "[ ]" };
+    Line::from(vec![
+        Span::raw(" ".repeat(indent)),
+        Span::styled(format!("{mark} {label}"), if focused { theme.focused() } else { theme.base() }),
+    ])
+}
+
+/// An input box `[ value ]` of `field_w` columns; returns the line and the cursor column.
+fn input_line(
+    prefix: &str,
+    input: &Input,
+    masked: bool,
+    field_w: usize,
+    focused: bool,
+    suffix: &str,
+    theme: &Theme,
+) -> (Line<'static>, usize) {
+    let inner_w = field_w.max(4);
+    let (shown, cursor_col) = if masked {
+        let n = input.value().chars().count();
+        let cur = input.cursor();
+        let scroll = cur.saturating_sub(inner_w.saturating_sub(1));
+        ("•".repeat(n.saturating_sub(scroll).min(inner_w)), cur - scroll)
+    } else {
+        let scroll = input.visual_scroll(inner_w.saturating_sub(1));
+        let rest = skip_columns(input.value(), scroll);
+        (fit(&rest, inner_w), input.visual_cursor() - scroll)
+    };
+    let pad = inner_w.saturating_sub(width(&shown));
+    let prefix_w = width(prefix);
+    let line = Line::from(vec![
+        Span::raw(prefix.to_string()),
+        Span::raw("[ "),
+        Span::styled(
+            format!("{shown}{}", " ".repeat(pad)),
+            if focused { theme.focused() } else { theme.field() },
+        ),
+        Span::raw(" ]"),
+        Span::styled(suffix.to_string(), theme.dim()),
+    ]);
+    (line, prefix_w + 2 + cursor_col.min(inner_w))
+}
+
+fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let mut cursor = None;
+    let mut focus_line = 0;
+    let f = form.focus;
+    let field_w = w.saturating_sub(INDENT + 4 + 9).clamp(8, 48);
+
+    // Who, and how urgent.
+    let names: Vec<&str> = form.targets.iter().take(4).map(|t| t.user.display_name.as_str()).collect();
+    let mut who = names.join(", ");
+    if form.targets.len() > 4 {
+        who.push_str(&format!(" and {} more", form.targets.len() - 4));
+    }
+    if let Some(d) = form.soonest_days_left(state.now) {
+        who.push_str(&match d {
+            d if d <= 0 => " · purged within a day".to_string(),
+            1 => " · soonest purge in 1 day".to_string(),
+            d => format!(" · soonest purge in {d} days"),
+        });
+    }
+    lines.push(Line::from(fit(&who, w)));
+    lines.push(Line::from(""));
+
+    lines.push(Line::from(Span::styled("Password", theme.title())));
+    if f == Field::AutoPassword {
+        focus_line = lines.len();
+    }
+    let auto_label = if form.targets.len() == 1 {
+        "Auto-generate a password"
+    } else {
+        "Auto-generate a password for each user"
+    };
+    lines.push(radio(auto_label, form.auto_password, f == Field::AutoPassword, theme));
+    if f == Field::ManualPassword {
+        focus_line = lines.len();
+    }
+    let manual_label = if form.targets.len() == 1 {
+        "Let me create the password"
+    } else {
+        "Let me create the password (the same for all)"
+    };
+    lines.push(radio(manual_label, !form.auto_password, f == Field::ManualPassword, theme));
+    if !form.auto_password {
+        let suffix = if form.reveal { "  F2 hide" } else { "  F2 show" };
+        let (line, col) = input_line(
+            &" ".repeat(INDENT),
+            &form.password,
+            !form.reveal,
+            field_w,
+            f == Field::Password,
+            suffix,
+            theme,
+        );
+        if f == Field::Password {
+            focus_line = lines.len();
+            cursor = Some((lines.len(), col));
+        }
+        lines.push(line);
+        // The live checklist, wrapped to the dialog's width.
+        let report = password::check(form.password.value());
+        let mut row: Vec<Span<'static>> = vec![Span::raw(" ".repeat(INDENT))];
+        let mut used = INDENT;
+        for (label, ok) in password::rules() {
+            let met = ok(&report);
+            let item = format!("{} {label}   ", if met { "✓" } else { "✗" });
+            let iw = width(&item);
+            if used + iw > w && used > INDENT {
+                lines.push(Line::from(std::mem::take(&mut row)));
+                row.push(Span::raw(" ".repeat(INDENT)));
+                used = INDENT;
+            }
+            used += iw;
+            row.push(Span::styled(item, if met { theme.ok() } else { theme.danger() }));
+        }
+        lines.push(Line::from(row));
+    }
+    if f == Field::ForceChange {
+        focus_line = lines.len();
+    }
+    lines.push(checkbox(
+        1,
+        "Require a password change at first sign-in",
+        form.force_change,
+        f == Field::ForceChange,
+        theme,
+    ));
+    if form.force_change {
+        if f == Field::ForceChangeMfa {
+            focus_line = lines.len();
+        }
+        lines.push(checkbox(
+            1,
+            "  …after completing MFA",
+            form.force_change_mfa,
+            f == Field::ForceChangeMfa,
+            theme,
+        ));
+    }
+    lines.push(Line::from(""));
+
+    lines.push(Line::from(Span::styled("Email the sign-in info to", theme.title())));
+    let (line, col) = input_line(
+        &" ".repeat(INDENT),
+        &form.recipients,
+        false,
+        field_w,
+        f == Field::Recipients,
+        "",
+        theme,
+    );
+    if f == Field::Recipients {
+        focus_line = lines.len();
+        cursor = Some((lines.len(), col));
+    }
+    lines.push(line);
+    if form.recipients.value().trim().is_empty() {
+        lines.push(Line::from(Span::styled(
+            fit("     (empty: no email; the result screen shows the passwords)", w),
+            theme.dim(),
+        )));
+    } else if let Err(e) = crate::app::update::parse_recipients(form.recipients.value()) {
+        lines.push(Line::from(Span::styled(fit(&format!("     ✗ {e}"), w), theme.danger())));
+    }
+    if f == Field::IncludePassword {
+        focus_line = lines.len();
+    }
+    let include_label = if form.targets.len() == 1 {
+        "Include the password in the email"
+    } else {
+        "Include the passwords in the email"
+    };
+    lines.push(checkbox(1, include_label, form.include_password, f == Field::IncludePassword, theme));
+
+    // Warnings and conflict fixes, per user.
+    let synced: Vec<&str> = form
+        .targets
+        .iter()
+        .filter(|t| t.user.on_premises_sync_enabled)
+        .map(|t| t.user.display_name.as_str())
+        .collect();
+    let checking = form.targets.iter().filter(|t| t.preflight == Preflight::Checking).count();
+    let skipped = form.targets.iter().filter(|t| t.preflight == Preflight::Skipped).count();
+    let has_conflicts = form.targets.iter().any(|t| matches!(t.preflight, Preflight::Conflict { .. } | Preflight::Failed(_)));
+    if !synced.is_empty() || checking > 0 || skipped > 0 || has_conflicts {
+        lines.push(Line::from(""));
+    }
+    if !synced.is_empty() {
+        let who = if synced.len() <= 2 {
+            synced.join(", ")
+        } else {
+            format!("{} synced users", synced.len())
+        };
+        let msg = format!(
+            "⚠ {who}: synced from on-premises AD, which is the source of truth. Restore there too, or the next sync may delete again."
+        );
+        for chunk in wrap(&msg, w) {
+            lines.push(Line::from(Span::styled(chunk, theme.warn())));
+        }
+    }
+    if checking > 0 {
+        let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][state.spinner % 10];
+        lines.push(Line::from(Span::styled(
+            format!("{spin} Checking {checking} user name(s) for conflicts…"),
+            theme.dim(),
+        )));
+    }
+    if skipped > 0 {
+        lines.push(Line::from(Span::styled(
+            fit(&format!("{skipped} users not checked ahead: conflicts will show in the result."), w),
+            theme.dim(),
+        )));
+    }
+    for (i, t) in form.targets.iter().enumerate() {
+        match &t.preflight {
+            Preflight::Conflict { upn_holder, proxy_conflicts } => {
+                if let Some(holder) = upn_holder {
+                    let msg = format!("⚠ {}: user name now used by {holder}", t.user.display_name);
+                    lines.push(Line::from(Span::styled(fit(&msg, w), theme.warn())));
+                    let (line, col) = input_line(
+                        "     New user name ",
+                        &t.new_upn,
+                        false,
+                        field_w.saturating_sub(14).max(12),
+                        f == Field::NewUpn(i),
+                        "",
+                        theme,
+                    );
+                    if f == Field::NewUpn(i) {
+                        focus_line = lines.len();
+                        cursor = Some((lines.len(), col));
+                    }
+                    lines.push(line);
+                }
+                if !proxy_conflicts.is_empty() {
+                    if upn_holder.is_none() {
+                        let msg = format!("⚠ {}: a proxy address is held by another user", t.user.display_name);
+                        lines.push(Line::from(Span::styled(fit(&msg, w), theme.warn())));
+                    }
+                    if f == Field::Reconcile(i) {
+                        focus_line = lines.len();
+                    }
+                    let label = format!(
+                        "Remove conflicting proxy addresses ({})",
+                        proxy_conflicts.join(", ")
+                    );
+                    let line = checkbox(5, &label, t.reconcile, f == Field::Reconcile(i), theme);
+                    lines.push(fit_line(line.spans, w));
+                }
+            }
+            Preflight::Failed(e) => {
+                let msg = format!("⚠ {}: could not check for conflicts: {e}", t.user.display_name);
+                lines.push(Line::from(Span::styled(fit(&msg, w), theme.warn())));
+            }
+            _ => {}
+        }
+    }
+    lines.push(Line::from(""));
+    if let Some(e) = &form.error {
+        for chunk in wrap(&format!("✗ {e}"), w) {
+            lines.push(Line::from(Span::styled(chunk, theme.danger())));
+        }
+    }
+    if matches!(f, Field::Restore | Field::Cancel) {
+        focus_line = lines.len();
+    }
+    let label = if state.settings.read_only { "Restore (read-only)" } else { "Restore" };
+    let restore = Span::styled(format!("[ {label} ]"), if f == Field::Restore { theme.focused() } else { theme.button() });
+    let cancel = Span::styled("[ Cancel ]", if f == Field::Cancel { theme.focused() } else { theme.button() });
+    let bw = width(&restore.content) + 3 + width(&cancel.content);
+    lines.push(Line::from(vec![
+        Span::raw(" ".repeat(w.saturating_sub(bw) / 2)),
+        restore,
+        Span::raw("   "),
+        cancel,
+    ]));
+    Built { lines, cursor, focus_line }
+}
+
+/// Word-wraps plain text to `w` columns.
+fn wrap(s: &str, w: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for word in s.split(' ') {
+        if !cur.is_empty() && width(&cur) + 1 + width(word) > w {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out.into_iter().map(|l| fit(&l, w)).collect()
+}
+
+pub fn draw(state: &State, form: &RestoreForm, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let outer_w = area.width.min(80);
+    let w = usize::from(outer_w.saturating_sub(2));
+    let built = build(state, form, theme, w);
+    let want_h = (built.lines.len() as u16).saturating_add(2);
+    let dialog = clear(frame, centered(area, outer_w, want_h));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border_focus())
+        .title(Span::styled(title(form), theme.title()));
+    let inner = block.inner(dialog);
+    frame.render_widget(block, dialog);
+    let h = usize::from(inner.height);
+    // When the dialog is taller than the terminal, scroll so the focused widget shows.
+    let scroll = built.focus_line.saturating_sub(h.saturating_sub(1)).min(built.lines.len().saturating_sub(h));
+    let visible: Vec<Line> = built.lines.into_iter().skip(scroll).take(h).collect();
+    frame.render_widget(Paragraph::new(visible), inner);
+    if let Some((line, col)) = built.cursor
+        && line >= scroll
+        && line - scroll < h
+    {
+        let pos = Position::new(
+            inner.x + (col.min(w.saturating_sub(1))) as u16,
+            inner.y + (line - scroll) as u16,
+        );
+        frame.set_cursor_position(pos);
+    }
+}
