@@ -1,6 +1,16 @@
 //! Where access tokens come from. The Graph client only sees `TokenSource`, so sign-in flows
 //! (client credentials now; device code, certificates and the cache later) plug in here.
 
+pub mod certificate;
+pub mod claims;
+pub mod delegated;
+pub mod device_code;
+pub mod oauth;
+pub mod signin;
+pub mod token_cache;
+
+pub mod client_credentials;
+
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use secrecy::SecretString;

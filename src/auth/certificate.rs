@@ -1,0 +1,364 @@
+//! App-only sign-in with a certificate: the client proves itself with a JWT it signs (PS256)
+//! instead of a shared secret. The PEM file holds the RSA private key (PKCS#8 or PKCS#1) and the
+//! certificate uploaded to the app registration; the JWT names that certificate by its SHA-256
+//! thumbprint (`x5t#S256`).
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{KeyPair, RSA_PSS_SHA256, RsaKeyPair};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use chrono::{DateTime, Duration, Utc};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use super::delegated::REFRESH_AHEAD;
+use super::oauth::{self, AuthError};
+use super::{AccessToken, TokenSource};
+use crate::config::Endpoints;
+use crate::directory::DirectoryError;
+
+pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// How long an assertion is valid: short, as it only has to reach the token endpoint.
+pub const ASSERTION_LIFETIME: Duration = Duration::minutes(5);
+
+/// A private key and the certificate it belongs to. No `Debug`: it holds the key.
+pub struct Certificate {
+    key: RsaKeyPair,
+    x5t_s256: String,
+}
+
+impl Certificate {
+    /// Reads `--certificate`: one PEM file with the private key and the certificate.
+    pub fn load(path: &Path) -> Result<Self, AuthError> {
+        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+            AuthError::Config(format!("cannot read the certificate file {}: {e}", path.display()))
+        })?);
+        Self::from_pem(&text)
+            .map_err(|e| AuthError::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// Parses the key and the first certificate, and checks that they belong together.
+    pub fn from_pem(pem: &str) -> Result<Self, String> {
+        let blocks = pem_blocks(pem)?;
+        let mut key = None;
+        let mut cert_der = None;
+        for block in blocks {
+            match block.label.as_str() {
+                "PRIVATE KEY" | "RSA PRIVATE KEY" if block.encrypted => {
+                    return Err(encrypted_key_error());
+                }
+                "PRIVATE KEY" if key.is_none() => {
+                    key = Some(RsaKeyPair::from_pkcs8(&block.der).map_err(|e| {
+                        format!("the private key is not a usable RSA key (PS256 needs RSA, 2048 bits or more): {e}")
+                    })?);
+                }
+                "RSA PRIVATE KEY" if key.is_none() => {
+                    key = Some(RsaKeyPair::from_der(&block.der).map_err(|e| {
+                        format!("the RSA private key is not usable (2048 bits or more): {e}")
+                    })?);
+                }
+                "ENCRYPTED PRIVATE KEY" => return Err(encrypted_key_error()),
+                "EC PRIVATE KEY" => {
+                    return Err("the private key is an EC key; PS256 client assertions need an RSA key".into());
+                }
+                "CERTIFICATE" if cert_der.is_none() => cert_der = Some(block.der),
+                _ => {}
+            }
+        }
+        let key = key.ok_or("no private key found (expected a 'BEGIN PRIVATE KEY' or 'BEGIN RSA PRIVATE KEY' block next to the certificate)")?;
+        let cert_der = cert_der.ok_or("no certificate found (expected a 'BEGIN CERTIFICATE' block next to the private key)")?;
+        // The certificate's SubjectPublicKeyInfo embeds the key's RSAPublicKey DER verbatim, so
+        // finding it there proves the pair matches without an X.509 parser.
+        let public = key.public_key().as_ref();
+        if public.is_empty() || !cert_der.windows(public.len()).any(|w| w == public) {
+            return Err("the certificate does not belong to the private key in the same file".into());
+        }
+        Ok(Self {
+            key,
+            x5t_s256: URL_SAFE_NO_PAD.encode(Sha256::digest(&cert_der)),
+        })
+    }
+
+    /// The certificate's SHA-256 thumbprint, base64url (the `x5t#S256` header).
+    pub fn x5t_s256(&self) -> &str {
+        &self.x5t_s256
+    }
+
+    /// A signed client assertion for `client_id` at `token_url`, valid from `now`.
+    pub fn assertion(
+        &self,
+        client_id: &str,
+        token_url: &str,
+        now: DateTime<Utc>,
+    ) -> Result<SecretString, AuthError> {
+        let header = json!({"alg": "PS256", "typ": "JWT", "x5t#S256": self.x5t_s256});
+        let claims = json!({
+            "aud": token_url,
+            "iss": client_id,
+            "sub": client_id,
+            "jti": uuid::Uuid::new_v4().to_string(),
+            "iat": now.timestamp(),
+            "nbf": now.timestamp(),
+            "exp": (now + ASSERTION_LIFETIME).timestamp(),
+        });
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let mut signature = vec![0u8; self.key.public_modulus_len()];
+        self.key
+            .sign(
+                &RSA_PSS_SHA256,
+                &SystemRandom::new(),
+                signing_input.as_bytes(),
+                &mut signature,
+            )
+            .map_err(|_| AuthError::Config("signing the client assertion failed".into()))?;
+        Ok(SecretString::from(format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(signature)
+        )))
+    }
+
+    /// The RSAPublicKey DER, for verifying assertions in tests.
+    pub fn public_key_der(&self) -> &[u8] {
+        self.key.public_key().as_ref()
+    }
+}
+
+fn encrypted_key_error() -> String {
+    "the private key is encrypted; write an unencrypted copy readable only by you, e.g. \
+     `openssl pkey -in key.pem -out plain.pem`, and pass that"
+        .into()
+}
+
+struct PemBlock {
+    label: String,
+    der: Zeroizing<Vec<u8>>,
+    encrypted: bool,
+}
+
+/// The `-----BEGIN X-----` ... `-----END X-----` blocks of a PEM text, decoded.
+fn pem_blocks(text: &str) -> Result<Vec<PemBlock>, String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<(String, Zeroizing<String>, bool)> = None;
+    for line in text.lines().map(str::trim) {
+        if let Some(label) = line
+            .strip_prefix("-----BEGIN ")
+            .and_then(|l| l.strip_suffix("-----"))
+        {
+            current = Some((label.to_string(), Zeroizing::new(String::new()), false));
+        } else if let Some(label) = line
+            .strip_prefix("-----END ")
+            .and_then(|l| l.strip_suffix("-----"))
+        {
+            let Some((begin, body, encrypted)) = current.take() else {
+                return Err(format!("'END {label}' without a matching BEGIN"));
+            };
+            if begin != label {
+                return Err(format!("'BEGIN {begin}' ends with 'END {label}'"));
+            }
+            let der = STANDARD
+                .decode(body.as_bytes())
+                .map_err(|e| format!("the {label} block is not valid base64: {e}"))?;
+            blocks.push(PemBlock {
+                label: label.to_string(),
+                der: Zeroizing::new(der),
+                encrypted,
+            });
+        } else if let Some((_, body, encrypted)) = current.as_mut() {
+            // RFC 1421 headers of legacy encrypted keys: `Proc-Type: 4,ENCRYPTED`, `DEK-Info: ..`
+            if let Some((name, value)) = line.split_once(':') {
+                if name.eq_ignore_ascii_case("Proc-Type") && value.contains("ENCRYPTED") {
+                    *encrypted = true;
+                }
+                continue;
+            }
+            body.push_str(line);
+        }
+    }
+    if let Some((label, ..)) = current {
+        return Err(format!("'BEGIN {label}' is never ended"));
+    }
+    if blocks.is_empty() {
+        return Err("not a PEM file (no '-----BEGIN ...-----' block)".into());
+    }
+    Ok(blocks)
+}
+
+/// Client credentials with a certificate: a fresh assertion for each token request, and the
+/// access token kept in memory until shortly before it expires.
+pub struct CertificateCredentials {
+    http: reqwest::Client,
+    token_url: String,
+    client_id: String,
+    scope: String,
+    certificate: Certificate,
+    cached: Mutex<Option<AccessToken>>,
+    fetching: tokio::sync::Mutex<()>,
+}
+
+impl CertificateCredentials {
+    pub fn new(
+        http: reqwest::Client,
+        endpoints: &Endpoints,
+        client_id: &str,
+        certificate: Certificate,
+    ) -> Self {
+        Self {
+            http,
+            token_url: endpoints.token_url(),
+            client_id: client_id.to_string(),
+            scope: format!("{}/.default", endpoints.graph.as_str().trim_end_matches('/')),
+            certificate,
+            cached: Mutex::new(None),
+            fetching: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn current(&self) -> Option<AccessToken> {
+        self.cached
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .filter(|t| t.expires_at - Utc::now() > REFRESH_AHEAD)
+    }
+
+    pub async fn get(&self) -> Result<AccessToken, AuthError> {
+        if let Some(t) = self.current() {
+            return Ok(t);
+        }
+        let _one_at_a_time = self.fetching.lock().await;
+        if let Some(t) = self.current() {
+            return Ok(t);
+        }
+        let now = Utc::now();
+        let assertion = self.certificate.assertion(&self.client_id, &self.token_url, now)?;
+        let body = oauth::post_form_retrying(
+            &self.http,
+            &self.token_url,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", &self.client_id),
+                ("scope", &self.scope),
+                ("client_assertion_type", ASSERTION_TYPE),
+                ("client_assertion", assertion.expose_secret()),
+            ],
+        )
+        .await?;
+        let tokens = oauth::parse_token(body, now)?;
+        let token = AccessToken {
+            secret: tokens.access_token,
+            expires_at: tokens.expires_at,
+        };
+        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
+        Ok(token)
+    }
+}
+
+impl TokenSource for CertificateCredentials {
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, DirectoryError>> {
+        async move { self.get().await.map_err(DirectoryError::from) }.boxed()
+    }
+
+    fn invalidate(&self, rejected: &AccessToken) {
+        let mut slot = self.cached.lock().unwrap_or_else(|p| p.into_inner());
+        if slot
+            .as_ref()
+            .is_some_and(|t| t.secret.expose_secret() == rejected.secret.expose_secret())
+        {
+            *slot = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lc_rs::signature::{RSA_PSS_2048_8192_SHA256, UnparsedPublicKey};
+
+    const PKCS8: &str = include_str!("testdata/test-app.pem");
+    const PKCS1: &str = include_str!("testdata/test-app-pkcs1.pem");
+    const MISMATCHED: &str = include_str!("testdata/mismatched.pem");
+    const CERT_ONLY: &str = include_str!("testdata/test-app-cert-only.pem");
+    /// `openssl x509 -outform der | openssl dgst -sha256 -binary | base64url`
+    const THUMBPRINT: &str = "IpkIax1coKdjiMgcLqIss8gjzqEPJIYY8JsfZjAdlKw";
+
+    fn cert(pem: &str) -> Certificate {
+        Certificate::from_pem(pem).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn part(jwt: &str, i: usize) -> serde_json::Value {
+        let p = jwt.split('.').nth(i).unwrap_or_default();
+        let bytes = URL_SAFE_NO_PAD.decode(p).unwrap_or_default();
+        serde_json::from_slice(&bytes).unwrap_or_default()
+    }
+
+    #[test]
+    fn both_key_formats_load_with_the_right_thumbprint() {
+        assert_eq!(cert(PKCS8).x5t_s256(), THUMBPRINT);
+        assert_eq!(cert(PKCS1).x5t_s256(), THUMBPRINT);
+    }
+
+    #[test]
+    fn assertion_has_the_claims_and_a_valid_ps256_signature() {
+        let c = cert(PKCS8);
+        let now = Utc::now();
+        let url = "https://login.microsoftonline.com/contoso/oauth2/v2.0/token";
+        let jwt = c.assertion("client-1", url, now).unwrap_or_else(|e| panic!("{e}"));
+        let jwt = jwt.expose_secret();
+        let header = part(jwt, 0);
+        assert_eq!(header["alg"], "PS256");
+        assert_eq!(header["x5t#S256"], THUMBPRINT);
+        let claims = part(jwt, 1);
+        assert_eq!(claims["aud"], url);
+        assert_eq!(claims["iss"], "client-1");
+        assert_eq!(claims["sub"], "client-1");
+        assert_eq!(claims["nbf"], now.timestamp());
+        let exp = claims["exp"].as_i64().unwrap_or_default();
+        assert!(exp > now.timestamp() && exp - now.timestamp() <= 600);
+        assert!(claims["jti"].as_str().is_some_and(|j| j.len() >= 32));
+        let jti2 = part(
+            c.assertion("client-1", url, now).unwrap_or_else(|e| panic!("{e}")).expose_secret(),
+            1,
+        )["jti"]
+            .clone();
+        assert_ne!(claims["jti"], jti2, "jti must be unique per assertion");
+
+        let (input, sig) = jwt.rsplit_once('.').unwrap_or_default();
+        let sig = URL_SAFE_NO_PAD.decode(sig).unwrap_or_default();
+        let pk = UnparsedPublicKey::new(&RSA_PSS_2048_8192_SHA256, c.public_key_der());
+        assert!(pk.verify(input.as_bytes(), &sig).is_ok());
+        assert!(pk.verify(b"tampered", &sig).is_err());
+    }
+
+    #[test]
+    fn bad_files_give_clear_errors() {
+        let err = |pem: &str| Certificate::from_pem(pem).err().unwrap_or_default();
+        assert!(err(MISMATCHED).contains("does not belong"));
+        assert!(err(CERT_ONLY).contains("no private key"));
+        let key_only: String = PKCS8.split("-----BEGIN CERTIFICATE-----").next().unwrap_or_default().into();
+        assert!(err(&key_only).contains("no certificate"));
+        assert!(err("hello").contains("not a PEM file"));
+        assert!(err("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----").contains("encrypted"));
+        assert!(err("-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES\n\nAAAA\n-----END RSA PRIVATE KEY-----").contains("encrypted"));
+        assert!(err("-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----").contains("base64"));
+        assert!(err("-----BEGIN PRIVATE KEY-----\nAAAA\n").contains("never ended"));
+        assert!(err("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----").contains("RSA"));
+    }
+
+    #[test]
+    fn missing_file_names_the_path() {
+        let e = Certificate::load(Path::new("/nonexistent/app.pem")).err();
+        assert!(matches!(e, Some(AuthError::Config(m)) if m.contains("/nonexistent/app.pem")));
+    }
+}

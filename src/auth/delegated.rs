@@ -1,0 +1,186 @@
+//! A `TokenSource` for a signed-in admin: access tokens live in memory only, are refreshed a few
+//! minutes before they expire and once more after a 401, and every refresh stores the rotated
+//! refresh token in the cache (the old one stops working, so it is dropped).
+
+use std::sync::Mutex;
+
+use chrono::{Duration, Utc};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::oauth::{self, AuthError, TokenResponse};
+use super::token_cache::{CacheKey, CachedLogin, TokenCache};
+use super::{AccessToken, TokenSource};
+use crate::directory::DirectoryError;
+
+/// Refresh this long before expiry, so a token is never handed out about to die mid-request.
+pub const REFRESH_AHEAD: Duration = Duration::minutes(5);
+/// If a refresh fails, a token with at least this much life left is still handed out.
+const STILL_USABLE: Duration = Duration::minutes(1);
+
+/// No `Debug`: it holds the refresh token.
+pub struct DelegatedTokens {
+    http: reqwest::Client,
+    token_url: String,
+    client_id: String,
+    scopes: String,
+    cache: Option<TokenCache>,
+    key: CacheKey,
+    tenant_id: Option<String>,
+    /// The current access token; `invalidate` clears it without waiting for a refresh.
+    access: Mutex<Option<AccessToken>>,
+    /// The refresh token; the async lock also makes concurrent refreshes happen once.
+    refresh: tokio::sync::Mutex<SecretString>,
+}
+
+pub struct DelegatedConfig {
+    pub http: reqwest::Client,
+    pub token_url: String,
+    pub client_id: String,
+    pub scopes: String,
+    /// Where rotated refresh tokens go; `None` keeps them in memory only.
+    pub cache: Option<TokenCache>,
+    pub key: CacheKey,
+    pub tenant_id: Option<String>,
+}
+
+impl DelegatedTokens {
+    /// From a refresh token (e.g. found in the cache); the first `token()` call redeems it.
+    pub fn new(config: DelegatedConfig, refresh_token: SecretString) -> Self {
+        Self {
+            http: config.http,
+            token_url: config.token_url,
+            client_id: config.client_id,
+            scopes: config.scopes,
+            cache: config.cache,
+            key: config.key,
+            tenant_id: config.tenant_id,
+            access: Mutex::new(None),
+            refresh: tokio::sync::Mutex::new(refresh_token),
+        }
+    }
+
+    /// Right after an interactive sign-in: keeps its access token and saves its refresh token.
+    pub fn after_sign_in(config: DelegatedConfig, tokens: TokenResponse) -> Result<Self, AuthError> {
+        let refresh = tokens.refresh_token.ok_or_else(|| {
+            AuthError::Malformed(
+                "the sign-in gave no refresh token (was offline_access granted?)".into(),
+            )
+        })?;
+        let this = Self::new(config, refresh.clone());
+        this.set_access(AccessToken {
+            secret: tokens.access_token,
+            expires_at: tokens.expires_at,
+        });
+        this.save(&refresh)?;
+        Ok(this)
+    }
+
+    pub fn key(&self) -> &CacheKey {
+        &self.key
+    }
+
+    pub fn tenant_id(&self) -> Option<&str> {
+        self.tenant_id.as_deref()
+    }
+
+    fn current(&self) -> Option<AccessToken> {
+        self.access
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn set_access(&self, token: AccessToken) {
+        *self.access.lock().unwrap_or_else(|p| p.into_inner()) = Some(token);
+    }
+
+    fn save(&self, refresh: &SecretString) -> Result<(), AuthError> {
+        let Some(cache) = &self.cache else {
+            return Ok(());
+        };
+        cache.store(&CachedLogin {
+            key: self.key.clone(),
+            refresh_token: refresh.clone(),
+            tenant_id: self.tenant_id.clone(),
+            scopes: self.scopes.clone(),
+            saved_at: Utc::now(),
+        })
+    }
+
+    /// A token with more than `REFRESH_AHEAD` to live, refreshing when needed.
+    pub async fn get(&self) -> Result<AccessToken, AuthError> {
+        if let Some(t) = self.current().filter(|t| t.expires_at - Utc::now() > REFRESH_AHEAD) {
+            return Ok(t);
+        }
+        let mut refresh = self.refresh.lock().await;
+        // Someone else may have refreshed while we waited for the lock.
+        if let Some(t) = self.current().filter(|t| t.expires_at - Utc::now() > REFRESH_AHEAD) {
+            return Ok(t);
+        }
+        match self.redeem(&refresh).await {
+            Ok(tokens) => {
+                let token = AccessToken {
+                    secret: tokens.access_token,
+                    expires_at: tokens.expires_at,
+                };
+                self.set_access(token.clone());
+                if let Some(new_refresh) = tokens.refresh_token {
+                    *refresh = new_refresh;
+                    // The old refresh token is spent; if saving the new one fails, this session
+                    // still works and the next run asks to sign in again.
+                    let _ = self.save(&refresh);
+                }
+                Ok(token)
+            }
+            Err(e) => {
+                if e.oauth_code() == Some("invalid_grant") {
+                    // Revoked or expired for good: forget it, so the next start signs in afresh.
+                    if let Some(cache) = &self.cache {
+                        let _ = cache.remove_if_current(&self.key, &refresh);
+                    }
+                    *self.access.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                    return Err(e);
+                }
+                // A network blip: a token that still has a minute left is good enough.
+                match self.current().filter(|t| t.expires_at - Utc::now() > STILL_USABLE) {
+                    Some(t) => Ok(t),
+                    None => Err(e),
+                }
+            }
+        }
+    }
+
+    async fn redeem(&self, refresh: &SecretString) -> Result<TokenResponse, AuthError> {
+        let now = Utc::now();
+        let body = oauth::post_form_retrying(
+            &self.http,
+            &self.token_url,
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", &self.client_id),
+                ("refresh_token", refresh.expose_secret()),
+                ("scope", &self.scopes),
+            ],
+        )
+        .await?;
+        oauth::parse_token(body, now)
+    }
+}
+
+impl TokenSource for DelegatedTokens {
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, DirectoryError>> {
+        async move { self.get().await.map_err(DirectoryError::from) }.boxed()
+    }
+
+    fn invalidate(&self, rejected: &AccessToken) {
+        let mut slot = self.access.lock().unwrap_or_else(|p| p.into_inner());
+        let same = slot
+            .as_ref()
+            .is_some_and(|t| t.secret.expose_secret() == rejected.secret.expose_secret());
+        if same {
+            *slot = None;
+        }
+    }
+}
