@@ -111,7 +111,10 @@ fn skip_escape(chars: &[char], i: usize) -> usize {
         Some(_) => {
             // nF sequences: intermediates (0x20-0x2F) then one final byte, e.g. ESC ( B.
             let mut j = i + 1;
-            while chars.get(j).is_some_and(|c| ('\u{20}'..='\u{2f}').contains(c)) {
+            while chars
+                .get(j)
+                .is_some_and(|c| ('\u{20}'..='\u{2f}').contains(c))
+            {
                 j += 1;
             }
             match chars.get(j) {
@@ -159,7 +162,14 @@ mod tests {
 
     #[test]
     fn plain_text_is_unchanged() {
-        for s in ["Adele Vance", "Zoë Ødegård", "محمد العلي", "山田 太郎", "", "a b"] {
+        for s in [
+            "Adele Vance",
+            "Zoë Ødegård",
+            "محمد العلي",
+            "山田 太郎",
+            "",
+            "a b",
+        ] {
             assert_eq!(clean(s), s);
         }
     }
@@ -176,7 +186,10 @@ mod tests {
     fn osc_and_dcs_strings_are_removed_whole() {
         assert_eq!(clean("\u{1b}]0;pwned\u{7}Bob"), "Bob");
         assert_eq!(clean("\u{1b}]52;c;ZXZpbA==\u{1b}\\Eve"), "Eve");
-        assert_eq!(clean("\u{1b}]8;;https://evil\u{1b}\\link\u{1b}]8;;\u{1b}\\"), "link");
+        assert_eq!(
+            clean("\u{1b}]8;;https://evil\u{1b}\\link\u{1b}]8;;\u{1b}\\"),
+            "link"
+        );
         assert_eq!(clean("\u{1b}Pq#0;2;0;0;0\u{1b}\\ok"), "ok");
         assert_eq!(clean("\u{9d}0;t\u{9c}ok"), "ok");
         // Unterminated: everything to the end is the string.
@@ -192,7 +205,10 @@ mod tests {
 
     #[test]
     fn controls_and_del_are_dropped() {
-        assert_eq!(clean("a\u{0}b\u{7}c\u{8}d\u{7f}e\u{85}f\u{9c}g"), "abcde fg");
+        assert_eq!(
+            clean("a\u{0}b\u{7}c\u{8}d\u{7f}e\u{85}f\u{9c}g"),
+            "abcde fg"
+        );
         assert_eq!(clean("a\u{0}b"), "ab");
         assert_eq!(clean("back\u{8}\u{8}\u{8}\u{8}fake"), "backfake");
     }

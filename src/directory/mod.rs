@@ -3,6 +3,8 @@
 //! a server, not a second implementation, so every test exercises the production client.
 
 pub mod error;
+pub mod graph;
+pub mod batch;
 pub mod budget;
 pub mod retry;
 pub mod wire;

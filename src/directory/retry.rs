@@ -142,7 +142,9 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         // Absurdly long digit strings saturate instead of failing.
-        return Some(Duration::from_secs(value.parse::<u64>().unwrap_or(u64::MAX)));
+        return Some(Duration::from_secs(
+            value.parse::<u64>().unwrap_or(u64::MAX),
+        ));
     }
     let at = DateTime::parse_from_rfc2822(value)
         .map(|d| d.with_timezone(&Utc))
@@ -169,7 +171,9 @@ mod tests {
 
     #[test]
     fn retry_after_seconds_and_dates() {
-        let now = DateTime::parse_from_rfc3339("2015-10-21T07:28:00Z").unwrap().with_timezone(&Utc);
+        let now = DateTime::parse_from_rfc3339("2015-10-21T07:28:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
         assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
         assert_eq!(
@@ -184,7 +188,10 @@ mod tests {
             parse_retry_after("Wed Oct 21 07:28:05 2015", now),
             Some(Duration::from_secs(5))
         );
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-5", now), None);
         assert_eq!(parse_retry_after("", now), None);
@@ -204,7 +211,13 @@ mod tests {
     #[test]
     fn throttling_honours_retry_after_for_every_op() {
         let p = RetryPolicy::default();
-        for op in [Op::Read, Op::Idempotent, Op::Restore, Op::Purge, Op::NoResend] {
+        for op in [
+            Op::Read,
+            Op::Idempotent,
+            Op::Restore,
+            Op::Purge,
+            Op::NoResend,
+        ] {
             assert_eq!(
                 p.decide(op, status(429, Some(3)), 0, 0.5),
                 Decision::Retry {
@@ -234,26 +247,47 @@ mod tests {
         let p = RetryPolicy::default();
         assert!(matches!(
             p.decide(Op::Read, Failure::Lost, 0, 0.5),
-            Decision::Retry { verify_first: false, .. }
+            Decision::Retry {
+                verify_first: false,
+                ..
+            }
         ));
         assert!(matches!(
             p.decide(Op::Idempotent, Failure::Lost, 0, 0.5),
-            Decision::Retry { verify_first: false, .. }
+            Decision::Retry {
+                verify_first: false,
+                ..
+            }
         ));
         assert!(matches!(
             p.decide(Op::Restore, Failure::Lost, 0, 0.5),
-            Decision::Retry { verify_first: true, .. }
+            Decision::Retry {
+                verify_first: true,
+                ..
+            }
         ));
         assert!(matches!(
             p.decide(Op::Restore, status(500, None), 0, 0.5),
-            Decision::Retry { verify_first: true, .. }
+            Decision::Retry {
+                verify_first: true,
+                ..
+            }
         ));
-        assert_eq!(p.decide(Op::NoResend, Failure::Lost, 0, 0.5), Decision::GiveUp);
-        assert_eq!(p.decide(Op::NoResend, status(500, None), 0, 0.5), Decision::GiveUp);
+        assert_eq!(
+            p.decide(Op::NoResend, Failure::Lost, 0, 0.5),
+            Decision::GiveUp
+        );
+        assert_eq!(
+            p.decide(Op::NoResend, status(500, None), 0, 0.5),
+            Decision::GiveUp
+        );
         // Never sent: safe for everything, even mail.
         assert!(matches!(
             p.decide(Op::NoResend, Failure::NotSent, 0, 0.5),
-            Decision::Retry { verify_first: false, .. }
+            Decision::Retry {
+                verify_first: false,
+                ..
+            }
         ));
     }
 
@@ -261,9 +295,18 @@ mod tests {
     fn client_errors_and_exhausted_retries_give_up() {
         let p = RetryPolicy::default();
         for s in [400, 403, 404, 409, 424] {
-            assert_eq!(p.decide(Op::Read, status(s, None), 0, 0.5), Decision::GiveUp);
+            assert_eq!(
+                p.decide(Op::Read, status(s, None), 0, 0.5),
+                Decision::GiveUp
+            );
         }
-        assert_eq!(p.decide(Op::Read, status(429, Some(1)), 4, 0.5), Decision::GiveUp);
-        assert_eq!(p.decide(Op::Read, Failure::NotSent, 4, 0.5), Decision::GiveUp);
+        assert_eq!(
+            p.decide(Op::Read, status(429, Some(1)), 4, 0.5),
+            Decision::GiveUp
+        );
+        assert_eq!(
+            p.decide(Op::Read, Failure::NotSent, 4, 0.5),
+            Decision::GiveUp
+        );
     }
 }

@@ -156,7 +156,11 @@ pub fn parse_me(body: &[u8]) -> DirResult<Me> {
         .ok_or_else(|| malformed("who-am-I", "it has no userPrincipalName"))?;
     Ok(Me {
         id: w.id.as_deref().map(clean),
-        display_name: w.display_name.as_deref().map(clean).unwrap_or_else(|| upn.clone()),
+        display_name: w
+            .display_name
+            .as_deref()
+            .map(clean)
+            .unwrap_or_else(|| upn.clone()),
         user_principal_name: upn,
         mail: clean_opt(w.mail.as_deref()),
     })
@@ -183,7 +187,11 @@ pub fn checked_id(id: Option<&str>) -> DirResult<String> {
 
 fn deleted_user(w: WireUser) -> DirResult<DeletedUser> {
     let id = checked_id(w.id.as_deref())?;
-    let deleted_upn = w.user_principal_name.as_deref().map(clean).unwrap_or_default();
+    let deleted_upn = w
+        .user_principal_name
+        .as_deref()
+        .map(clean)
+        .unwrap_or_default();
     let mail = clean_opt(w.mail.as_deref()).filter(|m| !m.is_empty());
     let deleted_at = match w.deleted_date_time.as_deref() {
         None => None,
@@ -209,7 +217,12 @@ fn deleted_user(w: WireUser) -> DirResult<DeletedUser> {
         original_upn,
         deleted_upn,
         mail,
-        proxy_addresses: w.proxy_addresses.unwrap_or_default().iter().map(|p| clean(p)).collect(),
+        proxy_addresses: w
+            .proxy_addresses
+            .unwrap_or_default()
+            .iter()
+            .map(|p| clean(p))
+            .collect(),
         department: clean_opt(w.department.as_deref()),
         job_title: clean_opt(w.job_title.as_deref()),
         deleted_at,
@@ -221,12 +234,25 @@ fn deleted_user(w: WireUser) -> DirResult<DeletedUser> {
 
 fn active_user(w: WireUser) -> DirResult<ActiveUser> {
     let id = checked_id(w.id.as_deref())?;
-    let upn = w.user_principal_name.as_deref().map(clean).unwrap_or_default();
+    let upn = w
+        .user_principal_name
+        .as_deref()
+        .map(clean)
+        .unwrap_or_default();
     Ok(ActiveUser {
-        display_name: w.display_name.as_deref().map(clean).unwrap_or_else(|| upn.clone()),
+        display_name: w
+            .display_name
+            .as_deref()
+            .map(clean)
+            .unwrap_or_else(|| upn.clone()),
         user_principal_name: upn,
         mail: clean_opt(w.mail.as_deref()).filter(|m| !m.is_empty()),
-        proxy_addresses: w.proxy_addresses.unwrap_or_default().iter().map(|p| clean(p)).collect(),
+        proxy_addresses: w
+            .proxy_addresses
+            .unwrap_or_default()
+            .iter()
+            .map(|p| clean(p))
+            .collect(),
         id,
     })
 }
@@ -258,7 +284,11 @@ pub fn original_upn(id: &str, deleted_upn: &str, mail: Option<&str>) -> String {
 
 /// A Graph error reply as a `DirectoryError`. `header_request_id` is the `request-id` response
 /// header, used when the body has none (or is not JSON at all, e.g. from a proxy).
-pub fn error_from_reply(status: u16, header_request_id: Option<&str>, body: &[u8]) -> DirectoryError {
+pub fn error_from_reply(
+    status: u16,
+    header_request_id: Option<&str>,
+    body: &[u8],
+) -> DirectoryError {
     match serde_json::from_slice::<WireErrorEnvelope>(body) {
         Ok(env) => graph_error(status, header_request_id, env.error),
         Err(_) => non_graph_error(status, header_request_id, &String::from_utf8_lossy(body)),
@@ -266,7 +296,11 @@ pub fn error_from_reply(status: u16, header_request_id: Option<&str>, body: &[u8
 }
 
 /// An inner `$batch` response's error; its body is JSON already (or absent).
-pub fn error_from_value(status: u16, header_request_id: Option<&str>, body: Option<Value>) -> DirectoryError {
+pub fn error_from_value(
+    status: u16,
+    header_request_id: Option<&str>,
+    body: Option<Value>,
+) -> DirectoryError {
     match body.map(serde_json::from_value::<WireErrorEnvelope>) {
         Some(Ok(env)) => graph_error(status, header_request_id, env.error),
         Some(Err(_)) | None => non_graph_error(status, header_request_id, ""),
@@ -348,9 +382,11 @@ fn classify(status: u16, code: Option<&str>, message: &str, details: &[WireDetai
     if code_is("Request_ResourceNotFound") || code_is("ResourceNotFound") {
         return ErrorKind::NotFound;
     }
-    let detail_conflict = details
-        .iter()
-        .any(|d| d.code.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("ObjectConflict")));
+    let detail_conflict = details.iter().any(|d| {
+        d.code
+            .as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case("ObjectConflict"))
+    });
     let conflict = status == 409
         || code_is("Request_MultipleObjectsWithSameKeyValue")
         || detail_conflict
@@ -358,24 +394,39 @@ fn classify(status: u16, code: Option<&str>, message: &str, details: &[WireDetai
     if conflict {
         let named = |needle: &str| {
             details.iter().any(|d| {
-                d.target.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(needle))
+                d.target
+                    .as_deref()
+                    .is_some_and(|t| t.eq_ignore_ascii_case(needle))
                     || d.message.as_deref().is_some_and(|m| {
-                        m.to_ascii_lowercase().contains(&needle.to_ascii_lowercase())
+                        m.to_ascii_lowercase()
+                            .contains(&needle.to_ascii_lowercase())
                     })
             })
         };
         if named("userPrincipalName") {
             return ErrorKind::UpnConflict;
         }
-        if named("proxyAddresses") || msg.contains("proxyaddresses") || msg.contains("proxy address") {
+        if named("proxyAddresses")
+            || msg.contains("proxyaddresses")
+            || msg.contains("proxy address")
+        {
             return ErrorKind::ProxyConflict;
         }
         return ErrorKind::UpnConflict;
     }
     let weak = msg.contains("password")
-        && ["complexity", "comply", "banned", "too short", "too long", "policy", "weak", "strength"]
-            .iter()
-            .any(|w| msg.contains(w));
+        && [
+            "complexity",
+            "comply",
+            "banned",
+            "too short",
+            "too long",
+            "policy",
+            "weak",
+            "strength",
+        ]
+        .iter()
+        .any(|w| msg.contains(w));
     if weak {
         return ErrorKind::WeakPassword;
     }
@@ -407,11 +458,10 @@ pub fn password_body(change: &PasswordChange) -> Value {
 }
 
 pub fn mail_body(m: &MailMessage) -> Value {
-    let to: Vec<Value> = m
-        .to
-        .iter()
-        .map(|a| json!({ "emailAddress": { "address": a } }))
-        .collect();
+    let to: Vec<Value> =
+        m.to.iter()
+            .map(|a| json!({ "emailAddress": { "address": a } }))
+            .collect();
     json!({
         "message": {
             "subject": m.subject,
@@ -446,33 +496,51 @@ mod tests {
         );
         let parsed = parse_deleted_page(&body).unwrap();
         assert_eq!(parsed.page.total, Some(1));
-        assert_eq!(parsed.next_link.as_deref(), Some("http://127.0.0.1:1/v1.0/next"));
+        assert_eq!(
+            parsed.next_link.as_deref(),
+            Some("http://127.0.0.1:1/v1.0/next")
+        );
         let u = &parsed.page.users[0];
         assert_eq!(u.original_upn, "adele@contoso.sandbox");
         assert!(u.deleted_upn.starts_with("6e1f3b52"));
         assert_eq!(u.department.as_deref(), Some("Sales"));
         assert!(u.on_premises_sync_enabled);
-        assert_eq!(u.deleted_at.unwrap().to_rfc3339(), "2026-11-01T10:00:00+00:00");
+        assert_eq!(
+            u.deleted_at.unwrap().to_rfc3339(),
+            "2026-11-01T10:00:00+00:00"
+        );
         assert_eq!(u.proxy_addresses, vec!["SMTP:adele@contoso.sandbox"]);
     }
 
     #[test]
     fn upn_prefix_is_removed_only_when_it_is_the_id() {
         let compact = ID.replace('-', "");
-        assert_eq!(original_upn(ID, &format!("{compact}a@x.com"), None), "a@x.com");
+        assert_eq!(
+            original_upn(ID, &format!("{compact}a@x.com"), None),
+            "a@x.com"
+        );
         assert_eq!(
             original_upn(ID, &format!("{}a@x.com", compact.to_uppercase()), None),
             "a@x.com"
         );
         let other = "0123456789abcdef0123456789abcdef";
-        assert_eq!(original_upn(ID, &format!("{other}a@x.com"), Some("a@x.com")), "a@x.com");
+        assert_eq!(
+            original_upn(ID, &format!("{other}a@x.com"), Some("a@x.com")),
+            "a@x.com"
+        );
         assert_eq!(
             original_upn(ID, &format!("{other}a@x.com"), None),
             format!("{other}a@x.com")
         );
-        assert_eq!(original_upn(ID, "plain@x.com", Some("other@y.com")), "plain@x.com");
+        assert_eq!(
+            original_upn(ID, "plain@x.com", Some("other@y.com")),
+            "plain@x.com"
+        );
         assert_eq!(original_upn(ID, "", Some("m@x.com")), "m@x.com");
-        assert_eq!(original_upn(ID, "ÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿ@x", None), "ÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿ@x");
+        assert_eq!(
+            original_upn(ID, "ÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿ@x", None),
+            "ÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿÿ@x"
+        );
     }
 
     #[test]
@@ -505,7 +573,10 @@ mod tests {
         for body in cases {
             let err = parse_deleted_page(&body).err().expect("should fail");
             assert_eq!(err.kind, ErrorKind::Malformed, "{err}");
-            assert!(err.message.contains("not what Microsoft Graph sends"), "{err}");
+            assert!(
+                err.message.contains("not what Microsoft Graph sends"),
+                "{err}"
+            );
         }
         let err = parse_deleted_page(br#"{"value":[{"id":"abc","deletedDateTime":"yesterday"}]}"#)
             .err()
@@ -547,7 +618,12 @@ mod tests {
             "",
         );
         assert_eq!(proxy_by_message.kind, ErrorKind::ProxyConflict);
-        let conflict_409 = graph_err(409, "Request_MultipleObjectsWithSameKeyValue", "Conflict.", "");
+        let conflict_409 = graph_err(
+            409,
+            "Request_MultipleObjectsWithSameKeyValue",
+            "Conflict.",
+            "",
+        );
         assert_eq!(conflict_409.kind, ErrorKind::UpnConflict);
 
         let weak = graph_err(
@@ -558,15 +634,45 @@ mod tests {
         );
         assert_eq!(weak.kind, ErrorKind::WeakPassword);
         assert_eq!(
-            graph_err(404, "Request_ResourceNotFound", "Resource 'x' does not exist.", "").kind,
+            graph_err(
+                404,
+                "Request_ResourceNotFound",
+                "Resource 'x' does not exist.",
+                ""
+            )
+            .kind,
             ErrorKind::NotFound
         );
-        assert_eq!(graph_err(403, "Authorization_RequestDenied", "Insufficient privileges.", "").kind, ErrorKind::Forbidden);
-        assert_eq!(graph_err(401, "InvalidAuthenticationToken", "Expired.", "").kind, ErrorKind::Unauthorized);
-        assert_eq!(graph_err(429, "TooManyRequests", "Slow down.", "").kind, ErrorKind::Throttled);
-        assert_eq!(graph_err(503, "serviceNotAvailable", "Busy.", "").kind, ErrorKind::Throttled);
-        assert_eq!(graph_err(500, "generalException", "Oops.", "").kind, ErrorKind::Server);
-        assert_eq!(graph_err(400, "Request_BadRequest", "Invalid value.", "").kind, ErrorKind::BadRequest);
+        assert_eq!(
+            graph_err(
+                403,
+                "Authorization_RequestDenied",
+                "Insufficient privileges.",
+                ""
+            )
+            .kind,
+            ErrorKind::Forbidden
+        );
+        assert_eq!(
+            graph_err(401, "InvalidAuthenticationToken", "Expired.", "").kind,
+            ErrorKind::Unauthorized
+        );
+        assert_eq!(
+            graph_err(429, "TooManyRequests", "Slow down.", "").kind,
+            ErrorKind::Throttled
+        );
+        assert_eq!(
+            graph_err(503, "serviceNotAvailable", "Busy.", "").kind,
+            ErrorKind::Throttled
+        );
+        assert_eq!(
+            graph_err(500, "generalException", "Oops.", "").kind,
+            ErrorKind::Server
+        );
+        assert_eq!(
+            graph_err(400, "Request_BadRequest", "Invalid value.", "").kind,
+            ErrorKind::BadRequest
+        );
     }
 
     #[test]
@@ -574,7 +680,11 @@ mod tests {
         let e = error_from_reply(502, Some("hdr"), b"<html>\x1b[31mbad gateway</html>");
         assert_eq!(e.kind, ErrorKind::Server);
         assert_eq!(e.request_id.as_deref(), Some("hdr"));
-        assert!(e.message.starts_with("HTTP 502 Bad Gateway"), "{}", e.message);
+        assert!(
+            e.message.starts_with("HTTP 502 Bad Gateway"),
+            "{}",
+            e.message
+        );
         assert!(!e.message.contains('\u{1b}'));
         let e = error_from_value(424, None, None);
         assert_eq!(e.kind, ErrorKind::BadRequest);
@@ -589,7 +699,10 @@ mod tests {
             auto_reconcile_proxy_conflict: true,
         })
         .unwrap();
-        assert_eq!(b, json!({"autoReconcileProxyConflict": true, "newUserPrincipalName": "n@x"}));
+        assert_eq!(
+            b,
+            json!({"autoReconcileProxyConflict": true, "newUserPrincipalName": "n@x"})
+        );
         let p = password_body(&PasswordChange {
             password: SecretString::from("Kiwi-Moon-77"),
             force_change_next_sign_in: true,
@@ -605,7 +718,10 @@ mod tests {
             html: false,
             save_to_sent_items: true,
         });
-        assert_eq!(m["message"]["toRecipients"][1]["emailAddress"]["address"], "b@y");
+        assert_eq!(
+            m["message"]["toRecipients"][1]["emailAddress"]["address"],
+            "b@y"
+        );
         assert_eq!(m["message"]["body"]["contentType"], "Text");
     }
 

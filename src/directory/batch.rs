@@ -1,0 +1,537 @@
+//! `$batch` for bulk restores: assembling requests and reading inner responses (pure), so the
+//! rules can be tested without a server. The driver that sends batches lives in `graph.rs`.
+//!
+//! Per user: a restore and, when a password is to be set, a password PATCH that `dependsOn` the
+//! restore; so 10 users fill a batch of Graph's maximum 20 requests. Each inner response is
+//! checked on its own; only inner 429s are resent, after their `Retry-After`. A PATCH answered
+//! 424 (failed dependency) is the echo of its restore's failure, which is what gets reported.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::retry::parse_retry_after;
+use super::wire::{self, error_from_value, parse_active_value, password_body, restore_body};
+use super::{ActiveUser, DirectoryError, ErrorKind, JobEvent, RestoreJob, Stage};
+
+/// Graph's limit on requests in one `$batch`.
+pub const MAX_REQUESTS: usize = 20;
+/// Two requests per user (restore + password).
+pub const USERS_PER_BATCH: usize = MAX_REQUESTS / 2;
+
+/// Where one user's work stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Not restored yet. `verify` is set when an earlier attempt may have restored it without
+    /// us hearing back: the driver then checks whether the user is active before resending.
+    Restore {
+        verify: bool,
+    },
+    /// Restored; the password is still to be set (the PATCH is idempotent: resend at will).
+    Password,
+    Done,
+}
+
+/// A job and its progress through the batches.
+pub struct JobState {
+    pub job: RestoreJob,
+    pub step: Step,
+    /// Resends so far (after 429s or lost replies).
+    pub resends: u32,
+    /// Not to be sent before this long has passed since it was last answered (its Retry-After).
+    pub wait: Duration,
+}
+
+impl JobState {
+    pub fn new(job: RestoreJob) -> Self {
+        Self {
+            job,
+            step: Step::Restore { verify: false },
+            resends: 0,
+            wait: Duration::ZERO,
+        }
+    }
+
+    /// Writes the next batch will spend on this job.
+    pub fn writes(&self) -> u32 {
+        match self.step {
+            Step::Restore { .. } => 1 + u32::from(self.job.password.is_some()),
+            Step::Password => 1,
+            Step::Done => 0,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct BatchBody {
+    pub requests: Vec<InnerRequest>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InnerRequest {
+    pub id: String,
+    pub method: &'static str,
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headers: Option<Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub depends_on: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct BatchReply {
+    responses: Vec<InnerResponse>,
+}
+
+#[derive(Deserialize)]
+pub struct InnerResponse {
+    pub id: String,
+    pub status: u16,
+    #[serde(default)]
+    pub headers: Map<String, Value>,
+    pub body: Option<Value>,
+}
+
+impl InnerResponse {
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        self.header("retry-after")
+            .and_then(|v| parse_retry_after(&v, chrono::Utc::now()))
+    }
+
+    fn error(&self) -> DirectoryError {
+        let mut e = error_from_value(
+            self.status,
+            self.header("request-id").as_deref(),
+            self.body.clone().filter(Value::is_object),
+        );
+        e.retry_after = self.retry_after();
+        e
+    }
+}
+
+/// Request ids inside a batch: `{index}r` restores job `index`, `{index}p` sets its password.
+fn restore_id(i: usize) -> String {
+    format!("{i}r")
+}
+
+fn password_id(i: usize) -> String {
+    format!("{i}p")
+}
+
+fn json_headers() -> Option<Map<String, Value>> {
+    let mut h = Map::new();
+    h.insert(
+        "Content-Type".into(),
+        Value::String("application/json".into()),
+    );
+    Some(h)
+}
+
+/// An id goes into a URL inside the batch body as text, so it must be a plain object id.
+pub fn check_job_id(id: &str) -> Result<(), DirectoryError> {
+    wire::checked_id(Some(id))
+        .map(|_| ())
+        .map_err(|_| DirectoryError::invalid(format!("{id:?} is not a directory object id")))
+}
+
+/// The batch for `jobs` (at most `USERS_PER_BATCH` of them, none `Done`, none awaiting
+/// verification). Job `i` of the slice gets request ids `{i}r` / `{i}p`.
+pub fn build(jobs: &[&JobState]) -> BatchBody {
+    let mut requests = Vec::with_capacity(jobs.len() * 2);
+    for (i, state) in jobs.iter().enumerate() {
+        let id = &state.job.id;
+        let restoring = matches!(state.step, Step::Restore { .. });
+        if restoring {
+            let body = restore_body(&state.job.request);
+            requests.push(InnerRequest {
+                id: restore_id(i),
+                method: "POST",
+                url: format!("/directory/deletedItems/{id}/restore"),
+                headers: body.as_ref().and(json_headers()),
+                body,
+                depends_on: None,
+            });
+        }
+        if let (Some(change), Step::Restore { .. } | Step::Password) =
+            (&state.job.password, state.step)
+        {
+            requests.push(InnerRequest {
+                id: password_id(i),
+                method: "PATCH",
+                url: format!("/users/{id}"),
+                headers: json_headers(),
+                body: Some(password_body(change)),
+                depends_on: restoring.then(|| vec![restore_id(i)]),
+            });
+        }
+    }
+    BatchBody { requests }
+}
+
+/// The inner responses of a `$batch` reply, by request id.
+pub fn parse_reply(body: &[u8]) -> Result<HashMap<String, InnerResponse>, DirectoryError> {
+    let reply: BatchReply = serde_json::from_slice(body).map_err(|e| {
+        DirectoryError::malformed(format!(
+            "the reply to a $batch is not what Microsoft Graph sends: {e}"
+        ))
+    })?;
+    Ok(reply
+        .responses
+        .into_iter()
+        .map(|r| (r.id.clone(), r))
+        .collect())
+}
+
+/// What the driver should do with a job after a batch.
+pub struct Applied {
+    pub events: Vec<JobEvent>,
+    /// Some inner request was answered 429 (each such job holds its own wait).
+    pub throttled: bool,
+}
+
+/// Applies one batch's inner responses to its jobs (the same slice `build` was given, in the
+/// same order). `weak_password` turns a weak-password error into one that names the broken
+/// rule. Jobs are moved to their next step; events say what happened.
+pub fn apply(
+    jobs: &mut [&mut JobState],
+    responses: &HashMap<String, InnerResponse>,
+    max_resends: u32,
+    explain: &dyn Fn(DirectoryError, &RestoreJob) -> DirectoryError,
+) -> Applied {
+    let mut events = Vec::new();
+    let mut throttled = false;
+    for (i, state) in jobs.iter_mut().enumerate() {
+        let id = state.job.id.clone();
+        state.wait = Duration::ZERO;
+        let mut restore_failed = false;
+        if matches!(state.step, Step::Restore { .. }) {
+            match responses.get(&restore_id(i)) {
+                // No answer at all: it may or may not have run; check before resending.
+                None => {
+                    state.step = Step::Restore { verify: true };
+                    restore_failed = true;
+                }
+                Some(r) if (200..300).contains(&r.status) => {
+                    match r.body.clone().map(parse_active_value) {
+                        Some(Ok(user)) => {
+                            events.push(JobEvent::Restored {
+                                id: id.clone(),
+                                user,
+                            });
+                            state.step = next_after_restore(&state.job);
+                        }
+                        // Restored, but the reply does not say as whom: look the user up.
+                        _ => {
+                            state.step = Step::Restore { verify: true };
+                            restore_failed = true;
+                        }
+                    }
+                }
+                Some(r) if r.status == 429 => {
+                    throttled = true;
+                    restore_failed = true;
+                    if state.resends >= max_resends {
+                        events.push(failed(&id, Stage::Restore, r.error()));
+                        state.step = Step::Done;
+                    } else {
+                        state.resends += 1;
+                        state.wait = state
+                            .wait
+                            .max(r.retry_after().unwrap_or(Duration::from_secs(1)));
+                    }
+                }
+                Some(r) => {
+                    events.push(failed(&id, Stage::Restore, r.error()));
+                    state.step = Step::Done;
+                    restore_failed = true;
+                }
+            }
+        }
+        if restore_failed || state.step != Step::Password || state.job.password.is_none() {
+            continue;
+        }
+        match responses.get(&password_id(i)) {
+            // Idempotent: resending a PATCH whose answer went missing is harmless.
+            None => {}
+            Some(r) if (200..300).contains(&r.status) => {
+                events.push(JobEvent::PasswordSet { id: id.clone() });
+                state.step = Step::Done;
+            }
+            Some(r) if r.status == 429 => {
+                throttled = true;
+                if state.resends >= max_resends {
+                    events.push(failed(&id, Stage::Password, r.error()));
+                    state.step = Step::Done;
+                } else {
+                    state.resends += 1;
+                    state.wait = state
+                        .wait
+                        .max(r.retry_after().unwrap_or(Duration::from_secs(1)));
+                }
+            }
+            Some(r) => {
+                let mut err = r.error();
+                if r.status == 424 {
+                    // The restore succeeded in this same batch, yet Graph says the dependency
+                    // failed: report it rather than guessing.
+                    err.message = format!("the password was not set: {}", err.message);
+                }
+                let err = explain(err, &state.job);
+                events.push(failed(&id, Stage::Password, err));
+                state.step = Step::Done;
+            }
+        }
+    }
+    Applied { events, throttled }
+}
+
+pub fn next_after_restore(job: &RestoreJob) -> Step {
+    if job.password.is_some() {
+        Step::Password
+    } else {
+        Step::Done
+    }
+}
+
+pub fn failed(id: &str, stage: Stage, error: DirectoryError) -> JobEvent {
+    JobEvent::Failed {
+        id: id.to_string(),
+        stage,
+        error,
+    }
+}
+
+/// The event for a job whose restore was verified (the user is active) after a lost reply.
+pub fn verified(state: &mut JobState, user: ActiveUser) -> JobEvent {
+    state.step = next_after_restore(&state.job);
+    JobEvent::Restored {
+        id: state.job.id.clone(),
+        user,
+    }
+}
+
+/// Whether a failed `$batch` exchange may have been (partly) processed by the server.
+pub fn maybe_processed(err: &DirectoryError) -> bool {
+    matches!(
+        err.kind,
+        ErrorKind::Network | ErrorKind::Server | ErrorKind::Malformed | ErrorKind::Throttled
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::{PasswordChange, RestoreRequest};
+    use secrecy::SecretString;
+    use serde_json::json;
+
+    fn job(id: &str, password: bool) -> JobState {
+        JobState::new(RestoreJob {
+            id: id.into(),
+            request: RestoreRequest::default(),
+            password: password.then(|| PasswordChange {
+                password: SecretString::from("Kiwi-Moon-77"),
+                force_change_next_sign_in: true,
+                force_change_with_mfa: false,
+            }),
+        })
+    }
+
+    fn user(id: &str) -> Value {
+        json!({"id": id, "displayName": "U", "userPrincipalName": format!("{id}@x")})
+    }
+
+    fn resp(
+        id: &str,
+        status: u16,
+        body: Option<Value>,
+        retry_after: Option<&str>,
+    ) -> InnerResponse {
+        let mut headers = Map::new();
+        if let Some(ra) = retry_after {
+            headers.insert("Retry-After".into(), Value::String(ra.into()));
+        }
+        InnerResponse {
+            id: id.into(),
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn error_body(code: &str, message: &str) -> Option<Value> {
+        Some(json!({"error": {"code": code, "message": message}}))
+    }
+
+    fn no_explain(e: DirectoryError, _: &RestoreJob) -> DirectoryError {
+        e
+    }
+
+    #[test]
+    fn ten_users_fill_a_batch_of_twenty_with_dependencies() {
+        let jobs: Vec<JobState> = (0..10).map(|i| job(&format!("id{i}"), true)).collect();
+        let refs: Vec<&JobState> = jobs.iter().collect();
+        let body = build(&refs);
+        assert_eq!(body.requests.len(), MAX_REQUESTS);
+        let v = serde_json::to_value(&body).unwrap();
+        let r = &v["requests"];
+        assert_eq!(r[0]["id"], "0r");
+        assert_eq!(r[0]["method"], "POST");
+        assert_eq!(r[0]["url"], "/directory/deletedItems/id0/restore");
+        assert!(r[0].get("body").is_none(), "no options, no body");
+        assert_eq!(r[1]["id"], "0p");
+        assert_eq!(r[1]["method"], "PATCH");
+        assert_eq!(r[1]["url"], "/users/id0");
+        assert_eq!(r[1]["dependsOn"], json!(["0r"]));
+        assert_eq!(r[1]["headers"]["Content-Type"], "application/json");
+        assert_eq!(r[1]["body"]["passwordProfile"]["password"], "Kiwi-Moon-77");
+        assert_eq!(jobs.iter().map(JobState::writes).sum::<u32>(), 20);
+    }
+
+    #[test]
+    fn a_password_only_resend_has_no_dependency() {
+        let mut j = job("a", true);
+        j.step = Step::Password;
+        let body = build(&[&j]);
+        assert_eq!(body.requests.len(), 1);
+        assert!(body.requests[0].depends_on.is_none());
+        assert_eq!(j.writes(), 1);
+    }
+
+    #[test]
+    fn mixed_inner_results_are_each_handled() {
+        let mut a = job("a", true); // restored, password set
+        let mut b = job("b", true); // restore conflict -> 424 on the patch
+        let mut c = job("c", true); // restore throttled
+        let mut d = job("d", true); // restored, password throttled
+        let mut e = job("e", true); // restored, weak password
+        let mut f = job("f", false); // restored, no password asked
+        let responses: HashMap<String, InnerResponse> = [
+            resp("0r", 200, Some(user("a")), None),
+            resp("0p", 204, None, None),
+            resp(
+                "1r",
+                400,
+                error_body(
+                    "Request_BadRequest",
+                    "Another object with the same value for property userPrincipalName already exists.",
+                ),
+                None,
+            ),
+            resp("1p", 424, error_body("Request_FailedDependency", "dependency failed"), None),
+            resp("2r", 429, error_body("TooManyRequests", "slow down"), Some("3")),
+            resp("2p", 424, None, None),
+            resp("3r", 200, Some(user("d")), None),
+            resp("3p", 429, None, Some("2")),
+            resp("4r", 200, Some(user("e")), None),
+            resp(
+                "4p",
+                400,
+                error_body(
+                    "Request_BadRequest",
+                    "The specified password does not comply with password complexity requirements.",
+                ),
+                None,
+            ),
+            resp("5r", 200, Some(user("f")), None),
+        ]
+        .into_iter()
+        .map(|r| (r.id.clone(), r))
+        .collect();
+        let mut jobs = [&mut a, &mut b, &mut c, &mut d, &mut e, &mut f];
+        let applied = apply(&mut jobs, &responses, 5, &no_explain);
+        assert!(applied.throttled);
+        let summary: Vec<String> = applied
+            .events
+            .iter()
+            .map(|e| match e {
+                JobEvent::Restored { id, .. } => format!("{id}:restored"),
+                JobEvent::PasswordSet { id } => format!("{id}:password"),
+                JobEvent::Failed { id, stage, error } => {
+                    format!("{id}:failed:{stage:?}:{:?}", error.kind)
+                }
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                "a:restored",
+                "a:password",
+                "b:failed:Restore:UpnConflict",
+                "d:restored",
+                "e:restored",
+                "e:failed:Password:WeakPassword",
+                "f:restored",
+            ]
+        );
+        assert_eq!(a.step, Step::Done);
+        assert_eq!(b.step, Step::Done);
+        assert_eq!(c.step, Step::Restore { verify: false });
+        assert_eq!(c.wait, Duration::from_secs(3));
+        assert_eq!(c.resends, 1);
+        assert_eq!(d.step, Step::Password);
+        assert_eq!(d.wait, Duration::from_secs(2));
+        assert_eq!(e.step, Step::Done);
+        assert_eq!(f.step, Step::Done);
+    }
+
+    #[test]
+    fn missing_or_unreadable_restore_replies_ask_for_verification() {
+        let mut a = job("a", true);
+        let mut b = job("b", false);
+        let responses: HashMap<String, InnerResponse> =
+            [resp("1r", 200, Some(json!("base64junk")), None)]
+                .into_iter()
+                .map(|r| (r.id.clone(), r))
+                .collect();
+        let applied = apply(&mut [&mut a, &mut b], &responses, 5, &no_explain);
+        assert!(applied.events.is_empty());
+        assert_eq!(a.step, Step::Restore { verify: true });
+        assert_eq!(b.step, Step::Restore { verify: true });
+    }
+
+    #[test]
+    fn throttling_gives_up_after_max_resends() {
+        let mut a = job("a", false);
+        a.resends = 2;
+        let responses: HashMap<String, InnerResponse> = [resp("0r", 429, None, Some("1"))]
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect();
+        let applied = apply(&mut [&mut a], &responses, 2, &no_explain);
+        assert!(matches!(
+            &applied.events[..],
+            [JobEvent::Failed { stage: Stage::Restore, error, .. }] if error.kind == ErrorKind::Throttled
+        ));
+        assert_eq!(a.step, Step::Done);
+    }
+
+    #[test]
+    fn batch_replies_are_parsed_or_malformed() {
+        let ok =
+            parse_reply(br#"{"responses":[{"id":"0r","status":204,"headers":{"Retry-After":5}}]}"#)
+                .unwrap();
+        assert_eq!(ok["0r"].retry_after(), Some(Duration::from_secs(5)));
+        let err = parse_reply(br#"{"responses":[{"id":"0r"}]"#).err().unwrap();
+        assert_eq!(err.kind, ErrorKind::Malformed);
+        assert!(check_job_id("6e1f3b52-9d0c-4a7e").is_ok());
+        assert_eq!(check_job_id("../me").unwrap_err().kind, ErrorKind::Invalid);
+        assert_eq!(check_job_id("a/b?x").unwrap_err().kind, ErrorKind::Invalid);
+    }
+}
