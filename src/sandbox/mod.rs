@@ -412,7 +412,7 @@ impl Inspector {
             order_col: "id",
             desc: false,
             after: None,
-            limit: usize::MAX / 2,
+            limit: 1_000_000_000,
         };
         self.state
             .db()

@@ -230,15 +230,15 @@ pub fn parse_list(raw: Option<&str>, eventual: bool, deleted: bool) -> Result<Li
         }
         q.carry.push((key.clone(), value.clone()));
     }
+    if orderby_deleted && !(eventual && q.count) {
+        return Err(unsupported(
+            "Unsupported sort property 'deletedDateTime' for 'User'.",
+        ));
+    }
     if q.count && !eventual {
         return Err(ApiError::bad_request(
             "Request_BadRequest",
             "$count is not currently supported without the ConsistencyLevel: eventual header.",
-        ));
-    }
-    if orderby_deleted && !(eventual && q.count) {
-        return Err(unsupported(
-            "Unsupported sort property 'deletedDateTime' for 'User'.",
         ));
     }
     if let Some(raw) = skiptoken {

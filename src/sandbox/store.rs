@@ -260,7 +260,7 @@ impl Store {
             }
             None => String::new(),
         };
-        p.push(SqlValue::Integer(q.limit as i64 + 1));
+        p.push(SqlValue::Integer(i64::try_from(q.limit).unwrap_or(i64::MAX / 2).saturating_add(1)));
         let sql = format!(
             "SELECT {USER_COLS}, COALESCE({col}, '') FROM users WHERE deleted = ? AND ({}){keyset} \
              ORDER BY COALESCE({col}, '') {dir}, id {dir} LIMIT ?",

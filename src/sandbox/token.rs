@@ -36,10 +36,6 @@ pub struct Claims {
 }
 
 impl Claims {
-    pub fn is_delegated(&self) -> bool {
-        self.upn.is_some()
-    }
-
     /// True when the token carries any of `perms`, as a delegated scope or an app role.
     pub fn has_any(&self, perms: &[&str]) -> bool {
         let granted: Vec<&str> = match (&self.scp, &self.roles) {
