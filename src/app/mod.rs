@@ -1,8 +1,260 @@
 //! The TUI: state, messages, the pure `update`, effects, and the one event loop.
+//!
+//! One `tokio::select!` waits on terminal input, results of background work, the request log
+//! and a tick. Each turn drains what is queued, runs `update` on every message, hands the
+//! effects to the runner, and draws only when something changed.
 
 pub mod action;
-pub mod keymap;
-pub mod state;
 pub mod effect;
+pub mod keymap;
 pub mod msg;
+pub mod runner;
+pub mod state;
 pub mod update;
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use crossterm::event::{Event, MouseEventKind};
+use futures::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
+use crate::directory::{Directory, RequestRecord};
+use effect::Effect;
+use msg::Msg;
+use runner::Runner;
+use state::State;
+
+/// How the TUI was asked to run (from the command line and the environment).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TuiOptions {
+    pub read_only: bool,
+    pub no_mouse: bool,
+    /// Also on when the `NO_COLOR` environment variable is set and not empty.
+    pub no_color: bool,
+    /// Picks the sign-in link the mail gives.
+    pub cloud: Option<crate::cli::Cloud>,
+}
+
+/// The tick: drives spinners and the clock. Slow enough to cost nothing when idle, since a
+/// tick only redraws when something animates.
+pub const TICK: Duration = Duration::from_millis(125);
+
+/// Most messages handled before drawing again, so a burst (a fast page load) cannot starve
+/// the screen.
+const BATCH: usize = 512;
+
+/// Turns a terminal event into a message; mouse moves are dropped (we never use hover).
+pub fn event_to_msg(ev: Event) -> Option<Msg> {
+    match ev {
+        Event::Key(k) => Some(Msg::Key(k)),
+        Event::Mouse(m) => match m.kind {
+            MouseEventKind::Moved | MouseEventKind::Drag(_) => None,
+            _ => Some(Msg::Mouse(m)),
+        },
+        Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+        Event::Paste(p) => Some(Msg::Paste(p)),
+        Event::FocusGained | Event::FocusLost => None,
+    }
+}
+
+/// Applies one message and runs its effects; `true` when the app should quit.
+pub fn step(state: &mut State, runner: &mut Runner, msg: Msg) -> bool {
+    for effect in update::update(state, msg) {
+        if matches!(effect, Effect::Quit) {
+            return true;
+        }
+        runner.run(effect);
+    }
+    state.quit
+}
+
+/// The event loop, generic over the terminal backend and the input stream so tests can drive
+/// it with a `TestBackend` and scripted events.
+pub async fn run_loop<B, S>(
+    terminal: &mut Terminal<B>,
+    mut events: S,
+    state: &mut State,
+    runner: &mut Runner,
+    mut rx: UnboundedReceiver<Msg>,
+    mut requests: Option<UnboundedReceiver<RequestRecord>>,
+) -> color_eyre::Result<()>
+where
+    B: Backend,
+    B::Error: std::error::Error + Send + Sync + 'static,
+    S: Stream<Item = io::Result<Event>> + Unpin,
+{
+    // The first frame goes out before any network work is even started.
+    terminal.draw(|f| crate::ui::draw(state, f))?;
+    state.dirty = false;
+    let first = vec![
+        Effect::LoadDeleted {
+            generation: state.users.generation,
+        },
+    ];
+    for e in first {
+        runner.run(e);
+    }
+    let unfinished = runner.unfinished_msg();
+    if step(state, runner, unfinished) {
+        return Ok(());
+    }
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        let msg = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => match event_to_msg(ev) {
+                    Some(m) => m,
+                    None => continue,
+                },
+                Some(Err(e)) => return Err(e.into()),
+                // The terminal went away: nothing more can be asked or shown.
+                None => return Ok(()),
+            },
+            Some(m) = rx.recv() => m,
+            Some(r) = async {
+                match requests.as_mut() {
+                    Some(rq) => rq.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => Msg::Request(r),
+            _ = tick.tick() => Msg::Tick(Utc::now()),
+            // Raw mode turns Ctrl-C into a key; this catches the signal when it is not.
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        };
+        if step(state, runner, msg) {
+            return Ok(());
+        }
+        let mut handled = 1;
+        while handled < BATCH {
+            let Ok(m) = rx.try_recv() else { break };
+            if step(state, runner, m) {
+                return Ok(());
+            }
+            handled += 1;
+        }
+        if state.dirty {
+            terminal.draw(|f| crate::ui::draw(state, f))?;
+            state.dirty = false;
+        }
+    }
+}
+
+/// A fresh channel for background results.
+pub fn channel() -> (
+    tokio::sync::mpsc::UnboundedSender<Msg>,
+    UnboundedReceiver<Msg>,
+) {
+    unbounded_channel()
+}
+
+/// What the TUI needs from a session: the directory and who we are in it.
+pub struct TuiContext {
+    pub directory: Arc<dyn Directory>,
+    /// "SANDBOX contoso.sandbox" or the tenant.
+    pub label: String,
+    pub is_sandbox: bool,
+    /// The signed-in admin's UPN; also the default mail recipient.
+    pub account: String,
+    pub mail_sender: Option<String>,
+    pub data_dir: PathBuf,
+    pub requests: Option<UnboundedReceiver<RequestRecord>>,
+}
+
+/// `NO_COLOR` set to anything but the empty string turns colors off (no-color.org).
+pub fn no_color_env() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+/// The initial state for a context, at time `now` and terminal size `size`.
+pub fn initial_state(
+    ctx: &TuiContext,
+    opts: &TuiOptions,
+    now: chrono::DateTime<Utc>,
+    size: (u16, u16),
+) -> State {
+    State::new(
+        state::Settings {
+            label: ctx.label.clone(),
+            is_sandbox: ctx.is_sandbox,
+            account: ctx.account.clone(),
+            read_only: opts.read_only,
+            no_color: opts.no_color || no_color_env(),
+            mouse: !opts.no_mouse,
+            sign_in_url: crate::mail::sign_in_url(opts.cloud.unwrap_or(crate::cli::Cloud::Global))
+                .to_string(),
+            mail_sender: ctx.mail_sender.clone(),
+        },
+        now,
+        size,
+    )
+}
+
+/// The runner for a context; OSC 52 writes go to `clipboard`.
+pub fn runner_for(
+    ctx: &TuiContext,
+    state: &State,
+    tx: tokio::sync::mpsc::UnboundedSender<Msg>,
+    clipboard: Option<runner::ClipboardSink>,
+) -> Runner {
+    Runner::new(runner::RunnerConfig {
+        dir: ctx.directory.clone(),
+        tx,
+        data_dir: ctx.data_dir.clone(),
+        directory_label: ctx.label.clone(),
+        admin: ctx.account.clone(),
+        sign_in_url: state.settings.sign_in_url.clone(),
+        mail_sender: ctx.mail_sender.clone(),
+        clipboard,
+    })
+}
+
+/// Runs the TUI on the real terminal: raw mode, alternate screen, mouse capture unless
+/// `no_mouse`, bracketed paste; all undone on every exit path, panics included.
+pub async fn run_tui_context(mut ctx: TuiContext, opts: TuiOptions) -> color_eyre::Result<()> {
+    use crossterm::event::{
+        DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+        EventStream,
+    };
+    use crossterm::execute;
+
+    let mouse = !opts.no_mouse;
+    // `ratatui::init` installs a panic hook that leaves raw mode and the alternate screen and
+    // then calls the hook installed before it (color-eyre's report).
+    let mut terminal = ratatui::init();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = execute!(io::stdout(), DisableMouseCapture, DisableBracketedPaste);
+        previous(info);
+    }));
+    let _ = execute!(io::stdout(), EnableBracketedPaste);
+    if mouse {
+        let _ = execute!(io::stdout(), EnableMouseCapture);
+    }
+    let size = terminal.size().map(|s| (s.width, s.height)).unwrap_or((80, 24));
+    let mut state = initial_state(&ctx, &opts, Utc::now(), size);
+    let (tx, rx) = channel();
+    let mut runner = runner_for(&ctx, &state, tx, Some(Box::new(io::stdout())));
+    let requests = ctx.requests.take();
+    let result = run_loop(
+        &mut terminal,
+        EventStream::new(),
+        &mut state,
+        &mut runner,
+        rx,
+        requests,
+    )
+    .await;
+    if mouse {
+        let _ = execute!(io::stdout(), DisableMouseCapture);
+    }
+    let _ = execute!(io::stdout(), DisableBracketedPaste);
+    ratatui::restore();
+    result
+}

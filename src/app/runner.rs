@@ -1,0 +1,327 @@
+//! Runs the effects `update` returns: directory calls on background tasks (results come back
+//! as `Msg`s on the channel), the clipboard, the journal. Nothing here blocks the event loop.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use base64::Engine;
+use futures::StreamExt;
+use secrecy::ExposeSecret;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
+
+use super::effect::{Effect, MailCommand, RestoreCommand};
+use super::msg::{Msg, PreflightFound};
+use super::state::JobStatus;
+use crate::directory::{DeletedUser, Directory};
+use crate::mail::SignInMail;
+use crate::restore::{
+    self, Audit, Journal, PasswordChoice, PlannedUser, Progress, RestorePlan, StopHandle,
+};
+
+/// Where OSC 52 clipboard writes go (the terminal in production, a buffer in tests).
+pub type ClipboardSink = Box<dyn Write + Send>;
+
+pub struct Runner {
+    dir: Arc<dyn Directory>,
+    tx: UnboundedSender<Msg>,
+    /// `Err`: why the journal or audit log could not be opened; writes are refused then,
+    /// since a restore that cannot be journaled could not be finished after a crash.
+    books: Result<(Journal, Audit), String>,
+    sign_in_url: String,
+    mail_sender: Option<String>,
+    admin: String,
+    clipboard: Option<ClipboardSink>,
+    load: Option<JoinHandle<()>>,
+    stop: Option<StopHandle>,
+}
+
+/// What a runner is built from.
+pub struct RunnerConfig {
+    pub dir: Arc<dyn Directory>,
+    pub tx: UnboundedSender<Msg>,
+    pub data_dir: PathBuf,
+    pub directory_label: String,
+    pub admin: String,
+    pub sign_in_url: String,
+    pub mail_sender: Option<String>,
+    pub clipboard: Option<ClipboardSink>,
+}
+
+impl Runner {
+    pub fn new(cfg: RunnerConfig) -> Self {
+        let books = match (
+            Journal::open(&cfg.data_dir),
+            Audit::open(&cfg.data_dir, &cfg.directory_label, &cfg.admin),
+        ) {
+            (Ok(j), Ok(a)) => Ok((j, a)),
+            (Err(e), _) | (_, Err(e)) => Err(format!(
+                "cannot open the journal in {}: {e}; writes are disabled",
+                cfg.data_dir.display()
+            )),
+        };
+        Self {
+            dir: cfg.dir,
+            tx: cfg.tx,
+            books,
+            sign_in_url: cfg.sign_in_url,
+            mail_sender: cfg.mail_sender,
+            admin: cfg.admin,
+            clipboard: cfg.clipboard,
+            load: None,
+            stop: None,
+        }
+    }
+
+    /// The journal's unfinished runs, as a message (or a warning when it cannot be read).
+    pub fn unfinished_msg(&self) -> Msg {
+        match &self.books {
+            Ok((journal, _)) => match journal.unfinished() {
+                Ok(list) => Msg::Unfinished(list),
+                Err(e) => Msg::Warning(format!("cannot read the journal: {e}")),
+            },
+            Err(e) => Msg::Warning(e.clone()),
+        }
+    }
+
+    fn send(&self, msg: Msg) {
+        // The loop owns the receiver for the app's lifetime; a send fails only while quitting.
+        let _ = self.tx.send(msg);
+    }
+
+    pub fn run(&mut self, effect: Effect) {
+        match effect {
+            Effect::Quit => {}
+            Effect::LoadDeleted { generation } => self.load(generation),
+            Effect::Preflight { user } => self.preflight(user),
+            Effect::Restore(cmd) => self.restore(cmd),
+            Effect::StopRestore => {
+                if let Some(stop) = &self.stop {
+                    stop.stop();
+                }
+            }
+            Effect::SendMail(cmd) => self.send_mail(cmd),
+            Effect::MailSkipped { outcomes } => {
+                if let Ok((journal, _)) = &self.books {
+                    restore::record_mail_skipped(&outcomes, journal, "closed without email in the TUI");
+                }
+                let msg = self.unfinished_msg();
+                self.send(msg);
+            }
+            Effect::Purge { users } => self.purge(users),
+            Effect::Copy(secret) => {
+                let encoded =
+                    base64::engine::general_purpose::STANDARD.encode(secret.expose_secret());
+                if let Some(out) = &mut self.clipboard {
+                    // OSC 52: the terminal puts it on the system clipboard, over SSH too.
+                    let _ = write!(out, "\x1b]52;c;{encoded}\x07");
+                    let _ = out.flush();
+                }
+            }
+            Effect::FinishUnfinished => self.finish_unfinished(),
+        }
+    }
+
+    fn load(&mut self, generation: u64) {
+        if let Some(old) = self.load.take() {
+            old.abort();
+        }
+        let mut pages = self.dir.list_deleted();
+        let tx = self.tx.clone();
+        self.load = Some(tokio::spawn(async move {
+            while let Some(result) = pages.next().await {
+                let failed = result.is_err();
+                if tx.send(Msg::Page { generation, result }).is_err() || failed {
+                    return;
+                }
+            }
+            let _ = tx.send(Msg::LoadFinished { generation });
+        }));
+    }
+
+    fn preflight(&self, user: DeletedUser) {
+        let dir = self.dir.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let result = restore::preflight(dir.as_ref(), &user)
+                .await
+                .map(|p| PreflightFound {
+                    upn_holder: p
+                        .upn_holder
+                        .map(|h| format!("\"{}\" ({})", h.display_name, h.user_principal_name)),
+                    proxy_conflicts: p.proxy_holders.into_iter().map(|(a, _)| a).collect(),
+                    suggested_upn: p.suggested_upn,
+                })
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Msg::Preflight { id: user.id, result });
+        });
+    }
+
+    fn restore(&mut self, cmd: RestoreCommand) {
+        let ids: Vec<String> = cmd.targets.iter().map(|t| t.user.id.clone()).collect();
+        let (journal, audit) = match &self.books {
+            Ok(b) => b.clone(),
+            Err(e) => {
+                for id in ids {
+                    self.send(Msg::Job { id, status: JobStatus::Failed(e.clone()) });
+                }
+                self.send(Msg::Warning(e.clone()));
+                return;
+            }
+        };
+        let plan = RestorePlan {
+            users: cmd
+                .targets
+                .into_iter()
+                .map(|t| PlannedUser {
+                    user: t.user,
+                    new_upn: t.new_upn,
+                    reconcile_proxies: t.reconcile_proxies,
+                })
+                .collect(),
+            password: match cmd.password {
+                Some(p) => PasswordChoice::Given(p),
+                None => PasswordChoice::Auto,
+            },
+            force_change: cmd.force_change,
+            force_change_with_mfa: cmd.force_change_mfa,
+            mail_to: cmd.recipients,
+            include_password: cmd.include_password,
+        };
+        let mut run = restore::start(self.dir.clone(), plan, journal, audit);
+        self.stop = Some(run.stop.clone());
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let mut finished = false;
+            while let Some(p) = run.progress.recv().await {
+                let msg = match p {
+                    Progress::Queued { id } => Msg::Job { id, status: JobStatus::Queued },
+                    Progress::Restoring { id } => Msg::Job { id, status: JobStatus::Restoring },
+                    Progress::Restored { id, .. } => Msg::Job { id, status: JobStatus::Restored },
+                    Progress::PasswordSet { id } => Msg::Job { id, status: JobStatus::PasswordSet },
+                    Progress::Failed { id, error, .. } => Msg::Job {
+                        id,
+                        status: JobStatus::Failed(format!("{error} → {}", error.advice())),
+                    },
+                    Progress::Warning(w) => Msg::Warning(w),
+                    Progress::Finished(outcomes) => {
+                        finished = true;
+                        Msg::RestoreFinished { outcomes, mail: None }
+                    }
+                };
+                if tx.send(msg).is_err() {
+                    return;
+                }
+            }
+            if !finished {
+                let _ = tx.send(Msg::Warning(
+                    "the restore task ended without a result; see the journal (F finishes)".into(),
+                ));
+            }
+        });
+    }
+
+    fn send_mail(&self, cmd: MailCommand) {
+        let Ok((journal, audit)) = self.books.clone() else {
+            self.send(Msg::MailSent(Err("the journal is not available".into())));
+            return;
+        };
+        let dir = self.dir.clone();
+        let tx = self.tx.clone();
+        let options = SignInMail {
+            include_password: cmd.include_password,
+            force_change: cmd.force_change,
+            sign_in_url: self.sign_in_url.clone(),
+            sender: self.mail_sender.clone(),
+        };
+        tokio::spawn(async move {
+            let result = restore::send_sign_in_mail(
+                dir.as_ref(),
+                &cmd.outcomes,
+                &cmd.recipients,
+                &options,
+                &journal,
+                &audit,
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("{e} → {}", e.advice()));
+            let ok = result.is_ok();
+            let _ = tx.send(Msg::MailSent(result));
+            if ok && let Ok(list) = journal.unfinished() {
+                let _ = tx.send(Msg::Unfinished(list));
+            }
+        });
+    }
+
+    fn purge(&self, users: Vec<DeletedUser>) {
+        let dir = self.dir.clone();
+        let tx = self.tx.clone();
+        let audit = self.books.as_ref().ok().map(|(_, a)| a.clone());
+        tokio::spawn(async move {
+            let mut purged = Vec::new();
+            let mut failures = Vec::new();
+            for u in users {
+                let result = dir.purge(&u.id).await;
+                if let Some(audit) = &audit {
+                    let target = format!("{} ({})", u.original_upn, u.id);
+                    let _ = audit.record("purge", &target, result.as_ref().map(|_| ()), None);
+                }
+                match result {
+                    Ok(()) => purged.push(u.id),
+                    Err(e) => failures.push(format!("{}: {e}", u.display_name)),
+                }
+            }
+            let _ = tx.send(Msg::PurgeDone { purged, failures });
+        });
+    }
+
+    fn finish_unfinished(&self) {
+        let (journal, audit) = match &self.books {
+            Ok(b) => b.clone(),
+            Err(e) => {
+                self.send(Msg::UnfinishedFailed(e.clone()));
+                return;
+            }
+        };
+        let dir = self.dir.clone();
+        let tx = self.tx.clone();
+        let admin = self.admin.clone();
+        tokio::spawn(async move {
+            let items = match journal.unfinished() {
+                Ok(items) => items,
+                Err(e) => {
+                    let _ = tx.send(Msg::UnfinishedFailed(format!("cannot read the journal: {e}")));
+                    return;
+                }
+            };
+            if items.is_empty() {
+                let _ = tx.send(Msg::Unfinished(Vec::new()));
+                return;
+            }
+            let mut to: Vec<String> = Vec::new();
+            let mut seen = HashSet::new();
+            for item in &items {
+                for a in &item.mail_to {
+                    if seen.insert(a.to_ascii_lowercase()) {
+                        to.push(a.clone());
+                    }
+                }
+            }
+            if to.is_empty() && admin.contains('@') {
+                to.push(admin);
+            }
+            let include_password = items.iter().all(|i| i.include_password);
+            let outcomes = restore::finish_unfinished(dir.as_ref(), &items, &journal, &audit).await;
+            let _ = tx.send(Msg::RestoreFinished {
+                outcomes,
+                mail: Some((to, include_password)),
+            });
+            if let Ok(list) = journal.unfinished() {
+                let _ = tx.send(Msg::Unfinished(list));
+            }
+        });
+    }
+}
