@@ -6,11 +6,14 @@
 
 pub mod action;
 pub mod effect;
+pub mod fixtures;
 pub mod keymap;
 pub mod msg;
 pub mod runner;
 pub mod state;
 pub mod update;
+#[cfg(test)]
+mod update_tests;
 
 use std::io;
 use std::path::PathBuf;

@@ -1,0 +1,116 @@
+//! Deterministic users and states for the TUI's tests, snapshots and benchmarks. The hostile
+//! names are the sandbox's, passed through `sanitize::clean` exactly as the Graph client does.
+#![doc(hidden)]
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use super::state::{Settings, State};
+use crate::directory::{DeletedPage, DeletedUser};
+use crate::sanitize::clean;
+
+/// The fixed clock of every snapshot: 2026-11-25 12:04 UTC.
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 12, 4, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+const NAMES: &[&str] = &[
+    "Adele Vance",
+    "Alex Wilber",
+    "Diego Siciliani",
+    "Zoë Ødegård",
+    "山田 太郎",
+    "محمد الأحمد",
+    "\u{1b}[31mRed Alert\u{1b}[0m Operator",
+    "👩‍💻 Priya Raghunathan-Srinivasan of the Extremely Long Display Name Department",
+    "\u{202e}reganaM tnuoccA\u{202c} Bidi",
+    "Łukasz Żółćkiewicz",
+    "Nguyễn Thị Minh Khai",
+    "\u{1b}]0;owned\u{7}Window Title",
+    "Ólafur Ragnar Grímsson",
+    "김민준",
+    "Bell\u{7} Back\u{8}space Null\u{0}Byte",
+    "Isaiah Langer",
+];
+
+const DEPARTMENTS: &[&str] = &["Sales", "Finance", "Legal", "Engineering", "研究開発", "Marketing"];
+const JOBS: &[&str] = &["Analyst", "Manager", "Attorney", "Developer", "Designer", "Intern"];
+
+fn slug(name: &str, i: usize) -> String {
+    let s: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == ' ')
+        .collect::<String>()
+        .trim()
+        .to_ascii_lowercase()
+        .replace(' ', ".");
+    if s.is_empty() { format!("user{i}") } else { format!("{s}{i}") }
+}
+
+/// The `i`-th fixture user, deleted `i`-dependent hours before `now`.
+pub fn user(i: usize, now: DateTime<Utc>) -> DeletedUser {
+    let name = NAMES[i % NAMES.len()];
+    let id = format!("{:08x}-0000-4000-8000-{:012x}", i as u32, i);
+    let hex: String = id.chars().filter(|c| *c != '-').collect();
+    let local = slug(name, i);
+    let guest = i % 11 == 3;
+    let upn = if guest {
+        format!("{local}_fabrikam.com#EXT#@contoso.sandbox")
+    } else {
+        format!("{local}@contoso.sandbox")
+    };
+    // Spread over the 30 days, the first few close to the purge.
+    let hours = (720 - (i * 37 % 700) as i64 - 2).max(1);
+    DeletedUser {
+        id,
+        display_name: clean(name),
+        deleted_upn: format!("{hex}{upn}"),
+        original_upn: upn.clone(),
+        mail: (!guest).then(|| upn.clone()),
+        proxy_addresses: if guest { Vec::new() } else { vec![format!("SMTP:{upn}")] },
+        department: (i % 7 != 5).then(|| DEPARTMENTS[i % DEPARTMENTS.len()].to_string()),
+        job_title: (i % 5 != 4).then(|| JOBS[i % JOBS.len()].to_string()),
+        deleted_at: Some(now - Duration::hours(hours)),
+        on_premises_sync_enabled: i % 9 == 2,
+        user_type: Some(if guest { "Guest" } else { "Member" }.to_string()),
+    }
+}
+
+pub fn users(n: usize, now: DateTime<Utc>) -> Vec<DeletedUser> {
+    (0..n).map(|i| user(i, now)).collect()
+}
+
+pub fn settings() -> Settings {
+    Settings {
+        label: "SANDBOX contoso.sandbox".into(),
+        is_sandbox: true,
+        account: "admin@contoso.sandbox".into(),
+        read_only: false,
+        no_color: true,
+        mouse: true,
+        sign_in_url: "https://myapps.microsoft.com".into(),
+        mail_sender: None,
+    }
+}
+
+/// A state with `n` users loaded (in pages of 999, as Graph sends them), at the fixed clock.
+pub fn state(n: usize, size: (u16, u16)) -> State {
+    let now = now();
+    let mut state = State::new(settings(), now, size);
+    let all = users(n, now);
+    for chunk in all.chunks(999) {
+        super::update::update(
+            &mut state,
+            super::msg::Msg::Page {
+                generation: 0,
+                result: Ok(DeletedPage {
+                    users: chunk.to_vec(),
+                    total: Some(n as u64),
+                }),
+            },
+        );
+    }
+    super::update::update(&mut state, super::msg::Msg::LoadFinished { generation: 0 });
+    state
+}

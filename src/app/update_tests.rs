@@ -1,0 +1,818 @@
+//! `update` driven key by key, on every screen. No I/O: assertions are on state and effects.
+
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::effect::Effect;
+use super::fixtures;
+use super::msg::{Msg, PreflightFound};
+use super::state::{Field, JobStatus, Modal, NoticeKind, Preflight, ResultButton, SortColumn, State};
+use super::update::update;
+use crate::directory::{DeletedPage, DirectoryError, ErrorKind, Stage};
+use crate::restore::{Failure, UserOutcome};
+
+fn st(n: usize) -> State {
+    fixtures::state(n, (120, 40))
+}
+
+fn press_mod(s: &mut State, code: KeyCode, mods: KeyModifiers) -> Vec<Effect> {
+    update(s, Msg::Key(KeyEvent::new_with_kind(code, mods, KeyEventKind::Press)))
+}
+
+fn press(s: &mut State, code: KeyCode) -> Vec<Effect> {
+    press_mod(s, code, KeyModifiers::NONE)
+}
+
+fn ch(s: &mut State, c: char) -> Vec<Effect> {
+    press(s, KeyCode::Char(c))
+}
+
+fn typ(s: &mut State, text: &str) {
+    for c in text.chars() {
+        ch(s, c);
+    }
+}
+
+fn selected_id(s: &State) -> String {
+    s.users.current().map(|u| u.id.clone()).unwrap_or_default()
+}
+
+fn form(s: &State) -> &super::state::RestoreForm {
+    match &s.modal {
+        Some(Modal::Restore(f)) => f,
+        _ => panic!("restore dialog not open"),
+    }
+}
+
+fn outcome(i: usize, ok: bool) -> UserOutcome {
+    let u = fixtures::user(i, fixtures::now());
+    UserOutcome {
+        run: "run-1".into(),
+        id: u.id.clone(),
+        display_name: u.display_name.clone(),
+        original_upn: u.original_upn.clone(),
+        upn: ok.then(|| u.original_upn.clone()),
+        password: ok.then(|| SecretString::from(format!("Pw-{i}-Xy7#kLm2Qr"))),
+        failure: (!ok).then(|| Failure {
+            stage: Stage::Restore,
+            error: DirectoryError::new(ErrorKind::UpnConflict, "Another object with the same value for property userPrincipalName already exists."),
+        }),
+        force_change: true,
+    }
+}
+
+fn result_state(s: &mut State, outcomes: Vec<UserOutcome>, to: &[&str]) {
+    update(
+        s,
+        Msg::RestoreFinished {
+            outcomes,
+            mail: Some((to.iter().map(|t| t.to_string()).collect(), true)),
+        },
+    );
+}
+
+// ---- the table ---------------------------------------------------------------------------
+
+#[test]
+fn first_frame_state_is_loading_and_pages_fill_rows() {
+    let mut s = State::new(fixtures::settings(), fixtures::now(), (120, 40));
+    assert!(s.users.loading);
+    let now = fixtures::now();
+    update(&mut s, Msg::Page { generation: 0, result: Ok(DeletedPage { users: fixtures::users(5, now), total: Some(8) }) });
+    assert_eq!(s.users.rows.len(), 5);
+    assert_eq!(s.users.expected_total, Some(8));
+    assert!(s.users.loading);
+    update(&mut s, Msg::Page { generation: 0, result: Ok(DeletedPage { users: (5..8).map(|i| fixtures::user(i, now)).collect(), total: None }) });
+    update(&mut s, Msg::LoadFinished { generation: 0 });
+    assert_eq!(s.users.shown.len(), 8);
+    assert!(!s.users.loading);
+}
+
+#[test]
+fn stale_pages_from_an_old_load_are_dropped() {
+    let mut s = st(10);
+    let fx = ch(&mut s, 'R');
+    assert!(matches!(fx.as_slice(), [Effect::LoadDeleted { generation: 1 }]));
+    assert!(s.users.rows.is_empty());
+    let now = fixtures::now();
+    update(&mut s, Msg::Page { generation: 0, result: Ok(DeletedPage { users: fixtures::users(3, now), total: None }) });
+    assert!(s.users.rows.is_empty(), "page of generation 0 ignored");
+    update(&mut s, Msg::Page { generation: 1, result: Ok(DeletedPage { users: fixtures::users(3, now), total: None }) });
+    assert_eq!(s.users.rows.len(), 3);
+}
+
+#[test]
+fn refresh_keeps_marks_and_f5_refreshes_too() {
+    let mut s = st(10);
+    ch(&mut s, ' ');
+    let marked = s.users.targets()[0].id.clone();
+    let fx = press(&mut s, KeyCode::F(5));
+    assert!(matches!(fx.as_slice(), [Effect::LoadDeleted { .. }]));
+    let g = s.users.generation;
+    update(&mut s, Msg::Page { generation: g, result: Ok(DeletedPage { users: fixtures::users(10, fixtures::now()), total: None }) });
+    assert_eq!(s.users.marked_count, 1);
+    assert_eq!(s.users.targets()[0].id, marked);
+}
+
+#[test]
+fn load_error_is_shown_with_advice() {
+    let mut s = State::new(fixtures::settings(), fixtures::now(), (120, 40));
+    update(&mut s, Msg::Page { generation: 0, result: Err(DirectoryError::network("connection refused")) });
+    assert!(!s.users.loading);
+    let (kind, text) = s.notice.clone().expect("notice");
+    assert_eq!(kind, NoticeKind::Error);
+    assert!(text.contains("connection refused") && text.contains("R retries"));
+}
+
+#[test]
+fn default_sort_is_days_left_soonest_first() {
+    let s = st(50);
+    let now = s.now;
+    let left: Vec<i64> = s.users.shown.iter().map(|i| s.users.rows[*i as usize].user.days_left(now).unwrap_or(99)).collect();
+    let mut sorted = left.clone();
+    sorted.sort();
+    assert_eq!(left, sorted);
+    assert_eq!(s.users.sort, SortColumn::DaysLeft);
+}
+
+#[test]
+fn movement_keys() {
+    let mut s = st(200);
+    let rows = crate::ui::table_rows(&s);
+    ch(&mut s, 'j');
+    assert_eq!(s.users.selected, 1);
+    press(&mut s, KeyCode::Down);
+    assert_eq!(s.users.selected, 2);
+    ch(&mut s, 'k');
+    press(&mut s, KeyCode::Up);
+    assert_eq!(s.users.selected, 0);
+    press(&mut s, KeyCode::Up);
+    assert_eq!(s.users.selected, 0, "clamped at the top");
+    press(&mut s, KeyCode::PageDown);
+    assert_eq!(s.users.selected, rows);
+    press(&mut s, KeyCode::PageUp);
+    assert_eq!(s.users.selected, 0);
+    press_mod(&mut s, KeyCode::Char('d'), KeyModifiers::CONTROL);
+    assert_eq!(s.users.selected, rows / 2);
+    press_mod(&mut s, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    assert_eq!(s.users.selected, 0);
+    press_mod(&mut s, KeyCode::Char('f'), KeyModifiers::CONTROL);
+    assert_eq!(s.users.selected, rows);
+    press_mod(&mut s, KeyCode::Char('b'), KeyModifiers::CONTROL);
+    assert_eq!(s.users.selected, 0);
+    press_mod(&mut s, KeyCode::Char('G'), KeyModifiers::SHIFT);
+    assert_eq!(s.users.selected, 199);
+    assert!(s.users.offset + rows > 199 && s.users.offset <= 199, "selection visible");
+    ch(&mut s, 'g');
+    assert_eq!((s.users.selected, s.users.offset), (0, 0));
+    press(&mut s, KeyCode::End);
+    assert_eq!(s.users.selected, 199);
+    press(&mut s, KeyCode::Home);
+    assert_eq!(s.users.selected, 0);
+}
+
+#[test]
+fn key_releases_are_ignored() {
+    let mut s = st(10);
+    update(&mut s, Msg::Key(KeyEvent::new_with_kind(KeyCode::Char('j'), KeyModifiers::NONE, KeyEventKind::Release)));
+    assert_eq!(s.users.selected, 0);
+}
+
+#[test]
+fn filter_as_you_type_and_esc_clears() {
+    let mut s = st(64);
+    ch(&mut s, '/');
+    assert!(s.users.filtering);
+    typ(&mut s, "ADELE");
+    assert!(!s.users.shown.is_empty());
+    assert!(s.users.shown.iter().all(|i| s.users.rows[*i as usize].user.display_name.contains("Adele")));
+    // Letters are text while filtering, not commands.
+    typ(&mut s, "q");
+    assert!(!s.quit);
+    press(&mut s, KeyCode::Backspace);
+    press(&mut s, KeyCode::Enter);
+    assert!(!s.users.filtering);
+    assert_eq!(s.users.filter.value(), "ADELE");
+    // Esc in the table clears a kept filter.
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.users.shown.len(), 64);
+    ch(&mut s, '/');
+    typ(&mut s, "山田");
+    assert!(!s.users.shown.is_empty());
+    press(&mut s, KeyCode::Esc);
+    assert!(!s.users.filtering);
+    assert_eq!(s.users.shown.len(), 64);
+}
+
+#[test]
+fn filter_matches_upn_department_and_mail_case_insensitively() {
+    let mut s = st(64);
+    ch(&mut s, '/');
+    typ(&mut s, "研究");
+    let n = s.users.shown.len();
+    assert!(n > 0 && n < 64);
+    press(&mut s, KeyCode::Esc);
+    ch(&mut s, '/');
+    typ(&mut s, "Contoso.SANDBOX");
+    assert_eq!(s.users.shown.len(), 64);
+    press(&mut s, KeyCode::Down);
+    assert_eq!(s.users.selected, 1, "arrows move while filtering");
+}
+
+#[test]
+fn sort_cycles_and_reverses() {
+    let mut s = st(30);
+    ch(&mut s, 's');
+    assert_eq!(s.users.sort, SortColumn::Name);
+    let names: Vec<String> = s.users.shown.iter().map(|i| s.users.rows[*i as usize].key.to_string()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    press_mod(&mut s, KeyCode::Char('S'), KeyModifiers::SHIFT);
+    assert!(s.users.reverse);
+    let rev: Vec<String> = s.users.shown.iter().map(|i| s.users.rows[*i as usize].key.to_string()).collect();
+    sorted.reverse();
+    assert_eq!(rev, sorted);
+    for expected in [SortColumn::UserName, SortColumn::Deleted, SortColumn::Department, SortColumn::DaysLeft] {
+        ch(&mut s, 's');
+        assert_eq!(s.users.sort, expected);
+        assert!(!s.users.reverse);
+    }
+}
+
+#[test]
+fn sort_keeps_the_selected_user() {
+    let mut s = st(30);
+    ch(&mut s, 'j');
+    ch(&mut s, 'j');
+    let id = selected_id(&s);
+    ch(&mut s, 's');
+    assert_eq!(selected_id(&s), id);
+}
+
+#[test]
+fn marks() {
+    let mut s = st(20);
+    ch(&mut s, ' ');
+    assert_eq!(s.users.marked_count, 1);
+    assert_eq!(s.users.selected, 1, "space moves on");
+    ch(&mut s, 'k');
+    ch(&mut s, ' ');
+    assert_eq!(s.users.marked_count, 0, "space again unmarks");
+    ch(&mut s, '/');
+    typ(&mut s, "adele");
+    press(&mut s, KeyCode::Enter);
+    let shown = s.users.shown.len();
+    ch(&mut s, 'a');
+    assert_eq!(s.users.marked_count, shown, "a marks only what is shown");
+    press_mod(&mut s, KeyCode::Char('A'), KeyModifiers::SHIFT);
+    assert_eq!(s.users.marked_count, 0);
+}
+
+#[test]
+fn details_log_help_toggle() {
+    let mut s = st(5);
+    ch(&mut s, 'i');
+    assert!(s.details);
+    press(&mut s, KeyCode::Tab);
+    assert!(!s.details);
+    ch(&mut s, '@');
+    assert!(s.log_open);
+    ch(&mut s, '@');
+    assert!(!s.log_open);
+    ch(&mut s, '?');
+    assert!(matches!(s.modal, Some(Modal::Help { scroll: 0 })));
+    ch(&mut s, 'j');
+    assert!(matches!(s.modal, Some(Modal::Help { scroll: 1 })));
+    ch(&mut s, 'k');
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Up);
+    assert!(matches!(s.modal, Some(Modal::Help { scroll: 0 })));
+    ch(&mut s, 'q');
+    assert!(s.modal.is_none(), "q closes help, not the app");
+    assert!(!s.quit);
+    ch(&mut s, '?');
+    press(&mut s, KeyCode::Esc);
+    assert!(s.modal.is_none());
+    ch(&mut s, '?');
+    ch(&mut s, '?');
+    assert!(s.modal.is_none());
+}
+
+#[test]
+fn quit_keys() {
+    let mut s = st(5);
+    let fx = ch(&mut s, 'q');
+    assert!(matches!(fx.as_slice(), [Effect::Quit]));
+    let mut s = st(5);
+    ch(&mut s, 'r');
+    ch(&mut s, '\t');
+    let fx = press_mod(&mut s, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert!(matches!(fx.as_slice(), [Effect::Quit]), "Ctrl-C quits from a dialog");
+    assert!(s.quit);
+}
+
+#[test]
+fn request_log_records_are_capped() {
+    let mut s = st(1);
+    for i in 0..(super::state::LOG_CAPACITY + 10) {
+        update(&mut s, Msg::Request(crate::directory::RequestRecord {
+            at: fixtures::now(),
+            method: "GET".into(),
+            path: format!("/v1.0/x/{i}"),
+            status: Some(200),
+            request_id: None,
+            duration_ms: 1,
+        }));
+    }
+    assert_eq!(s.log.len(), super::state::LOG_CAPACITY);
+    assert!(s.log.back().is_some_and(|r| r.path.ends_with(&format!("/{}", super::state::LOG_CAPACITY + 9))));
+}
+
+#[test]
+fn ticks_redraw_only_when_something_moves() {
+    let mut s = st(5);
+    s.dirty = false;
+    update(&mut s, Msg::Tick(fixtures::now() + chrono::Duration::seconds(1)));
+    assert!(!s.dirty, "idle tick within the same minute");
+    update(&mut s, Msg::Tick(fixtures::now() + chrono::Duration::seconds(61)));
+    assert!(s.dirty, "the clock in the header changed");
+}
+
+#[test]
+fn mouse_wheel_and_click() {
+    let mut s = st(100);
+    let wheel = |kind| Msg::Mouse(MouseEvent { kind, column: 10, row: 10, modifiers: KeyModifiers::NONE });
+    update(&mut s, wheel(MouseEventKind::ScrollDown));
+    assert_eq!(s.users.selected, 3);
+    update(&mut s, wheel(MouseEventKind::ScrollUp));
+    assert_eq!(s.users.selected, 0);
+    let areas = crate::ui::layout(&s, ratatui::layout::Rect::new(0, 0, 120, 40)).expect("layout");
+    let click = Msg::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: areas.rows.x + 10,
+        row: areas.rows.y + 4,
+        modifiers: KeyModifiers::NONE,
+    });
+    update(&mut s, click);
+    assert_eq!(s.users.selected, 4);
+    // A click on the mark box marks.
+    update(&mut s, Msg::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: areas.rows.x + 1,
+        row: areas.rows.y + 2,
+        modifiers: KeyModifiers::NONE,
+    }));
+    assert_eq!(s.users.selected, 2);
+    assert_eq!(s.users.marked_count, 1);
+}
+
+#[test]
+fn resize_keeps_the_selection_visible() {
+    let mut s = st(100);
+    ch(&mut s, 'G');
+    update(&mut s, Msg::Resize(60, 12));
+    let rows = crate::ui::table_rows(&s);
+    assert!(s.users.selected >= s.users.offset && s.users.selected < s.users.offset + rows);
+    update(&mut s, Msg::Resize(20, 5));
+    let fx = ch(&mut s, 'q');
+    assert!(matches!(fx.as_slice(), [Effect::Quit]), "q still quits on a tiny terminal");
+}
+
+#[test]
+fn paste_goes_into_the_filter() {
+    let mut s = st(30);
+    ch(&mut s, '/');
+    update(&mut s, Msg::Paste("alex\nwilber".into()));
+    assert_eq!(s.users.filter.value(), "alexwilber");
+}
+
+// ---- read-only -----------------------------------------------------------------------------
+
+#[test]
+fn read_only_disables_every_write_and_says_so() {
+    let mut s = st(5);
+    s.settings.read_only = true;
+    for key in ['r', 'D'] {
+        let fx = ch(&mut s, key);
+        assert!(fx.is_empty());
+        assert!(s.modal.is_none());
+        let (kind, text) = s.notice.clone().expect("notice");
+        assert_eq!(kind, NoticeKind::Error);
+        assert!(text.contains("Read-only"), "{text}");
+    }
+    assert!(press(&mut s, KeyCode::Enter).is_empty());
+    s.unfinished = vec![unfinished()];
+    assert!(ch(&mut s, 'F').is_empty());
+}
+
+fn unfinished() -> crate::restore::Unfinished {
+    crate::restore::Unfinished {
+        run: "r".into(),
+        id: "id-1".into(),
+        display_name: "Adele Vance".into(),
+        upn: "adele.vance@contoso.sandbox".into(),
+        restore: crate::restore::RestoreState::Restored,
+        password_set: false,
+        mail_done: false,
+        mail_to: vec![],
+        include_password: true,
+        force_change: true,
+        since: fixtures::now(),
+    }
+}
+
+#[test]
+fn finish_unfinished_key() {
+    let mut s = st(5);
+    ch(&mut s, 'F');
+    assert!(s.notice.as_ref().is_some_and(|(_, t)| t.contains("No interrupted")));
+    update(&mut s, Msg::Unfinished(vec![unfinished()]));
+    let fx = ch(&mut s, 'F');
+    assert!(matches!(fx.as_slice(), [Effect::FinishUnfinished]));
+}
+
+// ---- restore dialog ------------------------------------------------------------------------
+
+#[test]
+fn enter_opens_the_dialog_for_the_selected_user_with_preflight() {
+    let mut s = st(10);
+    let id = selected_id(&s);
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(matches!(fx.as_slice(), [Effect::Preflight { user }] if user.id == id));
+    let f = form(&s);
+    assert_eq!(f.targets.len(), 1);
+    assert!(f.auto_password && f.force_change && !f.force_change_mfa && f.include_password);
+    assert_eq!(f.recipients.value(), "admin@contoso.sandbox");
+    assert_eq!(f.focus, Field::AutoPassword);
+}
+
+#[test]
+fn r_opens_the_dialog_for_marked_users() {
+    let mut s = st(10);
+    ch(&mut s, ' ');
+    ch(&mut s, ' ');
+    let fx = ch(&mut s, 'r');
+    assert_eq!(fx.len(), 2);
+    assert_eq!(form(&s).targets.len(), 2);
+}
+
+#[test]
+fn many_marked_users_skip_preflight() {
+    let mut s = st(40);
+    ch(&mut s, 'a');
+    let fx = ch(&mut s, 'r');
+    assert!(fx.is_empty());
+    assert!(form(&s).targets.iter().all(|t| t.preflight == Preflight::Skipped));
+}
+
+fn clear_preflight(s: &mut State) {
+    let ids: Vec<String> = form(s).targets.iter().map(|t| t.user.id.clone()).collect();
+    for id in ids {
+        update(s, Msg::Preflight { id, result: Ok(PreflightFound::default()) });
+    }
+}
+
+#[test]
+fn tab_order_space_toggles_and_esc_cancels() {
+    let mut s = st(3);
+    ch(&mut s, 'r');
+    clear_preflight(&mut s);
+    let order = [Field::ManualPassword, Field::ForceChange, Field::ForceChangeMfa, Field::Recipients, Field::IncludePassword, Field::Restore, Field::Cancel, Field::AutoPassword];
+    for f in order {
+        press(&mut s, KeyCode::Tab);
+        assert_eq!(form(&s).focus, f);
+    }
+    press(&mut s, KeyCode::BackTab);
+    assert_eq!(form(&s).focus, Field::Cancel);
+    press(&mut s, KeyCode::Up);
+    assert_eq!(form(&s).focus, Field::Restore);
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Down);
+    assert_eq!(form(&s).focus, Field::AutoPassword);
+    // Manual password: the field appears in the order.
+    press(&mut s, KeyCode::Tab);
+    ch(&mut s, ' ');
+    assert!(!form(&s).auto_password);
+    press(&mut s, KeyCode::Tab);
+    assert_eq!(form(&s).focus, Field::Password);
+    press(&mut s, KeyCode::BackTab);
+    press(&mut s, KeyCode::BackTab);
+    ch(&mut s, 'x');
+    assert!(form(&s).auto_password);
+    // Force change off hides and clears the MFA toggle.
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab);
+    assert_eq!(form(&s).focus, Field::ForceChangeMfa);
+    ch(&mut s, ' ');
+    assert!(form(&s).force_change_mfa);
+    press(&mut s, KeyCode::BackTab);
+    ch(&mut s, ' ');
+    assert!(!form(&s).force_change && !form(&s).force_change_mfa);
+    assert!(!form(&s).fields().contains(&Field::ForceChangeMfa));
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab);
+    assert_eq!(form(&s).focus, Field::IncludePassword);
+    ch(&mut s, ' ');
+    assert!(!form(&s).include_password);
+    press(&mut s, KeyCode::Esc);
+    assert!(s.modal.is_none());
+}
+
+#[test]
+fn enter_on_cancel_cancels_and_space_on_cancel_too() {
+    let mut s = st(3);
+    ch(&mut s, 'r');
+    press(&mut s, KeyCode::BackTab);
+    assert_eq!(form(&s).focus, Field::Cancel);
+    press(&mut s, KeyCode::Enter);
+    assert!(s.modal.is_none());
+    ch(&mut s, 'r');
+    press(&mut s, KeyCode::BackTab);
+    ch(&mut s, ' ');
+    assert!(s.modal.is_none());
+}
+
+#[test]
+fn submit_waits_for_preflight() {
+    let mut s = st(3);
+    ch(&mut s, 'r');
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(fx.is_empty());
+    assert!(form(&s).error.as_deref().is_some_and(|e| e.contains("checking")));
+}
+
+#[test]
+fn weak_password_is_refused_with_the_rule_then_a_good_one_is_moved_into_a_secret() {
+    let mut s = st(3);
+    ch(&mut s, 'r');
+    clear_preflight(&mut s);
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Enter); // Enter on "let me create" picks it and focuses the field
+    assert_eq!(form(&s).focus, Field::Password);
+    typ(&mut s, "short");
+    // Letters are text in the password field: 'x', 'q', ' ' do not toggle or quit.
+    typ(&mut s, "x q");
+    assert_eq!(form(&s).password.value(), "shortx q");
+    assert!(!s.quit);
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(fx.is_empty());
+    assert!(form(&s).error.as_deref().is_some_and(|e| e.contains("Password refused")));
+    press(&mut s, KeyCode::F(2));
+    assert!(form(&s).reveal);
+    press(&mut s, KeyCode::F(2));
+    for _ in 0..8 {
+        press(&mut s, KeyCode::Backspace);
+    }
+    typ(&mut s, "Restored-Today-42!");
+    let fx = press(&mut s, KeyCode::Enter);
+    match fx.as_slice() {
+        [Effect::Restore(cmd)] => {
+            assert_eq!(cmd.password.as_ref().map(|p| p.expose_secret().to_string()).as_deref(), Some("Restored-Today-42!"));
+            assert!(cmd.force_change);
+            assert_eq!(cmd.recipients, vec!["admin@contoso.sandbox".to_string()]);
+        }
+        other => panic!("expected a restore, got {other:?}"),
+    }
+    assert!(matches!(s.modal, Some(Modal::Progress(_))));
+}
+
+#[test]
+fn bad_recipients_are_refused() {
+    let mut s = st(3);
+    ch(&mut s, 'r');
+    clear_preflight(&mut s);
+    for _ in 0..4 {
+        press(&mut s, KeyCode::Tab);
+    }
+    assert_eq!(form(&s).focus, Field::Recipients);
+    typ(&mut s, "; not an address");
+    press(&mut s, KeyCode::Enter);
+    assert!(form(&s).error.is_some());
+    assert_eq!(form(&s).focus, Field::Recipients);
+    assert!(matches!(s.modal, Some(Modal::Restore(_))));
+    // Clearing the field means no email at all.
+    press_mod(&mut s, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    press_mod(&mut s, KeyCode::Char('a'), KeyModifiers::CONTROL);
+    press_mod(&mut s, KeyCode::Char('k'), KeyModifiers::CONTROL);
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(matches!(fx.as_slice(), [Effect::Restore(cmd)] if cmd.recipients.is_empty()));
+}
+
+#[test]
+fn conflict_offers_a_new_upn_and_proxy_reconcile() {
+    let mut s = st(3);
+    ch(&mut s, 'r');
+    let id = form(&s).targets[0].user.id.clone();
+    update(&mut s, Msg::Preflight {
+        id: id.clone(),
+        result: Ok(PreflightFound {
+            upn_holder: Some("\"Alex Wilber (new hire)\" (alex@contoso.sandbox)".into()),
+            proxy_conflicts: vec!["smtp:alex@contoso.sandbox".into()],
+            suggested_upn: Some("alex.wilber2@contoso.sandbox".into()),
+        }),
+    });
+    assert!(s.users.conflicts.contains(&id), "[CONFLICT] badge from pre-flight");
+    let f = form(&s);
+    assert_eq!(f.targets[0].new_upn.value(), "alex.wilber2@contoso.sandbox");
+    assert!(f.fields().contains(&Field::NewUpn(0)));
+    assert!(f.fields().contains(&Field::Reconcile(0)));
+    // Go to the reconcile toggle and turn it off, then the new UPN field and empty it.
+    while form(&s).focus != Field::Reconcile(0) {
+        press(&mut s, KeyCode::Tab);
+    }
+    ch(&mut s, ' ');
+    assert!(!form(&s).targets[0].reconcile);
+    ch(&mut s, ' ');
+    press(&mut s, KeyCode::BackTab);
+    assert_eq!(form(&s).focus, Field::NewUpn(0));
+    press_mod(&mut s, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    press(&mut s, KeyCode::End);
+    press_mod(&mut s, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    assert!(press(&mut s, KeyCode::Enter).is_empty(), "an empty new UPN is refused");
+    typ(&mut s, "alex.w@contoso.sandbox");
+    let fx = press(&mut s, KeyCode::Enter);
+    match fx.as_slice() {
+        [Effect::Restore(cmd)] => {
+            assert_eq!(cmd.targets[0].new_upn.as_deref(), Some("alex.w@contoso.sandbox"));
+            assert!(cmd.targets[0].reconcile_proxies);
+            assert!(cmd.password.is_none(), "auto-generate by default");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn preflight_failure_is_shown_and_does_not_block() {
+    let mut s = st(3);
+    ch(&mut s, 'r');
+    let id = form(&s).targets[0].user.id.clone();
+    update(&mut s, Msg::Preflight { id, result: Err("timed out".into()) });
+    assert!(matches!(form(&s).targets[0].preflight, Preflight::Failed(_)));
+    assert!(matches!(press(&mut s, KeyCode::Enter).as_slice(), [Effect::Restore(_)]));
+}
+
+#[test]
+fn paste_into_the_password_field() {
+    let mut s = st(3);
+    ch(&mut s, 'r');
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Enter);
+    update(&mut s, Msg::Paste("Pasted-Pass-99".into()));
+    assert_eq!(form(&s).password.value(), "Pasted-Pass-99");
+}
+
+// ---- progress ------------------------------------------------------------------------------
+
+fn start_restore(s: &mut State) -> String {
+    ch(s, 'r');
+    clear_preflight(s);
+    let id = form(s).targets[0].user.id.clone();
+    assert!(matches!(press(s, KeyCode::Enter).as_slice(), [Effect::Restore(_)]));
+    id
+}
+
+#[test]
+fn progress_lines_follow_jobs_and_esc_asks_before_stopping() {
+    let mut s = st(5);
+    let id = start_restore(&mut s);
+    update(&mut s, Msg::Job { id: id.clone(), status: JobStatus::Restoring });
+    let Some(Modal::Progress(p)) = &s.modal else { panic!() };
+    assert_eq!(p.lines[0].status, JobStatus::Restoring);
+    ch(&mut s, 'j');
+    ch(&mut s, 'k');
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Up);
+    press(&mut s, KeyCode::Esc);
+    assert!(matches!(&s.modal, Some(Modal::Progress(p)) if p.confirm_stop));
+    ch(&mut s, 'n');
+    assert!(matches!(&s.modal, Some(Modal::Progress(p)) if !p.confirm_stop));
+    press(&mut s, KeyCode::Esc);
+    let fx = ch(&mut s, 'y');
+    assert!(matches!(fx.as_slice(), [Effect::StopRestore]));
+    assert!(matches!(&s.modal, Some(Modal::Progress(p)) if p.stopping));
+    assert!(ch(&mut s, 'q').is_empty(), "q does not quit mid-run");
+    assert!(!s.quit);
+}
+
+// ---- result ----------------------------------------------------------------------------------
+
+#[test]
+fn result_default_is_send_email_and_close() {
+    let mut s = st(5);
+    start_restore(&mut s);
+    let restored_id = fixtures::user(0, s.now).id;
+    update(&mut s, Msg::RestoreFinished { outcomes: vec![outcome(0, true), outcome(1, false)], mail: None });
+    assert!(s.users.current().is_none_or(|u| u.id != restored_id));
+    assert!(!s.users.rows.iter().any(|r| r.user.id == restored_id), "restored user left the table");
+    let Some(Modal::Result(r)) = &s.modal else { panic!("result screen") };
+    assert_eq!(r.focus, ResultButton::SendAndClose);
+    assert_eq!(r.recipients, vec!["admin@contoso.sandbox".to_string()]);
+    let fx = press(&mut s, KeyCode::Enter);
+    match fx.as_slice() {
+        [Effect::SendMail(m)] => {
+            assert_eq!(m.outcomes.len(), 1, "only complete outcomes are mailed");
+            assert!(m.include_password);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(press(&mut s, KeyCode::Enter).is_empty(), "no double send while sending");
+    update(&mut s, Msg::MailSent(Err("mailbox not found → check the input".into())));
+    let Some(Modal::Result(r)) = &s.modal else { panic!("stays on failure") };
+    assert!(r.send_error.as_deref().is_some_and(|e| e.contains("mailbox")));
+    assert!(matches!(press(&mut s, KeyCode::Enter).as_slice(), [Effect::SendMail(_)]), "retry");
+    update(&mut s, Msg::MailSent(Ok(())));
+    assert!(s.modal.is_none());
+    assert!(s.notice.as_ref().is_some_and(|(_, t)| t.contains("sent to admin@contoso.sandbox")));
+}
+
+#[test]
+fn conflict_failures_get_the_badge() {
+    let mut s = st(5);
+    start_restore(&mut s);
+    update(&mut s, Msg::RestoreFinished { outcomes: vec![outcome(1, false)], mail: None });
+    assert!(s.users.conflicts.contains(&fixtures::user(1, s.now).id));
+}
+
+#[test]
+fn close_without_email_asks_first() {
+    let mut s = st(5);
+    result_state(&mut s, vec![outcome(0, true)], &["admin@contoso.sandbox"]);
+    press(&mut s, KeyCode::Tab);
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.focus == ResultButton::CloseWithoutMail));
+    press(&mut s, KeyCode::Enter);
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.confirm_close));
+    ch(&mut s, 'n');
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if !r.confirm_close));
+    press(&mut s, KeyCode::Esc);
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.confirm_close), "Esc asks too");
+    let fx = ch(&mut s, 'y');
+    assert!(matches!(fx.as_slice(), [Effect::MailSkipped { outcomes }] if outcomes.len() == 1));
+    assert!(s.modal.is_none());
+    // Right / Left / BackTab switch buttons too.
+    result_state(&mut s, vec![outcome(0, true)], &["a@b.co"]);
+    press(&mut s, KeyCode::Right);
+    press(&mut s, KeyCode::Left);
+    press(&mut s, KeyCode::BackTab);
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.focus == ResultButton::CloseWithoutMail));
+}
+
+#[test]
+fn reveal_copy_and_row_moves() {
+    let mut s = st(5);
+    result_state(&mut s, vec![outcome(0, true), outcome(1, false), outcome(2, true)], &["a@b.co"]);
+    ch(&mut s, 'v');
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.reveal));
+    ch(&mut s, 'v');
+    let fx = ch(&mut s, 'c');
+    assert!(matches!(fx.as_slice(), [Effect::Copy(p)] if p.expose_secret() == "Pw-0-Xy7#kLm2Qr"));
+    ch(&mut s, 'j');
+    assert!(ch(&mut s, 'c').is_empty(), "a failed line has no password");
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Down);
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.selected == 2));
+    ch(&mut s, 'k');
+    press(&mut s, KeyCode::Up);
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.selected == 0));
+}
+
+#[test]
+fn without_recipients_enter_just_closes_and_journals_the_skip() {
+    let mut s = st(5);
+    result_state(&mut s, vec![outcome(0, true)], &[]);
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(matches!(fx.as_slice(), [Effect::MailSkipped { .. }]));
+    assert!(s.modal.is_none());
+    result_state(&mut s, vec![outcome(1, false)], &["a@b.co"]);
+    assert!(press(&mut s, KeyCode::Esc).is_empty());
+    assert!(s.modal.is_none(), "nothing to lose: closes at once");
+}
+
+// ---- purge -------------------------------------------------------------------------------------
+
+#[test]
+fn purge_needs_the_typed_count() {
+    let mut s = st(10);
+    ch(&mut s, ' ');
+    ch(&mut s, ' ');
+    ch(&mut s, 'D');
+    assert!(matches!(&s.modal, Some(Modal::Purge(p)) if p.users.len() == 2));
+    ch(&mut s, '3');
+    assert!(press(&mut s, KeyCode::Enter).is_empty());
+    assert!(matches!(&s.modal, Some(Modal::Purge(p)) if p.error.is_some()));
+    press(&mut s, KeyCode::Backspace);
+    ch(&mut s, '2');
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(matches!(fx.as_slice(), [Effect::Purge { users }] if users.len() == 2));
+    let ids: Vec<String> = s.users.targets().iter().map(|u| u.id.clone()).collect();
+    update(&mut s, Msg::PurgeDone { purged: ids, failures: vec![] });
+    assert!(s.modal.is_none());
+    assert_eq!(s.users.rows.len(), 8);
+    assert_eq!(s.users.marked_count, 0);
+    ch(&mut s, 'D');
+    press(&mut s, KeyCode::Esc);
+    assert!(s.modal.is_none());
+}
