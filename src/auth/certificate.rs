@@ -18,7 +18,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::delegated::REFRESH_AHEAD;
+use super::delegated::Held;
 use super::oauth::{self, AuthError};
 use super::{AccessToken, TokenSource};
 use crate::config::Endpoints;
@@ -203,7 +203,7 @@ pub struct CertificateCredentials {
     client_id: String,
     scope: String,
     certificate: Certificate,
-    cached: Mutex<Option<AccessToken>>,
+    cached: Mutex<Option<Held>>,
     fetching: tokio::sync::Mutex<()>,
 }
 
@@ -230,7 +230,8 @@ impl CertificateCredentials {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
-            .filter(|t| t.expires_at - Utc::now() > REFRESH_AHEAD)
+            .filter(Held::fresh)
+            .map(|h| h.token)
     }
 
     pub async fn get(&self) -> Result<AccessToken, AuthError> {
@@ -260,7 +261,7 @@ impl CertificateCredentials {
             secret: tokens.access_token,
             expires_at: tokens.expires_at,
         };
-        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
+        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(Held::new(token.clone()));
         Ok(token)
     }
 }
@@ -274,7 +275,7 @@ impl TokenSource for CertificateCredentials {
         let mut slot = self.cached.lock().unwrap_or_else(|p| p.into_inner());
         if slot
             .as_ref()
-            .is_some_and(|t| t.secret.expose_secret() == rejected.secret.expose_secret())
+            .is_some_and(|h| h.token.secret.expose_secret() == rejected.secret.expose_secret())
         {
             *slot = None;
         }

@@ -15,7 +15,30 @@ use super::{AccessToken, TokenSource};
 use crate::directory::DirectoryError;
 
 /// Refresh this long before expiry, so a token is never handed out about to die mid-request.
+/// Short-lived tokens (a sandbox with `--token-lifetime 60`) refresh at half their life instead.
 pub const REFRESH_AHEAD: Duration = Duration::minutes(5);
+
+/// A token and the moment to stop handing it out.
+#[derive(Clone)]
+pub(crate) struct Held {
+    pub token: AccessToken,
+    pub refresh_at: chrono::DateTime<Utc>,
+}
+
+impl Held {
+    pub fn new(token: AccessToken) -> Self {
+        let left = token.expires_at - Utc::now();
+        let margin = REFRESH_AHEAD.min(left / 2).max(Duration::zero());
+        Self {
+            refresh_at: token.expires_at - margin,
+            token,
+        }
+    }
+
+    pub fn fresh(&self) -> bool {
+        Utc::now() < self.refresh_at
+    }
+}
 /// If a refresh fails, a token with at least this much life left is still handed out.
 const STILL_USABLE: Duration = Duration::minutes(1);
 
@@ -29,7 +52,7 @@ pub struct DelegatedTokens {
     key: CacheKey,
     tenant_id: Option<String>,
     /// The current access token; `invalidate` clears it without waiting for a refresh.
-    access: Mutex<Option<AccessToken>>,
+    access: Mutex<Option<Held>>,
     /// The refresh token; the async lock also makes concurrent refreshes happen once.
     refresh: tokio::sync::Mutex<SecretString>,
 }
@@ -85,7 +108,7 @@ impl DelegatedTokens {
         self.tenant_id.as_deref()
     }
 
-    fn current(&self) -> Option<AccessToken> {
+    fn current(&self) -> Option<Held> {
         self.access
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -93,7 +116,7 @@ impl DelegatedTokens {
     }
 
     fn set_access(&self, token: AccessToken) {
-        *self.access.lock().unwrap_or_else(|p| p.into_inner()) = Some(token);
+        *self.access.lock().unwrap_or_else(|p| p.into_inner()) = Some(Held::new(token));
     }
 
     fn save(&self, refresh: &SecretString) -> Result<(), AuthError> {
@@ -109,15 +132,15 @@ impl DelegatedTokens {
         })
     }
 
-    /// A token with more than `REFRESH_AHEAD` to live, refreshing when needed.
+    /// A token that is not due for refresh, refreshing when needed.
     pub async fn get(&self) -> Result<AccessToken, AuthError> {
-        if let Some(t) = self.current().filter(|t| t.expires_at - Utc::now() > REFRESH_AHEAD) {
-            return Ok(t);
+        if let Some(h) = self.current().filter(Held::fresh) {
+            return Ok(h.token);
         }
         let mut refresh = self.refresh.lock().await;
         // Someone else may have refreshed while we waited for the lock.
-        if let Some(t) = self.current().filter(|t| t.expires_at - Utc::now() > REFRESH_AHEAD) {
-            return Ok(t);
+        if let Some(h) = self.current().filter(Held::fresh) {
+            return Ok(h.token);
         }
         match self.redeem(&refresh).await {
             Ok(tokens) => {
@@ -144,9 +167,9 @@ impl DelegatedTokens {
                     return Err(e);
                 }
                 // A network blip: a token that still has a minute left is good enough.
-                match self.current().filter(|t| t.expires_at - Utc::now() > STILL_USABLE) {
-                    Some(t) => Ok(t),
-                    None => Err(e),
+                match self.current() {
+                    Some(h) if h.token.expires_at - Utc::now() > STILL_USABLE => Ok(h.token),
+                    _ => Err(e),
                 }
             }
         }
@@ -178,7 +201,7 @@ impl TokenSource for DelegatedTokens {
         let mut slot = self.access.lock().unwrap_or_else(|p| p.into_inner());
         let same = slot
             .as_ref()
-            .is_some_and(|t| t.secret.expose_secret() == rejected.secret.expose_secret());
+            .is_some_and(|h| h.token.secret.expose_secret() == rejected.secret.expose_secret());
         if same {
             *slot = None;
         }

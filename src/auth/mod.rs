@@ -5,6 +5,7 @@ pub mod certificate;
 pub mod claims;
 pub mod delegated;
 pub mod device_code;
+pub mod login;
 pub mod oauth;
 pub mod signin;
 pub mod token_cache;
