@@ -1,1 +1,226 @@
-//! Scripting commands (in progress)
+//! The scripting commands of DESIGN.md section 3: `list`, `restore`, `purge`, `check`.
+//!
+//! Each command is a function over a `Context` (the directory and where the journal and audit
+//! log live) and an `Io` (the three standard streams and what is a terminal), so tests drive
+//! them with buffers. Output to a pipe has no colors and no progress; progress goes to stderr
+//! on a terminal.
+
+pub mod format;
+pub mod list;
+pub mod purge;
+pub mod resolve;
+pub mod restore;
+
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::Utc;
+use color_eyre::eyre::eyre;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::cli::{Command, GlobalArgs};
+use crate::directory::{Directory, DirectoryError};
+
+pub const EXIT_OK: i32 = 0;
+/// Some operation failed.
+pub const EXIT_FAILED: i32 = 1;
+/// The command line or the input was wrong; nothing was changed.
+pub const EXIT_USAGE: i32 = 2;
+/// `check --expiring`: some users will be purged soon.
+pub const EXIT_EXPIRING: i32 = 3;
+
+/// What the commands work on.
+pub struct Context {
+    pub directory: Arc<dyn Directory>,
+    /// "SANDBOX contoso.sandbox" or the tenant, for the audit log.
+    pub label: String,
+    /// The signed-in admin (or app), for the audit log.
+    pub account: String,
+    pub mail_sender: Option<String>,
+    /// Holds the journal and the audit log.
+    pub data_dir: PathBuf,
+    /// Where restored users sign in, named in the email.
+    pub sign_in_url: String,
+    pub read_only: bool,
+}
+
+/// Which standard streams are terminals, and whether colors are wanted.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Terminal {
+    pub stdin: bool,
+    pub stdout: bool,
+    pub stderr: bool,
+    /// `NO_COLOR` is set (https://no-color.org).
+    pub no_color: bool,
+}
+
+impl Terminal {
+    pub fn detect() -> Self {
+        Self {
+            stdin: io::stdin().is_terminal(),
+            stdout: io::stdout().is_terminal(),
+            stderr: io::stderr().is_terminal(),
+            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        }
+    }
+
+    /// Colors on stdout only when it is a terminal and NO_COLOR is unset.
+    pub fn color_out(&self) -> bool {
+        self.stdout && !self.no_color
+    }
+}
+
+/// The standard streams of a command.
+pub struct Io<'a> {
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+    pub input: &'a mut dyn BufRead,
+    pub term: Terminal,
+}
+
+impl Io<'_> {
+    /// Clears a progress line left on a terminal's stderr.
+    fn end_progress(&mut self) {
+        if self.term.stderr {
+            let _ = write!(self.err, "\r\x1b[K");
+            let _ = self.err.flush();
+        }
+    }
+}
+
+/// Runs a scripting command against the directory the global options name, on the real
+/// standard streams. Returns the exit code.
+pub async fn run(cmd: Command, global: &GlobalArgs) -> color_eyre::Result<i32> {
+    refuse_unhandled(&cmd)?;
+    let session = open_session(global).await?;
+    let ctx = Context {
+        directory: Arc::clone(&session.directory),
+        label: session.label.clone(),
+        account: session.account.clone(),
+        mail_sender: session.mail_sender.clone(),
+        data_dir: session.data_dir.clone(),
+        sign_in_url: crate::mail::sign_in_url(global.cloud).to_string(),
+        read_only: global.read_only,
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut err = io::stderr();
+    let stdin = io::stdin();
+    let mut input = stdin.lock();
+    let mut io = Io {
+        out: &mut out,
+        err: &mut err,
+        input: &mut input,
+        term: Terminal::detect(),
+    };
+    let code = run_with(cmd, &ctx, &mut io).await;
+    // The session (and an in-process sandbox) lives until the command is done.
+    drop(session);
+    code
+}
+
+// TEMPORARY until the integrator's `crate::session::open` lands: keeps the crate compiling.
+struct PendingSession {
+    directory: Arc<dyn Directory>,
+    label: String,
+    account: String,
+    mail_sender: Option<String>,
+    data_dir: PathBuf,
+}
+async fn open_session(_global: &GlobalArgs) -> color_eyre::Result<PendingSession> {
+    Err(eyre!("src/session.rs is not there yet"))
+}
+
+fn refuse_unhandled(cmd: &Command) -> color_eyre::Result<()> {
+    match cmd {
+        Command::Login | Command::Logout => Err(eyre!(
+            "`undelete login` and `logout` belong to the sign-in module (issue 5), not to the \
+             scripting commands"
+        )),
+        Command::Sandbox { .. } => Err(eyre!(
+            "`undelete sandbox ...` is run by undelete::sandbox::run_command (issue 2), not by \
+             the scripting commands"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Runs `cmd` with the given context and streams. A directory error is reported on stderr with
+/// what to do about it, and gives exit code 1.
+pub async fn run_with(cmd: Command, ctx: &Context, io: &mut Io<'_>) -> color_eyre::Result<i32> {
+    refuse_unhandled(&cmd)?;
+    let dir = ctx.directory.as_ref();
+    let result = match &cmd {
+        Command::List(args) => list::list(dir, args, Utc::now(), io).await,
+        Command::Check(args) => list::check(dir, args, Utc::now(), io).await,
+        Command::Restore(args) => restore::restore(ctx, args, io).await,
+        Command::Purge(args) => {
+            if ctx.read_only {
+                writeln!(
+                    io.err,
+                    "undelete purge: read-only mode: nothing may be changed"
+                )?;
+                return Ok(EXIT_USAGE);
+            }
+            let audit = crate::restore::Audit::open(&ctx.data_dir, &ctx.label, &ctx.account)?;
+            purge::purge(dir, args, &audit, io).await
+        }
+        Command::Login | Command::Logout | Command::Sandbox { .. } => Ok(EXIT_USAGE),
+    };
+    match result {
+        Err(report) => match report.downcast_ref::<DirectoryError>() {
+            Some(e) => {
+                writeln!(io.err, "error: {e}")?;
+                writeln!(io.err, "what to do: {}", e.advice())?;
+                Ok(EXIT_FAILED)
+            }
+            None => Err(report),
+        },
+        ok => ok,
+    }
+}
+
+/// Asks twice for a password on the terminal without echoing it. `None` when the two differ.
+pub fn prompt_password() -> io::Result<Option<SecretString>> {
+    let first = read_hidden("New password: ")?;
+    let again = read_hidden("Type it again: ")?;
+    if first.expose_secret() != again.expose_secret() {
+        return Ok(None);
+    }
+    Ok(Some(first))
+}
+
+fn read_hidden(prompt: &str) -> io::Result<SecretString> {
+    use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+    let mut err = io::stderr();
+    write!(err, "{prompt}")?;
+    err.flush()?;
+    crossterm::terminal::enable_raw_mode()?;
+    let mut typed = zeroize::Zeroizing::new(String::new());
+    let read = loop {
+        match event::read() {
+            Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => match k.code {
+                KeyCode::Enter => break Ok(()),
+                KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                    break Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
+                }
+                KeyCode::Esc => break Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled")),
+                KeyCode::Backspace => {
+                    typed.pop();
+                }
+                KeyCode::Char(c) => typed.push(c),
+                _ => {}
+            },
+            Ok(Event::Paste(p)) => typed.push_str(&p),
+            Ok(_) => {}
+            Err(e) => break Err(e),
+        }
+    };
+    // Leave raw mode whatever happened, before reporting it.
+    let restored = crossterm::terminal::disable_raw_mode();
+    writeln!(err)?;
+    read?;
+    restored?;
+    Ok(SecretString::from(typed.as_str()))
+}

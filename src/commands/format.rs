@@ -1,0 +1,418 @@
+//! How deleted users are printed: an aligned table for people, JSON and CSV for scripts.
+
+use std::io::{self, Write};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use crate::cli::SortKey;
+use crate::directory::DeletedUser;
+
+/// Days left at or under which a row is shown in red (DESIGN.md 1).
+pub const URGENT_DAYS: i64 = 3;
+const MAX_NAME: usize = 40;
+const MAX_UPN: usize = 48;
+const MAX_OTHER: usize = 24;
+
+/// Keeps users whose name, user name, mail or department contains `text` (case-insensitive).
+pub fn filter(users: &mut Vec<DeletedUser>, text: Option<&str>) {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return;
+    };
+    let needle = text.to_lowercase();
+    users.retain(|u| {
+        [
+            Some(u.display_name.as_str()),
+            Some(u.original_upn.as_str()),
+            u.mail.as_deref(),
+            u.department.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|field| field.to_lowercase().contains(&needle))
+    });
+}
+
+/// Sorts in place. `Expires`: soonest purge first; `Deleted`: most recently deleted first;
+/// users without a deletion time go last. Ties break on name, then id, so output is stable.
+pub fn sort(users: &mut [DeletedUser], key: SortKey) {
+    let name = |u: &DeletedUser| (u.display_name.to_lowercase(), u.id.clone());
+    match key {
+        SortKey::Expires => users.sort_by_cached_key(|u| {
+            (
+                u.deleted_at.is_none(),
+                u.deleted_at.map(|d| d.timestamp_millis()),
+                name(u),
+            )
+        }),
+        SortKey::Deleted => users.sort_by_cached_key(|u| {
+            (
+                u.deleted_at.is_none(),
+                u.deleted_at
+                    .map(|d| std::cmp::Reverse(d.timestamp_millis())),
+                name(u),
+            )
+        }),
+        SortKey::Name => users.sort_by_cached_key(name),
+        SortKey::Upn => users.sort_by_cached_key(|u| (u.original_upn.to_lowercase(), u.id.clone())),
+    }
+}
+
+/// "3d ago", "5h ago", "just now".
+pub fn ago(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    let Some(at) = at else {
+        return "—".into();
+    };
+    let secs = (now - at).num_seconds().max(0);
+    match secs {
+        s if s >= 86_400 => format!("{}d ago", s / 86_400),
+        s if s >= 3_600 => format!("{}h ago", s / 3_600),
+        s if s >= 60 => format!("{}m ago", s / 60),
+        _ => "just now".into(),
+    }
+}
+
+/// "12d", "0d", "overdue".
+pub fn left(user: &DeletedUser, now: DateTime<Utc>) -> String {
+    match user.days_left(now) {
+        None => "—".into(),
+        Some(d) if d < 0 => "overdue".into(),
+        Some(d) => format!("{d}d"),
+    }
+}
+
+/// Cuts `s` to `max` display columns, ending with "…" when cut.
+pub fn fit(s: &str, max: usize) -> String {
+    if s.width() <= max {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut width = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if width + w + 1 > max {
+            break;
+        }
+        width += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+fn pad(out: &mut String, s: &str, width: usize) {
+    out.push_str(s);
+    for _ in s.width()..width {
+        out.push(' ');
+    }
+}
+
+/// An aligned table (by display width, so wide and combining characters line up).
+pub fn write_table(
+    out: &mut dyn Write,
+    users: &[DeletedUser],
+    now: DateTime<Utc>,
+    color: bool,
+) -> io::Result<()> {
+    let header = [
+        "NAME",
+        "USER NAME",
+        "DELETED",
+        "LEFT",
+        "DEPARTMENT",
+        "JOB TITLE",
+        "ID",
+    ];
+    let rows: Vec<[String; 7]> = users
+        .iter()
+        .map(|u| {
+            let mut name = u.display_name.clone();
+            if u.on_premises_sync_enabled {
+                name.push_str(" [SYNCED]");
+            }
+            if u.is_guest() {
+                name.push_str(" [GUEST]");
+            }
+            [
+                fit(&name, MAX_NAME),
+                fit(&u.original_upn, MAX_UPN),
+                ago(u.deleted_at, now),
+                left(u, now),
+                fit(u.department.as_deref().unwrap_or("—"), MAX_OTHER),
+                fit(u.job_title.as_deref().unwrap_or("—"), MAX_OTHER),
+                u.id.clone(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(|h| h.width());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.width());
+        }
+    }
+    let mut line = String::new();
+    for (i, h) in header.iter().enumerate() {
+        if i > 0 {
+            line.push_str("  ");
+        }
+        pad(
+            &mut line,
+            h,
+            if i + 1 == header.len() { 0 } else { widths[i] },
+        );
+    }
+    writeln!(out, "{line}")?;
+    for (row, user) in rows.iter().zip(users) {
+        line.clear();
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            pad(
+                &mut line,
+                cell,
+                if i + 1 == row.len() { 0 } else { widths[i] },
+            );
+        }
+        let urgent = user.days_left(now).is_some_and(|d| d <= URGENT_DAYS);
+        if color && urgent {
+            writeln!(out, "\x1b[31m{line}\x1b[0m")?;
+        } else {
+            writeln!(out, "{line}")?;
+        }
+    }
+    Ok(())
+}
+
+/// A deleted user as scripts see it: Graph's field names, plus the computed purge date.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRecord<'a> {
+    pub id: &'a str,
+    pub display_name: &'a str,
+    pub user_principal_name: &'a str,
+    pub deleted_user_principal_name: &'a str,
+    pub mail: Option<&'a str>,
+    pub department: Option<&'a str>,
+    pub job_title: Option<&'a str>,
+    pub deleted_date_time: Option<String>,
+    pub purge_date_time: Option<String>,
+    pub days_left: Option<i64>,
+    pub on_premises_sync_enabled: bool,
+    pub user_type: Option<&'a str>,
+    pub proxy_addresses: &'a [String],
+}
+
+fn timestamp(t: Option<DateTime<Utc>>) -> Option<String> {
+    t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+impl<'a> UserRecord<'a> {
+    pub fn new(u: &'a DeletedUser, now: DateTime<Utc>) -> Self {
+        Self {
+            id: &u.id,
+            display_name: &u.display_name,
+            user_principal_name: &u.original_upn,
+            deleted_user_principal_name: &u.deleted_upn,
+            mail: u.mail.as_deref(),
+            department: u.department.as_deref(),
+            job_title: u.job_title.as_deref(),
+            deleted_date_time: timestamp(u.deleted_at),
+            purge_date_time: timestamp(u.purge_at()),
+            days_left: u.days_left(now),
+            on_premises_sync_enabled: u.on_premises_sync_enabled,
+            user_type: u.user_type.as_deref(),
+            proxy_addresses: &u.proxy_addresses,
+        }
+    }
+}
+
+/// One JSON array of users.
+pub fn write_json(
+    out: &mut dyn Write,
+    users: &[DeletedUser],
+    now: DateTime<Utc>,
+) -> io::Result<()> {
+    let records: Vec<UserRecord<'_>> = users.iter().map(|u| UserRecord::new(u, now)).collect();
+    serde_json::to_writer(&mut *out, &records).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+/// RFC 4180 CSV with a header row.
+pub fn write_csv(out: &mut dyn Write, users: &[DeletedUser], now: DateTime<Utc>) -> io::Result<()> {
+    writeln!(
+        out,
+        "id,displayName,userPrincipalName,mail,department,jobTitle,deletedDateTime,\
+         purgeDateTime,daysLeft,onPremisesSyncEnabled,userType"
+    )?;
+    let mut line = String::new();
+    for u in users {
+        let r = UserRecord::new(u, now);
+        let days = r.days_left.map(|d| d.to_string());
+        let cells = [
+            Some(r.id),
+            Some(r.display_name),
+            Some(r.user_principal_name),
+            r.mail,
+            r.department,
+            r.job_title,
+            r.deleted_date_time.as_deref(),
+            r.purge_date_time.as_deref(),
+            days.as_deref(),
+            Some(if r.on_premises_sync_enabled {
+                "true"
+            } else {
+                "false"
+            }),
+            r.user_type,
+        ];
+        line.clear();
+        for (i, cell) in cells.iter().enumerate() {
+            if i > 0 {
+                line.push(',');
+            }
+            csv_cell(&mut line, cell.unwrap_or(""));
+        }
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+/// Quotes when needed. A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first)
+/// gets a leading `'`: display names are chosen by whoever created the user.
+fn csv_cell(line: &mut String, value: &str) {
+    let formula = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let quote = formula || value.contains([',', '"', '\n', '\r']);
+    if quote {
+        line.push('"');
+    }
+    if formula {
+        line.push('\'');
+    }
+    for c in value.chars() {
+        if c == '"' {
+            line.push('"');
+        }
+        line.push(c);
+    }
+    if quote {
+        line.push('"');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+
+    fn user(id: &str, name: &str, days_ago: i64) -> DeletedUser {
+        let now = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
+        DeletedUser {
+            id: id.into(),
+            display_name: name.into(),
+            deleted_upn: format!("{id}{name}@contoso.com"),
+            original_upn: format!("{}@contoso.com", name.to_lowercase().replace(' ', ".")),
+            mail: None,
+            proxy_addresses: vec![],
+            department: Some("Sales".into()),
+            job_title: None,
+            deleted_at: Some(now - Duration::days(days_ago)),
+            on_premises_sync_enabled: false,
+            user_type: None,
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn default_sort_is_soonest_purge_first() {
+        let mut users = vec![
+            user("a", "Bea", 3),
+            user("b", "Ann", 28),
+            user("c", "Cy", 10),
+        ];
+        sort(&mut users, SortKey::Expires);
+        let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(ids, ["b", "c", "a"]);
+        sort(&mut users, SortKey::Deleted);
+        let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(ids, ["a", "c", "b"]);
+        sort(&mut users, SortKey::Name);
+        let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(ids, ["b", "a", "c"]);
+    }
+
+    #[test]
+    fn filter_matches_name_upn_department() {
+        let mut users = vec![user("a", "Bea Smith", 3), user("b", "Ann Jones", 28)];
+        filter(&mut users, Some("JONES"));
+        assert_eq!(users.len(), 1);
+        let mut users = vec![user("a", "Bea Smith", 3)];
+        filter(&mut users, Some("sales"));
+        assert_eq!(users.len(), 1);
+        filter(&mut users, Some("legal"));
+        assert!(users.is_empty());
+    }
+
+    #[test]
+    fn table_columns_align_by_display_width() {
+        let users = vec![user("a", "Zoë Ødegård", 3), user("b", "山田 太郎", 28)];
+        let mut out = Vec::new();
+        write_table(&mut out, &users, now(), false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        // The USER NAME column starts at the same display column on every line.
+        let col = |l: &str, needle: &str| l[..l.find(needle).unwrap()].width();
+        assert_eq!(col(lines[0], "USER NAME"), col(lines[1], "zoë"));
+        assert_eq!(col(lines[0], "USER NAME"), col(lines[2], "山田."));
+        let last = |l: &str, needle: &str| l[..l.rfind(needle).unwrap()].width();
+        assert_eq!(last(lines[0], "ID"), last(lines[2], " b") + 1);
+        assert!(lines[1].contains("3d ago") && lines[1].contains("27d"));
+    }
+
+    #[test]
+    fn urgent_rows_are_red_only_with_color() {
+        let users = vec![user("a", "Ann", 28)];
+        let mut out = Vec::new();
+        write_table(&mut out, &users, now(), true).unwrap();
+        assert!(String::from_utf8_lossy(&out).contains("\x1b[31m"));
+        let mut out = Vec::new();
+        write_table(&mut out, &users, now(), false).unwrap();
+        assert!(!String::from_utf8_lossy(&out).contains('\x1b'));
+    }
+
+    #[test]
+    fn csv_quotes_and_defuses_formulas() {
+        let mut u = user("a", "Ann", 1);
+        u.display_name = "=HYPERLINK(\"x\")".into();
+        u.department = Some("R&D, Lab".into());
+        let mut out = Vec::new();
+        write_csv(&mut out, &[u], now()).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let row = text.lines().nth(1).unwrap();
+        assert!(row.contains("\"'=HYPERLINK(\"\"x\"\")\""), "{row}");
+        assert!(row.contains("\"R&D, Lab\""), "{row}");
+    }
+
+    #[test]
+    fn json_uses_graph_names() {
+        let mut out = Vec::new();
+        write_json(&mut out, &[user("a", "Ann", 1)], now()).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v[0]["userPrincipalName"], "ann@contoso.com");
+        assert_eq!(v[0]["daysLeft"], 29);
+        assert_eq!(v[0]["deletedDateTime"], "2026-11-24T12:00:00Z");
+        assert_eq!(v[0]["purgeDateTime"], "2026-12-24T12:00:00Z");
+    }
+
+    #[test]
+    fn fit_cuts_by_width() {
+        assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(fit("山田太郎", 5), "山田…");
+        assert_eq!(fit("abc", 3), "abc");
+    }
+}

@@ -1,0 +1,152 @@
+//! Turns what the admin typed (object ids, original or id-prefixed user names) into deleted
+//! users.
+
+use futures::StreamExt;
+
+use crate::directory::{DeletedUser, DirResult, Directory, ErrorKind};
+
+/// An object id, with or without hyphens.
+pub fn looks_like_id(s: &str) -> bool {
+    let hex = |s: &str| s.chars().all(|c| c.is_ascii_hexdigit());
+    match s.len() {
+        32 => hex(s),
+        36 => {
+            let parts: Vec<&str> = s.split('-').collect();
+            parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12]) && parts.iter().all(|p| hex(p))
+        }
+        _ => false,
+    }
+}
+
+/// Every deleted user, all pages.
+pub async fn all_deleted(dir: &dyn Directory) -> DirResult<Vec<DeletedUser>> {
+    let mut pages = dir.list_deleted();
+    let mut users = Vec::new();
+    while let Some(page) = pages.next().await {
+        users.extend(page?.users);
+    }
+    Ok(users)
+}
+
+/// Each target with the deleted user it names, or why none (not found, ambiguous).
+pub async fn resolve(
+    dir: &dyn Directory,
+    targets: &[String],
+) -> DirResult<Vec<(String, Result<DeletedUser, String>)>> {
+    // Ids alone are looked up one by one: cheaper than listing a large directory.
+    if targets.iter().all(|t| looks_like_id(t.trim())) {
+        let mut out = Vec::with_capacity(targets.len());
+        for t in targets {
+            let id = t.trim();
+            let found = match dir.get_deleted(id).await {
+                Ok(u) => Ok(u),
+                Err(e) if e.kind == ErrorKind::NotFound => {
+                    Err(format!("no deleted user has the id {id}"))
+                }
+                Err(e) => return Err(e),
+            };
+            out.push((t.clone(), found));
+        }
+        return Ok(out);
+    }
+    let users = all_deleted(dir).await?;
+    Ok(targets
+        .iter()
+        .map(|t| (t.clone(), pick(&users, t.trim())))
+        .collect())
+}
+
+/// The one deleted user `target` names among `users`.
+pub fn pick(users: &[DeletedUser], target: &str) -> Result<DeletedUser, String> {
+    let by_id: Vec<&DeletedUser> = users
+        .iter()
+        .filter(|u| {
+            u.id.eq_ignore_ascii_case(target) || u.id.replace('-', "").eq_ignore_ascii_case(target)
+        })
+        .collect();
+    if let [u] = by_id.as_slice() {
+        return Ok((*u).clone());
+    }
+    let by_deleted_upn: Vec<&DeletedUser> = users
+        .iter()
+        .filter(|u| u.deleted_upn.eq_ignore_ascii_case(target))
+        .collect();
+    if let [u] = by_deleted_upn.as_slice() {
+        return Ok((*u).clone());
+    }
+    let by_name: Vec<&DeletedUser> = users
+        .iter()
+        .filter(|u| {
+            u.original_upn.eq_ignore_ascii_case(target)
+                || u.mail
+                    .as_deref()
+                    .is_some_and(|m| m.eq_ignore_ascii_case(target))
+        })
+        .collect();
+    match by_name.as_slice() {
+        [] => Err(format!("no deleted user matches {target:?}")),
+        [u] => Ok((*u).clone()),
+        many => Err(format!(
+            "{target:?} matches {} deleted users ({}): name one by its id",
+            many.len(),
+            many.iter()
+                .map(|u| u.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(id: &str, upn: &str) -> DeletedUser {
+        DeletedUser {
+            id: id.into(),
+            display_name: upn.into(),
+            deleted_upn: format!("{}{upn}", id.replace('-', "")),
+            original_upn: upn.into(),
+            mail: None,
+            proxy_addresses: vec![],
+            department: None,
+            job_title: None,
+            deleted_at: None,
+            on_premises_sync_enabled: false,
+            user_type: None,
+        }
+    }
+
+    #[test]
+    fn ids_are_recognised() {
+        assert!(looks_like_id("0b8f4a4e-6f2c-4a43-9d58-2f4a1c0e7a11"));
+        assert!(looks_like_id("0b8f4a4e6f2c4a439d582f4a1c0e7a11"));
+        assert!(!looks_like_id("adele@contoso.com"));
+        assert!(!looks_like_id("0b8f4a4e-6f2c-4a43-9d58-2f4a1c0e7a1z"));
+    }
+
+    #[test]
+    fn picks_by_id_prefixed_or_original_name() {
+        let id = "0b8f4a4e-6f2c-4a43-9d58-2f4a1c0e7a11";
+        let users = vec![user(id, "adele@contoso.com"), user("x", "alex@contoso.com")];
+        assert_eq!(pick(&users, id).unwrap().id, id);
+        assert_eq!(pick(&users, "ADELE@contoso.com").unwrap().id, id);
+        assert_eq!(
+            pick(&users, "0b8f4a4e6f2c4a439d582f4a1c0e7a11adele@contoso.com")
+                .unwrap()
+                .id,
+            id
+        );
+        assert!(pick(&users, "nobody@contoso.com").is_err());
+    }
+
+    #[test]
+    fn the_same_name_deleted_twice_is_ambiguous() {
+        let users = vec![
+            user("a", "adele@contoso.com"),
+            user("b", "adele@contoso.com"),
+        ];
+        let e = pick(&users, "adele@contoso.com").unwrap_err();
+        assert!(e.contains("2 deleted users") && e.contains("a, b"), "{e}");
+    }
+}

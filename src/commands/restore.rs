@@ -1,0 +1,401 @@
+//! `undelete restore`: one JSON line per user on stdout, exit 1 if any failed.
+//!
+//! A target that an earlier, interrupted run left unfinished (see `restore::Journal`) is
+//! finished instead: a new password is set and the sign-in info sent. Passwords are printed
+//! only when no email carries them.
+
+use std::sync::Arc;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+
+use super::{Context, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Io, resolve};
+use crate::cli::{PasswordSource, RestoreArgs};
+use crate::directory::{DeletedUser, Stage};
+use crate::mail::SignInMail;
+use crate::password;
+use crate::restore::{
+    self, Audit, Journal, PasswordChoice, PlannedUser, Progress, RestorePlan, Unfinished,
+    UserOutcome,
+};
+
+/// One user's result line.
+fn outcome_line(o: &UserOutcome, status: &str, mail_sent: bool, show_password: bool) -> Value {
+    let mut v = json!({
+        "id": o.id,
+        "displayName": o.display_name,
+        "userPrincipalName": o.upn.as_deref().unwrap_or(&o.original_upn),
+        "status": if o.failure.is_some() { "failed" } else { status },
+        "restored": o.restored(),
+        "passwordSet": o.password.is_some(),
+        "mailSent": mail_sent,
+    });
+    if let Some(f) = &o.failure {
+        v["stage"] = json!(f.stage);
+        v["error"] = json!(f.error.message);
+        v["code"] = json!(f.error.code);
+        v["requestId"] = json!(f.error.request_id);
+        v["advice"] = json!(f.error.advice());
+    }
+    if let (true, Some(p)) = (show_password, &o.password) {
+        v["password"] = json!(p.expose_secret());
+        v["forceChange"] = json!(o.force_change);
+    }
+    v
+}
+
+fn failed_line(target: &str, user: Option<&DeletedUser>, stage: Stage, error: &str) -> Value {
+    let mut v = json!({
+        "target": target,
+        "status": "failed",
+        "stage": stage,
+        "error": error,
+        "restored": false,
+    });
+    if let Some(u) = user {
+        v["id"] = json!(u.id);
+        v["displayName"] = json!(u.display_name);
+        v["userPrincipalName"] = json!(u.original_upn);
+    }
+    v
+}
+
+fn usage(io: &mut Io<'_>, message: &str) -> color_eyre::Result<i32> {
+    writeln!(io.err, "undelete restore: {message}")?;
+    Ok(EXIT_USAGE)
+}
+
+fn matches_unfinished(u: &Unfinished, target: &str) -> bool {
+    let t = target.trim();
+    u.id.eq_ignore_ascii_case(t) || u.upn.eq_ignore_ascii_case(t)
+}
+
+pub async fn restore(
+    ctx: &Context,
+    args: &RestoreArgs,
+    io: &mut Io<'_>,
+) -> color_eyre::Result<i32> {
+    if ctx.read_only && !args.dry_run {
+        return usage(
+            io,
+            "read-only mode: nothing may be changed (drop --read-only or use --dry-run)",
+        );
+    }
+    if args.new_upn.is_some() && args.targets.len() > 1 {
+        return usage(io, "--new-upn works with a single user only");
+    }
+    if let Some(upn) = &args.new_upn
+        && let Err(e) = restore::check_upn(upn)
+    {
+        return usage(io, &e);
+    }
+    let mail_to = match restore::parse_recipients(args.email_to.as_deref().unwrap_or("")) {
+        Ok(to) => to,
+        Err(e) => return usage(io, &format!("--email-to: {e}")),
+    };
+    let password = match args.password {
+        PasswordSource::Auto => PasswordChoice::Auto,
+        PasswordSource::Stdin => {
+            let mut line = String::new();
+            io.input.read_line(&mut line)?;
+            let p = line.trim_end_matches(['\r', '\n']).to_string();
+            line.clear();
+            if p.is_empty() {
+                return usage(
+                    io,
+                    "--password stdin: the first line of standard input is empty",
+                );
+            }
+            PasswordChoice::Given(SecretString::from(p))
+        }
+        PasswordSource::Prompt => {
+            if !io.term.stdin {
+                return usage(
+                    io,
+                    "--password prompt needs a terminal; use --password stdin in scripts",
+                );
+            }
+            match super::prompt_password()? {
+                Some(p) => PasswordChoice::Given(p),
+                None => return usage(io, "the two passwords typed differ"),
+            }
+        }
+    };
+    if let PasswordChoice::Given(p) = &password
+        && let Some(rule) = password::check(p.expose_secret()).first_failure()
+    {
+        return usage(io, &format!("password rejected: {rule}"));
+    }
+
+    let dir = ctx.directory.clone();
+    let journal = Journal::open(&ctx.data_dir)?;
+    let audit = Audit::open(&ctx.data_dir, &ctx.label, &ctx.account)?;
+    let options = SignInMail {
+        include_password: !args.no_password_in_email,
+        force_change: !args.no_require_change,
+        sign_in_url: ctx.sign_in_url.clone(),
+        sender: ctx.mail_sender.clone(),
+    };
+
+    // Targets an interrupted run left behind are finished, not restored again.
+    let unfinished = journal.unfinished().unwrap_or_default();
+    let mut to_finish: Vec<Unfinished> = Vec::new();
+    let mut targets: Vec<String> = Vec::new();
+    for t in &args.targets {
+        match unfinished.iter().find(|u| matches_unfinished(u, t)) {
+            Some(u) if !to_finish.iter().any(|f| f.id == u.id) => to_finish.push(u.clone()),
+            Some(_) => {}
+            None => targets.push(t.clone()),
+        }
+    }
+    let others: Vec<&Unfinished> = unfinished
+        .iter()
+        .filter(|u| !to_finish.iter().any(|f| f.id == u.id))
+        .collect();
+    if !others.is_empty() {
+        let names: Vec<&str> = others.iter().map(|u| u.upn.as_str()).collect();
+        writeln!(
+            io.err,
+            "note: {} earlier restore(s) did not finish ({}): run `undelete restore <name>` \
+             to finish them",
+            others.len(),
+            names.join(", ")
+        )?;
+    }
+
+    let mut lines: Vec<Value> = Vec::new();
+    let mut failed = false;
+    // (outcome, recipients, "restored"/"finished")
+    let mut results: Vec<(UserOutcome, Vec<String>, &'static str)> = Vec::new();
+
+    if args.dry_run {
+        for u in &to_finish {
+            lines.push(json!({
+                "id": u.id, "userPrincipalName": u.upn, "status": "would_finish",
+                "passwordSet": u.password_set, "mailDone": u.mail_done,
+            }));
+        }
+    } else if !to_finish.is_empty() {
+        for o in restore::finish_unfinished(dir.as_ref(), &to_finish, &journal, &audit).await {
+            let item = to_finish.iter().find(|u| u.id == o.id);
+            let never_restored = o
+                .failure
+                .as_ref()
+                .is_some_and(|f| f.stage == Stage::Restore);
+            if never_restored {
+                // The earlier run never restored it: restore it now like any other target.
+                targets.push(o.id.clone());
+                continue;
+            }
+            let to = if mail_to.is_empty() {
+                item.map(|u| u.mail_to.clone()).unwrap_or_default()
+            } else {
+                mail_to.clone()
+            };
+            results.push((o, to, "finished"));
+        }
+    }
+
+    // Resolve and pre-flight the rest.
+    let mut planned: Vec<PlannedUser> = Vec::new();
+    if !targets.is_empty() {
+        let resolved = resolve::resolve(dir.as_ref(), &targets).await?;
+        let mut users: Vec<(String, DeletedUser)> = Vec::new();
+        for (target, found) in resolved {
+            match found {
+                Ok(u) => users.push((target, u)),
+                Err(why) => {
+                    failed = true;
+                    lines.push(failed_line(&target, None, Stage::Preflight, &why));
+                }
+            }
+        }
+        let plain: Vec<DeletedUser> = users.iter().map(|(_, u)| u.clone()).collect();
+        let checks = restore::preflight_all(dir.as_ref(), &plain).await;
+        for ((target, user), check) in users.into_iter().zip(checks) {
+            let pf = match check {
+                Ok(pf) => pf,
+                Err(e) => {
+                    failed = true;
+                    lines.push(failed_line(
+                        &target,
+                        Some(&user),
+                        Stage::Preflight,
+                        &e.to_string(),
+                    ));
+                    continue;
+                }
+            };
+            if let Some(new) = &args.new_upn {
+                match dir.find_active_by_upn(new).await {
+                    Ok(Some(holder)) => {
+                        failed = true;
+                        let why = format!(
+                            "--new-upn {new} is already used by \"{}\" ({})",
+                            holder.display_name, holder.id
+                        );
+                        lines.push(failed_line(&target, Some(&user), Stage::Preflight, &why));
+                        continue;
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        failed = true;
+                        lines.push(failed_line(
+                            &target,
+                            Some(&user),
+                            Stage::Preflight,
+                            &e.to_string(),
+                        ));
+                        continue;
+                    }
+                }
+            }
+            if pf.synced {
+                writeln!(
+                    io.err,
+                    "warning: {} is synced from on-premises AD: the next sync may delete it \
+                     again unless it is restored there too",
+                    user.original_upn
+                )?;
+            }
+            let resolved = pf.resolved_by(args.new_upn.as_deref(), args.reconcile_proxies);
+            if args.dry_run {
+                let mut v = json!({
+                    "id": user.id,
+                    "displayName": user.display_name,
+                    "userPrincipalName": args.new_upn.as_deref().unwrap_or(&user.original_upn),
+                    "status": if resolved { "ready" } else { "conflict" },
+                    "conflicts": pf.describe(),
+                    "synced": pf.synced,
+                });
+                if let Some(s) = &pf.suggested_upn {
+                    v["suggestedUpn"] = json!(s);
+                }
+                failed |= !resolved;
+                lines.push(v);
+                continue;
+            }
+            if !resolved {
+                failed = true;
+                let mut why = pf.describe().join("; ");
+                if pf.upn_holder.is_some() {
+                    why.push_str(" (pass --new-upn)");
+                }
+                if !pf.proxy_holders.is_empty() {
+                    why.push_str(" (pass --reconcile-proxies)");
+                }
+                let mut v = failed_line(&target, Some(&user), Stage::Preflight, &why);
+                if let Some(s) = &pf.suggested_upn {
+                    v["suggestedUpn"] = json!(s);
+                }
+                lines.push(v);
+                continue;
+            }
+            planned.push(PlannedUser {
+                user,
+                new_upn: args.new_upn.clone(),
+                reconcile_proxies: args.reconcile_proxies,
+            });
+        }
+    }
+
+    if args.dry_run {
+        for line in &lines {
+            writeln!(io.out, "{line}")?;
+        }
+        io.out.flush()?;
+        return Ok(if failed { EXIT_FAILED } else { EXIT_OK });
+    }
+
+    if !planned.is_empty() {
+        let total = planned.len();
+        let plan = RestorePlan {
+            users: planned,
+            password,
+            force_change: !args.no_require_change,
+            force_change_with_mfa: false,
+            mail_to: mail_to.clone(),
+            include_password: options.include_password,
+        };
+        let mut run = restore::start(Arc::clone(&dir), plan, journal.clone(), audit.clone());
+        let mut done = 0usize;
+        while let Some(p) = run.progress.recv().await {
+            match p {
+                Progress::Finished(outcomes) => {
+                    for o in outcomes {
+                        results.push((o, mail_to.clone(), "restored"));
+                    }
+                    break;
+                }
+                Progress::Warning(w) => writeln!(io.err, "warning: {w}")?,
+                Progress::Restored { upn, .. } if io.term.stderr => {
+                    writeln!(io.err, "  restored {upn}")?;
+                }
+                Progress::PasswordSet { .. } if io.term.stderr => {
+                    done += 1;
+                    write!(io.err, "\r  {done}/{total} done")?;
+                    io.err.flush()?;
+                }
+                Progress::Failed { id, stage, error } if io.term.stderr => {
+                    writeln!(io.err, "\r  failed {id} at {stage:?}: {error}")?;
+                }
+                _ => {}
+            }
+        }
+        if io.term.stderr {
+            writeln!(io.err)?;
+        }
+    }
+
+    // Send the sign-in info, one email per set of recipients.
+    let mut mail_sent = vec![false; results.len()];
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    for (_, to, _) in &results {
+        if !to.is_empty() && !groups.contains(to) {
+            groups.push(to.clone());
+        }
+    }
+    for to in &groups {
+        let idx: Vec<usize> = (0..results.len())
+            .filter(|&i| &results[i].1 == to)
+            .collect();
+        let group: Vec<UserOutcome> = idx.iter().map(|&i| results[i].0.clone()).collect();
+        if !group.iter().any(|o| o.complete()) {
+            continue;
+        }
+        match restore::send_sign_in_mail(dir.as_ref(), &group, to, &options, &journal, &audit).await
+        {
+            Ok(_) => {
+                for &i in &idx {
+                    mail_sent[i] = results[i].0.complete();
+                }
+            }
+            Err(e) => {
+                failed = true;
+                writeln!(
+                    io.err,
+                    "the sign-in info could not be sent to {}: {e}; the passwords are printed \
+                     instead",
+                    to.join(", ")
+                )?;
+            }
+        }
+    }
+    for (i, (o, _, status)) in results.iter().enumerate() {
+        let show_password = !mail_sent[i] || !options.include_password;
+        if o.complete() && !mail_sent[i] {
+            restore::record_mail_skipped(
+                std::slice::from_ref(o),
+                &journal,
+                "password printed on standard output",
+            );
+        }
+        failed |= o.failure.is_some();
+        lines.push(outcome_line(o, status, mail_sent[i], show_password));
+    }
+    for line in &lines {
+        writeln!(io.out, "{line}")?;
+    }
+    io.out.flush()?;
+    Ok(if failed { EXIT_FAILED } else { EXIT_OK })
+}

@@ -1,0 +1,134 @@
+//! The audit log: one JSON line per change made to a directory (restore, password, mail, purge),
+//! with who did it, to what, how it ended and Graph's request id. Never a password.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::directory::DirectoryError;
+
+use super::journal::open_private_append;
+
+pub const FILE_NAME: &str = "audit.jsonl";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub time: DateTime<Utc>,
+    /// Which directory: "SANDBOX contoso.sandbox" or the tenant.
+    pub directory: String,
+    /// The signed-in admin (or the app, for app-only sign-in).
+    pub actor: String,
+    /// `restore`, `set_password`, `send_mail`, `purge`.
+    pub action: String,
+    /// Object id, user name or recipients, as fits the action.
+    pub target: String,
+    /// `ok`, or `failed: <message>`.
+    pub outcome: String,
+    #[serde(rename = "request-id", default)]
+    pub request_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+struct Inner {
+    path: PathBuf,
+    directory: String,
+    actor: String,
+    file: Mutex<File>,
+}
+
+/// Append-only audit log; clones write to the same file.
+#[derive(Clone)]
+pub struct Audit {
+    inner: Arc<Inner>,
+}
+
+impl Audit {
+    /// Opens (creating, mode 0600 on unix) `<data_dir>/audit.jsonl` for changes made to
+    /// `directory` by `actor`.
+    pub fn open(data_dir: &Path, directory: &str, actor: &str) -> io::Result<Self> {
+        let path = data_dir.join(FILE_NAME);
+        let file = open_private_append(&path)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path,
+                directory: directory.to_string(),
+                actor: actor.to_string(),
+                file: Mutex::new(file),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Records one change and how it ended.
+    pub fn record(
+        &self,
+        action: &str,
+        target: &str,
+        result: Result<(), &DirectoryError>,
+        detail: Option<String>,
+    ) -> io::Result<()> {
+        let (outcome, request_id) = match result {
+            Ok(()) => ("ok".to_string(), None),
+            Err(e) => (format!("failed: {}", e.message), e.request_id.clone()),
+        };
+        let entry = AuditEntry {
+            time: Utc::now(),
+            directory: self.inner.directory.clone(),
+            actor: self.inner.actor.clone(),
+            action: action.to_string(),
+            target: target.to_string(),
+            outcome,
+            request_id,
+            detail,
+        };
+        let mut line = serde_json::to_vec(&entry).map_err(io::Error::other)?;
+        line.push(b'\n');
+        let mut file = self
+            .inner
+            .file
+            .lock()
+            .map_err(|_| io::Error::other("audit lock poisoned"))?;
+        file.write_all(&line)
+    }
+
+    /// Every entry, oldest first (torn lines skipped).
+    pub fn entries(&self) -> io::Result<Vec<AuditEntry>> {
+        let text = std::fs::read_to_string(&self.inner.path)?;
+        Ok(text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::ErrorKind;
+
+    #[test]
+    fn records_success_and_failure_with_request_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let audit = Audit::open(dir.path(), "SANDBOX contoso.sandbox", "admin@contoso").unwrap();
+        audit.record("restore", "id-1", Ok(()), None).unwrap();
+        let mut err = DirectoryError::new(ErrorKind::NotFound, "gone");
+        err.request_id = Some("req-9".into());
+        audit.record("purge", "id-2", Err(&err), None).unwrap();
+        let entries = audit.entries().unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].outcome, "ok");
+        assert_eq!(entries[0].actor, "admin@contoso");
+        assert_eq!(entries[1].outcome, "failed: gone");
+        assert_eq!(entries[1].request_id.as_deref(), Some("req-9"));
+        let raw = std::fs::read_to_string(audit.path()).unwrap();
+        assert!(raw.contains("\"request-id\":\"req-9\""));
+    }
+}
