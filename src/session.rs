@@ -1,1 +1,185 @@
-//! (in progress)
+//! Picks the directory a run talks to: the in-process sandbox when no tenant is configured,
+//! otherwise Microsoft Graph with the credentials the sign-in module resolves. Either way the
+//! result is a `GraphDirectory` speaking real HTTP; only the base URL and the token differ.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use color_eyre::eyre::{WrapErr, eyre};
+use secrecy::SecretString;
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
+use crate::auth::TokenSource;
+use crate::auth::client_credentials::ClientCredentials;
+use crate::auth::signin::AuthContext;
+use crate::cli::GlobalArgs;
+use crate::config::{self, Endpoints};
+use crate::directory::graph::{GraphDirectory, GraphOptions};
+use crate::directory::{Directory, RequestRecord};
+use crate::sandbox::{SandboxConfig, SandboxHandle};
+
+/// The sandbox accepts any client id with its secret; this one names us in its logs.
+const SANDBOX_CLIENT_ID: &str = "undelete-sandbox-client";
+
+/// A directory to work on and who we are in it. Dropping it stops an in-process sandbox.
+pub struct Session {
+    pub directory: Arc<dyn Directory>,
+    /// "SANDBOX contoso.sandbox", or cloud · tenant for a real directory.
+    pub label: String,
+    pub is_sandbox: bool,
+    /// The signed-in admin (delegated) or the app (app-only).
+    pub account: String,
+    /// The mailbox app-only mail is sent from; `None` sends as the signed-in admin.
+    pub mail_sender: Option<String>,
+    pub data_dir: PathBuf,
+    /// One record per HTTP exchange, when asked for (the TUI's `@` pane).
+    pub requests: Option<UnboundedReceiver<RequestRecord>>,
+    /// Permission problems found in the token, worded for the header.
+    pub warnings: Vec<String>,
+    /// Keeps the in-process sandbox serving for as long as the session lives.
+    pub sandbox: Option<SandboxHandle>,
+}
+
+/// True when this run should use the built-in sandbox.
+pub fn wants_sandbox(global: &GlobalArgs) -> bool {
+    global.sandbox || (global.tenant.is_none() && global.graph_url.is_none())
+}
+
+/// Opens a session without a request log (the scripting commands).
+pub async fn open(global: &GlobalArgs) -> color_eyre::Result<Session> {
+    open_with(global, false).await
+}
+
+/// Opens a session; `request_log` keeps a record of every HTTP exchange for the caller.
+pub async fn open_with(global: &GlobalArgs, request_log: bool) -> color_eyre::Result<Session> {
+    let data_dir = config::data_dir(global).map_err(|e| eyre!(e))?;
+    std::fs::create_dir_all(&data_dir)
+        .wrap_err_with(|| format!("cannot create the data dir {}", data_dir.display()))?;
+    let (log_tx, log_rx) = if request_log {
+        let (tx, rx) = unbounded_channel();
+        (Some(tx), Some(rx))
+    } else {
+        (None, None)
+    };
+    if wants_sandbox(global) {
+        open_sandbox(global, data_dir, log_tx, log_rx).await
+    } else {
+        open_tenant(global, data_dir, log_tx, log_rx).await
+    }
+}
+
+async fn open_sandbox(
+    global: &GlobalArgs,
+    data_dir: PathBuf,
+    log_tx: Option<tokio::sync::mpsc::UnboundedSender<RequestRecord>>,
+    log_rx: Option<UnboundedReceiver<RequestRecord>>,
+) -> color_eyre::Result<Session> {
+    let handle = crate::sandbox::spawn(SandboxConfig::new(&data_dir))
+        .await
+        .wrap_err("cannot start the built-in sandbox")?;
+    let endpoints = Endpoints::sandbox(handle.base_url());
+    let tokens: Arc<dyn TokenSource> = ClientCredentials::new(
+        &endpoints,
+        SANDBOX_CLIENT_ID,
+        SecretString::from(handle.client_secret().to_string()),
+    )?;
+    let admin = handle.admin_upn();
+    // The sandbox signs us in app-only, so mail goes out from the admin's mailbox explicitly,
+    // unless the admin named another one.
+    let sender = global.mail_from.clone().unwrap_or_else(|| admin.clone());
+    let options = GraphOptions {
+        mail_sender: Some(sender.clone()),
+        request_log: log_tx,
+        ..GraphOptions::default()
+    };
+    let directory = GraphDirectory::new(endpoints, tokens, options)?;
+    Ok(Session {
+        directory: Arc::new(directory),
+        label: format!("SANDBOX {}", handle.domain()),
+        is_sandbox: true,
+        account: admin,
+        mail_sender: Some(sender),
+        data_dir,
+        requests: log_rx,
+        warnings: Vec::new(),
+        sandbox: Some(handle),
+    })
+}
+
+async fn open_tenant(
+    global: &GlobalArgs,
+    data_dir: PathBuf,
+    log_tx: Option<tokio::sync::mpsc::UnboundedSender<RequestRecord>>,
+    log_rx: Option<UnboundedReceiver<RequestRecord>>,
+) -> color_eyre::Result<Session> {
+    let auth = AuthContext::from_args(global)?;
+    let Some(signed_in) = auth.resolve().await? else {
+        return Err(eyre!(
+            "not signed in to {}: run `undelete login --tenant {}` first",
+            auth.tenant(),
+            auth.tenant()
+        ));
+    };
+    // App-only without --mail-from can still list and restore; mail is refused when asked for.
+    let mail_sender = signed_in.mail_sender().ok().flatten();
+    let options = GraphOptions {
+        mail_sender: mail_sender.clone(),
+        request_log: log_tx,
+        ..GraphOptions::default()
+    };
+    let directory = GraphDirectory::new(auth.endpoints.clone(), signed_in.tokens.clone(), options)?;
+    Ok(Session {
+        directory: Arc::new(directory),
+        label: signed_in.identity.header(),
+        is_sandbox: false,
+        account: signed_in.identity.account.clone(),
+        mail_sender,
+        data_dir,
+        requests: log_rx,
+        warnings: signed_in.warnings.iter().map(ToString::to_string).collect(),
+        sandbox: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn global(args: &[&str]) -> GlobalArgs {
+        let mut argv = vec!["undelete"];
+        argv.extend_from_slice(args);
+        crate::cli::Cli::parse_from(argv).global
+    }
+
+    #[test]
+    fn sandbox_is_the_default_and_a_tenant_turns_it_off() {
+        assert!(wants_sandbox(&global(&[])));
+        assert!(!wants_sandbox(&global(&["--tenant", "contoso.com"])));
+        assert!(!wants_sandbox(&global(&[
+            "--graph-url",
+            "http://127.0.0.1:1"
+        ])));
+        assert!(wants_sandbox(&global(&[
+            "--tenant",
+            "contoso.com",
+            "--sandbox"
+        ])));
+    }
+
+    #[tokio::test]
+    async fn sandbox_session_lists_seeded_users_over_http() {
+        use futures::StreamExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let g = global(&["--data-dir", dir.path().to_str().expect("utf-8 path")]);
+        let session = open_with(&g, true).await.expect("sandbox session");
+        assert!(session.is_sandbox);
+        assert!(session.label.starts_with("SANDBOX "));
+        let mut pages = session.directory.list_deleted();
+        let first = pages.next().await.expect("a page").expect("page ok");
+        assert!(!first.users.is_empty());
+        let mut log = session.requests.expect("request log");
+        let record = log.recv().await.expect("a request was logged");
+        assert!(record.path.contains("deletedItems"), "{}", record.path);
+    }
+}
