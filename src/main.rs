@@ -22,7 +22,9 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("undelete: {e:?}");
+            // An error is something the admin can act on: its chain of causes on one line, not
+            // a debug report (panics still get color-eyre's full report).
+            eprintln!("undelete: {e:#}");
             ExitCode::from(1)
         }
     }
