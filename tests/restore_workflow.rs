@@ -1,0 +1,511 @@
+//! The restore workflow (`undelete::restore`) against the sandbox over real HTTP on 127.0.0.1:
+//! each conflict and its resolution, the password policy, the sign-in mail, the journal and the
+//! audit log.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use secrecy::{ExposeSecret, SecretString};
+use undelete::auth::client_credentials::ClientCredentials;
+use undelete::config::Endpoints;
+use undelete::directory::graph::{GraphDirectory, GraphOptions};
+use undelete::directory::{DeletedUser, Directory, ErrorKind, Stage};
+use undelete::mail::SignInMail;
+use undelete::restore::{
+    self, Audit, Journal, PasswordChoice, PlannedUser, Progress, RestorePlan, RestoreState,
+    Unfinished, UserOutcome,
+};
+use undelete::sandbox::SandboxHandle;
+
+fn directory(h: &SandboxHandle) -> Arc<dyn Directory> {
+    let endpoints = Endpoints::sandbox(h.base_url());
+    let tokens = ClientCredentials::new(
+        &endpoints,
+        "restore-workflow-tests",
+        SecretString::from(h.client_secret().to_string()),
+    )
+    .expect("client credentials");
+    let options = GraphOptions {
+        mail_sender: Some(h.admin_upn()),
+        backoff_base: Duration::from_millis(20),
+        ..GraphOptions::default()
+    };
+    Arc::new(GraphDirectory::new(endpoints, tokens, options).expect("directory"))
+}
+
+struct Fixture {
+    _tmp: tempfile::TempDir,
+    sandbox: SandboxHandle,
+    dir: Arc<dyn Directory>,
+    data: tempfile::TempDir,
+    journal: Journal,
+    audit: Audit,
+}
+
+async fn fixture(users: usize) -> Fixture {
+    let (tmp, sandbox) = common::start_sandbox(users).await;
+    let dir = directory(&sandbox);
+    let data = tempfile::tempdir().expect("data dir");
+    let journal = Journal::open(data.path()).expect("journal");
+    let audit = Audit::open(
+        data.path(),
+        "SANDBOX contoso.sandbox",
+        "admin@contoso.sandbox",
+    )
+    .expect("audit");
+    Fixture {
+        _tmp: tmp,
+        sandbox,
+        dir,
+        data,
+        journal,
+        audit,
+    }
+}
+
+async fn deleted_users(dir: &dyn Directory) -> Vec<DeletedUser> {
+    let mut out = Vec::new();
+    let mut pages = dir.list_deleted();
+    while let Some(page) = pages.next().await {
+        out.extend(page.expect("page").users);
+    }
+    out
+}
+
+/// The first deleted user whose pre-flight matches `want`.
+async fn find_user(
+    dir: &dyn Directory,
+    want: impl Fn(&restore::Preflight, &DeletedUser) -> bool,
+) -> (DeletedUser, restore::Preflight) {
+    for u in deleted_users(dir).await {
+        let pf = restore::preflight(dir, &u).await.expect("preflight");
+        if want(&pf, &u) {
+            return (u, pf);
+        }
+    }
+    panic!("no deleted user in the sandbox fits");
+}
+
+fn plain(pf: &restore::Preflight, u: &DeletedUser) -> bool {
+    !pf.has_conflict() && !u.on_premises_sync_enabled && !u.is_guest()
+}
+
+/// Runs a plan, collecting every progress event.
+async fn run(f: &Fixture, plan: RestorePlan) -> (Vec<Progress>, Vec<UserOutcome>) {
+    let mut run = restore::start(Arc::clone(&f.dir), plan, f.journal.clone(), f.audit.clone());
+    let mut events = Vec::new();
+    while let Some(p) = tokio::time::timeout(Duration::from_secs(60), run.progress.recv())
+        .await
+        .expect("progress within a minute")
+    {
+        if let Progress::Finished(outcomes) = &p {
+            let outcomes = outcomes.clone();
+            events.push(p);
+            return (events, outcomes);
+        }
+        events.push(p);
+    }
+    panic!("the run ended without Finished");
+}
+
+fn mail_options() -> SignInMail {
+    SignInMail {
+        include_password: true,
+        force_change: true,
+        sign_in_url: "https://myapps.microsoft.com".into(),
+        sender: None,
+    }
+}
+
+#[tokio::test]
+async fn a_free_user_is_restored_given_a_password_and_mailed() {
+    let f = fixture(40).await;
+    let (user, pf) = find_user(f.dir.as_ref(), plain).await;
+    assert!(pf.suggested_upn.is_none());
+    let mut plan = RestorePlan::new(vec![PlannedUser::as_is(user.clone())]);
+    plan.mail_to = vec!["helpdesk@contoso.sandbox".into()];
+    let (events, outcomes) = run(&f, plan).await;
+
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| match e {
+            Progress::Queued { .. } => "queued",
+            Progress::Restoring { .. } => "restoring",
+            Progress::Restored { .. } => "restored",
+            Progress::PasswordSet { .. } => "password",
+            Progress::Failed { .. } => "failed",
+            Progress::Warning(_) => "warning",
+            Progress::Finished(_) => "finished",
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["queued", "restoring", "restored", "password", "finished"]
+    );
+    let o = &outcomes[0];
+    assert!(o.complete(), "{o:?}");
+    assert_eq!(o.upn.as_deref(), Some(user.original_upn.as_str()));
+    let password = o
+        .password
+        .as_ref()
+        .expect("password")
+        .expose_secret()
+        .to_string();
+    assert!(undelete::password::check(&password).passes());
+
+    let inspect = f.sandbox.inspect();
+    assert!(inspect.is_active(&user.id));
+    assert!(inspect.password_matches(&user.id, &password));
+
+    // Restored and password set, but the mail is not settled yet: unfinished.
+    let unfinished = f.journal.unfinished().expect("journal");
+    assert_eq!(unfinished.len(), 1);
+    assert!(unfinished[0].password_set && !unfinished[0].mail_done);
+
+    let to = vec!["helpdesk@contoso.sandbox".to_string()];
+    let sent = restore::send_sign_in_mail(
+        f.dir.as_ref(),
+        &outcomes,
+        &to,
+        &mail_options(),
+        &f.journal,
+        &f.audit,
+    )
+    .await
+    .expect("mail sent");
+    assert_eq!(sent, 1);
+    let outbox = inspect.outbox();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].to, to);
+    assert!(outbox[0].body.contains(&user.original_upn));
+    assert!(outbox[0].body.contains(&password));
+    assert!(outbox[0].body.contains("https://myapps.microsoft.com"));
+    assert!(f.journal.unfinished().expect("journal").is_empty());
+
+    // Every change audited; neither file ever holds the password.
+    let actions: Vec<String> = f
+        .audit
+        .entries()
+        .expect("audit")
+        .into_iter()
+        .map(|e| format!("{} {}", e.action, e.outcome))
+        .collect();
+    assert_eq!(actions, ["restore ok", "set_password ok", "send_mail ok"]);
+    for file in [f.journal.path(), f.audit.path()] {
+        let text = std::fs::read_to_string(file).expect("read");
+        assert!(
+            !text.contains(&password),
+            "{} leaks the password",
+            file.display()
+        );
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for file in [f.journal.path(), f.audit.path()] {
+            let mode = std::fs::metadata(file).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+        }
+    }
+    let _ = f.data.path();
+}
+
+#[tokio::test]
+async fn upn_conflict_fails_as_is_and_succeeds_under_the_suggested_name() {
+    let f = fixture(40).await;
+    let (user, pf) = find_user(f.dir.as_ref(), |pf, _| pf.upn_holder.is_some()).await;
+    // The new holder usually took the primary SMTP address with the name, as in Entra.
+    let reconcile = !pf.proxy_holders.is_empty();
+    let suggestion = pf.suggested_upn.clone().expect("a free name is suggested");
+    assert_ne!(suggestion, user.original_upn);
+    assert!(
+        f.dir
+            .find_active_by_upn(&suggestion)
+            .await
+            .expect("lookup")
+            .is_none(),
+        "the suggestion is free"
+    );
+    assert!(!pf.resolved_by(None, false));
+    assert!(pf.resolved_by(Some(&suggestion), reconcile));
+    assert!(!pf.resolved_by(None, true));
+    assert!(pf.describe()[0].contains(&suggestion));
+
+    // As it was: Graph refuses, nothing changes, nothing is left unfinished.
+    let (_, outcomes) = run(&f, RestorePlan::new(vec![PlannedUser::as_is(user.clone())])).await;
+    let failure = outcomes[0].failure.as_ref().expect("fails");
+    assert_eq!(failure.stage, Stage::Restore);
+    assert_eq!(
+        failure.error.kind,
+        ErrorKind::UpnConflict,
+        "{:?}",
+        failure.error
+    );
+    assert!(f.sandbox.inspect().is_deleted(&user.id));
+    assert!(f.journal.unfinished().expect("journal").is_empty());
+    let audit = f.audit.entries().expect("audit");
+    assert!(audit[0].outcome.starts_with("failed"), "{audit:?}");
+
+    // Under the suggested name: restored.
+    let planned = PlannedUser {
+        user: user.clone(),
+        new_upn: Some(suggestion.clone()),
+        reconcile_proxies: reconcile,
+    };
+    let (_, outcomes) = run(&f, RestorePlan::new(vec![planned])).await;
+    assert!(outcomes[0].complete(), "{:?}", outcomes[0]);
+    assert_eq!(outcomes[0].upn.as_deref(), Some(suggestion.as_str()));
+    assert_eq!(
+        f.sandbox.inspect().upn(&user.id).as_deref(),
+        Some(suggestion.as_str())
+    );
+}
+
+#[tokio::test]
+async fn proxy_conflict_fails_as_is_and_succeeds_with_reconcile() {
+    let f = fixture(40).await;
+    let (user, pf) = find_user(f.dir.as_ref(), |pf, _| {
+        pf.upn_holder.is_none() && !pf.proxy_holders.is_empty()
+    })
+    .await;
+    let (address, holder) = pf.proxy_holders[0].clone();
+    assert!(
+        holder
+            .proxy_addresses
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(&address))
+    );
+    assert!(!pf.resolved_by(None, false));
+    assert!(pf.resolved_by(None, true));
+
+    let (_, outcomes) = run(&f, RestorePlan::new(vec![PlannedUser::as_is(user.clone())])).await;
+    let failure = outcomes[0].failure.as_ref().expect("fails");
+    assert_eq!(
+        failure.error.kind,
+        ErrorKind::ProxyConflict,
+        "{:?}",
+        failure.error
+    );
+    assert!(f.sandbox.inspect().is_deleted(&user.id));
+
+    let planned = PlannedUser {
+        user: user.clone(),
+        new_upn: None,
+        reconcile_proxies: true,
+    };
+    let (_, outcomes) = run(&f, RestorePlan::new(vec![planned])).await;
+    assert!(outcomes[0].complete(), "{:?}", outcomes[0]);
+    let now = f.sandbox.inspect().proxy_addresses(&user.id);
+    assert!(
+        !now.iter().any(|p| p.eq_ignore_ascii_case(&address)),
+        "{address} was dropped: {now:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_password_breaking_the_policy_is_refused_before_anything_changes() {
+    let f = fixture(20).await;
+    let (user, _) = find_user(f.dir.as_ref(), plain).await;
+    let mut plan = RestorePlan::new(vec![PlannedUser::as_is(user.clone())]);
+    plan.password = PasswordChoice::Given(SecretString::from("alllowercaseletters"));
+    let (_, outcomes) = run(&f, plan).await;
+    let failure = outcomes[0].failure.as_ref().expect("refused");
+    assert_eq!(failure.stage, Stage::Preflight);
+    assert_eq!(failure.error.kind, ErrorKind::WeakPassword);
+    assert!(
+        failure.error.message.contains("at least 3 of"),
+        "names the rule: {}",
+        failure.error.message
+    );
+    assert!(f.sandbox.inspect().is_deleted(&user.id));
+    assert_eq!(f.sandbox.inspect().write_count(), 0);
+}
+
+#[tokio::test]
+async fn a_password_the_server_bans_leaves_a_restored_user_to_finish() {
+    let f = fixture(20).await;
+    let (user, _) = find_user(f.dir.as_ref(), plain).await;
+    // Passes the local rules, but the sandbox (like Entra) bans the tenant's own name.
+    let mut plan = RestorePlan::new(vec![PlannedUser::as_is(user.clone())]);
+    plan.password = PasswordChoice::Given(SecretString::from("Contoso-Kiwi-42"));
+    let (_, outcomes) = run(&f, plan).await;
+    let o = &outcomes[0];
+    assert!(o.restored());
+    let failure = o.failure.as_ref().expect("password refused");
+    assert_eq!(failure.stage, Stage::Password);
+    assert_eq!(
+        failure.error.kind,
+        ErrorKind::WeakPassword,
+        "{:?}",
+        failure.error
+    );
+
+    let unfinished = f.journal.unfinished().expect("journal");
+    assert_eq!(unfinished.len(), 1);
+    assert_eq!(unfinished[0].restore, RestoreState::Restored);
+    assert!(!unfinished[0].password_set);
+
+    let finished =
+        restore::finish_unfinished(f.dir.as_ref(), &unfinished, &f.journal, &f.audit).await;
+    assert!(finished[0].complete(), "{:?}", finished[0]);
+    let pw = finished[0].password.as_ref().expect("new password");
+    assert!(
+        f.sandbox
+            .inspect()
+            .password_matches(&user.id, pw.expose_secret())
+    );
+    restore::record_mail_skipped(&finished, &f.journal, "test: handed over in person");
+    assert!(f.journal.unfinished().expect("journal").is_empty());
+}
+
+#[tokio::test]
+async fn an_interrupted_run_is_found_and_finished() {
+    let f = fixture(40).await;
+    let users = deleted_users(f.dir.as_ref()).await;
+    let mut free = Vec::new();
+    for u in users {
+        let pf = restore::preflight(f.dir.as_ref(), &u)
+            .await
+            .expect("preflight");
+        if plain(&pf, &u) {
+            free.push(u);
+        }
+        if free.len() == 3 {
+            break;
+        }
+    }
+    let [a, b, c] = <[DeletedUser; 3]>::try_from(free).expect("three free users");
+    // What a run that died would leave: `a` restored (journaled), `b` restored but the answer
+    // lost (only planned in the journal), `c` planned and never sent.
+    let run_id = "dead-run";
+    for u in [&a, &b, &c] {
+        let mut e = restore::journal::Entry::new(run_id, &u.id, restore::Step::Planned)
+            .upn(&u.original_upn)
+            .display_name(&u.display_name);
+        e.mail_to = vec!["helpdesk@contoso.sandbox".into()];
+        e.force_change = true;
+        f.journal.record(&e).expect("journal");
+    }
+    for u in [&a, &b] {
+        f.dir
+            .restore(&u.id, &Default::default())
+            .await
+            .expect("restore");
+    }
+    f.journal
+        .record(
+            &restore::journal::Entry::new(run_id, &a.id, restore::Step::Restored)
+                .upn(&a.original_upn),
+        )
+        .expect("journal");
+
+    let unfinished: Vec<Unfinished> = f.journal.unfinished().expect("journal");
+    assert_eq!(unfinished.len(), 3);
+    let finished =
+        restore::finish_unfinished(f.dir.as_ref(), &unfinished, &f.journal, &f.audit).await;
+    let by_id = |id: &str| finished.iter().find(|o| o.id == id).expect("outcome");
+    assert!(by_id(&a.id).complete());
+    assert!(by_id(&b.id).complete(), "found active and finished");
+    let never = by_id(&c.id).failure.as_ref().expect("c was never restored");
+    assert_eq!(never.stage, Stage::Restore);
+    assert!(f.sandbox.inspect().is_deleted(&c.id));
+
+    let to = unfinished[0].mail_to.clone();
+    restore::send_sign_in_mail(
+        f.dir.as_ref(),
+        &finished,
+        &to,
+        &mail_options(),
+        &f.journal,
+        &f.audit,
+    )
+    .await
+    .expect("mail");
+    let outbox = f.sandbox.inspect().outbox();
+    assert_eq!(outbox.len(), 1);
+    for o in [by_id(&a.id), by_id(&b.id)] {
+        let pw = o.password.as_ref().expect("password").expose_secret();
+        assert!(outbox[0].body.contains(pw));
+        assert!(f.sandbox.inspect().password_matches(&o.id, pw));
+    }
+    assert!(f.journal.unfinished().expect("journal").is_empty());
+}
+
+#[tokio::test]
+async fn many_users_go_through_restore_many_and_all_finish() {
+    let f = fixture(120).await;
+    let users = deleted_users(f.dir.as_ref()).await;
+    let checks = restore::preflight_all(f.dir.as_ref(), &users).await;
+    let planned: Vec<PlannedUser> = users
+        .into_iter()
+        .zip(checks)
+        .filter_map(|(u, pf)| {
+            let pf = pf.expect("preflight");
+            (!pf.has_conflict()).then(|| PlannedUser::as_is(u))
+        })
+        .take(60)
+        .collect();
+    assert!(planned.len() >= 40, "enough free users: {}", planned.len());
+    let n = planned.len();
+    let (events, outcomes) = run(&f, RestorePlan::new(planned)).await;
+    assert_eq!(outcomes.len(), n);
+    let failed: Vec<&UserOutcome> = outcomes.iter().filter(|o| !o.complete()).collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    let restored = events
+        .iter()
+        .filter(|e| matches!(e, Progress::Restored { .. }))
+        .count();
+    assert_eq!(restored, n);
+    let inspect = f.sandbox.inspect();
+    for o in &outcomes {
+        assert!(inspect.is_active(&o.id));
+    }
+    // Auto passwords differ per user.
+    let mut passwords: Vec<&str> = outcomes
+        .iter()
+        .filter_map(|o| o.password.as_ref().map(|p| p.expose_secret()))
+        .collect();
+    passwords.sort_unstable();
+    passwords.dedup();
+    assert_eq!(passwords.len(), n);
+}
+
+#[tokio::test]
+async fn stopping_leaves_unsent_users_untouched() {
+    let f = fixture(20).await;
+    let users: Vec<PlannedUser> = deleted_users(f.dir.as_ref())
+        .await
+        .into_iter()
+        .take(3)
+        .map(PlannedUser::as_is)
+        .collect();
+    let ids: Vec<String> = users.iter().map(|p| p.user.id.clone()).collect();
+    let mut run = restore::start(
+        Arc::clone(&f.dir),
+        RestorePlan::new(users),
+        f.journal.clone(),
+        f.audit.clone(),
+    );
+    // Stopped before the first chunk is sent.
+    run.stop.stop();
+    let mut outcomes = None;
+    while let Some(p) = run.progress.recv().await {
+        if let Progress::Finished(o) = p {
+            outcomes = Some(o);
+        }
+    }
+    let outcomes = outcomes.expect("finished");
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o.failure.is_some() && !o.restored())
+    );
+    for id in &ids {
+        assert!(f.sandbox.inspect().is_deleted(id));
+    }
+    assert!(f.journal.unfinished().expect("journal").is_empty());
+    assert!(f.audit.entries().unwrap_or_default().is_empty());
+}
