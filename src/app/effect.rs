@@ -35,14 +35,22 @@ pub struct MailCommand {
 }
 
 pub enum Effect {
-    LoadDeleted { generation: u64 },
-    Preflight { user: DeletedUser },
+    LoadDeleted {
+        generation: u64,
+    },
+    Preflight {
+        user: DeletedUser,
+    },
     Restore(RestoreCommand),
     StopRestore,
     SendMail(MailCommand),
     /// The admin closed without email: journal it, so these users are not "unfinished".
-    MailSkipped { outcomes: Vec<UserOutcome> },
-    Purge { users: Vec<DeletedUser> },
+    MailSkipped {
+        outcomes: Vec<UserOutcome>,
+    },
+    Purge {
+        users: Vec<DeletedUser>,
+    },
     /// Put a secret on the clipboard with OSC 52.
     Copy(SecretString),
     FinishUnfinished,
@@ -58,7 +66,11 @@ impl std::fmt::Debug for Effect {
                 f,
                 "Restore({} users, password: {})",
                 cmd.targets.len(),
-                if cmd.password.is_some() { "given" } else { "auto" }
+                if cmd.password.is_some() {
+                    "given"
+                } else {
+                    "auto"
+                }
             ),
             Effect::StopRestore => f.write_str("StopRestore"),
             Effect::SendMail(m) => write!(f, "SendMail(to {:?})", m.recipients),

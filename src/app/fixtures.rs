@@ -34,8 +34,22 @@ const NAMES: &[&str] = &[
     "Isaiah Langer",
 ];
 
-const DEPARTMENTS: &[&str] = &["Sales", "Finance", "Legal", "Engineering", "研究開発", "Marketing"];
-const JOBS: &[&str] = &["Analyst", "Manager", "Attorney", "Developer", "Designer", "Intern"];
+const DEPARTMENTS: &[&str] = &[
+    "Sales",
+    "Finance",
+    "Legal",
+    "Engineering",
+    "研究開発",
+    "Marketing",
+];
+const JOBS: &[&str] = &[
+    "Analyst",
+    "Manager",
+    "Attorney",
+    "Developer",
+    "Designer",
+    "Intern",
+];
 
 fn slug(name: &str, i: usize) -> String {
     let s: String = name
@@ -45,7 +59,11 @@ fn slug(name: &str, i: usize) -> String {
         .trim()
         .to_ascii_lowercase()
         .replace(' ', ".");
-    if s.is_empty() { format!("user{i}") } else { format!("{s}{i}") }
+    if s.is_empty() {
+        format!("user{i}")
+    } else {
+        format!("{s}{i}")
+    }
 }
 
 /// The `i`-th fixture user, deleted `i`-dependent hours before `now`.
@@ -68,7 +86,11 @@ pub fn user(i: usize, now: DateTime<Utc>) -> DeletedUser {
         deleted_upn: format!("{hex}{upn}"),
         original_upn: upn.clone(),
         mail: (!guest).then(|| upn.clone()),
-        proxy_addresses: if guest { Vec::new() } else { vec![format!("SMTP:{upn}")] },
+        proxy_addresses: if guest {
+            Vec::new()
+        } else {
+            vec![format!("SMTP:{upn}")]
+        },
         department: (i % 7 != 5).then(|| DEPARTMENTS[i % DEPARTMENTS.len()].to_string()),
         job_title: (i % 5 != 4).then(|| JOBS[i % JOBS.len()].to_string()),
         deleted_at: Some(now - Duration::hours(hours)),

@@ -104,76 +104,180 @@ pub static BINDINGS: &[Binding] = &[
     // The table.
     b(S::Table, &[c('j'), k(K::Down)], A::Down, "next user"),
     b(S::Table, &[c('k'), k(K::Up)], A::Up, "previous user"),
-    b(S::Table, &[k(K::PageDown), ctrl('f')], A::PageDown, "page down"),
+    b(
+        S::Table,
+        &[k(K::PageDown), ctrl('f')],
+        A::PageDown,
+        "page down",
+    ),
     b(S::Table, &[k(K::PageUp), ctrl('b')], A::PageUp, "page up"),
     b(S::Table, &[ctrl('d')], A::HalfPageDown, "half a page down"),
     b(S::Table, &[ctrl('u')], A::HalfPageUp, "half a page up"),
     b(S::Table, &[c('g'), k(K::Home)], A::Top, "first user"),
     b(S::Table, &[c('G'), k(K::End)], A::Bottom, "last user"),
     hint(
-        b(S::Table, &[k(K::Enter), c('r')], A::Restore, "restore the marked users, or this one"),
+        b(
+            S::Table,
+            &[k(K::Enter), c('r')],
+            A::Restore,
+            "restore the marked users, or this one",
+        ),
         "restore",
     ),
-    hint(b(S::Table, &[c(' ')], A::ToggleMark, "mark / unmark"), "mark"),
+    hint(
+        b(S::Table, &[c(' ')], A::ToggleMark, "mark / unmark"),
+        "mark",
+    ),
     b(S::Table, &[c('a')], A::MarkAllShown, "mark all shown"),
     b(S::Table, &[c('A')], A::ClearMarks, "clear all marks"),
     hint(
-        b(S::Table, &[c('/')], A::Filter, "filter as you type (Esc clears)"),
+        b(
+            S::Table,
+            &[c('/')],
+            A::Filter,
+            "filter as you type (Esc clears)",
+        ),
         "filter",
     ),
-    hint(b(S::Table, &[c('s')], A::SortNext, "next sort column"), "sort"),
+    hint(
+        b(S::Table, &[c('s')], A::SortNext, "next sort column"),
+        "sort",
+    ),
     b(S::Table, &[c('S')], A::SortReverse, "reverse the sort"),
     hint(
         b(S::Table, &[c('i'), k(K::Tab)], A::Details, "details pane"),
         "details",
     ),
     hint(
-        b(S::Table, &[c('D')], A::Purge, "purge for good (asks you to type the count)"),
+        b(
+            S::Table,
+            &[c('D')],
+            A::Purge,
+            "purge for good (asks you to type the count)",
+        ),
         "purge",
     ),
     hint(
-        b(S::Table, &[c('R'), k(K::F(5))], A::Refresh, "reload from the directory"),
+        b(
+            S::Table,
+            &[c('R'), k(K::F(5))],
+            A::Refresh,
+            "reload from the directory",
+        ),
         "refresh",
     ),
-    b(S::Table, &[c('F')], A::FinishUnfinished, "finish interrupted restores"),
-    hint(b(S::Table, &[c('@')], A::RequestLog, "request log pane"), "log"),
+    b(
+        S::Table,
+        &[c('F')],
+        A::FinishUnfinished,
+        "finish interrupted restores",
+    ),
+    hint(
+        b(S::Table, &[c('@')], A::RequestLog, "request log pane"),
+        "log",
+    ),
     hint(b(S::Table, &[c('?')], A::Help, "this help"), "help"),
     hint(b(S::Table, &[c('q')], A::Quit, "quit"), "quit"),
     b(S::Table, &[k(K::Esc)], A::Cancel, "clear the filter"),
     // Filter line.
-    typing(b(S::Filter, &[k(K::Enter)], A::Submit, "keep the filter, back to the table")),
+    typing(b(
+        S::Filter,
+        &[k(K::Enter)],
+        A::Submit,
+        "keep the filter, back to the table",
+    )),
     typing(b(S::Filter, &[k(K::Esc)], A::Cancel, "clear the filter")),
     typing(b(S::Filter, &[k(K::Down)], A::Down, "next user")),
     typing(b(S::Filter, &[k(K::Up)], A::Up, "previous user")),
     // Restore dialog.
-    typing(b(S::RestoreDialog, &[k(K::Tab), k(K::Down)], A::NextField, "next field")),
-    typing(b(S::RestoreDialog, &[k(K::BackTab), k(K::Up)], A::PrevField, "previous field")),
-    b(S::RestoreDialog, &[c(' '), c('x')], A::Toggle, "toggle a choice"),
-    typing(b(S::RestoreDialog, &[k(K::F(2))], A::Reveal, "show / hide the password")),
-    typing(b(S::RestoreDialog, &[k(K::Enter)], A::Submit, "restore (Cancel: cancel)")),
+    typing(b(
+        S::RestoreDialog,
+        &[k(K::Tab), k(K::Down)],
+        A::NextField,
+        "next field",
+    )),
+    typing(b(
+        S::RestoreDialog,
+        &[k(K::BackTab), k(K::Up)],
+        A::PrevField,
+        "previous field",
+    )),
+    b(
+        S::RestoreDialog,
+        &[c(' '), c('x')],
+        A::Toggle,
+        "toggle a choice",
+    ),
+    typing(b(
+        S::RestoreDialog,
+        &[k(K::F(2))],
+        A::Reveal,
+        "show / hide the password",
+    )),
+    typing(b(
+        S::RestoreDialog,
+        &[k(K::Enter)],
+        A::Submit,
+        "restore (Cancel: cancel)",
+    )),
     typing(b(S::RestoreDialog, &[k(K::Esc)], A::Cancel, "cancel")),
     // Progress.
     b(S::Progress, &[c('j'), k(K::Down)], A::Down, "scroll down"),
     b(S::Progress, &[c('k'), k(K::Up)], A::Up, "scroll up"),
-    b(S::Progress, &[k(K::Esc)], A::Cancel, "stop the remaining users (asks first)"),
+    b(
+        S::Progress,
+        &[k(K::Esc)],
+        A::Cancel,
+        "stop the remaining users (asks first)",
+    ),
     // Result.
-    b(S::Result, &[k(K::Enter)], A::Submit, "press the focused button"),
-    b(S::Result, &[k(K::Tab), k(K::Right), k(K::Left), k(K::BackTab)], A::NextField, "other button"),
+    b(
+        S::Result,
+        &[k(K::Enter)],
+        A::Submit,
+        "press the focused button",
+    ),
+    b(
+        S::Result,
+        &[k(K::Tab), k(K::Right), k(K::Left), k(K::BackTab)],
+        A::NextField,
+        "other button",
+    ),
     b(S::Result, &[c('j'), k(K::Down)], A::Down, "next user"),
     b(S::Result, &[c('k'), k(K::Up)], A::Up, "previous user"),
     b(S::Result, &[c('v')], A::Reveal, "show / hide the passwords"),
-    b(S::Result, &[c('c')], A::Copy, "copy this user's password (OSC 52)"),
-    b(S::Result, &[k(K::Esc)], A::Cancel, "close without email (asks first)"),
+    b(
+        S::Result,
+        &[c('c')],
+        A::Copy,
+        "copy this user's password (OSC 52)",
+    ),
+    b(
+        S::Result,
+        &[k(K::Esc)],
+        A::Cancel,
+        "close without email (asks first)",
+    ),
     // Questions.
     b(S::Confirm, &[c('y')], A::Yes, "yes"),
     b(S::Confirm, &[c('n'), k(K::Esc)], A::No, "no"),
     // Purge.
-    typing(b(S::Purge, &[k(K::Enter)], A::Submit, "purge when the typed count matches")),
+    typing(b(
+        S::Purge,
+        &[k(K::Enter)],
+        A::Submit,
+        "purge when the typed count matches",
+    )),
     typing(b(S::Purge, &[k(K::Esc)], A::Cancel, "cancel")),
     // Help.
     b(S::Help, &[c('j'), k(K::Down)], A::Down, "scroll down"),
     b(S::Help, &[c('k'), k(K::Up)], A::Up, "scroll up"),
-    b(S::Help, &[k(K::Esc), c('?'), c('q')], A::Cancel, "close the help"),
+    b(
+        S::Help,
+        &[k(K::Esc), c('?'), c('q')],
+        A::Cancel,
+        "close the help",
+    ),
 ];
 
 fn normalize(ev: &KeyEvent) -> Key {
@@ -249,7 +353,14 @@ pub fn footer_hint(scope: Scope) -> Vec<(String, &'static str)> {
         .filter_map(|bi| {
             let word = bi.hint?;
             let first = bi.keys.first()?;
-            Some((key_label(first).to_lowercase(), word))
+            let label = key_label(first);
+            // Named keys read better in lower case ("enter"); letters keep their case (D ≠ d).
+            let label = if label.chars().count() > 1 {
+                label.to_lowercase()
+            } else {
+                label
+            };
+            Some((label, word))
         })
         .collect()
 }
@@ -288,14 +399,21 @@ mod tests {
     fn ctrl_c_works_in_every_scope_even_while_typing() {
         let cc = ev(KeyCode::Char('c'), KeyModifiers::CONTROL);
         for scope in HELP_SCOPES {
-            assert_eq!(lookup(*scope, &cc, true), Some(Action::ForceQuit), "{scope:?}");
+            assert_eq!(
+                lookup(*scope, &cc, true),
+                Some(Action::ForceQuit),
+                "{scope:?}"
+            );
         }
     }
 
     #[test]
     fn letters_are_text_while_typing() {
         let x = ev(KeyCode::Char('x'), KeyModifiers::NONE);
-        assert_eq!(lookup(Scope::RestoreDialog, &x, false), Some(Action::Toggle));
+        assert_eq!(
+            lookup(Scope::RestoreDialog, &x, false),
+            Some(Action::Toggle)
+        );
         assert_eq!(lookup(Scope::RestoreDialog, &x, true), None);
         let q = ev(KeyCode::Char('q'), KeyModifiers::NONE);
         assert_eq!(lookup(Scope::Filter, &q, true), None);

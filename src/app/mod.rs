@@ -95,11 +95,9 @@ where
     // The first frame goes out before any network work is even started.
     terminal.draw(|f| crate::ui::draw(state, f))?;
     state.dirty = false;
-    let first = vec![
-        Effect::LoadDeleted {
-            generation: state.users.generation,
-        },
-    ];
+    let first = vec![Effect::LoadDeleted {
+        generation: state.users.generation,
+    }];
     for e in first {
         runner.run(e);
     }
@@ -240,7 +238,10 @@ pub async fn run_tui_context(mut ctx: TuiContext, opts: TuiOptions) -> color_eyr
     if mouse {
         let _ = execute!(io::stdout(), EnableMouseCapture);
     }
-    let size = terminal.size().map(|s| (s.width, s.height)).unwrap_or((80, 24));
+    let size = terminal
+        .size()
+        .map(|s| (s.width, s.height))
+        .unwrap_or((80, 24));
     let mut state = initial_state(&ctx, &opts, Utc::now(), size);
     let (tx, rx) = channel();
     let mut runner = runner_for(&ctx, &state, tx, Some(Box::new(io::stdout())));

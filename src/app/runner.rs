@@ -105,7 +105,11 @@ impl Runner {
             Effect::SendMail(cmd) => self.send_mail(cmd),
             Effect::MailSkipped { outcomes } => {
                 if let Ok((journal, _)) = &self.books {
-                    restore::record_mail_skipped(&outcomes, journal, "closed without email in the TUI");
+                    restore::record_mail_skipped(
+                        &outcomes,
+                        journal,
+                        "closed without email in the TUI",
+                    );
                 }
                 let msg = self.unfinished_msg();
                 self.send(msg);
@@ -155,7 +159,10 @@ impl Runner {
                     suggested_upn: p.suggested_upn,
                 })
                 .map_err(|e| e.to_string());
-            let _ = tx.send(Msg::Preflight { id: user.id, result });
+            let _ = tx.send(Msg::Preflight {
+                id: user.id,
+                result,
+            });
         });
     }
 
@@ -165,7 +172,10 @@ impl Runner {
             Ok(b) => b.clone(),
             Err(e) => {
                 for id in ids {
-                    self.send(Msg::Job { id, status: JobStatus::Failed(e.clone()) });
+                    self.send(Msg::Job {
+                        id,
+                        status: JobStatus::Failed(e.clone()),
+                    });
                 }
                 self.send(Msg::Warning(e.clone()));
                 return;
@@ -197,10 +207,22 @@ impl Runner {
             let mut finished = false;
             while let Some(p) = run.progress.recv().await {
                 let msg = match p {
-                    Progress::Queued { id } => Msg::Job { id, status: JobStatus::Queued },
-                    Progress::Restoring { id } => Msg::Job { id, status: JobStatus::Restoring },
-                    Progress::Restored { id, .. } => Msg::Job { id, status: JobStatus::Restored },
-                    Progress::PasswordSet { id } => Msg::Job { id, status: JobStatus::PasswordSet },
+                    Progress::Queued { id } => Msg::Job {
+                        id,
+                        status: JobStatus::Queued,
+                    },
+                    Progress::Restoring { id } => Msg::Job {
+                        id,
+                        status: JobStatus::Restoring,
+                    },
+                    Progress::Restored { id, .. } => Msg::Job {
+                        id,
+                        status: JobStatus::Restored,
+                    },
+                    Progress::PasswordSet { id } => Msg::Job {
+                        id,
+                        status: JobStatus::PasswordSet,
+                    },
                     Progress::Failed { id, error, .. } => Msg::Job {
                         id,
                         status: JobStatus::Failed(format!("{error} → {}", error.advice())),
@@ -208,7 +230,10 @@ impl Runner {
                     Progress::Warning(w) => Msg::Warning(w),
                     Progress::Finished(outcomes) => {
                         finished = true;
-                        Msg::RestoreFinished { outcomes, mail: None }
+                        Msg::RestoreFinished {
+                            outcomes,
+                            mail: None,
+                        }
                     }
                 };
                 if tx.send(msg).is_err() {
@@ -293,7 +318,9 @@ impl Runner {
             let items = match journal.unfinished() {
                 Ok(items) => items,
                 Err(e) => {
-                    let _ = tx.send(Msg::UnfinishedFailed(format!("cannot read the journal: {e}")));
+                    let _ = tx.send(Msg::UnfinishedFailed(format!(
+                        "cannot read the journal: {e}"
+                    )));
                     return;
                 }
             };

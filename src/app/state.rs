@@ -56,9 +56,7 @@ pub struct Row {
 
 impl Row {
     pub fn new(user: DeletedUser) -> Self {
-        let mut key = String::with_capacity(
-            user.display_name.len() + user.original_upn.len() + 48,
-        );
+        let mut key = String::with_capacity(user.display_name.len() + user.original_upn.len() + 48);
         for part in [
             Some(user.display_name.as_str()),
             Some(user.original_upn.as_str()),
@@ -169,8 +167,14 @@ impl UsersView {
             SortColumn::Name => Ordering::Equal,
             SortColumn::UserName => ascii_ci_cmp(&ua.original_upn, &ub.original_upn),
             SortColumn::Department => opt_last(
-                ua.department.as_deref().filter(|d| !d.is_empty()).map(str::to_lowercase),
-                ub.department.as_deref().filter(|d| !d.is_empty()).map(str::to_lowercase),
+                ua.department
+                    .as_deref()
+                    .filter(|d| !d.is_empty())
+                    .map(str::to_lowercase),
+                ub.department
+                    .as_deref()
+                    .filter(|d| !d.is_empty())
+                    .map(str::to_lowercase),
             ),
         };
         let ord = primary
@@ -217,7 +221,12 @@ impl UsersView {
 
     /// Recomputes `shown` from `sorted` and the filter text: one pass, no allocation per row.
     pub fn refilter(&mut self) {
-        let needle: String = self.filter.value().chars().flat_map(char::to_lowercase).collect();
+        let needle: String = self
+            .filter
+            .value()
+            .chars()
+            .flat_map(char::to_lowercase)
+            .collect();
         self.shown.clear();
         if needle.is_empty() {
             self.shown.extend_from_slice(&self.sorted);
@@ -312,7 +321,9 @@ impl UsersView {
         let old_selected = self.selected;
         self.refilter();
         self.selected = match current_id.and_then(|id| {
-            self.shown.iter().position(|i| self.rows[*i as usize].user.id == id)
+            self.shown
+                .iter()
+                .position(|i| self.rows[*i as usize].user.id == id)
         }) {
             Some(pos) => pos,
             None => old_selected.min(self.shown.len().saturating_sub(1)),
@@ -412,7 +423,11 @@ impl RestoreForm {
                 .into_iter()
                 .map(|user| Target {
                     user,
-                    preflight: if many { Preflight::Skipped } else { Preflight::Checking },
+                    preflight: if many {
+                        Preflight::Skipped
+                    } else {
+                        Preflight::Checking
+                    },
                     new_upn: Input::default(),
                     reconcile: true,
                 })
@@ -470,7 +485,10 @@ impl RestoreForm {
     }
 
     pub fn soonest_days_left(&self, now: DateTime<Utc>) -> Option<i64> {
-        self.targets.iter().filter_map(|t| t.user.days_left(now)).min()
+        self.targets
+            .iter()
+            .filter_map(|t| t.user.days_left(now))
+            .min()
     }
 }
 
@@ -510,7 +528,11 @@ impl ProgressState {
                 status: JobStatus::Queued,
             })
             .collect();
-        let index = lines.iter().enumerate().map(|(i, l)| (l.id.clone(), i)).collect();
+        let index = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.id.clone(), i))
+            .collect();
         Self {
             lines,
             index,

@@ -14,8 +14,8 @@ use super::effect::{Effect, MailCommand, PlannedTarget, RestoreCommand};
 use super::keymap::{self, Scope};
 use super::msg::{Msg, PreflightFound};
 use super::state::{
-    Field, LOG_CAPACITY, Modal, NoticeKind, Preflight, ProgressState, PurgeState,
-    ResultButton, ResultState, RestoreForm, State,
+    Field, LOG_CAPACITY, Modal, NoticeKind, Preflight, ProgressState, PurgeState, RestoreForm,
+    ResultButton, ResultState, State,
 };
 use crate::directory::ErrorKind;
 use crate::ui;
@@ -121,11 +121,17 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::RestoreFinished { outcomes, mail } => {
-            let restored: HashSet<String> =
-                outcomes.iter().filter(|o| o.restored()).map(|o| o.id.clone()).collect();
+            let restored: HashSet<String> = outcomes
+                .iter()
+                .filter(|o| o.restored())
+                .map(|o| o.id.clone())
+                .collect();
             for o in &outcomes {
                 if let Some(f) = &o.failure
-                    && matches!(f.error.kind, ErrorKind::UpnConflict | ErrorKind::ProxyConflict)
+                    && matches!(
+                        f.error.kind,
+                        ErrorKind::UpnConflict | ErrorKind::ProxyConflict
+                    )
                 {
                     state.users.conflicts.insert(o.id.clone());
                 }
@@ -160,7 +166,8 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
                     Ok(()) => {
                         let to = r.recipients.join(", ");
                         state.modal = None;
-                        state.notice = Some((NoticeKind::Info, format!("✓ Sign-in info sent to {to}.")));
+                        state.notice =
+                            Some((NoticeKind::Info, format!("✓ Sign-in info sent to {to}.")));
                     }
                     Err(e) => r.send_error = Some(e),
                 }
@@ -175,11 +182,19 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.modal = None;
             }
             state.notice = Some(if failures.is_empty() {
-                (NoticeKind::Info, format!("✓ Purged {} user(s) for good.", purged.len()))
+                (
+                    NoticeKind::Info,
+                    format!("✓ Purged {} user(s) for good.", purged.len()),
+                )
             } else {
                 (
                     NoticeKind::Error,
-                    format!("Purged {}, {} failed: {}", purged.len(), failures.len(), failures.join("; ")),
+                    format!(
+                        "Purged {}, {} failed: {}",
+                        purged.len(),
+                        failures.len(),
+                        failures.join("; ")
+                    ),
                 )
             });
             Vec::new()
@@ -238,7 +253,10 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         return vec![Effect::Quit];
     }
     // A too-small terminal only shows a notice; still let q quit.
-    if ui::too_small(Rect::new(0, 0, state.size.0, state.size.1)) && state.modal.is_none() && !state.users.filtering {
+    if ui::too_small(Rect::new(0, 0, state.size.0, state.size.1))
+        && state.modal.is_none()
+        && !state.users.filtering
+    {
         if action == Some(Action::Quit) {
             state.quit = true;
             return vec![Effect::Quit];
@@ -356,11 +374,17 @@ fn table_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
         }
         Action::FinishUnfinished => {
             if state.unfinished.is_empty() {
-                state.notice = Some((NoticeKind::Info, "No interrupted restores to finish.".into()));
+                state.notice = Some((
+                    NoticeKind::Info,
+                    "No interrupted restores to finish.".into(),
+                ));
             } else if !read_only_refusal(state, "finishing interrupted restores") {
                 state.notice = Some((
                     NoticeKind::Info,
-                    format!("Finishing {} interrupted restore(s)…", state.unfinished.len()),
+                    format!(
+                        "Finishing {} interrupted restore(s)…",
+                        state.unfinished.len()
+                    ),
                 ));
                 return vec![Effect::FinishUnfinished];
             }
@@ -387,17 +411,29 @@ fn open_restore(state: &mut State) -> Vec<Effect> {
     if targets.is_empty() {
         state.notice = Some((
             NoticeKind::Error,
-            if state.users.loading { "Still loading: no user to restore yet." } else { "No user selected to restore." }.into(),
+            if state.users.loading {
+                "Still loading: no user to restore yet."
+            } else {
+                "No user selected to restore."
+            }
+            .into(),
         ));
         return Vec::new();
     }
     let effects = if targets.len() <= PREFLIGHT_LIMIT {
-        targets.iter().map(|u| Effect::Preflight { user: u.clone() }).collect()
+        targets
+            .iter()
+            .map(|u| Effect::Preflight { user: u.clone() })
+            .collect()
     } else {
         Vec::new()
     };
     let mail = state.settings.account.clone();
-    state.modal = Some(Modal::Restore(Box::new(RestoreForm::new(targets, &mail, PREFLIGHT_LIMIT))));
+    state.modal = Some(Modal::Restore(Box::new(RestoreForm::new(
+        targets,
+        &mail,
+        PREFLIGHT_LIMIT,
+    ))));
     effects
 }
 
@@ -410,7 +446,9 @@ fn on_preflight(state: &mut State, id: &str, result: Result<PreflightFound, Stri
     };
     target.preflight = match result {
         Err(e) => Preflight::Failed(e),
-        Ok(found) if found.upn_holder.is_none() && found.proxy_conflicts.is_empty() => Preflight::Clear,
+        Ok(found) if found.upn_holder.is_none() && found.proxy_conflicts.is_empty() => {
+            Preflight::Clear
+        }
         Ok(found) => {
             state.users.conflicts.insert(id.to_string());
             if found.upn_holder.is_some() {
@@ -435,7 +473,12 @@ fn filter_key(state: &mut State, action: Option<Action>, key: KeyEvent) -> Vec<E
         Some(Action::Down) => move_selection(state, 1),
         Some(Action::Up) => move_selection(state, -1),
         _ => {
-            if state.users.filter.handle_event(&Event::Key(key)).is_some_and(|c| c.value) {
+            if state
+                .users
+                .filter
+                .handle_event(&Event::Key(key))
+                .is_some_and(|c| c.value)
+            {
                 state.users.refilter();
                 state.users.selected = 0;
                 state.users.offset = 0;
@@ -455,7 +498,11 @@ fn restore_key(state: &mut State, action: Option<Action>, key: KeyEvent) -> Vec<
             let fields = form.fields();
             let pos = fields.iter().position(|f| *f == form.focus).unwrap_or(0);
             let n = fields.len();
-            let next = if action == Some(Action::NextField) { (pos + 1) % n } else { (pos + n - 1) % n };
+            let next = if action == Some(Action::NextField) {
+                (pos + 1) % n
+            } else {
+                (pos + n - 1) % n
+            };
             form.focus = fields[next];
         }
         Some(Action::Toggle) => match form.focus {
@@ -506,7 +553,11 @@ fn submit_restore(state: &mut State) -> Vec<Effect> {
     let Some(Modal::Restore(form)) = &mut state.modal else {
         return Vec::new();
     };
-    if form.targets.iter().any(|t| t.preflight == Preflight::Checking) {
+    if form
+        .targets
+        .iter()
+        .any(|t| t.preflight == Preflight::Checking)
+    {
         form.error = Some("Still checking for conflicts; try again in a moment.".into());
         return Vec::new();
     }
@@ -533,7 +584,10 @@ fn submit_restore(state: &mut State) -> Vec<Effect> {
     let mut planned = Vec::with_capacity(form.targets.len());
     for (i, t) in form.targets.iter().enumerate() {
         let (new_upn, reconcile) = match &t.preflight {
-            Preflight::Conflict { upn_holder, proxy_conflicts } => {
+            Preflight::Conflict {
+                upn_holder,
+                proxy_conflicts,
+            } => {
                 let new_upn = if upn_holder.is_some() {
                     let v = t.new_upn.value().trim().to_string();
                     let valid = v.split('@').count() == 2
@@ -679,7 +733,12 @@ fn result_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
                     r.sending = true;
                     r.send_error = None;
                     return vec![Effect::SendMail(MailCommand {
-                        outcomes: r.outcomes.iter().filter(|o| o.complete()).cloned().collect(),
+                        outcomes: r
+                            .outcomes
+                            .iter()
+                            .filter(|o| o.complete())
+                            .cloned()
+                            .collect(),
                         recipients: r.recipients.clone(),
                         include_password: r.include_password,
                         force_change: r.outcomes.iter().any(|o| o.force_change),
@@ -717,9 +776,14 @@ fn purge_key(state: &mut State, action: Option<Action>, key: KeyEvent) -> Vec<Ef
             if p.typed.value().trim() == want {
                 p.running = true;
                 p.error = None;
-                return vec![Effect::Purge { users: p.users.clone() }];
+                return vec![Effect::Purge {
+                    users: p.users.clone(),
+                }];
             }
-            p.error = Some(format!("Type {want} to confirm (you typed {:?}).", p.typed.value()));
+            p.error = Some(format!(
+                "Type {want} to confirm (you typed {:?}).",
+                p.typed.value()
+            ));
         }
         _ => {
             p.typed.handle_event(&Event::Key(key));
@@ -747,15 +811,21 @@ fn on_mouse(state: &mut State, m: MouseEvent) -> Vec<Effect> {
     let step = 3;
     match (&mut state.modal, m.kind) {
         (Some(Modal::Help { scroll }), MouseEventKind::ScrollDown) => *scroll += 1,
-        (Some(Modal::Help { scroll }), MouseEventKind::ScrollUp) => *scroll = scroll.saturating_sub(1),
+        (Some(Modal::Help { scroll }), MouseEventKind::ScrollUp) => {
+            *scroll = scroll.saturating_sub(1)
+        }
         (Some(Modal::Progress(p)), MouseEventKind::ScrollDown) => {
             p.scroll = (p.scroll + step).min(p.lines.len().saturating_sub(1))
         }
-        (Some(Modal::Progress(p)), MouseEventKind::ScrollUp) => p.scroll = p.scroll.saturating_sub(step),
+        (Some(Modal::Progress(p)), MouseEventKind::ScrollUp) => {
+            p.scroll = p.scroll.saturating_sub(step)
+        }
         (Some(Modal::Result(r)), MouseEventKind::ScrollDown) => {
             r.selected = (r.selected + 1).min(r.outcomes.len().saturating_sub(1))
         }
-        (Some(Modal::Result(r)), MouseEventKind::ScrollUp) => r.selected = r.selected.saturating_sub(1),
+        (Some(Modal::Result(r)), MouseEventKind::ScrollUp) => {
+            r.selected = r.selected.saturating_sub(1)
+        }
         (Some(_), _) => {}
         (None, MouseEventKind::ScrollDown) => move_selection(state, step as isize),
         (None, MouseEventKind::ScrollUp) => move_selection(state, -(step as isize)),
@@ -768,7 +838,9 @@ fn on_mouse(state: &mut State, m: MouseEvent) -> Vec<Effect> {
                     if pos < state.users.shown.len() {
                         state.users.selected = pos;
                         // A click on the mark box toggles the mark.
-                        if m.column < r.x + 2 && let Some(idx) = state.users.current_index() {
+                        if m.column < r.x + 2
+                            && let Some(idx) = state.users.current_index()
+                        {
                             let on = !state.users.is_marked(idx);
                             state.users.set_mark(idx, on);
                         }

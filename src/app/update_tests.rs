@@ -8,7 +8,9 @@ use secrecy::{ExposeSecret, SecretString};
 use super::effect::Effect;
 use super::fixtures;
 use super::msg::{Msg, PreflightFound};
-use super::state::{Field, JobStatus, Modal, NoticeKind, Preflight, ResultButton, SortColumn, State};
+use super::state::{
+    Field, JobStatus, Modal, NoticeKind, Preflight, ResultButton, SortColumn, State,
+};
 use super::update::update;
 use crate::directory::{DeletedPage, DirectoryError, ErrorKind, Stage};
 use crate::restore::{Failure, UserOutcome};
@@ -18,7 +20,10 @@ fn st(n: usize) -> State {
 }
 
 fn press_mod(s: &mut State, code: KeyCode, mods: KeyModifiers) -> Vec<Effect> {
-    update(s, Msg::Key(KeyEvent::new_with_kind(code, mods, KeyEventKind::Press)))
+    update(
+        s,
+        Msg::Key(KeyEvent::new_with_kind(code, mods, KeyEventKind::Press)),
+    )
 }
 
 fn press(s: &mut State, code: KeyCode) -> Vec<Effect> {
@@ -57,7 +62,10 @@ fn outcome(i: usize, ok: bool) -> UserOutcome {
         password: ok.then(|| SecretString::from(format!("Pw-{i}-Xy7#kLm2Qr"))),
         failure: (!ok).then(|| Failure {
             stage: Stage::Restore,
-            error: DirectoryError::new(ErrorKind::UpnConflict, "Another object with the same value for property userPrincipalName already exists."),
+            error: DirectoryError::new(
+                ErrorKind::UpnConflict,
+                "Another object with the same value for property userPrincipalName already exists.",
+            ),
         }),
         force_change: true,
     }
@@ -80,11 +88,29 @@ fn first_frame_state_is_loading_and_pages_fill_rows() {
     let mut s = State::new(fixtures::settings(), fixtures::now(), (120, 40));
     assert!(s.users.loading);
     let now = fixtures::now();
-    update(&mut s, Msg::Page { generation: 0, result: Ok(DeletedPage { users: fixtures::users(5, now), total: Some(8) }) });
+    update(
+        &mut s,
+        Msg::Page {
+            generation: 0,
+            result: Ok(DeletedPage {
+                users: fixtures::users(5, now),
+                total: Some(8),
+            }),
+        },
+    );
     assert_eq!(s.users.rows.len(), 5);
     assert_eq!(s.users.expected_total, Some(8));
     assert!(s.users.loading);
-    update(&mut s, Msg::Page { generation: 0, result: Ok(DeletedPage { users: (5..8).map(|i| fixtures::user(i, now)).collect(), total: None }) });
+    update(
+        &mut s,
+        Msg::Page {
+            generation: 0,
+            result: Ok(DeletedPage {
+                users: (5..8).map(|i| fixtures::user(i, now)).collect(),
+                total: None,
+            }),
+        },
+    );
     update(&mut s, Msg::LoadFinished { generation: 0 });
     assert_eq!(s.users.shown.len(), 8);
     assert!(!s.users.loading);
@@ -94,12 +120,33 @@ fn first_frame_state_is_loading_and_pages_fill_rows() {
 fn stale_pages_from_an_old_load_are_dropped() {
     let mut s = st(10);
     let fx = ch(&mut s, 'R');
-    assert!(matches!(fx.as_slice(), [Effect::LoadDeleted { generation: 1 }]));
+    assert!(matches!(
+        fx.as_slice(),
+        [Effect::LoadDeleted { generation: 1 }]
+    ));
     assert!(s.users.rows.is_empty());
     let now = fixtures::now();
-    update(&mut s, Msg::Page { generation: 0, result: Ok(DeletedPage { users: fixtures::users(3, now), total: None }) });
+    update(
+        &mut s,
+        Msg::Page {
+            generation: 0,
+            result: Ok(DeletedPage {
+                users: fixtures::users(3, now),
+                total: None,
+            }),
+        },
+    );
     assert!(s.users.rows.is_empty(), "page of generation 0 ignored");
-    update(&mut s, Msg::Page { generation: 1, result: Ok(DeletedPage { users: fixtures::users(3, now), total: None }) });
+    update(
+        &mut s,
+        Msg::Page {
+            generation: 1,
+            result: Ok(DeletedPage {
+                users: fixtures::users(3, now),
+                total: None,
+            }),
+        },
+    );
     assert_eq!(s.users.rows.len(), 3);
 }
 
@@ -111,7 +158,16 @@ fn refresh_keeps_marks_and_f5_refreshes_too() {
     let fx = press(&mut s, KeyCode::F(5));
     assert!(matches!(fx.as_slice(), [Effect::LoadDeleted { .. }]));
     let g = s.users.generation;
-    update(&mut s, Msg::Page { generation: g, result: Ok(DeletedPage { users: fixtures::users(10, fixtures::now()), total: None }) });
+    update(
+        &mut s,
+        Msg::Page {
+            generation: g,
+            result: Ok(DeletedPage {
+                users: fixtures::users(10, fixtures::now()),
+                total: None,
+            }),
+        },
+    );
     assert_eq!(s.users.marked_count, 1);
     assert_eq!(s.users.targets()[0].id, marked);
 }
@@ -119,7 +175,13 @@ fn refresh_keeps_marks_and_f5_refreshes_too() {
 #[test]
 fn load_error_is_shown_with_advice() {
     let mut s = State::new(fixtures::settings(), fixtures::now(), (120, 40));
-    update(&mut s, Msg::Page { generation: 0, result: Err(DirectoryError::network("connection refused")) });
+    update(
+        &mut s,
+        Msg::Page {
+            generation: 0,
+            result: Err(DirectoryError::network("connection refused")),
+        },
+    );
     assert!(!s.users.loading);
     let (kind, text) = s.notice.clone().expect("notice");
     assert_eq!(kind, NoticeKind::Error);
@@ -130,7 +192,12 @@ fn load_error_is_shown_with_advice() {
 fn default_sort_is_days_left_soonest_first() {
     let s = st(50);
     let now = s.now;
-    let left: Vec<i64> = s.users.shown.iter().map(|i| s.users.rows[*i as usize].user.days_left(now).unwrap_or(99)).collect();
+    let left: Vec<i64> = s
+        .users
+        .shown
+        .iter()
+        .map(|i| s.users.rows[*i as usize].user.days_left(now).unwrap_or(99))
+        .collect();
     let mut sorted = left.clone();
     sorted.sort();
     assert_eq!(left, sorted);
@@ -164,7 +231,10 @@ fn movement_keys() {
     assert_eq!(s.users.selected, 0);
     press_mod(&mut s, KeyCode::Char('G'), KeyModifiers::SHIFT);
     assert_eq!(s.users.selected, 199);
-    assert!(s.users.offset + rows > 199 && s.users.offset <= 199, "selection visible");
+    assert!(
+        s.users.offset + rows > 199 && s.users.offset <= 199,
+        "selection visible"
+    );
     ch(&mut s, 'g');
     assert_eq!((s.users.selected, s.users.offset), (0, 0));
     press(&mut s, KeyCode::End);
@@ -176,7 +246,14 @@ fn movement_keys() {
 #[test]
 fn key_releases_are_ignored() {
     let mut s = st(10);
-    update(&mut s, Msg::Key(KeyEvent::new_with_kind(KeyCode::Char('j'), KeyModifiers::NONE, KeyEventKind::Release)));
+    update(
+        &mut s,
+        Msg::Key(KeyEvent::new_with_kind(
+            KeyCode::Char('j'),
+            KeyModifiers::NONE,
+            KeyEventKind::Release,
+        )),
+    );
     assert_eq!(s.users.selected, 0);
 }
 
@@ -187,7 +264,12 @@ fn filter_as_you_type_and_esc_clears() {
     assert!(s.users.filtering);
     typ(&mut s, "ADELE");
     assert!(!s.users.shown.is_empty());
-    assert!(s.users.shown.iter().all(|i| s.users.rows[*i as usize].user.display_name.contains("Adele")));
+    assert!(s.users.shown.iter().all(|i| {
+        s.users.rows[*i as usize]
+            .user
+            .display_name
+            .contains("Adele")
+    }));
     // Letters are text while filtering, not commands.
     typ(&mut s, "q");
     assert!(!s.quit);
@@ -226,16 +308,31 @@ fn sort_cycles_and_reverses() {
     let mut s = st(30);
     ch(&mut s, 's');
     assert_eq!(s.users.sort, SortColumn::Name);
-    let names: Vec<String> = s.users.shown.iter().map(|i| s.users.rows[*i as usize].key.to_string()).collect();
+    let names: Vec<String> = s
+        .users
+        .shown
+        .iter()
+        .map(|i| s.users.rows[*i as usize].key.to_string())
+        .collect();
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted);
     press_mod(&mut s, KeyCode::Char('S'), KeyModifiers::SHIFT);
     assert!(s.users.reverse);
-    let rev: Vec<String> = s.users.shown.iter().map(|i| s.users.rows[*i as usize].key.to_string()).collect();
+    let rev: Vec<String> = s
+        .users
+        .shown
+        .iter()
+        .map(|i| s.users.rows[*i as usize].key.to_string())
+        .collect();
     sorted.reverse();
     assert_eq!(rev, sorted);
-    for expected in [SortColumn::UserName, SortColumn::Deleted, SortColumn::Department, SortColumn::DaysLeft] {
+    for expected in [
+        SortColumn::UserName,
+        SortColumn::Deleted,
+        SortColumn::Department,
+        SortColumn::DaysLeft,
+    ] {
         ch(&mut s, 's');
         assert_eq!(s.users.sort, expected);
         assert!(!s.users.reverse);
@@ -310,7 +407,10 @@ fn quit_keys() {
     ch(&mut s, 'r');
     ch(&mut s, '\t');
     let fx = press_mod(&mut s, KeyCode::Char('c'), KeyModifiers::CONTROL);
-    assert!(matches!(fx.as_slice(), [Effect::Quit]), "Ctrl-C quits from a dialog");
+    assert!(
+        matches!(fx.as_slice(), [Effect::Quit]),
+        "Ctrl-C quits from a dialog"
+    );
     assert!(s.quit);
 }
 
@@ -318,33 +418,52 @@ fn quit_keys() {
 fn request_log_records_are_capped() {
     let mut s = st(1);
     for i in 0..(super::state::LOG_CAPACITY + 10) {
-        update(&mut s, Msg::Request(crate::directory::RequestRecord {
-            at: fixtures::now(),
-            method: "GET".into(),
-            path: format!("/v1.0/x/{i}"),
-            status: Some(200),
-            request_id: None,
-            duration_ms: 1,
-        }));
+        update(
+            &mut s,
+            Msg::Request(crate::directory::RequestRecord {
+                at: fixtures::now(),
+                method: "GET".into(),
+                path: format!("/v1.0/x/{i}"),
+                status: Some(200),
+                request_id: None,
+                duration_ms: 1,
+            }),
+        );
     }
     assert_eq!(s.log.len(), super::state::LOG_CAPACITY);
-    assert!(s.log.back().is_some_and(|r| r.path.ends_with(&format!("/{}", super::state::LOG_CAPACITY + 9))));
+    assert!(s.log.back().is_some_and(|r| {
+        r.path
+            .ends_with(&format!("/{}", super::state::LOG_CAPACITY + 9))
+    }));
 }
 
 #[test]
 fn ticks_redraw_only_when_something_moves() {
     let mut s = st(5);
     s.dirty = false;
-    update(&mut s, Msg::Tick(fixtures::now() + chrono::Duration::seconds(1)));
+    update(
+        &mut s,
+        Msg::Tick(fixtures::now() + chrono::Duration::seconds(1)),
+    );
     assert!(!s.dirty, "idle tick within the same minute");
-    update(&mut s, Msg::Tick(fixtures::now() + chrono::Duration::seconds(61)));
+    update(
+        &mut s,
+        Msg::Tick(fixtures::now() + chrono::Duration::seconds(61)),
+    );
     assert!(s.dirty, "the clock in the header changed");
 }
 
 #[test]
 fn mouse_wheel_and_click() {
     let mut s = st(100);
-    let wheel = |kind| Msg::Mouse(MouseEvent { kind, column: 10, row: 10, modifiers: KeyModifiers::NONE });
+    let wheel = |kind| {
+        Msg::Mouse(MouseEvent {
+            kind,
+            column: 10,
+            row: 10,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
     update(&mut s, wheel(MouseEventKind::ScrollDown));
     assert_eq!(s.users.selected, 3);
     update(&mut s, wheel(MouseEventKind::ScrollUp));
@@ -359,12 +478,15 @@ fn mouse_wheel_and_click() {
     update(&mut s, click);
     assert_eq!(s.users.selected, 4);
     // A click on the mark box marks.
-    update(&mut s, Msg::Mouse(MouseEvent {
-        kind: MouseEventKind::Down(MouseButton::Left),
-        column: areas.rows.x + 1,
-        row: areas.rows.y + 2,
-        modifiers: KeyModifiers::NONE,
-    }));
+    update(
+        &mut s,
+        Msg::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: areas.rows.x + 1,
+            row: areas.rows.y + 2,
+            modifiers: KeyModifiers::NONE,
+        }),
+    );
     assert_eq!(s.users.selected, 2);
     assert_eq!(s.users.marked_count, 1);
 }
@@ -378,7 +500,10 @@ fn resize_keeps_the_selection_visible() {
     assert!(s.users.selected >= s.users.offset && s.users.selected < s.users.offset + rows);
     update(&mut s, Msg::Resize(20, 5));
     let fx = ch(&mut s, 'q');
-    assert!(matches!(fx.as_slice(), [Effect::Quit]), "q still quits on a tiny terminal");
+    assert!(
+        matches!(fx.as_slice(), [Effect::Quit]),
+        "q still quits on a tiny terminal"
+    );
 }
 
 #[test]
@@ -428,7 +553,11 @@ fn unfinished() -> crate::restore::Unfinished {
 fn finish_unfinished_key() {
     let mut s = st(5);
     ch(&mut s, 'F');
-    assert!(s.notice.as_ref().is_some_and(|(_, t)| t.contains("No interrupted")));
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|(_, t)| t.contains("No interrupted"))
+    );
     update(&mut s, Msg::Unfinished(vec![unfinished()]));
     let fx = ch(&mut s, 'F');
     assert!(matches!(fx.as_slice(), [Effect::FinishUnfinished]));
@@ -465,13 +594,24 @@ fn many_marked_users_skip_preflight() {
     ch(&mut s, 'a');
     let fx = ch(&mut s, 'r');
     assert!(fx.is_empty());
-    assert!(form(&s).targets.iter().all(|t| t.preflight == Preflight::Skipped));
+    assert!(
+        form(&s)
+            .targets
+            .iter()
+            .all(|t| t.preflight == Preflight::Skipped)
+    );
 }
 
 fn clear_preflight(s: &mut State) {
     let ids: Vec<String> = form(s).targets.iter().map(|t| t.user.id.clone()).collect();
     for id in ids {
-        update(s, Msg::Preflight { id, result: Ok(PreflightFound::default()) });
+        update(
+            s,
+            Msg::Preflight {
+                id,
+                result: Ok(PreflightFound::default()),
+            },
+        );
     }
 }
 
@@ -480,7 +620,16 @@ fn tab_order_space_toggles_and_esc_cancels() {
     let mut s = st(3);
     ch(&mut s, 'r');
     clear_preflight(&mut s);
-    let order = [Field::ManualPassword, Field::ForceChange, Field::ForceChangeMfa, Field::Recipients, Field::IncludePassword, Field::Restore, Field::Cancel, Field::AutoPassword];
+    let order = [
+        Field::ManualPassword,
+        Field::ForceChange,
+        Field::ForceChangeMfa,
+        Field::Recipients,
+        Field::IncludePassword,
+        Field::Restore,
+        Field::Cancel,
+        Field::AutoPassword,
+    ];
     for f in order {
         press(&mut s, KeyCode::Tab);
         assert_eq!(form(&s).focus, f);
@@ -542,7 +691,12 @@ fn submit_waits_for_preflight() {
     ch(&mut s, 'r');
     let fx = press(&mut s, KeyCode::Enter);
     assert!(fx.is_empty());
-    assert!(form(&s).error.as_deref().is_some_and(|e| e.contains("checking")));
+    assert!(
+        form(&s)
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("checking"))
+    );
 }
 
 #[test]
@@ -560,7 +714,12 @@ fn weak_password_is_refused_with_the_rule_then_a_good_one_is_moved_into_a_secret
     assert!(!s.quit);
     let fx = press(&mut s, KeyCode::Enter);
     assert!(fx.is_empty());
-    assert!(form(&s).error.as_deref().is_some_and(|e| e.contains("Password refused")));
+    assert!(
+        form(&s)
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("Password refused"))
+    );
     press(&mut s, KeyCode::F(2));
     assert!(form(&s).reveal);
     press(&mut s, KeyCode::F(2));
@@ -571,7 +730,13 @@ fn weak_password_is_refused_with_the_rule_then_a_good_one_is_moved_into_a_secret
     let fx = press(&mut s, KeyCode::Enter);
     match fx.as_slice() {
         [Effect::Restore(cmd)] => {
-            assert_eq!(cmd.password.as_ref().map(|p| p.expose_secret().to_string()).as_deref(), Some("Restored-Today-42!"));
+            assert_eq!(
+                cmd.password
+                    .as_ref()
+                    .map(|p| p.expose_secret().to_string())
+                    .as_deref(),
+                Some("Restored-Today-42!")
+            );
             assert!(cmd.force_change);
             assert_eq!(cmd.recipients, vec!["admin@contoso.sandbox".to_string()]);
         }
@@ -607,15 +772,21 @@ fn conflict_offers_a_new_upn_and_proxy_reconcile() {
     let mut s = st(3);
     ch(&mut s, 'r');
     let id = form(&s).targets[0].user.id.clone();
-    update(&mut s, Msg::Preflight {
-        id: id.clone(),
-        result: Ok(PreflightFound {
-            upn_holder: Some("\"Alex Wilber (new hire)\" (alex@contoso.sandbox)".into()),
-            proxy_conflicts: vec!["smtp:alex@contoso.sandbox".into()],
-            suggested_upn: Some("alex.wilber2@contoso.sandbox".into()),
-        }),
-    });
-    assert!(s.users.conflicts.contains(&id), "[CONFLICT] badge from pre-flight");
+    update(
+        &mut s,
+        Msg::Preflight {
+            id: id.clone(),
+            result: Ok(PreflightFound {
+                upn_holder: Some("\"Alex Wilber (new hire)\" (alex@contoso.sandbox)".into()),
+                proxy_conflicts: vec!["smtp:alex@contoso.sandbox".into()],
+                suggested_upn: Some("alex.wilber2@contoso.sandbox".into()),
+            }),
+        },
+    );
+    assert!(
+        s.users.conflicts.contains(&id),
+        "[CONFLICT] badge from pre-flight"
+    );
     let f = form(&s);
     assert_eq!(f.targets[0].new_upn.value(), "alex.wilber2@contoso.sandbox");
     assert!(f.fields().contains(&Field::NewUpn(0)));
@@ -632,12 +803,18 @@ fn conflict_offers_a_new_upn_and_proxy_reconcile() {
     press_mod(&mut s, KeyCode::Char('u'), KeyModifiers::CONTROL);
     press(&mut s, KeyCode::End);
     press_mod(&mut s, KeyCode::Char('u'), KeyModifiers::CONTROL);
-    assert!(press(&mut s, KeyCode::Enter).is_empty(), "an empty new UPN is refused");
+    assert!(
+        press(&mut s, KeyCode::Enter).is_empty(),
+        "an empty new UPN is refused"
+    );
     typ(&mut s, "alex.w@contoso.sandbox");
     let fx = press(&mut s, KeyCode::Enter);
     match fx.as_slice() {
         [Effect::Restore(cmd)] => {
-            assert_eq!(cmd.targets[0].new_upn.as_deref(), Some("alex.w@contoso.sandbox"));
+            assert_eq!(
+                cmd.targets[0].new_upn.as_deref(),
+                Some("alex.w@contoso.sandbox")
+            );
             assert!(cmd.targets[0].reconcile_proxies);
             assert!(cmd.password.is_none(), "auto-generate by default");
         }
@@ -650,9 +827,21 @@ fn preflight_failure_is_shown_and_does_not_block() {
     let mut s = st(3);
     ch(&mut s, 'r');
     let id = form(&s).targets[0].user.id.clone();
-    update(&mut s, Msg::Preflight { id, result: Err("timed out".into()) });
-    assert!(matches!(form(&s).targets[0].preflight, Preflight::Failed(_)));
-    assert!(matches!(press(&mut s, KeyCode::Enter).as_slice(), [Effect::Restore(_)]));
+    update(
+        &mut s,
+        Msg::Preflight {
+            id,
+            result: Err("timed out".into()),
+        },
+    );
+    assert!(matches!(
+        form(&s).targets[0].preflight,
+        Preflight::Failed(_)
+    ));
+    assert!(matches!(
+        press(&mut s, KeyCode::Enter).as_slice(),
+        [Effect::Restore(_)]
+    ));
 }
 
 #[test]
@@ -671,7 +860,10 @@ fn start_restore(s: &mut State) -> String {
     ch(s, 'r');
     clear_preflight(s);
     let id = form(s).targets[0].user.id.clone();
-    assert!(matches!(press(s, KeyCode::Enter).as_slice(), [Effect::Restore(_)]));
+    assert!(matches!(
+        press(s, KeyCode::Enter).as_slice(),
+        [Effect::Restore(_)]
+    ));
     id
 }
 
@@ -679,8 +871,16 @@ fn start_restore(s: &mut State) -> String {
 fn progress_lines_follow_jobs_and_esc_asks_before_stopping() {
     let mut s = st(5);
     let id = start_restore(&mut s);
-    update(&mut s, Msg::Job { id: id.clone(), status: JobStatus::Restoring });
-    let Some(Modal::Progress(p)) = &s.modal else { panic!() };
+    update(
+        &mut s,
+        Msg::Job {
+            id: id.clone(),
+            status: JobStatus::Restoring,
+        },
+    );
+    let Some(Modal::Progress(p)) = &s.modal else {
+        panic!()
+    };
     assert_eq!(p.lines[0].status, JobStatus::Restoring);
     ch(&mut s, 'j');
     ch(&mut s, 'k');
@@ -705,10 +905,21 @@ fn result_default_is_send_email_and_close() {
     let mut s = st(5);
     start_restore(&mut s);
     let restored_id = fixtures::user(0, s.now).id;
-    update(&mut s, Msg::RestoreFinished { outcomes: vec![outcome(0, true), outcome(1, false)], mail: None });
+    update(
+        &mut s,
+        Msg::RestoreFinished {
+            outcomes: vec![outcome(0, true), outcome(1, false)],
+            mail: None,
+        },
+    );
     assert!(s.users.current().is_none_or(|u| u.id != restored_id));
-    assert!(!s.users.rows.iter().any(|r| r.user.id == restored_id), "restored user left the table");
-    let Some(Modal::Result(r)) = &s.modal else { panic!("result screen") };
+    assert!(
+        !s.users.rows.iter().any(|r| r.user.id == restored_id),
+        "restored user left the table"
+    );
+    let Some(Modal::Result(r)) = &s.modal else {
+        panic!("result screen")
+    };
     assert_eq!(r.focus, ResultButton::SendAndClose);
     assert_eq!(r.recipients, vec!["admin@contoso.sandbox".to_string()]);
     let fx = press(&mut s, KeyCode::Enter);
@@ -719,21 +930,49 @@ fn result_default_is_send_email_and_close() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(press(&mut s, KeyCode::Enter).is_empty(), "no double send while sending");
-    update(&mut s, Msg::MailSent(Err("mailbox not found → check the input".into())));
-    let Some(Modal::Result(r)) = &s.modal else { panic!("stays on failure") };
-    assert!(r.send_error.as_deref().is_some_and(|e| e.contains("mailbox")));
-    assert!(matches!(press(&mut s, KeyCode::Enter).as_slice(), [Effect::SendMail(_)]), "retry");
+    assert!(
+        press(&mut s, KeyCode::Enter).is_empty(),
+        "no double send while sending"
+    );
+    update(
+        &mut s,
+        Msg::MailSent(Err("mailbox not found → check the input".into())),
+    );
+    let Some(Modal::Result(r)) = &s.modal else {
+        panic!("stays on failure")
+    };
+    assert!(
+        r.send_error
+            .as_deref()
+            .is_some_and(|e| e.contains("mailbox"))
+    );
+    assert!(
+        matches!(
+            press(&mut s, KeyCode::Enter).as_slice(),
+            [Effect::SendMail(_)]
+        ),
+        "retry"
+    );
     update(&mut s, Msg::MailSent(Ok(())));
     assert!(s.modal.is_none());
-    assert!(s.notice.as_ref().is_some_and(|(_, t)| t.contains("sent to admin@contoso.sandbox")));
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|(_, t)| t.contains("sent to admin@contoso.sandbox"))
+    );
 }
 
 #[test]
 fn conflict_failures_get_the_badge() {
     let mut s = st(5);
     start_restore(&mut s);
-    update(&mut s, Msg::RestoreFinished { outcomes: vec![outcome(1, false)], mail: None });
+    update(
+        &mut s,
+        Msg::RestoreFinished {
+            outcomes: vec![outcome(1, false)],
+            mail: None,
+        },
+    );
     assert!(s.users.conflicts.contains(&fixtures::user(1, s.now).id));
 }
 
@@ -742,13 +981,18 @@ fn close_without_email_asks_first() {
     let mut s = st(5);
     result_state(&mut s, vec![outcome(0, true)], &["admin@contoso.sandbox"]);
     press(&mut s, KeyCode::Tab);
-    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.focus == ResultButton::CloseWithoutMail));
+    assert!(
+        matches!(&s.modal, Some(Modal::Result(r)) if r.focus == ResultButton::CloseWithoutMail)
+    );
     press(&mut s, KeyCode::Enter);
     assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.confirm_close));
     ch(&mut s, 'n');
     assert!(matches!(&s.modal, Some(Modal::Result(r)) if !r.confirm_close));
     press(&mut s, KeyCode::Esc);
-    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.confirm_close), "Esc asks too");
+    assert!(
+        matches!(&s.modal, Some(Modal::Result(r)) if r.confirm_close),
+        "Esc asks too"
+    );
     let fx = ch(&mut s, 'y');
     assert!(matches!(fx.as_slice(), [Effect::MailSkipped { outcomes }] if outcomes.len() == 1));
     assert!(s.modal.is_none());
@@ -757,13 +1001,19 @@ fn close_without_email_asks_first() {
     press(&mut s, KeyCode::Right);
     press(&mut s, KeyCode::Left);
     press(&mut s, KeyCode::BackTab);
-    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.focus == ResultButton::CloseWithoutMail));
+    assert!(
+        matches!(&s.modal, Some(Modal::Result(r)) if r.focus == ResultButton::CloseWithoutMail)
+    );
 }
 
 #[test]
 fn reveal_copy_and_row_moves() {
     let mut s = st(5);
-    result_state(&mut s, vec![outcome(0, true), outcome(1, false), outcome(2, true)], &["a@b.co"]);
+    result_state(
+        &mut s,
+        vec![outcome(0, true), outcome(1, false), outcome(2, true)],
+        &["a@b.co"],
+    );
     ch(&mut s, 'v');
     assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.reveal));
     ch(&mut s, 'v');
@@ -808,7 +1058,13 @@ fn purge_needs_the_typed_count() {
     let fx = press(&mut s, KeyCode::Enter);
     assert!(matches!(fx.as_slice(), [Effect::Purge { users }] if users.len() == 2));
     let ids: Vec<String> = s.users.targets().iter().map(|u| u.id.clone()).collect();
-    update(&mut s, Msg::PurgeDone { purged: ids, failures: vec![] });
+    update(
+        &mut s,
+        Msg::PurgeDone {
+            purged: ids,
+            failures: vec![],
+        },
+    );
     assert!(s.modal.is_none());
     assert_eq!(s.users.rows.len(), 8);
     assert_eq!(s.users.marked_count, 0);

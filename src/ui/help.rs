@@ -14,7 +14,11 @@ use crate::app::keymap::{self, HELP_SCOPES};
 pub fn lines() -> Vec<(Option<String>, String, String)> {
     let mut out = Vec::new();
     for scope in HELP_SCOPES {
-        out.push((Some(scope.title().to_string()), String::new(), String::new()));
+        out.push((
+            Some(scope.title().to_string()),
+            String::new(),
+            String::new(),
+        ));
         for (keys, help) in keymap::help_lines(*scope) {
             out.push((None, keys, help.to_string()));
         }
@@ -27,7 +31,10 @@ pub fn draw(scroll: usize, theme: &Theme, frame: &mut Frame, area: Rect) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border_focus())
-        .title(Span::styled(" Keys · ↑↓ scroll · Esc closes ", theme.title()));
+        .title(Span::styled(
+            " Keys · ↑↓ scroll · Esc closes ",
+            theme.title(),
+        ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let w = usize::from(inner.width);

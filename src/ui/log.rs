@@ -24,7 +24,10 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let w = usize::from(inner.width);
     let h = usize::from(inner.height);
     if state.log.is_empty() {
-        frame.render_widget(Paragraph::new(Span::styled("No requests yet.", theme.dim())), inner);
+        frame.render_widget(
+            Paragraph::new(Span::styled("No requests yet.", theme.dim())),
+            inner,
+        );
         return;
     }
     let path_w = w.saturating_sub(9 + 7 + 4 + 8 + 38).max(10);

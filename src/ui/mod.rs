@@ -70,8 +70,9 @@ pub fn layout(state: &State, area: Rect) -> Option<Areas> {
     .areas(area);
     let (table, details) = if state.details {
         if main.width >= 100 {
-            let [t, d] = Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
-                .areas(main);
+            let [t, d] =
+                Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
+                    .areas(main);
             (t, Some(d))
         } else {
             let [t, d] = Layout::new(
@@ -145,12 +146,15 @@ pub fn draw(state: &State, frame: &mut Frame) {
     let theme = Theme::new(state.settings.no_color);
     let Some(areas) = layout(state, area) else {
         let msg = format!(
-            "Terminal too small ({}x{}): undelete needs at least {MIN_WIDTH}x{MIN_HEIGHT}. q quits.",
+            "Too small ({}x{}): need {MIN_WIDTH}x{MIN_HEIGHT}. q quits",
             area.width, area.height
         );
         frame.render_widget(
             Paragraph::new(text::fit(&msg, usize::from(area.width))),
-            Rect { height: area.height.min(1), ..area },
+            Rect {
+                height: area.height.min(1),
+                ..area
+            },
         );
         return;
     };
@@ -245,8 +249,17 @@ pub fn fit_line(spans: Vec<Span<'static>>, max: usize) -> Line<'static> {
 
 fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let n = state.unfinished.len();
-    let what = if n == 1 { "restore was" } else { "restores were" };
-    let names: Vec<&str> = state.unfinished.iter().take(3).map(|u| u.upn.as_str()).collect();
+    let what = if n == 1 {
+        "restore was"
+    } else {
+        "restores were"
+    };
+    let names: Vec<&str> = state
+        .unfinished
+        .iter()
+        .take(3)
+        .map(|u| u.upn.as_str())
+        .collect();
     let msg = format!(
         " ⚠ {n} {what} interrupted before the password or mail ({}): press F to finish",
         names.join(", ")

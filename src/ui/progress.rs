@@ -30,7 +30,10 @@ pub fn draw(_state: &State, p: &ProgressState, theme: &Theme, frame: &mut Frame,
         .borders(Borders::ALL)
         .border_style(theme.border_focus())
         .title(Span::styled(
-            format!(" Restoring {total} user{} ", if total == 1 { "" } else { "s" }),
+            format!(
+                " Restoring {total} user{} ",
+                if total == 1 { "" } else { "s" }
+            ),
             theme.title(),
         ));
     let inner = block.inner(area);
@@ -41,7 +44,11 @@ pub fn draw(_state: &State, p: &ProgressState, theme: &Theme, frame: &mut Frame,
         Constraint::Length(1),
     ])
     .areas(inner);
-    let ratio = if total == 0 { 1.0 } else { done as f64 / total as f64 };
+    let ratio = if total == 0 {
+        1.0
+    } else {
+        done as f64 / total as f64
+    };
     frame.render_widget(
         Gauge::default()
             .gauge_style(theme.ok())
@@ -66,13 +73,19 @@ pub fn draw(_state: &State, p: &ProgressState, theme: &Theme, frame: &mut Frame,
             Line::from(vec![
                 Span::raw(pad(&l.name, name_w)),
                 Span::raw(" "),
-                Span::styled(fit(&status_text(&l.status), w.saturating_sub(name_w + 1)), style),
+                Span::styled(
+                    fit(&status_text(&l.status), w.saturating_sub(name_w + 1)),
+                    style,
+                ),
             ])
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), list);
     let foot_text = if p.confirm_stop {
-        Span::styled("Stop the users not started yet? y stops · n goes on", theme.warn())
+        Span::styled(
+            "Stop the users not started yet? y stops · n goes on",
+            theme.warn(),
+        )
     } else if p.stopping {
         Span::styled("Stopping after the users in flight…", theme.warn())
     } else {

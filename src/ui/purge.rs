@@ -30,13 +30,18 @@ pub fn draw(_state: &State, p: &PurgeState, theme: &Theme, frame: &mut Frame, ar
         theme.danger(),
     ))];
     for u in p.users.iter().take(shown) {
-        lines.push(Line::from(fit(&format!("  • {}  {}", u.display_name, u.original_upn), w)));
+        lines.push(Line::from(fit(
+            &format!("  • {}  {}", u.display_name, u.original_upn),
+            w,
+        )));
     }
     if n > shown {
         lines.push(Line::from(format!("  … and {} more", n - shown)));
     }
     lines.push(Line::from(""));
-    lines.push(Line::from(format!("Type {n} and press Enter to purge, Esc cancels:")));
+    lines.push(Line::from(format!(
+        "Type {n} and press Enter to purge, Esc cancels:"
+    )));
     let typed = fit(p.typed.value(), w.saturating_sub(4));
     lines.push(Line::from(vec![
         Span::raw("  [ "),

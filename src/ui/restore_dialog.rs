@@ -36,7 +36,14 @@ fn radio(label: &str, on: bool, focused: bool, theme: &Theme) -> Line<'static> {
     let mark = if on { "(•)" } else { "( )" };
     Line::from(vec![
         Span::raw(" "),
-        Span::styled(format!("{mark} {label}"), if focused { theme.focused() } else { theme.base() }),
+        Span::styled(
+            format!("{mark} {label}"),
+            if focused {
+                theme.focused()
+            } else {
+                theme.base()
+            },
+        ),
     ])
 }
 
@@ -44,7 +51,14 @@ fn checkbox(indent: usize, label: &str, on: bool, focused: bool, theme: &Theme) 
     let mark = if on { "[x]" } else { "[ ]" };
     Line::from(vec![
         Span::raw(" ".repeat(indent)),
-        Span::styled(format!("{mark} {label}"), if focused { theme.focused() } else { theme.base() }),
+        Span::styled(
+            format!("{mark} {label}"),
+            if focused {
+                theme.focused()
+            } else {
+                theme.base()
+            },
+        ),
     ])
 }
 
@@ -63,11 +77,22 @@ fn input_line(
         let n = input.value().chars().count();
         let cur = input.cursor();
         let scroll = cur.saturating_sub(inner_w.saturating_sub(1));
-        ("•".repeat(n.saturating_sub(scroll).min(inner_w)), cur - scroll)
+        (
+            "•".repeat(n.saturating_sub(scroll).min(inner_w)),
+            cur - scroll,
+        )
     } else {
-        let scroll = input.visual_scroll(inner_w.saturating_sub(1));
+        // Unfocused fields show their start; the focused one scrolls to keep the cursor in view.
+        let scroll = if focused {
+            input.visual_scroll(inner_w.saturating_sub(1))
+        } else {
+            0
+        };
         let rest = skip_columns(input.value(), scroll);
-        (fit(&rest, inner_w), input.visual_cursor() - scroll)
+        (
+            fit(&rest, inner_w),
+            input.visual_cursor().saturating_sub(scroll),
+        )
     };
     let pad = inner_w.saturating_sub(width(&shown));
     let prefix_w = width(prefix);
@@ -76,7 +101,11 @@ fn input_line(
         Span::raw("[ "),
         Span::styled(
             format!("{shown}{}", " ".repeat(pad)),
-            if focused { theme.focused() } else { theme.field() },
+            if focused {
+                theme.focused()
+            } else {
+                theme.field()
+            },
         ),
         Span::raw(" ]"),
         Span::styled(suffix.to_string(), theme.dim()),
@@ -92,7 +121,12 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
     let field_w = w.saturating_sub(INDENT + 4 + 9).clamp(8, 48);
 
     // Who, and how urgent.
-    let names: Vec<&str> = form.targets.iter().take(4).map(|t| t.user.display_name.as_str()).collect();
+    let names: Vec<&str> = form
+        .targets
+        .iter()
+        .take(4)
+        .map(|t| t.user.display_name.as_str())
+        .collect();
     let mut who = names.join(", ");
     if form.targets.len() > 4 {
         who.push_str(&format!(" and {} more", form.targets.len() - 4));
@@ -105,7 +139,15 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         });
     }
     lines.push(Line::from(fit(&who, w)));
-    lines.push(Line::from(""));
+    // The refusal goes at the top, where it shows even when a small terminal scrolls the dialog.
+    match &form.error {
+        Some(e) => {
+            for chunk in wrap(&format!("✗ {e}"), w) {
+                lines.push(Line::from(Span::styled(chunk, theme.danger())));
+            }
+        }
+        None => lines.push(Line::from("")),
+    }
 
     lines.push(Line::from(Span::styled("Password", theme.title())));
     if f == Field::AutoPassword {
@@ -116,7 +158,12 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
     } else {
         "Auto-generate a password for each user"
     };
-    lines.push(radio(auto_label, form.auto_password, f == Field::AutoPassword, theme));
+    lines.push(radio(
+        auto_label,
+        form.auto_password,
+        f == Field::AutoPassword,
+        theme,
+    ));
     if f == Field::ManualPassword {
         focus_line = lines.len();
     }
@@ -125,9 +172,18 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
     } else {
         "Let me create the password (the same for all)"
     };
-    lines.push(radio(manual_label, !form.auto_password, f == Field::ManualPassword, theme));
+    lines.push(radio(
+        manual_label,
+        !form.auto_password,
+        f == Field::ManualPassword,
+        theme,
+    ));
     if !form.auto_password {
-        let suffix = if form.reveal { "  F2 hide" } else { "  F2 show" };
+        let suffix = if form.reveal {
+            "  F2 hide"
+        } else {
+            "  F2 show"
+        };
         let (line, col) = input_line(
             &" ".repeat(INDENT),
             &form.password,
@@ -156,7 +212,10 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
                 used = INDENT;
             }
             used += iw;
-            row.push(Span::styled(item, if met { theme.ok() } else { theme.danger() }));
+            row.push(Span::styled(
+                item,
+                if met { theme.ok() } else { theme.danger() },
+            ));
         }
         lines.push(Line::from(row));
     }
@@ -184,7 +243,10 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
     }
     lines.push(Line::from(""));
 
-    lines.push(Line::from(Span::styled("Email the sign-in info to", theme.title())));
+    lines.push(Line::from(Span::styled(
+        "Email the sign-in info to",
+        theme.title(),
+    )));
     let (line, col) = input_line(
         &" ".repeat(INDENT),
         &form.recipients,
@@ -201,11 +263,17 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
     lines.push(line);
     if form.recipients.value().trim().is_empty() {
         lines.push(Line::from(Span::styled(
-            fit("     (empty: no email; the result screen shows the passwords)", w),
+            fit(
+                "     (empty: no email; the result screen shows the passwords)",
+                w,
+            ),
             theme.dim(),
         )));
     } else if let Err(e) = crate::app::update::parse_recipients(form.recipients.value()) {
-        lines.push(Line::from(Span::styled(fit(&format!("     ✗ {e}"), w), theme.danger())));
+        lines.push(Line::from(Span::styled(
+            fit(&format!("     ✗ {e}"), w),
+            theme.danger(),
+        )));
     }
     if f == Field::IncludePassword {
         focus_line = lines.len();
@@ -215,7 +283,13 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
     } else {
         "Include the passwords in the email"
     };
-    lines.push(checkbox(1, include_label, form.include_password, f == Field::IncludePassword, theme));
+    lines.push(checkbox(
+        1,
+        include_label,
+        form.include_password,
+        f == Field::IncludePassword,
+        theme,
+    ));
 
     // Warnings and conflict fixes, per user.
     let synced: Vec<&str> = form
@@ -224,9 +298,22 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         .filter(|t| t.user.on_premises_sync_enabled)
         .map(|t| t.user.display_name.as_str())
         .collect();
-    let checking = form.targets.iter().filter(|t| t.preflight == Preflight::Checking).count();
-    let skipped = form.targets.iter().filter(|t| t.preflight == Preflight::Skipped).count();
-    let has_conflicts = form.targets.iter().any(|t| matches!(t.preflight, Preflight::Conflict { .. } | Preflight::Failed(_)));
+    let checking = form
+        .targets
+        .iter()
+        .filter(|t| t.preflight == Preflight::Checking)
+        .count();
+    let skipped = form
+        .targets
+        .iter()
+        .filter(|t| t.preflight == Preflight::Skipped)
+        .count();
+    let has_conflicts = form.targets.iter().any(|t| {
+        matches!(
+            t.preflight,
+            Preflight::Conflict { .. } | Preflight::Failed(_)
+        )
+    });
     if !synced.is_empty() || checking > 0 || skipped > 0 || has_conflicts {
         lines.push(Line::from(""));
     }
@@ -252,13 +339,19 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
     }
     if skipped > 0 {
         lines.push(Line::from(Span::styled(
-            fit(&format!("{skipped} users not checked ahead: conflicts will show in the result."), w),
+            fit(
+                &format!("{skipped} users not checked ahead: conflicts will show in the result."),
+                w,
+            ),
             theme.dim(),
         )));
     }
     for (i, t) in form.targets.iter().enumerate() {
         match &t.preflight {
-            Preflight::Conflict { upn_holder, proxy_conflicts } => {
+            Preflight::Conflict {
+                upn_holder,
+                proxy_conflicts,
+            } => {
                 if let Some(holder) = upn_holder {
                     let msg = format!("⚠ {}: user name now used by {holder}", t.user.display_name);
                     lines.push(Line::from(Span::styled(fit(&msg, w), theme.warn())));
@@ -279,7 +372,10 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
                 }
                 if !proxy_conflicts.is_empty() {
                     if upn_holder.is_none() {
-                        let msg = format!("⚠ {}: a proxy address is held by another user", t.user.display_name);
+                        let msg = format!(
+                            "⚠ {}: a proxy address is held by another user",
+                            t.user.display_name
+                        );
                         lines.push(Line::from(Span::styled(fit(&msg, w), theme.warn())));
                     }
                     if f == Field::Reconcile(i) {
@@ -294,24 +390,40 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
                 }
             }
             Preflight::Failed(e) => {
-                let msg = format!("⚠ {}: could not check for conflicts: {e}", t.user.display_name);
+                let msg = format!(
+                    "⚠ {}: could not check for conflicts: {e}",
+                    t.user.display_name
+                );
                 lines.push(Line::from(Span::styled(fit(&msg, w), theme.warn())));
             }
             _ => {}
         }
     }
     lines.push(Line::from(""));
-    if let Some(e) = &form.error {
-        for chunk in wrap(&format!("✗ {e}"), w) {
-            lines.push(Line::from(Span::styled(chunk, theme.danger())));
-        }
-    }
     if matches!(f, Field::Restore | Field::Cancel) {
         focus_line = lines.len();
     }
-    let label = if state.settings.read_only { "Restore (read-only)" } else { "Restore" };
-    let restore = Span::styled(format!("[ {label} ]"), if f == Field::Restore { theme.focused() } else { theme.button() });
-    let cancel = Span::styled("[ Cancel ]", if f == Field::Cancel { theme.focused() } else { theme.button() });
+    let label = if state.settings.read_only {
+        "Restore (read-only)"
+    } else {
+        "Restore"
+    };
+    let restore = Span::styled(
+        format!("[ {label} ]"),
+        if f == Field::Restore {
+            theme.focused()
+        } else {
+            theme.button()
+        },
+    );
+    let cancel = Span::styled(
+        "[ Cancel ]",
+        if f == Field::Cancel {
+            theme.focused()
+        } else {
+            theme.button()
+        },
+    );
     let bw = width(&restore.content) + 3 + width(&cancel.content);
     lines.push(Line::from(vec![
         Span::raw(" ".repeat(w.saturating_sub(bw) / 2)),
@@ -319,7 +431,11 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         Span::raw("   "),
         cancel,
     ]));
-    Built { lines, cursor, focus_line }
+    Built {
+        lines,
+        cursor,
+        focus_line,
+    }
 }
 
 /// Word-wraps plain text to `w` columns.
@@ -355,7 +471,10 @@ pub fn draw(state: &State, form: &RestoreForm, theme: &Theme, frame: &mut Frame,
     frame.render_widget(block, dialog);
     let h = usize::from(inner.height);
     // When the dialog is taller than the terminal, scroll so the focused widget shows.
-    let scroll = built.focus_line.saturating_sub(h.saturating_sub(1)).min(built.lines.len().saturating_sub(h));
+    let scroll = built
+        .focus_line
+        .saturating_sub(h.saturating_sub(1))
+        .min(built.lines.len().saturating_sub(h));
     let visible: Vec<Line> = built.lines.into_iter().skip(scroll).take(h).collect();
     frame.render_widget(Paragraph::new(visible), inner);
     if let Some((line, col)) = built.cursor

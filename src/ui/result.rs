@@ -87,7 +87,11 @@ pub fn draw(_state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, a
                 }
             }
             let line = fit_line(spans, w);
-            if i == r.selected { line.style(theme.selected()) } else { line }
+            if i == r.selected {
+                line.style(theme.selected())
+            } else {
+                line
+            }
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), list);
@@ -100,14 +104,21 @@ pub fn draw(_state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, a
         format!(
             "Sign-in info goes to {}{}. v show · c copy · licenses come back with the user",
             r.recipients.join(", "),
-            if r.include_password { "" } else { " (without the passwords)" }
+            if r.include_password {
+                ""
+            } else {
+                " (without the passwords)"
+            }
         )
     };
     frame.render_widget(Paragraph::new(fit(&info_text, w)), info);
     let err_line = if r.sending {
         Span::styled("Sending…", theme.warn())
     } else if let Some(e) = &r.send_error {
-        Span::styled(fit(&format!("✗ Sending failed: {e}. Enter retries."), w), theme.danger())
+        Span::styled(
+            fit(&format!("✗ Sending failed: {e}. Enter retries."), w),
+            theme.danger(),
+        )
     } else if let Some(c) = &r.copied {
         Span::styled(fit(c, w), theme.ok())
     } else {
@@ -116,21 +127,35 @@ pub fn draw(_state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, a
     frame.render_widget(Paragraph::new(err_line), err);
 
     if r.confirm_close {
-        let q = "Close without email? The passwords will not be shown again. y closes · n goes back";
-        frame.render_widget(Paragraph::new(Span::styled(fit(q, w), theme.warn())), buttons);
+        let q =
+            "Close without email? The passwords will not be shown again. y closes · n goes back";
+        frame.render_widget(
+            Paragraph::new(Span::styled(fit(q, w), theme.warn())),
+            buttons,
+        );
         return;
     }
     let button = |label: &str, focused: bool| {
         Span::styled(
             format!("[ {label} ]"),
-            if focused { theme.focused() } else { theme.button() },
+            if focused {
+                theme.focused()
+            } else {
+                theme.button()
+            },
         )
     };
     let spans = if r.can_send() {
         vec![
-            button("Send email and close", r.focus == ResultButton::SendAndClose),
+            button(
+                "Send email and close",
+                r.focus == ResultButton::SendAndClose,
+            ),
             Span::raw("    "),
-            button("Close without email", r.focus == ResultButton::CloseWithoutMail),
+            button(
+                "Close without email",
+                r.focus == ResultButton::CloseWithoutMail,
+            ),
         ]
     } else {
         vec![button("Close", true)]

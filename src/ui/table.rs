@@ -6,9 +6,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
+use super::fit_line;
 use super::text::{fit, pad, width};
 use super::theme::Theme;
-use super::fit_line;
 use crate::app::state::{SortColumn, State};
 use crate::directory::DeletedUser;
 
@@ -50,21 +50,23 @@ pub fn columns(inner: usize) -> Vec<(Column, usize)> {
         (Column::Department, 14),
         (Column::JobTitle, 16),
     ];
+    // Dropped from the right, except that "Left" outlives "Deleted": how long is left before
+    // the purge matters more than when the user was deleted.
+    let drop_order = [Column::JobTitle, Column::Department, Column::Deleted, Column::Left];
     let min_flex = 44;
-    let mut keep = fixed.len();
-    loop {
-        let used: usize = fixed[..keep].iter().map(|(_, w)| w + 1).sum();
-        if PREFIX + min_flex + 1 + used <= inner || keep == 0 {
+    let mut kept: Vec<(Column, usize)> = fixed.to_vec();
+    let used = |k: &[(Column, usize)]| k.iter().map(|(_, w)| w + 1).sum::<usize>();
+    for col in drop_order {
+        if PREFIX + min_flex + 1 + used(&kept) <= inner {
             break;
         }
-        keep -= 1;
+        kept.retain(|(c, _)| *c != col);
     }
-    let used: usize = fixed[..keep].iter().map(|(_, w)| w + 1).sum();
-    let flex = inner.saturating_sub(PREFIX + used + 1);
+    let flex = inner.saturating_sub(PREFIX + used(&kept) + 1);
     let name = flex * 9 / 20;
     let upn = flex - name;
     let mut cols = vec![(Column::Name, name), (Column::UserName, upn)];
-    cols.extend_from_slice(&fixed[..keep]);
+    cols.extend(kept);
     cols
 }
 
@@ -100,7 +102,11 @@ pub fn badges(user: &DeletedUser, now: DateTime<Utc>, conflict: bool) -> Vec<Str
     if let Some(d) = user.days_left(now)
         && d <= EXPIRING_DAYS
     {
-        b.push(if d <= 0 { "[EXPIRES today]".into() } else { format!("[EXPIRES {d}d]") });
+        b.push(if d <= 0 {
+            "[EXPIRES today]".into()
+        } else {
+            format!("[EXPIRES {d}d]")
+        });
     }
     if conflict {
         b.push("[CONFLICT]".into());
@@ -144,9 +150,16 @@ fn title(state: &State) -> String {
 pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: Rect, rows: Rect) {
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(if state.modal.is_none() { theme.border_focus() } else { theme.border() })
+        .border_style(if state.modal.is_none() {
+            theme.border_focus()
+        } else {
+            theme.border()
+        })
         .title(Span::styled(
-            fit(&title(state), usize::from(block_area.width.saturating_sub(2))),
+            fit(
+                &title(state),
+                usize::from(block_area.width.saturating_sub(2)),
+            ),
             theme.title(),
         ));
     frame.render_widget(block, block_area);
@@ -178,10 +191,17 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
         } else {
             "No user matches the filter (Esc clears it).".to_string()
         };
-        let style = if u.load_error.is_some() { theme.danger() } else { theme.dim() };
+        let style = if u.load_error.is_some() {
+            theme.danger()
+        } else {
+            theme.dim()
+        };
         frame.render_widget(
             Paragraph::new(Span::styled(fit(&msg, inner_w), style)),
-            Rect { height: rows.height.min(1), ..rows },
+            Rect {
+                height: rows.height.min(1),
+                ..rows
+            },
         );
         return;
     }
@@ -193,7 +213,9 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
         let user = &u.rows[idx as usize].user;
         let selected = pos == u.selected;
         let marked = u.is_marked(idx);
-        lines.push(row_line(state, theme, user, &cols, selected, marked, inner_w));
+        lines.push(row_line(
+            state, theme, user, &cols, selected, marked, inner_w,
+        ));
     }
     frame.render_widget(Paragraph::new(lines), rows);
 }
@@ -228,14 +250,20 @@ fn row_line(
                     spans.push(Span::raw(pad(&user.display_name, w)));
                 } else {
                     let tw = width(&tags);
-                    if tw + 2 < w {
-                        let name = fit(&user.display_name, w - tw - 2);
+                    // The name keeps at least a few columns; badges give way (cut with …).
+                    let name_min = width(&user.display_name).min(10);
+                    if name_min + 4 < w {
+                        let name = fit(&user.display_name, w.saturating_sub(tw + 2).max(name_min));
                         let nw = width(&name);
                         spans.push(Span::raw(name));
                         spans.push(Span::raw("  "));
                         spans.push(Span::styled(
-                            pad(&tags, w - nw - 2),
-                            if expiring { theme.danger() } else { theme.badge() },
+                            pad(&tags, w.saturating_sub(nw + 2)),
+                            if expiring {
+                                theme.danger()
+                            } else {
+                                theme.badge()
+                            },
                         ));
                     } else {
                         spans.push(Span::styled(pad(&tags, w), theme.badge()));
@@ -245,15 +273,25 @@ fn row_line(
             Column::UserName => spans.push(Span::raw(pad(&user.original_upn, w))),
             Column::Deleted => spans.push(Span::raw(pad(&relative(user.deleted_at, now), w))),
             Column::Left => {
-                let style = if expiring { theme.danger() } else { theme.base() };
+                let style = if expiring {
+                    theme.danger()
+                } else {
+                    theme.base()
+                };
                 spans.push(Span::styled(pad(&days_left_text(user, now), w), style));
             }
             Column::Department => spans.push(Span::raw(pad(
-                user.department.as_deref().filter(|s| !s.is_empty()).unwrap_or("—"),
+                user.department
+                    .as_deref()
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or("—"),
                 w,
             ))),
             Column::JobTitle => spans.push(Span::raw(pad(
-                user.job_title.as_deref().filter(|s| !s.is_empty()).unwrap_or("—"),
+                user.job_title
+                    .as_deref()
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or("—"),
                 w,
             ))),
         }
@@ -282,58 +320,115 @@ pub fn draw_details(state: &State, theme: &Theme, frame: &mut Frame, area: Rect)
     };
     let now = state.now;
     let w = usize::from(inner.width);
-    let field = |label: &str, value: String| -> Line<'static> {
-        let label_w = 14.min(w / 2);
-        Line::from(vec![
-            Span::styled(pad(label, label_w), theme.dim()),
-            Span::raw(value),
-        ])
+    let label_w = 14.min(w / 2);
+    let value_w = w.saturating_sub(label_w).max(1);
+    // A value that fits goes beside its label; a longer one goes below it, wrapped, so ids and
+    // user names are never cut in the one place meant to show them whole.
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let mut field = |label: &str, value: String| {
+        if width(&value) <= value_w {
+            lines.push(Line::from(vec![
+                Span::styled(pad(label, label_w), theme.dim()),
+                Span::raw(value),
+            ]));
+        } else {
+            lines.push(Line::from(Span::styled(label.to_string(), theme.dim())));
+            for chunk in chunks(&value, w.saturating_sub(2).max(1)) {
+                lines.push(Line::from(format!("  {chunk}")));
+            }
+        }
     };
-    let opt = |v: &Option<String>| v.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "—".into());
-    let mut lines = vec![
-        Line::from(Span::styled(user.display_name.clone(), theme.title())),
-        field("User name", user.original_upn.clone()),
-        field("Deleted UPN", user.deleted_upn.clone()),
-        field("Object id", user.id.clone()),
-        field("Mail", opt(&user.mail)),
-        field(
-            "Type",
-            if user.is_guest() { "Guest".into() } else { opt(&user.user_type).replace('—', "Member") },
-        ),
-        field("Job title", opt(&user.job_title)),
-        field("Department", opt(&user.department)),
-        field(
-            "Deleted",
-            match user.deleted_at {
-                Some(d) => format!("{} ({})", d.format("%Y-%m-%d %H:%M UTC"), relative(Some(d), now)),
-                None => "—".into(),
-            },
-        ),
-        field(
-            "Purged on",
-            match user.purge_at() {
-                Some(p) => format!("≈ {} ({} left)", p.format("%Y-%m-%d %H:%M UTC"), days_left_text(user, now)),
-                None => "—".into(),
-            },
-        ),
-        field(
-            "On-premises",
-            if user.on_premises_sync_enabled {
-                "synced: on-premises AD is the source of truth".into()
-            } else {
-                "cloud only".into()
-            },
-        ),
-    ];
+    let opt = |v: &Option<String>| {
+        v.clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "—".into())
+    };
+    field("User name", user.original_upn.clone());
+    field("Deleted UPN", user.deleted_upn.clone());
+    field("Object id", user.id.clone());
+    field("Mail", opt(&user.mail));
+    field(
+        "Type",
+        if user.is_guest() {
+            "Guest".into()
+        } else {
+            opt(&user.user_type).replace('—', "Member")
+        },
+    );
+    field("Job title", opt(&user.job_title));
+    field("Department", opt(&user.department));
+    field(
+        "Deleted",
+        match user.deleted_at {
+            Some(d) => format!(
+                "{} ({})",
+                d.format("%Y-%m-%d %H:%M UTC"),
+                relative(Some(d), now)
+            ),
+            None => "—".into(),
+        },
+    );
+    field(
+        "Purged on",
+        match user.purge_at() {
+            Some(p) => format!(
+                "≈ {} ({} left)",
+                p.format("%Y-%m-%d %H:%M UTC"),
+                days_left_text(user, now)
+            ),
+            None => "—".into(),
+        },
+    );
+    field(
+        "On-premises",
+        if user.on_premises_sync_enabled {
+            "synced: on-premises AD is the source of truth".into()
+        } else {
+            "cloud only".into()
+        },
+    );
+    field(
+        "Proxy addr.",
+        if user.proxy_addresses.is_empty() {
+            "—".into()
+        } else {
+            String::new()
+        },
+    );
+    for p in &user.proxy_addresses {
+        field("", p.clone());
+    }
     if state.users.conflicts.contains(&user.id) {
         lines.push(Line::from(Span::styled(
             "⚠ Its user name or a proxy address is held by an active user.",
             theme.warn(),
         )));
     }
-    lines.push(field("Proxy addr.", if user.proxy_addresses.is_empty() { "—".into() } else { String::new() }));
-    for p in &user.proxy_addresses {
-        lines.push(Line::from(format!("  {p}")));
+    let mut all = vec![Line::from(Span::styled(
+        user.display_name.clone(),
+        theme.title(),
+    ))];
+    all.extend(lines);
+    frame.render_widget(Paragraph::new(all).wrap(Wrap { trim: false }), inner);
+}
+
+/// Splits `s` into pieces of at most `w` display columns (hard wrap, for ids and addresses).
+fn chunks(s: &str, w: usize) -> Vec<String> {
+    use unicode_segmentation::UnicodeSegmentation;
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut used = 0;
+    for g in s.graphemes(true) {
+        let gw = width(g);
+        if used + gw > w && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+            used = 0;
+        }
+        cur.push_str(g);
+        used += gw;
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
 }

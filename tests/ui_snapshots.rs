@@ -1,0 +1,372 @@
+//! Every screen drawn into a `TestBackend` at 120x40 and 60x20, with the sandbox's hostile
+//! names (after `sanitize`) in view and a fixed clock. Review changes with `cargo insta review`.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use secrecy::SecretString;
+use undelete::app::fixtures;
+use undelete::app::msg::{Msg, PreflightFound};
+use undelete::app::state::{JobStatus, State};
+use undelete::app::update::update;
+use undelete::directory::{DirectoryError, ErrorKind, RequestRecord, Stage};
+use undelete::restore::{Failure, RestoreState, Unfinished, UserOutcome};
+
+const SIZES: [(u16, u16); 2] = [(120, 40), (60, 20)];
+
+fn render(state: &State, w: u16, h: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+    terminal
+        .draw(|f| undelete::ui::draw(state, f))
+        .expect("draw");
+    terminal.backend().to_string()
+}
+
+fn key(s: &mut State, code: KeyCode) {
+    update(
+        s,
+        Msg::Key(KeyEvent::new_with_kind(
+            code,
+            KeyModifiers::NONE,
+            KeyEventKind::Press,
+        )),
+    );
+}
+
+fn typ(s: &mut State, text: &str) {
+    for c in text.chars() {
+        key(s, KeyCode::Char(c));
+    }
+}
+
+/// Builds the state at each size (layout depends on it) and snapshots both.
+fn snap(name: &str, build: impl Fn((u16, u16)) -> State) {
+    for (w, h) in SIZES {
+        let state = build((w, h));
+        let out = render(&state, w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), out);
+    }
+}
+
+fn home(size: (u16, u16)) -> State {
+    let mut s = fixtures::state(48, size);
+    // Two marked users, the pointer on the third row.
+    typ(&mut s, "  ");
+    s
+}
+
+fn outcome(i: usize, ok: bool) -> UserOutcome {
+    let u = fixtures::user(i, fixtures::now());
+    UserOutcome {
+        run: "run".into(),
+        id: u.id.clone(),
+        display_name: u.display_name.clone(),
+        original_upn: u.original_upn.clone(),
+        upn: ok.then(|| u.original_upn.clone()),
+        password: ok.then(|| SecretString::from("Kx7#mPq2Rt9!vWz4".to_string())),
+        failure: (!ok).then(|| Failure {
+            stage: Stage::Restore,
+            error: DirectoryError::new(
+                ErrorKind::UpnConflict,
+                "Another object with the same value for property userPrincipalName already exists.",
+            ),
+        }),
+        force_change: true,
+    }
+}
+
+#[test]
+fn loading() {
+    snap("loading", |size| {
+        State::new(fixtures::settings(), fixtures::now(), size)
+    });
+}
+
+#[test]
+fn table() {
+    snap("table", home);
+}
+
+#[test]
+fn table_with_details() {
+    snap("details", |size| {
+        let mut s = home(size);
+        typ(&mut s, "i");
+        s
+    });
+}
+
+#[test]
+fn table_filtered() {
+    snap("filter", |size| {
+        let mut s = home(size);
+        typ(&mut s, "/sales");
+        s
+    });
+}
+
+#[test]
+fn table_no_match() {
+    snap("no_match", |size| {
+        let mut s = home(size);
+        typ(&mut s, "/zzzz");
+        key(&mut s, KeyCode::Enter);
+        s
+    });
+}
+
+#[test]
+fn request_log() {
+    snap("log", |size| {
+        let mut s = home(size);
+        for (i, (m, p, st)) in [
+            (
+                "GET",
+                "/v1.0/directory/deletedItems/microsoft.graph.user?$top=999",
+                Some(200),
+            ),
+            (
+                "POST",
+                "/v1.0/directory/deletedItems/0000/restore",
+                Some(400),
+            ),
+            ("PATCH", "/v1.0/users/0000", Some(429)),
+            ("POST", "/v1.0/me/sendMail", None),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            update(
+                &mut s,
+                Msg::Request(RequestRecord {
+                    at: fixtures::now(),
+                    method: m.into(),
+                    path: p.into(),
+                    status: st,
+                    request_id: Some(format!("5f0c1a2b-0000-4000-8000-00000000000{i}")),
+                    duration_ms: 12 * (i as u64 + 1),
+                }),
+            );
+        }
+        typ(&mut s, "@");
+        s
+    });
+}
+
+#[test]
+fn journal_banner_and_read_only() {
+    snap("banner_read_only", |size| {
+        let mut s = home(size);
+        s.settings.read_only = true;
+        update(
+            &mut s,
+            Msg::Unfinished(vec![Unfinished {
+                run: "r".into(),
+                id: "id".into(),
+                display_name: "Adele Vance".into(),
+                upn: "adele.vance0@contoso.sandbox".into(),
+                restore: RestoreState::Restored,
+                password_set: false,
+                mail_done: false,
+                mail_to: vec![],
+                include_password: true,
+                force_change: true,
+                since: fixtures::now(),
+            }]),
+        );
+        typ(&mut s, "r");
+        s
+    });
+}
+
+fn dialog(size: (u16, u16)) -> State {
+    let mut s = home(size);
+    typ(&mut s, "r");
+    // Pre-flight: the first user's name is taken and a proxy address too.
+    let ids: Vec<String> = s.users.targets().iter().map(|u| u.id.clone()).collect();
+    update(
+        &mut s,
+        Msg::Preflight {
+            id: ids[0].clone(),
+            result: Ok(PreflightFound {
+                upn_holder: Some(
+                    "\"Adele Vance (new hire)\" (adele.vance0@contoso.sandbox)".into(),
+                ),
+                proxy_conflicts: vec!["smtp:adele.vance0@contoso.sandbox".into()],
+                suggested_upn: Some("adele.vance2@contoso.sandbox".into()),
+            }),
+        },
+    );
+    for id in &ids[1..] {
+        update(
+            &mut s,
+            Msg::Preflight {
+                id: id.clone(),
+                result: Ok(PreflightFound::default()),
+            },
+        );
+    }
+    s
+}
+
+#[test]
+fn restore_dialog() {
+    snap("restore_dialog", dialog);
+}
+
+#[test]
+fn restore_dialog_weak_password() {
+    snap("restore_dialog_password", |size| {
+        let mut s = dialog(size);
+        key(&mut s, KeyCode::Tab);
+        key(&mut s, KeyCode::Enter);
+        typ(&mut s, "password");
+        key(&mut s, KeyCode::Enter);
+        s
+    });
+}
+
+#[test]
+fn restore_dialog_synced_user() {
+    snap("restore_dialog_synced", |size| {
+        let mut s = fixtures::state(48, size);
+        // Fixture user 2 is synced from on-premises.
+        let pos = s
+            .users
+            .shown
+            .iter()
+            .position(|i| s.users.rows[*i as usize].user.on_premises_sync_enabled)
+            .expect("a synced user");
+        s.users.selected = pos;
+        typ(&mut s, "r");
+        s
+    });
+}
+
+fn progress(size: (u16, u16)) -> State {
+    let mut s = home(size);
+    typ(&mut s, "a");
+    typ(&mut s, "r");
+    let ids: Vec<String> = s.users.targets().iter().map(|u| u.id.clone()).collect();
+    // Over the pre-flight limit: nothing to wait for.
+    key(&mut s, KeyCode::Enter);
+    for (n, id) in ids.iter().enumerate().take(12) {
+        let status = match n % 4 {
+            0 => JobStatus::PasswordSet,
+            1 => JobStatus::Restored,
+            2 => JobStatus::Restoring,
+            _ => JobStatus::Failed("user name taken → choose a new user name".into()),
+        };
+        update(
+            &mut s,
+            Msg::Job {
+                id: id.clone(),
+                status,
+            },
+        );
+    }
+    s
+}
+
+#[test]
+fn progress_screen() {
+    snap("progress", progress);
+}
+
+#[test]
+fn progress_confirm_stop() {
+    snap("progress_stop", |size| {
+        let mut s = progress(size);
+        key(&mut s, KeyCode::Esc);
+        s
+    });
+}
+
+fn result(size: (u16, u16)) -> State {
+    let mut s = home(size);
+    update(
+        &mut s,
+        Msg::RestoreFinished {
+            outcomes: vec![outcome(0, true), outcome(6, true), outcome(7, false)],
+            mail: Some((vec!["admin@contoso.sandbox".into()], true)),
+        },
+    );
+    s
+}
+
+#[test]
+fn result_screen() {
+    snap("result", result);
+}
+
+#[test]
+fn result_revealed_and_send_failed() {
+    snap("result_failed_send", |size| {
+        let mut s = result(size);
+        typ(&mut s, "v");
+        key(&mut s, KeyCode::Enter);
+        update(
+            &mut s,
+            Msg::MailSent(Err("The mailbox is not enabled for REST API (MailboxNotEnabledForRESTAPI, HTTP 404) → check the input".into())),
+        );
+        s
+    });
+}
+
+#[test]
+fn result_confirm_close() {
+    snap("result_confirm_close", |size| {
+        let mut s = result(size);
+        key(&mut s, KeyCode::Esc);
+        s
+    });
+}
+
+#[test]
+fn purge_confirmation() {
+    snap("purge", |size| {
+        let mut s = home(size);
+        typ(&mut s, "D1");
+        key(&mut s, KeyCode::Enter);
+        s
+    });
+}
+
+#[test]
+fn help_overlay() {
+    snap("help", |size| {
+        let mut s = home(size);
+        typ(&mut s, "?");
+        s
+    });
+}
+
+#[test]
+fn too_small() {
+    let s = fixtures::state(5, (40, 8));
+    insta::assert_snapshot!("too_small_40x8", render(&s, 40, 8));
+}
+
+#[test]
+fn hostile_strings_never_reach_the_screen() {
+    for (w, h) in SIZES {
+        let s = fixtures::state(64, (w, h));
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+        terminal.draw(|f| undelete::ui::draw(&s, f)).expect("draw");
+        let buf = terminal.backend().buffer();
+        for y in 0..h {
+            for x in 0..w {
+                let sym = buf[(x, y)].symbol();
+                assert!(
+                    !sym.chars()
+                        .any(|c| c.is_control() || undelete::sanitize::is_bidi_control(c)),
+                    "{sym:?} reached the screen at ({x},{y}) in {w}x{h}"
+                );
+            }
+        }
+        // No row spilled over the table's right border.
+        for y in 2..h - 2 {
+            assert_eq!(buf[(w - 1, y)].symbol(), "│", "row {y} at {w}x{h}");
+        }
+    }
+}
