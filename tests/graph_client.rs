@@ -1,0 +1,791 @@
+//! `GraphDirectory` against the sandbox over real HTTP on 127.0.0.1: paging, conflicts,
+//! password policy, retries under faults (with nothing done twice), `$batch`, token refresh.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use secrecy::SecretString;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use undelete::auth::client_credentials::ClientCredentials;
+use undelete::auth::{AccessToken, TokenSource};
+use undelete::config::Endpoints;
+use undelete::directory::graph::{GraphDirectory, GraphOptions};
+use undelete::directory::{
+    DeletedUser, Directory, DirectoryError, ErrorKind, JobEvent, PasswordChange, RequestRecord,
+    RestoreJob, RestoreRequest, Stage,
+};
+use undelete::sandbox::{SandboxHandle, TokenSpec};
+
+const GOOD_PASSWORD: &str = "Kiwi-Harbour-42";
+
+fn fast_options() -> GraphOptions {
+    GraphOptions {
+        backoff_base: Duration::from_millis(20),
+        ..GraphOptions::default()
+    }
+}
+
+fn credentials(h: &SandboxHandle) -> Arc<ClientCredentials> {
+    ClientCredentials::new(
+        &Endpoints::sandbox(h.base_url()),
+        "graph-client-tests",
+        SecretString::from(h.client_secret().to_string()),
+    )
+    .expect("client credentials")
+}
+
+fn directory_with(
+    h: &SandboxHandle,
+    tokens: Arc<dyn TokenSource>,
+    opts: GraphOptions,
+) -> GraphDirectory {
+    GraphDirectory::new(Endpoints::sandbox(h.base_url()), tokens, opts).expect("directory")
+}
+
+fn directory(h: &SandboxHandle, opts: GraphOptions) -> GraphDirectory {
+    directory_with(h, credentials(h), opts)
+}
+
+/// A directory whose request log the test reads.
+fn logged(
+    h: &SandboxHandle,
+    opts: GraphOptions,
+) -> (GraphDirectory, UnboundedReceiver<RequestRecord>) {
+    let (tx, rx) = unbounded_channel();
+    let dir = directory(
+        h,
+        GraphOptions {
+            request_log: Some(tx),
+            ..opts
+        },
+    );
+    (dir, rx)
+}
+
+fn drain(rx: &mut UnboundedReceiver<RequestRecord>) -> Vec<RequestRecord> {
+    let mut out = Vec::new();
+    while let Ok(r) = rx.try_recv() {
+        out.push(r);
+    }
+    out
+}
+
+fn password(p: &str) -> PasswordChange {
+    PasswordChange {
+        password: SecretString::from(p.to_string()),
+        force_change_next_sign_in: true,
+        force_change_with_mfa: false,
+    }
+}
+
+async fn all_deleted(dir: &GraphDirectory) -> Vec<DeletedUser> {
+    let mut out = Vec::new();
+    let mut pages = dir.list_deleted();
+    while let Some(page) = pages.next().await {
+        out.extend(page.expect("page").users);
+    }
+    out
+}
+
+/// Deleted users split by what a restore would meet: (no conflict, UPN conflict, proxy conflict
+/// with the conflicting address).
+async fn classify(
+    h: &SandboxHandle,
+    dir: &GraphDirectory,
+) -> (
+    Vec<DeletedUser>,
+    Vec<DeletedUser>,
+    Vec<(DeletedUser, String)>,
+) {
+    let token = common::app_token(h).await;
+    let (upns, proxies) = common::active_names(h, &token).await;
+    let (mut clean, mut upn, mut proxy) = (Vec::new(), Vec::new(), Vec::new());
+    for u in all_deleted(dir).await {
+        if upns.contains(&u.original_upn.to_lowercase()) {
+            upn.push(u);
+        } else if let Some(p) = u
+            .proxy_addresses
+            .iter()
+            .find(|p| proxies.contains(&p.to_lowercase()))
+            .cloned()
+        {
+            proxy.push((u, p));
+        } else {
+            clean.push(u);
+        }
+    }
+    (clean, upn, proxy)
+}
+
+/// Restore options that meet no conflict: a UPN nobody holds, conflicting proxies dropped.
+fn free_names(h: &SandboxHandle, u: &DeletedUser) -> RestoreRequest {
+    RestoreRequest {
+        new_user_principal_name: Some(format!("r-{}@{}", u.id.replace('-', ""), h.domain())),
+        auto_reconcile_proxy_conflict: true,
+    }
+}
+
+#[tokio::test]
+async fn full_listing_pages_with_consistency_level_and_count() {
+    let (_dir, h) = common::start_sandbox(2500).await;
+    let (dir, mut log) = logged(&h, fast_options());
+    let mut pages = Vec::new();
+    let mut stream = dir.list_deleted();
+    while let Some(page) = stream.next().await {
+        pages.push(page.expect("page"));
+    }
+    assert_eq!(pages.len(), 3, "2,500 users in pages of 999");
+    assert_eq!(pages[0].total, Some(2500), "@odata.count on the first page");
+    assert!(pages[1..].iter().all(|p| p.total.is_none()));
+    assert_eq!(
+        pages.iter().map(|p| p.users.len()).collect::<Vec<_>>(),
+        vec![999, 999, 502]
+    );
+    let ids: HashSet<&str> = pages
+        .iter()
+        .flat_map(|p| p.users.iter().map(|u| u.id.as_str()))
+        .collect();
+    assert_eq!(ids.len(), 2500, "no user twice");
+    for u in pages.iter().flat_map(|p| &p.users) {
+        let compact = u.id.replace('-', "");
+        assert!(
+            u.deleted_upn.to_lowercase().starts_with(&compact),
+            "{}",
+            u.deleted_upn
+        );
+        assert!(
+            !u.original_upn.to_lowercase().starts_with(&compact),
+            "{}",
+            u.original_upn
+        );
+        assert!(u.deleted_at.is_some(), "deletedDateTime was selected");
+        assert!(
+            !u.display_name.chars().any(char::is_control),
+            "{:?}",
+            u.display_name
+        );
+    }
+    let records = drain(&mut log);
+    assert_eq!(records.len(), 3);
+    assert!(records[0].path.contains("$top=999") && records[0].path.contains("$count=true"));
+    assert!(
+        records[0]
+            .path
+            .contains("$select=id,displayName,userPrincipalName")
+    );
+    assert!(
+        records
+            .iter()
+            .all(|r| r.status == Some(200) && r.request_id.is_some())
+    );
+    // Later pages carry `$count=true` too, which the service refuses without the header: the
+    // listing above only got through because the header went out on every page.
+    let token = common::app_token(&h).await;
+    let (_, _, first) = common::get_eventual(
+        &common::graph(
+            &h,
+            "directory/deletedItems/microsoft.graph.user?$top=999&$count=true",
+        ),
+        &token,
+    )
+    .await;
+    let next = first["@odata.nextLink"].as_str().expect("nextLink");
+    let (status, _, _) = common::get(next, &token).await;
+    assert_eq!(status, 400, "page 2 without ConsistencyLevel is refused");
+}
+
+/// A one-shot HTTP server on 127.0.0.1 that answers every request with `body`.
+async fn canned_server(body: String) -> (url::Url, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let _ = sock.read(&mut buf).await;
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = sock.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    (
+        url::Url::parse(&format!("http://{addr}/")).expect("url"),
+        hits,
+    )
+}
+
+struct StaticToken;
+
+impl TokenSource for StaticToken {
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, DirectoryError>> {
+        Box::pin(async {
+            Ok(AccessToken {
+                secret: SecretString::from("static".to_string()),
+                expires_at: chrono::Utc::now() + chrono::Duration::hours(1),
+            })
+        })
+    }
+    fn invalidate(&self, _: &AccessToken) {}
+}
+
+#[tokio::test]
+async fn next_link_to_another_host_is_refused() {
+    for foreign in [
+        "https://graph.evil.example/v1.0/directory/deletedItems/microsoft.graph.user?$skiptoken=x",
+        // Same host, other port: another origin, another server.
+        "http://127.0.0.1:9/v1.0/directory/deletedItems/microsoft.graph.user?$skiptoken=x",
+    ] {
+        let page = format!(
+            r#"{{"value":[{{"id":"6e1f3b52-9d0c-4a7e-8f21-3c5d7b9a0e14","displayName":"A","userPrincipalName":"a@x"}}],"@odata.nextLink":"{foreign}"}}"#
+        );
+        let (base, hits) = canned_server(page).await;
+        let dir = GraphDirectory::new(
+            Endpoints::sandbox(&base),
+            Arc::new(StaticToken),
+            fast_options(),
+        )
+        .expect("directory");
+        let results: Vec<_> = dir.list_deleted().collect().await;
+        assert_eq!(results.len(), 2, "the good page, then the refusal");
+        assert_eq!(results[0].as_ref().expect("first page").users.len(), 1);
+        let err = results[1].as_ref().expect_err("foreign nextLink");
+        assert_eq!(err.kind, ErrorKind::Malformed);
+        assert!(err.message.contains("refusing to follow"), "{err}");
+        assert_eq!(hits.load(Ordering::SeqCst), 1, "nothing else was fetched");
+    }
+}
+
+#[tokio::test]
+async fn upn_conflict_then_new_upn_restores() {
+    let (_dir, h) = common::start_sandbox(250).await;
+    let dir = directory(&h, fast_options());
+    let (_, upn_conflicts, _) = classify(&h, &dir).await;
+    let user = upn_conflicts.first().expect("the seed has UPN conflicts");
+    let holder = dir
+        .find_active_by_upn(&user.original_upn)
+        .await
+        .expect("lookup");
+    assert!(holder.is_some(), "the UPN is held by an active user");
+
+    let err = dir
+        .restore(&user.id, &RestoreRequest::default())
+        .await
+        .expect_err("conflict");
+    assert_eq!(err.kind, ErrorKind::UpnConflict, "{err}");
+    assert_eq!(err.status, Some(400));
+    assert!(err.request_id.is_some());
+    assert!(h.inspect().is_deleted(&user.id));
+
+    let new_upn = format!("restored.{}@{}", &user.id[..8], h.domain());
+    let restored = dir
+        .restore(
+            &user.id,
+            &RestoreRequest {
+                new_user_principal_name: Some(new_upn.clone()),
+                auto_reconcile_proxy_conflict: true,
+            },
+        )
+        .await
+        .expect("restore with a new UPN");
+    assert_eq!(restored.user_principal_name, new_upn);
+    assert!(h.inspect().is_active(&user.id));
+    let found = dir
+        .get_active(&new_upn)
+        .await
+        .expect("lookup")
+        .expect("active");
+    assert_eq!(found.id, user.id);
+}
+
+#[tokio::test]
+async fn proxy_conflict_then_reconcile_restores() {
+    let (_dir, h) = common::start_sandbox(250).await;
+    let dir = directory(&h, fast_options());
+    let (_, _, proxy_conflicts) = classify(&h, &dir).await;
+    let (user, address) = proxy_conflicts
+        .first()
+        .expect("the seed has proxy conflicts");
+    let holder = dir
+        .find_active_by_proxy(address)
+        .await
+        .expect("lookup")
+        .expect("holder");
+    assert_ne!(holder.id, user.id);
+
+    let err = dir
+        .restore(&user.id, &RestoreRequest::default())
+        .await
+        .expect_err("conflict");
+    assert_eq!(err.kind, ErrorKind::ProxyConflict, "{err}");
+
+    let restored = dir
+        .restore(
+            &user.id,
+            &RestoreRequest {
+                new_user_principal_name: None,
+                auto_reconcile_proxy_conflict: true,
+            },
+        )
+        .await
+        .expect("restore with reconcile");
+    assert_eq!(restored.user_principal_name, user.original_upn);
+    assert!(
+        !restored
+            .proxy_addresses
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(address)),
+        "the conflicting address was dropped: {:?}",
+        restored.proxy_addresses
+    );
+    assert!(h.inspect().is_active(&user.id));
+}
+
+#[tokio::test]
+async fn weak_password_is_rejected_naming_the_rule() {
+    let (_dir, h) = common::start_sandbox(120).await;
+    let dir = directory(&h, fast_options());
+    let (clean, _, _) = classify(&h, &dir).await;
+    let user = &clean[0];
+    dir.restore(&user.id, &RestoreRequest::default())
+        .await
+        .expect("restore");
+
+    let err = dir
+        .set_password(&user.id, &password("abcdefghij"))
+        .await
+        .expect_err("weak");
+    assert_eq!(err.kind, ErrorKind::WeakPassword, "{err}");
+    assert!(
+        err.message.contains("at least 3 of"),
+        "names the rule: {err}"
+    );
+    let err = dir
+        .set_password(&user.id, &password("Abc1!"))
+        .await
+        .expect_err("short");
+    assert!(err.message.contains("8 to 256"), "{err}");
+    let err = dir
+        .set_password(&user.id, &password("P@ssw0rd2024"))
+        .await
+        .expect_err("banned");
+    assert_eq!(err.kind, ErrorKind::WeakPassword, "{err}");
+
+    dir.set_password(&user.id, &password(GOOD_PASSWORD))
+        .await
+        .expect("strong password");
+    assert!(h.inspect().password_matches(&user.id, GOOD_PASSWORD));
+}
+
+#[tokio::test]
+async fn missing_user_and_lookups() {
+    let (_dir, h) = common::start_sandbox(50).await;
+    let dir = directory(
+        &h,
+        GraphOptions {
+            mail_sender: Some(h.admin_upn()),
+            ..fast_options()
+        },
+    );
+    let err = dir
+        .restore(
+            "00000000-0000-0000-0000-000000000000",
+            &RestoreRequest::default(),
+        )
+        .await
+        .expect_err("unknown id");
+    assert_eq!(err.kind, ErrorKind::NotFound, "{err}");
+    assert_eq!(
+        dir.get_active("nobody@contoso.sandbox")
+            .await
+            .expect("lookup"),
+        None
+    );
+    assert_eq!(
+        dir.find_active_by_upn("o'brien@contoso.sandbox")
+            .await
+            .expect("quote"),
+        None
+    );
+    let me = dir.whoami().await.expect("whoami via the sender");
+    assert_eq!(me.user_principal_name, h.admin_upn());
+    let some = all_deleted(&dir).await.remove(0);
+    let again = dir.get_deleted(&some.id).await.expect("get_deleted");
+    assert_eq!(again, some);
+}
+
+#[tokio::test]
+async fn faults_are_retried_and_nothing_is_done_twice() {
+    let (_dir, h) = common::start_sandbox_with(80, |c| {
+        c.fail_rate(0.15).drop_rate(0.2).fault_seed(
+            std::env::var("FSEED")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(11),
+        )
+    })
+    .await;
+    let opts = GraphOptions {
+        max_retries: 10,
+        ..fast_options()
+    };
+    let (dir, mut log) = logged(&h, opts);
+    let inspect = h.inspect();
+    // The listing itself runs under the faults; conflicts are avoided by choosing free names.
+    let clean = all_deleted(&dir).await;
+    assert_eq!(clean.len(), 80);
+
+    // Restores only first, so the write count is exactly the restores that happened.
+    let before = inspect.write_count();
+    for u in &clean[..20] {
+        let restored = dir
+            .restore(&u.id, &free_names(&h, u))
+            .await
+            .expect("restore");
+        assert_eq!(restored.id, u.id);
+        assert!(inspect.is_active(&u.id));
+    }
+    assert_eq!(
+        inspect.write_count() - before,
+        20,
+        "each user restored exactly once"
+    );
+    let records = drain(&mut log);
+    let restores: Vec<&RequestRecord> = records
+        .iter()
+        .filter(|r| r.path.ends_with("/restore"))
+        .collect();
+    assert!(
+        restores.iter().any(|r| r.status.is_none()),
+        "some restore replies were lost"
+    );
+    assert!(
+        records.iter().any(|r| r.status.is_some_and(|s| s >= 500)),
+        "some requests met 5xx"
+    );
+
+    for u in &clean[..20] {
+        dir.set_password(&u.id, &password(GOOD_PASSWORD))
+            .await
+            .expect("password");
+        assert!(inspect.password_matches(&u.id, GOOD_PASSWORD));
+    }
+    for u in &clean[20..26] {
+        dir.purge(&u.id).await.expect("purge");
+        assert!(!inspect.exists(&u.id));
+    }
+}
+
+#[tokio::test]
+async fn throttled_writes_wait_for_retry_after() {
+    let (_dir, h) =
+        common::start_sandbox_with(60, |c| c.write_quota(4, Duration::from_secs(4))).await;
+    let opts = GraphOptions {
+        write_budget: None,
+        ..fast_options()
+    };
+    let dir = directory(&h, opts);
+    let (clean, _, _) = classify(&h, &dir).await;
+    let inspect = h.inspect();
+    let started = std::time::Instant::now();
+    for u in &clean[..6] {
+        dir.restore(&u.id, &RestoreRequest::default())
+            .await
+            .expect("restore");
+    }
+    assert!(inspect.throttled_count() >= 1, "the quota answered 429");
+    assert_eq!(inspect.write_count(), 6);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was honoured"
+    );
+}
+
+#[tokio::test]
+async fn client_write_budget_keeps_under_the_quota() {
+    let (_dir, h) =
+        common::start_sandbox_with(60, |c| c.write_quota(6, Duration::from_secs(3))).await;
+    let opts = GraphOptions {
+        write_budget: Some((6, Duration::from_secs(3))),
+        ..fast_options()
+    };
+    let dir = directory(&h, opts);
+    let (clean, _, _) = classify(&h, &dir).await;
+    for u in &clean[..9] {
+        dir.restore(&u.id, &RestoreRequest::default())
+            .await
+            .expect("restore");
+    }
+    assert_eq!(h.inspect().throttled_count(), 0, "paced, never refused");
+    assert_eq!(h.inspect().write_count(), 9);
+}
+
+fn job(id: &str, pw: Option<&str>, request: RestoreRequest) -> RestoreJob {
+    RestoreJob {
+        id: id.to_string(),
+        request,
+        password: pw.map(password),
+    }
+}
+
+/// Per job id: the events it got, in order.
+async fn run_jobs(dir: &GraphDirectory, jobs: Vec<RestoreJob>) -> HashMap<String, Vec<JobEvent>> {
+    let mut by_id: HashMap<String, Vec<JobEvent>> = HashMap::new();
+    let mut events = dir.restore_many(jobs);
+    while let Some(e) = events.next().await {
+        let id = match &e {
+            JobEvent::Restored { id, .. }
+            | JobEvent::PasswordSet { id }
+            | JobEvent::Failed { id, .. } => id.clone(),
+        };
+        by_id.entry(id).or_default().push(e);
+    }
+    by_id
+}
+
+fn assert_done(events: &[JobEvent]) {
+    assert!(
+        matches!(
+            events,
+            [JobEvent::Restored { .. }, JobEvent::PasswordSet { .. }]
+        ),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn batch_of_twenty_with_mixed_inner_results() {
+    let (_dir, h) = common::start_sandbox(250).await;
+    let (dir, mut log) = logged(&h, fast_options());
+    let (clean, upn_conflicts, proxy_conflicts) = classify(&h, &dir).await;
+    let missing = "00000000-0000-0000-0000-0000000000aa";
+    let mut jobs = vec![
+        job(
+            &upn_conflicts[0].id,
+            Some(GOOD_PASSWORD),
+            RestoreRequest::default(),
+        ),
+        job(
+            &proxy_conflicts[0].0.id,
+            Some(GOOD_PASSWORD),
+            RestoreRequest::default(),
+        ),
+        job(
+            &proxy_conflicts[1].0.id,
+            Some(GOOD_PASSWORD),
+            RestoreRequest {
+                new_user_principal_name: None,
+                auto_reconcile_proxy_conflict: true,
+            },
+        ),
+        job(missing, Some(GOOD_PASSWORD), RestoreRequest::default()),
+        job(
+            &clean[0].id,
+            Some("alllowercase"),
+            RestoreRequest::default(),
+        ),
+    ];
+    for u in &clean[1..6] {
+        jobs.push(job(&u.id, Some(GOOD_PASSWORD), RestoreRequest::default()));
+    }
+    assert_eq!(jobs.len(), 10, "10 users, 20 inner requests");
+    drain(&mut log);
+    let by_id = run_jobs(&dir, jobs).await;
+    let records = drain(&mut log);
+    let batches: Vec<_> = records
+        .iter()
+        .filter(|r| r.path.ends_with("/$batch"))
+        .collect();
+    assert_eq!(batches.len(), 1, "one $batch: {records:?}");
+
+    let fail_kind = |id: &str| match by_id[id].as_slice() {
+        [JobEvent::Failed { stage, error, .. }] => (*stage, error.kind),
+        other => panic!("{id}: {other:?}"),
+    };
+    assert_eq!(
+        fail_kind(&upn_conflicts[0].id),
+        (Stage::Restore, ErrorKind::UpnConflict)
+    );
+    assert_eq!(
+        fail_kind(&proxy_conflicts[0].0.id),
+        (Stage::Restore, ErrorKind::ProxyConflict)
+    );
+    assert_eq!(fail_kind(missing), (Stage::Restore, ErrorKind::NotFound));
+    assert_done(&by_id[&proxy_conflicts[1].0.id]);
+    match by_id[&clean[0].id].as_slice() {
+        [
+            JobEvent::Restored { .. },
+            JobEvent::Failed {
+                stage: Stage::Password,
+                error,
+                ..
+            },
+        ] => {
+            assert_eq!(error.kind, ErrorKind::WeakPassword);
+            assert!(error.message.contains("at least 3 of"), "{error}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let inspect = h.inspect();
+    for u in &clean[1..6] {
+        assert_done(&by_id[&u.id]);
+        assert!(inspect.is_active(&u.id));
+        assert!(inspect.password_matches(&u.id, GOOD_PASSWORD));
+    }
+    assert!(inspect.is_deleted(&upn_conflicts[0].id));
+}
+
+#[tokio::test]
+async fn inner_429s_are_resent_after_retry_after() {
+    // 20 writes against a quota of 12 per 6 s: some inner requests are refused with 429.
+    let (_dir, h) =
+        common::start_sandbox_with(80, |c| c.write_quota(12, Duration::from_secs(6))).await;
+    let dir = directory(
+        &h,
+        GraphOptions {
+            write_budget: None,
+            ..fast_options()
+        },
+    );
+    let (clean, _, _) = classify(&h, &dir).await;
+    let inspect = h.inspect();
+    let jobs: Vec<RestoreJob> = clean[..10]
+        .iter()
+        .map(|u| job(&u.id, Some(GOOD_PASSWORD), RestoreRequest::default()))
+        .collect();
+    let by_id = run_jobs(&dir, jobs).await;
+    assert!(
+        inspect.throttled_count() > 0,
+        "the quota refused some inner requests"
+    );
+    for u in &clean[..10] {
+        assert_done(&by_id[&u.id]);
+        assert!(inspect.password_matches(&u.id, GOOD_PASSWORD));
+    }
+    assert_eq!(
+        inspect.write_count(),
+        20,
+        "each restore and each PATCH admitted once"
+    );
+}
+
+#[tokio::test]
+async fn bulk_restore_under_dropped_connections_does_nothing_twice() {
+    let (_dir, h) = common::start_sandbox_with(200, |c| c.drop_rate(0.3).fault_seed(5)).await;
+    let (dir, mut log) = logged(
+        &h,
+        GraphOptions {
+            max_retries: 10,
+            concurrency: 3,
+            ..fast_options()
+        },
+    );
+    let all = all_deleted(&dir).await;
+    let users = &all[..40];
+    drain(&mut log);
+    let jobs: Vec<RestoreJob> = users
+        .iter()
+        .map(|u| job(&u.id, Some(GOOD_PASSWORD), free_names(&h, u)))
+        .collect();
+    let by_id = run_jobs(&dir, jobs).await;
+    let inspect = h.inspect();
+    for u in users {
+        assert_done(&by_id[&u.id]);
+        assert!(inspect.is_active(&u.id));
+        assert!(inspect.password_matches(&u.id, GOOD_PASSWORD));
+    }
+    let records = drain(&mut log);
+    assert!(
+        records
+            .iter()
+            .any(|r| r.path.ends_with("/$batch") && r.status.is_none()),
+        "some batch replies were lost"
+    );
+}
+
+/// Hands out an expired token first; counts invalidations.
+struct ExpiredFirst {
+    expired: String,
+    fresh: Arc<ClientCredentials>,
+    handed_expired: std::sync::atomic::AtomicBool,
+    invalidated: AtomicUsize,
+}
+
+impl TokenSource for ExpiredFirst {
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, DirectoryError>> {
+        Box::pin(async move {
+            if !self.handed_expired.swap(true, Ordering::SeqCst) {
+                return Ok(AccessToken {
+                    secret: SecretString::from(self.expired.clone()),
+                    expires_at: chrono::Utc::now() + chrono::Duration::hours(1),
+                });
+            }
+            self.fresh.token().await
+        })
+    }
+    fn invalidate(&self, _: &AccessToken) {
+        self.invalidated.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn expired_token_is_refreshed_once() {
+    let (_dir, h) = common::start_sandbox(30).await;
+    let tokens = Arc::new(ExpiredFirst {
+        expired: h
+            .inspect()
+            .issue_token(&TokenSpec::default().lifetime_secs(-60)),
+        fresh: credentials(&h),
+        handed_expired: Default::default(),
+        invalidated: AtomicUsize::new(0),
+    });
+    let dir = directory_with(&h, tokens.clone(), fast_options());
+    let users = all_deleted(&dir).await;
+    assert_eq!(users.len(), 30);
+    assert_eq!(tokens.invalidated.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn short_lived_tokens_are_renewed_by_client_credentials() {
+    let (_dir, h) =
+        common::start_sandbox_with(20, |c| c.token_lifetime(Duration::from_secs(2))).await;
+    let dir = directory(&h, fast_options());
+    assert_eq!(all_deleted(&dir).await.len(), 20);
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    assert_eq!(
+        all_deleted(&dir).await.len(),
+        20,
+        "a new token after the old one expired"
+    );
+}
+
+#[tokio::test]
+async fn wrong_client_secret_is_a_clear_unauthorized_error() {
+    let (_dir, h) = common::start_sandbox(10).await;
+    let tokens = ClientCredentials::new(
+        &Endpoints::sandbox(h.base_url()),
+        "graph-client-tests",
+        SecretString::from("not-the-secret".to_string()),
+    )
+    .expect("client credentials");
+    let dir = directory_with(&h, tokens, fast_options());
+    let err = dir.whoami().await.expect_err("bad secret");
+    assert_eq!(err.kind, ErrorKind::Unauthorized, "{err}");
+    assert!(err.message.contains("AADSTS7000215"), "{err}");
+    assert_eq!(err.code.as_deref(), Some("invalid_client"));
+}
