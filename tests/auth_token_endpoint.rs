@@ -70,7 +70,11 @@ async fn start(script: Script) -> Endpoints {
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
         s.seen.lock().unwrap_or_else(|p| p.into_inner()).push(form);
-        let next = s.replies.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+        let next = s
+            .replies
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front();
         let (status, body) = next.unwrap_or((400, aad("authorization_pending", 70016)));
         (
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
@@ -130,7 +134,10 @@ async fn pending_then_slow_down_adds_five_seconds_then_success() {
     let mut f = flow(&script, 2, 900).await;
     assert_eq!(f.prompt().user_code, "ABCD-1234");
     assert_eq!(f.prompt().interval, Duration::from_secs(2));
-    assert_eq!(pending(f.poll().await.expect("poll 1")), Duration::from_secs(2));
+    assert_eq!(
+        pending(f.poll().await.expect("poll 1")),
+        Duration::from_secs(2)
+    );
     let slowed = pending(f.poll().await.expect("poll 2"));
     assert_eq!(slowed, Duration::from_secs(2) + SLOW_DOWN_STEP);
     // The slower pace sticks for the rest of the flow.
@@ -143,7 +150,10 @@ async fn pending_then_slow_down_adds_five_seconds_then_success() {
     assert_eq!(seen.len(), 4);
     let form = &seen[0];
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    assert_eq!(get("grant_type"), Some("urn:ietf:params:oauth:grant-type:device_code"));
+    assert_eq!(
+        get("grant_type"),
+        Some("urn:ietf:params:oauth:grant-type:device_code")
+    );
     assert_eq!(get("client_id"), Some("client-1"));
     assert_eq!(get("device_code"), Some("dev-secret"));
 }
@@ -187,7 +197,11 @@ async fn wait_rides_out_a_server_error_and_polls_at_the_interval() {
         .expect("signed in");
     assert_eq!(tokens.access_token.expose_secret(), "access-2");
     // Three polls, one interval (1 s) before each.
-    assert!(started.elapsed() >= Duration::from_millis(2900), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(2900),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(script.seen().len(), 3);
 }
 
@@ -213,7 +227,11 @@ async fn a_code_that_expires_locally_ends_the_wait() {
         .expect("ends");
     assert!(matches!(result, Err(AuthError::Expired)));
     // It stopped at the expiry (1 s), not after the 5 s interval.
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -248,7 +266,10 @@ async fn hostile_prompt_strings_are_sanitized() {
         .expect("starts");
     let p = f.prompt();
     for s in [&p.user_code, &p.verification_uri, &p.message] {
-        assert!(!s.chars().any(|c| c.is_control() || c == '\u{202e}'), "{s:?}");
+        assert!(
+            !s.chars().any(|c| c.is_control() || c == '\u{202e}'),
+            "{s:?}"
+        );
     }
 }
 

@@ -39,10 +39,12 @@ impl Certificate {
     /// Reads `--certificate`: one PEM file with the private key and the certificate.
     pub fn load(path: &Path) -> Result<Self, AuthError> {
         let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
-            AuthError::Config(format!("cannot read the certificate file {}: {e}", path.display()))
+            AuthError::Config(format!(
+                "cannot read the certificate file {}: {e}",
+                path.display()
+            ))
         })?);
-        Self::from_pem(&text)
-            .map_err(|e| AuthError::Config(format!("{}: {e}", path.display())))
+        Self::from_pem(&text).map_err(|e| AuthError::Config(format!("{}: {e}", path.display())))
     }
 
     /// Parses the key and the first certificate, and checks that they belong together.
@@ -67,19 +69,26 @@ impl Certificate {
                 }
                 "ENCRYPTED PRIVATE KEY" => return Err(encrypted_key_error()),
                 "EC PRIVATE KEY" => {
-                    return Err("the private key is an EC key; PS256 client assertions need an RSA key".into());
+                    return Err(
+                        "the private key is an EC key; PS256 client assertions need an RSA key"
+                            .into(),
+                    );
                 }
                 "CERTIFICATE" if cert_der.is_none() => cert_der = Some(block.der),
                 _ => {}
             }
         }
         let key = key.ok_or("no private key found (expected a 'BEGIN PRIVATE KEY' or 'BEGIN RSA PRIVATE KEY' block next to the certificate)")?;
-        let cert_der = cert_der.ok_or("no certificate found (expected a 'BEGIN CERTIFICATE' block next to the private key)")?;
+        let cert_der = cert_der.ok_or(
+            "no certificate found (expected a 'BEGIN CERTIFICATE' block next to the private key)",
+        )?;
         // The certificate's SubjectPublicKeyInfo embeds the key's RSAPublicKey DER verbatim, so
         // finding it there proves the pair matches without an X.509 parser.
         let public = key.public_key().as_ref();
         if public.is_empty() || !cert_der.windows(public.len()).any(|w| w == public) {
-            return Err("the certificate does not belong to the private key in the same file".into());
+            return Err(
+                "the certificate does not belong to the private key in the same file".into(),
+            );
         }
         Ok(Self {
             key,
@@ -218,7 +227,10 @@ impl CertificateCredentials {
             http,
             token_url: endpoints.token_url(),
             client_id: client_id.to_string(),
-            scope: format!("{}/.default", endpoints.graph.as_str().trim_end_matches('/')),
+            scope: format!(
+                "{}/.default",
+                endpoints.graph.as_str().trim_end_matches('/')
+            ),
             certificate,
             cached: Mutex::new(None),
             fetching: tokio::sync::Mutex::new(()),
@@ -243,7 +255,9 @@ impl CertificateCredentials {
             return Ok(t);
         }
         let now = Utc::now();
-        let assertion = self.certificate.assertion(&self.client_id, &self.token_url, now)?;
+        let assertion = self
+            .certificate
+            .assertion(&self.client_id, &self.token_url, now)?;
         let body = oauth::post_form_retrying(
             &self.http,
             &self.token_url,
@@ -315,7 +329,9 @@ mod tests {
         let c = cert(PKCS8);
         let now = Utc::now();
         let url = "https://login.microsoftonline.com/contoso/oauth2/v2.0/token";
-        let jwt = c.assertion("client-1", url, now).unwrap_or_else(|e| panic!("{e}"));
+        let jwt = c
+            .assertion("client-1", url, now)
+            .unwrap_or_else(|e| panic!("{e}"));
         let jwt = jwt.expose_secret();
         let header = part(jwt, 0);
         assert_eq!(header["alg"], "PS256");
@@ -329,7 +345,9 @@ mod tests {
         assert!(exp > now.timestamp() && exp - now.timestamp() <= 600);
         assert!(claims["jti"].as_str().is_some_and(|j| j.len() >= 32));
         let jti2 = part(
-            c.assertion("client-1", url, now).unwrap_or_else(|e| panic!("{e}")).expose_secret(),
+            c.assertion("client-1", url, now)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .expose_secret(),
             1,
         )["jti"]
             .clone();
@@ -347,14 +365,25 @@ mod tests {
         let err = |pem: &str| Certificate::from_pem(pem).err().unwrap_or_default();
         assert!(err(MISMATCHED).contains("does not belong"));
         assert!(err(CERT_ONLY).contains("no private key"));
-        let key_only: String = PKCS8.split("-----BEGIN CERTIFICATE-----").next().unwrap_or_default().into();
+        let key_only: String = PKCS8
+            .split("-----BEGIN CERTIFICATE-----")
+            .next()
+            .unwrap_or_default()
+            .into();
         assert!(err(&key_only).contains("no certificate"));
         assert!(err("hello").contains("not a PEM file"));
-        assert!(err("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----").contains("encrypted"));
+        assert!(
+            err("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----")
+                .contains("encrypted")
+        );
         assert!(err("-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES\n\nAAAA\n-----END RSA PRIVATE KEY-----").contains("encrypted"));
-        assert!(err("-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----").contains("base64"));
+        assert!(
+            err("-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----").contains("base64")
+        );
         assert!(err("-----BEGIN PRIVATE KEY-----\nAAAA\n").contains("never ended"));
-        assert!(err("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----").contains("RSA"));
+        assert!(
+            err("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----").contains("RSA")
+        );
     }
 
     #[test]

@@ -53,7 +53,9 @@ impl TokenClaims {
         let (Some(_), Some(payload), Some(_), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
-            return Err("the access token is not a JWT (expected three dot-separated parts)".into());
+            return Err(
+                "the access token is not a JWT (expected three dot-separated parts)".into(),
+            );
         };
         let bytes = URL_SAFE_NO_PAD
             .decode(payload.trim_end_matches('='))
@@ -206,6 +208,8 @@ impl Action {
                 "User-PasswordProfile.ReadWrite.All",
                 "User.ReadWrite.All",
                 "Directory.ReadWrite.All",
+                // Delegated only; Graph requires it to reset an administrator's password.
+                "Directory.AccessAsUser.All",
             ],
             Action::SendMail => &["Mail.Send"],
         }
@@ -229,15 +233,22 @@ impl Action {
 }
 
 const USER_ADMIN: (&str, &str) = ("User Administrator", "fe930be7-5e62-47db-91af-98c3a49a38b1");
-const GLOBAL_ADMIN: (&str, &str) = ("Global Administrator", "62e90394-69f5-4237-9190-012177145e10");
+const GLOBAL_ADMIN: (&str, &str) = (
+    "Global Administrator",
+    "62e90394-69f5-4237-9190-012177145e10",
+);
 const PRIVILEGED_AUTH_ADMIN: (&str, &str) = (
     "Privileged Authentication Administrator",
     "7be44c8a-adaf-4e2a-84d6-ab2649e08a13",
 );
-const HELPDESK_ADMIN: (&str, &str) =
-    ("Helpdesk Administrator", "729827e3-9c14-49f7-bb1b-9608f156bbb8");
-const PASSWORD_ADMIN: (&str, &str) =
-    ("Password Administrator", "966707d0-3269-4727-9be2-8c3a10f19b9d");
+const HELPDESK_ADMIN: (&str, &str) = (
+    "Helpdesk Administrator",
+    "729827e3-9c14-49f7-bb1b-9608f156bbb8",
+);
+const PASSWORD_ADMIN: (&str, &str) = (
+    "Password Administrator",
+    "966707d0-3269-4727-9be2-8c3a10f19b9d",
+);
 const AUTH_ADMIN: (&str, &str) = (
     "Authentication Administrator",
     "c4e39bd9-1100-46d3-8c65-fb160da0071f",
@@ -247,9 +258,17 @@ const AUTH_ADMIN: (&str, &str) = (
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Warning {
     /// The token lacks every permission that allows `action`.
-    MissingPermission { action: Action, mode: Mode, grant: &'static str },
+    MissingPermission {
+        action: Action,
+        mode: Mode,
+        grant: &'static str,
+    },
     /// The token names the caller's roles and none of them allows `action`.
-    MissingRole { action: Action, mode: Mode, assign: &'static str },
+    MissingRole {
+        action: Action,
+        mode: Mode,
+        assign: &'static str,
+    },
     /// App-only mail has no mailbox to send from.
     NoMailSender,
 }
@@ -277,7 +296,11 @@ impl Warning {
 impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Warning::MissingPermission { action, mode, grant } => {
+            Warning::MissingPermission {
+                action,
+                mode,
+                grant,
+            } => {
                 let kind = match mode {
                     Mode::Delegated => "delegated permission",
                     Mode::AppOnly => "application permission",
@@ -289,7 +312,11 @@ impl std::fmt::Display for Warning {
                     capitalize(action.describe())
                 )
             }
-            Warning::MissingRole { action, mode, assign } => {
+            Warning::MissingRole {
+                action,
+                mode,
+                assign,
+            } => {
                 let who = match mode {
                     Mode::Delegated => "the signed-in account",
                     Mode::AppOnly => "the app's service principal",
@@ -409,7 +436,10 @@ mod tests {
         );
         let text = w[0].to_string();
         assert!(text.contains("Restoring users will fail"), "{text}");
-        assert!(text.contains("delegated permission User.DeleteRestore.All"), "{text}");
+        assert!(
+            text.contains("delegated permission User.DeleteRestore.All"),
+            "{text}"
+        );
         assert_eq!(w[1].short(), "missing User-PasswordProfile.ReadWrite.All");
     }
 
@@ -449,7 +479,13 @@ mod tests {
         let c = decode(json!({"scp": ALL_DELEGATED, "upn": "a@b.c", "wids": [plain_user]}));
         let w = self_check(&c, None);
         assert_eq!(w.len(), 3, "{w:?}");
-        assert!(w.iter().all(|w| matches!(w, Warning::MissingRole { assign: "User Administrator", .. })));
+        assert!(w.iter().all(|w| matches!(
+            w,
+            Warning::MissingRole {
+                assign: "User Administrator",
+                ..
+            }
+        )));
         let c = decode(json!({"scp": ALL_DELEGATED, "upn": "a@b.c", "wids": [USER_ADMIN.1]}));
         assert!(self_check(&c, None).is_empty());
         // A helpdesk admin can reset passwords but not restore.

@@ -85,7 +85,10 @@ impl DelegatedTokens {
     }
 
     /// Right after an interactive sign-in: keeps its access token and saves its refresh token.
-    pub fn after_sign_in(config: DelegatedConfig, tokens: TokenResponse) -> Result<Self, AuthError> {
+    pub fn after_sign_in(
+        config: DelegatedConfig,
+        tokens: TokenResponse,
+    ) -> Result<Self, AuthError> {
         let refresh = tokens.refresh_token.ok_or_else(|| {
             AuthError::Malformed(
                 "the sign-in gave no refresh token (was offline_access granted?)".into(),

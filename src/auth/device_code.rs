@@ -39,7 +39,9 @@ pub struct DeviceCodePrompt {
 /// The result of one poll.
 pub enum Poll {
     /// Not yet: poll again after `next_in` (longer after a `slow_down`).
-    Pending { next_in: Duration },
+    Pending {
+        next_in: Duration,
+    },
     Complete(TokenResponse),
 }
 
@@ -69,7 +71,9 @@ impl DeviceCodeFlow {
         )
         .await?;
         let Value::Object(mut map) = body else {
-            return Err(AuthError::Malformed("device code reply is not a JSON object".into()));
+            return Err(AuthError::Malformed(
+                "device code reply is not a JSON object".into(),
+            ));
         };
         let text = |map: &serde_json::Map<String, Value>, key: &str| match map.get(key) {
             Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
@@ -77,7 +81,11 @@ impl DeviceCodeFlow {
         };
         let device_code = match map.remove("device_code") {
             Some(Value::String(s)) if !s.is_empty() => SecretString::from(s),
-            _ => return Err(AuthError::Malformed("device code reply has no device_code".into())),
+            _ => {
+                return Err(AuthError::Malformed(
+                    "device code reply has no device_code".into(),
+                ));
+            }
         };
         let user_code = text(&map, "user_code")
             .map(|s| sanitize::clean(&s))

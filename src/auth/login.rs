@@ -42,7 +42,11 @@ pub async fn logout(global: &GlobalArgs) -> color_eyre::Result<u8> {
             return Ok(2);
         }
     };
-    Ok(run_logout(&ctx, &mut std::io::stdout(), &mut std::io::stderr()))
+    Ok(run_logout(
+        &ctx,
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
+    ))
 }
 
 /// Resolves on Ctrl-C; never, if the signal cannot be watched (rather than cancelling at once).
@@ -108,7 +112,9 @@ async fn device_code_login<C: Future<Output = ()>>(
     } else {
         let _ = writeln!(err, "Code: {}", prompt.user_code);
     }
-    let minutes = (prompt.expires_at - chrono::Utc::now()).num_minutes().max(1);
+    let minutes = (prompt.expires_at - chrono::Utc::now())
+        .num_minutes()
+        .max(1);
     let _ = writeln!(
         err,
         "Waiting for the sign-in (the code is valid for {minutes} min; Ctrl-C cancels)..."

@@ -74,8 +74,12 @@ fn advice_for_code(code: u64) -> Option<&'static str> {
             "check --tenant (a tenant id or a verified domain) and --cloud"
         }
         500011 => "the resource is unknown in this cloud: check --cloud and --graph-url",
-        53003 | 53000 | 53001 => "Conditional Access blocked the sign-in; ask who manages your tenant's policies",
-        50076 | 50079 | 50158 => "the tenant asks for more verification: sign in again with undelete login",
+        53003 | 53000 | 53001 => {
+            "Conditional Access blocked the sign-in; ask who manages your tenant's policies"
+        }
+        50076 | 50079 | 50158 => {
+            "the tenant asks for more verification: sign in again with undelete login"
+        }
         70043 | 700082 | 700084 | 50173 | 70008 | 54005 => {
             "the saved sign-in has expired or was revoked: sign in again with undelete login"
         }
@@ -91,7 +95,11 @@ impl fmt::Display for AadError {
         if self.description.is_empty() {
             write!(f, "sign-in refused: {} (HTTP {})", self.error, self.status)?;
         } else {
-            write!(f, "{} ({}, HTTP {})", self.description, self.error, self.status)?;
+            write!(
+                f,
+                "{} ({}, HTTP {})",
+                self.description, self.error, self.status
+            )?;
         }
         if let Some(advice) = self.advice() {
             write!(f, ": {advice}")?;
@@ -113,7 +121,7 @@ pub enum AuthError {
     #[error("sign-in cancelled")]
     Cancelled,
     #[error("{0}")]
-    Rejected(AadError),
+    Rejected(Box<AadError>),
     #[error("cannot reach the login endpoint: {0}")]
     Network(String),
     #[error("the login endpoint sent an unexpected reply: {0}")]
@@ -243,19 +251,21 @@ pub fn parse_error(status: u16, body: &[u8]) -> AuthError {
             if codes.is_empty() {
                 codes.extend(aadsts_code(first_line));
             }
-            AuthError::Rejected(AadError {
+            AuthError::Rejected(Box::new(AadError {
                 status,
                 error: sanitize::clean(&error),
                 description: sanitize::clean(first_line),
                 codes,
                 trace_id: sanitize::clean_opt(trace_id.as_deref()),
                 correlation_id: sanitize::clean_opt(correlation_id.as_deref()),
-            })
+            }))
         }
         _ => {
             let text = String::from_utf8_lossy(body);
             let snippet: String = sanitize::clean(&text).chars().take(200).collect();
-            AuthError::Malformed(format!("HTTP {status} without an OAuth error body: {snippet}"))
+            AuthError::Malformed(format!(
+                "HTTP {status} without an OAuth error body: {snippet}"
+            ))
         }
     }
 }
@@ -270,11 +280,17 @@ fn aadsts_code(description: &str) -> Option<u64> {
 /// Reads a token reply. `now` is when the request was sent, so the expiry errs on the early side.
 pub fn parse_token(body: Value, now: DateTime<Utc>) -> Result<TokenResponse, AuthError> {
     let Value::Object(mut map) = body else {
-        return Err(AuthError::Malformed("token reply is not a JSON object".into()));
+        return Err(AuthError::Malformed(
+            "token reply is not a JSON object".into(),
+        ));
     };
     let access_token = match map.remove("access_token") {
         Some(Value::String(s)) if !s.is_empty() => SecretString::from(s),
-        _ => return Err(AuthError::Malformed("token reply has no access_token".into())),
+        _ => {
+            return Err(AuthError::Malformed(
+                "token reply has no access_token".into(),
+            ));
+        }
     };
     if let Some(Value::String(kind)) = map.get("token_type")
         && !kind.eq_ignore_ascii_case("bearer")
@@ -357,7 +373,10 @@ mod tests {
         let AuthError::Rejected(e) = parse_error(401, body.to_string().as_bytes()) else {
             panic!("expected Rejected");
         };
-        assert_eq!(e.description, "AADSTS7000215: Invalid client secret provided.");
+        assert_eq!(
+            e.description,
+            "AADSTS7000215: Invalid client secret provided."
+        );
         assert_eq!(e.codes, vec![7000215]);
         let text = e.to_string();
         assert!(text.contains("UNDELETE_CLIENT_SECRET"), "{text}");
@@ -400,7 +419,9 @@ mod tests {
         assert_eq!(t.access_token.expose_secret(), "a.b.c");
         assert_eq!((t.expires_at - now).num_seconds(), 3599);
         assert_eq!(
-            t.refresh_token.as_ref().map(|r| r.expose_secret().to_string()),
+            t.refresh_token
+                .as_ref()
+                .map(|r| r.expose_secret().to_string()),
             Some("r1".into())
         );
         assert!(parse_token(json!({"access_token": "x"}), now).is_err());
@@ -408,8 +429,11 @@ mod tests {
         assert!(parse_token(json!({"expires_in": 5}), now).is_err());
         assert!(parse_token(json!([1]), now).is_err());
         assert!(
-            parse_token(json!({"access_token": "x", "expires_in": 5, "token_type": "mac"}), now)
-                .is_err()
+            parse_token(
+                json!({"access_token": "x", "expires_in": 5, "token_type": "mac"}),
+                now
+            )
+            .is_err()
         );
     }
 

@@ -214,11 +214,17 @@ impl AuthContext {
                 );
                 match delegated.get().await {
                     Ok(token) => {
-                        let mut claims = TokenClaims::decode(token.secret.expose_secret())
-                            .unwrap_or_default();
-                        claims.account.get_or_insert_with(|| cached.key.account.clone());
+                        let mut claims =
+                            TokenClaims::decode(token.secret.expose_secret()).unwrap_or_default();
+                        claims
+                            .account
+                            .get_or_insert_with(|| cached.key.account.clone());
                         claims.tenant_id = claims.tenant_id.or(cached.tenant_id);
-                        Ok(Some(self.signed_in(Arc::new(delegated), &claims, Mode::Delegated)))
+                        Ok(Some(self.signed_in(
+                            Arc::new(delegated),
+                            &claims,
+                            Mode::Delegated,
+                        )))
                     }
                     // Expired or revoked (the entry is gone now): sign in again.
                     Err(e) if e.oauth_code() == Some("invalid_grant") => Ok(None),
@@ -252,7 +258,12 @@ impl AuthContext {
         self.signed_in(source, &claims, Mode::AppOnly)
     }
 
-    fn signed_in(&self, tokens: Arc<dyn TokenSource>, claims: &TokenClaims, mode: Mode) -> SignedIn {
+    fn signed_in(
+        &self,
+        tokens: Arc<dyn TokenSource>,
+        claims: &TokenClaims,
+        mode: Mode,
+    ) -> SignedIn {
         let granted_known = !claims.granted().is_empty() || claims.identity_type.is_some();
         // An opaque token (not a JWT) says nothing: warn about nothing rather than everything.
         let warnings = if granted_known {
@@ -281,14 +292,14 @@ fn from_directory_error(e: crate::directory::DirectoryError) -> AuthError {
         ErrorKind::Network => AuthError::Network(e.message),
         ErrorKind::Malformed => AuthError::Malformed(e.message),
         ErrorKind::Invalid => AuthError::Config(e.message),
-        _ => AuthError::Rejected(oauth::AadError {
+        _ => AuthError::Rejected(Box::new(oauth::AadError {
             status: e.status.unwrap_or(401),
             error: e.code.unwrap_or_else(|| "invalid_client".into()),
             description: e.message,
             codes: Vec::new(),
             trace_id: e.request_id,
             correlation_id: None,
-        }),
+        })),
     }
 }
 
@@ -368,12 +379,21 @@ mod tests {
     fn national_cloud_scopes_carry_the_graph_resource() {
         assert_eq!(delegated_scopes(Cloud::Global), DELEGATED_SCOPES);
         let us = delegated_scopes(Cloud::Usgov);
-        assert!(us.contains("https://graph.microsoft.us/User.DeleteRestore.All"), "{us}");
+        assert!(
+            us.contains("https://graph.microsoft.us/User.DeleteRestore.All"),
+            "{us}"
+        );
         assert!(us.split(' ').any(|s| s == "offline_access"), "{us}");
         let dod = delegated_scopes(Cloud::UsgovDod);
-        assert!(dod.starts_with("https://dod-graph.microsoft.us/User.Read.All"), "{dod}");
+        assert!(
+            dod.starts_with("https://dod-graph.microsoft.us/User.Read.All"),
+            "{dod}"
+        );
         let cn = delegated_scopes(Cloud::China);
-        assert!(cn.contains("https://microsoftgraph.chinacloudapi.cn/Mail.Send"), "{cn}");
+        assert!(
+            cn.contains("https://microsoftgraph.chinacloudapi.cn/Mail.Send"),
+            "{cn}"
+        );
     }
 
     #[test]
@@ -382,27 +402,56 @@ mod tests {
         let e = AuthContext::build(&args(&[]), None).err();
         assert!(matches!(e, Some(AuthError::Config(m)) if m.contains("--tenant")));
         let ctx = AuthContext::build(&args(&["--tenant", "contoso.com"]), None);
-        assert!(ctx.is_ok_and(|c| *c.method() == Method::Delegated && c.client_id == DEFAULT_CLIENT_ID));
+        assert!(
+            ctx.is_ok_and(|c| *c.method() == Method::Delegated && c.client_id == DEFAULT_CLIENT_ID)
+        );
         let e = AuthContext::build(&args(&["--tenant", "contoso.com"]), secret()).err();
         assert!(matches!(e, Some(AuthError::Config(m)) if m.contains("--client-id")));
         let ctx = AuthContext::build(&args(&["--tenant", "t", "--client-id", "c"]), secret());
         assert!(ctx.is_ok_and(|c| *c.method() == Method::ClientSecret));
-        let both = args(&["--tenant", "t", "--client-id", "c", "--certificate", "x.pem"]);
+        let both = args(&[
+            "--tenant",
+            "t",
+            "--client-id",
+            "c",
+            "--certificate",
+            "x.pem",
+        ]);
         let e = AuthContext::build(&both, secret()).err();
         assert!(matches!(e, Some(AuthError::Config(m)) if m.contains("choose one")));
         let e = AuthContext::build(&args(&["--tenant", "a/b"]), None).err();
         assert!(matches!(e, Some(AuthError::Config(_))));
-        let e = AuthContext::build(&args(&["--tenant", "t", "--login-url", "http://login.example"]), None).err();
+        let e = AuthContext::build(
+            &args(&["--tenant", "t", "--login-url", "http://login.example"]),
+            None,
+        )
+        .err();
         assert!(matches!(e, Some(AuthError::Config(m)) if m.contains("loopback")));
     }
 
     #[test]
     fn cloud_table_sets_both_hosts() {
         for (cloud, login, graph) in [
-            ("global", "https://login.microsoftonline.com/", "https://graph.microsoft.com/"),
-            ("usgov", "https://login.microsoftonline.us/", "https://graph.microsoft.us/"),
-            ("usgov-dod", "https://login.microsoftonline.us/", "https://dod-graph.microsoft.us/"),
-            ("china", "https://login.chinacloudapi.cn/", "https://microsoftgraph.chinacloudapi.cn/"),
+            (
+                "global",
+                "https://login.microsoftonline.com/",
+                "https://graph.microsoft.com/",
+            ),
+            (
+                "usgov",
+                "https://login.microsoftonline.us/",
+                "https://graph.microsoft.us/",
+            ),
+            (
+                "usgov-dod",
+                "https://login.microsoftonline.us/",
+                "https://dod-graph.microsoft.us/",
+            ),
+            (
+                "china",
+                "https://login.chinacloudapi.cn/",
+                "https://microsoftgraph.chinacloudapi.cn/",
+            ),
         ] {
             let ctx = AuthContext::build(&args(&["--tenant", "t", "--cloud", cloud]), None)
                 .unwrap_or_else(|e| panic!("{e}"));
@@ -417,12 +466,24 @@ mod tests {
         }
         // Overrides win over the cloud's hosts, and move the cache key.
         let ctx = AuthContext::build(
-            &args(&["--tenant", "t", "--cloud", "china", "--graph-url", "https://proxy.example/g", "--login-url", "http://127.0.0.1:9"]),
+            &args(&[
+                "--tenant",
+                "t",
+                "--cloud",
+                "china",
+                "--graph-url",
+                "https://proxy.example/g",
+                "--login-url",
+                "http://127.0.0.1:9",
+            ]),
             None,
         )
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(ctx.endpoints.graph.as_str(), "https://proxy.example/g");
-        assert_eq!(ctx.endpoints.device_code_url(), "http://127.0.0.1:9/t/oauth2/v2.0/devicecode");
+        assert_eq!(
+            ctx.endpoints.device_code_url(),
+            "http://127.0.0.1:9/t/oauth2/v2.0/devicecode"
+        );
         assert_eq!(ctx.cloud_key, "china@http://127.0.0.1:9");
     }
 

@@ -219,9 +219,8 @@ impl TokenCache {
         let _guard = lock();
         let mut data = self.read()?;
         let before = data.entries.len();
-        data.entries.retain(|e| {
-            !(e.key() == *key && e.refresh_token == refresh_token.expose_secret())
-        });
+        data.entries
+            .retain(|e| !(e.key() == *key && e.refresh_token == refresh_token.expose_secret()));
         if data.entries.len() == before {
             return Ok(false);
         }
@@ -325,7 +324,10 @@ fn create_private_file(path: &Path) -> std::io::Result<fs::File> {
 
 #[cfg(not(unix))]
 fn create_private_file(path: &Path) -> std::io::Result<fs::File> {
-    fs::OpenOptions::new().write(true).create_new(true).open(path)
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
 }
 
 #[cfg(unix)]
@@ -334,7 +336,10 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
-    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
 }
 
 #[cfg(not(unix))]
@@ -377,21 +382,31 @@ mod tests {
     }
 
     fn rt(l: &Option<CachedLogin>) -> Option<String> {
-        l.as_ref().map(|l| l.refresh_token.expose_secret().to_string())
+        l.as_ref()
+            .map(|l| l.refresh_token.expose_secret().to_string())
     }
 
     #[test]
     fn store_find_rotate_remove() -> Result<(), AuthError> {
         let dir = tempfile::tempdir().map_err(|e| AuthError::Cache(e.to_string()))?;
         let cache = TokenCache::new(&dir.path().join("nested"));
-        assert!(cache.find("global", "contoso.onmicrosoft.com", "client-1", None)?.is_none());
+        assert!(
+            cache
+                .find("global", "contoso.onmicrosoft.com", "client-1", None)?
+                .is_none()
+        );
 
         cache.store(&login("a@contoso.com", "rt-a1", 10))?;
         cache.store(&login("b@contoso.com", "rt-b1", 5))?;
         // Newest account wins when none is named; keys compare case-insensitively.
         let found = cache.find("GLOBAL", "contoso.onmicrosoft.com", "CLIENT-1", None)?;
         assert_eq!(rt(&found), Some("rt-b1".into()));
-        let a = cache.find("global", "contoso.onmicrosoft.com", "client-1", Some("A@contoso.com"))?;
+        let a = cache.find(
+            "global",
+            "contoso.onmicrosoft.com",
+            "client-1",
+            Some("A@contoso.com"),
+        )?;
         assert_eq!(rt(&a), Some("rt-a1".into()));
 
         // Rotation: the new token replaces the old one, nothing else is kept.
@@ -401,18 +416,36 @@ mod tests {
         assert_eq!(text.matches("refresh_token").count(), 2);
 
         // Another tenant or client does not match.
-        assert!(cache.find("global", "fabrikam.com", "client-1", None)?.is_none());
-        assert!(cache.find("usgov", "contoso.onmicrosoft.com", "client-1", None)?.is_none());
-        assert!(cache.find("global", "contoso.onmicrosoft.com", "client-2", None)?.is_none());
+        assert!(
+            cache
+                .find("global", "fabrikam.com", "client-1", None)?
+                .is_none()
+        );
+        assert!(
+            cache
+                .find("usgov", "contoso.onmicrosoft.com", "client-1", None)?
+                .is_none()
+        );
+        assert!(
+            cache
+                .find("global", "contoso.onmicrosoft.com", "client-2", None)?
+                .is_none()
+        );
 
         // A stale token does not remove a rotated entry.
         let key = login("a@contoso.com", "", 0).key;
         assert!(!cache.remove_if_current(&key, &SecretString::from("rt-a1".to_string()))?);
         assert!(cache.remove_if_current(&key, &SecretString::from("rt-a2".to_string()))?);
 
-        assert_eq!(cache.remove("global", "contoso.onmicrosoft.com", "client-1", None)?, 1);
+        assert_eq!(
+            cache.remove("global", "contoso.onmicrosoft.com", "client-1", None)?,
+            1
+        );
         assert!(!cache.path().exists(), "an empty cache leaves no file");
-        assert_eq!(cache.remove("global", "contoso.onmicrosoft.com", "client-1", None)?, 0);
+        assert_eq!(
+            cache.remove("global", "contoso.onmicrosoft.com", "client-1", None)?,
+            0
+        );
         Ok(())
     }
 
@@ -424,11 +457,21 @@ mod tests {
         let dir = tempfile::tempdir().map_err(err)?;
         let cache = TokenCache::new(dir.path());
         cache.store(&login("a@contoso.com", "rt", 0))?;
-        let mode = fs::metadata(cache.path()).map_err(err)?.permissions().mode();
+        let mode = fs::metadata(cache.path())
+            .map_err(err)?
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         fs::set_permissions(cache.path(), fs::Permissions::from_mode(0o644)).map_err(err)?;
-        assert!(cache.find("global", "contoso.onmicrosoft.com", "client-1", None)?.is_some());
-        let mode = fs::metadata(cache.path()).map_err(err)?.permissions().mode();
+        assert!(
+            cache
+                .find("global", "contoso.onmicrosoft.com", "client-1", None)?
+                .is_some()
+        );
+        let mode = fs::metadata(cache.path())
+            .map_err(err)?
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         // No temp files are left behind.
         let names: Vec<_> = fs::read_dir(dir.path())
@@ -452,8 +495,14 @@ mod tests {
     #[test]
     fn cloud_keys() {
         let u = |s: &str| Url::parse(s).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(cloud_key(Cloud::Global, &u("https://login.microsoftonline.com/")), "global");
-        assert_eq!(cloud_key(Cloud::UsgovDod, &u("https://login.microsoftonline.us")), "usgov-dod");
+        assert_eq!(
+            cloud_key(Cloud::Global, &u("https://login.microsoftonline.com/")),
+            "global"
+        );
+        assert_eq!(
+            cloud_key(Cloud::UsgovDod, &u("https://login.microsoftonline.us")),
+            "usgov-dod"
+        );
         assert_eq!(
             cloud_key(Cloud::Global, &u("http://127.0.0.1:4000/")),
             "global@http://127.0.0.1:4000"
