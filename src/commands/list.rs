@@ -1,6 +1,5 @@
 //! `undelete list` and `undelete check --expiring DAYS`.
 
-
 use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
 

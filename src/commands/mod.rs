@@ -93,7 +93,7 @@ impl Io<'_> {
 /// standard streams. Returns the exit code.
 pub async fn run(cmd: Command, global: &GlobalArgs) -> color_eyre::Result<i32> {
     refuse_unhandled(&cmd)?;
-    let session = open_session(global).await?;
+    let session = crate::session::open(global).await?;
     let ctx = Context {
         directory: Arc::clone(&session.directory),
         label: session.label.clone(),
@@ -118,18 +118,6 @@ pub async fn run(cmd: Command, global: &GlobalArgs) -> color_eyre::Result<i32> {
     // The session (and an in-process sandbox) lives until the command is done.
     drop(session);
     code
-}
-
-// TEMPORARY until the integrator's `crate::session::open` lands: keeps the crate compiling.
-struct PendingSession {
-    directory: Arc<dyn Directory>,
-    label: String,
-    account: String,
-    mail_sender: Option<String>,
-    data_dir: PathBuf,
-}
-async fn open_session(_global: &GlobalArgs) -> color_eyre::Result<PendingSession> {
-    Err(eyre!("src/session.rs is not there yet"))
 }
 
 fn refuse_unhandled(cmd: &Command) -> color_eyre::Result<()> {
@@ -169,14 +157,21 @@ pub async fn run_with(cmd: Command, ctx: &Context, io: &mut Io<'_>) -> color_eyr
         Command::Login | Command::Logout | Command::Sandbox { .. } => Ok(EXIT_USAGE),
     };
     match result {
-        Err(report) => match report.downcast_ref::<DirectoryError>() {
-            Some(e) => {
+        Err(report) => {
+            if let Some(e) = report.downcast_ref::<DirectoryError>() {
                 writeln!(io.err, "error: {e}")?;
                 writeln!(io.err, "what to do: {}", e.advice())?;
-                Ok(EXIT_FAILED)
+                return Ok(EXIT_FAILED);
             }
-            None => Err(report),
-        },
+            // `undelete list | head` closes the pipe early on purpose: not an error to report.
+            if report
+                .downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            {
+                return Ok(EXIT_OK);
+            }
+            Err(report)
+        }
         ok => ok,
     }
 }

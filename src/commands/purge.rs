@@ -1,7 +1,6 @@
 //! `undelete purge`: permanent delete from the deleted items. It asks on a terminal, and
 //! without one it needs `--yes`.
 
-
 use serde_json::json;
 
 use super::resolve;

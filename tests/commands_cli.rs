@@ -1,0 +1,558 @@
+//! The scripting commands against the sandbox over real HTTP on 127.0.0.1: in process through
+//! `commands::run_with` with captured streams, and as the real binary for exit codes, the
+//! missing terminal, and a run killed half-way then finished.
+
+mod common;
+
+use std::io::Cursor;
+use std::path::Path;
+use std::process::{Command as Process, Output, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use futures::StreamExt;
+use secrecy::SecretString;
+use serde_json::Value;
+use undelete::auth::client_credentials::ClientCredentials;
+use undelete::cli::{Cli, Command};
+use undelete::commands::{self, Context, Io, Terminal};
+use undelete::config::Endpoints;
+use undelete::directory::graph::{GraphDirectory, GraphOptions};
+use undelete::directory::{DeletedUser, Directory};
+use undelete::restore::{self, Audit, Journal};
+use undelete::sandbox::{SandboxConfig, SandboxHandle};
+
+fn directory(h: &SandboxHandle) -> Arc<dyn Directory> {
+    let endpoints = Endpoints::sandbox(h.base_url());
+    let tokens = ClientCredentials::new(
+        &endpoints,
+        "commands-tests",
+        SecretString::from(h.client_secret().to_string()),
+    )
+    .expect("client credentials");
+    let options = GraphOptions {
+        mail_sender: Some(h.admin_upn()),
+        backoff_base: Duration::from_millis(20),
+        ..GraphOptions::default()
+    };
+    Arc::new(GraphDirectory::new(endpoints, tokens, options).expect("directory"))
+}
+
+fn context(h: &SandboxHandle, data_dir: &Path) -> Context {
+    Context {
+        directory: directory(h),
+        label: "SANDBOX contoso.sandbox".into(),
+        account: h.admin_upn(),
+        mail_sender: Some(h.admin_upn()),
+        data_dir: data_dir.to_path_buf(),
+        sign_in_url: "https://myapps.microsoft.com".into(),
+        read_only: false,
+    }
+}
+
+struct Ran {
+    code: i32,
+    out: String,
+    err: String,
+}
+
+impl Ran {
+    fn lines(&self) -> Vec<Value> {
+        self.out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+}
+
+/// Runs `undelete ARGS` in process with the given stdin and terminal flags.
+async fn run(ctx: &Context, args: &[&str], stdin: &str, term: Terminal) -> Ran {
+    let mut argv = vec!["undelete"];
+    argv.extend_from_slice(args);
+    let cli = Cli::try_parse_from(argv).expect("arguments parse");
+    let cmd: Command = cli.command.expect("a subcommand");
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let mut input = Cursor::new(stdin.as_bytes().to_vec());
+    let code = {
+        let mut io = Io {
+            out: &mut out,
+            err: &mut err,
+            input: &mut input,
+            term,
+        };
+        commands::run_with(cmd, ctx, &mut io)
+            .await
+            .expect("command runs")
+    };
+    Ran {
+        code,
+        out: String::from_utf8(out).expect("utf-8 stdout"),
+        err: String::from_utf8(err).expect("utf-8 stderr"),
+    }
+}
+
+fn pipe() -> Terminal {
+    Terminal::default()
+}
+
+async fn deleted_users(dir: &dyn Directory) -> Vec<DeletedUser> {
+    let mut out = Vec::new();
+    let mut pages = dir.list_deleted();
+    while let Some(page) = pages.next().await {
+        out.extend(page.expect("page").users);
+    }
+    out
+}
+
+async fn find_user(
+    dir: &dyn Directory,
+    want: impl Fn(&restore::Preflight, &DeletedUser) -> bool,
+) -> DeletedUser {
+    for u in deleted_users(dir).await {
+        let pf = restore::preflight(dir, &u).await.expect("preflight");
+        if want(&pf, &u) {
+            return u;
+        }
+    }
+    panic!("no deleted user in the sandbox fits");
+}
+
+fn plain(pf: &restore::Preflight, u: &DeletedUser) -> bool {
+    !pf.has_conflict() && !u.on_premises_sync_enabled && !u.is_guest()
+}
+
+#[tokio::test]
+async fn list_json_of_ten_thousand_users_sorted_by_days_left() {
+    let (_tmp, sandbox) = common::start_sandbox(10_000).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let ran = run(&ctx, &["list", "--format", "json"], "", pipe()).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    assert!(ran.err.is_empty(), "no progress on a pipe: {}", ran.err);
+    let users: Vec<Value> = serde_json::from_str(&ran.out).expect("one JSON array");
+    assert_eq!(users.len(), 10_000);
+    let purge: Vec<&str> = users
+        .iter()
+        .map(|u| u["purgeDateTime"].as_str().expect("purge date"))
+        .collect();
+    assert!(
+        purge.windows(2).all(|w| w[0] <= w[1]),
+        "soonest purge first"
+    );
+    let mut ids: Vec<&str> = users
+        .iter()
+        .map(|u| u["id"].as_str().expect("id"))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 10_000, "every user once");
+    assert!(
+        !ran.out.contains('\x1b'),
+        "no escape sequence reaches a pipe"
+    );
+}
+
+#[tokio::test]
+async fn list_table_csv_filter_and_sort() {
+    let (_tmp, sandbox) = common::start_sandbox(60).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let users = deleted_users(ctx.directory.as_ref()).await;
+    let someone = users
+        .iter()
+        .find(|u| u.department.is_some() && !u.is_guest())
+        .expect("a user with a department");
+
+    let ran = run(&ctx, &["list"], "", pipe()).await;
+    assert_eq!(ran.code, 0);
+    assert_eq!(ran.out.lines().count(), users.len() + 1);
+    assert!(ran.out.starts_with("NAME"));
+    assert!(!ran.out.contains('\x1b'));
+
+    let ran = run(
+        &ctx,
+        &["list", "--format", "csv", "--sort", "upn"],
+        "",
+        pipe(),
+    )
+    .await;
+    let upns: Vec<String> = ran
+        .out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap_or("").to_lowercase())
+        .collect();
+    assert_eq!(upns.len(), users.len());
+    let mut sorted = upns.clone();
+    sorted.sort();
+    // Names with commas are quoted, so compare only where the split is exact.
+    assert_eq!(upns.first(), sorted.first());
+
+    let local = someone.original_upn.split('@').next().expect("local part");
+    let ran = run(
+        &ctx,
+        &[
+            "list",
+            "--format",
+            "json",
+            "--filter",
+            &local.to_uppercase(),
+        ],
+        "",
+        pipe(),
+    )
+    .await;
+    let found: Vec<Value> = serde_json::from_str(&ran.out).expect("json");
+    assert!(found.iter().any(|u| u["id"] == someone.id.as_str()));
+    assert!(found.len() < users.len());
+}
+
+#[tokio::test]
+async fn check_exits_3_when_users_expire_soon_and_0_otherwise() {
+    let (_tmp, sandbox) = common::start_sandbox(40).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let ran = run(
+        &ctx,
+        &["check", "--expiring", "3", "--format", "json"],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 3, "{}", ran.err);
+    let users: Vec<Value> = serde_json::from_str(&ran.out).expect("json");
+    assert!(!users.is_empty());
+    assert!(
+        users
+            .iter()
+            .all(|u| u["daysLeft"].as_i64().is_some_and(|d| d <= 3))
+    );
+
+    // Nobody is already past the purge date, so nothing expires "within 0 days".
+    let ran = run(&ctx, &["check", "--expiring", "0"], "", pipe()).await;
+    assert_eq!(ran.code, 0, "{}", ran.out);
+    assert!(ran.out.is_empty(), "cron gets no output: {}", ran.out);
+}
+
+#[tokio::test]
+async fn purge_refuses_without_yes_and_without_a_terminal() {
+    let (_tmp, sandbox) = common::start_sandbox(20).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let user = deleted_users(ctx.directory.as_ref()).await.remove(0);
+
+    let ran = run(&ctx, &["purge", &user.id], "", pipe()).await;
+    assert_eq!(ran.code, 2);
+    assert!(ran.err.contains("--yes"), "{}", ran.err);
+    assert!(sandbox.inspect().is_deleted(&user.id));
+    assert_eq!(sandbox.inspect().write_count(), 0);
+
+    // On a terminal it asks; a wrong answer purges nothing.
+    let tty = Terminal {
+        stdin: true,
+        stdout: true,
+        stderr: true,
+        no_color: true,
+    };
+    let ran = run(&ctx, &["purge", &user.original_upn], "yes\n", tty).await;
+    assert_eq!(ran.code, 1);
+    assert!(
+        ran.err.contains("Type the number of users (1)"),
+        "{}",
+        ran.err
+    );
+    assert!(sandbox.inspect().is_deleted(&user.id));
+
+    let ran = run(&ctx, &["purge", &user.original_upn], "1\n", tty).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    assert!(!sandbox.inspect().exists(&user.id));
+
+    let other = deleted_users(ctx.directory.as_ref()).await.remove(0);
+    let ran = run(
+        &ctx,
+        &["purge", "--yes", &other.id, "nobody@contoso.sandbox"],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 1, "one target was not found");
+    let lines = ran.lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["status"] == "purged" && l["id"] == other.id.as_str())
+    );
+    assert!(lines.iter().any(|l| l["status"] == "failed"));
+    assert!(!sandbox.inspect().exists(&other.id));
+    let audit = Audit::open(data.path(), "x", "y").expect("audit");
+    let purges = audit
+        .entries()
+        .expect("entries")
+        .into_iter()
+        .filter(|e| e.action == "purge" && e.outcome == "ok")
+        .count();
+    assert_eq!(purges, 2);
+}
+
+#[tokio::test]
+async fn restore_reports_a_conflict_then_resolves_it() {
+    let (_tmp, sandbox) = common::start_sandbox(40).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let user = find_user(ctx.directory.as_ref(), |pf, _| pf.upn_holder.is_some()).await;
+
+    let ran = run(
+        &ctx,
+        &["restore", &user.original_upn, "--dry-run"],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 1);
+    let line = &ran.lines()[0];
+    assert_eq!(line["status"], "conflict");
+    let suggestion = line["suggestedUpn"]
+        .as_str()
+        .expect("suggestion")
+        .to_string();
+    assert!(sandbox.inspect().is_deleted(&user.id));
+
+    let ran = run(&ctx, &["restore", &user.original_upn], "", pipe()).await;
+    assert_eq!(ran.code, 1);
+    let line = &ran.lines()[0];
+    assert_eq!(line["status"], "failed");
+    assert_eq!(line["stage"], "preflight");
+    assert!(
+        line["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("--new-upn")),
+        "{line}"
+    );
+    assert!(sandbox.inspect().is_deleted(&user.id));
+
+    let ran = run(
+        &ctx,
+        &[
+            "restore",
+            &user.id,
+            "--new-upn",
+            &suggestion,
+            "--reconcile-proxies",
+        ],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 0, "{} {}", ran.out, ran.err);
+    let line = &ran.lines()[0];
+    assert_eq!(line["status"], "restored");
+    assert_eq!(line["userPrincipalName"], suggestion.as_str());
+    // No email: the password is printed, and it is the one set.
+    let password = line["password"].as_str().expect("password printed");
+    assert!(sandbox.inspect().password_matches(&user.id, password));
+    assert_eq!(
+        sandbox.inspect().upn(&user.id).as_deref(),
+        Some(suggestion.as_str())
+    );
+    let journal = Journal::open(data.path()).expect("journal");
+    assert!(journal.unfinished().expect("read").is_empty());
+}
+
+#[tokio::test]
+async fn restore_with_email_sends_it_and_prints_no_password() {
+    let (_tmp, sandbox) = common::start_sandbox(40).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let users = deleted_users(ctx.directory.as_ref()).await;
+    let mut picked = Vec::new();
+    for u in users {
+        let pf = restore::preflight(ctx.directory.as_ref(), &u)
+            .await
+            .expect("preflight");
+        if plain(&pf, &u) {
+            picked.push(u);
+        }
+        if picked.len() == 2 {
+            break;
+        }
+    }
+    let ran = run(
+        &ctx,
+        &[
+            "restore",
+            &picked[0].original_upn,
+            &picked[1].id,
+            "--email-to",
+            "helpdesk@contoso.sandbox; lead@contoso.sandbox",
+        ],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 0, "{} {}", ran.out, ran.err);
+    let lines = ran.lines();
+    assert_eq!(lines.len(), 2);
+    for l in &lines {
+        assert_eq!(l["status"], "restored");
+        assert_eq!(l["mailSent"], true);
+        assert!(l.get("password").is_none(), "{l}");
+    }
+    let outbox = sandbox.inspect().outbox();
+    assert_eq!(outbox.len(), 1, "one mail for the recipient set");
+    assert_eq!(outbox[0].to.len(), 2);
+    assert!(outbox[0].body.contains(&picked[0].original_upn));
+    assert!(outbox[0].body.contains(&picked[1].original_upn));
+    assert!(outbox[0].body.contains("Password:"));
+}
+
+#[tokio::test]
+async fn restore_refuses_a_weak_password_naming_the_rule() {
+    let (_tmp, sandbox) = common::start_sandbox(20).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let user = deleted_users(ctx.directory.as_ref()).await.remove(0);
+    let ran = run(
+        &ctx,
+        &["restore", &user.id, "--password", "stdin"],
+        "abcdefghij\n",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 2);
+    assert!(ran.err.contains("password rejected"), "{}", ran.err);
+    assert!(
+        ran.err.contains("at least 3 of"),
+        "names the rule: {}",
+        ran.err
+    );
+    assert!(sandbox.inspect().is_deleted(&user.id));
+
+    let ran = run(
+        &ctx,
+        &["restore", &user.id, "--email-to", "bob@"],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 2);
+    assert!(ran.err.contains("\"bob@\""), "{}", ran.err);
+}
+
+// ----- the real binary --------------------------------------------------------------------
+
+fn binary(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Process::new(env!("CARGO_BIN_EXE_undelete"));
+    cmd.arg("--sandbox")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove(restore::CRASH_HOOK_ENV)
+        .env_remove("UNDELETE_TENANT")
+        .stdin(Stdio::null());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+/// Seeds the sandbox store in `data_dir` (the binary's `--sandbox` reuses it) and returns a
+/// user that restores without conflict.
+async fn seed_and_pick(data_dir: &Path) -> DeletedUser {
+    let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data_dir).users(40))
+        .await
+        .expect("sandbox");
+    let dir = directory(&sandbox);
+    let user = find_user(dir.as_ref(), plain).await;
+    drop(dir);
+    sandbox.shutdown().await;
+    user
+}
+
+#[tokio::test]
+async fn binary_purge_without_a_terminal_needs_yes_and_check_exits_3() {
+    let data = tempfile::tempdir().expect("data dir");
+    let user = seed_and_pick(data.path()).await;
+    let out = binary(data.path(), &["purge", &user.id], &[]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
+
+    let out = binary(data.path(), &["check", "--expiring", "3"], &[]);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("NAME"), "{text}");
+    assert!(!text.contains('\x1b'), "no colors on a pipe");
+
+    let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+        .await
+        .expect("sandbox");
+    assert!(sandbox.inspect().is_deleted(&user.id), "nothing was purged");
+}
+
+#[tokio::test]
+async fn binary_killed_after_the_restore_is_finished_by_the_next_run() {
+    let data = tempfile::tempdir().expect("data dir");
+    let user = seed_and_pick(data.path()).await;
+    let upn = user.original_upn.clone();
+
+    // The process dies right after the restore step was journaled.
+    let out = binary(
+        data.path(),
+        &["restore", &upn, "--email-to", "helpdesk@contoso.sandbox"],
+        &[(restore::CRASH_HOOK_ENV, "restore")],
+    );
+    assert_eq!(out.status.code(), Some(restore::CRASH_EXIT_CODE), "{out:?}");
+    assert!(out.stdout.is_empty(), "it died before reporting");
+    let journal = Journal::open(data.path()).expect("journal");
+    let unfinished = journal.unfinished().expect("read");
+    assert_eq!(unfinished.len(), 1);
+    assert_eq!(unfinished[0].id, user.id);
+    assert_eq!(
+        unfinished[0].mail_to,
+        vec!["helpdesk@contoso.sandbox".to_string()]
+    );
+    {
+        let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+            .await
+            .expect("sandbox");
+        assert!(
+            sandbox.inspect().is_active(&user.id),
+            "the restore happened"
+        );
+        assert!(sandbox.inspect().outbox().is_empty(), "no mail went out");
+        sandbox.shutdown().await;
+    }
+
+    // Another command mentions it; restoring it again finishes it.
+    let out = binary(data.path(), &["restore", "nobody@contoso.sandbox"], &[]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&upn),
+        "the unfinished restore is mentioned: {out:?}"
+    );
+    let out = binary(data.path(), &["restore", &upn], &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let line: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    assert_eq!(line["status"], "finished", "{line}");
+    assert_eq!(
+        line["mailSent"], true,
+        "sent to the recipients the first run recorded"
+    );
+    assert!(line.get("password").is_none());
+    assert!(journal.unfinished().expect("read").is_empty());
+
+    let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+        .await
+        .expect("sandbox");
+    let outbox = sandbox.inspect().outbox();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].to, vec!["helpdesk@contoso.sandbox".to_string()]);
+    assert!(outbox[0].body.contains(&upn));
+    let password = outbox[0]
+        .body
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Password:"))
+        .map(str::trim)
+        .expect("the password is in the mail");
+    assert!(sandbox.inspect().password_matches(&user.id, password));
+}
