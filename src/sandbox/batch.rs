@@ -65,7 +65,10 @@ pub async fn handle(
             return Err(bad(format!("Batch request id '{}' is duplicated.", r.id)));
         }
         if r.method.parse::<Method>().is_err() {
-            return Err(bad(format!("Invalid method '{}' in request '{}'.", r.method, r.id)));
+            return Err(bad(format!(
+                "Invalid method '{}' in request '{}'.",
+                r.method, r.id
+            )));
         }
         if r.url.contains("://") || r.url.trim_start_matches('/').starts_with("$batch") {
             return Err(bad(format!(
@@ -116,7 +119,12 @@ pub async fn handle(
                         "The request cannot be run because a request it depends on failed.",
                     );
                     let body = e.body(&ids);
-                    return (r.id, 424, json!({"content-type": "application/json"}), Some(body));
+                    return (
+                        r.id,
+                        424,
+                        json!({"content-type": "application/json"}),
+                        Some(body),
+                    );
                 }
                 run_inner(router, auth, r).await
             }
@@ -180,9 +188,10 @@ async fn run_inner(
     let body = if bytes.is_empty() {
         None
     } else {
-        Some(serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-            json!(String::from_utf8_lossy(&bytes).into_owned())
-        }))
+        Some(
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| json!(String::from_utf8_lossy(&bytes).into_owned())),
+        )
     };
     (r.id, st, Value::Object(hdrs), body)
 }

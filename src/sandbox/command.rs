@@ -23,7 +23,9 @@ pub fn parse_quota(s: &str) -> Result<(u32, Duration), String> {
         .parse()
         .map_err(|_| format!("--write-quota {s:?}: {secs:?} is not a number of seconds"))?;
     if n == 0 || !(secs.is_finite() && secs > 0.0) {
-        return Err(format!("--write-quota {s:?}: both numbers must be positive"));
+        return Err(format!(
+            "--write-quota {s:?}: both numbers must be positive"
+        ));
     }
     Ok((n, Duration::from_secs_f64(secs)))
 }
@@ -84,7 +86,10 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
                 if json {
                     println!("[]");
                 } else {
-                    println!("The outbox is empty (no sandbox store at {}).", path.display());
+                    println!(
+                        "The outbox is empty (no sandbox store at {}).",
+                        path.display()
+                    );
                 }
                 return Ok(0);
             }
@@ -126,7 +131,10 @@ mod tests {
 
     #[test]
     fn quota_syntax() {
-        assert_eq!(parse_quota("3000/150"), Ok((3000, Duration::from_secs(150))));
+        assert_eq!(
+            parse_quota("3000/150"),
+            Ok((3000, Duration::from_secs(150)))
+        );
         assert!(parse_quota("3000").is_err());
         assert!(parse_quota("0/10").is_err());
         assert!(parse_quota("5/0").is_err());

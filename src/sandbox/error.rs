@@ -53,7 +53,11 @@ impl ApiError {
     }
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", message)
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationToken",
+            message,
+        )
     }
 
     pub fn forbidden() -> Self {
@@ -75,7 +79,11 @@ impl ApiError {
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "generalException", message)
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "generalException",
+            message,
+        )
     }
 
     /// `Another object with the same value for property X already exists.`, as Graph words it.
@@ -84,7 +92,8 @@ impl ApiError {
             "Request_BadRequest",
             format!("Another object with the same value for property {property} already exists."),
         );
-        e.details.push(json!({"code": "ObjectConflict", "target": property}));
+        e.details
+            .push(json!({"code": "ObjectConflict", "target": property}));
         e
     }
 
@@ -114,7 +123,8 @@ impl ApiError {
     pub fn render(&self, ids: &ReqIds) -> Response {
         let mut resp = (self.status, axum::Json(self.body(ids))).into_response();
         if let Some(secs) = self.retry_after {
-            resp.headers_mut().insert("retry-after", HeaderValue::from(secs));
+            resp.headers_mut()
+                .insert("retry-after", HeaderValue::from(secs));
         }
         set_id_headers(resp.headers_mut(), ids);
         resp

@@ -72,9 +72,17 @@ impl Faults {
         let roll: f64 = rng.random();
         let coin: bool = rng.random();
         if roll < self.cfg.drop_rate {
-            if coin { Fault::DropAfter } else { Fault::DropBefore }
+            if coin {
+                Fault::DropAfter
+            } else {
+                Fault::DropBefore
+            }
         } else if roll < self.cfg.drop_rate + self.cfg.fail_rate {
-            if coin { Fault::Unavailable } else { Fault::Internal }
+            if coin {
+                Fault::Unavailable
+            } else {
+                Fault::Internal
+            }
         } else {
             Fault::None
         }
@@ -112,10 +120,12 @@ mod tests {
             seed: 7,
             ..Default::default()
         };
-        let a: Vec<Fault> = (0..50).map({
-            let f = Faults::new(cfg.clone());
-            move |_| f.draw()
-        }).collect();
+        let a: Vec<Fault> = (0..50)
+            .map({
+                let f = Faults::new(cfg.clone());
+                move |_| f.draw()
+            })
+            .collect();
         let f = Faults::new(cfg);
         let b: Vec<Fault> = (0..50).map(|_| f.draw()).collect();
         assert_eq!(a, b);

@@ -158,9 +158,7 @@ fn graph_scopes(scope: &str) -> (Vec<String>, bool) {
     let mut offline = false;
     let mut out = Vec::new();
     for s in scope.split_whitespace() {
-        let s = s
-            .strip_prefix("https://graph.microsoft.com/")
-            .unwrap_or(s);
+        let s = s.strip_prefix("https://graph.microsoft.com/").unwrap_or(s);
         match s {
             "offline_access" => offline = true,
             "openid" | "profile" | "email" => {}

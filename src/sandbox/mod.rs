@@ -150,7 +150,9 @@ impl SandboxConfig {
             ));
         }
         if self.token_lifetime.is_zero() {
-            return Err(SandboxError::Config("token lifetime must be positive".into()));
+            return Err(SandboxError::Config(
+                "token lifetime must be positive".into(),
+            ));
         }
         Ok(())
     }
@@ -186,7 +188,9 @@ fn open_store(data_dir: &Path, users: usize, seed: u64) -> Result<Opened, Sandbo
     if store.meta("seeded_at").map_err(store_err(&path))?.is_none() {
         let now = chrono::Utc::now();
         let seeded = seed::generate(seed, users, DOMAIN, now);
-        store.insert_users(&seeded.users).map_err(store_err(&path))?;
+        store
+            .insert_users(&seeded.users)
+            .map_err(store_err(&path))?;
         let key: [u8; 32] = rand::rng().random();
         for (k, v) in [
             ("seed", seed.to_string()),
@@ -207,7 +211,9 @@ fn open_store(data_dir: &Path, users: usize, seed: u64) -> Result<Opened, Sandbo
         .map_err(store_err(&path))?
         .and_then(|k| hex::decode(k).ok())
         .filter(|k| k.len() == 32)
-        .ok_or_else(|| SandboxError::Config(format!("{}: signing key is missing", path.display())))?;
+        .ok_or_else(|| {
+            SandboxError::Config(format!("{}: signing key is missing", path.display()))
+        })?;
     let tenant_id = store
         .meta("tenant_id")
         .map_err(store_err(&path))?

@@ -82,7 +82,10 @@ pub fn encode_skiptoken(col: &str, desc: bool, value: String, id: String) -> Str
         v: value,
         i: id,
     };
-    format!("X'{}'", B64.encode(serde_json::to_vec(&t).unwrap_or_default()))
+    format!(
+        "X'{}'",
+        B64.encode(serde_json::to_vec(&t).unwrap_or_default())
+    )
 }
 
 fn expired_token() -> ApiError {
@@ -223,7 +226,9 @@ pub fn parse_list(raw: Option<&str>, eventual: bool, deleted: bool) -> Result<Li
             _ if key.starts_with('$') => {
                 return Err(ApiError::bad_request(
                     "BadRequest",
-                    format!("The query specified in the URI is not valid. Unknown query option '{key}'."),
+                    format!(
+                        "The query specified in the URI is not valid. Unknown query option '{key}'."
+                    ),
                 ));
             }
             _ => {}
@@ -258,7 +263,9 @@ pub fn next_query(carry: &[(String, String)], token: &str) -> String {
         if !out.is_empty() {
             out.push('&');
         }
-        out.extend(url::form_urlencoded::byte_serialize(k.as_bytes()).map(|s| s.replace("%24", "$")));
+        out.extend(
+            url::form_urlencoded::byte_serialize(k.as_bytes()).map(|s| s.replace("%24", "$")),
+        );
         out.push('=');
         out.extend(url::form_urlencoded::byte_serialize(v.as_bytes()));
     }
@@ -362,7 +369,11 @@ fn column(prop: &str) -> Result<Col, ApiError> {
         Some("createdDateTime") => Col::Exact("created_at"),
         Some("accountEnabled") => Col::Bool("account_enabled"),
         Some("onPremisesSyncEnabled") => Col::Bool("on_prem_sync"),
-        Some(p) => return Err(unsupported(format!("Unsupported or invalid query filter clause specified for property '{p}' of resource 'User'."))),
+        Some(p) => {
+            return Err(unsupported(format!(
+                "Unsupported or invalid query filter clause specified for property '{p}' of resource 'User'."
+            )));
+        }
         None => {
             return Err(ApiError::bad_request(
                 "BadRequest",
@@ -439,7 +450,9 @@ impl Parser {
     fn string(&mut self) -> Result<String, ApiError> {
         match self.next() {
             Some(Tok::Str(s)) => Ok(s),
-            other => Err(invalid_filter(format!("expected a string literal, found {other:?}"))),
+            other => Err(invalid_filter(format!(
+                "expected a string literal, found {other:?}"
+            ))),
         }
     }
 
@@ -457,7 +470,9 @@ impl Parser {
             let value = self.string()?;
             self.expect(Tok::Close)?;
             let Col::Folded(col) = column(&prop)? else {
-                return Err(unsupported(format!("startswith is not supported on '{prop}'.")));
+                return Err(unsupported(format!(
+                    "startswith is not supported on '{prop}'."
+                )));
             };
             let value = value.to_lowercase();
             self.params
@@ -476,7 +491,9 @@ impl Parser {
                 return Err(invalid_filter(format!("unsupported lambda '{lambda}'")));
             }
             if !self.keyword("eq") {
-                return Err(unsupported("Only 'eq' is supported inside proxyAddresses/any."));
+                return Err(unsupported(
+                    "Only 'eq' is supported inside proxyAddresses/any.",
+                ));
             }
             self.pos += 1;
             let value = self.string()?;
@@ -510,7 +527,9 @@ impl Parser {
         match (col, lit) {
             (Col::Folded(c), Tok::Str(s)) => {
                 if !matches!(sql_op, "=" | "<>") {
-                    return Err(unsupported(format!("Operator '{op}' is not supported on '{word}'.")));
+                    return Err(unsupported(format!(
+                        "Operator '{op}' is not supported on '{word}'."
+                    )));
                 }
                 self.params.push(SqlValue::Text(s.to_lowercase()));
                 Ok(format!("COALESCE({c}, '') {sql_op} ?"))
@@ -551,7 +570,10 @@ pub fn parse_filter(s: &str) -> Result<(String, Vec<SqlValue>), ApiError> {
     }
     let sql = p.or_expr()?;
     if p.pos != p.toks.len() {
-        return Err(invalid_filter(format!("unexpected {:?}", p.toks.get(p.pos))));
+        return Err(invalid_filter(format!(
+            "unexpected {:?}",
+            p.toks.get(p.pos)
+        )));
     }
     Ok((sql, p.params))
 }
@@ -562,10 +584,14 @@ mod tests {
 
     #[test]
     fn filters_become_parameterised_sql() {
-        let (sql, params) =
-            parse_filter("startswith(displayName,'Zo''e') and deletedDateTime ge 2026-01-01T00:00:00Z")
-                .expect("parses");
-        assert_eq!(sql, "(substr(COALESCE(dn_lc, ''), 1, ?) = ? AND deleted_at >= ?)");
+        let (sql, params) = parse_filter(
+            "startswith(displayName,'Zo''e') and deletedDateTime ge 2026-01-01T00:00:00Z",
+        )
+        .expect("parses");
+        assert_eq!(
+            sql,
+            "(substr(COALESCE(dn_lc, ''), 1, ?) = ? AND deleted_at >= ?)"
+        );
         assert_eq!(params.len(), 3);
         assert_eq!(params[1], SqlValue::Text("zo'e".into()));
         assert_eq!(params[2], SqlValue::Text("2026-01-01T00:00:00Z".into()));
@@ -575,7 +601,14 @@ mod tests {
 
     #[test]
     fn bad_filters_are_400() {
-        for bad in ["", "displayName eq", "startswith(displayName,'x'", "foo eq 'x'", "'x'", "mail zz 'a'"] {
+        for bad in [
+            "",
+            "displayName eq",
+            "startswith(displayName,'x'",
+            "foo eq 'x'",
+            "'x'",
+            "mail zz 'a'",
+        ] {
             let e = parse_filter(bad).expect_err(bad);
             assert_eq!(e.status, axum::http::StatusCode::BAD_REQUEST, "{bad}");
         }
@@ -585,7 +618,14 @@ mod tests {
     fn orderby_deleted_needs_eventual_and_count() {
         let e = parse_list(Some("$orderby=deletedDateTime"), true, true).expect_err("no count");
         assert!(e.message.contains("Unsupported sort property"));
-        assert!(parse_list(Some("$orderby=deletedDateTime desc&$count=true"), true, true).is_ok());
+        assert!(
+            parse_list(
+                Some("$orderby=deletedDateTime desc&$count=true"),
+                true,
+                true
+            )
+            .is_ok()
+        );
         assert!(parse_list(Some("$count=true"), false, true).is_err());
         assert!(parse_list(Some("$top=1000"), false, true).is_err());
         assert!(parse_list(Some("$top=999"), false, true).is_ok());

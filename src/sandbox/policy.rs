@@ -8,8 +8,19 @@ const SYMBOLS: &str = "@#$%^&*-_!+=[]{}|\\:',.?/`~\"();<> ";
 /// Substrings Entra's banned-password list would catch (compared case-insensitively, after
 /// undoing common character swaps).
 const BANNED: &[&str] = &[
-    "password", "passw0rd", "contoso", "sandbox", "welcome", "qwerty", "letmein", "12345678",
-    "iloveyou", "microsoft", "summer20", "winter20", "admin123",
+    "password",
+    "passw0rd",
+    "contoso",
+    "sandbox",
+    "welcome",
+    "qwerty",
+    "letmein",
+    "12345678",
+    "iloveyou",
+    "microsoft",
+    "summer20",
+    "winter20",
+    "admin123",
 ];
 
 /// `Ok` when Entra would accept the password for a cloud user.
@@ -43,7 +54,10 @@ pub fn check(password: &str) -> Result<(), &'static str> {
             other => other,
         })
         .collect();
-    if BANNED.iter().any(|b| folded.contains(b) || password.to_lowercase().contains(b)) {
+    if BANNED
+        .iter()
+        .any(|b| folded.contains(b) || password.to_lowercase().contains(b))
+    {
         return Err("banned");
     }
     Ok(())

@@ -48,7 +48,12 @@ const JOB_TITLES: &[&str] = &[
     "Intern",
 ];
 
-const GUEST_DOMAINS: &[&str] = &["fabrikam.com", "northwindtraders.com", "adatum.org", "tailspin.io"];
+const GUEST_DOMAINS: &[&str] = &[
+    "fabrikam.com",
+    "northwindtraders.com",
+    "adatum.org",
+    "tailspin.io",
+];
 
 /// Display names crafted to break terminals that print server strings unfiltered.
 const HOSTILE: &[&str] = &[
@@ -202,7 +207,11 @@ pub fn generate(seed: u64, deleted: usize, domain: &str, now: DateTime<Utc>) -> 
             break;
         };
         let (given, given_r) = culture.given.choose(&mut rng).cloned().unwrap_or_default();
-        let (sur, sur_r) = culture.surname.choose(&mut rng).cloned().unwrap_or_default();
+        let (sur, sur_r) = culture
+            .surname
+            .choose(&mut rng)
+            .cloned()
+            .unwrap_or_default();
         let mut display = if culture.eastern {
             format!("{sur}{given}")
         } else {
@@ -246,7 +255,10 @@ pub fn generate(seed: u64, deleted: usize, domain: &str, now: DateTime<Utc>) -> 
         let deleted_at = now - age;
         let created_at = deleted_at - Duration::days(rng.random_range(30..2000));
         let (upn, mail, user_type, mut proxies) = if role == Role::Guest {
-            let gd = GUEST_DOMAINS.choose(&mut rng).copied().unwrap_or("fabrikam.com");
+            let gd = GUEST_DOMAINS
+                .choose(&mut rng)
+                .copied()
+                .unwrap_or("fabrikam.com");
             let addr = format!("{local}@{gd}");
             (
                 format!("{local}_{gd}#EXT#@{domain}"),
@@ -256,10 +268,19 @@ pub fn generate(seed: u64, deleted: usize, domain: &str, now: DateTime<Utc>) -> 
             )
         } else {
             let upn = format!("{local}@{domain}");
-            (upn.clone(), upn.clone(), "Member", vec![format!("SMTP:{upn}")])
+            (
+                upn.clone(),
+                upn.clone(),
+                "Member",
+                vec![format!("SMTP:{upn}")],
+            )
         };
         if role != Role::Guest && rng.random_range(0..3) == 0 || role == Role::ProxyConflict {
-            let alias = format!("smtp:{}{}@{domain}", given_r.chars().next().unwrap_or('x'), sur_r);
+            let alias = format!(
+                "smtp:{}{}@{domain}",
+                given_r.chars().next().unwrap_or('x'),
+                sur_r
+            );
             if !proxies.iter().any(|p| p.eq_ignore_ascii_case(&alias)) {
                 proxies.push(alias);
             }
@@ -321,7 +342,8 @@ pub fn generate(seed: u64, deleted: usize, domain: &str, now: DateTime<Utc>) -> 
             user_type: user_type.into(),
             account_enabled: true,
             proxy_addresses: proxies,
-            on_prem_sync: role == Role::Synced || (role == Role::Plain && rng.random_range(0..20) == 0),
+            on_prem_sync: role == Role::Synced
+                || (role == Role::Plain && rng.random_range(0..20) == 0),
             deleted_at: Some(ts(deleted_at)),
             created_at: ts(created_at),
             id,
@@ -335,7 +357,11 @@ pub fn generate(seed: u64, deleted: usize, domain: &str, now: DateTime<Utc>) -> 
             break;
         };
         let (given, given_r) = culture.given.choose(&mut rng).cloned().unwrap_or_default();
-        let (sur, sur_r) = culture.surname.choose(&mut rng).cloned().unwrap_or_default();
+        let (sur, sur_r) = culture
+            .surname
+            .choose(&mut rng)
+            .cloned()
+            .unwrap_or_default();
         let local = unique(&format!("{given_r}.{sur_r}"), &mut rng, &mut taken);
         let upn = format!("{local}@{domain}");
         users.push(UserRow {
@@ -391,25 +417,47 @@ mod tests {
         assert_eq!(ids.len(), s.users.len(), "ids are unique");
         let upns: HashSet<String> = active.iter().map(|u| u.upn.to_lowercase()).collect();
         assert_eq!(upns.len(), active.len(), "active UPNs are unique");
-        assert!(deleted.iter().any(|u| upns.contains(&u.original_upn.to_lowercase())));
+        assert!(
+            deleted
+                .iter()
+                .any(|u| upns.contains(&u.original_upn.to_lowercase()))
+        );
         assert!(deleted.iter().any(|u| u.on_prem_sync));
-        assert!(deleted.iter().any(|u| u.user_type == "Guest" && u.original_upn.contains("#EXT#")));
+        assert!(
+            deleted
+                .iter()
+                .any(|u| u.user_type == "Guest" && u.original_upn.contains("#EXT#"))
+        );
         assert!(deleted.iter().any(|u| u.display_name.chars().count() > 100));
         assert!(deleted.iter().any(|u| u.display_name.contains('\u{1b}')));
         assert!(deleted.iter().any(|u| u.display_name.contains('\u{202e}')));
-        assert!(deleted.iter().any(|u| u.display_name.chars().any(|c| ('\u{400}'..='\u{4ff}').contains(&c))));
-        assert!(deleted.iter().any(|u| u.display_name.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))));
+        assert!(deleted.iter().any(|u| {
+            u.display_name
+                .chars()
+                .any(|c| ('\u{400}'..='\u{4ff}').contains(&c))
+        }));
+        assert!(deleted.iter().any(|u| {
+            u.display_name
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+        }));
         let expiring = deleted
             .iter()
             .filter(|u| {
-                let d = u.deleted_at.as_deref().and_then(|d| DateTime::parse_from_rfc3339(d).ok());
+                let d = u
+                    .deleted_at
+                    .as_deref()
+                    .and_then(|d| DateTime::parse_from_rfc3339(d).ok());
                 d.is_some_and(|d| now - d.with_timezone(&Utc) > Duration::days(27))
             })
             .count();
         assert!(expiring >= 5, "{expiring}");
         for u in &deleted {
             assert!(u.upn.starts_with(&u.id.replace('-', "")));
-            let d = u.deleted_at.as_deref().and_then(|d| DateTime::parse_from_rfc3339(d).ok());
+            let d = u
+                .deleted_at
+                .as_deref()
+                .and_then(|d| DateTime::parse_from_rfc3339(d).ok());
             assert!(d.is_some_and(|d| now - d.with_timezone(&Utc) < Duration::days(30)));
         }
         // Some deleted user has an alias that an active user now holds.
@@ -419,7 +467,9 @@ mod tests {
             .collect();
         assert!(deleted.iter().any(|u| {
             !upns.contains(&u.original_upn.to_lowercase())
-                && u.proxy_addresses.iter().any(|p| held.contains(&p.to_lowercase()))
+                && u.proxy_addresses
+                    .iter()
+                    .any(|p| held.contains(&p.to_lowercase()))
         }));
     }
 }

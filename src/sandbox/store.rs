@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS users (
     password_hash TEXT,
     force_change INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX IF NOT EXISTS users_id ON users (deleted, id);
 CREATE INDEX IF NOT EXISTS users_dn ON users (deleted, dn_lc, id);
 CREATE INDEX IF NOT EXISTS users_upn ON users (deleted, upn_lc, id);
 CREATE INDEX IF NOT EXISTS users_del ON users (deleted, deleted_at, id);
@@ -143,7 +144,9 @@ pub struct UserQuery<'a> {
     pub deleted: bool,
     pub filter_sql: &'a str,
     pub filter_params: &'a [SqlValue],
-    /// Column to sort on (one of `dn_lc`, `upn_lc`, `deleted_at`, `id`).
+    /// Column to sort on (one of `dn_lc`, `upn_lc`, `deleted_at`, `id`). Used bare, not
+    /// wrapped in `COALESCE`, so SQLite can walk an index instead of sorting every row:
+    /// `deleted_at` is only sortable in the deleted-items listing, where it is never NULL.
     pub order_col: &'static str,
     pub desc: bool,
     /// Keyset position: the (sort value, id) of the last row already sent.
@@ -227,7 +230,10 @@ impl Store {
             .prepare_cached(&format!(
                 "SELECT {USER_COLS} FROM users WHERE deleted = 0 AND (id = ?1 OR upn_lc = ?2)"
             ))?
-            .query_row(params![id_or_upn, id_or_upn.to_lowercase()], UserRow::from_row)
+            .query_row(
+                params![id_or_upn, id_or_upn.to_lowercase()],
+                UserRow::from_row,
+            )
             .optional()
     }
 
@@ -252,18 +258,20 @@ impl Store {
         let keyset = match &q.after {
             Some((value, id)) => {
                 p.push(SqlValue::Text(value.clone()));
-                p.push(SqlValue::Text(value.clone()));
                 p.push(SqlValue::Text(id.clone()));
-                format!(
-                    " AND (COALESCE({col}, '') {cmp} ? OR (COALESCE({col}, '') = ? AND id {cmp} ?))"
-                )
+                // A row value, so SQLite seeks the index instead of scanning to the position.
+                format!(" AND ({col}, id) {cmp} (?, ?)")
             }
             None => String::new(),
         };
-        p.push(SqlValue::Integer(i64::try_from(q.limit).unwrap_or(i64::MAX / 2).saturating_add(1)));
+        p.push(SqlValue::Integer(
+            i64::try_from(q.limit)
+                .unwrap_or(i64::MAX / 2)
+                .saturating_add(1),
+        ));
         let sql = format!(
-            "SELECT {USER_COLS}, COALESCE({col}, '') FROM users WHERE deleted = ? AND ({}){keyset} \
-             ORDER BY COALESCE({col}, '') {dir}, id {dir} LIMIT ?",
+            "SELECT {USER_COLS} FROM users WHERE deleted = ? AND ({}){keyset} \
+             ORDER BY {col} {dir}, id {dir} LIMIT ?",
             q.filter_sql
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -286,7 +294,11 @@ impl Store {
     }
 
     /// Active users (other than `except`) holding any of these proxy addresses.
-    pub fn proxy_holders(&self, addresses: &[String], except: &str) -> rusqlite::Result<Vec<String>> {
+    pub fn proxy_holders(
+        &self,
+        addresses: &[String],
+        except: &str,
+    ) -> rusqlite::Result<Vec<String>> {
         let mut held = Vec::new();
         let mut stmt = self.conn.prepare_cached(
             "SELECT 1 FROM users u, json_each(u.proxy_addresses) p \

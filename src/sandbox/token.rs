@@ -80,7 +80,8 @@ pub fn sign(key: &[u8], claims: &Claims) -> String {
 /// Why a token was refused; the message is what Graph says in the 401.
 pub fn verify(key: &[u8], token: &str, now: i64) -> Result<Claims, &'static str> {
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err("IDX14100: JWT is not well formed, there are no dots (.).");
     };

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{RESTORE, READ_USERS, context, eventual, require, user_json};
+use super::{READ_USERS, RESTORE, context, eventual, require, user_json};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::odata::{self, canonical_prop};
 use crate::sandbox::state::AppState;
@@ -186,7 +186,10 @@ pub async fn restore(
         RestoreBody::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| {
-            ApiError::bad_request("BadRequest", format!("Unable to read JSON request payload: {e}"))
+            ApiError::bad_request(
+                "BadRequest",
+                format!("Unable to read JSON request payload: {e}"),
+            )
         })?
     };
     if let Some(upn) = &opts.new_user_principal_name {

@@ -48,18 +48,25 @@ pub fn valid_address(a: &str) -> bool {
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && !a.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"".contains(c))
+        && !a
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"".contains(c))
 }
 
 fn send(state: &AppState, claims: &Claims, sender: &str, body: &[u8]) -> ApiResult<StatusCode> {
     require(claims, MAIL_SEND)?;
     let v: Value = serde_json::from_slice(body).map_err(|e| {
-        invalid("RequestBodyRead", format!("Unable to read JSON request payload: {e}"))
+        invalid(
+            "RequestBodyRead",
+            format!("Unable to read JSON request payload: {e}"),
+        )
     })?;
-    let msg = v
-        .get("message")
-        .filter(|m| m.is_object())
-        .ok_or_else(|| invalid("ErrorInvalidParameter", "The message parameter is required."))?;
+    let msg = v.get("message").filter(|m| m.is_object()).ok_or_else(|| {
+        invalid(
+            "ErrorInvalidParameter",
+            "The message parameter is required.",
+        )
+    })?;
     let mut to = Vec::new();
     for r in msg
         .get("toRecipients")

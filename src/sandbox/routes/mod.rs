@@ -55,10 +55,7 @@ pub fn eventual(headers: &HeaderMap) -> bool {
 
 pub fn build(state: AppState) -> Router {
     Router::new()
-        .route(
-            "/v1.0/directory/deletedItems",
-            get(deleted::list_uncast),
-        )
+        .route("/v1.0/directory/deletedItems", get(deleted::list_uncast))
         .route(
             "/v1.0/directory/deletedItems/microsoft.graph.user",
             get(deleted::list),
@@ -67,11 +64,16 @@ pub fn build(state: AppState) -> Router {
             "/v1.0/directory/deletedItems/{id}",
             get(deleted::get_one).delete(deleted::purge),
         )
-        .route("/v1.0/directory/deletedItems/{id}/restore", post(deleted::restore))
+        .route(
+            "/v1.0/directory/deletedItems/{id}/restore",
+            post(deleted::restore),
+        )
         .route("/v1.0/users", get(users::list))
         .route(
             "/v1.0/users/{id}",
-            get(users::get_one).patch(users::patch).delete(users::delete),
+            get(users::get_one)
+                .patch(users::patch)
+                .delete(users::delete),
         )
         .route("/v1.0/users/{id}/sendMail", post(mail::send_as_user))
         .route("/v1.0/me", get(users::me))
@@ -151,6 +153,8 @@ pub fn user_json(u: &UserRow, select: Option<&[&'static str]>) -> Value {
 
 /// `@odata.context` for a collection or entity, with the `$select` list as Graph writes it.
 pub fn context(state: &AppState, what: &str, select: Option<&[&'static str]>) -> String {
-    let sel = select.map(|s| format!("({})", s.join(","))).unwrap_or_default();
+    let sel = select
+        .map(|s| format!("({})", s.join(",")))
+        .unwrap_or_default();
     format!("{}$metadata#{what}{sel}", state.graph_root())
 }

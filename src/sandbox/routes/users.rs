@@ -91,14 +91,16 @@ pub async fn patch(
                     .ok_or_else(|| body_error("passwordProfile.password is required."))?;
                 password = Some(pw.to_string());
                 if let Some(b) = v.get("forceChangePasswordNextSignIn") {
-                    force_change = b
-                        .as_bool()
-                        .ok_or_else(|| body_error("forceChangePasswordNextSignIn must be a boolean."))?;
+                    force_change = b.as_bool().ok_or_else(|| {
+                        body_error("forceChangePasswordNextSignIn must be a boolean.")
+                    })?;
                 }
                 if let Some(b) = v.get("forceChangePasswordNextSignInWithMfa")
                     && !b.is_boolean()
                 {
-                    return Err(body_error("forceChangePasswordNextSignInWithMfa must be a boolean."));
+                    return Err(body_error(
+                        "forceChangePasswordNextSignInWithMfa must be a boolean.",
+                    ));
                 }
             }
             "accountEnabled" => {
@@ -152,7 +154,10 @@ pub async fn delete(
     state.take_write()?;
     let mut db = state.db();
     let user = db.active(&id)?.ok_or_else(|| ApiError::not_found(&id))?;
-    if user.upn.eq_ignore_ascii_case(&format!("admin@{}", state.domain)) {
+    if user
+        .upn
+        .eq_ignore_ascii_case(&format!("admin@{}", state.domain))
+    {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "Authorization_RequestDenied",
