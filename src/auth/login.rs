@@ -112,9 +112,10 @@ async fn device_code_login<C: Future<Output = ()>>(
     } else {
         let _ = writeln!(err, "Code: {}", prompt.user_code);
     }
-    let minutes = (prompt.expires_at - chrono::Utc::now())
-        .num_minutes()
-        .max(1);
+    let seconds = (prompt.expires_at - chrono::Utc::now())
+        .num_seconds()
+        .max(60);
+    let minutes = (seconds + 59) / 60;
     let _ = writeln!(
         err,
         "Waiting for the sign-in (the code is valid for {minutes} min; Ctrl-C cancels)..."
