@@ -27,7 +27,13 @@ fn claims(token: &str) -> Value {
 fn assert_aad_error(body: &Value, error: &str, code: u64) {
     assert_eq!(body["error"], error, "{body}");
     assert_eq!(body["error_codes"][0], code, "{body}");
-    assert!(body["error_description"].as_str().unwrap_or("").starts_with(&format!("AADSTS{code}:")), "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with(&format!("AADSTS{code}:")),
+        "{body}"
+    );
     for k in ["timestamp", "trace_id", "correlation_id"] {
         assert!(body[k].as_str().is_some(), "{k} in {body}");
     }
@@ -55,10 +61,25 @@ async fn client_credentials_gives_an_app_only_token() {
     let c = claims(token);
     assert_eq!(c["aud"], "https://graph.microsoft.com");
     assert_eq!(c["appid"], "my-app");
-    assert!(c["iss"].as_str().unwrap_or("").contains(c["tid"].as_str().unwrap_or("?")));
+    assert!(
+        c["iss"]
+            .as_str()
+            .unwrap_or("")
+            .contains(c["tid"].as_str().unwrap_or("?"))
+    );
     assert!(c.get("scp").is_none() && c.get("upn").is_none());
-    let roles: Vec<&str> = c["roles"].as_array().expect("roles").iter().filter_map(Value::as_str).collect();
-    for r in ["User.ReadWrite.All", "User.DeleteRestore.All", "Mail.Send", "User-PasswordProfile.ReadWrite.All"] {
+    let roles: Vec<&str> = c["roles"]
+        .as_array()
+        .expect("roles")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for r in [
+        "User.ReadWrite.All",
+        "User.DeleteRestore.All",
+        "Mail.Send",
+        "User-PasswordProfile.ReadWrite.All",
+    ] {
         assert!(roles.contains(&r), "{r}");
     }
     assert!(c["exp"].as_i64().unwrap_or(0) > c["iat"].as_i64().unwrap_or(i64::MAX));
@@ -70,22 +91,64 @@ async fn client_credentials_gives_an_app_only_token() {
 async fn token_endpoint_errors_use_the_aad_shape() {
     let (_dir, h) = start_sandbox_with(5, |c| c.client_secret("s3cret")).await;
     let url = token_url(&h);
-    let (status, body) = post_form(&url, &[("grant_type", "client_credentials"), ("client_id", "a"), ("client_secret", "sandbox"), ("scope", "https://graph.microsoft.com/.default")]).await;
+    let (status, body) = post_form(
+        &url,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "a"),
+            ("client_secret", "sandbox"),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ],
+    )
+    .await;
     assert_eq!(status, 401);
     assert_aad_error(&body, "invalid_client", 7000215);
-    let (status, body) = post_form(&url, &[("grant_type", "client_credentials"), ("client_id", "a"), ("client_secret", "s3cret"), ("scope", "User.Read.All")]).await;
+    let (status, body) = post_form(
+        &url,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "a"),
+            ("client_secret", "s3cret"),
+            ("scope", "User.Read.All"),
+        ],
+    )
+    .await;
     assert_eq!(status, 400);
     assert_aad_error(&body, "invalid_scope", 1002012);
-    let (status, body) = post_form(&url, &[("grant_type", "client_credentials"), ("client_secret", "s3cret")]).await;
+    let (status, body) = post_form(
+        &url,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_secret", "s3cret"),
+        ],
+    )
+    .await;
     assert_eq!(status, 400);
     assert_aad_error(&body, "invalid_request", 900144);
     let (status, body) = post_form(&url, &[("grant_type", "password"), ("client_id", "a")]).await;
     assert_eq!(status, 400);
     assert_aad_error(&body, "unsupported_grant_type", 70003);
-    let (status, body) = post_form(&url, &[("grant_type", "refresh_token"), ("client_id", "a"), ("refresh_token", "nope")]).await;
+    let (status, body) = post_form(
+        &url,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "a"),
+            ("refresh_token", "nope"),
+        ],
+    )
+    .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"], "invalid_grant");
-    let (status, _) = post_form(&url, &[("grant_type", "client_credentials"), ("client_id", "a"), ("client_secret", "s3cret"), ("scope", "https://graph.microsoft.com/.default")]).await;
+    let (status, _) = post_form(
+        &url,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "a"),
+            ("client_secret", "s3cret"),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ],
+    )
+    .await;
     assert_eq!(status, 200);
 }
 
@@ -98,11 +161,18 @@ async fn graph_refuses_missing_expired_and_forged_tokens() {
     assert_eq!(status, 401);
     assert_graph_error(&body, "InvalidAuthenticationToken");
 
-    let expired = h.inspect().issue_token(&TokenSpec::default().lifetime_secs(-10));
+    let expired = h
+        .inspect()
+        .issue_token(&TokenSpec::default().lifetime_secs(-10));
     let (status, _, body) = get(&url, &expired).await;
     assert_eq!(status, 401);
     assert_graph_error(&body, "InvalidAuthenticationToken");
-    assert!(body["error"]["message"].as_str().unwrap_or("").contains("expired"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("expired")
+    );
 
     let good = h.inspect().issue_token(&TokenSpec::default());
     let mut parts: Vec<String> = good.split('.').map(str::to_string).collect();
@@ -163,8 +233,14 @@ async fn device_code_pending_then_approved_then_refresh_rotates() {
     assert_eq!(c["upn"], h.admin_upn().as_str());
     assert!(c["oid"].as_str().is_some());
     let scp = c["scp"].as_str().expect("scp");
-    assert!(scp.split(' ').any(|s| s == "User.Read.All") && scp.contains("Mail.Send"), "{scp}");
-    assert!(!scp.contains("offline_access") && !scp.contains("https://"), "{scp}");
+    assert!(
+        scp.split(' ').any(|s| s == "User.Read.All") && scp.contains("Mail.Send"),
+        "{scp}"
+    );
+    assert!(
+        !scp.contains("offline_access") && !scp.contains("https://"),
+        "{scp}"
+    );
     let (status, _, me) = get(&graph(&h, "me"), &access).await;
     assert_eq!(status, 200);
     assert_eq!(me["userPrincipalName"], h.admin_upn().as_str());
@@ -176,14 +252,27 @@ async fn device_code_pending_then_approved_then_refresh_rotates() {
     let refresh = |rt: String| {
         let url = token_url.clone();
         async move {
-            post_form(&url, &[("grant_type", "refresh_token"), ("client_id", "cli-app"), ("refresh_token", &rt), ("scope", SCOPES)]).await
+            post_form(
+                &url,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("client_id", "cli-app"),
+                    ("refresh_token", &rt),
+                    ("scope", SCOPES),
+                ],
+            )
+            .await
         }
     };
     let (status, body) = refresh(refresh1.clone()).await;
     assert_eq!(status, 200, "{body}");
     let refresh2 = body["refresh_token"].as_str().expect("rotated").to_string();
     assert_ne!(refresh1, refresh2);
-    let (status, _, _) = get(&graph(&h, "me"), body["access_token"].as_str().expect("access")).await;
+    let (status, _, _) = get(
+        &graph(&h, "me"),
+        body["access_token"].as_str().expect("access"),
+    )
+    .await;
     assert_eq!(status, 200);
     let (status, body) = refresh(refresh1).await;
     assert_eq!(status, 400, "the old refresh token stops working");
@@ -191,7 +280,15 @@ async fn device_code_pending_then_approved_then_refresh_rotates() {
     let (status, _) = refresh(refresh2).await;
     assert_eq!(status, 200);
 
-    let (status, body) = post_form(&token_url, &[("grant_type", "urn:ietf:params:oauth:grant-type:device_code"), ("client_id", "cli-app"), ("device_code", "unknown")]).await;
+    let (status, body) = post_form(
+        &token_url,
+        &[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("client_id", "cli-app"),
+            ("device_code", "unknown"),
+        ],
+    )
+    .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"], "invalid_grant");
     let (status, body) = post_form(&dc_url, &[("client_id", "cli-app")]).await;
@@ -202,10 +299,14 @@ async fn device_code_pending_then_approved_then_refresh_rotates() {
 #[tokio::test]
 async fn tokens_survive_a_restart_of_the_same_store() {
     let dir = tempfile::tempdir().expect("dir");
-    let h = undelete::sandbox::spawn(undelete::sandbox::SandboxConfig::new(dir.path()).users(5)).await.expect("start");
+    let h = undelete::sandbox::spawn(undelete::sandbox::SandboxConfig::new(dir.path()).users(5))
+        .await
+        .expect("start");
     let token = app_token(&h).await;
     h.shutdown().await;
-    let h = undelete::sandbox::spawn(undelete::sandbox::SandboxConfig::new(dir.path()).users(5)).await.expect("restart");
+    let h = undelete::sandbox::spawn(undelete::sandbox::SandboxConfig::new(dir.path()).users(5))
+        .await
+        .expect("restart");
     let (status, _, _) = get(&graph(&h, LIST), &token).await;
     assert_eq!(status, 200);
 }

@@ -29,7 +29,11 @@ async fn reads_and_writes_in_one_batch() {
         .iter()
         .filter(|u| {
             !upns.contains(&original_upn(u).to_lowercase())
-                && u["proxyAddresses"].as_array().into_iter().flatten().all(|p| !proxies.contains(&p.as_str().unwrap_or("").to_lowercase()))
+                && u["proxyAddresses"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .all(|p| !proxies.contains(&p.as_str().unwrap_or("").to_lowercase()))
         })
         .filter_map(|u| u["id"].as_str())
         .collect();
@@ -42,7 +46,8 @@ async fn reads_and_writes_in_one_batch() {
         {"id": "4", "method": "GET", "url": "directory/deletedItems/00000000-0000-0000-0000-000000000000"},
         {"id": "5", "method": "GET", "url": "/me"},
     ]});
-    let (status, headers, resp) = send(Method::POST, &graph(&h, "$batch"), &token, Some(body)).await;
+    let (status, headers, resp) =
+        send(Method::POST, &graph(&h, "$batch"), &token, Some(body)).await;
     assert_eq!(status, 200, "{resp}");
     assert!(headers.contains_key("request-id"));
     let r = by_id(&resp);
@@ -53,7 +58,12 @@ async fn reads_and_writes_in_one_batch() {
     assert!(r["2"].get("body").is_none());
     assert_eq!(r["3"]["status"], 200);
     assert_eq!(r["3"]["body"]["value"].as_array().map(Vec::len), Some(5));
-    assert!(r["3"]["headers"]["content-type"].as_str().unwrap_or("").starts_with("application/json"));
+    assert!(
+        r["3"]["headers"]["content-type"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("application/json")
+    );
     assert_eq!(r["4"]["status"], 404);
     assert_graph_error(&r["4"]["body"], "Request_ResourceNotFound");
     assert_eq!(r["5"]["status"], 400, "app-only /me inside a batch");
@@ -88,11 +98,23 @@ async fn batch_limits_and_malformed_payloads() {
     let token = app_token(&h).await;
     let req = |i: usize| json!({"id": i.to_string(), "method": "GET", "url": "/users?$top=1"});
     let twenty: Vec<Value> = (1..=20).map(req).collect();
-    let (status, _, resp) = send(Method::POST, &graph(&h, "$batch"), &token, Some(json!({"requests": twenty}))).await;
+    let (status, _, resp) = send(
+        Method::POST,
+        &graph(&h, "$batch"),
+        &token,
+        Some(json!({"requests": twenty})),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(resp["responses"].as_array().map(Vec::len), Some(20));
     let twenty_one: Vec<Value> = (1..=21).map(req).collect();
-    let (status, _, resp) = send(Method::POST, &graph(&h, "$batch"), &token, Some(json!({"requests": twenty_one}))).await;
+    let (status, _, resp) = send(
+        Method::POST,
+        &graph(&h, "$batch"),
+        &token,
+        Some(json!({"requests": twenty_one})),
+    )
+    .await;
     assert_eq!(status, 400);
     assert_graph_error(&resp, "BadRequest");
     for bad in [
@@ -103,12 +125,23 @@ async fn batch_limits_and_malformed_payloads() {
         json!({"requests": [{"id": "1", "method": "GET", "url": "/users", "dependsOn": ["2"]}, {"id": "2", "method": "GET", "url": "/users", "dependsOn": ["1"]}]}),
         json!({"requests": [{"id": "1", "method": "GET", "url": "https://graph.microsoft.com/v1.0/users"}]}),
     ] {
-        let (status, _, resp) = send(Method::POST, &graph(&h, "$batch"), &token, Some(bad.clone())).await;
+        let (status, _, resp) = send(
+            Method::POST,
+            &graph(&h, "$batch"),
+            &token,
+            Some(bad.clone()),
+        )
+        .await;
         assert_eq!(status, 400, "{bad}");
         assert_graph_error(&resp, "BadRequest");
     }
     // Inner requests carry the outer token: without it, each inner answer is a 401.
-    let resp = client().post(graph(&h, "$batch")).json(&json!({"requests": [req(1)]})).send().await.expect("POST");
+    let resp = client()
+        .post(graph(&h, "$batch"))
+        .json(&json!({"requests": [req(1)]}))
+        .send()
+        .await
+        .expect("POST");
     let (status, _, resp) = split(resp).await;
     assert_eq!(status, 200);
     assert_eq!(resp["responses"][0]["status"], 401);
@@ -126,7 +159,13 @@ async fn each_inner_write_is_throttled_on_its_own() {
         .map(|(i, id)| json!({"id": i.to_string(), "method": "DELETE", "url": format!("/directory/deletedItems/{id}")}))
         .chain(std::iter::once(json!({"id": "read", "method": "GET", "url": "/users?$top=1"})))
         .collect();
-    let (status, _, resp) = send(Method::POST, &graph(&h, "$batch"), &token, Some(json!({"requests": requests}))).await;
+    let (status, _, resp) = send(
+        Method::POST,
+        &graph(&h, "$batch"),
+        &token,
+        Some(json!({"requests": requests})),
+    )
+    .await;
     assert_eq!(status, 200);
     let r = by_id(&resp);
     let ok = r.values().filter(|v| v["status"] == 204).count();
@@ -135,12 +174,25 @@ async fn each_inner_write_is_throttled_on_its_own() {
     assert_eq!(throttled.len(), 3);
     assert_eq!(r["read"]["status"], 200, "reads are not writes");
     for t in throttled {
-        let ra: u64 = t["headers"]["retry-after"].as_str().and_then(|s| s.parse().ok()).expect("Retry-After");
+        let ra: u64 = t["headers"]["retry-after"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("Retry-After");
         assert!(ra >= 1);
         assert_graph_error(&t["body"], "TooManyRequests");
     }
     assert_eq!(h.inspect().write_count(), 5);
     assert_eq!(h.inspect().throttled_count(), 3);
-    assert_eq!(ids.iter().take(8).filter(|id| !h.inspect().exists(id)).count(), 5);
-    assert_eq!(h.inspect().request_count(), 2, "the token request and one batch");
+    assert_eq!(
+        ids.iter()
+            .take(8)
+            .filter(|id| !h.inspect().exists(id))
+            .count(),
+        5
+    );
+    assert_eq!(
+        h.inspect().request_count(),
+        2,
+        "the token request and one batch"
+    );
 }

@@ -23,10 +23,19 @@ async fn latency_is_added_once_per_request() {
         .map(|i| serde_json::json!({"id": i.to_string(), "method": "GET", "url": "/users?$top=1"}))
         .collect();
     let start = Instant::now();
-    let (status, _, _) = send(Method::POST, &graph(&h, "$batch"), &token, Some(serde_json::json!({"requests": requests}))).await;
+    let (status, _, _) = send(
+        Method::POST,
+        &graph(&h, "$batch"),
+        &token,
+        Some(serde_json::json!({"requests": requests})),
+    )
+    .await;
     assert_eq!(status, 200);
     let took = start.elapsed();
-    assert!(took >= Duration::from_millis(150) && took < Duration::from_millis(700), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(150) && took < Duration::from_millis(700),
+        "{took:?}"
+    );
 }
 
 /// Status codes of `n` sequential list requests against a fresh sandbox with these faults.
@@ -40,7 +49,11 @@ async fn statuses(fault_seed: u64, n: usize) -> Vec<u16> {
             200 => {}
             503 => {
                 assert_graph_error(&body, "serviceNotAvailable");
-                let ra: u64 = headers["retry-after"].to_str().ok().and_then(|s| s.parse().ok()).expect("Retry-After");
+                let ra: u64 = headers["retry-after"]
+                    .to_str()
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                    .expect("Retry-After");
                 assert!(ra >= 1);
             }
             500 => assert_graph_error(&body, "generalException"),
@@ -56,7 +69,10 @@ async fn server_errors_are_deterministic_under_a_seed() {
     let a = statuses(42, 30).await;
     let b = statuses(42, 30).await;
     assert_eq!(a, b);
-    assert!(a.contains(&200) && a.contains(&500) && a.contains(&503), "{a:?}");
+    assert!(
+        a.contains(&200) && a.contains(&500) && a.contains(&503),
+        "{a:?}"
+    );
     let c = statuses(43, 30).await;
     assert_ne!(a, c);
 }
@@ -76,7 +92,10 @@ async fn restores_with_drops(fault_seed: u64, n: usize) -> Vec<bool> {
             .body(r#"{"autoReconcileProxyConflict": true, "newUserPrincipalName": null}"#)
             .send()
             .await;
-        assert!(result.is_err(), "no HTTP response when the connection is dropped");
+        assert!(
+            result.is_err(),
+            "no HTTP response when the connection is dropped"
+        );
         done.push(h.inspect().is_active(id));
     }
     done
@@ -108,9 +127,16 @@ async fn write_quota_answers_429_with_retry_after() {
     let (status, headers, body) = purge(ids[2].clone()).await;
     assert_eq!(status, 429);
     assert_graph_error(&body, "TooManyRequests");
-    let ra: u64 = headers["retry-after"].to_str().ok().and_then(|s| s.parse().ok()).expect("integer Retry-After");
+    let ra: u64 = headers["retry-after"]
+        .to_str()
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .expect("integer Retry-After");
     assert!((1..=4).contains(&ra), "{ra}");
-    assert!(h.inspect().exists(&ids[2]), "a throttled write does nothing");
+    assert!(
+        h.inspect().exists(&ids[2]),
+        "a throttled write does nothing"
+    );
     // Reads are never throttled.
     let (status, _, _) = get(&graph(&h, LIST), &token).await;
     assert_eq!(status, 200);
@@ -123,17 +149,27 @@ async fn write_quota_answers_429_with_retry_after() {
 #[tokio::test]
 async fn restores_survive_a_restart_and_the_store_is_reused_as_is() {
     let dir = tempfile::tempdir().expect("dir");
-    let h = spawn(SandboxConfig::new(dir.path()).users(15)).await.expect("start");
+    let h = spawn(SandboxConfig::new(dir.path()).users(15))
+        .await
+        .expect("start");
     assert!(dir.path().join("sandbox.sqlite3").exists());
     let token = app_token(&h).await;
     let before = all_deleted(&h, &token).await;
     let victim = h.inspect().deleted_ids()[0].clone();
-    let (status, _, _) = send(Method::DELETE, &graph(&h, &format!("directory/deletedItems/{victim}")), &token, None).await;
+    let (status, _, _) = send(
+        Method::DELETE,
+        &graph(&h, &format!("directory/deletedItems/{victim}")),
+        &token,
+        None,
+    )
+    .await;
     assert_eq!(status, 204);
     h.shutdown().await;
 
     // Different seed parameters do not re-seed an existing store.
-    let h = spawn(SandboxConfig::new(dir.path()).users(99).seed(5)).await.expect("restart");
+    let h = spawn(SandboxConfig::new(dir.path()).users(99).seed(5))
+        .await
+        .expect("restart");
     let token = app_token(&h).await;
     let after = all_deleted(&h, &token).await;
     assert_eq!(after.len(), before.len() - 1);
@@ -148,7 +184,9 @@ async fn restores_survive_a_restart_and_the_store_is_reused_as_is() {
     .await
     .expect("reset");
     assert_eq!(code, 0);
-    let h = spawn(SandboxConfig::new(dir.path())).await.expect("after reset");
+    let h = spawn(SandboxConfig::new(dir.path()))
+        .await
+        .expect("after reset");
     assert_eq!(h.inspect().deleted_ids().len(), 7);
 }
 
@@ -167,7 +205,10 @@ async fn same_seed_gives_the_same_directory_over_http() {
         }
         v
     };
-    assert_eq!(strip(all_deleted(&ha, &ta).await), strip(all_deleted(&hb, &tb).await));
+    assert_eq!(
+        strip(all_deleted(&ha, &ta).await),
+        strip(all_deleted(&hb, &tb).await)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -181,7 +222,13 @@ async fn concurrent_writes_do_not_corrupt_the_store() {
         let list = graph(&h, "directory/deletedItems/microsoft.graph.user?$top=999");
         let token = token.clone();
         tasks.spawn(async move {
-            let (status, _, _) = send(Method::POST, &url, &token, Some(serde_json::json!({"autoReconcileProxyConflict": true}))).await;
+            let (status, _, _) = send(
+                Method::POST,
+                &url,
+                &token,
+                Some(serde_json::json!({"autoReconcileProxyConflict": true})),
+            )
+            .await;
             let (list_status, _, _) = get(&list, &token).await;
             (id, status, list_status)
         });

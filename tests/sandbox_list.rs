@@ -23,17 +23,26 @@ async fn default_paging_walks_every_user_once() {
         assert!(headers.contains_key("client-request-id"));
         assert_eq!(
             body["@odata.context"],
-            format!("{}v1.0/$metadata#directory/deletedItems/microsoft.graph.user", h.base_url())
+            format!(
+                "{}v1.0/$metadata#directory/deletedItems/microsoft.graph.user",
+                h.base_url()
+            )
         );
         assert!(body.get("@odata.count").is_none());
         let page = body["value"].as_array().expect("value").clone();
         pages.push(page.len());
         for u in &page {
-            assert!(ids.insert(u["id"].as_str().expect("id").to_string()), "no repeats");
+            assert!(
+                ids.insert(u["id"].as_str().expect("id").to_string()),
+                "no repeats"
+            );
         }
         match body["@odata.nextLink"].as_str() {
             Some(next) => {
-                assert!(next.starts_with(h.base_url().as_str()), "absolute nextLink: {next}");
+                assert!(
+                    next.starts_with(h.base_url().as_str()),
+                    "absolute nextLink: {next}"
+                );
                 assert!(next.contains("$skiptoken="), "{next}");
                 url = next.to_string();
             }
@@ -48,11 +57,18 @@ async fn default_paging_walks_every_user_once() {
 async fn top_999_pages_and_keeps_options_in_next_link() {
     let (_dir, h) = start_sandbox(250).await;
     let token = app_token(&h).await;
-    let (status, _, body) = get(&graph(&h, &format!("{LIST}?$top=120&$select=id,displayName")), &token).await;
+    let (status, _, body) = get(
+        &graph(&h, &format!("{LIST}?$top=120&$select=id,displayName")),
+        &token,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(body["value"].as_array().map(Vec::len), Some(120));
     let next = body["@odata.nextLink"].as_str().expect("next").to_string();
-    assert!(next.contains("$top=120") && next.contains("$select=id%2CdisplayName"), "{next}");
+    assert!(
+        next.contains("$top=120") && next.contains("$select=id%2CdisplayName"),
+        "{next}"
+    );
     let (_, _, page2) = get(&next, &token).await;
     assert_eq!(page2["value"].as_array().map(Vec::len), Some(120));
     let (_, _, page3) = get(page2["@odata.nextLink"].as_str().expect("next"), &token).await;
@@ -78,23 +94,69 @@ async fn select_decides_which_properties_come_back() {
     let (_, _, body) = get(&graph(&h, LIST), &token).await;
     let u = &body["value"][0];
     assert_eq!(u["@odata.type"], "#microsoft.graph.user");
-    for present in ["id", "displayName", "userPrincipalName", "mail", "givenName", "surname", "jobTitle", "userType", "accountEnabled"] {
+    for present in [
+        "id",
+        "displayName",
+        "userPrincipalName",
+        "mail",
+        "givenName",
+        "surname",
+        "jobTitle",
+        "userType",
+        "accountEnabled",
+    ] {
         assert!(u.get(present).is_some(), "{present} in {u}");
     }
-    for absent in ["deletedDateTime", "department", "proxyAddresses", "onPremisesSyncEnabled"] {
+    for absent in [
+        "deletedDateTime",
+        "department",
+        "proxyAddresses",
+        "onPremisesSyncEnabled",
+    ] {
         assert!(u.get(absent).is_none(), "{absent} not in {u}");
     }
     let id = u["id"].as_str().expect("id");
     let upn = u["userPrincipalName"].as_str().expect("upn");
-    assert!(upn.starts_with(&id.replace('-', "")), "deleted UPN carries the id: {upn}");
+    assert!(
+        upn.starts_with(&id.replace('-', "")),
+        "deleted UPN carries the id: {upn}"
+    );
 
-    let (_, _, body) = get(&graph(&h, &format!("{LIST}?$select=id,deletedDateTime,department,proxyAddresses")), &token).await;
-    assert!(body["@odata.context"].as_str().is_some_and(|c| c.ends_with("(id,deletedDateTime,department,proxyAddresses)")));
+    let (_, _, body) = get(
+        &graph(
+            &h,
+            &format!("{LIST}?$select=id,deletedDateTime,department,proxyAddresses"),
+        ),
+        &token,
+    )
+    .await;
+    assert!(
+        body["@odata.context"]
+            .as_str()
+            .is_some_and(|c| c.ends_with("(id,deletedDateTime,department,proxyAddresses)"))
+    );
     for u in body["value"].as_array().expect("value") {
-        let keys: HashSet<&str> = u.as_object().expect("object").keys().map(String::as_str).collect();
-        assert_eq!(keys, HashSet::from(["@odata.type", "id", "deletedDateTime", "department", "proxyAddresses"]));
+        let keys: HashSet<&str> = u
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            HashSet::from([
+                "@odata.type",
+                "id",
+                "deletedDateTime",
+                "department",
+                "proxyAddresses"
+            ])
+        );
         let d = u["deletedDateTime"].as_str().expect("date");
-        assert!(d.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(d).is_ok(), "{d}");
+        assert!(
+            d.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(d).is_ok(),
+            "{d}"
+        );
     }
     let (status, _, body) = get(&graph(&h, &format!("{LIST}?$select=id,shoeSize")), &token).await;
     assert_eq!(status, 400);
@@ -117,10 +179,15 @@ async fn filters() {
     let expected = all
         .iter()
         .filter(|u| {
-            u["displayName"].as_str().is_some_and(|n| n.to_lowercase().starts_with(&prefix.to_lowercase()))
+            u["displayName"]
+                .as_str()
+                .is_some_and(|n| n.to_lowercase().starts_with(&prefix.to_lowercase()))
         })
         .count();
-    let q = format!("{LIST}?$top=999&$filter=startswith(displayName,'{}')", prefix.replace('\'', "''"));
+    let q = format!(
+        "{LIST}?$top=999&$filter=startswith(displayName,'{}')",
+        prefix.replace('\'', "''")
+    );
     let (status, _, body) = get(&graph(&h, &q), &token).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["value"].as_array().map(Vec::len), Some(expected));
@@ -128,20 +195,56 @@ async fn filters() {
     // startswith on the (id-prefixed) userPrincipalName.
     let first = &all[0];
     let upn_prefix = &first["userPrincipalName"].as_str().expect("upn")[..12];
-    let (_, _, body) = get(&graph(&h, &format!("{LIST}?$filter=startswith(userPrincipalName,'{upn_prefix}')")), &token).await;
+    let (_, _, body) = get(
+        &graph(
+            &h,
+            &format!("{LIST}?$filter=startswith(userPrincipalName,'{upn_prefix}')"),
+        ),
+        &token,
+    )
+    .await;
     assert_eq!(body["value"][0]["id"], first["id"]);
 
     // eq on id and mail.
-    let (_, _, body) = get(&graph(&h, &format!("{LIST}?$filter=id eq '{}'", first["id"].as_str().unwrap_or(""))), &token).await;
+    let (_, _, body) = get(
+        &graph(
+            &h,
+            &format!(
+                "{LIST}?$filter=id eq '{}'",
+                first["id"].as_str().unwrap_or("")
+            ),
+        ),
+        &token,
+    )
+    .await;
     assert_eq!(body["value"].as_array().map(Vec::len), Some(1));
     let mail = first["mail"].as_str().expect("mail").to_uppercase();
-    let (_, _, body) = get(&graph(&h, &format!("{LIST}?$filter=mail eq '{mail}'")), &token).await;
+    let (_, _, body) = get(
+        &graph(&h, &format!("{LIST}?$filter=mail eq '{mail}'")),
+        &token,
+    )
+    .await;
     assert_eq!(body["value"][0]["id"], first["id"]);
 
     // deletedDateTime ranges partition the set.
-    let cutoff = (chrono::Utc::now() - chrono::Duration::days(27)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let (_, _, old) = get(&graph(&h, &format!("{LIST}?$top=999&$filter=deletedDateTime le {cutoff}")), &token).await;
-    let (_, _, new) = get(&graph(&h, &format!("{LIST}?$top=999&$filter=deletedDateTime gt {cutoff}")), &token).await;
+    let cutoff = (chrono::Utc::now() - chrono::Duration::days(27))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (_, _, old) = get(
+        &graph(
+            &h,
+            &format!("{LIST}?$top=999&$filter=deletedDateTime le {cutoff}"),
+        ),
+        &token,
+    )
+    .await;
+    let (_, _, new) = get(
+        &graph(
+            &h,
+            &format!("{LIST}?$top=999&$filter=deletedDateTime gt {cutoff}"),
+        ),
+        &token,
+    )
+    .await;
     let n_old = old["value"].as_array().map(Vec::len).unwrap_or(0);
     let n_new = new["value"].as_array().map(Vec::len).unwrap_or(0);
     assert!(n_old >= 5, "several users close to their purge: {n_old}");
@@ -153,8 +256,17 @@ async fn filters() {
     .await;
     assert!(both["value"].as_array().map(Vec::len).unwrap_or(0) <= expected);
 
-    for bad in ["startswith(displayName,'x'", "displayName zz 'x'", "shoeSize eq 'x'", "deletedDateTime ge yesterday"] {
-        let (status, _, body) = get(&graph(&h, &format!("{LIST}?$filter={}", urlenc(bad))), &token).await;
+    for bad in [
+        "startswith(displayName,'x'",
+        "displayName zz 'x'",
+        "shoeSize eq 'x'",
+        "deletedDateTime ge yesterday",
+    ] {
+        let (status, _, body) = get(
+            &graph(&h, &format!("{LIST}?$filter={}", urlenc(bad))),
+            &token,
+        )
+        .await;
         assert_eq!(status, 400, "{bad}: {body}");
         assert!(body["error"]["code"].as_str().is_some());
     }
@@ -169,16 +281,37 @@ async fn orderby_and_consistency_level_rules() {
     let (_dir, h) = start_sandbox(250).await;
     let token = app_token(&h).await;
 
-    let (status, _, body) = get(&graph(&h, &format!("{LIST}?$orderby=displayName&$top=999")), &token).await;
+    let (status, _, body) = get(
+        &graph(&h, &format!("{LIST}?$orderby=displayName&$top=999")),
+        &token,
+    )
+    .await;
     assert_eq!(status, 200);
-    let names: Vec<String> = body["value"].as_array().expect("value").iter().map(|u| u["displayName"].as_str().unwrap_or("").to_lowercase()).collect();
+    let names: Vec<String> = body["value"]
+        .as_array()
+        .expect("value")
+        .iter()
+        .map(|u| u["displayName"].as_str().unwrap_or("").to_lowercase())
+        .collect();
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted);
 
-    let (status, _, body) = get(&graph(&h, &format!("{LIST}?$orderby=userPrincipalName desc&$top=50")), &token).await;
+    let (status, _, body) = get(
+        &graph(
+            &h,
+            &format!("{LIST}?$orderby=userPrincipalName desc&$top=50"),
+        ),
+        &token,
+    )
+    .await;
     assert_eq!(status, 200);
-    let upns: Vec<String> = body["value"].as_array().expect("value").iter().map(|u| u["userPrincipalName"].as_str().unwrap_or("").to_lowercase()).collect();
+    let upns: Vec<String> = body["value"]
+        .as_array()
+        .expect("value")
+        .iter()
+        .map(|u| u["userPrincipalName"].as_str().unwrap_or("").to_lowercase())
+        .collect();
     assert!(upns.windows(2).all(|w| w[0] >= w[1]));
 
     // deletedDateTime needs both the header and $count=true.
@@ -188,10 +321,19 @@ async fn orderby_and_consistency_level_rules() {
         ("$orderby=deletedDateTime&$count=true", false),
     ] {
         let url = graph(&h, &format!("{LIST}?{q}"));
-        let (status, _, body) = if eventual { get_eventual(&url, &token).await } else { get(&url, &token).await };
+        let (status, _, body) = if eventual {
+            get_eventual(&url, &token).await
+        } else {
+            get(&url, &token).await
+        };
         assert_eq!(status, 400, "{q} eventual={eventual}");
         assert_graph_error(&body, "Request_UnsupportedQuery");
-        assert!(body["error"]["message"].as_str().unwrap_or("").contains("Unsupported sort property"));
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Unsupported sort property")
+        );
     }
     let (status, _, body) = get(&graph(&h, &format!("{LIST}?$orderby=jobTitle")), &token).await;
     assert_eq!(status, 400, "{body}");
@@ -201,20 +343,39 @@ async fn orderby_and_consistency_level_rules() {
     assert_eq!(status, 400);
 
     // With both: sorted by deletion time, count on page 1 only, header needed on every page.
-    let url = graph(&h, &format!("{LIST}?$orderby=deletedDateTime desc&$count=true&$top=100&$select=id,deletedDateTime"));
+    let url = graph(
+        &h,
+        &format!(
+            "{LIST}?$orderby=deletedDateTime desc&$count=true&$top=100&$select=id,deletedDateTime"
+        ),
+    );
     let (status, _, page1) = get_eventual(&url, &token).await;
     assert_eq!(status, 200, "{page1}");
     assert_eq!(page1["@odata.count"], 250);
     let next = page1["@odata.nextLink"].as_str().expect("next").to_string();
     let (status, _, _) = get(&next, &token).await;
     assert_eq!(status, 400, "the header must be sent again on every page");
-    let mut dates: Vec<String> = page1["value"].as_array().expect("value").iter().map(|u| u["deletedDateTime"].as_str().unwrap_or("").to_string()).collect();
+    let mut dates: Vec<String> = page1["value"]
+        .as_array()
+        .expect("value")
+        .iter()
+        .map(|u| u["deletedDateTime"].as_str().unwrap_or("").to_string())
+        .collect();
     let mut url = next;
     loop {
         let (status, _, page) = get_eventual(&url, &token).await;
         assert_eq!(status, 200);
-        assert!(page.get("@odata.count").is_none(), "count on the first page only");
-        dates.extend(page["value"].as_array().expect("value").iter().map(|u| u["deletedDateTime"].as_str().unwrap_or("").to_string()));
+        assert!(
+            page.get("@odata.count").is_none(),
+            "count on the first page only"
+        );
+        dates.extend(
+            page["value"]
+                .as_array()
+                .expect("value")
+                .iter()
+                .map(|u| u["deletedDateTime"].as_str().unwrap_or("").to_string()),
+        );
         match page["@odata.nextLink"].as_str() {
             Some(n) => url = n.to_string(),
             None => break,
@@ -236,7 +397,12 @@ async fn uncast_listing_and_unknown_segments_answer_like_graph() {
     let (status, _, body) = get(&graph(&h, "directory/deletedItems"), &token).await;
     assert_eq!(status, 400);
     assert_graph_error(&body, "Request_BadRequest");
-    assert!(body["error"]["message"].as_str().unwrap_or("").contains("Searches against this resource are not supported"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Searches against this resource are not supported")
+    );
     let (status, _, body) = get(&graph(&h, "groupz"), &token).await;
     assert_eq!(status, 400);
     assert_graph_error(&body, "BadRequest");
@@ -256,7 +422,10 @@ async fn ids_are_echoed_in_headers_and_errors() {
     assert_eq!(headers["client-request-id"], "my-correlation-42");
     let rid = headers["request-id"].to_str().expect("ascii").to_string();
     assert_graph_error(&body, "InvalidAuthenticationToken");
-    assert_eq!(body["error"]["innerError"]["client-request-id"], "my-correlation-42");
+    assert_eq!(
+        body["error"]["innerError"]["client-request-id"],
+        "my-correlation-42"
+    );
     assert_eq!(body["error"]["innerError"]["request-id"], rid.as_str());
 }
 
@@ -265,16 +434,34 @@ async fn get_one_deleted_user() {
     let (_dir, h) = start_sandbox(10).await;
     let token = app_token(&h).await;
     let id = h.inspect().deleted_ids()[0].clone();
-    let (status, _, body) = get(&graph(&h, &format!("directory/deletedItems/{id}?$select=id,deletedDateTime")), &token).await;
+    let (status, _, body) = get(
+        &graph(
+            &h,
+            &format!("directory/deletedItems/{id}?$select=id,deletedDateTime"),
+        ),
+        &token,
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["id"], id.as_str());
     assert!(body["deletedDateTime"].is_string());
-    let (status, _, body) = get(&graph(&h, "directory/deletedItems/00000000-0000-0000-0000-000000000000"), &token).await;
+    let (status, _, body) = get(
+        &graph(
+            &h,
+            "directory/deletedItems/00000000-0000-0000-0000-000000000000",
+        ),
+        &token,
+    )
+    .await;
     assert_eq!(status, 404);
     assert_graph_error(&body, "Request_ResourceNotFound");
     // An active user is not in the deleted items.
     let active = h.inspect().active_ids()[0].clone();
-    let (status, _, _) = get(&graph(&h, &format!("directory/deletedItems/{active}")), &token).await;
+    let (status, _, _) = get(
+        &graph(&h, &format!("directory/deletedItems/{active}")),
+        &token,
+    )
+    .await;
     assert_eq!(status, 404);
 }
 
@@ -283,14 +470,31 @@ async fn users_lookups_by_upn_proxy_and_id() {
     let (_dir, h) = start_sandbox(30).await;
     let token = app_token(&h).await;
     let admin = h.admin_upn();
-    let (status, _, body) = get(&graph(&h, &format!("users?$filter=userPrincipalName eq '{}'", admin.to_uppercase())), &token).await;
+    let (status, _, body) = get(
+        &graph(
+            &h,
+            &format!(
+                "users?$filter=userPrincipalName eq '{}'",
+                admin.to_uppercase()
+            ),
+        ),
+        &token,
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     let found = body["value"].as_array().expect("value");
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["userPrincipalName"], admin.as_str());
     let admin_id = found[0]["id"].as_str().expect("id").to_string();
 
-    let (_, _, body) = get(&graph(&h, "users?$filter=userPrincipalName eq 'nobody@contoso.sandbox'"), &token).await;
+    let (_, _, body) = get(
+        &graph(
+            &h,
+            "users?$filter=userPrincipalName eq 'nobody@contoso.sandbox'",
+        ),
+        &token,
+    )
+    .await;
     assert_eq!(body["value"], Value::Array(vec![]));
 
     let q = format!("users?$filter=proxyAddresses/any(p:p eq 'smtp:{admin}')");
@@ -301,7 +505,11 @@ async fn users_lookups_by_upn_proxy_and_id() {
     let (status, _, body) = get(&graph(&h, &format!("users/{admin}")), &token).await;
     assert_eq!(status, 200);
     assert_eq!(body["id"], admin_id.as_str());
-    let (status, _, body) = get(&graph(&h, &format!("users/{admin_id}?$select=displayName,mail")), &token).await;
+    let (status, _, body) = get(
+        &graph(&h, &format!("users/{admin_id}?$select=displayName,mail")),
+        &token,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(body["mail"], admin.as_str());
     assert!(body.get("id").is_none());
@@ -321,8 +529,16 @@ async fn me_needs_a_delegated_token() {
     let (status, _, body) = get(&graph(&h, "me"), &app).await;
     assert_eq!(status, 400);
     assert_graph_error(&body, "BadRequest");
-    assert_eq!(body["error"]["message"], "/me request is only valid with delegated authentication flow.");
-    let delegated = h.inspect().issue_token(&undelete::sandbox::TokenSpec::delegated(&h.admin_upn(), &["User.Read"]));
+    assert_eq!(
+        body["error"]["message"],
+        "/me request is only valid with delegated authentication flow."
+    );
+    let delegated = h
+        .inspect()
+        .issue_token(&undelete::sandbox::TokenSpec::delegated(
+            &h.admin_upn(),
+            &["User.Read"],
+        ));
     let (status, _, body) = get(&graph(&h, "me"), &delegated).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["userPrincipalName"], h.admin_upn().as_str());

@@ -8,7 +8,11 @@ use serde_json::{Value, json};
 use undelete::sandbox::TokenSpec;
 
 /// A deleted user whose original UPN and proxies are free.
-fn free_user(all: &[Value], upns: &std::collections::HashSet<String>, proxies: &std::collections::HashSet<String>) -> Value {
+fn free_user(
+    all: &[Value],
+    upns: &std::collections::HashSet<String>,
+    proxies: &std::collections::HashSet<String>,
+) -> Value {
     all.iter()
         .find(|u| {
             !upns.contains(&original_upn(u).to_lowercase())
@@ -32,7 +36,12 @@ async fn restore_brings_the_user_back_under_the_original_upn() {
     let id = u["id"].as_str().expect("id");
     let url = graph(&h, &format!("directory/deletedItems/{id}/restore"));
     // No body at all is allowed.
-    let resp = client().post(&url).bearer_auth(&token).send().await.expect("POST");
+    let resp = client()
+        .post(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("POST");
     let (status, headers, body) = split(resp).await;
     assert_eq!(status, 200, "{body}");
     assert!(headers.contains_key("request-id"));
@@ -48,7 +57,16 @@ async fn restore_brings_the_user_back_under_the_original_upn() {
     let (status, _, body) = send(Method::POST, &url, &token, Some(json!({}))).await;
     assert_eq!(status, 404);
     assert_graph_error(&body, "Request_ResourceNotFound");
-    let (status, _, body) = send(Method::POST, &graph(&h, "directory/deletedItems/11111111-1111-1111-1111-111111111111/restore"), &token, None).await;
+    let (status, _, body) = send(
+        Method::POST,
+        &graph(
+            &h,
+            "directory/deletedItems/11111111-1111-1111-1111-111111111111/restore",
+        ),
+        &token,
+        None,
+    )
+    .await;
     assert_eq!(status, 404);
     assert_graph_error(&body, "Request_ResourceNotFound");
 }
@@ -77,16 +95,38 @@ async fn upn_conflict_then_new_upn_and_proxy_reconcile() {
     assert!(h.inspect().is_deleted(id));
 
     // A foreign domain is refused.
-    let (status, _, body) = send(Method::POST, &url, &token, Some(json!({"newUserPrincipalName": "x@elsewhere.com"}))).await;
+    let (status, _, body) = send(
+        Method::POST,
+        &url,
+        &token,
+        Some(json!({"newUserPrincipalName": "x@elsewhere.com"})),
+    )
+    .await;
     assert_eq!(status, 400);
-    assert!(body["error"]["message"].as_str().unwrap_or("").contains("domain portion"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("domain portion")
+    );
 
     // The new hire also holds the old primary SMTP address: a proxy conflict, unless reconciled.
     let new_upn = format!("restored.{}@contoso.sandbox", &id[..8]);
-    let (status, _, body) = send(Method::POST, &url, &token, Some(json!({"newUserPrincipalName": new_upn}))).await;
+    let (status, _, body) = send(
+        Method::POST,
+        &url,
+        &token,
+        Some(json!({"newUserPrincipalName": new_upn})),
+    )
+    .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["details"][0]["target"], "proxyAddresses");
-    assert!(body["error"]["message"].as_str().unwrap_or("").contains("proxyAddresses"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("proxyAddresses")
+    );
     let before = h.inspect().proxy_addresses(id);
     let (status, _, body) = send(
         Method::POST,
@@ -99,8 +139,15 @@ async fn upn_conflict_then_new_upn_and_proxy_reconcile() {
     assert_eq!(body["userPrincipalName"], new_upn.as_str());
     assert!(h.inspect().is_active(id));
     let after = h.inspect().proxy_addresses(id);
-    assert!(after.len() < before.len(), "conflicting addresses dropped: {before:?} -> {after:?}");
-    assert!(after.iter().all(|p| !p.eq_ignore_ascii_case(&format!("smtp:{}", original_upn(u)))));
+    assert!(
+        after.len() < before.len(),
+        "conflicting addresses dropped: {before:?} -> {after:?}"
+    );
+    assert!(
+        after
+            .iter()
+            .all(|p| !p.eq_ignore_ascii_case(&format!("smtp:{}", original_upn(u))))
+    );
 }
 
 #[tokio::test]
@@ -113,17 +160,33 @@ async fn proxy_conflict_without_upn_conflict() {
         .iter()
         .find(|u| {
             !upns.contains(&original_upn(u).to_lowercase())
-                && u["proxyAddresses"].as_array().into_iter().flatten().any(|p| proxies.contains(&p.as_str().unwrap_or("").to_lowercase()))
+                && u["proxyAddresses"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|p| proxies.contains(&p.as_str().unwrap_or("").to_lowercase()))
         })
         .expect("a proxy conflict");
     let id = u["id"].as_str().expect("id");
     let url = graph(&h, &format!("directory/deletedItems/{id}/restore"));
-    let (status, _, body) = send(Method::POST, &url, &token, Some(json!({"autoReconcileProxyConflict": false}))).await;
+    let (status, _, body) = send(
+        Method::POST,
+        &url,
+        &token,
+        Some(json!({"autoReconcileProxyConflict": false})),
+    )
+    .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["code"], "Request_BadRequest");
     assert_eq!(body["error"]["details"][0]["code"], "ObjectConflict");
     assert_eq!(body["error"]["details"][0]["target"], "proxyAddresses");
-    let (status, _, body) = send(Method::POST, &url, &token, Some(json!({"autoReconcileProxyConflict": true}))).await;
+    let (status, _, body) = send(
+        Method::POST,
+        &url,
+        &token,
+        Some(json!({"autoReconcileProxyConflict": true})),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["userPrincipalName"], original_upn(u).as_str());
 }
@@ -159,23 +222,58 @@ async fn password_profile_patch() {
     assert!(h.inspect().password_matches(&id, good));
     assert!(!h.inspect().password_matches(&id, "something else"));
 
-    for weak in ["short1A", "alllowercaseletters", "Password123!", "Contoso#2026", "Ünïcode#123abc"] {
-        let body = json!({"passwordProfile": {"password": weak, "forceChangePasswordNextSignIn": true}});
+    for weak in [
+        "short1A",
+        "alllowercaseletters",
+        "Password123!",
+        "Contoso#2026",
+        "Ünïcode#123abc",
+    ] {
+        let body =
+            json!({"passwordProfile": {"password": weak, "forceChangePasswordNextSignIn": true}});
         let (status, _, resp) = send(Method::PATCH, &url, &token, Some(body)).await;
         assert_eq!(status, 400, "{weak}");
         assert_graph_error(&resp, "Request_BadRequest");
-        assert!(resp["error"]["message"].as_str().unwrap_or("").contains("password complexity"), "{resp}");
+        assert!(
+            resp["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("password complexity"),
+            "{resp}"
+        );
     }
-    assert!(h.inspect().password_matches(&id, good), "a refused change changes nothing");
+    assert!(
+        h.inspect().password_matches(&id, good),
+        "a refused change changes nothing"
+    );
 
-    let (status, _, resp) = send(Method::PATCH, &graph(&h, "users/22222222-2222-2222-2222-222222222222"), &token, Some(json!({"passwordProfile": {"password": good}}))).await;
+    let (status, _, resp) = send(
+        Method::PATCH,
+        &graph(&h, "users/22222222-2222-2222-2222-222222222222"),
+        &token,
+        Some(json!({"passwordProfile": {"password": good}})),
+    )
+    .await;
     assert_eq!(status, 404);
     assert_graph_error(&resp, "Request_ResourceNotFound");
     // A deleted user cannot have its password set before it is restored.
     let deleted = h.inspect().deleted_ids()[0].clone();
-    let (status, _, _) = send(Method::PATCH, &graph(&h, &format!("users/{deleted}")), &token, Some(json!({"passwordProfile": {"password": good}}))).await;
+    let (status, _, _) = send(
+        Method::PATCH,
+        &graph(&h, &format!("users/{deleted}")),
+        &token,
+        Some(json!({"passwordProfile": {"password": good}})),
+    )
+    .await;
     assert_eq!(status, 404);
-    let resp = client().patch(&url).bearer_auth(&token).header("content-type", "application/json").body("{not json").send().await.expect("PATCH");
+    let resp = client()
+        .patch(&url)
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("PATCH");
     assert_eq!(resp.status(), 400);
 }
 
@@ -193,18 +291,53 @@ async fn soft_delete_moves_a_user_to_deleted_items() {
         .expect("a non-admin user");
     let id = victim["id"].as_str().expect("id");
     let upn = victim["userPrincipalName"].as_str().expect("upn");
-    let (status, _, _) = send(Method::DELETE, &graph(&h, &format!("users/{id}")), &token, None).await;
+    let (status, _, _) = send(
+        Method::DELETE,
+        &graph(&h, &format!("users/{id}")),
+        &token,
+        None,
+    )
+    .await;
     assert_eq!(status, 204);
     assert!(h.inspect().is_deleted(id));
-    let (status, _, body) = get(&graph(&h, &format!("directory/deletedItems/{id}?$select=id,userPrincipalName,deletedDateTime")), &token).await;
+    let (status, _, body) = get(
+        &graph(
+            &h,
+            &format!("directory/deletedItems/{id}?$select=id,userPrincipalName,deletedDateTime"),
+        ),
+        &token,
+    )
+    .await;
     assert_eq!(status, 200);
-    assert_eq!(body["userPrincipalName"], format!("{}{upn}", id.replace('-', "")).as_str());
-    let deleted_at = chrono::DateTime::parse_from_rfc3339(body["deletedDateTime"].as_str().expect("date")).expect("RFC 3339");
-    assert!((chrono::Utc::now() - deleted_at.with_timezone(&chrono::Utc)).num_seconds().abs() < 60);
-    let (status, _, _) = send(Method::DELETE, &graph(&h, &format!("users/{id}")), &token, None).await;
+    assert_eq!(
+        body["userPrincipalName"],
+        format!("{}{upn}", id.replace('-', "")).as_str()
+    );
+    let deleted_at =
+        chrono::DateTime::parse_from_rfc3339(body["deletedDateTime"].as_str().expect("date"))
+            .expect("RFC 3339");
+    assert!(
+        (chrono::Utc::now() - deleted_at.with_timezone(&chrono::Utc))
+            .num_seconds()
+            .abs()
+            < 60
+    );
+    let (status, _, _) = send(
+        Method::DELETE,
+        &graph(&h, &format!("users/{id}")),
+        &token,
+        None,
+    )
+    .await;
     assert_eq!(status, 404);
     // And it comes back.
-    let (status, _, body) = send(Method::POST, &graph(&h, &format!("directory/deletedItems/{id}/restore")), &token, None).await;
+    let (status, _, body) = send(
+        Method::POST,
+        &graph(&h, &format!("directory/deletedItems/{id}/restore")),
+        &token,
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["userPrincipalName"], upn);
 }
@@ -230,7 +363,10 @@ async fn send_mail_as_app_and_as_me() {
     let outbox = h.inspect().outbox();
     assert_eq!(outbox.len(), 1);
     assert_eq!(outbox[0].from, h.admin_upn());
-    assert_eq!(outbox[0].to, vec!["helpdesk@contoso.sandbox", "a.b@fabrikam.com"]);
+    assert_eq!(
+        outbox[0].to,
+        vec!["helpdesk@contoso.sandbox", "a.b@fabrikam.com"]
+    );
     assert_eq!(outbox[0].subject, "Your account is back");
     assert_eq!(outbox[0].content_type, "Text");
     assert!(!outbox[0].save_to_sent_items);
@@ -238,23 +374,58 @@ async fn send_mail_as_app_and_as_me() {
     let (status, _, body) = send(Method::POST, &url, &app, Some(message(json!([])))).await;
     assert_eq!(status, 400);
     assert_graph_error(&body, "ErrorInvalidRecipients");
-    let (status, _, body) = send(Method::POST, &url, &app, Some(message(json!([{"emailAddress": {"address": "not an address"}}])))).await;
+    let (status, _, body) = send(
+        Method::POST,
+        &url,
+        &app,
+        Some(message(
+            json!([{"emailAddress": {"address": "not an address"}}]),
+        )),
+    )
+    .await;
     assert_eq!(status, 400);
     assert_graph_error(&body, "ErrorInvalidRecipients");
-    let (status, _, _) = send(Method::POST, &url, &app, Some(json!({"saveToSentItems": true}))).await;
+    let (status, _, _) = send(
+        Method::POST,
+        &url,
+        &app,
+        Some(json!({"saveToSentItems": true})),
+    )
+    .await;
     assert_eq!(status, 400);
     let mut html = message(json!([{"emailAddress": {"address": "x@y.com"}}]));
     html["message"]["body"]["contentType"] = json!("Markdown");
     let (status, _, _) = send(Method::POST, &url, &app, Some(html)).await;
     assert_eq!(status, 400);
-    let (status, _, body) = send(Method::POST, &graph(&h, "users/ghost@contoso.sandbox/sendMail"), &app, Some(message(json!([{"emailAddress": {"address": "x@y.com"}}])))).await;
+    let (status, _, body) = send(
+        Method::POST,
+        &graph(&h, "users/ghost@contoso.sandbox/sendMail"),
+        &app,
+        Some(message(json!([{"emailAddress": {"address": "x@y.com"}}]))),
+    )
+    .await;
     assert_eq!(status, 404, "{body}");
     // /me/sendMail is for delegated tokens only.
-    let (status, _, _) = send(Method::POST, &graph(&h, "me/sendMail"), &app, Some(message(json!([{"emailAddress": {"address": "x@y.com"}}])))).await;
+    let (status, _, _) = send(
+        Method::POST,
+        &graph(&h, "me/sendMail"),
+        &app,
+        Some(message(json!([{"emailAddress": {"address": "x@y.com"}}]))),
+    )
+    .await;
     assert_eq!(status, 400);
 
-    let me = h.inspect().issue_token(&TokenSpec::delegated(&h.admin_upn(), &["Mail.Send", "User.Read"]));
-    let (status, _, body) = send(Method::POST, &graph(&h, "me/sendMail"), &me, Some(message(json!([{"emailAddress": {"address": "x@y.com"}}])))).await;
+    let me = h.inspect().issue_token(&TokenSpec::delegated(
+        &h.admin_upn(),
+        &["Mail.Send", "User.Read"],
+    ));
+    let (status, _, body) = send(
+        Method::POST,
+        &graph(&h, "me/sendMail"),
+        &me,
+        Some(message(json!([{"emailAddress": {"address": "x@y.com"}}]))),
+    )
+    .await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(h.inspect().outbox().len(), 2);
     assert_eq!(h.inspect().outbox()[1].from, h.admin_upn());
@@ -267,20 +438,55 @@ async fn permissions_are_enforced() {
     let (_dir, h) = start_sandbox(10).await;
     let id = h.inspect().deleted_ids()[0].clone();
     let read_only = h.inspect().issue_token(&TokenSpec::app(&["User.Read.All"]));
-    let (status, _, _) = get(&graph(&h, "directory/deletedItems/microsoft.graph.user"), &read_only).await;
+    let (status, _, _) = get(
+        &graph(&h, "directory/deletedItems/microsoft.graph.user"),
+        &read_only,
+    )
+    .await;
     assert_eq!(status, 200);
-    let (status, _, body) = send(Method::POST, &graph(&h, &format!("directory/deletedItems/{id}/restore")), &read_only, None).await;
+    let (status, _, body) = send(
+        Method::POST,
+        &graph(&h, &format!("directory/deletedItems/{id}/restore")),
+        &read_only,
+        None,
+    )
+    .await;
     assert_eq!(status, 403);
     assert_graph_error(&body, "Authorization_RequestDenied");
-    let (status, _, _) = send(Method::PATCH, &graph(&h, &format!("users/{}", h.admin_upn())), &read_only, Some(json!({"passwordProfile": {"password": "Vq7#mKp2xLw9!zRt"}}))).await;
+    let (status, _, _) = send(
+        Method::PATCH,
+        &graph(&h, &format!("users/{}", h.admin_upn())),
+        &read_only,
+        Some(json!({"passwordProfile": {"password": "Vq7#mKp2xLw9!zRt"}})),
+    )
+    .await;
     assert_eq!(status, 403);
-    let (status, _, _) = send(Method::POST, &graph(&h, &format!("users/{}/sendMail", h.admin_upn())), &read_only, Some(json!({}))).await;
+    let (status, _, _) = send(
+        Method::POST,
+        &graph(&h, &format!("users/{}/sendMail", h.admin_upn())),
+        &read_only,
+        Some(json!({})),
+    )
+    .await;
     assert_eq!(status, 403);
     assert!(h.inspect().is_deleted(&id));
     // A delegated caller may only send as itself.
-    let me = h.inspect().issue_token(&TokenSpec::delegated(&h.admin_upn(), &["Mail.Send"]));
-    let other = h.inspect().active_ids().into_iter().find(|a| h.inspect().upn(a) != Some(h.admin_upn())).expect("another user");
+    let me = h
+        .inspect()
+        .issue_token(&TokenSpec::delegated(&h.admin_upn(), &["Mail.Send"]));
+    let other = h
+        .inspect()
+        .active_ids()
+        .into_iter()
+        .find(|a| h.inspect().upn(a) != Some(h.admin_upn()))
+        .expect("another user");
     let msg = json!({"message": {"subject": "s", "body": {"contentType": "Text", "content": "c"}, "toRecipients": [{"emailAddress": {"address": "x@y.com"}}]}});
-    let (status, _, body) = send(Method::POST, &graph(&h, &format!("users/{other}/sendMail")), &me, Some(msg)).await;
+    let (status, _, body) = send(
+        Method::POST,
+        &graph(&h, &format!("users/{other}/sendMail")),
+        &me,
+        Some(msg),
+    )
+    .await;
     assert_eq!(status, 403, "{body}");
 }

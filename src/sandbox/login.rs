@@ -320,8 +320,15 @@ fn refresh(state: &AppState, f: &[(String, String)], client_id: &str) -> Respons
     };
     let redeemed = state.db().redeem_refresh(&refresh_hash(rt));
     match redeemed {
-        Ok(Some((upn, owner, scope, expires, used))) => {
-            if used {
+        Ok(Some(grant)) => {
+            let super::store::RefreshGrant {
+                upn,
+                client_id: owner,
+                scope,
+                expires_at: expires,
+                was_used,
+            } = grant;
+            if was_used {
                 return aad_error(
                     StatusCode::BAD_REQUEST,
                     "invalid_grant",

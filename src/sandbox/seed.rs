@@ -189,8 +189,9 @@ pub fn generate(seed: u64, deleted: usize, domain: &str, now: DateTime<Utc>) -> 
     let mut hostile_n = 0usize;
     let mut active_extra: Vec<UserRow> = Vec::new();
     for i in 0..deleted {
-        let role = if deleted >= FORCED.len() && i < FORCED.len() {
-            FORCED[i]
+        let forced = FORCED.get(i).filter(|_| deleted >= FORCED.len());
+        let role = if let Some(&role) = forced {
+            role
         } else {
             match rng.random_range(0..1000) {
                 0..40 => Role::UpnConflict,

@@ -129,6 +129,16 @@ pub struct SentMail {
     pub save_to_sent_items: bool,
 }
 
+/// What a refresh token was issued for.
+pub struct RefreshGrant {
+    pub upn: String,
+    pub client_id: String,
+    pub scope: String,
+    pub expires_at: i64,
+    /// Already redeemed once: refresh tokens rotate, so it must be refused.
+    pub was_used: bool,
+}
+
 pub struct Store {
     conn: Connection,
 }
@@ -445,17 +455,22 @@ impl Store {
         Ok(())
     }
 
-    /// Redeems a refresh token once: `(upn, client_id, scope, expires_at, was_used)`.
-    pub fn redeem_refresh(
-        &mut self,
-        hash: &str,
-    ) -> rusqlite::Result<Option<(String, String, String, i64, bool)>> {
+    /// Redeems a refresh token: it is marked used, whatever it was before.
+    pub fn redeem_refresh(&mut self, hash: &str) -> rusqlite::Result<Option<RefreshGrant>> {
         let tx = self.conn.transaction()?;
         let row = tx
             .query_row(
                 "SELECT upn, client_id, scope, expires_at, used FROM refresh_tokens WHERE hash = ?1",
                 [hash],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                |r| {
+                    Ok(RefreshGrant {
+                        upn: r.get(0)?,
+                        client_id: r.get(1)?,
+                        scope: r.get(2)?,
+                        expires_at: r.get(3)?,
+                        was_used: r.get(4)?,
+                    })
+                },
             )
             .optional()?;
         tx.execute("UPDATE refresh_tokens SET used = 1 WHERE hash = ?1", [hash])?;

@@ -54,7 +54,10 @@ pub async fn app_token(h: &SandboxHandle) -> String {
         .expect("token request");
     assert_eq!(resp.status(), 200, "client credentials accepted");
     let v: Value = resp.json().await.expect("token JSON");
-    v["access_token"].as_str().expect("access_token").to_string()
+    v["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_string()
 }
 
 /// GET with a bearer token; returns status, headers and JSON (Null when there is no body).
@@ -132,7 +135,10 @@ pub fn original_upn(user: &Value) -> String {
 /// (UPNs, proxy addresses) held by active users, lower-cased.
 pub async fn active_names(h: &SandboxHandle, token: &str) -> (HashSet<String>, HashSet<String>) {
     let (status, _, body) = get(
-        &graph(h, "users?$top=999&$select=id,userPrincipalName,proxyAddresses"),
+        &graph(
+            h,
+            "users?$top=999&$select=id,userPrincipalName,proxyAddresses",
+        ),
         token,
     )
     .await;
@@ -151,9 +157,20 @@ pub async fn active_names(h: &SandboxHandle, token: &str) -> (HashSet<String>, H
 /// Asserts a Graph error body: code, and the ids in `innerError`.
 pub fn assert_graph_error(body: &Value, code: &str) {
     assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     let inner = &body["error"]["innerError"];
-    assert!(inner["request-id"].as_str().is_some_and(|s| !s.is_empty()), "{body}");
+    assert!(
+        inner["request-id"].as_str().is_some_and(|s| !s.is_empty()),
+        "{body}"
+    );
     assert!(inner["client-request-id"].as_str().is_some(), "{body}");
-    assert!(inner["date"].as_str().is_some_and(|d| d.ends_with('Z')), "{body}");
+    assert!(
+        inner["date"].as_str().is_some_and(|d| d.ends_with('Z')),
+        "{body}"
+    );
 }

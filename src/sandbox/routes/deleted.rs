@@ -161,7 +161,7 @@ pub fn check_upn(upn: &str, domain: &str) -> ApiResult<()> {
     if !local_ok {
         return Err(ApiError::bad_request(
             "Request_BadRequest",
-            format!("Invalid value specified for property 'userPrincipalName' of resource 'User'."),
+            "Invalid value specified for property 'userPrincipalName' of resource 'User'.",
         )
         .with_detail(json!({"code": "InvalidValue", "target": "userPrincipalName"})));
     }
