@@ -452,3 +452,32 @@ async fn login_command_cancelled_saves_nothing() {
     );
     assert!(!ctx.cache.path().exists());
 }
+
+#[tokio::test]
+async fn interactive_sign_in_reports_the_prompt_then_signs_in() {
+    let (dir, h) = common::start_sandbox(5).await;
+    let ctx = ctx(&h, dir.path());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let signed = ctx
+        .sign_in_interactive(
+            move |p| {
+                let _ = tx.send(p);
+            },
+            std::future::pending::<()>(),
+        )
+        .await
+        .expect("signed in");
+    let prompt = rx.recv().await.expect("prompt shown first");
+    assert!(!prompt.user_code.is_empty());
+    assert_eq!(signed.identity.account, h.admin_upn());
+    assert!(
+        ctx.resolve().await.expect("resolve").is_some(),
+        "saved for the next run"
+    );
+
+    // Esc: the cancel future completes; nothing new is saved.
+    let other = ctx_with(&h, dir.path(), &["--client-id", "another"], None).expect("ctx");
+    let r = other.sign_in_interactive(|_| {}, async {}).await;
+    assert!(matches!(r, Err(AuthError::Cancelled)));
+    assert!(other.resolve().await.expect("resolve").is_none());
+}

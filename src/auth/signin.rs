@@ -11,7 +11,7 @@ use super::certificate::{Certificate, CertificateCredentials};
 use super::claims::{self, Mode, TokenClaims, Warning};
 use super::client_credentials::ClientCredentials;
 use super::delegated::{DelegatedConfig, DelegatedTokens};
-use super::device_code::DeviceCodeFlow;
+use super::device_code::{DeviceCodeFlow, DeviceCodePrompt};
 use super::oauth::{self, AuthError, TokenResponse};
 use super::token_cache::{CacheKey, TokenCache, cloud_key};
 use super::{AccessToken, TokenSource};
@@ -158,6 +158,19 @@ impl AuthContext {
             ));
         }
         DeviceCodeFlow::start(&self.http, &self.endpoints, &self.client_id, &self.scopes).await
+    }
+
+    /// The whole interactive sign-in as one future, for a UI: `on_prompt` gets the code and URL
+    /// to show as soon as they are known; `cancel` completing (Esc) ends it with `Cancelled`.
+    pub async fn sign_in_interactive<C: std::future::Future<Output = ()>>(
+        &self,
+        on_prompt: impl FnOnce(DeviceCodePrompt),
+        cancel: C,
+    ) -> Result<SignedIn, AuthError> {
+        let flow = self.start_device_code().await?;
+        on_prompt(flow.prompt().clone());
+        let tokens = flow.wait_or_cancel(cancel).await?;
+        self.finish_sign_in(tokens)
     }
 
     /// Caches the new sign-in (replacing an older one of the same account) and returns it.
