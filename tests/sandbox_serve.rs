@@ -1,0 +1,153 @@
+//! `undelete sandbox serve | outbox | reset` as a real process.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_undelete");
+
+async fn run(args: &[&str], data_dir: &std::path::Path) -> (i32, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("UNDELETE_TENANT")
+        .output()
+        .await
+        .expect("run undelete");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn serve_prints_its_url_first_and_stops_on_ctrl_c() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut child = Command::new(BIN)
+        .args([
+            "sandbox", "serve", "--port", "0", "--users", "12", "--seed", "3",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("URL within 30 s")
+        .expect("read")
+        .expect("a first line");
+    let base = url::Url::parse(&first).expect("the first line is a URL");
+    assert_eq!(base.scheme(), "http");
+    assert_eq!(base.host_str(), Some("127.0.0.1"));
+    assert_ne!(base.port(), Some(0));
+    assert_eq!(base.path(), "/");
+
+    let http = common::client();
+    let token: Value = http
+        .post(format!("{base}contoso.sandbox/oauth2/v2.0/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "cli"),
+            ("client_secret", "sandbox"),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("token JSON");
+    let token = token["access_token"].as_str().expect("access_token");
+    let list: Value = http
+        .get(format!(
+            "{base}v1.0/directory/deletedItems/microsoft.graph.user?$top=999"
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("list JSON");
+    assert_eq!(list["value"].as_array().map(Vec::len), Some(12));
+
+    let mail = json!({"message": {"subject": "Hello from serve", "body": {"contentType": "Text", "content": "hi"},
+        "toRecipients": [{"emailAddress": {"address": "someone@fabrikam.com"}}]}});
+    let status = http
+        .post(format!("{base}v1.0/users/admin@contoso.sandbox/sendMail"))
+        .bearer_auth(token)
+        .json(&mail)
+        .send()
+        .await
+        .expect("sendMail")
+        .status();
+    assert_eq!(status, 202);
+
+    // The outbox is readable while the server runs.
+    let (code, out) = run(&["sandbox", "outbox", "--json"], dir.path()).await;
+    assert_eq!(code, 0);
+    let outbox: Value = serde_json::from_str(&out).expect("outbox JSON");
+    assert_eq!(outbox[0]["subject"], "Hello from serve");
+    assert_eq!(outbox[0]["to"][0], "someone@fabrikam.com");
+    let (code, out) = run(&["sandbox", "outbox"], dir.path()).await;
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Hello from serve") && out.contains("someone@fabrikam.com"),
+        "{out}"
+    );
+
+    // Ctrl-C (SIGINT to the process we started) stops it cleanly.
+    let pid = child.id().expect("pid").to_string();
+    let sent = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .await
+        .expect("kill");
+    assert!(sent.success());
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("exits after Ctrl-C")
+        .expect("wait");
+    assert_eq!(status.code(), Some(0));
+
+    // Reset re-seeds: a fresh directory and an empty outbox.
+    let (code, out) = run(&["sandbox", "reset", "--users", "4"], dir.path()).await;
+    assert_eq!(code, 0, "{out}");
+    let (_, out) = run(&["sandbox", "outbox", "--json"], dir.path()).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).expect("JSON"),
+        json!([])
+    );
+    let h = undelete::sandbox::spawn(undelete::sandbox::SandboxConfig::new(dir.path()))
+        .await
+        .expect("reopen");
+    assert_eq!(h.inspect().deleted_ids().len(), 4);
+}
+
+#[tokio::test]
+async fn serve_rejects_bad_fault_settings() {
+    let dir = tempfile::tempdir().expect("dir");
+    for bad in [
+        ["--write-quota", "lots"],
+        ["--fail-rate", "1.5"],
+        ["--drop-rate", "-1"],
+    ] {
+        let args = ["sandbox", "serve", bad[0], bad[1]];
+        // A setting that were wrongly accepted would serve forever: bound the wait.
+        let (code, _) = tokio::time::timeout(Duration::from_secs(30), run(&args, dir.path()))
+            .await
+            .expect("refused promptly");
+        assert_ne!(code, 0, "{bad:?}");
+    }
+}
