@@ -556,3 +556,40 @@ async fn binary_killed_after_the_restore_is_finished_by_the_next_run() {
         .expect("the password is in the mail");
     assert!(sandbox.inspect().password_matches(&user.id, password));
 }
+
+#[tokio::test]
+async fn a_mail_without_the_password_leaves_it_printed_and_duplicates_restore_once() {
+    let (_tmp, sandbox) = common::start_sandbox(30).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let user = find_user(ctx.directory.as_ref(), plain).await;
+    let ran = run(
+        &ctx,
+        &[
+            "restore",
+            &user.id,
+            &user.original_upn,
+            "--email-to",
+            "helpdesk@contoso.sandbox",
+            "--no-password-in-email",
+            "--no-require-change",
+        ],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 0, "{} {}", ran.out, ran.err);
+    let lines = ran.lines();
+    assert_eq!(lines.len(), 1, "named twice, restored once");
+    assert_eq!(lines[0]["mailSent"], true);
+    assert_eq!(lines[0]["forceChange"], false);
+    let password = lines[0]["password"]
+        .as_str()
+        .expect("the mail leaves it out, so it is printed");
+    let outbox = sandbox.inspect().outbox();
+    assert_eq!(outbox.len(), 1);
+    assert!(!outbox[0].body.contains(password));
+    assert!(outbox[0].body.contains("another way"));
+    assert!(!outbox[0].body.contains("choose a new password"));
+    assert!(sandbox.inspect().password_matches(&user.id, password));
+}

@@ -203,6 +203,8 @@ pub async fn restore(
         let mut users: Vec<(String, DeletedUser)> = Vec::new();
         for (target, found) in resolved {
             match found {
+                // Named twice (by id and by name, say): restore it once.
+                Ok(u) if users.iter().any(|(_, seen)| seen.id == u.id) => {}
                 Ok(u) => users.push((target, u)),
                 Err(why) => {
                     failed = true;
