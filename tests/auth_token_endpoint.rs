@@ -20,12 +20,15 @@ use undelete::auth::token_cache::{CacheKey, TokenCache};
 use undelete::config::Endpoints;
 use url::Url;
 
+/// One request's form fields, in order.
+type Form = Vec<(String, String)>;
+
 #[derive(Clone, Default)]
 struct Script {
     device: Arc<Mutex<Value>>,
     replies: Arc<Mutex<VecDeque<(u16, Value)>>>,
     /// Every form the token endpoint received.
-    seen: Arc<Mutex<Vec<Vec<(String, String)>>>>,
+    seen: Arc<Mutex<Vec<Form>>>,
 }
 
 impl Script {
@@ -37,7 +40,7 @@ impl Script {
         self
     }
 
-    fn seen(&self) -> Vec<Vec<(String, String)>> {
+    fn seen(&self) -> Vec<Form> {
         self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
@@ -66,7 +69,7 @@ async fn start(script: Script) -> Endpoints {
         State(s): State<Script>,
         body: axum::body::Bytes,
     ) -> (StatusCode, axum::Json<Value>) {
-        let form: Vec<(String, String)> = url::form_urlencoded::parse(&body)
+        let form: Form = url::form_urlencoded::parse(&body)
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
         s.seen.lock().unwrap_or_else(|p| p.into_inner()).push(form);
