@@ -1,5 +1,12 @@
-//! Where access tokens come from. The Graph client only sees `TokenSource`, so sign-in flows
-//! (client credentials now; device code, certificates and the cache later) plug in here.
+//! Where access tokens come from. The Graph client only sees `TokenSource`; behind it:
+//! - `signin`: from the command line to credentials (`AuthContext::resolve`), the interactive
+//!   device-code sign-in for the TUI (`sign_in_interactive`) and who we are (`Identity`);
+//! - `device_code`: the device authorization grant, step by step or as one cancellable future;
+//! - `delegated`: the signed-in admin's tokens, refreshed ahead of expiry and after a 401;
+//! - `token_cache`: refresh tokens on disk (0600), rotated on every use;
+//! - `client_credentials` (secret) and `certificate` (PS256 client assertion): app-only;
+//! - `claims`: the permission self-check on our own token;
+//! - `login`: the `undelete login` / `logout` commands.
 
 pub mod certificate;
 pub mod claims;
@@ -11,6 +18,9 @@ pub mod signin;
 pub mod token_cache;
 
 pub mod client_credentials;
+
+pub use claims::{Mode, Warning};
+pub use signin::{AuthContext, Identity, SignedIn};
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
