@@ -389,19 +389,20 @@ pub async fn device_code(
         .map(|_| LETTERS[rng.random_range(0..LETTERS.len())] as char)
         .collect();
     let uri = format!("{}devicelogin", state.base_url);
-    state
-        .devices
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(
-            device.clone(),
-            DeviceCode {
-                client_id: client_id.into(),
-                scope: scope.into(),
-                polls: 0,
-                expires_at: chrono::Utc::now().timestamp() + DEVICE_CODE_LIFETIME,
-            },
-        );
+    let now = chrono::Utc::now().timestamp();
+    let mut devices = state.devices.lock().unwrap_or_else(|p| p.into_inner());
+    // Codes nobody polls any more would otherwise pile up for the life of the server.
+    devices.retain(|_, d| d.expires_at > now);
+    devices.insert(
+        device.clone(),
+        DeviceCode {
+            client_id: client_id.into(),
+            scope: scope.into(),
+            polls: 0,
+            expires_at: now + DEVICE_CODE_LIFETIME,
+        },
+    );
+    drop(devices);
     Json(json!({
         "user_code": user_code,
         "device_code": device,
