@@ -481,3 +481,20 @@ async fn interactive_sign_in_reports_the_prompt_then_signs_in() {
     assert!(matches!(r, Err(AuthError::Cancelled)));
     assert!(other.resolve().await.expect("resolve").is_none());
 }
+
+#[tokio::test]
+async fn two_processes_sharing_the_cache_do_not_sign_each_other_out() {
+    let (dir, h) =
+        common::start_sandbox_with(5, |c| c.token_lifetime(Duration::from_secs(2))).await;
+    let ctx = ctx(&h, dir.path());
+    sign_in(&ctx).await;
+    // Two runs (the TUI and a cron job) pick up the same cached sign-in.
+    let a = ctx.resolve().await.expect("resolve").expect("run a");
+    let b = ctx.resolve().await.expect("resolve").expect("run b");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // Both refresh; b redeems a token a already rotated and takes a's successor from the cache.
+    a.tokens.token().await.expect("a refreshes");
+    let t = b.tokens.token().await.expect("b refreshes too");
+    assert_eq!(me(&h, t.secret.expose_secret()).await.0, 200);
+    assert!(cached_refresh(&ctx).is_some(), "the sign-in survives");
+}

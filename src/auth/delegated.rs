@@ -145,7 +145,19 @@ impl DelegatedTokens {
         if let Some(h) = self.current().filter(Held::fresh) {
             return Ok(h.token);
         }
-        match self.redeem(&refresh).await {
+        let mut result = self.redeem(&refresh).await;
+        if result
+            .as_ref()
+            .err()
+            .is_some_and(|e| e.oauth_code() == Some("invalid_grant"))
+            && let Some(newer) = self.newer_in_cache(&refresh)
+        {
+            // Another undelete process (the TUI and a cron job, say) rotated it first and saved
+            // the successor: carry on with that one.
+            *refresh = newer;
+            result = self.redeem(&refresh).await;
+        }
+        match result {
             Ok(tokens) => {
                 let token = AccessToken {
                     secret: tokens.access_token,
@@ -176,6 +188,21 @@ impl DelegatedTokens {
                 }
             }
         }
+    }
+
+    /// The cached refresh token for our key, if it differs from `ours`.
+    fn newer_in_cache(&self, ours: &SecretString) -> Option<SecretString> {
+        let cache = self.cache.as_ref()?;
+        let found = cache
+            .find(
+                &self.key.cloud,
+                &self.key.tenant,
+                &self.key.client_id,
+                Some(&self.key.account),
+            )
+            .ok()
+            .flatten()?;
+        (found.refresh_token.expose_secret() != ours.expose_secret()).then_some(found.refresh_token)
     }
 
     async fn redeem(&self, refresh: &SecretString) -> Result<TokenResponse, AuthError> {
