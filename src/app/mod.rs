@@ -105,6 +105,7 @@ where
     if step(state, runner, unfinished) {
         return Ok(());
     }
+    let mut terminate = Terminate::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -128,6 +129,9 @@ where
             _ = tick.tick() => Msg::Tick(Utc::now()),
             // Raw mode turns Ctrl-C into a key; this catches the signal when it is not.
             _ = tokio::signal::ctrl_c() => return Ok(()),
+            // `kill` or a closing session: leave through the same door, so the terminal is
+            // restored.
+            _ = terminate.recv() => return Ok(()),
         };
         if step(state, runner, msg) {
             return Ok(());
@@ -144,6 +148,30 @@ where
             terminal.draw(|f| crate::ui::draw(state, f))?;
             state.dirty = false;
         }
+    }
+}
+
+/// SIGTERM, where there is such a thing; never fires elsewhere.
+struct Terminate {
+    #[cfg(unix)]
+    signal: Option<tokio::signal::unix::Signal>,
+}
+
+impl Terminate {
+    fn new() -> Self {
+        Self {
+            #[cfg(unix)]
+            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
+        }
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        if let Some(s) = self.signal.as_mut() {
+            s.recv().await;
+            return;
+        }
+        std::future::pending::<()>().await
     }
 }
 
@@ -216,9 +244,34 @@ pub fn runner_for(
     })
 }
 
+/// Runs the TUI for a session. Its warnings (missing permissions) open as the first notice;
+/// an in-process sandbox keeps serving until the terminal has been restored.
+pub async fn run_tui(session: crate::session::Session, opts: TuiOptions) -> color_eyre::Result<()> {
+    let ctx = TuiContext {
+        directory: session.directory.clone(),
+        label: session.label.clone(),
+        is_sandbox: session.is_sandbox,
+        account: session.account.clone(),
+        mail_sender: session.mail_sender.clone(),
+        data_dir: session.data_dir.clone(),
+        requests: session.requests,
+    };
+    let result = run_terminal(ctx, opts, session.warnings).await;
+    drop(session.sandbox);
+    result
+}
+
 /// Runs the TUI on the real terminal: raw mode, alternate screen, mouse capture unless
 /// `no_mouse`, bracketed paste; all undone on every exit path, panics included.
-pub async fn run_tui_context(mut ctx: TuiContext, opts: TuiOptions) -> color_eyre::Result<()> {
+pub async fn run_tui_context(ctx: TuiContext, opts: TuiOptions) -> color_eyre::Result<()> {
+    run_terminal(ctx, opts, Vec::new()).await
+}
+
+async fn run_terminal(
+    mut ctx: TuiContext,
+    opts: TuiOptions,
+    warnings: Vec<String>,
+) -> color_eyre::Result<()> {
     use crossterm::event::{
         DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
         EventStream,
@@ -243,6 +296,9 @@ pub async fn run_tui_context(mut ctx: TuiContext, opts: TuiOptions) -> color_eyr
         .map(|s| (s.width, s.height))
         .unwrap_or((80, 24));
     let mut state = initial_state(&ctx, &opts, Utc::now(), size);
+    if !warnings.is_empty() {
+        state.notice = Some((state::NoticeKind::Error, warnings.join(" · ")));
+    }
     let (tx, rx) = channel();
     let mut runner = runner_for(&ctx, &state, tx, Some(Box::new(io::stdout())));
     let requests = ctx.requests.take();

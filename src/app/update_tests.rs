@@ -312,7 +312,7 @@ fn sort_cycles_and_reverses() {
         .users
         .shown
         .iter()
-        .map(|i| s.users.rows[*i as usize].key.to_string())
+        .map(|i| s.users.key(*i).to_string())
         .collect();
     let mut sorted = names.clone();
     sorted.sort();
@@ -323,7 +323,7 @@ fn sort_cycles_and_reverses() {
         .users
         .shown
         .iter()
-        .map(|i| s.users.rows[*i as usize].key.to_string())
+        .map(|i| s.users.key(*i).to_string())
         .collect();
     sorted.reverse();
     assert_eq!(rev, sorted);

@@ -52,7 +52,12 @@ pub fn columns(inner: usize) -> Vec<(Column, usize)> {
     ];
     // Dropped from the right, except that "Left" outlives "Deleted": how long is left before
     // the purge matters more than when the user was deleted.
-    let drop_order = [Column::JobTitle, Column::Department, Column::Deleted, Column::Left];
+    let drop_order = [
+        Column::JobTitle,
+        Column::Department,
+        Column::Deleted,
+        Column::Left,
+    ];
     let min_flex = 44;
     let mut kept: Vec<(Column, usize)> = fixed.to_vec();
     let used = |k: &[(Column, usize)]| k.iter().map(|(_, w)| w + 1).sum::<usize>();

@@ -1,0 +1,88 @@
+//! The TUI's performance targets (DESIGN.md 6): drawing a frame with 100,000 users loaded
+//! under 1 ms, and one filter keystroke over 100,000 users under 10 ms.
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use undelete::app::fixtures;
+use undelete::app::msg::Msg;
+use undelete::app::update::update;
+
+const USERS: usize = 100_000;
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new_with_kind(
+        KeyCode::Char(c),
+        KeyModifiers::NONE,
+        KeyEventKind::Press,
+    ))
+}
+
+fn bench(c: &mut Criterion) {
+    let mut state = fixtures::state(USERS, (120, 40));
+    assert_eq!(state.users.shown.len(), USERS);
+    // Somewhere in the middle, with the details pane: the worst ordinary frame.
+    for _ in 0..500 {
+        update(&mut state, key('j'));
+    }
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    c.bench_function("draw frame, 100k users, 120x40", |b| {
+        b.iter(|| {
+            state.dirty = true;
+            terminal
+                .draw(|f| undelete::ui::draw(&state, f))
+                .expect("draw");
+        })
+    });
+    update(&mut state, key('i'));
+    c.bench_function("draw frame with details, 100k users, 120x40", |b| {
+        b.iter(|| {
+            terminal
+                .draw(|f| undelete::ui::draw(&state, f))
+                .expect("draw");
+        })
+    });
+    update(&mut state, key('i'));
+
+    // One keystroke that narrows the filter: "ad" -> "ade" (a pass over 100k search keys).
+    update(&mut state, key('/'));
+    update(&mut state, key('a'));
+    update(&mut state, key('d'));
+    // Two keystrokes per iteration (type, then erase): halve the time for one.
+    c.bench_function("filter: 2 keystrokes (type + erase), 100k users", |b| {
+        b.iter_batched(
+            || (),
+            |()| {
+                update(&mut state, key('e'));
+                update(
+                    &mut state,
+                    Msg::Key(KeyEvent::new_with_kind(
+                        KeyCode::Backspace,
+                        KeyModifiers::NONE,
+                        KeyEventKind::Press,
+                    )),
+                );
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    update(
+        &mut state,
+        Msg::Key(KeyEvent::new_with_kind(
+            KeyCode::Esc,
+            KeyModifiers::NONE,
+            KeyEventKind::Press,
+        )),
+    );
+    c.bench_function("sort change, 100k users", |b| {
+        b.iter(|| update(&mut state, key('s')))
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30);
+    targets = bench
+}
+criterion_main!(benches);

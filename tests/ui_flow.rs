@@ -1,0 +1,296 @@
+//! Key-driven flows through the real `update` and effect runner, against a sandbox over HTTP on
+//! 127.0.0.1. The test plays the event loop: it feeds keys, then steps every message the
+//! background tasks send back until the state it waits for arrives.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::mpsc::UnboundedReceiver;
+use undelete::app::msg::Msg;
+use undelete::app::runner::Runner;
+use undelete::app::state::{Modal, State};
+use undelete::app::{self, TuiContext, TuiOptions};
+use undelete::auth::client_credentials::ClientCredentials;
+use undelete::config::Endpoints;
+use undelete::directory::Directory;
+use undelete::directory::graph::{GraphDirectory, GraphOptions};
+use undelete::sandbox::SandboxHandle;
+
+struct Harness {
+    state: State,
+    runner: Runner,
+    rx: UnboundedReceiver<Msg>,
+    dir: Arc<dyn Directory>,
+    _data: tempfile::TempDir,
+}
+
+fn directory(h: &SandboxHandle) -> Arc<dyn Directory> {
+    let endpoints = Endpoints::sandbox(h.base_url());
+    let tokens = ClientCredentials::new(
+        &endpoints,
+        "ui-flow-test",
+        SecretString::from(h.client_secret().to_string()),
+    )
+    .expect("token source");
+    let options = GraphOptions {
+        mail_sender: Some(h.admin_upn()),
+        ..GraphOptions::default()
+    };
+    Arc::new(GraphDirectory::new(endpoints, tokens, options).expect("graph client"))
+}
+
+impl Harness {
+    fn new(h: &SandboxHandle, read_only: bool) -> Self {
+        let data = tempfile::tempdir().expect("data dir");
+        let dir = directory(h);
+        let ctx = TuiContext {
+            directory: dir.clone(),
+            label: format!("SANDBOX {}", h.domain()),
+            is_sandbox: true,
+            account: h.admin_upn(),
+            mail_sender: Some(h.admin_upn()),
+            data_dir: data.path().to_path_buf(),
+            requests: None,
+        };
+        let opts = TuiOptions {
+            read_only,
+            no_mouse: false,
+            no_color: true,
+            cloud: None,
+        };
+        let state = app::initial_state(&ctx, &opts, chrono::Utc::now(), (120, 40));
+        let (tx, rx) = app::channel();
+        let runner = app::runner_for(&ctx, &state, tx, None);
+        let mut harness = Self {
+            state,
+            runner,
+            rx,
+            dir,
+            _data: data,
+        };
+        harness
+            .runner
+            .run(app::effect::Effect::LoadDeleted { generation: 0 });
+        harness
+    }
+
+    fn key(&mut self, code: KeyCode) {
+        let msg = Msg::Key(KeyEvent::new_with_kind(
+            code,
+            KeyModifiers::NONE,
+            KeyEventKind::Press,
+        ));
+        app::step(&mut self.state, &mut self.runner, msg);
+    }
+
+    fn typ(&mut self, text: &str) {
+        for c in text.chars() {
+            self.key(KeyCode::Char(c));
+        }
+    }
+
+    /// Steps background messages until `done` holds (or fails after 20 s).
+    async fn settle(&mut self, what: &str, done: impl Fn(&State) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !done(&self.state) {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(msg)) => {
+                    app::step(&mut self.state, &mut self.runner, msg);
+                }
+                _ => panic!("timed out waiting for: {what}"),
+            }
+        }
+    }
+
+    fn screen(&self) -> String {
+        let mut t = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+        t.draw(|f| undelete::ui::draw(&self.state, f))
+            .expect("draw");
+        t.backend().to_string()
+    }
+
+    fn select(&mut self, id: &str) {
+        let pos = self
+            .state
+            .users
+            .shown
+            .iter()
+            .position(|i| self.state.users.rows[*i as usize].user.id == id)
+            .expect("user shown");
+        // Walk there with keys, as a person would.
+        self.key(KeyCode::Home);
+        for _ in 0..pos {
+            self.key(KeyCode::Down);
+        }
+        assert_eq!(self.state.users.current().map(|u| u.id.as_str()), Some(id));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_a_conflicting_user_under_a_new_name_and_mail_the_admin() {
+    let (_tmp, h) = common::start_sandbox(120).await;
+    let mut t = Harness::new(&h, false);
+    t.settle("all pages", |s| !s.users.loading).await;
+    assert_eq!(t.state.users.rows.len(), 120);
+
+    // Find a user whose name is taken by an active user (the sandbox seeds such conflicts).
+    let mut conflicted = None;
+    for row in &t.state.users.rows {
+        let pf = undelete::restore::preflight(t.dir.as_ref(), &row.user)
+            .await
+            .expect("preflight");
+        if pf.upn_holder.is_some() {
+            conflicted = Some(row.user.clone());
+            break;
+        }
+    }
+    let user = conflicted.expect("the seed has a UPN conflict");
+    t.select(&user.id);
+    t.key(KeyCode::Enter);
+    t.settle("pre-flight", |s| {
+        matches!(&s.modal, Some(Modal::Restore(f)) if f.targets.iter().all(|x| x.preflight != undelete::app::state::Preflight::Checking))
+    })
+    .await;
+    let suggested = match &t.state.modal {
+        Some(Modal::Restore(f)) => f.targets[0].new_upn.value().to_string(),
+        _ => unreachable!(),
+    };
+    assert!(
+        !suggested.is_empty() && suggested != user.original_upn,
+        "a free name is offered"
+    );
+    assert!(
+        t.state.users.conflicts.contains(&user.id),
+        "[CONFLICT] badge"
+    );
+    assert!(t.screen().contains("New user name"));
+
+    t.key(KeyCode::Enter); // auto-generated password, the suggested name
+    t.settle("the result screen", |s| {
+        matches!(s.modal, Some(Modal::Result(_)))
+    })
+    .await;
+    let password = match &t.state.modal {
+        Some(Modal::Result(r)) => {
+            assert_eq!(r.restored(), 1);
+            r.outcomes[0]
+                .password
+                .as_ref()
+                .expect("password set")
+                .expose_secret()
+                .to_string()
+        }
+        _ => unreachable!(),
+    };
+    assert!(!t.screen().contains(&password), "masked until v");
+    t.typ("v");
+    assert!(t.screen().contains(&password), "v reveals");
+    t.key(KeyCode::Enter); // Send email and close
+    t.settle("mail sent", |s| s.modal.is_none()).await;
+
+    let inspect = h.inspect();
+    assert!(inspect.is_active(&user.id));
+    assert_eq!(inspect.upn(&user.id).as_deref(), Some(suggested.as_str()));
+    assert!(inspect.password_matches(&user.id, &password));
+    let mail = inspect.outbox().last().cloned().expect("mail");
+    assert!(
+        mail.to
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(&h.admin_upn()))
+    );
+    assert!(mail.body.contains(&suggested));
+    assert!(
+        !t.state.users.rows.iter().any(|r| r.user.id == user.id),
+        "left the table"
+    );
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_two_marked_users_after_typing_the_count() {
+    let (_tmp, h) = common::start_sandbox(30).await;
+    let mut t = Harness::new(&h, false);
+    t.settle("all pages", |s| !s.users.loading).await;
+    t.typ("  ");
+    let ids: Vec<String> = t
+        .state
+        .users
+        .targets()
+        .iter()
+        .map(|u| u.id.clone())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    t.typ("D");
+    t.typ("2");
+    t.key(KeyCode::Enter);
+    t.settle("purge done", |s| s.modal.is_none()).await;
+    for id in &ids {
+        assert!(!h.inspect().exists(id), "{id} purged");
+    }
+    assert_eq!(t.state.users.rows.len(), 28);
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_sends_no_write() {
+    let (_tmp, h) = common::start_sandbox(10).await;
+    let writes = h.inspect().write_count();
+    let mut t = Harness::new(&h, true);
+    t.settle("all pages", |s| !s.users.loading).await;
+    t.key(KeyCode::Enter);
+    t.typ("D");
+    t.typ("F");
+    assert!(t.state.modal.is_none());
+    assert!(t.screen().contains("READ-ONLY"));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(h.inspect().write_count(), writes);
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_without_email_sends_nothing_and_journals_the_skip() {
+    let (_tmp, h) = common::start_sandbox(10).await;
+    let mut t = Harness::new(&h, false);
+    t.settle("all pages", |s| !s.users.loading).await;
+    let sent_before = h.inspect().outbox().len();
+    // A user without conflicts.
+    let mut free = None;
+    for row in &t.state.users.rows {
+        let pf = undelete::restore::preflight(t.dir.as_ref(), &row.user)
+            .await
+            .expect("preflight");
+        if !pf.has_conflict() {
+            free = Some(row.user.id.clone());
+            break;
+        }
+    }
+    let id = free.expect("a user without conflicts");
+    t.select(&id);
+    t.typ("r");
+    t.settle("pre-flight", |s| {
+        matches!(&s.modal, Some(Modal::Restore(f)) if f.targets.iter().all(|x| x.preflight != undelete::app::state::Preflight::Checking))
+    })
+    .await;
+    t.key(KeyCode::Enter);
+    t.settle("the result screen", |s| {
+        matches!(s.modal, Some(Modal::Result(_)))
+    })
+    .await;
+    t.key(KeyCode::Tab);
+    t.key(KeyCode::Enter);
+    assert!(t.screen().contains("will not be shown again"));
+    t.typ("y");
+    t.settle("the journal re-read", |s| {
+        s.modal.is_none() && s.unfinished.is_empty()
+    })
+    .await;
+    assert_eq!(h.inspect().outbox().len(), sent_before, "no mail");
+    assert!(h.inspect().is_active(&id));
+    h.shutdown().await;
+}
