@@ -553,8 +553,7 @@ impl GraphDirectory {
         let mut in_flight = FuturesUnordered::new();
         loop {
             while in_flight.len() < self.inner.concurrency && !pending.is_empty() {
-                let take = pending.len().min(batch::USERS_PER_BATCH);
-                let chunk: Vec<JobState> = pending.drain(..take).collect();
+                let chunk = next_chunk(&mut pending);
                 in_flight.push(self.clone().run_chunk(chunk, tx.clone()));
             }
             match in_flight.next().await {
@@ -701,6 +700,21 @@ impl GraphDirectory {
         chunk.retain(|s| s.step != Step::Done);
         chunk
     }
+}
+
+/// As many jobs from the front as fit in one `$batch` (10 with passwords, 20 without).
+fn next_chunk(pending: &mut VecDeque<JobState>) -> Vec<JobState> {
+    let mut chunk = Vec::new();
+    let mut requests = 0;
+    while let Some(front) = pending.front() {
+        let needs = front.writes().max(1) as usize;
+        if !chunk.is_empty() && requests + needs > batch::MAX_REQUESTS {
+            break;
+        }
+        requests += needs;
+        chunk.extend(pending.pop_front());
+    }
+    chunk
 }
 
 fn stage_of(s: &JobState) -> Stage {
@@ -890,7 +904,21 @@ impl Directory for GraphDirectory {
 
     fn restore_many(&self, jobs: Vec<RestoreJob>) -> BoxStream<'static, JobEvent> {
         let (tx, rx) = unbounded_channel();
-        tokio::spawn(self.clone().run_bulk(jobs, tx));
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(self.clone().run_bulk(jobs, tx));
+            }
+            // Called outside a runtime: report it per job instead of panicking.
+            Err(_) => {
+                for job in jobs {
+                    let _ = tx.send(batch::failed(
+                        &job.id,
+                        Stage::Restore,
+                        DirectoryError::invalid("restore_many needs a tokio runtime"),
+                    ));
+                }
+            }
+        }
         stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }).boxed()
     }
 
@@ -947,5 +975,174 @@ impl Directory for GraphDirectory {
             let reply = this.get(url, false).await?;
             wire::parse_me(&reply.body)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::future::BoxFuture;
+    use secrecy::SecretString;
+
+    struct NoToken;
+
+    impl TokenSource for NoToken {
+        fn token(&self) -> BoxFuture<'_, Result<AccessToken, DirectoryError>> {
+            Box::pin(async { Err(DirectoryError::new(ErrorKind::Unauthorized, "no token")) })
+        }
+        fn invalidate(&self, _: &AccessToken) {}
+    }
+
+    fn dir(graph: &str) -> DirResult<GraphDirectory> {
+        let url = Url::parse(graph).map_err(|e| DirectoryError::invalid(e.to_string()))?;
+        let endpoints = Endpoints {
+            graph: url.clone(),
+            login: url,
+            tenant: "t".into(),
+        };
+        GraphDirectory::new(endpoints, Arc::new(NoToken), GraphOptions::default())
+    }
+
+    #[test]
+    fn plain_http_is_refused_except_to_loopback() {
+        assert!(dir("http://127.0.0.1:8080/").is_ok());
+        let err = dir("http://graph.microsoft.com/").err().map(|e| e.kind);
+        assert_eq!(err, Some(ErrorKind::Invalid));
+        assert!(dir("https://graph.microsoft.com").is_ok());
+    }
+
+    #[test]
+    fn urls_encode_each_segment() {
+        let d = dir("https://graph.microsoft.com").unwrap();
+        let u = d
+            .url(&["users", "zoe_fabrikam.com#EXT#@contoso.com"], &[])
+            .unwrap();
+        assert_eq!(
+            u.as_str(),
+            "https://graph.microsoft.com/v1.0/users/zoe_fabrikam.com%23EXT%23@contoso.com"
+        );
+        let u = d.url(&["users", "../me"], &[]).unwrap();
+        assert_eq!(u.path(), "/v1.0/users/..%2Fme");
+        let filter = format!("userPrincipalName eq {}", odata_string("o'brien+x@c.com"));
+        let u = d.url(&["users"], &[("$filter", &filter)]).unwrap();
+        assert_eq!(
+            u.query(),
+            Some("$filter=userPrincipalName%20eq%20%27o%27%27brien%2Bx@c.com%27")
+        );
+        let list = d.deleted_list_url().unwrap();
+        assert_eq!(
+            list.path(),
+            "/v1.0/directory/deletedItems/microsoft.graph.user"
+        );
+        assert!(
+            list.query()
+                .unwrap()
+                .starts_with("$top=999&$count=true&$select=id,")
+        );
+    }
+
+    #[test]
+    fn graph_roots_with_a_path_keep_it() {
+        let d = dir("https://proxy.example/graph").unwrap();
+        assert_eq!(
+            d.url(&["me"], &[]).unwrap().as_str(),
+            "https://proxy.example/graph/v1.0/me"
+        );
+    }
+
+    #[test]
+    fn next_links_must_stay_on_the_graph_origin() {
+        let d = dir("http://127.0.0.1:8080/").unwrap();
+        let current = Url::parse("http://127.0.0.1:8080/v1.0/x?a=1").unwrap();
+        assert!(
+            d.check_next_link("http://127.0.0.1:8080/v1.0/x?$skiptoken=2", &current)
+                .is_ok()
+        );
+        for bad in [
+            "http://127.0.0.1:8081/v1.0/x",
+            "https://127.0.0.1:8080/v1.0/x",
+            "http://localhost:8080/v1.0/x",
+            "https://evil.example/v1.0/x",
+            "/v1.0/relative",
+            "http://127.0.0.1:8080/v1.0/x?a=1",
+        ] {
+            let err = d.check_next_link(bad, &current).err().map(|e| e.kind);
+            assert_eq!(err, Some(ErrorKind::Malformed), "{bad}");
+        }
+    }
+
+    #[test]
+    fn log_paths_shorten_skiptokens() {
+        let u = Url::parse(
+            "http://h/v1.0/directory/deletedItems/microsoft.graph.user?$top=999&$skiptoken=abcdefghijklmnopqrstuvwxyz0123",
+        )
+        .unwrap();
+        assert_eq!(
+            log_path(&u),
+            "/v1.0/directory/deletedItems/microsoft.graph.user?$top=999&$skiptoken=abcdefgh…"
+        );
+        let short = Url::parse("http://h/v1.0/x?%24skiptoken=abc").unwrap();
+        assert_eq!(log_path(&short), "/v1.0/x?%24skiptoken=abc");
+    }
+
+    #[test]
+    fn weak_password_errors_name_the_rule() {
+        let change = |p: &str| PasswordChange {
+            password: SecretString::from(p.to_string()),
+            force_change_next_sign_in: true,
+            force_change_with_mfa: false,
+        };
+        let weak = DirectoryError::new(ErrorKind::WeakPassword, "does not comply.");
+        let e = explain_weak_password(weak.clone(), &change("abcdefghij"));
+        assert!(
+            e.message.starts_with("does not comply. — "),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("at least 3 of"), "{}", e.message);
+        let e = explain_weak_password(weak, &change("Kiwi-Harbour-42"));
+        assert!(e.message.contains("banned-password list"), "{}", e.message);
+        let other = DirectoryError::new(ErrorKind::NotFound, "gone");
+        assert_eq!(explain_weak_password(other, &change("x")).message, "gone");
+    }
+
+    #[test]
+    fn chunks_fill_twenty_requests() {
+        let job = |id: &str, pw: bool| {
+            JobState::new(RestoreJob {
+                id: id.into(),
+                request: RestoreRequest::default(),
+                password: pw.then(|| PasswordChange {
+                    password: SecretString::from("Kiwi-Moon-77".to_string()),
+                    force_change_next_sign_in: true,
+                    force_change_with_mfa: false,
+                }),
+            })
+        };
+        let mut q: VecDeque<JobState> = (0..25).map(|i| job(&format!("a{i}"), true)).collect();
+        assert_eq!(next_chunk(&mut q).len(), 10);
+        let mut q: VecDeque<JobState> = (0..25).map(|i| job(&format!("a{i}"), false)).collect();
+        assert_eq!(next_chunk(&mut q).len(), 20);
+        let mut q: VecDeque<JobState> = [job("a", false), job("b", true)].into_iter().collect();
+        assert_eq!(next_chunk(&mut q).len(), 2);
+        assert!(q.is_empty());
+    }
+
+    #[tokio::test]
+    async fn restore_many_outside_a_runtime_reports_instead_of_panicking() {
+        let d = dir("http://127.0.0.1:9/").unwrap();
+        let events = std::thread::spawn(move || {
+            let jobs = vec![RestoreJob {
+                id: "a".into(),
+                request: RestoreRequest::default(),
+                password: None,
+            }];
+            futures::executor::block_on(d.restore_many(jobs).collect::<Vec<_>>())
+        })
+        .join()
+        .unwrap();
+        assert!(
+            matches!(&events[..], [JobEvent::Failed { error, .. }] if error.kind == ErrorKind::Invalid)
+        );
     }
 }
