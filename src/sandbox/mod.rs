@@ -73,6 +73,19 @@ pub struct SandboxConfig {
     pub port: u16,
 }
 
+impl std::fmt::Debug for SandboxConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxConfig")
+            .field("data_dir", &self.data_dir)
+            .field("users", &self.users)
+            .field("seed", &self.seed)
+            .field("faults", &self.faults)
+            .field("token_lifetime", &self.token_lifetime)
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
 impl SandboxConfig {
     /// 250 deleted users, seed 1, no faults, one-hour tokens, secret `sandbox`, any free port.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
@@ -327,6 +340,15 @@ impl SandboxHandle {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+    }
+}
+
+impl std::fmt::Debug for SandboxHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxHandle")
+            .field("base_url", &self.base_url.as_str())
+            .field("domain", &self.domain)
+            .finish_non_exhaustive()
     }
 }
 

@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
@@ -69,7 +69,11 @@ async fn connection(
     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
         handle(state.clone(), router.clone(), req)
     });
-    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+    // The timer lets hyper enforce its header-read timeout, so a stalled client cannot hold
+    // a connection task forever.
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .serve_connection(TokioIo::new(stream), svc);
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => {}

@@ -242,3 +242,25 @@ pub async fn purge(
         Err(ApiError::not_found(&id))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check_upn;
+
+    #[test]
+    fn upn_rules() {
+        assert!(check_upn("ana.garcia@contoso.sandbox", "contoso.sandbox").is_ok());
+        assert!(check_upn("Ana.Garcia@CONTOSO.SANDBOX", "contoso.sandbox").is_ok());
+        assert!(check_upn("x_fabrikam.com#EXT#@contoso.sandbox", "contoso.sandbox").is_ok());
+        for bad in [
+            "",
+            "@contoso.sandbox",
+            "a b@contoso.sandbox",
+            ".a@contoso.sandbox",
+            "a@fabrikam.com",
+            "nodomain",
+        ] {
+            assert!(check_upn(bad, "contoso.sandbox").is_err(), "{bad}");
+        }
+    }
+}

@@ -156,3 +156,27 @@ fn send(state: &AppState, claims: &Claims, sender: &str, body: &[u8]) -> ApiResu
     })?;
     Ok(StatusCode::ACCEPTED)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::valid_address;
+
+    #[test]
+    fn address_syntax() {
+        assert!(valid_address("a.b@fabrikam.com"));
+        assert!(valid_address("zoë@例え.jp"));
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "@b.com",
+            "a@.com",
+            "a@b.com.",
+            "a b@c.com",
+            "a@b@c.com",
+            "a;b@c.com",
+        ] {
+            assert!(!valid_address(bad), "{bad}");
+        }
+    }
+}
