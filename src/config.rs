@@ -20,7 +20,10 @@ pub fn cloud_hosts(cloud: Cloud) -> (&'static str, &'static str) {
             "https://login.microsoftonline.com",
             "https://graph.microsoft.com",
         ),
-        Cloud::Usgov => ("https://login.microsoftonline.us", "https://graph.microsoft.us"),
+        Cloud::Usgov => (
+            "https://login.microsoftonline.us",
+            "https://graph.microsoft.us",
+        ),
         Cloud::UsgovDod => (
             "https://login.microsoftonline.us",
             "https://dod-graph.microsoft.us",
@@ -43,7 +46,11 @@ pub struct Endpoints {
 impl Endpoints {
     /// `https://graph.../v1.0/` joined with `path` (which has no leading slash).
     pub fn graph_v1(&self, path: &str) -> String {
-        format!("{}/v1.0/{}", self.graph.as_str().trim_end_matches('/'), path)
+        format!(
+            "{}/v1.0/{}",
+            self.graph.as_str().trim_end_matches('/'),
+            path
+        )
     }
 
     /// The token endpoint of the tenant.
@@ -142,6 +149,9 @@ mod tests {
     fn urls_are_joined_without_double_slashes() {
         let e = Endpoints::sandbox(&Url::parse("http://127.0.0.1:9/").unwrap());
         assert_eq!(e.graph_v1("me"), "http://127.0.0.1:9/v1.0/me");
-        assert_eq!(e.token_url(), "http://127.0.0.1:9/sandbox/oauth2/v2.0/token");
+        assert_eq!(
+            e.token_url(),
+            "http://127.0.0.1:9/sandbox/oauth2/v2.0/token"
+        );
     }
 }

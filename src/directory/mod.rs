@@ -2,10 +2,10 @@
 //! trait. The only implementation speaks Microsoft Graph over HTTP (`graph.rs`); the sandbox is
 //! a server, not a second implementation, so every test exercises the production client.
 
-pub mod error;
-pub mod graph;
 pub mod batch;
 pub mod budget;
+pub mod error;
+pub mod graph;
 pub mod retry;
 pub mod wire;
 
@@ -45,11 +45,14 @@ impl DeletedUser {
 
     /// Whole days left before the purge (0 on the last day, negative when overdue).
     pub fn days_left(&self, now: DateTime<Utc>) -> Option<i64> {
-        self.purge_at().map(|p| (p - now).num_seconds().div_euclid(86_400))
+        self.purge_at()
+            .map(|p| (p - now).num_seconds().div_euclid(86_400))
     }
 
     pub fn is_guest(&self) -> bool {
-        self.user_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("guest"))
+        self.user_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("guest"))
     }
 }
 
@@ -117,9 +120,18 @@ pub struct RestoreJob {
 /// What happened to one job of a bulk restore, reported as it happens.
 #[derive(Debug, Clone)]
 pub enum JobEvent {
-    Restored { id: String, user: ActiveUser },
-    PasswordSet { id: String },
-    Failed { id: String, stage: Stage, error: DirectoryError },
+    Restored {
+        id: String,
+        user: ActiveUser,
+    },
+    PasswordSet {
+        id: String,
+    },
+    Failed {
+        id: String,
+        stage: Stage,
+        error: DirectoryError,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -156,9 +168,15 @@ pub trait Directory: Send + Sync {
     /// The active user holding this UPN, if any.
     fn find_active_by_upn(&self, upn: &str) -> BoxFuture<'static, DirResult<Option<ActiveUser>>>;
     /// The active user holding this proxy address (e.g. `smtp:a@b.com`), if any.
-    fn find_active_by_proxy(&self, address: &str)
-    -> BoxFuture<'static, DirResult<Option<ActiveUser>>>;
-    fn restore(&self, id: &str, request: &RestoreRequest) -> BoxFuture<'static, DirResult<ActiveUser>>;
+    fn find_active_by_proxy(
+        &self,
+        address: &str,
+    ) -> BoxFuture<'static, DirResult<Option<ActiveUser>>>;
+    fn restore(
+        &self,
+        id: &str,
+        request: &RestoreRequest,
+    ) -> BoxFuture<'static, DirResult<ActiveUser>>;
     fn set_password(&self, id: &str, change: &PasswordChange) -> BoxFuture<'static, DirResult<()>>;
     /// Restore many users (and set their passwords), as fast as the throttling limits allow.
     /// Every job ends in exactly one `Failed`, or `Restored` (+ `PasswordSet` if asked for).
