@@ -509,3 +509,70 @@ async fn stopping_leaves_unsent_users_untouched() {
     assert!(f.journal.unfinished().expect("journal").is_empty());
     assert!(f.audit.entries().unwrap_or_default().is_empty());
 }
+
+#[tokio::test]
+async fn under_faults_every_outcome_matches_the_directory_and_the_journal() {
+    let (tmp, sandbox) = common::start_sandbox_with(80, |c| {
+        c.fail_rate(0.15)
+            .drop_rate(0.05)
+            .fault_seed(7)
+            .write_quota(40, Duration::from_secs(2))
+    })
+    .await;
+    let dir = directory(&sandbox);
+    let data = tempfile::tempdir().expect("data dir");
+    let f = Fixture {
+        _tmp: tmp,
+        journal: Journal::open(data.path()).expect("journal"),
+        audit: Audit::open(data.path(), "SANDBOX", "admin").expect("audit"),
+        data,
+        dir,
+        sandbox,
+    };
+    // Pre-flight on a clean copy of the same seed, so faults do not get in the way of choosing.
+    let (_clean_tmp, clean) = common::start_sandbox(80).await;
+    let clean_dir = directory(&clean);
+    let users = deleted_users(clean_dir.as_ref()).await;
+    let checks = restore::preflight_all(clean_dir.as_ref(), &users).await;
+    let planned: Vec<PlannedUser> = users
+        .into_iter()
+        .zip(checks)
+        .filter_map(|(u, pf)| {
+            (!pf.expect("preflight").has_conflict()).then(|| PlannedUser::as_is(u))
+        })
+        .take(30)
+        .collect();
+    let n = planned.len();
+    let (_, outcomes) = run(&f, RestorePlan::new(planned)).await;
+    assert_eq!(outcomes.len(), n);
+    let inspect = f.sandbox.inspect();
+    let mut complete = 0;
+    for o in &outcomes {
+        assert_eq!(o.restored(), inspect.is_active(&o.id), "{o:?}");
+        if let Some(p) = &o.password {
+            assert!(inspect.password_matches(&o.id, p.expose_secret()), "{o:?}");
+        }
+        complete += usize::from(o.complete());
+    }
+    assert!(
+        complete * 10 >= n * 9,
+        "retries carry most users through: {complete}/{n}"
+    );
+    // The journal's view agrees: exactly the restored users are waiting for their mail or
+    // password, nobody else.
+    let mut waiting: Vec<String> = f
+        .journal
+        .unfinished()
+        .expect("journal")
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    waiting.sort();
+    let mut restored: Vec<String> = outcomes
+        .iter()
+        .filter(|o| o.restored())
+        .map(|o| o.id.clone())
+        .collect();
+    restored.sort();
+    assert_eq!(waiting, restored);
+}
