@@ -245,9 +245,14 @@ pub fn generate(seed: u64, deleted: usize, domain: &str, now: DateTime<Utc>) -> 
         let department = (rng.random_range(0..10) > 0)
             .then(|| DEPARTMENTS.choose(&mut rng).map(|d| d.to_string()))
             .flatten();
-        let job_title = (rng.random_range(0..8) > 0)
+        let mut job_title = (rng.random_range(0..8) > 0)
             .then(|| JOB_TITLES.choose(&mut rng).map(|d| d.to_string()))
             .flatten();
+        if role == Role::Hostile {
+            // Other free-text fields reach the screen too; no extra RNG draw, so the rest of
+            // the directory stays the same.
+            job_title = Some("\u{1b}[5mBlinking\u{1b}[0m \u{200f}Manager\u{9}Tab".to_string());
+        }
         let age = if role == Role::Expiring {
             Duration::minutes(rng.random_range(27 * 1440..30 * 1440 - 60))
         } else {
@@ -432,6 +437,11 @@ mod tests {
         assert!(deleted.iter().any(|u| u.display_name.chars().count() > 100));
         assert!(deleted.iter().any(|u| u.display_name.contains('\u{1b}')));
         assert!(deleted.iter().any(|u| u.display_name.contains('\u{202e}')));
+        assert!(
+            deleted
+                .iter()
+                .any(|u| u.job_title.as_deref().is_some_and(|t| t.contains('\u{1b}')))
+        );
         assert!(deleted.iter().any(|u| {
             u.display_name
                 .chars()
