@@ -1,8 +1,8 @@
 //! `undelete restore`: one JSON line per user on stdout, exit 1 if any failed.
 //!
 //! A target that an earlier, interrupted run left unfinished (see `restore::Journal`) is
-//! finished instead: a new password is set and the sign-in info sent. Passwords are printed
-//! only when no email carries them.
+//! finished instead: a new password is set and the sign-in info sent. Generated passwords are
+//! printed only when no email carries them; a password the admin typed is never echoed.
 
 use std::sync::Arc;
 
@@ -127,6 +127,7 @@ pub async fn restore(
         return usage(io, &format!("password rejected: {rule}"));
     }
 
+    let typed_password = matches!(password, PasswordChoice::Given(_));
     let dir = ctx.directory.clone();
     let journal = Journal::open(&ctx.data_dir)?;
     let audit = Audit::open(&ctx.data_dir, &ctx.label, &ctx.account)?;
@@ -384,12 +385,19 @@ pub async fn restore(
         }
     }
     for (i, (o, _, status)) in results.iter().enumerate() {
-        let show_password = !mail_sent[i] || !options.include_password;
+        // A password the admin typed is not echoed back; a generated one is shown unless the
+        // email carried it.
+        let generated = *status == "finished" || !typed_password;
+        let show_password = generated && (!mail_sent[i] || !options.include_password);
         if o.complete() && !mail_sent[i] {
             restore::record_mail_skipped(
                 std::slice::from_ref(o),
                 &journal,
-                "password printed on standard output",
+                if show_password {
+                    "no email: password printed on standard output"
+                } else {
+                    "no email: the admin chose the password"
+                },
             );
         }
         failed |= o.failure.is_some();
