@@ -428,7 +428,17 @@ fn open_restore(state: &mut State) -> Vec<Effect> {
     } else {
         Vec::new()
     };
-    let mail = state.settings.account.clone();
+    // The signed-in admin by default; app-only sign-in has no mailbox of its own, so the
+    // sending mailbox stands in (or nobody, and the admin types one).
+    let mail = [
+        Some(&state.settings.account),
+        state.settings.mail_sender.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|a| parse_recipients(a).is_ok_and(|r| r.len() == 1))
+    .cloned()
+    .unwrap_or_default();
     state.modal = Some(Modal::Restore(Box::new(RestoreForm::new(
         targets,
         &mail,

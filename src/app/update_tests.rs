@@ -1072,3 +1072,16 @@ fn purge_needs_the_typed_count() {
     press(&mut s, KeyCode::Esc);
     assert!(s.modal.is_none());
 }
+
+#[test]
+fn app_only_sign_in_prefills_the_sending_mailbox() {
+    let mut s = st(3);
+    s.settings.account = "11111111-2222-3333-4444-555555555555".into();
+    s.settings.mail_sender = Some("helpdesk@contoso.sandbox".into());
+    ch(&mut s, 'r');
+    assert_eq!(form(&s).recipients.value(), "helpdesk@contoso.sandbox");
+    press(&mut s, KeyCode::Esc);
+    s.settings.mail_sender = None;
+    ch(&mut s, 'r');
+    assert_eq!(form(&s).recipients.value(), "", "no address to offer");
+}

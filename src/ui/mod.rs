@@ -215,12 +215,19 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         format!("loaded {loaded}")
     };
     let right = format!("{progress} · {} UTC │ ? help ", state.now.format("%H:%M"));
-    let left_w: usize = left.iter().map(|sp| text::width(&sp.content)).sum();
     let total = usize::from(area.width);
     let right_w = text::width(&right);
-    let mut spans = left;
-    if left_w + right_w < total {
-        spans.push(Span::raw(" ".repeat(total - left_w - right_w)));
+    // The load progress and the clock stay; a long tenant label gives way (cut with …).
+    let (mut spans, right_w) = if right_w + 20 <= total {
+        (fit_line(left, total - right_w - 1).spans, right_w)
+    } else {
+        (left, 0)
+    };
+    let left_w: usize = spans.iter().map(|sp| text::width(&sp.content)).sum();
+    if right_w > 0 {
+        spans.push(Span::raw(
+            " ".repeat(total.saturating_sub(left_w + right_w)),
+        ));
         spans.push(Span::raw(right));
     }
     let line = fit_line(spans, total);
