@@ -420,6 +420,11 @@ async fn ids_are_echoed_in_headers_and_errors() {
     let (status, headers, body) = split(resp).await;
     assert_eq!(status, 401);
     assert_eq!(headers["client-request-id"], "my-correlation-42");
+    assert!(
+        headers["www-authenticate"]
+            .to_str()
+            .is_ok_and(|v| v.starts_with("Bearer"))
+    );
     let rid = headers["request-id"].to_str().expect("ascii").to_string();
     assert_graph_error(&body, "InvalidAuthenticationToken");
     assert_eq!(

@@ -126,6 +126,14 @@ impl ApiError {
             resp.headers_mut()
                 .insert("retry-after", HeaderValue::from(secs));
         }
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                "www-authenticate",
+                HeaderValue::from_static(
+                    "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"",
+                ),
+            );
+        }
         set_id_headers(resp.headers_mut(), ids);
         resp
     }

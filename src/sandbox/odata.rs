@@ -645,6 +645,22 @@ mod tests {
         assert!(parse_list(Some("$skiptoken=junk"), false, true).is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_filter_text_parses_or_is_a_400(s in "\\PC{0,60}") {
+            if let Err(e) = parse_filter(&s) {
+                proptest::prop_assert_eq!(e.status, axum::http::StatusCode::BAD_REQUEST);
+            }
+        }
+
+        #[test]
+        fn any_query_string_parses_or_is_a_400(s in "[$a-z=&'(), 0-9%]{0,80}") {
+            if let Err(e) = parse_list(Some(&s), true, true) {
+                proptest::prop_assert_eq!(e.status, axum::http::StatusCode::BAD_REQUEST);
+            }
+        }
+    }
+
     fn urlenc(s: &str) -> String {
         url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
     }
