@@ -252,15 +252,14 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         state.quit = true;
         return vec![Effect::Quit];
     }
-    // A too-small terminal only shows a notice; still let q quit.
-    if ui::too_small(Rect::new(0, 0, state.size.0, state.size.1))
-        && state.modal.is_none()
-        && !state.users.filtering
-    {
-        if action == Some(Action::Quit) {
+    // A too-small terminal shows only a notice: keys must not act on what cannot be seen,
+    // except q (from the table) to leave.
+    if ui::too_small(Rect::new(0, 0, state.size.0, state.size.1)) {
+        if scope == Scope::Table && action == Some(Action::Quit) {
             state.quit = true;
             return vec![Effect::Quit];
         }
+        return Vec::new();
     }
     match scope {
         Scope::Table => table_action(state, action),

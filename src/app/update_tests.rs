@@ -1085,3 +1085,12 @@ fn app_only_sign_in_prefills_the_sending_mailbox() {
     ch(&mut s, 'r');
     assert_eq!(form(&s).recipients.value(), "", "no address to offer");
 }
+
+#[test]
+fn a_too_small_terminal_ignores_keys_but_q() {
+    let mut s = st(10);
+    update(&mut s, Msg::Resize(30, 6));
+    assert!(ch(&mut s, 'r').is_empty());
+    assert!(s.modal.is_none(), "no dialog opens where it cannot be seen");
+    assert!(matches!(ch(&mut s, 'q').as_slice(), [Effect::Quit]));
+}
