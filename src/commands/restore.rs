@@ -321,28 +321,45 @@ pub async fn restore(
             include_password: options.include_password,
         };
         let mut run = restore::start(Arc::clone(&dir), plan, journal.clone(), audit.clone());
-        let mut done = 0usize;
+        // One line that counts up on a terminal; failures get a line of their own above it.
+        let (mut restored, mut passwords, mut failures) = (0usize, 0usize, 0usize);
         while let Some(p) = run.progress.recv().await {
-            match p {
+            let counted = match p {
                 Progress::Finished(outcomes) => {
                     for o in outcomes {
                         results.push((o, mail_to.clone(), "restored"));
                     }
                     break;
                 }
-                Progress::Warning(w) => writeln!(io.err, "warning: {w}")?,
-                Progress::Restored { upn, .. } if io.term.stderr => {
-                    writeln!(io.err, "  restored {upn}")?;
+                Progress::Warning(w) => {
+                    let clear = if io.term.stderr { "\r\x1b[K" } else { "" };
+                    writeln!(io.err, "{clear}warning: {w}")?;
+                    false
                 }
-                Progress::PasswordSet { .. } if io.term.stderr => {
-                    done += 1;
-                    write!(io.err, "\r  {done}/{total} done")?;
-                    io.err.flush()?;
+                Progress::Restored { .. } => {
+                    restored += 1;
+                    true
                 }
-                Progress::Failed { id, stage, error } if io.term.stderr => {
-                    writeln!(io.err, "\r  failed {id} at {stage:?}: {error}")?;
+                Progress::PasswordSet { .. } => {
+                    passwords += 1;
+                    true
                 }
-                _ => {}
+                Progress::Failed { id, stage, error } => {
+                    failures += 1;
+                    if io.term.stderr {
+                        writeln!(io.err, "\r\x1b[K  failed {id} ({stage:?}): {error}")?;
+                    }
+                    true
+                }
+                _ => false,
+            };
+            if counted && io.term.stderr {
+                write!(
+                    io.err,
+                    "\r\x1b[K  {total} user(s): {restored} restored, {passwords} passwords set, \
+                     {failures} failed"
+                )?;
+                io.err.flush()?;
             }
         }
         if io.term.stderr {
