@@ -250,3 +250,19 @@ async fn concurrent_writes_do_not_corrupt_the_store() {
     let remaining = all_deleted(&h, &token).await;
     assert_eq!(remaining.len(), 60 - restored);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_fresh_data_dir_seed_it_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (a, b) = tokio::join!(
+        spawn(SandboxConfig::new(dir.path()).users(300)),
+        spawn(SandboxConfig::new(dir.path()).users(300)),
+    );
+    let (a, b) = (a.expect("first"), b.expect("second"));
+    assert_eq!(a.inspect().deleted_ids().len(), 300);
+    assert_eq!(b.inspect().deleted_ids(), a.inspect().deleted_ids());
+    // Both sign tokens with the one key of the store.
+    let token = app_token(&a).await;
+    let (status, _, _) = get(&graph(&b, LIST), &token).await;
+    assert_eq!(status, 200);
+}

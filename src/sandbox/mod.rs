@@ -201,11 +201,8 @@ fn open_store(data_dir: &Path, users: usize, seed: u64) -> Result<Opened, Sandbo
     if store.meta("seeded_at").map_err(store_err(&path))?.is_none() {
         let now = chrono::Utc::now();
         let seeded = seed::generate(seed, users, DOMAIN, now);
-        store
-            .insert_users(&seeded.users)
-            .map_err(store_err(&path))?;
         let key: [u8; 32] = rand::rng().random();
-        for (k, v) in [
+        let meta = [
             ("seed", seed.to_string()),
             ("users", users.to_string()),
             ("tenant_id", seeded.tenant_id),
@@ -215,9 +212,11 @@ fn open_store(data_dir: &Path, users: usize, seed: u64) -> Result<Opened, Sandbo
                 "seeded_at",
                 now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             ),
-        ] {
-            store.set_meta(k, &v).map_err(store_err(&path))?;
-        }
+        ];
+        // Another process may have seeded it meanwhile: then its data is kept.
+        store
+            .seed_if_empty(&seeded.users, &meta)
+            .map_err(store_err(&path))?;
     }
     let key = store
         .meta("key")

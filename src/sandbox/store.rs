@@ -180,18 +180,23 @@ impl Store {
             .optional()
     }
 
-    pub fn set_meta(&self, key: &str, value: &str) -> rusqlite::Result<()> {
-        self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2) \
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [key, value],
-        )?;
-        Ok(())
-    }
-
-    /// Inserts many users in one transaction (seeding).
-    pub fn insert_users(&mut self, users: &[UserRow]) -> rusqlite::Result<()> {
-        let tx = self.conn.transaction()?;
+    /// Seeds an empty store: the users and the settings in one transaction, which takes the
+    /// write lock first, so two processes opening a fresh data dir cannot both seed it.
+    /// Returns false (and changes nothing) when the store was already seeded.
+    pub fn seed_if_empty(
+        &mut self,
+        users: &[UserRow],
+        meta: &[(&str, String)],
+    ) -> rusqlite::Result<bool> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let seeded: bool = tx
+            .prepare("SELECT 1 FROM meta WHERE key = 'seeded_at'")?
+            .exists([])?;
+        if seeded {
+            return Ok(false);
+        }
         {
             let mut stmt = tx.prepare(
                 "INSERT INTO users (id, deleted, display_name, dn_lc, given_name, surname, upn, \
@@ -223,8 +228,14 @@ impl Store {
                     u.created_at,
                 ])?;
             }
+            let mut meta_stmt =
+                tx.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?;
+            for (k, v) in meta {
+                meta_stmt.execute(params![k, v])?;
+            }
         }
-        tx.commit()
+        tx.commit()?;
+        Ok(true)
     }
 
     pub fn user(&self, id: &str) -> rusqlite::Result<Option<UserRow>> {
