@@ -54,7 +54,12 @@ fn list(server: &Server, client_dir: &std::path::Path) -> Vec<u8> {
         .arg("--data-dir")
         .arg(client_dir)
         .args(["--graph-url", &server.url, "--login-url", &server.url])
-        .args(["--tenant", "contoso.sandbox", "--client-id", "list-json-bench"])
+        .args([
+            "--tenant",
+            "contoso.sandbox",
+            "--client-id",
+            "list-json-bench",
+        ])
         .args(["list", "--format", "json"])
         .env("UNDELETE_CLIENT_SECRET", "sandbox")
         .stdin(Stdio::null())
