@@ -409,7 +409,7 @@ impl GraphDirectory {
             if let Some(budget) = &self.inner.budget {
                 budget.acquire(call.writes).await;
             }
-            let (failure, err) = match self.attempt(&call, &token).await {
+            let (failure, err, decision) = match self.attempt(&call, &token).await {
                 Ok(reply) if reply.ok() => return Ok(Outcome::Reply(reply)),
                 Ok(reply) if reply.status == 401 && !refreshed => {
                     self.inner.tokens.invalidate(&token);
@@ -435,23 +435,24 @@ impl GraphDirectory {
                         status: reply.status,
                         retry_after: reply.retry_after,
                     };
-                    let err = reply.error();
-                    match self
-                        .inner
-                        .policy
-                        .decide(call.op, failure, retries, rand::random())
-                    {
-                        Decision::GiveUp => return Ok(Outcome::Reply(reply)),
-                        Decision::Retry { .. } => (failure, err),
+                    let decision =
+                        self.inner
+                            .policy
+                            .decide(call.op, failure, retries, rand::random());
+                    if decision == Decision::GiveUp {
+                        return Ok(Outcome::Reply(reply));
                     }
+                    (failure, reply.error(), decision)
                 }
-                Err(x) => x,
+                Err((failure, err)) => {
+                    let decision =
+                        self.inner
+                            .policy
+                            .decide(call.op, failure, retries, rand::random());
+                    (failure, err, decision)
+                }
             };
-            match self
-                .inner
-                .policy
-                .decide(call.op, failure, retries, rand::random())
-            {
+            match decision {
                 Decision::GiveUp => {
                     let mut err = err;
                     if failure == Failure::Lost && call.op == Op::NoResend {
