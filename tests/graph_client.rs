@@ -789,3 +789,68 @@ async fn wrong_client_secret_is_a_clear_unauthorized_error() {
     assert!(err.message.contains("AADSTS7000215"), "{err}");
     assert_eq!(err.code.as_deref(), Some("invalid_client"));
 }
+
+#[tokio::test]
+async fn mail_goes_out_as_the_configured_sender() {
+    let (_dir, h) = common::start_sandbox(10).await;
+    let dir = directory(
+        &h,
+        GraphOptions {
+            mail_sender: Some(h.admin_upn()),
+            ..fast_options()
+        },
+    );
+    let message = undelete::directory::MailMessage {
+        sender: None,
+        to: vec![
+            "helpdesk@contoso.sandbox".into(),
+            "boss@fabrikam.example".into(),
+        ],
+        subject: "Your account is back".into(),
+        body: "Sign in at https://myapps.microsoft.com".into(),
+        html: false,
+        save_to_sent_items: true,
+    };
+    dir.send_mail(&message).await.expect("send");
+    let outbox = h.inspect().outbox();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].from.to_lowercase(), h.admin_upn());
+    assert_eq!(outbox[0].to, message.to);
+    assert_eq!(outbox[0].subject, message.subject);
+    assert_eq!(outbox[0].body, message.body);
+}
+
+#[tokio::test]
+async fn purge_removes_for_good_and_unknown_ids_are_not_found() {
+    let (_dir, h) = common::start_sandbox(10).await;
+    let dir = directory(&h, fast_options());
+    let user = all_deleted(&dir).await.remove(0);
+    dir.purge(&user.id).await.expect("purge");
+    assert!(!h.inspect().exists(&user.id));
+    let err = dir.purge(&user.id).await.expect_err("already gone");
+    assert_eq!(err.kind, ErrorKind::NotFound, "{err}");
+    assert_eq!(all_deleted(&dir).await.len(), 9);
+}
+
+#[tokio::test]
+async fn retries_are_bounded_when_the_service_keeps_failing() {
+    let (_dir, h) = common::start_sandbox_with(10, |c| c.fail_rate(1.0).fault_seed(3)).await;
+    let (dir, mut log) = logged(
+        &h,
+        GraphOptions {
+            max_retries: 2,
+            ..fast_options()
+        },
+    );
+    let started = std::time::Instant::now();
+    let results: Vec<_> = dir.list_deleted().collect().await;
+    assert_eq!(results.len(), 1);
+    let err = results[0].as_ref().expect_err("every attempt fails");
+    assert!(
+        matches!(err.kind, ErrorKind::Server | ErrorKind::Throttled),
+        "{err}"
+    );
+    assert!(err.status.is_some_and(|s| s >= 500), "{err}");
+    assert_eq!(drain(&mut log).len(), 3, "one try and two retries");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
