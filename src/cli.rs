@@ -114,13 +114,13 @@ pub enum SortKey {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    #[arg(long, env = "UNDELETE_FORMAT", value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
     /// Keep users whose name, user name, mail or department contains TEXT (case-insensitive)
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, env = "UNDELETE_FILTER", value_name = "TEXT")]
     pub filter: Option<String>,
     /// Sort order; default: days left, soonest purge first
-    #[arg(long, value_enum, default_value_t = SortKey::Expires)]
+    #[arg(long, env = "UNDELETE_SORT", value_enum, default_value_t = SortKey::Expires)]
     pub sort: SortKey,
 }
 
@@ -139,22 +139,22 @@ pub struct RestoreArgs {
     /// Object ids or user names (original or id-prefixed)
     #[arg(required = true, value_name = "ID_OR_UPN")]
     pub targets: Vec<String>,
-    #[arg(long, value_enum, default_value_t = PasswordSource::Auto)]
+    #[arg(long, env = "UNDELETE_PASSWORD", value_enum, default_value_t = PasswordSource::Auto)]
     pub password: PasswordSource,
     /// Do not require a password change at first sign-in
-    #[arg(long)]
+    #[arg(long, env = "UNDELETE_NO_REQUIRE_CHANGE")]
     pub no_require_change: bool,
     /// Email the sign-in info to these addresses (separated by ',' or ';')
-    #[arg(long, value_name = "ADDRS")]
+    #[arg(long, env = "UNDELETE_EMAIL_TO", value_name = "ADDRS")]
     pub email_to: Option<String>,
     /// Leave the password out of the email
-    #[arg(long)]
+    #[arg(long, env = "UNDELETE_NO_PASSWORD_IN_EMAIL")]
     pub no_password_in_email: bool,
     /// Restore under this user name (only with a single target)
     #[arg(long, value_name = "UPN")]
     pub new_upn: Option<String>,
     /// Drop proxy addresses now held by another object
-    #[arg(long)]
+    #[arg(long, env = "UNDELETE_RECONCILE_PROXIES")]
     pub reconcile_proxies: bool,
     /// Check and report what would happen; change nothing
     #[arg(long)]
@@ -173,7 +173,7 @@ pub struct PurgeArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Report users that will be purged within this many days
-    #[arg(long, value_name = "DAYS")]
+    #[arg(long, env = "UNDELETE_EXPIRING", value_name = "DAYS")]
     pub expiring: u32,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
