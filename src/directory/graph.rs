@@ -84,8 +84,13 @@ struct Inner {
     mail_sender: Option<String>,
     concurrency: usize,
     budget: Option<WriteBudget>,
+    /// Exchange Online serves at most 4 concurrent sends per mailbox (DESIGN.md 4.2).
+    mail_slots: tokio::sync::Semaphore,
     log: Option<UnboundedSender<RequestRecord>>,
 }
+
+/// Concurrent `sendMail` calls allowed per mailbox.
+pub const MAIL_CONCURRENCY: usize = 4;
 
 /// One logical call; `send` may make several attempts of it.
 struct Call {
@@ -167,6 +172,7 @@ impl GraphDirectory {
                 budget: options
                     .write_budget
                     .map(|(writes, per)| WriteBudget::new(writes, per)),
+                mail_slots: tokio::sync::Semaphore::new(MAIL_CONCURRENCY),
                 log: options.request_log,
             }),
         })
@@ -944,6 +950,13 @@ impl Directory for GraphDirectory {
                 writes: 0,
                 restore_id: None,
             };
+            // The semaphore is never closed, so acquiring only fails if that changes.
+            let _slot = this
+                .inner
+                .mail_slots
+                .acquire()
+                .await
+                .map_err(|_| DirectoryError::invalid("the mail queue was closed"))?;
             this.write(call).await.map(|_| ())
         })
     }
