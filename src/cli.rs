@@ -230,4 +230,8 @@ pub struct ServeArgs {
     /// Seed of the fault generator (latency jitter, failures, drops)
     #[arg(long, default_value_t = 0)]
     pub fault_seed: u64,
+    /// PEM file whose certificate is accepted for client assertions of any client id (the
+    /// public part only is read; repeat for several)
+    #[arg(long, value_name = "PEM")]
+    pub trust_certificate: Vec<PathBuf>,
 }

@@ -361,11 +361,15 @@ async fn a_wrong_client_secret_says_what_to_check() {
 
 #[tokio::test]
 async fn certificate_gives_an_app_only_sign_in() {
-    let (dir, h) = common::start_sandbox(5).await;
     let pem = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/src/auth/testdata/test-app.pem"
     );
+    // The app's certificate is registered, as uploading it to the app registration would.
+    let (dir, h) = common::start_sandbox_with(5, |c| {
+        c.trust_certificate(include_str!("../src/auth/testdata/test-app.pem"))
+    })
+    .await;
     let ctx = ctx_with(
         &h,
         dir.path(),

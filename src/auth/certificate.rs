@@ -144,6 +144,20 @@ impl Certificate {
     }
 }
 
+/// The DER of every `CERTIFICATE` block in a PEM text (other blocks, keys included, are
+/// skipped): what a server that trusts an app's certificate needs from the file.
+pub fn certificate_ders(pem: &str) -> Result<Vec<Vec<u8>>, String> {
+    let certs: Vec<Vec<u8>> = pem_blocks(pem)?
+        .into_iter()
+        .filter(|b| b.label == "CERTIFICATE")
+        .map(|b| b.der.to_vec())
+        .collect();
+    if certs.is_empty() {
+        return Err("no certificate found (expected a 'BEGIN CERTIFICATE' block)".into());
+    }
+    Ok(certs)
+}
+
 fn encrypted_key_error() -> String {
     "the private key is encrypted; write an unencrypted copy readable only by you, e.g. \
      `openssl pkey -in key.pem -out plain.pem`, and pass that"

@@ -359,7 +359,12 @@ pub fn self_check(claims: &TokenClaims, mail_from: Option<&str>) -> Vec<Warning>
             });
             continue;
         }
-        let roles = action.roles();
+        // An app's own permission is enough to restore and purge; only a password reset also
+        // needs a directory role in app-only mode (Graph's "Update user" rules).
+        let roles = match (mode, action) {
+            (Mode::AppOnly, a) if a != Action::SetPassword => &[][..],
+            _ => action.roles(),
+        };
         if let (Some(wids), Some(first)) = (&claims.wids, roles.first()) {
             let has_role = roles
                 .iter()
@@ -492,6 +497,28 @@ mod tests {
         let c = decode(json!({"scp": ALL_DELEGATED, "upn": "a@b.c", "wids": [HELPDESK_ADMIN.1]}));
         let actions: Vec<Action> = self_check(&c, None).iter().map(Warning::action).collect();
         assert_eq!(actions, vec![Action::Restore, Action::Purge]);
+    }
+
+    #[test]
+    fn app_only_needs_a_role_for_passwords_only() {
+        let roles = json!([
+            "User.Read.All",
+            "User.DeleteRestore.All",
+            "User-PasswordProfile.ReadWrite.All",
+            "Mail.Send"
+        ]);
+        let c = decode(json!({"roles": roles, "idtyp": "app", "wids": []}));
+        let w = self_check(&c, Some("helpdesk@b.c"));
+        assert_eq!(
+            w,
+            vec![Warning::MissingRole {
+                action: Action::SetPassword,
+                mode: Mode::AppOnly,
+                assign: "User Administrator"
+            }]
+        );
+        let c = decode(json!({"roles": roles, "idtyp": "app", "wids": [USER_ADMIN.1]}));
+        assert!(self_check(&c, Some("helpdesk@b.c")).is_empty());
     }
 
     #[test]

@@ -43,6 +43,17 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
                 .token_lifetime(Duration::from_secs(args.token_lifetime))
                 .client_secret(args.client_secret)
                 .port(args.port);
+            for path in &args.trust_certificate {
+                // The file may hold the app's private key too: only certificates are kept, and
+                // the text is wiped once read.
+                let pem = zeroize::Zeroizing::new(
+                    std::fs::read_to_string(path)
+                        .wrap_err_with(|| format!("--trust-certificate {}", path.display()))?,
+                );
+                let certs = super::TrustedCert::from_pem(&pem)
+                    .map_err(|e| eyre!("--trust-certificate {}: {e}", path.display()))?;
+                cfg.trusted.extend(certs);
+            }
             if let Some(q) = &args.write_quota {
                 let (n, per) = parse_quota(q).map_err(|e| eyre!(e))?;
                 cfg = cfg.write_quota(n, per);
@@ -53,8 +64,12 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
                 writeln!(out, "{}", handle.base_url())?;
                 out.flush()?;
             }
+            let certs = match args.trust_certificate.len() {
+                0 => String::new(),
+                n => format!(", {n} certificate file(s) trusted"),
+            };
             eprintln!(
-                "sandbox: {} (store {}); client secret accepted; admin {}. Ctrl-C stops.",
+                "sandbox: {} (store {}); client secret accepted{certs}; admin {}. Ctrl-C stops.",
                 handle.domain(),
                 store_path(data_dir).display(),
                 handle.admin_upn()

@@ -4,16 +4,18 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use rand::Rng;
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::assertion::{self, Expected};
+use super::device::DevicePoll;
 use super::state::{AppState, DeviceCode};
-use super::token::{self, Claims, GRAPH_AUDIENCE};
+use super::token::{self, Claims, GRAPH_AUDIENCE, GRAPH_AUDIENCES};
 
 /// App roles of a client-credentials token.
 pub const APP_ROLES: &[&str] = &[
@@ -37,6 +39,11 @@ pub struct TokenSpec {
     pub roles: Vec<String>,
     /// Seconds until expiry; zero or negative gives an already expired token.
     pub lifetime_secs: i64,
+    /// Directory role template ids (`wids`); `None` leaves the claim out, and with it the
+    /// sandbox's role checks.
+    pub wids: Option<Vec<String>>,
+    /// `aud`: Graph's root in the cloud the token is for.
+    pub audience: String,
 }
 
 impl Default for TokenSpec {
@@ -54,6 +61,8 @@ impl TokenSpec {
             scopes: Vec::new(),
             roles: roles.iter().map(|s| s.to_string()).collect(),
             lifetime_secs: 3600,
+            wids: None,
+            audience: GRAPH_AUDIENCE.into(),
         }
     }
 
@@ -64,11 +73,19 @@ impl TokenSpec {
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             roles: Vec::new(),
             lifetime_secs: 3600,
+            wids: None,
+            audience: GRAPH_AUDIENCE.into(),
         }
     }
 
     pub fn lifetime_secs(mut self, secs: i64) -> Self {
         self.lifetime_secs = secs;
+        self
+    }
+
+    /// The caller's directory roles (template ids), e.g. `[USER_ADMINISTRATOR]`.
+    pub fn wids(mut self, wids: &[&str]) -> Self {
+        self.wids = Some(wids.iter().map(|s| s.to_string()).collect());
         self
     }
 }
@@ -85,7 +102,7 @@ pub fn mint(state: &AppState, spec: &TokenSpec) -> String {
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
     });
     let claims = Claims {
-        aud: GRAPH_AUDIENCE.into(),
+        aud: spec.audience.clone(),
         iss: format!("https://sts.windows.net/{}/", state.tenant_id),
         tid: state.tenant_id.clone(),
         iat: now,
@@ -96,8 +113,10 @@ pub fn mint(state: &AppState, spec: &TokenSpec) -> String {
         roles: spec.upn.is_none().then(|| spec.roles.clone()),
         upn: spec.upn.clone(),
         oid,
+        wids: spec.wids.clone(),
         idtyp: if spec.upn.is_some() { "user" } else { "app" }.into(),
         ver: "1.0".into(),
+        uti: random_token(16),
     };
     token::sign(&state.key, &claims)
 }
@@ -153,24 +172,93 @@ fn refresh_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Graph scopes without the resource prefix, and whether `offline_access` was asked for.
-fn graph_scopes(scope: &str) -> (Vec<String>, bool) {
+/// Graph's application id: `00000003-0000-0000-c000-000000000000/.default` names Graph too.
+const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+
+/// Which Graph a resource names, as the token's `aud`: one of the cloud roots, Graph's app id
+/// (global), or a loopback URL (this sandbox, or a proxy in front of it: global). `None` for a
+/// resource the sandbox does not serve.
+fn graph_resource(resource: &str) -> Option<&'static str> {
+    let r = resource.trim_end_matches('/');
+    if let Some(aud) = GRAPH_AUDIENCES.iter().find(|a| a.eq_ignore_ascii_case(r)) {
+        return Some(aud);
+    }
+    if r.eq_ignore_ascii_case(GRAPH_APP_ID) {
+        return Some(GRAPH_AUDIENCE);
+    }
+    let url = url::Url::parse(r).ok()?;
+    let loopback = match url.host()? {
+        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    };
+    (loopback && matches!(url.path(), "" | "/")).then_some(GRAPH_AUDIENCE)
+}
+
+/// A scope split into its resource (when it has a URL in front) and its permission.
+fn split_scope(scope: &str) -> (Option<&str>, &str) {
+    if scope.contains("://")
+        && let Some((resource, perm)) = scope.rsplit_once('/')
+    {
+        return (Some(resource), perm);
+    }
+    (None, scope)
+}
+
+/// Delegated scopes: Graph permissions without the resource prefix (global or national, as
+/// Entra strips it), whether `offline_access` was asked for, and the `aud` they are for.
+/// Scopes for two different resources are refused, as Entra does (AADSTS28000).
+fn graph_scopes(scope: &str) -> Result<(Vec<String>, bool, &'static str), Response> {
     let mut offline = false;
     let mut out = Vec::new();
+    let mut audience: Option<&'static str> = None;
     for s in scope.split_whitespace() {
-        let s = s.strip_prefix("https://graph.microsoft.com/").unwrap_or(s);
-        match s {
+        let (resource, perm) = split_scope(s);
+        let perm = match resource {
+            Some(r) => {
+                let Some(aud) = graph_resource(r) else {
+                    return Err(invalid_resource(r));
+                };
+                if audience.is_some_and(|a| a != aud) {
+                    return Err(aad_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_scope",
+                        28000,
+                        "Provided value for the input parameter scope is not valid because it contains more than one resource.",
+                    ));
+                }
+                audience = Some(aud);
+                perm
+            }
+            None => s,
+        };
+        match perm {
             "offline_access" => offline = true,
             "openid" | "profile" | "email" => {}
+            "" => {}
             other => out.push(other.to_string()),
         }
     }
-    (out, offline)
+    Ok((out, offline, audience.unwrap_or(GRAPH_AUDIENCE)))
+}
+
+fn invalid_resource(resource: &str) -> Response {
+    aad_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_resource",
+        500011,
+        &format!(
+            "The resource principal named {resource} was not found in the tenant named sandbox. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant."
+        ),
+    )
 }
 
 /// The token response for a delegated sign-in of `upn`, with a new refresh token if wanted.
 fn delegated_tokens(state: &AppState, client_id: &str, upn: &str, scope: &str) -> Response {
-    let (scopes, offline) = graph_scopes(scope);
+    let (scopes, offline, audience) = match graph_scopes(scope) {
+        Ok(parsed) => parsed,
+        Err(refused) => return refused,
+    };
     let lifetime = state.token_lifetime.as_secs() as i64;
     let spec = TokenSpec {
         client_id: client_id.into(),
@@ -178,6 +266,8 @@ fn delegated_tokens(state: &AppState, client_id: &str, upn: &str, scope: &str) -
         scopes: scopes.clone(),
         roles: Vec::new(),
         lifetime_secs: lifetime,
+        wids: None,
+        audience: audience.into(),
     };
     let access = mint(state, &spec);
     let mut body = json!({
@@ -210,7 +300,8 @@ fn delegated_tokens(state: &AppState, client_id: &str, upn: &str, scope: &str) -
 
 pub async fn token(
     State(state): State<AppState>,
-    Path(_tenant): Path<String>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let f = form(&body);
@@ -221,7 +312,10 @@ pub async fn token(
         return missing("client_id");
     };
     match grant {
-        "client_credentials" => client_credentials(&state, &f, client_id),
+        "client_credentials" => {
+            let audiences = token_audiences(&state, &tenant, &headers);
+            client_credentials(&state, &f, client_id, &audiences)
+        }
         "refresh_token" => refresh(&state, &f, client_id),
         "urn:ietf:params:oauth:grant-type:device_code" => device_poll(&state, &f, client_id),
         other => aad_error(
@@ -233,11 +327,42 @@ pub async fn token(
     }
 }
 
-fn client_credentials(state: &AppState, f: &[(String, String)], client_id: &str) -> Response {
+/// The URLs a client assertion may name as `aud`: this token endpoint, v2.0 or v1, under the
+/// tenant of the request, the tenant id or the domain, at the address the client used.
+fn token_audiences(state: &AppState, tenant: &str, headers: &HeaderMap) -> Vec<String> {
+    let own = state.base_url.as_str().trim_end_matches('/').to_string();
+    let mut roots = vec![own];
+    if let Some(host) = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+    {
+        roots.push(format!("{}://{host}", state.base_url.scheme()));
+    }
+    let mut out = Vec::new();
+    for root in &roots {
+        for t in [tenant, state.tenant_id.as_str(), state.domain.as_str()] {
+            for path in ["oauth2/v2.0/token", "oauth2/token"] {
+                out.push(format!("{root}/{t}/{path}"));
+            }
+        }
+    }
+    out
+}
+
+fn client_credentials(
+    state: &AppState,
+    f: &[(String, String)],
+    client_id: &str,
+    audiences: &[String],
+) -> Response {
     let Some(scope) = param(f, "scope") else {
         return missing("scope");
     };
-    if !scope.trim().ends_with("/.default") {
+    let scope = scope.trim();
+    let Some(resource) = scope
+        .strip_suffix("/.default")
+        .filter(|_| !scope.contains(' '))
+    else {
         return aad_error(
             StatusCode::BAD_REQUEST,
             "invalid_scope",
@@ -246,7 +371,10 @@ fn client_credentials(state: &AppState, f: &[(String, String)], client_id: &str)
                 "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
             ),
         );
-    }
+    };
+    let Some(audience) = graph_resource(resource) else {
+        return invalid_resource(resource);
+    };
     if let Some(secret) = param(f, "client_secret") {
         if secret != state.client_secret {
             return aad_error(
@@ -259,8 +387,18 @@ fn client_credentials(state: &AppState, f: &[(String, String)], client_id: &str)
             );
         }
     } else if let Some(assertion) = param(f, "client_assertion") {
-        if let Err(why) = check_assertion(assertion, client_id) {
-            return aad_error(StatusCode::UNAUTHORIZED, "invalid_client", 700027, why);
+        if param(f, "client_assertion_type") != Some(ASSERTION_TYPE) {
+            return aad_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                900144,
+                &format!(
+                    "The request body must contain the following parameter: 'client_assertion_type' with the value '{ASSERTION_TYPE}'."
+                ),
+            );
+        }
+        if let Err(refused) = accept_assertion(state, assertion, client_id, audiences) {
+            return refused;
         }
     } else {
         return aad_error(
@@ -273,8 +411,12 @@ fn client_credentials(state: &AppState, f: &[(String, String)], client_id: &str)
     let lifetime = state.token_lifetime.as_secs() as i64;
     let spec = TokenSpec {
         client_id: client_id.into(),
+        upn: None,
+        scopes: Vec::new(),
+        roles: state.app_roles.clone(),
         lifetime_secs: lifetime,
-        ..TokenSpec::app(APP_ROLES)
+        wids: Some(state.directory_roles.clone()),
+        audience: audience.into(),
     };
     let body = json!({
         "token_type": "Bearer",
@@ -285,33 +427,52 @@ fn client_credentials(state: &AppState, f: &[(String, String)], client_id: &str)
     (StatusCode::OK, Json(body)).into_response()
 }
 
-/// The sandbox holds no certificates, so it checks what it can: the assertion's shape, its
-/// issuer and subject, and its lifetime.
-fn check_assertion(assertion: &str, client_id: &str) -> Result<(), &'static str> {
-    let mut parts = assertion.split('.');
-    let (Some(_), Some(payload), Some(sig), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err("Client assertion is not a valid JWT.");
-    };
-    if sig.is_empty() {
-        return Err("Client assertion is not signed.");
-    }
-    let claims: Value = B64
-        .decode(payload)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or("Client assertion payload is not valid JSON.")?;
+const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// Verifies a client assertion against the trusted certificates and spends its `jti`.
+fn accept_assertion(
+    state: &AppState,
+    assertion: &str,
+    client_id: &str,
+    audiences: &[String],
+) -> Result<(), Response> {
     let now = chrono::Utc::now().timestamp();
-    if claims.get("iss").and_then(Value::as_str) != Some(client_id)
-        || claims.get("sub").and_then(Value::as_str) != Some(client_id)
-    {
-        return Err("Client assertion iss and sub must be the client id.");
+    let want = Expected {
+        client_id,
+        audiences,
+        trusted: &state.trusted,
+        now,
+    };
+    let refused = |r: assertion::Rejection| {
+        let status = if r.code == 50027 {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        let error = if r.code == 50027 {
+            "invalid_request"
+        } else {
+            "invalid_client"
+        };
+        aad_error(status, error, r.code, &r.message)
+    };
+    let accepted = assertion::check(assertion, &want).map_err(refused)?;
+    let mut spent = state.spent_jtis.lock().unwrap_or_else(|p| p.into_inner());
+    // Entries past their assertion's expiry can never match again (it would be refused as
+    // expired first), so they are dropped rather than kept for the life of the server.
+    spent.retain(|_, exp| *exp >= now);
+    let key = (client_id.to_string(), accepted.jti);
+    if spent.contains_key(&key) {
+        return Err(refused(assertion::Rejection {
+            code: 50027,
+            message: format!(
+                "JWT token is invalid: the client assertion with jti '{}' was already used. Sign a new assertion, with a new jti, for every token request.",
+                key.1
+            ),
+        }));
     }
-    match claims.get("exp").and_then(Value::as_i64) {
-        Some(exp) if exp > now => Ok(()),
-        _ => Err("Client assertion is expired."),
-    }
+    spent.insert(key, accepted.exp);
+    Ok(())
 }
 
 fn refresh(state: &AppState, f: &[(String, String)], client_id: &str) -> Response {
@@ -382,6 +543,10 @@ pub async fn device_code(
     let Some(scope) = param(&f, "scope") else {
         return missing("scope");
     };
+    // Entra refuses unknown resources and mixed resources here, before any code is issued.
+    if let Err(refused) = graph_scopes(scope) {
+        return refused;
+    }
     let device = random_token(32);
     const LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();
@@ -448,8 +613,37 @@ fn device_poll(state: &AppState, f: &[(String, String)], client_id: &str) -> Res
             );
         }
         entry.polls += 1;
-        if entry.polls == 1 {
-            // The admin "approves" between the first and the second poll.
+        let answer = state.device_script.answer(entry.polls);
+        if answer.is_final() {
+            let scope = entry.scope.clone();
+            devices.remove(code);
+            match answer {
+                DevicePoll::Declined => {
+                    return aad_error(
+                        StatusCode::BAD_REQUEST,
+                        "authorization_declined",
+                        70000,
+                        "The user declined the sign-in request on the device code page.",
+                    );
+                }
+                DevicePoll::Expired => {
+                    return aad_error(
+                        StatusCode::BAD_REQUEST,
+                        "expired_token",
+                        70020,
+                        "The provided value for the input parameter 'device_code' is not valid. This device code has expired.",
+                    );
+                }
+                _ => scope,
+            }
+        } else if answer == DevicePoll::SlowDown {
+            return aad_error(
+                StatusCode::BAD_REQUEST,
+                "slow_down",
+                70016,
+                "OAuth 2.0 device flow error. Polling too often: slow down, wait at least 5 seconds more between polls.",
+            );
+        } else {
             return aad_error(
                 StatusCode::BAD_REQUEST,
                 "authorization_pending",
@@ -457,9 +651,6 @@ fn device_poll(state: &AppState, f: &[(String, String)], client_id: &str) -> Res
                 "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
             );
         }
-        let scope = entry.scope.clone();
-        devices.remove(code);
-        scope
     };
     let admin = format!("admin@{}", state.domain);
     delegated_tokens(state, client_id, &admin, &scope)

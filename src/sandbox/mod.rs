@@ -8,8 +8,10 @@
 //! # Ok(()) }
 //! ```
 
+mod assertion;
 mod batch;
 mod command;
+mod device;
 mod error;
 mod faults;
 mod login;
@@ -32,9 +34,12 @@ use std::time::Duration;
 use rand::Rng;
 use url::Url;
 
+pub use assertion::TrustedCert;
 pub use command::run_command;
+pub use device::{DeviceCodeScript, DevicePoll};
 pub use faults::FaultConfig;
 pub use login::{APP_ROLES, TokenSpec};
+pub use routes::{GLOBAL_ADMINISTRATOR, USER_ADMINISTRATOR};
 pub use store::SentMail;
 
 use state::{AppState, Metrics, Shared};
@@ -71,6 +76,15 @@ pub struct SandboxConfig {
     pub token_lifetime: Duration,
     pub client_secret: String,
     pub port: u16,
+    /// Certificates accepted for client assertions (any client id).
+    pub trusted: Vec<TrustedCert>,
+    /// Certificates that could not be read: `spawn` reports them instead of starting.
+    trust_errors: Vec<String>,
+    pub device_script: DeviceCodeScript,
+    /// Application permissions (`roles`) of client-credentials tokens.
+    pub app_roles: Vec<String>,
+    /// Directory role template ids (`wids`) of client-credentials tokens.
+    pub directory_roles: Vec<String>,
 }
 
 impl std::fmt::Debug for SandboxConfig {
@@ -82,12 +96,18 @@ impl std::fmt::Debug for SandboxConfig {
             .field("faults", &self.faults)
             .field("token_lifetime", &self.token_lifetime)
             .field("port", &self.port)
+            .field("trusted", &self.trusted)
+            .field("device_script", &self.device_script)
+            .field("app_roles", &self.app_roles)
+            .field("directory_roles", &self.directory_roles)
             .finish_non_exhaustive()
     }
 }
 
 impl SandboxConfig {
-    /// 250 deleted users, seed 1, no faults, one-hour tokens, secret `sandbox`, any free port.
+    /// 250 deleted users, seed 1, no faults, one-hour tokens, secret `sandbox`, any free port,
+    /// no certificate trusted, device codes approved after one poll, app-only tokens with every
+    /// permission undelete needs and the User Administrator role.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             data_dir: data_dir.into(),
@@ -97,7 +117,41 @@ impl SandboxConfig {
             token_lifetime: Duration::from_secs(3600),
             client_secret: "sandbox".into(),
             port: 0,
+            trusted: Vec::new(),
+            trust_errors: Vec::new(),
+            device_script: DeviceCodeScript::default(),
+            app_roles: APP_ROLES.iter().map(|r| r.to_string()).collect(),
+            directory_roles: vec![USER_ADMINISTRATOR.to_string()],
         }
+    }
+
+    /// Registers the certificate(s) in `pem` for client assertions of any client id, as
+    /// uploading them to an app registration would. A private key in the same text is ignored
+    /// and not kept. An unreadable certificate makes `spawn` fail, saying why.
+    pub fn trust_certificate(mut self, pem: &str) -> Self {
+        match TrustedCert::from_pem(pem) {
+            Ok(certs) => self.trusted.extend(certs),
+            Err(e) => self.trust_errors.push(e),
+        }
+        self
+    }
+
+    pub fn device_code_script(mut self, script: DeviceCodeScript) -> Self {
+        self.device_script = script;
+        self
+    }
+
+    /// The application permissions client-credentials tokens carry (`roles`).
+    pub fn app_roles(mut self, roles: &[&str]) -> Self {
+        self.app_roles = roles.iter().map(|r| r.to_string()).collect();
+        self
+    }
+
+    /// The directory roles (template ids, `wids`) client-credentials tokens carry, e.g.
+    /// `USER_ADMINISTRATOR`; Graph calls that need a role the token lacks answer 403.
+    pub fn directory_roles(mut self, roles: &[&str]) -> Self {
+        self.directory_roles = roles.iter().map(|r| r.to_string()).collect();
+        self
     }
 
     pub fn users(mut self, n: usize) -> Self {
@@ -144,6 +198,11 @@ impl SandboxConfig {
     }
 
     fn validate(&self) -> Result<(), SandboxError> {
+        if let Some(e) = self.trust_errors.first() {
+            return Err(SandboxError::Config(format!(
+                "cannot trust the certificate: {e}"
+            )));
+        }
         let rate = |p: f64| (0.0..=1.0).contains(&p);
         if !rate(self.faults.fail_rate) || !rate(self.faults.drop_rate) {
             return Err(SandboxError::Config(
@@ -283,6 +342,11 @@ pub async fn spawn(cfg: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
         faults: faults::Faults::new(cfg.faults.clone()),
         metrics: Metrics::default(),
         devices: Mutex::new(HashMap::new()),
+        device_script: cfg.device_script.clone(),
+        trusted: cfg.trusted.clone(),
+        spent_jtis: Mutex::new(HashMap::new()),
+        app_roles: cfg.app_roles.clone(),
+        directory_roles: cfg.directory_roles.clone(),
         router: OnceLock::new(),
     });
     let router = routes::build(state.clone());
@@ -420,6 +484,12 @@ impl Inspector {
     /// A valid access token with exactly the claims of `spec`, signed by this sandbox.
     pub fn issue_token(&self, spec: &TokenSpec) -> String {
         login::mint(&self.state, spec)
+    }
+
+    /// Test hook: pretends user `id` was deleted at `when` (e.g. 31 days ago, to see Entra's
+    /// 30-day purge). False when `id` is not a deleted user.
+    pub fn set_deleted_at(&self, id: &str, when: chrono::DateTime<chrono::Utc>) -> bool {
+        matches!(self.state.db().set_deleted_at(id, when), Ok(true))
     }
 
     /// Ids of deleted users, in id order (handy for picking test subjects).

@@ -8,6 +8,8 @@ use std::time::Duration;
 use axum::Router;
 use url::Url;
 
+use super::assertion::TrustedCert;
+use super::device::DeviceCodeScript;
 use super::faults::Faults;
 use super::store::Store;
 
@@ -46,6 +48,16 @@ pub struct Shared {
     pub faults: Faults,
     pub metrics: Metrics,
     pub devices: Mutex<HashMap<String, DeviceCode>>,
+    /// How device-code polls are answered.
+    pub device_script: DeviceCodeScript,
+    /// Certificates registered for client assertions, for any client id.
+    pub trusted: Vec<TrustedCert>,
+    /// `client_id` + `jti` of accepted assertions, until they expire: a replay is refused.
+    pub spent_jtis: Mutex<HashMap<(String, String), i64>>,
+    /// `roles` of client-credentials tokens.
+    pub app_roles: Vec<String>,
+    /// `wids` (directory role template ids) of client-credentials tokens.
+    pub directory_roles: Vec<String>,
     /// The router itself, for `$batch` to run inner requests through.
     pub router: OnceLock<Router>,
 }
@@ -60,6 +72,15 @@ impl Shared {
     /// `https://graph.microsoft.com/v1.0/`'s counterpart here.
     pub fn graph_root(&self) -> String {
         format!("{}v1.0/", self.base_url)
+    }
+
+    /// The store, with deleted users past Entra's 30-day retention purged first: every route
+    /// that reads or changes deleted items goes through here, so a store reopened weeks later
+    /// shows what Entra would.
+    pub fn db_swept(&self) -> Result<MutexGuard<'_, Store>, rusqlite::Error> {
+        let mut db = self.db();
+        db.purge_expired(chrono::Utc::now())?;
+        Ok(db)
     }
 
     /// Takes one write from the quota, counting it either way.

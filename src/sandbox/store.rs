@@ -9,6 +9,9 @@ use serde::Serialize;
 
 pub const FILE_NAME: &str = "sandbox.sqlite3";
 
+/// Days a deleted user stays restorable before Entra purges it.
+pub const RETENTION_DAYS: i64 = 30;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS users (
@@ -375,6 +378,38 @@ impl Store {
         let n = self
             .conn
             .execute("DELETE FROM users WHERE id = ?1 AND deleted = 1", [id])?;
+        Ok(n > 0)
+    }
+
+    /// Entra purges a deleted user for good 30 days after deletion; this does the same for
+    /// every deleted user older than that at `now`. Cheap when there is none: one index seek.
+    pub fn purge_expired(&mut self, now: chrono::DateTime<chrono::Utc>) -> rusqlite::Result<usize> {
+        let cutoff = (now - chrono::Duration::days(RETENTION_DAYS))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        // Deletion times are all written in this one RFC 3339 form (seconds, `Z`), so text order
+        // is time order and the `users_del` index answers this.
+        let any = self
+            .conn
+            .prepare_cached("SELECT 1 FROM users WHERE deleted = 1 AND deleted_at < ?1 LIMIT 1")?
+            .exists([&cutoff])?;
+        if !any {
+            return Ok(0);
+        }
+        self.conn
+            .prepare_cached("DELETE FROM users WHERE deleted = 1 AND deleted_at < ?1")?
+            .execute([&cutoff])
+    }
+
+    /// Moves a deleted user's deletion time (tests: "this user was deleted 31 days ago").
+    pub fn set_deleted_at(
+        &mut self,
+        id: &str,
+        when: chrono::DateTime<chrono::Utc>,
+    ) -> rusqlite::Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE users SET deleted_at = ?2 WHERE id = ?1 AND deleted = 1",
+            params![id, when.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)],
+        )?;
         Ok(n > 0)
     }
 

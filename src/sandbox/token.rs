@@ -11,8 +11,17 @@ use sha2::{Digest, Sha256};
 use super::error::ApiError;
 use super::state::AppState;
 
-/// Audience of tokens for Microsoft Graph.
+/// Audience of tokens for Microsoft Graph (global cloud).
 pub const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
+
+/// Graph's roots in the global and national clouds (DESIGN.md 4.5): the sandbox answers for all
+/// of them, so a token for any is accepted.
+pub const GRAPH_AUDIENCES: &[&str] = &[
+    GRAPH_AUDIENCE,
+    "https://graph.microsoft.us",
+    "https://dod-graph.microsoft.us",
+    "https://microsoftgraph.chinacloudapi.cn",
+];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
@@ -31,8 +40,15 @@ pub struct Claims {
     pub upn: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oid: Option<String>,
+    /// Directory role template ids of the caller; `None` (tokens minted by tests without
+    /// them) skips the role checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wids: Option<Vec<String>>,
     pub idtyp: String,
     pub ver: String,
+    /// A random id per token, as Entra's `uti`: two tokens minted in the same second differ.
+    #[serde(default)]
+    pub uti: String,
 }
 
 impl Claims {
@@ -97,7 +113,7 @@ pub fn verify(key: &[u8], token: &str, now: i64) -> Result<Claims, &'static str>
         .map_err(|_| "Access token validation failure.")?;
     let claims: Claims =
         serde_json::from_slice(&payload).map_err(|_| "Access token validation failure.")?;
-    if claims.aud != GRAPH_AUDIENCE {
+    if !GRAPH_AUDIENCES.contains(&claims.aud.as_str()) {
         return Err("Access token validation failure. Invalid audience.");
     }
     if claims.exp <= now {
@@ -157,8 +173,10 @@ mod tests {
             roles: None,
             upn: Some("admin@contoso.sandbox".into()),
             oid: None,
+            wids: None,
             idtyp: "user".into(),
             ver: "1.0".into(),
+            uti: "u".into(),
         }
     }
 

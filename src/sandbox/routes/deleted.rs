@@ -7,7 +7,9 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{READ_USERS, RESTORE, context, eventual, require, user_json};
+use super::{
+    READ_USERS, RESTORE, RESTORE_ROLES, context, eventual, require, require_role, user_json,
+};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::odata::{self, canonical_prop};
 use crate::sandbox::state::AppState;
@@ -50,7 +52,11 @@ pub fn list_users(
         limit: q.top,
     };
     let (page, count) = {
-        let db = state.db();
+        let db = if deleted {
+            state.db_swept()?
+        } else {
+            state.db()
+        };
         let page = db.query_users(&uq)?;
         let count = if q.count && q.after.is_none() {
             Some(db.count_users(&uq)?)
@@ -130,7 +136,7 @@ pub async fn get_one(
     require(&claims, READ_USERS)?;
     let select = select_of(raw.as_deref())?;
     let user = state
-        .db()
+        .db_swept()?
         .user(&id.to_lowercase())?
         .filter(|u| u.deleted)
         .ok_or_else(|| ApiError::not_found(&id))?;
@@ -182,6 +188,7 @@ pub async fn restore(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     require(&claims, RESTORE)?;
+    require_role(&claims, RESTORE_ROLES, false)?;
     let opts: RestoreBody = if body.iter().all(u8::is_ascii_whitespace) {
         RestoreBody::default()
     } else {
@@ -197,7 +204,7 @@ pub async fn restore(
     }
     state.take_write()?;
     let id = id.to_lowercase();
-    let mut db = state.db();
+    let mut db = state.db_swept()?;
     let user = db
         .user(&id)?
         .filter(|u| u.deleted)
@@ -235,8 +242,9 @@ pub async fn purge(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     require(&claims, RESTORE)?;
+    require_role(&claims, RESTORE_ROLES, false)?;
     state.take_write()?;
-    if state.db().purge(&id.to_lowercase())? {
+    if state.db_swept()?.purge(&id.to_lowercase())? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(&id))

@@ -38,8 +38,45 @@ pub const PASSWORD: &[&str] = &[
 ];
 pub const MAIL_SEND: &[&str] = &["Mail.Send"];
 
+/// Directory role template ids (the `wids` claim).
+pub const USER_ADMINISTRATOR: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
+pub const GLOBAL_ADMINISTRATOR: &str = "62e90394-69f5-4237-9190-012177145e10";
+
+/// Roles that may restore, purge or delete users. Only delegated callers need one: an app's
+/// permission (`User.DeleteRestore.All`) is enough on its own.
+pub const RESTORE_ROLES: &[&str] = &[USER_ADMINISTRATOR, GLOBAL_ADMINISTRATOR];
+
+/// Roles that may reset a password; app-only callers need one too (DESIGN.md 4.5).
+pub const PASSWORD_ROLES: &[&str] = &[
+    USER_ADMINISTRATOR,
+    GLOBAL_ADMINISTRATOR,
+    "7be44c8a-adaf-4e2a-84d6-ab2649e08a13", // Privileged Authentication Administrator
+    "729827e3-9c14-49f7-bb1b-9608f156bbb8", // Helpdesk Administrator
+    "966707d0-3269-4727-9be2-8c3a10f19b9d", // Password Administrator
+    "c4e39bd9-1100-46d3-8c65-fb160da0071f", // Authentication Administrator
+];
+
 pub fn require(claims: &Claims, perms: &[&str]) -> Result<(), ApiError> {
     if claims.has_any(perms) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+/// The caller's directory roles allow the call. Tokens without `wids` are not checked;
+/// app-only tokens only when `app_only_too`.
+pub fn require_role(claims: &Claims, roles: &[&str], app_only_too: bool) -> Result<(), ApiError> {
+    let Some(wids) = &claims.wids else {
+        return Ok(());
+    };
+    if claims.idtyp == "app" && !app_only_too {
+        return Ok(());
+    }
+    if wids
+        .iter()
+        .any(|w| roles.iter().any(|r| w.eq_ignore_ascii_case(r)))
+    {
         Ok(())
     } else {
         Err(ApiError::forbidden())

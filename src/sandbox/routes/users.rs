@@ -8,7 +8,10 @@ use rand::Rng;
 use serde_json::{Value, json};
 
 use super::deleted::{list_users, select_of};
-use super::{PASSWORD, READ_USERS, RESTORE, context, require, user_json};
+use super::{
+    PASSWORD, PASSWORD_ROLES, READ_USERS, RESTORE, RESTORE_ROLES, context, require, require_role,
+    user_json,
+};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::policy;
 use crate::sandbox::state::AppState;
@@ -119,6 +122,7 @@ pub async fn patch(
     }
     if password.is_some() {
         require(&claims, PASSWORD)?;
+        require_role(&claims, PASSWORD_ROLES, true)?;
     } else {
         require(&claims, &["User.ReadWrite.All", "Directory.ReadWrite.All"])?;
     }
@@ -151,6 +155,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     require(&claims, RESTORE)?;
+    require_role(&claims, RESTORE_ROLES, false)?;
     state.take_write()?;
     let mut db = state.db();
     let user = db.active(&id)?.ok_or_else(|| ApiError::not_found(&id))?;
