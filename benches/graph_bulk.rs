@@ -9,7 +9,7 @@
 //! 3. (first) Listing 10,000 deleted users page by page (DESIGN.md 6: under 0.5 s).
 //!
 //! Run: `cargo bench --bench graph_bulk` (release build). `GRAPH_BULK_USERS` changes the 1,000,
-//! `GRAPH_BULK_CONCURRENCY` the number of batches in flight (default: the client's, 4).
+//! `GRAPH_BULK_CONCURRENCY` the number of batches in flight (default: the client's, 8).
 
 use std::time::{Duration, Instant};
 

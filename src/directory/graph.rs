@@ -59,7 +59,7 @@ impl Default for GraphOptions {
         Self {
             mail_sender: None,
             max_retries: 4,
-            concurrency: 4,
+            concurrency: 8,
             write_budget: Some(DEFAULT_WRITE_BUDGET),
             request_log: None,
             timeout: Duration::from_secs(60),
