@@ -121,14 +121,14 @@ impl Harness {
             .users
             .shown
             .iter()
-            .position(|i| self.state.users.rows[*i as usize].user.id == id)
+            .position(|i| self.state.users.rows[*i as usize].id() == id)
             .expect("user shown");
         // Walk there with keys, as a person would.
         self.key(KeyCode::Home);
         for _ in 0..pos {
             self.key(KeyCode::Down);
         }
-        assert_eq!(self.state.users.current().map(|u| u.id.as_str()), Some(id));
+        assert_eq!(self.state.users.current_id(), Some(id));
     }
 }
 
@@ -142,11 +142,11 @@ async fn restore_a_conflicting_user_under_a_new_name_and_mail_the_admin() {
     // Find a user whose name is taken by an active user (the sandbox seeds such conflicts).
     let mut conflicted = None;
     for row in &t.state.users.rows {
-        let pf = undelete::restore::preflight(t.dir.as_ref(), &row.user)
+        let pf = undelete::restore::preflight(t.dir.as_ref(), &row.to_user())
             .await
             .expect("preflight");
         if pf.upn_holder.is_some() {
-            conflicted = Some(row.user.clone());
+            conflicted = Some(row.to_user());
             break;
         }
     }
@@ -206,7 +206,7 @@ async fn restore_a_conflicting_user_under_a_new_name_and_mail_the_admin() {
     );
     assert!(mail.body.contains(&suggested));
     assert!(
-        !t.state.users.rows.iter().any(|r| r.user.id == user.id),
+        !t.state.users.rows.iter().any(|r| r.id() == user.id),
         "left the table"
     );
     h.shutdown().await;
@@ -262,11 +262,11 @@ async fn close_without_email_sends_nothing_and_journals_the_skip() {
     // A user without conflicts.
     let mut free = None;
     for row in &t.state.users.rows {
-        let pf = undelete::restore::preflight(t.dir.as_ref(), &row.user)
+        let pf = undelete::restore::preflight(t.dir.as_ref(), &row.to_user())
             .await
             .expect("preflight");
         if !pf.has_conflict() {
-            free = Some(row.user.id.clone());
+            free = Some(row.id().to_string());
             break;
         }
     }

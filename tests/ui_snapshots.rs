@@ -235,7 +235,7 @@ fn restore_dialog_synced_user() {
             .users
             .shown
             .iter()
-            .position(|i| s.users.rows[*i as usize].user.on_premises_sync_enabled)
+            .position(|i| s.users.rows[*i as usize].synced())
             .expect("a synced user");
         s.users.selected = pos;
         typ(&mut s, "r");

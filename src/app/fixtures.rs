@@ -120,18 +120,20 @@ pub fn settings() -> Settings {
 pub fn state(n: usize, size: (u16, u16)) -> State {
     let now = now();
     let mut state = State::new(settings(), now, size);
-    let all = users(n, now);
-    for chunk in all.chunks(999) {
+    let mut start = 0;
+    while start < n {
+        let end = (start + 999).min(n);
         super::update::update(
             &mut state,
             super::msg::Msg::Page {
                 generation: 0,
                 result: Ok(DeletedPage {
-                    users: chunk.to_vec(),
+                    users: (start..end).map(|i| user(i, now)).collect(),
                     total: Some(n as u64),
                 }),
             },
         );
+        start = end;
     }
     super::update::update(&mut state, super::msg::Msg::LoadFinished { generation: 0 });
     state

@@ -45,12 +45,172 @@ impl SortColumn {
     }
 }
 
-/// One table row: the user, and where its search key lies in `UsersView::keys`.
+/// One table row, packed: every string of the user in one allocation. With 100,000 users a
+/// `DeletedUser` per row (nine separately allocated strings) costs about twice the memory;
+/// the full user is rebuilt on demand (`to_user`) for the one row that needs it.
 #[derive(Debug, Clone)]
 pub struct Row {
-    pub user: DeletedUser,
+    /// id, name, original UPN, deleted UPN, mail, department, job title, user type, then the
+    /// proxy addresses joined by U+0001.
+    text: Box<str>,
+    /// End offset of each field in `text` but the last.
+    ends: [u32; 8],
+    pub deleted_at: Option<DateTime<Utc>>,
+    flags: u8,
     key_start: u32,
     key_end: u32,
+}
+
+const HAS_MAIL: u8 = 1;
+const HAS_DEPT: u8 = 2;
+const HAS_JOB: u8 = 4;
+const HAS_TYPE: u8 = 8;
+const SYNCED: u8 = 16;
+/// The deleted UPN is the id's 32 hex digits glued to the original UPN, so it is not stored.
+const DERIVED_UPN: u8 = 32;
+const PROXY_SEP: char = '\u{1}';
+
+fn derived_deleted_upn(id: &str, original: &str) -> String {
+    let mut out: String = id.chars().filter(|c| *c != '-').collect();
+    out.push_str(original);
+    out
+}
+
+impl Row {
+    fn new(user: &DeletedUser, key_start: u32, key_end: u32) -> Self {
+        let derived = user.deleted_upn == derived_deleted_upn(&user.id, &user.original_upn);
+        let mut flags = 0;
+        let mut set = |on: bool, bit: u8| {
+            if on {
+                flags |= bit;
+            }
+        };
+        set(user.mail.is_some(), HAS_MAIL);
+        set(user.department.is_some(), HAS_DEPT);
+        set(user.job_title.is_some(), HAS_JOB);
+        set(user.user_type.is_some(), HAS_TYPE);
+        set(user.on_premises_sync_enabled, SYNCED);
+        set(derived, DERIVED_UPN);
+        let parts: [&str; 8] = [
+            &user.id,
+            &user.display_name,
+            &user.original_upn,
+            if derived { "" } else { &user.deleted_upn },
+            user.mail.as_deref().unwrap_or(""),
+            user.department.as_deref().unwrap_or(""),
+            user.job_title.as_deref().unwrap_or(""),
+            user.user_type.as_deref().unwrap_or(""),
+        ];
+        let mut text = String::with_capacity(
+            parts.iter().map(|p| p.len()).sum::<usize>()
+                + user
+                    .proxy_addresses
+                    .iter()
+                    .map(|p| p.len() + 1)
+                    .sum::<usize>(),
+        );
+        let mut ends = [0u32; 8];
+        for (i, part) in parts.iter().enumerate() {
+            text.push_str(part);
+            ends[i] = text.len() as u32;
+        }
+        for (i, p) in user.proxy_addresses.iter().enumerate() {
+            if i > 0 {
+                text.push(PROXY_SEP);
+            }
+            text.push_str(p);
+        }
+        Self {
+            text: text.into_boxed_str(),
+            ends,
+            deleted_at: user.deleted_at,
+            flags,
+            key_start,
+            key_end,
+        }
+    }
+
+    fn field(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        let end = if i < 8 {
+            self.ends[i] as usize
+        } else {
+            self.text.len()
+        };
+        self.text.get(start..end).unwrap_or("")
+    }
+
+    fn opt(&self, i: usize, bit: u8) -> Option<&str> {
+        (self.flags & bit != 0).then(|| self.field(i))
+    }
+
+    pub fn id(&self) -> &str {
+        self.field(0)
+    }
+
+    pub fn display_name(&self) -> &str {
+        self.field(1)
+    }
+
+    pub fn original_upn(&self) -> &str {
+        self.field(2)
+    }
+
+    pub fn mail(&self) -> Option<&str> {
+        self.opt(4, HAS_MAIL)
+    }
+
+    pub fn department(&self) -> Option<&str> {
+        self.opt(5, HAS_DEPT)
+    }
+
+    pub fn job_title(&self) -> Option<&str> {
+        self.opt(6, HAS_JOB)
+    }
+
+    pub fn synced(&self) -> bool {
+        self.flags & SYNCED != 0
+    }
+
+    pub fn is_guest(&self) -> bool {
+        self.opt(7, HAS_TYPE)
+            .is_some_and(|t| t.eq_ignore_ascii_case("guest"))
+    }
+
+    /// Whole days left before the purge, as `DeletedUser::days_left` counts them.
+    pub fn days_left(&self, now: DateTime<Utc>) -> Option<i64> {
+        self.deleted_at.map(|d| {
+            (d + chrono::Duration::days(crate::directory::RETENTION_DAYS) - now)
+                .num_seconds()
+                .div_euclid(86_400)
+        })
+    }
+
+    /// The full user, rebuilt.
+    pub fn to_user(&self) -> DeletedUser {
+        let proxies = self.field(8);
+        DeletedUser {
+            id: self.id().to_string(),
+            display_name: self.display_name().to_string(),
+            deleted_upn: if self.flags & DERIVED_UPN != 0 {
+                derived_deleted_upn(self.id(), self.original_upn())
+            } else {
+                self.field(3).to_string()
+            },
+            original_upn: self.original_upn().to_string(),
+            mail: self.mail().map(str::to_string),
+            proxy_addresses: if proxies.is_empty() {
+                Vec::new()
+            } else {
+                proxies.split(PROXY_SEP).map(str::to_string).collect()
+            },
+            department: self.department().map(str::to_string),
+            job_title: self.job_title().map(str::to_string),
+            deleted_at: self.deleted_at,
+            on_premises_sync_enabled: self.synced(),
+            user_type: self.opt(7, HAS_TYPE).map(str::to_string),
+        }
+    }
 }
 
 /// Appends the search key of `user` to `keys`: lowercase "name \u{1} user name \u{1} mail
@@ -166,20 +326,34 @@ impl UsersView {
         &self.keys[r.key_start as usize..r.key_end as usize]
     }
 
-    fn push_row(&mut self, user: DeletedUser) {
-        let (key_start, key_end) = push_key(&mut self.keys, &user);
+    fn push_row(&mut self, user: &DeletedUser) {
+        let (key_start, key_end) = push_key(&mut self.keys, user);
         self.key_starts.push(key_start);
-        self.rows.push(Row {
-            user,
-            key_start,
-            key_end,
-        });
+        self.rows.push(Row::new(user, key_start, key_end));
+        self.marked.push(false);
+    }
+
+    /// Rebuilds the search key of a kept row (after others were removed).
+    fn push_existing(&mut self, mut row: Row) {
+        let start = self.keys.len();
+        let key = {
+            let r = &row;
+            // Keys are derived from the row's own text: same recipe as `push_key`.
+            let user = r.to_user();
+            let mut k = String::new();
+            push_key(&mut k, &user);
+            k
+        };
+        self.keys.push_str(&key);
+        row.key_start = start as u32;
+        row.key_end = (start + key.len() - 1) as u32;
+        self.key_starts.push(row.key_start);
+        self.rows.push(row);
         self.marked.push(false);
     }
 
     pub fn compare(&self, a: u32, b: u32) -> Ordering {
-        let (ra, rb) = (&self.rows[a as usize], &self.rows[b as usize]);
-        let (ua, ub) = (&ra.user, &rb.user);
+        let (ua, ub) = (&self.rows[a as usize], &self.rows[b as usize]);
         let primary = match self.sort {
             SortColumn::DaysLeft => opt_last(ua.deleted_at, ub.deleted_at),
             SortColumn::Deleted => opt_last(ub.deleted_at, ua.deleted_at).then_with(|| {
@@ -191,10 +365,10 @@ impl UsersView {
                 }
             }),
             SortColumn::Name => Ordering::Equal,
-            SortColumn::UserName => ascii_ci_cmp(&ua.original_upn, &ub.original_upn),
+            SortColumn::UserName => ascii_ci_cmp(ua.original_upn(), ub.original_upn()),
             SortColumn::Department => {
-                fn dept(u: &DeletedUser) -> Option<&str> {
-                    u.department.as_deref().filter(|d| !d.is_empty())
+                fn dept(u: &Row) -> Option<&str> {
+                    u.department().filter(|d| !d.is_empty())
                 }
                 match (dept(ua), dept(ub)) {
                     (Some(x), Some(y)) => x
@@ -209,7 +383,7 @@ impl UsersView {
         };
         let ord = primary
             .then_with(|| self.key(a).cmp(self.key(b)))
-            .then_with(|| ua.id.cmp(&ub.id));
+            .then_with(|| ua.id().cmp(ub.id()));
         if self.reverse { ord.reverse() } else { ord }
     }
 
@@ -224,7 +398,7 @@ impl UsersView {
     /// Adds a page: sorts only the new rows and merges them in, so a 100-page load stays linear.
     pub fn push_page(&mut self, users: Vec<DeletedUser>) {
         let start = self.rows.len() as u32;
-        for user in users {
+        for user in &users {
             self.push_row(user);
         }
         let end = self.rows.len() as u32;
@@ -284,9 +458,14 @@ impl UsersView {
         self.applied_filter = needle;
     }
 
-    /// Like `refilter`, keeping the same user selected when it is still shown.
+    /// Like `refilter`, keeping the same user selected when it is still shown. The top row
+    /// stays the top row: while pages arrive, an untouched cursor stays on the most urgent user.
     pub fn refilter_keep_selection(&mut self) {
-        let current = self.current_index();
+        let current = if self.selected == 0 {
+            None
+        } else {
+            self.current_index()
+        };
         self.refilter();
         if let Some(cur) = current
             && let Some(pos) = self.shown.iter().position(|i| *i == cur)
@@ -302,8 +481,17 @@ impl UsersView {
         self.shown.get(self.selected).copied()
     }
 
-    pub fn current(&self) -> Option<&DeletedUser> {
-        self.current_index().map(|i| &self.rows[i as usize].user)
+    /// The selected user, rebuilt in full.
+    pub fn current(&self) -> Option<DeletedUser> {
+        self.current_row().map(Row::to_user)
+    }
+
+    pub fn current_row(&self) -> Option<&Row> {
+        self.current_index().map(|i| &self.rows[i as usize])
+    }
+
+    pub fn current_id(&self) -> Option<&str> {
+        self.current_row().map(Row::id)
     }
 
     pub fn is_marked(&self, idx: u32) -> bool {
@@ -329,10 +517,10 @@ impl UsersView {
             self.sorted
                 .iter()
                 .filter(|i| self.is_marked(**i))
-                .map(|i| self.rows[*i as usize].user.clone())
+                .map(|i| self.rows[*i as usize].to_user())
                 .collect()
         } else {
-            self.current().cloned().into_iter().collect()
+            self.current().into_iter().collect()
         }
     }
 
@@ -341,18 +529,18 @@ impl UsersView {
         if ids.is_empty() {
             return;
         }
-        let current_id = self.current().map(|u| u.id.clone());
+        let current_id = self.current_id().map(str::to_string);
         let rows = std::mem::take(&mut self.rows);
         let marked = std::mem::take(&mut self.marked);
         self.keys.clear();
         self.key_starts.clear();
         let mut remap = vec![u32::MAX; rows.len()];
         for (old, (row, mark)) in rows.into_iter().zip(marked).enumerate() {
-            if ids.contains(&row.user.id) {
+            if ids.contains(row.id()) {
                 continue;
             }
             remap[old] = self.rows.len() as u32;
-            self.push_row(row.user);
+            self.push_existing(row);
             if let Some(m) = self.marked.last_mut() {
                 *m = mark;
             }
@@ -369,7 +557,7 @@ impl UsersView {
         self.selected = match current_id.and_then(|id| {
             self.shown
                 .iter()
-                .position(|i| self.rows[*i as usize].user.id == id)
+                .position(|i| self.rows[*i as usize].id() == id)
         }) {
             Some(pos) => pos,
             None => old_selected.min(self.shown.len().saturating_sub(1)),
@@ -383,7 +571,7 @@ impl UsersView {
             .iter()
             .zip(&self.marked)
             .filter(|(_, m)| **m)
-            .map(|(r, _)| r.user.id.clone())
+            .map(|(r, _)| r.id().to_string())
             .collect();
         self.rows.clear();
         self.keys.clear();

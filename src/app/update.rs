@@ -83,7 +83,7 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
                     state.users.push_page(page.users);
                     if !state.pending_marks.is_empty() {
                         for i in start..state.users.rows.len() {
-                            if state.pending_marks.remove(&state.users.rows[i].user.id) {
+                            if state.pending_marks.remove(state.users.rows[i].id()) {
                                 state.users.set_mark(i as u32, true);
                             }
                         }

@@ -196,7 +196,7 @@ fn default_sort_is_days_left_soonest_first() {
         .users
         .shown
         .iter()
-        .map(|i| s.users.rows[*i as usize].user.days_left(now).unwrap_or(99))
+        .map(|i| s.users.rows[*i as usize].days_left(now).unwrap_or(99))
         .collect();
     let mut sorted = left.clone();
     sorted.sort();
@@ -264,12 +264,12 @@ fn filter_as_you_type_and_esc_clears() {
     assert!(s.users.filtering);
     typ(&mut s, "ADELE");
     assert!(!s.users.shown.is_empty());
-    assert!(s.users.shown.iter().all(|i| {
-        s.users.rows[*i as usize]
-            .user
-            .display_name
-            .contains("Adele")
-    }));
+    assert!(
+        s.users
+            .shown
+            .iter()
+            .all(|i| { s.users.rows[*i as usize].display_name().contains("Adele") })
+    );
     // Letters are text while filtering, not commands.
     typ(&mut s, "q");
     assert!(!s.quit);
@@ -914,7 +914,7 @@ fn result_default_is_send_email_and_close() {
     );
     assert!(s.users.current().is_none_or(|u| u.id != restored_id));
     assert!(
-        !s.users.rows.iter().any(|r| r.user.id == restored_id),
+        !s.users.rows.iter().any(|r| r.id() == restored_id),
         "restored user left the table"
     );
     let Some(Modal::Result(r)) = &s.modal else {

@@ -9,8 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use super::fit_line;
 use super::text::{fit, pad, width};
 use super::theme::Theme;
-use crate::app::state::{SortColumn, State};
-use crate::directory::DeletedUser;
+use crate::app::state::{Row, SortColumn, State};
 
 /// Days left at or under which a user is flagged `[EXPIRES]` and drawn in red.
 pub const EXPIRING_DAYS: i64 = 3;
@@ -92,8 +91,8 @@ pub fn relative(then: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     }
 }
 
-pub fn days_left_text(user: &DeletedUser, now: DateTime<Utc>) -> String {
-    match user.days_left(now) {
+pub fn days_left_text(days_left: Option<i64>) -> String {
+    match days_left {
         None => "—".into(),
         Some(d) if d < 0 => "overdue".into(),
         Some(0) => "<1d".into(),
@@ -102,9 +101,9 @@ pub fn days_left_text(user: &DeletedUser, now: DateTime<Utc>) -> String {
 }
 
 /// The badges of a user, in text so they survive NO_COLOR and screen readers.
-pub fn badges(user: &DeletedUser, now: DateTime<Utc>, conflict: bool) -> Vec<String> {
+pub fn badges(days_left: Option<i64>, conflict: bool, synced: bool, guest: bool) -> Vec<String> {
     let mut b = Vec::new();
-    if let Some(d) = user.days_left(now)
+    if let Some(d) = days_left
         && d <= EXPIRING_DAYS
     {
         b.push(if d <= 0 {
@@ -116,10 +115,10 @@ pub fn badges(user: &DeletedUser, now: DateTime<Utc>, conflict: bool) -> Vec<Str
     if conflict {
         b.push("[CONFLICT]".into());
     }
-    if user.on_premises_sync_enabled {
+    if synced {
         b.push("[SYNCED]".into());
     }
-    if user.is_guest() {
+    if guest {
         b.push("[GUEST]".into());
     }
     b
@@ -215,7 +214,7 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
     let mut lines: Vec<Line> = Vec::with_capacity(height);
     for pos in u.offset..end {
         let idx = u.shown[pos];
-        let user = &u.rows[idx as usize].user;
+        let user = &u.rows[idx as usize];
         let selected = pos == u.selected;
         let marked = u.is_marked(idx);
         lines.push(row_line(
@@ -228,21 +227,22 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
 fn row_line(
     state: &State,
     theme: &Theme,
-    user: &DeletedUser,
+    user: &Row,
     cols: &[(Column, usize)],
     selected: bool,
     marked: bool,
     inner_w: usize,
 ) -> Line<'static> {
     let now = state.now;
-    let conflict = state.users.conflicts.contains(&user.id);
+    let conflict = state.users.conflicts.contains(user.id());
+    let days = user.days_left(now);
     let mut spans = Vec::with_capacity(cols.len() * 2 + 2);
     spans.push(Span::raw(if selected { "▶" } else { " " }));
     spans.push(Span::styled(
         if marked { "■ " } else { "□ " },
         if marked { theme.marked() } else { theme.dim() },
     ));
-    let expiring = user.days_left(now).is_some_and(|d| d <= EXPIRING_DAYS);
+    let expiring = days.is_some_and(|d| d <= EXPIRING_DAYS);
     for (i, (col, w)) in cols.iter().enumerate() {
         if i > 0 {
             spans.push(Span::raw(" "));
@@ -250,15 +250,15 @@ fn row_line(
         let w = *w;
         match col {
             Column::Name => {
-                let tags = badges(user, now, conflict).join(" ");
+                let tags = badges(days, conflict, user.synced(), user.is_guest()).join(" ");
                 if tags.is_empty() {
-                    spans.push(Span::raw(pad(&user.display_name, w)));
+                    spans.push(Span::raw(pad(user.display_name(), w)));
                 } else {
                     let tw = width(&tags);
                     // The name keeps at least a few columns; badges give way (cut with …).
-                    let name_min = width(&user.display_name).min(10);
+                    let name_min = width(user.display_name()).min(10);
                     if name_min + 4 < w {
-                        let name = fit(&user.display_name, w.saturating_sub(tw + 2).max(name_min));
+                        let name = fit(user.display_name(), w.saturating_sub(tw + 2).max(name_min));
                         let nw = width(&name);
                         spans.push(Span::raw(name));
                         spans.push(Span::raw("  "));
@@ -275,7 +275,7 @@ fn row_line(
                     }
                 }
             }
-            Column::UserName => spans.push(Span::raw(pad(&user.original_upn, w))),
+            Column::UserName => spans.push(Span::raw(pad(user.original_upn(), w))),
             Column::Deleted => spans.push(Span::raw(pad(&relative(user.deleted_at, now), w))),
             Column::Left => {
                 let style = if expiring {
@@ -283,20 +283,14 @@ fn row_line(
                 } else {
                     theme.base()
                 };
-                spans.push(Span::styled(pad(&days_left_text(user, now), w), style));
+                spans.push(Span::styled(pad(&days_left_text(days), w), style));
             }
             Column::Department => spans.push(Span::raw(pad(
-                user.department
-                    .as_deref()
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or("—"),
+                user.department().filter(|s| !s.is_empty()).unwrap_or("—"),
                 w,
             ))),
             Column::JobTitle => spans.push(Span::raw(pad(
-                user.job_title
-                    .as_deref()
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or("—"),
+                user.job_title().filter(|s| !s.is_empty()).unwrap_or("—"),
                 w,
             ))),
         }
@@ -379,7 +373,7 @@ pub fn draw_details(state: &State, theme: &Theme, frame: &mut Frame, area: Rect)
             Some(p) => format!(
                 "≈ {} ({} left)",
                 p.format("%Y-%m-%d %H:%M UTC"),
-                days_left_text(user, now)
+                days_left_text(user.days_left(now))
             ),
             None => "—".into(),
         },
