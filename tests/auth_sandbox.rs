@@ -331,6 +331,76 @@ async fn client_secret_gives_an_app_only_sign_in() {
 }
 
 #[tokio::test]
+async fn an_app_lacking_a_role_or_permission_is_warned_before_graph_refuses() {
+    // The app's service principal has no directory role, and Mail.Send was never granted.
+    let (dir, h) = common::start_sandbox_with(5, |c| {
+        c.directory_roles(&[]).app_roles(&[
+            "User.Read.All",
+            "User.DeleteRestore.All",
+            "User-PasswordProfile.ReadWrite.All",
+        ])
+    })
+    .await;
+    let ctx = ctx_with(
+        &h,
+        dir.path(),
+        &[
+            "--client-id",
+            "app-3",
+            "--mail-from",
+            "helpdesk@contoso.sandbox",
+        ],
+        Some(h.client_secret()),
+    )
+    .expect("ctx");
+    let signed = ctx.resolve().await.expect("resolve").expect("app-only");
+    assert_eq!(
+        signed.warnings,
+        vec![
+            Warning::MissingRole {
+                action: Action::SetPassword,
+                mode: Mode::AppOnly,
+                assign: "User Administrator",
+            },
+            Warning::MissingPermission {
+                action: Action::SendMail,
+                mode: Mode::AppOnly,
+                grant: "Mail.Send",
+            },
+        ]
+    );
+    // Graph agrees: the restore goes through, the password and the mail are refused.
+    let token = signed.tokens.token().await.expect("token");
+    let token = token.secret.expose_secret();
+    let id = h.inspect().deleted_ids()[0].clone();
+    let restore = common::graph(&h, &format!("directory/deletedItems/{id}/restore"));
+    let body = serde_json::json!({"autoReconcileProxyConflict": true,
+        "newUserPrincipalName": format!("w{}@contoso.sandbox", &id[..8])});
+    let (status, _, reply) = common::send(reqwest::Method::POST, &restore, token, Some(body)).await;
+    assert_eq!(status, 200, "{reply}");
+    let password = serde_json::json!({"passwordProfile": {"password": "Corr3ct-Horse-Battery!"}});
+    let (status, _, reply) = common::send(
+        reqwest::Method::PATCH,
+        &common::graph(&h, &format!("users/{id}")),
+        token,
+        Some(password),
+    )
+    .await;
+    assert_eq!(status, 403, "{reply}");
+    common::assert_graph_error(&reply, "Authorization_RequestDenied");
+    let mail = serde_json::json!({"message": {"subject": "s", "body": {"contentType": "Text", "content": "c"},
+        "toRecipients": [{"emailAddress": {"address": "a@fabrikam.com"}}]}});
+    let (status, _, reply) = common::send(
+        reqwest::Method::POST,
+        &common::graph(&h, "users/helpdesk@contoso.sandbox/sendMail"),
+        token,
+        Some(mail),
+    )
+    .await;
+    assert_eq!(status, 403, "{reply}");
+}
+
+#[tokio::test]
 async fn a_wrong_client_secret_says_what_to_check() {
     let (dir, h) = common::start_sandbox(5).await;
     let ctx = ctx_with(&h, dir.path(), &["--client-id", "app-1"], Some("wrong")).expect("ctx");
