@@ -1,6 +1,7 @@
-//! The token endpoint's answers the sandbox does not give on demand (`slow_down`,
-//! `authorization_declined`, `expired_token`, 5xx, odd bodies), from a scripted login server on
-//! 127.0.0.1 over real HTTP, against the production flow code.
+//! The token endpoint's answers the sandbox does not give (5xx, odd or hostile bodies, unknown
+//! errors) and the exact forms the client sends, from a scripted login server on 127.0.0.1 over
+//! real HTTP, against the production flow code. `slow_down`, declined and expired device codes
+//! run against the sandbox's scripted outcomes in `auth_device_code.rs`.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -159,17 +160,6 @@ async fn pending_then_slow_down_adds_five_seconds_then_success() {
     );
     assert_eq!(get("client_id"), Some("client-1"));
     assert_eq!(get("device_code"), Some("dev-secret"));
-}
-
-#[tokio::test]
-async fn declined_and_expired_are_their_own_errors() {
-    let script = Script::default();
-    script
-        .reply(400, aad("authorization_declined", 70000))
-        .reply(400, aad("expired_token", 70020));
-    let mut f = flow(&script, 1, 900).await;
-    assert!(matches!(f.poll().await, Err(AuthError::Declined)));
-    assert!(matches!(f.poll().await, Err(AuthError::Expired)));
 }
 
 #[tokio::test]

@@ -151,3 +151,85 @@ async fn serve_rejects_bad_fault_settings() {
         assert_ne!(code, 0, "{bad:?}");
     }
 }
+
+#[tokio::test]
+async fn serve_trusts_the_certificates_it_is_given() {
+    let dir = tempfile::tempdir().expect("dir");
+    let pem = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/auth/testdata/test-app.pem"
+    );
+    let mut child = Command::new(BIN)
+        .args([
+            "sandbox",
+            "serve",
+            "--users",
+            "3",
+            "--trust-certificate",
+            pem,
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("URL within 30 s")
+        .expect("read")
+        .expect("a first line");
+    let base = url::Url::parse(&first).expect("the first line is a URL");
+
+    // The app's own certificate sign-in, as `undelete --certificate` does it.
+    let endpoints = undelete::config::Endpoints {
+        graph: base.clone(),
+        login: base.clone(),
+        tenant: "contoso.sandbox".into(),
+    };
+    let cert = undelete::auth::certificate::Certificate::from_pem(include_str!(
+        "../src/auth/testdata/test-app.pem"
+    ))
+    .expect("certificate");
+    let http = undelete::auth::oauth::http_client().expect("http");
+    let creds = undelete::auth::certificate::CertificateCredentials::new(
+        http.clone(),
+        &endpoints,
+        "serve-cert-app",
+        cert,
+    );
+    creds.get().await.expect("the trusted certificate signs in");
+
+    // Another app's certificate was not given: refused.
+    let other = undelete::auth::certificate::Certificate::from_pem(include_str!(
+        "../src/auth/testdata/other-app.pem"
+    ))
+    .expect("certificate");
+    let creds = undelete::auth::certificate::CertificateCredentials::new(
+        http,
+        &endpoints,
+        "serve-cert-app",
+        other,
+    );
+    let err = creds.get().await.err().expect("refused");
+    assert!(err.to_string().contains("700027"), "{err}");
+    let _ = child.start_kill();
+}
+
+#[tokio::test]
+async fn serve_refuses_an_unreadable_certificate() {
+    let dir = tempfile::tempdir().expect("dir");
+    let bad = dir.path().join("not-a-cert.pem");
+    std::fs::write(&bad, "hello").expect("write");
+    for path in [bad.clone(), dir.path().join("missing.pem")] {
+        let path = path.to_string_lossy().to_string();
+        let args = ["sandbox", "serve", "--trust-certificate", &path];
+        let (code, _) = tokio::time::timeout(Duration::from_secs(30), run(&args, dir.path()))
+            .await
+            .expect("refused promptly");
+        assert_ne!(code, 0, "{path}");
+    }
+}
