@@ -602,12 +602,8 @@ impl Runner {
     }
 
     async fn fail(&mut self, o: &mut UserOutcome, stage: Stage, error: DirectoryError) {
-        self.journal(
-            journal::Entry::new(&self.run, &o.id, Step::Failed)
-                .stage(stage)
-                .detail(error.to_string()),
-        )
-        .await;
+        self.journal(journal::Entry::failed(&self.run, &o.id, stage, &error))
+            .await;
         let action = match stage {
             Stage::Password => Some("set_password"),
             Stage::Restore => Some("restore"),
@@ -793,11 +789,12 @@ pub async fn finish_unfinished(
             }
             Err(error) => {
                 let _ = audit.record("set_password", &target, Err(&error), None);
-                let _ = journal.record(
-                    &journal::Entry::new(&run, &item.id, Step::Failed)
-                        .stage(Stage::Password)
-                        .detail(error.to_string()),
-                );
+                let _ = journal.record(&journal::Entry::failed(
+                    &run,
+                    &item.id,
+                    Stage::Password,
+                    &error,
+                ));
                 o.failure = Some(Failure {
                     stage: Stage::Password,
                     error,

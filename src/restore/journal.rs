@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::directory::Stage;
+use crate::directory::{DirectoryError, ErrorKind, Stage};
 
 pub const FILE_NAME: &str = "journal.jsonl";
 
@@ -55,6 +55,11 @@ pub struct Entry {
     pub include_password: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub force_change: bool,
+    /// On a `Failed` restore: the request may have been carried out all the same (its reply
+    /// was lost, or checking afterwards failed), so the user is not closed but left for a
+    /// later run to ask the directory about.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub uncertain: bool,
 }
 
 impl Entry {
@@ -71,7 +76,18 @@ impl Entry {
             mail_to: Vec::new(),
             include_password: false,
             force_change: false,
+            uncertain: false,
         }
+    }
+
+    /// A `Failed` step at `stage`, marked `uncertain` when the error leaves open whether a
+    /// restore went through.
+    pub fn failed(run: &str, id: &str, stage: Stage, error: &DirectoryError) -> Self {
+        let mut e = Self::new(run, id, Step::Failed)
+            .stage(stage)
+            .detail(error.to_string());
+        e.uncertain = stage == Stage::Restore && may_have_happened(error);
+        e
     }
 
     pub fn upn(mut self, upn: &str) -> Self {
@@ -92,6 +108,17 @@ impl Entry {
     pub fn stage(mut self, stage: Stage) -> Self {
         self.stage = Some(stage);
         self
+    }
+}
+
+/// Whether a call that ended in `error` may have taken effect anyway: no (complete) reply, a
+/// 5xx that a gateway may have sent after the work was done, a reply we could not read, or a
+/// 503. A 429 or any 4xx is a refusal: nothing happened.
+pub fn may_have_happened(error: &DirectoryError) -> bool {
+    match error.kind {
+        ErrorKind::Network | ErrorKind::Server | ErrorKind::Malformed => true,
+        ErrorKind::Throttled => error.status != Some(429),
+        _ => false,
     }
 }
 
@@ -219,7 +246,9 @@ pub fn unfinished_of(entries: &[Entry]) -> Vec<Unfinished> {
             Step::Closed => {
                 open.remove(e.id.as_str());
             }
-            Step::Failed if matches!(e.stage, Some(Stage::Preflight | Stage::Restore)) => {
+            Step::Failed
+                if matches!(e.stage, Some(Stage::Preflight | Stage::Restore)) && !e.uncertain =>
+            {
                 // Nothing changed in the directory: nothing to finish.
                 open.remove(e.id.as_str());
             }
@@ -316,6 +345,35 @@ mod tests {
         assert_eq!(u[2].restore, RestoreState::Unknown);
         assert_eq!(u[2].mail_to, vec!["admin@contoso.com".to_string()]);
         assert!(u[2].force_change);
+    }
+
+    #[test]
+    fn a_restore_that_may_have_happened_stays_open() {
+        let lost = DirectoryError::network("the connection was lost before a reply");
+        let conflict = DirectoryError::new(ErrorKind::UpnConflict, "taken");
+        let mut refused = DirectoryError::new(ErrorKind::Throttled, "slow down");
+        refused.status = Some(429);
+        let entries = vec![
+            planned("a"),
+            planned("b"),
+            planned("c"),
+            Entry::failed("r1", "a", Stage::Restore, &lost),
+            Entry::failed("r1", "b", Stage::Restore, &conflict),
+            Entry::failed("r1", "c", Stage::Restore, &refused),
+        ];
+        let u = unfinished_of(&entries);
+        let ids: Vec<&str> = u.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(ids, vec!["a"], "only the lost reply is left to ask about");
+        assert_eq!(u[0].restore, RestoreState::Unknown);
+        // And the flag survives the file.
+        let line = serde_json::to_string(&entries[3]).unwrap();
+        let back: Entry = serde_json::from_str(&line).unwrap();
+        assert!(back.uncertain);
+        assert!(
+            !serde_json::to_string(&entries[4])
+                .unwrap()
+                .contains("uncertain")
+        );
     }
 
     #[test]
