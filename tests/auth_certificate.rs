@@ -327,6 +327,6 @@ async fn an_unreadable_trusted_certificate_stops_the_sandbox_from_starting() {
     let cfg = undelete::sandbox::SandboxConfig::new(dir.path())
         .users(3)
         .trust_certificate("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----");
-    let err = undelete::sandbox::spawn(cfg).await.err().expect("refused");
+    let err = undelete::sandbox::spawn(cfg).await.expect_err("refused");
     assert!(err.to_string().contains("certificate"), "{err}");
 }

@@ -72,8 +72,17 @@ impl TrustedCert {
     }
 }
 
-/// One DER element at the start of `input`: (tag, whole element, contents, rest).
-fn der_element(input: &[u8]) -> Option<(u8, &[u8], &[u8], &[u8])> {
+/// One DER element at the start of some input.
+struct Der<'a> {
+    tag: u8,
+    /// The element with its tag and length.
+    whole: &'a [u8],
+    /// What follows it.
+    rest: &'a [u8],
+    contents: &'a [u8],
+}
+
+fn der_element(input: &[u8]) -> Option<Der<'_>> {
     let (&tag, rest) = input.split_first()?;
     let (&first, rest) = rest.split_first()?;
     let (len, rest) = if first < 0x80 {
@@ -92,31 +101,31 @@ fn der_element(input: &[u8]) -> Option<(u8, &[u8], &[u8], &[u8])> {
         return None;
     }
     let header = input.len() - rest.len();
-    Some((tag, &input[..header + len], &rest[..len], &rest[len..]))
+    Some(Der {
+        tag,
+        whole: &input[..header + len],
+        contents: &rest[..len],
+        rest: &rest[len..],
+    })
 }
 
 /// The `subjectPublicKeyInfo` element of an X.509 certificate (RFC 5280 4.1), whole.
 fn subject_public_key_info(cert: &[u8]) -> Option<&[u8]> {
     const SEQUENCE: u8 = 0x30;
-    let (tag, _, cert_body, _) = der_element(cert)?;
-    if tag != SEQUENCE {
-        return None;
-    }
-    let (tag, _, tbs, _) = der_element(cert_body)?;
-    if tag != SEQUENCE {
-        return None;
-    }
-    let mut rest = tbs;
+    let cert = der_element(cert).filter(|e| e.tag == SEQUENCE)?;
+    let tbs = der_element(cert.contents).filter(|e| e.tag == SEQUENCE)?;
+    let mut rest = tbs.contents;
     // [0] version is optional (absent in v1 certificates).
     if rest.first() == Some(&0xa0) {
-        rest = der_element(rest)?.3;
+        rest = der_element(rest)?.rest;
     }
     // serialNumber, signature, issuer, validity, subject, then subjectPublicKeyInfo.
     for _ in 0..5 {
-        rest = der_element(rest)?.3;
+        rest = der_element(rest)?.rest;
     }
-    let (tag, spki, _, _) = der_element(rest)?;
-    (tag == SEQUENCE).then_some(spki)
+    der_element(rest)
+        .filter(|e| e.tag == SEQUENCE)
+        .map(|e| e.whole)
 }
 
 /// Why an assertion was refused: the AADSTS code and Entra's wording.

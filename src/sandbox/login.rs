@@ -208,7 +208,7 @@ fn split_scope(scope: &str) -> (Option<&str>, &str) {
 /// Delegated scopes: Graph permissions without the resource prefix (global or national, as
 /// Entra strips it), whether `offline_access` was asked for, and the `aud` they are for.
 /// Scopes for two different resources are refused, as Entra does (AADSTS28000).
-fn graph_scopes(scope: &str) -> Result<(Vec<String>, bool, &'static str), Response> {
+fn graph_scopes(scope: &str) -> Result<(Vec<String>, bool, &'static str), Refusal> {
     let mut offline = false;
     let mut out = Vec::new();
     let mut audience: Option<&'static str> = None;
@@ -220,12 +220,12 @@ fn graph_scopes(scope: &str) -> Result<(Vec<String>, bool, &'static str), Respon
                     return Err(invalid_resource(r));
                 };
                 if audience.is_some_and(|a| a != aud) {
-                    return Err(aad_error(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_scope",
-                        28000,
-                        "Provided value for the input parameter scope is not valid because it contains more than one resource.",
-                    ));
+                    return Err(Refusal {
+                        status: StatusCode::BAD_REQUEST,
+                        error: "invalid_scope",
+                        code: 28000,
+                        description: "Provided value for the input parameter scope is not valid because it contains more than one resource.".into(),
+                    });
                 }
                 audience = Some(aud);
                 perm
@@ -242,22 +242,36 @@ fn graph_scopes(scope: &str) -> Result<(Vec<String>, bool, &'static str), Respon
     Ok((out, offline, audience.unwrap_or(GRAPH_AUDIENCE)))
 }
 
-fn invalid_resource(resource: &str) -> Response {
-    aad_error(
-        StatusCode::BAD_REQUEST,
-        "invalid_resource",
-        500011,
-        &format!(
+fn invalid_resource(resource: &str) -> Refusal {
+    Refusal {
+        status: StatusCode::BAD_REQUEST,
+        error: "invalid_resource",
+        code: 500011,
+        description: format!(
             "The resource principal named {resource} was not found in the tenant named sandbox. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant."
         ),
-    )
+    }
+}
+
+/// A token-endpoint error not yet rendered (a `Response` is too big to pass around in `Err`).
+struct Refusal {
+    status: StatusCode,
+    error: &'static str,
+    code: u32,
+    description: String,
+}
+
+impl Refusal {
+    fn respond(self) -> Response {
+        aad_error(self.status, self.error, self.code, &self.description)
+    }
 }
 
 /// The token response for a delegated sign-in of `upn`, with a new refresh token if wanted.
 fn delegated_tokens(state: &AppState, client_id: &str, upn: &str, scope: &str) -> Response {
     let (scopes, offline, audience) = match graph_scopes(scope) {
         Ok(parsed) => parsed,
-        Err(refused) => return refused,
+        Err(refused) => return refused.respond(),
     };
     let lifetime = state.token_lifetime.as_secs() as i64;
     let spec = TokenSpec {
@@ -373,7 +387,7 @@ fn client_credentials(
         );
     };
     let Some(audience) = graph_resource(resource) else {
-        return invalid_resource(resource);
+        return invalid_resource(resource).respond();
     };
     if let Some(secret) = param(f, "client_secret") {
         if secret != state.client_secret {
@@ -398,7 +412,7 @@ fn client_credentials(
             );
         }
         if let Err(refused) = accept_assertion(state, assertion, client_id, audiences) {
-            return refused;
+            return refused.respond();
         }
     } else {
         return aad_error(
@@ -435,7 +449,7 @@ fn accept_assertion(
     assertion: &str,
     client_id: &str,
     audiences: &[String],
-) -> Result<(), Response> {
+) -> Result<(), Refusal> {
     let now = chrono::Utc::now().timestamp();
     let want = Expected {
         client_id,
@@ -444,17 +458,17 @@ fn accept_assertion(
         now,
     };
     let refused = |r: assertion::Rejection| {
-        let status = if r.code == 50027 {
-            StatusCode::BAD_REQUEST
+        let (status, error) = if r.code == 50027 {
+            (StatusCode::BAD_REQUEST, "invalid_request")
         } else {
-            StatusCode::UNAUTHORIZED
+            (StatusCode::UNAUTHORIZED, "invalid_client")
         };
-        let error = if r.code == 50027 {
-            "invalid_request"
-        } else {
-            "invalid_client"
-        };
-        aad_error(status, error, r.code, &r.message)
+        Refusal {
+            status,
+            error,
+            code: r.code,
+            description: r.message,
+        }
     };
     let accepted = assertion::check(assertion, &want).map_err(refused)?;
     let mut spent = state.spent_jtis.lock().unwrap_or_else(|p| p.into_inner());
@@ -545,7 +559,7 @@ pub async fn device_code(
     };
     // Entra refuses unknown resources and mixed resources here, before any code is issued.
     if let Err(refused) = graph_scopes(scope) {
-        return refused;
+        return refused.respond();
     }
     let device = random_token(32);
     const LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
