@@ -222,10 +222,17 @@ pub fn apply(
         let mut restore_failed = false;
         if matches!(state.step, Step::Restore { .. }) {
             match responses.get(&restore_id(i)) {
-                // No answer at all: it may or may not have run; check before resending.
+                // No answer at all: it may or may not have run; check before resending, but
+                // not forever against a server that keeps leaving it out.
                 None => {
-                    state.step = Step::Restore { verify: true };
                     restore_failed = true;
+                    if state.resends >= max_resends {
+                        events.push(failed(&id, Stage::Restore, unanswered(&id, "restore")));
+                        state.step = Step::Done;
+                    } else {
+                        state.resends += 1;
+                        state.step = Step::Restore { verify: true };
+                    }
                 }
                 Some(r) if (200..300).contains(&r.status) => {
                     match r.body.clone().map(parse_active_value) {
@@ -267,8 +274,20 @@ pub fn apply(
             continue;
         }
         match responses.get(&password_id(i)) {
-            // Idempotent: resending a PATCH whose answer went missing is harmless.
-            None => {}
+            // Idempotent: resending a PATCH whose answer went missing is harmless, a bounded
+            // number of times.
+            None => {
+                if state.resends >= max_resends {
+                    events.push(failed(
+                        &id,
+                        Stage::Password,
+                        unanswered(&id, "password change"),
+                    ));
+                    state.step = Step::Done;
+                } else {
+                    state.resends += 1;
+                }
+            }
             Some(r) if (200..300).contains(&r.status) => {
                 events.push(JobEvent::PasswordSet { id: id.clone() });
                 state.step = Step::Done;
@@ -299,6 +318,15 @@ pub fn apply(
         }
     }
     Applied { events, throttled }
+}
+
+/// A request the `$batch` reply kept leaving out. Whether a restore happened is unknown, so it
+/// is a network error (the journal keeps such a user for a later run to check).
+fn unanswered(id: &str, what: &str) -> DirectoryError {
+    DirectoryError::network(format!(
+        "the $batch replies never answered the {what} of {id}; refresh to see whether it \
+         happened"
+    ))
 }
 
 pub fn next_after_restore(job: &RestoreJob) -> Step {
@@ -504,6 +532,40 @@ mod tests {
         assert!(applied.events.is_empty());
         assert_eq!(a.step, Step::Restore { verify: true });
         assert_eq!(b.step, Step::Restore { verify: true });
+    }
+
+    #[test]
+    fn inner_replies_left_out_are_resent_a_bounded_number_of_times() {
+        let mut a = job("a", false); // its restore is never answered
+        let mut b = job("b", true); // restored, its PATCH never answered
+        let mut rounds = 0;
+        while (a.step != Step::Done || b.step != Step::Done) && rounds < 50 {
+            rounds += 1;
+            // What the driver does between rounds: the restore is checked, found not done.
+            if a.step == (Step::Restore { verify: true }) {
+                a.step = Step::Restore { verify: false };
+            }
+            let responses: HashMap<String, InnerResponse> = if b.step == Step::Password {
+                HashMap::new()
+            } else {
+                [resp("1r", 200, Some(user("b")), None)]
+                    .into_iter()
+                    .map(|r| (r.id.clone(), r))
+                    .collect()
+            };
+            let applied = apply(&mut [&mut a, &mut b], &responses, 3, &no_explain);
+            for e in applied.events {
+                if let JobEvent::Failed { stage, error, .. } = e {
+                    assert_eq!(error.kind, ErrorKind::Network);
+                    assert!(matches!(stage, Stage::Restore | Stage::Password));
+                }
+            }
+        }
+        assert!(
+            rounds <= 5,
+            "gave up after the resends allowed, not {rounds} rounds"
+        );
+        assert_eq!((a.step, b.step), (Step::Done, Step::Done));
     }
 
     #[test]
