@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::retry::parse_retry_after;
+use super::retry::{MAX_RETRY_AFTER, parse_retry_after};
 use super::wire::{self, error_from_value, parse_active_value, password_body, restore_body};
 use super::{ActiveUser, DirectoryError, ErrorKind, JobEvent, RestoreJob, Stage};
 
@@ -109,9 +109,11 @@ impl InnerResponse {
             })
     }
 
+    /// The inner `Retry-After`, capped like the one on a whole reply.
     fn retry_after(&self) -> Option<Duration> {
         self.header("retry-after")
             .and_then(|v| parse_retry_after(&v, chrono::Utc::now()))
+            .map(|d| d.min(MAX_RETRY_AFTER))
     }
 
     fn error(&self) -> DirectoryError {
@@ -582,6 +584,18 @@ mod tests {
             [JobEvent::Failed { stage: Stage::Restore, error, .. }] if error.kind == ErrorKind::Throttled
         ));
         assert_eq!(a.step, Step::Done);
+    }
+
+    #[test]
+    fn an_absurd_inner_retry_after_is_capped() {
+        let mut a = job("a", false);
+        let responses: HashMap<String, InnerResponse> = [resp("0r", 429, None, Some("99999999"))]
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect();
+        apply(&mut [&mut a], &responses, 5, &no_explain);
+        assert_eq!(a.wait, MAX_RETRY_AFTER);
+        assert_eq!(a.step, Step::Restore { verify: false });
     }
 
     #[test]

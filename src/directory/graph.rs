@@ -588,8 +588,13 @@ impl GraphDirectory {
         if tx.is_closed() {
             return Vec::new();
         }
-        // Wait out the longest Retry-After among them.
-        let wait = chunk.iter().map(|j| j.wait).max().unwrap_or_default();
+        // Wait out the longest Retry-After among them (capped, as for single calls).
+        let wait = chunk
+            .iter()
+            .map(|j| j.wait)
+            .max()
+            .unwrap_or_default()
+            .min(self.inner.policy.max_retry_after);
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }

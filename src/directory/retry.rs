@@ -62,13 +62,17 @@ pub struct RetryPolicy {
     pub max_retry_after: Duration,
 }
 
+/// Longest `Retry-After` honoured by default: the length of Graph's write-quota window
+/// (DESIGN.md 4.2), so a server asking for hours cannot park a run.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(150);
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
             max_retries: 4,
             base: Duration::from_millis(400),
             cap: Duration::from_secs(20),
-            max_retry_after: Duration::from_secs(150),
+            max_retry_after: MAX_RETRY_AFTER,
         }
     }
 }
