@@ -140,19 +140,33 @@ pub async fn preflight_all(
 /// The first free name of the form `local2@domain`, `local3@domain`, ... (a trailing number on
 /// the original is counted up from instead of appended to).
 pub async fn suggest_upn(dir: &dyn Directory, upn: &str) -> DirResult<Option<String>> {
-    let Some((local, domain)) = upn.rsplit_once('@') else {
-        return Ok(None);
-    };
-    let base = local.trim_end_matches(|c: char| c.is_ascii_digit());
-    let base = if base.is_empty() { local } else { base };
-    let start: u32 = local[base.len()..].parse().map(|n: u32| n + 1).unwrap_or(2);
-    for n in start.max(2)..start.max(2) + SUGGESTION_TRIES {
-        let candidate = format!("{base}{n}@{domain}");
+    for candidate in upn_candidates(upn) {
         if dir.find_active_by_upn(&candidate).await?.is_none() {
             return Ok(Some(candidate));
         }
     }
     Ok(None)
+}
+
+/// The names `suggest_upn` tries, in order. The number is counted in `u64` from what the
+/// original ends with, so a name ending in a huge number (it comes from the server) cannot
+/// overflow; one too long even for that starts again at 2.
+fn upn_candidates(upn: &str) -> impl Iterator<Item = String> + '_ {
+    let (local, domain) = upn.rsplit_once('@').unwrap_or_default();
+    let base = local.trim_end_matches(|c: char| c.is_ascii_digit());
+    let base = if base.is_empty() { local } else { base };
+    let start = local
+        .get(base.len()..)
+        .and_then(|digits| digits.parse::<u64>().ok())
+        .map_or(2, |n| n.saturating_add(1).max(2));
+    let tries = if local.is_empty() || domain.is_empty() {
+        0
+    } else {
+        u64::from(SUGGESTION_TRIES)
+    };
+    (0..tries)
+        .map_while(move |i| start.checked_add(i))
+        .map(move |n| format!("{base}{n}@{domain}"))
 }
 
 /// A user name Graph would accept: `local@domain`, no spaces, a dotted domain.
@@ -903,6 +917,33 @@ mod tests {
             assert!(parse_recipients(bad).is_err(), "{bad} should be refused");
         }
         assert!(parse_recipients("first.last+tag@sub.contoso-mail.com").is_ok());
+    }
+
+    #[test]
+    fn upn_suggestions_count_up_without_overflowing() {
+        let first = |upn: &str| upn_candidates(upn).take(2).collect::<Vec<_>>();
+        assert_eq!(
+            first("alex.wilber@contoso.com"),
+            ["alex.wilber2@contoso.com", "alex.wilber3@contoso.com"]
+        );
+        assert_eq!(
+            first("alex7@contoso.com"),
+            ["alex8@contoso.com", "alex9@contoso.com"]
+        );
+        assert_eq!(
+            first("42@contoso.com"),
+            ["422@contoso.com", "423@contoso.com"]
+        );
+        assert_eq!(
+            first("a4294967295@c.com"),
+            ["a4294967296@c.com", "a4294967297@c.com"]
+        );
+        assert_eq!(
+            upn_candidates("a18446744073709551614@c.com").collect::<Vec<_>>(),
+            ["a18446744073709551615@c.com"]
+        );
+        assert_eq!(upn_candidates("x@c.com").count(), SUGGESTION_TRIES as usize);
+        assert_eq!(upn_candidates("no-at-sign").count(), 0);
     }
 
     #[test]
