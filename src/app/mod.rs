@@ -106,6 +106,7 @@ where
         return Ok(());
     }
     let mut terminate = Terminate::new();
+    let mut last_shape = layout_shape(state);
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -145,10 +146,38 @@ where
             handled += 1;
         }
         if state.dirty {
+            // Terminals and unicode-width disagree on a few scripts (some Indic and Thai
+            // marks), which can leave stray glyphs that a diff-based redraw never revisits.
+            // Repaint everything whenever the layout changes, so they never outlive a screen.
+            let shape = layout_shape(state);
+            if shape != last_shape {
+                terminal.clear()?;
+                last_shape = shape;
+            }
             terminal.draw(|f| crate::ui::draw(state, f))?;
             state.dirty = false;
         }
     }
+}
+
+/// What decides where things are on screen: which modal, which panes, the size.
+fn layout_shape(state: &State) -> (u8, bool, bool, bool, bool, (u16, u16)) {
+    let modal = match &state.modal {
+        None => 0,
+        Some(state::Modal::Restore(_)) => 1,
+        Some(state::Modal::Progress(_)) => 2,
+        Some(state::Modal::Result(_)) => 3,
+        Some(state::Modal::Purge(_)) => 4,
+        Some(state::Modal::Help { .. }) => 5,
+    };
+    (
+        modal,
+        state.details,
+        state.log_open,
+        state.notice.is_some() || state.users.filtering,
+        !state.unfinished.is_empty(),
+        state.size,
+    )
 }
 
 /// SIGTERM, where there is such a thing; never fires elsewhere.

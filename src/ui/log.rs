@@ -30,7 +30,11 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         );
         return;
     }
-    let path_w = w.saturating_sub(9 + 7 + 4 + 8 + 38).max(10);
+    // The request id matters for support tickets, the path for the admin: on a narrow pane
+    // the id goes first.
+    let show_id = w >= 100;
+    let id_w = if show_id { 37 } else { 0 };
+    let path_w = w.saturating_sub(9 + 7 + 1 + 4 + 9 + id_w).max(10);
     let lines: Vec<Line> = state
         .log
         .iter()
@@ -51,7 +55,14 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                     Span::raw(" "),
                     Span::styled(pad(&status, 4), status_style),
                     Span::raw(format!("{:>6}ms ", r.duration_ms)),
-                    Span::styled(r.request_id.clone().unwrap_or_default(), theme.dim()),
+                    Span::styled(
+                        if show_id {
+                            r.request_id.clone().unwrap_or_default()
+                        } else {
+                            String::new()
+                        },
+                        theme.dim(),
+                    ),
                 ],
                 w,
             )
