@@ -294,6 +294,8 @@ async fn national_cloud_delegated_scopes_are_stripped_like_global_ones() {
         let token = body["access_token"].as_str().expect("token");
         let c = claims(token);
         assert_eq!(c["scp"], "User.Read.All User.DeleteRestore.All Mail.Send");
+        // The admin's directory role travels in delegated tokens too.
+        assert_eq!(strings(&c["wids"]), vec![GLOBAL_ADMINISTRATOR.to_string()]);
         assert_eq!(c["aud"], prefix.trim_end_matches('/'));
         let (status, _, body) = get(&graph(&h, "me"), token).await;
         assert_eq!(status, 200, "{prefix}: {body}");

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::assertion::{self, Expected};
 use super::device::DevicePoll;
+use super::routes::GLOBAL_ADMINISTRATOR;
 use super::state::{AppState, DeviceCode};
 use super::token::{self, Claims, GRAPH_AUDIENCE, GRAPH_AUDIENCES};
 
@@ -280,7 +281,15 @@ fn delegated_tokens(state: &AppState, client_id: &str, upn: &str, scope: &str) -
         scopes: scopes.clone(),
         roles: Vec::new(),
         lifetime_secs: lifetime,
-        wids: None,
+        // The sandbox admin is its Global Administrator, and Entra lists a user's directory
+        // roles in delegated tokens too.
+        wids: Some(
+            if upn.eq_ignore_ascii_case(&format!("admin@{}", state.domain)) {
+                vec![GLOBAL_ADMINISTRATOR.to_string()]
+            } else {
+                Vec::new()
+            },
+        ),
         audience: audience.into(),
     };
     let access = mint(state, &spec);
