@@ -803,12 +803,15 @@ pub async fn finish_unfinished(
             }
             Err(error) => {
                 let _ = audit.record("set_password", &target, Err(&error), None);
-                let _ = journal.record(&journal::Entry::failed(
-                    &run,
-                    &item.id,
-                    Stage::Password,
-                    &error,
-                ));
+                let entry = if error.kind == ErrorKind::NotFound {
+                    // Deleted again or purged since: there is nothing left to finish, and
+                    // keeping it open would list it as unfinished on every run from now on.
+                    journal::Entry::new(&run, &item.id, Step::Closed)
+                        .detail(format!("no active user to finish any more: {error}"))
+                } else {
+                    journal::Entry::failed(&run, &item.id, Stage::Password, &error)
+                };
+                let _ = journal.record(&entry);
                 o.failure = Some(Failure {
                     stage: Stage::Password,
                     error,

@@ -362,6 +362,35 @@ async fn a_password_the_server_bans_leaves_a_restored_user_to_finish() {
 }
 
 #[tokio::test]
+async fn an_unfinished_user_that_is_gone_is_closed_not_kept_forever() {
+    let f = fixture(20).await;
+    let (user, _) = find_user(f.dir.as_ref(), plain).await;
+    // A run journaled the restore, then the user was deleted again (it is back in the deleted
+    // items, not active): setting its password can only answer 404.
+    for step in [restore::Step::Planned, restore::Step::Restored] {
+        f.journal
+            .record(
+                &restore::journal::Entry::new("old-run", &user.id, step).upn(&user.original_upn),
+            )
+            .expect("journal");
+    }
+    let unfinished = f.journal.unfinished().expect("journal");
+    assert_eq!(unfinished.len(), 1);
+    let finished =
+        restore::finish_unfinished(f.dir.as_ref(), &unfinished, &f.journal, &f.audit).await;
+    let failure = finished[0]
+        .failure
+        .as_ref()
+        .expect("nothing to set a password on");
+    assert_eq!(failure.error.kind, ErrorKind::NotFound);
+    assert!(
+        f.journal.unfinished().expect("journal").is_empty(),
+        "closed, not offered again on every run"
+    );
+    assert!(f.sandbox.inspect().is_deleted(&user.id));
+}
+
+#[tokio::test]
 async fn an_interrupted_run_is_found_and_finished() {
     let f = fixture(40).await;
     let users = deleted_users(f.dir.as_ref()).await;
