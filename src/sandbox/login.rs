@@ -598,7 +598,7 @@ pub async fn device_code(
         "expires_in": DEVICE_CODE_LIFETIME,
         "interval": DEVICE_POLL_INTERVAL,
         "message": format!(
-            "To sign in, use a web browser to open the page {uri} and enter the code {user_code} to authenticate. (Sandbox: approved automatically.)"
+            "To sign in, use a web browser to open the page {uri} and enter the code {user_code} to authenticate. (Sandbox: no browser needed, the sandbox answers for the admin.)"
         ),
     }))
     .into_response()
@@ -682,7 +682,7 @@ fn device_poll(state: &AppState, f: &[(String, String)], client_id: &str) -> Res
 pub async fn device_login_page() -> Html<&'static str> {
     Html(
         "<!doctype html><title>undelete sandbox sign-in</title>\
-         <p>This is the undelete sandbox. Device codes are approved automatically: \
+         <p>This is the undelete sandbox. It answers device codes for its admin by itself: \
          go back to the app.</p>",
     )
 }
