@@ -370,3 +370,40 @@ fn hostile_strings_never_reach_the_screen() {
         }
     }
 }
+
+fn sign_in_view(error: Option<&str>) -> undelete::ui::sign_in::SignInView {
+    undelete::ui::sign_in::SignInView {
+        target: "global · contoso.onmicrosoft.com".into(),
+        prompt: Some(undelete::auth::device_code::DeviceCodePrompt {
+            user_code: "GX7K-P2QM".into(),
+            verification_uri: "https://microsoft.com/devicelogin".into(),
+            message: "To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code GX7K-P2QM to authenticate.".into(),
+            expires_at: fixtures::now() + chrono::Duration::seconds(754),
+            interval: std::time::Duration::from_secs(5),
+        }),
+        error: error.map(str::to_string),
+        copied: false,
+        now: fixtures::now(),
+        spinner: 0,
+        no_color: true,
+    }
+}
+
+#[test]
+fn sign_in_screen() {
+    for (w, h) in SIZES {
+        for (name, view) in [
+            ("sign_in", sign_in_view(None)),
+            (
+                "sign_in_declined",
+                sign_in_view(Some("the sign-in was declined in the browser")),
+            ),
+        ] {
+            let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+            terminal
+                .draw(|f| undelete::ui::sign_in::draw(&view, f))
+                .expect("draw");
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), terminal.backend().to_string());
+        }
+    }
+}

@@ -10,6 +10,7 @@ pub mod fixtures;
 pub mod keymap;
 pub mod msg;
 pub mod runner;
+pub mod sign_in;
 pub mod state;
 pub mod update;
 #[cfg(test)]

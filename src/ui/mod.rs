@@ -7,6 +7,7 @@ pub mod progress;
 pub mod purge;
 pub mod restore_dialog;
 pub mod result;
+pub mod sign_in;
 pub mod table;
 pub mod text;
 pub mod theme;
