@@ -5,7 +5,7 @@
 //! needs it, one token refresh on 401, and retries only where repeating cannot do harm (see
 //! `retry.rs`). Bulk restores go through `$batch` (see `batch.rs`) under a write budget.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,6 +30,10 @@ use crate::config::{Endpoints, parse_root};
 
 /// Graph's largest page for directory objects.
 pub const PAGE_SIZE: u32 = 999;
+
+/// Pages a listing follows at most (about ten million users at full pages): a server that
+/// keeps handing out new links must not grow memory without end.
+pub const MAX_PAGES: usize = 10_000;
 
 /// DESIGN.md 4.2: directory writes per app and tenant.
 pub const DEFAULT_WRITE_BUDGET: (u32, Duration) = (3000, Duration::from_secs(150));
@@ -214,8 +218,10 @@ impl GraphDirectory {
     }
 
     /// A `@odata.nextLink` is followed as given, but only to the configured Graph origin: a
-    /// reply must not be able to send our bearer token to another host.
-    fn check_next_link(&self, link: &str, current: &Url) -> DirResult<Url> {
+    /// reply must not be able to send our bearer token to another host. A link back to a page
+    /// already fetched (a loop), or past `MAX_PAGES`, ends the listing with an error instead of
+    /// running forever.
+    fn check_next_link(&self, link: &str, fetched: &HashSet<Url>) -> DirResult<Url> {
         let url = Url::parse(link).map_err(|e| {
             DirectoryError::malformed(format!(
                 "the server's @odata.nextLink {:?} is not a URL: {e}",
@@ -229,18 +235,29 @@ impl GraphDirectory {
                 self.inner.graph_root.origin().ascii_serialization()
             )));
         }
-        if &url == current {
+        if fetched.contains(&url) {
             return Err(DirectoryError::malformed(
-                "the server's @odata.nextLink points to the page it came from",
+                "the server's @odata.nextLink points back to a page already fetched",
             ));
+        }
+        if fetched.len() >= MAX_PAGES {
+            return Err(DirectoryError::malformed(format!(
+                "the listing did not end after {MAX_PAGES} pages"
+            )));
         }
         Ok(url)
     }
 
-    async fn fetch_page(&self, url: Url) -> DirResult<(DeletedPage, Option<DirResult<Url>>)> {
+    /// Fetches one page and records it in `fetched`; the next link comes back checked.
+    async fn fetch_page(
+        &self,
+        url: Url,
+        fetched: &mut HashSet<Url>,
+    ) -> DirResult<(DeletedPage, Option<DirResult<Url>>)> {
         let reply = self.get(url.clone(), true).await?;
         let parsed = wire::parse_deleted_page(&reply.body)?;
-        let next = parsed.next_link.map(|l| self.check_next_link(&l, &url));
+        fetched.insert(url);
+        let next = parsed.next_link.map(|l| self.check_next_link(&l, fetched));
         Ok((parsed.page, next))
     }
 
@@ -851,14 +868,14 @@ impl Directory for GraphDirectory {
     fn list_deleted(&self) -> BoxStream<'static, DirResult<DeletedPage>> {
         let this = self.clone();
         let first = self.deleted_list_url();
-        stream::unfold(Some(first), move |next| {
+        stream::unfold((Some(first), HashSet::new()), move |(next, mut fetched)| {
             let this = this.clone();
             async move {
                 match next? {
-                    Err(e) => Some((Err(e), None)),
-                    Ok(url) => match this.fetch_page(url).await {
-                        Ok((page, next)) => Some((Ok(page), next)),
-                        Err(e) => Some((Err(e), None)),
+                    Err(e) => Some((Err(e), (None, fetched))),
+                    Ok(url) => match this.fetch_page(url, &mut fetched).await {
+                        Ok((page, next)) => Some((Ok(page), (next, fetched))),
+                        Err(e) => Some((Err(e), (None, fetched))),
                     },
                 }
             }
@@ -1072,9 +1089,11 @@ mod tests {
     #[test]
     fn next_links_must_stay_on_the_graph_origin() {
         let d = dir("http://127.0.0.1:8080/").unwrap();
-        let current = Url::parse("http://127.0.0.1:8080/v1.0/x?a=1").unwrap();
+        let fetched: HashSet<Url> = [Url::parse("http://127.0.0.1:8080/v1.0/x?a=1").unwrap()]
+            .into_iter()
+            .collect();
         assert!(
-            d.check_next_link("http://127.0.0.1:8080/v1.0/x?$skiptoken=2", &current)
+            d.check_next_link("http://127.0.0.1:8080/v1.0/x?$skiptoken=2", &fetched)
                 .is_ok()
         );
         for bad in [
@@ -1085,9 +1104,29 @@ mod tests {
             "/v1.0/relative",
             "http://127.0.0.1:8080/v1.0/x?a=1",
         ] {
-            let err = d.check_next_link(bad, &current).err().map(|e| e.kind);
+            let err = d.check_next_link(bad, &fetched).err().map(|e| e.kind);
             assert_eq!(err, Some(ErrorKind::Malformed), "{bad}");
         }
+    }
+
+    #[test]
+    fn next_links_may_not_loop_or_run_on_forever() {
+        let d = dir("http://127.0.0.1:8080/").unwrap();
+        let page = |n: usize| Url::parse(&format!("http://127.0.0.1:8080/v1.0/x?p={n}")).unwrap();
+        // Page 1 links to page 2, which links back to page 1.
+        let fetched: HashSet<Url> = [page(1), page(2)].into_iter().collect();
+        let err = d.check_next_link(page(1).as_str(), &fetched).unwrap_err();
+        assert!(err.message.contains("already fetched"), "{}", err.message);
+        let fetched: HashSet<Url> = (0..MAX_PAGES).map(page).collect();
+        let err = d
+            .check_next_link(page(MAX_PAGES).as_str(), &fetched)
+            .unwrap_err();
+        assert!(err.message.contains("did not end"), "{}", err.message);
+        let fetched: HashSet<Url> = (1..MAX_PAGES).map(page).collect();
+        assert!(
+            d.check_next_link(page(MAX_PAGES).as_str(), &fetched)
+                .is_ok()
+        );
     }
 
     #[test]
