@@ -1094,3 +1094,70 @@ fn a_too_small_terminal_ignores_keys_but_q() {
     assert!(s.modal.is_none(), "no dialog opens where it cannot be seen");
     assert!(matches!(ch(&mut s, 'q').as_slice(), [Effect::Quit]));
 }
+
+#[test]
+fn every_sort_agrees_with_the_row_comparison_both_ways() {
+    let mut s = st(300);
+    // A user with no deletion time and no department exercises the "unknown" branches.
+    let now = s.now;
+    let mut odd = fixtures::user(1000, now);
+    odd.deleted_at = None;
+    odd.department = None;
+    update(
+        &mut s,
+        Msg::Page {
+            generation: 0,
+            result: Ok(DeletedPage {
+                users: vec![odd],
+                total: None,
+            }),
+        },
+    );
+    for _ in 0..5 {
+        for reverse in [false, true] {
+            if s.users.reverse != reverse {
+                press_mod(&mut s, KeyCode::Char('S'), KeyModifiers::SHIFT);
+            }
+            let order = s.users.sorted.clone();
+            for w in order.windows(2) {
+                assert_ne!(
+                    s.users.compare(w[0], w[1]),
+                    std::cmp::Ordering::Greater,
+                    "{:?} reverse={reverse}",
+                    s.users.sort
+                );
+            }
+        }
+        ch(&mut s, 's');
+    }
+}
+
+#[test]
+fn newest_deleted_first_and_unknown_times_last() {
+    let mut s = st(20);
+    let now = s.now;
+    let mut odd = fixtures::user(99, now);
+    odd.deleted_at = None;
+    update(
+        &mut s,
+        Msg::Page {
+            generation: 0,
+            result: Ok(DeletedPage {
+                users: vec![odd],
+                total: None,
+            }),
+        },
+    );
+    while s.users.sort != SortColumn::Deleted {
+        ch(&mut s, 's');
+    }
+    let times: Vec<_> = s
+        .users
+        .shown
+        .iter()
+        .map(|i| s.users.rows[*i as usize].deleted_at)
+        .collect();
+    assert!(times.last().is_some_and(|t| t.is_none()), "unknown last");
+    let known: Vec<_> = times.iter().flatten().collect();
+    assert!(known.windows(2).all(|w| w[0] >= w[1]), "newest first");
+}
