@@ -200,39 +200,26 @@ pub fn parse_reply(body: &[u8]) -> Result<HashMap<String, InnerResponse>, Direct
         .collect())
 }
 
-/// What the driver should do with a job after a batch.
-pub struct Applied {
-    pub events: Vec<JobEvent>,
-    /// Some inner request was answered 429 (each such job holds its own wait).
-    pub throttled: bool,
-}
-
 /// Applies one batch's inner responses to its jobs (the same slice `build` was given, in the
-/// same order). `weak_password` turns a weak-password error into one that names the broken
-/// rule. Jobs are moved to their next step; events say what happened.
+/// same order). `explain` turns a weak-password error into one that names the broken rule.
+/// Jobs are moved to their next step; the events say what happened.
 pub fn apply(
     jobs: &mut [&mut JobState],
     responses: &HashMap<String, InnerResponse>,
     max_resends: u32,
     explain: &dyn Fn(DirectoryError, &RestoreJob) -> DirectoryError,
-) -> Applied {
+) -> Vec<JobEvent> {
     let mut events = Vec::new();
-    let mut throttled = false;
     for (i, state) in jobs.iter_mut().enumerate() {
         let id = state.job.id.clone();
         state.wait = Duration::ZERO;
-        let mut restore_failed = false;
         if matches!(state.step, Step::Restore { .. }) {
             match responses.get(&restore_id(i)) {
                 // No answer at all: it may or may not have run; check before resending, but
                 // not forever against a server that keeps leaving it out.
                 None => {
-                    restore_failed = true;
-                    if state.resends >= max_resends {
-                        events.push(failed(&id, Stage::Restore, unanswered(&id, "restore")));
-                        state.step = Step::Done;
-                    } else {
-                        state.resends += 1;
+                    let unanswered = || unanswered(&id, "restore");
+                    if resend_or_fail(state, max_resends, Duration::ZERO, unanswered, &mut events) {
                         state.step = Step::Restore { verify: true };
                     }
                 }
@@ -246,65 +233,47 @@ pub fn apply(
                             state.step = next_after_restore(&state.job);
                         }
                         // Restored, but the reply does not say as whom: look the user up.
-                        _ => {
-                            state.step = Step::Restore { verify: true };
-                            restore_failed = true;
-                        }
+                        _ => state.step = Step::Restore { verify: true },
                     }
                 }
                 Some(r) if r.status == 429 => {
-                    throttled = true;
-                    restore_failed = true;
-                    if state.resends >= max_resends {
-                        events.push(failed(&id, Stage::Restore, r.error()));
-                        state.step = Step::Done;
-                    } else {
-                        state.resends += 1;
-                        state.wait = state
-                            .wait
-                            .max(r.retry_after().unwrap_or(Duration::from_secs(1)));
-                    }
+                    resend_or_fail(
+                        state,
+                        max_resends,
+                        throttle_wait(r),
+                        || r.error(),
+                        &mut events,
+                    );
                 }
                 Some(r) => {
                     events.push(failed(&id, Stage::Restore, r.error()));
                     state.step = Step::Done;
-                    restore_failed = true;
                 }
             }
         }
-        if restore_failed || state.step != Step::Password || state.job.password.is_none() {
+        // A PATCH that depended on the restore counts only once the restore has succeeded.
+        if state.step != Step::Password || state.job.password.is_none() {
             continue;
         }
         match responses.get(&password_id(i)) {
             // Idempotent: resending a PATCH whose answer went missing is harmless, a bounded
             // number of times.
             None => {
-                if state.resends >= max_resends {
-                    events.push(failed(
-                        &id,
-                        Stage::Password,
-                        unanswered(&id, "password change"),
-                    ));
-                    state.step = Step::Done;
-                } else {
-                    state.resends += 1;
-                }
+                let unanswered = || unanswered(&id, "password change");
+                resend_or_fail(state, max_resends, Duration::ZERO, unanswered, &mut events);
             }
             Some(r) if (200..300).contains(&r.status) => {
                 events.push(JobEvent::PasswordSet { id: id.clone() });
                 state.step = Step::Done;
             }
             Some(r) if r.status == 429 => {
-                throttled = true;
-                if state.resends >= max_resends {
-                    events.push(failed(&id, Stage::Password, r.error()));
-                    state.step = Step::Done;
-                } else {
-                    state.resends += 1;
-                    state.wait = state
-                        .wait
-                        .max(r.retry_after().unwrap_or(Duration::from_secs(1)));
-                }
+                resend_or_fail(
+                    state,
+                    max_resends,
+                    throttle_wait(r),
+                    || r.error(),
+                    &mut events,
+                );
             }
             Some(r) => {
                 let mut err = r.error();
@@ -319,7 +288,35 @@ pub fn apply(
             }
         }
     }
-    Applied { events, throttled }
+    events
+}
+
+/// How long an inner 429 asks to wait (a second when it does not say).
+fn throttle_wait(r: &InnerResponse) -> Duration {
+    r.retry_after().unwrap_or(Duration::from_secs(1))
+}
+
+/// Counts one more resend of the job's current step, not before `wait`; once `max_resends`
+/// are spent the job fails at that step with `error` instead. True when it will be resent.
+fn resend_or_fail(
+    state: &mut JobState,
+    max_resends: u32,
+    wait: Duration,
+    error: impl FnOnce() -> DirectoryError,
+    events: &mut Vec<JobEvent>,
+) -> bool {
+    if state.resends >= max_resends {
+        let stage = match state.step {
+            Step::Password => Stage::Password,
+            _ => Stage::Restore,
+        };
+        events.push(failed(&state.job.id, stage, error()));
+        state.step = Step::Done;
+        return false;
+    }
+    state.resends += 1;
+    state.wait = state.wait.max(wait);
+    true
 }
 
 /// A request the `$batch` reply kept leaving out. Whether a restore happened is unknown, so it
@@ -485,10 +482,8 @@ mod tests {
         .map(|r| (r.id.clone(), r))
         .collect();
         let mut jobs = [&mut a, &mut b, &mut c, &mut d, &mut e, &mut f];
-        let applied = apply(&mut jobs, &responses, 5, &no_explain);
-        assert!(applied.throttled);
-        let summary: Vec<String> = applied
-            .events
+        let events = apply(&mut jobs, &responses, 5, &no_explain);
+        let summary: Vec<String> = events
             .iter()
             .map(|e| match e {
                 JobEvent::Restored { id, .. } => format!("{id}:restored"),
@@ -530,8 +525,8 @@ mod tests {
                 .into_iter()
                 .map(|r| (r.id.clone(), r))
                 .collect();
-        let applied = apply(&mut [&mut a, &mut b], &responses, 5, &no_explain);
-        assert!(applied.events.is_empty());
+        let events = apply(&mut [&mut a, &mut b], &responses, 5, &no_explain);
+        assert!(events.is_empty());
         assert_eq!(a.step, Step::Restore { verify: true });
         assert_eq!(b.step, Step::Restore { verify: true });
     }
@@ -555,8 +550,7 @@ mod tests {
                     .map(|r| (r.id.clone(), r))
                     .collect()
             };
-            let applied = apply(&mut [&mut a, &mut b], &responses, 3, &no_explain);
-            for e in applied.events {
+            for e in apply(&mut [&mut a, &mut b], &responses, 3, &no_explain) {
                 if let JobEvent::Failed { stage, error, .. } = e {
                     assert_eq!(error.kind, ErrorKind::Network);
                     assert!(matches!(stage, Stage::Restore | Stage::Password));
@@ -578,9 +572,9 @@ mod tests {
             .into_iter()
             .map(|r| (r.id.clone(), r))
             .collect();
-        let applied = apply(&mut [&mut a], &responses, 2, &no_explain);
+        let events = apply(&mut [&mut a], &responses, 2, &no_explain);
         assert!(matches!(
-            &applied.events[..],
+            &events[..],
             [JobEvent::Failed { stage: Stage::Restore, error, .. }] if error.kind == ErrorKind::Throttled
         ));
         assert_eq!(a.step, Step::Done);

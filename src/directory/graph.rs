@@ -689,16 +689,13 @@ impl GraphDirectory {
         match reply {
             Ok(responses) => {
                 let mut refs: Vec<&mut JobState> = chunk.iter_mut().collect();
-                let applied = batch::apply(
-                    &mut refs,
-                    &responses,
-                    max_resends,
-                    &|e, job| match &job.password {
-                        Some(change) => explain_weak_password(e, change),
-                        None => e,
-                    },
-                );
-                for e in applied.events {
+                let events = batch::apply(&mut refs, &responses, max_resends, &|e, job| match &job
+                    .password
+                {
+                    Some(change) => explain_weak_password(e, change),
+                    None => e,
+                });
+                for e in events {
                     emit(e);
                 }
             }
