@@ -443,8 +443,14 @@ impl Runner {
         }
     }
 
-    async fn audit(&mut self, action: &str, target: &str, result: Result<(), &DirectoryError>) {
-        if let Err(e) = self.audit.record(action, target, result, None) {
+    /// Audits one change; `Ok` carries Graph's request-id when there is one.
+    async fn audit(
+        &mut self,
+        action: &str,
+        target: &str,
+        result: Result<Option<&str>, &DirectoryError>,
+    ) {
+        if let Err(e) = self.audit.record_with_id(action, target, result, None) {
             self.warn(format!(
                 "the audit log ({}) could not be written: {e}",
                 self.audit.path().display()
@@ -549,23 +555,27 @@ impl Runner {
             while let Some(event) = events.next().await {
                 let id = match &event {
                     JobEvent::Restored { id, .. }
-                    | JobEvent::PasswordSet { id }
+                    | JobEvent::PasswordSet { id, .. }
                     | JobEvent::Failed { id, .. } => id.clone(),
                 };
                 let Some(&i) = index.get(&id) else {
                     continue;
                 };
                 match event {
-                    JobEvent::Restored { user, .. } => {
-                        self.restored(&mut outcomes[i], &user).await;
+                    JobEvent::Restored {
+                        user, request_id, ..
+                    } => {
+                        self.restored(&mut outcomes[i], &user, request_id.as_deref())
+                            .await;
                     }
-                    JobEvent::PasswordSet { .. } => {
+                    JobEvent::PasswordSet { request_id, .. } => {
                         let o = &mut outcomes[i];
                         o.password = Some(passwords[i].clone());
                         self.journal(journal::Entry::new(&self.run, &id, Step::PasswordSet))
                             .await;
                         let target = outcomes[i].upn.clone().unwrap_or_else(|| id.clone());
-                        self.audit("set_password", &format!("{target} ({id})"), Ok(()))
+                        let target = format!("{target} ({id})");
+                        self.audit("set_password", &target, Ok(request_id.as_deref()))
                             .await;
                         self.emit(Progress::PasswordSet { id: id.clone() }).await;
                         crash_hook("password");
@@ -595,7 +605,7 @@ impl Runner {
         self.emit(Progress::Finished(outcomes)).await;
     }
 
-    async fn restored(&mut self, o: &mut UserOutcome, user: &ActiveUser) {
+    async fn restored(&mut self, o: &mut UserOutcome, user: &ActiveUser, request_id: Option<&str>) {
         o.upn = Some(user.user_principal_name.clone());
         self.journal(
             journal::Entry::new(&self.run, &o.id, Step::Restored).upn(&user.user_principal_name),
@@ -604,7 +614,7 @@ impl Runner {
         self.audit(
             "restore",
             &format!("{} ({})", user.user_principal_name, o.id),
-            Ok(()),
+            Ok(request_id),
         )
         .await;
         self.emit(Progress::Restored {

@@ -550,7 +550,7 @@ async fn run_jobs(dir: &GraphDirectory, jobs: Vec<RestoreJob>) -> HashMap<String
     while let Some(e) = events.next().await {
         let id = match &e {
             JobEvent::Restored { id, .. }
-            | JobEvent::PasswordSet { id }
+            | JobEvent::PasswordSet { id, .. }
             | JobEvent::Failed { id, .. } => id.clone(),
         };
         by_id.entry(id).or_default().push(e);

@@ -194,6 +194,15 @@ async fn a_free_user_is_restored_given_a_password_and_mailed() {
         .map(|e| format!("{} {}", e.action, e.outcome))
         .collect();
     assert_eq!(actions, ["restore ok", "set_password ok", "send_mail ok"]);
+    // The restore and the password change carry Graph's request-id, for support cases.
+    let entries = f.audit.entries().expect("audit");
+    for e in &entries[..2] {
+        assert!(
+            e.request_id.as_ref().is_some_and(|r| !r.is_empty()),
+            "{} has no request-id",
+            e.action
+        );
+    }
     for file in [f.journal.path(), f.audit.path()] {
         let text = std::fs::read_to_string(file).expect("read");
         assert!(

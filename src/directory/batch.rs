@@ -109,6 +109,11 @@ impl InnerResponse {
             })
     }
 
+    fn request_id(&self) -> Option<String> {
+        self.header("request-id")
+            .map(|r| crate::sanitize::clean(&r))
+    }
+
     /// The inner `Retry-After`, capped like the one on a whole reply.
     fn retry_after(&self) -> Option<Duration> {
         self.header("retry-after")
@@ -186,8 +191,13 @@ pub fn build(jobs: &[&JobState]) -> BatchBody {
     BatchBody { requests }
 }
 
-/// The inner responses of a `$batch` reply, by request id.
-pub fn parse_reply(body: &[u8]) -> Result<HashMap<String, InnerResponse>, DirectoryError> {
+/// The inner responses of a `$batch` reply, by request id. An inner response without a
+/// `request-id` of its own gets the whole reply's (`outer_request_id`), so what it did can
+/// still be traced.
+pub fn parse_reply(
+    body: &[u8],
+    outer_request_id: Option<&str>,
+) -> Result<HashMap<String, InnerResponse>, DirectoryError> {
     let reply: BatchReply = serde_json::from_slice(body).map_err(|e| {
         DirectoryError::malformed(format!(
             "the reply to a $batch is not what Microsoft Graph sends: {e}"
@@ -196,7 +206,15 @@ pub fn parse_reply(body: &[u8]) -> Result<HashMap<String, InnerResponse>, Direct
     Ok(reply
         .responses
         .into_iter()
-        .map(|r| (r.id.clone(), r))
+        .map(|mut r| {
+            if let Some(outer) = outer_request_id
+                && r.header("request-id").is_none()
+            {
+                r.headers
+                    .insert("request-id".into(), Value::String(outer.to_string()));
+            }
+            (r.id.clone(), r)
+        })
         .collect())
 }
 
@@ -229,6 +247,7 @@ pub fn apply(
                             events.push(JobEvent::Restored {
                                 id: id.clone(),
                                 user,
+                                request_id: r.request_id(),
                             });
                             state.step = next_after_restore(&state.job);
                         }
@@ -263,7 +282,10 @@ pub fn apply(
                 resend_or_fail(state, max_resends, Duration::ZERO, unanswered, &mut events);
             }
             Some(r) if (200..300).contains(&r.status) => {
-                events.push(JobEvent::PasswordSet { id: id.clone() });
+                events.push(JobEvent::PasswordSet {
+                    id: id.clone(),
+                    request_id: r.request_id(),
+                });
                 state.step = Step::Done;
             }
             Some(r) if r.status == 429 => {
@@ -350,6 +372,7 @@ pub fn verified(state: &mut JobState, user: ActiveUser) -> JobEvent {
     JobEvent::Restored {
         id: state.job.id.clone(),
         user,
+        request_id: None,
     }
 }
 
@@ -487,7 +510,7 @@ mod tests {
             .iter()
             .map(|e| match e {
                 JobEvent::Restored { id, .. } => format!("{id}:restored"),
-                JobEvent::PasswordSet { id } => format!("{id}:password"),
+                JobEvent::PasswordSet { id, .. } => format!("{id}:password"),
                 JobEvent::Failed { id, stage, error } => {
                     format!("{id}:failed:{stage:?}:{:?}", error.kind)
                 }
@@ -594,11 +617,18 @@ mod tests {
 
     #[test]
     fn batch_replies_are_parsed_or_malformed() {
-        let ok =
-            parse_reply(br#"{"responses":[{"id":"0r","status":204,"headers":{"Retry-After":5}}]}"#)
-                .unwrap();
+        let ok = parse_reply(
+            br#"{"responses":[{"id":"0r","status":204,"headers":{"Retry-After":5}},
+                {"id":"0p","status":204,"headers":{"Request-Id":"inner"}}]}"#,
+            Some("outer"),
+        )
+        .unwrap();
         assert_eq!(ok["0r"].retry_after(), Some(Duration::from_secs(5)));
-        let err = parse_reply(br#"{"responses":[{"id":"0r"}]"#).err().unwrap();
+        assert_eq!(ok["0r"].request_id().as_deref(), Some("outer"));
+        assert_eq!(ok["0p"].request_id().as_deref(), Some("inner"));
+        let err = parse_reply(br#"{"responses":[{"id":"0r"}]"#, None)
+            .err()
+            .unwrap();
         assert_eq!(err.kind, ErrorKind::Malformed);
         assert!(check_job_id("6e1f3b52-9d0c-4a7e").is_ok());
         assert_eq!(check_job_id("../me").unwrap_err().kind, ErrorKind::Invalid);

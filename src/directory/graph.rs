@@ -682,7 +682,7 @@ impl GraphDirectory {
         };
         let max_resends = self.inner.policy.max_retries * 2 + 2;
         let reply = match self.write(call).await {
-            Ok(Outcome::Reply(r)) => batch::parse_reply(&r.body),
+            Ok(Outcome::Reply(r)) => batch::parse_reply(&r.body, r.request_id.as_deref()),
             Ok(_) => Err(DirectoryError::malformed("unexpected outcome of a $batch")),
             Err(e) => Err(e),
         };

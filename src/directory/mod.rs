@@ -123,9 +123,13 @@ pub enum JobEvent {
     Restored {
         id: String,
         user: ActiveUser,
+        /// Graph's `request-id` of the restore, for the audit log (none when the restore was
+        /// only found to have happened, after its reply was lost).
+        request_id: Option<String>,
     },
     PasswordSet {
         id: String,
+        request_id: Option<String>,
     },
     Failed {
         id: String,

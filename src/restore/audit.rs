@@ -67,7 +67,7 @@ impl Audit {
         &self.inner.path
     }
 
-    /// Records one change and how it ended.
+    /// Records one change and how it ended (a failure with its request-id).
     pub fn record(
         &self,
         action: &str,
@@ -75,8 +75,19 @@ impl Audit {
         result: Result<(), &DirectoryError>,
         detail: Option<String>,
     ) -> io::Result<()> {
+        self.record_with_id(action, target, result.map(|()| None), detail)
+    }
+
+    /// `record`, where a change that went through comes with Graph's request-id.
+    pub fn record_with_id(
+        &self,
+        action: &str,
+        target: &str,
+        result: Result<Option<&str>, &DirectoryError>,
+        detail: Option<String>,
+    ) -> io::Result<()> {
         let (outcome, request_id) = match result {
-            Ok(()) => ("ok".to_string(), None),
+            Ok(id) => ("ok".to_string(), id.map(str::to_string)),
             Err(e) => (format!("failed: {}", e.message), e.request_id.clone()),
         };
         let entry = AuditEntry {
@@ -119,15 +130,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let audit = Audit::open(dir.path(), "SANDBOX contoso.sandbox", "admin@contoso").unwrap();
         audit.record("restore", "id-1", Ok(()), None).unwrap();
+        audit
+            .record_with_id("set_password", "id-1", Ok(Some("req-1")), None)
+            .unwrap();
         let mut err = DirectoryError::new(ErrorKind::NotFound, "gone");
         err.request_id = Some("req-9".into());
         audit.record("purge", "id-2", Err(&err), None).unwrap();
         let entries = audit.entries().unwrap();
-        assert_eq!(entries.len(), 2);
+        assert_eq!(entries.len(), 3);
         assert_eq!(entries[0].outcome, "ok");
         assert_eq!(entries[0].actor, "admin@contoso");
-        assert_eq!(entries[1].outcome, "failed: gone");
-        assert_eq!(entries[1].request_id.as_deref(), Some("req-9"));
+        assert_eq!(entries[1].outcome, "ok");
+        assert_eq!(entries[1].request_id.as_deref(), Some("req-1"));
+        assert_eq!(entries[2].outcome, "failed: gone");
+        assert_eq!(entries[2].request_id.as_deref(), Some("req-9"));
         let raw = std::fs::read_to_string(audit.path()).unwrap();
         assert!(raw.contains("\"request-id\":\"req-9\""));
     }
