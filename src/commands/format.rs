@@ -279,10 +279,14 @@ pub fn write_csv(out: &mut dyn Write, users: &[DeletedUser], now: DateTime<Utc>)
     Ok(())
 }
 
-/// Quotes when needed. A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first)
-/// gets a leading `'`: display names are chosen by whoever created the user.
+/// Quotes when needed. A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first,
+/// also after blanks, which some importers trim) gets a leading `'`: display names are chosen
+/// by whoever created the user.
 fn csv_cell(line: &mut String, value: &str) {
-    let formula = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let formula = value.starts_with(['\t', '\r'])
+        || value
+            .trim_start_matches([' ', '\t', '\r', '\n'])
+            .starts_with(['=', '+', '-', '@']);
     let quote = formula || value.contains([',', '"', '\n', '\r']);
     if quote {
         line.push('"');
@@ -390,12 +394,14 @@ mod tests {
         let mut u = user("a", "Ann", 1);
         u.display_name = "=HYPERLINK(\"x\")".into();
         u.department = Some("R&D, Lab".into());
+        u.job_title = Some("  =1+cmd|' /C calc'!A0".into());
         let mut out = Vec::new();
         write_csv(&mut out, &[u], now()).unwrap();
         let text = String::from_utf8(out).unwrap();
         let row = text.lines().nth(1).unwrap();
         assert!(row.contains("\"'=HYPERLINK(\"\"x\"\")\""), "{row}");
         assert!(row.contains("\"R&D, Lab\""), "{row}");
+        assert!(row.contains("\"'  =1+cmd|' /C calc'!A0\""), "{row}");
     }
 
     #[test]
