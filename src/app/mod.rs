@@ -152,13 +152,27 @@ where
             // Repaint everything whenever the layout changes, so they never outlive a screen.
             let shape = layout_shape(state);
             if shape != last_shape {
-                terminal.clear()?;
+                force_full_redraw(terminal)?;
                 last_shape = shape;
             }
             terminal.draw(|f| crate::ui::draw(state, f))?;
             state.dirty = false;
         }
     }
+}
+
+/// Clears the screen and forgets what is on it, so the next draw paints every cell.
+/// (`Terminal::clear` would do it too, but it asks the terminal for the cursor position,
+/// and the reply would race the event stream for stdin.)
+fn force_full_redraw<B>(terminal: &mut Terminal<B>) -> Result<(), B::Error>
+where
+    B: Backend,
+{
+    terminal.backend_mut().clear()?;
+    // After a draw the "previous" buffer holds what is on screen; one swap resets it, and the
+    // buffer drawn into next was already reset by the draw.
+    terminal.swap_buffers();
+    Ok(())
 }
 
 /// What decides where things are on screen: which modal, which panes, the size.
