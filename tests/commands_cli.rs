@@ -332,6 +332,25 @@ async fn restore_reports_a_conflict_then_resolves_it() {
     );
     assert!(sandbox.inspect().is_deleted(&user.id));
 
+    // A new name that is taken too is refused before anything is sent.
+    let ran = run(
+        &ctx,
+        &["restore", &user.id, "--new-upn", &user.original_upn],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 1);
+    let line = &ran.lines()[0];
+    assert_eq!(line["stage"], "preflight");
+    assert!(
+        line["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("is already used by")),
+        "{line}"
+    );
+    assert!(sandbox.inspect().is_deleted(&user.id));
+
     let ran = run(
         &ctx,
         &[

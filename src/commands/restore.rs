@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::{Context, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Io, resolve};
 use crate::cli::{PasswordSource, RestoreArgs};
-use crate::directory::{DeletedUser, Stage};
+use crate::directory::{DeletedUser, Directory, Stage};
 use crate::mail::SignInMail;
 use crate::password;
 use crate::restore::{
@@ -58,6 +58,18 @@ fn failed_line(target: &str, user: Option<&DeletedUser>, stage: Stage, error: &s
         v["userPrincipalName"] = json!(u.original_upn);
     }
     v
+}
+
+/// `--new-upn` must not be held by an active user already; the error says by whom.
+async fn new_upn_is_free(dir: &dyn Directory, new: &str) -> Result<(), String> {
+    match dir.find_active_by_upn(new).await {
+        Ok(None) => Ok(()),
+        Ok(Some(holder)) => Err(format!(
+            "--new-upn {new} is already used by \"{}\" ({})",
+            holder.display_name, holder.id
+        )),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn usage(io: &mut Io<'_>, message: &str) -> color_eyre::Result<i32> {
@@ -216,43 +228,19 @@ pub async fn restore(
         let plain: Vec<DeletedUser> = users.iter().map(|(_, u)| u.clone()).collect();
         let checks = restore::preflight_all(dir.as_ref(), &plain).await;
         for ((target, user), check) in users.into_iter().zip(checks) {
-            let pf = match check {
+            let checked = match (check, &args.new_upn) {
+                (Ok(pf), Some(new)) => new_upn_is_free(dir.as_ref(), new).await.map(|()| pf),
+                (Ok(pf), None) => Ok(pf),
+                (Err(e), _) => Err(e.to_string()),
+            };
+            let pf = match checked {
                 Ok(pf) => pf,
-                Err(e) => {
+                Err(why) => {
                     failed = true;
-                    lines.push(failed_line(
-                        &target,
-                        Some(&user),
-                        Stage::Preflight,
-                        &e.to_string(),
-                    ));
+                    lines.push(failed_line(&target, Some(&user), Stage::Preflight, &why));
                     continue;
                 }
             };
-            if let Some(new) = &args.new_upn {
-                match dir.find_active_by_upn(new).await {
-                    Ok(Some(holder)) => {
-                        failed = true;
-                        let why = format!(
-                            "--new-upn {new} is already used by \"{}\" ({})",
-                            holder.display_name, holder.id
-                        );
-                        lines.push(failed_line(&target, Some(&user), Stage::Preflight, &why));
-                        continue;
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        failed = true;
-                        lines.push(failed_line(
-                            &target,
-                            Some(&user),
-                            Stage::Preflight,
-                            &e.to_string(),
-                        ));
-                        continue;
-                    }
-                }
-            }
             if pf.synced {
                 writeln!(
                     io.err,
