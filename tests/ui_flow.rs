@@ -294,3 +294,71 @@ async fn close_without_email_sends_nothing_and_journals_the_skip() {
     assert!(h.inspect().is_active(&id));
     h.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_loop_draws_first_then_loads_and_quits_on_q() {
+    let (_tmp, h) = common::start_sandbox(50).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = TuiContext {
+        directory: directory(&h),
+        label: format!("SANDBOX {}", h.domain()),
+        is_sandbox: true,
+        account: h.admin_upn(),
+        mail_sender: Some(h.admin_upn()),
+        data_dir: data.path().to_path_buf(),
+        requests: None,
+    };
+    let opts = TuiOptions::default();
+    let mut state = app::initial_state(&ctx, &opts, chrono::Utc::now(), (100, 30));
+    let (tx, rx) = app::channel();
+    let mut runner = app::runner_for(&ctx, &state, tx, None);
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
+    // A person: waits for the list, opens and closes the help, resizes, quits.
+    let script: Vec<(u64, crossterm::event::Event)> = vec![
+        (
+            400,
+            crossterm::event::Event::Key(KeyEvent::new_with_kind(
+                KeyCode::Char('?'),
+                KeyModifiers::NONE,
+                KeyEventKind::Press,
+            )),
+        ),
+        (
+            50,
+            crossterm::event::Event::Key(KeyEvent::new_with_kind(
+                KeyCode::Esc,
+                KeyModifiers::NONE,
+                KeyEventKind::Press,
+            )),
+        ),
+        (50, crossterm::event::Event::Resize(80, 24)),
+        (
+            50,
+            crossterm::event::Event::Key(KeyEvent::new_with_kind(
+                KeyCode::Char('q'),
+                KeyModifiers::NONE,
+                KeyEventKind::Press,
+            )),
+        ),
+    ];
+    let events = Box::pin(futures::stream::unfold(
+        script.into_iter(),
+        |mut it| async move {
+            let (wait, ev) = it.next()?;
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+            Some((Ok(ev), it))
+        },
+    ));
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        app::run_loop(&mut terminal, events, &mut state, &mut runner, rx, None),
+    )
+    .await
+    .expect("the loop ends")
+    .expect("no error");
+    assert!(state.quit, "q quit");
+    assert_eq!(state.users.rows.len(), 50, "all rows arrived");
+    assert!(state.modal.is_none());
+    assert_eq!(state.size, (80, 24));
+    h.shutdown().await;
+}
