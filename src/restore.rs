@@ -527,7 +527,7 @@ impl Runner {
                     let error = DirectoryError::invalid(
                         "stopped before it started: nothing was changed for this user",
                     );
-                    self.fail(&mut outcomes[i], Stage::Restore, error).await;
+                    self.fail_unsent(&mut outcomes[i], error).await;
                 }
                 continue;
             }
@@ -625,6 +625,7 @@ impl Runner {
         crash_hook("restore");
     }
 
+    /// A step that was attempted and failed: journaled, audited, reported.
     async fn fail(&mut self, o: &mut UserOutcome, stage: Stage, error: DirectoryError) {
         self.journal(journal::Entry::failed(&self.run, &o.id, stage, &error))
             .await;
@@ -633,13 +634,27 @@ impl Runner {
             Stage::Restore => Some("restore"),
             _ => None,
         };
-        // A user stopped before it was sent had no change attempted: nothing to audit.
-        if let Some(action) = action
-            && !(stage == Stage::Restore && self.stop.is_stopped() && error.status.is_none())
-        {
+        if let Some(action) = action {
             let target = format!("{} ({})", o.upn.as_deref().unwrap_or(&o.original_upn), o.id);
             self.audit(action, &target, Err(&error)).await;
         }
+        self.report_failure(o, stage, error).await;
+    }
+
+    /// A user the run was stopped before sending: no change was attempted, so nothing is
+    /// audited (a user in flight when the stop came is audited by `fail`, whatever its error).
+    async fn fail_unsent(&mut self, o: &mut UserOutcome, error: DirectoryError) {
+        self.journal(journal::Entry::failed(
+            &self.run,
+            &o.id,
+            Stage::Restore,
+            &error,
+        ))
+        .await;
+        self.report_failure(o, Stage::Restore, error).await;
+    }
+
+    async fn report_failure(&mut self, o: &mut UserOutcome, stage: Stage, error: DirectoryError) {
         self.emit(Progress::Failed {
             id: o.id.clone(),
             stage,
