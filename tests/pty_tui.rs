@@ -24,6 +24,10 @@ impl Pty {
     /// Runs the binary (through `sh`, which then prints its exit code and `stty -a`, so the
     /// test can see the terminal modes the app left behind) against the sandbox.
     fn start(h: &SandboxHandle, data_dir: &std::path::Path) -> Self {
+        Self::start_with_env(h, data_dir, &[])
+    }
+
+    fn start_with_env(h: &SandboxHandle, data_dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -54,6 +58,9 @@ impl Pty {
         cmd.env("UNDELETE_CLIENT_SECRET", h.client_secret());
         cmd.env("TERM", "xterm-256color");
         cmd.env("NO_COLOR", "1");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         let child = pty.slave.spawn_command(cmd).expect("spawn undelete");
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().expect("pty reader");
@@ -265,5 +272,40 @@ async fn sigterm_mid_flow_restores_the_terminal() {
         assert!(out.success(), "the app was signalled");
         pty.assert_terminal_restored();
     });
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_restores_the_terminal_then_prints_the_report() {
+    let (_tmp, h) = common::start_sandbox(10).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let mut pty = tokio::task::block_in_place(|| {
+        Pty::start_with_env(
+            &h,
+            data.path(),
+            &[
+                (undelete::app::PANIC_HOOK_ENV, "%"),
+                ("RUST_BACKTRACE", "0"),
+                ("RUST_LIB_BACKTRACE", "0"),
+            ],
+        )
+    });
+    tokio::task::block_in_place(|| {
+        pty.wait_for("loaded 10 ");
+        pty.send("r");
+        pty.wait_for("Restore 1 user");
+        pty.send("\t\r");
+        pty.send("%"); // typed into the password field: the hook panics first
+        pty.assert_terminal_restored();
+    });
+    let screen = pty.contents();
+    assert!(
+        screen.contains("panicking on purpose"),
+        "the report is readable:\n{screen}"
+    );
+    assert!(
+        !screen.contains("EXIT=0"),
+        "a panic is not a success:\n{screen}"
+    );
     h.shutdown().await;
 }

@@ -34,6 +34,10 @@ use msg::Msg;
 use runner::Runner;
 use state::State;
 
+/// Test hook: with this set to a character, pressing that key in the TUI panics, so a test
+/// can check that a crash leaves the terminal usable and the report readable.
+pub const PANIC_HOOK_ENV: &str = "UNDELETE_TEST_PANIC_ON_KEY";
+
 /// How the TUI was asked to run (from the command line and the environment).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TuiOptions {
@@ -346,15 +350,18 @@ async fn run_terminal(
     let (tx, rx) = channel();
     let mut runner = runner_for(&ctx, &state, tx, Some(Box::new(io::stdout())));
     let requests = ctx.requests.take();
-    let result = run_loop(
-        &mut terminal,
-        EventStream::new(),
-        &mut state,
-        &mut runner,
-        rx,
-        requests,
-    )
-    .await;
+    // Test hook (see PANIC_HOOK_ENV): a key that panics, to prove a crash restores the terminal.
+    let panic_key = std::env::var(PANIC_HOOK_ENV)
+        .ok()
+        .and_then(|v| v.chars().next());
+    let events = EventStream::new().inspect(move |ev| {
+        if let (Some(k), Ok(Event::Key(key))) = (panic_key, ev)
+            && key.code == crossterm::event::KeyCode::Char(k)
+        {
+            panic!("{PANIC_HOOK_ENV}: panicking on purpose at key {k:?}");
+        }
+    });
+    let result = run_loop(&mut terminal, events, &mut state, &mut runner, rx, requests).await;
     if mouse {
         let _ = execute!(io::stdout(), DisableMouseCapture);
     }
