@@ -459,6 +459,50 @@ async fn restore_refuses_a_weak_password_naming_the_rule() {
     assert!(ran.err.contains("\"bob@\""), "{}", ran.err);
 }
 
+#[tokio::test]
+async fn a_mail_that_fails_is_reported_and_a_typed_password_is_not_printed() {
+    let (_tmp, sandbox) = common::start_sandbox(20).await;
+    let data = tempfile::tempdir().expect("data dir");
+    // A sender mailbox the directory does not have: the sign-in mail cannot go out.
+    let ctx = Context {
+        mail_sender: Some("nobody@contoso.sandbox".into()),
+        ..context(&sandbox, data.path())
+    };
+    let user = find_user(ctx.directory.as_ref(), plain).await;
+    let ran = run(
+        &ctx,
+        &[
+            "restore",
+            &user.id,
+            "--password",
+            "stdin",
+            "--email-to",
+            "helpdesk@contoso.sandbox",
+        ],
+        "Kiwi-Harbour-42\n",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 1, "{}", ran.err);
+    let line = &ran.lines()[0];
+    assert_eq!(line["status"], "restored", "{line}");
+    assert_eq!(line["mailSent"], false);
+    assert!(line.get("password").is_none(), "{line}");
+    assert!(ran.err.contains("could not be sent"), "{}", ran.err);
+    assert!(!ran.err.contains("printed instead"), "{}", ran.err);
+    assert!(
+        ran.err.contains("the password you chose another way"),
+        "{}",
+        ran.err
+    );
+    assert!(
+        sandbox
+            .inspect()
+            .password_matches(&user.id, "Kiwi-Harbour-42")
+    );
+    assert!(sandbox.inspect().outbox().is_empty());
+}
+
 // ----- the real binary --------------------------------------------------------------------
 
 fn binary(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {

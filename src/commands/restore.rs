@@ -355,6 +355,10 @@ pub async fn restore(
         }
     }
 
+    // A password the admin typed is not echoed back; a generated one (finishing always
+    // generates) is shown unless the email carried it.
+    let generated = |status: &str| status == "finished" || !typed_password;
+
     // Send the sign-in info, one email per set of recipients.
     let mut mail_sent = vec![false; results.len()];
     let mut groups: Vec<Vec<String>> = Vec::new();
@@ -380,20 +384,28 @@ pub async fn restore(
             }
             Err(e) => {
                 failed = true;
+                let (shown, typed) = idx.iter().fold((false, false), |(s, t), &i| {
+                    let g = generated(results[i].2);
+                    (s || g, t || !g)
+                });
+                let instead = match (shown, typed) {
+                    (true, false) => "the passwords are printed instead",
+                    (false, _) => "give the users the password you chose another way",
+                    (true, true) => {
+                        "the generated passwords are printed instead; give the users the one \
+                         you chose another way"
+                    }
+                };
                 writeln!(
                     io.err,
-                    "the sign-in info could not be sent to {}: {e}; the passwords are printed \
-                     instead",
+                    "the sign-in info could not be sent to {}: {e}; {instead}",
                     to.join(", ")
                 )?;
             }
         }
     }
     for (i, (o, _, status)) in results.iter().enumerate() {
-        // A password the admin typed is not echoed back; a generated one is shown unless the
-        // email carried it.
-        let generated = *status == "finished" || !typed_password;
-        let show_password = generated && (!mail_sent[i] || !options.include_password);
+        let show_password = generated(status) && (!mail_sent[i] || !options.include_password);
         if o.complete() && !mail_sent[i] {
             restore::record_mail_skipped(
                 std::slice::from_ref(o),
