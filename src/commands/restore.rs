@@ -108,10 +108,10 @@ pub async fn restore(
     let password = match args.password {
         PasswordSource::Auto => PasswordChoice::Auto,
         PasswordSource::Stdin => {
-            let mut line = String::new();
+            // Zeroed when dropped: the line holds the password.
+            let mut line = zeroize::Zeroizing::new(String::new());
             io.input.read_line(&mut line)?;
             let p = line.trim_end_matches(['\r', '\n']).to_string();
-            line.clear();
             if p.is_empty() {
                 return usage(
                     io,
