@@ -180,21 +180,30 @@ pub static BINDINGS: &[Binding] = &[
     hint(b(S::Table, &[c('q')], A::Quit, "quit"), "quit"),
     b(S::Table, &[k(K::Esc)], A::Cancel, "clear the filter"),
     // Filter line.
-    typing(b(
-        S::Filter,
-        &[k(K::Enter)],
-        A::Submit,
-        "keep the filter, back to the table",
+    typing(hint(
+        b(
+            S::Filter,
+            &[k(K::Enter)],
+            A::Submit,
+            "keep the filter, back to the table",
+        ),
+        "keep",
     )),
-    typing(b(S::Filter, &[k(K::Esc)], A::Cancel, "clear the filter")),
+    typing(hint(
+        b(S::Filter, &[k(K::Esc)], A::Cancel, "clear the filter"),
+        "clear",
+    )),
     typing(b(S::Filter, &[k(K::Down)], A::Down, "next user")),
     typing(b(S::Filter, &[k(K::Up)], A::Up, "previous user")),
     // Restore dialog.
-    typing(b(
-        S::RestoreDialog,
-        &[k(K::Tab), k(K::Down)],
-        A::NextField,
-        "next field",
+    typing(hint(
+        b(
+            S::RestoreDialog,
+            &[k(K::Tab), k(K::Down)],
+            A::NextField,
+            "next field",
+        ),
+        "next",
     )),
     typing(b(
         S::RestoreDialog,
@@ -202,81 +211,123 @@ pub static BINDINGS: &[Binding] = &[
         A::PrevField,
         "previous field",
     )),
-    b(
-        S::RestoreDialog,
-        &[c(' '), c('x')],
-        A::Toggle,
-        "toggle a choice",
+    hint(
+        b(
+            S::RestoreDialog,
+            &[c(' '), c('x')],
+            A::Toggle,
+            "toggle a choice",
+        ),
+        "toggle",
     ),
-    typing(b(
-        S::RestoreDialog,
-        &[k(K::F(2))],
-        A::Reveal,
-        "show / hide the password",
+    typing(hint(
+        b(
+            S::RestoreDialog,
+            &[k(K::F(2))],
+            A::Reveal,
+            "show / hide the password",
+        ),
+        "show password",
     )),
-    typing(b(
-        S::RestoreDialog,
-        &[k(K::Enter)],
-        A::Submit,
-        "restore (Cancel: cancel)",
+    typing(hint(
+        b(
+            S::RestoreDialog,
+            &[k(K::Enter)],
+            A::Submit,
+            "restore (Cancel: cancel)",
+        ),
+        "restore",
     )),
-    typing(b(S::RestoreDialog, &[k(K::Esc)], A::Cancel, "cancel")),
+    typing(hint(
+        b(S::RestoreDialog, &[k(K::Esc)], A::Cancel, "cancel"),
+        "cancel",
+    )),
     // Progress.
     b(S::Progress, &[c('j'), k(K::Down)], A::Down, "scroll down"),
     b(S::Progress, &[c('k'), k(K::Up)], A::Up, "scroll up"),
-    b(
-        S::Progress,
-        &[k(K::Esc)],
-        A::Cancel,
-        "stop the remaining users (asks first)",
+    hint(
+        b(
+            S::Progress,
+            &[k(K::Esc)],
+            A::Cancel,
+            "stop the remaining users (asks first)",
+        ),
+        "stop",
     ),
     // Result.
-    b(
-        S::Result,
-        &[k(K::Enter)],
-        A::Submit,
-        "press the focused button",
+    hint(
+        b(
+            S::Result,
+            &[k(K::Enter)],
+            A::Submit,
+            "press the focused button",
+        ),
+        "press",
     ),
-    b(
-        S::Result,
-        &[k(K::Tab), k(K::Right), k(K::Left), k(K::BackTab)],
-        A::NextField,
+    hint(
+        b(
+            S::Result,
+            &[k(K::Tab), k(K::Right), k(K::Left), k(K::BackTab)],
+            A::NextField,
+            "other button",
+        ),
         "other button",
     ),
     b(S::Result, &[c('j'), k(K::Down)], A::Down, "next user"),
     b(S::Result, &[c('k'), k(K::Up)], A::Up, "previous user"),
-    b(S::Result, &[c('v')], A::Reveal, "show / hide the passwords"),
-    b(
-        S::Result,
-        &[c('c')],
-        A::Copy,
-        "copy this user's password (OSC 52)",
+    hint(
+        b(S::Result, &[c('v')], A::Reveal, "show / hide the passwords"),
+        "show",
     ),
-    b(
-        S::Result,
-        &[k(K::Esc)],
-        A::Cancel,
-        "close without email (asks first)",
+    hint(
+        b(
+            S::Result,
+            &[c('c')],
+            A::Copy,
+            "copy this user's password (OSC 52)",
+        ),
+        "copy",
+    ),
+    hint(
+        b(
+            S::Result,
+            &[k(K::Esc)],
+            A::Cancel,
+            "close without email (asks first)",
+        ),
+        "close without email",
     ),
     // Questions.
-    b(S::Confirm, &[c('y')], A::Yes, "yes"),
-    b(S::Confirm, &[c('n'), k(K::Esc)], A::No, "no"),
+    hint(b(S::Confirm, &[c('y')], A::Yes, "yes"), "yes"),
+    hint(b(S::Confirm, &[c('n'), k(K::Esc)], A::No, "no"), "no"),
     // Purge.
-    typing(b(
-        S::Purge,
-        &[k(K::Enter)],
-        A::Submit,
-        "purge when the typed count matches",
+    typing(hint(
+        b(
+            S::Purge,
+            &[k(K::Enter)],
+            A::Submit,
+            "purge when the typed count matches",
+        ),
+        "purge",
     )),
-    typing(b(S::Purge, &[k(K::Esc)], A::Cancel, "cancel")),
+    typing(hint(
+        b(S::Purge, &[k(K::Esc)], A::Cancel, "cancel"),
+        "cancel",
+    )),
     // Help.
-    b(S::Help, &[c('j'), k(K::Down)], A::Down, "scroll down"),
+    hint(
+        b(S::Help, &[c('j'), k(K::Down)], A::Down, "scroll down"),
+        "scroll",
+    ),
     b(S::Help, &[c('k'), k(K::Up)], A::Up, "scroll up"),
-    b(
-        S::Help,
-        &[k(K::Esc), c('?'), c('q')],
-        A::Cancel,
-        "close the help",
+    hint(
+        b(
+            S::Help,
+            &[k(K::Esc), c('?'), c('q')],
+            A::Cancel,
+            "close the help",
+        ),
+        "close",
     ),
 ];
 
@@ -355,7 +406,7 @@ pub fn footer_hint(scope: Scope) -> Vec<(String, &'static str)> {
             let first = bi.keys.first()?;
             let label = key_label(first);
             // Named keys read better in lower case ("enter"); letters keep their case (D ≠ d).
-            let label = if label.chars().count() > 1 {
+            let label = if label.chars().count() > 1 && label.chars().all(char::is_alphabetic) {
                 label.to_lowercase()
             } else {
                 label
