@@ -386,16 +386,14 @@ pub fn draw_details(state: &State, theme: &Theme, frame: &mut Frame, area: Rect)
             "cloud only".into()
         },
     );
-    field(
-        "Proxy addr.",
-        if user.proxy_addresses.is_empty() {
-            "—".into()
-        } else {
-            String::new()
-        },
-    );
-    for p in &user.proxy_addresses {
-        field("", p.clone());
+    match user.proxy_addresses.split_first() {
+        None => field("Proxy addr.", "—".into()),
+        Some((first, rest)) => {
+            field("Proxy addr.", first.clone());
+            for p in rest {
+                field("", p.clone());
+            }
+        }
     }
     if state.users.conflicts.contains(&user.id) {
         lines.push(Line::from(Span::styled(
