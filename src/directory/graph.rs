@@ -676,7 +676,7 @@ impl GraphDirectory {
             url,
             body: Some(body),
             eventual: false,
-            op: Op::NoResend,
+            op: Op::Batch,
             writes,
             restore_id: None,
         };

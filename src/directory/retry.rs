@@ -21,8 +21,14 @@ pub enum Op {
     Restore,
     /// DELETE: repeatable, and a 404 after a lost reply means the first one did it.
     Purge,
-    /// POST sendMail, `$batch`: resend only when the request surely never arrived.
+    /// POST sendMail: resend only when the request surely never arrived (or was refused with
+    /// a 429, or a 503 that says when to come back).
     NoResend,
+    /// POST `$batch`: resent only when surely not processed (never sent, or a 429). A 503 or
+    /// any other failure goes back to the batch driver, which checks the restores it held
+    /// before sending anything again: resent blindly, a restore that did happen would come
+    /// back 404 and be reported as never done.
+    Batch,
 }
 
 /// What went wrong with one attempt.
@@ -100,7 +106,7 @@ impl RetryPolicy {
                 verify_first: false,
             },
             Failure::Lost => match op {
-                Op::NoResend => Decision::GiveUp,
+                Op::NoResend | Op::Batch => Decision::GiveUp,
                 _ => Decision::Retry {
                     after: backoff,
                     verify_first: op == Op::Restore,
@@ -118,7 +124,7 @@ impl RetryPolicy {
                 status: 503,
                 retry_after,
             } => {
-                if op == Op::NoResend && retry_after.is_none() {
+                if op == Op::Batch || (op == Op::NoResend && retry_after.is_none()) {
                     return Decision::GiveUp;
                 }
                 Decision::Retry {
@@ -129,7 +135,7 @@ impl RetryPolicy {
             // A 500/502/504 may come after the work was done (a gateway timing out), so it is
             // treated like a lost reply.
             Failure::Status { status, .. } if status >= 500 => match op {
-                Op::NoResend => Decision::GiveUp,
+                Op::NoResend | Op::Batch => Decision::GiveUp,
                 _ => Decision::Retry {
                     after: backoff,
                     verify_first: op == Op::Restore,
@@ -221,6 +227,7 @@ mod tests {
             Op::Restore,
             Op::Purge,
             Op::NoResend,
+            Op::Batch,
         ] {
             assert_eq!(
                 p.decide(op, status(429, Some(3)), 0, 0.5),
@@ -292,6 +299,14 @@ mod tests {
                 verify_first: false,
                 ..
             }
+        ));
+        // A $batch that may have run goes back to its driver, which verifies its restores.
+        for failure in [Failure::Lost, status(503, Some(2)), status(500, None)] {
+            assert_eq!(p.decide(Op::Batch, failure, 0, 0.5), Decision::GiveUp);
+        }
+        assert!(matches!(
+            p.decide(Op::Batch, Failure::NotSent, 0, 0.5),
+            Decision::Retry { .. }
         ));
     }
 
