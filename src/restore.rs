@@ -372,8 +372,9 @@ pub struct RestoreRun {
     pub stop: StopHandle,
 }
 
-/// Starts the run in a background task. The run goes on (and keeps the journal right) even if
-/// nobody reads the progress.
+/// Starts the run in a background task. The run goes on (and keeps the journal right) when the
+/// progress receiver is dropped; a receiver that is kept must be read, since the channel is
+/// bounded and a full one holds the run back.
 pub fn start(
     dir: Arc<dyn Directory>,
     plan: RestorePlan,
