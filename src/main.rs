@@ -2,7 +2,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use color_eyre::eyre::eyre;
-use undelete::cli::{Cli, Command};
+use undelete::app::sign_in::sign_in_screen;
+use undelete::auth::signin::AuthContext;
+use undelete::cli::{Cli, Command, GlobalArgs};
+use undelete::session;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -33,28 +36,7 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> color_eyre::Result<u8> {
     let global = cli.global;
     match cli.command {
-        None => {
-            let session = undelete::session::open_with(&global, true).await?;
-            let ctx = undelete::app::TuiContext {
-                directory: session.directory.clone(),
-                label: session.label.clone(),
-                is_sandbox: session.is_sandbox,
-                account: session.account.clone(),
-                mail_sender: session.mail_sender.clone(),
-                data_dir: session.data_dir.clone(),
-                requests: session.requests,
-            };
-            let opts = undelete::app::TuiOptions {
-                read_only: global.read_only,
-                no_mouse: global.no_mouse,
-                no_color: false,
-                cloud: Some(global.cloud),
-            };
-            undelete::app::run_tui_context(ctx, opts).await?;
-            // The sandbox (if any) stops only after the terminal is restored.
-            drop(session.sandbox);
-            Ok(0)
-        }
+        None => run_tui(&global).await,
         Some(Command::Login) => undelete::auth::login::login(&global).await,
         Some(Command::Logout) => undelete::auth::login::logout(&global).await,
         Some(Command::Sandbox { command }) => {
@@ -63,6 +45,33 @@ async fn run(cli: Cli) -> color_eyre::Result<u8> {
         }
         Some(cmd) => exit_code(undelete::commands::run(cmd, &global).await?),
     }
+}
+
+/// The TUI: on the sandbox, or on a tenant, signing in on the device-code screen when no
+/// cached sign-in works.
+async fn run_tui(global: &GlobalArgs) -> color_eyre::Result<u8> {
+    let opts = undelete::app::TuiOptions {
+        read_only: global.read_only,
+        no_mouse: global.no_mouse,
+        no_color: false,
+        cloud: Some(global.cloud),
+    };
+    let session = if session::wants_sandbox(global) {
+        session::open_with(global, true).await?
+    } else {
+        let auth = AuthContext::from_args(global)?;
+        let signed_in = match auth.resolve().await? {
+            Some(signed_in) => signed_in,
+            None => match sign_in_screen(&auth, auth.tenant(), &opts).await? {
+                Some(signed_in) => signed_in,
+                // The admin gave up on signing in: nothing was changed.
+                None => return Ok(0),
+            },
+        };
+        session::signed_in_session(global, &auth, signed_in, true)?
+    };
+    undelete::app::run_tui(session, opts).await?;
+    Ok(0)
 }
 
 fn exit_code(code: i32) -> color_eyre::Result<u8> {

@@ -11,7 +11,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use crate::auth::TokenSource;
 use crate::auth::client_credentials::ClientCredentials;
-use crate::auth::signin::AuthContext;
+use crate::auth::signin::{AuthContext, SignedIn};
 use crate::cli::GlobalArgs;
 use crate::config::{self, Endpoints};
 use crate::directory::graph::{GraphDirectory, GraphOptions};
@@ -52,9 +52,7 @@ pub async fn open(global: &GlobalArgs) -> color_eyre::Result<Session> {
 
 /// Opens a session; `request_log` keeps a record of every HTTP exchange for the caller.
 pub async fn open_with(global: &GlobalArgs, request_log: bool) -> color_eyre::Result<Session> {
-    let data_dir = config::data_dir(global).map_err(|e| eyre!(e))?;
-    std::fs::create_dir_all(&data_dir)
-        .wrap_err_with(|| format!("cannot create the data dir {}", data_dir.display()))?;
+    let data_dir = data_dir(global)?;
     let (log_tx, log_rx) = if request_log {
         let (tx, rx) = unbounded_channel();
         (Some(tx), Some(rx))
@@ -66,6 +64,14 @@ pub async fn open_with(global: &GlobalArgs, request_log: bool) -> color_eyre::Re
     } else {
         open_tenant(global, data_dir, log_tx, log_rx).await
     }
+}
+
+/// The data dir, created if missing: the journal and the audit log go there.
+fn data_dir(global: &GlobalArgs) -> color_eyre::Result<PathBuf> {
+    let dir = config::data_dir(global).map_err(|e| eyre!(e))?;
+    std::fs::create_dir_all(&dir)
+        .wrap_err_with(|| format!("cannot create the data dir {}", dir.display()))?;
+    Ok(dir)
 }
 
 async fn open_sandbox(
@@ -120,7 +126,36 @@ async fn open_tenant(
             auth.tenant()
         ));
     };
-    // App-only without --mail-from can still list and restore; mail is refused when asked for.
+    tenant_session(&auth, signed_in, data_dir, log_tx, log_rx)
+}
+
+/// A session on a real tenant, from a sign-in the caller obtained (from the cache, or from the
+/// TUI's device-code screen).
+pub fn signed_in_session(
+    global: &GlobalArgs,
+    auth: &AuthContext,
+    signed_in: SignedIn,
+    request_log: bool,
+) -> color_eyre::Result<Session> {
+    let data_dir = data_dir(global)?;
+    let (log_tx, log_rx) = if request_log {
+        let (tx, rx) = unbounded_channel();
+        (Some(tx), Some(rx))
+    } else {
+        (None, None)
+    };
+    tenant_session(auth, signed_in, data_dir, log_tx, log_rx)
+}
+
+fn tenant_session(
+    auth: &AuthContext,
+    signed_in: SignedIn,
+    data_dir: PathBuf,
+    log_tx: Option<tokio::sync::mpsc::UnboundedSender<RequestRecord>>,
+    log_rx: Option<UnboundedReceiver<RequestRecord>>,
+) -> color_eyre::Result<Session> {
+    // App-only without --mail-from can still list and restore; the self-check's warning says
+    // what to pass, and a mail is refused when asked for.
     let mail_sender = signed_in.mail_sender().ok().flatten();
     let options = GraphOptions {
         mail_sender: mail_sender.clone(),
