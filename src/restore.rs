@@ -40,7 +40,8 @@ pub const CRASH_EXIT_CODE: i32 = 86;
 /// Users handed to `restore_many` at a time: large enough to keep its batches and concurrency
 /// busy, small enough that a stop request takes effect soon.
 const CHUNK: usize = 100;
-/// How many lookups a pre-flight of many users runs at once.
+/// How many lookups a pre-flight runs at once: users of a bulk pre-flight, and the proxy
+/// addresses of one user.
 const PREFLIGHT_CONCURRENCY: usize = 8;
 /// How far `suggest_upn` counts (alex.wilber2 .. alex.wilber99).
 const SUGGESTION_TRIES: u32 = 99;
@@ -100,11 +101,16 @@ impl Preflight {
 /// Checks whether the user's name and proxy addresses are free, and suggests a free name.
 pub async fn preflight(dir: &dyn Directory, user: &DeletedUser) -> DirResult<Preflight> {
     let upn_lookup = dir.find_active_by_upn(&user.original_upn);
-    let proxy_lookups = futures::future::join_all(
-        user.proxy_addresses
-            .iter()
-            .map(|a| dir.find_active_by_proxy(a)),
-    );
+    // The server says how many proxy addresses there are: look them up a few at a time.
+    // (Collected first: a stream over a borrowing closure would not be `Send` for spawners.)
+    let lookups: Vec<_> = user
+        .proxy_addresses
+        .iter()
+        .map(|a| dir.find_active_by_proxy(a))
+        .collect();
+    let proxy_lookups = futures::stream::iter(lookups)
+        .buffered(PREFLIGHT_CONCURRENCY)
+        .collect::<Vec<_>>();
     let (upn_holder, proxies) = futures::join!(upn_lookup, proxy_lookups);
     let upn_holder = upn_holder?;
     let mut proxy_holders = Vec::new();

@@ -620,3 +620,46 @@ async fn under_faults_every_outcome_matches_the_directory_and_the_journal() {
     restored.sort();
     assert_eq!(waiting, restored);
 }
+
+#[tokio::test]
+async fn preflight_of_a_user_with_many_proxy_addresses_keeps_a_few_lookups_in_flight() {
+    let (_tmp, sandbox) =
+        common::start_sandbox_with(5, |c| c.latency(Duration::from_millis(40))).await;
+    let (log_tx, mut log_rx) = tokio::sync::mpsc::unbounded_channel();
+    let tokens = ClientCredentials::new(
+        &Endpoints::sandbox(sandbox.base_url()),
+        "restore-workflow-tests",
+        SecretString::from(sandbox.client_secret().to_string()),
+    )
+    .expect("client credentials");
+    let dir = GraphDirectory::new(
+        Endpoints::sandbox(sandbox.base_url()),
+        tokens,
+        GraphOptions {
+            request_log: Some(log_tx),
+            ..GraphOptions::default()
+        },
+    )
+    .expect("directory");
+    let mut user = deleted_users(&dir).await.remove(0);
+    // The server decides how many proxy addresses a user has; 40 must not mean 40 requests at
+    // once against the tenant's throttling limits.
+    user.proxy_addresses = (0..40)
+        .map(|i| format!("smtp:alias{i}@contoso.sandbox"))
+        .collect();
+    while log_rx.try_recv().is_ok() {}
+    restore::preflight(&dir, &user).await.expect("preflight");
+    let mut spans = Vec::new();
+    while let Ok(r) = log_rx.try_recv() {
+        let end = r.at;
+        let start = end - chrono::Duration::milliseconds(r.duration_ms as i64);
+        spans.push((start, end));
+    }
+    assert!(spans.len() >= 41, "one lookup per address and the UPN");
+    let most = spans
+        .iter()
+        .map(|(s, _)| spans.iter().filter(|(a, b)| a <= s && s < b).count())
+        .max()
+        .unwrap_or(0);
+    assert!(most <= 9, "{most} lookups were in flight at once");
+}
