@@ -350,6 +350,21 @@ fn unanswered(id: &str, what: &str) -> DirectoryError {
     ))
 }
 
+/// A restore whose reply was lost, and checking whether it happened failed with `check`. It
+/// is reported as a network error whatever the check ran into (an expired sign-in, say): the
+/// restore may well have happened, and the journal keeps only such errors open.
+pub fn unverified(check: DirectoryError) -> DirectoryError {
+    DirectoryError {
+        kind: ErrorKind::Network,
+        message: format!(
+            "the restore's reply was lost and checking whether it happened failed: {}; refresh \
+             before trying again",
+            check.message
+        ),
+        ..check
+    }
+}
+
 pub fn next_after_restore(job: &RestoreJob) -> Step {
     if job.password.is_some() {
         Step::Password
@@ -613,6 +628,14 @@ mod tests {
         apply(&mut [&mut a], &responses, 5, &no_explain);
         assert_eq!(a.wait, MAX_RETRY_AFTER);
         assert_eq!(a.step, Step::Restore { verify: false });
+    }
+
+    #[test]
+    fn a_lost_restore_that_cannot_be_checked_stays_a_maybe() {
+        let check = DirectoryError::new(ErrorKind::Unauthorized, "token expired");
+        let e = unverified(check);
+        assert!(crate::restore::journal::may_have_happened(&e), "{e:?}");
+        assert!(e.message.contains("token expired"), "{}", e.message);
     }
 
     #[test]

@@ -627,14 +627,7 @@ impl GraphDirectory {
                     emit(batch::failed(
                         &state.job.id,
                         Stage::Restore,
-                        DirectoryError {
-                            message: format!(
-                                "the restore's reply was lost and checking whether it happened \
-                                 failed: {}; refresh before trying again",
-                                e.message
-                            ),
-                            ..e
-                        },
+                        batch::unverified(e),
                     ));
                     state.step = Step::Done;
                 }
