@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::directory::DirectoryError;
 
-use super::journal::open_private_append;
+use super::journal::{open_private_append, read_json_lines};
 
 pub const FILE_NAME: &str = "audit.jsonl";
 
@@ -112,11 +112,7 @@ impl Audit {
 
     /// Every entry, oldest first (torn lines skipped).
     pub fn entries(&self) -> io::Result<Vec<AuditEntry>> {
-        let text = std::fs::read_to_string(&self.inner.path)?;
-        Ok(text
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect())
+        read_json_lines(&self.inner.path)
     }
 }
 

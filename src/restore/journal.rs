@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -194,18 +194,7 @@ impl Journal {
     /// Every entry, oldest first. A torn or foreign line is skipped, not fatal: the rest of
     /// the journal is still worth reading.
     pub fn entries(&self) -> io::Result<Vec<Entry>> {
-        let file = File::open(&self.inner.path)?;
-        let mut out = Vec::new();
-        for line in BufReader::new(file).lines() {
-            let line = line?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            if let Ok(entry) = serde_json::from_str::<Entry>(&line) {
-                out.push(entry);
-            }
-        }
-        Ok(out)
+        read_json_lines(&self.inner.path)
     }
 
     /// Users a run restored (or may have restored) without setting the password or settling
@@ -277,8 +266,35 @@ pub fn unfinished_of(entries: &[Entry]) -> Vec<Unfinished> {
         .collect()
 }
 
-/// Opens for appending, creating the file (and its directory) private to the user.
+/// The JSON lines of a file that parse as `T`. Lines are split as bytes: a line torn by a crash
+/// in the middle of a multi-byte character is not UTF-8, and must cost only itself.
+pub(crate) fn read_json_lines<T: serde::de::DeserializeOwned>(path: &Path) -> io::Result<Vec<T>> {
+    let mut bytes = Vec::new();
+    File::open(path)?.read_to_end(&mut bytes)?;
+    Ok(bytes
+        .split(|&b| b == b'\n')
+        .filter_map(|line| serde_json::from_slice(line).ok())
+        .collect())
+}
+
+/// Opens for appending, creating the file (and its directory) private to the user. A file left
+/// by a crash in mid-line gets its line ended first, so the next entry is not glued to it.
 pub(crate) fn open_private_append(path: &Path) -> io::Result<File> {
+    let mut file = open_private(path)?;
+    let len = file.metadata()?.len();
+    if len > 0 {
+        let mut last = [0u8; 1];
+        let mut reader = File::open(path)?;
+        reader.seek(SeekFrom::Start(len - 1))?;
+        reader.read_exact(&mut last)?;
+        if last[0] != b'\n' {
+            file.write_all(b"\n")?;
+        }
+    }
+    Ok(file)
+}
+
+fn open_private(path: &Path) -> io::Result<File> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -396,11 +412,13 @@ mod tests {
         let j = Journal::open(dir.path()).unwrap();
         j.record(&planned("a")).unwrap();
         {
-            // A crash mid-write leaves half a line.
+            // A crash mid-write leaves half a line, cut inside a character ("Zoë").
             let mut f = open_private_append(j.path()).unwrap();
-            f.write_all(b"{\"at\":\"2026-").unwrap();
-            f.write_all(b"\n").unwrap();
+            f.write_all(b"{\"at\":\"2026-11-25T01:00:00Z\",\"display_name\":\"Zo\xc3")
+                .unwrap();
         }
+        // The next run opens the journal and writes on.
+        let j = Journal::open(dir.path()).unwrap();
         j.record(&Entry::new("r1", "a", Step::Restored)).unwrap();
         assert_eq!(j.entries().unwrap().len(), 2);
         let u = j.unfinished().unwrap();
