@@ -111,7 +111,7 @@ where
         return Ok(());
     }
     let mut terminate = Terminate::new();
-    let mut last_shape = layout_shape(state);
+    let mut last_screen = repaint_key(state);
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -151,13 +151,14 @@ where
             handled += 1;
         }
         if state.dirty {
-            // Terminals and unicode-width disagree on a few scripts (some Indic and Thai
-            // marks), which can leave stray glyphs that a diff-based redraw never revisits.
-            // Repaint everything whenever the layout changes, so they never outlive a screen.
-            let shape = layout_shape(state);
-            if shape != last_shape {
+            // Terminals and unicode-width disagree on the width of a few scripts (Devanagari
+            // and Thai marks, among others): a cell ratatui believes blank can still show a
+            // glyph, and its diff never writes that cell again. Repaint everything whenever
+            // other text takes the place of what was there, so no glyph outlives its row.
+            let screen = repaint_key(state);
+            if screen != last_screen {
                 force_full_redraw(terminal)?;
-                last_shape = shape;
+                last_screen = screen;
             }
             terminal.draw(|f| crate::ui::draw(state, f))?;
             state.dirty = false;
@@ -177,6 +178,31 @@ where
     // buffer drawn into next was already reset by the draw.
     terminal.swap_buffers();
     Ok(())
+}
+
+/// A digest of which text sits where: the layout, and which users occupy the table's rows and
+/// the details pane. Two states with the same key differ only in styles and in text that
+/// replaces text of the same row (a mark, the clock), never in which name is in a row; when
+/// the key changes, the run loop repaints the whole screen.
+pub fn repaint_key(state: &State) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    layout_shape(state).hash(&mut h);
+    let u = &state.users;
+    u.generation.hash(&mut h);
+    let rows = crate::ui::table_rows(state);
+    let end = u.offset.saturating_add(rows).min(u.shown.len());
+    u.shown.get(u.offset..end).unwrap_or_default().hash(&mut h);
+    if state.details {
+        u.current_index().hash(&mut h);
+    }
+    // Modal lists of names scroll too; the Result list scrolls with its selection.
+    match &state.modal {
+        Some(state::Modal::Progress(p)) => p.scroll.hash(&mut h),
+        Some(state::Modal::Result(r)) => (r.selected, r.confirm_close).hash(&mut h),
+        _ => {}
+    }
+    h.finish()
 }
 
 /// What decides where things are on screen: which modal, which panes, the size.
@@ -368,4 +394,52 @@ async fn run_terminal(
     let _ = execute!(io::stdout(), DisableBracketedPaste);
     ratatui::restore();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+    fn press(s: &mut State, code: KeyCode) {
+        let ev = KeyEvent::new_with_kind(code, KeyModifiers::NONE, KeyEventKind::Press);
+        update::update(s, Msg::Key(ev));
+    }
+
+    #[test]
+    fn other_rows_in_view_force_a_full_repaint() {
+        let mut s = fixtures::state(200, (120, 40));
+        let start = repaint_key(&s);
+        // Moving within the window restyles rows but puts no new text in them.
+        press(&mut s, KeyCode::Char('j'));
+        assert_eq!(repaint_key(&s), start, "selection move");
+        press(&mut s, KeyCode::Char(' '));
+        assert_eq!(repaint_key(&s), start, "a mark");
+        // Filtering puts other users in the same rows: the stale-glyph case.
+        press(&mut s, KeyCode::Char('/'));
+        let filtering = repaint_key(&s);
+        assert_ne!(filtering, start, "the filter line appears");
+        for c in "diego".chars() {
+            press(&mut s, KeyCode::Char(c));
+        }
+        assert!(s.users.shown.len() < 200);
+        assert_ne!(repaint_key(&s), filtering, "filter narrowed the rows");
+        press(&mut s, KeyCode::Esc);
+        let cleared = repaint_key(&s);
+        // Scrolling by one row past the bottom moves every name up a row.
+        press(&mut s, KeyCode::Char('G'));
+        assert_ne!(repaint_key(&s), cleared, "scrolled");
+        let bottom = repaint_key(&s);
+        press(&mut s, KeyCode::Char('s'));
+        assert_ne!(repaint_key(&s), bottom, "sort changed the order");
+    }
+
+    #[test]
+    fn the_details_pane_repaints_when_it_shows_another_user() {
+        let mut s = fixtures::state(50, (120, 40));
+        press(&mut s, KeyCode::Char('i'));
+        let first = repaint_key(&s);
+        press(&mut s, KeyCode::Char('j'));
+        assert_ne!(repaint_key(&s), first);
+    }
 }
