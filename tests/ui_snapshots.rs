@@ -407,3 +407,68 @@ fn sign_in_screen() {
         }
     }
 }
+
+/// The last line of the screen: the footer hint.
+fn footer(state: &State) -> String {
+    let (w, h) = state.size;
+    render(state, w, h)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn footers_say_what_enter_does_where_the_focus_is() {
+    let mut s = result((120, 40));
+    assert!(
+        footer(&s).contains("enter send email and close"),
+        "{}",
+        footer(&s)
+    );
+    key(&mut s, KeyCode::Tab);
+    assert!(
+        footer(&s).contains("enter close without email"),
+        "{}",
+        footer(&s)
+    );
+    assert!(!footer(&s).contains("enter press"));
+
+    let mut d = dialog((120, 40));
+    assert!(footer(&d).contains("enter restore"), "{}", footer(&d));
+    // Auto-generate -> let me create: Enter picks it.
+    key(&mut d, KeyCode::Tab);
+    assert!(
+        footer(&d).contains("enter type my own password"),
+        "{}",
+        footer(&d)
+    );
+    key(&mut d, KeyCode::BackTab);
+    key(&mut d, KeyCode::BackTab);
+    assert!(footer(&d).contains("enter cancel"), "{}", footer(&d));
+}
+
+#[test]
+fn focus_shows_without_color_or_attributes() {
+    // The fixtures draw with NO_COLOR; the text alone must say where the focus is.
+    let mut d = dialog((120, 40));
+    let marked = |s: &State, what: &str| {
+        render(s, 120, 40)
+            .lines()
+            .any(|l| l.contains(&format!("▶{what}")))
+    };
+    assert!(marked(&d, "(•) Auto-generate"));
+    key(&mut d, KeyCode::Tab);
+    assert!(marked(&d, "( ) Let me create"));
+    assert!(!marked(&d, "(•) Auto-generate"));
+    key(&mut d, KeyCode::BackTab);
+    key(&mut d, KeyCode::BackTab);
+    assert!(marked(&d, "[ Cancel ]"));
+    assert!(!marked(&d, "[ Restore ]"));
+
+    let mut r = result((120, 40));
+    assert!(marked(&r, "[ Send email and close ]"));
+    key(&mut r, KeyCode::Tab);
+    assert!(marked(&r, "[ Close without email ]"));
+    assert!(!marked(&r, "[ Send email and close ]"));
+}

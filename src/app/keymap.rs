@@ -234,7 +234,7 @@ pub static BINDINGS: &[Binding] = &[
             S::RestoreDialog,
             &[k(K::Enter)],
             A::Submit,
-            "restore (Cancel: cancel)",
+            "restore (on [ Cancel ]: close the dialog)",
         ),
         "restore",
     )),
@@ -260,9 +260,9 @@ pub static BINDINGS: &[Binding] = &[
             S::Result,
             &[k(K::Enter)],
             A::Submit,
-            "press the focused button",
+            "send email and close, or close without email (the focused button)",
         ),
-        "press",
+        "send email and close",
     ),
     hint(
         b(
@@ -298,8 +298,19 @@ pub static BINDINGS: &[Binding] = &[
         "close without email",
     ),
     // Questions.
-    hint(b(S::Confirm, &[c('y')], A::Yes, "yes"), "yes"),
-    hint(b(S::Confirm, &[c('n'), k(K::Esc)], A::No, "no"), "no"),
+    hint(
+        b(
+            S::Confirm,
+            &[c('y')],
+            A::Yes,
+            "yes: stop the remaining users / close without email",
+        ),
+        "yes",
+    ),
+    hint(
+        b(S::Confirm, &[c('n'), k(K::Esc)], A::No, "no: go back"),
+        "no",
+    ),
     // Purge.
     typing(hint(
         b(

@@ -23,6 +23,11 @@ pub fn lines() -> Vec<(Option<String>, String, String)> {
             out.push((None, keys, help.to_string()));
         }
     }
+    // Narrow tables shorten the badges, so their legend lives here.
+    out.push((Some("Badges".to_string()), String::new(), String::new()));
+    for (badge, meaning) in super::table::BADGE_LEGEND {
+        out.push((None, badge.to_string(), meaning.to_string()));
+    }
     out
 }
 

@@ -330,6 +330,36 @@ pub fn skip_columns(s: &str, cols: usize) -> String {
     out
 }
 
+/// The footer word for `key` where what it does depends on the focus or the question asked
+/// ("enter send email and close", "y stop the rest"); `None` keeps the keymap's word.
+pub fn footer_word(state: &State, key: &str) -> Option<&'static str> {
+    use crate::app::state::{Field, ResultButton};
+    match (&state.modal, key) {
+        (Some(Modal::Result(r)), "enter") if !r.confirm_close => Some(if r.sending {
+            "wait: sending"
+        } else if !r.can_send() {
+            "close"
+        } else if r.focus == ResultButton::CloseWithoutMail {
+            "close without email"
+        } else if r.send_error.is_some() {
+            "retry sending"
+        } else {
+            "send email and close"
+        }),
+        (Some(Modal::Result(r)), "y") if r.confirm_close => Some("close without email"),
+        (Some(Modal::Result(r)), "n") if r.confirm_close => Some("back to the result"),
+        (Some(Modal::Progress(p)), "y") if p.confirm_stop => Some("stop the remaining users"),
+        (Some(Modal::Progress(p)), "n") if p.confirm_stop => Some("keep going"),
+        (Some(Modal::Restore(form)), "enter") => Some(match form.focus {
+            Field::Cancel => "cancel",
+            Field::ManualPassword if form.auto_password => "type my own password",
+            _ if state.settings.read_only => "restore (read-only: refused)",
+            _ => "restore",
+        }),
+        _ => None,
+    }
+}
+
 fn draw_footer(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let scope = scope(state);
     let hint = keymap::footer_hint(scope);
@@ -341,7 +371,12 @@ fn draw_footer(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             .map(|(k, h)| (k, h.to_string()))
             .collect()
     } else {
-        hint.into_iter().map(|(k, w)| (k, w.to_string())).collect()
+        hint.into_iter()
+            .map(|(k, w)| {
+                let word = footer_word(state, &k).unwrap_or(w).to_string();
+                (k, word)
+            })
+            .collect()
     };
     for (i, (k, word)) in pairs.into_iter().enumerate() {
         if i > 0 {

@@ -402,6 +402,8 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
     lines.push(Line::from(""));
     if matches!(f, Field::Restore | Field::Cancel) {
         focus_line = lines.len();
+    } else if let Some(line) = lines.get_mut(focus_line) {
+        point_at(line);
     }
     let label = if state.settings.read_only {
         "Restore (read-only)"
@@ -409,7 +411,7 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         "Restore"
     };
     let restore = Span::styled(
-        format!("[ {label} ]"),
+        button_label(label, f == Field::Restore),
         if f == Field::Restore {
             theme.focused()
         } else {
@@ -417,7 +419,7 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         },
     );
     let cancel = Span::styled(
-        "[ Cancel ]",
+        button_label("Cancel", f == Field::Cancel),
         if f == Field::Cancel {
             theme.focused()
         } else {
@@ -435,6 +437,26 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         lines,
         cursor,
         focus_line,
+    }
+}
+
+/// A button, pointed at when focused: reverse video alone is lost on terminals that show no
+/// attributes, and the `▶` is what NO_COLOR users and screen readers go by.
+pub fn button_label(label: &str, focused: bool) -> String {
+    if focused {
+        format!("▶[ {label} ]")
+    } else {
+        format!(" [ {label} ]")
+    }
+}
+
+/// Puts `▶` in the first column of the focused line (every line of a field starts with a
+/// space for it), for the same reason as `button_label`.
+fn point_at(line: &mut Line<'static>) {
+    if let Some(first) = line.spans.first_mut()
+        && let Some(rest) = first.content.strip_prefix(' ')
+    {
+        first.content = format!("▶{rest}").into();
     }
 }
 

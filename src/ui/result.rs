@@ -137,7 +137,7 @@ pub fn draw(_state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, a
     }
     let button = |label: &str, focused: bool| {
         Span::styled(
-            format!("[ {label} ]"),
+            super::restore_dialog::button_label(label, focused),
             if focused {
                 theme.focused()
             } else {

@@ -43,11 +43,14 @@ pub const PREFIX: usize = 3;
 /// Column widths for an inner width: name and user name share what the fixed columns leave;
 /// fixed columns drop from the right when the terminal is narrow.
 pub fn columns(inner: usize) -> Vec<(Column, usize)> {
+    // Under 140 columns the name is what the admin reads first: department and job title
+    // give up a few columns so names are not cut (they are whole in the details pane).
+    let (dept_w, job_w) = if inner < 140 { (12, 12) } else { (14, 16) };
     let fixed = [
         (Column::Deleted, 9),
         (Column::Left, 7),
-        (Column::Department, 14),
-        (Column::JobTitle, 16),
+        (Column::Department, dept_w),
+        (Column::JobTitle, job_w),
     ];
     // Dropped from the right, except that "Left" outlives "Deleted": how long is left before
     // the purge matters more than when the user was deleted.
@@ -67,7 +70,7 @@ pub fn columns(inner: usize) -> Vec<(Column, usize)> {
         kept.retain(|(c, _)| *c != col);
     }
     let flex = inner.saturating_sub(PREFIX + used(&kept) + 1);
-    let name = flex * 9 / 20;
+    let name = flex / 2;
     let upn = flex - name;
     let mut cols = vec![(Column::Name, name), (Column::UserName, upn)];
     cols.extend(kept);
@@ -100,28 +103,105 @@ pub fn days_left_text(days_left: Option<i64>) -> String {
     }
 }
 
+/// How much room the badges get beside a name: full words, then abbreviations, then the
+/// expiry badge dropped when the Left column already shows the days in red.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BadgeSize {
+    /// `[EXPIRES 2d] [CONFLICT] [SYNCED] [GUEST]`
+    Full,
+    /// `[EXP 2d] [C] [S] [G]` (the help overlay has the legend)
+    Short,
+    /// `[C] [S] [G]`: the expiry is left to the red Left column.
+    NoExpiry,
+}
+
 /// The badges of a user, in text so they survive NO_COLOR and screen readers.
-pub fn badges(days_left: Option<i64>, conflict: bool, synced: bool, guest: bool) -> Vec<String> {
+pub fn badges(
+    days_left: Option<i64>,
+    conflict: bool,
+    synced: bool,
+    guest: bool,
+    size: BadgeSize,
+) -> Vec<String> {
     let mut b = Vec::new();
     if let Some(d) = days_left
         && d <= EXPIRING_DAYS
+        && size != BadgeSize::NoExpiry
     {
-        b.push(if d <= 0 {
-            "[EXPIRES today]".into()
+        let word = if size == BadgeSize::Full {
+            "EXPIRES"
         } else {
-            format!("[EXPIRES {d}d]")
+            "EXP"
+        };
+        b.push(if d <= 0 {
+            format!("[{word} today]")
+        } else {
+            format!("[{word} {d}d]")
         });
     }
-    if conflict {
-        b.push("[CONFLICT]".into());
-    }
-    if synced {
-        b.push("[SYNCED]".into());
-    }
-    if guest {
-        b.push("[GUEST]".into());
+    let short = size != BadgeSize::Full;
+    for (on, long, abbr) in [
+        (conflict, "[CONFLICT]", "[C]"),
+        (synced, "[SYNCED]", "[S]"),
+        (guest, "[GUEST]", "[G]"),
+    ] {
+        if on {
+            b.push(if short { abbr } else { long }.to_string());
+        }
     }
     b
+}
+
+/// The legend of the badges, for the help overlay.
+pub const BADGE_LEGEND: &[(&str, &str)] = &[
+    (
+        "[EXPIRES 2d] [EXP 2d]",
+        "purged for good in 2 days (Left is red too)",
+    ),
+    (
+        "[CONFLICT] [C]",
+        "its user name or a proxy address is held by an active user",
+    ),
+    (
+        "[SYNCED] [S]",
+        "synced: on-premises AD is the source of truth",
+    ),
+    ("[GUEST] [G]", "a guest (B2B) account"),
+];
+
+/// The Name cell: the name first and whole when it can be, the badges in what is left
+/// (shrunk, then dropped); `(name, badges)`, cut to fit `w` columns together.
+pub fn name_cell(
+    name: &str,
+    w: usize,
+    days_left: Option<i64>,
+    flags: (bool, bool, bool),
+    left_shown: bool,
+) -> (String, String) {
+    let (conflict, synced, guest) = flags;
+    let sizes: &[BadgeSize] = if left_shown {
+        &[BadgeSize::Full, BadgeSize::Short, BadgeSize::NoExpiry]
+    } else {
+        &[BadgeSize::Full, BadgeSize::Short]
+    };
+    let name_w = width(name);
+    let mut tags = String::new();
+    for size in sizes {
+        tags = badges(days_left, conflict, synced, guest, *size).join(" ");
+        if tags.is_empty() || name_w + 2 + width(&tags) <= w {
+            break;
+        }
+    }
+    if tags.is_empty() {
+        return (fit(name, w), String::new());
+    }
+    let tags_w = width(&tags);
+    // Badges never push the name under 12 columns (or its whole width when shorter): past
+    // that they go, and the details pane still says all of it.
+    if name_w.min(12) + 2 + tags_w > w {
+        return (fit(name, w), String::new());
+    }
+    (fit(name, w - 2 - tags_w), tags)
 }
 
 fn sort_arrow(state: &State) -> &'static str {
@@ -250,29 +330,28 @@ fn row_line(
         let w = *w;
         match col {
             Column::Name => {
-                let tags = badges(days, conflict, user.synced(), user.is_guest()).join(" ");
+                let left_shown = cols.iter().any(|(c, _)| *c == Column::Left);
+                let (name, tags) = name_cell(
+                    user.display_name(),
+                    w,
+                    days,
+                    (conflict, user.synced(), user.is_guest()),
+                    left_shown,
+                );
                 if tags.is_empty() {
-                    spans.push(Span::raw(pad(user.display_name(), w)));
+                    spans.push(Span::raw(pad(&name, w)));
                 } else {
-                    let tw = width(&tags);
-                    // The name keeps at least a few columns; badges give way (cut with …).
-                    let name_min = width(user.display_name()).min(10);
-                    if name_min + 4 < w {
-                        let name = fit(user.display_name(), w.saturating_sub(tw + 2).max(name_min));
-                        let nw = width(&name);
-                        spans.push(Span::raw(name));
-                        spans.push(Span::raw("  "));
-                        spans.push(Span::styled(
-                            pad(&tags, w.saturating_sub(nw + 2)),
-                            if expiring {
-                                theme.danger()
-                            } else {
-                                theme.badge()
-                            },
-                        ));
-                    } else {
-                        spans.push(Span::styled(pad(&tags, w), theme.badge()));
-                    }
+                    let nw = width(&name);
+                    spans.push(Span::raw(name));
+                    spans.push(Span::raw("  "));
+                    spans.push(Span::styled(
+                        pad(&tags, w.saturating_sub(nw + 2)),
+                        if expiring {
+                            theme.danger()
+                        } else {
+                            theme.badge()
+                        },
+                    ));
                 }
             }
             Column::UserName => spans.push(Span::raw(pad(user.original_upn(), w))),
@@ -428,4 +507,55 @@ fn chunks(s: &str, w: usize) -> Vec<String> {
         out.push(cur);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GREEK: &str = "Γιώργος Γεωργίου";
+
+    #[test]
+    fn the_name_stays_whole_and_the_badges_shrink_first() {
+        let flags = (false, true, false);
+        // Room for everything: full words.
+        let (n, t) = name_cell(GREEK, 40, Some(1), flags, true);
+        assert_eq!((n.as_str(), t.as_str()), (GREEK, "[EXPIRES 1d] [SYNCED]"));
+        // Less room: abbreviations, the name untouched.
+        let (n, t) = name_cell(GREEK, 30, Some(1), flags, true);
+        assert_eq!((n.as_str(), t.as_str()), (GREEK, "[EXP 1d] [S]"));
+        // Less still: the expiry goes, since the Left column shows it in red.
+        let (n, t) = name_cell(GREEK, 21, Some(1), flags, true);
+        assert_eq!((n.as_str(), t.as_str()), (GREEK, "[S]"));
+        // Without the Left column the expiry stays, and the name gives way a little.
+        let (n, t) = name_cell(GREEK, 27, Some(1), flags, false);
+        assert_eq!(t, "[EXP 1d] [S]");
+        assert_eq!(width(&n), 27 - 2 - width(&t));
+        assert!(n.ends_with('…'));
+    }
+
+    #[test]
+    fn badges_go_before_the_name_gets_short() {
+        let long = "Priya Raghunathan-Srinivasan";
+        let (n, t) = name_cell(long, 14, Some(0), (true, false, false), false);
+        assert_eq!(t, "", "no room for badges beside 12 columns of name");
+        assert_eq!(width(&n), 14);
+        // Never wider than the column, whatever the mix.
+        for w in 0..40 {
+            let (n, t) = name_cell(long, w, Some(2), (true, true, true), w % 2 == 0);
+            let used = width(&n) + if t.is_empty() { 0 } else { 2 + width(&t) };
+            assert!(used <= w, "{w}: {n:?} {t:?}");
+        }
+    }
+
+    #[test]
+    fn name_gets_more_room_than_department_and_job_at_100_columns() {
+        let cols = columns(98);
+        let w = |c: Column| cols.iter().find(|(x, _)| *x == c).map(|(_, w)| *w);
+        assert!(w(Column::Name) >= Some(24), "{cols:?}");
+        assert!(w(Column::Name) > w(Column::Department));
+        assert!(w(Column::Name) > w(Column::JobTitle));
+        let total: usize = cols.iter().map(|(_, w)| w + 1).sum::<usize>() + PREFIX;
+        assert!(total <= 98 + 1, "{cols:?}");
+    }
 }
