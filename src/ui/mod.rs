@@ -193,17 +193,33 @@ pub fn clear(frame: &mut Frame, area: Rect) -> Rect {
 
 fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let s = &state.settings;
+    const READ_ONLY: &str = " │ READ-ONLY: writes disabled";
+    // A tenant's label already names the account and the sign-in kind ("global · contoso
+    // (id) · admin@contoso (delegated)"); the sandbox's names neither.
+    let account = (!s.label.contains(&s.account)).then(|| format!(" │ {}", s.account));
     let mut left = vec![Span::styled(" undelete ", theme.title()), Span::raw("│ ")];
+    let fixed = 12
+        + account.as_deref().map_or(0, text::width)
+        + if s.read_only {
+            text::width(READ_ONLY)
+        } else {
+            0
+        };
     if s.is_sandbox {
         left.push(Span::styled(format!(" {} ", s.label), theme.sandbox()));
     } else {
-        left.push(Span::raw(s.label.clone()));
+        let room = usize::from(area.width).saturating_sub(fixed + HEADER_RIGHT_MIN);
+        left.push(Span::raw(shorten_label(&s.label, room)));
     }
-    left.push(Span::raw(" │ "));
-    left.push(Span::raw(s.account.clone()));
+    if let Some(account) = account {
+        left.push(Span::raw(account));
+    }
     if s.read_only {
         left.push(Span::raw(" │ "));
-        left.push(Span::styled("READ-ONLY: writes disabled", theme.danger()));
+        left.push(Span::styled(
+            READ_ONLY.trim_start_matches(" │ "),
+            theme.danger(),
+        ));
     }
     let loaded = state.users.rows.len();
     let progress = if state.users.loading {
@@ -233,6 +249,36 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     let line = fit_line(spans, total);
     frame.render_widget(Paragraph::new(line).style(theme.header()), area);
+}
+
+/// Columns the header keeps for "⠋ loading N/M · HH:MM UTC │ ? help": fixed, so the label
+/// does not change width while the count grows.
+const HEADER_RIGHT_MIN: usize = 44;
+
+/// A tenant label ("cloud · tenant (id) · account (kind)") cut to `max` columns by shortening
+/// its widest part (the tenant id, in practice), so the account and "delegated" / "app-only"
+/// stay readable.
+pub fn shorten_label(label: &str, max: usize) -> String {
+    let total = text::width(label);
+    if total <= max {
+        return label.to_string();
+    }
+    let mut parts: Vec<String> = label.split(" · ").map(str::to_string).collect();
+    let widest = parts
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, p)| text::width(p))
+        .map(|(i, _)| i);
+    if let Some(i) = widest {
+        let over = total - max;
+        let keep = text::width(&parts[i]).saturating_sub(over).max(8);
+        parts[i] = text::fit(&parts[i], keep);
+    }
+    // Still too long: the cloud goes next (the sign-in URL and the tenant say it too).
+    if parts.len() > 2 && text::width(&parts.join(" · ")) > max {
+        parts.remove(0);
+    }
+    text::fit(&parts.join(" · "), max)
 }
 
 /// Cuts a line of spans to `max` columns.
@@ -387,4 +433,25 @@ fn draw_footer(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     let line = fit_line(spans, usize::from(area.width));
     frame.render_widget(Paragraph::new(line).style(Style::default()), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LABEL: &str = "global · contoso.onmicrosoft.com (61644a25-da5a-4317-94e2-3bc1eca8c766) · admin@contoso.onmicrosoft.com (delegated)";
+
+    #[test]
+    fn a_long_tenant_label_keeps_the_account_and_the_sign_in_kind() {
+        assert_eq!(shorten_label(LABEL, 200), LABEL);
+        for max in [64, 80, 100] {
+            let out = shorten_label(LABEL, max);
+            assert!(text::width(&out) <= max, "{max}: {out}");
+            assert!(
+                out.ends_with("admin@contoso.onmicrosoft.com (delegated)"),
+                "{max}: {out}"
+            );
+            assert!(out.contains("contoso"), "{max}: {out}");
+        }
+    }
 }
