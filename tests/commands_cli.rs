@@ -8,35 +8,18 @@ use std::io::Cursor;
 use std::path::Path;
 use std::process::{Command as Process, Output, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Parser;
 use futures::StreamExt;
-use secrecy::SecretString;
 use serde_json::Value;
-use undelete::auth::client_credentials::ClientCredentials;
 use undelete::cli::{Cli, Command};
 use undelete::commands::{self, Context, Io, Terminal};
-use undelete::config::Endpoints;
-use undelete::directory::graph::{GraphDirectory, GraphOptions};
 use undelete::directory::{DeletedUser, Directory};
 use undelete::restore::{self, Audit, Journal};
 use undelete::sandbox::{SandboxConfig, SandboxHandle};
 
 fn directory(h: &SandboxHandle) -> Arc<dyn Directory> {
-    let endpoints = Endpoints::sandbox(h.base_url());
-    let tokens = ClientCredentials::new(
-        &endpoints,
-        "commands-tests",
-        SecretString::from(h.client_secret().to_string()),
-    )
-    .expect("client credentials");
-    let options = GraphOptions {
-        mail_sender: Some(h.admin_upn()),
-        backoff_base: Duration::from_millis(20),
-        ..GraphOptions::default()
-    };
-    Arc::new(GraphDirectory::new(endpoints, tokens, options).expect("directory"))
+    common::sandbox_directory(h, "commands-tests")
 }
 
 fn context(h: &SandboxHandle, data_dir: &Path) -> Context {

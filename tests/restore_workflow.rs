@@ -21,19 +21,7 @@ use undelete::restore::{
 use undelete::sandbox::SandboxHandle;
 
 fn directory(h: &SandboxHandle) -> Arc<dyn Directory> {
-    let endpoints = Endpoints::sandbox(h.base_url());
-    let tokens = ClientCredentials::new(
-        &endpoints,
-        "restore-workflow-tests",
-        SecretString::from(h.client_secret().to_string()),
-    )
-    .expect("client credentials");
-    let options = GraphOptions {
-        mail_sender: Some(h.admin_upn()),
-        backoff_base: Duration::from_millis(20),
-        ..GraphOptions::default()
-    };
-    Arc::new(GraphDirectory::new(endpoints, tokens, options).expect("directory"))
+    common::sandbox_directory(h, "restore-workflow-tests")
 }
 
 struct Fixture {

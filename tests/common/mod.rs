@@ -4,7 +4,15 @@
 
 use std::collections::HashSet;
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::SecretString;
 use serde_json::Value;
+use undelete::auth::client_credentials::ClientCredentials;
+use undelete::config::Endpoints;
+use undelete::directory::Directory;
+use undelete::directory::graph::{GraphDirectory, GraphOptions};
 use undelete::sandbox::{SandboxConfig, SandboxHandle, spawn};
 
 /// A seeded sandbox with `users` deleted users, on 127.0.0.1, in a fresh temp dir.
@@ -173,4 +181,22 @@ pub fn assert_graph_error(body: &Value, code: &str) {
         inner["date"].as_str().is_some_and(|d| d.ends_with('Z')),
         "{body}"
     );
+}
+
+/// The app's own Graph client on a sandbox, signed in app-only with the sandbox's secret,
+/// sending mail as the admin, with a short backoff so fault tests stay fast.
+pub fn sandbox_directory(h: &SandboxHandle, client_id: &str) -> Arc<dyn Directory> {
+    let endpoints = Endpoints::sandbox(h.base_url());
+    let tokens = ClientCredentials::new(
+        &endpoints,
+        client_id,
+        SecretString::from(h.client_secret().to_string()),
+    )
+    .expect("client credentials");
+    let options = GraphOptions {
+        mail_sender: Some(h.admin_upn()),
+        backoff_base: Duration::from_millis(20),
+        ..GraphOptions::default()
+    };
+    Arc::new(GraphDirectory::new(endpoints, tokens, options).expect("directory"))
 }
