@@ -45,6 +45,28 @@ fn bench(c: &mut Criterion) {
     });
     update(&mut state, key('i'));
 
+    // The stale-glyph guard: the key computed after every batch of messages, and the frame
+    // it forces when other users take the rows (a cleared backend, every cell drawn again).
+    c.bench_function("repaint key, 100k users, 120x40", |b| {
+        b.iter(|| undelete::app::repaint_key(&state))
+    });
+    let mut big = fixtures::state(USERS, (200, 60));
+    for _ in 0..500 {
+        update(&mut big, key('j'));
+    }
+    let mut wide = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
+    c.bench_function("draw frame, 100k users, 200x60", |b| {
+        b.iter(|| wide.draw(|f| undelete::ui::draw(&big, f)).expect("draw"))
+    });
+    c.bench_function("full repaint (clear + draw), 100k users, 200x60", |b| {
+        b.iter(|| {
+            ratatui::backend::Backend::clear(wide.backend_mut()).expect("clear");
+            wide.swap_buffers();
+            wide.draw(|f| undelete::ui::draw(&big, f)).expect("draw");
+        })
+    });
+    drop(big);
+
     // One keystroke that narrows the filter: "ad" -> "ade" (a pass over 100k search keys).
     update(&mut state, key('/'));
     update(&mut state, key('a'));

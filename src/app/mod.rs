@@ -355,7 +355,18 @@ async fn run_terminal(
     let mouse = !opts.no_mouse;
     // `ratatui::init` installs a panic hook that leaves raw mode and the alternate screen and
     // then calls the hook installed before it (color-eyre's report).
-    let mut terminal = ratatui::init();
+    // `init` is kept for what it sets up (raw mode, alternate screen, the hook); the terminal
+    // drawn on goes through `Resync`, so rows with complex scripts stay in their columns.
+    drop(ratatui::init());
+    let mut terminal = match ratatui::Terminal::new(crate::ui::backend::Resync::new(
+        ratatui::backend::CrosstermBackend::new(io::stdout()),
+    )) {
+        Ok(t) => t,
+        Err(e) => {
+            ratatui::restore();
+            return Err(e.into());
+        }
+    };
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let _ = execute!(io::stdout(), DisableMouseCapture, DisableBracketedPaste);

@@ -1,6 +1,7 @@
 //! Drawing only: `draw(&State, &mut Frame)` reads the state and paints it. The layout function
 //! is shared with `update`, which needs to know how many rows fit and where a click landed.
 
+pub mod backend;
 pub mod help;
 pub mod log;
 pub mod progress;
