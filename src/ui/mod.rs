@@ -199,6 +199,14 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     // (id) · admin@contoso (delegated)"); the sandbox's names neither.
     let account = (!s.label.contains(&s.account)).then(|| format!(" │ {}", s.account));
     let mut left = vec![Span::styled(" undelete ", theme.title()), Span::raw("│ ")];
+    // First after the name: on a narrow terminal the mode must not be what gets cut.
+    if s.read_only {
+        left.push(Span::styled(
+            READ_ONLY.trim_start_matches(" │ "),
+            theme.danger(),
+        ));
+        left.push(Span::raw(" │ "));
+    }
     let fixed = 12
         + account.as_deref().map_or(0, text::width)
         + if s.read_only {
@@ -215,13 +223,6 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     if let Some(account) = account {
         left.push(Span::raw(account));
     }
-    if s.read_only {
-        left.push(Span::raw(" │ "));
-        left.push(Span::styled(
-            READ_ONLY.trim_start_matches(" │ "),
-            theme.danger(),
-        ));
-    }
     let loaded = state.users.rows.len();
     let progress = if state.users.loading {
         let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][state.spinner % 10];
@@ -232,8 +233,19 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     } else {
         format!("loaded {loaded}")
     };
-    let right = format!("{progress} · {} UTC │ ? help ", state.now.format("%H:%M"));
     let total = usize::from(area.width);
+    // On a narrow terminal the "? help" (the footer says it too) and then the clock give way
+    // before the account is cut.
+    let left_full: usize = left.iter().map(|sp| text::width(&sp.content)).sum();
+    let clock = state.now.format("%H:%M");
+    let right = [
+        format!("{progress} · {clock} UTC │ ? help "),
+        format!("{progress} · {clock} UTC "),
+        format!("{progress} "),
+    ]
+    .into_iter()
+    .find(|r| left_full + text::width(r) < total)
+    .unwrap_or_else(|| format!("{progress} "));
     let right_w = text::width(&right);
     // The load progress and the clock stay; a long tenant label gives way (cut with …).
     let (mut spans, right_w) = if right_w + 20 <= total {
