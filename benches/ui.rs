@@ -56,7 +56,9 @@ fn bench(c: &mut Criterion) {
     }
     let mut wide = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
     c.bench_function("draw frame, 100k users, 200x60", |b| {
-        b.iter(|| wide.draw(|f| undelete::ui::draw(&big, f)).expect("draw"))
+        b.iter(|| {
+            wide.draw(|f| undelete::ui::draw(&big, f)).expect("draw");
+        })
     });
     c.bench_function("full repaint (clear + draw), 100k users, 200x60", |b| {
         b.iter(|| {
