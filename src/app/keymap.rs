@@ -331,6 +331,20 @@ pub static BINDINGS: &[Binding] = &[
         "scroll",
     ),
     b(S::Help, &[c('k'), k(K::Up)], A::Up, "scroll up"),
+    b(
+        S::Help,
+        &[k(K::PageDown), ctrl('f'), c(' ')],
+        A::PageDown,
+        "page down",
+    ),
+    b(S::Help, &[k(K::PageUp), ctrl('b')], A::PageUp, "page up"),
+    b(S::Help, &[c('g'), k(K::Home)], A::Top, "top"),
+    b(
+        S::Help,
+        &[c('G'), k(K::End)],
+        A::Bottom,
+        "bottom (the badge legend)",
+    ),
     hint(
         b(
             S::Help,

@@ -1161,3 +1161,29 @@ fn newest_deleted_first_and_unknown_times_last() {
     let known: Vec<_> = times.iter().flatten().collect();
     assert!(known.windows(2).all(|w| w[0] >= w[1]), "newest first");
 }
+
+#[test]
+fn help_pages_and_jumps_like_the_table() {
+    let mut s = fixtures::state(5, (80, 24));
+    ch(&mut s, '?');
+    let total = crate::ui::help::lines().len();
+    let page = 24 - 4;
+    ch(&mut s, 'G');
+    let Some(Modal::Help { scroll }) = s.modal else {
+        panic!("help open");
+    };
+    assert_eq!(scroll, total - page, "the last page, whole");
+    // The badge legend is on it.
+    let last: Vec<String> = crate::ui::help::lines()
+        .into_iter()
+        .skip(scroll)
+        .map(|(h, k, _)| h.unwrap_or(k))
+        .collect();
+    assert!(last.iter().any(|l| l == "Badges"), "{last:?}");
+    ch(&mut s, 'g');
+    assert!(matches!(s.modal, Some(Modal::Help { scroll: 0 })));
+    press(&mut s, KeyCode::PageDown);
+    assert!(matches!(s.modal, Some(Modal::Help { scroll }) if scroll == page));
+    press(&mut s, KeyCode::PageUp);
+    assert!(matches!(s.modal, Some(Modal::Help { scroll: 0 })));
+}

@@ -80,8 +80,9 @@ pub fn draw(_state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, a
                         Stage::Mail => "mail",
                         Stage::Purge => "purge",
                     };
+                    // What to do comes before Graph's message, which is long and gets cut.
                     spans.push(Span::styled(
-                        format!("{stage} failed: {} → {}", f.error.message, f.error.advice()),
+                        format!("{stage} failed → {}: {}", f.error.advice(), f.error.message),
                         style,
                     ));
                 }

@@ -421,31 +421,8 @@ pub fn draw_details(state: &State, theme: &Theme, frame: &mut Frame, area: Rect)
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "—".into())
     };
+    // What decides the restore first (the pane is short on small terminals), ids last.
     field("User name", user.original_upn.clone());
-    field("Deleted UPN", user.deleted_upn.clone());
-    field("Object id", user.id.clone());
-    field("Mail", opt(&user.mail));
-    field(
-        "Type",
-        if user.is_guest() {
-            "Guest".into()
-        } else {
-            opt(&user.user_type).replace('—', "Member")
-        },
-    );
-    field("Job title", opt(&user.job_title));
-    field("Department", opt(&user.department));
-    field(
-        "Deleted",
-        match user.deleted_at {
-            Some(d) => format!(
-                "{} ({})",
-                d.format("%Y-%m-%d %H:%M UTC"),
-                relative(Some(d), now)
-            ),
-            None => "—".into(),
-        },
-    );
     field(
         "Purged on",
         match user.purge_at() {
@@ -458,13 +435,35 @@ pub fn draw_details(state: &State, theme: &Theme, frame: &mut Frame, area: Rect)
         },
     );
     field(
+        "Deleted",
+        match user.deleted_at {
+            Some(d) => format!(
+                "{} ({})",
+                d.format("%Y-%m-%d %H:%M UTC"),
+                relative(Some(d), now)
+            ),
+            None => "—".into(),
+        },
+    );
+    field(
         "On-premises",
         if user.on_premises_sync_enabled {
-            "synced: on-premises AD is the source of truth".into()
+            "synced from on-premises AD".into()
         } else {
             "cloud only".into()
         },
     );
+    field(
+        "Type",
+        if user.is_guest() {
+            "Guest".into()
+        } else {
+            opt(&user.user_type).replace('—', "Member")
+        },
+    );
+    field("Mail", opt(&user.mail));
+    field("Department", opt(&user.department));
+    field("Job title", opt(&user.job_title));
     match user.proxy_addresses.split_first() {
         None => field("Proxy addr.", "—".into()),
         Some((first, rest)) => {
@@ -474,16 +473,18 @@ pub fn draw_details(state: &State, theme: &Theme, frame: &mut Frame, area: Rect)
             }
         }
     }
-    if state.users.conflicts.contains(&user.id) {
-        lines.push(Line::from(Span::styled(
-            "⚠ Its user name or a proxy address is held by an active user.",
-            theme.warn(),
-        )));
-    }
+    field("Object id", user.id.clone());
+    field("Deleted UPN", user.deleted_upn.clone());
     let mut all = vec![Line::from(Span::styled(
         user.display_name.clone(),
         theme.title(),
     ))];
+    if state.users.conflicts.contains(&user.id) {
+        all.push(Line::from(Span::styled(
+            "⚠ Its user name or a proxy address is held by an active user.",
+            theme.warn(),
+        )));
+    }
     all.extend(lines);
     frame.render_widget(Paragraph::new(all).wrap(Wrap { trim: false }), inner);
 }
