@@ -209,7 +209,32 @@ fn sort_arrow(state: &State) -> &'static str {
     if state.users.reverse { "▼" } else { "▲" }
 }
 
-fn title(state: &State) -> String {
+/// The table's title for `max` columns: every count, sort and filter when it fits; otherwise
+/// what is at its default (nothing filtered out, nothing marked) and what the filter line
+/// already shows are left out before anything gets cut.
+fn title(state: &State, max: usize) -> String {
+    let full = full_title(state);
+    if width(&full) <= max {
+        return full;
+    }
+    let u = &state.users;
+    let mut parts = vec![format!(" Deleted users ─ {}", u.rows.len())];
+    if !u.filter.value().is_empty() {
+        parts.push(format!("shown {}", u.shown.len()));
+    }
+    if u.marked_count > 0 {
+        parts.push(format!("marked {}", u.marked_count));
+    }
+    let sort = match u.sort {
+        SortColumn::Deleted => "deleted",
+        other => other.label(),
+    };
+    // The filter itself is on the filter line below the table whenever one is set.
+    parts.push(format!("{sort} {}", sort_arrow(state)));
+    format!("{} ", parts.join(" · "))
+}
+
+fn full_title(state: &State) -> String {
     let u = &state.users;
     let filter = if u.filter.value().is_empty() {
         "none".to_string()
@@ -241,7 +266,7 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
         })
         .title(Span::styled(
             fit(
-                &title(state),
+                &title(state, usize::from(block_area.width.saturating_sub(2))),
                 usize::from(block_area.width.saturating_sub(2)),
             ),
             theme.title(),
