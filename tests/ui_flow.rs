@@ -362,3 +362,126 @@ async fn the_event_loop_draws_first_then_loads_and_quits_on_q() {
     assert_eq!(state.size, (80, 24));
     h.shutdown().await;
 }
+
+/// A `TestBackend` that counts full clears: the run loop's stale-glyph guard.
+struct CountingClears {
+    inner: TestBackend,
+    clears: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl ratatui::backend::Backend for CountingClears {
+    type Error = <TestBackend as ratatui::backend::Backend>::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
+    where
+        I: Iterator<Item = (u16, u16, &'a ratatui::buffer::Cell)>,
+    {
+        self.inner.draw(content)
+    }
+
+    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
+        self.inner.hide_cursor()
+    }
+
+    fn show_cursor(&mut self) -> Result<(), Self::Error> {
+        self.inner.show_cursor()
+    }
+
+    fn get_cursor_position(&mut self) -> Result<ratatui::layout::Position, Self::Error> {
+        self.inner.get_cursor_position()
+    }
+
+    fn set_cursor_position<P: Into<ratatui::layout::Position>>(
+        &mut self,
+        position: P,
+    ) -> Result<(), Self::Error> {
+        self.inner.set_cursor_position(position)
+    }
+
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.clears
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.clear()
+    }
+
+    fn clear_region(&mut self, clear_type: ratatui::backend::ClearType) -> Result<(), Self::Error> {
+        self.inner.clear_region(clear_type)
+    }
+
+    fn size(&self) -> Result<ratatui::layout::Size, Self::Error> {
+        self.inner.size()
+    }
+
+    fn window_size(&mut self) -> Result<ratatui::backend::WindowSize, Self::Error> {
+        self.inner.window_size()
+    }
+
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        self.inner.flush()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_loop_repaints_everything_when_other_users_take_the_rows() {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let (_tmp, h) = common::start_sandbox(50).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = TuiContext {
+        directory: directory(&h),
+        label: format!("SANDBOX {}", h.domain()),
+        is_sandbox: true,
+        account: h.admin_upn(),
+        mail_sender: Some(h.admin_upn()),
+        data_dir: data.path().to_path_buf(),
+        requests: None,
+    };
+    let mut state = app::initial_state(&ctx, &TuiOptions::default(), chrono::Utc::now(), (120, 40));
+    let (tx, rx) = app::channel();
+    let mut runner = app::runner_for(&ctx, &state, tx, None);
+    let clears = Arc::new(AtomicUsize::new(0));
+    let mut terminal = Terminal::new(CountingClears {
+        inner: TestBackend::new(120, 40),
+        clears: clears.clone(),
+    })
+    .expect("terminal");
+    // Each key is sent after the previous one was handled and drawn; just before sending it,
+    // the stream notes how many full repaints there have been so far.
+    let keys = ['j', 'j', '/', 'd', 'i', 'e', 'g', 'o', 'q'];
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (count, log) = (clears.clone(), seen.clone());
+    let events = Box::pin(futures::stream::unfold(0usize, move |i| {
+        let (count, log) = (count.clone(), log.clone());
+        async move {
+            let key = *keys.get(i)?;
+            tokio::time::sleep(Duration::from_millis(if i == 0 { 800 } else { 120 })).await;
+            log.lock().expect("log").push(count.load(Ordering::SeqCst));
+            let ev = crossterm::event::Event::Key(KeyEvent::new_with_kind(
+                KeyCode::Char(key),
+                KeyModifiers::NONE,
+                KeyEventKind::Press,
+            ));
+            Some((Ok(ev), i + 1))
+        }
+    }));
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        app::run_loop(&mut terminal, events, &mut state, &mut runner, rx, None),
+    )
+    .await
+    .expect("the loop ends")
+    .expect("no error");
+    assert_eq!(state.users.rows.len(), 50);
+    let seen = seen.lock().expect("log").clone();
+    // seen[i] = repaints before key i: [j, j, /, d, i, e, g, o, q].
+    assert!(seen[0] >= 1, "the first rows to arrive repaint: {seen:?}");
+    assert_eq!(seen[1], seen[0], "moving the selection does not: {seen:?}");
+    assert_eq!(seen[2], seen[1], "{seen:?}");
+    assert!(seen[3] > seen[2], "the filter line opening does: {seen:?}");
+    assert!(
+        seen[8] > seen[3],
+        "narrowing the filter to other users does: {seen:?}"
+    );
+    h.shutdown().await;
+}
