@@ -67,6 +67,14 @@ fn bench(c: &mut Criterion) {
             wide.draw(|f| undelete::ui::draw(&big, f)).expect("draw");
         })
     });
+    let frame = wide
+        .draw(|f| undelete::ui::draw(&big, f))
+        .expect("draw")
+        .buffer
+        .clone();
+    c.bench_function("glyph fingerprint of a frame, 200x60", |b| {
+        b.iter(|| undelete::ui::backend::fingerprint(&frame))
+    });
     drop(big);
 
     // One keystroke that narrows the filter: "ad" -> "ade" (a pass over 100k search keys).

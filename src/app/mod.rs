@@ -98,7 +98,7 @@ where
     S: Stream<Item = io::Result<Event>> + Unpin,
 {
     // The first frame goes out before any network work is even started.
-    terminal.draw(|f| crate::ui::draw(state, f))?;
+    let mut last_glyphs = draw(terminal, state)?;
     state.dirty = false;
     let first = vec![Effect::LoadDeleted {
         generation: state.users.generation,
@@ -156,14 +156,31 @@ where
             // glyph, and its diff never writes that cell again. Repaint everything whenever
             // other text takes the place of what was there, so no glyph outlives its row.
             let screen = repaint_key(state);
-            if screen != last_screen {
+            let forced = screen != last_screen;
+            if forced {
                 force_full_redraw(terminal)?;
                 last_screen = screen;
             }
-            terminal.draw(|f| crate::ui::draw(state, f))?;
+            let glyphs = draw(terminal, state)?;
+            // The rows are the same, but such a glyph moved all the same (a dialog that grew
+            // over the table, a name typed in a field): repaint once more, from a clean screen.
+            if glyphs != last_glyphs && !forced {
+                force_full_redraw(terminal)?;
+                draw(terminal, state)?;
+            }
+            last_glyphs = glyphs;
             state.dirty = false;
         }
     }
+}
+
+/// Draws a frame; returns where the graphemes terminals may measure differently now are.
+fn draw<B>(terminal: &mut Terminal<B>, state: &State) -> Result<u64, B::Error>
+where
+    B: Backend,
+{
+    let frame = terminal.draw(|f| crate::ui::draw(state, f))?;
+    Ok(crate::ui::backend::fingerprint(frame.buffer))
 }
 
 /// Clears the screen and forgets what is on it, so the next draw paints every cell.

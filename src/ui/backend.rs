@@ -53,6 +53,27 @@ pub fn may_disagree(symbol: &str) -> bool {
     )
 }
 
+/// A digest of every cell holding a grapheme that `may_disagree`, with its position: when it
+/// changes, such a glyph appeared, moved or went, and the terminal may show a piece of it
+/// where ratatui believes the cell blank. Equal digests mean those cells did not change.
+pub fn fingerprint(buf: &ratatui::buffer::Buffer) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let width = usize::from(buf.area.width).max(1);
+    for (i, cell) in buf.content.iter().enumerate() {
+        let sym = cell.symbol();
+        // Most cells are ASCII: one byte compare before the full check.
+        if sym.len() == 1 && sym.as_bytes()[0].is_ascii() {
+            continue;
+        }
+        if may_disagree(sym) {
+            (i % width, i / width, sym).hash(&mut h);
+        }
+    }
+    buf.area.hash(&mut h);
+    h.finish()
+}
+
 impl<B: Backend> Backend for Resync<B> {
     type Error = B::Error;
 
@@ -172,6 +193,24 @@ mod tests {
         let out = output("AdeleVance│Ødegård▶■ΩЖễ");
         // One move to the start of the line, none after.
         assert_eq!(out.matches("H").count(), 1, "{out:?}");
+    }
+
+    #[test]
+    fn the_fingerprint_follows_such_glyphs_only() {
+        use ratatui::buffer::Buffer;
+        use ratatui::layout::Rect;
+        let area = Rect::new(0, 0, 20, 3);
+        let mut a = Buffer::empty(area);
+        a.set_string(0, 0, "Adele Vance", ratatui::style::Style::default());
+        let mut b = a.clone();
+        b.set_string(0, 1, "Ødegård 山田", ratatui::style::Style::default());
+        assert_eq!(fingerprint(&a), fingerprint(&b), "safe text does not count");
+        a.set_string(2, 2, "राहुल", ratatui::style::Style::default());
+        let mut moved = b.clone();
+        b.set_string(2, 2, "राहुल", ratatui::style::Style::default());
+        assert_eq!(fingerprint(&a), fingerprint(&b));
+        moved.set_string(3, 2, "राहुल", ratatui::style::Style::default());
+        assert_ne!(fingerprint(&a), fingerprint(&moved), "moved a column");
     }
 
     #[test]
