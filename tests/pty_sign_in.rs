@@ -226,7 +226,10 @@ async fn the_code_and_url_show_then_the_table_once_approved() {
         let header = screen.lines().next().unwrap_or_default();
         assert!(header.contains("admin@contoso.sandbox"), "{header}");
         assert!(header.contains("delegated"), "{header}");
-        assert!(!header.contains("SANDBOX"), "a tenant, not the sandbox: {header}");
+        assert!(
+            !header.contains("SANDBOX"),
+            "a tenant, not the sandbox: {header}"
+        );
         assert!(
             !screen.contains(&code),
             "the sign-in screen is gone:\n{screen}"
@@ -262,7 +265,10 @@ async fn esc_on_the_sign_in_screen_exits_cleanly() {
         pty.assert_terminal_restored();
     });
     let screen = pty.contents();
-    assert!(screen.contains("EXIT=0"), "giving up is not an error:\n{screen}");
+    assert!(
+        screen.contains("EXIT=0"),
+        "giving up is not an error:\n{screen}"
+    );
     assert!(!screen.contains("Deleted users"), "{screen}");
     // Nothing was signed in, so nothing was kept: the next start asks again.
     let mut again = tokio::task::block_in_place(|| Pty::start(&h, data.path()));
