@@ -472,3 +472,30 @@ fn focus_shows_without_color_or_attributes() {
     assert!(marked(&r, "[ Close without email ]"));
     assert!(!marked(&r, "[ Send email and close ]"));
 }
+
+#[test]
+fn the_selected_row_is_highlighted_across_the_whole_table() {
+    for (w, h) in SIZES {
+        let s = home((w, h));
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+        terminal.draw(|f| undelete::ui::draw(&s, f)).expect("draw");
+        let buf = terminal.backend().buffer();
+        let y = (0..h)
+            .find(|y| buf[(1, *y)].symbol() == "▶")
+            .expect("a selected row");
+        // Inside the borders, every cell of that row is reversed (NO_COLOR's highlight).
+        for x in 1..w - 1 {
+            assert!(
+                buf[(x, y)]
+                    .modifier
+                    .contains(ratatui::style::Modifier::REVERSED),
+                "({x},{y}) at {w}x{h}"
+            );
+        }
+        assert!(
+            !buf[(1, y + 1)]
+                .modifier
+                .contains(ratatui::style::Modifier::REVERSED)
+        );
+    }
+}

@@ -316,17 +316,26 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
     }
     let height = usize::from(rows.height);
     let end = (u.offset + height).min(u.shown.len());
-    let mut lines: Vec<Line> = Vec::with_capacity(height);
-    for pos in u.offset..end {
+    // Each row straight into the buffer: a Paragraph would measure and truncate every line
+    // again, and `row_line` already fits each one to the width.
+    let buf = frame.buffer_mut();
+    for (y, pos) in (rows.y..).zip(u.offset..end) {
         let idx = u.shown[pos];
         let user = &u.rows[idx as usize];
         let selected = pos == u.selected;
         let marked = u.is_marked(idx);
-        lines.push(row_line(
-            state, theme, user, &cols, selected, marked, inner_w,
-        ));
+        let line = row_line(state, theme, user, &cols, selected, marked, inner_w);
+        // The row's own style (selected, marked) spans the whole width, as in a Paragraph.
+        buf.set_style(
+            Rect {
+                y,
+                height: 1,
+                ..rows
+            },
+            line.style,
+        );
+        buf.set_line(rows.x, y, &line, rows.width);
     }
-    frame.render_widget(Paragraph::new(lines), rows);
 }
 
 fn row_line(
