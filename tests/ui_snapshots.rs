@@ -499,3 +499,21 @@ fn the_selected_row_is_highlighted_across_the_whole_table() {
         );
     }
 }
+
+#[test]
+fn a_tenant_header_always_names_the_account_and_the_sign_in_kind() {
+    for (w, h) in [(80, 24), (100, 30), (120, 40), (200, 60)] {
+        let mut s = fixtures::state(48, (w, h));
+        s.settings.is_sandbox = false;
+        s.settings.account = "admin@contoso.onmicrosoft.com".into();
+        s.settings.label = "global · contoso.onmicrosoft.com (61644a25-da5a-4317-94e2-3bc1eca8c766) · admin@contoso.onmicrosoft.com (delegated)".into();
+        let screen = render(&s, w, h);
+        let header = screen.lines().next().unwrap_or_default();
+        assert!(
+            header.contains("admin@contoso.onmicrosoft.com (delegated)"),
+            "{w}x{h}: {header}"
+        );
+        assert!(header.contains("contoso"), "{w}x{h}: {header}");
+        assert!(header.contains("loaded 48"), "{w}x{h}: {header}");
+    }
+}

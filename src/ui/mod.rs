@@ -194,6 +194,16 @@ pub fn clear(frame: &mut Frame, area: Rect) -> Rect {
 
 fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let s = &state.settings;
+    let loaded = state.users.rows.len();
+    let progress = if state.users.loading {
+        let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][state.spinner % 10];
+        match state.users.expected_total {
+            Some(t) => format!("{spin} loading {loaded}/{t}"),
+            None => format!("{spin} loading {loaded}"),
+        }
+    } else {
+        format!("loaded {loaded}")
+    };
     const READ_ONLY: &str = " │ READ-ONLY: writes disabled";
     // A tenant's label already names the account and the sign-in kind ("global · contoso
     // (id) · admin@contoso (delegated)"); the sandbox's names neither.
@@ -217,22 +227,20 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     if s.is_sandbox {
         left.push(Span::styled(format!(" {} ", s.label), theme.sandbox()));
     } else {
-        let room = usize::from(area.width).saturating_sub(fixed + HEADER_RIGHT_MIN);
+        // Wide terminals keep room for the whole right side, so the label does not change
+        // width while the count grows; narrow ones keep only the count (the rest gives way).
+        let total = usize::from(area.width);
+        let right_min = if total >= 120 {
+            HEADER_RIGHT_MIN
+        } else {
+            text::width(&progress) + 2
+        };
+        let room = total.saturating_sub(fixed + right_min);
         left.push(Span::raw(shorten_label(&s.label, room)));
     }
     if let Some(account) = account {
         left.push(Span::raw(account));
     }
-    let loaded = state.users.rows.len();
-    let progress = if state.users.loading {
-        let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][state.spinner % 10];
-        match state.users.expected_total {
-            Some(t) => format!("{spin} loading {loaded}/{t}"),
-            None => format!("{spin} loading {loaded}"),
-        }
-    } else {
-        format!("loaded {loaded}")
-    };
     let total = usize::from(area.width);
     // On a narrow terminal the "? help" (the footer says it too) and then the clock give way
     // before the account is cut.
