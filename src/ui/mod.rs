@@ -427,6 +427,32 @@ pub fn footer_word(state: &State, key: &str) -> Option<&'static str> {
     }
 }
 
+/// The footer hints that fit in `max` columns: whole hints drop from the end rather than one
+/// being cut mid-word, and "? help" (which lists them all) stays last while any fit.
+pub fn fit_hints(mut pairs: Vec<(String, String)>, max: usize) -> Vec<(String, String)> {
+    let width = |p: &[(String, String)]| -> usize {
+        p.iter()
+            .map(|(k, w)| text::width(k) + 1 + text::width(w))
+            .sum::<usize>()
+            + 3 * p.len().saturating_sub(1)
+    };
+    if width(&pairs) <= max {
+        return pairs;
+    }
+    let help = pairs
+        .iter()
+        .position(|(k, _)| k == "?")
+        .map(|i| pairs.remove(i));
+    let reserve = help
+        .as_ref()
+        .map_or(0, |(k, w)| text::width(k) + 1 + text::width(w) + 3);
+    while !pairs.is_empty() && width(&pairs) + reserve > max {
+        pairs.pop();
+    }
+    pairs.extend(help);
+    pairs
+}
+
 fn draw_footer(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let scope = scope(state);
     let hint = keymap::footer_hint(scope);
@@ -445,6 +471,7 @@ fn draw_footer(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             })
             .collect()
     };
+    let pairs = fit_hints(pairs, usize::from(area.width).saturating_sub(1));
     for (i, (k, word)) in pairs.into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(" · ", theme.dim()));
@@ -461,6 +488,28 @@ mod tests {
     use super::*;
 
     const LABEL: &str = "global · contoso.onmicrosoft.com (61644a25-da5a-4317-94e2-3bc1eca8c766) · admin@contoso.onmicrosoft.com (delegated)";
+
+    #[test]
+    fn footer_hints_drop_whole_and_keep_help() {
+        let pairs: Vec<(String, String)> = [
+            ("enter", "restore"),
+            ("space", "mark"),
+            ("/", "filter"),
+            ("R", "refresh"),
+            ("?", "help"),
+            ("q", "quit"),
+        ]
+        .iter()
+        .map(|(k, w)| (k.to_string(), w.to_string()))
+        .collect();
+        assert_eq!(fit_hints(pairs.clone(), 200), pairs);
+        let fitted = fit_hints(pairs.clone(), 46);
+        let keys: Vec<&str> = fitted.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["enter", "space", "/", "?"]);
+        let fitted = fit_hints(pairs, 45);
+        let keys: Vec<&str> = fitted.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["enter", "space", "?"]);
+    }
 
     #[test]
     fn a_long_tenant_label_keeps_the_account_and_the_sign_in_kind() {
