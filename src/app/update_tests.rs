@@ -1118,7 +1118,7 @@ fn every_sort_agrees_with_the_row_comparison_both_ways() {
             if s.users.reverse != reverse {
                 press_mod(&mut s, KeyCode::Char('S'), KeyModifiers::SHIFT);
             }
-            let order = s.users.sorted.clone();
+            let order: Vec<u32> = s.users.sorted().collect();
             for w in order.windows(2) {
                 assert_ne!(
                     s.users.compare(w[0], w[1]),
