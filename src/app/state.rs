@@ -268,6 +268,10 @@ pub struct UsersView {
     /// `SortColumn::index`), kept as pages arrive: switching the sort or its direction
     /// sorts nothing. 400 KB per column at 100,000 users.
     orders: [Vec<u32>; SortColumn::ALL.len()],
+    /// `sort_prefix` of each entry of `orders`, parallel to it: a page's rows find their
+    /// place by comparing numbers in one array, touching rows only where prefixes tie.
+    /// 800 KB per column at 100,000 users.
+    prefixes: [Vec<u64>; SortColumn::ALL.len()],
     /// Which rows the applied filter matches (`None`: no filter), kept so a sort switch
     /// under a filter does not scan the keys again.
     hits: Option<Vec<bool>>,
@@ -304,6 +308,7 @@ impl Default for UsersView {
             keys: String::new(),
             key_starts: Vec::new(),
             orders: Default::default(),
+            prefixes: Default::default(),
             hits: None,
             shown: Vec::new(),
             marked: Vec::new(),
@@ -392,6 +397,9 @@ impl UsersView {
             SortColumn::Name => Ordering::Equal,
             SortColumn::UserName => ascii_ci_cmp(ua.original_upn(), ub.original_upn()),
             SortColumn::Department => match (sort_department(ua), sort_department(ub)) {
+                // Few departments, many users each: most comparisons are between equals.
+                (Some(x), Some(y)) if x == y => Ordering::Equal,
+                (Some(x), Some(y)) if x.is_ascii() && y.is_ascii() => ascii_ci_cmp(x, y),
                 (Some(x), Some(y)) => x
                     .chars()
                     .flat_map(char::to_lowercase)
@@ -454,13 +462,13 @@ impl UsersView {
         }
     }
 
-    /// The rows `start..end`, sorted by `sort` (ascending).
-    fn sorted_range(&self, sort: SortColumn, start: u32, end: u32) -> Vec<u32> {
+    /// The rows `start..end` with their prefixes, sorted by `sort` (ascending).
+    fn sorted_range(&self, sort: SortColumn, start: u32, end: u32) -> Vec<(u64, u32)> {
         let mut pairs: Vec<(u64, u32)> = (start..end)
             .map(|i| (self.sort_prefix(sort, i), i))
             .collect();
         pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| self.compare_by(sort, a.1, b.1)));
-        pairs.into_iter().map(|(_, i)| i).collect()
+        pairs
     }
 
     /// The current column's order, ascending: the table shows it backwards when `reverse`.
@@ -498,8 +506,10 @@ impl UsersView {
         for sort in SortColumn::ALL {
             let fresh = self.sorted_range(sort, start, end);
             let mut order = std::mem::take(&mut self.orders[sort.index()]);
-            self.merge_into(sort, &mut order, &fresh);
+            let mut prefixes = std::mem::take(&mut self.prefixes[sort.index()]);
+            self.merge_into(sort, &mut order, &mut prefixes, &fresh);
             self.orders[sort.index()] = order;
+            self.prefixes[sort.index()] = prefixes;
         }
         self.refilter_keep_selection();
     }
@@ -507,16 +517,29 @@ impl UsersView {
     /// Merges the sorted `fresh` into the sorted `order` in place, from the back, each old
     /// row moving once. An old row equal to a new one stays before it, as a front-to-back
     /// merge would keep it.
-    fn merge_into(&self, sort: SortColumn, order: &mut Vec<u32>, fresh: &[u32]) {
+    fn merge_into(
+        &self,
+        sort: SortColumn,
+        order: &mut Vec<u32>,
+        prefixes: &mut Vec<u64>,
+        fresh: &[(u64, u32)],
+    ) {
         let mut end = order.len();
         order.resize(end + fresh.len(), 0);
-        for (k, &f) in fresh.iter().enumerate().rev() {
+        prefixes.resize(end + fresh.len(), 0);
+        for (k, &(fp, f)) in fresh.iter().enumerate().rev() {
             // `order[..end]` holds the old rows not yet moved, all at most fresh[k + 1].
-            let at =
-                order[..end].partition_point(|&o| self.compare_by(sort, o, f) != Ordering::Greater);
+            // A smaller prefix means an earlier row; only equal prefixes need the rows.
+            let lo = prefixes[..end].partition_point(|&p| p < fp);
+            let hi = lo + prefixes[lo..end].partition_point(|&p| p <= fp);
+            let at = lo
+                + order[lo..hi]
+                    .partition_point(|&o| self.compare_by(sort, o, f) != Ordering::Greater);
             // Before each of them: the k new rows still to place, and `f`.
             order.copy_within(at..end, at + k + 1);
+            prefixes.copy_within(at..end, at + k + 1);
             order[at + k] = f;
+            prefixes[at + k] = fp;
             end = at;
         }
     }
@@ -666,12 +689,19 @@ impl UsersView {
             }
         }
         self.marked_count = self.marked.iter().filter(|m| **m).count();
-        for order in &mut self.orders {
+        for (order, prefixes) in self.orders.iter_mut().zip(&mut self.prefixes) {
             // Removing rows keeps the others' relative order: no sorting again.
-            order.retain_mut(|i| {
-                *i = remap[*i as usize];
-                *i != u32::MAX
-            });
+            let mut kept = 0;
+            for at in 0..order.len() {
+                let row = remap[order[at] as usize];
+                if row != u32::MAX {
+                    order[kept] = row;
+                    prefixes[kept] = prefixes[at];
+                    kept += 1;
+                }
+            }
+            order.truncate(kept);
+            prefixes.truncate(kept);
         }
         let old_selected = self.selected;
         self.refilter();
@@ -699,6 +729,9 @@ impl UsersView {
         self.key_starts.clear();
         for order in &mut self.orders {
             order.clear();
+        }
+        for prefixes in &mut self.prefixes {
+            prefixes.clear();
         }
         self.hits = None;
         self.shown.clear();
@@ -1081,6 +1114,11 @@ mod tests {
 
     fn check_every_order(view: &mut UsersView) {
         for sort in SortColumn::ALL {
+            let kept: Vec<u64> = view.orders[sort.index()]
+                .iter()
+                .map(|i| view.sort_prefix(sort, *i))
+                .collect();
+            assert_eq!(view.prefixes[sort.index()], kept, "{sort:?} prefixes");
             for reverse in [false, true] {
                 view.sort = sort;
                 view.reverse = reverse;
