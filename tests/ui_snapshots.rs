@@ -517,3 +517,41 @@ fn a_tenant_header_always_names_the_account_and_the_sign_in_kind() {
         assert!(header.contains("loaded 48"), "{w}x{h}: {header}");
     }
 }
+
+/// A user whose 30 proxy addresses cannot fit the details pane, scrolled with J (and the
+/// bottom border saying where we are).
+#[test]
+fn details_scrolled() {
+    snap("details_scrolled", |size| {
+        let mut s = fixtures::state(48, size);
+        let now = fixtures::now();
+        let mut many = fixtures::user(900, now);
+        many.proxy_addresses = (0..30)
+            .map(|i| format!("smtp:alias{i:02}@contoso.sandbox"))
+            .collect();
+        // Closest to the purge, so the untouched cursor lands on it.
+        many.deleted_at = Some(now - chrono::Duration::minutes(719 * 60 + 30));
+        update(
+            &mut s,
+            Msg::Page {
+                generation: 0,
+                result: Ok(undelete::directory::DeletedPage {
+                    users: vec![many.clone()],
+                    total: None,
+                }),
+            },
+        );
+        assert_eq!(s.users.current_id(), Some(many.id.as_str()));
+        typ(&mut s, "iJJJJJJ");
+        update(
+            &mut s,
+            Msg::Key(KeyEvent::new_with_kind(
+                KeyCode::Down,
+                KeyModifiers::SHIFT,
+                KeyEventKind::Press,
+            )),
+        );
+        assert_eq!(s.details_top(), 7);
+        s
+    });
+}

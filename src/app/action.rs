@@ -24,6 +24,8 @@ pub enum Action {
     ClearMarks,
     Restore,
     Details,
+    DetailsDown,
+    DetailsUp,
     Purge,
     Refresh,
     Help,

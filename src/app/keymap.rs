@@ -56,6 +56,13 @@ const fn c(ch: char) -> Key {
     k(KeyCode::Char(ch))
 }
 
+const fn shift(code: KeyCode) -> Key {
+    Key {
+        code,
+        mods: KeyModifiers::SHIFT,
+    }
+}
+
 const fn ctrl(ch: char) -> Key {
     Key {
         code: KeyCode::Char(ch),
@@ -147,6 +154,18 @@ pub static BINDINGS: &[Binding] = &[
     hint(
         b(S::Table, &[c('i'), k(K::Tab)], A::Details, "details pane"),
         "details",
+    ),
+    b(
+        S::Table,
+        &[c('J'), shift(K::Down)],
+        A::DetailsDown,
+        "scroll details down (or the wheel over them)",
+    ),
+    b(
+        S::Table,
+        &[c('K'), shift(K::Up)],
+        A::DetailsUp,
+        "scroll details up",
     ),
     hint(
         b(
@@ -404,6 +423,9 @@ pub fn key_label(key: &Key) -> String {
     };
     if key.mods.contains(KeyModifiers::CONTROL) {
         format!("Ctrl-{base}")
+    } else if key.mods.contains(KeyModifiers::SHIFT) {
+        // Letters carry their case instead; only named keys get here with SHIFT.
+        format!("Shift-{base}")
     } else {
         base
     }

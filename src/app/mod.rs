@@ -212,6 +212,7 @@ pub fn repaint_key(state: &State) -> u64 {
     u.shown.get(u.offset..end).unwrap_or_default().hash(&mut h);
     if state.details {
         u.current_index().hash(&mut h);
+        state.details_top().hash(&mut h);
     }
     // Modal lists of names scroll too; the Result list scrolls with its selection.
     match &state.modal {

@@ -1029,6 +1029,9 @@ pub struct State {
     pub users: UsersView,
     pub modal: Option<Modal>,
     pub details: bool,
+    /// How far the details pane is scrolled, and for which user (by id): another user's
+    /// details start at the top.
+    pub details_scroll: Option<(String, usize)>,
     pub log_open: bool,
     pub log: VecDeque<RequestRecord>,
     pub notice: Option<(NoticeKind, String)>,
@@ -1044,6 +1047,14 @@ pub struct State {
 }
 
 impl State {
+    /// The first line of the details pane on screen (before clamping to the pane's length).
+    pub fn details_top(&self) -> usize {
+        match (&self.details_scroll, self.users.current_id()) {
+            (Some((id, top)), Some(cur)) if id == cur => *top,
+            _ => 0,
+        }
+    }
+
     pub fn new(settings: Settings, now: DateTime<Utc>, size: (u16, u16)) -> Self {
         Self {
             settings,
@@ -1052,6 +1063,7 @@ impl State {
             users: UsersView::default(),
             modal: None,
             details: false,
+            details_scroll: None,
             log_open: false,
             log: VecDeque::new(),
             notice: None,

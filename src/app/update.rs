@@ -236,6 +236,21 @@ fn move_selection(state: &mut State, delta: isize) {
     ensure_visible(state);
 }
 
+/// Scrolls the open details pane by `delta` lines, within what its user's details need.
+fn scroll_details(state: &mut State, delta: isize) {
+    if !state.details {
+        return;
+    }
+    let Some(id) = state.users.current_id().map(str::to_string) else {
+        return;
+    };
+    let max = ui::table::details_max_scroll(state);
+    // Clamped first: a resize may have made the pane taller since the last scroll.
+    let top = state.details_top().min(max) as isize;
+    let top = (top + delta).clamp(0, max as isize) as usize;
+    state.details_scroll = Some((id, top));
+}
+
 fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if key.kind != KeyEventKind::Press {
         return Vec::new();
@@ -346,8 +361,11 @@ fn table_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
         Action::Restore => return open_restore(state),
         Action::Details => {
             state.details = !state.details;
+            state.details_scroll = None;
             ensure_visible(state);
         }
+        Action::DetailsDown => scroll_details(state, 1),
+        Action::DetailsUp => scroll_details(state, -1),
         Action::Purge => {
             if read_only_refusal(state, "purge") {
                 return Vec::new();
@@ -843,8 +861,23 @@ fn on_mouse(state: &mut State, m: MouseEvent) -> Vec<Effect> {
             r.selected = r.selected.saturating_sub(1)
         }
         (Some(_), _) => {}
-        (None, MouseEventKind::ScrollDown) => move_selection(state, step as isize),
-        (None, MouseEventKind::ScrollUp) => move_selection(state, -(step as isize)),
+        (None, MouseEventKind::ScrollDown | MouseEventKind::ScrollUp) => {
+            let delta = if m.kind == MouseEventKind::ScrollDown {
+                step as isize
+            } else {
+                -(step as isize)
+            };
+            // The wheel scrolls what is under the pointer.
+            let area = Rect::new(0, 0, state.size.0, state.size.1);
+            let over_details = ui::layout(state, area)
+                .and_then(|a| a.details)
+                .is_some_and(|d| d.contains(ratatui::layout::Position::new(m.column, m.row)));
+            if over_details {
+                scroll_details(state, delta);
+            } else {
+                move_selection(state, delta);
+            }
+        }
         (None, MouseEventKind::Down(MouseButton::Left)) => {
             let area = Rect::new(0, 0, state.size.0, state.size.1);
             if let Some(areas) = ui::layout(state, area) {

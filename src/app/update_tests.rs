@@ -1187,3 +1187,120 @@ fn help_pages_and_jumps_like_the_table() {
     press(&mut s, KeyCode::PageUp);
     assert!(matches!(s.modal, Some(Modal::Help { scroll: 0 })));
 }
+
+/// At 80x24, with a user of 30 proxy addresses first in the table: its details cannot fit.
+fn long_details() -> State {
+    let mut s = fixtures::state(20, (80, 24));
+    let now = s.now;
+    let mut many = fixtures::user(900, now);
+    many.proxy_addresses = (0..30)
+        .map(|i| format!("smtp:alias{i:02}@contoso.sandbox"))
+        .collect();
+    many.deleted_at = Some(now - chrono::Duration::minutes(719 * 60 + 30));
+    update(
+        &mut s,
+        Msg::Page {
+            generation: 0,
+            result: Ok(DeletedPage {
+                users: vec![many],
+                total: None,
+            }),
+        },
+    );
+    assert_eq!(s.users.current().map(|u| u.proxy_addresses.len()), Some(30));
+    s
+}
+
+#[test]
+fn the_details_pane_scrolls_with_j_k_and_shift_arrows() {
+    let mut s = long_details();
+    ch(&mut s, 'J');
+    assert_eq!(
+        s.details_top(),
+        0,
+        "nothing to scroll while the pane is closed"
+    );
+    assert_eq!(s.users.selected, 0, "J is not j");
+    ch(&mut s, 'i');
+    let max = crate::ui::table::details_max_scroll(&s);
+    assert!(max > 20, "30 addresses overflow an 80x24 pane: {max}");
+    ch(&mut s, 'J');
+    assert_eq!(s.details_top(), 1);
+    press_mod(&mut s, KeyCode::Down, KeyModifiers::SHIFT);
+    assert_eq!(s.details_top(), 2);
+    press_mod(&mut s, KeyCode::Char('K'), KeyModifiers::SHIFT);
+    assert_eq!(s.details_top(), 1);
+    press_mod(&mut s, KeyCode::Up, KeyModifiers::SHIFT);
+    press_mod(&mut s, KeyCode::Up, KeyModifiers::SHIFT);
+    assert_eq!(s.details_top(), 0, "never above the first line");
+    assert_eq!(s.users.selected, 0, "the table did not move");
+    for _ in 0..100 {
+        ch(&mut s, 'J');
+    }
+    assert_eq!(s.details_top(), max, "never past the last line");
+    // The scroll is on screen: the run loop must repaint.
+    let key = crate::app::repaint_key(&s);
+    ch(&mut s, 'K');
+    assert_ne!(crate::app::repaint_key(&s), key);
+    // A taller terminal needs less scrolling: K starts from what is now the end.
+    update(&mut s, Msg::Resize(80, 40));
+    let taller = crate::ui::table::details_max_scroll(&s);
+    assert!(taller < max);
+    ch(&mut s, 'K');
+    assert_eq!(s.details_top(), taller - 1);
+    // Another user's details start at the top; closing the pane forgets the scroll.
+    ch(&mut s, 'j');
+    assert_eq!(s.details_top(), 0);
+    // Back on the long one, its scroll is still where it was left.
+    ch(&mut s, 'k');
+    assert_eq!(s.details_top(), taller - 1);
+    ch(&mut s, 'i');
+    ch(&mut s, 'i');
+    assert_eq!(s.details_top(), 0);
+}
+
+#[test]
+fn the_wheel_scrolls_the_pane_under_the_pointer() {
+    let mut s = long_details();
+    ch(&mut s, 'i');
+    let area = ratatui::layout::Rect::new(0, 0, 80, 24);
+    let areas = crate::ui::layout(&s, area).expect("layout");
+    let details = areas.details.expect("details pane open");
+    let wheel = |kind, column, row| {
+        Msg::Mouse(MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    update(
+        &mut s,
+        wheel(MouseEventKind::ScrollDown, details.x + 5, details.y + 2),
+    );
+    assert_eq!(s.details_top(), 3);
+    assert_eq!(s.users.selected, 0, "the table stays put");
+    update(
+        &mut s,
+        wheel(MouseEventKind::ScrollUp, details.x + 5, details.y + 2),
+    );
+    assert_eq!(s.details_top(), 0);
+    update(
+        &mut s,
+        wheel(MouseEventKind::ScrollDown, areas.rows.x + 5, areas.rows.y),
+    );
+    assert_eq!(
+        s.users.selected, 3,
+        "over the table the wheel moves the selection"
+    );
+}
+
+#[test]
+fn the_help_says_how_to_scroll_the_details() {
+    let lines = crate::ui::help::lines();
+    let scroll = lines
+        .iter()
+        .find(|(_, _, help)| help.contains("scroll details down"))
+        .map(|(_, keys, _)| keys.clone());
+    assert_eq!(scroll.as_deref(), Some("J Shift-↓"));
+}

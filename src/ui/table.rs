@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::fit_line;
 use super::text::{fit, pad, width};
@@ -418,35 +418,91 @@ fn row_line(
     }
 }
 
-/// The details pane: every field of the selected user.
+/// The details pane: every field of the selected user, scrolled by J/K (Shift-↓/↑) or the
+/// wheel when it is longer than the pane (a user with many proxy addresses).
 pub fn draw_details(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let block = Block::default()
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border())
         .title(Span::styled(" Details ", theme.title()));
     let inner = block.inner(area);
+    let lines = details_lines(state, theme, inner.width);
+    let height = usize::from(inner.height);
+    let total = lines.len();
+    let top = state.details_top().min(total.saturating_sub(height));
+    if total > height {
+        // Where we are and how to see the rest, on the bottom border.
+        let last = (top + height).min(total);
+        let arrows = match (top > 0, last < total) {
+            (true, true) => "↑↓",
+            (true, false) => "↑",
+            _ => "↓",
+        };
+        block = block.title_bottom(
+            Line::from(Span::styled(
+                format!(" {arrows} {}-{last} of {total} · J/K ", top + 1),
+                theme.dim(),
+            ))
+            .right_aligned(),
+        );
+    }
     frame.render_widget(block, area);
+    let visible: Vec<Line<'static>> = lines.into_iter().skip(top).take(height).collect();
+    frame.render_widget(Paragraph::new(visible), inner);
+}
+
+/// How far the details pane can scroll at the current terminal size: its lines beyond the
+/// pane's height (0 when closed or when everything fits).
+pub fn details_max_scroll(state: &State) -> usize {
+    let area = Rect::new(0, 0, state.size.0, state.size.1);
+    let Some(details) = super::layout(state, area).and_then(|a| a.details) else {
+        return 0;
+    };
+    let inner = Block::default().borders(Borders::ALL).inner(details);
+    let theme = Theme::new(state.settings.no_color);
+    details_lines(state, &theme, inner.width)
+        .len()
+        .saturating_sub(usize::from(inner.height))
+}
+
+/// The details pane's lines for a pane `width` columns wide, each already fitted to it, so
+/// the count of lines is the count of screen rows (what scrolling is measured in).
+pub fn details_lines(state: &State, theme: &Theme, cols: u16) -> Vec<Line<'static>> {
     let Some(user) = state.users.current() else {
-        frame.render_widget(Paragraph::new("No user selected."), inner);
-        return;
+        return vec![Line::from("No user selected.")];
     };
     let now = state.now;
-    let w = usize::from(inner.width);
+    let w = usize::from(cols);
     let label_w = 14.min(w / 2);
     let value_w = w.saturating_sub(label_w).max(1);
+    let mut all: Vec<Line<'static>> = wrap_words(&user.display_name, w.max(1))
+        .into_iter()
+        .map(|c| Line::from(Span::styled(c, theme.title())))
+        .collect();
+    if state.users.conflicts.contains(&user.id) {
+        all.extend(
+            wrap_words(
+                "⚠ Its user name or a proxy address is held by an active user.",
+                w.max(1),
+            )
+            .into_iter()
+            .map(|c| Line::from(Span::styled(c, theme.warn()))),
+        );
+    }
     // A value that fits goes beside its label; a longer one goes below it, wrapped, so ids and
     // user names are never cut in the one place meant to show them whole.
-    let mut lines: Vec<Line<'static>> = Vec::new();
     let mut field = |label: &str, value: String| {
         if width(&value) <= value_w {
-            lines.push(Line::from(vec![
+            all.push(Line::from(vec![
                 Span::styled(pad(label, label_w), theme.dim()),
                 Span::raw(value),
             ]));
         } else {
-            lines.push(Line::from(Span::styled(label.to_string(), theme.dim())));
+            if !label.is_empty() {
+                all.push(Line::from(Span::styled(label.to_string(), theme.dim())));
+            }
             for chunk in chunks(&value, w.saturating_sub(2).max(1)) {
-                lines.push(Line::from(format!("  {chunk}")));
+                all.push(Line::from(format!("  {chunk}")));
             }
         }
     };
@@ -509,18 +565,38 @@ pub fn draw_details(state: &State, theme: &Theme, frame: &mut Frame, area: Rect)
     }
     field("Object id", user.id.clone());
     field("Deleted UPN", user.deleted_upn.clone());
-    let mut all = vec![Line::from(Span::styled(
-        user.display_name.clone(),
-        theme.title(),
-    ))];
-    if state.users.conflicts.contains(&user.id) {
-        all.push(Line::from(Span::styled(
-            "⚠ Its user name or a proxy address is held by an active user.",
-            theme.warn(),
-        )));
+    all
+}
+
+/// Word-wraps `s` to `w` display columns; a word wider than that is split.
+fn wrap_words(s: &str, w: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in s.split(' ').filter(|x| !x.is_empty()) {
+        let need = if cur.is_empty() {
+            width(word)
+        } else {
+            width(&cur) + 1 + width(word)
+        };
+        if need <= w {
+            if !cur.is_empty() {
+                cur.push(' ');
+            }
+            cur.push_str(word);
+            continue;
+        }
+        if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        let mut pieces = chunks(word, w);
+        let last = pieces.pop().unwrap_or_default();
+        out.extend(pieces);
+        cur = last;
     }
-    all.extend(lines);
-    frame.render_widget(Paragraph::new(all).wrap(Wrap { trim: false }), inner);
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
 }
 
 /// Splits `s` into pieces of at most `w` display columns (hard wrap, for ids and addresses).
