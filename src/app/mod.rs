@@ -73,7 +73,12 @@ pub fn event_to_msg(ev: Event) -> Option<Msg> {
 
 /// Applies one message and runs its effects; `true` when the app should quit.
 pub fn step(state: &mut State, runner: &mut Runner, msg: Msg) -> bool {
-    for effect in update::update(state, msg) {
+    let page = matches!(msg, Msg::Page { .. });
+    let effects = update::update(state, msg);
+    if page {
+        runner.page_taken();
+    }
+    for effect in effects {
         if matches!(effect, Effect::Quit) {
             return true;
         }

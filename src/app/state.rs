@@ -356,6 +356,42 @@ impl UsersView {
         &self.keys[r.key_start as usize..r.key_end as usize]
     }
 
+    /// Sizes every per-row array once for the `@odata.count` the first page announced, so
+    /// 100,000 users streaming in never double-and-copy a big buffer: each doubling left its
+    /// old block stranded in the heap, which cost tens of MB of resident memory. The first
+    /// page's keys give the average key length. A count larger than any tenant is capped, so a
+    /// wrong one only costs the reservation.
+    pub fn reserve_for(&mut self, total: u64, first_page: &[DeletedUser]) {
+        const MAX_RESERVED_ROWS: usize = 1_000_000;
+        let total = usize::try_from(total)
+            .unwrap_or(MAX_RESERVED_ROWS)
+            .min(MAX_RESERVED_ROWS);
+        let more = total.saturating_sub(self.rows.len());
+        if more == 0 {
+            return;
+        }
+        let key_len = if first_page.is_empty() {
+            0
+        } else {
+            let mut sample = String::new();
+            for user in first_page {
+                push_key(&mut sample, user);
+            }
+            sample.len() / first_page.len() + 1
+        };
+        self.rows.reserve_exact(more);
+        self.key_starts.reserve_exact(more);
+        self.marked.reserve_exact(more);
+        self.shown.reserve_exact(more);
+        self.keys.reserve_exact(more.saturating_mul(key_len));
+        for order in &mut self.orders {
+            order.reserve_exact(more);
+        }
+        for prefixes in &mut self.prefixes {
+            prefixes.reserve_exact(more);
+        }
+    }
+
     fn push_row(&mut self, user: &DeletedUser) {
         let (key_start, key_end) = push_key(&mut self.keys, user);
         self.key_starts.push(key_start);

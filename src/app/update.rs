@@ -76,8 +76,9 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             match result {
                 Ok(page) => {
-                    if page.total.is_some() {
-                        state.users.expected_total = page.total;
+                    if let Some(total) = page.total {
+                        state.users.expected_total = Some(total);
+                        state.users.reserve_for(total, &page.users);
                     }
                     let start = state.users.rows.len();
                     state.users.push_page(page.users);

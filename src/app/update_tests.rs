@@ -117,6 +117,29 @@ fn first_frame_state_is_loading_and_pages_fill_rows() {
 }
 
 #[test]
+fn the_announced_count_sizes_the_table_once_and_a_wild_one_is_capped() {
+    let now = fixtures::now();
+    let page = |total| Msg::Page {
+        generation: 0,
+        result: Ok(DeletedPage {
+            users: fixtures::users(5, now),
+            total: Some(total),
+        }),
+    };
+    let mut s = State::new(fixtures::settings(), now, (120, 40));
+    update(&mut s, page(50_000));
+    assert!(s.users.rows.capacity() >= 50_000);
+    assert!(s.users.shown.capacity() >= 50_000);
+    // Room for every key at the first page's average length.
+    assert!(s.users.keys.capacity() >= 50_000 * (s.users.keys.len() / 5));
+
+    let mut s = State::new(fixtures::settings(), now, (120, 40));
+    update(&mut s, page(u64::MAX));
+    assert_eq!(s.users.rows.len(), 5);
+    assert!(s.users.rows.capacity() <= 1_000_000 + 5);
+}
+
+#[test]
 fn stale_pages_from_an_old_load_are_dropped() {
     let mut s = st(10);
     let fx = ch(&mut s, 'R');
