@@ -3,13 +3,11 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
+use common::pty::{Pty, Spawn};
 use futures::StreamExt;
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use secrecy::SecretString;
 use undelete::auth::client_credentials::ClientCredentials;
 use undelete::config::Endpoints;
@@ -21,97 +19,19 @@ use undelete::sandbox::SandboxConfig;
 const BIN: &str = env!("CARGO_BIN_EXE_undelete");
 const PASSWORD: &str = "Kiwi-Moon-42#x";
 
-struct Pty {
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-    writer: Box<dyn Write + Send>,
-    output: Arc<Mutex<Vec<u8>>>,
-    _master: Box<dyn portable_pty::MasterPty + Send>,
-}
-
-impl Pty {
-    fn spawn(data_dir: &Path, args: &[&str]) -> Pty {
-        let pair = native_pty_system()
-            .openpty(PtySize {
-                rows: 30,
-                cols: 160,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("open a pty");
-        let mut cmd = CommandBuilder::new(BIN);
-        cmd.arg("--sandbox");
-        cmd.arg("--data-dir");
-        cmd.arg(data_dir);
-        cmd.args(args);
-        for var in [
+fn spawn(data_dir: &Path, args: &[&str]) -> Pty {
+    Spawn::new(BIN)
+        .size(30, 160)
+        .arg("--sandbox")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove([
             "UNDELETE_TENANT",
             "UNDELETE_GRAPH_URL",
             restore::CRASH_HOOK_ENV,
-        ] {
-            cmd.env_remove(var);
-        }
-        let child = pair.slave.spawn_command(cmd).expect("spawn undelete");
-        drop(pair.slave);
-        let mut reader = pair.master.try_clone_reader().expect("pty reader");
-        let writer = pair.master.take_writer().expect("pty writer");
-        let output = Arc::new(Mutex::new(Vec::new()));
-        let sink = output.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .extend_from_slice(&buf[..n]);
-            }
-        });
-        Pty {
-            child,
-            writer,
-            output,
-            _master: pair.master,
-        }
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.output.lock().unwrap_or_else(|p| p.into_inner())).into()
-    }
-
-    async fn wait_for(&self, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !self.text().contains(needle) {
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {needle:?}; output:\n{}",
-                self.text()
-            );
-            tokio::time::sleep(Duration::from_millis(30)).await;
-        }
-    }
-
-    fn type_line(&mut self, s: &str) {
-        self.writer.write_all(s.as_bytes()).expect("type");
-        self.writer.write_all(b"\r").expect("enter");
-        self.writer.flush().expect("flush");
-    }
-
-    async fn exit_code(&mut self) -> u32 {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                // Let the reader thread drain what is left.
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                return status.exit_code();
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("undelete did not exit; output:\n{}", self.text());
-            }
-            tokio::time::sleep(Duration::from_millis(30)).await;
-        }
-    }
+        ])
+        .start()
 }
 
 fn directory(h: &undelete::sandbox::SandboxHandle) -> Arc<dyn Directory> {
@@ -154,13 +74,13 @@ async fn seed_and_pick(data_dir: &Path) -> DeletedUser {
 async fn a_prompted_password_is_never_echoed_and_is_the_one_set() {
     let data = tempfile::tempdir().expect("data dir");
     let user = seed_and_pick(data.path()).await;
-    let mut pty = Pty::spawn(data.path(), &["restore", &user.id, "--password", "prompt"]);
-    pty.wait_for("New password:").await;
+    let mut pty = spawn(data.path(), &["restore", &user.id, "--password", "prompt"]);
+    pty.wait_for_output("New password:").await;
     pty.type_line(PASSWORD);
-    pty.wait_for("Type it again:").await;
+    pty.wait_for_output("Type it again:").await;
     pty.type_line(PASSWORD);
-    assert_eq!(pty.exit_code().await, 0, "{}", pty.text());
-    let out = pty.text();
+    assert_eq!(pty.exit_code().await, 0, "{}", pty.raw_text());
+    let out = pty.raw_text();
     assert!(out.contains("\"status\":\"restored\""), "{out}");
     assert!(!out.contains(PASSWORD), "never echoed nor printed: {out}");
     assert!(!out.contains("\"password\""), "{out}");
@@ -175,13 +95,13 @@ async fn a_prompted_password_is_never_echoed_and_is_the_one_set() {
 async fn two_different_passwords_change_nothing() {
     let data = tempfile::tempdir().expect("data dir");
     let user = seed_and_pick(data.path()).await;
-    let mut pty = Pty::spawn(data.path(), &["restore", &user.id, "--password", "prompt"]);
-    pty.wait_for("New password:").await;
+    let mut pty = spawn(data.path(), &["restore", &user.id, "--password", "prompt"]);
+    pty.wait_for_output("New password:").await;
     pty.type_line(PASSWORD);
-    pty.wait_for("Type it again:").await;
+    pty.wait_for_output("Type it again:").await;
     pty.type_line("Kiwi-Moon-42#y");
-    assert_eq!(pty.exit_code().await, 2, "{}", pty.text());
-    assert!(pty.text().contains("differ"), "{}", pty.text());
+    assert_eq!(pty.exit_code().await, 2, "{}", pty.raw_text());
+    assert!(pty.raw_text().contains("differ"), "{}", pty.raw_text());
     let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
         .await
         .expect("sandbox");

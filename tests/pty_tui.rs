@@ -3,158 +3,32 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::num::NonZeroU16;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use common::pty::{self, Pty};
 use undelete::sandbox::SandboxHandle;
 
 const COLS: u16 = 110;
 const ROWS: u16 = 34;
 
-struct Pty {
-    screen: Arc<Mutex<vt100::Parser>>,
-    writer: Box<dyn Write + Send>,
-    child: Box<dyn portable_pty::Child + Send + Sync>,
+/// Runs the binary (through `sh`, which then prints its exit code and `stty -a`, so the test
+/// can see the terminal modes the app left behind) against the sandbox.
+fn start(h: &SandboxHandle, data_dir: &std::path::Path) -> Pty {
+    start_with_env(h, data_dir, &[])
 }
 
-impl Pty {
-    /// Runs the binary (through `sh`, which then prints its exit code and `stty -a`, so the
-    /// test can see the terminal modes the app left behind) against the sandbox.
-    fn start(h: &SandboxHandle, data_dir: &std::path::Path) -> Self {
-        Self::start_with_env(h, data_dir, &[])
-    }
-
-    fn start_with_env(h: &SandboxHandle, data_dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: ROWS,
-                cols: COLS,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("open a pty");
-        let base = h.base_url().as_str().trim_end_matches('/').to_string();
-        let mut cmd = CommandBuilder::new("sh");
-        cmd.args([
-            "-c",
-            "\"$0\" \"$@\"; echo \"EXIT=$?\"; stty -a",
-            env!("CARGO_BIN_EXE_undelete"),
-            "--tenant",
-            "contoso.sandbox",
-            "--graph-url",
-            &base,
-            "--login-url",
-            &base,
+fn start_with_env(h: &SandboxHandle, data_dir: &std::path::Path, env: &[(&str, &str)]) -> Pty {
+    let mut spawn = pty::tenant_app(h, data_dir)
+        .size(ROWS, COLS)
+        .args([
             "--client-id",
             "11111111-2222-3333-4444-555555555555",
             "--mail-from",
             "admin@contoso.sandbox",
-            "--data-dir",
-            data_dir.to_str().expect("utf-8 temp path"),
-        ]);
-        cmd.env("UNDELETE_CLIENT_SECRET", h.client_secret());
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("NO_COLOR", "1");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let child = pty.slave.spawn_command(cmd).expect("spawn undelete");
-        drop(pty.slave);
-        let mut reader = pty.master.try_clone_reader().expect("pty reader");
-        let writer = pty.master.take_writer().expect("pty writer");
-        let (Some(rows), Some(cols)) = (NonZeroU16::new(ROWS), NonZeroU16::new(COLS)) else {
-            panic!("a pty has rows and columns");
-        };
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
-        let feed = screen.clone();
-        std::thread::spawn(move || {
-            let _master = pty.master;
-            let mut buf = [0u8; 8192];
-            loop {
-                match reader.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if let Ok(mut p) = feed.lock() {
-                            p.process(&buf[..n]);
-                        }
-                    }
-                }
-            }
-        });
-        Self {
-            screen,
-            writer,
-            child,
-        }
+        ])
+        .env("UNDELETE_CLIENT_SECRET", h.client_secret());
+    for (k, v) in env {
+        spawn = spawn.env(k, v);
     }
-
-    fn contents(&self) -> String {
-        self.screen
-            .lock()
-            .map(|p| p.screen().contents())
-            .unwrap_or_default()
-    }
-
-    fn wait_for(&self, text: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if self.contents().contains(text) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!(
-            "timed out waiting for {text:?}; screen:\n{}",
-            self.contents()
-        );
-    }
-
-    fn send(&mut self, bytes: &str) {
-        self.writer
-            .write_all(bytes.as_bytes())
-            .expect("write to pty");
-        self.writer.flush().expect("flush pty");
-        // Let the app draw before the next step (keys arriving together are fine too, but
-        // waiting mirrors a person and keeps failures readable).
-        std::thread::sleep(Duration::from_millis(150));
-    }
-
-    fn alternate_screen(&self) -> bool {
-        self.screen
-            .lock()
-            .map(|p| p.screen().alternate_screen())
-            .unwrap_or(true)
-    }
-
-    fn cursor_hidden(&self) -> bool {
-        self.screen
-            .lock()
-            .map(|p| p.screen().hide_cursor())
-            .unwrap_or(true)
-    }
-
-    /// Waits for the process (and the shell) to end, then checks the terminal was restored.
-    fn assert_terminal_restored(&mut self) {
-        self.wait_for("EXIT=");
-        // The local-mode line of `stty -a` is the last one the check needs.
-        self.wait_for("iexten");
-        let screen = self.contents();
-        assert!(
-            !self.alternate_screen(),
-            "left the alternate screen:\n{screen}"
-        );
-        assert!(!self.cursor_hidden(), "cursor shown again");
-        // Raw mode off: canonical input and echo are back.
-        let flags: Vec<&str> = screen.split_whitespace().collect();
-        assert!(
-            flags.contains(&"icanon") && flags.contains(&"echo"),
-            "cooked mode:\n{screen}"
-        );
-        let _ = self.child.wait();
-    }
+    spawn.start()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,7 +41,7 @@ async fn restore_with_a_typed_password_and_send_email_and_close() {
         .filter_map(|u| u["id"].as_str().map(str::to_string))
         .collect();
     let data = tempfile::tempdir().expect("data dir");
-    let mut pty = tokio::task::block_in_place(|| Pty::start(&h, data.path()));
+    let mut pty = tokio::task::block_in_place(|| start(&h, data.path()));
     tokio::task::block_in_place(|| {
         pty.wait_for("Deleted users");
         pty.wait_for("loaded 40 ");
@@ -186,7 +60,7 @@ async fn restore_with_a_typed_password_and_send_email_and_close() {
         pty.send("\r");
         pty.wait_for("Password refused");
         // Masked: the typed password is not on the screen.
-        assert!(!pty.contents().contains("password\n") && !pty.contents().contains("[ password"));
+        assert!(!pty.screen().contains("password\n") && !pty.screen().contains("[ password"));
         pty.send("\x15"); // Ctrl-U clears the field
         pty.send("Restored-Today-42!");
         pty.wait_for("✓ 3 of lower/UPPER/digit/symbol");
@@ -194,7 +68,7 @@ async fn restore_with_a_typed_password_and_send_email_and_close() {
         pty.wait_for("Restored 1 of 1");
         pty.wait_for("[ Send email and close ]");
         assert!(
-            !pty.contents().contains("Restored-Today-42!"),
+            !pty.screen().contains("Restored-Today-42!"),
             "password masked"
         );
         pty.send("\r");
@@ -202,7 +76,7 @@ async fn restore_with_a_typed_password_and_send_email_and_close() {
         pty.send("q");
         pty.assert_terminal_restored();
     });
-    assert!(pty.contents().contains("EXIT=0"), "{}", pty.contents());
+    assert!(pty.screen().contains("EXIT=0"), "{}", pty.screen());
 
     // The sandbox agrees: exactly one of the deleted users is active now, with that password.
     let inspect = h.inspect();
@@ -230,7 +104,7 @@ async fn ctrl_c_mid_flow_restores_the_terminal_and_changes_nothing() {
     let (_tmp, h) = common::start_sandbox(20).await;
     let data = tempfile::tempdir().expect("data dir");
     let writes_before = h.inspect().write_count();
-    let mut pty = tokio::task::block_in_place(|| Pty::start(&h, data.path()));
+    let mut pty = tokio::task::block_in_place(|| start(&h, data.path()));
     tokio::task::block_in_place(|| {
         pty.wait_for("loaded 20 ");
         pty.send("r");
@@ -240,7 +114,7 @@ async fn ctrl_c_mid_flow_restores_the_terminal_and_changes_nothing() {
         pty.send("\x03"); // Ctrl-C, from inside the dialog, while typing
         pty.assert_terminal_restored();
     });
-    let screen = pty.contents();
+    let screen = pty.screen();
     assert!(screen.contains("EXIT=0"), "{screen}");
     assert!(
         !screen.contains("Half-typed-Secret-1"),
@@ -258,12 +132,12 @@ async fn ctrl_c_mid_flow_restores_the_terminal_and_changes_nothing() {
 async fn sigterm_mid_flow_restores_the_terminal() {
     let (_tmp, h) = common::start_sandbox(20).await;
     let data = tempfile::tempdir().expect("data dir");
-    let mut pty = tokio::task::block_in_place(|| Pty::start(&h, data.path()));
+    let mut pty = tokio::task::block_in_place(|| start(&h, data.path()));
     tokio::task::block_in_place(|| {
         pty.wait_for("loaded 20 ");
         pty.send("?");
         pty.wait_for("Keys");
-        let pid = pty.child.process_id().expect("pid of sh");
+        let pid = pty.process_id().expect("pid of sh");
         // The app is the shell's child: signal it, not the shell.
         let out = std::process::Command::new("pkill")
             .args(["-TERM", "-P", &pid.to_string()])
@@ -280,7 +154,7 @@ async fn a_panic_restores_the_terminal_then_prints_the_report() {
     let (_tmp, h) = common::start_sandbox(10).await;
     let data = tempfile::tempdir().expect("data dir");
     let mut pty = tokio::task::block_in_place(|| {
-        Pty::start_with_env(
+        start_with_env(
             &h,
             data.path(),
             &[
@@ -298,7 +172,7 @@ async fn a_panic_restores_the_terminal_then_prints_the_report() {
         pty.send("%"); // typed into the password field: the hook panics first
         pty.assert_terminal_restored();
     });
-    let screen = pty.contents();
+    let screen = pty.screen();
     assert!(
         screen.contains("panicking on purpose"),
         "the report is readable:\n{screen}"

@@ -2,6 +2,8 @@
 //! Graph calls with reqwest (deliberately not the app's client).
 #![allow(dead_code)]
 
+pub mod pty;
+
 use std::collections::HashSet;
 
 use std::sync::Arc;
