@@ -10,7 +10,6 @@ use std::process::{Command as Process, Output, Stdio};
 use std::sync::Arc;
 
 use clap::Parser;
-use futures::StreamExt;
 use serde_json::Value;
 use undelete::cli::{Cli, Command};
 use undelete::commands::{self, Context, Io, Terminal};
@@ -81,12 +80,9 @@ fn pipe() -> Terminal {
 }
 
 async fn deleted_users(dir: &dyn Directory) -> Vec<DeletedUser> {
-    let mut out = Vec::new();
-    let mut pages = dir.list_deleted();
-    while let Some(page) = pages.next().await {
-        out.extend(page.expect("page").users);
-    }
-    out
+    undelete::directory::all_deleted(dir)
+        .await
+        .expect("listing")
 }
 
 async fn find_user(

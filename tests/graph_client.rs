@@ -86,12 +86,9 @@ fn password(p: &str) -> PasswordChange {
 }
 
 async fn all_deleted(dir: &GraphDirectory) -> Vec<DeletedUser> {
-    let mut out = Vec::new();
-    let mut pages = dir.list_deleted();
-    while let Some(page) = pages.next().await {
-        out.extend(page.expect("page").users);
-    }
-    out
+    undelete::directory::all_deleted(dir)
+        .await
+        .expect("listing")
 }
 
 /// Deleted users split by what a restore would meet: (no conflict, UPN conflict, proxy conflict

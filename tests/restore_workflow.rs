@@ -7,7 +7,6 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use secrecy::{ExposeSecret, SecretString};
 use undelete::auth::client_credentials::ClientCredentials;
 use undelete::config::Endpoints;
@@ -55,12 +54,9 @@ async fn fixture(users: usize) -> Fixture {
 }
 
 async fn deleted_users(dir: &dyn Directory) -> Vec<DeletedUser> {
-    let mut out = Vec::new();
-    let mut pages = dir.list_deleted();
-    while let Some(page) = pages.next().await {
-        out.extend(page.expect("page").users);
-    }
-    out
+    undelete::directory::all_deleted(dir)
+        .await
+        .expect("listing")
 }
 
 /// The first deleted user whose pre-flight matches `want`.

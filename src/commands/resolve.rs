@@ -1,9 +1,7 @@
 //! Turns what the admin typed (object ids, original or id-prefixed user names) into deleted
 //! users.
 
-use futures::StreamExt;
-
-use crate::directory::{DeletedUser, DirResult, Directory, ErrorKind};
+use crate::directory::{DeletedUser, DirResult, Directory, ErrorKind, all_deleted};
 
 /// An object id, with or without hyphens.
 pub fn looks_like_id(s: &str) -> bool {
@@ -16,16 +14,6 @@ pub fn looks_like_id(s: &str) -> bool {
         }
         _ => false,
     }
-}
-
-/// Every deleted user, all pages.
-pub async fn all_deleted(dir: &dyn Directory) -> DirResult<Vec<DeletedUser>> {
-    let mut pages = dir.list_deleted();
-    let mut users = Vec::new();
-    while let Some(page) = pages.next().await {
-        users.extend(page?.users);
-    }
-    Ok(users)
 }
 
 /// Each target with the deleted user it names, or why none (not found, ambiguous).

@@ -190,3 +190,14 @@ pub trait Directory: Send + Sync {
     fn purge(&self, id: &str) -> BoxFuture<'static, DirResult<()>>;
     fn whoami(&self) -> BoxFuture<'static, DirResult<Me>>;
 }
+
+/// Every deleted user, all pages, in the order the server sent them.
+pub async fn all_deleted(dir: &dyn Directory) -> DirResult<Vec<DeletedUser>> {
+    use futures::StreamExt;
+    let mut pages = dir.list_deleted();
+    let mut users = Vec::new();
+    while let Some(page) = pages.next().await {
+        users.extend(page?.users);
+    }
+    Ok(users)
+}
