@@ -73,7 +73,10 @@ pub fn event_to_msg(ev: Event) -> Option<Msg> {
 
 /// Applies one message and runs its effects; `true` when the app should quit.
 pub fn step(state: &mut State, runner: &mut Runner, msg: Msg) -> bool {
-    let page = matches!(msg, Msg::Page { .. });
+    // Only a page of the current load frees a slot: a cancelled load's leftovers must not
+    // let the new one run further ahead.
+    let page =
+        matches!(&msg, Msg::Page { generation, .. } if *generation == state.users.generation);
     let effects = update::update(state, msg);
     if page {
         runner.page_taken();
@@ -105,12 +108,9 @@ where
     // The first frame goes out before any network work is even started.
     let mut last_glyphs = draw(terminal, state)?;
     state.dirty = false;
-    let first = vec![Effect::LoadDeleted {
+    runner.run(Effect::LoadDeleted {
         generation: state.users.generation,
-    }];
-    for e in first {
-        runner.run(e);
-    }
+    });
     let unfinished = runner.unfinished_msg();
     if step(state, runner, unfinished) {
         return Ok(());
@@ -356,12 +356,6 @@ pub async fn run_tui(session: crate::session::Session, opts: TuiOptions) -> colo
     let result = run_terminal(ctx, opts, session.warnings).await;
     drop(session.sandbox);
     result
-}
-
-/// Runs the TUI on the real terminal: raw mode, alternate screen, mouse capture unless
-/// `no_mouse`, bracketed paste; all undone on every exit path, panics included.
-pub async fn run_tui_context(ctx: TuiContext, opts: TuiOptions) -> color_eyre::Result<()> {
-    run_terminal(ctx, opts, Vec::new()).await
 }
 
 async fn run_terminal(

@@ -23,11 +23,6 @@ use crate::ui;
 /// Pre-flight checks run for at most this many users at once (each costs a few GETs).
 pub const PREFLIGHT_LIMIT: usize = 20;
 
-/// Recipients separated by `;` or `,`, each checked for a plausible address.
-pub fn parse_recipients(s: &str) -> Result<Vec<String>, String> {
-    crate::restore::parse_recipients(s)
-}
-
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Tick(now) => {
@@ -55,7 +50,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         other => {
             state.dirty = true;
-            handle(state, other)
+            let effects = handle(state, other);
+            // Whatever changed (a key, a page, a notice opening the status line and taking a
+            // row from the table), the selected row stays on screen: one rule, in one place.
+            ensure_visible(state);
+            effects
         }
     }
 }
@@ -67,7 +66,6 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Paste(text) => on_paste(state, &text),
         Msg::Resize(w, h) => {
             state.size = (w, h);
-            ensure_visible(state);
             Vec::new()
         }
         Msg::Page { generation, result } => {
@@ -89,7 +87,6 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
                             }
                         }
                     }
-                    ensure_visible(state);
                 }
                 Err(e) => {
                     state.users.loading = false;
@@ -138,7 +135,6 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
                 }
             }
             state.users.remove_ids(&restored);
-            ensure_visible(state);
             let (recipients, include_password) = mail
                 .or_else(|| state.last_mail.take())
                 .unwrap_or((Vec::new(), true));
@@ -178,7 +174,6 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::PurgeDone { purged, failures } => {
             let ids: HashSet<String> = purged.iter().cloned().collect();
             state.users.remove_ids(&ids);
-            ensure_visible(state);
             if matches!(state.modal, Some(Modal::Purge(_))) {
                 state.modal = None;
             }
@@ -202,7 +197,6 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Unfinished(list) => {
             state.unfinished = list;
-            ensure_visible(state);
             Vec::new()
         }
         Msg::UnfinishedFailed(e) => {
@@ -234,7 +228,6 @@ fn move_selection(state: &mut State, delta: isize) {
     }
     let cur = state.users.selected as isize;
     state.users.selected = (cur + delta).clamp(0, len as isize - 1) as usize;
-    ensure_visible(state);
 }
 
 /// Scrolls the open details pane by `delta` lines, within what its user's details need.
@@ -318,13 +311,11 @@ fn table_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
         Action::Bottom => move_selection(state, isize::MAX / 2),
         Action::Filter => {
             state.users.filtering = true;
-            ensure_visible(state);
         }
         Action::Cancel => {
             if !state.users.filter.value().is_empty() {
                 state.users.filter = Input::default();
                 state.users.refilter_keep_selection();
-                ensure_visible(state);
             } else {
                 state.notice = None;
             }
@@ -333,12 +324,10 @@ fn table_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
             state.users.sort = state.users.sort.next();
             state.users.reverse = false;
             state.users.resort();
-            ensure_visible(state);
         }
         Action::SortReverse => {
             state.users.reverse = !state.users.reverse;
             state.users.resort();
-            ensure_visible(state);
         }
         Action::ToggleMark => {
             if let Some(idx) = state.users.current_index() {
@@ -363,7 +352,6 @@ fn table_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
         Action::Details => {
             state.details = !state.details;
             state.details_scroll = None;
-            ensure_visible(state);
         }
         Action::DetailsDown => scroll_details(state, 1),
         Action::DetailsUp => scroll_details(state, -1),
@@ -409,7 +397,6 @@ fn table_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
         }
         Action::RequestLog => {
             state.log_open = !state.log_open;
-            ensure_visible(state);
         }
         Action::Help => state.modal = Some(Modal::Help { scroll: 0 }),
         Action::Quit | Action::ForceQuit => {
@@ -454,7 +441,7 @@ fn open_restore(state: &mut State) -> Vec<Effect> {
     ]
     .into_iter()
     .flatten()
-    .find(|a| parse_recipients(a).is_ok_and(|r| r.len() == 1))
+    .find(|a| crate::restore::parse_recipients(a).is_ok_and(|r| r.len() == 1))
     .cloned()
     .unwrap_or_default();
     state.modal = Some(Modal::Restore(Box::new(RestoreForm::new(
@@ -513,7 +500,6 @@ fn filter_key(state: &mut State, action: Option<Action>, key: KeyEvent) -> Vec<E
             }
         }
     }
-    ensure_visible(state);
     Vec::new()
 }
 
@@ -600,7 +586,7 @@ fn submit_restore(state: &mut State) -> Vec<Effect> {
     let recipients = if form.recipients.value().trim().is_empty() {
         Vec::new()
     } else {
-        match parse_recipients(form.recipients.value()) {
+        match crate::restore::parse_recipients(form.recipients.value()) {
             Ok(r) => r,
             Err(e) => {
                 form.error = Some(e);

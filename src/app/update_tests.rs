@@ -117,6 +117,21 @@ fn first_frame_state_is_loading_and_pages_fill_rows() {
 }
 
 #[test]
+fn a_notice_opening_the_status_line_keeps_the_selected_row_on_screen() {
+    let mut s = st(100);
+    s.settings.read_only = true;
+    ch(&mut s, 'G');
+    let rows_before = crate::ui::table_rows(&s);
+    // Read-only: Enter only says so, and the notice takes a row from the table.
+    press(&mut s, KeyCode::Enter);
+    assert!(s.notice.is_some());
+    let rows = crate::ui::table_rows(&s);
+    assert!(rows < rows_before, "the notice takes a row");
+    let u = &s.users;
+    assert!(u.selected >= u.offset && u.selected < u.offset + rows);
+}
+
+#[test]
 fn the_announced_count_sizes_the_table_once_and_a_wild_one_is_capped() {
     let now = fixtures::now();
     let page = |total| Msg::Page {

@@ -22,10 +22,6 @@ impl<B> Resync<B> {
     pub fn new(inner: B) -> Self {
         Self { inner }
     }
-
-    pub fn inner(&self) -> &B {
-        &self.inner
-    }
 }
 
 /// A grapheme whose width a terminal may measure differently from `unicode-width`: anything
