@@ -25,16 +25,8 @@ async fn reads_and_writes_in_one_batch() {
     let ids = h.inspect().deleted_ids();
     let (upns, proxies) = active_names(&h, &token).await;
     let all = all_deleted(&h, &token).await;
-    let free: Vec<&str> = all
-        .iter()
-        .filter(|u| {
-            !upns.contains(&original_upn(u).to_lowercase())
-                && u["proxyAddresses"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .all(|p| !proxies.contains(&p.as_str().unwrap_or("").to_lowercase()))
-        })
+    let free: Vec<&str> = restorable(&all, &upns, &proxies)
+        .into_iter()
         .filter_map(|u| u["id"].as_str())
         .collect();
     let restored = free[0];
@@ -135,6 +127,20 @@ async fn batch_limits_and_malformed_payloads() {
         assert_eq!(status, 400, "{bad}");
         assert_graph_error(&resp, "BadRequest");
     }
+    // An inner request that cannot even be built (a header name with a space) is answered
+    // inside the batch, with the same Graph error shape as every other error.
+    let (status, _, resp) = send(
+        Method::POST,
+        &graph(&h, "$batch"),
+        &token,
+        Some(json!({"requests": [
+            {"id": "1", "method": "GET", "url": "/users?$top=1", "headers": {"Bad Header": "x"}},
+        ]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{resp}");
+    assert_eq!(resp["responses"][0]["status"], 400, "{resp}");
+    assert_graph_error(&resp["responses"][0]["body"], "BadRequest");
     // Inner requests carry the outer token: without it, each inner answer is a 401.
     let resp = client()
         .post(graph(&h, "$batch"))

@@ -7,32 +7,15 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use undelete::sandbox::TokenSpec;
 
-/// A deleted user whose original UPN and proxies are free.
-fn free_user(
-    all: &[Value],
-    upns: &std::collections::HashSet<String>,
-    proxies: &std::collections::HashSet<String>,
-) -> Value {
-    all.iter()
-        .find(|u| {
-            !upns.contains(&original_upn(u).to_lowercase())
-                && u["proxyAddresses"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .all(|p| !proxies.contains(&p.as_str().unwrap_or("").to_lowercase()))
-        })
-        .cloned()
-        .expect("a user without conflicts")
-}
-
 #[tokio::test]
 async fn restore_brings_the_user_back_under_the_original_upn() {
     let (_dir, h) = start_sandbox(30).await;
     let token = app_token(&h).await;
     let all = all_deleted(&h, &token).await;
     let (upns, proxies) = active_names(&h, &token).await;
-    let u = free_user(&all, &upns, &proxies);
+    let u = *restorable(&all, &upns, &proxies)
+        .first()
+        .expect("a user without conflicts");
     let id = u["id"].as_str().expect("id");
     let url = graph(&h, &format!("directory/deletedItems/{id}/restore"));
     // No body at all is allowed.
@@ -46,13 +29,13 @@ async fn restore_brings_the_user_back_under_the_original_upn() {
     assert_eq!(status, 200, "{body}");
     assert!(headers.contains_key("request-id"));
     assert_eq!(body["id"], id);
-    assert_eq!(body["userPrincipalName"], original_upn(&u).as_str());
+    assert_eq!(body["userPrincipalName"], original_upn(u).as_str());
     assert_eq!(body["@odata.type"], "#microsoft.graph.user");
     assert!(h.inspect().is_active(id));
     assert!(!h.inspect().is_deleted(id));
     assert_eq!(h.inspect().write_count(), 1);
     // It is now found among the active users, and no longer in the deleted items.
-    let (status, _, _) = get(&graph(&h, &format!("users/{}", original_upn(&u))), &token).await;
+    let (status, _, _) = get(&graph(&h, &format!("users/{}", original_upn(u))), &token).await;
     assert_eq!(status, 200);
     let (status, _, body) = send(Method::POST, &url, &token, Some(json!({}))).await;
     assert_eq!(status, 404);

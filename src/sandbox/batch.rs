@@ -126,7 +126,7 @@ pub async fn handle(
                         Some(body),
                     );
                 }
-                run_inner(router, auth, r).await
+                run_inner(router, auth, &ids, r).await
             }
         });
         for (id, st, hdrs, body) in join_all(runs).await {
@@ -144,6 +144,8 @@ pub async fn handle(
 async fn run_inner(
     router: axum::Router,
     auth: Option<HeaderValue>,
+    // The batch's own ids: an inner request that never reaches the router has none of its own.
+    ids: &ReqIds,
     r: Inner,
 ) -> (String, u16, Value, Option<Value>) {
     let path = format!("/v1.0/{}", r.url.trim_start_matches('/'));
@@ -167,7 +169,7 @@ async fn run_inner(
     let req = match builder.body(body) {
         Ok(req) => req,
         Err(e) => {
-            let body = json!({"error": {"code": "BadRequest", "message": format!("Invalid request: {e}")}});
+            let body = bad(format!("Invalid request: {e}")).body(ids);
             return (r.id, 400, json!({}), Some(body));
         }
     };

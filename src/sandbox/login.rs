@@ -283,13 +283,11 @@ fn delegated_tokens(state: &AppState, client_id: &str, upn: &str, scope: &str) -
         lifetime_secs: lifetime,
         // The sandbox admin is its Global Administrator, and Entra lists a user's directory
         // roles in delegated tokens too.
-        wids: Some(
-            if upn.eq_ignore_ascii_case(&format!("admin@{}", state.domain)) {
-                vec![GLOBAL_ADMINISTRATOR.to_string()]
-            } else {
-                Vec::new()
-            },
-        ),
+        wids: Some(if upn.eq_ignore_ascii_case(&state.admin_upn()) {
+            vec![GLOBAL_ADMINISTRATOR.to_string()]
+        } else {
+            Vec::new()
+        }),
         audience: audience.into(),
     };
     let access = mint(state, &spec);
@@ -675,7 +673,7 @@ fn device_poll(state: &AppState, f: &[(String, String)], client_id: &str) -> Res
             );
         }
     };
-    let admin = format!("admin@{}", state.domain);
+    let admin = state.admin_upn();
     delegated_tokens(state, client_id, &admin, &scope)
 }
 

@@ -266,7 +266,6 @@ fn open_store(data_dir: &Path, users: usize, seed: u64) -> Result<Opened, Sandbo
             ("users", users.to_string()),
             ("tenant_id", seeded.tenant_id),
             ("key", hex::encode(key)),
-            ("domain", DOMAIN.to_string()),
             (
                 "seeded_at",
                 now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -356,7 +355,6 @@ pub async fn spawn(cfg: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
     let task = tokio::spawn(server::serve(listener, state.clone(), router, stop_rx));
     Ok(SandboxHandle {
         base_url,
-        domain: DOMAIN.to_string(),
         client_secret: cfg.client_secret,
         state,
         stop: stop_tx,
@@ -367,7 +365,6 @@ pub async fn spawn(cfg: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
 /// A running sandbox. Dropping it stops the server; `shutdown` also waits for it.
 pub struct SandboxHandle {
     base_url: Url,
-    domain: String,
     client_secret: String,
     state: AppState,
     stop: tokio::sync::watch::Sender<bool>,
@@ -381,11 +378,11 @@ impl SandboxHandle {
     }
 
     pub fn domain(&self) -> &str {
-        &self.domain
+        &self.state.domain
     }
 
     pub fn admin_upn(&self) -> String {
-        format!("admin@{}", self.domain)
+        self.state.admin_upn()
     }
 
     pub fn client_secret(&self) -> &str {
@@ -410,7 +407,7 @@ impl std::fmt::Debug for SandboxHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SandboxHandle")
             .field("base_url", &self.base_url.as_str())
-            .field("domain", &self.domain)
+            .field("domain", &self.state.domain)
             .finish_non_exhaustive()
     }
 }

@@ -69,6 +69,11 @@ impl Shared {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The sandbox's Global Administrator: device codes sign it in, and it cannot be deleted.
+    pub fn admin_upn(&self) -> String {
+        format!("admin@{}", self.domain)
+    }
+
     /// `https://graph.microsoft.com/v1.0/`'s counterpart here.
     pub fn graph_root(&self) -> String {
         format!("{}v1.0/", self.base_url)

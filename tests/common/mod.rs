@@ -46,7 +46,7 @@ pub fn graph(h: &SandboxHandle, path: &str) -> String {
 }
 
 pub fn token_url(h: &SandboxHandle) -> String {
-    format!("{}contoso.sandbox/oauth2/v2.0/token", h.base_url())
+    format!("{}{}/oauth2/v2.0/token", h.base_url(), h.domain())
 }
 
 /// An app-only token from the client-credentials grant, over HTTP.
@@ -162,6 +162,25 @@ pub async fn active_names(h: &SandboxHandle, token: &str) -> (HashSet<String>, H
         }
     }
     (upns, proxies)
+}
+
+/// The deleted users in `all` that restore without conflicts: no active user (`active_names`)
+/// holds their original UPN or any of their proxy addresses.
+pub fn restorable<'a>(
+    all: &'a [Value],
+    upns: &HashSet<String>,
+    proxies: &HashSet<String>,
+) -> Vec<&'a Value> {
+    all.iter()
+        .filter(|u| {
+            !upns.contains(&original_upn(u).to_lowercase())
+                && u["proxyAddresses"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .all(|p| !proxies.contains(&p.as_str().unwrap_or("").to_lowercase()))
+        })
+        .collect()
 }
 
 /// Asserts a Graph error body: code, and the ids in `innerError`.

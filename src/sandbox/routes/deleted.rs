@@ -65,18 +65,16 @@ pub fn list_users(
         };
         (page, count)
     };
-    let (path, ctx) = if deleted {
-        (
-            "directory/deletedItems/microsoft.graph.user",
-            "directory/deletedItems/microsoft.graph.user",
-        )
+    // The collection's path is also its `@odata.context` name.
+    let path = if deleted {
+        "directory/deletedItems/microsoft.graph.user"
     } else {
-        ("users", "users")
+        "users"
     };
     let mut body = serde_json::Map::new();
     body.insert(
         "@odata.context".into(),
-        json!(context(state, ctx, q.select.as_deref())),
+        json!(context(state, path, q.select.as_deref())),
     );
     if let Some(n) = count {
         body.insert("@odata.count".into(), json!(n));

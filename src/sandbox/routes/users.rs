@@ -159,10 +159,7 @@ pub async fn delete(
     state.take_write()?;
     let mut db = state.db();
     let user = db.active(&id)?.ok_or_else(|| ApiError::not_found(&id))?;
-    if user
-        .upn
-        .eq_ignore_ascii_case(&format!("admin@{}", state.domain))
-    {
+    if user.upn.eq_ignore_ascii_case(&state.admin_upn()) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "Authorization_RequestDenied",
