@@ -405,11 +405,16 @@ async fn a_wrong_client_secret_says_what_to_check() {
     let (dir, h) = common::start_sandbox(5).await;
     let ctx = ctx_with(&h, dir.path(), &["--client-id", "app-1"], Some("wrong")).expect("ctx");
     let err = ctx.resolve().await.err().expect("refused");
+    assert_eq!(err.oauth_code(), Some("invalid_client"));
     let text = err.to_string();
-    assert!(
-        text.contains("7000215") || text.contains("Invalid client secret"),
-        "{text}"
+    assert!(text.contains("AADSTS7000215"), "{text}");
+    // The advice for 7000215 (the secret's Value, not its ID), not a generic hint beside it.
+    assert_eq!(
+        text.matches("UNDELETE_CLIENT_SECRET").count(),
+        1,
+        "the advice names the variable exactly once: {text}"
     );
+    assert!(text.contains("not its ID"), "{text}");
     assert!(
         !text.contains("wrong"),
         "the secret is never echoed: {text}"
@@ -427,6 +432,16 @@ async fn a_wrong_client_secret_says_what_to_check() {
     assert_eq!(code, 1);
     let errs = String::from_utf8_lossy(&errs);
     assert!(errs.contains("sign-in failed"), "{errs}");
+    // The preface line names the variable too; the error line itself carries the advice once.
+    let failure = errs
+        .lines()
+        .find(|l| l.contains("sign-in failed"))
+        .unwrap_or_default();
+    assert_eq!(
+        failure.matches("UNDELETE_CLIENT_SECRET").count(),
+        1,
+        "{errs}"
+    );
 }
 
 #[tokio::test]

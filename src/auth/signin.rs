@@ -200,7 +200,7 @@ impl AuthContext {
                     .ok_or_else(|| AuthError::Config(format!("{SECRET_ENV} is empty")))?;
                 let source = ClientCredentials::new(&self.endpoints, &self.client_id, secret)
                     .map_err(|e| AuthError::Config(e.to_string()))?;
-                let token = source.token().await.map_err(from_directory_error)?;
+                let token = source.get().await?;
                 Ok(Some(self.app_only(source, &token)))
             }
             Method::Certificate(path) => {
@@ -296,23 +296,6 @@ impl AuthContext {
             warnings,
             mail_from: self.mail_from.clone(),
         }
-    }
-}
-
-fn from_directory_error(e: crate::directory::DirectoryError) -> AuthError {
-    use crate::directory::ErrorKind;
-    match e.kind {
-        ErrorKind::Network => AuthError::Network(e.message),
-        ErrorKind::Malformed => AuthError::Malformed(e.message),
-        ErrorKind::Invalid => AuthError::Config(e.message),
-        _ => AuthError::Rejected(Box::new(oauth::AadError {
-            status: e.status.unwrap_or(401),
-            error: e.code.unwrap_or_else(|| "invalid_client".into()),
-            description: e.message,
-            codes: Vec::new(),
-            trace_id: e.request_id,
-            correlation_id: None,
-        })),
     }
 }
 
