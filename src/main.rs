@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use color_eyre::eyre::eyre;
 use undelete::app::sign_in::sign_in_screen;
+use undelete::auth::oauth::AuthError;
 use undelete::auth::signin::AuthContext;
 use undelete::cli::{Cli, Command, GlobalArgs};
 use undelete::session;
@@ -28,7 +29,10 @@ fn main() -> ExitCode {
             // An error is something the admin can act on: its chain of causes on one line, not
             // a debug report (panics still get color-eyre's full report).
             eprintln!("undelete: {e:#}");
-            ExitCode::from(1)
+            // Options that cannot work together (a secret and a certificate, plain http to a
+            // remote host) are usage errors: exit 2, as the contract says, on every command.
+            let usage = matches!(e.downcast_ref::<AuthError>(), Some(AuthError::Config(_)));
+            ExitCode::from(if usage { 2 } else { 1 })
         }
     }
 }

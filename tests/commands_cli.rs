@@ -635,3 +635,23 @@ async fn a_mail_without_the_password_leaves_it_printed_and_duplicates_restore_on
     assert!(!outbox[0].body.contains("choose a new password"));
     assert!(sandbox.inspect().password_matches(&user.id, password));
 }
+
+#[test]
+fn options_that_cannot_work_together_are_usage_errors_on_every_command() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    for cmd in [&["list"][..], &["check", "--expiring", "3"][..]] {
+        let out = Process::new(env!("CARGO_BIN_EXE_undelete"))
+            .arg("--data-dir")
+            .arg(tmp.path())
+            .args(["--tenant", "contoso.com", "--graph-url", "http://10.0.0.1"])
+            .args(cmd)
+            .env_remove("UNDELETE_CLIENT_SECRET")
+            .env_remove("UNDELETE_SANDBOX")
+            .stdin(Stdio::null())
+            .output()
+            .expect("the binary runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}: {err}");
+        assert!(err.contains("only allowed to a loopback host"), "{err}");
+    }
+}
