@@ -53,16 +53,23 @@ pub async fn open(global: &GlobalArgs) -> color_eyre::Result<Session> {
 /// Opens a session; `request_log` keeps a record of every HTTP exchange for the caller.
 pub async fn open_with(global: &GlobalArgs, request_log: bool) -> color_eyre::Result<Session> {
     let data_dir = data_dir(global)?;
-    let (log_tx, log_rx) = if request_log {
-        let (tx, rx) = unbounded_channel();
-        (Some(tx), Some(rx))
-    } else {
-        (None, None)
-    };
+    let (log_tx, log_rx) = request_log_channel(request_log);
     if wants_sandbox(global) {
         open_sandbox(global, data_dir, log_tx, log_rx).await
     } else {
         open_tenant(global, data_dir, log_tx, log_rx).await
+    }
+}
+
+type LogSender = tokio::sync::mpsc::UnboundedSender<RequestRecord>;
+
+/// Both ends of the request log, or neither.
+fn request_log_channel(on: bool) -> (Option<LogSender>, Option<UnboundedReceiver<RequestRecord>>) {
+    if on {
+        let (tx, rx) = unbounded_channel();
+        (Some(tx), Some(rx))
+    } else {
+        (None, None)
     }
 }
 
@@ -77,7 +84,7 @@ fn data_dir(global: &GlobalArgs) -> color_eyre::Result<PathBuf> {
 async fn open_sandbox(
     global: &GlobalArgs,
     data_dir: PathBuf,
-    log_tx: Option<tokio::sync::mpsc::UnboundedSender<RequestRecord>>,
+    log_tx: Option<LogSender>,
     log_rx: Option<UnboundedReceiver<RequestRecord>>,
 ) -> color_eyre::Result<Session> {
     let handle = crate::sandbox::spawn(SandboxConfig::new(&data_dir))
@@ -115,14 +122,15 @@ async fn open_sandbox(
 async fn open_tenant(
     global: &GlobalArgs,
     data_dir: PathBuf,
-    log_tx: Option<tokio::sync::mpsc::UnboundedSender<RequestRecord>>,
+    log_tx: Option<LogSender>,
     log_rx: Option<UnboundedReceiver<RequestRecord>>,
 ) -> color_eyre::Result<Session> {
     let auth = AuthContext::from_args(global)?;
     let Some(signed_in) = auth.resolve().await? else {
+        // Sign-ins are cached per cloud, tenant and client: the login must use the same ones.
         return Err(eyre!(
-            "not signed in to {}: run `undelete login --tenant {}` first",
-            auth.tenant(),
+            "not signed in to {}: run `undelete login` first, with the same --tenant, --cloud \
+             and --client-id as this command",
             auth.tenant()
         ));
     };
@@ -138,12 +146,7 @@ pub fn signed_in_session(
     request_log: bool,
 ) -> color_eyre::Result<Session> {
     let data_dir = data_dir(global)?;
-    let (log_tx, log_rx) = if request_log {
-        let (tx, rx) = unbounded_channel();
-        (Some(tx), Some(rx))
-    } else {
-        (None, None)
-    };
+    let (log_tx, log_rx) = request_log_channel(request_log);
     tenant_session(auth, signed_in, data_dir, log_tx, log_rx)
 }
 
@@ -151,7 +154,7 @@ fn tenant_session(
     auth: &AuthContext,
     signed_in: SignedIn,
     data_dir: PathBuf,
-    log_tx: Option<tokio::sync::mpsc::UnboundedSender<RequestRecord>>,
+    log_tx: Option<LogSender>,
     log_rx: Option<UnboundedReceiver<RequestRecord>>,
 ) -> color_eyre::Result<Session> {
     // App-only without --mail-from can still list and restore; the self-check's warning says
