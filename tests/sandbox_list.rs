@@ -249,12 +249,31 @@ async fn filters() {
     let n_new = new["value"].as_array().map(Vec::len).unwrap_or(0);
     assert!(n_old >= 5, "several users close to their purge: {n_old}");
     assert_eq!(n_old + n_new, 250);
-    let (_, _, both) = get(
+    let (status, _, both) = get(
         &graph(&h, &format!("{LIST}?$top=999&$filter=deletedDateTime ge {cutoff} and startswith(displayName,'{}')", prefix.replace('\'', "''"))),
         &token,
     )
     .await;
-    assert!(both["value"].as_array().map(Vec::len).unwrap_or(0) <= expected);
+    assert_eq!(status, 200, "{both}");
+    let has_prefix = |u: &&serde_json::Value| {
+        u["displayName"]
+            .as_str()
+            .is_some_and(|n| n.to_lowercase().starts_with(&prefix.to_lowercase()))
+    };
+    let both: Vec<&serde_json::Value> = both["value"].as_array().expect("value").iter().collect();
+    assert!(both.len() <= expected);
+    assert!(both.iter().all(has_prefix), "only the prefix: {both:?}");
+    // `ge` holds every user `gt` holds: the newer users with the prefix are all there.
+    let ids: std::collections::HashSet<&str> =
+        both.iter().filter_map(|u| u["id"].as_str()).collect();
+    for u in new["value"]
+        .as_array()
+        .expect("value")
+        .iter()
+        .filter(has_prefix)
+    {
+        assert!(ids.contains(u["id"].as_str().expect("id")), "missing {u}");
+    }
 
     for bad in [
         "startswith(displayName,'x'",

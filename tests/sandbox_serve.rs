@@ -138,12 +138,10 @@ async fn serve_prints_its_url_first_and_stops_on_ctrl_c() {
 #[tokio::test]
 async fn serve_rejects_bad_fault_settings() {
     let dir = tempfile::tempdir().expect("dir");
-    for bad in [
-        ["--write-quota", "lots"],
-        ["--fail-rate", "1.5"],
-        ["--drop-rate", "-1"],
-    ] {
-        let args = ["sandbox", "serve", bad[0], bad[1]];
+    // `--flag=value`: as two words, `-1` would be refused by the argument parser as an unknown
+    // flag and never reach the sandbox's own range check.
+    for bad in ["--write-quota=lots", "--fail-rate=1.5", "--drop-rate=-1"] {
+        let args = ["sandbox", "serve", bad];
         // A setting that were wrongly accepted would serve forever: bound the wait.
         let (code, _) = tokio::time::timeout(Duration::from_secs(30), run(&args, dir.path()))
             .await

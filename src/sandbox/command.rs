@@ -8,6 +8,7 @@ use color_eyre::eyre::{WrapErr, eyre};
 
 use super::{SandboxConfig, open_store, remove_store, spawn, store_path};
 use crate::cli::SandboxCommand;
+use crate::sanitize::clean;
 
 /// Parses `--write-quota N/SECS`, e.g. `3000/150`.
 pub fn parse_quota(s: &str) -> Result<(u32, Duration), String> {
@@ -119,8 +120,9 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
                 writeln!(out, "The outbox is empty.")?;
             } else {
                 for m in &mails {
-                    writeln!(out, "#{} {}  from {}", m.seq, m.sent_at, m.from)?;
-                    writeln!(out, "   to: {}", m.to.join(", "))?;
+                    // Whatever a client sent reaches a terminal here: the app's own sanitizer.
+                    writeln!(out, "#{} {}  from {}", m.seq, m.sent_at, clean(&m.from))?;
+                    writeln!(out, "   to: {}", clean(&m.to.join(", ")))?;
                     writeln!(out, "   subject: {}", clean(&m.subject))?;
                     for line in m.body.lines() {
                         writeln!(out, "   | {}", clean(line))?;
@@ -131,13 +133,6 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
             Ok(0)
         }
     }
-}
-
-/// Keeps control characters in mail text from driving the terminal.
-fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-        .collect()
 }
 
 #[cfg(test)]
