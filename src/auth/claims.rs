@@ -282,15 +282,6 @@ impl Warning {
             Warning::NoMailSender => Action::SendMail,
         }
     }
-
-    /// A short form for a one-line header, e.g. `missing Mail.Send`.
-    pub fn short(&self) -> String {
-        match self {
-            Warning::MissingPermission { grant, .. } => format!("missing {grant}"),
-            Warning::MissingRole { assign, .. } => format!("missing role {assign}"),
-            Warning::NoMailSender => "no --mail-from".into(),
-        }
-    }
 }
 
 impl std::fmt::Display for Warning {
@@ -445,7 +436,6 @@ mod tests {
             text.contains("delegated permission User.DeleteRestore.All"),
             "{text}"
         );
-        assert_eq!(w[1].short(), "missing User-PasswordProfile.ReadWrite.All");
     }
 
     #[test]

@@ -103,14 +103,6 @@ impl DelegatedTokens {
         Ok(this)
     }
 
-    pub fn key(&self) -> &CacheKey {
-        &self.key
-    }
-
-    pub fn tenant_id(&self) -> Option<&str> {
-        self.tenant_id.as_deref()
-    }
-
     fn current(&self) -> Option<Held> {
         self.access
             .lock()

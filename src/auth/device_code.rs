@@ -135,11 +135,6 @@ impl DeviceCodeFlow {
         &self.prompt
     }
 
-    /// How long to wait before the next poll (grows with each `slow_down`).
-    pub fn interval(&self) -> Duration {
-        self.interval
-    }
-
     pub fn is_expired(&self) -> bool {
         Utc::now() >= self.prompt.expires_at
     }
