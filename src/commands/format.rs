@@ -4,10 +4,11 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
 use crate::cli::SortKey;
 use crate::directory::DeletedUser;
+use crate::ui::text::{ago, fit};
 
 /// Days left at or under which a row is shown in red (DESIGN.md 1).
 pub const URGENT_DAYS: i64 = 3;
@@ -59,20 +60,6 @@ pub fn sort(users: &mut [DeletedUser], key: SortKey) {
     }
 }
 
-/// "3d ago", "5h ago", "just now".
-pub fn ago(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
-    let Some(at) = at else {
-        return "—".into();
-    };
-    let secs = (now - at).num_seconds().max(0);
-    match secs {
-        s if s >= 86_400 => format!("{}d ago", s / 86_400),
-        s if s >= 3_600 => format!("{}h ago", s / 3_600),
-        s if s >= 60 => format!("{}m ago", s / 60),
-        _ => "just now".into(),
-    }
-}
-
 /// "12d", "0d", "overdue".
 pub fn left(user: &DeletedUser, now: DateTime<Utc>) -> String {
     match user.days_left(now) {
@@ -80,25 +67,6 @@ pub fn left(user: &DeletedUser, now: DateTime<Utc>) -> String {
         Some(d) if d < 0 => "overdue".into(),
         Some(d) => format!("{d}d"),
     }
-}
-
-/// Cuts `s` to `max` display columns, ending with "…" when cut.
-pub fn fit(s: &str, max: usize) -> String {
-    if s.width() <= max {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    let mut width = 0;
-    for c in s.chars() {
-        let w = c.width().unwrap_or(0);
-        if width + w + 1 > max {
-            break;
-        }
-        width += w;
-        out.push(c);
-    }
-    out.push('…');
-    out
 }
 
 fn pad(out: &mut String, s: &str, width: usize) {

@@ -1,6 +1,5 @@
 //! The deleted-users table (only the rows on screen are built) and the details pane.
 
-use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -75,23 +74,6 @@ pub fn columns(inner: usize) -> Vec<(Column, usize)> {
     let mut cols = vec![(Column::Name, name), (Column::UserName, upn)];
     cols.extend(kept);
     cols
-}
-
-/// "3d ago", "5h ago", "just now".
-pub fn relative(then: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
-    let Some(then) = then else {
-        return "—".into();
-    };
-    let secs = (now - then).num_seconds();
-    if secs < 60 {
-        "just now".into()
-    } else if secs < 3600 {
-        format!("{}m ago", secs / 60)
-    } else if secs < 86_400 {
-        format!("{}h ago", secs / 3600)
-    } else {
-        format!("{}d ago", secs / 86_400)
-    }
 }
 
 pub fn days_left_text(days_left: Option<i64>) -> String {
@@ -389,7 +371,9 @@ fn row_line(
                 }
             }
             Column::UserName => spans.push(Span::raw(pad(user.original_upn(), w))),
-            Column::Deleted => spans.push(Span::raw(pad(&relative(user.deleted_at, now), w))),
+            Column::Deleted => {
+                spans.push(Span::raw(pad(&super::text::ago(user.deleted_at, now), w)))
+            }
             Column::Left => {
                 let style = if expiring {
                     theme.danger()
@@ -530,7 +514,7 @@ pub fn details_lines(state: &State, theme: &Theme, cols: u16) -> Vec<Line<'stati
             Some(d) => format!(
                 "{} ({})",
                 d.format("%Y-%m-%d %H:%M UTC"),
-                relative(Some(d), now)
+                super::text::ago(Some(d), now)
             ),
             None => "—".into(),
         },

@@ -1,5 +1,6 @@
 //! Width-aware text: display columns (CJK and emoji take two), truncation with `…`.
 
+use chrono::{DateTime, Utc};
 use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthStr;
 
@@ -62,6 +63,20 @@ pub fn pad(s: &str, cols: usize) -> String {
     let w = width(&out);
     out.extend(std::iter::repeat_n(' ', cols.saturating_sub(w)));
     out
+}
+
+/// "3d ago", "5h ago", "just now"; shared by the table, the details pane and `undelete list`.
+pub fn ago(then: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    let Some(then) = then else {
+        return "—".into();
+    };
+    let secs = (now - then).num_seconds().max(0);
+    match secs {
+        s if s >= 86_400 => format!("{}d ago", s / 86_400),
+        s if s >= 3_600 => format!("{}h ago", s / 3_600),
+        s if s >= 60 => format!("{}m ago", s / 60),
+        _ => "just now".into(),
+    }
 }
 
 #[cfg(test)]
