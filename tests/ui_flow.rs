@@ -296,7 +296,7 @@ async fn close_without_email_sends_nothing_and_journals_the_skip() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_event_loop_draws_first_then_loads_and_quits_on_q() {
+async fn the_event_loop_loads_the_list_handles_keys_and_resize_and_quits_on_q() {
     let (_tmp, h) = common::start_sandbox(50).await;
     let data = tempfile::tempdir().expect("data dir");
     let ctx = TuiContext {
