@@ -209,10 +209,18 @@ where
 pub fn repaint_key(state: &State) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    layout_shape(state).hash(&mut h);
+    // Where things are is what the drawing itself computes, so the key cannot drift from it.
+    let (w, h_) = state.size;
+    let areas = crate::ui::layout(state, ratatui::layout::Rect::new(0, 0, w, h_));
+    (state.size, areas).hash(&mut h);
+    state
+        .modal
+        .as_ref()
+        .map(std::mem::discriminant)
+        .hash(&mut h);
     let u = &state.users;
     u.generation.hash(&mut h);
-    let rows = crate::ui::table_rows(state);
+    let rows = areas.map_or(1, |a| usize::from(a.rows.height).max(1));
     let end = u.offset.saturating_add(rows).min(u.shown.len());
     u.shown.get(u.offset..end).unwrap_or_default().hash(&mut h);
     if state.details {
@@ -226,26 +234,6 @@ pub fn repaint_key(state: &State) -> u64 {
         _ => {}
     }
     h.finish()
-}
-
-/// What decides where things are on screen: which modal, which panes, the size.
-fn layout_shape(state: &State) -> (u8, bool, bool, bool, bool, (u16, u16)) {
-    let modal = match &state.modal {
-        None => 0,
-        Some(state::Modal::Restore(_)) => 1,
-        Some(state::Modal::Progress(_)) => 2,
-        Some(state::Modal::Result(_)) => 3,
-        Some(state::Modal::Purge(_)) => 4,
-        Some(state::Modal::Help { .. }) => 5,
-    };
-    (
-        modal,
-        state.details,
-        state.log_open,
-        state.notice.is_some() || state.users.filtering,
-        !state.unfinished.is_empty(),
-        state.size,
-    )
 }
 
 /// SIGTERM, where there is such a thing; never fires elsewhere.

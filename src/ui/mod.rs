@@ -28,7 +28,7 @@ pub const MIN_WIDTH: u16 = 44;
 pub const MIN_HEIGHT: u16 = 10;
 
 /// Where each part of the home screen goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Areas {
     pub header: Rect,
     pub banner: Option<Rect>,
