@@ -111,10 +111,7 @@ where
     runner.run(Effect::LoadDeleted {
         generation: state.users.generation,
     });
-    let unfinished = runner.unfinished_msg();
-    if step(state, runner, unfinished) {
-        return Ok(());
-    }
+    runner.load_unfinished();
     let mut terminate = Terminate::new();
     let mut last_screen = repaint_key(state);
     let mut tick = tokio::time::interval(TICK);

@@ -85,15 +85,30 @@ impl Runner {
         }
     }
 
-    /// The journal's unfinished runs, as a message (or a warning when it cannot be read).
-    pub fn unfinished_msg(&self) -> Msg {
-        match &self.books {
-            Ok((journal, _)) => match journal.unfinished() {
+    /// Reads the journal's unfinished runs off the event loop (the file only grows) and sends
+    /// them as a message, or a warning when it cannot be read.
+    pub fn load_unfinished(&self) {
+        self.journal_task(|_| {});
+    }
+
+    /// Runs `first` on the journal, then reads its unfinished runs, on a blocking thread.
+    fn journal_task(&self, first: impl FnOnce(&Journal) + Send + 'static) {
+        let tx = self.tx.clone();
+        let journal = match &self.books {
+            Ok((journal, _)) => journal.clone(),
+            Err(e) => {
+                let _ = tx.send(Msg::Warning(e.clone()));
+                return;
+            }
+        };
+        tokio::task::spawn_blocking(move || {
+            first(&journal);
+            let msg = match journal.unfinished() {
                 Ok(list) => Msg::Unfinished(list),
                 Err(e) => Msg::Warning(format!("cannot read the journal: {e}")),
-            },
-            Err(e) => Msg::Warning(e.clone()),
-        }
+            };
+            let _ = tx.send(msg);
+        });
     }
 
     fn send(&self, msg: Msg) {
@@ -113,17 +128,9 @@ impl Runner {
                 }
             }
             Effect::SendMail(cmd) => self.send_mail(cmd),
-            Effect::MailSkipped { outcomes } => {
-                if let Ok((journal, _)) = &self.books {
-                    restore::record_mail_skipped(
-                        &outcomes,
-                        journal,
-                        "closed without email in the TUI",
-                    );
-                }
-                let msg = self.unfinished_msg();
-                self.send(msg);
-            }
+            Effect::MailSkipped { outcomes } => self.journal_task(move |journal| {
+                restore::record_mail_skipped(&outcomes, journal, "closed without email in the TUI");
+            }),
             Effect::Purge { users } => self.purge(users),
             Effect::Copy(secret) => {
                 let encoded =
