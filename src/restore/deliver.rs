@@ -1,0 +1,77 @@
+//! The sign-in info email, and recording that it will not be sent.
+
+use zeroize::Zeroize;
+
+use super::journal::{self, Journal, Step};
+use super::run::UserOutcome;
+use super::Audit;
+use crate::directory::{DirResult, Directory, DirectoryError};
+use crate::mail::{self, MailAccount, SignInMail};
+
+
+/// Sends one email to `to` listing every complete outcome (restored, password set), then
+/// journals and audits it. On failure nothing is recorded as sent, so the caller can retry.
+/// Returns how many users the email covered.
+pub async fn send_sign_in_mail(
+    dir: &dyn Directory,
+    outcomes: &[UserOutcome],
+    to: &[String],
+    options: &SignInMail,
+    journal: &Journal,
+    audit: &Audit,
+) -> DirResult<usize> {
+    if to.is_empty() {
+        return Err(DirectoryError::invalid("no recipient for the sign-in info"));
+    }
+    let ready: Vec<&UserOutcome> = outcomes.iter().filter(|o| o.complete()).collect();
+    if ready.is_empty() {
+        return Err(DirectoryError::invalid(
+            "no restored user with a password set: nothing to send",
+        ));
+    }
+    let accounts: Vec<MailAccount<'_>> = ready
+        .iter()
+        .map(|o| MailAccount {
+            display_name: &o.display_name,
+            upn: o.upn.as_deref().unwrap_or(&o.original_upn),
+            password: o.password.as_ref(),
+        })
+        .collect();
+    let mut message = mail::sign_in_message(&accounts, to, options);
+    let result = dir.send_mail(&message).await;
+    // The body may hold passwords: do not leave it in freed memory.
+    message.body.zeroize();
+    let recipients = to.join(", ");
+    let detail = Some(format!(
+        "sign-in info for {} user(s), password {}",
+        ready.len(),
+        if options.include_password {
+            "included"
+        } else {
+            "left out"
+        }
+    ));
+    let _ = audit.record(
+        "send_mail",
+        &recipients,
+        result.as_ref().map(|_| ()),
+        detail,
+    );
+    result?;
+    for o in &ready {
+        let _ = journal.record(
+            &journal::Entry::new(&o.run, &o.id, Step::MailSent).detail(format!("to {recipients}")),
+        );
+    }
+    Ok(ready.len())
+}
+
+/// Records that the sign-in info for these outcomes will not be emailed (the admin closed
+/// without it, or the password was handed over another way), so they are not "unfinished".
+pub fn record_mail_skipped(outcomes: &[UserOutcome], journal: &Journal, reason: &str) {
+    for o in outcomes.iter().filter(|o| o.complete()) {
+        let _ =
+            journal.record(&journal::Entry::new(&o.run, &o.id, Step::MailSkipped).detail(reason));
+    }
+}
+

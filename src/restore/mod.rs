@@ -1,0 +1,30 @@
+//! The restore workflow, shared by the TUI and the scripting commands:
+//! pre-flight check -> restore -> set the password -> sign-in info email.
+//!
+//! Each step is reported on a channel as it happens, written to the journal (never the
+//! password) so an interrupted run can be finished later, and every change goes to the audit
+//! log. Many users go through `Directory::restore_many`, which batches and throttles.
+//!
+//! Test hook: with `UNDELETE_TEST_CRASH_AFTER=restore` (or `password`) in the environment the
+//! process exits with code 86 right after journaling the first such step, the way a crash or a
+//! kill would leave it. Tests use it to prove the journal picks up an interrupted run.
+
+
+pub mod audit;
+pub mod deliver;
+pub mod finish;
+pub mod journal;
+pub mod plan;
+pub mod preflight;
+pub mod run;
+
+pub use audit::{Audit, AuditEntry};
+pub use deliver::{record_mail_skipped, send_sign_in_mail};
+pub use finish::finish_unfinished;
+pub use journal::{Journal, RestoreState, Step, Unfinished};
+pub use plan::{PasswordChoice, PlannedUser, RestorePlan, check_upn, parse_recipients};
+pub use preflight::{Preflight, preflight, preflight_all, suggest_upn};
+pub use run::{
+    CRASH_EXIT_CODE, CRASH_HOOK_ENV, Failure, Progress, RestoreRun, StopHandle, UserOutcome,
+    run_to_end, start,
+};

@@ -1,0 +1,469 @@
+//! A run: restore -> set the password, for every user of a plan, reported as it happens,
+//! journaled (never the password) and audited.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use futures::StreamExt;
+use secrecy::SecretString;
+use tokio::sync::mpsc;
+
+use super::journal::{self, Journal, Step};
+use super::plan::{PasswordChoice, RestorePlan};
+use super::Audit;
+use crate::directory::{
+    ActiveUser, DeletedUser, Directory, DirectoryError, JobEvent, PasswordChange, RestoreJob,
+    RestoreRequest, Stage,
+};
+use crate::password;
+
+/// Environment variable of the crash test hook (see the module docs).
+pub const CRASH_HOOK_ENV: &str = "UNDELETE_TEST_CRASH_AFTER";
+/// Exit code of the crash test hook.
+pub const CRASH_EXIT_CODE: i32 = 86;
+
+/// Users handed to `restore_many` at a time: large enough to keep its batches and concurrency
+/// busy, small enough that a stop request takes effect soon.
+const CHUNK: usize = 100;
+
+
+/// Why a user's restore did not complete.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub stage: Stage,
+    pub error: DirectoryError,
+}
+
+/// What happened to one user. No derived `Debug`: it holds the password for the result screen.
+#[derive(Clone)]
+pub struct UserOutcome {
+    /// The run (journal id) it belongs to.
+    pub run: String,
+    pub id: String,
+    pub display_name: String,
+    pub original_upn: String,
+    /// The user name it has now, once restored.
+    pub upn: Option<String>,
+    /// The password set, once set. Never logged, never journaled.
+    pub password: Option<SecretString>,
+    pub failure: Option<Failure>,
+    pub force_change: bool,
+}
+
+impl UserOutcome {
+    fn new(run: &str, user: &DeletedUser, force_change: bool) -> Self {
+        Self {
+            run: run.to_string(),
+            id: user.id.clone(),
+            display_name: user.display_name.clone(),
+            original_upn: user.original_upn.clone(),
+            upn: None,
+            password: None,
+            failure: None,
+            force_change,
+        }
+    }
+
+    pub fn restored(&self) -> bool {
+        self.upn.is_some()
+    }
+
+    /// Restored with its password set: ready for the sign-in info.
+    pub fn complete(&self) -> bool {
+        self.upn.is_some() && self.password.is_some() && self.failure.is_none()
+    }
+}
+
+impl fmt::Debug for UserOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserOutcome")
+            .field("id", &self.id)
+            .field("display_name", &self.display_name)
+            .field("upn", &self.upn)
+            .field("password", &self.password.as_ref().map(|_| "[hidden]"))
+            .field("failure", &self.failure)
+            .finish()
+    }
+}
+
+/// A step of the run, as it happens.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    Queued {
+        id: String,
+    },
+    Restoring {
+        id: String,
+    },
+    Restored {
+        id: String,
+        upn: String,
+    },
+    PasswordSet {
+        id: String,
+    },
+    Failed {
+        id: String,
+        stage: Stage,
+        error: DirectoryError,
+    },
+    /// Something the admin should know that did not stop the run (e.g. the journal is not
+    /// writable).
+    Warning(String),
+    /// Always the last event: one outcome per planned user, in plan order.
+    Finished(Vec<UserOutcome>),
+}
+
+/// Asks a running restore to stop: users not yet sent are left alone, the ones in flight finish.
+#[derive(Clone, Debug, Default)]
+pub struct StopHandle(Arc<AtomicBool>);
+
+impl StopHandle {
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// A started run: its progress events and a way to stop it.
+pub struct RestoreRun {
+    pub run_id: String,
+    pub progress: mpsc::Receiver<Progress>,
+    pub stop: StopHandle,
+}
+
+/// Starts the run in a background task. The run goes on (and keeps the journal right) when the
+/// progress receiver is dropped; a receiver that is kept must be read, since the channel is
+/// bounded and a full one holds the run back.
+pub fn start(
+    dir: Arc<dyn Directory>,
+    plan: RestorePlan,
+    journal: Journal,
+    audit: Audit,
+) -> RestoreRun {
+    let (tx, rx) = mpsc::channel(256);
+    let stop = StopHandle::default();
+    let run_id = uuid::Uuid::new_v4().to_string();
+    let task = Runner {
+        dir,
+        journal,
+        audit,
+        tx,
+        stop: stop.clone(),
+        run: run_id.clone(),
+        warned: false,
+    };
+    tokio::spawn(task.run(plan));
+    RestoreRun {
+        run_id,
+        progress: rx,
+        stop,
+    }
+}
+
+/// Runs a plan to the end and returns the outcomes, for callers that do not need live events.
+pub async fn run_to_end(
+    dir: Arc<dyn Directory>,
+    plan: RestorePlan,
+    journal: Journal,
+    audit: Audit,
+) -> Vec<UserOutcome> {
+    let mut run = start(dir, plan, journal, audit);
+    while let Some(p) = run.progress.recv().await {
+        if let Progress::Finished(outcomes) = p {
+            return outcomes;
+        }
+    }
+    Vec::new()
+}
+
+struct Runner {
+    dir: Arc<dyn Directory>,
+    journal: Journal,
+    audit: Audit,
+    tx: mpsc::Sender<Progress>,
+    stop: StopHandle,
+    run: String,
+    warned: bool,
+}
+
+impl Runner {
+    async fn emit(&self, p: Progress) {
+        // A closed receiver means nobody watches any more; the work and journal go on.
+        let _ = self.tx.send(p).await;
+    }
+
+    async fn journal(&mut self, entry: journal::Entry) {
+        if let Err(e) = self.journal.record(&entry) {
+            self.warn(format!(
+                "the journal ({}) could not be written: {e}; an interrupted run may not be \
+                 found later",
+                self.journal.path().display()
+            ))
+            .await;
+        }
+    }
+
+    /// Audits one change; `Ok` carries Graph's request-id when there is one.
+    async fn audit(
+        &mut self,
+        action: &str,
+        target: &str,
+        result: Result<Option<&str>, &DirectoryError>,
+    ) {
+        if let Err(e) = self.audit.record_with_id(action, target, result, None) {
+            self.warn(format!(
+                "the audit log ({}) could not be written: {e}",
+                self.audit.path().display()
+            ))
+            .await;
+        }
+    }
+
+    async fn warn(&mut self, message: String) {
+        if !self.warned {
+            self.warned = true;
+            self.emit(Progress::Warning(message)).await;
+        }
+    }
+
+    async fn run(mut self, plan: RestorePlan) {
+        let mut outcomes: Vec<UserOutcome> = plan
+            .users
+            .iter()
+            .map(|p| UserOutcome::new(&self.run, &p.user, plan.force_change))
+            .collect();
+        for p in &plan.users {
+            self.emit(Progress::Queued {
+                id: p.user.id.clone(),
+            })
+            .await;
+        }
+        if let Err(error) = plan.validate() {
+            for o in &mut outcomes {
+                self.emit(Progress::Failed {
+                    id: o.id.clone(),
+                    stage: Stage::Preflight,
+                    error: error.clone(),
+                })
+                .await;
+                o.failure = Some(Failure {
+                    stage: Stage::Preflight,
+                    error: error.clone(),
+                });
+            }
+            self.emit(Progress::Finished(outcomes)).await;
+            return;
+        }
+
+        let index: HashMap<String, usize> = plan
+            .users
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.user.id.clone(), i))
+            .collect();
+        let passwords: Vec<SecretString> = plan
+            .users
+            .iter()
+            .map(|_| match &plan.password {
+                PasswordChoice::Auto => password::generate(),
+                PasswordChoice::Given(p) => p.clone(),
+            })
+            .collect();
+
+        for p in &plan.users {
+            let mut e = journal::Entry::new(&self.run, &p.user.id, Step::Planned)
+                .upn(p.target_upn())
+                .display_name(&p.user.display_name);
+            e.mail_to = plan.mail_to.clone();
+            e.include_password = plan.include_password;
+            e.force_change = plan.force_change;
+            self.journal(e).await;
+        }
+
+        let positions: Vec<usize> = (0..plan.users.len()).collect();
+        for chunk in positions.chunks(CHUNK) {
+            if self.stop.is_stopped() {
+                for &i in chunk {
+                    let error = DirectoryError::invalid(
+                        "stopped before it started: nothing was changed for this user",
+                    );
+                    self.fail_unsent(&mut outcomes[i], error).await;
+                }
+                continue;
+            }
+            let mut jobs = Vec::with_capacity(chunk.len());
+            for &i in chunk {
+                let p = &plan.users[i];
+                self.emit(Progress::Restoring {
+                    id: p.user.id.clone(),
+                })
+                .await;
+                jobs.push(RestoreJob {
+                    id: p.user.id.clone(),
+                    request: RestoreRequest {
+                        new_user_principal_name: p.new_upn.clone(),
+                        auto_reconcile_proxy_conflict: p.reconcile_proxies,
+                    },
+                    password: Some(PasswordChange {
+                        password: passwords[i].clone(),
+                        force_change_next_sign_in: plan.force_change,
+                        force_change_with_mfa: plan.force_change_with_mfa,
+                    }),
+                });
+            }
+            let mut events = self.dir.restore_many(jobs);
+            while let Some(event) = events.next().await {
+                let id = match &event {
+                    JobEvent::Restored { id, .. }
+                    | JobEvent::PasswordSet { id, .. }
+                    | JobEvent::Failed { id, .. } => id.clone(),
+                };
+                let Some(&i) = index.get(&id) else {
+                    continue;
+                };
+                match event {
+                    JobEvent::Restored {
+                        user, request_id, ..
+                    } => {
+                        self.restored(&mut outcomes[i], &user, request_id.as_deref())
+                            .await;
+                    }
+                    JobEvent::PasswordSet { request_id, .. } => {
+                        let o = &mut outcomes[i];
+                        o.password = Some(passwords[i].clone());
+                        self.journal(journal::Entry::new(&self.run, &id, Step::PasswordSet))
+                            .await;
+                        let target = outcomes[i].upn.clone().unwrap_or_else(|| id.clone());
+                        let target = format!("{target} ({id})");
+                        self.audit("set_password", &target, Ok(request_id.as_deref()))
+                            .await;
+                        self.emit(Progress::PasswordSet { id: id.clone() }).await;
+                        crash_hook("password");
+                    }
+                    JobEvent::Failed { stage, error, .. } => {
+                        self.fail(&mut outcomes[i], stage, error).await;
+                    }
+                }
+            }
+            // `restore_many` promises an end for every job; if one went missing, say so
+            // rather than report it as done.
+            for &i in chunk {
+                let o = &outcomes[i];
+                if o.failure.is_none() && !o.complete() {
+                    let stage = if o.restored() {
+                        Stage::Password
+                    } else {
+                        Stage::Restore
+                    };
+                    let error = DirectoryError::network(
+                        "no answer came for this user; refresh to see whether it was restored",
+                    );
+                    self.fail(&mut outcomes[i], stage, error).await;
+                }
+            }
+        }
+        self.emit(Progress::Finished(outcomes)).await;
+    }
+
+    async fn restored(&mut self, o: &mut UserOutcome, user: &ActiveUser, request_id: Option<&str>) {
+        o.upn = Some(user.user_principal_name.clone());
+        self.journal(
+            journal::Entry::new(&self.run, &o.id, Step::Restored).upn(&user.user_principal_name),
+        )
+        .await;
+        self.audit(
+            "restore",
+            &format!("{} ({})", user.user_principal_name, o.id),
+            Ok(request_id),
+        )
+        .await;
+        self.emit(Progress::Restored {
+            id: o.id.clone(),
+            upn: user.user_principal_name.clone(),
+        })
+        .await;
+        crash_hook("restore");
+    }
+
+    /// A step that was attempted and failed: journaled, audited, reported.
+    async fn fail(&mut self, o: &mut UserOutcome, stage: Stage, error: DirectoryError) {
+        self.journal(journal::Entry::failed(&self.run, &o.id, stage, &error))
+            .await;
+        let action = match stage {
+            Stage::Password => Some("set_password"),
+            Stage::Restore => Some("restore"),
+            _ => None,
+        };
+        if let Some(action) = action {
+            let target = format!("{} ({})", o.upn.as_deref().unwrap_or(&o.original_upn), o.id);
+            self.audit(action, &target, Err(&error)).await;
+        }
+        self.report_failure(o, stage, error).await;
+    }
+
+    /// A user the run was stopped before sending: no change was attempted, so nothing is
+    /// audited (a user in flight when the stop came is audited by `fail`, whatever its error).
+    async fn fail_unsent(&mut self, o: &mut UserOutcome, error: DirectoryError) {
+        self.journal(journal::Entry::failed(
+            &self.run,
+            &o.id,
+            Stage::Restore,
+            &error,
+        ))
+        .await;
+        self.report_failure(o, Stage::Restore, error).await;
+    }
+
+    async fn report_failure(&mut self, o: &mut UserOutcome, stage: Stage, error: DirectoryError) {
+        self.emit(Progress::Failed {
+            id: o.id.clone(),
+            stage,
+            error: error.clone(),
+        })
+        .await;
+        o.failure = Some(Failure { stage, error });
+    }
+}
+
+fn crash_hook(step: &str) {
+    static HOOK: OnceLock<Option<String>> = OnceLock::new();
+    let hook = HOOK.get_or_init(|| std::env::var(CRASH_HOOK_ENV).ok());
+    if hook.as_deref() == Some(step) {
+        eprintln!("{CRASH_HOOK_ENV}={step}: exiting as if the process died here");
+        std::process::exit(CRASH_EXIT_CODE);
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn outcome_debug_hides_the_password() {
+        let user = DeletedUser {
+            id: "1".into(),
+            display_name: "A".into(),
+            deleted_upn: "1a@b.c".into(),
+            original_upn: "a@b.c".into(),
+            mail: None,
+            proxy_addresses: vec![],
+            department: None,
+            job_title: None,
+            deleted_at: None,
+            on_premises_sync_enabled: false,
+            user_type: None,
+        };
+        let mut o = UserOutcome::new("r", &user, true);
+        o.password = Some(SecretString::from("Kiwi-Moon-42#x"));
+        let shown = format!("{o:?}");
+        assert!(!shown.contains("Kiwi"));
+        assert!(shown.contains("[hidden]"));
+    }
+
+}
