@@ -631,7 +631,7 @@ async fn a_repeated_system_query_option_is_400() {
     let id = h.inspect().active_ids()[0].clone();
     for path in [
         format!("{LIST}?$top=5&$top=6"),
-        format!("users?$top=5&$select=id&$top=5"),
+        "users?$top=5&$select=id&$top=5".to_string(),
         format!("users/{id}?$select=id&$select=mail"),
         format!("{LIST}?$filter=id eq 'a'&$FILTER=id eq 'b'"),
         "domains?$select=id&$select=isVerified".to_string(),
