@@ -234,4 +234,10 @@ pub struct ServeArgs {
     /// public part only is read; repeat for several)
     #[arg(long, value_name = "PEM")]
     pub trust_certificate: Vec<PathBuf>,
+    /// Fail the first N password sets (PATCH with a passwordProfile, also inside $batch)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub fail_password_sets: u32,
+    /// How --fail-password-sets fails them: 400 complexity refusal or 500
+    #[arg(long, value_enum, default_value_t = crate::sandbox::PasswordFault::ServerError)]
+    pub password_fault: crate::sandbox::PasswordFault,
 }

@@ -266,3 +266,55 @@ async fn two_servers_on_one_fresh_data_dir_seed_it_once() {
     let (status, _, _) = get(&graph(&b, LIST), &token).await;
     assert_eq!(status, 200);
 }
+
+/// Issue 8: the store may hold mailed passwords (the outbox), so it is its owner's alone —
+/// whatever the umask, and also when an older, laxer store is reopened.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_store_is_private_to_its_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o7777
+    };
+    let files = |dir: &std::path::Path| {
+        ["", "-wal", "-shm"].map(|s| dir.join(format!("sandbox.sqlite3{s}")))
+    };
+    let root = tempfile::tempdir().expect("dir");
+    // A data dir the sandbox creates itself.
+    let dir = root.path().join("fresh").join("data");
+    let h = spawn(SandboxConfig::new(&dir).users(5))
+        .await
+        .expect("start");
+    let token = app_token(&h).await;
+    // A write, so the WAL is in use.
+    let id = h.inspect().deleted_ids()[0].clone();
+    let (status, _, _) = send(
+        Method::DELETE,
+        &graph(&h, &format!("directory/deletedItems/{id}")),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(mode(&dir), 0o700);
+    for f in files(&dir) {
+        assert_eq!(mode(&f), 0o600, "{}", f.display());
+    }
+    h.shutdown().await;
+
+    // An existing store left readable by everyone is fixed when opened again.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    for f in files(&dir).iter().filter(|f| f.exists()) {
+        std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    }
+    let h = spawn(SandboxConfig::new(&dir)).await.expect("reopen");
+    assert_eq!(mode(&dir), 0o700);
+    for f in files(&dir).iter().filter(|f| f.exists()) {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+    }
+    assert!(!h.inspect().exists(&id), "the same store, reused");
+}

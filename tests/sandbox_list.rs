@@ -5,7 +5,8 @@ mod common;
 use std::collections::HashSet;
 
 use common::*;
-use serde_json::Value;
+use reqwest::Method;
+use serde_json::{Value, json};
 
 const LIST: &str = "directory/deletedItems/microsoft.graph.user";
 
@@ -567,4 +568,274 @@ async fn me_needs_a_delegated_token() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["userPrincipalName"], h.admin_upn().as_str());
     assert_eq!(body["mail"], h.admin_upn().as_str());
+}
+
+fn message(body: &Value) -> String {
+    body["error"]["message"].as_str().unwrap_or("").to_string()
+}
+
+/// Issue 9: 2,703 nested parentheses or 10,000 `not` used to overflow the filter parser's
+/// stack and kill the process (and with it the TUI, which runs the sandbox in-process).
+#[tokio::test]
+async fn hostile_filters_are_400_and_the_server_keeps_answering() {
+    let (_dir, h) = start_sandbox(10).await;
+    let token = app_token(&h).await;
+    let list = |filter: &str| graph(&h, &format!("{LIST}?$filter={}", urlenc(filter)));
+
+    let parens = format!("{}id eq 'x'{}", "(".repeat(2703), ")".repeat(2703));
+    let nots = format!("{}id eq 'x'", "not ".repeat(10_000));
+    for hostile in [&parens, &nots] {
+        let (status, _, body) = get(&list(hostile), &token).await;
+        assert_eq!(status, 400, "{body}");
+        assert_graph_error(&body, "BadRequest");
+    }
+    // Depth on its own, within the length limits: the parser's own counter refuses it.
+    let deep = |n: usize| format!("{}id eq 'x'{}", "(".repeat(n), ")".repeat(n));
+    let (status, _, body) = get(&list(&deep(101)), &token).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(message(&body).contains("nested more than 100"), "{body}");
+    let (status, _, body) = get(&list(&deep(100)), &token).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, body) = get(&list(&"not ".repeat(101)), &token).await;
+    assert_eq!(status, 400, "{body}");
+
+    // The longest filter allowed is a 200, not a 500 from SQLite's expression-depth limit;
+    // one character more is a 400.
+    let mut long = String::from("id eq ''");
+    while long.len() + " or id eq ''".len() <= undelete::sandbox::MAX_FILTER_LEN {
+        long.push_str(" or id eq ''");
+    }
+    let (status, _, body) = get(&list(&long), &token).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["value"].as_array().map(Vec::len), Some(0));
+    while long.len() <= undelete::sandbox::MAX_FILTER_LEN {
+        long.push(' ');
+    }
+    let (status, _, body) = get(&list(&long), &token).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(message(&body).contains("longer than"), "{body}");
+
+    // Still serving.
+    let (status, _, body) = get(&graph(&h, &format!("{LIST}?$top=5")), &token).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["value"].as_array().map(Vec::len), Some(5));
+}
+
+/// Graph refuses a system query option given twice: 400 `BadRequest`, "Query option '$top'
+/// was specified more than once, but it must be specified at most once." (as reported from
+/// Graph in https://github.com/n8n-io/n8n/issues/4203).
+#[tokio::test]
+async fn a_repeated_system_query_option_is_400() {
+    let (_dir, h) = start_sandbox(10).await;
+    let token = app_token(&h).await;
+    let id = h.inspect().active_ids()[0].clone();
+    for path in [
+        format!("{LIST}?$top=5&$top=6"),
+        "users?$top=5&$select=id&$top=5".to_string(),
+        format!("users/{id}?$select=id&$select=mail"),
+        format!("{LIST}?$filter=id eq 'a'&$FILTER=id eq 'b'"),
+        "domains?$select=id&$select=isVerified".to_string(),
+    ] {
+        let (status, _, body) = get(&graph(&h, &path), &token).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert_graph_error(&body, "BadRequest");
+        assert!(
+            message(&body)
+                .contains("was specified more than once, but it must be specified at most once"),
+            "{path}: {body}"
+        );
+    }
+    let (status, _, body) = get(&graph(&h, &format!("{LIST}?$top=5")), &token).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn oversized_queries_and_bodies_are_400_in_graphs_shape() {
+    let (_dir, h) = start_sandbox(10).await;
+    let token = app_token(&h).await;
+    let long_query = format!("{LIST}?x={}", "a".repeat(undelete::sandbox::MAX_QUERY_LEN));
+    let (status, _, body) = get(&graph(&h, &long_query), &token).await;
+    assert_eq!(status, 400, "{body}");
+    assert_graph_error(&body, "BadRequest");
+
+    // Bodies: over the cap is a Graph-shaped 400, never axum's plain-text 413.
+    let id = h.inspect().active_ids()[0].clone();
+    let pad = "x".repeat(undelete::sandbox::MAX_BODY + 1);
+    let (status, _, body) = send(
+        Method::PATCH,
+        &graph(&h, &format!("users/{id}")),
+        &token,
+        Some(json!({"accountEnabled": true, "pad": pad})),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_graph_error(&body, "BadRequest");
+    assert!(
+        message(&body).contains("request body is too large"),
+        "{body}"
+    );
+
+    let pad = "x".repeat(undelete::sandbox::MAX_BATCH_BODY);
+    let (status, _, body) = send(
+        Method::POST,
+        &graph(&h, "$batch"),
+        &token,
+        Some(
+            json!({"requests": [{"id": "1", "method": "GET", "url": "/users?$top=1"}], "pad": pad}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_graph_error(&body, "BadRequest");
+    assert!(
+        message(&body).contains("batch request body is too large"),
+        "{body}"
+    );
+
+    // A batch may be bigger than a single request (axum's own 2 MB default would have
+    // refused this one); its oversized inner request is refused on its own.
+    let pad = "x".repeat(undelete::sandbox::MAX_BODY * 2);
+    let (status, _, body) = send(
+        Method::POST,
+        &graph(&h, "$batch"),
+        &token,
+        Some(json!({"requests": [
+            {"id": "big", "method": "PATCH", "url": format!("/users/{id}"),
+             "body": {"accountEnabled": true, "pad": pad}},
+            {"id": "small", "method": "GET", "url": "/users?$top=1"},
+        ]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    for r in body["responses"].as_array().expect("responses") {
+        match r["id"].as_str() {
+            Some("big") => {
+                assert_eq!(r["status"], 400, "{r}");
+                assert_graph_error(&r["body"], "BadRequest");
+            }
+            _ => assert_eq!(r["status"], 200, "{r}"),
+        }
+    }
+    let (status, _, _) = get(&graph(&h, &format!("{LIST}?$top=1")), &token).await;
+    assert_eq!(status, 200);
+}
+
+/// A handler that panics is answered (500 `generalException` in Graph's shape) and the server
+/// goes on: in the TUI, the sandbox shares the app's process.
+#[tokio::test]
+async fn a_panicking_handler_is_answered_and_the_server_goes_on() {
+    let (_dir, h) = start_sandbox(10).await;
+    let token = app_token(&h).await;
+    h.panic_next_requests(1);
+    let (status, headers, body) = get(&graph(&h, &format!("{LIST}?$top=1")), &token).await;
+    assert_eq!(status, 500, "{body}");
+    assert_graph_error(&body, "generalException");
+    assert_eq!(
+        headers["request-id"].to_str().ok(),
+        body["error"]["innerError"]["request-id"].as_str()
+    );
+    let (status, _, body) = get(&graph(&h, &format!("{LIST}?$top=1")), &token).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!undelete::sandbox::in_sandbox_request());
+}
+
+/// `GET /v1.0/domains` as https://learn.microsoft.com/graph/api/domain-list shows it, with
+/// the sandbox's default, initial and unverified domains.
+#[tokio::test]
+async fn domains_list_the_tenants_verified_and_unverified_domains() {
+    let (_dir, h) = start_sandbox(10).await;
+    let token = app_token(&h).await;
+    let (status, _, body) = get(&graph(&h, "domains"), &token).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["@odata.context"],
+        format!("{}v1.0/$metadata#domains", h.base_url()).as_str()
+    );
+    let domains = body["value"].as_array().expect("value");
+    assert_eq!(domains.len(), 3, "{body}");
+    let by_id = |id: &str| {
+        domains
+            .iter()
+            .find(|d| d["id"] == id)
+            .unwrap_or_else(|| panic!("{id} in {body}"))
+            .clone()
+    };
+    let default = by_id(h.domain());
+    assert_eq!(default["isVerified"], true);
+    assert_eq!(default["isDefault"], true);
+    assert_eq!(default["isInitial"], false);
+    assert_eq!(default["isRoot"], true);
+    assert_eq!(default["authenticationType"], "Managed");
+    assert!(
+        default["supportedServices"]
+            .as_array()
+            .is_some_and(|s| s.contains(&json!("Email")))
+    );
+    let initial: Vec<&Value> = domains.iter().filter(|d| d["isInitial"] == true).collect();
+    assert_eq!(initial.len(), 1);
+    assert!(
+        initial[0]["id"]
+            .as_str()
+            .is_some_and(|d| d.ends_with(".onmicrosoft.com"))
+    );
+    assert_eq!(initial[0]["isVerified"], true);
+    assert_eq!(initial[0]["isDefault"], false);
+    let unverified: Vec<&Value> = domains
+        .iter()
+        .filter(|d| d["isVerified"] == false)
+        .collect();
+    assert_eq!(unverified.len(), 1);
+    assert_eq!(unverified[0]["id"], "contoso-new.example");
+    assert_eq!(unverified[0]["isDefault"], false);
+    assert_eq!(domains.iter().filter(|d| d["isDefault"] == true).count(), 1);
+    // Users live in the default domain.
+    assert!(
+        h.admin_upn()
+            .ends_with(&format!("@{}", default["id"].as_str().unwrap_or("?")))
+    );
+
+    // $select, one domain, errors.
+    let (status, _, body) = get(&graph(&h, "domains?$select=id,ISVERIFIED"), &token).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["@odata.context"],
+        format!("{}v1.0/$metadata#domains(id,isVerified)", h.base_url()).as_str()
+    );
+    for d in body["value"].as_array().expect("value") {
+        let keys: Vec<&String> = d.as_object().expect("object").keys().collect();
+        assert_eq!(keys, ["id", "isVerified"], "{d}");
+    }
+    let (status, _, body) = get(&graph(&h, "domains?$select=nope"), &token).await;
+    assert_eq!(status, 400);
+    assert_graph_error(&body, "BadRequest");
+    let (status, _, body) = get(&graph(&h, "domains/Contoso-New.Example"), &token).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["isVerified"], false);
+    let (status, _, body) = get(&graph(&h, "domains/fabrikam.com"), &token).await;
+    assert_eq!(status, 404);
+    assert_graph_error(&body, "Request_ResourceNotFound");
+
+    // Permissions: Domain.Read.All (and, leniently, the app's user-reading scopes) read them;
+    // a token without any is refused; no token is a 401.
+    let spec = |scopes: &[&str]| {
+        h.inspect()
+            .issue_token(&undelete::sandbox::TokenSpec::delegated(
+                &h.admin_upn(),
+                scopes,
+            ))
+    };
+    for scopes in [
+        &["Domain.Read.All"][..],
+        &["Directory.Read.All"],
+        &["User.Read.All"],
+    ] {
+        let (status, _, body) = get(&graph(&h, "domains"), &spec(scopes)).await;
+        assert_eq!(status, 200, "{scopes:?}: {body}");
+    }
+    let (status, _, body) = get(&graph(&h, "domains"), &spec(&["Mail.Send"])).await;
+    assert_eq!(status, 403);
+    assert_graph_error(&body, "Authorization_RequestDenied");
+    let (status, _, body) = get(&graph(&h, "domains"), "").await;
+    assert_eq!(status, 401);
+    assert_graph_error(&body, "InvalidAuthenticationToken");
 }

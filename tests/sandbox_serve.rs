@@ -231,3 +231,61 @@ async fn serve_refuses_an_unreadable_certificate() {
         assert_ne!(code, 0, "{path}");
     }
 }
+
+/// `--fail-password-sets N --password-fault refuse`: the first N password sets are refused as
+/// Entra refuses a weak password, then they succeed.
+#[tokio::test]
+async fn serve_fails_the_first_password_sets_when_asked() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut child = Command::new(BIN)
+        .args([
+            "sandbox",
+            "serve",
+            "--users",
+            "5",
+            "--fail-password-sets",
+            "1",
+            "--password-fault",
+            "refuse",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("URL within 30 s")
+        .expect("read")
+        .expect("a first line");
+    let base = url::Url::parse(&first).expect("URL");
+    let http = common::client();
+    let token: Value = http
+        .post(format!("{base}contoso.sandbox/oauth2/v2.0/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "cli"),
+            ("client_secret", "sandbox"),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("token JSON");
+    let token = token["access_token"].as_str().expect("access_token");
+    let url = format!("{base}v1.0/users/admin@contoso.sandbox");
+    let body = json!({"passwordProfile": {"password": "Vq7#mKp2xLw9!zRt"}});
+    let patch = || http.patch(&url).bearer_auth(token).json(&body).send();
+    let (status, _, err) = common::split(patch().await.expect("PATCH")).await;
+    assert_eq!(status, 400, "{err}");
+    common::assert_graph_error(&err, "Request_BadRequest");
+    let status = patch().await.expect("PATCH").status();
+    assert_eq!(status, 204);
+    let _ = child.start_kill();
+}

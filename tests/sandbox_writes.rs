@@ -473,3 +473,268 @@ async fn permissions_are_enforced() {
     .await;
     assert_eq!(status, 403, "{body}");
 }
+
+fn password_body(pw: &str) -> Value {
+    json!({"passwordProfile": {"password": pw, "forceChangePasswordNextSignIn": true}})
+}
+
+/// A test can make password steps fail while a client runs, then stop it, without a restart.
+#[tokio::test]
+async fn password_sets_fail_while_switched_on_then_succeed() {
+    use undelete::sandbox::PasswordFault;
+    let (_dir, h) = start_sandbox(10).await;
+    let token = app_token(&h).await;
+    let ids = h.inspect().active_ids();
+    let (a, b) = (ids[1].clone(), ids[2].clone());
+    let url = graph(&h, &format!("users/{a}"));
+    let (first, second) = ("Vq7#mKp2xLw9!zRt", "Hb4$tNw8qZe2^sLm");
+
+    h.fail_next_password_sets(2, PasswordFault::ServerError);
+    for left in [1, 0] {
+        let (status, _, resp) = send(Method::PATCH, &url, &token, Some(password_body(first))).await;
+        assert_eq!(status, 500, "{resp}");
+        assert_graph_error(&resp, "generalException");
+        assert_eq!(h.inspect().password_faults_left(), left);
+    }
+    assert!(!h.inspect().password_matches(&a, first), "nothing changed");
+    // A PATCH without a password is not a password set: it neither fails nor uses one up.
+    h.fail_next_password_sets(1, PasswordFault::Refuse);
+    let (status, _, resp) = send(
+        Method::PATCH,
+        &url,
+        &token,
+        Some(json!({"accountEnabled": true})),
+    )
+    .await;
+    assert_eq!(status, 204, "{resp}");
+    assert_eq!(h.inspect().password_faults_left(), 1);
+    // Refuse: the 400 Entra gives a password it will not take, for a password it would.
+    let (status, _, resp) = send(Method::PATCH, &url, &token, Some(password_body(first))).await;
+    assert_eq!(status, 400, "{resp}");
+    assert_graph_error(&resp, "Request_BadRequest");
+    assert!(
+        resp["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("does not comply with password complexity requirements")),
+        "{resp}"
+    );
+    assert!(!h.inspect().password_matches(&a, first));
+    // Exhausted: the next one goes through.
+    let (status, _, resp) = send(Method::PATCH, &url, &token, Some(password_body(first))).await;
+    assert_eq!(status, 204, "{resp}");
+    assert!(h.inspect().password_matches(&a, first));
+
+    // On until stopped with n = 0.
+    h.fail_next_password_sets(u32::MAX, PasswordFault::ServerError);
+    let (status, _, _) = send(Method::PATCH, &url, &token, Some(password_body(second))).await;
+    assert_eq!(status, 500);
+    h.fail_next_password_sets(0, PasswordFault::ServerError);
+    let (status, _, resp) = send(Method::PATCH, &url, &token, Some(password_body(second))).await;
+    assert_eq!(status, 204, "{resp}");
+    assert!(h.inspect().password_matches(&a, second));
+
+    // Inside $batch each inner password set meets the switch on its own.
+    h.fail_next_password_sets(1, PasswordFault::ServerError);
+    let batch = json!({"requests": [
+        {"id": "a", "method": "PATCH", "url": format!("/users/{a}"), "body": password_body(first),
+         "headers": {"Content-Type": "application/json"}},
+        {"id": "b", "method": "PATCH", "url": format!("/users/{b}"), "body": password_body(first),
+         "headers": {"Content-Type": "application/json"}},
+    ]});
+    let (status, _, resp) = send(Method::POST, &graph(&h, "$batch"), &token, Some(batch)).await;
+    assert_eq!(status, 200, "{resp}");
+    let mut statuses: Vec<u64> = resp["responses"]
+        .as_array()
+        .expect("responses")
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap_or(0))
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [204, 500], "{resp}");
+    let failed = resp["responses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["status"] == 500)
+        .expect("one failed");
+    assert_graph_error(&failed["body"], "generalException");
+    let set = [&a, &b]
+        .iter()
+        .filter(|id| h.inspect().password_matches(id, first))
+        .count();
+    assert_eq!(
+        set, 1,
+        "exactly the one that succeeded has the new password"
+    );
+    assert_eq!(h.inspect().password_faults_left(), 0);
+}
+
+/// The tenant's name (the first label of its verified domains) is banned, as Entra's banned
+/// password list does for a tenant, and judged alike by PATCH and validatePassword.
+#[tokio::test]
+async fn the_tenant_name_is_banned_and_validate_password_agrees_with_patch() {
+    let (_dir, h) = start_sandbox(10).await;
+    let app = app_token(&h).await;
+    let tenant = h.domain().split('.').next().expect("label").to_string();
+    let delegated = h
+        .inspect()
+        .issue_token(&TokenSpec::delegated(&h.admin_upn(), &["User.ReadWrite"]));
+    let id = h.inspect().active_ids()[1].clone();
+    let capitalised = format!("{}{}", tenant[..1].to_uppercase(), &tenant[1..]);
+    for (pw, ok) in [
+        (format!("{capitalised}#2026x"), false),
+        (format!("My{}Pass#9", tenant.to_uppercase()), false),
+        (tenant.replace('o', "0") + "#A2026", false),
+        ("Fabr1kam-Blue#42".to_string(), true),
+        ("short1A".to_string(), false),
+        ("Password123!".to_string(), false),
+        ("Vq7#mKp2xLw9!zRt".to_string(), true),
+    ] {
+        let (status, _, resp) = send(
+            Method::POST,
+            &format!("{}beta/users/validatePassword", h.base_url()),
+            &delegated,
+            Some(json!({"password": pw})),
+        )
+        .await;
+        assert_eq!(status, 200, "{pw}: {resp}");
+        assert_eq!(resp["isValid"], ok, "{pw}: {resp}");
+        let (status, _, resp) = send(
+            Method::PATCH,
+            &graph(&h, &format!("users/{id}")),
+            &app,
+            Some(password_body(&pw)),
+        )
+        .await;
+        assert_eq!(status, if ok { 204 } else { 400 }, "{pw}: {resp}");
+    }
+}
+
+/// `POST /beta/users/validatePassword`
+/// (https://learn.microsoft.com/graph/api/user-validatepassword?view=graph-rest-beta): 200 with
+/// a passwordValidationInformation; delegated only (User.ReadWrite, User.ReadWrite.All).
+#[tokio::test]
+async fn validate_password_answers_like_graph_beta() {
+    let (_dir, h) = start_sandbox(10).await;
+    let url = format!("{}beta/users/validatePassword", h.base_url());
+    let delegated = |scopes: &[&str]| {
+        h.inspect()
+            .issue_token(&TokenSpec::delegated(&h.admin_upn(), scopes))
+    };
+    let token = delegated(&["User.ReadWrite"]);
+    let (status, _, body) = send(
+        Method::POST,
+        &url,
+        &token,
+        Some(json!({"password": "Vq7#mKp2xLw9!zRt"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["@odata.context"],
+        format!(
+            "{}beta/$metadata#microsoft.graph.passwordValidationInformation",
+            h.base_url()
+        )
+        .as_str()
+    );
+    assert_eq!(body["isValid"], true);
+    let results = body["validationResults"].as_array().expect("results");
+    assert!(!results.is_empty());
+    for r in results {
+        assert!(r["ruleName"].as_str().is_some_and(|n| !n.is_empty()), "{r}");
+        assert_eq!(r["validationPassed"], true, "{r}");
+        assert!(r["message"].as_str().is_some(), "{r}");
+    }
+
+    // The documented example: "1234567890" fails complexity.
+    let (status, _, body) = send(
+        Method::POST,
+        &url,
+        &delegated(&["User.ReadWrite.All"]),
+        Some(json!({"password": "1234567890"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["isValid"], false);
+    let complexity = body["validationResults"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["ruleName"] == "password_not_meet_complexity")
+        .expect("complexity rule");
+    assert_eq!(complexity["validationPassed"], false);
+    assert_eq!(
+        complexity["message"],
+        "Password does not meet complexity requirements."
+    );
+
+    // Application permissions are "Not supported": an app-only token gets 403.
+    let app = app_token(&h).await;
+    let (status, _, body) = send(Method::POST, &url, &app, Some(json!({"password": "x"}))).await;
+    assert_eq!(status, 403, "{body}");
+    assert_graph_error(&body, "Authorization_RequestDenied");
+    // Delegated without User.ReadWrite(.All): 403; no token: 401; no password: 400.
+    let (status, _, body) = send(
+        Method::POST,
+        &url,
+        &delegated(&["User.Read.All", "User-PasswordProfile.ReadWrite.All"]),
+        Some(json!({"password": "x"})),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, _, body) = send(Method::POST, &url, "", Some(json!({"password": "x"}))).await;
+    assert_eq!(status, 401, "{body}");
+    assert_graph_error(&body, "InvalidAuthenticationToken");
+    let (status, _, body) = send(Method::POST, &url, &token, Some(json!({"pass": "x"}))).await;
+    assert_eq!(status, 400, "{body}");
+    assert_graph_error(&body, "BadRequest");
+    // Only this call is routed under /beta/: anything else is a Graph-shaped 404.
+    let (status, _, body) = get(&format!("{}beta/users", h.base_url()), &token).await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body["error"]["code"].is_string(), "{body}");
+}
+
+/// A new UPN may use any verified domain of the tenant (`GET /domains`), not an unverified one.
+#[tokio::test]
+async fn a_new_upn_must_be_in_a_verified_domain() {
+    let (_dir, h) = start_sandbox(20).await;
+    let token = app_token(&h).await;
+    let (_, _, domains) = get(&graph(&h, "domains"), &token).await;
+    let domains = domains["value"].as_array().expect("domains").clone();
+    let find = |pred: &dyn Fn(&Value) -> bool| {
+        domains
+            .iter()
+            .find(|d| pred(d))
+            .and_then(|d| d["id"].as_str())
+            .expect("domain")
+            .to_string()
+    };
+    let initial = find(&|d| d["isInitial"] == true);
+    let unverified = find(&|d| d["isVerified"] == false);
+    let id = h.inspect().deleted_ids()[0].clone();
+    let restore = graph(&h, &format!("directory/deletedItems/{id}/restore"));
+    let (status, _, body) = send(
+        Method::POST,
+        &restore,
+        &token,
+        Some(
+            json!({"newUserPrincipalName": format!("moved.user@{unverified}"),
+                    "autoReconcileProxyConflict": true}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_graph_error(&body, "Request_BadRequest");
+    assert!(h.inspect().is_deleted(&id));
+    let upn = format!("moved.user@{initial}");
+    let (status, _, body) = send(
+        Method::POST,
+        &restore,
+        &token,
+        Some(json!({"newUserPrincipalName": upn, "autoReconcileProxyConflict": true})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(h.inspect().upn(&id).as_deref(), Some(upn.as_str()));
+}

@@ -41,6 +41,7 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
                 .fail_rate(args.fail_rate)
                 .drop_rate(args.drop_rate)
                 .fault_seed(args.fault_seed)
+                .fail_password_sets(args.fail_password_sets, args.password_fault)
                 .token_lifetime(Duration::from_secs(args.token_lifetime))
                 .client_secret(args.client_secret)
                 .port(args.port);
@@ -109,6 +110,8 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
                 }
                 return Ok(0);
             }
+            super::store::make_private(&path)
+                .wrap_err_with(|| format!("making {} private", path.display()))?;
             let store = super::store::Store::open(&path)
                 .wrap_err_with(|| format!("opening {}", path.display()))?;
             let mails = store.outbox().wrap_err("reading the outbox")?;

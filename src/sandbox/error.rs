@@ -86,6 +86,15 @@ impl ApiError {
         )
     }
 
+    /// What Entra answers a password it will not take (DESIGN.md 4.1).
+    pub fn password_refused() -> Self {
+        Self::bad_request(
+            "Request_BadRequest",
+            "The specified password does not comply with password complexity requirements. Please provide a different password.",
+        )
+        .with_detail(json!({"code": "InvalidValue", "target": "passwordProfile.password"}))
+    }
+
     /// `Another object with the same value for property X already exists.`, as Graph words it.
     pub fn conflict(property: &str) -> Self {
         let mut e = Self::bad_request(

@@ -17,6 +17,29 @@ pub struct FaultConfig {
     pub seed: u64,
 }
 
+/// How a password set (`PATCH /users/{id}` with a `passwordProfile`, alone or in `$batch`)
+/// fails while a password fault is switched on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum PasswordFault {
+    /// 400 `Request_BadRequest`: the password does not comply with the complexity
+    /// requirements, as Entra refuses a banned word (the user stays without the new password).
+    Refuse,
+    /// 500 `generalException`, as a transient server failure.
+    #[default]
+    ServerError,
+}
+
+impl PasswordFault {
+    pub fn error(self) -> super::error::ApiError {
+        match self {
+            Self::Refuse => super::error::ApiError::password_refused(),
+            Self::ServerError => super::error::ApiError::internal(
+                "An internal server error occurred while setting the password. Please retry.",
+            ),
+        }
+    }
+}
+
 /// What happens to one HTTP request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {

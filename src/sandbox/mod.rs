@@ -14,6 +14,7 @@ mod command;
 mod device;
 mod error;
 mod faults;
+mod guard;
 mod login;
 mod odata;
 mod policy;
@@ -27,7 +28,7 @@ mod token;
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -37,8 +38,10 @@ use url::Url;
 pub use assertion::TrustedCert;
 pub use command::run_command;
 pub use device::{DeviceCodeScript, DevicePoll};
-pub use faults::FaultConfig;
+pub use faults::{FaultConfig, PasswordFault};
+pub use guard::{MAX_BATCH_BODY, MAX_BODY, MAX_QUERY_LEN, in_sandbox_request};
 pub use login::{APP_ROLES, TokenSpec};
+pub use odata::{MAX_FILTER_DEPTH, MAX_FILTER_LEN};
 pub use routes::{GLOBAL_ADMINISTRATOR, USER_ADMINISTRATOR};
 pub use store::SentMail;
 
@@ -85,6 +88,8 @@ pub struct SandboxConfig {
     pub app_roles: Vec<String>,
     /// Directory role template ids (`wids`) of client-credentials tokens.
     pub directory_roles: Vec<String>,
+    /// Password sets to fail from the start, and how (see `SandboxHandle::fail_next_password_sets`).
+    pub password_faults: (u32, PasswordFault),
 }
 
 impl std::fmt::Debug for SandboxConfig {
@@ -100,6 +105,7 @@ impl std::fmt::Debug for SandboxConfig {
             .field("device_script", &self.device_script)
             .field("app_roles", &self.app_roles)
             .field("directory_roles", &self.directory_roles)
+            .field("password_faults", &self.password_faults)
             .finish_non_exhaustive()
     }
 }
@@ -122,6 +128,7 @@ impl SandboxConfig {
             device_script: DeviceCodeScript::default(),
             app_roles: APP_ROLES.iter().map(|r| r.to_string()).collect(),
             directory_roles: vec![USER_ADMINISTRATOR.to_string()],
+            password_faults: (0, PasswordFault::default()),
         }
     }
 
@@ -178,6 +185,12 @@ impl SandboxConfig {
     }
     pub fn write_quota(mut self, writes: u32, per: Duration) -> Self {
         self.faults.write_quota = Some((writes, per));
+        self
+    }
+    /// Fails the first `n` password sets with `fault` (`SandboxHandle::fail_next_password_sets`
+    /// changes it while running).
+    pub fn fail_password_sets(mut self, n: u32, fault: PasswordFault) -> Self {
+        self.password_faults = (n, fault);
         self
     }
     pub fn fault_seed(mut self, seed: u64) -> Self {
@@ -256,7 +269,16 @@ fn open_store(data_dir: &Path, users: usize, seed: u64) -> Result<Opened, Sandbo
         source,
     })?;
     let path = store_path(data_dir);
+    let private = |path: &Path| {
+        store::make_private(path).map_err(|source| SandboxError::DataDir {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    private(&path)?;
     let mut store = Store::open(&path).map_err(store_err(&path))?;
+    // Opening may have created the -wal and -shm files.
+    private(&path)?;
     if store.meta("seeded_at").map_err(store_err(&path))?.is_none() {
         let now = chrono::Utc::now();
         let seeded = seed::generate(seed, users, DOMAIN, now);
@@ -330,11 +352,20 @@ pub async fn spawn(cfg: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
     let base_url = Url::parse(&format!("http://{addr}/"))
         .map_err(|e| SandboxError::Config(format!("base URL: {e}")))?;
 
+    let domains = routes::tenant_domains(DOMAIN);
+    let tenant_words = policy::tenant_words(
+        domains
+            .iter()
+            .filter(|d| d.is_verified)
+            .map(|d| d.id.as_str()),
+    );
     let state: AppState = Arc::new(Shared {
         store: Mutex::new(opened.store),
         key: opened.key,
         tenant_id: opened.tenant_id,
         domain: DOMAIN.to_string(),
+        domains,
+        tenant_words,
         base_url: base_url.clone(),
         token_lifetime: cfg.token_lifetime,
         client_secret: cfg.client_secret.clone(),
@@ -347,6 +378,8 @@ pub async fn spawn(cfg: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
         app_roles: cfg.app_roles.clone(),
         directory_roles: cfg.directory_roles.clone(),
         router: OnceLock::new(),
+        password_faults: Mutex::new(cfg.password_faults),
+        panics: AtomicU32::new(0),
     });
     let router = routes::build(state.clone());
     let _ = state.router.set(router.clone());
@@ -393,6 +426,19 @@ impl SandboxHandle {
         Inspector {
             state: self.state.clone(),
         }
+    }
+
+    /// Makes the next `n` password sets (`PATCH /v1.0/users/{id}` with a `passwordProfile`,
+    /// alone or inside `$batch`) fail with `fault`, after the caller's permissions are checked
+    /// and before anything changes; `n = 0` stops failing them. Replaces any earlier setting.
+    pub fn fail_next_password_sets(&self, n: u32, fault: PasswordFault) {
+        self.inspect().fail_next_password_sets(n, fault);
+    }
+
+    /// Makes the next `n` Graph requests panic inside their handler (the sandbox answers 500
+    /// `generalException` and keeps serving); `n = 0` stops it.
+    pub fn panic_next_requests(&self, n: u32) {
+        self.state.panics.store(n, Ordering::Relaxed);
     }
 
     pub async fn shutdown(mut self) {
@@ -461,6 +507,24 @@ impl Inspector {
 
     pub fn outbox(&self) -> Vec<SentMail> {
         self.state.db().outbox().unwrap_or_default()
+    }
+
+    /// See `SandboxHandle::fail_next_password_sets`.
+    pub fn fail_next_password_sets(&self, n: u32, fault: PasswordFault) {
+        *self
+            .state
+            .password_faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = (n, fault);
+    }
+
+    /// Password sets still to be failed by `fail_next_password_sets`.
+    pub fn password_faults_left(&self) -> u32 {
+        self.state
+            .password_faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .0
     }
 
     /// Writes admitted by the write quota (restores, password changes, purges, deletes).

@@ -11,6 +11,33 @@ use super::error::ApiError;
 pub const DEFAULT_TOP: usize = 100;
 pub const MAX_TOP: usize = 999;
 
+/// Deepest nesting of parentheses and `not` in a `$filter`. The parser recurses once per
+/// level, so this bounds its stack; 100 is far beyond any real query.
+pub const MAX_FILTER_DEPTH: usize = 100;
+/// Longest `$filter`, decoded. Besides bounding the work, it keeps the SQL it becomes under
+/// SQLite's expression-depth limit (1000), which would otherwise surface as a 500.
+pub const MAX_FILTER_LEN: usize = 4096;
+
+/// OData system query options, by name without `$`: each may be given once.
+const SYSTEM_OPTIONS: &[&str] = &[
+    "top",
+    "skip",
+    "select",
+    "filter",
+    "orderby",
+    "count",
+    "skiptoken",
+    "search",
+    "expand",
+    "format",
+    "apply",
+    "compute",
+    "deltatoken",
+    "levels",
+    "index",
+    "schemaversion",
+];
+
 /// Properties of `microsoft.graph.user` the sandbox knows, by their canonical names.
 pub const USER_PROPS: &[&str] = &[
     "id",
@@ -120,11 +147,35 @@ fn unsupported(message: impl Into<String>) -> ApiError {
     ApiError::bad_request("Request_UnsupportedQuery", message)
 }
 
-/// Parses the query options of a user listing (`deleted` picks the deleted-items rules).
-pub fn parse_list(raw: Option<&str>, eventual: bool, deleted: bool) -> Result<ListQuery, ApiError> {
+/// The decoded query pairs, refusing a system query option given twice as Graph does
+/// (400 `BadRequest`, "Query option '$top' was specified more than once, but it must be
+/// specified at most once.").
+pub fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
+    let mut seen: Vec<String> = Vec::new();
+    for (key, _) in &pairs {
+        let name = key.strip_prefix('$').unwrap_or(key).to_ascii_lowercase();
+        if !(key.starts_with('$') || SYSTEM_OPTIONS.contains(&name.as_str())) {
+            continue;
+        }
+        if seen.contains(&name) {
+            return Err(ApiError::bad_request(
+                "BadRequest",
+                format!(
+                    "Query option '{key}' was specified more than once, but it must be specified at most once."
+                ),
+            ));
+        }
+        seen.push(name);
+    }
+    Ok(pairs)
+}
+
+/// Parses the query options of a user listing (`deleted` picks the deleted-items rules).
+pub fn parse_list(raw: Option<&str>, eventual: bool, deleted: bool) -> Result<ListQuery, ApiError> {
+    let pairs = query_pairs(raw)?;
     let mut q = ListQuery {
         top: DEFAULT_TOP,
         select: None,
@@ -343,6 +394,9 @@ struct Parser {
     toks: Vec<Tok>,
     pos: usize,
     params: Vec<SqlValue>,
+    /// Current nesting of parentheses and `not`: checked on the way down, so no input can
+    /// recurse deeper than `MAX_FILTER_DEPTH` levels.
+    depth: usize,
 }
 
 /// How a property is compared in SQL.
@@ -433,15 +487,33 @@ impl Parser {
         Ok(sql)
     }
 
+    fn descend(&mut self) -> Result<(), ApiError> {
+        self.depth += 1;
+        if self.depth > MAX_FILTER_DEPTH {
+            return Err(ApiError::bad_request(
+                "BadRequest",
+                format!(
+                    "Invalid filter clause: the filter is nested more than {MAX_FILTER_DEPTH} levels deep."
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     fn unary(&mut self) -> Result<String, ApiError> {
         if self.keyword("not") {
             self.pos += 1;
-            return Ok(format!("(NOT {})", self.unary()?));
+            self.descend()?;
+            let sql = format!("(NOT {})", self.unary()?);
+            self.depth -= 1;
+            return Ok(sql);
         }
         if self.peek() == Some(&Tok::Open) {
             self.pos += 1;
+            self.descend()?;
             let inner = self.or_expr()?;
             self.expect(Tok::Close)?;
+            self.depth -= 1;
             return Ok(inner);
         }
         self.comparison()
@@ -560,10 +632,19 @@ impl Parser {
 
 /// `$filter` as a SQL boolean expression over the `users` table, with its parameters.
 pub fn parse_filter(s: &str) -> Result<(String, Vec<SqlValue>), ApiError> {
+    if s.len() > MAX_FILTER_LEN {
+        return Err(ApiError::bad_request(
+            "BadRequest",
+            format!(
+                "Invalid filter clause: the filter is longer than {MAX_FILTER_LEN} characters."
+            ),
+        ));
+    }
     let mut p = Parser {
         toks: tokenize(s)?,
         pos: 0,
         params: Vec::new(),
+        depth: 0,
     };
     if p.toks.is_empty() {
         return Err(invalid_filter("empty"));
@@ -612,6 +693,52 @@ mod tests {
             let e = parse_filter(bad).expect_err(bad);
             assert_eq!(e.status, axum::http::StatusCode::BAD_REQUEST, "{bad}");
         }
+    }
+
+    #[test]
+    fn nesting_is_bounded_while_parsing() {
+        let nested = |n: usize| format!("{}id eq 'x'{}", "(".repeat(n), ")".repeat(n));
+        assert!(parse_filter(&nested(MAX_FILTER_DEPTH)).is_ok());
+        let e = parse_filter(&nested(MAX_FILTER_DEPTH + 1)).expect_err("too deep");
+        assert!(e.message.contains("nested"), "{}", e.message);
+        let nots = |n: usize| format!("{}id eq 'x'", "not ".repeat(n));
+        assert!(parse_filter(&nots(MAX_FILTER_DEPTH)).is_ok());
+        assert!(parse_filter(&nots(MAX_FILTER_DEPTH + 1)).is_err());
+        // Depth is what is open at once, not how many groups there are.
+        let siblings = vec!["(id eq 'x')"; 200].join(" or ");
+        assert!(parse_filter(&siblings).is_ok());
+        // Unbalanced input deep enough to overflow an unbounded parser is a 400, not a crash
+        // (run on a small stack, so the check is what saves it).
+        let deep = "(".repeat(MAX_FILTER_LEN);
+        let e = std::thread::Builder::new()
+            .stack_size(1024 * 1024)
+            .spawn(move || parse_filter(&deep).map(|_| ()))
+            .expect("thread")
+            .join()
+            .expect("no overflow");
+        assert!(e.is_err());
+    }
+
+    #[test]
+    fn long_filters_and_repeated_options_are_400() {
+        let long = vec!["id eq 'x'"; 500].join(" or ");
+        assert!(long.len() > MAX_FILTER_LEN);
+        assert!(
+            parse_filter(&long)
+                .expect_err("long")
+                .message
+                .contains("longer")
+        );
+        for q in [
+            "$top=5&$top=6",
+            "$select=id&$SELECT=mail",
+            "$filter=id eq 'a'&filter=id eq 'b'",
+        ] {
+            let e = parse_list(Some(q), true, true).expect_err(q);
+            assert!(e.message.contains("more than once"), "{q}: {}", e.message);
+        }
+        // Ordinary parameters may repeat: only system options are counted.
+        assert!(parse_list(Some("x=1&x=2"), true, true).is_ok());
     }
 
     #[test]

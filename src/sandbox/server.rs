@@ -2,11 +2,13 @@
 //! sandbox runs hyper itself and injects latency, 5xx and dropped connections here, once per
 //! HTTP request (a `$batch` is one request).
 
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode};
+use futures::FutureExt;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -16,6 +18,7 @@ use tower::ServiceExt;
 
 use super::error::{ApiError, ids_for};
 use super::faults::Fault;
+use super::guard;
 use super::state::{AppState, Metrics};
 
 /// Returned by the service to make hyper close the connection without a response.
@@ -67,7 +70,7 @@ async fn connection(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
-        handle(state.clone(), router.clone(), req)
+        guard::marked(handle(state.clone(), router.clone(), req))
     });
     // The timer lets hyper enforce its header-read timeout, so a stalled client cannot hold
     // a connection task forever.
@@ -95,7 +98,8 @@ async fn handle(
         tokio::time::sleep(latency).await;
     }
     // Faults hit Graph only: the login endpoints stay reliable so tests can always sign in.
-    let fault = if req.uri().path().starts_with("/v1.0/") {
+    let path = req.uri().path();
+    let fault = if path.starts_with("/v1.0/") || path.starts_with("/beta/") {
         state.faults.draw()
     } else {
         Fault::None
@@ -117,9 +121,16 @@ async fn handle(
         }
         Fault::None | Fault::DropAfter => {}
     }
-    let resp = match router.oneshot(req.map(Body::new)).await {
-        Ok(resp) => resp,
-        Err(never) => match never {},
+    let ids = ids_for(req.headers());
+    // The router catches handler panics itself; this catches the rest (its outer layers), so
+    // no panic ever leaves a connection without an answer.
+    let routed = AssertUnwindSafe(router.oneshot(req.map(Body::new))).catch_unwind();
+    let resp = match routed.await {
+        Ok(Ok(resp)) => resp,
+        Ok(Err(never)) => match never {},
+        Err(_) => {
+            ApiError::internal("The sandbox failed while handling this request.").render(&ids)
+        }
     };
     if fault == Fault::DropAfter {
         // The handler has run to completion (a restore did happen); only the reply is lost.

@@ -1,7 +1,7 @@
 //! State shared by every request of one sandbox server.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
@@ -10,7 +10,8 @@ use url::Url;
 
 use super::assertion::TrustedCert;
 use super::device::DeviceCodeScript;
-use super::faults::Faults;
+use super::faults::{Faults, PasswordFault};
+use super::routes::Domain;
 use super::store::Store;
 
 pub type AppState = Arc<Shared>;
@@ -41,7 +42,12 @@ pub struct Shared {
     /// HMAC key of the access tokens, kept in the store so tokens survive a restart.
     pub key: Vec<u8>,
     pub tenant_id: String,
+    /// The default domain: users live in it.
     pub domain: String,
+    /// Every domain of the tenant, verified or not (`GET /domains`).
+    pub domains: Vec<Domain>,
+    /// Words banned in passwords because they name the tenant (from its verified domains).
+    pub tenant_words: Vec<String>,
     pub base_url: Url,
     pub token_lifetime: Duration,
     pub client_secret: String,
@@ -60,6 +66,10 @@ pub struct Shared {
     pub directory_roles: Vec<String>,
     /// The router itself, for `$batch` to run inner requests through.
     pub router: OnceLock<Router>,
+    /// Password sets still to be failed on purpose, and how (a runtime test switch).
+    pub password_faults: Mutex<(u32, PasswordFault)>,
+    /// Graph requests still to panic inside their handler (a runtime test switch).
+    pub panics: AtomicU32,
 }
 
 impl Shared {
@@ -72,6 +82,33 @@ impl Shared {
     /// The sandbox's Global Administrator: device codes sign it in, and it cannot be deleted.
     pub fn admin_upn(&self) -> String {
         format!("admin@{}", self.domain)
+    }
+
+    /// True for a verified domain of the tenant (any case).
+    pub fn is_verified_domain(&self, domain: &str) -> bool {
+        self.domains
+            .iter()
+            .any(|d| d.is_verified && d.id.eq_ignore_ascii_case(domain))
+    }
+
+    /// Takes one pending password fault, if any is left.
+    pub fn take_password_fault(&self) -> Option<PasswordFault> {
+        let mut f = self
+            .password_faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if f.0 == 0 {
+            return None;
+        }
+        f.0 -= 1;
+        Some(f.1)
+    }
+
+    /// Takes one pending panic, if any is left.
+    pub fn take_panic(&self) -> bool {
+        self.panics
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
     }
 
     /// `https://graph.microsoft.com/v1.0/`'s counterpart here.

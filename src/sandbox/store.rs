@@ -142,6 +142,51 @@ pub struct RefreshGrant {
     pub was_used: bool,
 }
 
+/// Makes the store private to its owner, whatever the umask: the database and its `-wal` and
+/// `-shm` files 0600 (the outbox holds mailed passwords), created so when missing, and the
+/// directory holding them 0700. Files of an older, laxer store are fixed too. A directory
+/// that is not ours, or is sticky like `/tmp`, is shared on purpose and left alone.
+#[cfg(unix)]
+pub fn make_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+
+    fn set_mode(p: &Path, mode: u32) -> std::io::Result<()> {
+        let meta = std::fs::metadata(p)?;
+        if meta.permissions().mode() & 0o7777 != mode {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode))?;
+        }
+        Ok(())
+    }
+
+    // An empty file is an empty database to SQLite; creating it here gives it 0600 from the
+    // first moment, and SQLite gives its -wal and -shm the database's mode.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(path)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let p = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+        match set_mode(&p, 0o600) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            other => other?,
+        }
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let ours = std::fs::metadata(path)?.uid();
+        let meta = std::fs::metadata(dir)?;
+        if meta.uid() == ours && meta.mode() & 0o1000 == 0 {
+            set_mode(dir, 0o700)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+pub fn make_private(_path: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
 pub struct Store {
     conn: Connection,
 }

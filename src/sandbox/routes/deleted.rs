@@ -108,7 +108,7 @@ pub fn list_users(
 
 /// `$select` of a single-entity GET.
 pub fn select_of(raw: Option<&str>) -> ApiResult<Option<Vec<&'static str>>> {
-    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+    for (k, v) in odata::query_pairs(raw)? {
         if k.eq_ignore_ascii_case("$select") {
             let mut props = Vec::new();
             for name in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -152,8 +152,8 @@ struct RestoreBody {
     new_user_principal_name: Option<String>,
 }
 
-/// A UPN the directory would accept: `local@domain` with a verified domain.
-pub fn check_upn(upn: &str, domain: &str) -> ApiResult<()> {
+/// A UPN the directory would accept: `local@domain` with one of the tenant's verified domains.
+pub fn check_upn(upn: &str, verified: impl Fn(&str) -> bool) -> ApiResult<()> {
     let (local, dom) = upn.rsplit_once('@').unwrap_or(("", ""));
     let local_ok = !local.is_empty()
         && local.len() <= 113
@@ -169,7 +169,7 @@ pub fn check_upn(upn: &str, domain: &str) -> ApiResult<()> {
         )
         .with_detail(json!({"code": "InvalidValue", "target": "userPrincipalName"})));
     }
-    if !dom.eq_ignore_ascii_case(domain) {
+    if !verified(dom) {
         return Err(ApiError::bad_request(
             "Request_BadRequest",
             "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.",
@@ -198,7 +198,7 @@ pub async fn restore(
         })?
     };
     if let Some(upn) = &opts.new_user_principal_name {
-        check_upn(upn, &state.domain)?;
+        check_upn(upn, |d| state.is_verified_domain(d))?;
     }
     state.take_write()?;
     let id = id.to_lowercase();
@@ -252,21 +252,30 @@ pub async fn purge(
 #[cfg(test)]
 mod tests {
     use super::check_upn;
+    use crate::sandbox::routes::tenant_domains;
+
+    fn verified(d: &str) -> bool {
+        tenant_domains("contoso.sandbox")
+            .iter()
+            .any(|v| v.is_verified && v.id.eq_ignore_ascii_case(d))
+    }
 
     #[test]
     fn upn_rules() {
-        assert!(check_upn("ana.garcia@contoso.sandbox", "contoso.sandbox").is_ok());
-        assert!(check_upn("Ana.Garcia@CONTOSO.SANDBOX", "contoso.sandbox").is_ok());
-        assert!(check_upn("x_fabrikam.com#EXT#@contoso.sandbox", "contoso.sandbox").is_ok());
+        assert!(check_upn("ana.garcia@contoso.sandbox", verified).is_ok());
+        assert!(check_upn("Ana.Garcia@CONTOSO.SANDBOX", verified).is_ok());
+        assert!(check_upn("x_fabrikam.com#EXT#@contoso.sandbox", verified).is_ok());
+        assert!(check_upn("ana@contoso.onmicrosoft.com", verified).is_ok());
         for bad in [
             "",
             "@contoso.sandbox",
             "a b@contoso.sandbox",
             ".a@contoso.sandbox",
             "a@fabrikam.com",
+            "a@contoso-new.example",
             "nodomain",
         ] {
-            assert!(check_upn(bad, "contoso.sandbox").is_err(), "{bad}");
+            assert!(check_upn(bad, verified).is_err(), "{bad}");
         }
     }
 }

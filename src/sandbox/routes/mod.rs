@@ -1,8 +1,11 @@
 //! The Graph and login routes, and how users are rendered as Graph JSON.
 
 mod deleted;
+mod domains;
 mod mail;
 mod users;
+
+pub use domains::{Domain, tenant_domains};
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
@@ -11,6 +14,7 @@ use serde_json::{Map, Value, json};
 
 use super::batch;
 use super::error::{ApiError, ids_layer};
+use super::guard;
 use super::login;
 use super::odata::DEFAULT_PROPS;
 use super::state::AppState;
@@ -114,6 +118,12 @@ pub fn build(state: AppState) -> Router {
         )
         .route("/v1.0/users/{id}/sendMail", post(mail::send_as_user))
         .route("/v1.0/me", get(users::me))
+        .route("/v1.0/domains", get(domains::list))
+        .route("/v1.0/domains/{id}", get(domains::get_one))
+        .route(
+            "/beta/users/validatePassword",
+            post(users::validate_password),
+        )
         .route("/v1.0/me/sendMail", post(mail::send_as_me))
         .route("/v1.0/$batch", post(batch::handle))
         .route("/{tenant}/oauth2/v2.0/token", post(login::token))
@@ -121,6 +131,18 @@ pub fn build(state: AppState) -> Router {
         .route("/devicelogin", get(login::device_login_page))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
+        // Innermost first: the injected panic runs inside the panic guard; the limits answer
+        // before any handler reads a body; `ids_layer` (outermost) renders every `ApiError`.
+        // `$batch` runs its inner requests through this same stack.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::injected_panic,
+        ))
+        .layer(axum::middleware::from_fn(guard::catch_panic))
+        .layer(axum::middleware::from_fn(guard::limits))
+        // `guard::limits` buffers bodies under its own caps and answers in Graph's shape;
+        // axum's default cap would answer a plain-text 413 first.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(ids_layer))
         .with_state(state)
 }

@@ -123,17 +123,17 @@ pub async fn patch(
     if password.is_some() {
         require(&claims, PASSWORD)?;
         require_role(&claims, PASSWORD_ROLES, true)?;
+        // A switched-on fault fails the call as if the directory had, before anything changes.
+        if let Some(fault) = state.take_password_fault() {
+            return Err(fault.error());
+        }
     } else {
         require(&claims, &["User.ReadWrite.All", "Directory.ReadWrite.All"])?;
     }
     if let Some(pw) = &password
-        && policy::check(pw).is_err()
+        && policy::check(pw, &state.tenant_words).is_err()
     {
-        return Err(ApiError::bad_request(
-            "Request_BadRequest",
-            "The specified password does not comply with password complexity requirements. Please provide a different password.",
-        )
-        .with_detail(json!({"code": "InvalidValue", "target": "passwordProfile.password"})));
+        return Err(ApiError::password_refused());
     }
     state.take_write()?;
     let mut db = state.db();
@@ -147,6 +147,47 @@ pub async fn patch(
         db.set_account_enabled(&user.id, e)?;
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /beta/users/validatePassword`
+/// (https://learn.microsoft.com/graph/api/user-validatepassword?view=graph-rest-beta):
+/// delegated only (User.ReadWrite, User.ReadWrite.All); application permissions are "Not
+/// supported", so an app-only caller gets 403. Judged by the same rules as a password set.
+pub async fn validate_password(
+    State(state): State<AppState>,
+    crate::sandbox::token::Caller(claims): crate::sandbox::token::Caller,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    if claims.idtyp == "app" || claims.upn.is_none() {
+        return Err(ApiError::forbidden());
+    }
+    require(&claims, &["User.ReadWrite", "User.ReadWrite.All"])?;
+    let v: Value = serde_json::from_slice(&body)
+        .map_err(|e| body_error(format!("Unable to read JSON request payload: {e}")))?;
+    let password = v
+        .get("password")
+        .and_then(Value::as_str)
+        .ok_or_else(|| body_error("The parameter 'password' is required and must be a string."))?;
+    let results = policy::validate(password, &state.tenant_words);
+    let is_valid = results.iter().all(|r| r.passed);
+    let results: Vec<Value> = results
+        .iter()
+        .map(|r| {
+            json!({
+                "ruleName": r.rule_name,
+                "validationPassed": r.passed,
+                "message": r.message,
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "@odata.context": format!(
+            "{}beta/$metadata#microsoft.graph.passwordValidationInformation",
+            state.base_url
+        ),
+        "isValid": is_valid,
+        "validationResults": results,
+    })))
 }
 
 pub async fn delete(
