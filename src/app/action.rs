@@ -43,4 +43,8 @@ pub enum Action {
     Copy,
     Yes,
     No,
+    // The result screen.
+    SetPassword,
+    Retry,
+    ShowError,
 }

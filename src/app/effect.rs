@@ -4,27 +4,7 @@
 use secrecy::SecretString;
 
 use crate::directory::DeletedUser;
-use crate::restore::UserOutcome;
-
-/// One user to restore, with the conflict resolution chosen in the dialog.
-#[derive(Debug, Clone)]
-pub struct PlannedTarget {
-    pub user: DeletedUser,
-    pub new_upn: Option<String>,
-    pub reconcile_proxies: bool,
-}
-
-/// No `Debug`: it holds the typed password.
-pub struct RestoreCommand {
-    pub targets: Vec<PlannedTarget>,
-    /// Journaled with the run so an interrupted one can still send the mail.
-    pub recipients: Vec<String>,
-    pub include_password: bool,
-    /// `None`: generate one per user.
-    pub password: Option<SecretString>,
-    pub force_change: bool,
-    pub force_change_mfa: bool,
-}
+use crate::restore::{PasswordStep, RestorePlan, UserOutcome};
 
 /// No `Debug`: it holds passwords.
 pub struct MailCommand {
@@ -38,10 +18,26 @@ pub enum Effect {
     LoadDeleted {
         generation: u64,
     },
+    /// Pre-flight of the dialog's users, a few at a time; each result comes as it is known.
     Preflight {
-        user: DeletedUser,
+        users: Vec<DeletedUser>,
     },
-    Restore(RestoreCommand),
+    /// Read the tenant's verified domains.
+    LoadTenant,
+    /// Ask the directory about the typed password, after a pause (a newer `seq` wins).
+    CheckPassword {
+        seq: u64,
+        password: SecretString,
+    },
+    Restore(RestorePlan),
+    /// On the result screen: try failed users again, or set one user's password.
+    Retry {
+        /// Users whose restore failed, planned again with the run's choices.
+        restore: Option<RestorePlan>,
+        /// Restored users without their password.
+        passwords: Vec<UserOutcome>,
+        step: PasswordStep,
+    },
     StopRestore,
     SendMail(MailCommand),
     /// The admin closed without email: journal it, so these users are not "unfinished".
@@ -61,16 +57,25 @@ impl std::fmt::Debug for Effect {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Effect::LoadDeleted { generation } => write!(f, "LoadDeleted({generation})"),
-            Effect::Preflight { user } => write!(f, "Preflight({})", user.id),
-            Effect::Restore(cmd) => write!(
+            Effect::Preflight { users } => write!(f, "Preflight({} users)", users.len()),
+            Effect::LoadTenant => f.write_str("LoadTenant"),
+            Effect::CheckPassword { seq, .. } => write!(f, "CheckPassword({seq})"),
+            Effect::Restore(plan) => write!(
                 f,
                 "Restore({} users, password: {})",
-                cmd.targets.len(),
-                if cmd.password.is_some() {
-                    "given"
-                } else {
-                    "auto"
+                plan.users.len(),
+                match plan.password {
+                    crate::restore::PasswordChoice::Given(_) => "given",
+                    crate::restore::PasswordChoice::Auto => "auto",
                 }
+            ),
+            Effect::Retry {
+                restore, passwords, ..
+            } => write!(
+                f,
+                "Retry({} restores, {} passwords)",
+                restore.as_ref().map_or(0, |p| p.users.len()),
+                passwords.len()
             ),
             Effect::StopRestore => f.write_str("StopRestore"),
             Effect::SendMail(m) => write!(f, "SendMail(to {:?})", m.recipients),

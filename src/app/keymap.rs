@@ -16,6 +16,10 @@ pub enum Scope {
     RestoreDialog,
     Progress,
     Result,
+    /// `p` on the result screen: a password for one user.
+    ResultPassword,
+    /// `e` on the result screen: one user's whole error.
+    ErrorPane,
     /// A yes/no question (stop the run, close without email).
     Confirm,
     Purge,
@@ -31,6 +35,8 @@ impl Scope {
             Scope::RestoreDialog => "Restore dialog",
             Scope::Progress => "Progress",
             Scope::Result => "Result",
+            Scope::ResultPassword => "Result: set a password",
+            Scope::ErrorPane => "Result: the whole error",
             Scope::Confirm => "Questions",
             Scope::Purge => "Purge confirmation",
             Scope::Help => "Help",
@@ -316,13 +322,66 @@ pub static BINDINGS: &[Binding] = &[
         ),
         "close without email",
     ),
+    hint(
+        b(
+            S::Result,
+            &[c('p')],
+            A::SetPassword,
+            "set a password for this restored user (generate, or type one)",
+        ),
+        "set password",
+    ),
+    hint(
+        b(
+            S::Result,
+            &[c('r')],
+            A::Retry,
+            "retry every failed user with the same choices",
+        ),
+        "retry failed",
+    ),
+    hint(
+        b(S::Result, &[c('e')], A::ShowError, "show this user's whole error"),
+        "error",
+    ),
+    // The password prompt of the result screen.
+    typing(hint(
+        b(
+            S::ResultPassword,
+            &[k(K::Tab), k(K::BackTab)],
+            A::NextField,
+            "generate / type the password",
+        ),
+        "generate/type",
+    )),
+    typing(hint(
+        b(S::ResultPassword, &[k(K::F(2))], A::Reveal, "show / hide the typed password"),
+        "show",
+    )),
+    typing(hint(
+        b(S::ResultPassword, &[k(K::Enter)], A::Submit, "set the password"),
+        "set",
+    )),
+    typing(hint(
+        b(S::ResultPassword, &[k(K::Esc)], A::Cancel, "cancel"),
+        "cancel",
+    )),
+    // The error pane of the result screen.
+    b(S::ErrorPane, &[c('j'), k(K::Down)], A::Down, "scroll down"),
+    b(S::ErrorPane, &[c('k'), k(K::Up)], A::Up, "scroll up"),
+    b(S::ErrorPane, &[k(K::PageDown)], A::PageDown, "page down"),
+    b(S::ErrorPane, &[k(K::PageUp)], A::PageUp, "page up"),
+    hint(
+        b(S::ErrorPane, &[k(K::Esc), c('e')], A::Cancel, "close the error"),
+        "close",
+    ),
     // Questions.
     hint(
         b(
             S::Confirm,
             &[c('y')],
             A::Yes,
-            "yes: stop the remaining users / close without email",
+            "yes: stop the remaining users / close without email / restore that many",
         ),
         "yes",
     ),
@@ -444,10 +503,11 @@ pub fn help_lines(scope: Scope) -> Vec<(String, &'static str)> {
 }
 
 /// The footer hint of a scope: "enter restore · space mark · ...".
-pub fn footer_hint(scope: Scope) -> Vec<(String, &'static str)> {
+/// The footer's hints for `scope`, of the actions `offered` says work right now.
+pub fn footer_hint(scope: Scope, offered: impl Fn(Action) -> bool) -> Vec<(String, &'static str)> {
     BINDINGS
         .iter()
-        .filter(|bi| bi.scope == scope)
+        .filter(|bi| bi.scope == scope && offered(bi.action))
         .filter_map(|bi| {
             let word = bi.hint?;
             let first = bi.keys.first()?;
@@ -470,6 +530,8 @@ pub const HELP_SCOPES: &[Scope] = &[
     Scope::RestoreDialog,
     Scope::Progress,
     Scope::Result,
+    Scope::ResultPassword,
+    Scope::ErrorPane,
     Scope::Purge,
     Scope::Confirm,
     Scope::Help,
@@ -532,7 +594,7 @@ mod tests {
 
     #[test]
     fn footer_hint_starts_with_restore() {
-        let hint = footer_hint(Scope::Table);
+        let hint = footer_hint(Scope::Table, |_| true);
         assert_eq!(hint[0], ("enter".to_string(), "restore"));
         assert!(hint.iter().any(|(k, w)| k == "?" && *w == "help"));
     }

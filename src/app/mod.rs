@@ -111,6 +111,7 @@ where
     runner.run(Effect::LoadDeleted {
         generation: state.users.generation,
     });
+    runner.run(Effect::LoadTenant);
     runner.load_unfinished();
     let mut terminate = Terminate::new();
     let mut last_screen = repaint_key(state);
@@ -371,6 +372,11 @@ async fn run_terminal(
     };
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // The in-process sandbox answers a panicking request with a 500 and goes on: the
+        // screen must stay as it is, not be torn down for a panic that was caught.
+        if crate::sandbox::in_sandbox_request() {
+            return;
+        }
         let _ = execute!(io::stdout(), DisableMouseCapture, DisableBracketedPaste);
         previous(info);
     }));

@@ -5,18 +5,8 @@ use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use super::state::JobStatus;
-use crate::directory::{DeletedPage, DirectoryError, RequestRecord};
-use crate::restore::{Unfinished, UserOutcome};
-
-/// What pre-flight found for one user.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct PreflightFound {
-    /// "Name (upn)" of the active user holding the UPN.
-    pub upn_holder: Option<String>,
-    pub proxy_conflicts: Vec<String>,
-    /// A free user name to offer in the new-UPN field.
-    pub suggested_upn: Option<String>,
-}
+use crate::directory::{DeletedPage, DirectoryError, PasswordVerdict, RequestRecord};
+use crate::restore::{self, Unfinished, UserOutcome};
 
 /// No `Debug`: `RestoreFinished` carries passwords.
 pub enum Msg {
@@ -35,8 +25,17 @@ pub enum Msg {
     },
     Preflight {
         id: String,
-        result: Result<PreflightFound, String>,
+        result: Result<restore::Preflight, String>,
     },
+    /// The tenant's verified domains, read once at start.
+    Tenant(restore::Tenant),
+    /// The directory's verdict on the password typed (for the check numbered `seq`).
+    PasswordVerdict {
+        seq: u64,
+        result: Result<PasswordVerdict, DirectoryError>,
+    },
+    /// Users a retry (`r`) or a password (`p`) on the result screen changed, by id.
+    OutcomesUpdated(Vec<UserOutcome>),
     Job {
         id: String,
         status: JobStatus,

@@ -5,6 +5,8 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use base64::Engine;
 use futures::StreamExt;
@@ -13,13 +15,14 @@ use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
-use super::effect::{Effect, MailCommand, RestoreCommand};
-use super::msg::{Msg, PreflightFound};
+use super::effect::{Effect, MailCommand};
+use super::msg::Msg;
 use super::state::JobStatus;
-use crate::directory::{DeletedUser, Directory};
+use crate::directory::{DeletedUser, Directory, Stage};
 use crate::mail::SignInMail;
 use crate::restore::{
-    self, Audit, Journal, PasswordChoice, PlannedUser, Progress, RestorePlan, StopHandle,
+    self, Audit, Journal, PasswordChoice, PasswordStep, Progress, RestorePlan, StopHandle,
+    UserOutcome,
 };
 
 /// Where OSC 52 clipboard writes go (the terminal in production, a buffer in tests).
@@ -41,6 +44,8 @@ pub struct Runner {
     /// once (100,000 users came to well over the 80 MB budget on a loaded machine).
     page_slots: Arc<Semaphore>,
     stop: Option<StopHandle>,
+    /// The newest password check asked for: an older one still waiting is not sent.
+    verdict_seq: Arc<AtomicU64>,
 }
 
 /// Pages fetched ahead of the one the loop is taking in: the next request overlaps the work
@@ -82,6 +87,7 @@ impl Runner {
             load: None,
             page_slots: Arc::new(Semaphore::new(PAGES_AHEAD)),
             stop: None,
+            verdict_seq: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -120,8 +126,15 @@ impl Runner {
         match effect {
             Effect::Quit => {}
             Effect::LoadDeleted { generation } => self.load(generation),
-            Effect::Preflight { user } => self.preflight(user),
-            Effect::Restore(cmd) => self.restore(cmd),
+            Effect::Preflight { users } => self.preflight(users),
+            Effect::LoadTenant => self.load_tenant(),
+            Effect::CheckPassword { seq, password } => self.check_password(seq, password),
+            Effect::Restore(plan) => self.restore(plan),
+            Effect::Retry {
+                restore,
+                passwords,
+                step,
+            } => self.retry(restore, passwords, step),
             Effect::StopRestore => {
                 if let Some(stop) = &self.stop {
                     stop.stop();
@@ -179,67 +192,77 @@ impl Runner {
         self.page_slots.add_permits(1);
     }
 
-    fn preflight(&self, user: DeletedUser) {
+    /// Pre-flight of every user of the dialog, a few at a time (the module's bound), each
+    /// result sent as soon as it is known.
+    fn preflight(&self, users: Vec<DeletedUser>) {
         let dir = self.dir.clone();
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let result = restore::preflight(dir.as_ref(), &user)
-                .await
-                .map(|p| PreflightFound {
-                    upn_holder: p
-                        .upn_holder
-                        .map(|h| format!("\"{}\" ({})", h.display_name, h.user_principal_name)),
-                    proxy_conflicts: p.proxy_holders.into_iter().map(|(a, _)| a).collect(),
-                    suggested_upn: p.suggested_upn,
-                })
-                .map_err(|e| e.to_string());
-            let _ = tx.send(Msg::Preflight {
-                id: user.id,
-                result,
-            });
+            let mut checks = restore::preflight_each(dir.as_ref(), users);
+            while let Some((id, result)) = checks.next().await {
+                let result = result.map_err(|e| e.to_string());
+                if tx.send(Msg::Preflight { id, result }).is_err() {
+                    return;
+                }
+            }
         });
     }
 
-    fn restore(&mut self, cmd: RestoreCommand) {
-        let ids: Vec<String> = cmd.targets.iter().map(|t| t.user.id.clone()).collect();
-        let (journal, audit) = match &self.books {
-            Ok(b) => b.clone(),
+    fn load_tenant(&self) {
+        let dir = self.dir.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            // Unknown domains only loosen the checks (the directory still refuses what it
+            // refuses); the request log shows why they could not be read.
+            if let Ok(tenant) = restore::load_tenant(dir.as_ref()).await {
+                let _ = tx.send(Msg::Tenant(tenant));
+            }
+        });
+    }
+
+    /// Asks the directory about the typed password once typing pauses: a newer check
+    /// supersedes this one before it is sent.
+    fn check_password(&self, seq: u64, password: secrecy::SecretString) {
+        const PAUSE: Duration = Duration::from_millis(400);
+        self.verdict_seq.store(seq, Ordering::SeqCst);
+        let latest = self.verdict_seq.clone();
+        let dir = self.dir.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(PAUSE).await;
+            if latest.load(Ordering::SeqCst) != seq {
+                return;
+            }
+            let result = dir.validate_password(&password).await;
+            let _ = tx.send(Msg::PasswordVerdict { seq, result });
+        });
+    }
+
+    fn books(&self) -> Result<(Journal, Audit), String> {
+        self.books.clone()
+    }
+
+    fn restore(&mut self, plan: RestorePlan) {
+        let (journal, audit) = match self.books() {
+            Ok(b) => b,
             Err(e) => {
-                for id in ids {
+                for p in &plan.users {
                     self.send(Msg::Job {
-                        id,
+                        id: p.user.id.clone(),
                         status: JobStatus::Failed(e.clone()),
                     });
                 }
-                self.send(Msg::Warning(e.clone()));
+                self.send(Msg::Warning(e));
                 return;
             }
         };
-        let plan = RestorePlan {
-            users: cmd
-                .targets
-                .into_iter()
-                .map(|t| PlannedUser {
-                    user: t.user,
-                    new_upn: t.new_upn,
-                    reconcile_proxies: t.reconcile_proxies,
-                })
-                .collect(),
-            password: match cmd.password {
-                Some(p) => PasswordChoice::Given(p),
-                None => PasswordChoice::Auto,
-            },
-            force_change: cmd.force_change,
-            force_change_with_mfa: cmd.force_change_mfa,
-            mail_to: cmd.recipients,
-            include_password: cmd.include_password,
-        };
-        let mut run = restore::start(self.dir.clone(), plan, journal, audit);
+        let mut run = restore::start(self.dir.clone(), plan, journal.clone(), audit);
         self.stop = Some(run.stop.clone());
         let tx = self.tx.clone();
         tokio::spawn(async move {
             let mut finished = false;
             while let Some(p) = run.progress.recv().await {
+                let mut reread = false;
                 let msg = match p {
                     Progress::Queued { id } => Msg::Job {
                         id,
@@ -257,10 +280,16 @@ impl Runner {
                         id,
                         status: JobStatus::PasswordSet,
                     },
-                    Progress::Failed { id, error, .. } => Msg::Job {
-                        id,
-                        status: JobStatus::Failed(format!("{error} → {}", error.advice())),
-                    },
+                    Progress::Failed { id, error, stage } => {
+                        // A restored user without its password (or a restore whose reply was
+                        // lost) is unfinished from now on: the banner knows at once.
+                        reread = stage == Stage::Password
+                            || restore::journal::may_have_happened(&error);
+                        Msg::Job {
+                            id,
+                            status: JobStatus::Failed(format!("{} → {error}", error.advice())),
+                        }
+                    }
                     Progress::Warning(w) => Msg::Warning(w),
                     Progress::Finished(outcomes) => {
                         finished = true;
@@ -273,12 +302,47 @@ impl Runner {
                 if tx.send(msg).is_err() {
                     return;
                 }
+                if reread {
+                    send_unfinished(&journal, &tx);
+                }
             }
             if !finished {
                 let _ = tx.send(Msg::Warning(
                     "the restore task ended without a result; see the journal (F finishes)".into(),
                 ));
             }
+        });
+    }
+
+    /// `r` and `p` on the result screen: failed restores run again as a plan, missing
+    /// passwords are set one by one; the changed outcomes come back together.
+    fn retry(&self, plan: Option<RestorePlan>, passwords: Vec<UserOutcome>, step: PasswordStep) {
+        let (journal, audit) = match self.books() {
+            Ok(b) => b,
+            Err(e) => {
+                self.send(Msg::Warning(e));
+                self.send(Msg::OutcomesUpdated(Vec::new()));
+                return;
+            }
+        };
+        let dir = self.dir.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let mut changed = Vec::new();
+            if let Some(plan) = plan {
+                changed.extend(
+                    restore::run_to_end(dir.clone(), plan, journal.clone(), audit.clone()).await,
+                );
+            }
+            for mut o in passwords {
+                for w in restore::set_password(dir.as_ref(), &mut o, &step, &journal, &audit).await
+                {
+                    let _ = tx.send(Msg::Warning(w));
+                }
+                changed.push(o);
+            }
+            let _ = tx.send(Msg::OutcomesUpdated(changed));
+            send_unfinished(&journal, &tx);
         });
     }
 
@@ -375,7 +439,17 @@ impl Runner {
                 to.push(admin);
             }
             let include_password = items.iter().all(|i| i.include_password);
-            let outcomes = restore::finish_unfinished(dir.as_ref(), &items, &journal, &audit).await;
+            let (outcomes, warnings) = restore::finish_unfinished(
+                dir.as_ref(),
+                &items,
+                &PasswordChoice::Auto,
+                &journal,
+                &audit,
+            )
+            .await;
+            for w in warnings {
+                let _ = tx.send(Msg::Warning(w));
+            }
             let _ = tx.send(Msg::RestoreFinished {
                 outcomes,
                 mail: Some((to, include_password)),
@@ -385,4 +459,18 @@ impl Runner {
             }
         });
     }
+}
+
+/// Reads the journal's unfinished restores and sends them to the loop (the banner and `F`).
+/// The journal is a file: read it off the async threads.
+fn send_unfinished(journal: &Journal, tx: &UnboundedSender<Msg>) {
+    let journal = journal.clone();
+    let tx = tx.clone();
+    tokio::task::spawn_blocking(move || {
+        let msg = match journal.unfinished() {
+            Ok(list) => Msg::Unfinished(list),
+            Err(e) => Msg::Warning(format!("cannot read the journal: {e}")),
+        };
+        let _ = tx.send(msg);
+    });
 }

@@ -6,8 +6,10 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use chrono::{DateTime, Utc};
 use tui_input::Input;
 
-use crate::directory::{DeletedUser, RequestRecord};
-use crate::restore::{Unfinished, UserOutcome};
+use secrecy::SecretString;
+
+use crate::directory::{DeletedUser, RequestRecord, Stage};
+use crate::restore::{self, Unfinished, UserOutcome};
 
 /// How many request-log lines are kept for the `@` pane.
 pub const LOG_CAPACITY: usize = 500;
@@ -809,8 +811,6 @@ impl Field {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Preflight {
     Checking,
-    /// Not checked (too many users at once); a conflict then shows in the result.
-    Skipped,
     Clear,
     Conflict {
         /// The active user now holding the UPN, as "Name (upn)".
@@ -824,6 +824,8 @@ pub enum Preflight {
 pub struct Target {
     pub user: DeletedUser,
     pub preflight: Preflight,
+    /// Pre-flight's findings as the plan's rules read them.
+    pub found: Option<restore::Preflight>,
     /// Shown when the UPN is taken; prefilled with a free suggestion.
     pub new_upn: Input,
     pub reconcile: bool,
@@ -842,21 +844,38 @@ pub struct RestoreForm {
     pub focus: Field,
     /// Why the last Restore press was refused.
     pub error: Option<String>,
+    /// Restoring this many users asks once more ("Restore 248 users?").
+    pub confirm_many: bool,
+    /// The directory's own verdict on the typed password, when it can be asked.
+    pub verdict: Verdict,
 }
 
+/// What the directory said of the typed password (`validatePassword`, delegated only).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Verdict {
+    /// Nothing typed, or not asked yet.
+    #[default]
+    None,
+    /// Asked; `seq` tells a late answer about an older value from the current one.
+    Asking { seq: u64 },
+    Valid,
+    Refused(Vec<String>),
+    /// The tenant could not be asked (app-only, another cloud, 403): the local rules decide.
+    Unavailable(String),
+}
+
+/// More users than this ask once more before the restore starts.
+pub const CONFIRM_OVER: usize = 20;
+
 impl RestoreForm {
-    pub fn new(targets: Vec<DeletedUser>, admin_mail: &str, preflight_limit: usize) -> Self {
-        let many = targets.len() > preflight_limit;
+    pub fn new(targets: Vec<DeletedUser>, admin_mail: &str) -> Self {
         Self {
             targets: targets
                 .into_iter()
                 .map(|user| Target {
                     user,
-                    preflight: if many {
-                        Preflight::Skipped
-                    } else {
-                        Preflight::Checking
-                    },
+                    preflight: Preflight::Checking,
+                    found: None,
                     new_upn: Input::default(),
                     reconcile: true,
                 })
@@ -870,7 +889,42 @@ impl RestoreForm {
             include_password: true,
             focus: Field::AutoPassword,
             error: None,
+            confirm_many: false,
+            verdict: Verdict::None,
         }
+    }
+
+    /// The admin's choices as the plan's rules read them.
+    pub fn request(&self) -> restore::PlanRequest {
+        let mut req = restore::PlanRequest::new(
+            self.targets
+                .iter()
+                .map(|t| restore::UserRequest {
+                    user: t.user.clone(),
+                    new_upn: Some(t.new_upn.value().to_string()),
+                    reconcile_proxies: t.reconcile,
+                    preflight: t.found.clone(),
+                })
+                .collect(),
+        );
+        req.password = if self.auto_password {
+            restore::PasswordChoice::Auto
+        } else {
+            restore::PasswordChoice::Given(SecretString::from(self.password.value()))
+        };
+        req.force_change = self.force_change;
+        req.force_change_with_mfa = self.force_change && self.force_change_mfa;
+        req.recipients = self.recipients.value().to_string();
+        req.include_password = self.include_password;
+        req
+    }
+
+    /// Users still being checked.
+    pub fn checking(&self) -> usize {
+        self.targets
+            .iter()
+            .filter(|t| t.preflight == Preflight::Checking)
+            .count()
     }
 
     /// Focus order for Tab, given what is visible now.
@@ -996,16 +1050,80 @@ pub struct ResultState {
     pub outcomes: Vec<UserOutcome>,
     pub recipients: Vec<String>,
     pub include_password: bool,
+    /// How passwords are set when a failed user is tried again (`r`): the run's choices.
+    pub step: restore::PasswordStep,
     pub focus: ResultButton,
     pub selected: usize,
     pub reveal: bool,
     pub confirm_close: bool,
     pub sending: bool,
     pub send_error: Option<String>,
-    pub copied: Option<String>,
+    /// What the last key did ("Copied …", "Retrying 2 users…").
+    pub message: Option<String>,
+    /// A retry or a password (`p`) is on its way.
+    pub busy: bool,
+    /// `p`: the password prompt for one user.
+    pub prompt: Option<PasswordPrompt>,
+    /// `e`: the selected user's whole error, scrolled this far.
+    pub error_pane: Option<usize>,
+}
+
+/// The password prompt for one restored user without a password. No `Debug`: it holds one.
+pub struct PasswordPrompt {
+    /// Index into the result's outcomes.
+    pub index: usize,
+    pub auto: bool,
+    pub input: Input,
+    pub reveal: bool,
+    pub error: Option<String>,
 }
 
 impl ResultState {
+    pub fn new(
+        outcomes: Vec<UserOutcome>,
+        recipients: Vec<String>,
+        include_password: bool,
+        step: restore::PasswordStep,
+    ) -> Self {
+        Self {
+            outcomes,
+            recipients,
+            include_password,
+            step,
+            focus: ResultButton::SendAndClose,
+            selected: 0,
+            reveal: false,
+            confirm_close: false,
+            sending: false,
+            send_error: None,
+            message: None,
+            busy: false,
+            prompt: None,
+            error_pane: None,
+        }
+    }
+
+    /// Restored, but without the password they need.
+    pub fn missing_passwords(&self) -> usize {
+        self.outcomes.iter().filter(|o| o.needs_password()).count()
+    }
+
+    /// Users a retry (`r`) would try again: a failed restore with its plan, or a missing
+    /// password.
+    pub fn retryable(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| retryable(o))
+            .count()
+    }
+
+    /// Passwords on this screen that nobody else has seen yet: closing loses them.
+    pub fn holds_passwords(&self) -> bool {
+        self.outcomes
+            .iter()
+            .any(|o| o.complete() && o.password.is_some())
+    }
+
     pub fn restored(&self) -> usize {
         self.outcomes.iter().filter(|o| o.restored()).count()
     }
@@ -1026,6 +1144,16 @@ pub struct PurgeState {
     pub typed: Input,
     pub error: Option<String>,
     pub running: bool,
+}
+
+/// A failed user that `r` can try again.
+pub fn retryable(o: &UserOutcome) -> bool {
+    o.needs_password()
+        || (!o.restored()
+            && o.planned.is_some()
+            && o.failure
+                .as_ref()
+                .is_some_and(|f| matches!(f.stage, Stage::Restore | Stage::Preflight)))
 }
 
 pub enum Modal {
@@ -1077,12 +1205,45 @@ pub struct State {
     pub spinner: usize,
     /// Recipients and include-password choice of the restore in flight, for the result screen.
     pub last_mail: Option<(Vec<String>, bool)>,
+    /// How the restore in flight sets passwords, for retries on the result screen.
+    pub last_step: Option<restore::PasswordStep>,
+    /// The tenant's verified domains, for the plan's rules (unknown until read).
+    pub tenant: restore::Tenant,
+    /// A reload in progress keeps the rows on screen; its pages wait here until it is whole.
+    pub reload: Option<Vec<DeletedUser>>,
+    /// When the rows on screen were loaded.
+    pub loaded_at: Option<DateTime<Utc>>,
+    /// A reload failed: the rows are those loaded at this time.
+    pub stale_since: Option<DateTime<Utc>>,
+    /// Counts the password checks sent, so a late verdict on an older value is dropped.
+    pub verdict_seq: u64,
     pub quit: bool,
     /// Set by `update` when the screen must be drawn again.
     pub dirty: bool,
 }
 
 impl State {
+    /// Whether a key's action does anything here and now: the footer lists only those.
+    pub fn offers(&self, action: super::action::Action) -> bool {
+        use super::action::Action as A;
+        let writes = !self.settings.read_only;
+        match (&self.modal, action) {
+            (Some(Modal::Result(r)), _) if r.prompt.is_some() || r.error_pane.is_some() => true,
+            (None, A::Restore | A::Purge) => writes,
+            (None, A::FinishUnfinished) => writes && !self.unfinished.is_empty(),
+            (Some(Modal::Result(r)), A::NextField) => r.can_send(),
+            (Some(Modal::Result(r)), A::Copy | A::Reveal) => {
+                r.outcomes.iter().any(|o| o.password.is_some())
+            }
+            (Some(Modal::Result(r)), A::SetPassword) => r.missing_passwords() > 0,
+            (Some(Modal::Result(r)), A::Retry) => r.retryable() > 0,
+            (Some(Modal::Result(r)), A::ShowError) => {
+                r.outcomes.iter().any(|o| o.failure.is_some())
+            }
+            _ => true,
+        }
+    }
+
     /// The first line of the details pane on screen (before clamping to the pane's length).
     pub fn details_top(&self) -> usize {
         match (&self.details_scroll, self.users.current_id()) {
@@ -1107,6 +1268,12 @@ impl State {
             pending_marks: HashSet::new(),
             spinner: 0,
             last_mail: None,
+            last_step: None,
+            tenant: restore::Tenant::default(),
+            reload: None,
+            loaded_at: None,
+            stale_since: None,
+            verdict_seq: 0,
             quit: false,
             dirty: true,
         }

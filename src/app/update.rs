@@ -5,23 +5,20 @@ use std::collections::HashSet;
 
 use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
-use secrecy::SecretString;
 use tui_input::backend::crossterm::EventHandler;
 use tui_input::{Input, InputRequest};
 
 use super::action::Action;
-use super::effect::{Effect, MailCommand, PlannedTarget, RestoreCommand};
+use super::effect::{Effect, MailCommand};
 use super::keymap::{self, Scope};
-use super::msg::{Msg, PreflightFound};
+use super::msg::Msg;
 use super::state::{
-    Field, LOG_CAPACITY, Modal, NoticeKind, Preflight, ProgressState, PurgeState, RestoreForm,
-    ResultButton, ResultState, State,
+    CONFIRM_OVER, Field, LOG_CAPACITY, Modal, NoticeKind, PasswordPrompt, Preflight,
+    ProgressState, PurgeState, RestoreForm, ResultButton, ResultState, State, Verdict, retryable,
 };
-use crate::directory::ErrorKind;
+use crate::directory::{DeletedUser, ErrorKind};
+use crate::restore::{self, PasswordChoice, PasswordStep};
 use crate::ui;
-
-/// Pre-flight checks run for at most this many users at once (each costs a few GETs).
-pub const PREFLIGHT_LIMIT: usize = 20;
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -72,6 +69,25 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             if generation != state.users.generation {
                 return Vec::new();
             }
+            if let Some(staged) = &mut state.reload {
+                // A reload keeps the rows on screen until its listing is whole.
+                match result {
+                    Ok(page) => staged.extend(page.users),
+                    Err(e) => {
+                        state.reload = None;
+                        state.users.loading = false;
+                        state.stale_since = state.loaded_at.or(Some(state.now));
+                        state.notice = Some((
+                            NoticeKind::Error,
+                            format!(
+                                "Refresh failed: {e}. Showing the list loaded at {}. R retries.",
+                                clock(state.stale_since)
+                            ),
+                        ));
+                    }
+                }
+                return Vec::new();
+            }
             match result {
                 Ok(page) => {
                     if let Some(total) = page.total {
@@ -93,7 +109,7 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
                     state.users.load_error = Some(e.to_string());
                     state.notice = Some((
                         NoticeKind::Error,
-                        format!("Loading stopped: {e} ({}). R retries.", e.advice()),
+                        format!("Loading stopped: {e}. {}; R retries.", capital(e.advice())),
                     ));
                 }
             }
@@ -101,13 +117,63 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::LoadFinished { generation } => {
             if generation == state.users.generation {
+                if let Some(staged) = state.reload.take() {
+                    let selected = state.users.current_id().map(str::to_string);
+                    let marks = state.users.clear_for_reload();
+                    state.users.generation = generation;
+                    state.users.push_page(staged);
+                    for i in 0..state.users.rows.len() {
+                        if marks.contains(state.users.rows[i].id()) {
+                            state.users.set_mark(i as u32, true);
+                        }
+                    }
+                    if let Some(id) = selected
+                        && let Some(pos) = state
+                            .users
+                            .shown
+                            .iter()
+                            .position(|&i| state.users.rows[i as usize].id() == id)
+                    {
+                        state.users.selected = pos;
+                    }
+                }
                 state.users.loading = false;
                 state.pending_marks.clear();
+                state.loaded_at = Some(state.now);
+                state.stale_since = None;
             }
             Vec::new()
         }
         Msg::Preflight { id, result } => {
             on_preflight(state, &id, result);
+            Vec::new()
+        }
+        Msg::Tenant(tenant) => {
+            state.tenant = tenant;
+            Vec::new()
+        }
+        Msg::PasswordVerdict { seq, result } => {
+            if let Some(Modal::Restore(form)) = &mut state.modal
+                && form.verdict == (Verdict::Asking { seq })
+            {
+                form.verdict = match result {
+                    Ok(v) if v.valid => Verdict::Valid,
+                    Ok(v) => Verdict::Refused(v.messages),
+                    Err(e) => Verdict::Unavailable(match e.kind {
+                        ErrorKind::Forbidden | ErrorKind::Unauthorized => {
+                            "this sign-in may not ask (delegated, User.ReadWrite)".to_string()
+                        }
+                        ErrorKind::NotFound | ErrorKind::BadRequest => {
+                            "not offered in this cloud".to_string()
+                        }
+                        _ => e.message.clone(),
+                    }),
+                };
+            }
+            Vec::new()
+        }
+        Msg::OutcomesUpdated(changed) => {
+            on_outcomes_updated(state, changed);
             Vec::new()
         }
         Msg::Job { id, status } => {
@@ -138,18 +204,21 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             let (recipients, include_password) = mail
                 .or_else(|| state.last_mail.take())
                 .unwrap_or((Vec::new(), true));
-            state.modal = Some(Modal::Result(Box::new(ResultState {
+            // Finishing interrupted restores generates, and asks for a change at sign-in.
+            let step = state.last_step.take().unwrap_or(PasswordStep {
+                choice: PasswordChoice::Auto,
+                force_change: true,
+                force_change_with_mfa: false,
+                why: "tried again on the result screen".into(),
+            });
+            // What the table said before belongs to the table: this screen has its own lines.
+            state.notice = None;
+            state.modal = Some(Modal::Result(Box::new(ResultState::new(
                 outcomes,
                 recipients,
                 include_password,
-                focus: ResultButton::SendAndClose,
-                selected: 0,
-                reveal: false,
-                confirm_close: false,
-                sending: false,
-                send_error: None,
-                copied: None,
-            })));
+                step,
+            ))));
             Vec::new()
         }
         Msg::Warning(text) => {
@@ -251,7 +320,8 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
     let scope = ui::scope(state);
     let typing = match (&state.modal, scope) {
-        (Some(Modal::Restore(f)), _) => f.focus.is_text(),
+        (Some(Modal::Restore(f)), Scope::RestoreDialog) => f.focus.is_text(),
+        (Some(Modal::Result(r)), Scope::ResultPassword) => r.prompt.as_ref().is_some_and(|p| !p.auto),
         (Some(Modal::Purge(_)), _) => true,
         (None, Scope::Filter) => true,
         _ => false,
@@ -276,6 +346,8 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Scope::RestoreDialog => restore_key(state, action, key),
         Scope::Progress => progress_action(state, action),
         Scope::Result => result_action(state, action),
+        Scope::ResultPassword => prompt_key(state, action, key),
+        Scope::ErrorPane => error_pane_key(state, action),
         Scope::Confirm => confirm_action(state, action),
         Scope::Purge => purge_key(state, action, key),
         Scope::Help => help_action(state, action),
@@ -372,7 +444,11 @@ fn table_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
             }
         }
         Action::Refresh => {
-            state.pending_marks = state.users.clear_for_reload();
+            // The rows stay until the new listing is whole; a failed one leaves them, marked
+            // stale.
+            state.users.generation += 1;
+            state.users.loading = true;
+            state.reload = Some(Vec::new());
             state.notice = None;
             return vec![Effect::LoadDeleted {
                 generation: state.users.generation,
@@ -425,14 +501,9 @@ fn open_restore(state: &mut State) -> Vec<Effect> {
         ));
         return Vec::new();
     }
-    let effects = if targets.len() <= PREFLIGHT_LIMIT {
-        targets
-            .iter()
-            .map(|u| Effect::Preflight { user: u.clone() })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let effects = vec![Effect::Preflight {
+        users: targets.clone(),
+    }];
     // The signed-in admin by default; app-only sign-in has no mailbox of its own, so the
     // sending mailbox stands in (or nobody, and the admin types one).
     let mail = [
@@ -444,37 +515,48 @@ fn open_restore(state: &mut State) -> Vec<Effect> {
     .find(|a| crate::restore::parse_recipients(a).is_ok_and(|r| r.len() == 1))
     .cloned()
     .unwrap_or_default();
-    state.modal = Some(Modal::Restore(Box::new(RestoreForm::new(
-        targets,
-        &mail,
-        PREFLIGHT_LIMIT,
-    ))));
+    state.notice = None;
+    state.modal = Some(Modal::Restore(Box::new(RestoreForm::new(targets, &mail))));
     effects
 }
 
-fn on_preflight(state: &mut State, id: &str, result: Result<PreflightFound, String>) {
+fn on_preflight(state: &mut State, id: &str, result: Result<restore::Preflight, String>) {
     let Some(Modal::Restore(form)) = &mut state.modal else {
         return;
     };
     let Some(target) = form.targets.iter_mut().find(|t| t.user.id == id) else {
         return;
     };
-    target.preflight = match result {
-        Err(e) => Preflight::Failed(e),
-        Ok(found) if found.upn_holder.is_none() && found.proxy_conflicts.is_empty() => {
-            Preflight::Clear
-        }
+    target.preflight = match &result {
+        Err(e) => Preflight::Failed(e.clone()),
+        Ok(found) if !found.has_conflict() => Preflight::Clear,
         Ok(found) => {
             state.users.conflicts.insert(id.to_string());
             if found.upn_holder.is_some() {
                 target.new_upn = Input::new(found.suggested_upn.clone().unwrap_or_default());
             }
             Preflight::Conflict {
-                upn_holder: found.upn_holder,
-                proxy_conflicts: found.proxy_conflicts,
+                upn_holder: found
+                    .upn_holder
+                    .as_ref()
+                    .map(|h| format!("\"{}\" ({})", h.display_name, h.user_principal_name)),
+                proxy_conflicts: found.proxy_holders.iter().map(|(a, _)| a.clone()).collect(),
             }
         }
     };
+    target.found = result.ok();
+}
+
+/// A time of day for a status line, in UTC like the header.
+fn clock(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    at.map_or_else(|| "start".to_string(), |t| t.format("%H:%M UTC").to_string())
+}
+
+fn capital(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 fn filter_key(state: &mut State, action: Option<Action>, key: KeyEvent) -> Vec<Effect> {
@@ -552,12 +634,37 @@ fn restore_key(state: &mut State, action: Option<Action>, key: KeyEvent) -> Vec<
         },
         _ => {
             if let Some(input) = form.focused_input() {
-                input.handle_event(&Event::Key(key));
+                let changed = input.handle_event(&Event::Key(key)).is_some_and(|c| c.value);
                 form.error = None;
+                if changed && form.focus == Field::Password {
+                    return ask_about_password(state);
+                }
             }
         }
     }
     Vec::new()
+}
+
+/// After the typed password changed: ask the directory about it (the runner waits for typing
+/// to pause), unless it already said it cannot be asked.
+fn ask_about_password(state: &mut State) -> Vec<Effect> {
+    let Some(Modal::Restore(form)) = &mut state.modal else {
+        return Vec::new();
+    };
+    if matches!(form.verdict, Verdict::Unavailable(_)) {
+        return Vec::new();
+    }
+    if form.password.value().is_empty() {
+        form.verdict = Verdict::None;
+        return Vec::new();
+    }
+    state.verdict_seq += 1;
+    let seq = state.verdict_seq;
+    form.verdict = Verdict::Asking { seq };
+    vec![Effect::CheckPassword {
+        seq,
+        password: secrecy::SecretString::from(form.password.value()),
+    }]
 }
 
 fn submit_restore(state: &mut State) -> Vec<Effect> {
@@ -567,97 +674,55 @@ fn submit_restore(state: &mut State) -> Vec<Effect> {
     let Some(Modal::Restore(form)) = &mut state.modal else {
         return Vec::new();
     };
-    if form
-        .targets
-        .iter()
-        .any(|t| t.preflight == Preflight::Checking)
-    {
-        form.error = Some("Still checking for conflicts; try again in a moment.".into());
+    let checking = form.checking();
+    if checking > 0 {
+        form.error = Some(format!(
+            "Still checking {checking} of {} user(s) for conflicts; try again in a moment.",
+            form.targets.len()
+        ));
         return Vec::new();
     }
-    if !form.auto_password {
-        let report = crate::password::check(form.password.value());
-        if let Some(why) = report.first_failure() {
-            form.error = Some(format!("Password refused: {why}"));
-            form.focus = Field::Password;
+    let request = form.request();
+    // Every rule lives in the plan; the form only points at the field a problem is about.
+    if let Some(problem) = restore::validate(&request, &state.tenant).into_iter().next() {
+        form.focus = match problem.field {
+            restore::Field::Password => Field::Password,
+            restore::Field::Recipients => Field::Recipients,
+            restore::Field::NewUpn(i) => Field::NewUpn(i),
+            restore::Field::User(i) if form.fields().contains(&Field::Reconcile(i)) => {
+                Field::Reconcile(i)
+            }
+            restore::Field::User(_) => form.focus,
+        };
+        form.error = Some(problem.message);
+        return Vec::new();
+    }
+    if form.targets.len() > CONFIRM_OVER && !form.confirm_many {
+        form.confirm_many = true;
+        return Vec::new();
+    }
+    let users: Vec<DeletedUser> = form.targets.iter().map(|t| t.user.clone()).collect();
+    let include_password = form.include_password;
+    let step = PasswordStep {
+        choice: request.password.clone(),
+        force_change: request.force_change,
+        force_change_with_mfa: request.force_change_with_mfa,
+        why: "tried again on the result screen".into(),
+    };
+    let plan = match restore::into_plan(request, &HashSet::new()) {
+        Ok(plan) => plan,
+        Err(e) => {
+            form.error = Some(e);
             return Vec::new();
         }
-    }
-    let recipients = if form.recipients.value().trim().is_empty() {
-        Vec::new()
-    } else {
-        match crate::restore::parse_recipients(form.recipients.value()) {
-            Ok(r) => r,
-            Err(e) => {
-                form.error = Some(e);
-                form.focus = Field::Recipients;
-                return Vec::new();
-            }
-        }
     };
-    let mut planned = Vec::with_capacity(form.targets.len());
-    for (i, t) in form.targets.iter().enumerate() {
-        let (new_upn, reconcile) = match &t.preflight {
-            Preflight::Conflict {
-                upn_holder,
-                proxy_conflicts,
-            } => {
-                let new_upn = if upn_holder.is_some() {
-                    let v = t.new_upn.value().trim().to_string();
-                    let valid = v.split('@').count() == 2
-                        && !v.starts_with('@')
-                        && !v.ends_with('@')
-                        && !v.contains(char::is_whitespace);
-                    if !valid {
-                        form.error = Some(format!(
-                            "{}: enter a new user name like name@domain.",
-                            t.user.display_name
-                        ));
-                        form.focus = Field::NewUpn(i);
-                        return Vec::new();
-                    }
-                    if v.eq_ignore_ascii_case(&t.user.original_upn) {
-                        form.error = Some(format!(
-                            "{}: {v} is taken; choose another user name.",
-                            t.user.display_name
-                        ));
-                        form.focus = Field::NewUpn(i);
-                        return Vec::new();
-                    }
-                    Some(v)
-                } else {
-                    None
-                };
-                (new_upn, !proxy_conflicts.is_empty() && t.reconcile)
-            }
-            _ => (None, false),
-        };
-        planned.push(PlannedTarget {
-            user: t.user.clone(),
-            new_upn,
-            reconcile_proxies: reconcile,
-        });
-    }
-    // Move the password out of the editor: a fresh Input also drops the yank buffer, which
-    // `reset()` would keep.
-    let password = if form.auto_password {
-        None
-    } else {
-        let taken = std::mem::take(&mut form.password);
-        Some(SecretString::from(String::from(taken)))
-    };
-    let users: Vec<_> = planned.iter().map(|p| p.user.clone()).collect();
-    let command = RestoreCommand {
-        targets: planned,
-        recipients: recipients.clone(),
-        include_password: form.include_password,
-        password,
-        force_change: form.force_change,
-        force_change_mfa: form.force_change && form.force_change_mfa,
-    };
-    state.last_mail = Some((recipients, form.include_password));
+    // The typed password now lives in the plan (a secret); the editor is emptied, yank
+    // buffer included, which `reset()` would keep.
+    form.password = Input::default();
+    state.last_mail = Some((plan.mail_to.clone(), include_password));
+    state.last_step = Some(step);
     state.modal = Some(Modal::Progress(ProgressState::new(&users)));
-    vec![Effect::Restore(command)]
+    vec![Effect::Restore(plan)]
 }
 
 fn progress_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
@@ -675,6 +740,11 @@ fn progress_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
 
 fn confirm_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
     match &mut state.modal {
+        Some(Modal::Restore(form)) => match action {
+            Some(Action::Yes) => return submit_restore(state),
+            Some(Action::No) => form.confirm_many = false,
+            _ => {}
+        },
         Some(Modal::Progress(p)) => match action {
             Some(Action::Yes) => {
                 p.confirm_stop = false;
@@ -687,11 +757,19 @@ fn confirm_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
         Some(Modal::Result(r)) => match action {
             Some(Action::Yes) => {
                 let restored = r.restored();
+                let missing = r.missing_passwords();
                 let outcomes = std::mem::take(&mut r.outcomes);
                 state.modal = None;
                 state.notice = Some((
                     NoticeKind::Info,
-                    format!("Closed without email; {restored} user(s) restored."),
+                    if missing > 0 {
+                        format!(
+                            "Closed without email; {restored} user(s) restored, {missing} without \
+                             a password: F finishes them."
+                        )
+                    } else {
+                        format!("Closed without email; {restored} user(s) restored.")
+                    },
                 ));
                 return vec![Effect::MailSkipped { outcomes }];
             }
@@ -710,7 +788,7 @@ fn result_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
     match action {
         Some(Action::Down) => r.selected = (r.selected + 1).min(r.outcomes.len().saturating_sub(1)),
         Some(Action::Up) => r.selected = r.selected.saturating_sub(1),
-        Some(Action::NextField) => {
+        Some(Action::NextField) if r.can_send() => {
             r.focus = match r.focus {
                 ResultButton::SendAndClose => ResultButton::CloseWithoutMail,
                 ResultButton::CloseWithoutMail => ResultButton::SendAndClose,
@@ -721,19 +799,45 @@ fn result_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
             if let Some(o) = r.outcomes.get(r.selected)
                 && let Some(pw) = &o.password
             {
-                r.copied = Some(format!(
+                r.message = Some(format!(
                     "Copied {}'s password to the clipboard (OSC 52).",
                     o.display_name
                 ));
                 return vec![Effect::Copy(pw.clone())];
             }
-            r.copied = Some("This line has no password to copy.".into());
+            r.message = Some("This line has no password to copy.".into());
         }
+        Some(Action::ShowError) => match r.outcomes.get(r.selected) {
+            Some(o) if o.failure.is_some() => r.error_pane = Some(0),
+            _ => r.message = Some("This line has no error to show.".into()),
+        },
+        Some(Action::SetPassword) => {
+            if r.busy {
+                r.message = Some("Still working on the last request…".into());
+            } else if r.outcomes.get(r.selected).is_some_and(|o| o.needs_password()) {
+                r.prompt = Some(PasswordPrompt {
+                    index: r.selected,
+                    auto: true,
+                    input: Input::default(),
+                    reveal: false,
+                    error: None,
+                });
+            } else {
+                r.message = Some("p sets a password for a restored user that has none.".into());
+            }
+        }
+        Some(Action::Retry) => return retry_failed(r),
         Some(Action::Submit) => {
-            if r.sending {
+            if r.sending || r.busy {
                 return Vec::new();
             }
             if !r.can_send() {
+                // Passwords nobody has been sent: closing loses them, so ask as "Close
+                // without email" does.
+                if r.holds_passwords() {
+                    r.confirm_close = true;
+                    return Vec::new();
+                }
                 let outcomes = std::mem::take(&mut r.outcomes);
                 state.modal = None;
                 return if outcomes.iter().any(|o| o.complete()) {
@@ -762,10 +866,10 @@ fn result_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
             }
         }
         Some(Action::Cancel) => {
-            if r.sending {
+            if r.sending || r.busy {
                 return Vec::new();
             }
-            if r.complete() > 0 {
+            if r.complete() > 0 || r.missing_passwords() > 0 {
                 r.confirm_close = true;
             } else {
                 state.modal = None;
@@ -774,6 +878,154 @@ fn result_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
         _ => {}
     }
     Vec::new()
+}
+
+/// `r`: every failed user again with the run's choices: a failed restore is planned again,
+/// a missing password is set.
+fn retry_failed(r: &mut ResultState) -> Vec<Effect> {
+    if r.busy || r.sending {
+        r.message = Some("Still working on the last request…".into());
+        return Vec::new();
+    }
+    let failed: Vec<&restore::UserOutcome> = r.outcomes.iter().filter(|o| retryable(o)).collect();
+    if failed.is_empty() {
+        r.message = Some("Nothing to retry.".into());
+        return Vec::new();
+    }
+    let passwords: Vec<restore::UserOutcome> = failed
+        .iter()
+        .filter(|o| o.needs_password())
+        .map(|o| (*o).clone())
+        .collect();
+    let planned: Vec<restore::PlannedUser> = failed
+        .iter()
+        .filter(|o| !o.restored())
+        .filter_map(|o| o.planned.clone())
+        .collect();
+    let plan = (!planned.is_empty()).then(|| {
+        let mut plan = restore::RestorePlan::new(planned);
+        plan.password = r.step.choice.clone();
+        plan.force_change = r.step.force_change;
+        plan.force_change_with_mfa = r.step.force_change_with_mfa;
+        plan.mail_to = r.recipients.clone();
+        plan.include_password = r.include_password;
+        plan
+    });
+    r.busy = true;
+    r.message = Some(format!("Retrying {} user(s)…", failed.len()));
+    vec![Effect::Retry {
+        restore: plan,
+        passwords,
+        step: r.step.clone(),
+    }]
+}
+
+/// Keys of the `p` prompt: Tab switches generate / type, F2 shows, Enter sets, Esc cancels.
+fn prompt_key(state: &mut State, action: Option<Action>, key: KeyEvent) -> Vec<Effect> {
+    let Some(Modal::Result(r)) = &mut state.modal else {
+        return Vec::new();
+    };
+    let Some(p) = &mut r.prompt else {
+        return Vec::new();
+    };
+    match action {
+        Some(Action::Cancel) => r.prompt = None,
+        Some(Action::NextField) | Some(Action::PrevField) => {
+            p.auto = !p.auto;
+            p.error = None;
+        }
+        Some(Action::Reveal) => p.reveal = !p.reveal,
+        Some(Action::Submit) => {
+            let Some(o) = r.outcomes.get(p.index) else {
+                r.prompt = None;
+                return Vec::new();
+            };
+            let choice = if p.auto {
+                PasswordChoice::Auto
+            } else {
+                let typed = p.input.value();
+                let names = [(o.display_name.as_str(), o.original_upn.as_str())];
+                let check = restore::check_password_for(typed, &state.tenant, &names);
+                if let Some(why) = check.first_failure() {
+                    p.error = Some(format!("Password refused: {why}"));
+                    return Vec::new();
+                }
+                PasswordChoice::Given(secrecy::SecretString::from(typed))
+            };
+            let outcome = o.clone();
+            let step = PasswordStep {
+                choice,
+                force_change: r.step.force_change,
+                force_change_with_mfa: r.step.force_change_with_mfa,
+                why: "set with p on the result screen".into(),
+            };
+            r.prompt = None;
+            r.busy = true;
+            r.message = Some(format!("Setting {}'s password…", outcome.display_name));
+            return vec![Effect::Retry {
+                restore: None,
+                passwords: vec![outcome],
+                step,
+            }];
+        }
+        _ => {
+            if !p.auto {
+                p.input.handle_event(&Event::Key(key));
+                p.error = None;
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// Keys of the `e` pane: it scrolls, and `e`/Esc close it.
+fn error_pane_key(state: &mut State, action: Option<Action>) -> Vec<Effect> {
+    let Some(Modal::Result(r)) = &mut state.modal else {
+        return Vec::new();
+    };
+    let Some(top) = &mut r.error_pane else {
+        return Vec::new();
+    };
+    match action {
+        Some(Action::Down) => *top += 1,
+        Some(Action::Up) => *top = top.saturating_sub(1),
+        Some(Action::PageDown) => *top += 10,
+        Some(Action::PageUp) => *top = top.saturating_sub(10),
+        Some(Action::Cancel) | Some(Action::ShowError) => r.error_pane = None,
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Outcomes a retry or `p` changed replace theirs on the result screen.
+fn on_outcomes_updated(state: &mut State, changed: Vec<restore::UserOutcome>) {
+    let restored: HashSet<String> = changed
+        .iter()
+        .filter(|o| o.restored())
+        .map(|o| o.id.clone())
+        .collect();
+    state.users.remove_ids(&restored);
+    let Some(Modal::Result(r)) = &mut state.modal else {
+        return;
+    };
+    r.busy = false;
+    let (mut fixed, mut still) = (0, 0);
+    for new in changed {
+        if new.failure.is_none() {
+            fixed += 1;
+        } else {
+            still += 1;
+        }
+        match r.outcomes.iter_mut().find(|o| o.id == new.id) {
+            Some(old) => *old = new,
+            None => r.outcomes.push(new),
+        }
+    }
+    r.message = Some(match (fixed, still) {
+        (_, 0) => format!("✓ {fixed} user(s) done."),
+        (0, _) => format!("✗ Still failing: {still} user(s). e shows why."),
+        _ => format!("✓ {fixed} done, ✗ {still} still failing (e shows why)."),
+    });
 }
 
 fn purge_key(state: &mut State, action: Option<Action>, key: KeyEvent) -> Vec<Effect> {

@@ -13,11 +13,13 @@ use super::{Context, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Io, resolve};
 use crate::cli::{PasswordSource, RestoreArgs};
 use crate::directory::{DeletedUser, Directory, Stage};
 use crate::mail::SignInMail;
-use crate::password;
 use crate::restore::{
-    self, Audit, Journal, PasswordChoice, PlannedUser, Progress, RestorePlan, Unfinished,
-    UserOutcome,
+    self, Audit, Field, Journal, PasswordChoice, PlanRequest, Progress, Tenant, Unfinished,
+    UserOutcome, UserRequest,
 };
+
+/// What a script runs to finish restores whose password or mail step failed.
+pub const FINISH_COMMAND: &str = "undelete finish";
 
 /// One user's result line.
 fn outcome_line(o: &UserOutcome, status: &str, mail_sent: bool, show_password: bool) -> Value {
@@ -36,6 +38,9 @@ fn outcome_line(o: &UserOutcome, status: &str, mail_sent: bool, show_password: b
         v["code"] = json!(f.error.code);
         v["requestId"] = json!(f.error.request_id);
         v["advice"] = json!(f.error.advice());
+    }
+    if o.needs_password() {
+        v["next"] = json!(FINISH_COMMAND);
     }
     if let (true, Some(p)) = (show_password, &o.password) {
         v["password"] = json!(p.expose_secret());
@@ -60,16 +65,70 @@ fn failed_line(target: &str, user: Option<&DeletedUser>, stage: Stage, error: &s
     v
 }
 
-/// `--new-upn` must not be held by an active user already; the error says by whom.
-async fn new_upn_is_free(dir: &dyn Directory, new: &str) -> Result<(), String> {
-    match dir.find_active_by_upn(new).await {
-        Ok(None) => Ok(()),
-        Ok(Some(holder)) => Err(format!(
-            "--new-upn {new} is already used by \"{}\" ({})",
-            holder.display_name, holder.id
-        )),
-        Err(e) => Err(e.to_string()),
+/// A plan problem in the words of the command line: the flag that fixes it named.
+fn cli_words(p: &restore::Problem) -> String {
+    let hint = match p.field {
+        Field::NewUpn(_) => " (pass --new-upn)",
+        Field::User(_) if p.message.contains("proxy") => " (pass --reconcile-proxies)",
+        Field::Recipients => " (--email-to)",
+        _ => "",
+    };
+    format!("{}{hint}", p.message)
+}
+
+/// The tenant's verified domains, for the user-name and password rules. When they cannot be
+/// read the rules that need them are skipped (the directory still refuses what it refuses),
+/// and the admin is told.
+pub(super) async fn load_tenant(dir: &dyn Directory, io: &mut Io<'_>) -> color_eyre::Result<Tenant> {
+    match restore::load_tenant(dir).await {
+        Ok(t) => Ok(t),
+        Err(e) => {
+            writeln!(
+                io.err,
+                "note: the tenant's domains could not be read ({e}); new user names are checked \
+                 for their form only"
+            )?;
+            Ok(Tenant::default())
+        }
     }
+}
+
+/// Where the password comes from, as `--password` says; `Err` is a usage error in words.
+pub(super) fn read_password(
+    source: PasswordSource,
+    io: &mut Io<'_>,
+) -> color_eyre::Result<Result<PasswordChoice, String>> {
+    Ok(match source {
+        PasswordSource::Auto => Ok(PasswordChoice::Auto),
+        PasswordSource::Stdin => {
+            // Zeroed when dropped: the line holds the password.
+            let mut raw = zeroize::Zeroizing::new(Vec::new());
+            io.input.read_until(b'\n', &mut raw)?;
+            match std::str::from_utf8(&raw) {
+                Err(_) => Err("--password stdin: the first line of standard input is not UTF-8 \
+                               text"
+                    .to_string()),
+                Ok(line) => {
+                    let p = line.trim_end_matches(['\r', '\n']);
+                    if p.is_empty() {
+                        Err("--password stdin: the first line of standard input is empty".into())
+                    } else {
+                        Ok(PasswordChoice::Given(SecretString::from(p)))
+                    }
+                }
+            }
+        }
+        PasswordSource::Prompt => {
+            if !io.term.stdin {
+                Err("--password prompt needs a terminal; use --password stdin in scripts".into())
+            } else {
+                match super::prompt_password()? {
+                    Some(p) => Ok(PasswordChoice::Given(p)),
+                    None => Err("the two passwords typed differ".into()),
+                }
+            }
+        }
+    })
 }
 
 fn usage(io: &mut Io<'_>, message: &str) -> color_eyre::Result<i32> {
@@ -96,51 +155,23 @@ pub async fn restore(
     if args.new_upn.is_some() && args.targets.len() > 1 {
         return usage(io, "--new-upn works with a single user only");
     }
-    if let Some(upn) = &args.new_upn
-        && let Err(e) = restore::check_upn(upn)
-    {
-        return usage(io, &e);
-    }
-    let mail_to = match restore::parse_recipients(args.email_to.as_deref().unwrap_or("")) {
-        Ok(to) => to,
-        Err(e) => return usage(io, &format!("--email-to: {e}")),
+    let password = match read_password(args.password, io)? {
+        Ok(p) => p,
+        Err(why) => return usage(io, &why),
     };
-    let password = match args.password {
-        PasswordSource::Auto => PasswordChoice::Auto,
-        PasswordSource::Stdin => {
-            // Zeroed when dropped: the line holds the password.
-            let mut line = zeroize::Zeroizing::new(String::new());
-            io.input.read_line(&mut line)?;
-            let p = line.trim_end_matches(['\r', '\n']).to_string();
-            if p.is_empty() {
-                return usage(
-                    io,
-                    "--password stdin: the first line of standard input is empty",
-                );
-            }
-            PasswordChoice::Given(SecretString::from(p))
-        }
-        PasswordSource::Prompt => {
-            if !io.term.stdin {
-                return usage(
-                    io,
-                    "--password prompt needs a terminal; use --password stdin in scripts",
-                );
-            }
-            match super::prompt_password()? {
-                Some(p) => PasswordChoice::Given(p),
-                None => return usage(io, "the two passwords typed differ"),
-            }
-        }
-    };
-    if let PasswordChoice::Given(p) = &password
-        && let Some(rule) = password::check(p.expose_secret()).first_failure()
-    {
-        return usage(io, &format!("password rejected: {rule}"));
-    }
-
-    let typed_password = matches!(password, PasswordChoice::Given(_));
     let dir = ctx.directory.clone();
+    let tenant = load_tenant(dir.as_ref(), io).await?;
+    // The choices that do not depend on who is restored are checked before anything is read.
+    let mut request = PlanRequest::new(Vec::new());
+    request.password = password.clone();
+    request.recipients = args.email_to.clone().unwrap_or_default();
+    request.force_change = !args.no_require_change;
+    request.include_password = !args.no_password_in_email;
+    if let Some(p) = restore::validate(&request, &tenant).first() {
+        return usage(io, &cli_words(p));
+    }
+    let mail_to = restore::parse_recipients(&request.recipients).unwrap_or_default();
+    let typed_password = matches!(password, PasswordChoice::Given(_));
     let journal = Journal::open(&ctx.data_dir)?;
     let audit = Audit::open(&ctx.data_dir, &ctx.label, &ctx.account)?;
     let options = SignInMail {
@@ -189,7 +220,19 @@ pub async fn restore(
             }));
         }
     } else if !to_finish.is_empty() {
-        for o in restore::finish_unfinished(dir.as_ref(), &to_finish, &journal, &audit).await {
+        // Finishing always generates: the typed password was meant for the new restores.
+        let (finished, warnings) = restore::finish_unfinished(
+            dir.as_ref(),
+            &to_finish,
+            &PasswordChoice::Auto,
+            &journal,
+            &audit,
+        )
+        .await;
+        for w in warnings {
+            writeln!(io.err, "warning: {w}")?;
+        }
+        for o in finished {
             let item = to_finish.iter().find(|u| u.id == o.id);
             let never_restored = o
                 .failure
@@ -209,8 +252,8 @@ pub async fn restore(
         }
     }
 
-    // Resolve and pre-flight the rest.
-    let mut planned: Vec<PlannedUser> = Vec::new();
+    // Resolve and pre-flight the rest, then let the plan's rules decide per user.
+    let mut requests: Vec<(String, UserRequest)> = Vec::new();
     if !targets.is_empty() {
         let resolved = resolve::resolve(dir.as_ref(), &targets).await?;
         let mut users: Vec<(String, DeletedUser)> = Vec::new();
@@ -228,67 +271,71 @@ pub async fn restore(
         let plain: Vec<DeletedUser> = users.iter().map(|(_, u)| u.clone()).collect();
         let checks = restore::preflight_all(dir.as_ref(), &plain).await;
         for ((target, user), check) in users.into_iter().zip(checks) {
-            let checked = match (check, &args.new_upn) {
-                (Ok(pf), Some(new)) => new_upn_is_free(dir.as_ref(), new).await.map(|()| pf),
-                (Ok(pf), None) => Ok(pf),
-                (Err(e), _) => Err(e.to_string()),
-            };
-            let pf = match checked {
-                Ok(pf) => pf,
-                Err(why) => {
+            match check {
+                Ok(pf) => requests.push((
+                    target,
+                    UserRequest {
+                        user,
+                        new_upn: args.new_upn.clone(),
+                        reconcile_proxies: args.reconcile_proxies,
+                        preflight: Some(pf),
+                    },
+                )),
+                Err(e) => {
                     failed = true;
-                    lines.push(failed_line(&target, Some(&user), Stage::Preflight, &why));
-                    continue;
+                    lines.push(failed_line(&target, Some(&user), Stage::Preflight, &e.to_string()));
                 }
-            };
-            if pf.synced {
-                writeln!(
-                    io.err,
-                    "warning: {} is synced from on-premises AD: the next sync may delete it \
-                     again unless it is restored there too",
-                    user.original_upn
-                )?;
             }
-            let resolved = pf.resolved_by(args.new_upn.as_deref(), args.reconcile_proxies);
-            if args.dry_run {
-                let mut v = json!({
-                    "id": user.id,
-                    "displayName": user.display_name,
-                    "userPrincipalName": args.new_upn.as_deref().unwrap_or(&user.original_upn),
-                    "status": if resolved { "ready" } else { "conflict" },
-                    "conflicts": pf.describe(),
-                    "synced": pf.synced,
-                });
-                if let Some(s) = &pf.suggested_upn {
-                    v["suggestedUpn"] = json!(s);
-                }
-                failed |= !resolved;
-                lines.push(v);
-                continue;
-            }
-            if !resolved {
-                failed = true;
-                let mut why = pf.describe().join("; ");
-                if pf.upn_holder.is_some() {
-                    why.push_str(" (pass --new-upn)");
-                }
-                if !pf.proxy_holders.is_empty() {
-                    why.push_str(" (pass --reconcile-proxies)");
-                }
-                let mut v = failed_line(&target, Some(&user), Stage::Preflight, &why);
-                if let Some(s) = &pf.suggested_upn {
-                    v["suggestedUpn"] = json!(s);
-                }
-                lines.push(v);
-                continue;
-            }
-            planned.push(PlannedUser {
-                user,
-                new_upn: args.new_upn.clone(),
-                reconcile_proxies: args.reconcile_proxies,
-            });
         }
     }
+    let (targets_of, users): (Vec<String>, Vec<UserRequest>) = requests.into_iter().unzip();
+    request.users = users;
+    let problems = restore::validate(&request, &tenant);
+    if let Some(p) = problems.iter().find(|p| p.field.user().is_none()) {
+        // The typed password holds a user's name, say: nobody is restored with it.
+        return usage(io, &cli_words(p));
+    }
+    for w in restore::warnings(&request) {
+        writeln!(io.err, "warning: {w}")?;
+    }
+    let mut skip = std::collections::HashSet::new();
+    for p in &problems {
+        if let Some(i) = p.field.user()
+            && skip.insert(i)
+        {
+            failed = true;
+            let u = &request.users[i];
+            let mut v = failed_line(&targets_of[i], Some(&u.user), Stage::Preflight, &cli_words(p));
+            if let Some(s) = u.preflight.as_ref().and_then(|pf| pf.suggested_upn.as_ref()) {
+                v["suggestedUpn"] = json!(s);
+            }
+            if args.dry_run {
+                v["status"] = json!("conflict");
+            }
+            lines.push(v);
+        }
+    }
+    if args.dry_run {
+        for (i, u) in request.users.iter().enumerate() {
+            if skip.contains(&i) {
+                continue;
+            }
+            let pf = u.preflight.clone().unwrap_or_default();
+            let mut v = json!({
+                "id": u.user.id,
+                "displayName": u.user.display_name,
+                "userPrincipalName": args.new_upn.as_deref().unwrap_or(&u.user.original_upn),
+                "status": "ready",
+                "conflicts": pf.describe(),
+                "synced": pf.synced,
+            });
+            if let Some(s) = &pf.suggested_upn {
+                v["suggestedUpn"] = json!(s);
+            }
+            lines.push(v);
+        }
+    }
+    let planned = request.users.len() - skip.len();
 
     if args.dry_run {
         for line in &lines {
@@ -298,16 +345,9 @@ pub async fn restore(
         return Ok(if failed { EXIT_FAILED } else { EXIT_OK });
     }
 
-    if !planned.is_empty() {
-        let total = planned.len();
-        let plan = RestorePlan {
-            users: planned,
-            password,
-            force_change: !args.no_require_change,
-            force_change_with_mfa: false,
-            mail_to: mail_to.clone(),
-            include_password: options.include_password,
-        };
+    if planned > 0 {
+        let total = planned;
+        let plan = restore::into_plan(request, &skip).map_err(|e| color_eyre::eyre::eyre!(e))?;
         let mut run = restore::start(Arc::clone(&dir), plan, journal.clone(), audit.clone());
         // One line that counts up on a terminal; failures get a line of their own above it.
         let (mut restored, mut passwords, mut failures) = (0usize, 0usize, 0usize);

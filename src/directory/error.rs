@@ -29,6 +29,9 @@ pub enum ErrorKind {
     Server,
     /// Refused locally before anything was sent (bad URL, read-only mode, invalid input).
     Invalid,
+    /// An earlier run planned this restore but it never happened: the user is still (or no
+    /// longer) in the deleted users.
+    NotRestored,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +85,7 @@ impl DirectoryError {
             ErrorKind::BadRequest => "check the input",
             ErrorKind::Server => "retry later",
             ErrorKind::Invalid => "check the input",
+            ErrorKind::NotRestored => "restore it again from the deleted users",
         }
     }
 }

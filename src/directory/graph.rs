@@ -13,7 +13,7 @@ use chrono::Utc;
 use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, FuturesUnordered, StreamExt};
 use reqwest::Method;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use url::Url;
 
@@ -22,8 +22,8 @@ use super::budget::WriteBudget;
 use super::retry::{Decision, Failure, Op, RetryPolicy, parse_retry_after};
 use super::wire::{self, ACTIVE_SELECT, DELETED_SELECT, ME_SELECT};
 use super::{
-    ActiveUser, DeletedPage, DeletedUser, DirResult, Directory, DirectoryError, ErrorKind,
-    JobEvent, MailMessage, Me, PasswordChange, RequestRecord, RestoreJob, RestoreRequest, Stage,
+    ActiveUser, DeletedPage, DeletedUser, DirResult, Directory, DirectoryError, Domain, ErrorKind,
+    JobEvent, MailMessage, Me, PasswordChange, PasswordVerdict, RequestRecord, RestoreJob, RestoreRequest, Stage,
 };
 use crate::auth::{AccessToken, TokenSource};
 use crate::config::{Endpoints, parse_root};
@@ -1000,6 +1000,50 @@ impl Directory for GraphDirectory {
             };
             let reply = this.get(url, false).await?;
             wire::parse_me(&reply.body)
+        })
+    }
+
+    fn domains(&self) -> BoxFuture<'static, DirResult<Vec<Domain>>> {
+        let this = self.clone();
+        Box::pin(async move {
+            let url = this.url(&["domains"], &[("$select", "id,isVerified")])?;
+            let reply = this.get(url, false).await?;
+            wire::parse_domains(&reply.body)
+        })
+    }
+
+    fn validate_password(
+        &self,
+        password: &SecretString,
+    ) -> BoxFuture<'static, DirResult<PasswordVerdict>> {
+        let this = self.clone();
+        let body = serde_json::json!({ "password": password.expose_secret() })
+            .to_string()
+            .into_bytes();
+        Box::pin(async move {
+            // Only in beta, and only in the global cloud: the `v1.0` root's sibling.
+            let mut url = this.inner.graph_root.clone();
+            url.path_segments_mut()
+                .map_err(|()| DirectoryError::invalid("the Graph URL cannot have a path"))?
+                .pop_if_empty()
+                .extend(["beta", "users", "validatePassword"]);
+            let call = Call {
+                method: Method::POST,
+                url,
+                body: Some(body),
+                eventual: false,
+                // A question, not a change: safe to ask again, costs no write.
+                op: Op::Idempotent,
+                writes: 0,
+                restore_id: None,
+            };
+            match this.send(call).await? {
+                Outcome::Reply(r) if r.ok() => wire::parse_password_verdict(&r.body),
+                Outcome::Reply(r) => Err(r.error()),
+                Outcome::AlreadyRestored(_) | Outcome::AlreadyDone => Err(
+                    DirectoryError::malformed("unexpected outcome of a password check"),
+                ),
+            }
         })
     }
 }

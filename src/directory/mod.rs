@@ -160,6 +160,21 @@ pub struct RequestRecord {
     pub duration_ms: u64,
 }
 
+/// One of the tenant's domains (`GET /domains`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Domain {
+    pub name: String,
+    pub verified: bool,
+}
+
+/// The directory's verdict on a password (`POST /beta/users/validatePassword`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordVerdict {
+    pub valid: bool,
+    /// Each rule's message that failed, in the directory's words.
+    pub messages: Vec<String>,
+}
+
 pub type DirResult<T> = Result<T, DirectoryError>;
 
 /// The operations the app needs from a directory (DESIGN.md section 2).
@@ -189,6 +204,14 @@ pub trait Directory: Send + Sync {
     /// Permanent delete from the deleted items.
     fn purge(&self, id: &str) -> BoxFuture<'static, DirResult<()>>;
     fn whoami(&self) -> BoxFuture<'static, DirResult<Me>>;
+    /// The tenant's domains, verified or not.
+    fn domains(&self) -> BoxFuture<'static, DirResult<Vec<Domain>>>;
+    /// Asks the directory whether it would accept this password (delegated sign-in, global
+    /// cloud only; elsewhere an error of kind `Forbidden` or `NotFound`).
+    fn validate_password(
+        &self,
+        password: &SecretString,
+    ) -> BoxFuture<'static, DirResult<PasswordVerdict>>;
 }
 
 /// Every deleted user, all pages, in the order the server sent them.

@@ -10,8 +10,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    ActiveUser, DeletedPage, DeletedUser, DirResult, DirectoryError, ErrorKind, MailMessage, Me,
-    PasswordChange, RestoreRequest,
+    ActiveUser, DeletedPage, DeletedUser, DirResult, DirectoryError, Domain, ErrorKind,
+    MailMessage, Me, PasswordChange, PasswordVerdict, RestoreRequest,
 };
 use crate::sanitize::{clean, clean_opt};
 
@@ -146,6 +146,69 @@ pub fn parse_active_list(body: &[u8]) -> DirResult<Option<ActiveUser>> {
 }
 
 /// `GET /me` or `GET /users/{sender}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireDomain {
+    id: Option<String>,
+    #[serde(default)]
+    is_verified: bool,
+}
+
+#[derive(Deserialize)]
+struct WireDomains {
+    value: Vec<WireDomain>,
+}
+
+/// `GET /domains`: every domain with a name; the names cleaned like every server string.
+pub fn parse_domains(body: &[u8]) -> DirResult<Vec<Domain>> {
+    let list: WireDomains = serde_json::from_slice(body)
+        .map_err(|e| DirectoryError::malformed(format!("the domain list is not Graph's: {e}")))?;
+    Ok(list
+        .value
+        .into_iter()
+        .filter_map(|d| {
+            d.id.map(|id| Domain {
+                name: clean(&id),
+                verified: d.is_verified,
+            })
+        })
+        .collect())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireVerdict {
+    is_valid: bool,
+    #[serde(default)]
+    validation_results: Vec<WireValidationResult>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireValidationResult {
+    #[serde(default)]
+    validation_passed: bool,
+    message: Option<String>,
+    rule_name: Option<String>,
+}
+
+/// `POST /beta/users/validatePassword`: the verdict and the messages of the rules it failed.
+pub fn parse_password_verdict(body: &[u8]) -> DirResult<PasswordVerdict> {
+    let v: WireVerdict = serde_json::from_slice(body).map_err(|e| {
+        DirectoryError::malformed(format!("the password verdict is not Graph's: {e}"))
+    })?;
+    Ok(PasswordVerdict {
+        valid: v.is_valid,
+        messages: v
+            .validation_results
+            .into_iter()
+            .filter(|r| !r.validation_passed)
+            .filter_map(|r| r.message.or(r.rule_name))
+            .map(|m| clean(&m))
+            .collect(),
+    })
+}
+
 pub fn parse_me(body: &[u8]) -> DirResult<Me> {
     let w: WireUser = from_slice(body, "who-am-I")?;
     let upn = w

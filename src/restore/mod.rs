@@ -22,9 +22,23 @@ pub use audit::{Audit, AuditEntry};
 pub use deliver::{record_mail_skipped, send_sign_in_mail};
 pub use finish::finish_unfinished;
 pub use journal::{Journal, RestoreState, Step, Unfinished};
-pub use plan::{PasswordChoice, PlannedUser, RestorePlan, check_upn, parse_recipients};
-pub use preflight::{Preflight, preflight, preflight_all, suggest_upn};
+pub use plan::{
+    Field, PasswordChoice, PasswordCheck, PlanRequest, PlannedUser, Problem, RestorePlan, Tenant,
+    UserRequest, check_password, check_password_for, check_upn, into_plan, parse_recipients, validate, warnings,
+};
+pub use preflight::{Preflight, preflight, preflight_all, preflight_each, suggest_upn};
 pub use run::{
+    PasswordStep, set_password,
     CRASH_EXIT_CODE, CRASH_HOOK_ENV, Failure, Progress, RestoreRun, StopHandle, UserOutcome,
     run_to_end, start,
 };
+
+/// The tenant's verified domains, for the rules of `plan` (new user names, banned names).
+pub async fn load_tenant(
+    dir: &dyn crate::directory::Directory,
+) -> crate::directory::DirResult<Tenant> {
+    let domains = dir.domains().await?;
+    Ok(Tenant::from_domains(
+        domains.iter().map(|d| (d.name.as_str(), d.verified)),
+    ))
+}

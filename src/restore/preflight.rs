@@ -105,6 +105,21 @@ pub async fn preflight_all(
         .await
 }
 
+/// Pre-flight of many users, a few at a time, each result as soon as it is known (in any
+/// order), tagged with the user's id.
+pub fn preflight_each(
+    dir: &dyn Directory,
+    users: Vec<DeletedUser>,
+) -> futures::stream::BoxStream<'_, (String, DirResult<Preflight>)> {
+    futures::stream::iter(users)
+        .map(move |u| async move {
+            let result = preflight(dir, &u).await;
+            (u.id, result)
+        })
+        .buffer_unordered(PREFLIGHT_CONCURRENCY)
+        .boxed()
+}
+
 /// The first free name of the form `local2@domain`, `local3@domain`, ... (a trailing number on
 /// the original is counted up from instead of appended to).
 pub async fn suggest_upn(dir: &dyn Directory, upn: &str) -> DirResult<Option<String>> {

@@ -11,10 +11,10 @@ use secrecy::SecretString;
 use tokio::sync::mpsc;
 
 use super::journal::{self, Journal, Step};
-use super::plan::{PasswordChoice, RestorePlan};
+use super::plan::{PasswordChoice, PlannedUser, RestorePlan};
 use super::Audit;
 use crate::directory::{
-    ActiveUser, DeletedUser, Directory, DirectoryError, JobEvent, PasswordChange, RestoreJob,
+    ActiveUser, Directory, DirectoryError, JobEvent, PasswordChange, RestoreJob,
     RestoreRequest, Stage,
 };
 use crate::password;
@@ -32,6 +32,8 @@ const CHUNK: usize = 100;
 /// Why a user's restore did not complete.
 #[derive(Debug, Clone)]
 pub struct Failure {
+    /// When it failed, for the admin reading the whole error.
+    pub at: chrono::DateTime<chrono::Utc>,
     pub stage: Stage,
     pub error: DirectoryError,
 }
@@ -50,19 +52,30 @@ pub struct UserOutcome {
     pub password: Option<SecretString>,
     pub failure: Option<Failure>,
     pub force_change: bool,
+    /// A password is part of this user's restore (guests get none by default).
+    pub wants_password: bool,
+    pub synced: bool,
+    pub guest: bool,
+    /// How it was planned, so a failed restore can be tried again with the same choices
+    /// (`None` for users finished from the journal, which only knows their id and name).
+    pub planned: Option<PlannedUser>,
 }
 
 impl UserOutcome {
-    fn new(run: &str, user: &DeletedUser, force_change: bool) -> Self {
+    pub fn new(run: &str, p: &PlannedUser, force_change: bool) -> Self {
         Self {
             run: run.to_string(),
-            id: user.id.clone(),
-            display_name: user.display_name.clone(),
-            original_upn: user.original_upn.clone(),
+            id: p.user.id.clone(),
+            display_name: p.user.display_name.clone(),
+            original_upn: p.user.original_upn.clone(),
             upn: None,
             password: None,
             failure: None,
             force_change,
+            wants_password: p.set_password,
+            synced: p.user.on_premises_sync_enabled,
+            guest: p.user.is_guest(),
+            planned: Some(p.clone()),
         }
     }
 
@@ -70,9 +83,24 @@ impl UserOutcome {
         self.upn.is_some()
     }
 
-    /// Restored with its password set: ready for the sign-in info.
+    /// Restored, and its password set where it needs one: ready for the sign-in info.
     pub fn complete(&self) -> bool {
-        self.upn.is_some() && self.password.is_some() && self.failure.is_none()
+        self.restored()
+            && self.failure.is_none()
+            && (self.password.is_some() || !self.wants_password)
+    }
+
+    /// Restored, but the password it needs is not set (its step failed or never ran).
+    pub fn needs_password(&self) -> bool {
+        self.restored() && self.wants_password && self.password.is_none()
+    }
+
+    /// The user name changed in the restore: (old, new).
+    pub fn renamed(&self) -> Option<(&str, &str)> {
+        self.upn
+            .as_deref()
+            .filter(|new| !new.eq_ignore_ascii_case(&self.original_upn))
+            .map(|new| (self.original_upn.as_str(), new))
     }
 }
 
@@ -236,7 +264,7 @@ impl Runner {
         let mut outcomes: Vec<UserOutcome> = plan
             .users
             .iter()
-            .map(|p| UserOutcome::new(&self.run, &p.user, plan.force_change))
+            .map(|p| UserOutcome::new(&self.run, p, plan.force_change))
             .collect();
         for p in &plan.users {
             self.emit(Progress::Queued {
@@ -253,6 +281,7 @@ impl Runner {
                 })
                 .await;
                 o.failure = Some(Failure {
+                    at: chrono::Utc::now(),
                     stage: Stage::Preflight,
                     error: error.clone(),
                 });
@@ -310,7 +339,7 @@ impl Runner {
                         new_user_principal_name: p.new_upn.clone(),
                         auto_reconcile_proxy_conflict: p.reconcile_proxies,
                     },
-                    password: Some(PasswordChange {
+                    password: p.set_password.then(|| PasswordChange {
                         password: passwords[i].clone(),
                         force_change_next_sign_in: plan.force_change,
                         force_change_with_mfa: plan.force_change_with_mfa,
@@ -427,8 +456,99 @@ impl Runner {
             error: error.clone(),
         })
         .await;
-        o.failure = Some(Failure { stage, error });
+        o.failure = Some(Failure {
+            at: chrono::Utc::now(),
+            stage,
+            error,
+        });
     }
+}
+
+/// How a password is set outside a run: for one user on the result screen (`p`), for a retry,
+/// or when finishing an interrupted run.
+#[derive(Clone)]
+pub struct PasswordStep {
+    pub choice: PasswordChoice,
+    pub force_change: bool,
+    pub force_change_with_mfa: bool,
+    /// Why, for the audit log ("set on the result screen", "finishing an interrupted run").
+    pub why: String,
+}
+
+/// Sets a restored user's password, journaled and audited as a run's step is; the outcome
+/// gets the password (and loses its failure), or the new failure. A typed password is
+/// checked against the policy before anything is sent.
+pub async fn set_password(
+    dir: &dyn Directory,
+    o: &mut UserOutcome,
+    step: &PasswordStep,
+    journal: &Journal,
+    audit: &Audit,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let secret = match &step.choice {
+        PasswordChoice::Auto => password::generate(),
+        PasswordChoice::Given(p) => {
+            if let Some(rule) = password::check(secrecy::ExposeSecret::expose_secret(p)).first_failure() {
+                o.failure = Some(Failure {
+                    at: chrono::Utc::now(),
+                    stage: Stage::Password,
+                    error: DirectoryError::new(
+                        crate::directory::ErrorKind::WeakPassword,
+                        format!("Password rejected: {rule}"),
+                    ),
+                });
+                return warnings;
+            }
+            p.clone()
+        }
+    };
+    let change = PasswordChange {
+        password: secret.clone(),
+        force_change_next_sign_in: step.force_change,
+        force_change_with_mfa: step.force_change && step.force_change_with_mfa,
+    };
+    let target = format!("{} ({})", o.upn.as_deref().unwrap_or(&o.original_upn), o.id);
+    let result = dir.set_password(&o.id, &change).await;
+    if let Err(e) = audit.record(
+        "set_password",
+        &target,
+        result.as_ref().map(|_| ()),
+        Some(step.why.clone()),
+    ) {
+        warnings.push(format!("the audit log ({}) could not be written: {e}", audit.path().display()));
+    }
+    let entry = match &result {
+        Ok(()) => journal::Entry::new(&o.run, &o.id, Step::PasswordSet),
+        Err(error) if error.kind == crate::directory::ErrorKind::NotFound => {
+            // Deleted again or purged since: there is nothing left to finish, and keeping it
+            // open would list it as unfinished on every run from now on.
+            journal::Entry::new(&o.run, &o.id, Step::Closed)
+                .detail(format!("no active user to set a password on any more: {error}"))
+        }
+        Err(error) => journal::Entry::failed(&o.run, &o.id, Stage::Password, error),
+    };
+    if let Err(e) = journal.record(&entry) {
+        warnings.push(format!(
+            "the journal ({}) could not be written: {e}",
+            journal.path().display()
+        ));
+    }
+    match result {
+        Ok(()) => {
+            o.password = Some(secret);
+            o.force_change = step.force_change;
+            o.failure = None;
+        }
+        Err(error) => {
+            o.failure = Some(Failure {
+                at: chrono::Utc::now(),
+                stage: Stage::Password,
+                error,
+            });
+        }
+    }
+    warnings
 }
 
 fn crash_hook(step: &str) {
@@ -459,7 +579,7 @@ mod tests {
             on_premises_sync_enabled: false,
             user_type: None,
         };
-        let mut o = UserOutcome::new("r", &user, true);
+        let mut o = UserOutcome::new("r", &PlannedUser::as_is(user), true);
         o.password = Some(SecretString::from("Kiwi-Moon-42#x"));
         let shown = format!("{o:?}");
         assert!(!shown.contains("Kiwi"));

@@ -131,10 +131,13 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 /// The focus scope the footer hint describes.
 pub fn scope(state: &State) -> Scope {
     match &state.modal {
+        Some(Modal::Restore(f)) if f.confirm_many => Scope::Confirm,
         Some(Modal::Restore(_)) => Scope::RestoreDialog,
         Some(Modal::Progress(p)) if p.confirm_stop => Scope::Confirm,
         Some(Modal::Progress(_)) => Scope::Progress,
         Some(Modal::Result(r)) if r.confirm_close => Scope::Confirm,
+        Some(Modal::Result(r)) if r.prompt.is_some() => Scope::ResultPassword,
+        Some(Modal::Result(r)) if r.error_pane.is_some() => Scope::ErrorPane,
         Some(Modal::Result(_)) => Scope::Result,
         Some(Modal::Purge(_)) => Scope::Purge,
         Some(Modal::Help { .. }) => Scope::Help,
@@ -455,7 +458,7 @@ pub fn fit_hints(mut pairs: Vec<(String, String)>, max: usize) -> Vec<(String, S
 
 fn draw_footer(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let scope = scope(state);
-    let hint = keymap::footer_hint(scope);
+    let hint = keymap::footer_hint(scope, |a| state.offers(a));
     let mut spans: Vec<Span<'static>> = vec![Span::raw(" ")];
     let pairs: Vec<(String, String)> = if hint.is_empty() {
         keymap::help_lines(scope)

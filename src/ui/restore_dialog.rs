@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use tui_input::Input;
 
-use super::text::{fit, width};
+use super::text::{wrap, fit, width};
 use super::theme::Theme;
 use super::{centered, clear, fit_line, skip_columns};
 use crate::app::state::{Field, Preflight, RestoreForm, State};
@@ -198,12 +198,24 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
             cursor = Some((lines.len(), col));
         }
         lines.push(line);
-        // The live checklist, wrapped to the dialog's width.
-        let report = password::check(form.password.value());
+        // The live checklist, wrapped to the dialog's width: the policy, the names Entra bans
+        // (the plan's one check), then the directory's own verdict when it could be asked.
+        let users: Vec<&crate::directory::DeletedUser> = form
+            .targets
+            .iter()
+            .filter(|t| !t.user.is_guest())
+            .map(|t| &t.user)
+            .collect();
+        let check = crate::restore::check_password(form.password.value(), &state.tenant, &users);
+        let report = check.policy;
+        let no_names = check.contains_name.is_none();
         let mut row: Vec<Span<'static>> = vec![Span::raw(" ".repeat(INDENT))];
         let mut used = INDENT;
-        for (label, ok) in password::rules() {
-            let met = ok(&report);
+        let rules = password::rules()
+            .into_iter()
+            .map(|(label, ok)| (label, ok(&report)))
+            .chain(std::iter::once(("no tenant or user name", no_names)));
+        for (label, met) in rules {
             let item = format!("{} {label}   ", if met { "✓" } else { "✗" });
             let iw = width(&item);
             if used + iw > w && used > INDENT {
@@ -218,6 +230,25 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
             ));
         }
         lines.push(Line::from(row));
+        use crate::app::state::Verdict;
+        let verdict = match &form.verdict {
+            Verdict::None => None,
+            Verdict::Asking { .. } => Some(("… asking the directory".to_string(), theme.dim())),
+            Verdict::Valid => Some(("✓ the directory accepts it".to_string(), theme.ok())),
+            Verdict::Refused(why) => Some((
+                format!("✗ the directory refuses it: {}", why.join("; ")),
+                theme.danger(),
+            )),
+            Verdict::Unavailable(why) => Some((
+                format!("the tenant could not be asked ({why}): the rules above decide"),
+                theme.dim(),
+            )),
+        };
+        if let Some((text, style)) = verdict {
+            for chunk in wrap(&format!("{}{text}", " ".repeat(INDENT)), w) {
+                lines.push(Line::from(Span::styled(chunk, style)));
+            }
+        }
     }
     if f == Field::ForceChange {
         focus_line = lines.len();
@@ -303,18 +334,14 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         .iter()
         .filter(|t| t.preflight == Preflight::Checking)
         .count();
-    let skipped = form
-        .targets
-        .iter()
-        .filter(|t| t.preflight == Preflight::Skipped)
-        .count();
+    let guests = form.targets.iter().filter(|t| t.user.is_guest()).count();
     let has_conflicts = form.targets.iter().any(|t| {
         matches!(
             t.preflight,
             Preflight::Conflict { .. } | Preflight::Failed(_)
         )
     });
-    if !synced.is_empty() || checking > 0 || skipped > 0 || has_conflicts {
+    if !synced.is_empty() || checking > 0 || guests > 0 || has_conflicts {
         lines.push(Line::from(""));
     }
     if !synced.is_empty() {
@@ -337,14 +364,14 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
             theme.dim(),
         )));
     }
-    if skipped > 0 {
-        lines.push(Line::from(Span::styled(
-            fit(
-                &format!("{skipped} users not checked ahead: conflicts will show in the result."),
-                w,
-            ),
-            theme.dim(),
-        )));
+    if guests > 0 {
+        let msg = format!(
+            "ⓘ {guests} guest(s): no password is set; guests sign in with their home account, \
+             and the email tells them how."
+        );
+        for chunk in wrap(&msg, w) {
+            lines.push(Line::from(Span::styled(chunk, theme.dim())));
+        }
     }
     for (i, t) in form.targets.iter().enumerate() {
         match &t.preflight {
@@ -426,6 +453,19 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
             theme.button()
         },
     );
+    if form.confirm_many {
+        let q = format!(
+            "Restore {} users? y restores them all · n goes back",
+            form.targets.len()
+        );
+        focus_line = lines.len();
+        lines.push(Line::from(Span::styled(fit(&q, w), theme.warn())));
+        return Built {
+            lines,
+            cursor: None,
+            focus_line,
+        };
+    }
     let bw = width(&restore.content) + 3 + width(&cancel.content);
     lines.push(Line::from(vec![
         Span::raw(" ".repeat(w.saturating_sub(bw) / 2)),
@@ -460,24 +500,6 @@ fn point_at(line: &mut Line<'static>) {
     }
 }
 
-/// Word-wraps plain text to `w` columns.
-fn wrap(s: &str, w: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    for word in s.split(' ') {
-        if !cur.is_empty() && width(&cur) + 1 + width(word) > w {
-            out.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(word);
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out.into_iter().map(|l| fit(&l, w)).collect()
-}
 
 pub fn draw(state: &State, form: &RestoreForm, theme: &Theme, frame: &mut Frame, area: Rect) {
     let outer_w = area.width.min(80);

@@ -10,28 +10,44 @@ use secrecy::ExposeSecret;
 use super::text::{fit, pad};
 use super::theme::Theme;
 use super::{centered, clear, fit_line};
-use crate::app::state::{ResultButton, ResultState, State};
+use crate::app::state::{PasswordPrompt, ResultButton, ResultState, State};
 use crate::directory::Stage;
 
 pub const MASK: &str = "••••••••••••";
 
 pub fn draw(_state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, area: Rect) {
     let body_h = r.outcomes.len().min(20) as u16;
-    let area = clear(frame, centered(area, 100, body_h + 9));
+    let extra = if r.prompt.is_some() { 4 } else { 0 };
+    // The width the terminal has: nothing here is cut that a wider screen would show.
+    let area = clear(
+        frame,
+        centered(area, area.width.saturating_sub(4).max(40), body_h + 9 + extra),
+    );
+    let missing = r.missing_passwords();
+    let mut title = format!(" Restored {} of {} ", r.restored(), r.outcomes.len());
+    if missing > 0 {
+        title = format!(
+            "{}· {missing} {} no password yet ",
+            title,
+            if missing == 1 { "has" } else { "have" }
+        );
+    }
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border_focus())
-        .title(Span::styled(
-            format!(" Restored {} of {} ", r.restored(), r.outcomes.len()),
-            theme.title(),
-        ));
+        .title(Span::styled(title, theme.title()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [list, _, info, err, _, buttons] = Layout::vertical([
+    if let Some(top) = r.error_pane {
+        draw_error(r, top, theme, frame, inner);
+        return;
+    }
+    let [list, _, info, err, prompt, _, buttons] = Layout::vertical([
         Constraint::Min(1),
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(1),
+        Constraint::Length(extra),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
@@ -51,6 +67,13 @@ pub fn draw(_state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, a
             let mut spans = vec![Span::raw(if i == r.selected { "▶" } else { " " })];
             let upn = o.upn.as_deref().unwrap_or(&o.original_upn);
             match &o.failure {
+                None if o.needs_password() => {
+                    spans.push(Span::styled("! ", theme.warn()));
+                    spans.push(Span::raw(pad(&o.display_name, name_w)));
+                    spans.push(Span::raw(" "));
+                    spans.push(Span::raw(pad(upn, upn_w)));
+                    spans.push(Span::styled(" no password yet: p sets one", theme.warn()));
+                }
                 None => {
                     spans.push(Span::styled("✓ ", theme.ok()));
                     spans.push(Span::raw(pad(&o.display_name, name_w)));
@@ -60,6 +83,7 @@ pub fn draw(_state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, a
                     let pw = match &o.password {
                         Some(p) if r.reveal => p.expose_secret().to_string(),
                         Some(_) => MASK.to_string(),
+                        None if o.guest => "(guest: signs in with their home account)".to_string(),
                         None => "(password unchanged)".to_string(),
                     };
                     spans.push(Span::styled(pw, theme.key()));
@@ -73,16 +97,19 @@ pub fn draw(_state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, a
                     spans.push(Span::styled(mark, style));
                     spans.push(Span::raw(pad(&o.display_name, name_w)));
                     spans.push(Span::raw(" "));
-                    let stage = match f.stage {
-                        Stage::Preflight => "check",
-                        Stage::Restore => "restore",
-                        Stage::Password => "password",
-                        Stage::Mail => "mail",
-                        Stage::Purge => "purge",
+                    let what = match (f.stage, o.restored()) {
+                        (Stage::Password, true) => "restored, password not set".to_string(),
+                        (stage, _) => format!("{} failed", stage_word(stage)),
                     };
-                    // What to do comes before Graph's message, which is long and gets cut.
+                    // What to do comes before Graph's message, which is long and gets cut:
+                    // `e` shows it whole.
+                    let todo = if o.needs_password() {
+                        "p sets one, r retries"
+                    } else {
+                        f.error.advice()
+                    };
                     spans.push(Span::styled(
-                        format!("{stage} failed → {}: {}", f.error.advice(), f.error.message),
+                        format!("{what} → {todo} (e: why): {}", f.error.message),
                         style,
                     ));
                 }
@@ -98,12 +125,18 @@ pub fn draw(_state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, a
     frame.render_widget(Paragraph::new(lines), list);
 
     let info_text = if r.complete() == 0 {
-        "Nobody is ready for sign-in info; nothing to send. Enter closes.".to_string()
+        "Nobody is ready for sign-in info; nothing to send.".to_string()
     } else if r.recipients.is_empty() {
-        "No recipients were given: nothing will be mailed. v show · c copy".to_string()
+        if r.holds_passwords() {
+            "No recipients: nothing is mailed, and the passwords are shown only here (v shows, \
+             c copies). Closing asks first."
+                .to_string()
+        } else {
+            "No recipients were given: nothing will be mailed.".to_string()
+        }
     } else {
         format!(
-            "Sign-in info goes to {}{}. v show · c copy · licenses come back with the user",
+            "Sign-in info goes to {}{}. Licenses come back with the user.",
             r.recipients.join(", "),
             if r.include_password {
                 ""
@@ -120,16 +153,29 @@ pub fn draw(_state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, a
             fit(&format!("✗ Sending failed: {e}. Enter retries."), w),
             theme.danger(),
         )
-    } else if let Some(c) = &r.copied {
-        Span::styled(fit(c, w), theme.ok())
+    } else if let Some(c) = &r.message {
+        let style = if c.starts_with('✗') {
+            theme.danger()
+        } else if r.busy {
+            theme.warn()
+        } else {
+            theme.ok()
+        };
+        Span::styled(fit(c, w), style)
     } else {
         Span::raw("")
     };
     frame.render_widget(Paragraph::new(err_line), err);
+    if let Some(p) = &r.prompt {
+        draw_prompt(r, p, theme, frame, prompt);
+    }
 
     if r.confirm_close {
-        let q =
-            "Close without email? The passwords will not be shown again. y closes · n goes back";
+        let q = if r.missing_passwords() > 0 && !r.holds_passwords() {
+            "Close? Users without a password stay unfinished (F finishes them). y closes · n goes back"
+        } else {
+            "Close without email? The passwords will not be shown again. y closes · n goes back"
+        };
         frame.render_widget(
             Paragraph::new(Span::styled(fit(q, w), theme.warn())),
             buttons,
@@ -165,4 +211,92 @@ pub fn draw(_state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, a
     let mut centred = vec![Span::raw(" ".repeat(w.saturating_sub(total) / 2))];
     centred.extend(spans);
     frame.render_widget(Paragraph::new(fit_line(centred, w)), buttons);
+}
+
+fn stage_word(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Preflight => "check",
+        Stage::Restore => "restore",
+        Stage::Password => "password",
+        Stage::Mail => "mail",
+        Stage::Purge => "purge",
+    }
+}
+
+/// `p`: generate or type a password for one user, under the list.
+fn draw_prompt(r: &ResultState, p: &PasswordPrompt, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let w = usize::from(area.width);
+    let name = r
+        .outcomes
+        .get(p.index)
+        .map_or("", |o| o.display_name.as_str());
+    let radio = |on: bool| if on { "(•)" } else { "( )" };
+    let typed = if p.reveal {
+        p.input.value().to_string()
+    } else {
+        "•".repeat(p.input.value().chars().count())
+    };
+    let mut lines = vec![
+        Line::from(Span::styled(fit(&format!("Password for {name}"), w), theme.title())),
+        Line::from(fit(
+            &format!(
+                " {} generate one   {} type one: [ {typed} ]",
+                radio(p.auto),
+                radio(!p.auto)
+            ),
+            w,
+        )),
+    ];
+    lines.push(match &p.error {
+        Some(e) => Line::from(Span::styled(fit(&format!(" ✗ {e}"), w), theme.danger())),
+        None => Line::from(Span::styled(
+            fit(" tab generate/type · F2 show · enter set · esc cancel", w),
+            theme.dim(),
+        )),
+    });
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// `e`: the selected user's whole error, wrapped, scrolled to `top`.
+fn draw_error(r: &ResultState, top: usize, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let w = usize::from(area.width).max(10);
+    let Some(o) = r.outcomes.get(r.selected) else {
+        return;
+    };
+    let mut text: Vec<String> = vec![format!("{} ({})", o.display_name, o.id)];
+    if let Some(f) = &o.failure {
+        let e = &f.error;
+        text.push(format!("Step: {}", stage_word(f.stage)));
+        text.push(format!("What to do: {}", e.advice()));
+        text.push(format!("Message: {}", e.message));
+        if let Some(code) = &e.code {
+            text.push(format!("Code: {code}"));
+        }
+        if let Some(status) = e.status {
+            text.push(format!("HTTP status: {status}"));
+        }
+        if let Some(id) = &e.request_id {
+            text.push(format!("Request-id: {id}"));
+        }
+        text.push(format!("Time: {}", f.at.format("%Y-%m-%d %H:%M:%S UTC")));
+    }
+    let mut lines: Vec<Line> = Vec::new();
+    for t in &text {
+        for chunk in super::text::wrap(t, w) {
+            lines.push(Line::from(chunk));
+        }
+    }
+    let h = usize::from(area.height.saturating_sub(1));
+    let top = top.min(lines.len().saturating_sub(h));
+    let shown: Vec<Line> = lines.into_iter().skip(top).take(h).collect();
+    let [body, foot] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    frame.render_widget(Paragraph::new(shown), body);
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            fit("j/k scroll · e or esc back to the list", w),
+            theme.dim(),
+        )),
+        foot,
+    );
 }

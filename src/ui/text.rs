@@ -58,6 +58,25 @@ pub fn fit(s: &str, max: usize) -> String {
 }
 
 /// `fit`, then padded with spaces to exactly `cols` columns.
+/// Word-wraps plain text to `w` columns.
+pub fn wrap(s: &str, w: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for word in s.split(' ') {
+        if !cur.is_empty() && width(&cur) + 1 + width(word) > w {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out.into_iter().map(|l| fit(&l, w)).collect()
+}
+
 pub fn pad(s: &str, cols: usize) -> String {
     let mut out = fit(s, cols);
     let w = width(&out);
