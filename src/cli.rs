@@ -82,6 +82,9 @@ pub enum Command {
     List(ListArgs),
     /// Restore deleted users; one JSON line per user on stdout
     Restore(RestoreArgs),
+    /// Finish every restore an earlier run left unfinished (password or mail not done);
+    /// one JSON line per user, exit 0 when all are finished
+    Finish(FinishArgs),
     /// Permanently delete users from the deleted items (cannot be undone)
     Purge(PurgeArgs),
     /// List users purged within DAYS; exit 3 when there are any (for cron)
@@ -159,6 +162,19 @@ pub struct RestoreArgs {
     /// Check and report what would happen; change nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FinishArgs {
+    /// The new password: generated per user, typed, or read from standard input
+    #[arg(long, env = "UNDELETE_PASSWORD", value_enum, default_value_t = PasswordSource::Auto)]
+    pub password: PasswordSource,
+    /// Email the sign-in info to these addresses instead of those the restore named
+    #[arg(long, env = "UNDELETE_EMAIL_TO", value_name = "ADDRS")]
+    pub email_to: Option<String>,
+    /// Leave the password out of the email
+    #[arg(long, env = "UNDELETE_NO_PASSWORD_IN_EMAIL")]
+    pub no_password_in_email: bool,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@
 //! them with buffers. Output to a pipe has no colors and no progress; progress goes to stderr
 //! on a terminal.
 
+pub mod finish;
 pub mod format;
 pub mod list;
 pub mod purge;
@@ -143,6 +144,7 @@ pub async fn run_with(cmd: Command, ctx: &Context, io: &mut Io<'_>) -> color_eyr
         Command::List(args) => list::list(dir, args, Utc::now(), io).await,
         Command::Check(args) => list::check(dir, args, Utc::now(), io).await,
         Command::Restore(args) => restore::restore(ctx, args, io).await,
+        Command::Finish(args) => finish::finish(ctx, args, io).await,
         Command::Purge(args) => {
             if ctx.read_only {
                 writeln!(

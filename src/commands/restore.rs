@@ -395,8 +395,25 @@ pub async fn restore(
         }
     }
 
-    // A password the admin typed is not echoed back; a generated one (finishing always
-    // generates) is shown unless the email carried it.
+    deliver(ctx, io, results, &options, typed_password, &journal, &audit, lines, failed).await
+}
+
+/// Sends the sign-in info (one email per set of recipients), records what was not mailed, and
+/// prints one line per user. A password the admin typed is not echoed back; a generated one
+/// (finishing always generates) is shown unless the email carried it.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn deliver(
+    ctx: &Context,
+    io: &mut Io<'_>,
+    results: Vec<(UserOutcome, Vec<String>, &'static str)>,
+    options: &SignInMail,
+    typed_password: bool,
+    journal: &Journal,
+    audit: &Audit,
+    mut lines: Vec<Value>,
+    mut failed: bool,
+) -> color_eyre::Result<i32> {
+    let dir = ctx.directory.clone();
     let generated = |status: &str| status == "finished" || !typed_password;
 
     // Send the sign-in info, one email per set of recipients.
@@ -415,7 +432,7 @@ pub async fn restore(
         if !group.iter().any(|o| o.complete()) {
             continue;
         }
-        match restore::send_sign_in_mail(dir.as_ref(), &group, to, &options, &journal, &audit).await
+        match restore::send_sign_in_mail(dir.as_ref(), &group, to, options, journal, audit).await
         {
             Ok(_) => {
                 for &i in &idx {
@@ -449,7 +466,7 @@ pub async fn restore(
         if o.complete() && !mail_sent[i] {
             restore::record_mail_skipped(
                 std::slice::from_ref(o),
-                &journal,
+                journal,
                 if show_password {
                     "no email: password printed on standard output"
                 } else {
