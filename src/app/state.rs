@@ -1056,6 +1056,8 @@ pub struct Settings {
     pub sign_in_url: String,
     /// App-only sign-in sends mail as this mailbox.
     pub mail_sender: Option<String>,
+    /// The admin's UTC offset: "[EXPIRES today]" and the details' purge time are in local time.
+    pub local_offset: chrono::FixedOffset,
 }
 
 pub struct State {
