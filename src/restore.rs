@@ -711,6 +711,11 @@ pub async fn send_sign_in_mail(
             display_name: &o.display_name,
             upn: o.upn.as_deref().unwrap_or(&o.original_upn),
             password: o.password.as_ref(),
+            previous_upn: o.upn.as_ref().map(|_| o.original_upn.as_str()),
+            // Not known to `UserOutcome` yet: the integrator wires them from the deleted user.
+            mail: None,
+            synced: false,
+            guest: false,
         })
         .collect();
     let mut message = mail::sign_in_message(&accounts, to, options);
