@@ -193,11 +193,8 @@ impl Row {
 
     /// Whole days left before the purge, as `DeletedUser::days_left` counts them.
     pub fn days_left(&self, now: DateTime<Utc>) -> Option<i64> {
-        self.deleted_at.map(|d| {
-            (d + chrono::Duration::days(crate::directory::RETENTION_DAYS) - now)
-                .num_seconds()
-                .div_euclid(86_400)
-        })
+        self.deleted_at
+            .map(|d| crate::directory::TimeLeft::after_deletion(d, now).days())
     }
 
     /// The full user, rebuilt.
