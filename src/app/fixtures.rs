@@ -2,7 +2,7 @@
 //! names are the sandbox's, passed through `sanitize::clean` exactly as the Graph client does.
 #![doc(hidden)]
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, FixedOffset, Offset, TimeZone, Utc};
 
 use super::state::{Settings, State};
 use crate::directory::{DeletedPage, DeletedUser};
@@ -103,6 +103,12 @@ pub fn users(n: usize, now: DateTime<Utc>) -> Vec<DeletedUser> {
     (0..n).map(|i| user(i, now)).collect()
 }
 
+/// The fixed time zone of every snapshot: UTC+01:00, not UTC, so the details pane's local time
+/// and UTC differ, and "today" is checked in local time.
+pub fn local_offset() -> FixedOffset {
+    FixedOffset::east_opt(3600).unwrap_or(Utc.fix())
+}
+
 pub fn settings() -> Settings {
     Settings {
         label: "SANDBOX contoso.sandbox".into(),
@@ -113,6 +119,7 @@ pub fn settings() -> Settings {
         mouse: true,
         sign_in_url: "https://myapps.microsoft.com".into(),
         mail_sender: None,
+        local_offset: local_offset(),
     }
 }
 

@@ -302,6 +302,7 @@ pub fn initial_state(
             sign_in_url: crate::mail::sign_in_url(opts.cloud.unwrap_or(crate::cli::Cloud::Global))
                 .to_string(),
             mail_sender: ctx.mail_sender.clone(),
+            local_offset: *chrono::Local::now().offset(),
         },
         now,
         size,

@@ -195,11 +195,8 @@ impl Row {
 
     /// Whole days left before the purge, as `DeletedUser::days_left` counts them.
     pub fn days_left(&self, now: DateTime<Utc>) -> Option<i64> {
-        self.deleted_at.map(|d| {
-            (d + chrono::Duration::days(crate::directory::RETENTION_DAYS) - now)
-                .num_seconds()
-                .div_euclid(86_400)
-        })
+        self.deleted_at
+            .map(|d| crate::directory::TimeLeft::after_deletion(d, now).days())
     }
 
     /// The full user, rebuilt.
@@ -1184,6 +1181,8 @@ pub struct Settings {
     pub sign_in_url: String,
     /// App-only sign-in sends mail as this mailbox.
     pub mail_sender: Option<String>,
+    /// The admin's UTC offset: "[EXPIRES today]" and the details' purge time are in local time.
+    pub local_offset: chrono::FixedOffset,
 }
 
 pub struct State {

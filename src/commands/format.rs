@@ -60,12 +60,11 @@ pub fn sort(users: &mut [DeletedUser], key: SortKey) {
     }
 }
 
-/// "12d", "0d", "overdue".
+/// "12d", "36h", "overdue", as the TUI's Left column says it.
 pub fn left(user: &DeletedUser, now: DateTime<Utc>) -> String {
-    match user.days_left(now) {
+    match user.time_left(now) {
         None => "—".into(),
-        Some(d) if d < 0 => "overdue".into(),
-        Some(d) => format!("{d}d"),
+        Some(t) => t.to_string(),
     }
 }
 
@@ -143,7 +142,7 @@ pub fn write_table(
                 if i + 1 == row.len() { 0 } else { widths[i] },
             );
         }
-        let urgent = user.days_left(now).is_some_and(|d| d <= URGENT_DAYS);
+        let urgent = user.time_left(now).is_some_and(|t| t.days() <= URGENT_DAYS);
         if color && urgent {
             writeln!(out, "\x1b[31m{line}\x1b[0m")?;
         } else {
@@ -167,6 +166,8 @@ pub struct UserRecord<'a> {
     pub deleted_date_time: Option<String>,
     pub purge_date_time: Option<String>,
     pub days_left: Option<i64>,
+    /// Whole hours to the purge, negative once past: for scripts that alert under a day.
+    pub hours_left: Option<i64>,
     pub on_premises_sync_enabled: bool,
     pub user_type: Option<&'a str>,
     pub proxy_addresses: &'a [String],
@@ -178,6 +179,7 @@ fn timestamp(t: Option<DateTime<Utc>>) -> Option<String> {
 
 impl<'a> UserRecord<'a> {
     pub fn new(u: &'a DeletedUser, now: DateTime<Utc>) -> Self {
+        let left = u.time_left(now);
         Self {
             id: &u.id,
             display_name: &u.display_name,
@@ -188,7 +190,8 @@ impl<'a> UserRecord<'a> {
             job_title: u.job_title.as_deref(),
             deleted_date_time: timestamp(u.deleted_at),
             purge_date_time: timestamp(u.purge_at()),
-            days_left: u.days_left(now),
+            days_left: left.map(|t| t.days()),
+            hours_left: left.map(|t| t.hours()),
             on_premises_sync_enabled: u.on_premises_sync_enabled,
             user_type: u.user_type.as_deref(),
             proxy_addresses: &u.proxy_addresses,
@@ -212,12 +215,14 @@ pub fn write_csv(out: &mut dyn Write, users: &[DeletedUser], now: DateTime<Utc>)
     writeln!(
         out,
         "id,displayName,userPrincipalName,mail,department,jobTitle,deletedDateTime,\
-         purgeDateTime,daysLeft,onPremisesSyncEnabled,userType"
+         purgeDateTime,daysLeft,onPremisesSyncEnabled,userType,hoursLeft"
     )?;
     let mut line = String::new();
     for u in users {
         let r = UserRecord::new(u, now);
         let days = r.days_left.map(|d| d.to_string());
+        // Last, so scripts that read columns by position keep working.
+        let hours = r.hours_left.map(|h| h.to_string());
         let cells = [
             Some(r.id),
             Some(r.display_name),
@@ -234,6 +239,7 @@ pub fn write_csv(out: &mut dyn Write, users: &[DeletedUser], now: DateTime<Utc>)
                 "false"
             }),
             r.user_type,
+            hours.as_deref(),
         ];
         line.clear();
         for (i, cell) in cells.iter().enumerate() {
@@ -379,8 +385,45 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v[0]["userPrincipalName"], "ann@contoso.com");
         assert_eq!(v[0]["daysLeft"], 29);
+        assert_eq!(v[0]["hoursLeft"], 29 * 24);
         assert_eq!(v[0]["deletedDateTime"], "2026-11-24T12:00:00Z");
         assert_eq!(v[0]["purgeDateTime"], "2026-12-24T12:00:00Z");
+    }
+
+    #[test]
+    fn under_two_days_shows_hours_as_the_tui_does() {
+        let mut u = user("a", "Ann", 0);
+        // Purge 36 h 30 min from now: the old CLI said "1d", the TUI "1d"; both now say "36h".
+        u.deleted_at = Some(now() - Duration::days(30) + Duration::minutes(36 * 60 + 30));
+        assert_eq!(left(&u, now()), "36h");
+        u.deleted_at = Some(now() - Duration::days(30) + Duration::minutes(30));
+        assert_eq!(
+            left(&u, now()),
+            "<1h",
+            "the last day was \"0d\" here and \"<1d\" in the TUI"
+        );
+        u.deleted_at = Some(now() - Duration::days(31));
+        assert_eq!(left(&u, now()), "overdue");
+        let mut out = Vec::new();
+        write_json(&mut out, &[u.clone()], now()).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v[0]["daysLeft"], -1);
+        assert_eq!(v[0]["hoursLeft"], -24);
+    }
+
+    #[test]
+    fn csv_ends_with_hours_left() {
+        let mut out = Vec::new();
+        write_csv(&mut out, &[user("a", "Ann", 28)], now()).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+        // The columns scripts already read stay where they were.
+        assert_eq!(header[8], "daysLeft");
+        assert_eq!(row[8], "2");
+        assert_eq!(header.last(), Some(&"hoursLeft"));
+        assert_eq!(row.last(), Some(&"48"));
     }
 
     #[test]

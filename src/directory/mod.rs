@@ -7,6 +7,7 @@ pub mod budget;
 pub mod error;
 pub mod graph;
 pub mod retry;
+pub mod time_left;
 pub mod wire;
 
 use chrono::{DateTime, Duration, Utc};
@@ -15,6 +16,7 @@ use futures::stream::BoxStream;
 use secrecy::SecretString;
 
 pub use error::{DirectoryError, ErrorKind};
+pub use time_left::TimeLeft;
 
 /// Deleted users stay restorable for this long, then Entra purges them.
 pub const RETENTION_DAYS: i64 = 30;
@@ -47,6 +49,11 @@ impl DeletedUser {
     pub fn days_left(&self, now: DateTime<Utc>) -> Option<i64> {
         self.purge_at()
             .map(|p| (p - now).num_seconds().div_euclid(86_400))
+    }
+
+    /// The time left before the purge, as the CLI and the TUI both show it ("36h", "5d").
+    pub fn time_left(&self, now: DateTime<Utc>) -> Option<TimeLeft> {
+        self.purge_at().map(|p| TimeLeft::until(p, now))
     }
 
     pub fn is_guest(&self) -> bool {

@@ -35,6 +35,10 @@ pub async fn send_sign_in_mail(
             display_name: &o.display_name,
             upn: o.upn.as_deref().unwrap_or(&o.original_upn),
             password: o.password.as_ref(),
+            previous_upn: o.renamed().map(|(old, _)| old),
+            mail: o.planned.as_ref().and_then(|p| p.user.mail.as_deref()),
+            synced: o.synced,
+            guest: o.guest,
         })
         .collect();
     let mut message = mail::sign_in_message(&accounts, to, options);

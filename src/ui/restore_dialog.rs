@@ -131,11 +131,16 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
     if form.targets.len() > 4 {
         who.push_str(&format!(" and {} more", form.targets.len() - 4));
     }
-    if let Some(d) = form.soonest_days_left(state.now) {
-        who.push_str(&match d {
-            d if d <= 0 => " · purged within a day".to_string(),
-            1 => " · soonest purge in 1 day".to_string(),
-            d => format!(" · soonest purge in {d} days"),
+    let soonest = form
+        .targets
+        .iter()
+        .filter_map(|t| t.user.time_left(state.now))
+        .min();
+    if let Some(t) = soonest {
+        who.push_str(&if t.is_overdue() {
+            " · past its purge date".to_string()
+        } else {
+            format!(" · soonest purge in {}", t.long())
         });
     }
     lines.push(Line::from(fit(&who, w)));

@@ -1,5 +1,6 @@
 //! The deleted-users table (only the rows on screen are built) and the details pane.
 
+use chrono::FixedOffset;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -9,6 +10,7 @@ use super::fit_line;
 use super::text::{fit, pad, width};
 use super::theme::Theme;
 use crate::app::state::{Row, SortColumn, State};
+use crate::directory::TimeLeft;
 
 /// Days left at or under which a user is flagged `[EXPIRES]` and drawn in red.
 pub const EXPIRING_DAYS: i64 = 3;
@@ -76,12 +78,42 @@ pub fn columns(inner: usize) -> Vec<(Column, usize)> {
     cols
 }
 
-pub fn days_left_text(days_left: Option<i64>) -> String {
-    match days_left {
+/// The Left column: "36h", "5d", "overdue", or "—" without a deletion time.
+pub fn time_left_text(left: Option<TimeLeft>) -> String {
+    match left {
         None => "—".into(),
-        Some(d) if d < 0 => "overdue".into(),
-        Some(0) => "<1d".into(),
-        Some(d) => format!("{d}d"),
+        Some(t) => t.to_string(),
+    }
+}
+
+/// Whether a user is flagged and drawn in red.
+pub fn is_expiring(left: Option<TimeLeft>) -> bool {
+    left.is_some_and(|t| t.days() <= EXPIRING_DAYS)
+}
+
+/// What the expiry badge says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// The purge falls on the admin's today (local time).
+    Today,
+    /// Later: the time left as the Left column shows it ("36h", "2d").
+    In(TimeLeft),
+    /// Past the purge moment; Entra has not got to it yet.
+    Overdue,
+}
+
+impl Expiry {
+    /// The badge for a user, if it is expiring (`EXPIRING_DAYS` or fewer); "today" is the day
+    /// in the time zone at `offset`.
+    pub fn of(left: Option<TimeLeft>, offset: FixedOffset) -> Option<Expiry> {
+        let t = left.filter(|t| t.days() <= EXPIRING_DAYS)?;
+        Some(if t.is_overdue() {
+            Expiry::Overdue
+        } else if t.purges_today(offset) {
+            Expiry::Today
+        } else {
+            Expiry::In(t)
+        })
     }
 }
 
@@ -99,15 +131,14 @@ pub enum BadgeSize {
 
 /// The badges of a user, in text so they survive NO_COLOR and screen readers.
 pub fn badges(
-    days_left: Option<i64>,
+    expiry: Option<Expiry>,
     conflict: bool,
     synced: bool,
     guest: bool,
     size: BadgeSize,
 ) -> Vec<String> {
     let mut b = Vec::new();
-    if let Some(d) = days_left
-        && d <= EXPIRING_DAYS
+    if let Some(e) = expiry
         && size != BadgeSize::NoExpiry
     {
         let word = if size == BadgeSize::Full {
@@ -115,10 +146,10 @@ pub fn badges(
         } else {
             "EXP"
         };
-        b.push(if d <= 0 {
-            format!("[{word} today]")
-        } else {
-            format!("[{word} {d}d]")
+        b.push(match e {
+            Expiry::Overdue => "[OVERDUE]".to_string(),
+            Expiry::Today => format!("[{word} today]"),
+            Expiry::In(t) => format!("[{word} {t}]"),
         });
     }
     let short = size != BadgeSize::Full;
@@ -137,8 +168,16 @@ pub fn badges(
 /// The legend of the badges, for the help overlay.
 pub const BADGE_LEGEND: &[(&str, &str)] = &[
     (
-        "[EXPIRES 2d] [EXP 2d]",
-        "purged for good in 2 days (Left is red too)",
+        "[EXPIRES 2d] [EXP 36h]",
+        "purged for good in 2 days, in 36 hours (Left is red too)",
+    ),
+    (
+        "[EXPIRES today]",
+        "purged for good later today (local time)",
+    ),
+    (
+        "[OVERDUE]",
+        "past its purge date: Entra may remove it any moment",
     ),
     (
         "[CONFLICT] [C]",
@@ -156,7 +195,7 @@ pub const BADGE_LEGEND: &[(&str, &str)] = &[
 pub fn name_cell(
     name: &str,
     w: usize,
-    days_left: Option<i64>,
+    expiry: Option<Expiry>,
     flags: (bool, bool, bool),
     left_shown: bool,
 ) -> (String, String) {
@@ -169,7 +208,7 @@ pub fn name_cell(
     let name_w = width(name);
     let mut tags = String::new();
     for size in sizes {
-        tags = badges(days_left, conflict, synced, guest, *size).join(" ");
+        tags = badges(expiry, conflict, synced, guest, *size).join(" ");
         if tags.is_empty() || name_w + 2 + width(&tags) <= w {
             break;
         }
@@ -331,14 +370,14 @@ fn row_line(
 ) -> Line<'static> {
     let now = state.now;
     let conflict = state.users.conflicts.contains(user.id());
-    let days = user.days_left(now);
+    let left = user.deleted_at.map(|d| TimeLeft::after_deletion(d, now));
     let mut spans = Vec::with_capacity(cols.len() * 2 + 2);
     spans.push(Span::raw(if selected { "▶" } else { " " }));
     spans.push(Span::styled(
         if marked { "■ " } else { "□ " },
         if marked { theme.marked() } else { theme.dim() },
     ));
-    let expiring = days.is_some_and(|d| d <= EXPIRING_DAYS);
+    let expiring = is_expiring(left);
     for (i, (col, w)) in cols.iter().enumerate() {
         if i > 0 {
             spans.push(Span::raw(" "));
@@ -350,7 +389,7 @@ fn row_line(
                 let (name, tags) = name_cell(
                     user.display_name(),
                     w,
-                    days,
+                    Expiry::of(left, state.settings.local_offset),
                     (conflict, user.synced(), user.is_guest()),
                     left_shown,
                 );
@@ -380,7 +419,7 @@ fn row_line(
                 } else {
                     theme.base()
                 };
-                spans.push(Span::styled(pad(&days_left_text(days), w), style));
+                spans.push(Span::styled(pad(&time_left_text(left), w), style));
             }
             Column::Department => spans.push(Span::raw(pad(
                 user.department().filter(|s| !s.is_empty()).unwrap_or("—"),
@@ -474,14 +513,18 @@ pub fn details_lines(state: &State, theme: &Theme, cols: u16) -> Vec<Line<'stati
         );
     }
     // A value that fits goes beside its label; a longer one goes below it, wrapped, so ids and
-    // user names are never cut in the one place meant to show them whole.
+    // user names are never cut in the one place meant to show them whole. A continuation (no
+    // label) follows its field below when that went below, so the two stay aligned.
+    let mut went_below = false;
     let mut field = |label: &str, value: String| {
-        if width(&value) <= value_w {
+        if width(&value) <= value_w && !(label.is_empty() && went_below) {
+            went_below = false;
             all.push(Line::from(vec![
                 Span::styled(pad(label, label_w), theme.dim()),
                 Span::raw(value),
             ]));
         } else {
+            went_below = true;
             if !label.is_empty() {
                 all.push(Line::from(Span::styled(label.to_string(), theme.dim())));
             }
@@ -497,17 +540,29 @@ pub fn details_lines(state: &State, theme: &Theme, cols: u16) -> Vec<Line<'stati
     };
     // What decides the restore first (the pane is short on small terminals), ids last.
     field("User name", user.original_upn.clone());
-    field(
-        "Purged on",
-        match user.purge_at() {
-            Some(p) => format!(
-                "≈ {} ({} left)",
-                p.format("%Y-%m-%d %H:%M UTC"),
-                days_left_text(user.days_left(now))
-            ),
-            None => "—".into(),
-        },
-    );
+    // Local time first (what the admin plans by), then UTC (what Graph and tickets say).
+    match user.time_left(now) {
+        Some(t) => {
+            field(
+                "Time left",
+                if t.is_overdue() {
+                    "overdue: Entra may purge it any moment".into()
+                } else {
+                    t.to_string()
+                },
+            );
+            let local = t.purge_at().with_timezone(&state.settings.local_offset);
+            field(
+                "Purged on",
+                format!("≈ {} local", local.format("%Y-%m-%d %H:%M")),
+            );
+            field(
+                "",
+                format!("≈ {}", t.purge_at().format("%Y-%m-%d %H:%M UTC")),
+            );
+        }
+        None => field("Purged on", "—".into()),
+    }
     field(
         "Deleted",
         match user.deleted_at {
@@ -608,23 +663,41 @@ fn chunks(s: &str, w: usize) -> Vec<String> {
 mod tests {
     use super::*;
 
+    use chrono::{DateTime, Duration, TimeZone, Utc};
+
     const GREEK: &str = "Γιώργος Γεωργίου";
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 25, 12, 4, 0).unwrap()
+    }
+
+    fn in_hours(h: i64) -> TimeLeft {
+        TimeLeft::until(now() + Duration::hours(h), now())
+    }
+
+    fn plus1() -> FixedOffset {
+        FixedOffset::east_opt(3600).unwrap()
+    }
+
+    fn three_days() -> Option<Expiry> {
+        Expiry::of(Some(in_hours(72)), plus1())
+    }
 
     #[test]
     fn the_name_stays_whole_and_the_badges_shrink_first() {
         let flags = (false, true, false);
         // Room for everything: full words.
-        let (n, t) = name_cell(GREEK, 40, Some(1), flags, true);
-        assert_eq!((n.as_str(), t.as_str()), (GREEK, "[EXPIRES 1d] [SYNCED]"));
+        let (n, t) = name_cell(GREEK, 40, three_days(), flags, true);
+        assert_eq!((n.as_str(), t.as_str()), (GREEK, "[EXPIRES 3d] [SYNCED]"));
         // Less room: abbreviations, the name untouched.
-        let (n, t) = name_cell(GREEK, 30, Some(1), flags, true);
-        assert_eq!((n.as_str(), t.as_str()), (GREEK, "[EXP 1d] [S]"));
+        let (n, t) = name_cell(GREEK, 30, three_days(), flags, true);
+        assert_eq!((n.as_str(), t.as_str()), (GREEK, "[EXP 3d] [S]"));
         // Less still: the expiry goes, since the Left column shows it in red.
-        let (n, t) = name_cell(GREEK, 21, Some(1), flags, true);
+        let (n, t) = name_cell(GREEK, 21, three_days(), flags, true);
         assert_eq!((n.as_str(), t.as_str()), (GREEK, "[S]"));
         // Without the Left column the expiry stays, and the name gives way a little.
-        let (n, t) = name_cell(GREEK, 27, Some(1), flags, false);
-        assert_eq!(t, "[EXP 1d] [S]");
+        let (n, t) = name_cell(GREEK, 27, three_days(), flags, false);
+        assert_eq!(t, "[EXP 3d] [S]");
         assert_eq!(width(&n), 27 - 2 - width(&t));
         assert!(n.ends_with('…'));
     }
@@ -632,15 +705,43 @@ mod tests {
     #[test]
     fn badges_go_before_the_name_gets_short() {
         let long = "Priya Raghunathan-Srinivasan";
-        let (n, t) = name_cell(long, 14, Some(0), (true, false, false), false);
+        let (n, t) = name_cell(long, 14, Some(Expiry::Today), (true, false, false), false);
         assert_eq!(t, "", "no room for badges beside 12 columns of name");
         assert_eq!(width(&n), 14);
         // Never wider than the column, whatever the mix.
         for w in 0..40 {
-            let (n, t) = name_cell(long, w, Some(2), (true, true, true), w % 2 == 0);
+            let (n, t) = name_cell(long, w, three_days(), (true, true, true), w % 2 == 0);
             let used = width(&n) + if t.is_empty() { 0 } else { 2 + width(&t) };
             assert!(used <= w, "{w}: {n:?} {t:?}");
         }
+    }
+
+    #[test]
+    fn the_expiry_badge_says_today_hours_or_days() {
+        let badge = |left: Option<TimeLeft>, size| {
+            badges(Expiry::of(left, plus1()), false, false, false, size).join(" ")
+        };
+        // 12:04 UTC is 13:04 at UTC+1: 2 hours on is 15:04 local, today.
+        assert_eq!(badge(Some(in_hours(2)), BadgeSize::Full), "[EXPIRES today]");
+        assert_eq!(badge(Some(in_hours(2)), BadgeSize::Short), "[EXP today]");
+        // 11 hours on is 00:04 local tomorrow, though still today in UTC.
+        assert_eq!(badge(Some(in_hours(11)), BadgeSize::Full), "[EXPIRES 11h]");
+        assert_eq!(badge(Some(in_hours(36)), BadgeSize::Short), "[EXP 36h]");
+        assert_eq!(badge(Some(in_hours(50)), BadgeSize::Full), "[EXPIRES 2d]");
+        assert_eq!(badge(Some(in_hours(-1)), BadgeSize::Short), "[OVERDUE]");
+        // Four days or more: no badge; no deletion time: none either.
+        assert_eq!(badge(Some(in_hours(96)), BadgeSize::Full), "");
+        assert_eq!(badge(None, BadgeSize::Full), "");
+        assert_eq!(badge(Some(in_hours(2)), BadgeSize::NoExpiry), "");
+    }
+
+    #[test]
+    fn the_left_column_shows_hours_under_two_days() {
+        assert_eq!(time_left_text(Some(in_hours(36))), "36h");
+        assert_eq!(time_left_text(Some(in_hours(48))), "2d");
+        assert_eq!(time_left_text(None), "—");
+        assert!(is_expiring(Some(in_hours(3 * 24 + 23))));
+        assert!(!is_expiring(Some(in_hours(4 * 24))));
     }
 
     #[test]
