@@ -247,6 +247,7 @@ async fn upn_conflict_fails_as_is_and_succeeds_under_the_suggested_name() {
         user: user.clone(),
         new_upn: Some(suggestion.clone()),
         reconcile_proxies: reconcile,
+        set_password: true,
     };
     let (_, outcomes) = run(&f, RestorePlan::new(vec![planned])).await;
     assert!(outcomes[0].complete(), "{:?}", outcomes[0]);
@@ -288,6 +289,7 @@ async fn proxy_conflict_fails_as_is_and_succeeds_with_reconcile() {
         user: user.clone(),
         new_upn: None,
         reconcile_proxies: true,
+        set_password: true,
     };
     let (_, outcomes) = run(&f, RestorePlan::new(vec![planned])).await;
     assert!(outcomes[0].complete(), "{:?}", outcomes[0]);
@@ -342,7 +344,15 @@ async fn a_password_the_server_bans_leaves_a_restored_user_to_finish() {
     assert!(!unfinished[0].password_set);
 
     let finished =
-        restore::finish_unfinished(f.dir.as_ref(), &unfinished, &f.journal, &f.audit).await;
+        restore::finish_unfinished(
+            f.dir.as_ref(),
+            &unfinished,
+            &restore::PasswordChoice::Auto,
+            &f.journal,
+            &f.audit,
+        )
+        .await
+        .0;
     assert!(finished[0].complete(), "{:?}", finished[0]);
     let pw = finished[0].password.as_ref().expect("new password");
     assert!(
@@ -370,7 +380,15 @@ async fn an_unfinished_user_that_is_gone_is_closed_not_kept_forever() {
     let unfinished = f.journal.unfinished().expect("journal");
     assert_eq!(unfinished.len(), 1);
     let finished =
-        restore::finish_unfinished(f.dir.as_ref(), &unfinished, &f.journal, &f.audit).await;
+        restore::finish_unfinished(
+            f.dir.as_ref(),
+            &unfinished,
+            &restore::PasswordChoice::Auto,
+            &f.journal,
+            &f.audit,
+        )
+        .await
+        .0;
     let failure = finished[0]
         .failure
         .as_ref()
@@ -427,7 +445,15 @@ async fn an_interrupted_run_is_found_and_finished() {
     let unfinished: Vec<Unfinished> = f.journal.unfinished().expect("journal");
     assert_eq!(unfinished.len(), 3);
     let finished =
-        restore::finish_unfinished(f.dir.as_ref(), &unfinished, &f.journal, &f.audit).await;
+        restore::finish_unfinished(
+            f.dir.as_ref(),
+            &unfinished,
+            &restore::PasswordChoice::Auto,
+            &f.journal,
+            &f.audit,
+        )
+        .await
+        .0;
     let by_id = |id: &str| finished.iter().find(|o| o.id == id).expect("outcome");
     assert!(by_id(&a.id).complete());
     assert!(by_id(&b.id).complete(), "found active and finished");

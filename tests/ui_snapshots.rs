@@ -6,7 +6,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use secrecy::SecretString;
 use undelete::app::fixtures;
-use undelete::app::msg::{Msg, PreflightFound};
+use undelete::app::msg::Msg;
 use undelete::app::state::{JobStatus, State};
 use undelete::app::update::update;
 use undelete::directory::{DirectoryError, ErrorKind, RequestRecord, Stage};
@@ -65,6 +65,7 @@ fn outcome(i: usize, ok: bool) -> UserOutcome {
         upn: ok.then(|| u.original_upn.clone()),
         password: ok.then(|| SecretString::from("Kx7#mPq2Rt9!vWz4".to_string())),
         failure: (!ok).then(|| Failure {
+            at: fixtures::now(),
             stage: Stage::Restore,
             error: DirectoryError::new(
                 ErrorKind::UpnConflict,
@@ -72,6 +73,20 @@ fn outcome(i: usize, ok: bool) -> UserOutcome {
             ),
         }),
         force_change: true,
+        wants_password: true,
+        synced: false,
+        guest: false,
+        planned: Some(undelete::restore::PlannedUser::as_is(u)),
+    }
+}
+
+fn holder(name: &str, upn: &str) -> undelete::directory::ActiveUser {
+    undelete::directory::ActiveUser {
+        id: "holder-id".into(),
+        display_name: name.into(),
+        user_principal_name: upn.into(),
+        mail: None,
+        proxy_addresses: vec![],
     }
 }
 
@@ -188,12 +203,14 @@ fn dialog(size: (u16, u16)) -> State {
         &mut s,
         Msg::Preflight {
             id: ids[0].clone(),
-            result: Ok(PreflightFound {
-                upn_holder: Some(
-                    "\"Adele Vance (new hire)\" (adele.vance0@contoso.sandbox)".into(),
-                ),
-                proxy_conflicts: vec!["smtp:adele.vance0@contoso.sandbox".into()],
+            result: Ok(undelete::restore::Preflight {
+                upn_holder: Some(holder("Adele Vance (new hire)", "adele.vance0@contoso.sandbox")),
+                proxy_holders: vec![(
+                    "smtp:adele.vance0@contoso.sandbox".into(),
+                    holder("Adele Vance (new hire)", "adele.vance0@contoso.sandbox"),
+                )],
                 suggested_upn: Some("adele.vance2@contoso.sandbox".into()),
+                synced: false,
             }),
         },
     );
@@ -202,7 +219,7 @@ fn dialog(size: (u16, u16)) -> State {
             &mut s,
             Msg::Preflight {
                 id: id.clone(),
-                result: Ok(PreflightFound::default()),
+                result: Ok(undelete::restore::Preflight::default()),
             },
         );
     }

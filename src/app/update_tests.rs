@@ -7,7 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::effect::Effect;
 use super::fixtures;
-use super::msg::{Msg, PreflightFound};
+use super::msg::Msg;
 use super::state::{
     Field, JobStatus, Modal, NoticeKind, Preflight, ResultButton, SortColumn, State,
 };
@@ -61,6 +61,7 @@ fn outcome(i: usize, ok: bool) -> UserOutcome {
         upn: ok.then(|| u.original_upn.clone()),
         password: ok.then(|| SecretString::from(format!("Pw-{i}-Xy7#kLm2Qr"))),
         failure: (!ok).then(|| Failure {
+            at: fixtures::now(),
             stage: Stage::Restore,
             error: DirectoryError::new(
                 ErrorKind::UpnConflict,
@@ -68,6 +69,10 @@ fn outcome(i: usize, ok: bool) -> UserOutcome {
             ),
         }),
         force_change: true,
+        wants_password: true,
+        synced: false,
+        guest: false,
+        planned: Some(crate::restore::PlannedUser::as_is(u)),
     }
 }
 
@@ -608,7 +613,7 @@ fn enter_opens_the_dialog_for_the_selected_user_with_preflight() {
     let mut s = st(10);
     let id = selected_id(&s);
     let fx = press(&mut s, KeyCode::Enter);
-    assert!(matches!(fx.as_slice(), [Effect::Preflight { user }] if user.id == id));
+    assert!(matches!(fx.as_slice(), [Effect::Preflight { users }] if users.len() == 1 && users[0].id == id));
     let f = form(&s);
     assert_eq!(f.targets.len(), 1);
     assert!(f.auto_password && f.force_change && !f.force_change_mfa && f.include_password);
@@ -622,22 +627,47 @@ fn r_opens_the_dialog_for_marked_users() {
     ch(&mut s, ' ');
     ch(&mut s, ' ');
     let fx = ch(&mut s, 'r');
-    assert_eq!(fx.len(), 2);
+    assert!(matches!(fx.as_slice(), [Effect::Preflight { users }] if users.len() == 2));
     assert_eq!(form(&s).targets.len(), 2);
 }
 
 #[test]
-fn many_marked_users_skip_preflight() {
+fn many_marked_users_are_all_checked_and_asked_about() {
     let mut s = st(40);
     ch(&mut s, 'a');
     let fx = ch(&mut s, 'r');
-    assert!(fx.is_empty());
+    assert!(matches!(fx.as_slice(), [Effect::Preflight { users }] if users.len() == 40));
     assert!(
         form(&s)
             .targets
             .iter()
-            .all(|t| t.preflight == Preflight::Skipped)
+            .all(|t| t.preflight == Preflight::Checking)
     );
+    // Restore while checking is refused, with how many are left.
+    press(&mut s, KeyCode::Enter);
+    assert!(form(&s).error.as_deref().unwrap_or("").contains("40 of 40"));
+    clear_preflight(&mut s);
+    // More than 20 users: asked once more; n goes back, y restores.
+    while form(&s).focus != Field::Restore {
+        press(&mut s, KeyCode::Tab);
+    }
+    assert!(press(&mut s, KeyCode::Enter).is_empty());
+    assert!(form(&s).confirm_many);
+    ch(&mut s, 'n');
+    assert!(!form(&s).confirm_many);
+    press(&mut s, KeyCode::Enter);
+    let fx = ch(&mut s, 'y');
+    assert!(matches!(fx.as_slice(), [Effect::Restore(plan)] if plan.users.len() == 40));
+}
+
+fn holder(name: &str, upn: &str) -> crate::directory::ActiveUser {
+    crate::directory::ActiveUser {
+        id: "holder-id".into(),
+        display_name: name.into(),
+        user_principal_name: upn.into(),
+        mail: None,
+        proxy_addresses: vec![],
+    }
 }
 
 fn clear_preflight(s: &mut State) {
@@ -647,7 +677,7 @@ fn clear_preflight(s: &mut State) {
             s,
             Msg::Preflight {
                 id,
-                result: Ok(PreflightFound::default()),
+                result: Ok(crate::restore::Preflight::default()),
             },
         );
     }
@@ -767,16 +797,14 @@ fn weak_password_is_refused_with_the_rule_then_a_good_one_is_moved_into_a_secret
     typ(&mut s, "Restored-Today-42!");
     let fx = press(&mut s, KeyCode::Enter);
     match fx.as_slice() {
-        [Effect::Restore(cmd)] => {
-            assert_eq!(
-                cmd.password
-                    .as_ref()
-                    .map(|p| p.expose_secret().to_string())
-                    .as_deref(),
-                Some("Restored-Today-42!")
-            );
-            assert!(cmd.force_change);
-            assert_eq!(cmd.recipients, vec!["admin@contoso.sandbox".to_string()]);
+        [Effect::Restore(plan)] => {
+            let typed = match &plan.password {
+                crate::restore::PasswordChoice::Given(p) => Some(p.expose_secret().to_string()),
+                crate::restore::PasswordChoice::Auto => None,
+            };
+            assert_eq!(typed.as_deref(), Some("Restored-Today-42!"));
+            assert!(plan.force_change);
+            assert_eq!(plan.mail_to, vec!["admin@contoso.sandbox".to_string()]);
         }
         other => panic!("expected a restore, got {other:?}"),
     }
@@ -802,7 +830,7 @@ fn bad_recipients_are_refused() {
     press_mod(&mut s, KeyCode::Char('a'), KeyModifiers::CONTROL);
     press_mod(&mut s, KeyCode::Char('k'), KeyModifiers::CONTROL);
     let fx = press(&mut s, KeyCode::Enter);
-    assert!(matches!(fx.as_slice(), [Effect::Restore(cmd)] if cmd.recipients.is_empty()));
+    assert!(matches!(fx.as_slice(), [Effect::Restore(plan)] if plan.mail_to.is_empty()));
 }
 
 #[test]
@@ -814,10 +842,14 @@ fn conflict_offers_a_new_upn_and_proxy_reconcile() {
         &mut s,
         Msg::Preflight {
             id: id.clone(),
-            result: Ok(PreflightFound {
-                upn_holder: Some("\"Alex Wilber (new hire)\" (alex@contoso.sandbox)".into()),
-                proxy_conflicts: vec!["smtp:alex@contoso.sandbox".into()],
+            result: Ok(crate::restore::Preflight {
+                upn_holder: Some(holder("Alex Wilber (new hire)", "alex@contoso.sandbox")),
+                proxy_holders: vec![(
+                    "smtp:alex@contoso.sandbox".into(),
+                    holder("Alex Wilber (new hire)", "alex@contoso.sandbox"),
+                )],
                 suggested_upn: Some("alex.wilber2@contoso.sandbox".into()),
+                synced: false,
             }),
         },
     );
@@ -848,13 +880,16 @@ fn conflict_offers_a_new_upn_and_proxy_reconcile() {
     typ(&mut s, "alex.w@contoso.sandbox");
     let fx = press(&mut s, KeyCode::Enter);
     match fx.as_slice() {
-        [Effect::Restore(cmd)] => {
+        [Effect::Restore(plan)] => {
             assert_eq!(
-                cmd.targets[0].new_upn.as_deref(),
+                plan.users[0].new_upn.as_deref(),
                 Some("alex.w@contoso.sandbox")
             );
-            assert!(cmd.targets[0].reconcile_proxies);
-            assert!(cmd.password.is_none(), "auto-generate by default");
+            assert!(plan.users[0].reconcile_proxies);
+            assert!(
+                matches!(plan.password, crate::restore::PasswordChoice::Auto),
+                "auto-generate by default"
+            );
         }
         other => panic!("{other:?}"),
     }

@@ -566,7 +566,7 @@ mod tests {
     use super::*;
     #[test]
     fn outcome_debug_hides_the_password() {
-        let user = DeletedUser {
+        let user = crate::directory::DeletedUser {
             id: "1".into(),
             display_name: "A".into(),
             deleted_upn: "1a@b.c".into(),
