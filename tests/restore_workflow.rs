@@ -343,16 +343,15 @@ async fn a_password_the_server_bans_leaves_a_restored_user_to_finish() {
     assert_eq!(unfinished[0].restore, RestoreState::Restored);
     assert!(!unfinished[0].password_set);
 
-    let finished =
-        restore::finish_unfinished(
-            f.dir.as_ref(),
-            &unfinished,
-            &restore::PasswordChoice::Auto,
-            &f.journal,
-            &f.audit,
-        )
-        .await
-        .0;
+    let finished = restore::finish_unfinished(
+        f.dir.as_ref(),
+        &unfinished,
+        &restore::PasswordChoice::Auto,
+        &f.journal,
+        &f.audit,
+    )
+    .await
+    .0;
     assert!(finished[0].complete(), "{:?}", finished[0]);
     let pw = finished[0].password.as_ref().expect("new password");
     assert!(
@@ -379,16 +378,15 @@ async fn an_unfinished_user_that_is_gone_is_closed_not_kept_forever() {
     }
     let unfinished = f.journal.unfinished().expect("journal");
     assert_eq!(unfinished.len(), 1);
-    let finished =
-        restore::finish_unfinished(
-            f.dir.as_ref(),
-            &unfinished,
-            &restore::PasswordChoice::Auto,
-            &f.journal,
-            &f.audit,
-        )
-        .await
-        .0;
+    let finished = restore::finish_unfinished(
+        f.dir.as_ref(),
+        &unfinished,
+        &restore::PasswordChoice::Auto,
+        &f.journal,
+        &f.audit,
+    )
+    .await
+    .0;
     let failure = finished[0]
         .failure
         .as_ref()
@@ -444,16 +442,15 @@ async fn an_interrupted_run_is_found_and_finished() {
 
     let unfinished: Vec<Unfinished> = f.journal.unfinished().expect("journal");
     assert_eq!(unfinished.len(), 3);
-    let finished =
-        restore::finish_unfinished(
-            f.dir.as_ref(),
-            &unfinished,
-            &restore::PasswordChoice::Auto,
-            &f.journal,
-            &f.audit,
-        )
-        .await
-        .0;
+    let finished = restore::finish_unfinished(
+        f.dir.as_ref(),
+        &unfinished,
+        &restore::PasswordChoice::Auto,
+        &f.journal,
+        &f.audit,
+    )
+    .await
+    .0;
     let by_id = |id: &str| finished.iter().find(|o| o.id == id).expect("outcome");
     assert!(by_id(&a.id).complete());
     assert!(by_id(&b.id).complete(), "found active and finished");

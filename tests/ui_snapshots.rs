@@ -204,7 +204,10 @@ fn dialog(size: (u16, u16)) -> State {
         Msg::Preflight {
             id: ids[0].clone(),
             result: Ok(undelete::restore::Preflight {
-                upn_holder: Some(holder("Adele Vance (new hire)", "adele.vance0@contoso.sandbox")),
+                upn_holder: Some(holder(
+                    "Adele Vance (new hire)",
+                    "adele.vance0@contoso.sandbox",
+                )),
                 proxy_holders: vec![(
                     "smtp:adele.vance0@contoso.sandbox".into(),
                     holder("Adele Vance (new hire)", "adele.vance0@contoso.sandbox"),

@@ -341,7 +341,12 @@ pub static BINDINGS: &[Binding] = &[
         "retry failed",
     ),
     hint(
-        b(S::Result, &[c('e')], A::ShowError, "show this user's whole error"),
+        b(
+            S::Result,
+            &[c('e')],
+            A::ShowError,
+            "show this user's whole error",
+        ),
         "error",
     ),
     // The password prompt of the result screen.
@@ -355,11 +360,21 @@ pub static BINDINGS: &[Binding] = &[
         "generate/type",
     )),
     typing(hint(
-        b(S::ResultPassword, &[k(K::F(2))], A::Reveal, "show / hide the typed password"),
+        b(
+            S::ResultPassword,
+            &[k(K::F(2))],
+            A::Reveal,
+            "show / hide the typed password",
+        ),
         "show",
     )),
     typing(hint(
-        b(S::ResultPassword, &[k(K::Enter)], A::Submit, "set the password"),
+        b(
+            S::ResultPassword,
+            &[k(K::Enter)],
+            A::Submit,
+            "set the password",
+        ),
         "set",
     )),
     typing(hint(
@@ -372,7 +387,12 @@ pub static BINDINGS: &[Binding] = &[
     b(S::ErrorPane, &[k(K::PageDown)], A::PageDown, "page down"),
     b(S::ErrorPane, &[k(K::PageUp)], A::PageUp, "page up"),
     hint(
-        b(S::ErrorPane, &[k(K::Esc), c('e')], A::Cancel, "close the error"),
+        b(
+            S::ErrorPane,
+            &[k(K::Esc), c('e')],
+            A::Cancel,
+            "close the error",
+        ),
         "close",
     ),
     // Questions.

@@ -283,8 +283,8 @@ impl Runner {
                     Progress::Failed { id, error, stage } => {
                         // A restored user without its password (or a restore whose reply was
                         // lost) is unfinished from now on: the banner knows at once.
-                        reread = stage == Stage::Password
-                            || restore::journal::may_have_happened(&error);
+                        reread =
+                            stage == Stage::Password || restore::journal::may_have_happened(&error);
                         Msg::Job {
                             id,
                             status: JobStatus::Failed(format!("{} → {error}", error.advice())),

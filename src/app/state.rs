@@ -854,7 +854,9 @@ pub enum Verdict {
     #[default]
     None,
     /// Asked; `seq` tells a late answer about an older value from the current one.
-    Asking { seq: u64 },
+    Asking {
+        seq: u64,
+    },
     Valid,
     Refused(Vec<String>),
     /// The tenant could not be asked (app-only, another cloud, 403): the local rules decide.
@@ -1108,10 +1110,7 @@ impl ResultState {
     /// Users a retry (`r`) would try again: a failed restore with its plan, or a missing
     /// password.
     pub fn retryable(&self) -> usize {
-        self.outcomes
-            .iter()
-            .filter(|o| retryable(o))
-            .count()
+        self.outcomes.iter().filter(|o| retryable(o)).count()
     }
 
     /// Passwords on this screen that nobody else has seen yet: closing loses them.

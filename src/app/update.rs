@@ -13,8 +13,8 @@ use super::effect::{Effect, MailCommand};
 use super::keymap::{self, Scope};
 use super::msg::Msg;
 use super::state::{
-    CONFIRM_OVER, Field, LOG_CAPACITY, Modal, NoticeKind, PasswordPrompt, Preflight,
-    ProgressState, PurgeState, RestoreForm, ResultButton, ResultState, State, Verdict, retryable,
+    CONFIRM_OVER, Field, LOG_CAPACITY, Modal, NoticeKind, PasswordPrompt, Preflight, ProgressState,
+    PurgeState, RestoreForm, ResultButton, ResultState, State, Verdict, retryable,
 };
 use crate::directory::{DeletedUser, ErrorKind};
 use crate::restore::{self, PasswordChoice, PasswordStep};
@@ -321,7 +321,9 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     let scope = ui::scope(state);
     let typing = match (&state.modal, scope) {
         (Some(Modal::Restore(f)), Scope::RestoreDialog) => f.focus.is_text(),
-        (Some(Modal::Result(r)), Scope::ResultPassword) => r.prompt.as_ref().is_some_and(|p| !p.auto),
+        (Some(Modal::Result(r)), Scope::ResultPassword) => {
+            r.prompt.as_ref().is_some_and(|p| !p.auto)
+        }
         (Some(Modal::Purge(_)), _) => true,
         (None, Scope::Filter) => true,
         _ => false,
@@ -549,7 +551,10 @@ fn on_preflight(state: &mut State, id: &str, result: Result<restore::Preflight, 
 
 /// A time of day for a status line, in UTC like the header.
 fn clock(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    at.map_or_else(|| "start".to_string(), |t| t.format("%H:%M UTC").to_string())
+    at.map_or_else(
+        || "start".to_string(),
+        |t| t.format("%H:%M UTC").to_string(),
+    )
 }
 
 fn capital(s: &str) -> String {
@@ -634,7 +639,9 @@ fn restore_key(state: &mut State, action: Option<Action>, key: KeyEvent) -> Vec<
         },
         _ => {
             if let Some(input) = form.focused_input() {
-                let changed = input.handle_event(&Event::Key(key)).is_some_and(|c| c.value);
+                let changed = input
+                    .handle_event(&Event::Key(key))
+                    .is_some_and(|c| c.value);
                 form.error = None;
                 if changed && form.focus == Field::Password {
                     return ask_about_password(state);
@@ -684,7 +691,10 @@ fn submit_restore(state: &mut State) -> Vec<Effect> {
     }
     let request = form.request();
     // Every rule lives in the plan; the form only points at the field a problem is about.
-    if let Some(problem) = restore::validate(&request, &state.tenant).into_iter().next() {
+    if let Some(problem) = restore::validate(&request, &state.tenant)
+        .into_iter()
+        .next()
+    {
         form.focus = match problem.field {
             restore::Field::Password => Field::Password,
             restore::Field::Recipients => Field::Recipients,
@@ -814,7 +824,11 @@ fn result_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
         Some(Action::SetPassword) => {
             if r.busy {
                 r.message = Some("Still working on the last request…".into());
-            } else if r.outcomes.get(r.selected).is_some_and(|o| o.needs_password()) {
+            } else if r
+                .outcomes
+                .get(r.selected)
+                .is_some_and(|o| o.needs_password())
+            {
                 r.prompt = Some(PasswordPrompt {
                     index: r.selected,
                     auto: true,

@@ -5,6 +5,7 @@ use crossterm::event::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
+use super::action::Action;
 use super::effect::Effect;
 use super::fixtures;
 use super::msg::Msg;
@@ -167,7 +168,7 @@ fn stale_pages_from_an_old_load_are_dropped() {
         fx.as_slice(),
         [Effect::LoadDeleted { generation: 1 }]
     ));
-    assert!(s.users.rows.is_empty());
+    assert_eq!(s.users.rows.len(), 10, "the rows stay while reloading");
     let now = fixtures::now();
     update(
         &mut s,
@@ -179,7 +180,11 @@ fn stale_pages_from_an_old_load_are_dropped() {
             }),
         },
     );
-    assert!(s.users.rows.is_empty(), "page of generation 0 ignored");
+    assert_eq!(
+        s.reload.as_ref().map(Vec::len),
+        Some(0),
+        "page of generation 0 ignored"
+    );
     update(
         &mut s,
         Msg::Page {
@@ -190,7 +195,40 @@ fn stale_pages_from_an_old_load_are_dropped() {
             }),
         },
     );
+    assert_eq!(
+        s.users.rows.len(),
+        10,
+        "not swapped before the listing is whole"
+    );
+    update(&mut s, Msg::LoadFinished { generation: 1 });
     assert_eq!(s.users.rows.len(), 3);
+    assert!(s.reload.is_none() && !s.users.loading);
+}
+
+#[test]
+fn a_failed_refresh_keeps_the_rows_marks_them_stale_and_says_why_first() {
+    let mut s = st(10);
+    update(&mut s, Msg::LoadFinished { generation: 0 });
+    ch(&mut s, 'R');
+    update(
+        &mut s,
+        Msg::Page {
+            generation: 1,
+            result: Err(DirectoryError::network(
+                "cannot connect to 127.0.0.1:5123: connection refused",
+            )),
+        },
+    );
+    assert_eq!(s.users.rows.len(), 10);
+    assert!(s.stale_since.is_some());
+    assert!(!s.users.loading);
+    let (kind, text) = s.notice.clone().expect("notice");
+    assert_eq!(kind, NoticeKind::Error);
+    assert!(
+        text.starts_with("Refresh failed: cannot connect to 127.0.0.1:5123: connection refused"),
+        "{text}"
+    );
+    assert!(text.contains("R retries"), "{text}");
 }
 
 #[test]
@@ -211,6 +249,7 @@ fn refresh_keeps_marks_and_f5_refreshes_too() {
             }),
         },
     );
+    update(&mut s, Msg::LoadFinished { generation: g });
     assert_eq!(s.users.marked_count, 1);
     assert_eq!(s.users.targets()[0].id, marked);
 }
@@ -613,7 +652,9 @@ fn enter_opens_the_dialog_for_the_selected_user_with_preflight() {
     let mut s = st(10);
     let id = selected_id(&s);
     let fx = press(&mut s, KeyCode::Enter);
-    assert!(matches!(fx.as_slice(), [Effect::Preflight { users }] if users.len() == 1 && users[0].id == id));
+    assert!(
+        matches!(fx.as_slice(), [Effect::Preflight { users }] if users.len() == 1 && users[0].id == id)
+    );
     let f = form(&s);
     assert_eq!(f.targets.len(), 1);
     assert!(f.auto_password && f.force_change && !f.force_change_mfa && f.include_password);
@@ -1103,10 +1144,16 @@ fn reveal_copy_and_row_moves() {
 }
 
 #[test]
-fn without_recipients_enter_just_closes_and_journals_the_skip() {
+fn without_recipients_closing_asks_first_then_journals_the_skip() {
     let mut s = st(5);
     result_state(&mut s, vec![outcome(0, true)], &[]);
-    let fx = press(&mut s, KeyCode::Enter);
+    // The password is only on this screen: Enter asks, as "Close without email" does.
+    assert!(press(&mut s, KeyCode::Enter).is_empty());
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.confirm_close));
+    ch(&mut s, 'n');
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if !r.confirm_close));
+    press(&mut s, KeyCode::Enter);
+    let fx = ch(&mut s, 'y');
     assert!(matches!(fx.as_slice(), [Effect::MailSkipped { .. }]));
     assert!(s.modal.is_none());
     result_state(&mut s, vec![outcome(1, false)], &["a@b.co"]);
@@ -1376,4 +1423,148 @@ fn the_help_says_how_to_scroll_the_details() {
         .find(|(_, _, help)| help.contains("scroll details down"))
         .map(|(_, keys, _)| keys.clone());
     assert_eq!(scroll.as_deref(), Some("J Shift-↓"));
+}
+
+// ---- result screen: nothing lost ----------------------------------------------------------------
+
+/// Restored, but its password step failed (as when the directory refuses the password).
+fn restored_without_password(i: usize) -> UserOutcome {
+    let mut o = outcome(i, true);
+    o.password = None;
+    o.failure = Some(Failure {
+        at: fixtures::now(),
+        stage: Stage::Password,
+        error: DirectoryError::new(
+            ErrorKind::WeakPassword,
+            "The specified password does not comply with password complexity requirements.",
+        ),
+    });
+    o
+}
+
+#[test]
+fn a_missing_password_is_counted_and_p_sets_one_for_that_user() {
+    let mut s = st(5);
+    result_state(&mut s, vec![restored_without_password(0)], &["a@b.co"]);
+    let Some(Modal::Result(r)) = &s.modal else {
+        panic!("no result")
+    };
+    assert_eq!((r.restored(), r.missing_passwords()), (1, 1));
+    assert!(!r.can_send(), "nothing to mail yet");
+    ch(&mut s, 'p');
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.prompt.is_some()));
+    // Typed, with the tenant's name in it: refused before anything is sent.
+    s.tenant = crate::restore::Tenant::from_domains([("contoso.sandbox", true)]);
+    press(&mut s, KeyCode::Tab);
+    typ(&mut s, "Contoso#2026xQ");
+    assert!(press(&mut s, KeyCode::Enter).is_empty());
+    assert!(matches!(&s.modal, Some(Modal::Result(r))
+        if r.prompt.as_ref().and_then(|p| p.error.as_deref()).is_some_and(|e| e.contains("contoso"))));
+    for _ in 0..14 {
+        press(&mut s, KeyCode::Backspace);
+    }
+    typ(&mut s, "Kiwi-Moon-42#x");
+    let fx = press(&mut s, KeyCode::Enter);
+    match fx.as_slice() {
+        [
+            Effect::Retry {
+                restore: None,
+                passwords,
+                step,
+            },
+        ] => {
+            assert_eq!(passwords.len(), 1);
+            assert!(matches!(
+                step.choice,
+                crate::restore::PasswordChoice::Given(_)
+            ));
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut fixed = restored_without_password(0);
+    fixed.failure = None;
+    fixed.password = Some(SecretString::from("Kiwi-Moon-42#x"));
+    update(&mut s, Msg::OutcomesUpdated(vec![fixed]));
+    let Some(Modal::Result(r)) = &s.modal else {
+        panic!("no result")
+    };
+    assert_eq!((r.complete(), r.missing_passwords()), (1, 0));
+    assert!(r.can_send() && !r.busy);
+}
+
+#[test]
+fn r_retries_failed_restores_and_missing_passwords_with_the_same_choices() {
+    let mut s = st(5);
+    result_state(
+        &mut s,
+        vec![
+            outcome(0, true),
+            outcome(1, false),
+            restored_without_password(2),
+        ],
+        &["a@b.co"],
+    );
+    let fx = ch(&mut s, 'r');
+    match fx.as_slice() {
+        [
+            Effect::Retry {
+                restore: Some(plan),
+                passwords,
+                ..
+            },
+        ] => {
+            assert_eq!(plan.users.len(), 1);
+            assert_eq!(plan.users[0].user.id, outcome(1, false).id);
+            assert_eq!(plan.mail_to, vec!["a@b.co".to_string()]);
+            assert_eq!(passwords.len(), 1);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(ch(&mut s, 'r').is_empty(), "one retry at a time");
+}
+
+#[test]
+fn e_shows_the_whole_error_and_esc_goes_back() {
+    let mut s = st(5);
+    result_state(
+        &mut s,
+        vec![outcome(0, true), outcome(1, false)],
+        &["a@b.co"],
+    );
+    ch(&mut s, 'e');
+    assert!(
+        matches!(&s.modal, Some(Modal::Result(r)) if r.error_pane.is_none() && r.message.is_some())
+    );
+    ch(&mut s, 'j');
+    ch(&mut s, 'e');
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.error_pane == Some(0)));
+    ch(&mut s, 'j');
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.error_pane == Some(1)));
+    press(&mut s, KeyCode::Esc);
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.error_pane.is_none()));
+}
+
+#[test]
+fn hints_offer_only_keys_that_work() {
+    let mut s = st(5);
+    assert!(s.offers(Action::Restore) && s.offers(Action::Purge));
+    s.settings.read_only = true;
+    assert!(!s.offers(Action::Restore) && !s.offers(Action::Purge));
+    assert!(!s.offers(Action::FinishUnfinished), "nothing unfinished");
+    s.settings.read_only = false;
+    result_state(&mut s, vec![outcome(1, false)], &["a@b.co"]);
+    assert!(
+        !s.offers(Action::NextField),
+        "one button: no 'other button'"
+    );
+    assert!(!s.offers(Action::Copy) && !s.offers(Action::SetPassword));
+    assert!(s.offers(Action::Retry) && s.offers(Action::ShowError));
+}
+
+#[test]
+fn a_stale_notice_does_not_follow_onto_the_result() {
+    let mut s = st(5);
+    s.notice = Some((NoticeKind::Error, "Loading stopped: old news".into()));
+    result_state(&mut s, vec![outcome(0, true)], &["a@b.co"]);
+    assert!(s.notice.is_none());
 }

@@ -12,7 +12,10 @@ use crate::restore::{self, Audit, Journal, PasswordChoice};
 
 pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_eyre::Result<i32> {
     if ctx.read_only {
-        writeln!(io.err, "undelete finish: read-only mode: nothing may be changed")?;
+        writeln!(
+            io.err,
+            "undelete finish: read-only mode: nothing may be changed"
+        )?;
         return Ok(EXIT_USAGE);
     }
     let override_to = match &args.email_to {
@@ -36,7 +39,10 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
     let audit = Audit::open(&ctx.data_dir, &ctx.label, &ctx.account)?;
     let items = journal.unfinished()?;
     if items.is_empty() {
-        writeln!(io.err, "nothing to finish: every restore in the journal is done")?;
+        writeln!(
+            io.err,
+            "nothing to finish: every restore in the journal is done"
+        )?;
         return Ok(EXIT_OK);
     }
     let typed_password = matches!(password, PasswordChoice::Given(_));
@@ -71,7 +77,9 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
         results.push((o, to, "finished"));
     }
     let include_password = !args.no_password_in_email
-        && items.iter().all(|u| u.include_password || u.mail_to.is_empty());
+        && items
+            .iter()
+            .all(|u| u.include_password || u.mail_to.is_empty());
     let options = SignInMail {
         include_password,
         force_change: items.iter().any(|u| u.force_change),

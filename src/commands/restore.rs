@@ -79,7 +79,10 @@ fn cli_words(p: &restore::Problem) -> String {
 /// The tenant's verified domains, for the user-name and password rules. When they cannot be
 /// read the rules that need them are skipped (the directory still refuses what it refuses),
 /// and the admin is told.
-pub(super) async fn load_tenant(dir: &dyn Directory, io: &mut Io<'_>) -> color_eyre::Result<Tenant> {
+pub(super) async fn load_tenant(
+    dir: &dyn Directory,
+    io: &mut Io<'_>,
+) -> color_eyre::Result<Tenant> {
     match restore::load_tenant(dir).await {
         Ok(t) => Ok(t),
         Err(e) => {
@@ -105,9 +108,11 @@ pub(super) fn read_password(
             let mut raw = zeroize::Zeroizing::new(Vec::new());
             io.input.read_until(b'\n', &mut raw)?;
             match std::str::from_utf8(&raw) {
-                Err(_) => Err("--password stdin: the first line of standard input is not UTF-8 \
+                Err(_) => Err(
+                    "--password stdin: the first line of standard input is not UTF-8 \
                                text"
-                    .to_string()),
+                        .to_string(),
+                ),
                 Ok(line) => {
                     let p = line.trim_end_matches(['\r', '\n']);
                     if p.is_empty() {
@@ -283,7 +288,12 @@ pub async fn restore(
                 )),
                 Err(e) => {
                     failed = true;
-                    lines.push(failed_line(&target, Some(&user), Stage::Preflight, &e.to_string()));
+                    lines.push(failed_line(
+                        &target,
+                        Some(&user),
+                        Stage::Preflight,
+                        &e.to_string(),
+                    ));
                 }
             }
         }
@@ -305,8 +315,17 @@ pub async fn restore(
         {
             failed = true;
             let u = &request.users[i];
-            let mut v = failed_line(&targets_of[i], Some(&u.user), Stage::Preflight, &cli_words(p));
-            if let Some(s) = u.preflight.as_ref().and_then(|pf| pf.suggested_upn.as_ref()) {
+            let mut v = failed_line(
+                &targets_of[i],
+                Some(&u.user),
+                Stage::Preflight,
+                &cli_words(p),
+            );
+            if let Some(s) = u
+                .preflight
+                .as_ref()
+                .and_then(|pf| pf.suggested_upn.as_ref())
+            {
                 v["suggestedUpn"] = json!(s);
             }
             if args.dry_run {
@@ -395,7 +414,18 @@ pub async fn restore(
         }
     }
 
-    deliver(ctx, io, results, &options, typed_password, &journal, &audit, lines, failed).await
+    deliver(
+        ctx,
+        io,
+        results,
+        &options,
+        typed_password,
+        &journal,
+        &audit,
+        lines,
+        failed,
+    )
+    .await
 }
 
 /// Sends the sign-in info (one email per set of recipients), records what was not mailed, and
@@ -432,8 +462,7 @@ pub(super) async fn deliver(
         if !group.iter().any(|o| o.complete()) {
             continue;
         }
-        match restore::send_sign_in_mail(dir.as_ref(), &group, to, options, journal, audit).await
-        {
+        match restore::send_sign_in_mail(dir.as_ref(), &group, to, options, journal, audit).await {
             Ok(_) => {
                 for &i in &idx {
                     mail_sent[i] = results[i].0.complete();

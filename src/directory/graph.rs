@@ -23,7 +23,8 @@ use super::retry::{Decision, Failure, Op, RetryPolicy, parse_retry_after};
 use super::wire::{self, ACTIVE_SELECT, DELETED_SELECT, ME_SELECT};
 use super::{
     ActiveUser, DeletedPage, DeletedUser, DirResult, Directory, DirectoryError, Domain, ErrorKind,
-    JobEvent, MailMessage, Me, PasswordChange, PasswordVerdict, RequestRecord, RestoreJob, RestoreRequest, Stage,
+    JobEvent, MailMessage, Me, PasswordChange, PasswordVerdict, RequestRecord, RestoreJob,
+    RestoreRequest, Stage,
 };
 use crate::auth::{AccessToken, TokenSource};
 use crate::config::{Endpoints, parse_root};

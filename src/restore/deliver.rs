@@ -2,12 +2,11 @@
 
 use zeroize::Zeroize;
 
+use super::Audit;
 use super::journal::{self, Journal, Step};
 use super::run::UserOutcome;
-use super::Audit;
 use crate::directory::{DirResult, Directory, DirectoryError};
 use crate::mail::{self, MailAccount, SignInMail};
-
 
 /// Sends one email to `to` listing every complete outcome (restored, password set), then
 /// journals and audits it. On failure nothing is recorded as sent, so the caller can retry.
@@ -78,4 +77,3 @@ pub fn record_mail_skipped(outcomes: &[UserOutcome], journal: &Journal, reason: 
             journal.record(&journal::Entry::new(&o.run, &o.id, Step::MailSkipped).detail(reason));
     }
 }
-

@@ -9,7 +9,6 @@
 //! process exits with code 86 right after journaling the first such step, the way a crash or a
 //! kill would leave it. Tests use it to prove the journal picks up an interrupted run.
 
-
 pub mod audit;
 pub mod deliver;
 pub mod finish;
@@ -23,14 +22,14 @@ pub use deliver::{record_mail_skipped, send_sign_in_mail};
 pub use finish::finish_unfinished;
 pub use journal::{Journal, RestoreState, Step, Unfinished};
 pub use plan::{
-    Field, PasswordChoice, PasswordCheck, PlanRequest, PlannedUser, Problem, RestorePlan, Tenant,
-    UserRequest, check_password, check_password_for, check_upn, into_plan, parse_recipients, validate, warnings,
+    Field, PasswordCheck, PasswordChoice, PlanRequest, PlannedUser, Problem, RestorePlan, Tenant,
+    UserRequest, check_password, check_password_for, check_upn, into_plan, parse_recipients,
+    validate, warnings,
 };
 pub use preflight::{Preflight, preflight, preflight_all, preflight_each, suggest_upn};
 pub use run::{
-    PasswordStep, set_password,
-    CRASH_EXIT_CODE, CRASH_HOOK_ENV, Failure, Progress, RestoreRun, StopHandle, UserOutcome,
-    run_to_end, start,
+    CRASH_EXIT_CODE, CRASH_HOOK_ENV, Failure, PasswordStep, Progress, RestoreRun, StopHandle,
+    UserOutcome, run_to_end, set_password, start,
 };
 
 /// The tenant's verified domains, for the rules of `plan` (new user names, banned names).

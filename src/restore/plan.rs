@@ -127,12 +127,20 @@ pub fn check_password(password: &str, tenant: &Tenant, users: &[&DeletedUser]) -
 }
 
 /// The same, for users known only by (display name, user name).
-pub fn check_password_for(password: &str, tenant: &Tenant, users: &[(&str, &str)]) -> PasswordCheck {
+pub fn check_password_for(
+    password: &str,
+    tenant: &Tenant,
+    users: &[(&str, &str)],
+) -> PasswordCheck {
     let lower = password.to_ascii_lowercase();
     let contains_name = tenant
         .names()
         .into_iter()
-        .chain(users.iter().flat_map(|(name, upn)| personal_words(name, upn)))
+        .chain(
+            users
+                .iter()
+                .flat_map(|(name, upn)| personal_words(name, upn)),
+        )
         .find(|n| lower.contains(n.as_str()));
     PasswordCheck {
         policy: password::check(password),
@@ -224,8 +232,6 @@ fn check_address(address: &str) -> Result<(), &'static str> {
     }
     Ok(())
 }
-
-
 
 // ---------------------------------------------------------------------------------------------
 // The request and its validation
@@ -346,7 +352,10 @@ pub fn validate(req: &PlanRequest, tenant: &Tenant) -> Vec<Problem> {
             .map(|u| &u.user)
             .collect();
         if let Some(why) = check_password(p.expose_secret(), tenant, &users).first_failure() {
-            problems.push(Problem::new(Field::Password, format!("Password refused: {why}")));
+            problems.push(Problem::new(
+                Field::Password,
+                format!("Password refused: {why}"),
+            ));
         }
     }
     if let Err(e) = parse_recipients(&req.recipients) {
@@ -584,7 +593,6 @@ mod tests {
         assert!(plan.validate().is_ok());
     }
 
-
     fn user(id: &str, name: &str, upn: &str) -> DeletedUser {
         DeletedUser {
             id: id.into(),
@@ -634,7 +642,11 @@ mod tests {
 
     #[test]
     fn a_password_with_the_tenant_name_is_refused() {
-        let mut req = request(vec![UserRequest::as_is(user("1", "Adele Vance", "adele@contoso.com"))]);
+        let mut req = request(vec![UserRequest::as_is(user(
+            "1",
+            "Adele Vance",
+            "adele@contoso.com",
+        ))]);
         req.password = PasswordChoice::Given(SecretString::from("Contoso1!"));
         let problems = validate(&req, &contoso());
         assert_eq!(problems.len(), 1, "{problems:?}");
@@ -646,7 +658,11 @@ mod tests {
 
     #[test]
     fn a_password_with_the_users_name_is_refused() {
-        let mut req = request(vec![UserRequest::as_is(user("1", "Adele Vance", "adele.v@contoso.com"))]);
+        let mut req = request(vec![UserRequest::as_is(user(
+            "1",
+            "Adele Vance",
+            "adele.v@contoso.com",
+        ))]);
         req.password = PasswordChoice::Given(SecretString::from("Vance#2026x"));
         let p = validate(&req, &Tenant::default());
         assert_eq!(p.len(), 1);

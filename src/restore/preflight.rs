@@ -11,7 +11,6 @@ const PREFLIGHT_CONCURRENCY: usize = 8;
 /// How far `suggest_upn` counts (alex.wilber2 .. alex.wilber99).
 const SUGGESTION_TRIES: u32 = 99;
 
-
 /// What stands in the way of restoring a user as it was.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Preflight {
@@ -152,7 +151,6 @@ fn upn_candidates(upn: &str) -> impl Iterator<Item = String> + '_ {
         .map(move |n| format!("{base}{n}@{domain}"))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +180,4 @@ mod tests {
         assert_eq!(upn_candidates("x@c.com").count(), SUGGESTION_TRIES as usize);
         assert_eq!(upn_candidates("no-at-sign").count(), 0);
     }
-
 }

@@ -10,12 +10,12 @@ use futures::StreamExt;
 use secrecy::SecretString;
 use tokio::sync::mpsc;
 
+use super::Audit;
 use super::journal::{self, Journal, Step};
 use super::plan::{PasswordChoice, PlannedUser, RestorePlan};
-use super::Audit;
 use crate::directory::{
-    ActiveUser, Directory, DirectoryError, JobEvent, PasswordChange, RestoreJob,
-    RestoreRequest, Stage,
+    ActiveUser, Directory, DirectoryError, JobEvent, PasswordChange, RestoreJob, RestoreRequest,
+    Stage,
 };
 use crate::password;
 
@@ -27,7 +27,6 @@ pub const CRASH_EXIT_CODE: i32 = 86;
 /// Users handed to `restore_many` at a time: large enough to keep its batches and concurrency
 /// busy, small enough that a stop request takes effect soon.
 const CHUNK: usize = 100;
-
 
 /// Why a user's restore did not complete.
 #[derive(Debug, Clone)]
@@ -489,7 +488,9 @@ pub async fn set_password(
     let secret = match &step.choice {
         PasswordChoice::Auto => password::generate(),
         PasswordChoice::Given(p) => {
-            if let Some(rule) = password::check(secrecy::ExposeSecret::expose_secret(p)).first_failure() {
+            if let Some(rule) =
+                password::check(secrecy::ExposeSecret::expose_secret(p)).first_failure()
+            {
                 o.failure = Some(Failure {
                     at: chrono::Utc::now(),
                     stage: Stage::Password,
@@ -516,15 +517,19 @@ pub async fn set_password(
         result.as_ref().map(|_| ()),
         Some(step.why.clone()),
     ) {
-        warnings.push(format!("the audit log ({}) could not be written: {e}", audit.path().display()));
+        warnings.push(format!(
+            "the audit log ({}) could not be written: {e}",
+            audit.path().display()
+        ));
     }
     let entry = match &result {
         Ok(()) => journal::Entry::new(&o.run, &o.id, Step::PasswordSet),
         Err(error) if error.kind == crate::directory::ErrorKind::NotFound => {
             // Deleted again or purged since: there is nothing left to finish, and keeping it
             // open would list it as unfinished on every run from now on.
-            journal::Entry::new(&o.run, &o.id, Step::Closed)
-                .detail(format!("no active user to set a password on any more: {error}"))
+            journal::Entry::new(&o.run, &o.id, Step::Closed).detail(format!(
+                "no active user to set a password on any more: {error}"
+            ))
         }
         Err(error) => journal::Entry::failed(&o.run, &o.id, Stage::Password, error),
     };
@@ -560,7 +565,6 @@ fn crash_hook(step: &str) {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -585,5 +589,4 @@ mod tests {
         assert!(!shown.contains("Kiwi"));
         assert!(shown.contains("[hidden]"));
     }
-
 }

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use tui_input::Input;
 
-use super::text::{wrap, fit, width};
+use super::text::{fit, width, wrap};
 use super::theme::Theme;
 use super::{centered, clear, fit_line, skip_columns};
 use crate::app::state::{Field, Preflight, RestoreForm, State};
@@ -504,7 +504,6 @@ fn point_at(line: &mut Line<'static>) {
         first.content = format!("▶{rest}").into();
     }
 }
-
 
 pub fn draw(state: &State, form: &RestoreForm, theme: &Theme, frame: &mut Frame, area: Rect) {
     let outer_w = area.width.min(80);

@@ -21,7 +21,11 @@ pub fn draw(_state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, a
     // The width the terminal has: nothing here is cut that a wider screen would show.
     let area = clear(
         frame,
-        centered(area, area.width.saturating_sub(4).max(40), body_h + 9 + extra),
+        centered(
+            area,
+            area.width.saturating_sub(4).max(40),
+            body_h + 9 + extra,
+        ),
     );
     let missing = r.missing_passwords();
     let mut title = format!(" Restored {} of {} ", r.restored(), r.outcomes.len());
@@ -237,7 +241,10 @@ fn draw_prompt(r: &ResultState, p: &PasswordPrompt, theme: &Theme, frame: &mut F
         "•".repeat(p.input.value().chars().count())
     };
     let mut lines = vec![
-        Line::from(Span::styled(fit(&format!("Password for {name}"), w), theme.title())),
+        Line::from(Span::styled(
+            fit(&format!("Password for {name}"), w),
+            theme.title(),
+        )),
         Line::from(fit(
             &format!(
                 " {} generate one   {} type one: [ {typed} ]",
@@ -289,8 +296,7 @@ fn draw_error(r: &ResultState, top: usize, theme: &Theme, frame: &mut Frame, are
     let h = usize::from(area.height.saturating_sub(1));
     let top = top.min(lines.len().saturating_sub(h));
     let shown: Vec<Line> = lines.into_iter().skip(top).take(h).collect();
-    let [body, foot] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    let [body, foot] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
     frame.render_widget(Paragraph::new(shown), body);
     frame.render_widget(
         Paragraph::new(Span::styled(
