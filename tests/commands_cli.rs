@@ -419,7 +419,11 @@ async fn restore_refuses_a_weak_password_naming_the_rule() {
     )
     .await;
     assert_eq!(ran.code, 2);
-    assert!(ran.err.contains("password rejected"), "{}", ran.err);
+    assert!(
+        ran.err.to_lowercase().contains("password refused"),
+        "{}",
+        ran.err
+    );
     assert!(
         ran.err.contains("at least 3 of"),
         "names the rule: {}",
@@ -654,4 +658,50 @@ fn options_that_cannot_work_together_are_usage_errors_on_every_command() {
         assert_eq!(out.status.code(), Some(2), "{cmd:?}: {err}");
         assert!(err.contains("only allowed to a loopback host"), "{err}");
     }
+}
+
+#[tokio::test]
+async fn a_refused_password_step_exits_1_and_finish_then_sets_one() {
+    let (_tmp, sandbox) = common::start_sandbox(40).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let user = find_user(ctx.directory.as_ref(), |pf, u| {
+        plain(pf, u) && !u.is_guest()
+    })
+    .await;
+    // The directory refuses every password from now on (as a banned word would be).
+    sandbox.fail_next_password_sets(u32::MAX, undelete::sandbox::PasswordFault::Refuse);
+    let ran = run(&ctx, &["restore", &user.id], "", pipe()).await;
+    assert_eq!(ran.code, 1, "{} {}", ran.out, ran.err);
+    let line = &ran.lines()[0];
+    assert_eq!(line["restored"], true, "{line}");
+    assert_eq!(line["passwordSet"], false, "{line}");
+    assert_eq!(line["stage"], "password", "{line}");
+    assert_eq!(line["next"], "undelete finish", "{line}");
+    assert!(
+        line["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{line}"
+    );
+    assert!(sandbox.inspect().is_active(&user.id));
+
+    // Still refused: finish says so and exits 1; the user stays unfinished.
+    let ran = run(&ctx, &["finish"], "", pipe()).await;
+    assert_eq!(ran.code, 1, "{} {}", ran.out, ran.err);
+    assert_eq!(ran.lines()[0]["passwordSet"], false);
+
+    sandbox.fail_next_password_sets(0, undelete::sandbox::PasswordFault::Refuse);
+    let ran = run(&ctx, &["finish"], "", pipe()).await;
+    assert_eq!(ran.code, 0, "{} {}", ran.out, ran.err);
+    let line = &ran.lines()[0];
+    assert_eq!(line["status"], "finished", "{line}");
+    assert_eq!(line["passwordSet"], true, "{line}");
+    let pw = line["password"]
+        .as_str()
+        .expect("no mail: the password is printed");
+    assert!(sandbox.inspect().password_matches(&user.id, pw));
+    // Nothing left: a third run has nothing to do.
+    let ran = run(&ctx, &["finish"], "", pipe()).await;
+    assert_eq!(ran.code, 0);
+    assert!(ran.lines().is_empty());
+    assert!(ran.err.contains("nothing to finish"), "{}", ran.err);
 }

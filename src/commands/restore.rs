@@ -276,6 +276,19 @@ pub async fn restore(
         let plain: Vec<DeletedUser> = users.iter().map(|(_, u)| u.clone()).collect();
         let checks = restore::preflight_all(dir.as_ref(), &plain).await;
         for ((target, user), check) in users.into_iter().zip(checks) {
+            // A chosen name must be free as well; pre-flight only looks at the original.
+            let check = match (check, &args.new_upn) {
+                (Ok(pf), Some(new)) => match dir.find_active_by_upn(new).await {
+                    Ok(None) => Ok(pf),
+                    Ok(Some(holder)) => Err(format!(
+                        "--new-upn {new} is already used by \"{}\" ({})",
+                        holder.display_name, holder.id
+                    )),
+                    Err(e) => Err(e.to_string()),
+                },
+                (Ok(pf), None) => Ok(pf),
+                (Err(e), _) => Err(e.to_string()),
+            };
             match check {
                 Ok(pf) => requests.push((
                     target,

@@ -204,6 +204,9 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             Some(t) => format!("{spin} loading {loaded}/{t}"),
             None => format!("{spin} loading {loaded}"),
         }
+    } else if let Some(at) = state.stale_since {
+        // A failed refresh left these rows: say how old they are.
+        format!("{loaded} rows · stale since {}", at.format("%H:%M UTC"))
     } else {
         format!("loaded {loaded}")
     };
