@@ -268,8 +268,18 @@ fn progress(size: (u16, u16)) -> State {
     typ(&mut s, "a");
     typ(&mut s, "r");
     let ids: Vec<String> = s.users.targets().iter().map(|u| u.id.clone()).collect();
-    // Over the pre-flight limit: nothing to wait for.
+    // Every user is checked first; then 48 users ask once more.
+    for id in &ids {
+        update(
+            &mut s,
+            Msg::Preflight {
+                id: id.clone(),
+                result: Ok(undelete::restore::Preflight::default()),
+            },
+        );
+    }
     key(&mut s, KeyCode::Enter);
+    typ(&mut s, "y");
     for (n, id) in ids.iter().enumerate().take(12) {
         let status = match n % 4 {
             0 => JobStatus::PasswordSet,
