@@ -19,14 +19,13 @@ pub fn draw(_state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, a
     let body_h = r.outcomes.len().min(20) as u16;
     let extra = if r.prompt.is_some() { 4 } else { 0 };
     // The width the terminal has: nothing here is cut that a wider screen would show.
-    let area = clear(
-        frame,
-        centered(
-            area,
-            area.width.saturating_sub(4).max(40),
-            body_h + 9 + extra,
-        ),
-    );
+    // Small terminals get all of it; large ones a margin to show what is behind.
+    let width = if area.width <= 100 {
+        area.width
+    } else {
+        area.width - 4
+    };
+    let area = clear(frame, centered(area, width, body_h + 9 + extra));
     let missing = r.missing_passwords();
     let mut title = format!(" Restored {} of {} ", r.restored(), r.outcomes.len());
     if missing > 0 {
