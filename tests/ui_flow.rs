@@ -485,3 +485,244 @@ async fn the_loop_repaints_everything_when_other_users_take_the_rows() {
     );
     h.shutdown().await;
 }
+
+// ---- Nothing lost ---------------------------------------------------------------------------------
+
+/// Users the sandbox holds that restore as they are and get a password (no conflict, not a
+/// guest, not synced).
+async fn free_users(t: &Harness, n: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for row in &t.state.users.rows {
+        let user = row.to_user();
+        if user.is_guest() || user.on_premises_sync_enabled {
+            continue;
+        }
+        let pf = undelete::restore::preflight(t.dir.as_ref(), &user)
+            .await
+            .expect("preflight");
+        if !pf.has_conflict() {
+            out.push(user.id);
+        }
+        if out.len() == n {
+            break;
+        }
+    }
+    assert_eq!(out.len(), n, "enough free users");
+    out
+}
+
+impl Harness {
+    fn ctrl(&mut self, c: char) {
+        let msg = Msg::Key(KeyEvent::new_with_kind(
+            KeyCode::Char(c),
+            KeyModifiers::CONTROL,
+            KeyEventKind::Press,
+        ));
+        app::step(&mut self.state, &mut self.runner, msg);
+    }
+
+    /// Opens the dialog for the selected or marked users and waits for pre-flight.
+    async fn open_dialog(&mut self) {
+        self.typ("r");
+        self.settle(
+            "pre-flight",
+            |s| matches!(&s.modal, Some(Modal::Restore(f)) if f.checking() == 0),
+        )
+        .await;
+    }
+
+    async fn result(&mut self) {
+        self.settle(
+            "the result screen",
+            |s| matches!(&s.modal, Some(Modal::Result(r)) if !r.busy),
+        )
+        .await;
+    }
+
+    fn result_state(&self) -> &undelete::app::state::ResultState {
+        match &self.state.modal {
+            Some(Modal::Result(r)) => r,
+            _ => panic!("no result screen"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_password_is_counted_honestly_then_set_with_p_and_mailed() {
+    let (_tmp, h) = common::start_sandbox(40).await;
+    let mut t = Harness::new(&h, false);
+    t.settle("all pages", |s| !s.users.loading).await;
+    let id = free_users(&t, 1).await.remove(0);
+    t.select(&id);
+    t.open_dialog().await;
+    // The directory refuses the password after the user is restored (a banned word).
+    h.fail_next_password_sets(u32::MAX, undelete::sandbox::PasswordFault::Refuse);
+    t.key(KeyCode::Enter);
+    t.result().await;
+    assert!(h.inspect().is_active(&id), "restored");
+    assert_eq!(t.result_state().missing_passwords(), 1);
+    let screen = t.screen();
+    assert!(
+        screen.contains("Restored 1 of 1 · 1 has no password yet"),
+        "{screen}"
+    );
+    assert!(screen.contains("p sets one"), "{screen}");
+    // The banner knows at once.
+    t.settle("the unfinished list", |s| {
+        s.unfinished.iter().any(|u| u.id == id)
+    })
+    .await;
+
+    h.fail_next_password_sets(0, undelete::sandbox::PasswordFault::Refuse);
+    t.typ("p");
+    t.key(KeyCode::Tab);
+    t.typ("Kiwi-Moon-42#x");
+    t.key(KeyCode::Enter);
+    t.result().await;
+    let r = t.result_state();
+    assert_eq!(
+        (r.complete(), r.missing_passwords()),
+        (1, 0),
+        "{:?}",
+        r.outcomes
+    );
+    assert!(h.inspect().password_matches(&id, "Kiwi-Moon-42#x"));
+
+    // Send email and close carries the new password.
+    t.key(KeyCode::Enter);
+    t.settle("mail sent", |s| s.modal.is_none()).await;
+    let outbox = h.inspect().outbox();
+    assert!(
+        outbox
+            .last()
+            .is_some_and(|m| m.body.contains("Kiwi-Moon-42#x"))
+    );
+    t.settle("nothing unfinished", |s| s.unfinished.is_empty())
+        .await;
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_recipients_closing_asks_and_the_shown_password_is_the_stored_one() {
+    let (_tmp, h) = common::start_sandbox(40).await;
+    let mut t = Harness::new(&h, false);
+    t.settle("all pages", |s| !s.users.loading).await;
+    let id = free_users(&t, 1).await.remove(0);
+    t.select(&id);
+    t.open_dialog().await;
+    while !matches!(&t.state.modal, Some(Modal::Restore(f)) if f.focus == undelete::app::state::Field::Recipients)
+    {
+        t.key(KeyCode::Tab);
+    }
+    t.ctrl('u');
+    t.key(KeyCode::Enter);
+    t.result().await;
+    t.typ("v");
+    let shown = t.result_state().outcomes[0]
+        .password
+        .as_ref()
+        .expect("a password")
+        .expose_secret()
+        .to_string();
+    assert!(t.screen().contains(&shown), "v shows it");
+    assert!(h.inspect().password_matches(&id, &shown));
+    // Enter does not drop it: it asks first.
+    t.key(KeyCode::Enter);
+    assert!(t.result_state().confirm_close);
+    assert!(t.screen().contains("will not be shown again"));
+    t.typ("n");
+    assert!(!t.result_state().confirm_close);
+    t.key(KeyCode::Esc);
+    t.typ("y");
+    t.settle("closed", |s| s.modal.is_none() && s.unfinished.is_empty())
+        .await;
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_steps_failing_while_running_are_finished_by_r_and_by_f_without_a_restart() {
+    let (_tmp, h) = common::start_sandbox(60).await;
+    let mut t = Harness::new(&h, false);
+    t.settle("all pages", |s| !s.users.loading).await;
+    let ids = free_users(&t, 3).await;
+
+    // Two users: the server fails every password step; `r` retries them once it is back.
+    h.fail_next_password_sets(u32::MAX, undelete::sandbox::PasswordFault::ServerError);
+    for id in &ids[..2] {
+        t.select(id);
+        t.typ(" ");
+    }
+    t.open_dialog().await;
+    t.key(KeyCode::Enter);
+    t.result().await;
+    assert_eq!(t.result_state().missing_passwords(), 2);
+    h.fail_next_password_sets(0, undelete::sandbox::PasswordFault::ServerError);
+    t.typ("r");
+    t.result().await;
+    let r = t.result_state();
+    assert_eq!(r.complete(), 2, "{:?}", r.outcomes);
+    for o in &r.outcomes {
+        let pw = o.password.as_ref().expect("set by r").expose_secret();
+        assert!(h.inspect().password_matches(&o.id, pw));
+    }
+    t.key(KeyCode::Enter);
+    t.settle("mail sent", |s| s.modal.is_none()).await;
+
+    // One more: closed without its password, then `F` finishes it in the same run.
+    h.fail_next_password_sets(u32::MAX, undelete::sandbox::PasswordFault::ServerError);
+    t.typ("A");
+    t.select(&ids[2]);
+    t.open_dialog().await;
+    t.key(KeyCode::Enter);
+    t.result().await;
+    assert_eq!(t.result_state().missing_passwords(), 1);
+    t.key(KeyCode::Esc);
+    t.typ("y");
+    t.settle("the banner", |s| {
+        s.modal.is_none() && s.unfinished.iter().any(|u| u.id == ids[2])
+    })
+    .await;
+    assert_eq!(
+        t.state.unfinished.len(),
+        1,
+        "only the one without a password"
+    );
+    h.fail_next_password_sets(0, undelete::sandbox::PasswordFault::ServerError);
+    t.typ("F");
+    t.result().await;
+    let r = t.result_state();
+    assert_eq!(r.complete(), 1, "{:?}", r.outcomes);
+    let pw = r.outcomes[0]
+        .password
+        .as_ref()
+        .expect("finished")
+        .expose_secret();
+    assert!(h.inspect().password_matches(&ids[2], pw));
+    t.key(KeyCode::Enter);
+    t.settle("finished and mailed", |s| {
+        s.modal.is_none() && s.unfinished.is_empty()
+    })
+    .await;
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_with_the_server_stopped_keeps_the_rows_and_says_why() {
+    let (_tmp, h) = common::start_sandbox(30).await;
+    let mut t = Harness::new(&h, false);
+    t.settle("all pages", |s| !s.users.loading).await;
+    let before = t.state.users.rows.len();
+    h.shutdown().await;
+    t.typ("R");
+    assert_eq!(
+        t.state.users.rows.len(),
+        before,
+        "the rows stay while reloading"
+    );
+    t.settle("the refresh fails", |s| !s.users.loading).await;
+    assert_eq!(t.state.users.rows.len(), before, "and after it failed");
+    assert!(t.state.stale_since.is_some());
+    let screen = t.screen();
+    assert!(screen.contains("stale since"), "{screen}");
+    assert!(screen.contains("Refresh failed:"), "{screen}");
+}
