@@ -881,12 +881,23 @@ impl GraphDirectory {
             self.notify_wait(reason, wait, detail);
             tokio::time::sleep(wait).await;
         }
-        // Restores whose reply was lost: find out whether they happened before resending.
+        // Restores whose reply was lost: find out whether they happened before resending. The
+        // checks go out together: one by one, each meeting its own faults, they would hold the
+        // whole chunk for the sum of their retries.
+        let checks = futures::future::join_all(
+            chunk
+                .iter()
+                .filter(|s| s.step == (Step::Restore { verify: true }))
+                .map(|s| self.fetch_active(s.job.id.clone())),
+        )
+        .await;
+        let mut checks = checks.into_iter();
         for state in chunk.iter_mut() {
             if state.step != (Step::Restore { verify: true }) {
                 continue;
             }
-            match self.fetch_active(state.job.id.clone()).await {
+            let Some(check) = checks.next() else { break };
+            match check {
                 Ok(Some(user)) => emit(batch::verified(state, user)),
                 Ok(None) => state.step = Step::Restore { verify: false },
                 // The check itself met a passing fault (its own retries spent): check again
