@@ -41,10 +41,8 @@ pub struct DirectoryError {
     pub request_id: Option<String>,
     /// For throttling: how long the server asked us to wait.
     pub retry_after: Option<Duration>,
-    /// The request it happened to (`GET`), shown after the cause.
-    pub method: Option<String>,
-    /// Path and query of that request (`/v1.0/me`), shown after the cause.
-    pub path: Option<String>,
+    /// The request it happened to, method and path (`GET /v1.0/me`), shown after the cause.
+    pub request: Option<String>,
     /// Sending the same request again cannot help: a reply over the size cap, a body that
     /// stalled past its timeout, a `Retry-After` longer than the client waits. The bulk driver
     /// fails such jobs instead of resending them until the deadline.
@@ -60,17 +58,15 @@ impl DirectoryError {
             message: message.into(),
             request_id: None,
             retry_after: None,
-            method: None,
-            path: None,
+            request: None,
             permanent: false,
         }
     }
 
     /// Names the request it happened to, unless it already names one.
     pub fn at(mut self, method: &str, path: &str) -> Self {
-        if self.method.is_none() {
-            self.method = Some(method.to_string());
-            self.path = Some(path.to_string());
+        if self.request.is_none() {
+            self.request = Some(format!("{method} {path}"));
         }
         self
     }
@@ -112,11 +108,8 @@ impl fmt::Display for DirectoryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)?;
         let mut details: Vec<String> = Vec::new();
-        match (&self.method, &self.path) {
-            (Some(m), Some(p)) => details.push(format!("{m} {p}")),
-            (Some(m), None) => details.push(m.clone()),
-            (None, Some(p)) => details.push(p.clone()),
-            (None, None) => {}
+        if let Some(request) = &self.request {
+            details.push(request.clone());
         }
         if let Some(status) = self.status {
             details.push(format!("HTTP {status}"));
@@ -170,7 +163,6 @@ mod tests {
         let e = DirectoryError::malformed("x")
             .at("POST", "/v1.0/$batch")
             .at("GET", "/v1.0/me");
-        assert_eq!(e.method.as_deref(), Some("POST"));
-        assert_eq!(e.path.as_deref(), Some("/v1.0/$batch"));
+        assert_eq!(e.request.as_deref(), Some("POST /v1.0/$batch"));
     }
 }

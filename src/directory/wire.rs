@@ -333,8 +333,7 @@ fn graph_error(status: u16, header_request_id: Option<&str>, e: WireError) -> Di
         message,
         request_id,
         retry_after: None,
-        method: None,
-        path: None,
+        request: None,
         permanent: false,
     }
 }
@@ -354,8 +353,7 @@ fn non_graph_error(status: u16, header_request_id: Option<&str>, body: &str) -> 
         message,
         request_id: header_request_id.map(clean),
         retry_after: None,
-        method: None,
-        path: None,
+        request: None,
         permanent: false,
     }
 }
