@@ -1,6 +1,7 @@
 //! The command-line contract of DESIGN.md section 3. Every option also reads `UNDELETE_*`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -44,12 +45,17 @@ pub struct GlobalArgs {
     pub cloud: Cloud,
 
     /// Override the Graph root, e.g. https://graph.microsoft.com (no /v1.0)
-    #[arg(long, global = true, env = "UNDELETE_GRAPH_URL", value_name = "URL")]
+    #[arg(long, global = true, env = "UNDELETE_GRAPH_URL", value_name = "URL", value_parser = graph_root)]
     pub graph_url: Option<String>,
 
     /// Override the login root, e.g. https://login.microsoftonline.com (no tenant)
-    #[arg(long, global = true, env = "UNDELETE_LOGIN_URL", value_name = "URL")]
+    #[arg(long, global = true, env = "UNDELETE_LOGIN_URL", value_name = "URL", value_parser = login_root)]
     pub login_url: Option<String>,
+
+    /// How long a command may take, waits for throttling included (e.g. 30m, 90s, 1h);
+    /// default: 3m for list and check, 30m for a restore
+    #[arg(long, global = true, env = "UNDELETE_DEADLINE", value_name = "DURATION", value_parser = parse_duration)]
+    pub deadline: Option<Duration>,
 
     /// Sender mailbox for app-only mail (delegated sign-in sends as the signed-in admin)
     #[arg(long, global = true, env = "UNDELETE_MAIL_FROM", value_name = "UPN")]
@@ -140,7 +146,7 @@ pub enum PasswordSource {
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
     /// Object ids or user names (original or id-prefixed)
-    #[arg(required = true, value_name = "ID_OR_UPN")]
+    #[arg(required = true, value_name = "ID_OR_UPN", value_parser = target)]
     pub targets: Vec<String>,
     #[arg(long, env = "UNDELETE_PASSWORD", value_enum, default_value_t = PasswordSource::Auto)]
     pub password: PasswordSource,
@@ -179,7 +185,7 @@ pub struct FinishArgs {
 
 #[derive(Debug, Args)]
 pub struct PurgeArgs {
-    #[arg(required = true, value_name = "ID_OR_UPN")]
+    #[arg(required = true, value_name = "ID_OR_UPN", value_parser = target)]
     pub targets: Vec<String>,
     /// Do not ask for confirmation (required without a terminal)
     #[arg(long)]
@@ -256,4 +262,165 @@ pub struct ServeArgs {
     /// How --fail-password-sets fails them: 400 complexity refusal or 500
     #[arg(long, value_enum, default_value_t = crate::sandbox::PasswordFault::ServerError)]
     pub password_fault: crate::sandbox::PasswordFault,
+}
+
+/// A target names a user: an empty one is a slip of the shell (`undelete restore "$ID"` with
+/// `ID` unset), refused as a usage error before anything is looked up.
+fn target(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err("a target must be an object id or a user name, not empty".into());
+    }
+    Ok(s.to_string())
+}
+
+/// `--graph-url` is a root: the client adds `/v1.0` itself. A root ending in a version sends
+/// every call to `/v1.0/v1.0/...`, which Entra answers with a misleading AADSTS500011.
+fn graph_root(s: &str) -> Result<String, String> {
+    let url = url::Url::parse(s).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
+    let segments: Vec<&str> = url
+        .path_segments()
+        .map(|p| p.filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    if let Some(v) = segments
+        .iter()
+        .find(|s| s.eq_ignore_ascii_case("v1.0") || s.eq_ignore_ascii_case("beta"))
+    {
+        return Err(format!(
+            "--graph-url must be the root, e.g. https://graph.microsoft.com, without /{v}"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(
+            "--graph-url must be the root, e.g. https://graph.microsoft.com, without a query"
+                .into(),
+        );
+    }
+    Ok(s.to_string())
+}
+
+/// `--login-url` is a root too: the tenant and `/oauth2/v2.0/...` are added by the client.
+fn login_root(s: &str) -> Result<String, String> {
+    let url = url::Url::parse(s).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
+    let segments: Vec<&str> = url
+        .path_segments()
+        .map(|p| p.filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    let tenant_like = |seg: &str| {
+        let seg = seg.to_ascii_lowercase();
+        ["common", "organizations", "consumers", "oauth2", "v2.0"].contains(&seg.as_str())
+            || seg.contains('.')
+            || (seg.len() == 36 && seg.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+    };
+    if let Some(seg) = segments.iter().find(|s| tenant_like(s)) {
+        return Err(format!(
+            "--login-url must be the root, e.g. https://login.microsoftonline.com, without a \
+             tenant or /oauth2 (found /{seg}); pass the tenant with --tenant"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(
+            "--login-url must be the root, e.g. https://login.microsoftonline.com, without a \
+             query"
+                .into(),
+        );
+    }
+    Ok(s.to_string())
+}
+
+/// `90s`, `30m`, `1h`, `1h30m`, or plain seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let bad = || format!("{s:?} is not a duration: use e.g. 90s, 30m, 1h or 1h30m");
+    if s.is_empty() {
+        return Err(bad());
+    }
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse::<u64>().map(Duration::from_secs).map_err(|_| bad());
+    }
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(bad()),
+        };
+        let n: u64 = digits.parse().map_err(|_| bad())?;
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+        digits.clear();
+    }
+    if !digits.is_empty() || total == 0 {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_the_usual_units() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        for bad in ["", "m", "10x", "0s", "5m3", "-1s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn roots_with_a_version_or_a_tenant_are_refused_saying_why() {
+        assert!(graph_root("https://graph.microsoft.com").is_ok());
+        assert!(graph_root("https://proxy.example/graph/").is_ok());
+        let e = graph_root("https://graph.microsoft.com/v1.0").unwrap_err();
+        assert_eq!(
+            e,
+            "--graph-url must be the root, e.g. https://graph.microsoft.com, without /v1.0"
+        );
+        assert!(graph_root("https://graph.microsoft.com/beta/").is_err());
+        assert!(login_root("https://login.microsoftonline.com/").is_ok());
+        assert!(login_root("http://127.0.0.1:5123").is_ok());
+        for bad in [
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com",
+            "https://login.microsoftonline.com/common",
+            "https://login.microsoftonline.com/0b8f4a4e-6f2c-4a43-9d58-2f4a1c0e7a11",
+            "https://login.microsoftonline.com/organizations/oauth2/v2.0/token",
+        ] {
+            let e = login_root(bad).unwrap_err();
+            assert!(e.starts_with("--login-url must be the root"), "{e}");
+        }
+        assert!(target(" ").is_err());
+        assert!(target("adele@contoso.com").is_ok());
+    }
+
+    #[test]
+    fn usage_errors_exit_2() {
+        for argv in [
+            &[
+                "undelete",
+                "--graph-url",
+                "https://graph.microsoft.com/v1.0",
+                "list",
+            ][..],
+            &["undelete", "restore", ""][..],
+            &["undelete", "purge", "  ", "--yes"][..],
+            &["undelete", "--deadline", "soon", "list"][..],
+        ] {
+            let e = Cli::try_parse_from(argv).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{argv:?}: {e}");
+        }
+        let ok = Cli::try_parse_from(["undelete", "--deadline", "90s", "list"]).unwrap();
+        assert_eq!(ok.global.deadline, Some(Duration::from_secs(90)));
+    }
 }

@@ -103,6 +103,7 @@ async fn open_sandbox(
     let options = GraphOptions {
         mail_sender: Some(sender.clone()),
         request_log: log_tx,
+        deadline: run_deadline(global),
         ..GraphOptions::default()
     };
     let directory = GraphDirectory::new(endpoints, tokens, options)?;
@@ -134,7 +135,21 @@ async fn open_tenant(
             auth.tenant()
         ));
     };
-    tenant_session(&auth, signed_in, data_dir, log_tx, log_rx)
+    tenant_session(
+        &auth,
+        signed_in,
+        data_dir,
+        run_deadline(global),
+        log_tx,
+        log_rx,
+    )
+}
+
+/// `--deadline`, or the directory's default for a run (30 min).
+fn run_deadline(global: &GlobalArgs) -> std::time::Duration {
+    global
+        .deadline
+        .unwrap_or(crate::directory::graph::DEFAULT_DEADLINE)
 }
 
 /// A session on a real tenant, from a sign-in the caller obtained (from the cache, or from the
@@ -147,13 +162,21 @@ pub fn signed_in_session(
 ) -> color_eyre::Result<Session> {
     let data_dir = data_dir(global)?;
     let (log_tx, log_rx) = request_log_channel(request_log);
-    tenant_session(auth, signed_in, data_dir, log_tx, log_rx)
+    tenant_session(
+        auth,
+        signed_in,
+        data_dir,
+        run_deadline(global),
+        log_tx,
+        log_rx,
+    )
 }
 
 fn tenant_session(
     auth: &AuthContext,
     signed_in: SignedIn,
     data_dir: PathBuf,
+    deadline: std::time::Duration,
     log_tx: Option<LogSender>,
     log_rx: Option<UnboundedReceiver<RequestRecord>>,
 ) -> color_eyre::Result<Session> {
@@ -163,6 +186,7 @@ fn tenant_session(
     let options = GraphOptions {
         mail_sender: mail_sender.clone(),
         request_log: log_tx,
+        deadline,
         ..GraphOptions::default()
     };
     let directory = GraphDirectory::new(auth.endpoints.clone(), signed_in.tokens.clone(), options)?;

@@ -164,10 +164,19 @@ impl From<AuthError> for DirectoryError {
     }
 }
 
+/// A sign-in call (all its tries) ends by then: a login endpoint that never answers costs the
+/// admin half a minute and a clear error, not a minute and a half of silence.
+pub const LOGIN_DEADLINE: Duration = Duration::from_secs(30);
+
+/// One try at the login endpoint; with `LOGIN_DEADLINE`, a hung first try still leaves time
+/// for a second.
+const LOGIN_TRY_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// A client for the login host. The timeout keeps a dead network from hanging a sign-in.
 pub fn http_client() -> Result<reqwest::Client, AuthError> {
     reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
+        .timeout(LOGIN_TRY_TIMEOUT)
+        .connect_timeout(Duration::from_secs(10))
         // A redirect would replay a form holding a secret to another place: never follow one.
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("undelete/", env!("CARGO_PKG_VERSION")))
@@ -200,9 +209,50 @@ pub async fn post_form(
     Err(parse_error(status, &body))
 }
 
-/// `post_form`, tried up to three times when the endpoint cannot be reached or answers 5xx.
-/// Only for requests that are safe to repeat (refresh, client credentials).
+/// `post_form`, tried up to three times when the endpoint cannot be reached or answers 5xx,
+/// all within `LOGIN_DEADLINE`. Only for requests that are safe to repeat (refresh, client
+/// credentials).
 pub async fn post_form_retrying(
+    http: &reqwest::Client,
+    url: &str,
+    form: &[(&str, &str)],
+) -> Result<Value, AuthError> {
+    post_form_within(http, url, form, LOGIN_DEADLINE).await
+}
+
+async fn post_form_within(
+    http: &reqwest::Client,
+    url: &str,
+    form: &[(&str, &str)],
+    deadline: Duration,
+) -> Result<Value, AuthError> {
+    match tokio::time::timeout(deadline, post_form_tries(http, url, form)).await {
+        Ok(result) => result,
+        Err(_) => Err(AuthError::Network(login_silent(url, deadline))),
+    }
+}
+
+/// The words for a login endpoint that did not answer in time.
+fn login_silent(url: &str, deadline: Duration) -> String {
+    let host = url::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str().map(|h| {
+                format!(
+                    "{h}{}",
+                    u.port().map(|p| format!(":{p}")).unwrap_or_default()
+                )
+            })
+        })
+        .unwrap_or_else(|| "the login endpoint".into());
+    format!(
+        "the login endpoint {host} did not answer within {} s; check the network, a proxy, or \
+         --login-url",
+        deadline.as_secs()
+    )
+}
+
+async fn post_form_tries(
     http: &reqwest::Client,
     url: &str,
     form: &[(&str, &str)],
@@ -434,6 +484,35 @@ mod tests {
                 now
             )
             .is_err()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_login_endpoint_that_never_answers_is_bounded_and_named() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Accepts and holds every connection, never answering.
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((sock, _)) = listener.accept().await {
+                held.push(sock);
+            }
+        });
+        let http = http_client().unwrap();
+        let url = format!("http://{addr}/contoso/oauth2/v2.0/token");
+        let started = std::time::Instant::now();
+        let err = post_form_within(&http, &url, &[("a", "b")], Duration::from_secs(1))
+            .await
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(3));
+        let AuthError::Network(words) = err else {
+            panic!("a network error expected, got {err:?}");
+        };
+        assert!(
+            words.starts_with(&format!(
+                "the login endpoint {addr} did not answer within 1 s"
+            )),
+            "{words}"
         );
     }
 

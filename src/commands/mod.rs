@@ -31,6 +31,10 @@ pub const EXIT_USAGE: i32 = 2;
 /// `check --expiring`: some users will be purged soon.
 pub const EXIT_EXPIRING: i32 = 3;
 
+/// A read command (`list`, `check`) ends by then whatever the server does, unless `--deadline`
+/// says otherwise: a cron job must not hang on a directory that stopped answering.
+pub const READ_DEADLINE: std::time::Duration = std::time::Duration::from_secs(180);
+
 /// What the commands work on.
 pub struct Context {
     pub directory: Arc<dyn Directory>,
@@ -44,6 +48,8 @@ pub struct Context {
     /// Where restored users sign in, named in the email.
     pub sign_in_url: String,
     pub read_only: bool,
+    /// How long `list` and `check` may take (`--deadline`, or `READ_DEADLINE`).
+    pub read_deadline: std::time::Duration,
 }
 
 /// Which standard streams are terminals, and whether colors are wanted.
@@ -103,6 +109,7 @@ pub async fn run(cmd: Command, global: &GlobalArgs) -> color_eyre::Result<i32> {
         data_dir: session.data_dir.clone(),
         sign_in_url: crate::mail::sign_in_url(global.cloud).to_string(),
         read_only: global.read_only,
+        read_deadline: global.deadline.unwrap_or(READ_DEADLINE),
     };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -115,10 +122,39 @@ pub async fn run(cmd: Command, global: &GlobalArgs) -> color_eyre::Result<i32> {
         input: &mut input,
         term: Terminal::detect(),
     };
+    let waits = ctx
+        .directory
+        .wait_notices()
+        .map(|rx| tokio::spawn(print_waits(rx, io.term.stderr)));
     let code = run_with(cmd, &ctx, &mut io).await;
+    if let Some(task) = waits {
+        task.abort();
+    }
     // The session (and an in-process sandbox) lives until the command is done.
     drop(session);
     code
+}
+
+/// One plain line on stderr per wait over a few seconds (DESIGN.md 6: no wait is silent), on
+/// a pipe too, so a log of the run says where its time went. On a terminal the line first
+/// clears a progress line it would otherwise be glued to.
+async fn print_waits(
+    mut rx: tokio::sync::broadcast::Receiver<crate::directory::WaitNotice>,
+    terminal: bool,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match rx.recv().await {
+            Ok(notice) => {
+                let clear = if terminal { "\r\x1b[K" } else { "" };
+                let mut err = io::stderr().lock();
+                let _ = writeln!(err, "{clear}undelete: {notice}");
+                let _ = err.flush();
+            }
+            Err(RecvError::Lagged(_)) => continue,
+            Err(RecvError::Closed) => return,
+        }
+    }
 }
 
 fn refuse_unhandled(cmd: &Command) -> color_eyre::Result<()> {
@@ -141,8 +177,12 @@ pub async fn run_with(cmd: Command, ctx: &Context, io: &mut Io<'_>) -> color_eyr
     refuse_unhandled(&cmd)?;
     let dir = ctx.directory.as_ref();
     let result = match &cmd {
-        Command::List(args) => list::list(dir, args, Utc::now(), io).await,
-        Command::Check(args) => list::check(dir, args, Utc::now(), io).await,
+        Command::List(args) => {
+            within(ctx.read_deadline, list::list(dir, args, Utc::now(), io)).await
+        }
+        Command::Check(args) => {
+            within(ctx.read_deadline, list::check(dir, args, Utc::now(), io)).await
+        }
         Command::Restore(args) => restore::restore(ctx, args, io).await,
         Command::Finish(args) => finish::finish(ctx, args, io).await,
         Command::Purge(args) => {
@@ -175,6 +215,22 @@ pub async fn run_with(cmd: Command, ctx: &Context, io: &mut Io<'_>) -> color_eyr
             Err(report)
         }
         ok => ok,
+    }
+}
+
+/// Runs a read command, ending it with a directory error when it outlasts `deadline`. Reads
+/// change nothing, so stopping one midway loses nothing.
+async fn within(
+    deadline: std::time::Duration,
+    read: impl std::future::Future<Output = color_eyre::Result<i32>>,
+) -> color_eyre::Result<i32> {
+    match tokio::time::timeout(deadline, read).await {
+        Ok(result) => result,
+        Err(_) => Err(DirectoryError::network(format!(
+            "the directory did not finish answering within {} (--deadline)",
+            crate::directory::retry::human(deadline)
+        ))
+        .into()),
     }
 }
 

@@ -16,26 +16,32 @@ pub fn looks_like_id(s: &str) -> bool {
     }
 }
 
-/// Each target with the deleted user it names, or why none (not found, ambiguous).
+/// Each target with the deleted user it names, or why none (not found, ambiguous, or a lookup
+/// that kept failing). `Err` only when the listing needed for user names fails: targets given
+/// by id fail one by one, never the whole run.
 pub async fn resolve(
     dir: &dyn Directory,
     targets: &[String],
 ) -> DirResult<Vec<(String, Result<DeletedUser, String>)>> {
-    // Ids alone are looked up one by one: cheaper than listing a large directory.
+    // Ids alone are looked up directly (in batches, retried): cheaper than listing a large
+    // directory.
     if targets.iter().all(|t| looks_like_id(t.trim())) {
-        let mut out = Vec::with_capacity(targets.len());
-        for t in targets {
-            let id = t.trim();
-            let found = match dir.get_deleted(id).await {
-                Ok(u) => Ok(u),
-                Err(e) if e.kind == ErrorKind::NotFound => {
-                    Err(format!("no deleted user has the id {id}"))
-                }
-                Err(e) => return Err(e),
-            };
-            out.push((t.clone(), found));
-        }
-        return Ok(out);
+        let ids: Vec<String> = targets.iter().map(|t| t.trim().to_string()).collect();
+        let found = dir.get_deleted_many(&ids).await;
+        return Ok(targets
+            .iter()
+            .zip(ids.iter().zip(found))
+            .map(|(t, (id, r))| {
+                let r = match r {
+                    Ok(u) => Ok(u),
+                    Err(e) if e.kind == ErrorKind::NotFound => {
+                        Err(format!("no deleted user has the id {id}"))
+                    }
+                    Err(e) => Err(format!("looking up {id} failed: {e}")),
+                };
+                (t.clone(), r)
+            })
+            .collect());
     }
     let users = all_deleted(dir).await?;
     Ok(targets

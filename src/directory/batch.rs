@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::retry::{MAX_RETRY_AFTER, parse_retry_after};
+use super::retry::{parse_retry_after, wait_too_long};
 use super::wire::{self, error_from_value, parse_active_value, password_body, restore_body};
 use super::{ActiveUser, DirectoryError, ErrorKind, JobEvent, RestoreJob, Stage};
 
@@ -38,10 +38,24 @@ pub enum Step {
 pub struct JobState {
     pub job: RestoreJob,
     pub step: Step,
-    /// Resends so far (after 429s or lost replies).
+    /// Resends so far after failures (lost replies, 5xx, answers left out). Resends after a
+    /// 429 that says when to come back are not counted: those are paced, not failing.
     pub resends: u32,
     /// Not to be sent before this long has passed since it was last answered (its Retry-After).
     pub wait: Duration,
+    /// The wait comes from a 429 (the notice says "throttled", not "retrying").
+    pub throttled: bool,
+    /// What went wrong last, reported if the run's deadline ends the job.
+    pub last_error: Option<DirectoryError>,
+}
+
+/// How far `apply` goes before giving a job up.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Resends after failures (not after paced 429s) before the job fails.
+    pub max_resends: u32,
+    /// A longer inner `Retry-After` fails the job at once.
+    pub max_retry_after: Duration,
 }
 
 impl JobState {
@@ -51,6 +65,8 @@ impl JobState {
             step: Step::Restore { verify: false },
             resends: 0,
             wait: Duration::ZERO,
+            throttled: false,
+            last_error: None,
         }
     }
 
@@ -114,14 +130,13 @@ impl InnerResponse {
             .map(|r| crate::sanitize::clean(&r))
     }
 
-    /// The inner `Retry-After`, capped like the one on a whole reply.
+    /// The inner `Retry-After`.
     fn retry_after(&self) -> Option<Duration> {
         self.header("retry-after")
             .and_then(|v| parse_retry_after(&v, chrono::Utc::now()))
-            .map(|d| d.min(MAX_RETRY_AFTER))
     }
 
-    fn error(&self) -> DirectoryError {
+    pub fn error(&self) -> DirectoryError {
         let mut e = error_from_value(
             self.status,
             self.header("request-id").as_deref(),
@@ -224,20 +239,28 @@ pub fn parse_reply(
 pub fn apply(
     jobs: &mut [&mut JobState],
     responses: &HashMap<String, InnerResponse>,
-    max_resends: u32,
+    limits: Limits,
     explain: &dyn Fn(DirectoryError, &RestoreJob) -> DirectoryError,
 ) -> Vec<JobEvent> {
     let mut events = Vec::new();
     for (i, state) in jobs.iter_mut().enumerate() {
         let id = state.job.id.clone();
         state.wait = Duration::ZERO;
+        state.throttled = false;
+        let restore_at = |e: DirectoryError| {
+            e.at(
+                "POST",
+                &format!("$batch /directory/deletedItems/{id}/restore"),
+            )
+        };
+        let patch_at = |e: DirectoryError| e.at("PATCH", &format!("$batch /users/{id}"));
         if matches!(state.step, Step::Restore { .. }) {
             match responses.get(&restore_id(i)) {
                 // No answer at all: it may or may not have run; check before resending, but
                 // not forever against a server that keeps leaving it out.
                 None => {
-                    let unanswered = || unanswered(&id, "restore");
-                    if resend_or_fail(state, max_resends, Duration::ZERO, unanswered, &mut events) {
+                    let error = restore_at(unanswered(&id, "restore"));
+                    if resend_or_fail(state, limits, Duration::ZERO, error, &mut events) {
                         state.step = Step::Restore { verify: true };
                     }
                 }
@@ -255,17 +278,17 @@ pub fn apply(
                         _ => state.step = Step::Restore { verify: true },
                     }
                 }
-                Some(r) if r.status == 429 => {
-                    resend_or_fail(
-                        state,
-                        max_resends,
-                        throttle_wait(r),
-                        || r.error(),
-                        &mut events,
-                    );
+                Some(r) if r.status == 429 => throttled(state, r, limits, restore_at, &mut events),
+                // A 5xx may come after the work was done: check, then resend.
+                Some(r) if r.status >= 500 => {
+                    let error = restore_at(r.error());
+                    let wait = r.retry_after().unwrap_or(Duration::from_secs(1));
+                    if resend_or_fail(state, limits, wait, error, &mut events) {
+                        state.step = Step::Restore { verify: true };
+                    }
                 }
                 Some(r) => {
-                    events.push(failed(&id, Stage::Restore, r.error()));
+                    events.push(failed(&id, Stage::Restore, restore_at(r.error())));
                     state.step = Step::Done;
                 }
             }
@@ -278,8 +301,8 @@ pub fn apply(
             // Idempotent: resending a PATCH whose answer went missing is harmless, a bounded
             // number of times.
             None => {
-                let unanswered = || unanswered(&id, "password change");
-                resend_or_fail(state, max_resends, Duration::ZERO, unanswered, &mut events);
+                let error = patch_at(unanswered(&id, "password change"));
+                resend_or_fail(state, limits, Duration::ZERO, error, &mut events);
             }
             Some(r) if (200..300).contains(&r.status) => {
                 events.push(JobEvent::PasswordSet {
@@ -288,14 +311,10 @@ pub fn apply(
                 });
                 state.step = Step::Done;
             }
-            Some(r) if r.status == 429 => {
-                resend_or_fail(
-                    state,
-                    max_resends,
-                    throttle_wait(r),
-                    || r.error(),
-                    &mut events,
-                );
+            Some(r) if r.status == 429 => throttled(state, r, limits, patch_at, &mut events),
+            Some(r) if r.status >= 500 => {
+                let wait = r.retry_after().unwrap_or(Duration::from_secs(1));
+                resend_or_fail(state, limits, wait, patch_at(r.error()), &mut events);
             }
             Some(r) => {
                 let mut err = r.error();
@@ -304,7 +323,7 @@ pub fn apply(
                     // failed: report it rather than guessing.
                     err.message = format!("the password was not set: {}", err.message);
                 }
-                let err = explain(err, &state.job);
+                let err = explain(patch_at(err), &state.job);
                 events.push(failed(&id, Stage::Password, err));
                 state.step = Step::Done;
             }
@@ -313,31 +332,63 @@ pub fn apply(
     events
 }
 
-/// How long an inner 429 asks to wait (a second when it does not say).
-fn throttle_wait(r: &InnerResponse) -> Duration {
-    r.retry_after().unwrap_or(Duration::from_secs(1))
+/// An inner 429: resent after its `Retry-After` however often it comes (the run's deadline
+/// bounds it), unless the wait asked for is longer than the client waits at all. Without a
+/// `Retry-After` it counts as a failure (a second's wait, a bounded number of times).
+fn throttled(
+    state: &mut JobState,
+    r: &InnerResponse,
+    limits: Limits,
+    at: impl Fn(DirectoryError) -> DirectoryError,
+    events: &mut Vec<JobEvent>,
+) {
+    let error = at(r.error());
+    match r.retry_after() {
+        Some(wait) if wait > limits.max_retry_after => {
+            let mut e = error;
+            e.message = wait_too_long(wait, limits.max_retry_after);
+            e.permanent = true;
+            events.push(failed(&state.job.id, stage_now(state), e));
+            state.step = Step::Done;
+        }
+        Some(wait) => {
+            state.wait = state.wait.max(wait);
+            state.throttled = true;
+            state.last_error = Some(error);
+        }
+        None => {
+            if resend_or_fail(state, limits, Duration::from_secs(1), error, events) {
+                state.throttled = true;
+            }
+        }
+    }
 }
 
-/// Counts one more resend of the job's current step, not before `wait`; once `max_resends`
-/// are spent the job fails at that step with `error` instead. True when it will be resent.
+fn stage_now(state: &JobState) -> Stage {
+    match state.step {
+        Step::Password => Stage::Password,
+        _ => Stage::Restore,
+    }
+}
+
+/// Counts one more resend of the job's current step, not before `wait`; once
+/// `limits.max_resends` are spent the job fails at that step with `error` instead. True when it
+/// will be resent.
 fn resend_or_fail(
     state: &mut JobState,
-    max_resends: u32,
+    limits: Limits,
     wait: Duration,
-    error: impl FnOnce() -> DirectoryError,
+    error: DirectoryError,
     events: &mut Vec<JobEvent>,
 ) -> bool {
-    if state.resends >= max_resends {
-        let stage = match state.step {
-            Step::Password => Stage::Password,
-            _ => Stage::Restore,
-        };
-        events.push(failed(&state.job.id, stage, error()));
+    if state.resends >= limits.max_resends {
+        events.push(failed(&state.job.id, stage_now(state), error));
         state.step = Step::Done;
         return false;
     }
     state.resends += 1;
     state.wait = state.wait.max(wait);
+    state.last_error = Some(error);
     true
 }
 
@@ -448,6 +499,13 @@ mod tests {
         e
     }
 
+    fn limits(max_resends: u32) -> Limits {
+        Limits {
+            max_resends,
+            max_retry_after: Duration::from_secs(120),
+        }
+    }
+
     #[test]
     fn ten_users_fill_a_batch_of_twenty_with_dependencies() {
         let jobs: Vec<JobState> = (0..10).map(|i| job(&format!("id{i}"), true)).collect();
@@ -520,7 +578,7 @@ mod tests {
         .map(|r| (r.id.clone(), r))
         .collect();
         let mut jobs = [&mut a, &mut b, &mut c, &mut d, &mut e, &mut f];
-        let events = apply(&mut jobs, &responses, 5, &no_explain);
+        let events = apply(&mut jobs, &responses, limits(5), &no_explain);
         let summary: Vec<String> = events
             .iter()
             .map(|e| match e {
@@ -547,7 +605,8 @@ mod tests {
         assert_eq!(b.step, Step::Done);
         assert_eq!(c.step, Step::Restore { verify: false });
         assert_eq!(c.wait, Duration::from_secs(3));
-        assert_eq!(c.resends, 1);
+        assert_eq!(c.resends, 0, "a paced 429 is not a failure");
+        assert!(c.throttled);
         assert_eq!(d.step, Step::Password);
         assert_eq!(d.wait, Duration::from_secs(2));
         assert_eq!(e.step, Step::Done);
@@ -563,7 +622,7 @@ mod tests {
                 .into_iter()
                 .map(|r| (r.id.clone(), r))
                 .collect();
-        let events = apply(&mut [&mut a, &mut b], &responses, 5, &no_explain);
+        let events = apply(&mut [&mut a, &mut b], &responses, limits(5), &no_explain);
         assert!(events.is_empty());
         assert_eq!(a.step, Step::Restore { verify: true });
         assert_eq!(b.step, Step::Restore { verify: true });
@@ -588,7 +647,7 @@ mod tests {
                     .map(|r| (r.id.clone(), r))
                     .collect()
             };
-            for e in apply(&mut [&mut a, &mut b], &responses, 3, &no_explain) {
+            for e in apply(&mut [&mut a, &mut b], &responses, limits(3), &no_explain) {
                 if let JobEvent::Failed { stage, error, .. } = e {
                     assert_eq!(error.kind, ErrorKind::Network);
                     assert!(matches!(stage, Stage::Restore | Stage::Password));
@@ -603,14 +662,30 @@ mod tests {
     }
 
     #[test]
-    fn throttling_gives_up_after_max_resends() {
+    fn paced_throttling_is_resent_however_often_it_comes() {
         let mut a = job("a", false);
         a.resends = 2;
         let responses: HashMap<String, InnerResponse> = [resp("0r", 429, None, Some("1"))]
             .into_iter()
             .map(|r| (r.id.clone(), r))
             .collect();
-        let events = apply(&mut [&mut a], &responses, 2, &no_explain);
+        for _ in 0..50 {
+            let events = apply(&mut [&mut a], &responses, limits(2), &no_explain);
+            assert!(
+                events.is_empty(),
+                "a 429 with Retry-After never fails the job"
+            );
+        }
+        assert_eq!(a.step, Step::Restore { verify: false });
+        assert_eq!(a.wait, Duration::from_secs(1));
+        assert!(a.throttled);
+        assert_eq!(a.resends, 2, "paced resends are not counted");
+        // Without a Retry-After it is a failure like any other, and bounded.
+        let bare: HashMap<String, InnerResponse> = [resp("0r", 429, None, None)]
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect();
+        let events = apply(&mut [&mut a], &bare, limits(2), &no_explain);
         assert!(matches!(
             &events[..],
             [JobEvent::Failed { stage: Stage::Restore, error, .. }] if error.kind == ErrorKind::Throttled
@@ -619,15 +694,44 @@ mod tests {
     }
 
     #[test]
-    fn an_absurd_inner_retry_after_is_capped() {
+    fn an_absurd_inner_retry_after_fails_the_job_at_once_saying_so() {
         let mut a = job("a", false);
-        let responses: HashMap<String, InnerResponse> = [resp("0r", 429, None, Some("99999999"))]
+        let responses: HashMap<String, InnerResponse> = [resp("0r", 429, None, Some("99999"))]
             .into_iter()
             .map(|r| (r.id.clone(), r))
             .collect();
-        apply(&mut [&mut a], &responses, 5, &no_explain);
-        assert_eq!(a.wait, MAX_RETRY_AFTER);
-        assert_eq!(a.step, Step::Restore { verify: false });
+        let events = apply(&mut [&mut a], &responses, limits(5), &no_explain);
+        let [JobEvent::Failed { error, .. }] = &events[..] else {
+            panic!("one failure expected, got {events:?}");
+        };
+        assert_eq!(error.kind, ErrorKind::Throttled);
+        assert_eq!(error.status, Some(429));
+        assert!(error.message.contains("asks to wait 27 h"), "{error}");
+        assert!(
+            !crate::restore::journal::may_have_happened(error),
+            "a refused restore did not happen"
+        );
+        assert_eq!(a.step, Step::Done);
+    }
+
+    #[test]
+    fn inner_5xx_are_checked_and_resent_not_failed() {
+        let mut a = job("a", true);
+        let mut b = job("b", true);
+        b.step = Step::Password;
+        let responses: HashMap<String, InnerResponse> = [
+            resp("0r", 500, error_body("InternalServerError", "oops"), None),
+            resp("0p", 424, None, None),
+            resp("1p", 503, None, Some("2")),
+        ]
+        .into_iter()
+        .map(|r| (r.id.clone(), r))
+        .collect();
+        let events = apply(&mut [&mut a, &mut b], &responses, limits(5), &no_explain);
+        assert!(events.is_empty(), "{events:?}");
+        assert_eq!(a.step, Step::Restore { verify: true });
+        assert_eq!(b.step, Step::Password);
+        assert_eq!(b.wait, Duration::from_secs(2));
     }
 
     #[test]

@@ -71,6 +71,11 @@ impl WriteBudget {
 
     /// Waits until `n` writes may be sent, and takes them.
     pub async fn acquire(&self, n: u32) {
+        self.acquire_noting(n, |_| {}).await;
+    }
+
+    /// `acquire`, telling `noting` each wait it is about to sleep (for the wait notices).
+    pub async fn acquire_noting(&self, n: u32, noting: impl Fn(Duration)) {
         if n == 0 {
             return;
         }
@@ -79,7 +84,10 @@ impl WriteBudget {
         loop {
             match bucket.try_take(n, Instant::now()) {
                 Ok(()) => return,
-                Err(wait) => tokio::time::sleep(wait).await,
+                Err(wait) => {
+                    noting(wait);
+                    tokio::time::sleep(wait).await;
+                }
             }
         }
     }

@@ -44,6 +44,12 @@ pub struct DirectoryError {
     pub request_id: Option<String>,
     /// For throttling: how long the server asked us to wait.
     pub retry_after: Option<Duration>,
+    /// The request it happened to, method and path (`GET /v1.0/me`), shown after the cause.
+    pub request: Option<String>,
+    /// Sending the same request again cannot help: a reply over the size cap, a body that
+    /// stalled past its timeout, a `Retry-After` longer than the client waits. The bulk driver
+    /// fails such jobs instead of resending them until the deadline.
+    pub permanent: bool,
 }
 
 impl DirectoryError {
@@ -55,7 +61,17 @@ impl DirectoryError {
             message: message.into(),
             request_id: None,
             retry_after: None,
+            request: None,
+            permanent: false,
         }
+    }
+
+    /// Names the request it happened to, unless it already names one.
+    pub fn at(mut self, method: &str, path: &str) -> Self {
+        if self.request.is_none() {
+            self.request = Some(format!("{method} {path}"));
+        }
+        self
     }
 
     pub fn network(message: impl Into<String>) -> Self {
@@ -90,20 +106,67 @@ impl DirectoryError {
     }
 }
 
+/// The cause comes first, in words, and the request details last: a line cut to the width of
+/// a terminal keeps what went wrong and loses only the path and the ids.
 impl fmt::Display for DirectoryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)?;
-        match (&self.code, self.status) {
-            (Some(code), Some(status)) => write!(f, " ({code}, HTTP {status})")?,
-            (Some(code), None) => write!(f, " ({code})")?,
-            (None, Some(status)) => write!(f, " (HTTP {status})")?,
-            (None, None) => {}
+        let mut details: Vec<String> = Vec::new();
+        if let Some(request) = &self.request {
+            details.push(request.clone());
+        }
+        if let Some(status) = self.status {
+            details.push(format!("HTTP {status}"));
+        }
+        if let Some(code) = &self.code {
+            details.push(code.clone());
         }
         if let Some(id) = &self.request_id {
-            write!(f, " [request-id {id}]")?;
+            details.push(format!("request-id {id}"));
+        }
+        if !details.is_empty() {
+            write!(f, " ({})", details.join(", "))?;
         }
         Ok(())
     }
 }
 
 impl std::error::Error for DirectoryError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_puts_the_cause_first_and_the_request_last() {
+        let mut e = DirectoryError::network("cannot connect to 127.0.0.1:5123: connection refused")
+            .at(
+                "GET",
+                "/v1.0/directory/deletedItems/microsoft.graph.user?$top=999",
+            );
+        assert_eq!(
+            e.to_string(),
+            "cannot connect to 127.0.0.1:5123: connection refused \
+             (GET /v1.0/directory/deletedItems/microsoft.graph.user?$top=999)"
+        );
+        e.message = "throttled: the directory asks to wait 27 h".into();
+        e.status = Some(429);
+        e.code = Some("TooManyRequests".into());
+        e.request_id = Some("7f3c".into());
+        assert_eq!(
+            e.to_string(),
+            "throttled: the directory asks to wait 27 h \
+             (GET /v1.0/directory/deletedItems/microsoft.graph.user?$top=999, HTTP 429, \
+             TooManyRequests, request-id 7f3c)"
+        );
+        assert_eq!(DirectoryError::invalid("bad id").to_string(), "bad id");
+    }
+
+    #[test]
+    fn at_keeps_the_first_request_named() {
+        let e = DirectoryError::malformed("x")
+            .at("POST", "/v1.0/$batch")
+            .at("GET", "/v1.0/me");
+        assert_eq!(e.request.as_deref(), Some("POST /v1.0/$batch"));
+    }
+}

@@ -14,12 +14,16 @@ use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, FuturesUnordered, StreamExt};
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::broadcast;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use url::Url;
 
 use super::batch::{self, JobState, Step};
 use super::budget::WriteBudget;
-use super::retry::{Decision, Failure, Op, RetryPolicy, parse_retry_after};
+use super::retry::{
+    Decision, Failure, MAX_RETRY_AFTER, Op, RetryPolicy, human, parse_retry_after, wait_too_long,
+};
+use super::wait::{NOTICE_AFTER, WaitNotice, WaitReason};
 use super::wire::{self, ACTIVE_SELECT, DELETED_SELECT, ME_SELECT};
 use super::{
     ActiveUser, DeletedPage, DeletedUser, DirResult, Directory, DirectoryError, Domain, ErrorKind,
@@ -39,12 +43,30 @@ pub const MAX_PAGES: usize = 10_000;
 /// DESIGN.md 4.2: directory writes per app and tenant.
 pub const DEFAULT_WRITE_BUDGET: (u32, Duration) = (3000, Duration::from_secs(150));
 
+/// Largest decompressed body of one listing page: 999 users with every field selected are a
+/// few MB; a page can hold long proxy-address lists, so the cap is generous.
+pub const MAX_PAGE_BODY: usize = 64 * 1024 * 1024;
+
+/// Largest decompressed body of any other reply (a user, an error, a `$batch` of 20).
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// Memory the rows of one listing may take (about two million users); past it, a server that
+/// keeps inventing pages is stopped before it takes the machine's memory.
+pub const MAX_LISTING_BYTES: usize = 1024 * 1024 * 1024;
+
+/// How long a run may go on, waits included (the CLI's `--deadline` default).
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30 * 60);
+
+/// Reaction to each wait the client is about to sit through (see `WaitNotice`).
+pub type WaitObserver = Arc<dyn Fn(&WaitNotice) + Send + Sync>;
+
 /// How a `GraphDirectory` behaves. `Default` gives what the app uses against a real tenant.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct GraphOptions {
     /// App-only sign-in has no `/me`: whoami and send_mail use `/users/{sender}` instead.
     pub mail_sender: Option<String>,
-    /// Retries after the first attempt of one call.
+    /// Retries after the first attempt of one call (429s that say when to come back excepted:
+    /// those are waited out until the deadline).
     pub max_retries: u32,
     /// `$batch` requests in flight at once during a bulk restore.
     pub concurrency: usize,
@@ -52,11 +74,43 @@ pub struct GraphOptions {
     pub write_budget: Option<(u32, Duration)>,
     /// Receives one record per HTTP exchange (never headers or bodies).
     pub request_log: Option<UnboundedSender<RequestRecord>>,
-    /// Whole-request timeout, body included.
+    /// Per attempt: how long to wait for the reply's status and headers.
     pub timeout: Duration,
+    /// Per attempt: how long the whole body may take once the headers are in. A body still
+    /// coming after that is given up, not retried: the server is answering, but not finishing.
+    pub body_timeout: Duration,
+    /// Largest decompressed body of a listing page.
+    pub max_page_body: usize,
+    /// Largest decompressed body of any other reply.
+    pub max_body: usize,
+    /// Memory the rows of one listing may take.
+    pub max_listing_bytes: usize,
+    /// Longest `Retry-After` honoured; asked for more, a call fails at once saying so.
+    pub max_retry_after: Duration,
+    /// A bulk run, and the retries of any one call, end by this long after they start.
+    pub deadline: Duration,
+    /// Called for every wait longer than `NOTICE_AFTER`, besides the broadcast.
+    pub on_wait: Option<WaitObserver>,
     pub user_agent: String,
     /// First exponential-backoff step (doubled per retry, jittered).
     pub backoff_base: Duration,
+}
+
+impl std::fmt::Debug for GraphOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphOptions")
+            .field("mail_sender", &self.mail_sender)
+            .field("max_retries", &self.max_retries)
+            .field("concurrency", &self.concurrency)
+            .field("write_budget", &self.write_budget)
+            .field("timeout", &self.timeout)
+            .field("body_timeout", &self.body_timeout)
+            .field("max_page_body", &self.max_page_body)
+            .field("max_body", &self.max_body)
+            .field("max_retry_after", &self.max_retry_after)
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for GraphOptions {
@@ -67,7 +121,14 @@ impl Default for GraphOptions {
             concurrency: 8,
             write_budget: Some(DEFAULT_WRITE_BUDGET),
             request_log: None,
-            timeout: Duration::from_secs(60),
+            timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(45),
+            max_page_body: MAX_PAGE_BODY,
+            max_body: MAX_BODY,
+            max_listing_bytes: MAX_LISTING_BYTES,
+            max_retry_after: MAX_RETRY_AFTER,
+            deadline: DEFAULT_DEADLINE,
+            on_wait: None,
             user_agent: format!("undelete/{}", env!("CARGO_PKG_VERSION")),
             backoff_base: Duration::from_millis(400),
         }
@@ -92,6 +153,17 @@ struct Inner {
     /// Exchange Online serves at most 4 concurrent sends per mailbox (DESIGN.md 4.2).
     mail_slots: tokio::sync::Semaphore,
     log: Option<UnboundedSender<RequestRecord>>,
+    timeout: Duration,
+    body_timeout: Duration,
+    max_page_body: usize,
+    max_body: usize,
+    max_listing_bytes: usize,
+    deadline: Duration,
+    waits: broadcast::Sender<WaitNotice>,
+    on_wait: Option<WaitObserver>,
+    /// When the latest announced wait ends: concurrent batches waiting out the same
+    /// `Retry-After` make one notice, not eight.
+    announced_until: std::sync::Mutex<Option<Instant>>,
 }
 
 /// Concurrent `sendMail` calls allowed per mailbox.
@@ -109,9 +181,15 @@ struct Call {
     writes: u32,
     /// For a restore: the user to look up when a reply was lost.
     restore_id: Option<String>,
+    /// Largest decompressed body accepted.
+    max_body: usize,
+    /// Retries stop (and waits are refused) past this point.
+    deadline: Option<Instant>,
 }
 
 struct Reply {
+    method: Method,
+    path: String,
     status: u16,
     request_id: Option<String>,
     retry_after: Option<Duration>,
@@ -126,7 +204,7 @@ impl Reply {
     fn error(&self) -> DirectoryError {
         let mut e = wire::error_from_reply(self.status, self.request_id.as_deref(), &self.body);
         e.retry_after = self.retry_after;
-        e
+        e.at(self.method.as_str(), &self.path)
     }
 }
 
@@ -152,8 +230,10 @@ impl GraphDirectory {
             .map_err(|e| DirectoryError::invalid(format!("the Graph URL: {e}")))?;
         let http = reqwest::Client::builder()
             .user_agent(options.user_agent.clone())
-            .timeout(options.timeout)
-            .connect_timeout(options.timeout.min(Duration::from_secs(15)))
+            // `attempt` times the headers and the body apart (so it can say which was slow);
+            // this is only a backstop for a hang neither of them covers.
+            .timeout(options.timeout + options.body_timeout + Duration::from_secs(5))
+            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
             // Graph does not redirect API calls; following one could hand the bearer token to
             // whatever host a proxy or a hostile reply names.
             .redirect(reqwest::redirect::Policy::none())
@@ -170,6 +250,7 @@ impl GraphDirectory {
                 policy: RetryPolicy {
                     max_retries: options.max_retries,
                     base: options.backoff_base,
+                    max_retry_after: options.max_retry_after,
                     ..RetryPolicy::default()
                 },
                 mail_sender: options.mail_sender,
@@ -179,8 +260,56 @@ impl GraphDirectory {
                     .map(|(writes, per)| WriteBudget::new(writes, per)),
                 mail_slots: tokio::sync::Semaphore::new(MAIL_CONCURRENCY),
                 log: options.request_log,
+                timeout: options.timeout,
+                body_timeout: options.body_timeout,
+                max_page_body: options.max_page_body,
+                max_body: options.max_body,
+                max_listing_bytes: options.max_listing_bytes,
+                deadline: options.deadline,
+                waits: broadcast::channel(64).0,
+                on_wait: options.on_wait,
+                announced_until: std::sync::Mutex::new(None),
             }),
         })
+    }
+
+    /// Every wait over `NOTICE_AFTER` from now on, as it starts (a receiver that falls behind
+    /// skips the oldest notices). The TUI shows the latest on its progress line; the CLI prints
+    /// each on stderr.
+    pub fn subscribe_waits(&self) -> broadcast::Receiver<WaitNotice> {
+        self.inner.waits.subscribe()
+    }
+
+    /// Announces a wait about to start, if it is long enough to be noticed and not already
+    /// covered by one announced before (concurrent batches meeting the same `Retry-After`).
+    fn notify_wait(&self, reason: WaitReason, wait: Duration, detail: impl Into<String>) {
+        if wait <= NOTICE_AFTER {
+            return;
+        }
+        let ends = Instant::now() + wait;
+        {
+            let mut until = self
+                .inner
+                .announced_until
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if until.is_some_and(|u| ends <= u + Duration::from_secs(1)) {
+                return;
+            }
+            *until = Some(ends);
+        }
+        let notice = WaitNotice::new(reason, wait, detail);
+        tracing::info!(target: "undelete::directory", "{notice}");
+        if let Some(f) = &self.inner.on_wait {
+            f(&notice);
+        }
+        // No receiver is fine: nobody is showing waits.
+        let _ = self.inner.waits.send(notice);
+    }
+
+    /// The point a call started now must end by.
+    fn call_deadline(&self) -> Instant {
+        Instant::now() + self.inner.deadline
     }
 
     /// `{graph}/v1.0/{segments...}?{query}`. Segments are percent-encoded one by one, so an id
@@ -255,14 +384,21 @@ impl GraphDirectory {
         url: Url,
         fetched: &mut HashSet<Url>,
     ) -> DirResult<(DeletedPage, Option<DirResult<Url>>)> {
-        let reply = self.get(url.clone(), true).await?;
-        let parsed = wire::parse_deleted_page(&reply.body)?;
+        let reply = self
+            .get_capped(url.clone(), true, self.inner.max_page_body)
+            .await?;
+        let parsed =
+            wire::parse_deleted_page(&reply.body).map_err(|e| e.at("GET", &log_path(&url)))?;
         fetched.insert(url);
         let next = parsed.next_link.map(|l| self.check_next_link(&l, fetched));
         Ok((parsed.page, next))
     }
 
     async fn get(&self, url: Url, eventual: bool) -> DirResult<Reply> {
+        self.get_capped(url, eventual, self.inner.max_body).await
+    }
+
+    async fn get_capped(&self, url: Url, eventual: bool, max_body: usize) -> DirResult<Reply> {
         let call = Call {
             method: Method::GET,
             url,
@@ -271,6 +407,8 @@ impl GraphDirectory {
             op: Op::Read,
             writes: 0,
             restore_id: None,
+            max_body,
+            deadline: None,
         };
         match self.send(call).await? {
             Outcome::Reply(r) if r.ok() => Ok(r),
@@ -329,23 +467,51 @@ impl GraphDirectory {
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.clone());
         }
-        let resp = match req.send().await {
-            Ok(r) => r,
-            Err(e) => return Err(self.transport_failure(call, None, None, &e, started)),
+        let resp = match tokio::time::timeout(self.inner.timeout, req.send()).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return Err(self.transport_failure(call, None, None, &e, started)),
+            Err(_) => {
+                self.log(call, None, None, started);
+                let err = DirectoryError::network(format!(
+                    "the server took too long to answer (no reply within {})",
+                    human(self.inner.timeout)
+                ));
+                return Err((Failure::Lost, err));
+            }
         };
         let status = resp.status().as_u16();
         let request_id = header(&resp, "request-id");
         let retry_after =
             header(&resp, "retry-after").and_then(|v| parse_retry_after(&v, Utc::now()));
         // The status is known even if the body is then cut off.
-        let body = match resp.bytes().await {
-            Ok(b) => b.to_vec(),
-            Err(e) => {
+        let body = match read_body(resp, call.max_body, self.inner.body_timeout).await {
+            Ok(b) => b,
+            Err(BodyError::Transport(e)) => {
                 return Err(self.transport_failure(call, Some(status), request_id, &e, started));
+            }
+            Err(other) => {
+                self.log(call, Some(status), request_id.clone(), started);
+                let mut err = match other {
+                    BodyError::TooLarge(cap) => DirectoryError::malformed(format!(
+                        "the server's reply is larger than {}, the most this client reads \
+                         for one reply",
+                        megabytes(cap)
+                    )),
+                    _ => DirectoryError::network(format!(
+                        "the server's reply did not finish within {}",
+                        human(self.inner.body_timeout)
+                    )),
+                };
+                err.status = Some(status);
+                err.request_id = request_id;
+                err.permanent = true;
+                return Err((Failure::Lost, err));
             }
         };
         self.log(call, Some(status), request_id.clone(), started);
         Ok(Reply {
+            method: call.method.clone(),
+            path: log_path(&call.url),
             status,
             request_id,
             retry_after,
@@ -362,26 +528,13 @@ impl GraphDirectory {
         started: Instant,
     ) -> (Failure, DirectoryError) {
         self.log(call, status, request_id.clone(), started);
-        let failure = if e.is_connect() {
+        let cause = transport_cause(e, &call.url, status.is_some());
+        let failure = if cause.not_sent {
             Failure::NotSent
         } else {
             Failure::Lost
         };
-        let what = if e.is_timeout() {
-            "timed out"
-        } else if e.is_connect() {
-            "could not connect"
-        } else if status.is_some() {
-            "the reply was cut off"
-        } else {
-            "the connection was lost before a reply"
-        };
-        let mut err = DirectoryError::network(format!(
-            "{} {}: {what} ({})",
-            call.method,
-            log_path(&call.url),
-            error_chain(e)
-        ));
+        let mut err = DirectoryError::network(cause.words);
         err.status = status;
         err.request_id = request_id;
         (failure, err)
@@ -402,9 +555,44 @@ impl GraphDirectory {
         }
     }
 
+    /// Sleeps `wait` before the next attempt, announcing it when long, unless that would run
+    /// past `deadline`: then the call fails with `cause` and says why.
+    async fn wait_before_retry(
+        &self,
+        wait: Duration,
+        deadline: Instant,
+        reason: WaitReason,
+        detail: String,
+        cause: &DirectoryError,
+    ) -> DirResult<()> {
+        if Instant::now() + wait > deadline {
+            let mut err = cause.clone();
+            err.message = format!(
+                "{}; not retrying: waiting {} more would pass the deadline of {}",
+                err.message,
+                human(wait),
+                human(self.inner.deadline)
+            );
+            err.permanent = true;
+            return Err(err);
+        }
+        self.notify_wait(reason, wait, detail);
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+
     /// Sends `call`, retrying as `retry.rs` allows. A non-2xx reply that is not retried is
-    /// returned as `Outcome::Reply` for the caller to turn into an error.
+    /// returned as `Outcome::Reply` for the caller to turn into an error. Every error names
+    /// the request after its cause.
     async fn send(&self, call: Call) -> DirResult<Outcome> {
+        let (method, path) = (call.method.clone(), log_path(&call.url));
+        self.send_inner(call)
+            .await
+            .map_err(|e| e.at(method.as_str(), &path))
+    }
+
+    async fn send_inner(&self, call: Call) -> DirResult<Outcome> {
+        let deadline = call.deadline.unwrap_or_else(|| self.call_deadline());
         let mut retries = 0;
         let mut refreshed = false;
         // An earlier attempt may have been processed (reply lost, or 5xx).
@@ -422,16 +610,28 @@ impl GraphDirectory {
                     ) {
                         Decision::Retry { after, .. } => {
                             retries += 1;
-                            tokio::time::sleep(after).await;
+                            let detail = format!("sign-in failed, attempt {retries}");
+                            self.wait_before_retry(
+                                after,
+                                deadline,
+                                WaitReason::Retrying,
+                                detail,
+                                &e,
+                            )
+                            .await?;
                             continue;
                         }
-                        Decision::GiveUp => return Err(e),
+                        Decision::GiveUp | Decision::WaitTooLong(_) => return Err(e),
                     }
                 }
                 Err(e) => return Err(e),
             };
             if let Some(budget) = &self.inner.budget {
-                budget.acquire(call.writes).await;
+                budget
+                    .acquire_noting(call.writes, |wait| {
+                        self.notify_wait(WaitReason::Pacing, wait, "client write budget")
+                    })
+                    .await;
             }
             let (failure, err, decision) = match self.attempt(&call, &token).await {
                 Ok(reply) if reply.ok() => return Ok(Outcome::Reply(reply)),
@@ -468,6 +668,8 @@ impl GraphDirectory {
                     }
                     (failure, reply.error(), decision)
                 }
+                // A reply too large, or a body that never ends, would be the same next time.
+                Err((_, err)) if err.permanent => return Err(err),
                 Err((failure, err)) => {
                     let decision =
                         self.inner
@@ -486,6 +688,14 @@ impl GraphDirectory {
                     }
                     return Err(err);
                 }
+                Decision::WaitTooLong(wait) => {
+                    let mut err = err;
+                    err.kind = ErrorKind::Throttled;
+                    err.message = wait_too_long(wait, self.inner.policy.max_retry_after);
+                    err.retry_after = Some(wait);
+                    err.permanent = true;
+                    return Err(err);
+                }
                 Decision::Retry {
                     after,
                     verify_first,
@@ -493,7 +703,9 @@ impl GraphDirectory {
                     retries += 1;
                     maybe_done |= matches!(failure, Failure::Lost)
                         || matches!(failure, Failure::Status { status, .. } if status >= 500);
-                    tokio::time::sleep(after).await;
+                    let (reason, detail) = wait_reason(failure, retries);
+                    self.wait_before_retry(after, deadline, reason, detail, &err)
+                        .await?;
                     if verify_first && let Some(id) = &call.restore_id {
                         match self.fetch_active_boxed(id.clone()).await {
                             Ok(Some(user)) => return Ok(Outcome::AlreadyRestored(user)),
@@ -533,6 +745,8 @@ impl GraphDirectory {
             op: Op::Restore,
             writes: 1,
             restore_id: Some(id.clone()),
+            max_body: self.inner.max_body,
+            deadline: None,
         };
         match self.write(call).await? {
             Outcome::Reply(r) => match wire::parse_active(&r.body) {
@@ -557,6 +771,8 @@ impl GraphDirectory {
             op: Op::Idempotent,
             writes: 1,
             restore_id: None,
+            max_body: self.inner.max_body,
+            deadline: None,
         };
         self.write(call)
             .await
@@ -564,8 +780,10 @@ impl GraphDirectory {
             .map_err(|e| explain_weak_password(e, &change))
     }
 
-    /// Runs a bulk restore; events go to `tx` as batches come back.
+    /// Runs a bulk restore; events go to `tx` as batches come back. The run ends by
+    /// `options.deadline`: jobs still waiting then fail with their last error.
     async fn run_bulk(self, jobs: Vec<RestoreJob>, tx: UnboundedSender<JobEvent>) {
+        let deadline = self.call_deadline();
         let mut pending: VecDeque<JobState> = VecDeque::new();
         for job in jobs {
             match batch::check_job_id(&job.id) {
@@ -579,7 +797,7 @@ impl GraphDirectory {
         loop {
             while in_flight.len() < self.inner.concurrency && !pending.is_empty() {
                 let chunk = next_chunk(&mut pending);
-                in_flight.push(self.clone().run_chunk(chunk, tx.clone()));
+                in_flight.push(self.clone().run_chunk(chunk, deadline, tx.clone()));
             }
             match in_flight.next().await {
                 Some(leftover) => {
@@ -594,10 +812,52 @@ impl GraphDirectory {
         }
     }
 
+    /// Resends after failures one job may take in a bulk run. Against 40% of requests failing,
+    /// 24 failures in a row happen to one job in 10^9 runs; a service that is down for good
+    /// is left after a few minutes of growing backoff (each wait announced), and the deadline
+    /// bounds the run whatever happens.
+    fn bulk_limits(&self) -> batch::Limits {
+        batch::Limits {
+            max_resends: (self.inner.policy.max_retries * 2 + 2).max(24),
+            max_retry_after: self.inner.policy.max_retry_after,
+        }
+    }
+
+    /// Fails every job of `chunk` because the run's deadline has come (or would pass during the
+    /// wait it needs), with what held each job back.
+    fn fail_at_deadline(&self, chunk: &mut [JobState], emit: &dyn Fn(JobEvent)) {
+        for s in chunk.iter_mut() {
+            let why = format!(
+                "the run's deadline of {} passed before this user's {} went through",
+                human(self.inner.deadline),
+                match s.step {
+                    Step::Password => "password change",
+                    _ => "restore",
+                }
+            );
+            let error = match s.last_error.take() {
+                Some(last) => DirectoryError {
+                    message: format!("{why}; last: {}", last.message),
+                    permanent: true,
+                    ..last
+                },
+                // Never answered at all: whether a restore happened is unknown, so it is a
+                // network error (the journal keeps such users for a later run to check).
+                None => DirectoryError {
+                    permanent: true,
+                    ..DirectoryError::network(why)
+                },
+            };
+            emit(batch::failed(&s.job.id, stage_of(s), error));
+            s.step = Step::Done;
+        }
+    }
+
     /// Sends one batch for `chunk` and returns the jobs that still have work.
     async fn run_chunk(
         self,
         mut chunk: Vec<JobState>,
+        deadline: Instant,
         tx: UnboundedSender<JobEvent>,
     ) -> Vec<JobState> {
         let emit = |e: JobEvent| {
@@ -606,24 +866,49 @@ impl GraphDirectory {
         if tx.is_closed() {
             return Vec::new();
         }
-        // Wait out the longest Retry-After among them (capped, as for single calls).
-        let wait = chunk
-            .iter()
-            .map(|j| j.wait)
-            .max()
-            .unwrap_or_default()
-            .min(self.inner.policy.max_retry_after);
+        let limits = self.bulk_limits();
+        // Wait out the longest Retry-After (or backoff) among them.
+        let wait = chunk.iter().map(|j| j.wait).max().unwrap_or_default();
+        if Instant::now() + wait > deadline {
+            self.fail_at_deadline(&mut chunk, &emit);
+            return Vec::new();
+        }
         if !wait.is_zero() {
+            let (reason, detail) = if chunk.iter().any(|j| j.throttled) {
+                (WaitReason::Throttled, "Retry-After")
+            } else {
+                (WaitReason::Retrying, "failed requests of a bulk restore")
+            };
+            self.notify_wait(reason, wait, detail);
             tokio::time::sleep(wait).await;
         }
-        // Restores whose reply was lost: find out whether they happened before resending.
+        // Restores whose reply was lost: find out whether they happened before resending. The
+        // checks go out together: one by one, each meeting its own faults, they would hold the
+        // whole chunk for the sum of their retries.
+        let checks = futures::future::join_all(
+            chunk
+                .iter()
+                .filter(|s| s.step == (Step::Restore { verify: true }))
+                .map(|s| self.fetch_active(s.job.id.clone())),
+        )
+        .await;
+        let mut checks = checks.into_iter();
         for state in chunk.iter_mut() {
             if state.step != (Step::Restore { verify: true }) {
                 continue;
             }
-            match self.fetch_active(state.job.id.clone()).await {
+            let Some(check) = checks.next() else { break };
+            match check {
                 Ok(Some(user)) => emit(batch::verified(state, user)),
                 Ok(None) => state.step = Step::Restore { verify: false },
+                // The check itself met a passing fault (its own retries spent): check again
+                // later rather than give the user up.
+                Err(e) if transient(&e) && state.resends < limits.max_resends => {
+                    state.resends += 1;
+                    state.wait = self.inner.policy.backoff(state.resends, rand::random());
+                    state.throttled = e.kind == ErrorKind::Throttled;
+                    state.last_error = Some(batch::unverified(e));
+                }
                 Err(e) => {
                     emit(batch::failed(
                         &state.job.id,
@@ -635,34 +920,38 @@ impl GraphDirectory {
             }
         }
         chunk.retain(|s| s.step != Step::Done);
-        if chunk.is_empty() {
-            return chunk;
+        // Those still to be checked go round again, after their wait.
+        let (mut ready, later): (Vec<JobState>, Vec<JobState>) = chunk
+            .into_iter()
+            .partition(|s| s.step != (Step::Restore { verify: true }));
+        if ready.is_empty() {
+            return later;
         }
-        let writes: u32 = chunk.iter().map(JobState::writes).sum();
+        let writes: u32 = ready.iter().map(JobState::writes).sum();
         let body = {
-            let refs: Vec<&JobState> = chunk.iter().collect();
+            let refs: Vec<&JobState> = ready.iter().collect();
             serde_json::to_vec(&batch::build(&refs))
         };
         let body = match body {
             Ok(b) => b,
             Err(e) => {
-                for s in &chunk {
+                for s in &ready {
                     emit(batch::failed(
                         &s.job.id,
                         stage_of(s),
                         DirectoryError::invalid(format!("cannot encode the $batch: {e}")),
                     ));
                 }
-                return Vec::new();
+                return later;
             }
         };
         let url = match self.url(&["$batch"], &[]) {
             Ok(u) => u,
             Err(e) => {
-                for s in &chunk {
+                for s in &ready {
                     emit(batch::failed(&s.job.id, stage_of(s), e.clone()));
                 }
-                return Vec::new();
+                return later;
             }
         };
         let call = Call {
@@ -673,17 +962,19 @@ impl GraphDirectory {
             op: Op::Batch,
             writes,
             restore_id: None,
+            max_body: self.inner.max_body,
+            deadline: Some(deadline),
         };
-        let max_resends = self.inner.policy.max_retries * 2 + 2;
         let reply = match self.write(call).await {
-            Ok(Outcome::Reply(r)) => batch::parse_reply(&r.body, r.request_id.as_deref()),
+            Ok(Outcome::Reply(r)) => batch::parse_reply(&r.body, r.request_id.as_deref())
+                .map_err(|e| e.at("POST", &r.path)),
             Ok(_) => Err(DirectoryError::malformed("unexpected outcome of a $batch")),
             Err(e) => Err(e),
         };
         match reply {
             Ok(responses) => {
-                let mut refs: Vec<&mut JobState> = chunk.iter_mut().collect();
-                let events = batch::apply(&mut refs, &responses, max_resends, &|e, job| match &job
+                let mut refs: Vec<&mut JobState> = ready.iter_mut().collect();
+                let events = batch::apply(&mut refs, &responses, limits, &|e, job| match &job
                     .password
                 {
                     Some(change) => explain_weak_password(e, change),
@@ -693,32 +984,314 @@ impl GraphDirectory {
                     emit(e);
                 }
             }
-            Err(e) if batch::maybe_processed(&e) => {
+            Err(e) if batch::maybe_processed(&e) && !e.permanent => {
                 // Some of it may have run: restores get verified, PATCHes simply resent.
-                for s in chunk.iter_mut() {
-                    if s.resends >= max_resends {
+                for s in ready.iter_mut() {
+                    if s.resends >= limits.max_resends {
                         emit(batch::failed(&s.job.id, stage_of(s), e.clone()));
                         s.step = Step::Done;
                         continue;
                     }
                     s.resends += 1;
+                    s.throttled = e.kind == ErrorKind::Throttled;
                     s.wait = e
                         .retry_after
                         .unwrap_or(self.inner.policy.backoff(s.resends, rand::random()));
+                    s.last_error = Some(e.clone());
                     if let Step::Restore { .. } = s.step {
                         s.step = Step::Restore { verify: true };
                     }
                 }
             }
             Err(e) => {
-                for s in chunk.iter_mut() {
+                for s in ready.iter_mut() {
                     emit(batch::failed(&s.job.id, stage_of(s), e.clone()));
                     s.step = Step::Done;
                 }
             }
         }
-        chunk.retain(|s| s.step != Step::Done);
-        chunk
+        ready.retain(|s| s.step != Step::Done);
+        ready.extend(later);
+        ready
+    }
+}
+
+/// Whether an error may pass if the same request is sent again later.
+fn transient(e: &DirectoryError) -> bool {
+    !e.permanent
+        && matches!(
+            e.kind,
+            ErrorKind::Network | ErrorKind::Server | ErrorKind::Throttled | ErrorKind::Malformed
+        )
+}
+
+/// Where a listing stands, for the limits on what it may cost.
+struct Listing {
+    next: Option<DirResult<Url>>,
+    fetched: HashSet<Url>,
+    /// `@odata.count` from the first page.
+    announced: Option<u64>,
+    rows: u64,
+    /// Memory the rows handed out so far take (an estimate: strings and the struct).
+    bytes: usize,
+}
+
+/// Memory one deleted user takes in the app: the struct and its strings.
+fn row_bytes(u: &DeletedUser) -> usize {
+    let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    std::mem::size_of::<DeletedUser>()
+        + u.id.len()
+        + u.display_name.len()
+        + u.deleted_upn.len()
+        + u.original_upn.len()
+        + opt(&u.mail)
+        + opt(&u.department)
+        + opt(&u.job_title)
+        + opt(&u.user_type)
+        + u.proxy_addresses
+            .iter()
+            .map(|p| p.len() + std::mem::size_of::<String>())
+            .sum::<usize>()
+}
+
+impl GraphDirectory {
+    /// Counts a page against the listing's limits: far more rows than the server announced,
+    /// or more memory for rows than allowed, ends the listing with an error.
+    fn admit_page(&self, state: &mut Listing, page: &DeletedPage) -> DirResult<()> {
+        if state.announced.is_none() {
+            state.announced = page.total;
+        }
+        state.rows += page.users.len() as u64;
+        state.bytes += page.users.iter().map(row_bytes).sum::<usize>();
+        if let Some(announced) = state.announced
+            && state.rows > announced.saturating_mul(2).saturating_add(1000)
+        {
+            return Err(DirectoryError::malformed(format!(
+                "the listing was stopped: the server announced {announced} deleted users but has \
+                 sent {} so far",
+                state.rows
+            )));
+        }
+        if state.bytes > self.inner.max_listing_bytes {
+            return Err(DirectoryError::malformed(format!(
+                "the listing was stopped: its {} users take more than {} of memory",
+                state.rows,
+                megabytes(self.inner.max_listing_bytes)
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl GraphDirectory {
+    /// Deleted users by id through `$batch` GETs, 20 per batch, some batches in flight at once.
+    /// Each id ends on its own: a lookup that keeps failing fails that id only.
+    async fn lookup_deleted_many(&self, ids: Vec<String>) -> Vec<DirResult<DeletedUser>> {
+        let mut results: Vec<Option<DirResult<DeletedUser>>> = vec![None; ids.len()];
+        let mut valid = Vec::new();
+        for (i, id) in ids.into_iter().enumerate() {
+            match batch::check_job_id(&id) {
+                Ok(()) => valid.push((i, id)),
+                Err(e) => results[i] = Some(Err(e)),
+            }
+        }
+        let chunks: Vec<Vec<(usize, String)>> = valid
+            .chunks(batch::MAX_REQUESTS)
+            .map(<[(usize, String)]>::to_vec)
+            .collect();
+        let mut done = stream::iter(chunks)
+            .map(|chunk| self.lookup_chunk(chunk))
+            .buffer_unordered(self.inner.concurrency);
+        while let Some(found) = done.next().await {
+            for (i, r) in found {
+                results[i] = Some(r);
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(DirectoryError::malformed("the lookup was lost"))))
+            .collect()
+    }
+
+    /// One `$batch` of lookups, resent for the ids that met a 429 (after its `Retry-After`) or
+    /// a passing fault (a bounded number of times), until the deadline.
+    async fn lookup_chunk(
+        &self,
+        chunk: Vec<(usize, String)>,
+    ) -> Vec<(usize, DirResult<DeletedUser>)> {
+        struct Lookup {
+            index: usize,
+            id: String,
+            failures: u32,
+            last: Option<DirectoryError>,
+        }
+        let deadline = self.call_deadline();
+        let limit = self.inner.policy.max_retries;
+        let mut todo: Vec<Lookup> = chunk
+            .into_iter()
+            .map(|(index, id)| Lookup {
+                index,
+                id,
+                failures: 0,
+                last: None,
+            })
+            .collect();
+        let mut out = Vec::with_capacity(todo.len());
+        let mut wait = Duration::ZERO;
+        let mut throttled = false;
+        while !todo.is_empty() {
+            if !wait.is_zero() {
+                if Instant::now() + wait > deadline {
+                    for l in todo.drain(..) {
+                        let e = l.last.unwrap_or_else(|| {
+                            DirectoryError::network("the lookup's deadline passed")
+                        });
+                        out.push((l.index, Err(e)));
+                    }
+                    break;
+                }
+                let reason = if throttled {
+                    WaitReason::Throttled
+                } else {
+                    WaitReason::Retrying
+                };
+                self.notify_wait(reason, wait, "Retry-After of user lookups");
+                tokio::time::sleep(wait).await;
+            }
+            let requests: Vec<batch::InnerRequest> = todo
+                .iter()
+                .enumerate()
+                .map(|(n, l)| batch::InnerRequest {
+                    id: n.to_string(),
+                    method: "GET",
+                    url: format!("/directory/deletedItems/{}?$select={DELETED_SELECT}", l.id),
+                    headers: None,
+                    body: None,
+                    depends_on: None,
+                })
+                .collect();
+            let reply = match (
+                serde_json::to_vec(&batch::BatchBody { requests }),
+                self.url(&["$batch"], &[]),
+            ) {
+                (Ok(body), Ok(url)) => {
+                    let call = Call {
+                        method: Method::POST,
+                        url,
+                        body: Some(body),
+                        eventual: false,
+                        // Only reads inside: as safe to resend as a GET.
+                        op: Op::Read,
+                        writes: 0,
+                        restore_id: None,
+                        max_body: self.inner.max_body,
+                        deadline: Some(deadline),
+                    };
+                    match self.send(call).await {
+                        Ok(Outcome::Reply(r)) if r.ok() => {
+                            batch::parse_reply(&r.body, r.request_id.as_deref())
+                        }
+                        Ok(Outcome::Reply(r)) => Err(r.error()),
+                        Ok(_) => Err(DirectoryError::malformed("unexpected outcome of a $batch")),
+                        Err(e) => Err(e),
+                    }
+                }
+                (Err(e), _) => Err(DirectoryError::invalid(format!(
+                    "cannot encode the $batch: {e}"
+                ))),
+                (_, Err(e)) => Err(e),
+            };
+            wait = Duration::ZERO;
+            throttled = false;
+            let mut again = Vec::new();
+            match reply {
+                Ok(responses) => {
+                    for (n, mut l) in todo.drain(..).enumerate() {
+                        let at = |e: DirectoryError| {
+                            e.at("GET", &format!("$batch /directory/deletedItems/{}", l.id))
+                        };
+                        let Some(r) = responses.get(&n.to_string()) else {
+                            l.failures += 1;
+                            l.last = Some(at(DirectoryError::network(
+                                "the $batch reply left this lookup out",
+                            )));
+                            again.push(l);
+                            continue;
+                        };
+                        match r.status {
+                            200..=299 => {
+                                let parsed = r
+                                    .body
+                                    .clone()
+                                    .ok_or_else(|| DirectoryError::malformed("no body"))
+                                    .and_then(wire::parse_deleted_value)
+                                    .map_err(at);
+                                out.push((l.index, parsed));
+                            }
+                            429 => {
+                                let e = at(r.error());
+                                match e.retry_after {
+                                    Some(ra) if ra > self.inner.policy.max_retry_after => {
+                                        let mut e = e;
+                                        e.message =
+                                            wait_too_long(ra, self.inner.policy.max_retry_after);
+                                        e.permanent = true;
+                                        out.push((l.index, Err(e)));
+                                    }
+                                    Some(ra) => {
+                                        wait = wait.max(ra);
+                                        throttled = true;
+                                        l.last = Some(e);
+                                        again.push(l);
+                                    }
+                                    None => {
+                                        l.failures += 1;
+                                        wait = wait.max(Duration::from_secs(1));
+                                        l.last = Some(e);
+                                        again.push(l);
+                                    }
+                                }
+                            }
+                            500..=599 => {
+                                l.failures += 1;
+                                let e = at(r.error());
+                                wait = wait.max(e.retry_after.unwrap_or(Duration::ZERO));
+                                l.last = Some(e);
+                                again.push(l);
+                            }
+                            _ => out.push((l.index, Err(at(r.error())))),
+                        }
+                    }
+                }
+                Err(e) if transient(&e) => {
+                    for mut l in todo.drain(..) {
+                        l.failures += 1;
+                        l.last = Some(e.clone());
+                        again.push(l);
+                    }
+                }
+                Err(e) => {
+                    for l in todo.drain(..) {
+                        out.push((l.index, Err(e.clone())));
+                    }
+                }
+            }
+            for l in again {
+                if l.failures > limit {
+                    let e = l
+                        .last
+                        .unwrap_or_else(|| DirectoryError::network("the lookup kept failing"));
+                    out.push((l.index, Err(e)));
+                } else {
+                    todo.push(l);
+                }
+            }
+            if !todo.is_empty() && wait.is_zero() {
+                let worst = todo.iter().map(|l| l.failures).max().unwrap_or(0);
+                wait = self.inner.policy.backoff(worst, rand::random());
+            }
+        }
+        out
     }
 }
 
@@ -767,18 +1340,147 @@ fn header(resp: &reqwest::Response, name: &str) -> Option<String> {
         .map(crate::sanitize::clean)
 }
 
-/// The error and its causes, without the URL reqwest puts in its own message.
-fn error_chain(e: &reqwest::Error) -> String {
-    let mut parts = Vec::new();
+/// Why a body could not be read whole.
+enum BodyError {
+    /// Past the cap (decompressed bytes), which is carried.
+    TooLarge(usize),
+    /// Still coming when the body timeout ran out.
+    Stalled,
+    Transport(reqwest::Error),
+}
+
+/// Reads a reply's body as it streams in (decompressed by reqwest), counting: a body over `cap`
+/// is dropped as soon as it passes it, so a small gzip bomb costs `cap`, not what it expands to.
+async fn read_body(
+    mut resp: reqwest::Response,
+    cap: usize,
+    timeout: Duration,
+) -> Result<Vec<u8>, BodyError> {
+    // A length announced is a length to refuse early or to allocate once (compressed replies
+    // announce none: reqwest drops it when it decompresses).
+    let announced = resp.content_length().map(|n| n as usize);
+    if announced.is_some_and(|n| n > cap) {
+        return Err(BodyError::TooLarge(cap));
+    }
+    let read = async move {
+        let mut body = Vec::with_capacity(announced.unwrap_or(0));
+        while let Some(chunk) = resp.chunk().await.map_err(BodyError::Transport)? {
+            if body.len() + chunk.len() > cap {
+                return Err(BodyError::TooLarge(cap));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    };
+    tokio::time::timeout(timeout, read)
+        .await
+        .unwrap_or(Err(BodyError::Stalled))
+}
+
+fn megabytes(bytes: usize) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{} MB", bytes / (1024 * 1024))
+    } else {
+        format!("{} KB", bytes.div_ceil(1024))
+    }
+}
+
+/// A transport failure in words, cause first, and whether the request surely never left.
+struct TransportCause {
+    words: String,
+    not_sent: bool,
+}
+
+/// Walks the error's sources for what actually happened (an `io::Error` kind, a DNS or TLS
+/// failure) instead of reqwest's "error sending request for url (...)".
+fn transport_cause(e: &reqwest::Error, url: &Url, had_status: bool) -> TransportCause {
+    use std::io::ErrorKind as Io;
+    let host = match (url.host_str(), url.port_or_known_default()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => "the server".to_string(),
+    };
+    let mut io_kind = None;
+    let mut texts = Vec::new();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        parts.push(s.to_string());
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            io_kind.get_or_insert(io.kind());
+        }
+        texts.push(s.to_string());
         source = s.source();
     }
-    if parts.is_empty() {
-        parts.push(e.without_url_ref());
+    let detail = texts.last().cloned().unwrap_or_else(|| e.without_url_ref());
+    let all = texts.join(": ").to_lowercase();
+    let words = |w: String, not_sent: bool| TransportCause { words: w, not_sent };
+    if io_kind == Some(Io::ConnectionRefused) {
+        return words(
+            format!("cannot connect to {host}: connection refused"),
+            true,
+        );
     }
-    parts.join(": ")
+    if all.contains("dns error") || all.contains("failed to lookup address") {
+        return words(format!("cannot find {host} (DNS): {detail}"), true);
+    }
+    if e.is_connect()
+        && (all.contains("certificate") || all.contains("tls") || all.contains("handshake"))
+    {
+        return words(format!("TLS handshake with {host} failed: {detail}"), true);
+    }
+    if e.is_timeout() || io_kind == Some(Io::TimedOut) {
+        let what = if e.is_connect() {
+            format!("cannot connect to {host}: timed out")
+        } else {
+            "the server took too long to answer".to_string()
+        };
+        return words(what, e.is_connect());
+    }
+    if e.is_connect() {
+        return words(format!("cannot connect to {host}: {detail}"), true);
+    }
+    if had_status {
+        return words(format!("the reply was cut off: {detail}"), false);
+    }
+    let reset = matches!(
+        io_kind,
+        Some(Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe | Io::UnexpectedEof)
+    );
+    let what = if reset {
+        "the connection was closed before a reply"
+    } else {
+        "the connection was lost before a reply"
+    };
+    words(format!("{what} ({detail})"), false)
+}
+
+/// What a retry is waiting for, for its notice.
+fn wait_reason(failure: Failure, attempt: u32) -> (WaitReason, String) {
+    match failure {
+        Failure::Status {
+            status: 429,
+            retry_after: Some(_),
+        } => (WaitReason::Throttled, "Retry-After".into()),
+        Failure::Status { status: 429, .. } => (
+            WaitReason::Throttled,
+            format!("HTTP 429, attempt {attempt}"),
+        ),
+        Failure::Status { status: 503, .. } => (
+            WaitReason::ServerBusy,
+            format!("HTTP 503, attempt {attempt}"),
+        ),
+        Failure::Status { status, .. } => (
+            WaitReason::Retrying,
+            format!("HTTP {status}, attempt {attempt}"),
+        ),
+        Failure::NotSent => (
+            WaitReason::Retrying,
+            format!("could not connect, attempt {attempt}"),
+        ),
+        Failure::Lost => (
+            WaitReason::Retrying,
+            format!("connection lost, attempt {attempt}"),
+        ),
+    }
 }
 
 trait WithoutUrl {
@@ -859,15 +1561,29 @@ impl Directory for GraphDirectory {
     fn list_deleted(&self) -> BoxStream<'static, DirResult<DeletedPage>> {
         let this = self.clone();
         let first = self.deleted_list_url();
-        stream::unfold((Some(first), HashSet::new()), move |(next, mut fetched)| {
+        let state = Listing {
+            next: Some(first),
+            fetched: HashSet::new(),
+            announced: None,
+            rows: 0,
+            bytes: 0,
+        };
+        stream::unfold(state, move |mut state| {
             let this = this.clone();
             async move {
-                match next? {
-                    Err(e) => Some((Err(e), (None, fetched))),
-                    Ok(url) => match this.fetch_page(url, &mut fetched).await {
-                        Ok((page, next)) => Some((Ok(page), (next, fetched))),
-                        Err(e) => Some((Err(e), (None, fetched))),
+                let url = match state.next.take()? {
+                    Ok(url) => url,
+                    Err(e) => return Some((Err(e), state)),
+                };
+                match this.fetch_page(url, &mut state.fetched).await {
+                    Ok((page, next)) => match this.admit_page(&mut state, &page) {
+                        Ok(()) => {
+                            state.next = next;
+                            Some((Ok(page), state))
+                        }
+                        Err(e) => Some((Err(e), state)),
                     },
+                    Err(e) => Some((Err(e), state)),
                 }
             }
         })
@@ -885,6 +1601,17 @@ impl Directory for GraphDirectory {
             let reply = this.get(url, false).await?;
             wire::parse_deleted(&reply.body)
         })
+    }
+
+    fn get_deleted_many<'a>(
+        &'a self,
+        ids: &'a [String],
+    ) -> BoxFuture<'a, Vec<DirResult<DeletedUser>>> {
+        Box::pin(self.lookup_deleted_many(ids.to_vec()))
+    }
+
+    fn wait_notices(&self) -> Option<broadcast::Receiver<WaitNotice>> {
+        Some(self.subscribe_waits())
     }
 
     fn get_active(&self, id_or_upn: &str) -> BoxFuture<'static, DirResult<Option<ActiveUser>>> {
@@ -962,6 +1689,8 @@ impl Directory for GraphDirectory {
                 op: Op::NoResend,
                 writes: 0,
                 restore_id: None,
+                max_body: this.inner.max_body,
+                deadline: None,
             };
             // The semaphore is never closed, so acquiring only fails if that changes.
             let _slot = this
@@ -987,6 +1716,8 @@ impl Directory for GraphDirectory {
                 op: Op::Purge,
                 writes: 1,
                 restore_id: None,
+                max_body: this.inner.max_body,
+                deadline: None,
             };
             this.write(call).await.map(|_| ())
         })
@@ -1037,6 +1768,8 @@ impl Directory for GraphDirectory {
                 op: Op::Idempotent,
                 writes: 0,
                 restore_id: None,
+                max_body: this.inner.max_body,
+                deadline: None,
             };
             match this.send(call).await? {
                 Outcome::Reply(r) if r.ok() => wire::parse_password_verdict(&r.body),

@@ -8,6 +8,7 @@ pub mod error;
 pub mod graph;
 pub mod retry;
 pub mod time_left;
+pub mod wait;
 pub mod wire;
 
 use chrono::{DateTime, Duration, Utc};
@@ -17,6 +18,7 @@ use secrecy::SecretString;
 
 pub use error::{DirectoryError, ErrorKind};
 pub use time_left::TimeLeft;
+pub use wait::{WaitNotice, WaitReason};
 
 /// Deleted users stay restorable for this long, then Entra purges them.
 pub const RETENTION_DAYS: i64 = 30;
@@ -189,6 +191,26 @@ pub trait Directory: Send + Sync {
     /// All deleted users, streamed page by page as they arrive.
     fn list_deleted(&self) -> BoxStream<'static, DirResult<DeletedPage>>;
     fn get_deleted(&self, id: &str) -> BoxFuture<'static, DirResult<DeletedUser>>;
+    /// Deleted users by id, one result per id in the same order. Each id succeeds or fails on
+    /// its own (a lookup that keeps failing fails that id only). The default looks them up one
+    /// by one; Graph batches them.
+    fn get_deleted_many<'a>(
+        &'a self,
+        ids: &'a [String],
+    ) -> BoxFuture<'a, Vec<DirResult<DeletedUser>>> {
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                out.push(self.get_deleted(id).await);
+            }
+            out
+        })
+    }
+    /// Every wait over `wait::NOTICE_AFTER` the directory sits through from now on, as it
+    /// starts (`None`: this directory never waits, or does not say).
+    fn wait_notices(&self) -> Option<tokio::sync::broadcast::Receiver<WaitNotice>> {
+        None
+    }
     /// An active user by id or UPN; `Ok(None)` when there is none.
     fn get_active(&self, id_or_upn: &str) -> BoxFuture<'static, DirResult<Option<ActiveUser>>>;
     /// The active user holding this UPN, if any.

@@ -54,6 +54,9 @@ pub enum Decision {
         verify_first: bool,
     },
     GiveUp,
+    /// The server asks for a wait longer than `max_retry_after`: fail now, saying so, rather
+    /// than hold the run for hours.
+    WaitTooLong(Duration),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,13 +67,14 @@ pub struct RetryPolicy {
     pub base: Duration,
     /// Longest backoff step.
     pub cap: Duration,
-    /// Longest `Retry-After` honoured; a server asking for more gets exactly this.
+    /// Longest `Retry-After` honoured; a server asking for more fails the call at once.
     pub max_retry_after: Duration,
 }
 
-/// Longest `Retry-After` honoured by default: the length of Graph's write-quota window
-/// (DESIGN.md 4.2), so a server asking for hours cannot park a run.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(150);
+/// Longest `Retry-After` honoured by default. Graph's own waits are seconds to a minute or two
+/// (its write window is 150 s, refilled evenly); a server asking for hours is not going to
+/// serve this run, and the admin should hear that now, not after the wait.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
 
 impl Default for RetryPolicy {
     fn default() -> Self {
@@ -95,8 +99,26 @@ impl RetryPolicy {
     }
 
     /// Whether (and when) to try again after `retries_done` retries ended in `failure`.
+    ///
+    /// A 429 that says when to come back is not counted against `max_retries`: the service is
+    /// pacing us, not failing, and the caller's deadline bounds the whole call instead.
     pub fn decide(&self, op: Op, failure: Failure, retries_done: u32, jitter: f64) -> Decision {
-        if retries_done >= self.max_retries {
+        if let Failure::Status {
+            status: 429 | 503,
+            retry_after: Some(wait),
+        } = failure
+            && wait > self.max_retry_after
+        {
+            return Decision::WaitTooLong(wait);
+        }
+        let paced = matches!(
+            failure,
+            Failure::Status {
+                status: 429,
+                retry_after: Some(_)
+            }
+        );
+        if retries_done >= self.max_retries && !paced {
             return Decision::GiveUp;
         }
         let backoff = self.backoff(retries_done, jitter);
@@ -117,7 +139,7 @@ impl RetryPolicy {
                 status: 429,
                 retry_after,
             } => Decision::Retry {
-                after: retry_after.map_or(backoff, |d| d.min(self.max_retry_after)),
+                after: retry_after.unwrap_or(backoff),
                 verify_first: false,
             },
             Failure::Status {
@@ -128,7 +150,7 @@ impl RetryPolicy {
                     return Decision::GiveUp;
                 }
                 Decision::Retry {
-                    after: retry_after.map_or(backoff, |d| d.min(self.max_retry_after)),
+                    after: retry_after.unwrap_or(backoff),
                     verify_first: op == Op::Restore,
                 }
             }
@@ -144,6 +166,27 @@ impl RetryPolicy {
             Failure::Status { .. } => Decision::GiveUp,
         }
     }
+}
+
+/// A wait in the words an admin reads: "45 s", "12 min", "27 h", "3 days".
+pub fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..120 => format!("{} s", s.max(u64::from(d.subsec_nanos() > 0 && s == 0))),
+        120..7_200 => format!("{} min", s / 60),
+        7_200..172_800 => format!("{} h", s / 3_600),
+        _ => format!("{} days", s / 86_400),
+    }
+}
+
+/// The error for a `Retry-After` longer than the client waits.
+pub fn wait_too_long(wait: Duration, cap: Duration) -> String {
+    format!(
+        "throttled: the directory asks to wait {} before retrying, longer than the {} this \
+         client waits; try again later",
+        human(wait),
+        human(cap)
+    )
 }
 
 /// `Retry-After` as seconds or as an HTTP date (RFC 9110: IMF-fixdate, or the obsolete RFC 850
@@ -209,6 +252,20 @@ mod tests {
     }
 
     #[test]
+    fn waits_read_as_words() {
+        assert_eq!(human(Duration::from_secs(42)), "42 s");
+        assert_eq!(human(Duration::from_millis(300)), "1 s");
+        assert_eq!(human(Duration::from_secs(600)), "10 min");
+        assert_eq!(human(Duration::from_secs(99_999)), "27 h");
+        assert_eq!(human(Duration::from_secs(400_000)), "4 days");
+        let m = wait_too_long(Duration::from_secs(99_999), MAX_RETRY_AFTER);
+        assert!(
+            m.starts_with("throttled: the directory asks to wait 27 h"),
+            "{m}"
+        );
+    }
+
+    #[test]
     fn backoff_grows_is_capped_and_jittered() {
         let p = RetryPolicy::default();
         assert_eq!(p.backoff(0, 1.0), Duration::from_millis(400));
@@ -238,12 +295,17 @@ mod tests {
             );
         }
         assert_eq!(
-            p.decide(Op::Read, status(429, Some(100_000)), 0, 0.5),
-            Decision::Retry {
-                after: Duration::from_secs(150),
-                verify_first: false
-            }
+            p.decide(Op::Read, status(429, Some(99_999)), 0, 0.5),
+            Decision::WaitTooLong(Duration::from_secs(99_999))
         );
+        assert_eq!(
+            p.decide(Op::Batch, status(503, Some(121)), 0, 0.5),
+            Decision::WaitTooLong(Duration::from_secs(121))
+        );
+        assert!(matches!(
+            p.decide(Op::Read, status(429, Some(120)), 0, 0.5),
+            Decision::Retry { .. }
+        ));
         assert_eq!(
             p.decide(Op::Read, status(503, Some(2)), 1, 0.5),
             Decision::Retry {
@@ -319,8 +381,17 @@ mod tests {
                 Decision::GiveUp
             );
         }
+        // Paced by the service (429 + Retry-After): no retry cap; the caller's deadline rules.
+        assert!(matches!(
+            p.decide(Op::Read, status(429, Some(1)), 400, 0.5),
+            Decision::Retry { .. }
+        ));
         assert_eq!(
-            p.decide(Op::Read, status(429, Some(1)), 4, 0.5),
+            p.decide(Op::Read, status(429, None), 4, 0.5),
+            Decision::GiveUp
+        );
+        assert_eq!(
+            p.decide(Op::Read, status(503, Some(1)), 4, 0.5),
             Decision::GiveUp
         );
         assert_eq!(

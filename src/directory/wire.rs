@@ -135,6 +135,11 @@ pub fn parse_active(body: &[u8]) -> DirResult<ActiveUser> {
     active_user(from_slice(body, "a user lookup")?)
 }
 
+/// An inner `$batch` response's body for `GET /directory/deletedItems/{id}`.
+pub fn parse_deleted_value(body: Value) -> DirResult<DeletedUser> {
+    deleted_user(from_value(body, "a deleted-user lookup")?)
+}
+
 pub fn parse_active_value(body: Value) -> DirResult<ActiveUser> {
     active_user(from_value(body, "a restore")?)
 }
@@ -391,6 +396,8 @@ fn graph_error(status: u16, header_request_id: Option<&str>, e: WireError) -> Di
         message,
         request_id,
         retry_after: None,
+        request: None,
+        permanent: false,
     }
 }
 
@@ -409,6 +416,8 @@ fn non_graph_error(status: u16, header_request_id: Option<&str>, body: &str) -> 
         message,
         request_id: header_request_id.map(clean),
         retry_after: None,
+        request: None,
+        permanent: false,
     }
 }
 
