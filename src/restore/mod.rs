@@ -13,6 +13,7 @@ pub mod audit;
 pub mod deliver;
 pub mod finish;
 pub mod journal;
+pub mod lock;
 pub mod plan;
 pub mod preflight;
 pub mod run;
@@ -20,7 +21,8 @@ pub mod run;
 pub use audit::{Audit, AuditEntry};
 pub use deliver::{record_mail_skipped, send_sign_in_mail};
 pub use finish::finish_unfinished;
-pub use journal::{Journal, RestoreState, Step, Unfinished};
+pub use journal::{Journal, MailAttempt, Pending, RestoreState, Step, Unfinished};
+pub use lock::{Busy, DataDirLock};
 pub use plan::{
     Field, PasswordCheck, PasswordChoice, PlanRequest, PlannedUser, Problem, RestorePlan, Tenant,
     UserRequest, check_password, check_password_for, check_upn, into_plan, parse_recipients,
