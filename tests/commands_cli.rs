@@ -30,6 +30,7 @@ fn context(h: &SandboxHandle, data_dir: &Path) -> Context {
         data_dir: data_dir.to_path_buf(),
         sign_in_url: "https://myapps.microsoft.com".into(),
         read_only: false,
+        lock_wait: std::time::Duration::from_secs(30),
     }
 }
 

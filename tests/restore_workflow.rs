@@ -347,6 +347,7 @@ async fn a_password_the_server_bans_leaves_a_restored_user_to_finish() {
         f.dir.as_ref(),
         &unfinished,
         &restore::PasswordChoice::Auto,
+        false,
         &f.journal,
         &f.audit,
     )
@@ -382,6 +383,7 @@ async fn an_unfinished_user_that_is_gone_is_closed_not_kept_forever() {
         f.dir.as_ref(),
         &unfinished,
         &restore::PasswordChoice::Auto,
+        false,
         &f.journal,
         &f.audit,
     )
@@ -446,6 +448,7 @@ async fn an_interrupted_run_is_found_and_finished() {
         f.dir.as_ref(),
         &unfinished,
         &restore::PasswordChoice::Auto,
+        false,
         &f.journal,
         &f.audit,
     )
