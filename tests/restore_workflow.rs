@@ -831,3 +831,93 @@ async fn a_mail_the_directory_refuses_leaves_no_mail_window() {
         "a refusal is not a mail that may have gone out"
     );
 }
+
+/// The next message of the TUI's runner, within a few seconds.
+async fn next_msg(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<undelete::app::msg::Msg>,
+) -> undelete::app::msg::Msg {
+    tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("a message within 10 s")
+        .expect("channel open")
+}
+
+#[tokio::test]
+async fn the_tui_refuses_writes_while_another_run_holds_the_data_dir_then_takes_it() {
+    use undelete::app::effect::Effect;
+    use undelete::app::msg::Msg;
+    use undelete::app::{self, TuiContext, TuiOptions};
+
+    let f = fixture(10).await;
+    // Another run holds the data dir, with a user of its own unfinished in the journal.
+    let other = restore::DataDirLock::try_acquire(f.data.path(), "restore")
+        .expect("lock file")
+        .expect("free");
+    let (user, _) = find_user(f.dir.as_ref(), plain).await;
+    f.dir
+        .restore(&user.id, &Default::default())
+        .await
+        .expect("restore");
+    for step in [restore::Step::Planned, restore::Step::Restored] {
+        f.journal
+            .record(
+                &restore::journal::Entry::new("live-run", &user.id, step).upn(&user.original_upn),
+            )
+            .expect("journal");
+    }
+
+    let ctx = TuiContext {
+        directory: f.dir.clone(),
+        label: "SANDBOX contoso.sandbox".into(),
+        is_sandbox: true,
+        account: f.sandbox.admin_upn(),
+        mail_sender: Some(f.sandbox.admin_upn()),
+        data_dir: f.data.path().to_path_buf(),
+        requests: None,
+    };
+    let opts = TuiOptions {
+        read_only: false,
+        no_mouse: true,
+        no_color: true,
+        cloud: None,
+    };
+    let state = app::initial_state(&ctx, &opts, chrono::Utc::now(), (120, 40));
+    let (tx, mut rx) = app::channel();
+    let mut runner = app::runner_for(&ctx, &state, tx, None);
+    let who = format!("another undelete (pid {}, since ", std::process::id());
+    match next_msg(&mut rx).await {
+        Msg::Warning(w) => assert!(
+            w.contains(&who) && w.contains("is restoring in this data dir"),
+            "{w}"
+        ),
+        _ => panic!("expected the busy warning first"),
+    }
+    runner.run(Effect::FinishUnfinished);
+    match next_msg(&mut rx).await {
+        Msg::UnfinishedFailed(w) => assert!(w.contains(&who), "{w}"),
+        _ => panic!("F is refused with UnfinishedFailed"),
+    }
+    assert!(
+        f.sandbox.inspect().outbox().is_empty() && f.journal.unfinished().expect("j").len() == 1,
+        "the other run's user was left alone"
+    );
+
+    // The other run ends: the next write takes the data dir and goes ahead.
+    drop(other);
+    runner.run(Effect::FinishUnfinished);
+    let finished = loop {
+        match next_msg(&mut rx).await {
+            Msg::RestoreFinished { outcomes, .. } => break outcomes,
+            Msg::Warning(w) => panic!("no warning expected now: {w}"),
+            _ => {}
+        }
+    };
+    assert_eq!(finished.len(), 1);
+    assert!(finished[0].complete(), "{:?}", finished[0]);
+    assert!(
+        restore::DataDirLock::holder(f.data.path()).is_some(),
+        "the TUI holds the data dir from now on"
+    );
+    drop(runner);
+    assert!(restore::DataDirLock::holder(f.data.path()).is_none());
+}
