@@ -69,6 +69,17 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "UNDELETE_READ_ONLY")]
     pub read_only: bool,
 
+    /// How long `restore`, `finish` and `purge` wait for another run on the same data dir to
+    /// end before giving up (exit 1); 0 gives up at once
+    #[arg(
+        long,
+        global = true,
+        env = "UNDELETE_LOCK_WAIT",
+        value_name = "SECS",
+        default_value_t = 60
+    )]
+    pub lock_wait: u64,
+
     /// Do not capture the mouse
     #[arg(long, global = true, env = "UNDELETE_NO_MOUSE")]
     pub no_mouse: bool,
@@ -168,6 +179,11 @@ pub struct RestoreArgs {
     /// Check and report what would happen; change nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Also finish users whose sign-in mail may already have gone out (a run died while
+    /// sending it): set a new password and mail it again. Without it their password is left
+    /// as it is and they are reported as "mail_uncertain"; check the recipient's inbox first
+    #[arg(long)]
+    pub resend: bool,
 }
 
 #[derive(Debug, Args)]
@@ -181,6 +197,11 @@ pub struct FinishArgs {
     /// Leave the password out of the email
     #[arg(long, env = "UNDELETE_NO_PASSWORD_IN_EMAIL")]
     pub no_password_in_email: bool,
+    /// Also finish users whose sign-in mail may already have gone out (a run died while
+    /// sending it): set a new password and mail it again. Without it their password is left
+    /// as it is and they are reported as "mail_uncertain"; check the recipient's inbox first
+    #[arg(long)]
+    pub resend: bool,
 }
 
 #[derive(Debug, Args)]

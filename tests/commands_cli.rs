@@ -31,6 +31,7 @@ fn context(h: &SandboxHandle, data_dir: &Path) -> Context {
         sign_in_url: "https://myapps.microsoft.com".into(),
         read_only: false,
         read_deadline: undelete::commands::READ_DEADLINE,
+        lock_wait: std::time::Duration::from_secs(30),
     }
 }
 
@@ -705,4 +706,257 @@ async fn a_refused_password_step_exits_1_and_finish_then_sets_one() {
     assert_eq!(ran.code, 0);
     assert!(ran.lines().is_empty());
     assert!(ran.err.contains("nothing to finish"), "{}", ran.err);
+}
+
+/// (user name, password) of each account in a sign-in mail.
+fn mailed_passwords(body: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut upn = None;
+    for line in body.lines() {
+        let line = line.trim();
+        if let Some(u) = line.strip_prefix("User name:") {
+            upn = Some(u.trim().to_string());
+        } else if let (Some(p), Some(u)) = (line.strip_prefix("Password:"), upn.take()) {
+            out.push((u, p.trim().to_string()));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_second_run_on_the_data_dir_waits_or_refuses_and_never_resets_the_first_runs_passwords() {
+    // Pick the users fast, then serve the same store slowly, so the first run is still going
+    // when the others start.
+    let store = tempfile::tempdir().expect("store");
+    let picked: Vec<DeletedUser> = {
+        let sandbox = undelete::sandbox::spawn(SandboxConfig::new(store.path()).users(40))
+            .await
+            .expect("sandbox");
+        let dir = directory(&sandbox);
+        let mut free = Vec::new();
+        for u in deleted_users(dir.as_ref()).await {
+            let pf = restore::preflight(dir.as_ref(), &u)
+                .await
+                .expect("preflight");
+            if plain(&pf, &u) {
+                free.push(u);
+            }
+            if free.len() == 6 {
+                break;
+            }
+        }
+        drop(dir);
+        sandbox.shutdown().await;
+        free
+    };
+    assert_eq!(picked.len(), 6);
+    let sandbox = undelete::sandbox::spawn(
+        SandboxConfig::new(store.path()).latency(std::time::Duration::from_millis(50)),
+    )
+    .await
+    .expect("slow sandbox");
+    let data = tempfile::tempdir().expect("data dir");
+    let first_ctx = context(&sandbox, data.path());
+    let refusing_ctx = Context {
+        lock_wait: std::time::Duration::ZERO,
+        ..context(&sandbox, data.path())
+    };
+    let waiting_ctx = context(&sandbox, data.path());
+
+    let mut args = vec!["restore", "--email-to", "helpdesk@contoso.sandbox"];
+    args.extend(picked.iter().map(|u| u.id.as_str()));
+    let lock_file = data.path().join(restore::lock::FILE_NAME);
+    let journal_file = data.path().join(restore::journal::FILE_NAME);
+    let first = run(&first_ctx, &args, "", pipe());
+    let others = async {
+        // Once the first run has journaled its plan, its users are "unfinished" in the
+        // journal: exactly what a second run used to take over and reset.
+        let started = std::time::Instant::now();
+        loop {
+            let owned = std::fs::read_to_string(&lock_file).is_ok_and(|t| !t.trim().is_empty());
+            let planned =
+                std::fs::read_to_string(&journal_file).is_ok_and(|t| t.contains("\"planned\""));
+            if owned && planned {
+                break;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "the first run never took the data dir"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let refused = run(&refusing_ctx, &["finish"], "", pipe()).await;
+        let waited = run(&waiting_ctx, &["finish"], "", pipe()).await;
+        (refused, waited)
+    };
+    let (first, (refused, waited)) = tokio::join!(first, others);
+
+    assert_eq!(first.code, 0, "{} {}", first.out, first.err);
+    let lines = first.lines();
+    assert_eq!(lines.len(), 6, "{}", first.out);
+    assert!(lines.iter().all(|l| l["mailSent"] == true), "{}", first.out);
+
+    assert_eq!(refused.code, 1, "{} {}", refused.out, refused.err);
+    assert!(refused.out.is_empty(), "{}", refused.out);
+    let pid = format!("a run is in progress (pid {}, since ", std::process::id());
+    assert!(refused.err.contains(&pid), "{}", refused.err);
+    assert!(
+        refused.err.contains("nothing was changed"),
+        "{}",
+        refused.err
+    );
+
+    assert_eq!(waited.code, 0, "{} {}", waited.out, waited.err);
+    assert!(
+        waited.err.contains(&pid) && waited.err.contains("waiting up to 30 s"),
+        "it said why it waited: {}",
+        waited.err
+    );
+    assert!(
+        waited.err.contains("nothing to finish"),
+        "by the time it ran, the first run had finished its users: {}",
+        waited.err
+    );
+
+    // One mail, and every password in it is the one in force.
+    let outbox = sandbox.inspect().outbox();
+    assert_eq!(outbox.len(), 1, "no second mail");
+    let mailed = mailed_passwords(&outbox[0].body);
+    assert_eq!(mailed.len(), 6, "{}", outbox[0].body);
+    for (upn, pw) in mailed {
+        let line = lines
+            .iter()
+            .find(|l| l["userPrincipalName"] == upn.as_str())
+            .unwrap_or_else(|| panic!("{upn} in the output"));
+        let id = line["id"].as_str().expect("id");
+        assert!(
+            sandbox.inspect().password_matches(id, &pw),
+            "the mailed password of {upn} still works"
+        );
+    }
+    assert!(
+        std::fs::read_to_string(&lock_file)
+            .expect("lock file")
+            .is_empty(),
+        "released and emptied at the end"
+    );
+}
+
+#[tokio::test]
+async fn a_lock_left_by_a_dead_run_is_taken_over_said_and_journaled() {
+    let (_tmp, sandbox) = common::start_sandbox(10).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = Context {
+        lock_wait: std::time::Duration::ZERO,
+        ..context(&sandbox, data.path())
+    };
+    // What a run killed with -9 leaves: the file naming it, and no OS lock any more.
+    std::fs::write(
+        data.path().join(restore::lock::FILE_NAME),
+        r#"{"pid":999999999,"since":"2026-11-25T01:00:00Z","command":"restore"}"#,
+    )
+    .expect("lock file");
+    let ran = run(&ctx, &["finish"], "", pipe()).await;
+    assert_eq!(ran.code, 0, "{} {}", ran.out, ran.err);
+    assert!(
+        ran.err
+            .contains("took over the data dir from pid 999999999")
+            && ran.err.contains("which is no longer running"),
+        "{}",
+        ran.err
+    );
+    let journal =
+        std::fs::read_to_string(data.path().join(restore::journal::FILE_NAME)).expect("journal");
+    assert!(
+        journal.contains("\"note\":\"lock_taken_over\"") && journal.contains("999999999"),
+        "{journal}"
+    );
+    // Taken over once: the next run finds a lock released in good order.
+    let ran = run(&ctx, &["finish"], "", pipe()).await;
+    assert_eq!(ran.code, 0);
+    assert!(!ran.err.contains("took over"), "{}", ran.err);
+}
+
+#[tokio::test]
+async fn binary_killed_in_the_mail_window_keeps_the_mailed_password_until_resend() {
+    let data = tempfile::tempdir().expect("data dir");
+    let user = seed_and_pick(data.path()).await;
+    let upn = user.original_upn.clone();
+
+    // The process dies right after the mail went out, before `MailSent` was journaled.
+    let out = binary(
+        data.path(),
+        &["restore", &upn, "--email-to", "helpdesk@contoso.sandbox"],
+        &[(restore::CRASH_HOOK_ENV, "mail")],
+    );
+    assert_eq!(out.status.code(), Some(restore::CRASH_EXIT_CODE), "{out:?}");
+    let mailed = {
+        let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+            .await
+            .expect("sandbox");
+        let outbox = sandbox.inspect().outbox();
+        assert_eq!(outbox.len(), 1, "the mail went out");
+        let (_, pw) = mailed_passwords(&outbox[0].body)
+            .pop()
+            .expect("a password in the mail");
+        assert!(sandbox.inspect().password_matches(&user.id, &pw));
+        sandbox.shutdown().await;
+        pw
+    };
+
+    // Every command says so; neither `finish` nor `restore` replaces that password unasked.
+    let out = binary(data.path(), &["check", "--expiring", "0"], &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("note: 1 restore(s) are unfinished") && err.contains("may have gone out"),
+        "{err}"
+    );
+    for args in [&["finish"][..], &["restore", &upn][..]] {
+        let out = binary(data.path(), args, &[]);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        let line: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+        assert_eq!(line["status"], "mail_uncertain", "{line}");
+        assert_eq!(line["id"], user.id.as_str(), "{line}");
+        assert!(line["mailSendingAt"].is_string(), "{line}");
+        assert_eq!(line["next"], "undelete finish --resend", "{line}");
+        let error = line["error"].as_str().expect("error");
+        assert!(
+            error.starts_with("mail may have been sent at ")
+                && error.contains("helpdesk@contoso.sandbox; check the recipient's inbox"),
+            "{error}"
+        );
+        assert!(line.get("password").is_none());
+    }
+    {
+        let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+            .await
+            .expect("sandbox");
+        assert!(
+            sandbox.inspect().password_matches(&user.id, &mailed),
+            "the mailed password is still the one in force"
+        );
+        assert_eq!(sandbox.inspect().outbox().len(), 1, "and no second mail");
+        sandbox.shutdown().await;
+    }
+
+    // The explicit choice: a new password, mailed again.
+    let out = binary(data.path(), &["finish", "--resend"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let line: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    assert_eq!(line["status"], "finished", "{line}");
+    assert_eq!(line["mailSent"], true, "{line}");
+    let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+        .await
+        .expect("sandbox");
+    let outbox = sandbox.inspect().outbox();
+    assert_eq!(outbox.len(), 2);
+    assert_eq!(outbox[1].to, vec!["helpdesk@contoso.sandbox".to_string()]);
+    let (_, resent) = mailed_passwords(&outbox[1].body)
+        .pop()
+        .expect("a password in the second mail");
+    assert_ne!(resent, mailed);
+    assert!(sandbox.inspect().password_matches(&user.id, &resent));
+    assert!(!sandbox.inspect().password_matches(&user.id, &mailed));
+    let journal = Journal::open(data.path()).expect("journal");
+    assert!(journal.unfinished().expect("read").is_empty());
 }

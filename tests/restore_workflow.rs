@@ -347,6 +347,7 @@ async fn a_password_the_server_bans_leaves_a_restored_user_to_finish() {
         f.dir.as_ref(),
         &unfinished,
         &restore::PasswordChoice::Auto,
+        false,
         &f.journal,
         &f.audit,
     )
@@ -382,6 +383,7 @@ async fn an_unfinished_user_that_is_gone_is_closed_not_kept_forever() {
         f.dir.as_ref(),
         &unfinished,
         &restore::PasswordChoice::Auto,
+        false,
         &f.journal,
         &f.audit,
     )
@@ -446,6 +448,7 @@ async fn an_interrupted_run_is_found_and_finished() {
         f.dir.as_ref(),
         &unfinished,
         &restore::PasswordChoice::Auto,
+        false,
         &f.journal,
         &f.audit,
     )
@@ -454,6 +457,21 @@ async fn an_interrupted_run_is_found_and_finished() {
     let by_id = |id: &str| finished.iter().find(|o| o.id == id).expect("outcome");
     assert!(by_id(&a.id).complete());
     assert!(by_id(&b.id).complete(), "found active and finished");
+    // The restore of `b` happened although no run saw its reply: the audit log says so.
+    let audited: Vec<_> = f
+        .audit
+        .entries()
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.action == "restore")
+        .collect();
+    assert_eq!(audited.len(), 1, "{audited:?}");
+    assert!(audited[0].target.contains(&b.id), "{audited:?}");
+    assert_eq!(audited[0].outcome, "ok");
+    assert_eq!(
+        audited[0].detail.as_deref(),
+        Some(restore::LOST_REPLY_FOUND_RESTORED)
+    );
     let never = by_id(&c.id).failure.as_ref().expect("c was never restored");
     assert_eq!(never.stage, Stage::Restore);
     assert!(f.sandbox.inspect().is_deleted(&c.id));
@@ -676,4 +694,230 @@ async fn preflight_of_a_user_with_many_proxy_addresses_keeps_a_few_lookups_in_fl
         .max()
         .unwrap_or(0);
     assert!(most <= 9, "{most} lookups were in flight at once");
+}
+
+#[tokio::test]
+async fn a_user_whose_mail_may_have_gone_out_keeps_its_password_until_resend() {
+    let f = fixture(40).await;
+    let (user, _) = find_user(f.dir.as_ref(), plain).await;
+    let mut plan = RestorePlan::new(vec![PlannedUser::as_is(user.clone())]);
+    plan.mail_to = vec!["helpdesk@contoso.sandbox".into()];
+    let (_, outcomes) = run(&f, plan).await;
+    let first = outcomes[0]
+        .password
+        .as_ref()
+        .expect("password")
+        .expose_secret()
+        .to_string();
+    // The run died inside the mail window: `MailSending` journaled, no `MailSent`.
+    let mut sending =
+        restore::journal::Entry::new(&outcomes[0].run, &user.id, restore::Step::MailSending);
+    sending.mail_to = vec!["helpdesk@contoso.sandbox".into()];
+    f.journal.record(&sending).expect("journal");
+
+    let pending = f.journal.pending().expect("journal");
+    assert_eq!(pending.len(), 1);
+    let at = pending[0].mail_sending.as_ref().expect("mail window").at;
+    let unfinished = f.journal.unfinished().expect("journal");
+    let (finished, _) = restore::finish_unfinished(
+        f.dir.as_ref(),
+        &unfinished,
+        &PasswordChoice::Auto,
+        false,
+        &f.journal,
+        &f.audit,
+    )
+    .await;
+    let o = &finished[0];
+    assert!(o.restored() && o.password.is_none(), "{o:?}");
+    let failure = o.failure.as_ref().expect("reported, failure-like");
+    assert_eq!(failure.stage, Stage::Mail);
+    assert_eq!(failure.at, at);
+    assert_eq!(
+        failure.error.code.as_deref(),
+        Some(restore::MAIL_UNCERTAIN_CODE)
+    );
+    assert!(
+        failure
+            .error
+            .message
+            .starts_with("mail may have been sent at ")
+            && failure
+                .error
+                .message
+                .contains("check the recipient's inbox"),
+        "{}",
+        failure.error.message
+    );
+    assert!(
+        f.sandbox.inspect().password_matches(&user.id, &first),
+        "the password that may be in the inbox is still the one in force"
+    );
+    // Nothing was decided: the next run finds the same.
+    assert!(
+        f.journal.pending().expect("journal")[0]
+            .mail_sending
+            .is_some()
+    );
+
+    let (finished, _) = restore::finish_unfinished(
+        f.dir.as_ref(),
+        &unfinished,
+        &PasswordChoice::Auto,
+        true,
+        &f.journal,
+        &f.audit,
+    )
+    .await;
+    let o = &finished[0];
+    assert!(o.complete(), "{o:?}");
+    let second = o.password.as_ref().expect("new password").expose_secret();
+    assert_ne!(second, first);
+    assert!(f.sandbox.inspect().password_matches(&user.id, second));
+    let pending = f.journal.pending().expect("journal");
+    assert!(
+        pending[0].mail_sending.is_none(),
+        "the new password was never mailed: no mail window"
+    );
+    restore::send_sign_in_mail(
+        f.dir.as_ref(),
+        &finished,
+        &["helpdesk@contoso.sandbox".to_string()],
+        &mail_options(),
+        &f.journal,
+        &f.audit,
+    )
+    .await
+    .expect("mail");
+    assert!(f.journal.unfinished().expect("journal").is_empty());
+    let steps: Vec<restore::Step> = f
+        .journal
+        .entries()
+        .expect("journal")
+        .into_iter()
+        .filter(|e| e.id == user.id)
+        .map(|e| e.step)
+        .collect();
+    assert_eq!(
+        steps[steps.len() - 2..],
+        [restore::Step::MailSending, restore::Step::MailSent],
+        "journaled before the send, and after"
+    );
+}
+
+#[tokio::test]
+async fn a_mail_the_directory_refuses_leaves_no_mail_window() {
+    let f = fixture(40).await;
+    let (user, _) = find_user(f.dir.as_ref(), plain).await;
+    let (_, outcomes) = run(&f, RestorePlan::new(vec![PlannedUser::as_is(user.clone())])).await;
+    // A sender mailbox the directory does not have: refused, so nothing went out.
+    let mut options = mail_options();
+    options.sender = Some("nobody@contoso.sandbox".into());
+    let sent = restore::send_sign_in_mail(
+        f.dir.as_ref(),
+        &outcomes,
+        &["helpdesk@contoso.sandbox".to_string()],
+        &options,
+        &f.journal,
+        &f.audit,
+    )
+    .await;
+    assert!(sent.is_err());
+    assert!(f.sandbox.inspect().outbox().is_empty());
+    let pending = f.journal.pending().expect("journal");
+    assert_eq!(pending.len(), 1, "the mail is still to do");
+    assert!(
+        pending[0].mail_sending.is_none(),
+        "a refusal is not a mail that may have gone out"
+    );
+}
+
+/// The next message of the TUI's runner, within a few seconds.
+async fn next_msg(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<undelete::app::msg::Msg>,
+) -> undelete::app::msg::Msg {
+    tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("a message within 10 s")
+        .expect("channel open")
+}
+
+#[tokio::test]
+async fn the_tui_refuses_writes_while_another_run_holds_the_data_dir_then_takes_it() {
+    use undelete::app::effect::Effect;
+    use undelete::app::msg::Msg;
+    use undelete::app::{self, TuiContext, TuiOptions};
+
+    let f = fixture(10).await;
+    // Another run holds the data dir, with a user of its own unfinished in the journal.
+    let other = restore::DataDirLock::try_acquire(f.data.path(), "restore")
+        .expect("lock file")
+        .expect("free");
+    let (user, _) = find_user(f.dir.as_ref(), plain).await;
+    f.dir
+        .restore(&user.id, &Default::default())
+        .await
+        .expect("restore");
+    for step in [restore::Step::Planned, restore::Step::Restored] {
+        f.journal
+            .record(
+                &restore::journal::Entry::new("live-run", &user.id, step).upn(&user.original_upn),
+            )
+            .expect("journal");
+    }
+
+    let ctx = TuiContext {
+        directory: f.dir.clone(),
+        label: "SANDBOX contoso.sandbox".into(),
+        is_sandbox: true,
+        account: f.sandbox.admin_upn(),
+        mail_sender: Some(f.sandbox.admin_upn()),
+        data_dir: f.data.path().to_path_buf(),
+        requests: None,
+    };
+    let opts = TuiOptions {
+        read_only: false,
+        no_mouse: true,
+        no_color: true,
+        cloud: None,
+    };
+    let state = app::initial_state(&ctx, &opts, chrono::Utc::now(), (120, 40));
+    let (tx, mut rx) = app::channel();
+    let mut runner = app::runner_for(&ctx, &state, tx, None);
+    let who = format!("another undelete (pid {}, since ", std::process::id());
+    match next_msg(&mut rx).await {
+        Msg::Warning(w) => assert!(
+            w.contains(&who) && w.contains("is restoring in this data dir"),
+            "{w}"
+        ),
+        _ => panic!("expected the busy warning first"),
+    }
+    runner.run(Effect::FinishUnfinished);
+    match next_msg(&mut rx).await {
+        Msg::UnfinishedFailed(w) => assert!(w.contains(&who), "{w}"),
+        _ => panic!("F is refused with UnfinishedFailed"),
+    }
+    assert!(
+        f.sandbox.inspect().outbox().is_empty() && f.journal.unfinished().expect("j").len() == 1,
+        "the other run's user was left alone"
+    );
+
+    // The other run ends: the next write takes the data dir and goes ahead.
+    drop(other);
+    runner.run(Effect::FinishUnfinished);
+    let finished = loop {
+        match next_msg(&mut rx).await {
+            Msg::RestoreFinished { outcomes, .. } => break outcomes,
+            Msg::Warning(w) => panic!("no warning expected now: {w}"),
+            _ => {}
+        }
+    };
+    assert_eq!(finished.len(), 1);
+    assert!(finished[0].complete(), "{:?}", finished[0]);
+    assert!(
+        restore::DataDirLock::holder(f.data.path()).is_some(),
+        "the TUI holds the data dir from now on"
+    );
+    drop(runner);
+    assert!(restore::DataDirLock::holder(f.data.path()).is_none());
 }

@@ -325,6 +325,7 @@ pub fn runner_for(
         sign_in_url: state.settings.sign_in_url.clone(),
         mail_sender: ctx.mail_sender.clone(),
         clipboard,
+        read_only: state.settings.read_only,
     })
 }
 

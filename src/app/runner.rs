@@ -21,8 +21,8 @@ use super::state::JobStatus;
 use crate::directory::{DeletedUser, Directory, Stage};
 use crate::mail::SignInMail;
 use crate::restore::{
-    self, Audit, Journal, PasswordChoice, PasswordStep, Progress, RestorePlan, StopHandle,
-    UserOutcome,
+    self, Audit, DataDirLock, Journal, PasswordChoice, PasswordStep, Progress, RestorePlan,
+    StopHandle, UserOutcome,
 };
 
 /// Where OSC 52 clipboard writes go (the terminal in production, a buffer in tests).
@@ -46,6 +46,22 @@ pub struct Runner {
     stop: Option<StopHandle>,
     /// The newest password check asked for: an older one still waiting is not sent.
     verdict_seq: Arc<AtomicU64>,
+    data_dir: PathBuf,
+    /// The data dir's lock, held for the whole session so no other run finishes (or purges)
+    /// users this one is restoring, and this one none of another's.
+    owner: Owner,
+}
+
+/// Whether this session may change the directory, as far as the data dir's lock goes.
+enum Owner {
+    Held(#[allow(dead_code)] DataDirLock),
+    /// Another undelete holds the data dir: listing works, writes wait until it ends (tried
+    /// again at each write).
+    Busy(String),
+    /// `--read-only`: no lock is taken, and no write is run.
+    ReadOnly,
+    /// The lock file could not be opened or locked at all.
+    Failed(String),
 }
 
 /// Pages fetched ahead of the one the loop is taking in: the next request overlaps the work
@@ -62,6 +78,8 @@ pub struct RunnerConfig {
     pub sign_in_url: String,
     pub mail_sender: Option<String>,
     pub clipboard: Option<ClipboardSink>,
+    /// `--read-only`: the data dir is not locked.
+    pub read_only: bool,
 }
 
 impl Runner {
@@ -76,7 +94,18 @@ impl Runner {
                 cfg.data_dir.display()
             )),
         };
+        let owner = if cfg.read_only {
+            Owner::ReadOnly
+        } else {
+            let (owner, said) = take_data_dir(&cfg.data_dir);
+            if let Some(said) = said {
+                let _ = cfg.tx.send(Msg::Warning(said));
+            }
+            owner
+        };
         Self {
+            data_dir: cfg.data_dir,
+            owner,
             dir: cfg.dir,
             tx: cfg.tx,
             books,
@@ -122,7 +151,66 @@ impl Runner {
         let _ = self.tx.send(msg);
     }
 
+    /// Whether this session holds the data dir now; a busy one is tried again, so the TUI
+    /// becomes writable as soon as the other run ends. `Err`: why it may not write.
+    fn ensure_owner(&mut self) -> Result<(), String> {
+        match &self.owner {
+            Owner::Held(_) => return Ok(()),
+            Owner::ReadOnly => return Err("read-only mode: nothing may be changed".into()),
+            Owner::Busy(_) | Owner::Failed(_) => {}
+        }
+        let (owner, said) = take_data_dir(&self.data_dir);
+        self.owner = owner;
+        if let (Owner::Held(_), Some(said)) = (&self.owner, said) {
+            self.send(Msg::Warning(said));
+        }
+        match &self.owner {
+            Owner::Held(_) => Ok(()),
+            Owner::Busy(why) | Owner::Failed(why) => Err(why.clone()),
+            Owner::ReadOnly => Err("read-only mode: nothing may be changed".into()),
+        }
+    }
+
+    /// Answers a write effect that may not run, through the message its screen waits for.
+    fn refuse(&self, effect: Effect, why: String) {
+        match effect {
+            Effect::Restore(plan) => {
+                for p in &plan.users {
+                    self.send(Msg::Job {
+                        id: p.user.id.clone(),
+                        status: JobStatus::Failed(why.clone()),
+                    });
+                }
+                self.send(Msg::Warning(why));
+            }
+            Effect::Retry { .. } => {
+                self.send(Msg::Warning(why));
+                self.send(Msg::OutcomesUpdated(Vec::new()));
+            }
+            Effect::SendMail(_) => self.send(Msg::MailSent(Err(why))),
+            Effect::Purge { .. } => self.send(Msg::PurgeDone {
+                purged: Vec::new(),
+                failures: vec![why],
+            }),
+            Effect::FinishUnfinished => self.send(Msg::UnfinishedFailed(why)),
+            _ => self.send(Msg::Warning(why)),
+        }
+    }
+
     pub fn run(&mut self, effect: Effect) {
+        let writes = matches!(
+            effect,
+            Effect::Restore(_)
+                | Effect::Retry { .. }
+                | Effect::SendMail(_)
+                | Effect::MailSkipped { .. }
+                | Effect::Purge { .. }
+                | Effect::FinishUnfinished
+        );
+        if writes && let Err(why) = self.ensure_owner() {
+            self.refuse(effect, why);
+            return;
+        }
         match effect {
             Effect::Quit => {}
             Effect::LoadDeleted { generation } => self.load(generation),
@@ -439,10 +527,13 @@ impl Runner {
                 to.push(admin);
             }
             let include_password = items.iter().all(|i| i.include_password);
+            // Never a resend from `F`: a user whose mail may have gone out comes back failed
+            // with "mail may have been sent at T; check the recipient's inbox".
             let (outcomes, warnings) = restore::finish_unfinished(
                 dir.as_ref(),
                 &items,
                 &PasswordChoice::Auto,
+                false,
                 &journal,
                 &audit,
             )
@@ -458,6 +549,31 @@ impl Runner {
                 let _ = tx.send(Msg::Unfinished(list));
             }
         });
+    }
+}
+
+/// Tries to take the data dir for the TUI, and what to tell the admin about it.
+fn take_data_dir(data_dir: &std::path::Path) -> (Owner, Option<String>) {
+    match DataDirLock::try_acquire(data_dir, "tui") {
+        Ok(Ok(lock)) => {
+            let said = lock.took_over_message();
+            (Owner::Held(lock), said)
+        }
+        Ok(Err(busy)) => {
+            let why = format!(
+                "{} is restoring in this data dir: restore, F and purge are refused until it \
+                 ends; its users are not yours to finish",
+                busy.other()
+            );
+            (Owner::Busy(why.clone()), Some(why))
+        }
+        Err(e) => {
+            let why = format!(
+                "cannot lock the data dir {} ({e}): restore, F and purge are disabled",
+                data_dir.display()
+            );
+            (Owner::Failed(why.clone()), Some(why))
+        }
     }
 }
 

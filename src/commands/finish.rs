@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::restore::{FINISH_COMMAND, deliver, read_password};
+use super::restore::{FINISH_COMMAND, deliver, mail_uncertain_line, read_password};
 use super::{Context, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Io};
 use crate::cli::FinishArgs;
 use crate::mail::SignInMail;
@@ -35,6 +35,11 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
             return Ok(EXIT_USAGE);
         }
     };
+    // Held to the end: the journal's unfinished users must not be another live run's.
+    let _lock = match super::lock_data_dir(ctx, io, "finish").await? {
+        Ok(lock) => lock,
+        Err(code) => return Ok(code),
+    };
     let journal = Journal::open(&ctx.data_dir)?;
     let audit = Audit::open(&ctx.data_dir, &ctx.label, &ctx.account)?;
     let items = journal.unfinished()?;
@@ -46,17 +51,30 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
         return Ok(EXIT_OK);
     }
     let typed_password = matches!(password, PasswordChoice::Given(_));
-    let (outcomes, warnings) =
-        restore::finish_unfinished(ctx.directory.as_ref(), &items, &password, &journal, &audit)
-            .await;
+    let (outcomes, warnings) = restore::finish_unfinished(
+        ctx.directory.as_ref(),
+        &items,
+        &password,
+        args.resend,
+        &journal,
+        &audit,
+    )
+    .await;
     for w in warnings {
         writeln!(io.err, "warning: {w}")?;
     }
     let mut results = Vec::with_capacity(outcomes.len());
     let mut lines = Vec::new();
     let mut failed = false;
+    let mut uncertain = 0usize;
     for o in outcomes {
         let item = items.iter().find(|u| u.id == o.id);
+        if let Some(line) = mail_uncertain_line(&o) {
+            failed = true;
+            uncertain += 1;
+            lines.push(line);
+            continue;
+        }
         if o.failure.is_some() && !o.restored() {
             // Never restored (still, or no longer, in the deleted users): nothing to finish.
             failed = true;
@@ -99,6 +117,12 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
     )
     .await?;
     if code != EXIT_OK {
+        if uncertain > 0 {
+            writeln!(
+                io.err,
+                "the sign-in mail of {uncertain} user(s) may have gone out already, so their                  passwords were left as they are: check the recipient's inbox;                  `{FINISH_COMMAND} --resend` sets new passwords and mails them again"
+            )?;
+        }
         writeln!(
             io.err,
             "some restores are still unfinished; `{FINISH_COMMAND}` tries them again"

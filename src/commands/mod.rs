@@ -15,6 +15,7 @@ pub mod restore;
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
 use color_eyre::eyre::eyre;
@@ -22,6 +23,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::cli::{Command, GlobalArgs};
 use crate::directory::{Directory, DirectoryError};
+use crate::restore::DataDirLock;
 
 pub const EXIT_OK: i32 = 0;
 /// Some operation failed.
@@ -50,6 +52,9 @@ pub struct Context {
     pub read_only: bool,
     /// How long `list` and `check` may take (`--deadline`, or `READ_DEADLINE`).
     pub read_deadline: std::time::Duration,
+    /// How long a command that changes the directory waits for another run holding the data
+    /// dir (`--lock-wait`) before it gives up.
+    pub lock_wait: Duration,
 }
 
 /// Which standard streams are terminals, and whether colors are wanted.
@@ -110,6 +115,7 @@ pub async fn run(cmd: Command, global: &GlobalArgs) -> color_eyre::Result<i32> {
         sign_in_url: crate::mail::sign_in_url(global.cloud).to_string(),
         read_only: global.read_only,
         read_deadline: global.deadline.unwrap_or(READ_DEADLINE),
+        lock_wait: Duration::from_secs(global.lock_wait),
     };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -176,6 +182,9 @@ fn refuse_unhandled(cmd: &Command) -> color_eyre::Result<()> {
 pub async fn run_with(cmd: Command, ctx: &Context, io: &mut Io<'_>) -> color_eyre::Result<i32> {
     refuse_unhandled(&cmd)?;
     let dir = ctx.directory.as_ref();
+    if matches!(cmd, Command::List(_) | Command::Check(_)) {
+        note_unfinished(ctx, io, &[], false)?;
+    }
     let result = match &cmd {
         Command::List(args) => {
             within(ctx.read_deadline, list::list(dir, args, Utc::now(), io)).await
@@ -193,6 +202,13 @@ pub async fn run_with(cmd: Command, ctx: &Context, io: &mut Io<'_>) -> color_eyr
                 )?;
                 return Ok(EXIT_USAGE);
             }
+            // A purge of a user another run is restoring would leave that run's journal
+            // pointing at nothing; one owner at a time.
+            let _lock = match lock_data_dir(ctx, io, "purge").await? {
+                Ok(lock) => lock,
+                Err(code) => return Ok(code),
+            };
+            note_unfinished(ctx, io, &[], true)?;
             let audit = crate::restore::Audit::open(&ctx.data_dir, &ctx.label, &ctx.account)?;
             purge::purge(dir, args, &audit, io).await
         }
@@ -232,6 +248,112 @@ async fn within(
         ))
         .into()),
     }
+}
+
+/// Takes the data dir for a command that changes the directory, waiting up to
+/// `ctx.lock_wait` for another run to end (and saying so at once). `Err(exit code)` when it is
+/// still held then: the command changes nothing. A lock taken over from a run that died is
+/// said on stderr (and noted in the journal by the lock).
+pub(crate) async fn lock_data_dir(
+    ctx: &Context,
+    io: &mut Io<'_>,
+    command: &str,
+) -> color_eyre::Result<Result<DataDirLock, i32>> {
+    let secs = ctx.lock_wait.as_secs_f64();
+    let err = &mut *io.err;
+    let acquired = DataDirLock::acquire(&ctx.data_dir, command, ctx.lock_wait, |busy| {
+        let _ = writeln!(
+            err,
+            "undelete {command}: {}; waiting up to {secs:.0} s for it to end…",
+            busy.in_progress()
+        );
+        let _ = err.flush();
+    })
+    .await?;
+    match acquired {
+        Ok(lock) => {
+            if let Some(m) = lock.took_over_message() {
+                writeln!(io.err, "note: {m}")?;
+            }
+            Ok(Ok(lock))
+        }
+        Err(busy) => {
+            let waited = if ctx.lock_wait.is_zero() {
+                "not waiting (--lock-wait 0)".to_string()
+            } else {
+                format!("still there after {secs:.0} s")
+            };
+            writeln!(
+                io.err,
+                "undelete {command}: {}; {waited}: nothing was changed. Run it again when that                  run has ended (--lock-wait sets how long to wait)",
+                busy.in_progress()
+            )?;
+            Ok(Err(EXIT_FAILED))
+        }
+    }
+}
+
+/// How many names a note lists before it says "…".
+const NOTE_NAMES: usize = 5;
+
+/// The one stderr line every command gives about restores the journal holds unfinished
+/// (except `except`, which the command is finishing itself), with a second line when some of
+/// them may already have been mailed. `held`: this command holds the data dir; otherwise
+/// another process that does is named, since its live users are in the journal too and are
+/// not for anyone else to finish.
+pub(crate) fn note_unfinished(
+    ctx: &Context,
+    io: &mut Io<'_>,
+    except: &[&str],
+    held: bool,
+) -> io::Result<()> {
+    let pending = match crate::restore::journal::pending_in(&ctx.data_dir) {
+        Ok(p) => p,
+        Err(e) => {
+            return writeln!(
+                io.err,
+                "note: the journal in {} could not be read ({e}): unfinished restores are not                  known",
+                ctx.data_dir.display()
+            );
+        }
+    };
+    let pending: Vec<_> = pending
+        .into_iter()
+        .filter(|p| !except.contains(&p.unfinished.id.as_str()))
+        .collect();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    if !held && let Some(busy) = DataDirLock::holder(&ctx.data_dir) {
+        return writeln!(
+            io.err,
+            "note: {}; {} restore(s) in the journal are not finished yet, perhaps its own",
+            busy.in_progress(),
+            pending.len()
+        );
+    }
+    let mut names: Vec<&str> = pending
+        .iter()
+        .take(NOTE_NAMES)
+        .map(|p| p.unfinished.upn.as_str())
+        .collect();
+    if pending.len() > NOTE_NAMES {
+        names.push("…");
+    }
+    writeln!(
+        io.err,
+        "note: {} restore(s) are unfinished (password or mail not done: {}): `undelete finish`",
+        pending.len(),
+        names.join(", ")
+    )?;
+    let uncertain = pending.iter().filter(|p| p.mail_sending.is_some()).count();
+    if uncertain > 0 {
+        writeln!(
+            io.err,
+            "note: the sign-in mail of {uncertain} of them may have gone out already: check the              recipient's inbox; `undelete finish --resend` sets a new password and mails it again"
+        )?;
+    }
+    Ok(())
 }
 
 /// Asks twice for a password on the terminal without echoing it. `None` when the two differ.

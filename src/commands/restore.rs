@@ -49,6 +49,29 @@ fn outcome_line(o: &UserOutcome, status: &str, mail_sent: bool, show_password: b
     v
 }
 
+/// The line of a user left alone because its sign-in mail may have gone out, or `None` for
+/// any other outcome: `"status": "mail_uncertain"`, when the mail was being sent, and the
+/// flag that replaces the password anyway.
+pub(super) fn mail_uncertain_line(o: &UserOutcome) -> Option<Value> {
+    let f = o.failure.as_ref()?;
+    if f.error.code.as_deref() != Some(restore::MAIL_UNCERTAIN_CODE) {
+        return None;
+    }
+    Some(json!({
+        "id": o.id,
+        "displayName": o.display_name,
+        "userPrincipalName": o.upn.as_deref().unwrap_or(&o.original_upn),
+        "status": "mail_uncertain",
+        "restored": true,
+        "passwordSet": false,
+        "mailSent": Value::Null,
+        "mailSendingAt": f.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "error": f.error.message,
+        "advice": "check the recipient's inbox: the password in that mail may be the one in                    force; to set a new one and mail it again, add --resend",
+        "next": format!("{FINISH_COMMAND} --resend"),
+    }))
+}
+
 fn failed_line(target: &str, user: Option<&DeletedUser>, stage: Stage, error: &str) -> Value {
     let mut v = json!({
         "target": target,
@@ -177,6 +200,16 @@ pub async fn restore(
     }
     let mail_to = restore::parse_recipients(&request.recipients).unwrap_or_default();
     let typed_password = matches!(password, PasswordChoice::Given(_));
+    // Held to the end: targets the journal holds unfinished are finished below, and they must
+    // not be another live run's. A dry run changes nothing and needs no lock.
+    let _lock = if args.dry_run {
+        None
+    } else {
+        match super::lock_data_dir(ctx, io, "restore").await? {
+            Ok(lock) => Some(lock),
+            Err(code) => return Ok(code),
+        }
+    };
     let journal = Journal::open(&ctx.data_dir)?;
     let audit = Audit::open(&ctx.data_dir, &ctx.label, &ctx.account)?;
     let options = SignInMail {
@@ -187,7 +220,8 @@ pub async fn restore(
     };
 
     // Targets an interrupted run left behind are finished, not restored again.
-    let unfinished = journal.unfinished().unwrap_or_default();
+    let pending = journal.pending().unwrap_or_default();
+    let unfinished: Vec<Unfinished> = pending.iter().map(|p| p.unfinished.clone()).collect();
     let mut to_finish: Vec<Unfinished> = Vec::new();
     let mut targets: Vec<String> = Vec::new();
     for t in &args.targets {
@@ -197,20 +231,8 @@ pub async fn restore(
             None => targets.push(t.clone()),
         }
     }
-    let others: Vec<&Unfinished> = unfinished
-        .iter()
-        .filter(|u| !to_finish.iter().any(|f| f.id == u.id))
-        .collect();
-    if !others.is_empty() {
-        let names: Vec<&str> = others.iter().map(|u| u.upn.as_str()).collect();
-        writeln!(
-            io.err,
-            "note: {} earlier restore(s) did not finish ({}): run `undelete restore <name>` \
-             to finish them",
-            others.len(),
-            names.join(", ")
-        )?;
-    }
+    let finishing: Vec<&str> = to_finish.iter().map(|u| u.id.as_str()).collect();
+    super::note_unfinished(ctx, io, &finishing, !args.dry_run)?;
 
     let mut lines: Vec<Value> = Vec::new();
     let mut failed = false;
@@ -219,10 +241,22 @@ pub async fn restore(
 
     if args.dry_run {
         for u in &to_finish {
-            lines.push(json!({
-                "id": u.id, "userPrincipalName": u.upn, "status": "would_finish",
+            let mail = pending
+                .iter()
+                .find(|p| p.unfinished.id == u.id)
+                .and_then(|p| p.mail_sending.as_ref());
+            let status = match (mail, args.resend) {
+                (Some(_), false) => "mail_uncertain",
+                _ => "would_finish",
+            };
+            let mut v = json!({
+                "id": u.id, "userPrincipalName": u.upn, "status": status,
                 "passwordSet": u.password_set, "mailDone": u.mail_done,
-            }));
+            });
+            if let Some(m) = mail {
+                v["mailSendingAt"] = json!(m.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            }
+            lines.push(v);
         }
     } else if !to_finish.is_empty() {
         // Finishing always generates: the typed password was meant for the new restores.
@@ -230,6 +264,7 @@ pub async fn restore(
             dir.as_ref(),
             &to_finish,
             &PasswordChoice::Auto,
+            args.resend,
             &journal,
             &audit,
         )
@@ -238,6 +273,11 @@ pub async fn restore(
             writeln!(io.err, "warning: {w}")?;
         }
         for o in finished {
+            if let Some(line) = mail_uncertain_line(&o) {
+                failed = true;
+                lines.push(line);
+                continue;
+            }
             let item = to_finish.iter().find(|u| u.id == o.id);
             let never_restored = o
                 .failure

@@ -11,6 +11,12 @@ use crate::mail::{self, MailAccount, SignInMail};
 /// Sends one email to `to` listing every complete outcome (restored, password set), then
 /// journals and audits it. On failure nothing is recorded as sent, so the caller can retry.
 /// Returns how many users the email covered.
+///
+/// At most once, and known: `MailSending` is journaled for each user before the send and
+/// `MailSent` after, so a run that dies in between leaves users whose password may already be
+/// in an inbox; a finishing run then does not replace it unless asked (`finish_unfinished`).
+/// When `MailSending` cannot be journaled the mail is not sent: a crash could not be told
+/// from a sent mail afterwards, and the caller still holds the passwords to hand over.
 pub async fn send_sign_in_mail(
     dir: &dyn Directory,
     outcomes: &[UserOutcome],
@@ -40,11 +46,25 @@ pub async fn send_sign_in_mail(
             guest: o.guest,
         })
         .collect();
+    let recipients = to.join(", ");
+    for o in &ready {
+        let mut e = journal::Entry::new(&o.run, &o.id, Step::MailSending);
+        e.mail_to = to.to_vec();
+        e.include_password = options.include_password;
+        journal.record(&e).map_err(|e| {
+            DirectoryError::invalid(format!(
+                "the sign-in info was not sent: the journal ({}) could not be written ({e}),                  and a mail that is not journaled first could be sent twice after a crash",
+                journal.path().display()
+            ))
+        })?;
+    }
     let mut message = mail::sign_in_message(&accounts, to, options);
     let result = dir.send_mail(&message).await;
     // The body may hold passwords: do not leave it in freed memory.
     message.body.zeroize();
-    let recipients = to.join(", ");
+    if result.is_ok() {
+        super::run::crash_hook("mail");
+    }
     let detail = Some(format!(
         "sign-in info for {} user(s), password {}",
         ready.len(),
@@ -60,6 +80,18 @@ pub async fn send_sign_in_mail(
         result.as_ref().map(|_| ()),
         detail,
     );
+    if let Err(error) = &result {
+        // A refusal clears the mail window; an error after which it may have gone out keeps it
+        // open (`uncertain`), so a later run asks before replacing the password.
+        for o in &ready {
+            let _ = journal.record(&journal::Entry::failed(
+                &o.run,
+                &o.id,
+                crate::directory::Stage::Mail,
+                error,
+            ));
+        }
+    }
     result?;
     for o in &ready {
         let _ = journal.record(

@@ -1,25 +1,57 @@
 //! Finishing what an earlier run (or an earlier step of this one) left unfinished.
 
+use std::collections::HashMap;
+
 use super::Audit;
-use super::journal::{self, Journal, RestoreState, Step, Unfinished};
+use super::journal::{self, Journal, MailAttempt, RestoreState, Step, Unfinished};
 use super::plan::PasswordChoice;
-use super::run::{Failure, PasswordStep, UserOutcome, set_password};
+use super::run::{Failure, LOST_REPLY_FOUND_RESTORED, PasswordStep, UserOutcome, set_password};
 use crate::directory::{Directory, DirectoryError, ErrorKind, Stage};
+
+/// `DirectoryError::code` of the outcome of a user whose sign-in mail may have gone out: its
+/// password was left as it is (see `finish_unfinished`).
+pub const MAIL_UNCERTAIN_CODE: &str = "MailMayHaveBeenSent";
 
 /// Finishes what earlier runs left: for a user whose restore is unknown, asks the directory;
 /// for each restored user, sets a new password (the old one is gone with the run: generated,
 /// or the one given). The outcomes then go to `send_sign_in_mail` (to `Unfinished::mail_to` or
 /// other recipients) or to `record_mail_skipped`, exactly as after a normal run.
+///
+/// A user whose sign-in mail may already have gone out (the journal's last mail step for it
+/// is `MailSending`) keeps its password unless `resend` is set: a new one would make the mail
+/// in the recipient's inbox wrong. Its outcome is restored, without a password, failed at
+/// `Stage::Mail` with code `MAIL_UNCERTAIN_CODE` and "mail may have been sent at T; check the
+/// recipient's inbox". The journal is read here, not taken from `items`, so a list read
+/// before that mail went out cannot cause a reset.
+///
+/// The caller must hold the data dir's lock (`DataDirLock`): the journal's unfinished users
+/// are otherwise possibly another live run's.
 pub async fn finish_unfinished(
     dir: &dyn Directory,
     items: &[Unfinished],
     password: &PasswordChoice,
+    resend: bool,
     journal: &Journal,
     audit: &Audit,
 ) -> (Vec<UserOutcome>, Vec<String>) {
     let run = uuid::Uuid::new_v4().to_string();
     let mut out = Vec::with_capacity(items.len());
     let mut warnings = Vec::new();
+    let mail_window: HashMap<String, MailAttempt> = match journal.pending() {
+        Ok(pending) => pending
+            .into_iter()
+            .filter_map(|p| p.mail_sending.map(|m| (p.unfinished.id, m)))
+            .collect(),
+        Err(e) if !resend => {
+            // Not knowing whether a mail went out, no password is replaced.
+            warnings.push(format!(
+                "the journal ({}) could not be read: {e}; nothing was finished",
+                journal.path().display()
+            ));
+            return (out, warnings);
+        }
+        Err(_) => HashMap::new(),
+    };
     for item in items {
         let mut o = UserOutcome {
             run: run.clone(),
@@ -35,6 +67,26 @@ pub async fn finish_unfinished(
             guest: false,
             planned: None,
         };
+        if let (Some(mail), false) = (mail_window.get(&item.id), resend) {
+            // Nothing is sent and nothing journaled: the next run finds it the same way, until
+            // the admin chooses to resend.
+            o.upn = Some(item.upn.clone());
+            let mut error = DirectoryError::new(
+                ErrorKind::Invalid,
+                format!(
+                    "{}; its password was left as it is (a resend sets a new one and mails it)",
+                    mail.describe()
+                ),
+            );
+            error.code = Some(MAIL_UNCERTAIN_CODE.to_string());
+            o.failure = Some(Failure {
+                at: mail.at,
+                stage: Stage::Mail,
+                error,
+            });
+            out.push(o);
+            continue;
+        }
         match item.restore {
             RestoreState::Restored => o.upn = Some(item.upn.clone()),
             RestoreState::Unknown => match dir.get_active(&item.id).await {
@@ -46,6 +98,18 @@ pub async fn finish_unfinished(
                             .detail("found active by a later run"),
                         &mut warnings,
                     );
+                    // The run that sent it never audited it: its reply was lost with it.
+                    if let Err(e) = audit.record(
+                        "restore",
+                        &format!("{} ({})", user.user_principal_name, item.id),
+                        Ok(()),
+                        Some(LOST_REPLY_FOUND_RESTORED.to_string()),
+                    ) {
+                        warnings.push(format!(
+                            "the audit log ({}) could not be written: {e}",
+                            audit.path().display()
+                        ));
+                    }
                     o.upn = Some(user.user_principal_name);
                 }
                 Ok(None) => {

@@ -23,6 +23,9 @@ pub enum Step {
     Planned,
     Restored,
     PasswordSet,
+    /// About to send the sign-in info (with `mail_to`): written before the send, so a run that
+    /// dies before `MailSent` is known to have maybe mailed the password it set.
+    MailSending,
     MailSent,
     /// The admin chose not to send the sign-in info (or got the password another way).
     MailSkipped,
@@ -48,7 +51,7 @@ pub struct Entry {
     pub stage: Option<Stage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    /// On `Planned`: who gets the sign-in info.
+    /// On `Planned`: who gets the sign-in info; on `MailSending`: who it is being sent to.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mail_to: Vec<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -57,7 +60,7 @@ pub struct Entry {
     pub force_change: bool,
     /// On a `Failed` restore: the request may have been carried out all the same (its reply
     /// was lost, or checking afterwards failed), so the user is not closed but left for a
-    /// later run to ask the directory about.
+    /// later run to ask the directory about. On a `Failed` mail: it may have gone out.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub uncertain: bool,
 }
@@ -86,7 +89,7 @@ impl Entry {
         let mut e = Self::new(run, id, Step::Failed)
             .stage(stage)
             .detail(error.to_string());
-        e.uncertain = stage == Stage::Restore && may_have_happened(error);
+        e.uncertain = matches!(stage, Stage::Restore | Stage::Mail) && may_have_happened(error);
         e
     }
 
@@ -129,6 +132,32 @@ pub enum RestoreState {
     Restored,
     /// Planned, but the run died before the answer came: ask the directory.
     Unknown,
+}
+
+/// A sign-in mail that was being sent when the journal ends: it may have gone out, with the
+/// password that was set before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailAttempt {
+    pub at: DateTime<Utc>,
+    pub to: Vec<String>,
+}
+
+impl MailAttempt {
+    /// "mail may have been sent at T to A, B; check the recipient's inbox".
+    pub fn describe(&self) -> String {
+        let at = self
+            .at
+            .with_timezone(&chrono::Local)
+            .format("%Y-%m-%d %H:%M:%S");
+        if self.to.is_empty() {
+            format!("mail may have been sent at {at}; check the recipient's inbox")
+        } else {
+            format!(
+                "mail may have been sent at {at} to {}; check the recipient's inbox",
+                self.to.join(", ")
+            )
+        }
+    }
 }
 
 /// A user whose restore a run started but did not finish.
@@ -202,12 +231,62 @@ impl Journal {
     pub fn unfinished(&self) -> io::Result<Vec<Unfinished>> {
         Ok(unfinished_of(&self.entries()?))
     }
+
+    /// `unfinished`, with what is known of each user's sign-in mail.
+    pub fn pending(&self) -> io::Result<Vec<Pending>> {
+        Ok(pending_of(&self.entries()?))
+    }
+
+    /// Appends a line about the data dir rather than a user (a lock taken over from a dead
+    /// run). It is not an `Entry` (no run, id or step), so the fold never sees it.
+    pub fn note(&self, note: &str, detail: &str) -> io::Result<()> {
+        let line = serde_json::json!({"at": Utc::now(), "note": note, "detail": detail});
+        let mut line = serde_json::to_vec(&line).map_err(io::Error::other)?;
+        line.push(b'\n');
+        let mut file = self
+            .inner
+            .file
+            .lock()
+            .map_err(|_| io::Error::other("journal lock poisoned"))?;
+        file.write_all(&line)
+    }
+}
+
+/// The unfinished restores of the journal in `data_dir`, without creating it (for commands
+/// that only read, on a data dir that may have no journal yet).
+pub fn pending_in(data_dir: &Path) -> io::Result<Vec<Pending>> {
+    match read_json_lines::<Entry>(&data_dir.join(FILE_NAME)) {
+        Ok(entries) => Ok(pending_of(&entries)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// An unfinished restore and what is known of its sign-in mail.
+///
+/// The mail state is kept beside `Unfinished` rather than in it so that code building
+/// `Unfinished` values by hand (the TUI's tests) is unaffected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub unfinished: Unfinished,
+    /// The last mail step is `MailSending` (or a failure that may have sent it anyway): the
+    /// password set may already be in someone's inbox, so a finishing run must not replace it
+    /// unless asked to (`--resend`).
+    pub mail_sending: Option<MailAttempt>,
 }
 
 /// Folds the entries per user: a `Planned` starts over, later steps fill in, `Closed` and a
 /// failure before anything changed end it.
 pub fn unfinished_of(entries: &[Entry]) -> Vec<Unfinished> {
-    let mut open: HashMap<&str, Unfinished> = HashMap::new();
+    pending_of(entries)
+        .into_iter()
+        .map(|p| p.unfinished)
+        .collect()
+}
+
+/// `unfinished_of`, with the mail state of each user.
+pub fn pending_of(entries: &[Entry]) -> Vec<Pending> {
+    let mut open: HashMap<&str, Pending> = HashMap::new();
     let mut order: Vec<&str> = Vec::new();
     for e in entries {
         match e.step {
@@ -217,18 +296,21 @@ pub fn unfinished_of(entries: &[Entry]) -> Vec<Unfinished> {
                 }
                 open.insert(
                     &e.id,
-                    Unfinished {
-                        run: e.run.clone(),
-                        id: e.id.clone(),
-                        display_name: e.display_name.clone(),
-                        upn: e.upn.clone(),
-                        restore: RestoreState::Unknown,
-                        password_set: false,
-                        mail_done: false,
-                        mail_to: e.mail_to.clone(),
-                        include_password: e.include_password,
-                        force_change: e.force_change,
-                        since: e.at,
+                    Pending {
+                        mail_sending: None,
+                        unfinished: Unfinished {
+                            run: e.run.clone(),
+                            id: e.id.clone(),
+                            display_name: e.display_name.clone(),
+                            upn: e.upn.clone(),
+                            restore: RestoreState::Unknown,
+                            password_set: false,
+                            mail_done: false,
+                            mail_to: e.mail_to.clone(),
+                            include_password: e.include_password,
+                            force_change: e.force_change,
+                            since: e.at,
+                        },
                     },
                 );
             }
@@ -242,9 +324,10 @@ pub fn unfinished_of(entries: &[Entry]) -> Vec<Unfinished> {
                 open.remove(e.id.as_str());
             }
             step => {
-                let Some(u) = open.get_mut(e.id.as_str()) else {
+                let Some(p) = open.get_mut(e.id.as_str()) else {
                     continue;
                 };
+                let u = &mut p.unfinished;
                 match step {
                     Step::Restored => {
                         u.restore = RestoreState::Restored;
@@ -252,8 +335,26 @@ pub fn unfinished_of(entries: &[Entry]) -> Vec<Unfinished> {
                             u.upn = e.upn.clone();
                         }
                     }
-                    Step::PasswordSet => u.password_set = true,
-                    Step::MailSent | Step::MailSkipped => u.mail_done = true,
+                    Step::PasswordSet => {
+                        // A new password: a mail that may have carried the old one no longer
+                        // decides anything.
+                        u.password_set = true;
+                        p.mail_sending = None;
+                    }
+                    Step::MailSending => {
+                        p.mail_sending = Some(MailAttempt {
+                            at: e.at,
+                            to: e.mail_to.clone(),
+                        });
+                    }
+                    Step::MailSent | Step::MailSkipped => {
+                        u.mail_done = true;
+                        p.mail_sending = None;
+                    }
+                    Step::Failed if e.stage == Some(Stage::Mail) && !e.uncertain => {
+                        // Refused: nothing went out.
+                        p.mail_sending = None;
+                    }
                     _ => {}
                 }
             }
@@ -262,7 +363,10 @@ pub fn unfinished_of(entries: &[Entry]) -> Vec<Unfinished> {
     order
         .into_iter()
         .filter_map(|id| open.remove(id))
-        .filter(|u| !(u.restore == RestoreState::Restored && u.password_set && u.mail_done))
+        .filter(|p| {
+            let u = &p.unfinished;
+            !(u.restore == RestoreState::Restored && u.password_set && u.mail_done)
+        })
         .collect()
 }
 
@@ -404,6 +508,111 @@ mod tests {
             Entry::new("r1", "b", Step::MailSkipped),
         ];
         assert!(unfinished_of(&entries).is_empty());
+    }
+
+    fn sending(id: &str, to: &str) -> Entry {
+        let mut e = Entry::new("r1", id, Step::MailSending);
+        e.mail_to = vec![to.into()];
+        e
+    }
+
+    #[test]
+    fn a_mail_being_sent_when_the_journal_ends_may_have_gone_out() {
+        let sent_at: DateTime<Utc> = "2026-11-25T10:00:00Z".parse().unwrap();
+        let mut a_sending = sending("a", "helpdesk@contoso.com");
+        a_sending.at = sent_at;
+        let lost = DirectoryError::network("the connection was lost before a reply");
+        let refused = DirectoryError::new(ErrorKind::Forbidden, "no Mail.Send");
+        let entries = vec![
+            planned("a"),
+            planned("b"),
+            planned("c"),
+            planned("d"),
+            planned("e"),
+            planned("f"),
+        ]
+        .into_iter()
+        .chain(["a", "b", "c", "d", "e", "f"].iter().flat_map(|id| {
+            [
+                Entry::new("r1", id, Step::Restored),
+                Entry::new("r1", id, Step::PasswordSet),
+            ]
+        }))
+        .chain([
+            // a: the run died between the send and its answer.
+            a_sending,
+            // b: sent and known.
+            sending("b", "x@contoso.com"),
+            Entry::new("r1", "b", Step::MailSent),
+            // c: the reply was lost: it may have gone out.
+            sending("c", "x@contoso.com"),
+            Entry::failed("r1", "c", Stage::Mail, &lost),
+            // d: refused: nothing went out, the mail is simply not done.
+            sending("d", "x@contoso.com"),
+            Entry::failed("r1", "d", Stage::Mail, &refused),
+            // e: a later run resent it with a new password and died before sending again.
+            sending("e", "x@contoso.com"),
+            Entry::new("r2", "e", Step::PasswordSet),
+            // f: a mail that may have gone out, then the admin printed the same password.
+            sending("f", "x@contoso.com"),
+            Entry::new("r1", "f", Step::MailSkipped),
+        ])
+        .collect::<Vec<_>>();
+        let u = pending_of(&entries);
+        let ids: Vec<&str> = u.iter().map(|u| u.unfinished.id.as_str()).collect();
+        assert_eq!(ids, vec!["a", "c", "d", "e"]);
+        let a = u[0].mail_sending.as_ref().expect("a may have been mailed");
+        assert_eq!(a.at, sent_at);
+        assert_eq!(a.to, vec!["helpdesk@contoso.com".to_string()]);
+        assert!(a.describe().starts_with("mail may have been sent at "));
+        assert!(
+            a.describe()
+                .contains("helpdesk@contoso.com; check the recipient's inbox")
+        );
+        assert!(!u[0].unfinished.mail_done);
+        assert!(u[1].mail_sending.is_some(), "a lost reply may have sent it");
+        assert!(u[2].mail_sending.is_none(), "a refusal sent nothing");
+        assert!(
+            u[3].mail_sending.is_none(),
+            "the new password was never mailed"
+        );
+        assert!(u[3].unfinished.password_set && !u[3].unfinished.mail_done);
+    }
+
+    #[test]
+    fn a_planned_restore_starts_the_mail_state_over() {
+        let entries = vec![
+            planned("a"),
+            Entry::new("r1", "a", Step::Restored),
+            Entry::new("r1", "a", Step::PasswordSet),
+            sending("a", "x@contoso.com"),
+            planned("a"),
+        ];
+        let u = pending_of(&entries);
+        assert_eq!(u.len(), 1);
+        assert!(u[0].mail_sending.is_none());
+        assert_eq!(u[0].unfinished.restore, RestoreState::Unknown);
+    }
+
+    #[test]
+    fn notes_are_skipped_by_the_fold_and_a_missing_journal_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(pending_in(dir.path()).unwrap().is_empty());
+        assert!(
+            !dir.path().join(FILE_NAME).exists(),
+            "reading creates nothing"
+        );
+        let j = Journal::open(dir.path()).unwrap();
+        j.record(&planned("a")).unwrap();
+        j.note("lock_taken_over", "from pid 1").unwrap();
+        j.record(&Entry::new("r1", "a", Step::Restored)).unwrap();
+        assert_eq!(j.entries().unwrap().len(), 2);
+        let raw = std::fs::read_to_string(j.path()).unwrap();
+        assert!(raw.contains("\"note\":\"lock_taken_over\""));
+        assert_eq!(pending_in(dir.path()).unwrap().len(), 1);
+        // The step is spelled as the journal's readers expect.
+        let line = serde_json::to_string(&sending("a", "x@contoso.com")).unwrap();
+        assert!(line.contains("\"step\":\"mail_sending\""), "{line}");
     }
 
     #[test]

@@ -7,20 +7,23 @@
 //!
 //! Test hook: with `UNDELETE_TEST_CRASH_AFTER=restore` (or `password`) in the environment the
 //! process exits with code 86 right after journaling the first such step, the way a crash or a
-//! kill would leave it. Tests use it to prove the journal picks up an interrupted run.
+//! kill would leave it; with `mail`, right after the sign-in mail was sent and before `MailSent`
+//! is journaled (the mail window). Tests use it to prove the journal picks up an interrupted run.
 
 pub mod audit;
 pub mod deliver;
 pub mod finish;
 pub mod journal;
+pub mod lock;
 pub mod plan;
 pub mod preflight;
 pub mod run;
 
 pub use audit::{Audit, AuditEntry};
 pub use deliver::{record_mail_skipped, send_sign_in_mail};
-pub use finish::finish_unfinished;
-pub use journal::{Journal, RestoreState, Step, Unfinished};
+pub use finish::{MAIL_UNCERTAIN_CODE, finish_unfinished};
+pub use journal::{Journal, MailAttempt, Pending, RestoreState, Step, Unfinished};
+pub use lock::{Busy, DataDirLock};
 pub use plan::{
     Field, PasswordCheck, PasswordChoice, PlanRequest, PlannedUser, Problem, RestorePlan, Tenant,
     UserRequest, check_password, check_password_for, check_upn, into_plan, parse_recipients,
@@ -28,8 +31,8 @@ pub use plan::{
 };
 pub use preflight::{Preflight, preflight, preflight_all, preflight_each, suggest_upn};
 pub use run::{
-    CRASH_EXIT_CODE, CRASH_HOOK_ENV, Failure, PasswordStep, Progress, RestoreRun, StopHandle,
-    UserOutcome, run_to_end, set_password, start,
+    CRASH_EXIT_CODE, CRASH_HOOK_ENV, Failure, LOST_REPLY_FOUND_RESTORED, PasswordStep, Progress,
+    RestoreRun, StopHandle, UserOutcome, run_to_end, set_password, start,
 };
 
 /// The tenant's verified domains, for the rules of `plan` (new user names, banned names).

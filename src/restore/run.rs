@@ -24,6 +24,9 @@ pub const CRASH_HOOK_ENV: &str = "UNDELETE_TEST_CRASH_AFTER";
 /// Exit code of the crash test hook.
 pub const CRASH_EXIT_CODE: i32 = 86;
 
+/// The audit detail of a restore whose reply was lost but that happened.
+pub const LOST_REPLY_FOUND_RESTORED: &str = "reply lost; found restored";
+
 /// Users handed to `restore_many` at a time: large enough to keep its batches and concurrency
 /// busy, small enough that a stop request takes effect soon.
 const CHUNK: usize = 100;
@@ -242,8 +245,9 @@ impl Runner {
         action: &str,
         target: &str,
         result: Result<Option<&str>, &DirectoryError>,
+        detail: Option<String>,
     ) {
-        if let Err(e) = self.audit.record_with_id(action, target, result, None) {
+        if let Err(e) = self.audit.record_with_id(action, target, result, detail) {
             self.warn(format!(
                 "the audit log ({}) could not be written: {e}",
                 self.audit.path().display()
@@ -369,7 +373,7 @@ impl Runner {
                             .await;
                         let target = outcomes[i].upn.clone().unwrap_or_else(|| id.clone());
                         let target = format!("{target} ({id})");
-                        self.audit("set_password", &target, Ok(request_id.as_deref()))
+                        self.audit("set_password", &target, Ok(request_id.as_deref()), None)
                             .await;
                         self.emit(Progress::PasswordSet { id: id.clone() }).await;
                         crash_hook("password");
@@ -405,10 +409,16 @@ impl Runner {
             journal::Entry::new(&self.run, &o.id, Step::Restored).upn(&user.user_principal_name),
         )
         .await;
+        // No request-id: the reply was lost and the user was found active afterwards. The
+        // audit log must still show the restore, and say how it is known.
+        let detail = request_id
+            .is_none()
+            .then(|| LOST_REPLY_FOUND_RESTORED.to_string());
         self.audit(
             "restore",
             &format!("{} ({})", user.user_principal_name, o.id),
             Ok(request_id),
+            detail,
         )
         .await;
         self.emit(Progress::Restored {
@@ -430,7 +440,7 @@ impl Runner {
         };
         if let Some(action) = action {
             let target = format!("{} ({})", o.upn.as_deref().unwrap_or(&o.original_upn), o.id);
-            self.audit(action, &target, Err(&error)).await;
+            self.audit(action, &target, Err(&error), None).await;
         }
         self.report_failure(o, stage, error).await;
     }
@@ -556,7 +566,7 @@ pub async fn set_password(
     warnings
 }
 
-fn crash_hook(step: &str) {
+pub(crate) fn crash_hook(step: &str) {
     static HOOK: OnceLock<Option<String>> = OnceLock::new();
     let hook = HOOK.get_or_init(|| std::env::var(CRASH_HOOK_ENV).ok());
     if hook.as_deref() == Some(step) {
