@@ -646,8 +646,9 @@ async fn password_steps_failing_while_running_are_finished_by_r_and_by_f_without
     t.settle("all pages", |s| !s.users.loading).await;
     let ids = free_users(&t, 3).await;
 
-    // Two users: the server fails every password step; `r` retries them once it is back.
-    h.fail_next_password_sets(u32::MAX, undelete::sandbox::PasswordFault::ServerError);
+    // Two users: the directory refuses every password step (a 5xx would be retried by the
+    // client for a while first); `r` retries them once it accepts again.
+    h.fail_next_password_sets(u32::MAX, undelete::sandbox::PasswordFault::Refuse);
     for id in &ids[..2] {
         t.select(id);
         t.typ(" ");
@@ -656,7 +657,7 @@ async fn password_steps_failing_while_running_are_finished_by_r_and_by_f_without
     t.key(KeyCode::Enter);
     t.result().await;
     assert_eq!(t.result_state().missing_passwords(), 2);
-    h.fail_next_password_sets(0, undelete::sandbox::PasswordFault::ServerError);
+    h.fail_next_password_sets(0, undelete::sandbox::PasswordFault::Refuse);
     t.typ("r");
     t.result().await;
     let r = t.result_state();
@@ -669,7 +670,7 @@ async fn password_steps_failing_while_running_are_finished_by_r_and_by_f_without
     t.settle("mail sent", |s| s.modal.is_none()).await;
 
     // One more: closed without its password, then `F` finishes it in the same run.
-    h.fail_next_password_sets(u32::MAX, undelete::sandbox::PasswordFault::ServerError);
+    h.fail_next_password_sets(u32::MAX, undelete::sandbox::PasswordFault::Refuse);
     t.typ("A");
     t.select(&ids[2]);
     t.open_dialog().await;
@@ -687,7 +688,7 @@ async fn password_steps_failing_while_running_are_finished_by_r_and_by_f_without
         1,
         "only the one without a password"
     );
-    h.fail_next_password_sets(0, undelete::sandbox::PasswordFault::ServerError);
+    h.fail_next_password_sets(0, undelete::sandbox::PasswordFault::Refuse);
     t.typ("F");
     t.result().await;
     let r = t.result_state();

@@ -34,6 +34,11 @@ pub enum Msg {
         seq: u64,
         result: Result<PasswordVerdict, DirectoryError>,
     },
+    /// The client waits this long before its next try (throttled, server busy), in words.
+    Waiting {
+        text: String,
+        seconds: u64,
+    },
     /// Users a retry (`r`) or a password (`p`) on the result screen changed, by id.
     OutcomesUpdated(Vec<UserOutcome>),
     Job {

@@ -84,6 +84,31 @@ pub struct RunnerConfig {
 
 impl Runner {
     pub fn new(cfg: RunnerConfig) -> Self {
+        // Every wait of the client over a few seconds shows on screen, not silently.
+        if let (Some(mut waits), Ok(rt)) = (
+            cfg.dir.wait_notices(),
+            tokio::runtime::Handle::try_current(),
+        ) {
+            let tx = cfg.tx.clone();
+            rt.spawn(async move {
+                use tokio::sync::broadcast::error::RecvError;
+                loop {
+                    match waits.recv().await {
+                        Ok(notice) => {
+                            let msg = Msg::Waiting {
+                                text: notice.to_string(),
+                                seconds: notice.seconds,
+                            };
+                            if tx.send(msg).is_err() {
+                                return;
+                            }
+                        }
+                        Err(RecvError::Lagged(_)) => continue,
+                        Err(RecvError::Closed) => return,
+                    }
+                }
+            });
+        }
         let books = match (
             Journal::open(&cfg.data_dir),
             Audit::open(&cfg.data_dir, &cfg.directory_label, &cfg.admin),

@@ -994,6 +994,8 @@ pub struct ProgressLine {
 #[derive(Debug, Clone)]
 pub struct ProgressState {
     pub lines: Vec<ProgressLine>,
+    /// The client's current wait (throttled, server busy) and when it ends.
+    pub waiting: Option<(String, DateTime<Utc>)>,
     pub index: HashMap<String, usize>,
     pub scroll: usize,
     pub confirm_stop: bool,
@@ -1017,6 +1019,7 @@ impl ProgressState {
             .collect();
         Self {
             lines,
+            waiting: None,
             index,
             scroll: 0,
             confirm_stop: false,
@@ -1144,7 +1147,12 @@ pub struct PurgeState {
 
 /// A failed user that `r` can try again.
 pub fn retryable(o: &UserOutcome) -> bool {
-    o.needs_password()
+    // A password whose mail may have gone out is not reset by a retry: only `p`, on purpose.
+    let mail_maybe_sent = o
+        .failure
+        .as_ref()
+        .is_some_and(|f| f.error.code.as_deref() == Some(restore::MAIL_UNCERTAIN_CODE));
+    (o.needs_password() && !mail_maybe_sent)
         || (!o.restored()
             && o.planned.is_some()
             && o.failure

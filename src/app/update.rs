@@ -161,14 +161,23 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
                     Ok(v) => Verdict::Refused(v.messages),
                     Err(e) => Verdict::Unavailable(match e.kind {
                         ErrorKind::Forbidden | ErrorKind::Unauthorized => {
-                            "this sign-in may not ask (delegated, User.ReadWrite)".to_string()
+                            "only a delegated sign-in with User.ReadWrite may ask".to_string()
                         }
                         ErrorKind::NotFound | ErrorKind::BadRequest => {
-                            "not offered in this cloud".to_string()
+                            "the check exists only in the global cloud".to_string()
                         }
                         _ => e.message.clone(),
                     }),
                 };
+            }
+            Vec::new()
+        }
+        Msg::Waiting { text, seconds } => {
+            let until = state.now + chrono::Duration::seconds(seconds as i64);
+            match &mut state.modal {
+                Some(Modal::Progress(p)) => p.waiting = Some((text, until)),
+                Some(Modal::Result(r)) => r.message = Some(text),
+                _ => state.notice = Some((NoticeKind::Info, text)),
             }
             Vec::new()
         }
@@ -181,6 +190,8 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
                 && let Some(i) = p.index.get(&id).copied()
             {
                 p.lines[i].status = status;
+                // Progress means the wait is over.
+                p.waiting = None;
             }
             Vec::new()
         }

@@ -21,7 +21,7 @@ pub fn status_text(s: &JobStatus) -> String {
     }
 }
 
-pub fn draw(_state: &State, p: &ProgressState, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn draw(state: &State, p: &ProgressState, theme: &Theme, frame: &mut Frame, area: Rect) {
     let want_h = (p.lines.len() as u16).saturating_add(7).min(30);
     let area = clear(frame, centered(area, 84, want_h));
     let total = p.lines.len();
@@ -81,6 +81,14 @@ pub fn draw(_state: &State, p: &ProgressState, theme: &Theme, frame: &mut Frame,
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), list);
+    let waiting = p
+        .waiting
+        .as_ref()
+        .filter(|(_, until)| *until > state.now)
+        .map(|(text, until)| {
+            let left = (*until - state.now).num_seconds().max(0);
+            format!("⏳ {text} · {left} s left · Esc stops the rest")
+        });
     let foot_text = if p.confirm_stop {
         Span::styled(
             "Stop the users not started yet? y stops · n goes on",
@@ -88,6 +96,8 @@ pub fn draw(_state: &State, p: &ProgressState, theme: &Theme, frame: &mut Frame,
         )
     } else if p.stopping {
         Span::styled("Stopping after the users in flight…", theme.warn())
+    } else if let Some(w) = waiting {
+        Span::styled(fit(&w, usize::from(foot.width)), theme.warn())
     } else {
         Span::styled("Esc stops the remaining users (asks first)", theme.dim())
     };

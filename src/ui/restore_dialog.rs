@@ -245,7 +245,7 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
                 theme.danger(),
             )),
             Verdict::Unavailable(why) => Some((
-                format!("the tenant could not be asked ({why}): the rules above decide"),
+                format!("ⓘ The tenant could not be asked: {why}. The rules above decide."),
                 theme.dim(),
             )),
         };

@@ -100,13 +100,18 @@ pub fn draw(_state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, a
                     spans.push(Span::styled(mark, style));
                     spans.push(Span::raw(pad(&o.display_name, name_w)));
                     spans.push(Span::raw(" "));
+                    let mail_maybe_sent =
+                        f.error.code.as_deref() == Some(crate::restore::MAIL_UNCERTAIN_CODE);
                     let what = match (f.stage, o.restored()) {
+                        _ if mail_maybe_sent => "mail may have gone out".to_string(),
                         (Stage::Password, true) => "restored, password not set".to_string(),
                         (stage, _) => format!("{} failed", stage_word(stage)),
                     };
                     // What to do comes before Graph's message, which is long and gets cut:
                     // `e` shows it whole.
-                    let todo = if o.needs_password() {
+                    let todo = if mail_maybe_sent {
+                        "check the inbox; p sets a new one"
+                    } else if o.needs_password() {
                         "p sets one, r retries"
                     } else {
                         f.error.advice()
