@@ -1238,6 +1238,7 @@ impl State {
             (None, A::Restore | A::Purge) => writes,
             (None, A::FinishUnfinished) => writes && !self.unfinished.is_empty(),
             (Some(Modal::Result(r)), A::NextField) => r.can_send(),
+            (Some(Modal::Result(r)), A::Cancel) => r.can_send(),
             (Some(Modal::Result(r)), A::Copy | A::Reveal) => {
                 r.outcomes.iter().any(|o| o.password.is_some())
             }

@@ -80,8 +80,10 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
                         state.notice = Some((
                             NoticeKind::Error,
                             format!(
-                                "Refresh failed: {e}. Showing the list loaded at {}. R retries.",
-                                clock(state.stale_since)
+                                "Refresh failed: {}. Showing the list loaded at {}. R retries.{}",
+                                e.message,
+                                clock(state.stale_since),
+                                last(&e)
                             ),
                         ));
                     }
@@ -109,7 +111,12 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
                     state.users.load_error = Some(e.to_string());
                     state.notice = Some((
                         NoticeKind::Error,
-                        format!("Loading stopped: {e}. {}; R retries.", capital(e.advice())),
+                        format!(
+                            "Loading stopped: {}. {}; R retries.{}",
+                            e.message,
+                            capital(e.advice()),
+                            last(&e)
+                        ),
                     ));
                 }
             }
@@ -189,9 +196,9 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             if let Some(Modal::Progress(p)) = &mut state.modal
                 && let Some(i) = p.index.get(&id).copied()
             {
+                // The wait shows until it ends: a user's news may arrive after the client
+                // announced its next wait.
                 p.lines[i].status = status;
-                // Progress means the wait is over.
-                p.waiting = None;
             }
             Vec::new()
         }
@@ -566,6 +573,11 @@ fn clock(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
         || "start".to_string(),
         |t| t.format("%H:%M UTC").to_string(),
     )
+}
+
+/// The request's details, for the end of a line: the cause is said first.
+fn last(e: &crate::directory::DirectoryError) -> String {
+    e.details().map(|d| format!(" ({d})")).unwrap_or_default()
 }
 
 fn capital(s: &str) -> String {

@@ -1568,3 +1568,44 @@ fn a_stale_notice_does_not_follow_onto_the_result() {
     result_state(&mut s, vec![outcome(0, true)], &["a@b.co"]);
     assert!(s.notice.is_none());
 }
+
+#[test]
+fn a_long_wait_shows_on_the_progress_screen_until_it_ends() {
+    let mut s = st(3);
+    ch(&mut s, 'r');
+    clear_preflight(&mut s);
+    press(&mut s, KeyCode::Enter);
+    assert!(matches!(s.modal, Some(Modal::Progress(_))));
+    update(
+        &mut s,
+        Msg::Waiting {
+            text: "throttled: waiting 42 s (Retry-After)".into(),
+            seconds: 42,
+        },
+    );
+    let id = s.users.rows[0].id().to_string();
+    // News about a user that was already on its way does not hide the wait.
+    update(
+        &mut s,
+        Msg::Job {
+            id,
+            status: JobStatus::Restored,
+        },
+    );
+    let Some(Modal::Progress(p)) = &s.modal else {
+        panic!("no progress")
+    };
+    let (text, until) = p.waiting.clone().expect("the wait");
+    assert!(text.contains("42 s"));
+    assert_eq!((until - s.now).num_seconds(), 42);
+    // Elsewhere it is a notice.
+    s.modal = None;
+    update(
+        &mut s,
+        Msg::Waiting {
+            text: "server busy: waiting 6 s (HTTP 503, attempt 2)".into(),
+            seconds: 6,
+        },
+    );
+    assert!(matches!(&s.notice, Some((NoticeKind::Info, t)) if t.contains("server busy")));
+}

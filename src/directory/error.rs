@@ -108,9 +108,10 @@ impl DirectoryError {
 
 /// The cause comes first, in words, and the request details last: a line cut to the width of
 /// a terminal keeps what went wrong and loses only the path and the ids.
-impl fmt::Display for DirectoryError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
+impl DirectoryError {
+    /// The request's details (method and path, status, code, request-id), for the end of a
+    /// line whose cause and advice come first; `None` when there are none.
+    pub fn details(&self) -> Option<String> {
         let mut details: Vec<String> = Vec::new();
         if let Some(request) = &self.request {
             details.push(request.clone());
@@ -124,8 +125,15 @@ impl fmt::Display for DirectoryError {
         if let Some(id) = &self.request_id {
             details.push(format!("request-id {id}"));
         }
-        if !details.is_empty() {
-            write!(f, " ({})", details.join(", "))?;
+        (!details.is_empty()).then(|| details.join(", "))
+    }
+}
+
+impl fmt::Display for DirectoryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(details) = self.details() {
+            write!(f, " ({details})")?;
         }
         Ok(())
     }

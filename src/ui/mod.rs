@@ -330,11 +330,7 @@ pub fn fit_line(spans: Vec<Span<'static>>, max: usize) -> Line<'static> {
 
 fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let n = state.unfinished.len();
-    let what = if n == 1 {
-        "restore was"
-    } else {
-        "restores were"
-    };
+    let what = if n == 1 { "restore is" } else { "restores are" };
     let names: Vec<&str> = state
         .unfinished
         .iter()
@@ -342,7 +338,7 @@ fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         .map(|u| u.upn.as_str())
         .collect();
     let msg = format!(
-        " ⚠ {n} {what} interrupted before the password or mail ({}): press F to finish",
+        " ⚠ {n} {what} unfinished, password or mail not done ({}): press F to finish",
         names.join(", ")
     );
     frame.render_widget(

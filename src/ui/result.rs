@@ -16,7 +16,12 @@ use crate::directory::Stage;
 pub const MASK: &str = "••••••••••••";
 
 pub fn draw(_state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let body_h = r.outcomes.len().min(20) as u16;
+    // The whole error wants room of its own, whatever the number of users.
+    let body_h = if r.error_pane.is_some() {
+        r.outcomes.len().clamp(12, 20) as u16
+    } else {
+        r.outcomes.len().min(20) as u16
+    };
     let extra = if r.prompt.is_some() { 4 } else { 0 };
     // The width the terminal has: nothing here is cut that a wider screen would show.
     // Small terminals get all of it; large ones a margin to show what is behind.
@@ -278,8 +283,8 @@ fn draw_error(r: &ResultState, top: usize, theme: &Theme, frame: &mut Frame, are
     if let Some(f) = &o.failure {
         let e = &f.error;
         text.push(format!("Step: {}", stage_word(f.stage)));
-        text.push(format!("What to do: {}", e.advice()));
         text.push(format!("Message: {}", e.message));
+        text.push(format!("What to do: {}", e.advice()));
         if let Some(code) = &e.code {
             text.push(format!("Code: {code}"));
         }
