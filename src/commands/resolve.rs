@@ -96,19 +96,7 @@ mod tests {
     use super::*;
 
     fn user(id: &str, upn: &str) -> DeletedUser {
-        DeletedUser {
-            id: id.into(),
-            display_name: upn.into(),
-            deleted_upn: format!("{}{upn}", id.replace('-', "")),
-            original_upn: upn.into(),
-            mail: None,
-            proxy_addresses: vec![],
-            department: None,
-            job_title: None,
-            deleted_at: None,
-            on_premises_sync_enabled: false,
-            user_type: None,
-        }
+        DeletedUser::sample(id, upn, upn)
     }
 
     #[test]

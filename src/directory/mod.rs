@@ -65,6 +65,27 @@ impl DeletedUser {
     }
 }
 
+#[cfg(test)]
+impl DeletedUser {
+    /// A plain member user for unit tests: the UPN carries the id glued in front, as Graph's
+    /// deleted items do, and nothing optional is set.
+    pub fn sample(id: &str, display_name: &str, upn: &str) -> Self {
+        Self {
+            id: id.into(),
+            display_name: display_name.into(),
+            deleted_upn: format!("{}{upn}", id.replace('-', "")),
+            original_upn: upn.into(),
+            mail: None,
+            proxy_addresses: vec![],
+            department: None,
+            job_title: None,
+            deleted_at: None,
+            on_premises_sync_enabled: false,
+            user_type: None,
+        }
+    }
+}
+
 /// An active (not deleted) user, as returned by a restore or a lookup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActiveUser {

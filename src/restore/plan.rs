@@ -594,19 +594,7 @@ mod tests {
     }
 
     fn user(id: &str, name: &str, upn: &str) -> DeletedUser {
-        DeletedUser {
-            id: id.into(),
-            display_name: name.into(),
-            deleted_upn: format!("{id}{upn}"),
-            original_upn: upn.into(),
-            mail: None,
-            proxy_addresses: vec![],
-            department: None,
-            job_title: None,
-            deleted_at: None,
-            on_premises_sync_enabled: false,
-            user_type: None,
-        }
+        DeletedUser::sample(id, name, upn)
     }
 
     fn contoso() -> Tenant {

@@ -580,19 +580,7 @@ mod tests {
     use super::*;
     #[test]
     fn outcome_debug_hides_the_password() {
-        let user = crate::directory::DeletedUser {
-            id: "1".into(),
-            display_name: "A".into(),
-            deleted_upn: "1a@b.c".into(),
-            original_upn: "a@b.c".into(),
-            mail: None,
-            proxy_addresses: vec![],
-            department: None,
-            job_title: None,
-            deleted_at: None,
-            on_premises_sync_enabled: false,
-            user_type: None,
-        };
+        let user = crate::directory::DeletedUser::sample("1", "A", "a@b.c");
         let mut o = UserOutcome::new("r", &PlannedUser::as_is(user), true);
         o.password = Some(SecretString::from("Kiwi-Moon-42#x"));
         let shown = format!("{o:?}");
