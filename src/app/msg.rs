@@ -53,6 +53,8 @@ pub enum Msg {
     },
     /// Something the admin should know that did not stop the run.
     Warning(String),
+    /// News that is not a problem (a lock taken over from a run that died).
+    Info(String),
     MailSent(Result<(), String>),
     PurgeDone {
         purged: Vec<String>,

@@ -124,7 +124,11 @@ impl Runner {
         } else {
             let (owner, said) = take_data_dir(&cfg.data_dir);
             if let Some(said) = said {
-                let _ = cfg.tx.send(Msg::Warning(said));
+                // Taking over from a run that died is news, not a failure.
+                let _ = cfg.tx.send(match owner {
+                    Owner::Held(_) => Msg::Info(said),
+                    _ => Msg::Warning(said),
+                });
             }
             owner
         };
@@ -187,7 +191,7 @@ impl Runner {
         let (owner, said) = take_data_dir(&self.data_dir);
         self.owner = owner;
         if let (Owner::Held(_), Some(said)) = (&self.owner, said) {
-            self.send(Msg::Warning(said));
+            self.send(Msg::Info(said));
         }
         match &self.owner {
             Owner::Held(_) => Ok(()),
@@ -483,7 +487,11 @@ impl Runner {
             )
             .await
             .map(|_| ())
-            .map_err(|e| format!("{e} → {}", e.advice()));
+            .map_err(|e| {
+                // Cause, then what to do, then the request: the end is what gets cut.
+                let details = e.details().map(|d| format!(" ({d})")).unwrap_or_default();
+                format!("{} → {}{details}", e.message, e.advice())
+            });
             let ok = result.is_ok();
             let _ = tx.send(Msg::MailSent(result));
             if ok && let Ok(list) = journal.unfinished() {

@@ -243,6 +243,10 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.notice = Some((NoticeKind::Error, text));
             Vec::new()
         }
+        Msg::Info(text) => {
+            state.notice = Some((NoticeKind::Info, text));
+            Vec::new()
+        }
         Msg::MailSent(result) => {
             if let Some(Modal::Result(r)) = &mut state.modal {
                 r.sending = false;
@@ -405,7 +409,10 @@ fn table_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
             state.users.filtering = true;
         }
         Action::Cancel => {
-            if !state.users.filter.value().is_empty() {
+            if state.log_open {
+                // The log's title says @ closes it; Esc does too, as in every other pane.
+                state.log_open = false;
+            } else if !state.users.filter.value().is_empty() {
                 state.users.filter = Input::default();
                 state.users.refilter_keep_selection();
             } else {
@@ -1046,6 +1053,7 @@ fn on_outcomes_updated(state: &mut State, changed: Vec<restore::UserOutcome>) {
         return;
     };
     r.busy = false;
+    let changed_ids: HashSet<String> = changed.iter().map(|o| o.id.clone()).collect();
     let (mut fixed, mut still) = (0, 0);
     for new in changed {
         if new.failure.is_none() {
@@ -1058,9 +1066,19 @@ fn on_outcomes_updated(state: &mut State, changed: Vec<restore::UserOutcome>) {
             None => r.outcomes.push(new),
         }
     }
-    r.message = Some(match (fixed, still) {
-        (_, 0) => format!("✓ {fixed} user(s) done."),
-        (0, _) => format!("✗ Still failing: {still} user(s). e shows why."),
+    let first_error = r
+        .outcomes
+        .iter()
+        .filter(|o| changed_ids.contains(&o.id))
+        .find_map(|o| {
+            o.failure
+                .as_ref()
+                .map(|f| (o.display_name.clone(), f.error.message.clone()))
+        });
+    r.message = Some(match (fixed, still, first_error) {
+        (_, 0, _) => format!("✓ {fixed} user(s) done."),
+        (0, 1, Some((name, why))) => format!("✗ {name}: {why} (e shows it whole)"),
+        (0, _, _) => format!("✗ Still failing: {still} user(s). e shows why."),
         _ => format!("✓ {fixed} done, ✗ {still} still failing (e shows why)."),
     });
 }

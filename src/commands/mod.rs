@@ -285,7 +285,7 @@ pub(crate) async fn lock_data_dir(
             };
             writeln!(
                 io.err,
-                "undelete {command}: {}; {waited}: nothing was changed. Run it again when that                  run has ended (--lock-wait sets how long to wait)",
+                "undelete {command}: {}; {waited}: nothing was changed. Run it again when that run has ended (--lock-wait sets how long to wait)",
                 busy.in_progress()
             )?;
             Ok(Err(EXIT_FAILED))
@@ -312,7 +312,7 @@ pub(crate) fn note_unfinished(
         Err(e) => {
             return writeln!(
                 io.err,
-                "note: the journal in {} could not be read ({e}): unfinished restores are not                  known",
+                "note: the journal in {} could not be read ({e}): unfinished restores are not known",
                 ctx.data_dir.display()
             );
         }
@@ -340,17 +340,32 @@ pub(crate) fn note_unfinished(
     if pending.len() > NOTE_NAMES {
         names.push("…");
     }
-    writeln!(
-        io.err,
-        "note: {} restore(s) are unfinished (password or mail not done: {}): `undelete finish`",
-        pending.len(),
-        names.join(", ")
-    )?;
+    // Planned but never confirmed restores may not have happened at all: say so apart.
+    let unknown = pending
+        .iter()
+        .filter(|p| p.unfinished.restore == crate::restore::RestoreState::Unknown)
+        .count();
+    let names = names.join(", ");
+    let line = match (pending.len() - unknown, unknown) {
+        (done, 0) => format!(
+            "{done} restore(s) are unfinished (password or mail not done: {names}): `undelete \
+             finish`"
+        ),
+        (0, u) => format!(
+            "{u} restore(s) were planned but may never have happened ({names}): `undelete \
+             finish` checks them"
+        ),
+        (done, u) => format!(
+            "{done} restore(s) are unfinished (password or mail not done) and {u} more may never \
+             have happened ({names}): `undelete finish` checks and finishes them"
+        ),
+    };
+    writeln!(io.err, "note: {line}")?;
     let uncertain = pending.iter().filter(|p| p.mail_sending.is_some()).count();
     if uncertain > 0 {
         writeln!(
             io.err,
-            "note: the sign-in mail of {uncertain} of them may have gone out already: check the              recipient's inbox; `undelete finish --resend` sets a new password and mails it again"
+            "note: the sign-in mail of {uncertain} of them may have gone out already: check the recipient's inbox; `undelete finish --resend` sets a new password and mails it again"
         )?;
     }
     Ok(())

@@ -501,6 +501,9 @@ pub(super) async fn deliver(
 
     // Send the sign-in info, one email per set of recipients.
     let mut mail_sent = vec![false; results.len()];
+    // Why a user's mail failed: such a user stays unfinished (not "skipped"), so
+    // `undelete finish` can still mail it.
+    let mut mail_error: Vec<Option<String>> = vec![None; results.len()];
     let mut groups: Vec<Vec<String>> = Vec::new();
     for (_, to, _) in &results {
         if !to.is_empty() && !groups.contains(to) {
@@ -523,6 +526,9 @@ pub(super) async fn deliver(
             }
             Err(e) => {
                 failed = true;
+                for &i in &idx {
+                    mail_error[i] = Some(e.to_string());
+                }
                 let (shown, typed) = idx.iter().fold((false, false), |(s, t), &i| {
                     let g = generated(results[i].2);
                     (s || g, t || !g)
@@ -545,7 +551,7 @@ pub(super) async fn deliver(
     }
     for (i, (o, _, status)) in results.iter().enumerate() {
         let show_password = generated(status) && (!mail_sent[i] || !options.include_password);
-        if o.complete() && !mail_sent[i] {
+        if o.complete() && !mail_sent[i] && mail_error[i].is_none() {
             restore::record_mail_skipped(
                 std::slice::from_ref(o),
                 journal,
@@ -557,7 +563,12 @@ pub(super) async fn deliver(
             );
         }
         failed |= o.failure.is_some();
-        lines.push(outcome_line(o, status, mail_sent[i], show_password));
+        let mut line = outcome_line(o, status, mail_sent[i], show_password);
+        if let Some(why) = &mail_error[i] {
+            line["mailError"] = json!(why);
+            line["next"] = json!(FINISH_COMMAND);
+        }
+        lines.push(line);
     }
     for line in &lines {
         writeln!(io.out, "{line}")?;

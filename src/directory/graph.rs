@@ -875,9 +875,18 @@ impl GraphDirectory {
         }
         if !wait.is_zero() {
             let (reason, detail) = if chunk.iter().any(|j| j.throttled) {
-                (WaitReason::Throttled, "Retry-After")
+                (WaitReason::Throttled, "Retry-After".to_string())
             } else {
-                (WaitReason::Retrying, "failed requests of a bulk restore")
+                // Why the requests failed, in words: a dead server must be named, not only
+                // waited on.
+                let why = chunk
+                    .iter()
+                    .find_map(|j| j.last_error.as_ref())
+                    .map_or_else(
+                        || "failed requests of a bulk restore".to_string(),
+                        |e| format!("last: {}", e.message),
+                    );
+                (WaitReason::Retrying, why)
             };
             self.notify_wait(reason, wait, detail);
             tokio::time::sleep(wait).await;

@@ -329,18 +329,42 @@ pub fn fit_line(spans: Vec<Span<'static>>, max: usize) -> Line<'static> {
 }
 
 fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    use crate::restore::RestoreState;
     let n = state.unfinished.len();
-    let what = if n == 1 { "restore is" } else { "restores are" };
+    // Planned but never confirmed: the run may have died before the restore was sent.
+    let unknown = state
+        .unfinished
+        .iter()
+        .filter(|u| u.restore == RestoreState::Unknown)
+        .count();
     let names: Vec<&str> = state
         .unfinished
         .iter()
         .take(3)
         .map(|u| u.upn.as_str())
         .collect();
-    let msg = format!(
-        " ⚠ {n} {what} unfinished, password or mail not done ({}): press F to finish",
-        names.join(", ")
-    );
+    let what = match (n - unknown, unknown) {
+        (done, 0) => format!(
+            "{done} restore{} unfinished, password or mail not done",
+            if done == 1 { " is" } else { "s are" }
+        ),
+        (0, u) => format!(
+            "{u} restore{} planned but may never have happened",
+            if u == 1 { " was" } else { "s were" }
+        ),
+        (done, u) => format!(
+            "{done} restore{} unfinished (password or mail), {u} more may never have happened",
+            if done == 1 { " is" } else { "s are" }
+        ),
+    };
+    let todo = if state.settings.read_only {
+        "run without --read-only to finish"
+    } else if unknown > 0 {
+        "press F to check and finish"
+    } else {
+        "press F to finish"
+    };
+    let msg = format!(" ⚠ {what} ({}): {todo}", names.join(", "));
     frame.render_widget(
         Paragraph::new(text::fit(&msg, usize::from(area.width))).style(theme.warn()),
         area,
@@ -404,17 +428,20 @@ pub fn skip_columns(s: &str, cols: usize) -> String {
 pub fn footer_word(state: &State, key: &str) -> Option<&'static str> {
     use crate::app::state::{Field, ResultButton};
     match (&state.modal, key) {
-        (Some(Modal::Result(r)), "enter") if !r.confirm_close => Some(if r.sending {
-            "wait: sending"
-        } else if !r.can_send() {
-            "close"
-        } else if r.focus == ResultButton::CloseWithoutMail {
-            "close without email"
-        } else if r.send_error.is_some() {
-            "retry sending"
-        } else {
-            "send email and close"
-        }),
+        (Some(Modal::Result(r)), "enter") if r.prompt.is_some() => Some("set the password"),
+        (Some(Modal::Result(r)), "enter") if !r.confirm_close && r.error_pane.is_none() => {
+            Some(if r.sending {
+                "wait: sending"
+            } else if !r.can_send() {
+                "close"
+            } else if r.focus == ResultButton::CloseWithoutMail {
+                "close without email"
+            } else if r.send_error.is_some() {
+                "retry sending"
+            } else {
+                "send email and close"
+            })
+        }
         (Some(Modal::Result(r)), "y") if r.confirm_close => Some("close without email"),
         (Some(Modal::Result(r)), "n") if r.confirm_close => Some("back to the result"),
         (Some(Modal::Progress(p)), "y") if p.confirm_stop => Some("stop the remaining users"),

@@ -87,7 +87,7 @@ pub fn draw(state: &State, p: &ProgressState, theme: &Theme, frame: &mut Frame, 
         .filter(|(_, until)| *until > state.now)
         .map(|(text, until)| {
             let left = (*until - state.now).num_seconds().max(0);
-            format!("⏳ {text} · {left} s left · Esc stops the rest")
+            format!("⏳ {text} · {left} s left")
         });
     let foot_text = if p.confirm_stop {
         Span::styled(
@@ -95,9 +95,20 @@ pub fn draw(state: &State, p: &ProgressState, theme: &Theme, frame: &mut Frame, 
             theme.warn(),
         )
     } else if p.stopping {
-        Span::styled("Stopping after the users in flight…", theme.warn())
+        let text = match &waiting {
+            // The users in flight may still be waiting out a throttle: say so.
+            Some(w) => format!("Stopping after the users in flight… {w}"),
+            None => "Stopping after the users in flight…".to_string(),
+        };
+        Span::styled(fit(&text, usize::from(foot.width)), theme.warn())
     } else if let Some(w) = waiting {
-        Span::styled(fit(&w, usize::from(foot.width)), theme.warn())
+        Span::styled(
+            fit(
+                &format!("{w} · Esc stops the rest"),
+                usize::from(foot.width),
+            ),
+            theme.warn(),
+        )
     } else {
         Span::styled("Esc stops the remaining users (asks first)", theme.dim())
     };

@@ -459,12 +459,40 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         },
     );
     if form.confirm_many {
-        let q = format!(
-            "Restore {} users? y restores them all · n goes back",
-            form.targets.len()
-        );
+        // What the admin agrees to, beyond the count: renames and dropped addresses.
+        let renamed = form
+            .targets
+            .iter()
+            .filter(|t| {
+                matches!(
+                    &t.preflight,
+                    Preflight::Conflict {
+                        upn_holder: Some(_),
+                        ..
+                    }
+                )
+            })
+            .count();
+        let reconciled = form
+            .targets
+            .iter()
+            .filter(|t| {
+                t.reconcile
+                    && matches!(&t.preflight, Preflight::Conflict { proxy_conflicts, .. } if !proxy_conflicts.is_empty())
+            })
+            .count();
+        let mut q = format!("Restore {} users?", form.targets.len());
+        if renamed > 0 {
+            q.push_str(&format!(" {renamed} get a new user name."));
+        }
+        if reconciled > 0 {
+            q.push_str(&format!(" {reconciled} lose conflicting proxy addresses."));
+        }
+        q.push_str(" y restores them all · n goes back");
         focus_line = lines.len();
-        lines.push(Line::from(Span::styled(fit(&q, w), theme.warn())));
+        for chunk in wrap(&q, w) {
+            lines.push(Line::from(Span::styled(chunk, theme.warn())));
+        }
         return Built {
             lines,
             cursor: None,

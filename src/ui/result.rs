@@ -15,14 +15,14 @@ use crate::directory::Stage;
 
 pub const MASK: &str = "••••••••••••";
 
-pub fn draw(_state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, area: Rect) {
     // The whole error wants room of its own, whatever the number of users.
     let body_h = if r.error_pane.is_some() {
         r.outcomes.len().clamp(12, 20) as u16
     } else {
         r.outcomes.len().min(20) as u16
     };
-    let extra = if r.prompt.is_some() { 4 } else { 0 };
+    let extra = if r.prompt.is_some() { 5 } else { 0 };
     // The width the terminal has: nothing here is cut that a wider screen would show.
     // Small terminals get all of it; large ones a margin to show what is behind.
     let width = if area.width <= 100 {
@@ -30,7 +30,7 @@ pub fn draw(_state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, a
     } else {
         area.width - 4
     };
-    let area = clear(frame, centered(area, width, body_h + 9 + extra));
+    let area = clear(frame, centered(area, width, body_h + 10 + extra));
     let missing = r.missing_passwords();
     let mut title = format!(" Restored {} of {} ", r.restored(), r.outcomes.len());
     if missing > 0 {
@@ -53,7 +53,7 @@ pub fn draw(_state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, a
     let [list, _, info, err, prompt, _, buttons] = Layout::vertical([
         Constraint::Min(1),
         Constraint::Length(1),
-        Constraint::Length(1),
+        Constraint::Length(2),
         Constraint::Length(1),
         Constraint::Length(extra),
         Constraint::Length(1),
@@ -109,6 +109,9 @@ pub fn draw(_state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, a
                         f.error.code.as_deref() == Some(crate::restore::MAIL_UNCERTAIN_CODE);
                     let what = match (f.stage, o.restored()) {
                         _ if mail_maybe_sent => "mail may have gone out".to_string(),
+                        _ if f.error.kind == crate::directory::ErrorKind::NotRestored => {
+                            "not restored".to_string()
+                        }
                         (Stage::Password, true) => "restored, password not set".to_string(),
                         (stage, _) => format!("{} failed", stage_word(stage)),
                     };
@@ -158,7 +161,12 @@ pub fn draw(_state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, a
             }
         )
     };
-    frame.render_widget(Paragraph::new(fit(&info_text, w)), info);
+    let info_lines: Vec<Line> = super::text::wrap(&info_text, w)
+        .into_iter()
+        .take(2)
+        .map(Line::from)
+        .collect();
+    frame.render_widget(Paragraph::new(info_lines), info);
     let err_line = if r.sending {
         Span::styled("Sending…", theme.warn())
     } else if let Some(e) = &r.send_error {
@@ -180,7 +188,7 @@ pub fn draw(_state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, a
     };
     frame.render_widget(Paragraph::new(err_line), err);
     if let Some(p) = &r.prompt {
-        draw_prompt(r, p, theme, frame, prompt);
+        draw_prompt(state, r, p, theme, frame, prompt);
     }
 
     if r.confirm_close {
@@ -237,7 +245,14 @@ fn stage_word(stage: Stage) -> &'static str {
 }
 
 /// `p`: generate or type a password for one user, under the list.
-fn draw_prompt(r: &ResultState, p: &PasswordPrompt, theme: &Theme, frame: &mut Frame, area: Rect) {
+fn draw_prompt(
+    state: &State,
+    r: &ResultState,
+    p: &PasswordPrompt,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
     let w = usize::from(area.width);
     let name = r
         .outcomes
@@ -263,13 +278,40 @@ fn draw_prompt(r: &ResultState, p: &PasswordPrompt, theme: &Theme, frame: &mut F
             w,
         )),
     ];
-    lines.push(match &p.error {
-        Some(e) => Line::from(Span::styled(fit(&format!(" ✗ {e}"), w), theme.danger())),
-        None => Line::from(Span::styled(
+    // The same rules as the dialog's checklist, live while typing.
+    if !p.auto {
+        let (name, upn) = r.outcomes.get(p.index).map_or(("", ""), |o| {
+            (o.display_name.as_str(), o.original_upn.as_str())
+        });
+        let check =
+            crate::restore::check_password_for(p.input.value(), &state.tenant, &[(name, upn)]);
+        let mut row = vec![Span::raw(" ")];
+        let rules = crate::password::rules()
+            .into_iter()
+            .map(|(label, ok)| (label, ok(&check.policy)))
+            .chain(std::iter::once((
+                "no tenant or user name",
+                check.contains_name.is_none(),
+            )));
+        for (label, met) in rules {
+            row.push(Span::styled(
+                format!("{} {label}  ", if met { "✓" } else { "✗" }),
+                if met { theme.ok() } else { theme.danger() },
+            ));
+        }
+        lines.push(fit_line(row, w));
+    }
+    match &p.error {
+        Some(e) => {
+            for chunk in super::text::wrap(&format!(" ✗ {e}"), w).into_iter().take(2) {
+                lines.push(Line::from(Span::styled(chunk, theme.danger())));
+            }
+        }
+        None => lines.push(Line::from(Span::styled(
             fit(" tab generate/type · F2 show · enter set · esc cancel", w),
             theme.dim(),
-        )),
-    });
+        ))),
+    }
     frame.render_widget(Paragraph::new(lines), area);
 }
 
