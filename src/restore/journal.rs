@@ -207,7 +207,12 @@ impl Journal {
 
     /// Appends one entry as a single write, so a crash leaves whole lines behind.
     pub fn record(&self, entry: &Entry) -> io::Result<()> {
-        let mut line = serde_json::to_vec(entry).map_err(io::Error::other)?;
+        self.append(entry)
+    }
+
+    /// One JSON line, written whole.
+    fn append(&self, value: &impl Serialize) -> io::Result<()> {
+        let mut line = serde_json::to_vec(value).map_err(io::Error::other)?;
         line.push(b'\n');
         let mut file = self
             .inner
@@ -240,15 +245,7 @@ impl Journal {
     /// Appends a line about the data dir rather than a user (a lock taken over from a dead
     /// run). It is not an `Entry` (no run, id or step), so the fold never sees it.
     pub fn note(&self, note: &str, detail: &str) -> io::Result<()> {
-        let line = serde_json::json!({"at": Utc::now(), "note": note, "detail": detail});
-        let mut line = serde_json::to_vec(&line).map_err(io::Error::other)?;
-        line.push(b'\n');
-        let mut file = self
-            .inner
-            .file
-            .lock()
-            .map_err(|_| io::Error::other("journal lock poisoned"))?;
-        file.write_all(&line)
+        self.append(&serde_json::json!({"at": Utc::now(), "note": note, "detail": detail}))
     }
 }
 
