@@ -48,6 +48,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         other => {
             state.dirty = true;
             let effects = handle(state, other);
+            // The request log is a pane of the table: a dialog opening over it takes its place,
+            // rather than being drawn into it.
+            if state.modal.is_some() {
+                state.log_open = false;
+            }
             // Whatever changed (a key, a page, a notice opening the status line and taking a
             // row from the table), the selected row stays on screen: one rule, in one place.
             ensure_visible(state);

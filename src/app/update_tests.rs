@@ -1609,3 +1609,16 @@ fn a_long_wait_shows_on_the_progress_screen_until_it_ends() {
     );
     assert!(matches!(&s.notice, Some((NoticeKind::Info, t)) if t.contains("server busy")));
 }
+
+#[test]
+fn the_request_log_closes_with_esc_and_when_a_dialog_opens() {
+    let mut s = st(5);
+    ch(&mut s, '@');
+    assert!(s.log_open);
+    press(&mut s, KeyCode::Esc);
+    assert!(!s.log_open);
+    ch(&mut s, '@');
+    press(&mut s, KeyCode::Enter);
+    assert!(matches!(s.modal, Some(Modal::Restore(_))));
+    assert!(!s.log_open);
+}
