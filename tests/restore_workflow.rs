@@ -32,6 +32,23 @@ struct Fixture {
     audit: Audit,
 }
 
+impl Fixture {
+    /// Finishes what the journal holds unfinished, generating passwords, as `F` and `undelete
+    /// finish` do.
+    async fn finish(&self, items: &[Unfinished], resend: bool) -> Vec<UserOutcome> {
+        restore::finish_unfinished(
+            self.dir.as_ref(),
+            items,
+            &restore::PasswordChoice::Auto,
+            resend,
+            &self.journal,
+            &self.audit,
+        )
+        .await
+        .0
+    }
+}
+
 async fn fixture(users: usize) -> Fixture {
     let (tmp, sandbox) = common::start_sandbox(users).await;
     let dir = directory(&sandbox);
@@ -343,16 +360,7 @@ async fn a_password_the_server_bans_leaves_a_restored_user_to_finish() {
     assert_eq!(unfinished[0].restore, RestoreState::Restored);
     assert!(!unfinished[0].password_set);
 
-    let finished = restore::finish_unfinished(
-        f.dir.as_ref(),
-        &unfinished,
-        &restore::PasswordChoice::Auto,
-        false,
-        &f.journal,
-        &f.audit,
-    )
-    .await
-    .0;
+    let finished = f.finish(&unfinished, false).await;
     assert!(finished[0].complete(), "{:?}", finished[0]);
     let pw = finished[0].password.as_ref().expect("new password");
     assert!(
@@ -379,16 +387,7 @@ async fn an_unfinished_user_that_is_gone_is_closed_not_kept_forever() {
     }
     let unfinished = f.journal.unfinished().expect("journal");
     assert_eq!(unfinished.len(), 1);
-    let finished = restore::finish_unfinished(
-        f.dir.as_ref(),
-        &unfinished,
-        &restore::PasswordChoice::Auto,
-        false,
-        &f.journal,
-        &f.audit,
-    )
-    .await
-    .0;
+    let finished = f.finish(&unfinished, false).await;
     let failure = finished[0]
         .failure
         .as_ref()
@@ -444,16 +443,7 @@ async fn an_interrupted_run_is_found_and_finished() {
 
     let unfinished: Vec<Unfinished> = f.journal.unfinished().expect("journal");
     assert_eq!(unfinished.len(), 3);
-    let finished = restore::finish_unfinished(
-        f.dir.as_ref(),
-        &unfinished,
-        &restore::PasswordChoice::Auto,
-        false,
-        &f.journal,
-        &f.audit,
-    )
-    .await
-    .0;
+    let finished = f.finish(&unfinished, false).await;
     let by_id = |id: &str| finished.iter().find(|o| o.id == id).expect("outcome");
     assert!(by_id(&a.id).complete());
     assert!(by_id(&b.id).complete(), "found active and finished");
@@ -719,15 +709,7 @@ async fn a_user_whose_mail_may_have_gone_out_keeps_its_password_until_resend() {
     assert_eq!(pending.len(), 1);
     let at = pending[0].mail_sending.as_ref().expect("mail window").at;
     let unfinished = f.journal.unfinished().expect("journal");
-    let (finished, _) = restore::finish_unfinished(
-        f.dir.as_ref(),
-        &unfinished,
-        &PasswordChoice::Auto,
-        false,
-        &f.journal,
-        &f.audit,
-    )
-    .await;
+    let finished = f.finish(&unfinished, false).await;
     let o = &finished[0];
     assert!(o.restored() && o.password.is_none(), "{o:?}");
     let failure = o.failure.as_ref().expect("reported, failure-like");
@@ -760,15 +742,7 @@ async fn a_user_whose_mail_may_have_gone_out_keeps_its_password_until_resend() {
             .is_some()
     );
 
-    let (finished, _) = restore::finish_unfinished(
-        f.dir.as_ref(),
-        &unfinished,
-        &PasswordChoice::Auto,
-        true,
-        &f.journal,
-        &f.audit,
-    )
-    .await;
+    let finished = f.finish(&unfinished, true).await;
     let o = &finished[0];
     assert!(o.complete(), "{o:?}");
     let second = o.password.as_ref().expect("new password").expose_secret();

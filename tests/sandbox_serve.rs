@@ -54,21 +54,8 @@ async fn serve_prints_its_url_first_and_stops_on_ctrl_c() {
     assert_eq!(base.path(), "/");
 
     let http = common::client();
-    let token: Value = http
-        .post(format!("{base}contoso.sandbox/oauth2/v2.0/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "cli"),
-            ("client_secret", "sandbox"),
-            ("scope", "https://graph.microsoft.com/.default"),
-        ])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("token JSON");
-    let token = token["access_token"].as_str().expect("access_token");
+    let token = app_token_at(&http, &base).await;
+    let token = token.as_str();
     let list: Value = http
         .get(format!(
             "{base}v1.0/directory/deletedItems/microsoft.graph.user?$top=999"
@@ -264,6 +251,21 @@ async fn serve_fails_the_first_password_sets_when_asked() {
         .expect("a first line");
     let base = url::Url::parse(&first).expect("URL");
     let http = common::client();
+    let token = app_token_at(&http, &base).await;
+    let token = token.as_str();
+    let url = format!("{base}v1.0/users/admin@contoso.sandbox");
+    let body = json!({"passwordProfile": {"password": "Vq7#mKp2xLw9!zRt"}});
+    let patch = || http.patch(&url).bearer_auth(token).json(&body).send();
+    let (status, _, err) = common::split(patch().await.expect("PATCH")).await;
+    assert_eq!(status, 400, "{err}");
+    common::assert_graph_error(&err, "Request_BadRequest");
+    let status = patch().await.expect("PATCH").status();
+    assert_eq!(status, 204);
+    let _ = child.start_kill();
+}
+
+/// An app-only token from a sandbox served by another process, at `base`.
+async fn app_token_at(http: &reqwest::Client, base: &url::Url) -> String {
     let token: Value = http
         .post(format!("{base}contoso.sandbox/oauth2/v2.0/token"))
         .form(&[
@@ -278,14 +280,8 @@ async fn serve_fails_the_first_password_sets_when_asked() {
         .json()
         .await
         .expect("token JSON");
-    let token = token["access_token"].as_str().expect("access_token");
-    let url = format!("{base}v1.0/users/admin@contoso.sandbox");
-    let body = json!({"passwordProfile": {"password": "Vq7#mKp2xLw9!zRt"}});
-    let patch = || http.patch(&url).bearer_auth(token).json(&body).send();
-    let (status, _, err) = common::split(patch().await.expect("PATCH")).await;
-    assert_eq!(status, 400, "{err}");
-    common::assert_graph_error(&err, "Request_BadRequest");
-    let status = patch().await.expect("PATCH").status();
-    assert_eq!(status, 204);
-    let _ = child.start_kill();
+    token["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_string()
 }

@@ -965,13 +965,6 @@ impl RestoreForm {
             _ => None,
         }
     }
-
-    pub fn soonest_days_left(&self, now: DateTime<Utc>) -> Option<i64> {
-        self.targets
-            .iter()
-            .filter_map(|t| t.user.days_left(now))
-            .min()
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
