@@ -152,11 +152,13 @@ impl Runner {
     /// Reads the journal's unfinished runs off the event loop (the file only grows) and sends
     /// them as a message, or a warning when it cannot be read.
     pub fn load_unfinished(&self) {
-        self.journal_task(|_| {});
+        self.journal_task(|_| Vec::new());
     }
 
     /// Runs `first` on the journal, then reads its unfinished runs, on a blocking thread.
-    fn journal_task(&self, first: impl FnOnce(&Journal) + Send + 'static) {
+    /// Runs `first` on the journal off the UI thread (it says which writes failed), then sends
+    /// the unfinished list it leaves.
+    fn journal_task(&self, first: impl FnOnce(&Journal) -> Vec<String> + Send + 'static) {
         let tx = self.tx.clone();
         let journal = match &self.books {
             Ok((journal, _)) => journal.clone(),
@@ -166,7 +168,9 @@ impl Runner {
             }
         };
         tokio::task::spawn_blocking(move || {
-            first(&journal);
+            for warning in first(&journal) {
+                let _ = tx.send(Msg::Warning(warning));
+            }
             let msg = match journal.unfinished() {
                 Ok(list) => Msg::Unfinished(list),
                 Err(e) => Msg::Warning(format!("cannot read the journal: {e}")),
@@ -259,7 +263,7 @@ impl Runner {
             }
             Effect::SendMail(cmd) => self.send_mail(cmd),
             Effect::MailSkipped { outcomes } => self.journal_task(move |journal| {
-                restore::record_mail_skipped(&outcomes, journal, "closed without email in the TUI");
+                restore::record_mail_skipped(&outcomes, journal, "closed without email in the TUI")
             }),
             Effect::Purge { users } => self.purge(users),
             Effect::Copy(secret) => {
@@ -486,7 +490,11 @@ impl Runner {
                 &audit,
             )
             .await
-            .map(|_| ())
+            .map(|delivered| {
+                for warning in delivered.warnings {
+                    let _ = tx.send(Msg::Warning(warning));
+                }
+            })
             .map_err(|e| {
                 // Cause, then what to do, then the request: the end is what gets cut.
                 let details = e.details().map(|d| format!(" ({d})")).unwrap_or_default();
@@ -511,7 +519,11 @@ impl Runner {
                 let result = dir.purge(&u.id).await;
                 if let Some(audit) = &audit {
                     let target = format!("{} ({})", u.original_upn, u.id);
-                    let _ = audit.record("purge", &target, result.as_ref().map(|_| ()), None);
+                    if let Err(e) =
+                        audit.record("purge", &target, result.as_ref().map(|_| ()), None)
+                    {
+                        let _ = tx.send(Msg::Warning(e.to_string()));
+                    }
                 }
                 match result {
                     Ok(()) => purged.push(u.id),

@@ -65,7 +65,9 @@ pub async fn purge(
     for u in &users {
         let result = dir.purge(&u.id).await;
         let target = format!("{} ({})", u.original_upn, u.id);
-        let _ = audit.record("purge", &target, result.as_ref().map(|_| ()), None);
+        if let Err(e) = audit.record("purge", &target, result.as_ref().map(|_| ()), None) {
+            writeln!(io.err, "undelete: warning: {e}")?;
+        }
         let line = match &result {
             Ok(()) => json!({
                 "id": u.id, "userPrincipalName": u.original_upn, "status": "purged",

@@ -519,7 +519,10 @@ pub(super) async fn deliver(
             continue;
         }
         match restore::send_sign_in_mail(dir.as_ref(), &group, to, options, journal, audit).await {
-            Ok(_) => {
+            Ok(delivered) => {
+                for warning in &delivered.warnings {
+                    writeln!(io.err, "undelete: warning: {warning}")?;
+                }
                 for &i in &idx {
                     mail_sent[i] = results[i].0.complete();
                 }
@@ -552,7 +555,7 @@ pub(super) async fn deliver(
     for (i, (o, _, status)) in results.iter().enumerate() {
         let show_password = generated(status) && (!mail_sent[i] || !options.include_password);
         if o.complete() && !mail_sent[i] && mail_error[i].is_none() {
-            restore::record_mail_skipped(
+            for warning in restore::record_mail_skipped(
                 std::slice::from_ref(o),
                 journal,
                 if show_password {
@@ -560,7 +563,9 @@ pub(super) async fn deliver(
                 } else {
                     "no email: the admin chose the password"
                 },
-            );
+            ) {
+                writeln!(io.err, "undelete: warning: {warning}")?;
+            }
         }
         failed |= o.failure.is_some();
         let mut line = outcome_line(o, status, mail_sent[i], show_password);

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::directory::DirectoryError;
 
+use super::books::WriteFailed;
 use super::journal::{open_private_append, read_json_lines};
 
 pub const FILE_NAME: &str = "audit.jsonl";
@@ -74,7 +75,7 @@ impl Audit {
         target: &str,
         result: Result<(), &DirectoryError>,
         detail: Option<String>,
-    ) -> io::Result<()> {
+    ) -> Result<(), WriteFailed> {
         self.record_with_id(action, target, result.map(|()| None), detail)
     }
 
@@ -85,7 +86,7 @@ impl Audit {
         target: &str,
         result: Result<Option<&str>, &DirectoryError>,
         detail: Option<String>,
-    ) -> io::Result<()> {
+    ) -> Result<(), WriteFailed> {
         let (outcome, request_id) = match result {
             Ok(id) => ("ok".to_string(), id.map(str::to_string)),
             Err(e) => (format!("failed: {}", e.message), e.request_id.clone()),
@@ -100,7 +101,12 @@ impl Audit {
             request_id,
             detail,
         };
-        let mut line = serde_json::to_vec(&entry).map_err(io::Error::other)?;
+        self.append(&entry)
+            .map_err(|e| WriteFailed::new("audit log", self.path(), e))
+    }
+
+    fn append(&self, entry: &AuditEntry) -> io::Result<()> {
+        let mut line = serde_json::to_vec(entry).map_err(io::Error::other)?;
         line.push(b'\n');
         let mut file = self
             .inner

@@ -10,7 +10,8 @@ use crate::mail::{self, MailAccount, SignInMail};
 
 /// Sends one email to `to` listing every complete outcome (restored, password set), then
 /// journals and audits it. On failure nothing is recorded as sent, so the caller can retry.
-/// Returns how many users the email covered.
+/// Returns how many users the email covered, and any journal or audit write that failed after
+/// the send (the mail went; the books may not say so).
 ///
 /// At most once, and known: `MailSending` is journaled for each user before the send and
 /// `MailSent` after, so a run that dies in between leaves users whose password may already be
@@ -24,7 +25,7 @@ pub async fn send_sign_in_mail(
     options: &SignInMail,
     journal: &Journal,
     audit: &Audit,
-) -> DirResult<usize> {
+) -> DirResult<Delivered> {
     if to.is_empty() {
         return Err(DirectoryError::invalid("no recipient for the sign-in info"));
     }
@@ -53,8 +54,8 @@ pub async fn send_sign_in_mail(
         e.include_password = options.include_password;
         journal.record(&e).map_err(|e| {
             DirectoryError::invalid(format!(
-                "the sign-in info was not sent: the journal ({}) could not be written ({e}),                  and a mail that is not journaled first could be sent twice after a crash",
-                journal.path().display()
+                "the sign-in info was not sent: {e}, and a mail that is not journaled first \
+                 could be sent twice after a crash"
             ))
         })?;
     }
@@ -74,38 +75,71 @@ pub async fn send_sign_in_mail(
             "left out"
         }
     ));
-    let _ = audit.record(
+    let mut warnings: Vec<String> = Vec::new();
+    if let Err(e) = audit.record(
         "send_mail",
         &recipients,
         result.as_ref().map(|_| ()),
         detail,
-    );
+    ) {
+        warnings.push(e.to_string());
+    }
     if let Err(error) = &result {
         // A refusal clears the mail window; an error after which it may have gone out keeps it
-        // open (`uncertain`), so a later run asks before replacing the password.
+        // open (`uncertain`), so a later run asks before replacing the password. A failed
+        // journal write here is logged by the journal; the send error is what the admin needs.
         for o in &ready {
-            let _ = journal.record(&journal::Entry::failed(
-                &o.run,
-                &o.id,
-                crate::directory::Stage::Mail,
-                error,
-            ));
+            let entry = journal::Entry::failed(&o.run, &o.id, crate::directory::Stage::Mail, error);
+            if let Err(e) = journal.record(&entry) {
+                warnings.push(e.to_string());
+            }
+        }
+        if let Some(first) = warnings.first() {
+            let mut error = error.clone();
+            error.message = format!("{}; also, {first}", error.message);
+            return Err(error);
         }
     }
     result?;
     for o in &ready {
-        let _ = journal.record(
-            &journal::Entry::new(&o.run, &o.id, Step::MailSent).detail(format!("to {recipients}")),
-        );
+        let entry =
+            journal::Entry::new(&o.run, &o.id, Step::MailSent).detail(format!("to {recipients}"));
+        if let Err(e) = journal.record(&entry) {
+            warnings.push(e.to_string());
+        }
     }
-    Ok(ready.len())
+    Ok(Delivered {
+        users: ready.len(),
+        warnings,
+    })
+}
+
+/// A sign-in mail that went out.
+#[derive(Debug)]
+pub struct Delivered {
+    /// How many users it covered.
+    pub users: usize,
+    /// Journal or audit writes that failed around it, worded for the admin.
+    pub warnings: Vec<String>,
 }
 
 /// Records that the sign-in info for these outcomes will not be emailed (the admin closed
 /// without it, or the password was handed over another way), so they are not "unfinished".
-pub fn record_mail_skipped(outcomes: &[UserOutcome], journal: &Journal, reason: &str) {
-    for o in outcomes.iter().filter(|o| o.complete()) {
-        let _ =
-            journal.record(&journal::Entry::new(&o.run, &o.id, Step::MailSkipped).detail(reason));
-    }
+/// Returns the journal writes that failed (those users stay listed as unfinished).
+#[must_use]
+pub fn record_mail_skipped(
+    outcomes: &[UserOutcome],
+    journal: &Journal,
+    reason: &str,
+) -> Vec<String> {
+    outcomes
+        .iter()
+        .filter(|o| o.complete())
+        .filter_map(|o| {
+            journal
+                .record(&journal::Entry::new(&o.run, &o.id, Step::MailSkipped).detail(reason))
+                .err()
+                .map(|e| e.to_string())
+        })
+        .collect()
 }

@@ -105,10 +105,7 @@ pub async fn finish_unfinished(
                         Ok(()),
                         Some(LOST_REPLY_FOUND_RESTORED.to_string()),
                     ) {
-                        warnings.push(format!(
-                            "the audit log ({}) could not be written: {e}",
-                            audit.path().display()
-                        ));
+                        warnings.push(e.to_string());
                     }
                     o.upn = Some(user.user_principal_name);
                 }
@@ -169,9 +166,6 @@ async fn never_restored(dir: &dyn Directory, id: &str) -> DirectoryError {
 
 fn record(journal: &Journal, entry: &journal::Entry, warnings: &mut Vec<String>) {
     if let Err(e) = journal.record(entry) {
-        warnings.push(format!(
-            "the journal ({}) could not be written: {e}",
-            journal.path().display()
-        ));
+        warnings.push(e.to_string());
     }
 }

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::books::WriteFailed;
 use crate::directory::{DirectoryError, ErrorKind, Stage};
 
 pub const FILE_NAME: &str = "journal.jsonl";
@@ -206,8 +207,9 @@ impl Journal {
     }
 
     /// Appends one entry as a single write, so a crash leaves whole lines behind.
-    pub fn record(&self, entry: &Entry) -> io::Result<()> {
+    pub fn record(&self, entry: &Entry) -> Result<(), WriteFailed> {
         self.append(entry)
+            .map_err(|e| WriteFailed::new("journal", self.path(), e))
     }
 
     /// One JSON line, written whole.
@@ -244,8 +246,9 @@ impl Journal {
 
     /// Appends a line about the data dir rather than a user (a lock taken over from a dead
     /// run). It is not an `Entry` (no run, id or step), so the fold never sees it.
-    pub fn note(&self, note: &str, detail: &str) -> io::Result<()> {
+    pub fn note(&self, note: &str, detail: &str) -> Result<(), WriteFailed> {
         self.append(&serde_json::json!({"at": Utc::now(), "note": note, "detail": detail}))
+            .map_err(|e| WriteFailed::new("journal", self.path(), e))
     }
 }
 
@@ -419,6 +422,28 @@ fn open_private(path: &Path) -> io::Result<File> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_write_names_the_journal_and_the_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(&path, b"").unwrap();
+        // Opened read-only, so every append fails the way a full or revoked disk would.
+        let journal = Journal {
+            inner: Arc::new(Inner {
+                path: path.clone(),
+                file: Mutex::new(File::open(&path).unwrap()),
+            }),
+        };
+        let e = journal
+            .record(&Entry::new("run-1", "id-1", Step::Planned))
+            .unwrap_err();
+        let text = e.to_string();
+        assert!(text.starts_with("the journal ("), "{text}");
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(text.contains("could not be written: "), "{text}");
+        assert!(journal.note("lock_taken_over", "pid 1").is_err());
+    }
 
     fn planned(id: &str) -> Entry {
         let mut e = Entry::new("r1", id, Step::Planned)

@@ -11,6 +11,7 @@
 //! is journaled (the mail window). Tests use it to prove the journal picks up an interrupted run.
 
 pub mod audit;
+pub mod books;
 pub mod deliver;
 pub mod finish;
 pub mod journal;
@@ -20,7 +21,8 @@ pub mod preflight;
 pub mod run;
 
 pub use audit::{Audit, AuditEntry};
-pub use deliver::{record_mail_skipped, send_sign_in_mail};
+pub use books::WriteFailed;
+pub use deliver::{Delivered, record_mail_skipped, send_sign_in_mail};
 pub use finish::{MAIL_UNCERTAIN_CODE, finish_unfinished};
 pub use journal::{Journal, MailAttempt, Pending, RestoreState, Step, Unfinished};
 pub use lock::{Busy, DataDirLock};

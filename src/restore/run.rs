@@ -230,12 +230,8 @@ impl Runner {
 
     async fn journal(&mut self, entry: journal::Entry) {
         if let Err(e) = self.journal.record(&entry) {
-            self.warn(format!(
-                "the journal ({}) could not be written: {e}; an interrupted run may not be \
-                 found later",
-                self.journal.path().display()
-            ))
-            .await;
+            self.warn(format!("{e}; an interrupted run may not be found later"))
+                .await;
         }
     }
 
@@ -248,11 +244,7 @@ impl Runner {
         detail: Option<String>,
     ) {
         if let Err(e) = self.audit.record_with_id(action, target, result, detail) {
-            self.warn(format!(
-                "the audit log ({}) could not be written: {e}",
-                self.audit.path().display()
-            ))
-            .await;
+            self.warn(e.to_string()).await;
         }
     }
 
@@ -527,10 +519,7 @@ pub async fn set_password(
         result.as_ref().map(|_| ()),
         Some(step.why.clone()),
     ) {
-        warnings.push(format!(
-            "the audit log ({}) could not be written: {e}",
-            audit.path().display()
-        ));
+        warnings.push(e.to_string());
     }
     let entry = match &result {
         Ok(()) => journal::Entry::new(&o.run, &o.id, Step::PasswordSet),
@@ -544,10 +533,7 @@ pub async fn set_password(
         Err(error) => journal::Entry::failed(&o.run, &o.id, Stage::Password, error),
     };
     if let Err(e) = journal.record(&entry) {
-        warnings.push(format!(
-            "the journal ({}) could not be written: {e}",
-            journal.path().display()
-        ));
+        warnings.push(e.to_string());
     }
     match result {
         Ok(()) => {
