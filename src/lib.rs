@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod directory;
+pub mod logging;
 pub mod mail;
 pub mod password;
 pub mod restore;
