@@ -15,4 +15,5 @@ pub mod restore;
 pub mod sandbox;
 pub mod sanitize;
 pub mod session;
+pub mod token_bucket;
 pub mod ui;
