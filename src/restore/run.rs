@@ -403,11 +403,7 @@ impl Runner {
             }
         }
         let failed = outcomes.iter().filter(|o| o.failure.is_some()).count();
-        tracing::info!(
-            users = outcomes.len(),
-            failed,
-            "restore run finished"
-        );
+        tracing::info!(users = outcomes.len(), failed, "restore run finished");
         self.emit(Progress::Finished(outcomes)).await;
     }
 
