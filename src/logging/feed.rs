@@ -16,7 +16,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::Layer;
-use tracing_subscriber::filter::{FilterFn, Filtered};
+use tracing_subscriber::filter::FilterFn;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::Registry;
 
@@ -58,7 +58,7 @@ pub fn requests(source: u64) -> UnboundedReceiver<RequestRecord> {
 }
 
 /// The feed, filtered to the request events only (whatever level the log file is at).
-pub fn layer<S>() -> Filtered<RequestFeed, FilterFn<fn(&Metadata<'_>) -> bool>, S>
+pub fn layer<S>() -> impl Layer<S>
 where
     S: Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
 {

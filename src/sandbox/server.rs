@@ -91,10 +91,7 @@ async fn connection(
     }
 }
 
-/// One debug line per request a client sent, faults included (`sandbox serve -v` shows them on
-/// stderr): method, path, then status and latency. Never a header or a body, and a query only on
-/// Graph paths: the login endpoints may carry codes in theirs.
-fn trace_layer() -> TraceLayer<
+type RequestTrace = TraceLayer<
     SharedClassifier<ServerErrorsAsFailures>,
     fn(&Request<Incoming>) -> tracing::Span,
     (),
@@ -102,7 +99,12 @@ fn trace_layer() -> TraceLayer<
     (),
     (),
     DefaultOnFailure,
-> {
+>;
+
+/// One debug line per request a client sent, faults included (`sandbox serve -v` shows them on
+/// stderr): method, path, then status and latency. Never a header or a body, and a query only on
+/// Graph paths: the login endpoints may carry codes in theirs.
+fn trace_layer() -> RequestTrace {
     let span: fn(&Request<Incoming>) -> tracing::Span = |req| {
         let uri = req.uri();
         let graph = uri.path().starts_with("/v1.0/") || uri.path().starts_with("/beta/");
