@@ -129,6 +129,12 @@ impl GraphDirectory {
                     );
                 (WaitReason::Retrying, why)
             };
+            tracing::info!(
+                users = chunk.len(),
+                wait_ms = millis(wait),
+                reason = %detail,
+                "retrying a $batch"
+            );
             self.notify_wait(reason, wait, detail);
             tokio::time::sleep(wait).await;
         }
@@ -350,6 +356,18 @@ impl GraphDirectory {
                 } else {
                     WaitReason::Retrying
                 };
+                let last = todo.iter().find_map(|l| l.last.as_ref());
+                tracing::info!(
+                    lookups = todo.len(),
+                    wait_ms = millis(wait),
+                    reason = if throttled {
+                        "Retry-After"
+                    } else {
+                        "failed lookups"
+                    },
+                    error = last.map(|e| e.message.as_str()),
+                    "retrying user lookups"
+                );
                 self.notify_wait(reason, wait, "Retry-After of user lookups");
                 tokio::time::sleep(wait).await;
             }
@@ -488,6 +506,11 @@ impl GraphDirectory {
         }
         out
     }
+}
+
+/// A wait in whole milliseconds, for the log.
+fn millis(wait: Duration) -> u64 {
+    u64::try_from(wait.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// As many jobs from the front as fit in one `$batch` (10 with passwords, 20 without).

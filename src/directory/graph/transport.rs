@@ -414,6 +414,13 @@ impl GraphDirectory {
                             "; it may or may not have been carried out, so it was not sent again",
                         );
                     }
+                    tracing::warn!(
+                        method = call.method.as_str(),
+                        path = log_path(&call.url),
+                        retries,
+                        error = %err.message,
+                        "giving up"
+                    );
                     return Err(err);
                 }
                 Decision::WaitTooLong(wait) => {
@@ -422,6 +429,12 @@ impl GraphDirectory {
                     err.message = wait_too_long(wait, self.inner.policy.max_retry_after);
                     err.retry_after = Some(wait);
                     err.permanent = true;
+                    tracing::warn!(
+                        method = call.method.as_str(),
+                        path = log_path(&call.url),
+                        error = %err.message,
+                        "giving up"
+                    );
                     return Err(err);
                 }
                 Decision::Retry {
