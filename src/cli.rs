@@ -83,6 +83,11 @@ pub struct GlobalArgs {
     /// Do not capture the mouse
     #[arg(long, global = true, env = "UNDELETE_NO_MOUSE")]
     pub no_mouse: bool,
+
+    /// Log more to DATA_DIR/logs/undelete.log: -v debug, -vv trace (default: info, or the
+    /// filters in UNDELETE_LOG, e.g. undelete::directory=debug)
+    #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,7 +5,8 @@ use color_eyre::eyre::eyre;
 use undelete::app::sign_in::sign_in_screen;
 use undelete::auth::oauth::AuthError;
 use undelete::auth::signin::AuthContext;
-use undelete::cli::{Cli, Command, GlobalArgs};
+use undelete::cli::{Cli, Command, GlobalArgs, SandboxCommand};
+use undelete::logging::{LogGuard, LogOptions};
 use undelete::session;
 
 fn main() -> ExitCode {
@@ -13,6 +14,8 @@ fn main() -> ExitCode {
     if let Err(e) = color_eyre::install() {
         eprintln!("undelete: {e}");
     }
+    // Declared before the runtime so it is dropped after it: every queued line is written.
+    let _log = start_logging(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -76,6 +79,25 @@ async fn run_tui(global: &GlobalArgs) -> color_eyre::Result<u8> {
     };
     undelete::app::run_tui(session, opts).await?;
     Ok(0)
+}
+
+/// The log file, and stderr too for `sandbox serve` (whose requests an admin watches). A run
+/// whose data dir cannot be found still runs: the command says why when it needs the dir.
+fn start_logging(cli: &Cli) -> Option<LogGuard> {
+    let serve = matches!(
+        &cli.command,
+        Some(Command::Sandbox {
+            command: SandboxCommand::Serve(_)
+        })
+    );
+    let data_dir = undelete::config::data_dir(&cli.global).ok()?;
+    let options = LogOptions::from_env(cli.global.verbose, serve);
+    let (guard, problem) = undelete::logging::init(&data_dir, &options);
+    if let Some(problem) = problem {
+        eprintln!("undelete: {problem}");
+    }
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "undelete started");
+    Some(guard)
 }
 
 fn exit_code(code: i32) -> color_eyre::Result<u8> {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use color_eyre::eyre::{WrapErr, eyre};
 use secrecy::SecretString;
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::auth::TokenSource;
 use crate::auth::client_credentials::ClientCredentials;
@@ -53,24 +53,16 @@ pub async fn open(global: &GlobalArgs) -> color_eyre::Result<Session> {
 /// Opens a session; `request_log` keeps a record of every HTTP exchange for the caller.
 pub async fn open_with(global: &GlobalArgs, request_log: bool) -> color_eyre::Result<Session> {
     let data_dir = data_dir(global)?;
-    let (log_tx, log_rx) = request_log_channel(request_log);
     if wants_sandbox(global) {
-        open_sandbox(global, data_dir, log_tx, log_rx).await
+        open_sandbox(global, data_dir, request_log).await
     } else {
-        open_tenant(global, data_dir, log_tx, log_rx).await
+        open_tenant(global, data_dir, request_log).await
     }
 }
 
-type LogSender = tokio::sync::mpsc::UnboundedSender<RequestRecord>;
-
-/// Both ends of the request log, or neither.
-fn request_log_channel(on: bool) -> (Option<LogSender>, Option<UnboundedReceiver<RequestRecord>>) {
-    if on {
-        let (tx, rx) = unbounded_channel();
-        (Some(tx), Some(rx))
-    } else {
-        (None, None)
-    }
+/// The directory's request events as records, when asked for (see `logging::feed`).
+fn request_feed(on: bool, directory: &GraphDirectory) -> Option<UnboundedReceiver<RequestRecord>> {
+    on.then(|| crate::logging::requests(directory.log_source()))
 }
 
 /// The data dir, created if missing: the journal and the audit log go there.
@@ -84,8 +76,7 @@ fn data_dir(global: &GlobalArgs) -> color_eyre::Result<PathBuf> {
 async fn open_sandbox(
     global: &GlobalArgs,
     data_dir: PathBuf,
-    log_tx: Option<LogSender>,
-    log_rx: Option<UnboundedReceiver<RequestRecord>>,
+    request_log: bool,
 ) -> color_eyre::Result<Session> {
     let handle = crate::sandbox::spawn(SandboxConfig::new(&data_dir))
         .await
@@ -102,11 +93,12 @@ async fn open_sandbox(
     let sender = global.mail_from.clone().unwrap_or_else(|| admin.clone());
     let options = GraphOptions {
         mail_sender: Some(sender.clone()),
-        request_log: log_tx,
         deadline: run_deadline(global),
         ..GraphOptions::default()
     };
     let directory = GraphDirectory::new(endpoints, tokens, options)?;
+    let requests = request_feed(request_log, &directory);
+    tracing::info!(directory = %handle.base_url(), "session on the built-in sandbox, signed in app-only");
     Ok(Session {
         directory: Arc::new(directory),
         label: format!("SANDBOX {}", handle.domain()),
@@ -114,7 +106,7 @@ async fn open_sandbox(
         account: admin,
         mail_sender: Some(sender),
         data_dir,
-        requests: log_rx,
+        requests,
         warnings: Vec::new(),
         sandbox: Some(handle),
     })
@@ -123,8 +115,7 @@ async fn open_sandbox(
 async fn open_tenant(
     global: &GlobalArgs,
     data_dir: PathBuf,
-    log_tx: Option<LogSender>,
-    log_rx: Option<UnboundedReceiver<RequestRecord>>,
+    request_log: bool,
 ) -> color_eyre::Result<Session> {
     let auth = AuthContext::from_args(global)?;
     let Some(signed_in) = auth.resolve().await? else {
@@ -140,8 +131,7 @@ async fn open_tenant(
         signed_in,
         data_dir,
         run_deadline(global),
-        log_tx,
-        log_rx,
+        request_log,
     )
 }
 
@@ -161,15 +151,7 @@ pub fn signed_in_session(
     request_log: bool,
 ) -> color_eyre::Result<Session> {
     let data_dir = data_dir(global)?;
-    let (log_tx, log_rx) = request_log_channel(request_log);
-    tenant_session(
-        auth,
-        signed_in,
-        data_dir,
-        run_deadline(global),
-        log_tx,
-        log_rx,
-    )
+    tenant_session(auth, signed_in, data_dir, run_deadline(global), request_log)
 }
 
 fn tenant_session(
@@ -177,19 +159,24 @@ fn tenant_session(
     signed_in: SignedIn,
     data_dir: PathBuf,
     deadline: std::time::Duration,
-    log_tx: Option<LogSender>,
-    log_rx: Option<UnboundedReceiver<RequestRecord>>,
+    request_log: bool,
 ) -> color_eyre::Result<Session> {
     // App-only without --mail-from can still list and restore; the self-check's warning says
     // what to pass, and a mail is refused when asked for.
     let mail_sender = signed_in.mail_sender().ok().flatten();
     let options = GraphOptions {
         mail_sender: mail_sender.clone(),
-        request_log: log_tx,
         deadline,
         ..GraphOptions::default()
     };
     let directory = GraphDirectory::new(auth.endpoints.clone(), signed_in.tokens.clone(), options)?;
+    let requests = request_feed(request_log, &directory);
+    tracing::info!(
+        directory = %auth.endpoints.graph,
+        tenant = %signed_in.identity.tenant,
+        sign_in = signed_in.identity.mode.label(),
+        "session on a tenant"
+    );
     Ok(Session {
         directory: Arc::new(directory),
         label: signed_in.identity.header(),
@@ -197,7 +184,7 @@ fn tenant_session(
         account: signed_in.identity.account.clone(),
         mail_sender,
         data_dir,
-        requests: log_rx,
+        requests,
         warnings: signed_in.warnings.iter().map(ToString::to_string).collect(),
         sandbox: None,
     })

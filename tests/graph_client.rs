@@ -12,7 +12,7 @@ use futures::StreamExt;
 use futures::future::BoxFuture;
 use secrecy::SecretString;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use tokio::sync::mpsc::UnboundedReceiver;
 use undelete::auth::client_credentials::ClientCredentials;
 use undelete::auth::{AccessToken, TokenSource};
 use undelete::config::Endpoints;
@@ -58,14 +58,8 @@ fn logged(
     h: &SandboxHandle,
     opts: GraphOptions,
 ) -> (GraphDirectory, UnboundedReceiver<RequestRecord>) {
-    let (tx, rx) = unbounded_channel();
-    let dir = directory(
-        h,
-        GraphOptions {
-            request_log: Some(tx),
-            ..opts
-        },
-    );
+    let dir = directory(h, opts);
+    let rx = undelete::logging::requests(dir.log_source());
     (dir, rx)
 }
 

@@ -649,7 +649,6 @@ async fn under_faults_every_outcome_matches_the_directory_and_the_journal() {
 async fn preflight_of_a_user_with_many_proxy_addresses_keeps_a_few_lookups_in_flight() {
     let (_tmp, sandbox) =
         common::start_sandbox_with(5, |c| c.latency(Duration::from_millis(40))).await;
-    let (log_tx, mut log_rx) = tokio::sync::mpsc::unbounded_channel();
     let tokens = ClientCredentials::new(
         &Endpoints::sandbox(sandbox.base_url()),
         "restore-workflow-tests",
@@ -659,12 +658,10 @@ async fn preflight_of_a_user_with_many_proxy_addresses_keeps_a_few_lookups_in_fl
     let dir = GraphDirectory::new(
         Endpoints::sandbox(sandbox.base_url()),
         tokens,
-        GraphOptions {
-            request_log: Some(log_tx),
-            ..GraphOptions::default()
-        },
+        GraphOptions::default(),
     )
     .expect("directory");
+    let mut log_rx = undelete::logging::requests(dir.log_source());
     let mut user = deleted_users(&dir).await.remove(0);
     // The server decides how many proxy addresses a user has; 40 must not mean 40 requests at
     // once against the tenant's throttling limits.

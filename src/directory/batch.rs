@@ -1,5 +1,5 @@
 //! `$batch` for bulk restores: assembling requests and reading inner responses (pure), so the
-//! rules can be tested without a server. The driver that sends batches lives in `graph.rs`.
+//! rules can be tested without a server. The driver that sends batches lives in `graph/bulk.rs`.
 //!
 //! Per user: a restore and, when a password is to be set, a password PATCH that `dependsOn` the
 //! restore; so 10 users fill a batch of Graph's maximum 20 requests. Each inner response is

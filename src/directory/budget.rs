@@ -11,57 +11,18 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
 
-/// The bucket's arithmetic, kept free of clocks and locks so it can be tested exactly.
-#[derive(Debug, Clone)]
-pub struct Bucket {
-    capacity: f64,
-    per_sec: f64,
-    tokens: f64,
-    last: Instant,
-}
-
-impl Bucket {
-    /// A full bucket of `writes` tokens that refills completely over `per`.
-    pub fn new(writes: u32, per: Duration, now: Instant) -> Self {
-        let capacity = f64::from(writes.max(1));
-        Self {
-            capacity,
-            per_sec: capacity / per.as_secs_f64().max(0.001),
-            tokens: capacity,
-            last: now,
-        }
-    }
-
-    pub fn capacity(&self) -> u32 {
-        self.capacity as u32
-    }
-
-    /// Takes `n` tokens, or says how long until there are enough. More than the capacity is
-    /// taken as the capacity: asking for the impossible must not wait forever.
-    pub fn try_take(&mut self, n: u32, now: Instant) -> Result<(), Duration> {
-        let n = f64::from(n).min(self.capacity);
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.last = now.max(self.last);
-        self.tokens = (self.tokens + elapsed * self.per_sec).min(self.capacity);
-        if self.tokens + 1e-9 >= n {
-            self.tokens = (self.tokens - n).max(0.0);
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((n - self.tokens) / self.per_sec))
-        }
-    }
-}
+use crate::token_bucket::TokenBucket;
 
 /// A shared write budget. Callers queue on a fair lock, so writes are granted in the order they
 /// were asked for and a big batch is not starved by single writes.
 pub struct WriteBudget {
-    bucket: Mutex<Bucket>,
+    bucket: Mutex<TokenBucket>,
 }
 
 impl WriteBudget {
     pub fn new(writes: u32, per: Duration) -> Self {
         Self {
-            bucket: Mutex::new(Bucket::new(writes, per, Instant::now())),
+            bucket: Mutex::new(TokenBucket::new(writes, per, Instant::now())),
         }
     }
 
@@ -96,30 +57,6 @@ impl WriteBudget {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bucket_starts_full_and_refills_evenly() {
-        let t0 = Instant::now();
-        let mut b = Bucket::new(300, Duration::from_secs(30), t0);
-        assert_eq!(b.try_take(300, t0), Ok(()));
-        let wait = b.try_take(20, t0).unwrap_err();
-        assert!((wait.as_secs_f64() - 2.0).abs() < 1e-6, "{wait:?}");
-        assert!(b.try_take(20, t0 + Duration::from_millis(1990)).is_err());
-        assert_eq!(b.try_take(20, t0 + Duration::from_secs(2)), Ok(()));
-        // Never more than the capacity, however long it rests.
-        let later = t0 + Duration::from_secs(3600);
-        assert_eq!(b.try_take(300, later), Ok(()));
-        assert!(b.try_take(1, later).is_err());
-    }
-
-    #[test]
-    fn over_capacity_requests_are_clamped() {
-        let t0 = Instant::now();
-        let mut b = Bucket::new(5, Duration::from_secs(5), t0);
-        assert_eq!(b.try_take(20, t0), Ok(()));
-        let wait = b.try_take(20, t0).unwrap_err();
-        assert!((wait.as_secs_f64() - 5.0).abs() < 1e-6);
-    }
 
     #[tokio::test]
     async fn acquire_paces_writes_at_the_quota() {

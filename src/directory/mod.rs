@@ -1,5 +1,5 @@
 //! What the app knows about a directory: domain types, the error type, and the `Directory`
-//! trait. The only implementation speaks Microsoft Graph over HTTP (`graph.rs`); the sandbox is
+//! trait. The only implementation speaks Microsoft Graph over HTTP (`graph/`); the sandbox is
 //! a server, not a second implementation, so every test exercises the production client.
 
 pub mod batch;

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 
 /// How a call behaves when repeated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,15 +199,7 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
             value.parse::<u64>().unwrap_or(u64::MAX),
         ));
     }
-    let at = DateTime::parse_from_rfc2822(value)
-        .map(|d| d.with_timezone(&Utc))
-        .ok()
-        .or_else(|| {
-            ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"]
-                .iter()
-                .find_map(|f| NaiveDateTime::parse_from_str(value, f).ok())
-                .map(|n| n.and_utc())
-        })?;
+    let at = DateTime::<Utc>::from(httpdate::parse_http_date(value).ok()?);
     Some((at - now).to_std().unwrap_or(Duration::ZERO))
 }
 

@@ -66,6 +66,15 @@ pub async fn send_sign_in_mail(
     if result.is_ok() {
         super::run::crash_hook("mail");
     }
+    match &result {
+        Ok(()) => tracing::info!(
+            users = ready.len(),
+            recipients = to.len(),
+            password_included = options.include_password,
+            "sign-in mail sent"
+        ),
+        Err(e) => tracing::warn!(users = ready.len(), error = %e.message, "sign-in mail failed"),
+    }
     let detail = Some(format!(
         "sign-in info for {} user(s), password {}",
         ready.len(),

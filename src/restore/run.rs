@@ -324,6 +324,7 @@ impl Runner {
             let mut jobs = Vec::with_capacity(chunk.len());
             for &i in chunk {
                 let p = &plan.users[i];
+                tracing::info!(user = %p.user.id, "restore started");
                 self.emit(Progress::Restoring {
                     id: p.user.id.clone(),
                 })
@@ -367,6 +368,7 @@ impl Runner {
                         let target = format!("{target} ({id})");
                         self.audit("set_password", &target, Ok(request_id.as_deref()), None)
                             .await;
+                        tracing::info!(user = %id, "password set");
                         self.emit(Progress::PasswordSet { id: id.clone() }).await;
                         crash_hook("password");
                     }
@@ -392,11 +394,19 @@ impl Runner {
                 }
             }
         }
+        let failed = outcomes.iter().filter(|o| o.failure.is_some()).count();
+        tracing::info!(users = outcomes.len(), failed, "restore run finished");
         self.emit(Progress::Finished(outcomes)).await;
     }
 
     async fn restored(&mut self, o: &mut UserOutcome, user: &ActiveUser, request_id: Option<&str>) {
         o.upn = Some(user.user_principal_name.clone());
+        tracing::info!(
+            user = %o.id,
+            upn = %user.user_principal_name,
+            request_id,
+            "restored"
+        );
         self.journal(
             journal::Entry::new(&self.run, &o.id, Step::Restored).upn(&user.user_principal_name),
         )
@@ -423,6 +433,13 @@ impl Runner {
 
     /// A step that was attempted and failed: journaled, audited, reported.
     async fn fail(&mut self, o: &mut UserOutcome, stage: Stage, error: DirectoryError) {
+        tracing::warn!(
+            user = %o.id,
+            stage = ?stage,
+            error = %error.message,
+            request_id = error.request_id.as_deref(),
+            "restore step failed"
+        );
         self.journal(journal::Entry::failed(&self.run, &o.id, stage, &error))
             .await;
         let action = match stage {

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use crate::token_bucket::TokenBucket;
+
 #[derive(Debug, Clone, Default)]
 pub struct FaultConfig {
     pub latency: Duration,
@@ -54,30 +56,17 @@ pub enum Fault {
     DropAfter,
 }
 
-struct Bucket {
-    capacity: f64,
-    tokens: f64,
-    per_sec: f64,
-    last: Instant,
-}
-
 pub struct Faults {
     pub cfg: FaultConfig,
     rng: Mutex<StdRng>,
-    bucket: Option<Mutex<Bucket>>,
+    bucket: Option<Mutex<TokenBucket>>,
 }
 
 impl Faults {
     pub fn new(cfg: FaultConfig) -> Self {
-        let bucket = cfg.write_quota.map(|(writes, per)| {
-            let capacity = f64::from(writes.max(1));
-            Mutex::new(Bucket {
-                capacity,
-                tokens: capacity,
-                per_sec: capacity / per.as_secs_f64().max(0.001),
-                last: Instant::now(),
-            })
-        });
+        let bucket = cfg
+            .write_quota
+            .map(|(writes, per)| Mutex::new(TokenBucket::new(writes, per, Instant::now())));
         Self {
             rng: Mutex::new(StdRng::seed_from_u64(cfg.seed)),
             bucket,
@@ -117,17 +106,9 @@ impl Faults {
             return Ok(());
         };
         let mut b = bucket.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        let elapsed = now.duration_since(b.last).as_secs_f64();
-        b.last = now;
-        b.tokens = (b.tokens + elapsed * b.per_sec).min(b.capacity);
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            Ok(())
-        } else {
-            let wait = (1.0 - b.tokens) / b.per_sec;
-            Err((wait.ceil() as u64).max(1))
-        }
+        // Retry-After is in whole seconds, at least one.
+        b.try_take(1, Instant::now())
+            .map_err(|wait| wait.as_secs_f64().ceil().max(1.0) as u64)
     }
 }
 

@@ -14,7 +14,10 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tower::ServiceExt;
+use tower::{Layer, ServiceExt};
+use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use super::error::{ApiError, ids_for};
 use super::faults::Fault;
@@ -69,9 +72,10 @@ async fn connection(
     router: Router,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+    let traced = trace_layer().layer(tower::service_fn(move |req: Request<Incoming>| {
         guard::marked(handle(state.clone(), router.clone(), req))
-    });
+    }));
+    let svc = hyper::service::service_fn(move |req| traced.clone().oneshot(req));
     // The timer lets hyper enforce its header-read timeout, so a stalled client cannot hold
     // a connection task forever.
     let conn = http1::Builder::new()
@@ -85,6 +89,38 @@ async fn connection(
             let _ = tokio::time::timeout(Duration::from_secs(5), conn).await;
         }
     }
+}
+
+type RequestTrace = TraceLayer<
+    SharedClassifier<ServerErrorsAsFailures>,
+    fn(&Request<Incoming>) -> tracing::Span,
+    (),
+    DefaultOnResponse,
+    (),
+    (),
+    DefaultOnFailure,
+>;
+
+/// One debug line per request a client sent, faults included (`sandbox serve -v` shows them on
+/// stderr): method, path, then status and latency. Never a header or a body, and a query only on
+/// Graph paths: the login endpoints may carry codes in theirs.
+fn trace_layer() -> RequestTrace {
+    let span: fn(&Request<Incoming>) -> tracing::Span = |req| {
+        let uri = req.uri();
+        let graph = uri.path().starts_with("/v1.0/") || uri.path().starts_with("/beta/");
+        let shown = match uri.query() {
+            Some(q) if graph => format!("{}?{q}", uri.path()),
+            _ => uri.path().to_string(),
+        };
+        tracing::debug_span!("request", method = %req.method(), path = %shown)
+    };
+    TraceLayer::new_for_http()
+        .make_span_with(span)
+        .on_request(())
+        .on_response(DefaultOnResponse::new().level(Level::DEBUG))
+        .on_body_chunk(())
+        .on_eos(())
+        .on_failure(DefaultOnFailure::new().level(Level::DEBUG))
 }
 
 async fn handle(

@@ -1,0 +1,566 @@
+//! Bulk work through `$batch`: a restore of many users (restore, then password, 20 requests
+//! per batch, a few batches in flight, resent and verified after faults, ended by a deadline)
+//! and lookups of many deleted users by id.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use futures::stream::{self, FuturesUnordered, StreamExt};
+use reqwest::Method;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::GraphDirectory;
+use super::calls::explain_weak_password;
+use super::transport::{Call, Outcome};
+use crate::directory::batch::{self, JobState, Step};
+use crate::directory::retry::{Op, human, wait_too_long};
+use crate::directory::wait::WaitReason;
+use crate::directory::wire::{self, DELETED_SELECT};
+use crate::directory::{
+    DeletedUser, DirResult, DirectoryError, ErrorKind, JobEvent, RestoreJob, Stage,
+};
+
+impl GraphDirectory {
+    /// Runs a bulk restore; events go to `tx` as batches come back. The run ends by
+    /// `options.deadline`: jobs still waiting then fail with their last error.
+    pub(super) async fn run_bulk(self, jobs: Vec<RestoreJob>, tx: UnboundedSender<JobEvent>) {
+        let deadline = self.call_deadline();
+        let mut pending: VecDeque<JobState> = VecDeque::new();
+        for job in jobs {
+            match batch::check_job_id(&job.id) {
+                Ok(()) => pending.push_back(JobState::new(job)),
+                Err(e) => {
+                    let _ = tx.send(batch::failed(&job.id, Stage::Restore, e));
+                }
+            }
+        }
+        let mut in_flight = FuturesUnordered::new();
+        loop {
+            while in_flight.len() < self.inner.concurrency && !pending.is_empty() {
+                let chunk = next_chunk(&mut pending);
+                in_flight.push(self.clone().run_chunk(chunk, deadline, tx.clone()));
+            }
+            match in_flight.next().await {
+                Some(leftover) => {
+                    // The consumer went away (e.g. the admin stopped the run): start no more.
+                    if tx.is_closed() {
+                        pending.clear();
+                    }
+                    pending.extend(leftover);
+                }
+                None => break,
+            }
+        }
+    }
+
+    /// Resends after failures one job may take in a bulk run. Against 40% of requests failing,
+    /// 24 failures in a row happen to one job in 10^9 runs; a service that is down for good
+    /// is left after a few minutes of growing backoff (each wait announced), and the deadline
+    /// bounds the run whatever happens.
+    fn bulk_limits(&self) -> batch::Limits {
+        batch::Limits {
+            max_resends: (self.inner.policy.max_retries * 2 + 2).max(24),
+            max_retry_after: self.inner.policy.max_retry_after,
+        }
+    }
+
+    /// Fails every job of `chunk` because the run's deadline has come (or would pass during the
+    /// wait it needs), with what held each job back.
+    fn fail_at_deadline(&self, chunk: &mut [JobState], emit: &dyn Fn(JobEvent)) {
+        for s in chunk.iter_mut() {
+            let why = format!(
+                "the run's deadline of {} passed before this user's {} went through",
+                human(self.inner.deadline),
+                match s.step {
+                    Step::Password => "password change",
+                    _ => "restore",
+                }
+            );
+            let error = match s.last_error.take() {
+                Some(last) => DirectoryError {
+                    message: format!("{why}; last: {}", last.message),
+                    permanent: true,
+                    ..last
+                },
+                // Never answered at all: whether a restore happened is unknown, so it is a
+                // network error (the journal keeps such users for a later run to check).
+                None => DirectoryError {
+                    permanent: true,
+                    ..DirectoryError::network(why)
+                },
+            };
+            emit(batch::failed(&s.job.id, stage_of(s), error));
+            s.step = Step::Done;
+        }
+    }
+
+    /// Sends one batch for `chunk` and returns the jobs that still have work.
+    async fn run_chunk(
+        self,
+        mut chunk: Vec<JobState>,
+        deadline: Instant,
+        tx: UnboundedSender<JobEvent>,
+    ) -> Vec<JobState> {
+        let emit = |e: JobEvent| {
+            let _ = tx.send(e);
+        };
+        if tx.is_closed() {
+            return Vec::new();
+        }
+        let limits = self.bulk_limits();
+        // Wait out the longest Retry-After (or backoff) among them.
+        let wait = chunk.iter().map(|j| j.wait).max().unwrap_or_default();
+        if Instant::now() + wait > deadline {
+            self.fail_at_deadline(&mut chunk, &emit);
+            return Vec::new();
+        }
+        if !wait.is_zero() {
+            let (reason, detail) = if chunk.iter().any(|j| j.throttled) {
+                (WaitReason::Throttled, "Retry-After".to_string())
+            } else {
+                // Why the requests failed, in words: a dead server must be named, not only
+                // waited on.
+                let why = chunk
+                    .iter()
+                    .find_map(|j| j.last_error.as_ref())
+                    .map_or_else(
+                        || "failed requests of a bulk restore".to_string(),
+                        |e| format!("last: {}", e.message),
+                    );
+                (WaitReason::Retrying, why)
+            };
+            tracing::info!(
+                users = chunk.len(),
+                wait_ms = millis(wait),
+                reason = %detail,
+                "retrying a $batch"
+            );
+            self.notify_wait(reason, wait, detail);
+            tokio::time::sleep(wait).await;
+        }
+        // Restores whose reply was lost: find out whether they happened before resending. The
+        // checks go out together: one by one, each meeting its own faults, they would hold the
+        // whole chunk for the sum of their retries.
+        let checks = futures::future::join_all(
+            chunk
+                .iter()
+                .filter(|s| s.step == (Step::Restore { verify: true }))
+                .map(|s| self.fetch_active(s.job.id.clone())),
+        )
+        .await;
+        let mut checks = checks.into_iter();
+        for state in chunk.iter_mut() {
+            if state.step != (Step::Restore { verify: true }) {
+                continue;
+            }
+            let Some(check) = checks.next() else { break };
+            match check {
+                Ok(Some(user)) => emit(batch::verified(state, user)),
+                Ok(None) => state.step = Step::Restore { verify: false },
+                // The check itself met a passing fault (its own retries spent): check again
+                // later rather than give the user up.
+                Err(e) if transient(&e) && state.resends < limits.max_resends => {
+                    state.resends += 1;
+                    state.wait = self.inner.policy.backoff(state.resends, rand::random());
+                    state.throttled = e.kind == ErrorKind::Throttled;
+                    state.last_error = Some(batch::unverified(e));
+                }
+                Err(e) => {
+                    emit(batch::failed(
+                        &state.job.id,
+                        Stage::Restore,
+                        batch::unverified(e),
+                    ));
+                    state.step = Step::Done;
+                }
+            }
+        }
+        chunk.retain(|s| s.step != Step::Done);
+        // Those still to be checked go round again, after their wait.
+        let (mut ready, later): (Vec<JobState>, Vec<JobState>) = chunk
+            .into_iter()
+            .partition(|s| s.step != (Step::Restore { verify: true }));
+        if ready.is_empty() {
+            return later;
+        }
+        let writes: u32 = ready.iter().map(JobState::writes).sum();
+        let body = {
+            let refs: Vec<&JobState> = ready.iter().collect();
+            serde_json::to_vec(&batch::build(&refs))
+        };
+        let body = match body {
+            Ok(b) => b,
+            Err(e) => {
+                for s in &ready {
+                    emit(batch::failed(
+                        &s.job.id,
+                        stage_of(s),
+                        DirectoryError::invalid(format!("cannot encode the $batch: {e}")),
+                    ));
+                }
+                return later;
+            }
+        };
+        let url = match self.url(&["$batch"], &[]) {
+            Ok(u) => u,
+            Err(e) => {
+                for s in &ready {
+                    emit(batch::failed(&s.job.id, stage_of(s), e.clone()));
+                }
+                return later;
+            }
+        };
+        let call = Call {
+            method: Method::POST,
+            url,
+            body: Some(body),
+            eventual: false,
+            op: Op::Batch,
+            writes,
+            restore_id: None,
+            max_body: self.inner.max_body,
+            deadline: Some(deadline),
+        };
+        let reply = match self.write(call).await {
+            Ok(Outcome::Reply(r)) => batch::parse_reply(&r.body, r.request_id.as_deref())
+                .map_err(|e| e.at("POST", &r.path)),
+            Ok(_) => Err(DirectoryError::malformed("unexpected outcome of a $batch")),
+            Err(e) => Err(e),
+        };
+        match reply {
+            Ok(responses) => {
+                let mut refs: Vec<&mut JobState> = ready.iter_mut().collect();
+                let events = batch::apply(&mut refs, &responses, limits, &|e, job| match &job
+                    .password
+                {
+                    Some(change) => explain_weak_password(e, change),
+                    None => e,
+                });
+                for e in events {
+                    emit(e);
+                }
+            }
+            Err(e) if batch::maybe_processed(&e) && !e.permanent => {
+                // Some of it may have run: restores get verified, PATCHes simply resent.
+                for s in ready.iter_mut() {
+                    if s.resends >= limits.max_resends {
+                        emit(batch::failed(&s.job.id, stage_of(s), e.clone()));
+                        s.step = Step::Done;
+                        continue;
+                    }
+                    s.resends += 1;
+                    s.throttled = e.kind == ErrorKind::Throttled;
+                    s.wait = e
+                        .retry_after
+                        .unwrap_or(self.inner.policy.backoff(s.resends, rand::random()));
+                    s.last_error = Some(e.clone());
+                    if let Step::Restore { .. } = s.step {
+                        s.step = Step::Restore { verify: true };
+                    }
+                }
+            }
+            Err(e) => {
+                for s in ready.iter_mut() {
+                    emit(batch::failed(&s.job.id, stage_of(s), e.clone()));
+                    s.step = Step::Done;
+                }
+            }
+        }
+        ready.retain(|s| s.step != Step::Done);
+        ready.extend(later);
+        ready
+    }
+}
+
+/// Whether an error may pass if the same request is sent again later.
+fn transient(e: &DirectoryError) -> bool {
+    !e.permanent
+        && matches!(
+            e.kind,
+            ErrorKind::Network | ErrorKind::Server | ErrorKind::Throttled | ErrorKind::Malformed
+        )
+}
+
+impl GraphDirectory {
+    /// Deleted users by id through `$batch` GETs, 20 per batch, some batches in flight at once.
+    /// Each id ends on its own: a lookup that keeps failing fails that id only.
+    pub(super) async fn lookup_deleted_many(
+        &self,
+        ids: Vec<String>,
+    ) -> Vec<DirResult<DeletedUser>> {
+        let mut results: Vec<Option<DirResult<DeletedUser>>> = vec![None; ids.len()];
+        let mut valid = Vec::new();
+        for (i, id) in ids.into_iter().enumerate() {
+            match batch::check_job_id(&id) {
+                Ok(()) => valid.push((i, id)),
+                Err(e) => results[i] = Some(Err(e)),
+            }
+        }
+        let chunks: Vec<Vec<(usize, String)>> = valid
+            .chunks(batch::MAX_REQUESTS)
+            .map(<[(usize, String)]>::to_vec)
+            .collect();
+        let mut done = stream::iter(chunks)
+            .map(|chunk| self.lookup_chunk(chunk))
+            .buffer_unordered(self.inner.concurrency);
+        while let Some(found) = done.next().await {
+            for (i, r) in found {
+                results[i] = Some(r);
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(DirectoryError::malformed("the lookup was lost"))))
+            .collect()
+    }
+
+    /// One `$batch` of lookups, resent for the ids that met a 429 (after its `Retry-After`) or
+    /// a passing fault (a bounded number of times), until the deadline.
+    async fn lookup_chunk(
+        &self,
+        chunk: Vec<(usize, String)>,
+    ) -> Vec<(usize, DirResult<DeletedUser>)> {
+        struct Lookup {
+            index: usize,
+            id: String,
+            failures: u32,
+            last: Option<DirectoryError>,
+        }
+        let deadline = self.call_deadline();
+        let limit = self.inner.policy.max_retries;
+        let mut todo: Vec<Lookup> = chunk
+            .into_iter()
+            .map(|(index, id)| Lookup {
+                index,
+                id,
+                failures: 0,
+                last: None,
+            })
+            .collect();
+        let mut out = Vec::with_capacity(todo.len());
+        let mut wait = Duration::ZERO;
+        let mut throttled = false;
+        while !todo.is_empty() {
+            if !wait.is_zero() {
+                if Instant::now() + wait > deadline {
+                    for l in todo.drain(..) {
+                        let e = l.last.unwrap_or_else(|| {
+                            DirectoryError::network("the lookup's deadline passed")
+                        });
+                        out.push((l.index, Err(e)));
+                    }
+                    break;
+                }
+                let reason = if throttled {
+                    WaitReason::Throttled
+                } else {
+                    WaitReason::Retrying
+                };
+                let last = todo.iter().find_map(|l| l.last.as_ref());
+                tracing::info!(
+                    lookups = todo.len(),
+                    wait_ms = millis(wait),
+                    reason = if throttled {
+                        "Retry-After"
+                    } else {
+                        "failed lookups"
+                    },
+                    error = last.map(|e| e.message.as_str()),
+                    "retrying user lookups"
+                );
+                self.notify_wait(reason, wait, "Retry-After of user lookups");
+                tokio::time::sleep(wait).await;
+            }
+            let requests: Vec<batch::InnerRequest> = todo
+                .iter()
+                .enumerate()
+                .map(|(n, l)| batch::InnerRequest {
+                    id: n.to_string(),
+                    method: "GET",
+                    url: format!("/directory/deletedItems/{}?$select={DELETED_SELECT}", l.id),
+                    headers: None,
+                    body: None,
+                    depends_on: None,
+                })
+                .collect();
+            let reply = match (
+                serde_json::to_vec(&batch::BatchBody { requests }),
+                self.url(&["$batch"], &[]),
+            ) {
+                (Ok(body), Ok(url)) => {
+                    let call = Call {
+                        method: Method::POST,
+                        url,
+                        body: Some(body),
+                        eventual: false,
+                        // Only reads inside: as safe to resend as a GET.
+                        op: Op::Read,
+                        writes: 0,
+                        restore_id: None,
+                        max_body: self.inner.max_body,
+                        deadline: Some(deadline),
+                    };
+                    match self.send(call).await {
+                        Ok(Outcome::Reply(r)) if r.ok() => {
+                            batch::parse_reply(&r.body, r.request_id.as_deref())
+                        }
+                        Ok(Outcome::Reply(r)) => Err(r.error()),
+                        Ok(_) => Err(DirectoryError::malformed("unexpected outcome of a $batch")),
+                        Err(e) => Err(e),
+                    }
+                }
+                (Err(e), _) => Err(DirectoryError::invalid(format!(
+                    "cannot encode the $batch: {e}"
+                ))),
+                (_, Err(e)) => Err(e),
+            };
+            wait = Duration::ZERO;
+            throttled = false;
+            let mut again = Vec::new();
+            match reply {
+                Ok(responses) => {
+                    for (n, mut l) in todo.drain(..).enumerate() {
+                        let at = |e: DirectoryError| {
+                            e.at("GET", &format!("$batch /directory/deletedItems/{}", l.id))
+                        };
+                        let Some(r) = responses.get(&n.to_string()) else {
+                            l.failures += 1;
+                            l.last = Some(at(DirectoryError::network(
+                                "the $batch reply left this lookup out",
+                            )));
+                            again.push(l);
+                            continue;
+                        };
+                        match r.status {
+                            200..=299 => {
+                                let parsed = r
+                                    .body
+                                    .clone()
+                                    .ok_or_else(|| DirectoryError::malformed("no body"))
+                                    .and_then(wire::parse_deleted_value)
+                                    .map_err(at);
+                                out.push((l.index, parsed));
+                            }
+                            429 => {
+                                let e = at(r.error());
+                                match e.retry_after {
+                                    Some(ra) if ra > self.inner.policy.max_retry_after => {
+                                        let mut e = e;
+                                        e.message =
+                                            wait_too_long(ra, self.inner.policy.max_retry_after);
+                                        e.permanent = true;
+                                        out.push((l.index, Err(e)));
+                                    }
+                                    Some(ra) => {
+                                        wait = wait.max(ra);
+                                        throttled = true;
+                                        l.last = Some(e);
+                                        again.push(l);
+                                    }
+                                    None => {
+                                        l.failures += 1;
+                                        wait = wait.max(Duration::from_secs(1));
+                                        l.last = Some(e);
+                                        again.push(l);
+                                    }
+                                }
+                            }
+                            500..=599 => {
+                                l.failures += 1;
+                                let e = at(r.error());
+                                wait = wait.max(e.retry_after.unwrap_or(Duration::ZERO));
+                                l.last = Some(e);
+                                again.push(l);
+                            }
+                            _ => out.push((l.index, Err(at(r.error())))),
+                        }
+                    }
+                }
+                Err(e) if transient(&e) => {
+                    for mut l in todo.drain(..) {
+                        l.failures += 1;
+                        l.last = Some(e.clone());
+                        again.push(l);
+                    }
+                }
+                Err(e) => {
+                    for l in todo.drain(..) {
+                        out.push((l.index, Err(e.clone())));
+                    }
+                }
+            }
+            for l in again {
+                if l.failures > limit {
+                    let e = l
+                        .last
+                        .unwrap_or_else(|| DirectoryError::network("the lookup kept failing"));
+                    out.push((l.index, Err(e)));
+                } else {
+                    todo.push(l);
+                }
+            }
+            if !todo.is_empty() && wait.is_zero() {
+                let worst = todo.iter().map(|l| l.failures).max().unwrap_or(0);
+                wait = self.inner.policy.backoff(worst, rand::random());
+            }
+        }
+        out
+    }
+}
+
+/// A wait in whole milliseconds, for the log.
+fn millis(wait: Duration) -> u64 {
+    u64::try_from(wait.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// As many jobs from the front as fit in one `$batch` (10 with passwords, 20 without).
+fn next_chunk(pending: &mut VecDeque<JobState>) -> Vec<JobState> {
+    let mut chunk = Vec::new();
+    let mut requests = 0;
+    while let Some(front) = pending.front() {
+        let needs = front.writes().max(1) as usize;
+        if !chunk.is_empty() && requests + needs > batch::MAX_REQUESTS {
+            break;
+        }
+        requests += needs;
+        chunk.extend(pending.pop_front());
+    }
+    chunk
+}
+
+fn stage_of(s: &JobState) -> Stage {
+    match s.step {
+        Step::Password => Stage::Password,
+        _ => Stage::Restore,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::SecretString;
+
+    use super::*;
+    use crate::directory::{PasswordChange, RestoreRequest};
+
+    #[test]
+    fn chunks_fill_twenty_requests() {
+        let job = |id: &str, pw: bool| {
+            JobState::new(RestoreJob {
+                id: id.into(),
+                request: RestoreRequest::default(),
+                password: pw.then(|| PasswordChange {
+                    password: SecretString::from("Kiwi-Moon-77".to_string()),
+                    force_change_next_sign_in: true,
+                    force_change_with_mfa: false,
+                }),
+            })
+        };
+        let mut q: VecDeque<JobState> = (0..25).map(|i| job(&format!("a{i}"), true)).collect();
+        assert_eq!(next_chunk(&mut q).len(), 10);
+        let mut q: VecDeque<JobState> = (0..25).map(|i| job(&format!("a{i}"), false)).collect();
+        assert_eq!(next_chunk(&mut q).len(), 20);
+        let mut q: VecDeque<JobState> = [job("a", false), job("b", true)].into_iter().collect();
+        assert_eq!(next_chunk(&mut q).len(), 2);
+        assert!(q.is_empty());
+    }
+}

@@ -1,0 +1,122 @@
+//! The deleted-users listing: pages followed by their next links, under limits on pages, rows
+//! and memory, so a server that keeps inventing pages cannot take the machine down.
+
+use std::collections::HashSet;
+
+use futures::stream::{self, BoxStream, StreamExt};
+use url::Url;
+
+use super::GraphDirectory;
+use super::transport::megabytes;
+use super::urls::log_path;
+use crate::directory::wire;
+use crate::directory::{DeletedPage, DeletedUser, DirResult, DirectoryError};
+
+impl GraphDirectory {
+    /// Every page of the deleted users, following next links under the listing's limits.
+    pub(super) fn deleted_pages(&self) -> BoxStream<'static, DirResult<DeletedPage>> {
+        let this = self.clone();
+        let first = self.deleted_list_url();
+        let state = Listing {
+            next: Some(first),
+            fetched: HashSet::new(),
+            announced: None,
+            rows: 0,
+            bytes: 0,
+        };
+        stream::unfold(state, move |mut state| {
+            let this = this.clone();
+            async move {
+                let url = match state.next.take()? {
+                    Ok(url) => url,
+                    Err(e) => return Some((Err(e), state)),
+                };
+                match this.fetch_page(url, &mut state.fetched).await {
+                    Ok((page, next)) => match this.admit_page(&mut state, &page) {
+                        Ok(()) => {
+                            state.next = next;
+                            Some((Ok(page), state))
+                        }
+                        Err(e) => Some((Err(e), state)),
+                    },
+                    Err(e) => Some((Err(e), state)),
+                }
+            }
+        })
+        .boxed()
+    }
+
+    /// Fetches one page and records it in `fetched`; the next link comes back checked.
+    async fn fetch_page(
+        &self,
+        url: Url,
+        fetched: &mut HashSet<Url>,
+    ) -> DirResult<(DeletedPage, Option<DirResult<Url>>)> {
+        let reply = self
+            .get_capped(url.clone(), true, self.inner.max_page_body)
+            .await?;
+        let parsed =
+            wire::parse_deleted_page(&reply.body).map_err(|e| e.at("GET", &log_path(&url)))?;
+        fetched.insert(url);
+        let next = parsed.next_link.map(|l| self.check_next_link(&l, fetched));
+        Ok((parsed.page, next))
+    }
+}
+
+/// Where a listing stands, for the limits on what it may cost.
+struct Listing {
+    next: Option<DirResult<Url>>,
+    fetched: HashSet<Url>,
+    /// `@odata.count` from the first page.
+    announced: Option<u64>,
+    rows: u64,
+    /// Memory the rows handed out so far take (an estimate: strings and the struct).
+    bytes: usize,
+}
+
+/// Memory one deleted user takes in the app: the struct and its strings.
+fn row_bytes(u: &DeletedUser) -> usize {
+    let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    std::mem::size_of::<DeletedUser>()
+        + u.id.len()
+        + u.display_name.len()
+        + u.deleted_upn.len()
+        + u.original_upn.len()
+        + opt(&u.mail)
+        + opt(&u.department)
+        + opt(&u.job_title)
+        + opt(&u.user_type)
+        + u.proxy_addresses
+            .iter()
+            .map(|p| p.len() + std::mem::size_of::<String>())
+            .sum::<usize>()
+}
+
+impl GraphDirectory {
+    /// Counts a page against the listing's limits: far more rows than the server announced,
+    /// or more memory for rows than allowed, ends the listing with an error.
+    fn admit_page(&self, state: &mut Listing, page: &DeletedPage) -> DirResult<()> {
+        if state.announced.is_none() {
+            state.announced = page.total;
+        }
+        state.rows += page.users.len() as u64;
+        state.bytes += page.users.iter().map(row_bytes).sum::<usize>();
+        if let Some(announced) = state.announced
+            && state.rows > announced.saturating_mul(2).saturating_add(1000)
+        {
+            return Err(DirectoryError::malformed(format!(
+                "the listing was stopped: the server announced {announced} deleted users but has \
+                 sent {} so far",
+                state.rows
+            )));
+        }
+        if state.bytes > self.inner.max_listing_bytes {
+            return Err(DirectoryError::malformed(format!(
+                "the listing was stopped: its {} users take more than {} of memory",
+                state.rows,
+                megabytes(self.inner.max_listing_bytes)
+            )));
+        }
+        Ok(())
+    }
+}

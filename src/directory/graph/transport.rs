@@ -1,0 +1,644 @@
+//! One call to Graph: the request, its attempts and the retry state machine around them
+//! (`send`), reading a reply's body under a cap and a timeout, and a transport failure told in
+//! words. Each HTTP exchange is one tracing event (`REQUEST_TARGET`), which the log file and the
+//! TUI's request pane both read; a retry is one more event, saying why.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use reqwest::Method;
+use secrecy::ExposeSecret;
+use url::Url;
+
+use super::GraphDirectory;
+use super::urls::log_path;
+use crate::auth::AccessToken;
+use crate::directory::retry::{Decision, Failure, Op, human, parse_retry_after, wait_too_long};
+use crate::directory::wait::WaitReason;
+use crate::directory::wire;
+use crate::directory::{ActiveUser, DirResult, DirectoryError, ErrorKind};
+
+/// Target of the one event per HTTP exchange. Its fields: `source` (which client), `method`,
+/// `path` (`log_path`: no skiptokens in full), `status` and `request_id` when a reply came,
+/// `duration_ms`, `attempt` (1 for the first try of a call) and `error` when none came. Never a
+/// header or a body: the bearer token, passwords and mail text stay out of every log.
+pub const REQUEST_TARGET: &str = "undelete::directory::graph::request";
+
+/// One logical call; `send` may make several attempts of it.
+pub(super) struct Call {
+    pub(super) method: Method,
+    pub(super) url: Url,
+    pub(super) body: Option<Vec<u8>>,
+    /// Adds `ConsistencyLevel: eventual` (needed by `$count`, `$orderby` on deleted items).
+    pub(super) eventual: bool,
+    pub(super) op: Op,
+    /// Directory writes it costs (taken from the write budget before each attempt).
+    pub(super) writes: u32,
+    /// For a restore: the user to look up when a reply was lost.
+    pub(super) restore_id: Option<String>,
+    /// Largest decompressed body accepted.
+    pub(super) max_body: usize,
+    /// Retries stop (and waits are refused) past this point.
+    pub(super) deadline: Option<Instant>,
+}
+
+pub(super) struct Reply {
+    pub(super) method: Method,
+    pub(super) path: String,
+    pub(super) status: u16,
+    pub(super) request_id: Option<String>,
+    pub(super) retry_after: Option<Duration>,
+    pub(super) body: Vec<u8>,
+}
+
+impl Reply {
+    pub(super) fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    pub(super) fn error(&self) -> DirectoryError {
+        let mut e = wire::error_from_reply(self.status, self.request_id.as_deref(), &self.body);
+        e.retry_after = self.retry_after;
+        e.at(self.method.as_str(), &self.path)
+    }
+}
+
+/// How a call ended successfully.
+pub(super) enum Outcome {
+    Reply(Reply),
+    /// A restore whose reply was lost: the user turned out to be active already.
+    AlreadyRestored(ActiveUser),
+    /// A purge whose reply was lost, then answered 404: the first attempt did it.
+    AlreadyDone,
+}
+
+impl GraphDirectory {
+    pub(super) async fn get(&self, url: Url, eventual: bool) -> DirResult<Reply> {
+        self.get_capped(url, eventual, self.inner.max_body).await
+    }
+
+    pub(super) async fn get_capped(
+        &self,
+        url: Url,
+        eventual: bool,
+        max_body: usize,
+    ) -> DirResult<Reply> {
+        let call = Call {
+            method: Method::GET,
+            url,
+            body: None,
+            eventual,
+            op: Op::Read,
+            writes: 0,
+            restore_id: None,
+            max_body,
+            deadline: None,
+        };
+        match self.send(call).await? {
+            Outcome::Reply(r) if r.ok() => Ok(r),
+            Outcome::Reply(r) => Err(r.error()),
+            // Only restores and purges end this way.
+            Outcome::AlreadyRestored(_) | Outcome::AlreadyDone => {
+                Err(DirectoryError::malformed("unexpected outcome of a read"))
+            }
+        }
+    }
+
+    /// One HTTP exchange. `Err` is a transport failure, classified for the retry rules.
+    async fn attempt(
+        &self,
+        call: &Call,
+        token: &AccessToken,
+        attempt: u32,
+    ) -> Result<Reply, (Failure, DirectoryError)> {
+        let started = Instant::now();
+        let mut req = self
+            .inner
+            .http
+            .request(call.method.clone(), call.url.clone())
+            .bearer_auth(token.secret.expose_secret())
+            .header("client-request-id", uuid::Uuid::new_v4().to_string())
+            .header(reqwest::header::ACCEPT, "application/json");
+        if call.eventual {
+            req = req.header("ConsistencyLevel", "eventual");
+        }
+        if let Some(body) = &call.body {
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        let resp = match tokio::time::timeout(self.inner.timeout, req.send()).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                return Err(self.transport_failure(call, attempt, None, None, &e, started));
+            }
+            Err(_) => {
+                let err = DirectoryError::network(format!(
+                    "the server took too long to answer (no reply within {})",
+                    human(self.inner.timeout)
+                ));
+                self.log(call, attempt, None, None, started, Some(&err.message));
+                return Err((Failure::Lost, err));
+            }
+        };
+        let status = resp.status().as_u16();
+        let request_id = header(&resp, "request-id");
+        let retry_after =
+            header(&resp, "retry-after").and_then(|v| parse_retry_after(&v, Utc::now()));
+        // The status is known even if the body is then cut off.
+        let body = match read_body(resp, call.max_body, self.inner.body_timeout).await {
+            Ok(b) => b,
+            Err(BodyError::Transport(e)) => {
+                return Err(self.transport_failure(
+                    call,
+                    attempt,
+                    Some(status),
+                    request_id,
+                    &e,
+                    started,
+                ));
+            }
+            Err(other) => {
+                let mut err = match other {
+                    BodyError::TooLarge(cap) => DirectoryError::malformed(format!(
+                        "the server's reply is larger than {}, the most this client reads \
+                         for one reply",
+                        megabytes(cap)
+                    )),
+                    _ => DirectoryError::network(format!(
+                        "the server's reply did not finish within {}",
+                        human(self.inner.body_timeout)
+                    )),
+                };
+                self.log(
+                    call,
+                    attempt,
+                    Some(status),
+                    request_id.clone(),
+                    started,
+                    Some(&err.message),
+                );
+                err.status = Some(status);
+                err.request_id = request_id;
+                err.permanent = true;
+                return Err((Failure::Lost, err));
+            }
+        };
+        self.log(
+            call,
+            attempt,
+            Some(status),
+            request_id.clone(),
+            started,
+            None,
+        );
+        Ok(Reply {
+            method: call.method.clone(),
+            path: log_path(&call.url),
+            status,
+            request_id,
+            retry_after,
+            body,
+        })
+    }
+
+    fn transport_failure(
+        &self,
+        call: &Call,
+        attempt: u32,
+        status: Option<u16>,
+        request_id: Option<String>,
+        e: &reqwest::Error,
+        started: Instant,
+    ) -> (Failure, DirectoryError) {
+        let cause = transport_cause(e, &call.url, status.is_some());
+        self.log(
+            call,
+            attempt,
+            status,
+            request_id.clone(),
+            started,
+            Some(&cause.words),
+        );
+        let failure = if cause.not_sent {
+            Failure::NotSent
+        } else {
+            Failure::Lost
+        };
+        let mut err = DirectoryError::network(cause.words);
+        err.status = status;
+        err.request_id = request_id;
+        (failure, err)
+    }
+
+    /// The exchange's one event; `logging` turns it into a line of the log file and a record of
+    /// the request pane.
+    fn log(
+        &self,
+        call: &Call,
+        attempt: u32,
+        status: Option<u16>,
+        request_id: Option<String>,
+        started: Instant,
+        error: Option<&str>,
+    ) {
+        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        tracing::info!(
+            target: REQUEST_TARGET,
+            source = self.inner.source,
+            method = call.method.as_str(),
+            path = log_path(&call.url),
+            status,
+            request_id,
+            duration_ms,
+            attempt,
+            error,
+            "graph request"
+        );
+    }
+
+    /// Sleeps `wait` before the next attempt, announcing it when long, unless that would run
+    /// past `deadline`: then the call fails with `cause` and says why.
+    async fn wait_before_retry(
+        &self,
+        call: &Call,
+        wait: Duration,
+        deadline: Instant,
+        reason: WaitReason,
+        detail: String,
+        cause: &DirectoryError,
+    ) -> DirResult<()> {
+        if Instant::now() + wait > deadline {
+            let mut err = cause.clone();
+            err.message = format!(
+                "{}; not retrying: waiting {} more would pass the deadline of {}",
+                err.message,
+                human(wait),
+                human(self.inner.deadline)
+            );
+            err.permanent = true;
+            tracing::warn!(
+                method = call.method.as_str(),
+                path = log_path(&call.url),
+                reason = %detail,
+                error = %cause.message,
+                "giving up: the retry would pass the deadline"
+            );
+            return Err(err);
+        }
+        tracing::info!(
+            method = call.method.as_str(),
+            path = log_path(&call.url),
+            wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+            reason = %detail,
+            error = %cause.message,
+            "retrying"
+        );
+        self.notify_wait(reason, wait, detail);
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+
+    /// Sends `call`, retrying as `retry.rs` allows. A non-2xx reply that is not retried is
+    /// returned as `Outcome::Reply` for the caller to turn into an error. Every error names
+    /// the request after its cause.
+    pub(super) async fn send(&self, call: Call) -> DirResult<Outcome> {
+        let (method, path) = (call.method.clone(), log_path(&call.url));
+        self.send_inner(call)
+            .await
+            .map_err(|e| e.at(method.as_str(), &path))
+    }
+
+    async fn send_inner(&self, call: Call) -> DirResult<Outcome> {
+        let deadline = call.deadline.unwrap_or_else(|| self.call_deadline());
+        let mut retries = 0;
+        // Attempts sent, refreshed-token resends included (the `attempt` of the events).
+        let mut attempts = 0;
+        let mut refreshed = false;
+        // An earlier attempt may have been processed (reply lost, or 5xx).
+        let mut maybe_done = false;
+        loop {
+            let token = match self.inner.tokens.token().await {
+                Ok(t) => t,
+                Err(e) if matches!(e.kind, ErrorKind::Network | ErrorKind::Server) => {
+                    // Nothing reached Graph: safe to retry whatever the call is.
+                    match self.inner.policy.decide(
+                        call.op,
+                        Failure::NotSent,
+                        retries,
+                        rand::random(),
+                    ) {
+                        Decision::Retry { after, .. } => {
+                            retries += 1;
+                            let detail = format!("sign-in failed, attempt {retries}");
+                            self.wait_before_retry(
+                                &call,
+                                after,
+                                deadline,
+                                WaitReason::Retrying,
+                                detail,
+                                &e,
+                            )
+                            .await?;
+                            continue;
+                        }
+                        Decision::GiveUp | Decision::WaitTooLong(_) => return Err(e),
+                    }
+                }
+                Err(e) => return Err(e),
+            };
+            if let Some(budget) = &self.inner.budget {
+                budget
+                    .acquire_noting(call.writes, |wait| {
+                        self.notify_wait(WaitReason::Pacing, wait, "client write budget")
+                    })
+                    .await;
+            }
+            attempts += 1;
+            let (failure, err, decision) = match self.attempt(&call, &token, attempts).await {
+                Ok(reply) if reply.ok() => return Ok(Outcome::Reply(reply)),
+                Ok(reply) if reply.status == 401 && !refreshed => {
+                    tracing::info!(
+                        method = call.method.as_str(),
+                        path = log_path(&call.url),
+                        reason = "HTTP 401",
+                        "retrying with a fresh token"
+                    );
+                    self.inner.tokens.invalidate(&token);
+                    refreshed = true;
+                    continue;
+                }
+                Ok(reply) if reply.status == 404 && maybe_done => match call.op {
+                    Op::Purge => return Ok(Outcome::AlreadyDone),
+                    Op::Restore => {
+                        // 404 on a resent restore: the first one may have worked after all (and
+                        // the lookup below may have been served by a lagging replica).
+                        if let Some(id) = &call.restore_id
+                            && let Ok(Some(user)) = self.fetch_active_boxed(id.clone()).await
+                        {
+                            return Ok(Outcome::AlreadyRestored(user));
+                        }
+                        return Ok(Outcome::Reply(reply));
+                    }
+                    _ => return Ok(Outcome::Reply(reply)),
+                },
+                Ok(reply) => {
+                    let failure = Failure::Status {
+                        status: reply.status,
+                        retry_after: reply.retry_after,
+                    };
+                    let decision =
+                        self.inner
+                            .policy
+                            .decide(call.op, failure, retries, rand::random());
+                    if decision == Decision::GiveUp {
+                        return Ok(Outcome::Reply(reply));
+                    }
+                    (failure, reply.error(), decision)
+                }
+                // A reply too large, or a body that never ends, would be the same next time.
+                Err((_, err)) if err.permanent => return Err(err),
+                Err((failure, err)) => {
+                    let decision =
+                        self.inner
+                            .policy
+                            .decide(call.op, failure, retries, rand::random());
+                    (failure, err, decision)
+                }
+            };
+            match decision {
+                Decision::GiveUp => {
+                    let mut err = err;
+                    if failure == Failure::Lost && call.op == Op::NoResend {
+                        err.message.push_str(
+                            "; it may or may not have been carried out, so it was not sent again",
+                        );
+                    }
+                    tracing::warn!(
+                        method = call.method.as_str(),
+                        path = log_path(&call.url),
+                        retries,
+                        error = %err.message,
+                        "giving up"
+                    );
+                    return Err(err);
+                }
+                Decision::WaitTooLong(wait) => {
+                    let mut err = err;
+                    err.kind = ErrorKind::Throttled;
+                    err.message = wait_too_long(wait, self.inner.policy.max_retry_after);
+                    err.retry_after = Some(wait);
+                    err.permanent = true;
+                    tracing::warn!(
+                        method = call.method.as_str(),
+                        path = log_path(&call.url),
+                        error = %err.message,
+                        "giving up"
+                    );
+                    return Err(err);
+                }
+                Decision::Retry {
+                    after,
+                    verify_first,
+                } => {
+                    retries += 1;
+                    maybe_done |= matches!(failure, Failure::Lost)
+                        || matches!(failure, Failure::Status { status, .. } if status >= 500);
+                    let (reason, detail) = wait_reason(failure, retries);
+                    self.wait_before_retry(&call, after, deadline, reason, detail, &err)
+                        .await?;
+                    if verify_first && let Some(id) = &call.restore_id {
+                        match self.fetch_active_boxed(id.clone()).await {
+                            Ok(Some(user)) => return Ok(Outcome::AlreadyRestored(user)),
+                            Ok(None) => {}
+                            Err(check) => {
+                                return Err(DirectoryError {
+                                    message: format!(
+                                        "{}; checking whether the restore happened anyway failed \
+                                         too ({}): refresh before trying again",
+                                        err.message, check.message
+                                    ),
+                                    ..err
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A write that expects a 2xx and no particular body.
+    pub(super) async fn write(&self, call: Call) -> DirResult<Outcome> {
+        match self.send(call).await? {
+            Outcome::Reply(r) if !r.ok() => Err(r.error()),
+            other => Ok(other),
+        }
+    }
+}
+
+fn header(resp: &reqwest::Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(crate::sanitize::clean)
+}
+
+/// Why a body could not be read whole.
+enum BodyError {
+    /// Past the cap (decompressed bytes), which is carried.
+    TooLarge(usize),
+    /// Still coming when the body timeout ran out.
+    Stalled,
+    Transport(reqwest::Error),
+}
+
+/// Reads a reply's body as it streams in (decompressed by reqwest), counting: a body over `cap`
+/// is dropped as soon as it passes it, so a small gzip bomb costs `cap`, not what it expands to.
+async fn read_body(
+    mut resp: reqwest::Response,
+    cap: usize,
+    timeout: Duration,
+) -> Result<Vec<u8>, BodyError> {
+    // A length announced is a length to refuse early or to allocate once (compressed replies
+    // announce none: reqwest drops it when it decompresses).
+    let announced = resp.content_length().map(|n| n as usize);
+    if announced.is_some_and(|n| n > cap) {
+        return Err(BodyError::TooLarge(cap));
+    }
+    let read = async move {
+        let mut body = Vec::with_capacity(announced.unwrap_or(0));
+        while let Some(chunk) = resp.chunk().await.map_err(BodyError::Transport)? {
+            if body.len() + chunk.len() > cap {
+                return Err(BodyError::TooLarge(cap));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    };
+    tokio::time::timeout(timeout, read)
+        .await
+        .unwrap_or(Err(BodyError::Stalled))
+}
+
+pub(super) fn megabytes(bytes: usize) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{} MB", bytes / (1024 * 1024))
+    } else {
+        format!("{} KB", bytes.div_ceil(1024))
+    }
+}
+
+/// A transport failure in words, cause first, and whether the request surely never left.
+struct TransportCause {
+    words: String,
+    not_sent: bool,
+}
+
+/// Walks the error's sources for what actually happened (an `io::Error` kind, a DNS or TLS
+/// failure) instead of reqwest's "error sending request for url (...)".
+fn transport_cause(e: &reqwest::Error, url: &Url, had_status: bool) -> TransportCause {
+    use std::io::ErrorKind as Io;
+    let host = match (url.host_str(), url.port_or_known_default()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => "the server".to_string(),
+    };
+    let mut io_kind = None;
+    let mut texts = Vec::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            io_kind.get_or_insert(io.kind());
+        }
+        texts.push(s.to_string());
+        source = s.source();
+    }
+    let detail = texts.last().cloned().unwrap_or_else(|| e.without_url_ref());
+    let all = texts.join(": ").to_lowercase();
+    let words = |w: String, not_sent: bool| TransportCause { words: w, not_sent };
+    if io_kind == Some(Io::ConnectionRefused) {
+        return words(
+            format!("cannot connect to {host}: connection refused"),
+            true,
+        );
+    }
+    if all.contains("dns error") || all.contains("failed to lookup address") {
+        return words(format!("cannot find {host} (DNS): {detail}"), true);
+    }
+    if e.is_connect()
+        && (all.contains("certificate") || all.contains("tls") || all.contains("handshake"))
+    {
+        return words(format!("TLS handshake with {host} failed: {detail}"), true);
+    }
+    if e.is_timeout() || io_kind == Some(Io::TimedOut) {
+        let what = if e.is_connect() {
+            format!("cannot connect to {host}: timed out")
+        } else {
+            "the server took too long to answer".to_string()
+        };
+        return words(what, e.is_connect());
+    }
+    if e.is_connect() {
+        return words(format!("cannot connect to {host}: {detail}"), true);
+    }
+    if had_status {
+        return words(format!("the reply was cut off: {detail}"), false);
+    }
+    let reset = matches!(
+        io_kind,
+        Some(Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe | Io::UnexpectedEof)
+    );
+    let what = if reset {
+        "the connection was closed before a reply"
+    } else {
+        "the connection was lost before a reply"
+    };
+    words(format!("{what} ({detail})"), false)
+}
+
+/// What a retry is waiting for, for its notice.
+fn wait_reason(failure: Failure, attempt: u32) -> (WaitReason, String) {
+    match failure {
+        Failure::Status {
+            status: 429,
+            retry_after: Some(_),
+        } => (WaitReason::Throttled, "Retry-After".into()),
+        Failure::Status { status: 429, .. } => (
+            WaitReason::Throttled,
+            format!("HTTP 429, attempt {attempt}"),
+        ),
+        Failure::Status { status: 503, .. } => (
+            WaitReason::ServerBusy,
+            format!("HTTP 503, attempt {attempt}"),
+        ),
+        Failure::Status { status, .. } => (
+            WaitReason::Retrying,
+            format!("HTTP {status}, attempt {attempt}"),
+        ),
+        Failure::NotSent => (
+            WaitReason::Retrying,
+            format!("could not connect, attempt {attempt}"),
+        ),
+        Failure::Lost => (
+            WaitReason::Retrying,
+            format!("connection lost, attempt {attempt}"),
+        ),
+    }
+}
+
+trait WithoutUrl {
+    fn without_url_ref(&self) -> String;
+}
+
+impl WithoutUrl for reqwest::Error {
+    fn without_url_ref(&self) -> String {
+        let s = self.to_string();
+        match self.url() {
+            Some(u) => s
+                .replace(&format!(" ({u})"), "")
+                .replace(u.as_str(), "<url>"),
+            None => s,
+        }
+    }
+}
