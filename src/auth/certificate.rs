@@ -22,7 +22,6 @@ use super::delegated::Held;
 use super::oauth::{self, AuthError};
 use super::{AccessToken, TokenSource};
 use crate::config::Endpoints;
-use crate::directory::DirectoryError;
 
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -295,8 +294,8 @@ impl CertificateCredentials {
 }
 
 impl TokenSource for CertificateCredentials {
-    fn token(&self) -> BoxFuture<'_, Result<AccessToken, DirectoryError>> {
-        async move { self.get().await.map_err(DirectoryError::from) }.boxed()
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, AuthError>> {
+        async move { self.get().await }.boxed()
     }
 
     fn invalidate(&self, rejected: &AccessToken) {

@@ -12,10 +12,10 @@ use super::claims::Warning;
 use super::device_code::osc52;
 use super::oauth::AuthError;
 use super::signin::{AuthContext, Method, SignedIn};
-use crate::cli::GlobalArgs;
+use crate::config::Settings;
 
-pub async fn login(global: &GlobalArgs) -> color_eyre::Result<u8> {
-    let ctx = match AuthContext::from_args(global) {
+pub async fn login(settings: &Settings) -> color_eyre::Result<u8> {
+    let ctx = match AuthContext::from_settings(settings) {
         Ok(ctx) => ctx,
         Err(e) => {
             eprintln!("undelete: {e}");
@@ -34,8 +34,8 @@ pub async fn login(global: &GlobalArgs) -> color_eyre::Result<u8> {
     Ok(code)
 }
 
-pub async fn logout(global: &GlobalArgs) -> color_eyre::Result<u8> {
-    let ctx = match AuthContext::from_args(global) {
+pub async fn logout(settings: &Settings) -> color_eyre::Result<u8> {
+    let ctx = match AuthContext::from_settings(settings) {
         Ok(ctx) => ctx,
         Err(e) => {
             eprintln!("undelete: {e}");

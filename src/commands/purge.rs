@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::resolve;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, Io};
-use crate::cli::PurgeArgs;
+use super::args::PurgeArgs;
 use crate::directory::Directory;
 use crate::restore::Audit;
 

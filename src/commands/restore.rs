@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
 use super::{Context, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Io, resolve};
-use crate::cli::{PasswordSource, RestoreArgs};
+use super::args::{PasswordSource, RestoreArgs};
 use crate::directory::{DeletedUser, Directory, Stage};
 use crate::mail::SignInMail;
 use crate::restore::{

@@ -598,7 +598,7 @@ impl GraphDirectory {
         // An earlier attempt may have been processed (reply lost, or 5xx).
         let mut maybe_done = false;
         loop {
-            let token = match self.inner.tokens.token().await {
+            let token = match self.inner.tokens.token().await.map_err(DirectoryError::from) {
                 Ok(t) => t,
                 Err(e) if matches!(e.kind, ErrorKind::Network | ErrorKind::Server) => {
                     // Nothing reached Graph: safe to retry whatever the call is.
@@ -1800,8 +1800,8 @@ mod tests {
     struct NoToken;
 
     impl TokenSource for NoToken {
-        fn token(&self) -> BoxFuture<'_, Result<AccessToken, DirectoryError>> {
-            Box::pin(async { Err(DirectoryError::new(ErrorKind::Unauthorized, "no token")) })
+        fn token(&self) -> BoxFuture<'_, Result<AccessToken, crate::auth::AuthError>> {
+            Box::pin(async { Err(crate::auth::AuthError::Declined) })
         }
         fn invalidate(&self, _: &AccessToken) {}
     }
