@@ -10,8 +10,8 @@ use std::process::{Command as Process, Output, Stdio};
 use std::sync::Arc;
 
 use clap::Parser;
-use serde_json::Value;
 use common::cli::Cli;
+use serde_json::Value;
 use undelete::commands::{self, Context, Io, Terminal};
 use undelete::directory::{DeletedUser, Directory};
 use undelete::restore::{self, Audit, Journal};

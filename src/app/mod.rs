@@ -299,8 +299,7 @@ pub fn initial_state(
             read_only: opts.read_only,
             no_color: opts.no_color || no_color_env(),
             mouse: !opts.no_mouse,
-            sign_in_url: crate::mail::sign_in_url(opts.cloud.unwrap_or(crate::config::Cloud::Global))
-                .to_string(),
+            sign_in_url: crate::mail::sign_in_url(opts.cloud.unwrap_or_default()).to_string(),
             mail_sender: ctx.mail_sender.clone(),
             local_offset: *chrono::Local::now().offset(),
         },

@@ -52,15 +52,14 @@ impl TokenClaims {
         if token.split('.').count() != 3 {
             return Err(not_a_jwt().into());
         }
-        let raw: Raw = jsonwebtoken::dangerous::insecure_decode_claims(token).map_err(|e| {
-            match e.kind() {
+        let raw: Raw =
+            jsonwebtoken::dangerous::insecure_decode_claims(token).map_err(|e| match e.kind() {
                 ErrorKind::InvalidToken => not_a_jwt().to_string(),
                 ErrorKind::Base64(why) => {
                     format!("the access token payload is not base64url: {why}")
                 }
                 _ => format!("the access token payload is not a JSON object: {e}"),
-            }
-        })?;
+            })?;
         Ok(raw.into_claims())
     }
 

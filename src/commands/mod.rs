@@ -21,10 +21,10 @@ use std::time::Duration;
 use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 
-pub use args::Command;
 use crate::config::Settings;
 use crate::directory::{Directory, DirectoryError};
 use crate::restore::DataDirLock;
+pub use args::Command;
 
 pub const EXIT_OK: i32 = 0;
 /// Some operation failed.

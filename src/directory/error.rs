@@ -209,7 +209,8 @@ mod tests {
         assert_eq!(d.kind, ErrorKind::Network);
         let d: DirectoryError = AuthError::Declined.into();
         assert_eq!(d.kind, ErrorKind::Unauthorized);
-        let d: DirectoryError = crate::auth::oauth::parse_error(400, br#"{"error":"invalid_grant"}"#).into();
+        let d: DirectoryError =
+            crate::auth::oauth::parse_error(400, br#"{"error":"invalid_grant"}"#).into();
         assert_eq!(d.code.as_deref(), Some("invalid_grant"));
         assert_eq!(d.status, Some(400));
     }

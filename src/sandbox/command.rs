@@ -31,7 +31,10 @@ pub struct SeedOptions {
 
 impl Default for SeedOptions {
     fn default() -> Self {
-        Self { users: 250, seed: 1 }
+        Self {
+            users: 250,
+            seed: 1,
+        }
     }
 }
 

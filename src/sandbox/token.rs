@@ -170,7 +170,8 @@ mod tests {
             Some("Lifetime validation failed, the token is expired.")
         );
         let mut parts: Vec<&str> = t.split('.').collect();
-        let forged = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims(10_000)).unwrap_or_default());
+        let forged =
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims(10_000)).unwrap_or_default());
         parts[1] = &forged;
         assert!(verify(b"key", &parts.join("."), 50).is_err());
         assert!(verify(b"key", "garbage", 50).is_err());
