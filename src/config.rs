@@ -169,11 +169,17 @@ impl Endpoints {
         }
     }
 
-    /// From the global options: the cloud's hosts, overridden by `--graph-url`/`--login-url`.
-    pub fn from_settings(args: &Settings, tenant: &str) -> Result<Self, String> {
-        let (login, graph) = cloud_hosts(args.cloud);
-        let graph = parse_root(args.graph_url.as_deref().unwrap_or(graph), "--graph-url")?;
-        let login = parse_root(args.login_url.as_deref().unwrap_or(login), "--login-url")?;
+    /// From the settings: the cloud's hosts, overridden by `--graph-url`/`--login-url`.
+    pub fn from_settings(settings: &Settings, tenant: &str) -> Result<Self, String> {
+        let (login, graph) = cloud_hosts(settings.cloud);
+        let graph = parse_root(
+            settings.graph_url.as_deref().unwrap_or(graph),
+            "--graph-url",
+        )?;
+        let login = parse_root(
+            settings.login_url.as_deref().unwrap_or(login),
+            "--login-url",
+        )?;
         Ok(Self {
             graph,
             login,
@@ -211,8 +217,8 @@ pub fn is_loopback(url: &Url) -> bool {
 }
 
 /// `--data-dir`, or the platform's data dir for undelete.
-pub fn data_dir(args: &Settings) -> Result<PathBuf, String> {
-    if let Some(dir) = &args.data_dir {
+pub fn data_dir(settings: &Settings) -> Result<PathBuf, String> {
+    if let Some(dir) = &settings.data_dir {
         return Ok(dir.clone());
     }
     directories::ProjectDirs::from("", "", "undelete")

@@ -49,7 +49,7 @@ pub enum Method {
     Certificate(PathBuf),
 }
 
-/// Everything sign-in needs, from the global options. No `Debug`: it may hold the secret.
+/// Everything sign-in needs, from the settings. No `Debug`: it may hold the secret.
 #[derive(Clone)]
 pub struct AuthContext {
     pub http: reqwest::Client,
@@ -67,17 +67,17 @@ pub struct AuthContext {
 
 impl AuthContext {
     /// Reads the settings and `UNDELETE_CLIENT_SECRET`. Errors are usage errors (exit code 2).
-    pub fn from_settings(global: &Settings) -> Result<Self, AuthError> {
+    pub fn from_settings(settings: &Settings) -> Result<Self, AuthError> {
         let secret = std::env::var(SECRET_ENV)
             .ok()
             .filter(|s| !s.trim().is_empty())
             .map(SecretString::from);
-        Self::build(global, secret)
+        Self::build(settings, secret)
     }
 
     /// `from_settings` with the secret given directly (tests: the environment is process-wide).
-    pub fn build(global: &Settings, secret: Option<SecretString>) -> Result<Self, AuthError> {
-        let tenant = global
+    pub fn build(settings: &Settings, secret: Option<SecretString>) -> Result<Self, AuthError> {
+        let tenant = settings
             .tenant
             .as_deref()
             .map(str::trim)
@@ -94,16 +94,16 @@ impl AuthContext {
                 "--tenant {tenant:?} is not a tenant id or domain"
             )));
         }
-        let endpoints = Endpoints::from_settings(global, tenant).map_err(AuthError::Config)?;
-        let data_dir = global.data_dir().map_err(AuthError::Config)?;
-        let client_id = global
+        let endpoints = Endpoints::from_settings(settings, tenant).map_err(AuthError::Config)?;
+        let data_dir = settings.data_dir().map_err(AuthError::Config)?;
+        let client_id = settings
             .client_id
             .as_deref()
             .map(str::trim)
             .filter(|c| !c.is_empty())
             .unwrap_or(DEFAULT_CLIENT_ID)
             .to_string();
-        let method = match (&secret, &global.certificate) {
+        let method = match (&secret, &settings.certificate) {
             (Some(_), Some(_)) => {
                 return Err(AuthError::Config(format!(
                     "both {SECRET_ENV} and --certificate are set: choose one way for the app to sign in"
@@ -123,13 +123,13 @@ impl AuthContext {
         }
         Ok(Self {
             http: oauth::http_client()?,
-            cloud_key: cloud_key(global.cloud, &endpoints.login),
+            cloud_key: cloud_key(settings.cloud, &endpoints.login),
             endpoints,
-            cloud: global.cloud,
+            cloud: settings.cloud,
             client_id,
-            scopes: delegated_scopes(global.cloud),
+            scopes: delegated_scopes(settings.cloud),
             cache: TokenCache::new(&data_dir),
-            mail_from: global
+            mail_from: settings
                 .mail_from
                 .as_deref()
                 .map(str::trim)
