@@ -1,9 +1,17 @@
 //! The command-line contract of DESIGN.md section 3. Every option also reads `UNDELETE_*`.
+//!
+//! Part of the binary, not of the library: clap stays here, and what it parsed becomes the
+//! library's plain values once (`GlobalArgs::settings`, `Command::scripting`,
+//! `SandboxCommand::options`). The enums below mirror the library's so that `--help` lists
+//! their values; each converts into its library twin.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use undelete::commands::args as plain;
+use undelete::config::{self, Settings};
+use undelete::sandbox;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -76,7 +84,7 @@ pub struct GlobalArgs {
         global = true,
         env = "UNDELETE_LOCK_WAIT",
         value_name = "SECS",
-        default_value_t = 60
+        default_value_t = config::DEFAULT_LOCK_WAIT.as_secs()
     )]
     pub lock_wait: u64,
 
@@ -286,13 +294,23 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub fail_password_sets: u32,
     /// How --fail-password-sets fails them: 400 complexity refusal or 500
-    #[arg(long, value_enum, default_value_t = crate::sandbox::PasswordFault::ServerError)]
-    pub password_fault: crate::sandbox::PasswordFault,
+    #[arg(long, value_enum, default_value_t = PasswordFault::ServerError)]
+    pub password_fault: PasswordFault,
+}
+
+/// How --fail-password-sets fails them (see `undelete::sandbox::PasswordFault`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PasswordFault {
+    /// 400 `Request_BadRequest`: the password does not comply with the complexity
+    /// requirements, as Entra refuses a banned word (the user stays without the new password).
+    Refuse,
+    /// 500 `generalException`, as a transient server failure.
+    ServerError,
 }
 
 /// A target names a user: an empty one is a slip of the shell (`undelete restore "$ID"` with
 /// `ID` unset), refused as a usage error before anything is looked up.
-fn target(s: &str) -> Result<String, String> {
+pub(crate) fn target(s: &str) -> Result<String, String> {
     if s.trim().is_empty() {
         return Err("a target must be an object id or a user name, not empty".into());
     }
@@ -301,7 +319,7 @@ fn target(s: &str) -> Result<String, String> {
 
 /// `--graph-url` is a root: the client adds `/v1.0` itself. A root ending in a version sends
 /// every call to `/v1.0/v1.0/...`, which Entra answers with a misleading AADSTS500011.
-fn graph_root(s: &str) -> Result<String, String> {
+pub(crate) fn graph_root(s: &str) -> Result<String, String> {
     let url = url::Url::parse(s).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
     let segments: Vec<&str> = url
         .path_segments()
@@ -325,7 +343,7 @@ fn graph_root(s: &str) -> Result<String, String> {
 }
 
 /// `--login-url` is a root too: the tenant and `/oauth2/v2.0/...` are added by the client.
-fn login_root(s: &str) -> Result<String, String> {
+pub(crate) fn login_root(s: &str) -> Result<String, String> {
     let url = url::Url::parse(s).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
     let segments: Vec<&str> = url
         .path_segments()
@@ -390,63 +408,147 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(total))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_in_the_usual_units() {
-        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
-        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
-        for bad in ["", "m", "10x", "0s", "5m3", "-1s"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
+impl GlobalArgs {
+    /// The library's settings: the one value every part of a run is given.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            sandbox: self.sandbox,
+            tenant: self.tenant.clone(),
+            client_id: self.client_id.clone(),
+            certificate: self.certificate.clone(),
+            cloud: self.cloud.into(),
+            graph_url: self.graph_url.clone(),
+            login_url: self.login_url.clone(),
+            deadline: self.deadline,
+            mail_from: self.mail_from.clone(),
+            data_dir: self.data_dir.clone(),
+            read_only: self.read_only,
+            lock_wait: Duration::from_secs(self.lock_wait),
+            no_mouse: self.no_mouse,
         }
     }
+}
 
-    #[test]
-    fn roots_with_a_version_or_a_tenant_are_refused_saying_why() {
-        assert!(graph_root("https://graph.microsoft.com").is_ok());
-        assert!(graph_root("https://proxy.example/graph/").is_ok());
-        let e = graph_root("https://graph.microsoft.com/v1.0").unwrap_err();
-        assert_eq!(
-            e,
-            "--graph-url must be the root, e.g. https://graph.microsoft.com, without /v1.0"
-        );
-        assert!(graph_root("https://graph.microsoft.com/beta/").is_err());
-        assert!(login_root("https://login.microsoftonline.com/").is_ok());
-        assert!(login_root("http://127.0.0.1:5123").is_ok());
-        for bad in [
-            "https://login.microsoftonline.com/contoso.onmicrosoft.com",
-            "https://login.microsoftonline.com/common",
-            "https://login.microsoftonline.com/0b8f4a4e-6f2c-4a43-9d58-2f4a1c0e7a11",
-            "https://login.microsoftonline.com/organizations/oauth2/v2.0/token",
-        ] {
-            let e = login_root(bad).unwrap_err();
-            assert!(e.starts_with("--login-url must be the root"), "{e}");
+impl From<Cloud> for config::Cloud {
+    fn from(c: Cloud) -> Self {
+        match c {
+            Cloud::Global => Self::Global,
+            Cloud::Usgov => Self::Usgov,
+            Cloud::UsgovDod => Self::UsgovDod,
+            Cloud::China => Self::China,
         }
-        assert!(target(" ").is_err());
-        assert!(target("adele@contoso.com").is_ok());
     }
+}
 
-    #[test]
-    fn usage_errors_exit_2() {
-        for argv in [
-            &[
-                "undelete",
-                "--graph-url",
-                "https://graph.microsoft.com/v1.0",
-                "list",
-            ][..],
-            &["undelete", "restore", ""][..],
-            &["undelete", "purge", "  ", "--yes"][..],
-            &["undelete", "--deadline", "soon", "list"][..],
-        ] {
-            let e = Cli::try_parse_from(argv).unwrap_err();
-            assert_eq!(e.exit_code(), 2, "{argv:?}: {e}");
+impl Command {
+    /// The scripting command this is, for `undelete::commands`; `None` for `login`, `logout`
+    /// and `sandbox`, which have their own modules.
+    pub fn scripting(self) -> Option<plain::Command> {
+        Some(match self {
+            Command::List(a) => plain::Command::List(plain::ListArgs {
+                format: a.format.into(),
+                filter: a.filter,
+                sort: a.sort.into(),
+            }),
+            Command::Restore(a) => plain::Command::Restore(plain::RestoreArgs {
+                targets: a.targets,
+                password: a.password.into(),
+                no_require_change: a.no_require_change,
+                email_to: a.email_to,
+                no_password_in_email: a.no_password_in_email,
+                new_upn: a.new_upn,
+                reconcile_proxies: a.reconcile_proxies,
+                dry_run: a.dry_run,
+                resend: a.resend,
+            }),
+            Command::Finish(a) => plain::Command::Finish(plain::FinishArgs {
+                password: a.password.into(),
+                email_to: a.email_to,
+                no_password_in_email: a.no_password_in_email,
+                resend: a.resend,
+            }),
+            Command::Purge(a) => plain::Command::Purge(plain::PurgeArgs {
+                targets: a.targets,
+                yes: a.yes,
+            }),
+            Command::Check(a) => plain::Command::Check(plain::CheckArgs {
+                expiring: a.expiring,
+                format: a.format.into(),
+            }),
+            Command::Login | Command::Logout | Command::Sandbox { .. } => return None,
+        })
+    }
+}
+
+impl From<OutputFormat> for plain::OutputFormat {
+    fn from(f: OutputFormat) -> Self {
+        match f {
+            OutputFormat::Table => Self::Table,
+            OutputFormat::Json => Self::Json,
+            OutputFormat::Csv => Self::Csv,
         }
-        let ok = Cli::try_parse_from(["undelete", "--deadline", "90s", "list"]).unwrap();
-        assert_eq!(ok.global.deadline, Some(Duration::from_secs(90)));
+    }
+}
+
+impl From<SortKey> for plain::SortKey {
+    fn from(k: SortKey) -> Self {
+        match k {
+            SortKey::Deleted => Self::Deleted,
+            SortKey::Name => Self::Name,
+            SortKey::Upn => Self::Upn,
+            SortKey::Expires => Self::Expires,
+        }
+    }
+}
+
+impl From<PasswordSource> for plain::PasswordSource {
+    fn from(p: PasswordSource) -> Self {
+        match p {
+            PasswordSource::Auto => Self::Auto,
+            PasswordSource::Prompt => Self::Prompt,
+            PasswordSource::Stdin => Self::Stdin,
+        }
+    }
+}
+
+impl SandboxCommand {
+    /// The sandbox's own options for this subcommand.
+    pub fn options(self) -> sandbox::SandboxCommand {
+        match self {
+            SandboxCommand::Serve(a) => sandbox::SandboxCommand::Serve(sandbox::ServeOptions {
+                port: a.port,
+                seed: a.seed.into(),
+                latency_ms: a.latency_ms,
+                fail_rate: a.fail_rate,
+                drop_rate: a.drop_rate,
+                write_quota: a.write_quota,
+                token_lifetime: a.token_lifetime,
+                client_secret: a.client_secret,
+                fault_seed: a.fault_seed,
+                trust_certificate: a.trust_certificate,
+                fail_password_sets: a.fail_password_sets,
+                password_fault: a.password_fault.into(),
+            }),
+            SandboxCommand::Reset(seed) => sandbox::SandboxCommand::Reset(seed.into()),
+            SandboxCommand::Outbox { json } => sandbox::SandboxCommand::Outbox { json },
+        }
+    }
+}
+
+impl From<SeedArgs> for sandbox::SeedOptions {
+    fn from(s: SeedArgs) -> Self {
+        Self {
+            users: s.users,
+            seed: s.seed,
+        }
+    }
+}
+
+impl From<PasswordFault> for sandbox::PasswordFault {
+    fn from(f: PasswordFault) -> Self {
+        match f {
+            PasswordFault::Refuse => Self::Refuse,
+            PasswordFault::ServerError => Self::ServerError,
+        }
     }
 }

@@ -1,10 +1,100 @@
-//! Endpoints per cloud, the data dir, and the rule that plain HTTP is for loopback only.
+//! What a run is set up with: the settings the binary reads from its command line, the
+//! endpoints per cloud, the data dir, and the rule that plain HTTP is for loopback only.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use url::Url;
 
-use crate::cli::{Cloud, GlobalArgs};
+/// A national cloud (DESIGN.md 4.5): picks both the Graph and the login host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Cloud {
+    #[default]
+    Global,
+    Usgov,
+    UsgovDod,
+    China,
+}
+
+impl Cloud {
+    pub const ALL: [Cloud; 4] = [Cloud::Global, Cloud::Usgov, Cloud::UsgovDod, Cloud::China];
+
+    /// The name the command line and the token cache use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cloud::Global => "global",
+            Cloud::Usgov => "usgov",
+            Cloud::UsgovDod => "usgov-dod",
+            Cloud::China => "china",
+        }
+    }
+}
+
+/// How long `restore`, `finish` and `purge` wait for another run on the same data dir by
+/// default (`--lock-wait`).
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(60);
+
+/// The global options of a run, read once from the command line and the environment by the
+/// binary. Plain data, no secrets (the client secret is read by `auth` from its variable), so
+/// one value can be shared by every part of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `--sandbox`: the built-in sandbox even if a tenant is configured.
+    pub sandbox: bool,
+    /// Tenant id or domain; without it (and without `--graph-url`) the sandbox is used.
+    pub tenant: Option<String>,
+    pub client_id: Option<String>,
+    /// PEM file with the private key and certificate for app-only sign-in.
+    pub certificate: Option<PathBuf>,
+    pub cloud: Cloud,
+    /// `--graph-url`: a root that overrides the cloud's Graph host.
+    pub graph_url: Option<String>,
+    /// `--login-url`: a root that overrides the cloud's login host.
+    pub login_url: Option<String>,
+    /// `--deadline`: how long a command may take; `None` is each command's default.
+    pub deadline: Option<Duration>,
+    /// Sender mailbox for app-only mail.
+    pub mail_from: Option<String>,
+    /// `--data-dir`; `None` is the platform's data dir (see `data_dir`).
+    pub data_dir: Option<PathBuf>,
+    pub read_only: bool,
+    /// How long a command that changes the directory waits for another run's lock.
+    pub lock_wait: Duration,
+    pub no_mouse: bool,
+}
+
+impl Default for Settings {
+    /// What an empty command line gives: the sandbox, global cloud, a minute's lock wait.
+    fn default() -> Self {
+        Self {
+            sandbox: false,
+            tenant: None,
+            client_id: None,
+            certificate: None,
+            cloud: Cloud::Global,
+            graph_url: None,
+            login_url: None,
+            deadline: None,
+            mail_from: None,
+            data_dir: None,
+            read_only: false,
+            lock_wait: DEFAULT_LOCK_WAIT,
+            no_mouse: false,
+        }
+    }
+}
+
+impl Settings {
+    /// True when this run uses the built-in sandbox: asked for, or no tenant configured.
+    pub fn uses_sandbox(&self) -> bool {
+        self.sandbox || (self.tenant.is_none() && self.graph_url.is_none())
+    }
+
+    /// `--data-dir`, or the platform's data dir for undelete.
+    pub fn data_dir(&self) -> Result<PathBuf, String> {
+        data_dir(self)
+    }
+}
 
 /// Microsoft Graph Command Line Tools, a public client every tenant can consent to.
 pub const DEFAULT_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
@@ -79,11 +169,17 @@ impl Endpoints {
         }
     }
 
-    /// From the global options: the cloud's hosts, overridden by `--graph-url`/`--login-url`.
-    pub fn from_args(args: &GlobalArgs, tenant: &str) -> Result<Self, String> {
-        let (login, graph) = cloud_hosts(args.cloud);
-        let graph = parse_root(args.graph_url.as_deref().unwrap_or(graph), "--graph-url")?;
-        let login = parse_root(args.login_url.as_deref().unwrap_or(login), "--login-url")?;
+    /// From the settings: the cloud's hosts, overridden by `--graph-url`/`--login-url`.
+    pub fn from_settings(settings: &Settings, tenant: &str) -> Result<Self, String> {
+        let (login, graph) = cloud_hosts(settings.cloud);
+        let graph = parse_root(
+            settings.graph_url.as_deref().unwrap_or(graph),
+            "--graph-url",
+        )?;
+        let login = parse_root(
+            settings.login_url.as_deref().unwrap_or(login),
+            "--login-url",
+        )?;
         Ok(Self {
             graph,
             login,
@@ -121,8 +217,8 @@ pub fn is_loopback(url: &Url) -> bool {
 }
 
 /// `--data-dir`, or the platform's data dir for undelete.
-pub fn data_dir(args: &GlobalArgs) -> Result<PathBuf, String> {
-    if let Some(dir) = &args.data_dir {
+pub fn data_dir(settings: &Settings) -> Result<PathBuf, String> {
+    if let Some(dir) = &settings.data_dir {
         return Ok(dir.clone());
     }
     directories::ProjectDirs::from("", "", "undelete")

@@ -1,10 +1,10 @@
 //! undelete: restore deleted Microsoft Entra ID users from the terminal.
-//! The library holds everything; `main.rs` only parses arguments and picks what to run.
+//! The library holds everything; `main.rs` only parses arguments (`cli.rs`, the binary's
+//! own module) into `config::Settings` and picks what to run.
 #![forbid(unsafe_code)]
 
 pub mod app;
 pub mod auth;
-pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod directory;

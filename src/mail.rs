@@ -3,7 +3,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::cli::Cloud;
+use crate::config::Cloud;
 use crate::directory::MailMessage;
 use crate::sanitize::clean;
 

@@ -1,11 +1,19 @@
+//! The binary: reads the command line (`cli`, the only place clap is used), turns it into the
+//! library's settings once, and picks what to run.
+
+mod cli;
+#[cfg(test)]
+mod cli_tests;
+
 use std::process::ExitCode;
 
 use clap::Parser;
+use cli::{Cli, Command, SandboxCommand};
 use color_eyre::eyre::eyre;
 use undelete::app::sign_in::sign_in_screen;
-use undelete::auth::oauth::AuthError;
+use undelete::auth::AuthError;
 use undelete::auth::signin::AuthContext;
-use undelete::cli::{Cli, Command, GlobalArgs, SandboxCommand};
+use undelete::config::Settings;
 use undelete::logging::{LogGuard, LogOptions};
 use undelete::session;
 
@@ -41,32 +49,35 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> color_eyre::Result<u8> {
-    let global = cli.global;
+    let settings = cli.global.settings();
     match cli.command {
-        None => run_tui(&global).await,
-        Some(Command::Login) => undelete::auth::login::login(&global).await,
-        Some(Command::Logout) => undelete::auth::login::logout(&global).await,
+        None => run_tui(&settings).await,
+        Some(Command::Login) => undelete::auth::login::login(&settings).await,
+        Some(Command::Logout) => undelete::auth::login::logout(&settings).await,
         Some(Command::Sandbox { command }) => {
-            let data_dir = undelete::config::data_dir(&global).map_err(|e| eyre!(e))?;
-            exit_code(undelete::sandbox::run_command(command, &data_dir).await?)
+            let data_dir = settings.data_dir().map_err(|e| eyre!(e))?;
+            exit_code(undelete::sandbox::run_command(command.options(), &data_dir).await?)
         }
-        Some(cmd) => exit_code(undelete::commands::run(cmd, &global).await?),
+        Some(cmd) => match cmd.scripting() {
+            Some(cmd) => exit_code(undelete::commands::run(cmd, &settings).await?),
+            None => Err(eyre!("not a scripting command")),
+        },
     }
 }
 
 /// The TUI: on the sandbox, or on a tenant, signing in on the device-code screen when no
 /// cached sign-in works.
-async fn run_tui(global: &GlobalArgs) -> color_eyre::Result<u8> {
+async fn run_tui(settings: &Settings) -> color_eyre::Result<u8> {
     let opts = undelete::app::TuiOptions {
-        read_only: global.read_only,
-        no_mouse: global.no_mouse,
+        read_only: settings.read_only,
+        no_mouse: settings.no_mouse,
         no_color: false,
-        cloud: Some(global.cloud),
+        cloud: Some(settings.cloud),
     };
-    let session = if session::wants_sandbox(global) {
-        session::open_with(global, true).await?
+    let session = if settings.uses_sandbox() {
+        session::open_with(settings, true).await?
     } else {
-        let auth = AuthContext::from_args(global)?;
+        let auth = AuthContext::from_settings(settings)?;
         let signed_in = match auth.resolve().await? {
             Some(signed_in) => signed_in,
             None => match sign_in_screen(&auth, auth.tenant(), &opts).await? {
@@ -75,7 +86,7 @@ async fn run_tui(global: &GlobalArgs) -> color_eyre::Result<u8> {
                 None => return Ok(0),
             },
         };
-        session::signed_in_session(global, &auth, signed_in, true)?
+        session::signed_in_session(settings, &auth, signed_in, true)?
     };
     undelete::app::run_tui(session, opts).await?;
     Ok(0)
@@ -90,7 +101,7 @@ fn start_logging(cli: &Cli) -> Option<LogGuard> {
             command: SandboxCommand::Serve(_)
         })
     );
-    let data_dir = undelete::config::data_dir(&cli.global).ok()?;
+    let data_dir = cli.global.settings().data_dir().ok()?;
     let options = LogOptions::from_env(cli.global.verbose, serve);
     let (guard, problem) = undelete::logging::init(&data_dir, &options);
     if let Some(problem) = problem {

@@ -12,8 +12,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use crate::auth::TokenSource;
 use crate::auth::client_credentials::ClientCredentials;
 use crate::auth::signin::{AuthContext, SignedIn};
-use crate::cli::GlobalArgs;
-use crate::config::{self, Endpoints};
+use crate::config::{Endpoints, Settings};
 use crate::directory::graph::{GraphDirectory, GraphOptions};
 use crate::directory::{Directory, RequestRecord};
 use crate::sandbox::{SandboxConfig, SandboxHandle};
@@ -41,22 +40,22 @@ pub struct Session {
 }
 
 /// True when this run should use the built-in sandbox.
-pub fn wants_sandbox(global: &GlobalArgs) -> bool {
-    global.sandbox || (global.tenant.is_none() && global.graph_url.is_none())
+pub fn wants_sandbox(settings: &Settings) -> bool {
+    settings.uses_sandbox()
 }
 
 /// Opens a session without a request log (the scripting commands).
-pub async fn open(global: &GlobalArgs) -> color_eyre::Result<Session> {
-    open_with(global, false).await
+pub async fn open(settings: &Settings) -> color_eyre::Result<Session> {
+    open_with(settings, false).await
 }
 
 /// Opens a session; `request_log` keeps a record of every HTTP exchange for the caller.
-pub async fn open_with(global: &GlobalArgs, request_log: bool) -> color_eyre::Result<Session> {
-    let data_dir = data_dir(global)?;
-    if wants_sandbox(global) {
-        open_sandbox(global, data_dir, request_log).await
+pub async fn open_with(settings: &Settings, request_log: bool) -> color_eyre::Result<Session> {
+    let data_dir = data_dir(settings)?;
+    if wants_sandbox(settings) {
+        open_sandbox(settings, data_dir, request_log).await
     } else {
-        open_tenant(global, data_dir, request_log).await
+        open_tenant(settings, data_dir, request_log).await
     }
 }
 
@@ -66,15 +65,15 @@ fn request_feed(on: bool, directory: &GraphDirectory) -> Option<UnboundedReceive
 }
 
 /// The data dir, created if missing: the journal and the audit log go there.
-fn data_dir(global: &GlobalArgs) -> color_eyre::Result<PathBuf> {
-    let dir = config::data_dir(global).map_err(|e| eyre!(e))?;
+fn data_dir(settings: &Settings) -> color_eyre::Result<PathBuf> {
+    let dir = settings.data_dir().map_err(|e| eyre!(e))?;
     std::fs::create_dir_all(&dir)
         .wrap_err_with(|| format!("cannot create the data dir {}", dir.display()))?;
     Ok(dir)
 }
 
 async fn open_sandbox(
-    global: &GlobalArgs,
+    settings: &Settings,
     data_dir: PathBuf,
     request_log: bool,
 ) -> color_eyre::Result<Session> {
@@ -90,10 +89,10 @@ async fn open_sandbox(
     let admin = handle.admin_upn();
     // The sandbox signs us in app-only, so mail goes out from the admin's mailbox explicitly,
     // unless the admin named another one.
-    let sender = global.mail_from.clone().unwrap_or_else(|| admin.clone());
+    let sender = settings.mail_from.clone().unwrap_or_else(|| admin.clone());
     let options = GraphOptions {
         mail_sender: Some(sender.clone()),
-        deadline: run_deadline(global),
+        deadline: run_deadline(settings),
         ..GraphOptions::default()
     };
     let directory = GraphDirectory::new(endpoints, tokens, options)?;
@@ -113,11 +112,11 @@ async fn open_sandbox(
 }
 
 async fn open_tenant(
-    global: &GlobalArgs,
+    settings: &Settings,
     data_dir: PathBuf,
     request_log: bool,
 ) -> color_eyre::Result<Session> {
-    let auth = AuthContext::from_args(global)?;
+    let auth = AuthContext::from_settings(settings)?;
     let Some(signed_in) = auth.resolve().await? else {
         // Sign-ins are cached per cloud, tenant and client: the login must use the same ones.
         return Err(eyre!(
@@ -130,14 +129,14 @@ async fn open_tenant(
         &auth,
         signed_in,
         data_dir,
-        run_deadline(global),
+        run_deadline(settings),
         request_log,
     )
 }
 
 /// `--deadline`, or the directory's default for a run (30 min).
-fn run_deadline(global: &GlobalArgs) -> std::time::Duration {
-    global
+fn run_deadline(settings: &Settings) -> std::time::Duration {
+    settings
         .deadline
         .unwrap_or(crate::directory::graph::DEFAULT_DEADLINE)
 }
@@ -145,13 +144,19 @@ fn run_deadline(global: &GlobalArgs) -> std::time::Duration {
 /// A session on a real tenant, from a sign-in the caller obtained (from the cache, or from the
 /// TUI's device-code screen).
 pub fn signed_in_session(
-    global: &GlobalArgs,
+    settings: &Settings,
     auth: &AuthContext,
     signed_in: SignedIn,
     request_log: bool,
 ) -> color_eyre::Result<Session> {
-    let data_dir = data_dir(global)?;
-    tenant_session(auth, signed_in, data_dir, run_deadline(global), request_log)
+    let data_dir = data_dir(settings)?;
+    tenant_session(
+        auth,
+        signed_in,
+        data_dir,
+        run_deadline(settings),
+        request_log,
+    )
 }
 
 fn tenant_session(
@@ -193,34 +198,34 @@ fn tenant_session(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    fn global(args: &[&str]) -> GlobalArgs {
-        let mut argv = vec!["undelete"];
-        argv.extend_from_slice(args);
-        crate::cli::Cli::parse_from(argv).global
-    }
 
     #[test]
     fn sandbox_is_the_default_and_a_tenant_turns_it_off() {
-        assert!(wants_sandbox(&global(&[])));
-        assert!(!wants_sandbox(&global(&["--tenant", "contoso.com"])));
-        assert!(!wants_sandbox(&global(&[
-            "--graph-url",
-            "http://127.0.0.1:1"
-        ])));
-        assert!(wants_sandbox(&global(&[
-            "--tenant",
-            "contoso.com",
-            "--sandbox"
-        ])));
+        let tenant = || Some("contoso.com".to_string());
+        assert!(wants_sandbox(&Settings::default()));
+        assert!(!wants_sandbox(&Settings {
+            tenant: tenant(),
+            ..Settings::default()
+        }));
+        assert!(!wants_sandbox(&Settings {
+            graph_url: Some("http://127.0.0.1:1".into()),
+            ..Settings::default()
+        }));
+        assert!(wants_sandbox(&Settings {
+            tenant: tenant(),
+            sandbox: true,
+            ..Settings::default()
+        }));
     }
 
     #[tokio::test]
     async fn sandbox_session_lists_seeded_users_over_http() {
         use futures::StreamExt;
         let dir = tempfile::tempdir().expect("tempdir");
-        let g = global(&["--data-dir", dir.path().to_str().expect("utf-8 path")]);
+        let g = Settings {
+            data_dir: Some(dir.path().to_path_buf()),
+            ..Settings::default()
+        };
         let session = open_with(&g, true).await.expect("sandbox session");
         assert!(session.is_sandbox);
         assert!(session.label.starts_with("SANDBOX "));

@@ -312,8 +312,9 @@ async fn a_replayed_jti_is_refused_even_with_a_new_signature() {
 #[tokio::test]
 async fn older_clients_rs256_with_a_sha1_x5t_are_accepted() {
     let (_dir, h) = common::start_sandbox_with(5, |c| c.trust_certificate(APP_PEM)).await;
-    let der = undelete::auth::certificate::certificate_ders(APP_PEM).expect("der");
-    let sha1 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &der[0]);
+    use rustls_pki_types::pem::PemObject;
+    let der = rustls_pki_types::CertificateDer::from_pem_slice(APP_PEM.as_bytes()).expect("der");
+    let sha1 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &der);
     let header = json!({"alg": "RS256", "typ": "JWT", "x5t": B64.encode(sha1.as_ref())});
     let now = chrono::Utc::now().timestamp();
     let jwt = sign(APP_PEM, &header, &claims(&h, now), &RSA_PKCS1_SHA256);

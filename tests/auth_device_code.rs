@@ -54,8 +54,8 @@ fn ctx(h: &SandboxHandle, data_dir: &Path, extra: &[&str]) -> AuthContext {
         &dir,
     ];
     argv.extend_from_slice(extra);
-    let global = undelete::cli::Cli::parse_from(argv).global;
-    AuthContext::build(&global, None).expect("context")
+    let settings = common::cli::Cli::parse_from(argv).global.settings();
+    AuthContext::build(&settings, None).expect("context")
 }
 
 #[tokio::test]

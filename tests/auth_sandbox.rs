@@ -40,8 +40,8 @@ fn ctx_with(
         &dir,
     ];
     argv.extend_from_slice(extra);
-    let global = undelete::cli::Cli::parse_from(argv).global;
-    AuthContext::build(&global, secret.map(|s| SecretString::from(s.to_string())))
+    let settings = common::cli::Cli::parse_from(argv).global.settings();
+    AuthContext::build(&settings, secret.map(|s| SecretString::from(s.to_string())))
 }
 
 fn ctx(h: &SandboxHandle, data_dir: &Path) -> AuthContext {

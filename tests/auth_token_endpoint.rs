@@ -323,7 +323,10 @@ async fn a_revoked_refresh_token_is_dropped_from_the_cache() {
         })
         .expect("stored");
     let source = delegated(&endpoints, Some(cache.clone()));
-    let err = source.token().await.err().expect("refresh refused");
+    // As the Graph client sees it.
+    let err = undelete::directory::DirectoryError::from(
+        source.token().await.err().expect("refresh refused"),
+    );
     assert_eq!(err.kind, undelete::directory::ErrorKind::Unauthorized);
     assert!(err.message.contains("sign in again"), "{}", err.message);
     assert!(

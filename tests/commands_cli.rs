@@ -10,8 +10,8 @@ use std::process::{Command as Process, Output, Stdio};
 use std::sync::Arc;
 
 use clap::Parser;
+use common::cli::Cli;
 use serde_json::Value;
-use undelete::cli::{Cli, Command};
 use undelete::commands::{self, Context, Io, Terminal};
 use undelete::directory::{DeletedUser, Directory};
 use undelete::restore::{self, Audit, Journal};
@@ -55,7 +55,10 @@ async fn run(ctx: &Context, args: &[&str], stdin: &str, term: Terminal) -> Ran {
     let mut argv = vec!["undelete"];
     argv.extend_from_slice(args);
     let cli = Cli::try_parse_from(argv).expect("arguments parse");
-    let cmd: Command = cli.command.expect("a subcommand");
+    let cmd = cli
+        .command
+        .and_then(common::cli::Command::scripting)
+        .expect("a scripting command");
     let mut out = Vec::new();
     let mut err = Vec::new();
     let mut input = Cursor::new(stdin.as_bytes().to_vec());

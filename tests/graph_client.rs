@@ -14,7 +14,7 @@ use secrecy::SecretString;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc::UnboundedReceiver;
 use undelete::auth::client_credentials::ClientCredentials;
-use undelete::auth::{AccessToken, TokenSource};
+use undelete::auth::{AccessToken, AuthError, TokenSource};
 use undelete::config::Endpoints;
 use undelete::directory::graph::{GraphDirectory, GraphOptions};
 use undelete::directory::{
@@ -224,7 +224,7 @@ async fn canned_server(body: String) -> (url::Url, Arc<AtomicUsize>) {
 struct StaticToken;
 
 impl TokenSource for StaticToken {
-    fn token(&self) -> BoxFuture<'_, Result<AccessToken, DirectoryError>> {
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, AuthError>> {
         Box::pin(async {
             Ok(AccessToken {
                 secret: SecretString::from("static".to_string()),
@@ -718,7 +718,7 @@ struct ExpiredFirst {
 }
 
 impl TokenSource for ExpiredFirst {
-    fn token(&self) -> BoxFuture<'_, Result<AccessToken, DirectoryError>> {
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, AuthError>> {
         Box::pin(async move {
             if !self.handed_expired.swap(true, Ordering::SeqCst) {
                 return Ok(AccessToken {

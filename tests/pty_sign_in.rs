@@ -73,7 +73,10 @@ async fn the_code_and_url_show_then_the_table_once_approved() {
         // `c` copies exactly the code on screen, through OSC 52.
         pty.send("c");
         pty.wait_for("code copied");
-        let osc = undelete::auth::device_code::osc52(&code);
+        // The escape's terminator (BEL or ST) is the writer's choice: the copy is its start.
+        use base64::Engine;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&code);
+        let osc = format!("\x1b]52;c;{encoded}");
         assert!(pty.raw_contains(osc.as_bytes()), "OSC 52 of {code}");
         // Still pending: no table yet, the same code.
         assert!(!pty.screen().contains("Deleted users"));

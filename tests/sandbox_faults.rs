@@ -178,7 +178,10 @@ async fn restores_survive_a_restart_and_the_store_is_reused_as_is() {
 
     // `sandbox reset` re-seeds with the new parameters.
     let code = undelete::sandbox::run_command(
-        undelete::cli::SandboxCommand::Reset(undelete::cli::SeedArgs { users: 7, seed: 2 }),
+        undelete::sandbox::SandboxCommand::Reset(undelete::sandbox::SeedOptions {
+            users: 7,
+            seed: 2,
+        }),
         dir.path(),
     )
     .await

@@ -46,7 +46,7 @@ pub struct TuiOptions {
     /// Also on when the `NO_COLOR` environment variable is set and not empty.
     pub no_color: bool,
     /// Picks the sign-in link the mail gives.
-    pub cloud: Option<crate::cli::Cloud>,
+    pub cloud: Option<crate::config::Cloud>,
 }
 
 /// The tick: drives spinners and the clock. Slow enough to cost nothing when idle, since a
@@ -299,8 +299,7 @@ pub fn initial_state(
             read_only: opts.read_only,
             no_color: opts.no_color || no_color_env(),
             mouse: !opts.no_mouse,
-            sign_in_url: crate::mail::sign_in_url(opts.cloud.unwrap_or(crate::cli::Cloud::Global))
-                .to_string(),
+            sign_in_url: crate::mail::sign_in_url(opts.cloud.unwrap_or_default()).to_string(),
             mail_sender: ctx.mail_sender.clone(),
             local_offset: *chrono::Local::now().offset(),
         },

@@ -10,7 +10,6 @@ use futures::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 
 use super::TuiOptions;
-use crate::auth::device_code::osc52;
 use crate::auth::oauth::AuthError;
 use crate::auth::signin::{AuthContext, SignedIn};
 use crate::ui::sign_in::{SignInView, draw};
@@ -118,7 +117,12 @@ async fn attempt(
                             // The user code is not a secret: it is useless without the admin's
                             // own sign-in in the browser.
                             let mut out = io::stdout();
-                            let _ = out.write_all(osc52(&p.user_code).as_bytes());
+                            let _ = crossterm::queue!(
+                                out,
+                                crossterm::clipboard::CopyToClipboard::to_clipboard_from(
+                                    &p.user_code
+                                )
+                            );
                             let _ = out.flush();
                             view.copied = true;
                         }

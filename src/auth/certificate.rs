@@ -6,15 +6,16 @@
 use std::path::Path;
 use std::sync::Mutex;
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{KeyPair, RSA_PSS_SHA256, RsaKeyPair};
+use aws_lc_rs::signature::{KeyPair, RsaKeyPair};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use futures::FutureExt;
 use futures::future::BoxFuture;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use rustls_pki_types::pem::{self, PemObject, SectionKind};
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::json;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -22,7 +23,6 @@ use super::delegated::Held;
 use super::oauth::{self, AuthError};
 use super::{AccessToken, TokenSource};
 use crate::config::Endpoints;
-use crate::directory::DirectoryError;
 
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -31,8 +31,22 @@ pub const ASSERTION_LIFETIME: Duration = Duration::minutes(5);
 
 /// A private key and the certificate it belongs to. No `Debug`: it holds the key.
 pub struct Certificate {
-    key: RsaKeyPair,
+    key: EncodingKey,
+    /// The RSAPublicKey DER of the key.
+    public_key: Vec<u8>,
     x5t_s256: String,
+}
+
+/// The claims of a client assertion (RFC 7523 section 3, as Entra ID wants them).
+#[derive(Serialize)]
+struct AssertionClaims<'a> {
+    aud: &'a str,
+    iss: &'a str,
+    sub: &'a str,
+    jti: String,
+    iat: i64,
+    nbf: i64,
+    exp: i64,
 }
 
 impl Certificate {
@@ -48,50 +62,59 @@ impl Certificate {
     }
 
     /// Parses the key and the first certificate, and checks that they belong together.
-    pub fn from_pem(pem: &str) -> Result<Self, String> {
-        let blocks = pem_blocks(pem)?;
-        let mut key = None;
+    pub fn from_pem(text: &str) -> Result<Self, String> {
+        // The PEM reader skips blocks it does not know (an encrypted PKCS#8 key) and cannot
+        // decode legacy encrypted ones: both are recognised here, to say what to do.
+        if is_encrypted(text) {
+            return Err(encrypted_key_error());
+        }
+        // (the key for checking and its public half, the PKCS#1 DER for signing)
+        let mut key: Option<(RsaKeyPair, Zeroizing<Vec<u8>>)> = None;
         let mut cert_der = None;
-        for block in blocks {
-            match block.label.as_str() {
-                "PRIVATE KEY" | "RSA PRIVATE KEY" if block.encrypted => {
-                    return Err(encrypted_key_error());
-                }
-                "PRIVATE KEY" if key.is_none() => {
-                    key = Some(RsaKeyPair::from_pkcs8(&block.der).map_err(|e| {
+        for section in <(SectionKind, Vec<u8>)>::pem_slice_iter(text.as_bytes()) {
+            let (kind, der) = section.map_err(pem_error)?;
+            let der = Zeroizing::new(der);
+            match kind {
+                SectionKind::PrivateKey if key.is_none() => {
+                    let pair = RsaKeyPair::from_pkcs8(&der).map_err(|e| {
                         format!("the private key is not a usable RSA key (PS256 needs RSA, 2048 bits or more): {e}")
-                    })?);
+                    })?;
+                    key = Some((pair, pkcs1_of(&der)?));
                 }
-                "RSA PRIVATE KEY" if key.is_none() => {
-                    key = Some(RsaKeyPair::from_der(&block.der).map_err(|e| {
+                SectionKind::RsaPrivateKey if key.is_none() => {
+                    let pair = RsaKeyPair::from_der(&der).map_err(|e| {
                         format!("the RSA private key is not usable (2048 bits or more): {e}")
-                    })?);
+                    })?;
+                    key = Some((pair, der));
                 }
-                "ENCRYPTED PRIVATE KEY" => return Err(encrypted_key_error()),
-                "EC PRIVATE KEY" => {
+                SectionKind::EcPrivateKey => {
                     return Err(
                         "the private key is an EC key; PS256 client assertions need an RSA key"
                             .into(),
                     );
                 }
-                "CERTIFICATE" if cert_der.is_none() => cert_der = Some(block.der),
+                SectionKind::Certificate if cert_der.is_none() => cert_der = Some(der),
                 _ => {}
             }
         }
-        let key = key.ok_or("no private key found (expected a 'BEGIN PRIVATE KEY' or 'BEGIN RSA PRIVATE KEY' block next to the certificate)")?;
+        if key.is_none() && cert_der.is_none() && !text.contains("-----BEGIN ") {
+            return Err("not a PEM file (no '-----BEGIN ...-----' block)".into());
+        }
+        let (pair, pkcs1) = key.ok_or("no private key found (expected a 'BEGIN PRIVATE KEY' or 'BEGIN RSA PRIVATE KEY' block next to the certificate)")?;
         let cert_der = cert_der.ok_or(
             "no certificate found (expected a 'BEGIN CERTIFICATE' block next to the private key)",
         )?;
         // The certificate's SubjectPublicKeyInfo embeds the key's RSAPublicKey DER verbatim, so
         // finding it there proves the pair matches without an X.509 parser.
-        let public = key.public_key().as_ref();
+        let public = pair.public_key().as_ref();
         if public.is_empty() || !cert_der.windows(public.len()).any(|w| w == public) {
             return Err(
                 "the certificate does not belong to the private key in the same file".into(),
             );
         }
         Ok(Self {
-            key,
+            key: EncodingKey::from_rsa_der(&pkcs1),
+            public_key: public.to_vec(),
             x5t_s256: URL_SAFE_NO_PAD.encode(Sha256::digest(&cert_der)),
         })
     }
@@ -108,54 +131,41 @@ impl Certificate {
         token_url: &str,
         now: DateTime<Utc>,
     ) -> Result<SecretString, AuthError> {
-        let header = json!({"alg": "PS256", "typ": "JWT", "x5t#S256": self.x5t_s256});
-        let claims = json!({
-            "aud": token_url,
-            "iss": client_id,
-            "sub": client_id,
-            "jti": uuid::Uuid::new_v4().to_string(),
-            "iat": now.timestamp(),
-            "nbf": now.timestamp(),
-            "exp": (now + ASSERTION_LIFETIME).timestamp(),
-        });
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
-        let mut signature = vec![0u8; self.key.public_modulus_len()];
-        self.key
-            .sign(
-                &RSA_PSS_SHA256,
-                &SystemRandom::new(),
-                signing_input.as_bytes(),
-                &mut signature,
-            )
-            .map_err(|_| AuthError::Config("signing the client assertion failed".into()))?;
-        Ok(SecretString::from(format!(
-            "{signing_input}.{}",
-            URL_SAFE_NO_PAD.encode(signature)
-        )))
+        let mut header = Header::new(Algorithm::PS256);
+        header.x5t_s256 = Some(self.x5t_s256.clone());
+        let claims = AssertionClaims {
+            aud: token_url,
+            iss: client_id,
+            sub: client_id,
+            jti: uuid::Uuid::new_v4().to_string(),
+            iat: now.timestamp(),
+            nbf: now.timestamp(),
+            exp: (now + ASSERTION_LIFETIME).timestamp(),
+        };
+        jsonwebtoken::encode(&header, &claims, &self.key)
+            .map(SecretString::from)
+            .map_err(|_| AuthError::Config("signing the client assertion failed".into()))
     }
 
     /// The RSAPublicKey DER, for verifying assertions in tests.
     pub fn public_key_der(&self) -> &[u8] {
-        self.key.public_key().as_ref()
+        &self.public_key
     }
 }
 
-/// The DER of every `CERTIFICATE` block in a PEM text (other blocks, keys included, are
-/// skipped): what a server that trusts an app's certificate needs from the file.
-pub fn certificate_ders(pem: &str) -> Result<Vec<Vec<u8>>, String> {
-    let certs: Vec<Vec<u8>> = pem_blocks(pem)?
-        .into_iter()
-        .filter(|b| b.label == "CERTIFICATE")
-        .map(|b| b.der.to_vec())
-        .collect();
-    if certs.is_empty() {
-        return Err("no certificate found (expected a 'BEGIN CERTIFICATE' block)".into());
-    }
-    Ok(certs)
+/// The RSAPrivateKey (PKCS#1) inside a PKCS#8 PrivateKeyInfo: the form the JWT signer takes.
+fn pkcs1_of(pkcs8_der: &[u8]) -> Result<Zeroizing<Vec<u8>>, String> {
+    pkcs8::PrivateKeyInfoRef::try_from(pkcs8_der)
+        .map(|info| Zeroizing::new(info.private_key.as_bytes().to_vec()))
+        .map_err(|e| format!("the private key is not a PKCS#8 key: {e}"))
+}
+
+/// A legacy encrypted key (`Proc-Type: 4,ENCRYPTED`) or an encrypted PKCS#8 one.
+fn is_encrypted(text: &str) -> bool {
+    text.lines().map(str::trim).any(|line| {
+        line == "-----BEGIN ENCRYPTED PRIVATE KEY-----"
+            || (line.starts_with("Proc-Type:") && line.contains("ENCRYPTED"))
+    })
 }
 
 fn encrypted_key_error() -> String {
@@ -164,58 +174,16 @@ fn encrypted_key_error() -> String {
         .into()
 }
 
-struct PemBlock {
-    label: String,
-    der: Zeroizing<Vec<u8>>,
-    encrypted: bool,
-}
-
-/// The `-----BEGIN X-----` ... `-----END X-----` blocks of a PEM text, decoded.
-fn pem_blocks(text: &str) -> Result<Vec<PemBlock>, String> {
-    let mut blocks = Vec::new();
-    let mut current: Option<(String, Zeroizing<String>, bool)> = None;
-    for line in text.lines().map(str::trim) {
-        if let Some(label) = line
-            .strip_prefix("-----BEGIN ")
-            .and_then(|l| l.strip_suffix("-----"))
-        {
-            current = Some((label.to_string(), Zeroizing::new(String::new()), false));
-        } else if let Some(label) = line
-            .strip_prefix("-----END ")
-            .and_then(|l| l.strip_suffix("-----"))
-        {
-            let Some((begin, body, encrypted)) = current.take() else {
-                return Err(format!("'END {label}' without a matching BEGIN"));
-            };
-            if begin != label {
-                return Err(format!("'BEGIN {begin}' ends with 'END {label}'"));
-            }
-            let der = STANDARD
-                .decode(body.as_bytes())
-                .map_err(|e| format!("the {label} block is not valid base64: {e}"))?;
-            blocks.push(PemBlock {
-                label: label.to_string(),
-                der: Zeroizing::new(der),
-                encrypted,
-            });
-        } else if let Some((_, body, encrypted)) = current.as_mut() {
-            // RFC 1421 headers of legacy encrypted keys: `Proc-Type: 4,ENCRYPTED`, `DEK-Info: ..`
-            if let Some((name, value)) = line.split_once(':') {
-                if name.eq_ignore_ascii_case("Proc-Type") && value.contains("ENCRYPTED") {
-                    *encrypted = true;
-                }
-                continue;
-            }
-            body.push_str(line);
-        }
+/// The PEM reader's complaint in the words the admin sees.
+fn pem_error(e: pem::Error) -> String {
+    match e {
+        pem::Error::MissingSectionEnd { end_marker } => format!(
+            "'BEGIN {}' is never ended",
+            String::from_utf8_lossy(&end_marker)
+        ),
+        pem::Error::Base64Decode(why) => format!("a PEM block is not valid base64: {why}"),
+        other => format!("not a valid PEM file: {other}"),
     }
-    if let Some((label, ..)) = current {
-        return Err(format!("'BEGIN {label}' is never ended"));
-    }
-    if blocks.is_empty() {
-        return Err("not a PEM file (no '-----BEGIN ...-----' block)".into());
-    }
-    Ok(blocks)
 }
 
 /// Client credentials with a certificate: a fresh assertion for each token request, and the
@@ -295,8 +263,8 @@ impl CertificateCredentials {
 }
 
 impl TokenSource for CertificateCredentials {
-    fn token(&self) -> BoxFuture<'_, Result<AccessToken, DirectoryError>> {
-        async move { self.get().await.map_err(DirectoryError::from) }.boxed()
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, AuthError>> {
+        async move { self.get().await }.boxed()
     }
 
     fn invalidate(&self, rejected: &AccessToken) {

@@ -16,7 +16,6 @@ use super::delegated::Held;
 use super::oauth::{self, AuthError};
 use super::{AccessToken, TokenSource};
 use crate::config::Endpoints;
-use crate::directory::DirectoryError;
 
 /// Refresh this long before expiry (or at half the lifetime, for very short-lived tokens). An
 /// app-only token is one request away, so a minute is enough, unlike the delegated margin.
@@ -39,8 +38,8 @@ impl ClientCredentials {
         endpoints: &Endpoints,
         client_id: impl Into<String>,
         secret: SecretString,
-    ) -> Result<Arc<Self>, DirectoryError> {
-        let http = oauth::http_client().map_err(DirectoryError::from)?;
+    ) -> Result<Arc<Self>, AuthError> {
+        let http = oauth::http_client()?;
         Ok(Arc::new(Self {
             http,
             token_url: endpoints.token_url(),
@@ -108,8 +107,8 @@ fn held(token: AccessToken, issued: chrono::DateTime<Utc>) -> Held {
 }
 
 impl TokenSource for ClientCredentials {
-    fn token(&self) -> BoxFuture<'_, Result<AccessToken, DirectoryError>> {
-        async move { self.get().await.map_err(DirectoryError::from) }.boxed()
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, AuthError>> {
+        async move { self.get().await }.boxed()
     }
 
     fn invalidate(&self, rejected: &AccessToken) {

@@ -12,7 +12,6 @@ use secrecy::{ExposeSecret, SecretString};
 use super::oauth::{self, AuthError, TokenResponse};
 use super::token_cache::{CacheKey, CachedLogin, TokenCache};
 use super::{AccessToken, TokenSource};
-use crate::directory::DirectoryError;
 
 /// Refresh this long before expiry, so a token is never handed out about to die mid-request.
 /// Short-lived tokens (a sandbox with `--token-lifetime 60`) refresh at half their life instead.
@@ -215,8 +214,8 @@ impl DelegatedTokens {
 }
 
 impl TokenSource for DelegatedTokens {
-    fn token(&self) -> BoxFuture<'_, Result<AccessToken, DirectoryError>> {
-        async move { self.get().await.map_err(DirectoryError::from) }.boxed()
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, AuthError>> {
+        async move { self.get().await }.boxed()
     }
 
     fn invalidate(&self, rejected: &AccessToken) {

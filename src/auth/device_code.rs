@@ -6,7 +6,6 @@
 use std::future::Future;
 use std::time::Duration;
 
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
@@ -219,22 +218,5 @@ fn is_transient(e: &AuthError) -> bool {
         AuthError::Rejected(r) => r.status >= 500,
         AuthError::Malformed(m) => m.starts_with("HTTP 5"),
         _ => false,
-    }
-}
-
-/// The OSC 52 escape that asks the terminal to put `text` on the clipboard. Works over SSH; a
-/// terminal that does not support it ignores it. Only for short, non-secret strings like the code.
-pub fn osc52(text: &str) -> String {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
-    format!("\x1b]52;c;{encoded}\x07")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn osc52_encodes_base64() {
-        assert_eq!(osc52("ABCD-EFGH"), "\x1b]52;c;QUJDRC1FRkdI\x07");
     }
 }

@@ -8,14 +8,16 @@
 use std::future::Future;
 use std::io::{IsTerminal, Write};
 
+use crossterm::Command;
+use crossterm::clipboard::CopyToClipboard;
+
 use super::claims::Warning;
-use super::device_code::osc52;
 use super::oauth::AuthError;
 use super::signin::{AuthContext, Method, SignedIn};
-use crate::cli::GlobalArgs;
+use crate::config::Settings;
 
-pub async fn login(global: &GlobalArgs) -> color_eyre::Result<u8> {
-    let ctx = match AuthContext::from_args(global) {
+pub async fn login(settings: &Settings) -> color_eyre::Result<u8> {
+    let ctx = match AuthContext::from_settings(settings) {
         Ok(ctx) => ctx,
         Err(e) => {
             eprintln!("undelete: {e}");
@@ -34,8 +36,8 @@ pub async fn login(global: &GlobalArgs) -> color_eyre::Result<u8> {
     Ok(code)
 }
 
-pub async fn logout(global: &GlobalArgs) -> color_eyre::Result<u8> {
-    let ctx = match AuthContext::from_args(global) {
+pub async fn logout(settings: &Settings) -> color_eyre::Result<u8> {
+    let ctx = match AuthContext::from_settings(settings) {
         Ok(ctx) => ctx,
         Err(e) => {
             eprintln!("undelete: {e}");
@@ -103,7 +105,10 @@ async fn device_code_login<C: Future<Output = ()>>(
     let prompt = flow.prompt().clone();
     let _ = writeln!(err, "{}", prompt.message);
     if tty {
-        let _ = write!(err, "{}", osc52(&prompt.user_code));
+        // The code is not a secret: it is useless without the admin's own browser sign-in.
+        let mut copy = String::new();
+        let _ = CopyToClipboard::to_clipboard_from(&prompt.user_code).write_ansi(&mut copy);
+        let _ = write!(err, "{copy}");
         let _ = writeln!(
             err,
             "Code {} copied to the clipboard (if your terminal allows it).",

@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use secrecy::SecretString;
 
-use crate::directory::DirectoryError;
+pub use oauth::AuthError;
 
 /// A bearer token and when it stops working. No `Debug`: it is a secret.
 #[derive(Clone)]
@@ -37,7 +37,7 @@ pub struct AccessToken {
 
 pub trait TokenSource: Send + Sync {
     /// A token valid for at least a minute more; refreshed ahead of expiry when needed.
-    fn token(&self) -> BoxFuture<'_, Result<AccessToken, DirectoryError>>;
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, AuthError>>;
     /// The server rejected `rejected` (401): drop it so the next `token()` fetches a new one.
     fn invalidate(&self, rejected: &AccessToken);
 }

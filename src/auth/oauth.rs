@@ -10,7 +10,6 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::directory::{DirectoryError, ErrorKind};
 use crate::sanitize;
 
 /// What a successful token request gives. No `Debug`: it holds secrets.
@@ -140,27 +139,6 @@ impl AuthError {
             AuthError::Rejected(e) => Some(e.error.as_str()),
             _ => None,
         }
-    }
-}
-
-impl From<AuthError> for DirectoryError {
-    fn from(e: AuthError) -> Self {
-        let kind = match &e {
-            AuthError::Network(_) => ErrorKind::Network,
-            AuthError::Malformed(_) => ErrorKind::Malformed,
-            AuthError::Config(_) | AuthError::Cache(_) => ErrorKind::Invalid,
-            AuthError::Declined
-            | AuthError::Expired
-            | AuthError::Cancelled
-            | AuthError::Rejected(_) => ErrorKind::Unauthorized,
-        };
-        let mut out = DirectoryError::new(kind, e.to_string());
-        if let AuthError::Rejected(aad) = &e {
-            out.status = Some(aad.status);
-            out.code = Some(aad.error.clone());
-            out.request_id = aad.trace_id.clone();
-        }
-        out
     }
 }
 
@@ -514,16 +492,5 @@ mod tests {
             )),
             "{words}"
         );
-    }
-
-    #[test]
-    fn auth_errors_map_to_directory_kinds() {
-        let d: DirectoryError = AuthError::Network("down".into()).into();
-        assert_eq!(d.kind, ErrorKind::Network);
-        let d: DirectoryError = AuthError::Declined.into();
-        assert_eq!(d.kind, ErrorKind::Unauthorized);
-        let d: DirectoryError = parse_error(400, br#"{"error":"invalid_grant"}"#).into();
-        assert_eq!(d.code.as_deref(), Some("invalid_grant"));
-        assert_eq!(d.status, Some(400));
     }
 }

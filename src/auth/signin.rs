@@ -15,8 +15,7 @@ use super::device_code::{DeviceCodeFlow, DeviceCodePrompt};
 use super::oauth::{self, AuthError, TokenResponse};
 use super::token_cache::{CacheKey, TokenCache, cloud_key};
 use super::{AccessToken, TokenSource};
-use crate::cli::{Cloud, GlobalArgs};
-use crate::config::{self, DEFAULT_CLIENT_ID, DELEGATED_SCOPES, Endpoints};
+use crate::config::{self, Cloud, DEFAULT_CLIENT_ID, DELEGATED_SCOPES, Endpoints, Settings};
 
 /// The only place the client secret is read from: never a flag, so it stays out of shell
 /// history and `ps`.
@@ -50,7 +49,7 @@ pub enum Method {
     Certificate(PathBuf),
 }
 
-/// Everything sign-in needs, from the global options. No `Debug`: it may hold the secret.
+/// Everything sign-in needs, from the settings. No `Debug`: it may hold the secret.
 #[derive(Clone)]
 pub struct AuthContext {
     pub http: reqwest::Client,
@@ -67,18 +66,18 @@ pub struct AuthContext {
 }
 
 impl AuthContext {
-    /// Reads the options and `UNDELETE_CLIENT_SECRET`. Errors are usage errors (exit code 2).
-    pub fn from_args(global: &GlobalArgs) -> Result<Self, AuthError> {
+    /// Reads the settings and `UNDELETE_CLIENT_SECRET`. Errors are usage errors (exit code 2).
+    pub fn from_settings(settings: &Settings) -> Result<Self, AuthError> {
         let secret = std::env::var(SECRET_ENV)
             .ok()
             .filter(|s| !s.trim().is_empty())
             .map(SecretString::from);
-        Self::build(global, secret)
+        Self::build(settings, secret)
     }
 
-    /// `from_args` with the secret given directly (tests: the environment is process-wide).
-    pub fn build(global: &GlobalArgs, secret: Option<SecretString>) -> Result<Self, AuthError> {
-        let tenant = global
+    /// `from_settings` with the secret given directly (tests: the environment is process-wide).
+    pub fn build(settings: &Settings, secret: Option<SecretString>) -> Result<Self, AuthError> {
+        let tenant = settings
             .tenant
             .as_deref()
             .map(str::trim)
@@ -95,16 +94,16 @@ impl AuthContext {
                 "--tenant {tenant:?} is not a tenant id or domain"
             )));
         }
-        let endpoints = Endpoints::from_args(global, tenant).map_err(AuthError::Config)?;
-        let data_dir = config::data_dir(global).map_err(AuthError::Config)?;
-        let client_id = global
+        let endpoints = Endpoints::from_settings(settings, tenant).map_err(AuthError::Config)?;
+        let data_dir = settings.data_dir().map_err(AuthError::Config)?;
+        let client_id = settings
             .client_id
             .as_deref()
             .map(str::trim)
             .filter(|c| !c.is_empty())
             .unwrap_or(DEFAULT_CLIENT_ID)
             .to_string();
-        let method = match (&secret, &global.certificate) {
+        let method = match (&secret, &settings.certificate) {
             (Some(_), Some(_)) => {
                 return Err(AuthError::Config(format!(
                     "both {SECRET_ENV} and --certificate are set: choose one way for the app to sign in"
@@ -124,13 +123,13 @@ impl AuthContext {
         }
         Ok(Self {
             http: oauth::http_client()?,
-            cloud_key: cloud_key(global.cloud, &endpoints.login),
+            cloud_key: cloud_key(settings.cloud, &endpoints.login),
             endpoints,
-            cloud: global.cloud,
+            cloud: settings.cloud,
             client_id,
-            scopes: delegated_scopes(global.cloud),
+            scopes: delegated_scopes(settings.cloud),
             cache: TokenCache::new(&data_dir),
-            mail_from: global
+            mail_from: settings
                 .mail_from
                 .as_deref()
                 .map(str::trim)
@@ -363,12 +362,31 @@ impl Identity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
-    fn args(extra: &[&str]) -> GlobalArgs {
-        let mut argv = vec!["undelete", "--data-dir", "/tmp/undelete-auth-unit"];
-        argv.extend_from_slice(extra);
-        crate::cli::Cli::parse_from(argv).global
+    /// Settings as the binary would read them from these options.
+    fn args(extra: &[&str]) -> Settings {
+        let mut s = Settings {
+            data_dir: Some("/tmp/undelete-auth-unit".into()),
+            ..Settings::default()
+        };
+        for pair in extra.chunks(2) {
+            let value = pair[1].to_string();
+            match pair[0] {
+                "--tenant" => s.tenant = Some(value),
+                "--client-id" => s.client_id = Some(value),
+                "--certificate" => s.certificate = Some(value.into()),
+                "--graph-url" => s.graph_url = Some(value),
+                "--login-url" => s.login_url = Some(value),
+                "--cloud" => {
+                    s.cloud = Cloud::ALL
+                        .into_iter()
+                        .find(|c| c.name() == value)
+                        .unwrap_or_else(|| panic!("no cloud {value}"));
+                }
+                other => panic!("no option {other} here"),
+            }
+        }
+        s
     }
 
     #[test]

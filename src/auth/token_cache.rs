@@ -15,7 +15,7 @@ use url::Url;
 use zeroize::Zeroizing;
 
 use super::oauth::AuthError;
-use crate::cli::Cloud;
+use crate::config::Cloud;
 use crate::config::cloud_hosts;
 
 pub const FILE_NAME: &str = "tokens.json";
@@ -53,12 +53,7 @@ impl CacheKey {
 /// The cloud part of a key: the cloud's name, plus the login origin when `--login-url` moved it
 /// (a sandbox on another port, a proxy), so tokens of one login host never go to another.
 pub fn cloud_key(cloud: Cloud, login: &Url) -> String {
-    let name = match cloud {
-        Cloud::Global => "global",
-        Cloud::Usgov => "usgov",
-        Cloud::UsgovDod => "usgov-dod",
-        Cloud::China => "china",
-    };
+    let name = cloud.name();
     let origin = login.origin().ascii_serialization();
     let default = cloud_hosts(cloud).0;
     if origin.eq_ignore_ascii_case(default) {

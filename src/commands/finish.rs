@@ -4,9 +4,9 @@
 
 use serde_json::json;
 
+use super::args::FinishArgs;
 use super::restore::{FINISH_COMMAND, deliver, mail_uncertain_line, read_password};
 use super::{Context, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Io};
-use crate::cli::FinishArgs;
 use crate::mail::SignInMail;
 use crate::restore::{self, Audit, Journal, PasswordChoice};
 

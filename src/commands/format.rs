@@ -6,7 +6,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
-use crate::cli::SortKey;
+use super::args::SortKey;
 use crate::directory::DeletedUser;
 use crate::ui::text::{ago, fit};
 

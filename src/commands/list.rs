@@ -3,9 +3,9 @@
 use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
 
+use super::args::{CheckArgs, ListArgs, OutputFormat, SortKey};
 use super::format;
 use super::{EXIT_EXPIRING, EXIT_OK, Io};
-use crate::cli::{CheckArgs, ListArgs, OutputFormat, SortKey};
 use crate::directory::{DeletedUser, DirResult, Directory};
 
 /// Loads every page, telling a terminal on stderr how far it got.

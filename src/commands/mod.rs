@@ -5,6 +5,7 @@
 //! them with buffers. Output to a pipe has no colors and no progress; progress goes to stderr
 //! on a terminal.
 
+pub mod args;
 pub mod finish;
 pub mod format;
 pub mod list;
@@ -18,12 +19,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use color_eyre::eyre::eyre;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::cli::{Command, GlobalArgs};
+use crate::config::Settings;
 use crate::directory::{Directory, DirectoryError};
 use crate::restore::DataDirLock;
+pub use args::Command;
 
 pub const EXIT_OK: i32 = 0;
 /// Some operation failed.
@@ -101,21 +102,20 @@ impl Io<'_> {
     }
 }
 
-/// Runs a scripting command against the directory the global options name, on the real
-/// standard streams. Returns the exit code.
-pub async fn run(cmd: Command, global: &GlobalArgs) -> color_eyre::Result<i32> {
-    refuse_unhandled(&cmd)?;
-    let session = crate::session::open(global).await?;
+/// Runs a scripting command against the directory the settings name, on the real standard
+/// streams. Returns the exit code.
+pub async fn run(cmd: Command, settings: &Settings) -> color_eyre::Result<i32> {
+    let session = crate::session::open(settings).await?;
     let ctx = Context {
         directory: Arc::clone(&session.directory),
         label: session.label.clone(),
         account: session.account.clone(),
         mail_sender: session.mail_sender.clone(),
         data_dir: session.data_dir.clone(),
-        sign_in_url: crate::mail::sign_in_url(global.cloud).to_string(),
-        read_only: global.read_only,
-        read_deadline: global.deadline.unwrap_or(READ_DEADLINE),
-        lock_wait: Duration::from_secs(global.lock_wait),
+        sign_in_url: crate::mail::sign_in_url(settings.cloud).to_string(),
+        read_only: settings.read_only,
+        read_deadline: settings.deadline.unwrap_or(READ_DEADLINE),
+        lock_wait: settings.lock_wait,
     };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -163,24 +163,9 @@ async fn print_waits(
     }
 }
 
-fn refuse_unhandled(cmd: &Command) -> color_eyre::Result<()> {
-    match cmd {
-        Command::Login | Command::Logout => Err(eyre!(
-            "`undelete login` and `logout` belong to the sign-in module (issue 5), not to the \
-             scripting commands"
-        )),
-        Command::Sandbox { .. } => Err(eyre!(
-            "`undelete sandbox ...` is run by undelete::sandbox::run_command (issue 2), not by \
-             the scripting commands"
-        )),
-        _ => Ok(()),
-    }
-}
-
 /// Runs `cmd` with the given context and streams. A directory error is reported on stderr with
 /// what to do about it, and gives exit code 1.
 pub async fn run_with(cmd: Command, ctx: &Context, io: &mut Io<'_>) -> color_eyre::Result<i32> {
-    refuse_unhandled(&cmd)?;
     let dir = ctx.directory.as_ref();
     if matches!(cmd, Command::List(_) | Command::Check(_)) {
         note_unfinished(ctx, io, &[], false)?;
@@ -212,7 +197,6 @@ pub async fn run_with(cmd: Command, ctx: &Context, io: &mut Io<'_>) -> color_eyr
             let audit = crate::restore::Audit::open(&ctx.data_dir, &ctx.label, &ctx.account)?;
             purge::purge(dir, args, &audit, io).await
         }
-        Command::Login | Command::Logout | Command::Sandbox { .. } => Ok(EXIT_USAGE),
     };
     match result {
         Err(report) => {

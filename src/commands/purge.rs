@@ -3,9 +3,9 @@
 
 use serde_json::json;
 
+use super::args::PurgeArgs;
 use super::resolve;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, Io};
-use crate::cli::PurgeArgs;
 use crate::directory::Directory;
 use crate::restore::Audit;
 

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
+use super::args::{PasswordSource, RestoreArgs};
 use super::{Context, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Io, resolve};
-use crate::cli::{PasswordSource, RestoreArgs};
 use crate::directory::{DeletedUser, Directory, Stage};
 use crate::mail::SignInMail;
 use crate::restore::{

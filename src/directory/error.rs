@@ -4,6 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::auth::AuthError;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// Another object already holds the user principal name.
@@ -141,6 +143,29 @@ impl fmt::Display for DirectoryError {
 
 impl std::error::Error for DirectoryError {}
 
+/// A token that could not be had is a directory error like any other: the Graph client asks
+/// `auth` for tokens, never the other way round.
+impl From<AuthError> for DirectoryError {
+    fn from(e: AuthError) -> Self {
+        let kind = match &e {
+            AuthError::Network(_) => ErrorKind::Network,
+            AuthError::Malformed(_) => ErrorKind::Malformed,
+            AuthError::Config(_) | AuthError::Cache(_) => ErrorKind::Invalid,
+            AuthError::Declined
+            | AuthError::Expired
+            | AuthError::Cancelled
+            | AuthError::Rejected(_) => ErrorKind::Unauthorized,
+        };
+        let mut out = DirectoryError::new(kind, e.to_string());
+        if let AuthError::Rejected(aad) = &e {
+            out.status = Some(aad.status);
+            out.code = Some(aad.error.clone());
+            out.request_id = aad.trace_id.clone();
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +201,17 @@ mod tests {
             .at("POST", "/v1.0/$batch")
             .at("GET", "/v1.0/me");
         assert_eq!(e.request.as_deref(), Some("POST /v1.0/$batch"));
+    }
+
+    #[test]
+    fn auth_errors_map_to_directory_kinds() {
+        let d: DirectoryError = AuthError::Network("down".into()).into();
+        assert_eq!(d.kind, ErrorKind::Network);
+        let d: DirectoryError = AuthError::Declined.into();
+        assert_eq!(d.kind, ErrorKind::Unauthorized);
+        let d: DirectoryError =
+            crate::auth::oauth::parse_error(400, br#"{"error":"invalid_grant"}"#).into();
+        assert_eq!(d.code.as_deref(), Some("invalid_grant"));
+        assert_eq!(d.status, Some(400));
     }
 }

@@ -4,11 +4,12 @@
 //! window. Replayed `jti`s are refused by the caller, which keeps the set of spent ones.
 
 use aws_lc_rs::digest;
-use aws_lc_rs::signature::{
-    RSA_PKCS1_2048_8192_SHA256, RSA_PSS_2048_8192_SHA256, UnparsedPublicKey, VerificationAlgorithm,
-};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
 use serde_json::Value;
 
 /// The longest validity window (`exp - nbf`) accepted, as Entra documents: ten minutes.
@@ -65,10 +66,16 @@ impl TrustedCert {
 
     /// Every certificate in a PEM text (keys in the same file are ignored, never kept).
     pub fn from_pem(pem: &str) -> Result<Vec<Self>, String> {
-        crate::auth::certificate::certificate_ders(pem)?
-            .iter()
-            .map(|der| Self::from_der(der))
-            .collect()
+        let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
+            .map(|cert| {
+                let cert = cert.map_err(|e| format!("not a valid PEM file: {e}"))?;
+                Self::from_der(&cert)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if certs.is_empty() {
+            return Err("no certificate found (expected a 'BEGIN CERTIFICATE' block)".into());
+        }
+        Ok(certs)
     }
 }
 
@@ -158,11 +165,18 @@ pub struct Accepted {
     pub exp: i64,
 }
 
-fn decode_json(part: &str) -> Option<Value> {
-    let bytes = B64.decode(part.trim_end_matches('=')).ok()?;
-    serde_json::from_slice::<Value>(&bytes)
-        .ok()
-        .filter(Value::is_object)
+/// The `alg` a header names, read only to word the refusal of one the signer does not know.
+fn named_alg(assertion: &str) -> Option<String> {
+    let header = B64.decode(assertion.split('.').next()?).ok()?;
+    let header: Value = serde_json::from_slice(&header).ok()?;
+    header.get("alg")?.as_str().map(str::to_string)
+}
+
+fn unsupported_alg(alg: &str) -> Rejection {
+    reject(
+        5002738,
+        format!("Invalid JWT token. '{alg}' is not a supported signature algorithm."),
+    )
 }
 
 fn malformed(why: &str) -> Rejection {
@@ -177,32 +191,22 @@ fn timestamp(t: i64) -> String {
 
 /// Checks signature first (so claims of a forged token are never judged), then the claims.
 pub fn check(assertion: &str, want: &Expected<'_>) -> Result<Accepted, Rejection> {
-    let mut parts = assertion.split('.');
-    let (Some(h), Some(p), Some(s), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(malformed("it does not have three dot-separated parts"));
-    };
-    let header = decode_json(h).ok_or_else(|| malformed("the header is not base64url JSON"))?;
-    let claims = decode_json(p).ok_or_else(|| malformed("the payload is not base64url JSON"))?;
-    let signature = B64
-        .decode(s.trim_end_matches('='))
-        .map_err(|_| malformed("the signature is not base64url"))?;
-
-    let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
-    let algorithm: &dyn VerificationAlgorithm = match alg {
-        "PS256" => &RSA_PSS_2048_8192_SHA256,
-        "RS256" => &RSA_PKCS1_2048_8192_SHA256,
-        other => {
-            return Err(reject(
-                5002738,
-                format!("Invalid JWT token. '{other}' is not a supported signature algorithm."),
-            ));
+    let header = jsonwebtoken::decode_header(assertion).map_err(|_| {
+        if assertion.split('.').count() != 3 {
+            return malformed("it does not have three dot-separated parts");
         }
-    };
-    let (named, cert) = if let Some(t) = header.get("x5t#S256").and_then(Value::as_str) {
+        match named_alg(assertion) {
+            // `none` and other names the signer does not know fail to parse at all.
+            Some(alg) => unsupported_alg(&alg),
+            None => malformed("the header is not base64url JSON"),
+        }
+    })?;
+    if !matches!(header.alg, Algorithm::PS256 | Algorithm::RS256) {
+        return Err(unsupported_alg(&format!("{:?}", header.alg)));
+    }
+    let (named, cert) = if let Some(t) = header.x5t_s256.as_deref() {
         (t, want.trusted.iter().find(|c| c.x5t_s256 == t))
-    } else if let Some(t) = header.get("x5t").and_then(Value::as_str) {
+    } else if let Some(t) = header.x5t.as_deref() {
         (t, want.trusted.iter().find(|c| c.x5t_sha1 == t))
     } else {
         return Err(malformed(
@@ -221,21 +225,32 @@ pub fn check(assertion: &str, want: &Expected<'_>) -> Result<Accepted, Rejection
             ),
         ));
     };
-    let signed = &assertion[..h.len() + 1 + p.len()];
-    if UnparsedPublicKey::new(algorithm, &cert.spki)
-        .verify(signed.as_bytes(), &signature)
-        .is_err()
-    {
-        return Err(reject(
-            700027,
-            format!(
-                "Client assertion failed signature validation. [Reason - The provided signature \
-                 value did not match the expected signature value., Thumbprint of key used by \
-                 client: '{}', Found key 'Start=..., End=...'] {DOCS}",
-                cert.thumbprint_hex
-            ),
-        ));
-    }
+    // Only the signature here: each claim is judged below, with Entra's code and words.
+    let mut rules = Validation::new(header.alg);
+    rules.required_spec_claims.clear();
+    rules.validate_exp = false;
+    rules.validate_aud = false;
+    let key = DecodingKey::from_rsa_der(&cert.spki);
+    let claims = match jsonwebtoken::decode::<Value>(assertion, &key, &rules) {
+        Ok(data) if data.claims.is_object() => data.claims,
+        Ok(_) => return Err(malformed("the payload is not a JSON object")),
+        Err(e) if matches!(e.kind(), ErrorKind::InvalidSignature) => {
+            return Err(reject(
+                700027,
+                format!(
+                    "Client assertion failed signature validation. [Reason - The provided \
+                     signature value did not match the expected signature value., Thumbprint of \
+                     key used by client: '{}', Found key 'Start=..., End=...'] {DOCS}",
+                    cert.thumbprint_hex
+                ),
+            ));
+        }
+        Err(_) => {
+            return Err(malformed(
+                "the payload is not base64url JSON, or the signature not base64url",
+            ));
+        }
+    };
 
     let text = |k: &str| claims.get(k).and_then(Value::as_str);
     if text("iss") != Some(want.client_id) || text("sub") != Some(want.client_id) {
@@ -316,6 +331,8 @@ fn audience_matches(aud: &str, accepted: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_lc_rs::signature::KeyPair;
+    use rustls_pki_types::PrivateKeyDer;
 
     const PEM: &str = include_str!("../auth/testdata/test-app.pem");
     /// `openssl x509 -outform der | openssl dgst -sha256 -binary | base64url`
@@ -328,12 +345,11 @@ mod tests {
         assert_eq!(certs[0].x5t_s256, THUMBPRINT);
         assert_eq!(certs[0].thumbprint_hex.len(), 40);
         // The key that signs is the one found in the certificate.
-        let signer =
-            crate::auth::certificate::Certificate::from_pem(PEM).unwrap_or_else(|e| panic!("{e}"));
-        let spki_holds_key = certs[0]
-            .spki
-            .windows(signer.public_key_der().len())
-            .any(|w| w == signer.public_key_der());
+        let key = PrivateKeyDer::from_pem_slice(PEM.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        let signer = aws_lc_rs::signature::RsaKeyPair::from_pkcs8(key.secret_der())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let public = signer.public_key().as_ref();
+        let spki_holds_key = certs[0].spki.windows(public.len()).any(|w| w == public);
         assert!(spki_holds_key);
     }
 

@@ -1,14 +1,69 @@
-//! `undelete sandbox serve | reset | outbox`.
+//! `undelete sandbox serve | reset | outbox`, from plain options the binary's command line
+//! fills in.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use color_eyre::eyre::{WrapErr, eyre};
 
-use super::{SandboxConfig, open_store, remove_store, spawn, store_path};
-use crate::cli::SandboxCommand;
+use super::{PasswordFault, SandboxConfig, open_store, remove_store, spawn, store_path};
 use crate::sanitize::clean;
+
+/// No `Debug`: `Serve` holds the client secret the sandbox accepts.
+#[derive(Clone)]
+pub enum SandboxCommand {
+    /// Run the sandbox as a standalone server; the first line on stdout is its base URL.
+    Serve(ServeOptions),
+    /// Throw away the sandbox database and seed it again.
+    Reset(SeedOptions),
+    /// Show the mail the sandbox has "sent".
+    Outbox { json: bool },
+}
+
+/// What to seed: the same numbers give the same directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeedOptions {
+    /// Deleted users to seed (about a fifth as many active users are added).
+    pub users: usize,
+    pub seed: u64,
+}
+
+impl Default for SeedOptions {
+    fn default() -> Self {
+        Self {
+            users: 250,
+            seed: 1,
+        }
+    }
+}
+
+/// `sandbox serve`: where to listen, what to seed, which faults to play.
+#[derive(Clone)]
+pub struct ServeOptions {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    pub port: u16,
+    pub seed: SeedOptions,
+    /// Added latency per request, in milliseconds.
+    pub latency_ms: u64,
+    /// Share of requests answered with 500/503, 0.0 to 1.0.
+    pub fail_rate: f64,
+    /// Share of requests whose connection is dropped without a reply, 0.0 to 1.0.
+    pub drop_rate: f64,
+    /// Directory write quota as `WRITES/SECONDS` (see `parse_quota`).
+    pub write_quota: Option<String>,
+    /// Access token lifetime in seconds.
+    pub token_lifetime: u64,
+    /// Client secret accepted for client credentials.
+    pub client_secret: String,
+    /// Seed of the fault generator (latency jitter, failures, drops).
+    pub fault_seed: u64,
+    /// PEM files whose certificates are accepted for client assertions of any client id.
+    pub trust_certificate: Vec<PathBuf>,
+    /// Fail the first N password sets.
+    pub fail_password_sets: u32,
+    pub password_fault: PasswordFault,
+}
 
 /// Parses `--write-quota N/SECS`, e.g. `3000/150`.
 pub fn parse_quota(s: &str) -> Result<(u32, Duration), String> {

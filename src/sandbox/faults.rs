@@ -21,7 +21,7 @@ pub struct FaultConfig {
 
 /// How a password set (`PATCH /users/{id}` with a `passwordProfile`, alone or in `$batch`)
 /// fails while a password fault is switched on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PasswordFault {
     /// 400 `Request_BadRequest`: the password does not comply with the complexity
     /// requirements, as Entra refuses a banned word (the user stays without the new password).

@@ -36,7 +36,7 @@ use rand::Rng;
 use url::Url;
 
 pub use assertion::TrustedCert;
-pub use command::run_command;
+pub use command::{SandboxCommand, SeedOptions, ServeOptions, run_command};
 pub use device::{DeviceCodeScript, DevicePoll};
 pub use faults::{FaultConfig, PasswordFault};
 pub use guard::{MAX_BATCH_BODY, MAX_BODY, MAX_QUERY_LEN, in_sandbox_request};

@@ -4,6 +4,10 @@
 
 pub mod pty;
 
+/// The binary's command line (clap is not in the library), for tests that start from argv.
+#[path = "../../src/cli.rs"]
+pub mod cli;
+
 use std::collections::HashSet;
 
 use std::sync::Arc;

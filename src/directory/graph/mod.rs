@@ -278,13 +278,13 @@ pub(super) mod test_support {
     use super::{GraphDirectory, GraphOptions};
     use crate::auth::{AccessToken, TokenSource};
     use crate::config::Endpoints;
-    use crate::directory::{DirResult, DirectoryError, ErrorKind};
+    use crate::directory::{DirResult, DirectoryError};
 
     struct NoToken;
 
     impl TokenSource for NoToken {
-        fn token(&self) -> BoxFuture<'_, Result<AccessToken, DirectoryError>> {
-            Box::pin(async { Err(DirectoryError::new(ErrorKind::Unauthorized, "no token")) })
+        fn token(&self) -> BoxFuture<'_, Result<AccessToken, crate::auth::AuthError>> {
+            Box::pin(async { Err(crate::auth::AuthError::Declined) })
         }
         fn invalidate(&self, _: &AccessToken) {}
     }

@@ -318,7 +318,13 @@ impl GraphDirectory {
         // An earlier attempt may have been processed (reply lost, or 5xx).
         let mut maybe_done = false;
         loop {
-            let token = match self.inner.tokens.token().await {
+            let token = match self
+                .inner
+                .tokens
+                .token()
+                .await
+                .map_err(DirectoryError::from)
+            {
                 Ok(t) => t,
                 Err(e) if matches!(e.kind, ErrorKind::Network | ErrorKind::Server) => {
                     // Nothing reached Graph: safe to retry whatever the call is.

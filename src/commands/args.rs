@@ -1,0 +1,95 @@
+//! What each scripting command is asked to do, as plain values. The binary's command line
+//! (`cli.rs`, clap) fills them in; tests build them directly.
+
+/// The scripting commands (`login`, `logout` and `sandbox` are run by their own modules).
+#[derive(Debug, Clone)]
+pub enum Command {
+    List(ListArgs),
+    Restore(RestoreArgs),
+    Finish(FinishArgs),
+    Purge(PurgeArgs),
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    #[default]
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    Deleted,
+    Name,
+    Upn,
+    /// Days left, soonest purge first.
+    #[default]
+    Expires,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListArgs {
+    pub format: OutputFormat,
+    /// Keep users whose name, user name, mail or department contains this (case-insensitive).
+    pub filter: Option<String>,
+    pub sort: SortKey,
+}
+
+/// Where the new passwords come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PasswordSource {
+    /// Generate a strong password per user.
+    #[default]
+    Auto,
+    /// Ask on the terminal (hidden input).
+    Prompt,
+    /// Read one password from the first line of standard input.
+    Stdin,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RestoreArgs {
+    /// Object ids or user names (original or id-prefixed).
+    pub targets: Vec<String>,
+    pub password: PasswordSource,
+    /// Do not require a password change at first sign-in.
+    pub no_require_change: bool,
+    /// Email the sign-in info to these addresses (separated by ',' or ';').
+    pub email_to: Option<String>,
+    /// Leave the password out of the email.
+    pub no_password_in_email: bool,
+    /// Restore under this user name (only with a single target).
+    pub new_upn: Option<String>,
+    /// Drop proxy addresses now held by another object.
+    pub reconcile_proxies: bool,
+    /// Check and report what would happen; change nothing.
+    pub dry_run: bool,
+    /// Also finish users whose sign-in mail may already have gone out.
+    pub resend: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FinishArgs {
+    pub password: PasswordSource,
+    /// Email the sign-in info to these addresses instead of those the restore named.
+    pub email_to: Option<String>,
+    pub no_password_in_email: bool,
+    /// Also finish users whose sign-in mail may already have gone out.
+    pub resend: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PurgeArgs {
+    pub targets: Vec<String>,
+    /// Do not ask for confirmation (required without a terminal).
+    pub yes: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CheckArgs {
+    /// Report users that will be purged within this many days.
+    pub expiring: u32,
+    pub format: OutputFormat,
+}

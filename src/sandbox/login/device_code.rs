@@ -1,0 +1,152 @@
+//! The device authorization grant: a code to show, a page to "sign in" on, and the polls of
+//! the token endpoint until the admin has (or a test script says otherwise).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use rand::Rng;
+use serde_json::json;
+
+use super::reply::{aad_error, form, missing, param};
+use super::scopes::graph_scopes;
+use super::tokens::{delegated_tokens, random_token};
+use crate::sandbox::device::DevicePoll;
+use crate::sandbox::state::{AppState, DeviceCode};
+
+pub(super) const DEVICE_CODE_LIFETIME: i64 = 900;
+pub(super) const DEVICE_POLL_INTERVAL: u64 = 1;
+
+pub async fn device_code(
+    State(state): State<AppState>,
+    Path(_tenant): Path<String>,
+    body: Bytes,
+) -> Response {
+    let f = form(&body);
+    let Some(client_id) = param(&f, "client_id") else {
+        return missing("client_id");
+    };
+    let Some(scope) = param(&f, "scope") else {
+        return missing("scope");
+    };
+    // Entra refuses unknown resources and mixed resources here, before any code is issued.
+    if let Err(refused) = graph_scopes(scope) {
+        return refused.respond();
+    }
+    let device = random_token(32);
+    const LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    let user_code: String = (0..9)
+        .map(|_| LETTERS[rng.random_range(0..LETTERS.len())] as char)
+        .collect();
+    let uri = format!("{}devicelogin", state.base_url);
+    let now = chrono::Utc::now().timestamp();
+    let mut devices = state.devices.lock().unwrap_or_else(|p| p.into_inner());
+    // Codes nobody polls any more would otherwise pile up for the life of the server.
+    devices.retain(|_, d| d.expires_at > now);
+    devices.insert(
+        device.clone(),
+        DeviceCode {
+            client_id: client_id.into(),
+            scope: scope.into(),
+            polls: 0,
+            expires_at: now + DEVICE_CODE_LIFETIME,
+        },
+    );
+    drop(devices);
+    Json(json!({
+        "user_code": user_code,
+        "device_code": device,
+        "verification_uri": uri,
+        "expires_in": DEVICE_CODE_LIFETIME,
+        "interval": DEVICE_POLL_INTERVAL,
+        "message": format!(
+            "To sign in, use a web browser to open the page {uri} and enter the code {user_code} to authenticate. (Sandbox: no browser needed, the sandbox answers for the admin.)"
+        ),
+    }))
+    .into_response()
+}
+
+pub(super) fn device_poll(state: &AppState, f: &[(String, String)], client_id: &str) -> Response {
+    let Some(code) = param(f, "device_code") else {
+        return missing("device_code");
+    };
+    let scope = {
+        let mut devices = state.devices.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(entry) = devices.get_mut(code) else {
+            return aad_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                70000,
+                "Provided grant is invalid or malformed.",
+            );
+        };
+        if entry.client_id != client_id {
+            return aad_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                70000,
+                "The device code was issued to another client.",
+            );
+        }
+        if entry.expires_at <= chrono::Utc::now().timestamp() {
+            devices.remove(code);
+            return aad_error(
+                StatusCode::BAD_REQUEST,
+                "expired_token",
+                70020,
+                "The provided value for the input parameter 'device_code' is not valid. This device code has expired.",
+            );
+        }
+        entry.polls += 1;
+        let answer = state.device_script.answer(entry.polls);
+        if answer.is_final() {
+            let scope = entry.scope.clone();
+            devices.remove(code);
+            match answer {
+                DevicePoll::Declined => {
+                    return aad_error(
+                        StatusCode::BAD_REQUEST,
+                        "authorization_declined",
+                        70000,
+                        "The user declined the sign-in request on the device code page.",
+                    );
+                }
+                DevicePoll::Expired => {
+                    return aad_error(
+                        StatusCode::BAD_REQUEST,
+                        "expired_token",
+                        70020,
+                        "The provided value for the input parameter 'device_code' is not valid. This device code has expired.",
+                    );
+                }
+                _ => scope,
+            }
+        } else if answer == DevicePoll::SlowDown {
+            return aad_error(
+                StatusCode::BAD_REQUEST,
+                "slow_down",
+                70016,
+                "OAuth 2.0 device flow error. Polling too often: slow down, wait at least 5 seconds more between polls.",
+            );
+        } else {
+            return aad_error(
+                StatusCode::BAD_REQUEST,
+                "authorization_pending",
+                70016,
+                "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+            );
+        }
+    };
+    let admin = state.admin_upn();
+    delegated_tokens(state, client_id, &admin, &scope)
+}
+
+pub async fn device_login_page() -> Html<&'static str> {
+    Html(
+        "<!doctype html><title>undelete sandbox sign-in</title>\
+         <p>This is the undelete sandbox. It answers device codes for its admin by itself: \
+         go back to the app.</p>",
+    )
+}
