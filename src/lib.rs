@@ -14,4 +14,5 @@ pub mod restore;
 pub mod sandbox;
 pub mod sanitize;
 pub mod session;
+pub mod text;
 pub mod ui;

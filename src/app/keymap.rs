@@ -558,6 +558,25 @@ pub const HELP_SCOPES: &[Scope] = &[
     Scope::Global,
 ];
 
+/// The focus scope: which table of keys applies now, and which the footer describes.
+pub fn scope(state: &super::state::State) -> Scope {
+    use super::state::Modal;
+    match &state.modal {
+        Some(Modal::Restore(f)) if f.confirm_many => Scope::Confirm,
+        Some(Modal::Restore(_)) => Scope::RestoreDialog,
+        Some(Modal::Progress(p)) if p.confirm_stop => Scope::Confirm,
+        Some(Modal::Progress(_)) => Scope::Progress,
+        Some(Modal::Result(r)) if r.confirm_close => Scope::Confirm,
+        Some(Modal::Result(r)) if r.prompt.is_some() => Scope::ResultPassword,
+        Some(Modal::Result(r)) if r.error_pane.is_some() => Scope::ErrorPane,
+        Some(Modal::Result(_)) => Scope::Result,
+        Some(Modal::Purge(_)) => Scope::Purge,
+        Some(Modal::Help { .. }) => Scope::Help,
+        None if state.users.filtering => Scope::Filter,
+        None => Scope::Table,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

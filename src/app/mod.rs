@@ -5,9 +5,12 @@
 //! effects to the runner, and draws only when something changed.
 
 pub mod action;
+pub mod details;
 pub mod effect;
 pub mod fixtures;
+pub mod help;
 pub mod keymap;
+pub mod layout;
 pub mod msg;
 pub mod runner;
 pub mod sign_in;

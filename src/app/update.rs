@@ -11,6 +11,7 @@ use tui_input::{Input, InputRequest};
 use super::action::Action;
 use super::effect::{Effect, MailCommand};
 use super::keymap::{self, Scope};
+use super::layout;
 use super::msg::Msg;
 use super::state::{
     CONFIRM_OVER, Field, LOG_CAPACITY, Modal, NoticeKind, PasswordPrompt, Preflight, ProgressState,
@@ -18,7 +19,6 @@ use super::state::{
 };
 use crate::directory::{DeletedUser, ErrorKind};
 use crate::restore::{self, PasswordChoice, PasswordStep};
-use crate::ui;
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -305,7 +305,7 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
 
 /// Keeps the selected row inside the visible window.
 pub fn ensure_visible(state: &mut State) {
-    let height = ui::table_rows(state);
+    let height = layout::table_rows(state);
     let u = &mut state.users;
     let len = u.shown.len();
     u.selected = u.selected.min(len.saturating_sub(1));
@@ -334,7 +334,7 @@ fn scroll_details(state: &mut State, delta: isize) {
     let Some(id) = state.users.current_id().map(str::to_string) else {
         return;
     };
-    let max = ui::table::details_max_scroll(state);
+    let max = super::details::max_scroll(state);
     // Clamped first: a resize may have made the pane taller since the last scroll.
     let top = state.details_top().min(max) as isize;
     let top = (top + delta).clamp(0, max as isize) as usize;
@@ -345,7 +345,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if key.kind != KeyEventKind::Press {
         return Vec::new();
     }
-    let scope = ui::scope(state);
+    let scope = keymap::scope(state);
     let typing = match (&state.modal, scope) {
         (Some(Modal::Restore(f)), Scope::RestoreDialog) => f.focus.is_text(),
         (Some(Modal::Result(r)), Scope::ResultPassword) => {
@@ -362,7 +362,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
     // A too-small terminal shows only a notice: keys must not act on what cannot be seen,
     // except q (from the table) to leave.
-    if ui::too_small(Rect::new(0, 0, state.size.0, state.size.1)) {
+    if layout::too_small(Rect::new(0, 0, state.size.0, state.size.1)) {
         if scope == Scope::Table && action == Some(Action::Quit) {
             state.quit = true;
             return vec![Effect::Quit];
@@ -400,7 +400,7 @@ fn table_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
     let Some(action) = action else {
         return Vec::new();
     };
-    let page = ui::table_rows(state) as isize;
+    let page = layout::table_rows(state) as isize;
     match action {
         Action::Down => move_selection(state, 1),
         Action::Up => move_selection(state, -1),
@@ -1123,7 +1123,7 @@ fn help_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
     let Some(Modal::Help { scroll }) = &mut state.modal else {
         return Vec::new();
     };
-    let max = ui::help::lines().len().saturating_sub(1);
+    let max = super::help::lines().len().saturating_sub(1);
     // The overlay is the screen's height less its margin and borders.
     let page = usize::from(state.size.1.saturating_sub(4)).max(1);
     match action {
@@ -1168,7 +1168,7 @@ fn on_mouse(state: &mut State, m: MouseEvent) -> Vec<Effect> {
             };
             // The wheel scrolls what is under the pointer.
             let area = Rect::new(0, 0, state.size.0, state.size.1);
-            let over_details = ui::layout(state, area)
+            let over_details = layout::layout(state, area)
                 .and_then(|a| a.details)
                 .is_some_and(|d| d.contains(ratatui::layout::Position::new(m.column, m.row)));
             if over_details {
@@ -1179,7 +1179,7 @@ fn on_mouse(state: &mut State, m: MouseEvent) -> Vec<Effect> {
         }
         (None, MouseEventKind::Down(MouseButton::Left)) => {
             let area = Rect::new(0, 0, state.size.0, state.size.1);
-            if let Some(areas) = ui::layout(state, area) {
+            if let Some(areas) = layout::layout(state, area) {
                 let r = areas.rows;
                 if m.column >= r.x && m.column < r.right() && m.row >= r.y && m.row < r.bottom() {
                     let pos = state.users.offset + usize::from(m.row - r.y);

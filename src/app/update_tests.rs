@@ -127,11 +127,11 @@ fn a_notice_opening_the_status_line_keeps_the_selected_row_on_screen() {
     let mut s = st(100);
     s.settings.read_only = true;
     ch(&mut s, 'G');
-    let rows_before = crate::ui::table_rows(&s);
+    let rows_before = crate::app::layout::table_rows(&s);
     // Read-only: Enter only says so, and the notice takes a row from the table.
     press(&mut s, KeyCode::Enter);
     assert!(s.notice.is_some());
-    let rows = crate::ui::table_rows(&s);
+    let rows = crate::app::layout::table_rows(&s);
     assert!(rows < rows_before, "the notice takes a row");
     let u = &s.users;
     assert!(u.selected >= u.offset && u.selected < u.offset + rows);
@@ -289,7 +289,7 @@ fn default_sort_is_days_left_soonest_first() {
 #[test]
 fn movement_keys() {
     let mut s = st(200);
-    let rows = crate::ui::table_rows(&s);
+    let rows = crate::app::layout::table_rows(&s);
     ch(&mut s, 'j');
     assert_eq!(s.users.selected, 1);
     press(&mut s, KeyCode::Down);
@@ -550,7 +550,8 @@ fn mouse_wheel_and_click() {
     assert_eq!(s.users.selected, 3);
     update(&mut s, wheel(MouseEventKind::ScrollUp));
     assert_eq!(s.users.selected, 0);
-    let areas = crate::ui::layout(&s, ratatui::layout::Rect::new(0, 0, 120, 40)).expect("layout");
+    let areas =
+        crate::app::layout::layout(&s, ratatui::layout::Rect::new(0, 0, 120, 40)).expect("layout");
     let click = Msg::Mouse(MouseEvent {
         kind: MouseEventKind::Down(MouseButton::Left),
         column: areas.rows.x + 10,
@@ -578,7 +579,7 @@ fn resize_keeps_the_selection_visible() {
     let mut s = st(100);
     ch(&mut s, 'G');
     update(&mut s, Msg::Resize(60, 12));
-    let rows = crate::ui::table_rows(&s);
+    let rows = crate::app::layout::table_rows(&s);
     assert!(s.users.selected >= s.users.offset && s.users.selected < s.users.offset + rows);
     update(&mut s, Msg::Resize(20, 5));
     let fx = ch(&mut s, 'q');
@@ -1286,7 +1287,7 @@ fn newest_deleted_first_and_unknown_times_last() {
 fn help_pages_and_jumps_like_the_table() {
     let mut s = fixtures::state(5, (80, 24));
     ch(&mut s, '?');
-    let total = crate::ui::help::lines().len();
+    let total = crate::app::help::lines().len();
     let page = 24 - 4;
     ch(&mut s, 'G');
     let Some(Modal::Help { scroll }) = s.modal else {
@@ -1294,7 +1295,7 @@ fn help_pages_and_jumps_like_the_table() {
     };
     assert_eq!(scroll, total - page, "the last page, whole");
     // The badge legend is on it.
-    let last: Vec<String> = crate::ui::help::lines()
+    let last: Vec<String> = crate::app::help::lines()
         .into_iter()
         .skip(scroll)
         .map(|(h, k, _)| h.unwrap_or(k))
@@ -1342,7 +1343,7 @@ fn the_details_pane_scrolls_with_j_k_and_shift_arrows() {
     );
     assert_eq!(s.users.selected, 0, "J is not j");
     ch(&mut s, 'i');
-    let max = crate::ui::table::details_max_scroll(&s);
+    let max = crate::app::details::max_scroll(&s);
     assert!(max > 20, "30 addresses overflow an 80x24 pane: {max}");
     ch(&mut s, 'J');
     assert_eq!(s.details_top(), 1);
@@ -1364,7 +1365,7 @@ fn the_details_pane_scrolls_with_j_k_and_shift_arrows() {
     assert_ne!(crate::app::repaint_key(&s), key);
     // A taller terminal needs less scrolling: K starts from what is now the end.
     update(&mut s, Msg::Resize(80, 40));
-    let taller = crate::ui::table::details_max_scroll(&s);
+    let taller = crate::app::details::max_scroll(&s);
     assert!(taller < max);
     ch(&mut s, 'K');
     assert_eq!(s.details_top(), taller - 1);
@@ -1384,7 +1385,7 @@ fn the_wheel_scrolls_the_pane_under_the_pointer() {
     let mut s = long_details();
     ch(&mut s, 'i');
     let area = ratatui::layout::Rect::new(0, 0, 80, 24);
-    let areas = crate::ui::layout(&s, area).expect("layout");
+    let areas = crate::app::layout::layout(&s, area).expect("layout");
     let details = areas.details.expect("details pane open");
     let wheel = |kind, column, row| {
         Msg::Mouse(MouseEvent {
@@ -1417,7 +1418,7 @@ fn the_wheel_scrolls_the_pane_under_the_pointer() {
 
 #[test]
 fn the_help_says_how_to_scroll_the_details() {
-    let lines = crate::ui::help::lines();
+    let lines = crate::app::help::lines();
     let scroll = lines
         .iter()
         .find(|(_, _, help)| help.contains("scroll details down"))

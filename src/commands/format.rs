@@ -8,7 +8,7 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::cli::SortKey;
 use crate::directory::DeletedUser;
-use crate::ui::text::{ago, fit};
+use crate::text::{ago, fit};
 
 /// Days left at or under which a row is shown in red (DESIGN.md 1).
 pub const URGENT_DAYS: i64 = 3;

@@ -1,0 +1,181 @@
+//! Width-aware text: display columns (CJK and emoji take two), truncation with `…`.
+
+use chrono::{DateTime, Utc};
+use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::UnicodeWidthStr;
+
+fn unsafe_char(c: char) -> bool {
+    c.is_control() || crate::sanitize::is_bidi_control(c)
+}
+
+/// Columns a grapheme takes, measured the way ratatui's buffer does (one grapheme at a time).
+fn grapheme_width(g: &str) -> usize {
+    if g.chars().any(unsafe_char) {
+        0
+    } else {
+        g.width()
+    }
+}
+
+/// Display width in terminal columns.
+pub fn width(s: &str) -> usize {
+    if s.is_ascii() {
+        return s.bytes().filter(|b| !b.is_ascii_control()).count();
+    }
+    s.graphemes(true).map(grapheme_width).sum()
+}
+
+/// `s` cut to at most `max` display columns, ending in `…` when it was cut. Never splits a wide
+/// character or an emoji sequence. Controls and bidi overrides, which `sanitize` already
+/// removed from server strings, are dropped again here so nothing can move the cursor.
+pub fn fit(s: &str, max: usize) -> String {
+    if max == 0 {
+        return String::new();
+    }
+    let clean = !s.chars().any(unsafe_char);
+    if clean && width(s) <= max {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len().min(max * 4));
+    let mut used = 0;
+    let total = width(s);
+    let budget = if total <= max { max } else { max - 1 };
+    for g in s.graphemes(true) {
+        if g.chars().any(unsafe_char) {
+            continue;
+        }
+        let w = grapheme_width(g);
+        if used + w > budget {
+            break;
+        }
+        out.push_str(g);
+        used += w;
+    }
+    if total > max {
+        out.push('…');
+    }
+    out
+}
+
+/// `fit`, then padded with spaces to exactly `cols` columns.
+/// Word-wraps plain text to `w` columns.
+pub fn wrap(s: &str, w: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for word in s.split(' ') {
+        if !cur.is_empty() && width(&cur) + 1 + width(word) > w {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out.into_iter().map(|l| fit(&l, w)).collect()
+}
+
+pub fn pad(s: &str, cols: usize) -> String {
+    let mut out = fit(s, cols);
+    let w = width(&out);
+    out.extend(std::iter::repeat_n(' ', cols.saturating_sub(w)));
+    out
+}
+
+/// "3d ago", "5h ago", "just now"; shared by the table, the details pane and `undelete list`.
+pub fn ago(then: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    let Some(then) = then else {
+        return "—".into();
+    };
+    let secs = (now - then).num_seconds().max(0);
+    match secs {
+        s if s >= 86_400 => format!("{}d ago", s / 86_400),
+        s if s >= 3_600 => format!("{}h ago", s / 3_600),
+        s if s >= 60 => format!("{}m ago", s / 60),
+        _ => "just now".into(),
+    }
+}
+
+/// Word-wraps `s` to `w` display columns; a word wider than that is split.
+pub fn wrap_words(s: &str, w: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in s.split(' ').filter(|x| !x.is_empty()) {
+        let need = if cur.is_empty() {
+            width(word)
+        } else {
+            width(&cur) + 1 + width(word)
+        };
+        if need <= w {
+            if !cur.is_empty() {
+                cur.push(' ');
+            }
+            cur.push_str(word);
+            continue;
+        }
+        if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        let mut pieces = chunks(word, w);
+        let last = pieces.pop().unwrap_or_default();
+        out.extend(pieces);
+        cur = last;
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Splits `s` into pieces of at most `w` display columns (hard wrap, for ids and addresses).
+pub fn chunks(s: &str, w: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut used = 0;
+    for g in s.graphemes(true) {
+        let gw = width(g);
+        if used + gw > w && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+            used = 0;
+        }
+        cur.push_str(g);
+        used += gw;
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wide_characters_count_twice_and_are_never_split() {
+        assert_eq!(width("日本"), 4);
+        assert_eq!(fit("日本語テキスト", 5), "日本…");
+        assert_eq!(width(&fit("日本語テキスト", 6)), 5);
+        assert_eq!(fit("abc", 3), "abc");
+        assert_eq!(fit("abcd", 3), "ab…");
+        assert_eq!(fit("abcd", 0), "");
+    }
+
+    #[test]
+    fn emoji_fit_in_their_columns() {
+        let s = "👩‍💻👩‍💻👩‍💻 team";
+        assert!(width(&fit(s, 7)) <= 7);
+        assert_eq!(width(&pad("😀x", 6)), 6);
+    }
+
+    #[test]
+    fn controls_and_bidi_overrides_never_come_out() {
+        let s = "evil\u{1b}[31m\u{202e}moc.live";
+        let out = fit(s, 40);
+        assert!(!out.contains('\u{1b}'));
+        assert!(!out.contains('\u{202e}'));
+        assert!(width(&out) <= 40);
+    }
+}
