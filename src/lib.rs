@@ -15,4 +15,5 @@ pub mod sandbox;
 pub mod sanitize;
 pub mod session;
 pub mod text;
+pub mod tui;
 pub mod ui;

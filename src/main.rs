@@ -2,11 +2,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use color_eyre::eyre::eyre;
-use undelete::app::sign_in::sign_in_screen;
 use undelete::auth::oauth::AuthError;
 use undelete::auth::signin::AuthContext;
 use undelete::cli::{Cli, Command, GlobalArgs};
 use undelete::session;
+use undelete::tui::sign_in::sign_in_screen;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -74,7 +74,7 @@ async fn run_tui(global: &GlobalArgs) -> color_eyre::Result<u8> {
         };
         session::signed_in_session(global, &auth, signed_in, true)?
     };
-    undelete::app::run_tui(session, opts).await?;
+    undelete::tui::run_tui(session, opts).await?;
     Ok(0)
 }
 

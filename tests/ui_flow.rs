@@ -351,7 +351,7 @@ async fn the_event_loop_loads_the_list_handles_keys_and_resize_and_quits_on_q() 
     ));
     tokio::time::timeout(
         Duration::from_secs(20),
-        app::run_loop(&mut terminal, events, &mut state, &mut runner, rx, None),
+        undelete::tui::run_loop(&mut terminal, events, &mut state, &mut runner, rx, None),
     )
     .await
     .expect("the loop ends")
@@ -467,7 +467,7 @@ async fn the_loop_repaints_everything_when_other_users_take_the_rows() {
     }));
     tokio::time::timeout(
         Duration::from_secs(20),
-        app::run_loop(&mut terminal, events, &mut state, &mut runner, rx, None),
+        undelete::tui::run_loop(&mut terminal, events, &mut state, &mut runner, rx, None),
     )
     .await
     .expect("the loop ends")

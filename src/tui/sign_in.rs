@@ -9,7 +9,7 @@ use crossterm::event::{Event, EventStream, KeyCode, KeyEventKind, KeyModifiers};
 use futures::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 
-use super::TuiOptions;
+use crate::app::{TuiOptions, no_color_env};
 use crate::auth::device_code::osc52;
 use crate::auth::oauth::AuthError;
 use crate::auth::signin::{AuthContext, SignedIn};
@@ -37,7 +37,7 @@ pub async fn sign_in_screen(
         copied: false,
         now: Utc::now(),
         spinner: 0,
-        no_color: opts.no_color || super::no_color_env(),
+        no_color: opts.no_color || no_color_env(),
     };
     let result = loop {
         match attempt(auth, &mut terminal, &mut events, &mut view).await {
