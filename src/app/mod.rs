@@ -8,12 +8,14 @@ pub mod fixtures;
 pub mod help;
 pub mod keymap;
 pub mod layout;
+pub mod modal;
 pub mod msg;
 pub mod runner;
 pub mod state;
 pub mod update;
 #[cfg(test)]
 mod update_tests;
+pub mod users;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -1,0 +1,73 @@
+//! The progress screen of a restore run: one line per user.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::directory::DeletedUser;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobStatus {
+    Queued,
+    Restoring,
+    Restored,
+    PasswordSet,
+    Failed(String),
+    Stopped,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProgressLine {
+    pub id: String,
+    pub name: String,
+    pub status: JobStatus,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProgressState {
+    pub lines: Vec<ProgressLine>,
+    /// The client's current wait (throttled, server busy) and when it ends.
+    pub waiting: Option<(String, DateTime<Utc>)>,
+    pub index: HashMap<String, usize>,
+    pub scroll: usize,
+    pub confirm_stop: bool,
+    pub stopping: bool,
+}
+
+impl ProgressState {
+    pub fn new(users: &[DeletedUser]) -> Self {
+        let lines: Vec<ProgressLine> = users
+            .iter()
+            .map(|u| ProgressLine {
+                id: u.id.clone(),
+                name: u.display_name.clone(),
+                status: JobStatus::Queued,
+            })
+            .collect();
+        let index = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.id.clone(), i))
+            .collect();
+        Self {
+            lines,
+            waiting: None,
+            index,
+            scroll: 0,
+            confirm_stop: false,
+            stopping: false,
+        }
+    }
+
+    pub fn done(&self) -> usize {
+        self.lines
+            .iter()
+            .filter(|l| {
+                matches!(
+                    l.status,
+                    JobStatus::PasswordSet | JobStatus::Failed(_) | JobStatus::Stopped
+                )
+            })
+            .count()
+    }
+}
