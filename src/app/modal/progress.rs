@@ -1,5 +1,10 @@
 //! The progress screen of a restore run: one line per user.
 
+use super::Modal;
+use crate::app::action::Action;
+use crate::app::effect::Effect;
+use crate::app::state::State;
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -70,4 +75,17 @@ impl ProgressState {
             })
             .count()
     }
+}
+
+pub(in crate::app) fn progress_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
+    let Some(Modal::Progress(p)) = &mut state.modal else {
+        return Vec::new();
+    };
+    match action {
+        Some(Action::Down) => p.scroll = (p.scroll + 1).min(p.lines.len().saturating_sub(1)),
+        Some(Action::Up) => p.scroll = p.scroll.saturating_sub(1),
+        Some(Action::Cancel) if !p.stopping => p.confirm_stop = true,
+        _ => {}
+    }
+    Vec::new()
 }
