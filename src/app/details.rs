@@ -51,7 +51,7 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
         .into_iter()
         .map(DetailLine::Title)
         .collect();
-    if state.users.conflicts.contains(&user.id) {
+    if state.users.is_conflict(&user.id) {
         all.extend(
             wrap_words(
                 "⚠ Its user name or a proxy address is held by an active user.",

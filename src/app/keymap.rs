@@ -572,7 +572,7 @@ pub fn scope(state: &super::state::State) -> Scope {
         Some(Modal::Result(_)) => Scope::Result,
         Some(Modal::Purge(_)) => Scope::Purge,
         Some(Modal::Help { .. }) => Scope::Help,
-        None if state.users.filtering => Scope::Filter,
+        None if state.users.filtering() => Scope::Filter,
         None => Scope::Table,
     }
 }

@@ -37,7 +37,9 @@ pub fn layout(state: &State, area: Rect) -> Option<Areas> {
     }
     let banner_h = u16::from(!state.unfinished.is_empty());
     let status_h = u16::from(
-        state.users.filtering || !state.users.filter.value().is_empty() || state.notice.is_some(),
+        state.users.filtering()
+            || !state.users.filter().value().is_empty()
+            || state.notice.is_some(),
     );
     let log_h = if state.log_open {
         (area.height / 3).clamp(4, 14)

@@ -64,7 +64,7 @@ pub fn step(state: &mut State, runner: &mut Runner, msg: Msg) -> bool {
     // Only a page of the current load frees a slot: a cancelled load's leftovers must not
     // let the new one run further ahead.
     let page =
-        matches!(&msg, Msg::Page { generation, .. } if *generation == state.users.generation);
+        matches!(&msg, Msg::Page { generation, .. } if *generation == state.users.generation());
     let effects = update::update(state, msg);
     if page {
         runner.page_taken();
@@ -95,10 +95,9 @@ pub fn repaint_key(state: &State) -> u64 {
         .map(std::mem::discriminant)
         .hash(&mut h);
     let u = &state.users;
-    u.generation.hash(&mut h);
+    u.generation().hash(&mut h);
     let rows = areas.map_or(1, |a| usize::from(a.rows.height).max(1));
-    let end = u.offset.saturating_add(rows).min(u.shown.len());
-    u.shown.get(u.offset..end).unwrap_or_default().hash(&mut h);
+    u.visible(u.offset(), rows).hash(&mut h);
     if state.details {
         u.current_index().hash(&mut h);
         state.details_top().hash(&mut h);
@@ -209,7 +208,7 @@ mod tests {
         for c in "diego".chars() {
             press(&mut s, KeyCode::Char(c));
         }
-        assert!(s.users.shown.len() < 200);
+        assert!(s.users.shown().len() < 200);
         assert_ne!(repaint_key(&s), filtering, "filter narrowed the rows");
         press(&mut s, KeyCode::Esc);
         let cleared = repaint_key(&s);

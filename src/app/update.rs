@@ -32,7 +32,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             let minute_changed = now.timestamp() / 60 != state.now.timestamp() / 60;
             state.now = now;
             state.spinner = state.spinner.wrapping_add(1);
-            let animating = state.users.loading
+            let animating = state.users.loading()
                 || matches!(state.modal, Some(Modal::Progress(_)))
                 || matches!(&state.modal, Some(Modal::Result(r)) if r.sending)
                 || matches!(&state.modal, Some(Modal::Restore(f)) if f.targets.iter().any(|t| t.preflight == Preflight::Checking));
@@ -77,7 +77,7 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Page { generation, result } => {
-            if generation != state.users.generation {
+            if generation != state.users.generation() {
                 return Vec::new();
             }
             if let Some(staged) = &mut state.reload {
@@ -86,7 +86,7 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
                     Ok(page) => staged.extend(page.users),
                     Err(e) => {
                         state.reload = None;
-                        state.users.loading = false;
+                        state.users.finish_load();
                         state.stale_since = state.loaded_at.or(Some(state.now));
                         state.notice = Some((
                             NoticeKind::Error,
@@ -104,22 +104,16 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             match result {
                 Ok(page) => {
                     if let Some(total) = page.total {
-                        state.users.expected_total = Some(total);
-                        state.users.reserve_for(total, &page.users);
+                        state.users.expect_total(total, &page.users);
                     }
-                    let start = state.users.rows.len();
+                    let start = state.users.len();
                     state.users.push_page(page.users);
                     if !state.pending_marks.is_empty() {
-                        for i in start..state.users.rows.len() {
-                            if state.pending_marks.remove(state.users.rows[i].id()) {
-                                state.users.set_mark(i as u32, true);
-                            }
-                        }
+                        state.users.mark_ids_from(start, &mut state.pending_marks);
                     }
                 }
                 Err(e) => {
-                    state.users.loading = false;
-                    state.users.load_error = Some(e.to_string());
+                    state.users.fail_load(e.to_string());
                     state.notice = Some((
                         NoticeKind::Error,
                         format!(
@@ -134,28 +128,18 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::LoadFinished { generation } => {
-            if generation == state.users.generation {
+            if generation == state.users.generation() {
                 if let Some(staged) = state.reload.take() {
                     let selected = state.users.current_id().map(str::to_string);
-                    let marks = state.users.clear_for_reload();
-                    state.users.generation = generation;
+                    let mut marks = state.users.clear_for_reload();
+                    state.users.continue_load(generation);
                     state.users.push_page(staged);
-                    for i in 0..state.users.rows.len() {
-                        if marks.contains(state.users.rows[i].id()) {
-                            state.users.set_mark(i as u32, true);
-                        }
-                    }
-                    if let Some(id) = selected
-                        && let Some(pos) = state
-                            .users
-                            .shown
-                            .iter()
-                            .position(|&i| state.users.rows[i as usize].id() == id)
-                    {
-                        state.users.selected = pos;
+                    state.users.mark_ids_from(0, &mut marks);
+                    if let Some(id) = selected {
+                        state.users.select_id(&id);
                     }
                 }
-                state.users.loading = false;
+                state.users.finish_load();
                 state.pending_marks.clear();
                 state.loaded_at = Some(state.now);
                 state.stale_since = None;
@@ -226,7 +210,7 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
                         ErrorKind::UpnConflict | ErrorKind::ProxyConflict
                     )
                 {
-                    state.users.conflicts.insert(o.id.clone());
+                    state.users.mark_conflict(o.id.clone());
                 }
             }
             state.users.remove_ids(&restored);
@@ -312,24 +296,11 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
 /// Keeps the selected row inside the visible window.
 pub fn ensure_visible(state: &mut State) {
     let height = layout::table_rows(state);
-    let u = &mut state.users;
-    let len = u.shown.len();
-    u.selected = u.selected.min(len.saturating_sub(1));
-    if u.selected < u.offset {
-        u.offset = u.selected;
-    } else if u.selected >= u.offset + height {
-        u.offset = u.selected + 1 - height;
-    }
-    u.offset = u.offset.min(len.saturating_sub(height));
+    state.users.scroll_into_view(height);
 }
 
 pub(super) fn move_selection(state: &mut State, delta: isize) {
-    let len = state.users.shown.len();
-    if len == 0 {
-        return;
-    }
-    let cur = state.users.selected as isize;
-    state.users.selected = (cur + delta).clamp(0, len as isize - 1) as usize;
+    state.users.move_selection(delta);
 }
 
 /// Scrolls the open details pane by `delta` lines, within what its user's details need.
@@ -416,48 +387,28 @@ pub(super) fn table_action(state: &mut State, action: Option<Action>) -> Vec<Eff
         Action::HalfPageUp => move_selection(state, -(page / 2).max(1)),
         Action::Top => move_selection(state, isize::MIN / 2),
         Action::Bottom => move_selection(state, isize::MAX / 2),
-        Action::Filter => {
-            state.users.filtering = true;
-        }
+        Action::Filter => state.users.start_filter(),
         Action::Cancel => {
             if state.log_open {
                 // The log's title says @ closes it; Esc does too, as in every other pane.
                 state.log_open = false;
-            } else if !state.users.filter.value().is_empty() {
-                state.users.filter = Input::default();
-                state.users.refilter_keep_selection();
+            } else if !state.users.filter().value().is_empty() {
+                state.users.clear_filter(false);
             } else {
                 state.notice = None;
             }
         }
-        Action::SortNext => {
-            state.users.sort = state.users.sort.next();
-            state.users.reverse = false;
-            state.users.resort();
-        }
-        Action::SortReverse => {
-            state.users.reverse = !state.users.reverse;
-            state.users.resort();
-        }
+        Action::SortNext => state.users.sort_next(),
+        Action::SortReverse => state.users.toggle_reverse(),
         Action::ToggleMark => {
-            if let Some(idx) = state.users.current_index() {
-                let on = !state.users.is_marked(idx);
-                state.users.set_mark(idx, on);
+            // Space moves on, so held down it marks a run of users.
+            let toggled = state.users.toggle_mark_current();
+            if toggled {
                 move_selection(state, 1);
             }
         }
-        Action::MarkAllShown => {
-            let shown = state.users.shown.clone();
-            for idx in shown {
-                state.users.set_mark(idx, true);
-            }
-        }
-        Action::ClearMarks => {
-            let all: Vec<u32> = (0..state.users.rows.len() as u32).collect();
-            for idx in all {
-                state.users.set_mark(idx, false);
-            }
-        }
+        Action::MarkAllShown => state.users.mark_shown(),
+        Action::ClearMarks => state.users.clear_marks(),
         Action::Restore => return open_restore(state),
         Action::Details => {
             state.details = !state.details;
@@ -484,13 +435,10 @@ pub(super) fn table_action(state: &mut State, action: Option<Action>) -> Vec<Eff
         Action::Refresh => {
             // The rows stay until the new listing is whole; a failed one leaves them, marked
             // stale.
-            state.users.generation += 1;
-            state.users.loading = true;
+            let generation = state.users.begin_load();
             state.reload = Some(Vec::new());
             state.notice = None;
-            return vec![Effect::LoadDeleted {
-                generation: state.users.generation,
-            }];
+            return vec![Effect::LoadDeleted { generation }];
         }
         Action::FinishUnfinished => {
             if state.unfinished.is_empty() {
@@ -544,24 +492,18 @@ pub(super) fn capital(s: &str) -> String {
 
 pub(super) fn filter_key(state: &mut State, action: Option<Action>, key: KeyEvent) -> Vec<Effect> {
     match action {
-        Some(Action::Submit) => state.users.filtering = false,
-        Some(Action::Cancel) => {
-            state.users.filtering = false;
-            state.users.filter = Input::default();
-            state.users.refilter_keep_selection();
-        }
+        Some(Action::Submit) => state.users.stop_filter(),
+        Some(Action::Cancel) => state.users.clear_filter(false),
         Some(Action::Down) => move_selection(state, 1),
         Some(Action::Up) => move_selection(state, -1),
         _ => {
             if state
                 .users
-                .filter
+                .filter_input()
                 .handle_event(&Event::Key(key))
                 .is_some_and(|c| c.value)
             {
-                state.users.refilter();
-                state.users.selected = 0;
-                state.users.offset = 0;
+                state.users.apply_filter();
             }
         }
     }
@@ -609,17 +551,16 @@ fn on_mouse(state: &mut State, m: MouseEvent) -> Vec<Effect> {
             let area = Rect::new(0, 0, state.size.0, state.size.1);
             if let Some(areas) = layout::layout(state, area) {
                 let r = areas.rows;
-                if m.column >= r.x && m.column < r.right() && m.row >= r.y && m.row < r.bottom() {
-                    let pos = state.users.offset + usize::from(m.row - r.y);
-                    if pos < state.users.shown.len() {
-                        state.users.selected = pos;
-                        // A click on the mark box toggles the mark.
-                        if m.column < r.x + 2
-                            && let Some(idx) = state.users.current_index()
-                        {
-                            let on = !state.users.is_marked(idx);
-                            state.users.set_mark(idx, on);
-                        }
+                if m.column >= r.x
+                    && m.column < r.right()
+                    && m.row >= r.y
+                    && m.row < r.bottom()
+                    && let Some(pos) = state.users.at_screen_row(usize::from(m.row - r.y))
+                {
+                    state.users.select(pos);
+                    // A click on the mark box toggles the mark.
+                    if m.column < r.x + 2 {
+                        state.users.toggle_mark_current();
                     }
                 }
             }
@@ -635,7 +576,7 @@ fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
     let input: Option<&mut Input> = match &mut state.modal {
         Some(Modal::Restore(f)) => f.focused_input(),
         Some(Modal::Purge(p)) => Some(&mut p.typed),
-        None if state.users.filtering => Some(&mut state.users.filter),
+        None if state.users.filtering() => Some(state.users.filter_input()),
         _ => None,
     };
     if let Some(input) = input {
@@ -643,10 +584,8 @@ fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
             input.handle(InputRequest::InsertChar(c));
         }
     }
-    if state.modal.is_none() && state.users.filtering {
-        state.users.refilter();
-        state.users.selected = 0;
-        state.users.offset = 0;
+    if state.modal.is_none() && state.users.filtering() {
+        state.users.apply_filter();
     }
     Vec::new()
 }

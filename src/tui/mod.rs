@@ -55,7 +55,7 @@ where
     let mut last_glyphs = draw(terminal, state)?;
     state.dirty = false;
     runner.run(Effect::LoadDeleted {
-        generation: state.users.generation,
+        generation: state.users.generation(),
     });
     runner.run(Effect::LoadTenant);
     runner.load_unfinished();

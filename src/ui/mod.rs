@@ -79,10 +79,10 @@ pub fn clear(frame: &mut Frame, area: Rect) -> Rect {
 
 fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let s = &state.settings;
-    let loaded = state.users.rows.len();
-    let progress = if state.users.loading {
+    let loaded = state.users.rows().len();
+    let progress = if state.users.loading() {
         let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][state.spinner % 10];
-        match state.users.expected_total {
+        match state.users.expected_total() {
             Some(t) => format!("{spin} loading {loaded}/{t}"),
             None => format!("{spin} loading {loaded}"),
         }
@@ -255,8 +255,8 @@ fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
 
 fn draw_status(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let w = usize::from(area.width);
-    if state.users.filtering || !state.users.filter.value().is_empty() {
-        let input = &state.users.filter;
+    if state.users.filtering() || !state.users.filter().value().is_empty() {
+        let input = &state.users.filter();
         let prefix = " / ";
         let room = w.saturating_sub(prefix.len() + 1);
         let scroll = input.visual_scroll(room);
@@ -265,7 +265,7 @@ fn draw_status(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             Span::styled(prefix, theme.key()),
             Span::raw(text::fit(&shown, room)),
         ];
-        if !state.users.filtering {
+        if !state.users.filtering() {
             spans.push(Span::styled("  (/ to edit, Esc clears)", theme.dim()));
         }
         if let Some((kind, msg)) = &state.notice {
@@ -273,7 +273,7 @@ fn draw_status(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             spans.push(notice_span(*kind, msg, theme));
         }
         frame.render_widget(Paragraph::new(fit_line(spans, w)), area);
-        if state.users.filtering && state.modal.is_none() {
+        if state.users.filtering() && state.modal.is_none() {
             let x = area.x + (prefix.len() + input.visual_cursor() - scroll) as u16;
             frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
         }

@@ -203,7 +203,7 @@ pub fn name_cell(
 
 fn sort_arrow(state: &State) -> &'static str {
     // Ascending means "first things first" for every column; for days left that is soonest.
-    if state.users.reverse { "▼" } else { "▲" }
+    if state.users.reverse() { "▼" } else { "▲" }
 }
 
 /// The table's title for `max` columns: every count, sort and filter when it fits; otherwise
@@ -215,14 +215,14 @@ fn title(state: &State, max: usize) -> String {
         return full;
     }
     let u = &state.users;
-    let mut parts = vec![format!(" Deleted users ─ {}", u.rows.len())];
-    if !u.filter.value().is_empty() {
-        parts.push(format!("shown {}", u.shown.len()));
+    let mut parts = vec![format!(" Deleted users ─ {}", u.rows().len())];
+    if !u.filter().value().is_empty() {
+        parts.push(format!("shown {}", u.shown().len()));
     }
-    if u.marked_count > 0 {
-        parts.push(format!("marked {}", u.marked_count));
+    if u.marked_count() > 0 {
+        parts.push(format!("marked {}", u.marked_count()));
     }
-    let sort = match u.sort {
+    let sort = match u.sort() {
         SortColumn::Deleted => "deleted",
         other => other.label(),
     };
@@ -233,20 +233,20 @@ fn title(state: &State, max: usize) -> String {
 
 fn full_title(state: &State) -> String {
     let u = &state.users;
-    let filter = if u.filter.value().is_empty() {
+    let filter = if u.filter().value().is_empty() {
         "none".to_string()
     } else {
-        format!("\"{}\"", fit(u.filter.value(), 24))
+        format!("\"{}\"", fit(u.filter().value(), 24))
     };
-    let sort = match u.sort {
+    let sort = match u.sort() {
         SortColumn::Deleted => "deleted (newest)",
         other => other.label(),
     };
     format!(
         " Deleted users ─ {} · shown {} · marked {} · sort: {} {} · filter: {} ",
-        u.rows.len(),
-        u.shown.len(),
-        u.marked_count,
+        u.rows().len(),
+        u.shown().len(),
+        u.marked_count(),
         sort,
         sort_arrow(state),
         filter
@@ -287,17 +287,17 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
     frame.render_widget(Paragraph::new(fit_line(head, inner_w)), head_area);
 
     let u = &state.users;
-    if u.shown.is_empty() {
-        let msg = if u.loading {
+    if u.shown().is_empty() {
+        let msg = if u.loading() {
             "Loading deleted users…".to_string()
-        } else if let Some(err) = &u.load_error {
+        } else if let Some(err) = u.load_error() {
             format!("Could not load: {err} (R retries)")
-        } else if u.rows.is_empty() {
+        } else if u.rows().is_empty() {
             "No deleted users: nothing to restore.".to_string()
         } else {
             "No user matches the filter (Esc clears it).".to_string()
         };
-        let style = if u.load_error.is_some() {
+        let style = if u.load_error().is_some() {
             theme.danger()
         } else {
             theme.dim()
@@ -312,14 +312,14 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
         return;
     }
     let height = usize::from(rows.height);
-    let end = (u.offset + height).min(u.shown.len());
+    let end = (u.offset() + height).min(u.shown().len());
     // Each row straight into the buffer: a Paragraph would measure and truncate every line
     // again, and `row_line` already fits each one to the width.
     let buf = frame.buffer_mut();
-    for (y, pos) in (rows.y..).zip(u.offset..end) {
-        let idx = u.shown[pos];
-        let user = &u.rows[idx as usize];
-        let selected = pos == u.selected;
+    for (y, pos) in (rows.y..).zip(u.offset()..end) {
+        let idx = u.shown()[pos];
+        let user = &u.rows()[idx as usize];
+        let selected = pos == u.selected();
         let marked = u.is_marked(idx);
         let line = row_line(state, theme, user, &cols, selected, marked, inner_w);
         // The row's own style (selected, marked) spans the whole width, as in a Paragraph.
@@ -345,7 +345,7 @@ fn row_line(
     inner_w: usize,
 ) -> Line<'static> {
     let now = state.now;
-    let conflict = state.users.conflicts.contains(user.id());
+    let conflict = state.users.is_conflict(user.id());
     let left = user.deleted_at.map(|d| TimeLeft::after_deletion(d, now));
     let mut spans = Vec::with_capacity(cols.len() * 2 + 2);
     spans.push(Span::raw(if selected { "▶" } else { " " }));

@@ -214,7 +214,7 @@ pub(in crate::app) fn open_restore(state: &mut State) -> Vec<Effect> {
     if targets.is_empty() {
         state.notice = Some((
             NoticeKind::Error,
-            if state.users.loading {
+            if state.users.loading() {
                 "Still loading: no user to restore yet."
             } else {
                 "No user selected to restore."
@@ -257,7 +257,7 @@ pub(in crate::app) fn on_preflight(
         Err(e) => Preflight::Failed(e.clone()),
         Ok(found) if !found.has_conflict() => Preflight::Clear,
         Ok(found) => {
-            state.users.conflicts.insert(id.to_string());
+            state.users.mark_conflict(id.to_string());
             if found.upn_holder.is_some() {
                 target.new_upn = Input::new(found.suggested_upn.clone().unwrap_or_default());
             }

@@ -1,6 +1,7 @@
 //! The users-table engine: every row as loaded, each column's sorted order kept as pages
 //! arrive, the filter's window over it, marks and the selection.
 
+mod intents;
 mod row;
 #[cfg(test)]
 mod tests;
@@ -18,10 +19,10 @@ pub use row::{Row, SortColumn};
 /// The deleted users: all rows as loaded, their sorted order, and the filtered window of it.
 #[derive(Debug, Clone)]
 pub struct UsersView {
-    pub rows: Vec<Row>,
+    rows: Vec<Row>,
     /// Every row's search key, back to back: a filter keystroke is one `memmem` scan over
     /// contiguous memory instead of 100,000 separate string searches.
-    pub keys: String,
+    keys: String,
     /// `key_start` of each row, for mapping a match position back to its row.
     key_starts: Vec<u32>,
     /// Indices into `rows` in each column's order (ascending, indexed by
@@ -36,29 +37,29 @@ pub struct UsersView {
     /// under a filter does not scan the keys again.
     hits: Option<Vec<bool>>,
     /// The rows the filter keeps, in the current order and direction: what the table shows.
-    pub shown: Vec<u32>,
+    shown: Vec<u32>,
     /// Parallel to `rows`.
-    pub marked: Vec<bool>,
-    pub marked_count: usize,
+    marked: Vec<bool>,
+    marked_count: usize,
     /// Position in `shown`.
-    pub selected: usize,
+    selected: usize,
     /// First shown row drawn at the top of the table.
-    pub offset: usize,
-    pub sort: SortColumn,
-    pub reverse: bool,
-    pub filter: Input,
+    offset: usize,
+    sort: SortColumn,
+    reverse: bool,
+    filter: Input,
     /// The filter line has the keyboard.
-    pub filtering: bool,
+    filtering: bool,
     /// Lowercase filter the `shown` list was computed with.
-    pub applied_filter: String,
-    pub loading: bool,
+    applied_filter: String,
+    loading: bool,
     /// `@odata.count`, when the server sent it.
-    pub expected_total: Option<u64>,
-    pub load_error: Option<String>,
+    expected_total: Option<u64>,
+    load_error: Option<String>,
     /// Which load the pages in flight belong to; older pages are dropped.
-    pub generation: u64,
+    generation: u64,
     /// Ids found in conflict with an active user (pre-flight or a failed restore).
-    pub conflicts: HashSet<String>,
+    conflicts: HashSet<String>,
 }
 
 impl Default for UsersView {
@@ -101,7 +102,7 @@ impl UsersView {
     /// old block stranded in the heap, which cost tens of MB of resident memory. The first
     /// page's keys give the average key length. A count larger than any tenant is capped, so a
     /// wrong one only costs the reservation.
-    pub fn reserve_for(&mut self, total: u64, first_page: &[DeletedUser]) {
+    fn reserve_for(&mut self, total: u64, first_page: &[DeletedUser]) {
         const MAX_RESERVED_ROWS: usize = 1_000_000;
         let total = usize::try_from(total)
             .unwrap_or(MAX_RESERVED_ROWS)
@@ -160,7 +161,7 @@ impl UsersView {
 
     /// The order of `sort`, ascending (as if `reverse` were off); ties are broken by the
     /// search key, then the id, so two distinct users never compare equal.
-    pub fn compare_by(&self, sort: SortColumn, a: u32, b: u32) -> Ordering {
+    fn compare_by(&self, sort: SortColumn, a: u32, b: u32) -> Ordering {
         let (ua, ub) = (&self.rows[a as usize], &self.rows[b as usize]);
         let primary = match sort {
             SortColumn::DaysLeft => opt_last(ua.deleted_at, ub.deleted_at),
@@ -248,7 +249,7 @@ impl UsersView {
     }
 
     /// The current column's order, ascending: the table shows it backwards when `reverse`.
-    pub fn order(&self) -> &[u32] {
+    fn order(&self) -> &[u32] {
         &self.orders[self.sort.index()]
     }
 
@@ -266,7 +267,7 @@ impl UsersView {
     /// Shows the current column and direction (after `s` or `S`): every column's order is
     /// kept from the load, and the filter's matches from the last keystroke, so this is one
     /// pass over 100,000 indices, not a sort.
-    pub fn resort(&mut self) {
+    fn resort(&mut self) {
         self.keep_selection(Self::rebuild_shown);
     }
 
@@ -322,7 +323,7 @@ impl UsersView {
 
     /// Recomputes `shown` from the order and the filter text: one scan over all keys marks
     /// the matching rows, then one pass over the order keeps them.
-    pub fn refilter(&mut self) {
+    fn refilter(&mut self) {
         let needle: String = self
             .filter
             .value()
@@ -375,7 +376,7 @@ impl UsersView {
 
     /// Like `refilter`, keeping the same user selected when it is still shown. The top row
     /// stays the top row: while pages arrive, an untouched cursor stays on the most urgent user.
-    pub fn refilter_keep_selection(&mut self) {
+    fn refilter_keep_selection(&mut self) {
         self.keep_selection(Self::refilter);
     }
 
