@@ -11,6 +11,7 @@ pub mod layout;
 pub mod modal;
 pub mod msg;
 pub mod runner;
+pub mod sign_in;
 pub mod state;
 pub mod update;
 #[cfg(test)]

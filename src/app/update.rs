@@ -357,7 +357,8 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Scope::Confirm => confirm_action(state, action),
         Scope::Purge => purge_key(state, action, key),
         Scope::Help => help_action(state, action),
-        Scope::Global => Vec::new(),
+        // The sign-in screen runs before this state exists (`app::sign_in`).
+        Scope::Global | Scope::SignIn => Vec::new(),
     }
 }
 
