@@ -10,6 +10,7 @@ pub mod config;
 pub mod directory;
 pub mod mail;
 pub mod password;
+pub mod query;
 pub mod restore;
 pub mod sandbox;
 pub mod sanitize;

@@ -221,16 +221,7 @@ impl Row {
 /// \u{1} department \u{1} job", ended by NUL so no match can run from one row into the next.
 pub(super) fn push_key(keys: &mut String, user: &DeletedUser) -> (u32, u32) {
     let start = keys.len();
-    for part in [
-        Some(user.display_name.as_str()),
-        Some(user.original_upn.as_str()),
-        user.mail.as_deref(),
-        user.department.as_deref(),
-        user.job_title.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    {
+    for part in crate::query::searched(user) {
         if part.is_ascii() {
             keys.extend(part.bytes().map(|b| char::from(b.to_ascii_lowercase())));
         } else {
