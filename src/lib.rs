@@ -5,6 +5,7 @@
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod clipboard;
 pub mod commands;
 pub mod config;
 pub mod directory;

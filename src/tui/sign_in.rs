@@ -2,7 +2,7 @@
 //! sign-in: runs the sign-in, feeds its prompt, keys and ticks to `app::sign_in::update`, and
 //! carries out what it asks. The terminal is restored before it returns, on every path.
 
-use std::io::{self, Write};
+use std::io;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -12,7 +12,6 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::app::sign_in::{SignIn, SignInEffect, SignInMsg, update};
 use crate::app::{TuiOptions, no_color_env};
-use crate::auth::device_code::osc52;
 use crate::auth::oauth::AuthError;
 use crate::auth::signin::{AuthContext, SignedIn};
 use crate::ui::sign_in::draw;
@@ -102,10 +101,8 @@ async fn attempt(
                 }
             }
             Some(SignInEffect::Copy(code)) => {
-                let mut out = io::stdout();
                 // A terminal without OSC 52 ignores it; the code stays on screen either way.
-                let _ = out.write_all(osc52(&code).as_bytes());
-                let _ = out.flush();
+                let _ = crate::clipboard::copy(&mut io::stdout(), code.as_bytes());
             }
         }
     }
