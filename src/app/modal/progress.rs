@@ -1,14 +1,13 @@
 //! The progress screen of a restore run: one line per user.
 
-use super::Modal;
-use crate::app::action::Action;
-use crate::app::effect::Effect;
-use crate::app::state::State;
-
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use super::Modal;
+use crate::app::action::Action;
+use crate::app::effect::Effect;
+use crate::app::state::State;
 use crate::directory::DeletedUser;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

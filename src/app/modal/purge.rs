@@ -1,15 +1,13 @@
 //! The purge confirmation: the admin types the name of what is purged for good.
 
 use crossterm::event::{Event, KeyEvent};
+use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use super::Modal;
 use crate::app::action::Action;
 use crate::app::effect::Effect;
 use crate::app::state::State;
-
-use tui_input::Input;
-
 use crate::directory::DeletedUser;
 
 pub struct PurgeState {

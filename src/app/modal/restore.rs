@@ -4,22 +4,18 @@
 use std::collections::HashSet;
 
 use crossterm::event::{Event, KeyEvent};
+use secrecy::SecretString;
+use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use super::Modal;
 use super::progress::ProgressState;
 use crate::app::action::Action;
 use crate::app::effect::Effect;
-use crate::app::state::NoticeKind;
-use crate::app::state::State;
+use crate::app::state::{NoticeKind, State};
 use crate::app::update::read_only_refusal;
-use crate::restore::PasswordStep;
-
-use secrecy::SecretString;
-use tui_input::Input;
-
 use crate::directory::DeletedUser;
-use crate::restore;
+use crate::restore::{self, PasswordStep};
 
 /// The restore dialog's focusable widgets, in Tab order (some only appear when relevant).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,19 +4,15 @@
 use std::collections::HashSet;
 
 use crossterm::event::{Event, KeyEvent};
+use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use super::Modal;
 use crate::app::action::Action;
-use crate::app::effect::Effect;
-use crate::app::effect::MailCommand;
+use crate::app::effect::{Effect, MailCommand};
 use crate::app::state::State;
-use crate::restore::{PasswordChoice, PasswordStep};
-
-use tui_input::Input;
-
 use crate::directory::Stage;
-use crate::restore::{self, UserOutcome};
+use crate::restore::{self, PasswordChoice, PasswordStep, UserOutcome};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResultButton {
