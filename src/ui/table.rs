@@ -312,12 +312,11 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
         return;
     }
     let height = usize::from(rows.height);
-    let end = (u.offset() + height).min(u.shown().len());
     // Each row straight into the buffer: a Paragraph would measure and truncate every line
     // again, and `row_line` already fits each one to the width.
     let buf = frame.buffer_mut();
-    for (y, pos) in (rows.y..).zip(u.offset()..end) {
-        let idx = u.shown()[pos];
+    let window = (u.offset()..).zip(u.visible(u.offset(), height));
+    for (y, (pos, &idx)) in (rows.y..).zip(window) {
         let user = &u.rows()[idx as usize];
         let selected = pos == u.selected();
         let marked = u.is_marked(idx);
