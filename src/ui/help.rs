@@ -5,10 +5,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::text::{fit, pad};
 use super::theme::Theme;
 use super::{centered, clear};
 use crate::app::help::lines;
+use crate::text::{fit, pad};
 
 pub fn draw(scroll: usize, theme: &Theme, frame: &mut Frame, area: Rect) {
     let area = clear(frame, centered(area, 76, area.height.saturating_sub(2)));

@@ -10,7 +10,6 @@ pub mod restore_dialog;
 pub mod result;
 pub mod sign_in;
 pub mod table;
-pub mod text;
 pub mod theme;
 
 use ratatui::Frame;
@@ -26,6 +25,7 @@ pub use crate::app::layout::{
 
 use crate::app::keymap;
 use crate::app::state::{Modal, NoticeKind, State};
+use crate::text;
 use theme::Theme;
 
 pub fn draw(state: &State, frame: &mut Frame) {

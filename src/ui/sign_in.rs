@@ -5,10 +5,10 @@ use ratatui::Frame;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::text::fit;
 use super::theme::Theme;
 use super::{centered, clear};
 pub use crate::app::sign_in::SignInView;
+use crate::text::fit;
 
 pub fn draw(view: &SignInView, frame: &mut Frame) {
     let theme = Theme::new(view.no_color);

@@ -7,11 +7,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::fit_line;
-use super::text::{fit, pad, width};
 use super::theme::Theme;
 use crate::app::details::{self, DetailLine};
 use crate::app::state::{Row, SortColumn, State};
 use crate::directory::TimeLeft;
+use crate::text::{fit, pad, width};
 
 /// Days left at or under which a user is flagged `[EXPIRES]` and drawn in red.
 pub const EXPIRING_DAYS: i64 = 3;
