@@ -32,7 +32,7 @@ fn shift(c: char) -> Msg {
 
 fn bench(c: &mut Criterion) {
     let mut state = fixtures::state(USERS, (120, 40));
-    assert_eq!(state.users.shown.len(), USERS);
+    assert_eq!(state.users.shown().len(), USERS);
     // Somewhere in the middle, with the details pane: the worst ordinary frame.
     for _ in 0..500 {
         update(&mut state, key('j'));
@@ -139,7 +139,7 @@ fn bench(c: &mut Criterion) {
             KeyEventKind::Press,
         )),
     );
-    assert!(state.users.shown.len() < USERS && !state.users.shown.is_empty());
+    assert!(state.users.shown().len() < USERS && !state.users.shown().is_empty());
     c.bench_function("sort change (s) under a filter, 100k users", |b| {
         b.iter(|| update(&mut state, key('s')))
     });

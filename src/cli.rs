@@ -149,7 +149,8 @@ pub enum SortKey {
 pub struct ListArgs {
     #[arg(long, env = "UNDELETE_FORMAT", value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
-    /// Keep users whose name, user name, mail or department contains TEXT (case-insensitive)
+    /// Keep users whose name, user name, mail, department or job title contains TEXT
+    /// (case-insensitive; the same fields the table's filter searches)
     #[arg(long, env = "UNDELETE_FILTER", value_name = "TEXT")]
     pub filter: Option<String>,
     /// Sort order; default: days left, soonest purge first

@@ -5,15 +5,19 @@
 
 pub mod app;
 pub mod auth;
+pub mod clipboard;
 pub mod commands;
 pub mod config;
 pub mod directory;
 pub mod logging;
 pub mod mail;
 pub mod password;
+pub mod query;
 pub mod restore;
 pub mod sandbox;
 pub mod sanitize;
 pub mod session;
+pub mod text;
 pub mod token_bucket;
+pub mod tui;
 pub mod ui;

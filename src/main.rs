@@ -10,12 +10,12 @@ use std::process::ExitCode;
 use clap::Parser;
 use cli::{Cli, Command, SandboxCommand};
 use color_eyre::eyre::eyre;
-use undelete::app::sign_in::sign_in_screen;
 use undelete::auth::AuthError;
 use undelete::auth::signin::AuthContext;
 use undelete::config::Settings;
 use undelete::logging::{LogGuard, LogOptions};
 use undelete::session;
+use undelete::tui::sign_in::sign_in_screen;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -88,7 +88,7 @@ async fn run_tui(settings: &Settings) -> color_eyre::Result<u8> {
         };
         session::signed_in_session(settings, &auth, signed_in, true)?
     };
-    undelete::app::run_tui(session, opts).await?;
+    undelete::tui::run_tui(session, opts).await?;
     Ok(0)
 }
 

@@ -119,9 +119,9 @@ impl Harness {
         let pos = self
             .state
             .users
-            .shown
+            .shown()
             .iter()
-            .position(|i| self.state.users.rows[*i as usize].id() == id)
+            .position(|i| self.state.users.rows()[*i as usize].id() == id)
             .expect("user shown");
         // Walk there with keys, as a person would.
         self.key(KeyCode::Home);
@@ -136,12 +136,12 @@ impl Harness {
 async fn restore_a_conflicting_user_under_a_new_name_and_mail_the_admin() {
     let (_tmp, h) = common::start_sandbox(120).await;
     let mut t = Harness::new(&h, false);
-    t.settle("all pages", |s| !s.users.loading).await;
-    assert_eq!(t.state.users.rows.len(), 120);
+    t.settle("all pages", |s| !s.users.loading()).await;
+    assert_eq!(t.state.users.rows().len(), 120);
 
     // Find a user whose name is taken by an active user (the sandbox seeds such conflicts).
     let mut conflicted = None;
-    for row in &t.state.users.rows {
+    for row in t.state.users.rows() {
         let pf = undelete::restore::preflight(t.dir.as_ref(), &row.to_user())
             .await
             .expect("preflight");
@@ -165,10 +165,7 @@ async fn restore_a_conflicting_user_under_a_new_name_and_mail_the_admin() {
         !suggested.is_empty() && suggested != user.original_upn,
         "a free name is offered"
     );
-    assert!(
-        t.state.users.conflicts.contains(&user.id),
-        "[CONFLICT] badge"
-    );
+    assert!(t.state.users.is_conflict(&user.id), "[CONFLICT] badge");
     assert!(t.screen().contains("New user name"));
 
     t.key(KeyCode::Enter); // auto-generated password, the suggested name
@@ -206,7 +203,7 @@ async fn restore_a_conflicting_user_under_a_new_name_and_mail_the_admin() {
     );
     assert!(mail.body.contains(&suggested));
     assert!(
-        !t.state.users.rows.iter().any(|r| r.id() == user.id),
+        !t.state.users.rows().iter().any(|r| r.id() == user.id),
         "left the table"
     );
     h.shutdown().await;
@@ -216,7 +213,7 @@ async fn restore_a_conflicting_user_under_a_new_name_and_mail_the_admin() {
 async fn purge_two_marked_users_after_typing_the_count() {
     let (_tmp, h) = common::start_sandbox(30).await;
     let mut t = Harness::new(&h, false);
-    t.settle("all pages", |s| !s.users.loading).await;
+    t.settle("all pages", |s| !s.users.loading()).await;
     t.typ("  ");
     let ids: Vec<String> = t
         .state
@@ -233,7 +230,7 @@ async fn purge_two_marked_users_after_typing_the_count() {
     for id in &ids {
         assert!(!h.inspect().exists(id), "{id} purged");
     }
-    assert_eq!(t.state.users.rows.len(), 28);
+    assert_eq!(t.state.users.rows().len(), 28);
     h.shutdown().await;
 }
 
@@ -242,7 +239,7 @@ async fn read_only_sends_no_write() {
     let (_tmp, h) = common::start_sandbox(10).await;
     let writes = h.inspect().write_count();
     let mut t = Harness::new(&h, true);
-    t.settle("all pages", |s| !s.users.loading).await;
+    t.settle("all pages", |s| !s.users.loading()).await;
     t.key(KeyCode::Enter);
     t.typ("D");
     t.typ("F");
@@ -257,11 +254,11 @@ async fn read_only_sends_no_write() {
 async fn close_without_email_sends_nothing_and_journals_the_skip() {
     let (_tmp, h) = common::start_sandbox(10).await;
     let mut t = Harness::new(&h, false);
-    t.settle("all pages", |s| !s.users.loading).await;
+    t.settle("all pages", |s| !s.users.loading()).await;
     let sent_before = h.inspect().outbox().len();
     // A user without conflicts.
     let mut free = None;
-    for row in &t.state.users.rows {
+    for row in t.state.users.rows() {
         let pf = undelete::restore::preflight(t.dir.as_ref(), &row.to_user())
             .await
             .expect("preflight");
@@ -351,13 +348,13 @@ async fn the_event_loop_loads_the_list_handles_keys_and_resize_and_quits_on_q() 
     ));
     tokio::time::timeout(
         Duration::from_secs(20),
-        app::run_loop(&mut terminal, events, &mut state, &mut runner, rx, None),
+        undelete::tui::run_loop(&mut terminal, events, &mut state, &mut runner, rx, None),
     )
     .await
     .expect("the loop ends")
     .expect("no error");
     assert!(state.quit, "q quit");
-    assert_eq!(state.users.rows.len(), 50, "all rows arrived");
+    assert_eq!(state.users.rows().len(), 50, "all rows arrived");
     assert!(state.modal.is_none());
     assert_eq!(state.size, (80, 24));
     h.shutdown().await;
@@ -467,12 +464,12 @@ async fn the_loop_repaints_everything_when_other_users_take_the_rows() {
     }));
     tokio::time::timeout(
         Duration::from_secs(20),
-        app::run_loop(&mut terminal, events, &mut state, &mut runner, rx, None),
+        undelete::tui::run_loop(&mut terminal, events, &mut state, &mut runner, rx, None),
     )
     .await
     .expect("the loop ends")
     .expect("no error");
-    assert_eq!(state.users.rows.len(), 50);
+    assert_eq!(state.users.rows().len(), 50);
     let seen = seen.lock().expect("log").clone();
     // seen[i] = repaints before key i: [j, j, /, d, i, e, g, o, q].
     assert!(seen[0] >= 1, "the first rows to arrive repaint: {seen:?}");
@@ -492,7 +489,7 @@ async fn the_loop_repaints_everything_when_other_users_take_the_rows() {
 /// guest, not synced).
 async fn free_users(t: &Harness, n: usize) -> Vec<String> {
     let mut out = Vec::new();
-    for row in &t.state.users.rows {
+    for row in t.state.users.rows() {
         let user = row.to_user();
         if user.is_guest() || user.on_premises_sync_enabled {
             continue;
@@ -551,7 +548,7 @@ impl Harness {
 async fn a_refused_password_is_counted_honestly_then_set_with_p_and_mailed() {
     let (_tmp, h) = common::start_sandbox(40).await;
     let mut t = Harness::new(&h, false);
-    t.settle("all pages", |s| !s.users.loading).await;
+    t.settle("all pages", |s| !s.users.loading()).await;
     let id = free_users(&t, 1).await.remove(0);
     t.select(&id);
     t.open_dialog().await;
@@ -606,7 +603,7 @@ async fn a_refused_password_is_counted_honestly_then_set_with_p_and_mailed() {
 async fn without_recipients_closing_asks_and_the_shown_password_is_the_stored_one() {
     let (_tmp, h) = common::start_sandbox(40).await;
     let mut t = Harness::new(&h, false);
-    t.settle("all pages", |s| !s.users.loading).await;
+    t.settle("all pages", |s| !s.users.loading()).await;
     let id = free_users(&t, 1).await.remove(0);
     t.select(&id);
     t.open_dialog().await;
@@ -643,7 +640,7 @@ async fn without_recipients_closing_asks_and_the_shown_password_is_the_stored_on
 async fn password_steps_failing_while_running_are_finished_by_r_and_by_f_without_a_restart() {
     let (_tmp, h) = common::start_sandbox(60).await;
     let mut t = Harness::new(&h, false);
-    t.settle("all pages", |s| !s.users.loading).await;
+    t.settle("all pages", |s| !s.users.loading()).await;
     let ids = free_users(&t, 3).await;
 
     // Two users: the directory refuses every password step (a 5xx would be retried by the
@@ -711,17 +708,17 @@ async fn password_steps_failing_while_running_are_finished_by_r_and_by_f_without
 async fn refresh_with_the_server_stopped_keeps_the_rows_and_says_why() {
     let (_tmp, h) = common::start_sandbox(30).await;
     let mut t = Harness::new(&h, false);
-    t.settle("all pages", |s| !s.users.loading).await;
-    let before = t.state.users.rows.len();
+    t.settle("all pages", |s| !s.users.loading()).await;
+    let before = t.state.users.rows().len();
     h.shutdown().await;
     t.typ("R");
     assert_eq!(
-        t.state.users.rows.len(),
+        t.state.users.rows().len(),
         before,
         "the rows stay while reloading"
     );
-    t.settle("the refresh fails", |s| !s.users.loading).await;
-    assert_eq!(t.state.users.rows.len(), before, "and after it failed");
+    t.settle("the refresh fails", |s| !s.users.loading()).await;
+    assert_eq!(t.state.users.rows().len(), before, "and after it failed");
     assert!(t.state.stale_since.is_some());
     let screen = t.screen();
     assert!(screen.contains("stale since"), "{screen}");

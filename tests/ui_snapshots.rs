@@ -253,11 +253,11 @@ fn restore_dialog_synced_user() {
         // Fixture user 2 is synced from on-premises.
         let pos = s
             .users
-            .shown
+            .shown()
             .iter()
-            .position(|i| s.users.rows[*i as usize].synced())
+            .position(|i| s.users.rows()[*i as usize].synced())
             .expect("a synced user");
-        s.users.selected = pos;
+        s.users.select(pos);
         typ(&mut s, "r");
         s
     });

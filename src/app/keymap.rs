@@ -24,6 +24,8 @@ pub enum Scope {
     Confirm,
     Purge,
     Help,
+    /// The device-code sign-in screen, before the table.
+    SignIn,
 }
 
 impl Scope {
@@ -40,6 +42,7 @@ impl Scope {
             Scope::Confirm => "Questions",
             Scope::Purge => "Purge confirmation",
             Scope::Help => "Help",
+            Scope::SignIn => "Sign in",
         }
     }
 }
@@ -452,6 +455,15 @@ pub static BINDINGS: &[Binding] = &[
         ),
         "close",
     ),
+    // The sign-in screen (its own hint line says these).
+    b(
+        S::SignIn,
+        &[k(K::Esc), c('q')],
+        A::Cancel,
+        "cancel the sign-in; quit once it has failed",
+    ),
+    b(S::SignIn, &[c('r')], A::Retry, "try again after a failure"),
+    b(S::SignIn, &[c('c')], A::Copy, "copy the code (OSC 52)"),
 ];
 
 fn normalize(ev: &KeyEvent) -> Key {
@@ -522,7 +534,6 @@ pub fn help_lines(scope: Scope) -> Vec<(String, &'static str)> {
         .collect()
 }
 
-/// The footer hint of a scope: "enter restore · space mark · ...".
 /// The footer's hints for `scope`, of the actions `offered` says work right now.
 pub fn footer_hint(scope: Scope, offered: impl Fn(Action) -> bool) -> Vec<(String, &'static str)> {
     BINDINGS
@@ -557,6 +568,25 @@ pub const HELP_SCOPES: &[Scope] = &[
     Scope::Help,
     Scope::Global,
 ];
+
+/// The focus scope: which table of keys applies now, and which the footer describes.
+pub fn scope(state: &super::state::State) -> Scope {
+    use super::state::Modal;
+    match &state.modal {
+        Some(Modal::Restore(f)) if f.confirm_many => Scope::Confirm,
+        Some(Modal::Restore(_)) => Scope::RestoreDialog,
+        Some(Modal::Progress(p)) if p.confirm_stop => Scope::Confirm,
+        Some(Modal::Progress(_)) => Scope::Progress,
+        Some(Modal::Result(r)) if r.confirm_close => Scope::Confirm,
+        Some(Modal::Result(r)) if r.prompt.is_some() => Scope::ResultPassword,
+        Some(Modal::Result(r)) if r.error_pane.is_some() => Scope::ErrorPane,
+        Some(Modal::Result(_)) => Scope::Result,
+        Some(Modal::Purge(_)) => Scope::Purge,
+        Some(Modal::Help { .. }) => Scope::Help,
+        None if state.users.filtering() => Scope::Filter,
+        None => Scope::Table,
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -601,7 +631,7 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_in_one_scope() {
-        for scope in HELP_SCOPES {
+        for scope in HELP_SCOPES.iter().chain(&[Scope::SignIn]) {
             let mut seen = Vec::new();
             for bi in BINDINGS.iter().filter(|bi| bi.scope == *scope) {
                 for key in bi.keys {

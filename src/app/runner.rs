@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use base64::Engine;
 use futures::StreamExt;
 use secrecy::ExposeSecret;
 use tokio::sync::Semaphore;
@@ -267,12 +266,10 @@ impl Runner {
             }),
             Effect::Purge { users } => self.purge(users),
             Effect::Copy(secret) => {
-                let encoded =
-                    base64::engine::general_purpose::STANDARD.encode(secret.expose_secret());
                 if let Some(out) = &mut self.clipboard {
-                    // OSC 52: the terminal puts it on the system clipboard, over SSH too.
-                    let _ = write!(out, "\x1b]52;c;{encoded}\x07");
-                    let _ = out.flush();
+                    // A terminal that cannot take it shows nothing either way; the result
+                    // screen still offers the password with `v`.
+                    let _ = crate::clipboard::copy(out, secret.expose_secret().as_bytes());
                 }
             }
             Effect::FinishUnfinished => self.finish_unfinished(),

@@ -1,135 +1,175 @@
-//! The device-code sign-in as a screen of its own, for `undelete --tenant T` without a cached
-//! sign-in: shows the code and the URL, waits, and says clearly what went wrong.
+//! The device-code sign-in screen as state and a pure update, like every other screen: its
+//! keys are in the key table (`Scope::SignIn`), and `tui::sign_in` only carries out what
+//! `update` asks for (cancel the attempt, copy, quit, try again).
 
-use std::io::{self, Write};
-use std::time::Duration;
+use chrono::{DateTime, Utc};
+use crossterm::event::KeyEvent;
 
-use chrono::Utc;
-use crossterm::event::{Event, EventStream, KeyCode, KeyEventKind, KeyModifiers};
-use futures::StreamExt;
-use tokio::sync::{mpsc, oneshot};
+use super::action::Action;
+use super::keymap::{self, Scope};
+use crate::auth::device_code::DeviceCodePrompt;
 
-use super::TuiOptions;
-use crate::auth::oauth::AuthError;
-use crate::auth::signin::{AuthContext, SignedIn};
-use crate::ui::sign_in::{SignInView, draw};
+/// What the sign-in screen shows.
+#[derive(Debug, Clone)]
+pub struct SignInView {
+    /// "global · contoso.onmicrosoft.com".
+    pub target: String,
+    pub prompt: Option<DeviceCodePrompt>,
+    pub error: Option<String>,
+    pub copied: bool,
+    pub now: DateTime<Utc>,
+    pub spinner: usize,
+    pub no_color: bool,
+}
 
-enum Outcome {
-    Done(Box<SignedIn>),
+/// The screen and whether the current attempt has ended.
+pub struct SignIn {
+    pub view: SignInView,
+    /// The attempt ended in an error: `r` tries again, and Esc quits instead of cancelling.
+    pub finished: bool,
+}
+
+impl SignIn {
+    pub fn new(target: String, no_color: bool, now: DateTime<Utc>) -> Self {
+        Self {
+            view: SignInView {
+                target,
+                prompt: None,
+                error: None,
+                copied: false,
+                now,
+                spinner: 0,
+                no_color,
+            },
+            finished: false,
+        }
+    }
+}
+
+pub enum SignInMsg {
+    Key(KeyEvent),
+    /// The code to enter, once the identity platform gave one.
+    Prompt(DeviceCodePrompt),
+    /// The attempt failed (not cancelled): why, as the admin reads it.
+    Failed(String),
+    Tick(DateTime<Utc>),
+}
+
+/// What `update` asks of the screen's driver.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SignInEffect {
+    /// Stop waiting for the browser; the attempt then ends as cancelled, which quits.
+    Cancel,
+    /// Put this on the clipboard. The user code is not a secret: it is useless without the
+    /// admin's own sign-in in the browser.
+    Copy(String),
     Quit,
+    /// Start a new attempt (the screen was reset for it).
     Retry,
 }
 
-/// Runs the sign-in screen until the admin is signed in (`Some`), or gives up (`None`). The
-/// terminal is restored before it returns, on every path.
-pub async fn sign_in_screen(
-    auth: &AuthContext,
-    target: &str,
-    opts: &TuiOptions,
-) -> color_eyre::Result<Option<SignedIn>> {
-    let mut terminal = ratatui::init();
-    let mut events = EventStream::new();
-    let mut view = SignInView {
-        target: target.to_string(),
-        prompt: None,
-        error: None,
-        copied: false,
-        now: Utc::now(),
-        spinner: 0,
-        no_color: opts.no_color || super::no_color_env(),
-    };
-    let result = loop {
-        match attempt(auth, &mut terminal, &mut events, &mut view).await {
-            Ok(Outcome::Done(s)) => break Ok(Some(*s)),
-            Ok(Outcome::Quit) => break Ok(None),
-            Ok(Outcome::Retry) => {
-                view.prompt = None;
-                view.error = None;
-                view.copied = false;
-            }
-            Err(e) => break Err(e),
+pub fn update(s: &mut SignIn, msg: SignInMsg) -> Option<SignInEffect> {
+    match msg {
+        SignInMsg::Prompt(p) => s.view.prompt = Some(p),
+        SignInMsg::Failed(e) => {
+            s.view.error = Some(e);
+            s.finished = true;
         }
-    };
-    ratatui::restore();
-    result
+        SignInMsg::Tick(now) => {
+            s.view.now = now;
+            s.view.spinner = s.view.spinner.wrapping_add(1);
+        }
+        SignInMsg::Key(k) => {
+            return match keymap::lookup(Scope::SignIn, &k, false)? {
+                Action::ForceQuit => Some(SignInEffect::Quit),
+                Action::Cancel if s.finished => Some(SignInEffect::Quit),
+                Action::Cancel => Some(SignInEffect::Cancel),
+                Action::Retry if s.finished => {
+                    s.finished = false;
+                    s.view.prompt = None;
+                    s.view.error = None;
+                    s.view.copied = false;
+                    Some(SignInEffect::Retry)
+                }
+                Action::Copy => {
+                    let code = s.view.prompt.as_ref()?.user_code.clone();
+                    s.view.copied = true;
+                    Some(SignInEffect::Copy(code))
+                }
+                _ => None,
+            };
+        }
+    }
+    None
 }
 
-async fn attempt(
-    auth: &AuthContext,
-    terminal: &mut ratatui::DefaultTerminal,
-    events: &mut EventStream,
-    view: &mut SignInView,
-) -> color_eyre::Result<Outcome> {
-    let (prompt_tx, mut prompt_rx) = mpsc::unbounded_channel();
-    let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
-    let mut cancel_tx = Some(cancel_tx);
-    let sign_in = auth.sign_in_interactive(
-        move |p| {
-            let _ = prompt_tx.send(p);
-        },
-        async move {
-            let _ = cancel_rx.await;
-        },
-    );
-    tokio::pin!(sign_in);
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
-    let mut finished = false;
-    loop {
-        terminal.draw(|f| draw(view, f))?;
-        tokio::select! {
-            r = &mut sign_in, if !finished => {
-                finished = true;
-                match r {
-                    Ok(s) => return Ok(Outcome::Done(Box::new(s))),
-                    Err(AuthError::Cancelled) => return Ok(Outcome::Quit),
-                    Err(e) => view.error = Some(e.to_string()),
-                }
-            }
-            Some(p) = prompt_rx.recv() => view.prompt = Some(p),
-            _ = tick.tick() => {
-                view.now = Utc::now();
-                view.spinner = view.spinner.wrapping_add(1);
-            }
-            ev = events.next() => {
-                let Some(Ok(Event::Key(k))) = ev else {
-                    if ev.is_none() {
-                        return Ok(Outcome::Quit);
-                    }
-                    continue;
-                };
-                if k.kind != KeyEventKind::Press {
-                    continue;
-                }
-                let ctrl_c = k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
-                match k.code {
-                    _ if ctrl_c => return Ok(Outcome::Quit),
-                    KeyCode::Esc | KeyCode::Char('q') => {
-                        if finished {
-                            return Ok(Outcome::Quit);
-                        }
-                        if let Some(tx) = cancel_tx.take() {
-                            let _ = tx.send(());
-                        }
-                    }
-                    KeyCode::Char('r') if finished => return Ok(Outcome::Retry),
-                    KeyCode::Char('c') => {
-                        if let Some(p) = &view.prompt {
-                            // The user code is not a secret: it is useless without the admin's
-                            // own sign-in in the browser.
-                            let mut out = io::stdout();
-                            let _ = crossterm::queue!(
-                                out,
-                                crossterm::clipboard::CopyToClipboard::to_clipboard_from(
-                                    &p.user_code
-                                )
-                            );
-                            let _ = out.flush();
-                            view.copied = true;
-                        }
-                    }
-                    _ => {}
-                }
-            }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
+
+    fn key(code: KeyCode, mods: KeyModifiers) -> SignInMsg {
+        SignInMsg::Key(KeyEvent::new_with_kind(code, mods, KeyEventKind::Press))
+    }
+
+    fn screen() -> SignIn {
+        SignIn::new("global · contoso.com".into(), false, Utc::now())
+    }
+
+    fn prompt() -> DeviceCodePrompt {
+        DeviceCodePrompt {
+            user_code: "ABCD-EFGH".into(),
+            verification_uri: "https://microsoft.com/devicelogin".into(),
+            expires_at: Utc::now(),
+            message: String::new(),
+            interval: Default::default(),
         }
+    }
+
+    #[test]
+    fn esc_cancels_a_waiting_sign_in_and_quits_an_ended_one() {
+        let mut s = screen();
+        assert_eq!(
+            update(&mut s, key(KeyCode::Esc, KeyModifiers::NONE)),
+            Some(SignInEffect::Cancel)
+        );
+        update(&mut s, SignInMsg::Failed("expired".into()));
+        assert_eq!(
+            update(&mut s, key(KeyCode::Char('q'), KeyModifiers::NONE)),
+            Some(SignInEffect::Quit)
+        );
+    }
+
+    #[test]
+    fn r_tries_again_only_after_an_error_and_starts_clean() {
+        let mut s = screen();
+        let r = || key(KeyCode::Char('r'), KeyModifiers::NONE);
+        assert_eq!(update(&mut s, r()), None);
+        update(&mut s, SignInMsg::Prompt(prompt()));
+        update(&mut s, SignInMsg::Failed("expired".into()));
+        assert_eq!(update(&mut s, r()), Some(SignInEffect::Retry));
+        assert!(s.view.prompt.is_none() && s.view.error.is_none() && !s.finished);
+    }
+
+    #[test]
+    fn c_copies_the_code_once_there_is_one() {
+        let mut s = screen();
+        let c = || key(KeyCode::Char('c'), KeyModifiers::NONE);
+        assert_eq!(update(&mut s, c()), None);
+        update(&mut s, SignInMsg::Prompt(prompt()));
+        assert_eq!(
+            update(&mut s, c()),
+            Some(SignInEffect::Copy("ABCD-EFGH".into()))
+        );
+        assert!(s.view.copied);
+    }
+
+    #[test]
+    fn ctrl_c_quits_at_once() {
+        let mut s = screen();
+        assert_eq!(
+            update(&mut s, key(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(SignInEffect::Quit)
+        );
     }
 }

@@ -92,7 +92,7 @@ fn result_state(s: &mut State, outcomes: Vec<UserOutcome>, to: &[&str]) {
 #[test]
 fn first_frame_state_is_loading_and_pages_fill_rows() {
     let mut s = State::new(fixtures::settings(), fixtures::now(), (120, 40));
-    assert!(s.users.loading);
+    assert!(s.users.loading());
     let now = fixtures::now();
     update(
         &mut s,
@@ -104,9 +104,9 @@ fn first_frame_state_is_loading_and_pages_fill_rows() {
             }),
         },
     );
-    assert_eq!(s.users.rows.len(), 5);
-    assert_eq!(s.users.expected_total, Some(8));
-    assert!(s.users.loading);
+    assert_eq!(s.users.rows().len(), 5);
+    assert_eq!(s.users.expected_total(), Some(8));
+    assert!(s.users.loading());
     update(
         &mut s,
         Msg::Page {
@@ -118,8 +118,8 @@ fn first_frame_state_is_loading_and_pages_fill_rows() {
         },
     );
     update(&mut s, Msg::LoadFinished { generation: 0 });
-    assert_eq!(s.users.shown.len(), 8);
-    assert!(!s.users.loading);
+    assert_eq!(s.users.shown().len(), 8);
+    assert!(!s.users.loading());
 }
 
 #[test]
@@ -127,14 +127,14 @@ fn a_notice_opening_the_status_line_keeps_the_selected_row_on_screen() {
     let mut s = st(100);
     s.settings.read_only = true;
     ch(&mut s, 'G');
-    let rows_before = crate::ui::table_rows(&s);
+    let rows_before = crate::app::layout::table_rows(&s);
     // Read-only: Enter only says so, and the notice takes a row from the table.
     press(&mut s, KeyCode::Enter);
     assert!(s.notice.is_some());
-    let rows = crate::ui::table_rows(&s);
+    let rows = crate::app::layout::table_rows(&s);
     assert!(rows < rows_before, "the notice takes a row");
     let u = &s.users;
-    assert!(u.selected >= u.offset && u.selected < u.offset + rows);
+    assert!(u.selected() >= u.offset() && u.selected() < u.offset() + rows);
 }
 
 #[test]
@@ -149,15 +149,15 @@ fn the_announced_count_sizes_the_table_once_and_a_wild_one_is_capped() {
     };
     let mut s = State::new(fixtures::settings(), now, (120, 40));
     update(&mut s, page(50_000));
-    assert!(s.users.rows.capacity() >= 50_000);
-    assert!(s.users.shown.capacity() >= 50_000);
+    assert!(s.users.capacities().0 >= 50_000);
+    assert!(s.users.capacities().2 >= 50_000);
     // Room for every key at the first page's average length.
-    assert!(s.users.keys.capacity() >= 50_000 * (s.users.keys.len() / 5));
+    assert!(s.users.capacities().1 >= 50_000 * (s.users.keys_len() / 5));
 
     let mut s = State::new(fixtures::settings(), now, (120, 40));
     update(&mut s, page(u64::MAX));
-    assert_eq!(s.users.rows.len(), 5);
-    assert!(s.users.rows.capacity() <= 1_000_000 + 5);
+    assert_eq!(s.users.rows().len(), 5);
+    assert!(s.users.capacities().0 <= 1_000_000 + 5);
 }
 
 #[test]
@@ -168,7 +168,7 @@ fn stale_pages_from_an_old_load_are_dropped() {
         fx.as_slice(),
         [Effect::LoadDeleted { generation: 1 }]
     ));
-    assert_eq!(s.users.rows.len(), 10, "the rows stay while reloading");
+    assert_eq!(s.users.rows().len(), 10, "the rows stay while reloading");
     let now = fixtures::now();
     update(
         &mut s,
@@ -196,13 +196,13 @@ fn stale_pages_from_an_old_load_are_dropped() {
         },
     );
     assert_eq!(
-        s.users.rows.len(),
+        s.users.rows().len(),
         10,
         "not swapped before the listing is whole"
     );
     update(&mut s, Msg::LoadFinished { generation: 1 });
-    assert_eq!(s.users.rows.len(), 3);
-    assert!(s.reload.is_none() && !s.users.loading);
+    assert_eq!(s.users.rows().len(), 3);
+    assert!(s.reload.is_none() && !s.users.loading());
 }
 
 #[test]
@@ -219,9 +219,9 @@ fn a_failed_refresh_keeps_the_rows_marks_them_stale_and_says_why_first() {
             )),
         },
     );
-    assert_eq!(s.users.rows.len(), 10);
+    assert_eq!(s.users.rows().len(), 10);
     assert!(s.stale_since.is_some());
-    assert!(!s.users.loading);
+    assert!(!s.users.loading());
     let (kind, text) = s.notice.clone().expect("notice");
     assert_eq!(kind, NoticeKind::Error);
     assert!(
@@ -238,7 +238,7 @@ fn refresh_keeps_marks_and_f5_refreshes_too() {
     let marked = s.users.targets()[0].id.clone();
     let fx = press(&mut s, KeyCode::F(5));
     assert!(matches!(fx.as_slice(), [Effect::LoadDeleted { .. }]));
-    let g = s.users.generation;
+    let g = s.users.generation();
     update(
         &mut s,
         Msg::Page {
@@ -250,7 +250,7 @@ fn refresh_keeps_marks_and_f5_refreshes_too() {
         },
     );
     update(&mut s, Msg::LoadFinished { generation: g });
-    assert_eq!(s.users.marked_count, 1);
+    assert_eq!(s.users.marked_count(), 1);
     assert_eq!(s.users.targets()[0].id, marked);
 }
 
@@ -264,7 +264,7 @@ fn load_error_is_shown_with_advice() {
             result: Err(DirectoryError::network("connection refused")),
         },
     );
-    assert!(!s.users.loading);
+    assert!(!s.users.loading());
     let (kind, text) = s.notice.clone().expect("notice");
     assert_eq!(kind, NoticeKind::Error);
     assert!(text.contains("connection refused") && text.contains("R retries"));
@@ -276,53 +276,53 @@ fn default_sort_is_days_left_soonest_first() {
     let now = s.now;
     let left: Vec<i64> = s
         .users
-        .shown
+        .shown()
         .iter()
-        .map(|i| s.users.rows[*i as usize].days_left(now).unwrap_or(99))
+        .map(|i| s.users.rows()[*i as usize].days_left(now).unwrap_or(99))
         .collect();
     let mut sorted = left.clone();
     sorted.sort();
     assert_eq!(left, sorted);
-    assert_eq!(s.users.sort, SortColumn::DaysLeft);
+    assert_eq!(s.users.sort(), SortColumn::DaysLeft);
 }
 
 #[test]
 fn movement_keys() {
     let mut s = st(200);
-    let rows = crate::ui::table_rows(&s);
+    let rows = crate::app::layout::table_rows(&s);
     ch(&mut s, 'j');
-    assert_eq!(s.users.selected, 1);
+    assert_eq!(s.users.selected(), 1);
     press(&mut s, KeyCode::Down);
-    assert_eq!(s.users.selected, 2);
+    assert_eq!(s.users.selected(), 2);
     ch(&mut s, 'k');
     press(&mut s, KeyCode::Up);
-    assert_eq!(s.users.selected, 0);
+    assert_eq!(s.users.selected(), 0);
     press(&mut s, KeyCode::Up);
-    assert_eq!(s.users.selected, 0, "clamped at the top");
+    assert_eq!(s.users.selected(), 0, "clamped at the top");
     press(&mut s, KeyCode::PageDown);
-    assert_eq!(s.users.selected, rows);
+    assert_eq!(s.users.selected(), rows);
     press(&mut s, KeyCode::PageUp);
-    assert_eq!(s.users.selected, 0);
+    assert_eq!(s.users.selected(), 0);
     press_mod(&mut s, KeyCode::Char('d'), KeyModifiers::CONTROL);
-    assert_eq!(s.users.selected, rows / 2);
+    assert_eq!(s.users.selected(), rows / 2);
     press_mod(&mut s, KeyCode::Char('u'), KeyModifiers::CONTROL);
-    assert_eq!(s.users.selected, 0);
+    assert_eq!(s.users.selected(), 0);
     press_mod(&mut s, KeyCode::Char('f'), KeyModifiers::CONTROL);
-    assert_eq!(s.users.selected, rows);
+    assert_eq!(s.users.selected(), rows);
     press_mod(&mut s, KeyCode::Char('b'), KeyModifiers::CONTROL);
-    assert_eq!(s.users.selected, 0);
+    assert_eq!(s.users.selected(), 0);
     press_mod(&mut s, KeyCode::Char('G'), KeyModifiers::SHIFT);
-    assert_eq!(s.users.selected, 199);
+    assert_eq!(s.users.selected(), 199);
     assert!(
-        s.users.offset + rows > 199 && s.users.offset <= 199,
+        s.users.offset() + rows > 199 && s.users.offset() <= 199,
         "selection visible"
     );
     ch(&mut s, 'g');
-    assert_eq!((s.users.selected, s.users.offset), (0, 0));
+    assert_eq!((s.users.selected(), s.users.offset()), (0, 0));
     press(&mut s, KeyCode::End);
-    assert_eq!(s.users.selected, 199);
+    assert_eq!(s.users.selected(), 199);
     press(&mut s, KeyCode::Home);
-    assert_eq!(s.users.selected, 0);
+    assert_eq!(s.users.selected(), 0);
 }
 
 #[test]
@@ -336,38 +336,38 @@ fn key_releases_are_ignored() {
             KeyEventKind::Release,
         )),
     );
-    assert_eq!(s.users.selected, 0);
+    assert_eq!(s.users.selected(), 0);
 }
 
 #[test]
 fn filter_as_you_type_and_esc_clears() {
     let mut s = st(64);
     ch(&mut s, '/');
-    assert!(s.users.filtering);
+    assert!(s.users.filtering());
     typ(&mut s, "ADELE");
-    assert!(!s.users.shown.is_empty());
+    assert!(!s.users.shown().is_empty());
     assert!(
         s.users
-            .shown
+            .shown()
             .iter()
-            .all(|i| { s.users.rows[*i as usize].display_name().contains("Adele") })
+            .all(|i| { s.users.rows()[*i as usize].display_name().contains("Adele") })
     );
     // Letters are text while filtering, not commands.
     typ(&mut s, "q");
     assert!(!s.quit);
     press(&mut s, KeyCode::Backspace);
     press(&mut s, KeyCode::Enter);
-    assert!(!s.users.filtering);
-    assert_eq!(s.users.filter.value(), "ADELE");
+    assert!(!s.users.filtering());
+    assert_eq!(s.users.filter().value(), "ADELE");
     // Esc in the table clears a kept filter.
     press(&mut s, KeyCode::Esc);
-    assert_eq!(s.users.shown.len(), 64);
+    assert_eq!(s.users.shown().len(), 64);
     ch(&mut s, '/');
     typ(&mut s, "山田");
-    assert!(!s.users.shown.is_empty());
+    assert!(!s.users.shown().is_empty());
     press(&mut s, KeyCode::Esc);
-    assert!(!s.users.filtering);
-    assert_eq!(s.users.shown.len(), 64);
+    assert!(!s.users.filtering());
+    assert_eq!(s.users.shown().len(), 64);
 }
 
 #[test]
@@ -375,24 +375,24 @@ fn filter_matches_upn_department_and_mail_case_insensitively() {
     let mut s = st(64);
     ch(&mut s, '/');
     typ(&mut s, "研究");
-    let n = s.users.shown.len();
+    let n = s.users.shown().len();
     assert!(n > 0 && n < 64);
     press(&mut s, KeyCode::Esc);
     ch(&mut s, '/');
     typ(&mut s, "Contoso.SANDBOX");
-    assert_eq!(s.users.shown.len(), 64);
+    assert_eq!(s.users.shown().len(), 64);
     press(&mut s, KeyCode::Down);
-    assert_eq!(s.users.selected, 1, "arrows move while filtering");
+    assert_eq!(s.users.selected(), 1, "arrows move while filtering");
 }
 
 #[test]
 fn sort_cycles_and_reverses() {
     let mut s = st(30);
     ch(&mut s, 's');
-    assert_eq!(s.users.sort, SortColumn::Name);
+    assert_eq!(s.users.sort(), SortColumn::Name);
     let names: Vec<String> = s
         .users
-        .shown
+        .shown()
         .iter()
         .map(|i| s.users.key(*i).to_string())
         .collect();
@@ -400,10 +400,10 @@ fn sort_cycles_and_reverses() {
     sorted.sort();
     assert_eq!(names, sorted);
     press_mod(&mut s, KeyCode::Char('S'), KeyModifiers::SHIFT);
-    assert!(s.users.reverse);
+    assert!(s.users.reverse());
     let rev: Vec<String> = s
         .users
-        .shown
+        .shown()
         .iter()
         .map(|i| s.users.key(*i).to_string())
         .collect();
@@ -416,8 +416,8 @@ fn sort_cycles_and_reverses() {
         SortColumn::DaysLeft,
     ] {
         ch(&mut s, 's');
-        assert_eq!(s.users.sort, expected);
-        assert!(!s.users.reverse);
+        assert_eq!(s.users.sort(), expected);
+        assert!(!s.users.reverse());
     }
 }
 
@@ -435,19 +435,19 @@ fn sort_keeps_the_selected_user() {
 fn marks() {
     let mut s = st(20);
     ch(&mut s, ' ');
-    assert_eq!(s.users.marked_count, 1);
-    assert_eq!(s.users.selected, 1, "space moves on");
+    assert_eq!(s.users.marked_count(), 1);
+    assert_eq!(s.users.selected(), 1, "space moves on");
     ch(&mut s, 'k');
     ch(&mut s, ' ');
-    assert_eq!(s.users.marked_count, 0, "space again unmarks");
+    assert_eq!(s.users.marked_count(), 0, "space again unmarks");
     ch(&mut s, '/');
     typ(&mut s, "adele");
     press(&mut s, KeyCode::Enter);
-    let shown = s.users.shown.len();
+    let shown = s.users.shown().len();
     ch(&mut s, 'a');
-    assert_eq!(s.users.marked_count, shown, "a marks only what is shown");
+    assert_eq!(s.users.marked_count(), shown, "a marks only what is shown");
     press_mod(&mut s, KeyCode::Char('A'), KeyModifiers::SHIFT);
-    assert_eq!(s.users.marked_count, 0);
+    assert_eq!(s.users.marked_count(), 0);
 }
 
 #[test]
@@ -547,10 +547,11 @@ fn mouse_wheel_and_click() {
         })
     };
     update(&mut s, wheel(MouseEventKind::ScrollDown));
-    assert_eq!(s.users.selected, 3);
+    assert_eq!(s.users.selected(), 3);
     update(&mut s, wheel(MouseEventKind::ScrollUp));
-    assert_eq!(s.users.selected, 0);
-    let areas = crate::ui::layout(&s, ratatui::layout::Rect::new(0, 0, 120, 40)).expect("layout");
+    assert_eq!(s.users.selected(), 0);
+    let areas =
+        crate::app::layout::layout(&s, ratatui::layout::Rect::new(0, 0, 120, 40)).expect("layout");
     let click = Msg::Mouse(MouseEvent {
         kind: MouseEventKind::Down(MouseButton::Left),
         column: areas.rows.x + 10,
@@ -558,7 +559,7 @@ fn mouse_wheel_and_click() {
         modifiers: KeyModifiers::NONE,
     });
     update(&mut s, click);
-    assert_eq!(s.users.selected, 4);
+    assert_eq!(s.users.selected(), 4);
     // A click on the mark box marks.
     update(
         &mut s,
@@ -569,8 +570,8 @@ fn mouse_wheel_and_click() {
             modifiers: KeyModifiers::NONE,
         }),
     );
-    assert_eq!(s.users.selected, 2);
-    assert_eq!(s.users.marked_count, 1);
+    assert_eq!(s.users.selected(), 2);
+    assert_eq!(s.users.marked_count(), 1);
 }
 
 #[test]
@@ -578,8 +579,8 @@ fn resize_keeps_the_selection_visible() {
     let mut s = st(100);
     ch(&mut s, 'G');
     update(&mut s, Msg::Resize(60, 12));
-    let rows = crate::ui::table_rows(&s);
-    assert!(s.users.selected >= s.users.offset && s.users.selected < s.users.offset + rows);
+    let rows = crate::app::layout::table_rows(&s);
+    assert!(s.users.selected() >= s.users.offset() && s.users.selected() < s.users.offset() + rows);
     update(&mut s, Msg::Resize(20, 5));
     let fx = ch(&mut s, 'q');
     assert!(
@@ -593,7 +594,7 @@ fn paste_goes_into_the_filter() {
     let mut s = st(30);
     ch(&mut s, '/');
     update(&mut s, Msg::Paste("alex\nwilber".into()));
-    assert_eq!(s.users.filter.value(), "alexwilber");
+    assert_eq!(s.users.filter().value(), "alexwilber");
 }
 
 // ---- read-only -----------------------------------------------------------------------------
@@ -894,10 +895,7 @@ fn conflict_offers_a_new_upn_and_proxy_reconcile() {
             }),
         },
     );
-    assert!(
-        s.users.conflicts.contains(&id),
-        "[CONFLICT] badge from pre-flight"
-    );
+    assert!(s.users.is_conflict(&id), "[CONFLICT] badge from pre-flight");
     let f = form(&s);
     assert_eq!(f.targets[0].new_upn.value(), "alex.wilber2@contoso.sandbox");
     assert!(f.fields().contains(&Field::NewUpn(0)));
@@ -1028,7 +1026,7 @@ fn result_default_is_send_email_and_close() {
     );
     assert!(s.users.current().is_none_or(|u| u.id != restored_id));
     assert!(
-        !s.users.rows.iter().any(|r| r.id() == restored_id),
+        !s.users.rows().iter().any(|r| r.id() == restored_id),
         "restored user left the table"
     );
     let Some(Modal::Result(r)) = &s.modal else {
@@ -1087,7 +1085,7 @@ fn conflict_failures_get_the_badge() {
             mail: None,
         },
     );
-    assert!(s.users.conflicts.contains(&fixtures::user(1, s.now).id));
+    assert!(s.users.is_conflict(&fixtures::user(1, s.now).id));
 }
 
 #[test]
@@ -1186,8 +1184,8 @@ fn purge_needs_the_typed_count() {
         },
     );
     assert!(s.modal.is_none());
-    assert_eq!(s.users.rows.len(), 8);
-    assert_eq!(s.users.marked_count, 0);
+    assert_eq!(s.users.rows().len(), 8);
+    assert_eq!(s.users.marked_count(), 0);
     ch(&mut s, 'D');
     press(&mut s, KeyCode::Esc);
     assert!(s.modal.is_none());
@@ -1235,7 +1233,7 @@ fn every_sort_agrees_with_the_row_comparison_both_ways() {
     );
     for _ in 0..5 {
         for reverse in [false, true] {
-            if s.users.reverse != reverse {
+            if s.users.reverse() != reverse {
                 press_mod(&mut s, KeyCode::Char('S'), KeyModifiers::SHIFT);
             }
             let order: Vec<u32> = s.users.sorted().collect();
@@ -1244,7 +1242,7 @@ fn every_sort_agrees_with_the_row_comparison_both_ways() {
                     s.users.compare(w[0], w[1]),
                     std::cmp::Ordering::Greater,
                     "{:?} reverse={reverse}",
-                    s.users.sort
+                    s.users.sort()
                 );
             }
         }
@@ -1268,14 +1266,14 @@ fn newest_deleted_first_and_unknown_times_last() {
             }),
         },
     );
-    while s.users.sort != SortColumn::Deleted {
+    while s.users.sort() != SortColumn::Deleted {
         ch(&mut s, 's');
     }
     let times: Vec<_> = s
         .users
-        .shown
+        .shown()
         .iter()
-        .map(|i| s.users.rows[*i as usize].deleted_at)
+        .map(|i| s.users.rows()[*i as usize].deleted_at)
         .collect();
     assert!(times.last().is_some_and(|t| t.is_none()), "unknown last");
     let known: Vec<_> = times.iter().flatten().collect();
@@ -1286,7 +1284,7 @@ fn newest_deleted_first_and_unknown_times_last() {
 fn help_pages_and_jumps_like_the_table() {
     let mut s = fixtures::state(5, (80, 24));
     ch(&mut s, '?');
-    let total = crate::ui::help::lines().len();
+    let total = crate::app::help::lines().len();
     let page = 24 - 4;
     ch(&mut s, 'G');
     let Some(Modal::Help { scroll }) = s.modal else {
@@ -1294,7 +1292,7 @@ fn help_pages_and_jumps_like_the_table() {
     };
     assert_eq!(scroll, total - page, "the last page, whole");
     // The badge legend is on it.
-    let last: Vec<String> = crate::ui::help::lines()
+    let last: Vec<String> = crate::app::help::lines()
         .into_iter()
         .skip(scroll)
         .map(|(h, k, _)| h.unwrap_or(k))
@@ -1340,9 +1338,9 @@ fn the_details_pane_scrolls_with_j_k_and_shift_arrows() {
         0,
         "nothing to scroll while the pane is closed"
     );
-    assert_eq!(s.users.selected, 0, "J is not j");
+    assert_eq!(s.users.selected(), 0, "J is not j");
     ch(&mut s, 'i');
-    let max = crate::ui::table::details_max_scroll(&s);
+    let max = crate::app::details::max_scroll(&s);
     assert!(max > 20, "30 addresses overflow an 80x24 pane: {max}");
     ch(&mut s, 'J');
     assert_eq!(s.details_top(), 1);
@@ -1353,7 +1351,7 @@ fn the_details_pane_scrolls_with_j_k_and_shift_arrows() {
     press_mod(&mut s, KeyCode::Up, KeyModifiers::SHIFT);
     press_mod(&mut s, KeyCode::Up, KeyModifiers::SHIFT);
     assert_eq!(s.details_top(), 0, "never above the first line");
-    assert_eq!(s.users.selected, 0, "the table did not move");
+    assert_eq!(s.users.selected(), 0, "the table did not move");
     for _ in 0..100 {
         ch(&mut s, 'J');
     }
@@ -1364,7 +1362,7 @@ fn the_details_pane_scrolls_with_j_k_and_shift_arrows() {
     assert_ne!(crate::app::repaint_key(&s), key);
     // A taller terminal needs less scrolling: K starts from what is now the end.
     update(&mut s, Msg::Resize(80, 40));
-    let taller = crate::ui::table::details_max_scroll(&s);
+    let taller = crate::app::details::max_scroll(&s);
     assert!(taller < max);
     ch(&mut s, 'K');
     assert_eq!(s.details_top(), taller - 1);
@@ -1384,7 +1382,7 @@ fn the_wheel_scrolls_the_pane_under_the_pointer() {
     let mut s = long_details();
     ch(&mut s, 'i');
     let area = ratatui::layout::Rect::new(0, 0, 80, 24);
-    let areas = crate::ui::layout(&s, area).expect("layout");
+    let areas = crate::app::layout::layout(&s, area).expect("layout");
     let details = areas.details.expect("details pane open");
     let wheel = |kind, column, row| {
         Msg::Mouse(MouseEvent {
@@ -1399,7 +1397,7 @@ fn the_wheel_scrolls_the_pane_under_the_pointer() {
         wheel(MouseEventKind::ScrollDown, details.x + 5, details.y + 2),
     );
     assert_eq!(s.details_top(), 3);
-    assert_eq!(s.users.selected, 0, "the table stays put");
+    assert_eq!(s.users.selected(), 0, "the table stays put");
     update(
         &mut s,
         wheel(MouseEventKind::ScrollUp, details.x + 5, details.y + 2),
@@ -1410,14 +1408,15 @@ fn the_wheel_scrolls_the_pane_under_the_pointer() {
         wheel(MouseEventKind::ScrollDown, areas.rows.x + 5, areas.rows.y),
     );
     assert_eq!(
-        s.users.selected, 3,
+        s.users.selected(),
+        3,
         "over the table the wheel moves the selection"
     );
 }
 
 #[test]
 fn the_help_says_how_to_scroll_the_details() {
-    let lines = crate::ui::help::lines();
+    let lines = crate::app::help::lines();
     let scroll = lines
         .iter()
         .find(|(_, _, help)| help.contains("scroll details down"))
@@ -1583,7 +1582,7 @@ fn a_long_wait_shows_on_the_progress_screen_until_it_ends() {
             seconds: 42,
         },
     );
-    let id = s.users.rows[0].id().to_string();
+    let id = s.users.rows()[0].id().to_string();
     // News about a user that was already on its way does not hide the wait.
     update(
         &mut s,

@@ -8,9 +8,6 @@
 use std::future::Future;
 use std::io::{IsTerminal, Write};
 
-use crossterm::Command;
-use crossterm::clipboard::CopyToClipboard;
-
 use super::claims::Warning;
 use super::oauth::AuthError;
 use super::signin::{AuthContext, Method, SignedIn};
@@ -106,9 +103,7 @@ async fn device_code_login<C: Future<Output = ()>>(
     let _ = writeln!(err, "{}", prompt.message);
     if tty {
         // The code is not a secret: it is useless without the admin's own browser sign-in.
-        let mut copy = String::new();
-        let _ = CopyToClipboard::to_clipboard_from(&prompt.user_code).write_ansi(&mut copy);
-        let _ = write!(err, "{copy}");
+        let _ = crate::clipboard::copy(err, prompt.user_code.as_bytes());
         let _ = writeln!(
             err,
             "Code {} copied to the clipboard (if your terminal allows it).",

@@ -8,7 +8,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::args::SortKey;
 use crate::directory::DeletedUser;
-use crate::ui::text::{ago, fit};
+use crate::text::{ago, fit};
 
 /// Days left at or under which a row is shown in red (DESIGN.md 1).
 pub const URGENT_DAYS: i64 = 3;
@@ -16,23 +16,13 @@ const MAX_NAME: usize = 40;
 const MAX_UPN: usize = 48;
 const MAX_OTHER: usize = 24;
 
-/// Keeps users whose name, user name, mail or department contains `text` (case-insensitive).
+/// Keeps the users a filter on `text` finds: `query::matches`, case-insensitive.
 pub fn filter(users: &mut Vec<DeletedUser>, text: Option<&str>) {
     let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
         return;
     };
     let needle = text.to_lowercase();
-    users.retain(|u| {
-        [
-            Some(u.display_name.as_str()),
-            Some(u.original_upn.as_str()),
-            u.mail.as_deref(),
-            u.department.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .any(|field| field.to_lowercase().contains(&needle))
-    });
+    users.retain(|u| crate::query::matches(u, &needle));
 }
 
 /// Sorts in place. `Expires`: soonest purge first; `Deleted`: most recently deleted first;

@@ -5,31 +5,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::text::{fit, pad};
 use super::theme::Theme;
 use super::{centered, clear};
-use crate::app::keymap::{self, HELP_SCOPES};
-
-/// Every line of the help, so `update` can bound the scroll.
-pub fn lines() -> Vec<(Option<String>, String, String)> {
-    let mut out = Vec::new();
-    for scope in HELP_SCOPES {
-        out.push((
-            Some(scope.title().to_string()),
-            String::new(),
-            String::new(),
-        ));
-        for (keys, help) in keymap::help_lines(*scope) {
-            out.push((None, keys, help.to_string()));
-        }
-    }
-    // Narrow tables shorten the badges, so their legend lives here.
-    out.push((Some("Badges".to_string()), String::new(), String::new()));
-    for (badge, meaning) in super::table::BADGE_LEGEND {
-        out.push((None, badge.to_string(), meaning.to_string()));
-    }
-    out
-}
+use crate::app::help::lines;
+use crate::text::{fit, pad};
 
 pub fn draw(scroll: usize, theme: &Theme, frame: &mut Frame, area: Rect) {
     let area = clear(frame, centered(area, 76, area.height.saturating_sub(2)));

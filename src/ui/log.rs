@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::fit_line;
-use super::text::pad;
 use super::theme::Theme;
 use crate::app::state::State;
+use crate::text::pad;
 
 pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let block = Block::default()

@@ -10,141 +10,23 @@ pub mod restore_dialog;
 pub mod result;
 pub mod sign_in;
 pub mod table;
-pub mod text;
 pub mod theme;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
-use crate::app::keymap::{self, Scope};
+pub use crate::app::keymap::scope;
+pub use crate::app::layout::{
+    Areas, MIN_HEIGHT, MIN_WIDTH, centered, layout, table_rows, too_small,
+};
+
+use crate::app::keymap;
 use crate::app::state::{Modal, NoticeKind, State};
+use crate::text;
 use theme::Theme;
-
-/// Below this the layout cannot work; a one-line notice is drawn instead.
-pub const MIN_WIDTH: u16 = 44;
-pub const MIN_HEIGHT: u16 = 10;
-
-/// Where each part of the home screen goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Areas {
-    pub header: Rect,
-    pub banner: Option<Rect>,
-    /// The table's block, borders included.
-    pub table: Rect,
-    /// The data rows inside it (below the column header).
-    pub rows: Rect,
-    pub details: Option<Rect>,
-    pub log: Option<Rect>,
-    /// Filter line or notice.
-    pub status: Option<Rect>,
-    pub footer: Rect,
-}
-
-pub fn too_small(area: Rect) -> bool {
-    area.width < MIN_WIDTH || area.height < MIN_HEIGHT
-}
-
-/// The home layout for `area`, or `None` when the terminal is too small for it.
-pub fn layout(state: &State, area: Rect) -> Option<Areas> {
-    if too_small(area) {
-        return None;
-    }
-    let banner_h = u16::from(!state.unfinished.is_empty());
-    let status_h = u16::from(
-        state.users.filtering || !state.users.filter.value().is_empty() || state.notice.is_some(),
-    );
-    let log_h = if state.log_open {
-        (area.height / 3).clamp(4, 14)
-    } else {
-        0
-    };
-    let [header, banner, main, log, status, footer] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(banner_h),
-        Constraint::Min(4),
-        Constraint::Length(log_h),
-        Constraint::Length(status_h),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    let (table, details) = if state.details {
-        if main.width >= 100 {
-            let [t, d] =
-                Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
-                    .areas(main);
-            (t, Some(d))
-        } else {
-            let [t, d] = Layout::new(
-                Direction::Vertical,
-                [Constraint::Percentage(50), Constraint::Percentage(50)],
-            )
-            .areas(main);
-            (t, Some(d))
-        }
-    } else {
-        (main, None)
-    };
-    let inner = Rect {
-        x: table.x + 1,
-        y: table.y + 1,
-        width: table.width.saturating_sub(2),
-        height: table.height.saturating_sub(2),
-    };
-    let rows = Rect {
-        y: inner.y + 1,
-        height: inner.height.saturating_sub(1),
-        ..inner
-    };
-    Some(Areas {
-        header,
-        banner: (banner_h > 0).then_some(banner),
-        table,
-        rows,
-        details,
-        log: (log_h > 0).then_some(log),
-        status: (status_h > 0).then_some(status),
-        footer,
-    })
-}
-
-/// How many data rows the table shows at the current terminal size.
-pub fn table_rows(state: &State) -> usize {
-    let area = Rect::new(0, 0, state.size.0, state.size.1);
-    layout(state, area).map_or(1, |a| usize::from(a.rows.height).max(1))
-}
-
-/// A `w`×`h` rectangle centred in `area`, shrunk to fit.
-pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
-}
-
-/// The focus scope the footer hint describes.
-pub fn scope(state: &State) -> Scope {
-    match &state.modal {
-        Some(Modal::Restore(f)) if f.confirm_many => Scope::Confirm,
-        Some(Modal::Restore(_)) => Scope::RestoreDialog,
-        Some(Modal::Progress(p)) if p.confirm_stop => Scope::Confirm,
-        Some(Modal::Progress(_)) => Scope::Progress,
-        Some(Modal::Result(r)) if r.confirm_close => Scope::Confirm,
-        Some(Modal::Result(r)) if r.prompt.is_some() => Scope::ResultPassword,
-        Some(Modal::Result(r)) if r.error_pane.is_some() => Scope::ErrorPane,
-        Some(Modal::Result(_)) => Scope::Result,
-        Some(Modal::Purge(_)) => Scope::Purge,
-        Some(Modal::Help { .. }) => Scope::Help,
-        None if state.users.filtering => Scope::Filter,
-        None => Scope::Table,
-    }
-}
 
 pub fn draw(state: &State, frame: &mut Frame) {
     let area = frame.area();
@@ -197,10 +79,10 @@ pub fn clear(frame: &mut Frame, area: Rect) -> Rect {
 
 fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let s = &state.settings;
-    let loaded = state.users.rows.len();
-    let progress = if state.users.loading {
+    let loaded = state.users.rows().len();
+    let progress = if state.users.loading() {
         let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][state.spinner % 10];
-        match state.users.expected_total {
+        match state.users.expected_total() {
             Some(t) => format!("{spin} loading {loaded}/{t}"),
             None => format!("{spin} loading {loaded}"),
         }
@@ -373,8 +255,8 @@ fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
 
 fn draw_status(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let w = usize::from(area.width);
-    if state.users.filtering || !state.users.filter.value().is_empty() {
-        let input = &state.users.filter;
+    if state.users.filtering() || !state.users.filter().value().is_empty() {
+        let input = &state.users.filter();
         let prefix = " / ";
         let room = w.saturating_sub(prefix.len() + 1);
         let scroll = input.visual_scroll(room);
@@ -383,7 +265,7 @@ fn draw_status(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             Span::styled(prefix, theme.key()),
             Span::raw(text::fit(&shown, room)),
         ];
-        if !state.users.filtering {
+        if !state.users.filtering() {
             spans.push(Span::styled("  (/ to edit, Esc clears)", theme.dim()));
         }
         if let Some((kind, msg)) = &state.notice {
@@ -391,7 +273,7 @@ fn draw_status(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             spans.push(notice_span(*kind, msg, theme));
         }
         frame.render_widget(Paragraph::new(fit_line(spans, w)), area);
-        if state.users.filtering && state.modal.is_none() {
+        if state.users.filtering() && state.modal.is_none() {
             let x = area.x + (prefix.len() + input.visual_cursor() - scroll) as u16;
             frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
         }

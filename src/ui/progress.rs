@@ -5,10 +5,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph};
 
-use super::text::{fit, pad};
 use super::theme::Theme;
 use super::{centered, clear};
 use crate::app::state::{JobStatus, ProgressState, State};
+use crate::text::{fit, pad};
 
 pub fn status_text(s: &JobStatus) -> String {
     match s {

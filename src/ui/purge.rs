@@ -5,10 +5,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::text::fit;
 use super::theme::Theme;
 use super::{centered, clear};
 use crate::app::state::{PurgeState, State};
+use crate::text::fit;
 
 pub fn draw(_state: &State, p: &PurgeState, theme: &Theme, frame: &mut Frame, area: Rect) {
     let n = p.users.len();

@@ -7,11 +7,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use tui_input::Input;
 
-use super::text::{fit, width, wrap};
 use super::theme::Theme;
 use super::{centered, clear, fit_line, skip_columns};
 use crate::app::state::{Field, Preflight, RestoreForm, State};
 use crate::password;
+use crate::text::{fit, width, wrap};
 
 const INDENT: usize = 5;
 

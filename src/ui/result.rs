@@ -7,11 +7,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use secrecy::ExposeSecret;
 
-use super::text::{fit, pad};
 use super::theme::Theme;
 use super::{centered, clear, fit_line};
 use crate::app::state::{PasswordPrompt, ResultButton, ResultState, State};
 use crate::directory::Stage;
+use crate::text::{fit, pad};
 
 pub const MASK: &str = "••••••••••••";
 

@@ -1,28 +1,14 @@
 //! The sign-in screen for real tenants: the device code, where to enter it, time left, and
 //! clear errors.
 
-use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::text::fit;
 use super::theme::Theme;
 use super::{centered, clear};
-use crate::auth::device_code::DeviceCodePrompt;
-
-/// What the sign-in screen shows.
-#[derive(Debug, Clone)]
-pub struct SignInView {
-    /// "global · contoso.onmicrosoft.com".
-    pub target: String,
-    pub prompt: Option<DeviceCodePrompt>,
-    pub error: Option<String>,
-    pub copied: bool,
-    pub now: DateTime<Utc>,
-    pub spinner: usize,
-    pub no_color: bool,
-}
+pub use crate::app::sign_in::SignInView;
+use crate::text::fit;
 
 pub fn draw(view: &SignInView, frame: &mut Frame) {
     let theme = Theme::new(view.no_color);

@@ -7,10 +7,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::fit_line;
-use super::text::{fit, pad, width};
 use super::theme::Theme;
+use crate::app::details::{self, DetailLine};
 use crate::app::state::{Row, SortColumn, State};
 use crate::directory::TimeLeft;
+use crate::text::{fit, pad, width};
 
 /// Days left at or under which a user is flagged `[EXPIRES]` and drawn in red.
 pub const EXPIRING_DAYS: i64 = 3;
@@ -165,31 +166,6 @@ pub fn badges(
     b
 }
 
-/// The legend of the badges, for the help overlay.
-pub const BADGE_LEGEND: &[(&str, &str)] = &[
-    (
-        "[EXPIRES 2d] [EXP 36h]",
-        "purged for good in 2 days, in 36 hours (Left is red too)",
-    ),
-    (
-        "[EXPIRES today]",
-        "purged for good later today (local time)",
-    ),
-    (
-        "[OVERDUE]",
-        "past its purge date: Entra may remove it any moment",
-    ),
-    (
-        "[CONFLICT] [C]",
-        "its user name or a proxy address is held by an active user",
-    ),
-    (
-        "[SYNCED] [S]",
-        "synced: on-premises AD is the source of truth",
-    ),
-    ("[GUEST] [G]", "a guest (B2B) account"),
-];
-
 /// The Name cell: the name first and whole when it can be, the badges in what is left
 /// (shrunk, then dropped); `(name, badges)`, cut to fit `w` columns together.
 pub fn name_cell(
@@ -227,7 +203,7 @@ pub fn name_cell(
 
 fn sort_arrow(state: &State) -> &'static str {
     // Ascending means "first things first" for every column; for days left that is soonest.
-    if state.users.reverse { "▼" } else { "▲" }
+    if state.users.reverse() { "▼" } else { "▲" }
 }
 
 /// The table's title for `max` columns: every count, sort and filter when it fits; otherwise
@@ -239,14 +215,14 @@ fn title(state: &State, max: usize) -> String {
         return full;
     }
     let u = &state.users;
-    let mut parts = vec![format!(" Deleted users ─ {}", u.rows.len())];
-    if !u.filter.value().is_empty() {
-        parts.push(format!("shown {}", u.shown.len()));
+    let mut parts = vec![format!(" Deleted users ─ {}", u.rows().len())];
+    if !u.filter().value().is_empty() {
+        parts.push(format!("shown {}", u.shown().len()));
     }
-    if u.marked_count > 0 {
-        parts.push(format!("marked {}", u.marked_count));
+    if u.marked_count() > 0 {
+        parts.push(format!("marked {}", u.marked_count()));
     }
-    let sort = match u.sort {
+    let sort = match u.sort() {
         SortColumn::Deleted => "deleted",
         other => other.label(),
     };
@@ -257,20 +233,20 @@ fn title(state: &State, max: usize) -> String {
 
 fn full_title(state: &State) -> String {
     let u = &state.users;
-    let filter = if u.filter.value().is_empty() {
+    let filter = if u.filter().value().is_empty() {
         "none".to_string()
     } else {
-        format!("\"{}\"", fit(u.filter.value(), 24))
+        format!("\"{}\"", fit(u.filter().value(), 24))
     };
-    let sort = match u.sort {
+    let sort = match u.sort() {
         SortColumn::Deleted => "deleted (newest)",
         other => other.label(),
     };
     format!(
         " Deleted users ─ {} · shown {} · marked {} · sort: {} {} · filter: {} ",
-        u.rows.len(),
-        u.shown.len(),
-        u.marked_count,
+        u.rows().len(),
+        u.shown().len(),
+        u.marked_count(),
         sort,
         sort_arrow(state),
         filter
@@ -311,17 +287,17 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
     frame.render_widget(Paragraph::new(fit_line(head, inner_w)), head_area);
 
     let u = &state.users;
-    if u.shown.is_empty() {
-        let msg = if u.loading {
+    if u.shown().is_empty() {
+        let msg = if u.loading() {
             "Loading deleted users…".to_string()
-        } else if let Some(err) = &u.load_error {
+        } else if let Some(err) = u.load_error() {
             format!("Could not load: {err} (R retries)")
-        } else if u.rows.is_empty() {
+        } else if u.rows().is_empty() {
             "No deleted users: nothing to restore.".to_string()
         } else {
             "No user matches the filter (Esc clears it).".to_string()
         };
-        let style = if u.load_error.is_some() {
+        let style = if u.load_error().is_some() {
             theme.danger()
         } else {
             theme.dim()
@@ -336,14 +312,13 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
         return;
     }
     let height = usize::from(rows.height);
-    let end = (u.offset + height).min(u.shown.len());
     // Each row straight into the buffer: a Paragraph would measure and truncate every line
     // again, and `row_line` already fits each one to the width.
     let buf = frame.buffer_mut();
-    for (y, pos) in (rows.y..).zip(u.offset..end) {
-        let idx = u.shown[pos];
-        let user = &u.rows[idx as usize];
-        let selected = pos == u.selected;
+    let window = (u.offset()..).zip(u.visible(u.offset(), height));
+    for (y, (pos, &idx)) in (rows.y..).zip(window) {
+        let user = &u.rows()[idx as usize];
+        let selected = pos == u.selected();
         let marked = u.is_marked(idx);
         let line = row_line(state, theme, user, &cols, selected, marked, inner_w);
         // The row's own style (selected, marked) spans the whole width, as in a Paragraph.
@@ -369,7 +344,7 @@ fn row_line(
     inner_w: usize,
 ) -> Line<'static> {
     let now = state.now;
-    let conflict = state.users.conflicts.contains(user.id());
+    let conflict = state.users.is_conflict(user.id());
     let left = user.deleted_at.map(|d| TimeLeft::after_deletion(d, now));
     let mut spans = Vec::with_capacity(cols.len() * 2 + 2);
     spans.push(Span::raw(if selected { "▶" } else { " " }));
@@ -474,189 +449,21 @@ pub fn draw_details(state: &State, theme: &Theme, frame: &mut Frame, area: Rect)
     frame.render_widget(Paragraph::new(visible), inner);
 }
 
-/// How far the details pane can scroll at the current terminal size: its lines beyond the
-/// pane's height (0 when closed or when everything fits).
-pub fn details_max_scroll(state: &State) -> usize {
-    let area = Rect::new(0, 0, state.size.0, state.size.1);
-    let Some(details) = super::layout(state, area).and_then(|a| a.details) else {
-        return 0;
-    };
-    let inner = Block::default().borders(Borders::ALL).inner(details);
-    let theme = Theme::new(state.settings.no_color);
-    details_lines(state, &theme, inner.width)
-        .len()
-        .saturating_sub(usize::from(inner.height))
-}
-
-/// The details pane's lines for a pane `width` columns wide, each already fitted to it, so
-/// the count of lines is the count of screen rows (what scrolling is measured in).
+/// The details pane's lines (from `app::details`, which also counts them for scrolling),
+/// styled.
 pub fn details_lines(state: &State, theme: &Theme, cols: u16) -> Vec<Line<'static>> {
-    let Some(user) = state.users.current() else {
-        return vec![Line::from("No user selected.")];
-    };
-    let now = state.now;
-    let w = usize::from(cols);
-    let label_w = 14.min(w / 2);
-    let value_w = w.saturating_sub(label_w).max(1);
-    let mut all: Vec<Line<'static>> = wrap_words(&user.display_name, w.max(1))
+    details::lines(state, cols)
         .into_iter()
-        .map(|c| Line::from(Span::styled(c, theme.title())))
-        .collect();
-    if state.users.conflicts.contains(&user.id) {
-        all.extend(
-            wrap_words(
-                "⚠ Its user name or a proxy address is held by an active user.",
-                w.max(1),
-            )
-            .into_iter()
-            .map(|c| Line::from(Span::styled(c, theme.warn()))),
-        );
-    }
-    // A value that fits goes beside its label; a longer one goes below it, wrapped, so ids and
-    // user names are never cut in the one place meant to show them whole. A continuation (no
-    // label) follows its field below when that went below, so the two stay aligned.
-    let mut went_below = false;
-    let mut field = |label: &str, value: String| {
-        if width(&value) <= value_w && !(label.is_empty() && went_below) {
-            went_below = false;
-            all.push(Line::from(vec![
-                Span::styled(pad(label, label_w), theme.dim()),
-                Span::raw(value),
-            ]));
-        } else {
-            went_below = true;
-            if !label.is_empty() {
-                all.push(Line::from(Span::styled(label.to_string(), theme.dim())));
+        .map(|l| match l {
+            DetailLine::Title(t) => Line::from(Span::styled(t, theme.title())),
+            DetailLine::Warning(t) => Line::from(Span::styled(t, theme.warn())),
+            DetailLine::Field { label, value } => {
+                Line::from(vec![Span::styled(label, theme.dim()), Span::raw(value)])
             }
-            for chunk in chunks(&value, w.saturating_sub(2).max(1)) {
-                all.push(Line::from(format!("  {chunk}")));
-            }
-        }
-    };
-    let opt = |v: &Option<String>| {
-        v.clone()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "—".into())
-    };
-    // What decides the restore first (the pane is short on small terminals), ids last.
-    field("User name", user.original_upn.clone());
-    // Local time first (what the admin plans by), then UTC (what Graph and tickets say).
-    match user.time_left(now) {
-        Some(t) => {
-            field(
-                "Time left",
-                if t.is_overdue() {
-                    "overdue: Entra may purge it any moment".into()
-                } else {
-                    t.to_string()
-                },
-            );
-            let local = t.purge_at().with_timezone(&state.settings.local_offset);
-            field(
-                "Purged on",
-                format!("≈ {} local", local.format("%Y-%m-%d %H:%M")),
-            );
-            field(
-                "",
-                format!("≈ {}", t.purge_at().format("%Y-%m-%d %H:%M UTC")),
-            );
-        }
-        None => field("Purged on", "—".into()),
-    }
-    field(
-        "Deleted",
-        match user.deleted_at {
-            Some(d) => format!(
-                "{} ({})",
-                d.format("%Y-%m-%d %H:%M UTC"),
-                super::text::ago(Some(d), now)
-            ),
-            None => "—".into(),
-        },
-    );
-    field(
-        "On-premises",
-        if user.on_premises_sync_enabled {
-            "synced from on-premises AD".into()
-        } else {
-            "cloud only".into()
-        },
-    );
-    field(
-        "Type",
-        if user.is_guest() {
-            "Guest".into()
-        } else {
-            opt(&user.user_type).replace('—', "Member")
-        },
-    );
-    field("Mail", opt(&user.mail));
-    field("Department", opt(&user.department));
-    field("Job title", opt(&user.job_title));
-    match user.proxy_addresses.split_first() {
-        None => field("Proxy addr.", "—".into()),
-        Some((first, rest)) => {
-            field("Proxy addr.", first.clone());
-            for p in rest {
-                field("", p.clone());
-            }
-        }
-    }
-    field("Object id", user.id.clone());
-    field("Deleted UPN", user.deleted_upn.clone());
-    all
-}
-
-/// Word-wraps `s` to `w` display columns; a word wider than that is split.
-fn wrap_words(s: &str, w: usize) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    for word in s.split(' ').filter(|x| !x.is_empty()) {
-        let need = if cur.is_empty() {
-            width(word)
-        } else {
-            width(&cur) + 1 + width(word)
-        };
-        if need <= w {
-            if !cur.is_empty() {
-                cur.push(' ');
-            }
-            cur.push_str(word);
-            continue;
-        }
-        if !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-        let mut pieces = chunks(word, w);
-        let last = pieces.pop().unwrap_or_default();
-        out.extend(pieces);
-        cur = last;
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-/// Splits `s` into pieces of at most `w` display columns (hard wrap, for ids and addresses).
-fn chunks(s: &str, w: usize) -> Vec<String> {
-    use unicode_segmentation::UnicodeSegmentation;
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut used = 0;
-    for g in s.graphemes(true) {
-        let gw = width(g);
-        if used + gw > w && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-            used = 0;
-        }
-        cur.push_str(g);
-        used += gw;
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
+            DetailLine::Label(t) => Line::from(Span::styled(t, theme.dim())),
+            DetailLine::Plain(t) => Line::from(t),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,0 +1,153 @@
+//! The details pane's content as data: what it says about the selected user, line by line,
+//! fitted to the pane's width. `ui` styles these lines; `update` counts them to bound the
+//! scroll, so both see the same lines.
+
+use ratatui::layout::Rect;
+
+use super::layout;
+use super::state::State;
+use crate::text::{ago, chunks, pad, width, wrap_words};
+
+/// One screen row of the details pane; the variant says how it is drawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DetailLine {
+    /// The user's name.
+    Title(String),
+    Warning(String),
+    /// A label, padded to the label column, with its value beside it.
+    Field {
+        label: String,
+        value: String,
+    },
+    /// A label whose value was too wide and follows below it.
+    Label(String),
+    Plain(String),
+}
+
+/// How far the details pane can scroll at the current terminal size: its lines beyond the
+/// pane's height (0 when closed or when everything fits).
+pub fn max_scroll(state: &State) -> usize {
+    let area = Rect::new(0, 0, state.size.0, state.size.1);
+    let Some(details) = layout::layout(state, area).and_then(|a| a.details) else {
+        return 0;
+    };
+    let inner = layout::inside_border(details);
+    lines(state, inner.width)
+        .len()
+        .saturating_sub(usize::from(inner.height))
+}
+
+/// The pane's lines for a pane `cols` columns wide, each already fitted to it, so the count
+/// of lines is the count of screen rows (what scrolling is measured in).
+pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
+    let Some(user) = state.users.current() else {
+        return vec![DetailLine::Plain("No user selected.".into())];
+    };
+    let now = state.now;
+    let w = usize::from(cols);
+    let label_w = 14.min(w / 2);
+    let value_w = w.saturating_sub(label_w).max(1);
+    let mut all: Vec<DetailLine> = wrap_words(&user.display_name, w.max(1))
+        .into_iter()
+        .map(DetailLine::Title)
+        .collect();
+    if state.users.is_conflict(&user.id) {
+        all.extend(
+            wrap_words(
+                "⚠ Its user name or a proxy address is held by an active user.",
+                w.max(1),
+            )
+            .into_iter()
+            .map(DetailLine::Warning),
+        );
+    }
+    // A value that fits goes beside its label; a longer one goes below it, wrapped, so ids and
+    // user names are never cut in the one place meant to show them whole. A continuation (no
+    // label) follows its field below when that went below, so the two stay aligned.
+    let mut went_below = false;
+    let mut field = |label: &str, value: String| {
+        if width(&value) <= value_w && !(label.is_empty() && went_below) {
+            went_below = false;
+            all.push(DetailLine::Field {
+                label: pad(label, label_w),
+                value,
+            });
+        } else {
+            went_below = true;
+            if !label.is_empty() {
+                all.push(DetailLine::Label(label.to_string()));
+            }
+            for chunk in chunks(&value, w.saturating_sub(2).max(1)) {
+                all.push(DetailLine::Plain(format!("  {chunk}")));
+            }
+        }
+    };
+    let opt = |v: &Option<String>| {
+        v.clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "—".into())
+    };
+    // What decides the restore first (the pane is short on small terminals), ids last.
+    field("User name", user.original_upn.clone());
+    // Local time first (what the admin plans by), then UTC (what Graph and tickets say).
+    match user.time_left(now) {
+        Some(t) => {
+            field(
+                "Time left",
+                if t.is_overdue() {
+                    "overdue: Entra may purge it any moment".into()
+                } else {
+                    t.to_string()
+                },
+            );
+            let local = t.purge_at().with_timezone(&state.settings.local_offset);
+            field(
+                "Purged on",
+                format!("≈ {} local", local.format("%Y-%m-%d %H:%M")),
+            );
+            field(
+                "",
+                format!("≈ {}", t.purge_at().format("%Y-%m-%d %H:%M UTC")),
+            );
+        }
+        None => field("Purged on", "—".into()),
+    }
+    field(
+        "Deleted",
+        match user.deleted_at {
+            Some(d) => format!("{} ({})", d.format("%Y-%m-%d %H:%M UTC"), ago(Some(d), now)),
+            None => "—".into(),
+        },
+    );
+    field(
+        "On-premises",
+        if user.on_premises_sync_enabled {
+            "synced from on-premises AD".into()
+        } else {
+            "cloud only".into()
+        },
+    );
+    field(
+        "Type",
+        if user.is_guest() {
+            "Guest".into()
+        } else {
+            opt(&user.user_type).replace('—', "Member")
+        },
+    );
+    field("Mail", opt(&user.mail));
+    field("Department", opt(&user.department));
+    field("Job title", opt(&user.job_title));
+    match user.proxy_addresses.split_first() {
+        None => field("Proxy addr.", "—".into()),
+        Some((first, rest)) => {
+            field("Proxy addr.", first.clone());
+            for p in rest {
+                field("", p.clone());
+            }
+        }
+    }
+    field("Object id", user.id.clone());
+    field("Deleted UPN", user.deleted_upn.clone());
+    all
+}

@@ -1,0 +1,50 @@
+//! The `?` overlay's content, generated from the key tables so it always says what the keys
+//! do. `update` bounds its scroll by the count; `ui::help` draws it.
+
+use super::keymap::{self, HELP_SCOPES};
+
+/// The legend of the badges, for the help overlay.
+pub const BADGE_LEGEND: &[(&str, &str)] = &[
+    (
+        "[EXPIRES 2d] [EXP 36h]",
+        "purged for good in 2 days, in 36 hours (Left is red too)",
+    ),
+    (
+        "[EXPIRES today]",
+        "purged for good later today (local time)",
+    ),
+    (
+        "[OVERDUE]",
+        "past its purge date: Entra may remove it any moment",
+    ),
+    (
+        "[CONFLICT] [C]",
+        "its user name or a proxy address is held by an active user",
+    ),
+    (
+        "[SYNCED] [S]",
+        "synced: on-premises AD is the source of truth",
+    ),
+    ("[GUEST] [G]", "a guest (B2B) account"),
+];
+
+/// Every line of the help: a section title, or keys and what they do.
+pub fn lines() -> Vec<(Option<String>, String, String)> {
+    let mut out = Vec::new();
+    for scope in HELP_SCOPES {
+        out.push((
+            Some(scope.title().to_string()),
+            String::new(),
+            String::new(),
+        ));
+        for (keys, help) in keymap::help_lines(*scope) {
+            out.push((None, keys, help.to_string()));
+        }
+    }
+    // Narrow tables shorten the badges, so their legend lives here.
+    out.push((Some("Badges".to_string()), String::new(), String::new()));
+    for (badge, meaning) in BADGE_LEGEND {
+        out.push((None, badge.to_string(), meaning.to_string()));
+    }
+    out
+}

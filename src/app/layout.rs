@@ -1,0 +1,124 @@
+//! Where each part of the screen goes. `update` needs it (how many rows a page is, where a
+//! click landed, how far a pane scrolls) and `ui` draws into it, so it lives on the app side
+//! and the view depends on it, not the other way round.
+
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+
+use super::state::State;
+
+/// Below this the layout cannot work; a one-line notice is drawn instead.
+pub const MIN_WIDTH: u16 = 44;
+pub const MIN_HEIGHT: u16 = 10;
+
+/// Where each part of the home screen goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Areas {
+    pub header: Rect,
+    pub banner: Option<Rect>,
+    /// The table's block, borders included.
+    pub table: Rect,
+    /// The data rows inside it (below the column header).
+    pub rows: Rect,
+    pub details: Option<Rect>,
+    pub log: Option<Rect>,
+    /// Filter line or notice.
+    pub status: Option<Rect>,
+    pub footer: Rect,
+}
+
+pub fn too_small(area: Rect) -> bool {
+    area.width < MIN_WIDTH || area.height < MIN_HEIGHT
+}
+
+/// The home layout for `area`, or `None` when the terminal is too small for it.
+pub fn layout(state: &State, area: Rect) -> Option<Areas> {
+    if too_small(area) {
+        return None;
+    }
+    let banner_h = u16::from(!state.unfinished.is_empty());
+    let status_h = u16::from(
+        state.users.filtering()
+            || !state.users.filter().value().is_empty()
+            || state.notice.is_some(),
+    );
+    let log_h = if state.log_open {
+        (area.height / 3).clamp(4, 14)
+    } else {
+        0
+    };
+    let [header, banner, main, log, status, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(banner_h),
+        Constraint::Min(4),
+        Constraint::Length(log_h),
+        Constraint::Length(status_h),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let (table, details) = if state.details {
+        if main.width >= 100 {
+            let [t, d] =
+                Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
+                    .areas(main);
+            (t, Some(d))
+        } else {
+            let [t, d] = Layout::new(
+                Direction::Vertical,
+                [Constraint::Percentage(50), Constraint::Percentage(50)],
+            )
+            .areas(main);
+            (t, Some(d))
+        }
+    } else {
+        (main, None)
+    };
+    let inner = Rect {
+        x: table.x + 1,
+        y: table.y + 1,
+        width: table.width.saturating_sub(2),
+        height: table.height.saturating_sub(2),
+    };
+    let rows = Rect {
+        y: inner.y + 1,
+        height: inner.height.saturating_sub(1),
+        ..inner
+    };
+    Some(Areas {
+        header,
+        banner: (banner_h > 0).then_some(banner),
+        table,
+        rows,
+        details,
+        log: (log_h > 0).then_some(log),
+        status: (status_h > 0).then_some(status),
+        footer,
+    })
+}
+
+/// How many data rows the table shows at the current terminal size.
+pub fn table_rows(state: &State) -> usize {
+    let area = Rect::new(0, 0, state.size.0, state.size.1);
+    layout(state, area).map_or(1, |a| usize::from(a.rows.height).max(1))
+}
+
+/// A `w`×`h` rectangle centred in `area`, shrunk to fit.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+/// The inside of a bordered block drawn over `area` (a one-cell border on every side).
+pub fn inside_border(area: Rect) -> Rect {
+    Rect {
+        x: area.x.saturating_add(1),
+        y: area.y.saturating_add(1),
+        width: area.width.saturating_sub(2),
+        height: area.height.saturating_sub(2),
+    }
+}

@@ -1,0 +1,71 @@
+//! The dialogs over the table: one module per modal, each holding the modal's state beside
+//! its key handling. `update` routes a key here when the modal is open.
+
+pub mod help;
+pub mod progress;
+pub mod purge;
+pub mod restore;
+pub mod result;
+
+use crate::app::action::Action;
+use crate::app::effect::Effect;
+use crate::app::state::{NoticeKind, State};
+use restore::submit_restore;
+
+pub use progress::{JobStatus, ProgressLine, ProgressState};
+pub use purge::PurgeState;
+pub use restore::{CONFIRM_OVER, Field, Preflight, RestoreForm, Target, Verdict};
+pub use result::{PasswordPrompt, ResultButton, ResultState, retryable};
+
+/// The one dialog open over the table, if any; each variant owns its state.
+pub enum Modal {
+    Restore(Box<RestoreForm>),
+    Progress(ProgressState),
+    Result(Box<ResultState>),
+    Purge(PurgeState),
+    Help { scroll: usize },
+}
+
+/// A yes/no question a modal asked (restore many, stop the run, close without mail).
+pub(in crate::app) fn confirm_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
+    match &mut state.modal {
+        Some(Modal::Restore(form)) => match action {
+            Some(Action::Yes) => return submit_restore(state),
+            Some(Action::No) => form.confirm_many = false,
+            _ => {}
+        },
+        Some(Modal::Progress(p)) => match action {
+            Some(Action::Yes) => {
+                p.confirm_stop = false;
+                p.stopping = true;
+                return vec![Effect::StopRestore];
+            }
+            Some(Action::No) => p.confirm_stop = false,
+            _ => {}
+        },
+        Some(Modal::Result(r)) => match action {
+            Some(Action::Yes) => {
+                let restored = r.restored();
+                let missing = r.missing_passwords();
+                let outcomes = std::mem::take(&mut r.outcomes);
+                state.modal = None;
+                state.notice = Some((
+                    NoticeKind::Info,
+                    if missing > 0 {
+                        format!(
+                            "Closed without email; {restored} user(s) restored, {missing} without \
+                             a password: F finishes them."
+                        )
+                    } else {
+                        format!("Closed without email; {restored} user(s) restored.")
+                    },
+                ));
+                return vec![Effect::MailSkipped { outcomes }];
+            }
+            Some(Action::No) => r.confirm_close = false,
+            _ => {}
+        },
+        _ => {}
+    }
+    Vec::new()
+}

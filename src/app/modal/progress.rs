@@ -1,0 +1,90 @@
+//! The progress screen of a restore run: one line per user.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::Modal;
+use crate::app::action::Action;
+use crate::app::effect::Effect;
+use crate::app::state::State;
+use crate::directory::DeletedUser;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobStatus {
+    Queued,
+    Restoring,
+    Restored,
+    PasswordSet,
+    Failed(String),
+    Stopped,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProgressLine {
+    pub id: String,
+    pub name: String,
+    pub status: JobStatus,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProgressState {
+    pub lines: Vec<ProgressLine>,
+    /// The client's current wait (throttled, server busy) and when it ends.
+    pub waiting: Option<(String, DateTime<Utc>)>,
+    pub index: HashMap<String, usize>,
+    pub scroll: usize,
+    pub confirm_stop: bool,
+    pub stopping: bool,
+}
+
+impl ProgressState {
+    pub fn new(users: &[DeletedUser]) -> Self {
+        let lines: Vec<ProgressLine> = users
+            .iter()
+            .map(|u| ProgressLine {
+                id: u.id.clone(),
+                name: u.display_name.clone(),
+                status: JobStatus::Queued,
+            })
+            .collect();
+        let index = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.id.clone(), i))
+            .collect();
+        Self {
+            lines,
+            waiting: None,
+            index,
+            scroll: 0,
+            confirm_stop: false,
+            stopping: false,
+        }
+    }
+
+    pub fn done(&self) -> usize {
+        self.lines
+            .iter()
+            .filter(|l| {
+                matches!(
+                    l.status,
+                    JobStatus::PasswordSet | JobStatus::Failed(_) | JobStatus::Stopped
+                )
+            })
+            .count()
+    }
+}
+
+pub(in crate::app) fn progress_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
+    let Some(Modal::Progress(p)) = &mut state.modal else {
+        return Vec::new();
+    };
+    match action {
+        Some(Action::Down) => p.scroll = (p.scroll + 1).min(p.lines.len().saturating_sub(1)),
+        Some(Action::Up) => p.scroll = p.scroll.saturating_sub(1),
+        Some(Action::Cancel) if !p.stopping => p.confirm_stop = true,
+        _ => {}
+    }
+    Vec::new()
+}

@@ -1,0 +1,419 @@
+//! The restore dialog: who is restored, with which password, new name and recipients, and
+//! what the pre-flight found.
+
+use std::collections::HashSet;
+
+use crossterm::event::{Event, KeyEvent};
+use secrecy::SecretString;
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+
+use super::Modal;
+use super::progress::ProgressState;
+use crate::app::action::Action;
+use crate::app::effect::Effect;
+use crate::app::state::{NoticeKind, State};
+use crate::app::update::read_only_refusal;
+use crate::directory::DeletedUser;
+use crate::restore::{self, PasswordStep};
+
+/// The restore dialog's focusable widgets, in Tab order (some only appear when relevant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    AutoPassword,
+    ManualPassword,
+    Password,
+    ForceChange,
+    ForceChangeMfa,
+    Recipients,
+    IncludePassword,
+    NewUpn(usize),
+    Reconcile(usize),
+    Restore,
+    Cancel,
+}
+
+impl Field {
+    pub fn is_text(self) -> bool {
+        matches!(self, Field::Password | Field::Recipients | Field::NewUpn(_))
+    }
+}
+
+/// What pre-flight found for one user of the dialog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Preflight {
+    Checking,
+    Clear,
+    Conflict {
+        /// The active user now holding the UPN, as "Name (upn)".
+        upn_holder: Option<String>,
+        /// Proxy addresses held by someone else.
+        proxy_conflicts: Vec<String>,
+    },
+    Failed(String),
+}
+
+pub struct Target {
+    pub user: DeletedUser,
+    pub preflight: Preflight,
+    /// Pre-flight's findings as the plan's rules read them.
+    pub found: Option<restore::Preflight>,
+    /// Shown when the UPN is taken; prefilled with a free suggestion.
+    pub new_upn: Input,
+    pub reconcile: bool,
+}
+
+/// The password prompt. No `Debug`: it holds the typed password.
+pub struct RestoreForm {
+    pub targets: Vec<Target>,
+    pub auto_password: bool,
+    pub password: Input,
+    pub reveal: bool,
+    pub force_change: bool,
+    pub force_change_mfa: bool,
+    pub recipients: Input,
+    pub include_password: bool,
+    pub focus: Field,
+    /// Why the last Restore press was refused.
+    pub error: Option<String>,
+    /// Restoring this many users asks once more ("Restore 248 users?").
+    pub confirm_many: bool,
+    /// The directory's own verdict on the typed password, when it can be asked.
+    pub verdict: Verdict,
+}
+
+/// What the directory said of the typed password (`validatePassword`, delegated only).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Verdict {
+    /// Nothing typed, or not asked yet.
+    #[default]
+    None,
+    /// Asked; `seq` tells a late answer about an older value from the current one.
+    Asking {
+        seq: u64,
+    },
+    Valid,
+    Refused(Vec<String>),
+    /// The tenant could not be asked (app-only, another cloud, 403): the local rules decide.
+    Unavailable(String),
+}
+
+/// More users than this ask once more before the restore starts.
+pub const CONFIRM_OVER: usize = 20;
+
+impl RestoreForm {
+    pub fn new(targets: Vec<DeletedUser>, admin_mail: &str) -> Self {
+        Self {
+            targets: targets
+                .into_iter()
+                .map(|user| Target {
+                    user,
+                    preflight: Preflight::Checking,
+                    found: None,
+                    new_upn: Input::default(),
+                    reconcile: true,
+                })
+                .collect(),
+            auto_password: true,
+            password: Input::default(),
+            reveal: false,
+            force_change: true,
+            force_change_mfa: false,
+            recipients: Input::new(admin_mail.to_string()),
+            include_password: true,
+            focus: Field::AutoPassword,
+            error: None,
+            confirm_many: false,
+            verdict: Verdict::None,
+        }
+    }
+
+    /// The admin's choices as the plan's rules read them.
+    pub fn request(&self) -> restore::PlanRequest {
+        let mut req = restore::PlanRequest::new(
+            self.targets
+                .iter()
+                .map(|t| restore::UserRequest {
+                    user: t.user.clone(),
+                    new_upn: Some(t.new_upn.value().to_string()),
+                    reconcile_proxies: t.reconcile,
+                    preflight: t.found.clone(),
+                })
+                .collect(),
+        );
+        req.password = if self.auto_password {
+            restore::PasswordChoice::Auto
+        } else {
+            restore::PasswordChoice::Given(SecretString::from(self.password.value()))
+        };
+        req.force_change = self.force_change;
+        req.force_change_with_mfa = self.force_change && self.force_change_mfa;
+        req.recipients = self.recipients.value().to_string();
+        req.include_password = self.include_password;
+        req
+    }
+
+    /// Users still being checked.
+    pub fn checking(&self) -> usize {
+        self.targets
+            .iter()
+            .filter(|t| t.preflight == Preflight::Checking)
+            .count()
+    }
+
+    /// Focus order for Tab, given what is visible now.
+    pub fn fields(&self) -> Vec<Field> {
+        let mut f = vec![Field::AutoPassword, Field::ManualPassword];
+        if !self.auto_password {
+            f.push(Field::Password);
+        }
+        f.push(Field::ForceChange);
+        if self.force_change {
+            f.push(Field::ForceChangeMfa);
+        }
+        f.push(Field::Recipients);
+        f.push(Field::IncludePassword);
+        for (i, t) in self.targets.iter().enumerate() {
+            if let Preflight::Conflict {
+                upn_holder,
+                proxy_conflicts,
+            } = &t.preflight
+            {
+                if upn_holder.is_some() {
+                    f.push(Field::NewUpn(i));
+                }
+                if !proxy_conflicts.is_empty() {
+                    f.push(Field::Reconcile(i));
+                }
+            }
+        }
+        f.push(Field::Restore);
+        f.push(Field::Cancel);
+        f
+    }
+
+    pub fn focused_input(&mut self) -> Option<&mut Input> {
+        match self.focus {
+            Field::Password => Some(&mut self.password),
+            Field::Recipients => Some(&mut self.recipients),
+            Field::NewUpn(i) => self.targets.get_mut(i).map(|t| &mut t.new_upn),
+            _ => None,
+        }
+    }
+}
+
+pub(in crate::app) fn open_restore(state: &mut State) -> Vec<Effect> {
+    if read_only_refusal(state, "restore") {
+        return Vec::new();
+    }
+    let targets = state.users.targets();
+    if targets.is_empty() {
+        state.notice = Some((
+            NoticeKind::Error,
+            if state.users.loading() {
+                "Still loading: no user to restore yet."
+            } else {
+                "No user selected to restore."
+            }
+            .into(),
+        ));
+        return Vec::new();
+    }
+    let effects = vec![Effect::Preflight {
+        users: targets.clone(),
+    }];
+    // The signed-in admin by default; app-only sign-in has no mailbox of its own, so the
+    // sending mailbox stands in (or nobody, and the admin types one).
+    let mail = [
+        Some(&state.settings.account),
+        state.settings.mail_sender.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|a| crate::restore::parse_recipients(a).is_ok_and(|r| r.len() == 1))
+    .cloned()
+    .unwrap_or_default();
+    state.notice = None;
+    state.modal = Some(Modal::Restore(Box::new(RestoreForm::new(targets, &mail))));
+    effects
+}
+
+pub(in crate::app) fn on_preflight(
+    state: &mut State,
+    id: &str,
+    result: Result<restore::Preflight, String>,
+) {
+    let Some(Modal::Restore(form)) = &mut state.modal else {
+        return;
+    };
+    let Some(target) = form.targets.iter_mut().find(|t| t.user.id == id) else {
+        return;
+    };
+    target.preflight = match &result {
+        Err(e) => Preflight::Failed(e.clone()),
+        Ok(found) if !found.has_conflict() => Preflight::Clear,
+        Ok(found) => {
+            state.users.mark_conflict(id.to_string());
+            if found.upn_holder.is_some() {
+                target.new_upn = Input::new(found.suggested_upn.clone().unwrap_or_default());
+            }
+            Preflight::Conflict {
+                upn_holder: found
+                    .upn_holder
+                    .as_ref()
+                    .map(|h| format!("\"{}\" ({})", h.display_name, h.user_principal_name)),
+                proxy_conflicts: found.proxy_holders.iter().map(|(a, _)| a.clone()).collect(),
+            }
+        }
+    };
+    target.found = result.ok();
+}
+
+pub(in crate::app) fn restore_key(
+    state: &mut State,
+    action: Option<Action>,
+    key: KeyEvent,
+) -> Vec<Effect> {
+    let Some(Modal::Restore(form)) = &mut state.modal else {
+        return Vec::new();
+    };
+    match action {
+        Some(Action::NextField) | Some(Action::PrevField) => {
+            let fields = form.fields();
+            let pos = fields.iter().position(|f| *f == form.focus).unwrap_or(0);
+            let n = fields.len();
+            let next = if action == Some(Action::NextField) {
+                (pos + 1) % n
+            } else {
+                (pos + n - 1) % n
+            };
+            form.focus = fields[next];
+        }
+        Some(Action::Toggle) => match form.focus {
+            Field::AutoPassword => form.auto_password = true,
+            Field::ManualPassword => form.auto_password = false,
+            Field::ForceChange => {
+                form.force_change = !form.force_change;
+                if !form.force_change {
+                    form.force_change_mfa = false;
+                }
+            }
+            Field::ForceChangeMfa => form.force_change_mfa = !form.force_change_mfa,
+            Field::IncludePassword => form.include_password = !form.include_password,
+            Field::Reconcile(i) => {
+                if let Some(t) = form.targets.get_mut(i) {
+                    t.reconcile = !t.reconcile;
+                }
+            }
+            Field::Restore => return submit_restore(state),
+            Field::Cancel => state.modal = None,
+            Field::Password | Field::Recipients | Field::NewUpn(_) => {}
+        },
+        Some(Action::Reveal) => form.reveal = !form.reveal,
+        Some(Action::Cancel) => state.modal = None,
+        Some(Action::Submit) => match form.focus {
+            Field::Cancel => state.modal = None,
+            Field::ManualPassword if form.auto_password => {
+                // Enter on "let me create" picks it and goes to the field, as a user expects.
+                form.auto_password = false;
+                form.focus = Field::Password;
+            }
+            _ => return submit_restore(state),
+        },
+        _ => {
+            if let Some(input) = form.focused_input() {
+                let changed = input
+                    .handle_event(&Event::Key(key))
+                    .is_some_and(|c| c.value);
+                form.error = None;
+                if changed && form.focus == Field::Password {
+                    return ask_about_password(state);
+                }
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// After the typed password changed: ask the directory about it (the runner waits for typing
+/// to pause), unless it already said it cannot be asked.
+pub(in crate::app) fn ask_about_password(state: &mut State) -> Vec<Effect> {
+    let Some(Modal::Restore(form)) = &mut state.modal else {
+        return Vec::new();
+    };
+    if matches!(form.verdict, Verdict::Unavailable(_)) {
+        return Vec::new();
+    }
+    if form.password.value().is_empty() {
+        form.verdict = Verdict::None;
+        return Vec::new();
+    }
+    state.verdict_seq += 1;
+    let seq = state.verdict_seq;
+    form.verdict = Verdict::Asking { seq };
+    vec![Effect::CheckPassword {
+        seq,
+        password: secrecy::SecretString::from(form.password.value()),
+    }]
+}
+
+pub(in crate::app) fn submit_restore(state: &mut State) -> Vec<Effect> {
+    if read_only_refusal(state, "restore") {
+        return Vec::new();
+    }
+    let Some(Modal::Restore(form)) = &mut state.modal else {
+        return Vec::new();
+    };
+    let checking = form.checking();
+    if checking > 0 {
+        form.error = Some(format!(
+            "Still checking {checking} of {} user(s) for conflicts; try again in a moment.",
+            form.targets.len()
+        ));
+        return Vec::new();
+    }
+    let request = form.request();
+    // Every rule lives in the plan; the form only points at the field a problem is about.
+    if let Some(problem) = restore::validate(&request, &state.tenant)
+        .into_iter()
+        .next()
+    {
+        form.focus = match problem.field {
+            restore::Field::Password => Field::Password,
+            restore::Field::Recipients => Field::Recipients,
+            restore::Field::NewUpn(i) => Field::NewUpn(i),
+            restore::Field::User(i) if form.fields().contains(&Field::Reconcile(i)) => {
+                Field::Reconcile(i)
+            }
+            restore::Field::User(_) => form.focus,
+        };
+        form.error = Some(problem.message);
+        return Vec::new();
+    }
+    if form.targets.len() > CONFIRM_OVER && !form.confirm_many {
+        form.confirm_many = true;
+        return Vec::new();
+    }
+    let users: Vec<DeletedUser> = form.targets.iter().map(|t| t.user.clone()).collect();
+    let include_password = form.include_password;
+    let step = PasswordStep {
+        choice: request.password.clone(),
+        force_change: request.force_change,
+        force_change_with_mfa: request.force_change_with_mfa,
+        why: "tried again on the result screen".into(),
+    };
+    let plan = match restore::into_plan(request, &HashSet::new()) {
+        Ok(plan) => plan,
+        Err(e) => {
+            form.error = Some(e);
+            return Vec::new();
+        }
+    };
+    // The typed password now lives in the plan (a secret); the editor is emptied, yank
+    // buffer included, which `reset()` would keep.
+    form.password = Input::default();
+    state.last_mail = Some((plan.mail_to.clone(), include_password));
+    state.last_step = Some(step);
+    state.modal = Some(Modal::Progress(ProgressState::new(&users)));
+    vec![Effect::Restore(plan)]
+}

@@ -1,0 +1,237 @@
+//! One deleted user as the table holds it (its text packed in one string), and the columns it
+//! sorts by.
+
+use chrono::{DateTime, Utc};
+
+use crate::directory::DeletedUser;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortColumn {
+    /// Days left before the purge, soonest first (the default).
+    DaysLeft,
+    Name,
+    UserName,
+    /// Deleted most recently first.
+    Deleted,
+    Department,
+}
+
+impl SortColumn {
+    /// Every column, in `next` order.
+    pub const ALL: [SortColumn; 5] = [
+        SortColumn::DaysLeft,
+        SortColumn::Name,
+        SortColumn::UserName,
+        SortColumn::Deleted,
+        SortColumn::Department,
+    ];
+
+    /// Position in `ALL`.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn next(self) -> Self {
+        match self {
+            SortColumn::DaysLeft => SortColumn::Name,
+            SortColumn::Name => SortColumn::UserName,
+            SortColumn::UserName => SortColumn::Deleted,
+            SortColumn::Deleted => SortColumn::Department,
+            SortColumn::Department => SortColumn::DaysLeft,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortColumn::DaysLeft => "days left",
+            SortColumn::Name => "name",
+            SortColumn::UserName => "user name",
+            SortColumn::Deleted => "deleted",
+            SortColumn::Department => "department",
+        }
+    }
+}
+
+/// One table row, packed: every string of the user in one allocation. With 100,000 users a
+/// `DeletedUser` per row (nine separately allocated strings) costs about twice the memory;
+/// the full user is rebuilt on demand (`to_user`) for the one row that needs it.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// id, name, original UPN, deleted UPN, mail, department, job title, user type, then the
+    /// proxy addresses joined by U+0001.
+    text: Box<str>,
+    /// End offset of each field in `text` but the last.
+    ends: [u32; 8],
+    pub deleted_at: Option<DateTime<Utc>>,
+    flags: u8,
+    pub(super) key_start: u32,
+    pub(super) key_end: u32,
+}
+
+const HAS_MAIL: u8 = 1;
+const HAS_DEPT: u8 = 2;
+const HAS_JOB: u8 = 4;
+const HAS_TYPE: u8 = 8;
+const SYNCED: u8 = 16;
+/// The deleted UPN is the id's 32 hex digits glued to the original UPN, so it is not stored.
+const DERIVED_UPN: u8 = 32;
+const PROXY_SEP: char = '\u{1}';
+
+fn derived_deleted_upn(id: &str, original: &str) -> String {
+    let mut out: String = id.chars().filter(|c| *c != '-').collect();
+    out.push_str(original);
+    out
+}
+
+impl Row {
+    pub(super) fn new(user: &DeletedUser, key_start: u32, key_end: u32) -> Self {
+        let derived = user.deleted_upn == derived_deleted_upn(&user.id, &user.original_upn);
+        let mut flags = 0;
+        let mut set = |on: bool, bit: u8| {
+            if on {
+                flags |= bit;
+            }
+        };
+        set(user.mail.is_some(), HAS_MAIL);
+        set(user.department.is_some(), HAS_DEPT);
+        set(user.job_title.is_some(), HAS_JOB);
+        set(user.user_type.is_some(), HAS_TYPE);
+        set(user.on_premises_sync_enabled, SYNCED);
+        set(derived, DERIVED_UPN);
+        let parts: [&str; 8] = [
+            &user.id,
+            &user.display_name,
+            &user.original_upn,
+            if derived { "" } else { &user.deleted_upn },
+            user.mail.as_deref().unwrap_or(""),
+            user.department.as_deref().unwrap_or(""),
+            user.job_title.as_deref().unwrap_or(""),
+            user.user_type.as_deref().unwrap_or(""),
+        ];
+        let mut text = String::with_capacity(
+            parts.iter().map(|p| p.len()).sum::<usize>()
+                + user
+                    .proxy_addresses
+                    .iter()
+                    .map(|p| p.len() + 1)
+                    .sum::<usize>(),
+        );
+        let mut ends = [0u32; 8];
+        for (i, part) in parts.iter().enumerate() {
+            text.push_str(part);
+            ends[i] = text.len() as u32;
+        }
+        for (i, p) in user.proxy_addresses.iter().enumerate() {
+            if i > 0 {
+                text.push(PROXY_SEP);
+            }
+            text.push_str(p);
+        }
+        Self {
+            text: text.into_boxed_str(),
+            ends,
+            deleted_at: user.deleted_at,
+            flags,
+            key_start,
+            key_end,
+        }
+    }
+
+    fn field(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        let end = if i < 8 {
+            self.ends[i] as usize
+        } else {
+            self.text.len()
+        };
+        self.text.get(start..end).unwrap_or("")
+    }
+
+    fn opt(&self, i: usize, bit: u8) -> Option<&str> {
+        (self.flags & bit != 0).then(|| self.field(i))
+    }
+
+    pub fn id(&self) -> &str {
+        self.field(0)
+    }
+
+    pub fn display_name(&self) -> &str {
+        self.field(1)
+    }
+
+    pub fn original_upn(&self) -> &str {
+        self.field(2)
+    }
+
+    pub fn mail(&self) -> Option<&str> {
+        self.opt(4, HAS_MAIL)
+    }
+
+    pub fn department(&self) -> Option<&str> {
+        self.opt(5, HAS_DEPT)
+    }
+
+    pub fn job_title(&self) -> Option<&str> {
+        self.opt(6, HAS_JOB)
+    }
+
+    pub fn synced(&self) -> bool {
+        self.flags & SYNCED != 0
+    }
+
+    pub fn is_guest(&self) -> bool {
+        self.opt(7, HAS_TYPE)
+            .is_some_and(|t| t.eq_ignore_ascii_case("guest"))
+    }
+
+    /// Whole days left before the purge, as `DeletedUser::days_left` counts them.
+    pub fn days_left(&self, now: DateTime<Utc>) -> Option<i64> {
+        self.deleted_at
+            .map(|d| crate::directory::TimeLeft::after_deletion(d, now).days())
+    }
+
+    /// The full user, rebuilt.
+    pub fn to_user(&self) -> DeletedUser {
+        let proxies = self.field(8);
+        DeletedUser {
+            id: self.id().to_string(),
+            display_name: self.display_name().to_string(),
+            deleted_upn: if self.flags & DERIVED_UPN != 0 {
+                derived_deleted_upn(self.id(), self.original_upn())
+            } else {
+                self.field(3).to_string()
+            },
+            original_upn: self.original_upn().to_string(),
+            mail: self.mail().map(str::to_string),
+            proxy_addresses: if proxies.is_empty() {
+                Vec::new()
+            } else {
+                proxies.split(PROXY_SEP).map(str::to_string).collect()
+            },
+            department: self.department().map(str::to_string),
+            job_title: self.job_title().map(str::to_string),
+            deleted_at: self.deleted_at,
+            on_premises_sync_enabled: self.synced(),
+            user_type: self.opt(7, HAS_TYPE).map(str::to_string),
+        }
+    }
+}
+
+/// Appends the search key of `user` to `keys`: lowercase "name \u{1} user name \u{1} mail
+/// \u{1} department \u{1} job", ended by NUL so no match can run from one row into the next.
+pub(super) fn push_key(keys: &mut String, user: &DeletedUser) -> (u32, u32) {
+    let start = keys.len();
+    for part in crate::query::searched(user) {
+        if part.is_ascii() {
+            keys.extend(part.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        } else {
+            for ch in part.chars() {
+                keys.extend(ch.to_lowercase());
+            }
+        }
+        keys.push('\u{1}');
+    }
+    let end = keys.len();
+    keys.push('\0');
+    (start as u32, end as u32)
+}

@@ -1,0 +1,139 @@
+use super::*;
+use crate::app::fixtures;
+
+/// Users whose sort keys tie on the first 8 bytes, lowercase differently in and out of
+/// ASCII, or are missing: the cases where a kept order could drift from a full sort.
+fn awkward(n: usize) -> Vec<DeletedUser> {
+    let now = fixtures::now();
+    (0..n)
+        .map(|i| {
+            let mut u = fixtures::user(i, now);
+            match i % 6 {
+                0 => u.department = Some(["ÉTUDES", "études", "Études x"][i % 3].into()),
+                1 => u.department = Some(String::new()),
+                2 => u.deleted_at = None,
+                3 => u.display_name = format!("Same Prefix {}", i % 4),
+                4 => u.original_upn = format!("SAME.PREFIX{}@contoso.sandbox", i % 3),
+                _ => {}
+            }
+            u
+        })
+        .collect()
+}
+
+/// Loads `users` in pages of the given sizes (cycled), in the order given.
+fn load(users: Vec<DeletedUser>, sizes: &[usize]) -> UsersView {
+    let mut view = UsersView::default();
+    let mut rest = users.into_iter();
+    for size in sizes.iter().cycle() {
+        let page: Vec<DeletedUser> = rest.by_ref().take(*size).collect();
+        if page.is_empty() && rest.len() == 0 {
+            break;
+        }
+        view.push_page(page);
+    }
+    view
+}
+
+/// What a sort from scratch by the row comparison gives: the order the table had when
+/// every switch sorted again.
+fn full_sort(view: &UsersView) -> Vec<u32> {
+    let mut all: Vec<u32> = (0..view.rows.len() as u32).collect();
+    all.sort_by(|a, b| view.compare(*a, *b));
+    all
+}
+
+fn check_every_order(view: &mut UsersView) {
+    for sort in SortColumn::ALL {
+        let kept: Vec<u64> = view.orders[sort.index()]
+            .iter()
+            .map(|i| view.sort_prefix(sort, *i))
+            .collect();
+        assert_eq!(view.prefixes[sort.index()], kept, "{sort:?} prefixes");
+        for reverse in [false, true] {
+            view.sort = sort;
+            view.reverse = reverse;
+            view.resort();
+            let expected = full_sort(view);
+            assert_eq!(
+                view.sorted().collect::<Vec<_>>(),
+                expected,
+                "{sort:?} reverse={reverse}"
+            );
+            let needle = view.applied_filter.clone();
+            let filtered: Vec<u32> = expected
+                .into_iter()
+                .filter(|i| view.key(*i).contains(needle.as_str()))
+                .collect();
+            assert_eq!(view.shown, filtered, "{sort:?} reverse={reverse} /{needle}");
+        }
+    }
+}
+
+#[test]
+fn kept_orders_match_a_full_sort_whatever_the_pages() {
+    let mut users = awkward(700);
+    // Pages do not arrive in any order, and some are tiny or empty.
+    users.reverse();
+    users.rotate_left(123);
+    let mut view = load(users, &[97, 1, 0, 250, 13]);
+    assert_eq!(view.rows.len(), 700);
+    check_every_order(&mut view);
+}
+
+#[test]
+fn a_sort_switch_under_a_filter_shows_what_filtering_afresh_would() {
+    let mut view = load(awkward(500), &[120]);
+    view.filter = Input::new("Études".into());
+    view.refilter();
+    assert!(!view.shown.is_empty() && view.shown.len() < 500);
+    check_every_order(&mut view);
+    // A filter that matches nothing stays empty in every order.
+    view.filter = Input::new("no such user anywhere".into());
+    view.refilter();
+    check_every_order(&mut view);
+    assert!(view.shown.is_empty());
+}
+
+#[test]
+fn removing_users_keeps_every_order() {
+    let users = awkward(400);
+    let gone: HashSet<String> = users.iter().step_by(7).map(|u| u.id.clone()).collect();
+    let mut view = load(users, &[999]);
+    view.remove_ids(&gone);
+    assert_eq!(view.rows.len(), 400 - gone.len());
+    check_every_order(&mut view);
+    // And a page after the removal still lands in place.
+    view.push_page(awkward(450).split_off(400));
+    check_every_order(&mut view);
+}
+
+#[test]
+fn a_reload_forgets_the_kept_orders() {
+    let mut view = load(awkward(50), &[10]);
+    view.filter = Input::new("sales".into());
+    view.refilter();
+    view.clear_for_reload();
+    assert!(
+        SortColumn::ALL
+            .iter()
+            .all(|s| view.orders[s.index()].is_empty())
+    );
+    view.push_page(awkward(5));
+    assert_eq!(view.order().len(), 5);
+}
+
+#[test]
+fn the_selected_user_stays_selected_across_sort_switches() {
+    let mut view = load(awkward(300), &[64]);
+    view.selected = 17;
+    let id = view.current_id().map(str::to_string);
+    for sort in SortColumn::ALL {
+        for reverse in [true, false] {
+            view.sort = sort;
+            view.reverse = reverse;
+            view.resort();
+            assert_eq!(view.current_id().map(str::to_string), id, "{sort:?}");
+        }
+    }
+}

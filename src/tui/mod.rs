@@ -1,0 +1,259 @@
+//! The TUI on a real terminal: the one event loop, drawing, and the terminal's setup and
+//! teardown. It joins `app` (what happens) and `ui` (what is drawn), which know nothing of
+//! each other's insides.
+//!
+//! One `tokio::select!` waits on terminal input, results of background work, the request log
+//! and a tick. Each turn drains what is queued, runs `update` on every message, hands the
+//! effects to the runner, and draws only when something changed.
+
+pub mod sign_in;
+
+use std::io;
+use std::time::Duration;
+
+use chrono::Utc;
+use crossterm::event::Event;
+use futures::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::app::effect::Effect;
+use crate::app::msg::Msg;
+use crate::app::runner::Runner;
+use crate::app::state::{self, State};
+use crate::app::{
+    PANIC_HOOK_ENV, TuiContext, TuiOptions, channel, event_to_msg, initial_state, repaint_key,
+    runner_for, step,
+};
+use crate::directory::RequestRecord;
+
+/// The tick: drives spinners and the clock. Slow enough to cost nothing when idle, since a
+/// tick only redraws when something animates.
+pub const TICK: Duration = Duration::from_millis(125);
+
+/// Most messages handled before drawing again, so a burst (a fast page load) cannot starve
+/// the screen.
+const BATCH: usize = 512;
+
+/// The event loop, generic over the terminal backend and the input stream so tests can drive
+/// it with a `TestBackend` and scripted events.
+pub async fn run_loop<B, S>(
+    terminal: &mut Terminal<B>,
+    mut events: S,
+    state: &mut State,
+    runner: &mut Runner,
+    mut rx: UnboundedReceiver<Msg>,
+    mut requests: Option<UnboundedReceiver<RequestRecord>>,
+) -> color_eyre::Result<()>
+where
+    B: Backend,
+    B::Error: std::error::Error + Send + Sync + 'static,
+    S: Stream<Item = io::Result<Event>> + Unpin,
+{
+    // The first frame goes out before any network work is even started.
+    let mut last_glyphs = draw(terminal, state)?;
+    state.dirty = false;
+    runner.run(Effect::LoadDeleted {
+        generation: state.users.generation(),
+    });
+    runner.run(Effect::LoadTenant);
+    runner.load_unfinished();
+    let mut terminate = Terminate::new();
+    let mut last_screen = repaint_key(state);
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        let msg = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => match event_to_msg(ev) {
+                    Some(m) => m,
+                    None => continue,
+                },
+                Some(Err(e)) => return Err(e.into()),
+                // The terminal went away: nothing more can be asked or shown.
+                None => return Ok(()),
+            },
+            Some(m) = rx.recv() => m,
+            Some(r) = async {
+                match requests.as_mut() {
+                    Some(rq) => rq.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => Msg::Request(r),
+            _ = tick.tick() => Msg::Tick(Utc::now()),
+            // Raw mode turns Ctrl-C into a key; this catches the signal when it is not.
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            // `kill` or a closing session: leave through the same door, so the terminal is
+            // restored.
+            _ = terminate.recv() => return Ok(()),
+        };
+        if step(state, runner, msg) {
+            return Ok(());
+        }
+        let mut handled = 1;
+        while handled < BATCH {
+            let Ok(m) = rx.try_recv() else { break };
+            if step(state, runner, m) {
+                return Ok(());
+            }
+            handled += 1;
+        }
+        if state.dirty {
+            // Terminals and unicode-width disagree on the width of a few scripts (Devanagari
+            // and Thai marks, among others): a cell ratatui believes blank can still show a
+            // glyph, and its diff never writes that cell again. Repaint everything whenever
+            // other text takes the place of what was there, so no glyph outlives its row.
+            let screen = repaint_key(state);
+            let forced = screen != last_screen;
+            if forced {
+                force_full_redraw(terminal)?;
+                last_screen = screen;
+            }
+            let glyphs = draw(terminal, state)?;
+            // The rows are the same, but such a glyph moved all the same (a dialog that grew
+            // over the table, a name typed in a field): repaint once more, from a clean screen.
+            if glyphs != last_glyphs && !forced {
+                force_full_redraw(terminal)?;
+                draw(terminal, state)?;
+            }
+            last_glyphs = glyphs;
+            state.dirty = false;
+        }
+    }
+}
+
+/// Draws a frame; returns where the graphemes terminals may measure differently now are.
+fn draw<B>(terminal: &mut Terminal<B>, state: &State) -> Result<u64, B::Error>
+where
+    B: Backend,
+{
+    let frame = terminal.draw(|f| crate::ui::draw(state, f))?;
+    Ok(crate::ui::backend::fingerprint(frame.buffer))
+}
+
+/// Clears the screen and forgets what is on it, so the next draw paints every cell.
+/// (`Terminal::clear` would do it too, but it asks the terminal for the cursor position,
+/// and the reply would race the event stream for stdin.)
+fn force_full_redraw<B>(terminal: &mut Terminal<B>) -> Result<(), B::Error>
+where
+    B: Backend,
+{
+    terminal.backend_mut().clear()?;
+    // After a draw the "previous" buffer holds what is on screen; one swap resets it, and the
+    // buffer drawn into next was already reset by the draw.
+    terminal.swap_buffers();
+    Ok(())
+}
+
+/// SIGTERM, where there is such a thing; never fires elsewhere.
+struct Terminate {
+    #[cfg(unix)]
+    signal: Option<tokio::signal::unix::Signal>,
+}
+
+impl Terminate {
+    fn new() -> Self {
+        Self {
+            #[cfg(unix)]
+            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
+        }
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        if let Some(s) = self.signal.as_mut() {
+            s.recv().await;
+            return;
+        }
+        std::future::pending::<()>().await
+    }
+}
+
+/// Runs the TUI for a session. Its warnings (missing permissions) open as the first notice;
+/// an in-process sandbox keeps serving until the terminal has been restored.
+pub async fn run_tui(session: crate::session::Session, opts: TuiOptions) -> color_eyre::Result<()> {
+    let ctx = TuiContext {
+        directory: session.directory.clone(),
+        label: session.label.clone(),
+        is_sandbox: session.is_sandbox,
+        account: session.account.clone(),
+        mail_sender: session.mail_sender.clone(),
+        data_dir: session.data_dir.clone(),
+        requests: session.requests,
+    };
+    let result = run_terminal(ctx, opts, session.warnings).await;
+    drop(session.sandbox);
+    result
+}
+
+async fn run_terminal(
+    mut ctx: TuiContext,
+    opts: TuiOptions,
+    warnings: Vec<String>,
+) -> color_eyre::Result<()> {
+    use crossterm::event::{
+        DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+        EventStream,
+    };
+    use crossterm::execute;
+
+    let mouse = !opts.no_mouse;
+    // `ratatui::init` installs a panic hook that leaves raw mode and the alternate screen and
+    // then calls the hook installed before it (color-eyre's report).
+    // `init` is kept for what it sets up (raw mode, alternate screen, the hook); the terminal
+    // drawn on goes through `Resync`, so rows with complex scripts stay in their columns.
+    drop(ratatui::init());
+    let mut terminal = match ratatui::Terminal::new(crate::ui::backend::Resync::new(
+        ratatui::backend::CrosstermBackend::new(io::stdout()),
+    )) {
+        Ok(t) => t,
+        Err(e) => {
+            ratatui::restore();
+            return Err(e.into());
+        }
+    };
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        // The in-process sandbox answers a panicking request with a 500 and goes on: the
+        // screen must stay as it is, not be torn down for a panic that was caught.
+        if crate::sandbox::in_sandbox_request() {
+            return;
+        }
+        let _ = execute!(io::stdout(), DisableMouseCapture, DisableBracketedPaste);
+        previous(info);
+    }));
+    let _ = execute!(io::stdout(), EnableBracketedPaste);
+    if mouse {
+        let _ = execute!(io::stdout(), EnableMouseCapture);
+    }
+    let size = terminal
+        .size()
+        .map(|s| (s.width, s.height))
+        .unwrap_or((80, 24));
+    let mut state = initial_state(&ctx, &opts, Utc::now(), size);
+    if !warnings.is_empty() {
+        state.notice = Some((state::NoticeKind::Error, warnings.join(" · ")));
+    }
+    let (tx, rx) = channel();
+    let mut runner = runner_for(&ctx, &state, tx, Some(Box::new(io::stdout())));
+    let requests = ctx.requests.take();
+    // Test hook (see PANIC_HOOK_ENV): a key that panics, to prove a crash restores the terminal.
+    let panic_key = std::env::var(PANIC_HOOK_ENV)
+        .ok()
+        .and_then(|v| v.chars().next());
+    let events = EventStream::new().inspect(move |ev| {
+        if let (Some(k), Ok(Event::Key(key))) = (panic_key, ev)
+            && key.code == crossterm::event::KeyCode::Char(k)
+        {
+            panic!("{PANIC_HOOK_ENV}: panicking on purpose at key {k:?}");
+        }
+    });
+    let result = run_loop(&mut terminal, events, &mut state, &mut runner, rx, requests).await;
+    if mouse {
+        let _ = execute!(io::stdout(), DisableMouseCapture);
+    }
+    let _ = execute!(io::stdout(), DisableBracketedPaste);
+    ratatui::restore();
+    result
+}
