@@ -35,7 +35,9 @@ use runner::Runner;
 use state::State;
 
 /// Test hook: with this set to a character, pressing that key in the TUI panics, so a test
-/// can check that a crash leaves the terminal usable and the report readable.
+/// can check that a crash leaves the terminal usable and the report readable. Only in builds
+/// with the `test-hooks` feature (the tests turn it on; release builds carry no hooks).
+#[cfg(feature = "test-hooks")]
 pub const PANIC_HOOK_ENV: &str = "UNDELETE_TEST_PANIC_ON_KEY";
 
 /// How the TUI was asked to run (from the command line and the environment).
@@ -397,11 +399,14 @@ async fn run_terminal(
     let (tx, rx) = channel();
     let mut runner = runner_for(&ctx, &state, tx, Some(Box::new(io::stdout())));
     let requests = ctx.requests.take();
+    let events = EventStream::new();
     // Test hook (see PANIC_HOOK_ENV): a key that panics, to prove a crash restores the terminal.
+    #[cfg(feature = "test-hooks")]
     let panic_key = std::env::var(PANIC_HOOK_ENV)
         .ok()
         .and_then(|v| v.chars().next());
-    let events = EventStream::new().inspect(move |ev| {
+    #[cfg(feature = "test-hooks")]
+    let events = events.inspect(move |ev| {
         if let (Some(k), Ok(Event::Key(key))) = (panic_key, ev)
             && key.code == crossterm::event::KeyCode::Char(k)
         {
