@@ -574,7 +574,8 @@ pub(crate) fn crash_hook(_step: &str) {}
 
 #[cfg(feature = "test-hooks")]
 pub(crate) fn crash_hook(step: &str) {
-    static HOOK: std::sync::OnceLock<Option<String>> = OnceLock::new();
+    use std::sync::OnceLock;
+    static HOOK: OnceLock<Option<String>> = OnceLock::new();
     let hook = HOOK.get_or_init(|| std::env::var(CRASH_HOOK_ENV).ok());
     if hook.as_deref() == Some(step) {
         eprintln!("{CRASH_HOOK_ENV}={step}: exiting as if the process died here");
