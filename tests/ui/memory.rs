@@ -9,26 +9,9 @@ fn rss_kb() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Set in the child process the test runs itself in (see below).
-const ALONE_ENV: &str = "UI_MEMORY_TEST_ALONE";
-
 #[test]
 fn state_of_100k_users_stays_small() {
-    // The other tests of this binary run on other threads of the same process and would move
-    // its resident size, so the measurement runs in a process of its own: this test binary
-    // again, with only this test.
-    if std::env::var_os(ALONE_ENV).is_none() {
-        let module = module_path!().split_once("::").map_or("", |(_, m)| m);
-        let name = format!("{module}::state_of_100k_users_stays_small");
-        let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
-            .args([name.as_str(), "--exact", "--nocapture", "--test-threads=1"])
-            .env(ALONE_ENV, "1")
-            .output()
-            .expect("the test binary runs");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        eprint!("{}", String::from_utf8_lossy(&out.stderr));
-        assert!(out.status.success(), "{stdout}");
-        assert!(stdout.contains("1 passed"), "the measurement ran: {stdout}");
+    if !crate::alone_in_process("memory::state_of_100k_users_stays_small") {
         return;
     }
     let Some(before) = rss_kb() else {
