@@ -34,8 +34,8 @@ pub use preflight::{Preflight, preflight, preflight_all, preflight_each, suggest
 #[cfg(feature = "test-hooks")]
 pub use run::{CRASH_EXIT_CODE, CRASH_HOOK_ENV};
 pub use run::{
-    Failure, LOST_REPLY_FOUND_RESTORED, PasswordStep, Progress,
-    RestoreRun, StopHandle, UserOutcome, run_to_end, set_password, start,
+    Failure, LOST_REPLY_FOUND_RESTORED, PasswordStep, Progress, RestoreRun, StopHandle,
+    UserOutcome, run_to_end, set_password, start,
 };
 
 /// The tenant's verified domains, for the rules of `plan` (new user names, banned names).
