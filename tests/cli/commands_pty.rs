@@ -76,8 +76,10 @@ async fn a_prompted_password_is_never_echoed_and_is_the_one_set() {
     let user = seed_and_pick(data.path()).await;
     let mut pty = spawn(data.path(), &["restore", &user.id, "--password", "prompt"]);
     pty.wait_for_output("New password:").await;
+    pty.wait_for_echo_off().await;
     pty.type_line(PASSWORD);
     pty.wait_for_output("Type it again:").await;
+    pty.wait_for_echo_off().await;
     pty.type_line(PASSWORD);
     assert_eq!(pty.exit_code().await, 0, "{}", pty.raw_text());
     let out = pty.raw_text();
@@ -97,8 +99,10 @@ async fn two_different_passwords_change_nothing() {
     let user = seed_and_pick(data.path()).await;
     let mut pty = spawn(data.path(), &["restore", &user.id, "--password", "prompt"]);
     pty.wait_for_output("New password:").await;
+    pty.wait_for_echo_off().await;
     pty.type_line(PASSWORD);
     pty.wait_for_output("Type it again:").await;
+    pty.wait_for_echo_off().await;
     pty.type_line("Kiwi-Moon-42#y");
     assert_eq!(pty.exit_code().await, 2, "{}", pty.raw_text());
     assert!(pty.raw_text().contains("differ"), "{}", pty.raw_text());
