@@ -31,10 +31,6 @@ use msg::Msg;
 use runner::Runner;
 use state::State;
 
-/// Test hook: with this set to a character, pressing that key in the TUI panics, so a test
-/// can check that a crash leaves the terminal usable and the report readable.
-pub const PANIC_HOOK_ENV: &str = "UNDELETE_TEST_PANIC_ON_KEY";
-
 /// How the TUI was asked to run (from the command line and the environment).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TuiOptions {

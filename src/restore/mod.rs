@@ -5,7 +5,8 @@
 //! password) so an interrupted run can be finished later, and every change goes to the audit
 //! log. Many users go through `Directory::restore_many`, which batches and throttles.
 //!
-//! Test hook: with `UNDELETE_TEST_CRASH_AFTER=restore` (or `password`) in the environment the
+//! Test hook (only with the `test-hooks` feature, which the tests turn on; release builds
+//! carry none): with `UNDELETE_TEST_CRASH_AFTER=restore` (or `password`) in the environment the
 //! process exits with code 86 right after journaling the first such step, the way a crash or a
 //! kill would leave it; with `mail`, right after the sign-in mail was sent and before `MailSent`
 //! is journaled (the mail window). Tests use it to prove the journal picks up an interrupted run.
@@ -32,9 +33,11 @@ pub use plan::{
     validate, warnings,
 };
 pub use preflight::{Preflight, preflight, preflight_all, preflight_each, suggest_upn};
+#[cfg(feature = "test-hooks")]
+pub use run::{CRASH_EXIT_CODE, CRASH_HOOK_ENV};
 pub use run::{
-    CRASH_EXIT_CODE, CRASH_HOOK_ENV, Failure, LOST_REPLY_FOUND_RESTORED, PasswordStep, Progress,
-    RestoreRun, StopHandle, UserOutcome, run_to_end, set_password, start,
+    Failure, LOST_REPLY_FOUND_RESTORED, PasswordStep, Progress, RestoreRun, StopHandle,
+    UserOutcome, run_to_end, set_password, start,
 };
 
 /// The tenant's verified domains, for the rules of `plan` (new user names, banned names).

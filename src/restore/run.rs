@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
 
 use futures::StreamExt;
 use secrecy::SecretString;
@@ -20,8 +20,10 @@ use crate::directory::{
 use crate::password;
 
 /// Environment variable of the crash test hook (see the module docs).
+#[cfg(feature = "test-hooks")]
 pub const CRASH_HOOK_ENV: &str = "UNDELETE_TEST_CRASH_AFTER";
 /// Exit code of the crash test hook.
+#[cfg(feature = "test-hooks")]
 pub const CRASH_EXIT_CODE: i32 = 86;
 
 /// The audit detail of a restore whose reply was lost but that happened.
@@ -569,7 +571,13 @@ pub async fn set_password(
     warnings
 }
 
+/// Without the `test-hooks` feature (release builds) the crash hook is not there.
+#[cfg(not(feature = "test-hooks"))]
+pub(crate) fn crash_hook(_step: &str) {}
+
+#[cfg(feature = "test-hooks")]
 pub(crate) fn crash_hook(step: &str) {
+    use std::sync::OnceLock;
     static HOOK: OnceLock<Option<String>> = OnceLock::new();
     let hook = HOOK.get_or_init(|| std::env::var(CRASH_HOOK_ENV).ok());
     if hook.as_deref() == Some(step) {

@@ -23,10 +23,15 @@ use crate::app::msg::Msg;
 use crate::app::runner::Runner;
 use crate::app::state::{self, State};
 use crate::app::{
-    PANIC_HOOK_ENV, TuiContext, TuiOptions, channel, event_to_msg, initial_state, repaint_key,
-    runner_for, step,
+    TuiContext, TuiOptions, channel, event_to_msg, initial_state, repaint_key, runner_for, step,
 };
 use crate::directory::RequestRecord;
+
+/// Test hook: with this set to a character, pressing that key in the TUI panics, so a test
+/// can check that a crash leaves the terminal usable and the report readable. Only in builds
+/// with the `test-hooks` feature (the tests turn it on; release builds carry no hooks).
+#[cfg(feature = "test-hooks")]
+pub const PANIC_HOOK_ENV: &str = "UNDELETE_TEST_PANIC_ON_KEY";
 
 /// The tick: drives spinners and the clock. Slow enough to cost nothing when idle, since a
 /// tick only redraws when something animates.
@@ -239,10 +244,13 @@ async fn run_terminal(
     let mut runner = runner_for(&ctx, &state, tx, Some(Box::new(io::stdout())));
     let requests = ctx.requests.take();
     // Test hook (see PANIC_HOOK_ENV): a key that panics, to prove a crash restores the terminal.
+    let events = EventStream::new();
+    #[cfg(feature = "test-hooks")]
     let panic_key = std::env::var(PANIC_HOOK_ENV)
         .ok()
         .and_then(|v| v.chars().next());
-    let events = EventStream::new().inspect(move |ev| {
+    #[cfg(feature = "test-hooks")]
+    let events = events.inspect(move |ev| {
         if let (Some(k), Ok(Event::Key(key))) = (panic_key, ev)
             && key.code == crossterm::event::KeyCode::Char(k)
         {

@@ -173,7 +173,7 @@ impl Spawn {
             done,
             writer,
             child,
-            _master: pair.master,
+            master: pair.master,
         }
     }
 }
@@ -199,7 +199,7 @@ pub struct Pty {
     done: Arc<AtomicBool>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
-    _master: Box<dyn portable_pty::MasterPty + Send>,
+    master: Box<dyn portable_pty::MasterPty + Send>,
 }
 
 impl Pty {
@@ -273,6 +273,24 @@ impl Pty {
         let deadline = Instant::now() + TIMEOUT;
         while !self.shows(text, Seen::Output, deadline) {
             tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Waits until the child has turned the terminal's echo off (raw mode for a hidden prompt):
+    /// what is typed before that is echoed and line-edited by the terminal itself, and its Enter
+    /// reaches the child as Ctrl-J. A prompt shows before the child turns echo off, so a test on
+    /// a busy machine waits for both.
+    pub async fn wait_for_echo_off(&self) {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let termios = self.master.get_termios().expect("the pty's settings");
+            if libc::termios::from(termios).c_lflag & libc::ECHO == 0 {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("the terminal still echoes; output:\n{}", self.raw_text());
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 

@@ -1,0 +1,965 @@
+//! The scripting commands against the sandbox over real HTTP on 127.0.0.1: in process through
+//! `commands::run_with` with captured streams, and as the real binary for exit codes, the
+//! missing terminal, and a run killed half-way then finished.
+
+use crate::common;
+
+use std::io::Cursor;
+use std::path::Path;
+use std::process::{Command as Process, Output, Stdio};
+use std::sync::Arc;
+
+use clap::Parser;
+use common::cli::Cli;
+use serde_json::Value;
+use undelete::commands::{self, Context, Io, Terminal};
+use undelete::directory::{DeletedUser, Directory};
+use undelete::restore::{self, Audit, Journal};
+use undelete::sandbox::{SandboxConfig, SandboxHandle};
+
+fn directory(h: &SandboxHandle) -> Arc<dyn Directory> {
+    common::sandbox_directory(h, "commands-tests")
+}
+
+fn context(h: &SandboxHandle, data_dir: &Path) -> Context {
+    Context {
+        directory: directory(h),
+        label: "SANDBOX contoso.sandbox".into(),
+        account: h.admin_upn(),
+        mail_sender: Some(h.admin_upn()),
+        data_dir: data_dir.to_path_buf(),
+        sign_in_url: "https://myapps.microsoft.com".into(),
+        read_only: false,
+        read_deadline: undelete::commands::READ_DEADLINE,
+        lock_wait: std::time::Duration::from_secs(30),
+    }
+}
+
+struct Ran {
+    code: i32,
+    out: String,
+    err: String,
+}
+
+impl Ran {
+    fn lines(&self) -> Vec<Value> {
+        self.out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+}
+
+/// Runs `undelete ARGS` in process with the given stdin and terminal flags.
+async fn run(ctx: &Context, args: &[&str], stdin: &str, term: Terminal) -> Ran {
+    let mut argv = vec!["undelete"];
+    argv.extend_from_slice(args);
+    let cli = Cli::try_parse_from(argv).expect("arguments parse");
+    let cmd = cli
+        .command
+        .and_then(common::cli::Command::scripting)
+        .expect("a scripting command");
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let mut input = Cursor::new(stdin.as_bytes().to_vec());
+    let code = {
+        let mut io = Io {
+            out: &mut out,
+            err: &mut err,
+            input: &mut input,
+            term,
+        };
+        commands::run_with(cmd, ctx, &mut io)
+            .await
+            .expect("command runs")
+    };
+    Ran {
+        code,
+        out: String::from_utf8(out).expect("utf-8 stdout"),
+        err: String::from_utf8(err).expect("utf-8 stderr"),
+    }
+}
+
+fn pipe() -> Terminal {
+    Terminal::default()
+}
+
+async fn deleted_users(dir: &dyn Directory) -> Vec<DeletedUser> {
+    undelete::directory::all_deleted(dir)
+        .await
+        .expect("listing")
+}
+
+async fn find_user(
+    dir: &dyn Directory,
+    want: impl Fn(&restore::Preflight, &DeletedUser) -> bool,
+) -> DeletedUser {
+    for u in deleted_users(dir).await {
+        let pf = restore::preflight(dir, &u).await.expect("preflight");
+        if want(&pf, &u) {
+            return u;
+        }
+    }
+    panic!("no deleted user in the sandbox fits");
+}
+
+fn plain(pf: &restore::Preflight, u: &DeletedUser) -> bool {
+    !pf.has_conflict() && !u.on_premises_sync_enabled && !u.is_guest()
+}
+
+#[tokio::test]
+async fn list_json_of_ten_thousand_users_sorted_by_days_left() {
+    let (_tmp, sandbox) = common::start_sandbox(10_000).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let ran = run(&ctx, &["list", "--format", "json"], "", pipe()).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    assert!(ran.err.is_empty(), "no progress on a pipe: {}", ran.err);
+    let users: Vec<Value> = serde_json::from_str(&ran.out).expect("one JSON array");
+    assert_eq!(users.len(), 10_000);
+    let purge: Vec<&str> = users
+        .iter()
+        .map(|u| u["purgeDateTime"].as_str().expect("purge date"))
+        .collect();
+    assert!(
+        purge.windows(2).all(|w| w[0] <= w[1]),
+        "soonest purge first"
+    );
+    let mut ids: Vec<&str> = users
+        .iter()
+        .map(|u| u["id"].as_str().expect("id"))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 10_000, "every user once");
+    assert!(
+        !ran.out.contains('\x1b'),
+        "no escape sequence reaches a pipe"
+    );
+}
+
+#[tokio::test]
+async fn list_table_csv_filter_and_sort() {
+    let (_tmp, sandbox) = common::start_sandbox(60).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let users = deleted_users(ctx.directory.as_ref()).await;
+    let someone = users
+        .iter()
+        .find(|u| u.department.is_some() && !u.is_guest())
+        .expect("a user with a department");
+
+    let ran = run(&ctx, &["list"], "", pipe()).await;
+    assert_eq!(ran.code, 0);
+    assert_eq!(ran.out.lines().count(), users.len() + 1);
+    assert!(ran.out.starts_with("NAME"));
+    assert!(!ran.out.contains('\x1b'));
+
+    let ran = run(
+        &ctx,
+        &["list", "--format", "csv", "--sort", "upn"],
+        "",
+        pipe(),
+    )
+    .await;
+    let upns: Vec<String> = ran
+        .out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap_or("").to_lowercase())
+        .collect();
+    assert_eq!(upns.len(), users.len());
+    let mut sorted = upns.clone();
+    sorted.sort();
+    // Names with commas are quoted, so compare only where the split is exact.
+    assert_eq!(upns.first(), sorted.first());
+
+    let local = someone.original_upn.split('@').next().expect("local part");
+    let ran = run(
+        &ctx,
+        &[
+            "list",
+            "--format",
+            "json",
+            "--filter",
+            &local.to_uppercase(),
+        ],
+        "",
+        pipe(),
+    )
+    .await;
+    let found: Vec<Value> = serde_json::from_str(&ran.out).expect("json");
+    assert!(found.iter().any(|u| u["id"] == someone.id.as_str()));
+    assert!(found.len() < users.len());
+}
+
+#[tokio::test]
+async fn check_exits_3_when_users_expire_soon_and_0_otherwise() {
+    let (_tmp, sandbox) = common::start_sandbox(40).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let ran = run(
+        &ctx,
+        &["check", "--expiring", "3", "--format", "json"],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 3, "{}", ran.err);
+    let users: Vec<Value> = serde_json::from_str(&ran.out).expect("json");
+    assert!(!users.is_empty());
+    assert!(
+        users
+            .iter()
+            .all(|u| u["daysLeft"].as_i64().is_some_and(|d| d <= 3))
+    );
+
+    // Nobody is already past the purge date, so nothing expires "within 0 days".
+    let ran = run(&ctx, &["check", "--expiring", "0"], "", pipe()).await;
+    assert_eq!(ran.code, 0, "{}", ran.out);
+    assert!(ran.out.is_empty(), "cron gets no output: {}", ran.out);
+}
+
+#[tokio::test]
+async fn purge_refuses_without_yes_and_without_a_terminal() {
+    let (_tmp, sandbox) = common::start_sandbox(20).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let user = deleted_users(ctx.directory.as_ref()).await.remove(0);
+
+    let ran = run(&ctx, &["purge", &user.id], "", pipe()).await;
+    assert_eq!(ran.code, 2);
+    assert!(ran.err.contains("--yes"), "{}", ran.err);
+    assert!(sandbox.inspect().is_deleted(&user.id));
+    assert_eq!(sandbox.inspect().write_count(), 0);
+
+    // On a terminal it asks; a wrong answer purges nothing.
+    let tty = Terminal {
+        stdin: true,
+        stdout: true,
+        stderr: true,
+        no_color: true,
+    };
+    let ran = run(&ctx, &["purge", &user.original_upn], "yes\n", tty).await;
+    assert_eq!(ran.code, 1);
+    assert!(
+        ran.err.contains("Type the number of users (1)"),
+        "{}",
+        ran.err
+    );
+    assert!(sandbox.inspect().is_deleted(&user.id));
+
+    let ran = run(&ctx, &["purge", &user.original_upn], "1\n", tty).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    assert!(!sandbox.inspect().exists(&user.id));
+
+    let other = deleted_users(ctx.directory.as_ref()).await.remove(0);
+    let ran = run(
+        &ctx,
+        &["purge", "--yes", &other.id, "nobody@contoso.sandbox"],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 1, "one target was not found");
+    let lines = ran.lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["status"] == "purged" && l["id"] == other.id.as_str())
+    );
+    assert!(lines.iter().any(|l| l["status"] == "failed"));
+    assert!(!sandbox.inspect().exists(&other.id));
+    let audit = Audit::open(data.path(), "x", "y").expect("audit");
+    let purges = audit
+        .entries()
+        .expect("entries")
+        .into_iter()
+        .filter(|e| e.action == "purge" && e.outcome == "ok")
+        .count();
+    assert_eq!(purges, 2);
+}
+
+#[tokio::test]
+async fn restore_reports_a_conflict_then_resolves_it() {
+    let (_tmp, sandbox) = common::start_sandbox(40).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let user = find_user(ctx.directory.as_ref(), |pf, _| pf.upn_holder.is_some()).await;
+
+    let ran = run(
+        &ctx,
+        &["restore", &user.original_upn, "--dry-run"],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 1);
+    let line = &ran.lines()[0];
+    assert_eq!(line["status"], "conflict");
+    let suggestion = line["suggestedUpn"]
+        .as_str()
+        .expect("suggestion")
+        .to_string();
+    assert!(sandbox.inspect().is_deleted(&user.id));
+
+    let ran = run(&ctx, &["restore", &user.original_upn], "", pipe()).await;
+    assert_eq!(ran.code, 1);
+    let line = &ran.lines()[0];
+    assert_eq!(line["status"], "failed");
+    assert_eq!(line["stage"], "preflight");
+    assert!(
+        line["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("--new-upn")),
+        "{line}"
+    );
+    assert!(sandbox.inspect().is_deleted(&user.id));
+
+    // A new name that is taken too is refused before anything is sent.
+    let ran = run(
+        &ctx,
+        &["restore", &user.id, "--new-upn", &user.original_upn],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 1);
+    let line = &ran.lines()[0];
+    assert_eq!(line["stage"], "preflight");
+    assert!(
+        line["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("is already used by")),
+        "{line}"
+    );
+    assert!(sandbox.inspect().is_deleted(&user.id));
+
+    let ran = run(
+        &ctx,
+        &[
+            "restore",
+            &user.id,
+            "--new-upn",
+            &suggestion,
+            "--reconcile-proxies",
+        ],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 0, "{} {}", ran.out, ran.err);
+    let line = &ran.lines()[0];
+    assert_eq!(line["status"], "restored");
+    assert_eq!(line["userPrincipalName"], suggestion.as_str());
+    // No email: the password is printed, and it is the one set.
+    let password = line["password"].as_str().expect("password printed");
+    assert!(sandbox.inspect().password_matches(&user.id, password));
+    assert_eq!(
+        sandbox.inspect().upn(&user.id).as_deref(),
+        Some(suggestion.as_str())
+    );
+    let journal = Journal::open(data.path()).expect("journal");
+    assert!(journal.unfinished().expect("read").is_empty());
+}
+
+#[tokio::test]
+async fn restore_with_email_sends_it_and_prints_no_password() {
+    let (_tmp, sandbox) = common::start_sandbox(40).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let users = deleted_users(ctx.directory.as_ref()).await;
+    let mut picked = Vec::new();
+    for u in users {
+        let pf = restore::preflight(ctx.directory.as_ref(), &u)
+            .await
+            .expect("preflight");
+        if plain(&pf, &u) {
+            picked.push(u);
+        }
+        if picked.len() == 2 {
+            break;
+        }
+    }
+    let ran = run(
+        &ctx,
+        &[
+            "restore",
+            &picked[0].original_upn,
+            &picked[1].id,
+            "--email-to",
+            "helpdesk@contoso.sandbox; lead@contoso.sandbox",
+        ],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 0, "{} {}", ran.out, ran.err);
+    let lines = ran.lines();
+    assert_eq!(lines.len(), 2);
+    for l in &lines {
+        assert_eq!(l["status"], "restored");
+        assert_eq!(l["mailSent"], true);
+        assert!(l.get("password").is_none(), "{l}");
+    }
+    let outbox = sandbox.inspect().outbox();
+    assert_eq!(outbox.len(), 1, "one mail for the recipient set");
+    assert_eq!(outbox[0].to.len(), 2);
+    assert!(outbox[0].body.contains(&picked[0].original_upn));
+    assert!(outbox[0].body.contains(&picked[1].original_upn));
+    assert!(outbox[0].body.contains("Password:"));
+}
+
+#[tokio::test]
+async fn restore_refuses_a_weak_password_naming_the_rule() {
+    let (_tmp, sandbox) = common::start_sandbox(20).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let user = deleted_users(ctx.directory.as_ref()).await.remove(0);
+    let ran = run(
+        &ctx,
+        &["restore", &user.id, "--password", "stdin"],
+        "abcdefghij\n",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 2);
+    assert!(
+        ran.err.to_lowercase().contains("password refused"),
+        "{}",
+        ran.err
+    );
+    assert!(
+        ran.err.contains("at least 3 of"),
+        "names the rule: {}",
+        ran.err
+    );
+    assert!(sandbox.inspect().is_deleted(&user.id));
+
+    let ran = run(
+        &ctx,
+        &["restore", &user.id, "--email-to", "bob@"],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 2);
+    assert!(ran.err.contains("\"bob@\""), "{}", ran.err);
+}
+
+#[tokio::test]
+async fn a_mail_that_fails_is_reported_and_a_typed_password_is_not_printed() {
+    let (_tmp, sandbox) = common::start_sandbox(20).await;
+    let data = tempfile::tempdir().expect("data dir");
+    // A sender mailbox the directory does not have: the sign-in mail cannot go out.
+    let ctx = Context {
+        mail_sender: Some("nobody@contoso.sandbox".into()),
+        ..context(&sandbox, data.path())
+    };
+    let user = find_user(ctx.directory.as_ref(), plain).await;
+    let ran = run(
+        &ctx,
+        &[
+            "restore",
+            &user.id,
+            "--password",
+            "stdin",
+            "--email-to",
+            "helpdesk@contoso.sandbox",
+        ],
+        "Kiwi-Harbour-42\n",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 1, "{}", ran.err);
+    let line = &ran.lines()[0];
+    assert_eq!(line["status"], "restored", "{line}");
+    assert_eq!(line["mailSent"], false);
+    assert!(line.get("password").is_none(), "{line}");
+    assert!(ran.err.contains("could not be sent"), "{}", ran.err);
+    assert!(!ran.err.contains("printed instead"), "{}", ran.err);
+    assert!(
+        ran.err.contains("the password you chose another way"),
+        "{}",
+        ran.err
+    );
+    assert!(
+        sandbox
+            .inspect()
+            .password_matches(&user.id, "Kiwi-Harbour-42")
+    );
+    assert!(sandbox.inspect().outbox().is_empty());
+}
+
+// ----- the real binary --------------------------------------------------------------------
+
+fn binary(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Process::new(env!("CARGO_BIN_EXE_undelete"));
+    cmd.arg("--sandbox")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove(restore::CRASH_HOOK_ENV)
+        .env_remove("UNDELETE_TENANT")
+        .stdin(Stdio::null());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+/// Seeds the sandbox store in `data_dir` (the binary's `--sandbox` reuses it) and returns a
+/// user that restores without conflict.
+async fn seed_and_pick(data_dir: &Path) -> DeletedUser {
+    let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data_dir).users(40))
+        .await
+        .expect("sandbox");
+    let dir = directory(&sandbox);
+    let user = find_user(dir.as_ref(), plain).await;
+    drop(dir);
+    sandbox.shutdown().await;
+    user
+}
+
+#[tokio::test]
+async fn binary_purge_without_a_terminal_needs_yes_and_check_exits_3() {
+    let data = tempfile::tempdir().expect("data dir");
+    let user = seed_and_pick(data.path()).await;
+    let out = binary(data.path(), &["purge", &user.id], &[]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
+
+    let out = binary(data.path(), &["check", "--expiring", "3"], &[]);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("NAME"), "{text}");
+    assert!(!text.contains('\x1b'), "no colors on a pipe");
+
+    let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+        .await
+        .expect("sandbox");
+    assert!(sandbox.inspect().is_deleted(&user.id), "nothing was purged");
+}
+
+#[tokio::test]
+async fn binary_killed_after_the_restore_is_finished_by_the_next_run() {
+    let data = tempfile::tempdir().expect("data dir");
+    let user = seed_and_pick(data.path()).await;
+    let upn = user.original_upn.clone();
+
+    // The process dies right after the restore step was journaled.
+    let out = binary(
+        data.path(),
+        &["restore", &upn, "--email-to", "helpdesk@contoso.sandbox"],
+        &[(restore::CRASH_HOOK_ENV, "restore")],
+    );
+    assert_eq!(out.status.code(), Some(restore::CRASH_EXIT_CODE), "{out:?}");
+    assert!(out.stdout.is_empty(), "it died before reporting");
+    let journal = Journal::open(data.path()).expect("journal");
+    let unfinished = journal.unfinished().expect("read");
+    assert_eq!(unfinished.len(), 1);
+    assert_eq!(unfinished[0].id, user.id);
+    assert_eq!(
+        unfinished[0].mail_to,
+        vec!["helpdesk@contoso.sandbox".to_string()]
+    );
+    {
+        let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+            .await
+            .expect("sandbox");
+        assert!(
+            sandbox.inspect().is_active(&user.id),
+            "the restore happened"
+        );
+        assert!(sandbox.inspect().outbox().is_empty(), "no mail went out");
+        sandbox.shutdown().await;
+    }
+
+    // Another command mentions it; restoring it again finishes it.
+    let out = binary(data.path(), &["restore", "nobody@contoso.sandbox"], &[]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&upn),
+        "the unfinished restore is mentioned: {out:?}"
+    );
+    let out = binary(data.path(), &["restore", &upn], &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let line: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    assert_eq!(line["status"], "finished", "{line}");
+    assert_eq!(
+        line["mailSent"], true,
+        "sent to the recipients the first run recorded"
+    );
+    assert!(line.get("password").is_none());
+    assert!(journal.unfinished().expect("read").is_empty());
+
+    let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+        .await
+        .expect("sandbox");
+    let outbox = sandbox.inspect().outbox();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].to, vec!["helpdesk@contoso.sandbox".to_string()]);
+    assert!(outbox[0].body.contains(&upn));
+    let password = outbox[0]
+        .body
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Password:"))
+        .map(str::trim)
+        .expect("the password is in the mail");
+    assert!(sandbox.inspect().password_matches(&user.id, password));
+}
+
+#[tokio::test]
+async fn a_mail_without_the_password_leaves_it_printed_and_duplicates_restore_once() {
+    let (_tmp, sandbox) = common::start_sandbox(30).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let user = find_user(ctx.directory.as_ref(), plain).await;
+    let ran = run(
+        &ctx,
+        &[
+            "restore",
+            &user.id,
+            &user.original_upn,
+            "--email-to",
+            "helpdesk@contoso.sandbox",
+            "--no-password-in-email",
+            "--no-require-change",
+        ],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 0, "{} {}", ran.out, ran.err);
+    let lines = ran.lines();
+    assert_eq!(lines.len(), 1, "named twice, restored once");
+    assert_eq!(lines[0]["mailSent"], true);
+    assert_eq!(lines[0]["forceChange"], false);
+    let password = lines[0]["password"]
+        .as_str()
+        .expect("the mail leaves it out, so it is printed");
+    let outbox = sandbox.inspect().outbox();
+    assert_eq!(outbox.len(), 1);
+    assert!(!outbox[0].body.contains(password));
+    assert!(outbox[0].body.contains("another way"));
+    assert!(!outbox[0].body.contains("choose a new password"));
+    assert!(sandbox.inspect().password_matches(&user.id, password));
+}
+
+#[test]
+fn options_that_cannot_work_together_are_usage_errors_on_every_command() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    for cmd in [&["list"][..], &["check", "--expiring", "3"][..]] {
+        let out = Process::new(env!("CARGO_BIN_EXE_undelete"))
+            .arg("--data-dir")
+            .arg(tmp.path())
+            .args(["--tenant", "contoso.com", "--graph-url", "http://10.0.0.1"])
+            .args(cmd)
+            .env_remove("UNDELETE_CLIENT_SECRET")
+            .env_remove("UNDELETE_SANDBOX")
+            .stdin(Stdio::null())
+            .output()
+            .expect("the binary runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}: {err}");
+        assert!(err.contains("only allowed to a loopback host"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_password_step_exits_1_and_finish_then_sets_one() {
+    let (_tmp, sandbox) = common::start_sandbox(40).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let user = find_user(ctx.directory.as_ref(), |pf, u| {
+        plain(pf, u) && !u.is_guest()
+    })
+    .await;
+    // The directory refuses every password from now on (as a banned word would be).
+    sandbox.fail_next_password_sets(u32::MAX, undelete::sandbox::PasswordFault::Refuse);
+    let ran = run(&ctx, &["restore", &user.id], "", pipe()).await;
+    assert_eq!(ran.code, 1, "{} {}", ran.out, ran.err);
+    let line = &ran.lines()[0];
+    assert_eq!(line["restored"], true, "{line}");
+    assert_eq!(line["passwordSet"], false, "{line}");
+    assert_eq!(line["stage"], "password", "{line}");
+    assert_eq!(line["next"], "undelete finish", "{line}");
+    assert!(
+        line["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{line}"
+    );
+    assert!(sandbox.inspect().is_active(&user.id));
+
+    // Still refused: finish says so and exits 1; the user stays unfinished.
+    let ran = run(&ctx, &["finish"], "", pipe()).await;
+    assert_eq!(ran.code, 1, "{} {}", ran.out, ran.err);
+    assert_eq!(ran.lines()[0]["passwordSet"], false);
+
+    sandbox.fail_next_password_sets(0, undelete::sandbox::PasswordFault::Refuse);
+    let ran = run(&ctx, &["finish"], "", pipe()).await;
+    assert_eq!(ran.code, 0, "{} {}", ran.out, ran.err);
+    let line = &ran.lines()[0];
+    assert_eq!(line["status"], "finished", "{line}");
+    assert_eq!(line["passwordSet"], true, "{line}");
+    let pw = line["password"]
+        .as_str()
+        .expect("no mail: the password is printed");
+    assert!(sandbox.inspect().password_matches(&user.id, pw));
+    // Nothing left: a third run has nothing to do.
+    let ran = run(&ctx, &["finish"], "", pipe()).await;
+    assert_eq!(ran.code, 0);
+    assert!(ran.lines().is_empty());
+    assert!(ran.err.contains("nothing to finish"), "{}", ran.err);
+}
+
+/// (user name, password) of each account in a sign-in mail.
+fn mailed_passwords(body: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut upn = None;
+    for line in body.lines() {
+        let line = line.trim();
+        if let Some(u) = line.strip_prefix("User name:") {
+            upn = Some(u.trim().to_string());
+        } else if let (Some(p), Some(u)) = (line.strip_prefix("Password:"), upn.take()) {
+            out.push((u, p.trim().to_string()));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_second_run_on_the_data_dir_waits_or_refuses_and_never_resets_the_first_runs_passwords() {
+    // Pick the users fast, then serve the same store slowly, so the first run is still going
+    // when the others start.
+    let store = tempfile::tempdir().expect("store");
+    let picked: Vec<DeletedUser> = {
+        let sandbox = undelete::sandbox::spawn(SandboxConfig::new(store.path()).users(40))
+            .await
+            .expect("sandbox");
+        let dir = directory(&sandbox);
+        let mut free = Vec::new();
+        for u in deleted_users(dir.as_ref()).await {
+            let pf = restore::preflight(dir.as_ref(), &u)
+                .await
+                .expect("preflight");
+            if plain(&pf, &u) {
+                free.push(u);
+            }
+            if free.len() == 6 {
+                break;
+            }
+        }
+        drop(dir);
+        sandbox.shutdown().await;
+        free
+    };
+    assert_eq!(picked.len(), 6);
+    let sandbox = undelete::sandbox::spawn(
+        SandboxConfig::new(store.path()).latency(std::time::Duration::from_millis(50)),
+    )
+    .await
+    .expect("slow sandbox");
+    let data = tempfile::tempdir().expect("data dir");
+    let first_ctx = context(&sandbox, data.path());
+    let refusing_ctx = Context {
+        lock_wait: std::time::Duration::ZERO,
+        ..context(&sandbox, data.path())
+    };
+    let waiting_ctx = context(&sandbox, data.path());
+
+    let mut args = vec!["restore", "--email-to", "helpdesk@contoso.sandbox"];
+    args.extend(picked.iter().map(|u| u.id.as_str()));
+    let lock_file = data.path().join(restore::lock::FILE_NAME);
+    let journal_file = data.path().join(restore::journal::FILE_NAME);
+    let first = run(&first_ctx, &args, "", pipe());
+    let others = async {
+        // Once the first run has journaled its plan, its users are "unfinished" in the
+        // journal: exactly what a second run used to take over and reset.
+        let started = std::time::Instant::now();
+        loop {
+            let owned = std::fs::read_to_string(&lock_file).is_ok_and(|t| !t.trim().is_empty());
+            let planned =
+                std::fs::read_to_string(&journal_file).is_ok_and(|t| t.contains("\"planned\""));
+            if owned && planned {
+                break;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "the first run never took the data dir"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let refused = run(&refusing_ctx, &["finish"], "", pipe()).await;
+        let waited = run(&waiting_ctx, &["finish"], "", pipe()).await;
+        (refused, waited)
+    };
+    let (first, (refused, waited)) = tokio::join!(first, others);
+
+    assert_eq!(first.code, 0, "{} {}", first.out, first.err);
+    let lines = first.lines();
+    assert_eq!(lines.len(), 6, "{}", first.out);
+    assert!(lines.iter().all(|l| l["mailSent"] == true), "{}", first.out);
+
+    assert_eq!(refused.code, 1, "{} {}", refused.out, refused.err);
+    assert!(refused.out.is_empty(), "{}", refused.out);
+    let pid = format!("a run is in progress (pid {}, since ", std::process::id());
+    assert!(refused.err.contains(&pid), "{}", refused.err);
+    assert!(
+        refused.err.contains("nothing was changed"),
+        "{}",
+        refused.err
+    );
+
+    assert_eq!(waited.code, 0, "{} {}", waited.out, waited.err);
+    assert!(
+        waited.err.contains(&pid) && waited.err.contains("waiting up to 30 s"),
+        "it said why it waited: {}",
+        waited.err
+    );
+    assert!(
+        waited.err.contains("nothing to finish"),
+        "by the time it ran, the first run had finished its users: {}",
+        waited.err
+    );
+
+    // One mail, and every password in it is the one in force.
+    let outbox = sandbox.inspect().outbox();
+    assert_eq!(outbox.len(), 1, "no second mail");
+    let mailed = mailed_passwords(&outbox[0].body);
+    assert_eq!(mailed.len(), 6, "{}", outbox[0].body);
+    for (upn, pw) in mailed {
+        let line = lines
+            .iter()
+            .find(|l| l["userPrincipalName"] == upn.as_str())
+            .unwrap_or_else(|| panic!("{upn} in the output"));
+        let id = line["id"].as_str().expect("id");
+        assert!(
+            sandbox.inspect().password_matches(id, &pw),
+            "the mailed password of {upn} still works"
+        );
+    }
+    assert!(
+        std::fs::read_to_string(&lock_file)
+            .expect("lock file")
+            .is_empty(),
+        "released and emptied at the end"
+    );
+}
+
+#[tokio::test]
+async fn a_lock_left_by_a_dead_run_is_taken_over_said_and_journaled() {
+    let (_tmp, sandbox) = common::start_sandbox(10).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = Context {
+        lock_wait: std::time::Duration::ZERO,
+        ..context(&sandbox, data.path())
+    };
+    // What a run killed with -9 leaves: the file naming it, and no OS lock any more.
+    std::fs::write(
+        data.path().join(restore::lock::FILE_NAME),
+        r#"{"pid":999999999,"since":"2026-11-25T01:00:00Z","command":"restore"}"#,
+    )
+    .expect("lock file");
+    let ran = run(&ctx, &["finish"], "", pipe()).await;
+    assert_eq!(ran.code, 0, "{} {}", ran.out, ran.err);
+    assert!(
+        ran.err
+            .contains("took over the data dir from pid 999999999")
+            && ran.err.contains("which is no longer running"),
+        "{}",
+        ran.err
+    );
+    let journal =
+        std::fs::read_to_string(data.path().join(restore::journal::FILE_NAME)).expect("journal");
+    assert!(
+        journal.contains("\"note\":\"lock_taken_over\"") && journal.contains("999999999"),
+        "{journal}"
+    );
+    // Taken over once: the next run finds a lock released in good order.
+    let ran = run(&ctx, &["finish"], "", pipe()).await;
+    assert_eq!(ran.code, 0);
+    assert!(!ran.err.contains("took over"), "{}", ran.err);
+}
+
+#[tokio::test]
+async fn binary_killed_in_the_mail_window_keeps_the_mailed_password_until_resend() {
+    let data = tempfile::tempdir().expect("data dir");
+    let user = seed_and_pick(data.path()).await;
+    let upn = user.original_upn.clone();
+
+    // The process dies right after the mail went out, before `MailSent` was journaled.
+    let out = binary(
+        data.path(),
+        &["restore", &upn, "--email-to", "helpdesk@contoso.sandbox"],
+        &[(restore::CRASH_HOOK_ENV, "mail")],
+    );
+    assert_eq!(out.status.code(), Some(restore::CRASH_EXIT_CODE), "{out:?}");
+    let mailed = {
+        let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+            .await
+            .expect("sandbox");
+        let outbox = sandbox.inspect().outbox();
+        assert_eq!(outbox.len(), 1, "the mail went out");
+        let (_, pw) = mailed_passwords(&outbox[0].body)
+            .pop()
+            .expect("a password in the mail");
+        assert!(sandbox.inspect().password_matches(&user.id, &pw));
+        sandbox.shutdown().await;
+        pw
+    };
+
+    // Every command says so; neither `finish` nor `restore` replaces that password unasked.
+    let out = binary(data.path(), &["check", "--expiring", "0"], &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("note: 1 restore(s) are unfinished") && err.contains("may have gone out"),
+        "{err}"
+    );
+    for args in [&["finish"][..], &["restore", &upn][..]] {
+        let out = binary(data.path(), args, &[]);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        let line: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+        assert_eq!(line["status"], "mail_uncertain", "{line}");
+        assert_eq!(line["id"], user.id.as_str(), "{line}");
+        assert!(line["mailSendingAt"].is_string(), "{line}");
+        assert_eq!(line["next"], "undelete finish --resend", "{line}");
+        let error = line["error"].as_str().expect("error");
+        assert!(
+            error.starts_with("mail may have been sent at ")
+                && error.contains("helpdesk@contoso.sandbox; check the recipient's inbox"),
+            "{error}"
+        );
+        assert!(line.get("password").is_none());
+    }
+    {
+        let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+            .await
+            .expect("sandbox");
+        assert!(
+            sandbox.inspect().password_matches(&user.id, &mailed),
+            "the mailed password is still the one in force"
+        );
+        assert_eq!(sandbox.inspect().outbox().len(), 1, "and no second mail");
+        sandbox.shutdown().await;
+    }
+
+    // The explicit choice: a new password, mailed again.
+    let out = binary(data.path(), &["finish", "--resend"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let line: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    assert_eq!(line["status"], "finished", "{line}");
+    assert_eq!(line["mailSent"], true, "{line}");
+    let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+        .await
+        .expect("sandbox");
+    let outbox = sandbox.inspect().outbox();
+    assert_eq!(outbox.len(), 2);
+    assert_eq!(outbox[1].to, vec!["helpdesk@contoso.sandbox".to_string()]);
+    let (_, resent) = mailed_passwords(&outbox[1].body)
+        .pop()
+        .expect("a password in the second mail");
+    assert_ne!(resent, mailed);
+    assert!(sandbox.inspect().password_matches(&user.id, &resent));
+    assert!(!sandbox.inspect().password_matches(&user.id, &mailed));
+    let journal = Journal::open(data.path()).expect("journal");
+    assert!(journal.unfinished().expect("read").is_empty());
+}

@@ -1,0 +1,13 @@
+//! The scripting commands and the real `undelete` binary (`CARGO_BIN_EXE_undelete`, built with
+//! the `test-hooks` feature), in process and in a pseudo-terminal: commands, `login`, the TUI
+//! and its sign-in screen. One test binary (links once).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod commands;
+mod commands_pty;
+mod logging;
+mod login_pty;
+mod sign_in_pty;
+mod tui_pty;

@@ -1,0 +1,185 @@
+//! The real binary in a pseudo-terminal, read back through a vt100 screen emulator, against a
+//! sandbox started by the test (over HTTP on 127.0.0.1, like any Graph client would use it).
+
+use crate::common;
+
+use common::pty::{self, Pty};
+use undelete::sandbox::SandboxHandle;
+
+const COLS: u16 = 110;
+const ROWS: u16 = 34;
+
+/// Runs the binary (through `sh`, which then prints its exit code and `stty -a`, so the test
+/// can see the terminal modes the app left behind) against the sandbox.
+fn start(h: &SandboxHandle, data_dir: &std::path::Path) -> Pty {
+    start_with_env(h, data_dir, &[])
+}
+
+fn start_with_env(h: &SandboxHandle, data_dir: &std::path::Path, env: &[(&str, &str)]) -> Pty {
+    let mut spawn = pty::tenant_app(h, data_dir)
+        .size(ROWS, COLS)
+        .args([
+            "--client-id",
+            "11111111-2222-3333-4444-555555555555",
+            "--mail-from",
+            "admin@contoso.sandbox",
+        ])
+        .env("UNDELETE_CLIENT_SECRET", h.client_secret());
+    for (k, v) in env {
+        spawn = spawn.env(k, v);
+    }
+    spawn.start()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_with_a_typed_password_and_send_email_and_close() {
+    let (_tmp, h) = common::start_sandbox(40).await;
+    let token = common::app_token(&h).await;
+    let before: Vec<String> = common::all_deleted(&h, &token)
+        .await
+        .iter()
+        .filter_map(|u| u["id"].as_str().map(str::to_string))
+        .collect();
+    let data = tempfile::tempdir().expect("data dir");
+    let mut pty = tokio::task::block_in_place(|| start(&h, data.path()));
+    tokio::task::block_in_place(|| {
+        pty.wait_for("Deleted users");
+        pty.wait_for("loaded 40 ");
+        // Navigate: two rows down, then open the restore dialog for that user.
+        pty.send("j");
+        pty.send("j");
+        pty.send("\r");
+        pty.wait_for("Restore 1 user");
+        pty.wait_for("Let me create the password");
+        // Tab to "let me create", Enter picks it and focuses the password field.
+        pty.send("\t");
+        pty.send("\r");
+        pty.wait_for("F2 show");
+        pty.send("password");
+        pty.wait_for("✗ 3 of lower/UPPER/digit/symbol");
+        pty.send("\r");
+        pty.wait_for("Password refused");
+        // Masked: the typed password is not on the screen.
+        assert!(!pty.screen().contains("password\n") && !pty.screen().contains("[ password"));
+        pty.send("\x15"); // Ctrl-U clears the field
+        pty.send("Restored-Today-42!");
+        pty.wait_for("✓ 3 of lower/UPPER/digit/symbol");
+        pty.send("\r");
+        pty.wait_for("Restored 1 of 1");
+        pty.wait_for("[ Send email and close ]");
+        assert!(
+            !pty.screen().contains("Restored-Today-42!"),
+            "password masked"
+        );
+        pty.send("\r");
+        pty.wait_for("Sign-in info sent to admin@contoso.sandbox");
+        pty.send("q");
+        pty.assert_terminal_restored();
+    });
+    assert!(pty.screen().contains("EXIT=0"), "{}", pty.screen());
+
+    // The sandbox agrees: exactly one of the deleted users is active now, with that password.
+    let inspect = h.inspect();
+    let restored: Vec<&String> = before.iter().filter(|id| inspect.is_active(id)).collect();
+    assert_eq!(restored.len(), 1, "one user restored");
+    assert!(inspect.password_matches(restored[0], "Restored-Today-42!"));
+    let outbox = inspect.outbox();
+    let mail = outbox.last().expect("a mail was sent");
+    assert!(
+        mail.to
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case("admin@contoso.sandbox")),
+        "{:?}",
+        mail.to
+    );
+    assert!(
+        mail.body.contains("Restored-Today-42!"),
+        "password included by default"
+    );
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_mid_flow_restores_the_terminal_and_changes_nothing() {
+    let (_tmp, h) = common::start_sandbox(20).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let writes_before = h.inspect().write_count();
+    let mut pty = tokio::task::block_in_place(|| start(&h, data.path()));
+    tokio::task::block_in_place(|| {
+        pty.wait_for("loaded 20 ");
+        pty.send("r");
+        pty.wait_for("Restore 1 user");
+        pty.send("\t\r");
+        pty.send("Half-typed-Secret-1");
+        pty.send("\x03"); // Ctrl-C, from inside the dialog, while typing
+        pty.assert_terminal_restored();
+    });
+    let screen = pty.screen();
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(
+        !screen.contains("Half-typed-Secret-1"),
+        "nothing typed is left on the screen"
+    );
+    assert_eq!(
+        h.inspect().write_count(),
+        writes_before,
+        "no write happened"
+    );
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_mid_flow_restores_the_terminal() {
+    let (_tmp, h) = common::start_sandbox(20).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let mut pty = tokio::task::block_in_place(|| start(&h, data.path()));
+    tokio::task::block_in_place(|| {
+        pty.wait_for("loaded 20 ");
+        pty.send("?");
+        pty.wait_for("Keys");
+        let pid = pty.process_id().expect("pid of sh");
+        // The app is the shell's child: signal it, not the shell.
+        let out = std::process::Command::new("pkill")
+            .args(["-TERM", "-P", &pid.to_string()])
+            .status()
+            .expect("run pkill");
+        assert!(out.success(), "the app was signalled");
+        pty.assert_terminal_restored();
+    });
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_restores_the_terminal_then_prints_the_report() {
+    let (_tmp, h) = common::start_sandbox(10).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let mut pty = tokio::task::block_in_place(|| {
+        start_with_env(
+            &h,
+            data.path(),
+            &[
+                (undelete::tui::PANIC_HOOK_ENV, "%"),
+                ("RUST_BACKTRACE", "0"),
+                ("RUST_LIB_BACKTRACE", "0"),
+            ],
+        )
+    });
+    tokio::task::block_in_place(|| {
+        pty.wait_for("loaded 10 ");
+        pty.send("r");
+        pty.wait_for("Restore 1 user");
+        pty.send("\t\r");
+        pty.send("%"); // typed into the password field: the hook panics first
+        pty.assert_terminal_restored();
+    });
+    let screen = pty.screen();
+    assert!(
+        screen.contains("panicking on purpose"),
+        "the report is readable:\n{screen}"
+    );
+    assert!(
+        !screen.contains("EXIT=0"),
+        "a panic is not a success:\n{screen}"
+    );
+    h.shutdown().await;
+}

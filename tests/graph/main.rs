@@ -1,0 +1,6 @@
+//! The Graph client (`GraphDirectory`) against the sandbox over real HTTP.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod client;

@@ -1,0 +1,6 @@
+//! The restore workflow (`undelete::restore`) against the sandbox over real HTTP.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod workflow;

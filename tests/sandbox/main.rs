@@ -1,0 +1,14 @@
+//! The sandbox's routes, tokens, faults and `sandbox serve`, over real HTTP. One test binary
+//! (links once).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod auth;
+mod batch;
+mod faults;
+mod list;
+mod retention;
+mod serve;
+mod tokens;
+mod writes;

@@ -1,0 +1,726 @@
+//! Key-driven flows through the real `update` and effect runner, against a sandbox over HTTP on
+//! 127.0.0.1. The test plays the event loop: it feeds keys, then steps every message the
+//! background tasks send back until the state it waits for arrives.
+
+use crate::common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::mpsc::UnboundedReceiver;
+use undelete::app::msg::Msg;
+use undelete::app::runner::Runner;
+use undelete::app::state::{Modal, State};
+use undelete::app::{self, TuiContext, TuiOptions};
+use undelete::auth::client_credentials::ClientCredentials;
+use undelete::config::Endpoints;
+use undelete::directory::Directory;
+use undelete::directory::graph::{GraphDirectory, GraphOptions};
+use undelete::sandbox::SandboxHandle;
+
+struct Harness {
+    state: State,
+    runner: Runner,
+    rx: UnboundedReceiver<Msg>,
+    dir: Arc<dyn Directory>,
+    _data: tempfile::TempDir,
+}
+
+fn directory(h: &SandboxHandle) -> Arc<dyn Directory> {
+    let endpoints = Endpoints::sandbox(h.base_url());
+    let tokens = ClientCredentials::new(
+        &endpoints,
+        "ui-flow-test",
+        SecretString::from(h.client_secret().to_string()),
+    )
+    .expect("token source");
+    let options = GraphOptions {
+        mail_sender: Some(h.admin_upn()),
+        ..GraphOptions::default()
+    };
+    Arc::new(GraphDirectory::new(endpoints, tokens, options).expect("graph client"))
+}
+
+impl Harness {
+    fn new(h: &SandboxHandle, read_only: bool) -> Self {
+        let data = tempfile::tempdir().expect("data dir");
+        let dir = directory(h);
+        let ctx = TuiContext {
+            directory: dir.clone(),
+            label: format!("SANDBOX {}", h.domain()),
+            is_sandbox: true,
+            account: h.admin_upn(),
+            mail_sender: Some(h.admin_upn()),
+            data_dir: data.path().to_path_buf(),
+            requests: None,
+        };
+        let opts = TuiOptions {
+            read_only,
+            no_mouse: false,
+            no_color: true,
+            cloud: None,
+        };
+        let state = app::initial_state(&ctx, &opts, chrono::Utc::now(), (120, 40));
+        let (tx, rx) = app::channel();
+        let runner = app::runner_for(&ctx, &state, tx, None);
+        let mut harness = Self {
+            state,
+            runner,
+            rx,
+            dir,
+            _data: data,
+        };
+        harness
+            .runner
+            .run(app::effect::Effect::LoadDeleted { generation: 0 });
+        harness
+    }
+
+    fn key(&mut self, code: KeyCode) {
+        let msg = Msg::Key(KeyEvent::new_with_kind(
+            code,
+            KeyModifiers::NONE,
+            KeyEventKind::Press,
+        ));
+        app::step(&mut self.state, &mut self.runner, msg);
+    }
+
+    fn typ(&mut self, text: &str) {
+        for c in text.chars() {
+            self.key(KeyCode::Char(c));
+        }
+    }
+
+    /// Steps background messages until `done` holds (or fails after 20 s).
+    async fn settle(&mut self, what: &str, done: impl Fn(&State) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !done(&self.state) {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(msg)) => {
+                    app::step(&mut self.state, &mut self.runner, msg);
+                }
+                _ => panic!("timed out waiting for: {what}"),
+            }
+        }
+    }
+
+    fn screen(&self) -> String {
+        let mut t = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+        t.draw(|f| undelete::ui::draw(&self.state, f))
+            .expect("draw");
+        t.backend().to_string()
+    }
+
+    fn select(&mut self, id: &str) {
+        let pos = self
+            .state
+            .users
+            .shown()
+            .iter()
+            .position(|i| self.state.users.rows()[*i as usize].id() == id)
+            .expect("user shown");
+        // Walk there with keys, as a person would.
+        self.key(KeyCode::Home);
+        for _ in 0..pos {
+            self.key(KeyCode::Down);
+        }
+        assert_eq!(self.state.users.current_id(), Some(id));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_a_conflicting_user_under_a_new_name_and_mail_the_admin() {
+    let (_tmp, h) = common::start_sandbox(120).await;
+    let mut t = Harness::new(&h, false);
+    t.settle("all pages", |s| !s.users.loading()).await;
+    assert_eq!(t.state.users.rows().len(), 120);
+
+    // Find a user whose name is taken by an active user (the sandbox seeds such conflicts).
+    let mut conflicted = None;
+    for row in t.state.users.rows() {
+        let pf = undelete::restore::preflight(t.dir.as_ref(), &row.to_user())
+            .await
+            .expect("preflight");
+        if pf.upn_holder.is_some() {
+            conflicted = Some(row.to_user());
+            break;
+        }
+    }
+    let user = conflicted.expect("the seed has a UPN conflict");
+    t.select(&user.id);
+    t.key(KeyCode::Enter);
+    t.settle("pre-flight", |s| {
+        matches!(&s.modal, Some(Modal::Restore(f)) if f.targets.iter().all(|x| x.preflight != undelete::app::state::Preflight::Checking))
+    })
+    .await;
+    let suggested = match &t.state.modal {
+        Some(Modal::Restore(f)) => f.targets[0].new_upn.value().to_string(),
+        _ => unreachable!(),
+    };
+    assert!(
+        !suggested.is_empty() && suggested != user.original_upn,
+        "a free name is offered"
+    );
+    assert!(t.state.users.is_conflict(&user.id), "[CONFLICT] badge");
+    assert!(t.screen().contains("New user name"));
+
+    t.key(KeyCode::Enter); // auto-generated password, the suggested name
+    t.settle("the result screen", |s| {
+        matches!(s.modal, Some(Modal::Result(_)))
+    })
+    .await;
+    let password = match &t.state.modal {
+        Some(Modal::Result(r)) => {
+            assert_eq!(r.restored(), 1);
+            r.outcomes[0]
+                .password
+                .as_ref()
+                .expect("password set")
+                .expose_secret()
+                .to_string()
+        }
+        _ => unreachable!(),
+    };
+    assert!(!t.screen().contains(&password), "masked until v");
+    t.typ("v");
+    assert!(t.screen().contains(&password), "v reveals");
+    t.key(KeyCode::Enter); // Send email and close
+    t.settle("mail sent", |s| s.modal.is_none()).await;
+
+    let inspect = h.inspect();
+    assert!(inspect.is_active(&user.id));
+    assert_eq!(inspect.upn(&user.id).as_deref(), Some(suggested.as_str()));
+    assert!(inspect.password_matches(&user.id, &password));
+    let mail = inspect.outbox().last().cloned().expect("mail");
+    assert!(
+        mail.to
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(&h.admin_upn()))
+    );
+    assert!(mail.body.contains(&suggested));
+    assert!(
+        !t.state.users.rows().iter().any(|r| r.id() == user.id),
+        "left the table"
+    );
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_two_marked_users_after_typing_the_count() {
+    let (_tmp, h) = common::start_sandbox(30).await;
+    let mut t = Harness::new(&h, false);
+    t.settle("all pages", |s| !s.users.loading()).await;
+    t.typ("  ");
+    let ids: Vec<String> = t
+        .state
+        .users
+        .targets()
+        .iter()
+        .map(|u| u.id.clone())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    t.typ("D");
+    t.typ("2");
+    t.key(KeyCode::Enter);
+    t.settle("purge done", |s| s.modal.is_none()).await;
+    for id in &ids {
+        assert!(!h.inspect().exists(id), "{id} purged");
+    }
+    assert_eq!(t.state.users.rows().len(), 28);
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_sends_no_write() {
+    let (_tmp, h) = common::start_sandbox(10).await;
+    let writes = h.inspect().write_count();
+    let mut t = Harness::new(&h, true);
+    t.settle("all pages", |s| !s.users.loading()).await;
+    t.key(KeyCode::Enter);
+    t.typ("D");
+    t.typ("F");
+    assert!(t.state.modal.is_none());
+    assert!(t.screen().contains("READ-ONLY"));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(h.inspect().write_count(), writes);
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_without_email_sends_nothing_and_journals_the_skip() {
+    let (_tmp, h) = common::start_sandbox(10).await;
+    let mut t = Harness::new(&h, false);
+    t.settle("all pages", |s| !s.users.loading()).await;
+    let sent_before = h.inspect().outbox().len();
+    // A user without conflicts.
+    let mut free = None;
+    for row in t.state.users.rows() {
+        let pf = undelete::restore::preflight(t.dir.as_ref(), &row.to_user())
+            .await
+            .expect("preflight");
+        if !pf.has_conflict() {
+            free = Some(row.id().to_string());
+            break;
+        }
+    }
+    let id = free.expect("a user without conflicts");
+    t.select(&id);
+    t.typ("r");
+    t.settle("pre-flight", |s| {
+        matches!(&s.modal, Some(Modal::Restore(f)) if f.targets.iter().all(|x| x.preflight != undelete::app::state::Preflight::Checking))
+    })
+    .await;
+    t.key(KeyCode::Enter);
+    t.settle("the result screen", |s| {
+        matches!(s.modal, Some(Modal::Result(_)))
+    })
+    .await;
+    t.key(KeyCode::Tab);
+    t.key(KeyCode::Enter);
+    assert!(t.screen().contains("will not be shown again"));
+    t.typ("y");
+    t.settle("the journal re-read", |s| {
+        s.modal.is_none() && s.unfinished.is_empty()
+    })
+    .await;
+    assert_eq!(h.inspect().outbox().len(), sent_before, "no mail");
+    assert!(h.inspect().is_active(&id));
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_loop_loads_the_list_handles_keys_and_resize_and_quits_on_q() {
+    let (_tmp, h) = common::start_sandbox(50).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = TuiContext {
+        directory: directory(&h),
+        label: format!("SANDBOX {}", h.domain()),
+        is_sandbox: true,
+        account: h.admin_upn(),
+        mail_sender: Some(h.admin_upn()),
+        data_dir: data.path().to_path_buf(),
+        requests: None,
+    };
+    let opts = TuiOptions::default();
+    let mut state = app::initial_state(&ctx, &opts, chrono::Utc::now(), (100, 30));
+    let (tx, rx) = app::channel();
+    let mut runner = app::runner_for(&ctx, &state, tx, None);
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
+    // A person: waits for the list, opens and closes the help, resizes, quits.
+    let script: Vec<(u64, crossterm::event::Event)> = vec![
+        (
+            400,
+            crossterm::event::Event::Key(KeyEvent::new_with_kind(
+                KeyCode::Char('?'),
+                KeyModifiers::NONE,
+                KeyEventKind::Press,
+            )),
+        ),
+        (
+            50,
+            crossterm::event::Event::Key(KeyEvent::new_with_kind(
+                KeyCode::Esc,
+                KeyModifiers::NONE,
+                KeyEventKind::Press,
+            )),
+        ),
+        (50, crossterm::event::Event::Resize(80, 24)),
+        (
+            50,
+            crossterm::event::Event::Key(KeyEvent::new_with_kind(
+                KeyCode::Char('q'),
+                KeyModifiers::NONE,
+                KeyEventKind::Press,
+            )),
+        ),
+    ];
+    let events = Box::pin(futures::stream::unfold(
+        script.into_iter(),
+        |mut it| async move {
+            let (wait, ev) = it.next()?;
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+            Some((Ok(ev), it))
+        },
+    ));
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        undelete::tui::run_loop(&mut terminal, events, &mut state, &mut runner, rx, None),
+    )
+    .await
+    .expect("the loop ends")
+    .expect("no error");
+    assert!(state.quit, "q quit");
+    assert_eq!(state.users.rows().len(), 50, "all rows arrived");
+    assert!(state.modal.is_none());
+    assert_eq!(state.size, (80, 24));
+    h.shutdown().await;
+}
+
+/// A `TestBackend` that counts full clears: the run loop's stale-glyph guard.
+struct CountingClears {
+    inner: TestBackend,
+    clears: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl ratatui::backend::Backend for CountingClears {
+    type Error = <TestBackend as ratatui::backend::Backend>::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
+    where
+        I: Iterator<Item = (u16, u16, &'a ratatui::buffer::Cell)>,
+    {
+        self.inner.draw(content)
+    }
+
+    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
+        self.inner.hide_cursor()
+    }
+
+    fn show_cursor(&mut self) -> Result<(), Self::Error> {
+        self.inner.show_cursor()
+    }
+
+    fn get_cursor_position(&mut self) -> Result<ratatui::layout::Position, Self::Error> {
+        self.inner.get_cursor_position()
+    }
+
+    fn set_cursor_position<P: Into<ratatui::layout::Position>>(
+        &mut self,
+        position: P,
+    ) -> Result<(), Self::Error> {
+        self.inner.set_cursor_position(position)
+    }
+
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.clears
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.clear()
+    }
+
+    fn clear_region(&mut self, clear_type: ratatui::backend::ClearType) -> Result<(), Self::Error> {
+        self.inner.clear_region(clear_type)
+    }
+
+    fn size(&self) -> Result<ratatui::layout::Size, Self::Error> {
+        self.inner.size()
+    }
+
+    fn window_size(&mut self) -> Result<ratatui::backend::WindowSize, Self::Error> {
+        self.inner.window_size()
+    }
+
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        self.inner.flush()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_loop_repaints_everything_when_other_users_take_the_rows() {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let (_tmp, h) = common::start_sandbox(50).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = TuiContext {
+        directory: directory(&h),
+        label: format!("SANDBOX {}", h.domain()),
+        is_sandbox: true,
+        account: h.admin_upn(),
+        mail_sender: Some(h.admin_upn()),
+        data_dir: data.path().to_path_buf(),
+        requests: None,
+    };
+    let mut state = app::initial_state(&ctx, &TuiOptions::default(), chrono::Utc::now(), (120, 40));
+    let (tx, rx) = app::channel();
+    let mut runner = app::runner_for(&ctx, &state, tx, None);
+    let clears = Arc::new(AtomicUsize::new(0));
+    let mut terminal = Terminal::new(CountingClears {
+        inner: TestBackend::new(120, 40),
+        clears: clears.clone(),
+    })
+    .expect("terminal");
+    // Each key is sent after the previous one was handled and drawn; just before sending it,
+    // the stream notes how many full repaints there have been so far.
+    let keys = ['j', 'j', '/', 'd', 'i', 'e', 'g', 'o', 'q'];
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (count, log) = (clears.clone(), seen.clone());
+    let events = Box::pin(futures::stream::unfold(0usize, move |i| {
+        let (count, log) = (count.clone(), log.clone());
+        async move {
+            let key = *keys.get(i)?;
+            tokio::time::sleep(Duration::from_millis(if i == 0 { 800 } else { 120 })).await;
+            log.lock().expect("log").push(count.load(Ordering::SeqCst));
+            let ev = crossterm::event::Event::Key(KeyEvent::new_with_kind(
+                KeyCode::Char(key),
+                KeyModifiers::NONE,
+                KeyEventKind::Press,
+            ));
+            Some((Ok(ev), i + 1))
+        }
+    }));
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        undelete::tui::run_loop(&mut terminal, events, &mut state, &mut runner, rx, None),
+    )
+    .await
+    .expect("the loop ends")
+    .expect("no error");
+    assert_eq!(state.users.rows().len(), 50);
+    let seen = seen.lock().expect("log").clone();
+    // seen[i] = repaints before key i: [j, j, /, d, i, e, g, o, q].
+    assert!(seen[0] >= 1, "the first rows to arrive repaint: {seen:?}");
+    assert_eq!(seen[1], seen[0], "moving the selection does not: {seen:?}");
+    assert_eq!(seen[2], seen[1], "{seen:?}");
+    assert!(seen[3] > seen[2], "the filter line opening does: {seen:?}");
+    assert!(
+        seen[8] > seen[3],
+        "narrowing the filter to other users does: {seen:?}"
+    );
+    h.shutdown().await;
+}
+
+// ---- Nothing lost ---------------------------------------------------------------------------------
+
+/// Users the sandbox holds that restore as they are and get a password (no conflict, not a
+/// guest, not synced).
+async fn free_users(t: &Harness, n: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for row in t.state.users.rows() {
+        let user = row.to_user();
+        if user.is_guest() || user.on_premises_sync_enabled {
+            continue;
+        }
+        let pf = undelete::restore::preflight(t.dir.as_ref(), &user)
+            .await
+            .expect("preflight");
+        if !pf.has_conflict() {
+            out.push(user.id);
+        }
+        if out.len() == n {
+            break;
+        }
+    }
+    assert_eq!(out.len(), n, "enough free users");
+    out
+}
+
+impl Harness {
+    fn ctrl(&mut self, c: char) {
+        let msg = Msg::Key(KeyEvent::new_with_kind(
+            KeyCode::Char(c),
+            KeyModifiers::CONTROL,
+            KeyEventKind::Press,
+        ));
+        app::step(&mut self.state, &mut self.runner, msg);
+    }
+
+    /// Opens the dialog for the selected or marked users and waits for pre-flight.
+    async fn open_dialog(&mut self) {
+        self.typ("r");
+        self.settle(
+            "pre-flight",
+            |s| matches!(&s.modal, Some(Modal::Restore(f)) if f.checking() == 0),
+        )
+        .await;
+    }
+
+    async fn result(&mut self) {
+        self.settle(
+            "the result screen",
+            |s| matches!(&s.modal, Some(Modal::Result(r)) if !r.busy),
+        )
+        .await;
+    }
+
+    fn result_state(&self) -> &undelete::app::state::ResultState {
+        match &self.state.modal {
+            Some(Modal::Result(r)) => r,
+            _ => panic!("no result screen"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_password_is_counted_honestly_then_set_with_p_and_mailed() {
+    let (_tmp, h) = common::start_sandbox(40).await;
+    let mut t = Harness::new(&h, false);
+    t.settle("all pages", |s| !s.users.loading()).await;
+    let id = free_users(&t, 1).await.remove(0);
+    t.select(&id);
+    t.open_dialog().await;
+    // The directory refuses the password after the user is restored (a banned word).
+    h.fail_next_password_sets(u32::MAX, undelete::sandbox::PasswordFault::Refuse);
+    t.key(KeyCode::Enter);
+    t.result().await;
+    assert!(h.inspect().is_active(&id), "restored");
+    assert_eq!(t.result_state().missing_passwords(), 1);
+    let screen = t.screen();
+    assert!(
+        screen.contains("Restored 1 of 1 · 1 has no password yet"),
+        "{screen}"
+    );
+    assert!(screen.contains("p sets one"), "{screen}");
+    // The banner knows at once.
+    t.settle("the unfinished list", |s| {
+        s.unfinished.iter().any(|u| u.id == id)
+    })
+    .await;
+
+    h.fail_next_password_sets(0, undelete::sandbox::PasswordFault::Refuse);
+    t.typ("p");
+    t.key(KeyCode::Tab);
+    t.typ("Kiwi-Moon-42#x");
+    t.key(KeyCode::Enter);
+    t.result().await;
+    let r = t.result_state();
+    assert_eq!(
+        (r.complete(), r.missing_passwords()),
+        (1, 0),
+        "{:?}",
+        r.outcomes
+    );
+    assert!(h.inspect().password_matches(&id, "Kiwi-Moon-42#x"));
+
+    // Send email and close carries the new password.
+    t.key(KeyCode::Enter);
+    t.settle("mail sent", |s| s.modal.is_none()).await;
+    let outbox = h.inspect().outbox();
+    assert!(
+        outbox
+            .last()
+            .is_some_and(|m| m.body.contains("Kiwi-Moon-42#x"))
+    );
+    t.settle("nothing unfinished", |s| s.unfinished.is_empty())
+        .await;
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_recipients_closing_asks_and_the_shown_password_is_the_stored_one() {
+    let (_tmp, h) = common::start_sandbox(40).await;
+    let mut t = Harness::new(&h, false);
+    t.settle("all pages", |s| !s.users.loading()).await;
+    let id = free_users(&t, 1).await.remove(0);
+    t.select(&id);
+    t.open_dialog().await;
+    while !matches!(&t.state.modal, Some(Modal::Restore(f)) if f.focus == undelete::app::state::Field::Recipients)
+    {
+        t.key(KeyCode::Tab);
+    }
+    t.ctrl('u');
+    t.key(KeyCode::Enter);
+    t.result().await;
+    t.typ("v");
+    let shown = t.result_state().outcomes[0]
+        .password
+        .as_ref()
+        .expect("a password")
+        .expose_secret()
+        .to_string();
+    assert!(t.screen().contains(&shown), "v shows it");
+    assert!(h.inspect().password_matches(&id, &shown));
+    // Enter does not drop it: it asks first.
+    t.key(KeyCode::Enter);
+    assert!(t.result_state().confirm_close);
+    assert!(t.screen().contains("will not be shown again"));
+    t.typ("n");
+    assert!(!t.result_state().confirm_close);
+    t.key(KeyCode::Esc);
+    t.typ("y");
+    t.settle("closed", |s| s.modal.is_none() && s.unfinished.is_empty())
+        .await;
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_steps_failing_while_running_are_finished_by_r_and_by_f_without_a_restart() {
+    let (_tmp, h) = common::start_sandbox(60).await;
+    let mut t = Harness::new(&h, false);
+    t.settle("all pages", |s| !s.users.loading()).await;
+    let ids = free_users(&t, 3).await;
+
+    // Two users: the directory refuses every password step (a 5xx would be retried by the
+    // client for a while first); `r` retries them once it accepts again.
+    h.fail_next_password_sets(u32::MAX, undelete::sandbox::PasswordFault::Refuse);
+    for id in &ids[..2] {
+        t.select(id);
+        t.typ(" ");
+    }
+    t.open_dialog().await;
+    t.key(KeyCode::Enter);
+    t.result().await;
+    assert_eq!(t.result_state().missing_passwords(), 2);
+    h.fail_next_password_sets(0, undelete::sandbox::PasswordFault::Refuse);
+    t.typ("r");
+    t.result().await;
+    let r = t.result_state();
+    assert_eq!(r.complete(), 2, "{:?}", r.outcomes);
+    for o in &r.outcomes {
+        let pw = o.password.as_ref().expect("set by r").expose_secret();
+        assert!(h.inspect().password_matches(&o.id, pw));
+    }
+    t.key(KeyCode::Enter);
+    t.settle("mail sent", |s| s.modal.is_none()).await;
+
+    // One more: closed without its password, then `F` finishes it in the same run.
+    h.fail_next_password_sets(u32::MAX, undelete::sandbox::PasswordFault::Refuse);
+    t.typ("A");
+    t.select(&ids[2]);
+    t.open_dialog().await;
+    t.key(KeyCode::Enter);
+    t.result().await;
+    assert_eq!(t.result_state().missing_passwords(), 1);
+    t.key(KeyCode::Esc);
+    t.typ("y");
+    t.settle("the banner", |s| {
+        s.modal.is_none() && s.unfinished.iter().any(|u| u.id == ids[2])
+    })
+    .await;
+    assert_eq!(
+        t.state.unfinished.len(),
+        1,
+        "only the one without a password"
+    );
+    h.fail_next_password_sets(0, undelete::sandbox::PasswordFault::Refuse);
+    t.typ("F");
+    t.result().await;
+    let r = t.result_state();
+    assert_eq!(r.complete(), 1, "{:?}", r.outcomes);
+    let pw = r.outcomes[0]
+        .password
+        .as_ref()
+        .expect("finished")
+        .expose_secret();
+    assert!(h.inspect().password_matches(&ids[2], pw));
+    t.key(KeyCode::Enter);
+    t.settle("finished and mailed", |s| {
+        s.modal.is_none() && s.unfinished.is_empty()
+    })
+    .await;
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_with_the_server_stopped_keeps_the_rows_and_says_why() {
+    let (_tmp, h) = common::start_sandbox(30).await;
+    let mut t = Harness::new(&h, false);
+    t.settle("all pages", |s| !s.users.loading()).await;
+    let before = t.state.users.rows().len();
+    h.shutdown().await;
+    t.typ("R");
+    assert_eq!(
+        t.state.users.rows().len(),
+        before,
+        "the rows stay while reloading"
+    );
+    t.settle("the refresh fails", |s| !s.users.loading()).await;
+    assert_eq!(t.state.users.rows().len(), before, "and after it failed");
+    assert!(t.state.stale_since.is_some());
+    let screen = t.screen();
+    assert!(screen.contains("stale since"), "{screen}");
+    assert!(screen.contains("Refresh failed:"), "{screen}");
+}
