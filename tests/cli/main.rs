@@ -9,5 +9,6 @@ mod commands;
 mod commands_pty;
 mod logging;
 mod login_pty;
+mod secrets;
 mod sign_in_pty;
 mod tui_pty;
