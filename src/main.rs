@@ -10,10 +10,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use cli::{Cli, Command, SandboxCommand};
 use color_eyre::eyre::eyre;
+use undelete::app::Start;
 use undelete::auth::AuthError;
 use undelete::auth::signin::AuthContext;
 use undelete::config::Settings;
-use undelete::app::Start;
 use undelete::logging::{LogGuard, LogOptions};
 use undelete::session;
 

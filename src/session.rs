@@ -95,10 +95,7 @@ pub async fn open(settings: &Settings) -> color_eyre::Result<Arc<Session>> {
 }
 
 /// Opens a session; `request_log` keeps a record of every HTTP exchange for the caller.
-pub async fn open_with(
-    settings: &Settings,
-    request_log: bool,
-) -> color_eyre::Result<Arc<Session>> {
+pub async fn open_with(settings: &Settings, request_log: bool) -> color_eyre::Result<Arc<Session>> {
     let data_dir = data_dir(settings)?;
     let session = if wants_sandbox(settings) {
         open_sandbox(settings, data_dir, request_log).await?

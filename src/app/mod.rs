@@ -142,11 +142,7 @@ pub fn sign_in_state(
     size: (u16, u16),
 ) -> State {
     let mut state = State::new(run_settings(config, target.clone()), now, size);
-    state.sign_in = Some(sign_in::SignIn::new(
-        target,
-        state.settings.no_color,
-        now,
-    ));
+    state.sign_in = Some(sign_in::SignIn::new(target, state.settings.no_color, now));
     state
 }
 
@@ -165,6 +161,8 @@ pub fn start_effects(state: &State) -> Vec<Effect> {
 }
 
 /// How the TUI starts: in a session opened already, or on the sign-in screen.
+// One value per run, moved once: boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Start {
     Session(Arc<Session>),
     SignIn {

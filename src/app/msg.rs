@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use super::state::JobStatus;
-use crate::directory::{DeletedPage, DirectoryError, PasswordVerdict, RequestRecord};
 use crate::auth::device_code::DeviceCodePrompt;
+use crate::directory::{DeletedPage, DirectoryError, PasswordVerdict, RequestRecord};
 use crate::restore::{self, Unfinished, UserOutcome};
 use crate::session::Session;
 

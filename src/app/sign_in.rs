@@ -181,8 +181,9 @@ mod tests {
 
     /// A session on a tenant whose directory is never called (the update only reads it).
     fn session(warnings: Vec<String>) -> Arc<Session> {
-        let endpoints =
-            crate::config::Endpoints::sandbox(&url::Url::parse("http://127.0.0.1:9/").expect("url"));
+        let endpoints = crate::config::Endpoints::sandbox(
+            &url::Url::parse("http://127.0.0.1:9/").expect("url"),
+        );
         let tokens = crate::auth::client_credentials::ClientCredentials::new(
             &endpoints,
             "sign-in-tests",
@@ -233,10 +234,18 @@ mod tests {
         assert!(update(&mut s, r()).is_empty());
         update(&mut s, Msg::SignInPrompt(prompt()));
         update(&mut s, Msg::SignInFailed("expired".into()));
-        assert_eq!(view(&s).error.as_deref(), Some("expired"), "the reason stays");
+        assert_eq!(
+            view(&s).error.as_deref(),
+            Some("expired"),
+            "the reason stays"
+        );
         assert_eq!(names(&update(&mut s, r())), ["StartSignIn"]);
         let v = view(&s);
-        assert!(v.prompt.is_none() && v.error.is_none() && !s.sign_in.as_ref().is_some_and(|x| x.finished));
+        assert!(
+            v.prompt.is_none()
+                && v.error.is_none()
+                && !s.sign_in.as_ref().is_some_and(|x| x.finished)
+        );
     }
 
     #[test]
@@ -256,7 +265,10 @@ mod tests {
     fn ctrl_c_quits_at_once() {
         let mut s = screen();
         assert_eq!(
-            names(&update(&mut s, key(KeyCode::Char('c'), KeyModifiers::CONTROL))),
+            names(&update(
+                &mut s,
+                key(KeyCode::Char('c'), KeyModifiers::CONTROL)
+            )),
             ["Quit"]
         );
         assert!(s.quit);
@@ -265,8 +277,16 @@ mod tests {
     #[test]
     fn table_keys_mouse_and_paste_do_nothing_on_the_sign_in_screen() {
         let mut s = screen();
-        for code in [KeyCode::Enter, KeyCode::Char('j'), KeyCode::Char('/'), KeyCode::Char('?')] {
-            assert!(update(&mut s, key(code, KeyModifiers::NONE)).is_empty(), "{code:?}");
+        for code in [
+            KeyCode::Enter,
+            KeyCode::Char('j'),
+            KeyCode::Char('/'),
+            KeyCode::Char('?'),
+        ] {
+            assert!(
+                update(&mut s, key(code, KeyModifiers::NONE)).is_empty(),
+                "{code:?}"
+            );
         }
         assert!(update(&mut s, Msg::Paste("ABCD".into())).is_empty());
         let click = MouseEvent {

@@ -17,11 +17,11 @@ use crate::app::msg::Msg;
 use crate::app::state::JobStatus;
 use crate::directory::{DeletedUser, Directory, Stage};
 use crate::mail::SignInMail;
-use crate::session::Session;
 use crate::restore::{
     self, Audit, DataDirLock, Journal, PasswordChoice, PasswordStep, Progress, RestorePlan,
     StopHandle, UserOutcome,
 };
+use crate::session::Session;
 
 /// The runner's part that needs a session.
 pub(super) struct SessionRunner {
