@@ -121,7 +121,8 @@ fn press(code: KeyCode) -> Step {
     Step::Send(key(code))
 }
 
-/// Each step is taken once the screen shows its text (within 20 s).
+/// Each step is taken once the screen shows its text (within 20 s). After the last one the
+/// stream stays open, as a terminal does: the loop must end by quitting, not for want of input.
 fn when_shown(
     screen: Arc<Mutex<String>>,
     sandbox: Arc<tokio::sync::Mutex<Option<SandboxHandle>>>,
