@@ -10,12 +10,12 @@ use std::process::ExitCode;
 use clap::Parser;
 use cli::{Cli, Command, SandboxCommand};
 use color_eyre::eyre::eyre;
+use undelete::app::Start;
 use undelete::auth::AuthError;
 use undelete::auth::signin::AuthContext;
 use undelete::config::Settings;
 use undelete::logging::{LogGuard, LogOptions};
 use undelete::session;
-use undelete::tui::sign_in::sign_in_screen;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -65,30 +65,25 @@ async fn run(cli: Cli) -> color_eyre::Result<u8> {
     }
 }
 
-/// The TUI: on the sandbox, or on a tenant, signing in on the device-code screen when no
+/// The TUI: on the sandbox, or on a tenant, starting on the device-code sign-in screen when no
 /// cached sign-in works.
 async fn run_tui(settings: &Settings) -> color_eyre::Result<u8> {
-    let opts = undelete::app::TuiOptions {
-        read_only: settings.read_only,
-        no_mouse: settings.no_mouse,
-        no_color: false,
-        cloud: Some(settings.cloud),
-    };
-    let session = if settings.uses_sandbox() {
-        session::open_with(settings, true).await?
+    let start = if settings.uses_sandbox() {
+        Start::Session(session::open_with(settings, true).await?)
     } else {
         let auth = AuthContext::from_settings(settings)?;
-        let signed_in = match auth.resolve().await? {
-            Some(signed_in) => signed_in,
-            None => match sign_in_screen(&auth, auth.tenant(), &opts).await? {
-                Some(signed_in) => signed_in,
-                // The admin gave up on signing in: nothing was changed.
-                None => return Ok(0),
+        match auth.resolve().await? {
+            Some(signed_in) => Start::Session(session::signed_in_session(
+                settings, &auth, signed_in, true,
+            )?),
+            None => Start::SignIn {
+                auth,
+                settings: settings.clone(),
             },
-        };
-        session::signed_in_session(settings, &auth, signed_in, true)?
+        }
     };
-    undelete::tui::run_tui(session, opts).await?;
+    // Giving up on the sign-in screen is not an error: nothing was changed.
+    undelete::tui::run_tui(start).await?;
     Ok(0)
 }
 

@@ -3,7 +3,7 @@
 //! result is a `GraphDirectory` speaking real HTTP; only the base URL and the token differ.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use color_eyre::eyre::{WrapErr, eyre};
 use secrecy::SecretString;
@@ -20,8 +20,11 @@ use crate::sandbox::{SandboxConfig, SandboxHandle};
 /// The sandbox accepts any client id with its secret; this one names us in its logs.
 const SANDBOX_CLIENT_ID: &str = "undelete-sandbox-client";
 
-/// A directory to work on and who we are in it. Dropping it stops an in-process sandbox.
+/// A directory to work on and who we are in it, shared as one `Arc<Session>` by the TUI, its
+/// effect runner and the commands. Dropping the last handle stops an in-process sandbox.
 pub struct Session {
+    /// The settings of the run this session was opened for.
+    pub settings: Settings,
     pub directory: Arc<dyn Directory>,
     /// "SANDBOX contoso.sandbox", or cloud · tenant for a real directory.
     pub label: String,
@@ -31,12 +34,54 @@ pub struct Session {
     /// The mailbox app-only mail is sent from; `None` sends as the signed-in admin.
     pub mail_sender: Option<String>,
     pub data_dir: PathBuf,
-    /// One record per HTTP exchange, when asked for (the TUI's `@` pane).
-    pub requests: Option<UnboundedReceiver<RequestRecord>>,
+    /// One record per HTTP exchange, when asked for (the TUI's `@` pane); taken once by
+    /// whoever shows them (`take_requests`), since a receiver has one reader.
+    requests: Mutex<Option<UnboundedReceiver<RequestRecord>>>,
     /// Permission problems found in the token, worded for the header.
     pub warnings: Vec<String>,
     /// Keeps the in-process sandbox serving for as long as the session lives.
     pub sandbox: Option<SandboxHandle>,
+}
+
+impl Session {
+    /// A session from its parts: a directory the caller built (tests, tools), without an
+    /// in-process sandbox, warnings or a request log.
+    pub fn new(
+        settings: Settings,
+        directory: Arc<dyn Directory>,
+        label: String,
+        is_sandbox: bool,
+        account: String,
+        mail_sender: Option<String>,
+        data_dir: PathBuf,
+    ) -> Self {
+        Self {
+            settings,
+            directory,
+            label,
+            is_sandbox,
+            account,
+            mail_sender,
+            data_dir,
+            requests: Mutex::new(None),
+            warnings: Vec::new(),
+            sandbox: None,
+        }
+    }
+
+    /// The request log's receiver, once: `None` when none was asked for or it was taken.
+    pub fn take_requests(&self) -> Option<UnboundedReceiver<RequestRecord>> {
+        // A panic while holding this lock cannot leave the option half-written.
+        self.requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+
+    /// The link the sign-in mail gives, for this session's cloud.
+    pub fn sign_in_url(&self) -> &'static str {
+        crate::mail::sign_in_url(self.settings.cloud)
+    }
 }
 
 /// True when this run should use the built-in sandbox.
@@ -45,18 +90,19 @@ pub fn wants_sandbox(settings: &Settings) -> bool {
 }
 
 /// Opens a session without a request log (the scripting commands).
-pub async fn open(settings: &Settings) -> color_eyre::Result<Session> {
+pub async fn open(settings: &Settings) -> color_eyre::Result<Arc<Session>> {
     open_with(settings, false).await
 }
 
 /// Opens a session; `request_log` keeps a record of every HTTP exchange for the caller.
-pub async fn open_with(settings: &Settings, request_log: bool) -> color_eyre::Result<Session> {
+pub async fn open_with(settings: &Settings, request_log: bool) -> color_eyre::Result<Arc<Session>> {
     let data_dir = data_dir(settings)?;
-    if wants_sandbox(settings) {
-        open_sandbox(settings, data_dir, request_log).await
+    let session = if wants_sandbox(settings) {
+        open_sandbox(settings, data_dir, request_log).await?
     } else {
-        open_tenant(settings, data_dir, request_log).await
-    }
+        open_tenant(settings, data_dir, request_log).await?
+    };
+    Ok(Arc::new(session))
 }
 
 /// The directory's request events as records, when asked for (see `logging::feed`).
@@ -99,13 +145,14 @@ async fn open_sandbox(
     let requests = request_feed(request_log, &directory);
     tracing::info!(directory = %handle.base_url(), "session on the built-in sandbox, signed in app-only");
     Ok(Session {
+        settings: settings.clone(),
         directory: Arc::new(directory),
         label: format!("SANDBOX {}", handle.domain()),
         is_sandbox: true,
         account: admin,
         mail_sender: Some(sender),
         data_dir,
-        requests,
+        requests: Mutex::new(requests),
         warnings: Vec::new(),
         sandbox: Some(handle),
     })
@@ -125,13 +172,7 @@ async fn open_tenant(
             auth.tenant()
         ));
     };
-    tenant_session(
-        &auth,
-        signed_in,
-        data_dir,
-        run_deadline(settings),
-        request_log,
-    )
+    tenant_session(settings, &auth, signed_in, data_dir, request_log)
 }
 
 /// `--deadline`, or the directory's default for a run (30 min).
@@ -148,22 +189,16 @@ pub fn signed_in_session(
     auth: &AuthContext,
     signed_in: SignedIn,
     request_log: bool,
-) -> color_eyre::Result<Session> {
+) -> color_eyre::Result<Arc<Session>> {
     let data_dir = data_dir(settings)?;
-    tenant_session(
-        auth,
-        signed_in,
-        data_dir,
-        run_deadline(settings),
-        request_log,
-    )
+    tenant_session(settings, auth, signed_in, data_dir, request_log).map(Arc::new)
 }
 
 fn tenant_session(
+    settings: &Settings,
     auth: &AuthContext,
     signed_in: SignedIn,
     data_dir: PathBuf,
-    deadline: std::time::Duration,
     request_log: bool,
 ) -> color_eyre::Result<Session> {
     // App-only without --mail-from can still list and restore; the self-check's warning says
@@ -171,7 +206,7 @@ fn tenant_session(
     let mail_sender = signed_in.mail_sender().ok().flatten();
     let options = GraphOptions {
         mail_sender: mail_sender.clone(),
-        deadline,
+        deadline: run_deadline(settings),
         ..GraphOptions::default()
     };
     let directory = GraphDirectory::new(auth.endpoints.clone(), signed_in.tokens.clone(), options)?;
@@ -183,13 +218,14 @@ fn tenant_session(
         "session on a tenant"
     );
     Ok(Session {
+        settings: settings.clone(),
         directory: Arc::new(directory),
         label: signed_in.identity.header(),
         is_sandbox: false,
         account: signed_in.identity.account.clone(),
         mail_sender,
         data_dir,
-        requests,
+        requests: Mutex::new(requests),
         warnings: signed_in.warnings.iter().map(ToString::to_string).collect(),
         sandbox: None,
     })
@@ -232,7 +268,8 @@ mod tests {
         let mut pages = session.directory.list_deleted();
         let first = pages.next().await.expect("a page").expect("page ok");
         assert!(!first.users.is_empty());
-        let mut log = session.requests.expect("request log");
+        let mut log = session.take_requests().expect("request log");
+        assert!(session.take_requests().is_none(), "taken once");
         let record = log.recv().await.expect("a request was logged");
         assert!(record.path.contains("deletedItems"), "{}", record.path);
     }

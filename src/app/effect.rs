@@ -24,6 +24,12 @@ pub enum Effect {
     },
     /// Read the tenant's verified domains.
     LoadTenant,
+    /// Read the journal's unfinished runs (the banner and `F`).
+    LoadUnfinished,
+    /// Start a device-code sign-in off the UI thread; it reports back as `Msg::SignIn*`.
+    StartSignIn,
+    /// Stop the sign-in attempt waiting for the browser; it then ends as cancelled.
+    CancelSignIn,
     /// Ask the directory about the typed password, after a pause (a newer `seq` wins).
     CheckPassword {
         seq: u64,
@@ -59,6 +65,9 @@ impl std::fmt::Debug for Effect {
             Effect::LoadDeleted { generation } => write!(f, "LoadDeleted({generation})"),
             Effect::Preflight { users } => write!(f, "Preflight({} users)", users.len()),
             Effect::LoadTenant => f.write_str("LoadTenant"),
+            Effect::LoadUnfinished => f.write_str("LoadUnfinished"),
+            Effect::StartSignIn => f.write_str("StartSignIn"),
+            Effect::CancelSignIn => f.write_str("CancelSignIn"),
             Effect::CheckPassword { seq, .. } => write!(f, "CheckPassword({seq})"),
             Effect::Restore(plan) => write!(
                 f,

@@ -117,7 +117,6 @@ pub fn settings() -> Settings {
         read_only: false,
         no_color: true,
         mouse: true,
-        sign_in_url: "https://myapps.microsoft.com".into(),
         mail_sender: None,
         local_offset: local_offset(),
     }

@@ -572,6 +572,9 @@ pub const HELP_SCOPES: &[Scope] = &[
 /// The focus scope: which table of keys applies now, and which the footer describes.
 pub fn scope(state: &super::state::State) -> Scope {
     use super::state::Modal;
+    if state.sign_in.is_some() {
+        return Scope::SignIn;
+    }
     match &state.modal {
         Some(Modal::Restore(f)) if f.confirm_many => Scope::Confirm,
         Some(Modal::Restore(_)) => Scope::RestoreDialog,

@@ -18,29 +18,17 @@ pub mod update;
 mod update_tests;
 pub mod users;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::Utc;
 use crossterm::event::{Event, MouseEventKind};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
-use crate::directory::{Directory, RequestRecord};
+use crate::session::Session;
 use effect::Effect;
 use msg::Msg;
 use runner::Runner;
 use state::State;
-
-/// How the TUI was asked to run (from the command line and the environment).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TuiOptions {
-    pub read_only: bool,
-    pub no_mouse: bool,
-    /// Also on when the `NO_COLOR` environment variable is set and not empty.
-    pub no_color: bool,
-    /// Picks the sign-in link the mail gives.
-    pub cloud: Option<crate::config::Cloud>,
-}
 
 /// Turns a terminal event into a message; mouse moves are dropped (we never use hover).
 pub fn event_to_msg(ev: Event) -> Option<Msg> {
@@ -58,6 +46,10 @@ pub fn event_to_msg(ev: Event) -> Option<Msg> {
 
 /// Applies one message and runs its effects; `true` when the app should quit.
 pub fn step(state: &mut State, runner: &mut Runner, msg: Msg) -> bool {
+    // The signed-in session's work starts with the effects of this very message (the load).
+    if let Msg::SignedIn(session) = &msg {
+        runner.attach(session.clone());
+    }
     // Only a page of the current load frees a slot: a cancelled load's leftovers must not
     // let the new one run further ahead.
     let page =
@@ -82,6 +74,8 @@ pub fn step(state: &mut State, runner: &mut Runner, msg: Msg) -> bool {
 pub fn repaint_key(state: &State) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
+    // Signing in replaces the whole screen.
+    state.sign_in.is_some().hash(&mut h);
     // Where things are is what the drawing itself computes, so the key cannot drift from it.
     let (w, h_) = state.size;
     let areas = layout::layout(state, ratatui::layout::Rect::new(0, 0, w, h_));
@@ -116,66 +110,65 @@ pub fn channel() -> (
     unbounded_channel()
 }
 
-/// What the TUI needs from a session: the directory and who we are in it.
-pub struct TuiContext {
-    pub directory: Arc<dyn Directory>,
-    /// "SANDBOX contoso.sandbox" or the tenant.
-    pub label: String,
-    pub is_sandbox: bool,
-    /// The signed-in admin's UPN; also the default mail recipient.
-    pub account: String,
-    pub mail_sender: Option<String>,
-    pub data_dir: PathBuf,
-    pub requests: Option<UnboundedReceiver<RequestRecord>>,
-}
-
 /// `NO_COLOR` set to anything but the empty string turns colors off (no-color.org).
 pub fn no_color_env() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
 
-/// The initial state for a context, at time `now` and terminal size `size`.
-pub fn initial_state(
-    ctx: &TuiContext,
-    opts: &TuiOptions,
-    now: chrono::DateTime<Utc>,
-    size: (u16, u16),
-) -> State {
-    State::new(
-        state::Settings {
-            label: ctx.label.clone(),
-            is_sandbox: ctx.is_sandbox,
-            account: ctx.account.clone(),
-            read_only: opts.read_only,
-            no_color: opts.no_color || no_color_env(),
-            mouse: !opts.no_mouse,
-            sign_in_url: crate::mail::sign_in_url(opts.cloud.unwrap_or_default()).to_string(),
-            mail_sender: ctx.mail_sender.clone(),
-            local_offset: *chrono::Local::now().offset(),
-        },
-        now,
-        size,
+/// The screen's settings for a run, before any session: from the command line, `NO_COLOR` and
+/// the local time zone. `label` names where the run signs in until the session says more.
+fn run_settings(config: &crate::config::Settings, label: String) -> state::Settings {
+    state::Settings::from_config(
+        config,
+        label,
+        no_color_env(),
+        *chrono::Local::now().offset(),
     )
 }
 
-/// The runner for a context; OSC 52 writes go to `clipboard`.
-pub fn runner_for(
-    ctx: &TuiContext,
-    state: &State,
-    tx: tokio::sync::mpsc::UnboundedSender<Msg>,
-    clipboard: Option<runner::ClipboardSink>,
-) -> Runner {
-    Runner::new(runner::RunnerConfig {
-        dir: ctx.directory.clone(),
-        tx,
-        data_dir: ctx.data_dir.clone(),
-        directory_label: ctx.label.clone(),
-        admin: ctx.account.clone(),
-        sign_in_url: state.settings.sign_in_url.clone(),
-        mail_sender: ctx.mail_sender.clone(),
-        clipboard,
-        read_only: state.settings.read_only,
-    })
+/// The initial state for a session opened already, at time `now` and terminal size `size`.
+pub fn initial_state(session: &Session, now: chrono::DateTime<Utc>, size: (u16, u16)) -> State {
+    let mut state = State::new(run_settings(&session.settings, String::new()), now, size);
+    sign_in::enter_session(&mut state, session);
+    state
+}
+
+/// The initial state of a run that signs in first: the sign-in screen for `target`
+/// ("global · contoso.onmicrosoft.com").
+pub fn sign_in_state(
+    config: &crate::config::Settings,
+    target: String,
+    now: chrono::DateTime<Utc>,
+    size: (u16, u16),
+) -> State {
+    let mut state = State::new(run_settings(config, target.clone()), now, size);
+    state.sign_in = Some(sign_in::SignIn::new(target, state.settings.no_color, now));
+    state
+}
+
+/// What a screen starts with: a sign-in attempt, or the table's loads.
+pub fn start_effects(state: &State) -> Vec<Effect> {
+    if state.sign_in.is_some() {
+        return vec![Effect::StartSignIn];
+    }
+    vec![
+        Effect::LoadDeleted {
+            generation: state.users.generation(),
+        },
+        Effect::LoadTenant,
+        Effect::LoadUnfinished,
+    ]
+}
+
+/// How the TUI starts: in a session opened already, or on the sign-in screen.
+// One value per run, moved once: boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum Start {
+    Session(Arc<Session>),
+    SignIn {
+        auth: crate::auth::AuthContext,
+        settings: crate::config::Settings,
+    },
 }
 
 #[cfg(test)]

@@ -1,12 +1,16 @@
 //! Everything that can happen to the app: input, time, and results of background work (which
 //! carry their payload, so `update` never has to fetch anything).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use super::state::JobStatus;
+use crate::auth::device_code::DeviceCodePrompt;
 use crate::directory::{DeletedPage, DirectoryError, PasswordVerdict, RequestRecord};
 use crate::restore::{self, Unfinished, UserOutcome};
+use crate::session::Session;
 
 /// No `Debug`: `RestoreFinished` carries passwords.
 pub enum Msg {
@@ -64,4 +68,12 @@ pub enum Msg {
     Unfinished(Vec<Unfinished>),
     /// Finishing interrupted runs could not start.
     UnfinishedFailed(String),
+    /// The device-code sign-in: the code to enter, once the identity platform gave one.
+    SignInPrompt(DeviceCodePrompt),
+    /// The sign-in failed (not cancelled), or its session could not be opened: why.
+    SignInFailed(String),
+    /// The sign-in ended because the admin cancelled it.
+    SignInCancelled,
+    /// Signed in: the session to work in (the runner has taken it on already).
+    SignedIn(Arc<Session>),
 }

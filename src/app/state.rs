@@ -25,7 +25,9 @@ pub enum NoticeKind {
     Error,
 }
 
-/// What the app was started with.
+/// What the screens need to know of the run and its session to decide and draw. The
+/// session's part (`label`, `account`, ...) is set in one place, `adopt`; before sign-in the
+/// label names the tenant being signed into and the account is empty.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// "SANDBOX contoso.sandbox" or the tenant.
@@ -35,16 +37,48 @@ pub struct Settings {
     pub read_only: bool,
     pub no_color: bool,
     pub mouse: bool,
-    /// The link the sign-in mail gives (per cloud).
-    pub sign_in_url: String,
     /// App-only sign-in sends mail as this mailbox.
     pub mail_sender: Option<String>,
     /// The admin's UTC offset: "[EXPIRES today]" and the details' purge time are in local time.
     pub local_offset: chrono::FixedOffset,
 }
 
+impl Settings {
+    /// The run's part, from the command line; `no_color` and `local_offset` are read from the
+    /// environment by the caller, so this stays pure.
+    pub fn from_config(
+        config: &crate::config::Settings,
+        label: String,
+        no_color: bool,
+        local_offset: chrono::FixedOffset,
+    ) -> Self {
+        Self {
+            label,
+            is_sandbox: false,
+            account: String::new(),
+            read_only: config.read_only,
+            no_color,
+            mouse: !config.no_mouse,
+            mail_sender: None,
+            local_offset,
+        }
+    }
+
+    /// Takes the session's part: where we are and who we are there.
+    pub fn adopt(&mut self, session: &crate::session::Session) {
+        self.label = session.label.clone();
+        self.is_sandbox = session.is_sandbox;
+        self.account = session.account.clone();
+        self.mail_sender = session.mail_sender.clone();
+        self.read_only = session.settings.read_only;
+        self.mouse = !session.settings.no_mouse;
+    }
+}
+
 pub struct State {
     pub settings: Settings,
+    /// The device-code sign-in screen, shown instead of the table until signed in.
+    pub sign_in: Option<super::sign_in::SignIn>,
     pub now: DateTime<Utc>,
     pub size: (u16, u16),
     pub users: UsersView,
@@ -113,6 +147,7 @@ impl State {
     pub fn new(settings: Settings, now: DateTime<Utc>, size: (u16, u16)) -> Self {
         Self {
             settings,
+            sign_in: None,
             now,
             size,
             users: UsersView::default(),

@@ -28,6 +28,10 @@ use crate::restore::{PasswordChoice, PasswordStep};
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
+        Msg::Tick(now) if state.sign_in.is_some() => {
+            super::sign_in::on_tick(state, now);
+            Vec::new()
+        }
         Msg::Tick(now) => {
             let minute_changed = now.timestamp() / 60 != state.now.timestamp() / 60;
             state.now = now;
@@ -68,7 +72,20 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 }
 
 fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
+    use super::sign_in;
     match msg {
+        // The sign-in screen has nothing to click or paste into.
+        Msg::Mouse(_) | Msg::Paste(_) if state.sign_in.is_some() => Vec::new(),
+        Msg::SignInPrompt(prompt) => {
+            sign_in::on_prompt(state, prompt);
+            Vec::new()
+        }
+        Msg::SignInFailed(why) => {
+            sign_in::on_failed(state, why);
+            Vec::new()
+        }
+        Msg::SignInCancelled => sign_in::on_cancelled(state),
+        Msg::SignedIn(session) => sign_in::on_signed_in(state, &session),
         Msg::Key(key) => on_key(state, key),
         Msg::Mouse(m) => on_mouse(state, m),
         Msg::Paste(text) => on_paste(state, &text),
@@ -337,6 +354,10 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         state.quit = true;
         return vec![Effect::Quit];
     }
+    // The sign-in screen is drawn at any size, so its keys work at any size.
+    if scope == Scope::SignIn {
+        return super::sign_in::sign_in_action(state, action);
+    }
     // A too-small terminal shows only a notice: keys must not act on what cannot be seen,
     // except q (from the table) to leave.
     if layout::too_small(Rect::new(0, 0, state.size.0, state.size.1)) {
@@ -357,7 +378,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Scope::Confirm => confirm_action(state, action),
         Scope::Purge => purge_key(state, action, key),
         Scope::Help => help_action(state, action),
-        // The sign-in screen runs before this state exists (`app::sign_in`).
+        // Handled above, before the size check.
         Scope::Global | Scope::SignIn => Vec::new(),
     }
 }

@@ -11,7 +11,7 @@ use crate::mail::SignInMail;
 use crate::restore::{self, Audit, Journal, PasswordChoice};
 
 pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_eyre::Result<i32> {
-    if ctx.read_only {
+    if ctx.session.settings.read_only {
         writeln!(
             io.err,
             "undelete finish: read-only mode: nothing may be changed"
@@ -40,8 +40,12 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
         Ok(lock) => lock,
         Err(code) => return Ok(code),
     };
-    let journal = Journal::open(&ctx.data_dir)?;
-    let audit = Audit::open(&ctx.data_dir, &ctx.label, &ctx.account)?;
+    let journal = Journal::open(&ctx.session.data_dir)?;
+    let audit = Audit::open(
+        &ctx.session.data_dir,
+        &ctx.session.label,
+        &ctx.session.account,
+    )?;
     let items = journal.unfinished()?;
     if items.is_empty() {
         writeln!(
@@ -52,7 +56,7 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
     }
     let typed_password = matches!(password, PasswordChoice::Given(_));
     let (outcomes, warnings) = restore::finish_unfinished(
-        ctx.directory.as_ref(),
+        ctx.session.directory.as_ref(),
         &items,
         &password,
         args.resend,
@@ -101,8 +105,8 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
     let options = SignInMail {
         include_password,
         force_change: items.iter().any(|u| u.force_change),
-        sign_in_url: ctx.sign_in_url.clone(),
-        sender: ctx.mail_sender.clone(),
+        sign_in_url: ctx.session.sign_in_url().to_string(),
+        sender: ctx.session.mail_sender.clone(),
     };
     let code = deliver(
         ctx,

@@ -14,7 +14,6 @@ pub mod resolve;
 pub mod restore;
 
 use std::io::{self, BufRead, IsTerminal, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,8 +21,9 @@ use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::Settings;
-use crate::directory::{Directory, DirectoryError};
+use crate::directory::DirectoryError;
 use crate::restore::DataDirLock;
+use crate::session::Session;
 pub use args::Command;
 
 pub const EXIT_OK: i32 = 0;
@@ -38,24 +38,22 @@ pub const EXIT_EXPIRING: i32 = 3;
 /// says otherwise: a cron job must not hang on a directory that stopped answering.
 pub const READ_DEADLINE: std::time::Duration = std::time::Duration::from_secs(180);
 
-/// What the commands work on.
+/// What the commands work on: the session (the directory, who we are in it, the data dir
+/// with the journal and the audit log, and the run's settings), the same `Arc<Session>` the
+/// TUI works in.
 pub struct Context {
-    pub directory: Arc<dyn Directory>,
-    /// "SANDBOX contoso.sandbox" or the tenant, for the audit log.
-    pub label: String,
-    /// The signed-in admin (or app), for the audit log.
-    pub account: String,
-    pub mail_sender: Option<String>,
-    /// Holds the journal and the audit log.
-    pub data_dir: PathBuf,
-    /// Where restored users sign in, named in the email.
-    pub sign_in_url: String,
-    pub read_only: bool,
+    pub session: Arc<Session>,
     /// How long `list` and `check` may take (`--deadline`, or `READ_DEADLINE`).
-    pub read_deadline: std::time::Duration,
-    /// How long a command that changes the directory waits for another run holding the data
-    /// dir (`--lock-wait`) before it gives up.
-    pub lock_wait: Duration,
+    pub read_deadline: Duration,
+}
+
+impl Context {
+    pub fn new(session: Arc<Session>) -> Self {
+        Self {
+            read_deadline: session.settings.deadline.unwrap_or(READ_DEADLINE),
+            session,
+        }
+    }
 }
 
 /// Which standard streams are terminals, and whether colors are wanted.
@@ -105,18 +103,7 @@ impl Io<'_> {
 /// Runs a scripting command against the directory the settings name, on the real standard
 /// streams. Returns the exit code.
 pub async fn run(cmd: Command, settings: &Settings) -> color_eyre::Result<i32> {
-    let session = crate::session::open(settings).await?;
-    let ctx = Context {
-        directory: Arc::clone(&session.directory),
-        label: session.label.clone(),
-        account: session.account.clone(),
-        mail_sender: session.mail_sender.clone(),
-        data_dir: session.data_dir.clone(),
-        sign_in_url: crate::mail::sign_in_url(settings.cloud).to_string(),
-        read_only: settings.read_only,
-        read_deadline: settings.deadline.unwrap_or(READ_DEADLINE),
-        lock_wait: settings.lock_wait,
-    };
+    let ctx = Context::new(crate::session::open(settings).await?);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut err = io::stderr();
@@ -129,6 +116,7 @@ pub async fn run(cmd: Command, settings: &Settings) -> color_eyre::Result<i32> {
         term: Terminal::detect(),
     };
     let waits = ctx
+        .session
         .directory
         .wait_notices()
         .map(|rx| tokio::spawn(print_waits(rx, io.term.stderr)));
@@ -137,7 +125,7 @@ pub async fn run(cmd: Command, settings: &Settings) -> color_eyre::Result<i32> {
         task.abort();
     }
     // The session (and an in-process sandbox) lives until the command is done.
-    drop(session);
+    drop(ctx);
     code
 }
 
@@ -166,7 +154,7 @@ async fn print_waits(
 /// Runs `cmd` with the given context and streams. A directory error is reported on stderr with
 /// what to do about it, and gives exit code 1.
 pub async fn run_with(cmd: Command, ctx: &Context, io: &mut Io<'_>) -> color_eyre::Result<i32> {
-    let dir = ctx.directory.as_ref();
+    let dir = ctx.session.directory.as_ref();
     if matches!(cmd, Command::List(_) | Command::Check(_)) {
         note_unfinished(ctx, io, &[], false)?;
     }
@@ -180,7 +168,7 @@ pub async fn run_with(cmd: Command, ctx: &Context, io: &mut Io<'_>) -> color_eyr
         Command::Restore(args) => restore::restore(ctx, args, io).await,
         Command::Finish(args) => finish::finish(ctx, args, io).await,
         Command::Purge(args) => {
-            if ctx.read_only {
+            if ctx.session.settings.read_only {
                 writeln!(
                     io.err,
                     "undelete purge: read-only mode: nothing may be changed"
@@ -194,7 +182,11 @@ pub async fn run_with(cmd: Command, ctx: &Context, io: &mut Io<'_>) -> color_eyr
                 Err(code) => return Ok(code),
             };
             note_unfinished(ctx, io, &[], true)?;
-            let audit = crate::restore::Audit::open(&ctx.data_dir, &ctx.label, &ctx.account)?;
+            let audit = crate::restore::Audit::open(
+                &ctx.session.data_dir,
+                &ctx.session.label,
+                &ctx.session.account,
+            )?;
             purge::purge(dir, args, &audit, io).await
         }
     };
@@ -235,7 +227,7 @@ async fn within(
 }
 
 /// Takes the data dir for a command that changes the directory, waiting up to
-/// `ctx.lock_wait` for another run to end (and saying so at once). `Err(exit code)` when it is
+/// `ctx.session.settings.lock_wait` for another run to end (and saying so at once). `Err(exit code)` when it is
 /// still held then: the command changes nothing. A lock taken over from a run that died is
 /// said on stderr (and noted in the journal by the lock).
 pub(crate) async fn lock_data_dir(
@@ -243,16 +235,21 @@ pub(crate) async fn lock_data_dir(
     io: &mut Io<'_>,
     command: &str,
 ) -> color_eyre::Result<Result<DataDirLock, i32>> {
-    let secs = ctx.lock_wait.as_secs_f64();
+    let secs = ctx.session.settings.lock_wait.as_secs_f64();
     let err = &mut *io.err;
-    let acquired = DataDirLock::acquire(&ctx.data_dir, command, ctx.lock_wait, |busy| {
-        let _ = writeln!(
-            err,
-            "undelete {command}: {}; waiting up to {secs:.0} s for it to end…",
-            busy.in_progress()
-        );
-        let _ = err.flush();
-    })
+    let acquired = DataDirLock::acquire(
+        &ctx.session.data_dir,
+        command,
+        ctx.session.settings.lock_wait,
+        |busy| {
+            let _ = writeln!(
+                err,
+                "undelete {command}: {}; waiting up to {secs:.0} s for it to end…",
+                busy.in_progress()
+            );
+            let _ = err.flush();
+        },
+    )
     .await?;
     match acquired {
         Ok(lock) => {
@@ -262,7 +259,7 @@ pub(crate) async fn lock_data_dir(
             Ok(Ok(lock))
         }
         Err(busy) => {
-            let waited = if ctx.lock_wait.is_zero() {
+            let waited = if ctx.session.settings.lock_wait.is_zero() {
                 "not waiting (--lock-wait 0)".to_string()
             } else {
                 format!("still there after {secs:.0} s")
@@ -291,13 +288,13 @@ pub(crate) fn note_unfinished(
     except: &[&str],
     held: bool,
 ) -> io::Result<()> {
-    let pending = match crate::restore::journal::pending_in(&ctx.data_dir) {
+    let pending = match crate::restore::journal::pending_in(&ctx.session.data_dir) {
         Ok(p) => p,
         Err(e) => {
             return writeln!(
                 io.err,
                 "note: the journal in {} could not be read ({e}): unfinished restores are not known",
-                ctx.data_dir.display()
+                ctx.session.data_dir.display()
             );
         }
     };
@@ -308,7 +305,7 @@ pub(crate) fn note_unfinished(
     if pending.is_empty() {
         return Ok(());
     }
-    if !held && let Some(busy) = DataDirLock::holder(&ctx.data_dir) {
+    if !held && let Some(busy) = DataDirLock::holder(&ctx.session.data_dir) {
         return writeln!(
             io.err,
             "note: {}; {} restore(s) in the journal are not finished yet, perhaps its own",

@@ -174,7 +174,7 @@ pub async fn restore(
     args: &RestoreArgs,
     io: &mut Io<'_>,
 ) -> color_eyre::Result<i32> {
-    if ctx.read_only && !args.dry_run {
+    if ctx.session.settings.read_only && !args.dry_run {
         return usage(
             io,
             "read-only mode: nothing may be changed (drop --read-only or use --dry-run)",
@@ -187,7 +187,7 @@ pub async fn restore(
         Ok(p) => p,
         Err(why) => return usage(io, &why),
     };
-    let dir = ctx.directory.clone();
+    let dir = ctx.session.directory.clone();
     let tenant = load_tenant(dir.as_ref(), io).await?;
     // The choices that do not depend on who is restored are checked before anything is read.
     let mut request = PlanRequest::new(Vec::new());
@@ -210,13 +210,17 @@ pub async fn restore(
             Err(code) => return Ok(code),
         }
     };
-    let journal = Journal::open(&ctx.data_dir)?;
-    let audit = Audit::open(&ctx.data_dir, &ctx.label, &ctx.account)?;
+    let journal = Journal::open(&ctx.session.data_dir)?;
+    let audit = Audit::open(
+        &ctx.session.data_dir,
+        &ctx.session.label,
+        &ctx.session.account,
+    )?;
     let options = SignInMail {
         include_password: !args.no_password_in_email,
         force_change: !args.no_require_change,
-        sign_in_url: ctx.sign_in_url.clone(),
-        sender: ctx.mail_sender.clone(),
+        sign_in_url: ctx.session.sign_in_url().to_string(),
+        sender: ctx.session.mail_sender.clone(),
     };
 
     // Targets an interrupted run left behind are finished, not restored again.
@@ -496,7 +500,7 @@ pub(super) async fn deliver(
     mut lines: Vec<Value>,
     mut failed: bool,
 ) -> color_eyre::Result<i32> {
-    let dir = ctx.directory.clone();
+    let dir = ctx.session.directory.clone();
     let generated = |status: &str| status == "finished" || !typed_password;
 
     // Send the sign-in info, one email per set of recipients.

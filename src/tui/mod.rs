@@ -2,13 +2,14 @@
 //! teardown. It joins `app` (what happens) and `ui` (what is drawn), which know nothing of
 //! each other's insides.
 //!
-//! One `tokio::select!` waits on terminal input, results of background work, the request log
-//! and a tick. Each turn drains what is queued, runs `update` on every message, hands the
-//! effects to the runner, and draws only when something changed.
-
-pub mod sign_in;
+//! One `tokio::select!` waits on terminal input, results of background work (the request log
+//! and the sign-in's reports among them) and a tick. Each turn drains what is queued, runs
+//! `update` on every message, hands the effects to the runner, and draws only when something
+//! changed. Every screen is drawn here, the device-code sign-in included: the terminal is set
+//! up once and restored once.
 
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -18,14 +19,12 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::app::effect::Effect;
 use crate::app::msg::Msg;
-use crate::app::runner::Runner;
-use crate::app::state::{self, State};
+use crate::app::runner::{ClipboardSink, Runner};
+use crate::app::state::State;
 use crate::app::{
-    TuiContext, TuiOptions, channel, event_to_msg, initial_state, repaint_key, runner_for, step,
+    Start, channel, event_to_msg, initial_state, repaint_key, sign_in_state, start_effects, step,
 };
-use crate::directory::RequestRecord;
 
 /// Test hook: with this set to a character, pressing that key in the TUI panics, so a test
 /// can check that a crash leaves the terminal usable and the report readable. Only in builds
@@ -49,7 +48,6 @@ pub async fn run_loop<B, S>(
     state: &mut State,
     runner: &mut Runner,
     mut rx: UnboundedReceiver<Msg>,
-    mut requests: Option<UnboundedReceiver<RequestRecord>>,
 ) -> color_eyre::Result<()>
 where
     B: Backend,
@@ -59,11 +57,10 @@ where
     // The first frame goes out before any network work is even started.
     let mut last_glyphs = draw(terminal, state)?;
     state.dirty = false;
-    runner.run(Effect::LoadDeleted {
-        generation: state.users.generation(),
-    });
-    runner.run(Effect::LoadTenant);
-    runner.load_unfinished();
+    // The sign-in attempt, or the table's loads.
+    for effect in start_effects(state) {
+        runner.run(effect);
+    }
     let mut terminate = Terminate::new();
     let mut last_screen = repaint_key(state);
     let mut tick = tokio::time::interval(TICK);
@@ -80,12 +77,6 @@ where
                 None => return Ok(()),
             },
             Some(m) = rx.recv() => m,
-            Some(r) = async {
-                match requests.as_mut() {
-                    Some(rq) => rq.recv().await,
-                    None => std::future::pending().await,
-                }
-            } => Msg::Request(r),
             _ = tick.tick() => Msg::Tick(Utc::now()),
             // Raw mode turns Ctrl-C into a key; this catches the signal when it is not.
             _ = tokio::signal::ctrl_c() => return Ok(()),
@@ -175,35 +166,25 @@ impl Terminate {
     }
 }
 
-/// Runs the TUI for a session. Its warnings (missing permissions) open as the first notice;
-/// an in-process sandbox keeps serving until the terminal has been restored.
-pub async fn run_tui(session: crate::session::Session, opts: TuiOptions) -> color_eyre::Result<()> {
-    let ctx = TuiContext {
-        directory: session.directory.clone(),
-        label: session.label.clone(),
-        is_sandbox: session.is_sandbox,
-        account: session.account.clone(),
-        mail_sender: session.mail_sender.clone(),
-        data_dir: session.data_dir.clone(),
-        requests: session.requests,
-    };
-    let result = run_terminal(ctx, opts, session.warnings).await;
-    drop(session.sandbox);
-    result
-}
-
-async fn run_terminal(
-    mut ctx: TuiContext,
-    opts: TuiOptions,
-    warnings: Vec<String>,
-) -> color_eyre::Result<()> {
+/// Runs the TUI: in the session opened already, or on the sign-in screen first. A session
+/// (and an in-process sandbox with it) lives until the terminal has been restored.
+pub async fn run_tui(start: Start) -> color_eyre::Result<()> {
     use crossterm::event::{
         DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
         EventStream,
     };
     use crossterm::execute;
 
-    let mouse = !opts.no_mouse;
+    // Held to the end, so the sandbox outlives the screen whatever the runner does.
+    let session = match &start {
+        Start::Session(session) => Some(Arc::clone(session)),
+        Start::SignIn { .. } => None,
+    };
+    let config = match &start {
+        Start::Session(session) => &session.settings,
+        Start::SignIn { settings, .. } => settings,
+    };
+    let mouse = !config.no_mouse;
     // `ratatui::init` installs a panic hook that leaves raw mode and the alternate screen and
     // then calls the hook installed before it (color-eyre's report).
     // `init` is kept for what it sets up (raw mode, alternate screen, the hook); the terminal
@@ -236,13 +217,18 @@ async fn run_terminal(
         .size()
         .map(|s| (s.width, s.height))
         .unwrap_or((80, 24));
-    let mut state = initial_state(&ctx, &opts, Utc::now(), size);
-    if !warnings.is_empty() {
-        state.notice = Some((state::NoticeKind::Error, warnings.join(" · ")));
-    }
     let (tx, rx) = channel();
-    let mut runner = runner_for(&ctx, &state, tx, Some(Box::new(io::stdout())));
-    let requests = ctx.requests.take();
+    let clipboard: ClipboardSink = Box::new(io::stdout());
+    let (mut state, mut runner) = match start {
+        Start::Session(session) => (
+            initial_state(&session, Utc::now(), size),
+            Runner::for_session(session, tx, Some(clipboard)),
+        ),
+        Start::SignIn { auth, settings } => (
+            sign_in_state(&settings, auth.tenant().to_string(), Utc::now(), size),
+            Runner::for_sign_in(auth, settings, tx, Some(clipboard)),
+        ),
+    };
     // Test hook (see PANIC_HOOK_ENV): a key that panics, to prove a crash restores the terminal.
     let events = EventStream::new();
     #[cfg(feature = "test-hooks")]
@@ -257,11 +243,14 @@ async fn run_terminal(
             panic!("{PANIC_HOOK_ENV}: panicking on purpose at key {k:?}");
         }
     });
-    let result = run_loop(&mut terminal, events, &mut state, &mut runner, rx, requests).await;
+    let result = run_loop(&mut terminal, events, &mut state, &mut runner, rx).await;
     if mouse {
         let _ = execute!(io::stdout(), DisableMouseCapture);
     }
     let _ = execute!(io::stdout(), DisableBracketedPaste);
     ratatui::restore();
+    // The terminal is back: now the session (and the runner's share of it) may go.
+    drop(runner);
+    drop(session);
     result
 }

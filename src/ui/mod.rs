@@ -29,6 +29,11 @@ use crate::text;
 use theme::Theme;
 
 pub fn draw(state: &State, frame: &mut Frame) {
+    // Until signed in there is no table: the sign-in screen, at any size.
+    if let Some(sign_in) = &state.sign_in {
+        sign_in::draw(&sign_in.view, frame);
+        return;
+    }
     let area = frame.area();
     let theme = Theme::new(state.settings.no_color);
     let Some(areas) = layout(state, area) else {

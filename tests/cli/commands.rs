@@ -13,26 +13,46 @@ use clap::Parser;
 use common::cli::Cli;
 use serde_json::Value;
 use undelete::commands::{self, Context, Io, Terminal};
+use undelete::config::Settings;
 use undelete::directory::{DeletedUser, Directory};
 use undelete::restore::{self, Audit, Journal};
 use undelete::sandbox::{SandboxConfig, SandboxHandle};
+use undelete::session::Session;
 
 fn directory(h: &SandboxHandle) -> Arc<dyn Directory> {
     common::sandbox_directory(h, "commands-tests")
 }
 
 fn context(h: &SandboxHandle, data_dir: &Path) -> Context {
-    Context {
-        directory: directory(h),
-        label: "SANDBOX contoso.sandbox".into(),
-        account: h.admin_upn(),
-        mail_sender: Some(h.admin_upn()),
-        data_dir: data_dir.to_path_buf(),
-        sign_in_url: "https://myapps.microsoft.com".into(),
-        read_only: false,
-        read_deadline: undelete::commands::READ_DEADLINE,
-        lock_wait: std::time::Duration::from_secs(30),
-    }
+    context_with(
+        h,
+        data_dir,
+        Some(h.admin_upn()),
+        std::time::Duration::from_secs(30),
+    )
+}
+
+/// A session on the sandbox sending mail from `mail_sender`, waiting `lock_wait` for a busy
+/// data dir.
+fn context_with(
+    h: &SandboxHandle,
+    data_dir: &Path,
+    mail_sender: Option<String>,
+    lock_wait: std::time::Duration,
+) -> Context {
+    let settings = Settings {
+        lock_wait,
+        ..Settings::default()
+    };
+    Context::new(Arc::new(Session::new(
+        settings,
+        directory(h),
+        "SANDBOX contoso.sandbox".into(),
+        true,
+        h.admin_upn(),
+        mail_sender,
+        data_dir.to_path_buf(),
+    )))
 }
 
 struct Ran {
@@ -143,7 +163,7 @@ async fn list_table_csv_filter_and_sort() {
     let (_tmp, sandbox) = common::start_sandbox(60).await;
     let data = tempfile::tempdir().expect("data dir");
     let ctx = context(&sandbox, data.path());
-    let users = deleted_users(ctx.directory.as_ref()).await;
+    let users = deleted_users(ctx.session.directory.as_ref()).await;
     let someone = users
         .iter()
         .find(|u| u.department.is_some() && !u.is_guest())
@@ -225,7 +245,9 @@ async fn purge_refuses_without_yes_and_without_a_terminal() {
     let (_tmp, sandbox) = common::start_sandbox(20).await;
     let data = tempfile::tempdir().expect("data dir");
     let ctx = context(&sandbox, data.path());
-    let user = deleted_users(ctx.directory.as_ref()).await.remove(0);
+    let user = deleted_users(ctx.session.directory.as_ref())
+        .await
+        .remove(0);
 
     let ran = run(&ctx, &["purge", &user.id], "", pipe()).await;
     assert_eq!(ran.code, 2);
@@ -253,7 +275,9 @@ async fn purge_refuses_without_yes_and_without_a_terminal() {
     assert_eq!(ran.code, 0, "{}", ran.err);
     assert!(!sandbox.inspect().exists(&user.id));
 
-    let other = deleted_users(ctx.directory.as_ref()).await.remove(0);
+    let other = deleted_users(ctx.session.directory.as_ref())
+        .await
+        .remove(0);
     let ran = run(
         &ctx,
         &["purge", "--yes", &other.id, "nobody@contoso.sandbox"],
@@ -285,7 +309,10 @@ async fn restore_reports_a_conflict_then_resolves_it() {
     let (_tmp, sandbox) = common::start_sandbox(40).await;
     let data = tempfile::tempdir().expect("data dir");
     let ctx = context(&sandbox, data.path());
-    let user = find_user(ctx.directory.as_ref(), |pf, _| pf.upn_holder.is_some()).await;
+    let user = find_user(ctx.session.directory.as_ref(), |pf, _| {
+        pf.upn_holder.is_some()
+    })
+    .await;
 
     let ran = run(
         &ctx,
@@ -368,10 +395,10 @@ async fn restore_with_email_sends_it_and_prints_no_password() {
     let (_tmp, sandbox) = common::start_sandbox(40).await;
     let data = tempfile::tempdir().expect("data dir");
     let ctx = context(&sandbox, data.path());
-    let users = deleted_users(ctx.directory.as_ref()).await;
+    let users = deleted_users(ctx.session.directory.as_ref()).await;
     let mut picked = Vec::new();
     for u in users {
-        let pf = restore::preflight(ctx.directory.as_ref(), &u)
+        let pf = restore::preflight(ctx.session.directory.as_ref(), &u)
             .await
             .expect("preflight");
         if plain(&pf, &u) {
@@ -415,7 +442,9 @@ async fn restore_refuses_a_weak_password_naming_the_rule() {
     let (_tmp, sandbox) = common::start_sandbox(20).await;
     let data = tempfile::tempdir().expect("data dir");
     let ctx = context(&sandbox, data.path());
-    let user = deleted_users(ctx.directory.as_ref()).await.remove(0);
+    let user = deleted_users(ctx.session.directory.as_ref())
+        .await
+        .remove(0);
     let ran = run(
         &ctx,
         &["restore", &user.id, "--password", "stdin"],
@@ -452,11 +481,13 @@ async fn a_mail_that_fails_is_reported_and_a_typed_password_is_not_printed() {
     let (_tmp, sandbox) = common::start_sandbox(20).await;
     let data = tempfile::tempdir().expect("data dir");
     // A sender mailbox the directory does not have: the sign-in mail cannot go out.
-    let ctx = Context {
-        mail_sender: Some("nobody@contoso.sandbox".into()),
-        ..context(&sandbox, data.path())
-    };
-    let user = find_user(ctx.directory.as_ref(), plain).await;
+    let ctx = context_with(
+        &sandbox,
+        data.path(),
+        Some("nobody@contoso.sandbox".into()),
+        std::time::Duration::from_secs(30),
+    );
+    let user = find_user(ctx.session.directory.as_ref(), plain).await;
     let ran = run(
         &ctx,
         &[
@@ -613,7 +644,7 @@ async fn a_mail_without_the_password_leaves_it_printed_and_duplicates_restore_on
     let (_tmp, sandbox) = common::start_sandbox(30).await;
     let data = tempfile::tempdir().expect("data dir");
     let ctx = context(&sandbox, data.path());
-    let user = find_user(ctx.directory.as_ref(), plain).await;
+    let user = find_user(ctx.session.directory.as_ref(), plain).await;
     let ran = run(
         &ctx,
         &[
@@ -670,7 +701,7 @@ async fn a_refused_password_step_exits_1_and_finish_then_sets_one() {
     let (_tmp, sandbox) = common::start_sandbox(40).await;
     let data = tempfile::tempdir().expect("data dir");
     let ctx = context(&sandbox, data.path());
-    let user = find_user(ctx.directory.as_ref(), |pf, u| {
+    let user = find_user(ctx.session.directory.as_ref(), |pf, u| {
         plain(pf, u) && !u.is_guest()
     })
     .await;
@@ -760,10 +791,12 @@ async fn a_second_run_on_the_data_dir_waits_or_refuses_and_never_resets_the_firs
     .expect("slow sandbox");
     let data = tempfile::tempdir().expect("data dir");
     let first_ctx = context(&sandbox, data.path());
-    let refusing_ctx = Context {
-        lock_wait: std::time::Duration::ZERO,
-        ..context(&sandbox, data.path())
-    };
+    let refusing_ctx = context_with(
+        &sandbox,
+        data.path(),
+        Some(sandbox.admin_upn()),
+        std::time::Duration::ZERO,
+    );
     let waiting_ctx = context(&sandbox, data.path());
 
     let mut args = vec!["restore", "--email-to", "helpdesk@contoso.sandbox"];
@@ -849,10 +882,12 @@ async fn a_second_run_on_the_data_dir_waits_or_refuses_and_never_resets_the_firs
 async fn a_lock_left_by_a_dead_run_is_taken_over_said_and_journaled() {
     let (_tmp, sandbox) = common::start_sandbox(10).await;
     let data = tempfile::tempdir().expect("data dir");
-    let ctx = Context {
-        lock_wait: std::time::Duration::ZERO,
-        ..context(&sandbox, data.path())
-    };
+    let ctx = context_with(
+        &sandbox,
+        data.path(),
+        Some(sandbox.admin_upn()),
+        std::time::Duration::ZERO,
+    );
     // What a run killed with -9 leaves: the file naming it, and no OS lock any more.
     std::fs::write(
         data.path().join(restore::lock::FILE_NAME),

@@ -817,9 +817,12 @@ async fn next_msg(
 
 #[tokio::test]
 async fn the_tui_refuses_writes_while_another_run_holds_the_data_dir_then_takes_it() {
+    use std::sync::Arc;
     use undelete::app::effect::Effect;
     use undelete::app::msg::Msg;
-    use undelete::app::{self, TuiContext, TuiOptions};
+    use undelete::app::{self, runner::Runner};
+    use undelete::config::Settings;
+    use undelete::session::Session;
 
     let f = fixture(10).await;
     // Another run holds the data dir, with a user of its own unfinished in the journal.
@@ -839,24 +842,20 @@ async fn the_tui_refuses_writes_while_another_run_holds_the_data_dir_then_takes_
             .expect("journal");
     }
 
-    let ctx = TuiContext {
-        directory: f.dir.clone(),
-        label: "SANDBOX contoso.sandbox".into(),
-        is_sandbox: true,
-        account: f.sandbox.admin_upn(),
-        mail_sender: Some(f.sandbox.admin_upn()),
-        data_dir: f.data.path().to_path_buf(),
-        requests: None,
-    };
-    let opts = TuiOptions {
-        read_only: false,
-        no_mouse: true,
-        no_color: true,
-        cloud: None,
-    };
-    let state = app::initial_state(&ctx, &opts, chrono::Utc::now(), (120, 40));
+    let session = Arc::new(Session::new(
+        Settings {
+            no_mouse: true,
+            ..Settings::default()
+        },
+        f.dir.clone(),
+        "SANDBOX contoso.sandbox".into(),
+        true,
+        f.sandbox.admin_upn(),
+        Some(f.sandbox.admin_upn()),
+        f.data.path().to_path_buf(),
+    ));
     let (tx, mut rx) = app::channel();
-    let mut runner = app::runner_for(&ctx, &state, tx, None);
+    let mut runner = Runner::for_session(session, tx, None);
     let who = format!("another undelete (pid {}, since ", std::process::id());
     match next_msg(&mut rx).await {
         Msg::Warning(w) => assert!(

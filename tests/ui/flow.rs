@@ -12,15 +12,17 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::mpsc::UnboundedReceiver;
+use undelete::app;
 use undelete::app::msg::Msg;
 use undelete::app::runner::Runner;
 use undelete::app::state::{Modal, State};
-use undelete::app::{self, TuiContext, TuiOptions};
 use undelete::auth::client_credentials::ClientCredentials;
 use undelete::config::Endpoints;
+use undelete::config::Settings;
 use undelete::directory::Directory;
 use undelete::directory::graph::{GraphDirectory, GraphOptions};
 use undelete::sandbox::SandboxHandle;
+use undelete::session::Session;
 
 struct Harness {
     state: State,
@@ -49,24 +51,23 @@ impl Harness {
     fn new(h: &SandboxHandle, read_only: bool) -> Self {
         let data = tempfile::tempdir().expect("data dir");
         let dir = directory(h);
-        let ctx = TuiContext {
-            directory: dir.clone(),
-            label: format!("SANDBOX {}", h.domain()),
-            is_sandbox: true,
-            account: h.admin_upn(),
-            mail_sender: Some(h.admin_upn()),
-            data_dir: data.path().to_path_buf(),
-            requests: None,
-        };
-        let opts = TuiOptions {
+        let settings = Settings {
             read_only,
-            no_mouse: false,
-            no_color: true,
-            cloud: None,
+            ..Settings::default()
         };
-        let state = app::initial_state(&ctx, &opts, chrono::Utc::now(), (120, 40));
+        let session = Arc::new(Session::new(
+            settings,
+            dir.clone(),
+            format!("SANDBOX {}", h.domain()),
+            true,
+            h.admin_upn(),
+            Some(h.admin_upn()),
+            data.path().to_path_buf(),
+        ));
+        let mut state = app::initial_state(&session, chrono::Utc::now(), (120, 40));
+        state.settings.no_color = true;
         let (tx, rx) = app::channel();
-        let runner = app::runner_for(&ctx, &state, tx, None);
+        let runner = Runner::for_session(session, tx, None);
         let mut harness = Self {
             state,
             runner,
@@ -296,19 +297,18 @@ async fn close_without_email_sends_nothing_and_journals_the_skip() {
 async fn the_event_loop_loads_the_list_handles_keys_and_resize_and_quits_on_q() {
     let (_tmp, h) = common::start_sandbox(50).await;
     let data = tempfile::tempdir().expect("data dir");
-    let ctx = TuiContext {
-        directory: directory(&h),
-        label: format!("SANDBOX {}", h.domain()),
-        is_sandbox: true,
-        account: h.admin_upn(),
-        mail_sender: Some(h.admin_upn()),
-        data_dir: data.path().to_path_buf(),
-        requests: None,
-    };
-    let opts = TuiOptions::default();
-    let mut state = app::initial_state(&ctx, &opts, chrono::Utc::now(), (100, 30));
+    let session = Arc::new(Session::new(
+        Settings::default(),
+        directory(&h),
+        format!("SANDBOX {}", h.domain()),
+        true,
+        h.admin_upn(),
+        Some(h.admin_upn()),
+        data.path().to_path_buf(),
+    ));
+    let mut state = app::initial_state(&session, chrono::Utc::now(), (100, 30));
     let (tx, rx) = app::channel();
-    let mut runner = app::runner_for(&ctx, &state, tx, None);
+    let mut runner = Runner::for_session(session, tx, None);
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
     // A person: waits for the list, opens and closes the help, resizes, quits.
     let script: Vec<(u64, crossterm::event::Event)> = vec![
@@ -348,7 +348,7 @@ async fn the_event_loop_loads_the_list_handles_keys_and_resize_and_quits_on_q() 
     ));
     tokio::time::timeout(
         Duration::from_secs(20),
-        undelete::tui::run_loop(&mut terminal, events, &mut state, &mut runner, rx, None),
+        undelete::tui::run_loop(&mut terminal, events, &mut state, &mut runner, rx),
     )
     .await
     .expect("the loop ends")
@@ -425,18 +425,18 @@ async fn the_loop_repaints_everything_when_other_users_take_the_rows() {
 
     let (_tmp, h) = common::start_sandbox(50).await;
     let data = tempfile::tempdir().expect("data dir");
-    let ctx = TuiContext {
-        directory: directory(&h),
-        label: format!("SANDBOX {}", h.domain()),
-        is_sandbox: true,
-        account: h.admin_upn(),
-        mail_sender: Some(h.admin_upn()),
-        data_dir: data.path().to_path_buf(),
-        requests: None,
-    };
-    let mut state = app::initial_state(&ctx, &TuiOptions::default(), chrono::Utc::now(), (120, 40));
+    let session = Arc::new(Session::new(
+        Settings::default(),
+        directory(&h),
+        format!("SANDBOX {}", h.domain()),
+        true,
+        h.admin_upn(),
+        Some(h.admin_upn()),
+        data.path().to_path_buf(),
+    ));
+    let mut state = app::initial_state(&session, chrono::Utc::now(), (120, 40));
     let (tx, rx) = app::channel();
-    let mut runner = app::runner_for(&ctx, &state, tx, None);
+    let mut runner = Runner::for_session(session, tx, None);
     let clears = Arc::new(AtomicUsize::new(0));
     let mut terminal = Terminal::new(CountingClears {
         inner: TestBackend::new(120, 40),
@@ -464,7 +464,7 @@ async fn the_loop_repaints_everything_when_other_users_take_the_rows() {
     }));
     tokio::time::timeout(
         Duration::from_secs(20),
-        undelete::tui::run_loop(&mut terminal, events, &mut state, &mut runner, rx, None),
+        undelete::tui::run_loop(&mut terminal, events, &mut state, &mut runner, rx),
     )
     .await
     .expect("the loop ends")

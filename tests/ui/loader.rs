@@ -6,10 +6,15 @@ use crate::common;
 
 use std::time::Duration;
 
+use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedReceiver;
 use undelete::app::effect::Effect;
 use undelete::app::msg::Msg;
-use undelete::app::{self, TuiContext, TuiOptions};
+
+use undelete::app::runner::Runner;
+use undelete::app::{self};
+use undelete::config::Settings;
+use undelete::session::Session;
 
 /// Pages that reach the channel within `wait`, without anything taking them in.
 async fn pages_arrived(rx: &mut UnboundedReceiver<Msg>, wait: Duration) -> usize {
@@ -29,24 +34,17 @@ async fn the_loader_waits_for_the_loop_to_take_pages() {
     // 5,000 users: six pages of 999.
     let (_tmp, h) = common::start_sandbox(5_000).await;
     let data = tempfile::tempdir().expect("data dir");
-    let ctx = TuiContext {
-        directory: common::sandbox_directory(&h, "ui-loader-tests"),
-        label: format!("SANDBOX {}", h.domain()),
-        is_sandbox: true,
-        account: h.admin_upn(),
-        mail_sender: Some(h.admin_upn()),
-        data_dir: data.path().to_path_buf(),
-        requests: None,
-    };
-    let opts = TuiOptions {
-        read_only: false,
-        no_mouse: false,
-        no_color: true,
-        cloud: None,
-    };
-    let state = app::initial_state(&ctx, &opts, chrono::Utc::now(), (120, 40));
+    let session = Arc::new(Session::new(
+        Settings::default(),
+        common::sandbox_directory(&h, "ui-loader-tests"),
+        format!("SANDBOX {}", h.domain()),
+        true,
+        h.admin_upn(),
+        Some(h.admin_upn()),
+        data.path().to_path_buf(),
+    ));
     let (tx, mut rx) = app::channel();
-    let mut runner = app::runner_for(&ctx, &state, tx, None);
+    let mut runner = Runner::for_session(session, tx, None);
     runner.run(Effect::LoadDeleted { generation: 0 });
 
     let settle = Duration::from_millis(800);

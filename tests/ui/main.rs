@@ -8,6 +8,7 @@ mod common;
 mod flow;
 mod loader;
 mod memory;
+mod sign_in;
 mod snapshots;
 
 /// Set in the child process `alone_in_process` starts.

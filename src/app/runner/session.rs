@@ -1,42 +1,37 @@
-//! Runs the effects `update` returns: directory calls on background tasks (results come back
-//! as `Msg`s on the channel), the clipboard, the journal. Nothing here blocks the event loop.
+//! The effects that work in a session: directory calls on background tasks (results come back
+//! as `Msg`s on the channel), the journal and the audit log, the data dir's lock. Nothing here
+//! blocks the event loop.
 
 use std::collections::HashSet;
-use std::io::Write;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
-use secrecy::ExposeSecret;
 use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
-use super::effect::{Effect, MailCommand};
-use super::msg::Msg;
-use super::state::JobStatus;
+use crate::app::effect::{Effect, MailCommand};
+use crate::app::msg::Msg;
+use crate::app::state::JobStatus;
 use crate::directory::{DeletedUser, Directory, Stage};
 use crate::mail::SignInMail;
 use crate::restore::{
     self, Audit, DataDirLock, Journal, PasswordChoice, PasswordStep, Progress, RestorePlan,
     StopHandle, UserOutcome,
 };
+use crate::session::Session;
 
-/// Where OSC 52 clipboard writes go (the terminal in production, a buffer in tests).
-pub type ClipboardSink = Box<dyn Write + Send>;
-
-pub struct Runner {
+/// The runner's part that needs a session.
+pub(super) struct SessionRunner {
+    session: Arc<Session>,
+    /// The session's directory (cloned into every task).
     dir: Arc<dyn Directory>,
     tx: UnboundedSender<Msg>,
     /// `Err`: why the journal or audit log could not be opened; writes are refused then,
     /// since a restore that cannot be journaled could not be finished after a crash.
     books: Result<(Journal, Audit), String>,
-    sign_in_url: String,
-    mail_sender: Option<String>,
-    admin: String,
-    clipboard: Option<ClipboardSink>,
     load: Option<JoinHandle<()>>,
     /// Pages the loader may hand over before the loop has taken them in. Without this bound a
     /// busy UI thread let pages pile up in the channel, each parsed page holding memory at
@@ -45,7 +40,6 @@ pub struct Runner {
     stop: Option<StopHandle>,
     /// The newest password check asked for: an older one still waiting is not sent.
     verdict_seq: Arc<AtomicU64>,
-    data_dir: PathBuf,
     /// The data dir's lock, held for the whole session so no other run finishes (or purges)
     /// users this one is restoring, and this one none of another's.
     owner: Owner,
@@ -67,28 +61,14 @@ enum Owner {
 /// on the current page, and no more.
 const PAGES_AHEAD: usize = 2;
 
-/// What a runner is built from.
-pub struct RunnerConfig {
-    pub dir: Arc<dyn Directory>,
-    pub tx: UnboundedSender<Msg>,
-    pub data_dir: PathBuf,
-    pub directory_label: String,
-    pub admin: String,
-    pub sign_in_url: String,
-    pub mail_sender: Option<String>,
-    pub clipboard: Option<ClipboardSink>,
-    /// `--read-only`: the data dir is not locked.
-    pub read_only: bool,
-}
-
-impl Runner {
-    pub fn new(cfg: RunnerConfig) -> Self {
+impl SessionRunner {
+    pub(super) fn new(session: Arc<Session>, tx: UnboundedSender<Msg>) -> Self {
+        let dir = session.directory.clone();
         // Every wait of the client over a few seconds shows on screen, not silently.
-        if let (Some(mut waits), Ok(rt)) = (
-            cfg.dir.wait_notices(),
-            tokio::runtime::Handle::try_current(),
-        ) {
-            let tx = cfg.tx.clone();
+        if let (Some(mut waits), Ok(rt)) =
+            (dir.wait_notices(), tokio::runtime::Handle::try_current())
+        {
+            let tx = tx.clone();
             rt.spawn(async move {
                 use tokio::sync::broadcast::error::RecvError;
                 loop {
@@ -108,23 +88,25 @@ impl Runner {
                 }
             });
         }
+        let data_dir = &session.data_dir;
         let books = match (
-            Journal::open(&cfg.data_dir),
-            Audit::open(&cfg.data_dir, &cfg.directory_label, &cfg.admin),
+            Journal::open(data_dir),
+            Audit::open(data_dir, &session.label, &session.account),
         ) {
             (Ok(j), Ok(a)) => Ok((j, a)),
             (Err(e), _) | (_, Err(e)) => Err(format!(
                 "cannot open the journal in {}: {e}; writes are disabled",
-                cfg.data_dir.display()
+                data_dir.display()
             )),
         };
-        let owner = if cfg.read_only {
+        // `--read-only`: the data dir is not locked.
+        let owner = if session.settings.read_only {
             Owner::ReadOnly
         } else {
-            let (owner, said) = take_data_dir(&cfg.data_dir);
+            let (owner, said) = take_data_dir(data_dir);
             if let Some(said) = said {
                 // Taking over from a run that died is news, not a failure.
-                let _ = cfg.tx.send(match owner {
+                let _ = tx.send(match owner {
                     Owner::Held(_) => Msg::Info(said),
                     _ => Msg::Warning(said),
                 });
@@ -132,15 +114,11 @@ impl Runner {
             owner
         };
         Self {
-            data_dir: cfg.data_dir,
+            session,
             owner,
-            dir: cfg.dir,
-            tx: cfg.tx,
+            dir,
+            tx,
             books,
-            sign_in_url: cfg.sign_in_url,
-            mail_sender: cfg.mail_sender,
-            admin: cfg.admin,
-            clipboard: cfg.clipboard,
             load: None,
             page_slots: Arc::new(Semaphore::new(PAGES_AHEAD)),
             stop: None,
@@ -150,7 +128,7 @@ impl Runner {
 
     /// Reads the journal's unfinished runs off the event loop (the file only grows) and sends
     /// them as a message, or a warning when it cannot be read.
-    pub fn load_unfinished(&self) {
+    fn load_unfinished(&self) {
         self.journal_task(|_| Vec::new());
     }
 
@@ -191,7 +169,7 @@ impl Runner {
             Owner::ReadOnly => return Err("read-only mode: nothing may be changed".into()),
             Owner::Busy(_) | Owner::Failed(_) => {}
         }
-        let (owner, said) = take_data_dir(&self.data_dir);
+        let (owner, said) = take_data_dir(&self.session.data_dir);
         self.owner = owner;
         if let (Owner::Held(_), Some(said)) = (&self.owner, said) {
             self.send(Msg::Info(said));
@@ -229,7 +207,9 @@ impl Runner {
         }
     }
 
-    pub fn run(&mut self, effect: Effect) {
+    /// Runs an effect of the session; the sign-in's and the clipboard's are the outer
+    /// runner's, and never come here.
+    pub(super) fn run(&mut self, effect: Effect) {
         let writes = matches!(
             effect,
             Effect::Restore(_)
@@ -244,8 +224,9 @@ impl Runner {
             return;
         }
         match effect {
-            Effect::Quit => {}
+            Effect::Quit | Effect::Copy(_) | Effect::StartSignIn | Effect::CancelSignIn => {}
             Effect::LoadDeleted { generation } => self.load(generation),
+            Effect::LoadUnfinished => self.load_unfinished(),
             Effect::Preflight { users } => self.preflight(users),
             Effect::LoadTenant => self.load_tenant(),
             Effect::CheckPassword { seq, password } => self.check_password(seq, password),
@@ -265,13 +246,6 @@ impl Runner {
                 restore::record_mail_skipped(&outcomes, journal, "closed without email in the TUI")
             }),
             Effect::Purge { users } => self.purge(users),
-            Effect::Copy(secret) => {
-                if let Some(out) = &mut self.clipboard {
-                    // A terminal that cannot take it shows nothing either way; the result
-                    // screen still offers the password with `v`.
-                    let _ = crate::clipboard::copy(out, secret.expose_secret().as_bytes());
-                }
-            }
             Effect::FinishUnfinished => self.finish_unfinished(),
         }
     }
@@ -306,7 +280,7 @@ impl Runner {
     }
 
     /// The loop took a page in: the loader may fetch one more.
-    pub fn page_taken(&self) {
+    pub(super) fn page_taken(&self) {
         self.page_slots.add_permits(1);
     }
 
@@ -474,8 +448,8 @@ impl Runner {
         let options = SignInMail {
             include_password: cmd.include_password,
             force_change: cmd.force_change,
-            sign_in_url: self.sign_in_url.clone(),
-            sender: self.mail_sender.clone(),
+            sign_in_url: self.session.sign_in_url().to_string(),
+            sender: self.session.mail_sender.clone(),
         };
         tokio::spawn(async move {
             let result = restore::send_sign_in_mail(
@@ -541,7 +515,7 @@ impl Runner {
         };
         let dir = self.dir.clone();
         let tx = self.tx.clone();
-        let admin = self.admin.clone();
+        let admin = self.session.account.clone();
         tokio::spawn(async move {
             let items = match journal.unfinished() {
                 Ok(items) => items,

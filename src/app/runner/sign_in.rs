@@ -1,0 +1,78 @@
+//! The sign-in screen's attempts: each one a device-code sign-in on a background task that
+//! reports its prompt, then either the opened session or why it ended.
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::watch;
+
+use crate::app::msg::Msg;
+use crate::auth::{AuthContext, AuthError};
+use crate::config::Settings;
+
+pub(super) struct SignInAttempts {
+    auth: AuthContext,
+    /// The run's settings, for the session a sign-in opens.
+    settings: Settings,
+    /// Set to end the attempt in flight (Esc). Replacing or dropping it ends that attempt
+    /// silently: a newer one (or none, when the app ends) is all that is reported.
+    cancel: Option<watch::Sender<bool>>,
+}
+
+impl SignInAttempts {
+    pub(super) fn new(auth: AuthContext, settings: Settings) -> Self {
+        Self {
+            auth,
+            settings,
+            cancel: None,
+        }
+    }
+
+    /// Starts an attempt off the UI thread.
+    pub(super) fn start(&mut self, tx: &UnboundedSender<Msg>) {
+        let (cancel, mut cancelled) = watch::channel(false);
+        self.cancel = Some(cancel);
+        let auth = self.auth.clone();
+        let settings = self.settings.clone();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let prompt_tx = tx.clone();
+            let attempt = auth.sign_in_interactive(
+                move |prompt| {
+                    // The loop ended: nothing is left to show the code on.
+                    let _ = prompt_tx.send(Msg::SignInPrompt(prompt));
+                },
+                // Cancelling is the select below, so it also stops the request for a code.
+                std::future::pending(),
+            );
+            let result = tokio::select! {
+                r = attempt => r,
+                asked = cancelled.wait_for(|c| *c) => match asked {
+                    Ok(_) => Err(AuthError::Cancelled),
+                    // Superseded or the app is ending: nobody waits for this attempt.
+                    Err(_) => return,
+                },
+            };
+            let msg = match result {
+                Ok(signed_in) => {
+                    match crate::session::signed_in_session(&settings, &auth, signed_in, true) {
+                        Ok(session) => Msg::SignedIn(session),
+                        Err(e) => Msg::SignInFailed(format!("{e:#}")),
+                    }
+                }
+                Err(AuthError::Cancelled) => Msg::SignInCancelled,
+                Err(e) => {
+                    tracing::warn!(error = %e, "device-code sign-in failed");
+                    Msg::SignInFailed(e.to_string())
+                }
+            };
+            let _ = tx.send(msg);
+        });
+    }
+
+    /// Stops the attempt waiting for the browser; it then reports `SignInCancelled`.
+    pub(super) fn cancel(&self) {
+        if let Some(cancel) = &self.cancel {
+            // The attempt may have ended meanwhile; then there is nothing to cancel.
+            let _ = cancel.send(true);
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! The device-code sign-in as a screen of the one event loop: `tui::run_loop` on a
+//! `TestBackend`, starting on the sign-in screen, against a sandbox on 127.0.0.1 whose device
+//! codes are approved, or never. Keys are sent when the screen shows what an admin would wait
+//! for, so the test follows the screen rather than a clock.
+
+use crate::common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use futures::Stream;
+use ratatui::Terminal;
+use ratatui::backend::{Backend, TestBackend};
+use undelete::app::runner::Runner;
+use undelete::app::{self, state::State};
+use undelete::auth::AuthContext;
+use undelete::config::Settings;
+use undelete::sandbox::{DeviceCodeScript, DevicePoll, SandboxHandle};
+
+/// A `TestBackend` that keeps the text of the last frame where the test's key script reads it.
+struct Screen {
+    inner: TestBackend,
+    text: Arc<Mutex<String>>,
+}
+
+impl Backend for Screen {
+    type Error = <TestBackend as Backend>::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
+    where
+        I: Iterator<Item = (u16, u16, &'a ratatui::buffer::Cell)>,
+    {
+        self.inner.draw(content)
+    }
+
+    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
+        self.inner.hide_cursor()
+    }
+
+    fn show_cursor(&mut self) -> Result<(), Self::Error> {
+        self.inner.show_cursor()
+    }
+
+    fn get_cursor_position(&mut self) -> Result<ratatui::layout::Position, Self::Error> {
+        self.inner.get_cursor_position()
+    }
+
+    fn set_cursor_position<P: Into<ratatui::layout::Position>>(
+        &mut self,
+        position: P,
+    ) -> Result<(), Self::Error> {
+        self.inner.set_cursor_position(position)
+    }
+
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.inner.clear()
+    }
+
+    fn clear_region(&mut self, clear_type: ratatui::backend::ClearType) -> Result<(), Self::Error> {
+        self.inner.clear_region(clear_type)
+    }
+
+    fn size(&self) -> Result<ratatui::layout::Size, Self::Error> {
+        self.inner.size()
+    }
+
+    fn window_size(&mut self) -> Result<ratatui::backend::WindowSize, Self::Error> {
+        self.inner.window_size()
+    }
+
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        self.inner.flush()?;
+        let buf = self.inner.buffer();
+        let mut text = String::new();
+        for y in 0..buf.area.height {
+            for x in 0..buf.area.width {
+                text.push_str(buf[(x, y)].symbol());
+            }
+            text.push('\n');
+        }
+        *self.text.lock().expect("screen") = text;
+        Ok(())
+    }
+}
+
+/// What the runner writes to the clipboard (OSC 52).
+#[derive(Clone, Default)]
+struct Clipboard(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Clipboard {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("clipboard").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn key(code: KeyCode) -> Event {
+    Event::Key(KeyEvent::new_with_kind(
+        code,
+        KeyModifiers::NONE,
+        KeyEventKind::Press,
+    ))
+}
+
+/// What the admin does once the screen shows a text.
+enum Step {
+    Send(Event),
+    /// The sandbox goes away (the identity platform is lost).
+    StopSandbox,
+}
+
+fn press(code: KeyCode) -> Step {
+    Step::Send(key(code))
+}
+
+/// Each step is taken once the screen shows its text (within 20 s). After the last one the
+/// stream stays open, as a terminal does: the loop must end by quitting, not for want of input.
+fn when_shown(
+    screen: Arc<Mutex<String>>,
+    sandbox: Arc<tokio::sync::Mutex<Option<SandboxHandle>>>,
+    steps: Vec<(&'static str, Step)>,
+) -> impl Stream<Item = std::io::Result<Event>> + Unpin {
+    Box::pin(futures::stream::unfold(
+        steps.into_iter(),
+        move |mut steps| {
+            let screen = screen.clone();
+            let sandbox = sandbox.clone();
+            async move {
+                loop {
+                    let (text, step) = steps.next()?;
+                    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+                    while !screen.lock().expect("screen").contains(text) {
+                        assert!(
+                            tokio::time::Instant::now() < deadline,
+                            "{text:?} never showed:\n{}",
+                            screen.lock().expect("screen")
+                        );
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    match step {
+                        Step::Send(event) => return Some((Ok(event), steps)),
+                        Step::StopSandbox => {
+                            if let Some(h) = sandbox.lock().await.take() {
+                                h.shutdown().await;
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+struct Run {
+    state: State,
+    screen: String,
+    clipboard: Clipboard,
+}
+
+/// `undelete --tenant contoso.sandbox` against the sandbox, without a cached sign-in: the loop
+/// from the sign-in screen on, through `steps`, until it quits. The sandbox is shut down at
+/// the end (or by a step).
+async fn run(h: SandboxHandle, steps: Vec<(&'static str, Step)>) -> Run {
+    let data = tempfile::tempdir().expect("data dir");
+    let base = h.base_url().as_str().to_string();
+    let settings = Settings {
+        tenant: Some("contoso.sandbox".into()),
+        graph_url: Some(base.clone()),
+        login_url: Some(base),
+        data_dir: Some(data.path().to_path_buf()),
+        ..Settings::default()
+    };
+    let auth = AuthContext::build(&settings, None).expect("auth context");
+    assert!(
+        auth.resolve().await.expect("resolve").is_none(),
+        "no cached sign-in"
+    );
+    let mut state = app::sign_in_state(
+        &settings,
+        auth.tenant().to_string(),
+        chrono::Utc::now(),
+        (100, 30),
+    );
+    let (tx, rx) = app::channel();
+    let clipboard = Clipboard::default();
+    let mut runner = Runner::for_sign_in(auth, settings, tx, Some(Box::new(clipboard.clone())));
+    let screen = Arc::new(Mutex::new(String::new()));
+    let mut terminal = Terminal::new(Screen {
+        inner: TestBackend::new(100, 30),
+        text: screen.clone(),
+    })
+    .expect("terminal");
+    let sandbox = Arc::new(tokio::sync::Mutex::new(Some(h)));
+    let events = when_shown(screen.clone(), sandbox.clone(), steps);
+    tokio::time::timeout(
+        Duration::from_secs(40),
+        undelete::tui::run_loop(&mut terminal, events, &mut state, &mut runner, rx),
+    )
+    .await
+    .expect("the loop ends")
+    .expect("no error");
+    drop(runner);
+    if let Some(h) = sandbox.lock().await.take() {
+        h.shutdown().await;
+    }
+    let screen = screen.lock().expect("screen").clone();
+    Run {
+        state,
+        screen,
+        clipboard,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sign_in_screen_leads_to_the_table_in_the_same_loop() {
+    let (_tmp, h) = common::start_sandbox_with(5, |c| {
+        c.device_code_script(DeviceCodeScript::approve_after(2))
+    })
+    .await;
+    let admin = h.admin_upn();
+    let click = Event::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: 50,
+        row: 15,
+        modifiers: KeyModifiers::NONE,
+    });
+    let r = run(
+        h,
+        vec![
+            ("Enter this code", press(KeyCode::Char('c'))),
+            // A paste, a click and a resize on the sign-in screen change nothing there.
+            (
+                "code copied",
+                Step::Send(Event::Paste("ABCD-EFGH\n".into())),
+            ),
+            ("code copied", Step::Send(click)),
+            ("code copied", Step::Send(Event::Resize(100, 30))),
+            // Then the table of the signed-in admin, loaded in the same loop.
+            ("loaded 5", press(KeyCode::Char('q'))),
+        ],
+    )
+    .await;
+    assert!(r.state.quit);
+    assert!(
+        r.state.sign_in.is_none(),
+        "the table, not the sign-in screen"
+    );
+    assert_eq!(r.state.users.rows().len(), 5);
+    assert_eq!(r.state.settings.account, admin);
+    assert!(
+        r.state.settings.label.contains("delegated"),
+        "{}",
+        r.state.settings.label
+    );
+    assert!(!r.state.settings.is_sandbox);
+    assert!(r.screen.contains("Deleted users"), "{}", r.screen);
+    assert!(!r.screen.contains("Enter this code"), "{}", r.screen);
+    // `c` put the code on the clipboard, through OSC 52.
+    let copied = String::from_utf8_lossy(&r.clipboard.0.lock().expect("clipboard")).to_string();
+    assert!(copied.starts_with("\x1b]52;c;"), "{copied:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn esc_cancels_the_wait_and_the_loop_ends_without_a_session() {
+    let (_tmp, h) = common::start_sandbox_with(5, |c| {
+        c.device_code_script(DeviceCodeScript::answers([DevicePoll::Pending]))
+    })
+    .await;
+    let r = run(h, vec![("Enter this code", press(KeyCode::Esc))]).await;
+    assert!(r.state.quit, "a cancelled sign-in ends the app");
+    assert!(r.state.sign_in.is_some(), "never signed in");
+    assert!(r.state.users.rows().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_identity_platform_is_an_error_on_screen_and_r_tries_again() {
+    let (_tmp, h) = common::start_sandbox_with(5, |c| {
+        c.device_code_script(DeviceCodeScript::answers([DevicePoll::Pending]))
+    })
+    .await;
+    let r = run(
+        h,
+        vec![
+            // The sandbox goes away while the admin is in the browser: the polls fail (after
+            // the few the flow rides out) and the reason stays on screen.
+            ("Enter this code", Step::StopSandbox),
+            ("r tries again", press(KeyCode::Char('r'))),
+            // No code can be had now either: the new attempt fails at once, and q leaves.
+            ("r tries again", press(KeyCode::Char('q'))),
+        ],
+    )
+    .await;
+    assert!(r.state.quit);
+    assert!(r.screen.contains("✗"), "{}", r.screen);
+    assert!(r.screen.contains("r tries again · q quits"), "{}", r.screen);
+    assert!(!r.screen.contains("Enter this code"), "{}", r.screen);
+}
