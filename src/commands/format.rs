@@ -25,29 +25,9 @@ pub fn filter(users: &mut Vec<DeletedUser>, text: Option<&str>) {
     users.retain(|u| crate::query::matches(u, &needle));
 }
 
-/// Sorts in place. `Expires`: soonest purge first; `Deleted`: most recently deleted first;
-/// users without a deletion time go last. Ties break on name, then id, so output is stable.
-pub fn sort(users: &mut [DeletedUser], key: SortKey) {
-    let name = |u: &DeletedUser| (u.display_name.to_lowercase(), u.id.clone());
-    match key {
-        SortKey::Expires => users.sort_by_cached_key(|u| {
-            (
-                u.deleted_at.is_none(),
-                u.deleted_at.map(|d| d.timestamp_millis()),
-                name(u),
-            )
-        }),
-        SortKey::Deleted => users.sort_by_cached_key(|u| {
-            (
-                u.deleted_at.is_none(),
-                u.deleted_at
-                    .map(|d| std::cmp::Reverse(d.timestamp_millis())),
-                name(u),
-            )
-        }),
-        SortKey::Name => users.sort_by_cached_key(name),
-        SortKey::Upn => users.sort_by_cached_key(|u| (u.original_upn.to_lowercase(), u.id.clone())),
-    }
+/// Sorts in place, in the order the table shows for the same key (`query::sort`).
+pub fn sort(users: &mut Vec<DeletedUser>, key: SortKey) {
+    crate::query::sort(users, key);
 }
 
 /// "12d", "36h", "overdue", as the TUI's Left column says it.
@@ -302,7 +282,7 @@ mod tests {
             user("b", "Ann", 28),
             user("c", "Cy", 10),
         ];
-        sort(&mut users, SortKey::Expires);
+        sort(&mut users, SortKey::DaysLeft);
         let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
         assert_eq!(ids, ["b", "c", "a"]);
         sort(&mut users, SortKey::Deleted);

@@ -76,7 +76,7 @@ pub fn expiring(users: Vec<DeletedUser>, days: u32, now: DateTime<Utc>) -> Vec<D
         .into_iter()
         .filter(|u| u.purge_at().is_some_and(|p| p <= limit))
         .collect();
-    format::sort(&mut users, SortKey::Expires);
+    format::sort(&mut users, SortKey::DaysLeft);
     users
 }
 

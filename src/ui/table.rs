@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::fit_line;
 use super::theme::Theme;
 use crate::app::details::{self, DetailLine};
-use crate::app::state::{Row, SortColumn, State};
+use crate::app::state::{Row, SortKey, State};
 use crate::directory::TimeLeft;
 use crate::text::{fit, pad, width};
 
@@ -223,7 +223,7 @@ fn title(state: &State, max: usize) -> String {
         parts.push(format!("marked {}", u.marked_count()));
     }
     let sort = match u.sort() {
-        SortColumn::Deleted => "deleted",
+        SortKey::Deleted => "deleted",
         other => other.label(),
     };
     // The filter itself is on the filter line below the table whenever one is set.
@@ -239,7 +239,7 @@ fn full_title(state: &State) -> String {
         format!("\"{}\"", fit(u.filter().value(), 24))
     };
     let sort = match u.sort() {
-        SortColumn::Deleted => "deleted (newest)",
+        SortKey::Deleted => "deleted (newest)",
         other => other.label(),
     };
     format!(
