@@ -10,8 +10,6 @@ use super::args::SortKey;
 use crate::directory::DeletedUser;
 use crate::text::{ago, fit};
 
-/// Days left at or under which a row is shown in red (DESIGN.md 1).
-pub const URGENT_DAYS: i64 = 3;
 const MAX_NAME: usize = 40;
 const MAX_UPN: usize = 48;
 const MAX_OTHER: usize = 24;
@@ -32,10 +30,7 @@ pub fn sort(users: &mut Vec<DeletedUser>, key: SortKey) {
 
 /// "12d", "36h", "overdue", as the TUI's Left column says it.
 pub fn left(user: &DeletedUser, now: DateTime<Utc>) -> String {
-    match user.time_left(now) {
-        None => "—".into(),
-        Some(t) => t.to_string(),
-    }
+    crate::directory::time_left::short(user.time_left(now))
 }
 
 fn pad(out: &mut String, s: &str, width: usize) {
@@ -112,7 +107,7 @@ pub fn write_table(
                 if i + 1 == row.len() { 0 } else { widths[i] },
             );
         }
-        let urgent = user.time_left(now).is_some_and(|t| t.days() <= URGENT_DAYS);
+        let urgent = user.time_left(now).is_some_and(|t| t.is_expiring());
         if color && urgent {
             writeln!(out, "\x1b[31m{line}\x1b[0m")?;
         } else {
