@@ -1,7 +1,9 @@
 //! What a users query means, once for every front end: the fields a filter searches and the
 //! keys a list sorts by, with their order (tie-breaks, case, missing values last). The table
 //! (`app::users`, which keeps each key's order as pages arrive) and `list`/`check` use this,
-//! so a filter finds the same users in both and a sort puts them in the same order.
+//! so a filter finds the same users in both and a sort puts them in the same order. The time
+//! left before a purge (days, hours, the expiring rule) is `directory::TimeLeft`, likewise
+//! shared.
 
 use std::cmp::Ordering;
 
