@@ -137,12 +137,22 @@ pub enum OutputFormat {
     Csv,
 }
 
+/// The table's sort keys (`s` in the TUI), in the same order: ties are broken by name, user
+/// name, mail, department, job title, then id, and missing values go last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SortKey {
+    /// Most recently deleted first
     Deleted,
+    /// Display name
     Name,
+    /// User name (original UPN)
+    #[value(alias = "user-name")]
     Upn,
+    /// Days left, soonest purge first
+    #[value(alias = "days-left")]
     Expires,
+    /// Department; users without one last
+    Department,
 }
 
 #[derive(Debug, Args)]
@@ -153,7 +163,8 @@ pub struct ListArgs {
     /// (case-insensitive; the same fields the table's filter searches)
     #[arg(long, env = "UNDELETE_FILTER", value_name = "TEXT")]
     pub filter: Option<String>,
-    /// Sort order; default: days left, soonest purge first
+    /// Sort order, the same as the table's for the same key; default: days left, soonest
+    /// purge first
     #[arg(long, env = "UNDELETE_SORT", value_enum, default_value_t = SortKey::Expires)]
     pub sort: SortKey,
 }
@@ -496,8 +507,9 @@ impl From<SortKey> for plain::SortKey {
         match k {
             SortKey::Deleted => Self::Deleted,
             SortKey::Name => Self::Name,
-            SortKey::Upn => Self::Upn,
-            SortKey::Expires => Self::Expires,
+            SortKey::Upn => Self::UserName,
+            SortKey::Expires => Self::DaysLeft,
+            SortKey::Department => Self::Department,
         }
     }
 }

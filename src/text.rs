@@ -1,7 +1,10 @@
 //! Width-aware text: display columns (CJK and emoji take two), truncation with `…`.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use unicode_segmentation::UnicodeSegmentation;
+use unicode_truncate::UnicodeTruncateStr;
 use unicode_width::UnicodeWidthStr;
 
 fn unsafe_char(c: char) -> bool {
@@ -32,33 +35,33 @@ pub fn fit(s: &str, max: usize) -> String {
     if max == 0 {
         return String::new();
     }
-    let clean = !s.chars().any(unsafe_char);
-    if clean && width(s) <= max {
-        return s.to_string();
+    let clean: Cow<'_, str> = if s.chars().any(unsafe_char) {
+        Cow::Owned(
+            s.graphemes(true)
+                .filter(|g| !g.chars().any(unsafe_char))
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(s)
+    };
+    if width(&clean) <= max {
+        return clean.into_owned();
     }
-    let mut out = String::with_capacity(s.len().min(max * 4));
-    let mut used = 0;
-    let total = width(s);
-    let budget = if total <= max { max } else { max - 1 };
-    for g in s.graphemes(true) {
-        if g.chars().any(unsafe_char) {
-            continue;
-        }
-        let w = grapheme_width(g);
-        if used + w > budget {
-            break;
-        }
-        out.push_str(g);
-        used += w;
-    }
-    if total > max {
-        out.push('…');
-    }
+    // unicode-truncate cuts at grapheme boundaries measured with the same unicode-width as
+    // `width` (and as ratatui's buffer), so the cut agrees with what is drawn.
+    let (cut, _) = clean.unicode_truncate(max - 1);
+    let mut out = String::with_capacity(cut.len() + '…'.len_utf8());
+    out.push_str(cut);
+    out.push('…');
     out
 }
 
-/// `fit`, then padded with spaces to exactly `cols` columns.
-/// Word-wraps plain text to `w` columns.
+/// Word-wraps plain text to `w` columns; a word wider than a line is cut with `…`.
+///
+/// Ours, not textwrap's: textwrap measures a string char by char (a ZWJ emoji sequence such
+/// as 👩‍💻 counts 4 columns where the terminal and ratatui's buffer draw 2), splits long words
+/// between the chars of a grapheme, and its default line breaking pulls in ICU segmentation.
+/// The wrapped lines here must measure what is drawn, grapheme by grapheme.
 pub fn wrap(s: &str, w: usize) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
@@ -77,6 +80,8 @@ pub fn wrap(s: &str, w: usize) -> Vec<String> {
     out.into_iter().map(|l| fit(&l, w)).collect()
 }
 
+/// `fit`, then padded with spaces to exactly `cols` columns (unicode-truncate's `unicode_pad`
+/// cuts without the `…`).
 pub fn pad(s: &str, cols: usize) -> String {
     let mut out = fit(s, cols);
     let w = width(&out);
@@ -98,7 +103,8 @@ pub fn ago(then: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     }
 }
 
-/// Word-wraps `s` to `w` display columns; a word wider than that is split.
+/// Word-wraps `s` to `w` display columns; a word wider than that is split between graphemes
+/// (see `wrap` for why not textwrap).
 pub fn wrap_words(s: &str, w: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut cur = String::new();
@@ -168,6 +174,48 @@ mod tests {
         let s = "👩‍💻👩‍💻👩‍💻 team";
         assert!(width(&fit(s, 7)) <= 7);
         assert_eq!(width(&pad("😀x", 6)), 6);
+    }
+
+    #[test]
+    fn fit_cuts_where_the_hand_written_loop_did() {
+        // The loop unicode-truncate replaced: graphemes while they fit in `max - 1`.
+        fn old_fit(s: &str, max: usize) -> String {
+            let total = width(s);
+            if total <= max {
+                return s
+                    .graphemes(true)
+                    .filter(|g| !g.chars().any(unsafe_char))
+                    .collect();
+            }
+            let mut out = String::new();
+            let mut used = 0;
+            for g in s.graphemes(true).filter(|g| !g.chars().any(unsafe_char)) {
+                let w = grapheme_width(g);
+                if used + w > max - 1 {
+                    break;
+                }
+                out.push_str(g);
+                used += w;
+            }
+            out.push('…');
+            out
+        }
+        let samples = [
+            "abcdef",
+            "山田太郎",
+            "a山b田c",
+            "👩‍💻👩‍💻 team",
+            "e\u{301}e\u{301}e\u{301}e\u{301}",
+            "zero\u{200b}width\u{200b}",
+            "x\u{1b}[31my\u{202e}z",
+            "🇫🇷🇩🇪 flags",
+        ];
+        for s in samples {
+            for max in 1..=14 {
+                assert_eq!(fit(s, max), old_fit(s, max), "{s:?} in {max}");
+                assert!(width(&fit(s, max)) <= max, "{s:?} in {max}");
+            }
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub use super::modal::{
     CONFIRM_OVER, Field, JobStatus, Modal, PasswordPrompt, Preflight, ProgressLine, ProgressState,
     PurgeState, RestoreForm, ResultButton, ResultState, Target, Verdict, retryable,
 };
-pub use super::users::{Row, SortColumn, UsersView};
+pub use super::users::{Row, SortKey, UsersView};
 
 /// How many request-log lines are kept for the `@` pane.
 pub const LOG_CAPACITY: usize = 500;

@@ -9,9 +9,7 @@ use super::action::Action;
 use super::effect::Effect;
 use super::fixtures;
 use super::msg::Msg;
-use super::state::{
-    Field, JobStatus, Modal, NoticeKind, Preflight, ResultButton, SortColumn, State,
-};
+use super::state::{Field, JobStatus, Modal, NoticeKind, Preflight, ResultButton, SortKey, State};
 use super::update::update;
 use crate::directory::{DeletedPage, DirectoryError, ErrorKind, Stage};
 use crate::restore::{Failure, UserOutcome};
@@ -283,7 +281,7 @@ fn default_sort_is_days_left_soonest_first() {
     let mut sorted = left.clone();
     sorted.sort();
     assert_eq!(left, sorted);
-    assert_eq!(s.users.sort(), SortColumn::DaysLeft);
+    assert_eq!(s.users.sort(), SortKey::DaysLeft);
 }
 
 #[test]
@@ -389,7 +387,7 @@ fn filter_matches_upn_department_and_mail_case_insensitively() {
 fn sort_cycles_and_reverses() {
     let mut s = st(30);
     ch(&mut s, 's');
-    assert_eq!(s.users.sort(), SortColumn::Name);
+    assert_eq!(s.users.sort(), SortKey::Name);
     let names: Vec<String> = s
         .users
         .shown()
@@ -410,10 +408,10 @@ fn sort_cycles_and_reverses() {
     sorted.reverse();
     assert_eq!(rev, sorted);
     for expected in [
-        SortColumn::UserName,
-        SortColumn::Deleted,
-        SortColumn::Department,
-        SortColumn::DaysLeft,
+        SortKey::UserName,
+        SortKey::Deleted,
+        SortKey::Department,
+        SortKey::DaysLeft,
     ] {
         ch(&mut s, 's');
         assert_eq!(s.users.sort(), expected);
@@ -1266,7 +1264,7 @@ fn newest_deleted_first_and_unknown_times_last() {
             }),
         },
     );
-    while s.users.sort() != SortColumn::Deleted {
+    while s.users.sort() != SortKey::Deleted {
         ch(&mut s, 's');
     }
     let times: Vec<_> = s

@@ -1,6 +1,9 @@
 //! What each scripting command is asked to do, as plain values. The binary's command line
 //! (`cli.rs`, clap) fills them in; tests build them directly.
 
+/// The sort keys are the table's: one order for every front end.
+pub use crate::query::SortKey;
+
 /// The scripting commands (`login`, `logout` and `sandbox` are run by their own modules).
 #[derive(Debug, Clone)]
 pub enum Command {
@@ -17,16 +20,6 @@ pub enum OutputFormat {
     Table,
     Json,
     Csv,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SortKey {
-    Deleted,
-    Name,
-    Upn,
-    /// Days left, soonest purge first.
-    #[default]
-    Expires,
 }
 
 #[derive(Debug, Clone, Default)]

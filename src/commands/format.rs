@@ -10,8 +10,6 @@ use super::args::SortKey;
 use crate::directory::DeletedUser;
 use crate::text::{ago, fit};
 
-/// Days left at or under which a row is shown in red (DESIGN.md 1).
-pub const URGENT_DAYS: i64 = 3;
 const MAX_NAME: usize = 40;
 const MAX_UPN: usize = 48;
 const MAX_OTHER: usize = 24;
@@ -25,37 +23,14 @@ pub fn filter(users: &mut Vec<DeletedUser>, text: Option<&str>) {
     users.retain(|u| crate::query::matches(u, &needle));
 }
 
-/// Sorts in place. `Expires`: soonest purge first; `Deleted`: most recently deleted first;
-/// users without a deletion time go last. Ties break on name, then id, so output is stable.
-pub fn sort(users: &mut [DeletedUser], key: SortKey) {
-    let name = |u: &DeletedUser| (u.display_name.to_lowercase(), u.id.clone());
-    match key {
-        SortKey::Expires => users.sort_by_cached_key(|u| {
-            (
-                u.deleted_at.is_none(),
-                u.deleted_at.map(|d| d.timestamp_millis()),
-                name(u),
-            )
-        }),
-        SortKey::Deleted => users.sort_by_cached_key(|u| {
-            (
-                u.deleted_at.is_none(),
-                u.deleted_at
-                    .map(|d| std::cmp::Reverse(d.timestamp_millis())),
-                name(u),
-            )
-        }),
-        SortKey::Name => users.sort_by_cached_key(name),
-        SortKey::Upn => users.sort_by_cached_key(|u| (u.original_upn.to_lowercase(), u.id.clone())),
-    }
+/// Sorts in place, in the order the table shows for the same key (`query::sort`).
+pub fn sort(users: &mut Vec<DeletedUser>, key: SortKey) {
+    crate::query::sort(users, key);
 }
 
 /// "12d", "36h", "overdue", as the TUI's Left column says it.
 pub fn left(user: &DeletedUser, now: DateTime<Utc>) -> String {
-    match user.time_left(now) {
-        None => "—".into(),
-        Some(t) => t.to_string(),
-    }
+    crate::directory::time_left::short(user.time_left(now))
 }
 
 fn pad(out: &mut String, s: &str, width: usize) {
@@ -132,7 +107,7 @@ pub fn write_table(
                 if i + 1 == row.len() { 0 } else { widths[i] },
             );
         }
-        let urgent = user.time_left(now).is_some_and(|t| t.days() <= URGENT_DAYS);
+        let urgent = user.time_left(now).is_some_and(|t| t.is_expiring());
         if color && urgent {
             writeln!(out, "\x1b[31m{line}\x1b[0m")?;
         } else {
@@ -200,20 +175,20 @@ pub fn write_json(
     writeln!(out)
 }
 
-/// RFC 4180 CSV with a header row.
+/// RFC 4180 CSV with a header row, `\n` after each record.
 pub fn write_csv(out: &mut dyn Write, users: &[DeletedUser], now: DateTime<Utc>) -> io::Result<()> {
     writeln!(
         out,
         "id,displayName,userPrincipalName,mail,department,jobTitle,deletedDateTime,\
          purgeDateTime,daysLeft,onPremisesSyncEnabled,userType,hoursLeft"
     )?;
-    let mut line = String::new();
+    let mut cells = CsvCells::new();
     for u in users {
         let r = UserRecord::new(u, now);
         let days = r.days_left.map(|d| d.to_string());
         // Last, so scripts that read columns by position keep working.
         let hours = r.hours_left.map(|h| h.to_string());
-        let cells = [
+        let row = [
             Some(r.id),
             Some(r.display_name),
             Some(r.user_principal_name),
@@ -231,41 +206,71 @@ pub fn write_csv(out: &mut dyn Write, users: &[DeletedUser], now: DateTime<Utc>)
             r.user_type,
             hours.as_deref(),
         ];
-        line.clear();
-        for (i, cell) in cells.iter().enumerate() {
-            if i > 0 {
-                line.push(',');
-            }
-            csv_cell(&mut line, cell.unwrap_or(""));
-        }
-        writeln!(out, "{line}")?;
+        out.write_all(cells.record(row.iter().map(|c| c.unwrap_or(""))))?;
     }
     Ok(())
 }
 
-/// Quotes when needed. A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first,
-/// also after blanks, which some importers trim) gets a leading `'`: display names are chosen
-/// by whoever created the user.
-fn csv_cell(line: &mut String, value: &str) {
-    let formula = value.starts_with(['\t', '\r'])
-        || value
-            .trim_start_matches([' ', '\t', '\r', '\n'])
-            .starts_with(['=', '+', '-', '@']);
-    let quote = formula || value.contains([',', '"', '\n', '\r']);
-    if quote {
-        line.push('"');
-    }
-    if formula {
-        line.push('\'');
-    }
-    for c in value.chars() {
-        if c == '"' {
-            line.push('"');
+/// CSV records built by `csv-core` (the `csv` crate's writer), which quotes and escapes. The
+/// `csv` crate itself picks quoting per writer, not per cell, and a defused formula has to be
+/// quoted whatever it holds, so each cell goes through one of two writers.
+struct CsvCells {
+    /// Quotes when the cell needs it (a comma, a quote, a line break).
+    plain: csv_core::Writer,
+    /// Always quotes: for a formula defused with a leading `'`.
+    quoted: csv_core::Writer,
+    line: Vec<u8>,
+}
+
+impl CsvCells {
+    fn new() -> Self {
+        Self {
+            plain: csv_core::Writer::new(),
+            quoted: csv_core::WriterBuilder::new()
+                .quote_style(csv_core::QuoteStyle::Always)
+                .build(),
+            line: Vec::new(),
         }
-        line.push(c);
     }
-    if quote {
-        line.push('"');
+
+    /// One record, ended by `\n`. A cell a spreadsheet would run as a formula (`=`, `+`, `-`,
+    /// `@` first, also after blanks, which some importers trim) gets a leading `'` inside
+    /// quotes: display names are chosen by whoever created the user.
+    fn record<'a>(&mut self, cells: impl Iterator<Item = &'a str>) -> &[u8] {
+        self.line.clear();
+        for value in cells {
+            let formula = value.starts_with(['\t', '\r'])
+                || value
+                    .trim_start_matches([' ', '\t', '\r', '\n'])
+                    .starts_with(['=', '+', '-', '@']);
+            let (writer, prefix): (&mut csv_core::Writer, &[u8]) = if formula {
+                (&mut self.quoted, b"'")
+            } else {
+                (&mut self.plain, b"")
+            };
+            // The most a cell can take: its bytes (and the prefix) all doubled quotes, the two
+            // quotes around it and the delimiter. With that room every call writes everything,
+            // so the results need no checking.
+            let start = self.line.len();
+            self.line
+                .resize(start + 2 * (prefix.len() + value.len()) + 3, 0);
+            let buf = &mut self.line[start..];
+            // `Necessary` quoting is decided on a field's first piece: the plain writer must
+            // see the whole cell at once, so an empty prefix is not written.
+            let a = if prefix.is_empty() {
+                0
+            } else {
+                writer.field(prefix, buf).2
+            };
+            let (_, _, b) = writer.field(value.as_bytes(), &mut buf[a..]);
+            // Closes the quote, writes the comma and leaves the writer ready for a new cell.
+            let (_, c) = writer.delimiter(&mut buf[a + b..]);
+            self.line.truncate(start + a + b + c);
+        }
+        // The last cell's comma becomes the end of the record.
+        self.line.pop();
+        self.line.push(b'\n');
+        &self.line
     }
 }
 
@@ -302,7 +307,7 @@ mod tests {
             user("b", "Ann", 28),
             user("c", "Cy", 10),
         ];
-        sort(&mut users, SortKey::Expires);
+        sort(&mut users, SortKey::DaysLeft);
         let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
         assert_eq!(ids, ["b", "c", "a"]);
         sort(&mut users, SortKey::Deleted);
@@ -366,6 +371,72 @@ mod tests {
         assert!(row.contains("\"'=HYPERLINK(\"\"x\"\")\""), "{row}");
         assert!(row.contains("\"R&D, Lab\""), "{row}");
         assert!(row.contains("\"'  =1+cmd|' /C calc'!A0\""), "{row}");
+    }
+
+    #[test]
+    fn csv_cells_are_byte_for_byte_what_they_were() {
+        // The hand-written quoting this replaced, for comparison.
+        fn old_cell(line: &mut String, value: &str) {
+            let formula = value.starts_with(['\t', '\r'])
+                || value
+                    .trim_start_matches([' ', '\t', '\r', '\n'])
+                    .starts_with(['=', '+', '-', '@']);
+            let quote = formula || value.contains([',', '"', '\n', '\r']);
+            if quote {
+                line.push('"');
+            }
+            if formula {
+                line.push('\'');
+            }
+            for c in value.chars() {
+                if c == '"' {
+                    line.push('"');
+                }
+                line.push(c);
+            }
+            if quote {
+                line.push('"');
+            }
+        }
+        let cells = [
+            "",
+            "plain",
+            "O'Brien",
+            "a,b",
+            "say \"hi\"",
+            "two\nlines",
+            "cr\rhere",
+            "=1+1",
+            "+x",
+            "-3",
+            "@SUM(A1)",
+            "  =lead",
+            "\tTab",
+            "\rcr",
+            "\n=nl",
+            "=\"q\",x",
+            "\"",
+            ",",
+            "山田, 太郎",
+            "#hash",
+            " space ",
+            "trailing,",
+        ];
+        let mut csv = CsvCells::new();
+        for n in 1..=3 {
+            for window in cells.windows(n) {
+                let mut expected = String::new();
+                for (i, c) in window.iter().enumerate() {
+                    if i > 0 {
+                        expected.push(',');
+                    }
+                    old_cell(&mut expected, c);
+                }
+                expected.push('\n');
+                let got = csv.record(window.iter().copied());
+                assert_eq!(String::from_utf8_lossy(got), expected, "{window:?}");
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `undelete list` and `undelete check --expiring DAYS`.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
 use super::args::{CheckArgs, ListArgs, OutputFormat, SortKey};
@@ -71,12 +71,11 @@ pub async fn list(
 
 /// Users whose purge date falls within `days` from now (or is already past).
 pub fn expiring(users: Vec<DeletedUser>, days: u32, now: DateTime<Utc>) -> Vec<DeletedUser> {
-    let limit = now + Duration::days(i64::from(days));
     let mut users: Vec<DeletedUser> = users
         .into_iter()
-        .filter(|u| u.purge_at().is_some_and(|p| p <= limit))
+        .filter(|u| u.time_left(now).is_some_and(|t| t.within_days(days)))
         .collect();
-    format::sort(&mut users, SortKey::Expires);
+    format::sort(&mut users, SortKey::DaysLeft);
     users
 }
 

@@ -49,8 +49,7 @@ impl DeletedUser {
 
     /// Whole days left before the purge (0 on the last day, negative when overdue).
     pub fn days_left(&self, now: DateTime<Utc>) -> Option<i64> {
-        self.purge_at()
-            .map(|p| (p - now).num_seconds().div_euclid(86_400))
+        self.time_left(now).map(|t| t.days())
     }
 
     /// The time left before the purge, as the CLI and the TUI both show it ("36h", "5d").

@@ -11,6 +11,10 @@ use super::RETENTION_DAYS;
 /// whether the user has 25 hours or 47.
 pub const HOURS_UNDER: i64 = 48;
 
+/// Days left at or under which a user is expiring: flagged `[EXPIRES]` and drawn in red in
+/// the table, red in `list` (DESIGN.md 1).
+pub const EXPIRING_DAYS: i64 = 3;
+
 const HOUR: i64 = 3_600;
 const DAY: i64 = 86_400;
 
@@ -71,6 +75,17 @@ impl TimeLeft {
         self.secs <= 0
     }
 
+    /// `EXPIRING_DAYS` whole days left or fewer (overdue included): the red rows.
+    pub fn is_expiring(&self) -> bool {
+        self.days() <= EXPIRING_DAYS
+    }
+
+    /// Whether the purge comes within `days` days from now, or has passed (`check
+    /// --expiring`: with 0, only the overdue).
+    pub fn within_days(&self, days: u32) -> bool {
+        self.secs <= i64::from(days) * DAY
+    }
+
     pub fn remaining(&self) -> Remaining {
         if self.is_overdue() {
             Remaining::Overdue
@@ -101,6 +116,14 @@ impl TimeLeft {
             Remaining::Days(1) => "1 day".into(),
             Remaining::Days(d) => format!("{d} days"),
         }
+    }
+}
+
+/// The Left column of every table: the short form, or "—" without a deletion time.
+pub fn short(left: Option<TimeLeft>) -> String {
+    match left {
+        None => "—".into(),
+        Some(t) => t.to_string(),
     }
 }
 
@@ -193,6 +216,21 @@ mod tests {
         assert!(TimeLeft::until(next_utc_day, now).purges_today(minus5));
         // Past the purge it is overdue, not "today".
         assert!(!TimeLeft::until(at(20, 0), now).purges_today(plus2));
+    }
+
+    #[test]
+    fn expiring_and_within() {
+        assert!(
+            left(3 * DAY + 23 * HOUR).is_expiring(),
+            "3d still shows red"
+        );
+        assert!(!left(4 * DAY).is_expiring());
+        assert!(left(-HOUR).is_expiring());
+        assert!(left(3 * DAY).within_days(3));
+        assert!(!left(3 * DAY + 1).within_days(3));
+        assert!(left(0).within_days(0) && !left(1).within_days(0));
+        assert_eq!(short(None), "—");
+        assert_eq!(short(Some(left(36 * HOUR))), "36h");
     }
 
     #[test]

@@ -9,12 +9,11 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::fit_line;
 use super::theme::Theme;
 use crate::app::details::{self, DetailLine};
-use crate::app::state::{Row, SortColumn, State};
+use crate::app::state::{Row, SortKey, State};
 use crate::directory::TimeLeft;
 use crate::text::{fit, pad, width};
 
-/// Days left at or under which a user is flagged `[EXPIRES]` and drawn in red.
-pub const EXPIRING_DAYS: i64 = 3;
+pub use crate::directory::time_left::EXPIRING_DAYS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
@@ -81,15 +80,12 @@ pub fn columns(inner: usize) -> Vec<(Column, usize)> {
 
 /// The Left column: "36h", "5d", "overdue", or "—" without a deletion time.
 pub fn time_left_text(left: Option<TimeLeft>) -> String {
-    match left {
-        None => "—".into(),
-        Some(t) => t.to_string(),
-    }
+    crate::directory::time_left::short(left)
 }
 
 /// Whether a user is flagged and drawn in red.
 pub fn is_expiring(left: Option<TimeLeft>) -> bool {
-    left.is_some_and(|t| t.days() <= EXPIRING_DAYS)
+    left.is_some_and(|t| t.is_expiring())
 }
 
 /// What the expiry badge says.
@@ -107,7 +103,7 @@ impl Expiry {
     /// The badge for a user, if it is expiring (`EXPIRING_DAYS` or fewer); "today" is the day
     /// in the time zone at `offset`.
     pub fn of(left: Option<TimeLeft>, offset: FixedOffset) -> Option<Expiry> {
-        let t = left.filter(|t| t.days() <= EXPIRING_DAYS)?;
+        let t = left.filter(TimeLeft::is_expiring)?;
         Some(if t.is_overdue() {
             Expiry::Overdue
         } else if t.purges_today(offset) {
@@ -223,7 +219,7 @@ fn title(state: &State, max: usize) -> String {
         parts.push(format!("marked {}", u.marked_count()));
     }
     let sort = match u.sort() {
-        SortColumn::Deleted => "deleted",
+        SortKey::Deleted => "deleted",
         other => other.label(),
     };
     // The filter itself is on the filter line below the table whenever one is set.
@@ -239,7 +235,7 @@ fn full_title(state: &State) -> String {
         format!("\"{}\"", fit(u.filter().value(), 24))
     };
     let sort = match u.sort() {
-        SortColumn::Deleted => "deleted (newest)",
+        SortKey::Deleted => "deleted (newest)",
         other => other.label(),
     };
     format!(

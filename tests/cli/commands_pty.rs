@@ -111,3 +111,25 @@ async fn two_different_passwords_change_nothing() {
         .expect("sandbox");
     assert!(sandbox.inspect().is_deleted(&user.id));
 }
+
+/// The prompt shows only once raw mode is on, so a password typed the moment it appears is
+/// not echoed, and a line feed (what `\n` or Ctrl-J sends) ends it like Enter: no waiting for
+/// the terminal's echo to go off here.
+#[tokio::test]
+async fn a_password_typed_at_once_and_ended_by_a_line_feed_is_taken() {
+    let data = tempfile::tempdir().expect("data dir");
+    let user = seed_and_pick(data.path()).await;
+    let mut pty = spawn(data.path(), &["restore", &user.id, "--password", "prompt"]);
+    pty.wait_for_output("New password:").await;
+    pty.write(&format!("{PASSWORD}\n"));
+    pty.wait_for_output("Type it again:").await;
+    pty.write(&format!("{PASSWORD}\n"));
+    assert_eq!(pty.exit_code().await, 0, "{}", pty.raw_text());
+    let out = pty.raw_text();
+    assert!(out.contains("\"status\":\"restored\""), "{out}");
+    assert!(!out.contains(PASSWORD), "never echoed nor printed: {out}");
+    let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+        .await
+        .expect("sandbox");
+    assert!(sandbox.inspect().password_matches(&user.id, PASSWORD));
+}

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use tui_input::Input;
 
-use super::{Row, SortColumn, UsersView};
+use super::{Row, SortKey, UsersView};
 
 impl UsersView {
     /// Every row as loaded, in load order (a row's index is its place here).
@@ -44,7 +44,7 @@ impl UsersView {
         self.offset
     }
 
-    pub fn sort(&self) -> SortColumn {
+    pub fn sort(&self) -> SortKey {
         self.sort
     }
 

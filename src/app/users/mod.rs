@@ -13,8 +13,9 @@ use chrono::{DateTime, Utc};
 use tui_input::Input;
 
 use crate::directory::DeletedUser;
-use row::push_key;
-pub use row::{Row, SortColumn};
+pub use crate::query::SortKey;
+use crate::query::{Sortable, push_search_key as push_key};
+pub use row::Row;
 
 /// The deleted users: all rows as loaded, their sorted order, and the filtered window of it.
 #[derive(Debug, Clone)]
@@ -26,13 +27,13 @@ pub struct UsersView {
     /// `key_start` of each row, for mapping a match position back to its row.
     key_starts: Vec<u32>,
     /// Indices into `rows` in each column's order (ascending, indexed by
-    /// `SortColumn::index`), kept as pages arrive: switching the sort or its direction
+    /// `SortKey::index`), kept as pages arrive: switching the sort or its direction
     /// sorts nothing. 400 KB per column at 100,000 users.
-    orders: [Vec<u32>; SortColumn::ALL.len()],
+    orders: [Vec<u32>; SortKey::ALL.len()],
     /// `sort_prefix` of each entry of `orders`, parallel to it: a page's rows find their
     /// place by comparing numbers in one array, touching rows only where prefixes tie.
     /// 800 KB per column at 100,000 users.
-    prefixes: [Vec<u64>; SortColumn::ALL.len()],
+    prefixes: [Vec<u64>; SortKey::ALL.len()],
     /// Which rows the applied filter matches (`None`: no filter), kept so a sort switch
     /// under a filter does not scan the keys again.
     hits: Option<Vec<bool>>,
@@ -45,7 +46,7 @@ pub struct UsersView {
     selected: usize,
     /// First shown row drawn at the top of the table.
     offset: usize,
-    sort: SortColumn,
+    sort: SortKey,
     reverse: bool,
     filter: Input,
     /// The filter line has the keyboard.
@@ -76,7 +77,7 @@ impl Default for UsersView {
             marked_count: 0,
             selected: 0,
             offset: 0,
-            sort: SortColumn::DaysLeft,
+            sort: SortKey::DaysLeft,
             reverse: false,
             filter: Input::default(),
             filtering: false,
@@ -159,36 +160,18 @@ impl UsersView {
         self.marked.push(false);
     }
 
-    /// The order of `sort`, ascending (as if `reverse` were off); ties are broken by the
-    /// search key, then the id, so two distinct users never compare equal.
-    fn compare_by(&self, sort: SortColumn, a: u32, b: u32) -> Ordering {
-        let (ua, ub) = (&self.rows[a as usize], &self.rows[b as usize]);
-        let primary = match sort {
-            SortColumn::DaysLeft => opt_last(ua.deleted_at, ub.deleted_at),
-            SortColumn::Deleted => match (ua.deleted_at, ub.deleted_at) {
-                (Some(x), Some(y)) => y.cmp(&x),
-                (Some(_), None) => Ordering::Less,
-                (None, Some(_)) => Ordering::Greater,
-                (None, None) => Ordering::Equal,
-            },
-            SortColumn::Name => Ordering::Equal,
-            SortColumn::UserName => ascii_ci_cmp(ua.original_upn(), ub.original_upn()),
-            SortColumn::Department => match (sort_department(ua), sort_department(ub)) {
-                // Few departments, many users each: most comparisons are between equals.
-                (Some(x), Some(y)) if x == y => Ordering::Equal,
-                (Some(x), Some(y)) if x.is_ascii() && y.is_ascii() => ascii_ci_cmp(x, y),
-                (Some(x), Some(y)) => x
-                    .chars()
-                    .flat_map(char::to_lowercase)
-                    .cmp(y.chars().flat_map(char::to_lowercase)),
-                (Some(_), None) => Ordering::Less,
-                (None, Some(_)) => Ordering::Greater,
-                (None, None) => Ordering::Equal,
-            },
-        };
-        primary
-            .then_with(|| self.key(a).cmp(self.key(b)))
-            .then_with(|| ua.id().cmp(ub.id()))
+    /// Row `idx` as the shared sort order reads it.
+    fn sortable(&self, idx: u32) -> RowKey<'_> {
+        RowKey {
+            row: &self.rows[idx as usize],
+            key: self.key(idx),
+        }
+    }
+
+    /// The order of `sort`, ascending (as if `reverse` were off): `query::compare`, the one
+    /// `list` sorts by too.
+    fn compare_by(&self, sort: SortKey, a: u32, b: u32) -> Ordering {
+        crate::query::compare(sort, &self.sortable(a), &self.sortable(b))
     }
 
     /// The order the table shows: the current column, reversed when `reverse` is on.
@@ -197,50 +180,14 @@ impl UsersView {
         if self.reverse { ord.reverse() } else { ord }
     }
 
-    /// A number whose order agrees with `compare_by(sort, ..)`: sorting pairs of (this,
-    /// index) in one contiguous array touches the rows only to break ties, instead of
-    /// chasing two rows per comparison across 100,000 of them.
-    fn sort_prefix(&self, sort: SortColumn, idx: u32) -> u64 {
-        fn time(t: Option<DateTime<Utc>>) -> u64 {
-            // Sign bit flipped: i64 order becomes u64 order; unknown times sort last.
-            t.map_or(u64::MAX - 1, |t| (t.timestamp() as u64) ^ (1 << 63))
-        }
-        fn prefix(bytes: impl Iterator<Item = u8>) -> u64 {
-            let mut out = [0u8; 8];
-            for (slot, b) in out.iter_mut().zip(bytes) {
-                *slot = b;
-            }
-            u64::from_be_bytes(out)
-        }
-        let row = &self.rows[idx as usize];
-        match sort {
-            SortColumn::DaysLeft => time(row.deleted_at),
-            // Newest first: the bitwise complement reverses the order of known times.
-            SortColumn::Deleted => match row.deleted_at {
-                Some(_) => !time(row.deleted_at),
-                None => u64::MAX,
-            },
-            SortColumn::Name => prefix(self.key(idx).bytes()),
-            SortColumn::UserName => {
-                prefix(row.original_upn().bytes().map(|b| b.to_ascii_lowercase()))
-            }
-            SortColumn::Department => match sort_department(row) {
-                // UTF-8 byte order is code point order, so a lowercased prefix agrees with
-                // the char-by-char comparison; no UTF-8 prefix is all ones, so None stays last.
-                Some(d) => {
-                    let mut buf = [0u8; 4];
-                    prefix(d.chars().flat_map(char::to_lowercase).flat_map(move |c| {
-                        let len = c.encode_utf8(&mut buf).len();
-                        buf.into_iter().take(len)
-                    }))
-                }
-                None => u64::MAX,
-            },
-        }
+    /// `query::sort_prefix` of row `idx`: kept beside each order so a page finds its place
+    /// by comparing numbers.
+    fn sort_prefix(&self, sort: SortKey, idx: u32) -> u64 {
+        crate::query::sort_prefix(sort, &self.sortable(idx))
     }
 
     /// The rows `start..end` with their prefixes, sorted by `sort` (ascending).
-    fn sorted_range(&self, sort: SortColumn, start: u32, end: u32) -> Vec<(u64, u32)> {
+    fn sorted_range(&self, sort: SortKey, start: u32, end: u32) -> Vec<(u64, u32)> {
         let mut pairs: Vec<(u64, u32)> = (start..end)
             .map(|i| (self.sort_prefix(sort, i), i))
             .collect();
@@ -280,7 +227,7 @@ impl UsersView {
             self.push_row(user);
         }
         let end = self.rows.len() as u32;
-        for sort in SortColumn::ALL {
+        for sort in SortKey::ALL {
             let fresh = self.sorted_range(sort, start, end);
             let mut order = std::mem::take(&mut self.orders[sort.index()]);
             let mut prefixes = std::mem::take(&mut self.prefixes[sort.index()]);
@@ -296,7 +243,7 @@ impl UsersView {
     /// merge would keep it.
     fn merge_into(
         &self,
-        sort: SortColumn,
+        sort: SortKey,
         order: &mut Vec<u32>,
         prefixes: &mut Vec<u64>,
         fresh: &[(u64, u32)],
@@ -524,22 +471,26 @@ impl UsersView {
     }
 }
 
-fn ascii_ci_cmp(a: &str, b: &str) -> Ordering {
-    a.bytes()
-        .map(|c| c.to_ascii_lowercase())
-        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+/// A row with its search key: what `query`'s sort reads.
+struct RowKey<'a> {
+    row: &'a Row,
+    key: &'a str,
 }
 
-/// The department a row sorts by: an empty one counts as none.
-fn sort_department(row: &Row) -> Option<&str> {
-    row.department().filter(|d| !d.is_empty())
-}
-
-fn opt_last<T: Ord>(a: Option<T>, b: Option<T>) -> Ordering {
-    match (a, b) {
-        (Some(a), Some(b)) => a.cmp(&b),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
+impl Sortable for RowKey<'_> {
+    fn deleted_at(&self) -> Option<DateTime<Utc>> {
+        self.row.deleted_at
+    }
+    fn original_upn(&self) -> &str {
+        self.row.original_upn()
+    }
+    fn department(&self) -> Option<&str> {
+        self.row.department()
+    }
+    fn search_key(&self) -> &str {
+        self.key
+    }
+    fn id(&self) -> &str {
+        self.row.id()
     }
 }

@@ -1,56 +1,8 @@
-//! One deleted user as the table holds it (its text packed in one string), and the columns it
-//! sorts by.
+//! One deleted user as the table holds it (its text packed in one string).
 
 use chrono::{DateTime, Utc};
 
 use crate::directory::DeletedUser;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortColumn {
-    /// Days left before the purge, soonest first (the default).
-    DaysLeft,
-    Name,
-    UserName,
-    /// Deleted most recently first.
-    Deleted,
-    Department,
-}
-
-impl SortColumn {
-    /// Every column, in `next` order.
-    pub const ALL: [SortColumn; 5] = [
-        SortColumn::DaysLeft,
-        SortColumn::Name,
-        SortColumn::UserName,
-        SortColumn::Deleted,
-        SortColumn::Department,
-    ];
-
-    /// Position in `ALL`.
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    pub fn next(self) -> Self {
-        match self {
-            SortColumn::DaysLeft => SortColumn::Name,
-            SortColumn::Name => SortColumn::UserName,
-            SortColumn::UserName => SortColumn::Deleted,
-            SortColumn::Deleted => SortColumn::Department,
-            SortColumn::Department => SortColumn::DaysLeft,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            SortColumn::DaysLeft => "days left",
-            SortColumn::Name => "name",
-            SortColumn::UserName => "user name",
-            SortColumn::Deleted => "deleted",
-            SortColumn::Department => "department",
-        }
-    }
-}
 
 /// One table row, packed: every string of the user in one allocation. With 100,000 users a
 /// `DeletedUser` per row (nine separately allocated strings) costs about twice the memory;
@@ -215,23 +167,4 @@ impl Row {
             user_type: self.opt(7, HAS_TYPE).map(str::to_string),
         }
     }
-}
-
-/// Appends the search key of `user` to `keys`: lowercase "name \u{1} user name \u{1} mail
-/// \u{1} department \u{1} job", ended by NUL so no match can run from one row into the next.
-pub(super) fn push_key(keys: &mut String, user: &DeletedUser) -> (u32, u32) {
-    let start = keys.len();
-    for part in crate::query::searched(user) {
-        if part.is_ascii() {
-            keys.extend(part.bytes().map(|b| char::from(b.to_ascii_lowercase())));
-        } else {
-            for ch in part.chars() {
-                keys.extend(ch.to_lowercase());
-            }
-        }
-        keys.push('\u{1}');
-    }
-    let end = keys.len();
-    keys.push('\0');
-    (start as u32, end as u32)
 }

@@ -44,7 +44,7 @@ fn full_sort(view: &UsersView) -> Vec<u32> {
 }
 
 fn check_every_order(view: &mut UsersView) {
-    for sort in SortColumn::ALL {
+    for sort in SortKey::ALL {
         let kept: Vec<u64> = view.orders[sort.index()]
             .iter()
             .map(|i| view.sort_prefix(sort, *i))
@@ -115,7 +115,7 @@ fn a_reload_forgets_the_kept_orders() {
     view.refilter();
     view.clear_for_reload();
     assert!(
-        SortColumn::ALL
+        SortKey::ALL
             .iter()
             .all(|s| view.orders[s.index()].is_empty())
     );
@@ -128,12 +128,30 @@ fn the_selected_user_stays_selected_across_sort_switches() {
     let mut view = load(awkward(300), &[64]);
     view.selected = 17;
     let id = view.current_id().map(str::to_string);
-    for sort in SortColumn::ALL {
+    for sort in SortKey::ALL {
         for reverse in [true, false] {
             view.sort = sort;
             view.reverse = reverse;
             view.resort();
             assert_eq!(view.current_id().map(str::to_string), id, "{sort:?}");
         }
+    }
+}
+
+#[test]
+fn list_prints_the_order_the_table_shows() {
+    // `list --sort` and the table share `query::sort`'s order, awkward users included.
+    let mut users = awkward(600);
+    users.rotate_left(211);
+    let view = load(users.clone(), &[77, 5]);
+    for sort in SortKey::ALL {
+        let mut listed = users.clone();
+        crate::query::sort(&mut listed, sort);
+        let table: Vec<&str> = view.orders[sort.index()]
+            .iter()
+            .map(|i| view.rows[*i as usize].id())
+            .collect();
+        let list: Vec<&str> = listed.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(list, table, "{sort:?}");
     }
 }
