@@ -22,6 +22,11 @@ pub use feed::requests;
 /// The environment variable holding `RUST_LOG`-style filter directives.
 pub const ENV: &str = "UNDELETE_LOG";
 
+/// Lines queued for the log writer before a logging call waits for it. The appender's default
+/// (128,000) allocates and touches its whole queue up front, several megabytes of resident
+/// memory for a log that writes a line per request; a few thousand absorb any burst we make.
+const BUFFERED_LINES: usize = 4096;
+
 /// How a run logs.
 #[derive(Debug, Clone, Default)]
 pub struct LogOptions {
@@ -97,7 +102,10 @@ pub fn init(data_dir: &Path, options: &LogOptions) -> (LogGuard, Option<LogError
     let (file_layer, writer_guard) = match file::PrivateRollingFile::open(data_dir) {
         Ok(file) => {
             // Lossless: a request line must not vanish because the disk was slow for a moment.
-            let (writer, guard) = NonBlockingBuilder::default().lossy(false).finish(file);
+            let (writer, guard) = NonBlockingBuilder::default()
+                .lossy(false)
+                .buffered_lines_limit(BUFFERED_LINES)
+                .finish(file);
             let (filter, note) = env_filter(options);
             let layer = tracing_subscriber::fmt::layer()
                 .with_writer(writer)
