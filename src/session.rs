@@ -44,6 +44,16 @@ pub struct Session {
 }
 
 impl Session {
+    /// The journal of this session's data dir.
+    pub fn journal(&self) -> std::io::Result<crate::restore::Journal> {
+        crate::restore::Journal::open(&self.data_dir)
+    }
+
+    /// The audit log of this session's data dir, its lines naming this directory and admin.
+    pub fn audit(&self) -> std::io::Result<crate::restore::Audit> {
+        crate::restore::Audit::open(&self.data_dir, &self.label, &self.account)
+    }
+
     /// A session from its parts: a directory the caller built (tests, tools), without an
     /// in-process sandbox, warnings or a request log.
     pub fn new(

@@ -8,7 +8,7 @@ use super::args::FinishArgs;
 use super::restore::{FINISH_COMMAND, deliver, mail_uncertain_line, read_password};
 use super::{Context, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Io};
 use crate::mail::SignInMail;
-use crate::restore::{self, Audit, Journal, PasswordChoice};
+use crate::restore::{self, PasswordChoice};
 
 pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_eyre::Result<i32> {
     if ctx.session.settings.read_only {
@@ -40,12 +40,8 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
         Ok(lock) => lock,
         Err(code) => return Ok(code),
     };
-    let journal = Journal::open(&ctx.session.data_dir)?;
-    let audit = Audit::open(
-        &ctx.session.data_dir,
-        &ctx.session.label,
-        &ctx.session.account,
-    )?;
+    let journal = ctx.session.journal()?;
+    let audit = ctx.session.audit()?;
     let items = journal.unfinished()?;
     if items.is_empty() {
         writeln!(

@@ -182,11 +182,7 @@ pub async fn run_with(cmd: Command, ctx: &Context, io: &mut Io<'_>) -> color_eyr
                 Err(code) => return Ok(code),
             };
             note_unfinished(ctx, io, &[], true)?;
-            let audit = crate::restore::Audit::open(
-                &ctx.session.data_dir,
-                &ctx.session.label,
-                &ctx.session.account,
-            )?;
+            let audit = ctx.session.audit()?;
             purge::purge(dir, args, &audit, io).await
         }
     };

@@ -210,12 +210,8 @@ pub async fn restore(
             Err(code) => return Ok(code),
         }
     };
-    let journal = Journal::open(&ctx.session.data_dir)?;
-    let audit = Audit::open(
-        &ctx.session.data_dir,
-        &ctx.session.label,
-        &ctx.session.account,
-    )?;
+    let journal = ctx.session.journal()?;
+    let audit = ctx.session.audit()?;
     let options = SignInMail {
         include_password: !args.no_password_in_email,
         force_change: !args.no_require_change,

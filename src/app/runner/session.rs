@@ -89,10 +89,7 @@ impl SessionRunner {
             });
         }
         let data_dir = &session.data_dir;
-        let books = match (
-            Journal::open(data_dir),
-            Audit::open(data_dir, &session.label, &session.account),
-        ) {
+        let books = match (session.journal(), session.audit()) {
             (Ok(j), Ok(a)) => Ok((j, a)),
             (Err(e), _) | (_, Err(e)) => Err(format!(
                 "cannot open the journal in {}: {e}; writes are disabled",
