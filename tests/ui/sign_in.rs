@@ -135,7 +135,11 @@ fn when_shown(
             let sandbox = sandbox.clone();
             async move {
                 loop {
-                    let (text, step) = steps.next()?;
+                    // After the last step the input stays open, as a terminal's does: the
+                    // loop must end by quitting, not because its input ran out.
+                    let Some((text, step)) = steps.next() else {
+                        return std::future::pending().await;
+                    };
                     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
                     while !screen.lock().expect("screen").contains(text) {
                         assert!(
