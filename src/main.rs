@@ -22,8 +22,9 @@ fn main() -> ExitCode {
     if let Err(e) = color_eyre::install() {
         eprintln!("undelete: {e}");
     }
+    let settings = cli.global.settings();
     // Declared before the runtime so it is dropped after it: every queued line is written.
-    let _log = start_logging(&cli);
+    let _log = start_logging(&cli, &settings);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -34,7 +35,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli, settings)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             // An error is something the admin can act on: its chain of causes on one line, not
@@ -48,8 +49,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> color_eyre::Result<u8> {
-    let settings = cli.global.settings();
+async fn run(cli: Cli, settings: Settings) -> color_eyre::Result<u8> {
     match cli.command {
         None => run_tui(&settings).await,
         Some(Command::Login) => undelete::auth::login::login(&settings).await,
@@ -89,14 +89,14 @@ async fn run_tui(settings: &Settings) -> color_eyre::Result<u8> {
 
 /// The log file, and stderr too for `sandbox serve` (whose requests an admin watches). A run
 /// whose data dir cannot be found still runs: the command says why when it needs the dir.
-fn start_logging(cli: &Cli) -> Option<LogGuard> {
+fn start_logging(cli: &Cli, settings: &Settings) -> Option<LogGuard> {
     let serve = matches!(
         &cli.command,
         Some(Command::Sandbox {
             command: SandboxCommand::Serve(_)
         })
     );
-    let data_dir = cli.global.settings().data_dir().ok()?;
+    let data_dir = settings.data_dir().ok()?;
     let options = LogOptions::from_env(cli.global.verbose, serve);
     let (guard, problem) = undelete::logging::init(&data_dir, &options);
     if let Some(problem) = problem {
