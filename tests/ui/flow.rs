@@ -360,68 +360,10 @@ async fn the_event_loop_loads_the_list_handles_keys_and_resize_and_quits_on_q() 
     h.shutdown().await;
 }
 
-/// A `TestBackend` that counts full clears: the run loop's stale-glyph guard.
-struct CountingClears {
-    inner: TestBackend,
-    clears: Arc<std::sync::atomic::AtomicUsize>,
-}
-
-impl ratatui::backend::Backend for CountingClears {
-    type Error = <TestBackend as ratatui::backend::Backend>::Error;
-
-    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
-    where
-        I: Iterator<Item = (u16, u16, &'a ratatui::buffer::Cell)>,
-    {
-        self.inner.draw(content)
-    }
-
-    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
-        self.inner.hide_cursor()
-    }
-
-    fn show_cursor(&mut self) -> Result<(), Self::Error> {
-        self.inner.show_cursor()
-    }
-
-    fn get_cursor_position(&mut self) -> Result<ratatui::layout::Position, Self::Error> {
-        self.inner.get_cursor_position()
-    }
-
-    fn set_cursor_position<P: Into<ratatui::layout::Position>>(
-        &mut self,
-        position: P,
-    ) -> Result<(), Self::Error> {
-        self.inner.set_cursor_position(position)
-    }
-
-    fn clear(&mut self) -> Result<(), Self::Error> {
-        self.clears
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.inner.clear()
-    }
-
-    fn clear_region(&mut self, clear_type: ratatui::backend::ClearType) -> Result<(), Self::Error> {
-        self.inner.clear_region(clear_type)
-    }
-
-    fn size(&self) -> Result<ratatui::layout::Size, Self::Error> {
-        self.inner.size()
-    }
-
-    fn window_size(&mut self) -> Result<ratatui::backend::WindowSize, Self::Error> {
-        self.inner.window_size()
-    }
-
-    fn flush(&mut self) -> Result<(), Self::Error> {
-        self.inner.flush()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_loop_repaints_everything_when_other_users_take_the_rows() {
     use std::sync::Mutex;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::Ordering;
 
     let (_tmp, h) = common::start_sandbox(50).await;
     let data = tempfile::tempdir().expect("data dir");
@@ -437,12 +379,9 @@ async fn the_loop_repaints_everything_when_other_users_take_the_rows() {
     let mut state = app::initial_state(&session, chrono::Utc::now(), (120, 40));
     let (tx, rx) = app::channel();
     let mut runner = Runner::for_session(session, tx, None);
-    let clears = Arc::new(AtomicUsize::new(0));
-    let mut terminal = Terminal::new(CountingClears {
-        inner: TestBackend::new(120, 40),
-        clears: clears.clone(),
-    })
-    .expect("terminal");
+    let probe = crate::probe::Probe::new(120, 40);
+    let clears = probe.clears.clone();
+    let mut terminal = Terminal::new(probe).expect("terminal");
     // Each key is sent after the previous one was handled and drawn; just before sending it,
     // the stream notes how many full repaints there have been so far.
     let keys = ['j', 'j', '/', 'd', 'i', 'e', 'g', 'o', 'q'];

@@ -9,83 +9,17 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::probe::Probe;
 use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 use futures::Stream;
 use ratatui::Terminal;
-use ratatui::backend::{Backend, TestBackend};
 use undelete::app::runner::Runner;
 use undelete::app::{self, state::State};
 use undelete::auth::AuthContext;
 use undelete::config::Settings;
 use undelete::sandbox::{DeviceCodeScript, DevicePoll, SandboxHandle};
-
-/// A `TestBackend` that keeps the text of the last frame where the test's key script reads it.
-struct Screen {
-    inner: TestBackend,
-    text: Arc<Mutex<String>>,
-}
-
-impl Backend for Screen {
-    type Error = <TestBackend as Backend>::Error;
-
-    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
-    where
-        I: Iterator<Item = (u16, u16, &'a ratatui::buffer::Cell)>,
-    {
-        self.inner.draw(content)
-    }
-
-    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
-        self.inner.hide_cursor()
-    }
-
-    fn show_cursor(&mut self) -> Result<(), Self::Error> {
-        self.inner.show_cursor()
-    }
-
-    fn get_cursor_position(&mut self) -> Result<ratatui::layout::Position, Self::Error> {
-        self.inner.get_cursor_position()
-    }
-
-    fn set_cursor_position<P: Into<ratatui::layout::Position>>(
-        &mut self,
-        position: P,
-    ) -> Result<(), Self::Error> {
-        self.inner.set_cursor_position(position)
-    }
-
-    fn clear(&mut self) -> Result<(), Self::Error> {
-        self.inner.clear()
-    }
-
-    fn clear_region(&mut self, clear_type: ratatui::backend::ClearType) -> Result<(), Self::Error> {
-        self.inner.clear_region(clear_type)
-    }
-
-    fn size(&self) -> Result<ratatui::layout::Size, Self::Error> {
-        self.inner.size()
-    }
-
-    fn window_size(&mut self) -> Result<ratatui::backend::WindowSize, Self::Error> {
-        self.inner.window_size()
-    }
-
-    fn flush(&mut self) -> Result<(), Self::Error> {
-        self.inner.flush()?;
-        let buf = self.inner.buffer();
-        let mut text = String::new();
-        for y in 0..buf.area.height {
-            for x in 0..buf.area.width {
-                text.push_str(buf[(x, y)].symbol());
-            }
-            text.push('\n');
-        }
-        *self.text.lock().expect("screen") = text;
-        Ok(())
-    }
-}
 
 /// What the runner writes to the clipboard (OSC 52).
 #[derive(Clone, Default)]
@@ -196,12 +130,9 @@ async fn run(h: SandboxHandle, steps: Vec<(&'static str, Step)>) -> Run {
     let (tx, rx) = app::channel();
     let clipboard = Clipboard::default();
     let mut runner = Runner::for_sign_in(auth, settings, tx, Some(Box::new(clipboard.clone())));
-    let screen = Arc::new(Mutex::new(String::new()));
-    let mut terminal = Terminal::new(Screen {
-        inner: TestBackend::new(100, 30),
-        text: screen.clone(),
-    })
-    .expect("terminal");
+    let probe = Probe::new(100, 30);
+    let screen = probe.text.clone();
+    let mut terminal = Terminal::new(probe).expect("terminal");
     let sandbox = Arc::new(tokio::sync::Mutex::new(Some(h)));
     let events = when_shown(screen.clone(), sandbox.clone(), steps);
     tokio::time::timeout(
