@@ -622,6 +622,7 @@ fn unfinished() -> crate::restore::Unfinished {
         upn: "adele.vance@contoso.sandbox".into(),
         restore: crate::restore::RestoreState::Restored,
         password_set: false,
+        wants_password: true,
         mail_done: false,
         mail_to: vec![],
         include_password: true,

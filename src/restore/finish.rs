@@ -62,7 +62,7 @@ pub async fn finish_unfinished(
             password: None,
             failure: None,
             force_change: item.force_change,
-            wants_password: true,
+            wants_password: item.wants_password,
             synced: false,
             guest: false,
             planned: None,
@@ -144,7 +144,9 @@ pub async fn finish_unfinished(
             force_change_with_mfa: false,
             why: "finishing an interrupted restore".into(),
         };
-        warnings.extend(set_password(dir, &mut o, &step, journal, audit).await);
+        if item.wants_password {
+            warnings.extend(set_password(dir, &mut o, &step, journal, audit).await);
+        }
         out.push(o);
     }
     (out, warnings)

@@ -59,6 +59,10 @@ pub struct Entry {
     pub include_password: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub force_change: bool,
+    /// On `Planned`: the user gets no password (a guest signs in with its home account), so a
+    /// restore and its mail finish it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_password: bool,
     /// On a `Failed` restore: the request may have been carried out all the same (its reply
     /// was lost, or checking afterwards failed), so the user is not closed but left for a
     /// later run to ask the directory about. On a `Failed` mail: it may have gone out.
@@ -81,6 +85,7 @@ impl Entry {
             include_password: false,
             force_change: false,
             uncertain: false,
+            no_password: false,
         }
     }
 
@@ -171,6 +176,8 @@ pub struct Unfinished {
     pub upn: String,
     pub restore: RestoreState,
     pub password_set: bool,
+    /// False for a user planned without a password (a guest): it needs none to be finished.
+    pub wants_password: bool,
     pub mail_done: bool,
     pub mail_to: Vec<String>,
     pub include_password: bool,
@@ -305,6 +312,7 @@ pub fn pending_of(entries: &[Entry]) -> Vec<Pending> {
                             upn: e.upn.clone(),
                             restore: RestoreState::Unknown,
                             password_set: false,
+                            wants_password: !e.no_password,
                             mail_done: false,
                             mail_to: e.mail_to.clone(),
                             include_password: e.include_password,
@@ -365,7 +373,8 @@ pub fn pending_of(entries: &[Entry]) -> Vec<Pending> {
         .filter_map(|id| open.remove(id))
         .filter(|p| {
             let u = &p.unfinished;
-            !(u.restore == RestoreState::Restored && u.password_set && u.mail_done)
+            let password_done = u.password_set || !u.wants_password;
+            !(u.restore == RestoreState::Restored && password_done && u.mail_done)
         })
         .collect()
 }
@@ -422,6 +431,22 @@ fn open_private(path: &Path) -> io::Result<File> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_user_planned_without_a_password_is_finished_by_its_restore_and_mail() {
+        let mut planned = Entry::new("r1", "guest", Step::Planned);
+        planned.no_password = true;
+        let entries = [
+            planned,
+            Entry::new("r1", "guest", Step::Restored),
+            Entry::new("r1", "guest", Step::MailSent),
+        ];
+        assert!(pending_of(&entries).is_empty());
+        // Until the mail is done it is still open, and finishing it needs no password.
+        let open = pending_of(&entries[..2]);
+        assert_eq!(open.len(), 1);
+        assert!(!open[0].unfinished.wants_password);
+    }
 
     #[test]
     fn a_failed_write_names_the_journal_and_the_cause() {

@@ -309,6 +309,7 @@ impl Runner {
             e.mail_to = plan.mail_to.clone();
             e.include_password = plan.include_password;
             e.force_change = plan.force_change;
+            e.no_password = !p.set_password;
             self.journal(e).await;
         }
 

@@ -182,6 +182,7 @@ fn journal_banner_and_read_only() {
                 upn: "adele.vance0@contoso.sandbox".into(),
                 restore: RestoreState::Restored,
                 password_set: false,
+                wants_password: true,
                 mail_done: false,
                 mail_to: vec![],
                 include_password: true,
