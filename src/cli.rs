@@ -8,9 +8,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use undelete::commands::args as plain;
-use undelete::config::{self, Settings};
+use undelete::config::file::ConfigPath;
+use undelete::config::{self, FileSettings, Settings};
 use undelete::sandbox;
 
 #[derive(Debug, Parser)]
@@ -20,82 +22,110 @@ use undelete::sandbox;
     about = "Restore deleted Microsoft Entra ID / Microsoft 365 users from the terminal",
     long_about = "Restore deleted Microsoft Entra ID / Microsoft 365 users from the terminal.\n\n\
                   With no tenant configured, undelete runs on a built-in sandbox: a \
-                  Graph-compatible directory on 127.0.0.1 with seeded data."
+                  Graph-compatible directory on 127.0.0.1 with seeded data.\n\n\
+                  Settings come from flags, then UNDELETE_* environment variables, then the \
+                  settings file (`undelete config path` prints where), then the defaults."
 )]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
+    /// The directory and sign-in options, for the TUI (each command that uses them takes
+    /// them too, after its name).
+    #[command(flatten)]
+    pub run: RunArgs,
+
+    #[command(flatten)]
+    pub tui: TuiArgs,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
+/// Options every command takes, `sandbox serve` included.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// Use the built-in sandbox even if a tenant is configured
-    #[arg(long, global = true, env = "UNDELETE_SANDBOX")]
-    pub sandbox: bool,
-
-    /// Tenant id or domain (e.g. contoso.onmicrosoft.com); without it the sandbox is used
-    #[arg(long, global = true, env = "UNDELETE_TENANT")]
-    pub tenant: Option<String>,
-
-    /// Application (client) id used to sign in
-    #[arg(long, global = true, env = "UNDELETE_CLIENT_ID")]
-    pub client_id: Option<String>,
-
-    /// PEM file holding the private key and certificate for app-only sign-in
-    #[arg(long, global = true, env = "UNDELETE_CERTIFICATE", value_name = "PEM")]
-    pub certificate: Option<PathBuf>,
-
-    /// National cloud: sets both the Graph and the login host
-    #[arg(long, global = true, env = "UNDELETE_CLOUD", value_enum, default_value_t = Cloud::Global)]
-    pub cloud: Cloud,
-
-    /// Override the Graph root, e.g. https://graph.microsoft.com (no /v1.0)
-    #[arg(long, global = true, env = "UNDELETE_GRAPH_URL", value_name = "URL", value_parser = graph_root)]
-    pub graph_url: Option<String>,
-
-    /// Override the login root, e.g. https://login.microsoftonline.com (no tenant)
-    #[arg(long, global = true, env = "UNDELETE_LOGIN_URL", value_name = "URL", value_parser = login_root)]
-    pub login_url: Option<String>,
-
-    /// How long a command may take, waits for throttling included (e.g. 30m, 90s, 1h);
-    /// default: 3m for list and check, 30m for a restore
-    #[arg(long, global = true, env = "UNDELETE_DEADLINE", value_name = "DURATION", value_parser = parse_duration)]
-    pub deadline: Option<Duration>,
-
-    /// Sender mailbox for app-only mail (delegated sign-in sends as the signed-in admin)
-    #[arg(long, global = true, env = "UNDELETE_MAIL_FROM", value_name = "UPN")]
-    pub mail_from: Option<String>,
-
     /// Where the sandbox database, token cache, journal and audit log live
     #[arg(long, global = true, env = "UNDELETE_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-
-    /// Disable every write (restore, password, mail, purge)
-    #[arg(long, global = true, env = "UNDELETE_READ_ONLY")]
-    pub read_only: bool,
-
-    /// How long `restore`, `finish` and `purge` wait for another run on the same data dir to
-    /// end before giving up (exit 1); 0 gives up at once
-    #[arg(
-        long,
-        global = true,
-        env = "UNDELETE_LOCK_WAIT",
-        value_name = "SECS",
-        default_value_t = config::DEFAULT_LOCK_WAIT.as_secs()
-    )]
-    pub lock_wait: u64,
-
-    /// Do not capture the mouse
-    #[arg(long, global = true, env = "UNDELETE_NO_MOUSE")]
-    pub no_mouse: bool,
 
     /// Log more to DATA_DIR/logs/undelete.log: -v debug, -vv trace (default: info, or the
     /// filters in UNDELETE_LOG, e.g. undelete::directory=debug)
     #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+}
+
+/// Which directory a run works on and how it signs in: the TUI's options, and those of every
+/// command that talks to a directory. Not `global`, so that the commands that do not
+/// (`sandbox serve`, `config path`, `completions`) do not offer them; given before a
+/// command's name they still count, and after it they win.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Directory and sign-in")]
+pub struct RunArgs {
+    /// Use the built-in sandbox even if a tenant is configured
+    #[arg(long, env = "UNDELETE_SANDBOX")]
+    pub sandbox: bool,
+
+    /// Tenant id or domain (e.g. contoso.onmicrosoft.com); without it the sandbox is used
+    #[arg(long, env = "UNDELETE_TENANT")]
+    pub tenant: Option<String>,
+
+    /// Application (client) id used to sign in
+    #[arg(long, env = "UNDELETE_CLIENT_ID")]
+    pub client_id: Option<String>,
+
+    /// PEM file holding the private key and certificate for app-only sign-in
+    #[arg(long, env = "UNDELETE_CERTIFICATE", value_name = "PEM")]
+    pub certificate: Option<PathBuf>,
+
+    /// National cloud: sets both the Graph and the login host [default: global]
+    #[arg(long, env = "UNDELETE_CLOUD", value_enum)]
+    pub cloud: Option<Cloud>,
+
+    /// Override the Graph root, e.g. https://graph.microsoft.com (no /v1.0)
+    #[arg(long, env = "UNDELETE_GRAPH_URL", value_name = "URL", value_parser = graph_root)]
+    pub graph_url: Option<String>,
+
+    /// Override the login root, e.g. https://login.microsoftonline.com (no tenant)
+    #[arg(long, env = "UNDELETE_LOGIN_URL", value_name = "URL", value_parser = login_root)]
+    pub login_url: Option<String>,
+
+    /// How long a command may take, waits for throttling included (e.g. 30m, 90s, 1h);
+    /// default: 3m for list and check, 30m for a restore
+    #[arg(long, env = "UNDELETE_DEADLINE", value_name = "DURATION", value_parser = parse_duration)]
+    pub deadline: Option<Duration>,
+
+    /// Sender mailbox for app-only mail (delegated sign-in sends as the signed-in admin)
+    #[arg(long, env = "UNDELETE_MAIL_FROM", value_name = "UPN")]
+    pub mail_from: Option<String>,
+
+    /// Disable every write (restore, password, mail, purge)
+    #[arg(long, env = "UNDELETE_READ_ONLY")]
+    pub read_only: bool,
+
+    /// How long `restore`, `finish` and `purge` wait for another run on the same data dir to
+    /// end before giving up (exit 1); 0 gives up at once [default: 60]
+    #[arg(long, env = "UNDELETE_LOCK_WAIT", value_name = "SECS")]
+    pub lock_wait: Option<u64>,
+
+    #[command(flatten)]
+    pub config: ConfigFileArg,
+}
+
+/// Which settings file to read.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigFileArg {
+    /// The settings file to read instead of the platform's (it must exist)
+    #[arg(long = "config", env = config::file::CONFIG_ENV, value_name = "PATH")]
+    pub path: Option<PathBuf>,
+}
+
+/// Options of the TUI alone.
+#[derive(Debug, Clone, Args)]
+pub struct TuiArgs {
+    /// Do not capture the mouse
+    #[arg(long, env = "UNDELETE_NO_MOUSE")]
+    pub no_mouse: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -120,14 +150,49 @@ pub enum Command {
     /// List users purged within DAYS; exit 3 when there are any (for cron)
     Check(CheckArgs),
     /// Sign in with a device code and cache the tokens
-    Login,
+    Login(SignInArgs),
     /// Forget cached tokens for this cloud, tenant and client
-    Logout,
+    Logout(SignInArgs),
     /// The built-in Graph-compatible sandbox directory
     Sandbox {
         #[command(subcommand)]
         command: SandboxCommand,
     },
+    /// The settings file: where it is, a commented one to start from, what a run would use
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Print a completion script for SHELL to stdout (README: "Shell completions")
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct SignInArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print where the settings file is read from, whether it exists yet or not
+    Path(ConfigFileArg),
+    /// Write a settings file with every key explained and commented out; an existing file
+    /// is kept unless --force
+    Init {
+        #[command(flatten)]
+        file: ConfigFileArg,
+        /// Replace an existing settings file
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the settings a run would use: flags over environment over the file over defaults
+    Show(SignInArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -157,6 +222,8 @@ pub enum SortKey {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
     #[arg(long, env = "UNDELETE_FORMAT", value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
     /// Keep users whose name, user name, mail, department or job title contains TEXT
@@ -181,6 +248,8 @@ pub enum PasswordSource {
 
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
     /// Object ids or user names (original or id-prefixed)
     #[arg(required = true, value_name = "ID_OR_UPN", value_parser = target)]
     pub targets: Vec<String>,
@@ -195,6 +264,9 @@ pub struct RestoreArgs {
     /// Leave the password out of the email
     #[arg(long, env = "UNDELETE_NO_PASSWORD_IN_EMAIL")]
     pub no_password_in_email: bool,
+    /// Put the password in the email even if the settings file says not to
+    #[arg(long, env = "UNDELETE_PASSWORD_IN_EMAIL")]
+    pub password_in_email: bool,
     /// Restore under this user name (only with a single target)
     #[arg(long, value_name = "UPN")]
     pub new_upn: Option<String>,
@@ -213,6 +285,8 @@ pub struct RestoreArgs {
 
 #[derive(Debug, Args)]
 pub struct FinishArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
     /// The new password: generated per user, typed, or read from standard input
     #[arg(long, env = "UNDELETE_PASSWORD", value_enum, default_value_t = PasswordSource::Auto)]
     pub password: PasswordSource,
@@ -222,6 +296,9 @@ pub struct FinishArgs {
     /// Leave the password out of the email
     #[arg(long, env = "UNDELETE_NO_PASSWORD_IN_EMAIL")]
     pub no_password_in_email: bool,
+    /// Put the password in the email even if the settings file says not to
+    #[arg(long, env = "UNDELETE_PASSWORD_IN_EMAIL")]
+    pub password_in_email: bool,
     /// Also finish users whose sign-in mail may already have gone out (a run died while
     /// sending it): set a new password and mail it again. Without it their password is left
     /// as it is and they are reported as "mail_uncertain"; check the recipient's inbox first
@@ -231,6 +308,8 @@ pub struct FinishArgs {
 
 #[derive(Debug, Args)]
 pub struct PurgeArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
     #[arg(required = true, value_name = "ID_OR_UPN", value_parser = target)]
     pub targets: Vec<String>,
     /// Do not ask for confirmation (required without a terminal)
@@ -240,6 +319,8 @@ pub struct PurgeArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
     /// Report users that will be purged within this many days
     #[arg(long, env = "UNDELETE_EXPIRING", value_name = "DAYS")]
     pub expiring: u32,
@@ -329,57 +410,15 @@ pub(crate) fn target(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
-/// `--graph-url` is a root: the client adds `/v1.0` itself. A root ending in a version sends
-/// every call to `/v1.0/v1.0/...`, which Entra answers with a misleading AADSTS500011.
+/// `--graph-url` is a root (see `config::check_graph_root`).
 pub(crate) fn graph_root(s: &str) -> Result<String, String> {
-    let url = url::Url::parse(s).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
-    let segments: Vec<&str> = url
-        .path_segments()
-        .map(|p| p.filter(|s| !s.is_empty()).collect())
-        .unwrap_or_default();
-    if let Some(v) = segments
-        .iter()
-        .find(|s| s.eq_ignore_ascii_case("v1.0") || s.eq_ignore_ascii_case("beta"))
-    {
-        return Err(format!(
-            "--graph-url must be the root, e.g. https://graph.microsoft.com, without /{v}"
-        ));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(
-            "--graph-url must be the root, e.g. https://graph.microsoft.com, without a query"
-                .into(),
-        );
-    }
+    config::check_graph_root(s, "--graph-url")?;
     Ok(s.to_string())
 }
 
-/// `--login-url` is a root too: the tenant and `/oauth2/v2.0/...` are added by the client.
+/// `--login-url` is a root too (see `config::check_login_root`).
 pub(crate) fn login_root(s: &str) -> Result<String, String> {
-    let url = url::Url::parse(s).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
-    let segments: Vec<&str> = url
-        .path_segments()
-        .map(|p| p.filter(|s| !s.is_empty()).collect())
-        .unwrap_or_default();
-    let tenant_like = |seg: &str| {
-        let seg = seg.to_ascii_lowercase();
-        ["common", "organizations", "consumers", "oauth2", "v2.0"].contains(&seg.as_str())
-            || seg.contains('.')
-            || (seg.len() == 36 && seg.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
-    };
-    if let Some(seg) = segments.iter().find(|s| tenant_like(s)) {
-        return Err(format!(
-            "--login-url must be the root, e.g. https://login.microsoftonline.com, without a \
-             tenant or /oauth2 (found /{seg}); pass the tenant with --tenant"
-        ));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(
-            "--login-url must be the root, e.g. https://login.microsoftonline.com, without a \
-             query"
-                .into(),
-        );
-    }
+    config::check_login_root(s, "--login-url")?;
     Ok(s.to_string())
 }
 
@@ -420,23 +459,158 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(total))
 }
 
-impl GlobalArgs {
-    /// The library's settings: the one value every part of a run is given.
-    pub fn settings(&self) -> Settings {
+/// Parses `argv` as `undelete` does, keeping clap's matches: where each value came from (a
+/// flag, a variable, a default) decides which layer of the settings it belongs to.
+pub fn parse_from<I, T>(argv: I) -> Result<(Cli, ArgMatches), clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let matches = Cli::command().try_get_matches_from(argv)?;
+    let cli = Cli::from_arg_matches(&matches)?;
+    Ok((cli, matches))
+}
+
+/// The matches of the command that runs: the innermost subcommand's, or the top level's.
+fn leaf(matches: &ArgMatches) -> &ArgMatches {
+    match matches.subcommand() {
+        Some((_, sub)) => leaf(sub),
+        None => matches,
+    }
+}
+
+fn given(matches: &ArgMatches, id: &str) -> Option<ValueSource> {
+    matches
+        .try_get_raw(id)
+        .ok()
+        .flatten()
+        .and(matches.value_source(id))
+        .filter(|s| *s != ValueSource::DefaultValue)
+}
+
+impl Cli {
+    /// The directory and sign-in options of this run: the command's own (after its name) win
+    /// over those before it, which win over the environment. `None` for commands that talk to
+    /// no directory.
+    pub fn run_args(&self, matches: &ArgMatches) -> Option<RunArgs> {
+        let Some(sub) = self.command.as_ref() else {
+            return Some(self.run.clone());
+        };
+        let own = sub.run_args()?;
+        let m = leaf(matches);
+        let top = &self.run;
+        let flag = |id: &str| given(m, id) == Some(ValueSource::CommandLine);
+        macro_rules! pick {
+            ($f:ident) => {
+                if flag(stringify!($f)) {
+                    own.$f.clone()
+                } else {
+                    top.$f.clone().or(own.$f.clone())
+                }
+            };
+        }
+        macro_rules! either {
+            ($f:ident) => {
+                if flag(stringify!($f)) {
+                    own.$f
+                } else {
+                    top.$f || own.$f
+                }
+            };
+        }
+        Some(RunArgs {
+            sandbox: either!(sandbox),
+            tenant: pick!(tenant),
+            client_id: pick!(client_id),
+            certificate: pick!(certificate),
+            cloud: pick!(cloud),
+            graph_url: pick!(graph_url),
+            login_url: pick!(login_url),
+            deadline: pick!(deadline),
+            mail_from: pick!(mail_from),
+            read_only: either!(read_only),
+            lock_wait: pick!(lock_wait),
+            config: ConfigFileArg {
+                path: if flag("path") {
+                    own.config.path.clone()
+                } else {
+                    top.config.path.clone().or(own.config.path.clone())
+                },
+            },
+        })
+    }
+
+    /// The settings from flags and environment alone, without any settings file (tests, and
+    /// the commands that need none).
+    pub fn flag_settings(&self, matches: &ArgMatches) -> Settings {
+        let run = self.run_args(matches).unwrap_or_default();
+        let layer = self.flag_layer(&run, matches);
+        self.base_settings(&run).with_layers(layer)
+    }
+
+    /// The run's settings: flags over environment over the settings file over defaults. The
+    /// file is read only by commands that use what it holds, so a broken one never stands in
+    /// the way of `config init --force`, `completions` or the sandbox.
+    pub fn settings(&self, matches: &ArgMatches) -> Result<Settings, String> {
+        let Some(run) = self.run_args(matches) else {
+            return Ok(self.flag_settings(matches));
+        };
+        let file = ConfigPath::locate(run.config.path.clone())?.load()?;
+        let layer = self.flag_layer(&run, matches).over(file);
+        Ok(self.base_settings(&run).with_layers(layer))
+    }
+
+    /// What the flags and the environment say about the settings a file may hold too.
+    fn flag_layer(&self, run: &RunArgs, matches: &ArgMatches) -> FileSettings {
+        FileSettings {
+            tenant: run.tenant.clone(),
+            client_id: run.client_id.clone(),
+            certificate: run.certificate.clone(),
+            cloud: run.cloud.map(Into::into),
+            graph_url: run.graph_url.clone(),
+            login_url: run.login_url.clone(),
+            mail_from: run.mail_from.clone(),
+            email_to: match &self.command {
+                Some(Command::Restore(a)) => a.email_to.clone(),
+                _ => None,
+            },
+            include_password: self.include_password(leaf(matches)),
+            theme: None,
+        }
+    }
+
+    /// `--no-password-in-email` / `--password-in-email` (or their variables) of `restore`
+    /// and `finish`; a flag wins over a variable, and "no" over "yes".
+    fn include_password(&self, m: &ArgMatches) -> Option<bool> {
+        let (no, yes) = match &self.command {
+            Some(Command::Restore(a)) => (a.no_password_in_email, a.password_in_email),
+            Some(Command::Finish(a)) => (a.no_password_in_email, a.password_in_email),
+            _ => return None,
+        };
+        let no_src = given(m, "no_password_in_email");
+        let yes_src = given(m, "password_in_email");
+        for source in [ValueSource::CommandLine, ValueSource::EnvVariable] {
+            if no_src == Some(source) {
+                return Some(!no);
+            }
+            if yes_src == Some(source) {
+                return Some(yes);
+            }
+        }
+        None
+    }
+
+    fn base_settings(&self, run: &RunArgs) -> Settings {
         Settings {
-            sandbox: self.sandbox,
-            tenant: self.tenant.clone(),
-            client_id: self.client_id.clone(),
-            certificate: self.certificate.clone(),
-            cloud: self.cloud.into(),
-            graph_url: self.graph_url.clone(),
-            login_url: self.login_url.clone(),
-            deadline: self.deadline,
-            mail_from: self.mail_from.clone(),
-            data_dir: self.data_dir.clone(),
-            read_only: self.read_only,
-            lock_wait: Duration::from_secs(self.lock_wait),
-            no_mouse: self.no_mouse,
+            sandbox: run.sandbox,
+            deadline: run.deadline,
+            data_dir: self.global.data_dir.clone(),
+            read_only: run.read_only,
+            lock_wait: run
+                .lock_wait
+                .map_or(config::DEFAULT_LOCK_WAIT, Duration::from_secs),
+            no_mouse: self.tui.no_mouse,
+            ..Settings::default()
         }
     }
 }
@@ -453,9 +627,31 @@ impl From<Cloud> for config::Cloud {
 }
 
 impl Command {
-    /// The scripting command this is, for `undelete::commands`; `None` for `login`, `logout`
-    /// and `sandbox`, which have their own modules.
-    pub fn scripting(self) -> Option<plain::Command> {
+    /// This command's directory and sign-in options; `None` for those that use none.
+    pub fn run_args(&self) -> Option<&RunArgs> {
+        Some(match self {
+            Command::List(a) => &a.run,
+            Command::Restore(a) => &a.run,
+            Command::Finish(a) => &a.run,
+            Command::Purge(a) => &a.run,
+            Command::Check(a) => &a.run,
+            Command::Login(a) | Command::Logout(a) => &a.run,
+            Command::Config {
+                command: ConfigCommand::Show(a),
+            } => &a.run,
+            Command::Config {
+                command: ConfigCommand::Path(_) | ConfigCommand::Init { .. },
+            }
+            | Command::Sandbox { .. }
+            | Command::Completions { .. }
+            | Command::Man => return None,
+        })
+    }
+
+    /// The scripting command this is, for `undelete::commands`, with the defaults `settings`
+    /// hold (the sign-in info's recipients, whether it includes the password); `None` for the
+    /// commands that have their own modules.
+    pub fn scripting(self, settings: &Settings) -> Option<plain::Command> {
         Some(match self {
             Command::List(a) => plain::Command::List(plain::ListArgs {
                 format: a.format.into(),
@@ -466,8 +662,8 @@ impl Command {
                 targets: a.targets,
                 password: a.password.into(),
                 no_require_change: a.no_require_change,
-                email_to: a.email_to,
-                no_password_in_email: a.no_password_in_email,
+                email_to: a.email_to.or_else(|| settings.email_to.clone()),
+                no_password_in_email: !settings.include_password,
                 new_upn: a.new_upn,
                 reconcile_proxies: a.reconcile_proxies,
                 dry_run: a.dry_run,
@@ -476,7 +672,7 @@ impl Command {
             Command::Finish(a) => plain::Command::Finish(plain::FinishArgs {
                 password: a.password.into(),
                 email_to: a.email_to,
-                no_password_in_email: a.no_password_in_email,
+                no_password_in_email: !settings.include_password,
                 resend: a.resend,
             }),
             Command::Purge(a) => plain::Command::Purge(plain::PurgeArgs {
@@ -487,7 +683,12 @@ impl Command {
                 expiring: a.expiring,
                 format: a.format.into(),
             }),
-            Command::Login | Command::Logout | Command::Sandbox { .. } => return None,
+            Command::Login(_)
+            | Command::Logout(_)
+            | Command::Sandbox { .. }
+            | Command::Config { .. }
+            | Command::Completions { .. }
+            | Command::Man => return None,
         })
     }
 }

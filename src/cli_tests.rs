@@ -59,5 +59,5 @@ fn usage_errors_exit_2() {
         assert_eq!(e.exit_code(), 2, "{argv:?}: {e}");
     }
     let ok = Cli::try_parse_from(["undelete", "--deadline", "90s", "list"]).unwrap();
-    assert_eq!(ok.global.deadline, Some(Duration::from_secs(90)));
+    assert_eq!(ok.run.deadline, Some(Duration::from_secs(90)));
 }

@@ -1,13 +1,19 @@
 //! What a run is set up with: the settings the binary reads from its command line, the
-//! endpoints per cloud, the data dir, and the rule that plain HTTP is for loopback only.
+//! environment and the settings file (`file`), the endpoints per cloud, the data dir, and the
+//! rule that plain HTTP is for loopback only.
+
+pub mod file;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use url::Url;
 
+pub use file::FileSettings;
+
 /// A national cloud (DESIGN.md 4.5): picks both the Graph and the login host.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Cloud {
     #[default]
     Global,
@@ -61,6 +67,12 @@ pub struct Settings {
     /// How long a command that changes the directory waits for another run's lock.
     pub lock_wait: Duration,
     pub no_mouse: bool,
+    /// Default recipients of the sign-in info (`email-to` in the settings file).
+    pub email_to: Option<String>,
+    /// Whether the sign-in info includes the password unless a run says otherwise.
+    pub include_password: bool,
+    /// `theme` from the settings file, one of `file::THEMES`.
+    pub theme: Option<String>,
 }
 
 impl Default for Settings {
@@ -80,6 +92,9 @@ impl Default for Settings {
             read_only: false,
             lock_wait: DEFAULT_LOCK_WAIT,
             no_mouse: false,
+            email_to: None,
+            include_password: true,
+            theme: None,
         }
     }
 }
@@ -93,6 +108,25 @@ impl Settings {
     /// `--data-dir`, or the platform's data dir for undelete.
     pub fn data_dir(&self) -> Result<PathBuf, String> {
         data_dir(self)
+    }
+
+    /// These settings with the layered ones (flags over the environment over the settings
+    /// file, see `FileSettings::over`) in place; what no layer says keeps its default.
+    pub fn with_layers(self, layers: FileSettings) -> Self {
+        let defaults = Settings::default();
+        Self {
+            tenant: layers.tenant,
+            client_id: layers.client_id,
+            certificate: layers.certificate,
+            cloud: layers.cloud.unwrap_or(defaults.cloud),
+            graph_url: layers.graph_url,
+            login_url: layers.login_url,
+            mail_from: layers.mail_from,
+            email_to: layers.email_to,
+            include_password: layers.include_password.unwrap_or(defaults.include_password),
+            theme: layers.theme,
+            ..self
+        }
     }
 }
 
@@ -186,6 +220,59 @@ impl Endpoints {
             tenant: tenant.to_string(),
         })
     }
+}
+
+/// A Graph root, as `--graph-url` (named `what` in errors) takes it: the client adds `/v1.0`
+/// itself, and a root ending in a version sends every call to `/v1.0/v1.0/...`, which Entra
+/// answers with a misleading AADSTS500011.
+pub fn check_graph_root(s: &str, what: &str) -> Result<(), String> {
+    let url = Url::parse(s).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
+    let segments: Vec<&str> = url
+        .path_segments()
+        .map(|p| p.filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    if let Some(v) = segments
+        .iter()
+        .find(|s| s.eq_ignore_ascii_case("v1.0") || s.eq_ignore_ascii_case("beta"))
+    {
+        return Err(format!(
+            "{what} must be the root, e.g. https://graph.microsoft.com, without /{v}"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "{what} must be the root, e.g. https://graph.microsoft.com, without a query"
+        ));
+    }
+    Ok(())
+}
+
+/// A login root, as `--login-url` (named `what` in errors) takes it: the tenant and
+/// `/oauth2/v2.0/...` are added by the client.
+pub fn check_login_root(s: &str, what: &str) -> Result<(), String> {
+    let url = Url::parse(s).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
+    let segments: Vec<&str> = url
+        .path_segments()
+        .map(|p| p.filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    let tenant_like = |seg: &str| {
+        let seg = seg.to_ascii_lowercase();
+        ["common", "organizations", "consumers", "oauth2", "v2.0"].contains(&seg.as_str())
+            || seg.contains('.')
+            || (seg.len() == 36 && seg.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+    };
+    if let Some(seg) = segments.iter().find(|s| tenant_like(s)) {
+        return Err(format!(
+            "{what} must be the root, e.g. https://login.microsoftonline.com, without a \
+             tenant or /oauth2 (found /{seg}); pass the tenant with --tenant"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "{what} must be the root, e.g. https://login.microsoftonline.com, without a query"
+        ));
+    }
+    Ok(())
 }
 
 /// Parses a root URL and refuses plain HTTP to anything but loopback.

@@ -4,11 +4,11 @@
 mod cli;
 #[cfg(test)]
 mod cli_tests;
+mod shell;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use cli::{Cli, Command, SandboxCommand};
+use cli::{Cli, Command, ConfigCommand, SandboxCommand};
 use color_eyre::eyre::eyre;
 use undelete::app::Start;
 use undelete::auth::AuthError;
@@ -18,11 +18,19 @@ use undelete::logging::{LogGuard, LogOptions};
 use undelete::session;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let (cli, matches) = cli::parse_from(std::env::args_os()).unwrap_or_else(|e| e.exit());
     if let Err(e) = color_eyre::install() {
         eprintln!("undelete: {e}");
     }
-    let settings = cli.global.settings();
+    // Nothing runs on settings that are not what the admin wrote: a bad settings file is a
+    // usage error, like a bad flag.
+    let settings = match cli.settings(&matches) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("undelete: {e}");
+            return ExitCode::from(2);
+        }
+    };
     // Declared before the runtime so it is dropped after it: every queued line is written.
     let _log = start_logging(&cli, &settings);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -52,17 +60,51 @@ fn main() -> ExitCode {
 async fn run(cli: Cli, settings: Settings) -> color_eyre::Result<u8> {
     match cli.command {
         None => run_tui(&settings).await,
-        Some(Command::Login) => undelete::auth::login::login(&settings).await,
-        Some(Command::Logout) => undelete::auth::login::logout(&settings).await,
+        Some(Command::Login(_)) => undelete::auth::login::login(&settings).await,
+        Some(Command::Logout(_)) => undelete::auth::login::logout(&settings).await,
+        Some(Command::Config { command }) => config_command(command, &settings),
+        Some(Command::Completions { shell }) => exit_code(shell::completions(shell)),
+        Some(Command::Man) => exit_code(shell::man()),
         Some(Command::Sandbox { command }) => {
             let data_dir = settings.data_dir().map_err(|e| eyre!(e))?;
             exit_code(undelete::sandbox::run_command(command.options(), &data_dir).await?)
         }
-        Some(cmd) => match cmd.scripting() {
+        Some(cmd) => match cmd.scripting(&settings) {
             Some(cmd) => exit_code(undelete::commands::run(cmd, &settings).await?),
             None => Err(eyre!("not a scripting command")),
         },
     }
+}
+
+/// `undelete config path|init|show`.
+fn config_command(command: ConfigCommand, settings: &Settings) -> color_eyre::Result<u8> {
+    use undelete::config::file::{self, ConfigPath};
+    let named = match &command {
+        ConfigCommand::Path(f) | ConfigCommand::Init { file: f, .. } => f.path.clone(),
+        ConfigCommand::Show(a) => a.run.config.path.clone(),
+    };
+    let path = match ConfigPath::locate(named) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("undelete: {e}");
+            return Ok(2);
+        }
+    };
+    match command {
+        ConfigCommand::Path(_) => println!("{}", path.path().display()),
+        ConfigCommand::Init { force, .. } => {
+            if let Err(e) = file::init(path.path(), force) {
+                eprintln!("undelete: {e}");
+                return Ok(1);
+            }
+            eprintln!(
+                "Wrote {}: every key is commented out; edit it to set your defaults.",
+                path.path().display()
+            );
+        }
+        ConfigCommand::Show(_) => print!("{}", file::show(settings, &path)),
+    }
+    Ok(0)
 }
 
 /// The TUI: on the sandbox, or on a tenant, starting on the device-code sign-in screen when no
@@ -90,6 +132,13 @@ async fn run_tui(settings: &Settings) -> color_eyre::Result<u8> {
 /// The log file, and stderr too for `sandbox serve` (whose requests an admin watches). A run
 /// whose data dir cannot be found still runs: the command says why when it needs the dir.
 fn start_logging(cli: &Cli, settings: &Settings) -> Option<LogGuard> {
+    // Printing a script, a page or a path is not a run worth a log (nor a data dir).
+    if matches!(
+        &cli.command,
+        Some(Command::Completions { .. } | Command::Man | Command::Config { .. })
+    ) {
+        return None;
+    }
     let serve = matches!(
         &cli.command,
         Some(Command::Sandbox {

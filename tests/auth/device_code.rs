@@ -8,7 +8,6 @@ use crate::common;
 use std::path::Path;
 use std::time::Duration;
 
-use clap::Parser;
 use secrecy::ExposeSecret;
 use undelete::auth::claims::Mode;
 use undelete::auth::device_code::{DeviceCodeFlow, Poll, SLOW_DOWN_STEP};
@@ -54,7 +53,8 @@ fn ctx(h: &SandboxHandle, data_dir: &Path, extra: &[&str]) -> AuthContext {
         &dir,
     ];
     argv.extend_from_slice(extra);
-    let settings = common::cli::Cli::parse_from(argv).global.settings();
+    let (cli, matches) = common::cli::parse_from(argv).expect("arguments parse");
+    let settings = cli.flag_settings(&matches);
     AuthContext::build(&settings, None).expect("context")
 }
 

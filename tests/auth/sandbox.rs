@@ -7,7 +7,6 @@ use crate::common;
 use std::path::Path;
 use std::time::Duration;
 
-use clap::Parser;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use undelete::auth::claims::{Action, Mode, Warning};
@@ -40,7 +39,8 @@ fn ctx_with(
         &dir,
     ];
     argv.extend_from_slice(extra);
-    let settings = common::cli::Cli::parse_from(argv).global.settings();
+    let (cli, matches) = common::cli::parse_from(argv).expect("arguments parse");
+    let settings = cli.flag_settings(&matches);
     AuthContext::build(&settings, secret.map(|s| SecretString::from(s.to_string())))
 }
 

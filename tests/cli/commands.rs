@@ -9,8 +9,6 @@ use std::path::Path;
 use std::process::{Command as Process, Output, Stdio};
 use std::sync::Arc;
 
-use clap::Parser;
-use common::cli::Cli;
 use serde_json::Value;
 use undelete::commands::{self, Context, Io, Terminal};
 use undelete::config::Settings;
@@ -74,10 +72,12 @@ impl Ran {
 async fn run(ctx: &Context, args: &[&str], stdin: &str, term: Terminal) -> Ran {
     let mut argv = vec!["undelete"];
     argv.extend_from_slice(args);
-    let cli = Cli::try_parse_from(argv).expect("arguments parse");
+    let (cli, matches) = common::cli::parse_from(argv).expect("arguments parse");
+    // The flags' defaults only: a developer's own settings file must not change a test.
+    let settings = cli.flag_settings(&matches);
     let cmd = cli
         .command
-        .and_then(common::cli::Command::scripting)
+        .and_then(|c| c.scripting(&settings))
         .expect("a scripting command");
     let mut out = Vec::new();
     let mut err = Vec::new();

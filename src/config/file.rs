@@ -1,0 +1,445 @@
+//! The settings file (`config.toml`): where it is, what it may hold, and its errors.
+//!
+//! It is the third layer of a run's settings: flags win, then `UNDELETE_*` variables, then
+//! this file, then the defaults. The binary reads flags and variables (clap), this module the
+//! file, and `Settings::with_layers` puts what they say together. A key the file does not know
+//! is an error, not a silent no-op: a typo (`tennant`) would otherwise send a run to the
+//! sandbox or to the wrong cloud without a word.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer};
+
+use super::Cloud;
+
+/// Names another settings file (or `--config PATH`); a named file must exist.
+pub const CONFIG_ENV: &str = "UNDELETE_CONFIG";
+
+/// The themes a `theme` key may name (drawn by `ui::theme`).
+pub const THEMES: [&str; 3] = ["dark", "light", "high-contrast"];
+
+/// What the settings file may say; also the shape of what the command line and the
+/// environment said about the same settings, so the layers can be laid over each other.
+/// Every key is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FileSettings {
+    pub tenant: Option<String>,
+    pub client_id: Option<String>,
+    pub certificate: Option<PathBuf>,
+    pub cloud: Option<Cloud>,
+    #[serde(default, deserialize_with = "graph_url")]
+    pub graph_url: Option<String>,
+    #[serde(default, deserialize_with = "login_url")]
+    pub login_url: Option<String>,
+    pub mail_from: Option<String>,
+    /// Default recipients of the sign-in info.
+    #[serde(default, deserialize_with = "recipients")]
+    pub email_to: Option<String>,
+    /// Whether the sign-in info includes the password, unless a run says otherwise.
+    pub include_password: Option<bool>,
+    #[serde(default, deserialize_with = "theme")]
+    pub theme: Option<String>,
+}
+
+impl FileSettings {
+    /// This layer over `lower`: each setting from here when it says something, else from
+    /// `lower`.
+    pub fn over(self, lower: FileSettings) -> FileSettings {
+        FileSettings {
+            tenant: self.tenant.or(lower.tenant),
+            client_id: self.client_id.or(lower.client_id),
+            certificate: self.certificate.or(lower.certificate),
+            cloud: self.cloud.or(lower.cloud),
+            graph_url: self.graph_url.or(lower.graph_url),
+            login_url: self.login_url.or(lower.login_url),
+            mail_from: self.mail_from.or(lower.mail_from),
+            email_to: self.email_to.or(lower.email_to),
+            include_password: self.include_password.or(lower.include_password),
+            theme: self.theme.or(lower.theme),
+        }
+    }
+}
+
+fn graph_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    super::check_graph_root(&s, "graph-url").map_err(serde::de::Error::custom)?;
+    Ok(Some(s))
+}
+
+fn login_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    super::check_login_root(&s, "login-url").map_err(serde::de::Error::custom)?;
+    Ok(Some(s))
+}
+
+fn recipients<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    // The same rule as the dialog's field and `--email-to`: a typo is found now, not when
+    // the first restore tries to mail.
+    crate::restore::parse_recipients(&s)
+        .map_err(|e| serde::de::Error::custom(format!("email-to: {e}")))?;
+    Ok(Some(s))
+}
+
+fn theme<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    if !THEMES.contains(&s.as_str()) {
+        return Err(serde::de::Error::custom(format!(
+            "unknown theme {s:?}: use one of {}",
+            THEMES.map(|t| format!("\"{t}\"")).join(", ")
+        )));
+    }
+    Ok(Some(s))
+}
+
+/// Where the settings file is, and whether the admin named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigPath {
+    /// `--config PATH` or `UNDELETE_CONFIG`: it must exist.
+    Named(PathBuf),
+    /// The platform's place (`~/.config/undelete/config.toml` on Linux): it may be absent.
+    Default(PathBuf),
+}
+
+impl ConfigPath {
+    /// The named file, or the platform's config dir for undelete.
+    pub fn locate(named: Option<PathBuf>) -> Result<Self, String> {
+        if let Some(path) = named {
+            return Ok(Self::Named(path));
+        }
+        directories::ProjectDirs::from("", "", "undelete")
+            .map(|d| Self::Default(d.config_dir().join("config.toml")))
+            .ok_or_else(|| "no home directory to keep a settings file in: pass --config".into())
+    }
+
+    pub fn path(&self) -> &Path {
+        match self {
+            Self::Named(p) | Self::Default(p) => p,
+        }
+    }
+
+    /// The file's settings: none when the default file does not exist.
+    pub fn load(&self) -> Result<FileSettings, String> {
+        let path = self.path();
+        match std::fs::read_to_string(path) {
+            Ok(text) => parse(&text, path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match self {
+                Self::Default(_) => Ok(FileSettings::default()),
+                Self::Named(_) => Err(format!(
+                    "the settings file {} does not exist (named by --config or {CONFIG_ENV}); \
+                     `undelete config init` writes one",
+                    path.display()
+                )),
+            },
+            Err(e) => Err(format!(
+                "cannot read the settings file {}: {e}",
+                path.display()
+            )),
+        }
+    }
+}
+
+/// Reads a settings file's text; errors name the file, the line and the column.
+pub fn parse(text: &str, path: &Path) -> Result<FileSettings, String> {
+    toml::from_str(text).map_err(|e| {
+        // serde names an unknown key as a "field"; an admin edits keys.
+        let message = e.message().trim().replace("unknown field", "unknown key");
+        match e.span() {
+            Some(span) => {
+                let (line, column) = line_column(text, span.start);
+                format!(
+                    "{message} (in the settings file {}, line {line}, column {column})",
+                    path.display()
+                )
+            }
+            None => format!("{message} (in the settings file {})", path.display()),
+        }
+    })
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    let line = before.matches('\n').count() + 1;
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[start..].chars().count() + 1)
+}
+
+/// `undelete config init`: writes the commented template to `path`, creating its directory;
+/// an existing file is kept unless `force`.
+pub fn init(path: &Path, force: bool) -> Result<(), String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut file = options.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            format!(
+                "the settings file {} already exists; it was left as it is (--force replaces it)",
+                path.display()
+            )
+        } else {
+            format!("cannot write {}: {e}", path.display())
+        }
+    })?;
+    file.write_all(TEMPLATE.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// `undelete config show`: the settings a file may hold, as a run resolved them (flags over
+/// the environment over the file at `path` over the defaults), in the file's own syntax.
+pub fn show(settings: &super::Settings, path: &ConfigPath) -> String {
+    // JSON's string escapes are valid in TOML basic strings, so any value prints safely.
+    fn text(v: &str) -> String {
+        serde_json::Value::from(v).to_string()
+    }
+    let state = if path.path().exists() {
+        "read"
+    } else {
+        "not found: defaults and flags only"
+    };
+    let mut out = format!(
+        "# settings file: {} ({state})\n# flags > UNDELETE_* variables > settings file > defaults\n",
+        path.path().display()
+    );
+    let mut line = |key: &str, value: Option<String>, unset: &str| match value {
+        Some(v) => out.push_str(&format!("{key} = {v}\n")),
+        None => out.push_str(&format!("# {key}: not set ({unset})\n")),
+    };
+    line(
+        "tenant",
+        settings.tenant.as_deref().map(text),
+        "the built-in sandbox",
+    );
+    line(
+        "client-id",
+        settings.client_id.as_deref().map(text),
+        "Microsoft Graph Command Line Tools",
+    );
+    line(
+        "certificate",
+        settings
+            .certificate
+            .as_ref()
+            .map(|p| text(&p.to_string_lossy())),
+        "no app-only certificate",
+    );
+    line("cloud", Some(text(settings.cloud.name())), "");
+    line(
+        "graph-url",
+        settings.graph_url.as_deref().map(text),
+        "the cloud's Graph host",
+    );
+    line(
+        "login-url",
+        settings.login_url.as_deref().map(text),
+        "the cloud's login host",
+    );
+    line(
+        "mail-from",
+        settings.mail_from.as_deref().map(text),
+        "the signed-in admin",
+    );
+    line(
+        "email-to",
+        settings.email_to.as_deref().map(text),
+        "the signed-in admin in the dialog; no mail from `restore`",
+    );
+    line(
+        "include-password",
+        Some(settings.include_password.to_string()),
+        "",
+    );
+    line(
+        "theme",
+        settings.theme.as_deref().map(text),
+        "the default theme",
+    );
+    out
+}
+
+/// What `config init` writes: every key, commented out, with what it does.
+pub const TEMPLATE: &str = r#"# undelete's settings. Every key is optional. For one run, a flag or an UNDELETE_* environment
+# variable wins over what is written here; `undelete config show` prints what a run would use.
+# A key undelete does not know is an error, so a typo cannot go unnoticed.
+
+# Tenant id or domain. Without one, undelete runs on its built-in sandbox.
+# tenant = "contoso.onmicrosoft.com"
+
+# Application (client) id to sign in with (default: Microsoft Graph Command Line Tools).
+# client-id = "00000000-0000-0000-0000-000000000000"
+
+# PEM file with the private key and certificate for app-only sign-in. A client secret is
+# never read from this file: set UNDELETE_CLIENT_SECRET instead.
+# certificate = "/home/admin/.config/undelete/app.pem"
+
+# National cloud: "global", "usgov", "usgov-dod" or "china".
+# cloud = "global"
+
+# Roots that replace the cloud's hosts (a proxy, a sandbox), without /v1.0 or a tenant.
+# graph-url = "https://graph.microsoft.com"
+# login-url = "https://login.microsoftonline.com"
+
+# Sender mailbox for app-only mail (a delegated sign-in sends as the signed-in admin).
+# mail-from = "helpdesk@contoso.com"
+
+# Who gets the sign-in info of restored users, separated by "," or ";". The restore dialog
+# starts with it, and `undelete restore` mails it when --email-to is not given.
+# email-to = "helpdesk@contoso.com"
+
+# Whether that email includes the new password (--no-password-in-email and
+# --password-in-email decide for one run).
+# include-password = true
+
+# Colours: "dark", "light" or "high-contrast" (NO_COLOR still turns colour off).
+# theme = "dark"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<FileSettings, String> {
+        parse(text, Path::new("/home/a/.config/undelete/config.toml"))
+    }
+
+    #[test]
+    fn every_key_of_the_template_is_read_back() {
+        // The template with its examples switched on: it cannot offer a key the reader refuses.
+        let on: String = TEMPLATE
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(kv) if kv.split_once(" = ").is_some_and(|(k, _)| !k.contains(' ')) => kv,
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let f = read(&on).expect("the template's examples are valid");
+        assert_eq!(f.tenant.as_deref(), Some("contoso.onmicrosoft.com"));
+        assert_eq!(f.cloud, Some(Cloud::Global));
+        assert_eq!(f.email_to.as_deref(), Some("helpdesk@contoso.com"));
+        assert_eq!(f.include_password, Some(true));
+        assert_eq!(f.theme.as_deref(), Some("dark"));
+        assert!(
+            f.client_id.is_some()
+                && f.certificate.is_some()
+                && f.graph_url.is_some()
+                && f.login_url.is_some()
+                && f.mail_from.is_some()
+        );
+        // As written, every key is commented out: the file changes nothing until edited.
+        assert_eq!(read(TEMPLATE).expect("valid"), FileSettings::default());
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_the_file_and_line() {
+        let e = read("tenant = \"contoso.com\"\n\ntennant = \"x\"\n").unwrap_err();
+        assert!(e.starts_with("unknown key `tennant`"), "{e}");
+        assert!(
+            e.contains("/home/a/.config/undelete/config.toml, line 3, column 1"),
+            "{e}"
+        );
+        assert!(e.contains("`tenant`"), "offers the keys there are: {e}");
+    }
+
+    #[test]
+    fn a_syntax_error_names_the_file_and_line() {
+        let e = read("cloud = \"global\"\ntenant = contoso\n").unwrap_err();
+        assert!(e.contains("config.toml, line 2, column 10"), "{e}");
+    }
+
+    #[test]
+    fn values_are_checked_by_the_same_rules_as_the_flags() {
+        let e = read("theme = \"solarized\"").unwrap_err();
+        assert!(
+            e.starts_with(
+                "unknown theme \"solarized\": use one of \"dark\", \"light\", \"high-contrast\""
+            ),
+            "{e}"
+        );
+        assert!(e.contains("line 1, column 9"), "{e}");
+        let e = read("cloud = \"azure\"").unwrap_err();
+        assert!(e.contains("unknown variant `azure`"), "{e}");
+        let e = read("graph-url = \"https://graph.microsoft.com/v1.0\"").unwrap_err();
+        assert!(e.starts_with("graph-url must be the root"), "{e}");
+        let e = read("login-url = \"https://login.microsoftonline.com/contoso.com\"").unwrap_err();
+        assert!(e.starts_with("login-url must be the root"), "{e}");
+        let e = read("email-to = \"helpdesk at contoso\"").unwrap_err();
+        assert!(e.starts_with("email-to:"), "{e}");
+        let e = read("include-password = \"no\"").unwrap_err();
+        assert!(e.contains("line 1"), "{e}");
+        assert_eq!(
+            read("cloud = \"usgov-dod\"\ntheme = \"high-contrast\"")
+                .expect("valid")
+                .cloud,
+            Some(Cloud::UsgovDod)
+        );
+    }
+
+    #[test]
+    fn a_layer_wins_where_it_says_something() {
+        let high = FileSettings {
+            tenant: Some("flag.example".into()),
+            ..FileSettings::default()
+        };
+        let low = FileSettings {
+            tenant: Some("file.example".into()),
+            cloud: Some(Cloud::China),
+            include_password: Some(false),
+            ..FileSettings::default()
+        };
+        let both = high.over(low);
+        assert_eq!(both.tenant.as_deref(), Some("flag.example"));
+        assert_eq!(both.cloud, Some(Cloud::China));
+        assert_eq!(both.include_password, Some(false));
+    }
+
+    #[test]
+    fn the_default_file_may_be_missing_a_named_one_may_not() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let missing = dir.path().join("nope.toml");
+        assert_eq!(
+            ConfigPath::Default(missing.clone()).load(),
+            Ok(FileSettings::default())
+        );
+        let e = ConfigPath::Named(missing).load().unwrap_err();
+        assert!(e.contains("nope.toml does not exist"), "{e}");
+    }
+
+    #[test]
+    fn init_writes_the_template_once_unless_forced() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("undelete").join("config.toml");
+        init(&path, false).expect("written");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), TEMPLATE);
+        std::fs::write(&path, "tenant = \"mine.example\"\n").expect("edit");
+        let e = init(&path, false).unwrap_err();
+        assert!(e.contains("already exists"), "{e}");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            "tenant = \"mine.example\"\n",
+            "the admin's file is kept"
+        );
+        init(&path, true).expect("forced");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), TEMPLATE);
+    }
+
+    #[test]
+    fn line_and_column_count_characters() {
+        assert_eq!(line_column("ab\ncdé f", 8), (2, 5));
+        assert_eq!(line_column("x", 0), (1, 1));
+    }
+}
