@@ -61,3 +61,61 @@ fn usage_errors_exit_2() {
     let ok = Cli::try_parse_from(["undelete", "--deadline", "90s", "list"]).unwrap();
     assert_eq!(ok.run.deadline, Some(Duration::from_secs(90)));
 }
+
+fn settings(argv: &[&str]) -> undelete::config::Settings {
+    let (cli, m) = parse_from(argv).expect("parses");
+    cli.flag_settings(&m)
+}
+
+#[test]
+fn directory_options_count_before_a_command_and_win_after_it() {
+    let s = settings(&["undelete", "--tenant", "top.example", "--read-only", "list"]);
+    assert_eq!(s.tenant.as_deref(), Some("top.example"));
+    assert!(s.read_only);
+    let s = settings(&[
+        "undelete",
+        "--tenant",
+        "top.example",
+        "--cloud",
+        "china",
+        "list",
+        "--tenant",
+        "own.example",
+        "--lock-wait",
+        "5",
+    ]);
+    assert_eq!(s.tenant.as_deref(), Some("own.example"));
+    assert_eq!(s.cloud, undelete::config::Cloud::China);
+    assert_eq!(s.lock_wait, Duration::from_secs(5));
+    let s = settings(&["undelete", "--no-mouse"]);
+    assert!(s.no_mouse && s.tenant.is_none());
+    assert_eq!(s.lock_wait, undelete::config::DEFAULT_LOCK_WAIT);
+    // The TUI's own option is not a command's.
+    assert!(parse_from(["undelete", "list", "--no-mouse"]).is_err());
+}
+
+#[test]
+fn the_password_in_email_flags_are_a_layer_and_no_wins() {
+    let include = |argv: &[&str]| settings(argv).include_password;
+    assert!(include(&["undelete", "restore", "x"]), "the default");
+    assert!(!include(&[
+        "undelete",
+        "restore",
+        "x",
+        "--no-password-in-email"
+    ]));
+    assert!(include(&["undelete", "finish", "--password-in-email"]));
+    assert!(!include(&[
+        "undelete",
+        "restore",
+        "x",
+        "--password-in-email",
+        "--no-password-in-email"
+    ]));
+    let (cli, m) = parse_from(["undelete", "restore", "x", "--no-password-in-email"]).expect("ok");
+    let s = cli.flag_settings(&m);
+    match cli.command.and_then(|c| c.scripting(&s)) {
+        Some(undelete::commands::args::Command::Restore(a)) => assert!(a.no_password_in_email),
+        _ => panic!("a restore"),
+    }
+}

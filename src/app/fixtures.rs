@@ -118,6 +118,8 @@ pub fn settings() -> Settings {
         no_color: true,
         mouse: true,
         mail_sender: None,
+        default_recipients: None,
+        include_password: true,
         local_offset: local_offset(),
     }
 }

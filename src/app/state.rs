@@ -39,6 +39,11 @@ pub struct Settings {
     pub mouse: bool,
     /// App-only sign-in sends mail as this mailbox.
     pub mail_sender: Option<String>,
+    /// Who the restore dialog mails the sign-in info to at first (`email-to` in the settings
+    /// file); `None` is the signed-in admin.
+    pub default_recipients: Option<String>,
+    /// Whether the restore dialog's "include the password" starts checked.
+    pub include_password: bool,
     /// The admin's UTC offset: "[EXPIRES today]" and the details' purge time are in local time.
     pub local_offset: chrono::FixedOffset,
 }
@@ -60,6 +65,8 @@ impl Settings {
             no_color,
             mouse: !config.no_mouse,
             mail_sender: None,
+            default_recipients: config.email_to.clone(),
+            include_password: config.include_password,
             local_offset,
         }
     }

@@ -7,8 +7,10 @@ mod common;
 
 mod commands;
 mod commands_pty;
+mod config;
 mod logging;
 mod login_pty;
 mod secrets;
+mod shell;
 mod sign_in_pty;
 mod tui_pty;

@@ -56,6 +56,8 @@ pub fn tenant_app(h: &SandboxHandle, data_dir: &Path) -> Spawn {
         ])
         .env("TERM", "xterm-256color")
         .env("NO_COLOR", "1")
+        // An empty settings file: a developer's own must not change what the test sees.
+        .env("UNDELETE_CONFIG", "/dev/null")
 }
 
 /// What to run in the pty and at which size.

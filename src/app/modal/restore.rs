@@ -102,7 +102,9 @@ pub enum Verdict {
 pub const CONFIRM_OVER: usize = 20;
 
 impl RestoreForm {
-    pub fn new(targets: Vec<DeletedUser>, admin_mail: &str) -> Self {
+    /// The dialog for `targets`, mailing `recipients` at first, with "include the password"
+    /// checked as `include_password` says.
+    pub fn new(targets: Vec<DeletedUser>, recipients: &str, include_password: bool) -> Self {
         Self {
             targets: targets
                 .into_iter()
@@ -119,8 +121,8 @@ impl RestoreForm {
             reveal: false,
             force_change: true,
             force_change_mfa: false,
-            recipients: Input::new(admin_mail.to_string()),
-            include_password: true,
+            recipients: Input::new(recipients.to_string()),
+            include_password,
             focus: Field::AutoPassword,
             error: None,
             confirm_many: false,
@@ -222,19 +224,30 @@ pub(in crate::app) fn open_restore(state: &mut State) -> Vec<Effect> {
     let effects = vec![Effect::Preflight {
         users: targets.clone(),
     }];
-    // The signed-in admin by default; app-only sign-in has no mailbox of its own, so the
-    // sending mailbox stands in (or nobody, and the admin types one).
-    let mail = [
-        Some(&state.settings.account),
-        state.settings.mail_sender.as_ref(),
-    ]
-    .into_iter()
-    .flatten()
-    .find(|a| crate::restore::parse_recipients(a).is_ok_and(|r| r.len() == 1))
-    .cloned()
-    .unwrap_or_default();
+    // The settings file's recipients, else the signed-in admin; app-only sign-in has no
+    // mailbox of its own, so the sending mailbox stands in (or nobody, and the admin types
+    // one).
+    let mail = state
+        .settings
+        .default_recipients
+        .clone()
+        .unwrap_or_else(|| {
+            [
+                Some(&state.settings.account),
+                state.settings.mail_sender.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            .find(|a| crate::restore::parse_recipients(a).is_ok_and(|r| r.len() == 1))
+            .cloned()
+            .unwrap_or_default()
+        });
     state.notice = None;
-    state.modal = Some(Modal::Restore(Box::new(RestoreForm::new(targets, &mail))));
+    state.modal = Some(Modal::Restore(Box::new(RestoreForm::new(
+        targets,
+        &mail,
+        state.settings.include_password,
+    ))));
     effects
 }
 

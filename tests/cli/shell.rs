@@ -1,0 +1,129 @@
+//! What the binary gives the shell: completion scripts for every shell, the man page, and
+//! help that offers each command only the options it takes.
+
+use std::process::{Command as Process, Output, Stdio};
+
+fn undelete(args: &[&str]) -> Output {
+    Process::new(env!("CARGO_BIN_EXE_undelete"))
+        .args(args)
+        .env_remove("UNDELETE_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).expect("utf-8")
+}
+
+const SUBCOMMANDS: [&str; 11] = [
+    "list",
+    "restore",
+    "finish",
+    "purge",
+    "check",
+    "login",
+    "logout",
+    "sandbox",
+    "config",
+    "completions",
+    "man",
+];
+
+#[test]
+fn completions_generate_for_every_shell_and_know_every_command() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let script = stdout(&undelete(&["completions", shell]));
+        for sub in SUBCOMMANDS {
+            assert!(script.contains(sub), "{shell}: no {sub}");
+        }
+        for option in ["--tenant", "--email-to", "--port"] {
+            assert!(
+                script.contains(option.trim_start_matches('-')),
+                "{shell}: no {option}"
+            );
+        }
+    }
+    // The bash script is bash: it parses.
+    let script = stdout(&undelete(&["completions", "bash"]));
+    if let Ok(check) = Process::new("bash")
+        .args(["-n", "-c", &script])
+        .stdin(Stdio::null())
+        .output()
+    {
+        assert!(
+            check.status.success(),
+            "{}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+    }
+    let out = undelete(&["completions", "tcsh"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+}
+
+#[test]
+fn the_man_page_is_roff_and_covers_the_commands() {
+    let page = stdout(&undelete(&["man"]));
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH undelete 1"),
+        "{page}"
+    );
+    assert!(
+        page.contains(".SH NAME") && page.contains(".SH SYNOPSIS"),
+        "{page}"
+    );
+    for sub in ["list", "restore", "sandbox", "config"] {
+        assert!(page.contains(sub), "no {sub}");
+    }
+}
+
+#[test]
+fn sandbox_serve_offers_only_what_a_server_takes() {
+    let help = stdout(&undelete(&["sandbox", "serve", "--help"]));
+    for own in [
+        "--port",
+        "--users",
+        "--fail-rate",
+        "--data-dir",
+        "--verbose",
+    ] {
+        assert!(help.contains(own), "{own} missing:\n{help}");
+    }
+    for foreign in [
+        "--read-only",
+        "--no-mouse",
+        "--mail-from",
+        "--tenant",
+        "--client-id",
+        "--graph-url",
+        "--lock-wait",
+        "--config",
+    ] {
+        assert!(!help.contains(foreign), "{foreign} offered:\n{help}");
+    }
+    // And refused if given anyway.
+    let out = undelete(&["sandbox", "serve", "--read-only"]);
+    assert_eq!(out.status.code(), Some(2));
+
+    // A command that talks to a directory takes them, under their own heading.
+    let help = stdout(&undelete(&["list", "--help"]));
+    assert!(help.contains("Directory and sign-in"), "{help}");
+    for option in ["--tenant", "--mail-from", "--read-only", "--config"] {
+        assert!(help.contains(option), "{option} missing:\n{help}");
+    }
+    assert!(!help.contains("--no-mouse"), "a TUI option:\n{help}");
+    let help = stdout(&undelete(&["--help"]));
+    assert!(
+        help.contains("--no-mouse") && help.contains("--tenant"),
+        "{help}"
+    );
+}
