@@ -143,6 +143,27 @@ fn timestamp(t: Option<DateTime<Utc>>) -> Option<String> {
 }
 
 impl<'a> UserRecord<'a> {
+    /// The user's strings as stored when the listing kept them (JSON escapes whatever they
+    /// hold, so a script sees the real value), else the cleaned ones.
+    pub fn stored(u: &'a DeletedUser, now: DateTime<Utc>) -> Self {
+        let record = Self::new(u, now);
+        match u.stored.as_deref() {
+            Some(s) => Self {
+                display_name: &s.display_name,
+                user_principal_name: &s.original_upn,
+                deleted_user_principal_name: &s.deleted_upn,
+                mail: s.mail.as_deref(),
+                department: s.department.as_deref(),
+                job_title: s.job_title.as_deref(),
+                user_type: s.user_type.as_deref(),
+                proxy_addresses: &s.proxy_addresses,
+                ..record
+            },
+            None => record,
+        }
+    }
+
+    /// The cleaned strings, for a table or a CSV cell a terminal or spreadsheet may show.
     pub fn new(u: &'a DeletedUser, now: DateTime<Utc>) -> Self {
         let left = u.time_left(now);
         Self {
@@ -164,13 +185,14 @@ impl<'a> UserRecord<'a> {
     }
 }
 
-/// One JSON array of users.
+/// One JSON array of users, with their strings as stored where the listing kept them: JSON
+/// escapes control characters (`\u001b`), so nothing reaches a terminal raw.
 pub fn write_json(
     out: &mut dyn Write,
     users: &[DeletedUser],
     now: DateTime<Utc>,
 ) -> io::Result<()> {
-    let records: Vec<UserRecord<'_>> = users.iter().map(|u| UserRecord::new(u, now)).collect();
+    let records: Vec<UserRecord<'_>> = users.iter().map(|u| UserRecord::stored(u, now)).collect();
     serde_json::to_writer(&mut *out, &records).map_err(io::Error::other)?;
     writeln!(out)
 }
@@ -293,6 +315,7 @@ mod tests {
             deleted_at: Some(now - Duration::days(days_ago)),
             on_premises_sync_enabled: false,
             user_type: None,
+            stored: None,
         }
     }
 
@@ -449,6 +472,58 @@ mod tests {
         assert_eq!(v[0]["hoursLeft"], 29 * 24);
         assert_eq!(v[0]["deletedDateTime"], "2026-11-24T12:00:00Z");
         assert_eq!(v[0]["purgeDateTime"], "2026-12-24T12:00:00Z");
+    }
+
+    #[test]
+    fn json_keeps_the_stored_strings_escaped_and_csv_and_table_clean_them() {
+        let hostile = "Eve\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[31m Red\u{202e}moc";
+        let mut u = user("a", "Eve Red", 1);
+        u.display_name = crate::sanitize::clean(hostile);
+        u.stored = Some(Box::new(crate::directory::StoredStrings {
+            display_name: hostile.into(),
+            original_upn: "eve@contoso.com".into(),
+            department: Some("R&D\tLab".into()),
+            ..Default::default()
+        }));
+        let mut out = Vec::new();
+        write_json(&mut out, std::slice::from_ref(&u), now()).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("\\u001b]52;c;ZXZpbA==\\u0007\\u001b[31m"),
+            "{text}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            v[0]["displayName"], hostile,
+            "the stored value, byte for byte"
+        );
+        assert_eq!(v[0]["department"], "R&D\tLab");
+        for out in [
+            {
+                let mut o = Vec::new();
+                write_csv(&mut o, std::slice::from_ref(&u), now()).unwrap();
+                o
+            },
+            {
+                let mut o = Vec::new();
+                write_table(&mut o, std::slice::from_ref(&u), now(), false).unwrap();
+                o
+            },
+        ] {
+            let text = String::from_utf8(out).unwrap();
+            assert!(
+                !text.chars().any(|c| c.is_control() && c != '\n'),
+                "{text:?}"
+            );
+            assert!(
+                !text.contains("52;c") && !text.contains('\u{202e}'),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]

@@ -8,9 +8,18 @@ use super::format;
 use super::{EXIT_EXPIRING, EXIT_OK, Io};
 use crate::directory::{DeletedUser, DirResult, Directory};
 
-/// Loads every page, telling a terminal on stderr how far it got.
-async fn load(dir: &dyn Directory, io: &mut Io<'_>) -> DirResult<Vec<DeletedUser>> {
-    let mut pages = dir.list_deleted();
+/// Loads every page, telling a terminal on stderr how far it got. For JSON, the users keep
+/// their strings as stored (JSON escapes them; table and CSV print the cleaned ones).
+async fn load(
+    dir: &dyn Directory,
+    format: OutputFormat,
+    io: &mut Io<'_>,
+) -> DirResult<Vec<DeletedUser>> {
+    let mut pages = if format == OutputFormat::Json {
+        dir.list_deleted_stored()
+    } else {
+        dir.list_deleted()
+    };
     let mut users = Vec::new();
     let mut total = None;
     while let Some(page) = pages.next().await {
@@ -53,7 +62,7 @@ pub async fn list(
     now: DateTime<Utc>,
     io: &mut Io<'_>,
 ) -> color_eyre::Result<i32> {
-    let mut users = load(dir, io).await?;
+    let mut users = load(dir, args.format, io).await?;
     let loaded = users.len();
     format::filter(&mut users, args.filter.as_deref());
     format::sort(&mut users, args.sort);
@@ -86,7 +95,7 @@ pub async fn check(
     now: DateTime<Utc>,
     io: &mut Io<'_>,
 ) -> color_eyre::Result<i32> {
-    let users = expiring(load(dir, io).await?, args.expiring, now);
+    let users = expiring(load(dir, args.format, io).await?, args.expiring, now);
     if users.is_empty() {
         if io.term.stderr {
             let _ = writeln!(

@@ -39,6 +39,25 @@ pub struct DeletedUser {
     pub deleted_at: Option<DateTime<Utc>>,
     pub on_premises_sync_enabled: bool,
     pub user_type: Option<String>,
+    /// The same strings as the directory stores them, before `sanitize`; only when the
+    /// listing was asked for them (`Directory::list_deleted_stored`).
+    pub stored: Option<Box<StoredStrings>>,
+}
+
+/// A deleted user's strings exactly as the directory stores them, control characters and
+/// escape sequences included. Only for output that escapes every string itself (`list
+/// --format json`), so a script sees the real value; never for a terminal.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredStrings {
+    /// `displayName`, or the original user name when there is none (as `DeletedUser` does).
+    pub display_name: String,
+    pub deleted_upn: String,
+    pub original_upn: String,
+    pub mail: Option<String>,
+    pub proxy_addresses: Vec<String>,
+    pub department: Option<String>,
+    pub job_title: Option<String>,
+    pub user_type: Option<String>,
 }
 
 impl DeletedUser {
@@ -81,6 +100,7 @@ impl DeletedUser {
             deleted_at: None,
             on_premises_sync_enabled: false,
             user_type: None,
+            stored: None,
         }
     }
 }
@@ -210,6 +230,8 @@ pub type DirResult<T> = Result<T, DirectoryError>;
 pub trait Directory: Send + Sync {
     /// All deleted users, streamed page by page as they arrive.
     fn list_deleted(&self) -> BoxStream<'static, DirResult<DeletedPage>>;
+    /// `list_deleted`, each user also carrying its strings as stored (`DeletedUser::stored`).
+    fn list_deleted_stored(&self) -> BoxStream<'static, DirResult<DeletedPage>>;
     fn get_deleted(&self, id: &str) -> BoxFuture<'static, DirResult<DeletedUser>>;
     /// Deleted users by id, one result per id in the same order. Each id succeeds or fails on
     /// its own (a lookup that keeps failing fails that id only). The default looks them up one

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::{
     ActiveUser, DeletedPage, DeletedUser, DirResult, DirectoryError, Domain, ErrorKind,
-    MailMessage, Me, PasswordChange, PasswordVerdict, RestoreRequest,
+    MailMessage, Me, PasswordChange, PasswordVerdict, RestoreRequest, StoredStrings,
 };
 use crate::sanitize::{clean, clean_opt};
 
@@ -110,11 +110,31 @@ fn from_value<T: for<'de> Deserialize<'de>>(body: Value, what: &str) -> DirResul
 
 /// A page of `GET /directory/deletedItems/microsoft.graph.user`.
 pub fn parse_deleted_page(body: &[u8]) -> DirResult<ParsedPage> {
+    parse_page(body, false)
+}
+
+/// `parse_deleted_page`, each user also keeping its strings as stored.
+pub fn parse_deleted_page_stored(body: &[u8]) -> DirResult<ParsedPage> {
+    parse_page(body, true)
+}
+
+fn parse_page(body: &[u8], stored: bool) -> DirResult<ParsedPage> {
     let wire: WirePage = from_slice(body, "the deleted-users listing")?;
     let users = wire
         .value
         .into_iter()
-        .map(deleted_user)
+        .map(|w| {
+            let kept = stored.then(|| stored_strings(&w));
+            let mut user = deleted_user(w)?;
+            if let Some(mut kept) = kept {
+                kept.original_upn = original_upn(&user.id, &kept.deleted_upn, kept.mail.as_deref());
+                if kept.display_name.is_empty() {
+                    kept.display_name = kept.original_upn.clone();
+                }
+                user.stored = Some(Box::new(kept));
+            }
+            Ok(user)
+        })
         .collect::<DirResult<Vec<_>>>()?;
     Ok(ParsedPage {
         page: DeletedPage {
@@ -253,6 +273,21 @@ pub fn checked_id(id: Option<&str>) -> DirResult<String> {
     }
 }
 
+/// The strings of a listed user as they came, before `clean` (`original_upn` is filled in by
+/// the caller, once the id is checked).
+fn stored_strings(w: &WireUser) -> StoredStrings {
+    StoredStrings {
+        display_name: w.display_name.clone().unwrap_or_default(),
+        deleted_upn: w.user_principal_name.clone().unwrap_or_default(),
+        original_upn: String::new(),
+        mail: w.mail.clone().filter(|m| !m.is_empty()),
+        proxy_addresses: w.proxy_addresses.clone().unwrap_or_default(),
+        department: w.department.clone(),
+        job_title: w.job_title.clone(),
+        user_type: w.user_type.clone(),
+    }
+}
+
 fn deleted_user(w: WireUser) -> DirResult<DeletedUser> {
     let id = checked_id(w.id.as_deref())?;
     let deleted_upn = w
@@ -297,6 +332,7 @@ fn deleted_user(w: WireUser) -> DirResult<DeletedUser> {
         on_premises_sync_enabled: w.on_premises_sync_enabled.unwrap_or(false),
         user_type: clean_opt(w.user_type.as_deref()),
         id,
+        stored: None,
     })
 }
 

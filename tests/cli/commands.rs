@@ -159,6 +159,51 @@ async fn list_json_of_ten_thousand_users_sorted_by_days_left() {
 }
 
 #[tokio::test]
+async fn list_json_keeps_stored_names_escaped_while_table_and_csv_clean_them() {
+    let (_tmp, sandbox) = common::start_sandbox(250).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    // The names as the directory stores them, read with a plain HTTP client.
+    let token = common::app_token(&sandbox).await;
+    let raw = common::all_deleted(&sandbox, &token).await;
+    let hostile: Vec<(&str, &str)> = raw
+        .iter()
+        .filter_map(|u| Some((u["id"].as_str()?, u["displayName"].as_str()?)))
+        .filter(|(_, name)| name.contains('\x1b'))
+        .collect();
+    assert!(
+        !hostile.is_empty(),
+        "the seed holds names with escape sequences"
+    );
+
+    let ran = run(&ctx, &["list", "--format", "json"], "", pipe()).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    assert!(!ran.out.contains('\x1b'), "escaped by JSON, never raw");
+    assert!(
+        ran.out.contains("\\u001b["),
+        "the escape is there, as \\u001b"
+    );
+    let listed: Vec<Value> = serde_json::from_str(&ran.out).expect("one JSON array");
+    for (id, name) in &hostile {
+        let user = listed.iter().find(|u| u["id"] == *id).expect("listed");
+        assert_eq!(user["displayName"], *name, "the stored value of {id}");
+    }
+
+    for format in ["table", "csv"] {
+        let ran = run(&ctx, &["list", "--format", format], "", pipe()).await;
+        assert_eq!(ran.code, 0, "{}", ran.err);
+        assert!(
+            !ran.out.chars().any(|c| c.is_control() && c != '\n'),
+            "{format}: control characters are cleaned out"
+        );
+        assert!(
+            ran.out.contains("Red Alert"),
+            "{format}: the name's text stays"
+        );
+    }
+}
+
+#[tokio::test]
 async fn list_table_csv_filter_and_sort() {
     let (_tmp, sandbox) = common::start_sandbox(60).await;
     let data = tempfile::tempdir().expect("data dir");

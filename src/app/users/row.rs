@@ -165,6 +165,8 @@ impl Row {
             deleted_at: self.deleted_at,
             on_premises_sync_enabled: self.synced(),
             user_type: self.opt(7, HAS_TYPE).map(str::to_string),
+            // The table keeps only the cleaned strings.
+            stored: None,
         }
     }
 }

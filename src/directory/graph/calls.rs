@@ -116,7 +116,11 @@ pub(super) fn explain_weak_password(
 
 impl Directory for GraphDirectory {
     fn list_deleted(&self) -> BoxStream<'static, DirResult<DeletedPage>> {
-        self.deleted_pages()
+        self.deleted_pages(false)
+    }
+
+    fn list_deleted_stored(&self) -> BoxStream<'static, DirResult<DeletedPage>> {
+        self.deleted_pages(true)
     }
 
     fn get_deleted(&self, id: &str) -> BoxFuture<'static, DirResult<DeletedUser>> {

@@ -14,7 +14,8 @@ use crate::directory::{DeletedPage, DeletedUser, DirResult, DirectoryError};
 
 impl GraphDirectory {
     /// Every page of the deleted users, following next links under the listing's limits.
-    pub(super) fn deleted_pages(&self) -> BoxStream<'static, DirResult<DeletedPage>> {
+    /// Every page of the deleted users; with `stored`, each user keeps its strings as stored.
+    pub(super) fn deleted_pages(&self, stored: bool) -> BoxStream<'static, DirResult<DeletedPage>> {
         let this = self.clone();
         let first = self.deleted_list_url();
         let state = Listing {
@@ -31,7 +32,7 @@ impl GraphDirectory {
                     Ok(url) => url,
                     Err(e) => return Some((Err(e), state)),
                 };
-                match this.fetch_page(url, &mut state.fetched).await {
+                match this.fetch_page(url, &mut state.fetched, stored).await {
                     Ok((page, next)) => match this.admit_page(&mut state, &page) {
                         Ok(()) => {
                             state.next = next;
@@ -51,12 +52,17 @@ impl GraphDirectory {
         &self,
         url: Url,
         fetched: &mut HashSet<Url>,
+        stored: bool,
     ) -> DirResult<(DeletedPage, Option<DirResult<Url>>)> {
         let reply = self
             .get_capped(url.clone(), true, self.inner.max_page_body)
             .await?;
-        let parsed =
-            wire::parse_deleted_page(&reply.body).map_err(|e| e.at("GET", &log_path(&url)))?;
+        let parsed = if stored {
+            wire::parse_deleted_page_stored(&reply.body)
+        } else {
+            wire::parse_deleted_page(&reply.body)
+        }
+        .map_err(|e| e.at("GET", &log_path(&url)))?;
         fetched.insert(url);
         let next = parsed.next_link.map(|l| self.check_next_link(&l, fetched));
         Ok((parsed.page, next))
@@ -77,7 +83,22 @@ struct Listing {
 /// Memory one deleted user takes in the app: the struct and its strings.
 fn row_bytes(u: &DeletedUser) -> usize {
     let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
-    std::mem::size_of::<DeletedUser>()
+    let stored = u.stored.as_deref().map_or(0, |s| {
+        std::mem::size_of::<crate::directory::StoredStrings>()
+            + s.display_name.len()
+            + s.deleted_upn.len()
+            + s.original_upn.len()
+            + opt(&s.mail)
+            + opt(&s.department)
+            + opt(&s.job_title)
+            + opt(&s.user_type)
+            + s.proxy_addresses
+                .iter()
+                .map(|p| p.len() + std::mem::size_of::<String>())
+                .sum::<usize>()
+    });
+    stored
+        + std::mem::size_of::<DeletedUser>()
         + u.id.len()
         + u.display_name.len()
         + u.deleted_upn.len()
