@@ -51,8 +51,10 @@ fn main() -> ExitCode {
             eprintln!("undelete: {e:#}");
             // Options that cannot work together (a secret and a certificate, plain http to a
             // remote host) are usage errors: exit 2, as the contract says, on every command.
-            let usage = matches!(e.downcast_ref::<AuthError>(), Some(AuthError::Config(_)));
-            ExitCode::from(if usage { 2 } else { 1 })
+            ExitCode::from(
+                e.downcast_ref::<AuthError>()
+                    .map_or(1, AuthError::exit_code),
+            )
         }
     }
 }
@@ -107,26 +109,27 @@ fn config_command(command: ConfigCommand, settings: &Settings) -> color_eyre::Re
     Ok(0)
 }
 
-/// The TUI: on the sandbox, or on a tenant, starting on the device-code sign-in screen when no
-/// cached sign-in works.
+/// The TUI: on the sandbox, or on a tenant, starting on the sign-in screen, which signs in
+/// (app-only, a saved sign-in, or a device code) while it says so.
 async fn run_tui(settings: &Settings) -> color_eyre::Result<u8> {
     let start = if settings.uses_sandbox() {
         Start::Session(session::open_with(settings, true).await?)
     } else {
+        // Options that cannot work together are usage errors on the shell, before any screen.
         let auth = AuthContext::from_settings(settings)?;
-        match auth.resolve().await? {
-            Some(signed_in) => Start::Session(session::signed_in_session(
-                settings, &auth, signed_in, true,
-            )?),
-            None => Start::SignIn {
-                auth,
-                settings: settings.clone(),
-            },
+        Start::SignIn {
+            auth,
+            settings: settings.clone(),
         }
     };
-    // Giving up on the sign-in screen is not an error: nothing was changed.
-    undelete::tui::run_tui(start).await?;
-    Ok(0)
+    match undelete::tui::run_tui(start).await? {
+        // Left the sign-in without a session: the command did not do its job.
+        Some(exit) => {
+            eprintln!("{}", exit.message);
+            Ok(exit.code)
+        }
+        None => Ok(0),
+    }
 }
 
 /// The log file, and stderr too for `sandbox serve` (whose requests an admin watches). A run

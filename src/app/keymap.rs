@@ -462,6 +462,12 @@ pub static BINDINGS: &[Binding] = &[
         A::Cancel,
         "cancel the sign-in; quit once it has failed",
     ),
+    b(
+        S::SignIn,
+        &[k(K::Enter)],
+        A::Submit,
+        "quit once the sign-in has failed",
+    ),
     b(S::SignIn, &[c('r')], A::Retry, "try again after a failure"),
     b(S::SignIn, &[c('c')], A::Copy, "copy the code (OSC 52)"),
 ];

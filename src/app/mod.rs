@@ -134,15 +134,21 @@ pub fn initial_state(session: &Session, now: chrono::DateTime<Utc>, size: (u16, 
 }
 
 /// The initial state of a run that signs in first: the sign-in screen for `target`
-/// ("global · contoso.onmicrosoft.com").
+/// ("contoso.onmicrosoft.com"), signing in as `how` says ("app-only, with a certificate").
 pub fn sign_in_state(
     config: &crate::config::Settings,
     target: String,
+    how: String,
     now: chrono::DateTime<Utc>,
     size: (u16, u16),
 ) -> State {
     let mut state = State::new(run_settings(config, target.clone()), now, size);
-    state.sign_in = Some(sign_in::SignIn::new(target, state.settings.no_color, now));
+    state.sign_in = Some(sign_in::SignIn::new(
+        target,
+        how,
+        state.settings.no_color,
+        now,
+    ));
     state
 }
 

@@ -71,7 +71,7 @@ pub enum Msg {
     /// The device-code sign-in: the code to enter, once the identity platform gave one.
     SignInPrompt(DeviceCodePrompt),
     /// The sign-in failed (not cancelled), or its session could not be opened: why.
-    SignInFailed(String),
+    SignInFailed(super::sign_in::SignInFailure),
     /// The sign-in ended because the admin cancelled it.
     SignInCancelled,
     /// Signed in: the session to work in (the runner has taken it on already).

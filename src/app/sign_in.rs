@@ -1,25 +1,80 @@
-//! The device-code sign-in screen, a screen of the one event loop like the table: its state
+//! The sign-in screen, a screen of the one event loop like the table: its state
 //! (`State::sign_in`, shown instead of the table until signed in), its keys (`Scope::SignIn`
 //! in the key table) and what they ask of the runner (start or cancel the attempt, copy the
-//! code). The runner reports the attempt back: the prompt, a failure, a cancel, or the opened
-//! session, which takes the app on to the table.
+//! code). Every sign-in to a tenant starts here, from the first frame: app-only credentials
+//! and a saved sign-in are tried while the screen says so, and a device code is asked for
+//! when neither works. The runner reports the attempt back: the prompt, a failure, a cancel,
+//! or the opened session, which takes the app on to the table. Leaving without a session
+//! ends the run as the CLI would (`State::exit`): a failure with its line and exit code, a
+//! cancel with exit 1, since the command did not do its job.
 
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
 use super::action::Action;
 use super::effect::Effect;
-use super::state::{NoticeKind, State};
+use super::state::{ExitReport, NoticeKind, State};
+use crate::auth::AuthError;
 use crate::auth::device_code::DeviceCodePrompt;
 use crate::session::Session;
+
+/// What is printed when the admin leaves the sign-in before it ended.
+pub const CANCELLED: &str = "Sign-in cancelled; nothing was changed.";
+
+/// Why an attempt failed, in the parts the screen shows, and how the run ends on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInFailure {
+    /// What went wrong, in words.
+    pub cause: String,
+    /// What to do about it (the CLI's advice for the same error), when there is a known fix.
+    pub advice: Option<String>,
+    /// The id Microsoft support asks for.
+    pub correlation_id: Option<String>,
+    /// The whole error on one line, as the CLI prints it.
+    pub line: String,
+    pub exit_code: u8,
+}
+
+impl SignInFailure {
+    pub fn from_auth(e: &AuthError) -> Self {
+        Self {
+            cause: e.cause(),
+            advice: e.advice().map(str::to_string),
+            correlation_id: e.correlation_id().map(str::to_string),
+            line: e.to_string(),
+            exit_code: e.exit_code(),
+        }
+    }
+
+    /// A failure with no advice (the session could not be opened after signing in).
+    pub fn other(cause: String) -> Self {
+        Self {
+            line: cause.clone(),
+            cause,
+            advice: None,
+            correlation_id: None,
+            exit_code: 1,
+        }
+    }
+
+    /// The line printed when the run ends on this failure: the CLI's.
+    pub fn report(&self) -> ExitReport {
+        ExitReport {
+            code: self.exit_code,
+            message: format!("undelete: sign-in failed: {}", self.line),
+        }
+    }
+}
 
 /// What the sign-in screen shows.
 #[derive(Debug, Clone)]
 pub struct SignInView {
-    /// "global · contoso.onmicrosoft.com".
+    /// Where: "contoso.onmicrosoft.com".
     pub target: String,
+    /// How, in words: "app-only, with the certificate app.pem".
+    pub how: String,
     pub prompt: Option<DeviceCodePrompt>,
-    pub error: Option<String>,
+    pub error: Option<SignInFailure>,
     pub copied: bool,
     pub now: DateTime<Utc>,
     pub spinner: usize,
@@ -35,10 +90,11 @@ pub struct SignIn {
 }
 
 impl SignIn {
-    pub fn new(target: String, no_color: bool, now: DateTime<Utc>) -> Self {
+    pub fn new(target: String, how: String, no_color: bool, now: DateTime<Utc>) -> Self {
         Self {
             view: SignInView {
                 target,
+                how,
                 prompt: None,
                 error: None,
                 copied: false,
@@ -57,9 +113,10 @@ pub(super) fn sign_in_action(state: &mut State, action: Option<Action>) -> Vec<E
         return Vec::new();
     };
     match action {
-        // Nothing is waiting any more: leaving is all Esc can mean.
-        Some(Action::Cancel) if s.finished => quit(state),
-        // Stop waiting for the browser; the attempt then ends as cancelled, which quits.
+        // Nothing is waiting any more: leaving is all Esc and Enter can mean.
+        Some(Action::Cancel | Action::Submit) if s.finished => leave(state),
+        // Stop waiting (for the browser, or the identity platform); the attempt then ends as
+        // cancelled, which quits.
         Some(Action::Cancel) => vec![Effect::CancelSignIn],
         Some(Action::Retry) if s.finished => {
             s.finished = false;
@@ -89,7 +146,7 @@ pub(super) fn on_prompt(state: &mut State, prompt: DeviceCodePrompt) {
 }
 
 /// The attempt failed (not cancelled): why, as the admin reads it, stays on screen.
-pub(super) fn on_failed(state: &mut State, why: String) {
+pub(super) fn on_failed(state: &mut State, why: SignInFailure) {
     if let Some(s) = state.sign_in.as_mut() {
         s.view.error = Some(why);
         s.finished = true;
@@ -99,7 +156,7 @@ pub(super) fn on_failed(state: &mut State, why: String) {
 /// The attempt ended as the admin asked (Esc): nothing was signed in, so the app ends.
 pub(super) fn on_cancelled(state: &mut State) -> Vec<Effect> {
     if state.sign_in.is_some() {
-        quit(state)
+        leave(state)
     } else {
         // A late report of an attempt that signed in all the same: the table stays.
         Vec::new()
@@ -132,7 +189,21 @@ pub(super) fn on_tick(state: &mut State, now: DateTime<Utc>) {
     }
 }
 
-fn quit(state: &mut State) -> Vec<Effect> {
+/// Leaves the app from the sign-in screen (Esc, Enter after a failure, Ctrl-C): the run ends
+/// with the failure's line and code, or as cancelled.
+pub(super) fn leave(state: &mut State) -> Vec<Effect> {
+    let failure = state
+        .sign_in
+        .as_ref()
+        .filter(|s| s.finished)
+        .and_then(|s| s.view.error.as_ref());
+    state.exit = Some(match failure {
+        Some(f) => f.report(),
+        None => ExitReport {
+            code: 1,
+            message: CANCELLED.to_string(),
+        },
+    });
     state.quit = true;
     vec![Effect::Quit]
 }
@@ -157,7 +228,12 @@ mod tests {
         let mut s = State::new(fixtures::settings(), fixtures::now(), (120, 40));
         s.settings.label = "global · contoso.com".into();
         s.settings.account = String::new();
-        s.sign_in = Some(SignIn::new(s.settings.label.clone(), true, fixtures::now()));
+        s.sign_in = Some(SignIn::new(
+            s.settings.label.clone(),
+            "app-only, with a certificate".into(),
+            true,
+            fixtures::now(),
+        ));
         s
     }
 
@@ -169,6 +245,22 @@ mod tests {
             message: String::new(),
             interval: Default::default(),
         }
+    }
+
+    fn expired() -> SignInFailure {
+        SignInFailure::from_auth(&AuthError::Expired)
+    }
+
+    /// Entra refusing a wrong client secret, as the token endpoint says it.
+    fn wrong_secret() -> AuthError {
+        AuthError::Rejected(Box::new(crate::auth::oauth::AadError {
+            status: 401,
+            error: "invalid_client".into(),
+            description: "AADSTS7000215: Invalid client secret provided.".into(),
+            codes: vec![7000215],
+            trace_id: None,
+            correlation_id: Some("c0ffee00-1111-2222-3333-444455556666".into()),
+        }))
     }
 
     fn view(s: &State) -> &SignInView {
@@ -219,7 +311,7 @@ mod tests {
         assert!(s.quit);
 
         let mut s = screen();
-        update(&mut s, Msg::SignInFailed("expired".into()));
+        update(&mut s, Msg::SignInFailed(expired()));
         assert_eq!(
             names(&update(&mut s, key(KeyCode::Char('q'), KeyModifiers::NONE))),
             ["Quit"]
@@ -228,15 +320,76 @@ mod tests {
     }
 
     #[test]
+    fn leaving_before_the_sign_in_ended_is_a_cancel_with_exit_1() {
+        // Esc, while the credentials are tried or the code waits for the browser.
+        let mut s = screen();
+        update(&mut s, key(KeyCode::Esc, KeyModifiers::NONE));
+        assert!(s.exit.is_none(), "not until the attempt has ended");
+        update(&mut s, Msg::SignInCancelled);
+        let exit = s.exit.clone().expect("an exit report");
+        assert_eq!(exit.code, 1, "the command did not do its job");
+        assert_eq!(exit.message, "Sign-in cancelled; nothing was changed.");
+        // Ctrl-C at once, the same way.
+        let mut s = screen();
+        update(&mut s, Msg::SignInPrompt(prompt()));
+        update(&mut s, key(KeyCode::Char('c'), KeyModifiers::CONTROL));
+        assert!(s.quit);
+        assert_eq!(s.exit.as_ref().map(|e| e.code), Some(1));
+        assert_eq!(s.exit.map(|e| e.message).as_deref(), Some(CANCELLED));
+    }
+
+    #[test]
+    fn a_failure_shows_the_clis_advice_and_ends_with_its_line_and_code() {
+        for leave_key in [KeyCode::Esc, KeyCode::Enter, KeyCode::Char('q')] {
+            let mut s = screen();
+            assert!(
+                update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE)).is_empty(),
+                "Enter does nothing while the sign-in goes on"
+            );
+            let e = wrong_secret();
+            update(&mut s, Msg::SignInFailed(SignInFailure::from_auth(&e)));
+            let f = view(&s).error.clone().expect("the failure");
+            assert_eq!(
+                f.cause,
+                "AADSTS7000215: Invalid client secret provided. (invalid_client, HTTP 401)"
+            );
+            assert_eq!(f.advice.as_deref(), e.advice(), "the CLI's advice");
+            assert!(
+                f.advice
+                    .as_deref()
+                    .is_some_and(|a| a.contains("UNDELETE_CLIENT_SECRET"))
+            );
+            assert_eq!(
+                f.correlation_id.as_deref(),
+                Some("c0ffee00-1111-2222-3333-444455556666")
+            );
+            assert_eq!(
+                names(&update(&mut s, key(leave_key, KeyModifiers::NONE))),
+                ["Quit"],
+                "{leave_key:?}"
+            );
+            let exit = s.exit.expect("an exit report");
+            assert_eq!(exit.code, 1);
+            assert_eq!(exit.message, format!("undelete: sign-in failed: {e}"));
+        }
+        // A set-up problem (an unreadable certificate) exits 2, as the CLI does.
+        let mut s = screen();
+        let e = AuthError::Config("/etc/app.pem: no such file".into());
+        update(&mut s, Msg::SignInFailed(SignInFailure::from_auth(&e)));
+        update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+        assert_eq!(s.exit.map(|e| e.code), Some(2));
+    }
+
+    #[test]
     fn r_tries_again_only_after_an_error_and_starts_clean() {
         let mut s = screen();
         let r = || key(KeyCode::Char('r'), KeyModifiers::NONE);
         assert!(update(&mut s, r()).is_empty());
         update(&mut s, Msg::SignInPrompt(prompt()));
-        update(&mut s, Msg::SignInFailed("expired".into()));
+        update(&mut s, Msg::SignInFailed(expired()));
         assert_eq!(
-            view(&s).error.as_deref(),
-            Some("expired"),
+            view(&s).error.as_ref().map(|e| e.cause.as_str()),
+            Some(AuthError::Expired.to_string().as_str()),
             "the reason stays"
         );
         assert_eq!(names(&update(&mut s, r())), ["StartSignIn"]);

@@ -116,8 +116,18 @@ pub struct State {
     /// Counts the password checks sent, so a late verdict on an older value is dropped.
     pub verdict_seq: u64,
     pub quit: bool,
+    /// How the run ends when it is not a plain quit (leaving the sign-in screen without a
+    /// session); printed once the terminal is restored.
+    pub exit: Option<ExitReport>,
     /// Set by `update` when the screen must be drawn again.
     pub dirty: bool,
+}
+
+/// The exit code of the run and the line printed on stderr after the TUI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExitReport {
+    pub code: u8,
+    pub message: String,
 }
 
 impl State {
@@ -175,6 +185,7 @@ impl State {
             stale_since: None,
             verdict_seq: 0,
             quit: false,
+            exit: None,
             dirty: true,
         }
     }

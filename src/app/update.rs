@@ -350,6 +350,9 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         _ => false,
     };
     let action = keymap::lookup(scope, &key, typing);
+    if action == Some(Action::ForceQuit) && scope == Scope::SignIn {
+        return super::sign_in::leave(state);
+    }
     if action == Some(Action::ForceQuit) {
         state.quit = true;
         return vec![Effect::Quit];

@@ -89,17 +89,23 @@ fn advice_for_code(code: u64) -> Option<&'static str> {
     })
 }
 
-impl fmt::Display for AadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl AadError {
+    /// What went wrong, without the advice: AAD's description, its code and the status.
+    pub fn cause(&self) -> String {
         if self.description.is_empty() {
-            write!(f, "sign-in refused: {} (HTTP {})", self.error, self.status)?;
+            format!("sign-in refused: {} (HTTP {})", self.error, self.status)
         } else {
-            write!(
-                f,
+            format!(
                 "{} ({}, HTTP {})",
                 self.description, self.error, self.status
-            )?;
+            )
         }
+    }
+}
+
+impl fmt::Display for AadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.cause())?;
         if let Some(advice) = self.advice() {
             write!(f, ": {advice}")?;
         }
@@ -133,6 +139,41 @@ pub enum AuthError {
 }
 
 impl AuthError {
+    /// The cause alone, for a screen that shows the advice on a line of its own (the
+    /// `Display` form, which the CLI prints, has both).
+    pub fn cause(&self) -> String {
+        match self {
+            AuthError::Rejected(e) => e.cause(),
+            other => other.to_string(),
+        }
+    }
+
+    /// What to do about it, when there is a known fix: the advice the CLI prints.
+    pub fn advice(&self) -> Option<&'static str> {
+        match self {
+            AuthError::Rejected(e) => e.advice(),
+            _ => None,
+        }
+    }
+
+    /// The id Microsoft support asks for, when the identity platform gave one.
+    pub fn correlation_id(&self) -> Option<&str> {
+        match self {
+            AuthError::Rejected(e) => e.correlation_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The exit code of a run that ends on this error: a set-up problem (options that cannot
+    /// work together, an unreadable certificate) is a usage error, 2; anything else 1.
+    pub fn exit_code(&self) -> u8 {
+        if matches!(self, AuthError::Config(_)) {
+            2
+        } else {
+            1
+        }
+    }
+
     /// The OAuth error code, if the server sent one.
     pub fn oauth_code(&self) -> Option<&str> {
         match self {

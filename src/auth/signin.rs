@@ -144,6 +144,20 @@ impl AuthContext {
         &self.method
     }
 
+    /// How this run signs in, in words, for the sign-in screen.
+    pub fn describe(&self) -> String {
+        match &self.method {
+            Method::Delegated => {
+                "with your saved sign-in, or a code to enter in a browser".to_string()
+            }
+            Method::ClientSecret => format!("app-only, with the client secret in {SECRET_ENV}"),
+            Method::Certificate(path) => format!(
+                "app-only, with the certificate {}",
+                crate::sanitize::clean(&path.display().to_string())
+            ),
+        }
+    }
+
     pub fn tenant(&self) -> &str {
         &self.endpoints.tenant
     }

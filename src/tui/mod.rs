@@ -21,7 +21,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::app::msg::Msg;
 use crate::app::runner::{ClipboardSink, Runner};
-use crate::app::state::State;
+use crate::app::state::{ExitReport, State};
 use crate::app::{
     Start, channel, event_to_msg, initial_state, repaint_key, sign_in_state, start_effects, step,
 };
@@ -167,8 +167,9 @@ impl Terminate {
 }
 
 /// Runs the TUI: in the session opened already, or on the sign-in screen first. A session
-/// (and an in-process sandbox with it) lives until the terminal has been restored.
-pub async fn run_tui(start: Start) -> color_eyre::Result<()> {
+/// (and an in-process sandbox with it) lives until the terminal has been restored. Returns how
+/// the run ends when it is not a plain quit (the sign-in was left without a session).
+pub async fn run_tui(start: Start) -> color_eyre::Result<Option<ExitReport>> {
     use crossterm::event::{
         DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
         EventStream,
@@ -225,7 +226,13 @@ pub async fn run_tui(start: Start) -> color_eyre::Result<()> {
             Runner::for_session(session, tx, Some(clipboard)),
         ),
         Start::SignIn { auth, settings } => (
-            sign_in_state(&settings, auth.tenant().to_string(), Utc::now(), size),
+            sign_in_state(
+                &settings,
+                auth.tenant().to_string(),
+                auth.describe(),
+                Utc::now(),
+                size,
+            ),
             Runner::for_sign_in(auth, settings, tx, Some(clipboard)),
         ),
     };
@@ -252,5 +259,5 @@ pub async fn run_tui(start: Start) -> color_eyre::Result<()> {
     // The terminal is back: now the session (and the runner's share of it) may go.
     drop(runner);
     drop(session);
-    result
+    result.map(|()| state.exit.take())
 }

@@ -115,7 +115,7 @@ async fn the_code_and_url_show_then_the_table_once_approved() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn esc_on_the_sign_in_screen_exits_cleanly() {
+async fn esc_on_the_sign_in_screen_says_nothing_changed_and_exits_1() {
     // Never approved: only the admin can end this wait.
     let (_tmp, h) = sandbox(DeviceCodeScript::answers([DevicePoll::Pending])).await;
     let data = tempfile::tempdir().expect("data dir");
@@ -128,9 +128,11 @@ async fn esc_on_the_sign_in_screen_exits_cleanly() {
         pty.assert_terminal_restored();
     });
     let screen = pty.screen();
+    let said = screen.find("Sign-in cancelled; nothing was changed.");
+    let exit = screen.find("EXIT=1");
     assert!(
-        screen.contains("EXIT=0"),
-        "giving up is not an error:\n{screen}"
+        said.is_some() && exit.is_some() && said < exit,
+        "the command did not do its job, and says so once the screen is back:\n{screen}"
     );
     assert!(!screen.contains("Deleted users"), "{screen}");
     // Nothing was signed in, so nothing was kept: the next start asks again.
@@ -140,7 +142,12 @@ async fn esc_on_the_sign_in_screen_exits_cleanly() {
         again.send("\x03"); // Ctrl-C leaves as cleanly as Esc
         again.assert_terminal_restored();
     });
-    assert!(again.screen().contains("EXIT=0"), "{}", again.screen());
+    let screen = again.screen();
+    assert!(screen.contains("EXIT=1"), "{screen}");
+    assert!(
+        screen.contains("Sign-in cancelled; nothing was changed."),
+        "{screen}"
+    );
     h.shutdown().await;
 }
 
@@ -166,12 +173,53 @@ async fn a_declined_sign_in_says_so_and_can_be_retried() {
         let second = user_code(&pty);
         assert!(looks_like_a_user_code(&second), "{second:?}");
         assert_ne!(first, second, "a fresh code");
-        // Declined again; q quits from the error.
+        // Declined again; Enter quits from the error.
         pty.wait_for("r tries again");
-        pty.send("q");
+        pty.send("\r");
         pty.assert_terminal_restored();
     });
     let screen = pty.screen();
-    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(
+        screen.contains("undelete: sign-in failed: the sign-in was declined in the browser"),
+        "the CLI's line, once the screen is back:\n{screen}"
+    );
+    assert!(screen.contains("EXIT=1"), "{screen}");
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_only_start_says_what_it_signs_in_to_before_the_token_arrives() {
+    // Every request takes 1.5 s: the token, then the listing. The screen must not be blank
+    // meanwhile.
+    const SECRET: &str = "pty-app-only-secret";
+    let (_tmp, h) = common::start_sandbox_with(30, |c| {
+        c.client_secret(SECRET).latency(Duration::from_millis(1500))
+    })
+    .await;
+    let data = tempfile::tempdir().expect("data dir");
+    let mut pty = tokio::task::block_in_place(|| {
+        pty::tenant_app(&h, data.path())
+            .size(ROWS, COLS)
+            .env_remove(pty::SCRUBBED)
+            .args(["--client-id", "11111111-2222-3333-4444-555555555555"])
+            .args(["--mail-from", "admin@contoso.sandbox"])
+            .env("UNDELETE_CLIENT_SECRET", SECRET)
+            .start()
+    });
+    tokio::task::block_in_place(|| {
+        pty.wait_for("Signing in to contoso.sandbox");
+        let screen = pty.screen();
+        assert!(
+            screen.contains("app-only, with the client secret in UNDELETE_CLIENT_SECRET"),
+            "{screen}"
+        );
+        assert!(!screen.contains("Deleted users"), "not yet:\n{screen}");
+        pty.wait_for("loaded 30 ");
+        let header = pty.screen().lines().next().unwrap_or_default().to_string();
+        assert!(header.contains("app-only"), "{header}");
+        pty.send("q");
+        pty.assert_terminal_restored();
+    });
+    assert!(pty.screen().contains("EXIT=0"), "{}", pty.screen());
     h.shutdown().await;
 }

@@ -107,6 +107,11 @@ struct Run {
 /// from the sign-in screen on, through `steps`, until it quits. The sandbox is shut down at
 /// the end (or by a step).
 async fn run(h: SandboxHandle, steps: Vec<(&'static str, Step)>) -> Run {
+    run_with(h, None, steps).await
+}
+
+/// `run`, signing in app-only with `secret` when there is one.
+async fn run_with(h: SandboxHandle, secret: Option<&str>, steps: Vec<(&'static str, Step)>) -> Run {
     let data = tempfile::tempdir().expect("data dir");
     let base = h.base_url().as_str().to_string();
     let settings = Settings {
@@ -114,16 +119,22 @@ async fn run(h: SandboxHandle, steps: Vec<(&'static str, Step)>) -> Run {
         graph_url: Some(base.clone()),
         login_url: Some(base),
         data_dir: Some(data.path().to_path_buf()),
+        client_id: secret.map(|_| "11111111-2222-3333-4444-555555555555".into()),
+        mail_from: secret.map(|_| h.admin_upn()),
         ..Settings::default()
     };
-    let auth = AuthContext::build(&settings, None).expect("auth context");
-    assert!(
-        auth.resolve().await.expect("resolve").is_none(),
-        "no cached sign-in"
-    );
+    let auth =
+        AuthContext::build(&settings, secret.map(|s| s.to_string().into())).expect("auth context");
+    if secret.is_none() {
+        assert!(
+            auth.resolve().await.expect("resolve").is_none(),
+            "no cached sign-in"
+        );
+    }
     let mut state = app::sign_in_state(
         &settings,
         auth.tenant().to_string(),
+        auth.describe(),
         chrono::Utc::now(),
         (100, 30),
     );
@@ -213,6 +224,62 @@ async fn esc_cancels_the_wait_and_the_loop_ends_without_a_session() {
     assert!(r.state.quit, "a cancelled sign-in ends the app");
     assert!(r.state.sign_in.is_some(), "never signed in");
     assert!(r.state.users.rows().is_empty());
+    let exit = r.state.exit.expect("the run ends as cancelled");
+    assert_eq!(
+        (exit.code, exit.message.as_str()),
+        (1, "Sign-in cancelled; nothing was changed.")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_only_start_says_where_it_signs_in_from_the_first_frame() {
+    const SECRET: &str = "ui-sign-in-secret";
+    let (_tmp, h) = common::start_sandbox_with(5, |c| c.client_secret(SECRET)).await;
+    let r = run_with(
+        h,
+        Some(SECRET),
+        vec![("loaded 5", press(KeyCode::Char('q')))],
+    )
+    .await;
+    assert!(r.state.sign_in.is_none(), "signed in: the table");
+    assert!(r.state.exit.is_none(), "a plain quit");
+    assert!(
+        r.state.settings.label.contains("app-only"),
+        "{}",
+        r.state.settings.label
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_secret_is_a_failure_on_screen_with_the_advice_and_enter_quits() {
+    let (_tmp, h) = common::start_sandbox_with(5, |c| c.client_secret("the-right-one")).await;
+    let r = run_with(
+        h,
+        Some("a-wrong-one"),
+        vec![("Enter or Esc quits", press(KeyCode::Enter))],
+    )
+    .await;
+    assert!(r.state.quit);
+    assert!(
+        r.screen.contains("✗ Sign-in failed: AADSTS7000215"),
+        "{}",
+        r.screen
+    );
+    assert!(
+        r.screen
+            .contains("What to do: check UNDELETE_CLIENT_SECRET"),
+        "the CLI's advice:\n{}",
+        r.screen
+    );
+    let exit = r.state.exit.expect("the run ends on the failure");
+    assert_eq!(exit.code, 1);
+    assert!(
+        exit.message
+            .starts_with("undelete: sign-in failed: AADSTS7000215")
+            && exit.message.contains("check UNDELETE_CLIENT_SECRET"),
+        "{}",
+        exit.message
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -235,6 +302,17 @@ async fn a_lost_identity_platform_is_an_error_on_screen_and_r_tries_again() {
     .await;
     assert!(r.state.quit);
     assert!(r.screen.contains("✗"), "{}", r.screen);
-    assert!(r.screen.contains("r tries again · q quits"), "{}", r.screen);
+    assert!(
+        r.screen.contains("r tries again · Enter or Esc quits"),
+        "{}",
+        r.screen
+    );
     assert!(!r.screen.contains("Enter this code"), "{}", r.screen);
+    let exit = r.state.exit.expect("the run ends on the failure");
+    assert_eq!(exit.code, 1);
+    assert!(
+        exit.message.starts_with("undelete: sign-in failed: "),
+        "{}",
+        exit.message
+    );
 }

@@ -402,9 +402,10 @@ fn hostile_strings_never_reach_the_screen() {
     }
 }
 
-fn sign_in_view(error: Option<&str>) -> undelete::ui::sign_in::SignInView {
+fn sign_in_view(error: Option<undelete::auth::AuthError>) -> undelete::ui::sign_in::SignInView {
     undelete::ui::sign_in::SignInView {
-        target: "global · contoso.onmicrosoft.com".into(),
+        target: "contoso.onmicrosoft.com".into(),
+        how: "with your saved sign-in, or a code to enter in a browser".into(),
         prompt: Some(undelete::auth::device_code::DeviceCodePrompt {
             user_code: "GX7K-P2QM".into(),
             verification_uri: "https://microsoft.com/devicelogin".into(),
@@ -412,7 +413,9 @@ fn sign_in_view(error: Option<&str>) -> undelete::ui::sign_in::SignInView {
             expires_at: fixtures::now() + chrono::Duration::seconds(754),
             interval: std::time::Duration::from_secs(5),
         }),
-        error: error.map(str::to_string),
+        error: error
+            .as_ref()
+            .map(undelete::app::sign_in::SignInFailure::from_auth),
         copied: false,
         now: fixtures::now(),
         spinner: 0,
@@ -423,12 +426,31 @@ fn sign_in_view(error: Option<&str>) -> undelete::ui::sign_in::SignInView {
 #[test]
 fn sign_in_screen() {
     for (w, h) in SIZES {
+        let signing_in = undelete::ui::sign_in::SignInView {
+            prompt: None,
+            how: "app-only, with the certificate /home/admin/.config/undelete/app.pem".into(),
+            spinner: 3,
+            ..sign_in_view(None)
+        };
+        let refused =
+            undelete::auth::AuthError::Rejected(Box::new(undelete::auth::oauth::AadError {
+                status: 400,
+                error: "invalid_request".into(),
+                description: "AADSTS700016: Application with identifier 'f00' was not found in \
+                              the directory 'contoso.onmicrosoft.com'."
+                    .into(),
+                codes: vec![700016],
+                trace_id: None,
+                correlation_id: Some("5b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0".into()),
+            }));
         for (name, view) in [
             ("sign_in", sign_in_view(None)),
+            ("sign_in_starting", signing_in),
             (
                 "sign_in_declined",
-                sign_in_view(Some("the sign-in was declined in the browser")),
+                sign_in_view(Some(undelete::auth::AuthError::Declined)),
             ),
+            ("sign_in_refused", sign_in_view(Some(refused))),
         ] {
             let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
             terminal

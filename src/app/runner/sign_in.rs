@@ -1,10 +1,12 @@
-//! The sign-in screen's attempts: each one a device-code sign-in on a background task that
-//! reports its prompt, then either the opened session or why it ended.
+//! The sign-in screen's attempts, each on a background task: the credentials that need no
+//! admin (app-only, or a saved sign-in) first, then a device-code sign-in that reports its
+//! prompt; then either the opened session or why it ended.
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::watch;
 
 use crate::app::msg::Msg;
+use crate::app::sign_in::SignInFailure;
 use crate::auth::{AuthContext, AuthError};
 use crate::config::Settings;
 
@@ -35,14 +37,21 @@ impl SignInAttempts {
         let tx = tx.clone();
         tokio::spawn(async move {
             let prompt_tx = tx.clone();
-            let attempt = auth.sign_in_interactive(
-                move |prompt| {
-                    // The loop ended: nothing is left to show the code on.
-                    let _ = prompt_tx.send(Msg::SignInPrompt(prompt));
-                },
-                // Cancelling is the select below, so it also stops the request for a code.
-                std::future::pending(),
-            );
+            let attempt = async {
+                // App-only credentials, or a saved sign-in: no code to show.
+                if let Some(signed_in) = auth.resolve().await? {
+                    return Ok(signed_in);
+                }
+                auth.sign_in_interactive(
+                    move |prompt| {
+                        // The loop ended: nothing is left to show the code on.
+                        let _ = prompt_tx.send(Msg::SignInPrompt(prompt));
+                    },
+                    // Cancelling is the select below, so it also stops the request for a code.
+                    std::future::pending(),
+                )
+                .await
+            };
             let result = tokio::select! {
                 r = attempt => r,
                 asked = cancelled.wait_for(|c| *c) => match asked {
@@ -55,13 +64,13 @@ impl SignInAttempts {
                 Ok(signed_in) => {
                     match crate::session::signed_in_session(&settings, &auth, signed_in, true) {
                         Ok(session) => Msg::SignedIn(session),
-                        Err(e) => Msg::SignInFailed(format!("{e:#}")),
+                        Err(e) => Msg::SignInFailed(SignInFailure::other(format!("{e:#}"))),
                     }
                 }
                 Err(AuthError::Cancelled) => Msg::SignInCancelled,
                 Err(e) => {
-                    tracing::warn!(error = %e, "device-code sign-in failed");
-                    Msg::SignInFailed(e.to_string())
+                    tracing::warn!(error = %e, "sign-in failed");
+                    Msg::SignInFailed(SignInFailure::from_auth(&e))
                 }
             };
             let _ = tx.send(msg);
