@@ -8,6 +8,7 @@ mod common;
 mod flow;
 mod loader;
 mod memory;
+mod pictures;
 mod probe;
 mod sign_in;
 mod snapshots;
