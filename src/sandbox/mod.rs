@@ -21,6 +21,7 @@ mod policy;
 mod routes;
 mod seed;
 mod server;
+mod signing;
 mod state;
 mod store;
 mod token;
@@ -32,7 +33,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use rand::Rng;
 use url::Url;
 
 pub use assertion::TrustedCert;
@@ -40,12 +40,16 @@ pub use command::{SandboxCommand, SeedOptions, ServeOptions, run_command};
 pub use device::{DeviceCodeScript, DevicePoll};
 pub use faults::{FaultConfig, PasswordFault};
 pub use guard::{MAX_BATCH_BODY, MAX_BODY, MAX_QUERY_LEN, in_sandbox_request};
-pub use login::{APP_ROLES, TokenSpec};
+pub use login::{APP_ROLES, ClientAuth, TokenSpec};
 pub use odata::{MAX_FILTER_DEPTH, MAX_FILTER_LEN};
 pub use routes::{GLOBAL_ADMINISTRATOR, USER_ADMINISTRATOR};
 pub use store::SentMail;
 
+use signing::SigningKey;
 use state::{AppState, Metrics, Shared};
+
+/// The store's meta entry holding the token-signing key (PKCS#8, hex).
+const SIGNING_KEY: &str = "signing_key";
 use store::Store;
 
 /// The sandbox's own verified domain.
@@ -258,7 +262,7 @@ fn store_err(path: &Path) -> impl FnOnce(rusqlite::Error) -> SandboxError + '_ {
 /// What an opened store says about itself.
 struct Opened {
     store: Store,
-    key: Vec<u8>,
+    key: SigningKey,
     tenant_id: String,
 }
 
@@ -282,12 +286,10 @@ fn open_store(data_dir: &Path, users: usize, seed: u64) -> Result<Opened, Sandbo
     if store.meta("seeded_at").map_err(store_err(&path))?.is_none() {
         let now = chrono::Utc::now();
         let seeded = seed::generate(seed, users, DOMAIN, now);
-        let key: [u8; 32] = rand::rng().random();
         let meta = [
             ("seed", seed.to_string()),
             ("users", users.to_string()),
             ("tenant_id", seeded.tenant_id),
-            ("key", hex::encode(key)),
             (
                 "seeded_at",
                 now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -298,14 +300,20 @@ fn open_store(data_dir: &Path, users: usize, seed: u64) -> Result<Opened, Sandbo
             .seed_if_empty(&seeded.users, &meta)
             .map_err(store_err(&path))?;
     }
-    let key = store
-        .meta("key")
-        .map_err(store_err(&path))?
-        .and_then(|k| hex::decode(k).ok())
-        .filter(|k| k.len() == 32)
-        .ok_or_else(|| {
-            SandboxError::Config(format!("{}: signing key is missing", path.display()))
-        })?;
+    // Stores from before tokens were RS256 have none yet: they get one now.
+    let key = match store.meta(SIGNING_KEY).map_err(store_err(&path))? {
+        Some(k) => k,
+        None => {
+            let fresh = SigningKey::generate().map_err(SandboxError::Config)?;
+            store
+                .meta_or_insert(SIGNING_KEY, &hex::encode(fresh))
+                .map_err(store_err(&path))?
+        }
+    };
+    let key = hex::decode(key)
+        .map_err(|e| e.to_string())
+        .and_then(|der| SigningKey::from_pkcs8(&der))
+        .map_err(|e| SandboxError::Config(format!("{}: signing key: {e}", path.display())))?;
     let tenant_id = store
         .meta("tenant_id")
         .map_err(store_err(&path))?

@@ -12,6 +12,7 @@ use super::assertion::TrustedCert;
 use super::device::DeviceCodeScript;
 use super::faults::{Faults, PasswordFault};
 use super::routes::Domain;
+use super::signing::SigningKey;
 use super::store::Store;
 
 pub type AppState = Arc<Shared>;
@@ -39,8 +40,8 @@ impl Metrics {
 
 pub struct Shared {
     pub store: Mutex<Store>,
-    /// HMAC key of the access tokens, kept in the store so tokens survive a restart.
-    pub key: Vec<u8>,
+    /// The tokens' signing key, kept in the store so tokens survive a restart.
+    pub key: SigningKey,
     pub tenant_id: String,
     /// The default domain: users live in it.
     pub domain: String,

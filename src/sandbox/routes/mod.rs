@@ -128,6 +128,20 @@ pub fn build(state: AppState) -> Router {
         .route("/v1.0/$batch", post(batch::handle))
         .route("/{tenant}/oauth2/v2.0/token", post(login::token))
         .route("/{tenant}/oauth2/v2.0/devicecode", post(login::device_code))
+        .route("/{tenant}/oauth2/token", post(login::token_v1))
+        .route("/{tenant}/oauth2/devicecode", post(login::device_code_v1))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(login::openid_configuration),
+        )
+        .route(
+            "/{tenant}/.well-known/openid-configuration",
+            get(login::openid_configuration_v1),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(login::keys))
+        .route("/{tenant}/discovery/keys", get(login::keys))
+        .route("/common/discovery/instance", get(login::instance_discovery))
+        .route("/msi/token", get(login::managed_identity))
         .route("/devicelogin", get(login::device_login_page))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
