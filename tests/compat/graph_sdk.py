@@ -22,9 +22,6 @@ from msgraph import GraphServiceClient
 from msgraph.generated.directory.deleted_items.graph_user.graph_user_request_builder import (
     GraphUserRequestBuilder,
 )
-from msgraph.generated.directory.deleted_items.item.restore.restore_post_request_body import (
-    RestorePostRequestBody,
-)
 from msgraph.generated.models.body_type import BodyType
 from msgraph.generated.models.email_address import EmailAddress
 from msgraph.generated.models.item_body import ItemBody
@@ -156,9 +153,7 @@ async def main():
     restored = None
     for candidate in ids[:20]:
         try:
-            await client.directory.deleted_items.by_directory_object_id(candidate).restore.post(
-                RestorePostRequestBody()
-            )
+            await client.directory.deleted_items.by_directory_object_id(candidate).restore.post()
             restored = candidate
             break
         except Exception:  # noqa: BLE001 - a conflicting user: try the next

@@ -6,6 +6,7 @@ mod common;
 
 mod auth;
 mod batch;
+mod entra;
 mod faults;
 mod list;
 mod retention;
