@@ -6,7 +6,8 @@ its default URLs. Prints one line per call (`ok NAME` or `FAIL NAME: why`) and c
 sandbox's state after each write, reading its store (SANDBOX_DB) read-only.
 
 Environment: SANDBOX_DB, CLIENT_ID, CLIENT_SECRET, TENANT, SENDER (a mailbox to send as),
-PASSWORD (a password to set).
+PASSWORD (a password to set), IDENTITY_ENDPOINT and IDENTITY_HEADER (the sandbox's
+managed-identity endpoint and its secret).
 """
 
 import asyncio
@@ -16,7 +17,7 @@ import sqlite3
 import sys
 import traceback
 
-from azure.identity.aio import ClientSecretCredential
+from azure.identity.aio import ClientSecretCredential, ManagedIdentityCredential
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph import GraphServiceClient
 from msgraph.generated.directory.deleted_items.graph_user.graph_user_request_builder import (
@@ -217,6 +218,23 @@ async def main():
 
     await step("$batch of three requests", batch())
     await credential.close()
+
+    # App Service's managed identity (IDENTITY_ENDPOINT + IDENTITY_HEADER, set by the caller).
+    identity = ManagedIdentityCredential()
+    as_machine = GraphServiceClient(
+        credentials=identity, scopes=["https://graph.microsoft.com/.default"]
+    )
+    me = await step(
+        "ManagedIdentityCredential, then users/{sender}",
+        as_machine.users.by_user_id(os.environ["SENDER"]).get(),
+    )
+    if me is not None:
+        check(
+            "managed identity read the sender",
+            (me.user_principal_name or "").lower() == os.environ["SENDER"].lower(),
+            f"got {me.user_principal_name}",
+        )
+    await identity.close()
 
 
 if __name__ == "__main__":
