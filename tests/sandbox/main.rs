@@ -6,9 +6,11 @@ mod common;
 
 mod auth;
 mod batch;
+mod compat;
 mod faults;
 mod list;
 mod retention;
 mod serve;
+mod tls;
 mod tokens;
 mod writes;
