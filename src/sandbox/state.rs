@@ -49,7 +49,10 @@ pub struct Shared {
     pub domains: Vec<Domain>,
     /// Words banned in passwords because they name the tenant (from its verified domains).
     pub tenant_words: Vec<String>,
+    /// Where the sandbox listens (`https://` with TLS).
     pub base_url: Url,
+    /// `--public-url`: the root of every absolute URL in a reply, whatever the request said.
+    pub public_url: Option<Url>,
     pub token_lifetime: Duration,
     pub client_secret: String,
     pub faults: Faults,
@@ -110,11 +113,6 @@ impl Shared {
         self.panics
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
             .is_ok()
-    }
-
-    /// `https://graph.microsoft.com/v1.0/`'s counterpart here.
-    pub fn graph_root(&self) -> String {
-        format!("{}v1.0/", self.base_url)
     }
 
     /// The store, with deleted users past Entra's 30-day retention purged first: every route

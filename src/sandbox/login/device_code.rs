@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use rand::Rng;
 use serde_json::json;
@@ -13,6 +13,7 @@ use super::reply::{aad_error, form, missing, param};
 use super::scopes::{OwnRoots, graph_scopes};
 use super::tokens::{Delegated, Endpoint, delegated_tokens, random_token};
 use crate::sandbox::device::DevicePoll;
+use crate::sandbox::origin::Root;
 use crate::sandbox::state::{AppState, DeviceCode};
 
 pub(super) const DEVICE_CODE_LIFETIME: i64 = 900;
@@ -22,14 +23,14 @@ pub(super) const DEVICE_POLL_INTERVAL: u64 = 1;
 pub async fn device_code(
     State(state): State<AppState>,
     Path(_tenant): Path<String>,
-    headers: HeaderMap,
+    root: Root,
     body: Bytes,
 ) -> Response {
     let f = form(&body);
     let Some(scope) = param(&f, "scope") else {
         return missing("scope");
     };
-    issue(&state, &headers, &f, scope.to_string(), Endpoint::V2)
+    issue(&state, &root, &f, scope.to_string(), Endpoint::V2)
 }
 
 /// `POST /{tenant}/oauth2/devicecode`: v1 names a `resource`, and its answer says
@@ -37,7 +38,7 @@ pub async fn device_code(
 pub async fn device_code_v1(
     State(state): State<AppState>,
     Path(_tenant): Path<String>,
-    headers: HeaderMap,
+    root: Root,
     body: Bytes,
 ) -> Response {
     let f = form(&body);
@@ -45,12 +46,12 @@ pub async fn device_code_v1(
         return missing("resource");
     };
     let scope = format!("{}/.default", resource.trim_end_matches('/'));
-    issue(&state, &headers, &f, scope, Endpoint::V1)
+    issue(&state, &root, &f, scope, Endpoint::V1)
 }
 
 fn issue(
     state: &AppState,
-    headers: &HeaderMap,
+    root: &Root,
     f: &[(String, String)],
     scope: String,
     endpoint: Endpoint,
@@ -59,7 +60,7 @@ fn issue(
         return missing("client_id");
     };
     // Entra refuses unknown resources and mixed resources here, before any code is issued.
-    if let Err(refused) = graph_scopes(&scope, &super::own_roots(state, headers)) {
+    if let Err(refused) = graph_scopes(&scope, &super::own_roots(state, root)) {
         return refused.respond();
     }
     let device = random_token(32);
@@ -68,7 +69,7 @@ fn issue(
     let user_code: String = (0..9)
         .map(|_| LETTERS[rng.random_range(0..LETTERS.len())] as char)
         .collect();
-    let uri = format!("{}/devicelogin", super::public_root(state, headers));
+    let uri = format!("{}/devicelogin", super::public_root(root));
     let now = chrono::Utc::now().timestamp();
     let mut devices = state.devices.lock().unwrap_or_else(|p| p.into_inner());
     // Codes nobody polls any more would otherwise pile up for the life of the server.

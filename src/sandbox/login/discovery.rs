@@ -5,13 +5,13 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
 use super::public_root;
 use super::tokens::v1_issuer;
+use crate::sandbox::origin::Root;
 use crate::sandbox::state::AppState;
 
 /// Tenants that name no tenant: their documents carry `{tenantid}` where the id would be.
@@ -39,9 +39,9 @@ pub(super) fn v2_issuer(tenant_id: &str) -> String {
 pub async fn openid_configuration(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
-    headers: HeaderMap,
+    root: Root,
 ) -> Response {
-    let root = public_root(&state, &headers);
+    let root = public_root(&root);
     let tid = tenant_id_for(&state, &tenant);
     Json(json!({
         "token_endpoint": format!("{root}/{tenant}/oauth2/v2.0/token"),
@@ -79,9 +79,9 @@ pub async fn openid_configuration(
 pub async fn openid_configuration_v1(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
-    headers: HeaderMap,
+    root: Root,
 ) -> Response {
-    let root = public_root(&state, &headers);
+    let root = public_root(&root);
     let tid = tenant_id_for(&state, &tenant);
     Json(json!({
         "token_endpoint": format!("{root}/{tenant}/oauth2/token"),
@@ -138,12 +138,8 @@ const CLOUDS: &[&[&str]] = &[
 /// `GET /common/discovery/instance?api-version=1.1&authorization_endpoint=...`: MSAL's
 /// instance discovery. The clouds' aliases, plus the host the client named if it is none of
 /// them (this sandbox reached at its own address), so MSAL trusts it as an authority.
-pub async fn instance_discovery(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let root = public_root(&state, &headers);
+pub async fn instance_discovery(root: Root, Query(q): Query<HashMap<String, String>>) -> Response {
+    let root = public_root(&root);
     let named = q
         .get("authorization_endpoint")
         .and_then(|e| url::Url::parse(e).ok());

@@ -16,6 +16,7 @@ use serde_json::json;
 use super::apps;
 use super::scopes::graph_resource;
 use super::tokens::{ClientAuth, TokenSpec, mint};
+use crate::sandbox::origin::Root;
 use crate::sandbox::state::AppState;
 
 /// The one API version App Service's endpoint speaks today.
@@ -32,6 +33,7 @@ fn refuse(status: StatusCode, message: &str) -> Response {
 /// `GET /msi/token?resource=...&api-version=2019-08-01[&client_id=...]`.
 pub async fn managed_identity(
     State(state): State<AppState>,
+    root: Root,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
@@ -63,7 +65,7 @@ pub async fn managed_identity(
             "The resource parameter is missing.",
         );
     };
-    let own = super::own_roots(&state, &headers);
+    let own = super::own_roots(&state, &root);
     let Some(audience) = graph_resource(resource, &own) else {
         return refuse(
             StatusCode::BAD_REQUEST,

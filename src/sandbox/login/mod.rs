@@ -25,6 +25,7 @@ pub use identity::managed_identity;
 pub use tokens::{APP_ROLES, ClientAuth, TokenSpec, mint};
 pub use v1::token_v1;
 
+use super::origin::Root;
 use super::state::AppState;
 use reply::{aad_error, form, missing, param};
 use scopes::OwnRoots;
@@ -34,10 +35,11 @@ use tokens::Endpoint;
 pub async fn token(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
+    root: Root,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    grant(&state, &tenant, &headers, &body, Endpoint::V2)
+    grant(&state, &tenant, &root, &headers, &body, Endpoint::V2)
 }
 
 /// One token request, at either endpoint; v1 requests arrive here with their `resource`
@@ -45,6 +47,7 @@ pub async fn token(
 fn grant(
     state: &AppState,
     tenant: &str,
+    root: &Root,
     headers: &HeaderMap,
     body: &[u8],
     endpoint: Endpoint,
@@ -59,7 +62,7 @@ fn grant(
     let Some(client_id) = param(&f, "client_id").map(str::to_string) else {
         return missing("client_id");
     };
-    let own = own_roots(state, headers);
+    let own = own_roots(state, root);
     match grant.as_str() {
         "client_credentials" => {
             let audiences = client_credentials::token_audiences(state, tenant, headers);
@@ -80,19 +83,19 @@ fn grant(
     }
 }
 
-/// The public roots a client pointed at this sandbox by URL uses: where it was reached (the
-/// request's Host, at the server's scheme) and its own base URL. A token for either is a token
-/// for Graph.
-fn own_roots(state: &AppState, headers: &HeaderMap) -> OwnRoots {
-    let own = state.base_url.as_str().trim_end_matches('/').to_string();
-    let mut roots = vec![own];
-    if let Some(host) = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-    {
-        roots.push(format!("{}://{host}", state.base_url.scheme()));
-    }
-    OwnRoots(roots)
+/// The roots a client pointed at this sandbox by URL asks tokens for: its public root (see
+/// `origin`) and the address it listens on. A token for either is a token for Graph.
+fn own_roots(state: &AppState, root: &Root) -> OwnRoots {
+    OwnRoots(vec![
+        public_root(root),
+        state.base_url.as_str().trim_end_matches('/').to_string(),
+    ])
+}
+
+/// The root every absolute URL in a login answer uses (device-code page, discovery
+/// documents), without the trailing slash.
+fn public_root(root: &Root) -> String {
+    root.0.as_str().trim_end_matches('/').to_string()
 }
 
 /// `client_secret_basic` (RFC 6749 2.3.1): the client id and secret in an `Authorization:
@@ -148,16 +151,4 @@ fn basic_client_auth(headers: &HeaderMap, f: &mut Vec<(String, String)>) -> Resu
         f.push(("client_secret".into(), secret));
     }
     Ok(())
-}
-
-/// The root every absolute URL in a login answer uses (device-code page, discovery
-/// documents): the address the client reached the sandbox at.
-fn public_root(state: &AppState, headers: &HeaderMap) -> String {
-    match headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-    {
-        Some(host) => format!("{}://{host}", state.base_url.scheme()),
-        None => state.base_url.as_str().trim_end_matches('/').to_string(),
-    }
 }

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::reply::{form, missing, param};
 use super::tokens::Endpoint;
+use crate::sandbox::origin::Root;
 use crate::sandbox::state::AppState;
 
 /// Token replies are small; anything bigger is not one of ours.
@@ -19,6 +20,7 @@ const MAX_REPLY: usize = 64 * 1024;
 pub async fn token_v1(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
+    root: Root,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -43,7 +45,14 @@ pub async fn token_v1(
     let encoded = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(f.iter())
         .finish();
-    let reply = super::grant(&state, &tenant, &headers, encoded.as_bytes(), Endpoint::V1);
+    let reply = super::grant(
+        &state,
+        &tenant,
+        &root,
+        &headers,
+        encoded.as_bytes(),
+        Endpoint::V1,
+    );
     if reply.status() != StatusCode::OK {
         return reply;
     }
