@@ -27,7 +27,7 @@ pub use v1::token_v1;
 
 use super::origin::Root;
 use super::state::AppState;
-use reply::{aad_error, form, missing, param};
+use reply::{Refusal, aad_error, form, missing, param};
 use scopes::OwnRoots;
 use tokens::Endpoint;
 
@@ -54,7 +54,7 @@ fn grant(
 ) -> Response {
     let mut f = form(body);
     if let Err(refused) = basic_client_auth(headers, &mut f) {
-        return refused;
+        return refused.respond();
     }
     let Some(grant) = param(&f, "grant_type").map(str::to_string) else {
         return missing("grant_type");
@@ -101,7 +101,7 @@ fn public_root(root: &Root) -> String {
 /// `client_secret_basic` (RFC 6749 2.3.1): the client id and secret in an `Authorization:
 /// Basic` header, each form-encoded. They join the form's parameters; a header that names
 /// another client than the body is refused, as Entra refuses it.
-fn basic_client_auth(headers: &HeaderMap, f: &mut Vec<(String, String)>) -> Result<(), Response> {
+fn basic_client_auth(headers: &HeaderMap, f: &mut Vec<(String, String)>) -> Result<(), Refusal> {
     let Some(value) = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -115,12 +115,12 @@ fn basic_client_auth(headers: &HeaderMap, f: &mut Vec<(String, String)>) -> Resu
         return Ok(());
     };
     let bad = || {
-        aad_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            7000216,
-            "The client credentials in the Authorization header are not valid: expected Basic with base64 of 'client_id:client_secret'.",
-        )
+        Refusal {
+        status: StatusCode::UNAUTHORIZED,
+        error: "invalid_client",
+        code: 7000216,
+        description: "The client credentials in the Authorization header are not valid: expected Basic with base64 of 'client_id:client_secret'.".into(),
+    }
     };
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
@@ -137,12 +137,12 @@ fn basic_client_auth(headers: &HeaderMap, f: &mut Vec<(String, String)>) -> Resu
     let (id, secret) = (unescape(id), unescape(secret));
     match param(f, "client_id") {
         Some(body_id) if body_id != id => {
-            return Err(aad_error(
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                700016,
-                "The client id in the Authorization header differs from the client_id in the request body.",
-            ));
+            return Err(Refusal {
+                status: StatusCode::UNAUTHORIZED,
+                error: "invalid_client",
+                code: 700016,
+                description: "The client id in the Authorization header differs from the client_id in the request body.".into(),
+            });
         }
         Some(_) => {}
         None => f.push(("client_id".into(), id)),
