@@ -450,3 +450,57 @@ async fn managed_identity_endpoint_gives_an_app_only_graph_token() {
     assert_eq!(call(None).await.0, 400);
     assert_eq!(call(Some("wrong")).await.0, 401);
 }
+
+// Fix 12, v1. learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference: a v1
+// ID token is issued by `sts.windows.net/{tid}/` and names the user by `upn` and
+// `unique_name`; the v1 device-code answer says `verification_url`, and ADAL polls
+// `/oauth2/token` with the code as `code` and a `resource`.
+#[tokio::test]
+async fn v1_device_code_sign_in_gives_v1_answers() {
+    let (_dir, h) = start_sandbox(5).await;
+    let (status, dc) = post_form(
+        &login(&h, "oauth2/devicecode"),
+        &[
+            ("client_id", CLIENT),
+            ("resource", "https://graph.microsoft.com"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{dc}");
+    assert!(dc["verification_url"].as_str().is_some(), "{dc}");
+    let code = dc["device_code"].as_str().expect("device_code").to_string();
+    let mut answer = Value::Null;
+    for _ in 0..5 {
+        let (status, body) = post_form(
+            &login(&h, "oauth2/token"),
+            &[
+                ("grant_type", "device_code"),
+                ("client_id", CLIENT),
+                ("resource", "https://graph.microsoft.com"),
+                ("code", &code),
+            ],
+        )
+        .await;
+        if status == 200 {
+            answer = body;
+            break;
+        }
+        assert_eq!(body["error"], "authorization_pending", "{body}");
+    }
+    assert_eq!(answer["resource"], "https://graph.microsoft.com", "{answer}");
+    assert!(answer["refresh_token"].is_string() && answer["expires_on"].is_string());
+    let id = claims(answer["id_token"].as_str().expect("id_token"));
+    let tid = id["tid"].as_str().expect("tid");
+    assert_eq!(id["iss"], format!("https://sts.windows.net/{tid}/").as_str());
+    assert_eq!(id["ver"], "1.0");
+    assert_eq!(id["upn"], h.admin_upn().as_str());
+    assert_eq!(id["unique_name"], h.admin_upn().as_str());
+    let access = answer["access_token"].as_str().expect("access token");
+    assert!(
+        claims(access)["scp"]
+            .as_str()
+            .is_some_and(|s| s.contains("User.Read.All"))
+    );
+    let (status, _, _) = get(&graph(&h, LIST), access).await;
+    assert_eq!(status, 200);
+}

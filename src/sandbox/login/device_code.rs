@@ -108,7 +108,8 @@ pub(super) fn device_poll(
     own: &OwnRoots,
     endpoint: Endpoint,
 ) -> Response {
-    let Some(code) = param(f, "device_code") else {
+    // v1 clients (ADAL) send the device code as `code`.
+    let Some(code) = param(f, "device_code").or_else(|| param(f, "code")) else {
         return missing("device_code");
     };
     let scope = {
