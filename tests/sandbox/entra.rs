@@ -487,11 +487,17 @@ async fn v1_device_code_sign_in_gives_v1_answers() {
         }
         assert_eq!(body["error"], "authorization_pending", "{body}");
     }
-    assert_eq!(answer["resource"], "https://graph.microsoft.com", "{answer}");
+    assert_eq!(
+        answer["resource"], "https://graph.microsoft.com",
+        "{answer}"
+    );
     assert!(answer["refresh_token"].is_string() && answer["expires_on"].is_string());
     let id = claims(answer["id_token"].as_str().expect("id_token"));
     let tid = id["tid"].as_str().expect("tid");
-    assert_eq!(id["iss"], format!("https://sts.windows.net/{tid}/").as_str());
+    assert_eq!(
+        id["iss"],
+        format!("https://sts.windows.net/{tid}/").as_str()
+    );
     assert_eq!(id["ver"], "1.0");
     assert_eq!(id["upn"], h.admin_upn().as_str());
     assert_eq!(id["unique_name"], h.admin_upn().as_str());

@@ -45,7 +45,11 @@ pub async fn device_code_v1(
     let Some(resource) = param(&f, "resource") else {
         return missing("resource");
     };
-    let scope = format!("{}/.default", resource.trim_end_matches('/'));
+    // v1 sign-ins always bring an ID token and a refresh token.
+    let scope = format!(
+        "{}/.default openid offline_access",
+        resource.trim_end_matches('/')
+    );
     issue(&state, &root, &f, scope, Endpoint::V1)
 }
 
