@@ -1,5 +1,6 @@
 //! DESIGN.md 6 / issue 2: a full listing of 10,000 deleted users (11 pages of 999) from the
-//! sandbox over loopback HTTP. Target: under 300 ms in release.
+//! sandbox over loopback HTTP, and (issue 11) over HTTPS from `SandboxConfig::tls`, the client
+//! trusting the sandbox's CA. Target: under 100 ms in release, TLS included.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::Value;
@@ -51,12 +52,38 @@ fn bench(c: &mut Criterion) {
     let client = reqwest::Client::new();
     assert_eq!(rt.block_on(list_all(&client, &first, &token)), 10_000);
 
+    // The same directory over TLS: a second sandbox on the same data dir (the store is shared,
+    // the CA made once in it).
+    let tls = rt
+        .block_on(spawn(
+            SandboxConfig::new(dir.path()).users(10_000).tls(true),
+        ))
+        .expect("TLS sandbox");
+    let ca = std::fs::read(tls.ca_path().expect("CA")).expect("CA file");
+    let tls_client = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&ca).expect("CA PEM")])
+        .build()
+        .expect("TLS client");
+    let tls_first = format!(
+        "{}v1.0/directory/deletedItems/microsoft.graph.user?$top=999&$select={SELECT}",
+        tls.base_url()
+    );
+    assert_eq!(
+        rt.block_on(list_all(&tls_client, &tls_first, &token)),
+        10_000
+    );
+
     let mut group = c.benchmark_group("sandbox");
     group.sample_size(20);
     group.bench_function("list_10000_deleted_users_11_pages", |b| {
         b.to_async(&rt).iter(|| list_all(&client, &first, &token));
     });
+    group.bench_function("list_10000_deleted_users_11_pages_tls", |b| {
+        b.to_async(&rt)
+            .iter(|| list_all(&tls_client, &tls_first, &token));
+    });
     group.finish();
+    drop(tls);
     drop(handle);
 }
 

@@ -99,6 +99,11 @@ pub struct RunArgs {
     #[arg(long, env = "UNDELETE_MAIL_FROM", value_name = "UPN")]
     pub mail_from: Option<String>,
 
+    /// PEM file of extra certificate authorities to trust for Graph and login, besides the
+    /// system's (e.g. DATA_DIR/tls/ca.pem of `sandbox serve --tls`)
+    #[arg(long, env = "UNDELETE_CA_FILE", value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+
     /// Disable every write (restore, password, mail, purge)
     #[arg(long, env = "UNDELETE_READ_ONLY")]
     pub read_only: bool,
@@ -383,6 +388,15 @@ pub struct ServeArgs {
     /// public part only is read; repeat for several)
     #[arg(long, value_name = "PEM")]
     pub trust_certificate: Vec<PathBuf>,
+    /// Serve HTTPS, with a certificate for 127.0.0.1, localhost and Microsoft's Graph and login
+    /// hosts from a CA made once in DATA_DIR/tls/ (the second line on stdout names its file)
+    #[arg(long)]
+    pub tls: bool,
+    /// Root of every absolute URL in replies (@odata.nextLink, @odata.context), e.g.
+    /// https://graph.microsoft.com; default: the scheme and Host of each request. The global
+    /// --graph-url, if given, is taken as this
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
     /// Fail the first N password sets (PATCH with a passwordProfile, also inside $batch)
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub fail_password_sets: u32,
@@ -528,6 +542,7 @@ impl Cli {
             login_url: pick!(login_url),
             deadline: pick!(deadline),
             mail_from: pick!(mail_from),
+            ca_file: pick!(ca_file),
             read_only: either!(read_only),
             lock_wait: pick!(lock_wait),
             config: ConfigFileArg {
@@ -606,6 +621,7 @@ impl Cli {
             deadline: run.deadline,
             data_dir: self.global.data_dir.clone(),
             read_only: run.read_only,
+            ca_file: run.ca_file.clone(),
             lock_wait: run
                 .lock_wait
                 .map_or(config::DEFAULT_LOCK_WAIT, Duration::from_secs),
@@ -726,10 +742,14 @@ impl From<PasswordSource> for plain::PasswordSource {
 }
 
 impl SandboxCommand {
-    /// The sandbox's own options for this subcommand.
-    pub fn options(self) -> sandbox::SandboxCommand {
-        match self {
+    /// The sandbox's own options for this subcommand. `graph_url` (the global `--graph-url`)
+    /// names where clients reach Graph: `serve` takes it as its public URL, and refuses a
+    /// `--public-url` that says otherwise.
+    pub fn options(self, graph_url: Option<&str>) -> Result<sandbox::SandboxCommand, String> {
+        Ok(match self {
             SandboxCommand::Serve(a) => sandbox::SandboxCommand::Serve(sandbox::ServeOptions {
+                public_url: serve_public_url(a.public_url.as_deref(), graph_url)?,
+                tls: a.tls,
                 port: a.port,
                 seed: a.seed.into(),
                 latency_ms: a.latency_ms,
@@ -745,7 +765,20 @@ impl SandboxCommand {
             }),
             SandboxCommand::Reset(seed) => sandbox::SandboxCommand::Reset(seed.into()),
             SandboxCommand::Outbox { json } => sandbox::SandboxCommand::Outbox { json },
-        }
+        })
+    }
+}
+
+/// `sandbox serve`'s public URL from `--public-url` and the global `--graph-url`.
+fn serve_public_url(public: Option<&str>, graph: Option<&str>) -> Result<Option<String>, String> {
+    let same = |a: &str, b: &str| a.trim_end_matches('/') == b.trim_end_matches('/');
+    match (public, graph) {
+        (Some(p), Some(g)) if !same(p, g) => Err(format!(
+            "sandbox serve: --public-url {p} and --graph-url {g} disagree; the sandbox serves \
+             Graph at its public URL, so give one of them"
+        )),
+        (Some(p), _) => Ok(Some(p.to_string())),
+        (None, g) => Ok(g.map(str::to_string)),
     }
 }
 

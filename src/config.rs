@@ -64,6 +64,8 @@ pub struct Settings {
     /// `--data-dir`; `None` is the platform's data dir (see `data_dir`).
     pub data_dir: Option<PathBuf>,
     pub read_only: bool,
+    /// `--ca-file`: extra certificate authorities to trust for Graph and login.
+    pub ca_file: Option<PathBuf>,
     /// How long a command that changes the directory waits for another run's lock.
     pub lock_wait: Duration,
     pub no_mouse: bool,
@@ -90,6 +92,7 @@ impl Default for Settings {
             mail_from: None,
             data_dir: None,
             read_only: false,
+            ca_file: None,
             lock_wait: DEFAULT_LOCK_WAIT,
             no_mouse: false,
             email_to: None,

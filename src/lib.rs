@@ -19,5 +19,6 @@ pub mod sanitize;
 pub mod session;
 pub mod text;
 pub mod token_bucket;
+pub mod trust;
 pub mod tui;
 pub mod ui;

@@ -60,6 +60,12 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli, settings: Settings) -> color_eyre::Result<u8> {
+    if let Some(path) = &settings.ca_file
+        && let Err(e) = undelete::trust::trust_ca_file(path)
+    {
+        eprintln!("undelete: {e}");
+        return Ok(2);
+    }
     match cli.command {
         None => run_tui(&settings).await,
         Some(Command::Login(_)) => undelete::auth::login::login(&settings).await,
@@ -69,7 +75,14 @@ async fn run(cli: Cli, settings: Settings) -> color_eyre::Result<u8> {
         Some(Command::Man) => exit_code(shell::man()),
         Some(Command::Sandbox { command }) => {
             let data_dir = settings.data_dir().map_err(|e| eyre!(e))?;
-            exit_code(undelete::sandbox::run_command(command.options(), &data_dir).await?)
+            let options = match command.options(settings.graph_url.as_deref()) {
+                Ok(o) => o,
+                Err(e) => {
+                    eprintln!("undelete: {e}");
+                    return Ok(2);
+                }
+            };
+            exit_code(undelete::sandbox::run_command(options, &data_dir).await?)
         }
         Some(cmd) => match cmd.scripting(&settings) {
             Some(cmd) => exit_code(undelete::commands::run(cmd, &settings).await?),

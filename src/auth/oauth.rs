@@ -193,7 +193,7 @@ const LOGIN_TRY_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A client for the login host. The timeout keeps a dead network from hanging a sign-in.
 pub fn http_client() -> Result<reqwest::Client, AuthError> {
-    reqwest::Client::builder()
+    crate::trust::with_extra_roots(reqwest::Client::builder())
         .timeout(LOGIN_TRY_TIMEOUT)
         .connect_timeout(Duration::from_secs(10))
         // A redirect would replay a form holding a secret to another place: never follow one.

@@ -1,5 +1,10 @@
 //! `POST /v1.0/$batch`: up to 20 inner requests, run through the same router (so each inner
 //! write meets the write quota on its own), honouring `dependsOn`.
+//!
+//! As Graph does (https://learn.microsoft.com/graph/json-batching), an inner `url` may be
+//! relative to the version (`/users`) or absolute (`https://graph.microsoft.com/v1.0/users`,
+//! which msgraph-core sends), and fields of an inner request the sandbox does not know are
+//! ignored.
 
 use std::collections::{HashMap, HashSet};
 
@@ -13,6 +18,8 @@ use serde_json::{Map, Value, json};
 use tower::ServiceExt;
 
 use super::error::{ApiError, ApiResult, ReqIds};
+use super::origin::Conn;
+use super::path;
 use super::state::AppState;
 
 pub const MAX_REQUESTS: usize = 20;
@@ -42,9 +49,43 @@ fn bad(message: impl Into<String>) -> ApiError {
     ApiError::bad_request("BadRequest", message)
 }
 
+/// The router's path (and query) for an inner request's `url`, or why there is none.
+fn inner_path(url: &str) -> Result<String, String> {
+    let url = url.trim();
+    let rest = match url::Url::parse(url) {
+        Ok(abs) if matches!(abs.scheme(), "http" | "https") => {
+            let rest = abs
+                .path()
+                .trim_start_matches('/')
+                .strip_prefix("v1.0/")
+                .ok_or("an absolute url must address /v1.0/ of Microsoft Graph")?
+                .to_string();
+            match abs.query() {
+                Some(q) => format!("{rest}?{q}"),
+                None => rest,
+            }
+        }
+        Ok(_) => return Err("the url must be relative to the version, e.g. /users".into()),
+        Err(_) => {
+            let rest = url.trim_start_matches('/');
+            rest.strip_prefix("v1.0/").unwrap_or(rest).to_string()
+        }
+    };
+    let rest = rest.trim_start_matches('/');
+    if rest.starts_with("$batch") {
+        return Err("a batch cannot hold another $batch".into());
+    }
+    let path = format!("/v1.0/{rest}");
+    let uri: axum::http::Uri = path
+        .parse()
+        .map_err(|e| format!("the url is not a valid URL: {e}"))?;
+    Ok(path::normalize(&uri).map_or(path, |u| u.to_string()))
+}
+
 pub async fn handle(
     State(state): State<AppState>,
     Extension(ids): Extension<ReqIds>,
+    conn: Option<Extension<Conn>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
@@ -70,11 +111,8 @@ pub async fn handle(
                 r.method, r.id
             )));
         }
-        if r.url.contains("://") || r.url.trim_start_matches('/').starts_with("$batch") {
-            return Err(bad(format!(
-                "Request '{}': the url must be relative to the version, e.g. /users.",
-                r.id
-            )));
+        if let Err(why) = inner_path(&r.url) {
+            return Err(bad(format!("Request '{}': {why}.", r.id)));
         }
     }
     for r in &reqs {
@@ -91,6 +129,9 @@ pub async fn handle(
         return Err(ApiError::internal("The batch router is not ready."));
     };
     let auth = headers.get(axum::http::header::AUTHORIZATION).cloned();
+    // Inner replies write their links for the host and scheme the batch came by.
+    let host = headers.get(axum::http::header::HOST).cloned();
+    let conn = conn.map(|Extension(c)| c);
 
     let mut status: HashMap<String, u16> = HashMap::new();
     let mut responses = Vec::with_capacity(reqs.len());
@@ -110,6 +151,7 @@ pub async fn handle(
                 .any(|d| status.get(d).is_some_and(|s| *s >= 400));
             let router = router.clone();
             let auth = auth.clone();
+            let host = host.clone();
             let ids = ids.clone();
             async move {
                 if failed {
@@ -126,7 +168,7 @@ pub async fn handle(
                         Some(body),
                     );
                 }
-                run_inner(router, auth, &ids, r).await
+                run_inner(router, Outer { auth, host, conn }, &ids, r).await
             }
         });
         for (id, st, hdrs, body) in join_all(runs).await {
@@ -141,18 +183,32 @@ pub async fn handle(
     Ok(Json(json!({ "responses": responses })))
 }
 
+/// What inner requests take from the batch itself.
+struct Outer {
+    auth: Option<HeaderValue>,
+    host: Option<HeaderValue>,
+    conn: Option<Conn>,
+}
+
 async fn run_inner(
     router: axum::Router,
-    auth: Option<HeaderValue>,
+    outer: Outer,
     // The batch's own ids: an inner request that never reaches the router has none of its own.
     ids: &ReqIds,
     r: Inner,
 ) -> (String, u16, Value, Option<Value>) {
-    let path = format!("/v1.0/{}", r.url.trim_start_matches('/'));
+    // Checked by `handle` before any inner request runs.
+    let path = inner_path(&r.url).unwrap_or_default();
     let method = r.method.parse::<Method>().unwrap_or(Method::GET);
     let mut builder = Request::builder().method(method).uri(&path);
-    if let Some(a) = auth {
+    if let Some(a) = outer.auth {
         builder = builder.header(axum::http::header::AUTHORIZATION, a);
+    }
+    if let Some(h) = outer.host {
+        builder = builder.header(axum::http::header::HOST, h);
+    }
+    if let Some(c) = outer.conn {
+        builder = builder.extension(c);
     }
     for (k, v) in &r.headers {
         if let Some(v) = v.as_str() {
@@ -196,4 +252,26 @@ async fn run_inner(
         )
     };
     (r.id, st, Value::Object(hdrs), body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inner_path;
+
+    #[test]
+    fn inner_urls() {
+        let ok = |u: &str| inner_path(u).unwrap();
+        assert_eq!(ok("/users?$top=1"), "/v1.0/users?$top=1");
+        assert_eq!(ok("users/x"), "/v1.0/users/x");
+        assert_eq!(ok("/v1.0/me"), "/v1.0/me");
+        assert_eq!(
+            ok("https://graph.microsoft.com/v1.0/directory/deletedItems/graph.user?$top=2"),
+            "/v1.0/directory/deletedItems/microsoft.graph.user?$top=2"
+        );
+        assert_eq!(ok("//users"), "/v1.0/users");
+        assert!(inner_path("https://graph.microsoft.com/beta/users").is_err());
+        assert!(inner_path("/$batch").is_err());
+        assert!(inner_path("https://graph.microsoft.com/v1.0/$batch").is_err());
+        assert!(inner_path("mailto:x@y.z").is_err());
+    }
 }

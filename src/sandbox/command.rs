@@ -62,6 +62,10 @@ pub struct ServeOptions {
     pub trust_certificate: Vec<PathBuf>,
     /// Fail the first N password sets.
     pub fail_password_sets: u32,
+    /// Serve HTTPS with a certificate from the data dir's CA (`tls/ca.pem`).
+    pub tls: bool,
+    /// Root of every absolute URL in replies; `None`: each request's scheme and `Host`.
+    pub public_url: Option<String>,
     pub password_fault: PasswordFault,
 }
 
@@ -99,7 +103,11 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
                 .fail_password_sets(args.fail_password_sets, args.password_fault)
                 .token_lifetime(Duration::from_secs(args.token_lifetime))
                 .client_secret(args.client_secret)
+                .tls(args.tls)
                 .port(args.port);
+            if let Some(url) = &args.public_url {
+                cfg = cfg.public_url(url);
+            }
             for path in &args.trust_certificate {
                 // The file may hold the app's private key too: only certificates are kept, and
                 // the text is wiped once read.
@@ -117,9 +125,16 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
             }
             let handle = spawn(cfg).await?;
             {
+                // Scripts read these lines: the base URL, then (with TLS) the CA file to trust.
                 let mut out = std::io::stdout().lock();
                 writeln!(out, "{}", handle.base_url())?;
+                if let Some(ca) = handle.ca_path() {
+                    writeln!(out, "{}", ca.display())?;
+                }
                 out.flush()?;
+            }
+            if let Some(url) = handle.public_url() {
+                eprintln!("sandbox: every URL in a reply starts with {url}");
             }
             let certs = match args.trust_certificate.len() {
                 0 => String::new(),

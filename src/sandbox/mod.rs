@@ -17,12 +17,16 @@ mod faults;
 mod guard;
 mod login;
 mod odata;
+pub mod origin;
+mod path;
 mod policy;
 mod routes;
 mod seed;
 mod server;
+mod signing;
 mod state;
 mod store;
+pub mod tls;
 mod token;
 
 use std::collections::HashMap;
@@ -32,7 +36,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use rand::Rng;
 use url::Url;
 
 pub use assertion::TrustedCert;
@@ -40,12 +43,16 @@ pub use command::{SandboxCommand, SeedOptions, ServeOptions, run_command};
 pub use device::{DeviceCodeScript, DevicePoll};
 pub use faults::{FaultConfig, PasswordFault};
 pub use guard::{MAX_BATCH_BODY, MAX_BODY, MAX_QUERY_LEN, in_sandbox_request};
-pub use login::{APP_ROLES, TokenSpec};
+pub use login::{APP_ROLES, ClientAuth, TokenSpec};
 pub use odata::{MAX_FILTER_DEPTH, MAX_FILTER_LEN};
 pub use routes::{GLOBAL_ADMINISTRATOR, USER_ADMINISTRATOR};
 pub use store::SentMail;
 
+use signing::SigningKey;
 use state::{AppState, Metrics, Shared};
+
+/// The store's meta entry holding the token-signing key (PKCS#8, hex).
+const SIGNING_KEY: &str = "signing_key";
 use store::Store;
 
 /// The sandbox's own verified domain.
@@ -81,7 +88,8 @@ pub struct SandboxConfig {
     pub port: u16,
     /// Certificates accepted for client assertions (any client id).
     pub trusted: Vec<TrustedCert>,
-    /// Certificates that could not be read: `spawn` reports them instead of starting.
+    /// Settings that could not be taken (an unreadable certificate, a bad public URL):
+    /// `spawn` reports them instead of starting.
     trust_errors: Vec<String>,
     pub device_script: DeviceCodeScript,
     /// Application permissions (`roles`) of client-credentials tokens.
@@ -90,6 +98,11 @@ pub struct SandboxConfig {
     pub directory_roles: Vec<String>,
     /// Password sets to fail from the start, and how (see `SandboxHandle::fail_next_password_sets`).
     pub password_faults: (u32, PasswordFault),
+    /// Serve HTTPS with a certificate from the data dir's own CA (`tls/ca.pem`).
+    pub tls: bool,
+    /// The root every absolute URL in a reply starts with; `None`: the request's scheme and
+    /// `Host` (see `origin::public_root`).
+    pub public_url: Option<Url>,
 }
 
 impl std::fmt::Debug for SandboxConfig {
@@ -106,6 +119,8 @@ impl std::fmt::Debug for SandboxConfig {
             .field("app_roles", &self.app_roles)
             .field("directory_roles", &self.directory_roles)
             .field("password_faults", &self.password_faults)
+            .field("tls", &self.tls)
+            .field("public_url", &self.public_url.as_ref().map(Url::as_str))
             .finish_non_exhaustive()
     }
 }
@@ -129,7 +144,27 @@ impl SandboxConfig {
             app_roles: APP_ROLES.iter().map(|r| r.to_string()).collect(),
             directory_roles: vec![USER_ADMINISTRATOR.to_string()],
             password_faults: (0, PasswordFault::default()),
+            tls: false,
+            public_url: None,
         }
+    }
+
+    /// Serves HTTPS (HTTP/1.1) with a leaf certificate for loopback and Microsoft's Graph and
+    /// login hosts, signed by a CA made once in `DATA_DIR/tls/` (`SandboxHandle::ca_path`).
+    pub fn tls(mut self, on: bool) -> Self {
+        self.tls = on;
+        self
+    }
+
+    /// The root every absolute URL the sandbox writes starts with (`@odata.nextLink`,
+    /// `@odata.context`, …), e.g. `https://graph.microsoft.com`. Refused by `spawn` unless
+    /// `origin::parse_public_url` accepts it.
+    pub fn public_url(mut self, url: &str) -> Self {
+        match origin::parse_public_url(url) {
+            Ok(u) => self.public_url = Some(u),
+            Err(e) => self.trust_errors.push(e),
+        }
+        self
     }
 
     /// Registers the certificate(s) in `pem` for client assertions of any client id, as
@@ -138,7 +173,9 @@ impl SandboxConfig {
     pub fn trust_certificate(mut self, pem: &str) -> Self {
         match TrustedCert::from_pem(pem) {
             Ok(certs) => self.trusted.extend(certs),
-            Err(e) => self.trust_errors.push(e),
+            Err(e) => self
+                .trust_errors
+                .push(format!("cannot trust the certificate: {e}")),
         }
         self
     }
@@ -212,9 +249,7 @@ impl SandboxConfig {
 
     fn validate(&self) -> Result<(), SandboxError> {
         if let Some(e) = self.trust_errors.first() {
-            return Err(SandboxError::Config(format!(
-                "cannot trust the certificate: {e}"
-            )));
+            return Err(SandboxError::Config(e.clone()));
         }
         let rate = |p: f64| (0.0..=1.0).contains(&p);
         if !rate(self.faults.fail_rate) || !rate(self.faults.drop_rate) {
@@ -258,7 +293,7 @@ fn store_err(path: &Path) -> impl FnOnce(rusqlite::Error) -> SandboxError + '_ {
 /// What an opened store says about itself.
 struct Opened {
     store: Store,
-    key: Vec<u8>,
+    key: SigningKey,
     tenant_id: String,
 }
 
@@ -282,12 +317,10 @@ fn open_store(data_dir: &Path, users: usize, seed: u64) -> Result<Opened, Sandbo
     if store.meta("seeded_at").map_err(store_err(&path))?.is_none() {
         let now = chrono::Utc::now();
         let seeded = seed::generate(seed, users, DOMAIN, now);
-        let key: [u8; 32] = rand::rng().random();
         let meta = [
             ("seed", seed.to_string()),
             ("users", users.to_string()),
             ("tenant_id", seeded.tenant_id),
-            ("key", hex::encode(key)),
             (
                 "seeded_at",
                 now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -298,14 +331,20 @@ fn open_store(data_dir: &Path, users: usize, seed: u64) -> Result<Opened, Sandbo
             .seed_if_empty(&seeded.users, &meta)
             .map_err(store_err(&path))?;
     }
-    let key = store
-        .meta("key")
-        .map_err(store_err(&path))?
-        .and_then(|k| hex::decode(k).ok())
-        .filter(|k| k.len() == 32)
-        .ok_or_else(|| {
-            SandboxError::Config(format!("{}: signing key is missing", path.display()))
-        })?;
+    // Stores from before tokens were RS256 have none yet: they get one now.
+    let key = match store.meta(SIGNING_KEY).map_err(store_err(&path))? {
+        Some(k) => k,
+        None => {
+            let fresh = SigningKey::generate().map_err(SandboxError::Config)?;
+            store
+                .meta_or_insert(SIGNING_KEY, &hex::encode(fresh))
+                .map_err(store_err(&path))?
+        }
+    };
+    let key = hex::decode(key)
+        .map_err(|e| e.to_string())
+        .and_then(|der| SigningKey::from_pkcs8(&der))
+        .map_err(|e| SandboxError::Config(format!("{}: signing key: {e}", path.display())))?;
     let tenant_id = store
         .meta("tenant_id")
         .map_err(store_err(&path))?
@@ -334,10 +373,18 @@ fn remove_store(data_dir: &Path) -> Result<(), SandboxError> {
 /// Starts a sandbox on `127.0.0.1:port`, seeding its store first if it is empty.
 pub async fn spawn(cfg: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
     cfg.validate()?;
-    let (data_dir, users, seed) = (cfg.data_dir.clone(), cfg.users, cfg.seed);
-    let opened = tokio::task::spawn_blocking(move || open_store(&data_dir, users, seed))
-        .await
-        .map_err(|e| SandboxError::Config(format!("seeding task failed: {e}")))??;
+    let (data_dir, users, seed, with_tls) = (cfg.data_dir.clone(), cfg.users, cfg.seed, cfg.tls);
+    let (opened, tls) = tokio::task::spawn_blocking(move || {
+        let opened = open_store(&data_dir, users, seed)?;
+        let tls = if with_tls {
+            Some(tls::setup(&data_dir)?)
+        } else {
+            None
+        };
+        Ok::<_, SandboxError>((opened, tls))
+    })
+    .await
+    .map_err(|e| SandboxError::Config(format!("seeding task failed: {e}")))??;
 
     let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, cfg.port)))
         .await
@@ -349,7 +396,8 @@ pub async fn spawn(cfg: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
         port: cfg.port,
         source,
     })?;
-    let base_url = Url::parse(&format!("http://{addr}/"))
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let base_url = Url::parse(&format!("{scheme}://{addr}/"))
         .map_err(|e| SandboxError::Config(format!("base URL: {e}")))?;
 
     let domains = routes::tenant_domains(DOMAIN);
@@ -367,6 +415,7 @@ pub async fn spawn(cfg: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
         domains,
         tenant_words,
         base_url: base_url.clone(),
+        public_url: cfg.public_url.clone(),
         token_lifetime: cfg.token_lifetime,
         client_secret: cfg.client_secret.clone(),
         faults: faults::Faults::new(cfg.faults.clone()),
@@ -385,9 +434,18 @@ pub async fn spawn(cfg: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
     let _ = state.router.set(router.clone());
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(server::serve(listener, state.clone(), router, stop_rx));
+    let ca_path = tls.as_ref().map(|t| t.ca_path.clone());
+    let acceptor = tls.map(|t| t.acceptor);
+    let task = tokio::spawn(server::serve(
+        listener,
+        state.clone(),
+        router,
+        acceptor,
+        stop_rx,
+    ));
     Ok(SandboxHandle {
         base_url,
+        ca_path,
         client_secret: cfg.client_secret,
         state,
         stop: stop_tx,
@@ -398,6 +456,7 @@ pub async fn spawn(cfg: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
 /// A running sandbox. Dropping it stops the server; `shutdown` also waits for it.
 pub struct SandboxHandle {
     base_url: Url,
+    ca_path: Option<PathBuf>,
     client_secret: String,
     state: AppState,
     stop: tokio::sync::watch::Sender<bool>,
@@ -405,9 +464,20 @@ pub struct SandboxHandle {
 }
 
 impl SandboxHandle {
-    /// `http://127.0.0.1:PORT/`: Graph lives under `v1.0/`, login under `{tenant}/oauth2/`.
+    /// `http://127.0.0.1:PORT/` (`https://` with TLS): Graph lives under `v1.0/`, login under
+    /// `{tenant}/oauth2/`.
     pub fn base_url(&self) -> &Url {
         &self.base_url
+    }
+
+    /// The CA certificate (PEM) a client must trust to reach a TLS sandbox; `None` without TLS.
+    pub fn ca_path(&self) -> Option<&Path> {
+        self.ca_path.as_deref()
+    }
+
+    /// The root set by `SandboxConfig::public_url`, if any.
+    pub fn public_url(&self) -> Option<&Url> {
+        self.state.public_url.as_ref()
     }
 
     pub fn domain(&self) -> &str {

@@ -14,6 +14,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
 use tower::{Layer, ServiceExt};
 use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
@@ -22,6 +23,8 @@ use tracing::Level;
 use super::error::{ApiError, ids_for};
 use super::faults::Fault;
 use super::guard;
+use super::origin::Conn;
+use super::path;
 use super::state::{AppState, Metrics};
 
 /// Returned by the service to make hyper close the connection without a response.
@@ -36,10 +39,14 @@ impl std::fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
+/// How long a client may take over its TLS handshake before the connection is closed.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     router: Router,
+    tls: Option<TlsAcceptor>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut conns = tokio::task::JoinSet::new();
@@ -52,7 +59,19 @@ pub async fn serve(
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
-                conns.spawn(connection(stream, state.clone(), router.clone(), shutdown.clone()));
+                let (state, router, shutdown) = (state.clone(), router.clone(), shutdown.clone());
+                match tls.clone() {
+                    None => conns.spawn(connection(stream, Conn { tls: false }, state, router, shutdown)),
+                    Some(acceptor) => conns.spawn(async move {
+                        // A failed or stalled handshake ends only this connection.
+                        let Ok(Ok(stream)) =
+                            tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+                        else {
+                            return;
+                        };
+                        connection(stream, Conn { tls: true }, state, router, shutdown).await;
+                    }),
+                };
             }
             _ = shutdown.changed() => break,
         }
@@ -66,13 +85,17 @@ pub async fn serve(
     conns.abort_all();
 }
 
-async fn connection(
-    stream: tokio::net::TcpStream,
+async fn connection<S>(
+    stream: S,
+    conn_info: Conn,
     state: AppState,
     router: Router,
     mut shutdown: watch::Receiver<bool>,
-) {
-    let traced = trace_layer().layer(tower::service_fn(move |req: Request<Incoming>| {
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let traced = trace_layer().layer(tower::service_fn(move |mut req: Request<Incoming>| {
+        req.extensions_mut().insert(conn_info);
         guard::marked(handle(state.clone(), router.clone(), req))
     }));
     let svc = hyper::service::service_fn(move |req| traced.clone().oneshot(req));
@@ -126,8 +149,12 @@ fn trace_layer() -> RequestTrace {
 async fn handle(
     state: AppState,
     router: Router,
-    req: Request<Incoming>,
+    mut req: Request<Incoming>,
 ) -> Result<Response<Body>, Dropped> {
+    // Graph's spellings the router does not know (`//`, the `graph.` alias) become its own.
+    if let Some(uri) = path::normalize(req.uri()) {
+        *req.uri_mut() = uri;
+    }
     Metrics::bump(&state.metrics.requests);
     let latency = state.faults.cfg.latency;
     if !latency.is_zero() {

@@ -12,6 +12,7 @@ use super::assertion::TrustedCert;
 use super::device::DeviceCodeScript;
 use super::faults::{Faults, PasswordFault};
 use super::routes::Domain;
+use super::signing::SigningKey;
 use super::store::Store;
 
 pub type AppState = Arc<Shared>;
@@ -39,8 +40,8 @@ impl Metrics {
 
 pub struct Shared {
     pub store: Mutex<Store>,
-    /// HMAC key of the access tokens, kept in the store so tokens survive a restart.
-    pub key: Vec<u8>,
+    /// The tokens' signing key, kept in the store so tokens survive a restart.
+    pub key: SigningKey,
     pub tenant_id: String,
     /// The default domain: users live in it.
     pub domain: String,
@@ -48,7 +49,10 @@ pub struct Shared {
     pub domains: Vec<Domain>,
     /// Words banned in passwords because they name the tenant (from its verified domains).
     pub tenant_words: Vec<String>,
+    /// Where the sandbox listens (`https://` with TLS).
     pub base_url: Url,
+    /// `--public-url`: the root of every absolute URL in a reply, whatever the request said.
+    pub public_url: Option<Url>,
     pub token_lifetime: Duration,
     pub client_secret: String,
     pub faults: Faults,
@@ -109,11 +113,6 @@ impl Shared {
         self.panics
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
             .is_ok()
-    }
-
-    /// `https://graph.microsoft.com/v1.0/`'s counterpart here.
-    pub fn graph_root(&self) -> String {
-        format!("{}v1.0/", self.base_url)
     }
 
     /// The store, with deleted users past Entra's 30-day retention purged first: every route

@@ -228,6 +228,17 @@ impl Store {
             .optional()
     }
 
+    /// Sets `key` unless it is set already (by another process meanwhile, say), and returns
+    /// the value the store keeps.
+    pub fn meta_or_insert(&self, key: &str, value: &str) -> rusqlite::Result<String> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)",
+            params![key, value],
+        )?;
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+    }
+
     /// Seeds an empty store: the users and the settings in one transaction, which takes the
     /// write lock first, so two processes opening a fresh data dir cannot both seed it.
     /// Returns false (and changes nothing) when the store was already seeded.

@@ -1,13 +1,14 @@
-//! JWT access tokens (HS256 with a per-store key) and the bearer-token extractor that every
-//! Graph route uses.
+//! JWT access tokens (RS256 with the store's key, see `signing`) and the bearer-token
+//! extractor that every Graph route uses.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, Validation};
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
+use super::signing::SigningKey;
 use super::state::AppState;
 
 /// Audience of tokens for Microsoft Graph (global cloud).
@@ -22,23 +23,54 @@ pub const GRAPH_AUDIENCES: &[&str] = &[
     "https://microsoftgraph.chinacloudapi.cn",
 ];
 
+/// An access token for Graph, as Entra ID issues it: always a v1.0 token, because Graph's
+/// registration accepts v1.0 tokens whichever endpoint (v1 or v2.0) issued them. The claims are
+/// those of the access token claims reference
+/// (learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference); the
+/// opaque ones no client reads (`aio`, `rh`, `xms_*`) are left out.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     pub aud: String,
     pub iss: String,
-    pub tid: String,
+    /// The identity provider: in app-only tokens the issuer again (the app's own tenant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<String>,
     pub iat: i64,
     pub nbf: i64,
     pub exp: i64,
+    /// Delegated only: `1` (the user signed in with a password), and how (`amr`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amr: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_displayname: Option<String>,
     pub appid: String,
+    /// How the client proved itself: `0` public client, `1` secret, `2` certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appidacr: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Object id of the user, or of the app's service principal in app-only tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oid: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scp: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<String>>,
+    /// The subject, unique per app: the service principal's id in app-only tokens, a pairwise
+    /// id of user and app in delegated ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    pub tid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upn: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oid: Option<String>,
     /// Directory role template ids of the caller; `None` (tokens minted by tests without
     /// them) skips the role checks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -64,25 +96,15 @@ impl Claims {
     }
 }
 
-/// Signs `claims` as an HS256 JWT with the store's key.
-pub fn sign(key: &[u8], claims: &Claims) -> String {
-    // The store's key is 32 random bytes and the claims are strings and numbers, so this cannot
-    // fail; if it ever did, the empty token is refused at once like a missing one.
-    EncodingKey::from_secret(key)
-        .and_then(|key| jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &key))
-        .unwrap_or_default()
-}
-
 /// Why a token was refused; the message is what Graph says in the 401.
-pub fn verify(key: &[u8], token: &str, now: i64) -> Result<Claims, &'static str> {
+pub fn verify(key: &SigningKey, token: &str, now: i64) -> Result<Claims, &'static str> {
     const BAD_SIGNATURE: &str = "Access token validation failure. Invalid signature.";
-    let key = DecodingKey::from_secret(key).map_err(|_| BAD_SIGNATURE)?;
     // Lifetime and audience are checked below, against `now` and Graph's wording.
-    let mut rules = Validation::new(Algorithm::HS256);
+    let mut rules = Validation::new(Algorithm::RS256);
     rules.required_spec_claims.clear();
     rules.validate_exp = false;
     rules.validate_aud = false;
-    let claims = match jsonwebtoken::decode::<Claims>(token, &key, &rules) {
+    let claims = match jsonwebtoken::decode::<Claims>(token, key.decoding(), &rules) {
         Ok(data) => data.claims,
         Err(e) => {
             return Err(match e.kind() {
@@ -144,15 +166,25 @@ mod tests {
         Claims {
             aud: GRAPH_AUDIENCE.into(),
             iss: "x".into(),
-            tid: "t".into(),
+            idp: None,
             iat: 0,
             nbf: 0,
             exp,
+            acr: None,
+            amr: None,
+            app_displayname: None,
             appid: "a".into(),
+            appidacr: None,
+            family_name: None,
+            given_name: None,
+            name: None,
+            oid: None,
             scp: Some("Mail.Send User.Read.All".into()),
             roles: None,
+            sub: None,
+            tid: "t".into(),
+            unique_name: None,
             upn: Some("admin@contoso.sandbox".into()),
-            oid: None,
             wids: None,
             idtyp: "user".into(),
             ver: "1.0".into(),
@@ -160,21 +192,27 @@ mod tests {
         }
     }
 
+    fn key() -> SigningKey {
+        SigningKey::from_pkcs8(&SigningKey::generate().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
     #[test]
     fn tokens_round_trip_and_reject_tampering_and_expiry() {
-        let t = sign(b"key", &claims(100));
-        assert!(verify(b"key", &t, 50).is_ok());
-        assert!(verify(b"other", &t, 50).is_err());
+        let (key, other) = (key(), key());
+        let t = key.sign(&claims(100));
+        assert!(verify(&key, &t, 50).is_ok());
+        assert!(verify(&other, &t, 50).is_err());
         assert_eq!(
-            verify(b"key", &t, 100).err(),
+            verify(&key, &t, 100).err(),
             Some("Lifetime validation failed, the token is expired.")
         );
         let mut parts: Vec<&str> = t.split('.').collect();
         let forged =
             URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims(10_000)).unwrap_or_default());
         parts[1] = &forged;
-        assert!(verify(b"key", &parts.join("."), 50).is_err());
-        assert!(verify(b"key", "garbage", 50).is_err());
+        assert!(verify(&key, &parts.join("."), 50).is_err());
+        assert!(verify(&key, "garbage", 50).is_err());
     }
 
     #[test]

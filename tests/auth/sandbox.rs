@@ -289,7 +289,8 @@ async fn client_secret_gives_an_app_only_sign_in() {
     .expect("ctx");
     let signed = ctx.resolve().await.expect("resolve").expect("app-only");
     assert_eq!(signed.identity.mode, Mode::AppOnly);
-    assert_eq!(signed.identity.account, "app-1");
+    // Named as Entra names an app-only caller: its app registration's display name.
+    assert_eq!(signed.identity.account, "Sandbox app app-1");
     // All permissions are there; only the mail sender is missing.
     assert_eq!(signed.warnings, vec![Warning::NoMailSender]);
     let e = signed.mail_sender().err().unwrap_or_default();

@@ -194,11 +194,13 @@ async fn graph_refuses_missing_expired_and_forged_tokens() {
 
 #[tokio::test]
 async fn short_token_lifetime_expires() {
-    let (_dir, h) = start_sandbox_with(5, |c| c.token_lifetime(Duration::from_secs(1))).await;
+    // Two seconds, not one: expiry is in whole seconds, so a one-second token minted late in a
+    // second is already expired when a loaded machine uses it a few hundred ms later.
+    let (_dir, h) = start_sandbox_with(5, |c| c.token_lifetime(Duration::from_secs(2))).await;
     let token = app_token(&h).await;
     let (status, _, _) = get(&graph(&h, LIST), &token).await;
     assert_eq!(status, 200);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     let (status, _, body) = get(&graph(&h, LIST), &token).await;
     assert_eq!(status, 401);
     assert_graph_error(&body, "InvalidAuthenticationToken");

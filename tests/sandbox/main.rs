@@ -6,9 +6,12 @@ mod common;
 
 mod auth;
 mod batch;
+mod compat;
+mod entra;
 mod faults;
 mod list;
 mod retention;
 mod serve;
+mod tls;
 mod tokens;
 mod writes;

@@ -178,7 +178,7 @@ impl GraphDirectory {
             .map_err(DirectoryError::invalid)?;
         let v1 = Url::parse(&endpoints.graph_v1(""))
             .map_err(|e| DirectoryError::invalid(format!("the Graph URL: {e}")))?;
-        let http = reqwest::Client::builder()
+        let http = crate::trust::with_extra_roots(reqwest::Client::builder())
             .user_agent(options.user_agent.clone())
             // `attempt` times the headers and the body apart (so it can say which was slow);
             // this is only a backstop for a hang neither of them covers.

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::reply::{Refusal, aad_error, missing, param};
-use super::scopes::{graph_resource, invalid_resource};
-use super::tokens::{TokenSpec, mint};
+use super::scopes::{OwnRoots, graph_resource, invalid_resource};
+use super::tokens::{ClientAuth, TokenSpec, mint};
 use crate::sandbox::assertion::{self, Expected};
 use crate::sandbox::state::AppState;
 
@@ -39,6 +39,7 @@ pub(super) fn client_credentials(
     f: &[(String, String)],
     client_id: &str,
     audiences: &[String],
+    own: &OwnRoots,
 ) -> Response {
     let Some(scope) = param(f, "scope") else {
         return missing("scope");
@@ -57,10 +58,12 @@ pub(super) fn client_credentials(
             ),
         );
     };
-    let Some(audience) = graph_resource(resource) else {
+    let Some(audience) = graph_resource(resource, own) else {
         return invalid_resource(resource).respond();
     };
+    let client_auth;
     if let Some(secret) = param(f, "client_secret") {
+        client_auth = ClientAuth::Secret;
         if secret != state.client_secret {
             return aad_error(
                 StatusCode::UNAUTHORIZED,
@@ -85,6 +88,7 @@ pub(super) fn client_credentials(
         if let Err(refused) = accept_assertion(state, assertion, client_id, audiences) {
             return refused.respond();
         }
+        client_auth = ClientAuth::Certificate;
     } else {
         return aad_error(
             StatusCode::UNAUTHORIZED,
@@ -102,6 +106,7 @@ pub(super) fn client_credentials(
         lifetime_secs: lifetime,
         wids: Some(state.directory_roles.clone()),
         audience: audience.into(),
+        client_auth,
     };
     let body = json!({
         "token_type": "Bearer",

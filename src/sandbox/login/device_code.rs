@@ -10,28 +10,61 @@ use rand::Rng;
 use serde_json::json;
 
 use super::reply::{aad_error, form, missing, param};
-use super::scopes::graph_scopes;
-use super::tokens::{delegated_tokens, random_token};
+use super::scopes::{OwnRoots, graph_scopes};
+use super::tokens::{Delegated, Endpoint, delegated_tokens, random_token};
 use crate::sandbox::device::DevicePoll;
+use crate::sandbox::origin::Root;
 use crate::sandbox::state::{AppState, DeviceCode};
 
 pub(super) const DEVICE_CODE_LIFETIME: i64 = 900;
 pub(super) const DEVICE_POLL_INTERVAL: u64 = 1;
 
+/// `POST /{tenant}/oauth2/v2.0/devicecode`.
 pub async fn device_code(
     State(state): State<AppState>,
     Path(_tenant): Path<String>,
+    root: Root,
     body: Bytes,
 ) -> Response {
     let f = form(&body);
-    let Some(client_id) = param(&f, "client_id") else {
-        return missing("client_id");
-    };
     let Some(scope) = param(&f, "scope") else {
         return missing("scope");
     };
+    issue(&state, &root, &f, scope.to_string(), Endpoint::V2)
+}
+
+/// `POST /{tenant}/oauth2/devicecode`: v1 names a `resource`, and its answer says
+/// `verification_url` where v2.0 says `verification_uri`.
+pub async fn device_code_v1(
+    State(state): State<AppState>,
+    Path(_tenant): Path<String>,
+    root: Root,
+    body: Bytes,
+) -> Response {
+    let f = form(&body);
+    let Some(resource) = param(&f, "resource") else {
+        return missing("resource");
+    };
+    // v1 sign-ins always bring an ID token and a refresh token.
+    let scope = format!(
+        "{}/.default openid offline_access",
+        resource.trim_end_matches('/')
+    );
+    issue(&state, &root, &f, scope, Endpoint::V1)
+}
+
+fn issue(
+    state: &AppState,
+    root: &Root,
+    f: &[(String, String)],
+    scope: String,
+    endpoint: Endpoint,
+) -> Response {
+    let Some(client_id) = param(f, "client_id") else {
+        return missing("client_id");
+    };
     // Entra refuses unknown resources and mixed resources here, before any code is issued.
-    if let Err(refused) = graph_scopes(scope) {
+    if let Err(refused) = graph_scopes(&scope, &super::own_roots(state, root)) {
         return refused.respond();
     }
     let device = random_token(32);
@@ -40,7 +73,7 @@ pub async fn device_code(
     let user_code: String = (0..9)
         .map(|_| LETTERS[rng.random_range(0..LETTERS.len())] as char)
         .collect();
-    let uri = format!("{}devicelogin", state.base_url);
+    let uri = format!("{}/devicelogin", super::public_root(root));
     let now = chrono::Utc::now().timestamp();
     let mut devices = state.devices.lock().unwrap_or_else(|p| p.into_inner());
     // Codes nobody polls any more would otherwise pile up for the life of the server.
@@ -49,27 +82,38 @@ pub async fn device_code(
         device.clone(),
         DeviceCode {
             client_id: client_id.into(),
-            scope: scope.into(),
+            scope,
             polls: 0,
             expires_at: now + DEVICE_CODE_LIFETIME,
         },
     );
     drop(devices);
-    Json(json!({
+    let uri_name = match endpoint {
+        Endpoint::V2 => "verification_uri",
+        Endpoint::V1 => "verification_url",
+    };
+    let mut body = json!({
         "user_code": user_code,
         "device_code": device,
-        "verification_uri": uri,
         "expires_in": DEVICE_CODE_LIFETIME,
         "interval": DEVICE_POLL_INTERVAL,
         "message": format!(
             "To sign in, use a web browser to open the page {uri} and enter the code {user_code} to authenticate. (Sandbox: no browser needed, the sandbox answers for the admin.)"
         ),
-    }))
-    .into_response()
+    });
+    body[uri_name] = json!(uri);
+    Json(body).into_response()
 }
 
-pub(super) fn device_poll(state: &AppState, f: &[(String, String)], client_id: &str) -> Response {
-    let Some(code) = param(f, "device_code") else {
+pub(super) fn device_poll(
+    state: &AppState,
+    f: &[(String, String)],
+    client_id: &str,
+    own: &OwnRoots,
+    endpoint: Endpoint,
+) -> Response {
+    // v1 clients (ADAL) send the device code as `code`.
+    let Some(code) = param(f, "device_code").or_else(|| param(f, "code")) else {
         return missing("device_code");
     };
     let scope = {
@@ -140,7 +184,17 @@ pub(super) fn device_poll(state: &AppState, f: &[(String, String)], client_id: &
         }
     };
     let admin = state.admin_upn();
-    delegated_tokens(state, client_id, &admin, &scope)
+    delegated_tokens(
+        state,
+        &Delegated {
+            client_id,
+            upn: &admin,
+            scope: &scope,
+            own,
+            endpoint,
+            client_info: param(f, "client_info") == Some("1"),
+        },
+    )
 }
 
 pub async fn device_login_page() -> Html<&'static str> {

@@ -4,10 +4,17 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::reply::{aad_error, missing, param};
-use super::tokens::{delegated_tokens, refresh_hash};
+use super::scopes::OwnRoots;
+use super::tokens::{Delegated, Endpoint, delegated_tokens, refresh_hash};
 use crate::sandbox::state::AppState;
 
-pub(super) fn refresh(state: &AppState, f: &[(String, String)], client_id: &str) -> Response {
+pub(super) fn refresh(
+    state: &AppState,
+    f: &[(String, String)],
+    client_id: &str,
+    own: &OwnRoots,
+    endpoint: Endpoint,
+) -> Response {
     let Some(rt) = param(f, "refresh_token") else {
         return missing("refresh_token");
     };
@@ -46,7 +53,17 @@ pub(super) fn refresh(state: &AppState, f: &[(String, String)], client_id: &str)
                 );
             }
             let scope = param(f, "scope").map(str::to_string).unwrap_or(scope);
-            delegated_tokens(state, client_id, &upn, &scope)
+            delegated_tokens(
+                state,
+                &Delegated {
+                    client_id,
+                    upn: &upn,
+                    scope: &scope,
+                    own,
+                    endpoint,
+                    client_info: param(f, "client_info") == Some("1"),
+                },
+            )
         }
         Ok(None) => aad_error(
             StatusCode::BAD_REQUEST,

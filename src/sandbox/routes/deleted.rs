@@ -7,9 +7,8 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{
-    READ_USERS, RESTORE, RESTORE_ROLES, context, eventual, require, require_role, user_json,
-};
+use super::shape::Shape;
+use super::{READ_USERS, RESTORE, RESTORE_ROLES, eventual, require, require_role};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::odata::{self, canonical_prop};
 use crate::sandbox::state::AppState;
@@ -27,16 +26,18 @@ pub async fn list_uncast(Caller(claims): Caller) -> ApiResult<Json<Value>> {
 pub async fn list(
     State(state): State<AppState>,
     Caller(claims): Caller,
+    shape: Shape,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
     require(&claims, READ_USERS)?;
-    list_users(&state, raw.as_deref(), &headers, true).map(Json)
+    list_users(&state, &shape, raw.as_deref(), &headers, true).map(Json)
 }
 
 /// A listing of deleted (or active) users, one page, as Graph shapes it.
 pub fn list_users(
     state: &AppState,
+    shape: &Shape,
     raw: Option<&str>,
     headers: &HeaderMap,
     deleted: bool,
@@ -72,10 +73,9 @@ pub fn list_users(
         "users"
     };
     let mut body = serde_json::Map::new();
-    body.insert(
-        "@odata.context".into(),
-        json!(context(state, path, q.select.as_deref())),
-    );
+    if let Some(ctx) = shape.context(path, q.select.as_deref()) {
+        body.insert("@odata.context".into(), json!(ctx));
+    }
     if let Some(n) = count {
         body.insert("@odata.count".into(), json!(n));
     }
@@ -92,7 +92,7 @@ pub fn list_users(
             "@odata.nextLink".into(),
             json!(format!(
                 "{}{path}?{}",
-                state.graph_root(),
+                shape.root.graph_v1(),
                 odata::next_query(&q.carry, &token)
             )),
         );
@@ -100,7 +100,7 @@ pub fn list_users(
     let users: Vec<Value> = page
         .rows
         .iter()
-        .map(|u| user_json(u, q.select.as_deref()))
+        .map(|u| shape.user(u, q.select.as_deref()))
         .collect();
     body.insert("value".into(), Value::Array(users));
     Ok(Value::Object(body))
@@ -128,6 +128,7 @@ pub fn select_of(raw: Option<&str>) -> ApiResult<Option<Vec<&'static str>>> {
 pub async fn get_one(
     State(state): State<AppState>,
     Caller(claims): Caller,
+    shape: Shape,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
@@ -138,18 +139,18 @@ pub async fn get_one(
         .user(&id.to_lowercase())?
         .filter(|u| u.deleted)
         .ok_or_else(|| ApiError::not_found(&id))?;
-    let mut v = user_json(&user, select.as_deref());
-    v["@odata.context"] = json!(context(&state, "directory/deletedItems/$entity", None));
+    let mut v = shape.user(&user, select.as_deref());
+    shape.annotate(&mut v, "directory/deletedItems/$entity", None);
     Ok(Json(v))
 }
 
+/// The restore action's parameters, by their lower-cased names.
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
 struct RestoreBody {
     #[serde(default)]
-    auto_reconcile_proxy_conflict: bool,
+    autoreconcileproxyconflict: bool,
     #[serde(default)]
-    new_user_principal_name: Option<String>,
+    newuserprincipalname: Option<String>,
 }
 
 /// A UPN the directory would accept: `local@domain` with one of the tenant's verified domains.
@@ -182,6 +183,7 @@ pub fn check_upn(upn: &str, verified: impl Fn(&str) -> bool) -> ApiResult<()> {
 pub async fn restore(
     State(state): State<AppState>,
     Caller(claims): Caller,
+    shape: Shape,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
@@ -190,14 +192,20 @@ pub async fn restore(
     let opts: RestoreBody = if body.iter().all(u8::is_ascii_whitespace) {
         RestoreBody::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
+        let unreadable = |e: serde_json::Error| {
             ApiError::bad_request(
                 "BadRequest",
                 format!("Unable to read JSON request payload: {e}"),
             )
-        })?
+        };
+        let v: Value = serde_json::from_slice(&body).map_err(unreadable)?;
+        // Action parameters bind in any case (see `params`).
+        let lowered = super::params::lowered(&v).ok_or_else(|| {
+            ApiError::bad_request("BadRequest", "The request payload must be a JSON object.")
+        })?;
+        serde_json::from_value(Value::Object(lowered)).map_err(unreadable)?
     };
-    if let Some(upn) = &opts.new_user_principal_name {
+    if let Some(upn) = &opts.newuserprincipalname {
         check_upn(upn, |d| state.is_verified_domain(d))?;
     }
     state.take_write()?;
@@ -208,7 +216,7 @@ pub async fn restore(
         .filter(|u| u.deleted)
         .ok_or_else(|| ApiError::not_found(&id))?;
     let target = opts
-        .new_user_principal_name
+        .newuserprincipalname
         .clone()
         .unwrap_or_else(|| user.original_upn.clone());
     if db.active(&target)?.is_some() {
@@ -217,7 +225,7 @@ pub async fn restore(
     let held = db.proxy_holders(&user.proxy_addresses, &id)?;
     let proxies: Vec<String> = if held.is_empty() {
         user.proxy_addresses.clone()
-    } else if opts.auto_reconcile_proxy_conflict {
+    } else if opts.autoreconcileproxyconflict {
         user.proxy_addresses
             .iter()
             .filter(|p| !held.contains(p))
@@ -229,8 +237,8 @@ pub async fn restore(
     db.reactivate(&id, &target, &proxies)?;
     let user = db.user(&id)?.ok_or_else(|| ApiError::not_found(&id))?;
     drop(db);
-    let mut v = user_json(&user, None);
-    v["@odata.context"] = json!(context(&state, "directoryObjects/$entity", None));
+    let mut v = shape.user(&user, None);
+    shape.annotate(&mut v, "directoryObjects/$entity", None);
     Ok(Json(v))
 }
 

@@ -49,7 +49,7 @@ pub fn tenant_domains(primary: &str) -> Vec<Domain> {
 }
 
 /// Properties of `microsoft.graph.domain`, in the order Graph writes them.
-const PROPS: &[&str] = &[
+pub const PROPS: &[&str] = &[
     "authenticationType",
     "availabilityStatus",
     "id",
@@ -151,6 +151,7 @@ fn select(raw: Option<&str>) -> ApiResult<Option<Vec<&'static str>>> {
 pub async fn list(
     State(state): State<AppState>,
     Caller(claims): Caller,
+    shape: super::shape::Shape,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
     require_domain_read(&claims)?;
@@ -160,15 +161,15 @@ pub async fn list(
         .iter()
         .map(|d| domain_json(d, select.as_deref()))
         .collect();
-    Ok(Json(json!({
-        "@odata.context": super::context(&state, "domains", select.as_deref()),
-        "value": value,
-    })))
+    let mut v = json!({ "value": value });
+    shape.annotate(&mut v, "domains", select.as_deref());
+    Ok(Json(v))
 }
 
 pub async fn get_one(
     State(state): State<AppState>,
     Caller(claims): Caller,
+    shape: super::shape::Shape,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
@@ -180,7 +181,7 @@ pub async fn get_one(
         .find(|d| d.id.eq_ignore_ascii_case(&id))
         .ok_or_else(|| ApiError::not_found(&id))?;
     let mut v = domain_json(d, select.as_deref());
-    v["@odata.context"] = json!(super::context(&state, "domains/$entity", select.as_deref()));
+    shape.annotate(&mut v, "domains/$entity", select.as_deref());
     Ok(Json(v))
 }
 

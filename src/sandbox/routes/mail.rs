@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::Value;
 
+use super::params::param;
 use super::{MAIL_SEND, require};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::state::AppState;
@@ -61,12 +62,14 @@ fn send(state: &AppState, claims: &Claims, sender: &str, body: &[u8]) -> ApiResu
             format!("Unable to read JSON request payload: {e}"),
         )
     })?;
-    let msg = v.get("message").filter(|m| m.is_object()).ok_or_else(|| {
-        invalid(
-            "ErrorInvalidParameter",
-            "The message parameter is required.",
-        )
-    })?;
+    let msg = param(&v, "message")
+        .filter(|m| m.is_object())
+        .ok_or_else(|| {
+            invalid(
+                "ErrorInvalidParameter",
+                "The message parameter is required.",
+            )
+        })?;
     let mut to = Vec::new();
     for r in msg
         .get("toRecipients")
@@ -117,7 +120,7 @@ fn send(state: &AppState, claims: &Claims, sender: &str, body: &[u8]) -> ApiResu
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    let save = match v.get("saveToSentItems") {
+    let save = match param(&v, "saveToSentItems") {
         None => true,
         Some(b) => b
             .as_bool()

@@ -1,8 +1,12 @@
 //! The Graph and login routes, and how users are rendered as Graph JSON.
 
+mod count;
 mod deleted;
 mod domains;
 mod mail;
+mod metadata;
+mod params;
+mod shape;
 mod users;
 
 pub use domains::{Domain, tenant_domains};
@@ -109,7 +113,13 @@ pub fn build(state: AppState) -> Router {
             "/v1.0/directory/deletedItems/{id}/restore",
             post(deleted::restore),
         )
+        .route(
+            "/v1.0/directory/deletedItems/microsoft.graph.user/$count",
+            get(count::deleted_users),
+        )
+        .route("/v1.0/$metadata", get(metadata::get))
         .route("/v1.0/users", get(users::list))
+        .route("/v1.0/users/$count", get(count::users))
         .route(
             "/v1.0/users/{id}",
             get(users::get_one)
@@ -128,6 +138,20 @@ pub fn build(state: AppState) -> Router {
         .route("/v1.0/$batch", post(batch::handle))
         .route("/{tenant}/oauth2/v2.0/token", post(login::token))
         .route("/{tenant}/oauth2/v2.0/devicecode", post(login::device_code))
+        .route("/{tenant}/oauth2/token", post(login::token_v1))
+        .route("/{tenant}/oauth2/devicecode", post(login::device_code_v1))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(login::openid_configuration),
+        )
+        .route(
+            "/{tenant}/.well-known/openid-configuration",
+            get(login::openid_configuration_v1),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(login::keys))
+        .route("/{tenant}/discovery/keys", get(login::keys))
+        .route("/common/discovery/instance", get(login::instance_discovery))
+        .route("/msi/token", get(login::managed_identity))
         .route("/devicelogin", get(login::device_login_page))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
@@ -173,11 +197,14 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
-/// One user as Graph renders it, with `select` (or the default set) deciding the properties.
-pub fn user_json(u: &UserRow, select: Option<&[&'static str]>) -> Value {
+/// One user as Graph renders it, with `select` (or the default set) deciding the properties;
+/// `typed`: with its `@odata.type` (left out for `odata.metadata=none`).
+pub fn user_json(u: &UserRow, select: Option<&[&'static str]>, typed: bool) -> Value {
     let props = select.unwrap_or(DEFAULT_PROPS);
     let mut m = Map::with_capacity(props.len() + 1);
-    m.insert("@odata.type".into(), json!("#microsoft.graph.user"));
+    if typed {
+        m.insert("@odata.type".into(), json!("#microsoft.graph.user"));
+    }
     for &p in props {
         let v = match p {
             "id" => json!(u.id),
@@ -208,12 +235,4 @@ pub fn user_json(u: &UserRow, select: Option<&[&'static str]>) -> Value {
         m.insert(p.to_string(), v);
     }
     Value::Object(m)
-}
-
-/// `@odata.context` for a collection or entity, with the `$select` list as Graph writes it.
-pub fn context(state: &AppState, what: &str, select: Option<&[&'static str]>) -> String {
-    let sel = select
-        .map(|s| format!("({})", s.join(",")))
-        .unwrap_or_default();
-    format!("{}$metadata#{what}{sel}", state.graph_root())
 }

@@ -8,10 +8,8 @@ use rand::Rng;
 use serde_json::{Value, json};
 
 use super::deleted::{list_users, select_of};
-use super::{
-    PASSWORD, PASSWORD_ROLES, READ_USERS, RESTORE, RESTORE_ROLES, context, require, require_role,
-    user_json,
-};
+use super::shape::Shape;
+use super::{PASSWORD, PASSWORD_ROLES, READ_USERS, RESTORE, RESTORE_ROLES, require, require_role};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::policy;
 use crate::sandbox::state::AppState;
@@ -19,16 +17,18 @@ use crate::sandbox::state::AppState;
 pub async fn list(
     State(state): State<AppState>,
     crate::sandbox::token::Caller(claims): crate::sandbox::token::Caller,
+    shape: Shape,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
     require(&claims, READ_USERS)?;
-    list_users(&state, raw.as_deref(), &headers, false).map(Json)
+    list_users(&state, &shape, raw.as_deref(), &headers, false).map(Json)
 }
 
 pub async fn get_one(
     State(state): State<AppState>,
     crate::sandbox::token::Caller(claims): crate::sandbox::token::Caller,
+    shape: Shape,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
@@ -38,14 +38,15 @@ pub async fn get_one(
         .db()
         .active(&id)?
         .ok_or_else(|| ApiError::not_found(&id))?;
-    let mut v = user_json(&user, select.as_deref());
-    v["@odata.context"] = json!(context(&state, "users/$entity", select.as_deref()));
+    let mut v = shape.user(&user, select.as_deref());
+    shape.annotate(&mut v, "users/$entity", select.as_deref());
     Ok(Json(v))
 }
 
 pub async fn me(
     State(state): State<AppState>,
     crate::sandbox::token::Caller(claims): crate::sandbox::token::Caller,
+    shape: Shape,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
     let Some(upn) = claims.upn.clone() else {
@@ -62,8 +63,8 @@ pub async fn me(
         .db()
         .active(&upn)?
         .ok_or_else(|| ApiError::not_found(&upn))?;
-    let mut v = user_json(&user, select.as_deref());
-    v["@odata.context"] = json!(context(&state, "users/$entity", select.as_deref()));
+    let mut v = shape.user(&user, select.as_deref());
+    shape.annotate(&mut v, "users/$entity", select.as_deref());
     Ok(Json(v))
 }
 
@@ -87,6 +88,10 @@ pub async fn patch(
     let mut enabled = None;
     for (k, v) in &fields {
         match k.as_str() {
+            // Annotations, not properties: Kiota SDKs send `"@odata.type": "#microsoft.graph.user"`
+            // with every update, and Graph takes it
+            // (https://learn.microsoft.com/graph/api/user-update?view=graph-rest-1.0).
+            k if k.contains('@') => {}
             "passwordProfile" => {
                 let pw = v
                     .get("password")
@@ -156,6 +161,7 @@ pub async fn patch(
 pub async fn validate_password(
     State(state): State<AppState>,
     crate::sandbox::token::Caller(claims): crate::sandbox::token::Caller,
+    shape: Shape,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     if claims.idtyp == "app" || claims.upn.is_none() {
@@ -164,8 +170,7 @@ pub async fn validate_password(
     require(&claims, &["User.ReadWrite", "User.ReadWrite.All"])?;
     let v: Value = serde_json::from_slice(&body)
         .map_err(|e| body_error(format!("Unable to read JSON request payload: {e}")))?;
-    let password = v
-        .get("password")
+    let password = super::params::param(&v, "password")
         .and_then(Value::as_str)
         .ok_or_else(|| body_error("The parameter 'password' is required and must be a string."))?;
     let results = policy::validate(password, &state.tenant_words);
@@ -180,14 +185,17 @@ pub async fn validate_password(
             })
         })
         .collect();
-    Ok(Json(json!({
-        "@odata.context": format!(
-            "{}beta/$metadata#microsoft.graph.passwordValidationInformation",
-            state.base_url
-        ),
+    let mut v = json!({
         "isValid": is_valid,
         "validationResults": results,
-    })))
+    });
+    if shape.metadata {
+        v["@odata.context"] = json!(format!(
+            "{}beta/$metadata#microsoft.graph.passwordValidationInformation",
+            shape.root.0
+        ));
+    }
+    Ok(Json(v))
 }
 
 pub async fn delete(
