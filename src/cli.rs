@@ -314,7 +314,7 @@ pub struct ServeArgs {
     /// Root of every absolute URL in replies (@odata.nextLink, @odata.context), e.g.
     /// https://graph.microsoft.com; default: the scheme and Host of each request. The global
     /// --graph-url, if given, is taken as this
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = public_url)]
     pub public_url: Option<String>,
     /// Fail the first N password sets (PATCH with a passwordProfile, also inside $batch)
     #[arg(long, value_name = "N", default_value_t = 0)]
@@ -345,6 +345,11 @@ pub(crate) fn target(s: &str) -> Result<String, String> {
 
 /// `--graph-url` is a root: the client adds `/v1.0` itself. A root ending in a version sends
 /// every call to `/v1.0/v1.0/...`, which Entra answers with a misleading AADSTS500011.
+/// `sandbox serve --public-url`: checked here so a bad one is a usage error (exit 2).
+fn public_url(s: &str) -> Result<String, String> {
+    sandbox::origin::parse_public_url(s).map(|_| s.to_string())
+}
+
 pub(crate) fn graph_root(s: &str) -> Result<String, String> {
     let url = url::Url::parse(s).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
     let segments: Vec<&str> = url

@@ -233,6 +233,21 @@ async fn serve_takes_graph_url_as_its_public_url_and_refuses_a_contradiction() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("disagree"), "{err}");
+    for bad in [
+        "ftp://graph.example",
+        "https://graph.microsoft.com/v1.0",
+        "https://x/?q=1",
+    ] {
+        let out = Command::new(BIN)
+            .args(["sandbox", "serve", "--public-url", bad])
+            .arg("--data-dir")
+            .arg(dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+    }
 
     let mut child = Command::new(BIN)
         .args([
