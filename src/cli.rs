@@ -395,7 +395,7 @@ pub struct ServeArgs {
     /// Root of every absolute URL in replies (@odata.nextLink, @odata.context), e.g.
     /// https://graph.microsoft.com; default: the scheme and Host of each request. The global
     /// --graph-url, if given, is taken as this
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = public_url)]
     pub public_url: Option<String>,
     /// Fail the first N password sets (PATCH with a passwordProfile, also inside $batch)
     #[arg(long, value_name = "N", default_value_t = 0)]
@@ -422,6 +422,11 @@ pub(crate) fn target(s: &str) -> Result<String, String> {
         return Err("a target must be an object id or a user name, not empty".into());
     }
     Ok(s.to_string())
+}
+
+/// `sandbox serve --public-url`: checked here so a bad one is a usage error (exit 2).
+fn public_url(s: &str) -> Result<String, String> {
+    sandbox::origin::parse_public_url(s).map(|_| s.to_string())
 }
 
 /// `--graph-url` is a root (see `config::check_graph_root`).

@@ -233,6 +233,21 @@ async fn serve_takes_graph_url_as_its_public_url_and_refuses_a_contradiction() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("disagree"), "{err}");
+    for bad in [
+        "ftp://graph.example",
+        "https://graph.microsoft.com/v1.0",
+        "https://x/?q=1",
+    ] {
+        let out = Command::new(BIN)
+            .args(["sandbox", "serve", "--public-url", bad])
+            .arg("--data-dir")
+            .arg(dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+    }
 
     let mut child = Command::new(BIN)
         .args([
@@ -316,6 +331,7 @@ async fn undelete_list_reaches_graph_microsoft_com_in_a_private_namespace() {
         set -e
         ip link set lo up
         mount --bind "$HOSTS" /etc/hosts
+        : > "$SERVED"
         "$BIN" sandbox serve --tls --port 443 --users 1200 \
             --public-url https://graph.microsoft.com --data-dir "$SANDBOX_DIR" \
             > "$SERVED" 2>/dev/null &
@@ -331,7 +347,8 @@ async fn undelete_list_reaches_graph_microsoft_com_in_a_private_namespace() {
             --ca-file "$(sed -n 2p "$SERVED")" --data-dir "$CLIENT_DIR" \
             list --format json > "$LISTED"
         status=$?
-        kill -INT "$server"
+        # A background job of a non-interactive shell ignores SIGINT: TERM stops it.
+        kill -TERM "$server"
         wait "$server"
         exit "$status"
     "#;
