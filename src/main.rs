@@ -75,7 +75,9 @@ async fn run(cli: Cli, settings: Settings) -> color_eyre::Result<u8> {
         Some(Command::Man) => exit_code(shell::man()),
         Some(Command::Sandbox { command }) => {
             let data_dir = settings.data_dir().map_err(|e| eyre!(e))?;
-            let options = match command.options(settings.graph_url.as_deref()) {
+            // The top-level `--graph-url` (or its variable) names where clients reach Graph: serve
+            // takes it as its public URL.
+            let options = match command.options(cli.run.graph_url.as_deref()) {
                 Ok(o) => o,
                 Err(e) => {
                     eprintln!("undelete: {e}");
