@@ -26,6 +26,8 @@ pub enum Effect {
     LoadTenant,
     /// Read the journal's unfinished runs (the banner and `F`).
     LoadUnfinished,
+    /// Read the journal's restored users (the Restored view).
+    LoadRestored,
     /// Start a device-code sign-in off the UI thread; it reports back as `Msg::SignIn*`.
     StartSignIn,
     /// Stop the sign-in attempt waiting for the browser; it then ends as cancelled.
@@ -66,6 +68,7 @@ impl std::fmt::Debug for Effect {
             Effect::Preflight { users } => write!(f, "Preflight({} users)", users.len()),
             Effect::LoadTenant => f.write_str("LoadTenant"),
             Effect::LoadUnfinished => f.write_str("LoadUnfinished"),
+            Effect::LoadRestored => f.write_str("LoadRestored"),
             Effect::StartSignIn => f.write_str("StartSignIn"),
             Effect::CancelSignIn => f.write_str("CancelSignIn"),
             Effect::CheckPassword { seq, .. } => write!(f, "CheckPassword({seq})"),

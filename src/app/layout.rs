@@ -55,7 +55,8 @@ pub fn layout(state: &State, area: Rect) -> Option<Areas> {
         Constraint::Length(1),
     ])
     .areas(area);
-    let (table, details) = if state.details {
+    // The details pane is the deleted users'; the Restored view's columns say it all.
+    let (table, details) = if state.details && state.view == super::restored::View::Deleted {
         if main.width >= 100 {
             let [t, d] =
                 Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])

@@ -66,6 +66,8 @@ pub enum Msg {
     },
     Request(RequestRecord),
     Unfinished(Vec<Unfinished>),
+    /// The users restored from this data dir, from its journal (or why it could not be read).
+    Restored(Result<Vec<restore::RestoredUser>, String>),
     /// Finishing interrupted runs could not start.
     UnfinishedFailed(String),
     /// The device-code sign-in: the code to enter, once the identity platform gave one.

@@ -21,7 +21,7 @@ use super::modal::{
 };
 use super::msg::Msg;
 use super::state::{
-    LOG_CAPACITY, Modal, NoticeKind, Preflight, PurgeState, ResultState, State, Verdict,
+    LOG_CAPACITY, Modal, NoticeKind, Preflight, PurgeState, ResultState, State, Verdict, View,
 };
 use crate::directory::ErrorKind;
 use crate::restore::{PasswordChoice, PasswordStep};
@@ -157,6 +157,7 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
                     }
                 }
                 state.users.finish_load();
+                super::restored::find_deleted_again(state);
                 state.pending_marks.clear();
                 state.loaded_at = Some(state.now);
                 state.stale_since = None;
@@ -300,6 +301,19 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Unfinished(list) => {
             state.unfinished = list;
+            super::restored::journal_changed(state)
+        }
+        Msg::Restored(result) => {
+            match result {
+                Ok(rows) => {
+                    state.restored.replace(rows);
+                    super::restored::find_deleted_again(state);
+                }
+                Err(e) => {
+                    state.restored.loading = false;
+                    state.restored.error = Some(e);
+                }
+            }
             Vec::new()
         }
         Msg::UnfinishedFailed(e) => {
@@ -314,6 +328,7 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
 pub fn ensure_visible(state: &mut State) {
     let height = layout::table_rows(state);
     state.users.scroll_into_view(height);
+    state.restored.scroll_into_view(height);
 }
 
 pub(super) fn move_selection(state: &mut State, delta: isize) {
@@ -369,6 +384,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
     match scope {
         Scope::Table => table_action(state, action),
+        Scope::Restored => super::restored::restored_action(state, action),
         Scope::Filter => filter_key(state, action, key),
         Scope::RestoreDialog => restore_key(state, action, key),
         Scope::Progress => progress_action(state, action),
@@ -482,6 +498,24 @@ pub(super) fn table_action(state: &mut State, action: Option<Action>) -> Vec<Eff
         Action::RequestLog => {
             state.log_open = !state.log_open;
         }
+        Action::ViewRestored => return super::restored::show(state, View::Restored),
+        Action::ViewDeleted => return super::restored::show(state, View::Deleted),
+        Action::CopyUpn | Action::CopyId => {
+            let Some(row) = state.users.current_row() else {
+                state.notice = Some((NoticeKind::Error, "No user selected to copy.".into()));
+                return Vec::new();
+            };
+            let (name, id, upn) = (
+                row.display_name().to_string(),
+                row.id().to_string(),
+                row.original_upn().to_string(),
+            );
+            return if action == Action::CopyUpn {
+                super::restored::copy(state, &name, "user name", &upn)
+            } else {
+                super::restored::copy(state, &name, "object id", &id)
+            };
+        }
         Action::Help => state.modal = Some(Modal::Help { scroll: 0 }),
         Action::Quit | Action::ForceQuit => {
             state.quit = true;
@@ -534,6 +568,10 @@ pub(super) fn filter_key(state: &mut State, action: Option<Action>, key: KeyEven
 
 fn on_mouse(state: &mut State, m: MouseEvent) -> Vec<Effect> {
     let step = 3;
+    if state.modal.is_none() && state.view == View::Restored {
+        super::restored::on_mouse(state, m, step as isize);
+        return Vec::new();
+    }
     match (&mut state.modal, m.kind) {
         (Some(Modal::Help { scroll }), MouseEventKind::ScrollDown) => *scroll += 1,
         (Some(Modal::Help { scroll }), MouseEventKind::ScrollUp) => {

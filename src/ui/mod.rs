@@ -7,6 +7,7 @@ pub mod log;
 pub mod progress;
 pub mod purge;
 pub mod restore_dialog;
+pub mod restored;
 pub mod result;
 pub mod sign_in;
 pub mod table;
@@ -24,7 +25,7 @@ pub use crate::app::layout::{
 };
 
 use crate::app::keymap;
-use crate::app::state::{Modal, NoticeKind, State};
+use crate::app::state::{Modal, NoticeKind, State, View};
 use crate::text;
 use theme::Theme;
 
@@ -54,7 +55,11 @@ pub fn draw(state: &State, frame: &mut Frame) {
     if let Some(banner) = areas.banner {
         draw_banner(state, &theme, frame, banner);
     }
-    table::draw_table(state, &theme, frame, areas.table, areas.rows);
+    if state.view == View::Restored {
+        restored::draw(state, &theme, frame, areas.table, areas.rows);
+    } else {
+        table::draw_table(state, &theme, frame, areas.table, areas.rows);
+    }
     if let Some(d) = areas.details {
         table::draw_details(state, &theme, frame, d);
     }

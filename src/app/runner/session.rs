@@ -129,7 +129,17 @@ impl SessionRunner {
         self.journal_task(|_| Vec::new());
     }
 
-    /// Runs `first` on the journal, then reads its unfinished runs, on a blocking thread.
+    /// Reads the users restored from this data dir (journal and audit log) off the event loop.
+    fn load_restored(&self) {
+        let tx = self.tx.clone();
+        let data_dir = self.session.data_dir.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = restore::restored_in(&data_dir)
+                .map_err(|e| format!("cannot read the journal in {}: {e}", data_dir.display()));
+            let _ = tx.send(Msg::Restored(result));
+        });
+    }
+
     /// Runs `first` on the journal off the UI thread (it says which writes failed), then sends
     /// the unfinished list it leaves.
     fn journal_task(&self, first: impl FnOnce(&Journal) -> Vec<String> + Send + 'static) {
@@ -224,6 +234,7 @@ impl SessionRunner {
             Effect::Quit | Effect::Copy(_) | Effect::StartSignIn | Effect::CancelSignIn => {}
             Effect::LoadDeleted { generation } => self.load(generation),
             Effect::LoadUnfinished => self.load_unfinished(),
+            Effect::LoadRestored => self.load_restored(),
             Effect::Preflight { users } => self.preflight(users),
             Effect::LoadTenant => self.load_tenant(),
             Effect::CheckPassword { seq, password } => self.check_password(seq, password),

@@ -391,6 +391,15 @@ impl UsersView {
         }
     }
 
+    /// Which of `ids` are loaded: one pass over the rows, for a handful of ids.
+    pub fn ids_among(&self, ids: &HashSet<&str>) -> HashSet<String> {
+        self.rows
+            .iter()
+            .filter(|r| ids.contains(r.id()))
+            .map(|r| r.id().to_string())
+            .collect()
+    }
+
     /// Removes users (restored or purged) from the table.
     pub fn remove_ids(&mut self, ids: &HashSet<String>) {
         if ids.is_empty() {
