@@ -57,6 +57,9 @@ pub fn draw(state: &State, frame: &mut Frame) {
     }
     if state.view == View::Restored {
         restored::draw(state, &theme, frame, areas.table, areas.rows);
+        if let Some(summary) = areas.summary {
+            restored::draw_summary(state, &theme, frame, summary);
+        }
     } else {
         table::draw_table(state, &theme, frame, areas.table, areas.rows);
     }

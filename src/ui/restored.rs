@@ -160,9 +160,7 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, block_area: Rect, r
             ("Reading the journal…".to_string(), theme.dim())
         } else {
             (
-                "No user has been restored from this data dir yet (1 goes back to the deleted \
-                 users)."
-                    .to_string(),
+                "Nothing restored from this data dir yet.".to_string(),
                 theme.dim(),
             )
         };
@@ -265,6 +263,49 @@ fn row_line(
     } else {
         line
     }
+}
+
+/// The selected user whole, under the rows: a rule, then who and where, then when, by whom
+/// and what is left to do.
+pub fn draw_summary(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let w = usize::from(area.width);
+    let Some(r) = state.restored.current() else {
+        return;
+    };
+    let mut lines = vec![Line::from(Span::styled("─".repeat(w), theme.border()))];
+    {
+        lines.push(fit_line(
+            vec![
+                Span::styled(r.display_name.clone(), theme.title()),
+                Span::raw(format!("  {} · id {}", r.upn, r.id)),
+            ],
+            w,
+        ));
+        let mut what = format!(
+            "restored {} ({}) by {}",
+            r.restored_at.format("%Y-%m-%d %H:%M UTC"),
+            ago(Some(r.restored_at), state.now),
+            r.by.as_deref().unwrap_or("— (not in the audit log)")
+        );
+        if let Some(planned) = &r.planned_upn {
+            what.push_str(&format!(" · planned as {planned}"));
+        }
+        let todo = if r.needs_password() {
+            " · no password yet: p sets one"
+        } else if r.unfinished {
+            " · sign-in info not sent: F finishes it"
+        } else {
+            ""
+        };
+        lines.push(fit_line(
+            vec![
+                Span::raw(what),
+                Span::styled(todo.to_string(), theme.danger()),
+            ],
+            w,
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod flow;
 mod loader;
 mod memory;
 mod probe;
+mod restored;
 mod sign_in;
 mod snapshots;
 
