@@ -268,6 +268,10 @@ pub struct SeedArgs {
     /// Seed number: the same number gives the same directory
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Active users to seed in all (default: about a fifth of --users), with groups and org
+    /// contacts in proportion; some of them hold deleted users' names and addresses
+    #[arg(long, value_name = "N")]
+    pub active: Option<usize>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -308,6 +312,10 @@ pub struct ServeArgs {
     /// How --fail-password-sets fails them: 400 complexity refusal or 500
     #[arg(long, value_enum, default_value_t = PasswordFault::ServerError)]
     pub password_fault: PasswordFault,
+    /// Take this permission away from every token, e.g. AuditLog.Read.All: the calls that need
+    /// it answer 403 (repeat for several)
+    #[arg(long, value_name = "PERMISSION")]
+    pub deny_scope: Vec<String>,
 }
 
 /// How --fail-password-sets fails them (see `undelete::sandbox::PasswordFault`).
@@ -541,6 +549,7 @@ impl SandboxCommand {
                 trust_certificate: a.trust_certificate,
                 fail_password_sets: a.fail_password_sets,
                 password_fault: a.password_fault.into(),
+                deny_scope: a.deny_scope,
             }),
             SandboxCommand::Reset(seed) => sandbox::SandboxCommand::Reset(seed.into()),
             SandboxCommand::Outbox { json } => sandbox::SandboxCommand::Outbox { json },
@@ -552,6 +561,7 @@ impl From<SeedArgs> for sandbox::SeedOptions {
     fn from(s: SeedArgs) -> Self {
         Self {
             users: s.users,
+            active: s.active,
             seed: s.seed,
         }
     }

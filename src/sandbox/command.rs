@@ -26,6 +26,9 @@ pub enum SandboxCommand {
 pub struct SeedOptions {
     /// Deleted users to seed (about a fifth as many active users are added).
     pub users: usize,
+    /// Active users to have in all (with groups and org contacts in proportion); `None`: the
+    /// fifth above.
+    pub active: Option<usize>,
     pub seed: u64,
 }
 
@@ -33,6 +36,7 @@ impl Default for SeedOptions {
     fn default() -> Self {
         Self {
             users: 250,
+            active: None,
             seed: 1,
         }
     }
@@ -63,6 +67,8 @@ pub struct ServeOptions {
     /// Fail the first N password sets.
     pub fail_password_sets: u32,
     pub password_fault: PasswordFault,
+    /// Permissions taken away from every token (their calls answer 403).
+    pub deny_scope: Vec<String>,
 }
 
 /// Parses `--write-quota N/SECS`, e.g. `3000/150`.
@@ -100,6 +106,12 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
                 .token_lifetime(Duration::from_secs(args.token_lifetime))
                 .client_secret(args.client_secret)
                 .port(args.port);
+            if let Some(n) = args.seed.active {
+                cfg = cfg.active(n);
+            }
+            for p in args.deny_scope {
+                cfg = cfg.deny(p);
+            }
             for path in &args.trust_certificate {
                 // The file may hold the app's private key too: only certificates are kept, and
                 // the text is wiped once read.
@@ -139,10 +151,10 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
         }
         SandboxCommand::Reset(args) => {
             let dir = data_dir.to_path_buf();
-            let (users, seed) = (args.users, args.seed);
+            let (users, active, seed) = (args.users, args.active, args.seed);
             tokio::task::spawn_blocking(move || {
                 remove_store(&dir)?;
-                open_store(&dir, users, seed).map(|_| ())
+                open_store(&dir, users, active, seed).map(|_| ())
             })
             .await
             .wrap_err("reset task")??;

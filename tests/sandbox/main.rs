@@ -10,5 +10,6 @@ mod faults;
 mod list;
 mod retention;
 mod serve;
+mod sweep;
 mod tokens;
 mod writes;
