@@ -39,6 +39,8 @@ pub enum Action {
     ViewDeleted,
     /// The users restored from this data dir.
     ViewRestored,
+    /// Show only the users in conflict (or everyone again).
+    OnlyConflicts,
     Quit,
     ForceQuit,
     // Dialogs.

@@ -196,6 +196,12 @@ pub static BINDINGS: &[Binding] = &[
     ),
     b(
         S::Table,
+        &[c('c')],
+        A::OnlyConflicts,
+        "only users in conflict ([CONFLICT]), or everyone again",
+    ),
+    b(
+        S::Table,
         &[c('y')],
         A::CopyUpn,
         "copy this user's user name (OSC 52)",

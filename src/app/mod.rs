@@ -14,6 +14,7 @@ pub mod restored;
 pub mod runner;
 pub mod sign_in;
 pub mod state;
+pub mod sweep;
 pub mod update;
 #[cfg(test)]
 mod update_tests;

@@ -86,6 +86,8 @@ pub struct State {
     /// Which list the home screen shows: the deleted users or the restored ones.
     pub view: View,
     pub restored: RestoredView,
+    /// The conflict sweep and the audit log's deletions, joined with the rows.
+    pub sweep: super::sweep::SweepView,
     pub modal: Option<Modal>,
     pub details: bool,
     /// How far the details pane is scrolled, and for which user (by id): another user's
@@ -163,6 +165,7 @@ impl State {
             users: UsersView::default(),
             view: View::Deleted,
             restored: RestoredView::default(),
+            sweep: Default::default(),
             modal: None,
             details: false,
             details_scroll: None,

@@ -36,7 +36,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             let minute_changed = now.timestamp() / 60 != state.now.timestamp() / 60;
             state.now = now;
             state.spinner = state.spinner.wrapping_add(1);
+            if state.sweep.phase == super::sweep::Phase::Joining {
+                super::sweep::join_some(state, super::sweep::JOIN_CHUNK);
+                state.dirty = true;
+            }
             let animating = state.users.loading()
+                || state.sweep.busy()
                 || matches!(state.modal, Some(Modal::Progress(_)))
                 || matches!(&state.modal, Some(Modal::Result(r)) if r.sending)
                 || matches!(&state.modal, Some(Modal::Restore(f)) if f.targets.iter().any(|t| t.preflight == Preflight::Checking));
@@ -161,6 +166,7 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.pending_marks.clear();
                 state.loaded_at = Some(state.now);
                 state.stale_since = None;
+                return super::sweep::on_loaded(state);
             }
             Vec::new()
         }
@@ -303,6 +309,18 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.unfinished = list;
             super::restored::journal_changed(state)
         }
+        Msg::Swept(sweep) => {
+            super::sweep::on_swept(state, *sweep);
+            Vec::new()
+        }
+        Msg::SweepChanges(changes) => {
+            super::sweep::on_changes(state, *changes);
+            Vec::new()
+        }
+        Msg::Deletions(deletions) => {
+            super::sweep::on_deletions(state, *deletions);
+            Vec::new()
+        }
         Msg::Restored(result) => {
             match result {
                 Ok(rows) => {
@@ -432,6 +450,8 @@ pub(super) fn table_action(state: &mut State, action: Option<Action>) -> Vec<Eff
                 state.log_open = false;
             } else if !state.users.filter().value().is_empty() {
                 state.users.clear_filter(false);
+            } else if state.users.only_conflicts() {
+                state.users.toggle_only_conflicts();
             } else {
                 state.notice = None;
             }
@@ -499,6 +519,22 @@ pub(super) fn table_action(state: &mut State, action: Option<Action>) -> Vec<Eff
             state.log_open = !state.log_open;
         }
         Action::ViewRestored => return super::restored::show(state, View::Restored),
+        Action::OnlyConflicts => {
+            state.users.toggle_only_conflicts();
+            state.notice = Some((
+                NoticeKind::Info,
+                match (state.users.only_conflicts(), state.sweep.phase) {
+                    (false, _) => "Showing every user again.".to_string(),
+                    (true, super::sweep::Phase::Done) => format!(
+                        "Only users in conflict: {} (c or Esc shows everyone).",
+                        state.users.shown().len()
+                    ),
+                    (true, _) => "Only users in conflict; the sweep is still checking, more may \
+                                  follow (c or Esc shows everyone)."
+                        .to_string(),
+                },
+            ));
+        }
         Action::ViewDeleted => return super::restored::show(state, View::Deleted),
         Action::CopyUpn | Action::CopyId => {
             let Some(row) = state.users.current_row() else {

@@ -105,6 +105,11 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     } else {
         format!("loaded {loaded}")
     };
+    // The conflict sweep while it works ("checking conflicts 12k/50k"), then nothing.
+    let progress = match state.sweep.status() {
+        Some(sweep) if !state.users.loading() => format!("{progress} · {sweep}"),
+        _ => progress,
+    };
     const READ_ONLY: &str = " │ READ-ONLY: writes disabled";
     // A tenant's label already names the account and the sign-in kind ("global · contoso
     // (id) · admin@contoso (delegated)"); the sandbox's names neither.

@@ -656,3 +656,8 @@ fn restored_view_empty() {
         s
     });
 }
+
+#[test]
+fn table_while_the_sweep_checks() {
+    snap("sweeping", |size| fixtures::sweeping(48, size));
+}

@@ -129,6 +129,34 @@ impl SessionRunner {
         self.journal_task(|_| Vec::new());
     }
 
+    /// The conflict sweep and the audit log's deletions, side by side on their own tasks:
+    /// each lands as a message when done; a refused or failed read says so in its status and
+    /// never fails the table.
+    fn sweep(&self, now: chrono::DateTime<chrono::Utc>) {
+        let dir = self.dir.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let sweep = crate::conflicts::sweep(dir.as_ref()).await;
+            let _ = tx.send(Msg::Swept(Box::new(sweep)));
+        });
+        let dir = self.dir.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let deletions = crate::conflicts::read_deletions(dir.as_ref(), now).await;
+            let _ = tx.send(Msg::Deletions(Box::new(deletions)));
+        });
+    }
+
+    /// `R`: what changed since the last sweep (delta rounds), read in the background.
+    fn sweep_refresh(&self, links: [Option<String>; 3]) {
+        let dir = self.dir.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let changes = crate::conflicts::read_changes(dir.as_ref(), links).await;
+            let _ = tx.send(Msg::SweepChanges(Box::new(changes)));
+        });
+    }
+
     /// Reads the users restored from this data dir (journal and audit log) off the event loop.
     fn load_restored(&self) {
         let tx = self.tx.clone();
@@ -235,6 +263,8 @@ impl SessionRunner {
             Effect::LoadDeleted { generation } => self.load(generation),
             Effect::LoadUnfinished => self.load_unfinished(),
             Effect::LoadRestored => self.load_restored(),
+            Effect::Sweep { now } => self.sweep(now),
+            Effect::SweepRefresh { links } => self.sweep_refresh(links),
             Effect::Preflight { users } => self.preflight(users),
             Effect::LoadTenant => self.load_tenant(),
             Effect::CheckPassword { seq, password } => self.check_password(seq, password),
