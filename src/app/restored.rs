@@ -142,6 +142,8 @@ pub(super) fn journal_changed(state: &mut State) -> Vec<Effect> {
 /// `y` / `Y`: the user name or the object id of a user onto the clipboard, said the way the
 /// result screen says a copied password.
 pub(super) fn copy(state: &mut State, name: &str, what: &str, value: &str) -> Vec<Effect> {
+    // A very long display name must not push the end of the sentence off the line.
+    let name = crate::text::fit(name, 40);
     state.notice = Some((
         NoticeKind::Info,
         format!("Copied {name}'s {what} to the clipboard (OSC 52)."),
