@@ -17,7 +17,7 @@ use std::collections::HashMap;
 pub use deletions::{DeletedBy, DeletionLog, INITIAL_RETENTION_DAYS};
 pub use index::{ConflictIndex, smtp_address};
 pub use sweep::{
-    Changes, DeletionsState, SourceStatus, Sweep, read_changes, read_deletions, sweep,
+    Changes, DeletionsState, SourceStatus, Sweep, read_changes, read_deletions, sweep, sweep_once,
 };
 
 use crate::directory::{DeletedUser, HolderKind};
