@@ -167,6 +167,10 @@ pub struct ListArgs {
     /// purge first
     #[arg(long, env = "UNDELETE_SORT", value_enum, default_value_t = SortKey::Expires)]
     pub sort: SortKey,
+    /// Only users that cannot be restored as they were: their user name or an address is now
+    /// held by an active user, a group or an org contact (read once, side by side)
+    #[arg(long)]
+    pub conflicts: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -469,6 +473,7 @@ impl Command {
                 format: a.format.into(),
                 filter: a.filter,
                 sort: a.sort.into(),
+                conflicts: a.conflicts,
             }),
             Command::Restore(a) => plain::Command::Restore(plain::RestoreArgs {
                 targets: a.targets,

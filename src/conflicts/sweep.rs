@@ -203,8 +203,18 @@ async fn latest_link(dir: &dyn Directory, kind: HolderKind) -> Option<String> {
     }
 }
 
-/// The whole sweep: users, groups and contacts read side by side into one index.
+/// The whole sweep: users, groups and contacts read side by side into one index, with the
+/// starting point of each delta round for `Sweep::refresh`.
 pub async fn sweep(dir: &dyn Directory) -> Sweep {
+    sweep_with(dir, true).await
+}
+
+/// The sweep of a run that will not refresh it (`list`): no delta links are asked for.
+pub async fn sweep_once(dir: &dyn Directory) -> Sweep {
+    sweep_with(dir, false).await
+}
+
+async fn sweep_with(dir: &dyn Directory, delta: bool) -> Sweep {
     let lists: Vec<BoxStream<'static, (HolderKind, DirResult<Vec<Holder>>)>> = HolderKind::ALL
         .iter()
         .map(|&k| dir.list_holders(k).map(move |p| (k, p)).boxed())
@@ -228,7 +238,13 @@ pub async fn sweep(dir: &dyn Directory) -> Sweep {
         });
         (index, sources)
     };
-    let links = futures::future::join_all(HolderKind::ALL.map(|k| latest_link(dir, k)));
+    let links = futures::future::join_all(HolderKind::ALL.map(|k| async move {
+        if delta {
+            latest_link(dir, k).await
+        } else {
+            None
+        }
+    }));
     let ((index, sources), links) = futures::join!(read, links);
     let mut delta_links: [Option<String>; 3] = [None, None, None];
     for (n, link) in links.into_iter().enumerate() {

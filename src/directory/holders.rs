@@ -55,10 +55,31 @@ impl HolderKind {
     /// proxy addresses (learn.microsoft.com: "List users", "List groups", "List orgContacts",
     /// and their delta functions).
     pub fn permission(self) -> &'static str {
+        self.accepted()[0]
+    }
+
+    /// Every permission that allows the read, the least privileged first.
+    pub fn accepted(self) -> &'static [&'static str] {
         match self {
-            HolderKind::User => "User.Read.All",
-            HolderKind::Group => "GroupMember.Read.All",
-            HolderKind::Contact => "OrgContact.Read.All",
+            HolderKind::User => &[
+                "User.Read.All",
+                "User.ReadWrite.All",
+                "Directory.Read.All",
+                "Directory.ReadWrite.All",
+            ],
+            HolderKind::Group => &[
+                "GroupMember.Read.All",
+                "Group.Read.All",
+                "GroupMember.ReadWrite.All",
+                "Group.ReadWrite.All",
+                "Directory.Read.All",
+                "Directory.ReadWrite.All",
+            ],
+            HolderKind::Contact => &[
+                "OrgContact.Read.All",
+                "Directory.Read.All",
+                "Directory.ReadWrite.All",
+            ],
         }
     }
 

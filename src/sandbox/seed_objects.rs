@@ -44,7 +44,7 @@ pub fn generate(
     domain: &str,
     now: DateTime<Utc>,
 ) -> Extra {
-    let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x0B1E_C75);
+    let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x00B1_EC75);
     let deleted: Vec<&UserRow> = users.iter().filter(|u| u.deleted).collect();
     let have = users.len() - deleted.len();
     let extra = active.map_or(0, |n| n.saturating_sub(have));
