@@ -11,8 +11,9 @@ use super::state::State;
 use crate::conflicts::{Changes, Conflict, DeletionsState, SourceStatus, Sweep};
 use crate::directory::DeletedUser;
 
-/// Rows joined per tick: a few milliseconds of work, eight times a second.
-pub const JOIN_CHUNK: usize = 4_000;
+/// Rows joined per tick: a millisecond or two of work (each row is rebuilt and looked up),
+/// eight times a second, so a key pressed meanwhile waits no longer than that.
+pub const JOIN_CHUNK: usize = 2_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Phase {
@@ -204,4 +205,86 @@ pub(super) fn join_some(state: &mut State, n: usize) {
 /// How reading the audit log went, for the details pane: `None` while it is being read.
 pub fn deletions_status(state: &State) -> Option<&SourceStatus> {
     state.sweep.deletions.as_ref().map(|d| &d.status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::fixtures;
+    use crate::app::msg::Msg;
+    use crate::app::update::update;
+    use crate::conflicts::DeletionLog;
+    use crate::directory::{DeletionRecord, Initiator};
+
+    fn record(id: &str, sync: bool) -> DeletionRecord {
+        DeletionRecord {
+            id: format!("audit-{id}"),
+            target_id: id.to_string(),
+            target_upn: None,
+            at: fixtures::now(),
+            result: "success".into(),
+            result_reason: None,
+            initiated_by: if sync {
+                Initiator::User {
+                    id: None,
+                    user_principal_name: Some("Sync_DC01_1a2b@contoso.onmicrosoft.com".into()),
+                    display_name: Some(
+                        "On-Premises Directory Synchronization Service Account".into(),
+                    ),
+                }
+            } else {
+                Initiator::User {
+                    id: None,
+                    user_principal_name: Some("admin@contoso.sandbox".into()),
+                    display_name: None,
+                }
+            },
+        }
+    }
+
+    #[test]
+    fn the_join_runs_a_slice_per_tick_and_its_verdict_lands_whole() {
+        let n = JOIN_CHUNK * 2 + 10;
+        let mut s = fixtures::state(n, (120, 40));
+        let first = s.users.rows()[0].id().to_string();
+        let last = s.users.rows()[n - 1].id().to_string();
+        let other = s.users.rows()[1].id().to_string();
+        let log = DeletionLog::build([
+            record(&first, true),
+            record(&last, true),
+            record(&other, false),
+        ]);
+        update(
+            &mut s,
+            Msg::Deletions(Box::new(DeletionsState {
+                log,
+                status: SourceStatus::Read { count: 3 },
+            })),
+        );
+        // One slice at once, the rest on the ticks; nothing shown half-way.
+        assert_eq!(s.sweep.phase, Phase::Joining);
+        assert_eq!(s.sweep.joined, JOIN_CHUNK);
+        assert!(s.sweep.by_sync.is_empty());
+        assert!(s.sweep.status().unwrap().starts_with("checking conflicts"));
+        update(&mut s, Msg::Tick(fixtures::now()));
+        assert_eq!(s.sweep.joined, 2 * JOIN_CHUNK);
+        update(&mut s, Msg::Tick(fixtures::now()));
+        assert!(s.sweep.is_by_sync(&first) && s.sweep.is_by_sync(&last));
+        assert!(!s.sweep.is_by_sync(&other), "an admin deleted it");
+        // No index yet: still reading the directory, so the header still says so.
+        assert_eq!(s.sweep.phase, Phase::Reading);
+        assert_eq!(s.sweep.status().as_deref(), Some("checking conflicts…"));
+    }
+
+    #[test]
+    fn a_reload_refreshes_rather_than_sweeping_twice() {
+        let mut s = fixtures::state(10, (120, 40));
+        // The fixture's load asked for nothing it could answer; start from "not started".
+        s.sweep.phase = Phase::Idle;
+        let effects = on_loaded(&mut s);
+        assert!(matches!(effects[..], [Effect::Sweep { .. }]));
+        assert_eq!(s.sweep.phase, Phase::Reading);
+        // A reload while the first read runs starts nothing more.
+        assert!(on_loaded(&mut s).is_empty());
+    }
 }
