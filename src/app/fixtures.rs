@@ -144,6 +144,7 @@ pub fn state(n: usize, size: (u16, u16)) -> State {
     super::update::update(&mut state, super::msg::Msg::LoadFinished { generation: 0 });
     // The load asked for the conflict sweep; no directory answers here, so the screens are
     // drawn as after a sweep that found nothing (`sweeping` shows the one still at work).
+    state.sweep = Default::default();
     state.sweep.phase = super::sweep::Phase::Done;
     state
 }

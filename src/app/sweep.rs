@@ -45,6 +45,9 @@ pub struct SweepView {
     pub joined: usize,
     /// Of how many rows.
     pub total: usize,
+    /// A read is out (`Reading` or `Refreshing`): nothing more is asked until it lands, and
+    /// the phase goes back to it when a join in between ends.
+    pending: Option<Phase>,
     /// Ids of the last join, swapped in whole when a new join is done, so a refresh never
     /// shows fewer badges half-way.
     next_conflicts: HashMap<String, Vec<Conflict>>,
@@ -115,27 +118,30 @@ fn thousands(n: usize) -> String {
 /// while a read is still under way.
 pub(super) fn on_loaded(state: &mut State) -> Vec<Effect> {
     let s = &mut state.sweep;
-    match s.phase {
-        Phase::Reading | Phase::Refreshing => Vec::new(),
-        _ => match &s.sweep {
-            None => {
-                s.phase = Phase::Reading;
-                s.deletions = None;
-                vec![Effect::Sweep { now: state.now }]
-            }
-            Some(sweep) => {
-                s.phase = Phase::Refreshing;
-                vec![Effect::SweepRefresh {
-                    links: sweep.delta_links(),
-                }]
-            }
-        },
+    if s.pending.is_some() {
+        return Vec::new();
     }
+    let (phase, effect) = match &s.sweep {
+        None => {
+            s.deletions = None;
+            (Phase::Reading, Effect::Sweep { now: state.now })
+        }
+        Some(sweep) => (
+            Phase::Refreshing,
+            Effect::SweepRefresh {
+                links: sweep.delta_links(),
+            },
+        ),
+    };
+    s.pending = Some(phase);
+    s.phase = phase;
+    vec![effect]
 }
 
 /// The first read landed: the join starts.
 pub(super) fn on_swept(state: &mut State, sweep: Sweep) {
     state.sweep.sweep = Some(sweep);
+    state.sweep.pending = None;
     rejoin(state);
 }
 
@@ -144,6 +150,7 @@ pub(super) fn on_changes(state: &mut State, changes: Changes) {
     if let Some(sweep) = &mut state.sweep.sweep {
         sweep.apply(changes);
     }
+    state.sweep.pending = None;
     rejoin(state);
 }
 
@@ -191,12 +198,8 @@ pub(super) fn join_some(state: &mut State, n: usize) {
     if s.joined >= s.total {
         s.conflicts = std::mem::take(&mut s.next_conflicts);
         s.by_sync = std::mem::take(&mut s.next_by_sync);
-        s.phase = if s.sweep.is_some() {
-            Phase::Done
-        } else {
-            // The deletions came first: the index is still being read.
-            Phase::Reading
-        };
+        // A read still out (the deletions came first, or `R` during the join): say so.
+        s.phase = s.pending.unwrap_or(Phase::Done);
         let conflicted: HashSet<String> = s.conflicts.keys().cloned().collect();
         state.users.set_swept_conflicts(conflicted);
     }
@@ -249,6 +252,9 @@ mod tests {
         let first = s.users.rows()[0].id().to_string();
         let last = s.users.rows()[n - 1].id().to_string();
         let other = s.users.rows()[1].id().to_string();
+        // Loaded: the sweep is asked for, and the audit log's deletions land first.
+        s.sweep = SweepView::default();
+        assert!(matches!(on_loaded(&mut s)[..], [Effect::Sweep { .. }]));
         let log = DeletionLog::build([
             record(&first, true),
             record(&last, true),
@@ -280,11 +286,21 @@ mod tests {
     fn a_reload_refreshes_rather_than_sweeping_twice() {
         let mut s = fixtures::state(10, (120, 40));
         // The fixture's load asked for nothing it could answer; start from "not started".
-        s.sweep.phase = Phase::Idle;
+        s.sweep = SweepView::default();
         let effects = on_loaded(&mut s);
         assert!(matches!(effects[..], [Effect::Sweep { .. }]));
         assert_eq!(s.sweep.phase, Phase::Reading);
-        // A reload while the first read runs starts nothing more.
+        // A reload while the first read runs starts nothing more, even once the deletions
+        // landed and were joined.
+        assert!(on_loaded(&mut s).is_empty());
+        update(
+            &mut s,
+            Msg::Deletions(Box::new(DeletionsState {
+                log: DeletionLog::default(),
+                status: SourceStatus::Read { count: 0 },
+            })),
+        );
+        assert_eq!(s.sweep.phase, Phase::Reading);
         assert!(on_loaded(&mut s).is_empty());
     }
 }
