@@ -173,6 +173,36 @@ fn bench(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+
+    // The conflict sweep's join runs a slice of rows per tick while the sweep lands: what a
+    // key pressed meanwhile may wait behind. (The audit log's deletions only: the index comes
+    // from a directory, and its lookups are the engine's `sweep` bench.)
+    let mut state = fixtures::state(USERS, (120, 40));
+    let log = undelete::conflicts::DeletionLog::build((0..1_000).map(|i| {
+        undelete::directory::DeletionRecord {
+            id: format!("audit-{i}"),
+            target_id: state.users.rows()[i * 97].id().to_string(),
+            target_upn: None,
+            at: now,
+            result: "success".into(),
+            result_reason: None,
+            initiated_by: undelete::directory::Initiator::Unknown,
+        }
+    }));
+    update(
+        &mut state,
+        Msg::Deletions(Box::new(undelete::conflicts::DeletionsState {
+            log,
+            status: undelete::conflicts::SourceStatus::Read { count: 1_000 },
+        })),
+    );
+    c.bench_function("sweep join: one tick's slice of 100k users", |b| {
+        b.iter(|| {
+            state.sweep.phase = undelete::app::sweep::Phase::Joining;
+            state.sweep.joined = 0;
+            update(&mut state, Msg::Tick(now));
+        })
+    });
 }
 
 criterion_group! {

@@ -197,7 +197,7 @@ pub enum ConfigCommand {
         force: bool,
     },
     /// Print the settings a run would use: flags over environment over the file over defaults
-    Show(SignInArgs),
+    Show(Box<SignInArgs>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -239,6 +239,10 @@ pub struct ListArgs {
     /// purge first
     #[arg(long, env = "UNDELETE_SORT", value_enum, default_value_t = SortKey::Expires)]
     pub sort: SortKey,
+    /// Only users that cannot be restored as they were: their user name or an address is now
+    /// held by an active user, a group or an org contact (read once, side by side)
+    #[arg(long)]
+    pub conflicts: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -354,6 +358,10 @@ pub struct SeedArgs {
     /// Seed number: the same number gives the same directory
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Active users to seed in all (default: about a fifth of --users), with groups and org
+    /// contacts in proportion; some of them hold deleted users' names and addresses
+    #[arg(long, value_name = "N")]
+    pub active: Option<usize>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -403,6 +411,10 @@ pub struct ServeArgs {
     /// How --fail-password-sets fails them: 400 complexity refusal or 500
     #[arg(long, value_enum, default_value_t = PasswordFault::ServerError)]
     pub password_fault: PasswordFault,
+    /// Take this permission away from every token, e.g. AuditLog.Read.All: the calls that need
+    /// it answer 403 (repeat for several)
+    #[arg(long, value_name = "PERMISSION")]
+    pub deny_scope: Vec<String>,
 }
 
 /// How --fail-password-sets fails them (see `undelete::sandbox::PasswordFault`).
@@ -678,6 +690,7 @@ impl Command {
                 format: a.format.into(),
                 filter: a.filter,
                 sort: a.sort.into(),
+                conflicts: a.conflicts,
             }),
             Command::Restore(a) => plain::Command::Restore(plain::RestoreArgs {
                 targets: a.targets,
@@ -767,6 +780,7 @@ impl SandboxCommand {
                 trust_certificate: a.trust_certificate,
                 fail_password_sets: a.fail_password_sets,
                 password_fault: a.password_fault.into(),
+                deny_scope: a.deny_scope,
             }),
             SandboxCommand::Reset(seed) => sandbox::SandboxCommand::Reset(seed.into()),
             SandboxCommand::Outbox { json } => sandbox::SandboxCommand::Outbox { json },
@@ -791,6 +805,7 @@ impl From<SeedArgs> for sandbox::SeedOptions {
     fn from(s: SeedArgs) -> Self {
         Self {
             users: s.users,
+            active: s.active,
             seed: s.seed,
         }
     }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod clipboard;
 pub mod commands;
 pub mod config;
+pub mod conflicts;
 pub mod directory;
 pub mod logging;
 pub mod mail;

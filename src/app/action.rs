@@ -31,6 +31,16 @@ pub enum Action {
     Help,
     RequestLog,
     FinishUnfinished,
+    /// Copy the selected user's user name (OSC 52).
+    CopyUpn,
+    /// Copy the selected user's object id (OSC 52).
+    CopyId,
+    /// The deleted users (home).
+    ViewDeleted,
+    /// The users restored from this data dir.
+    ViewRestored,
+    /// Show only the users in conflict (or everyone again).
+    OnlyConflicts,
     Quit,
     ForceQuit,
     // Dialogs.

@@ -6,6 +6,8 @@ use ratatui::layout::Rect;
 
 use super::layout;
 use super::state::State;
+use crate::conflicts::{DeletedBy, SourceStatus};
+use crate::directory::DeletedUser;
 use crate::text::{ago, chunks, pad, width, wrap_words};
 
 /// One screen row of the details pane; the variant says how it is drawn.
@@ -51,10 +53,39 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
         .into_iter()
         .map(DetailLine::Title)
         .collect();
-    if state.users.is_conflict(&user.id) {
+    let swept = state.sweep.conflicts_of(&user.id);
+    if !swept.is_empty() {
+        // Each holder by kind, name and id, and what the restore dialog will offer for it
+        // (pre-flight checks again right before the restore: the sweep may be minutes old).
+        for c in swept {
+            all.extend(
+                wrap_words(&format!("⚠ {}", c.describe()), w.max(1))
+                    .into_iter()
+                    .map(DetailLine::Warning),
+            );
+            if let Some(sweep) = &state.sweep.sweep {
+                all.extend(
+                    wrap_words(&format!("  → {}", c.offer(&sweep.index)), w.max(1))
+                        .into_iter()
+                        .map(DetailLine::Plain),
+                );
+            }
+        }
+    } else if state.users.is_conflict(&user.id) {
         all.extend(
             wrap_words(
                 "⚠ Its user name or a proxy address is held by an active user.",
+                w.max(1),
+            )
+            .into_iter()
+            .map(DetailLine::Warning),
+        );
+    }
+    if state.sweep.is_by_sync(&user.id) {
+        all.extend(
+            wrap_words(
+                "⚠ The directory sync service deleted it: restore it in on-premises AD (or its \
+                 sync scope) too, or the next sync deletes it again.",
                 w.max(1),
             )
             .into_iter()
@@ -119,6 +150,13 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
             None => "—".into(),
         },
     );
+    for (label, value) in deleted_by(state, &user) {
+        field(label, value);
+    }
+    field("Conflicts", conflicts_summary(state, &user.id));
+    for problem in state.sweep.problems() {
+        field("", format!("not checked: {problem}"));
+    }
     field(
         "On-premises",
         if user.on_premises_sync_enabled {
@@ -150,4 +188,70 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
     field("Object id", user.id.clone());
     field("Deleted UPN", user.deleted_upn.clone());
     all
+}
+
+/// Who deleted the user, as the audit log says: (label, value) lines for the pane; or why it
+/// cannot say (still reading, a permission missing, older than the log keeps).
+fn deleted_by(state: &State, user: &DeletedUser) -> Vec<(&'static str, String)> {
+    const LABEL: &str = "Deleted by";
+    let Some(d) = &state.sweep.deletions else {
+        let value = if state.sweep.busy() {
+            "checking the audit log…"
+        } else {
+            "not checked yet"
+        };
+        return vec![(LABEL, value.into())];
+    };
+    match &d.status {
+        SourceStatus::NotPermitted { needs } => {
+            return vec![(LABEL, format!("unknown — needs {needs}"))];
+        }
+        SourceStatus::Failed { message } => {
+            return vec![(
+                LABEL,
+                format!("unknown — the audit log could not be read: {message}"),
+            )];
+        }
+        SourceStatus::Read { .. } => {}
+    }
+    match d.log.lookup(user) {
+        DeletedBy::Record(r) => {
+            let mut result = r.result.clone();
+            if let Some(why) = &r.result_reason
+                && !why.is_empty()
+            {
+                result.push_str(&format!(" ({why})"));
+            }
+            vec![
+                (LABEL, r.initiated_by.who()),
+                (
+                    "",
+                    format!("{} · {result}", r.at.format("%Y-%m-%d %H:%M UTC")),
+                ),
+            ]
+        }
+        DeletedBy::BeyondRetention => vec![(
+            LABEL,
+            match d.log.oldest() {
+                Some(o) => format!(
+                    "unknown — the tenant's audit log reaches back only to {}",
+                    o.format("%Y-%m-%d")
+                ),
+                None => "unknown — older than the tenant's audit log keeps".into(),
+            },
+        )],
+        DeletedBy::NotFound => vec![(LABEL, "unknown — not in the audit log".into())],
+    }
+}
+
+/// The sweep's word on this user's conflicts when it found none (or has not finished).
+fn conflicts_summary(state: &State, id: &str) -> String {
+    use super::sweep::Phase;
+    let n = state.sweep.conflicts_of(id).len();
+    match state.sweep.phase {
+        _ if n > 0 => format!("{n} (above)"),
+        Phase::Idle => "not checked yet".into(),
+        Phase::Reading | Phase::Joining => "checking…".into(),
+        Phase::Refreshing | Phase::Done => "none found by the sweep".into(),
+    }
 }

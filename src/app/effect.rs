@@ -26,6 +26,17 @@ pub enum Effect {
     LoadTenant,
     /// Read the journal's unfinished runs (the banner and `F`).
     LoadUnfinished,
+    /// The conflict sweep (active users, groups, contacts) and the audit log's deletions of the
+    /// retention window before `now`, in the background.
+    Sweep {
+        now: chrono::DateTime<chrono::Utc>,
+    },
+    /// Delta rounds from these links (users, groups, contacts) of the last sweep.
+    SweepRefresh {
+        links: [Option<String>; 3],
+    },
+    /// Read the journal's restored users (the Restored view).
+    LoadRestored,
     /// Start a device-code sign-in off the UI thread; it reports back as `Msg::SignIn*`.
     StartSignIn,
     /// Stop the sign-in attempt waiting for the browser; it then ends as cancelled.
@@ -66,6 +77,9 @@ impl std::fmt::Debug for Effect {
             Effect::Preflight { users } => write!(f, "Preflight({} users)", users.len()),
             Effect::LoadTenant => f.write_str("LoadTenant"),
             Effect::LoadUnfinished => f.write_str("LoadUnfinished"),
+            Effect::LoadRestored => f.write_str("LoadRestored"),
+            Effect::Sweep { .. } => f.write_str("Sweep"),
+            Effect::SweepRefresh { .. } => f.write_str("SweepRefresh"),
             Effect::StartSignIn => f.write_str("StartSignIn"),
             Effect::CancelSignIn => f.write_str("CancelSignIn"),
             Effect::CheckPassword { seq, .. } => write!(f, "CheckPassword({seq})"),

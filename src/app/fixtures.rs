@@ -145,5 +145,16 @@ pub fn state(n: usize, size: (u16, u16)) -> State {
         start = end;
     }
     super::update::update(&mut state, super::msg::Msg::LoadFinished { generation: 0 });
+    // The load asked for the conflict sweep; no directory answers here, so the screens are
+    // drawn as after a sweep that found nothing (`sweeping` shows the one still at work).
+    state.sweep = Default::default();
+    state.sweep.phase = super::sweep::Phase::Done;
     state
+}
+
+/// `state`, with the conflict sweep still reading (the header says so).
+pub fn sweeping(n: usize, size: (u16, u16)) -> State {
+    let mut s = state(n, size);
+    s.sweep.phase = super::sweep::Phase::Reading;
+    s
 }

@@ -19,7 +19,11 @@ pub const BADGE_LEGEND: &[(&str, &str)] = &[
     ),
     (
         "[CONFLICT] [C]",
-        "its user name or a proxy address is held by an active user",
+        "its user name or an address is held by a user, group or contact (c: only these)",
+    ),
+    (
+        "[BY SYNC] [BS]",
+        "deleted by directory sync: restore it on-premises too, or it is deleted again",
     ),
     (
         "[SYNCED] [S]",

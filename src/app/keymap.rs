@@ -11,6 +11,8 @@ pub enum Scope {
     /// Works everywhere, even while typing.
     Global,
     Table,
+    /// The Restored view: users restored from this data dir.
+    Restored,
     /// Typing a filter in the table's filter line.
     Filter,
     RestoreDialog,
@@ -33,6 +35,7 @@ impl Scope {
         match self {
             Scope::Global => "Everywhere",
             Scope::Table => "Deleted users",
+            Scope::Restored => "Restored users",
             Scope::Filter => "Filter",
             Scope::RestoreDialog => "Restore dialog",
             Scope::Progress => "Progress",
@@ -179,6 +182,39 @@ pub static BINDINGS: &[Binding] = &[
     hint(
         b(
             S::Table,
+            &[c('2')],
+            A::ViewRestored,
+            "the Restored view: users restored from this data dir",
+        ),
+        "restored",
+    ),
+    b(
+        S::Table,
+        &[c('1')],
+        A::ViewDeleted,
+        "the deleted users (this view)",
+    ),
+    b(
+        S::Table,
+        &[c('c')],
+        A::OnlyConflicts,
+        "only users in conflict ([CONFLICT]), or everyone again",
+    ),
+    b(
+        S::Table,
+        &[c('y')],
+        A::CopyUpn,
+        "copy this user's user name (OSC 52)",
+    ),
+    b(
+        S::Table,
+        &[c('Y')],
+        A::CopyId,
+        "copy this user's object id (OSC 52)",
+    ),
+    hint(
+        b(
+            S::Table,
             &[c('D')],
             A::Purge,
             "purge for good (asks you to type the count)",
@@ -207,6 +243,81 @@ pub static BINDINGS: &[Binding] = &[
     hint(b(S::Table, &[c('?')], A::Help, "this help"), "help"),
     hint(b(S::Table, &[c('q')], A::Quit, "quit"), "quit"),
     b(S::Table, &[k(K::Esc)], A::Cancel, "clear the filter"),
+    // The Restored view.
+    b(S::Restored, &[c('j'), k(K::Down)], A::Down, "next user"),
+    b(S::Restored, &[c('k'), k(K::Up)], A::Up, "previous user"),
+    b(
+        S::Restored,
+        &[k(K::PageDown), ctrl('f')],
+        A::PageDown,
+        "page down",
+    ),
+    b(
+        S::Restored,
+        &[k(K::PageUp), ctrl('b')],
+        A::PageUp,
+        "page up",
+    ),
+    b(S::Restored, &[c('g'), k(K::Home)], A::Top, "first user"),
+    b(S::Restored, &[c('G'), k(K::End)], A::Bottom, "last user"),
+    hint(
+        b(
+            S::Restored,
+            &[c('1'), k(K::Esc)],
+            A::ViewDeleted,
+            "back to the deleted users",
+        ),
+        "deleted",
+    ),
+    b(S::Restored, &[c('2')], A::ViewRestored, "this view"),
+    hint(
+        b(
+            S::Restored,
+            &[c('p')],
+            A::SetPassword,
+            "set a password for this user, which has none (generate, or type one)",
+        ),
+        "set password",
+    ),
+    hint(
+        b(
+            S::Restored,
+            &[c('F')],
+            A::FinishUnfinished,
+            "finish interrupted restores (password or mail not done)",
+        ),
+        "finish",
+    ),
+    hint(
+        b(
+            S::Restored,
+            &[c('y')],
+            A::CopyUpn,
+            "copy this user's user name (OSC 52)",
+        ),
+        "copy name",
+    ),
+    hint(
+        b(
+            S::Restored,
+            &[c('Y')],
+            A::CopyId,
+            "copy this user's object id (OSC 52)",
+        ),
+        "copy id",
+    ),
+    hint(
+        b(
+            S::Restored,
+            &[c('R'), k(K::F(5))],
+            A::Refresh,
+            "read the journal again",
+        ),
+        "refresh",
+    ),
+    b(S::Restored, &[c('@')], A::RequestLog, "request log pane"),
+    hint(b(S::Restored, &[c('?')], A::Help, "this help"), "help"),
+    hint(b(S::Restored, &[c('q')], A::Quit, "quit"), "quit"),
     // Filter line.
     typing(hint(
         b(
@@ -563,6 +674,7 @@ pub fn footer_hint(scope: Scope, offered: impl Fn(Action) -> bool) -> Vec<(Strin
 /// Every scope, in the order the help overlay lists them.
 pub const HELP_SCOPES: &[Scope] = &[
     Scope::Table,
+    Scope::Restored,
     Scope::Filter,
     Scope::RestoreDialog,
     Scope::Progress,
@@ -592,6 +704,7 @@ pub fn scope(state: &super::state::State) -> Scope {
         Some(Modal::Result(_)) => Scope::Result,
         Some(Modal::Purge(_)) => Scope::Purge,
         Some(Modal::Help { .. }) => Scope::Help,
+        None if state.view == super::restored::View::Restored => Scope::Restored,
         None if state.users.filtering() => Scope::Filter,
         None => Scope::Table,
     }

@@ -20,11 +20,16 @@ pub struct Areas {
     /// The data rows inside it (below the column header).
     pub rows: Rect,
     pub details: Option<Rect>,
+    /// The Restored view's lines about the selected user, under its rows.
+    pub summary: Option<Rect>,
     pub log: Option<Rect>,
     /// Filter line or notice.
     pub status: Option<Rect>,
     pub footer: Rect,
 }
+
+/// Rows the Restored view's summary of the selected user takes (a rule and two lines).
+pub const SUMMARY_ROWS: u16 = 3;
 
 pub fn too_small(area: Rect) -> bool {
     area.width < MIN_WIDTH || area.height < MIN_HEIGHT
@@ -55,7 +60,8 @@ pub fn layout(state: &State, area: Rect) -> Option<Areas> {
         Constraint::Length(1),
     ])
     .areas(area);
-    let (table, details) = if state.details {
+    // The details pane is the deleted users'; the Restored view's columns say it all.
+    let (table, details) = if state.details && state.view == super::restored::View::Deleted {
         if main.width >= 100 {
             let [t, d] =
                 Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
@@ -78,17 +84,28 @@ pub fn layout(state: &State, area: Rect) -> Option<Areas> {
         width: table.width.saturating_sub(2),
         height: table.height.saturating_sub(2),
     };
-    let rows = Rect {
+    let mut rows = Rect {
         y: inner.y + 1,
         height: inner.height.saturating_sub(1),
         ..inner
     };
+    // The Restored view keeps its last rows for the selected user whole (when, by whom, ids):
+    // its columns drop from the right on narrow terminals, this never does.
+    let summary = (state.view == super::restored::View::Restored && rows.height >= 4).then(|| {
+        rows.height -= SUMMARY_ROWS;
+        Rect {
+            y: rows.bottom(),
+            height: SUMMARY_ROWS,
+            ..rows
+        }
+    });
     Some(Areas {
         header,
         banner: (banner_h > 0).then_some(banner),
         table,
         rows,
         details,
+        summary,
         log: (log_h > 0).then_some(log),
         status: (status_h > 0).then_some(status),
         footer,

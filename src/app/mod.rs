@@ -10,9 +10,11 @@ pub mod keymap;
 pub mod layout;
 pub mod modal;
 pub mod msg;
+pub mod restored;
 pub mod runner;
 pub mod sign_in;
 pub mod state;
+pub mod sweep;
 pub mod update;
 #[cfg(test)]
 mod update_tests;
@@ -85,6 +87,12 @@ pub fn repaint_key(state: &State) -> u64 {
         .as_ref()
         .map(std::mem::discriminant)
         .hash(&mut h);
+    // The Restored view puts other names in the same rows.
+    state.view.hash(&mut h);
+    if state.view == restored::View::Restored {
+        let r = &state.restored;
+        (r.offset, r.rows.len(), r.loading).hash(&mut h);
+    }
     let u = &state.users;
     u.generation().hash(&mut h);
     let rows = areas.map_or(1, |a| usize::from(a.rows.height).max(1));

@@ -66,6 +66,14 @@ pub enum Msg {
     },
     Request(RequestRecord),
     Unfinished(Vec<Unfinished>),
+    /// The conflict sweep's first read: the index of what can collide, and how each read went.
+    Swept(Box<crate::conflicts::Sweep>),
+    /// What a refresh's delta rounds read since the last one.
+    SweepChanges(Box<crate::conflicts::Changes>),
+    /// The audit log's deletions (or why they could not be read).
+    Deletions(Box<crate::conflicts::DeletionsState>),
+    /// The users restored from this data dir, from its journal (or why it could not be read).
+    Restored(Result<Vec<restore::RestoredUser>, String>),
     /// Finishing interrupted runs could not start.
     UnfinishedFailed(String),
     /// The device-code sign-in: the code to enter, once the identity platform gave one.

@@ -14,6 +14,7 @@ pub use super::modal::{
     CONFIRM_OVER, Field, JobStatus, Modal, PasswordPrompt, Preflight, ProgressLine, ProgressState,
     PurgeState, RestoreForm, ResultButton, ResultState, Target, Verdict, retryable,
 };
+pub use super::restored::{RestoredView, View};
 pub use super::users::{Row, SortKey, UsersView};
 
 /// How many request-log lines are kept for the `@` pane.
@@ -89,6 +90,11 @@ pub struct State {
     pub now: DateTime<Utc>,
     pub size: (u16, u16),
     pub users: UsersView,
+    /// Which list the home screen shows: the deleted users or the restored ones.
+    pub view: View,
+    pub restored: RestoredView,
+    /// The conflict sweep and the audit log's deletions, joined with the rows.
+    pub sweep: super::sweep::SweepView,
     pub modal: Option<Modal>,
     pub details: bool,
     /// How far the details pane is scrolled, and for which user (by id): another user's
@@ -139,6 +145,12 @@ impl State {
             (Some(Modal::Result(r)), _) if r.prompt.is_some() || r.error_pane.is_some() => true,
             (None, A::Restore | A::Purge) => writes,
             (None, A::FinishUnfinished) => writes && !self.unfinished.is_empty(),
+            (None, A::SetPassword) => {
+                writes && self.restored.current().is_some_and(|r| r.needs_password())
+            }
+            (None, A::CopyUpn | A::CopyId) if self.view == View::Restored => {
+                self.restored.current().is_some()
+            }
             (Some(Modal::Result(r)), A::NextField) => r.can_send(),
             (Some(Modal::Result(r)), A::Cancel) => r.can_send(),
             (Some(Modal::Result(r)), A::Copy | A::Reveal) => {
@@ -168,6 +180,9 @@ impl State {
             now,
             size,
             users: UsersView::default(),
+            view: View::Deleted,
+            restored: RestoredView::default(),
+            sweep: Default::default(),
             modal: None,
             details: false,
             details_scroll: None,

@@ -21,7 +21,7 @@ use super::modal::{
 };
 use super::msg::Msg;
 use super::state::{
-    LOG_CAPACITY, Modal, NoticeKind, Preflight, PurgeState, ResultState, State, Verdict,
+    LOG_CAPACITY, Modal, NoticeKind, Preflight, PurgeState, ResultState, State, Verdict, View,
 };
 use crate::directory::ErrorKind;
 use crate::restore::{PasswordChoice, PasswordStep};
@@ -36,7 +36,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             let minute_changed = now.timestamp() / 60 != state.now.timestamp() / 60;
             state.now = now;
             state.spinner = state.spinner.wrapping_add(1);
+            if state.sweep.phase == super::sweep::Phase::Joining {
+                super::sweep::join_some(state, super::sweep::JOIN_CHUNK);
+                state.dirty = true;
+            }
             let animating = state.users.loading()
+                || state.sweep.busy()
                 || matches!(state.modal, Some(Modal::Progress(_)))
                 || matches!(&state.modal, Some(Modal::Result(r)) if r.sending)
                 || matches!(&state.modal, Some(Modal::Restore(f)) if f.targets.iter().any(|t| t.preflight == Preflight::Checking));
@@ -157,9 +162,11 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
                     }
                 }
                 state.users.finish_load();
+                super::restored::find_deleted_again(state);
                 state.pending_marks.clear();
                 state.loaded_at = Some(state.now);
                 state.stale_since = None;
+                return super::sweep::on_loaded(state);
             }
             Vec::new()
         }
@@ -300,6 +307,31 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Unfinished(list) => {
             state.unfinished = list;
+            super::restored::journal_changed(state)
+        }
+        Msg::Swept(sweep) => {
+            super::sweep::on_swept(state, *sweep);
+            Vec::new()
+        }
+        Msg::SweepChanges(changes) => {
+            super::sweep::on_changes(state, *changes);
+            Vec::new()
+        }
+        Msg::Deletions(deletions) => {
+            super::sweep::on_deletions(state, *deletions);
+            Vec::new()
+        }
+        Msg::Restored(result) => {
+            match result {
+                Ok(rows) => {
+                    state.restored.replace(rows);
+                    super::restored::find_deleted_again(state);
+                }
+                Err(e) => {
+                    state.restored.loading = false;
+                    state.restored.error = Some(e);
+                }
+            }
             Vec::new()
         }
         Msg::UnfinishedFailed(e) => {
@@ -314,6 +346,7 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
 pub fn ensure_visible(state: &mut State) {
     let height = layout::table_rows(state);
     state.users.scroll_into_view(height);
+    state.restored.scroll_into_view(height);
 }
 
 pub(super) fn move_selection(state: &mut State, delta: isize) {
@@ -372,6 +405,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
     match scope {
         Scope::Table => table_action(state, action),
+        Scope::Restored => super::restored::restored_action(state, action),
         Scope::Filter => filter_key(state, action, key),
         Scope::RestoreDialog => restore_key(state, action, key),
         Scope::Progress => progress_action(state, action),
@@ -419,6 +453,8 @@ pub(super) fn table_action(state: &mut State, action: Option<Action>) -> Vec<Eff
                 state.log_open = false;
             } else if !state.users.filter().value().is_empty() {
                 state.users.clear_filter(false);
+            } else if state.users.only_conflicts() {
+                state.users.toggle_only_conflicts();
             } else {
                 state.notice = None;
             }
@@ -485,6 +521,40 @@ pub(super) fn table_action(state: &mut State, action: Option<Action>) -> Vec<Eff
         Action::RequestLog => {
             state.log_open = !state.log_open;
         }
+        Action::ViewRestored => return super::restored::show(state, View::Restored),
+        Action::OnlyConflicts => {
+            state.users.toggle_only_conflicts();
+            state.notice = Some((
+                NoticeKind::Info,
+                match (state.users.only_conflicts(), state.sweep.phase) {
+                    (false, _) => "Showing every user again.".to_string(),
+                    (true, super::sweep::Phase::Done) => format!(
+                        "Only users in conflict: {} (c or Esc shows everyone).",
+                        state.users.shown().len()
+                    ),
+                    (true, _) => "Only users in conflict; the sweep is still checking, more may \
+                                  follow (c or Esc shows everyone)."
+                        .to_string(),
+                },
+            ));
+        }
+        Action::ViewDeleted => return super::restored::show(state, View::Deleted),
+        Action::CopyUpn | Action::CopyId => {
+            let Some(row) = state.users.current_row() else {
+                state.notice = Some((NoticeKind::Error, "No user selected to copy.".into()));
+                return Vec::new();
+            };
+            let (name, id, upn) = (
+                row.display_name().to_string(),
+                row.id().to_string(),
+                row.original_upn().to_string(),
+            );
+            return if action == Action::CopyUpn {
+                super::restored::copy(state, &name, "user name", &upn)
+            } else {
+                super::restored::copy(state, &name, "object id", &id)
+            };
+        }
         Action::Help => state.modal = Some(Modal::Help { scroll: 0 }),
         Action::Quit | Action::ForceQuit => {
             state.quit = true;
@@ -537,6 +607,10 @@ pub(super) fn filter_key(state: &mut State, action: Option<Action>, key: KeyEven
 
 fn on_mouse(state: &mut State, m: MouseEvent) -> Vec<Effect> {
     let step = 3;
+    if state.modal.is_none() && state.view == View::Restored {
+        super::restored::on_mouse(state, m, step as isize);
+        return Vec::new();
+    }
     match (&mut state.modal, m.kind) {
         (Some(Modal::Help { scroll }), MouseEventKind::ScrollDown) => *scroll += 1,
         (Some(Modal::Help { scroll }), MouseEventKind::ScrollUp) => {

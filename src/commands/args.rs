@@ -28,6 +28,8 @@ pub struct ListArgs {
     /// Keep users whose name, user name, mail or department contains this (case-insensitive).
     pub filter: Option<String>,
     pub sort: SortKey,
+    /// Keep only users whose name or an address is held by someone else (the conflict sweep).
+    pub conflicts: bool,
 }
 
 /// Where the new passwords come from.

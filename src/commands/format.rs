@@ -136,6 +136,13 @@ pub struct UserRecord<'a> {
     pub on_premises_sync_enabled: bool,
     pub user_type: Option<&'a str>,
     pub proxy_addresses: &'a [String],
+    /// `list --format json`: what holds this user's values now (`[]`: nothing; `null`: not
+    /// known, a read of the sweep was refused or failed). Absent elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conflicts: Option<serde_json::Value>,
+    /// `list --format json`: who deleted it, from the audit log (`null`: not known).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_by: Option<serde_json::Value>,
 }
 
 fn timestamp(t: Option<DateTime<Utc>>) -> Option<String> {
@@ -181,6 +188,8 @@ impl<'a> UserRecord<'a> {
             on_premises_sync_enabled: u.on_premises_sync_enabled,
             user_type: u.user_type.as_deref(),
             proxy_addresses: &u.proxy_addresses,
+            conflicts: None,
+            deleted_by: None,
         }
     }
 }
@@ -192,7 +201,24 @@ pub fn write_json(
     users: &[DeletedUser],
     now: DateTime<Utc>,
 ) -> io::Result<()> {
-    let records: Vec<UserRecord<'_>> = users.iter().map(|u| UserRecord::stored(u, now)).collect();
+    write_json_with(out, users, now, &|_, _| {})
+}
+
+/// One JSON array of users, each record completed by `annotate` (conflicts, deleted by).
+pub fn write_json_with(
+    out: &mut dyn Write,
+    users: &[DeletedUser],
+    now: DateTime<Utc>,
+    annotate: &dyn Fn(&DeletedUser, &mut UserRecord<'_>),
+) -> io::Result<()> {
+    let records: Vec<UserRecord<'_>> = users
+        .iter()
+        .map(|u| {
+            let mut r = UserRecord::stored(u, now);
+            annotate(u, &mut r);
+            r
+        })
+        .collect();
     serde_json::to_writer(&mut *out, &records).map_err(io::Error::other)?;
     writeln!(out)
 }

@@ -3,9 +3,12 @@
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
+use serde_json::{Value, json};
+
 use super::args::{CheckArgs, ListArgs, OutputFormat, SortKey};
 use super::format;
 use super::{EXIT_EXPIRING, EXIT_OK, Io};
+use crate::conflicts::{self, DeletedBy, DeletionsState, Sweep};
 use crate::directory::{DeletedUser, DirResult, Directory};
 
 /// Loads every page, telling a terminal on stderr how far it got. For JSON, the users keep
@@ -56,22 +59,128 @@ fn print(
     io.out.flush()
 }
 
+/// What the sweep and the audit log say, for `list --conflicts` and `list --format json`.
+struct Known {
+    sweep: Sweep,
+    deletions: Option<DeletionsState>,
+}
+
+impl Known {
+    fn conflicts_json(&self, u: &DeletedUser) -> Value {
+        let found = self.sweep.index.conflicts_for(u);
+        // With a read missing, "no conflict" is not known: null, not [].
+        if found.is_empty() && !self.sweep.is_complete() {
+            return Value::Null;
+        }
+        Value::Array(
+            found
+                .iter()
+                .map(|c| {
+                    json!({
+                        "kind": c.holder.kind,
+                        "holderId": c.holder.id,
+                        "holderName": c.holder.name,
+                        "address": c.address,
+                        "property": c.kind,
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    fn deleted_by_json(&self, u: &DeletedUser) -> Value {
+        let Some(d) = &self.deletions else {
+            return Value::Null;
+        };
+        match d.log.lookup(u) {
+            DeletedBy::Record(r) => json!({
+                "by": r.initiated_by.who(),
+                "at": r.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "result": r.result,
+                "bySync": r.by_sync(),
+            }),
+            DeletedBy::BeyondRetention | DeletedBy::NotFound => Value::Null,
+        }
+    }
+
+    /// What could not be read, one line each, for stderr.
+    fn notes(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .sweep
+            .problems()
+            .into_iter()
+            .map(|p| format!("conflicts may be missing: {p}"))
+            .collect();
+        if let Some(d) = &self.deletions
+            && !d.status.is_complete()
+        {
+            out.push(format!(
+                "who deleted each user is not known: {}",
+                d.status.describe("audit log")
+            ));
+        }
+        out
+    }
+}
+
 pub async fn list(
     dir: &dyn Directory,
     args: &ListArgs,
     now: DateTime<Utc>,
     io: &mut Io<'_>,
 ) -> color_eyre::Result<i32> {
-    let mut users = load(dir, args.format, io).await?;
+    let json = args.format == OutputFormat::Json;
+    let (mut users, known) = if args.conflicts || json {
+        // The deleted users, the sweep and the audit log, side by side.
+        let deletions = async {
+            if json {
+                Some(conflicts::read_deletions(dir, now).await)
+            } else {
+                None
+            }
+        };
+        let (users, sweep, deletions) = futures::join!(
+            load(dir, args.format, io),
+            conflicts::sweep_once(dir),
+            deletions
+        );
+        (users?, Some(Known { sweep, deletions }))
+    } else {
+        (load(dir, args.format, io).await?, None)
+    };
     let loaded = users.len();
     format::filter(&mut users, args.filter.as_deref());
+    if args.conflicts
+        && let Some(k) = &known
+    {
+        users.retain(|u| !k.sweep.index.conflicts_for(u).is_empty());
+    }
     format::sort(&mut users, args.sort);
-    print(io, &users, args.format, now)?;
+    if let Some(k) = &known {
+        for note in k.notes() {
+            let _ = writeln!(io.err, "{note}");
+        }
+    }
+    match (&known, args.format) {
+        (Some(k), OutputFormat::Json) => {
+            format::write_json_with(io.out, &users, now, &|u, r| {
+                r.conflicts = Some(k.conflicts_json(u));
+                r.deleted_by = Some(k.deleted_by_json(u));
+            })?;
+            io.out.flush()?;
+        }
+        _ => print(io, &users, args.format, now)?,
+    }
     if io.term.stderr && args.format == OutputFormat::Table {
-        let shown = if users.len() == loaded {
-            format!("{loaded} deleted users")
+        let what = if args.conflicts {
+            "deleted users with conflicts"
         } else {
-            format!("{} of {loaded} deleted users", users.len())
+            "deleted users"
+        };
+        let shown = if users.len() == loaded {
+            format!("{loaded} {what}")
+        } else {
+            format!("{} of {loaded} {what}", users.len())
         };
         let _ = writeln!(io.err, "{shown}");
     }

@@ -2,10 +2,12 @@
 //! trait. The only implementation speaks Microsoft Graph over HTTP (`graph/`); the sandbox is
 //! a server, not a second implementation, so every test exercises the production client.
 
+pub mod audits;
 pub mod batch;
 pub mod budget;
 pub mod error;
 pub mod graph;
+pub mod holders;
 pub mod retry;
 pub mod time_left;
 pub mod wait;
@@ -16,7 +18,9 @@ use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use secrecy::SecretString;
 
+pub use audits::{DeletionRecord, Initiator};
 pub use error::{DirectoryError, ErrorKind};
+pub use holders::{DeltaPage, Holder, HolderChange, HolderKind};
 pub use time_left::TimeLeft;
 pub use wait::{WaitNotice, WaitReason};
 
@@ -283,6 +287,22 @@ pub trait Directory: Send + Sync {
         &self,
         password: &SecretString,
     ) -> BoxFuture<'static, DirResult<PasswordVerdict>>;
+    /// Every active user, group or org contact (`kind`) with the addresses it holds, page by
+    /// page: what the conflict sweep joins the deleted users against.
+    fn list_holders(&self, kind: HolderKind) -> BoxStream<'static, DirResult<Vec<Holder>>>;
+    /// One delta round of `kind` (`/users/delta`, `/groups/delta`, `/contacts/delta`), page by
+    /// page; the last page carries the link of the next round. `from`: the delta link of the
+    /// previous round; `None` starts from now (`$deltatoken=latest`: no objects, only a link).
+    fn holder_delta(
+        &self,
+        kind: HolderKind,
+        from: Option<String>,
+    ) -> BoxStream<'static, DirResult<DeltaPage>>;
+    /// The `Delete user` records of the audit log since `since`, page by page.
+    fn deletion_audits(
+        &self,
+        since: DateTime<Utc>,
+    ) -> BoxStream<'static, DirResult<Vec<DeletionRecord>>>;
 }
 
 /// Every deleted user, all pages, in the order the server sent them.

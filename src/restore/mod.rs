@@ -19,6 +19,7 @@ pub mod journal;
 pub mod lock;
 pub mod plan;
 pub mod preflight;
+pub mod restored;
 pub mod run;
 
 pub use audit::{Audit, AuditEntry};
@@ -33,6 +34,7 @@ pub use plan::{
     validate, warnings,
 };
 pub use preflight::{Preflight, preflight, preflight_all, preflight_each, suggest_upn};
+pub use restored::{MailState, PasswordState, RestoredUser, restored_in, restored_of};
 #[cfg(feature = "test-hooks")]
 pub use run::{CRASH_EXIT_CODE, CRASH_HOOK_ENV};
 pub use run::{

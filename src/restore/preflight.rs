@@ -39,10 +39,7 @@ impl Preflight {
     pub fn describe(&self) -> Vec<String> {
         let mut out = Vec::new();
         if let Some(h) = &self.upn_holder {
-            let hint = match &self.suggested_upn {
-                Some(s) => format!("choose a new user name, e.g. {s}"),
-                None => "choose a new user name".to_string(),
-            };
+            let hint = new_upn_advice(self.suggested_upn.as_deref());
             out.push(format!(
                 "user name {} is now used by \"{}\" ({}): {hint}",
                 h.user_principal_name, h.display_name, h.id
@@ -50,13 +47,31 @@ impl Preflight {
         }
         for (address, h) in &self.proxy_holders {
             out.push(format!(
-                "proxy address {address} is now held by \"{}\" ({}): remove conflicting proxy \
-                 addresses",
+                "proxy address {address} is now held by \"{}\" ({}): {PROXY_ADVICE}",
                 h.display_name, h.id
             ));
         }
         out
     }
+}
+
+/// What the restore dialog offers for a taken user name: a new one, prefilled with a free
+/// suggestion when there is one. The pre-flight and the conflict sweep both say it this way.
+pub fn new_upn_advice(suggested: Option<&str>) -> String {
+    match suggested {
+        Some(s) => format!("choose a new user name, e.g. {s}"),
+        None => "choose a new user name".to_string(),
+    }
+}
+
+/// What the restore dialog offers for proxy addresses held elsewhere (its "remove conflicting
+/// proxy addresses" choice, Graph's `autoReconcileProxyConflict`).
+pub const PROXY_ADVICE: &str = "remove conflicting proxy addresses";
+
+/// The name `suggest_upn` would offer, judged against names already known to be taken (the
+/// conflict sweep's index) instead of asking the directory one name at a time.
+pub fn first_free_upn(upn: &str, taken: impl Fn(&str) -> bool) -> Option<String> {
+    upn_candidates(upn).find(|c| !taken(c))
 }
 
 /// Checks whether the user's name and proxy addresses are free, and suggests a free name.

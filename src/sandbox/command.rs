@@ -26,6 +26,9 @@ pub enum SandboxCommand {
 pub struct SeedOptions {
     /// Deleted users to seed (about a fifth as many active users are added).
     pub users: usize,
+    /// Active users to have in all (with groups and org contacts in proportion); `None`: the
+    /// fifth above.
+    pub active: Option<usize>,
     pub seed: u64,
 }
 
@@ -33,6 +36,7 @@ impl Default for SeedOptions {
     fn default() -> Self {
         Self {
             users: 250,
+            active: None,
             seed: 1,
         }
     }
@@ -67,6 +71,8 @@ pub struct ServeOptions {
     /// Root of every absolute URL in replies; `None`: each request's scheme and `Host`.
     pub public_url: Option<String>,
     pub password_fault: PasswordFault,
+    /// Permissions taken away from every token (their calls answer 403).
+    pub deny_scope: Vec<String>,
 }
 
 /// Parses `--write-quota N/SECS`, e.g. `3000/150`.
@@ -107,6 +113,12 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
                 .port(args.port);
             if let Some(url) = &args.public_url {
                 cfg = cfg.public_url(url);
+            }
+            if let Some(n) = args.seed.active {
+                cfg = cfg.active(n);
+            }
+            for p in args.deny_scope {
+                cfg = cfg.deny(p);
             }
             for path in &args.trust_certificate {
                 // The file may hold the app's private key too: only certificates are kept, and
@@ -154,10 +166,10 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
         }
         SandboxCommand::Reset(args) => {
             let dir = data_dir.to_path_buf();
-            let (users, seed) = (args.users, args.seed);
+            let (users, active, seed) = (args.users, args.active, args.seed);
             tokio::task::spawn_blocking(move || {
                 remove_store(&dir)?;
-                open_store(&dir, users, seed).map(|_| ())
+                open_store(&dir, users, active, seed).map(|_| ())
             })
             .await
             .wrap_err("reset task")??;

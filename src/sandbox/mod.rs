@@ -9,6 +9,7 @@
 //! ```
 
 mod assertion;
+mod audit;
 mod batch;
 mod command;
 mod device;
@@ -16,12 +17,14 @@ mod error;
 mod faults;
 mod guard;
 mod login;
+mod objects;
 mod odata;
 pub mod origin;
 mod path;
 mod policy;
 mod routes;
 mod seed;
+mod seed_objects;
 mod server;
 mod signing;
 mod state;
@@ -81,6 +84,8 @@ pub enum SandboxError {
 pub struct SandboxConfig {
     pub data_dir: PathBuf,
     pub users: usize,
+    /// Active users to have in all (`None`: about a fifth as many as deleted ones).
+    pub active: Option<usize>,
     pub seed: u64,
     pub faults: FaultConfig,
     pub token_lifetime: Duration,
@@ -103,6 +108,9 @@ pub struct SandboxConfig {
     /// The root every absolute URL in a reply starts with; `None`: the request's scheme and
     /// `Host` (see `origin::public_root`).
     pub public_url: Option<Url>,
+    /// Permissions no token carries here, whatever it was granted (`--deny-scope`): the calls
+    /// that need them answer 403, as in a tenant where they were never consented.
+    pub denied: Vec<String>,
 }
 
 impl std::fmt::Debug for SandboxConfig {
@@ -110,6 +118,7 @@ impl std::fmt::Debug for SandboxConfig {
         f.debug_struct("SandboxConfig")
             .field("data_dir", &self.data_dir)
             .field("users", &self.users)
+            .field("active", &self.active)
             .field("seed", &self.seed)
             .field("faults", &self.faults)
             .field("token_lifetime", &self.token_lifetime)
@@ -121,6 +130,7 @@ impl std::fmt::Debug for SandboxConfig {
             .field("password_faults", &self.password_faults)
             .field("tls", &self.tls)
             .field("public_url", &self.public_url.as_ref().map(Url::as_str))
+            .field("denied", &self.denied)
             .finish_non_exhaustive()
     }
 }
@@ -133,6 +143,7 @@ impl SandboxConfig {
         Self {
             data_dir: data_dir.into(),
             users: 250,
+            active: None,
             seed: 1,
             faults: FaultConfig::default(),
             token_lifetime: Duration::from_secs(3600),
@@ -146,6 +157,7 @@ impl SandboxConfig {
             password_faults: (0, PasswordFault::default()),
             tls: false,
             public_url: None,
+            denied: Vec::new(),
         }
     }
 
@@ -200,6 +212,16 @@ impl SandboxConfig {
 
     pub fn users(mut self, n: usize) -> Self {
         self.users = n;
+        self
+    }
+    /// Active users to seed in all, with groups and org contacts in proportion.
+    pub fn active(mut self, n: usize) -> Self {
+        self.active = Some(n);
+        self
+    }
+    /// Takes `permission` away from every token (e.g. `AuditLog.Read.All`).
+    pub fn deny(mut self, permission: impl Into<String>) -> Self {
+        self.denied.push(permission.into());
         self
     }
     pub fn seed(mut self, n: u64) -> Self {
@@ -298,7 +320,12 @@ struct Opened {
 }
 
 /// Opens (and seeds, if empty) the store in `data_dir`.
-fn open_store(data_dir: &Path, users: usize, seed: u64) -> Result<Opened, SandboxError> {
+fn open_store(
+    data_dir: &Path,
+    users: usize,
+    active: Option<usize>,
+    seed: u64,
+) -> Result<Opened, SandboxError> {
     std::fs::create_dir_all(data_dir).map_err(|source| SandboxError::DataDir {
         path: data_dir.to_path_buf(),
         source,
@@ -316,7 +343,9 @@ fn open_store(data_dir: &Path, users: usize, seed: u64) -> Result<Opened, Sandbo
     private(&path)?;
     if store.meta("seeded_at").map_err(store_err(&path))?.is_none() {
         let now = chrono::Utc::now();
-        let seeded = seed::generate(seed, users, DOMAIN, now);
+        let mut seeded = seed::generate(seed, users, DOMAIN, now);
+        let extra = seed_objects::generate(seed, &seeded.users, active, DOMAIN, now);
+        seeded.users.extend(extra.active);
         let meta = [
             ("seed", seed.to_string()),
             ("users", users.to_string()),
@@ -327,9 +356,14 @@ fn open_store(data_dir: &Path, users: usize, seed: u64) -> Result<Opened, Sandbo
             ),
         ];
         // Another process may have seeded it meanwhile: then its data is kept.
-        store
+        if store
             .seed_if_empty(&seeded.users, &meta)
-            .map_err(store_err(&path))?;
+            .map_err(store_err(&path))?
+        {
+            store
+                .seed_objects(&extra.objects, &extra.audits)
+                .map_err(store_err(&path))?;
+        }
     }
     // Stores from before tokens were RS256 have none yet: they get one now.
     let key = match store.meta(SIGNING_KEY).map_err(store_err(&path))? {
@@ -373,9 +407,15 @@ fn remove_store(data_dir: &Path) -> Result<(), SandboxError> {
 /// Starts a sandbox on `127.0.0.1:port`, seeding its store first if it is empty.
 pub async fn spawn(cfg: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
     cfg.validate()?;
-    let (data_dir, users, seed, with_tls) = (cfg.data_dir.clone(), cfg.users, cfg.seed, cfg.tls);
+    let (data_dir, users, active, seed, with_tls) = (
+        cfg.data_dir.clone(),
+        cfg.users,
+        cfg.active,
+        cfg.seed,
+        cfg.tls,
+    );
     let (opened, tls) = tokio::task::spawn_blocking(move || {
-        let opened = open_store(&data_dir, users, seed)?;
+        let opened = open_store(&data_dir, users, active, seed)?;
         let tls = if with_tls {
             Some(tls::setup(&data_dir)?)
         } else {
@@ -429,6 +469,7 @@ pub async fn spawn(cfg: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
         router: OnceLock::new(),
         password_faults: Mutex::new(cfg.password_faults),
         panics: AtomicU32::new(0),
+        denied: cfg.denied.clone(),
     });
     let router = routes::build(state.clone());
     let _ = state.router.set(router.clone());
@@ -621,6 +662,41 @@ impl Inspector {
     /// 30-day purge). False when `id` is not a deleted user.
     pub fn set_deleted_at(&self, id: &str, when: chrono::DateTime<chrono::Utc>) -> bool {
         matches!(self.state.db().set_deleted_at(id, when), Ok(true))
+    }
+
+    /// Test hook: adds (or replaces) a group or an org contact (`kind`: `group`, `contact`), as
+    /// an admin would in the portal; the next delta round of its kind reports it.
+    pub fn put_object(
+        &self,
+        kind: &str,
+        id: &str,
+        display_name: &str,
+        mail: Option<&str>,
+        proxy_addresses: &[&str],
+    ) -> bool {
+        let row = objects::ObjectRow {
+            id: id.to_string(),
+            kind: kind.to_string(),
+            display_name: display_name.to_string(),
+            mail: mail.map(str::to_string),
+            proxy_addresses: proxy_addresses.iter().map(|p| p.to_string()).collect(),
+            created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        };
+        self.state.db().put_object(&row).is_ok()
+    }
+
+    /// Test hook: deletes a group or an org contact; false when there was none.
+    pub fn remove_object(&self, id: &str) -> bool {
+        matches!(self.state.db().remove_object(id), Ok(true))
+    }
+
+    /// Ids of the seeded groups or contacts (`kind`), in id order.
+    pub fn object_ids(&self, kind: &str) -> Vec<String> {
+        self.state
+            .db()
+            .objects_page(kind, None, usize::MAX / 4)
+            .map(|(rows, _)| rows.into_iter().map(|o| o.id).collect())
+            .unwrap_or_default()
     }
 
     /// Ids of deleted users, in id order (handy for picking test subjects).

@@ -12,7 +12,7 @@ use super::store::{UserRow, deleted_upn};
 
 const NAMES: &str = include_str!("../../assets/seed/names.txt");
 
-const DEPARTMENTS: &[&str] = &[
+pub(super) const DEPARTMENTS: &[&str] = &[
     "Sales",
     "Marketing",
     "Finance",
@@ -48,7 +48,7 @@ const JOB_TITLES: &[&str] = &[
     "Intern",
 ];
 
-const GUEST_DOMAINS: &[&str] = &[
+pub(super) const GUEST_DOMAINS: &[&str] = &[
     "fabrikam.com",
     "northwindtraders.com",
     "adatum.org",
@@ -66,10 +66,10 @@ const HOSTILE: &[&str] = &[
     "Zalgo Z\u{337}\u{322}a\u{335}l\u{336}g\u{338}o\u{335}",
 ];
 
-struct Culture {
-    eastern: bool,
-    given: Vec<(String, String)>,
-    surname: Vec<(String, String)>,
+pub(super) struct Culture {
+    pub(super) eastern: bool,
+    pub(super) given: Vec<(String, String)>,
+    pub(super) surname: Vec<(String, String)>,
 }
 
 fn pairs(line: &str) -> Vec<(String, String)> {
@@ -81,7 +81,7 @@ fn pairs(line: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn cultures() -> Vec<Culture> {
+pub(super) fn cultures() -> Vec<Culture> {
     let mut out: Vec<Culture> = Vec::new();
     for line in NAMES.lines().map(str::trim) {
         if line.starts_with('#') || line.is_empty() {
@@ -132,13 +132,13 @@ const FORCED: &[Role] = &[
     Role::Expiring,
 ];
 
-fn uuid(rng: &mut StdRng) -> String {
+pub(super) fn uuid(rng: &mut StdRng) -> String {
     uuid::Builder::from_random_bytes(rng.random())
         .into_uuid()
         .to_string()
 }
 
-fn ts(t: DateTime<Utc>) -> String {
+pub(super) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 

@@ -74,6 +74,8 @@ pub struct Shared {
     pub password_faults: Mutex<(u32, PasswordFault)>,
     /// Graph requests still to panic inside their handler (a runtime test switch).
     pub panics: AtomicU32,
+    /// Permissions taken away from every token (`--deny-scope`).
+    pub denied: Vec<String>,
 }
 
 impl Shared {

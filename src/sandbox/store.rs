@@ -219,7 +219,17 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(super::objects::SCHEMA)?;
         Ok(Self { conn })
+    }
+
+    /// The connection, for the store's other tables (`objects.rs`).
+    pub(super) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(super) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 
     pub fn meta(&self, key: &str) -> rusqlite::Result<Option<String>> {

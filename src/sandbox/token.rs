@@ -83,6 +83,24 @@ pub struct Claims {
 }
 
 impl Claims {
+    /// Drops `denied` permissions from the scopes and roles (the sandbox's `--deny-scope`).
+    pub fn take_away(&mut self, denied: &[String]) {
+        if denied.is_empty() {
+            return;
+        }
+        let kept = |p: &str| !denied.iter().any(|d| d.eq_ignore_ascii_case(p));
+        if let Some(scp) = &mut self.scp {
+            *scp = scp
+                .split_whitespace()
+                .filter(|p| kept(p))
+                .collect::<Vec<_>>()
+                .join(" ");
+        }
+        if let Some(roles) = &mut self.roles {
+            roles.retain(|r| kept(r));
+        }
+    }
+
     /// True when the token carries any of `perms`, as a delegated scope or an app role.
     pub fn has_any(&self, perms: &[&str]) -> bool {
         let granted: Vec<&str> = match (&self.scp, &self.roles) {
@@ -150,9 +168,9 @@ impl FromRequestParts<AppState> for Caller {
             return Err(ApiError::unauthorized("Access token is empty."));
         }
         let now = chrono::Utc::now().timestamp();
-        verify(&state.key, token, now)
-            .map(Caller)
-            .map_err(ApiError::unauthorized)
+        let mut claims = verify(&state.key, token, now).map_err(ApiError::unauthorized)?;
+        claims.take_away(&state.denied);
+        Ok(Caller(claims))
     }
 }
 

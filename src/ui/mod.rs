@@ -7,6 +7,7 @@ pub mod log;
 pub mod progress;
 pub mod purge;
 pub mod restore_dialog;
+pub mod restored;
 pub mod result;
 pub mod sign_in;
 pub mod table;
@@ -24,7 +25,7 @@ pub use crate::app::layout::{
 };
 
 use crate::app::keymap;
-use crate::app::state::{Modal, NoticeKind, State};
+use crate::app::state::{Modal, NoticeKind, State, View};
 use crate::text;
 use theme::Theme;
 
@@ -54,7 +55,14 @@ pub fn draw(state: &State, frame: &mut Frame) {
     if let Some(banner) = areas.banner {
         draw_banner(state, &theme, frame, banner);
     }
-    table::draw_table(state, &theme, frame, areas.table, areas.rows);
+    if state.view == View::Restored {
+        restored::draw(state, &theme, frame, areas.table, areas.rows);
+        if let Some(summary) = areas.summary {
+            restored::draw_summary(state, &theme, frame, summary);
+        }
+    } else {
+        table::draw_table(state, &theme, frame, areas.table, areas.rows);
+    }
     if let Some(d) = areas.details {
         table::draw_details(state, &theme, frame, d);
     }
@@ -96,6 +104,11 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         format!("{loaded} rows · stale since {}", at.format("%H:%M UTC"))
     } else {
         format!("loaded {loaded}")
+    };
+    // The conflict sweep while it works ("checking conflicts 12k/50k"), then nothing.
+    let progress = match state.sweep.status() {
+        Some(sweep) if !state.users.loading() => format!("{progress} · {sweep}"),
+        _ => progress,
     };
     const READ_ONLY: &str = " │ READ-ONLY: writes disabled";
     // A tenant's label already names the account and the sign-in kind ("global · contoso

@@ -127,13 +127,13 @@ pub enum BadgeSize {
 }
 
 /// The badges of a user, in text so they survive NO_COLOR and screen readers.
-pub fn badges(
-    expiry: Option<Expiry>,
-    conflict: bool,
-    synced: bool,
-    guest: bool,
-    size: BadgeSize,
-) -> Vec<String> {
+pub fn badges(expiry: Option<Expiry>, flags: Flags, size: BadgeSize) -> Vec<String> {
+    let Flags {
+        conflict,
+        by_sync,
+        synced,
+        guest,
+    } = flags;
     let mut b = Vec::new();
     if let Some(e) = expiry
         && size != BadgeSize::NoExpiry
@@ -152,6 +152,8 @@ pub fn badges(
     let short = size != BadgeSize::Full;
     for (on, long, abbr) in [
         (conflict, "[CONFLICT]", "[C]"),
+        // Deleted by the sync service: a restore in the cloud alone will not stick.
+        (by_sync, "[BY SYNC]", "[BS]"),
         (synced, "[SYNCED]", "[S]"),
         (guest, "[GUEST]", "[G]"),
     ] {
@@ -162,16 +164,24 @@ pub fn badges(
     b
 }
 
+/// What the badges beside a name say, besides the expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Flags {
+    pub conflict: bool,
+    pub by_sync: bool,
+    pub synced: bool,
+    pub guest: bool,
+}
+
 /// The Name cell: the name first and whole when it can be, the badges in what is left
 /// (shrunk, then dropped); `(name, badges)`, cut to fit `w` columns together.
 pub fn name_cell(
     name: &str,
     w: usize,
     expiry: Option<Expiry>,
-    flags: (bool, bool, bool),
+    flags: Flags,
     left_shown: bool,
 ) -> (String, String) {
-    let (conflict, synced, guest) = flags;
     let sizes: &[BadgeSize] = if left_shown {
         &[BadgeSize::Full, BadgeSize::Short, BadgeSize::NoExpiry]
     } else {
@@ -180,7 +190,7 @@ pub fn name_cell(
     let name_w = width(name);
     let mut tags = String::new();
     for size in sizes {
-        tags = badges(expiry, conflict, synced, guest, *size).join(" ");
+        tags = badges(expiry, flags, *size).join(" ");
         if tags.is_empty() || name_w + 2 + width(&tags) <= w {
             break;
         }
@@ -212,8 +222,11 @@ fn title(state: &State, max: usize) -> String {
     }
     let u = &state.users;
     let mut parts = vec![format!(" Deleted users ─ {}", u.rows().len())];
-    if !u.filter().value().is_empty() {
+    if !u.filter().value().is_empty() || u.only_conflicts() {
         parts.push(format!("shown {}", u.shown().len()));
+    }
+    if u.only_conflicts() {
+        parts.push("only conflicts".into());
     }
     if u.marked_count() > 0 {
         parts.push(format!("marked {}", u.marked_count()));
@@ -237,6 +250,11 @@ fn full_title(state: &State) -> String {
     let sort = match u.sort() {
         SortKey::Deleted => "deleted (newest)",
         other => other.label(),
+    };
+    let filter = if u.only_conflicts() {
+        format!("{filter} + only conflicts")
+    } else {
+        filter
     };
     format!(
         " Deleted users ─ {} · shown {} · marked {} · sort: {} {} · filter: {} ",
@@ -290,6 +308,13 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
             format!("Could not load: {err} (R retries)")
         } else if u.rows().is_empty() {
             "No deleted users: nothing to restore.".to_string()
+        } else if u.only_conflicts() && u.filter().value().is_empty() {
+            if state.sweep.busy() {
+                "No user in conflict so far: the sweep is still checking (c shows everyone)."
+                    .to_string()
+            } else {
+                "No user in conflict (c shows everyone).".to_string()
+            }
         } else {
             "No user matches the filter (Esc clears it).".to_string()
         };
@@ -361,7 +386,12 @@ fn row_line(
                     user.display_name(),
                     w,
                     Expiry::of(left, state.settings.local_offset),
-                    (conflict, user.synced(), user.is_guest()),
+                    Flags {
+                        conflict,
+                        by_sync: state.sweep.is_by_sync(user.id()),
+                        synced: user.synced(),
+                        guest: user.is_guest(),
+                    },
                     left_shown,
                 );
                 if tags.is_empty() {
@@ -488,7 +518,10 @@ mod tests {
 
     #[test]
     fn the_name_stays_whole_and_the_badges_shrink_first() {
-        let flags = (false, true, false);
+        let flags = Flags {
+            synced: true,
+            ..Flags::default()
+        };
         // Room for everything: full words.
         let (n, t) = name_cell(GREEK, 40, three_days(), flags, true);
         assert_eq!((n.as_str(), t.as_str()), (GREEK, "[EXPIRES 3d] [SYNCED]"));
@@ -508,12 +541,22 @@ mod tests {
     #[test]
     fn badges_go_before_the_name_gets_short() {
         let long = "Priya Raghunathan-Srinivasan";
-        let (n, t) = name_cell(long, 14, Some(Expiry::Today), (true, false, false), false);
+        let conflict = Flags {
+            conflict: true,
+            ..Flags::default()
+        };
+        let (n, t) = name_cell(long, 14, Some(Expiry::Today), conflict, false);
         assert_eq!(t, "", "no room for badges beside 12 columns of name");
         assert_eq!(width(&n), 14);
         // Never wider than the column, whatever the mix.
         for w in 0..40 {
-            let (n, t) = name_cell(long, w, three_days(), (true, true, true), w % 2 == 0);
+            let all = Flags {
+                conflict: true,
+                by_sync: true,
+                synced: true,
+                guest: true,
+            };
+            let (n, t) = name_cell(long, w, three_days(), all, w % 2 == 0);
             let used = width(&n) + if t.is_empty() { 0 } else { 2 + width(&t) };
             assert!(used <= w, "{w}: {n:?} {t:?}");
         }
@@ -522,7 +565,7 @@ mod tests {
     #[test]
     fn the_expiry_badge_says_today_hours_or_days() {
         let badge = |left: Option<TimeLeft>, size| {
-            badges(Expiry::of(left, plus1()), false, false, false, size).join(" ")
+            badges(Expiry::of(left, plus1()), Flags::default(), size).join(" ")
         };
         // 12:04 UTC is 13:04 at UTC+1: 2 hours on is 15:04 local, today.
         assert_eq!(badge(Some(in_hours(2)), BadgeSize::Full), "[EXPIRES today]");

@@ -1043,3 +1043,93 @@ async fn binary_killed_in_the_mail_window_keeps_the_mailed_password_until_resend
     let journal = Journal::open(data.path()).expect("journal");
     assert!(journal.unfinished().expect("read").is_empty());
 }
+
+#[tokio::test]
+async fn list_conflicts_keeps_the_conflicted_users_and_json_names_their_holders() {
+    let (_tmp, sandbox) = common::start_sandbox(250).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let ran = run(&ctx, &["list", "--format", "json"], "", pipe()).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    assert!(ran.err.is_empty(), "every read allowed: {}", ran.err);
+    let all: Vec<Value> = serde_json::from_str(&ran.out).expect("one JSON array");
+    assert_eq!(all.len(), 250);
+    assert!(all.iter().all(|u| u["conflicts"].is_array()));
+    let conflicted: Vec<&Value> = all
+        .iter()
+        .filter(|u| !u["conflicts"].as_array().unwrap().is_empty())
+        .collect();
+    assert!(conflicted.len() >= 24, "{}", conflicted.len());
+    let kinds: std::collections::HashSet<&str> = conflicted
+        .iter()
+        .flat_map(|u| u["conflicts"].as_array().unwrap())
+        .map(|c| {
+            assert!(
+                c["holderId"].is_string() && c["holderName"].is_string(),
+                "{c}"
+            );
+            assert!(c["address"].is_string(), "{c}");
+            c["kind"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(kinds, ["user", "group", "contact"].into_iter().collect());
+    // Who deleted each: every seeded deletion is in the audit log; synced users by the sync
+    // service.
+    for u in &all {
+        let by = &u["deletedBy"];
+        assert!(by["by"].is_string(), "{u}");
+        assert_eq!(by["bySync"], u["onPremisesSyncEnabled"], "{u}");
+    }
+
+    let ran = run(
+        &ctx,
+        &["list", "--conflicts", "--format", "json"],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    let only: Vec<Value> = serde_json::from_str(&ran.out).expect("one JSON array");
+    assert_eq!(only.len(), conflicted.len());
+    let ran = run(&ctx, &["list", "--conflicts"], "", pipe()).await;
+    assert_eq!(ran.code, 0);
+    assert_eq!(
+        ran.out.lines().count(),
+        conflicted.len() + 1,
+        "header and rows"
+    );
+}
+
+#[tokio::test]
+async fn list_says_what_it_could_not_read_and_leaves_unknowns_null() {
+    let (_tmp, sandbox) = common::start_sandbox_with(60, |c| {
+        c.deny("GroupMember.Read.All").deny("AuditLog.Read.All")
+    })
+    .await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let ran = run(&ctx, &["list", "--format", "json"], "", pipe()).await;
+    assert_eq!(ran.code, 0, "the listing does not fail: {}", ran.err);
+    assert!(
+        ran.err.contains(
+            "conflicts may be missing: groups: not permitted: needs GroupMember.Read.All"
+        ),
+        "{}",
+        ran.err
+    );
+    assert!(
+        ran.err
+            .contains("audit log: not permitted: needs AuditLog.Read.All"),
+        "{}",
+        ran.err
+    );
+    let all: Vec<Value> = serde_json::from_str(&ran.out).expect("one JSON array");
+    assert_eq!(all.len(), 60);
+    assert!(all.iter().all(|u| u["deletedBy"].is_null()));
+    // Users with a known conflict keep it; the others are not known to be free.
+    assert!(all.iter().any(|u| u["conflicts"].is_null()));
+    assert!(
+        all.iter()
+            .any(|u| u["conflicts"].as_array().is_some_and(|c| !c.is_empty()))
+    );
+}

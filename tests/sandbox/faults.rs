@@ -180,6 +180,7 @@ async fn restores_survive_a_restart_and_the_store_is_reused_as_is() {
     let code = undelete::sandbox::run_command(
         undelete::sandbox::SandboxCommand::Reset(undelete::sandbox::SeedOptions {
             users: 7,
+            active: None,
             seed: 2,
         }),
         dir.path(),

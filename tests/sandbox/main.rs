@@ -12,6 +12,7 @@ mod faults;
 mod list;
 mod retention;
 mod serve;
+mod sweep;
 mod tls;
 mod tokens;
 mod writes;

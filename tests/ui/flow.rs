@@ -24,12 +24,27 @@ use undelete::directory::graph::{GraphDirectory, GraphOptions};
 use undelete::sandbox::SandboxHandle;
 use undelete::session::Session;
 
-struct Harness {
-    state: State,
+pub(crate) struct Harness {
+    pub(crate) state: State,
     runner: Runner,
     rx: UnboundedReceiver<Msg>,
-    dir: Arc<dyn Directory>,
+    pub(crate) dir: Arc<dyn Directory>,
+    /// What the app put on the clipboard (the OSC 52 sequences, as written).
+    pub(crate) clipboard: Arc<std::sync::Mutex<Vec<u8>>>,
     _data: tempfile::TempDir,
+}
+
+/// A clipboard sink the test can read back.
+struct SharedBuf(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedBuf {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("clipboard").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn directory(h: &SandboxHandle) -> Arc<dyn Directory> {
@@ -48,7 +63,7 @@ fn directory(h: &SandboxHandle) -> Arc<dyn Directory> {
 }
 
 impl Harness {
-    fn new(h: &SandboxHandle, read_only: bool) -> Self {
+    pub(crate) fn new(h: &SandboxHandle, read_only: bool) -> Self {
         let data = tempfile::tempdir().expect("data dir");
         let dir = directory(h);
         let settings = Settings {
@@ -67,12 +82,14 @@ impl Harness {
         let mut state = app::initial_state(&session, chrono::Utc::now(), (120, 40));
         state.settings.no_color = true;
         let (tx, rx) = app::channel();
-        let runner = Runner::for_session(session, tx, None);
+        let clipboard = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let runner = Runner::for_session(session, tx, Some(Box::new(SharedBuf(clipboard.clone()))));
         let mut harness = Self {
             state,
             runner,
             rx,
             dir,
+            clipboard,
             _data: data,
         };
         harness
@@ -81,7 +98,7 @@ impl Harness {
         harness
     }
 
-    fn key(&mut self, code: KeyCode) {
+    pub(crate) fn key(&mut self, code: KeyCode) {
         let msg = Msg::Key(KeyEvent::new_with_kind(
             code,
             KeyModifiers::NONE,
@@ -90,14 +107,14 @@ impl Harness {
         app::step(&mut self.state, &mut self.runner, msg);
     }
 
-    fn typ(&mut self, text: &str) {
+    pub(crate) fn typ(&mut self, text: &str) {
         for c in text.chars() {
             self.key(KeyCode::Char(c));
         }
     }
 
     /// Steps background messages until `done` holds (or fails after 20 s).
-    async fn settle(&mut self, what: &str, done: impl Fn(&State) -> bool) {
+    pub(crate) async fn settle(&mut self, what: &str, done: impl Fn(&State) -> bool) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         while !done(&self.state) {
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
@@ -109,14 +126,14 @@ impl Harness {
         }
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         let mut t = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
         t.draw(|f| undelete::ui::draw(&self.state, f))
             .expect("draw");
         t.backend().to_string()
     }
 
-    fn select(&mut self, id: &str) {
+    pub(crate) fn select(&mut self, id: &str) {
         let pos = self
             .state
             .users
@@ -426,7 +443,7 @@ async fn the_loop_repaints_everything_when_other_users_take_the_rows() {
 
 /// Users the sandbox holds that restore as they are and get a password (no conflict, not a
 /// guest, not synced).
-async fn free_users(t: &Harness, n: usize) -> Vec<String> {
+pub(crate) async fn free_users(t: &Harness, n: usize) -> Vec<String> {
     let mut out = Vec::new();
     for row in t.state.users.rows() {
         let user = row.to_user();
@@ -458,7 +475,7 @@ impl Harness {
     }
 
     /// Opens the dialog for the selected or marked users and waits for pre-flight.
-    async fn open_dialog(&mut self) {
+    pub(crate) async fn open_dialog(&mut self) {
         self.typ("r");
         self.settle(
             "pre-flight",
@@ -467,7 +484,7 @@ impl Harness {
         .await;
     }
 
-    async fn result(&mut self) {
+    pub(crate) async fn result(&mut self) {
         self.settle(
             "the result screen",
             |s| matches!(&s.modal, Some(Modal::Result(r)) if !r.busy),
@@ -475,7 +492,7 @@ impl Harness {
         .await;
     }
 
-    fn result_state(&self) -> &undelete::app::state::ResultState {
+    pub(crate) fn result_state(&self) -> &undelete::app::state::ResultState {
         match &self.state.modal {
             Some(Modal::Result(r)) => r,
             _ => panic!("no result screen"),

@@ -10,8 +10,10 @@ mod loader;
 mod memory;
 mod pictures;
 mod probe;
+mod restored;
 mod sign_in;
 mod snapshots;
+mod sweep;
 
 /// Set in the child process `alone_in_process` starts.
 const ALONE_ENV: &str = "UNDELETE_UI_TEST_ALONE";

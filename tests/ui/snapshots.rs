@@ -608,3 +608,78 @@ fn details_scrolled() {
         s
     });
 }
+
+fn restored_user(
+    i: usize,
+    password: undelete::restore::PasswordState,
+    mail: undelete::restore::MailState,
+    hours_ago: i64,
+) -> undelete::restore::RestoredUser {
+    let u = fixtures::user(i, fixtures::now());
+    undelete::restore::RestoredUser {
+        id: u.id.clone(),
+        display_name: u.display_name.clone(),
+        upn: u.original_upn.clone(),
+        planned_upn: None,
+        restored_at: fixtures::now() - chrono::Duration::hours(hours_ago),
+        by: Some("admin@contoso.sandbox".into()),
+        password,
+        mail,
+        gone: false,
+        unfinished: password == undelete::restore::PasswordState::Missing,
+        mail_to: vec!["helpdesk@contoso.sandbox".into()],
+        include_password: true,
+        force_change: true,
+        run: "run".into(),
+    }
+}
+
+#[test]
+fn restored_view() {
+    use undelete::restore::{MailState, PasswordState};
+    snap("restored", |size| {
+        // Users 100 and up are not in the deleted users; user 5 is there again.
+        let mut s = fixtures::state(48, size);
+        typ(&mut s, "2");
+        let sent = MailState::Sent {
+            to: vec!["helpdesk@contoso.sandbox".into()],
+        };
+        let mut renamed = restored_user(101, PasswordState::Set, sent.clone(), 3);
+        renamed.planned_upn = Some(renamed.upn.clone());
+        renamed.upn = renamed.upn.replace('@', "2@");
+        let mut gone = restored_user(104, PasswordState::Set, MailState::Skipped, 50);
+        gone.gone = true;
+        let rows = vec![
+            restored_user(100, PasswordState::Missing, MailState::NotSent, 0),
+            renamed,
+            restored_user(102, PasswordState::NotNeeded, sent.clone(), 5),
+            restored_user(
+                103,
+                PasswordState::Set,
+                MailState::MaybeSent {
+                    to: vec!["helpdesk@contoso.sandbox".into()],
+                },
+                26,
+            ),
+            restored_user(5, PasswordState::Set, sent, 30),
+            gone,
+        ];
+        update(&mut s, Msg::Restored(Ok(rows)));
+        s
+    });
+}
+
+#[test]
+fn restored_view_empty() {
+    snap("restored_empty", |size| {
+        let mut s = fixtures::state(48, size);
+        typ(&mut s, "2");
+        update(&mut s, Msg::Restored(Ok(Vec::new())));
+        s
+    });
+}
+
+#[test]
+fn table_while_the_sweep_checks() {
+    snap("sweeping", |size| fixtures::sweeping(48, size));
+}

@@ -129,7 +129,45 @@ impl SessionRunner {
         self.journal_task(|_| Vec::new());
     }
 
-    /// Runs `first` on the journal, then reads its unfinished runs, on a blocking thread.
+    /// The conflict sweep and the audit log's deletions, side by side on their own tasks:
+    /// each lands as a message when done; a refused or failed read says so in its status and
+    /// never fails the table.
+    fn sweep(&self, now: chrono::DateTime<chrono::Utc>) {
+        let dir = self.dir.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let sweep = crate::conflicts::sweep(dir.as_ref()).await;
+            let _ = tx.send(Msg::Swept(Box::new(sweep)));
+        });
+        let dir = self.dir.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let deletions = crate::conflicts::read_deletions(dir.as_ref(), now).await;
+            let _ = tx.send(Msg::Deletions(Box::new(deletions)));
+        });
+    }
+
+    /// `R`: what changed since the last sweep (delta rounds), read in the background.
+    fn sweep_refresh(&self, links: [Option<String>; 3]) {
+        let dir = self.dir.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let changes = crate::conflicts::read_changes(dir.as_ref(), links).await;
+            let _ = tx.send(Msg::SweepChanges(Box::new(changes)));
+        });
+    }
+
+    /// Reads the users restored from this data dir (journal and audit log) off the event loop.
+    fn load_restored(&self) {
+        let tx = self.tx.clone();
+        let data_dir = self.session.data_dir.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = restore::restored_in(&data_dir)
+                .map_err(|e| format!("cannot read the journal in {}: {e}", data_dir.display()));
+            let _ = tx.send(Msg::Restored(result));
+        });
+    }
+
     /// Runs `first` on the journal off the UI thread (it says which writes failed), then sends
     /// the unfinished list it leaves.
     fn journal_task(&self, first: impl FnOnce(&Journal) -> Vec<String> + Send + 'static) {
@@ -224,6 +262,9 @@ impl SessionRunner {
             Effect::Quit | Effect::Copy(_) | Effect::StartSignIn | Effect::CancelSignIn => {}
             Effect::LoadDeleted { generation } => self.load(generation),
             Effect::LoadUnfinished => self.load_unfinished(),
+            Effect::LoadRestored => self.load_restored(),
+            Effect::Sweep { now } => self.sweep(now),
+            Effect::SweepRefresh { links } => self.sweep_refresh(links),
             Effect::Preflight { users } => self.preflight(users),
             Effect::LoadTenant => self.load_tenant(),
             Effect::CheckPassword { seq, password } => self.check_password(seq, password),

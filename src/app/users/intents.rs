@@ -86,7 +86,27 @@ impl UsersView {
 
     /// Whether this user's name or a proxy address is held by an active user.
     pub fn is_conflict(&self, id: &str) -> bool {
-        self.conflicts.contains(id)
+        self.conflicts.contains(id) || self.swept.contains(id)
+    }
+
+    /// The conflict sweep's verdict, whole: a delta round can also clear a conflict.
+    pub fn set_swept_conflicts(&mut self, ids: HashSet<String>) {
+        self.swept = ids;
+        if self.only_conflicts {
+            self.refilter_keep_selection();
+        }
+    }
+
+    /// Shows only users in conflict, or everyone again (the typed filter still applies).
+    pub fn toggle_only_conflicts(&mut self) {
+        self.only_conflicts = !self.only_conflicts;
+        self.refilter();
+        self.selected = 0;
+        self.offset = 0;
+    }
+
+    pub fn only_conflicts(&self) -> bool {
+        self.only_conflicts
     }
 
     pub fn mark_conflict(&mut self, id: String) {

@@ -61,6 +61,10 @@ pub struct UsersView {
     generation: u64,
     /// Ids found in conflict with an active user (pre-flight or a failed restore).
     conflicts: HashSet<String>,
+    /// Ids the conflict sweep found in conflict (replaced whole by each sweep).
+    swept: HashSet<String>,
+    /// Only users in conflict are shown (on top of the typed filter).
+    only_conflicts: bool,
 }
 
 impl Default for UsersView {
@@ -87,6 +91,8 @@ impl Default for UsersView {
             load_error: None,
             generation: 0,
             conflicts: HashSet::new(),
+            swept: HashSet::new(),
+            only_conflicts: false,
         }
     }
 }
@@ -277,8 +283,11 @@ impl UsersView {
             .chars()
             .flat_map(char::to_lowercase)
             .collect();
-        if needle.is_empty() {
+        if needle.is_empty() && !self.only_conflicts {
             self.hits = None;
+        } else if needle.is_empty() {
+            let hit = self.conflict_hits(vec![true; self.rows.len()]);
+            self.hits = Some(hit);
         } else {
             let mut hit = self.hits.take().unwrap_or_default();
             hit.clear();
@@ -299,10 +308,25 @@ impl UsersView {
                 // One hit is enough: go on from the next row's key.
                 from = self.rows[row].key_end as usize + 1;
             }
+            let hit = if self.only_conflicts {
+                self.conflict_hits(hit)
+            } else {
+                hit
+            };
             self.hits = Some(hit);
         }
         self.applied_filter = needle;
         self.rebuild_shown();
+    }
+
+    /// `hit` narrowed to the users in conflict (a hash lookup per row still in).
+    fn conflict_hits(&self, mut hit: Vec<bool>) -> Vec<bool> {
+        for (h, row) in hit.iter_mut().zip(&self.rows) {
+            if *h && !self.is_conflict(row.id()) {
+                *h = false;
+            }
+        }
+        hit
     }
 
     /// `shown` from the current order, direction and filter matches: one pass, no sorting.
@@ -389,6 +413,15 @@ impl UsersView {
         } else {
             self.current().into_iter().collect()
         }
+    }
+
+    /// Which of `ids` are loaded: one pass over the rows, for a handful of ids.
+    pub fn ids_among(&self, ids: &HashSet<&str>) -> HashSet<String> {
+        self.rows
+            .iter()
+            .filter(|r| ids.contains(r.id()))
+            .map(|r| r.id().to_string())
+            .collect()
     }
 
     /// Removes users (restored or purged) from the table.

@@ -16,8 +16,9 @@ use crate::directory::retry::Op;
 use crate::directory::wait::WaitNotice;
 use crate::directory::wire::{self, ACTIVE_SELECT, DELETED_SELECT, ME_SELECT};
 use crate::directory::{
-    ActiveUser, DeletedPage, DeletedUser, DirResult, Directory, DirectoryError, Domain, ErrorKind,
-    JobEvent, MailMessage, Me, PasswordChange, PasswordVerdict, RestoreJob, RestoreRequest, Stage,
+    ActiveUser, DeletedPage, DeletedUser, DeletionRecord, DeltaPage, DirResult, Directory,
+    DirectoryError, Domain, ErrorKind, Holder, HolderKind, JobEvent, MailMessage, Me,
+    PasswordChange, PasswordVerdict, RestoreJob, RestoreRequest, Stage,
 };
 
 impl GraphDirectory {
@@ -312,6 +313,25 @@ impl Directory for GraphDirectory {
                 ),
             }
         })
+    }
+
+    fn list_holders(&self, kind: HolderKind) -> BoxStream<'static, DirResult<Vec<Holder>>> {
+        self.holder_pages(kind)
+    }
+
+    fn holder_delta(
+        &self,
+        kind: HolderKind,
+        from: Option<String>,
+    ) -> BoxStream<'static, DirResult<DeltaPage>> {
+        self.holder_delta_pages(kind, from)
+    }
+
+    fn deletion_audits(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> BoxStream<'static, DirResult<Vec<DeletionRecord>>> {
+        self.audit_pages(since)
     }
 }
 

@@ -9,6 +9,7 @@
 mod bulk;
 mod calls;
 mod listing;
+mod sweep;
 mod transport;
 mod urls;
 

@@ -23,6 +23,10 @@ pub const APP_ROLES: &[&str] = &[
     "User.DeleteRestore.All",
     "Mail.Send",
     "User-PasswordProfile.ReadWrite.All",
+    // The conflict sweep and the deletion log.
+    "GroupMember.Read.All",
+    "OrgContact.Read.All",
+    "AuditLog.Read.All",
 ];
 
 /// Refresh tokens live this long (Entra: 90 days).

@@ -1,10 +1,13 @@
 //! The Graph and login routes, and how users are rendered as Graph JSON.
 
+mod audits;
 mod count;
 mod deleted;
+mod delta;
 mod domains;
 mod mail;
 mod metadata;
+mod objects;
 mod params;
 mod shape;
 mod users;
@@ -127,6 +130,15 @@ pub fn build(state: AppState) -> Router {
                 .delete(users::delete),
         )
         .route("/v1.0/users/{id}/sendMail", post(mail::send_as_user))
+        // The conflict sweep and the deletion log.
+        .route("/v1.0/users/delta", get(delta::users))
+        .route("/v1.0/groups", get(objects::list_groups))
+        .route("/v1.0/groups/delta", get(delta::groups))
+        .route("/v1.0/groups/{id}", get(objects::get_group))
+        .route("/v1.0/contacts", get(objects::list_contacts))
+        .route("/v1.0/contacts/delta", get(delta::contacts))
+        .route("/v1.0/contacts/{id}", get(objects::get_contact))
+        .route("/v1.0/auditLogs/directoryAudits", get(audits::list))
         .route("/v1.0/me", get(users::me))
         .route("/v1.0/domains", get(domains::list))
         .route("/v1.0/domains/{id}", get(domains::get_one))

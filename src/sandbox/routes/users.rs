@@ -215,7 +215,40 @@ pub async fn delete(
             "The sandbox admin cannot be deleted.",
         ));
     }
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let at = chrono::Utc::now();
+    let now = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     db.soft_delete(&user.id, &now)?;
+    db.add_audit(&deletion_record(&claims, &user, at))?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The audit log's record of a deletion this server carried out, naming the caller as Entra
+/// does: the signed-in user, or the app for an app-only token.
+fn deletion_record(
+    claims: &crate::sandbox::token::Claims,
+    user: &crate::sandbox::store::UserRow,
+    at: chrono::DateTime<chrono::Utc>,
+) -> crate::sandbox::objects::AuditRow {
+    use crate::sandbox::audit::{self, Actor, Target};
+    let actor = match &claims.upn {
+        Some(upn) => Actor::User {
+            id: claims.oid.clone().unwrap_or_default(),
+            upn: upn.clone(),
+            display_name: None,
+            ip: Some("127.0.0.1".into()),
+        },
+        None => Actor::App {
+            app_id: claims.appid.clone(),
+            display_name: claims.appid.clone(),
+            service_principal_id: claims.oid.clone().unwrap_or_default(),
+        },
+    };
+    let target = Target {
+        id: &user.id,
+        upn: &user.upn,
+        user_type: &user.user_type,
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    let correlation = uuid::Uuid::new_v4().to_string();
+    audit::delete_user(&id, &correlation, &target, at, &actor, true)
 }

@@ -1,0 +1,389 @@
+//! The Restored view: the users restored from this data dir (read from its journal), where
+//! each restore stands, and its keys. What is missing is finished by the result screen's own
+//! machinery (`p` opens it for the one user, `F` finishes every unfinished restore), so there
+//! is one way to set a password or send the sign-in info, wherever it starts.
+
+use std::collections::HashSet;
+
+use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
+use secrecy::SecretString;
+use tui_input::Input;
+
+use super::action::Action;
+use super::effect::Effect;
+use super::state::{Modal, NoticeKind, PasswordPrompt, ResultState, State};
+use crate::restore::{PasswordChoice, PasswordStep, RestoredUser, UserOutcome};
+
+/// Which list the home screen shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum View {
+    #[default]
+    Deleted,
+    Restored,
+}
+
+/// The Restored view's rows (newest restore first) and where the admin is in them.
+#[derive(Debug, Clone, Default)]
+pub struct RestoredView {
+    pub rows: Vec<RestoredUser>,
+    pub selected: usize,
+    /// First row drawn at the top.
+    pub offset: usize,
+    /// The journal is being read.
+    pub loading: bool,
+    /// Why the journal could not be read, the last time it was tried.
+    pub error: Option<String>,
+    /// Restored users found in the deleted users listing again (worked out when either list
+    /// changes, not per frame: that listing may hold 100,000 users).
+    pub deleted_again: HashSet<String>,
+}
+
+impl RestoredView {
+    pub fn current(&self) -> Option<&RestoredUser> {
+        self.rows.get(self.selected)
+    }
+
+    pub fn unfinished(&self) -> usize {
+        self.rows.iter().filter(|r| r.unfinished).count()
+    }
+
+    fn move_selection(&mut self, delta: isize) {
+        let last = self.rows.len().saturating_sub(1) as isize;
+        self.selected = (self.selected as isize)
+            .saturating_add(delta)
+            .clamp(0, last) as usize;
+    }
+
+    /// Keeps the selected row inside a window of `height` rows.
+    pub fn scroll_into_view(&mut self, height: usize) {
+        let height = height.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + height {
+            self.offset = self.selected + 1 - height;
+        }
+        self.offset = self.offset.min(self.rows.len().saturating_sub(height));
+    }
+
+    /// The journal's list, read again: the same user stays selected while it is listed.
+    pub fn replace(&mut self, rows: Vec<RestoredUser>) {
+        let current = self.current().map(|r| r.id.clone());
+        self.rows = rows;
+        self.selected = current
+            .and_then(|id| self.rows.iter().position(|r| r.id == id))
+            .unwrap_or(self.selected)
+            .min(self.rows.len().saturating_sub(1));
+        self.loading = false;
+        self.error = None;
+    }
+}
+
+/// Whether a restored user is still where its restore put it, as far as this run can tell
+/// without asking the directory: not back in the deleted users, not found gone by a later step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Active,
+    /// It is in the deleted users listing again.
+    DeletedAgain,
+    /// A later step found no active user (deleted again and purged, most likely).
+    Gone,
+}
+
+pub fn presence(view: &RestoredView, r: &RestoredUser) -> Presence {
+    if r.gone {
+        Presence::Gone
+    } else if view.deleted_again.contains(&r.id) {
+        Presence::DeletedAgain
+    } else {
+        Presence::Active
+    }
+}
+
+/// Works out which restored users are in the deleted users again: after either list changed.
+pub(super) fn find_deleted_again(state: &mut State) {
+    if state.restored.rows.is_empty() {
+        state.restored.deleted_again.clear();
+        return;
+    }
+    let ids: HashSet<&str> = state.restored.rows.iter().map(|r| r.id.as_str()).collect();
+    state.restored.deleted_again = state.users.ids_among(&ids);
+}
+
+/// Switches the home screen to `view`; the Restored view reads the journal again each time
+/// it is opened (another run, or `undelete restore`, may have added to it).
+pub(super) fn show(state: &mut State, view: View) -> Vec<Effect> {
+    state.view = view;
+    state.details_scroll = None;
+    match view {
+        View::Deleted => Vec::new(),
+        View::Restored => {
+            // The filter belongs to the deleted users: it keeps its text, not the keyboard.
+            state.users.stop_filter();
+            reload(state)
+        }
+    }
+}
+
+fn reload(state: &mut State) -> Vec<Effect> {
+    state.restored.loading = true;
+    vec![Effect::LoadRestored]
+}
+
+/// The journal changed (a run, a mail, a finish): the Restored view on screen follows it.
+pub(super) fn journal_changed(state: &mut State) -> Vec<Effect> {
+    if state.view == View::Restored && !state.restored.loading {
+        reload(state)
+    } else {
+        Vec::new()
+    }
+}
+
+/// `y` / `Y`: the user name or the object id of a user onto the clipboard, said the way the
+/// result screen says a copied password.
+pub(super) fn copy(state: &mut State, name: &str, what: &str, value: &str) -> Vec<Effect> {
+    // A very long display name must not push the end of the sentence off the line.
+    let name = crate::text::fit(name, 40);
+    state.notice = Some((
+        NoticeKind::Info,
+        format!("Copied {name}'s {what} to the clipboard (OSC 52)."),
+    ));
+    vec![Effect::Copy(SecretString::from(value.to_string()))]
+}
+
+pub(super) fn restored_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
+    let Some(action) = action else {
+        return Vec::new();
+    };
+    let page = super::layout::table_rows(state) as isize;
+    let view = &mut state.restored;
+    match action {
+        Action::Down => view.move_selection(1),
+        Action::Up => view.move_selection(-1),
+        Action::PageDown => view.move_selection(page),
+        Action::PageUp => view.move_selection(-page),
+        Action::Top => view.move_selection(isize::MIN / 2),
+        Action::Bottom => view.move_selection(isize::MAX / 2),
+        Action::ViewDeleted => return show(state, View::Deleted),
+        Action::ViewRestored | Action::Refresh => return reload(state),
+        Action::CopyUpn | Action::CopyId => {
+            let Some(r) = view.current().cloned() else {
+                state.notice = Some((NoticeKind::Error, "No restored user selected.".into()));
+                return Vec::new();
+            };
+            return if action == Action::CopyUpn {
+                copy(state, &r.display_name, "user name", &r.upn)
+            } else {
+                copy(state, &r.display_name, "object id", &r.id)
+            };
+        }
+        Action::SetPassword => return set_password(state),
+        // Finishing, the log, help and quitting work as in the deleted users.
+        other => return super::update::table_action(state, Some(other)),
+    }
+    Vec::new()
+}
+
+/// The wheel moves the selection; a click selects the row under it.
+pub(super) fn on_mouse(state: &mut State, m: MouseEvent, step: isize) {
+    match m.kind {
+        MouseEventKind::ScrollDown => state.restored.move_selection(step),
+        MouseEventKind::ScrollUp => state.restored.move_selection(-step),
+        MouseEventKind::Down(MouseButton::Left) => {
+            let area = Rect::new(0, 0, state.size.0, state.size.1);
+            if let Some(areas) = super::layout::layout(state, area) {
+                let r = areas.rows;
+                if r.contains(Position::new(m.column, m.row)) {
+                    let at = state.restored.offset + usize::from(m.row - r.y);
+                    if at < state.restored.rows.len() {
+                        state.restored.selected = at;
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `p`: the result screen for this one user, its password prompt open: the prompt, the
+/// password step and the sign-in mail that follow are the result screen's own.
+fn set_password(state: &mut State) -> Vec<Effect> {
+    if super::update::read_only_refusal(state, "setting a password") {
+        return Vec::new();
+    }
+    let Some(r) = state.restored.current().cloned() else {
+        return Vec::new();
+    };
+    if !r.needs_password() {
+        state.notice = Some((
+            NoticeKind::Info,
+            format!(
+                "{} needs no password from here (p sets one for a restored user that has none).",
+                r.display_name
+            ),
+        ));
+        return Vec::new();
+    }
+    let outcome = UserOutcome {
+        run: r.run.clone(),
+        id: r.id.clone(),
+        display_name: r.display_name.clone(),
+        original_upn: r.planned_upn.clone().unwrap_or_else(|| r.upn.clone()),
+        upn: Some(r.upn.clone()),
+        password: None,
+        failure: None,
+        force_change: r.force_change,
+        wants_password: true,
+        synced: false,
+        guest: false,
+        planned: None,
+    };
+    // Who the run meant to tell; without that, the signed-in admin, as `F` does.
+    let recipients = if r.mail_to.is_empty() && state.settings.account.contains('@') {
+        vec![state.settings.account.clone()]
+    } else {
+        r.mail_to.clone()
+    };
+    let step = PasswordStep {
+        choice: PasswordChoice::Auto,
+        force_change: r.force_change,
+        force_change_with_mfa: false,
+        why: "set with p in the Restored view".into(),
+    };
+    let include_password = r.include_password || r.mail_to.is_empty();
+    let mut result = ResultState::new(vec![outcome], recipients, include_password, step);
+    result.prompt = Some(PasswordPrompt {
+        index: 0,
+        auto: true,
+        input: Input::default(),
+        reveal: false,
+        error: None,
+    });
+    state.notice = None;
+    state.modal = Some(Modal::Result(Box::new(result)));
+    Vec::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::fixtures;
+    use crate::app::msg::Msg;
+    use crate::app::update::update;
+    use crate::restore::{MailState, PasswordState};
+    use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+    fn press(s: &mut State, code: KeyCode) -> Vec<Effect> {
+        let ev = KeyEvent::new_with_kind(code, KeyModifiers::NONE, KeyEventKind::Press);
+        update(s, Msg::Key(ev))
+    }
+
+    fn restored(id: &str, password: PasswordState) -> RestoredUser {
+        RestoredUser {
+            id: id.into(),
+            display_name: format!("User {id}"),
+            upn: format!("{id}@contoso.sandbox"),
+            planned_upn: None,
+            restored_at: fixtures::now(),
+            by: Some("admin@contoso.sandbox".into()),
+            password,
+            mail: MailState::NotSent,
+            gone: false,
+            unfinished: password == PasswordState::Missing,
+            mail_to: vec!["helpdesk@contoso.sandbox".into()],
+            include_password: true,
+            force_change: true,
+            run: "r1".into(),
+        }
+    }
+
+    fn in_view(rows: Vec<RestoredUser>) -> State {
+        let mut s = fixtures::state(10, (120, 40));
+        let effects = press(&mut s, KeyCode::Char('2'));
+        assert!(matches!(effects[..], [Effect::LoadRestored]));
+        assert_eq!(s.view, View::Restored);
+        update(&mut s, Msg::Restored(Ok(rows)));
+        s
+    }
+
+    #[test]
+    fn y_and_capital_y_copy_the_user_name_and_the_object_id() {
+        let mut s = fixtures::state(10, (120, 40));
+        let user = s.users.current().unwrap();
+        let effects = press(&mut s, KeyCode::Char('y'));
+        assert!(
+            matches!(&effects[..], [Effect::Copy(v)] if secrecy::ExposeSecret::expose_secret(v) == user.original_upn)
+        );
+        let said = &s.notice.as_ref().unwrap().1;
+        assert_eq!(
+            said,
+            &format!(
+                "Copied {}'s user name to the clipboard (OSC 52).",
+                user.display_name
+            )
+        );
+        let effects = press(&mut s, KeyCode::Char('Y'));
+        assert!(
+            matches!(&effects[..], [Effect::Copy(v)] if secrecy::ExposeSecret::expose_secret(v) == user.id)
+        );
+        // In the Restored view they copy the name the user has now.
+        let mut s = in_view(vec![restored("a", PasswordState::Set)]);
+        let effects = press(&mut s, KeyCode::Char('y'));
+        assert!(
+            matches!(&effects[..], [Effect::Copy(v)] if secrecy::ExposeSecret::expose_secret(v) == "a@contoso.sandbox")
+        );
+        let effects = press(&mut s, KeyCode::Char('Y'));
+        assert!(
+            matches!(&effects[..], [Effect::Copy(v)] if secrecy::ExposeSecret::expose_secret(v) == "a")
+        );
+    }
+
+    #[test]
+    fn p_opens_the_result_screen_s_password_prompt_for_a_user_without_one() {
+        let mut s = in_view(vec![
+            restored("a", PasswordState::Set),
+            restored("b", PasswordState::Missing),
+        ]);
+        press(&mut s, KeyCode::Char('p'));
+        assert!(s.modal.is_none(), "a has its password");
+        assert!(s.notice.is_some());
+        press(&mut s, KeyCode::Char('j'));
+        press(&mut s, KeyCode::Char('p'));
+        let Some(Modal::Result(r)) = &s.modal else {
+            panic!("the result screen");
+        };
+        assert!(r.prompt.is_some());
+        assert_eq!(r.outcomes[0].id, "b");
+        assert!(r.outcomes[0].needs_password());
+        assert_eq!(r.recipients, ["helpdesk@contoso.sandbox"]);
+        // Enter sets a generated password through the result screen's own effect.
+        let effects = press(&mut s, KeyCode::Enter);
+        assert!(
+            matches!(&effects[..], [Effect::Retry { restore: None, passwords, .. }] if passwords.len() == 1)
+        );
+    }
+
+    #[test]
+    fn the_view_follows_the_journal_and_keeps_its_selection() {
+        let mut s = in_view(vec![
+            restored("a", PasswordState::Set),
+            restored("b", PasswordState::Missing),
+        ]);
+        press(&mut s, KeyCode::Char('j'));
+        let effects = update(&mut s, Msg::Unfinished(Vec::new()));
+        assert!(matches!(effects[..], [Effect::LoadRestored]));
+        update(
+            &mut s,
+            Msg::Restored(Ok(vec![
+                restored("c", PasswordState::Set),
+                restored("a", PasswordState::Set),
+                restored("b", PasswordState::Set),
+            ])),
+        );
+        assert_eq!(s.restored.current().unwrap().id, "b");
+        // Esc goes back; the deleted users' keys work again.
+        press(&mut s, KeyCode::Esc);
+        assert_eq!(s.view, View::Deleted);
+        assert!(update(&mut s, Msg::Unfinished(Vec::new())).is_empty());
+    }
+}

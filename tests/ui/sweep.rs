@@ -1,0 +1,213 @@
+//! The conflict sweep in the TUI, driven by keys against a sandbox over HTTP: badges appear
+//! once it lands, `c` shows only conflicted users, the details pane names each holder and who
+//! deleted the user (or why it cannot), and `R` refreshes it with delta rounds.
+
+use crate::common;
+use crate::flow::Harness;
+
+use undelete::app::state::State;
+use undelete::app::sweep::Phase;
+use undelete::conflicts::{ConflictKind, SourceStatus};
+use undelete::directory::HolderKind;
+
+fn landed(s: &State) -> bool {
+    s.sweep.phase == Phase::Done && s.sweep.deletions.is_some()
+}
+
+/// The details pane's lines for the selected user, unwrapped (one per field or warning).
+fn pane_text(t: &Harness) -> String {
+    use undelete::app::details::DetailLine;
+    undelete::app::details::lines(&t.state, 1000)
+        .into_iter()
+        .map(|l| match l {
+            DetailLine::Field { label, value } => format!("{label}{value}"),
+            DetailLine::Title(x)
+            | DetailLine::Warning(x)
+            | DetailLine::Label(x)
+            | DetailLine::Plain(x) => x,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Walks to the user with keys (from the top of what is shown) and returns the screen.
+fn show_details(t: &mut Harness, id: &str) -> String {
+    t.select(id);
+    if !t.state.details {
+        t.typ("i");
+    }
+    t.screen()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn badges_appear_once_the_sweep_lands_and_c_shows_only_the_conflicted() {
+    let (_tmp, h) = common::start_sandbox(120).await;
+    let mut t = Harness::new(&h, false);
+    t.settle("all pages", |s| !s.users.loading()).await;
+    // Loaded, the sweep only just asked for: no badge yet, and the header says it works.
+    assert_eq!(t.state.sweep.phase, Phase::Reading);
+    let screen = t.screen();
+    assert!(!screen.contains("[CONFLICT]"), "{screen}");
+    assert!(screen.contains("checking conflicts…"), "{screen}");
+
+    t.settle("the sweep and the audit log", landed).await;
+    let sweep = t.state.sweep.sweep.as_ref().expect("the index");
+    assert!(sweep.is_complete(), "{:?}", sweep.problems());
+    let conflicted: Vec<String> = t.state.sweep.conflicts.keys().cloned().collect();
+    assert!(!conflicted.is_empty(), "the seed has conflicts");
+    assert!(
+        !t.screen().contains("checking conflicts"),
+        "the header is quiet again"
+    );
+
+    // `c`: only the conflicted users, each with its badge; `c` again: everyone.
+    t.typ("c");
+    let shown = t.state.users.shown().to_vec();
+    assert_eq!(shown.len(), conflicted.len());
+    for i in &shown {
+        let id = t.state.users.rows()[*i as usize].id();
+        assert!(t.state.users.is_conflict(id), "{id} shown");
+    }
+    let screen = t.screen();
+    assert!(screen.contains("only conflicts"), "{screen}");
+    assert!(
+        screen.contains("[CONFLICT]") || screen.contains("[C]"),
+        "{screen}"
+    );
+    t.typ("c");
+    assert_eq!(t.state.users.shown().len(), 120);
+
+    // A user name held by an active user: the holder by kind, name and id, and the offer.
+    let (id, conflict) = t
+        .state
+        .sweep
+        .conflicts
+        .iter()
+        .find_map(|(id, cs)| {
+            cs.iter()
+                .find(|c| c.kind == ConflictKind::Upn)
+                .map(|c| (id.clone(), c.clone()))
+        })
+        .expect("a user name conflict in the seed");
+    let screen = show_details(&mut t, &id);
+    assert!(screen.contains("⚠ user name"), "{screen}");
+    // The pane wraps its lines to its width; unwrapped, each says it whole.
+    let said = pane_text(&t);
+    assert!(
+        said.contains(&format!(
+            "is held by user \"{}\" ({})",
+            conflict.holder.name, conflict.holder.id
+        )),
+        "{said}"
+    );
+    assert!(
+        said.contains("→ choose a new user name"),
+        "what the dialog will offer:\n{said}"
+    );
+    // The pre-flight, the authority, agrees.
+    let user = t.state.users.current().expect("selected");
+    let pf = undelete::restore::preflight(t.dir.as_ref(), &user)
+        .await
+        .expect("pre-flight");
+    assert!(pf.upn_holder.is_some());
+
+    // A proxy address held by a group or a contact is named as such.
+    if let Some((id, c)) = t.state.sweep.conflicts.iter().find_map(|(id, cs)| {
+        cs.iter()
+            .find(|c| c.holder.kind != HolderKind::User)
+            .map(|c| (id.clone(), c.clone()))
+    }) {
+        show_details(&mut t, &id);
+        let want = format!("is held by {} \"{}\"", c.holder.kind.noun(), c.holder.name);
+        let said = pane_text(&t);
+        assert!(said.contains(&want), "{want} in {said}");
+    }
+
+    // Deleted by the sync service: [BY SYNC] in the row, and why it matters in the pane.
+    let synced = t
+        .state
+        .sweep
+        .by_sync
+        .iter()
+        .next()
+        .cloned()
+        .expect("the seed has sync deletions");
+    let screen = show_details(&mut t, &synced);
+    assert!(
+        screen.contains("[BY SYNC]") || screen.contains("[BS]"),
+        "{screen}"
+    );
+    let said = pane_text(&t);
+    assert!(
+        said.contains("The directory sync service deleted it"),
+        "{said}"
+    );
+    assert!(screen.contains("Deleted by"), "{screen}");
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn who_deleted_it_without_audit_permission_is_said_and_the_table_works() {
+    let (_tmp, h) = common::start_sandbox_with(60, |c| c.deny("AuditLog.Read.All")).await;
+    let mut t = Harness::new(&h, false);
+    t.settle("all pages", |s| !s.users.loading()).await;
+    t.settle("the sweep and the audit log", landed).await;
+    assert!(matches!(
+        t.state.sweep.deletions.as_ref().map(|d| &d.status),
+        Some(SourceStatus::NotPermitted { .. })
+    ));
+    assert!(t.state.sweep.by_sync.is_empty());
+    assert_eq!(t.state.users.rows().len(), 60, "the table is whole");
+    let id = t.state.users.rows()[0].id().to_string();
+    let screen = show_details(&mut t, &id);
+    assert!(
+        screen.contains("unknown — needs AuditLog.Read.All"),
+        "{screen}"
+    );
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r_refreshes_the_sweep_with_delta_rounds() {
+    let (_tmp, h) = common::start_sandbox(120).await;
+    let mut t = Harness::new(&h, false);
+    t.settle("all pages", |s| !s.users.loading()).await;
+    t.settle("the sweep and the audit log", landed).await;
+    // A user whose conflicts are all one active user's (its user name, its address).
+    let (id, holder) = t
+        .state
+        .sweep
+        .conflicts
+        .iter()
+        .find_map(|(id, cs)| {
+            let first = &cs[0].holder;
+            (first.kind == HolderKind::User && cs.iter().all(|c| c.holder.id == first.id))
+                .then(|| (id.clone(), first.id.clone()))
+        })
+        .expect("a user held up by one active user");
+    // The holder is deleted elsewhere (another admin, another tool).
+    let token = common::app_token(&h).await;
+    let (status, _, _) = common::send(
+        reqwest::Method::DELETE,
+        &common::graph(&h, &format!("users/{holder}")),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+
+    t.typ("R");
+    t.settle("the reload", |s| s.sweep.phase == Phase::Refreshing)
+        .await;
+    assert!(t.screen().contains("refreshing conflicts…"));
+    t.settle("the delta rounds", |s| s.sweep.phase == Phase::Done)
+        .await;
+    assert!(
+        !t.state.sweep.is_conflict(&id),
+        "the holder is gone: no conflict"
+    );
+    assert!(!t.state.users.is_conflict(&id));
+    // The holder is a deleted user now, and has no conflict of its own.
+    assert!(t.state.users.rows().iter().any(|r| r.id() == holder));
+    h.shutdown().await;
+}
