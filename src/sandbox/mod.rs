@@ -8,6 +8,7 @@
 //! # Ok(()) }
 //! ```
 
+mod aftercare_store;
 mod assertion;
 mod batch;
 mod command;
@@ -90,6 +91,8 @@ pub struct SandboxConfig {
     pub directory_roles: Vec<String>,
     /// Password sets to fail from the start, and how (see `SandboxHandle::fail_next_password_sets`).
     pub password_faults: (u32, PasswordFault),
+    /// The tenant's Temporary Access Pass policy is enabled (Entra's default lifetimes).
+    pub tap_enabled: bool,
 }
 
 impl std::fmt::Debug for SandboxConfig {
@@ -106,6 +109,7 @@ impl std::fmt::Debug for SandboxConfig {
             .field("app_roles", &self.app_roles)
             .field("directory_roles", &self.directory_roles)
             .field("password_faults", &self.password_faults)
+            .field("tap_enabled", &self.tap_enabled)
             .finish_non_exhaustive()
     }
 }
@@ -129,7 +133,14 @@ impl SandboxConfig {
             app_roles: APP_ROLES.iter().map(|r| r.to_string()).collect(),
             directory_roles: vec![USER_ADMINISTRATOR.to_string()],
             password_faults: (0, PasswordFault::default()),
+            tap_enabled: true,
         }
+    }
+
+    /// Enables or disables Temporary Access Passes in the tenant's policy.
+    pub fn tap_policy(mut self, enabled: bool) -> Self {
+        self.tap_enabled = enabled;
+        self
     }
 
     /// Registers the certificate(s) in `pem` for client assertions of any client id, as
@@ -298,6 +309,9 @@ fn open_store(data_dir: &Path, users: usize, seed: u64) -> Result<Opened, Sandbo
             .seed_if_empty(&seeded.users, &meta)
             .map_err(store_err(&path))?;
     }
+    aftercare_store::ensure_schema(&store).map_err(store_err(&path))?;
+    aftercare_store::seed_if_empty(&mut store, &format!("admin@{DOMAIN}"))
+        .map_err(store_err(&path))?;
     let key = store
         .meta("key")
         .map_err(store_err(&path))?
@@ -380,6 +394,7 @@ pub async fn spawn(cfg: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
         router: OnceLock::new(),
         password_faults: Mutex::new(cfg.password_faults),
         panics: AtomicU32::new(0),
+        tap_policy: routes::TapPolicy::entra_default(cfg.tap_enabled),
     });
     let router = routes::build(state.clone());
     let _ = state.router.set(router.clone());
@@ -507,6 +522,59 @@ impl Inspector {
 
     pub fn outbox(&self) -> Vec<SentMail> {
         self.state.db().outbox().unwrap_or_default()
+    }
+
+    /// True when `pass` is the user's Temporary Access Pass (the store holds only its hash).
+    pub fn tap_matches(&self, id: &str, pass: &str) -> bool {
+        self.state
+            .db()
+            .taps(id)
+            .unwrap_or_default()
+            .iter()
+            .any(|t| policy::hash(&t.salt, pass) == t.hash)
+    }
+
+    /// How many Temporary Access Passes the user holds, and the lifetime and one-time use of
+    /// the newest.
+    pub fn taps(&self, id: &str) -> (usize, Option<(i64, bool)>) {
+        let taps = self.state.db().taps(id).unwrap_or_default();
+        let last = taps.last().map(|t| (t.lifetime_minutes, t.usable_once));
+        (taps.len(), last)
+    }
+
+    /// The SKUs the user holds, by part number (`ENTERPRISEPACK`, ...).
+    pub fn licence_parts(&self, id: &str) -> Vec<String> {
+        self.state
+            .db()
+            .licences(id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, part)| part)
+            .collect()
+    }
+
+    pub fn usage_location(&self, id: &str) -> Option<String> {
+        self.state.db().usage_location(id).ok().flatten()
+    }
+
+    pub fn account_enabled(&self, id: &str) -> Option<bool> {
+        self.state
+            .db()
+            .user(id)
+            .ok()
+            .flatten()
+            .map(|u| u.account_enabled)
+    }
+
+    /// Free seats of a SKU by part number: enabled minus consumed (negative: over-allocated).
+    pub fn free_seats(&self, part: &str) -> Option<i64> {
+        self.state
+            .db()
+            .skus()
+            .ok()?
+            .into_iter()
+            .find(|s| s.part_number == part)
+            .map(|s| s.enabled - s.consumed)
     }
 
     /// See `SandboxHandle::fail_next_password_sets`.

@@ -70,6 +70,8 @@ pub struct Shared {
     pub password_faults: Mutex<(u32, PasswordFault)>,
     /// Graph requests still to panic inside their handler (a runtime test switch).
     pub panics: AtomicU32,
+    /// The tenant's Temporary Access Pass policy.
+    pub tap_policy: super::routes::TapPolicy,
 }
 
 impl Shared {

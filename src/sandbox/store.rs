@@ -222,6 +222,16 @@ impl Store {
         Ok(Self { conn })
     }
 
+    /// The connection, for the stores of other areas kept in their own tables
+    /// (`aftercare_store`).
+    pub(super) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(super) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
     pub fn meta(&self, key: &str) -> rusqlite::Result<Option<String>> {
         self.conn
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))

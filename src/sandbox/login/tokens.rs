@@ -22,6 +22,9 @@ pub const APP_ROLES: &[&str] = &[
     "User.DeleteRestore.All",
     "Mail.Send",
     "User-PasswordProfile.ReadWrite.All",
+    "UserAuthenticationMethod.ReadWrite.All",
+    "Policy.Read.AuthenticationMethod",
+    "LicenseAssignment.Read.All",
 ];
 
 /// Refresh tokens live this long (Entra: 90 days).
