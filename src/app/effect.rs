@@ -73,10 +73,7 @@ impl std::fmt::Debug for Effect {
                 f,
                 "Restore({} users, password: {})",
                 plan.users.len(),
-                match plan.password {
-                    crate::restore::PasswordChoice::Given(_) => "given",
-                    crate::restore::PasswordChoice::Auto => "auto",
-                }
+                plan.password.kind()
             ),
             Effect::Retry {
                 restore, passwords, ..

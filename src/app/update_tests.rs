@@ -59,6 +59,7 @@ fn outcome(i: usize, ok: bool) -> UserOutcome {
         original_upn: u.original_upn.clone(),
         upn: ok.then(|| u.original_upn.clone()),
         password: ok.then(|| SecretString::from(format!("Pw-{i}-Xy7#kLm2Qr"))),
+        tap: None,
         failure: (!ok).then(|| Failure {
             at: fixtures::now(),
             stage: Stage::Restore,
@@ -628,6 +629,7 @@ fn unfinished() -> crate::restore::Unfinished {
         include_password: true,
         force_change: true,
         since: fixtures::now(),
+        tap: None,
     }
 }
 

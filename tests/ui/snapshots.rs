@@ -64,6 +64,7 @@ fn outcome(i: usize, ok: bool) -> UserOutcome {
         original_upn: u.original_upn.clone(),
         upn: ok.then(|| u.original_upn.clone()),
         password: ok.then(|| SecretString::from("Kx7#mPq2Rt9!vWz4".to_string())),
+        tap: None,
         failure: (!ok).then(|| Failure {
             at: fixtures::now(),
             stage: Stage::Restore,
@@ -188,6 +189,7 @@ fn journal_banner_and_read_only() {
                 include_password: true,
                 force_change: true,
                 since: fixtures::now(),
+                tap: None,
             }]),
         );
         typ(&mut s, "r");

@@ -369,6 +369,10 @@ impl SessionRunner {
                         id,
                         status: JobStatus::PasswordSet,
                     },
+                    Progress::TapIssued { id } => Msg::Job {
+                        id,
+                        status: JobStatus::TapIssued,
+                    },
                     Progress::Failed { id, error, stage } => {
                         // A restored user without its password (or a restore whose reply was
                         // lost) is unfinished from now on: the banner knows at once.
