@@ -179,6 +179,15 @@ pub enum PasswordSource {
     Stdin,
 }
 
+/// How the restored user gets back in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HandOff {
+    /// A password (see --password)
+    Password,
+    /// A Temporary Access Pass: time-limited, lets the user register passwordless methods
+    Tap,
+}
+
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
     /// Object ids or user names (original or id-prefixed)
@@ -209,6 +218,17 @@ pub struct RestoreArgs {
     /// as it is and they are reported as "mail_uncertain"; check the recipient's inbox first
     #[arg(long)]
     pub resend: bool,
+    /// How users get back in: a password, or a Temporary Access Pass (needs
+    /// UserAuthenticationMethod.ReadWrite.All and TAP enabled in the tenant's policy)
+    #[arg(long, env = "UNDELETE_HAND_OFF", value_enum, default_value_t = HandOff::Password)]
+    pub hand_off: HandOff,
+    /// Minutes the pass works (default: the tenant policy's default; 10 to 43200 within the
+    /// policy's bounds)
+    #[arg(long, value_name = "MIN", requires = "hand_off")]
+    pub tap_lifetime: Option<u32>,
+    /// The pass works for one sign-in only (default: the tenant policy's choice)
+    #[arg(long, requires = "hand_off")]
+    pub tap_once: bool,
 }
 
 #[derive(Debug, Args)]
@@ -472,6 +492,10 @@ impl Command {
                 reconcile_proxies: a.reconcile_proxies,
                 dry_run: a.dry_run,
                 resend: a.resend,
+                tap: (a.hand_off == HandOff::Tap).then_some(plain::TapArgs {
+                    lifetime: a.tap_lifetime,
+                    once: a.tap_once,
+                }),
             }),
             Command::Finish(a) => plain::Command::Finish(plain::FinishArgs {
                 password: a.password.into(),

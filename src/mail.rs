@@ -150,7 +150,11 @@ pub fn body(accounts: &[MailAccount<'_>], voice: Voice, options: &SignInMail) ->
             match (account.shown_password(options), account.tap) {
                 (Some(p), Some(tap)) => {
                     let expires = tap.expires.format("%Y-%m-%d %H:%M UTC").to_string();
-                    let once = if tap.usable_once { ", one use only" } else { "" };
+                    let once = if tap.usable_once {
+                        ", one use only"
+                    } else {
+                        ""
+                    };
                     render(
                         ACCOUNT_TAP_TEMPLATE,
                         &[
@@ -162,9 +166,7 @@ pub fn body(accounts: &[MailAccount<'_>], voice: Voice, options: &SignInMail) ->
                         ],
                     )
                 }
-                (Some(p), None) => {
-                    render(ACCOUNT_TEMPLATE, &[vars[0], vars[1], ("password", p)])
-                }
+                (Some(p), None) => render(ACCOUNT_TEMPLATE, &[vars[0], vars[1], ("password", p)]),
                 (None, _) => render(ACCOUNT_NO_PASSWORD_TEMPLATE, &vars),
             }
         };
@@ -630,9 +632,14 @@ mod tests {
             &["it@contoso.com".to_string()],
             &options(true),
         );
-        assert!(msg.body.contains("Temporary Access Pass: Tq8#kPz4"), "{}", msg.body);
         assert!(
-            msg.body.contains("Valid until: 2026-03-01 10:30 UTC, one use only"),
+            msg.body.contains("Temporary Access Pass: Tq8#kPz4"),
+            "{}",
+            msg.body
+        );
+        assert!(
+            msg.body
+                .contains("Valid until: 2026-03-01 10:30 UTC, one use only"),
             "{}",
             msg.body
         );

@@ -466,8 +466,13 @@ impl Runner {
                     o.tap = Some(issued.terms());
                     self.journal(tap_entry(&self.run, &o.id, &issued.terms()))
                         .await;
-                    self.audit("issue_tap", &target, Ok(None), Some(tap_detail(&issued.terms())))
-                        .await;
+                    self.audit(
+                        "issue_tap",
+                        &target,
+                        Ok(None),
+                        Some(tap_detail(&issued.terms())),
+                    )
+                    .await;
                     tracing::info!(user = %o.id, "temporary access pass issued");
                     self.emit(Progress::TapIssued { id: o.id.clone() }).await;
                     crash_hook("password");

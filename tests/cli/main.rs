@@ -7,6 +7,7 @@ mod common;
 
 mod commands;
 mod commands_pty;
+mod hand_off;
 mod logging;
 mod login_pty;
 mod secrets;

@@ -70,7 +70,10 @@ impl ProgressState {
             .filter(|l| {
                 matches!(
                     l.status,
-                    JobStatus::PasswordSet | JobStatus::TapIssued | JobStatus::Failed(_) | JobStatus::Stopped
+                    JobStatus::PasswordSet
+                        | JobStatus::TapIssued
+                        | JobStatus::Failed(_)
+                        | JobStatus::Stopped
                 )
             })
             .count()

@@ -93,8 +93,8 @@ pub(crate) fn parse_policy(body: &[u8]) -> DirResult<TapPolicy> {
 }
 
 fn parse_tap(body: &[u8]) -> DirResult<IssuedTap> {
-    let w: WireTap =
-        serde_json::from_slice(body).map_err(|e| malformed("a Temporary Access Pass request", e))?;
+    let w: WireTap = serde_json::from_slice(body)
+        .map_err(|e| malformed("a Temporary Access Pass request", e))?;
     let pass = w.temporary_access_pass.as_deref().ok_or_else(|| {
         malformed(
             "a Temporary Access Pass request",
@@ -237,7 +237,11 @@ impl GraphDirectory {
             Ok(u) => u,
             Err(e) => return TapAvailability::Unavailable(e.message),
         };
-        match self.get(url, false).await.and_then(|r| parse_policy(&r.body)) {
+        match self
+            .get(url, false)
+            .await
+            .and_then(|r| parse_policy(&r.body))
+        {
             Ok(p) if p.enabled => TapAvailability::Available(p),
             Ok(_) => TapAvailability::Unavailable(
                 "Temporary Access Pass is disabled in the tenant's authentication methods \
@@ -271,12 +275,7 @@ impl GraphDirectory {
     pub(super) async fn create_tap_now(&self, id: String, req: TapRequest) -> DirResult<IssuedTap> {
         batch::check_job_id(&id)?;
         let url = self.url(
-            &[
-                "users",
-                &id,
-                "authentication",
-                "temporaryAccessPassMethods",
-            ],
+            &["users", &id, "authentication", "temporaryAccessPassMethods"],
             &[],
         )?;
         let body = json!({

@@ -150,10 +150,7 @@ pub async fn list(
 ) -> ApiResult<Json<Value>> {
     let user = target(&state, &claims, &id, READ_METHODS)?;
     let taps = state.db().taps(&user)?;
-    let value: Vec<Value> = taps
-        .iter()
-        .map(|t| method_json(&state, t, None))
-        .collect();
+    let value: Vec<Value> = taps.iter().map(|t| method_json(&state, t, None)).collect();
     Ok(Json(json!({
         "@odata.context": format!(
             "{}$metadata#users('{user}')/authentication/temporaryAccessPassMethods",
