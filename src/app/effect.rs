@@ -24,6 +24,8 @@ pub enum Effect {
     },
     /// Read the tenant's verified domains.
     LoadTenant,
+    /// Ask whether Temporary Access Passes can be issued (policy, permission, cloud).
+    LoadTapAvailability,
     /// Read the journal's unfinished runs (the banner and `F`).
     LoadUnfinished,
     /// Start a device-code sign-in off the UI thread; it reports back as `Msg::SignIn*`.
@@ -65,6 +67,7 @@ impl std::fmt::Debug for Effect {
             Effect::LoadDeleted { generation } => write!(f, "LoadDeleted({generation})"),
             Effect::Preflight { users } => write!(f, "Preflight({} users)", users.len()),
             Effect::LoadTenant => f.write_str("LoadTenant"),
+            Effect::LoadTapAvailability => f.write_str("LoadTapAvailability"),
             Effect::LoadUnfinished => f.write_str("LoadUnfinished"),
             Effect::StartSignIn => f.write_str("StartSignIn"),
             Effect::CancelSignIn => f.write_str("CancelSignIn"),

@@ -33,6 +33,8 @@ pub enum Msg {
     },
     /// The tenant's verified domains, read once at start.
     Tenant(restore::Tenant),
+    /// Whether Temporary Access Passes can be issued here, asked when the dialog first opens.
+    TapAvailability(crate::directory::tap::TapAvailability),
     /// The directory's verdict on the password typed (for the check numbered `seq`).
     PasswordVerdict {
         seq: u64,

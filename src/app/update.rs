@@ -171,6 +171,13 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.tenant = tenant;
             Vec::new()
         }
+        Msg::TapAvailability(a) => {
+            state.tap = Some(a.clone());
+            if let Some(Modal::Restore(form)) = &mut state.modal {
+                form.set_tap_status(Some(a));
+            }
+            Vec::new()
+        }
         Msg::PasswordVerdict { seq, result } => {
             if let Some(Modal::Restore(form)) = &mut state.modal
                 && form.verdict == (Verdict::Asking { seq })

@@ -655,7 +655,7 @@ fn enter_opens_the_dialog_for_the_selected_user_with_preflight() {
     let id = selected_id(&s);
     let fx = press(&mut s, KeyCode::Enter);
     assert!(
-        matches!(fx.as_slice(), [Effect::Preflight { users }] if users.len() == 1 && users[0].id == id)
+        matches!(fx.as_slice(), [Effect::Preflight { users }, Effect::LoadTapAvailability] if users.len() == 1 && users[0].id == id)
     );
     let f = form(&s);
     assert_eq!(f.targets.len(), 1);
@@ -670,7 +670,9 @@ fn r_opens_the_dialog_for_marked_users() {
     ch(&mut s, ' ');
     ch(&mut s, ' ');
     let fx = ch(&mut s, 'r');
-    assert!(matches!(fx.as_slice(), [Effect::Preflight { users }] if users.len() == 2));
+    assert!(
+        matches!(fx.as_slice(), [Effect::Preflight { users }, Effect::LoadTapAvailability] if users.len() == 2)
+    );
     assert_eq!(form(&s).targets.len(), 2);
 }
 
@@ -679,7 +681,9 @@ fn many_marked_users_are_all_checked_and_asked_about() {
     let mut s = st(40);
     ch(&mut s, 'a');
     let fx = ch(&mut s, 'r');
-    assert!(matches!(fx.as_slice(), [Effect::Preflight { users }] if users.len() == 40));
+    assert!(
+        matches!(fx.as_slice(), [Effect::Preflight { users }, Effect::LoadTapAvailability] if users.len() == 40)
+    );
     assert!(
         form(&s)
             .targets
@@ -733,6 +737,7 @@ fn tab_order_space_toggles_and_esc_cancels() {
     clear_preflight(&mut s);
     let order = [
         Field::ManualPassword,
+        Field::TapPass,
         Field::ForceChange,
         Field::ForceChangeMfa,
         Field::Recipients,
@@ -763,6 +768,7 @@ fn tab_order_space_toggles_and_esc_cancels() {
     ch(&mut s, 'x');
     assert!(form(&s).auto_password);
     // Force change off hides and clears the MFA toggle.
+    press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Tab);
@@ -843,7 +849,9 @@ fn weak_password_is_refused_with_the_rule_then_a_good_one_is_moved_into_a_secret
         [Effect::Restore(plan)] => {
             let typed = match &plan.password {
                 crate::restore::PasswordChoice::Given(p) => Some(p.expose_secret().to_string()),
-                crate::restore::PasswordChoice::Auto => None,
+                crate::restore::PasswordChoice::Auto | crate::restore::PasswordChoice::Tap(_) => {
+                    None
+                }
             };
             assert_eq!(typed.as_deref(), Some("Restored-Today-42!"));
             assert!(plan.force_change);
@@ -859,7 +867,7 @@ fn bad_recipients_are_refused() {
     let mut s = st(3);
     ch(&mut s, 'r');
     clear_preflight(&mut s);
-    for _ in 0..4 {
+    for _ in 0..5 {
         press(&mut s, KeyCode::Tab);
     }
     assert_eq!(form(&s).focus, Field::Recipients);

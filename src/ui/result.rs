@@ -80,7 +80,12 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
                     spans.push(Span::raw(pad(&o.display_name, name_w)));
                     spans.push(Span::raw(" "));
                     spans.push(Span::raw(pad(upn, upn_w)));
-                    spans.push(Span::styled(" no password yet: p sets one", theme.warn()));
+                    let todo = if r.step.choice.tap().is_some() {
+                        " no pass yet: p issues one"
+                    } else {
+                        " no password yet: p sets one"
+                    };
+                    spans.push(Span::styled(todo, theme.warn()));
                 }
                 None => {
                     spans.push(Span::styled("✓ ", theme.ok()));
@@ -95,6 +100,21 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
                         None => "(password unchanged)".to_string(),
                     };
                     spans.push(Span::styled(pw, theme.key()));
+                    if let Some(tap) = &o.tap {
+                        // The day only when it is not within the next day: the line is short.
+                        let local = tap.expires.with_timezone(&state.settings.local_offset);
+                        let soon = tap.expires - state.now < chrono::Duration::hours(20);
+                        let until = local
+                            .format(if soon { "%H:%M" } else { "%b %d %H:%M" })
+                            .to_string();
+                        spans.push(Span::styled(
+                            format!(
+                                " TAP until {until}{}",
+                                if tap.usable_once { ", 1 use" } else { "" }
+                            ),
+                            theme.dim(),
+                        ));
+                    }
                 }
                 Some(f) => {
                     let (mark, style) = if o.restored() {
@@ -112,6 +132,9 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
                         _ if f.error.kind == crate::directory::ErrorKind::NotRestored => {
                             "not restored".to_string()
                         }
+                        (Stage::Password, true) if r.step.choice.tap().is_some() => {
+                            "restored, no pass issued".to_string()
+                        }
                         (Stage::Password, true) => "restored, password not set".to_string(),
                         (stage, _) => format!("{} failed", stage_word(stage)),
                     };
@@ -119,6 +142,8 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
                     // `e` shows it whole.
                     let todo = if mail_maybe_sent {
                         "check the inbox; p sets a new one"
+                    } else if o.needs_password() && r.step.choice.tap().is_some() {
+                        "p issues one, r retries"
                     } else if o.needs_password() {
                         "p sets one, r retries"
                     } else {

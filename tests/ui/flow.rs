@@ -24,11 +24,11 @@ use undelete::directory::graph::{GraphDirectory, GraphOptions};
 use undelete::sandbox::SandboxHandle;
 use undelete::session::Session;
 
-struct Harness {
-    state: State,
+pub(super) struct Harness {
+    pub(super) state: State,
     runner: Runner,
     rx: UnboundedReceiver<Msg>,
-    dir: Arc<dyn Directory>,
+    pub(super) dir: Arc<dyn Directory>,
     _data: tempfile::TempDir,
 }
 
@@ -48,7 +48,7 @@ fn directory(h: &SandboxHandle) -> Arc<dyn Directory> {
 }
 
 impl Harness {
-    fn new(h: &SandboxHandle, read_only: bool) -> Self {
+    pub(super) fn new(h: &SandboxHandle, read_only: bool) -> Self {
         let data = tempfile::tempdir().expect("data dir");
         let dir = directory(h);
         let settings = Settings {
@@ -81,7 +81,7 @@ impl Harness {
         harness
     }
 
-    fn key(&mut self, code: KeyCode) {
+    pub(super) fn key(&mut self, code: KeyCode) {
         let msg = Msg::Key(KeyEvent::new_with_kind(
             code,
             KeyModifiers::NONE,
@@ -90,14 +90,14 @@ impl Harness {
         app::step(&mut self.state, &mut self.runner, msg);
     }
 
-    fn typ(&mut self, text: &str) {
+    pub(super) fn typ(&mut self, text: &str) {
         for c in text.chars() {
             self.key(KeyCode::Char(c));
         }
     }
 
     /// Steps background messages until `done` holds (or fails after 20 s).
-    async fn settle(&mut self, what: &str, done: impl Fn(&State) -> bool) {
+    pub(super) async fn settle(&mut self, what: &str, done: impl Fn(&State) -> bool) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         while !done(&self.state) {
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
@@ -109,14 +109,14 @@ impl Harness {
         }
     }
 
-    fn screen(&self) -> String {
+    pub(super) fn screen(&self) -> String {
         let mut t = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
         t.draw(|f| undelete::ui::draw(&self.state, f))
             .expect("draw");
         t.backend().to_string()
     }
 
-    fn select(&mut self, id: &str) {
+    pub(super) fn select(&mut self, id: &str) {
         let pos = self
             .state
             .users

@@ -6,6 +6,7 @@
 mod common;
 
 mod flow;
+mod hand_off;
 mod loader;
 mod memory;
 mod probe;

@@ -588,3 +588,64 @@ fn details_scrolled() {
         s
     });
 }
+
+fn tap_policy() -> undelete::directory::tap::TapAvailability {
+    undelete::directory::tap::TapAvailability::Available(undelete::directory::tap::TapPolicy {
+        enabled: true,
+        default_lifetime: 60,
+        min_lifetime: 60,
+        max_lifetime: 480,
+        usable_once: false,
+    })
+}
+
+#[test]
+fn restore_dialog_with_a_temporary_access_pass() {
+    snap("restore_dialog_tap", |size| {
+        let mut s = dialog(size);
+        update(&mut s, Msg::TapAvailability(tap_policy()));
+        // Tab to the pass, Enter picks it and moves to its lifetime.
+        key(&mut s, KeyCode::Tab);
+        key(&mut s, KeyCode::Tab);
+        key(&mut s, KeyCode::Enter);
+        s
+    });
+}
+
+#[test]
+fn restore_dialog_with_passes_disabled_by_policy() {
+    snap("restore_dialog_tap_disabled", |size| {
+        let mut s = dialog(size);
+        update(
+            &mut s,
+            Msg::TapAvailability(undelete::directory::tap::TapAvailability::Unavailable(
+                "Temporary Access Pass is disabled in the tenant's authentication methods policy"
+                    .into(),
+            )),
+        );
+        key(&mut s, KeyCode::Tab);
+        key(&mut s, KeyCode::Tab);
+        key(&mut s, KeyCode::Char(' '));
+        s
+    });
+}
+
+#[test]
+fn result_with_a_temporary_access_pass() {
+    snap("result_tap", |size| {
+        let mut s = home(size);
+        let mut o = outcome(0, true);
+        o.tap = Some(undelete::directory::tap::TapTerms {
+            expires: fixtures::now() + chrono::Duration::hours(2),
+            usable_once: true,
+        });
+        update(
+            &mut s,
+            Msg::RestoreFinished {
+                outcomes: vec![o, outcome(7, false)],
+                mail: Some((vec!["admin@contoso.sandbox".into()], true)),
+            },
+        );
+        s
+    });
+}

@@ -160,6 +160,24 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
         Some(Action::SetPassword) => {
             if r.busy {
                 r.message = Some("Still working on the last request…".into());
+            } else if let (Some(o), PasswordChoice::Tap(_)) =
+                (r.outcomes.get(r.selected), &r.step.choice)
+                && o.needs_password()
+            {
+                // A pass hand-off: `p` issues a new pass, there is nothing to type.
+                let outcome = o.clone();
+                let mut step = r.step.clone();
+                step.why = "issued with p on the result screen".into();
+                r.busy = true;
+                r.message = Some(format!(
+                    "Issuing a Temporary Access Pass to {}…",
+                    outcome.display_name
+                ));
+                return vec![Effect::Retry {
+                    restore: None,
+                    passwords: vec![outcome],
+                    step,
+                }];
             } else if r
                 .outcomes
                 .get(r.selected)

@@ -226,6 +226,13 @@ impl SessionRunner {
             Effect::LoadUnfinished => self.load_unfinished(),
             Effect::Preflight { users } => self.preflight(users),
             Effect::LoadTenant => self.load_tenant(),
+            Effect::LoadTapAvailability => {
+                let dir = self.dir.clone();
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let _ = tx.send(Msg::TapAvailability(dir.tap_availability().await));
+                });
+            }
             Effect::CheckPassword { seq, password } => self.check_password(seq, password),
             Effect::Restore(plan) => self.restore(plan),
             Effect::Retry {
