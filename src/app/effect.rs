@@ -47,6 +47,10 @@ pub enum Effect {
         step: PasswordStep,
     },
     StopRestore,
+    /// Read what came back with these restored users (their passwords are not in here).
+    AfterCare {
+        outcomes: Vec<UserOutcome>,
+    },
     SendMail(MailCommand),
     /// The admin closed without email: journal it, so these users are not "unfinished".
     MailSkipped {
@@ -87,6 +91,7 @@ impl std::fmt::Debug for Effect {
                 passwords.len()
             ),
             Effect::StopRestore => f.write_str("StopRestore"),
+            Effect::AfterCare { outcomes } => write!(f, "AfterCare({} users)", outcomes.len()),
             Effect::SendMail(m) => write!(f, "SendMail(to {:?})", m.recipients),
             Effect::MailSkipped { outcomes } => write!(f, "MailSkipped({})", outcomes.len()),
             Effect::Purge { users } => write!(f, "Purge({} users)", users.len()),

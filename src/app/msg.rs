@@ -57,6 +57,8 @@ pub enum Msg {
         outcomes: Vec<UserOutcome>,
         mail: Option<(Vec<String>, bool)>,
     },
+    /// The after-care report of the restored users on the result screen.
+    AfterCare(Vec<restore::aftercare::AfterCare>),
     /// Something the admin should know that did not stop the run.
     Warning(String),
     /// News that is not a problem (a lock taken over from a run that died).

@@ -133,6 +133,7 @@ impl State {
             (Some(Modal::Result(r)), A::Retry) => r.retryable() > 0,
             (Some(Modal::Result(r)), A::ShowError) => {
                 r.outcomes.iter().any(|o| o.failure.is_some())
+                    || r.after_care.as_ref().is_some_and(|c| !c.is_empty())
             }
             _ => true,
         }

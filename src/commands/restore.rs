@@ -604,6 +604,9 @@ pub(super) async fn deliver(
             }
         }
     }
+    // What came back with the restored users, read once the restores and mail are done.
+    let outcomes: Vec<UserOutcome> = results.iter().map(|(o, _, _)| o.clone()).collect();
+    let care = restore::aftercare::report(dir.as_ref(), &outcomes).await;
     for (i, (o, _, status)) in results.iter().enumerate() {
         let show_password = generated(status) && (!mail_sent[i] || !options.include_password);
         if o.complete() && !mail_sent[i] && mail_error[i].is_none() {
@@ -624,6 +627,9 @@ pub(super) async fn deliver(
         if let Some(why) = &mail_error[i] {
             line["mailError"] = json!(why);
             line["next"] = json!(FINISH_COMMAND);
+        }
+        if let Some(c) = care.iter().find(|c| c.id == o.id) {
+            line["afterCare"] = c.to_json();
         }
         lines.push(line);
     }

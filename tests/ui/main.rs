@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod after_care;
 mod flow;
 mod hand_off;
 mod loader;

@@ -649,3 +649,51 @@ fn result_with_a_temporary_access_pass() {
         s
     });
 }
+
+#[test]
+fn result_with_after_care() {
+    use undelete::restore::aftercare::{AfterCare, Flag, Known, Seat};
+    snap("result_after_care", |size| {
+        let mut s = result(size);
+        let ids: Vec<String> = match &s.modal {
+            Some(undelete::app::state::Modal::Result(r)) => {
+                r.outcomes.iter().map(|o| o.id.clone()).collect()
+            }
+            _ => unreachable!(),
+        };
+        update(
+            &mut s,
+            Msg::AfterCare(vec![
+                AfterCare {
+                    id: ids[0].clone(),
+                    display_name: "Adele Vance".into(),
+                    enabled: Known::Yes(Some(false)),
+                    usage_location: Known::Yes(None),
+                    licences: Known::Yes(vec![Seat {
+                        part_number: "SPE_E5".into(),
+                        free: Some(-1),
+                    }]),
+                    groups: Known::Yes(3),
+                    flags: vec![
+                        Flag::Disabled,
+                        Flag::NoSeat {
+                            part_number: "SPE_E5".into(),
+                            free: -1,
+                        },
+                        Flag::NoUsageLocation,
+                    ],
+                },
+                AfterCare {
+                    id: ids[1].clone(),
+                    display_name: "Red Alert Operator".into(),
+                    enabled: Known::Yes(Some(true)),
+                    usage_location: Known::Yes(Some("US".into())),
+                    licences: Known::Unknown("Insufficient privileges".into()),
+                    groups: Known::Yes(2),
+                    flags: vec![],
+                },
+            ]),
+        );
+        s
+    });
+}

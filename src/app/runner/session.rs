@@ -226,6 +226,14 @@ impl SessionRunner {
             Effect::LoadUnfinished => self.load_unfinished(),
             Effect::Preflight { users } => self.preflight(users),
             Effect::LoadTenant => self.load_tenant(),
+            Effect::AfterCare { outcomes } => {
+                let dir = self.dir.clone();
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let care = restore::aftercare::report(dir.as_ref(), &outcomes).await;
+                    let _ = tx.send(Msg::AfterCare(care));
+                });
+            }
             Effect::LoadTapAvailability => {
                 let dir = self.dir.clone();
                 let tx = self.tx.clone();
