@@ -39,6 +39,15 @@ async fn hand_off_tap_prints_the_pass_only_without_mail_and_the_sandbox_holds_it
     assert_eq!(line["passwordSet"], false);
     assert_eq!(line["tapUsableOnce"], true);
     assert!(line.get("password").is_none(), "{line}");
+    // What came back with the user, read after the restore.
+    let care = &line["afterCare"];
+    assert!(care["groups"].as_u64().is_some(), "{line}");
+    assert_eq!(
+        care["accountEnabled"].as_bool(),
+        sandbox.inspect().account_enabled(&user.id),
+        "{line}"
+    );
+    assert!(care["licences"].is_array(), "{line}");
     let pass = line["temporaryAccessPass"].as_str().expect("the pass");
     let inspect = sandbox.inspect();
     assert!(inspect.tap_matches(&user.id, pass));
