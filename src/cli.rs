@@ -290,11 +290,21 @@ pub struct SeedArgs {
     pub seed: u64,
 }
 
+/// The sandbox tenant's Temporary Access Pass policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TapPolicyState {
+    Enabled,
+    Disabled,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Port on 127.0.0.1 (0 picks a free one)
     #[arg(long, default_value_t = 0)]
     pub port: u16,
+    /// The tenant's Temporary Access Pass policy: disabled refuses every pass, as Entra does
+    #[arg(long, value_enum, default_value_t = TapPolicyState::Enabled)]
+    pub tap_policy: TapPolicyState,
     #[command(flatten)]
     pub seed: SeedArgs,
     /// Added latency per request, in milliseconds
@@ -553,6 +563,7 @@ impl SandboxCommand {
     pub fn options(self) -> sandbox::SandboxCommand {
         match self {
             SandboxCommand::Serve(a) => sandbox::SandboxCommand::Serve(sandbox::ServeOptions {
+                tap_enabled: a.tap_policy == TapPolicyState::Enabled,
                 port: a.port,
                 seed: a.seed.into(),
                 latency_ms: a.latency_ms,

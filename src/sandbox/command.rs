@@ -63,6 +63,8 @@ pub struct ServeOptions {
     /// Fail the first N password sets.
     pub fail_password_sets: u32,
     pub password_fault: PasswordFault,
+    /// The tenant's Temporary Access Pass policy is enabled.
+    pub tap_enabled: bool,
 }
 
 /// Parses `--write-quota N/SECS`, e.g. `3000/150`.
@@ -99,6 +101,7 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
                 .fail_password_sets(args.fail_password_sets, args.password_fault)
                 .token_lifetime(Duration::from_secs(args.token_lifetime))
                 .client_secret(args.client_secret)
+                .tap_policy(args.tap_enabled)
                 .port(args.port);
             for path in &args.trust_certificate {
                 // The file may hold the app's private key too: only certificates are kept, and
