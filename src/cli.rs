@@ -506,6 +506,8 @@ impl Command {
                     lifetime: a.tap_lifetime,
                     once: a.tap_once,
                 }),
+                tap_terms_without_tap: a.hand_off != HandOff::Tap
+                    && (a.tap_lifetime.is_some() || a.tap_once),
             }),
             Command::Finish(a) => plain::Command::Finish(plain::FinishArgs {
                 password: a.password.into(),

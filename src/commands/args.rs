@@ -63,6 +63,8 @@ pub struct RestoreArgs {
     pub resend: bool,
     /// Hand over a Temporary Access Pass instead of a password.
     pub tap: Option<TapArgs>,
+    /// `--tap-lifetime` or `--tap-once` given with a password hand-off: refused, not ignored.
+    pub tap_terms_without_tap: bool,
 }
 
 /// `--hand-off tap`: the pass's terms, `None` for the tenant policy's defaults.

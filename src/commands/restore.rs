@@ -221,6 +221,12 @@ pub async fn restore(
     if args.new_upn.is_some() && args.targets.len() > 1 {
         return usage(io, "--new-upn works with a single user only");
     }
+    if args.tap_terms_without_tap {
+        return usage(
+            io,
+            "--tap-lifetime and --tap-once describe a pass: add --hand-off tap",
+        );
+    }
     let dir = ctx.session.directory.clone();
     let password = match (args.tap, args.password) {
         (Some(tap), super::args::PasswordSource::Auto) => {

@@ -145,6 +145,16 @@ async fn hand_off_tap_is_refused_before_anything_changes_when_the_policy_forbids
     .await;
     assert_eq!(ran.code, 2, "{}", ran.out);
     assert!(ran.err.contains("drop --password"), "{}", ran.err);
+    let ran = run(
+        &ctx,
+        &["restore", &user.id, "--hand-off", "password", "--tap-once"],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 2, "{}", ran.out);
+    assert!(ran.err.contains("add --hand-off tap"), "{}", ran.err);
+    assert!(sandbox.inspect().is_deleted(&user.id), "nothing restored");
 }
 
 #[tokio::test]
