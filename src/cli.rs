@@ -255,6 +255,15 @@ pub enum PasswordSource {
     Stdin,
 }
 
+/// How the restored user gets back in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HandOff {
+    /// A password (see --password)
+    Password,
+    /// A Temporary Access Pass: time-limited, lets the user register passwordless methods
+    Tap,
+}
+
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
     #[command(flatten)]
@@ -290,6 +299,17 @@ pub struct RestoreArgs {
     /// as it is and they are reported as "mail_uncertain"; check the recipient's inbox first
     #[arg(long)]
     pub resend: bool,
+    /// How users get back in: a password, or a Temporary Access Pass (needs
+    /// UserAuthenticationMethod.ReadWrite.All and TAP enabled in the tenant's policy)
+    #[arg(long, env = "UNDELETE_HAND_OFF", value_enum, default_value_t = HandOff::Password)]
+    pub hand_off: HandOff,
+    /// Minutes the pass works (default: the tenant policy's default; 10 to 43200 within the
+    /// policy's bounds)
+    #[arg(long, value_name = "MIN", requires = "hand_off")]
+    pub tap_lifetime: Option<u32>,
+    /// The pass works for one sign-in only (default: the tenant policy's choice)
+    #[arg(long, requires = "hand_off")]
+    pub tap_once: bool,
 }
 
 #[derive(Debug, Args)]
@@ -364,11 +384,21 @@ pub struct SeedArgs {
     pub active: Option<usize>,
 }
 
+/// The sandbox tenant's Temporary Access Pass policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TapPolicyState {
+    Enabled,
+    Disabled,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Port on 127.0.0.1 (0 picks a free one)
     #[arg(long, default_value_t = 0)]
     pub port: u16,
+    /// The tenant's Temporary Access Pass policy: disabled refuses every pass, as Entra does
+    #[arg(long, value_enum, default_value_t = TapPolicyState::Enabled)]
+    pub tap_policy: TapPolicyState,
     #[command(flatten)]
     pub seed: SeedArgs,
     /// Added latency per request, in milliseconds
@@ -702,6 +732,12 @@ impl Command {
                 reconcile_proxies: a.reconcile_proxies,
                 dry_run: a.dry_run,
                 resend: a.resend,
+                tap: (a.hand_off == HandOff::Tap).then_some(plain::TapArgs {
+                    lifetime: a.tap_lifetime,
+                    once: a.tap_once,
+                }),
+                tap_terms_without_tap: a.hand_off != HandOff::Tap
+                    && (a.tap_lifetime.is_some() || a.tap_once),
             }),
             Command::Finish(a) => plain::Command::Finish(plain::FinishArgs {
                 password: a.password.into(),
@@ -768,6 +804,7 @@ impl SandboxCommand {
             SandboxCommand::Serve(a) => sandbox::SandboxCommand::Serve(sandbox::ServeOptions {
                 public_url: serve_public_url(a.public_url.as_deref(), graph_url)?,
                 tls: a.tls,
+                tap_enabled: a.tap_policy == TapPolicyState::Enabled,
                 port: a.port,
                 seed: a.seed.into(),
                 latency_ms: a.latency_ms,

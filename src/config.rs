@@ -138,7 +138,8 @@ pub const DEFAULT_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
 
 /// Delegated scopes the app asks for (DESIGN.md 4.5).
 pub const DELEGATED_SCOPES: &str = "User.Read.All User.DeleteRestore.All \
-     User-PasswordProfile.ReadWrite.All User.ReadWrite Domain.Read.All Mail.Send offline_access";
+     User-PasswordProfile.ReadWrite.All User.ReadWrite Domain.Read.All Mail.Send \
+     UserAuthenticationMethod.ReadWrite.All Policy.Read.AuthenticationMethod offline_access";
 
 /// The login and Graph roots of a national cloud (DESIGN.md 4.5).
 pub fn cloud_hosts(cloud: Cloud) -> (&'static str, &'static str) {

@@ -12,6 +12,7 @@ const SIGN_IN_RECIPIENT_TEMPLATE: &str = include_str!("../assets/mail/sign_in_re
 const ACCOUNT_TEMPLATE: &str = include_str!("../assets/mail/account.txt");
 const ACCOUNT_NO_PASSWORD_TEMPLATE: &str = include_str!("../assets/mail/account_no_password.txt");
 const ACCOUNT_GUEST_TEMPLATE: &str = include_str!("../assets/mail/account_guest.txt");
+const ACCOUNT_TAP_TEMPLATE: &str = include_str!("../assets/mail/account_tap.txt");
 const PHRASES: &str = include_str!("../assets/mail/phrases.txt");
 
 /// Where a user of this cloud signs in: the My Apps portal, or the Azure portal of 21Vianet,
@@ -42,6 +43,8 @@ pub struct MailAccount<'a> {
     pub synced: bool,
     /// A guest (`userType` Guest): signs in with their home account, so no password is shown.
     pub guest: bool,
+    /// `password` is a Temporary Access Pass with these terms.
+    pub tap: Option<crate::directory::tap::TapTerms>,
 }
 
 impl MailAccount<'_> {
@@ -144,9 +147,27 @@ pub fn body(accounts: &[MailAccount<'_>], voice: Voice, options: &SignInMail) ->
         let block = if account.guest {
             render(ACCOUNT_GUEST_TEMPLATE, &vars)
         } else {
-            match account.shown_password(options) {
-                Some(p) => render(ACCOUNT_TEMPLATE, &[vars[0], vars[1], ("password", p)]),
-                None => render(ACCOUNT_NO_PASSWORD_TEMPLATE, &vars),
+            match (account.shown_password(options), account.tap) {
+                (Some(p), Some(tap)) => {
+                    let expires = tap.expires.format("%Y-%m-%d %H:%M UTC").to_string();
+                    let once = if tap.usable_once {
+                        ", one use only"
+                    } else {
+                        ""
+                    };
+                    render(
+                        ACCOUNT_TAP_TEMPLATE,
+                        &[
+                            vars[0],
+                            vars[1],
+                            ("password", p),
+                            ("expires", &expires),
+                            ("once", once),
+                        ],
+                    )
+                }
+                (Some(p), None) => render(ACCOUNT_TEMPLATE, &[vars[0], vars[1], ("password", p)]),
+                (None, _) => render(ACCOUNT_NO_PASSWORD_TEMPLATE, &vars),
             }
         };
         listing.push_str(&block);
@@ -191,13 +212,17 @@ pub fn body(accounts: &[MailAccount<'_>], voice: Voice, options: &SignInMail) ->
         .iter()
         .filter(|a| a.shown_password(options).is_some())
         .count();
+    let all_taps = members.iter().all(|a| a.tap.is_some());
     if !members.is_empty() {
-        if shown == 0 {
+        if shown == 0 && all_taps {
+            notes.push(phrase(&voiced("no_tap", voice), &[]));
+        } else if shown == 0 {
             notes.push(phrase(&voiced("no_password", voice), &[]));
         } else if shown < members.len() {
             notes.push(phrase(&voiced("some_passwords", voice), &[]));
         }
-        if options.force_change {
+        // A pass is not a password: nothing is changed at its first use.
+        if options.force_change && !all_taps {
             notes.push(phrase(&voiced("force_change", voice), &[]));
         }
     }
@@ -209,6 +234,10 @@ pub fn body(accounts: &[MailAccount<'_>], voice: Voice, options: &SignInMail) ->
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let tap_names = names(|a| a.tap.is_some() && !a.guest);
+    if !tap_names.is_empty() {
+        notes.push(phrase(&voiced("tap", voice), &[("names", &tap_names)]));
+    }
     let synced = names(|a| a.synced);
     if !synced.is_empty() {
         notes.push(phrase(&voiced("synced", voice), &[("names", &synced)]));
@@ -323,6 +352,7 @@ mod tests {
             mail: None,
             synced: false,
             guest: false,
+            tap: None,
         }
     }
 
@@ -579,6 +609,53 @@ mod tests {
     }
 
     #[test]
+    fn a_pass_is_listed_with_its_expiry_and_no_password_change_note() {
+        let pass = SecretString::from("Tq8#kPz4".to_string());
+        let expires = chrono::DateTime::parse_from_rfc3339("2026-03-01T10:30:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let account = MailAccount {
+            display_name: "Adele Vance",
+            upn: "adele@contoso.com",
+            password: Some(&pass),
+            previous_upn: None,
+            mail: None,
+            synced: false,
+            guest: false,
+            tap: Some(crate::directory::tap::TapTerms {
+                expires,
+                usable_once: true,
+            }),
+        };
+        let msg = sign_in_message(
+            std::slice::from_ref(&account),
+            &["it@contoso.com".to_string()],
+            &options(true),
+        );
+        assert!(
+            msg.body.contains("Temporary Access Pass: Tq8#kPz4"),
+            "{}",
+            msg.body
+        );
+        assert!(
+            msg.body
+                .contains("Valid until: 2026-03-01 10:30 UTC, one use only"),
+            "{}",
+            msg.body
+        );
+        assert!(msg.body.contains("mysecurityinfo"), "{}", msg.body);
+        assert!(!msg.body.contains("new password"), "{}", msg.body);
+        let msg = sign_in_message(&[account], &["it@contoso.com".to_string()], &options(false));
+        assert!(!msg.body.contains("Tq8#kPz4"), "{}", msg.body);
+        assert!(
+            msg.body
+                .contains("the Temporary Access Pass is not in this email"),
+            "{}",
+            msg.body
+        );
+    }
+
+    #[test]
     fn every_phrase_exists() {
         for key in [
             "subject_user_one",
@@ -594,6 +671,8 @@ mod tests {
             assert!(!phrase(key, &[]).is_empty(), "{key}");
         }
         for stem in [
+            "no_tap",
+            "tap",
             "no_password",
             "some_passwords",
             "force_change",

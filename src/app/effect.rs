@@ -24,6 +24,8 @@ pub enum Effect {
     },
     /// Read the tenant's verified domains.
     LoadTenant,
+    /// Ask whether Temporary Access Passes can be issued (policy, permission, cloud).
+    LoadTapAvailability,
     /// Read the journal's unfinished runs (the banner and `F`).
     LoadUnfinished,
     /// The conflict sweep (active users, groups, contacts) and the audit log's deletions of the
@@ -56,6 +58,10 @@ pub enum Effect {
         step: PasswordStep,
     },
     StopRestore,
+    /// Read what came back with these restored users (their passwords are not in here).
+    AfterCare {
+        outcomes: Vec<UserOutcome>,
+    },
     SendMail(MailCommand),
     /// The admin closed without email: journal it, so these users are not "unfinished".
     MailSkipped {
@@ -76,6 +82,7 @@ impl std::fmt::Debug for Effect {
             Effect::LoadDeleted { generation } => write!(f, "LoadDeleted({generation})"),
             Effect::Preflight { users } => write!(f, "Preflight({} users)", users.len()),
             Effect::LoadTenant => f.write_str("LoadTenant"),
+            Effect::LoadTapAvailability => f.write_str("LoadTapAvailability"),
             Effect::LoadUnfinished => f.write_str("LoadUnfinished"),
             Effect::LoadRestored => f.write_str("LoadRestored"),
             Effect::Sweep { .. } => f.write_str("Sweep"),
@@ -87,10 +94,7 @@ impl std::fmt::Debug for Effect {
                 f,
                 "Restore({} users, password: {})",
                 plan.users.len(),
-                match plan.password {
-                    crate::restore::PasswordChoice::Given(_) => "given",
-                    crate::restore::PasswordChoice::Auto => "auto",
-                }
+                plan.password.kind()
             ),
             Effect::Retry {
                 restore, passwords, ..
@@ -101,6 +105,7 @@ impl std::fmt::Debug for Effect {
                 passwords.len()
             ),
             Effect::StopRestore => f.write_str("StopRestore"),
+            Effect::AfterCare { outcomes } => write!(f, "AfterCare({} users)", outcomes.len()),
             Effect::SendMail(m) => write!(f, "SendMail(to {:?})", m.recipients),
             Effect::MailSkipped { outcomes } => write!(f, "MailSkipped({})", outcomes.len()),
             Effect::Purge { users } => write!(f, "Purge({} users)", users.len()),

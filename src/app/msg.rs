@@ -33,6 +33,8 @@ pub enum Msg {
     },
     /// The tenant's verified domains, read once at start.
     Tenant(restore::Tenant),
+    /// Whether Temporary Access Passes can be issued here, asked when the dialog first opens.
+    TapAvailability(crate::directory::tap::TapAvailability),
     /// The directory's verdict on the password typed (for the check numbered `seq`).
     PasswordVerdict {
         seq: u64,
@@ -55,6 +57,8 @@ pub enum Msg {
         outcomes: Vec<UserOutcome>,
         mail: Option<(Vec<String>, bool)>,
     },
+    /// The after-care report of the restored users on the result screen.
+    AfterCare(Vec<restore::aftercare::AfterCare>),
     /// Something the admin should know that did not stop the run.
     Warning(String),
     /// News that is not a problem (a lock taken over from a run that died).

@@ -237,6 +237,7 @@ fn set_password(state: &mut State) -> Vec<Effect> {
         synced: false,
         guest: false,
         planned: None,
+        tap: None,
     };
     // Who the run meant to tell; without that, the signed-in admin, as `F` does.
     let recipients = if r.mail_to.is_empty() && state.settings.account.contains('@') {

@@ -113,6 +113,8 @@ pub struct State {
     pub last_step: Option<restore::PasswordStep>,
     /// The tenant's verified domains, for the plan's rules (unknown until read).
     pub tenant: restore::Tenant,
+    /// Whether passes can be issued (`None` until asked, at the first restore dialog).
+    pub tap: Option<crate::directory::tap::TapAvailability>,
     /// A reload in progress keeps the rows on screen; its pages wait here until it is whole.
     pub reload: Option<Vec<DeletedUser>>,
     /// When the rows on screen were loaded.
@@ -160,6 +162,7 @@ impl State {
             (Some(Modal::Result(r)), A::Retry) => r.retryable() > 0,
             (Some(Modal::Result(r)), A::ShowError) => {
                 r.outcomes.iter().any(|o| o.failure.is_some())
+                    || r.after_care.as_ref().is_some_and(|c| !c.is_empty())
             }
             _ => true,
         }
@@ -195,6 +198,7 @@ impl State {
             last_mail: None,
             last_step: None,
             tenant: restore::Tenant::default(),
+            tap: None,
             reload: None,
             loaded_at: None,
             stale_since: None,

@@ -178,6 +178,13 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.tenant = tenant;
             Vec::new()
         }
+        Msg::TapAvailability(a) => {
+            state.tap = Some(a.clone());
+            if let Some(Modal::Restore(form)) = &mut state.modal {
+                form.set_tap_status(Some(a));
+            }
+            Vec::new()
+        }
         Msg::PasswordVerdict { seq, result } => {
             if let Some(Modal::Restore(form)) = &mut state.modal
                 && form.verdict == (Verdict::Asking { seq })
@@ -250,12 +257,32 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             });
             // What the table said before belongs to the table: this screen has its own lines.
             state.notice = None;
-            state.modal = Some(Modal::Result(Box::new(ResultState::new(
-                outcomes,
-                recipients,
-                include_password,
-                step,
-            ))));
+            // After-care reads what came back with the restored users, now that the
+            // restores are done; their passwords stay here.
+            let care: Vec<crate::restore::UserOutcome> = outcomes
+                .iter()
+                .filter(|o| o.restored())
+                .map(|o| {
+                    let mut o = o.clone();
+                    o.password = None;
+                    o
+                })
+                .collect();
+            let mut result = ResultState::new(outcomes, recipients, include_password, step);
+            if care.is_empty() {
+                result.after_care = Some(Vec::new());
+            }
+            state.modal = Some(Modal::Result(Box::new(result)));
+            if care.is_empty() {
+                Vec::new()
+            } else {
+                vec![Effect::AfterCare { outcomes: care }]
+            }
+        }
+        Msg::AfterCare(reports) => {
+            if let Some(Modal::Result(r)) = &mut state.modal {
+                r.after_care = Some(reports);
+            }
             Vec::new()
         }
         Msg::Warning(text) => {

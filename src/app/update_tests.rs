@@ -59,6 +59,7 @@ fn outcome(i: usize, ok: bool) -> UserOutcome {
         original_upn: u.original_upn.clone(),
         upn: ok.then(|| u.original_upn.clone()),
         password: ok.then(|| SecretString::from(format!("Pw-{i}-Xy7#kLm2Qr"))),
+        tap: None,
         failure: (!ok).then(|| Failure {
             at: fixtures::now(),
             stage: Stage::Restore,
@@ -628,6 +629,7 @@ fn unfinished() -> crate::restore::Unfinished {
         include_password: true,
         force_change: true,
         since: fixtures::now(),
+        tap: None,
     }
 }
 
@@ -653,7 +655,7 @@ fn enter_opens_the_dialog_for_the_selected_user_with_preflight() {
     let id = selected_id(&s);
     let fx = press(&mut s, KeyCode::Enter);
     assert!(
-        matches!(fx.as_slice(), [Effect::Preflight { users }] if users.len() == 1 && users[0].id == id)
+        matches!(fx.as_slice(), [Effect::Preflight { users }, Effect::LoadTapAvailability] if users.len() == 1 && users[0].id == id)
     );
     let f = form(&s);
     assert_eq!(f.targets.len(), 1);
@@ -679,7 +681,9 @@ fn r_opens_the_dialog_for_marked_users() {
     ch(&mut s, ' ');
     ch(&mut s, ' ');
     let fx = ch(&mut s, 'r');
-    assert!(matches!(fx.as_slice(), [Effect::Preflight { users }] if users.len() == 2));
+    assert!(
+        matches!(fx.as_slice(), [Effect::Preflight { users }, Effect::LoadTapAvailability] if users.len() == 2)
+    );
     assert_eq!(form(&s).targets.len(), 2);
 }
 
@@ -688,7 +692,9 @@ fn many_marked_users_are_all_checked_and_asked_about() {
     let mut s = st(40);
     ch(&mut s, 'a');
     let fx = ch(&mut s, 'r');
-    assert!(matches!(fx.as_slice(), [Effect::Preflight { users }] if users.len() == 40));
+    assert!(
+        matches!(fx.as_slice(), [Effect::Preflight { users }, Effect::LoadTapAvailability] if users.len() == 40)
+    );
     assert!(
         form(&s)
             .targets
@@ -742,6 +748,7 @@ fn tab_order_space_toggles_and_esc_cancels() {
     clear_preflight(&mut s);
     let order = [
         Field::ManualPassword,
+        Field::TapPass,
         Field::ForceChange,
         Field::ForceChangeMfa,
         Field::Recipients,
@@ -772,6 +779,7 @@ fn tab_order_space_toggles_and_esc_cancels() {
     ch(&mut s, 'x');
     assert!(form(&s).auto_password);
     // Force change off hides and clears the MFA toggle.
+    press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Tab);
@@ -852,7 +860,9 @@ fn weak_password_is_refused_with_the_rule_then_a_good_one_is_moved_into_a_secret
         [Effect::Restore(plan)] => {
             let typed = match &plan.password {
                 crate::restore::PasswordChoice::Given(p) => Some(p.expose_secret().to_string()),
-                crate::restore::PasswordChoice::Auto => None,
+                crate::restore::PasswordChoice::Auto | crate::restore::PasswordChoice::Tap(_) => {
+                    None
+                }
             };
             assert_eq!(typed.as_deref(), Some("Restored-Today-42!"));
             assert!(plan.force_change);
@@ -868,7 +878,7 @@ fn bad_recipients_are_refused() {
     let mut s = st(3);
     ch(&mut s, 'r');
     clear_preflight(&mut s);
-    for _ in 0..4 {
+    for _ in 0..5 {
         press(&mut s, KeyCode::Tab);
     }
     assert_eq!(form(&s).focus, Field::Recipients);

@@ -167,6 +167,8 @@ pub enum Action {
     SetPassword,
     SendMail,
     Purge,
+    /// Issue a Temporary Access Pass: optional, so not in `ALL` (see `tap_check`).
+    IssueTap,
 }
 
 impl Action {
@@ -185,6 +187,7 @@ impl Action {
             Action::SetPassword => "setting passwords",
             Action::SendMail => "emailing sign-in info",
             Action::Purge => "purging users",
+            Action::IssueTap => "issuing Temporary Access Passes",
         }
     }
 
@@ -210,6 +213,7 @@ impl Action {
                 "Directory.AccessAsUser.All",
             ],
             Action::SendMail => &["Mail.Send"],
+            Action::IssueTap => &["UserAuthenticationMethod.ReadWrite.All"],
         }
     }
 
@@ -217,6 +221,7 @@ impl Action {
     fn roles(self) -> &'static [(&'static str, &'static str)] {
         match self {
             Action::ListDeleted | Action::SendMail => &[],
+            Action::IssueTap => &[AUTH_ADMIN, PRIVILEGED_AUTH_ADMIN, GLOBAL_ADMIN],
             Action::Restore | Action::Purge => &[USER_ADMIN, GLOBAL_ADMIN],
             Action::SetPassword => &[
                 USER_ADMIN,
@@ -371,6 +376,36 @@ pub fn self_check(claims: &TokenClaims, mail_from: Option<&str>) -> Vec<Warning>
         out.push(Warning::NoMailSender);
     }
     out
+}
+
+/// Whether the token may issue Temporary Access Passes: the permission, and (delegated, when
+/// the token lists roles) an authentication administrator's role. Kept out of `self_check`:
+/// the pass is an optional hand-off, and a tenant without it still restores with passwords.
+pub fn tap_check(claims: &TokenClaims) -> Option<Warning> {
+    let mode = claims.mode();
+    let action = Action::IssueTap;
+    let perms = action.permissions();
+    if !claims.grants_any(perms) {
+        return Some(Warning::MissingPermission {
+            action,
+            mode,
+            grant: perms[0],
+        });
+    }
+    let roles = action.roles();
+    if mode == Mode::Delegated
+        && let Some(wids) = &claims.wids
+        && !roles
+            .iter()
+            .any(|(_, id)| wids.iter().any(|w| w.eq_ignore_ascii_case(id)))
+    {
+        return Some(Warning::MissingRole {
+            action,
+            mode,
+            assign: roles[0].0,
+        });
+    }
+    None
 }
 
 /// The sender for the sign-in email: the signed-in admin (delegated, `None`: `/me/sendMail`) or

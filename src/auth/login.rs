@@ -79,6 +79,12 @@ pub async fn run_login<C: Future<Output = ()>>(
                 );
             }
             report_warnings(err, &signed_in.warnings);
+            if let Some(w) = &signed_in.tap_warning {
+                let _ = writeln!(
+                    err,
+                    "Optional: the Temporary Access Pass hand-off is unavailable: {w}"
+                );
+            }
             0
         }
         Err(AuthError::Cancelled) => {

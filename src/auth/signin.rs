@@ -297,7 +297,13 @@ impl AuthContext {
         } else {
             Vec::new()
         };
+        let tap_warning = if granted_known {
+            claims::tap_check(claims)
+        } else {
+            None
+        };
         SignedIn {
+            tap_warning,
             tokens,
             identity: Identity {
                 cloud: self.cloud,
@@ -318,6 +324,9 @@ pub struct SignedIn {
     pub identity: Identity,
     /// The permission self-check, worded for the header (see `claims::Warning`).
     pub warnings: Vec<Warning>,
+    /// Why Temporary Access Passes cannot be issued, if so: an optional hand-off, so it is
+    /// listed apart from `warnings`.
+    pub tap_warning: Option<Warning>,
     mail_from: Option<String>,
 }
 

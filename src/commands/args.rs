@@ -63,6 +63,17 @@ pub struct RestoreArgs {
     pub dry_run: bool,
     /// Also finish users whose sign-in mail may already have gone out.
     pub resend: bool,
+    /// Hand over a Temporary Access Pass instead of a password.
+    pub tap: Option<TapArgs>,
+    /// `--tap-lifetime` or `--tap-once` given with a password hand-off: refused, not ignored.
+    pub tap_terms_without_tap: bool,
+}
+
+/// `--hand-off tap`: the pass's terms, `None` for the tenant policy's defaults.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TapArgs {
+    pub lifetime: Option<u32>,
+    pub once: bool,
 }
 
 #[derive(Debug, Clone, Default)]

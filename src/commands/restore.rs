@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::args::{PasswordSource, RestoreArgs};
 use super::{Context, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Io, resolve};
+use crate::directory::tap::{TapAvailability, TapRequest};
 use crate::directory::{DeletedUser, Directory, Stage};
 use crate::mail::SignInMail;
 use crate::restore::{
@@ -29,9 +30,18 @@ fn outcome_line(o: &UserOutcome, status: &str, mail_sent: bool, show_password: b
         "userPrincipalName": o.upn.as_deref().unwrap_or(&o.original_upn),
         "status": if o.failure.is_some() { "failed" } else { status },
         "restored": o.restored(),
-        "passwordSet": o.password.is_some(),
+        "passwordSet": o.password.is_some() && o.tap.is_none(),
         "mailSent": mail_sent,
     });
+    if let Some(tap) = &o.tap {
+        v["handOff"] = json!("tap");
+        v["tapIssued"] = json!(o.password.is_some());
+        v["tapExpires"] = json!(
+            tap.expires
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+        v["tapUsableOnce"] = json!(tap.usable_once);
+    }
     if let Some(f) = &o.failure {
         v["stage"] = json!(f.stage);
         v["error"] = json!(f.error.message);
@@ -42,9 +52,13 @@ fn outcome_line(o: &UserOutcome, status: &str, mail_sent: bool, show_password: b
     if o.needs_password() {
         v["next"] = json!(FINISH_COMMAND);
     }
-    if let (true, Some(p)) = (show_password, &o.password) {
-        v["password"] = json!(p.expose_secret());
-        v["forceChange"] = json!(o.force_change);
+    match (show_password, &o.password, &o.tap) {
+        (true, Some(p), Some(_)) => v["temporaryAccessPass"] = json!(p.expose_secret()),
+        (true, Some(p), None) => {
+            v["password"] = json!(p.expose_secret());
+            v["forceChange"] = json!(o.force_change);
+        }
+        _ => {}
     }
     v
 }
@@ -159,6 +173,30 @@ pub(super) fn read_password(
     })
 }
 
+/// `--hand-off tap`: the pass's terms, from the flags and the tenant's policy; `Err` says why
+/// no pass can be issued here (the policy, our permissions, the cloud) or what is wrong.
+async fn tap_choice(
+    dir: &dyn Directory,
+    tap: super::args::TapArgs,
+) -> Result<PasswordChoice, String> {
+    let policy = match dir.tap_availability().await {
+        TapAvailability::Available(p) => p,
+        TapAvailability::Unavailable(why) => {
+            return Err(format!(
+                "--hand-off tap: no Temporary Access Pass can be issued: {why}"
+            ));
+        }
+    };
+    let lifetime = tap.lifetime.unwrap_or(policy.default_lifetime);
+    policy
+        .check_lifetime(lifetime)
+        .map_err(|e| format!("--tap-lifetime: {e}"))?;
+    Ok(PasswordChoice::Tap(TapRequest {
+        lifetime_minutes: lifetime,
+        usable_once: tap.once || policy.usable_once,
+    }))
+}
+
 fn usage(io: &mut Io<'_>, message: &str) -> color_eyre::Result<i32> {
     writeln!(io.err, "undelete restore: {message}")?;
     Ok(EXIT_USAGE)
@@ -183,11 +221,31 @@ pub async fn restore(
     if args.new_upn.is_some() && args.targets.len() > 1 {
         return usage(io, "--new-upn works with a single user only");
     }
-    let password = match read_password(args.password, io)? {
-        Ok(p) => p,
-        Err(why) => return usage(io, &why),
-    };
+    if args.tap_terms_without_tap {
+        return usage(
+            io,
+            "--tap-lifetime and --tap-once describe a pass: add --hand-off tap",
+        );
+    }
     let dir = ctx.session.directory.clone();
+    let password = match (args.tap, args.password) {
+        (Some(tap), super::args::PasswordSource::Auto) => {
+            match tap_choice(dir.as_ref(), tap).await {
+                Ok(p) => p,
+                Err(why) => return usage(io, &why),
+            }
+        }
+        (Some(_), _) => {
+            return usage(
+                io,
+                "--hand-off tap issues a pass instead of a password: drop --password",
+            );
+        }
+        (None, source) => match read_password(source, io)? {
+            Ok(p) => p,
+            Err(why) => return usage(io, &why),
+        },
+    };
     let tenant = load_tenant(dir.as_ref(), io).await?;
     // The choices that do not depend on who is restored are checked before anything is read.
     let mut request = PlanRequest::new(Vec::new());
@@ -440,7 +498,7 @@ pub async fn restore(
                     restored += 1;
                     true
                 }
-                Progress::PasswordSet { .. } => {
+                Progress::PasswordSet { .. } | Progress::TapIssued { .. } => {
                     passwords += 1;
                     true
                 }
@@ -552,6 +610,9 @@ pub(super) async fn deliver(
             }
         }
     }
+    // What came back with the restored users, read once the restores and mail are done.
+    let outcomes: Vec<UserOutcome> = results.iter().map(|(o, _, _)| o.clone()).collect();
+    let care = restore::aftercare::report(dir.as_ref(), &outcomes).await;
     for (i, (o, _, status)) in results.iter().enumerate() {
         let show_password = generated(status) && (!mail_sent[i] || !options.include_password);
         if o.complete() && !mail_sent[i] && mail_error[i].is_none() {
@@ -572,6 +633,9 @@ pub(super) async fn deliver(
         if let Some(why) = &mail_error[i] {
             line["mailError"] = json!(why);
             line["next"] = json!(FINISH_COMMAND);
+        }
+        if let Some(c) = care.iter().find(|c| c.id == o.id) {
+            line["afterCare"] = c.to_json();
         }
         lines.push(line);
     }

@@ -2,6 +2,7 @@
 //! trait. The only implementation speaks Microsoft Graph over HTTP (`graph/`); the sandbox is
 //! a server, not a second implementation, so every test exercises the production client.
 
+pub mod aftercare;
 pub mod audits;
 pub mod batch;
 pub mod budget;
@@ -9,6 +10,7 @@ pub mod error;
 pub mod graph;
 pub mod holders;
 pub mod retry;
+pub mod tap;
 pub mod time_left;
 pub mod wait;
 pub mod wire;
@@ -303,6 +305,18 @@ pub trait Directory: Send + Sync {
         &self,
         since: DateTime<Utc>,
     ) -> BoxStream<'static, DirResult<Vec<DeletionRecord>>>;
+    /// Whether Temporary Access Passes can be issued here (our token's permission and role,
+    /// the tenant's policy, the cloud), and the policy's lifetimes when they can.
+    fn tap_availability(&self) -> BoxFuture<'static, tap::TapAvailability>;
+    /// Issues a Temporary Access Pass to an active user; it replaces any pass the user held.
+    fn create_tap(
+        &self,
+        id: &str,
+        request: &tap::TapRequest,
+    ) -> BoxFuture<'static, DirResult<tap::IssuedTap>>;
+    /// The reads of the after-care report for these restored users (by id), batched. Each
+    /// read fails on its own; none of them changes anything.
+    fn after_care_reads(&self, ids: Vec<String>) -> BoxFuture<'static, aftercare::AfterCareReads>;
 }
 
 /// Every deleted user, all pages, in the order the server sent them.

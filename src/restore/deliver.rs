@@ -45,6 +45,7 @@ pub async fn send_sign_in_mail(
             mail: o.planned.as_ref().and_then(|p| p.user.mail.as_deref()),
             synced: o.synced,
             guest: o.guest,
+            tap: o.tap,
         })
         .collect();
     let recipients = to.join(", ");

@@ -60,6 +60,7 @@ pub async fn finish_unfinished(
             original_upn: item.upn.clone(),
             upn: None,
             password: None,
+            tap: None,
             failure: None,
             force_change: item.force_change,
             wants_password: item.wants_password,
@@ -138,8 +139,13 @@ pub async fn finish_unfinished(
         }
         // A user whose password was set but whose mail never went out gets a new one too:
         // the old one went with the run that set it.
+        // A user planned with a pass gets a new pass, unless a password was asked for.
+        let choice = match (item.tap, password) {
+            (Some(tap), PasswordChoice::Auto) => PasswordChoice::Tap(tap),
+            _ => password.clone(),
+        };
         let step = PasswordStep {
-            choice: password.clone(),
+            choice,
             force_change: item.force_change,
             force_change_with_mfa: false,
             why: "finishing an interrupted restore".into(),

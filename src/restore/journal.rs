@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::books::WriteFailed;
+use crate::directory::tap::TapRequest;
 use crate::directory::{DirectoryError, ErrorKind, Stage};
 
 pub const FILE_NAME: &str = "journal.jsonl";
@@ -24,6 +25,9 @@ pub enum Step {
     Planned,
     Restored,
     PasswordSet,
+    /// A Temporary Access Pass was issued instead of a password (its terms in `detail`, never
+    /// the pass).
+    TapIssued,
     /// About to send the sign-in info (with `mail_to`): written before the send, so a run that
     /// dies before `MailSent` is known to have maybe mailed the password it set.
     MailSending,
@@ -63,6 +67,10 @@ pub struct Entry {
     /// restore and its mail finish it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_password: bool,
+    /// On `Planned`: the user gets a Temporary Access Pass (these terms) instead of a
+    /// password, so finishing it issues another pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tap: Option<TapRequest>,
     /// On a `Failed` restore: the request may have been carried out all the same (its reply
     /// was lost, or checking afterwards failed), so the user is not closed but left for a
     /// later run to ask the directory about. On a `Failed` mail: it may have gone out.
@@ -86,6 +94,7 @@ impl Entry {
             force_change: false,
             uncertain: false,
             no_password: false,
+            tap: None,
         }
     }
 
@@ -183,6 +192,8 @@ pub struct Unfinished {
     pub include_password: bool,
     pub force_change: bool,
     pub since: DateTime<Utc>,
+    /// Planned with a Temporary Access Pass: finishing issues a new pass, not a password.
+    pub tap: Option<TapRequest>,
 }
 
 struct Inner {
@@ -318,6 +329,7 @@ pub fn pending_of(entries: &[Entry]) -> Vec<Pending> {
                             include_password: e.include_password,
                             force_change: e.force_change,
                             since: e.at,
+                            tap: e.tap,
                         },
                     },
                 );
@@ -343,7 +355,7 @@ pub fn pending_of(entries: &[Entry]) -> Vec<Pending> {
                             u.upn = e.upn.clone();
                         }
                     }
-                    Step::PasswordSet => {
+                    Step::PasswordSet | Step::TapIssued => {
                         // A new password: a mail that may have carried the old one no longer
                         // decides anything.
                         u.password_set = true;

@@ -11,6 +11,7 @@
 //! kill would leave it; with `mail`, right after the sign-in mail was sent and before `MailSent`
 //! is journaled (the mail window). Tests use it to prove the journal picks up an interrupted run.
 
+pub mod aftercare;
 pub mod audit;
 pub mod books;
 pub mod deliver;

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::preflight::Preflight;
+use crate::directory::tap::{LIFETIME_RANGE, TapRequest};
 use crate::directory::{DeletedUser, DirectoryError, ErrorKind};
 use crate::password::{self, PolicyReport};
 
@@ -244,6 +245,26 @@ pub enum PasswordChoice {
     Auto,
     /// This password for every user (it must pass the policy).
     Given(SecretString),
+    /// No password: a Temporary Access Pass per user, issued after the restore.
+    Tap(TapRequest),
+}
+
+impl PasswordChoice {
+    /// The hand-off in a word, for logs and the journal.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PasswordChoice::Auto => "auto",
+            PasswordChoice::Given(_) => "given",
+            PasswordChoice::Tap(_) => "tap",
+        }
+    }
+
+    pub fn tap(&self) -> Option<TapRequest> {
+        match self {
+            PasswordChoice::Tap(t) => Some(*t),
+            _ => None,
+        }
+    }
 }
 
 /// One user as the admin chose to restore it.
@@ -358,6 +379,11 @@ pub fn validate(req: &PlanRequest, tenant: &Tenant) -> Vec<Problem> {
             ));
         }
     }
+    if let PasswordChoice::Tap(t) = &req.password
+        && let Err(why) = check_tap_lifetime(t.lifetime_minutes)
+    {
+        problems.push(Problem::new(Field::Password, why));
+    }
     if let Err(e) = parse_recipients(&req.recipients) {
         problems.push(Problem::new(Field::Recipients, e));
     }
@@ -434,6 +460,19 @@ pub fn warnings(req: &PlanRequest) -> Vec<String> {
         }
     }
     out
+}
+
+/// A pass's lifetime within Graph's bounds (the tenant's policy may narrow them further; see
+/// `TapPolicy::check_lifetime`).
+pub fn check_tap_lifetime(minutes: u32) -> Result<(), String> {
+    let (lo, hi) = LIFETIME_RANGE;
+    if (lo..=hi).contains(&minutes) {
+        Ok(())
+    } else {
+        Err(format!(
+            "A Temporary Access Pass lasts {lo} to {hi} minutes (30 days); {minutes} is outside it"
+        ))
+    }
 }
 
 fn gets_password(req: &PlanRequest, user: &DeletedUser) -> bool {
@@ -535,6 +574,9 @@ impl RestorePlan {
                 ErrorKind::WeakPassword,
                 format!("Password rejected: {rule}"),
             ));
+        }
+        if let PasswordChoice::Tap(t) = &self.password {
+            check_tap_lifetime(t.lifetime_minutes).map_err(DirectoryError::invalid)?;
         }
         let mut seen = HashSet::new();
         for p in &self.users {

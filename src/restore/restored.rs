@@ -107,7 +107,8 @@ pub fn restored_of(entries: &[Entry], audit: &[AuditEntry]) -> Vec<RestoredUser>
         match e.step {
             Step::Planned => {}
             Step::Restored => c.restored = Some(e),
-            Step::PasswordSet => c.password_set = true,
+            // A pass stands in for the password: the user can sign in.
+            Step::PasswordSet | Step::TapIssued => c.password_set = true,
             Step::MailSending => {
                 c.mail = MailState::MaybeSent {
                     to: e.mail_to.clone(),

@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 use super::Audit;
 use super::journal::{self, Journal, Step};
 use super::plan::{PasswordChoice, PlannedUser, RestorePlan};
+use crate::directory::tap::{TapRequest, TapTerms};
 use crate::directory::{
     ActiveUser, Directory, DirectoryError, JobEvent, PasswordChange, RestoreJob, RestoreRequest,
     Stage,
@@ -28,6 +29,28 @@ pub const CRASH_EXIT_CODE: i32 = 86;
 
 /// The audit detail of a restore whose reply was lost but that happened.
 pub const LOST_REPLY_FOUND_RESTORED: &str = "reply lost; found restored";
+
+/// Passes requested at once: each is one small write, and a run's restores are done by then.
+const TAP_CONCURRENCY: usize = 4;
+
+/// The journal's record of an issued pass: when it stops working, never the pass.
+fn tap_entry(run: &str, id: &str, terms: &TapTerms) -> journal::Entry {
+    journal::Entry::new(run, id, Step::TapIssued).detail(tap_detail(terms))
+}
+
+fn tap_detail(terms: &TapTerms) -> String {
+    format!(
+        "Temporary Access Pass issued, valid until {}{}",
+        terms.expires.format("%Y-%m-%d %H:%M UTC"),
+        if terms.usable_once { ", one-time" } else { "" }
+    )
+}
+
+/// A refused pass, said in words first: the user is restored, only its pass is missing.
+fn tap_failure(mut e: DirectoryError) -> DirectoryError {
+    e.message = format!("Temporary Access Pass not issued: {}", e.message);
+    e
+}
 
 /// Users handed to `restore_many` at a time: large enough to keep its batches and concurrency
 /// busy, small enough that a stop request takes effect soon.
@@ -52,8 +75,11 @@ pub struct UserOutcome {
     pub original_upn: String,
     /// The user name it has now, once restored.
     pub upn: Option<String>,
-    /// The password set, once set. Never logged, never journaled.
+    /// The password set (or the Temporary Access Pass issued), once set. Never logged, never
+    /// journaled.
     pub password: Option<SecretString>,
+    /// Set when `password` holds a Temporary Access Pass: when it stops working.
+    pub tap: Option<TapTerms>,
     pub failure: Option<Failure>,
     pub force_change: bool,
     /// A password is part of this user's restore (guests get none by default).
@@ -74,6 +100,7 @@ impl UserOutcome {
             original_upn: p.user.original_upn.clone(),
             upn: None,
             password: None,
+            tap: None,
             failure: None,
             force_change,
             wants_password: p.set_password,
@@ -136,6 +163,10 @@ pub enum Progress {
     PasswordSet {
         id: String,
     },
+    /// A Temporary Access Pass was issued (instead of a password).
+    TapIssued {
+        id: String,
+    },
     Failed {
         id: String,
         stage: Stage,
@@ -189,6 +220,7 @@ pub fn start(
         stop: stop.clone(),
         run: run_id.clone(),
         warned: false,
+        tap: None,
     };
     tokio::spawn(task.run(plan));
     RestoreRun {
@@ -222,6 +254,8 @@ struct Runner {
     stop: StopHandle,
     run: String,
     warned: bool,
+    /// The pass every user gets instead of a password, when the plan says so.
+    tap: Option<TapRequest>,
 }
 
 impl Runner {
@@ -297,10 +331,12 @@ impl Runner {
             .users
             .iter()
             .map(|_| match &plan.password {
-                PasswordChoice::Auto => password::generate(),
+                PasswordChoice::Auto | PasswordChoice::Tap(_) => password::generate(),
                 PasswordChoice::Given(p) => p.clone(),
             })
             .collect();
+        let tap = plan.password.tap();
+        self.tap = tap;
 
         for p in &plan.users {
             let mut e = journal::Entry::new(&self.run, &p.user.id, Step::Planned)
@@ -310,6 +346,7 @@ impl Runner {
             e.include_password = plan.include_password;
             e.force_change = plan.force_change;
             e.no_password = !p.set_password;
+            e.tap = tap;
             self.journal(e).await;
         }
 
@@ -338,7 +375,8 @@ impl Runner {
                         new_user_principal_name: p.new_upn.clone(),
                         auto_reconcile_proxy_conflict: p.reconcile_proxies,
                     },
-                    password: p.set_password.then(|| PasswordChange {
+                    // A pass is issued once the restore is known, outside the batch.
+                    password: (p.set_password && tap.is_none()).then(|| PasswordChange {
                         password: passwords[i].clone(),
                         force_change_next_sign_in: plan.force_change,
                         force_change_with_mfa: plan.force_change_with_mfa,
@@ -380,6 +418,9 @@ impl Runner {
                     }
                 }
             }
+            if let Some(request) = tap {
+                self.issue_taps(chunk, &mut outcomes, request).await;
+            }
             // `restore_many` promises an end for every job; if one went missing, say so
             // rather than report it as done.
             for &i in chunk {
@@ -400,6 +441,48 @@ impl Runner {
         let failed = outcomes.iter().filter(|o| o.failure.is_some()).count();
         tracing::info!(users = outcomes.len(), failed, "restore run finished");
         self.emit(Progress::Finished(outcomes)).await;
+    }
+
+    /// Issues a pass to each restored user of `chunk` that needs one, a few at a time.
+    async fn issue_taps(&mut self, chunk: &[usize], outcomes: &mut [UserOutcome], req: TapRequest) {
+        let todo: Vec<(usize, String)> = chunk
+            .iter()
+            .filter(|&&i| outcomes[i].needs_password() && outcomes[i].failure.is_none())
+            .map(|&i| (i, outcomes[i].id.clone()))
+            .collect();
+        let dir = self.dir.clone();
+        let mut results = futures::stream::iter(todo)
+            .map(|(i, id)| {
+                let dir = dir.clone();
+                async move { (i, dir.create_tap(&id, &req).await) }
+            })
+            .buffer_unordered(TAP_CONCURRENCY);
+        while let Some((i, result)) = results.next().await {
+            let o = &mut outcomes[i];
+            let target = format!("{} ({})", o.upn.as_deref().unwrap_or(&o.original_upn), o.id);
+            match result {
+                Ok(issued) => {
+                    o.password = Some(issued.pass.clone());
+                    o.tap = Some(issued.terms());
+                    self.journal(tap_entry(&self.run, &o.id, &issued.terms()))
+                        .await;
+                    self.audit(
+                        "issue_tap",
+                        &target,
+                        Ok(None),
+                        Some(tap_detail(&issued.terms())),
+                    )
+                    .await;
+                    tracing::info!(user = %o.id, "temporary access pass issued");
+                    self.emit(Progress::TapIssued { id: o.id.clone() }).await;
+                    crash_hook("password");
+                }
+                Err(error) => {
+                    let error = tap_failure(error);
+                    self.fail(o, Stage::Password, error).await;
+                }
+            }
+        }
     }
 
     async fn restored(&mut self, o: &mut UserOutcome, user: &ActiveUser, request_id: Option<&str>) {
@@ -446,6 +529,7 @@ impl Runner {
         self.journal(journal::Entry::failed(&self.run, &o.id, stage, &error))
             .await;
         let action = match stage {
+            Stage::Password if self.tap.is_some() => Some("issue_tap"),
             Stage::Password => Some("set_password"),
             Stage::Restore => Some("restore"),
             _ => None,
@@ -507,8 +591,12 @@ pub async fn set_password(
     audit: &Audit,
 ) -> Vec<String> {
     let mut warnings = Vec::new();
+    if let PasswordChoice::Tap(req) = &step.choice {
+        issue_tap(dir, o, req, &step.why, journal, audit, &mut warnings).await;
+        return warnings;
+    }
     let secret = match &step.choice {
-        PasswordChoice::Auto => password::generate(),
+        PasswordChoice::Auto | PasswordChoice::Tap(_) => password::generate(),
         PasswordChoice::Given(p) => {
             if let Some(rule) =
                 password::check(secrecy::ExposeSecret::expose_secret(p)).first_failure()
@@ -558,6 +646,7 @@ pub async fn set_password(
     match result {
         Ok(()) => {
             o.password = Some(secret);
+            o.tap = None;
             o.force_change = step.force_change;
             o.failure = None;
         }
@@ -570,6 +659,59 @@ pub async fn set_password(
         }
     }
     warnings
+}
+
+/// Issues a pass to a restored user outside a run (`p`, a retry, finishing), journaled and
+/// audited as a run's pass is.
+async fn issue_tap(
+    dir: &dyn Directory,
+    o: &mut UserOutcome,
+    req: &TapRequest,
+    why: &str,
+    journal: &Journal,
+    audit: &Audit,
+    warnings: &mut Vec<String>,
+) {
+    let target = format!("{} ({})", o.upn.as_deref().unwrap_or(&o.original_upn), o.id);
+    let result = dir.create_tap(&o.id, req).await;
+    let detail = match &result {
+        Ok(issued) => format!("{}; {why}", tap_detail(&issued.terms())),
+        Err(_) => why.to_string(),
+    };
+    if let Err(e) = audit.record(
+        "issue_tap",
+        &target,
+        result.as_ref().map(|_| ()),
+        Some(detail),
+    ) {
+        warnings.push(e.to_string());
+    }
+    let entry = match &result {
+        Ok(issued) => tap_entry(&o.run, &o.id, &issued.terms()),
+        Err(error) if error.kind == crate::directory::ErrorKind::NotFound => {
+            journal::Entry::new(&o.run, &o.id, Step::Closed).detail(format!(
+                "no active user to issue a pass to any more: {error}"
+            ))
+        }
+        Err(error) => journal::Entry::failed(&o.run, &o.id, Stage::Password, error),
+    };
+    if let Err(e) = journal.record(&entry) {
+        warnings.push(e.to_string());
+    }
+    match result {
+        Ok(issued) => {
+            o.tap = Some(issued.terms());
+            o.password = Some(issued.pass);
+            o.failure = None;
+        }
+        Err(error) => {
+            o.failure = Some(Failure {
+                at: chrono::Utc::now(),
+                stage: Stage::Password,
+                error: tap_failure(error),
+            });
+        }
+    }
 }
 
 /// Without the `test-hooks` feature (release builds) the crash hook is not there.

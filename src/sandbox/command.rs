@@ -73,6 +73,8 @@ pub struct ServeOptions {
     pub password_fault: PasswordFault,
     /// Permissions taken away from every token (their calls answer 403).
     pub deny_scope: Vec<String>,
+    /// The tenant's Temporary Access Pass policy is enabled.
+    pub tap_enabled: bool,
 }
 
 /// Parses `--write-quota N/SECS`, e.g. `3000/150`.
@@ -110,6 +112,7 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
                 .token_lifetime(Duration::from_secs(args.token_lifetime))
                 .client_secret(args.client_secret)
                 .tls(args.tls)
+                .tap_policy(args.tap_enabled)
                 .port(args.port);
             if let Some(url) = &args.public_url {
                 cfg = cfg.public_url(url);

@@ -8,6 +8,7 @@
 //! # Ok(()) }
 //! ```
 
+mod aftercare_store;
 mod assertion;
 mod audit;
 mod batch;
@@ -111,6 +112,8 @@ pub struct SandboxConfig {
     /// Permissions no token carries here, whatever it was granted (`--deny-scope`): the calls
     /// that need them answer 403, as in a tenant where they were never consented.
     pub denied: Vec<String>,
+    /// The tenant's Temporary Access Pass policy is enabled (Entra's default lifetimes).
+    pub tap_enabled: bool,
 }
 
 impl std::fmt::Debug for SandboxConfig {
@@ -131,6 +134,7 @@ impl std::fmt::Debug for SandboxConfig {
             .field("tls", &self.tls)
             .field("public_url", &self.public_url.as_ref().map(Url::as_str))
             .field("denied", &self.denied)
+            .field("tap_enabled", &self.tap_enabled)
             .finish_non_exhaustive()
     }
 }
@@ -158,6 +162,7 @@ impl SandboxConfig {
             tls: false,
             public_url: None,
             denied: Vec::new(),
+            tap_enabled: true,
         }
     }
 
@@ -176,6 +181,12 @@ impl SandboxConfig {
             Ok(u) => self.public_url = Some(u),
             Err(e) => self.trust_errors.push(e),
         }
+        self
+    }
+
+    /// Enables or disables Temporary Access Passes in the tenant's policy.
+    pub fn tap_policy(mut self, enabled: bool) -> Self {
+        self.tap_enabled = enabled;
         self
     }
 
@@ -365,6 +376,9 @@ fn open_store(
                 .map_err(store_err(&path))?;
         }
     }
+    aftercare_store::ensure_schema(&store).map_err(store_err(&path))?;
+    aftercare_store::seed_if_empty(&mut store, &format!("admin@{DOMAIN}"))
+        .map_err(store_err(&path))?;
     // Stores from before tokens were RS256 have none yet: they get one now.
     let key = match store.meta(SIGNING_KEY).map_err(store_err(&path))? {
         Some(k) => k,
@@ -470,6 +484,7 @@ pub async fn spawn(cfg: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
         password_faults: Mutex::new(cfg.password_faults),
         panics: AtomicU32::new(0),
         denied: cfg.denied.clone(),
+        tap_policy: routes::TapPolicy::entra_default(cfg.tap_enabled),
     });
     let router = routes::build(state.clone());
     let _ = state.router.set(router.clone());
@@ -618,6 +633,59 @@ impl Inspector {
 
     pub fn outbox(&self) -> Vec<SentMail> {
         self.state.db().outbox().unwrap_or_default()
+    }
+
+    /// True when `pass` is the user's Temporary Access Pass (the store holds only its hash).
+    pub fn tap_matches(&self, id: &str, pass: &str) -> bool {
+        self.state
+            .db()
+            .taps(id)
+            .unwrap_or_default()
+            .iter()
+            .any(|t| policy::hash(&t.salt, pass) == t.hash)
+    }
+
+    /// How many Temporary Access Passes the user holds, and the lifetime and one-time use of
+    /// the newest.
+    pub fn taps(&self, id: &str) -> (usize, Option<(i64, bool)>) {
+        let taps = self.state.db().taps(id).unwrap_or_default();
+        let last = taps.last().map(|t| (t.lifetime_minutes, t.usable_once));
+        (taps.len(), last)
+    }
+
+    /// The SKUs the user holds, by part number (`ENTERPRISEPACK`, ...).
+    pub fn licence_parts(&self, id: &str) -> Vec<String> {
+        self.state
+            .db()
+            .licences(id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, part)| part)
+            .collect()
+    }
+
+    pub fn usage_location(&self, id: &str) -> Option<String> {
+        self.state.db().usage_location(id).ok().flatten()
+    }
+
+    pub fn account_enabled(&self, id: &str) -> Option<bool> {
+        self.state
+            .db()
+            .user(id)
+            .ok()
+            .flatten()
+            .map(|u| u.account_enabled)
+    }
+
+    /// Free seats of a SKU by part number: enabled minus consumed (negative: over-allocated).
+    pub fn free_seats(&self, part: &str) -> Option<i64> {
+        self.state
+            .db()
+            .skus()
+            .ok()?
+            .into_iter()
+            .find(|s| s.part_number == part)
+            .map(|s| s.enabled - s.consumed)
     }
 
     /// See `SandboxHandle::fail_next_password_sets`.

@@ -59,6 +59,8 @@ pub const USER_PROPS: &[&str] = &[
     "proxyAddresses",
     "onPremisesSyncEnabled",
     "createdDateTime",
+    "usageLocation",
+    "assignedLicenses",
 ];
 
 /// Returned when `$select` is absent. `deletedDateTime`, `department`, `proxyAddresses` and

@@ -76,6 +76,8 @@ pub struct Shared {
     pub panics: AtomicU32,
     /// Permissions taken away from every token (`--deny-scope`).
     pub denied: Vec<String>,
+    /// The tenant's Temporary Access Pass policy.
+    pub tap_policy: super::routes::TapPolicy,
 }
 
 impl Shared {

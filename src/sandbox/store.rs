@@ -223,7 +223,7 @@ impl Store {
         Ok(Self { conn })
     }
 
-    /// The connection, for the store's other tables (`objects.rs`).
+    /// The connection, for the store's other tables (`objects.rs`, `aftercare_store`).
     pub(super) fn conn(&self) -> &Connection {
         &self.conn
     }

@@ -16,6 +16,7 @@ pub fn status_text(s: &JobStatus) -> String {
         JobStatus::Restoring => "restoring…".into(),
         JobStatus::Restored => "restored, setting password…".into(),
         JobStatus::PasswordSet => "✓ restored, password set".into(),
+        JobStatus::TapIssued => "✓ restored, Temporary Access Pass issued".into(),
         JobStatus::Failed(why) => format!("✗ failed: {why}"),
         JobStatus::Stopped => "stopped".into(),
     }
@@ -65,7 +66,7 @@ pub fn draw(state: &State, p: &ProgressState, theme: &Theme, frame: &mut Frame, 
         .take(usize::from(list.height))
         .map(|l| {
             let style = match l.status {
-                JobStatus::PasswordSet => theme.ok(),
+                JobStatus::PasswordSet | JobStatus::TapIssued => theme.ok(),
                 JobStatus::Failed(_) => theme.danger(),
                 JobStatus::Queued | JobStatus::Stopped => theme.dim(),
                 _ => theme.base(),

@@ -113,6 +113,100 @@ fn input_line(
     (line, prefix_w + 2 + cursor_col.min(inner_w))
 }
 
+/// The Temporary Access Pass choice: greyed with the reason when passes cannot be issued here;
+/// once chosen, its lifetime (the policy's bounds beside it) and one-time use.
+fn tap_lines(
+    form: &RestoreForm,
+    theme: &Theme,
+    w: usize,
+    field_w: usize,
+    lines: &mut Vec<Line<'static>>,
+    cursor: &mut Option<(usize, usize)>,
+    focus_line: &mut usize,
+) {
+    use crate::directory::tap::TapAvailability;
+    let f = form.focus;
+    if f == Field::TapPass {
+        *focus_line = lines.len();
+    }
+    let label = if form.targets.len() == 1 {
+        "Temporary Access Pass instead of a password"
+    } else {
+        "Temporary Access Pass for each user instead of a password"
+    };
+    match &form.tap_status {
+        Some(TapAvailability::Available(_)) => {
+            lines.push(radio(label, form.tap, f == Field::TapPass, theme));
+        }
+        other => {
+            let mark = Line::from(vec![
+                Span::raw(" "),
+                Span::styled(
+                    format!("( ) {label}"),
+                    if f == Field::TapPass {
+                        theme.focused()
+                    } else {
+                        theme.dim()
+                    },
+                ),
+            ]);
+            lines.push(mark);
+            let why = match other {
+                Some(TapAvailability::Unavailable(why)) => format!("unavailable: {why}"),
+                _ => "… asking the directory whether passes can be issued".into(),
+            };
+            for chunk in wrap(&why, w.saturating_sub(INDENT).max(10)) {
+                lines.push(Line::from(Span::styled(
+                    format!("{}{chunk}", " ".repeat(INDENT)),
+                    theme.dim(),
+                )));
+            }
+        }
+    }
+    if !form.tap {
+        return;
+    }
+    let bounds = match &form.tap_status {
+        Some(TapAvailability::Available(p)) => {
+            format!(" minutes (policy {}–{})", p.min_lifetime, p.max_lifetime)
+        }
+        _ => " minutes".into(),
+    };
+    let (line, col) = input_line(
+        "     Lifetime ",
+        &form.tap_lifetime,
+        false,
+        field_w.min(8),
+        f == Field::TapLifetime,
+        &bounds,
+        theme,
+    );
+    if f == Field::TapLifetime {
+        *focus_line = lines.len();
+        *cursor = Some((lines.len(), col));
+    }
+    lines.push(line);
+    if f == Field::TapOnce {
+        *focus_line = lines.len();
+    }
+    lines.push(checkbox(
+        INDENT,
+        "One-time use",
+        form.tap_once,
+        f == Field::TapOnce,
+        theme,
+    ));
+    for chunk in wrap(
+        "ⓘ A user holds one pass: a new one replaces any pass it has.",
+        w.saturating_sub(INDENT).max(10),
+    ) {
+        lines.push(Line::from(Span::styled(
+            format!("{}{chunk}", " ".repeat(INDENT)),
+            theme.dim(),
+        )));
+    }
+}
+
 fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
     let mut lines: Vec<Line<'static>> = Vec::new();
     let mut cursor = None;
@@ -165,7 +259,7 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
     };
     lines.push(radio(
         auto_label,
-        form.auto_password,
+        form.auto_password && !form.tap,
         f == Field::AutoPassword,
         theme,
     ));
@@ -179,11 +273,11 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
     };
     lines.push(radio(
         manual_label,
-        !form.auto_password,
+        !form.auto_password && !form.tap,
         f == Field::ManualPassword,
         theme,
     ));
-    if !form.auto_password {
+    if !form.auto_password && !form.tap {
         let suffix = if form.reveal {
             "  F2 hide"
         } else {
@@ -255,17 +349,28 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
             }
         }
     }
-    if f == Field::ForceChange {
-        focus_line = lines.len();
-    }
-    lines.push(checkbox(
-        1,
-        "Require a password change at first sign-in",
-        form.force_change,
-        f == Field::ForceChange,
+    tap_lines(
+        form,
         theme,
-    ));
-    if form.force_change {
+        w,
+        field_w,
+        &mut lines,
+        &mut cursor,
+        &mut focus_line,
+    );
+    if !form.tap {
+        if f == Field::ForceChange {
+            focus_line = lines.len();
+        }
+        lines.push(checkbox(
+            1,
+            "Require a password change at first sign-in",
+            form.force_change,
+            f == Field::ForceChange,
+            theme,
+        ));
+    }
+    if form.force_change && !form.tap {
         if f == Field::ForceChangeMfa {
             focus_line = lines.len();
         }
@@ -314,10 +419,11 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
     if f == Field::IncludePassword {
         focus_line = lines.len();
     }
-    let include_label = if form.targets.len() == 1 {
-        "Include the password in the email"
-    } else {
-        "Include the passwords in the email"
+    let include_label = match (form.tap, form.targets.len() == 1) {
+        (true, true) => "Include the pass in the email",
+        (true, false) => "Include the passes in the email",
+        (false, true) => "Include the password in the email",
+        (false, false) => "Include the passwords in the email",
     };
     lines.push(checkbox(
         1,

@@ -17,10 +17,12 @@ pub const MASK: &str = "••••••••••••";
 
 pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, area: Rect) {
     // The whole error wants room of its own, whatever the number of users.
+    // A restored user has a second line: its after-care.
+    let rows = r.outcomes.len() + r.outcomes.iter().filter(|o| o.restored()).count();
     let body_h = if r.error_pane.is_some() {
-        r.outcomes.len().clamp(12, 20) as u16
+        rows.clamp(12, 20) as u16
     } else {
-        r.outcomes.len().min(20) as u16
+        rows.min(20) as u16
     };
     let extra = if r.prompt.is_some() { 5 } else { 0 };
     // The width the terminal has: nothing here is cut that a wider screen would show.
@@ -62,81 +64,114 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
     .areas(inner);
     let w = usize::from(list.width);
     let h = usize::from(list.height);
-    let first = r.selected.saturating_sub(h.saturating_sub(1));
     let name_w = (w / 4).max(8);
     let upn_w = (w * 2 / 5).max(10);
-    let lines: Vec<Line> = r
-        .outcomes
-        .iter()
-        .enumerate()
-        .skip(first)
-        .take(h)
-        .map(|(i, o)| {
-            let mut spans = vec![Span::raw(if i == r.selected { "▶" } else { " " })];
-            let upn = o.upn.as_deref().unwrap_or(&o.original_upn);
-            match &o.failure {
-                None if o.needs_password() => {
-                    spans.push(Span::styled("! ", theme.warn()));
-                    spans.push(Span::raw(pad(&o.display_name, name_w)));
-                    spans.push(Span::raw(" "));
-                    spans.push(Span::raw(pad(upn, upn_w)));
-                    spans.push(Span::styled(" no password yet: p sets one", theme.warn()));
-                }
-                None => {
-                    spans.push(Span::styled("✓ ", theme.ok()));
-                    spans.push(Span::raw(pad(&o.display_name, name_w)));
-                    spans.push(Span::raw(" "));
-                    spans.push(Span::raw(pad(upn, upn_w)));
-                    spans.push(Span::raw(" "));
-                    let pw = match &o.password {
-                        Some(p) if r.reveal => p.expose_secret().to_string(),
-                        Some(_) => MASK.to_string(),
-                        None if o.guest => "(guest: signs in with their home account)".to_string(),
-                        None => "(password unchanged)".to_string(),
-                    };
-                    spans.push(Span::styled(pw, theme.key()));
-                }
-                Some(f) => {
-                    let (mark, style) = if o.restored() {
-                        ("! ", theme.warn())
-                    } else {
-                        ("✗ ", theme.danger())
-                    };
-                    spans.push(Span::styled(mark, style));
-                    spans.push(Span::raw(pad(&o.display_name, name_w)));
-                    spans.push(Span::raw(" "));
-                    let mail_maybe_sent =
-                        f.error.code.as_deref() == Some(crate::restore::MAIL_UNCERTAIN_CODE);
-                    let what = match (f.stage, o.restored()) {
-                        _ if mail_maybe_sent => "mail may have gone out".to_string(),
-                        _ if f.error.kind == crate::directory::ErrorKind::NotRestored => {
-                            "not restored".to_string()
-                        }
-                        (Stage::Password, true) => "restored, password not set".to_string(),
-                        (stage, _) => format!("{} failed", stage_word(stage)),
-                    };
-                    // What to do comes before Graph's message, which is long and gets cut:
-                    // `e` shows it whole.
-                    let todo = if mail_maybe_sent {
-                        "check the inbox; p sets a new one"
-                    } else if o.needs_password() {
-                        "p sets one, r retries"
-                    } else {
-                        f.error.advice()
-                    };
+    let mut all: Vec<(usize, Line)> = Vec::new();
+    for (i, line) in r.outcomes.iter().enumerate().map(|(i, o)| {
+        let mut spans = vec![Span::raw(if i == r.selected { "▶" } else { " " })];
+        let upn = o.upn.as_deref().unwrap_or(&o.original_upn);
+        match &o.failure {
+            None if o.needs_password() => {
+                spans.push(Span::styled("! ", theme.warn()));
+                spans.push(Span::raw(pad(&o.display_name, name_w)));
+                spans.push(Span::raw(" "));
+                spans.push(Span::raw(pad(upn, upn_w)));
+                let todo = if r.step.choice.tap().is_some() {
+                    " no pass yet: p issues one"
+                } else {
+                    " no password yet: p sets one"
+                };
+                spans.push(Span::styled(todo, theme.warn()));
+            }
+            None => {
+                spans.push(Span::styled("✓ ", theme.ok()));
+                spans.push(Span::raw(pad(&o.display_name, name_w)));
+                spans.push(Span::raw(" "));
+                spans.push(Span::raw(pad(upn, upn_w)));
+                spans.push(Span::raw(" "));
+                let pw = match &o.password {
+                    Some(p) if r.reveal => p.expose_secret().to_string(),
+                    Some(_) => MASK.to_string(),
+                    None if o.guest => "(guest: signs in with their home account)".to_string(),
+                    None => "(password unchanged)".to_string(),
+                };
+                spans.push(Span::styled(pw, theme.key()));
+                if let Some(tap) = &o.tap {
+                    // The day only when it is not within the next day: the line is short.
+                    let local = tap.expires.with_timezone(&state.settings.local_offset);
+                    let soon = tap.expires - state.now < chrono::Duration::hours(20);
+                    let until = local
+                        .format(if soon { "%H:%M" } else { "%b %d %H:%M" })
+                        .to_string();
                     spans.push(Span::styled(
-                        format!("{what} → {todo} (e: why): {}", f.error.message),
-                        style,
+                        format!(
+                            " TAP until {until}{}",
+                            if tap.usable_once { ", 1 use" } else { "" }
+                        ),
+                        theme.dim(),
                     ));
                 }
             }
-            let line = fit_line(spans, w);
-            if i == r.selected {
-                line.style(theme.selected())
-            } else {
-                line
+            Some(f) => {
+                let (mark, style) = if o.restored() {
+                    ("! ", theme.warn())
+                } else {
+                    ("✗ ", theme.danger())
+                };
+                spans.push(Span::styled(mark, style));
+                spans.push(Span::raw(pad(&o.display_name, name_w)));
+                spans.push(Span::raw(" "));
+                let mail_maybe_sent =
+                    f.error.code.as_deref() == Some(crate::restore::MAIL_UNCERTAIN_CODE);
+                let what = match (f.stage, o.restored()) {
+                    _ if mail_maybe_sent => "mail may have gone out".to_string(),
+                    _ if f.error.kind == crate::directory::ErrorKind::NotRestored => {
+                        "not restored".to_string()
+                    }
+                    (Stage::Password, true) if r.step.choice.tap().is_some() => {
+                        "restored, no pass issued".to_string()
+                    }
+                    (Stage::Password, true) => "restored, password not set".to_string(),
+                    (stage, _) => format!("{} failed", stage_word(stage)),
+                };
+                // What to do comes before Graph's message, which is long and gets cut:
+                // `e` shows it whole.
+                let todo = if mail_maybe_sent {
+                    "check the inbox; p sets a new one"
+                } else if o.needs_password() && r.step.choice.tap().is_some() {
+                    "p issues one, r retries"
+                } else if o.needs_password() {
+                    "p sets one, r retries"
+                } else {
+                    f.error.advice()
+                };
+                spans.push(Span::styled(
+                    format!("{what} → {todo} (e: why): {}", f.error.message),
+                    style,
+                ));
             }
-        })
+        }
+        let line = fit_line(spans, w);
+        let line = if i == r.selected {
+            line.style(theme.selected())
+        } else {
+            line
+        };
+        (i, line)
+    }) {
+        all.push((i, line));
+        if let Some(o) = r.outcomes.get(i).filter(|o| o.restored()) {
+            all.push((i, care_line(r, i, o, theme, w)));
+        }
+    }
+    // The selected user's lines stay in view.
+    let last_of_selected = all.iter().rposition(|(i, _)| *i == r.selected).unwrap_or(0);
+    let first = (last_of_selected + 1).saturating_sub(h);
+    let lines: Vec<Line> = all
+        .into_iter()
+        .skip(first)
+        .take(h)
+        .map(|(_, l)| l)
         .collect();
     frame.render_widget(Paragraph::new(lines), list);
 
@@ -152,7 +187,7 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
         }
     } else {
         format!(
-            "Sign-in info goes to {}{}. Licenses come back with the user.",
+            "Sign-in info goes to {}{}. ↳ lines: what came back with each user (e: details).",
             r.recipients.join(", "),
             if r.include_password {
                 ""
@@ -316,6 +351,23 @@ fn draw_prompt(
 }
 
 /// `e`: the selected user's whole error, wrapped, scrolled to `top`.
+/// The "↳" line under a restored user: its after-care, flags first.
+fn care_line(
+    r: &ResultState,
+    i: usize,
+    o: &crate::restore::UserOutcome,
+    theme: &Theme,
+    w: usize,
+) -> Line<'static> {
+    let (text, style) = match (&r.after_care, r.care_of(i)) {
+        (None, _) => ("reading what came back…".to_string(), theme.dim()),
+        (Some(_), Some(c)) if !c.flags.is_empty() => (c.summary(), theme.warn()),
+        (Some(_), Some(c)) => (c.summary(), theme.dim()),
+        (Some(_), None) => (format!("nothing read for {}", o.display_name), theme.dim()),
+    };
+    fit_line(vec![Span::raw("    ↳ "), Span::styled(text, style)], w)
+}
+
 fn draw_error(r: &ResultState, top: usize, theme: &Theme, frame: &mut Frame, area: Rect) {
     let w = usize::from(area.width).max(10);
     let Some(o) = r.outcomes.get(r.selected) else {
@@ -337,6 +389,9 @@ fn draw_error(r: &ResultState, top: usize, theme: &Theme, frame: &mut Frame, are
             text.push(format!("Request-id: {id}"));
         }
         text.push(format!("Time: {}", f.at.format("%Y-%m-%d %H:%M:%S UTC")));
+    }
+    if let Some(care) = r.care_of(r.selected) {
+        text.extend(care.details());
     }
     let mut lines: Vec<Line> = Vec::new();
     for t in &text {

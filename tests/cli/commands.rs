@@ -21,7 +21,7 @@ fn directory(h: &SandboxHandle) -> Arc<dyn Directory> {
     common::sandbox_directory(h, "commands-tests")
 }
 
-fn context(h: &SandboxHandle, data_dir: &Path) -> Context {
+pub(super) fn context(h: &SandboxHandle, data_dir: &Path) -> Context {
     context_with(
         h,
         data_dir,
@@ -32,7 +32,7 @@ fn context(h: &SandboxHandle, data_dir: &Path) -> Context {
 
 /// A session on the sandbox sending mail from `mail_sender`, waiting `lock_wait` for a busy
 /// data dir.
-fn context_with(
+pub(super) fn context_with(
     h: &SandboxHandle,
     data_dir: &Path,
     mail_sender: Option<String>,
@@ -53,14 +53,14 @@ fn context_with(
     )))
 }
 
-struct Ran {
-    code: i32,
-    out: String,
-    err: String,
+pub(super) struct Ran {
+    pub(super) code: i32,
+    pub(super) out: String,
+    pub(super) err: String,
 }
 
 impl Ran {
-    fn lines(&self) -> Vec<Value> {
+    pub(super) fn lines(&self) -> Vec<Value> {
         self.out
             .lines()
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
@@ -69,7 +69,7 @@ impl Ran {
 }
 
 /// Runs `undelete ARGS` in process with the given stdin and terminal flags.
-async fn run(ctx: &Context, args: &[&str], stdin: &str, term: Terminal) -> Ran {
+pub(super) async fn run(ctx: &Context, args: &[&str], stdin: &str, term: Terminal) -> Ran {
     let mut argv = vec!["undelete"];
     argv.extend_from_slice(args);
     let (cli, matches) = common::cli::parse_from(argv).expect("arguments parse");
@@ -100,7 +100,7 @@ async fn run(ctx: &Context, args: &[&str], stdin: &str, term: Terminal) -> Ran {
     }
 }
 
-fn pipe() -> Terminal {
+pub(super) fn pipe() -> Terminal {
     Terminal::default()
 }
 
@@ -110,7 +110,7 @@ async fn deleted_users(dir: &dyn Directory) -> Vec<DeletedUser> {
         .expect("listing")
 }
 
-async fn find_user(
+pub(super) async fn find_user(
     dir: &dyn Directory,
     want: impl Fn(&restore::Preflight, &DeletedUser) -> bool,
 ) -> DeletedUser {
@@ -123,7 +123,7 @@ async fn find_user(
     panic!("no deleted user in the sandbox fits");
 }
 
-fn plain(pf: &restore::Preflight, u: &DeletedUser) -> bool {
+pub(super) fn plain(pf: &restore::Preflight, u: &DeletedUser) -> bool {
     !pf.has_conflict() && !u.on_premises_sync_enabled && !u.is_guest()
 }
 

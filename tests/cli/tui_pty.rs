@@ -183,3 +183,63 @@ async fn a_panic_restores_the_terminal_then_prints_the_report() {
     );
     h.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_with_a_temporary_access_pass_and_send_email_and_close() {
+    let (_tmp, h) = common::start_sandbox(40).await;
+    let token = common::app_token(&h).await;
+    // A member (guests get no pass), found by its user name with the filter.
+    let user = common::all_deleted(&h, &token)
+        .await
+        .into_iter()
+        .find(|u| u["userType"] != "Guest" && u["onPremisesSyncEnabled"] != true)
+        .expect("a member");
+    let id = user["id"].as_str().expect("id").to_string();
+    let upn = user["userPrincipalName"].as_str().expect("upn");
+    let local = upn
+        .strip_prefix(&id.replace('-', ""))
+        .unwrap_or(upn)
+        .split('@')
+        .next()
+        .expect("local part")
+        .to_string();
+    let data = tempfile::tempdir().expect("data dir");
+    let mut pty = tokio::task::block_in_place(|| start(&h, data.path()));
+    tokio::task::block_in_place(|| {
+        pty.wait_for("loaded 40 ");
+        pty.send("/");
+        pty.send(&local);
+        pty.send("\r");
+        pty.wait_for("shown 1");
+        pty.send("\r");
+        pty.wait_for("Restore 1 user");
+        pty.wait_for("Temporary Access Pass instead of a password");
+        // Tab twice to the pass; Enter picks it and focuses its lifetime.
+        pty.send("\t\t\r");
+        pty.wait_for("minutes (policy 60–480)");
+        pty.send("\r");
+        pty.wait_for("Restored 1 of 1");
+        pty.wait_for("TAP until");
+        pty.send("\r");
+        pty.wait_for("Sign-in info sent to admin@contoso.sandbox");
+        pty.send("q");
+        pty.assert_terminal_restored();
+    });
+    assert!(pty.screen().contains("EXIT=0"), "{}", pty.screen());
+
+    // The sandbox holds a pass for the user whose hash matches the one mailed.
+    let inspect = h.inspect();
+    assert!(inspect.is_active(&id));
+    let mail = inspect.outbox().pop().expect("a mail was sent");
+    let pass = mail
+        .body
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Temporary Access Pass: "))
+        .expect("the pass is in the mail")
+        .to_string();
+    assert!(inspect.tap_matches(&id, &pass), "{}", mail.body);
+    assert_eq!(inspect.taps(&id), (1, Some((60, false))));
+    // No password was set for the user: the pass is its way in.
+    assert!(!inspect.password_matches(&id, &pass));
+    h.shutdown().await;
+}

@@ -137,6 +137,7 @@ async fn a_free_user_is_restored_given_a_password_and_mailed() {
             Progress::Restoring { .. } => "restoring",
             Progress::Restored { .. } => "restored",
             Progress::PasswordSet { .. } => "password",
+            Progress::TapIssued { .. } => "tap",
             Progress::Failed { .. } => "failed",
             Progress::Warning(_) => "warning",
             Progress::Finished(_) => "finished",

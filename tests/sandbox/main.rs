@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod aftercare;
 mod auth;
 mod batch;
 mod compat;

@@ -5,7 +5,9 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod after_care;
 mod flow;
+mod hand_off;
 mod loader;
 mod memory;
 mod pictures;

@@ -64,6 +64,7 @@ fn outcome(i: usize, ok: bool) -> UserOutcome {
         original_upn: u.original_upn.clone(),
         upn: ok.then(|| u.original_upn.clone()),
         password: ok.then(|| SecretString::from("Kx7#mPq2Rt9!vWz4".to_string())),
+        tap: None,
         failure: (!ok).then(|| Failure {
             at: fixtures::now(),
             stage: Stage::Restore,
@@ -188,6 +189,7 @@ fn journal_banner_and_read_only() {
                 include_password: true,
                 force_change: true,
                 since: fixtures::now(),
+                tap: None,
             }]),
         );
         typ(&mut s, "r");
@@ -682,4 +684,113 @@ fn restored_view_empty() {
 #[test]
 fn table_while_the_sweep_checks() {
     snap("sweeping", |size| fixtures::sweeping(48, size));
+}
+
+fn tap_policy() -> undelete::directory::tap::TapAvailability {
+    undelete::directory::tap::TapAvailability::Available(undelete::directory::tap::TapPolicy {
+        enabled: true,
+        default_lifetime: 60,
+        min_lifetime: 60,
+        max_lifetime: 480,
+        usable_once: false,
+    })
+}
+
+#[test]
+fn restore_dialog_with_a_temporary_access_pass() {
+    snap("restore_dialog_tap", |size| {
+        let mut s = dialog(size);
+        update(&mut s, Msg::TapAvailability(tap_policy()));
+        // Tab to the pass, Enter picks it and moves to its lifetime.
+        key(&mut s, KeyCode::Tab);
+        key(&mut s, KeyCode::Tab);
+        key(&mut s, KeyCode::Enter);
+        s
+    });
+}
+
+#[test]
+fn restore_dialog_with_passes_disabled_by_policy() {
+    snap("restore_dialog_tap_disabled", |size| {
+        let mut s = dialog(size);
+        update(
+            &mut s,
+            Msg::TapAvailability(undelete::directory::tap::TapAvailability::Unavailable(
+                "Temporary Access Pass is disabled in the tenant's authentication methods policy"
+                    .into(),
+            )),
+        );
+        key(&mut s, KeyCode::Tab);
+        key(&mut s, KeyCode::Tab);
+        key(&mut s, KeyCode::Char(' '));
+        s
+    });
+}
+
+#[test]
+fn result_with_a_temporary_access_pass() {
+    snap("result_tap", |size| {
+        let mut s = home(size);
+        let mut o = outcome(0, true);
+        o.tap = Some(undelete::directory::tap::TapTerms {
+            expires: fixtures::now() + chrono::Duration::hours(2),
+            usable_once: true,
+        });
+        update(
+            &mut s,
+            Msg::RestoreFinished {
+                outcomes: vec![o, outcome(7, false)],
+                mail: Some((vec!["admin@contoso.sandbox".into()], true)),
+            },
+        );
+        s
+    });
+}
+
+#[test]
+fn result_with_after_care() {
+    use undelete::restore::aftercare::{AfterCare, Flag, Known, Seat};
+    snap("result_after_care", |size| {
+        let mut s = result(size);
+        let ids: Vec<String> = match &s.modal {
+            Some(undelete::app::state::Modal::Result(r)) => {
+                r.outcomes.iter().map(|o| o.id.clone()).collect()
+            }
+            _ => unreachable!(),
+        };
+        update(
+            &mut s,
+            Msg::AfterCare(vec![
+                AfterCare {
+                    id: ids[0].clone(),
+                    display_name: "Adele Vance".into(),
+                    enabled: Known::Yes(Some(false)),
+                    usage_location: Known::Yes(None),
+                    licences: Known::Yes(vec![Seat {
+                        part_number: "SPE_E5".into(),
+                        free: Some(-1),
+                    }]),
+                    groups: Known::Yes(3),
+                    flags: vec![
+                        Flag::Disabled,
+                        Flag::NoSeat {
+                            part_number: "SPE_E5".into(),
+                            free: -1,
+                        },
+                        Flag::NoUsageLocation,
+                    ],
+                },
+                AfterCare {
+                    id: ids[1].clone(),
+                    display_name: "Red Alert Operator".into(),
+                    enabled: Known::Yes(Some(true)),
+                    usage_location: Known::Yes(Some("US".into())),
+                    licences: Known::Unknown("Insufficient privileges".into()),
+                    groups: Known::Yes(2),
+                    flags: vec![],
+                },
+            ]),
+        );
+        s
+    });
 }

@@ -16,6 +16,7 @@ pub enum JobStatus {
     Restoring,
     Restored,
     PasswordSet,
+    TapIssued,
     Failed(String),
     Stopped,
 }
@@ -69,7 +70,10 @@ impl ProgressState {
             .filter(|l| {
                 matches!(
                     l.status,
-                    JobStatus::PasswordSet | JobStatus::Failed(_) | JobStatus::Stopped
+                    JobStatus::PasswordSet
+                        | JobStatus::TapIssued
+                        | JobStatus::Failed(_)
+                        | JobStatus::Stopped
                 )
             })
             .count()

@@ -15,6 +15,7 @@ use crate::app::effect::Effect;
 use crate::app::state::{NoticeKind, State};
 use crate::app::update::read_only_refusal;
 use crate::directory::DeletedUser;
+use crate::directory::tap::{TapAvailability, TapRequest};
 use crate::restore::{self, PasswordStep};
 
 /// The restore dialog's focusable widgets, in Tab order (some only appear when relevant).
@@ -22,7 +23,11 @@ use crate::restore::{self, PasswordStep};
 pub enum Field {
     AutoPassword,
     ManualPassword,
+    /// "Temporary Access Pass" instead of a password.
+    TapPass,
     Password,
+    TapLifetime,
+    TapOnce,
     ForceChange,
     ForceChangeMfa,
     Recipients,
@@ -35,7 +40,10 @@ pub enum Field {
 
 impl Field {
     pub fn is_text(self) -> bool {
-        matches!(self, Field::Password | Field::Recipients | Field::NewUpn(_))
+        matches!(
+            self,
+            Field::Password | Field::Recipients | Field::NewUpn(_) | Field::TapLifetime
+        )
     }
 }
 
@@ -80,6 +88,13 @@ pub struct RestoreForm {
     pub confirm_many: bool,
     /// The directory's own verdict on the typed password, when it can be asked.
     pub verdict: Verdict,
+    /// A Temporary Access Pass per user instead of a password.
+    pub tap: bool,
+    /// The pass's lifetime in minutes, as typed (prefilled with the policy's default).
+    pub tap_lifetime: Input,
+    pub tap_once: bool,
+    /// Whether passes can be issued, and the policy (`None`: still being asked).
+    pub tap_status: Option<TapAvailability>,
 }
 
 /// What the directory said of the typed password (`validatePassword`, delegated only).
@@ -127,7 +142,56 @@ impl RestoreForm {
             error: None,
             confirm_many: false,
             verdict: Verdict::None,
+            tap: false,
+            tap_lifetime: Input::default(),
+            tap_once: false,
+            tap_status: None,
         }
+    }
+
+    /// Takes what is known of passes here; the policy's defaults fill the pass's terms the
+    /// admin has not touched yet.
+    pub fn set_tap_status(&mut self, status: Option<TapAvailability>) {
+        if let Some(TapAvailability::Available(p)) = &status
+            && self.tap_lifetime.value().is_empty()
+        {
+            self.tap_lifetime = Input::new(p.default_lifetime.to_string());
+            self.tap_once = p.usable_once;
+        }
+        if !matches!(status, Some(TapAvailability::Available(_))) && self.tap {
+            self.tap = false;
+        }
+        self.tap_status = status;
+    }
+
+    /// Why a pass cannot be chosen now, in words; `None` when it can.
+    pub fn tap_refusal(&self) -> Option<String> {
+        match &self.tap_status {
+            None => Some("still asking the directory whether passes can be issued".into()),
+            Some(TapAvailability::Unavailable(why)) => Some(why.clone()),
+            Some(TapAvailability::Available(_)) => None,
+        }
+    }
+
+    /// The pass the admin asked for, checked against the tenant's policy.
+    fn tap_request(&self) -> Result<TapRequest, String> {
+        let Some(TapAvailability::Available(policy)) = &self.tap_status else {
+            return Err(format!(
+                "No Temporary Access Pass can be issued: {}",
+                self.tap_refusal().unwrap_or_default()
+            ));
+        };
+        let typed = self.tap_lifetime.value().trim();
+        let minutes: u32 = typed
+            .parse()
+            .map_err(|_| format!("Pass lifetime: {typed:?} is not a whole number of minutes"))?;
+        policy
+            .check_lifetime(minutes)
+            .map_err(|e| format!("Pass lifetime: {e}"))?;
+        Ok(TapRequest {
+            lifetime_minutes: minutes,
+            usable_once: self.tap_once,
+        })
     }
 
     /// The admin's choices as the plan's rules read them.
@@ -143,7 +207,13 @@ impl RestoreForm {
                 })
                 .collect(),
         );
-        req.password = if self.auto_password {
+        req.password = if self.tap {
+            // An unusable lifetime is refused by `submit_restore` before this is used.
+            restore::PasswordChoice::Tap(self.tap_request().unwrap_or(TapRequest {
+                lifetime_minutes: 0,
+                usable_once: self.tap_once,
+            }))
+        } else if self.auto_password {
             restore::PasswordChoice::Auto
         } else {
             restore::PasswordChoice::Given(SecretString::from(self.password.value()))
@@ -166,12 +236,18 @@ impl RestoreForm {
     /// Focus order for Tab, given what is visible now.
     pub fn fields(&self) -> Vec<Field> {
         let mut f = vec![Field::AutoPassword, Field::ManualPassword];
-        if !self.auto_password {
+        if !self.auto_password && !self.tap {
             f.push(Field::Password);
         }
-        f.push(Field::ForceChange);
-        if self.force_change {
-            f.push(Field::ForceChangeMfa);
+        f.push(Field::TapPass);
+        if self.tap {
+            f.push(Field::TapLifetime);
+            f.push(Field::TapOnce);
+        } else {
+            f.push(Field::ForceChange);
+            if self.force_change {
+                f.push(Field::ForceChangeMfa);
+            }
         }
         f.push(Field::Recipients);
         f.push(Field::IncludePassword);
@@ -198,6 +274,7 @@ impl RestoreForm {
         match self.focus {
             Field::Password => Some(&mut self.password),
             Field::Recipients => Some(&mut self.recipients),
+            Field::TapLifetime => Some(&mut self.tap_lifetime),
             Field::NewUpn(i) => self.targets.get_mut(i).map(|t| &mut t.new_upn),
             _ => None,
         }
@@ -243,11 +320,13 @@ pub(in crate::app) fn open_restore(state: &mut State) -> Vec<Effect> {
             .unwrap_or_default()
         });
     state.notice = None;
-    state.modal = Some(Modal::Restore(Box::new(RestoreForm::new(
-        targets,
-        &mail,
-        state.settings.include_password,
-    ))));
+    let mut form = RestoreForm::new(targets, &mail, state.settings.include_password);
+    form.set_tap_status(state.tap.clone());
+    state.modal = Some(Modal::Restore(Box::new(form)));
+    let mut effects = effects;
+    if state.tap.is_none() {
+        effects.push(Effect::LoadTapAvailability);
+    }
     effects
 }
 
@@ -303,8 +382,16 @@ pub(in crate::app) fn restore_key(
             form.focus = fields[next];
         }
         Some(Action::Toggle) => match form.focus {
-            Field::AutoPassword => form.auto_password = true,
-            Field::ManualPassword => form.auto_password = false,
+            Field::AutoPassword => {
+                form.auto_password = true;
+                form.tap = false;
+            }
+            Field::ManualPassword => {
+                form.auto_password = false;
+                form.tap = false;
+            }
+            Field::TapPass => choose_tap(form),
+            Field::TapOnce => form.tap_once = !form.tap_once,
             Field::ForceChange => {
                 form.force_change = !form.force_change;
                 if !form.force_change {
@@ -320,16 +407,23 @@ pub(in crate::app) fn restore_key(
             }
             Field::Restore => return submit_restore(state),
             Field::Cancel => state.modal = None,
-            Field::Password | Field::Recipients | Field::NewUpn(_) => {}
+            Field::Password | Field::Recipients | Field::NewUpn(_) | Field::TapLifetime => {}
         },
         Some(Action::Reveal) => form.reveal = !form.reveal,
         Some(Action::Cancel) => state.modal = None,
         Some(Action::Submit) => match form.focus {
             Field::Cancel => state.modal = None,
-            Field::ManualPassword if form.auto_password => {
+            Field::ManualPassword if form.auto_password || form.tap => {
                 // Enter on "let me create" picks it and goes to the field, as a user expects.
                 form.auto_password = false;
+                form.tap = false;
                 form.focus = Field::Password;
+            }
+            Field::TapPass if !form.tap => {
+                choose_tap(form);
+                if form.tap {
+                    form.focus = Field::TapLifetime;
+                }
             }
             _ => return submit_restore(state),
         },
@@ -346,6 +440,17 @@ pub(in crate::app) fn restore_key(
         }
     }
     Vec::new()
+}
+
+/// Picks the pass, or says why it cannot be picked (the choice stays greyed).
+fn choose_tap(form: &mut RestoreForm) {
+    match form.tap_refusal() {
+        None => {
+            form.tap = true;
+            form.error = None;
+        }
+        Some(why) => form.error = Some(format!("Temporary Access Pass unavailable: {why}")),
+    }
 }
 
 /// After the typed password changed: ask the directory about it (the runner waits for typing
@@ -383,6 +488,13 @@ pub(in crate::app) fn submit_restore(state: &mut State) -> Vec<Effect> {
             "Still checking {checking} of {} user(s) for conflicts; try again in a moment.",
             form.targets.len()
         ));
+        return Vec::new();
+    }
+    if form.tap
+        && let Err(e) = form.tap_request()
+    {
+        form.focus = Field::TapLifetime;
+        form.error = Some(e);
         return Vec::new();
     }
     let request = form.request();

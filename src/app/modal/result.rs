@@ -42,6 +42,8 @@ pub struct ResultState {
     pub prompt: Option<PasswordPrompt>,
     /// `e`: the selected user's whole error, scrolled this far.
     pub error_pane: Option<usize>,
+    /// What came back with the restored users (`None`: still being read).
+    pub after_care: Option<Vec<restore::aftercare::AfterCare>>,
 }
 
 /// The password prompt for one restored user without a password. No `Debug`: it holds one.
@@ -76,7 +78,14 @@ impl ResultState {
             busy: false,
             prompt: None,
             error_pane: None,
+            after_care: None,
         }
+    }
+
+    /// The after-care report of the outcome at `i`, when it has been read.
+    pub fn care_of(&self, i: usize) -> Option<&restore::aftercare::AfterCare> {
+        let id = &self.outcomes.get(i)?.id;
+        self.after_care.as_ref()?.iter().find(|c| &c.id == id)
     }
 
     /// Restored, but without the password they need.
@@ -154,12 +163,32 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
             r.message = Some("This line has no password to copy.".into());
         }
         Some(Action::ShowError) => match r.outcomes.get(r.selected) {
-            Some(o) if o.failure.is_some() => r.error_pane = Some(0),
-            _ => r.message = Some("This line has no error to show.".into()),
+            Some(o) if o.failure.is_some() || r.care_of(r.selected).is_some() => {
+                r.error_pane = Some(0)
+            }
+            _ => r.message = Some("This line has no error or after-care to show.".into()),
         },
         Some(Action::SetPassword) => {
             if r.busy {
                 r.message = Some("Still working on the last request…".into());
+            } else if let (Some(o), PasswordChoice::Tap(_)) =
+                (r.outcomes.get(r.selected), &r.step.choice)
+                && o.needs_password()
+            {
+                // A pass hand-off: `p` issues a new pass, there is nothing to type.
+                let outcome = o.clone();
+                let mut step = r.step.clone();
+                step.why = "issued with p on the result screen".into();
+                r.busy = true;
+                r.message = Some(format!(
+                    "Issuing a Temporary Access Pass to {}…",
+                    outcome.display_name
+                ));
+                return vec![Effect::Retry {
+                    restore: None,
+                    passwords: vec![outcome],
+                    step,
+                }];
             } else if r
                 .outcomes
                 .get(r.selected)

@@ -267,6 +267,21 @@ impl SessionRunner {
             Effect::SweepRefresh { links } => self.sweep_refresh(links),
             Effect::Preflight { users } => self.preflight(users),
             Effect::LoadTenant => self.load_tenant(),
+            Effect::AfterCare { outcomes } => {
+                let dir = self.dir.clone();
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let care = restore::aftercare::report(dir.as_ref(), &outcomes).await;
+                    let _ = tx.send(Msg::AfterCare(care));
+                });
+            }
+            Effect::LoadTapAvailability => {
+                let dir = self.dir.clone();
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let _ = tx.send(Msg::TapAvailability(dir.tap_availability().await));
+                });
+            }
             Effect::CheckPassword { seq, password } => self.check_password(seq, password),
             Effect::Restore(plan) => self.restore(plan),
             Effect::Retry {
@@ -409,6 +424,10 @@ impl SessionRunner {
                     Progress::PasswordSet { id } => Msg::Job {
                         id,
                         status: JobStatus::PasswordSet,
+                    },
+                    Progress::TapIssued { id } => Msg::Job {
+                        id,
+                        status: JobStatus::TapIssued,
                     },
                     Progress::Failed { id, error, stage } => {
                         // A restored user without its password (or a restore whose reply was

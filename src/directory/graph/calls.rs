@@ -333,6 +333,29 @@ impl Directory for GraphDirectory {
     ) -> BoxStream<'static, DirResult<Vec<DeletionRecord>>> {
         self.audit_pages(since)
     }
+
+    fn tap_availability(&self) -> BoxFuture<'static, crate::directory::tap::TapAvailability> {
+        let this = self.clone();
+        Box::pin(async move { this.tap_availability_now().await })
+    }
+
+    fn create_tap(
+        &self,
+        id: &str,
+        request: &crate::directory::tap::TapRequest,
+    ) -> BoxFuture<'static, DirResult<crate::directory::tap::IssuedTap>> {
+        let this = self.clone();
+        let (id, request) = (id.to_string(), *request);
+        Box::pin(async move { this.create_tap_now(id, request).await })
+    }
+
+    fn after_care_reads(
+        &self,
+        ids: Vec<String>,
+    ) -> BoxFuture<'static, crate::directory::aftercare::AfterCareReads> {
+        let this = self.clone();
+        Box::pin(async move { this.after_care_now(ids).await })
+    }
 }
 
 #[cfg(test)]

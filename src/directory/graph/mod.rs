@@ -6,6 +6,7 @@
 //! cannot do harm (see `retry.rs`). Bulk restores go through `$batch` (`bulk.rs`) under a write
 //! budget. URLs are built and checked in `urls.rs`; the `Directory` methods are in `calls.rs`.
 
+mod aftercare;
 mod bulk;
 mod calls;
 mod listing;

@@ -27,6 +27,9 @@ pub const APP_ROLES: &[&str] = &[
     "GroupMember.Read.All",
     "OrgContact.Read.All",
     "AuditLog.Read.All",
+    "UserAuthenticationMethod.ReadWrite.All",
+    "Policy.Read.AuthenticationMethod",
+    "LicenseAssignment.Read.All",
 ];
 
 /// Refresh tokens live this long (Entra: 90 days).

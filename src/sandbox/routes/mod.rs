@@ -5,14 +5,17 @@ mod count;
 mod deleted;
 mod delta;
 mod domains;
+mod licences;
 mod mail;
 mod metadata;
 mod objects;
 mod params;
 mod shape;
+mod tap;
 mod users;
 
 pub use domains::{Domain, tenant_domains};
+pub use tap::TapPolicy;
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
@@ -139,6 +142,22 @@ pub fn build(state: AppState) -> Router {
         .route("/v1.0/contacts/delta", get(delta::contacts))
         .route("/v1.0/contacts/{id}", get(objects::get_contact))
         .route("/v1.0/auditLogs/directoryAudits", get(audits::list))
+        .route(
+            "/v1.0/users/{id}/authentication/temporaryAccessPassMethods",
+            get(tap::list).post(tap::create),
+        )
+        .route(
+            "/v1.0/users/{id}/authentication/temporaryAccessPassMethods/{method}",
+            axum::routing::delete(tap::delete),
+        )
+        .route(
+            "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass",
+            get(tap::policy),
+        )
+        .route("/v1.0/subscribedSkus", get(licences::subscribed_skus))
+        .route("/v1.0/users/{id}/licenseDetails", get(licences::license_details))
+        .route("/v1.0/users/{id}/memberOf", get(licences::member_of))
+        .route("/v1.0/users/{id}/memberOf/$count", get(licences::member_of_count))
         .route("/v1.0/me", get(users::me))
         .route("/v1.0/domains", get(domains::list))
         .route("/v1.0/domains/{id}", get(domains::get_one))

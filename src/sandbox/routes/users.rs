@@ -39,6 +39,7 @@ pub async fn get_one(
         .active(&id)?
         .ok_or_else(|| ApiError::not_found(&id))?;
     let mut v = shape.user(&user, select.as_deref());
+    super::licences::decorate(&state, &user.id, select.as_deref(), &mut v);
     shape.annotate(&mut v, "users/$entity", select.as_deref());
     Ok(Json(v))
 }

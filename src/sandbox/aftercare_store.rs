@@ -1,0 +1,293 @@
+//! The sandbox's tables for what comes back with a user and how it is handed over: licences
+//! (`subscribedSkus`, `licenseDetails`, `assignedLicenses`), `usageLocation`, group
+//! memberships (`memberOf`) and Temporary Access Passes. Kept apart from the users table so the
+//! users' seed and schema stay as they are; seeded once, deterministically from the user ids.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::store::Store;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS skus (
+    sku_id TEXT PRIMARY KEY,
+    part_number TEXT NOT NULL,
+    enabled INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS user_licences (
+    user_id TEXT NOT NULL,
+    sku_id TEXT NOT NULL,
+    PRIMARY KEY (user_id, sku_id)
+);
+CREATE TABLE IF NOT EXISTS user_usage_location (
+    user_id TEXT PRIMARY KEY,
+    usage_location TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS member_groups (
+    id TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS group_members (
+    group_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    PRIMARY KEY (group_id, user_id)
+);
+CREATE INDEX IF NOT EXISTS group_members_user ON group_members (user_id);
+CREATE TABLE IF NOT EXISTS tap_methods (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    salt TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    start_at TEXT NOT NULL,
+    lifetime_minutes INTEGER NOT NULL,
+    usable_once INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tap_methods_user ON tap_methods (user_id);
+";
+
+/// A product the tenant has bought: `subscribedSkus`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkuRow {
+    pub sku_id: String,
+    pub part_number: String,
+    /// `prepaidUnits.enabled`.
+    pub enabled: i64,
+    /// `consumedUnits`: active users holding it.
+    pub consumed: i64,
+}
+
+/// A Temporary Access Pass as stored: its hash, never the pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TapRow {
+    pub id: String,
+    pub user_id: String,
+    pub salt: String,
+    pub hash: String,
+    pub created_at: String,
+    pub start_at: String,
+    pub lifetime_minutes: i64,
+    pub usable_once: bool,
+}
+
+/// The products of the seed: (skuId, skuPartNumber, seats). `None` seats: exactly as many as
+/// active users hold, so the SKU is exhausted and restoring one of its holders over-allocates it.
+const SKUS: &[(&str, &str, Option<i64>)] = &[
+    (
+        "6fd2c87f-b296-42f0-b197-1e91e994b900",
+        "ENTERPRISEPACK",
+        Some(500),
+    ),
+    ("06ebc4ee-1bb5-47dd-8120-11324bc54e06", "SPE_E5", None),
+    ("efccb6f7-5641-4e0e-bd10-b4976e1bf68e", "EMS", Some(300)),
+    (
+        "f8a1db68-be16-40ed-86d5-cb42ce701560",
+        "POWER_BI_PRO",
+        Some(40),
+    ),
+];
+
+const GROUPS: &[(&str, &str)] = &[
+    ("a0f1c7e2-3b4d-4e5f-8a9b-0c1d2e3f4a01", "All Staff"),
+    ("a0f1c7e2-3b4d-4e5f-8a9b-0c1d2e3f4a02", "Sales Team"),
+    ("a0f1c7e2-3b4d-4e5f-8a9b-0c1d2e3f4a03", "Engineering"),
+    ("a0f1c7e2-3b4d-4e5f-8a9b-0c1d2e3f4a04", "VPN Users"),
+    ("a0f1c7e2-3b4d-4e5f-8a9b-0c1d2e3f4a05", "Finance Approvers"),
+];
+
+const LOCATIONS: &[&str] = &["US", "GB", "DE", "FR", "JP", "IN", "BR"];
+
+pub fn ensure_schema(store: &Store) -> rusqlite::Result<()> {
+    store.conn().execute_batch(SCHEMA)
+}
+
+/// Seeds licences, usage locations, groups and some disabled deleted accounts, once per store
+/// (when no SKU is there yet). Which user gets what follows from its place in id order, so a
+/// seed number gives the same tenant every time; the admin account is left as it is.
+pub fn seed_if_empty(store: &mut Store, admin_upn: &str) -> rusqlite::Result<bool> {
+    let tx = store
+        .conn_mut()
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let seeded: bool = tx.prepare("SELECT 1 FROM skus")?.exists([])?;
+    if seeded {
+        return Ok(false);
+    }
+    let users: Vec<(String, bool, String, String)> = {
+        let mut stmt =
+            tx.prepare("SELECT id, deleted, user_type, upn_lc FROM users ORDER BY id")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let admin = admin_upn.to_lowercase();
+    for (i, (id, deleted, user_type, upn)) in users.iter().enumerate() {
+        if *upn == admin || user_type.eq_ignore_ascii_case("guest") {
+            continue;
+        }
+        let mut skus = Vec::new();
+        match i % 7 {
+            0 => skus.push(SKUS[1].0),
+            6 => {}
+            _ => skus.push(SKUS[0].0),
+        }
+        if i % 3 == 0 {
+            skus.push(SKUS[2].0);
+        }
+        if i % 11 == 5 {
+            skus.push(SKUS[3].0);
+        }
+        for sku in &skus {
+            tx.execute(
+                "INSERT INTO user_licences (user_id, sku_id) VALUES (?1, ?2)",
+                params![id, sku],
+            )?;
+        }
+        // Some licensed users have no usage location: Entra cannot assign them a licence.
+        if i % 8 != 3 {
+            tx.execute(
+                "INSERT INTO user_usage_location (user_id, usage_location) VALUES (?1, ?2)",
+                params![id, LOCATIONS[i % LOCATIONS.len()]],
+            )?;
+        }
+        for (g, (group, _)) in GROUPS.iter().enumerate() {
+            if g == 0 || (i + g) % 4 == 0 {
+                tx.execute(
+                    "INSERT INTO group_members (group_id, user_id) VALUES (?1, ?2)",
+                    params![group, id],
+                )?;
+            }
+        }
+        // Some users were disabled before they were deleted; a restore keeps them so.
+        if *deleted && i % 9 == 4 {
+            tx.execute("UPDATE users SET account_enabled = 0 WHERE id = ?1", [id])?;
+        }
+    }
+    for (id, name) in GROUPS {
+        tx.execute(
+            "INSERT INTO member_groups (id, display_name) VALUES (?1, ?2)",
+            params![id, name],
+        )?;
+    }
+    for (sku, part, seats) in SKUS {
+        let enabled = match seats {
+            Some(n) => *n,
+            None => active_holders(&tx, sku)?,
+        };
+        tx.execute(
+            "INSERT INTO skus (sku_id, part_number, enabled) VALUES (?1, ?2, ?3)",
+            params![sku, part, enabled],
+        )?;
+    }
+    tx.commit()?;
+    Ok(true)
+}
+
+fn active_holders(conn: &Connection, sku: &str) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM user_licences l JOIN users u ON u.id = l.user_id \
+         WHERE l.sku_id = ?1 AND u.deleted = 0",
+        [sku],
+        |r| r.get(0),
+    )
+}
+
+impl Store {
+    pub fn skus(&self) -> rusqlite::Result<Vec<SkuRow>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT sku_id, part_number, enabled FROM skus ORDER BY part_number")?;
+        let rows: Vec<(String, String, i64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.into_iter()
+            .map(|(sku_id, part_number, enabled)| {
+                let consumed = active_holders(self.conn(), &sku_id)?;
+                Ok(SkuRow {
+                    sku_id,
+                    part_number,
+                    enabled,
+                    consumed,
+                })
+            })
+            .collect()
+    }
+
+    /// The user's licences as (skuId, skuPartNumber).
+    pub fn licences(&self, user_id: &str) -> rusqlite::Result<Vec<(String, String)>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT l.sku_id, COALESCE(s.part_number, '') FROM user_licences l \
+             LEFT JOIN skus s ON s.sku_id = l.sku_id WHERE l.user_id = ?1 ORDER BY l.sku_id",
+        )?;
+        stmt.query_map([user_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect()
+    }
+
+    pub fn usage_location(&self, user_id: &str) -> rusqlite::Result<Option<String>> {
+        self.conn()
+            .query_row(
+                "SELECT usage_location FROM user_usage_location WHERE user_id = ?1",
+                [user_id],
+                |r| r.get(0),
+            )
+            .optional()
+    }
+
+    /// The groups the user is a direct member of, as (id, displayName).
+    pub fn groups_of(&self, user_id: &str) -> rusqlite::Result<Vec<(String, String)>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT g.id, g.display_name FROM group_members m JOIN member_groups g \
+             ON g.id = m.group_id WHERE m.user_id = ?1 ORDER BY g.display_name",
+        )?;
+        stmt.query_map([user_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect()
+    }
+
+    /// Adds a pass, deleting any the user had: a user holds one Temporary Access Pass.
+    /// Returns how many were replaced.
+    pub fn put_tap(&mut self, tap: &TapRow) -> rusqlite::Result<usize> {
+        let tx = self.conn_mut().transaction()?;
+        let replaced = tx.execute("DELETE FROM tap_methods WHERE user_id = ?1", [&tap.user_id])?;
+        tx.execute(
+            "INSERT INTO tap_methods (id, user_id, salt, hash, created_at, start_at, \
+             lifetime_minutes, usable_once) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                tap.id,
+                tap.user_id,
+                tap.salt,
+                tap.hash,
+                tap.created_at,
+                tap.start_at,
+                tap.lifetime_minutes,
+                tap.usable_once
+            ],
+        )?;
+        tx.commit()?;
+        Ok(replaced)
+    }
+
+    pub fn taps(&self, user_id: &str) -> rusqlite::Result<Vec<TapRow>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT id, user_id, salt, hash, created_at, start_at, lifetime_minutes, \
+             usable_once FROM tap_methods WHERE user_id = ?1 ORDER BY created_at",
+        )?;
+        stmt.query_map([user_id], |r| {
+            Ok(TapRow {
+                id: r.get(0)?,
+                user_id: r.get(1)?,
+                salt: r.get(2)?,
+                hash: r.get(3)?,
+                created_at: r.get(4)?,
+                start_at: r.get(5)?,
+                lifetime_minutes: r.get(6)?,
+                usable_once: r.get(7)?,
+            })
+        })?
+        .collect()
+    }
+
+    pub fn delete_tap(&mut self, user_id: &str, id: &str) -> rusqlite::Result<bool> {
+        let n = self.conn().execute(
+            "DELETE FROM tap_methods WHERE user_id = ?1 AND id = ?2",
+            params![user_id, id],
+        )?;
+        Ok(n > 0)
+    }
+}
