@@ -40,8 +40,23 @@ pub fn smtp_address(proxy: &str) -> Option<&str> {
     }
 }
 
+/// The key of a name or address: trimmed and lower-cased, into `buf` (the join looks up tens of
+/// thousands of keys; reusing one buffer keeps it to one allocation).
+fn lower_into(buf: &mut String, s: &str) {
+    buf.clear();
+    let s = s.trim();
+    if s.is_ascii() {
+        buf.push_str(s);
+        buf.make_ascii_lowercase();
+    } else {
+        buf.push_str(&s.to_lowercase());
+    }
+}
+
 fn key(s: &str) -> Box<str> {
-    s.trim().to_lowercase().into_boxed_str()
+    let mut buf = String::new();
+    lower_into(&mut buf, s);
+    buf.into_boxed_str()
 }
 
 /// What the active side of the directory holds, ready to be joined with deleted users.
@@ -227,6 +242,7 @@ impl ConflictIndex {
     /// conflict: after a restore (or a rename) it may be in the index under the same id.
     pub fn conflicts_for(&self, user: &DeletedUser) -> Vec<Conflict> {
         let mut out = Vec::new();
+        let mut buf = String::new();
         let other = |s: &&Slot| !s.id.eq_ignore_ascii_case(&user.id);
         let holder = |s: &Slot| HolderRef {
             kind: s.kind,
@@ -234,10 +250,8 @@ impl ConflictIndex {
             name: s.name.to_string(),
         };
         if !user.original_upn.is_empty() {
-            for s in self
-                .holders_of(&key(&user.original_upn), AS_UPN)
-                .filter(other)
-            {
+            lower_into(&mut buf, &user.original_upn);
+            for s in self.holders_of(&buf, AS_UPN).filter(other) {
                 out.push(Conflict {
                     kind: ConflictKind::Upn,
                     address: user.original_upn.clone(),
@@ -245,21 +259,21 @@ impl ConflictIndex {
                 });
             }
         }
-        let mut seen: Vec<Box<str>> = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
         for p in &user.proxy_addresses {
             let Some(a) = smtp_address(p) else { continue };
-            let k = key(a);
-            if seen.contains(&k) {
+            lower_into(&mut buf, a);
+            if seen.contains(&buf) {
                 continue;
             }
-            for s in self.holders_of(&k, AS_ADDRESS).filter(other) {
+            for s in self.holders_of(&buf, AS_ADDRESS).filter(other) {
                 out.push(Conflict {
                     kind: ConflictKind::Proxy,
                     address: p.clone(),
                     holder: holder(s),
                 });
             }
-            seen.push(k);
+            seen.push(buf.clone());
         }
         out
     }
