@@ -431,8 +431,8 @@ pub struct ServeArgs {
     #[arg(long)]
     pub tls: bool,
     /// Root of every absolute URL in replies (@odata.nextLink, @odata.context), e.g.
-    /// https://graph.microsoft.com; default: the scheme and Host of each request. The global
-    /// --graph-url, if given, is taken as this
+    /// https://graph.microsoft.com; default: the scheme and Host of each request, or the Graph
+    /// URL given before `sandbox`
     #[arg(long, value_name = "URL", value_parser = public_url)]
     pub public_url: Option<String>,
     /// Fail the first N password sets (PATCH with a passwordProfile, also inside $batch)
