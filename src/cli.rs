@@ -92,10 +92,32 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "UNDELETE_NO_MOUSE")]
     pub no_mouse: bool,
 
+    /// Colours of the TUI: dark, light or high-contrast (NO_COLOR turns colours off whatever
+    /// this says); default dark
+    #[arg(long, global = true, env = "UNDELETE_THEME", value_enum, value_name = "THEME")]
+    pub theme: Option<Theme>,
+
     /// Log more to DATA_DIR/logs/undelete.log: -v debug, -vv trace (default: info, or the
     /// filters in UNDELETE_LOG, e.g. undelete::directory=debug)
     #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Theme {
+    Dark,
+    Light,
+    HighContrast,
+}
+
+impl From<Theme> for config::Theme {
+    fn from(t: Theme) -> Self {
+        match t {
+            Theme::Dark => Self::Dark,
+            Theme::Light => Self::Light,
+            Theme::HighContrast => Self::HighContrast,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -437,6 +459,8 @@ impl GlobalArgs {
             read_only: self.read_only,
             lock_wait: Duration::from_secs(self.lock_wait),
             no_mouse: self.no_mouse,
+            // Not given: the default, until a settings file may say otherwise.
+            theme: self.theme.map(Into::into).unwrap_or_default(),
         }
     }
 }

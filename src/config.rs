@@ -30,6 +30,31 @@ impl Cloud {
     }
 }
 
+/// The TUI's colours (`--theme`, or the settings file's `theme`); `NO_COLOR` still wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Theme {
+    /// Light text on a dark terminal.
+    #[default]
+    Dark,
+    /// Dark text on a light terminal.
+    Light,
+    /// Black, white and a few saturated colours, bold where it matters.
+    HighContrast,
+}
+
+impl Theme {
+    pub const ALL: [Theme; 3] = [Theme::Dark, Theme::Light, Theme::HighContrast];
+
+    /// The name the command line and the settings file use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Theme::Dark => "dark",
+            Theme::Light => "light",
+            Theme::HighContrast => "high-contrast",
+        }
+    }
+}
+
 /// How long `restore`, `finish` and `purge` wait for another run on the same data dir by
 /// default (`--lock-wait`).
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(60);
@@ -61,6 +86,8 @@ pub struct Settings {
     /// How long a command that changes the directory waits for another run's lock.
     pub lock_wait: Duration,
     pub no_mouse: bool,
+    /// The TUI's colours.
+    pub theme: Theme,
 }
 
 impl Default for Settings {
@@ -80,6 +107,7 @@ impl Default for Settings {
             read_only: false,
             lock_wait: DEFAULT_LOCK_WAIT,
             no_mouse: false,
+            theme: Theme::Dark,
         }
     }
 }

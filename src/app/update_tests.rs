@@ -9,7 +9,8 @@ use super::action::Action;
 use super::effect::Effect;
 use super::fixtures;
 use super::msg::Msg;
-use super::state::{Field, JobStatus, Modal, NoticeKind, Preflight, ResultButton, SortKey, State};
+use super::keymap::Scope;
+use super::state::{Field, HelpView, JobStatus, Modal, NoticeKind, Preflight, ResultButton, SortKey, State};
 use super::update::update;
 use crate::directory::{DeletedPage, DirectoryError, ErrorKind, Stage};
 use crate::restore::{Failure, UserOutcome};
@@ -460,15 +461,15 @@ fn details_log_help_toggle() {
     ch(&mut s, '@');
     assert!(!s.log_open);
     ch(&mut s, '?');
-    assert!(matches!(s.modal, Some(Modal::Help { scroll: 0 })));
+    assert!(matches!(s.help, Some(HelpView { scroll: 0, .. })));
     ch(&mut s, 'j');
-    assert!(matches!(s.modal, Some(Modal::Help { scroll: 1 })));
+    assert!(matches!(s.help, Some(HelpView { scroll: 1, .. })));
     ch(&mut s, 'k');
     press(&mut s, KeyCode::Down);
     press(&mut s, KeyCode::Up);
-    assert!(matches!(s.modal, Some(Modal::Help { scroll: 0 })));
+    assert!(matches!(s.help, Some(HelpView { scroll: 0, .. })));
     ch(&mut s, 'q');
-    assert!(s.modal.is_none(), "q closes help, not the app");
+    assert!(s.help.is_none() && s.modal.is_none(), "q closes help, not the app");
     assert!(!s.quit);
     ch(&mut s, '?');
     press(&mut s, KeyCode::Esc);
@@ -1283,26 +1284,26 @@ fn newest_deleted_first_and_unknown_times_last() {
 fn help_pages_and_jumps_like_the_table() {
     let mut s = fixtures::state(5, (80, 24));
     ch(&mut s, '?');
-    let total = crate::app::help::lines().len();
+    let total = crate::app::help::lines(Scope::Table, true).len();
     let page = 24 - 4;
     ch(&mut s, 'G');
-    let Some(Modal::Help { scroll }) = s.modal else {
+    let Some(HelpView { scroll, .. }) = s.help else {
         panic!("help open");
     };
     assert_eq!(scroll, total - page, "the last page, whole");
     // The badge legend is on it.
-    let last: Vec<String> = crate::app::help::lines()
+    let last: Vec<String> = crate::app::help::lines(Scope::Table, true)
         .into_iter()
         .skip(scroll)
         .map(|(h, k, _)| h.unwrap_or(k))
         .collect();
     assert!(last.iter().any(|l| l == "Badges"), "{last:?}");
     ch(&mut s, 'g');
-    assert!(matches!(s.modal, Some(Modal::Help { scroll: 0 })));
+    assert!(matches!(s.help, Some(HelpView { scroll: 0, .. })));
     press(&mut s, KeyCode::PageDown);
-    assert!(matches!(s.modal, Some(Modal::Help { scroll }) if scroll == page));
+    assert!(matches!(s.help, Some(HelpView { scroll, .. }) if scroll == page));
     press(&mut s, KeyCode::PageUp);
-    assert!(matches!(s.modal, Some(Modal::Help { scroll: 0 })));
+    assert!(matches!(s.help, Some(HelpView { scroll: 0, .. })));
 }
 
 /// At 80x24, with a user of 30 proxy addresses first in the table: its details cannot fit.
@@ -1415,7 +1416,7 @@ fn the_wheel_scrolls_the_pane_under_the_pointer() {
 
 #[test]
 fn the_help_says_how_to_scroll_the_details() {
-    let lines = crate::app::help::lines();
+    let lines = crate::app::help::lines(Scope::Result, false);
     let scroll = lines
         .iter()
         .find(|(_, _, help)| help.contains("scroll details down"))

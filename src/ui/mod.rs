@@ -11,12 +11,13 @@ pub mod result;
 pub mod sign_in;
 pub mod table;
 pub mod theme;
+pub mod welcome;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
+use ratatui::widgets::{Block, Clear, Paragraph};
 
 pub use crate::app::keymap::scope;
 pub use crate::app::layout::{
@@ -29,13 +30,13 @@ use crate::text;
 use theme::Theme;
 
 pub fn draw(state: &State, frame: &mut Frame) {
+    let theme = Theme::new(state.settings.theme, state.settings.no_color);
     // Until signed in there is no table: the sign-in screen, at any size.
     if let Some(sign_in) = &state.sign_in {
-        sign_in::draw(&sign_in.view, frame);
+        sign_in::draw(&sign_in.view, &theme, frame);
         return;
     }
     let area = frame.area();
-    let theme = Theme::new(state.settings.no_color);
     let Some(areas) = layout(state, area) else {
         let msg = format!(
             "Too small ({}x{}): need {MIN_WIDTH}x{MIN_HEIGHT}. q quits",
@@ -66,14 +67,51 @@ pub fn draw(state: &State, frame: &mut Frame) {
     }
     draw_footer(state, &theme, frame, areas.footer);
 
+    // Dialogs and overlays go above the request log, which stays in view under them.
+    let over = match areas.log {
+        Some(log) => Rect {
+            height: log.y.saturating_sub(area.y),
+            ..area
+        },
+        None => area,
+    };
     match &state.modal {
         None => {}
-        Some(Modal::Restore(form)) => restore_dialog::draw(state, form, &theme, frame, area),
-        Some(Modal::Progress(p)) => progress::draw(state, p, &theme, frame, area),
-        Some(Modal::Result(r)) => result::draw(state, r, &theme, frame, area),
-        Some(Modal::Purge(p)) => purge::draw(state, p, &theme, frame, area),
-        Some(Modal::Help { scroll }) => help::draw(*scroll, &theme, frame, area),
+        Some(Modal::Restore(form)) => restore_dialog::draw(state, form, &theme, frame, over),
+        Some(Modal::Progress(p)) => progress::draw(state, p, &theme, frame, over),
+        Some(Modal::Result(r)) => result::draw(state, r, &theme, frame, over),
+        Some(Modal::Purge(p)) => purge::draw(state, p, &theme, frame, over),
     }
+    if state.welcome {
+        welcome::draw(&theme, frame, over);
+    }
+    if let Some(view) = &state.help {
+        help::draw(state, view, &theme, frame, over);
+    }
+}
+
+/// Marks on a scrolled block's borders: "▲ 3 more" above when lines are hidden above, "▼ 5
+/// more" below when lines are hidden below, so a dialog cut by a small terminal says so.
+pub fn more_marks<'a>(
+    block: Block<'a>,
+    top: usize,
+    shown: usize,
+    total: usize,
+    theme: &Theme,
+) -> Block<'a> {
+    let below = total.saturating_sub(top + shown);
+    let mut block = block;
+    if top > 0 {
+        block = block.title(
+            Line::from(Span::styled(format!(" ▲ {top} more "), theme.key())).right_aligned(),
+        );
+    }
+    if below > 0 {
+        block = block.title_bottom(
+            Line::from(Span::styled(format!(" ▼ {below} more "), theme.key())).right_aligned(),
+        );
+    }
+    block
 }
 
 /// Clears `area` and returns it, for drawing a modal over the screen.
@@ -85,7 +123,12 @@ pub fn clear(frame: &mut Frame, area: Rect) -> Rect {
 fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let s = &state.settings;
     let loaded = state.users.rows().len();
-    let progress = if state.users.loading() {
+    let progress = if let Some(staged) = state.reload.as_ref().filter(|_| state.users.loading())
+    {
+        // A reload keeps the old rows on screen: say it is under way, and how far.
+        let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][state.spinner % 10];
+        format!("{spin} reloading… {}", staged.len())
+    } else if state.users.loading() {
         let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][state.spinner % 10];
         match state.users.expected_total() {
             Some(t) => format!("{spin} loading {loaded}/{t}"),
@@ -118,7 +161,12 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             0
         };
     if s.is_sandbox {
-        left.push(Span::styled(format!(" {} ", s.label), theme.sandbox()));
+        // In words, not only a colour: what SANDBOX means for what you do here.
+        let domain = s.label.strip_prefix("SANDBOX").unwrap_or(&s.label).trim();
+        left.push(Span::styled(" [SANDBOX] demo data ", theme.sandbox()));
+        if !domain.is_empty() {
+            left.push(Span::raw(format!(" {domain}")));
+        }
     } else {
         // Wide terminals keep room for the whole right side, so the label does not change
         // width while the count grows; narrow ones keep only the count (the rest gives way).
@@ -357,7 +405,7 @@ pub fn fit_hints(mut pairs: Vec<(String, String)>, max: usize) -> Vec<(String, S
     }
     let help = pairs
         .iter()
-        .position(|(k, _)| k == "?")
+        .position(|(k, _)| k == "?" || k == "F1")
         .map(|i| pairs.remove(i));
     let reserve = help
         .as_ref()
@@ -371,7 +419,7 @@ pub fn fit_hints(mut pairs: Vec<(String, String)>, max: usize) -> Vec<(String, S
 
 fn draw_footer(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let scope = scope(state);
-    let hint = keymap::footer_hint(scope, |a| state.offers(a));
+    let hint = keymap::footer_hint(scope, keymap::is_typing(state, scope), |a| state.offers(a));
     let mut spans: Vec<Span<'static>> = vec![Span::raw(" ")];
     let pairs: Vec<(String, String)> = if hint.is_empty() {
         keymap::help_lines(scope)

@@ -10,8 +10,7 @@ use super::{centered, clear};
 pub use crate::app::sign_in::SignInView;
 use crate::text::fit;
 
-pub fn draw(view: &SignInView, frame: &mut Frame) {
-    let theme = Theme::new(view.no_color);
+pub fn draw(view: &SignInView, theme: &Theme, frame: &mut Frame) {
     let area = clear(frame, centered(frame.area(), 76, 16));
     let block = Block::default()
         .borders(Borders::ALL)

@@ -344,9 +344,18 @@ fn row_line(
     let left = user.deleted_at.map(|d| TimeLeft::after_deletion(d, now));
     let mut spans = Vec::with_capacity(cols.len() * 2 + 2);
     spans.push(Span::raw(if selected { "▶" } else { " " }));
+    // On the selection bar every span takes the bar's colours, except badges and urgency,
+    // which take the bar's own readable ones.
+    let (mark_style, badge, danger) = if selected {
+        (theme.base(), theme.bar_badge(), theme.bar_danger())
+    } else if marked {
+        (theme.marked(), theme.badge(), theme.danger())
+    } else {
+        (theme.dim(), theme.badge(), theme.danger())
+    };
     spans.push(Span::styled(
         if marked { "■ " } else { "□ " },
-        if marked { theme.marked() } else { theme.dim() },
+        mark_style,
     ));
     let expiring = is_expiring(left);
     for (i, (col, w)) in cols.iter().enumerate() {
@@ -372,11 +381,7 @@ fn row_line(
                     spans.push(Span::raw("  "));
                     spans.push(Span::styled(
                         pad(&tags, w.saturating_sub(nw + 2)),
-                        if expiring {
-                            theme.danger()
-                        } else {
-                            theme.badge()
-                        },
+                        if expiring { danger } else { badge },
                     ));
                 }
             }
@@ -385,11 +390,7 @@ fn row_line(
                 spans.push(Span::raw(pad(&super::text::ago(user.deleted_at, now), w)))
             }
             Column::Left => {
-                let style = if expiring {
-                    theme.danger()
-                } else {
-                    theme.base()
-                };
+                let style = if expiring { danger } else { theme.base() };
                 spans.push(Span::styled(pad(&time_left_text(left), w), style));
             }
             Column::Department => spans.push(Span::raw(pad(

@@ -432,7 +432,10 @@ fn sign_in_screen() {
         ] {
             let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
             terminal
-                .draw(|f| undelete::ui::sign_in::draw(&view, f))
+                .draw(|f| {
+                    let theme = undelete::ui::theme::Theme::new(Default::default(), view.no_color);
+                    undelete::ui::sign_in::draw(&view, &theme, f)
+                })
                 .expect("draw");
             insta::assert_snapshot!(format!("{name}_{w}x{h}"), terminal.backend().to_string());
         }
