@@ -727,7 +727,10 @@ mod tests {
 
     #[test]
     fn help_and_log_are_offered_on_every_screen() {
-        for scope in HELP_SCOPES.iter().filter(|s| **s != Scope::Help) {
+        for scope in HELP_SCOPES
+            .iter()
+            .filter(|s| !matches!(s, Scope::Help | Scope::Global))
+        {
             let hint = footer_hint(*scope, false, |_| true);
             assert!(hint.iter().any(|(k, _)| k == "?"), "{scope:?}: {hint:?}");
             assert!(hint.iter().any(|(k, _)| k == "@"), "{scope:?}: {hint:?}");

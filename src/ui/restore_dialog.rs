@@ -265,6 +265,17 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         f == Field::ForceChange,
         theme,
     ));
+    let confirm_off = |lines: &mut Vec<Line<'static>>, field: Field| {
+        if form.confirm_off == Some(field) {
+            for chunk in wrap(
+                "      ⚠ Space again turns this safeguard off; any other key keeps it on",
+                w,
+            ) {
+                lines.push(Line::from(Span::styled(chunk, theme.warn())));
+            }
+        }
+    };
+    confirm_off(&mut lines, Field::ForceChange);
     if form.force_change {
         if f == Field::ForceChangeMfa {
             focus_line = lines.len();
@@ -276,6 +287,7 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
             f == Field::ForceChangeMfa,
             theme,
         ));
+        confirm_off(&mut lines, Field::ForceChangeMfa);
     }
     lines.push(Line::from(""));
 

@@ -80,6 +80,10 @@ pub struct RestoreForm {
     pub confirm_many: bool,
     /// The directory's own verdict on the typed password, when it can be asked.
     pub verdict: Verdict,
+    /// A security option the admin pressed to turn off: it goes off only on a second press
+    /// of the same key on it, so a stray Space (after a Tab out of the password field) cannot
+    /// weaken a restore unseen. Any other key forgets it.
+    pub confirm_off: Option<Field>,
 }
 
 /// What the directory said of the typed password (`validatePassword`, delegated only).
@@ -125,6 +129,7 @@ impl RestoreForm {
             error: None,
             confirm_many: false,
             verdict: Verdict::None,
+            confirm_off: None,
         }
     }
 
@@ -277,6 +282,15 @@ pub(in crate::app) fn restore_key(
     let Some(Modal::Restore(form)) = &mut state.modal else {
         return Vec::new();
     };
+    let armed = form.confirm_off.take();
+    // Turning a security option off takes the key twice on it; turning it on, once.
+    let weaken = |form: &mut RestoreForm, field: Field, on: bool| -> bool {
+        if !on || armed == Some(field) {
+            return true;
+        }
+        form.confirm_off = Some(field);
+        false
+    };
     match action {
         Some(Action::NextField) | Some(Action::PrevField) => {
             let fields = form.fields();
@@ -293,12 +307,18 @@ pub(in crate::app) fn restore_key(
             Field::AutoPassword => form.auto_password = true,
             Field::ManualPassword => form.auto_password = false,
             Field::ForceChange => {
-                form.force_change = !form.force_change;
-                if !form.force_change {
-                    form.force_change_mfa = false;
+                if weaken(form, Field::ForceChange, form.force_change) {
+                    form.force_change = !form.force_change;
+                    if !form.force_change {
+                        form.force_change_mfa = false;
+                    }
                 }
             }
-            Field::ForceChangeMfa => form.force_change_mfa = !form.force_change_mfa,
+            Field::ForceChangeMfa => {
+                if weaken(form, Field::ForceChangeMfa, form.force_change_mfa) {
+                    form.force_change_mfa = !form.force_change_mfa;
+                }
+            }
             Field::IncludePassword => form.include_password = !form.include_password,
             Field::Reconcile(i) => {
                 if let Some(t) = form.targets.get_mut(i) {
