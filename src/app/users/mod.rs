@@ -61,6 +61,39 @@ pub struct UsersView {
     generation: u64,
     /// Ids found in conflict with an active user (pre-flight or a failed restore).
     conflicts: HashSet<String>,
+    /// The widest text of each column that shares the table's spare width, over every row.
+    widths: ContentWidths,
+}
+
+/// The widest text in display columns of the columns that share the table's width: kept as
+/// rows arrive (never lowered when rows go, which only leaves a column a little wide), so a
+/// frame sizes its columns by content without measuring 100,000 rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct ContentWidths {
+    /// The name with its lasting badges ("  [SYNCED] [GUEST]"); an expiry badge comes and
+    /// goes with time and shrinks to fit instead.
+    pub name: usize,
+    pub user_name: usize,
+    pub department: usize,
+    pub job_title: usize,
+}
+
+impl ContentWidths {
+    fn take(&mut self, row: &Row) {
+        use crate::text::width;
+        // "[SYNCED]" and "[GUEST]", two spaces from the name, one between.
+        let badges = match (row.synced(), row.is_guest()) {
+            (true, true) => 2 + 8 + 1 + 7,
+            (true, false) => 2 + 8,
+            (false, true) => 2 + 7,
+            (false, false) => 0,
+        };
+        let or_dash = |s: Option<&str>| s.filter(|s| !s.is_empty()).map_or(1, width);
+        self.name = self.name.max(width(row.display_name()) + badges);
+        self.user_name = self.user_name.max(width(row.original_upn()));
+        self.department = self.department.max(or_dash(row.department()));
+        self.job_title = self.job_title.max(or_dash(row.job_title()));
+    }
 }
 
 impl Default for UsersView {
@@ -87,6 +120,7 @@ impl Default for UsersView {
             load_error: None,
             generation: 0,
             conflicts: HashSet::new(),
+            widths: ContentWidths::default(),
         }
     }
 }
@@ -137,8 +171,15 @@ impl UsersView {
     fn push_row(&mut self, user: &DeletedUser) {
         let (key_start, key_end) = push_key(&mut self.keys, user);
         self.key_starts.push(key_start);
-        self.rows.push(Row::new(user, key_start, key_end));
+        let row = Row::new(user, key_start, key_end);
+        self.widths.take(&row);
+        self.rows.push(row);
         self.marked.push(false);
+    }
+
+    /// The widest text of the columns that share the table's width.
+    pub fn content_widths(&self) -> ContentWidths {
+        self.widths
     }
 
     /// Rebuilds the search key of a kept row (after others were removed).
@@ -449,6 +490,7 @@ impl UsersView {
             .map(|(r, _)| r.id().to_string())
             .collect();
         self.rows.clear();
+        self.widths = ContentWidths::default();
         self.keys.clear();
         self.key_starts.clear();
         for order in &mut self.orders {
