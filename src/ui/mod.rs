@@ -171,8 +171,9 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         // Wide terminals keep room for the whole right side, so the label does not change
         // width while the count grows; narrow ones keep only the count (the rest gives way).
         let total = usize::from(area.width);
+        // The right side as it will be drawn, so no room is kept that stays blank.
         let right_min = if total >= 120 {
-            HEADER_RIGHT_MIN
+            text::width(&format!("{progress} · 00:00 UTC │ ? help ")) + 1
         } else {
             text::width(&progress) + 2
         };
@@ -213,34 +214,50 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(line).style(theme.header()), area);
 }
 
-/// Columns the header keeps for "⠋ loading N/M · HH:MM UTC │ ? help": fixed, so the label
-/// does not change width while the count grows.
-const HEADER_RIGHT_MIN: usize = 44;
-
-/// A tenant label ("cloud · tenant (id) · account (kind)") cut to `max` columns by shortening
-/// its widest part (the tenant id, in practice), so the account and "delegated" / "app-only"
-/// stay readable.
+/// A tenant label ("cloud · tenant (id) · account (kind)") cut to `max` columns, the least
+/// useful part first: the tenant's id in brackets (its domain names it for a person), then
+/// the cloud, then the tenant's domain is cut; the account and "delegated" / "app-only" stay
+/// as long as anything can. A cut never leaves a bracket open.
 pub fn shorten_label(label: &str, max: usize) -> String {
-    let total = text::width(label);
-    if total <= max {
+    if text::width(label) <= max {
         return label.to_string();
     }
     let mut parts: Vec<String> = label.split(" · ").map(str::to_string).collect();
-    let widest = parts
-        .iter()
-        .enumerate()
-        .max_by_key(|(_, p)| text::width(p))
-        .map(|(i, _)| i);
-    if let Some(i) = widest {
-        let over = total - max;
-        let keep = text::width(&parts[i]).saturating_sub(over).max(8);
-        parts[i] = text::fit(&parts[i], keep);
+    let joined = |p: &[String]| p.join(" · ");
+    let last = parts.len().saturating_sub(1);
+    // 1. The bracketed id after a tenant's domain (not the account's sign-in kind).
+    for (i, p) in parts.iter_mut().enumerate() {
+        if i < last
+            && p.ends_with(')')
+            && let Some(open) = p.find(" (")
+        {
+            p.truncate(open);
+        }
     }
-    // Still too long: the cloud goes next (the sign-in URL and the tenant say it too).
-    if parts.len() > 2 && text::width(&parts.join(" · ")) > max {
+    // 2. The cloud (the sign-in URL and the tenant say it too).
+    if parts.len() > 2 && text::width(&joined(&parts)) > max {
         parts.remove(0);
     }
-    text::fit(&parts.join(" · "), max)
+    // 3. The tenant's domain, cut but kept recognisable.
+    let over = text::width(&joined(&parts)).saturating_sub(max);
+    if over > 0 && parts.len() > 1 {
+        let keep = text::width(&parts[0]).saturating_sub(over).max(8);
+        parts[0] = text::fit(&parts[0], keep);
+    }
+    balanced(&text::fit(&joined(&parts), max))
+}
+
+/// `s` without an unclosed bracket a cut left at its end ("contoso (6164…" → "contoso…").
+fn balanced(s: &str) -> String {
+    let open = s.matches('(').count();
+    let close = s.matches(')').count();
+    if open <= close {
+        return s.to_string();
+    }
+    match s.rfind('(') {
+        Some(at) => format!("{}…", s[..at].trim_end().trim_end_matches('…')),
+        None => s.to_string(),
+    }
 }
 
 /// Cuts a line of spans to `max` columns.
@@ -486,6 +503,21 @@ mod tests {
                 "{max}: {out}"
             );
             assert!(out.contains("contoso"), "{max}: {out}");
+            assert!(balanced(&out) == out, "{max}: no bracket left open: {out}");
+        }
+        // The id goes first, whole; then the cloud.
+        assert_eq!(
+            shorten_label(LABEL, 100),
+            "global · contoso.onmicrosoft.com · admin@contoso.onmicrosoft.com (delegated)"
+        );
+        assert_eq!(
+            shorten_label(LABEL, 70),
+            "contoso.onmicrosoft.com · admin@contoso.onmicrosoft.com (delegated)"
+        );
+        for max in 1..LABEL.len() {
+            let out = shorten_label(LABEL, max);
+            assert!(text::width(&out) <= max, "{max}: {out}");
+            assert_eq!(out.matches('(').count(), out.matches(')').count(), "{max}: {out}");
         }
     }
 }
