@@ -94,7 +94,13 @@ pub struct GlobalArgs {
 
     /// Colours of the TUI: dark, light or high-contrast (NO_COLOR turns colours off whatever
     /// this says); default dark
-    #[arg(long, global = true, env = "UNDELETE_THEME", value_enum, value_name = "THEME")]
+    #[arg(
+        long,
+        global = true,
+        env = "UNDELETE_THEME",
+        value_enum,
+        value_name = "THEME"
+    )]
     pub theme: Option<Theme>,
 
     /// Log more to DATA_DIR/logs/undelete.log: -v debug, -vv trace (default: info, or the

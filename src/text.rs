@@ -283,8 +283,13 @@ mod tests {
         let lines = wrap_at_breaks(id, 10);
         assert_eq!(lines.concat(), id);
         assert!(lines.iter().all(|l| width(l) <= 10));
-        for w in 1..30 {
-            for s in ["Priya Raghunathan-Srinivasan", "a.b@c.d", "山田太郎@例え.jp"] {
+        // From 2: a wide character alone is wider than one column.
+        for w in 2..30 {
+            for s in [
+                "Priya Raghunathan-Srinivasan",
+                "a.b@c.d",
+                "山田太郎@例え.jp",
+            ] {
                 let lines = wrap_at_breaks(s, w);
                 assert!(lines.iter().all(|l| width(l) <= w), "{s} {w}: {lines:?}");
                 assert_eq!(lines.concat().replace(' ', ""), s.replace(' ', ""));

@@ -737,7 +737,10 @@ mod tests {
             // While typing, `?` and `@` are text: F1 is the help, and no `@` is promised.
             let typing = footer_hint(*scope, true, |_| true);
             assert!(typing.iter().any(|(k, _)| k == "F1"), "{scope:?}");
-            assert!(!typing.iter().any(|(k, _)| k == "?" || k == "@"), "{scope:?}");
+            assert!(
+                !typing.iter().any(|(k, _)| k == "?" || k == "@"),
+                "{scope:?}"
+            );
         }
         // In the help itself `?` closes it.
         let help = footer_hint(Scope::Help, false, |_| true);

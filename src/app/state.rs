@@ -11,8 +11,8 @@ use crate::restore::{self, Unfinished};
 // The table's and the modals' types live in their own modules; these paths stay so the view
 // and the tests can name everything the state holds from one place.
 pub use super::modal::{
-    CONFIRM_OVER, Field, HelpView, JobStatus, Modal, PasswordPrompt, Preflight, ProgressLine, ProgressState,
-    PurgeState, RestoreForm, ResultButton, ResultState, Target, Verdict, retryable,
+    CONFIRM_OVER, Field, HelpView, JobStatus, Modal, PasswordPrompt, Preflight, ProgressLine,
+    ProgressState, PurgeState, RestoreForm, ResultButton, ResultState, Target, Verdict, retryable,
 };
 pub use super::users::{Row, SortKey, UsersView};
 

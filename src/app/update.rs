@@ -18,7 +18,9 @@ use super::modal::restore::{on_preflight, open_restore, restore_key};
 use super::modal::result::{error_pane_key, on_outcomes_updated, prompt_key, result_action};
 use super::modal::{
     confirm_action,
-    help::{help_action, open_help}, progress::progress_action, purge::purge_key,
+    help::{help_action, open_help},
+    progress::progress_action,
+    purge::purge_key,
 };
 use super::msg::Msg;
 use super::state::{

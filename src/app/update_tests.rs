@@ -8,9 +8,11 @@ use secrecy::{ExposeSecret, SecretString};
 use super::action::Action;
 use super::effect::Effect;
 use super::fixtures;
-use super::msg::Msg;
 use super::keymap::Scope;
-use super::state::{Field, HelpView, JobStatus, Modal, NoticeKind, Preflight, ResultButton, SortKey, State};
+use super::msg::Msg;
+use super::state::{
+    Field, HelpView, JobStatus, Modal, NoticeKind, Preflight, ResultButton, SortKey, State,
+};
 use super::update::update;
 use crate::directory::{DeletedPage, DirectoryError, ErrorKind, Stage};
 use crate::restore::{Failure, UserOutcome};
@@ -469,7 +471,10 @@ fn details_log_help_toggle() {
     press(&mut s, KeyCode::Up);
     assert!(matches!(s.help, Some(HelpView { scroll: 0, .. })));
     ch(&mut s, 'q');
-    assert!(s.help.is_none() && s.modal.is_none(), "q closes help, not the app");
+    assert!(
+        s.help.is_none() && s.modal.is_none(),
+        "q closes help, not the app"
+    );
     assert!(!s.quit);
     ch(&mut s, '?');
     press(&mut s, KeyCode::Esc);
@@ -1647,10 +1652,18 @@ fn on_every_screen() -> Vec<(Scope, State)> {
     start_restore(&mut s);
     out.push((Scope::Progress, s));
     let mut s = st(20);
-    result_state(&mut s, vec![outcome(0, true), outcome(1, false)], &["a@b.example"]);
+    result_state(
+        &mut s,
+        vec![outcome(0, true), outcome(1, false)],
+        &["a@b.example"],
+    );
     out.push((Scope::Result, s));
     let mut s = st(20);
-    result_state(&mut s, vec![outcome(0, true), outcome(1, false)], &["a@b.example"]);
+    result_state(
+        &mut s,
+        vec![outcome(0, true), outcome(1, false)],
+        &["a@b.example"],
+    );
     ch(&mut s, 'j');
     ch(&mut s, 'e');
     out.push((Scope::ErrorPane, s));
@@ -1700,7 +1713,11 @@ fn question_mark_or_f1_opens_the_help_of_every_screen_and_esc_returns_to_it() {
         assert_eq!(first, Some(format!("This screen: {}", scope.title())));
         press(&mut s, KeyCode::Esc);
         assert!(s.help.is_none(), "{scope:?}");
-        assert_eq!(modal_kind(&s), before, "{scope:?}: the screen under it is kept");
+        assert_eq!(
+            modal_kind(&s),
+            before,
+            "{scope:?}: the screen under it is kept"
+        );
         assert_eq!(super::keymap::scope(&s), scope, "{scope:?}");
         assert!(!s.quit);
     }
@@ -1787,16 +1804,29 @@ fn the_welcome_panel_takes_the_first_key_and_is_remembered() {
     s.welcome = true;
     let effects = press(&mut s, KeyCode::Enter);
     assert!(!s.welcome);
-    assert!(s.modal.is_none(), "the key that dismissed it did nothing else");
+    assert!(
+        s.modal.is_none(),
+        "the key that dismissed it did nothing else"
+    );
     assert!(matches!(effects.as_slice(), [Effect::RememberWelcome]));
     // `?` shows it again, on the sandbox, as part of the help.
     ch(&mut s, '?');
     let lines = crate::app::help::lines(Scope::Table, true);
-    assert!(lines.iter().any(|(h, _, _)| h.as_deref() == Some("The sandbox (demo data)")));
-    assert!(lines.iter().any(|(_, _, t)| t.contains("undelete --tenant")));
-    assert!(!crate::app::help::lines(Scope::Table, false)
-        .iter()
-        .any(|(h, _, _)| h.as_deref() == Some("The sandbox (demo data)")));
+    assert!(
+        lines
+            .iter()
+            .any(|(h, _, _)| h.as_deref() == Some("The sandbox (demo data)"))
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|(_, _, t)| t.contains("undelete --tenant"))
+    );
+    assert!(
+        !crate::app::help::lines(Scope::Table, false)
+            .iter()
+            .any(|(h, _, _)| h.as_deref() == Some("The sandbox (demo data)"))
+    );
     // Ctrl-C still quits at once.
     let mut s = st(10);
     s.welcome = true;

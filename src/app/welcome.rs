@@ -7,7 +7,7 @@ use std::path::Path;
 /// The file in the data dir that says the panel was dismissed.
 pub const MARKER: &str = "welcome-dismissed";
 
-pub const TITLE: &str = " Welcome · you are in the SANDBOX (demo data) ";
+pub const TITLE: &str = " Welcome · SANDBOX: demo data ";
 
 /// What the sandbox is, in words.
 pub const ABOUT: &str = "This is demo data: made-up users in a local store on this machine. \

@@ -20,7 +20,10 @@ pub fn draw(state: &State, view: &HelpView, theme: &Theme, frame: &mut Frame, ar
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border_focus())
-        .title(Span::styled(" Keys · ↑↓ scroll · Esc closes ", theme.title()));
+        .title(Span::styled(
+            " Keys · ↑↓ scroll · Esc closes ",
+            theme.title(),
+        ));
     let block = more_marks(block, scroll, height, all.len(), theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);

@@ -123,8 +123,7 @@ pub fn clear(frame: &mut Frame, area: Rect) -> Rect {
 fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let s = &state.settings;
     let loaded = state.users.rows().len();
-    let progress = if let Some(staged) = state.reload.as_ref().filter(|_| state.users.loading())
-    {
+    let progress = if let Some(staged) = state.reload.as_ref().filter(|_| state.users.loading()) {
         // A reload keeps the old rows on screen: say it is under way, and how far.
         let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][state.spinner % 10];
         format!("{spin} reloading… {}", staged.len())
@@ -517,7 +516,11 @@ mod tests {
         for max in 1..LABEL.len() {
             let out = shorten_label(LABEL, max);
             assert!(text::width(&out) <= max, "{max}: {out}");
-            assert_eq!(out.matches('(').count(), out.matches(')').count(), "{max}: {out}");
+            assert_eq!(
+                out.matches('(').count(),
+                out.matches(')').count(),
+                "{max}: {out}"
+            );
         }
     }
 }

@@ -556,13 +556,15 @@ pub fn draw(state: &State, form: &RestoreForm, theme: &Theme, frame: &mut Frame,
         .border_style(theme.border_focus())
         .title(Span::styled(title(form), theme.title()));
     let inner = block.inner(dialog);
-    frame.render_widget(block, dialog);
     let h = usize::from(inner.height);
-    // When the dialog is taller than the terminal, scroll so the focused widget shows.
+    // When the dialog is taller than the terminal, scroll so the focused widget shows, and
+    // say on the borders that there is more above or below.
     let scroll = built
         .focus_line
         .saturating_sub(h.saturating_sub(1))
         .min(built.lines.len().saturating_sub(h));
+    let block = super::more_marks(block, scroll, h, built.lines.len(), theme);
+    frame.render_widget(block, dialog);
     let visible: Vec<Line> = built.lines.into_iter().skip(scroll).take(h).collect();
     frame.render_widget(Paragraph::new(visible), inner);
     if let Some((line, col)) = built.cursor

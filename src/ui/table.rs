@@ -83,6 +83,9 @@ pub fn columns(inner: usize, content: &ContentWidths) -> Vec<(Column, usize)> {
     cols
 }
 
+/// The share of rows whose text a column is sized to show whole.
+pub const CONTENT_SHARE: f64 = 0.97;
+
 /// Moves width between the sharing columns of `cols` (whose total it keeps) so that none is
 /// wider than its content while another is cut.
 fn share_by_content(cols: &mut [(Column, usize)], content: &ContentWidths) {
@@ -90,13 +93,14 @@ fn share_by_content(cols: &mut [(Column, usize)], content: &ContentWidths) {
     let mut share: Vec<(usize, usize, usize, usize)> = Vec::new();
     let mut total = 0;
     for (i, (col, w)) in cols.iter().enumerate() {
-        let (want, weight) = match col {
-            Column::Name => (content.name, 2),
-            Column::UserName => (content.user_name, 2),
-            Column::Department => (content.department, 1),
-            Column::JobTitle => (content.job_title, 1),
+        let (counts, weight) = match col {
+            Column::Name => (&content.name, 2),
+            Column::UserName => (&content.user_name, 2),
+            Column::Department => (&content.department, 1),
+            Column::JobTitle => (&content.job_title, 1),
             Column::Deleted | Column::Left => continue,
         };
+        let want = counts.fitting(CONTENT_SHARE);
         // Room for the title and the sort arrow, whatever the content.
         let want = want.max(col.title().len() + 2);
         // The names keep their even share up to their content (what the admin reads first
@@ -116,7 +120,9 @@ fn share_by_content(cols: &mut [(Column, usize)], content: &ContentWidths) {
     // Water-filling: every column still short of its content takes its weight's part of what
     // is left, up to its content, until nothing is left or all are whole.
     while spare > 0 {
-        let short: Vec<usize> = (0..share.len()).filter(|&k| widths[k] < share[k].2).collect();
+        let short: Vec<usize> = (0..share.len())
+            .filter(|&k| widths[k] < share[k].2)
+            .collect();
         if short.is_empty() {
             break;
         }
@@ -333,7 +339,7 @@ fn full_title(state: &State) -> String {
 
 pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: Rect, rows: Rect) {
     let inner_w = usize::from(rows.width);
-    let cols = columns(inner_w, &state.users.content_widths());
+    let cols = columns(inner_w, state.users.content_widths());
     let sort_shown = cols
         .iter()
         .any(|(c, _)| *c == sort_column(state.users.sort()));
@@ -448,10 +454,7 @@ fn row_line(
     } else {
         (theme.dim(), theme.badge(), theme.danger())
     };
-    spans.push(Span::styled(
-        if marked { "■ " } else { "□ " },
-        mark_style,
-    ));
+    spans.push(Span::styled(if marked { "■ " } else { "□ " }, mark_style));
     let expiring = is_expiring(left);
     for (i, (col, w)) in cols.iter().enumerate() {
         if i > 0 {
@@ -643,14 +646,24 @@ mod tests {
         assert!(!is_expiring(Some(in_hours(4 * 24))));
     }
 
+    /// Content of these widths, one row each.
+    fn content(
+        name: usize,
+        user_name: usize,
+        department: usize,
+        job_title: usize,
+    ) -> ContentWidths {
+        let mut c = ContentWidths::default();
+        c.name.add_for_test(name);
+        c.user_name.add_for_test(user_name);
+        c.department.add_for_test(department);
+        c.job_title.add_for_test(job_title);
+        c
+    }
+
     #[test]
     fn name_gets_more_room_than_department_and_job_at_100_columns() {
-        let wide = ContentWidths {
-            name: 60,
-            user_name: 60,
-            department: 30,
-            job_title: 30,
-        };
+        let wide = content(60, 60, 30, 30);
         let cols = columns(98, &wide);
         let w = |c: Column| cols.iter().find(|(x, _)| *x == c).map(|(_, w)| *w);
         assert!(w(Column::Name) >= Some(24), "{cols:?}");
@@ -662,24 +675,26 @@ mod tests {
 
     #[test]
     fn wide_tables_size_columns_by_content() {
-        let content = ContentWidths {
-            name: 30,
-            user_name: 36,
-            department: 22,
-            job_title: 25,
-        };
+        let content = content(30, 36, 22, 25);
         for inner in [78, 118, 198] {
             let cols = columns(inner, &content);
             let w = |c: Column| cols.iter().find(|(x, _)| *x == c).map_or(0, |(_, w)| *w);
             let total: usize = cols.iter().map(|(_, w)| *w).sum::<usize>() + cols.len() - 1;
-            assert_eq!(total + PREFIX, inner, "{inner}: the row spans the table: {cols:?}");
+            assert_eq!(
+                total + PREFIX,
+                inner,
+                "{inner}: the row spans the table: {cols:?}"
+            );
             // No sharing column is wider than its content while another is cut.
             let cut = w(Column::Name) < 30
                 || w(Column::UserName) < 36
                 || (w(Column::Department) > 0 && w(Column::Department) < 22)
                 || (w(Column::JobTitle) > 0 && w(Column::JobTitle) < 25);
             if cut {
-                assert!(w(Column::Name) <= 30 && w(Column::UserName) <= 36, "{inner}: {cols:?}");
+                assert!(
+                    w(Column::Name) <= 30 && w(Column::UserName) <= 36,
+                    "{inner}: {cols:?}"
+                );
             }
         }
         // At 200 columns everything is whole, and names take only what they need.
@@ -688,6 +703,18 @@ mod tests {
         assert_eq!((w(Column::Name), w(Column::UserName)), (30, 36), "{cols:?}");
         assert_eq!(w(Column::Department), 22);
         assert!(w(Column::JobTitle) >= 25);
+    }
+
+    #[test]
+    fn one_very_long_name_does_not_widen_the_column_for_all() {
+        let mut c = content(20, 30, 10, 10);
+        for _ in 0..98 {
+            c.name.add_for_test(20);
+        }
+        c.name.add_for_test(90);
+        assert_eq!(c.name.fitting(CONTENT_SHARE), 20);
+        let cols = columns(198, &c);
+        assert_eq!(cols[0], (Column::Name, 20), "{cols:?}");
     }
 
     #[test]

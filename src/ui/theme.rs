@@ -239,7 +239,13 @@ mod tests {
     fn no_color_wins_over_every_theme() {
         for kind in Kind::ALL {
             let t = Theme::new(kind, true);
-            for s in [t.selected(), t.danger(), t.badge(), t.header(), t.bar_badge()] {
+            for s in [
+                t.selected(),
+                t.danger(),
+                t.badge(),
+                t.header(),
+                t.bar_badge(),
+            ] {
                 assert_eq!((s.fg, s.bg), (None, None), "{kind:?}");
             }
         }

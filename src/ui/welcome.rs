@@ -45,7 +45,10 @@ pub fn draw(theme: &Theme, frame: &mut Frame, area: Rect) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border_focus())
-        .title(Span::styled(fit(TITLE, usize::from(outer_w) - 2), theme.sandbox()));
+        .title(Span::styled(
+            fit(TITLE, usize::from(outer_w) - 2),
+            theme.sandbox(),
+        ));
     let block = more_marks(block, 0, room, body.len(), theme);
     let inner = block.inner(panel);
     frame.render_widget(block, panel);

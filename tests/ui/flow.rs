@@ -702,7 +702,12 @@ async fn the_sandbox_welcome_panel_shows_once_per_data_dir() {
         .draw(|f| undelete::ui::draw(&state, f))
         .expect("draw");
     let screen = terminal.backend().to_string();
-    for words in ["demo data", "nothing real", "undelete --tenant", "Any key to start"] {
+    for words in [
+        "demo data",
+        "nothing real",
+        "undelete --tenant",
+        "Any key to start",
+    ] {
         assert!(screen.contains(words), "{words:?} in\n{screen}");
     }
     let (tx, rx) = app::channel();

@@ -7,6 +7,7 @@ mod common;
 
 mod flow;
 mod loader;
+mod look;
 mod memory;
 mod probe;
 mod sign_in;

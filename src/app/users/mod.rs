@@ -65,17 +65,58 @@ pub struct UsersView {
     widths: ContentWidths,
 }
 
-/// The widest text in display columns of the columns that share the table's width: kept as
-/// rows arrive (never lowered when rows go, which only leaves a column a little wide), so a
-/// frame sizes its columns by content without measuring 100,000 rows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+/// How wide the text of the columns that share the table's width is, over every row: kept as
+/// rows arrive (rows that go are not taken out, which only leaves a column a little wide), so
+/// a frame sizes its columns by content without measuring 100,000 rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContentWidths {
     /// The name with its lasting badges ("  [SYNCED] [GUEST]"); an expiry badge comes and
     /// goes with time and shrinks to fit instead.
-    pub name: usize,
-    pub user_name: usize,
-    pub department: usize,
-    pub job_title: usize,
+    pub name: WidthCounts,
+    pub user_name: WidthCounts,
+    pub department: WidthCounts,
+    pub job_title: WidthCounts,
+}
+
+/// How many rows have text of each width (wider than `WidthCounts::CAP` counted at it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WidthCounts([u32; WidthCounts::CAP + 1]);
+
+impl Default for WidthCounts {
+    fn default() -> Self {
+        Self([0; WidthCounts::CAP + 1])
+    }
+}
+
+impl WidthCounts {
+    /// Wider text is as good as this wide: no table column is worth more.
+    pub const CAP: usize = 96;
+
+    fn add(&mut self, width: usize) {
+        self.0[width.min(Self::CAP)] += 1;
+    }
+
+    /// One more row of text `width` wide (tests of the column sharing).
+    #[doc(hidden)]
+    pub fn add_for_test(&mut self, width: usize) {
+        self.add(width);
+    }
+
+    /// The least width that `share` of the rows fit in whole: the column's content width.
+    /// One very long name among thousands (the few the seed holds on purpose) is cut with
+    /// `…` in the table, whole in the details pane, rather than widen its column for all.
+    pub fn fitting(&self, share: f64) -> usize {
+        let total: u64 = self.0.iter().map(|n| u64::from(*n)).sum();
+        let need = (total as f64 * share).ceil() as u64;
+        let mut seen = 0;
+        for (w, n) in self.0.iter().enumerate() {
+            seen += u64::from(*n);
+            if seen >= need {
+                return w;
+            }
+        }
+        Self::CAP
+    }
 }
 
 impl ContentWidths {
@@ -89,10 +130,10 @@ impl ContentWidths {
             (false, false) => 0,
         };
         let or_dash = |s: Option<&str>| s.filter(|s| !s.is_empty()).map_or(1, width);
-        self.name = self.name.max(width(row.display_name()) + badges);
-        self.user_name = self.user_name.max(width(row.original_upn()));
-        self.department = self.department.max(or_dash(row.department()));
-        self.job_title = self.job_title.max(or_dash(row.job_title()));
+        self.name.add(width(row.display_name()) + badges);
+        self.user_name.add(width(row.original_upn()));
+        self.department.add(or_dash(row.department()));
+        self.job_title.add(or_dash(row.job_title()));
     }
 }
 
@@ -177,9 +218,9 @@ impl UsersView {
         self.marked.push(false);
     }
 
-    /// The widest text of the columns that share the table's width.
-    pub fn content_widths(&self) -> ContentWidths {
-        self.widths
+    /// How wide the text of the columns that share the table's width is.
+    pub fn content_widths(&self) -> &ContentWidths {
+        &self.widths
     }
 
     /// Rebuilds the search key of a kept row (after others were removed).
