@@ -87,50 +87,67 @@ pub fn columns(inner: usize, content: &ContentWidths) -> Vec<(Column, usize)> {
 pub const CONTENT_SHARE: f64 = 0.97;
 
 /// Moves width between the sharing columns of `cols` (whose total it keeps) so that none is
-/// wider than its content while another is cut.
+/// wider than its content while another is cut. Two rounds: first each towards the width of
+/// 97% of its values; with room to spare, towards its widest value (the name with room for
+/// an expiry badge too); what is left after that goes to the last column.
 fn share_by_content(cols: &mut [(Column, usize)], content: &ContentWidths) {
-    // (index in cols, least width, widest content, weight)
+    // (index in cols, weight, most of the values, all of them)
     let mut share: Vec<(usize, usize, usize, usize)> = Vec::new();
+    let mut widths: Vec<usize> = Vec::new();
     let mut total = 0;
     for (i, (col, w)) in cols.iter().enumerate() {
-        let (counts, weight) = match col {
-            Column::Name => (&content.name, 2),
-            Column::UserName => (&content.user_name, 2),
-            Column::Department => (&content.department, 1),
-            Column::JobTitle => (&content.job_title, 1),
+        let (counts, weight, badge_room) = match col {
+            Column::Name => (&content.name, 2, EXPIRY_BADGE_ROOM),
+            Column::UserName => (&content.user_name, 2, 0),
+            Column::Department => (&content.department, 1, 0),
+            Column::JobTitle => (&content.job_title, 1, 0),
             Column::Deleted | Column::Left => continue,
         };
-        let want = counts.fitting(CONTENT_SHARE);
         // Room for the title and the sort arrow, whatever the content.
-        let want = want.max(col.title().len() + 2);
+        let title = col.title().len() + 2;
+        let most = counts.fitting(CONTENT_SHARE).max(title);
+        let all = (counts.fitting(1.0) + badge_room).max(most);
         // The names keep their even share up to their content (what the admin reads first
         // stays as wide as it was); only what they do not need goes to the others.
         let least = match col {
-            Column::Name | Column::UserName => (*w).min(want),
+            Column::Name | Column::UserName => (*w).min(most),
             _ => *w,
         };
         total += *w;
-        share.push((i, least, want.max(least), weight));
+        widths.push(least);
+        share.push((i, weight, most.max(least), all.max(least)));
     }
-    if share.is_empty() {
+    let Some(last) = widths.len().checked_sub(1) else {
         return;
-    }
-    let mut widths: Vec<usize> = share.iter().map(|s| s.1).collect();
+    };
     let mut spare = total - widths.iter().sum::<usize>();
-    // Water-filling: every column still short of its content takes its weight's part of what
-    // is left, up to its content, until nothing is left or all are whole.
+    let most: Vec<usize> = share.iter().map(|s| s.2).collect();
+    let all: Vec<usize> = share.iter().map(|s| s.3).collect();
+    let weights: Vec<usize> = share.iter().map(|s| s.1).collect();
+    spare = fill(&mut widths, &most, &weights, spare);
+    spare = fill(&mut widths, &all, &weights, spare);
+    widths[last] += spare;
+    for (k, (i, ..)) in share.iter().enumerate() {
+        cols[*i].1 = widths[k];
+    }
+}
+
+/// Room the name column keeps, once everything else is whole, for "  [EXPIRES today]".
+const EXPIRY_BADGE_ROOM: usize = 17;
+
+/// Water-filling: every column still short of its `want` takes its weight's part of `spare`,
+/// up to its want, until nothing is left or all have theirs. Returns what is left.
+fn fill(widths: &mut [usize], want: &[usize], weights: &[usize], mut spare: usize) -> usize {
     while spare > 0 {
-        let short: Vec<usize> = (0..share.len())
-            .filter(|&k| widths[k] < share[k].2)
-            .collect();
+        let short: Vec<usize> = (0..widths.len()).filter(|&k| widths[k] < want[k]).collect();
         if short.is_empty() {
             break;
         }
-        let weights: usize = short.iter().map(|&k| share[k].3).sum();
+        let total_weight: usize = short.iter().map(|&k| weights[k]).sum();
         let before = spare;
         for &k in &short {
-            let part = (before * share[k].3 / weights).max(1).min(spare);
-            let take = part.min(share[k].2 - widths[k]);
+            let part = (before * weights[k] / total_weight).max(1).min(spare);
+            let take = part.min(want[k] - widths[k]);
             widths[k] += take;
             spare -= take;
             if spare == 0 {
@@ -138,13 +155,7 @@ fn share_by_content(cols: &mut [(Column, usize)], content: &ContentWidths) {
             }
         }
     }
-    // All whole: the last column takes the rest, so the row still spans the table.
-    if let Some(last) = widths.last_mut() {
-        *last += spare;
-    }
-    for (k, (i, ..)) in share.iter().enumerate() {
-        cols[*i].1 = widths[k];
-    }
+    spare
 }
 
 /// The column a sort orders by.
@@ -697,10 +708,15 @@ mod tests {
                 );
             }
         }
-        // At 200 columns everything is whole, and names take only what they need.
+        // At 200 columns everything is whole, and names take only what they need (and room
+        // for an expiry badge); the rest is the last column's.
         let cols = columns(198, &content);
         let w = |c: Column| cols.iter().find(|(x, _)| *x == c).map_or(0, |(_, w)| *w);
-        assert_eq!((w(Column::Name), w(Column::UserName)), (30, 36), "{cols:?}");
+        assert_eq!(
+            (w(Column::Name), w(Column::UserName)),
+            (30 + EXPIRY_BADGE_ROOM, 36),
+            "{cols:?}"
+        );
         assert_eq!(w(Column::Department), 22);
         assert!(w(Column::JobTitle) >= 25);
     }
@@ -713,8 +729,12 @@ mod tests {
         }
         c.name.add_for_test(90);
         assert_eq!(c.name.fitting(CONTENT_SHARE), 20);
-        let cols = columns(198, &c);
+        // Where room is short, the long one is cut, not the column widened for it.
+        let cols = columns(98, &c);
         assert_eq!(cols[0], (Column::Name, 20), "{cols:?}");
+        // With room to spare, it gets it.
+        let cols = columns(198, &c);
+        assert!(cols[0].1 >= 90, "{cols:?}");
     }
 
     #[test]
