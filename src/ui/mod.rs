@@ -114,9 +114,22 @@ pub fn more_marks<'a>(
     block
 }
 
-/// Clears `area` and returns it, for drawing a modal over the screen.
+/// Clears `area` and returns it, for drawing a modal over the screen. A column each side is
+/// cleared too: some terminals draw an Indic or Thai cluster of the row beneath wider than
+/// its cells, and its glyph would then spill over the dialog's border; it spills into a
+/// blank column instead.
 pub fn clear(frame: &mut Frame, area: Rect) -> Rect {
-    frame.render_widget(Clear, area);
+    let screen = frame.area();
+    let left = area.x.saturating_sub(1).max(screen.x);
+    let right = area.right().saturating_add(1).min(screen.right());
+    frame.render_widget(
+        Clear,
+        Rect {
+            x: left,
+            width: right - left,
+            ..area
+        },
+    );
     area
 }
 
