@@ -268,7 +268,7 @@ pub static BINDINGS: &[Binding] = &[
             S::RestoreDialog,
             &[c(' '), c('x')],
             A::Toggle,
-            "toggle a choice",
+            "toggle a choice (a safeguard goes off only on a second press)",
         ),
         "toggle",
     ),
