@@ -41,6 +41,8 @@ fn launch_with(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Instant
             pixel_height: 0,
         })
         .expect("open a pty");
+    // Past the sandbox's first-launch panel, which would take the `q` that ends a run.
+    undelete::app::welcome::remember(data_dir).expect("welcome marker");
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_undelete"));
     cmd.args(["--data-dir", data_dir.to_str().expect("utf-8 path")]);
     cmd.args(args);

@@ -131,6 +131,28 @@ pub struct TuiArgs {
     /// Do not capture the mouse
     #[arg(long, env = "UNDELETE_NO_MOUSE")]
     pub no_mouse: bool,
+
+    /// Colours of the TUI: dark, light or high-contrast (NO_COLOR turns colours off whatever
+    /// this says) [default: dark, or the settings file's]
+    #[arg(long, env = "UNDELETE_THEME", value_enum, value_name = "THEME")]
+    pub theme: Option<Theme>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Theme {
+    Dark,
+    Light,
+    HighContrast,
+}
+
+impl From<Theme> for config::Theme {
+    fn from(t: Theme) -> Self {
+        match t {
+            Theme::Dark => Self::Dark,
+            Theme::Light => Self::Light,
+            Theme::HighContrast => Self::HighContrast,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -637,7 +659,10 @@ impl Cli {
                 _ => None,
             },
             include_password: self.include_password(leaf(matches)),
-            theme: None,
+            theme: self
+                .tui
+                .theme
+                .map(|t| config::Theme::from(t).name().to_string()),
         }
     }
 

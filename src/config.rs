@@ -36,6 +36,36 @@ impl Cloud {
     }
 }
 
+/// The TUI's colours (`--theme`, or the settings file's `theme`); `NO_COLOR` still wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Theme {
+    /// Light text on a dark terminal.
+    #[default]
+    Dark,
+    /// Dark text on a light terminal.
+    Light,
+    /// Black, white and a few saturated colours, bold where it matters.
+    HighContrast,
+}
+
+impl Theme {
+    pub const ALL: [Theme; 3] = [Theme::Dark, Theme::Light, Theme::HighContrast];
+
+    /// The theme a name from the command line or the settings file names.
+    pub fn from_name(name: &str) -> Option<Theme> {
+        Theme::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// The name the command line and the settings file use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Theme::Dark => "dark",
+            Theme::Light => "light",
+            Theme::HighContrast => "high-contrast",
+        }
+    }
+}
+
 /// How long `restore`, `finish` and `purge` wait for another run on the same data dir by
 /// default (`--lock-wait`).
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(60);
@@ -73,8 +103,8 @@ pub struct Settings {
     pub email_to: Option<String>,
     /// Whether the sign-in info includes the password unless a run says otherwise.
     pub include_password: bool,
-    /// `theme` from the settings file, one of `file::THEMES`.
-    pub theme: Option<String>,
+    /// The TUI's colours.
+    pub theme: Theme,
 }
 
 impl Default for Settings {
@@ -97,7 +127,7 @@ impl Default for Settings {
             no_mouse: false,
             email_to: None,
             include_password: true,
-            theme: None,
+            theme: Theme::Dark,
         }
     }
 }
@@ -127,7 +157,11 @@ impl Settings {
             mail_from: layers.mail_from,
             email_to: layers.email_to,
             include_password: layers.include_password.unwrap_or(defaults.include_password),
-            theme: layers.theme,
+            theme: layers
+                .theme
+                .as_deref()
+                .and_then(Theme::from_name)
+                .unwrap_or_default(),
             ..self
         }
     }

@@ -135,6 +135,55 @@ pub fn wrap_words(s: &str, w: usize) -> Vec<String> {
     out
 }
 
+/// Wraps `s` to `w` display columns where a reader expects a break: after a space, `.`, `@`,
+/// `-`, `_`, `#`, `,` or `;`, so an address splits as "alex.wilber@" / "contoso.sandbox";
+/// a piece wider than a line is split between graphemes.
+pub fn wrap_at_breaks(s: &str, w: usize) -> Vec<String> {
+    let w = w.max(1);
+    let mut tokens: Vec<&str> = Vec::new();
+    let mut from = 0;
+    for (i, c) in s.char_indices() {
+        if matches!(c, ' ' | '.' | '@' | '-' | '_' | '#' | ',' | ';') {
+            let end = i + c.len_utf8();
+            tokens.push(&s[from..end]);
+            from = end;
+        }
+    }
+    if from < s.len() {
+        tokens.push(&s[from..]);
+    }
+    // A domain that fits a line stays whole: "alex.wilber@" / "contoso.sandbox".
+    if let Some(at) = s.rfind('@')
+        && width(&s[at + 1..]) <= w
+        && let Some(k) = tokens.iter().position(|t| t.ends_with('@'))
+    {
+        let domain_start = tokens[..=k].iter().map(|t| t.len()).sum::<usize>();
+        if domain_start == at + 1 && domain_start < s.len() {
+            tokens.truncate(k + 1);
+            tokens.push(&s[domain_start..]);
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for t in tokens {
+        if width(&cur) + width(t.trim_end()) <= w {
+            cur.push_str(t);
+            continue;
+        }
+        if !cur.is_empty() {
+            out.push(cur.trim_end().to_string());
+        }
+        let mut pieces = chunks(t, w);
+        cur = pieces.pop().unwrap_or_default();
+        out.extend(pieces);
+    }
+    let cur = cur.trim_end();
+    if !cur.is_empty() {
+        out.push(cur.to_string());
+    }
+    out
+}
+
 /// Splits `s` into pieces of at most `w` display columns (hard wrap, for ids and addresses).
 pub fn chunks(s: &str, w: usize) -> Vec<String> {
     let mut out = Vec::new();
@@ -214,6 +263,36 @@ mod tests {
             for max in 1..=14 {
                 assert_eq!(fit(s, max), old_fit(s, max), "{s:?} in {max}");
                 assert!(width(&fit(s, max)) <= max, "{s:?} in {max}");
+            }
+        }
+    }
+
+    #[test]
+    fn addresses_wrap_after_their_separators() {
+        assert_eq!(
+            wrap_at_breaks("alex.wilber@contoso.sandbox", 20),
+            ["alex.wilber@", "contoso.sandbox"]
+        );
+        assert_eq!(
+            wrap_at_breaks("smtp:zoe_fabrikam.com#EXT#@contoso.onmicrosoft.com", 22),
+            ["smtp:zoe_fabrikam.com#", "EXT#@contoso.", "onmicrosoft.com"]
+        );
+        assert_eq!(wrap_at_breaks("short", 20), ["short"]);
+        // A piece wider than the line is split, and nothing is lost.
+        let id = "7f3c2a1be4d94c0f8a6b5e1d2c3b4a59";
+        let lines = wrap_at_breaks(id, 10);
+        assert_eq!(lines.concat(), id);
+        assert!(lines.iter().all(|l| width(l) <= 10));
+        // From 2: a wide character alone is wider than one column.
+        for w in 2..30 {
+            for s in [
+                "Priya Raghunathan-Srinivasan",
+                "a.b@c.d",
+                "山田太郎@例え.jp",
+            ] {
+                let lines = wrap_at_breaks(s, w);
+                assert!(lines.iter().all(|l| width(l) <= w), "{s} {w}: {lines:?}");
+                assert_eq!(lines.concat().replace(' ', ""), s.replace(' ', ""));
             }
         }
     }

@@ -8,7 +8,7 @@ use super::layout;
 use super::state::State;
 use crate::conflicts::{DeletedBy, SourceStatus};
 use crate::directory::DeletedUser;
-use crate::text::{ago, chunks, pad, width, wrap_words};
+use crate::text::{ago, pad, wrap_at_breaks, wrap_words};
 
 /// One screen row of the details pane; the variant says how it is drawn.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,23 +92,24 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
             .map(DetailLine::Warning),
         );
     }
-    // A value that fits goes beside its label; a longer one goes below it, wrapped, so ids and
-    // user names are never cut in the one place meant to show them whole. A continuation (no
-    // label) follows its field below when that went below, so the two stay aligned.
-    let mut went_below = false;
+    // Every value starts in the value column, and one too long for it wraps there, after a
+    // dot, `@` or space where it can: ids and user names are never cut in the one place meant
+    // to show them whole, and proxy addresses line up however long each is. A pane too
+    // narrow for a value column puts each value below its label instead.
+    let beside = value_w >= 16;
     let mut field = |label: &str, value: String| {
-        if width(&value) <= value_w && !(label.is_empty() && went_below) {
-            went_below = false;
-            all.push(DetailLine::Field {
-                label: pad(label, label_w),
-                value,
-            });
+        if beside {
+            for (i, chunk) in wrap_at_breaks(&value, value_w).into_iter().enumerate() {
+                all.push(DetailLine::Field {
+                    label: pad(if i == 0 { label } else { "" }, label_w),
+                    value: chunk,
+                });
+            }
         } else {
-            went_below = true;
             if !label.is_empty() {
                 all.push(DetailLine::Label(label.to_string()));
             }
-            for chunk in chunks(&value, w.saturating_sub(2).max(1)) {
+            for chunk in wrap_at_breaks(&value, w.saturating_sub(2).max(1)) {
                 all.push(DetailLine::Plain(format!("  {chunk}")));
             }
         }

@@ -73,6 +73,8 @@ pub enum Effect {
     /// Put a secret on the clipboard with OSC 52.
     Copy(SecretString),
     FinishUnfinished,
+    /// The sandbox's first-launch panel was dismissed: remember it in the data dir.
+    RememberWelcome,
     Quit,
 }
 
@@ -111,6 +113,7 @@ impl std::fmt::Debug for Effect {
             Effect::Purge { users } => write!(f, "Purge({} users)", users.len()),
             Effect::Copy(_) => f.write_str("Copy([redacted])"),
             Effect::FinishUnfinished => f.write_str("FinishUnfinished"),
+            Effect::RememberWelcome => f.write_str("RememberWelcome"),
             Effect::Quit => f.write_str("Quit"),
         }
     }

@@ -117,6 +117,7 @@ pub fn settings() -> Settings {
         account: "admin@contoso.sandbox".into(),
         read_only: false,
         no_color: true,
+        theme: crate::config::Theme::Dark,
         mouse: true,
         mail_sender: None,
         default_recipients: None,

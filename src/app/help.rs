@@ -1,7 +1,7 @@
 //! The `?` overlay's content, generated from the key tables so it always says what the keys
 //! do. `update` bounds its scroll by the count; `ui::help` draws it.
 
-use super::keymap::{self, HELP_SCOPES};
+use super::keymap::{self, HELP_SCOPES, Scope};
 
 /// The legend of the badges, for the help overlay.
 pub const BADGE_LEGEND: &[(&str, &str)] = &[
@@ -32,18 +32,36 @@ pub const BADGE_LEGEND: &[(&str, &str)] = &[
     ("[GUEST] [G]", "a guest (B2B) account"),
 ];
 
-/// Every line of the help: a section title, or keys and what they do.
-pub fn lines() -> Vec<(Option<String>, String, String)> {
+/// Every line of the help opened on the screen `first`: a section title, or keys and what they
+/// do. That screen's keys come first, then (on the sandbox) what the sandbox is, then the keys
+/// of every other screen and the badge legend.
+pub fn lines(first: Scope, sandbox: bool) -> Vec<(Option<String>, String, String)> {
     let mut out = Vec::new();
-    for scope in HELP_SCOPES {
+    let section = |out: &mut Vec<_>, scope: Scope, title: String| {
+        out.push((Some(title), String::new(), String::new()));
+        for (keys, help) in keymap::help_lines(scope) {
+            out.push((None, keys, help.to_string()));
+        }
+    };
+    let shown_first = HELP_SCOPES.contains(&first) && first != Scope::Help;
+    if shown_first {
+        section(&mut out, first, format!("This screen: {}", first.title()));
+    }
+    if sandbox {
         out.push((
-            Some(scope.title().to_string()),
+            Some("The sandbox (demo data)".to_string()),
             String::new(),
             String::new(),
         ));
-        for (keys, help) in keymap::help_lines(*scope) {
-            out.push((None, keys, help.to_string()));
+        for (label, text) in super::welcome::help_lines() {
+            out.push((None, label, text));
         }
+    }
+    for scope in HELP_SCOPES {
+        if shown_first && *scope == first {
+            continue;
+        }
+        section(&mut out, *scope, scope.title().to_string());
     }
     // Narrow tables shorten the badges, so their legend lives here.
     out.push((Some("Badges".to_string()), String::new(), String::new()));

@@ -120,6 +120,30 @@ use Scope as S;
 
 pub static BINDINGS: &[Binding] = &[
     typing(b(S::Global, &[ctrl('c')], A::ForceQuit, "quit at once")),
+    // Help and the log work on every screen, dialogs included. `?` and `@` are text in a
+    // text field (a password may hold `?`, an address holds `@`), so F1 is help there too.
+    hint(
+        b(
+            S::Global,
+            &[c('@')],
+            A::RequestLog,
+            "request log pane (open and close; below any dialog)",
+        ),
+        "log",
+    ),
+    hint(
+        b(S::Global, &[c('?')], A::Help, "help for this screen"),
+        "help",
+    ),
+    typing(hint(
+        b(
+            S::Global,
+            &[k(K::F(1))],
+            A::Help,
+            "help for this screen, even while typing",
+        ),
+        "help",
+    )),
     // The table.
     b(S::Table, &[c('j'), k(K::Down)], A::Down, "next user"),
     b(S::Table, &[c('k'), k(K::Up)], A::Up, "previous user"),
@@ -236,13 +260,13 @@ pub static BINDINGS: &[Binding] = &[
         A::FinishUnfinished,
         "finish interrupted restores",
     ),
-    hint(
-        b(S::Table, &[c('@')], A::RequestLog, "request log pane"),
-        "log",
-    ),
-    hint(b(S::Table, &[c('?')], A::Help, "this help"), "help"),
     hint(b(S::Table, &[c('q')], A::Quit, "quit"), "quit"),
-    b(S::Table, &[k(K::Esc)], A::Cancel, "clear the filter"),
+    b(
+        S::Table,
+        &[k(K::Esc)],
+        A::Cancel,
+        "close the log pane, or clear the filter",
+    ),
     // The Restored view.
     b(S::Restored, &[c('j'), k(K::Down)], A::Down, "next user"),
     b(S::Restored, &[c('k'), k(K::Up)], A::Up, "previous user"),
@@ -315,8 +339,6 @@ pub static BINDINGS: &[Binding] = &[
         ),
         "refresh",
     ),
-    b(S::Restored, &[c('@')], A::RequestLog, "request log pane"),
-    hint(b(S::Restored, &[c('?')], A::Help, "this help"), "help"),
     hint(b(S::Restored, &[c('q')], A::Quit, "quit"), "quit"),
     // Filter line.
     typing(hint(
@@ -355,7 +377,7 @@ pub static BINDINGS: &[Binding] = &[
             S::RestoreDialog,
             &[c(' '), c('x')],
             A::Toggle,
-            "toggle a choice",
+            "toggle a choice (a safeguard goes off only on a second press)",
         ),
         "toggle",
     ),
@@ -560,7 +582,7 @@ pub static BINDINGS: &[Binding] = &[
     hint(
         b(
             S::Help,
-            &[k(K::Esc), c('?'), c('q')],
+            &[k(K::Esc), c('?'), c('q'), k(K::F(1))],
             A::Cancel,
             "close the help",
         ),
@@ -602,12 +624,31 @@ fn normalize(ev: &KeyEvent) -> Key {
 /// only keys that cannot be text count.
 pub fn lookup(scope: Scope, ev: &KeyEvent, typing: bool) -> Option<Action> {
     let key = normalize(ev);
-    BINDINGS
-        .iter()
-        .filter(|bi| bi.scope == scope || bi.scope == Scope::Global)
-        .filter(|bi| !typing || bi.while_typing)
-        .find(|bi| bi.keys.contains(&key))
-        .map(|bi| bi.action)
+    let find = |s: Scope| {
+        BINDINGS
+            .iter()
+            .filter(|bi| bi.scope == s)
+            .filter(|bi| !typing || bi.while_typing)
+            .find(|bi| bi.keys.contains(&key))
+            .map(|bi| bi.action)
+    };
+    // The screen's own meaning of a key wins (`?` closes the help).
+    find(scope).or_else(|| find(Scope::Global))
+}
+
+/// Whether a text field has the keyboard in `scope`: then only keys that cannot be text act.
+/// The one rule for `update` (which keys act) and the footer (which hints it shows).
+pub fn is_typing(state: &super::state::State, scope: Scope) -> bool {
+    use super::state::Modal;
+    match (&state.modal, scope) {
+        (Some(Modal::Restore(f)), Scope::RestoreDialog) => f.focus.is_text(),
+        (Some(Modal::Result(r)), Scope::ResultPassword) => {
+            r.prompt.as_ref().is_some_and(|p| !p.auto)
+        }
+        (Some(Modal::Purge(_)), Scope::Purge) => true,
+        (None, Scope::Filter) => true,
+        _ => false,
+    }
 }
 
 pub fn key_label(key: &Key) -> String {
@@ -652,10 +693,35 @@ pub fn help_lines(scope: Scope) -> Vec<(String, &'static str)> {
 }
 
 /// The footer's hints for `scope`, of the actions `offered` says work right now.
-pub fn footer_hint(scope: Scope, offered: impl Fn(Action) -> bool) -> Vec<(String, &'static str)> {
+/// The keys that work everywhere (help, log) follow the screen's own, unless the screen
+/// binds the same key itself or, while `typing`, the key would be text.
+pub fn footer_hint(
+    scope: Scope,
+    typing: bool,
+    offered: impl Fn(Action) -> bool,
+) -> Vec<(String, &'static str)> {
+    let own = |key: &Key| {
+        BINDINGS
+            .iter()
+            .any(|bi| bi.scope == scope && bi.keys.contains(key))
+    };
+    let mut seen: Vec<Action> = Vec::new();
+    let globals = BINDINGS.iter().filter(|bi| {
+        bi.scope == Scope::Global
+            && scope != Scope::SignIn
+            && (!typing || bi.while_typing)
+            && !bi.keys.iter().any(own)
+    });
     BINDINGS
         .iter()
         .filter(|bi| bi.scope == scope && offered(bi.action))
+        .chain(globals)
+        // One hint per action: F1 stands in for `?` only while typing.
+        .filter(|bi| {
+            let first = !seen.contains(&bi.action);
+            seen.push(bi.action);
+            first
+        })
         .filter_map(|bi| {
             let word = bi.hint?;
             let first = bi.keys.first()?;
@@ -693,6 +759,10 @@ pub fn scope(state: &super::state::State) -> Scope {
     if state.sign_in.is_some() {
         return Scope::SignIn;
     }
+    // The help opens over whatever screen asked for it.
+    if state.help.is_some() {
+        return Scope::Help;
+    }
     match &state.modal {
         Some(Modal::Restore(f)) if f.confirm_many => Scope::Confirm,
         Some(Modal::Restore(_)) => Scope::RestoreDialog,
@@ -703,7 +773,6 @@ pub fn scope(state: &super::state::State) -> Scope {
         Some(Modal::Result(r)) if r.error_pane.is_some() => Scope::ErrorPane,
         Some(Modal::Result(_)) => Scope::Result,
         Some(Modal::Purge(_)) => Scope::Purge,
-        Some(Modal::Help { .. }) => Scope::Help,
         None if state.view == super::restored::View::Restored => Scope::Restored,
         None if state.users.filtering() => Scope::Filter,
         None => Scope::Table,
@@ -766,8 +835,42 @@ mod tests {
 
     #[test]
     fn footer_hint_starts_with_restore() {
-        let hint = footer_hint(Scope::Table, |_| true);
+        let hint = footer_hint(Scope::Table, false, |_| true);
         assert_eq!(hint[0], ("enter".to_string(), "restore"));
         assert!(hint.iter().any(|(k, w)| k == "?" && *w == "help"));
+        assert!(hint.iter().any(|(k, w)| k == "@" && *w == "log"));
+        assert!(!hint.iter().any(|(k, _)| k == "F1"), "F1 only while typing");
+    }
+
+    #[test]
+    fn help_and_log_are_offered_on_every_screen() {
+        for scope in HELP_SCOPES
+            .iter()
+            .filter(|s| !matches!(s, Scope::Help | Scope::Global))
+        {
+            let hint = footer_hint(*scope, false, |_| true);
+            assert!(hint.iter().any(|(k, _)| k == "?"), "{scope:?}: {hint:?}");
+            assert!(hint.iter().any(|(k, _)| k == "@"), "{scope:?}: {hint:?}");
+            // While typing, `?` and `@` are text: F1 is the help, and no `@` is promised.
+            let typing = footer_hint(*scope, true, |_| true);
+            assert!(typing.iter().any(|(k, _)| k == "F1"), "{scope:?}");
+            assert!(
+                !typing.iter().any(|(k, _)| k == "?" || k == "@"),
+                "{scope:?}"
+            );
+        }
+        // In the help itself `?` closes it.
+        let help = footer_hint(Scope::Help, false, |_| true);
+        assert!(!help.iter().any(|(_, w)| *w == "help"), "{help:?}");
+    }
+
+    #[test]
+    fn the_screen_binding_wins_over_the_global_one() {
+        let q = ev(KeyCode::Char('?'), KeyModifiers::NONE);
+        assert_eq!(lookup(Scope::Help, &q, false), Some(Action::Cancel));
+        assert_eq!(lookup(Scope::Result, &q, false), Some(Action::Help));
+        assert_eq!(lookup(Scope::RestoreDialog, &q, true), None, "text");
+        let f1 = ev(KeyCode::F(1), KeyModifiers::NONE);
+        assert_eq!(lookup(Scope::RestoreDialog, &f1, true), Some(Action::Help));
     }
 }

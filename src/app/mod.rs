@@ -19,6 +19,7 @@ pub mod update;
 #[cfg(test)]
 mod update_tests;
 pub mod users;
+pub mod welcome;
 
 use std::sync::Arc;
 
@@ -78,6 +79,8 @@ pub fn repaint_key(state: &State) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     // Signing in replaces the whole screen.
     state.sign_in.is_some().hash(&mut h);
+    // Overlays put other text over the rows.
+    (state.welcome, state.help.map(|v| v.scroll)).hash(&mut h);
     // Where things are is what the drawing itself computes, so the key cannot drift from it.
     let (w, h_) = state.size;
     let areas = layout::layout(state, ratatui::layout::Rect::new(0, 0, w, h_));
@@ -138,6 +141,8 @@ fn run_settings(config: &crate::config::Settings, label: String) -> state::Setti
 pub fn initial_state(session: &Session, now: chrono::DateTime<Utc>, size: (u16, u16)) -> State {
     let mut state = State::new(run_settings(&session.settings, String::new()), now, size);
     sign_in::enter_session(&mut state, session);
+    // Read once, at start: dismissing it is an effect the runner carries out.
+    state.welcome = session.is_sandbox && !welcome::dismissed(&session.data_dir);
     state
 }
 

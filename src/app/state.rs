@@ -11,8 +11,8 @@ use crate::restore::{self, Unfinished};
 // The table's and the modals' types live in their own modules; these paths stay so the view
 // and the tests can name everything the state holds from one place.
 pub use super::modal::{
-    CONFIRM_OVER, Field, JobStatus, Modal, PasswordPrompt, Preflight, ProgressLine, ProgressState,
-    PurgeState, RestoreForm, ResultButton, ResultState, Target, Verdict, retryable,
+    CONFIRM_OVER, Field, HelpView, JobStatus, Modal, PasswordPrompt, Preflight, ProgressLine,
+    ProgressState, PurgeState, RestoreForm, ResultButton, ResultState, Target, Verdict, retryable,
 };
 pub use super::restored::{RestoredView, View};
 pub use super::users::{Row, SortKey, UsersView};
@@ -37,6 +37,8 @@ pub struct Settings {
     pub account: String,
     pub read_only: bool,
     pub no_color: bool,
+    /// The colours; `no_color` wins over it.
+    pub theme: crate::config::Theme,
     pub mouse: bool,
     /// App-only sign-in sends mail as this mailbox.
     pub mail_sender: Option<String>,
@@ -64,6 +66,7 @@ impl Settings {
             account: String::new(),
             read_only: config.read_only,
             no_color,
+            theme: config.theme,
             mouse: !config.no_mouse,
             mail_sender: None,
             default_recipients: config.email_to.clone(),
@@ -96,6 +99,10 @@ pub struct State {
     /// The conflict sweep and the audit log's deletions, joined with the rows.
     pub sweep: super::sweep::SweepView,
     pub modal: Option<Modal>,
+    /// The `?` overlay, over the modal (if any) it was opened on.
+    pub help: Option<HelpView>,
+    /// The first-launch panel of the sandbox, until any key dismisses it.
+    pub welcome: bool,
     pub details: bool,
     /// How far the details pane is scrolled, and for which user (by id): another user's
     /// details start at the top.
@@ -187,6 +194,8 @@ impl State {
             restored: RestoredView::default(),
             sweep: Default::default(),
             modal: None,
+            help: None,
+            welcome: false,
             details: false,
             details_scroll: None,
             log_open: false,

@@ -17,7 +17,10 @@ use super::layout;
 use super::modal::restore::{on_preflight, open_restore, restore_key};
 use super::modal::result::{error_pane_key, on_outcomes_updated, prompt_key, result_action};
 use super::modal::{
-    confirm_action, help::help_action, progress::progress_action, purge::purge_key,
+    confirm_action,
+    help::{help_action, open_help},
+    progress::progress_action,
+    purge::purge_key,
 };
 use super::msg::Msg;
 use super::state::{
@@ -63,11 +66,6 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         other => {
             state.dirty = true;
             let effects = handle(state, other);
-            // The request log is a pane of the table: a dialog opening over it takes its place,
-            // rather than being drawn into it.
-            if state.modal.is_some() {
-                state.log_open = false;
-            }
             // Whatever changed (a key, a page, a notice opening the status line and taking a
             // row from the table), the selected row stays on screen: one rule, in one place.
             ensure_visible(state);
@@ -400,15 +398,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     }
     let scope = keymap::scope(state);
-    let typing = match (&state.modal, scope) {
-        (Some(Modal::Restore(f)), Scope::RestoreDialog) => f.focus.is_text(),
-        (Some(Modal::Result(r)), Scope::ResultPassword) => {
-            r.prompt.as_ref().is_some_and(|p| !p.auto)
-        }
-        (Some(Modal::Purge(_)), _) => true,
-        (None, Scope::Filter) => true,
-        _ => false,
-    };
+    let typing = keymap::is_typing(state, scope);
     let action = keymap::lookup(scope, &key, typing);
     if action == Some(Action::ForceQuit) && scope == Scope::SignIn {
         return super::sign_in::leave(state);
@@ -416,6 +406,11 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if action == Some(Action::ForceQuit) {
         state.quit = true;
         return vec![Effect::Quit];
+    }
+    // The first-launch panel takes the first key, whatever it is, so no key acts unseen.
+    if state.welcome {
+        state.welcome = false;
+        return vec![Effect::RememberWelcome];
     }
     // The sign-in screen is drawn at any size, so its keys work at any size.
     if scope == Scope::SignIn {
@@ -429,6 +424,19 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             return vec![Effect::Quit];
         }
         return Vec::new();
+    }
+    // Help and the log work on every screen; the help's own `?` closes it (its scope binds
+    // `?` itself, so `Help` never comes from there).
+    match action {
+        Some(Action::Help) if scope != Scope::Help => {
+            open_help(state, scope);
+            return Vec::new();
+        }
+        Some(Action::RequestLog) => {
+            state.log_open = !state.log_open;
+            return Vec::new();
+        }
+        _ => {}
     }
     match scope {
         Scope::Table => table_action(state, action),
@@ -545,9 +553,6 @@ pub(super) fn table_action(state: &mut State, action: Option<Action>) -> Vec<Eff
                 return vec![Effect::FinishUnfinished];
             }
         }
-        Action::RequestLog => {
-            state.log_open = !state.log_open;
-        }
         Action::ViewRestored => return super::restored::show(state, View::Restored),
         Action::OnlyConflicts => {
             state.users.toggle_only_conflicts();
@@ -582,7 +587,6 @@ pub(super) fn table_action(state: &mut State, action: Option<Action>) -> Vec<Eff
                 super::restored::copy(state, &name, "object id", &id)
             };
         }
-        Action::Help => state.modal = Some(Modal::Help { scroll: 0 }),
         Action::Quit | Action::ForceQuit => {
             state.quit = true;
             return vec![Effect::Quit];
@@ -634,15 +638,19 @@ pub(super) fn filter_key(state: &mut State, action: Option<Action>, key: KeyEven
 
 fn on_mouse(state: &mut State, m: MouseEvent) -> Vec<Effect> {
     let step = 3;
+    if state.help.is_some() {
+        let action = match m.kind {
+            MouseEventKind::ScrollDown => Some(Action::Down),
+            MouseEventKind::ScrollUp => Some(Action::Up),
+            _ => None,
+        };
+        return help_action(state, action);
+    }
     if state.modal.is_none() && state.view == View::Restored {
         super::restored::on_mouse(state, m, step as isize);
         return Vec::new();
     }
     match (&mut state.modal, m.kind) {
-        (Some(Modal::Help { scroll }), MouseEventKind::ScrollDown) => *scroll += 1,
-        (Some(Modal::Help { scroll }), MouseEventKind::ScrollUp) => {
-            *scroll = scroll.saturating_sub(1)
-        }
         (Some(Modal::Progress(p)), MouseEventKind::ScrollDown) => {
             p.scroll = (p.scroll + step).min(p.lines.len().saturating_sub(1))
         }

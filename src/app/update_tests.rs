@@ -8,8 +8,11 @@ use secrecy::{ExposeSecret, SecretString};
 use super::action::Action;
 use super::effect::Effect;
 use super::fixtures;
+use super::keymap::Scope;
 use super::msg::Msg;
-use super::state::{Field, JobStatus, Modal, NoticeKind, Preflight, ResultButton, SortKey, State};
+use super::state::{
+    Field, HelpView, JobStatus, Modal, NoticeKind, Preflight, ResultButton, SortKey, State,
+};
 use super::update::update;
 use crate::directory::{DeletedPage, DirectoryError, ErrorKind, Stage};
 use crate::restore::{Failure, UserOutcome};
@@ -461,15 +464,18 @@ fn details_log_help_toggle() {
     ch(&mut s, '@');
     assert!(!s.log_open);
     ch(&mut s, '?');
-    assert!(matches!(s.modal, Some(Modal::Help { scroll: 0 })));
+    assert!(matches!(s.help, Some(HelpView { scroll: 0, .. })));
     ch(&mut s, 'j');
-    assert!(matches!(s.modal, Some(Modal::Help { scroll: 1 })));
+    assert!(matches!(s.help, Some(HelpView { scroll: 1, .. })));
     ch(&mut s, 'k');
     press(&mut s, KeyCode::Down);
     press(&mut s, KeyCode::Up);
-    assert!(matches!(s.modal, Some(Modal::Help { scroll: 0 })));
+    assert!(matches!(s.help, Some(HelpView { scroll: 0, .. })));
     ch(&mut s, 'q');
-    assert!(s.modal.is_none(), "q closes help, not the app");
+    assert!(
+        s.help.is_none() && s.modal.is_none(),
+        "q closes help, not the app"
+    );
     assert!(!s.quit);
     ch(&mut s, '?');
     press(&mut s, KeyCode::Esc);
@@ -787,6 +793,9 @@ fn tab_order_space_toggles_and_esc_cancels() {
     ch(&mut s, ' ');
     assert!(form(&s).force_change_mfa);
     press(&mut s, KeyCode::BackTab);
+    // Turning a safeguard off takes the key twice.
+    ch(&mut s, ' ');
+    assert!(form(&s).force_change && form(&s).confirm_off == Some(Field::ForceChange));
     ch(&mut s, ' ');
     assert!(!form(&s).force_change && !form(&s).force_change_mfa);
     assert!(!form(&s).fields().contains(&Field::ForceChangeMfa));
@@ -1304,26 +1313,26 @@ fn newest_deleted_first_and_unknown_times_last() {
 fn help_pages_and_jumps_like_the_table() {
     let mut s = fixtures::state(5, (80, 24));
     ch(&mut s, '?');
-    let total = crate::app::help::lines().len();
+    let total = crate::app::help::lines(Scope::Table, true).len();
     let page = 24 - 4;
     ch(&mut s, 'G');
-    let Some(Modal::Help { scroll }) = s.modal else {
+    let Some(HelpView { scroll, .. }) = s.help else {
         panic!("help open");
     };
     assert_eq!(scroll, total - page, "the last page, whole");
     // The badge legend is on it.
-    let last: Vec<String> = crate::app::help::lines()
+    let last: Vec<String> = crate::app::help::lines(Scope::Table, true)
         .into_iter()
         .skip(scroll)
         .map(|(h, k, _)| h.unwrap_or(k))
         .collect();
     assert!(last.iter().any(|l| l == "Badges"), "{last:?}");
     ch(&mut s, 'g');
-    assert!(matches!(s.modal, Some(Modal::Help { scroll: 0 })));
+    assert!(matches!(s.help, Some(HelpView { scroll: 0, .. })));
     press(&mut s, KeyCode::PageDown);
-    assert!(matches!(s.modal, Some(Modal::Help { scroll }) if scroll == page));
+    assert!(matches!(s.help, Some(HelpView { scroll, .. }) if scroll == page));
     press(&mut s, KeyCode::PageUp);
-    assert!(matches!(s.modal, Some(Modal::Help { scroll: 0 })));
+    assert!(matches!(s.help, Some(HelpView { scroll: 0, .. })));
 }
 
 /// At 80x24, with a user of 30 proxy addresses first in the table: its details cannot fit.
@@ -1436,7 +1445,7 @@ fn the_wheel_scrolls_the_pane_under_the_pointer() {
 
 #[test]
 fn the_help_says_how_to_scroll_the_details() {
-    let lines = crate::app::help::lines();
+    let lines = crate::app::help::lines(Scope::Result, false);
     let scroll = lines
         .iter()
         .find(|(_, _, help)| help.contains("scroll details down"))
@@ -1630,14 +1639,245 @@ fn a_long_wait_shows_on_the_progress_screen_until_it_ends() {
 }
 
 #[test]
-fn the_request_log_closes_with_esc_and_when_a_dialog_opens() {
+fn the_request_log_closes_with_esc_on_the_table() {
     let mut s = st(5);
     ch(&mut s, '@');
     assert!(s.log_open);
     press(&mut s, KeyCode::Esc);
     assert!(!s.log_open);
+}
+
+// ---- issue 14: keys on every screen, the sandbox's panel, safeguards -------------------------
+
+/// A state on each screen the keymap has a scope for (the sign-in screen aside), by keys.
+fn on_every_screen() -> Vec<(Scope, State)> {
+    let mut out = Vec::new();
+    let s = st(20);
+    out.push((Scope::Table, s));
+    let mut s = st(20);
+    ch(&mut s, '/');
+    out.push((Scope::Filter, s));
+    let mut s = st(20);
+    press(&mut s, KeyCode::Enter);
+    out.push((Scope::RestoreDialog, s));
+    let mut s = st(20);
+    press(&mut s, KeyCode::Enter);
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab);
+    assert_eq!(form(&s).focus, Field::ForceChange);
+    out.push((Scope::RestoreDialog, s));
+    let mut s = st(20);
+    ch(&mut s, 'D');
+    out.push((Scope::Purge, s));
+    let mut s = st(20);
+    start_restore(&mut s);
+    out.push((Scope::Progress, s));
+    let mut s = st(20);
+    result_state(
+        &mut s,
+        vec![outcome(0, true), outcome(1, false)],
+        &["a@b.example"],
+    );
+    out.push((Scope::Result, s));
+    let mut s = st(20);
+    result_state(
+        &mut s,
+        vec![outcome(0, true), outcome(1, false)],
+        &["a@b.example"],
+    );
+    ch(&mut s, 'j');
+    ch(&mut s, 'e');
+    out.push((Scope::ErrorPane, s));
+    let mut s = st(20);
+    result_state(&mut s, vec![outcome(0, true)], &["a@b.example"]);
+    press(&mut s, KeyCode::Esc);
+    out.push((Scope::Confirm, s));
+    let mut s = st(20);
+    let mut o = outcome(0, true);
+    o.password = None;
+    result_state(&mut s, vec![o], &["a@b.example"]);
+    ch(&mut s, 'p');
+    out.push((Scope::ResultPassword, s));
+    for (scope, s) in &out {
+        assert_eq!(super::keymap::scope(s), *scope, "the screen was reached");
+    }
+    out
+}
+
+/// The modal's kind, to check a key left it as it was.
+fn modal_kind(s: &State) -> Option<std::mem::Discriminant<Modal>> {
+    s.modal.as_ref().map(std::mem::discriminant)
+}
+
+#[test]
+fn question_mark_or_f1_opens_the_help_of_every_screen_and_esc_returns_to_it() {
+    for (scope, mut s) in on_every_screen() {
+        let before = modal_kind(&s);
+        let typing = super::keymap::is_typing(&s, scope);
+        // `?` is text in a text field; F1 is the help there.
+        if typing {
+            press(&mut s, KeyCode::F(1));
+        } else {
+            ch(&mut s, '?');
+        }
+        assert_eq!(
+            s.help.map(|h| h.scope),
+            Some(scope),
+            "{scope:?}: the help of this screen"
+        );
+        assert_eq!(super::keymap::scope(&s), Scope::Help);
+        // Its keys are listed first.
+        let first = crate::app::help::lines(scope, s.settings.is_sandbox)
+            .into_iter()
+            .next()
+            .and_then(|(h, _, _)| h);
+        assert_eq!(first, Some(format!("This screen: {}", scope.title())));
+        press(&mut s, KeyCode::Esc);
+        assert!(s.help.is_none(), "{scope:?}");
+        assert_eq!(
+            modal_kind(&s),
+            before,
+            "{scope:?}: the screen under it is kept"
+        );
+        assert_eq!(super::keymap::scope(&s), scope, "{scope:?}");
+        assert!(!s.quit);
+    }
+}
+
+#[test]
+fn at_sign_toggles_the_log_on_every_screen_but_is_text_while_typing() {
+    for (scope, mut s) in on_every_screen() {
+        let before = modal_kind(&s);
+        let typing = super::keymap::is_typing(&s, scope);
+        ch(&mut s, '@');
+        assert_eq!(s.log_open, !typing, "{scope:?}");
+        assert_eq!(modal_kind(&s), before, "{scope:?}: the dialog stays open");
+        if !typing {
+            ch(&mut s, '@');
+            assert!(!s.log_open, "{scope:?}: @ closes it again");
+        }
+    }
+    // While typing, `@` went into the field.
+    let mut s = st(20);
+    ch(&mut s, '/');
+    ch(&mut s, '@');
+    assert_eq!(s.users.filter().value(), "@");
+}
+
+#[test]
+fn the_log_stays_open_when_a_dialog_opens_over_the_table() {
+    let mut s = st(20);
     ch(&mut s, '@');
     press(&mut s, KeyCode::Enter);
     assert!(matches!(s.modal, Some(Modal::Restore(_))));
-    assert!(!s.log_open);
+    assert!(s.log_open);
+}
+
+#[test]
+fn clearing_the_filter_keeps_the_user_it_found() {
+    let mut s = st(40);
+    let target = fixtures::user(7, fixtures::now());
+    ch(&mut s, '/');
+    typ(&mut s, &target.original_upn);
+    assert_eq!(s.users.shown().len(), 1);
+    assert_eq!(selected_id(&s), target.id);
+    // Esc while typing clears it; the user stays selected, in view.
+    press(&mut s, KeyCode::Esc);
+    assert!(s.users.shown().len() > 1);
+    assert_eq!(selected_id(&s), target.id);
+    // Also when the filter was kept with Enter and cleared from the table.
+    ch(&mut s, '/');
+    typ(&mut s, &target.original_upn);
+    press(&mut s, KeyCode::Enter);
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.users.filter().value(), "");
+    assert_eq!(selected_id(&s), target.id);
+    let pos = s.users.selected();
+    assert!(pos >= s.users.offset() && pos < s.users.offset() + super::layout::table_rows(&s));
+}
+
+#[test]
+fn refresh_says_reloading_until_the_listing_is_whole() {
+    let mut s = st(10);
+    let effects = ch(&mut s, 'R');
+    let Some(Effect::LoadDeleted { generation }) = effects.into_iter().next() else {
+        panic!("a load");
+    };
+    assert!(s.reload.is_some() && s.users.loading());
+    update(
+        &mut s,
+        Msg::Page {
+            generation,
+            result: Ok(DeletedPage {
+                users: fixtures::users(10, fixtures::now()),
+                total: Some(10),
+            }),
+        },
+    );
+    assert!(s.users.loading(), "still reloading after a page");
+    update(&mut s, Msg::LoadFinished { generation });
+    assert!(s.reload.is_none() && !s.users.loading());
+}
+
+#[test]
+fn the_welcome_panel_takes_the_first_key_and_is_remembered() {
+    let mut s = st(10);
+    s.welcome = true;
+    let effects = press(&mut s, KeyCode::Enter);
+    assert!(!s.welcome);
+    assert!(
+        s.modal.is_none(),
+        "the key that dismissed it did nothing else"
+    );
+    assert!(matches!(effects.as_slice(), [Effect::RememberWelcome]));
+    // `?` shows it again, on the sandbox, as part of the help.
+    ch(&mut s, '?');
+    let lines = crate::app::help::lines(Scope::Table, true);
+    assert!(
+        lines
+            .iter()
+            .any(|(h, _, _)| h.as_deref() == Some("The sandbox (demo data)"))
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|(_, _, t)| t.contains("undelete --tenant"))
+    );
+    assert!(
+        !crate::app::help::lines(Scope::Table, false)
+            .iter()
+            .any(|(h, _, _)| h.as_deref() == Some("The sandbox (demo data)"))
+    );
+    // Ctrl-C still quits at once.
+    let mut s = st(10);
+    s.welcome = true;
+    press_mod(&mut s, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert!(s.quit);
+}
+
+#[test]
+fn a_stray_space_cannot_turn_a_safeguard_off() {
+    let mut s = st(10);
+    press(&mut s, KeyCode::Enter);
+    // Auto → manual, type a password, Tab out of the field, then a Space meant for it.
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(form(&s).focus, Field::Password);
+    typ(&mut s, "Correct Horse 9!");
+    press(&mut s, KeyCode::Tab);
+    assert_eq!(form(&s).focus, Field::ForceChange);
+    ch(&mut s, ' ');
+    assert!(form(&s).force_change, "still on");
+    assert_eq!(form(&s).confirm_off, Some(Field::ForceChange));
+    // Any other key forgets the question.
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::BackTab);
+    assert_eq!(form(&s).confirm_off, None);
+    ch(&mut s, ' ');
+    assert!(form(&s).force_change);
+    ch(&mut s, 'x');
+    assert!(!form(&s).force_change, "the second press, on purpose");
+    // Turning it back on takes one.
+    ch(&mut s, ' ');
+    assert!(form(&s).force_change);
 }

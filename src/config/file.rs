@@ -263,11 +263,7 @@ pub fn show(settings: &super::Settings, path: &ConfigPath) -> String {
         Some(settings.include_password.to_string()),
         "",
     );
-    line(
-        "theme",
-        settings.theme.as_deref().map(text),
-        "the default theme",
-    );
+    line("theme", Some(text(settings.theme.name())), "");
     out
 }
 

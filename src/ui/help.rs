@@ -1,4 +1,5 @@
-//! The `?` overlay, generated from the keymap table so it always says what the keys do.
+//! The `?` overlay, generated from the keymap table so it always says what the keys do. It
+//! opens over any screen; that screen's keys come first.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -6,12 +7,16 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::theme::Theme;
-use super::{centered, clear};
+use super::{centered, clear, more_marks};
 use crate::app::help::lines;
+use crate::app::state::{HelpView, State};
 use crate::text::{fit, pad};
 
-pub fn draw(scroll: usize, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn draw(state: &State, view: &HelpView, theme: &Theme, frame: &mut Frame, area: Rect) {
     let area = clear(frame, centered(area, 76, area.height.saturating_sub(2)));
+    let all = lines(view.scope, state.settings.is_sandbox);
+    let height = usize::from(area.height.saturating_sub(2));
+    let scroll = view.scroll.min(all.len().saturating_sub(1));
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border_focus())
@@ -19,11 +24,12 @@ pub fn draw(scroll: usize, theme: &Theme, frame: &mut Frame, area: Rect) {
             " Keys · ↑↓ scroll · Esc closes ",
             theme.title(),
         ));
+    let block = more_marks(block, scroll, height, all.len(), theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let w = usize::from(inner.width);
     let key_w = 24.min(w / 3);
-    let lines: Vec<Line> = lines()
+    let lines: Vec<Line> = all
         .into_iter()
         .skip(scroll)
         .take(usize::from(inner.height))

@@ -12,12 +12,13 @@ pub mod result;
 pub mod sign_in;
 pub mod table;
 pub mod theme;
+pub mod welcome;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
+use ratatui::widgets::{Block, Clear, Paragraph};
 
 pub use crate::app::keymap::scope;
 pub use crate::app::layout::{
@@ -30,13 +31,13 @@ use crate::text;
 use theme::Theme;
 
 pub fn draw(state: &State, frame: &mut Frame) {
+    let theme = Theme::new(state.settings.theme, state.settings.no_color);
     // Until signed in there is no table: the sign-in screen, at any size.
     if let Some(sign_in) = &state.sign_in {
-        sign_in::draw(&sign_in.view, frame);
+        sign_in::draw(&sign_in.view, &theme, frame);
         return;
     }
     let area = frame.area();
-    let theme = Theme::new(state.settings.no_color);
     let Some(areas) = layout(state, area) else {
         let msg = format!(
             "Too small ({}x{}): need {MIN_WIDTH}x{MIN_HEIGHT}. q quits",
@@ -74,26 +75,80 @@ pub fn draw(state: &State, frame: &mut Frame) {
     }
     draw_footer(state, &theme, frame, areas.footer);
 
+    // Dialogs and overlays go above the request log, which stays in view under them.
+    let over = match areas.log {
+        Some(log) => Rect {
+            height: log.y.saturating_sub(area.y),
+            ..area
+        },
+        None => area,
+    };
     match &state.modal {
         None => {}
-        Some(Modal::Restore(form)) => restore_dialog::draw(state, form, &theme, frame, area),
-        Some(Modal::Progress(p)) => progress::draw(state, p, &theme, frame, area),
-        Some(Modal::Result(r)) => result::draw(state, r, &theme, frame, area),
-        Some(Modal::Purge(p)) => purge::draw(state, p, &theme, frame, area),
-        Some(Modal::Help { scroll }) => help::draw(*scroll, &theme, frame, area),
+        Some(Modal::Restore(form)) => restore_dialog::draw(state, form, &theme, frame, over),
+        Some(Modal::Progress(p)) => progress::draw(state, p, &theme, frame, over),
+        Some(Modal::Result(r)) => result::draw(state, r, &theme, frame, over),
+        Some(Modal::Purge(p)) => purge::draw(state, p, &theme, frame, over),
+    }
+    if state.welcome {
+        welcome::draw(&theme, frame, over);
+    }
+    if let Some(view) = &state.help {
+        help::draw(state, view, &theme, frame, over);
     }
 }
 
-/// Clears `area` and returns it, for drawing a modal over the screen.
+/// Marks on a scrolled block's borders: "▲ 3 more" above when lines are hidden above, "▼ 5
+/// more" below when lines are hidden below, so a dialog cut by a small terminal says so.
+pub fn more_marks<'a>(
+    block: Block<'a>,
+    top: usize,
+    shown: usize,
+    total: usize,
+    theme: &Theme,
+) -> Block<'a> {
+    let below = total.saturating_sub(top + shown);
+    let mut block = block;
+    if top > 0 {
+        block = block.title(
+            Line::from(Span::styled(format!(" ▲ {top} more "), theme.key())).right_aligned(),
+        );
+    }
+    if below > 0 {
+        block = block.title_bottom(
+            Line::from(Span::styled(format!(" ▼ {below} more "), theme.key())).right_aligned(),
+        );
+    }
+    block
+}
+
+/// Clears `area` and returns it, for drawing a modal over the screen. A column each side is
+/// cleared too: some terminals draw an Indic or Thai cluster of the row beneath wider than
+/// its cells, and its glyph would then spill over the dialog's border; it spills into a
+/// blank column instead.
 pub fn clear(frame: &mut Frame, area: Rect) -> Rect {
-    frame.render_widget(Clear, area);
+    let screen = frame.area();
+    let left = area.x.saturating_sub(1).max(screen.x);
+    let right = area.right().saturating_add(1).min(screen.right());
+    frame.render_widget(
+        Clear,
+        Rect {
+            x: left,
+            width: right - left,
+            ..area
+        },
+    );
     area
 }
 
 fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let s = &state.settings;
     let loaded = state.users.rows().len();
-    let progress = if state.users.loading() {
+    let progress = if let Some(staged) = state.reload.as_ref().filter(|_| state.users.loading()) {
+        // A reload keeps the old rows on screen: say it is under way, and how far.
+        let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][state.spinner % 10];
+        format!("{spin} reloading… {}", staged.len())
+    } else if state.users.loading() {
         let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][state.spinner % 10];
         match state.users.expected_total() {
             Some(t) => format!("{spin} loading {loaded}/{t}"),
@@ -131,13 +186,19 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             0
         };
     if s.is_sandbox {
-        left.push(Span::styled(format!(" {} ", s.label), theme.sandbox()));
+        // In words, not only a colour: what SANDBOX means for what you do here.
+        let domain = s.label.strip_prefix("SANDBOX").unwrap_or(&s.label).trim();
+        left.push(Span::styled(" [SANDBOX] demo data ", theme.sandbox()));
+        if !domain.is_empty() {
+            left.push(Span::raw(format!(" {domain}")));
+        }
     } else {
         // Wide terminals keep room for the whole right side, so the label does not change
         // width while the count grows; narrow ones keep only the count (the rest gives way).
         let total = usize::from(area.width);
+        // The right side as it will be drawn, so no room is kept that stays blank.
         let right_min = if total >= 120 {
-            HEADER_RIGHT_MIN
+            text::width(&format!("{progress} · 00:00 UTC │ ? help ")) + 1
         } else {
             text::width(&progress) + 2
         };
@@ -178,34 +239,50 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(line).style(theme.header()), area);
 }
 
-/// Columns the header keeps for "⠋ loading N/M · HH:MM UTC │ ? help": fixed, so the label
-/// does not change width while the count grows.
-const HEADER_RIGHT_MIN: usize = 44;
-
-/// A tenant label ("cloud · tenant (id) · account (kind)") cut to `max` columns by shortening
-/// its widest part (the tenant id, in practice), so the account and "delegated" / "app-only"
-/// stay readable.
+/// A tenant label ("cloud · tenant (id) · account (kind)") cut to `max` columns, the least
+/// useful part first: the tenant's id in brackets (its domain names it for a person), then
+/// the cloud, then the tenant's domain is cut; the account and "delegated" / "app-only" stay
+/// as long as anything can. A cut never leaves a bracket open.
 pub fn shorten_label(label: &str, max: usize) -> String {
-    let total = text::width(label);
-    if total <= max {
+    if text::width(label) <= max {
         return label.to_string();
     }
     let mut parts: Vec<String> = label.split(" · ").map(str::to_string).collect();
-    let widest = parts
-        .iter()
-        .enumerate()
-        .max_by_key(|(_, p)| text::width(p))
-        .map(|(i, _)| i);
-    if let Some(i) = widest {
-        let over = total - max;
-        let keep = text::width(&parts[i]).saturating_sub(over).max(8);
-        parts[i] = text::fit(&parts[i], keep);
+    let joined = |p: &[String]| p.join(" · ");
+    let last = parts.len().saturating_sub(1);
+    // 1. The bracketed id after a tenant's domain (not the account's sign-in kind).
+    for (i, p) in parts.iter_mut().enumerate() {
+        if i < last
+            && p.ends_with(')')
+            && let Some(open) = p.find(" (")
+        {
+            p.truncate(open);
+        }
     }
-    // Still too long: the cloud goes next (the sign-in URL and the tenant say it too).
-    if parts.len() > 2 && text::width(&parts.join(" · ")) > max {
+    // 2. The cloud (the sign-in URL and the tenant say it too).
+    if parts.len() > 2 && text::width(&joined(&parts)) > max {
         parts.remove(0);
     }
-    text::fit(&parts.join(" · "), max)
+    // 3. The tenant's domain, cut but kept recognisable.
+    let over = text::width(&joined(&parts)).saturating_sub(max);
+    if over > 0 && parts.len() > 1 {
+        let keep = text::width(&parts[0]).saturating_sub(over).max(8);
+        parts[0] = text::fit(&parts[0], keep);
+    }
+    balanced(&text::fit(&joined(&parts), max))
+}
+
+/// `s` without an unclosed bracket a cut left at its end ("contoso (6164…" → "contoso…").
+fn balanced(s: &str) -> String {
+    let open = s.matches('(').count();
+    let close = s.matches(')').count();
+    if open <= close {
+        return s.to_string();
+    }
+    match s.rfind('(') {
+        Some(at) => format!("{}…", s[..at].trim_end().trim_end_matches('…')),
+        None => s.to_string(),
+    }
 }
 
 /// Cuts a line of spans to `max` columns.
@@ -370,7 +447,7 @@ pub fn fit_hints(mut pairs: Vec<(String, String)>, max: usize) -> Vec<(String, S
     }
     let help = pairs
         .iter()
-        .position(|(k, _)| k == "?")
+        .position(|(k, _)| k == "?" || k == "F1")
         .map(|i| pairs.remove(i));
     let reserve = help
         .as_ref()
@@ -384,7 +461,7 @@ pub fn fit_hints(mut pairs: Vec<(String, String)>, max: usize) -> Vec<(String, S
 
 fn draw_footer(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let scope = scope(state);
-    let hint = keymap::footer_hint(scope, |a| state.offers(a));
+    let hint = keymap::footer_hint(scope, keymap::is_typing(state, scope), |a| state.offers(a));
     let mut spans: Vec<Span<'static>> = vec![Span::raw(" ")];
     let pairs: Vec<(String, String)> = if hint.is_empty() {
         keymap::help_lines(scope)
@@ -451,6 +528,25 @@ mod tests {
                 "{max}: {out}"
             );
             assert!(out.contains("contoso"), "{max}: {out}");
+            assert!(balanced(&out) == out, "{max}: no bracket left open: {out}");
+        }
+        // The id goes first, whole; then the cloud.
+        assert_eq!(
+            shorten_label(LABEL, 100),
+            "global · contoso.onmicrosoft.com · admin@contoso.onmicrosoft.com (delegated)"
+        );
+        assert_eq!(
+            shorten_label(LABEL, 70),
+            "contoso.onmicrosoft.com · admin@contoso.onmicrosoft.com (delegated)"
+        );
+        for max in 1..LABEL.len() {
+            let out = shorten_label(LABEL, max);
+            assert!(text::width(&out) <= max, "{max}: {out}");
+            assert_eq!(
+                out.matches('(').count(),
+                out.matches(')').count(),
+                "{max}: {out}"
+            );
         }
     }
 }

@@ -12,7 +12,9 @@ use crate::text::fit;
 
 pub fn draw(_state: &State, p: &PurgeState, theme: &Theme, frame: &mut Frame, area: Rect) {
     let n = p.users.len();
-    let shown = p.users.len().min(5);
+    // On a short terminal the list of names gives way (its "… and N more" says so), never
+    // the question or the field.
+    let shown = n.min(5).min(usize::from(area.height.saturating_sub(8)));
     let h = (9 + shown) as u16;
     let area = clear(frame, centered(area, 64, h));
     let block = Block::default()

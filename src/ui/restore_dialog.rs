@@ -370,6 +370,19 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
             theme,
         ));
     }
+    let confirm_off = |lines: &mut Vec<Line<'static>>, field: Field| {
+        if form.confirm_off == Some(field) {
+            for chunk in wrap(
+                "      ⚠ Space again turns this safeguard off; any other key keeps it on",
+                w,
+            ) {
+                lines.push(Line::from(Span::styled(chunk, theme.warn())));
+            }
+        }
+    };
+    if !form.tap {
+        confirm_off(&mut lines, Field::ForceChange);
+    }
     if form.force_change && !form.tap {
         if f == Field::ForceChangeMfa {
             focus_line = lines.len();
@@ -381,6 +394,7 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
             f == Field::ForceChangeMfa,
             theme,
         ));
+        confirm_off(&mut lines, Field::ForceChangeMfa);
     }
     lines.push(Line::from(""));
 
@@ -650,13 +664,15 @@ pub fn draw(state: &State, form: &RestoreForm, theme: &Theme, frame: &mut Frame,
         .border_style(theme.border_focus())
         .title(Span::styled(title(form), theme.title()));
     let inner = block.inner(dialog);
-    frame.render_widget(block, dialog);
     let h = usize::from(inner.height);
-    // When the dialog is taller than the terminal, scroll so the focused widget shows.
+    // When the dialog is taller than the terminal, scroll so the focused widget shows, and
+    // say on the borders that there is more above or below.
     let scroll = built
         .focus_line
         .saturating_sub(h.saturating_sub(1))
         .min(built.lines.len().saturating_sub(h));
+    let block = super::more_marks(block, scroll, h, built.lines.len(), theme);
+    frame.render_widget(block, dialog);
     let visible: Vec<Line> = built.lines.into_iter().skip(scroll).take(h).collect();
     frame.render_widget(Paragraph::new(visible), inner);
     if let Some((line, col)) = built.cursor

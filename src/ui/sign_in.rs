@@ -17,8 +17,7 @@ const WIDTH: u16 = 76;
 /// makes it taller, up to the screen.
 const MIN_HEIGHT: u16 = 16;
 
-pub fn draw(view: &SignInView, frame: &mut Frame) {
-    let theme = Theme::new(view.no_color);
+pub fn draw(view: &SignInView, theme: &Theme, frame: &mut Frame) {
     let inner_w = usize::from(WIDTH.min(frame.area().width).saturating_sub(2)).max(1);
     let mut body = Body::new(inner_w);
     body.push(

@@ -10,6 +10,7 @@ use super::fit_line;
 use super::theme::Theme;
 use crate::app::details::{self, DetailLine};
 use crate::app::state::{Row, SortKey, State};
+use crate::app::users::ContentWidths;
 use crate::directory::TimeLeft;
 use crate::text::{fit, pad, width};
 
@@ -41,11 +42,15 @@ impl Column {
 /// Width of the pointer + mark prefix ("▶■ ").
 pub const PREFIX: usize = 3;
 
-/// Column widths for an inner width: name and user name share what the fixed columns leave;
-/// fixed columns drop from the right when the terminal is narrow.
-pub fn columns(inner: usize) -> Vec<(Column, usize)> {
+/// Column widths for an inner width: the fixed columns (Deleted, Left) keep theirs; name, user
+/// name, department and job title share the rest by content: each grows towards its widest
+/// text (`content`): the names keep their even share of the room up to their content, what
+/// they do not need goes to the columns still cut (names twice as fast as the others), and
+/// room left once all are whole goes to the last. Columns drop from the right when the
+/// terminal is narrow.
+pub fn columns(inner: usize, content: &ContentWidths) -> Vec<(Column, usize)> {
     // Under 140 columns the name is what the admin reads first: department and job title
-    // give up a few columns so names are not cut (they are whole in the details pane).
+    // start from a little less room (they are whole in the details pane).
     let (dept_w, job_w) = if inner < 140 { (12, 12) } else { (14, 16) };
     let fixed = [
         (Column::Deleted, 9),
@@ -72,10 +77,108 @@ pub fn columns(inner: usize) -> Vec<(Column, usize)> {
     }
     let flex = inner.saturating_sub(PREFIX + used(&kept) + 1);
     let name = flex / 2;
-    let upn = flex - name;
-    let mut cols = vec![(Column::Name, name), (Column::UserName, upn)];
+    let mut cols = vec![(Column::Name, name), (Column::UserName, flex - name)];
     cols.extend(kept);
+    share_by_content(&mut cols, content);
     cols
+}
+
+/// The share of rows whose text a column is sized to show whole.
+pub const CONTENT_SHARE: f64 = 0.97;
+
+/// Moves width between the sharing columns of `cols` (whose total it keeps) so that none is
+/// wider than its content while another is cut. Two rounds: first each towards the width of
+/// 97% of its values; with room to spare, towards its widest value (the name with room for
+/// an expiry badge too); what is left after that goes to the last column.
+fn share_by_content(cols: &mut [(Column, usize)], content: &ContentWidths) {
+    // (index in cols, weight, most of the values, all of them)
+    let mut share: Vec<(usize, usize, usize, usize)> = Vec::new();
+    let mut widths: Vec<usize> = Vec::new();
+    let mut total = 0;
+    for (i, (col, w)) in cols.iter().enumerate() {
+        let (counts, weight, badge_room) = match col {
+            Column::Name => (&content.name, 2, EXPIRY_BADGE_ROOM),
+            Column::UserName => (&content.user_name, 2, 0),
+            Column::Department => (&content.department, 1, 0),
+            Column::JobTitle => (&content.job_title, 1, 0),
+            Column::Deleted | Column::Left => continue,
+        };
+        // Room for the title and the sort arrow, whatever the content.
+        let title = col.title().len() + 2;
+        let most = counts.fitting(CONTENT_SHARE).max(title);
+        let all = (counts.fitting(1.0) + badge_room).max(most);
+        // The names keep their even share up to their content (what the admin reads first
+        // stays as wide as it was); only what they do not need goes to the others.
+        let least = match col {
+            Column::Name | Column::UserName => (*w).min(most),
+            _ => *w,
+        };
+        total += *w;
+        widths.push(least);
+        share.push((i, weight, most.max(least), all.max(least)));
+    }
+    let Some(last) = widths.len().checked_sub(1) else {
+        return;
+    };
+    let mut spare = total - widths.iter().sum::<usize>();
+    let most: Vec<usize> = share.iter().map(|s| s.2).collect();
+    let all: Vec<usize> = share.iter().map(|s| s.3).collect();
+    let weights: Vec<usize> = share.iter().map(|s| s.1).collect();
+    spare = fill(&mut widths, &most, &weights, spare);
+    spare = fill(&mut widths, &all, &weights, spare);
+    widths[last] += spare;
+    for (k, (i, ..)) in share.iter().enumerate() {
+        cols[*i].1 = widths[k];
+    }
+}
+
+/// Room the name column keeps, once everything else is whole, for "  [EXPIRES today]".
+const EXPIRY_BADGE_ROOM: usize = 17;
+
+/// Water-filling: every column still short of its `want` takes its weight's part of `spare`,
+/// up to its want, until nothing is left or all have theirs. Returns what is left.
+fn fill(widths: &mut [usize], want: &[usize], weights: &[usize], mut spare: usize) -> usize {
+    while spare > 0 {
+        let short: Vec<usize> = (0..widths.len()).filter(|&k| widths[k] < want[k]).collect();
+        if short.is_empty() {
+            break;
+        }
+        let total_weight: usize = short.iter().map(|&k| weights[k]).sum();
+        let before = spare;
+        for &k in &short {
+            let part = (before * weights[k] / total_weight).max(1).min(spare);
+            let take = part.min(want[k] - widths[k]);
+            widths[k] += take;
+            spare -= take;
+            if spare == 0 {
+                break;
+            }
+        }
+    }
+    spare
+}
+
+/// The column a sort orders by.
+pub fn sort_column(sort: SortKey) -> Column {
+    match sort {
+        SortKey::DaysLeft => Column::Left,
+        SortKey::Name => Column::Name,
+        SortKey::UserName => Column::UserName,
+        SortKey::Deleted => Column::Deleted,
+        SortKey::Department => Column::Department,
+    }
+}
+
+/// The order in words: what comes first.
+pub fn sort_words(sort: SortKey, reverse: bool) -> &'static str {
+    match (sort, reverse) {
+        (SortKey::DaysLeft, false) => "soonest purge first",
+        (SortKey::DaysLeft, true) => "latest purge first",
+        (SortKey::Deleted, false) => "newest first",
+        (SortKey::Deleted, true) => "oldest first",
+        (SortKey::Name | SortKey::UserName | SortKey::Department, false) => "A to Z",
+        (SortKey::Name | SortKey::UserName | SortKey::Department, true) => "Z to A",
+    }
 }
 
 /// The Left column: "36h", "5d", "overdue", or "—" without a deletion time.
@@ -207,15 +310,17 @@ pub fn name_cell(
     (fit(name, w - 2 - tags_w), tags)
 }
 
+/// The arrow on the sorted column's header: ▲ when what the column shows grows down the list
+/// (A to Z, "2h" before "3d", "1d ago" before "5d ago"), ▼ when it shrinks. The title says the
+/// order in words too.
 fn sort_arrow(state: &State) -> &'static str {
-    // Ascending means "first things first" for every column; for days left that is soonest.
     if state.users.reverse() { "▼" } else { "▲" }
 }
 
 /// The table's title for `max` columns: every count, sort and filter when it fits; otherwise
-/// what is at its default (nothing filtered out, nothing marked) and what the filter line
-/// already shows are left out before anything gets cut.
-fn title(state: &State, max: usize) -> String {
+/// what is at its default (nothing filtered out, nothing marked), what the filter line
+/// already shows and the sort its column header shows are left out before anything is cut.
+fn title(state: &State, max: usize, sort_shown: bool) -> String {
     let full = full_title(state);
     if width(&full) <= max {
         return full;
@@ -231,12 +336,10 @@ fn title(state: &State, max: usize) -> String {
     if u.marked_count() > 0 {
         parts.push(format!("marked {}", u.marked_count()));
     }
-    let sort = match u.sort() {
-        SortKey::Deleted => "deleted",
-        other => other.label(),
-    };
-    // The filter itself is on the filter line below the table whenever one is set.
-    parts.push(format!("{sort} {}", sort_arrow(state)));
+    if !sort_shown {
+        // Its column gave way: the title is the only place left to say it.
+        parts.push(format!("by {} {}", u.sort().label(), sort_arrow(state)));
+    }
     format!("{} ", parts.join(" · "))
 }
 
@@ -247,27 +350,28 @@ fn full_title(state: &State) -> String {
     } else {
         format!("\"{}\"", fit(u.filter().value(), 24))
     };
-    let sort = match u.sort() {
-        SortKey::Deleted => "deleted (newest)",
-        other => other.label(),
-    };
     let filter = if u.only_conflicts() {
         format!("{filter} + only conflicts")
     } else {
         filter
     };
     format!(
-        " Deleted users ─ {} · shown {} · marked {} · sort: {} {} · filter: {} ",
+        " Deleted users ─ {} · shown {} · marked {} · sort: {}, {} · filter: {} ",
         u.rows().len(),
         u.shown().len(),
         u.marked_count(),
-        sort,
-        sort_arrow(state),
+        u.sort().label(),
+        sort_words(u.sort(), u.reverse()),
         filter
     )
 }
 
 pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: Rect, rows: Rect) {
+    let inner_w = usize::from(rows.width);
+    let cols = columns(inner_w, state.users.content_widths());
+    let sort_shown = cols
+        .iter()
+        .any(|(c, _)| *c == sort_column(state.users.sort()));
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(if state.modal.is_none() {
@@ -277,21 +381,29 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
         })
         .title(Span::styled(
             fit(
-                &title(state, usize::from(block_area.width.saturating_sub(2))),
+                &title(
+                    state,
+                    usize::from(block_area.width.saturating_sub(2)),
+                    sort_shown,
+                ),
                 usize::from(block_area.width.saturating_sub(2)),
             ),
             theme.title(),
         ));
     frame.render_widget(block, block_area);
-    let inner_w = usize::from(rows.width);
-    let cols = columns(inner_w);
-    // Column header.
+    // Column header; the sorted column carries the arrow.
+    let sorted = sort_column(state.users.sort());
     let mut head = vec![Span::raw(" ".repeat(PREFIX))];
     for (i, (col, w)) in cols.iter().enumerate() {
         if i > 0 {
             head.push(Span::raw(" "));
         }
-        head.push(Span::styled(pad(col.title(), *w), theme.column_header()));
+        let title = if *col == sorted {
+            format!("{} {}", col.title(), sort_arrow(state))
+        } else {
+            col.title().to_string()
+        };
+        head.push(Span::styled(pad(&title, *w), theme.column_header()));
     }
     let head_area = Rect {
         y: rows.y.saturating_sub(1),
@@ -369,10 +481,16 @@ fn row_line(
     let left = user.deleted_at.map(|d| TimeLeft::after_deletion(d, now));
     let mut spans = Vec::with_capacity(cols.len() * 2 + 2);
     spans.push(Span::raw(if selected { "▶" } else { " " }));
-    spans.push(Span::styled(
-        if marked { "■ " } else { "□ " },
-        if marked { theme.marked() } else { theme.dim() },
-    ));
+    // On the selection bar every span takes the bar's colours, except badges and urgency,
+    // which take the bar's own readable ones.
+    let (mark_style, badge, danger) = if selected {
+        (theme.base(), theme.bar_badge(), theme.bar_danger())
+    } else if marked {
+        (theme.marked(), theme.badge(), theme.danger())
+    } else {
+        (theme.dim(), theme.badge(), theme.danger())
+    };
+    spans.push(Span::styled(if marked { "■ " } else { "□ " }, mark_style));
     let expiring = is_expiring(left);
     for (i, (col, w)) in cols.iter().enumerate() {
         if i > 0 {
@@ -402,11 +520,7 @@ fn row_line(
                     spans.push(Span::raw("  "));
                     spans.push(Span::styled(
                         pad(&tags, w.saturating_sub(nw + 2)),
-                        if expiring {
-                            theme.danger()
-                        } else {
-                            theme.badge()
-                        },
+                        if expiring { danger } else { badge },
                     ));
                 }
             }
@@ -415,11 +529,7 @@ fn row_line(
                 spans.push(Span::raw(pad(&super::text::ago(user.deleted_at, now), w)))
             }
             Column::Left => {
-                let style = if expiring {
-                    theme.danger()
-                } else {
-                    theme.base()
-                };
+                let style = if expiring { danger } else { theme.base() };
                 spans.push(Span::styled(pad(&time_left_text(left), w), style));
             }
             Column::Department => spans.push(Span::raw(pad(
@@ -590,14 +700,93 @@ mod tests {
         assert!(!is_expiring(Some(in_hours(4 * 24))));
     }
 
+    /// Content of these widths, one row each.
+    fn content(
+        name: usize,
+        user_name: usize,
+        department: usize,
+        job_title: usize,
+    ) -> ContentWidths {
+        let mut c = ContentWidths::default();
+        c.name.add_for_test(name);
+        c.user_name.add_for_test(user_name);
+        c.department.add_for_test(department);
+        c.job_title.add_for_test(job_title);
+        c
+    }
+
     #[test]
     fn name_gets_more_room_than_department_and_job_at_100_columns() {
-        let cols = columns(98);
+        let wide = content(60, 60, 30, 30);
+        let cols = columns(98, &wide);
         let w = |c: Column| cols.iter().find(|(x, _)| *x == c).map(|(_, w)| *w);
         assert!(w(Column::Name) >= Some(24), "{cols:?}");
         assert!(w(Column::Name) > w(Column::Department));
         assert!(w(Column::Name) > w(Column::JobTitle));
         let total: usize = cols.iter().map(|(_, w)| w + 1).sum::<usize>() + PREFIX;
         assert!(total <= 98 + 1, "{cols:?}");
+    }
+
+    #[test]
+    fn wide_tables_size_columns_by_content() {
+        let content = content(30, 36, 22, 25);
+        for inner in [78, 118, 198] {
+            let cols = columns(inner, &content);
+            let w = |c: Column| cols.iter().find(|(x, _)| *x == c).map_or(0, |(_, w)| *w);
+            let total: usize = cols.iter().map(|(_, w)| *w).sum::<usize>() + cols.len() - 1;
+            assert_eq!(
+                total + PREFIX,
+                inner,
+                "{inner}: the row spans the table: {cols:?}"
+            );
+            // No sharing column is wider than its content while another is cut.
+            let cut = w(Column::Name) < 30
+                || w(Column::UserName) < 36
+                || (w(Column::Department) > 0 && w(Column::Department) < 22)
+                || (w(Column::JobTitle) > 0 && w(Column::JobTitle) < 25);
+            if cut {
+                assert!(
+                    w(Column::Name) <= 30 && w(Column::UserName) <= 36,
+                    "{inner}: {cols:?}"
+                );
+            }
+        }
+        // At 200 columns everything is whole, and names take only what they need (and room
+        // for an expiry badge); the rest is the last column's.
+        let cols = columns(198, &content);
+        let w = |c: Column| cols.iter().find(|(x, _)| *x == c).map_or(0, |(_, w)| *w);
+        assert_eq!(
+            (w(Column::Name), w(Column::UserName)),
+            (30 + EXPIRY_BADGE_ROOM, 36),
+            "{cols:?}"
+        );
+        assert_eq!(w(Column::Department), 22);
+        assert!(w(Column::JobTitle) >= 25);
+    }
+
+    #[test]
+    fn one_very_long_name_does_not_widen_the_column_for_all() {
+        let mut c = content(20, 30, 10, 10);
+        for _ in 0..98 {
+            c.name.add_for_test(20);
+        }
+        c.name.add_for_test(90);
+        assert_eq!(c.name.fitting(CONTENT_SHARE), 20);
+        // Where room is short, the long one is cut, not the column widened for it.
+        let cols = columns(98, &c);
+        assert_eq!(cols[0], (Column::Name, 20), "{cols:?}");
+        // With room to spare, it gets it.
+        let cols = columns(198, &c);
+        assert!(cols[0].1 >= 90, "{cols:?}");
+    }
+
+    #[test]
+    fn the_sort_reads_the_same_in_words_and_arrow() {
+        assert_eq!(sort_words(SortKey::Deleted, false), "newest first");
+        assert_eq!(sort_words(SortKey::DaysLeft, false), "soonest purge first");
+        assert_eq!(sort_words(SortKey::Name, true), "Z to A");
+        for sort in SortKey::ALL {
+            assert!(width(&format!("{} ▲", sort_column(sort).title())) <= 12);
+        }
     }
 }

@@ -79,6 +79,8 @@ impl Harness {
             Some(h.admin_upn()),
             data.path().to_path_buf(),
         ));
+        // A data dir that has seen the sandbox's first-launch panel: these tests are about the rest.
+        app::welcome::remember(&session.data_dir).expect("marker");
         let mut state = app::initial_state(&session, chrono::Utc::now(), (120, 40));
         state.settings.no_color = true;
         let (tx, rx) = app::channel();
@@ -323,6 +325,8 @@ async fn the_event_loop_loads_the_list_handles_keys_and_resize_and_quits_on_q() 
         Some(h.admin_upn()),
         data.path().to_path_buf(),
     ));
+    // A data dir that has seen the sandbox's first-launch panel: these tests are about the rest.
+    app::welcome::remember(&session.data_dir).expect("marker");
     let mut state = app::initial_state(&session, chrono::Utc::now(), (100, 30));
     let (tx, rx) = app::channel();
     let mut runner = Runner::for_session(session, tx, None);
@@ -393,6 +397,8 @@ async fn the_loop_repaints_everything_when_other_users_take_the_rows() {
         Some(h.admin_upn()),
         data.path().to_path_buf(),
     ));
+    // A data dir that has seen the sandbox's first-launch panel: these tests are about the rest.
+    app::welcome::remember(&session.data_dir).expect("marker");
     let mut state = app::initial_state(&session, chrono::Utc::now(), (120, 40));
     let (tx, rx) = app::channel();
     let mut runner = Runner::for_session(session, tx, None);
@@ -679,4 +685,74 @@ async fn refresh_with_the_server_stopped_keeps_the_rows_and_says_why() {
     let screen = t.screen();
     assert!(screen.contains("stale since"), "{screen}");
     assert!(screen.contains("Refresh failed:"), "{screen}");
+}
+
+/// The sandbox's first-launch panel: shown on the first run in a data dir, dismissed by any key
+/// (which does nothing else), and not shown again in the next run on that data dir.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_welcome_panel_shows_once_per_data_dir() {
+    let (_tmp, h) = common::start_sandbox(20).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let open = || {
+        Arc::new(Session::new(
+            Settings::default(),
+            directory(&h),
+            format!("SANDBOX {}", h.domain()),
+            true,
+            h.admin_upn(),
+            Some(h.admin_upn()),
+            data.path().to_path_buf(),
+        ))
+    };
+    let key = |code| {
+        crossterm::event::Event::Key(KeyEvent::new_with_kind(
+            code,
+            KeyModifiers::NONE,
+            KeyEventKind::Press,
+        ))
+    };
+    let session = open();
+    let mut state = app::initial_state(&session, chrono::Utc::now(), (80, 24));
+    assert!(state.welcome, "a new data dir on the sandbox");
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+    terminal
+        .draw(|f| undelete::ui::draw(&state, f))
+        .expect("draw");
+    let screen = terminal.backend().to_string();
+    for words in [
+        "demo data",
+        "nothing real",
+        "undelete --tenant",
+        "Any key to start",
+    ] {
+        assert!(screen.contains(words), "{words:?} in\n{screen}");
+    }
+    let (tx, rx) = app::channel();
+    let mut runner = Runner::for_session(session, tx, None);
+    // Enter dismisses the panel and nothing else; then q quits.
+    let script = vec![(400, key(KeyCode::Enter)), (200, key(KeyCode::Char('q')))];
+    let events = Box::pin(futures::stream::unfold(
+        script.into_iter(),
+        |mut it| async move {
+            let (wait, ev) = it.next()?;
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+            Some((Ok(ev), it))
+        },
+    ));
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        undelete::tui::run_loop(&mut terminal, events, &mut state, &mut runner, rx),
+    )
+    .await
+    .expect("the loop ends")
+    .expect("no error");
+    assert!(state.quit && !state.welcome);
+    assert!(state.modal.is_none(), "Enter only dismissed the panel");
+    assert!(!terminal.backend().to_string().contains("Any key to start"));
+    drop(runner);
+    // The runner remembered it: the next run on this data dir starts on the table.
+    assert!(data.path().join(app::welcome::MARKER).exists());
+    let again = app::initial_state(&open(), chrono::Utc::now(), (80, 24));
+    assert!(!again.welcome, "shown once");
+    h.shutdown().await;
 }

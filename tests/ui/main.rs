@@ -9,6 +9,7 @@ mod after_care;
 mod flow;
 mod hand_off;
 mod loader;
+mod look;
 mod memory;
 mod pictures;
 mod probe;

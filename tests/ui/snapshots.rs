@@ -14,7 +14,7 @@ use undelete::restore::{Failure, RestoreState, Unfinished, UserOutcome};
 
 const SIZES: [(u16, u16); 2] = [(120, 40), (60, 20)];
 
-fn render(state: &State, w: u16, h: u16) -> String {
+pub(crate) fn render(state: &State, w: u16, h: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
     terminal
         .draw(|f| undelete::ui::draw(state, f))
@@ -22,7 +22,7 @@ fn render(state: &State, w: u16, h: u16) -> String {
     terminal.backend().to_string()
 }
 
-fn key(s: &mut State, code: KeyCode) {
+pub(crate) fn key(s: &mut State, code: KeyCode) {
     update(
         s,
         Msg::Key(KeyEvent::new_with_kind(
@@ -33,7 +33,7 @@ fn key(s: &mut State, code: KeyCode) {
     );
 }
 
-fn typ(s: &mut State, text: &str) {
+pub(crate) fn typ(s: &mut State, text: &str) {
     for c in text.chars() {
         key(s, KeyCode::Char(c));
     }
@@ -48,7 +48,7 @@ fn snap(name: &str, build: impl Fn((u16, u16)) -> State) {
     }
 }
 
-fn home(size: (u16, u16)) -> State {
+pub(crate) fn home(size: (u16, u16)) -> State {
     let mut s = fixtures::state(48, size);
     // Two marked users, the pointer on the third row.
     typ(&mut s, "  ");
@@ -197,7 +197,7 @@ fn journal_banner_and_read_only() {
     });
 }
 
-fn dialog(size: (u16, u16)) -> State {
+pub(crate) fn dialog(size: (u16, u16)) -> State {
     let mut s = home(size);
     typ(&mut s, "r");
     // Pre-flight: the first user's name is taken and a proxy address too.
@@ -456,7 +456,10 @@ fn sign_in_screen() {
         ] {
             let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
             terminal
-                .draw(|f| undelete::ui::sign_in::draw(&view, f))
+                .draw(|f| {
+                    let theme = undelete::ui::theme::Theme::new(Default::default(), view.no_color);
+                    undelete::ui::sign_in::draw(&view, &theme, f)
+                })
                 .expect("draw");
             insta::assert_snapshot!(format!("{name}_{w}x{h}"), terminal.backend().to_string());
         }

@@ -12,6 +12,7 @@ use crate::app::effect::Effect;
 use crate::app::state::{NoticeKind, State};
 use restore::submit_restore;
 
+pub use help::HelpView;
 pub use progress::{JobStatus, ProgressLine, ProgressState};
 pub use purge::PurgeState;
 pub use restore::{CONFIRM_OVER, Field, Preflight, RestoreForm, Target, Verdict};
@@ -23,7 +24,6 @@ pub enum Modal {
     Progress(ProgressState),
     Result(Box<ResultState>),
     Purge(PurgeState),
-    Help { scroll: usize },
 }
 
 /// A yes/no question a modal asked (restore many, stop the run, close without mail).

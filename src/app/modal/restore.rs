@@ -95,6 +95,10 @@ pub struct RestoreForm {
     pub tap_once: bool,
     /// Whether passes can be issued, and the policy (`None`: still being asked).
     pub tap_status: Option<TapAvailability>,
+    /// A security option the admin pressed to turn off: it goes off only on a second press
+    /// of the same key on it, so a stray Space (after a Tab out of the password field) cannot
+    /// weaken a restore unseen. Any other key forgets it.
+    pub confirm_off: Option<Field>,
 }
 
 /// What the directory said of the typed password (`validatePassword`, delegated only).
@@ -146,6 +150,7 @@ impl RestoreForm {
             tap_lifetime: Input::default(),
             tap_once: false,
             tap_status: None,
+            confirm_off: None,
         }
     }
 
@@ -369,6 +374,15 @@ pub(in crate::app) fn restore_key(
     let Some(Modal::Restore(form)) = &mut state.modal else {
         return Vec::new();
     };
+    let armed = form.confirm_off.take();
+    // Turning a security option off takes the key twice on it; turning it on, once.
+    let weaken = |form: &mut RestoreForm, field: Field, on: bool| -> bool {
+        if !on || armed == Some(field) {
+            return true;
+        }
+        form.confirm_off = Some(field);
+        false
+    };
     match action {
         Some(Action::NextField) | Some(Action::PrevField) => {
             let fields = form.fields();
@@ -393,12 +407,18 @@ pub(in crate::app) fn restore_key(
             Field::TapPass => choose_tap(form),
             Field::TapOnce => form.tap_once = !form.tap_once,
             Field::ForceChange => {
-                form.force_change = !form.force_change;
-                if !form.force_change {
-                    form.force_change_mfa = false;
+                if weaken(form, Field::ForceChange, form.force_change) {
+                    form.force_change = !form.force_change;
+                    if !form.force_change {
+                        form.force_change_mfa = false;
+                    }
                 }
             }
-            Field::ForceChangeMfa => form.force_change_mfa = !form.force_change_mfa,
+            Field::ForceChangeMfa => {
+                if weaken(form, Field::ForceChangeMfa, form.force_change_mfa) {
+                    form.force_change_mfa = !form.force_change_mfa;
+                }
+            }
             Field::IncludePassword => form.include_password = !form.include_password,
             Field::Reconcile(i) => {
                 if let Some(t) = form.targets.get_mut(i) {

@@ -300,6 +300,12 @@ impl SessionRunner {
             }),
             Effect::Purge { users } => self.purge(users),
             Effect::FinishUnfinished => self.finish_unfinished(),
+            Effect::RememberWelcome => {
+                // Not worth a notice: at worst the panel shows again next time.
+                if let Err(e) = crate::app::welcome::remember(&self.session.data_dir) {
+                    tracing::warn!(error = %e, "could not remember the dismissed welcome panel");
+                }
+            }
         }
     }
 

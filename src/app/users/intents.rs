@@ -174,7 +174,14 @@ impl UsersView {
     pub fn clear_filter(&mut self, keep_typing: bool) {
         self.filtering &= keep_typing;
         self.filter = Input::default();
-        self.refilter_keep_selection();
+        // The user found with the filter stays selected, even the first row of the hits
+        // (which the rule for arriving pages, "the top stays the top", would not keep).
+        let current = self.current_index();
+        self.refilter();
+        match current.and_then(|cur| self.shown.iter().position(|i| *i == cur)) {
+            Some(pos) => self.selected = pos,
+            None => self.selected = self.selected.min(self.shown.len().saturating_sub(1)),
+        }
     }
 
     /// The filter being typed, for keys and paste; `apply_filter` after a change.

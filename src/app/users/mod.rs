@@ -65,6 +65,80 @@ pub struct UsersView {
     swept: HashSet<String>,
     /// Only users in conflict are shown (on top of the typed filter).
     only_conflicts: bool,
+    /// The widest text of each column that shares the table's spare width, over every row.
+    widths: ContentWidths,
+}
+
+/// How wide the text of the columns that share the table's width is, over every row: kept as
+/// rows arrive (rows that go are not taken out, which only leaves a column a little wide), so
+/// a frame sizes its columns by content without measuring 100,000 rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContentWidths {
+    /// The name with its lasting badges ("  [SYNCED] [GUEST]"); an expiry badge comes and
+    /// goes with time and shrinks to fit instead.
+    pub name: WidthCounts,
+    pub user_name: WidthCounts,
+    pub department: WidthCounts,
+    pub job_title: WidthCounts,
+}
+
+/// How many rows have text of each width (wider than `WidthCounts::CAP` counted at it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WidthCounts([u32; WidthCounts::CAP + 1]);
+
+impl Default for WidthCounts {
+    fn default() -> Self {
+        Self([0; WidthCounts::CAP + 1])
+    }
+}
+
+impl WidthCounts {
+    /// Wider text is as good as this wide: no table column is worth more.
+    pub const CAP: usize = 96;
+
+    fn add(&mut self, width: usize) {
+        self.0[width.min(Self::CAP)] += 1;
+    }
+
+    /// One more row of text `width` wide (tests of the column sharing).
+    #[doc(hidden)]
+    pub fn add_for_test(&mut self, width: usize) {
+        self.add(width);
+    }
+
+    /// The least width that `share` of the rows fit in whole: the column's content width.
+    /// One very long name among thousands (the few the seed holds on purpose) is cut with
+    /// `…` in the table, whole in the details pane, rather than widen its column for all.
+    pub fn fitting(&self, share: f64) -> usize {
+        let total: u64 = self.0.iter().map(|n| u64::from(*n)).sum();
+        let need = (total as f64 * share).ceil() as u64;
+        let mut seen = 0;
+        for (w, n) in self.0.iter().enumerate() {
+            seen += u64::from(*n);
+            if seen >= need {
+                return w;
+            }
+        }
+        Self::CAP
+    }
+}
+
+impl ContentWidths {
+    fn take(&mut self, row: &Row) {
+        use crate::text::width;
+        // "[SYNCED]" and "[GUEST]", two spaces from the name, one between.
+        let badges = match (row.synced(), row.is_guest()) {
+            (true, true) => 2 + 8 + 1 + 7,
+            (true, false) => 2 + 8,
+            (false, true) => 2 + 7,
+            (false, false) => 0,
+        };
+        let or_dash = |s: Option<&str>| s.filter(|s| !s.is_empty()).map_or(1, width);
+        self.name.add(width(row.display_name()) + badges);
+        self.user_name.add(width(row.original_upn()));
+        self.department.add(or_dash(row.department()));
+        self.job_title.add(or_dash(row.job_title()));
+    }
 }
 
 impl Default for UsersView {
@@ -93,6 +167,7 @@ impl Default for UsersView {
             conflicts: HashSet::new(),
             swept: HashSet::new(),
             only_conflicts: false,
+            widths: ContentWidths::default(),
         }
     }
 }
@@ -143,8 +218,15 @@ impl UsersView {
     fn push_row(&mut self, user: &DeletedUser) {
         let (key_start, key_end) = push_key(&mut self.keys, user);
         self.key_starts.push(key_start);
-        self.rows.push(Row::new(user, key_start, key_end));
+        let row = Row::new(user, key_start, key_end);
+        self.widths.take(&row);
+        self.rows.push(row);
         self.marked.push(false);
+    }
+
+    /// How wide the text of the columns that share the table's width is.
+    pub fn content_widths(&self) -> &ContentWidths {
+        &self.widths
     }
 
     /// Rebuilds the search key of a kept row (after others were removed).
@@ -482,6 +564,7 @@ impl UsersView {
             .map(|(r, _)| r.id().to_string())
             .collect();
         self.rows.clear();
+        self.widths = ContentWidths::default();
         self.keys.clear();
         self.key_starts.clear();
         for order in &mut self.orders {
