@@ -1664,6 +1664,9 @@ fn on_every_screen() -> Vec<(Scope, State)> {
     press(&mut s, KeyCode::Enter);
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Tab);
+    // The Temporary Access Pass choice comes before the security options.
+    assert_eq!(form(&s).focus, Field::TapPass);
+    press(&mut s, KeyCode::Tab);
     assert_eq!(form(&s).focus, Field::ForceChange);
     out.push((Scope::RestoreDialog, s));
     let mut s = st(20);
@@ -1864,6 +1867,9 @@ fn a_stray_space_cannot_turn_a_safeguard_off() {
     press(&mut s, KeyCode::Enter);
     assert_eq!(form(&s).focus, Field::Password);
     typ(&mut s, "Correct Horse 9!");
+    press(&mut s, KeyCode::Tab);
+    // Past the Temporary Access Pass choice (a Space there would pick it, not weaken anything).
+    assert_eq!(form(&s).focus, Field::TapPass);
     press(&mut s, KeyCode::Tab);
     assert_eq!(form(&s).focus, Field::ForceChange);
     ch(&mut s, ' ');

@@ -269,6 +269,18 @@ pub fn shorten_label(label: &str, max: usize) -> String {
         let keep = text::width(&parts[0]).saturating_sub(over).max(8);
         parts[0] = text::fit(&parts[0], keep);
     }
+    // 4. The account's name (an app's can be long), keeping its sign-in kind whole.
+    let over = text::width(&joined(&parts)).saturating_sub(max);
+    if over > 0
+        && let Some(account) = parts.last_mut()
+        && account.ends_with(')')
+        && let Some(open) = account.rfind(" (")
+    {
+        let kind = account[open..].to_string();
+        let name = &account[..open];
+        let keep = text::width(name).saturating_sub(over).max(8);
+        *account = format!("{}{kind}", text::fit(name, keep));
+    }
     balanced(&text::fit(&joined(&parts), max))
 }
 
