@@ -169,6 +169,12 @@ pub enum Action {
     Purge,
     /// Issue a Temporary Access Pass: optional, so not in `ALL` (see `tap_check`).
     IssueTap,
+    /// The conflict sweep's reads of active users, groups and org contacts, and the audit
+    /// log's deletions: optional too (see `optional_checks`); the table works without them.
+    SweepUsers,
+    SweepGroups,
+    SweepContacts,
+    ReadDeletions,
 }
 
 impl Action {
@@ -188,11 +194,15 @@ impl Action {
             Action::SendMail => "emailing sign-in info",
             Action::Purge => "purging users",
             Action::IssueTap => "issuing Temporary Access Passes",
+            Action::SweepUsers => "checking conflicts with active users",
+            Action::SweepGroups => "checking conflicts with groups",
+            Action::SweepContacts => "checking conflicts with org contacts",
+            Action::ReadDeletions => "showing who deleted each user (the audit log)",
         }
     }
 
     /// Permissions that allow the action, least privileged first (the one to grant).
-    pub fn permissions(self) -> &'static [&'static str] {
+    pub const fn permissions(self) -> &'static [&'static str] {
         match self {
             Action::ListDeleted => &[
                 "User.Read.All",
@@ -214,13 +224,40 @@ impl Action {
             ],
             Action::SendMail => &["Mail.Send"],
             Action::IssueTap => &["UserAuthenticationMethod.ReadWrite.All"],
+            // learn.microsoft.com: "List users", "List groups", "List orgContacts" and their
+            // delta functions, "List directoryAudits"; least privileged first.
+            Action::SweepUsers => &[
+                "User.Read.All",
+                "User.ReadWrite.All",
+                "Directory.Read.All",
+                "Directory.ReadWrite.All",
+            ],
+            Action::SweepGroups => &[
+                "GroupMember.Read.All",
+                "Group.Read.All",
+                "GroupMember.ReadWrite.All",
+                "Group.ReadWrite.All",
+                "Directory.Read.All",
+                "Directory.ReadWrite.All",
+            ],
+            Action::SweepContacts => &[
+                "OrgContact.Read.All",
+                "Directory.Read.All",
+                "Directory.ReadWrite.All",
+            ],
+            Action::ReadDeletions => &["AuditLog.Read.All"],
         }
     }
 
     /// Entra roles (template ids) that may do it; the first is the one to assign.
     fn roles(self) -> &'static [(&'static str, &'static str)] {
         match self {
-            Action::ListDeleted | Action::SendMail => &[],
+            Action::ListDeleted
+            | Action::SendMail
+            | Action::SweepUsers
+            | Action::SweepGroups
+            | Action::SweepContacts
+            | Action::ReadDeletions => &[],
             Action::IssueTap => &[AUTH_ADMIN, PRIVILEGED_AUTH_ADMIN, GLOBAL_ADMIN],
             Action::Restore | Action::Purge => &[USER_ADMIN, GLOBAL_ADMIN],
             Action::SetPassword => &[
@@ -408,6 +445,27 @@ pub fn tap_check(claims: &TokenClaims) -> Option<Warning> {
     None
 }
 
+/// The optional reads the token does not allow: the conflict sweep's (active users, groups,
+/// org contacts) and the audit log's. Apart from `self_check`: without them the table still
+/// lists and restores; its badges and the details pane say what is missing.
+pub fn optional_checks(claims: &TokenClaims) -> Vec<Warning> {
+    let mode = claims.mode();
+    [
+        Action::SweepUsers,
+        Action::SweepGroups,
+        Action::SweepContacts,
+        Action::ReadDeletions,
+    ]
+    .into_iter()
+    .filter(|a| !claims.grants_any(a.permissions()))
+    .map(|action| Warning::MissingPermission {
+        action,
+        mode,
+        grant: action.permissions()[0],
+    })
+    .collect()
+}
+
 /// The sender for the sign-in email: the signed-in admin (delegated, `None`: `/me/sendMail`) or
 /// `--mail-from` (app-only). App-only without `--mail-from` is an error that says what to pass.
 pub fn mail_sender(mode: Mode, mail_from: Option<&str>) -> Result<Option<String>, String> {
@@ -573,5 +631,37 @@ mod tests {
         let e = mail_sender(Mode::AppOnly, None).err().unwrap_or_default();
         assert!(e.contains("--mail-from"), "{e}");
         assert!(mail_sender(Mode::AppOnly, Some("nope")).is_err());
+    }
+
+    #[test]
+    fn optional_reads_are_listed_apart_with_the_permission_to_grant() {
+        // Delegated, as undelete asks: the sweep's users read is allowed, the rest is not.
+        let c = decode(json!({"scp": "User.Read.All Mail.Send", "upn": "a@b.c"}));
+        let missing: Vec<(Action, &str)> = optional_checks(&c)
+            .into_iter()
+            .map(|w| match w {
+                Warning::MissingPermission { action, grant, .. } => (action, grant),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            missing,
+            [
+                (Action::SweepGroups, "GroupMember.Read.All"),
+                (Action::SweepContacts, "OrgContact.Read.All"),
+                (Action::ReadDeletions, "AuditLog.Read.All"),
+            ]
+        );
+        // Never part of the self-check: the table works without them.
+        assert!(self_check(&c, None).iter().all(|w| !matches!(
+            w,
+            Warning::MissingPermission {
+                action: Action::SweepGroups | Action::SweepContacts | Action::ReadDeletions,
+                ..
+            }
+        )));
+        let all =
+            decode(json!({"roles": ["Directory.Read.All", "AuditLog.Read.All"], "idtyp": "app"}));
+        assert!(optional_checks(&all).is_empty());
     }
 }

@@ -85,6 +85,9 @@ pub async fn run_login<C: Future<Output = ()>>(
                     "Optional: the Temporary Access Pass hand-off is unavailable: {w}"
                 );
             }
+            for w in &signed_in.optional_warnings {
+                let _ = writeln!(err, "Optional: {w}");
+            }
             0
         }
         Err(AuthError::Cancelled) => {

@@ -302,8 +302,14 @@ impl AuthContext {
         } else {
             None
         };
+        let optional_warnings = if granted_known {
+            claims::optional_checks(claims)
+        } else {
+            Vec::new()
+        };
         SignedIn {
             tap_warning,
+            optional_warnings,
             tokens,
             identity: Identity {
                 cloud: self.cloud,
@@ -327,6 +333,8 @@ pub struct SignedIn {
     /// Why Temporary Access Passes cannot be issued, if so: an optional hand-off, so it is
     /// listed apart from `warnings`.
     pub tap_warning: Option<Warning>,
+    /// The conflict sweep's and the audit log's reads the token does not allow (optional).
+    pub optional_warnings: Vec<Warning>,
     mail_from: Option<String>,
 }
 

@@ -15,7 +15,7 @@ pub const DELETE_USER: &str = "Delete user";
 
 /// The least-privileged permission of `List directoryAudits` (the docs pair it with
 /// `Directory.Read.All`; delegated callers also need a role such as Reports Reader).
-pub const AUDIT_PERMISSION: &str = "AuditLog.Read.All";
+pub const AUDIT_PERMISSION: &str = crate::auth::claims::Action::ReadDeletions.permissions()[0];
 
 /// How the directory sync service shows up as an actor. Entra Connect signs in as the
 /// `Sync_<server>_<hex>@<tenant>.onmicrosoft.com` account whose display name is this; cloud

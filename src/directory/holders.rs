@@ -60,27 +60,13 @@ impl HolderKind {
 
     /// Every permission that allows the read, the least privileged first.
     pub fn accepted(self) -> &'static [&'static str] {
+        use crate::auth::claims::Action;
         match self {
-            HolderKind::User => &[
-                "User.Read.All",
-                "User.ReadWrite.All",
-                "Directory.Read.All",
-                "Directory.ReadWrite.All",
-            ],
-            HolderKind::Group => &[
-                "GroupMember.Read.All",
-                "Group.Read.All",
-                "GroupMember.ReadWrite.All",
-                "Group.ReadWrite.All",
-                "Directory.Read.All",
-                "Directory.ReadWrite.All",
-            ],
-            HolderKind::Contact => &[
-                "OrgContact.Read.All",
-                "Directory.Read.All",
-                "Directory.ReadWrite.All",
-            ],
+            HolderKind::User => Action::SweepUsers,
+            HolderKind::Group => Action::SweepGroups,
+            HolderKind::Contact => Action::SweepContacts,
         }
+        .permissions()
     }
 
     /// Plural noun for status lines ("active users", "groups", "contacts").
