@@ -59,16 +59,7 @@ pub fn columns(inner: usize) -> Vec<(Column, usize)> {
         Column::State,
         Column::Password,
     ];
-    let min_flex = 40;
-    let mut kept: Vec<(Column, usize)> = fixed.to_vec();
-    let used = |k: &[(Column, usize)]| k.iter().map(|(_, w)| w + 1).sum::<usize>();
-    for col in drop_order {
-        if PREFIX + min_flex + 1 + used(&kept) <= inner {
-            break;
-        }
-        kept.retain(|(c, _)| *c != col);
-    }
-    let flex = inner.saturating_sub(PREFIX + used(&kept) + 1);
+    let (kept, flex) = super::table::keep_columns(inner, PREFIX, &fixed, &drop_order, 40);
     let name = flex / 2;
     let mut cols = vec![(Column::Name, name), (Column::UserName, flex - name)];
     cols.extend(kept);

@@ -42,6 +42,29 @@ impl Column {
 /// Width of the pointer + mark prefix ("▶■ ").
 pub const PREFIX: usize = 3;
 
+/// The fixed columns (`(column, width)`) that fit in `inner` beside `min_flex` columns of
+/// names, dropping them in `drop_order` until they do, and the width left for the names.
+/// Each column takes its width and one space; `prefix` is the selection marks' width. Shared
+/// by the deleted users' table and the Restored view.
+pub fn keep_columns<C: Copy + PartialEq>(
+    inner: usize,
+    prefix: usize,
+    fixed: &[(C, usize)],
+    drop_order: &[C],
+    min_flex: usize,
+) -> (Vec<(C, usize)>, usize) {
+    let mut kept = fixed.to_vec();
+    let used = |k: &[(C, usize)]| k.iter().map(|(_, w)| w + 1).sum::<usize>();
+    for col in drop_order {
+        if prefix + min_flex + 1 + used(&kept) <= inner {
+            break;
+        }
+        kept.retain(|(c, _)| c != col);
+    }
+    let flex = inner.saturating_sub(prefix + used(&kept) + 1);
+    (kept, flex)
+}
+
 /// Column widths for an inner width: the fixed columns (Deleted, Left) keep theirs; name, user
 /// name, department and job title share the rest by content: each grows towards its widest
 /// text (`content`): the names keep their even share of the room up to their content, what
@@ -66,16 +89,7 @@ pub fn columns(inner: usize, content: &ContentWidths) -> Vec<(Column, usize)> {
         Column::Deleted,
         Column::Left,
     ];
-    let min_flex = 44;
-    let mut kept: Vec<(Column, usize)> = fixed.to_vec();
-    let used = |k: &[(Column, usize)]| k.iter().map(|(_, w)| w + 1).sum::<usize>();
-    for col in drop_order {
-        if PREFIX + min_flex + 1 + used(&kept) <= inner {
-            break;
-        }
-        kept.retain(|(c, _)| *c != col);
-    }
-    let flex = inner.saturating_sub(PREFIX + used(&kept) + 1);
+    let (kept, flex) = keep_columns(inner, PREFIX, &fixed, &drop_order, 44);
     let name = flex / 2;
     let mut cols = vec![(Column::Name, name), (Column::UserName, flex - name)];
     cols.extend(kept);
