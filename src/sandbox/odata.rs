@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use rusqlite::types::Value as SqlValue;
 use serde::{Deserialize, Serialize};
 
-use super::error::ApiError;
+use super::error::{ApiError, ApiResult};
 
 pub const DEFAULT_TOP: usize = 100;
 pub const MAX_TOP: usize = 999;
@@ -117,7 +117,21 @@ pub fn encode_skiptoken(col: &str, desc: bool, value: String, id: String) -> Str
     )
 }
 
-fn expired_token() -> ApiError {
+/// `$top`: a page size from 1 to `max`, refused with Graph's words otherwise.
+pub fn parse_top(value: &str, max: usize) -> ApiResult<usize> {
+    match value.trim().parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(ApiError::bad_request(
+            "Request_BadRequest",
+            format!(
+                "Invalid page size specified: '{value}'. Must be between 1 and {max} inclusive."
+            ),
+        )),
+    }
+}
+
+/// A `$skiptoken` (or `$deltatoken`) that cannot be read, or belongs to another query.
+pub fn expired_token() -> ApiError {
     ApiError::bad_request(
         "Directory_ExpiredPageToken",
         "The specified page token value has expired and can no longer be included in your request.",
@@ -145,7 +159,7 @@ pub fn canonical_prop(name: &str) -> Option<&'static str> {
         .find(|p| p.eq_ignore_ascii_case(name))
 }
 
-fn unsupported(message: impl Into<String>) -> ApiError {
+pub fn unsupported(message: impl Into<String>) -> ApiError {
     ApiError::bad_request("Request_UnsupportedQuery", message)
 }
 
@@ -195,19 +209,7 @@ pub fn parse_list(raw: Option<&str>, eventual: bool, deleted: bool) -> Result<Li
         let k = key.to_ascii_lowercase();
         let k = k.strip_prefix('$').unwrap_or(&k).to_string();
         match k.as_str() {
-            "top" => {
-                q.top = match value.trim().parse::<usize>() {
-                    Ok(n) if (1..=MAX_TOP).contains(&n) => n,
-                    _ => {
-                        return Err(ApiError::bad_request(
-                            "Request_BadRequest",
-                            format!(
-                                "Invalid page size specified: '{value}'. Must be between 1 and {MAX_TOP} inclusive."
-                            ),
-                        ));
-                    }
-                }
-            }
+            "top" => q.top = parse_top(value, MAX_TOP)?,
             "select" => {
                 let mut props = Vec::new();
                 for name in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {

@@ -237,7 +237,7 @@ fn id_token(state: &AppState, client_id: &str, upn: &str, endpoint: Endpoint) ->
     let claims = match endpoint {
         Endpoint::V2 => json!({
             "aud": client_id,
-            "iss": format!("https://login.microsoftonline.com/{}/v2.0", state.tenant_id),
+            "iss": super::discovery::v2_issuer(&state.tenant_id),
             "iat": now, "nbf": now, "exp": now + lifetime,
             "name": who.name,
             "oid": who.oid,

@@ -34,10 +34,6 @@ struct Skip {
     asc: bool,
 }
 
-fn invalid_filter(message: impl Into<String>) -> ApiError {
-    ApiError::bad_request("Request_UnsupportedQuery", message)
-}
-
 /// Splits on ` and ` outside string literals.
 fn clauses(filter: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -85,7 +81,7 @@ fn datetime(v: &str) -> Option<String> {
 /// `$filter` as SQL over the `audits` columns.
 pub fn parse_filter(filter: &str) -> ApiResult<(String, Vec<SqlValue>)> {
     if filter.chars().count() > MAX_FILTER_LEN {
-        return Err(invalid_filter("The $filter is too long."));
+        return Err(odata::unsupported("The $filter is too long."));
     }
     let mut sql = Vec::new();
     let mut params = Vec::new();
@@ -96,7 +92,7 @@ pub fn parse_filter(filter: &str) -> ApiResult<(String, Vec<SqlValue>)> {
             .and_then(|_| clause.get("startswith(activityDisplayName,".len()..))
             .and_then(|s| s.strip_suffix(')'))
         {
-            let prefix = literal(inner).ok_or_else(|| invalid_filter("Invalid startswith."))?;
+            let prefix = literal(inner).ok_or_else(|| odata::unsupported("Invalid startswith."))?;
             let escaped = prefix
                 .replace('\\', "\\\\")
                 .replace('%', "\\%")
@@ -110,7 +106,7 @@ pub fn parse_filter(filter: &str) -> ApiResult<(String, Vec<SqlValue>)> {
             let inner = &clause["targetresources/any(".len()..clause.len() - 1];
             let (var, cond) = inner
                 .split_once(':')
-                .ok_or_else(|| invalid_filter("Invalid lambda expression."))?;
+                .ok_or_else(|| odata::unsupported("Invalid lambda expression."))?;
             let cond = cond.trim();
             let prefix = format!("{}/id eq ", var.trim());
             let value = cond
@@ -118,7 +114,7 @@ pub fn parse_filter(filter: &str) -> ApiResult<(String, Vec<SqlValue>)> {
                 .filter(|p| p.eq_ignore_ascii_case(&prefix))
                 .and_then(|_| literal(&cond[prefix.len()..]))
                 .ok_or_else(|| {
-                    invalid_filter("Only targetResources/any(t:t/id eq '...') is supported.")
+                    odata::unsupported("Only targetResources/any(t:t/id eq '...') is supported.")
                 })?;
             sql.push("target_id = ?".to_string());
             params.push(SqlValue::Text(value.to_lowercase()));
@@ -128,7 +124,9 @@ pub fn parse_filter(filter: &str) -> ApiResult<(String, Vec<SqlValue>)> {
         let (prop, op, value) = match (parts.next(), parts.next(), parts.next()) {
             (Some(p), Some(o), Some(v)) => (p, o.to_ascii_lowercase(), v),
             _ => {
-                return Err(invalid_filter(format!("Invalid filter clause '{clause}'.")));
+                return Err(odata::unsupported(format!(
+                    "Invalid filter clause '{clause}'."
+                )));
             }
         };
         let sql_op = match op.as_str() {
@@ -138,7 +136,7 @@ pub fn parse_filter(filter: &str) -> ApiResult<(String, Vec<SqlValue>)> {
             "le" => "<=",
             "lt" => "<",
             _ => {
-                return Err(invalid_filter(format!(
+                return Err(odata::unsupported(format!(
                     "Unsupported operator '{op}' in the filter clause '{clause}'."
                 )));
             }
@@ -146,7 +144,7 @@ pub fn parse_filter(filter: &str) -> ApiResult<(String, Vec<SqlValue>)> {
         let column = match prop.to_ascii_lowercase().as_str() {
             "activitydatetime" => {
                 let t = datetime(value).ok_or_else(|| {
-                    invalid_filter(format!(
+                    odata::unsupported(format!(
                         "Invalid DateTimeOffset '{value}' for activityDateTime."
                     ))
                 })?;
@@ -161,16 +159,19 @@ pub fn parse_filter(filter: &str) -> ApiResult<(String, Vec<SqlValue>)> {
             "id" => "id",
             "initiatedby/user/userprincipalname" => "initiator_upn",
             _ => {
-                return Err(invalid_filter(format!(
+                return Err(odata::unsupported(format!(
                     "Unsupported or invalid query filter clause specified for property '{prop}' of resource 'directoryAudit'."
                 )));
             }
         };
         if sql_op != "=" {
-            return Err(invalid_filter(format!("Only eq is supported on '{prop}'.")));
+            return Err(odata::unsupported(format!(
+                "Only eq is supported on '{prop}'."
+            )));
         }
-        let mut v = literal(value)
-            .ok_or_else(|| invalid_filter(format!("Expected a string literal for '{prop}'.")))?;
+        let mut v = literal(value).ok_or_else(|| {
+            odata::unsupported(format!("Expected a string literal for '{prop}'."))
+        })?;
         if column == "initiator_upn" {
             v = v.to_lowercase();
         }
@@ -198,25 +199,13 @@ pub async fn list(
     for (key, value) in odata::query_pairs(raw.as_deref())? {
         let k = key.to_ascii_lowercase();
         match k.strip_prefix('$').unwrap_or(&k) {
-            "top" => {
-                top = match value.trim().parse::<usize>() {
-                    Ok(n) if (1..=MAX_AUDIT_TOP).contains(&n) => n,
-                    _ => {
-                        return Err(ApiError::bad_request(
-                            "Request_BadRequest",
-                            format!(
-                                "Invalid page size specified: '{value}'. Must be between 1 and {MAX_AUDIT_TOP} inclusive."
-                            ),
-                        ));
-                    }
-                }
-            }
+            "top" => top = odata::parse_top(&value, MAX_AUDIT_TOP)?,
             "filter" => filter = parse_filter(&value)?,
             "orderby" => {
                 let mut w = value.split_whitespace();
                 let prop = w.next().unwrap_or("");
                 if !prop.eq_ignore_ascii_case("activityDateTime") {
-                    return Err(invalid_filter(format!(
+                    return Err(odata::unsupported(format!(
                         "Unsupported sort property '{prop}' for 'directoryAudit'."
                     )));
                 }
@@ -232,12 +221,7 @@ pub async fn list(
                 };
             }
             "skiptoken" => {
-                let s: Skip = decode_token(&value).ok_or_else(|| {
-                    ApiError::bad_request(
-                        "Directory_ExpiredPageToken",
-                        "The specified page token value has expired and can no longer be included in your request.",
-                    )
-                })?;
+                let s: Skip = decode_token(&value).ok_or_else(odata::expired_token)?;
                 after = Some(s);
                 continue;
             }
@@ -248,10 +232,7 @@ pub async fn list(
     if let Some(s) = &after
         && s.asc != asc
     {
-        return Err(ApiError::bad_request(
-            "Directory_ExpiredPageToken",
-            "The specified page token value has expired and can no longer be included in your request.",
-        ));
+        return Err(odata::expired_token());
     }
     let (rows, more) = state.db().audits_page(
         &filter.0,

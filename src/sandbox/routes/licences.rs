@@ -49,10 +49,9 @@ pub async fn subscribed_skus(
             })
         })
         .collect();
-    Ok(Json(json!({
-        "@odata.context": format!("{}$metadata#subscribedSkus", shape.root.graph_v1()),
-        "value": value,
-    })))
+    let mut v = json!({"value": value});
+    shape.annotate(&mut v, "subscribedSkus", None);
+    Ok(Json(v))
 }
 
 /// The active user's id, 404 for anyone else (deleted users have no licence details here).
@@ -85,10 +84,9 @@ pub async fn license_details(
             })
         })
         .collect();
-    Ok(Json(json!({
-        "@odata.context": format!("{}$metadata#users('{user}')/licenseDetails", shape.root.graph_v1()),
-        "value": value,
-    })))
+    let mut v = json!({"value": value});
+    shape.annotate(&mut v, &format!("users('{user}')/licenseDetails"), None);
+    Ok(Json(v))
 }
 
 pub async fn member_of(
@@ -107,10 +105,9 @@ pub async fn member_of(
             json!({"@odata.type": "#microsoft.graph.group", "id": gid, "displayName": name})
         })
         .collect();
-    Ok(Json(json!({
-        "@odata.context": format!("{}$metadata#directoryObjects", shape.root.graph_v1()),
-        "value": value,
-    })))
+    let mut v = json!({"value": value});
+    shape.annotate(&mut v, "directoryObjects", None);
+    Ok(Json(v))
 }
 
 /// `$count` is an advanced query: Graph refuses it without `ConsistencyLevel: eventual`, and

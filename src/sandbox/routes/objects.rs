@@ -184,13 +184,6 @@ pub fn decode_token<T: DeserializeOwned>(raw: &str) -> Option<T> {
     serde_json::from_slice(&B64.decode(raw.trim()).ok()?).ok()
 }
 
-fn expired() -> ApiError {
-    ApiError::bad_request(
-        "Directory_ExpiredPageToken",
-        "The specified page token value has expired and can no longer be included in your request.",
-    )
-}
-
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Skip {
     k: String,
@@ -211,24 +204,12 @@ async fn list(
     for (key, value) in odata::query_pairs(raw)? {
         let k = key.to_ascii_lowercase();
         match k.strip_prefix('$').unwrap_or(&k) {
-            "top" => {
-                top = match value.trim().parse::<usize>() {
-                    Ok(n) if (1..=MAX_TOP).contains(&n) => n,
-                    _ => {
-                        return Err(ApiError::bad_request(
-                            "Request_BadRequest",
-                            format!(
-                                "Invalid page size specified: '{value}'. Must be between 1 and {MAX_TOP} inclusive."
-                            ),
-                        ));
-                    }
-                }
-            }
+            "top" => top = odata::parse_top(&value, MAX_TOP)?,
             "select" => select = Some(coll.select(&value)?),
             "skiptoken" => {
-                let s: Skip = decode_token(&value).ok_or_else(expired)?;
+                let s: Skip = decode_token(&value).ok_or_else(odata::expired_token)?;
                 if s.k != coll.kind() {
-                    return Err(expired());
+                    return Err(odata::expired_token());
                 }
                 after = Some(s.a);
                 continue;

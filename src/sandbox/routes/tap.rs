@@ -78,11 +78,7 @@ pub async fn policy(
 ) -> ApiResult<Json<Value>> {
     require(&claims, READ_POLICY)?;
     let p = &state.tap_policy;
-    Ok(Json(json!({
-        "@odata.context": format!(
-            "{}$metadata#policies/authenticationMethodsPolicy/authenticationMethodConfigurations/$entity",
-            shape.root.graph_v1()
-        ),
+    let mut v = json!({
         "@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration",
         "id": "TemporaryAccessPass",
         "state": if p.enabled { "enabled" } else { "disabled" },
@@ -93,7 +89,13 @@ pub async fn policy(
         "isUsableOnce": p.usable_once,
         "includeTargets": [{"targetType": "group", "id": "all_users", "isRegistrationRequired": false}],
         "excludeTargets": [],
-    })))
+    });
+    shape.annotate(
+        &mut v,
+        "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/$entity",
+        None,
+    );
+    Ok(Json(v))
 }
 
 fn bad(message: impl Into<String>) -> ApiError {
@@ -153,13 +155,13 @@ pub async fn list(
     let user = target(&state, &claims, &id, READ_METHODS)?;
     let taps = state.db().taps(&user)?;
     let value: Vec<Value> = taps.iter().map(|t| method_json(&state, t, None)).collect();
-    Ok(Json(json!({
-        "@odata.context": format!(
-            "{}$metadata#users('{user}')/authentication/temporaryAccessPassMethods",
-            shape.root.graph_v1()
-        ),
-        "value": value,
-    })))
+    let mut v = json!({"value": value});
+    shape.annotate(
+        &mut v,
+        &format!("users('{user}')/authentication/temporaryAccessPassMethods"),
+        None,
+    );
+    Ok(Json(v))
 }
 
 pub async fn create(
@@ -250,11 +252,14 @@ pub async fn create(
     };
     state.db().put_tap(&row)?;
     let mut v = method_json(&state, &row, Some(&pass));
-    v["@odata.context"] = json!(format!(
-        "{}$metadata#users('{}')/authentication/temporaryAccessPassMethods/$entity",
-        shape.root.graph_v1(),
-        row.user_id
-    ));
+    shape.annotate(
+        &mut v,
+        &format!(
+            "users('{}')/authentication/temporaryAccessPassMethods/$entity",
+            row.user_id
+        ),
+        None,
+    );
     Ok((StatusCode::CREATED, Json(v)))
 }
 
