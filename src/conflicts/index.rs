@@ -72,14 +72,6 @@ pub struct ConflictIndex {
     counts: [usize; 3],
 }
 
-fn kind_index(kind: HolderKind) -> usize {
-    match kind {
-        HolderKind::User => 0,
-        HolderKind::Group => 1,
-        HolderKind::Contact => 2,
-    }
-}
-
 impl ConflictIndex {
     /// An index of these holders (active users, groups and contacts, in any order).
     pub fn build<'a>(holders: impl IntoIterator<Item = &'a Holder>) -> Self {
@@ -99,7 +91,7 @@ impl ConflictIndex {
 
     /// Holders of `kind` in the index.
     pub fn count(&self, kind: HolderKind) -> usize {
-        self.counts[kind_index(kind)]
+        self.counts[kind.index()]
     }
 
     pub fn len(&self) -> usize {
@@ -130,7 +122,7 @@ impl ConflictIndex {
                 n
             }
         };
-        self.counts[kind_index(h.kind)] += 1;
+        self.counts[h.kind.index()] += 1;
         if let Some(upn) = h.user_principal_name.as_deref().filter(|u| !u.is_empty()) {
             self.add_key(key(upn), n, AS_UPN);
         }
@@ -172,7 +164,7 @@ impl ConflictIndex {
         });
         for &n in slots {
             if let Some(s) = self.slots.get_mut(n as usize).and_then(Option::take) {
-                self.counts[kind_index(s.kind)] -= 1;
+                self.counts[s.kind.index()] -= 1;
                 self.free.push(n);
             }
         }

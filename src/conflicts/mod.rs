@@ -10,14 +10,12 @@
 
 mod deletions;
 mod index;
-mod permissions;
 mod sweep;
 
 use std::collections::HashMap;
 
 pub use deletions::{DeletedBy, DeletionLog, INITIAL_RETENTION_DAYS};
 pub use index::{ConflictIndex, smtp_address};
-pub use permissions::permission_notes;
 pub use sweep::{
     Changes, DeletionsState, SourceStatus, Sweep, read_changes, read_deletions, sweep, sweep_once,
 };

@@ -56,14 +56,6 @@ impl SourceStatus {
     }
 }
 
-fn slot(kind: HolderKind) -> usize {
-    match kind {
-        HolderKind::User => 0,
-        HolderKind::Group => 1,
-        HolderKind::Contact => 2,
-    }
-}
-
 /// What the sweep knows: the index, how each read went, and where each delta round resumes.
 #[derive(Debug, Clone)]
 pub struct Sweep {
@@ -75,7 +67,7 @@ pub struct Sweep {
 
 impl Sweep {
     pub fn status(&self, kind: HolderKind) -> &SourceStatus {
-        &self.sources[slot(kind)]
+        &self.sources[kind.index()]
     }
 
     /// True when every read completed: no conflict can be missing for want of data.
@@ -100,7 +92,7 @@ impl Sweep {
     /// Applies what a refresh read: the index, the statuses and the links move forward.
     pub fn apply(&mut self, changes: Changes) {
         for (kind, change) in changes.kinds {
-            let n = slot(kind);
+            let n = kind.index();
             match change {
                 KindChanges::Delta { changes, link } => {
                     for page in changes.chunks(1000) {
@@ -227,12 +219,12 @@ async fn sweep_with(dir: &dyn Directory, delta: bool) -> Sweep {
             match page {
                 Ok(holders) => index.extend(holders),
                 Err(e) => {
-                    failed[slot(kind)] = Some(SourceStatus::from_error(&e, kind.permission()))
+                    failed[kind.index()] = Some(SourceStatus::from_error(&e, kind.permission()))
                 }
             }
         }
         let sources = HolderKind::ALL.map(|k| {
-            failed[slot(k)].take().unwrap_or(SourceStatus::Read {
+            failed[k.index()].take().unwrap_or(SourceStatus::Read {
                 count: index.count(k),
             })
         });

@@ -284,14 +284,3 @@ fn source_statuses_say_what_is_missing() {
     assert!(!s.is_complete());
     assert!(SourceStatus::Read { count: 3 }.is_complete());
 }
-
-/// The TUI runs the reads off its thread (`tokio::spawn`): they must be `Send`.
-#[allow(dead_code)]
-fn the_reads_can_be_spawned(dir: std::sync::Arc<dyn crate::directory::Directory>) {
-    fn send<T: Send>(_: &T) {}
-    let d = dir.clone();
-    send(&async move { sweep(d.as_ref()).await });
-    let d = dir.clone();
-    send(&async move { read_changes(d.as_ref(), [None, None, None]).await });
-    send(&async move { read_deletions(dir.as_ref(), Utc::now()).await });
-}

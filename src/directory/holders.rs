@@ -69,6 +69,15 @@ impl HolderKind {
         .permissions()
     }
 
+    /// Its place in per-kind arrays (`HolderKind::ALL` order).
+    pub fn index(self) -> usize {
+        match self {
+            HolderKind::User => 0,
+            HolderKind::Group => 1,
+            HolderKind::Contact => 2,
+        }
+    }
+
     /// Plural noun for status lines ("active users", "groups", "contacts").
     pub fn plural(self) -> &'static str {
         match self {
