@@ -118,7 +118,6 @@ pub fn settings() -> Settings {
         read_only: false,
         no_color: true,
         theme: crate::config::Theme::Dark,
-        mouse: true,
         mail_sender: None,
         default_recipients: None,
         include_password: true,

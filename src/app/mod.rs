@@ -94,7 +94,8 @@ pub fn repaint_key(state: &State) -> u64 {
     state.view.hash(&mut h);
     if state.view == restored::View::Restored {
         let r = &state.restored;
-        (r.offset, r.rows.len(), r.loading).hash(&mut h);
+        // The summary under the rows names the selected user.
+        (r.offset, r.selected, r.rows.len(), r.loading).hash(&mut h);
     }
     let u = &state.users;
     u.generation().hash(&mut h);

@@ -39,7 +39,6 @@ pub struct Settings {
     pub no_color: bool,
     /// The colours; `no_color` wins over it.
     pub theme: crate::config::Theme,
-    pub mouse: bool,
     /// App-only sign-in sends mail as this mailbox.
     pub mail_sender: Option<String>,
     /// Who the restore dialog mails the sign-in info to at first (`email-to` in the settings
@@ -67,7 +66,6 @@ impl Settings {
             read_only: config.read_only,
             no_color,
             theme: config.theme,
-            mouse: !config.no_mouse,
             mail_sender: None,
             default_recipients: config.email_to.clone(),
             include_password: config.include_password,
@@ -82,7 +80,6 @@ impl Settings {
         self.account = session.account.clone();
         self.mail_sender = session.mail_sender.clone();
         self.read_only = session.settings.read_only;
-        self.mouse = !session.settings.no_mouse;
     }
 }
 

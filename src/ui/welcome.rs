@@ -1,6 +1,6 @@
 //! The sandbox's first-launch panel (its words live in `app::welcome`), centred over the
-//! table as it loads. On a short terminal the lines that do not fit give way from the middle
-//! with a "▼ more" mark, and the way out stays on the last line.
+//! table as it loads. On a short terminal the last lines that do not fit give way, with a
+//! "▼ N more" mark on the border, and the way out stays on the last line.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -57,11 +57,7 @@ pub fn draw(theme: &Theme, frame: &mut Frame, area: Rect) {
         width: inner.width.saturating_sub(2),
         ..inner
     };
-    let total = body.len();
     let mut lines: Vec<Line<'static>> = body.into_iter().take(room).collect();
-    if room < total {
-        lines.truncate(room);
-    }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
         fit(DISMISS, usize::from(inner.width)),
