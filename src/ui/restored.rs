@@ -196,6 +196,12 @@ fn row_line(
 ) -> Line<'static> {
     let mut spans = Vec::with_capacity(cols.len() * 2 + 1);
     spans.push(Span::raw(if selected { "▶ " } else { "  " }));
+    // On the selection bar, red is the table's readable red (as `table::row_line` does).
+    let danger = if selected {
+        theme.bar_danger()
+    } else {
+        theme.danger()
+    };
     for (i, (col, w)) in cols.iter().enumerate() {
         if i > 0 {
             spans.push(Span::raw(" "));
@@ -211,7 +217,7 @@ fn row_line(
                     let nw = width(&name);
                     spans.push(Span::raw(name));
                     spans.push(Span::raw("  "));
-                    spans.push(Span::styled(pad(badge, w - nw - 2), theme.danger()));
+                    spans.push(Span::styled(pad(badge, w - nw - 2), danger));
                 } else {
                     spans.push(Span::raw(pad(&r.display_name, w)));
                 }
@@ -221,7 +227,7 @@ fn row_line(
             Column::Password => spans.push(Span::styled(
                 pad(password_text(r.password), w),
                 if r.needs_password() {
-                    theme.danger()
+                    danger
                 } else {
                     theme.base()
                 },
@@ -229,7 +235,7 @@ fn row_line(
             Column::Mail => spans.push(Span::styled(
                 pad(&mail_text(&r.mail), w),
                 match r.mail {
-                    MailState::NotSent if !r.gone => theme.danger(),
+                    MailState::NotSent if !r.gone => danger,
                     MailState::MaybeSent { .. } => theme.warn(),
                     _ => theme.base(),
                 },
