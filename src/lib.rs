@@ -9,6 +9,7 @@ pub mod clipboard;
 pub mod commands;
 pub mod config;
 pub mod conflicts;
+pub mod data_dir;
 pub mod directory;
 pub mod logging;
 pub mod mail;
