@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::directory::DirectoryError;
 
 use super::books::WriteFailed;
+use super::lock::{LockSlot, NotHeld};
 use super::journal::{open_private_append, read_json_lines};
 
 pub const FILE_NAME: &str = "audit.jsonl";
@@ -46,13 +47,16 @@ struct Inner {
 #[derive(Clone)]
 pub struct Audit {
     inner: Arc<Inner>,
+    /// As the journal's: the lock a change must be made under (`None` on its own).
+    guard: Option<LockSlot>,
 }
 
 impl Audit {
-    /// Opens (creating, mode 0600 on unix) `<data_dir>/audit.jsonl` for changes made to
-    /// `directory` by `actor`.
-    pub fn open(data_dir: &Path, directory: &str, actor: &str) -> io::Result<Self> {
-        let path = data_dir.join(FILE_NAME);
+    /// Opens (creating, mode 0600 on unix, never through a symbolic link)
+    /// `<folder>/audit.jsonl` for changes made to `directory` by `actor`, where `folder` is a
+    /// directory's books folder.
+    pub fn open(folder: &Path, directory: &str, actor: &str) -> io::Result<Self> {
+        let path = folder.join(FILE_NAME);
         let file = open_private_append(&path)?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -61,7 +65,23 @@ impl Audit {
                 actor: actor.to_string(),
                 file: Mutex::new(file),
             }),
+            guard: None,
         })
+    }
+
+    /// This audit log, guarded by the directory's lock as the journal is (`Journal::guarded_by`).
+    pub fn guarded_by(mut self, slot: LockSlot) -> Self {
+        self.guard = Some(slot);
+        self
+    }
+
+    /// The check before a change that only the audit log records (a purge): see
+    /// `Journal::ensure_held`.
+    pub fn ensure_held(&self) -> Result<(), NotHeld> {
+        match &self.guard {
+            None => Ok(()),
+            Some(slot) => slot.ensure_held().map(|_| ()),
+        }
     }
 
     pub fn path(&self) -> &Path {

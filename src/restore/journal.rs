@@ -12,6 +12,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::books::WriteFailed;
+use crate::data_dir::open_nofollow;
+use super::lock::{LockSlot, NotHeld, Verified};
 use crate::directory::tap::TapRequest;
 use crate::directory::{DirectoryError, ErrorKind, Stage};
 
@@ -205,19 +207,43 @@ struct Inner {
 #[derive(Clone)]
 pub struct Journal {
     inner: Arc<Inner>,
+    /// The directory's lock this journal's run must hold to change the directory (see
+    /// `ensure_held`); `None` for a journal opened on its own (tests, tools).
+    guard: Option<LockSlot>,
 }
 
 impl Journal {
-    /// Opens (creating, mode 0600 on unix) `<data_dir>/journal.jsonl`.
-    pub fn open(data_dir: &Path) -> io::Result<Self> {
-        let path = data_dir.join(FILE_NAME);
+    /// Opens (creating, mode 0600 on unix, never through a symbolic link)
+    /// `<folder>/journal.jsonl`, where `folder` is a directory's books folder.
+    pub fn open(folder: &Path) -> io::Result<Self> {
+        let path = folder.join(FILE_NAME);
         let file = open_private_append(&path)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 path,
                 file: Mutex::new(file),
             }),
+            guard: None,
         })
+    }
+
+    /// This journal, whose writers check `slot` before each step that changes the directory.
+    pub fn guarded_by(mut self, slot: LockSlot) -> Self {
+        self.guard = Some(slot);
+        self
+    }
+
+    /// The check before a step that changes the directory (a restore, a password, a mail, a
+    /// purge): the run still holds the directory's lock (see `LockSlot::ensure_held`).
+    pub fn ensure_held(&self) -> Result<(), NotHeld> {
+        match &self.guard {
+            None => Ok(()),
+            Some(slot) => slot.ensure_held().map(|v| {
+                if v == Some(Verified::Relocked) {
+                    tracing::warn!(target: "undelete::books", "lock file made again before a write step");
+                }
+            }),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -270,10 +296,10 @@ impl Journal {
     }
 }
 
-/// The unfinished restores of the journal in `data_dir`, without creating it (for commands
-/// that only read, on a data dir that may have no journal yet).
-pub fn pending_in(data_dir: &Path) -> io::Result<Vec<Pending>> {
-    match read_json_lines::<Entry>(&data_dir.join(FILE_NAME)) {
+/// The unfinished restores of the journal in `folder`, without creating it (for commands
+/// that only read, on a directory that may have no journal yet).
+pub fn pending_in(folder: &Path) -> io::Result<Vec<Pending>> {
+    match read_json_lines::<Entry>(&folder.join(FILE_NAME)) {
         Ok(entries) => Ok(pending_of(&entries)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(e),
@@ -395,7 +421,7 @@ pub fn pending_of(entries: &[Entry]) -> Vec<Pending> {
 /// in the middle of a multi-byte character is not UTF-8, and must cost only itself.
 pub(crate) fn read_json_lines<T: serde::de::DeserializeOwned>(path: &Path) -> io::Result<Vec<T>> {
     let mut bytes = Vec::new();
-    File::open(path)?.read_to_end(&mut bytes)?;
+    open_nofollow(path, OpenOptions::new().read(true))?.read_to_end(&mut bytes)?;
     Ok(bytes
         .split(|&b| b == b'\n')
         .filter_map(|line| serde_json::from_slice(line).ok())
@@ -409,7 +435,7 @@ pub(crate) fn open_private_append(path: &Path) -> io::Result<File> {
     let len = file.metadata()?.len();
     if len > 0 {
         let mut last = [0u8; 1];
-        let mut reader = File::open(path)?;
+        let mut reader = open_nofollow(path, OpenOptions::new().read(true))?;
         reader.seek(SeekFrom::Start(len - 1))?;
         reader.read_exact(&mut last)?;
         if last[0] != b'\n' {
@@ -421,23 +447,16 @@ pub(crate) fn open_private_append(path: &Path) -> io::Result<File> {
 
 fn open_private(path: &Path) -> io::Result<File> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        crate::data_dir::create_private(dir, true)?;
     }
-    let mut options = OpenOptions::new();
-    options.create(true).append(true);
+    let file = open_nofollow(path, OpenOptions::new().create(true).append(true))?;
     #[cfg(unix)]
     {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        options.mode(0o600);
-        let file = options.open(path)?;
+        use std::os::unix::fs::PermissionsExt;
         // A file created earlier by something else may be wider open than it should be.
         file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        Ok(file)
     }
-    #[cfg(not(unix))]
-    {
-        options.open(path)
-    }
+    Ok(file)
 }
 
 #[cfg(test)]
@@ -471,6 +490,7 @@ mod tests {
                 path: path.clone(),
                 file: Mutex::new(File::open(&path).unwrap()),
             }),
+            guard: None,
         };
         let e = journal
             .record(&Entry::new("run-1", "id-1", Step::Planned))

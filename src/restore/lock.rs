@@ -1,28 +1,60 @@
-//! One owner per data dir: a run that may change the directory (`restore`, `finish`, `purge`,
-//! the TUI for its whole session) holds an advisory lock on `<data dir>/journal.lock`.
+//! One owner per directory: a run that may change a directory (`restore`, `finish`, `purge`,
+//! the TUI for its whole session) holds an advisory lock on `journal.lock` in that
+//! directory's books folder (see `books::Books`).
 //!
 //! Without it two runs took each other's users for interrupted ones: a second `finish` reset
 //! the passwords a live run had just set and was about to mail. The lock is the OS's (`flock`
 //! on unix, `LockFileEx` on Windows), so it goes away with the process however it ends; the
-//! file itself says who holds it (pid and start time), for the one that has to wait. A file
-//! that still names an owner when the lock is free was left by a run that died: the next run
-//! takes over, says so, and notes it in the journal.
+//! file itself says who holds it (pid, start time, and what it is doing: open, or restoring N
+//! users), for the one that has to wait. A file that still names an owner when the lock is
+//! free was left by a run that died: the next run takes over, says so, and notes it in the
+//! journal.
+//!
+//! An advisory lock is only as good as the path that names it: a lock file deleted (or
+//! replaced) under a holder lets the next run lock a new file at the same path. So a holder
+//! checks that the path still names the file it locked (device and inode) after locking,
+//! before each write step and, in the TUI, every few seconds (`LockSlot::ensure_held`); a
+//! missing file is made again and locked, and if another run got the new one first, the holder
+//! stops writing and says so.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Local, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::journal::Journal;
+use crate::data_dir::open_nofollow;
 
 pub const FILE_NAME: &str = "journal.lock";
 
 /// How often a waiting run tries again. Short enough that a queued run starts soon after the
 /// other ends; a try is one system call.
 const POLL: Duration = Duration::from_millis(100);
+
+/// The owner line is written padded to this length in one write, so a reader never sees half
+/// of a new line glued to the end of an old one.
+const LINE_LEN: usize = 480;
+
+/// Tries at taking a lock whose file keeps being replaced under us, before giving up.
+const TRIES: usize = 5;
+
+/// What the holder is doing, as its lock file says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Doing {
+    /// The TUI is open and idle: nothing is being written.
+    Open,
+    Restoring,
+    /// Finishing interrupted restores (`finish`, `F`).
+    Finishing,
+    /// Sending sign-in mail (the result screen).
+    Mailing,
+    Purging,
+}
 
 /// Who holds (or held) the lock, as written in the lock file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +64,12 @@ pub struct Owner {
     /// `restore`, `finish`, `purge`, `tui`.
     #[serde(default)]
     pub command: String,
+    /// `None` in a file written by an earlier version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doing: Option<Doing>,
+    /// How many users the current work is for, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<usize>,
 }
 
 impl Owner {
@@ -42,6 +80,37 @@ impl Owner {
             self.pid,
             self.since.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S")
         )
+    }
+
+    /// What it is doing, as a verb phrase: "is open, not restoring", "is restoring 3 users".
+    pub fn activity(&self) -> String {
+        let users = |n: Option<usize>| match n {
+            Some(1) => " 1 user".to_string(),
+            Some(n) => format!(" {n} users"),
+            None => String::new(),
+        };
+        match self.doing {
+            Some(Doing::Open) => "is open, not restoring".to_string(),
+            Some(Doing::Restoring) => format!("is restoring{}", users(self.users)),
+            Some(Doing::Finishing) => "is finishing interrupted restores".to_string(),
+            Some(Doing::Mailing) => "is sending sign-in mail".to_string(),
+            Some(Doing::Purging) => format!("is purging{}", users(self.users)),
+            None if !self.command.is_empty() && self.command != "tui" => {
+                format!("is running `undelete {}`", self.command)
+            }
+            None => "is running".to_string(),
+        }
+    }
+
+    /// What a command that starts holding the lock is doing.
+    fn doing_for(command: &str) -> Option<Doing> {
+        match command {
+            "tui" => Some(Doing::Open),
+            "restore" => Some(Doing::Restoring),
+            "finish" => Some(Doing::Finishing),
+            "purge" => Some(Doing::Purging),
+            _ => None,
+        }
     }
 }
 
@@ -54,10 +123,15 @@ pub struct Busy {
 }
 
 impl Busy {
-    /// "a run is in progress (pid N, since T)".
+    /// For the commands' stderr: "a run is in progress (pid N, since T; it is restoring 6
+    /// users)", or "an undelete app is open on this directory (pid N, since T)".
     pub fn in_progress(&self) -> String {
         match &self.owner {
-            Some(o) => format!("a run is in progress ({})", o.describe()),
+            Some(o) if o.doing == Some(Doing::Open) => format!(
+                "an undelete app is open on this directory ({}), not restoring, and holds it                  until it is closed",
+                o.describe()
+            ),
+            Some(o) => format!("a run is in progress ({}; it {})", o.describe(), o.activity()),
             None => format!(
                 "a run is in progress (another undelete holds {})",
                 self.path.display()
@@ -72,6 +146,24 @@ impl Busy {
             None => "another undelete".to_string(),
         }
     }
+
+    /// The TUI's line about the holder: "another undelete (pid N, since T) is restoring 3
+    /// users on this directory".
+    pub fn holder_line(&self) -> String {
+        match &self.owner {
+            Some(o) => format!("{} {} on this directory", self.other(), o.activity()),
+            None => format!("{} holds this directory", self.other()),
+        }
+    }
+}
+
+/// How a check of a held lock came out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verified {
+    /// The path still names the locked file.
+    Held,
+    /// The file was gone or replaced, nobody held the new one, and now this run does.
+    Relocked,
 }
 
 /// The held lock; released when dropped (or when the process ends, however).
@@ -84,23 +176,14 @@ pub struct DataDirLock {
 }
 
 impl DataDirLock {
-    /// Takes the lock if it is free; never waits. A leftover owner in the file is taken over
-    /// (see `took_over`) and noted in the journal of `data_dir`.
-    pub fn try_acquire(data_dir: &Path, command: &str) -> io::Result<Result<Self, Busy>> {
-        let path = data_dir.join(FILE_NAME);
-        let mut file = open_lock_file(&path)?;
-        // Fully qualified: since Rust 1.89 `File` has an inherent `try_lock` that would win
-        // method lookup, and the crate promises 1.88.
-        match fs4::FileExt::try_lock(&file) {
-            Ok(()) => {}
-            Err(fs4::TryLockError::WouldBlock) => {
-                return Ok(Err(Busy {
-                    owner: read_owner(&mut file),
-                    path,
-                }));
-            }
-            Err(fs4::TryLockError::Error(e)) => return Err(e),
-        }
+    /// Takes the lock of the books in `folder` if it is free; never waits. A leftover owner in
+    /// the file is taken over (see `took_over`) and noted in the journal of `folder`.
+    pub fn try_acquire(folder: &Path, command: &str) -> io::Result<Result<Self, Busy>> {
+        let path = folder.join(FILE_NAME);
+        let mut file = match lock_path(&path)? {
+            Ok(file) => file,
+            Err(busy) => return Ok(Err(busy)),
+        };
         // The OS lock was free: whoever the file still names is gone, since a live owner would
         // hold the lock and one that ended normally empties the file.
         let took_over = read_owner(&mut file);
@@ -108,18 +191,16 @@ impl DataDirLock {
             pid: std::process::id(),
             since: Utc::now(),
             command: command.to_string(),
+            doing: Owner::doing_for(command),
+            users: None,
         };
-        let mut line = serde_json::to_vec(&owner).map_err(io::Error::other)?;
-        line.push(b'\n');
-        file.set_len(0)?;
-        file.seek(SeekFrom::Start(0))?;
-        file.write_all(&line)?;
+        write_owner(&mut file, &owner)?;
         if let Some(old) = &took_over {
             // A note line, not an `Entry`: the fold skips it, a reader of the file sees it.
-            Journal::open(data_dir)?.note(
+            Journal::open(folder)?.note(
                 "lock_taken_over",
                 &format!(
-                    "{command} (pid {}) took over the data dir from pid {} ({}, since {}), \
+                    "{command} (pid {}) took over the directory from pid {} ({}, since {}), \
                      which is no longer running",
                     owner.pid,
                     old.pid,
@@ -144,7 +225,7 @@ impl DataDirLock {
     /// when the first try finds it busy (to say so before the silence). `Err(Busy)` when it is
     /// still held after `wait` (at once for a zero `wait`).
     pub async fn acquire(
-        data_dir: &Path,
+        folder: &Path,
         command: &str,
         wait: Duration,
         mut on_wait: impl FnMut(&Busy),
@@ -152,7 +233,7 @@ impl DataDirLock {
         let deadline = Instant::now() + wait;
         let mut told = false;
         loop {
-            let busy = match Self::try_acquire(data_dir, command)? {
+            let busy = match Self::try_acquire(folder, command)? {
                 Ok(lock) => return Ok(Ok(lock)),
                 Err(busy) => busy,
             };
@@ -168,12 +249,12 @@ impl DataDirLock {
         }
     }
 
-    /// Whether another process holds the lock of `data_dir` right now, without taking it for
-    /// longer than the probe (and without taking over a stale one: that is for a run to do).
-    /// `None` when it is free or there is no lock file.
-    pub fn holder(data_dir: &Path) -> Option<Busy> {
-        let path = data_dir.join(FILE_NAME);
-        let mut file = File::open(&path).ok()?;
+    /// Whether another process holds the lock of the books in `folder` right now, without
+    /// taking it for longer than the probe (and without taking over a stale one: that is for a
+    /// run to do). `None` when it is free or there is no lock file.
+    pub fn holder(folder: &Path) -> Option<Busy> {
+        let path = folder.join(FILE_NAME);
+        let mut file = open_nofollow(&path, OpenOptions::new().read(true)).ok()?;
         match fs4::FileExt::try_lock_shared(&file) {
             Ok(()) => {
                 let _ = fs4::FileExt::unlock(&file);
@@ -187,11 +268,40 @@ impl DataDirLock {
         }
     }
 
+    /// Checks that the path still names the locked file. A file deleted or replaced is made
+    /// again and locked (`Relocked`); `Err(Busy)` when another run locked the new one first:
+    /// this lock then guards nothing, and its holder must stop writing.
+    pub fn verify(&mut self) -> io::Result<Result<Verified, Busy>> {
+        if same_file(&self.file, &self.path)? {
+            return Ok(Ok(Verified::Held));
+        }
+        let mut file = match lock_path(&self.path)? {
+            Ok(file) => file,
+            Err(busy) => return Ok(Err(busy)),
+        };
+        write_owner(&mut file, &self.owner)?;
+        // The old file (unlinked, or renamed away) is closed, and its lock with it.
+        self.file = file;
+        tracing::warn!(
+            target: "undelete::books",
+            path = %self.path.display(),
+            "the lock file was deleted or replaced while held; made again and locked"
+        );
+        Ok(Ok(Verified::Relocked))
+    }
+
+    /// Says in the lock file what this holder is doing now (a TUI starting or ending a run).
+    pub fn set_doing(&mut self, doing: Doing, users: Option<usize>) -> io::Result<()> {
+        self.owner.doing = Some(doing);
+        self.owner.users = users;
+        write_owner(&mut self.file, &self.owner)
+    }
+
     pub fn owner(&self) -> &Owner {
         &self.owner
     }
 
-    /// The owner that died holding the data dir, when this lock took it over.
+    /// The owner that died holding the directory, when this lock took it over.
     pub fn took_over(&self) -> Option<&Owner> {
         self.took_over.as_ref()
     }
@@ -200,7 +310,7 @@ impl DataDirLock {
     pub fn took_over_message(&self) -> Option<String> {
         self.took_over.as_ref().map(|o| {
             format!(
-                "took over the data dir from pid {} (since {}), which is no longer running",
+                "took over the directory from pid {} (since {}), which is no longer running",
                 o.pid,
                 o.since.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S")
             )
@@ -221,18 +331,158 @@ impl Drop for DataDirLock {
     }
 }
 
+/// The lock a session holds, shared by everything that writes for it (its journal and audit
+/// log carry a clone): empty until the session takes the lock, and again once it lost it.
+#[derive(Clone, Debug, Default)]
+pub struct LockSlot(Arc<Mutex<Option<DataDirLock>>>);
+
+/// Why a run may not write (any more): its lock was never taken, or was taken from it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NotHeld(pub String);
+
+impl LockSlot {
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<DataDirLock>> {
+        // A panic while holding it cannot leave the option half-written.
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Puts a taken lock in the slot; it stays there until the returned `Held` is dropped.
+    pub fn hold(&self, lock: DataDirLock) -> Held {
+        *self.slot() = Some(lock);
+        Held { slot: self.clone() }
+    }
+
+    pub fn is_held(&self) -> bool {
+        self.slot().is_some()
+    }
+
+    /// The check before a write step: the lock is held and its path still names it (made
+    /// again when it was deleted). When another run took it, the lock is let go and the reason
+    /// comes back in words.
+    pub fn ensure_held(&self) -> Result<Option<Verified>, NotHeld> {
+        let mut slot = self.slot();
+        let Some(lock) = slot.as_mut() else {
+            return Err(NotHeld(
+                "this run does not hold the directory's lock, so it writes nothing".into(),
+            ));
+        };
+        match lock.verify() {
+            Ok(Ok(v)) => Ok(Some(v)),
+            Ok(Err(busy)) => {
+                let path = lock.path().display().to_string();
+                *slot = None;
+                Err(NotHeld(format!(
+                    "the lock file {path} was deleted or replaced while this run held it, and                      {} took the directory since: this run stops writing so two runs never                      work on the same users",
+                    busy.other()
+                )))
+            }
+            Err(e) => Err(NotHeld(format!(
+                "the lock file {} cannot be checked ({e}): this run stops writing",
+                lock.path().display()
+            ))),
+        }
+    }
+
+    /// Says in the lock file what the holder is doing; nothing when it holds no lock.
+    pub fn set_doing(&self, doing: Doing, users: Option<usize>) {
+        if let Some(lock) = self.slot().as_mut()
+            && let Err(e) = lock.set_doing(doing, users)
+        {
+            tracing::warn!(target: "undelete::books", error = %e, "could not update the lock file");
+        }
+    }
+
+    /// `took_over_message` of the lock held.
+    pub fn took_over_message(&self) -> Option<String> {
+        self.slot().as_ref().and_then(DataDirLock::took_over_message)
+    }
+}
+
+/// A lock in its slot; dropping it releases the lock.
+#[derive(Debug)]
+pub struct Held {
+    slot: LockSlot,
+}
+
+impl Held {
+    pub fn slot(&self) -> &LockSlot {
+        &self.slot
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.slot.slot().take();
+    }
+}
+
+/// Opens and locks the file at `path`, making sure the path still names the locked file (it
+/// may have been deleted or replaced between the open and the lock).
+fn lock_path(path: &Path) -> io::Result<Result<File, Busy>> {
+    for _ in 0..TRIES {
+        let mut file = open_lock_file(path)?;
+        // Fully qualified: since Rust 1.89 `File` has an inherent `try_lock` that would win
+        // method lookup, and the crate promises 1.88.
+        match fs4::FileExt::try_lock(&file) {
+            Ok(()) => {}
+            Err(fs4::TryLockError::WouldBlock) => {
+                return Ok(Err(Busy {
+                    owner: read_owner(&mut file),
+                    path: path.to_path_buf(),
+                }));
+            }
+            Err(fs4::TryLockError::Error(e)) => return Err(e),
+        }
+        if same_file(&file, path)? {
+            return Ok(Ok(file));
+        }
+    }
+    Err(io::Error::other(format!(
+        "the lock file {} keeps being replaced: something else is working in this folder",
+        path.display()
+    )))
+}
+
+/// Whether `path` names `file` (same device and inode), without following a link.
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let held = file.metadata()?;
+    match std::fs::symlink_metadata(path) {
+        Ok(named) => Ok(held.dev() == named.dev() && held.ino() == named.ino()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Windows does not let a file that is open be deleted or replaced: the path is the file.
+#[cfg(not(unix))]
+fn same_file(_: &File, path: &Path) -> io::Result<bool> {
+    Ok(path.exists())
+}
+
 fn open_lock_file(path: &Path) -> io::Result<File> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+    open_nofollow(
+        path,
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false),
+    )
+}
+
+/// Writes the owner line over the file's start in one write, padded to a fixed length.
+fn write_owner(file: &mut File, owner: &Owner) -> io::Result<()> {
+    let mut line = serde_json::to_vec(owner).map_err(io::Error::other)?;
+    if line.len() < LINE_LEN {
+        line.resize(LINE_LEN, b' ');
     }
-    let mut options = OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)
+    line.push(b'\n');
+    file.seek(SeekFrom::Start(0))?;
+    file.write_all(&line)?;
+    file.set_len(line.len() as u64)
 }
 
 fn read_owner(file: &mut File) -> Option<Owner> {
@@ -310,6 +560,8 @@ mod tests {
             pid: 999_999_999,
             since: "2026-11-25T01:00:00Z".parse().unwrap(),
             command: "restore".into(),
+            doing: None,
+            users: None,
         };
         std::fs::write(
             dir.path().join(FILE_NAME),
@@ -341,5 +593,108 @@ mod tests {
             std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap(),
             ""
         );
+    }
+
+    #[test]
+    fn the_file_says_what_the_holder_is_doing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut tui = DataDirLock::try_acquire(dir.path(), "tui").unwrap().unwrap();
+        let busy = DataDirLock::holder(dir.path()).expect("held");
+        assert!(
+            busy.holder_line().ends_with("is open, not restoring on this directory"),
+            "{}",
+            busy.holder_line()
+        );
+        assert!(
+            busy.in_progress().starts_with("an undelete app is open on this directory (pid "),
+            "{}",
+            busy.in_progress()
+        );
+        tui.set_doing(Doing::Restoring, Some(3)).unwrap();
+        let busy = DataDirLock::holder(dir.path()).expect("held");
+        assert!(
+            busy.holder_line().contains(") is restoring 3 users on this directory"),
+            "{}",
+            busy.holder_line()
+        );
+        assert!(busy.in_progress().ends_with("; it is restoring 3 users)"));
+        // A shorter line replaces a longer one whole.
+        tui.set_doing(Doing::Open, None).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
+        let owner: Owner = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(owner.doing, Some(Doing::Open));
+        assert_eq!(owner.users, None);
+        // A file of an earlier version says no more than it knows.
+        let old: Owner =
+            serde_json::from_str(r#"{"pid":7,"since":"2026-11-25T01:00:00Z","command":"finish"}"#)
+                .unwrap();
+        assert_eq!(old.activity(), "is running `undelete finish`");
+    }
+
+    #[test]
+    fn a_deleted_lock_file_is_made_again_and_keeps_a_second_run_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let slot = LockSlot::default();
+        let held = slot.hold(DataDirLock::try_acquire(dir.path(), "restore").unwrap().unwrap());
+        std::fs::remove_file(dir.path().join(FILE_NAME)).unwrap();
+        // The holder's next check makes it again before anyone else comes.
+        assert_eq!(slot.ensure_held(), Ok(Some(Verified::Relocked)));
+        assert_eq!(slot.ensure_held(), Ok(Some(Verified::Held)));
+        let busy = DataDirLock::try_acquire(dir.path(), "finish")
+            .unwrap()
+            .expect_err("the new file is held");
+        assert_eq!(busy.owner.unwrap().command, "restore");
+        drop(held);
+        assert!(!slot.is_held());
+        assert!(DataDirLock::try_acquire(dir.path(), "finish").unwrap().is_ok());
+    }
+
+    #[test]
+    fn a_holder_whose_file_another_run_took_stops_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let slot = LockSlot::default();
+        let _held = slot.hold(DataDirLock::try_acquire(dir.path(), "tui").unwrap().unwrap());
+        // Deleted, and a second run came before the holder checked.
+        std::fs::remove_file(dir.path().join(FILE_NAME)).unwrap();
+        let second = DataDirLock::try_acquire(dir.path(), "finish")
+            .unwrap()
+            .expect("a new file, free");
+        let e = slot.ensure_held().unwrap_err().to_string();
+        assert!(e.contains("was deleted or replaced while this run held it"), "{e}");
+        assert!(e.contains("stops writing"), "{e}");
+        assert!(!slot.is_held(), "let go: it guards nothing any more");
+        assert!(slot.ensure_held().unwrap_err().0.contains("does not hold"));
+        // The second run's file is untouched by the one that lost.
+        assert_eq!(
+            DataDirLock::holder(dir.path()).unwrap().owner.unwrap().command,
+            "finish"
+        );
+        drop(second);
+    }
+
+    #[test]
+    fn a_replaced_lock_file_is_noticed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut lock = DataDirLock::try_acquire(dir.path(), "restore").unwrap().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let other = dir.path().join("other");
+        std::fs::write(&other, "").unwrap();
+        std::fs::rename(&other, &path).unwrap();
+        assert_eq!(lock.verify().unwrap(), Ok(Verified::Relocked));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"command\":\"restore\""), "{text}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_lock_file_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("precious");
+        std::fs::write(&target, "keep me").unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join(FILE_NAME)).unwrap();
+        let e = DataDirLock::try_acquire(dir.path(), "restore").unwrap_err();
+        assert!(e.to_string().contains("is a symbolic link"), "{e}");
+        assert!(DataDirLock::holder(dir.path()).is_none());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
     }
 }

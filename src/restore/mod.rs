@@ -24,11 +24,11 @@ pub mod restored;
 pub mod run;
 
 pub use audit::{Audit, AuditEntry};
-pub use books::WriteFailed;
+pub use books::{Books, WriteFailed};
 pub use deliver::{Delivered, record_mail_skipped, send_sign_in_mail};
 pub use finish::{MAIL_UNCERTAIN_CODE, finish_unfinished};
 pub use journal::{Journal, MailAttempt, Pending, RestoreState, Step, Unfinished};
-pub use lock::{Busy, DataDirLock};
+pub use lock::{Busy, DataDirLock, Doing, Held, LockSlot, NotHeld};
 pub use plan::{
     Field, PasswordCheck, PasswordChoice, PlanRequest, PlannedUser, Problem, RestorePlan, Tenant,
     UserRequest, check_password, check_password_for, check_upn, into_plan, parse_recipients,
