@@ -355,6 +355,11 @@ pub struct FinishArgs {
     /// as it is and they are reported as "mail_uncertain"; check the recipient's inbox first
     #[arg(long)]
     pub resend: bool,
+    /// First take the unfinished restores an earlier version journaled (its journal names no
+    /// directory) into this directory's journal, then finish them with the rest. Only when
+    /// they were made in the directory this command runs on
+    #[arg(long)]
+    pub adopt_earlier: bool,
 }
 
 #[derive(Debug, Args)]
@@ -769,6 +774,7 @@ impl Command {
                 email_to: a.email_to,
                 no_password_in_email: !settings.include_password,
                 resend: a.resend,
+                adopt_earlier: a.adopt_earlier,
             }),
             Command::Purge(a) => plain::Command::Purge(plain::PurgeArgs {
                 targets: a.targets,

@@ -31,6 +31,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // A data dir others may write to could be turned against its owner (a link planted where
+    // the journal goes): refused before anything, the log included, is written there.
+    if uses_data_dir(&cli)
+        && let Ok(dir) = settings.data_dir()
+        && let Err(e) = undelete::data_dir::prepare(&dir)
+    {
+        eprintln!("undelete: the data dir cannot be used: {e}");
+        return ExitCode::from(2);
+    }
     // Declared before the runtime so it is dropped after it: every queued line is written.
     let _log = start_logging(&cli, &settings);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -147,14 +156,19 @@ async fn run_tui(settings: &Settings) -> color_eyre::Result<u8> {
     }
 }
 
+/// Printing a script, a page or a path needs no data dir.
+fn uses_data_dir(cli: &Cli) -> bool {
+    !matches!(
+        &cli.command,
+        Some(Command::Completions { .. } | Command::Man | Command::Config { .. })
+    )
+}
+
 /// The log file, and stderr too for `sandbox serve` (whose requests an admin watches). A run
 /// whose data dir cannot be found still runs: the command says why when it needs the dir.
 fn start_logging(cli: &Cli, settings: &Settings) -> Option<LogGuard> {
     // Printing a script, a page or a path is not a run worth a log (nor a data dir).
-    if matches!(
-        &cli.command,
-        Some(Command::Completions { .. } | Command::Man | Command::Config { .. })
-    ) {
+    if !uses_data_dir(cli) {
         return None;
     }
     let serve = matches!(

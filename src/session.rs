@@ -13,8 +13,10 @@ use crate::auth::TokenSource;
 use crate::auth::client_credentials::ClientCredentials;
 use crate::auth::signin::{AuthContext, SignedIn};
 use crate::config::{Endpoints, Settings};
+use crate::data_dir::DirectoryId;
 use crate::directory::graph::{GraphDirectory, GraphOptions};
 use crate::directory::{Directory, RequestRecord};
+use crate::restore::{Books, LockSlot};
 use crate::sandbox::{SandboxConfig, SandboxHandle};
 
 /// The sandbox accepts any client id with its secret; this one names us in its logs.
@@ -29,6 +31,8 @@ pub struct Session {
     /// "SANDBOX contoso.sandbox", or cloud · tenant for a real directory.
     pub label: String,
     pub is_sandbox: bool,
+    /// Which directory this is, for its books: the built-in sandbox, or Graph root + tenant id.
+    pub directory_id: DirectoryId,
     /// The signed-in admin (delegated) or the app (app-only).
     pub account: String,
     /// The mailbox app-only mail is sent from; `None` sends as the signed-in admin.
@@ -41,21 +45,43 @@ pub struct Session {
     pub warnings: Vec<String>,
     /// Keeps the in-process sandbox serving for as long as the session lives.
     pub sandbox: Option<SandboxHandle>,
+    /// The directory's lock once this session takes it (`lock`): its journal and audit log
+    /// check it before each change they record.
+    lock: LockSlot,
 }
 
 impl Session {
-    /// The journal of this session's data dir.
-    pub fn journal(&self) -> std::io::Result<crate::restore::Journal> {
-        crate::restore::Journal::open(&self.data_dir)
+    /// This directory's books (nothing is created until they are written).
+    pub fn books(&self) -> Books {
+        Books::new(&self.data_dir, &self.directory_id, &self.label)
     }
 
-    /// The audit log of this session's data dir, its lines naming this directory and admin.
+    /// The journal of this session's directory.
+    pub fn journal(&self) -> std::io::Result<crate::restore::Journal> {
+        self.books().journal(&self.lock)
+    }
+
+    /// The audit log of this session's directory, its lines naming this directory and admin.
     pub fn audit(&self) -> std::io::Result<crate::restore::Audit> {
-        crate::restore::Audit::open(&self.data_dir, &self.label, &self.account)
+        self.books().audit(&self.account, &self.lock)
+    }
+
+    /// Where this session keeps the directory's lock when it holds it.
+    pub fn lock_slot(&self) -> &LockSlot {
+        &self.lock
+    }
+
+    /// This session on another directory than `new` gave it (tests and tools that serve
+    /// more than one).
+    pub fn on_directory(mut self, directory_id: DirectoryId) -> Self {
+        self.directory_id = directory_id;
+        self
     }
 
     /// A session from its parts: a directory the caller built (tests, tools), without an
-    /// in-process sandbox, warnings or a request log.
+    /// in-process sandbox, warnings or a request log. `is_sandbox` puts it on the built-in
+    /// sandbox's books; otherwise it is a directory named by its label until `on_directory`
+    /// says which.
     pub fn new(
         settings: Settings,
         directory: Arc<dyn Directory>,
@@ -65,17 +91,27 @@ impl Session {
         mail_sender: Option<String>,
         data_dir: PathBuf,
     ) -> Self {
+        let directory_id = if is_sandbox {
+            DirectoryId::BuiltInSandbox
+        } else {
+            DirectoryId::Graph {
+                root: String::new(),
+                tenant: label.to_ascii_lowercase(),
+            }
+        };
         Self {
             settings,
             directory,
             label,
             is_sandbox,
+            directory_id,
             account,
             mail_sender,
             data_dir,
             requests: Mutex::new(None),
             warnings: Vec::new(),
             sandbox: None,
+            lock: LockSlot::default(),
         }
     }
 
@@ -120,11 +156,11 @@ fn request_feed(on: bool, directory: &GraphDirectory) -> Option<UnboundedReceive
     on.then(|| crate::logging::requests(directory.log_source()))
 }
 
-/// The data dir, created if missing: the journal and the audit log go there.
+/// The data dir, created private if missing and refused when others may write to it: every
+/// directory's books go there.
 fn data_dir(settings: &Settings) -> color_eyre::Result<PathBuf> {
     let dir = settings.data_dir().map_err(|e| eyre!(e))?;
-    std::fs::create_dir_all(&dir)
-        .wrap_err_with(|| format!("cannot create the data dir {}", dir.display()))?;
+    crate::data_dir::prepare(&dir).wrap_err_with(|| format!("the data dir {}", dir.display()))?;
     Ok(dir)
 }
 
@@ -159,6 +195,8 @@ async fn open_sandbox(
         directory: Arc::new(directory),
         label: format!("SANDBOX {}", handle.domain()),
         is_sandbox: true,
+        directory_id: DirectoryId::BuiltInSandbox,
+        lock: LockSlot::default(),
         account: admin,
         mail_sender: Some(sender),
         data_dir,
@@ -232,6 +270,8 @@ fn tenant_session(
         directory: Arc::new(directory),
         label: signed_in.identity.header(),
         is_sandbox: false,
+        directory_id: directory_id(auth, &signed_in),
+        lock: LockSlot::default(),
         account: signed_in.identity.account.clone(),
         mail_sender,
         data_dir,
@@ -239,6 +279,18 @@ fn tenant_session(
         warnings: signed_in.warnings.iter().map(ToString::to_string).collect(),
         sandbox: None,
     })
+}
+
+/// A tenant's directory: the Graph root this run talks to and the tenant id its token names
+/// (`tid`), so the domain the admin typed and the tenant's GUID are one directory. A token that
+/// names none (not a JWT) falls back to the tenant as typed.
+fn directory_id(auth: &AuthContext, signed_in: &SignedIn) -> DirectoryId {
+    let tenant = signed_in
+        .identity
+        .tenant_id
+        .clone()
+        .unwrap_or_else(|| signed_in.identity.tenant.clone());
+    DirectoryId::graph(&auth.endpoints.graph, &tenant)
 }
 
 #[cfg(test)]

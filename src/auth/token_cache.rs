@@ -325,21 +325,10 @@ fn create_private_file(path: &Path) -> std::io::Result<fs::File> {
         .open(path)
 }
 
-#[cfg(unix)]
+/// The data dir, made as every other path makes it: 0700, and refused when others may write
+/// to it (a planted link could otherwise catch the refresh tokens).
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    if dir.is_dir() {
-        return Ok(());
-    }
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    fs::create_dir_all(dir)
+    crate::data_dir::create_private(dir, true)
 }
 
 /// A cache file someone made readable by others is put back to 0600 before it is read.

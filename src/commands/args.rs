@@ -84,6 +84,8 @@ pub struct FinishArgs {
     pub no_password_in_email: bool,
     /// Also finish users whose sign-in mail may already have gone out.
     pub resend: bool,
+    /// Take the earlier version's unfinished restores into this directory's journal first.
+    pub adopt_earlier: bool,
 }
 
 #[derive(Debug, Clone, Default)]

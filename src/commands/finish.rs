@@ -35,18 +35,52 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
             return Ok(EXIT_USAGE);
         }
     };
-    // Held to the end: the journal's unfinished users must not be another live run's.
+    // Held to the end: the journal's unfinished users must not be another live run's. What
+    // an earlier version left (no directory) is said apart, and taken only with
+    // --adopt-earlier.
+    if !args.adopt_earlier {
+        super::note_earlier(ctx, io)?;
+    }
     let _lock = match super::lock_data_dir(ctx, io, "finish").await? {
         Ok(lock) => lock,
         Err(code) => return Ok(code),
     };
     let journal = ctx.session.journal()?;
     let audit = ctx.session.audit()?;
+    if args.adopt_earlier {
+        match restore::earlier::adopt_earlier(&ctx.session.data_dir, &journal) {
+            Ok(adopted) if adopted.users.is_empty() => writeln!(
+                io.err,
+                "nothing to adopt: the earlier version's journal holds no unfinished restore"
+            )?,
+            Ok(adopted) => writeln!(
+                io.err,
+                "adopted {} unfinished restore(s) from the earlier version's journal into {}'s \
+                 ({}); it is kept as {}",
+                adopted.users.len(),
+                ctx.session.directory_id.describe(),
+                adopted.users.join(", "),
+                adopted
+                    .renamed_to
+                    .as_deref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            )?,
+            Err(e) => {
+                writeln!(
+                    io.err,
+                    "undelete finish: cannot adopt the earlier version's restores: {e}; nothing \
+                     was changed"
+                )?;
+                return Ok(EXIT_FAILED);
+            }
+        }
+    }
     let items = journal.unfinished()?;
     if items.is_empty() {
         writeln!(
             io.err,
-            "nothing to finish: every restore in the journal is done"
+            "nothing to finish: every restore in this directory's journal is done"
         )?;
         return Ok(EXIT_OK);
     }

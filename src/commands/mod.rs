@@ -22,7 +22,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::Settings;
 use crate::directory::DirectoryError;
-use crate::restore::DataDirLock;
+use crate::restore::Held;
 use crate::session::Session;
 pub use args::Command;
 
@@ -222,37 +222,37 @@ async fn within(
     }
 }
 
-/// Takes the data dir for a command that changes the directory, waiting up to
-/// `ctx.session.settings.lock_wait` for another run to end (and saying so at once). `Err(exit code)` when it is
-/// still held then: the command changes nothing. A lock taken over from a run that died is
-/// said on stderr (and noted in the journal by the lock).
+/// Takes the directory for a command that changes it, waiting up to
+/// `ctx.session.settings.lock_wait` for another run to end (and saying so at once). The lock
+/// stays in the session (its journal and audit log check it before each change) until the
+/// returned `Held` is dropped. `Err(exit code)` when it is still held then: the command
+/// changes nothing. A lock taken over from a run that died is said on stderr (and noted in the
+/// journal by the lock).
 pub(crate) async fn lock_data_dir(
     ctx: &Context,
     io: &mut Io<'_>,
     command: &str,
-) -> color_eyre::Result<Result<DataDirLock, i32>> {
+) -> color_eyre::Result<Result<Held, i32>> {
     let secs = ctx.session.settings.lock_wait.as_secs_f64();
     let err = &mut *io.err;
-    let acquired = DataDirLock::acquire(
-        &ctx.session.data_dir,
-        command,
-        ctx.session.settings.lock_wait,
-        |busy| {
+    let acquired = ctx
+        .session
+        .books()
+        .lock(command, ctx.session.settings.lock_wait, |busy| {
             let _ = writeln!(
                 err,
                 "undelete {command}: {}; waiting up to {secs:.0} s for it to end…",
                 busy.in_progress()
             );
             let _ = err.flush();
-        },
-    )
-    .await?;
+        })
+        .await?;
     match acquired {
         Ok(lock) => {
             if let Some(m) = lock.took_over_message() {
                 writeln!(io.err, "note: {m}")?;
             }
-            Ok(Ok(lock))
+            Ok(Ok(ctx.session.lock_slot().hold(lock)))
         }
         Err(busy) => {
             let waited = if ctx.session.settings.lock_wait.is_zero() {
@@ -284,13 +284,15 @@ pub(crate) fn note_unfinished(
     except: &[&str],
     held: bool,
 ) -> io::Result<()> {
-    let pending = match crate::restore::journal::pending_in(&ctx.session.data_dir) {
+    note_earlier(ctx, io)?;
+    let books = ctx.session.books();
+    let pending = match books.pending() {
         Ok(p) => p,
         Err(e) => {
             return writeln!(
                 io.err,
                 "note: the journal in {} could not be read ({e}): unfinished restores are not known",
-                ctx.session.data_dir.display()
+                books.folder().display()
             );
         }
     };
@@ -301,10 +303,10 @@ pub(crate) fn note_unfinished(
     if pending.is_empty() {
         return Ok(());
     }
-    if !held && let Some(busy) = DataDirLock::holder(&ctx.session.data_dir) {
+    if !held && let Some(busy) = books.holder() {
         return writeln!(
             io.err,
-            "note: {}; {} restore(s) in the journal are not finished yet, perhaps its own",
+            "note: {}; {} restore(s) in this directory's journal are not finished yet, perhaps its own",
             busy.in_progress(),
             pending.len()
         );
@@ -346,6 +348,42 @@ pub(crate) fn note_unfinished(
         )?;
     }
     Ok(())
+}
+
+/// The one line about the earlier version's unfinished restores (its journal names no
+/// directory), apart from this directory's, with the command that takes them in.
+pub(super) fn note_earlier(ctx: &Context, io: &mut Io<'_>) -> io::Result<()> {
+    let earlier = match crate::restore::earlier::earlier_pending(&ctx.session.data_dir) {
+        Ok(e) => e,
+        // Unreadable: its users are not this directory's to act on anyway; the file says why.
+        Err(e) => {
+            return writeln!(
+                io.err,
+                "note: the earlier version's journal in {} could not be read ({e})",
+                ctx.session.data_dir.display()
+            );
+        }
+    };
+    if earlier.is_empty() {
+        return Ok(());
+    }
+    let mut names: Vec<&str> = earlier
+        .iter()
+        .take(NOTE_NAMES)
+        .map(|p| p.unfinished.upn.as_str())
+        .collect();
+    if earlier.len() > NOTE_NAMES {
+        names.push("…");
+    }
+    writeln!(
+        io.err,
+        "note: {} unfinished restore(s) from an earlier version, directory unknown ({}): nothing \
+         acts on them unasked; if they were made in {}, `undelete finish --adopt-earlier` takes \
+         them into its journal and finishes them",
+        earlier.len(),
+        names.join(", "),
+        ctx.session.directory_id.describe()
+    )
 }
 
 /// Asks twice for a password on the terminal without echoing it. `None` when the two differ.

@@ -63,6 +63,11 @@ pub async fn purge(
         }
     }
     for u in &users {
+        // A run that no longer holds the directory purges nothing more.
+        if let Err(why) = audit.ensure_held() {
+            writeln!(io.err, "undelete purge: {why}")?;
+            return Ok(EXIT_FAILED);
+        }
         let result = dir.purge(&u.id).await;
         let target = format!("{} ({})", u.original_upn, u.id);
         if let Err(e) = audit.record("purge", &target, result.as_ref().map(|_| ()), None) {

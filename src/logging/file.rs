@@ -32,8 +32,11 @@ pub struct PrivateRollingFile {
 impl PrivateRollingFile {
     /// Opens (creating) `data_dir/logs` and today's file.
     pub fn open(data_dir: &Path) -> io::Result<Self> {
+        // The data dir first, private and refused when others may write to it; then its
+        // own folder.
+        crate::data_dir::create_private(data_dir, true)?;
         let dir = data_dir.join(DIR);
-        fs::create_dir_all(&dir)?;
+        crate::data_dir::create_private(&dir, false)?;
         owner_only(&dir, 0o700)?;
         // The appender links `undelete.log` to the file by this path: absolute, so the link
         // works whatever the current directory was.

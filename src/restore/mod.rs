@@ -15,6 +15,7 @@ pub mod aftercare;
 pub mod audit;
 pub mod books;
 pub mod deliver;
+pub mod earlier;
 pub mod finish;
 pub mod journal;
 pub mod lock;

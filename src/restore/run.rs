@@ -351,12 +351,29 @@ impl Runner {
         }
 
         let positions: Vec<usize> = (0..plan.users.len()).collect();
+        // Why this run may not write any more, once it lost the directory's lock.
+        let mut lost: Option<String> = None;
         for chunk in positions.chunks(CHUNK) {
             if self.stop.is_stopped() {
                 for &i in chunk {
                     let error = DirectoryError::invalid(
                         "stopped before it started: nothing was changed for this user",
                     );
+                    self.fail_unsent(&mut outcomes[i], error).await;
+                }
+                continue;
+            }
+            if lost.is_none()
+                && let Err(why) = self.journal.ensure_held()
+            {
+                self.warn(why.to_string()).await;
+                lost = Some(why.0);
+            }
+            if let Some(why) = &lost {
+                for &i in chunk {
+                    let error = DirectoryError::invalid(format!(
+                        "not sent, nothing was changed for this user: {why}"
+                    ));
                     self.fail_unsent(&mut outcomes[i], error).await;
                 }
                 continue;
@@ -591,6 +608,14 @@ pub async fn set_password(
     audit: &Audit,
 ) -> Vec<String> {
     let mut warnings = Vec::new();
+    if let Err(why) = journal.ensure_held() {
+        o.failure = Some(Failure {
+            at: chrono::Utc::now(),
+            stage: Stage::Password,
+            error: DirectoryError::invalid(format!("not set, nothing was sent: {why}")),
+        });
+        return warnings;
+    }
     if let PasswordChoice::Tap(req) = &step.choice {
         issue_tap(dir, o, req, &step.why, journal, audit, &mut warnings).await;
         return warnings;
