@@ -73,6 +73,9 @@ pub enum Effect {
     /// Put a secret on the clipboard with OSC 52.
     Copy(SecretString),
     FinishUnfinished,
+    /// Check the directory's lock: that this session's is still its file (made again when
+    /// deleted), or whether the other holder has gone (then take it). Every few seconds.
+    CheckBooks,
     /// The sandbox's first-launch panel was dismissed: remember it in the data dir.
     RememberWelcome,
     Quit,
@@ -113,6 +116,7 @@ impl std::fmt::Debug for Effect {
             Effect::Purge { users } => write!(f, "Purge({} users)", users.len()),
             Effect::Copy(_) => f.write_str("Copy([redacted])"),
             Effect::FinishUnfinished => f.write_str("FinishUnfinished"),
+            Effect::CheckBooks => f.write_str("CheckBooks"),
             Effect::RememberWelcome => f.write_str("RememberWelcome"),
             Effect::Quit => f.write_str("Quit"),
         }

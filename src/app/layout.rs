@@ -40,7 +40,11 @@ pub fn layout(state: &State, area: Rect) -> Option<Areas> {
     if too_small(area) {
         return None;
     }
-    let banner_h = u16::from(!state.unfinished.is_empty());
+    // One line each: who else holds the directory, its unfinished restores, and an earlier
+    // version's (directory unknown).
+    let banner_h = u16::from(state.holder.is_some())
+        + u16::from(!state.unfinished.is_empty())
+        + u16::from(!state.earlier.is_empty());
     let status_h = u16::from(
         state.users.filtering()
             || !state.users.filter().value().is_empty()

@@ -70,6 +70,12 @@ pub enum Msg {
     },
     Request(RequestRecord),
     Unfinished(Vec<Unfinished>),
+    /// The unfinished restores of an earlier version's journal (no directory): shown apart,
+    /// never finished by `F` (`undelete finish --adopt-earlier` takes them in).
+    Earlier(Vec<Unfinished>),
+    /// Who else holds this directory, in words ("another undelete (pid N, since T) is
+    /// restoring 3 users on this directory"); `None` once this session holds it.
+    Holder(Option<String>),
     /// The conflict sweep's first read: the index of what can collide, and how each read went.
     Swept(Box<crate::conflicts::Sweep>),
     /// What a refresh's delta rounds read since the last one.

@@ -108,6 +108,13 @@ pub struct State {
     pub log: VecDeque<RequestRecord>,
     pub notice: Option<(NoticeKind, String)>,
     pub unfinished: Vec<Unfinished>,
+    /// An earlier version's unfinished restores (its journal names no directory), shown apart.
+    pub earlier: Vec<Unfinished>,
+    /// Another run holding this directory, in words: restore, `F`, purge and `p` say it and
+    /// do nothing until it is gone.
+    pub holder: Option<String>,
+    /// When the directory's lock was last checked (`Effect::CheckBooks`).
+    pub books_checked: Option<DateTime<Utc>>,
     /// Marks to put back once a reload brings these ids again.
     pub pending_marks: HashSet<String>,
     pub spinner: usize,
@@ -146,7 +153,7 @@ impl State {
     /// Whether a key's action does anything here and now: the footer lists only those.
     pub fn offers(&self, action: super::action::Action) -> bool {
         use super::action::Action as A;
-        let writes = !self.settings.read_only;
+        let writes = !self.settings.read_only && self.holder.is_none();
         match (&self.modal, action) {
             (Some(Modal::Result(r)), _) if r.prompt.is_some() || r.error_pane.is_some() => true,
             (None, A::Restore | A::Purge) => writes,
@@ -199,6 +206,9 @@ impl State {
             log: VecDeque::new(),
             notice: None,
             unfinished: Vec::new(),
+            earlier: Vec::new(),
+            holder: None,
+            books_checked: None,
             pending_marks: HashSet::new(),
             spinner: 0,
             last_mail: None,

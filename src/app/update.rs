@@ -29,6 +29,10 @@ use super::state::{
 use crate::directory::ErrorKind;
 use crate::restore::{PasswordChoice, PasswordStep};
 
+/// How often the directory's lock is checked: a lock file deleted under this session is made
+/// again, and a directory another run held becomes writable, within this long.
+pub const BOOKS_CHECK: chrono::Duration = chrono::Duration::seconds(3);
+
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Tick(now) if state.sign_in.is_some() => {
@@ -50,6 +54,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 || matches!(&state.modal, Some(Modal::Restore(f)) if f.targets.iter().any(|t| t.preflight == Preflight::Checking));
             if minute_changed || animating {
                 state.dirty = true;
+            }
+            let due = state
+                .books_checked
+                .is_none_or(|at| now - at >= BOOKS_CHECK || now < at);
+            if due && !state.settings.read_only {
+                state.books_checked = Some(now);
+                return vec![Effect::CheckBooks];
             }
             Vec::new()
         }
@@ -359,6 +370,22 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Msg::Earlier(list) => {
+            state.earlier = list;
+            Vec::new()
+        }
+        Msg::Holder(holder) => {
+            if holder.is_none() && state.holder.is_some() {
+                state.notice = Some((
+                    NoticeKind::Info,
+                    "The other undelete has let go of this directory: restore, F and purge are \
+                     available."
+                        .into(),
+                ));
+            }
+            state.holder = holder;
+            Vec::new()
+        }
         Msg::UnfinishedFailed(e) => {
             state.notice = Some((NoticeKind::Error, e));
             Vec::new()
@@ -455,11 +482,23 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
 }
 
+/// Whether `what` (a change to the directory) may not start here: read-only mode, or another
+/// run holds the directory. Says why on the status line, before any dialog opens.
 pub(in crate::app) fn read_only_refusal(state: &mut State, what: &str) -> bool {
     if state.settings.read_only {
         state.notice = Some((
             NoticeKind::Error,
             format!("Read-only mode (--read-only): {what} is disabled."),
+        ));
+        true
+    } else if let Some(holder) = &state.holder {
+        state.notice = Some((
+            NoticeKind::Error,
+            format!(
+                "{} is unavailable: {holder}. It becomes available by itself once that one \
+                 lets go.",
+                capital(what)
+            ),
         ));
         true
     } else {
@@ -537,7 +576,17 @@ pub(super) fn table_action(state: &mut State, action: Option<Action>) -> Vec<Eff
             return vec![Effect::LoadDeleted { generation }];
         }
         Action::FinishUnfinished => {
-            if state.unfinished.is_empty() {
+            if state.unfinished.is_empty() && !state.earlier.is_empty() {
+                state.notice = Some((
+                    NoticeKind::Info,
+                    format!(
+                        "No interrupted restores in this directory. The {} of an earlier version \
+                         (directory unknown) are finished only by `undelete finish \
+                         --adopt-earlier`, run on the directory they belong to.",
+                        state.earlier.len()
+                    ),
+                ));
+            } else if state.unfinished.is_empty() {
                 state.notice = Some((
                     NoticeKind::Info,
                     "No interrupted restores to finish.".into(),

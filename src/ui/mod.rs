@@ -317,7 +317,41 @@ pub fn fit_line(spans: Vec<Span<'static>>, max: usize) -> Line<'static> {
     Line::from(out)
 }
 
+/// The banner's lines, each cut to the width: another holder of the directory, this
+/// directory's unfinished restores, an earlier version's.
 fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let w = usize::from(area.width);
+    let mut lines: Vec<Line> = Vec::new();
+    if let Some(holder) = &state.holder {
+        lines.push(Line::from(Span::styled(
+            text::fit(
+                &format!(" ⏸ {holder}: restore, F and purge wait until it lets go"),
+                w,
+            ),
+            theme.warn(),
+        )));
+    }
+    if !state.unfinished.is_empty() {
+        lines.push(Line::from(Span::styled(
+            text::fit(&unfinished_line(state), w),
+            theme.warn(),
+        )));
+    }
+    if !state.earlier.is_empty() {
+        let n = state.earlier.len();
+        let names: Vec<&str> = state.earlier.iter().take(3).map(|u| u.upn.as_str()).collect();
+        let msg = format!(
+            " ⚠ {n} unfinished restore{} from an earlier version, directory unknown ({}): not \
+             finished by F; `undelete finish --adopt-earlier` takes them into this directory",
+            if n == 1 { "" } else { "s" },
+            names.join(", ")
+        );
+        lines.push(Line::from(Span::styled(text::fit(&msg, w), theme.dim())));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn unfinished_line(state: &State) -> String {
     use crate::restore::RestoreState;
     let n = state.unfinished.len();
     // Planned but never confirmed: the run may have died before the restore was sent.
@@ -353,11 +387,7 @@ fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     } else {
         "press F to finish"
     };
-    let msg = format!(" ⚠ {what} ({}): {todo}", names.join(", "));
-    frame.render_widget(
-        Paragraph::new(text::fit(&msg, usize::from(area.width))).style(theme.warn()),
-        area,
-    );
+    format!(" ⚠ {what} ({}): {todo}", names.join(", "))
 }
 
 fn draw_status(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {

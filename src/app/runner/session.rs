@@ -18,8 +18,8 @@ use crate::app::state::JobStatus;
 use crate::directory::{DeletedUser, Directory, Stage};
 use crate::mail::SignInMail;
 use crate::restore::{
-    self, Audit, DataDirLock, Journal, PasswordChoice, PasswordStep, Progress, RestorePlan,
-    StopHandle, UserOutcome,
+    self, Audit, Doing, Held, Journal, LockSlot, PasswordChoice, PasswordStep, Progress,
+    RestorePlan, StopHandle, UserOutcome,
 };
 use crate::session::Session;
 
@@ -40,16 +40,17 @@ pub(super) struct SessionRunner {
     stop: Option<StopHandle>,
     /// The newest password check asked for: an older one still waiting is not sent.
     verdict_seq: Arc<AtomicU64>,
-    /// The data dir's lock, held for the whole session so no other run finishes (or purges)
+    /// The directory's lock, held for the whole session so no other run finishes (or purges)
     /// users this one is restoring, and this one none of another's.
     owner: Owner,
 }
 
-/// Whether this session may change the directory, as far as the data dir's lock goes.
+/// Whether this session may change the directory, as far as the directory's lock goes.
 enum Owner {
-    Held(#[allow(dead_code)] DataDirLock),
-    /// Another undelete holds the data dir: listing works, writes wait until it ends (tried
-    /// again at each write).
+    /// In the session's slot, which its journal and audit log check before each change.
+    Held(Held),
+    /// Another undelete holds the directory: listing works, writes wait until it ends (tried
+    /// again at each write and every few seconds).
     Busy(String),
     /// `--read-only`: no lock is taken, and no write is run.
     ReadOnly,
@@ -88,25 +89,31 @@ impl SessionRunner {
                 }
             });
         }
-        let data_dir = &session.data_dir;
         let books = match (session.journal(), session.audit()) {
             (Ok(j), Ok(a)) => Ok((j, a)),
             (Err(e), _) | (_, Err(e)) => Err(format!(
                 "cannot open the journal in {}: {e}; writes are disabled",
-                data_dir.display()
+                session.books().folder().display()
             )),
         };
-        // `--read-only`: the data dir is not locked.
+        // `--read-only`: the directory is not locked.
         let owner = if session.settings.read_only {
             Owner::ReadOnly
         } else {
-            let (owner, said) = take_data_dir(data_dir);
-            if let Some(said) = said {
+            let (owner, said) = take_directory(&session);
+            match (&owner, said) {
                 // Taking over from a run that died is news, not a failure.
-                let _ = tx.send(match owner {
-                    Owner::Held(_) => Msg::Info(said),
-                    _ => Msg::Warning(said),
-                });
+                (Owner::Held(_), Some(said)) => {
+                    let _ = tx.send(Msg::Info(said));
+                }
+                (Owner::Busy(line), _) => {
+                    let _ = tx.send(Msg::Holder(Some(line.clone())));
+                }
+                (Owner::Failed(why), _) => {
+                    let _ = tx.send(Msg::Holder(Some(why.clone())));
+                    let _ = tx.send(Msg::Warning(why.clone()));
+                }
+                _ => {}
             }
             owner
         };
@@ -124,9 +131,28 @@ impl SessionRunner {
     }
 
     /// Reads the journal's unfinished runs off the event loop (the file only grows) and sends
-    /// them as a message, or a warning when it cannot be read.
+    /// them as a message, or a warning when it cannot be read; and, apart, those an earlier
+    /// version's journal left (no directory).
     fn load_unfinished(&self) {
         self.journal_task(|_| Vec::new());
+        let tx = self.tx.clone();
+        let data_dir = self.session.data_dir.clone();
+        tokio::task::spawn_blocking(move || {
+            match restore::earlier::earlier_pending(&data_dir) {
+                Ok(list) if list.is_empty() => {}
+                Ok(list) => {
+                    let _ = tx.send(Msg::Earlier(
+                        list.into_iter().map(|p| p.unfinished).collect(),
+                    ));
+                }
+                Err(e) => {
+                    let _ = tx.send(Msg::Warning(format!(
+                        "the earlier version's journal in {} cannot be read: {e}",
+                        data_dir.display()
+                    )));
+                }
+            }
+        });
     }
 
     /// The conflict sweep and the audit log's deletions, side by side on their own tasks:
@@ -157,13 +183,14 @@ impl SessionRunner {
         });
     }
 
-    /// Reads the users restored from this data dir (journal and audit log) off the event loop.
+    /// Reads the users restored in this directory (journal and audit log) off the event loop.
     fn load_restored(&self) {
         let tx = self.tx.clone();
-        let data_dir = self.session.data_dir.clone();
+        let books = self.session.books();
         tokio::task::spawn_blocking(move || {
-            let result = restore::restored_in(&data_dir)
-                .map_err(|e| format!("cannot read the journal in {}: {e}", data_dir.display()));
+            let result = books.restored().map_err(|e| {
+                format!("cannot read the journal in {}: {e}", books.folder().display())
+            });
             let _ = tx.send(Msg::Restored(result));
         });
     }
@@ -204,29 +231,70 @@ impl SessionRunner {
             Owner::ReadOnly => return Err("read-only mode: nothing may be changed".into()),
             Owner::Busy(_) | Owner::Failed(_) => {}
         }
-        let (owner, said) = take_data_dir(&self.session.data_dir);
+        let (owner, said) = take_directory(&self.session);
         self.owner = owner;
         if let (Owner::Held(_), Some(said)) = (&self.owner, said) {
             self.send(Msg::Info(said));
         }
         match &self.owner {
-            Owner::Held(_) => Ok(()),
-            Owner::Busy(why) | Owner::Failed(why) => Err(why.clone()),
+            Owner::Held(_) => {
+                self.send(Msg::Holder(None));
+                Ok(())
+            }
+            Owner::Busy(why) | Owner::Failed(why) => {
+                self.send(Msg::Holder(Some(why.clone())));
+                Err(why.clone())
+            }
             Owner::ReadOnly => Err("read-only mode: nothing may be changed".into()),
         }
     }
 
-    /// Answers a write effect that may not run, through the message its screen waits for.
+    /// `Effect::CheckBooks`: a held lock is checked (its file made again when deleted; let go
+    /// when another run took it); a busy one is tried again, so the session becomes writable
+    /// once the other run ends, and says what the other is doing meanwhile.
+    fn check_books(&mut self) {
+        match &self.owner {
+            Owner::ReadOnly => {}
+            Owner::Held(held) => match held.slot().ensure_held() {
+                Ok(Some(restore::lock::Verified::Relocked)) => self.send(Msg::Warning(
+                    "The lock file of this directory was deleted; it was made again, and this \
+                     app still holds the directory."
+                        .into(),
+                )),
+                Ok(_) => {}
+                Err(why) => {
+                    let line = self
+                        .session
+                        .books()
+                        .holder()
+                        .map_or_else(|| why.to_string(), |b| b.holder_line());
+                    self.owner = Owner::Busy(line.clone());
+                    self.send(Msg::Warning(format!("Writes stop here: {why}.")));
+                    self.send(Msg::Holder(Some(line)));
+                }
+            },
+            Owner::Busy(_) | Owner::Failed(_) => {
+                let _ = self.ensure_owner();
+            }
+        }
+    }
+
+    /// Says in the lock file what this session starts doing (a second app shows it), and
+    /// returns the slot so the task doing it can say "open" again when it ends.
+    fn doing(&self, doing: Doing, users: Option<usize>) -> LockSlot {
+        let slot = self.session.lock_slot().clone();
+        slot.set_doing(doing, users);
+        slot
+    }
+
+    /// Answers a write effect that may not run, through the message its screen waits for: a
+    /// refused restore ends with a result (each user failed, nothing sent), so its progress
+    /// screen never waits for a run that will not come.
     fn refuse(&self, effect: Effect, why: String) {
         match effect {
             Effect::Restore(plan) => {
-                for p in &plan.users {
-                    self.send(Msg::Job {
-                        id: p.user.id.clone(),
-                        status: JobStatus::Failed(why.clone()),
-                    });
-                }
-                self.send(Msg::Warning(why));
+                self.send(Msg::Warning(why.clone()));
+                self.send(refused_run(&plan, &why));
             }
             Effect::Retry { .. } => {
                 self.send(Msg::Warning(why));
@@ -300,6 +368,7 @@ impl SessionRunner {
             }),
             Effect::Purge { users } => self.purge(users),
             Effect::FinishUnfinished => self.finish_unfinished(),
+            Effect::CheckBooks => self.check_books(),
             Effect::RememberWelcome => {
                 // Not worth a notice: at worst the panel shows again next time.
                 if let Err(e) = crate::app::welcome::remember(&self.session.data_dir) {
@@ -397,20 +466,22 @@ impl SessionRunner {
         let (journal, audit) = match self.books() {
             Ok(b) => b,
             Err(e) => {
-                for p in &plan.users {
-                    self.send(Msg::Job {
-                        id: p.user.id.clone(),
-                        status: JobStatus::Failed(e.clone()),
-                    });
-                }
-                self.send(Msg::Warning(e));
+                self.send(Msg::Warning(e.clone()));
+                self.send(refused_run(&plan, &e));
                 return;
             }
         };
+        // Kept to end the run with a result should its task end without one.
+        let ended_early = refused_run(
+            &plan,
+            "the restore task ended without a result; see the journal (F finishes)",
+        );
+        let slot = self.doing(Doing::Restoring, Some(plan.users.len()));
         let mut run = restore::start(self.dir.clone(), plan, journal.clone(), audit);
         self.stop = Some(run.stop.clone());
         let tx = self.tx.clone();
         tokio::spawn(async move {
+            let _open_again = OpenAgain(slot);
             let mut finished = false;
             while let Some(p) = run.progress.recv().await {
                 let mut reread = false;
@@ -462,9 +533,7 @@ impl SessionRunner {
                 }
             }
             if !finished {
-                let _ = tx.send(Msg::Warning(
-                    "the restore task ended without a result; see the journal (F finishes)".into(),
-                ));
+                let _ = tx.send(ended_early);
             }
         });
     }
@@ -480,9 +549,12 @@ impl SessionRunner {
                 return;
             }
         };
+        let users = plan.as_ref().map_or(0, |p| p.users.len()) + passwords.len();
+        let slot = self.doing(Doing::Restoring, Some(users));
         let dir = self.dir.clone();
         let tx = self.tx.clone();
         tokio::spawn(async move {
+            let _open_again = OpenAgain(slot);
             let mut changed = Vec::new();
             if let Some(plan) = plan {
                 changed.extend(
@@ -514,7 +586,9 @@ impl SessionRunner {
             sign_in_url: self.session.sign_in_url().to_string(),
             sender: self.session.mail_sender.clone(),
         };
+        let slot = self.doing(Doing::Mailing, Some(cmd.outcomes.len()));
         tokio::spawn(async move {
+            let _open_again = OpenAgain(slot);
             let result = restore::send_sign_in_mail(
                 dir.as_ref(),
                 &cmd.outcomes,
@@ -546,10 +620,17 @@ impl SessionRunner {
         let dir = self.dir.clone();
         let tx = self.tx.clone();
         let audit = self.books.as_ref().ok().map(|(_, a)| a.clone());
+        let slot = self.doing(Doing::Purging, Some(users.len()));
         tokio::spawn(async move {
+            let open_again = OpenAgain(slot);
             let mut purged = Vec::new();
             let mut failures = Vec::new();
             for u in users {
+                // Only while this session holds the directory: another run may have it now.
+                if let Err(why) = open_again.0.ensure_held() {
+                    failures.push(format!("{}: not purged: {why}", u.display_name));
+                    continue;
+                }
                 let result = dir.purge(&u.id).await;
                 if let Some(audit) = &audit {
                     let target = format!("{} ({})", u.original_upn, u.id);
@@ -579,7 +660,9 @@ impl SessionRunner {
         let dir = self.dir.clone();
         let tx = self.tx.clone();
         let admin = self.session.account.clone();
+        let slot = self.doing(Doing::Finishing, None);
         tokio::spawn(async move {
+            let _open_again = OpenAgain(slot);
             let items = match journal.unfinished() {
                 Ok(items) => items,
                 Err(e) => {
@@ -631,28 +714,60 @@ impl SessionRunner {
     }
 }
 
-/// Tries to take the data dir for the TUI, and what to tell the admin about it.
-fn take_data_dir(data_dir: &std::path::Path) -> (Owner, Option<String>) {
-    match DataDirLock::try_acquire(data_dir, "tui") {
+/// Tries to take the session's directory for the TUI (into the session's lock slot), and
+/// what to tell the admin about it.
+fn take_directory(session: &Session) -> (Owner, Option<String>) {
+    let books = session.books();
+    match books.try_lock("tui") {
         Ok(Ok(lock)) => {
             let said = lock.took_over_message();
-            (Owner::Held(lock), said)
+            (Owner::Held(session.lock_slot().hold(lock)), said)
         }
         Ok(Err(busy)) => {
-            let why = format!(
-                "{} is restoring in this data dir: restore, F and purge are refused until it \
-                 ends; its users are not yours to finish",
-                busy.other()
-            );
-            (Owner::Busy(why.clone()), Some(why))
+            let line = busy.holder_line();
+            (Owner::Busy(line.clone()), Some(line))
         }
         Err(e) => {
             let why = format!(
-                "cannot lock the data dir {} ({e}): restore, F and purge are disabled",
-                data_dir.display()
+                "cannot lock this directory's books in {} ({e}): restore, F and purge are \
+                 disabled",
+                books.folder().display()
             );
             (Owner::Failed(why.clone()), Some(why))
         }
+    }
+}
+
+/// Says "open" in the lock file again when the work that said otherwise ends, however it ends.
+struct OpenAgain(LockSlot);
+
+impl Drop for OpenAgain {
+    fn drop(&mut self) {
+        self.0.set_doing(Doing::Open, None);
+    }
+}
+
+/// The end of a run that could not start: each user failed, nothing sent, so the progress
+/// screen gives way to a result that says why.
+fn refused_run(plan: &RestorePlan, why: &str) -> Msg {
+    let outcomes = plan
+        .users
+        .iter()
+        .map(|p| {
+            let mut o = UserOutcome::new("", p, plan.force_change);
+            o.failure = Some(restore::Failure {
+                at: chrono::Utc::now(),
+                stage: Stage::Preflight,
+                error: crate::directory::DirectoryError::invalid(format!(
+                    "not restored, nothing was sent: {why}"
+                )),
+            });
+            o
+        })
+        .collect();
+    Msg::RestoreFinished {
+        outcomes,
+        mail: None,
     }
 }
 
