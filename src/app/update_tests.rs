@@ -1887,3 +1887,62 @@ fn a_stray_space_cannot_turn_a_safeguard_off() {
     ch(&mut s, ' ');
     assert!(form(&s).force_change);
 }
+
+#[test]
+fn a_directory_another_app_holds_is_said_before_any_dialog_and_frees_itself() {
+    let mut s = st(5);
+    let holder = "another undelete (pid 4242, since 2026-11-25 14:03:07) is restoring 3 users \
+                  on this directory";
+    update(&mut s, Msg::Holder(Some(holder.into())));
+    s.unfinished = vec![unfinished()];
+    for key in ['r', 'D', 'F'] {
+        s.notice = None;
+        let effects = ch(&mut s, key);
+        assert!(s.modal.is_none(), "{key}: no dialog that cannot work");
+        assert!(effects.is_empty(), "{key}: {effects:?}");
+        let (kind, text) = s.notice.clone().expect("says why");
+        assert_eq!(kind, NoticeKind::Error);
+        assert!(text.ends_with("once that one lets go."), "{key}: {text}");
+        assert!(text.contains(holder), "{key}: {text}");
+    }
+    press(&mut s, KeyCode::Enter);
+    assert!(s.modal.is_none(), "Enter is restore too");
+    assert!(!s.offers(Action::Restore) && !s.offers(Action::FinishUnfinished));
+
+    // The other app let go: the next check said so.
+    update(&mut s, Msg::Holder(None));
+    assert!(s.notice.as_ref().is_some_and(|(_, t)| t.contains("available")));
+    ch(&mut s, 'r');
+    assert!(matches!(s.modal, Some(Modal::Restore(_))), "writable again");
+}
+
+#[test]
+fn the_lock_is_checked_every_few_seconds_and_never_in_read_only_mode() {
+    let mut s = st(3);
+    let t0 = fixtures::now();
+    let checks = |e: Vec<Effect>| e.iter().filter(|e| matches!(e, Effect::CheckBooks)).count();
+    assert_eq!(checks(update(&mut s, Msg::Tick(t0))), 1, "at once");
+    assert_eq!(
+        checks(update(&mut s, Msg::Tick(t0 + chrono::Duration::seconds(1)))),
+        0
+    );
+    assert_eq!(
+        checks(update(&mut s, Msg::Tick(t0 + chrono::Duration::seconds(3)))),
+        1
+    );
+    let mut ro = st(3);
+    ro.settings.read_only = true;
+    assert_eq!(checks(update(&mut ro, Msg::Tick(t0))), 0);
+}
+
+#[test]
+fn an_earlier_versions_restores_are_shown_apart_and_never_finished_by_f() {
+    let mut s = st(3);
+    update(&mut s, Msg::Earlier(vec![unfinished()]));
+    assert_eq!(s.earlier.len(), 1);
+    assert!(s.unfinished.is_empty());
+    let effects = ch(&mut s, 'F');
+    assert!(effects.is_empty(), "{effects:?}");
+    let (_, text) = s.notice.clone().expect("says where they go");
+    assert!(text.contains("--adopt-earlier"), "{text}");
+}
