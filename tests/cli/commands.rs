@@ -339,7 +339,7 @@ async fn purge_refuses_without_yes_and_without_a_terminal() {
     );
     assert!(lines.iter().any(|l| l["status"] == "failed"));
     assert!(!sandbox.inspect().exists(&other.id));
-    let audit = Audit::open(data.path(), "x", "y").expect("audit");
+    let audit = Audit::open(&common::sandbox_books(data.path()), "x", "y").expect("audit");
     let purges = audit
         .entries()
         .expect("entries")
@@ -431,7 +431,7 @@ async fn restore_reports_a_conflict_then_resolves_it() {
         sandbox.inspect().upn(&user.id).as_deref(),
         Some(suggestion.as_str())
     );
-    let journal = Journal::open(data.path()).expect("journal");
+    let journal = Journal::open(&common::sandbox_books(data.path())).expect("journal");
     assert!(journal.unfinished().expect("read").is_empty());
 }
 
@@ -631,7 +631,7 @@ async fn binary_killed_after_the_restore_is_finished_by_the_next_run() {
     );
     assert_eq!(out.status.code(), Some(restore::CRASH_EXIT_CODE), "{out:?}");
     assert!(out.stdout.is_empty(), "it died before reporting");
-    let journal = Journal::open(data.path()).expect("journal");
+    let journal = Journal::open(&common::sandbox_books(data.path())).expect("journal");
     let unfinished = journal.unfinished().expect("read");
     assert_eq!(unfinished.len(), 1);
     assert_eq!(unfinished[0].id, user.id);
@@ -846,8 +846,9 @@ async fn a_second_run_on_the_data_dir_waits_or_refuses_and_never_resets_the_firs
 
     let mut args = vec!["restore", "--email-to", "helpdesk@contoso.sandbox"];
     args.extend(picked.iter().map(|u| u.id.as_str()));
-    let lock_file = data.path().join(restore::lock::FILE_NAME);
-    let journal_file = data.path().join(restore::journal::FILE_NAME);
+    let books = common::sandbox_books(data.path());
+    let lock_file = books.join(restore::lock::FILE_NAME);
+    let journal_file = books.join(restore::journal::FILE_NAME);
     let first = run(&first_ctx, &args, "", pipe());
     let others = async {
         // Once the first run has journaled its plan, its users are "unfinished" in the
@@ -935,7 +936,7 @@ async fn a_lock_left_by_a_dead_run_is_taken_over_said_and_journaled() {
     );
     // What a run killed with -9 leaves: the file naming it, and no OS lock any more.
     std::fs::write(
-        data.path().join(restore::lock::FILE_NAME),
+        common::sandbox_books(data.path()).join(restore::lock::FILE_NAME),
         r#"{"pid":999999999,"since":"2026-11-25T01:00:00Z","command":"restore"}"#,
     )
     .expect("lock file");
@@ -943,13 +944,14 @@ async fn a_lock_left_by_a_dead_run_is_taken_over_said_and_journaled() {
     assert_eq!(ran.code, 0, "{} {}", ran.out, ran.err);
     assert!(
         ran.err
-            .contains("took over the data dir from pid 999999999")
+            .contains("took over the directory from pid 999999999")
             && ran.err.contains("which is no longer running"),
         "{}",
         ran.err
     );
     let journal =
-        std::fs::read_to_string(data.path().join(restore::journal::FILE_NAME)).expect("journal");
+        std::fs::read_to_string(common::sandbox_books(data.path()).join(restore::journal::FILE_NAME))
+            .expect("journal");
     assert!(
         journal.contains("\"note\":\"lock_taken_over\"") && journal.contains("999999999"),
         "{journal}"
@@ -1040,7 +1042,7 @@ async fn binary_killed_in_the_mail_window_keeps_the_mailed_password_until_resend
     assert_ne!(resent, mailed);
     assert!(sandbox.inspect().password_matches(&user.id, &resent));
     assert!(!sandbox.inspect().password_matches(&user.id, &mailed));
-    let journal = Journal::open(data.path()).expect("journal");
+    let journal = Journal::open(&common::sandbox_books(data.path())).expect("journal");
     assert!(journal.unfinished().expect("read").is_empty());
 }
 

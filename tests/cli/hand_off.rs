@@ -54,7 +54,7 @@ async fn hand_off_tap_prints_the_pass_only_without_mail_and_the_sandbox_holds_it
     assert_eq!(inspect.taps(&user.id), (1, Some((120, true))));
     // No password was set: the pass is the way in.
     assert!(!inspect.password_matches(&user.id, pass));
-    let journal = std::fs::read_to_string(data.path().join("journal.jsonl")).expect("journal");
+    let journal = std::fs::read_to_string(common::sandbox_books(data.path()).join("journal.jsonl")).expect("journal");
     assert!(journal.contains("\"tap_issued\""), "{journal}");
     assert!(!journal.contains(pass), "the journal never holds the pass");
 
@@ -168,7 +168,7 @@ async fn finish_issues_a_new_pass_to_a_user_planned_with_one() {
     dir.restore(&user.id, &Default::default())
         .await
         .expect("restored");
-    let journal = Journal::open(data.path()).expect("journal");
+    let journal = Journal::open(&common::sandbox_books(data.path())).expect("journal");
     let mut planned = Entry::new("run-1", &user.id, Step::Planned).upn(&user.original_upn);
     planned.tap = Some(undelete::directory::tap::TapRequest {
         lifetime_minutes: 90,
@@ -186,7 +186,7 @@ async fn finish_issues_a_new_pass_to_a_user_planned_with_one() {
     assert!(sandbox.inspect().tap_matches(&user.id, pass));
     assert_eq!(sandbox.inspect().taps(&user.id), (1, Some((90, true))));
     assert!(
-        Journal::open(data.path())
+        Journal::open(&common::sandbox_books(data.path()))
             .unwrap()
             .unfinished()
             .unwrap()

@@ -8,6 +8,7 @@ mod common;
 mod commands;
 mod commands_pty;
 mod config;
+mod directories;
 mod hand_off;
 mod logging;
 mod login_pty;

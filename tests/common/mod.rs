@@ -21,6 +21,18 @@ use undelete::directory::Directory;
 use undelete::directory::graph::{GraphDirectory, GraphOptions};
 use undelete::sandbox::{SandboxConfig, SandboxHandle, spawn};
 
+/// The books folder of the built-in sandbox in `data_dir` (made if missing): where a sandbox
+/// session keeps its journal, audit log and lock.
+pub fn sandbox_books(data_dir: &std::path::Path) -> std::path::PathBuf {
+    let books = undelete::restore::Books::new(
+        data_dir,
+        &undelete::data_dir::DirectoryId::BuiltInSandbox,
+        "SANDBOX",
+    );
+    books.prepare().expect("the sandbox's books folder");
+    books.folder().to_path_buf()
+}
+
 /// A seeded sandbox with `users` deleted users, on 127.0.0.1, in a fresh temp dir.
 pub async fn start_sandbox(users: usize) -> (tempfile::TempDir, SandboxHandle) {
     start_sandbox_with(users, |c| c).await

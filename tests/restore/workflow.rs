@@ -53,9 +53,10 @@ async fn fixture(users: usize) -> Fixture {
     let (tmp, sandbox) = common::start_sandbox(users).await;
     let dir = directory(&sandbox);
     let data = tempfile::tempdir().expect("data dir");
-    let journal = Journal::open(data.path()).expect("journal");
+    let books = common::sandbox_books(data.path());
+    let journal = Journal::open(&books).expect("journal");
     let audit = Audit::open(
-        data.path(),
+        &books,
         "SANDBOX contoso.sandbox",
         "admin@contoso.sandbox",
     )
@@ -586,8 +587,9 @@ async fn under_faults_every_outcome_matches_the_directory_and_the_journal() {
     let data = tempfile::tempdir().expect("data dir");
     let f = Fixture {
         _tmp: tmp,
-        journal: Journal::open(data.path()).expect("journal"),
-        audit: Audit::open(data.path(), "SANDBOX", "admin").expect("audit"),
+        journal: Journal::open(&common::sandbox_books(data.path())).expect("journal"),
+        audit: Audit::open(&common::sandbox_books(data.path()), "SANDBOX", "admin")
+            .expect("audit"),
         data,
         dir,
         sandbox,
@@ -827,7 +829,8 @@ async fn the_tui_refuses_writes_while_another_run_holds_the_data_dir_then_takes_
 
     let f = fixture(10).await;
     // Another run holds the data dir, with a user of its own unfinished in the journal.
-    let other = restore::DataDirLock::try_acquire(f.data.path(), "restore")
+    let books = common::sandbox_books(f.data.path());
+    let other = restore::DataDirLock::try_acquire(&books, "restore")
         .expect("lock file")
         .expect("free");
     let (user, _) = find_user(f.dir.as_ref(), plain).await;
@@ -859,11 +862,11 @@ async fn the_tui_refuses_writes_while_another_run_holds_the_data_dir_then_takes_
     let mut runner = Runner::for_session(session, tx, None);
     let who = format!("another undelete (pid {}, since ", std::process::id());
     match next_msg(&mut rx).await {
-        Msg::Warning(w) => assert!(
-            w.contains(&who) && w.contains("is restoring in this data dir"),
+        Msg::Holder(Some(w)) => assert!(
+            w.contains(&who) && w.ends_with(") is restoring on this directory"),
             "{w}"
         ),
-        _ => panic!("expected the busy warning first"),
+        _ => panic!("expected the holder first"),
     }
     runner.run(Effect::FinishUnfinished);
     match next_msg(&mut rx).await {
@@ -882,15 +885,112 @@ async fn the_tui_refuses_writes_while_another_run_holds_the_data_dir_then_takes_
         match next_msg(&mut rx).await {
             Msg::RestoreFinished { outcomes, .. } => break outcomes,
             Msg::Warning(w) => panic!("no warning expected now: {w}"),
+            Msg::Holder(h) => assert_eq!(h, None, "this app holds it now"),
             _ => {}
         }
     };
     assert_eq!(finished.len(), 1);
     assert!(finished[0].complete(), "{:?}", finished[0]);
     assert!(
-        restore::DataDirLock::holder(f.data.path()).is_some(),
+        restore::DataDirLock::holder(&books).is_some(),
         "the TUI holds the data dir from now on"
     );
     drop(runner);
-    assert!(restore::DataDirLock::holder(f.data.path()).is_none());
+    assert!(restore::DataDirLock::holder(&books).is_none());
+}
+
+/// The "deleting journal.lock while a run holds it lets a second run in": the holder
+/// checks its lock before each write step. Deleted and nobody came: made again, the run goes
+/// on and a second run is refused. Deleted and a second run took the new file first: the
+/// holder sends nothing more and says why.
+#[tokio::test]
+async fn a_deleted_lock_file_never_lets_two_runs_write_for_the_same_directory() {
+    let f = fixture(20).await;
+    let books = common::sandbox_books(f.data.path());
+    let lock_path = books.join(restore::lock::FILE_NAME);
+    let slot = restore::LockSlot::default();
+    let journal = f.journal.clone().guarded_by(slot.clone());
+    let audit = f.audit.clone().guarded_by(slot.clone());
+    let users: Vec<PlannedUser> = deleted_users(f.dir.as_ref())
+        .await
+        .into_iter()
+        .take(4)
+        .map(PlannedUser::as_is)
+        .collect();
+
+    // Deleted while held, nobody else came: the run's check makes it again.
+    let held = slot.hold(
+        restore::DataDirLock::try_acquire(&books, "restore")
+            .expect("lock file")
+            .expect("free"),
+    );
+    std::fs::remove_file(&lock_path).expect("deleted");
+    let first = RestorePlan::new(users[..2].to_vec());
+    let outcomes =
+        restore::run_to_end(Arc::clone(&f.dir), first, journal.clone(), audit.clone()).await;
+    assert!(outcomes.iter().all(|o| o.restored()), "{outcomes:?}");
+    assert!(lock_path.exists(), "made again");
+    let second = restore::DataDirLock::try_acquire(&books, "finish").expect("lock file");
+    assert!(second.is_err(), "a second run is refused");
+
+    // Deleted again, and a second run took the new file before the holder looked.
+    std::fs::remove_file(&lock_path).expect("deleted");
+    let other = restore::DataDirLock::try_acquire(&books, "finish")
+        .expect("lock file")
+        .expect("a new file, free");
+    let writes = f.sandbox.inspect().write_count();
+    let rest = RestorePlan::new(users[2..].to_vec());
+    let (events, outcomes) = {
+        let mut run = restore::start(Arc::clone(&f.dir), rest, journal.clone(), audit.clone());
+        let mut events = Vec::new();
+        let mut outcomes = Vec::new();
+        while let Some(p) = run.progress.recv().await {
+            match p {
+                Progress::Finished(o) => outcomes = o,
+                p => events.push(p),
+            }
+        }
+        (events, outcomes)
+    };
+    assert_eq!(f.sandbox.inspect().write_count(), writes, "nothing sent");
+    for o in &outcomes {
+        assert!(!o.restored());
+        let why = &o.failure.as_ref().expect("failed").error.message;
+        assert!(
+            why.contains("was deleted or replaced while this run held it"),
+            "{why}"
+        );
+        assert!(f.sandbox.inspect().is_deleted(&o.id));
+    }
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Progress::Warning(w) if w.contains("stops writing"))),
+        "said once as a warning"
+    );
+    assert!(!slot.is_held(), "let go");
+    // A password or a mail is refused the same way.
+    let mut done = outcomes_of_first_users(&f, &users[..2]).await;
+    let step = restore::PasswordStep {
+        choice: restore::PasswordChoice::Auto,
+        force_change: true,
+        force_change_with_mfa: false,
+        why: "test".into(),
+    };
+    restore::set_password(f.dir.as_ref(), &mut done, &step, &journal, &audit).await;
+    assert!(
+        done.failure
+            .as_ref()
+            .is_some_and(|fl| fl.error.message.starts_with("not set, nothing was sent: ")),
+        "{done:?}"
+    );
+    drop(other);
+    drop(held);
+}
+
+/// An outcome for the first restored user, as a result screen holds it.
+async fn outcomes_of_first_users(f: &Fixture, users: &[PlannedUser]) -> UserOutcome {
+    let mut o = UserOutcome::new("test", &users[0], true);
+    o.upn = f.sandbox.inspect().upn(&users[0].user.id);
+    o
 }

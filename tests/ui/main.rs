@@ -6,6 +6,7 @@
 mod common;
 
 mod after_care;
+mod busy;
 mod flow;
 mod hand_off;
 mod loader;

@@ -1,0 +1,210 @@
+//! Two apps on one directory (two sessions on one data dir, each with its own runner): the
+//! second says who holds the directory before any dialog, refuses restore, F and purge in
+//! words, follows what the first is doing, and becomes writable when the first lets go. A run
+//! refused after all ends with a result, never on a progress screen that cannot be left.
+
+use crate::common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use tokio::sync::mpsc::UnboundedReceiver;
+use undelete::app;
+use undelete::app::msg::Msg;
+use undelete::app::runner::Runner;
+use undelete::app::state::{Modal, Preflight, State};
+use undelete::config::Settings;
+use undelete::restore::Doing;
+use undelete::sandbox::SandboxHandle;
+use undelete::session::Session;
+
+/// One app: its state, runner and channel, on a session over `data`.
+struct App {
+    state: State,
+    runner: Runner,
+    rx: UnboundedReceiver<Msg>,
+    session: Arc<Session>,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+impl App {
+    fn open(h: &SandboxHandle, data: &std::path::Path) -> Self {
+        let session = Arc::new(Session::new(
+            Settings::default(),
+            common::sandbox_directory(h, "ui-busy-tests"),
+            format!("SANDBOX {}", h.domain()),
+            true,
+            h.admin_upn(),
+            Some(h.admin_upn()),
+            data.to_path_buf(),
+        ));
+        app::welcome::remember(&session.data_dir).expect("marker");
+        let now = chrono::Utc::now();
+        let state = app::initial_state(&session, now, (100, 30));
+        let (tx, rx) = app::channel();
+        let runner = Runner::for_session(session.clone(), tx, None);
+        let mut app = Self {
+            state,
+            runner,
+            rx,
+            session,
+            now,
+        };
+        for effect in app::start_effects(&app.state) {
+            app.runner.run(effect);
+        }
+        app
+    }
+
+    fn key(&mut self, code: KeyCode) {
+        let msg = Msg::Key(KeyEvent::new_with_kind(
+            code,
+            KeyModifiers::NONE,
+            KeyEventKind::Press,
+        ));
+        app::step(&mut self.state, &mut self.runner, msg);
+    }
+
+    /// A tick `secs` seconds on: the clock of the lock's checks.
+    fn tick(&mut self, secs: i64) {
+        self.now += chrono::Duration::seconds(secs);
+        app::step(&mut self.state, &mut self.runner, Msg::Tick(self.now));
+    }
+
+    async fn settle(&mut self, what: &str, done: impl Fn(&State) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !done(&self.state) {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(msg)) => {
+                    app::step(&mut self.state, &mut self.runner, msg);
+                }
+                _ => panic!("timed out waiting for: {what}"),
+            }
+        }
+    }
+
+    fn screen(&self) -> String {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30))
+            .expect("terminal");
+        t.draw(|f| undelete::ui::draw(&self.state, f)).expect("draw");
+        t.backend().to_string()
+    }
+
+    fn notice(&self) -> String {
+        self.state
+            .notice
+            .as_ref()
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_app_says_who_holds_the_directory_before_any_dialog_and_takes_it_when_free() {
+    let (_tmp, h) = common::start_sandbox(20).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let first = App::open(&h, data.path());
+    assert!(first.session.lock_slot().is_held(), "the first app holds it");
+    let mut second = App::open(&h, data.path());
+    second
+        .settle("the holder is said", |s| s.holder.is_some())
+        .await;
+    second.settle("all pages", |s| !s.users.loading()).await;
+    let pid = format!("another undelete (pid {}, since ", std::process::id());
+    let holder = second.state.holder.clone().unwrap();
+    assert!(
+        holder.starts_with(&pid) && holder.ends_with(") is open, not restoring on this directory"),
+        "{holder}"
+    );
+    let screen = second.screen();
+    assert!(
+        screen.contains("is open, not restoring on this directory"),
+        "{screen}"
+    );
+
+    for key in [KeyCode::Enter, KeyCode::Char('r'), KeyCode::Char('D'), KeyCode::Char('F')] {
+        second.key(key);
+        assert!(second.state.modal.is_none(), "{key:?} opened nothing");
+        assert!(
+            second.notice().contains("is unavailable: another undelete (pid "),
+            "{key:?}: {}",
+            second.notice()
+        );
+    }
+
+    // The first starts a run: the second's next check says so.
+    first.session.lock_slot().set_doing(Doing::Restoring, Some(3));
+    second.tick(3);
+    second
+        .settle("the holder's news", |s| {
+            s.holder
+                .as_deref()
+                .is_some_and(|h| h.contains("is restoring 3 users on this directory"))
+        })
+        .await;
+
+    // The first app closes: within a check the second holds the directory.
+    drop(first);
+    second.tick(3);
+    second
+        .settle("free again", |s| s.holder.is_none())
+        .await;
+    assert!(second.session.lock_slot().is_held());
+    assert!(second.notice().contains("available"), "{}", second.notice());
+    second.key(KeyCode::Char('r'));
+    assert!(
+        matches!(second.state.modal, Some(Modal::Restore(_))),
+        "the dialog opens now"
+    );
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_refused_after_all_ends_with_a_result_that_can_be_left() {
+    let (_tmp, h) = common::start_sandbox(10).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let first = App::open(&h, data.path());
+    let mut second = App::open(&h, data.path());
+    second.settle("all pages", |s| !s.users.loading()).await;
+    second
+        .settle("the holder is said", |s| s.holder.is_some())
+        .await;
+    // A view that has not caught up yet (the other took the directory since the last
+    // check): the dialog opens and Restore is pressed.
+    second.state.holder = None;
+    second.key(KeyCode::Char('r'));
+    second
+        .settle("pre-flight", |s| {
+            matches!(&s.modal, Some(Modal::Restore(f))
+                if f.targets.iter().all(|t| t.preflight != Preflight::Checking))
+        })
+        .await;
+    let writes = h.inspect().write_count();
+    second.key(KeyCode::Enter);
+    second
+        .settle("a result, not a progress screen forever", |s| {
+            matches!(s.modal, Some(Modal::Result(_)))
+        })
+        .await;
+    match &second.state.modal {
+        Some(Modal::Result(r)) => {
+            assert_eq!(r.restored(), 0);
+            let why = &r.outcomes[0].failure.as_ref().expect("failed").error.message;
+            assert!(
+                why.starts_with("not restored, nothing was sent: another undelete (pid "),
+                "{why}"
+            );
+        }
+        _ => unreachable!(),
+    }
+    assert_eq!(h.inspect().write_count(), writes, "nothing was sent");
+    // And out of it: the result screen closes with Esc (nothing to mail).
+    second.key(KeyCode::Esc);
+    if matches!(second.state.modal, Some(Modal::Result(_))) {
+        second.key(KeyCode::Char('y'));
+    }
+    assert!(second.state.modal.is_none(), "left the result screen");
+    drop(first);
+    h.shutdown().await;
+}
