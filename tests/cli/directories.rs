@@ -277,6 +277,8 @@ async fn a_symlinked_journal_or_lock_is_refused_and_its_target_untouched() {
     for name in [restore::journal::FILE_NAME, restore::lock::FILE_NAME] {
         std::fs::write(&target, "keep me").unwrap();
         let link = books.join(name);
+        // The journal's run left a real lock file; the link goes in its place.
+        let _ = std::fs::remove_file(&link);
         std::os::unix::fs::symlink(&target, &link).unwrap();
         let out = run(data.path(), builtin(&["restore", &user.original_upn]), Vec::new()).await;
         assert_ne!(out.status.code(), Some(0), "{name}");

@@ -869,9 +869,16 @@ async fn the_tui_refuses_writes_while_another_run_holds_the_data_dir_then_takes_
         _ => panic!("expected the holder first"),
     }
     runner.run(Effect::FinishUnfinished);
-    match next_msg(&mut rx).await {
-        Msg::UnfinishedFailed(w) => assert!(w.contains(&who), "{w}"),
-        _ => panic!("F is refused with UnfinishedFailed"),
+    loop {
+        match next_msg(&mut rx).await {
+            // Tried again at the write, and still busy: said again.
+            Msg::Holder(Some(_)) => {}
+            Msg::UnfinishedFailed(w) => {
+                assert!(w.contains(&who), "{w}");
+                break;
+            }
+            _ => panic!("F is refused with UnfinishedFailed"),
+        }
     }
     assert!(
         f.sandbox.inspect().outbox().is_empty() && f.journal.unfinished().expect("j").len() == 1,
