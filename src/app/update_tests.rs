@@ -1911,7 +1911,11 @@ fn a_directory_another_app_holds_is_said_before_any_dialog_and_frees_itself() {
 
     // The other app let go: the next check said so.
     update(&mut s, Msg::Holder(None));
-    assert!(s.notice.as_ref().is_some_and(|(_, t)| t.contains("available")));
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|(_, t)| t.contains("available"))
+    );
     ch(&mut s, 'r');
     assert!(matches!(s.modal, Some(Modal::Restore(_))), "writable again");
 }

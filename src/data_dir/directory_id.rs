@@ -104,13 +104,18 @@ mod tests {
         let tid = "0B5E1C2D-1111-2222-3333-444455556666";
         let a = DirectoryId::graph(&url("https://Graph.Microsoft.com/"), tid);
         let b = DirectoryId::graph(&url("https://graph.microsoft.com:443"), &tid.to_lowercase());
-        assert_eq!(a, b, "case, trailing slash and the default port do not matter");
+        assert_eq!(
+            a, b,
+            "case, trailing slash and the default port do not matter"
+        );
         assert_eq!(
             a.key(),
             "https://graph.microsoft.com|0b5e1c2d-1111-2222-3333-444455556666"
         );
-        let other_tenant =
-            DirectoryId::graph(&url("https://graph.microsoft.com"), "11111111-0000-0000-0000-0");
+        let other_tenant = DirectoryId::graph(
+            &url("https://graph.microsoft.com"),
+            "11111111-0000-0000-0000-0",
+        );
         let other_cloud = DirectoryId::graph(&url("https://graph.microsoft.us"), tid);
         let serve_a = DirectoryId::graph(&url("http://127.0.0.1:8080"), tid);
         let serve_b = DirectoryId::graph(&url("http://127.0.0.1:8081"), tid);

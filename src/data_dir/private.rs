@@ -61,12 +61,11 @@ pub fn check_private(dir: &Path, follow: bool) -> Result<(), Unsafe> {
         path: dir.to_path_buf(),
         why,
     };
-    let link = std::fs::symlink_metadata(dir)
-        .map_err(|e| refuse(format!("it cannot be read ({e})")))?;
+    let link =
+        std::fs::symlink_metadata(dir).map_err(|e| refuse(format!("it cannot be read ({e})")))?;
     if link.file_type().is_symlink() && !follow {
         return Err(refuse(
-            "it is a symbolic link, and undelete does not follow links inside its data dir"
-                .into(),
+            "it is a symbolic link, and undelete does not follow links inside its data dir".into(),
         ));
     }
     let meta = std::fs::metadata(dir).map_err(|e| refuse(format!("it cannot be read ({e})")))?;

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::directory::DirectoryError;
 
 use super::books::WriteFailed;
-use super::lock::{LockSlot, NotHeld};
 use super::journal::{open_private_append, read_json_lines};
+use super::lock::{LockSlot, NotHeld};
 
 pub const FILE_NAME: &str = "audit.jsonl";
 

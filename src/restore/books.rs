@@ -255,11 +255,17 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(sandbox.pending().unwrap().len(), 1);
-        assert!(served.pending().unwrap().is_empty(), "the other directory's books");
+        assert!(
+            served.pending().unwrap().is_empty(),
+            "the other directory's books"
+        );
         assert!(!served.folder().exists(), "reading creates nothing");
         served.prepare().unwrap();
         let text = std::fs::read_to_string(served.folder().join(DESCRIPTION)).unwrap();
-        assert!(text.contains("\"directory\": \"http://127.0.0.1:8080|5f1e2d3c"), "{text}");
+        assert!(
+            text.contains("\"directory\": \"http://127.0.0.1:8080|5f1e2d3c"),
+            "{text}"
+        );
         assert!(text.contains("\"firstSeen\""), "{text}");
         // The locks are apart too: one directory busy does not hold up another.
         let _held = sandbox.try_lock("tui").unwrap().unwrap();
@@ -298,9 +304,16 @@ mod tests {
         books.prepare().unwrap();
         let target = data.path().join("precious");
         std::fs::write(&target, "keep me").unwrap();
-        std::os::unix::fs::symlink(&target, books.folder().join(super::super::journal::FILE_NAME))
-            .unwrap();
-        let e = books.journal(&LockSlot::default()).err().unwrap().to_string();
+        std::os::unix::fs::symlink(
+            &target,
+            books.folder().join(super::super::journal::FILE_NAME),
+        )
+        .unwrap();
+        let e = books
+            .journal(&LockSlot::default())
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("is a symbolic link"), "{e}");
         let e = books.pending().unwrap_err().to_string();
         assert!(e.contains("is a symbolic link"), "{e}");

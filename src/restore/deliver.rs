@@ -50,9 +50,9 @@ pub async fn send_sign_in_mail(
         .collect();
     let recipients = to.join(", ");
     // Only the run that holds the directory mails: another may be finishing these users.
-    journal.ensure_held().map_err(|why| {
-        DirectoryError::invalid(format!("the sign-in info was not sent: {why}"))
-    })?;
+    journal
+        .ensure_held()
+        .map_err(|why| DirectoryError::invalid(format!("the sign-in info was not sent: {why}")))?;
     for o in &ready {
         let mut e = journal::Entry::new(&o.run, &o.id, Step::MailSending);
         e.mail_to = to.to_vec();

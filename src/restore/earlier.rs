@@ -137,8 +137,14 @@ mod tests {
         assert_eq!(adopted.users, ["a@contoso.com", "c@contoso.com"]);
         let now = books.pending().unwrap();
         assert_eq!(now.len(), 2);
-        assert!(now[1].mail_sending.is_some(), "c's mail may have gone out: still known");
-        assert!(earlier_pending(data.path()).unwrap().is_empty(), "not shown again");
+        assert!(
+            now[1].mail_sending.is_some(),
+            "c's mail may have gone out: still known"
+        );
+        assert!(
+            earlier_pending(data.path()).unwrap().is_empty(),
+            "not shown again"
+        );
         let renamed = adopted.renamed_to.unwrap();
         assert!(renamed.exists() && !data.path().join(journal::FILE_NAME).exists());
         // Nothing left to adopt.
@@ -148,8 +154,13 @@ mod tests {
     #[test]
     fn a_live_run_of_the_earlier_version_keeps_its_users() {
         let data = tempfile::tempdir().unwrap();
-        Journal::open(data.path()).unwrap().record(&planned("a")).unwrap();
-        let _old_run = DataDirLock::try_acquire(data.path(), "restore").unwrap().unwrap();
+        Journal::open(data.path())
+            .unwrap()
+            .record(&planned("a"))
+            .unwrap();
+        let _old_run = DataDirLock::try_acquire(data.path(), "restore")
+            .unwrap()
+            .unwrap();
         let books = Books::new(data.path(), &DirectoryId::BuiltInSandbox, "SANDBOX");
         let here = books.journal(&LockSlot::default()).unwrap();
         let e = adopt_earlier(data.path(), &here).unwrap_err().to_string();

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::books::WriteFailed;
-use crate::data_dir::open_nofollow;
 use super::lock::{LockSlot, NotHeld, Verified};
+use crate::data_dir::open_nofollow;
 use crate::directory::tap::TapRequest;
 use crate::directory::{DirectoryError, ErrorKind, Stage};
 

@@ -131,7 +131,11 @@ impl Busy {
                 "an undelete app is open on this directory ({}), not restoring, and holds it                  until it is closed",
                 o.describe()
             ),
-            Some(o) => format!("a run is in progress ({}; it {})", o.describe(), o.activity()),
+            Some(o) => format!(
+                "a run is in progress ({}; it {})",
+                o.describe(),
+                o.activity()
+            ),
             None => format!(
                 "a run is in progress (another undelete holds {})",
                 self.path.display()
@@ -344,7 +348,9 @@ pub struct NotHeld(pub String);
 impl LockSlot {
     fn slot(&self) -> std::sync::MutexGuard<'_, Option<DataDirLock>> {
         // A panic while holding it cannot leave the option half-written.
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Puts a taken lock in the slot; it stays there until the returned `Held` is dropped.
@@ -395,7 +401,9 @@ impl LockSlot {
 
     /// `took_over_message` of the lock held.
     pub fn took_over_message(&self) -> Option<String> {
-        self.slot().as_ref().and_then(DataDirLock::took_over_message)
+        self.slot()
+            .as_ref()
+            .and_then(DataDirLock::took_over_message)
     }
 }
 
@@ -598,22 +606,27 @@ mod tests {
     #[test]
     fn the_file_says_what_the_holder_is_doing() {
         let dir = tempfile::tempdir().unwrap();
-        let mut tui = DataDirLock::try_acquire(dir.path(), "tui").unwrap().unwrap();
+        let mut tui = DataDirLock::try_acquire(dir.path(), "tui")
+            .unwrap()
+            .unwrap();
         let busy = DataDirLock::holder(dir.path()).expect("held");
         assert!(
-            busy.holder_line().ends_with("is open, not restoring on this directory"),
+            busy.holder_line()
+                .ends_with("is open, not restoring on this directory"),
             "{}",
             busy.holder_line()
         );
         assert!(
-            busy.in_progress().starts_with("an undelete app is open on this directory (pid "),
+            busy.in_progress()
+                .starts_with("an undelete app is open on this directory (pid "),
             "{}",
             busy.in_progress()
         );
         tui.set_doing(Doing::Restoring, Some(3)).unwrap();
         let busy = DataDirLock::holder(dir.path()).expect("held");
         assert!(
-            busy.holder_line().contains(") is restoring 3 users on this directory"),
+            busy.holder_line()
+                .contains(") is restoring 3 users on this directory"),
             "{}",
             busy.holder_line()
         );
@@ -635,7 +648,11 @@ mod tests {
     fn a_deleted_lock_file_is_made_again_and_keeps_a_second_run_out() {
         let dir = tempfile::tempdir().unwrap();
         let slot = LockSlot::default();
-        let held = slot.hold(DataDirLock::try_acquire(dir.path(), "restore").unwrap().unwrap());
+        let held = slot.hold(
+            DataDirLock::try_acquire(dir.path(), "restore")
+                .unwrap()
+                .unwrap(),
+        );
         std::fs::remove_file(dir.path().join(FILE_NAME)).unwrap();
         // The holder's next check makes it again before anyone else comes.
         assert_eq!(slot.ensure_held(), Ok(Some(Verified::Relocked)));
@@ -646,27 +663,42 @@ mod tests {
         assert_eq!(busy.owner.unwrap().command, "restore");
         drop(held);
         assert!(!slot.is_held());
-        assert!(DataDirLock::try_acquire(dir.path(), "finish").unwrap().is_ok());
+        assert!(
+            DataDirLock::try_acquire(dir.path(), "finish")
+                .unwrap()
+                .is_ok()
+        );
     }
 
     #[test]
     fn a_holder_whose_file_another_run_took_stops_writing() {
         let dir = tempfile::tempdir().unwrap();
         let slot = LockSlot::default();
-        let _held = slot.hold(DataDirLock::try_acquire(dir.path(), "tui").unwrap().unwrap());
+        let _held = slot.hold(
+            DataDirLock::try_acquire(dir.path(), "tui")
+                .unwrap()
+                .unwrap(),
+        );
         // Deleted, and a second run came before the holder checked.
         std::fs::remove_file(dir.path().join(FILE_NAME)).unwrap();
         let second = DataDirLock::try_acquire(dir.path(), "finish")
             .unwrap()
             .expect("a new file, free");
         let e = slot.ensure_held().unwrap_err().to_string();
-        assert!(e.contains("was deleted or replaced while this run held it"), "{e}");
+        assert!(
+            e.contains("was deleted or replaced while this run held it"),
+            "{e}"
+        );
         assert!(e.contains("stops writing"), "{e}");
         assert!(!slot.is_held(), "let go: it guards nothing any more");
         assert!(slot.ensure_held().unwrap_err().0.contains("does not hold"));
         // The second run's file is untouched by the one that lost.
         assert_eq!(
-            DataDirLock::holder(dir.path()).unwrap().owner.unwrap().command,
+            DataDirLock::holder(dir.path())
+                .unwrap()
+                .owner
+                .unwrap()
+                .command,
             "finish"
         );
         drop(second);
@@ -675,7 +707,9 @@ mod tests {
     #[test]
     fn a_replaced_lock_file_is_noticed() {
         let dir = tempfile::tempdir().unwrap();
-        let mut lock = DataDirLock::try_acquire(dir.path(), "restore").unwrap().unwrap();
+        let mut lock = DataDirLock::try_acquire(dir.path(), "restore")
+            .unwrap()
+            .unwrap();
         let path = dir.path().join(FILE_NAME);
         let other = dir.path().join("other");
         std::fs::write(&other, "").unwrap();

@@ -339,7 +339,12 @@ fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     if !state.earlier.is_empty() {
         let n = state.earlier.len();
-        let names: Vec<&str> = state.earlier.iter().take(3).map(|u| u.upn.as_str()).collect();
+        let names: Vec<&str> = state
+            .earlier
+            .iter()
+            .take(3)
+            .map(|u| u.upn.as_str())
+            .collect();
         let msg = format!(
             " ⚠ {n} unfinished restore{} from an earlier version, directory unknown ({}): not \
              finished by F; `undelete finish --adopt-earlier` takes them into this directory",

@@ -949,9 +949,10 @@ async fn a_lock_left_by_a_dead_run_is_taken_over_said_and_journaled() {
         "{}",
         ran.err
     );
-    let journal =
-        std::fs::read_to_string(common::sandbox_books(data.path()).join(restore::journal::FILE_NAME))
-            .expect("journal");
+    let journal = std::fs::read_to_string(
+        common::sandbox_books(data.path()).join(restore::journal::FILE_NAME),
+    )
+    .expect("journal");
     assert!(
         journal.contains("\"note\":\"lock_taken_over\"") && journal.contains("999999999"),
         "{journal}"

@@ -98,7 +98,9 @@ async fn plain_user(h: &SandboxHandle) -> undelete::directory::DeletedUser {
         .await
         .expect("listing")
     {
-        let pf = restore::preflight(dir.as_ref(), &u).await.expect("preflight");
+        let pf = restore::preflight(dir.as_ref(), &u)
+            .await
+            .expect("preflight");
         if !pf.has_conflict() && !u.on_premises_sync_enabled && !u.is_guest() {
             return u;
         }
@@ -128,20 +130,37 @@ async fn an_interrupted_restore_is_finished_only_by_a_run_on_its_own_directory()
     // A restore on the served sandbox dies after the restore, before the password.
     let (args, mut env) = served(
         &serve,
-        &["restore", &user.original_upn, "--email-to", "helpdesk@contoso.sandbox"],
+        &[
+            "restore",
+            &user.original_upn,
+            "--email-to",
+            "helpdesk@contoso.sandbox",
+        ],
     );
     env.push((restore::CRASH_HOOK_ENV, "restore".into()));
     let out = run(data.path(), args, env).await;
-    assert_eq!(out.status.code(), Some(restore::CRASH_EXIT_CODE), "{}", text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(restore::CRASH_EXIT_CODE),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(serve.inspect().is_active(&user.id), "the restore happened");
     let slugs = folders(data.path());
     assert_eq!(slugs.len(), 1, "{slugs:?}");
     assert!(slugs[0].starts_with("127.0.0.1-"), "{slugs:?}");
     let served_books = data.path().join("directories").join(&slugs[0]);
     let description = std::fs::read_to_string(served_books.join("directory.json")).expect("json");
-    assert!(description.contains(serve.base_url().as_str().trim_end_matches('/')), "{description}");
+    assert!(
+        description.contains(serve.base_url().as_str().trim_end_matches('/')),
+        "{description}"
+    );
     assert_eq!(
-        Journal::open(&served_books).unwrap().unfinished().unwrap().len(),
+        Journal::open(&served_books)
+            .unwrap()
+            .unfinished()
+            .unwrap()
+            .len(),
         1
     );
 
@@ -153,7 +172,11 @@ async fn an_interrupted_restore_is_finished_only_by_a_run_on_its_own_directory()
     assert!(!err.contains(&user.original_upn), "{err}");
     assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
     assert_eq!(
-        Journal::open(&served_books).unwrap().unfinished().unwrap().len(),
+        Journal::open(&served_books)
+            .unwrap()
+            .unfinished()
+            .unwrap()
+            .len(),
         1,
         "left for its own directory"
     );
@@ -166,7 +189,13 @@ async fn an_interrupted_restore_is_finished_only_by_a_run_on_its_own_directory()
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let line: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
     assert_eq!(line["status"], "finished", "{line}");
-    assert!(Journal::open(&served_books).unwrap().unfinished().unwrap().is_empty());
+    assert!(
+        Journal::open(&served_books)
+            .unwrap()
+            .unfinished()
+            .unwrap()
+            .is_empty()
+    );
     let outbox = serve.inspect().outbox();
     assert_eq!(outbox.len(), 1);
     assert_eq!(outbox[0].to, ["helpdesk@contoso.sandbox"]);
@@ -184,7 +213,9 @@ async fn an_earlier_versions_journal_is_shown_apart_and_adopted_only_when_asked(
             .expect("sandbox");
         let user = plain_user(&h).await;
         let dir = common::sandbox_directory(&h, "directories-tests");
-        dir.restore(&user.id, &Default::default()).await.expect("restore");
+        dir.restore(&user.id, &Default::default())
+            .await
+            .expect("restore");
         h.shutdown().await;
         user
     };
@@ -199,7 +230,12 @@ async fn an_earlier_versions_journal_is_shown_apart_and_adopted_only_when_asked(
         .unwrap();
 
     // Every command says it, apart; `finish` leaves it alone.
-    let out = run(data.path(), builtin(&["check", "--expiring", "0"]), Vec::new()).await;
+    let out = run(
+        data.path(),
+        builtin(&["check", "--expiring", "0"]),
+        Vec::new(),
+    )
+    .await;
     let err = text(&out.stderr);
     assert!(
         err.contains("1 unfinished restore(s) from an earlier version, directory unknown")
@@ -207,27 +243,56 @@ async fn an_earlier_versions_journal_is_shown_apart_and_adopted_only_when_asked(
             && err.contains("`undelete finish --adopt-earlier`"),
         "{err}"
     );
-    assert!(!err.contains("are unfinished (password"), "not this directory's: {err}");
+    assert!(
+        !err.contains("are unfinished (password"),
+        "not this directory's: {err}"
+    );
     let out = run(data.path(), builtin(&["finish"]), Vec::new()).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let err = text(&out.stderr);
-    assert!(err.contains("nothing to finish") && err.contains("earlier version"), "{err}");
-    assert_eq!(restore::earlier::earlier_pending(data.path()).unwrap().len(), 1);
+    assert!(
+        err.contains("nothing to finish") && err.contains("earlier version"),
+        "{err}"
+    );
+    assert_eq!(
+        restore::earlier::earlier_pending(data.path())
+            .unwrap()
+            .len(),
+        1
+    );
 
     // Adopted when asked: taken into the sandbox's journal and finished with it.
-    let out = run(data.path(), builtin(&["finish", "--adopt-earlier"]), Vec::new()).await;
+    let out = run(
+        data.path(),
+        builtin(&["finish", "--adopt-earlier"]),
+        Vec::new(),
+    )
+    .await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let err = text(&out.stderr);
     assert!(err.contains("adopted 1 unfinished restore(s)"), "{err}");
     let line: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
     assert_eq!(line["status"], "finished", "{line}");
-    assert!(restore::earlier::earlier_pending(data.path()).unwrap().is_empty());
+    assert!(
+        restore::earlier::earlier_pending(data.path())
+            .unwrap()
+            .is_empty()
+    );
     assert!(!data.path().join("journal.jsonl").exists(), "renamed");
     let books = Books::new(data.path(), &DirectoryId::BuiltInSandbox, "SANDBOX");
     assert!(books.pending().unwrap().is_empty());
     // Not said again.
-    let out = run(data.path(), builtin(&["check", "--expiring", "0"]), Vec::new()).await;
-    assert!(!text(&out.stderr).contains("earlier version"), "{}", text(&out.stderr));
+    let out = run(
+        data.path(),
+        builtin(&["check", "--expiring", "0"]),
+        Vec::new(),
+    )
+    .await;
+    assert!(
+        !text(&out.stderr).contains("earlier version"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[cfg(unix)]
@@ -280,11 +345,20 @@ async fn a_symlinked_journal_or_lock_is_refused_and_its_target_untouched() {
         // The journal's run left a real lock file; the link goes in its place.
         let _ = std::fs::remove_file(&link);
         std::os::unix::fs::symlink(&target, &link).unwrap();
-        let out = run(data.path(), builtin(&["restore", &user.original_upn]), Vec::new()).await;
+        let out = run(
+            data.path(),
+            builtin(&["restore", &user.original_upn]),
+            Vec::new(),
+        )
+        .await;
         assert_ne!(out.status.code(), Some(0), "{name}");
         let err = text(&out.stderr);
         assert!(err.contains("is a symbolic link"), "{name}: {err}");
-        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me", "{name}");
+        assert_eq!(
+            std::fs::read_to_string(&target).unwrap(),
+            "keep me",
+            "{name}"
+        );
         std::fs::remove_file(&link).unwrap();
     }
     let h = undelete::sandbox::spawn(SandboxConfig::new(data.path()))

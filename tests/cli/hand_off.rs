@@ -54,7 +54,8 @@ async fn hand_off_tap_prints_the_pass_only_without_mail_and_the_sandbox_holds_it
     assert_eq!(inspect.taps(&user.id), (1, Some((120, true))));
     // No password was set: the pass is the way in.
     assert!(!inspect.password_matches(&user.id, pass));
-    let journal = std::fs::read_to_string(common::sandbox_books(data.path()).join("journal.jsonl")).expect("journal");
+    let journal = std::fs::read_to_string(common::sandbox_books(data.path()).join("journal.jsonl"))
+        .expect("journal");
     assert!(journal.contains("\"tap_issued\""), "{journal}");
     assert!(!journal.contains(pass), "the journal never holds the pass");
 

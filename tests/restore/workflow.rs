@@ -55,12 +55,8 @@ async fn fixture(users: usize) -> Fixture {
     let data = tempfile::tempdir().expect("data dir");
     let books = common::sandbox_books(data.path());
     let journal = Journal::open(&books).expect("journal");
-    let audit = Audit::open(
-        &books,
-        "SANDBOX contoso.sandbox",
-        "admin@contoso.sandbox",
-    )
-    .expect("audit");
+    let audit =
+        Audit::open(&books, "SANDBOX contoso.sandbox", "admin@contoso.sandbox").expect("audit");
     Fixture {
         _tmp: tmp,
         sandbox,
@@ -588,8 +584,7 @@ async fn under_faults_every_outcome_matches_the_directory_and_the_journal() {
     let f = Fixture {
         _tmp: tmp,
         journal: Journal::open(&common::sandbox_books(data.path())).expect("journal"),
-        audit: Audit::open(&common::sandbox_books(data.path()), "SANDBOX", "admin")
-            .expect("audit"),
+        audit: Audit::open(&common::sandbox_books(data.path()), "SANDBOX", "admin").expect("audit"),
         data,
         dir,
         sandbox,

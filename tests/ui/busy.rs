@@ -85,9 +85,10 @@ impl App {
     }
 
     fn screen(&self) -> String {
-        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30))
-            .expect("terminal");
-        t.draw(|f| undelete::ui::draw(&self.state, f)).expect("draw");
+        let mut t =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).expect("terminal");
+        t.draw(|f| undelete::ui::draw(&self.state, f))
+            .expect("draw");
         t.backend().to_string()
     }
 
@@ -105,7 +106,10 @@ async fn a_second_app_says_who_holds_the_directory_before_any_dialog_and_takes_i
     let (_tmp, h) = common::start_sandbox(20).await;
     let data = tempfile::tempdir().expect("data dir");
     let first = App::open(&h, data.path());
-    assert!(first.session.lock_slot().is_held(), "the first app holds it");
+    assert!(
+        first.session.lock_slot().is_held(),
+        "the first app holds it"
+    );
     let mut second = App::open(&h, data.path());
     second
         .settle("the holder is said", |s| s.holder.is_some())
@@ -128,14 +132,19 @@ async fn a_second_app_says_who_holds_the_directory_before_any_dialog_and_takes_i
         second.key(key);
         assert!(second.state.modal.is_none(), "{key:?} opened nothing");
         assert!(
-            second.notice().contains("is unavailable: another undelete (pid "),
+            second
+                .notice()
+                .contains("is unavailable: another undelete (pid "),
             "{key:?}: {}",
             second.notice()
         );
     }
 
     // The first starts a run: the second's next check says so.
-    first.session.lock_slot().set_doing(Doing::Restoring, Some(3));
+    first
+        .session
+        .lock_slot()
+        .set_doing(Doing::Restoring, Some(3));
     second.tick(3);
     second
         .settle("the holder's news", |s| {
@@ -148,9 +157,7 @@ async fn a_second_app_says_who_holds_the_directory_before_any_dialog_and_takes_i
     // The first app closes: within a check the second holds the directory.
     drop(first);
     second.tick(3);
-    second
-        .settle("free again", |s| s.holder.is_none())
-        .await;
+    second.settle("free again", |s| s.holder.is_none()).await;
     assert!(second.session.lock_slot().is_held());
     assert!(second.notice().contains("available"), "{}", second.notice());
     second.key(KeyCode::Char('r'));
@@ -191,7 +198,12 @@ async fn a_restore_refused_after_all_ends_with_a_result_that_can_be_left() {
     match &second.state.modal {
         Some(Modal::Result(r)) => {
             assert_eq!(r.restored(), 0);
-            let why = &r.outcomes[0].failure.as_ref().expect("failed").error.message;
+            let why = &r.outcomes[0]
+                .failure
+                .as_ref()
+                .expect("failed")
+                .error
+                .message;
             assert!(
                 why.starts_with("not restored, nothing was sent: another undelete (pid "),
                 "{why}"

@@ -137,20 +137,18 @@ impl SessionRunner {
         self.journal_task(|_| Vec::new());
         let tx = self.tx.clone();
         let data_dir = self.session.data_dir.clone();
-        tokio::task::spawn_blocking(move || {
-            match restore::earlier::earlier_pending(&data_dir) {
-                Ok(list) if list.is_empty() => {}
-                Ok(list) => {
-                    let _ = tx.send(Msg::Earlier(
-                        list.into_iter().map(|p| p.unfinished).collect(),
-                    ));
-                }
-                Err(e) => {
-                    let _ = tx.send(Msg::Warning(format!(
-                        "the earlier version's journal in {} cannot be read: {e}",
-                        data_dir.display()
-                    )));
-                }
+        tokio::task::spawn_blocking(move || match restore::earlier::earlier_pending(&data_dir) {
+            Ok(list) if list.is_empty() => {}
+            Ok(list) => {
+                let _ = tx.send(Msg::Earlier(
+                    list.into_iter().map(|p| p.unfinished).collect(),
+                ));
+            }
+            Err(e) => {
+                let _ = tx.send(Msg::Warning(format!(
+                    "the earlier version's journal in {} cannot be read: {e}",
+                    data_dir.display()
+                )));
             }
         });
     }
@@ -189,7 +187,10 @@ impl SessionRunner {
         let books = self.session.books();
         tokio::task::spawn_blocking(move || {
             let result = books.restored().map_err(|e| {
-                format!("cannot read the journal in {}: {e}", books.folder().display())
+                format!(
+                    "cannot read the journal in {}: {e}",
+                    books.folder().display()
+                )
             });
             let _ = tx.send(Msg::Restored(result));
         });
