@@ -151,11 +151,21 @@ impl Busy {
         }
     }
 
-    /// The TUI's line about the holder: "another undelete (pid N, since T) is restoring 3
-    /// users on this directory".
+    /// The TUI's line about the holder, what it does first (a narrow screen cuts the end):
+    /// "another undelete (pid N) is restoring 3 users on this directory, since T".
     pub fn holder_line(&self) -> String {
         match &self.owner {
-            Some(o) => format!("{} {} on this directory", self.other(), o.activity()),
+            Some(o) => {
+                let doing = match o.doing {
+                    Some(Doing::Open) => "is open on this directory, not restoring".to_string(),
+                    _ => format!("{} on this directory", o.activity()),
+                };
+                format!(
+                    "another undelete (pid {}) {doing}, since {}",
+                    o.pid,
+                    o.since.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S")
+                )
+            }
             None => format!("{} holds this directory", self.other()),
         }
     }
@@ -612,7 +622,7 @@ mod tests {
         let busy = DataDirLock::holder(dir.path()).expect("held");
         assert!(
             busy.holder_line()
-                .ends_with("is open, not restoring on this directory"),
+                .contains(") is open on this directory, not restoring, since "),
             "{}",
             busy.holder_line()
         );
@@ -626,7 +636,7 @@ mod tests {
         let busy = DataDirLock::holder(dir.path()).expect("held");
         assert!(
             busy.holder_line()
-                .contains(") is restoring 3 users on this directory"),
+                .contains(") is restoring 3 users on this directory, since "),
             "{}",
             busy.holder_line()
         );

@@ -855,10 +855,10 @@ async fn the_tui_refuses_writes_while_another_run_holds_the_data_dir_then_takes_
     ));
     let (tx, mut rx) = app::channel();
     let mut runner = Runner::for_session(session, tx, None);
-    let who = format!("another undelete (pid {}, since ", std::process::id());
+    let who = format!("another undelete (pid {}", std::process::id());
     match next_msg(&mut rx).await {
         Msg::Holder(Some(w)) => assert!(
-            w.contains(&who) && w.ends_with(") is restoring on this directory"),
+            w.contains(&who) && w.contains(") is restoring on this directory, since "),
             "{w}"
         ),
         _ => panic!("expected the holder first"),

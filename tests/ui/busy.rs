@@ -115,15 +115,16 @@ async fn a_second_app_says_who_holds_the_directory_before_any_dialog_and_takes_i
         .settle("the holder is said", |s| s.holder.is_some())
         .await;
     second.settle("all pages", |s| !s.users.loading()).await;
-    let pid = format!("another undelete (pid {}, since ", std::process::id());
+    let pid = format!("another undelete (pid {}) ", std::process::id());
     let holder = second.state.holder.clone().unwrap();
     assert!(
-        holder.starts_with(&pid) && holder.ends_with(") is open, not restoring on this directory"),
+        holder.starts_with(&pid)
+            && holder.contains(") is open on this directory, not restoring, since "),
         "{holder}"
     );
     let screen = second.screen();
     assert!(
-        screen.contains("is open, not restoring on this directory"),
+        screen.contains("is open on this directory, not restoring"),
         "{screen}"
     );
 
@@ -150,7 +151,7 @@ async fn a_second_app_says_who_holds_the_directory_before_any_dialog_and_takes_i
         .settle("the holder's news", |s| {
             s.holder
                 .as_deref()
-                .is_some_and(|h| h.contains("is restoring 3 users on this directory"))
+                .is_some_and(|h| h.contains("is restoring 3 users on this directory, since "))
         })
         .await;
 
