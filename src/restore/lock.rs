@@ -393,10 +393,16 @@ impl LockSlot {
                     busy.other()
                 )))
             }
-            Err(e) => Err(NotHeld(format!(
-                "the lock file {} cannot be checked ({e}): this run stops writing",
-                lock.path().display()
-            ))),
+            Err(e) => {
+                let why = format!(
+                    "the lock file {} cannot be checked ({e}): this run stops writing",
+                    lock.path().display()
+                );
+                // Not knowing, it writes nothing more: the lock goes with it, so the next
+                // check (or another run) starts from a clean state.
+                *slot = None;
+                Err(NotHeld(why))
+            }
         }
     }
 
