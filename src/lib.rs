@@ -3,6 +3,7 @@
 //! own module) into `config::Settings` and picks what to run.
 #![forbid(unsafe_code)]
 
+pub mod address;
 pub mod app;
 pub mod auth;
 pub mod clipboard;

@@ -256,7 +256,7 @@ pub async fn restore(
     if let Some(p) = restore::validate(&request, &tenant).first() {
         return usage(io, &cli_words(p));
     }
-    let mail_to = restore::parse_recipients(&request.recipients).unwrap_or_default();
+    let mail_to = crate::address::parse_recipients(&request.recipients).unwrap_or_default();
     let typed_password = matches!(password, PasswordChoice::Given(_));
     // Held to the end: targets the journal holds unfinished are finished below, and they must
     // not be another live run's. A dry run changes nothing and needs no lock.

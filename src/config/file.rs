@@ -78,7 +78,7 @@ fn recipients<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Erro
     let s = String::deserialize(d)?;
     // The same rule as the dialog's field and `--email-to`: a typo is found now, not when
     // the first restore tries to mail.
-    crate::restore::parse_recipients(&s)
+    crate::address::parse_recipients(&s)
         .map_err(|e| serde::de::Error::custom(format!("email-to: {e}")))?;
     Ok(Some(s))
 }
