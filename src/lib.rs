@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod conflicts;
 pub mod directory;
+pub mod files;
 pub mod logging;
 pub mod mail;
 pub mod password;

@@ -133,6 +133,9 @@ pub(super) async fn load_tenant(
     }
 }
 
+/// The most `--password stdin` reads of its line, line break included.
+const MAX_PASSWORD_LINE: usize = 1024;
+
 /// Where the password comes from, as `--password` says; `Err` is a usage error in words.
 pub(super) fn read_password(
     source: PasswordSource,
@@ -141,9 +144,21 @@ pub(super) fn read_password(
     Ok(match source {
         PasswordSource::Auto => Ok(PasswordChoice::Auto),
         PasswordSource::Stdin => {
-            // Zeroed when dropped: the line holds the password.
-            let mut raw = zeroize::Zeroizing::new(Vec::new());
-            io.input.read_until(b'\n', &mut raw)?;
+            // Zeroed when dropped: the line holds the password. Room for the longest line
+            // read, so the buffer never moves and leaves a copy behind; and a bounded read, so
+            // `< /dev/zero` is refused instead of filling memory.
+            let mut raw = zeroize::Zeroizing::new(Vec::with_capacity(MAX_PASSWORD_LINE + 1));
+            std::io::BufRead::read_until(
+                &mut std::io::Read::take(&mut *io.input, MAX_PASSWORD_LINE as u64 + 1),
+                b'\n',
+                &mut raw,
+            )?;
+            if raw.len() > MAX_PASSWORD_LINE {
+                return Ok(Err(format!(
+                    "--password stdin: the first line of standard input is longer than \
+                     {MAX_PASSWORD_LINE} bytes (a password has at most 256 characters)"
+                )));
+            }
             match std::str::from_utf8(&raw) {
                 Err(_) => Err(
                     "--password stdin: the first line of standard input is not UTF-8 \

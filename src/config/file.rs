@@ -123,9 +123,9 @@ impl ConfigPath {
     /// The file's settings: none when the default file does not exist.
     pub fn load(&self) -> Result<FileSettings, String> {
         let path = self.path();
-        match std::fs::read_to_string(path) {
+        match crate::files::read_text(path, crate::files::SETTINGS) {
             Ok(text) => parse(&text, path),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match self {
+            Err(e) if e.is_not_found() => match self {
                 Self::Default(_) => Ok(FileSettings::default()),
                 Self::Named(_) => Err(format!(
                     "the settings file {} does not exist (named by --config or {CONFIG_ENV}); \
