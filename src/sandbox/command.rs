@@ -89,26 +89,22 @@ const MAX_QUOTA_PERIOD: Duration = Duration::from_secs(86_400);
 pub fn parse_quota(s: &str) -> Result<(u32, Duration), String> {
     let (n, secs) = s
         .split_once('/')
-        .ok_or_else(|| format!("--write-quota {s:?}: expected WRITES/SECONDS, e.g. 3000/150"))?;
+        .ok_or_else(|| format!("{s:?} is not WRITES/SECONDS, e.g. 3000/150"))?;
     let n: u32 = n
         .trim()
         .parse()
-        .map_err(|_| format!("--write-quota {s:?}: {n:?} is not a whole number of writes"))?;
+        .map_err(|_| format!("{n:?} is not a whole number of writes"))?;
     let secs: f64 = secs
         .trim()
         .parse()
-        .map_err(|_| format!("--write-quota {s:?}: {secs:?} is not a number of seconds"))?;
+        .map_err(|_| format!("{secs:?} is not a number of seconds"))?;
     if n == 0 || !(secs.is_finite() && secs > 0.0) {
-        return Err(format!(
-            "--write-quota {s:?}: both numbers must be positive"
-        ));
+        return Err("both numbers must be positive".into());
     }
     // Graph's own windows are minutes long; a longer one is a typo, and past about 584 billion
     // years it is not even a duration.
     if secs > MAX_QUOTA_PERIOD.as_secs_f64() {
-        return Err(format!(
-            "--write-quota {s:?}: the period is at most a day (86400 seconds)"
-        ));
+        return Err("the period is at most a day (86400 seconds)".into());
     }
     Ok((n, Duration::from_secs_f64(secs)))
 }
@@ -153,7 +149,7 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
                 }
             }
             if let Some(q) = &args.write_quota {
-                let (n, per) = parse_quota(q).map_err(|e| eyre!(e))?;
+                let (n, per) = parse_quota(q).map_err(|e| eyre!("--write-quota {q}: {e}"))?;
                 cfg = cfg.write_quota(n, per);
             }
             let handle = match spawn(cfg).await {
@@ -269,7 +265,7 @@ mod tests {
         // A period too long to be a Duration was a panic.
         assert_eq!(
             parse_quota("5/1e300").unwrap_err(),
-            "--write-quota \"5/1e300\": the period is at most a day (86400 seconds)"
+            "the period is at most a day (86400 seconds)"
         );
         assert!(parse_quota("5/inf").is_err());
         assert!(parse_quota("5/86400").is_ok());

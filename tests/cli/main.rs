@@ -9,6 +9,7 @@ mod commands;
 mod commands_pty;
 mod config;
 mod hand_off;
+mod inputs;
 mod logging;
 mod login_pty;
 mod secrets;
