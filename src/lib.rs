@@ -17,6 +17,7 @@ pub mod mail;
 pub mod password;
 pub mod query;
 pub mod restore;
+pub mod safe_json;
 pub mod sandbox;
 pub mod sanitize;
 pub mod session;

@@ -484,7 +484,7 @@ pub async fn restore(
 
     if args.dry_run {
         for line in &lines {
-            writeln!(io.out, "{line}")?;
+            crate::safe_json::write_line(io.out, line)?;
         }
         io.out.flush()?;
         return Ok(if failed { EXIT_FAILED } else { EXIT_OK });
@@ -655,7 +655,7 @@ pub(super) async fn deliver(
         lines.push(line);
     }
     for line in &lines {
-        writeln!(io.out, "{line}")?;
+        crate::safe_json::write_line(io.out, line)?;
     }
     io.out.flush()?;
     Ok(if failed { EXIT_FAILED } else { EXIT_OK })

@@ -227,7 +227,7 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
             let mails = store.outbox().wrap_err("reading the outbox")?;
             let mut out = std::io::stdout().lock();
             if json {
-                serde_json::to_writer_pretty(&mut out, &mails)?;
+                crate::safe_json::to_writer_pretty(&mut out, &mails)?;
                 writeln!(out)?;
             } else if mails.is_empty() {
                 writeln!(out, "The outbox is empty.")?;
