@@ -86,6 +86,17 @@ impl From<io::Error> for FileError {
     }
 }
 
+/// Refuses a `path` that exists but is not a regular file (following links), for a file
+/// another library opens (SQLite's store): opened by it, a FIFO would hang the process.
+pub fn refuse_special(path: &Path) -> Result<(), FileError> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => Ok(()),
+        Ok(meta) => Err(FileError::NotRegular(kind_words(meta.file_type()))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(FileError::Io(e)),
+    }
+}
+
 /// "1 MB", "8 MB", "512 KB", "100 bytes".
 fn size_words(bytes: u64) -> String {
     if bytes >= MB && bytes.is_multiple_of(MB) {
@@ -219,6 +230,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let e = read(&dir.path().join("absent"), SMALL).unwrap_err();
         assert!(e.is_not_found(), "{e}");
+    }
+
+    #[test]
+    fn special_files_are_told_apart_from_regular_and_missing_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"x").unwrap();
+        assert!(refuse_special(&file).is_ok());
+        assert!(refuse_special(&dir.path().join("absent")).is_ok());
+        let e = refuse_special(dir.path()).unwrap_err();
+        assert_eq!(e.to_string(), "not a regular file (a directory)");
     }
 
     #[test]

@@ -227,3 +227,28 @@ fn seed_counts_past_ten_million_are_usage_errors() {
     let r = run(inputs.home(), args, Stdio::null());
     assert_refused(&r, args, "the period is at most a day");
 }
+
+#[test]
+fn a_sandbox_store_that_is_a_fifo_or_a_device_is_refused_not_waited_on() {
+    let inputs = Inputs::new();
+    let data = inputs.home().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let store = data.join("sandbox.sqlite3");
+    for (special, why) in [
+        (inputs.home().join("pipe.pem"), "a named pipe"),
+        (PathBuf::from("/dev/zero"), "a character device"),
+    ] {
+        let _ = std::fs::remove_file(&store);
+        std::os::unix::fs::symlink(&special, &store).expect("symlink");
+        for args in [
+            &["sandbox", "serve", "--users", "3"][..],
+            &["sandbox", "outbox"],
+        ] {
+            let r = run(inputs.home(), args, Stdio::null());
+            assert_eq!(r.code, Some(1), "undelete {args:?}: {}", r.stderr);
+            let words = format!("{}: not a regular file ({why})", store.display());
+            assert!(r.stderr.contains(&words), "{words}: {}", r.stderr);
+            assert!(r.took < PROMPT, "undelete {args:?} took {:?}", r.took);
+        }
+    }
+}
