@@ -5,7 +5,8 @@
 //! A path can name `/dev/zero` (read to the end, memory grows without bound) or a FIFO (opening
 //! it waits for a writer that may never come). So the file is opened without blocking, its type
 //! is checked on the open handle (not by name, which another process could swap in between),
-//! and at most one byte more than the cap is read.
+//! and at most one byte more than the cap is read. `/dev/null` alone among devices is read,
+//! as the empty file it is (`UNDELETE_CONFIG=/dev/null`: no settings).
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -111,7 +112,9 @@ fn size_words(bytes: u64) -> String {
 /// The bytes of the regular file `path`, at most `cap.bytes` of them. Zeroed when dropped:
 /// some of these files hold keys and tokens.
 pub fn read(path: &Path, cap: Cap) -> Result<Zeroizing<Vec<u8>>, FileError> {
-    let file = open_regular(path)?;
+    let Some(file) = open_regular(path)? else {
+        return Ok(Zeroizing::new(Vec::new()));
+    };
     let size = file.metadata()?.len();
     // Room for the whole file up front: a vector that grows leaves copies of what it held in
     // memory that is freed without being zeroed.
@@ -137,8 +140,9 @@ pub fn read_text(path: &Path, cap: Cap) -> Result<Zeroizing<String>, FileError> 
     }
 }
 
-/// Opens `path` for reading without waiting on a FIFO, and refuses anything but a regular file.
-fn open_regular(path: &Path) -> Result<File, FileError> {
+/// Opens `path` for reading without waiting on a FIFO, and refuses anything but a regular file;
+/// `None` for the null device, which has nothing to read.
+fn open_regular(path: &Path) -> Result<Option<File>, FileError> {
     let mut options = OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -147,11 +151,28 @@ fn open_regular(path: &Path) -> Result<File, FileError> {
         options.custom_flags(libc::O_NONBLOCK);
     }
     let file = options.open(path)?;
-    let kind = file.metadata()?.file_type();
-    if !kind.is_file() {
-        return Err(FileError::NotRegular(kind_words(kind)));
+    let meta = file.metadata()?;
+    if is_null_device(&meta) {
+        return Ok(None);
     }
-    Ok(file)
+    if !meta.is_file() {
+        return Err(FileError::NotRegular(kind_words(meta.file_type())));
+    }
+    Ok(Some(file))
+}
+
+/// Whether `meta` is of the device `/dev/null` is, by its device number (a link or another
+/// node of it counts too).
+#[cfg(unix)]
+fn is_null_device(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    meta.file_type().is_char_device()
+        && std::fs::metadata("/dev/null").is_ok_and(|null| null.rdev() == meta.rdev())
+}
+
+#[cfg(not(unix))]
+fn is_null_device(_: &std::fs::Metadata) -> bool {
+    false
 }
 
 fn kind_words(kind: std::fs::FileType) -> &'static str {
@@ -248,6 +269,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let e = read(dir.path(), SMALL).unwrap_err();
         assert_eq!(e.to_string(), "not a regular file (a directory)");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn dev_null_reads_as_an_empty_file() {
+        assert!(read(Path::new("/dev/null"), SETTINGS).unwrap().is_empty());
+        assert_eq!(&*read_text(Path::new("/dev/null"), SETTINGS).unwrap(), "");
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("none.toml");
+        std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+        assert!(read(&link, SETTINGS).unwrap().is_empty());
     }
 
     #[cfg(unix)]
