@@ -399,15 +399,17 @@ pub enum SandboxCommand {
 
 #[derive(Debug, Clone, Args)]
 pub struct SeedArgs {
-    /// Number of deleted users to seed (about a fifth as many active users are added)
-    #[arg(long, default_value_t = 250)]
+    /// Number of deleted users to seed (about a fifth as many active users are added); at most
+    /// 10,000,000
+    #[arg(long, default_value_t = 250, value_parser = deleted_count)]
     pub users: usize,
     /// Seed number: the same number gives the same directory
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Active users to seed in all (default: about a fifth of --users), with groups and org
-    /// contacts in proportion; some of them hold deleted users' names and addresses
-    #[arg(long, value_name = "N")]
+    /// contacts in proportion; some of them hold deleted users' names and addresses; at most
+    /// 10,000,000
+    #[arg(long, value_name = "N", value_parser = active_count)]
     pub active: Option<usize>,
 }
 
@@ -438,7 +440,7 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 0.0)]
     pub drop_rate: f64,
     /// Directory write quota as WRITES/SECONDS, e.g. 3000/150; over it, 429 with Retry-After
-    #[arg(long, value_name = "N/SECS")]
+    #[arg(long, value_name = "N/SECS", value_parser = write_quota)]
     pub write_quota: Option<String>,
     /// Access token lifetime in seconds
     #[arg(long, default_value_t = 3600)]
@@ -491,6 +493,30 @@ pub(crate) fn target(s: &str) -> Result<String, String> {
         return Err("a target must be an object id or a user name, not empty".into());
     }
     Ok(s.to_string())
+}
+
+/// `--users` and `--active` of `sandbox serve` and `reset`: checked here so a count past what
+/// the sandbox seeds is a usage error (exit 2), not an abort once memory runs out.
+fn seed_count(s: &str, what: &str) -> Result<usize, String> {
+    let n: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number of {what}"))?;
+    sandbox::check_seed_count(what, n)?;
+    Ok(n)
+}
+
+fn deleted_count(s: &str) -> Result<usize, String> {
+    seed_count(s, "deleted users")
+}
+
+fn active_count(s: &str) -> Result<usize, String> {
+    seed_count(s, "active users")
+}
+
+/// `sandbox serve --write-quota`: checked here so a bad one is a usage error (exit 2).
+fn write_quota(s: &str) -> Result<String, String> {
+    sandbox::parse_quota(s).map(|_| s.to_string())
 }
 
 /// `sandbox serve --public-url`: checked here so a bad one is a usage error (exit 2).

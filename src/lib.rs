@@ -3,6 +3,7 @@
 //! own module) into `config::Settings` and picks what to run.
 #![forbid(unsafe_code)]
 
+pub mod address;
 pub mod app;
 pub mod auth;
 pub mod clipboard;
@@ -11,11 +12,13 @@ pub mod config;
 pub mod conflicts;
 pub mod data_dir;
 pub mod directory;
+pub mod files;
 pub mod logging;
 pub mod mail;
 pub mod password;
 pub mod query;
 pub mod restore;
+pub mod safe_json;
 pub mod sandbox;
 pub mod sanitize;
 pub mod session;

@@ -240,7 +240,12 @@ impl TokenCache {
             )));
         }
         tighten_permissions(&self.path, &meta)?;
-        let bytes = Zeroizing::new(fs::read(&self.path).map_err(|e| self.io_error("read", &e))?);
+        let bytes = crate::files::read(&self.path, crate::files::TOKEN_CACHE).map_err(|e| {
+            AuthError::Cache(format!(
+                "cannot read {}: {e}; delete it and sign in again",
+                self.path.display()
+            ))
+        })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(FileData::default());
         }
@@ -473,6 +478,22 @@ mod tests {
         fs::write(cache.path(), "{not json").map_err(|e| AuthError::Cache(e.to_string()))?;
         let e = cache.find("global", "t", "c", None).err();
         assert!(matches!(e, Some(AuthError::Cache(m)) if m.contains("damaged")));
+        Ok(())
+    }
+
+    #[test]
+    fn an_oversized_file_is_refused_not_read() -> Result<(), AuthError> {
+        let dir = tempfile::tempdir().map_err(|e| AuthError::Cache(e.to_string()))?;
+        let cache = TokenCache::new(dir.path());
+        let file = fs::File::create(cache.path()).map_err(|e| AuthError::Cache(e.to_string()))?;
+        // Sparse: 9 MB long, nothing written.
+        file.set_len(9 * 1024 * 1024)
+            .map_err(|e| AuthError::Cache(e.to_string()))?;
+        let e = cache.find("global", "t", "c", None).err();
+        assert!(
+            matches!(&e, Some(AuthError::Cache(m)) if m.contains("larger than 8 MB")),
+            "{e:?}"
+        );
         Ok(())
     }
 

@@ -19,7 +19,7 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
         return Ok(EXIT_USAGE);
     }
     let override_to = match &args.email_to {
-        Some(raw) => match restore::parse_recipients(raw) {
+        Some(raw) => match crate::address::parse_recipients(raw) {
             Ok(to) => Some(to),
             Err(e) => {
                 writeln!(io.err, "undelete finish: --email-to: {e}")?;

@@ -219,7 +219,7 @@ pub fn write_json_with(
             r
         })
         .collect();
-    serde_json::to_writer(&mut *out, &records).map_err(io::Error::other)?;
+    crate::safe_json::to_writer(&mut *out, &records)?;
     writeln!(out)
 }
 

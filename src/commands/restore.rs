@@ -133,6 +133,9 @@ pub(super) async fn load_tenant(
     }
 }
 
+/// The most `--password stdin` reads of its line, line break included.
+const MAX_PASSWORD_LINE: usize = 1024;
+
 /// Where the password comes from, as `--password` says; `Err` is a usage error in words.
 pub(super) fn read_password(
     source: PasswordSource,
@@ -141,9 +144,21 @@ pub(super) fn read_password(
     Ok(match source {
         PasswordSource::Auto => Ok(PasswordChoice::Auto),
         PasswordSource::Stdin => {
-            // Zeroed when dropped: the line holds the password.
-            let mut raw = zeroize::Zeroizing::new(Vec::new());
-            io.input.read_until(b'\n', &mut raw)?;
+            // Zeroed when dropped: the line holds the password. Room for the longest line
+            // read, so the buffer never moves and leaves a copy behind; and a bounded read, so
+            // `< /dev/zero` is refused instead of filling memory.
+            let mut raw = zeroize::Zeroizing::new(Vec::with_capacity(MAX_PASSWORD_LINE + 1));
+            std::io::BufRead::read_until(
+                &mut std::io::Read::take(&mut *io.input, MAX_PASSWORD_LINE as u64 + 1),
+                b'\n',
+                &mut raw,
+            )?;
+            if raw.len() > MAX_PASSWORD_LINE {
+                return Ok(Err(format!(
+                    "--password stdin: the first line of standard input is longer than \
+                     {MAX_PASSWORD_LINE} bytes (a password has at most 256 characters)"
+                )));
+            }
             match std::str::from_utf8(&raw) {
                 Err(_) => Err(
                     "--password stdin: the first line of standard input is not UTF-8 \
@@ -256,7 +271,7 @@ pub async fn restore(
     if let Some(p) = restore::validate(&request, &tenant).first() {
         return usage(io, &cli_words(p));
     }
-    let mail_to = restore::parse_recipients(&request.recipients).unwrap_or_default();
+    let mail_to = crate::address::parse_recipients(&request.recipients).unwrap_or_default();
     let typed_password = matches!(password, PasswordChoice::Given(_));
     // Held to the end: targets the journal holds unfinished are finished below, and they must
     // not be another live run's. A dry run changes nothing and needs no lock.
@@ -469,7 +484,7 @@ pub async fn restore(
 
     if args.dry_run {
         for line in &lines {
-            writeln!(io.out, "{line}")?;
+            crate::safe_json::write_line(io.out, line)?;
         }
         io.out.flush()?;
         return Ok(if failed { EXIT_FAILED } else { EXIT_OK });
@@ -640,7 +655,7 @@ pub(super) async fn deliver(
         lines.push(line);
     }
     for line in &lines {
-        writeln!(io.out, "{line}")?;
+        crate::safe_json::write_line(io.out, line)?;
     }
     io.out.flush()?;
     Ok(if failed { EXIT_FAILED } else { EXIT_OK })

@@ -78,7 +78,7 @@ fn recipients<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Erro
     let s = String::deserialize(d)?;
     // The same rule as the dialog's field and `--email-to`: a typo is found now, not when
     // the first restore tries to mail.
-    crate::restore::parse_recipients(&s)
+    crate::address::parse_recipients(&s)
         .map_err(|e| serde::de::Error::custom(format!("email-to: {e}")))?;
     Ok(Some(s))
 }
@@ -123,9 +123,9 @@ impl ConfigPath {
     /// The file's settings: none when the default file does not exist.
     pub fn load(&self) -> Result<FileSettings, String> {
         let path = self.path();
-        match std::fs::read_to_string(path) {
+        match crate::files::read_text(path, crate::files::SETTINGS) {
             Ok(text) => parse(&text, path),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match self {
+            Err(e) if e.is_not_found() => match self {
                 Self::Default(_) => Ok(FileSettings::default()),
                 Self::Named(_) => Err(format!(
                     "the settings file {} does not exist (named by --config or {CONFIG_ENV}); \

@@ -32,8 +32,7 @@ pub use journal::{Journal, MailAttempt, Pending, RestoreState, Step, Unfinished}
 pub use lock::{Busy, DataDirLock, Doing, Held, LockSlot, NotHeld};
 pub use plan::{
     Field, PasswordCheck, PasswordChoice, PlanRequest, PlannedUser, Problem, RestorePlan, Tenant,
-    UserRequest, check_password, check_password_for, check_upn, into_plan, parse_recipients,
-    validate, warnings,
+    UserRequest, check_password, check_password_for, check_upn, into_plan, validate, warnings,
 };
 pub use preflight::{Preflight, preflight, preflight_all, preflight_each, suggest_upn};
 pub use restored::{MailState, PasswordState, RestoredUser, restored_in, restored_of};

@@ -4,7 +4,9 @@
 //! As Graph does (https://learn.microsoft.com/graph/json-batching), an inner `url` may be
 //! relative to the version (`/users`) or absolute (`https://graph.microsoft.com/v1.0/users`,
 //! which msgraph-core sends), and fields of an inner request the sandbox does not know are
-//! ignored.
+//! ignored. An inner reply that is not JSON (the `text/plain` of `/$count`) is carried as a
+//! JSON string of its bytes in base64, as Graph carries it (seen by others, e.g. Microsoft Q&A
+//! 1352007; the batching page shows only JSON bodies).
 
 use std::collections::{HashMap, HashSet};
 
@@ -12,6 +14,8 @@ use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use futures::future::join_all;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -234,6 +238,11 @@ async fn run_inner(
         Err(never) => match never {},
     };
     let st = resp.status().as_u16();
+    let json_reply = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(is_json);
     let mut hdrs = Map::new();
     for (k, v) in resp.headers() {
         if let Ok(v) = v.to_str() {
@@ -245,18 +254,37 @@ async fn run_inner(
         .unwrap_or_default();
     let body = if bytes.is_empty() {
         None
-    } else {
+    } else if json_reply {
         Some(
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| json!(String::from_utf8_lossy(&bytes).into_owned())),
         )
+    } else {
+        Some(json!(B64.encode(&bytes)))
     };
     (r.id, st, Value::Object(hdrs), body)
 }
 
+/// `application/json` (with parameters) or a `+json` type.
+fn is_json(content_type: &str) -> bool {
+    let media = content_type.split(';').next().unwrap_or_default().trim();
+    media.eq_ignore_ascii_case("application/json") || media.to_ascii_lowercase().ends_with("+json")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::inner_path;
+    use super::{inner_path, is_json};
+
+    #[test]
+    fn json_media_types() {
+        assert!(is_json("application/json"));
+        assert!(is_json(
+            "application/json;odata.metadata=minimal;charset=utf-8"
+        ));
+        assert!(is_json("Application/Problem+JSON"));
+        assert!(!is_json("text/plain; charset=utf-8"));
+        assert!(!is_json("application/octet-stream"));
+    }
 
     #[test]
     fn inner_urls() {

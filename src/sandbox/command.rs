@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use color_eyre::eyre::{WrapErr, eyre};
 
-use super::{PasswordFault, SandboxConfig, open_store, remove_store, spawn, store_path};
+use super::{
+    PasswordFault, SandboxConfig, SandboxError, check_seed, open_store, remove_store, spawn,
+    store_path,
+};
 use crate::sanitize::clean;
 
 /// No `Debug`: `Serve` holds the client secret the sandbox accepts.
@@ -77,23 +80,31 @@ pub struct ServeOptions {
     pub tap_enabled: bool,
 }
 
+/// The exit code of a usage error.
+const USAGE: i32 = 2;
+
+const MAX_QUOTA_PERIOD: Duration = Duration::from_secs(86_400);
+
 /// Parses `--write-quota N/SECS`, e.g. `3000/150`.
 pub fn parse_quota(s: &str) -> Result<(u32, Duration), String> {
     let (n, secs) = s
         .split_once('/')
-        .ok_or_else(|| format!("--write-quota {s:?}: expected WRITES/SECONDS, e.g. 3000/150"))?;
+        .ok_or_else(|| format!("{s:?} is not WRITES/SECONDS, e.g. 3000/150"))?;
     let n: u32 = n
         .trim()
         .parse()
-        .map_err(|_| format!("--write-quota {s:?}: {n:?} is not a whole number of writes"))?;
+        .map_err(|_| format!("{n:?} is not a whole number of writes"))?;
     let secs: f64 = secs
         .trim()
         .parse()
-        .map_err(|_| format!("--write-quota {s:?}: {secs:?} is not a number of seconds"))?;
+        .map_err(|_| format!("{secs:?} is not a number of seconds"))?;
     if n == 0 || !(secs.is_finite() && secs > 0.0) {
-        return Err(format!(
-            "--write-quota {s:?}: both numbers must be positive"
-        ));
+        return Err("both numbers must be positive".into());
+    }
+    // Graph's own windows are minutes long; a longer one is a typo, and past about 584 billion
+    // years it is not even a duration.
+    if secs > MAX_QUOTA_PERIOD.as_secs_f64() {
+        return Err("the period is at most a day (86400 seconds)".into());
     }
     Ok((n, Duration::from_secs_f64(secs)))
 }
@@ -125,20 +136,32 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
             }
             for path in &args.trust_certificate {
                 // The file may hold the app's private key too: only certificates are kept, and
-                // the text is wiped once read.
-                let pem = zeroize::Zeroizing::new(
-                    std::fs::read_to_string(path)
-                        .wrap_err_with(|| format!("--trust-certificate {}", path.display()))?,
-                );
-                let certs = super::TrustedCert::from_pem(&pem)
-                    .map_err(|e| eyre!("--trust-certificate {}: {e}", path.display()))?;
-                cfg.trusted.extend(certs);
+                // the text is wiped once read. A file that is not one is a usage error.
+                let certs = crate::files::read_text(path, crate::files::CERTIFICATE)
+                    .map_err(|e| e.to_string())
+                    .and_then(|pem| super::TrustedCert::from_pem(&pem));
+                match certs {
+                    Ok(certs) => cfg.trusted.extend(certs),
+                    Err(e) => {
+                        eprintln!("undelete: --trust-certificate {}: {e}", path.display());
+                        return Ok(USAGE);
+                    }
+                }
             }
             if let Some(q) = &args.write_quota {
-                let (n, per) = parse_quota(q).map_err(|e| eyre!(e))?;
+                let (n, per) = parse_quota(q).map_err(|e| eyre!("--write-quota {q}: {e}"))?;
                 cfg = cfg.write_quota(n, per);
             }
-            let handle = spawn(cfg).await?;
+            let handle = match spawn(cfg).await {
+                Ok(handle) => handle,
+                // A setting that cannot work (a CA file in the data dir that is not one, say)
+                // is said in words, as a usage error.
+                Err(e @ SandboxError::Config(_)) => {
+                    eprintln!("undelete: {e}");
+                    return Ok(USAGE);
+                }
+                Err(e) => return Err(e.into()),
+            };
             {
                 // Scripts read these lines: the base URL, then (with TLS) the CA file to trust.
                 let mut out = std::io::stdout().lock();
@@ -171,6 +194,8 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
             let dir = data_dir.to_path_buf();
             let (users, active, seed) = (args.users, args.active, args.seed);
             tokio::task::spawn_blocking(move || {
+                // Checked before the old store is thrown away.
+                check_seed(users, active)?;
                 remove_store(&dir)?;
                 open_store(&dir, users, active, seed).map(|_| ())
             })
@@ -202,7 +227,7 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
             let mails = store.outbox().wrap_err("reading the outbox")?;
             let mut out = std::io::stdout().lock();
             if json {
-                serde_json::to_writer_pretty(&mut out, &mails)?;
+                crate::safe_json::to_writer_pretty(&mut out, &mails)?;
                 writeln!(out)?;
             } else if mails.is_empty() {
                 writeln!(out, "The outbox is empty.")?;
@@ -237,5 +262,25 @@ mod tests {
         assert!(parse_quota("0/10").is_err());
         assert!(parse_quota("5/0").is_err());
         assert!(parse_quota("x/1").is_err());
+        // A period too long to be a Duration was a panic.
+        assert_eq!(
+            parse_quota("5/1e300").unwrap_err(),
+            "the period is at most a day (86400 seconds)"
+        );
+        assert!(parse_quota("5/inf").is_err());
+        assert!(parse_quota("5/86400").is_ok());
+    }
+
+    #[test]
+    fn seed_counts_past_the_limit_are_refused_before_anything_is_seeded() {
+        assert!(check_seed(super::super::MAX_SEEDED_USERS, Some(0)).is_ok());
+        let e = check_seed(99_999_999_999, None).unwrap_err().to_string();
+        assert!(
+            e.contains(
+                "99999999999 deleted users is more than the sandbox seeds: at most 10,000,000"
+            ),
+            "{e}"
+        );
+        assert!(check_seed(10, Some(10_000_001)).is_err());
     }
 }

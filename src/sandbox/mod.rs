@@ -43,13 +43,14 @@ use std::time::Duration;
 use url::Url;
 
 pub use assertion::TrustedCert;
-pub use command::{SandboxCommand, SeedOptions, ServeOptions, run_command};
+pub use command::{SandboxCommand, SeedOptions, ServeOptions, parse_quota, run_command};
 pub use device::{DeviceCodeScript, DevicePoll};
 pub use faults::{FaultConfig, PasswordFault};
 pub use guard::{MAX_BATCH_BODY, MAX_BODY, MAX_QUERY_LEN, in_sandbox_request};
 pub use login::{APP_ROLES, ClientAuth, TokenSpec};
 pub use odata::{MAX_FILTER_DEPTH, MAX_FILTER_LEN};
 pub use routes::{GLOBAL_ADMINISTRATOR, USER_ADMINISTRATOR};
+pub use seed::{MAX_SEEDED_USERS, check_seed_count};
 pub use store::SentMail;
 
 use signing::SigningKey;
@@ -330,6 +331,15 @@ struct Opened {
     tenant_id: String,
 }
 
+/// Refuses counts past what one seeding makes.
+fn check_seed(users: usize, active: Option<usize>) -> Result<(), SandboxError> {
+    check_seed_count("deleted users", users).map_err(SandboxError::Config)?;
+    match active {
+        Some(n) => check_seed_count("active users", n).map_err(SandboxError::Config),
+        None => Ok(()),
+    }
+}
+
 /// Opens (and seeds, if empty) the store in `data_dir`.
 fn open_store(
     data_dir: &Path,
@@ -337,6 +347,7 @@ fn open_store(
     active: Option<usize>,
     seed: u64,
 ) -> Result<Opened, SandboxError> {
+    check_seed(users, active)?;
     std::fs::create_dir_all(data_dir).map_err(|source| SandboxError::DataDir {
         path: data_dir.to_path_buf(),
         source,

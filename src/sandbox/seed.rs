@@ -12,6 +12,21 @@ use super::store::{UserRow, deleted_upn};
 
 const NAMES: &str = include_str!("../../assets/seed/names.txt");
 
+/// The most deleted users, or active users, one seeding makes. Every row is made in memory
+/// before it is stored, so a number past this only exhausts memory (a typo such as
+/// 99999999999 made the process abort).
+pub const MAX_SEEDED_USERS: usize = 10_000_000;
+
+/// Refuses a count of `what` ("deleted users") past `MAX_SEEDED_USERS`, in words.
+pub fn check_seed_count(what: &str, n: usize) -> Result<(), String> {
+    if n > MAX_SEEDED_USERS {
+        return Err(format!(
+            "{n} {what} is more than the sandbox seeds: at most 10,000,000"
+        ));
+    }
+    Ok(())
+}
+
 pub(super) const DEPARTMENTS: &[&str] = &[
     "Sales",
     "Marketing",

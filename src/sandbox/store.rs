@@ -158,6 +158,18 @@ pub fn make_private(path: &Path) -> std::io::Result<()> {
         Ok(())
     }
 
+    let files = |suffix: &str| std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+    // Opened here or by SQLite, a FIFO among them would hang the sandbox, and a device be
+    // taken for a database: refused in words first.
+    for suffix in ["", "-wal", "-shm"] {
+        let p = files(suffix);
+        crate::files::refuse_special(&p).map_err(|e| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{}: {e}", p.display()),
+            )
+        })?;
+    }
     // An empty file is an empty database to SQLite; creating it here gives it 0600 from the
     // first moment, and SQLite gives its -wal and -shm the database's mode.
     std::fs::OpenOptions::new()
@@ -166,7 +178,7 @@ pub fn make_private(path: &Path) -> std::io::Result<()> {
         .mode(0o600)
         .open(path)?;
     for suffix in ["", "-wal", "-shm"] {
-        let p = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+        let p = files(suffix);
         match set_mode(&p, 0o600) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             other => other?,

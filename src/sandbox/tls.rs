@@ -16,6 +16,7 @@ use tokio_rustls::TlsAcceptor;
 
 use super::SandboxError;
 use crate::config::{Cloud, cloud_hosts};
+use crate::files::{self, FileError};
 
 /// Sub-directory of the data dir holding the CA.
 pub const DIR: &str = "tls";
@@ -61,6 +62,21 @@ fn dir_err(path: &Path) -> impl FnOnce(std::io::Error) -> SandboxError + '_ {
     }
 }
 
+/// A CA file that cannot be read: what to do about it is to make a new CA.
+fn file_err<'a>(path: &'a Path, dir: &'a Path) -> impl FnOnce(FileError) -> SandboxError + 'a {
+    move |e| match e {
+        FileError::Io(source) => SandboxError::DataDir {
+            path: path.to_path_buf(),
+            source,
+        },
+        e => SandboxError::Config(format!(
+            "{}: {e}; delete {} to make a new CA",
+            path.display(),
+            dir.display()
+        )),
+    }
+}
+
 fn cert_err(what: &str) -> impl FnOnce(rcgen::Error) -> SandboxError + '_ {
     move |e| SandboxError::Config(format!("cannot make the sandbox's {what}: {e}"))
 }
@@ -89,9 +105,7 @@ fn load_or_make_ca(data_dir: &Path) -> Result<(KeyPair, String, PathBuf), Sandbo
     let key_path = dir.join(CA_KEY);
     if key_path.exists() && cert_path.exists() {
         restrict(&key_path, 0o600).map_err(dir_err(&key_path))?;
-        let key_pem = zeroize::Zeroizing::new(
-            std::fs::read_to_string(&key_path).map_err(dir_err(&key_path))?,
-        );
+        let key_pem = files::read_text(&key_path, files::KEY).map_err(file_err(&key_path, &dir))?;
         let key = KeyPair::from_pem(&key_pem).map_err(|e| {
             SandboxError::Config(format!(
                 "{} is not a private key rcgen can read ({e}); delete {} to make a new CA",
@@ -99,7 +113,9 @@ fn load_or_make_ca(data_dir: &Path) -> Result<(KeyPair, String, PathBuf), Sandbo
                 dir.display()
             ))
         })?;
-        let cert_pem = std::fs::read_to_string(&cert_path).map_err(dir_err(&cert_path))?;
+        let cert_pem = files::read_text(&cert_path, files::CERTIFICATE)
+            .map_err(file_err(&cert_path, &dir))?
+            .to_string();
         // A CA file that does not hold this key's public half would make every client fail
         // verification with a puzzling error: refuse to start instead, saying why.
         let der = rustls_pki_types::pem::PemObject::from_pem_slice(cert_pem.as_bytes())

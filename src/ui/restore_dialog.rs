@@ -424,7 +424,7 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
             ),
             theme.dim(),
         )));
-    } else if let Err(e) = crate::restore::parse_recipients(form.recipients.value()) {
+    } else if let Err(e) = crate::address::parse_recipients(form.recipients.value()) {
         lines.push(Line::from(Span::styled(
             fit(&format!("     ✗ {e}"), w),
             theme.danger(),

@@ -160,7 +160,8 @@ async fn list_json_of_ten_thousand_users_sorted_by_days_left() {
 
 #[tokio::test]
 async fn list_json_keeps_stored_names_escaped_while_table_and_csv_clean_them() {
-    let (_tmp, sandbox) = common::start_sandbox(250).await;
+    // Enough users for the seed to hold each of its hostile names (one in 200 is one).
+    let (_tmp, sandbox) = common::start_sandbox(2000).await;
     let data = tempfile::tempdir().expect("data dir");
     let ctx = context(&sandbox, data.path());
     // The names as the directory stores them, read with a plain HTTP client.
@@ -169,20 +170,28 @@ async fn list_json_keeps_stored_names_escaped_while_table_and_csv_clean_them() {
     let hostile: Vec<(&str, &str)> = raw
         .iter()
         .filter_map(|u| Some((u["id"].as_str()?, u["displayName"].as_str()?)))
-        .filter(|(_, name)| name.contains('\x1b'))
+        .filter(|(_, name)| name.contains(['\x1b', '\u{9b}', '\u{85}', '\u{202e}']))
         .collect();
-    assert!(
-        !hostile.is_empty(),
-        "the seed holds names with escape sequences"
-    );
+    for c in ['\x1b', '\u{9b}', '\u{202e}'] {
+        assert!(
+            hostile.iter().any(|(_, name)| name.contains(c)),
+            "the seed holds a name with U+{:04X}",
+            c as u32
+        );
+    }
 
     let ran = run(&ctx, &["list", "--format", "json"], "", pipe()).await;
     assert_eq!(ran.code, 0, "{}", ran.err);
-    assert!(!ran.out.contains('\x1b'), "escaped by JSON, never raw");
-    assert!(
-        ran.out.contains("\\u001b["),
-        "the escape is there, as \\u001b"
-    );
+    // Not ESC, nor the C1 CSI and NEL, nor a bidi override: nothing a terminal acts on.
+    let raw: Vec<char> = ran
+        .out
+        .chars()
+        .filter(|c| (c.is_control() && *c != '\n') || undelete::safe_json::escaped(*c))
+        .collect();
+    assert!(raw.is_empty(), "escaped by JSON, never raw: {raw:?}");
+    for escape in ["\\u001b[", "\\u009b31m", "\\u0085", "\\u202e"] {
+        assert!(ran.out.contains(escape), "{escape} is there, escaped");
+    }
     let listed: Vec<Value> = serde_json::from_str(&ran.out).expect("one JSON array");
     for (id, name) in &hostile {
         let user = listed.iter().find(|u| u["id"] == *id).expect("listed");

@@ -10,6 +10,7 @@ mod commands_pty;
 mod config;
 mod directories;
 mod hand_off;
+mod inputs;
 mod logging;
 mod login_pty;
 mod secrets;

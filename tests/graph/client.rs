@@ -1440,3 +1440,35 @@ async fn id_lookups_ride_out_faults_and_fail_per_user() {
     );
     assert_eq!(resolved[1].1.as_ref().expect("the good one").id, good);
 }
+
+#[tokio::test]
+async fn the_after_care_reads_a_group_count_sent_in_base64() {
+    let (_dir, h) = common::start_sandbox(60).await;
+    let token = common::app_token(&h).await;
+    // The count as the sandbox answers it outside a batch, and someone it is not zero for.
+    let mut member = None;
+    for id in h.inspect().active_ids() {
+        let url = common::graph(&h, &format!("users/{id}/memberOf/$count"));
+        let (st, _, n) = common::get_eventual(&url, &token).await;
+        assert_eq!(st, 200, "{n}");
+        if let Some(n) = n.as_u64().filter(|n| *n > 0) {
+            member = Some((id, n));
+            break;
+        }
+    }
+    let (id, groups) = member.expect("the seed puts some active users in groups");
+    let dir = directory(&h, fast_options());
+    let reads = dir.after_care_reads(vec![id.clone()]).await;
+    let [user] = &reads.users[..] else {
+        panic!("one user's reads expected");
+    };
+    assert_eq!(user.id, id);
+    assert_eq!(
+        user.groups.as_ref().ok(),
+        Some(&groups),
+        "{:?}",
+        user.groups
+    );
+    assert!(user.user.is_ok(), "{:?}", user.user.as_ref().err());
+    assert!(user.licences.is_ok(), "{:?}", user.licences.as_ref().err());
+}

@@ -203,3 +203,60 @@ async fn each_inner_write_is_throttled_on_its_own() {
         "the token request and one batch"
     );
 }
+
+/// An active user who belongs to at least one group, and how many.
+async fn member_of_some_group(h: &undelete::sandbox::SandboxHandle, token: &str) -> (String, u64) {
+    for id in h.inspect().active_ids() {
+        let url = graph(h, &format!("users/{id}/memberOf/$count"));
+        let (st, _, n) = get_eventual(&url, token).await;
+        assert_eq!(st, 200, "{n}");
+        if let Some(n) = n.as_u64().filter(|n| *n > 0) {
+            return (id, n);
+        }
+    }
+    panic!("the seed puts some active users in groups");
+}
+
+#[tokio::test]
+async fn a_count_inside_a_batch_comes_in_base64_as_graph_sends_it() {
+    use base64::Engine;
+    let (_dir, h) = start_sandbox(60).await;
+    let token = app_token(&h).await;
+    let (id, groups) = member_of_some_group(&h, &token).await;
+    let (st, _, users) = get_eventual(&graph(&h, "users/$count"), &token).await;
+    assert_eq!(st, 200);
+    let body = json!({"requests": [
+        {"id": "g", "method": "GET", "url": format!("/users/{id}/memberOf/$count"),
+         "headers": {"ConsistencyLevel": "eventual"}},
+        {"id": "n", "method": "GET", "url": "/users/$count", "headers": {"ConsistencyLevel": "eventual"}},
+        {"id": "u", "method": "GET", "url": format!("/users/{id}?$select=id")},
+        {"id": "x", "method": "GET", "url": "/users/$count"},
+    ]});
+    let (status, _, resp) = send(Method::POST, &graph(&h, "$batch"), &token, Some(body)).await;
+    assert_eq!(status, 200, "{resp}");
+    let r = by_id(&resp);
+    let decoded = |inner: &Value| -> String {
+        assert_eq!(inner["status"], 200, "{inner}");
+        assert!(
+            inner["headers"]["content-type"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("text/plain"),
+            "{inner}"
+        );
+        let b64 = inner["body"].as_str().expect("a JSON string body");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .expect("base64");
+        String::from_utf8(bytes).expect("text")
+    };
+    assert_eq!(decoded(&r["g"]), groups.to_string());
+    assert_eq!(
+        Some(decoded(&r["n"]).parse::<u64>().unwrap()),
+        users.as_u64()
+    );
+    // A JSON reply stays JSON, and an error is Graph's JSON error, not base64.
+    assert_eq!(r["u"]["body"]["id"], id.as_str());
+    assert_eq!(r["x"]["status"], 400);
+    assert_graph_error(&r["x"]["body"], "Request_BadRequest");
+}

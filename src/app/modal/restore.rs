@@ -320,7 +320,7 @@ pub(in crate::app) fn open_restore(state: &mut State) -> Vec<Effect> {
             ]
             .into_iter()
             .flatten()
-            .find(|a| crate::restore::parse_recipients(a).is_ok_and(|r| r.len() == 1))
+            .find(|a| crate::address::parse_recipients(a).is_ok_and(|r| r.len() == 1))
             .cloned()
             .unwrap_or_default()
         });

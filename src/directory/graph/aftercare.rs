@@ -2,6 +2,7 @@
 //! of the after-care report (the user again, its licences, its group count through `$batch`,
 //! and the tenant's `subscribedSkus`).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -164,15 +165,19 @@ fn parse_licences(v: &Value) -> DirResult<Vec<Licence>> {
         .collect())
 }
 
-/// `$count` answers with a bare number (text/plain); inside a `$batch` it may come as a JSON
-/// number or as that text.
-fn parse_count(v: &Value) -> DirResult<u64> {
-    match v {
+/// `$count` answers with a bare number (text/plain). Inside a `$batch` Graph sends that text
+/// in base64 (`content` decodes it); a number or the text as it is are read too.
+fn parse_count(r: &batch::InnerResponse) -> DirResult<u64> {
+    let number = |v: &Value| match v {
         Value::Number(n) => n.as_u64(),
         Value::String(s) => s.trim().trim_start_matches('\u{feff}').parse().ok(),
         _ => None,
-    }
-    .ok_or_else(|| malformed("a group count", "not a number"))
+    };
+    r.content()
+        .as_ref()
+        .and_then(number)
+        .or_else(|| r.body.as_ref().and_then(number))
+        .ok_or_else(|| malformed("a group count", "not a number"))
 }
 
 pub(crate) fn parse_skus(body: &[u8]) -> DirResult<Vec<Sku>> {
@@ -323,8 +328,8 @@ impl GraphDirectory {
 
     /// One `$batch` of reads for a few users; reads answered 429 are sent again a few times.
     async fn read_chunk(&self, ids: Vec<String>) -> Vec<UserReads> {
-        let mut results: Map<String, Value> = Map::new();
-        let mut errors: std::collections::HashMap<String, DirectoryError> = Default::default();
+        let mut results: HashMap<String, batch::InnerResponse> = HashMap::new();
+        let mut errors: HashMap<String, DirectoryError> = HashMap::new();
         let mut requests: Vec<InnerRequest> = Vec::new();
         for (n, id) in ids.iter().enumerate() {
             if let Err(e) = batch::check_job_id(id) {
@@ -367,11 +372,11 @@ impl GraphDirectory {
             let mut wait = Duration::ZERO;
             let mut again = Vec::new();
             match self.send_read_batch(&requests).await {
-                Ok(responses) => {
+                Ok(mut responses) => {
                     for req in requests.drain(..) {
-                        match responses.get(&req.id) {
+                        match responses.remove(&req.id) {
                             Some(r) if (200..300).contains(&r.status) => {
-                                results.insert(req.id.clone(), r.body.clone().unwrap_or_default());
+                                results.insert(req.id.clone(), r);
                             }
                             Some(r) if r.status == 429 && round + 1 < READ_ROUNDS => {
                                 let e = r.error();
@@ -402,22 +407,22 @@ impl GraphDirectory {
                 tokio::time::sleep(wait.min(Duration::from_secs(60))).await;
             }
         }
-        let take = |key: String| -> DirResult<Value> {
-            match results.get(&key) {
-                Some(v) => Ok(v.clone()),
-                None => Err(errors
+        let take = |key: String| -> DirResult<&batch::InnerResponse> {
+            results.get(&key).ok_or_else(|| {
+                errors
                     .get(&key)
                     .cloned()
-                    .unwrap_or_else(|| DirectoryError::network("the read was not answered"))),
-            }
+                    .unwrap_or_else(|| DirectoryError::network("the read was not answered"))
+            })
         };
+        let json = |r: &batch::InnerResponse| r.content().unwrap_or_default();
         ids.iter()
             .enumerate()
             .map(|(n, id)| UserReads {
                 id: id.clone(),
-                user: take(format!("{n}u")).and_then(|v| parse_user_state(&v)),
-                licences: take(format!("{n}l")).and_then(|v| parse_licences(&v)),
-                groups: take(format!("{n}g")).and_then(|v| parse_count(&v)),
+                user: take(format!("{n}u")).and_then(|r| parse_user_state(&json(r))),
+                licences: take(format!("{n}l")).and_then(|r| parse_licences(&json(r))),
+                groups: take(format!("{n}g")).and_then(parse_count),
             })
             .collect()
     }
@@ -425,7 +430,7 @@ impl GraphDirectory {
     async fn send_read_batch(
         &self,
         requests: &[InnerRequest],
-    ) -> DirResult<std::collections::HashMap<String, batch::InnerResponse>> {
+    ) -> DirResult<HashMap<String, batch::InnerResponse>> {
         let body = serde_json::to_vec(&json!({ "requests": requests }))
             .map_err(|e| DirectoryError::invalid(format!("cannot encode the $batch: {e}")))?;
         let call = Call {
@@ -459,11 +464,44 @@ mod tests {
         assert!(checked_pass("").is_err());
     }
 
+    fn count_reply(body: Value, content_type: &str) -> batch::InnerResponse {
+        let reply = json!({"responses": [{
+            "id": "0g", "status": 200, "headers": {"Content-Type": content_type}, "body": body,
+        }]});
+        let mut r = batch::parse_reply(reply.to_string().as_bytes(), None).unwrap();
+        r.remove("0g").unwrap()
+    }
+
     #[test]
-    fn counts_come_as_numbers_or_text() {
-        assert_eq!(parse_count(&json!(4)).unwrap(), 4);
-        assert_eq!(parse_count(&json!("12")).unwrap(), 12);
-        assert!(parse_count(&json!("x")).is_err());
+    fn counts_come_in_base64_as_numbers_or_as_text() {
+        // As Graph sends the text/plain of $count inside a $batch: "12" in base64.
+        let graph = count_reply(json!("MTI="), "text/plain");
+        assert_eq!(parse_count(&graph).unwrap(), 12);
+        assert_eq!(
+            parse_count(&count_reply(json!("77u/Mw=="), "text/plain")).unwrap(),
+            3,
+            "with a byte-order mark"
+        );
+        assert_eq!(
+            parse_count(&count_reply(json!(4), "text/plain")).unwrap(),
+            4
+        );
+        assert_eq!(
+            parse_count(&count_reply(json!("12"), "text/plain")).unwrap(),
+            12
+        );
+        // Digits that happen to be base64 of text ("0400" decodes to "\u{4cd}4"): as sent.
+        assert_eq!(
+            parse_count(&count_reply(json!("0400"), "text/plain")).unwrap(),
+            400
+        );
+        assert_eq!(
+            parse_count(&count_reply(json!(7), "application/json")).unwrap(),
+            7
+        );
+        let e = parse_count(&count_reply(json!("eA=="), "text/plain")).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Malformed);
+        assert!(e.message.contains("group count"), "{e}");
     }
 
     #[test]
