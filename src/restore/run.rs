@@ -607,7 +607,8 @@ pub async fn set_password(
                     error: DirectoryError::new(
                         crate::directory::ErrorKind::WeakPassword,
                         format!("Password rejected: {rule}"),
-                    ),
+                    )
+                    .sent(crate::directory::Sent::No),
                 });
                 return warnings;
             }
