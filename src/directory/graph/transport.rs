@@ -713,3 +713,63 @@ impl WithoutUrl for reqwest::Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::chain_never_written;
+    use tokio::io::AsyncReadExt;
+
+    fn request() -> hyper::Request<String> {
+        hyper::Request::builder()
+            .method("POST")
+            .uri("/v1.0/me/sendMail")
+            .header("host", "graph.test")
+            .body("{}".to_string())
+            .expect("request")
+    }
+
+    #[tokio::test]
+    async fn a_request_hyper_hands_back_unwritten_was_never_sent() {
+        let (ours, _theirs) = tokio::io::duplex(1024);
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(ours))
+                .await
+                .expect("handshake");
+        // The connection is gone before the request goes on it, as a pooled one found closed.
+        drop(conn);
+        let e = sender.send_request(request()).await.expect_err("no connection");
+        assert!(e.is_canceled(), "{e:?}");
+        assert!(chain_never_written(Some(&e)));
+    }
+
+    #[tokio::test]
+    async fn a_request_written_then_dropped_may_have_been_read() {
+        let (ours, mut theirs) = tokio::io::duplex(1024);
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(ours))
+                .await
+                .expect("handshake");
+        tokio::spawn(conn);
+        // The server reads the whole request, then closes without a word.
+        let server = tokio::spawn(async move {
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 256];
+            while !seen.ends_with(b"{}") {
+                let n = theirs.read(&mut buf).await.expect("read");
+                if n == 0 {
+                    break;
+                }
+                seen.extend_from_slice(&buf[..n]);
+            }
+            seen
+        });
+        let e = sender.send_request(request()).await.expect_err("no reply");
+        let seen = server.await.expect("server");
+        assert!(seen.starts_with(b"POST /v1.0/me/sendMail"), "the request was written");
+        assert!(!e.is_canceled(), "{e:?}");
+        assert!(!chain_never_written(Some(&e)), "{e:?}");
+        // A refused connection is never written, wherever it sits in the chain.
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(chain_never_written(Some(&refused)));
+    }
+}
