@@ -238,6 +238,7 @@ fn set_password(state: &mut State) -> Vec<Effect> {
         guest: false,
         planned: None,
         tap: None,
+        password_kept: false,
     };
     // Who the run meant to tell; without that, the signed-in admin, as `F` does.
     let recipients = if r.mail_to.is_empty() && state.settings.account.contains('@') {

@@ -76,6 +76,7 @@ fn outcome(i: usize, ok: bool) -> UserOutcome {
         synced: false,
         guest: false,
         planned: Some(crate::restore::PlannedUser::as_is(u)),
+        password_kept: false,
     }
 }
 

@@ -829,8 +829,8 @@ async fn a_mail_to_a_server_that_is_gone_surely_never_left() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
-    let base = url::Url::parse(&format!("http://{}/", listener.local_addr().expect("addr")))
-        .expect("url");
+    let base =
+        url::Url::parse(&format!("http://{}/", listener.local_addr().expect("addr"))).expect("url");
     let server = tokio::spawn(async move {
         let (mut sock, _) = listener.accept().await.expect("accept");
         let mut head = Vec::new();

@@ -78,6 +78,7 @@ fn outcome(i: usize, ok: bool) -> UserOutcome {
         synced: false,
         guest: false,
         planned: Some(undelete::restore::PlannedUser::as_is(u)),
+        password_kept: false,
     }
 }
 

@@ -737,7 +737,10 @@ mod tests {
                 .expect("handshake");
         // The connection is gone before the request goes on it, as a pooled one found closed.
         drop(conn);
-        let e = sender.send_request(request()).await.expect_err("no connection");
+        let e = sender
+            .send_request(request())
+            .await
+            .expect_err("no connection");
         assert!(e.is_canceled(), "{e:?}");
         assert!(chain_never_written(Some(&e)));
     }
@@ -765,7 +768,10 @@ mod tests {
         });
         let e = sender.send_request(request()).await.expect_err("no reply");
         let seen = server.await.expect("server");
-        assert!(seen.starts_with(b"POST /v1.0/me/sendMail"), "the request was written");
+        assert!(
+            seen.starts_with(b"POST /v1.0/me/sendMail"),
+            "the request was written"
+        );
         assert!(!e.is_canceled(), "{e:?}");
         assert!(!chain_never_written(Some(&e)), "{e:?}");
         // A refused connection is never written, wherever it sits in the chain.
