@@ -355,6 +355,11 @@ pub struct FinishArgs {
     /// as it is and they are reported as "mail_uncertain"; check the recipient's inbox first
     #[arg(long)]
     pub resend: bool,
+    /// Only close these users, whose sign-in mail may have gone out, as mailed: you found the
+    /// mail in the recipient's inbox, so its password stays. No password is set and no mail
+    /// sent; a user whose mail cannot have gone out is refused
+    #[arg(long, value_name = "ID_OR_UPN", num_args = 1.., value_parser = target, conflicts_with = "resend")]
+    pub mark_sent: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -769,6 +774,7 @@ impl Command {
                 email_to: a.email_to,
                 no_password_in_email: !settings.include_password,
                 resend: a.resend,
+                mark_sent: a.mark_sent,
             }),
             Command::Purge(a) => plain::Command::Purge(plain::PurgeArgs {
                 targets: a.targets,

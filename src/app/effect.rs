@@ -73,6 +73,11 @@ pub enum Effect {
     /// Put a secret on the clipboard with OSC 52.
     Copy(SecretString),
     FinishUnfinished,
+    /// The admin found these users' sign-in mail (which may have gone out) in the inbox:
+    /// close them as mailed (`restore::confirm_mail_arrived`).
+    MailArrived {
+        ids: Vec<String>,
+    },
     /// The sandbox's first-launch panel was dismissed: remember it in the data dir.
     RememberWelcome,
     Quit,
@@ -113,6 +118,7 @@ impl std::fmt::Debug for Effect {
             Effect::Purge { users } => write!(f, "Purge({} users)", users.len()),
             Effect::Copy(_) => f.write_str("Copy([redacted])"),
             Effect::FinishUnfinished => f.write_str("FinishUnfinished"),
+            Effect::MailArrived { ids } => write!(f, "MailArrived({ids:?})"),
             Effect::RememberWelcome => f.write_str("RememberWelcome"),
             Effect::Quit => f.write_str("Quit"),
         }

@@ -84,6 +84,9 @@ pub struct FinishArgs {
     pub no_password_in_email: bool,
     /// Also finish users whose sign-in mail may already have gone out.
     pub resend: bool,
+    /// Only close these users (ids or user names) as mailed: the admin found their sign-in
+    /// mail in the inbox.
+    pub mark_sent: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -670,6 +670,8 @@ pub async fn set_password(
             o.tap = None;
             o.force_change = step.force_change;
             o.failure = None;
+            // The password an earlier mail may have carried is replaced.
+            o.password_kept = false;
         }
         Err(error) => {
             o.failure = Some(Failure {
@@ -724,6 +726,7 @@ async fn issue_tap(
             o.tap = Some(issued.terms());
             o.password = Some(issued.pass);
             o.failure = None;
+            o.password_kept = false;
         }
         Err(error) => {
             o.failure = Some(Failure {
