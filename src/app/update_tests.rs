@@ -80,12 +80,14 @@ fn outcome(i: usize, ok: bool) -> UserOutcome {
     }
 }
 
+/// The result screen of a run whose dialog chose `to`, the password included.
 fn result_state(s: &mut State, outcomes: Vec<UserOutcome>, to: &[&str]) {
+    s.last_mail = Some((to.iter().map(|t| t.to_string()).collect(), true));
     update(
         s,
         Msg::RestoreFinished {
             outcomes,
-            mail: Some((to.iter().map(|t| t.to_string()).collect(), true)),
+            mail: None,
         },
     );
 }
