@@ -139,7 +139,7 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
                 // What to do comes before Graph's message, which is long and gets cut:
                 // `e` shows it whole.
                 let todo = if mail_maybe_sent {
-                    "check the inbox: m it arrived, p sets a new one"
+                    "m it arrived · p new password"
                 } else if o.needs_password() && r.step.choice.tap().is_some() {
                     "p issues one, r retries"
                 } else if o.needs_password() {
@@ -184,7 +184,11 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
         .filter(|o| o.complete() && !r.mailed.contains(&o.id))
         .filter(|o| !mails.iter().any(|g| g.ids.contains(&o.id)))
         .count();
-    let info_text = if r.complete() == 0 {
+    let info_text = if r.confirm_arrived.is_some() {
+        "Found this user's sign-in mail in the inbox? y closes it as mailed: that mail's \
+         password stays, none is set."
+            .to_string()
+    } else if r.complete() == 0 {
         "Nobody is ready for sign-in info; nothing to send.".to_string()
     } else if mails.is_empty() {
         if r.holds_passwords() {
@@ -237,11 +241,8 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
     }
 
     if let Some(o) = r.confirm_arrived.and_then(|i| r.outcomes.get(i)) {
-        let q = format!(
-            "Did {}'s sign-in mail arrive? y: yes, close as mailed (its password stays, none is \
-             set) · n goes back",
-            o.display_name
-        );
+        // What the keys do first: a long name is what gets cut.
+        let q = format!("y closes as mailed · n goes back · {}", o.display_name);
         frame.render_widget(
             Paragraph::new(Span::styled(fit(&q, w), theme.warn())),
             buttons,
@@ -295,19 +296,15 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
 /// mails with the users each covers, and a fallback to the admin said as such.
 fn mail_words(mails: &[crate::restore::MailGroup], finishing: bool) -> String {
     let part = |g: &crate::restore::MailGroup| {
-        let mut p = g.to.join(", ");
-        if g.fallback {
-            p.push_str(" (you: their restore recorded nobody)");
-        }
+        let n = g.ids.len();
+        let users = format!("{n} user{}", if n == 1 { "" } else { "s" });
+        let mut p = if g.fallback {
+            format!("you, {} ({users}: nobody recorded)", g.to.join(", "))
+        } else {
+            format!("{} ({users})", g.to.join(", "))
+        };
         if !g.include_password {
             p.push_str(" without the password");
-        }
-        if finishing {
-            p.push_str(&format!(
-                " ({} user{})",
-                g.ids.len(),
-                if g.ids.len() == 1 { "" } else { "s" }
-            ));
         }
         p
     };
@@ -319,7 +316,7 @@ fn mail_words(mails: &[crate::restore::MailGroup], finishing: bool) -> String {
         [one] if !finishing => format!("Sign-in info goes to {}.", one.to.join(", ")),
         [one] => format!("Sign-in info goes to {}.", part(one)),
         many => format!(
-            "Sign-in info goes out in {} mails: {}.",
+            "Sign-in info, {} mails: {}.",
             many.len(),
             many.iter().map(part).collect::<Vec<_>>().join("; ")
         ),
