@@ -1241,6 +1241,16 @@ async fn binary_killed_in_the_mail_window_keeps_the_mailed_password_until_resend
     for args in [&["finish"][..], &["restore", &upn][..]] {
         let out = binary(data.path(), args, &[]);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            args[0] != "finish" || err.contains("`undelete finish --mark-sent ID` closes the user"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("  "), "no runs of spaces: {err}");
+        assert!(
+            !err.contains("are still unfinished") && !err.contains("no password yet"),
+            "nothing a plain `finish` would do is promised: {err}"
+        );
         let line: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
         assert_eq!(line["status"], "mail_uncertain", "{line}");
         assert_eq!(line["id"], user.id.as_str(), "{line}");
