@@ -360,6 +360,11 @@ pub struct FinishArgs {
     /// they were made in the directory this command runs on
     #[arg(long)]
     pub adopt_earlier: bool,
+    /// Only close these users, whose sign-in mail may have gone out, as mailed: you found the
+    /// mail in the recipient's inbox, so its password stays. No password is set and no mail
+    /// sent; a user whose mail cannot have gone out is refused
+    #[arg(long, value_name = "ID_OR_UPN", num_args = 1.., value_parser = target, conflicts_with = "resend")]
+    pub mark_sent: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -801,6 +806,7 @@ impl Command {
                 no_password_in_email: !settings.include_password,
                 resend: a.resend,
                 adopt_earlier: a.adopt_earlier,
+                mark_sent: a.mark_sent,
             }),
             Command::Purge(a) => plain::Command::Purge(plain::PurgeArgs {
                 targets: a.targets,

@@ -57,4 +57,6 @@ pub enum Action {
     SetPassword,
     Retry,
     ShowError,
+    /// The selected user's sign-in mail, which may have gone out, arrived: close it (asks).
+    MailArrived,
 }

@@ -76,6 +76,11 @@ pub enum Effect {
     /// Check the directory's lock: that this session's is still its file (made again when
     /// deleted), or whether the other holder has gone (then take it). Every few seconds.
     CheckBooks,
+    /// The admin found these users' sign-in mail (which may have gone out) in the inbox:
+    /// close them as mailed (`restore::confirm_mail_arrived`).
+    MailArrived {
+        ids: Vec<String>,
+    },
     /// The sandbox's first-launch panel was dismissed: remember it in the data dir.
     RememberWelcome,
     Quit,
@@ -117,6 +122,7 @@ impl std::fmt::Debug for Effect {
             Effect::Copy(_) => f.write_str("Copy([redacted])"),
             Effect::FinishUnfinished => f.write_str("FinishUnfinished"),
             Effect::CheckBooks => f.write_str("CheckBooks"),
+            Effect::MailArrived { ids } => write!(f, "MailArrived({ids:?})"),
             Effect::RememberWelcome => f.write_str("RememberWelcome"),
             Effect::Quit => f.write_str("Quit"),
         }

@@ -485,6 +485,13 @@ pub static BINDINGS: &[Binding] = &[
         ),
         "error",
     ),
+    b(
+        S::Result,
+        &[c('m')],
+        A::MailArrived,
+        "this user's sign-in mail may have gone out and you found it in the inbox: close it as \
+         mailed, keeping the password it carried (asks first)",
+    ),
     // The password prompt of the result screen.
     typing(hint(
         b(
@@ -768,7 +775,7 @@ pub fn scope(state: &super::state::State) -> Scope {
         Some(Modal::Restore(_)) => Scope::RestoreDialog,
         Some(Modal::Progress(p)) if p.confirm_stop => Scope::Confirm,
         Some(Modal::Progress(_)) => Scope::Progress,
-        Some(Modal::Result(r)) if r.confirm_close => Scope::Confirm,
+        Some(Modal::Result(r)) if r.confirm_close || r.confirm_arrived.is_some() => Scope::Confirm,
         Some(Modal::Result(r)) if r.prompt.is_some() => Scope::ResultPassword,
         Some(Modal::Result(r)) if r.error_pane.is_some() => Scope::ErrorPane,
         Some(Modal::Result(_)) => Scope::Result,

@@ -51,11 +51,11 @@ pub enum Msg {
         id: String,
         status: JobStatus,
     },
-    /// A run (or the finishing of interrupted ones) is over. `mail`: recipients and whether
-    /// the passwords go in the mail; `None` takes what the restore dialog said.
+    /// A run (or the finishing of interrupted ones) is over. `mail`: the finishing rule's
+    /// mails (`restore::mail_groups`); `None` takes what the restore dialog said.
     RestoreFinished {
         outcomes: Vec<UserOutcome>,
-        mail: Option<(Vec<String>, bool)>,
+        mail: Option<Vec<restore::MailGroup>>,
     },
     /// The after-care report of the restored users on the result screen.
     AfterCare(Vec<restore::aftercare::AfterCare>),
@@ -64,6 +64,8 @@ pub enum Msg {
     /// News that is not a problem (a lock taken over from a run that died).
     Info(String),
     MailSent(Result<(), String>),
+    /// Users closed as mailed after `m` (their ids), or why they could not be.
+    MailArrived(Result<Vec<String>, String>),
     PurgeDone {
         purged: Vec<String>,
         failures: Vec<String>,

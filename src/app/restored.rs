@@ -13,7 +13,9 @@ use tui_input::Input;
 use super::action::Action;
 use super::effect::Effect;
 use super::state::{Modal, NoticeKind, PasswordPrompt, ResultState, State};
-use crate::restore::{PasswordChoice, PasswordStep, RestoredUser, UserOutcome};
+use crate::restore::{
+    self, MailChoice, PasswordChoice, PasswordStep, Recorded, RestoredUser, UserOutcome,
+};
 
 /// Which list the home screen shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -238,21 +240,26 @@ fn set_password(state: &mut State) -> Vec<Effect> {
         guest: false,
         planned: None,
         tap: None,
+        password_kept: false,
     };
-    // Who the run meant to tell; without that, the signed-in admin, as `F` does.
-    let recipients = if r.mail_to.is_empty() && state.settings.account.contains('@') {
-        vec![state.settings.account.clone()]
-    } else {
-        r.mail_to.clone()
-    };
+    // Who hears of it: the finishing rule, as `F` has it.
+    let groups = restore::mail_groups(
+        [Recorded {
+            id: &r.id,
+            mail_to: &r.mail_to,
+            include_password: r.include_password,
+            force_change: r.force_change,
+        }],
+        &MailChoice::default().fallback_to(&state.settings.account),
+    );
     let step = PasswordStep {
         choice: PasswordChoice::Auto,
         force_change: r.force_change,
         force_change_with_mfa: false,
         why: "set with p in the Restored view".into(),
     };
-    let include_password = r.include_password || r.mail_to.is_empty();
-    let mut result = ResultState::new(vec![outcome], recipients, include_password, step);
+    let mut result = ResultState::new(vec![outcome], Vec::new(), false, step);
+    result.groups = Some(groups);
     result.prompt = Some(PasswordPrompt {
         index: 0,
         auto: true,
@@ -356,7 +363,11 @@ mod tests {
         assert!(r.prompt.is_some());
         assert_eq!(r.outcomes[0].id, "b");
         assert!(r.outcomes[0].needs_password());
-        assert_eq!(r.recipients, ["helpdesk@contoso.sandbox"]);
+        let groups = r.groups.as_deref().unwrap_or_default();
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].to, ["helpdesk@contoso.sandbox"]);
+        assert_eq!(groups[0].ids, ["b"]);
+        assert!(groups[0].include_password && !groups[0].fallback);
         // Enter sets a generated password through the result screen's own effect.
         let effects = press(&mut s, KeyCode::Enter);
         assert!(

@@ -254,9 +254,11 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
                 }
             }
             state.users.remove_ids(&restored);
-            let (recipients, include_password) = mail
-                .or_else(|| state.last_mail.take())
-                .unwrap_or((Vec::new(), true));
+            // Finishing brings each user's mail (the finishing rule); a run, the dialog's.
+            let (recipients, include_password) = match &mail {
+                Some(_) => (Vec::new(), false),
+                None => state.last_mail.take().unwrap_or((Vec::new(), true)),
+            };
             // Finishing interrupted restores generates, and asks for a change at sign-in.
             let step = state.last_step.take().unwrap_or(PasswordStep {
                 choice: PasswordChoice::Auto,
@@ -278,6 +280,7 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
                 })
                 .collect();
             let mut result = ResultState::new(outcomes, recipients, include_password, step);
+            result.groups = mail;
             if care.is_empty() {
                 result.after_care = Some(Vec::new());
             }
@@ -306,15 +309,14 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             if let Some(Modal::Result(r)) = &mut state.modal {
                 r.sending = false;
                 match result {
-                    Ok(()) => {
-                        let to = r.recipients.join(", ");
-                        state.modal = None;
-                        state.notice =
-                            Some((NoticeKind::Info, format!("✓ Sign-in info sent to {to}.")));
-                    }
+                    Ok(()) => return super::modal::result::on_mail_sent(state),
                     Err(e) => r.send_error = Some(e),
                 }
             }
+            Vec::new()
+        }
+        Msg::MailArrived(result) => {
+            super::modal::result::on_mail_arrived(state, result);
             Vec::new()
         }
         Msg::PurgeDone { purged, failures } => {

@@ -76,15 +76,18 @@ fn outcome(i: usize, ok: bool) -> UserOutcome {
         synced: false,
         guest: false,
         planned: Some(crate::restore::PlannedUser::as_is(u)),
+        password_kept: false,
     }
 }
 
+/// The result screen of a run whose dialog chose `to`, the password included.
 fn result_state(s: &mut State, outcomes: Vec<UserOutcome>, to: &[&str]) {
+    s.last_mail = Some((to.iter().map(|t| t.to_string()).collect(), true));
     update(
         s,
         Msg::RestoreFinished {
             outcomes,
-            mail: Some((to.iter().map(|t| t.to_string()).collect(), true)),
+            mail: None,
         },
     );
 }
@@ -1949,4 +1952,183 @@ fn an_earlier_versions_restores_are_shown_apart_and_never_finished_by_f() {
     assert!(effects.is_empty(), "{effects:?}");
     let (_, text) = s.notice.clone().expect("says where they go");
     assert!(text.contains("--adopt-earlier"), "{text}");
+}
+
+// ---- finishing: one mail per recipient set, and a mail that may have gone out ---------------
+
+/// What `F` brings back for a user whose sign-in mail may have gone out: restored, its
+/// password kept (not shown), failed at the mail step.
+fn mail_maybe_sent(i: usize) -> UserOutcome {
+    let mut o = outcome(i, true);
+    o.password = None;
+    o.password_kept = true;
+    o.failure = Some(Failure {
+        at: fixtures::now(),
+        stage: Stage::Mail,
+        error: DirectoryError {
+            code: Some(crate::restore::MAIL_UNCERTAIN_CODE.into()),
+            ..DirectoryError::new(
+                ErrorKind::Invalid,
+                "mail may have been sent at 2026-12-07 10:00:00 to helpdesk@contoso.sandbox; \
+                 check the recipient's inbox",
+            )
+        },
+    });
+    o
+}
+
+fn finished(s: &mut State, outcomes: Vec<UserOutcome>, groups: Vec<crate::restore::MailGroup>) {
+    update(
+        s,
+        Msg::RestoreFinished {
+            outcomes,
+            mail: Some(groups),
+        },
+    );
+}
+
+fn group(to: &[&str], ids: &[&UserOutcome], fallback: bool) -> crate::restore::MailGroup {
+    crate::restore::MailGroup {
+        to: to.iter().map(|a| a.to_string()).collect(),
+        include_password: true,
+        force_change: true,
+        ids: ids.iter().map(|o| o.id.clone()).collect(),
+        fallback,
+    }
+}
+
+#[test]
+fn m_closes_a_user_whose_mail_may_have_gone_out_after_asking() {
+    let mut s = st(5);
+    let (a, b) = (outcome(0, true), mail_maybe_sent(1));
+    finished(
+        &mut s,
+        vec![a.clone(), b.clone()],
+        vec![group(&["helpdesk@contoso.sandbox"], &[&a, &b], false)],
+    );
+    let Some(Modal::Result(r)) = &s.modal else {
+        panic!("the result screen")
+    };
+    assert_eq!(
+        r.missing_passwords(),
+        0,
+        "its password is set, only not shown here"
+    );
+    assert!(
+        !crate::app::modal::retryable(&r.outcomes[1]),
+        "r never resets it"
+    );
+    // Only the ready user is mailed.
+    assert_eq!(r.mails().len(), 1);
+    assert_eq!(r.mails()[0].ids, vec![a.id.clone()]);
+    // `m` on a line whose mail cannot have gone out says what it is for.
+    assert!(ch(&mut s, 'm').is_empty());
+    assert!(matches!(&s.modal, Some(Modal::Result(r))
+        if r.confirm_arrived.is_none()
+            && r.message.as_deref().is_some_and(|m| m.starts_with("m is for a user"))));
+    // On the maybe line: a question first; `n` goes back.
+    ch(&mut s, 'j');
+    assert!(ch(&mut s, 'm').is_empty());
+    assert_eq!(super::keymap::scope(&s), Scope::Confirm);
+    ch(&mut s, 'n');
+    assert_eq!(super::keymap::scope(&s), Scope::Result);
+    ch(&mut s, 'm');
+    let fx = ch(&mut s, 'y');
+    match fx.as_slice() {
+        [Effect::MailArrived { ids }] => assert_eq!(ids, &vec![b.id.clone()]),
+        other => panic!("{other:?}"),
+    }
+    update(&mut s, Msg::MailArrived(Ok(vec![b.id.clone()])));
+    let Some(Modal::Result(r)) = &s.modal else {
+        panic!("still on the result screen")
+    };
+    assert!(r.outcomes[1].mail_confirmed() && !r.outcomes[1].mail_maybe_sent());
+    assert!(
+        r.message
+            .as_deref()
+            .is_some_and(|m| m.contains("closed as mailed")),
+        "{:?}",
+        r.message
+    );
+    assert!(!r.busy);
+    // Closing records "not mailed" only for the users that were not.
+    let fx = press(&mut s, KeyCode::Esc);
+    assert!(fx.is_empty());
+    let fx = ch(&mut s, 'y');
+    match fx.as_slice() {
+        [Effect::MailSkipped { outcomes }] => {
+            let ids: Vec<&str> = outcomes.iter().map(|o| o.id.as_str()).collect();
+            assert_eq!(ids, vec![a.id.as_str()]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn p_on_a_line_whose_mail_may_have_gone_out_sets_a_new_password() {
+    let mut s = st(5);
+    let b = mail_maybe_sent(1);
+    finished(
+        &mut s,
+        vec![b.clone()],
+        vec![group(&["x@contoso.sandbox"], &[&b], false)],
+    );
+    ch(&mut s, 'p');
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.prompt.is_some()));
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(
+        matches!(&fx[..], [Effect::Retry { restore: None, passwords, .. }] if passwords[0].id == b.id),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn finishing_sends_one_mail_per_recipient_set_in_turn() {
+    let mut s = st(5);
+    let (a, b, c) = (outcome(0, true), outcome(2, true), outcome(3, true));
+    finished(
+        &mut s,
+        vec![a.clone(), b.clone(), c.clone()],
+        vec![
+            group(&["helpdesk@contoso.sandbox"], &[&a, &c], false),
+            group(&["admin@contoso.sandbox"], &[&b], true),
+        ],
+    );
+    let first = press(&mut s, KeyCode::Enter);
+    match first.as_slice() {
+        [Effect::SendMail(m)] => {
+            assert_eq!(m.recipients, vec!["helpdesk@contoso.sandbox".to_string()]);
+            let ids: Vec<&str> = m.outcomes.iter().map(|o| o.id.as_str()).collect();
+            assert_eq!(ids, vec![a.id.as_str(), c.id.as_str()]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // The first went: the second goes at once.
+    let second = update(&mut s, Msg::MailSent(Ok(())));
+    match second.as_slice() {
+        [Effect::SendMail(m)] => {
+            assert_eq!(m.recipients, vec!["admin@contoso.sandbox".to_string()]);
+            assert_eq!(m.outcomes.len(), 1);
+        }
+        other => panic!("{other:?}"),
+    }
+    // It fails: the screen stays, and Enter tries that one again, not the first.
+    update(&mut s, Msg::MailSent(Err("the server is gone".into())));
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.send_error.is_some()));
+    match press(&mut s, KeyCode::Enter).as_slice() {
+        [Effect::SendMail(m)] => {
+            assert_eq!(m.recipients, vec!["admin@contoso.sandbox".to_string()])
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(update(&mut s, Msg::MailSent(Ok(()))).is_empty());
+    assert!(s.modal.is_none());
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|(_, t)| t
+                == "✓ Sign-in info sent to helpdesk@contoso.sandbox, admin@contoso.sandbox."),
+        "{:?}",
+        s.notice
+    );
 }

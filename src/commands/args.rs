@@ -86,6 +86,9 @@ pub struct FinishArgs {
     pub resend: bool,
     /// Take the earlier version's unfinished restores into this directory's journal first.
     pub adopt_earlier: bool,
+    /// Only close these users (ids or user names) as mailed: the admin found their sign-in
+    /// mail in the inbox.
+    pub mark_sent: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -1,14 +1,18 @@
 //! `undelete finish`: every restore the journal holds unfinished (restored, but the password
-//! or the mail never done) is finished: a new password set and the sign-in info sent. One JSON
-//! line per user, exit 0 when all are finished.
+//! or the mail never done) is finished: a new password set and the sign-in info sent, as the
+//! finishing rule (`restore::mail_groups`) says. One JSON line per user, exit 0 when all are
+//! finished. `--mark-sent` instead closes users whose sign-in mail may have gone out, once the
+//! admin found it in the inbox.
 
 use serde_json::json;
 
 use super::args::FinishArgs;
-use super::restore::{FINISH_COMMAND, deliver, mail_uncertain_line, read_password};
+use super::restore::{
+    FINISH_COMMAND, MAIL_MAYBE_ADVICE, ToDeliver, deliver, mail_uncertain_line, read_password,
+};
 use super::{Context, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Io};
 use crate::mail::SignInMail;
-use crate::restore::{self, PasswordChoice};
+use crate::restore::{self, MailChoice, PasswordChoice, Recorded};
 
 pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_eyre::Result<i32> {
     if ctx.session.settings.read_only {
@@ -18,7 +22,10 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
         )?;
         return Ok(EXIT_USAGE);
     }
-    let override_to = match &args.email_to {
+    if !args.mark_sent.is_empty() {
+        return mark_sent(ctx, args, io).await;
+    }
+    let email_to = match &args.email_to {
         Some(raw) => match crate::address::parse_recipients(raw) {
             Ok(to) => Some(to),
             Err(e) => {
@@ -97,15 +104,19 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
     for w in warnings {
         writeln!(io.err, "warning: {w}")?;
     }
+    // No fallback to the admin: a restore that recorded nobody chose to print the password.
+    let choice = MailChoice {
+        email_to,
+        no_password: args.no_password_in_email,
+        fallback: None,
+    };
+    let groups = restore::mail_groups(items.iter().map(Recorded::from), &choice);
     let mut results = Vec::with_capacity(outcomes.len());
     let mut lines = Vec::new();
     let mut failed = false;
-    let mut uncertain = 0usize;
     for o in outcomes {
-        let item = items.iter().find(|u| u.id == o.id);
         if let Some(line) = mail_uncertain_line(&o) {
             failed = true;
-            uncertain += 1;
             lines.push(line);
             continue;
         }
@@ -122,19 +133,11 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
             }));
             continue;
         }
-        let to = override_to
-            .clone()
-            .or_else(|| item.map(|u| u.mail_to.clone()))
-            .unwrap_or_default();
-        results.push((o, to, "finished"));
+        results.push(ToDeliver::finished(o, &groups));
     }
-    let include_password = !args.no_password_in_email
-        && items
-            .iter()
-            .all(|u| u.include_password || u.mail_to.is_empty());
     let options = SignInMail {
-        include_password,
-        force_change: items.iter().any(|u| u.force_change),
+        include_password: false,
+        force_change: false,
         sign_in_url: ctx.session.sign_in_url().to_string(),
         sender: ctx.session.mail_sender.clone(),
     };
@@ -150,18 +153,73 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
         failed,
     )
     .await?;
-    if code != EXIT_OK {
-        if uncertain > 0 {
-            writeln!(
-                io.err,
-                "the sign-in mail of {uncertain} user(s) may have gone out already, so their                  passwords were left as they are: check the recipient's inbox;                  `{FINISH_COMMAND} --resend` sets new passwords and mails them again"
-            )?;
-        }
+    if code == EXIT_OK {
+        return Ok(code);
+    }
+    // What is left, as the journal now has it: each part with the command that finishes it.
+    let pending = journal.pending().unwrap_or_default();
+    let maybe = pending.iter().filter(|p| p.mail_sending.is_some()).count();
+    let open = pending.len() - maybe;
+    if maybe > 0 {
         writeln!(
             io.err,
-            "some restores are still unfinished; `{FINISH_COMMAND}` tries them again"
+            "the sign-in mail of {maybe} user(s) may have gone out, so their passwords were left \
+             as they are: {MAIL_MAYBE_ADVICE}"
         )?;
-        return Ok(EXIT_FAILED);
     }
-    Ok(code)
+    if open > 0 {
+        writeln!(
+            io.err,
+            "{open} restore(s) are still unfinished; `{FINISH_COMMAND}` tries them again"
+        )?;
+    }
+    Ok(EXIT_FAILED)
+}
+
+/// `--mark-sent`: the named users' sign-in mail arrived, so they are closed with the password
+/// it carried. Refused in words, with nothing marked, when any of them has no mail that may
+/// have gone out.
+async fn mark_sent(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_eyre::Result<i32> {
+    let _lock = match super::lock_data_dir(ctx, io, "finish").await? {
+        Ok(lock) => lock,
+        Err(code) => return Ok(code),
+    };
+    let journal = ctx.session.journal()?;
+    let audit = ctx.session.audit()?;
+    match restore::confirm_mail_arrived(&args.mark_sent, &journal, &audit) {
+        Err(refused) => {
+            for why in &refused {
+                writeln!(io.err, "undelete finish --mark-sent: {why}")?;
+            }
+            writeln!(io.err, "nothing was marked")?;
+            Ok(EXIT_FAILED)
+        }
+        Ok((confirmed, warnings)) => {
+            // A journal or audit write that failed (said here): the books may not say it.
+            let code = if warnings.is_empty() {
+                EXIT_OK
+            } else {
+                EXIT_FAILED
+            };
+            for w in warnings {
+                writeln!(io.err, "warning: {w}")?;
+            }
+            for c in &confirmed {
+                let line = json!({
+                    "id": c.id,
+                    "displayName": c.display_name,
+                    "userPrincipalName": c.upn,
+                    "status": "mail_confirmed",
+                    "restored": true,
+                    "passwordSet": true,
+                    "mailSent": true,
+                    "mailSentAt": c.mail.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    "mailTo": c.mail.to,
+                });
+                crate::safe_json::write_line(io.out, &line)?;
+            }
+            io.out.flush()?;
+            Ok(code)
+        }
+    }
 }

@@ -311,40 +311,51 @@ pub(crate) fn note_unfinished(
             pending.len()
         );
     }
-    let mut names: Vec<&str> = pending
-        .iter()
-        .take(NOTE_NAMES)
-        .map(|p| p.unfinished.upn.as_str())
-        .collect();
-    if pending.len() > NOTE_NAMES {
-        names.push("…");
-    }
+    // A user whose mail may have gone out is not finished by a plain `finish`: named apart,
+    // with the commands that do close it.
+    let (mailed, open): (Vec<_>, Vec<_>) = pending.iter().partition(|p| p.mail_sending.is_some());
+    let names = |list: &[&crate::restore::Pending]| {
+        let mut names: Vec<&str> = list
+            .iter()
+            .take(NOTE_NAMES)
+            .map(|p| p.unfinished.upn.as_str())
+            .collect();
+        if list.len() > NOTE_NAMES {
+            names.push("…");
+        }
+        names.join(", ")
+    };
     // Planned but never confirmed restores may not have happened at all: say so apart.
-    let unknown = pending
+    let unknown = open
         .iter()
         .filter(|p| p.unfinished.restore == crate::restore::RestoreState::Unknown)
         .count();
-    let names = names.join(", ");
-    let line = match (pending.len() - unknown, unknown) {
-        (done, 0) => format!(
-            "{done} restore(s) are unfinished (password or mail not done: {names}): `undelete \
-             finish`"
-        ),
-        (0, u) => format!(
-            "{u} restore(s) were planned but may never have happened ({names}): `undelete \
-             finish` checks them"
-        ),
-        (done, u) => format!(
-            "{done} restore(s) are unfinished (password or mail not done) and {u} more may never \
-             have happened ({names}): `undelete finish` checks and finishes them"
-        ),
-    };
-    writeln!(io.err, "note: {line}")?;
-    let uncertain = pending.iter().filter(|p| p.mail_sending.is_some()).count();
-    if uncertain > 0 {
+    if !open.is_empty() {
+        let names = names(&open);
+        let line = match (open.len() - unknown, unknown) {
+            (done, 0) => format!(
+                "{done} restore(s) are unfinished (password or mail not done: {names}): \
+                 `undelete finish` finishes them"
+            ),
+            (0, u) => format!(
+                "{u} restore(s) were planned but may never have happened ({names}): `undelete \
+                 finish` checks them"
+            ),
+            (done, u) => format!(
+                "{done} restore(s) are unfinished (password or mail not done) and {u} more may \
+                 never have happened ({names}): `undelete finish` checks and finishes them"
+            ),
+        };
+        writeln!(io.err, "note: {line}")?;
+    }
+    if !mailed.is_empty() {
         writeln!(
             io.err,
-            "note: the sign-in mail of {uncertain} of them may have gone out already: check the recipient's inbox; `undelete finish --resend` sets a new password and mails it again"
+            "note: the sign-in mail of {} restore(s) may have gone out ({}): check the \
+             recipient's inbox; `undelete finish --mark-sent ID_OR_UPN...` closes those whose \
+             mail arrived, `undelete finish --resend` sets a new password and mails it again",
+            mailed.len(),
+            names(&mailed)
         )?;
     }
     Ok(())

@@ -15,8 +15,8 @@ use crate::directory::tap::{TapAvailability, TapRequest};
 use crate::directory::{DeletedUser, Directory, Stage};
 use crate::mail::SignInMail;
 use crate::restore::{
-    self, Audit, Field, Journal, PasswordChoice, PlanRequest, Progress, Tenant, Unfinished,
-    UserOutcome, UserRequest,
+    self, Audit, Field, Journal, MailChoice, MailGroup, PasswordChoice, PlanRequest, Progress,
+    Recorded, Tenant, Unfinished, UserOutcome, UserRequest,
 };
 
 /// What a script runs to finish restores whose password or mail step failed.
@@ -63,26 +63,37 @@ fn outcome_line(o: &UserOutcome, status: &str, mail_sent: bool, show_password: b
     v
 }
 
+/// What to do about a user whose sign-in mail may have gone out, in words a script shows.
+pub(super) const MAIL_MAYBE_ADVICE: &str = "check the recipient's inbox: the password in that \
+     mail is the one in force; if it arrived, `undelete finish --mark-sent ID` closes the user, \
+     otherwise `undelete finish --resend` sets a new password and mails it";
+
+/// The command that closes a user whose mail may have gone out, once the admin saw it arrive.
+fn mark_sent_command(id: &str) -> String {
+    format!("{FINISH_COMMAND} --mark-sent {id}")
+}
+
 /// The line of a user left alone because its sign-in mail may have gone out, or `None` for
 /// any other outcome: `"status": "mail_uncertain"`, when the mail was being sent, and the
-/// flag that replaces the password anyway.
+/// commands that close it (the mail arrived) or replace the password anyway.
 pub(super) fn mail_uncertain_line(o: &UserOutcome) -> Option<Value> {
-    let f = o.failure.as_ref()?;
-    if f.error.code.as_deref() != Some(restore::MAIL_UNCERTAIN_CODE) {
+    if !o.mail_maybe_sent() {
         return None;
     }
+    let f = o.failure.as_ref()?;
     Some(json!({
         "id": o.id,
         "displayName": o.display_name,
         "userPrincipalName": o.upn.as_deref().unwrap_or(&o.original_upn),
         "status": "mail_uncertain",
         "restored": true,
-        "passwordSet": false,
+        // Set by the run that mailed it, and left in force.
+        "passwordSet": true,
         "mailSent": Value::Null,
         "mailSendingAt": f.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "error": f.error.message,
-        "advice": "check the recipient's inbox: the password in that mail may be the one in                    force; to set a new one and mail it again, add --resend",
-        "next": format!("{FINISH_COMMAND} --resend"),
+        "advice": MAIL_MAYBE_ADVICE,
+        "next": mark_sent_command(&o.id),
     }))
 }
 
@@ -309,8 +320,7 @@ pub async fn restore(
 
     let mut lines: Vec<Value> = Vec::new();
     let mut failed = false;
-    // (outcome, recipients, "restored"/"finished")
-    let mut results: Vec<(UserOutcome, Vec<String>, &'static str)> = Vec::new();
+    let mut results: Vec<ToDeliver> = Vec::new();
 
     if args.dry_run {
         for u in &to_finish {
@@ -332,6 +342,15 @@ pub async fn restore(
             lines.push(v);
         }
     } else if !to_finish.is_empty() {
+        // Who hears of them: the one finishing rule, with this command's `--email-to`. No
+        // fallback to the admin: a restore that recorded nobody chose to print the password,
+        // and a script has no screen on which to offer another choice.
+        let choice = MailChoice {
+            email_to: (!mail_to.is_empty()).then(|| mail_to.clone()),
+            no_password: args.no_password_in_email,
+            fallback: None,
+        };
+        let groups = restore::mail_groups(to_finish.iter().map(Recorded::from), &choice);
         // Finishing always generates: the typed password was meant for the new restores.
         let (finished, warnings) = restore::finish_unfinished(
             dir.as_ref(),
@@ -351,7 +370,6 @@ pub async fn restore(
                 lines.push(line);
                 continue;
             }
-            let item = to_finish.iter().find(|u| u.id == o.id);
             let never_restored = o
                 .failure
                 .as_ref()
@@ -361,12 +379,7 @@ pub async fn restore(
                 targets.push(o.id.clone());
                 continue;
             }
-            let to = if mail_to.is_empty() {
-                item.map(|u| u.mail_to.clone()).unwrap_or_default()
-            } else {
-                mail_to.clone()
-            };
-            results.push((o, to, "finished"));
+            results.push(ToDeliver::finished(o, &groups));
         }
     }
 
@@ -500,7 +513,12 @@ pub async fn restore(
             let counted = match p {
                 Progress::Finished(outcomes) => {
                     for o in outcomes {
-                        results.push((o, mail_to.clone(), "restored"));
+                        results.push(ToDeliver {
+                            outcome: o,
+                            to: mail_to.clone(),
+                            include_password: !args.no_password_in_email,
+                            status: "restored",
+                        });
                     }
                     break;
                 }
@@ -554,14 +572,37 @@ pub async fn restore(
     .await
 }
 
-/// Sends the sign-in info (one email per set of recipients), records what was not mailed, and
-/// prints one line per user. A password the admin typed is not echoed back; a generated one
-/// (finishing always generates) is shown unless the email carried it.
+/// One user's result on its way out: who gets its sign-in info, and with what.
+pub(super) struct ToDeliver {
+    pub outcome: UserOutcome,
+    pub to: Vec<String>,
+    pub include_password: bool,
+    /// `"restored"` or `"finished"`.
+    pub status: &'static str,
+}
+
+impl ToDeliver {
+    /// A finished user, mailed as the finishing rule's `groups` say (nobody, when it is in
+    /// none).
+    pub(super) fn finished(outcome: UserOutcome, groups: &[MailGroup]) -> Self {
+        let group = groups.iter().find(|g| g.ids.contains(&outcome.id));
+        Self {
+            to: group.map(|g| g.to.clone()).unwrap_or_default(),
+            include_password: group.is_some_and(|g| g.include_password),
+            status: "finished",
+            outcome,
+        }
+    }
+}
+
+/// Sends the sign-in info (one email per set of recipients and password choice), records what
+/// was not mailed, and prints one line per user. A password the admin typed is not echoed
+/// back; a generated one (finishing always generates) is shown unless the email carried it.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn deliver(
     ctx: &Context,
     io: &mut Io<'_>,
-    results: Vec<(UserOutcome, Vec<String>, &'static str)>,
+    results: Vec<ToDeliver>,
     options: &SignInMail,
     typed_password: bool,
     journal: &Journal,
@@ -572,41 +613,47 @@ pub(super) async fn deliver(
     let dir = ctx.session.directory.clone();
     let generated = |status: &str| status == "finished" || !typed_password;
 
-    // Send the sign-in info, one email per set of recipients.
+    // Send the sign-in info, one email per set of recipients and password choice.
     let mut mail_sent = vec![false; results.len()];
-    // Why a user's mail failed: such a user stays unfinished (not "skipped"), so
-    // `undelete finish` can still mail it.
-    let mut mail_error: Vec<Option<String>> = vec![None; results.len()];
-    let mut groups: Vec<Vec<String>> = Vec::new();
-    for (_, to, _) in &results {
-        if !to.is_empty() && !groups.contains(to) {
-            groups.push(to.clone());
+    // Why a user's mail failed: such a user stays unfinished (not "skipped"), so `undelete
+    // finish` can still mail it, or, if it may have gone out, close it once it arrived.
+    let mut mail_error: Vec<Option<crate::directory::DirectoryError>> = vec![None; results.len()];
+    let mut groups: Vec<(Vec<String>, bool)> = Vec::new();
+    for r in &results {
+        let key = (r.to.clone(), r.include_password);
+        if !r.to.is_empty() && !groups.contains(&key) {
+            groups.push(key);
         }
     }
-    for to in &groups {
+    for (to, include_password) in &groups {
         let idx: Vec<usize> = (0..results.len())
-            .filter(|&i| &results[i].1 == to)
+            .filter(|&i| &results[i].to == to && results[i].include_password == *include_password)
             .collect();
-        let group: Vec<UserOutcome> = idx.iter().map(|&i| results[i].0.clone()).collect();
+        let group: Vec<UserOutcome> = idx.iter().map(|&i| results[i].outcome.clone()).collect();
         if !group.iter().any(|o| o.complete()) {
             continue;
         }
-        match restore::send_sign_in_mail(dir.as_ref(), &group, to, options, journal, audit).await {
+        let options = SignInMail {
+            include_password: *include_password,
+            force_change: group.iter().any(|o| o.complete() && o.force_change),
+            ..options.clone()
+        };
+        match restore::send_sign_in_mail(dir.as_ref(), &group, to, &options, journal, audit).await {
             Ok(delivered) => {
                 for warning in &delivered.warnings {
                     writeln!(io.err, "undelete: warning: {warning}")?;
                 }
                 for &i in &idx {
-                    mail_sent[i] = results[i].0.complete();
+                    mail_sent[i] = results[i].outcome.complete();
                 }
             }
             Err(e) => {
                 failed = true;
                 for &i in &idx {
-                    mail_error[i] = Some(e.to_string());
+                    mail_error[i] = Some(e.clone());
                 }
                 let (shown, typed) = idx.iter().fold((false, false), |(s, t), &i| {
-                    let g = generated(results[i].2);
+                    let g = generated(results[i].status);
                     (s || g, t || !g)
                 });
                 let instead = match (shown, typed) {
@@ -617,19 +664,25 @@ pub(super) async fn deliver(
                          you chose another way"
                     }
                 };
+                let maybe = if e.may_have_happened() {
+                    " (it may have gone out all the same: check the inbox before sending again)"
+                } else {
+                    ""
+                };
                 writeln!(
                     io.err,
-                    "the sign-in info could not be sent to {}: {e}; {instead}",
+                    "the sign-in info could not be sent to {}: {e}{maybe}; {instead}",
                     to.join(", ")
                 )?;
             }
         }
     }
     // What came back with the restored users, read once the restores and mail are done.
-    let outcomes: Vec<UserOutcome> = results.iter().map(|(o, _, _)| o.clone()).collect();
+    let outcomes: Vec<UserOutcome> = results.iter().map(|r| r.outcome.clone()).collect();
     let care = restore::aftercare::report(dir.as_ref(), &outcomes).await;
-    for (i, (o, _, status)) in results.iter().enumerate() {
-        let show_password = generated(status) && (!mail_sent[i] || !options.include_password);
+    for (i, r) in results.iter().enumerate() {
+        let o = &r.outcome;
+        let show_password = generated(r.status) && (!mail_sent[i] || !r.include_password);
         if o.complete() && !mail_sent[i] && mail_error[i].is_none() {
             for warning in restore::record_mail_skipped(
                 std::slice::from_ref(o),
@@ -644,10 +697,17 @@ pub(super) async fn deliver(
             }
         }
         failed |= o.failure.is_some();
-        let mut line = outcome_line(o, status, mail_sent[i], show_password);
-        if let Some(why) = &mail_error[i] {
-            line["mailError"] = json!(why);
-            line["next"] = json!(FINISH_COMMAND);
+        let mut line = outcome_line(o, r.status, mail_sent[i], show_password);
+        if let Some(e) = &mail_error[i] {
+            line["mailError"] = json!(e.to_string());
+            if e.may_have_happened() {
+                // A plain `finish` leaves such a user alone: name what closes it.
+                line["mailMayHaveBeenSent"] = json!(true);
+                line["advice"] = json!(MAIL_MAYBE_ADVICE);
+                line["next"] = json!(mark_sent_command(&o.id));
+            } else {
+                line["next"] = json!(FINISH_COMMAND);
+            }
         }
         if let Some(c) = care.iter().find(|c| c.id == o.id) {
             line["afterCare"] = c.to_json();

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use super::retry::{parse_retry_after, wait_too_long};
 use super::wire::{self, error_from_value, parse_active_value, password_body, restore_body};
-use super::{ActiveUser, DirectoryError, ErrorKind, JobEvent, RestoreJob, Stage};
+use super::{ActiveUser, DirectoryError, ErrorKind, JobEvent, RestoreJob, Sent, Stage};
 
 /// Graph's limit on requests in one `$batch`.
 pub const MAX_REQUESTS: usize = 20;
@@ -47,6 +47,10 @@ pub struct JobState {
     pub throttled: bool,
     /// What went wrong last, reported if the run's deadline ends the job.
     pub last_error: Option<DirectoryError>,
+    /// How far this step's requests got over every batch that carried them (`Sent`): a
+    /// failure reported for the job says at least this much, so a restore whose earlier
+    /// reply was lost is never reported as surely not done.
+    pub sent: Sent,
 }
 
 /// How far `apply` goes before giving a job up.
@@ -67,7 +71,21 @@ impl JobState {
             wait: Duration::ZERO,
             throttled: false,
             last_error: None,
+            sent: Sent::No,
         }
+    }
+
+    /// The failure event of this job at `stage`, saying at least as much of whether it
+    /// happened as its earlier attempts did.
+    pub fn failure(&self, stage: Stage, mut error: DirectoryError) -> JobEvent {
+        error.sent = error.sent.max(self.sent);
+        failed(&self.job.id, stage, error)
+    }
+
+    /// The job moves on to `step`: what its earlier requests left open was about the last one.
+    fn advance(&mut self, step: Step) {
+        self.step = step;
+        self.sent = Sent::No;
     }
 
     /// Writes the next batch will spend on this job.
@@ -323,10 +341,13 @@ pub fn apply(
                                 user,
                                 request_id: r.request_id(),
                             });
-                            state.step = next_after_restore(&state.job);
+                            state.advance(next_after_restore(&state.job));
                         }
                         // Restored, but the reply does not say as whom: look the user up.
-                        _ => state.step = Step::Restore { verify: true },
+                        _ => {
+                            state.sent = Sent::Maybe;
+                            state.step = Step::Restore { verify: true };
+                        }
                     }
                 }
                 Some(r) if r.status == 429 => throttled(state, r, limits, restore_at, &mut events),
@@ -339,7 +360,7 @@ pub fn apply(
                     }
                 }
                 Some(r) => {
-                    events.push(failed(&id, Stage::Restore, restore_at(r.error())));
+                    events.push(state.failure(Stage::Restore, restore_at(r.error())));
                     state.step = Step::Done;
                 }
             }
@@ -375,7 +396,7 @@ pub fn apply(
                     err.message = format!("the password was not set: {}", err.message);
                 }
                 let err = explain(patch_at(err), &state.job);
-                events.push(failed(&id, Stage::Password, err));
+                events.push(state.failure(Stage::Password, err));
                 state.step = Step::Done;
             }
         }
@@ -399,12 +420,13 @@ fn throttled(
             let mut e = error;
             e.message = wait_too_long(wait, limits.max_retry_after);
             e.permanent = true;
-            events.push(failed(&state.job.id, stage_now(state), e));
+            events.push(state.failure(stage_now(state), e));
             state.step = Step::Done;
         }
         Some(wait) => {
             state.wait = state.wait.max(wait);
             state.throttled = true;
+            state.sent = state.sent.max(error.sent);
             state.last_error = Some(error);
         }
         None => {
@@ -433,28 +455,31 @@ fn resend_or_fail(
     events: &mut Vec<JobEvent>,
 ) -> bool {
     if state.resends >= limits.max_resends {
-        events.push(failed(&state.job.id, stage_now(state), error));
+        events.push(state.failure(stage_now(state), error));
         state.step = Step::Done;
         return false;
     }
     state.resends += 1;
     state.wait = state.wait.max(wait);
+    state.sent = state.sent.max(error.sent);
     state.last_error = Some(error);
     true
 }
 
-/// A request the `$batch` reply kept leaving out. Whether a restore happened is unknown, so it
-/// is a network error (the journal keeps such a user for a later run to check).
+/// A request the `$batch` reply kept leaving out. Whether a restore happened is unknown (the
+/// journal keeps such a user for a later run to check).
 fn unanswered(id: &str, what: &str) -> DirectoryError {
     DirectoryError::network(format!(
         "the $batch replies never answered the {what} of {id}; refresh to see whether it \
          happened"
     ))
+    .sent(Sent::Maybe)
 }
 
 /// A restore whose reply was lost, and checking whether it happened failed with `check`. It
-/// is reported as a network error whatever the check ran into (an expired sign-in, say): the
-/// restore may well have happened, and the journal keeps only such errors open.
+/// is reported as a network error that may have happened, whatever the check ran into (an
+/// expired sign-in, say): the restore may well have happened, and the journal keeps only
+/// such errors open.
 pub fn unverified(check: DirectoryError) -> DirectoryError {
     DirectoryError {
         kind: ErrorKind::Network,
@@ -463,6 +488,7 @@ pub fn unverified(check: DirectoryError) -> DirectoryError {
              before trying again",
             check.message
         ),
+        sent: Sent::Maybe,
         ..check
     }
 }
@@ -485,7 +511,7 @@ pub fn failed(id: &str, stage: Stage, error: DirectoryError) -> JobEvent {
 
 /// The event for a job whose restore was verified (the user is active) after a lost reply.
 pub fn verified(state: &mut JobState, user: ActiveUser) -> JobEvent {
-    state.step = next_after_restore(&state.job);
+    state.advance(next_after_restore(&state.job));
     JobEvent::Restored {
         id: state.job.id.clone(),
         user,
@@ -493,8 +519,9 @@ pub fn verified(state: &mut JobState, user: ActiveUser) -> JobEvent {
     }
 }
 
-/// Whether a failed `$batch` exchange may have been (partly) processed by the server.
-pub fn maybe_processed(err: &DirectoryError) -> bool {
+/// Whether a failed `$batch` exchange is worth sending again (a lost reply, a 5xx, a 429, a
+/// reply we could not read). Whether it may have been processed is the error's `sent`.
+pub fn worth_resending(err: &DirectoryError) -> bool {
     matches!(
         err.kind,
         ErrorKind::Network | ErrorKind::Server | ErrorKind::Malformed | ErrorKind::Throttled
@@ -786,8 +813,59 @@ mod tests {
     }
 
     #[test]
+    fn a_job_failure_says_what_its_earlier_attempts_left_open() {
+        let answered = |status: u16| -> HashMap<String, InnerResponse> {
+            [resp(
+                "0r",
+                status,
+                error_body("Request_BadRequest", "no"),
+                None,
+            )]
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect()
+        };
+        // Refused the first time it was sent: surely not done.
+        let mut b = job("b", false);
+        let events = apply(&mut [&mut b], &answered(400), limits(5), &no_explain);
+        let [JobEvent::Failed { error, .. }] = &events[..] else {
+            panic!("one failure expected, got {events:?}");
+        };
+        assert_eq!(error.sent, Sent::Refused);
+        // A 5xx first (which may come after the work was done), then a refusal: the job's
+        // failure still says it may have happened.
+        let mut a = job("a", false);
+        assert!(apply(&mut [&mut a], &answered(500), limits(5), &no_explain).is_empty());
+        assert_eq!(a.sent, Sent::Maybe);
+        a.step = Step::Restore { verify: false };
+        let events = apply(&mut [&mut a], &answered(400), limits(5), &no_explain);
+        let [JobEvent::Failed { error, .. }] = &events[..] else {
+            panic!("one failure expected, got {events:?}");
+        };
+        assert_eq!(error.sent, Sent::Maybe, "{error:?}");
+        assert!(crate::restore::journal::may_have_happened(error));
+        // An answer left out may have run; a success moves the job on with a clean slate.
+        let mut c = job("c", false);
+        assert!(apply(&mut [&mut c], &HashMap::new(), limits(5), &no_explain).is_empty());
+        assert_eq!(c.sent, Sent::Maybe);
+        let restored: HashMap<String, InnerResponse> = [resp("0r", 200, Some(user("c")), None)]
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect();
+        c.step = Step::Restore { verify: false };
+        let _ = apply(&mut [&mut c], &restored, limits(5), &no_explain);
+        assert_eq!(c.step, Step::Done);
+        assert_eq!(
+            c.sent,
+            Sent::No,
+            "what was open was about the restore, now done"
+        );
+    }
+
+    #[test]
     fn a_lost_restore_that_cannot_be_checked_stays_a_maybe() {
-        let check = DirectoryError::new(ErrorKind::Unauthorized, "token expired");
+        let check =
+            DirectoryError::new(ErrorKind::Unauthorized, "token expired").sent(Sent::Refused);
         let e = unverified(check);
         assert!(crate::restore::journal::may_have_happened(&e), "{e:?}");
         assert!(e.message.contains("token expired"), "{}", e.message);

@@ -36,6 +36,27 @@ pub enum ErrorKind {
     NotRestored,
 }
 
+/// How far the request an error belongs to got, over every attempt of it: what may be
+/// concluded about whether the directory carried it out. Decided where the bytes are written
+/// (the transport), never guessed from an error's kind or words.
+///
+/// Ordered: the combination of two attempts is the greater (`max`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Sent {
+    /// No attempt was written: it failed before connecting or while connecting (refused, DNS,
+    /// TLS handshake), on a pooled connection found closed before the request went on it, or
+    /// it was refused here before anything was sent. Nothing was done.
+    No,
+    /// Written, and the directory refused it (a 4xx, a 429) on every attempt it received: it
+    /// said so, so nothing was done.
+    Refused,
+    /// Written, and at least one attempt got no verdict: its reply was lost or cut off, a 5xx
+    /// (which a gateway may send after the work was done), or a reply that could not be read.
+    /// It may have been carried out. The default: an error that does not know is one of these.
+    #[default]
+    Maybe,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectoryError {
     pub kind: ErrorKind,
@@ -52,9 +73,13 @@ pub struct DirectoryError {
     /// stalled past its timeout, a `Retry-After` longer than the client waits. The bulk driver
     /// fails such jobs instead of resending them until the deadline.
     pub permanent: bool,
+    /// Whether the request may have been carried out (see `Sent`).
+    pub sent: Sent,
 }
 
 impl DirectoryError {
+    /// An error that does not know whether its request went out says it may have (`Sent`'s
+    /// default); the transport and `invalid` say otherwise where they know.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {
             kind,
@@ -65,7 +90,20 @@ impl DirectoryError {
             retry_after: None,
             request: None,
             permanent: false,
+            sent: Sent::default(),
         }
+    }
+
+    /// The same error, sent as far as `sent` says.
+    pub fn sent(mut self, sent: Sent) -> Self {
+        self.sent = sent;
+        self
+    }
+
+    /// Whether the request may have been carried out all the same (its reply lost, a 5xx):
+    /// only then is a restore left open, or a mail taken as maybe in an inbox.
+    pub fn may_have_happened(&self) -> bool {
+        self.sent == Sent::Maybe
     }
 
     /// Names the request it happened to, unless it already names one.
@@ -84,8 +122,9 @@ impl DirectoryError {
         Self::new(ErrorKind::Malformed, message)
     }
 
+    /// Refused here, before anything was sent.
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Invalid, message)
+        Self::new(ErrorKind::Invalid, message).sent(Sent::No)
     }
 
     /// What an admin should do about it, in a few words.
@@ -156,7 +195,8 @@ impl From<AuthError> for DirectoryError {
             | AuthError::Cancelled
             | AuthError::Rejected(_) => ErrorKind::Unauthorized,
         };
-        let mut out = DirectoryError::new(kind, e.to_string());
+        // No token, no request: nothing reached the directory.
+        let mut out = DirectoryError::new(kind, e.to_string()).sent(Sent::No);
         if let AuthError::Rejected(aad) = &e {
             out.status = Some(aad.status);
             out.code = Some(aad.error.clone());

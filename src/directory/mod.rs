@@ -21,7 +21,7 @@ use futures::stream::BoxStream;
 use secrecy::SecretString;
 
 pub use audits::{DeletionRecord, Initiator};
-pub use error::{DirectoryError, ErrorKind};
+pub use error::{DirectoryError, ErrorKind, Sent};
 pub use holders::{DeltaPage, Holder, HolderChange, HolderKind};
 pub use time_left::TimeLeft;
 pub use wait::{WaitNotice, WaitReason};

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::{
     ActiveUser, DeletedPage, DeletedUser, DirResult, DirectoryError, Domain, ErrorKind,
-    MailMessage, Me, PasswordChange, PasswordVerdict, RestoreRequest, StoredStrings,
+    MailMessage, Me, PasswordChange, PasswordVerdict, RestoreRequest, Sent, StoredStrings,
 };
 use crate::sanitize::{clean, clean_opt};
 
@@ -434,6 +434,17 @@ fn graph_error(status: u16, header_request_id: Option<&str>, e: WireError) -> Di
         retry_after: None,
         request: None,
         permanent: false,
+        sent: sent_of(status),
+    }
+}
+
+/// What a reply's status says of the request: a 5xx may come after the work was done (a
+/// gateway timing out on a slow backend), anything else is the directory's refusal.
+fn sent_of(status: u16) -> Sent {
+    if status >= 500 {
+        Sent::Maybe
+    } else {
+        Sent::Refused
     }
 }
 
@@ -454,6 +465,7 @@ fn non_graph_error(status: u16, header_request_id: Option<&str>, body: &str) -> 
         retry_after: None,
         request: None,
         permanent: false,
+        sent: sent_of(status),
     }
 }
 

@@ -15,7 +15,7 @@ use super::books::WriteFailed;
 use super::lock::{LockSlot, NotHeld, Verified};
 use crate::data_dir::open_nofollow;
 use crate::directory::tap::TapRequest;
-use crate::directory::{DirectoryError, ErrorKind, Stage};
+use crate::directory::{DirectoryError, Stage};
 
 pub const FILE_NAME: &str = "journal.jsonl";
 
@@ -34,6 +34,10 @@ pub enum Step {
     /// dies before `MailSent` is known to have maybe mailed the password it set.
     MailSending,
     MailSent,
+    /// A mail that may have gone out (`MailSending` last) did arrive: the admin checked the
+    /// recipient's inbox and said so (`finish --mark-sent`, or the result screen's key), so
+    /// the password in it stays and the user is finished.
+    MailConfirmed,
     /// The admin chose not to send the sign-in info (or got the password another way).
     MailSkipped,
     Failed,
@@ -131,15 +135,11 @@ impl Entry {
     }
 }
 
-/// Whether a call that ended in `error` may have taken effect anyway: no (complete) reply, a
-/// 5xx that a gateway may have sent after the work was done, a reply we could not read, or a
-/// 503. A 429 or any 4xx is a refusal: nothing happened.
+/// Whether a call that ended in `error` may have taken effect anyway, as the transport found
+/// it (`DirectoryError::sent`): a request never written, or refused, did nothing; one whose
+/// reply was lost, cut off or a 5xx may have.
 pub fn may_have_happened(error: &DirectoryError) -> bool {
-    match error.kind {
-        ErrorKind::Network | ErrorKind::Server | ErrorKind::Malformed => true,
-        ErrorKind::Throttled => error.status != Some(429),
-        _ => false,
-    }
+    error.may_have_happened()
 }
 
 /// Whether the restore itself is known to have happened.
@@ -393,7 +393,7 @@ pub fn pending_of(entries: &[Entry]) -> Vec<Pending> {
                             to: e.mail_to.clone(),
                         });
                     }
-                    Step::MailSent | Step::MailSkipped => {
+                    Step::MailSent | Step::MailSkipped | Step::MailConfirmed => {
                         u.mail_done = true;
                         p.mail_sending = None;
                     }
@@ -462,6 +462,7 @@ fn open_private(path: &Path) -> io::Result<File> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::directory::{ErrorKind, Sent};
 
     #[test]
     fn a_user_planned_without_a_password_is_finished_by_its_restore_and_mail() {
@@ -548,28 +549,37 @@ mod tests {
 
     #[test]
     fn a_restore_that_may_have_happened_stays_open() {
-        let lost = DirectoryError::network("the connection was lost before a reply");
-        let conflict = DirectoryError::new(ErrorKind::UpnConflict, "taken");
-        let mut refused = DirectoryError::new(ErrorKind::Throttled, "slow down");
+        let lost =
+            DirectoryError::network("the connection was lost before a reply").sent(Sent::Maybe);
+        let conflict = DirectoryError::new(ErrorKind::UpnConflict, "taken").sent(Sent::Refused);
+        let mut refused =
+            DirectoryError::new(ErrorKind::Throttled, "slow down").sent(Sent::Refused);
         refused.status = Some(429);
+        // The same kind as `lost`, but it never left: the fold reads how far it got, not
+        // what kind of error it is.
+        let never_left =
+            DirectoryError::network("cannot connect to 127.0.0.1:9: connection refused")
+                .sent(Sent::No);
         let entries = vec![
             planned("a"),
             planned("b"),
             planned("c"),
+            planned("d"),
             Entry::failed("r1", "a", Stage::Restore, &lost),
             Entry::failed("r1", "b", Stage::Restore, &conflict),
             Entry::failed("r1", "c", Stage::Restore, &refused),
+            Entry::failed("r1", "d", Stage::Restore, &never_left),
         ];
         let u = unfinished_of(&entries);
         let ids: Vec<&str> = u.iter().map(|u| u.id.as_str()).collect();
         assert_eq!(ids, vec!["a"], "only the lost reply is left to ask about");
         assert_eq!(u[0].restore, RestoreState::Unknown);
         // And the flag survives the file.
-        let line = serde_json::to_string(&entries[3]).unwrap();
+        let line = serde_json::to_string(&entries[4]).unwrap();
         let back: Entry = serde_json::from_str(&line).unwrap();
         assert!(back.uncertain);
         assert!(
-            !serde_json::to_string(&entries[4])
+            !serde_json::to_string(&entries[5])
                 .unwrap()
                 .contains("uncertain")
         );
@@ -600,8 +610,12 @@ mod tests {
         let sent_at: DateTime<Utc> = "2026-11-25T10:00:00Z".parse().unwrap();
         let mut a_sending = sending("a", "helpdesk@contoso.com");
         a_sending.at = sent_at;
-        let lost = DirectoryError::network("the connection was lost before a reply");
-        let refused = DirectoryError::new(ErrorKind::Forbidden, "no Mail.Send");
+        let lost =
+            DirectoryError::network("the connection was lost before a reply").sent(Sent::Maybe);
+        let refused = DirectoryError::new(ErrorKind::Forbidden, "no Mail.Send").sent(Sent::Refused);
+        let never_left =
+            DirectoryError::network("cannot connect to 127.0.0.1:9: connection refused")
+                .sent(Sent::No);
         let entries = vec![
             planned("a"),
             planned("b"),
@@ -609,14 +623,20 @@ mod tests {
             planned("d"),
             planned("e"),
             planned("f"),
+            planned("g"),
+            planned("h"),
         ]
         .into_iter()
-        .chain(["a", "b", "c", "d", "e", "f"].iter().flat_map(|id| {
-            [
-                Entry::new("r1", id, Step::Restored),
-                Entry::new("r1", id, Step::PasswordSet),
-            ]
-        }))
+        .chain(
+            ["a", "b", "c", "d", "e", "f", "g", "h"]
+                .iter()
+                .flat_map(|id| {
+                    [
+                        Entry::new("r1", id, Step::Restored),
+                        Entry::new("r1", id, Step::PasswordSet),
+                    ]
+                }),
+        )
         .chain([
             // a: the run died between the send and its answer.
             a_sending,
@@ -635,11 +655,18 @@ mod tests {
             // f: a mail that may have gone out, then the admin printed the same password.
             sending("f", "x@contoso.com"),
             Entry::new("r1", "f", Step::MailSkipped),
+            // g: the server was gone: the mail never left, so it is simply not done.
+            sending("g", "x@contoso.com"),
+            Entry::failed("r1", "g", Stage::Mail, &never_left),
+            // h: it may have gone out, and the admin found it in the inbox.
+            sending("h", "x@contoso.com"),
+            Entry::failed("r1", "h", Stage::Mail, &lost),
+            Entry::new("r2", "h", Step::MailConfirmed),
         ])
         .collect::<Vec<_>>();
         let u = pending_of(&entries);
         let ids: Vec<&str> = u.iter().map(|u| u.unfinished.id.as_str()).collect();
-        assert_eq!(ids, vec!["a", "c", "d", "e"]);
+        assert_eq!(ids, vec!["a", "c", "d", "e", "g"]);
         let a = u[0].mail_sending.as_ref().expect("a may have been mailed");
         assert_eq!(a.at, sent_at);
         assert_eq!(a.to, vec!["helpdesk@contoso.com".to_string()]);
@@ -656,6 +683,13 @@ mod tests {
             "the new password was never mailed"
         );
         assert!(u[3].unfinished.password_set && !u[3].unfinished.mail_done);
+        assert!(
+            u[4].mail_sending.is_none(),
+            "a mail that never left sent nothing"
+        );
+        assert!(u[4].unfinished.password_set && !u[4].unfinished.mail_done);
+        let line = serde_json::to_string(&Entry::new("r2", "h", Step::MailConfirmed)).unwrap();
+        assert!(line.contains("\"step\":\"mail_confirmed\""), "{line}");
     }
 
     #[test]

@@ -27,7 +27,10 @@ pub mod run;
 pub use audit::{Audit, AuditEntry};
 pub use books::{Books, WriteFailed};
 pub use deliver::{Delivered, record_mail_skipped, send_sign_in_mail};
-pub use finish::{MAIL_UNCERTAIN_CODE, finish_unfinished};
+pub use finish::{
+    Confirmed, MAIL_UNCERTAIN_CODE, MailChoice, MailGroup, Recorded, confirm_mail_arrived,
+    finish_unfinished, mail_groups,
+};
 pub use journal::{Journal, MailAttempt, Pending, RestoreState, Step, Unfinished};
 pub use lock::{Busy, DataDirLock, Doing, Held, LockSlot, NotHeld};
 pub use plan::{

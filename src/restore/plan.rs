@@ -507,7 +507,8 @@ impl RestorePlan {
             return Err(DirectoryError::new(
                 ErrorKind::WeakPassword,
                 format!("Password rejected: {rule}"),
-            ));
+            )
+            .sent(crate::directory::Sent::No));
         }
         if let PasswordChoice::Tap(t) = &self.password {
             check_tap_lifetime(t.lifetime_minutes).map_err(DirectoryError::invalid)?;

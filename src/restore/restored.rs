@@ -114,7 +114,8 @@ pub fn restored_of(entries: &[Entry], audit: &[AuditEntry]) -> Vec<RestoredUser>
                     to: e.mail_to.clone(),
                 }
             }
-            Step::MailSent => {
+            // Confirmed by the admin who saw it in the inbox: as sent as a reply would say.
+            Step::MailSent | Step::MailConfirmed => {
                 let to = match &c.mail {
                     MailState::MaybeSent { to } => to.clone(),
                     _ => Vec::new(),
@@ -330,7 +331,8 @@ mod tests {
     fn a_lost_mail_reply_may_have_sent_it_and_a_refusal_did_not() {
         let lost = crate::directory::DirectoryError::network("reset");
         let refused =
-            crate::directory::DirectoryError::new(crate::directory::ErrorKind::Forbidden, "no");
+            crate::directory::DirectoryError::new(crate::directory::ErrorKind::Forbidden, "no")
+                .sent(crate::directory::Sent::Refused);
         let mut entries = Vec::new();
         for (id, err) in [("x", &lost), ("y", &refused)] {
             entries.push(planned(id, 0));

@@ -89,6 +89,11 @@ pub struct UserOutcome {
     /// How it was planned, so a failed restore can be tried again with the same choices
     /// (`None` for users finished from the journal, which only knows their id and name).
     pub planned: Option<PlannedUser>,
+    /// An earlier run set its password, and this run left it in force without knowing it: its
+    /// sign-in mail may have gone out (failed with `MAIL_UNCERTAIN_CODE`), or the admin
+    /// confirmed the mail arrived (no failure). Such a user has a password, just not one
+    /// shown here.
+    pub password_kept: bool,
 }
 
 impl UserOutcome {
@@ -107,6 +112,7 @@ impl UserOutcome {
             synced: p.user.on_premises_sync_enabled,
             guest: p.user.is_guest(),
             planned: Some(p.clone()),
+            password_kept: false,
         }
     }
 
@@ -123,7 +129,21 @@ impl UserOutcome {
 
     /// Restored, but the password it needs is not set (its step failed or never ran).
     pub fn needs_password(&self) -> bool {
-        self.restored() && self.wants_password && self.password.is_none()
+        self.restored() && self.wants_password && self.password.is_none() && !self.password_kept
+    }
+
+    /// Its password was set by an earlier run and its sign-in mail may have gone out: the
+    /// admin checks the inbox, then closes it as mailed or sets a new password (a resend).
+    pub fn mail_maybe_sent(&self) -> bool {
+        self.password_kept
+            && self.failure.as_ref().is_some_and(|f| {
+                f.error.code.as_deref() == Some(super::finish::MAIL_UNCERTAIN_CODE)
+            })
+    }
+
+    /// Closed without a new password: the admin confirmed its sign-in mail arrived.
+    pub fn mail_confirmed(&self) -> bool {
+        self.password_kept && self.failure.is_none()
     }
 
     /// The user name changed in the restore: (old, new).
@@ -632,7 +652,8 @@ pub async fn set_password(
                     error: DirectoryError::new(
                         crate::directory::ErrorKind::WeakPassword,
                         format!("Password rejected: {rule}"),
-                    ),
+                    )
+                    .sent(crate::directory::Sent::No),
                 });
                 return warnings;
             }
@@ -674,6 +695,8 @@ pub async fn set_password(
             o.tap = None;
             o.force_change = step.force_change;
             o.failure = None;
+            // The password an earlier mail may have carried is replaced.
+            o.password_kept = false;
         }
         Err(error) => {
             o.failure = Some(Failure {
@@ -728,6 +751,7 @@ async fn issue_tap(
             o.tap = Some(issued.terms());
             o.password = Some(issued.pass);
             o.failure = None;
+            o.password_kept = false;
         }
         Err(error) => {
             o.failure = Some(Failure {

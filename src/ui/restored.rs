@@ -289,6 +289,9 @@ pub fn draw_summary(state: &State, theme: &Theme, frame: &mut Frame, area: Rect)
         }
         let todo = if r.needs_password() {
             " · no password yet: p sets one"
+        } else if r.unfinished && matches!(r.mail, crate::restore::MailState::MaybeSent { .. }) {
+            // `F` does not mail it again on its own: its line there offers both answers.
+            " · mail may have gone out: F, then m if it arrived or p for a new password"
         } else if r.unfinished {
             " · sign-in info not sent: F finishes it"
         } else {

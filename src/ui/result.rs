@@ -93,6 +93,9 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
                     Some(p) if r.reveal => p.expose_secret().to_string(),
                     Some(_) => MASK.to_string(),
                     None if o.guest => "(guest: signs in with their home account)".to_string(),
+                    None if o.mail_confirmed() => {
+                        "(mail arrived: the password in it stays)".to_string()
+                    }
                     None => "(password unchanged)".to_string(),
                 };
                 spans.push(Span::styled(pw, theme.key()));
@@ -121,8 +124,7 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
                 spans.push(Span::styled(mark, style));
                 spans.push(Span::raw(pad(&o.display_name, name_w)));
                 spans.push(Span::raw(" "));
-                let mail_maybe_sent =
-                    f.error.code.as_deref() == Some(crate::restore::MAIL_UNCERTAIN_CODE);
+                let mail_maybe_sent = o.mail_maybe_sent();
                 let what = match (f.stage, o.restored()) {
                     _ if mail_maybe_sent => "mail may have gone out".to_string(),
                     _ if f.error.kind == crate::directory::ErrorKind::NotRestored => {
@@ -137,7 +139,7 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
                 // What to do comes before Graph's message, which is long and gets cut:
                 // `e` shows it whole.
                 let todo = if mail_maybe_sent {
-                    "check the inbox; p sets a new one"
+                    "m it arrived · p new password"
                 } else if o.needs_password() && r.step.choice.tap().is_some() {
                     "p issues one, r retries"
                 } else if o.needs_password() {
@@ -175,26 +177,38 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
         .collect();
     frame.render_widget(Paragraph::new(lines), list);
 
-    let info_text = if r.complete() == 0 {
+    let mails = r.mails();
+    let untold = r
+        .outcomes
+        .iter()
+        .filter(|o| o.complete() && !r.mailed.contains(&o.id))
+        .filter(|o| !mails.iter().any(|g| g.ids.contains(&o.id)))
+        .count();
+    let info_text = if r.confirm_arrived.is_some() {
+        "Found this user's sign-in mail in the inbox? y closes it as mailed: that mail's \
+         password stays, none is set."
+            .to_string()
+    } else if r.complete() == 0 {
         "Nobody is ready for sign-in info; nothing to send.".to_string()
-    } else if r.recipients.is_empty() {
+    } else if mails.is_empty() {
         if r.holds_passwords() {
             "No recipients: nothing is mailed, and the passwords are shown only here (v shows, \
              c copies). Closing asks first."
                 .to_string()
+        } else if !r.mailed.is_empty() {
+            "Sign-in info sent. ↳ lines: what came back with each user (e: details).".to_string()
         } else {
             "No recipients were given: nothing will be mailed.".to_string()
         }
     } else {
-        format!(
-            "Sign-in info goes to {}{}. ↳ lines: what came back with each user (e: details).",
-            r.recipients.join(", "),
-            if r.include_password {
-                ""
-            } else {
-                " (without the passwords)"
-            }
-        )
+        let mut text = mail_words(&mails, r.groups.is_some());
+        if untold > 0 {
+            text.push_str(&format!(
+                " {untold} user(s) have nobody to tell: v shows, c copies."
+            ));
+        }
+        text.push_str(" ↳ lines: what came back with each user (e: details).");
+        text
     };
     let info_lines: Vec<Line> = super::text::wrap(&info_text, w)
         .into_iter()
@@ -226,6 +240,15 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
         draw_prompt(state, r, p, theme, frame, prompt);
     }
 
+    if let Some(o) = r.confirm_arrived.and_then(|i| r.outcomes.get(i)) {
+        // What the keys do first: a long name is what gets cut.
+        let q = format!("y closes as mailed · n goes back · {}", o.display_name);
+        frame.render_widget(
+            Paragraph::new(Span::styled(fit(&q, w), theme.warn())),
+            buttons,
+        );
+        return;
+    }
     if r.confirm_close {
         let q = if r.missing_passwords() > 0 && !r.holds_passwords() {
             "Close? Users without a password stay unfinished (F finishes them). y closes · n goes back"
@@ -267,6 +290,37 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
     let mut centred = vec![Span::raw(" ".repeat(w.saturating_sub(total) / 2))];
     centred.extend(spans);
     frame.render_widget(Paragraph::new(fit_line(centred, w)), buttons);
+}
+
+/// Who the sign-in mails go to, in one sentence: the run's one mail, or the finishing rule's
+/// mails with the users each covers, and a fallback to the admin said as such.
+fn mail_words(mails: &[crate::restore::MailGroup], finishing: bool) -> String {
+    let part = |g: &crate::restore::MailGroup| {
+        let n = g.ids.len();
+        let users = format!("{n} user{}", if n == 1 { "" } else { "s" });
+        let mut p = if g.fallback {
+            format!("you, {} ({users}: nobody recorded)", g.to.join(", "))
+        } else {
+            format!("{} ({users})", g.to.join(", "))
+        };
+        if !g.include_password {
+            p.push_str(" without the password");
+        }
+        p
+    };
+    match mails {
+        [one] if !finishing && !one.include_password => format!(
+            "Sign-in info goes to {} (without the passwords).",
+            one.to.join(", ")
+        ),
+        [one] if !finishing => format!("Sign-in info goes to {}.", one.to.join(", ")),
+        [one] => format!("Sign-in info goes to {}.", part(one)),
+        many => format!(
+            "Sign-in info, {} mails: {}.",
+            many.len(),
+            many.iter().map(part).collect::<Vec<_>>().join("; ")
+        ),
+    }
 }
 
 fn stage_word(stage: Stage) -> &'static str {

@@ -785,15 +785,240 @@ async fn a_refused_password_step_exits_1_and_finish_then_sets_one() {
     let line = &ran.lines()[0];
     assert_eq!(line["status"], "finished", "{line}");
     assert_eq!(line["passwordSet"], true, "{line}");
+    // The restore named nobody to tell: it chose to have the password printed, and so does
+    // its finishing; nothing is mailed.
+    assert_eq!(line["mailSent"], false, "{line}");
+    assert!(line.get("mailToFallback").is_none(), "{line}");
     let pw = line["password"]
         .as_str()
-        .expect("no mail: the password is printed");
+        .expect("printed, as the restore would have");
     assert!(sandbox.inspect().password_matches(&user.id, pw));
+    assert!(sandbox.inspect().outbox().is_empty());
     // Nothing left: a third run has nothing to do.
     let ran = run(&ctx, &["finish"], "", pipe()).await;
     assert_eq!(ran.code, 0);
     assert!(ran.lines().is_empty());
     assert!(ran.err.contains("nothing to finish"), "{}", ran.err);
+}
+
+fn sign_in_options() -> undelete::mail::SignInMail {
+    undelete::mail::SignInMail {
+        include_password: true,
+        force_change: true,
+        sign_in_url: "https://myapps.microsoft.com".into(),
+        sender: None,
+    }
+}
+
+/// A user restored with its password set by a run that meant to mail helpdesk, as the run
+/// left it: its outcome (with the password) and the books it wrote.
+async fn restored_for_helpdesk(
+    sandbox: &SandboxHandle,
+    data: &Path,
+    user: &DeletedUser,
+) -> (restore::UserOutcome, Journal, Audit) {
+    let journal = Journal::open(data).expect("journal");
+    let audit = Audit::open(data, "SANDBOX contoso.sandbox", &sandbox.admin_upn()).expect("audit");
+    let mut plan = restore::RestorePlan::new(vec![restore::PlannedUser::as_is(user.clone())]);
+    plan.mail_to = vec!["helpdesk@contoso.sandbox".into()];
+    let mut outcomes =
+        restore::run_to_end(directory(sandbox), plan, journal.clone(), audit.clone()).await;
+    let o = outcomes.pop().expect("one outcome");
+    assert!(o.complete(), "{o:?}");
+    (o, journal, audit)
+}
+
+#[tokio::test]
+async fn a_mail_that_never_left_is_finished_with_a_new_password_and_mailed() {
+    let (tmp, sandbox) = common::start_sandbox(20).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let dir = directory(&sandbox);
+    let user = find_user(dir.as_ref(), plain).await;
+    let (outcome, journal, audit) = restored_for_helpdesk(&sandbox, data.path(), &user).await;
+    let first =
+        secrecy::ExposeSecret::expose_secret(outcome.password.as_ref().expect("set")).to_string();
+
+    // "Send email and close" with the server gone.
+    sandbox.shutdown().await;
+    let e = restore::send_sign_in_mail(
+        dir.as_ref(),
+        std::slice::from_ref(&outcome),
+        &["helpdesk@contoso.sandbox".to_string()],
+        &sign_in_options(),
+        &journal,
+        &audit,
+    )
+    .await
+    .expect_err("nobody listens");
+    assert!(e.message.contains("connection refused"), "{e}");
+    assert!(!e.may_have_happened(), "{e:?}");
+    let pending = journal.pending().expect("journal");
+    assert_eq!(pending.len(), 1);
+    assert!(
+        pending[0].mail_sending.is_none(),
+        "a mail that never left is not one that may be in an inbox"
+    );
+
+    // The server is back: `finish` treats the user as any unfinished one.
+    let sandbox = undelete::sandbox::spawn(SandboxConfig::new(tmp.path()))
+        .await
+        .expect("sandbox again");
+    let ctx = context(&sandbox, data.path());
+    let ran = run(&ctx, &["finish"], "", pipe()).await;
+    assert_eq!(ran.code, 0, "{} {}", ran.out, ran.err);
+    let line = &ran.lines()[0];
+    assert_eq!(line["status"], "finished", "{line}");
+    assert_eq!(line["passwordSet"], true, "{line}");
+    assert_eq!(line["mailSent"], true, "{line}");
+    assert!(
+        line.get("password").is_none(),
+        "it went in the mail: {line}"
+    );
+    assert!(line.get("mailToFallback").is_none(), "{line}");
+    let outbox = sandbox.inspect().outbox();
+    assert_eq!(
+        outbox.len(),
+        1,
+        "one mail, to the recipients the restore recorded"
+    );
+    assert_eq!(outbox[0].to, vec!["helpdesk@contoso.sandbox".to_string()]);
+    let (_, second) = mailed_passwords(&outbox[0].body)
+        .pop()
+        .expect("a password in the mail");
+    assert_ne!(second, first, "none was kept: a new one");
+    assert!(sandbox.inspect().password_matches(&user.id, &second));
+    assert!(journal.unfinished().expect("journal").is_empty());
+}
+
+#[tokio::test]
+async fn mark_sent_closes_a_user_whose_mail_may_have_gone_out_and_refuses_others_in_words() {
+    let (_tmp, sandbox) = common::start_sandbox(40).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let dir = ctx.session.directory.clone();
+    let users: Vec<DeletedUser> = {
+        let mut found = Vec::new();
+        for u in undelete::directory::all_deleted(dir.as_ref())
+            .await
+            .expect("listing")
+        {
+            let pf = restore::preflight(dir.as_ref(), &u)
+                .await
+                .expect("preflight");
+            if plain(&pf, &u) {
+                found.push(u);
+            }
+            if found.len() == 2 {
+                break;
+            }
+        }
+        found
+    };
+    let (maybe, never) = (&users[0], &users[1]);
+    // maybe: the run died in the mail window. never: its mail was never sent.
+    let (m, journal, _) = restored_for_helpdesk(&sandbox, data.path(), maybe).await;
+    let mut sending = restore::journal::Entry::new(&m.run, &maybe.id, restore::Step::MailSending);
+    sending.mail_to = vec!["helpdesk@contoso.sandbox".into()];
+    journal.record(&sending).expect("journal");
+    let mailed =
+        secrecy::ExposeSecret::expose_secret(m.password.as_ref().expect("set")).to_string();
+    restored_for_helpdesk(&sandbox, data.path(), never).await;
+
+    // A user whose mail cannot have gone out is refused in words, and nothing is marked.
+    let ran = run(
+        &ctx,
+        &["finish", "--mark-sent", &maybe.id, &never.original_upn],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 1, "{} {}", ran.out, ran.err);
+    assert!(ran.out.is_empty(), "{}", ran.out);
+    assert!(
+        ran.err.contains(&format!(
+            "undelete finish --mark-sent: {} ({}) has no sign-in mail that may have gone out",
+            never.original_upn, never.id
+        )) && ran
+            .err
+            .contains("`undelete finish` sets a new password and mails it")
+            && ran.err.contains("nothing was marked"),
+        "{}",
+        ran.err
+    );
+    assert_eq!(journal.pending().expect("journal").len(), 2);
+
+    // The admin found the mail in the inbox: closed, its password kept, nothing sent.
+    let ran = run(
+        &ctx,
+        &["finish", "--mark-sent", &maybe.original_upn],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 0, "{} {}", ran.out, ran.err);
+    let line = &ran.lines()[0];
+    assert_eq!(line["status"], "mail_confirmed", "{line}");
+    assert_eq!(line["id"], maybe.id.as_str(), "{line}");
+    assert_eq!(line["passwordSet"], true, "{line}");
+    assert_eq!(line["mailSent"], true, "{line}");
+    assert_eq!(
+        line["mailTo"],
+        serde_json::json!(["helpdesk@contoso.sandbox"])
+    );
+    assert!(sandbox.inspect().password_matches(&maybe.id, &mailed));
+    assert!(sandbox.inspect().outbox().is_empty());
+    let left: Vec<String> = journal
+        .pending()
+        .expect("journal")
+        .into_iter()
+        .map(|p| p.unfinished.id)
+        .collect();
+    assert_eq!(left, vec![never.id.clone()]);
+    let steps: Vec<restore::Step> = journal
+        .entries()
+        .expect("journal")
+        .into_iter()
+        .filter(|e| e.id == maybe.id)
+        .map(|e| e.step)
+        .collect();
+    assert_eq!(steps.last(), Some(&restore::Step::MailConfirmed));
+    let audit = Audit::open(data.path(), "x", "y")
+        .expect("audit")
+        .entries()
+        .expect("audit lines");
+    let confirm = audit
+        .iter()
+        .find(|a| a.action == "confirm_mail")
+        .expect("an audit line");
+    assert_eq!(confirm.actor, sandbox.admin_upn());
+    assert_eq!(
+        confirm.target,
+        format!("{} ({})", maybe.original_upn, maybe.id)
+    );
+    assert!(
+        confirm
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.starts_with("the admin confirmed the sign-in mail sent at ")),
+        "{confirm:?}"
+    );
+
+    // Marked already: a second time is refused, as nothing of it is unfinished any more.
+    let ran = run(&ctx, &["finish", "--mark-sent", &maybe.id], "", pipe()).await;
+    assert_eq!(ran.code, 1);
+    assert!(ran.err.contains("no unfinished restore"), "{}", ran.err);
+    // With --resend it makes no sense: a usage error from the command line.
+    let out = binary(
+        data.path(),
+        &["finish", "--mark-sent", &maybe.id, "--resend"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    // The other is finished by a plain `finish`.
+    let ran = run(&ctx, &["finish"], "", pipe()).await;
+    assert_eq!(ran.code, 0, "{} {}", ran.out, ran.err);
+    assert_eq!(ran.lines()[0]["id"], never.id.as_str());
+    assert_eq!(sandbox.inspect().outbox().len(), 1);
 }
 
 /// (user name, password) of each account in a sign-in mail.
@@ -1003,17 +1228,43 @@ async fn binary_killed_in_the_mail_window_keeps_the_mailed_password_until_resend
     let out = binary(data.path(), &["check", "--expiring", "0"], &[]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("note: 1 restore(s) are unfinished") && err.contains("may have gone out"),
+        err.contains("note: the sign-in mail of 1 restore(s) may have gone out")
+            && err.contains("`undelete finish --mark-sent ID_OR_UPN...` closes those")
+            && !err.contains("are unfinished"),
         "{err}"
     );
     for args in [&["finish"][..], &["restore", &upn][..]] {
         let out = binary(data.path(), args, &[]);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            args[0] != "finish" || err.contains("`undelete finish --mark-sent ID` closes the user"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("  "), "no runs of spaces: {err}");
+        assert!(
+            !err.contains("are still unfinished") && !err.contains("no password yet"),
+            "nothing a plain `finish` would do is promised: {err}"
+        );
         let line: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
         assert_eq!(line["status"], "mail_uncertain", "{line}");
         assert_eq!(line["id"], user.id.as_str(), "{line}");
         assert!(line["mailSendingAt"].is_string(), "{line}");
-        assert_eq!(line["next"], "undelete finish --resend", "{line}");
+        assert_eq!(
+            line["next"],
+            format!("undelete finish --mark-sent {}", user.id),
+            "{line}"
+        );
+        assert_eq!(
+            line["passwordSet"], true,
+            "set by the run that mailed it: {line}"
+        );
+        assert!(
+            line["advice"]
+                .as_str()
+                .is_some_and(|a| a.contains("`undelete finish --resend`")),
+            "{line}"
+        );
         let error = line["error"].as_str().expect("error");
         assert!(
             error.starts_with("mail may have been sent at ")

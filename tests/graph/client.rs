@@ -19,7 +19,7 @@ use undelete::config::Endpoints;
 use undelete::directory::graph::{GraphDirectory, GraphOptions};
 use undelete::directory::{
     DeletedUser, Directory, DirectoryError, ErrorKind, JobEvent, PasswordChange, RequestRecord,
-    RestoreJob, RestoreRequest, Stage,
+    RestoreJob, RestoreRequest, Sent, Stage,
 };
 use undelete::sandbox::{SandboxHandle, TokenSpec};
 
@@ -809,6 +809,118 @@ async fn mail_goes_out_as_the_configured_sender() {
     assert_eq!(outbox[0].to, message.to);
     assert_eq!(outbox[0].subject, message.subject);
     assert_eq!(outbox[0].body, message.body);
+}
+
+fn sign_in_mail(subject: &str) -> undelete::directory::MailMessage {
+    undelete::directory::MailMessage {
+        sender: None,
+        to: vec!["helpdesk@contoso.sandbox".into()],
+        subject: subject.into(),
+        body: "Sign in at https://myapps.microsoft.com".into(),
+        html: false,
+        save_to_sent_items: false,
+    }
+}
+
+#[tokio::test]
+async fn a_mail_to_a_server_that_is_gone_surely_never_left() {
+    // A server that answers one request on a kept-alive connection, then closes it and stops
+    // listening: the next call finds its pooled connection closed and nobody to connect to.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base =
+        url::Url::parse(&format!("http://{}/", listener.local_addr().expect("addr"))).expect("url");
+    let server = tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.expect("accept");
+        let mut head = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = sock.read(&mut buf).await.expect("read");
+            assert!(n > 0, "the request came");
+            head.extend_from_slice(&buf[..n]);
+        }
+        let body = r#"{"id":"1","displayName":"Admin","userPrincipalName":"admin@contoso.test"}"#;
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        sock.write_all(reply.as_bytes()).await.expect("reply");
+        // Both go: the connection and the listener.
+    });
+    let dir = hostile_directory(
+        &base,
+        GraphOptions {
+            mail_sender: Some("admin@contoso.test".into()),
+            max_retries: 2,
+            ..fast_options()
+        },
+    );
+    dir.whoami().await.expect("the first call is answered");
+    server.await.expect("server");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let e = dir
+        .send_mail(&sign_in_mail("gone"))
+        .await
+        .expect_err("nobody listens");
+    assert!(e.message.starts_with("cannot connect to 127.0.0.1:"), "{e}");
+    assert_eq!(e.sent, Sent::No, "{e:?}");
+    assert!(!e.may_have_happened());
+    // A port nobody ever listened on, the same.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let dead = url::Url::parse(&format!("http://127.0.0.1:{port}/")).expect("url");
+    let dir = hostile_directory(
+        &dead,
+        GraphOptions {
+            mail_sender: Some("admin@contoso.test".into()),
+            max_retries: 1,
+            ..fast_options()
+        },
+    );
+    let e = dir
+        .send_mail(&sign_in_mail("dead port"))
+        .await
+        .expect_err("refused");
+    assert!(e.message.contains("connection refused"), "{e}");
+    assert_eq!(e.sent, Sent::No, "{e:?}");
+}
+
+#[tokio::test]
+async fn a_mail_whose_connection_drops_after_it_was_written_may_have_gone_out() {
+    // Every request is read whole and then its connection dropped (before or after the
+    // sandbox acted on it): from the client's side, both may have happened.
+    let (_dir, h) = common::start_sandbox_with(3, |c| c.drop_rate(1.0).fault_seed(1)).await;
+    let dir = directory(
+        &h,
+        GraphOptions {
+            mail_sender: Some(h.admin_upn()),
+            ..fast_options()
+        },
+    );
+    let e = dir
+        .send_mail(&sign_in_mail("dropped"))
+        .await
+        .expect_err("no reply");
+    assert_eq!(e.sent, Sent::Maybe, "{e:?}");
+    assert!(e.message.contains("not sent again"), "{e}");
+    // A refusal is written and answered: nothing was done.
+    let (_dir, h) = common::start_sandbox(3).await;
+    let dir = directory(
+        &h,
+        GraphOptions {
+            mail_sender: Some("nobody@contoso.sandbox".into()),
+            ..fast_options()
+        },
+    );
+    let e = dir
+        .send_mail(&sign_in_mail("refused"))
+        .await
+        .expect_err("no such sender");
+    assert!(e.status.is_some_and(|s| (400..500).contains(&s)), "{e:?}");
+    assert_eq!(e.sent, Sent::Refused, "{e:?}");
 }
 
 #[tokio::test]

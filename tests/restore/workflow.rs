@@ -996,3 +996,129 @@ async fn outcomes_of_first_users(f: &Fixture, users: &[PlannedUser]) -> UserOutc
     o.upn = f.sandbox.inspect().upn(&users[0].user.id);
     o
 }
+
+#[tokio::test]
+async fn f_and_undelete_finish_tell_the_same_recipients_the_same_things() {
+    use undelete::app::effect::Effect;
+    use undelete::app::msg::Msg;
+    use undelete::app::{self, runner::Runner};
+    use undelete::commands::{self, Context, Io, Terminal};
+    use undelete::config::Settings;
+    use undelete::session::Session;
+
+    let f = fixture(40).await;
+    let mut users = Vec::new();
+    for u in deleted_users(f.dir.as_ref()).await {
+        let pf = restore::preflight(f.dir.as_ref(), &u)
+            .await
+            .expect("preflight");
+        if plain(&pf, &u) {
+            users.push(u);
+        }
+        if users.len() == 4 {
+            break;
+        }
+    }
+    // Four restores, each left with its password set and its mail not sent, having recorded:
+    // helpdesk with the password; lead and IT without it; nobody; helpdesk again.
+    let recorded: [(&[&str], bool); 4] = [
+        (&["helpdesk@contoso.sandbox"], true),
+        (&["lead@contoso.sandbox", "it@contoso.sandbox"], false),
+        (&[], true),
+        (&["HelpDesk@contoso.sandbox"], true),
+    ];
+    for (u, (to, include)) in users.iter().zip(recorded) {
+        let mut plan = RestorePlan::new(vec![PlannedUser::as_is(u.clone())]);
+        plan.mail_to = to.iter().map(|a| a.to_string()).collect();
+        plan.include_password = include;
+        let (_, outcomes) = run(&f, plan).await;
+        assert!(outcomes[0].complete(), "{:?}", outcomes[0]);
+    }
+    assert_eq!(f.journal.unfinished().expect("journal").len(), 4);
+    let session = || {
+        Arc::new(Session::new(
+            Settings {
+                no_mouse: true,
+                ..Settings::default()
+            },
+            f.dir.clone(),
+            "SANDBOX contoso.sandbox".into(),
+            true,
+            f.sandbox.admin_upn(),
+            Some(f.sandbox.admin_upn()),
+            f.data.path().to_path_buf(),
+        ))
+    };
+    // One mail: who it goes to, whether it carries passwords, whom it is about.
+    type Mail = (Vec<String>, bool, Vec<String>);
+    let normal = |mut m: Vec<Mail>| {
+        for (to, _, ids) in &mut m {
+            to.iter_mut().for_each(|a| *a = a.to_lowercase());
+            ids.sort();
+        }
+        m.sort();
+        m
+    };
+
+    // The TUI's `F`.
+    let (tx, mut rx) = app::channel();
+    let mut runner = Runner::for_session(session(), tx, None);
+    runner.run(Effect::FinishUnfinished);
+    let groups = loop {
+        match next_msg(&mut rx).await {
+            Msg::RestoreFinished { mail, .. } => break mail.expect("finishing brings its mails"),
+            Msg::Warning(w) => panic!("no warning expected: {w}"),
+            _ => {}
+        }
+    };
+    drop(runner);
+    let fallback: Vec<&restore::MailGroup> = groups.iter().filter(|g| g.fallback).collect();
+    assert_eq!(
+        fallback.len(),
+        1,
+        "the restore that recorded nobody: the admin, said"
+    );
+    assert_eq!(fallback[0].ids, vec![users[2].id.clone()]);
+    let tui = normal(
+        groups
+            .into_iter()
+            .map(|g| (g.to, g.include_password, g.ids))
+            .collect(),
+    );
+
+    // `undelete finish` on the same journal.
+    let ctx = Context::new(session());
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut input = std::io::Cursor::new(Vec::new());
+    let code = commands::run_with(
+        commands::Command::Finish(commands::args::FinishArgs::default()),
+        &ctx,
+        &mut Io {
+            out: &mut out,
+            err: &mut err,
+            input: &mut input,
+            term: Terminal::default(),
+        },
+    )
+    .await
+    .expect("finish runs");
+    assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
+    let cli = normal(
+        f.sandbox
+            .inspect()
+            .outbox()
+            .into_iter()
+            .map(|m| {
+                let about = users
+                    .iter()
+                    .filter(|u| m.body.contains(&u.original_upn))
+                    .map(|u| u.id.clone())
+                    .collect();
+                (m.to, m.body.contains("Password:"), about)
+            })
+            .collect(),
+    );
+    assert_eq!(tui, cli, "F and `undelete finish` agree");
+    assert_eq!(cli.len(), 3, "{cli:?}");
+    assert!(f.journal.unfinished().expect("journal").is_empty());
+}

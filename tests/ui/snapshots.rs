@@ -78,6 +78,7 @@ fn outcome(i: usize, ok: bool) -> UserOutcome {
         synced: false,
         guest: false,
         planned: Some(undelete::restore::PlannedUser::as_is(u)),
+        password_kept: false,
     }
 }
 
@@ -317,11 +318,12 @@ fn progress_confirm_stop() {
 
 fn result(size: (u16, u16)) -> State {
     let mut s = home(size);
+    s.last_mail = Some((vec!["admin@contoso.sandbox".into()], true));
     update(
         &mut s,
         Msg::RestoreFinished {
             outcomes: vec![outcome(0, true), outcome(6, true), outcome(7, false)],
-            mail: Some((vec!["admin@contoso.sandbox".into()], true)),
+            mail: None,
         },
     );
     s
@@ -351,6 +353,66 @@ fn result_confirm_close() {
     snap("result_confirm_close", |size| {
         let mut s = result(size);
         key(&mut s, KeyCode::Esc);
+        s
+    });
+}
+
+/// `F`'s result: a user mailed to the helpdesk, one whose restore recorded nobody (to the
+/// admin, said), and one whose mail may have gone out (`m` or `p` on its line).
+fn finish_result(size: (u16, u16)) -> State {
+    let mut s = home(size);
+    let (a, b) = (outcome(0, true), outcome(6, true));
+    let mut c = outcome(7, true);
+    c.password = None;
+    c.password_kept = true;
+    c.failure = Some(Failure {
+        at: fixtures::now(),
+        stage: Stage::Mail,
+        error: DirectoryError {
+            code: Some(undelete::restore::MAIL_UNCERTAIN_CODE.into()),
+            ..DirectoryError::new(
+                ErrorKind::Invalid,
+                "mail may have been sent at 2026-12-07 10:00:00 to helpdesk@contoso.sandbox; \
+                 check the recipient's inbox; its password was left as it is (a resend sets a \
+                 new one and mails it)",
+            )
+        },
+    });
+    let group = |to: &str, ids: Vec<String>, fallback: bool| undelete::restore::MailGroup {
+        to: vec![to.to_string()],
+        include_password: true,
+        force_change: true,
+        ids,
+        fallback,
+    };
+    let groups = vec![
+        group(
+            "helpdesk@contoso.sandbox",
+            vec![a.id.clone(), c.id.clone()],
+            false,
+        ),
+        group("admin@contoso.sandbox", vec![b.id.clone()], true),
+    ];
+    update(
+        &mut s,
+        Msg::RestoreFinished {
+            outcomes: vec![a, b, c],
+            mail: Some(groups),
+        },
+    );
+    s
+}
+
+#[test]
+fn finish_result_with_a_mail_that_may_have_gone_out() {
+    snap("finish_result", finish_result);
+}
+
+#[test]
+fn finish_result_asks_before_closing_a_maybe_mailed_user() {
+    snap("finish_result_mail_arrived", |size| {
+        let mut s = finish_result(size);
+        typ(&mut s, "jjm");
         s
     });
 }
@@ -739,11 +801,12 @@ fn result_with_a_temporary_access_pass() {
             expires: fixtures::now() + chrono::Duration::hours(2),
             usable_once: true,
         });
+        s.last_mail = Some((vec!["admin@contoso.sandbox".into()], true));
         update(
             &mut s,
             Msg::RestoreFinished {
                 outcomes: vec![o, outcome(7, false)],
-                mail: Some((vec!["admin@contoso.sandbox".into()], true)),
+                mail: None,
             },
         );
         s

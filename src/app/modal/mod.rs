@@ -43,11 +43,25 @@ pub(in crate::app) fn confirm_action(state: &mut State, action: Option<Action>) 
             Some(Action::No) => p.confirm_stop = false,
             _ => {}
         },
+        Some(Modal::Result(r)) if r.confirm_arrived.is_some() => match action {
+            Some(Action::Yes) => {
+                let i = r.confirm_arrived.take().unwrap_or_default();
+                if let Some(o) = r.outcomes.get(i) {
+                    r.busy = true;
+                    r.message = Some(format!("Closing {} as mailed…", o.display_name));
+                    return vec![Effect::MailArrived {
+                        ids: vec![o.id.clone()],
+                    }];
+                }
+            }
+            Some(Action::No) => r.confirm_arrived = None,
+            _ => {}
+        },
         Some(Modal::Result(r)) => match action {
             Some(Action::Yes) => {
                 let restored = r.restored();
                 let missing = r.missing_passwords();
-                let outcomes = std::mem::take(&mut r.outcomes);
+                let outcomes = r.unmailed();
                 state.modal = None;
                 state.notice = Some((
                     NoticeKind::Info,

@@ -10,9 +10,9 @@ use tui_input::backend::crossterm::EventHandler;
 use super::Modal;
 use crate::app::action::Action;
 use crate::app::effect::{Effect, MailCommand};
-use crate::app::state::State;
+use crate::app::state::{NoticeKind, State};
 use crate::directory::Stage;
-use crate::restore::{self, PasswordChoice, PasswordStep, UserOutcome};
+use crate::restore::{self, MailGroup, PasswordChoice, PasswordStep, UserOutcome};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResultButton {
@@ -24,8 +24,20 @@ pub enum ResultButton {
 pub struct ResultState {
     /// One per user, in plan order; restored ones carry their password.
     pub outcomes: Vec<UserOutcome>,
+    /// The run's sign-in mail (the dialog's choice), for every user: unless `groups` says.
     pub recipients: Vec<String>,
     pub include_password: bool,
+    /// Finishing (`F`, `p` in the Restored view): each user's mail as the finishing rule
+    /// (`restore::mail_groups`) has it, instead of `recipients` for all.
+    pub groups: Option<Vec<MailGroup>>,
+    /// Users whose sign-in mail went out from this screen (a mail per group, one at a time).
+    pub mailed: HashSet<String>,
+    /// The mail being sent now.
+    pub in_flight: Option<MailGroup>,
+    /// Who the mails sent from here went to, for the closing notice.
+    pub sent_to: Vec<String>,
+    /// `m`: asking whether this user's sign-in mail (which may have gone out) arrived.
+    pub confirm_arrived: Option<usize>,
     /// How passwords are set when a failed user is tried again (`r`): the run's choices.
     pub step: restore::PasswordStep,
     pub focus: ResultButton,
@@ -67,6 +79,11 @@ impl ResultState {
             outcomes,
             recipients,
             include_password,
+            groups: None,
+            mailed: HashSet::new(),
+            in_flight: None,
+            sent_to: Vec::new(),
+            confirm_arrived: None,
             step,
             focus: ResultButton::SendAndClose,
             selected: 0,
@@ -103,7 +120,7 @@ impl ResultState {
     pub fn holds_passwords(&self) -> bool {
         self.outcomes
             .iter()
-            .any(|o| o.complete() && o.password.is_some())
+            .any(|o| o.complete() && o.password.is_some() && !self.mailed.contains(&o.id))
     }
 
     pub fn restored(&self) -> usize {
@@ -115,20 +132,73 @@ impl ResultState {
         self.outcomes.iter().filter(|o| o.complete()).count()
     }
 
-    /// Mail can be sent: someone was restored and there is someone to tell.
+    /// The sign-in mails still to send: the finishing rule's groups, or the run's one mail,
+    /// each about its users that are ready (restored, password set) and not mailed yet. A
+    /// mail with nobody to tell is not among them.
+    pub fn mails(&self) -> Vec<MailGroup> {
+        let ready = |id: &String| {
+            !self.mailed.contains(id) && self.outcomes.iter().any(|o| &o.id == id && o.complete())
+        };
+        let all = match &self.groups {
+            Some(groups) => groups.clone(),
+            None => vec![MailGroup {
+                to: self.recipients.clone(),
+                include_password: self.include_password,
+                force_change: self.outcomes.iter().any(|o| o.force_change),
+                ids: self.outcomes.iter().map(|o| o.id.clone()).collect(),
+                fallback: false,
+            }],
+        };
+        all.into_iter()
+            .filter(|g| !g.to.is_empty())
+            .map(|mut g| {
+                g.ids.retain(ready);
+                g
+            })
+            .filter(|g| !g.ids.is_empty())
+            .collect()
+    }
+
+    /// Mail can be sent: someone is ready and there is someone to tell.
     pub fn can_send(&self) -> bool {
-        self.complete() > 0 && !self.recipients.is_empty()
+        !self.mails().is_empty()
+    }
+
+    /// The next sign-in mail, marked as on its way; `None` when none is left.
+    pub fn send_next(&mut self) -> Option<Effect> {
+        let g = self.mails().into_iter().next()?;
+        let outcomes: Vec<UserOutcome> = self
+            .outcomes
+            .iter()
+            .filter(|o| g.ids.contains(&o.id))
+            .cloned()
+            .collect();
+        self.sending = true;
+        self.send_error = None;
+        self.in_flight = Some(g.clone());
+        Some(Effect::SendMail(MailCommand {
+            force_change: outcomes.iter().any(|o| o.force_change),
+            outcomes,
+            recipients: g.to,
+            include_password: g.include_password,
+        }))
+    }
+
+    /// The outcomes no mail went out for from here: what closing records as "not mailed".
+    pub fn unmailed(&self) -> Vec<UserOutcome> {
+        self.outcomes
+            .iter()
+            .filter(|o| !self.mailed.contains(&o.id))
+            .cloned()
+            .collect()
     }
 }
 
 /// A failed user that `r` can try again.
 pub fn retryable(o: &UserOutcome) -> bool {
-    // A password whose mail may have gone out is not reset by a retry: only `p`, on purpose.
-    let mail_maybe_sent = o
-        .failure
-        .as_ref()
-        .is_some_and(|f| f.error.code.as_deref() == Some(restore::MAIL_UNCERTAIN_CODE));
-    (o.needs_password() && !mail_maybe_sent)
+    // A password whose mail may have gone out is not reset by a retry: only `p`, on purpose
+    // (and it is not "needed": the user has one, just not shown here).
+    o.needs_password()
         || (!o.restored()
             && o.planned.is_some()
             && o.failure
@@ -173,7 +243,7 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
                 r.message = Some("Still working on the last request…".into());
             } else if let (Some(o), PasswordChoice::Tap(_)) =
                 (r.outcomes.get(r.selected), &r.step.choice)
-                && o.needs_password()
+                && (o.needs_password() || o.mail_maybe_sent())
             {
                 // A pass hand-off: `p` issues a new pass, there is nothing to type.
                 let outcome = o.clone();
@@ -192,7 +262,7 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
             } else if r
                 .outcomes
                 .get(r.selected)
-                .is_some_and(|o| o.needs_password())
+                .is_some_and(|o| o.needs_password() || o.mail_maybe_sent())
             {
                 r.prompt = Some(PasswordPrompt {
                     index: r.selected,
@@ -206,6 +276,22 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
             }
         }
         Some(Action::Retry) => return retry_failed(r),
+        Some(Action::MailArrived) => {
+            if r.busy || r.sending {
+                r.message = Some("Still working on the last request…".into());
+            } else if r
+                .outcomes
+                .get(r.selected)
+                .is_some_and(UserOutcome::mail_maybe_sent)
+            {
+                r.confirm_arrived = Some(r.selected);
+            } else {
+                r.message = Some(
+                    "m is for a user whose sign-in mail may have gone out: it closes it as mailed."
+                        .into(),
+                );
+            }
+        }
         Some(Action::Submit) => {
             if r.sending || r.busy {
                 return Vec::new();
@@ -217,7 +303,7 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
                     r.confirm_close = true;
                     return Vec::new();
                 }
-                let outcomes = std::mem::take(&mut r.outcomes);
+                let outcomes = r.unmailed();
                 state.modal = None;
                 return if outcomes.iter().any(|o| o.complete()) {
                     vec![Effect::MailSkipped { outcomes }]
@@ -226,21 +312,7 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
                 };
             }
             match r.focus {
-                ResultButton::SendAndClose => {
-                    r.sending = true;
-                    r.send_error = None;
-                    return vec![Effect::SendMail(MailCommand {
-                        outcomes: r
-                            .outcomes
-                            .iter()
-                            .filter(|o| o.complete())
-                            .cloned()
-                            .collect(),
-                        recipients: r.recipients.clone(),
-                        include_password: r.include_password,
-                        force_change: r.outcomes.iter().any(|o| o.force_change),
-                    })];
-                }
+                ResultButton::SendAndClose => return r.send_next().into_iter().collect(),
                 ResultButton::CloseWithoutMail => r.confirm_close = true,
             }
         }
@@ -248,7 +320,11 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
             if r.sending || r.busy {
                 return Vec::new();
             }
-            if r.complete() > 0 || r.missing_passwords() > 0 {
+            let unmailed = r
+                .outcomes
+                .iter()
+                .any(|o| o.complete() && !r.mailed.contains(&o.id));
+            if unmailed || r.missing_passwords() > 0 {
                 r.confirm_close = true;
             } else {
                 state.modal = None;
@@ -420,4 +496,64 @@ pub(in crate::app) fn on_outcomes_updated(state: &mut State, changed: Vec<restor
         (0, _, _) => format!("✗ Still failing: {still} user(s). e shows why."),
         _ => format!("✓ {fixed} done, ✗ {still} still failing (e shows why)."),
     });
+}
+
+/// A sign-in mail went out: its users are mailed, and the next mail goes. Once none is left
+/// the screen closes, unless a user nobody could be told about is still on it (its password
+/// is only here).
+pub(in crate::app) fn on_mail_sent(state: &mut State) -> Vec<Effect> {
+    let Some(Modal::Result(r)) = &mut state.modal else {
+        return Vec::new();
+    };
+    if let Some(g) = r.in_flight.take() {
+        r.mailed.extend(g.ids);
+        for a in g.to {
+            if !r.sent_to.iter().any(|s| s.eq_ignore_ascii_case(&a)) {
+                r.sent_to.push(a);
+            }
+        }
+    }
+    if let Some(next) = r.send_next() {
+        return vec![next];
+    }
+    let to = r.sent_to.join(", ");
+    let untold = r
+        .outcomes
+        .iter()
+        .filter(|o| o.complete() && !r.mailed.contains(&o.id))
+        .count();
+    if untold > 0 {
+        r.message = Some(format!(
+            "✓ Sign-in info sent to {to}. {untold} user(s) have nobody to tell: v shows, c \
+             copies; Esc closes."
+        ));
+        return Vec::new();
+    }
+    state.modal = None;
+    state.notice = Some((NoticeKind::Info, format!("✓ Sign-in info sent to {to}.")));
+    Vec::new()
+}
+
+/// `m` was answered: the users the journal now has as mailed (the password that mail carried
+/// stays), or why it could not say so.
+pub(in crate::app) fn on_mail_arrived(state: &mut State, result: Result<Vec<String>, String>) {
+    let Some(Modal::Result(r)) = &mut state.modal else {
+        return;
+    };
+    r.busy = false;
+    match result {
+        Ok(ids) => {
+            let mut names = Vec::new();
+            for o in r.outcomes.iter_mut().filter(|o| ids.contains(&o.id)) {
+                o.failure = None;
+                names.push(o.display_name.clone());
+                r.mailed.insert(o.id.clone());
+            }
+            r.message = Some(format!(
+                "✓ {} closed as mailed: the password in that mail stays.",
+                names.join(", ")
+            ));
+        }
+        Err(why) => r.message = Some(format!("✗ {why}")),
+    }
 }

@@ -2,7 +2,6 @@
 //! as `Msg`s on the channel), the journal and the audit log, the data dir's lock. Nothing here
 //! blocks the event loop.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -18,8 +17,8 @@ use crate::app::state::JobStatus;
 use crate::directory::{DeletedUser, Directory, Stage};
 use crate::mail::SignInMail;
 use crate::restore::{
-    self, Audit, Doing, Held, Journal, LockSlot, PasswordChoice, PasswordStep, Progress,
-    RestorePlan, StopHandle, UserOutcome,
+    self, Audit, Doing, Held, Journal, LockSlot, MailChoice, PasswordChoice, PasswordStep,
+    Progress, Recorded, RestorePlan, StopHandle, UserOutcome,
 };
 use crate::session::Session;
 
@@ -307,6 +306,7 @@ impl SessionRunner {
                 failures: vec![why],
             }),
             Effect::FinishUnfinished => self.send(Msg::UnfinishedFailed(why)),
+            Effect::MailArrived { .. } => self.send(Msg::MailArrived(Err(why))),
             _ => self.send(Msg::Warning(why)),
         }
     }
@@ -322,6 +322,7 @@ impl SessionRunner {
                 | Effect::MailSkipped { .. }
                 | Effect::Purge { .. }
                 | Effect::FinishUnfinished
+                | Effect::MailArrived { .. }
         );
         if writes && let Err(why) = self.ensure_owner() {
             self.refuse(effect, why);
@@ -370,6 +371,7 @@ impl SessionRunner {
             Effect::Purge { users } => self.purge(users),
             Effect::FinishUnfinished => self.finish_unfinished(),
             Effect::CheckBooks => self.check_books(),
+            Effect::MailArrived { ids } => self.mail_arrived(ids),
             Effect::RememberWelcome => {
                 // Not worth a notice: at worst the panel shows again next time.
                 if let Err(e) = crate::app::welcome::remember(&self.session.data_dir) {
@@ -617,6 +619,32 @@ impl SessionRunner {
         });
     }
 
+    /// `m` on the result screen: the journal and audit log say the admin found the mail.
+    fn mail_arrived(&self, ids: Vec<String>) {
+        let Ok((journal, audit)) = self.books.clone() else {
+            self.send(Msg::MailArrived(Err("the journal is not available".into())));
+            return;
+        };
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = match restore::confirm_mail_arrived(&ids, &journal, &audit) {
+                Ok((done, warnings)) => {
+                    for w in warnings {
+                        let _ = tx.send(Msg::Warning(w));
+                    }
+                    Ok(done.into_iter().map(|c| c.id).collect())
+                }
+                Err(refused) => Err(refused.join("; ")),
+            };
+            let _ = tx.send(Msg::MailArrived(result));
+            let msg = match journal.unfinished() {
+                Ok(list) => Msg::Unfinished(list),
+                Err(e) => Msg::Warning(format!("cannot read the journal: {e}")),
+            };
+            let _ = tx.send(msg);
+        });
+    }
+
     fn purge(&self, users: Vec<DeletedUser>) {
         let dir = self.dir.clone();
         let tx = self.tx.clone();
@@ -660,8 +688,10 @@ impl SessionRunner {
         };
         let dir = self.dir.clone();
         let tx = self.tx.clone();
-        let admin = self.session.account.clone();
         let slot = self.doing(Doing::Finishing, None);
+        // The TUI's choices for the finishing rule: the recorded recipients, the admin only
+        // when a restore recorded nobody, the password as each restore planned it.
+        let choice = MailChoice::default().fallback_to(&self.session.account);
         tokio::spawn(async move {
             let _open_again = OpenAgain(slot);
             let items = match journal.unfinished() {
@@ -677,21 +707,10 @@ impl SessionRunner {
                 let _ = tx.send(Msg::Unfinished(Vec::new()));
                 return;
             }
-            let mut to: Vec<String> = Vec::new();
-            let mut seen = HashSet::new();
-            for item in &items {
-                for a in &item.mail_to {
-                    if seen.insert(a.to_ascii_lowercase()) {
-                        to.push(a.clone());
-                    }
-                }
-            }
-            if to.is_empty() && admin.contains('@') {
-                to.push(admin);
-            }
-            let include_password = items.iter().all(|i| i.include_password);
+            let groups = restore::mail_groups(items.iter().map(Recorded::from), &choice);
             // Never a resend from `F`: a user whose mail may have gone out comes back failed
-            // with "mail may have been sent at T; check the recipient's inbox".
+            // with "mail may have been sent at T; check the recipient's inbox", and `m` or `p`
+            // on its line settles it.
             let (outcomes, warnings) = restore::finish_unfinished(
                 dir.as_ref(),
                 &items,
@@ -706,7 +725,7 @@ impl SessionRunner {
             }
             let _ = tx.send(Msg::RestoreFinished {
                 outcomes,
-                mail: Some((to, include_password)),
+                mail: Some(groups),
             });
             if let Ok(list) = journal.unfinished() {
                 let _ = tx.send(Msg::Unfinished(list));

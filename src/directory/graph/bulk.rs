@@ -17,7 +17,7 @@ use crate::directory::retry::{Op, human, wait_too_long};
 use crate::directory::wait::WaitReason;
 use crate::directory::wire::{self, DELETED_SELECT};
 use crate::directory::{
-    DeletedUser, DirResult, DirectoryError, ErrorKind, JobEvent, RestoreJob, Stage,
+    DeletedUser, DirResult, DirectoryError, ErrorKind, JobEvent, RestoreJob, Sent, Stage,
 };
 
 impl GraphDirectory {
@@ -82,14 +82,14 @@ impl GraphDirectory {
                     permanent: true,
                     ..last
                 },
-                // Never answered at all: whether a restore happened is unknown, so it is a
-                // network error (the journal keeps such users for a later run to check).
+                // Nothing went wrong with its requests, because none was sent for this step
+                // (or all were answered with a "later"): as far as they got is `s.sent`.
                 None => DirectoryError {
                     permanent: true,
-                    ..DirectoryError::network(why)
+                    ..DirectoryError::network(why).sent(s.sent)
                 },
             };
-            emit(batch::failed(&s.job.id, stage_of(s), error));
+            emit(s.failure(stage_of(s), error));
             s.step = Step::Done;
         }
     }
@@ -156,7 +156,11 @@ impl GraphDirectory {
             let Some(check) = checks.next() else { break };
             match check {
                 Ok(Some(user)) => emit(batch::verified(state, user)),
-                Ok(None) => state.step = Step::Restore { verify: false },
+                // Not active: the earlier attempt did not restore it, so it is as unsent.
+                Ok(None) => {
+                    state.step = Step::Restore { verify: false };
+                    state.sent = Sent::No;
+                }
                 // The check itself met a passing fault (its own retries spent): check again
                 // later rather than give the user up.
                 Err(e) if transient(&e) && state.resends < limits.max_resends => {
@@ -166,11 +170,7 @@ impl GraphDirectory {
                     state.last_error = Some(batch::unverified(e));
                 }
                 Err(e) => {
-                    emit(batch::failed(
-                        &state.job.id,
-                        Stage::Restore,
-                        batch::unverified(e),
-                    ));
+                    emit(state.failure(Stage::Restore, batch::unverified(e)));
                     state.step = Step::Done;
                 }
             }
@@ -192,8 +192,7 @@ impl GraphDirectory {
             Ok(b) => b,
             Err(e) => {
                 for s in &ready {
-                    emit(batch::failed(
-                        &s.job.id,
+                    emit(s.failure(
                         stage_of(s),
                         DirectoryError::invalid(format!("cannot encode the $batch: {e}")),
                     ));
@@ -205,7 +204,7 @@ impl GraphDirectory {
             Ok(u) => u,
             Err(e) => {
                 for s in &ready {
-                    emit(batch::failed(&s.job.id, stage_of(s), e.clone()));
+                    emit(s.failure(stage_of(s), e.clone()));
                 }
                 return later;
             }
@@ -240,11 +239,14 @@ impl GraphDirectory {
                     emit(e);
                 }
             }
-            Err(e) if batch::maybe_processed(&e) && !e.permanent => {
-                // Some of it may have run: restores get verified, PATCHes simply resent.
+            // Each inner request inherits the whole batch's fate: what the outer request's
+            // error says of whether it was processed is said of each of them.
+            Err(e) if batch::worth_resending(&e) && !e.permanent => {
+                // It may have run: restores get verified, PATCHes simply resent. One that
+                // surely never left (or was refused) is resent as it is.
                 for s in ready.iter_mut() {
                     if s.resends >= limits.max_resends {
-                        emit(batch::failed(&s.job.id, stage_of(s), e.clone()));
+                        emit(s.failure(stage_of(s), e.clone()));
                         s.step = Step::Done;
                         continue;
                     }
@@ -253,15 +255,18 @@ impl GraphDirectory {
                     s.wait = e
                         .retry_after
                         .unwrap_or(self.inner.policy.backoff(s.resends, rand::random()));
+                    s.sent = s.sent.max(e.sent);
                     s.last_error = Some(e.clone());
                     if let Step::Restore { .. } = s.step {
-                        s.step = Step::Restore { verify: true };
+                        s.step = Step::Restore {
+                            verify: s.sent == Sent::Maybe,
+                        };
                     }
                 }
             }
             Err(e) => {
                 for s in ready.iter_mut() {
-                    emit(batch::failed(&s.job.id, stage_of(s), e.clone()));
+                    emit(s.failure(stage_of(s), e.clone()));
                     s.step = Step::Done;
                 }
             }

@@ -18,7 +18,7 @@ use crate::directory::wire::{self, ACTIVE_SELECT, DELETED_SELECT, ME_SELECT};
 use crate::directory::{
     ActiveUser, DeletedPage, DeletedUser, DeletionRecord, DeltaPage, DirResult, Directory,
     DirectoryError, Domain, ErrorKind, Holder, HolderKind, JobEvent, MailMessage, Me,
-    PasswordChange, PasswordVerdict, RestoreJob, RestoreRequest, Stage,
+    PasswordChange, PasswordVerdict, RestoreJob, RestoreRequest, Sent, Stage,
 };
 
 impl GraphDirectory {
@@ -66,8 +66,13 @@ impl GraphDirectory {
         match self.write(call).await? {
             Outcome::Reply(r) => match wire::parse_active(&r.body) {
                 Ok(user) => Ok(user),
-                // Restored, but the reply does not say as whom: ask.
-                Err(parse) => self.fetch_active(id).await?.ok_or(parse),
+                // Restored, but the reply does not say as whom: ask. Whatever the asking
+                // meets, the restore was answered with a success, so it may well be done.
+                Err(parse) => match self.fetch_active(id).await {
+                    Ok(Some(user)) => Ok(user),
+                    Ok(None) => Err(r.unusable(parse)),
+                    Err(e) => Err(e.sent(Sent::Maybe)),
+                },
             },
             Outcome::AlreadyRestored(user) => Ok(user),
             Outcome::AlreadyDone => {

@@ -16,7 +16,7 @@ use crate::auth::AccessToken;
 use crate::directory::retry::{Decision, Failure, Op, human, parse_retry_after, wait_too_long};
 use crate::directory::wait::WaitReason;
 use crate::directory::wire;
-use crate::directory::{ActiveUser, DirResult, DirectoryError, ErrorKind};
+use crate::directory::{ActiveUser, DirResult, DirectoryError, ErrorKind, Sent};
 
 /// Target of the one event per HTTP exchange. Its fields: `source` (which client), `method`,
 /// `path` (`log_path`: no skiptokens in full), `status` and `request_id` when a reply came,
@@ -49,6 +49,9 @@ pub(super) struct Reply {
     pub(super) request_id: Option<String>,
     pub(super) retry_after: Option<Duration>,
     pub(super) body: Vec<u8>,
+    /// How far the call got over all its attempts, this one included (`send` sets it): a 4xx
+    /// after an attempt whose reply was lost still leaves open whether the call happened.
+    pub(super) sent: Sent,
 }
 
 impl Reply {
@@ -59,7 +62,14 @@ impl Reply {
     pub(super) fn error(&self) -> DirectoryError {
         let mut e = wire::error_from_reply(self.status, self.request_id.as_deref(), &self.body);
         e.retry_after = self.retry_after;
+        e.sent = e.sent.max(self.sent);
         e.at(self.method.as_str(), &self.path)
+    }
+
+    /// A reply the call cannot use (a body that is not what Graph sends, say): the request
+    /// was answered, so whatever it asked for may well have been done.
+    pub(super) fn unusable(&self, e: DirectoryError) -> DirectoryError {
+        e.sent(Sent::Maybe).at(self.method.as_str(), &self.path)
     }
 }
 
@@ -199,6 +209,7 @@ impl GraphDirectory {
             request_id,
             retry_after,
             body,
+            sent: Sent::No,
         })
     }
 
@@ -220,12 +231,12 @@ impl GraphDirectory {
             started,
             Some(&cause.words),
         );
-        let failure = if cause.not_sent {
-            Failure::NotSent
+        let (failure, sent) = if cause.not_sent {
+            (Failure::NotSent, Sent::No)
         } else {
-            Failure::Lost
+            (Failure::Lost, Sent::Maybe)
         };
-        let mut err = DirectoryError::network(cause.words);
+        let mut err = DirectoryError::network(cause.words).sent(sent);
         err.status = status;
         err.request_id = request_id;
         (failure, err)
@@ -302,14 +313,28 @@ impl GraphDirectory {
     /// Sends `call`, retrying as `retry.rs` allows. A non-2xx reply that is not retried is
     /// returned as `Outcome::Reply` for the caller to turn into an error. Every error names
     /// the request after its cause.
+    ///
+    /// Every error, and every reply that is not a success, says how far the call got over all
+    /// its attempts (`Sent`): an attempt that was never written adds nothing, one whose reply
+    /// was lost (or a 5xx) makes the whole call a "may have happened".
     pub(super) async fn send(&self, call: Call) -> DirResult<Outcome> {
         let (method, path) = (call.method.clone(), log_path(&call.url));
-        self.send_inner(call)
-            .await
-            .map_err(|e| e.at(method.as_str(), &path))
+        let mut sent = Sent::No;
+        match self.send_inner(call, &mut sent).await {
+            Ok(Outcome::Reply(mut reply)) => {
+                reply.sent = reply.sent.max(sent);
+                Ok(Outcome::Reply(reply))
+            }
+            Ok(other) => Ok(other),
+            Err(mut e) => {
+                e.sent = e.sent.max(sent);
+                Err(e.at(method.as_str(), &path))
+            }
+        }
     }
 
-    async fn send_inner(&self, call: Call) -> DirResult<Outcome> {
+    /// `send`'s loop; `sent` gathers how far each attempt got.
+    async fn send_inner(&self, call: Call, sent: &mut Sent) -> DirResult<Outcome> {
         let deadline = call.deadline.unwrap_or_else(|| self.call_deadline());
         let mut retries = 0;
         // Attempts sent, refreshed-token resends included (the `attempt` of the events).
@@ -361,7 +386,14 @@ impl GraphDirectory {
                     .await;
             }
             attempts += 1;
-            let (failure, err, decision) = match self.attempt(&call, &token, attempts).await {
+            let result = self.attempt(&call, &token, attempts).await;
+            *sent = (*sent).max(match &result {
+                Ok(reply) if reply.status >= 500 => Sent::Maybe,
+                Ok(reply) if reply.ok() => Sent::Maybe,
+                Ok(_) => Sent::Refused,
+                Err((_, err)) => err.sent,
+            });
+            let (failure, err, decision) = match result {
                 Ok(reply) if reply.ok() => return Ok(Outcome::Reply(reply)),
                 Ok(reply) if reply.status == 401 && !refreshed => {
                     tracing::info!(
@@ -541,8 +573,38 @@ struct TransportCause {
     not_sent: bool,
 }
 
+/// Whether a failed exchange surely never wrote its request, from the error's types alone:
+/// a failure to connect (refused, DNS, TLS handshake, a connect timeout: reqwest's
+/// `is_connect`, `is_dns`), or hyper's "canceled", which it reports only for a request it
+/// hands back unwritten (a pooled connection found closed, or not ready, before the request
+/// went on it; hyper-util resends those itself on a reused connection, so what reaches us is
+/// the one it could not). Anything else (a reset, an early end of the reply, a timeout) may
+/// have come after the server read the request.
+fn never_written(e: &reqwest::Error) -> bool {
+    e.is_connect() || e.is_dns() || chain_never_written(std::error::Error::source(e))
+}
+
+/// `never_written` over an error's sources: a refused connection, or hyper's "canceled".
+fn chain_never_written(mut source: Option<&(dyn std::error::Error + 'static)>) -> bool {
+    while let Some(s) = source {
+        if let Some(h) = s.downcast_ref::<hyper::Error>()
+            && h.is_canceled()
+        {
+            return true;
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
 /// Walks the error's sources for what actually happened (an `io::Error` kind, a DNS or TLS
-/// failure) instead of reqwest's "error sending request for url (...)".
+/// failure) instead of reqwest's "error sending request for url (...)". The words are chosen
+/// from the text; whether the request left is not (`never_written`).
 fn transport_cause(e: &reqwest::Error, url: &Url, had_status: bool) -> TransportCause {
     use std::io::ErrorKind as Io;
     let host = match (url.host_str(), url.port_or_known_default()) {
@@ -562,34 +624,37 @@ fn transport_cause(e: &reqwest::Error, url: &Url, had_status: bool) -> Transport
     }
     let detail = texts.last().cloned().unwrap_or_else(|| e.without_url_ref());
     let all = texts.join(": ").to_lowercase();
-    let words = |w: String, not_sent: bool| TransportCause { words: w, not_sent };
+    // A reply whose status came cannot have been unwritten, whatever its error says.
+    let not_sent = !had_status && never_written(e);
+    let words = |w: String| TransportCause { words: w, not_sent };
     if io_kind == Some(Io::ConnectionRefused) {
-        return words(
-            format!("cannot connect to {host}: connection refused"),
-            true,
-        );
+        return words(format!("cannot connect to {host}: connection refused"));
     }
-    if all.contains("dns error") || all.contains("failed to lookup address") {
-        return words(format!("cannot find {host} (DNS): {detail}"), true);
+    if e.is_dns() || all.contains("dns error") || all.contains("failed to lookup address") {
+        return words(format!("cannot find {host} (DNS): {detail}"));
     }
     if e.is_connect()
         && (all.contains("certificate") || all.contains("tls") || all.contains("handshake"))
     {
-        return words(format!("TLS handshake with {host} failed: {detail}"), true);
+        return words(format!("TLS handshake with {host} failed: {detail}"));
     }
     if e.is_timeout() || io_kind == Some(Io::TimedOut) {
-        let what = if e.is_connect() {
+        return words(if e.is_connect() {
             format!("cannot connect to {host}: timed out")
         } else {
             "the server took too long to answer".to_string()
-        };
-        return words(what, e.is_connect());
+        });
     }
     if e.is_connect() {
-        return words(format!("cannot connect to {host}: {detail}"), true);
+        return words(format!("cannot connect to {host}: {detail}"));
     }
     if had_status {
-        return words(format!("the reply was cut off: {detail}"), false);
+        return words(format!("the reply was cut off: {detail}"));
+    }
+    if not_sent {
+        return words(format!(
+            "the connection to {host} closed before the request was sent ({detail})"
+        ));
     }
     let reset = matches!(
         io_kind,
@@ -600,7 +665,7 @@ fn transport_cause(e: &reqwest::Error, url: &Url, had_status: bool) -> Transport
     } else {
         "the connection was lost before a reply"
     };
-    words(format!("{what} ({detail})"), false)
+    words(format!("{what} ({detail})"))
 }
 
 /// What a retry is waiting for, for its notice.
@@ -646,5 +711,71 @@ impl WithoutUrl for reqwest::Error {
                 .replace(u.as_str(), "<url>"),
             None => s,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chain_never_written;
+    use tokio::io::AsyncReadExt;
+
+    fn request() -> hyper::Request<String> {
+        hyper::Request::builder()
+            .method("POST")
+            .uri("/v1.0/me/sendMail")
+            .header("host", "graph.test")
+            .body("{}".to_string())
+            .expect("request")
+    }
+
+    #[tokio::test]
+    async fn a_request_hyper_hands_back_unwritten_was_never_sent() {
+        let (ours, _theirs) = tokio::io::duplex(1024);
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(ours))
+                .await
+                .expect("handshake");
+        // The connection is gone before the request goes on it, as a pooled one found closed.
+        drop(conn);
+        let e = sender
+            .send_request(request())
+            .await
+            .expect_err("no connection");
+        assert!(e.is_canceled(), "{e:?}");
+        assert!(chain_never_written(Some(&e)));
+    }
+
+    #[tokio::test]
+    async fn a_request_written_then_dropped_may_have_been_read() {
+        let (ours, mut theirs) = tokio::io::duplex(1024);
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(ours))
+                .await
+                .expect("handshake");
+        tokio::spawn(conn);
+        // The server reads the whole request, then closes without a word.
+        let server = tokio::spawn(async move {
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 256];
+            while !seen.ends_with(b"{}") {
+                let n = theirs.read(&mut buf).await.expect("read");
+                if n == 0 {
+                    break;
+                }
+                seen.extend_from_slice(&buf[..n]);
+            }
+            seen
+        });
+        let e = sender.send_request(request()).await.expect_err("no reply");
+        let seen = server.await.expect("server");
+        assert!(
+            seen.starts_with(b"POST /v1.0/me/sendMail"),
+            "the request was written"
+        );
+        assert!(!e.is_canceled(), "{e:?}");
+        assert!(!chain_never_written(Some(&e)), "{e:?}");
+        // A refused connection is never written, wherever it sits in the chain.
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(chain_never_written(Some(&refused)));
     }
 }
