@@ -817,8 +817,9 @@ async fn restored_for_helpdesk(
     data: &Path,
     user: &DeletedUser,
 ) -> (restore::UserOutcome, Journal, Audit) {
-    let journal = Journal::open(data).expect("journal");
-    let audit = Audit::open(data, "SANDBOX contoso.sandbox", &sandbox.admin_upn()).expect("audit");
+    let books = common::sandbox_books(data);
+    let journal = Journal::open(&books).expect("journal");
+    let audit = Audit::open(&books, "SANDBOX contoso.sandbox", &sandbox.admin_upn()).expect("audit");
     let mut plan = restore::RestorePlan::new(vec![restore::PlannedUser::as_is(user.clone())]);
     plan.mail_to = vec!["helpdesk@contoso.sandbox".into()];
     let mut outcomes =
@@ -982,7 +983,7 @@ async fn mark_sent_closes_a_user_whose_mail_may_have_gone_out_and_refuses_others
         .map(|e| e.step)
         .collect();
     assert_eq!(steps.last(), Some(&restore::Step::MailConfirmed));
-    let audit = Audit::open(data.path(), "x", "y")
+    let audit = Audit::open(&common::sandbox_books(data.path()), "x", "y")
         .expect("audit")
         .entries()
         .expect("audit lines");
