@@ -122,6 +122,8 @@ pub fn settings() -> Settings {
         default_recipients: None,
         include_password: true,
         local_offset: local_offset(),
+        directory: "the built-in sandbox".into(),
+        finish_command: "undelete --data-dir /tmp/undelete-test finish".into(),
     }
 }
 

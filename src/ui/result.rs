@@ -225,6 +225,19 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
     if let Some(p) = &r.prompt {
         draw_prompt(state, r, p, theme, frame, prompt);
     }
+    // Ctrl-C's question takes the message line and the buttons' line.
+    if let Some(u) = crate::app::quit::unsent(state).filter(|_| state.quit_question) {
+        let [what, how] = crate::app::quit::question(&u);
+        frame.render_widget(
+            Paragraph::new(Span::styled(fit(&what, w), theme.warn())),
+            err,
+        );
+        frame.render_widget(
+            Paragraph::new(Span::styled(fit(&how, w), theme.warn())),
+            buttons,
+        );
+        return;
+    }
 
     if r.confirm_close {
         let q = if r.missing_passwords() > 0 && !r.holds_passwords() {
