@@ -184,8 +184,7 @@ impl State {
             (Some(Modal::Result(r)), A::SetPassword) => r.missing_passwords() > 0,
             (Some(Modal::Result(r)), A::Retry) => r.retryable() > 0,
             (Some(Modal::Result(r)), A::ShowError) => {
-                r.outcomes.iter().any(|o| o.failure.is_some())
-                    || r.after_care.as_ref().is_some_and(|c| !c.is_empty())
+                (0..r.outcomes.len()).any(|i| r.has_error_to_show(i))
             }
             _ => true,
         }

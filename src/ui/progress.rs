@@ -38,7 +38,6 @@ pub fn draw(state: &State, p: &ProgressState, theme: &Theme, frame: &mut Frame, 
             theme.title(),
         ));
     let inner = block.inner(area);
-    frame.render_widget(block, area);
     // Ctrl-C's question takes two lines under the list.
     let question = crate::app::quit::unsent(state)
         .filter(|_| state.quit_question)
@@ -49,6 +48,9 @@ pub fn draw(state: &State, p: &ProgressState, theme: &Theme, frame: &mut Frame, 
         Constraint::Length(if question.is_some() { 2 } else { 1 }),
     ])
     .areas(inner);
+    // Users scrolled out of view, above and below, on the border.
+    let block = super::more_marks(block, p.scroll, usize::from(list.height), total, theme);
+    frame.render_widget(block, area);
     let ratio = if total == 0 {
         1.0
     } else {

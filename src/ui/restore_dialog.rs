@@ -221,23 +221,23 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         .take(4)
         .map(|t| t.user.display_name.as_str())
         .collect();
-    let mut who = names.join(", ");
+    // The count of users not named is what must not be cut: the names give way first.
+    let mut more = String::new();
     if form.targets.len() > 4 {
-        who.push_str(&format!(" and {} more", form.targets.len() - 4));
+        more.push_str(&format!(" and {} more", form.targets.len() - 4));
     }
     let soonest = form
         .targets
         .iter()
         .filter_map(|t| t.user.time_left(state.now))
         .min();
-    if let Some(t) = soonest {
-        who.push_str(&if t.is_overdue() {
-            " · past its purge date".to_string()
-        } else {
-            format!(" · soonest purge in {}", t.long())
-        });
-    }
-    lines.push(Line::from(fit(&who, w)));
+    let purge = match soonest {
+        Some(t) if t.is_overdue() => " · past its purge date".to_string(),
+        Some(t) => format!(" · soonest purge in {}", t.long()),
+        None => String::new(),
+    };
+    let names = fit(&names.join(", "), w.saturating_sub(width(&more)).max(8));
+    lines.push(Line::from(fit(&format!("{names}{more}{purge}"), w)));
     // The refusal goes at the top, where it shows even when a small terminal scrolls the dialog.
     match &form.error {
         Some(e) => {

@@ -114,7 +114,14 @@ fn title(state: &State) -> String {
 }
 
 pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, block_area: Rect, rows: Rect) {
-    let title_w = usize::from(block_area.width.saturating_sub(2));
+    let v = &state.restored;
+    // The title gives way to the mark of users scrolled off above.
+    let above = if v.offset > 0 {
+        width(&format!(" ▲ {} more ", v.offset)) + 1
+    } else {
+        0
+    };
+    let title_w = usize::from(block_area.width.saturating_sub(2)).saturating_sub(above);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(if state.modal.is_none() {
@@ -123,6 +130,14 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, block_area: Rect, r
             theme.border()
         })
         .title(Span::styled(fit(&title(state), title_w), theme.title()));
+    // Users scrolled out of view, above and below, on the border.
+    let block = super::more_marks(
+        block,
+        v.offset,
+        usize::from(rows.height),
+        v.rows.len(),
+        theme,
+    );
     frame.render_widget(block, block_area);
     let inner_w = usize::from(rows.width);
     let cols = columns(inner_w);
@@ -140,7 +155,6 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, block_area: Rect, r
     };
     frame.render_widget(Paragraph::new(fit_line(head, inner_w)), head_area);
 
-    let v = &state.restored;
     if v.rows.is_empty() {
         let (msg, style) = if let Some(e) = &v.error {
             (
