@@ -378,6 +378,7 @@ mod tests {
             force_change: true,
             since: fixtures::now(),
             tap: None,
+            account_disabled: false,
         }];
         let fx = key(&mut s, KeyCode::Char('F'), KeyModifiers::SHIFT);
         assert!(matches!(fx.as_slice(), [Effect::FinishUnfinished]));

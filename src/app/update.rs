@@ -282,6 +282,16 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::AfterCare(reports) => {
             if let Some(Modal::Result(r)) = &mut state.modal {
+                // Read after the restore, it is fresher than the listing: the mail follows it.
+                for o in &mut r.outcomes {
+                    if let Some(disabled) = reports
+                        .iter()
+                        .find(|c| c.id == o.id)
+                        .and_then(|c| c.disabled())
+                    {
+                        o.account_disabled = disabled;
+                    }
+                }
                 r.after_care = Some(reports);
             }
             Vec::new()

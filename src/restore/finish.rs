@@ -66,6 +66,7 @@ pub async fn finish_unfinished(
             wants_password: item.wants_password,
             synced: false,
             guest: false,
+            account_disabled: item.account_disabled,
             planned: None,
         };
         if let (Some(mail), false) = (mail_window.get(&item.id), resend) {

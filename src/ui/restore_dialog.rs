@@ -460,13 +460,19 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         .filter(|t| t.preflight == Preflight::Checking)
         .count();
     let guests = form.targets.iter().filter(|t| t.user.is_guest()).count();
+    let disabled: Vec<&str> = form
+        .targets
+        .iter()
+        .filter(|t| t.user.account_disabled)
+        .map(|t| t.user.display_name.as_str())
+        .collect();
     let has_conflicts = form.targets.iter().any(|t| {
         matches!(
             t.preflight,
             Preflight::Conflict { .. } | Preflight::Failed(_)
         )
     });
-    if !synced.is_empty() || checking > 0 || guests > 0 || has_conflicts {
+    if !synced.is_empty() || !disabled.is_empty() || checking > 0 || guests > 0 || has_conflicts {
         lines.push(Line::from(""));
     }
     if !synced.is_empty() {
@@ -477,6 +483,20 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         };
         let msg = format!(
             "⚠ {who}: synced from on-premises AD, which is the source of truth. Restore there too, or the next sync may delete again."
+        );
+        for chunk in wrap(&msg, w) {
+            lines.push(Line::from(Span::styled(chunk, theme.warn())));
+        }
+    }
+    if !disabled.is_empty() {
+        let who = if disabled.len() <= 2 {
+            disabled.join(", ")
+        } else {
+            format!("{} users", disabled.len())
+        };
+        let msg = format!(
+            "⚠ {who}: account disabled; a restore keeps it so, and sign-in fails until it is \
+             enabled (the mail says so)."
         );
         for chunk in wrap(&msg, w) {
             lines.push(Line::from(Span::styled(chunk, theme.warn())));

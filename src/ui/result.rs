@@ -423,7 +423,24 @@ fn care_line(
     theme: &Theme,
     w: usize,
 ) -> Line<'static> {
+    let listed_disabled = |then: &str| {
+        format!(
+            "⚠ {} (e: how) · {then}",
+            crate::restore::aftercare::DISABLED_BLOCKS
+        )
+    };
     let (text, style) = match (&r.after_care, r.care_of(i)) {
+        // Not read yet (or not readable): the listing said so.
+        (None, _) if o.account_disabled => {
+            (listed_disabled("reading what came back…"), theme.warn())
+        }
+        (Some(_), None) if o.account_disabled => (
+            listed_disabled(&format!("nothing read for {}", o.display_name)),
+            theme.warn(),
+        ),
+        (Some(_), Some(c)) if o.account_disabled && c.disabled().is_none() => {
+            (listed_disabled(&c.summary()), theme.warn())
+        }
         (None, _) => ("reading what came back…".to_string(), theme.dim()),
         (Some(_), Some(c)) if !c.flags.is_empty() => (c.summary(), theme.warn()),
         (Some(_), Some(c)) => (c.summary(), theme.dim()),
@@ -465,7 +482,16 @@ fn error_text(r: &ResultState) -> Vec<String> {
         }
         text.push(format!("Time: {}", f.at.format("%Y-%m-%d %H:%M:%S UTC")));
     }
-    if let Some(care) = r.care_of(r.selected) {
+    let care = r.care_of(r.selected);
+    // The listing said disabled and the after-care could not say otherwise: say how anyway.
+    if o.account_disabled && care.and_then(|c| c.disabled()).is_none() {
+        text.push(format!(
+            "⚠ {} (as listed before the restore): enable it in the {}",
+            crate::restore::aftercare::DISABLED_BLOCKS,
+            crate::restore::aftercare::ENABLE_HOW
+        ));
+    }
+    if let Some(care) = care {
         text.extend(care.details());
     }
     text
