@@ -543,6 +543,7 @@ mod tests {
         let msg = sign_in_message(&accounts, &admin(), &options(true));
         assert!(
             msg.body.contains(
+                // layout: the template's labels are aligned.
                 "  User name: megan@contoso.com\n  Password:  Kiwi-Moon-42#x\n  Sign-in:   \
                  blocked until the account is enabled (see below)\n"
             ),
@@ -592,6 +593,7 @@ mod tests {
         assert!(!msg.body.contains("Kiwi-Moon-42#x"), "{}", msg.body);
         assert!(!msg.body.contains("Password:"), "{}", msg.body);
         assert!(
+            // layout: the template's labels are aligned.
             msg.body.contains("Guest:     no password here"),
             "{}",
             msg.body

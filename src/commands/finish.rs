@@ -120,7 +120,9 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
         if uncertain > 0 {
             writeln!(
                 io.err,
-                "the sign-in mail of {uncertain} user(s) may have gone out already, so their                  passwords were left as they are: check the recipient's inbox;                  `{FINISH_COMMAND} --resend` sets new passwords and mails them again"
+                "the sign-in mail of {uncertain} user(s) may have gone out already, so their \
+                 passwords were left as they are: check the recipient's inbox; \
+                 `{FINISH_COMMAND} --resend` sets new passwords and mails them again"
             )?;
         }
         writeln!(

@@ -81,7 +81,8 @@ pub(super) fn mail_uncertain_line(o: &UserOutcome) -> Option<Value> {
         "mailSent": Value::Null,
         "mailSendingAt": f.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "error": f.error.message,
-        "advice": "check the recipient's inbox: the password in that mail may be the one in                    force; to set a new one and mail it again, add --resend",
+        "advice": "check the recipient's inbox: the password in that mail may be the one in \
+                   force; to set a new one and mail it again, add --resend",
         "next": format!("{FINISH_COMMAND} --resend"),
     }))
 }

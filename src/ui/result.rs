@@ -370,6 +370,7 @@ fn draw_prompt(
         )),
         Line::from(fit(
             &format!(
+                // layout: a gap that sets the two choices apart.
                 " {} generate one   {} type one: [ {typed} ]",
                 radio(p.auto),
                 radio(!p.auto)
