@@ -95,7 +95,8 @@ pub fn columns_for(inner: usize, widths: Widths) -> Vec<(Column, usize)> {
         Column::State,
         Column::Password,
     ];
-    let (kept, flex) = super::table::keep_columns(inner, PREFIX, &fixed, &drop_order, 40);
+    // 34 columns of names at least: at 80 columns a blocked account's state still fits.
+    let (kept, flex) = super::table::keep_columns(inner, PREFIX, &fixed, &drop_order, 34);
     let name = flex / 2;
     let mut cols = vec![(Column::Name, name), (Column::UserName, flex - name)];
     cols.extend(kept);
@@ -384,24 +385,24 @@ pub fn draw_summary(state: &State, theme: &Theme, frame: &mut Frame, area: Rect)
             ],
             w,
         ));
-        // The hand-off and where the account stands, whole.
-        let mut state_line = vec![Span::raw(format!(
-            "hand-off: {} · sign-in mail: {} · state: ",
+        // Where the account stands, then the hand-off whole and the mail.
+        let presence = presence(&state.restored, r);
+        let blocked = presence == Presence::Active && r.account_disabled;
+        let mut state_line = vec![Span::raw("state: ")];
+        state_line.push(if blocked {
+            Span::styled(
+                "active, sign-in blocked (the account is disabled: enable it in the Entra admin \
+                 center, or with Graph, accountEnabled true)",
+                theme.warn(),
+            )
+        } else {
+            Span::raw(presence_text(presence))
+        });
+        state_line.push(Span::raw(format!(
+            " · hand-off: {} · sign-in mail: {}",
             password_long(r.password, state.now),
             mail_text(&r.mail)
-        ))];
-        let presence = presence(&state.restored, r);
-        if presence == Presence::Active && r.account_disabled {
-            state_line.push(Span::styled(
-                format!(
-                    "active, sign-in blocked: the account is disabled; enable it in the {}",
-                    crate::restore::aftercare::ENABLE_HOW
-                ),
-                theme.warn(),
-            ));
-        } else {
-            state_line.push(Span::raw(presence_text(presence)));
-        }
+        )));
         lines.push(fit_line(state_line, w));
     }
     frame.render_widget(Paragraph::new(lines), area);
