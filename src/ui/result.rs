@@ -144,6 +144,8 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
     // Ctrl-C's question takes the message line and the buttons' line.
     if let Some(u) = crate::app::quit::unsent(state).filter(|_| state.quit_question) {
         let [what, how] = crate::app::quit::question(&u);
+        // Over whatever these lines held (a failed mail takes two).
+        frame.render_widget(ratatui::widgets::Clear, err);
         frame.render_widget(
             Paragraph::new(Span::styled(fit(&what, w), theme.warn())),
             err,

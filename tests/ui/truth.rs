@@ -154,6 +154,21 @@ fn a_failed_mail_is_said_whole_and_e_shows_its_error_first() {
         );
         assert!(screen.contains("e: all of it"), "{screen}");
     }
+    // Ctrl-C over the failed mail: the question replaces both of its lines, nothing shows through.
+    let asked = snap("result_mail_failed_quit", |size| {
+        let mut s = result_of(size, members(2), &["admin@contoso.sandbox"]);
+        key(&mut s, KeyCode::Enter);
+        update(&mut s, Msg::MailSent(Err(why.into())));
+        ctrl_c(&mut s);
+        s
+    });
+    for screen in &asked {
+        assert!(
+            screen.contains("were not sent and will be lost.  "),
+            "nothing after the question: {screen}"
+        );
+        assert!(!screen.contains("Sending failed"), "{screen}");
+    }
     let panes = snap("result_mail_failed_e", |size| {
         let mut s = result_of(size, members(2), &["admin@contoso.sandbox"]);
         key(&mut s, KeyCode::Enter);
