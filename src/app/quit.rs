@@ -26,6 +26,9 @@ pub enum Leave {
 pub enum Holding {
     /// On the result screen, shown nowhere else.
     Result,
+    /// On the result screen after its sign-in mail failed: the journal may count that mail
+    /// as possibly sent (a lost reply), and `finish` then asks for the inbox to be checked.
+    MailFailed,
     /// In the sign-in mail being sent: it may or may not arrive.
     Sending,
     /// A run, a retry or `F` is still setting them.
@@ -65,6 +68,8 @@ pub fn unsent(state: &State) -> Option<Unsent> {
                 Holding::Sending
             } else if r.busy {
                 Holding::Running
+            } else if r.holds_passwords() && r.send_error.is_some() {
+                Holding::MailFailed
             } else if r.holds_passwords() {
                 Holding::Result
             } else {
@@ -88,7 +93,7 @@ pub fn unsent(state: &State) -> Option<Unsent> {
 /// The question Ctrl-C asks, in two lines that fit 76 columns: what is lost, then the way out.
 pub fn question(u: &Unsent) -> [String; 2] {
     let first = match u.holding {
-        Holding::Result => format!(
+        Holding::Result | Holding::MailFailed => format!(
             "Quit now? The {} on this screen were not sent and will be lost.",
             u.secrets()
         ),
@@ -118,6 +123,12 @@ pub fn report(state: &State, u: &Unsent) -> String {
         Holding::Result => format!(
             "undelete: left {users} unfinished in {directory}: their {} were never sent; \
              `{finish}` sets new ones and sends the sign-in info",
+            u.secrets()
+        ),
+        Holding::MailFailed => format!(
+            "undelete: left {users} unfinished in {directory}: their sign-in mail failed; \
+             `{finish}` sets new {} and sends it (where that mail may have gone out, it says \
+             so: check the inbox, then add --resend)",
             u.secrets()
         ),
         Holding::Sending => format!(
@@ -320,6 +331,12 @@ mod tests {
         key(&mut s, KeyCode::Enter, KeyModifiers::NONE);
         ctrl_c(&mut s);
         assert_eq!(unsent(&s).map(|u| u.holding), Some(Holding::Sending));
+        // Failed: still held, and the line says the mail failed.
+        update(&mut s, Msg::MailSent(Err("cannot connect".into())));
+        assert!(s.quit_question, "still asked");
+        assert_eq!(unsent(&s).map(|u| u.holding), Some(Holding::MailFailed));
+        key(&mut s, KeyCode::Char('n'), KeyModifiers::NONE);
+        key(&mut s, KeyCode::Enter, KeyModifiers::NONE);
         update(&mut s, Msg::MailSent(Ok(())));
         assert!(!s.quit_question, "nothing is lost any more");
         let fx = ctrl_c(&mut s);
@@ -405,7 +422,12 @@ mod tests {
 
     #[test]
     fn every_question_fits_76_columns() {
-        for holding in [Holding::Result, Holding::Sending, Holding::Running] {
+        for holding in [
+            Holding::Result,
+            Holding::MailFailed,
+            Holding::Sending,
+            Holding::Running,
+        ] {
             for passes in [false, true] {
                 for line in question(&Unsent {
                     holding,

@@ -231,12 +231,19 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         .iter()
         .filter_map(|t| t.user.time_left(state.now))
         .min();
-    let purge = match soonest {
+    let mut purge = match soonest {
         Some(t) if t.is_overdue() => " · past its purge date".to_string(),
         Some(t) => format!(" · soonest purge in {}", t.long()),
         None => String::new(),
     };
-    let names = fit(&names.join(", "), w.saturating_sub(width(&more)).max(8));
+    // The soonest purge gives way before the names get too short to read.
+    if w.saturating_sub(width(&more) + width(&purge)) < 16 {
+        purge.clear();
+    }
+    let names = fit(
+        &names.join(", "),
+        w.saturating_sub(width(&more) + width(&purge)).max(8),
+    );
     lines.push(Line::from(fit(&format!("{names}{more}{purge}"), w)));
     // The refusal goes at the top, where it shows even when a small terminal scrolls the dialog.
     match &form.error {

@@ -91,13 +91,20 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
         .collect();
     frame.render_widget(Paragraph::new(lines), list);
 
+    // A pass hand-off hands out passes, and says so.
+    let secrets = if r.step.choice.tap().is_some() {
+        "passes"
+    } else {
+        "passwords"
+    };
     let info_text = if r.complete() == 0 {
         "Nobody is ready for sign-in info; nothing to send.".to_string()
     } else if r.recipients.is_empty() {
         if r.holds_passwords() {
-            "No recipients: nothing is mailed, and the passwords are shown only here (v shows, \
-             c copies). Closing asks first."
-                .to_string()
+            format!(
+                "No recipients: nothing is mailed, and the {secrets} are shown only here (v \
+                 shows, c copies). Closing asks first."
+            )
         } else {
             "No recipients were given: nothing will be mailed.".to_string()
         }
@@ -160,11 +167,14 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
     if r.confirm_close {
         let q = if r.missing_passwords() > 0 && !r.holds_passwords() {
             "Close? Users without a password stay unfinished (F finishes them). y closes · n goes back"
+                .to_string()
         } else {
-            "Close without email? The passwords will not be shown again. y closes · n goes back"
+            format!(
+                "Close without email? The {secrets} will not be shown again. y closes · n goes back"
+            )
         };
         frame.render_widget(
-            Paragraph::new(Span::styled(fit(q, w), theme.warn())),
+            Paragraph::new(Span::styled(fit(&q, w), theme.warn())),
             buttons,
         );
         return;
