@@ -486,7 +486,7 @@ pub static BINDINGS: &[Binding] = &[
             S::Result,
             &[c('e')],
             A::ShowError,
-            "show this user's whole error and what came back with it",
+            "show this line's whole error (its failed sign-in mail first) and what came back with it",
         ),
         "error",
     ),
