@@ -236,14 +236,20 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         Some(t) => format!(" · soonest purge in {}", t.long()),
         None => String::new(),
     };
-    // The soonest purge gives way before the names get too short to read.
-    if w.saturating_sub(width(&more) + width(&purge)) < 16 {
-        purge.clear();
-    }
-    let names = fit(
-        &names.join(", "),
-        w.saturating_sub(width(&more) + width(&purge)).max(8),
-    );
+    let names = if more.is_empty() {
+        // All named: what is cut is the end of the line.
+        names.join(", ")
+    } else {
+        // The count of the rest is kept whole; the soonest purge gives way before the names
+        // get too short to read.
+        if w.saturating_sub(width(&more) + width(&purge)) < 16 {
+            purge.clear();
+        }
+        fit(
+            &names.join(", "),
+            w.saturating_sub(width(&more) + width(&purge)).max(8),
+        )
+    };
     lines.push(Line::from(fit(&format!("{names}{more}{purge}"), w)));
     // The refusal goes at the top, where it shows even when a small terminal scrolls the dialog.
     match &form.error {

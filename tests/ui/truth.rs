@@ -265,3 +265,14 @@ fn the_restored_view_says_a_pass_s_expiry_a_blocked_sign_in_and_no_recipients() 
         "{screen}"
     );
 }
+
+#[test]
+fn the_dialog_s_count_of_users_it_does_not_name_is_never_cut() {
+    for (w, h) in SIZES {
+        let mut s = fixtures::state(48, (w, h));
+        // Eight users, among them the fixtures' longest names.
+        typ(&mut s, "        r");
+        let screen = render(&s, w, h);
+        assert!(screen.contains("and 4 more"), "{w}x{h}:\n{screen}");
+    }
+}
