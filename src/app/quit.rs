@@ -141,8 +141,14 @@ pub fn report(state: &State, u: &Unsent) -> String {
              `{finish}` checks each one and finishes those that were"
         ),
         Holding::Running => format!(
-            "undelete: stopped a restore in {directory} with {users} so far, unfinished; \
-             `{finish}` checks each one, sets new {} and sends the sign-in info",
+            "undelete: stopped a restore in {directory}: {} restored so far {} left \
+             unfinished; `{finish}` checks each one, sets new {} and sends the sign-in info",
+            if u.users == 1 {
+                "1 user".to_string()
+            } else {
+                format!("{} users", u.users)
+            },
+            if u.users == 1 { "is" } else { "are" },
             u.secrets()
         ),
     }
