@@ -378,7 +378,7 @@ mod tests {
         let exit = s.exit.expect("report");
         assert_eq!(exit.code, EXIT_INTERRUPTED);
         assert!(
-            exit.message.contains("with 1 restored user so far"),
+            exit.message.contains(": 1 user restored so far is left unfinished;"),
             "{}",
             exit.message
         );
