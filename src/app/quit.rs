@@ -378,7 +378,8 @@ mod tests {
         let exit = s.exit.expect("report");
         assert_eq!(exit.code, EXIT_INTERRUPTED);
         assert!(
-            exit.message.contains(": 1 user restored so far is left unfinished;"),
+            exit.message
+                .contains(": 1 user restored so far is left unfinished;"),
             "{}",
             exit.message
         );
