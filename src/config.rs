@@ -165,6 +165,39 @@ impl Settings {
             ..self
         }
     }
+
+    /// `undelete … SUBCOMMAND` with the options that pick this run's directory, sign-in and
+    /// data dir spelled out, so a hint printed after the run reaches the same journal even
+    /// when they came from flags the admin will not remember. Secrets are never in it (the
+    /// client secret only ever comes from the environment).
+    pub fn command_line(&self, subcommand: &str) -> String {
+        let mut words = vec!["undelete".to_string()];
+        if self.sandbox {
+            words.push("--sandbox".into());
+        }
+        let mut option = |name: &str, value: Option<String>| {
+            if let Some(v) = value {
+                words.push(name.to_string());
+                words.push(shell_word(&v));
+            }
+        };
+        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        if !self.sandbox {
+            option("--tenant", self.tenant.clone());
+            option(
+                "--cloud",
+                (self.cloud != Cloud::Global).then(|| self.cloud.name().to_string()),
+            );
+            option("--graph-url", self.graph_url.clone());
+            option("--login-url", self.login_url.clone());
+            option("--client-id", self.client_id.clone());
+            option("--certificate", path(&self.certificate));
+            option("--mail-from", self.mail_from.clone());
+        }
+        option("--data-dir", path(&self.data_dir));
+        words.push(subcommand.to_string());
+        words.join(" ")
+    }
 }
 
 /// Microsoft Graph Command Line Tools, a public client every tenant can consent to.
@@ -373,6 +406,50 @@ mod tests {
         assert_eq!(
             e.token_url(),
             "http://127.0.0.1:9/sandbox/oauth2/v2.0/token"
+        );
+    }
+}
+
+/// `s` as one word for a POSIX shell: as it is when only safe characters make it up,
+/// single-quoted otherwise.
+fn shell_word(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./-_".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod command_line_tests {
+    use super::*;
+
+    #[test]
+    fn a_hint_names_the_same_directory_and_data_dir() {
+        let plain = Settings::default();
+        assert_eq!(plain.command_line("finish"), "undelete finish");
+        let tenant = Settings {
+            tenant: Some("contoso.onmicrosoft.com".into()),
+            cloud: Cloud::Usgov,
+            mail_from: Some("it@contoso.com".into()),
+            data_dir: Some(PathBuf::from("/tmp/my data")),
+            ..Settings::default()
+        };
+        assert_eq!(
+            tenant.command_line("finish"),
+            "undelete --tenant contoso.onmicrosoft.com --cloud usgov --mail-from it@contoso.com \
+             --data-dir '/tmp/my data' finish"
+        );
+        let sandbox = Settings {
+            sandbox: true,
+            tenant: Some("ignored.example".into()),
+            data_dir: Some(PathBuf::from("/tmp/it's")),
+            ..Settings::default()
+        };
+        assert_eq!(
+            sandbox.command_line("finish"),
+            r"undelete --sandbox --data-dir '/tmp/it'\''s' finish"
         );
     }
 }

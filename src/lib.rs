@@ -22,6 +22,9 @@ pub mod safe_json;
 pub mod sandbox;
 pub mod sanitize;
 pub mod session;
+// Read by its own test only: every string literal of `src/`.
+#[cfg(test)]
+mod source_strings;
 pub mod text;
 pub mod token_bucket;
 pub mod trust;

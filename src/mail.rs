@@ -45,6 +45,8 @@ pub struct MailAccount<'a> {
     pub guest: bool,
     /// `password` is a Temporary Access Pass with these terms.
     pub tap: Option<crate::directory::tap::TapTerms>,
+    /// The account is disabled: nothing in the mail works until it is enabled.
+    pub disabled: bool,
 }
 
 impl MailAccount<'_> {
@@ -185,6 +187,14 @@ pub fn body(accounts: &[MailAccount<'_>], voice: Voice, options: &SignInMail) ->
             ));
             listing.push('\n');
         }
+        if account.disabled {
+            if !listing.ends_with('\n') {
+                listing.push('\n');
+            }
+            listing.push_str("  ");
+            listing.push_str(&phrase("disabled_line", &[]));
+            listing.push('\n');
+        }
         listing.push('\n');
     }
 
@@ -237,6 +247,14 @@ pub fn body(accounts: &[MailAccount<'_>], voice: Voice, options: &SignInMail) ->
     let tap_names = names(|a| a.tap.is_some() && !a.guest);
     if !tap_names.is_empty() {
         notes.push(phrase(&voiced("tap", voice), &[("names", &tap_names)]));
+    }
+    // Before anything else the reader must know: the sign-in cannot work yet.
+    let disabled = names(|a| a.disabled);
+    if !disabled.is_empty() {
+        notes.insert(
+            0,
+            phrase(&voiced("disabled", voice), &[("names", &disabled)]),
+        );
     }
     let synced = names(|a| a.synced);
     if !synced.is_empty() {
@@ -353,6 +371,7 @@ mod tests {
             synced: false,
             guest: false,
             tap: None,
+            disabled: false,
         }
     }
 
@@ -516,6 +535,54 @@ mod tests {
     }
 
     #[test]
+    fn a_disabled_account_is_said_to_block_sign_in_until_it_is_enabled() {
+        let pw = SecretString::from("Kiwi-Moon-42#x");
+        let mut megan = account("Megan Bowen", "megan@contoso.com", &pw);
+        megan.disabled = true;
+        let accounts = [megan, account("Adele Vance", "adele@contoso.com", &pw)];
+        let msg = sign_in_message(&accounts, &admin(), &options(true));
+        assert!(
+            msg.body.contains(
+                // layout: the template's labels are aligned.
+                "  User name: megan@contoso.com\n  Password:  Kiwi-Moon-42#x\n  Sign-in:   \
+                 blocked until the account is enabled (see below)\n"
+            ),
+            "{}",
+            msg.body
+        );
+        // Said once, before the other notes, with how to enable it; Adele is not named.
+        let note = "Megan Bowen: the account is disabled (it was when it was deleted, and a \
+                    restore keeps it so). Signing in fails, with this password or any other, \
+                    until it is enabled: in the Entra admin center";
+        assert!(msg.body.contains(note), "{}", msg.body);
+        assert!(msg.body.find(note) < msg.body.find("They will be asked"));
+        assert!(msg.body.contains("\"accountEnabled\": true"));
+        assert!(!msg.body.contains("Adele Vance: the account is disabled"));
+        assert!(!msg.body.contains("\n\n\n"), "{}", msg.body);
+        // To the user: it speaks to them, and names who can enable it.
+        let mut megan = account("Megan Bowen", "megan@contoso.com", &pw);
+        megan.disabled = true;
+        let msg = sign_in_message(&[megan], &["megan@contoso.com".into()], &options(true));
+        assert!(
+            msg.body
+                .contains("still disabled, so signing in will not work yet"),
+            "{}",
+            msg.body
+        );
+        assert!(
+            msg.body
+                .contains("Your IT administrator must enable it first.")
+        );
+        // Nobody disabled: not a word of it.
+        let msg = sign_in_message(
+            &[account("Adele Vance", "adele@contoso.com", &pw)],
+            &admin(),
+            &options(true),
+        );
+        assert!(!msg.body.contains("disabled") && !msg.body.contains("Sign-in:"));
+    }
+
+    #[test]
     fn a_guest_gets_no_password_and_is_told_how_to_get_back_in() {
         let pw = SecretString::from("Kiwi-Moon-42#x");
         let mut zoe = account("Zoë Ødegård", "zoe_fabrikam.com#EXT#@contoso.com", &pw);
@@ -526,6 +593,7 @@ mod tests {
         assert!(!msg.body.contains("Kiwi-Moon-42#x"), "{}", msg.body);
         assert!(!msg.body.contains("Password:"), "{}", msg.body);
         assert!(
+            // layout: the template's labels are aligned.
             msg.body.contains("Guest:     no password here"),
             "{}",
             msg.body
@@ -626,6 +694,7 @@ mod tests {
                 expires,
                 usable_once: true,
             }),
+            disabled: false,
         };
         let msg = sign_in_message(
             std::slice::from_ref(&account),
@@ -667,6 +736,7 @@ mod tests {
             "intro_recipient_one",
             "intro_recipient_many",
             "renamed",
+            "disabled_line",
         ] {
             assert!(!phrase(key, &[]).is_empty(), "{key}");
         }
@@ -678,6 +748,7 @@ mod tests {
             "force_change",
             "synced",
             "guest",
+            "disabled",
         ] {
             for v in [Voice::User, Voice::Recipient] {
                 assert!(!phrase(&voiced(stem, v), &[]).is_empty(), "{stem} {v:?}");

@@ -155,6 +155,14 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
         field(label, value);
     }
     field("Conflicts", conflicts_summary(state, &user.id));
+    // Only when the listing said so: most accounts are enabled, and a line each would push
+    // the rest down.
+    if user.account_disabled {
+        field(
+            "Account",
+            "disabled: a restore keeps it so, and sign-in fails until it is enabled".into(),
+        );
+    }
     for problem in state.sweep.problems() {
         field("", format!("not checked: {problem}"));
     }

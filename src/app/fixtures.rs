@@ -96,6 +96,7 @@ pub fn user(i: usize, now: DateTime<Utc>) -> DeletedUser {
         deleted_at: Some(now - Duration::hours(hours)),
         on_premises_sync_enabled: i % 9 == 2,
         user_type: Some(if guest { "Guest" } else { "Member" }.to_string()),
+        account_disabled: false,
         stored: None,
     }
 }
@@ -122,6 +123,8 @@ pub fn settings() -> Settings {
         default_recipients: None,
         include_password: true,
         local_offset: local_offset(),
+        directory: "the built-in sandbox".into(),
+        finish_command: "undelete --data-dir /tmp/undelete-test finish".into(),
     }
 }
 

@@ -119,7 +119,12 @@ use KeyCode as K;
 use Scope as S;
 
 pub static BINDINGS: &[Binding] = &[
-    typing(b(S::Global, &[ctrl('c')], A::ForceQuit, "quit at once")),
+    typing(b(
+        S::Global,
+        &[ctrl('c')],
+        A::ForceQuit,
+        "quit (asks first where unsent passwords or passes would be lost; again: quit, exit 130)",
+    )),
     // Help and the log work on every screen, dialogs included. `?` and `@` are text in a
     // text field (a password may hold `?`, an address holds `@`), so F1 is help there too.
     hint(
@@ -481,7 +486,7 @@ pub static BINDINGS: &[Binding] = &[
             S::Result,
             &[c('e')],
             A::ShowError,
-            "show this user's whole error and what came back with it",
+            "show this line's whole error (its failed sign-in mail first) and what came back with it",
         ),
         "error",
     ),
@@ -544,7 +549,7 @@ pub static BINDINGS: &[Binding] = &[
             S::Confirm,
             &[c('y')],
             A::Yes,
-            "yes: stop the remaining users / close without email / restore that many",
+            "yes: stop the remaining users / close without email / restore that many / quit",
         ),
         "yes",
     ),
@@ -765,6 +770,9 @@ pub fn scope(state: &super::state::State) -> Scope {
     use super::state::Modal;
     if state.sign_in.is_some() {
         return Scope::SignIn;
+    }
+    if state.quit_question {
+        return Scope::Confirm;
     }
     // The help opens over whatever screen asked for it.
     if state.help.is_some() {

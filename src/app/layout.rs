@@ -28,8 +28,8 @@ pub struct Areas {
     pub footer: Rect,
 }
 
-/// Rows the Restored view's summary of the selected user takes (a rule and two lines).
-pub const SUMMARY_ROWS: u16 = 3;
+/// Rows the Restored view's summary of the selected user takes (a rule and three lines).
+pub const SUMMARY_ROWS: u16 = 4;
 
 pub fn too_small(area: Rect) -> bool {
     area.width < MIN_WIDTH || area.height < MIN_HEIGHT

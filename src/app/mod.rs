@@ -10,6 +10,7 @@ pub mod keymap;
 pub mod layout;
 pub mod modal;
 pub mod msg;
+pub mod quit;
 pub mod restored;
 pub mod runner;
 pub mod sign_in;

@@ -96,4 +96,6 @@ pub enum Msg {
     SignInCancelled,
     /// Signed in: the session to work in (the runner has taken it on already).
     SignedIn(Arc<Session>),
+    /// SIGINT or SIGTERM from outside: leave now (no question can be asked).
+    Leave(super::quit::Leave),
 }

@@ -238,6 +238,7 @@ fn set_password(state: &mut State) -> Vec<Effect> {
         wants_password: true,
         synced: false,
         guest: false,
+        account_disabled: r.account_disabled,
         planned: None,
         tap: None,
         password_kept: false,
@@ -302,6 +303,7 @@ mod tests {
             include_password: true,
             force_change: true,
             run: "r1".into(),
+            account_disabled: false,
         }
     }
 

@@ -48,6 +48,11 @@ pub struct Settings {
     pub include_password: bool,
     /// The admin's UTC offset: "[EXPIRES today]" and the details' purge time are in local time.
     pub local_offset: chrono::FixedOffset,
+    /// The tenant (or Graph root) this run works on, for lines printed after the screen is
+    /// gone; the sandbox's `label` says it better once signed in.
+    pub directory: String,
+    /// `undelete … finish` for this run's directory and data dir, for hints that outlive it.
+    pub finish_command: String,
 }
 
 impl Settings {
@@ -70,6 +75,16 @@ impl Settings {
             default_recipients: config.email_to.clone(),
             include_password: config.include_password,
             local_offset,
+            directory: if config.uses_sandbox() {
+                "the built-in sandbox".to_string()
+            } else {
+                config
+                    .tenant
+                    .clone()
+                    .or_else(|| config.graph_url.clone())
+                    .unwrap_or_default()
+            },
+            finish_command: config.command_line("finish"),
         }
     }
 
@@ -135,6 +150,10 @@ pub struct State {
     /// Counts the password checks sent, so a late verdict on an older value is dropped.
     pub verdict_seq: u64,
     pub quit: bool,
+    /// Ctrl-C asked whether to leave secrets unsent (`quit::on_ctrl_c`).
+    pub quit_question: bool,
+    /// `F` is finishing interrupted restores: new passwords are on their way to the screen.
+    pub finishing: bool,
     /// How the run ends when it is not a plain quit (leaving the sign-in screen without a
     /// session); printed once the terminal is restored.
     pub exit: Option<ExitReport>,
@@ -172,8 +191,7 @@ impl State {
             (Some(Modal::Result(r)), A::SetPassword) => r.missing_passwords() > 0,
             (Some(Modal::Result(r)), A::Retry) => r.retryable() > 0,
             (Some(Modal::Result(r)), A::ShowError) => {
-                r.outcomes.iter().any(|o| o.failure.is_some())
-                    || r.after_care.as_ref().is_some_and(|c| !c.is_empty())
+                (0..r.outcomes.len()).any(|i| r.has_error_to_show(i))
             }
             _ => true,
         }
@@ -220,6 +238,8 @@ impl State {
             stale_since: None,
             verdict_seq: 0,
             quit: false,
+            quit_question: false,
+            finishing: false,
             exit: None,
             dirty: true,
         }

@@ -77,6 +77,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         other => {
             state.dirty = true;
             let effects = handle(state, other);
+            super::quit::settle(state);
             // Whatever changed (a key, a page, a notice opening the status line and taking a
             // row from the table), the selected row stays on screen: one rule, in one place.
             ensure_visible(state);
@@ -100,6 +101,7 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::SignInCancelled => sign_in::on_cancelled(state),
         Msg::SignedIn(session) => sign_in::on_signed_in(state, &session),
+        Msg::Leave(how) => super::quit::leave(state, how),
         Msg::Key(key) => on_key(state, key),
         Msg::Mouse(m) => on_mouse(state, m),
         Msg::Paste(text) => on_paste(state, &text),
@@ -238,6 +240,7 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::RestoreFinished { outcomes, mail } => {
+            state.finishing = false;
             let restored: HashSet<String> = outcomes
                 .iter()
                 .filter(|o| o.restored())
@@ -293,6 +296,16 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::AfterCare(reports) => {
             if let Some(Modal::Result(r)) = &mut state.modal {
+                // Read after the restore, it is fresher than the listing: the mail follows it.
+                for o in &mut r.outcomes {
+                    if let Some(disabled) = reports
+                        .iter()
+                        .find(|c| c.id == o.id)
+                        .and_then(|c| c.disabled())
+                    {
+                        o.account_disabled = disabled;
+                    }
+                }
                 r.after_care = Some(reports);
             }
             Vec::new()
@@ -344,6 +357,8 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Unfinished(list) => {
+            // `F` found nothing left to finish.
+            state.finishing &= !list.is_empty();
             state.unfinished = list;
             super::restored::journal_changed(state)
         }
@@ -389,6 +404,7 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::UnfinishedFailed(e) => {
+            state.finishing = false;
             state.notice = Some((NoticeKind::Error, e));
             Vec::new()
         }
@@ -433,8 +449,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         return super::sign_in::leave(state);
     }
     if action == Some(Action::ForceQuit) {
-        state.quit = true;
-        return vec![Effect::Quit];
+        return super::quit::on_ctrl_c(state);
     }
     // The first-launch panel takes the first key, whatever it is, so no key acts unseen.
     if state.welcome {
@@ -601,6 +616,7 @@ pub(super) fn table_action(state: &mut State, action: Option<Action>) -> Vec<Eff
                         state.unfinished.len()
                     ),
                 ));
+                state.finishing = true;
                 return vec![Effect::FinishUnfinished];
             }
         }

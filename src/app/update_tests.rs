@@ -75,6 +75,7 @@ fn outcome(i: usize, ok: bool) -> UserOutcome {
         wants_password: true,
         synced: false,
         guest: false,
+        account_disabled: false,
         planned: Some(crate::restore::PlannedUser::as_is(u)),
         password_kept: false,
     }
@@ -639,6 +640,7 @@ fn unfinished() -> crate::restore::Unfinished {
         force_change: true,
         since: fixtures::now(),
         tap: None,
+        account_disabled: false,
     }
 }
 

@@ -341,6 +341,7 @@ mod tests {
             deleted_at: Some(now - Duration::days(days_ago)),
             on_premises_sync_enabled: false,
             user_type: None,
+            account_disabled: false,
             stored: None,
         }
     }

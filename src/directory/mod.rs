@@ -45,6 +45,8 @@ pub struct DeletedUser {
     pub deleted_at: Option<DateTime<Utc>>,
     pub on_premises_sync_enabled: bool,
     pub user_type: Option<String>,
+    /// `accountEnabled` is false: sign-in is blocked, and a restore keeps it so.
+    pub account_disabled: bool,
     /// The same strings as the directory stores them, before `sanitize`; only when the
     /// listing was asked for them (`Directory::list_deleted_stored`).
     pub stored: Option<Box<StoredStrings>>,
@@ -106,6 +108,7 @@ impl DeletedUser {
             deleted_at: None,
             on_premises_sync_enabled: false,
             user_type: None,
+            account_disabled: false,
             stored: None,
         }
     }

@@ -18,7 +18,7 @@ use crate::sanitize::{clean, clean_opt};
 /// Exactly the fields the app shows for a deleted user. `deletedDateTime`, `department`,
 /// `proxyAddresses` and `onPremisesSyncEnabled` only come back when selected (DESIGN.md 4.1).
 pub const DELETED_SELECT: &str = "id,displayName,userPrincipalName,mail,proxyAddresses,\
-department,jobTitle,deletedDateTime,onPremisesSyncEnabled,userType";
+department,jobTitle,deletedDateTime,onPremisesSyncEnabled,userType,accountEnabled";
 
 /// What the app needs of an active user (conflict checks and restore results).
 pub const ACTIVE_SELECT: &str = "id,displayName,userPrincipalName,mail,proxyAddresses";
@@ -41,6 +41,7 @@ struct WireUser {
     deleted_date_time: Option<String>,
     on_premises_sync_enabled: Option<bool>,
     user_type: Option<String>,
+    account_enabled: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -331,6 +332,8 @@ fn deleted_user(w: WireUser) -> DirResult<DeletedUser> {
         deleted_at,
         on_premises_sync_enabled: w.on_premises_sync_enabled.unwrap_or(false),
         user_type: clean_opt(w.user_type.as_deref()),
+        // Only a `false` said by the directory: a listing that leaves it out says nothing.
+        account_disabled: w.account_enabled == Some(false),
         id,
         stored: None,
     })

@@ -34,6 +34,29 @@ pub struct Seat {
     pub free: Option<i64>,
 }
 
+/// How a disabled account is enabled, said the same way everywhere. undelete never does it
+/// for the admin: the account may have been disabled on purpose before it was deleted.
+macro_rules! enable_how {
+    () => {
+        "Entra admin center > Users > the user > Edit properties > Account enabled, or \
+         Microsoft Graph: PATCH /users/{id} with {\"accountEnabled\": true}"
+    };
+}
+pub const ENABLE_HOW: &str = enable_how!();
+
+/// What a disabled account means for the person, in the result screen's words.
+pub const DISABLED_BLOCKS: &str = "account disabled: sign-in fails until it is enabled";
+
+impl AfterCare {
+    /// Whether the account is disabled, as read after the restore (`None`: not read).
+    pub fn disabled(&self) -> Option<bool> {
+        match self.enabled {
+            Known::Yes(Some(enabled)) => Some(!enabled),
+            _ => None,
+        }
+    }
+}
+
 /// What needs the admin after a restore.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Flag {
@@ -67,10 +90,12 @@ impl Flag {
     /// What to do about it, in words.
     pub fn advice(&self) -> &'static str {
         match self {
-            Flag::Disabled => {
-                "enable the account if the person should sign in (Entra admin center > Users > \
-                 the user > Edit properties > Account enabled)"
-            }
+            Flag::Disabled => concat!(
+                "sign-in fails until it is enabled: enable the account if the person should \
+                 sign in (",
+                enable_how!(),
+                ")"
+            ),
             Flag::NoSeat { .. } => {
                 "buy seats or free some (Billing > Licenses), or remove this licence from the \
                  user; until then the user may stay unlicensed"
@@ -108,7 +133,11 @@ impl AfterCare {
         let mut parts: Vec<String> = self
             .flags
             .iter()
-            .map(|f| format!("⚠ {}", f.describe()))
+            .map(|f| match f {
+                // On the result screen the consequence is what the admin must read.
+                Flag::Disabled => format!("⚠ {DISABLED_BLOCKS}"),
+                f => format!("⚠ {}", f.describe()),
+            })
             .collect();
         if !self.flags.contains(&Flag::Disabled)
             && let Known::Yes(Some(true)) = self.enabled

@@ -46,6 +46,7 @@ pub async fn send_sign_in_mail(
             synced: o.synced,
             guest: o.guest,
             tap: o.tap,
+            disabled: o.account_disabled,
         })
         .collect();
     let recipients = to.join(", ");

@@ -172,6 +172,7 @@ pub async fn finish_unfinished(
             wants_password: item.wants_password,
             synced: false,
             guest: false,
+            account_disabled: item.account_disabled,
             planned: None,
             password_kept: false,
         };

@@ -77,6 +77,13 @@ pub struct Entry {
     /// password, so finishing it issues another pass.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tap: Option<TapRequest>,
+    /// On `TapIssued`: when the pass stops working (never the pass).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tap_expires: Option<DateTime<Utc>>,
+    /// On `Planned`: the directory listed the account as disabled (`accountEnabled` false),
+    /// and a restore keeps it so: its sign-in info must say sign-in fails until it is enabled.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub account_disabled: bool,
     /// On a `Failed` restore: the request may have been carried out all the same (its reply
     /// was lost, or checking afterwards failed), so the user is not closed but left for a
     /// later run to ask the directory about. On a `Failed` mail: it may have gone out.
@@ -101,6 +108,8 @@ impl Entry {
             uncertain: false,
             no_password: false,
             tap: None,
+            tap_expires: None,
+            account_disabled: false,
         }
     }
 
@@ -196,6 +205,8 @@ pub struct Unfinished {
     pub since: DateTime<Utc>,
     /// Planned with a Temporary Access Pass: finishing issues a new pass, not a password.
     pub tap: Option<TapRequest>,
+    /// Listed as disabled when planned: its sign-in info says so.
+    pub account_disabled: bool,
 }
 
 struct Inner {
@@ -356,6 +367,7 @@ pub fn pending_of(entries: &[Entry]) -> Vec<Pending> {
                             force_change: e.force_change,
                             since: e.at,
                             tap: e.tap,
+                            account_disabled: e.account_disabled,
                         },
                     },
                 );

@@ -17,6 +17,11 @@ use crate::directory::Stage;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PasswordState {
     Set,
+    /// A Temporary Access Pass was issued instead, working until `until` (unknown for a
+    /// journal line that did not say it).
+    Tap {
+        until: Option<DateTime<Utc>>,
+    },
     /// The user needs one and has none yet (its step failed or never ran).
     Missing,
     /// Planned without one (a guest signs in with its home account).
@@ -31,6 +36,8 @@ pub enum MailState {
     },
     /// The admin closed without it (or handed the password over another way).
     Skipped,
+    /// The restore named nobody to mail: the password was shown (or printed) instead, once.
+    NoRecipients,
     /// Being sent when the journal ends, or its reply was lost: it may be in an inbox.
     MaybeSent {
         to: Vec<String>,
@@ -61,6 +68,8 @@ pub struct RestoredUser {
     pub include_password: bool,
     pub force_change: bool,
     pub run: String,
+    /// Listed as disabled when it was restored: sign-in is blocked until it is enabled.
+    pub account_disabled: bool,
 }
 
 impl RestoredUser {
@@ -77,6 +86,8 @@ pub fn restored_of(entries: &[Entry], audit: &[AuditEntry]) -> Vec<RestoredUser>
         planned: Option<&'a Entry>,
         restored: Option<&'a Entry>,
         password_set: bool,
+        /// The last password step was a pass (until when, when it said).
+        tap: Option<Option<DateTime<Utc>>>,
         mail: MailState,
         gone: bool,
     }
@@ -89,6 +100,7 @@ pub fn restored_of(entries: &[Entry], audit: &[AuditEntry]) -> Vec<RestoredUser>
                     planned: Some(e),
                     restored: None,
                     password_set: false,
+                    tap: None,
                     mail: MailState::NotSent,
                     gone: false,
                 },
@@ -101,14 +113,22 @@ pub fn restored_of(entries: &[Entry], audit: &[AuditEntry]) -> Vec<RestoredUser>
             planned: None,
             restored: None,
             password_set: false,
+            tap: None,
             mail: MailState::NotSent,
             gone: false,
         });
         match e.step {
             Step::Planned => {}
             Step::Restored => c.restored = Some(e),
-            // A pass stands in for the password: the user can sign in.
-            Step::PasswordSet | Step::TapIssued => c.password_set = true,
+            Step::PasswordSet => {
+                c.password_set = true;
+                c.tap = None;
+            }
+            // A pass stands in for the password: the user can sign in, until it expires.
+            Step::TapIssued => {
+                c.password_set = true;
+                c.tap = Some(e.tap_expires.or_else(|| tap_expiry_in(e.detail.as_deref())));
+            }
             Step::MailSending => {
                 c.mail = MailState::MaybeSent {
                     to: e.mail_to.clone(),
@@ -122,7 +142,13 @@ pub fn restored_of(entries: &[Entry], audit: &[AuditEntry]) -> Vec<RestoredUser>
                 };
                 c.mail = MailState::Sent { to };
             }
-            Step::MailSkipped => c.mail = MailState::Skipped,
+            Step::MailSkipped => {
+                c.mail = if c.planned.is_some_and(|p| p.mail_to.is_empty()) {
+                    MailState::NoRecipients
+                } else {
+                    MailState::Skipped
+                }
+            }
             Step::Failed if e.stage == Some(Stage::Mail) && !e.uncertain => {
                 if matches!(c.mail, MailState::MaybeSent { .. }) {
                     c.mail = MailState::NotSent;
@@ -157,7 +183,9 @@ pub fn restored_of(entries: &[Entry], audit: &[AuditEntry]) -> Vec<RestoredUser>
                 planned_upn,
                 restored_at: r.at,
                 by: by.get(id).cloned(),
-                password: if c.password_set {
+                password: if let Some(until) = c.tap {
+                    PasswordState::Tap { until }
+                } else if c.password_set {
                     PasswordState::Set
                 } else if wants_password {
                     PasswordState::Missing
@@ -171,6 +199,7 @@ pub fn restored_of(entries: &[Entry], audit: &[AuditEntry]) -> Vec<RestoredUser>
                 include_password: planned.is_some_and(|p| p.include_password),
                 force_change: planned.is_none_or(|p| p.force_change),
                 run: r.run.clone(),
+                account_disabled: planned.is_some_and(|p| p.account_disabled),
             })
         })
         .collect();
@@ -180,6 +209,16 @@ pub fn restored_of(entries: &[Entry], audit: &[AuditEntry]) -> Vec<RestoredUser>
             .then_with(|| a.id.cmp(&b.id))
     });
     out
+}
+
+/// When a pass stops working, from the words of a `TapIssued` line written before the journal
+/// carried it on its own ("… valid until 2026-12-07 14:05 UTC …").
+fn tap_expiry_in(detail: Option<&str>) -> Option<DateTime<Utc>> {
+    let (_, rest) = detail?.split_once("valid until ")?;
+    let stamp = rest.get(..16)?;
+    chrono::NaiveDateTime::parse_from_str(stamp, "%Y-%m-%d %H:%M")
+        .ok()
+        .map(|t| t.and_utc())
 }
 
 /// Who restored each user (by object id): the last successful `restore` line of the audit
@@ -352,6 +391,59 @@ mod tests {
             }
         );
         assert_eq!(mail("y"), MailState::NotSent);
+    }
+
+    #[test]
+    fn a_pass_hand_off_says_until_when_and_a_disabled_account_is_carried() {
+        let until = "2026-12-07T14:05:00Z".parse::<DateTime<Utc>>().unwrap();
+        let mut p = planned("t", 0);
+        p.account_disabled = true;
+        let mut issued = step("t", Step::TapIssued, 2);
+        issued.tap_expires = Some(until);
+        // Written before the journal carried the expiry on its own: read from its words.
+        let mut old = step("o", Step::TapIssued, 5);
+        old.detail =
+            Some("Temporary Access Pass issued, valid until 2026-12-07 14:05 UTC, one-time".into());
+        let entries = vec![
+            p,
+            step("t", Step::Restored, 1),
+            issued,
+            planned("o", 3),
+            step("o", Step::Restored, 4),
+            old,
+            // A password set later replaces the pass.
+            planned("w", 6),
+            step("w", Step::Restored, 7),
+            step("w", Step::TapIssued, 8),
+            step("w", Step::PasswordSet, 9),
+        ];
+        let r = restored_of(&entries, &[]);
+        let get = |id: &str| r.iter().find(|u| u.id == id).unwrap().clone();
+        assert_eq!(get("t").password, PasswordState::Tap { until: Some(until) });
+        assert!(get("t").account_disabled && !get("o").account_disabled);
+        assert_eq!(get("o").password, PasswordState::Tap { until: Some(until) });
+        assert_eq!(get("w").password, PasswordState::Set);
+        assert!(!get("t").needs_password());
+    }
+
+    #[test]
+    fn closing_without_recipients_is_told_apart_from_closing_without_mail() {
+        let mut nobody = planned("n", 0);
+        nobody.mail_to.clear();
+        let entries = vec![
+            nobody,
+            step("n", Step::Restored, 1),
+            step("n", Step::PasswordSet, 2),
+            step("n", Step::MailSkipped, 3),
+            planned("s", 4),
+            step("s", Step::Restored, 5),
+            step("s", Step::PasswordSet, 6),
+            step("s", Step::MailSkipped, 7),
+        ];
+        let r = restored_of(&entries, &[]);
+        let mail = |id: &str| r.iter().find(|u| u.id == id).unwrap().mail.clone();
+        assert_eq!(mail("n"), MailState::NoRecipients);
+        assert_eq!(mail("s"), MailState::Skipped);
     }
 
     #[test]

@@ -35,7 +35,9 @@ const TAP_CONCURRENCY: usize = 4;
 
 /// The journal's record of an issued pass: when it stops working, never the pass.
 fn tap_entry(run: &str, id: &str, terms: &TapTerms) -> journal::Entry {
-    journal::Entry::new(run, id, Step::TapIssued).detail(tap_detail(terms))
+    let mut e = journal::Entry::new(run, id, Step::TapIssued).detail(tap_detail(terms));
+    e.tap_expires = Some(terms.expires);
+    e
 }
 
 fn tap_detail(terms: &TapTerms) -> String {
@@ -86,6 +88,9 @@ pub struct UserOutcome {
     pub wants_password: bool,
     pub synced: bool,
     pub guest: bool,
+    /// The account is disabled (as listed, or as the after-care read it): sign-in fails until
+    /// it is enabled, whatever password it is given.
+    pub account_disabled: bool,
     /// How it was planned, so a failed restore can be tried again with the same choices
     /// (`None` for users finished from the journal, which only knows their id and name).
     pub planned: Option<PlannedUser>,
@@ -111,6 +116,7 @@ impl UserOutcome {
             wants_password: p.set_password,
             synced: p.user.on_premises_sync_enabled,
             guest: p.user.is_guest(),
+            account_disabled: p.user.account_disabled,
             planned: Some(p.clone()),
             password_kept: false,
         }
@@ -367,6 +373,7 @@ impl Runner {
             e.force_change = plan.force_change;
             e.no_password = !p.set_password;
             e.tap = tap;
+            e.account_disabled = p.user.account_disabled;
             self.journal(e).await;
         }
 

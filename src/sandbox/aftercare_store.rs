@@ -7,6 +7,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::store::Store;
 
+// layout: SQL, indented for reading; SQLite ignores the whitespace.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS skus (
     sku_id TEXT PRIMARY KEY,

@@ -8,6 +8,7 @@ use rusqlite::{OptionalExtension, Row, params, params_from_iter};
 
 use super::store::Store;
 
+// layout: SQL, indented for reading; SQLite ignores the whitespace.
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS objects (
     id TEXT PRIMARY KEY,

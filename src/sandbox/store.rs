@@ -12,6 +12,7 @@ pub const FILE_NAME: &str = "sandbox.sqlite3";
 /// Days a deleted user stays restorable before Entra purges it.
 pub const RETENTION_DAYS: i64 = 30;
 
+// layout: SQL, indented for reading; SQLite ignores the whitespace.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS users (

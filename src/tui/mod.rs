@@ -20,6 +20,7 @@ use ratatui::backend::Backend;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::app::msg::Msg;
+use crate::app::quit::Leave;
 use crate::app::runner::{ClipboardSink, Runner};
 use crate::app::state::{ExitReport, State};
 use crate::app::{
@@ -78,11 +79,12 @@ where
             },
             Some(m) = rx.recv() => m,
             _ = tick.tick() => Msg::Tick(Utc::now()),
-            // Raw mode turns Ctrl-C into a key; this catches the signal when it is not.
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            // Raw mode turns Ctrl-C into a key; this catches the signal sent from outside.
+            // Neither can be asked about: `update` leaves at once, saying what stays unsent.
+            _ = tokio::signal::ctrl_c() => Msg::Leave(Leave::Interrupt),
             // `kill` or a closing session: leave through the same door, so the terminal is
             // restored.
-            _ = terminate.recv() => return Ok(()),
+            _ = terminate.recv() => Msg::Leave(Leave::Terminate),
         };
         if step(state, runner, msg) {
             return Ok(());

@@ -107,11 +107,15 @@ pub fn more_marks<'a>(
     total: usize,
     theme: &Theme,
 ) -> Block<'a> {
-    let below = total.saturating_sub(top + shown);
+    hidden_marks(block, top, total.saturating_sub(top + shown), theme)
+}
+
+/// `more_marks` for a list that counts what it hides in its own units (users, not lines).
+pub fn hidden_marks<'a>(block: Block<'a>, above: usize, below: usize, theme: &Theme) -> Block<'a> {
     let mut block = block;
-    if top > 0 {
+    if above > 0 {
         block = block.title(
-            Line::from(Span::styled(format!(" ▲ {top} more "), theme.key())).right_aligned(),
+            Line::from(Span::styled(format!(" ▲ {above} more "), theme.key())).right_aligned(),
         );
     }
     if below > 0 {

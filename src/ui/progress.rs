@@ -38,13 +38,19 @@ pub fn draw(state: &State, p: &ProgressState, theme: &Theme, frame: &mut Frame, 
             theme.title(),
         ));
     let inner = block.inner(area);
-    frame.render_widget(block, area);
+    // Ctrl-C's question takes two lines under the list.
+    let question = crate::app::quit::unsent(state)
+        .filter(|_| state.quit_question)
+        .map(|u| crate::app::quit::question(&u));
     let [gauge, list, foot] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(1),
-        Constraint::Length(1),
+        Constraint::Length(if question.is_some() { 2 } else { 1 }),
     ])
     .areas(inner);
+    // Users scrolled out of view, above and below, on the border.
+    let block = super::more_marks(block, p.scroll, usize::from(list.height), total, theme);
+    frame.render_widget(block, area);
     let ratio = if total == 0 {
         1.0
     } else {
@@ -90,6 +96,15 @@ pub fn draw(state: &State, p: &ProgressState, theme: &Theme, frame: &mut Frame, 
             let left = (*until - state.now).num_seconds().max(0);
             format!("⏳ {text} · {left} s left")
         });
+    if let Some(lines) = question {
+        let w = usize::from(foot.width);
+        let lines: Vec<Line> = lines
+            .iter()
+            .map(|l| Line::from(Span::styled(fit(l, w), theme.warn())))
+            .collect();
+        frame.render_widget(Paragraph::new(lines), foot);
+        return;
+    }
     let foot_text = if p.confirm_stop {
         Span::styled(
             "Stop the users not started yet? y stops · n goes on",

@@ -221,23 +221,36 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         .take(4)
         .map(|t| t.user.display_name.as_str())
         .collect();
-    let mut who = names.join(", ");
+    // The count of users not named is what must not be cut: the names give way first.
+    let mut more = String::new();
     if form.targets.len() > 4 {
-        who.push_str(&format!(" and {} more", form.targets.len() - 4));
+        more.push_str(&format!(" and {} more", form.targets.len() - 4));
     }
     let soonest = form
         .targets
         .iter()
         .filter_map(|t| t.user.time_left(state.now))
         .min();
-    if let Some(t) = soonest {
-        who.push_str(&if t.is_overdue() {
-            " · past its purge date".to_string()
-        } else {
-            format!(" · soonest purge in {}", t.long())
-        });
-    }
-    lines.push(Line::from(fit(&who, w)));
+    let mut purge = match soonest {
+        Some(t) if t.is_overdue() => " · past its purge date".to_string(),
+        Some(t) => format!(" · soonest purge in {}", t.long()),
+        None => String::new(),
+    };
+    let names = if more.is_empty() {
+        // All named: what is cut is the end of the line.
+        names.join(", ")
+    } else {
+        // The count of the rest is kept whole; the soonest purge gives way before the names
+        // get too short to read.
+        if w.saturating_sub(width(&more) + width(&purge)) < 16 {
+            purge.clear();
+        }
+        fit(
+            &names.join(", "),
+            w.saturating_sub(width(&more) + width(&purge)).max(8),
+        )
+    };
+    lines.push(Line::from(fit(&format!("{names}{more}{purge}"), w)));
     // The refusal goes at the top, where it shows even when a small terminal scrolls the dialog.
     match &form.error {
         Some(e) => {
@@ -460,13 +473,19 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         .filter(|t| t.preflight == Preflight::Checking)
         .count();
     let guests = form.targets.iter().filter(|t| t.user.is_guest()).count();
+    let disabled: Vec<&str> = form
+        .targets
+        .iter()
+        .filter(|t| t.user.account_disabled)
+        .map(|t| t.user.display_name.as_str())
+        .collect();
     let has_conflicts = form.targets.iter().any(|t| {
         matches!(
             t.preflight,
             Preflight::Conflict { .. } | Preflight::Failed(_)
         )
     });
-    if !synced.is_empty() || checking > 0 || guests > 0 || has_conflicts {
+    if !synced.is_empty() || !disabled.is_empty() || checking > 0 || guests > 0 || has_conflicts {
         lines.push(Line::from(""));
     }
     if !synced.is_empty() {
@@ -477,6 +496,20 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         };
         let msg = format!(
             "⚠ {who}: synced from on-premises AD, which is the source of truth. Restore there too, or the next sync may delete again."
+        );
+        for chunk in wrap(&msg, w) {
+            lines.push(Line::from(Span::styled(chunk, theme.warn())));
+        }
+    }
+    if !disabled.is_empty() {
+        let who = if disabled.len() <= 2 {
+            disabled.join(", ")
+        } else {
+            format!("{} users", disabled.len())
+        };
+        let msg = format!(
+            "⚠ {who}: account disabled; a restore keeps it so, and sign-in fails until it is \
+             enabled (the mail says so)."
         );
         for chunk in wrap(&msg, w) {
             lines.push(Line::from(Span::styled(chunk, theme.warn())));

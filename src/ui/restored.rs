@@ -12,6 +12,7 @@ use crate::app::restored::{Presence, presence};
 use crate::app::state::State;
 use crate::restore::{MailState, PasswordState, RestoredUser};
 use crate::text::{ago, fit, pad, width};
+use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
@@ -45,11 +46,46 @@ const PREFIX: usize = 2;
 /// the fixed ones drop, least needed first, when the terminal is narrow. What is missing
 /// (password, mail) outlives when and by whom.
 pub fn columns(inner: usize) -> Vec<(Column, usize)> {
+    columns_for(inner, Widths::default())
+}
+
+/// How wide the password and state columns must be for the rows listed: wider only when a
+/// pass ("TAP until 14:05") or a blocked account ("active, sign-in blocked") is among them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Widths {
+    pub password: usize,
+    pub state: usize,
+}
+
+impl Default for Widths {
+    fn default() -> Self {
+        Self {
+            password: 12,
+            state: 13,
+        }
+    }
+}
+
+impl Widths {
+    pub fn of(state: &State) -> Self {
+        let mut w = Self::default();
+        for r in &state.restored.rows {
+            w.password = w.password.max(width(&password_text(r.password, state.now)));
+            w.state = w
+                .state
+                .max(width(&state_text(presence(&state.restored, r), r)));
+        }
+        w
+    }
+}
+
+/// `columns` for rows that need `widths`.
+pub fn columns_for(inner: usize, widths: Widths) -> Vec<(Column, usize)> {
     let fixed = [
         (Column::Restored, 9),
-        (Column::Password, 12),
+        (Column::Password, widths.password),
         (Column::Mail, 22),
-        (Column::State, 13),
+        (Column::State, widths.state),
         (Column::By, 22),
     ];
     let drop_order = [
@@ -59,18 +95,43 @@ pub fn columns(inner: usize) -> Vec<(Column, usize)> {
         Column::State,
         Column::Password,
     ];
-    let (kept, flex) = super::table::keep_columns(inner, PREFIX, &fixed, &drop_order, 40);
+    // 34 columns of names at least: at 80 columns a blocked account's state still fits.
+    let (kept, flex) = super::table::keep_columns(inner, PREFIX, &fixed, &drop_order, 34);
     let name = flex / 2;
     let mut cols = vec![(Column::Name, name), (Column::UserName, flex - name)];
     cols.extend(kept);
     cols
 }
 
-pub fn password_text(p: PasswordState) -> &'static str {
+/// The password cell: a pass says until when it works (UTC, as the header's clock).
+pub fn password_text(p: PasswordState, now: DateTime<Utc>) -> String {
     match p {
-        PasswordState::Set => "set",
-        PasswordState::Missing => "NOT SET",
-        PasswordState::NotNeeded => "none (guest)",
+        PasswordState::Set => "set".into(),
+        PasswordState::Missing => "NOT SET".into(),
+        PasswordState::NotNeeded => "none (guest)".into(),
+        PasswordState::Tap { until: Some(t) } if t > now => {
+            format!("TAP until {}", t.format("%H:%M"))
+        }
+        PasswordState::Tap { until: Some(_) } => "TAP expired".into(),
+        PasswordState::Tap { until: None } => "TAP issued".into(),
+    }
+}
+
+/// The hand-off whole, for the lines under the rows: "TAP until 14:05 (2026-12-07, UTC)".
+pub fn password_long(p: PasswordState, now: DateTime<Utc>) -> String {
+    match p {
+        PasswordState::Tap { until: Some(t) } => format!(
+            "TAP {} {} ({}, UTC)",
+            if t > now { "until" } else { "expired" },
+            t.format("%H:%M"),
+            t.format("%Y-%m-%d")
+        ),
+        PasswordState::Tap { until: None } => {
+            "TAP issued (its expiry is not in the journal)".into()
+        }
+        PasswordState::Set => "password set".into(),
+        PasswordState::Missing => "none yet".into(),
+        PasswordState::NotNeeded => "none (a guest signs in with its home account)".into(),
     }
 }
 
@@ -83,6 +144,7 @@ pub fn mail_text(m: &MailState) -> String {
     match m {
         MailState::Sent { to: t } => format!("sent{}", to(t)),
         MailState::Skipped => "not sent (closed)".into(),
+        MailState::NoRecipients => "no recipients".into(),
         MailState::MaybeSent { to: t } => format!("may have gone{}", to(t)),
         MailState::NotSent => "NOT SENT".into(),
     }
@@ -93,6 +155,14 @@ pub fn presence_text(p: Presence) -> &'static str {
         Presence::Active => "active",
         Presence::DeletedAgain => "deleted again",
         Presence::Gone => "gone",
+    }
+}
+
+/// The state cell: a disabled account is back, but nobody can sign in to it yet.
+pub fn state_text(p: Presence, r: &RestoredUser) -> String {
+    match p {
+        Presence::Active if r.account_disabled => "active, sign-in blocked".into(),
+        p => presence_text(p).into(),
     }
 }
 
@@ -114,7 +184,14 @@ fn title(state: &State) -> String {
 }
 
 pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, block_area: Rect, rows: Rect) {
-    let title_w = usize::from(block_area.width.saturating_sub(2));
+    let v = &state.restored;
+    // The title gives way to the mark of users scrolled off above.
+    let above = if v.offset > 0 {
+        width(&format!(" ▲ {} more ", v.offset)) + 1
+    } else {
+        0
+    };
+    let title_w = usize::from(block_area.width.saturating_sub(2)).saturating_sub(above);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(if state.modal.is_none() {
@@ -123,9 +200,17 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, block_area: Rect, r
             theme.border()
         })
         .title(Span::styled(fit(&title(state), title_w), theme.title()));
+    // Users scrolled out of view, above and below, on the border.
+    let block = super::more_marks(
+        block,
+        v.offset,
+        usize::from(rows.height),
+        v.rows.len(),
+        theme,
+    );
     frame.render_widget(block, block_area);
     let inner_w = usize::from(rows.width);
-    let cols = columns(inner_w);
+    let cols = columns_for(inner_w, Widths::of(state));
     let mut head = vec![Span::raw(" ".repeat(PREFIX))];
     for (i, (col, w)) in cols.iter().enumerate() {
         if i > 0 {
@@ -140,7 +225,6 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, block_area: Rect, r
     };
     frame.render_widget(Paragraph::new(fit_line(head, inner_w)), head_area);
 
-    let v = &state.restored;
     if v.rows.is_empty() {
         let (msg, style) = if let Some(e) = &v.error {
             (
@@ -225,7 +309,7 @@ fn row_line(
             Column::UserName => spans.push(Span::raw(pad(&r.upn, w))),
             Column::Restored => spans.push(Span::raw(pad(&ago(Some(r.restored_at), state.now), w))),
             Column::Password => spans.push(Span::styled(
-                pad(password_text(r.password), w),
+                pad(&password_text(r.password, state.now), w),
                 if r.needs_password() {
                     danger
                 } else {
@@ -243,8 +327,8 @@ fn row_line(
             Column::State => {
                 let p = presence(&state.restored, r);
                 spans.push(Span::styled(
-                    pad(presence_text(p), w),
-                    if p == Presence::Active {
+                    pad(&state_text(p, r), w),
+                    if p == Presence::Active && !r.account_disabled {
                         theme.ok()
                     } else {
                         theme.warn()
@@ -304,6 +388,25 @@ pub fn draw_summary(state: &State, theme: &Theme, frame: &mut Frame, area: Rect)
             ],
             w,
         ));
+        // Where the account stands, then the hand-off whole and the mail.
+        let presence = presence(&state.restored, r);
+        let blocked = presence == Presence::Active && r.account_disabled;
+        let mut state_line = vec![Span::raw("state: ")];
+        state_line.push(if blocked {
+            Span::styled(
+                "active, sign-in blocked (the account is disabled: enable it in the Entra admin \
+                 center, or with Graph, accountEnabled true)",
+                theme.warn(),
+            )
+        } else {
+            Span::raw(presence_text(presence))
+        });
+        state_line.push(Span::raw(format!(
+            " · hand-off: {} · sign-in mail: {}",
+            password_long(r.password, state.now),
+            mail_text(&r.mail)
+        )));
+        lines.push(fit_line(state_line, w));
     }
     frame.render_widget(Paragraph::new(lines), area);
 }
@@ -327,12 +430,61 @@ mod tests {
     }
 
     #[test]
+    fn a_pass_says_until_when_in_utc_and_a_disabled_account_says_sign_in_is_blocked() {
+        let now = "2026-12-07T12:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let until = "2026-12-07T14:05:00Z".parse::<DateTime<Utc>>().unwrap();
+        let tap = PasswordState::Tap { until: Some(until) };
+        assert_eq!(password_text(tap, now), "TAP until 14:05");
+        assert_eq!(password_long(tap, now), "TAP until 14:05 (2026-12-07, UTC)");
+        let later = until + chrono::Duration::minutes(1);
+        assert_eq!(password_text(tap, later), "TAP expired");
+        assert_eq!(
+            password_long(tap, later),
+            "TAP expired 14:05 (2026-12-07, UTC)"
+        );
+        assert_eq!(password_text(PasswordState::Set, now), "set");
+        let mut r = RestoredUser {
+            id: "a".into(),
+            display_name: "A".into(),
+            upn: "a@x.com".into(),
+            planned_upn: None,
+            restored_at: now,
+            by: None,
+            password: tap,
+            mail: MailState::NotSent,
+            gone: false,
+            unfinished: false,
+            mail_to: vec![],
+            include_password: true,
+            force_change: true,
+            run: "r".into(),
+            account_disabled: true,
+        };
+        assert_eq!(state_text(Presence::Active, &r), "active, sign-in blocked");
+        // Gone is gone, enabled or not.
+        assert_eq!(state_text(Presence::Gone, &r), "gone");
+        r.account_disabled = false;
+        assert_eq!(state_text(Presence::Active, &r), "active");
+        // The columns grow for them, and still fit.
+        let wide = Widths {
+            password: 15,
+            state: 23,
+        };
+        for inner in [40usize, 58, 78, 118, 160] {
+            let cols = columns_for(inner, wide);
+            let total: usize = cols.iter().map(|(_, w)| w + 1).sum::<usize>() + PREFIX;
+            assert!(total <= inner + 1, "{inner}: {cols:?}");
+        }
+    }
+
+    #[test]
     fn the_mail_cell_names_the_first_recipient() {
         let two = MailState::Sent {
             to: vec!["a@x.com".into(), "b@x.com".into()],
         };
         assert_eq!(mail_text(&two), "sent to a@x.com +1");
         assert_eq!(mail_text(&MailState::NotSent), "NOT SENT");
+        assert_eq!(mail_text(&MailState::NoRecipients), "no recipients");
         assert_eq!(
             mail_text(&MailState::MaybeSent { to: vec![] }),
             "may have gone"

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use secrecy::ExposeSecret;
 
 use super::theme::Theme;
-use super::{centered, clear, fit_line};
+use super::{centered, clear, fit_line, hidden_marks, more_marks};
 use crate::app::state::{PasswordPrompt, ResultButton, ResultState, State};
 use crate::directory::Stage;
 use crate::text::{fit, pad};
@@ -25,6 +25,12 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
         rows.min(20) as u16
     };
     let extra = if r.prompt.is_some() { 5 } else { 0 };
+    // A failed mail gets two lines, so its cause is never what is cut.
+    let err_h = if r.send_error.is_some() && !r.sending {
+        2
+    } else {
+        1
+    };
     // The width the terminal has: nothing here is cut that a wider screen would show.
     // Small terminals get all of it; large ones a margin to show what is behind.
     let width = if area.width <= 100 {
@@ -32,7 +38,7 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
     } else {
         area.width - 4
     };
-    let area = clear(frame, centered(area, width, body_h + 10 + extra));
+    let area = clear(frame, centered(area, width, body_h + 9 + err_h + extra));
     let missing = r.missing_passwords();
     let mut title = format!(" Restored {} of {} ", r.restored(), r.outcomes.len());
     if missing > 0 {
@@ -47,16 +53,15 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
         .border_style(theme.border_focus())
         .title(Span::styled(title, theme.title()));
     let inner = block.inner(area);
-    frame.render_widget(block, area);
     if let Some(top) = r.error_pane {
-        draw_error(r, top, theme, frame, inner);
+        draw_error(r, top, block, theme, frame, area);
         return;
     }
     let [list, _, info, err, prompt, _, buttons] = Layout::vertical([
         Constraint::Min(1),
         Constraint::Length(1),
         Constraint::Length(2),
-        Constraint::Length(1),
+        Constraint::Length(err_h),
         Constraint::Length(extra),
         Constraint::Length(1),
         Constraint::Length(1),
@@ -64,6 +69,207 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
     .areas(inner);
     let w = usize::from(list.width);
     let h = usize::from(list.height);
+    let all = list_lines(state, r, theme, w);
+    // The selected user's lines stay in view.
+    let last_of_selected = all.iter().rposition(|(i, _)| *i == r.selected).unwrap_or(0);
+    let first = (last_of_selected + 1).saturating_sub(h);
+    // The border says how many users are out of view, above and below (one cut by the edge
+    // counts on its side: part of it is not shown).
+    let users_in = |part: &[(usize, Line)]| {
+        let mut ids: Vec<usize> = part.iter().map(|(i, _)| *i).collect();
+        ids.dedup();
+        ids.len()
+    };
+    let end = (first + h).min(all.len());
+    let (above, below) = (users_in(&all[..first]), users_in(&all[end..]));
+    frame.render_widget(hidden_marks(block, above, below, theme), area);
+    let lines: Vec<Line> = all
+        .into_iter()
+        .skip(first)
+        .take(h)
+        .map(|(_, l)| l)
+        .collect();
+    frame.render_widget(Paragraph::new(lines), list);
+
+    // A pass hand-off hands out passes, and says so.
+    let secrets = if r.step.choice.tap().is_some() {
+        "passes"
+    } else {
+        "passwords"
+    };
+    let mails = r.mails();
+    let untold = r
+        .outcomes
+        .iter()
+        .filter(|o| o.complete() && !r.mailed.contains(&o.id))
+        .filter(|o| !mails.iter().any(|g| g.ids.contains(&o.id)))
+        .count();
+    let info_text = if r.confirm_arrived.is_some() {
+        "Found this user's sign-in mail in the inbox? y closes it as mailed: that mail's \
+         password stays, none is set."
+            .to_string()
+    } else if r.complete() == 0 {
+        "Nobody is ready for sign-in info; nothing to send.".to_string()
+    } else if mails.is_empty() {
+        if r.holds_passwords() {
+            format!(
+                "No recipients: nothing is mailed, and the {secrets} are shown only here (v \
+                 shows, c copies). Closing asks first."
+            )
+        } else if !r.mailed.is_empty() {
+            "Sign-in info sent. ↳ lines: what came back with each user (e: details).".to_string()
+        } else {
+            "No recipients were given: nothing will be mailed.".to_string()
+        }
+    } else {
+        let mut text = mail_words(&mails, r.groups.is_some());
+        if untold > 0 {
+            text.push_str(&format!(
+                " {untold} user(s) have nobody to tell: v shows, c copies."
+            ));
+        }
+        text.push_str(" ↳ lines: what came back with each user (e: details).");
+        text
+    };
+    let info_lines: Vec<Line> = super::text::wrap(&info_text, w)
+        .into_iter()
+        .take(2)
+        .map(Line::from)
+        .collect();
+    frame.render_widget(Paragraph::new(info_lines), info);
+    let err_lines: Vec<Line> = if r.sending {
+        vec![Line::from(Span::styled("Sending…", theme.warn()))]
+    } else if let Some(e) = &r.send_error {
+        failure_lines(e, w)
+            .into_iter()
+            .map(|l| Line::from(Span::styled(l, theme.danger())))
+            .collect()
+    } else if let Some(c) = &r.message {
+        let style = if c.starts_with('✗') {
+            theme.danger()
+        } else if r.busy {
+            theme.warn()
+        } else {
+            theme.ok()
+        };
+        vec![Line::from(Span::styled(fit(c, w), style))]
+    } else {
+        Vec::new()
+    };
+    frame.render_widget(Paragraph::new(err_lines), err);
+    if let Some(p) = &r.prompt {
+        draw_prompt(state, r, p, theme, frame, prompt);
+    }
+    // Ctrl-C's question takes the message line and the buttons' line.
+    if let Some(u) = crate::app::quit::unsent(state).filter(|_| state.quit_question) {
+        let [what, how] = crate::app::quit::question(&u);
+        // Over whatever these lines held (a failed mail takes two).
+        frame.render_widget(ratatui::widgets::Clear, err);
+        frame.render_widget(
+            Paragraph::new(Span::styled(fit(&what, w), theme.warn())),
+            err,
+        );
+        frame.render_widget(
+            Paragraph::new(Span::styled(fit(&how, w), theme.warn())),
+            buttons,
+        );
+        return;
+    }
+
+    if let Some(o) = r.confirm_arrived.and_then(|i| r.outcomes.get(i)) {
+        // What the keys do first: a long name is what gets cut.
+        let q = format!("y closes as mailed · n goes back · {}", o.display_name);
+        frame.render_widget(
+            Paragraph::new(Span::styled(fit(&q, w), theme.warn())),
+            buttons,
+        );
+        return;
+    }
+    if r.confirm_close {
+        let q = if r.missing_passwords() > 0 && !r.holds_passwords() {
+            "Close? Users without a password stay unfinished (F finishes them). y closes · n goes back"
+                .to_string()
+        } else {
+            format!(
+                "Close without email? The {secrets} will not be shown again. y closes · n goes back"
+            )
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(fit(&q, w), theme.warn())),
+            buttons,
+        );
+        return;
+    }
+    let button = |label: &str, focused: bool| {
+        Span::styled(
+            super::restore_dialog::button_label(label, focused),
+            if focused {
+                theme.focused()
+            } else {
+                theme.button()
+            },
+        )
+    };
+    let spans = if r.can_send() {
+        vec![
+            button(
+                "Send email and close",
+                r.focus == ResultButton::SendAndClose,
+            ),
+            Span::raw("    "),
+            button(
+                "Close without email",
+                r.focus == ResultButton::CloseWithoutMail,
+            ),
+        ]
+    } else {
+        vec![button("Close", true)]
+    };
+    let total: usize = spans.iter().map(|s| super::text::width(&s.content)).sum();
+    let mut centred = vec![Span::raw(" ".repeat(w.saturating_sub(total) / 2))];
+    centred.extend(spans);
+    frame.render_widget(Paragraph::new(fit_line(centred, w)), buttons);
+}
+
+/// Who the sign-in mails go to, in one sentence: the run's one mail, or the finishing rule's
+/// mails with the users each covers, and a fallback to the admin said as such.
+fn mail_words(mails: &[crate::restore::MailGroup], finishing: bool) -> String {
+    let part = |g: &crate::restore::MailGroup| {
+        let n = g.ids.len();
+        let users = format!("{n} user{}", if n == 1 { "" } else { "s" });
+        let mut p = if g.fallback {
+            format!("you, {} ({users}: nobody recorded)", g.to.join(", "))
+        } else {
+            format!("{} ({users})", g.to.join(", "))
+        };
+        if !g.include_password {
+            p.push_str(" without the password");
+        }
+        p
+    };
+    match mails {
+        [one] if !finishing && !one.include_password => format!(
+            "Sign-in info goes to {} (without the passwords).",
+            one.to.join(", ")
+        ),
+        [one] if !finishing => format!("Sign-in info goes to {}.", one.to.join(", ")),
+        [one] => format!("Sign-in info goes to {}.", part(one)),
+        many => format!(
+            "Sign-in info, {} mails: {}.",
+            many.len(),
+            many.iter().map(part).collect::<Vec<_>>().join("; ")
+        ),
+    }
+}
+
+/// Every line of the list, each with the index of the user it belongs to: the user's line, and
+/// under a restored one its after-care.
+fn list_lines(
+    state: &State,
+    r: &ResultState,
+    theme: &Theme,
+    w: usize,
+) -> Vec<(usize, Line<'static>)> {
     let name_w = (w / 4).max(8);
     let upn_w = (w * 2 / 5).max(10);
     let mut all: Vec<(usize, Line)> = Vec::new();
@@ -166,160 +372,30 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
             all.push((i, care_line(r, i, o, theme, w)));
         }
     }
-    // The selected user's lines stay in view.
-    let last_of_selected = all.iter().rposition(|(i, _)| *i == r.selected).unwrap_or(0);
-    let first = (last_of_selected + 1).saturating_sub(h);
-    let lines: Vec<Line> = all
-        .into_iter()
-        .skip(first)
-        .take(h)
-        .map(|(_, l)| l)
-        .collect();
-    frame.render_widget(Paragraph::new(lines), list);
-
-    let mails = r.mails();
-    let untold = r
-        .outcomes
-        .iter()
-        .filter(|o| o.complete() && !r.mailed.contains(&o.id))
-        .filter(|o| !mails.iter().any(|g| g.ids.contains(&o.id)))
-        .count();
-    let info_text = if r.confirm_arrived.is_some() {
-        "Found this user's sign-in mail in the inbox? y closes it as mailed: that mail's \
-         password stays, none is set."
-            .to_string()
-    } else if r.complete() == 0 {
-        "Nobody is ready for sign-in info; nothing to send.".to_string()
-    } else if mails.is_empty() {
-        if r.holds_passwords() {
-            "No recipients: nothing is mailed, and the passwords are shown only here (v shows, \
-             c copies). Closing asks first."
-                .to_string()
-        } else if !r.mailed.is_empty() {
-            "Sign-in info sent. ↳ lines: what came back with each user (e: details).".to_string()
-        } else {
-            "No recipients were given: nothing will be mailed.".to_string()
-        }
-    } else {
-        let mut text = mail_words(&mails, r.groups.is_some());
-        if untold > 0 {
-            text.push_str(&format!(
-                " {untold} user(s) have nobody to tell: v shows, c copies."
-            ));
-        }
-        text.push_str(" ↳ lines: what came back with each user (e: details).");
-        text
-    };
-    let info_lines: Vec<Line> = super::text::wrap(&info_text, w)
-        .into_iter()
-        .take(2)
-        .map(Line::from)
-        .collect();
-    frame.render_widget(Paragraph::new(info_lines), info);
-    let err_line = if r.sending {
-        Span::styled("Sending…", theme.warn())
-    } else if let Some(e) = &r.send_error {
-        Span::styled(
-            fit(&format!("✗ Sending failed: {e}. Enter retries."), w),
-            theme.danger(),
-        )
-    } else if let Some(c) = &r.message {
-        let style = if c.starts_with('✗') {
-            theme.danger()
-        } else if r.busy {
-            theme.warn()
-        } else {
-            theme.ok()
-        };
-        Span::styled(fit(c, w), style)
-    } else {
-        Span::raw("")
-    };
-    frame.render_widget(Paragraph::new(err_line), err);
-    if let Some(p) = &r.prompt {
-        draw_prompt(state, r, p, theme, frame, prompt);
-    }
-
-    if let Some(o) = r.confirm_arrived.and_then(|i| r.outcomes.get(i)) {
-        // What the keys do first: a long name is what gets cut.
-        let q = format!("y closes as mailed · n goes back · {}", o.display_name);
-        frame.render_widget(
-            Paragraph::new(Span::styled(fit(&q, w), theme.warn())),
-            buttons,
-        );
-        return;
-    }
-    if r.confirm_close {
-        let q = if r.missing_passwords() > 0 && !r.holds_passwords() {
-            "Close? Users without a password stay unfinished (F finishes them). y closes · n goes back"
-        } else {
-            "Close without email? The passwords will not be shown again. y closes · n goes back"
-        };
-        frame.render_widget(
-            Paragraph::new(Span::styled(fit(q, w), theme.warn())),
-            buttons,
-        );
-        return;
-    }
-    let button = |label: &str, focused: bool| {
-        Span::styled(
-            super::restore_dialog::button_label(label, focused),
-            if focused {
-                theme.focused()
-            } else {
-                theme.button()
-            },
-        )
-    };
-    let spans = if r.can_send() {
-        vec![
-            button(
-                "Send email and close",
-                r.focus == ResultButton::SendAndClose,
-            ),
-            Span::raw("    "),
-            button(
-                "Close without email",
-                r.focus == ResultButton::CloseWithoutMail,
-            ),
-        ]
-    } else {
-        vec![button("Close", true)]
-    };
-    let total: usize = spans.iter().map(|s| super::text::width(&s.content)).sum();
-    let mut centred = vec![Span::raw(" ".repeat(w.saturating_sub(total) / 2))];
-    centred.extend(spans);
-    frame.render_widget(Paragraph::new(fit_line(centred, w)), buttons);
+    all
 }
 
-/// Who the sign-in mails go to, in one sentence: the run's one mail, or the finishing rule's
-/// mails with the users each covers, and a fallback to the admin said as such.
-fn mail_words(mails: &[crate::restore::MailGroup], finishing: bool) -> String {
-    let part = |g: &crate::restore::MailGroup| {
-        let n = g.ids.len();
-        let users = format!("{n} user{}", if n == 1 { "" } else { "s" });
-        let mut p = if g.fallback {
-            format!("you, {} ({users}: nobody recorded)", g.to.join(", "))
-        } else {
-            format!("{} ({users})", g.to.join(", "))
-        };
-        if !g.include_password {
-            p.push_str(" without the password");
+/// A failed mail in two lines of `w` columns: its cause whole on the first (and on into the
+/// second), the keys at the end of the second; what gives way is the request's details.
+fn failure_lines(error: &str, w: usize) -> Vec<String> {
+    let keys = " · Enter retries · e: all of it";
+    let head = format!("✗ Sending failed: {error}");
+    let chunks = crate::text::wrap_words(&head, w);
+    match chunks.as_slice() {
+        [one] if crate::text::width(one) + crate::text::width(keys) <= w => {
+            vec![format!("{one}{keys}")]
         }
-        p
-    };
-    match mails {
-        [one] if !finishing && !one.include_password => format!(
-            "Sign-in info goes to {} (without the passwords).",
-            one.to.join(", ")
-        ),
-        [one] if !finishing => format!("Sign-in info goes to {}.", one.to.join(", ")),
-        [one] => format!("Sign-in info goes to {}.", part(one)),
-        many => format!(
-            "Sign-in info, {} mails: {}.",
-            many.len(),
-            many.iter().map(part).collect::<Vec<_>>().join("; ")
-        ),
+        [first, rest @ ..] => {
+            let room = w.saturating_sub(crate::text::width(keys));
+            let rest = fit(&rest.join(" "), room);
+            let second = if rest.is_empty() {
+                keys.trim_start_matches(" · ").to_string()
+            } else {
+                format!("{rest}{keys}")
+            };
+            vec![first.clone(), second]
+        }
+        [] => vec![fit(keys.trim_start_matches(" · "), w)],
     }
 }
 
@@ -360,6 +436,7 @@ fn draw_prompt(
         )),
         Line::from(fit(
             &format!(
+                // layout: a gap that sets the two choices apart.
                 " {} generate one   {} type one: [ {typed} ]",
                 radio(p.auto),
                 radio(!p.auto)
@@ -413,7 +490,24 @@ fn care_line(
     theme: &Theme,
     w: usize,
 ) -> Line<'static> {
+    let listed_disabled = |then: &str| {
+        format!(
+            "⚠ {} (e: how) · {then}",
+            crate::restore::aftercare::DISABLED_BLOCKS
+        )
+    };
     let (text, style) = match (&r.after_care, r.care_of(i)) {
+        // Not read yet (or not readable): the listing said so.
+        (None, _) if o.account_disabled => {
+            (listed_disabled("reading what came back…"), theme.warn())
+        }
+        (Some(_), None) if o.account_disabled => (
+            listed_disabled(&format!("nothing read for {}", o.display_name)),
+            theme.warn(),
+        ),
+        (Some(_), Some(c)) if o.account_disabled && c.disabled().is_none() => {
+            (listed_disabled(&c.summary()), theme.warn())
+        }
         (None, _) => ("reading what came back…".to_string(), theme.dim()),
         (Some(_), Some(c)) if !c.flags.is_empty() => (c.summary(), theme.warn()),
         (Some(_), Some(c)) => (c.summary(), theme.dim()),
@@ -422,12 +516,27 @@ fn care_line(
     fit_line(vec![Span::raw("    ↳ "), Span::styled(text, style)], w)
 }
 
-fn draw_error(r: &ResultState, top: usize, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let w = usize::from(area.width).max(10);
+/// What `e` shows for the selected line, whole: why the sign-in mail it was in failed, its
+/// own error, then what came back with it.
+fn error_text(r: &ResultState) -> Vec<String> {
     let Some(o) = r.outcomes.get(r.selected) else {
-        return;
+        return Vec::new();
     };
     let mut text: Vec<String> = vec![format!("{} ({})", o.display_name, o.id)];
+    // The mail that failed is the one in flight (one at a time); before groups, the run's one.
+    let failed_mail = r.in_flight.as_ref().map_or(Some(&r.recipients), |g| {
+        g.ids.contains(&o.id).then_some(&g.to)
+    });
+    if let (Some(why), Some(to)) = (r.send_error.as_ref().filter(|_| o.complete()), failed_mail) {
+        text.push("Sign-in mail: not sent".into());
+        text.push(format!("Why: {why}"));
+        text.push(format!("To: {}", to.join(", ")));
+        text.push(
+            "What to do: Enter on the result screen sends it again; the passwords stay here \
+             until it goes or you close."
+                .into(),
+        );
+    }
     if let Some(f) = &o.failure {
         let e = &f.error;
         text.push(format!("Step: {}", stage_word(f.stage)));
@@ -444,19 +553,44 @@ fn draw_error(r: &ResultState, top: usize, theme: &Theme, frame: &mut Frame, are
         }
         text.push(format!("Time: {}", f.at.format("%Y-%m-%d %H:%M:%S UTC")));
     }
-    if let Some(care) = r.care_of(r.selected) {
+    let care = r.care_of(r.selected);
+    // The listing said disabled and the after-care could not say otherwise: say how anyway.
+    if o.account_disabled && care.and_then(|c| c.disabled()).is_none() {
+        text.push(format!(
+            "⚠ {} (as listed before the restore): enable it in the {}",
+            crate::restore::aftercare::DISABLED_BLOCKS,
+            crate::restore::aftercare::ENABLE_HOW
+        ));
+    }
+    if let Some(care) = care {
         text.extend(care.details());
     }
-    let mut lines: Vec<Line> = Vec::new();
-    for t in &text {
-        for chunk in super::text::wrap(t, w) {
-            lines.push(Line::from(chunk));
-        }
-    }
-    let h = usize::from(area.height.saturating_sub(1));
+    text
+}
+
+/// `e`: the selected line's whole error, wrapped (a long word is split, never cut), scrolled
+/// to `top`, the border saying what is above and below.
+fn draw_error(
+    r: &ResultState,
+    top: usize,
+    block: Block<'_>,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let inner = block.inner(area);
+    let w = usize::from(inner.width).max(10);
+    let lines: Vec<Line> = error_text(r)
+        .iter()
+        .flat_map(|t| crate::text::wrap_words(t, w))
+        .map(Line::from)
+        .collect();
+    let h = usize::from(inner.height.saturating_sub(1));
     let top = top.min(lines.len().saturating_sub(h));
+    let total = lines.len();
+    frame.render_widget(more_marks(block, top, h, total, theme), area);
     let shown: Vec<Line> = lines.into_iter().skip(top).take(h).collect();
-    let [body, foot] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    let [body, foot] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
     frame.render_widget(Paragraph::new(shown), body);
     frame.render_widget(
         Paragraph::new(Span::styled(

@@ -819,7 +819,8 @@ async fn restored_for_helpdesk(
 ) -> (restore::UserOutcome, Journal, Audit) {
     let books = common::sandbox_books(data);
     let journal = Journal::open(&books).expect("journal");
-    let audit = Audit::open(&books, "SANDBOX contoso.sandbox", &sandbox.admin_upn()).expect("audit");
+    let audit =
+        Audit::open(&books, "SANDBOX contoso.sandbox", &sandbox.admin_upn()).expect("audit");
     let mut plan = restore::RestorePlan::new(vec![restore::PlannedUser::as_is(user.clone())]);
     plan.mail_to = vec!["helpdesk@contoso.sandbox".into()];
     let mut outcomes =

@@ -243,3 +243,153 @@ async fn restore_with_a_temporary_access_pass_and_send_email_and_close() {
     assert!(!inspect.password_matches(&id, &pass));
     h.shutdown().await;
 }
+
+/// The local part of a deleted member's user name (guests get no password), to find it with
+/// the filter.
+async fn member_local_part(h: &SandboxHandle) -> String {
+    let token = common::app_token(h).await;
+    let user = common::all_deleted(h, &token)
+        .await
+        .into_iter()
+        .find(|u| u["userType"] != "Guest" && u["onPremisesSyncEnabled"] != true)
+        .expect("a member");
+    let id = user["id"].as_str().expect("id").replace('-', "");
+    let upn = user["userPrincipalName"].as_str().expect("upn");
+    upn.strip_prefix(&id)
+        .unwrap_or(upn)
+        .split('@')
+        .next()
+        .expect("local part")
+        .to_string()
+}
+
+/// Restores that member with a generated password, up to the result screen.
+fn restore_member(pty: &mut Pty, local: &str) {
+    pty.send("/");
+    pty.send(local);
+    pty.send("\r");
+    pty.wait_for("shown 1");
+    pty.send("\r");
+    pty.wait_for("Restore 1 user");
+    pty.send("\r");
+    pty.wait_for("Restored 1 of 1");
+}
+
+/// The line the app printed on stderr that starts with `start`, from the raw output.
+fn stderr_line(pty: &Pty, start: &str) -> String {
+    let raw = pty.raw_text();
+    let from = raw
+        .find(start)
+        .unwrap_or_else(|| panic!("no line starting {start:?} in:\n{raw}"));
+    raw[from..]
+        .split(['\r', '\n'])
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_on_unsent_passwords_asks_then_leaves_them_for_finish_with_exit_130() {
+    let (_tmp, h) = common::start_sandbox(20).await;
+    let local = member_local_part(&h).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let mut pty = tokio::task::block_in_place(|| start(&h, data.path()));
+    tokio::task::block_in_place(|| {
+        pty.wait_for("loaded 20 ");
+        restore_member(&mut pty, &local);
+        pty.send("\x03");
+        pty.wait_for("were not sent and will be lost");
+        pty.wait_for("y or Ctrl-C quits");
+        pty.send("\x03");
+        pty.assert_terminal_restored();
+    });
+    let screen = pty.screen();
+    assert!(screen.contains("EXIT=130"), "{screen}");
+    let line = stderr_line(&pty, "undelete: left ");
+    assert!(
+        line.starts_with("undelete: left 1 restored user unfinished in contoso.sandbox: their passwords were never sent;"),
+        "{line}"
+    );
+    // The hint is a command that does what it says: run it as printed.
+    let command = line
+        .split('`')
+        .nth(1)
+        .expect("a command in backquotes")
+        .to_string();
+    assert!(command.ends_with(" finish"), "{command}");
+    let mails_before = h.inspect().outbox().len();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command.replacen("undelete", env!("CARGO_BIN_EXE_undelete"), 1))
+        .env_remove("UNDELETE_DATA_DIR")
+        .env("UNDELETE_CLIENT_SECRET", h.client_secret())
+        .env("UNDELETE_CONFIG", "/dev/null")
+        .output()
+        .expect("run the hint");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout.lines().count(), 1, "one user finished: {stdout}");
+    assert_eq!(
+        h.inspect().outbox().len(),
+        mails_before + 1,
+        "its sign-in mail"
+    );
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_on_a_run_in_flight_asks_then_stops_it_with_exit_130() {
+    let (_tmp, h) =
+        common::start_sandbox_with(12, |c| c.latency(std::time::Duration::from_millis(1500))).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let mut pty = tokio::task::block_in_place(|| start(&h, data.path()));
+    tokio::task::block_in_place(|| {
+        pty.wait_for("loaded 12 ");
+        pty.send("a");
+        pty.send("\r");
+        pty.wait_for("Restore 12 users");
+        // Enter is refused until pre-flight (slow here) has checked every user.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !pty.screen().contains("Restoring 12 users") {
+            assert!(std::time::Instant::now() < deadline, "{}", pty.screen());
+            pty.send("\r");
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        }
+        pty.send("\x03");
+        pty.wait_for("Quit mid-run?");
+        pty.send("\x03");
+        pty.assert_terminal_restored();
+    });
+    let screen = pty.screen();
+    assert!(screen.contains("EXIT=130"), "{screen}");
+    let line = stderr_line(&pty, "undelete: stopped a restore in contoso.sandbox");
+    assert!(line.contains(" finish`"), "{line}");
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_on_unsent_passwords_restores_the_terminal_and_says_what_is_left() {
+    let (_tmp, h) = common::start_sandbox(20).await;
+    let local = member_local_part(&h).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let mut pty = tokio::task::block_in_place(|| start(&h, data.path()));
+    tokio::task::block_in_place(|| {
+        pty.wait_for("loaded 20 ");
+        restore_member(&mut pty, &local);
+        let pid = pty.process_id().expect("pid of sh");
+        let out = std::process::Command::new("pkill")
+            .args(["-TERM", "-P", &pid.to_string()])
+            .status()
+            .expect("run pkill");
+        assert!(out.success(), "the app was signalled");
+        pty.assert_terminal_restored();
+    });
+    assert!(pty.screen().contains("EXIT=143"), "{}", pty.screen());
+    let line = stderr_line(&pty, "undelete: left 1 restored user unfinished");
+    assert!(line.contains(" finish`"), "{line}");
+    h.shutdown().await;
+}

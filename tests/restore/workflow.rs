@@ -1122,3 +1122,56 @@ async fn f_and_undelete_finish_tell_the_same_recipients_the_same_things() {
     assert_eq!(cli.len(), 3, "{cli:?}");
     assert!(f.journal.unfinished().expect("journal").is_empty());
 }
+
+#[tokio::test]
+async fn a_disabled_account_is_listed_so_and_its_mail_and_the_journal_say_sign_in_is_blocked() {
+    let f = fixture(60).await;
+    let inspect = f.sandbox.inspect();
+    // The sandbox seeds some accounts that were disabled before they were deleted.
+    let (user, _) = find_user(f.dir.as_ref(), |pf, u| {
+        plain(pf, u) && inspect.account_enabled(&u.id) == Some(false)
+    })
+    .await;
+    assert!(user.account_disabled, "the listing selects accountEnabled");
+    let enabled = deleted_users(f.dir.as_ref())
+        .await
+        .into_iter()
+        .find(|u| inspect.account_enabled(&u.id) == Some(true))
+        .expect("an enabled one");
+    assert!(!enabled.account_disabled);
+
+    let mut plan = RestorePlan::new(vec![PlannedUser::as_is(user.clone())]);
+    plan.mail_to = vec!["helpdesk@contoso.sandbox".into()];
+    let (_, outcomes) = run(&f, plan).await;
+    assert!(outcomes[0].complete() && outcomes[0].account_disabled);
+    // A restore keeps it disabled; undelete does not enable it for the admin.
+    assert_eq!(inspect.account_enabled(&user.id), Some(false));
+
+    // An interrupted finish knows it too: the journal carries it.
+    let pending = f.journal.unfinished().expect("journal");
+    assert!(pending[0].account_disabled);
+
+    let to = vec!["helpdesk@contoso.sandbox".to_string()];
+    restore::send_sign_in_mail(
+        f.dir.as_ref(),
+        &outcomes,
+        &to,
+        &mail_options(),
+        &f.journal,
+        &f.audit,
+    )
+    .await
+    .expect("mail sent");
+    let body = inspect.outbox().pop().expect("mail").body;
+    assert!(
+        body.contains("Sign-in:   blocked until the account is enabled"),
+        "{body}"
+    );
+    assert!(body.contains("the account is disabled"), "{body}");
+    assert!(body.contains("Account enabled"), "{body}");
+
+    // The Restored view reads it back from the journal.
+    let restored = restore::restored_in(f.data.path()).expect("journal");
+    let r = restored.iter().find(|r| r.id == user.id).expect("listed");
+    assert!(r.account_disabled);
+}

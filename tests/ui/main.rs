@@ -18,6 +18,7 @@ mod restored;
 mod sign_in;
 mod snapshots;
 mod sweep;
+mod truth;
 
 /// Set in the child process `alone_in_process` starts.
 const ALONE_ENV: &str = "UNDELETE_UI_TEST_ALONE";

@@ -77,6 +77,7 @@ fn outcome(i: usize, ok: bool) -> UserOutcome {
         wants_password: true,
         synced: false,
         guest: false,
+        account_disabled: false,
         planned: Some(undelete::restore::PlannedUser::as_is(u)),
         password_kept: false,
     }
@@ -191,6 +192,7 @@ fn journal_banner_and_read_only() {
                 force_change: true,
                 since: fixtures::now(),
                 tap: None,
+                account_disabled: false,
             }]),
         );
         typ(&mut s, "r");
@@ -698,6 +700,7 @@ fn restored_user(
         include_password: true,
         force_change: true,
         run: "run".into(),
+        account_disabled: false,
     }
 }
 

@@ -28,6 +28,14 @@ pub enum Modal {
 
 /// A yes/no question a modal asked (restore many, stop the run, close without mail).
 pub(in crate::app) fn confirm_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
+    // Ctrl-C's question is over whatever the modal asks.
+    if state.quit_question {
+        return match action {
+            Some(Action::Yes) => crate::app::quit::answer(state, true),
+            Some(Action::No) => crate::app::quit::answer(state, false),
+            _ => Vec::new(),
+        };
+    }
     match &mut state.modal {
         Some(Modal::Restore(form)) => match action {
             Some(Action::Yes) => return submit_restore(state),

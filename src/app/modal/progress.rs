@@ -21,6 +21,16 @@ pub enum JobStatus {
     Stopped,
 }
 
+impl JobStatus {
+    /// Known to be restored (its password or pass may still be on its way).
+    pub fn restored(&self) -> bool {
+        matches!(
+            self,
+            JobStatus::Restored | JobStatus::PasswordSet | JobStatus::TapIssued
+        )
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ProgressLine {
     pub id: String,

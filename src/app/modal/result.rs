@@ -105,6 +105,16 @@ impl ResultState {
         self.after_care.as_ref()?.iter().find(|c| &c.id == id)
     }
 
+    /// Whether `e` has something to show for the line at `i`: its own error, the error of the
+    /// sign-in mail it was in, or its after-care.
+    pub fn has_error_to_show(&self, i: usize) -> bool {
+        self.outcomes.get(i).is_some_and(|o| {
+            o.failure.is_some()
+                || (self.send_error.is_some() && o.complete())
+                || self.care_of(i).is_some()
+        })
+    }
+
     /// Restored, but without the password they need.
     pub fn missing_passwords(&self) -> usize {
         self.outcomes.iter().filter(|o| o.needs_password()).count()
@@ -233,9 +243,7 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
             r.message = Some("This line has no password to copy.".into());
         }
         Some(Action::ShowError) => match r.outcomes.get(r.selected) {
-            Some(o) if o.failure.is_some() || r.care_of(r.selected).is_some() => {
-                r.error_pane = Some(0)
-            }
+            Some(_) if r.has_error_to_show(r.selected) => r.error_pane = Some(0),
             _ => r.message = Some("This line has no error or after-care to show.".into()),
         },
         Some(Action::SetPassword) => {

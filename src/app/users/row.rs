@@ -27,6 +27,7 @@ const HAS_TYPE: u8 = 8;
 const SYNCED: u8 = 16;
 /// The deleted UPN is the id's 32 hex digits glued to the original UPN, so it is not stored.
 const DERIVED_UPN: u8 = 32;
+const DISABLED: u8 = 64;
 const PROXY_SEP: char = '\u{1}';
 
 fn derived_deleted_upn(id: &str, original: &str) -> String {
@@ -50,6 +51,7 @@ impl Row {
         set(user.user_type.is_some(), HAS_TYPE);
         set(user.on_premises_sync_enabled, SYNCED);
         set(derived, DERIVED_UPN);
+        set(user.account_disabled, DISABLED);
         let parts: [&str; 8] = [
             &user.id,
             &user.display_name,
@@ -142,6 +144,11 @@ impl Row {
             .map(|d| crate::directory::TimeLeft::after_deletion(d, now).days())
     }
 
+    /// The directory said `accountEnabled: false`.
+    pub fn account_disabled(&self) -> bool {
+        self.flags & DISABLED != 0
+    }
+
     /// The full user, rebuilt.
     pub fn to_user(&self) -> DeletedUser {
         let proxies = self.field(8);
@@ -165,6 +172,7 @@ impl Row {
             deleted_at: self.deleted_at,
             on_premises_sync_enabled: self.synced(),
             user_type: self.opt(7, HAS_TYPE).map(str::to_string),
+            account_disabled: self.account_disabled(),
             // The table keeps only the cleaned strings.
             stored: None,
         }
