@@ -128,7 +128,8 @@ impl Busy {
     pub fn in_progress(&self) -> String {
         match &self.owner {
             Some(o) if o.doing == Some(Doing::Open) => format!(
-                "an undelete app is open on this directory ({}), not restoring, and holds it                  until it is closed",
+                "an undelete app is open on this directory ({}), not restoring, and holds it \
+                 until it is closed",
                 o.describe()
             ),
             Some(o) => format!(
@@ -389,7 +390,9 @@ impl LockSlot {
                 let path = lock.path().display().to_string();
                 *slot = None;
                 Err(NotHeld(format!(
-                    "the lock file {path} was deleted or replaced while this run held it, and                      {} took the directory since: this run stops writing so two runs never                      work on the same users",
+                    "the lock file {path} was deleted or replaced while this run held it, and \
+                     {} took the directory since: this run stops writing so two runs never \
+                     work on the same users",
                     busy.other()
                 )))
             }
