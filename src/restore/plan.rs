@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::preflight::Preflight;
+use super::preflight::{Preflight, holder_words};
 use crate::directory::tap::{LIFETIME_RANGE, TapRequest};
 use crate::directory::{DeletedUser, DirectoryError, ErrorKind};
 use crate::password::{self, PolicyReport};
@@ -289,7 +289,8 @@ impl UserRequest {
         }
     }
 
-    fn new_upn(&self) -> Option<&str> {
+    /// The new user name chosen, trimmed; `None` when blank (the original is kept).
+    pub fn chosen_upn(&self) -> Option<&str> {
         self.new_upn
             .as_deref()
             .map(str::trim)
@@ -399,7 +400,7 @@ pub fn validate(req: &PlanRequest, tenant: &Tenant) -> Vec<Problem> {
         }
         let pf = u.preflight.as_ref();
         let upn_taken = pf.and_then(|p| p.upn_holder.as_ref());
-        match (u.new_upn(), upn_taken) {
+        match (u.chosen_upn(), upn_taken) {
             (Some(new), _) => {
                 if let Err(e) = check_upn(new, tenant) {
                     problems.push(Problem::new(Field::NewUpn(i), format!("{name}: {e}")));
@@ -408,13 +409,22 @@ pub fn validate(req: &PlanRequest, tenant: &Tenant) -> Vec<Problem> {
                         Field::NewUpn(i),
                         format!("{name}: {new} is taken; choose another user name"),
                     ));
+                } else if let Some(h) = pf.and_then(|p| p.new_upn_holder(new)) {
+                    problems.push(Problem::new(
+                        Field::NewUpn(i),
+                        format!(
+                            "{name}: user name {new} is already used by {}; choose another user \
+                             name",
+                            holder_words(h)
+                        ),
+                    ));
                 }
             }
             (None, Some(holder)) => problems.push(Problem::new(
                 Field::NewUpn(i),
                 format!(
                     "{name}: user name {} is now used by \"{}\"; choose a new user name{}",
-                    holder.user_principal_name,
+                    holder.user_principal_name.as_deref().unwrap_or_default(),
                     holder.display_name,
                     pf.and_then(|p| p.suggested_upn.as_deref())
                         .map(|s| format!(" (e.g. {s})"))
@@ -427,13 +437,16 @@ pub fn validate(req: &PlanRequest, tenant: &Tenant) -> Vec<Problem> {
             && !p.proxy_holders.is_empty()
             && !u.reconcile_proxies
         {
-            let addresses: Vec<&str> = p.proxy_holders.iter().map(|(a, _)| a.as_str()).collect();
+            let held: Vec<String> = p
+                .proxy_holders
+                .iter()
+                .map(|(a, h)| format!("{a} is held by {}", holder_words(h)))
+                .collect();
             problems.push(Problem::new(
                 Field::User(i),
                 format!(
-                    "{name}: proxy address {} is held by another object; remove conflicting \
-                     proxy addresses",
-                    addresses.join(", ")
+                    "{name}: proxy address {}; remove conflicting proxy addresses",
+                    held.join("; ")
                 ),
             ));
         }
@@ -490,7 +503,7 @@ pub fn into_plan(req: PlanRequest, skip: &HashSet<usize>) -> Result<RestorePlan,
         .filter(|(i, _)| !skip.contains(i))
         .map(|(_, u)| PlannedUser {
             user: u.user.clone(),
-            new_upn: u.new_upn().map(str::to_string),
+            new_upn: u.chosen_upn().map(str::to_string),
             reconcile_proxies: u.reconcile_proxies,
             set_password: gets_password(&req, &u.user),
         })
@@ -651,11 +664,12 @@ mod tests {
         PlanRequest::new(users)
     }
 
-    fn holder(upn: &str) -> crate::directory::ActiveUser {
-        crate::directory::ActiveUser {
+    fn holder(upn: &str) -> crate::directory::Holder {
+        crate::directory::Holder {
+            kind: crate::directory::HolderKind::User,
             id: "h".into(),
             display_name: "Holder".into(),
-            user_principal_name: upn.into(),
+            user_principal_name: Some(upn.into()),
             mail: None,
             proxy_addresses: vec![],
         }
