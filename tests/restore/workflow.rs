@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use undelete::auth::client_credentials::ClientCredentials;
 use undelete::config::Endpoints;
 use undelete::directory::graph::{GraphDirectory, GraphOptions};
-use undelete::directory::{DeletedUser, Directory, ErrorKind, Stage};
+use undelete::directory::{DeletedUser, Directory, ErrorKind, HolderKind, HolderQuery, Stage};
 use undelete::mail::SignInMail;
 use undelete::restore::{
     self, Audit, Journal, PasswordChoice, PlannedUser, Progress, RestorePlan, RestoreState,
@@ -88,6 +88,22 @@ async fn find_user(
         }
     }
     panic!("no deleted user in the sandbox fits");
+}
+
+/// Whether the plan's rules let this user through with these choices.
+fn resolved(
+    user: &DeletedUser,
+    pf: &restore::Preflight,
+    new_upn: Option<&str>,
+    reconcile_proxies: bool,
+) -> bool {
+    let request = restore::PlanRequest::new(vec![restore::UserRequest {
+        user: user.clone(),
+        new_upn: new_upn.map(str::to_string),
+        reconcile_proxies,
+        preflight: Some(pf.clone()),
+    }]);
+    restore::validate(&request, &restore::Tenant::default()).is_empty()
 }
 
 fn plain(pf: &restore::Preflight, u: &DeletedUser) -> bool {
@@ -234,16 +250,21 @@ async fn upn_conflict_fails_as_is_and_succeeds_under_the_suggested_name() {
     let suggestion = pf.suggested_upn.clone().expect("a free name is suggested");
     assert_ne!(suggestion, user.original_upn);
     assert!(
+        pf.new_upn_free(&suggestion),
+        "pre-flight checked the suggestion"
+    );
+    assert!(
         f.dir
-            .find_active_by_upn(&suggestion)
+            .find_holders(vec![HolderQuery::UserName(suggestion.clone())])
             .await
+            .remove(0)
             .expect("lookup")
             .is_none(),
         "the suggestion is free"
     );
-    assert!(!pf.resolved_by(None, false));
-    assert!(pf.resolved_by(Some(&suggestion), reconcile));
-    assert!(!pf.resolved_by(None, true));
+    assert!(!resolved(&user, &pf, None, false));
+    assert!(resolved(&user, &pf, Some(&suggestion), reconcile));
+    assert!(!resolved(&user, &pf, None, true));
     assert!(pf.describe()[0].contains(&suggestion));
 
     // As it was: Graph refuses, nothing changes, nothing is left unfinished.
@@ -291,8 +312,8 @@ async fn proxy_conflict_fails_as_is_and_succeeds_with_reconcile() {
             .iter()
             .any(|p| p.eq_ignore_ascii_case(&address))
     );
-    assert!(!pf.resolved_by(None, false));
-    assert!(pf.resolved_by(None, true));
+    assert!(!resolved(&user, &pf, None, false));
+    assert!(resolved(&user, &pf, None, true));
 
     let (_, outcomes) = run(&f, RestorePlan::new(vec![PlannedUser::as_is(user.clone())])).await;
     let failure = outcomes[0].failure.as_ref().expect("fails");
@@ -317,6 +338,58 @@ async fn proxy_conflict_fails_as_is_and_succeeds_with_reconcile() {
         !now.iter().any(|p| p.eq_ignore_ascii_case(&address)),
         "{address} was dropped: {now:?}"
     );
+}
+
+#[tokio::test]
+async fn addresses_groups_and_contacts_hold_are_found_refused_and_reconciled() {
+    let f = fixture(40).await;
+    for kind in [HolderKind::Group, HolderKind::Contact] {
+        let (user, pf) = find_user(f.dir.as_ref(), |pf, _| {
+            pf.proxy_holders.iter().any(|(_, h)| h.kind == kind)
+        })
+        .await;
+        let (address, holder) = pf
+            .proxy_holders
+            .iter()
+            .find(|(_, h)| h.kind == kind)
+            .cloned()
+            .expect("held");
+        assert!(!holder.id.is_empty() && !holder.display_name.is_empty());
+        let words = pf.describe().join("\n");
+        assert!(
+            words.contains(&format!("{address} is now held by {kind} \"")),
+            "{words}"
+        );
+        // The plan's rule asks for "remove conflicting proxy addresses", as for a user.
+        let new_upn = pf.suggested_upn.as_deref();
+        assert!(!resolved(&user, &pf, new_upn, false));
+        assert!(resolved(&user, &pf, new_upn, true));
+
+        // Sent anyway, the directory refuses it as it refuses a user's address.
+        let planned = |reconcile| PlannedUser {
+            user: user.clone(),
+            new_upn: new_upn.map(str::to_string),
+            reconcile_proxies: reconcile,
+            set_password: true,
+        };
+        let (_, outcomes) = run(&f, RestorePlan::new(vec![planned(false)])).await;
+        let failure = outcomes[0].failure.as_ref().expect("refused");
+        assert_eq!(
+            failure.error.kind,
+            ErrorKind::ProxyConflict,
+            "{kind}: {:?}",
+            failure.error
+        );
+        assert!(f.sandbox.inspect().is_deleted(&user.id));
+
+        let (_, outcomes) = run(&f, RestorePlan::new(vec![planned(true)])).await;
+        assert!(outcomes[0].complete(), "{kind}: {:?}", outcomes[0]);
+        let now = f.sandbox.inspect().proxy_addresses(&user.id);
+        assert!(
+            !now.iter().any(|p| p.eq_ignore_ascii_case(&address)),
+            "{address} was dropped: {now:?}"
+        );
+    }
 }
 
 #[tokio::test]

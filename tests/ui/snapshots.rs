@@ -81,11 +81,12 @@ fn outcome(i: usize, ok: bool) -> UserOutcome {
     }
 }
 
-fn holder(name: &str, upn: &str) -> undelete::directory::ActiveUser {
-    undelete::directory::ActiveUser {
+fn holder(name: &str, upn: &str) -> undelete::directory::Holder {
+    undelete::directory::Holder {
+        kind: undelete::directory::HolderKind::User,
         id: "holder-id".into(),
         display_name: name.into(),
-        user_principal_name: upn.into(),
+        user_principal_name: Some(upn.into()),
         mail: None,
         proxy_addresses: vec![],
     }
@@ -217,6 +218,11 @@ pub(crate) fn dialog(size: (u16, u16)) -> State {
                 )],
                 suggested_upn: Some("adele.vance2@contoso.sandbox".into()),
                 synced: false,
+                new_upn: Some(undelete::restore::NameCheck {
+                    upn: "adele.vance2@contoso.sandbox".into(),
+                    holder: None,
+                }),
+                unchecked: vec![],
             }),
         },
     );
