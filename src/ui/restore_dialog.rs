@@ -533,7 +533,12 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
                         "     New user name ",
                         &t.new_upn,
                         false,
-                        field_w.saturating_sub(14 + width(verdict)).max(12),
+                        // The verdict goes in the room to the right; the field gives way
+                        // only when there is none.
+                        field_w
+                            .saturating_sub(14)
+                            .min(w.saturating_sub(23 + width(verdict)))
+                            .max(12),
                         f == Field::NewUpn(i),
                         verdict,
                         theme,
@@ -558,11 +563,14 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
                             1 => String::new(),
                             n => format!(" (and {} more)", n - 1),
                         };
+                        // Wrapped, not cut: who holds it is what the admin needs to read.
                         let msg = format!(
                             "⚠ {}: {} is held by {}{more}",
                             t.user.display_name, first.address, first.holder
                         );
-                        lines.push(Line::from(Span::styled(fit(&msg, w), theme.warn())));
+                        for chunk in wrap(&msg, w) {
+                            lines.push(Line::from(Span::styled(chunk, theme.warn())));
+                        }
                     }
                     if f == Field::Reconcile(i) {
                         focus_line = lines.len();

@@ -226,7 +226,28 @@ pub(crate) fn dialog(size: (u16, u16)) -> State {
             }),
         },
     );
-    for id in &ids[1..] {
+    // The second user's old address is a group's now (a shared inbox).
+    update(
+        &mut s,
+        Msg::Preflight {
+            id: ids[1].clone(),
+            result: Ok(undelete::restore::Preflight {
+                proxy_holders: vec![(
+                    "smtp:zoe@contoso.sandbox".into(),
+                    undelete::directory::Holder {
+                        kind: undelete::directory::HolderKind::Group,
+                        id: "group-id".into(),
+                        display_name: "Sales Team".into(),
+                        user_principal_name: None,
+                        mail: Some("sales@contoso.sandbox".into()),
+                        proxy_addresses: vec!["smtp:zoe@contoso.sandbox".into()],
+                    },
+                )],
+                ..Default::default()
+            }),
+        },
+    );
+    for id in &ids[2..] {
         update(
             &mut s,
             Msg::Preflight {
