@@ -575,8 +575,14 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
                     if f == Field::Reconcile(i) {
                         focus_line = lines.len();
                     }
-                    let addresses: Vec<&str> =
-                        proxy_conflicts.iter().map(|c| c.address.as_str()).collect();
+                    // An address two objects hold (the directory should not allow it, but a
+                    // sync can) is removed once.
+                    let mut addresses: Vec<&str> = Vec::new();
+                    for c in proxy_conflicts {
+                        if !addresses.iter().any(|a| a.eq_ignore_ascii_case(&c.address)) {
+                            addresses.push(&c.address);
+                        }
+                    }
                     let label = format!(
                         "Remove conflicting proxy addresses ({})",
                         addresses.join(", ")
