@@ -785,6 +785,57 @@ mod tests {
     }
 
     #[test]
+    fn a_new_user_name_found_taken_is_refused_naming_its_holder() {
+        let mut u = UserRequest::as_is(user("1", "Alex", "alex@contoso.com"));
+        u.new_upn = Some("alex2@contoso.com".into());
+        let mut taken = holder("alex2@contoso.com");
+        taken.display_name = "Alex Two".into();
+        u.preflight = Some(Preflight {
+            new_upn: Some(crate::restore::NameCheck {
+                upn: "ALEX2@contoso.com".into(),
+                holder: Some(taken),
+            }),
+            ..Preflight::default()
+        });
+        let p = validate(&request(vec![u.clone()]), &contoso());
+        assert_eq!(p[0].field, Field::NewUpn(0));
+        assert!(
+            p[0].message
+                .contains("alex2@contoso.com is already used by user \"Alex Two\" (h)"),
+            "{p:?}"
+        );
+        // A name checked earlier is not this one: not known to be taken.
+        u.new_upn = Some("alex3@contoso.com".into());
+        assert!(validate(&request(vec![u]), &contoso()).is_empty());
+    }
+
+    #[test]
+    fn a_proxy_conflict_names_the_group_or_contact_holding_it() {
+        let mut u = UserRequest::as_is(user("1", "Alex", "alex@contoso.com"));
+        let group = crate::directory::Holder {
+            kind: crate::directory::HolderKind::Group,
+            id: "g1".into(),
+            display_name: "Sales Team".into(),
+            user_principal_name: None,
+            mail: None,
+            proxy_addresses: vec![],
+        };
+        u.preflight = Some(Preflight {
+            proxy_holders: vec![("smtp:a@contoso.com".into(), group)],
+            ..Preflight::default()
+        });
+        let p = validate(&request(vec![u.clone()]), &contoso());
+        assert_eq!(p[0].field, Field::User(0));
+        assert!(
+            p[0].message
+                .contains("smtp:a@contoso.com is held by group \"Sales Team\" (g1)"),
+            "{p:?}"
+        );
+        u.reconcile_proxies = true;
+        assert!(validate(&request(vec![u]), &contoso()).is_empty());
+    }
+
+    #[test]
     fn a_user_listed_twice_is_refused() {
         let u = UserRequest::as_is(user("1", "Alex", "alex@contoso.com"));
         let p = validate(&request(vec![u.clone(), u]), &contoso());
