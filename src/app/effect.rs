@@ -48,6 +48,13 @@ pub enum Effect {
         seq: u64,
         password: SecretString,
     },
+    /// Ask the directory whether the new user name typed for user `id` is free, after a
+    /// pause (a newer `seq` for the same user wins).
+    CheckNewUpn {
+        seq: u64,
+        id: String,
+        upn: String,
+    },
     Restore(RestorePlan),
     /// On the result screen: try failed users again, or set one user's password.
     Retry {
@@ -100,6 +107,7 @@ impl std::fmt::Debug for Effect {
             Effect::StartSignIn => f.write_str("StartSignIn"),
             Effect::CancelSignIn => f.write_str("CancelSignIn"),
             Effect::CheckPassword { seq, .. } => write!(f, "CheckPassword({seq})"),
+            Effect::CheckNewUpn { seq, id, upn } => write!(f, "CheckNewUpn({seq}, {id}, {upn})"),
             Effect::Restore(plan) => write!(
                 f,
                 "Restore({} users, password: {})",

@@ -40,6 +40,12 @@ pub enum Msg {
         seq: u64,
         result: Result<PasswordVerdict, DirectoryError>,
     },
+    /// Whether the new user name typed for user `id` is free (for the check numbered `seq`).
+    NewUpnChecked {
+        id: String,
+        seq: u64,
+        result: Result<restore::NameCheck, String>,
+    },
     /// The client waits this long before its next try (throttled, server busy), in words.
     Waiting {
         text: String,

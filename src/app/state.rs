@@ -11,8 +11,9 @@ use crate::restore::{self, Unfinished};
 // The table's and the modals' types live in their own modules; these paths stay so the view
 // and the tests can name everything the state holds from one place.
 pub use super::modal::{
-    CONFIRM_OVER, Field, HelpView, JobStatus, Modal, PasswordPrompt, Preflight, ProgressLine,
-    ProgressState, PurgeState, RestoreForm, ResultButton, ResultState, Target, Verdict, retryable,
+    CONFIRM_OVER, Field, HeldAddress, HelpView, JobStatus, Modal, NameCheck, PasswordPrompt,
+    Preflight, ProgressLine, ProgressState, PurgeState, RestoreForm, ResultButton, ResultState,
+    Target, Verdict, retryable,
 };
 pub use super::restored::{RestoredView, View};
 pub use super::users::{Row, SortKey, UsersView};
@@ -149,6 +150,8 @@ pub struct State {
     pub stale_since: Option<DateTime<Utc>>,
     /// Counts the password checks sent, so a late verdict on an older value is dropped.
     pub verdict_seq: u64,
+    /// Numbers the checks of typed new user names, as `verdict_seq` does the password's.
+    pub name_seq: u64,
     pub quit: bool,
     /// Ctrl-C asked whether to leave secrets unsent (`quit::on_ctrl_c`).
     pub quit_question: bool,
@@ -237,6 +240,7 @@ impl State {
             loaded_at: None,
             stale_since: None,
             verdict_seq: 0,
+            name_seq: 0,
             quit: false,
             quit_question: false,
             finishing: false,

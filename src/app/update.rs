@@ -14,7 +14,7 @@ use super::action::Action;
 use super::effect::Effect;
 use super::keymap::{self, Scope};
 use super::layout;
-use super::modal::restore::{on_preflight, open_restore, restore_key};
+use super::modal::restore::{on_new_name_checked, on_preflight, open_restore, restore_key};
 use super::modal::result::{error_pane_key, on_outcomes_updated, prompt_key, result_action};
 use super::modal::{
     confirm_action,
@@ -183,6 +183,10 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Preflight { id, result } => {
             on_preflight(state, &id, result);
+            Vec::new()
+        }
+        Msg::NewUpnChecked { id, seq, result } => {
+            on_new_name_checked(state, &id, seq, result);
             Vec::new()
         }
         Msg::Tenant(tenant) => {

@@ -11,7 +11,8 @@ use super::fixtures;
 use super::keymap::Scope;
 use super::msg::Msg;
 use super::state::{
-    Field, HelpView, JobStatus, Modal, NoticeKind, Preflight, ResultButton, SortKey, State,
+    Field, HelpView, JobStatus, Modal, NameCheck, NoticeKind, Preflight, ResultButton, SortKey,
+    State,
 };
 use super::update::update;
 use crate::directory::{DeletedPage, DirectoryError, ErrorKind, Stage};
@@ -729,11 +730,12 @@ fn many_marked_users_are_all_checked_and_asked_about() {
     assert!(matches!(fx.as_slice(), [Effect::Restore(plan)] if plan.users.len() == 40));
 }
 
-fn holder(name: &str, upn: &str) -> crate::directory::ActiveUser {
-    crate::directory::ActiveUser {
+fn holder(name: &str, upn: &str) -> crate::directory::Holder {
+    crate::directory::Holder {
+        kind: crate::directory::HolderKind::User,
         id: "holder-id".into(),
         display_name: name.into(),
-        user_principal_name: upn.into(),
+        user_principal_name: Some(upn.into()),
         mail: None,
         proxy_addresses: vec![],
     }
@@ -926,6 +928,11 @@ fn conflict_offers_a_new_upn_and_proxy_reconcile() {
                 )],
                 suggested_upn: Some("alex.wilber2@contoso.sandbox".into()),
                 synced: false,
+                new_upn: Some(crate::restore::NameCheck {
+                    upn: "alex.wilber2@contoso.sandbox".into(),
+                    holder: None,
+                }),
+                unchecked: vec![],
             }),
         },
     );
@@ -951,6 +958,32 @@ fn conflict_offers_a_new_upn_and_proxy_reconcile() {
         "an empty new UPN is refused"
     );
     typ(&mut s, "alex.w@contoso.sandbox");
+    // The typed name is asked about once typing pauses; Restore waits for the answer.
+    assert!(
+        matches!(form(&s).targets[0].name_check, NameCheck::Asking { seq } if seq == s.name_seq)
+    );
+    assert!(press(&mut s, KeyCode::Enter).is_empty());
+    assert!(
+        form(&s)
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("Still checking whether alex.w@contoso.sandbox is free")),
+        "{:?}",
+        form(&s).error
+    );
+    let seq = s.name_seq;
+    update(
+        &mut s,
+        Msg::NewUpnChecked {
+            id: id.clone(),
+            seq,
+            result: Ok(crate::restore::NameCheck {
+                upn: "alex.w@contoso.sandbox".into(),
+                holder: None,
+            }),
+        },
+    );
+    assert!(form(&s).targets[0].new_upn_free());
     let fx = press(&mut s, KeyCode::Enter);
     match fx.as_slice() {
         [Effect::Restore(plan)] => {
@@ -966,6 +999,129 @@ fn conflict_offers_a_new_upn_and_proxy_reconcile() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn a_taken_new_user_name_is_said_before_restore() {
+    let mut s = st(1);
+    ch(&mut s, 'r');
+    let id = form(&s).targets[0].user.id.clone();
+    update(
+        &mut s,
+        Msg::Preflight {
+            id: id.clone(),
+            result: Ok(crate::restore::Preflight {
+                upn_holder: Some(holder("Alex Wilber (new hire)", "alex@contoso.sandbox")),
+                suggested_upn: Some("alex2@contoso.sandbox".into()),
+                new_upn: Some(crate::restore::NameCheck {
+                    upn: "alex2@contoso.sandbox".into(),
+                    holder: None,
+                }),
+                ..Default::default()
+            }),
+        },
+    );
+    // The suggestion was checked by pre-flight: nothing to ask.
+    assert_eq!(form(&s).targets[0].name_check, NameCheck::Idle);
+    assert!(form(&s).targets[0].new_upn_free());
+    while form(&s).focus != Field::NewUpn(0) {
+        press(&mut s, KeyCode::Tab);
+    }
+    press_mod(&mut s, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    // Typing asks the runner once per change; only a name of the right form is asked about.
+    let mut asked = Vec::new();
+    for c in "alex.w@contoso.sandbox".chars() {
+        for fx in ch(&mut s, c) {
+            if let Effect::CheckNewUpn { seq, id: who, upn } = fx {
+                assert_eq!(who, id);
+                asked.push((seq, upn));
+            }
+        }
+    }
+    let (seq, upn) = asked.last().cloned().expect("asked");
+    assert_eq!(upn, "alex.w@contoso.sandbox");
+    assert!(asked.iter().all(|(_, u)| u.contains('@')), "{asked:?}");
+    // A late answer about an older value changes nothing.
+    update(
+        &mut s,
+        Msg::NewUpnChecked {
+            id: id.clone(),
+            seq: seq - 1,
+            result: Ok(crate::restore::NameCheck {
+                upn: "alex.w@contoso.s".into(),
+                holder: None,
+            }),
+        },
+    );
+    assert!(matches!(
+        form(&s).targets[0].name_check,
+        NameCheck::Asking { .. }
+    ));
+    update(
+        &mut s,
+        Msg::NewUpnChecked {
+            id: id.clone(),
+            seq,
+            result: Ok(crate::restore::NameCheck {
+                upn: upn.clone(),
+                holder: Some(holder("Alex Wong", "alex.w@contoso.sandbox")),
+            }),
+        },
+    );
+    assert_eq!(
+        form(&s).targets[0]
+            .new_upn_holder()
+            .map(|h| h.display_name.as_str()),
+        Some("Alex Wong")
+    );
+    assert!(
+        press(&mut s, KeyCode::Enter).is_empty(),
+        "refused before Restore"
+    );
+    let f = form(&s);
+    assert_eq!(f.focus, Field::NewUpn(0));
+    let e = f.error.as_deref().unwrap_or_default();
+    assert!(
+        e.contains("alex.w@contoso.sandbox is already used by user \"Alex Wong\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_one_time_pass_policy_keeps_the_pass_one_time() {
+    let mut s = st(1);
+    ch(&mut s, 'r');
+    update(
+        &mut s,
+        Msg::TapAvailability(crate::directory::tap::TapAvailability::Available(
+            crate::directory::tap::TapPolicy {
+                enabled: true,
+                default_lifetime: 60,
+                min_lifetime: 60,
+                max_lifetime: 480,
+                usable_once: true,
+            },
+        )),
+    );
+    while form(&s).focus != Field::TapPass {
+        press(&mut s, KeyCode::Tab);
+    }
+    ch(&mut s, ' ');
+    assert!(form(&s).tap && form(&s).tap_once);
+    while form(&s).focus != Field::TapOnce {
+        press(&mut s, KeyCode::Tab);
+    }
+    ch(&mut s, ' ');
+    assert!(
+        form(&s).tap_once,
+        "the policy's one-time cannot be unticked"
+    );
+    assert!(
+        form(&s)
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("one-time"))
+    );
 }
 
 #[test]

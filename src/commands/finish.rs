@@ -93,7 +93,7 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
     }
     let typed_password = matches!(password, PasswordChoice::Given(_));
     let (outcomes, warnings) = restore::finish_unfinished(
-        ctx.session.directory.as_ref(),
+        ctx.directory().as_ref(),
         &items,
         &password,
         args.resend,

@@ -15,13 +15,13 @@ pub mod restore;
 
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::Settings;
-use crate::directory::DirectoryError;
+use crate::directory::{Directory, DirectoryError};
 use crate::restore::Held;
 use crate::session::Session;
 pub use args::Command;
@@ -45,14 +45,29 @@ pub struct Context {
     pub session: Arc<Session>,
     /// How long `list` and `check` may take (`--deadline`, or `READ_DEADLINE`).
     pub read_deadline: Duration,
+    /// When the command started: `--deadline` counts from here, sign-in and pre-flight
+    /// included, not from when the restores begin.
+    pub started: Instant,
 }
 
 impl Context {
+    /// A context for a command starting now.
     pub fn new(session: Arc<Session>) -> Self {
+        Self::started_at(session, Instant::now())
+    }
+
+    pub fn started_at(session: Arc<Session>, started: Instant) -> Self {
         Self {
             read_deadline: session.settings.deadline.unwrap_or(READ_DEADLINE),
             session,
+            started,
         }
+    }
+
+    /// The session's directory on this command's clock: every call of the command, its
+    /// retries and bulk restores included, ends by the one deadline.
+    pub fn directory(&self) -> Arc<dyn Directory> {
+        self.session.directory.on_clock(self.started)
     }
 }
 
@@ -103,7 +118,8 @@ impl Io<'_> {
 /// Runs a scripting command against the directory the settings name, on the real standard
 /// streams. Returns the exit code.
 pub async fn run(cmd: Command, settings: &Settings) -> color_eyre::Result<i32> {
-    let ctx = Context::new(crate::session::open(settings).await?);
+    let started = Instant::now();
+    let ctx = Context::started_at(crate::session::open(settings).await?, started);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut err = io::stderr();
@@ -154,7 +170,8 @@ async fn print_waits(
 /// Runs `cmd` with the given context and streams. A directory error is reported on stderr with
 /// what to do about it, and gives exit code 1.
 pub async fn run_with(cmd: Command, ctx: &Context, io: &mut Io<'_>) -> color_eyre::Result<i32> {
-    let dir = ctx.session.directory.as_ref();
+    let clocked = ctx.directory();
+    let dir = clocked.as_ref();
     if matches!(cmd, Command::List(_) | Command::Check(_)) {
         note_unfinished(ctx, io, &[], false)?;
     }

@@ -11,12 +11,11 @@ use serde_json::{Value, json};
 
 use super::args::{PasswordSource, RestoreArgs};
 use super::{Context, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Io, resolve};
-use crate::directory::tap::{TapAvailability, TapRequest};
-use crate::directory::{DeletedUser, Directory, Stage};
+use crate::directory::{DeletedUser, Directory, Holder, Stage};
 use crate::mail::SignInMail;
 use crate::restore::{
-    self, Audit, Field, Journal, MailChoice, MailGroup, PasswordChoice, PlanRequest, Progress,
-    Recorded, Tenant, Unfinished, UserOutcome, UserRequest,
+    self, Audit, Field, Journal, Lifetime, MailChoice, MailGroup, PassProblem, PasswordChoice,
+    PlanRequest, Progress, Recorded, Tenant, Unfinished, UserOutcome, UserRequest,
 };
 
 /// What a script runs to finish restores whose password or mail step failed.
@@ -95,6 +94,36 @@ pub(super) fn mail_uncertain_line(o: &UserOutcome) -> Option<Value> {
         "advice": MAIL_MAYBE_ADVICE,
         "next": mark_sent_command(&o.id),
     }))
+}
+
+/// What pre-flight found held by someone else, for scripts: which name or address, and the
+/// holder's kind, name and id.
+fn holders_json(pf: &restore::Preflight) -> Value {
+    let entry = |field: &str, value: &str, h: &Holder| {
+        json!({
+            "field": field,
+            "value": value,
+            "kind": h.kind,
+            "displayName": h.display_name,
+            "id": h.id,
+        })
+    };
+    let mut out = Vec::new();
+    if let Some(h) = &pf.upn_holder {
+        let upn = h.user_principal_name.as_deref().unwrap_or_default();
+        out.push(entry("userPrincipalName", upn, h));
+    }
+    for (address, h) in &pf.proxy_holders {
+        out.push(entry("proxyAddresses", address, h));
+    }
+    if let Some(restore::NameCheck {
+        upn,
+        holder: Some(h),
+    }) = &pf.new_upn
+    {
+        out.push(entry("newUserPrincipalName", upn, h));
+    }
+    Value::Array(out)
 }
 
 fn failed_line(target: &str, user: Option<&DeletedUser>, stage: Stage, error: &str) -> Value {
@@ -205,22 +234,17 @@ async fn tap_choice(
     dir: &dyn Directory,
     tap: super::args::TapArgs,
 ) -> Result<PasswordChoice, String> {
-    let policy = match dir.tap_availability().await {
-        TapAvailability::Available(p) => p,
-        TapAvailability::Unavailable(why) => {
-            return Err(format!(
-                "--hand-off tap: no Temporary Access Pass can be issued: {why}"
-            ));
-        }
-    };
-    let lifetime = tap.lifetime.unwrap_or(policy.default_lifetime);
-    policy
-        .check_lifetime(lifetime)
-        .map_err(|e| format!("--tap-lifetime: {e}"))?;
-    Ok(PasswordChoice::Tap(TapRequest {
-        lifetime_minutes: lifetime,
-        usable_once: tap.once || policy.usable_once,
-    }))
+    let availability = dir.tap_availability().await;
+    let lifetime = tap
+        .lifetime
+        .map_or(Lifetime::PolicyDefault, Lifetime::Minutes);
+    match restore::pass_terms(Some(&availability), lifetime, tap.once) {
+        Ok(terms) => Ok(PasswordChoice::Tap(terms)),
+        Err(PassProblem::Unavailable(why)) => Err(format!(
+            "--hand-off tap: no Temporary Access Pass can be issued: {why}"
+        )),
+        Err(PassProblem::Lifetime(why)) => Err(format!("--tap-lifetime: {why}")),
+    }
 }
 
 fn usage(io: &mut Io<'_>, message: &str) -> color_eyre::Result<i32> {
@@ -253,7 +277,7 @@ pub async fn restore(
             "--tap-lifetime and --tap-once describe a pass: add --hand-off tap",
         );
     }
-    let dir = ctx.session.directory.clone();
+    let dir = ctx.directory();
     let password = match (args.tap, args.password) {
         (Some(tap), super::args::PasswordSource::Auto) => {
             match tap_choice(dir.as_ref(), tap).await {
@@ -399,37 +423,29 @@ pub async fn restore(
                 }
             }
         }
-        let plain: Vec<DeletedUser> = users.iter().map(|(_, u)| u.clone()).collect();
-        let checks = restore::preflight_all(dir.as_ref(), &plain).await;
-        for ((target, user), check) in users.into_iter().zip(checks) {
-            // A chosen name must be free as well; pre-flight only looks at the original.
-            let check = match (check, &args.new_upn) {
-                (Ok(pf), Some(new)) => match dir.find_active_by_upn(new).await {
-                    Ok(None) => Ok(pf),
-                    Ok(Some(holder)) => Err(format!(
-                        "--new-upn {new} is already used by \"{}\" ({})",
-                        holder.display_name, holder.id
-                    )),
-                    Err(e) => Err(e.to_string()),
-                },
-                (Ok(pf), None) => Ok(pf),
-                (Err(e), _) => Err(e.to_string()),
-            };
+        // Pre-flight checks the chosen new name too; whether it may be used is the plan's
+        // rule, like every other.
+        let asked: Vec<UserRequest> = users
+            .iter()
+            .map(|(_, user)| UserRequest {
+                user: user.clone(),
+                new_upn: args.new_upn.clone(),
+                reconcile_proxies: args.reconcile_proxies,
+                preflight: None,
+            })
+            .collect();
+        let checks = restore::preflight_requests(dir.as_ref(), &asked).await;
+        for (((target, _), mut request), check) in users.into_iter().zip(asked).zip(checks) {
             match check {
-                Ok(pf) => requests.push((
-                    target,
-                    UserRequest {
-                        user,
-                        new_upn: args.new_upn.clone(),
-                        reconcile_proxies: args.reconcile_proxies,
-                        preflight: Some(pf),
-                    },
-                )),
+                Ok(pf) => {
+                    request.preflight = Some(pf);
+                    requests.push((target, request));
+                }
                 Err(e) => {
                     failed = true;
                     lines.push(failed_line(
                         &target,
-                        Some(&user),
+                        Some(&request.user),
                         Stage::Preflight,
                         &e.to_string(),
                     ));
@@ -460,12 +476,12 @@ pub async fn restore(
                 Stage::Preflight,
                 &cli_words(p),
             );
-            if let Some(s) = u
-                .preflight
-                .as_ref()
-                .and_then(|pf| pf.suggested_upn.as_ref())
-            {
-                v["suggestedUpn"] = json!(s);
+            if let Some(pf) = &u.preflight {
+                if let Some(s) = &pf.suggested_upn {
+                    v["suggestedUpn"] = json!(s);
+                }
+                v["conflicts"] = json!(pf.describe());
+                v["holders"] = holders_json(pf);
             }
             if args.dry_run {
                 v["status"] = json!("conflict");
@@ -485,6 +501,7 @@ pub async fn restore(
                 "userPrincipalName": args.new_upn.as_deref().unwrap_or(&u.user.original_upn),
                 "status": "ready",
                 "conflicts": pf.describe(),
+                "holders": holders_json(&pf),
                 "synced": pf.synced,
             });
             if let Some(s) = &pf.suggested_upn {
@@ -610,7 +627,7 @@ pub(super) async fn deliver(
     mut lines: Vec<Value>,
     mut failed: bool,
 ) -> color_eyre::Result<i32> {
-    let dir = ctx.session.directory.clone();
+    let dir = ctx.directory();
     let generated = |status: &str| status == "finished" || !typed_password;
 
     // Send the sign-in info, one email per set of recipients and password choice.

@@ -106,6 +106,42 @@ pub struct Holder {
     pub proxy_addresses: Vec<String>,
 }
 
+/// One question pre-flight asks the directory right before a restore: who holds this user
+/// name, or this proxy address, now. Proxy addresses are unique across users, groups and org
+/// contacts, so an address is asked of each kind.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum HolderQuery {
+    /// The active user whose `userPrincipalName` this is.
+    UserName(String),
+    /// The object of this kind whose `proxyAddresses` hold this address (`smtp:a@b.com`).
+    ProxyAddress(HolderKind, String),
+}
+
+impl HolderQuery {
+    /// The collection it is asked of.
+    pub fn kind(&self) -> HolderKind {
+        match self {
+            HolderQuery::UserName(_) => HolderKind::User,
+            HolderQuery::ProxyAddress(kind, _) => *kind,
+        }
+    }
+
+    /// The name or address asked about.
+    pub fn value(&self) -> &str {
+        match self {
+            HolderQuery::UserName(v) | HolderQuery::ProxyAddress(_, v) => v,
+        }
+    }
+
+    /// Org contacts answer a `$filter` on `proxyAddresses` only as an advanced query
+    /// (`ConsistencyLevel: eventual` and `$count=true`; learn.microsoft.com "orgContact resource
+    /// type", Properties). Users and groups answer it by default, and by default the answer is
+    /// not eventually consistent, which is what a check right before a restore wants.
+    pub fn advanced(&self) -> bool {
+        self.kind() == HolderKind::Contact
+    }
+}
+
 /// One entry of a delta round.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HolderChange {
@@ -213,6 +249,18 @@ pub fn parse_holder_page(body: &[u8], kind: HolderKind) -> DirResult<ParsedHolde
         next_link: page.next_link,
         delta_link: page.delta_link,
     })
+}
+
+/// The `value` of a filtered listing that came back inside a `$batch` (already parsed JSON):
+/// the objects of `kind` it names.
+pub fn parse_holder_value(body: Value, kind: HolderKind) -> DirResult<Vec<Holder>> {
+    let page: WireHolderPage = serde_json::from_value(body).map_err(|e| {
+        DirectoryError::malformed(format!(
+            "the reply to a {} lookup is not what Microsoft Graph sends: {e}",
+            kind.noun()
+        ))
+    })?;
+    page.value.into_iter().map(|w| holder(kind, w)).collect()
 }
 
 /// A page of a delta round: objects as they are now, or `{"id", "@removed": {...}}`.

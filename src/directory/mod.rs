@@ -22,7 +22,7 @@ use secrecy::SecretString;
 
 pub use audits::{DeletionRecord, Initiator};
 pub use error::{DirectoryError, ErrorKind, Sent};
-pub use holders::{DeltaPage, Holder, HolderChange, HolderKind};
+pub use holders::{DeltaPage, Holder, HolderChange, HolderKind, HolderQuery};
 pub use time_left::TimeLeft;
 pub use wait::{WaitNotice, WaitReason};
 
@@ -264,13 +264,19 @@ pub trait Directory: Send + Sync {
     }
     /// An active user by id or UPN; `Ok(None)` when there is none.
     fn get_active(&self, id_or_upn: &str) -> BoxFuture<'static, DirResult<Option<ActiveUser>>>;
-    /// The active user holding this UPN, if any.
-    fn find_active_by_upn(&self, upn: &str) -> BoxFuture<'static, DirResult<Option<ActiveUser>>>;
-    /// The active user holding this proxy address (e.g. `smtp:a@b.com`), if any.
-    fn find_active_by_proxy(
+    /// Who holds each user name or proxy address now (`None`: nobody), one answer per query
+    /// in the same order. Graph batches them (`$batch` of 20, a few at once) and resends a
+    /// query after a passing fault, until the run's deadline; a query that keeps failing fails
+    /// on its own.
+    fn find_holders(
         &self,
-        address: &str,
-    ) -> BoxFuture<'static, DirResult<Option<ActiveUser>>>;
+        queries: Vec<HolderQuery>,
+    ) -> BoxFuture<'static, Vec<DirResult<Option<Holder>>>>;
+    /// This directory on the clock of one run (a command, or a restore the admin starts) that
+    /// started at `started`: every call made through the handle, its retries and bulk
+    /// restores included, ends by `started` plus the deadline (`--deadline`). Calls made
+    /// without one each get the whole deadline from when they start.
+    fn on_clock(&self, started: std::time::Instant) -> std::sync::Arc<dyn Directory>;
     fn restore(
         &self,
         id: &str,

@@ -54,11 +54,6 @@ struct WirePage {
 }
 
 #[derive(Deserialize)]
-struct WireList {
-    value: Vec<WireUser>,
-}
-
-#[derive(Deserialize)]
 struct WireErrorEnvelope {
     error: WireError,
 }
@@ -163,12 +158,6 @@ pub fn parse_deleted_value(body: Value) -> DirResult<DeletedUser> {
 
 pub fn parse_active_value(body: Value) -> DirResult<ActiveUser> {
     active_user(from_value(body, "a restore")?)
-}
-
-/// `GET /users?$filter=...`: the first match, if any.
-pub fn parse_active_list(body: &[u8]) -> DirResult<Option<ActiveUser>> {
-    let list: WireList = from_slice(body, "a user search")?;
-    list.value.into_iter().next().map(active_user).transpose()
 }
 
 /// `GET /me` or `GET /users/{sender}`.

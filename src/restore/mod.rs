@@ -1,5 +1,7 @@
 //! The restore workflow, shared by the TUI and the scripting commands:
 //! pre-flight check -> restore -> set the password -> sign-in info email.
+//! The rules a restore must pass (`plan`, `preflight`, `pass`) live here too, so the TUI and
+//! the commands only collect choices and show results.
 //!
 //! Each step is reported on a channel as it happens, written to the journal (never the
 //! password) so an interrupted run can be finished later, and every change goes to the audit
@@ -19,6 +21,7 @@ pub mod earlier;
 pub mod finish;
 pub mod journal;
 pub mod lock;
+pub mod pass;
 pub mod plan;
 pub mod preflight;
 pub mod restored;
@@ -33,11 +36,15 @@ pub use finish::{
 };
 pub use journal::{Journal, MailAttempt, Pending, RestoreState, Step, Unfinished};
 pub use lock::{Busy, DataDirLock, Doing, Held, LockSlot, NotHeld};
+pub use pass::{Lifetime, PassProblem, pass_terms};
 pub use plan::{
     Field, PasswordCheck, PasswordChoice, PlanRequest, PlannedUser, Problem, RestorePlan, Tenant,
     UserRequest, check_password, check_password_for, check_upn, into_plan, validate, warnings,
 };
-pub use preflight::{Preflight, preflight, preflight_all, preflight_each, suggest_upn};
+pub use preflight::{
+    NameCheck, Preflight, check_new_upn, holder_words, preflight, preflight_all, preflight_each,
+    preflight_requests,
+};
 pub use restored::{MailState, PasswordState, RestoredUser, restored_in, restored_of};
 #[cfg(feature = "test-hooks")]
 pub use run::{CRASH_EXIT_CODE, CRASH_HOOK_ENV};

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::preflight::Preflight;
+use super::preflight::{Preflight, holder_words};
 use crate::address::{self, parse_recipients};
 use crate::directory::tap::{LIFETIME_RANGE, TapRequest};
 use crate::directory::{DeletedUser, DirectoryError, ErrorKind};
@@ -223,7 +223,8 @@ impl UserRequest {
         }
     }
 
-    fn new_upn(&self) -> Option<&str> {
+    /// The new user name chosen, trimmed; `None` when blank (the original is kept).
+    pub fn chosen_upn(&self) -> Option<&str> {
         self.new_upn
             .as_deref()
             .map(str::trim)
@@ -333,7 +334,7 @@ pub fn validate(req: &PlanRequest, tenant: &Tenant) -> Vec<Problem> {
         }
         let pf = u.preflight.as_ref();
         let upn_taken = pf.and_then(|p| p.upn_holder.as_ref());
-        match (u.new_upn(), upn_taken) {
+        match (u.chosen_upn(), upn_taken) {
             (Some(new), _) => {
                 if let Err(e) = check_upn(new, tenant) {
                     problems.push(Problem::new(Field::NewUpn(i), format!("{name}: {e}")));
@@ -342,13 +343,22 @@ pub fn validate(req: &PlanRequest, tenant: &Tenant) -> Vec<Problem> {
                         Field::NewUpn(i),
                         format!("{name}: {new} is taken; choose another user name"),
                     ));
+                } else if let Some(h) = pf.and_then(|p| p.new_upn_holder(new)) {
+                    problems.push(Problem::new(
+                        Field::NewUpn(i),
+                        format!(
+                            "{name}: user name {new} is already used by {}; choose another user \
+                             name",
+                            holder_words(h)
+                        ),
+                    ));
                 }
             }
             (None, Some(holder)) => problems.push(Problem::new(
                 Field::NewUpn(i),
                 format!(
                     "{name}: user name {} is now used by \"{}\"; choose a new user name{}",
-                    holder.user_principal_name,
+                    holder.user_principal_name.as_deref().unwrap_or_default(),
                     holder.display_name,
                     pf.and_then(|p| p.suggested_upn.as_deref())
                         .map(|s| format!(" (e.g. {s})"))
@@ -361,13 +371,16 @@ pub fn validate(req: &PlanRequest, tenant: &Tenant) -> Vec<Problem> {
             && !p.proxy_holders.is_empty()
             && !u.reconcile_proxies
         {
-            let addresses: Vec<&str> = p.proxy_holders.iter().map(|(a, _)| a.as_str()).collect();
+            let held: Vec<String> = p
+                .proxy_holders
+                .iter()
+                .map(|(a, h)| format!("{a} is held by {}", holder_words(h)))
+                .collect();
             problems.push(Problem::new(
                 Field::User(i),
                 format!(
-                    "{name}: proxy address {} is held by another object; remove conflicting \
-                     proxy addresses",
-                    addresses.join(", ")
+                    "{name}: proxy address {}; remove conflicting proxy addresses",
+                    held.join("; ")
                 ),
             ));
         }
@@ -424,7 +437,7 @@ pub fn into_plan(req: PlanRequest, skip: &HashSet<usize>) -> Result<RestorePlan,
         .filter(|(i, _)| !skip.contains(i))
         .map(|(_, u)| PlannedUser {
             user: u.user.clone(),
-            new_upn: u.new_upn().map(str::to_string),
+            new_upn: u.chosen_upn().map(str::to_string),
             reconcile_proxies: u.reconcile_proxies,
             set_password: gets_password(&req, &u.user),
         })
@@ -562,11 +575,12 @@ mod tests {
         PlanRequest::new(users)
     }
 
-    fn holder(upn: &str) -> crate::directory::ActiveUser {
-        crate::directory::ActiveUser {
+    fn holder(upn: &str) -> crate::directory::Holder {
+        crate::directory::Holder {
+            kind: crate::directory::HolderKind::User,
             id: "h".into(),
             display_name: "Holder".into(),
-            user_principal_name: upn.into(),
+            user_principal_name: Some(upn.into()),
             mail: None,
             proxy_addresses: vec![],
         }
@@ -677,6 +691,57 @@ mod tests {
         });
         let p = validate(&request(vec![u.clone()]), &contoso());
         assert_eq!(p[0].field, Field::User(0));
+        u.reconcile_proxies = true;
+        assert!(validate(&request(vec![u]), &contoso()).is_empty());
+    }
+
+    #[test]
+    fn a_new_user_name_found_taken_is_refused_naming_its_holder() {
+        let mut u = UserRequest::as_is(user("1", "Alex", "alex@contoso.com"));
+        u.new_upn = Some("alex2@contoso.com".into());
+        let mut taken = holder("alex2@contoso.com");
+        taken.display_name = "Alex Two".into();
+        u.preflight = Some(Preflight {
+            new_upn: Some(crate::restore::NameCheck {
+                upn: "ALEX2@contoso.com".into(),
+                holder: Some(taken),
+            }),
+            ..Preflight::default()
+        });
+        let p = validate(&request(vec![u.clone()]), &contoso());
+        assert_eq!(p[0].field, Field::NewUpn(0));
+        assert!(
+            p[0].message
+                .contains("alex2@contoso.com is already used by user \"Alex Two\" (h)"),
+            "{p:?}"
+        );
+        // A name checked earlier is not this one: not known to be taken.
+        u.new_upn = Some("alex3@contoso.com".into());
+        assert!(validate(&request(vec![u]), &contoso()).is_empty());
+    }
+
+    #[test]
+    fn a_proxy_conflict_names_the_group_or_contact_holding_it() {
+        let mut u = UserRequest::as_is(user("1", "Alex", "alex@contoso.com"));
+        let group = crate::directory::Holder {
+            kind: crate::directory::HolderKind::Group,
+            id: "g1".into(),
+            display_name: "Sales Team".into(),
+            user_principal_name: None,
+            mail: None,
+            proxy_addresses: vec![],
+        };
+        u.preflight = Some(Preflight {
+            proxy_holders: vec![("smtp:a@contoso.com".into(), group)],
+            ..Preflight::default()
+        });
+        let p = validate(&request(vec![u.clone()]), &contoso());
+        assert_eq!(p[0].field, Field::User(0));
+        assert!(
+            p[0].message
+                .contains("smtp:a@contoso.com is held by group \"Sales Team\" (g1)"),
+            "{p:?}"
+        );
         u.reconcile_proxies = true;
         assert!(validate(&request(vec![u]), &contoso()).is_empty());
     }

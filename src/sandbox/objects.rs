@@ -88,6 +88,19 @@ impl ObjectRow {
 
 const OBJECT_COLS: &str = "id, kind, display_name, mail, proxy_addresses, created_at";
 
+/// A `$filter` over `objects` as SQL and its bound parameters; the default lets all through.
+#[derive(Debug, Clone, Default)]
+pub struct ObjectFilter {
+    pub sql: Option<String>,
+    pub params: Vec<SqlValue>,
+}
+
+impl ObjectFilter {
+    fn sql(&self) -> &str {
+        self.sql.as_deref().unwrap_or("1")
+    }
+}
+
 /// One directory audit record: the columns `$filter` and the order use, and the whole
 /// `directoryAudit` JSON as Graph shapes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -168,21 +181,65 @@ impl Store {
         after: Option<&str>,
         limit: usize,
     ) -> rusqlite::Result<(Vec<ObjectRow>, bool)> {
+        self.objects_where(kind, &ObjectFilter::default(), after, limit)
+    }
+
+    /// A page of the objects of `kind` that `filter` (SQL from `odata::parse_filter_on`)
+    /// lets through, in id order after `after`.
+    pub fn objects_where(
+        &self,
+        kind: &str,
+        filter: &ObjectFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> rusqlite::Result<(Vec<ObjectRow>, bool)> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX / 2);
+        let mut p: Vec<SqlValue> = vec![
+            SqlValue::Text(kind.to_string()),
+            SqlValue::Text(after.unwrap_or("").to_string()),
+        ];
+        p.extend(filter.params.iter().cloned());
+        p.push(SqlValue::Integer(limit.saturating_add(1)));
         let mut rows: Vec<ObjectRow> = self
             .conn()
             .prepare_cached(&format!(
-                "SELECT {OBJECT_COLS} FROM objects WHERE kind = ?1 AND id > ?2 \
-                 ORDER BY id LIMIT ?3"
+                "SELECT {OBJECT_COLS} FROM objects WHERE kind = ? AND id > ? AND ({}) \
+                 ORDER BY id LIMIT ?",
+                filter.sql()
             ))?
-            .query_map(
-                params![kind, after.unwrap_or(""), limit.saturating_add(1)],
-                ObjectRow::from_row,
-            )?
+            .query_map(params_from_iter(p), ObjectRow::from_row)?
             .collect::<rusqlite::Result<_>>()?;
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
         Ok((rows, more))
+    }
+
+    /// How many objects of `kind` `filter` lets through (`@odata.count`).
+    pub fn count_objects(&self, kind: &str, filter: &ObjectFilter) -> rusqlite::Result<u64> {
+        let mut p: Vec<SqlValue> = vec![SqlValue::Text(kind.to_string())];
+        p.extend(filter.params.iter().cloned());
+        self.conn()
+            .prepare_cached(&format!(
+                "SELECT COUNT(*) FROM objects WHERE kind = ? AND ({})",
+                filter.sql()
+            ))?
+            .query_row(params_from_iter(p), |r| r.get::<_, i64>(0))
+            .map(|n| n.max(0) as u64)
+    }
+
+    /// Which of `addresses` an active group or org contact holds (compared without case).
+    pub fn object_proxy_holders(&self, addresses: &[String]) -> rusqlite::Result<Vec<String>> {
+        let mut held = Vec::new();
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT 1 FROM objects o, json_each(o.proxy_addresses) p \
+             WHERE lower(p.value) = ?1 LIMIT 1",
+        )?;
+        for a in addresses {
+            if stmt.exists([a.to_lowercase()])? {
+                held.push(a.clone());
+            }
+        }
+        Ok(held)
     }
 
     /// The newest change of `kind` (0 when there is none): where a new delta round starts.

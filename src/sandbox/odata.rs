@@ -395,6 +395,7 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, ApiError> {
 }
 
 struct Parser {
+    on: FilterOn,
     toks: Vec<Tok>,
     pos: usize,
     params: Vec<SqlValue>,
@@ -410,6 +411,52 @@ enum Col {
     /// Text compared as is (ids, RFC 3339 timestamps).
     Exact(&'static str),
     Bool(&'static str),
+}
+
+/// What a `$filter` is over: the table its SQL reads, and the type errors name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterOn {
+    Users,
+    Groups,
+    Contacts,
+}
+
+impl FilterOn {
+    /// The table whose columns the SQL names.
+    fn table(self) -> &'static str {
+        match self {
+            FilterOn::Users => "users",
+            FilterOn::Groups | FilterOn::Contacts => "objects",
+        }
+    }
+
+    /// The resource as Graph's errors name it.
+    fn resource(self) -> &'static str {
+        match self {
+            FilterOn::Users => "User",
+            FilterOn::Groups => "Group",
+            FilterOn::Contacts => "OrgContact",
+        }
+    }
+
+    fn column(self, prop: &str) -> Result<Col, ApiError> {
+        if self == FilterOn::Users {
+            return column(prop);
+        }
+        // Groups and contacts: what the sweep and pre-flight need, and their names.
+        Ok(match prop.to_ascii_lowercase().as_str() {
+            "id" => Col::Exact("id"),
+            "displayname" => Col::Folded("lower(display_name)"),
+            "mail" => Col::Folded("lower(mail)"),
+            _ => {
+                return Err(unsupported(format!(
+                    "Unsupported or invalid query filter clause specified for property '{prop}' \
+                     of resource '{}'.",
+                    self.resource()
+                )));
+            }
+        })
+    }
 }
 
 fn column(prop: &str) -> Result<Col, ApiError> {
@@ -545,7 +592,7 @@ impl Parser {
             self.expect(Tok::Comma)?;
             let value = self.string()?;
             self.expect(Tok::Close)?;
-            let Col::Folded(col) = column(&prop)? else {
+            let Col::Folded(col) = self.on.column(&prop)? else {
                 return Err(unsupported(format!(
                     "startswith is not supported on '{prop}'."
                 )));
@@ -575,15 +622,15 @@ impl Parser {
             let value = self.string()?;
             self.expect(Tok::Close)?;
             self.params.push(SqlValue::Text(value.to_lowercase()));
-            return Ok(
-                "EXISTS (SELECT 1 FROM json_each(users.proxy_addresses) j WHERE lower(j.value) = ?)"
-                    .into(),
-            );
+            return Ok(format!(
+                "EXISTS (SELECT 1 FROM json_each({}.proxy_addresses) j WHERE lower(j.value) = ?)",
+                self.on.table()
+            ));
         }
         if matches!(self.peek(), Some(Tok::Open)) {
             return Err(unsupported(format!("Unsupported function '{word}'.")));
         }
-        let col = column(&word)?;
+        let col = self.on.column(&word)?;
         let op = match self.next() {
             Some(Tok::Word(op)) => op.to_ascii_lowercase(),
             _ => return Err(invalid_filter("expected an operator")),
@@ -636,6 +683,11 @@ impl Parser {
 
 /// `$filter` as a SQL boolean expression over the `users` table, with its parameters.
 pub fn parse_filter(s: &str) -> Result<(String, Vec<SqlValue>), ApiError> {
+    parse_filter_on(s, FilterOn::Users)
+}
+
+/// `$filter` as a SQL boolean expression over what `on` names, with its parameters.
+pub fn parse_filter_on(s: &str, on: FilterOn) -> Result<(String, Vec<SqlValue>), ApiError> {
     if s.len() > MAX_FILTER_LEN {
         return Err(ApiError::bad_request(
             "BadRequest",
@@ -645,6 +697,7 @@ pub fn parse_filter(s: &str) -> Result<(String, Vec<SqlValue>), ApiError> {
         ));
     }
     let mut p = Parser {
+        on,
         toks: tokenize(s)?,
         pos: 0,
         params: Vec::new(),
@@ -682,6 +735,21 @@ mod tests {
         assert_eq!(params[2], SqlValue::Text("2026-01-01T00:00:00Z".into()));
         assert!(parse_filter("proxyAddresses/any(p:p eq 'smtp:a@b.c')").is_ok());
         assert!(parse_filter("mail eq 'x' or id eq 'Y'").is_ok());
+    }
+
+    #[test]
+    fn groups_and_contacts_filter_their_own_table() {
+        let (sql, params) = parse_filter_on(
+            "proxyAddresses/any(x:x eq 'SMTP:A@b.c')",
+            FilterOn::Contacts,
+        )
+        .expect("parses");
+        assert!(sql.contains("json_each(objects.proxy_addresses)"), "{sql}");
+        assert_eq!(params, vec![SqlValue::Text("smtp:a@b.c".into())]);
+        assert!(parse_filter_on("mail eq 'a@b.c' or id eq 'X'", FilterOn::Groups).is_ok());
+        let e = parse_filter_on("userPrincipalName eq 'a@b.c'", FilterOn::Groups)
+            .expect_err("groups have no user name");
+        assert!(e.message.contains("resource 'Group'"), "{}", e.message);
     }
 
     #[test]

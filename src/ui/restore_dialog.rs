@@ -9,7 +9,7 @@ use tui_input::Input;
 
 use super::theme::Theme;
 use super::{centered, clear, fit_line, skip_columns};
-use crate::app::state::{Field, Preflight, RestoreForm, State};
+use crate::app::state::{Field, NameCheck, Preflight, RestoreForm, State, Target};
 use crate::password;
 use crate::text::{fit, width, wrap};
 
@@ -485,8 +485,35 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
             Preflight::Conflict { .. } | Preflight::Failed(_)
         )
     });
-    if !synced.is_empty() || !disabled.is_empty() || checking > 0 || guests > 0 || has_conflicts {
+    // Kinds of holder pre-flight could not ask about, once each across the users.
+    let mut unchecked: Vec<(crate::directory::HolderKind, &str)> = Vec::new();
+    for (kind, why) in form
+        .targets
+        .iter()
+        .filter_map(|t| t.found.as_ref())
+        .flat_map(|f| f.unchecked.iter())
+    {
+        if !unchecked.iter().any(|(k, _)| k == kind) {
+            unchecked.push((*kind, why.as_str()));
+        }
+    }
+    if !synced.is_empty()
+        || !disabled.is_empty()
+        || checking > 0
+        || guests > 0
+        || has_conflicts
+        || !unchecked.is_empty()
+    {
         lines.push(Line::from(""));
+    }
+    for (kind, why) in &unchecked {
+        let msg = format!(
+            "ⓘ Proxy addresses not checked against {}: {why}",
+            kind.plural()
+        );
+        for chunk in wrap(&msg, w) {
+            lines.push(Line::from(Span::styled(chunk, theme.dim())));
+        }
     }
     if !synced.is_empty() {
         let who = if synced.len() <= 2 {
@@ -540,13 +567,19 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
                 if let Some(holder) = upn_holder {
                     let msg = format!("⚠ {}: user name now used by {holder}", t.user.display_name);
                     lines.push(Line::from(Span::styled(fit(&msg, w), theme.warn())));
+                    let verdict = name_verdict(t);
                     let (line, col) = input_line(
                         "     New user name ",
                         &t.new_upn,
                         false,
-                        field_w.saturating_sub(14).max(12),
+                        // The verdict goes in the room to the right; the field gives way
+                        // only when there is none.
+                        field_w
+                            .saturating_sub(14)
+                            .min(w.saturating_sub(23 + width(verdict)))
+                            .max(12),
                         f == Field::NewUpn(i),
-                        "",
+                        verdict,
                         theme,
                     );
                     if f == Field::NewUpn(i) {
@@ -554,21 +587,44 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
                         cursor = Some((lines.len(), col));
                     }
                     lines.push(line);
-                }
-                if !proxy_conflicts.is_empty() {
-                    if upn_holder.is_none() {
+                    if let Some(h) = t.new_upn_holder() {
                         let msg = format!(
-                            "⚠ {}: a proxy address is held by another user",
-                            t.user.display_name
+                            "       ✗ already used by {} \"{}\"",
+                            h.kind.noun(),
+                            h.display_name
                         );
                         lines.push(Line::from(Span::styled(fit(&msg, w), theme.warn())));
+                    }
+                }
+                if let Some(first) = proxy_conflicts.first() {
+                    if upn_holder.is_none() {
+                        let more = match proxy_conflicts.len() {
+                            1 => String::new(),
+                            n => format!(" (and {} more)", n - 1),
+                        };
+                        // Wrapped, not cut: who holds it is what the admin needs to read.
+                        let msg = format!(
+                            "⚠ {}: {} is held by {}{more}",
+                            t.user.display_name, first.address, first.holder
+                        );
+                        for chunk in wrap(&msg, w) {
+                            lines.push(Line::from(Span::styled(chunk, theme.warn())));
+                        }
                     }
                     if f == Field::Reconcile(i) {
                         focus_line = lines.len();
                     }
+                    // An address two objects hold (the directory should not allow it, but a
+                    // sync can) is removed once.
+                    let mut addresses: Vec<&str> = Vec::new();
+                    for c in proxy_conflicts {
+                        if !addresses.iter().any(|a| a.eq_ignore_ascii_case(&c.address)) {
+                            addresses.push(&c.address);
+                        }
+                    }
                     let label = format!(
                         "Remove conflicting proxy addresses ({})",
-                        proxy_conflicts.join(", ")
+                        addresses.join(", ")
                     );
                     let line = checkbox(5, &label, t.reconcile, f == Field::Reconcile(i), theme);
                     lines.push(fit_line(line.spans, w));
@@ -663,6 +719,17 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         lines,
         cursor,
         focus_line,
+    }
+}
+
+/// What the directory said of the new user name typed, beside its field.
+fn name_verdict(t: &Target) -> &'static str {
+    match &t.name_check {
+        NameCheck::Asking { .. } => " …",
+        NameCheck::Failed(_) => " ?",
+        NameCheck::Idle if t.new_upn_holder().is_some() => " ✗ taken",
+        NameCheck::Idle if t.new_upn_free() => " ✓ free",
+        NameCheck::Idle => "",
     }
 }
 

@@ -8,11 +8,15 @@ use std::io::Cursor;
 use std::path::Path;
 use std::process::{Command as Process, Output, Stdio};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use secrecy::SecretString;
 use serde_json::Value;
+use undelete::auth::client_credentials::ClientCredentials;
 use undelete::commands::{self, Context, Io, Terminal};
-use undelete::config::Settings;
-use undelete::directory::{DeletedUser, Directory};
+use undelete::config::{Endpoints, Settings};
+use undelete::directory::graph::{GraphDirectory, GraphOptions};
+use undelete::directory::{DeletedUser, Directory, HolderKind};
 use undelete::restore::{self, Audit, Journal};
 use undelete::sandbox::{SandboxConfig, SandboxHandle};
 use undelete::session::Session;
@@ -359,6 +363,145 @@ async fn purge_refuses_without_yes_and_without_a_terminal() {
 }
 
 #[tokio::test]
+async fn dry_run_lists_addresses_groups_and_contacts_hold_with_kind_name_and_id() {
+    let (_tmp, sandbox) = common::start_sandbox(40).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let dir = ctx.session.directory.clone();
+    for kind in [HolderKind::Group, HolderKind::Contact] {
+        let mut found = None;
+        for u in deleted_users(dir.as_ref()).await {
+            let pf = restore::preflight(dir.as_ref(), &u)
+                .await
+                .expect("preflight");
+            if let Some((address, h)) = pf.proxy_holders.iter().find(|(_, h)| h.kind == kind) {
+                found = Some((u.clone(), pf.clone(), address.clone(), h.clone()));
+                break;
+            }
+        }
+        let (user, pf, address, holder) = found.expect("the seed has one");
+        let mut args = vec!["restore".to_string(), user.id.clone(), "--dry-run".into()];
+        if let Some(s) = &pf.suggested_upn {
+            args.extend(["--new-upn".to_string(), s.clone()]);
+        }
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let ran = run(&ctx, &argv, "", pipe()).await;
+        assert_eq!(ran.code, 1, "{}", ran.err);
+        let line = &ran.lines()[0];
+        assert_eq!(line["status"], "conflict", "{line}");
+        assert!(
+            line["error"]
+                .as_str()
+                .is_some_and(|e| e.contains(&format!("{address} is held by {kind} \""))
+                    && e.contains("--reconcile-proxies")),
+            "{line}"
+        );
+        let listed = line["holders"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|h| h["field"] == "proxyAddresses" && h["value"] == address.as_str())
+            .cloned()
+            .unwrap_or_else(|| panic!("{address} listed: {line}"));
+        assert_eq!(listed["kind"], kind.noun());
+        assert_eq!(listed["displayName"], holder.display_name.as_str());
+        assert_eq!(listed["id"], holder.id.as_str());
+
+        // Resolved by the choice the plan asks for: ready, and still said.
+        let mut argv = argv.clone();
+        argv.push("--reconcile-proxies");
+        let ran = run(&ctx, &argv, "", pipe()).await;
+        assert_eq!(ran.code, 0, "{}", ran.out);
+        let line = &ran.lines()[0];
+        assert_eq!(line["status"], "ready", "{line}");
+        assert!(
+            line["holders"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|h| h["kind"] == kind.noun() && h["id"] == holder.id.as_str()),
+            "{line}"
+        );
+        assert!(
+            sandbox.inspect().is_deleted(&user.id),
+            "a dry run changes nothing"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_deadline_counts_from_the_start_of_the_command() {
+    // Every request takes 600 ms: sign-in, the domains, finding the users and pre-flight
+    // alone outlast a one-second deadline.
+    const LATENCY: Duration = Duration::from_millis(600);
+    const DEADLINE: Duration = Duration::from_secs(1);
+    let (_tmp, sandbox) = common::start_sandbox_with(20, |c| c.latency(LATENCY)).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let endpoints = Endpoints::sandbox(sandbox.base_url());
+    let tokens = ClientCredentials::new(
+        &endpoints,
+        "deadline-tests",
+        SecretString::from(sandbox.client_secret().to_string()),
+    )
+    .expect("client credentials");
+    let options = GraphOptions {
+        mail_sender: Some(sandbox.admin_upn()),
+        deadline: DEADLINE,
+        ..GraphOptions::default()
+    };
+    let dir: Arc<dyn Directory> =
+        Arc::new(GraphDirectory::new(endpoints, tokens, options).expect("directory"));
+    let ids: Vec<String> = sandbox
+        .inspect()
+        .deleted_ids()
+        .into_iter()
+        .take(3)
+        .collect();
+    let started = Instant::now();
+    let ctx = Context::started_at(
+        Arc::new(Session::new(
+            Settings::default(),
+            dir,
+            "SANDBOX contoso.sandbox".into(),
+            true,
+            sandbox.admin_upn(),
+            Some(sandbox.admin_upn()),
+            data.path().to_path_buf(),
+        )),
+        started,
+    );
+    let mut argv = vec!["restore", "--reconcile-proxies"];
+    argv.extend(ids.iter().map(String::as_str));
+    let ran = run(&ctx, &argv, "", pipe()).await;
+    let took = started.elapsed();
+    assert_eq!(ran.code, 1, "{}\n{}", ran.out, ran.err);
+    // The restores did not get a deadline of their own after pre-flight: none was sent.
+    for id in &ids {
+        assert!(
+            sandbox.inspect().is_deleted(id),
+            "{id} was restored after the deadline"
+        );
+    }
+    let lines = ran.lines();
+    assert_eq!(lines.len(), ids.len(), "{}", ran.out);
+    for line in &lines {
+        assert_eq!(line["status"], "failed", "{line}");
+        assert!(
+            line["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("the run's deadline of 1 s passed")),
+            "{line}"
+        );
+    }
+    // On time: the deadline, plus what was in flight when it passed (one request, and the
+    // token's), plus room for a loaded machine.
+    assert!(
+        took < DEADLINE + LATENCY * 3 + Duration::from_secs(1),
+        "took {took:?}"
+    );
+}
+
+#[tokio::test]
 async fn restore_reports_a_conflict_then_resolves_it() {
     let (_tmp, sandbox) = common::start_sandbox(40).await;
     let data = tempfile::tempdir().expect("data dir");
@@ -397,7 +540,7 @@ async fn restore_reports_a_conflict_then_resolves_it() {
     );
     assert!(sandbox.inspect().is_deleted(&user.id));
 
-    // A new name that is taken too is refused before anything is sent.
+    // A new name that is taken too is refused before anything is sent: the original...
     let ran = run(
         &ctx,
         &["restore", &user.id, "--new-upn", &user.original_upn],
@@ -411,9 +554,37 @@ async fn restore_reports_a_conflict_then_resolves_it() {
     assert!(
         line["error"]
             .as_str()
-            .is_some_and(|e| e.contains("is already used by")),
+            .is_some_and(|e| e.contains("is taken") && e.contains("--new-upn")),
         "{line}"
     );
+    // ...or another user's, named with its holder (the plan's rule, as in the dialog).
+    let admin = sandbox.admin_upn();
+    let ran = run(
+        &ctx,
+        &["restore", &user.id, "--new-upn", &admin, "--dry-run"],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 1);
+    let line = &ran.lines()[0];
+    assert_eq!(line["status"], "conflict", "{line}");
+    assert!(
+        line["error"]
+            .as_str()
+            .is_some_and(|e| e.contains(&format!("{admin} is already used by user \""))),
+        "{line}"
+    );
+    let taken: Vec<&Value> = line["holders"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|h| h["field"] == "newUserPrincipalName")
+        .collect();
+    assert_eq!(taken.len(), 1, "{line}");
+    assert_eq!(taken[0]["value"], admin.as_str());
+    assert_eq!(taken[0]["kind"], "user");
+    assert!(taken[0]["id"].as_str().is_some_and(|id| !id.is_empty()));
     assert!(sandbox.inspect().is_deleted(&user.id));
 
     let ran = run(

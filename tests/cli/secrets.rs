@@ -171,6 +171,8 @@ async fn a_cli_restore_leaves_no_secret_in_the_log_journal_or_audit() {
                 "restore",
                 "--password",
                 "auto",
+                // A group or contact may hold one of their addresses now.
+                "--reconcile-proxies",
             ])
             .args(&upns)
             .env_remove("UNDELETE_LOG")

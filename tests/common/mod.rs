@@ -158,7 +158,8 @@ pub fn original_upn(user: &Value) -> String {
     upn.strip_prefix(&id).unwrap_or(upn).to_string()
 }
 
-/// (UPNs, proxy addresses) held by active users, lower-cased.
+/// (UPNs held by active users, proxy addresses held by active users, groups and org
+/// contacts), lower-cased: proxy addresses are unique across all three.
 pub async fn active_names(h: &SandboxHandle, token: &str) -> (HashSet<String>, HashSet<String>) {
     let (status, _, body) = get(
         &graph(
@@ -175,6 +176,19 @@ pub async fn active_names(h: &SandboxHandle, token: &str) -> (HashSet<String>, H
         upns.insert(u["userPrincipalName"].as_str().unwrap_or("").to_lowercase());
         for p in u["proxyAddresses"].as_array().into_iter().flatten() {
             proxies.insert(p.as_str().unwrap_or("").to_lowercase());
+        }
+    }
+    for coll in ["groups", "contacts"] {
+        let (status, _, body) = get(
+            &graph(h, &format!("{coll}?$top=999&$select=id,proxyAddresses")),
+            token,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        for o in body["value"].as_array().into_iter().flatten() {
+            for p in o["proxyAddresses"].as_array().into_iter().flatten() {
+                proxies.insert(p.as_str().unwrap_or("").to_lowercase());
+            }
         }
     }
     (upns, proxies)

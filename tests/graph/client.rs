@@ -18,8 +18,8 @@ use undelete::auth::{AccessToken, AuthError, TokenSource};
 use undelete::config::Endpoints;
 use undelete::directory::graph::{GraphDirectory, GraphOptions};
 use undelete::directory::{
-    DeletedUser, Directory, DirectoryError, ErrorKind, JobEvent, PasswordChange, RequestRecord,
-    RestoreJob, RestoreRequest, Sent, Stage,
+    DeletedUser, Directory, DirectoryError, ErrorKind, HolderKind, HolderQuery, JobEvent,
+    PasswordChange, RequestRecord, RestoreJob, RestoreRequest, Sent, Stage,
 };
 use undelete::sandbox::{SandboxHandle, TokenSpec};
 
@@ -269,8 +269,9 @@ async fn upn_conflict_then_new_upn_restores() {
     let (_, upn_conflicts, _) = classify(&h, &dir).await;
     let user = upn_conflicts.first().expect("the seed has UPN conflicts");
     let holder = dir
-        .find_active_by_upn(&user.original_upn)
+        .find_holders(vec![HolderQuery::UserName(user.original_upn.clone())])
         .await
+        .remove(0)
         .expect("lookup");
     assert!(holder.is_some(), "the UPN is held by an active user");
 
@@ -312,10 +313,17 @@ async fn proxy_conflict_then_reconcile_restores() {
     let (user, address) = proxy_conflicts
         .first()
         .expect("the seed has proxy conflicts");
-    let holder = dir
-        .find_active_by_proxy(address)
-        .await
-        .expect("lookup")
+    let found = dir
+        .find_holders(
+            HolderKind::ALL
+                .iter()
+                .map(|k| HolderQuery::ProxyAddress(*k, address.clone()))
+                .collect(),
+        )
+        .await;
+    let holder = found
+        .into_iter()
+        .find_map(|r| r.expect("lookup"))
         .expect("holder");
     assert_ne!(holder.id, user.id);
 
@@ -408,9 +416,12 @@ async fn missing_user_and_lookups() {
         None
     );
     assert_eq!(
-        dir.find_active_by_upn("o'brien@contoso.sandbox")
-            .await
-            .expect("quote"),
+        dir.find_holders(vec![HolderQuery::UserName(
+            "o'brien@contoso.sandbox".into()
+        )])
+        .await
+        .remove(0)
+        .expect("quote"),
         None
     );
     let me = dir.whoami().await.expect("whoami via the sender");

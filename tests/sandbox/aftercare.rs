@@ -7,12 +7,14 @@ use reqwest::Method;
 use serde_json::json;
 use undelete::sandbox::{APP_ROLES, SandboxHandle, TokenSpec};
 
+/// Restores a user, dropping any address a user, group or contact took meanwhile: these tests
+/// are about what comes after the restore.
 async fn restore(h: &SandboxHandle, token: &str, id: &str) {
     let (st, _, body) = send(
         Method::POST,
         &graph(h, &format!("directory/deletedItems/{id}/restore")),
         token,
-        None,
+        Some(json!({"autoReconcileProxyConflict": true})),
     )
     .await;
     assert_eq!(st, 200, "{body}");

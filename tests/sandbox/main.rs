@@ -10,6 +10,7 @@ mod batch;
 mod compat;
 mod entra;
 mod faults;
+mod holders;
 mod list;
 mod retention;
 mod serve;

@@ -230,6 +230,139 @@ async fn restore_a_conflicting_user_under_a_new_name_and_mail_the_admin() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_held_address_is_shown_and_its_removal_offered_then_restored_without_it() {
+    let (_tmp, h) = common::start_sandbox(60).await;
+    let mut t = Harness::new(&h, false);
+    t.settle("all pages", |s| !s.users.loading()).await;
+    // A user one of whose addresses a group took (the sandbox seeds such shared inboxes).
+    let mut held = None;
+    for row in t.state.users.rows() {
+        let pf = undelete::restore::preflight(t.dir.as_ref(), &row.to_user())
+            .await
+            .expect("preflight");
+        if let Some((a, g)) = pf
+            .proxy_holders
+            .iter()
+            .find(|(_, g)| g.kind == undelete::directory::HolderKind::Group)
+        {
+            held = Some((row.to_user(), a.clone(), g.display_name.clone(), pf.clone()));
+            break;
+        }
+    }
+    let (user, address, group, pf) = held.expect("the seed has a group-held address");
+    t.select(&user.id);
+    t.key(KeyCode::Enter);
+    t.settle("pre-flight", |s| {
+        matches!(&s.modal, Some(Modal::Restore(f)) if f.targets.iter().all(|x| x.preflight != undelete::app::state::Preflight::Checking))
+    })
+    .await;
+    let screen = t.screen();
+    assert!(
+        screen.contains("Remove conflicting proxy addresses"),
+        "{screen}"
+    );
+    if pf.upn_holder.is_none() {
+        // Wrapped over two lines when long: read the dialog's text as one.
+        let text: String = screen
+            .lines()
+            .map(|l| l.split('│').nth(2).unwrap_or("").trim())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            text.contains(&format!("{address} is held by group \"{group}\"")),
+            "{screen}"
+        );
+    }
+    // The choice is on by default; turned off, Restore says why not.
+    while !matches!(&t.state.modal, Some(Modal::Restore(f)) if f.focus == undelete::app::state::Field::Reconcile(0))
+    {
+        t.key(KeyCode::Tab);
+    }
+    t.typ(" ");
+    t.key(KeyCode::Enter);
+    let refused = match &t.state.modal {
+        Some(Modal::Restore(f)) => f.error.clone().unwrap_or_default(),
+        _ => panic!("the dialog stays"),
+    };
+    assert!(
+        refused.contains(&format!("is held by group \"{group}\"")),
+        "{refused}"
+    );
+    assert!(h.inspect().is_deleted(&user.id), "nothing was sent");
+    t.typ(" ");
+    while !matches!(&t.state.modal, Some(Modal::Restore(f)) if f.focus == undelete::app::state::Field::Restore)
+    {
+        t.key(KeyCode::Tab);
+    }
+    t.key(KeyCode::Enter);
+    t.settle("the result screen", |s| {
+        matches!(s.modal, Some(Modal::Result(_)))
+    })
+    .await;
+    assert!(h.inspect().is_active(&user.id));
+    let now = h.inspect().proxy_addresses(&user.id);
+    assert!(
+        !now.iter().any(|p| p.eq_ignore_ascii_case(&address)),
+        "{address} dropped: {now:?}"
+    );
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_typed_new_user_name_that_is_taken_is_said_before_restore() {
+    let (_tmp, h) = common::start_sandbox(60).await;
+    let mut t = Harness::new(&h, false);
+    t.settle("all pages", |s| !s.users.loading()).await;
+    let mut conflicted = None;
+    for row in t.state.users.rows() {
+        let pf = undelete::restore::preflight(t.dir.as_ref(), &row.to_user())
+            .await
+            .expect("preflight");
+        if pf.upn_holder.is_some() {
+            conflicted = Some(row.to_user());
+            break;
+        }
+    }
+    let user = conflicted.expect("the seed has a UPN conflict");
+    t.select(&user.id);
+    t.key(KeyCode::Enter);
+    t.settle("pre-flight", |s| {
+        matches!(&s.modal, Some(Modal::Restore(f)) if f.targets.iter().all(|x| x.preflight != undelete::app::state::Preflight::Checking))
+    })
+    .await;
+    assert!(t.screen().contains("✓ free"), "the suggestion was checked");
+    while !matches!(&t.state.modal, Some(Modal::Restore(f)) if f.focus == undelete::app::state::Field::NewUpn(0))
+    {
+        t.key(KeyCode::Tab);
+    }
+    // Replace the suggestion with the admin's own name, which is surely taken.
+    t.key(KeyCode::End);
+    for _ in 0..80 {
+        t.key(KeyCode::Backspace);
+    }
+    let admin = h.admin_upn();
+    t.typ(&admin);
+    t.settle("the name checked", |s| {
+        matches!(&s.modal, Some(Modal::Restore(f)) if f.targets[0].name_check == undelete::app::state::NameCheck::Idle && f.targets[0].new_upn_holder().is_some())
+    })
+    .await;
+    let screen = t.screen();
+    assert!(screen.contains("✗ taken"), "{screen}");
+    assert!(screen.contains("already used by user"), "{screen}");
+    t.key(KeyCode::Enter);
+    let refused = match &t.state.modal {
+        Some(Modal::Restore(f)) => f.error.clone().unwrap_or_default(),
+        _ => panic!("the dialog stays"),
+    };
+    assert!(
+        refused.contains(&format!("{admin} is already used by user")),
+        "{refused}"
+    );
+    assert!(h.inspect().is_deleted(&user.id), "nothing was sent");
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn purge_two_marked_users_after_typing_the_count() {
     let (_tmp, h) = common::start_sandbox(30).await;
     let mut t = Harness::new(&h, false);

@@ -83,11 +83,12 @@ fn outcome(i: usize, ok: bool) -> UserOutcome {
     }
 }
 
-fn holder(name: &str, upn: &str) -> undelete::directory::ActiveUser {
-    undelete::directory::ActiveUser {
+fn holder(name: &str, upn: &str) -> undelete::directory::Holder {
+    undelete::directory::Holder {
+        kind: undelete::directory::HolderKind::User,
         id: "holder-id".into(),
         display_name: name.into(),
-        user_principal_name: upn.into(),
+        user_principal_name: Some(upn.into()),
         mail: None,
         proxy_addresses: vec![],
     }
@@ -220,10 +221,36 @@ pub(crate) fn dialog(size: (u16, u16)) -> State {
                 )],
                 suggested_upn: Some("adele.vance2@contoso.sandbox".into()),
                 synced: false,
+                new_upn: Some(undelete::restore::NameCheck {
+                    upn: "adele.vance2@contoso.sandbox".into(),
+                    holder: None,
+                }),
+                unchecked: vec![],
             }),
         },
     );
-    for id in &ids[1..] {
+    // The second user's old address is a group's now (a shared inbox).
+    update(
+        &mut s,
+        Msg::Preflight {
+            id: ids[1].clone(),
+            result: Ok(undelete::restore::Preflight {
+                proxy_holders: vec![(
+                    "smtp:zoe@contoso.sandbox".into(),
+                    undelete::directory::Holder {
+                        kind: undelete::directory::HolderKind::Group,
+                        id: "group-id".into(),
+                        display_name: "Sales Team".into(),
+                        user_principal_name: None,
+                        mail: Some("sales@contoso.sandbox".into()),
+                        proxy_addresses: vec!["smtp:zoe@contoso.sandbox".into()],
+                    },
+                )],
+                ..Default::default()
+            }),
+        },
+    );
+    for id in &ids[2..] {
         update(
             &mut s,
             Msg::Preflight {

@@ -15,7 +15,9 @@ use restore::submit_restore;
 pub use help::HelpView;
 pub use progress::{JobStatus, ProgressLine, ProgressState};
 pub use purge::PurgeState;
-pub use restore::{CONFIRM_OVER, Field, Preflight, RestoreForm, Target, Verdict};
+pub use restore::{
+    CONFIRM_OVER, Field, HeldAddress, NameCheck, Preflight, RestoreForm, Target, Verdict,
+};
 pub use result::{PasswordPrompt, ResultButton, ResultState, retryable};
 
 /// The one dialog open over the table, if any; each variant owns its state.

@@ -55,9 +55,31 @@ pub enum Preflight {
     Conflict {
         /// The active user now holding the UPN, as "Name (upn)".
         upn_holder: Option<String>,
-        /// Proxy addresses held by someone else.
-        proxy_conflicts: Vec<String>,
+        /// Proxy addresses held by a user, a group or an org contact.
+        proxy_conflicts: Vec<HeldAddress>,
     },
+    Failed(String),
+}
+
+/// A proxy address held elsewhere, as the dialog names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldAddress {
+    pub address: String,
+    /// Its holder's kind and name: `group "Sales Team"`.
+    pub holder: String,
+}
+
+/// Where the directory's answer to "is the typed new user name free?" stands. The answer
+/// itself goes into the target's pre-flight findings (`restore::Preflight::new_upn`), where
+/// the plan's rule reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum NameCheck {
+    /// Nothing to ask (blank, malformed, or already known).
+    #[default]
+    Idle,
+    /// Asked; `seq` tells a late answer about an older value from the current one.
+    Asking { seq: u64 },
+    /// The directory could not be asked; the restore itself refuses a taken name.
     Failed(String),
 }
 
@@ -68,7 +90,24 @@ pub struct Target {
     pub found: Option<restore::Preflight>,
     /// Shown when the UPN is taken; prefilled with a free suggestion.
     pub new_upn: Input,
+    pub name_check: NameCheck,
     pub reconcile: bool,
+}
+
+impl Target {
+    /// Who holds the new user name typed, when the directory said it is taken.
+    pub fn new_upn_holder(&self) -> Option<&crate::directory::Holder> {
+        self.found
+            .as_ref()
+            .and_then(|f| f.new_upn_holder(self.new_upn.value()))
+    }
+
+    /// The directory said the new user name typed is free.
+    pub fn new_upn_free(&self) -> bool {
+        self.found
+            .as_ref()
+            .is_some_and(|f| f.new_upn_free(self.new_upn.value()))
+    }
 }
 
 /// The password prompt. No `Debug`: it holds the typed password.
@@ -132,6 +171,7 @@ impl RestoreForm {
                     preflight: Preflight::Checking,
                     found: None,
                     new_upn: Input::default(),
+                    name_check: NameCheck::Idle,
                     reconcile: true,
                 })
                 .collect(),
@@ -178,25 +218,25 @@ impl RestoreForm {
         }
     }
 
-    /// The pass the admin asked for, checked against the tenant's policy.
+    /// The pass the admin asked for, by the plan's rule (`restore::pass_terms`); the error
+    /// names the dialog's field.
     fn tap_request(&self) -> Result<TapRequest, String> {
-        let Some(TapAvailability::Available(policy)) = &self.tap_status else {
-            return Err(format!(
-                "No Temporary Access Pass can be issued: {}",
-                self.tap_refusal().unwrap_or_default()
-            ));
-        };
-        let typed = self.tap_lifetime.value().trim();
-        let minutes: u32 = typed
-            .parse()
-            .map_err(|_| format!("Pass lifetime: {typed:?} is not a whole number of minutes"))?;
-        policy
-            .check_lifetime(minutes)
-            .map_err(|e| format!("Pass lifetime: {e}"))?;
-        Ok(TapRequest {
-            lifetime_minutes: minutes,
-            usable_once: self.tap_once,
+        restore::pass_terms(
+            self.tap_status.as_ref(),
+            restore::Lifetime::Typed(self.tap_lifetime.value()),
+            self.tap_once,
+        )
+        .map_err(|p| match p {
+            restore::PassProblem::Unavailable(why) => {
+                format!("No Temporary Access Pass can be issued: {why}")
+            }
+            restore::PassProblem::Lifetime(why) => format!("Pass lifetime: {why}"),
         })
+    }
+
+    /// The tenant's policy makes every pass one-time.
+    pub fn passes_one_time(&self) -> bool {
+        matches!(&self.tap_status, Some(TapAvailability::Available(p)) if p.usable_once)
     }
 
     /// The admin's choices as the plan's rules read them.
@@ -236,6 +276,13 @@ impl RestoreForm {
             .iter()
             .filter(|t| t.preflight == Preflight::Checking)
             .count()
+    }
+
+    /// The first user whose typed new name the directory is still being asked about.
+    fn checking_name(&self) -> Option<&Target> {
+        self.targets
+            .iter()
+            .find(|t| matches!(t.name_check, NameCheck::Asking { .. }))
     }
 
     /// Focus order for Tab, given what is visible now.
@@ -353,17 +400,87 @@ pub(in crate::app) fn on_preflight(
             state.users.mark_conflict(id.to_string());
             if found.upn_holder.is_some() {
                 target.new_upn = Input::new(found.suggested_upn.clone().unwrap_or_default());
+                target.name_check = NameCheck::Idle;
             }
             Preflight::Conflict {
-                upn_holder: found
-                    .upn_holder
-                    .as_ref()
-                    .map(|h| format!("\"{}\" ({})", h.display_name, h.user_principal_name)),
-                proxy_conflicts: found.proxy_holders.iter().map(|(a, _)| a.clone()).collect(),
+                upn_holder: found.upn_holder.as_ref().map(|h| {
+                    format!(
+                        "\"{}\" ({})",
+                        h.display_name,
+                        h.user_principal_name.as_deref().unwrap_or(&h.id)
+                    )
+                }),
+                proxy_conflicts: found
+                    .proxy_holders
+                    .iter()
+                    .map(|(address, h)| HeldAddress {
+                        address: address.clone(),
+                        holder: format!("{} \"{}\"", h.kind.noun(), h.display_name),
+                    })
+                    .collect(),
             }
         }
     };
     target.found = result.ok();
+}
+
+/// After a new user name was typed: ask the directory whether it is free (the runner waits
+/// for typing to pause), unless there is nothing to ask.
+fn ask_about_new_name(state: &mut State, i: usize) -> Vec<Effect> {
+    let tenant = state.tenant.clone();
+    let Some(Modal::Restore(form)) = &mut state.modal else {
+        return Vec::new();
+    };
+    let Some(t) = form.targets.get_mut(i) else {
+        return Vec::new();
+    };
+    let typed = t.new_upn.value().trim().to_string();
+    let known = t
+        .found
+        .as_ref()
+        .and_then(|f| f.new_upn.as_ref())
+        .is_some_and(|c| c.is_of(&typed));
+    // A name of the wrong form is refused by the plan's rules without asking anyone.
+    if typed.is_empty() || known || restore::check_upn(&typed, &tenant).is_err() {
+        t.name_check = NameCheck::Idle;
+        return Vec::new();
+    }
+    state.name_seq += 1;
+    let seq = state.name_seq;
+    t.name_check = NameCheck::Asking { seq };
+    vec![Effect::CheckNewUpn {
+        seq,
+        id: t.user.id.clone(),
+        upn: typed,
+    }]
+}
+
+/// The directory's answer about a typed new user name (for the check numbered `seq`).
+pub(in crate::app) fn on_new_name_checked(
+    state: &mut State,
+    id: &str,
+    seq: u64,
+    result: Result<restore::NameCheck, String>,
+) {
+    let Some(Modal::Restore(form)) = &mut state.modal else {
+        return;
+    };
+    let Some(t) = form
+        .targets
+        .iter_mut()
+        .find(|t| t.user.id == id && t.name_check == (NameCheck::Asking { seq }))
+    else {
+        return;
+    };
+    t.name_check = match result {
+        Ok(check) => {
+            if let Some(found) = &mut t.found {
+                found.new_upn = Some(check);
+            }
+            NameCheck::Idle
+        }
+        Err(e) => NameCheck::Failed(e),
+    };
 }
 
 pub(in crate::app) fn restore_key(
@@ -405,6 +522,10 @@ pub(in crate::app) fn restore_key(
                 form.tap = false;
             }
             Field::TapPass => choose_tap(form),
+            Field::TapOnce if form.tap_once && form.passes_one_time() => {
+                form.error =
+                    Some("The tenant's policy makes every Temporary Access Pass one-time.".into());
+            }
             Field::TapOnce => form.tap_once = !form.tap_once,
             Field::ForceChange => {
                 if weaken(form, Field::ForceChange, form.force_change) {
@@ -453,8 +574,10 @@ pub(in crate::app) fn restore_key(
                     .handle_event(&Event::Key(key))
                     .is_some_and(|c| c.value);
                 form.error = None;
-                if changed && form.focus == Field::Password {
-                    return ask_about_password(state);
+                match form.focus {
+                    Field::Password if changed => return ask_about_password(state),
+                    Field::NewUpn(i) if changed => return ask_about_new_name(state, i),
+                    _ => {}
                 }
             }
         }
@@ -507,6 +630,14 @@ pub(in crate::app) fn submit_restore(state: &mut State) -> Vec<Effect> {
         form.error = Some(format!(
             "Still checking {checking} of {} user(s) for conflicts; try again in a moment.",
             form.targets.len()
+        ));
+        return Vec::new();
+    }
+    if let Some(t) = form.checking_name() {
+        form.error = Some(format!(
+            "Still checking whether {} is free for {}; try again in a moment.",
+            t.new_upn.value().trim(),
+            t.user.display_name
         ));
         return Vec::new();
     }

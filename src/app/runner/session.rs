@@ -2,9 +2,10 @@
 //! as `Msg`s on the channel), the journal and the audit log, the data dir's lock. Nothing here
 //! blocks the event loop.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use tokio::sync::Semaphore;
@@ -39,6 +40,8 @@ pub(super) struct SessionRunner {
     stop: Option<StopHandle>,
     /// The newest password check asked for: an older one still waiting is not sent.
     verdict_seq: Arc<AtomicU64>,
+    /// The newest check of a typed new user name, per user: the same, one field per user.
+    name_seqs: Arc<std::sync::Mutex<HashMap<String, u64>>>,
     /// The directory's lock, held for the whole session so no other run finishes (or purges)
     /// users this one is restoring, and this one none of another's.
     owner: Owner,
@@ -56,6 +59,9 @@ enum Owner {
     /// The lock file could not be opened or locked at all.
     Failed(String),
 }
+
+/// How long typing must pause before a typed value is sent to the directory for a check.
+const TYPING_PAUSE: Duration = Duration::from_millis(400);
 
 /// Pages fetched ahead of the one the loop is taking in: the next request overlaps the work
 /// on the current page, and no more.
@@ -126,6 +132,7 @@ impl SessionRunner {
             page_slots: Arc::new(Semaphore::new(PAGES_AHEAD)),
             stop: None,
             verdict_seq: Arc::new(AtomicU64::new(0)),
+            name_seqs: Arc::default(),
         }
     }
 
@@ -353,6 +360,7 @@ impl SessionRunner {
                 });
             }
             Effect::CheckPassword { seq, password } => self.check_password(seq, password),
+            Effect::CheckNewUpn { seq, id, upn } => self.check_new_upn(seq, id, upn),
             Effect::Restore(plan) => self.restore(plan),
             Effect::Retry {
                 restore,
@@ -446,18 +454,46 @@ impl SessionRunner {
     /// Asks the directory about the typed password once typing pauses: a newer check
     /// supersedes this one before it is sent.
     fn check_password(&self, seq: u64, password: secrecy::SecretString) {
-        const PAUSE: Duration = Duration::from_millis(400);
         self.verdict_seq.store(seq, Ordering::SeqCst);
         let latest = self.verdict_seq.clone();
         let dir = self.dir.clone();
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            tokio::time::sleep(PAUSE).await;
+            tokio::time::sleep(TYPING_PAUSE).await;
             if latest.load(Ordering::SeqCst) != seq {
                 return;
             }
             let result = dir.validate_password(&password).await;
             let _ = tx.send(Msg::PasswordVerdict { seq, result });
+        });
+    }
+
+    /// Asks whether a typed new user name is free once typing pauses: a newer check for the
+    /// same user supersedes this one before it is sent.
+    fn check_new_upn(&self, seq: u64, id: String, upn: String) {
+        let latest = self.name_seqs.clone();
+        let newest = |latest: &std::sync::Mutex<HashMap<String, u64>>, id: &str| {
+            latest
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(id)
+                .copied()
+        };
+        latest
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id.clone(), seq);
+        let dir = self.dir.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(TYPING_PAUSE).await;
+            if newest(&latest, &id) != Some(seq) {
+                return;
+            }
+            let result = restore::check_new_upn(dir.as_ref(), &upn)
+                .await
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Msg::NewUpnChecked { id, seq, result });
         });
     }
 
@@ -480,7 +516,9 @@ impl SessionRunner {
             "the restore task ended without a result; see the journal (F finishes)",
         );
         let slot = self.doing(Doing::Restoring, Some(plan.users.len()));
-        let mut run = restore::start(self.dir.clone(), plan, journal.clone(), audit);
+        // The deadline counts from the press of Restore.
+        let dir = self.dir.on_clock(Instant::now());
+        let mut run = restore::start(dir, plan, journal.clone(), audit);
         self.stop = Some(run.stop.clone());
         let tx = self.tx.clone();
         tokio::spawn(async move {
@@ -554,7 +592,7 @@ impl SessionRunner {
         };
         let users = plan.as_ref().map_or(0, |p| p.users.len()) + passwords.len();
         let slot = self.doing(Doing::Restoring, Some(users));
-        let dir = self.dir.clone();
+        let dir = self.dir.on_clock(Instant::now());
         let tx = self.tx.clone();
         tokio::spawn(async move {
             let _open_again = OpenAgain(slot);
@@ -686,7 +724,7 @@ impl SessionRunner {
                 return;
             }
         };
-        let dir = self.dir.clone();
+        let dir = self.dir.on_clock(Instant::now());
         let tx = self.tx.clone();
         let slot = self.doing(Doing::Finishing, None);
         // The TUI's choices for the finishing rule: the recorded recipients, the admin only

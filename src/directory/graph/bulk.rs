@@ -1,11 +1,11 @@
 //! Bulk work through `$batch`: a restore of many users (restore, then password, 20 requests
-//! per batch, a few batches in flight, resent and verified after faults, ended by a deadline)
-//! and lookups of many deleted users by id.
+//! per batch, a few batches in flight, resent and verified after faults, ended by a deadline).
+//! Bulk reads are in `reads.rs`.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use futures::stream::{self, FuturesUnordered, StreamExt};
+use futures::stream::{FuturesUnordered, StreamExt};
 use reqwest::Method;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -13,16 +13,14 @@ use super::GraphDirectory;
 use super::calls::explain_weak_password;
 use super::transport::{Call, Outcome};
 use crate::directory::batch::{self, JobState, Step};
-use crate::directory::retry::{Op, human, wait_too_long};
+use crate::directory::retry::{Op, human};
 use crate::directory::wait::WaitReason;
-use crate::directory::wire::{self, DELETED_SELECT};
-use crate::directory::{
-    DeletedUser, DirResult, DirectoryError, ErrorKind, JobEvent, RestoreJob, Sent, Stage,
-};
+use crate::directory::{DirectoryError, ErrorKind, JobEvent, RestoreJob, Sent, Stage};
 
 impl GraphDirectory {
-    /// Runs a bulk restore; events go to `tx` as batches come back. The run ends by
-    /// `options.deadline`: jobs still waiting then fail with their last error.
+    /// Runs a bulk restore; events go to `tx` as batches come back. The run ends by its
+    /// deadline (the run's clock, see `Directory::on_clock`): jobs still waiting then fail
+    /// with their last error.
     pub(super) async fn run_bulk(self, jobs: Vec<RestoreJob>, tx: UnboundedSender<JobEvent>) {
         let deadline = self.call_deadline();
         let mut pending: VecDeque<JobState> = VecDeque::new();
@@ -82,8 +80,16 @@ impl GraphDirectory {
                     permanent: true,
                     ..last
                 },
-                // Nothing went wrong with its requests, because none was sent for this step
-                // (or all were answered with a "later"): as far as they got is `s.sent`.
+                // Never sent (the deadline had passed before its turn, in pre-flight say):
+                // surely nothing changed, which a later run must not have to check.
+                None if s.sent == Sent::No => DirectoryError {
+                    permanent: true,
+                    ..DirectoryError::invalid(format!(
+                        "{why}; it was not sent, so nothing changed for this user"
+                    ))
+                },
+                // Nothing went wrong with its requests, but they were all answered with a
+                // "later": as far as they got is `s.sent`.
                 None => DirectoryError {
                     permanent: true,
                     ..DirectoryError::network(why).sent(s.sent)
@@ -284,233 +290,6 @@ fn transient(e: &DirectoryError) -> bool {
             e.kind,
             ErrorKind::Network | ErrorKind::Server | ErrorKind::Throttled | ErrorKind::Malformed
         )
-}
-
-impl GraphDirectory {
-    /// Deleted users by id through `$batch` GETs, 20 per batch, some batches in flight at once.
-    /// Each id ends on its own: a lookup that keeps failing fails that id only.
-    pub(super) async fn lookup_deleted_many(
-        &self,
-        ids: Vec<String>,
-    ) -> Vec<DirResult<DeletedUser>> {
-        let mut results: Vec<Option<DirResult<DeletedUser>>> = vec![None; ids.len()];
-        let mut valid = Vec::new();
-        for (i, id) in ids.into_iter().enumerate() {
-            match batch::check_job_id(&id) {
-                Ok(()) => valid.push((i, id)),
-                Err(e) => results[i] = Some(Err(e)),
-            }
-        }
-        let chunks: Vec<Vec<(usize, String)>> = valid
-            .chunks(batch::MAX_REQUESTS)
-            .map(<[(usize, String)]>::to_vec)
-            .collect();
-        let mut done = stream::iter(chunks)
-            .map(|chunk| self.lookup_chunk(chunk))
-            .buffer_unordered(self.inner.concurrency);
-        while let Some(found) = done.next().await {
-            for (i, r) in found {
-                results[i] = Some(r);
-            }
-        }
-        results
-            .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(DirectoryError::malformed("the lookup was lost"))))
-            .collect()
-    }
-
-    /// One `$batch` of lookups, resent for the ids that met a 429 (after its `Retry-After`) or
-    /// a passing fault (a bounded number of times), until the deadline.
-    async fn lookup_chunk(
-        &self,
-        chunk: Vec<(usize, String)>,
-    ) -> Vec<(usize, DirResult<DeletedUser>)> {
-        struct Lookup {
-            index: usize,
-            id: String,
-            failures: u32,
-            last: Option<DirectoryError>,
-        }
-        let deadline = self.call_deadline();
-        let limit = self.inner.policy.max_retries;
-        let mut todo: Vec<Lookup> = chunk
-            .into_iter()
-            .map(|(index, id)| Lookup {
-                index,
-                id,
-                failures: 0,
-                last: None,
-            })
-            .collect();
-        let mut out = Vec::with_capacity(todo.len());
-        let mut wait = Duration::ZERO;
-        let mut throttled = false;
-        while !todo.is_empty() {
-            if !wait.is_zero() {
-                if Instant::now() + wait > deadline {
-                    for l in todo.drain(..) {
-                        let e = l.last.unwrap_or_else(|| {
-                            DirectoryError::network("the lookup's deadline passed")
-                        });
-                        out.push((l.index, Err(e)));
-                    }
-                    break;
-                }
-                let reason = if throttled {
-                    WaitReason::Throttled
-                } else {
-                    WaitReason::Retrying
-                };
-                let last = todo.iter().find_map(|l| l.last.as_ref());
-                tracing::info!(
-                    lookups = todo.len(),
-                    wait_ms = millis(wait),
-                    reason = if throttled {
-                        "Retry-After"
-                    } else {
-                        "failed lookups"
-                    },
-                    error = last.map(|e| e.message.as_str()),
-                    "retrying user lookups"
-                );
-                self.notify_wait(reason, wait, "Retry-After of user lookups");
-                tokio::time::sleep(wait).await;
-            }
-            let requests: Vec<batch::InnerRequest> = todo
-                .iter()
-                .enumerate()
-                .map(|(n, l)| batch::InnerRequest {
-                    id: n.to_string(),
-                    method: "GET",
-                    url: format!("/directory/deletedItems/{}?$select={DELETED_SELECT}", l.id),
-                    headers: None,
-                    body: None,
-                    depends_on: None,
-                })
-                .collect();
-            let reply = match (
-                serde_json::to_vec(&batch::BatchBody { requests }),
-                self.url(&["$batch"], &[]),
-            ) {
-                (Ok(body), Ok(url)) => {
-                    let call = Call {
-                        method: Method::POST,
-                        url,
-                        body: Some(body),
-                        eventual: false,
-                        // Only reads inside: as safe to resend as a GET.
-                        op: Op::Read,
-                        writes: 0,
-                        restore_id: None,
-                        max_body: self.inner.max_body,
-                        deadline: Some(deadline),
-                    };
-                    match self.send(call).await {
-                        Ok(Outcome::Reply(r)) if r.ok() => {
-                            batch::parse_reply(&r.body, r.request_id.as_deref())
-                        }
-                        Ok(Outcome::Reply(r)) => Err(r.error()),
-                        Ok(_) => Err(DirectoryError::malformed("unexpected outcome of a $batch")),
-                        Err(e) => Err(e),
-                    }
-                }
-                (Err(e), _) => Err(DirectoryError::invalid(format!(
-                    "cannot encode the $batch: {e}"
-                ))),
-                (_, Err(e)) => Err(e),
-            };
-            wait = Duration::ZERO;
-            throttled = false;
-            let mut again = Vec::new();
-            match reply {
-                Ok(responses) => {
-                    for (n, mut l) in todo.drain(..).enumerate() {
-                        let at = |e: DirectoryError| {
-                            e.at("GET", &format!("$batch /directory/deletedItems/{}", l.id))
-                        };
-                        let Some(r) = responses.get(&n.to_string()) else {
-                            l.failures += 1;
-                            l.last = Some(at(DirectoryError::network(
-                                "the $batch reply left this lookup out",
-                            )));
-                            again.push(l);
-                            continue;
-                        };
-                        match r.status {
-                            200..=299 => {
-                                let parsed = r
-                                    .body
-                                    .clone()
-                                    .ok_or_else(|| DirectoryError::malformed("no body"))
-                                    .and_then(wire::parse_deleted_value)
-                                    .map_err(at);
-                                out.push((l.index, parsed));
-                            }
-                            429 => {
-                                let e = at(r.error());
-                                match e.retry_after {
-                                    Some(ra) if ra > self.inner.policy.max_retry_after => {
-                                        let mut e = e;
-                                        e.message =
-                                            wait_too_long(ra, self.inner.policy.max_retry_after);
-                                        e.permanent = true;
-                                        out.push((l.index, Err(e)));
-                                    }
-                                    Some(ra) => {
-                                        wait = wait.max(ra);
-                                        throttled = true;
-                                        l.last = Some(e);
-                                        again.push(l);
-                                    }
-                                    None => {
-                                        l.failures += 1;
-                                        wait = wait.max(Duration::from_secs(1));
-                                        l.last = Some(e);
-                                        again.push(l);
-                                    }
-                                }
-                            }
-                            500..=599 => {
-                                l.failures += 1;
-                                let e = at(r.error());
-                                wait = wait.max(e.retry_after.unwrap_or(Duration::ZERO));
-                                l.last = Some(e);
-                                again.push(l);
-                            }
-                            _ => out.push((l.index, Err(at(r.error())))),
-                        }
-                    }
-                }
-                Err(e) if transient(&e) => {
-                    for mut l in todo.drain(..) {
-                        l.failures += 1;
-                        l.last = Some(e.clone());
-                        again.push(l);
-                    }
-                }
-                Err(e) => {
-                    for l in todo.drain(..) {
-                        out.push((l.index, Err(e.clone())));
-                    }
-                }
-            }
-            for l in again {
-                if l.failures > limit {
-                    let e = l
-                        .last
-                        .unwrap_or_else(|| DirectoryError::network("the lookup kept failing"));
-                    out.push((l.index, Err(e)));
-                } else {
-                    todo.push(l);
-                }
-            }
-            if !todo.is_empty() && wait.is_zero() {
-                let worst = todo.iter().map(|l| l.failures).max().unwrap_or(0);
-                wait = self.inner.policy.backoff(worst, rand::random());
-            }
-        }
-        out
-    }
 }
 
 /// A wait in whole milliseconds, for the log.

@@ -10,14 +10,13 @@ use tokio::sync::mpsc::unbounded_channel;
 
 use super::GraphDirectory;
 use super::transport::{Call, Outcome};
-use super::urls::odata_string;
 use crate::directory::batch;
 use crate::directory::retry::Op;
 use crate::directory::wait::WaitNotice;
 use crate::directory::wire::{self, ACTIVE_SELECT, DELETED_SELECT, ME_SELECT};
 use crate::directory::{
     ActiveUser, DeletedPage, DeletedUser, DeletionRecord, DeltaPage, DirResult, Directory,
-    DirectoryError, Domain, ErrorKind, Holder, HolderKind, JobEvent, MailMessage, Me,
+    DirectoryError, Domain, ErrorKind, Holder, HolderKind, HolderQuery, JobEvent, MailMessage, Me,
     PasswordChange, PasswordVerdict, RestoreJob, RestoreRequest, Sent, Stage,
 };
 
@@ -39,15 +38,6 @@ impl GraphDirectory {
     ) -> BoxFuture<'static, DirResult<Option<ActiveUser>>> {
         let this = self.clone();
         Box::pin(async move { this.fetch_active(id).await })
-    }
-
-    async fn find_one(&self, filter: String) -> DirResult<Option<ActiveUser>> {
-        let url = self.url(
-            &["users"],
-            &[("$filter", &filter), ("$select", ACTIVE_SELECT)],
-        )?;
-        let reply = self.get(url, false).await?;
-        wire::parse_active_list(&reply.body)
     }
 
     async fn restore_one(&self, id: String, request: RestoreRequest) -> DirResult<ActiveUser> {
@@ -157,19 +147,16 @@ impl Directory for GraphDirectory {
         self.fetch_active_boxed(id_or_upn.to_string())
     }
 
-    fn find_active_by_upn(&self, upn: &str) -> BoxFuture<'static, DirResult<Option<ActiveUser>>> {
+    fn find_holders(
+        &self,
+        queries: Vec<HolderQuery>,
+    ) -> BoxFuture<'static, Vec<DirResult<Option<Holder>>>> {
         let this = self.clone();
-        let filter = format!("userPrincipalName eq {}", odata_string(upn));
-        Box::pin(async move { this.find_one(filter).await })
+        Box::pin(async move { this.find_holders_now(queries).await })
     }
 
-    fn find_active_by_proxy(
-        &self,
-        address: &str,
-    ) -> BoxFuture<'static, DirResult<Option<ActiveUser>>> {
-        let this = self.clone();
-        let filter = format!("proxyAddresses/any(p:p eq {})", odata_string(address));
-        Box::pin(async move { this.find_one(filter).await })
+    fn on_clock(&self, started: std::time::Instant) -> std::sync::Arc<dyn Directory> {
+        std::sync::Arc::new(self.clocked(started))
     }
 
     fn restore(

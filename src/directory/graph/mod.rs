@@ -10,6 +10,7 @@ mod aftercare;
 mod bulk;
 mod calls;
 mod listing;
+mod reads;
 mod sweep;
 mod transport;
 mod urls;
@@ -136,6 +137,9 @@ static NEXT_SOURCE: AtomicU64 = AtomicU64::new(1);
 #[derive(Clone)]
 pub struct GraphDirectory {
     inner: Arc<Inner>,
+    /// When the run this handle belongs to must end (`Directory::on_clock`); `None`: each
+    /// call gets the whole deadline from when it starts.
+    ends: Option<Instant>,
 }
 
 struct Inner {
@@ -194,6 +198,7 @@ impl GraphDirectory {
             .build()
             .map_err(|e| DirectoryError::invalid(format!("cannot build the HTTP client: {e}")))?;
         Ok(Self {
+            ends: None,
             inner: Arc::new(Inner {
                 http,
                 graph_root,
@@ -264,9 +269,21 @@ impl GraphDirectory {
         let _ = self.inner.waits.send(notice);
     }
 
-    /// The point a call started now must end by.
+    /// The point a call started now must end by: the run's end when the handle is on a run's
+    /// clock, else the whole deadline from now.
     fn call_deadline(&self) -> Instant {
-        Instant::now() + self.inner.deadline
+        self.ends
+            .unwrap_or_else(|| Instant::now() + self.inner.deadline)
+    }
+
+    /// The same client on the clock of a run that started at `started` (see
+    /// `Directory::on_clock`): connections, tokens, the write budget and wait notices are
+    /// shared with every other handle.
+    pub fn clocked(&self, started: Instant) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            ends: Some(started + self.inner.deadline),
+        }
     }
 }
 

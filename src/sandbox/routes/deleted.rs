@@ -222,7 +222,14 @@ pub async fn restore(
     if db.active(&target)?.is_some() {
         return Err(ApiError::conflict("userPrincipalName"));
     }
-    let held = db.proxy_holders(&user.proxy_addresses, &id)?;
+    // Proxy addresses are unique across users, groups and org contacts: any of them holding
+    // one refuses the restore alike.
+    let mut held = db.proxy_holders(&user.proxy_addresses, &id)?;
+    for a in db.object_proxy_holders(&user.proxy_addresses)? {
+        if !held.contains(&a) {
+            held.push(a);
+        }
+    }
     let proxies: Vec<String> = if held.is_empty() {
         user.proxy_addresses.clone()
     } else if opts.autoreconcileproxyconflict {

@@ -1,9 +1,10 @@
-//! `/v1.0/groups` and `/v1.0/contacts` (org contacts): listings with `$select`, `$top` and
-//! `$skiptoken` paging, and one object by id; plus what the delta routes share with them
+//! `/v1.0/groups` and `/v1.0/contacts` (org contacts): listings with `$select`, `$filter`,
+//! `$count`, `$top` and `$skiptoken` paging, and one object by id; plus what the delta routes share with them
 //! (permissions, `$select`, JSON shapes, opaque tokens).
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde::Serialize;
@@ -11,10 +12,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use super::shape::Shape;
-use super::{READ_USERS, require};
+use super::{READ_USERS, eventual, require};
 use crate::sandbox::error::{ApiError, ApiResult};
-use crate::sandbox::objects::ObjectRow;
-use crate::sandbox::odata::{self, DEFAULT_TOP, MAX_TOP};
+use crate::sandbox::objects::{ObjectFilter, ObjectRow};
+use crate::sandbox::odata::{self, DEFAULT_TOP, FilterOn, MAX_TOP};
 use crate::sandbox::state::AppState;
 use crate::sandbox::token::Caller;
 
@@ -190,16 +191,21 @@ struct Skip {
     a: String,
 }
 
-/// `GET /v1.0/groups` and `GET /v1.0/contacts`.
+/// `GET /v1.0/groups` and `GET /v1.0/contacts`: `$filter` on `id`, `displayName`, `mail` and
+/// `proxyAddresses/any(x:x eq '…')` (what a pre-flight asks), and `$count=true`, which, as
+/// Graph does, counts only with `ConsistencyLevel: eventual` and is ignored without it.
 async fn list(
     state: &AppState,
     shape: &Shape,
     coll: Coll,
     raw: Option<&str>,
+    headers: &HeaderMap,
 ) -> ApiResult<Json<Value>> {
     let mut top = DEFAULT_TOP;
     let mut select = None;
     let mut after = None;
+    let mut filter = ObjectFilter::default();
+    let mut count = false;
     let mut carry = Vec::new();
     for (key, value) in odata::query_pairs(raw)? {
         let k = key.to_ascii_lowercase();
@@ -214,7 +220,31 @@ async fn list(
                 after = Some(s.a);
                 continue;
             }
-            "filter" | "orderby" | "search" | "expand" | "count" | "skip" => {
+            "filter" => {
+                let on = match coll {
+                    Coll::Groups => FilterOn::Groups,
+                    Coll::Contacts => FilterOn::Contacts,
+                    Coll::Users => FilterOn::Users,
+                };
+                let (sql, params) = odata::parse_filter_on(&value, on)?;
+                filter = ObjectFilter {
+                    sql: Some(sql),
+                    params,
+                };
+            }
+            "count" => {
+                count = match value.as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => {
+                        return Err(ApiError::bad_request(
+                            "BadRequest",
+                            format!("Invalid value '{value}' for $count."),
+                        ));
+                    }
+                };
+            }
+            "orderby" | "search" | "expand" | "skip" => {
                 return Err(ApiError::bad_request(
                     "Request_UnsupportedQuery",
                     format!(
@@ -227,12 +257,23 @@ async fn list(
         }
         carry.push((key, value));
     }
-    let (rows, more) = state
-        .db()
-        .objects_page(coll.kind(), after.as_deref(), top)?;
+    let counted = count && eventual(headers) && after.is_none();
+    let (rows, more, total) = {
+        let db = state.db();
+        let (rows, more) = db.objects_where(coll.kind(), &filter, after.as_deref(), top)?;
+        let total = if counted {
+            Some(db.count_objects(coll.kind(), &filter)?)
+        } else {
+            None
+        };
+        (rows, more, total)
+    };
     let mut body = Map::new();
     if let Some(ctx) = shape.context(coll.path(), select.as_deref()) {
         body.insert("@odata.context".into(), json!(ctx));
+    }
+    if let Some(n) = total {
+        body.insert("@odata.count".into(), json!(n));
     }
     if more && let Some(last) = rows.last() {
         let token = encode_token(&Skip {
@@ -290,20 +331,22 @@ pub async fn list_groups(
     State(state): State<AppState>,
     Caller(claims): Caller,
     shape: Shape,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
     require(&claims, READ_GROUPS)?;
-    list(&state, &shape, Coll::Groups, raw.as_deref()).await
+    list(&state, &shape, Coll::Groups, raw.as_deref(), &headers).await
 }
 
 pub async fn list_contacts(
     State(state): State<AppState>,
     Caller(claims): Caller,
     shape: Shape,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
     require(&claims, READ_CONTACTS)?;
-    list(&state, &shape, Coll::Contacts, raw.as_deref()).await
+    list(&state, &shape, Coll::Contacts, raw.as_deref(), &headers).await
 }
 
 pub async fn get_group(
