@@ -1022,11 +1022,15 @@ async fn a_deleted_lock_file_never_lets_two_runs_write_for_the_same_directory() 
     let slot = restore::LockSlot::default();
     let journal = f.journal.clone().guarded_by(slot.clone());
     let audit = f.audit.clone().guarded_by(slot.clone());
+    // What this test is about is the lock: an address a group now holds must not fail a user.
     let users: Vec<PlannedUser> = deleted_users(f.dir.as_ref())
         .await
         .into_iter()
         .take(4)
-        .map(PlannedUser::as_is)
+        .map(|u| PlannedUser {
+            reconcile_proxies: true,
+            ..PlannedUser::as_is(u)
+        })
         .collect();
 
     // Deleted while held, nobody else came: the run's check makes it again.
