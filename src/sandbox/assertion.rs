@@ -15,6 +15,11 @@ use serde_json::Value;
 /// The longest validity window (`exp - nbf`) accepted, as Entra documents: ten minutes.
 pub const MAX_LIFETIME_SECS: i64 = 600;
 
+/// How far the client's clock may be from ours, either way, on `nbf`, `iat` and `exp`: RFC 7519
+/// (4.1.4, 4.1.5) lets a verifier allow "a few minutes" of leeway, and Entra does. msal-node
+/// rounds `nbf` to the nearest second, so a fresh assertion can start half a second ahead.
+pub const CLOCK_SKEW_SECS: i64 = 300;
+
 const DOCS: &str = "Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .";
 
 /// A certificate registered for app sign-in: its thumbprints and its public key.
@@ -162,6 +167,8 @@ pub struct Expected<'a> {
 #[derive(Debug)]
 pub struct Accepted {
     pub jti: String,
+    /// Until when the assertion could still be taken (`exp` plus the clock skew): its `jti`
+    /// stays spent that long.
     pub exp: i64,
 }
 
@@ -204,10 +211,14 @@ pub fn check(assertion: &str, want: &Expected<'_>) -> Result<Accepted, Rejection
     if !matches!(header.alg, Algorithm::PS256 | Algorithm::RS256) {
         return Err(unsupported_alg(&format!("{:?}", header.alg)));
     }
+    // MSAL for Python and azure-identity send the thumbprints base64url *with* `=` padding,
+    // as an older version of Entra's own page printed them; Entra takes both.
     let (named, cert) = if let Some(t) = header.x5t_s256.as_deref() {
-        (t, want.trusted.iter().find(|c| c.x5t_s256 == t))
+        let t = unpadded(t);
+        (t.clone(), want.trusted.iter().find(|c| c.x5t_s256 == t))
     } else if let Some(t) = header.x5t.as_deref() {
-        (t, want.trusted.iter().find(|c| c.x5t_sha1 == t))
+        let t = unpadded(t);
+        (t.clone(), want.trusted.iter().find(|c| c.x5t_sha1 == t))
     } else {
         return Err(malformed(
             "the header names no certificate ('x5t#S256' or 'x5t')",
@@ -220,7 +231,7 @@ pub fn check(assertion: &str, want: &Expected<'_>) -> Result<Accepted, Rejection
                 "Client assertion failed signature validation. [Reason - The key was not found., \
                  Thumbprint of key used by client: '{}'. Please visit the Azure Portal, Graph \
                  Explorer or directly use MS Graph to see configured keys for app Id '{}'.] {DOCS}",
-                thumbprint_for_message(named),
+                thumbprint_for_message(&named),
                 want.client_id
             ),
         ));
@@ -275,32 +286,46 @@ pub fn check(assertion: &str, want: &Expected<'_>) -> Result<Accepted, Rejection
             format!("Client assertion audience claim does not match Realm issuer. {DOCS}"),
         ));
     }
-    let (Some(nbf), Some(exp)) = (
-        claims.get("nbf").and_then(Value::as_i64),
-        claims.get("exp").and_then(Value::as_i64),
-    ) else {
-        return Err(malformed("the 'nbf' and 'exp' claims are required numbers"));
+    // RFC 7519 NumericDates may carry fractions (MSAL for Python writes `time.time()`), and
+    // `nbf` and `iat` are optional: only `exp` is required by Entra's assertion format.
+    let date = |k: &str| -> Result<Option<i64>, Rejection> {
+        match claims.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_f64()
+                .filter(|f| f.is_finite())
+                .map(|f| Some(f.floor() as i64))
+                .ok_or_else(|| malformed(&format!("the '{k}' claim must be a number of seconds"))),
+        }
     };
-    if want.now < nbf || want.now > exp {
+    let (nbf, iat) = (date("nbf")?, date("iat")?);
+    let Some(exp) = date("exp")? else {
+        return Err(malformed("the 'exp' claim is required"));
+    };
+    let start = nbf.or(iat);
+    let early = start.is_some_and(|s| want.now + CLOCK_SKEW_SECS < s);
+    if early || want.now - CLOCK_SKEW_SECS > exp {
+        let from = start.map_or_else(|| "any time".to_string(), timestamp);
         return Err(reject(
             700024,
             format!(
                 "Client assertion is not within its valid time range. Current time: {}, \
-                 assertion valid from {}, expiry time of assertion {}. {DOCS}",
+                 assertion valid from {from}, expiry time of assertion {}. {DOCS}",
                 timestamp(want.now),
-                timestamp(nbf),
                 timestamp(exp)
             ),
         ));
     }
-    if exp - nbf > MAX_LIFETIME_SECS {
+    if let Some(start) = start
+        && exp - start > MAX_LIFETIME_SECS
+    {
         return Err(reject(
             700024,
             format!(
                 "Client assertion is not within its valid time range: it is valid for {} \
                  seconds (from {} to {}), longer than the {MAX_LIFETIME_SECS} allowed. {DOCS}",
-                exp - nbf,
-                timestamp(nbf),
+                exp - start,
+                timestamp(start),
                 timestamp(exp)
             ),
         ));
@@ -310,8 +335,17 @@ pub fn check(assertion: &str, want: &Expected<'_>) -> Result<Accepted, Rejection
         .ok_or_else(|| malformed("the 'jti' claim is required"))?;
     Ok(Accepted {
         jti: jti.to_string(),
-        exp,
+        exp: exp + CLOCK_SKEW_SECS,
     })
+}
+
+/// A thumbprint as the certificate list holds it: base64url without padding (a standard
+/// base64 spelling is taken too).
+fn unpadded(b64: &str) -> String {
+    b64.trim()
+        .trim_end_matches('=')
+        .replace('+', "-")
+        .replace('/', "_")
 }
 
 /// Entra quotes thumbprints as upper-case hex; the header carries base64url.
