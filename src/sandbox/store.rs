@@ -513,6 +513,24 @@ impl Store {
             .optional()
     }
 
+    /// What a password sign-in checks: the stored salt and hash (none until a password is
+    /// set) and whether a change is due at the next sign-in.
+    pub fn sign_in(&self, id: &str) -> rusqlite::Result<Option<(Option<(String, String)>, bool)>> {
+        self.conn
+            .query_row(
+                "SELECT password_salt, password_hash, force_change FROM users \
+                 WHERE id = ?1 AND deleted = 0",
+                [id],
+                |r| {
+                    let salt: Option<String> = r.get(0)?;
+                    let hash: Option<String> = r.get(1)?;
+                    let change: Option<bool> = r.get(2)?;
+                    Ok((salt.zip(hash), change.unwrap_or(false)))
+                },
+            )
+            .optional()
+    }
+
     pub fn add_mail(&self, m: &SentMail) -> rusqlite::Result<()> {
         self.conn.execute(
             "INSERT INTO outbox (sent_at, sender, recipients, subject, content_type, body, \

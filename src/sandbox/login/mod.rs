@@ -7,6 +7,7 @@ mod client_credentials;
 mod device_code;
 mod discovery;
 mod identity;
+mod password;
 mod refresh;
 mod reply;
 mod scopes;
@@ -69,6 +70,7 @@ fn grant(
             client_credentials::client_credentials(state, &f, &client_id, &audiences, &own)
         }
         "refresh_token" => refresh::refresh(state, &f, &client_id, &own, endpoint),
+        "password" => password::password(state, &f, &client_id, &own, endpoint),
         // RFC 8628 names the grant by its URN; msal-node sends the short `device_code`, which
         // Entra accepts too.
         "urn:ietf:params:oauth:grant-type:device_code" | "device_code" => {

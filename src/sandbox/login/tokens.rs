@@ -316,7 +316,7 @@ pub(super) fn delegated_tokens(state: &AppState, req: &Delegated<'_>) -> Respons
         } else {
             Vec::new()
         }),
-        audience: asked.audience.into(),
+        audience: asked.resource.audience.into(),
         client_auth: ClientAuth::Public,
     };
     let access = mint(state, &spec);

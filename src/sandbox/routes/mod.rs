@@ -183,6 +183,9 @@ pub fn build(state: AppState) -> Router {
         .route("/{tenant}/discovery/keys", get(login::keys))
         .route("/common/discovery/instance", get(login::instance_discovery))
         .route("/msi/token", get(login::managed_identity))
+        // Resource Manager, as much as `az login` reads.
+        .route("/tenants", get(super::arm::tenants))
+        .route("/subscriptions", get(super::arm::subscriptions))
         .route("/devicelogin", get(login::device_login_page))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
