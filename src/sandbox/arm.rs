@@ -127,7 +127,10 @@ pub async fn tenants(
 
 /// `GET /subscriptions?api-version=...`: none. The sandbox has no Azure subscriptions, so
 /// Azure CLI needs `--allow-no-subscriptions`, as with any tenant that has none.
-pub async fn subscriptions(_caller: ArmCaller, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn subscriptions(
+    _caller: ArmCaller,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(refused) = api_version(&q) {
         return refused;
     }

@@ -190,7 +190,8 @@ impl FromRequestParts<AppState> for Caller {
             return Err(ApiError::unauthorized("Access token is empty."));
         }
         let now = chrono::Utc::now().timestamp();
-        let mut claims = verify(&state.key, token, now, GRAPH_AUDIENCES).map_err(ApiError::unauthorized)?;
+        let mut claims =
+            verify(&state.key, token, now, GRAPH_AUDIENCES).map_err(ApiError::unauthorized)?;
         claims.take_away(&state.denied);
         Ok(Caller(claims))
     }

@@ -390,7 +390,8 @@ async fn python_style_assertions_with_padding_fractions_and_skew_are_taken() {
     }
     assert_eq!(n, 8);
     // Without `exp` an assertion is still malformed.
-    let c = json!({"aud": common::token_url(&h), "iss": CLIENT, "sub": CLIENT, "jti": "j", "nbf": now});
+    let c =
+        json!({"aud": common::token_url(&h), "iss": CLIENT, "sub": CLIENT, "jti": "j", "nbf": now});
     let (status, body) = redeem(&h, &sign(APP_PEM, &headers[1], &c, &RSA_PSS_SHA256)).await;
     assert_refused(status, &body, 50027);
 }

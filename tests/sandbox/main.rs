@@ -5,6 +5,7 @@
 mod common;
 
 mod aftercare;
+mod arm;
 mod auth;
 mod batch;
 mod compat;

@@ -19,7 +19,10 @@ pub(super) fn token_audiences(state: &AppState, tenant: &str, headers: &HeaderMa
     let own = state.base_url.as_str().trim_end_matches('/').to_string();
     let mut roots = vec![own];
     // The roots the sandbox says it is reached at.
-    for url in [&state.public_login_url, &state.public_url].into_iter().flatten() {
+    for url in [&state.public_login_url, &state.public_url]
+        .into_iter()
+        .flatten()
+    {
         roots.push(url.as_str().trim_end_matches('/').to_string());
     }
     if let Some(host) = headers

@@ -213,7 +213,11 @@ mod tests {
             "http://127.0.0.1:4100",
             "http://127.0.0.1:4100/",
         ] {
-            assert_eq!(resource(ok, &own()).map(|r| r.api), Some(Api::Graph), "{ok}");
+            assert_eq!(
+                resource(ok, &own()).map(|r| r.api),
+                Some(Api::Graph),
+                "{ok}"
+            );
         }
         for refused in [
             "http://127.0.0.1:4101",
@@ -230,7 +234,11 @@ mod tests {
             "https://management.usgovcloudapi.net/",
             ARM_APP_ID,
         ] {
-            assert_eq!(resource(arm, &own()).map(|r| r.api), Some(Api::Arm), "{arm}");
+            assert_eq!(
+                resource(arm, &own()).map(|r| r.api),
+                Some(Api::Arm),
+                "{arm}"
+            );
         }
     }
 
@@ -251,7 +259,10 @@ mod tests {
             &own(),
         )
         .unwrap_or_else(|e| panic!("{}", e.description));
-        assert_eq!(arm.resource.audience, "https://management.core.windows.net/");
+        assert_eq!(
+            arm.resource.audience,
+            "https://management.core.windows.net/"
+        );
         assert_eq!(arm.scopes, ["user_impersonation"]);
         let both = graph_scopes(
             "https://management.azure.com/.default https://graph.microsoft.com/User.Read",
