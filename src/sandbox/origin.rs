@@ -10,6 +10,7 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use url::Url;
 
+use super::path::Version;
 use super::state::{AppState, Shared};
 
 /// How the request arrived; the accept loop puts it in every request's extensions.
@@ -90,14 +91,15 @@ fn parse_root(option: &str, raw: &str) -> Result<Url, String> {
     Ok(url)
 }
 
-/// The request's public root, for handlers: `Root(root)` in their arguments.
+/// The request's public root, for handlers: `Root(root, version)` in their arguments.
 #[derive(Debug, Clone)]
-pub struct Root(pub Url);
+pub struct Root(pub Url, pub Version);
 
 impl Root {
-    /// `{root}v1.0/`: `https://graph.microsoft.com/v1.0/`'s counterpart here.
-    pub fn graph_v1(&self) -> String {
-        format!("{}v1.0/", self.0)
+    /// `{root}v1.0/` (`{root}beta/` for a beta request): `https://graph.microsoft.com/v1.0/`'s
+    /// counterpart here, where links and `@odata.context` start.
+    pub fn graph(&self) -> String {
+        format!("{}{}/", self.0, self.1.segment())
     }
 }
 
@@ -114,7 +116,12 @@ impl FromRequestParts<AppState> for Root {
             .extensions
             .get::<Conn>()
             .map_or(state.base_url.scheme() == "https", |c| c.tls);
-        Ok(Root(public_root(state, &parts.headers, tls)))
+        let version = parts
+            .extensions
+            .get::<Version>()
+            .copied()
+            .unwrap_or_default();
+        Ok(Root(public_root(state, &parts.headers, tls), version))
     }
 }
 

@@ -255,7 +255,7 @@ pub async fn list(
             "@odata.nextLink".into(),
             json!(format!(
                 "{}auditLogs/directoryAudits?{}",
-                shape.root.graph_v1(),
+                shape.root.graph(),
                 odata::next_query(&carry, &token)
             )),
         );

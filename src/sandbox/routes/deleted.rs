@@ -92,7 +92,7 @@ pub fn list_users(
             "@odata.nextLink".into(),
             json!(format!(
                 "{}{path}?{}",
-                shape.root.graph_v1(),
+                shape.root.graph(),
                 odata::next_query(&q.carry, &token)
             )),
         );

@@ -259,7 +259,7 @@ fn page(
     if let Some(s) = select_raw {
         carry.push(("$select".to_string(), s.clone()));
     }
-    let base = format!("{}{}/delta", shape.root.graph_v1(), coll.path());
+    let base = format!("{}{}/delta", shape.root.graph(), coll.path());
     let mut body = Map::new();
     if let Some(ctx) = shape.context(coll.path(), select) {
         body.insert("@odata.context".into(), json!(ctx));

@@ -243,7 +243,7 @@ async fn list(
             "@odata.nextLink".into(),
             json!(format!(
                 "{}{}?{}",
-                shape.root.graph_v1(),
+                shape.root.graph(),
                 coll.path(),
                 odata::next_query(&carry, &token)
             )),
