@@ -23,6 +23,7 @@ mod objects;
 mod odata;
 pub mod origin;
 mod path;
+mod permissions;
 mod policy;
 mod routes;
 mod seed;

@@ -20,6 +20,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use base64::Engine;
 
+/// Who a client id is in the tenant, for the Graph routes that list apps.
+pub(crate) use apps::{derived_id, display_name as app_display_name, service_principal_id};
 pub use device_code::{device_code, device_code_v1, device_login_page};
 pub use discovery::{instance_discovery, keys, openid_configuration, openid_configuration_v1};
 pub use identity::managed_identity;

@@ -10,31 +10,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
+use super::require_route;
 use super::shape::Shape;
-use super::{READ_USERS, require};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::objects::ObjectRow;
 use crate::sandbox::odata::{self, DEFAULT_TOP, MAX_TOP};
+use crate::sandbox::permissions::Route;
 use crate::sandbox::state::AppState;
 use crate::sandbox::token::Caller;
-
-/// Permissions that allow reading groups (learn.microsoft.com "List groups": least privileged
-/// GroupMember.Read.All).
-pub const READ_GROUPS: &[&str] = &[
-    "GroupMember.Read.All",
-    "Group.Read.All",
-    "GroupMember.ReadWrite.All",
-    "Group.ReadWrite.All",
-    "Directory.Read.All",
-    "Directory.ReadWrite.All",
-];
-
-/// Permissions that allow reading org contacts ("List orgContacts": OrgContact.Read.All).
-pub const READ_CONTACTS: &[&str] = &[
-    "OrgContact.Read.All",
-    "Directory.Read.All",
-    "Directory.ReadWrite.All",
-];
 
 /// Which collection a route serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,14 +50,6 @@ impl Coll {
             Coll::Users => "microsoft.graph.user",
             Coll::Groups => "microsoft.graph.group",
             Coll::Contacts => "microsoft.graph.orgContact",
-        }
-    }
-
-    pub fn permissions(self) -> &'static [&'static str] {
-        match self {
-            Coll::Users => READ_USERS,
-            Coll::Groups => READ_GROUPS,
-            Coll::Contacts => READ_CONTACTS,
         }
     }
 
@@ -292,7 +267,7 @@ pub async fn list_groups(
     shape: Shape,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    require(&claims, READ_GROUPS)?;
+    require_route(&claims, Route::ListGroups)?;
     list(&state, &shape, Coll::Groups, raw.as_deref()).await
 }
 
@@ -302,7 +277,7 @@ pub async fn list_contacts(
     shape: Shape,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    require(&claims, READ_CONTACTS)?;
+    require_route(&claims, Route::ListContacts)?;
     list(&state, &shape, Coll::Contacts, raw.as_deref()).await
 }
 
@@ -313,7 +288,7 @@ pub async fn get_group(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    require(&claims, READ_GROUPS)?;
+    require_route(&claims, Route::GetGroup)?;
     get(&state, &shape, Coll::Groups, &id, raw.as_deref()).await
 }
 
@@ -324,6 +299,6 @@ pub async fn get_contact(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    require(&claims, READ_CONTACTS)?;
+    require_route(&claims, Route::GetContact)?;
     get(&state, &shape, Coll::Contacts, &id, raw.as_deref()).await
 }
