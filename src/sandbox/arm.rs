@@ -86,15 +86,17 @@ impl FromRequestParts<AppState> for ArmCaller {
 
 /// Every ARM call names its `api-version`; any version the tenant and subscription lists have
 /// had is taken, since their shapes are the same in each.
-fn api_version(q: &HashMap<String, String>) -> Result<(), Response> {
-    match q.get("api-version").filter(|v| !v.is_empty()) {
-        Some(_) => Ok(()),
-        None => Err(arm_error(
-            StatusCode::BAD_REQUEST,
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
-        )),
-    }
+fn without_api_version(q: &HashMap<String, String>) -> Option<Response> {
+    q.get("api-version")
+        .filter(|v| !v.is_empty())
+        .is_none()
+        .then(|| {
+            arm_error(
+                StatusCode::BAD_REQUEST,
+                "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required for all requests.",
+            )
+        })
 }
 
 /// `GET /tenants?api-version=...`: the sandbox's one tenant, as ARM lists a home tenant.
@@ -103,7 +105,7 @@ pub async fn tenants(
     _caller: ArmCaller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(refused) = api_version(&q) {
+    if let Some(refused) = without_api_version(&q) {
         return refused;
     }
     let domains: Vec<&str> = state
@@ -131,7 +133,7 @@ pub async fn subscriptions(
     _caller: ArmCaller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(refused) = api_version(&q) {
+    if let Some(refused) = without_api_version(&q) {
         return refused;
     }
     Json(json!({"count": {"type": "Total", "value": 0}, "value": []})).into_response()

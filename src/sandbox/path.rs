@@ -55,7 +55,8 @@ pub fn normalize(uri: &Uri) -> Option<Uri> {
             .any(|b| r.trim_matches('/').eq_ignore_ascii_case(b))
     });
     let aliased = graph && path.contains("/graph.");
-    if !aliased && !beta && !path.contains("//") && !(graph && path.contains("()")) {
+    let called = graph && path.contains("()");
+    if !(aliased || beta || called || path.contains("//")) {
         return None;
     }
     let mut out = String::with_capacity(path.len() + 16);

@@ -9,6 +9,7 @@ mod arm;
 mod auth;
 mod batch;
 mod compat;
+mod conformance;
 mod entra;
 mod faults;
 mod list;

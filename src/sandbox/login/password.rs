@@ -68,8 +68,7 @@ pub(super) fn password(
             Err(e) => return server_error(&e.to_string()),
         }
     };
-    let (stored, change_due) = facts;
-    let matches = match &stored {
+    let matches = match &facts.password {
         Some((salt, hash)) => policy::hash(salt, password) == *hash,
         None => {
             user.upn.eq_ignore_ascii_case(&state.admin_upn()) && password == state.client_secret
@@ -88,7 +87,7 @@ pub(super) fn password(
     }
     // A password that must be changed first cannot be changed through ROPC: Entra refuses
     // the sign-in, and the user signs in interactively once.
-    if change_due {
+    if facts.change_due {
         return aad_error(
             StatusCode::BAD_REQUEST,
             "invalid_grant",

@@ -160,15 +160,13 @@ pub(super) fn graph_scopes(scope: &str, own: &OwnRoots) -> Result<Requested, Ref
             }
         }
     }
-    if default {
-        if !out.is_empty() {
-            return Err(Refusal {
-                status: StatusCode::BAD_REQUEST,
-                error: "invalid_scope",
-                code: 70011,
-                description: "The provided value for the input parameter 'scope' is not valid. The scope .default cannot be combined with resource-specific scopes.".into(),
-            });
-        }
+    if default && !out.is_empty() {
+        return Err(Refusal {
+            status: StatusCode::BAD_REQUEST,
+            error: "invalid_scope",
+            code: 70011,
+            description: "The provided value for the input parameter 'scope' is not valid. The scope .default cannot be combined with resource-specific scopes.".into(),
+        });
     }
     let resource = audience.unwrap_or(Resource {
         api: Api::Graph,
