@@ -123,11 +123,14 @@ async function main() {
         dependsOn: ["1"],
       },
     ]);
-    const reply = new BatchResponseContent(await secret.api("/$batch").post(await batch.getContent()));
+    const raw = await secret.api("/$batch").post(await batch.getContent());
+    const reply = new BatchResponseContent(raw);
     const read = reply.getResponseById("1");
     const write = reply.getResponseById("2");
     if (read.status !== 200 || write.status !== 204) return `statuses ${read.status}, ${write.status}`;
-    if ((await read.json()).id !== id) return "the read answered another user";
+    // BatchResponseContent wraps a JSON body as text "[object Object]": the raw reply is read.
+    const body = raw.responses.find((r) => r.id === "1").body;
+    if (body.id !== id) return `the read answered ${body.id}`;
     if (store("account-enabled", id) !== "false") return "the store still has the account enabled";
   });
 
