@@ -126,6 +126,9 @@ impl Claims {
     }
 }
 
+/// The refusal of a token for another API (`verify`).
+pub const INVALID_AUDIENCE: &str = "Access token validation failure. Invalid audience.";
+
 /// Why a token was refused; the message is what Graph says in the 401. `audiences`: the API's
 /// own (`GRAPH_AUDIENCES` or `ARM_AUDIENCES`): a token for one is no good at the other.
 pub fn verify(
@@ -154,7 +157,7 @@ pub fn verify(
         }
     };
     if !audiences.contains(&claims.aud.as_str()) {
-        return Err("Access token validation failure. Invalid audience.");
+        return Err(INVALID_AUDIENCE);
     }
     if claims.exp <= now {
         return Err("Lifetime validation failed, the token is expired.");
@@ -257,7 +260,7 @@ mod tests {
         // A Graph token is no good at Resource Manager.
         assert_eq!(
             verify(&key, &t, 50, ARM_AUDIENCES).err(),
-            Some("Access token validation failure. Invalid audience.")
+            Some(INVALID_AUDIENCE)
         );
     }
 
