@@ -469,6 +469,11 @@ pub struct ServeArgs {
     /// URL given before `sandbox`
     #[arg(long, value_name = "URL", value_parser = public_url)]
     pub public_url: Option<String>,
+    /// Root of the login endpoints that discovery documents and device codes name, e.g.
+    /// https://login.microsoftonline.com beside a --public-url of https://graph.microsoft.com;
+    /// default: the same root as Graph's
+    #[arg(long, value_name = "URL", value_parser = public_login_url)]
+    pub public_login_url: Option<String>,
     /// Fail the first N password sets (PATCH with a passwordProfile, also inside $batch)
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub fail_password_sets: u32,
@@ -527,6 +532,11 @@ fn write_quota(s: &str) -> Result<String, String> {
 /// `sandbox serve --public-url`: checked here so a bad one is a usage error (exit 2).
 fn public_url(s: &str) -> Result<String, String> {
     sandbox::origin::parse_public_url(s).map(|_| s.to_string())
+}
+
+/// `sandbox serve --public-login-url`, checked as `--public-url` is.
+fn public_login_url(s: &str) -> Result<String, String> {
+    sandbox::origin::parse_public_login_url(s).map(|_| s.to_string())
 }
 
 /// `--graph-url` is a root (see `config::check_graph_root`).
@@ -866,6 +876,7 @@ impl SandboxCommand {
         Ok(match self {
             SandboxCommand::Serve(a) => sandbox::SandboxCommand::Serve(sandbox::ServeOptions {
                 public_url: serve_public_url(a.public_url.as_deref(), graph_url)?,
+                public_login_url: a.public_login_url,
                 tls: a.tls,
                 tap_enabled: a.tap_policy == TapPolicyState::Enabled,
                 port: a.port,

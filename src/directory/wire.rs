@@ -545,8 +545,8 @@ fn classify(status: u16, code: Option<&str>, message: &str, details: &[WireDetai
     ErrorKind::BadRequest
 }
 
-/// The restore body: empty when no option is set (Graph accepts a body-less restore).
-pub fn restore_body(req: &RestoreRequest) -> Option<Value> {
+/// The restore body: `{}` when no option is set.
+pub fn restore_body(req: &RestoreRequest) -> Value {
     let mut body = serde_json::Map::new();
     if req.auto_reconcile_proxy_conflict {
         body.insert("autoReconcileProxyConflict".into(), Value::Bool(true));
@@ -554,7 +554,10 @@ pub fn restore_body(req: &RestoreRequest) -> Option<Value> {
     if let Some(upn) = &req.new_user_principal_name {
         body.insert("newUserPrincipalName".into(), Value::String(upn.clone()));
     }
-    (!body.is_empty()).then_some(Value::Object(body))
+    // Always a body, `{}` when nothing is asked: inside `$batch` Graph refuses a write without
+    // one for the whole batch ("Write request id : … does not contain Content-Type header or
+    // body."), and outside it a bodyless POST needs a `Content-Length: 0` some proxies drop.
+    Value::Object(body)
 }
 
 /// The `PATCH /users/{id}` body. It holds the password in clear: it goes straight to the wire
@@ -805,12 +808,11 @@ mod tests {
 
     #[test]
     fn request_bodies_have_graphs_shape() {
-        assert_eq!(restore_body(&RestoreRequest::default()), None);
+        assert_eq!(restore_body(&RestoreRequest::default()), json!({}));
         let b = restore_body(&RestoreRequest {
             new_user_principal_name: Some("n@x".into()),
             auto_reconcile_proxy_conflict: true,
-        })
-        .unwrap();
+        });
         assert_eq!(
             b,
             json!({"autoReconcileProxyConflict": true, "newUserPrincipalName": "n@x"})

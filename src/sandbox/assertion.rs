@@ -1,19 +1,23 @@
 //! Client assertions (RFC 7523 JWTs signed with an app's certificate) checked the way Entra ID
 //! checks them: the certificate named by the header must be registered, the RSA signature must
-//! verify, and the claims must name this client, this token endpoint and a short, current time
-//! window. Replayed `jti`s are refused by the caller, which keeps the set of spent ones.
+//! verify, and the claims must name this client, this token endpoint and a current time window
+//! (learn.microsoft.com/entra/identity-platform/certificate-credentials: "Microsoft Entra ID
+//! doesn't place restrictions on the exp time currently", so a long one is taken too).
+//! Replayed `jti`s are refused by the caller, which keeps the set of spent ones.
 
 use aws_lc_rs::digest;
+use aws_lc_rs::signature::{self, UnparsedPublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use serde_json::Value;
 
-/// The longest validity window (`exp - nbf`) accepted, as Entra documents: ten minutes.
-pub const MAX_LIFETIME_SECS: i64 = 600;
+/// How far the client's clock may be from ours, either way, on `nbf`, `iat` and `exp`: RFC 7519
+/// (4.1.4, 4.1.5) lets a verifier allow "a few minutes" of leeway, and Entra does. msal-node
+/// rounds `nbf` to the nearest second, so a fresh assertion can start half a second ahead.
+pub const CLOCK_SKEW_SECS: i64 = 300;
 
 const DOCS: &str = "Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .";
 
@@ -162,14 +166,19 @@ pub struct Expected<'a> {
 #[derive(Debug)]
 pub struct Accepted {
     pub jti: String,
+    /// Until when the assertion could still be taken (`exp` plus the clock skew): its `jti`
+    /// stays spent that long.
     pub exp: i64,
 }
 
-/// The `alg` a header names, read only to word the refusal of one the signer does not know.
-fn named_alg(assertion: &str) -> Option<String> {
-    let header = B64.decode(assertion.split('.').next()?).ok()?;
-    let header: Value = serde_json::from_slice(&header).ok()?;
-    header.get("alg")?.as_str().map(str::to_string)
+/// base64url as clients write it in JWTs: without padding (RFC 7515), or with it, as
+/// azure-identity's `CertificateCredential` writes every segment (Entra takes both).
+fn b64url(segment: &str) -> Option<Vec<u8>> {
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    LENIENT.decode(segment).ok()
 }
 
 fn unsupported_alg(alg: &str) -> Rejection {
@@ -190,24 +199,32 @@ fn timestamp(t: i64) -> String {
 }
 
 /// Checks signature first (so claims of a forged token are never judged), then the claims.
+/// The signature is verified over the first two segments exactly as sent.
 pub fn check(assertion: &str, want: &Expected<'_>) -> Result<Accepted, Rejection> {
-    let header = jsonwebtoken::decode_header(assertion).map_err(|_| {
-        if assertion.split('.').count() != 3 {
-            return malformed("it does not have three dot-separated parts");
-        }
-        match named_alg(assertion) {
-            // `none` and other names the signer does not know fail to parse at all.
-            Some(alg) => unsupported_alg(&alg),
-            None => malformed("the header is not base64url JSON"),
-        }
-    })?;
-    if !matches!(header.alg, Algorithm::PS256 | Algorithm::RS256) {
-        return Err(unsupported_alg(&format!("{:?}", header.alg)));
-    }
-    let (named, cert) = if let Some(t) = header.x5t_s256.as_deref() {
-        (t, want.trusted.iter().find(|c| c.x5t_s256 == t))
-    } else if let Some(t) = header.x5t.as_deref() {
-        (t, want.trusted.iter().find(|c| c.x5t_sha1 == t))
+    let parts: Vec<&str> = assertion.split('.').collect();
+    let [head, body, sig] = parts[..] else {
+        return Err(malformed("it does not have three dot-separated parts"));
+    };
+    let header: Value = b64url(head)
+        .and_then(|h| serde_json::from_slice(&h).ok())
+        .filter(Value::is_object)
+        .ok_or_else(|| malformed("the header is not base64url JSON"))?;
+    let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
+    let algorithm: &'static signature::RsaParameters = match alg {
+        "PS256" => &signature::RSA_PSS_2048_8192_SHA256,
+        "RS256" => &signature::RSA_PKCS1_2048_8192_SHA256,
+        "" => return Err(malformed("the header names no algorithm ('alg')")),
+        other => return Err(unsupported_alg(other)),
+    };
+    // MSAL for Python and azure-identity send the thumbprints base64url *with* `=` padding,
+    // as an older version of Entra's own page printed them; Entra takes both.
+    let thumbprint = |k: &str| header.get(k).and_then(Value::as_str).map(unpadded);
+    let (named, cert) = if let Some(t) = thumbprint("x5t#S256") {
+        let cert = want.trusted.iter().find(|c| c.x5t_s256 == t);
+        (t, cert)
+    } else if let Some(t) = thumbprint("x5t") {
+        let cert = want.trusted.iter().find(|c| c.x5t_sha1 == t);
+        (t, cert)
     } else {
         return Err(malformed(
             "the header names no certificate ('x5t#S256' or 'x5t')",
@@ -220,37 +237,33 @@ pub fn check(assertion: &str, want: &Expected<'_>) -> Result<Accepted, Rejection
                 "Client assertion failed signature validation. [Reason - The key was not found., \
                  Thumbprint of key used by client: '{}'. Please visit the Azure Portal, Graph \
                  Explorer or directly use MS Graph to see configured keys for app Id '{}'.] {DOCS}",
-                thumbprint_for_message(named),
+                thumbprint_for_message(&named),
                 want.client_id
             ),
         ));
     };
-    // Only the signature here: each claim is judged below, with Entra's code and words.
-    let mut rules = Validation::new(header.alg);
-    rules.required_spec_claims.clear();
-    rules.validate_exp = false;
-    rules.validate_aud = false;
-    let key = DecodingKey::from_rsa_der(&cert.spki);
-    let claims = match jsonwebtoken::decode::<Value>(assertion, &key, &rules) {
-        Ok(data) if data.claims.is_object() => data.claims,
-        Ok(_) => return Err(malformed("the payload is not a JSON object")),
-        Err(e) if matches!(e.kind(), ErrorKind::InvalidSignature) => {
-            return Err(reject(
-                700027,
-                format!(
-                    "Client assertion failed signature validation. [Reason - The provided \
-                     signature value did not match the expected signature value., Thumbprint of \
-                     key used by client: '{}', Found key 'Start=..., End=...'] {DOCS}",
-                    cert.thumbprint_hex
-                ),
-            ));
-        }
-        Err(_) => {
-            return Err(malformed(
-                "the payload is not base64url JSON, or the signature not base64url",
-            ));
-        }
-    };
+    let signature = b64url(sig).ok_or_else(|| malformed("the signature is not base64url"))?;
+    let signed = &assertion.as_bytes()[..head.len() + 1 + body.len()];
+    if UnparsedPublicKey::new(algorithm, &cert.spki)
+        .verify(signed, &signature)
+        .is_err()
+    {
+        return Err(reject(
+            700027,
+            format!(
+                "Client assertion failed signature validation. [Reason - The provided \
+                 signature value did not match the expected signature value., Thumbprint of \
+                 key used by client: '{}', Found key 'Start=..., End=...'] {DOCS}",
+                cert.thumbprint_hex
+            ),
+        ));
+    }
+    let claims: Value = b64url(body)
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| malformed("the payload is not base64url JSON"))?;
+    if !claims.is_object() {
+        return Err(malformed("the payload is not a JSON object"));
+    }
 
     let text = |k: &str| claims.get(k).and_then(Value::as_str);
     if text("iss") != Some(want.client_id) || text("sub") != Some(want.client_id) {
@@ -275,32 +288,32 @@ pub fn check(assertion: &str, want: &Expected<'_>) -> Result<Accepted, Rejection
             format!("Client assertion audience claim does not match Realm issuer. {DOCS}"),
         ));
     }
-    let (Some(nbf), Some(exp)) = (
-        claims.get("nbf").and_then(Value::as_i64),
-        claims.get("exp").and_then(Value::as_i64),
-    ) else {
-        return Err(malformed("the 'nbf' and 'exp' claims are required numbers"));
+    // RFC 7519 NumericDates may carry fractions (MSAL for Python writes `time.time()`), and
+    // `nbf` and `iat` are optional: only `exp` is required by Entra's assertion format.
+    let date = |k: &str| -> Result<Option<i64>, Rejection> {
+        match claims.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_f64()
+                .filter(|f| f.is_finite())
+                .map(|f| Some(f.floor() as i64))
+                .ok_or_else(|| malformed(&format!("the '{k}' claim must be a number of seconds"))),
+        }
     };
-    if want.now < nbf || want.now > exp {
+    let (nbf, iat) = (date("nbf")?, date("iat")?);
+    let Some(exp) = date("exp")? else {
+        return Err(malformed("the 'exp' claim is required"));
+    };
+    let start = nbf.or(iat);
+    let early = start.is_some_and(|s| want.now + CLOCK_SKEW_SECS < s);
+    if early || want.now - CLOCK_SKEW_SECS > exp {
+        let from = start.map_or_else(|| "any time".to_string(), timestamp);
         return Err(reject(
             700024,
             format!(
                 "Client assertion is not within its valid time range. Current time: {}, \
-                 assertion valid from {}, expiry time of assertion {}. {DOCS}",
+                 assertion valid from {from}, expiry time of assertion {}. {DOCS}",
                 timestamp(want.now),
-                timestamp(nbf),
-                timestamp(exp)
-            ),
-        ));
-    }
-    if exp - nbf > MAX_LIFETIME_SECS {
-        return Err(reject(
-            700024,
-            format!(
-                "Client assertion is not within its valid time range: it is valid for {} \
-                 seconds (from {} to {}), longer than the {MAX_LIFETIME_SECS} allowed. {DOCS}",
-                exp - nbf,
-                timestamp(nbf),
                 timestamp(exp)
             ),
         ));
@@ -310,8 +323,17 @@ pub fn check(assertion: &str, want: &Expected<'_>) -> Result<Accepted, Rejection
         .ok_or_else(|| malformed("the 'jti' claim is required"))?;
     Ok(Accepted {
         jti: jti.to_string(),
-        exp,
+        exp: exp + CLOCK_SKEW_SECS,
     })
+}
+
+/// A thumbprint as the certificate list holds it: base64url without padding (a standard
+/// base64 spelling is taken too).
+fn unpadded(b64: &str) -> String {
+    b64.trim()
+        .trim_end_matches('=')
+        .replace('+', "-")
+        .replace('/', "_")
 }
 
 /// Entra quotes thumbprints as upper-case hex; the header carries base64url.

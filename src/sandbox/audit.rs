@@ -43,9 +43,6 @@ impl Actor {
                     "displayName": display_name,
                     "userPrincipalName": upn,
                     "ipAddress": ip,
-                    "userType": null,
-                    "homeTenantId": null,
-                    "homeTenantName": null,
                 },
             }),
             Actor::App {

@@ -4,9 +4,17 @@
 //! As Graph does (https://learn.microsoft.com/graph/json-batching), an inner `url` may be
 //! relative to the version (`/users`) or absolute (`https://graph.microsoft.com/v1.0/users`,
 //! which msgraph-core sends), and fields of an inner request the sandbox does not know are
-//! ignored. An inner reply that is not JSON (the `text/plain` of `/$count`) is carried as a
-//! JSON string of its bytes in base64, as Graph carries it (seen by others, e.g. Microsoft Q&A
-//! 1352007; the batching page shows only JSON bodies).
+//! ignored. A batch sent to `/beta/$batch` runs its relative urls on beta; an absolute url
+//! names its own version.
+//!
+//! An inner request `body` is JSON when the inner `Content-Type` is JSON, and otherwise a
+//! base64 string of the raw bytes (the page's "body ... can be a JSON object or a base64
+//! URL-encoded value, for example, when the body is an image"); a request with a body must name
+//! its `Content-Type`, or Graph refuses the whole batch ("Write request id : {id} does not
+//! contain Content-Type header or body."). An inner reply that is not JSON (the `text/plain`
+//! of `/$count`) is carried the same way, as a JSON string of its bytes in base64, as Graph
+//! carries it (seen by others, e.g. Microsoft Q&A 1352007; the batching page shows only JSON
+//! bodies).
 
 use std::collections::{HashMap, HashSet};
 
@@ -23,7 +31,7 @@ use tower::ServiceExt;
 
 use super::error::{ApiError, ApiResult, ReqIds};
 use super::origin::Conn;
-use super::path;
+use super::path::{self, Version};
 use super::state::AppState;
 
 pub const MAX_REQUESTS: usize = 20;
@@ -53,46 +61,106 @@ fn bad(message: impl Into<String>) -> ApiError {
     ApiError::bad_request("BadRequest", message)
 }
 
-/// The router's path (and query) for an inner request's `url`, or why there is none.
-fn inner_path(url: &str) -> Result<String, String> {
+/// The router's path (and query) for an inner request's `url`, and the version it runs on
+/// (`outer`, the batch's own: an absolute url must name it too), or why there is none.
+fn inner_path(url: &str, outer: Version) -> Result<(String, Version), String> {
     let url = url.trim();
-    let rest = match url::Url::parse(url) {
+    let strip = |rest: &str| -> (String, Option<Version>) {
+        let rest = rest.trim_start_matches('/');
+        for version in [Version::V1, Version::Beta] {
+            if let Some(r) = rest.strip_prefix(&format!("{}/", version.segment())) {
+                return (r.to_string(), Some(version));
+            }
+        }
+        (rest.to_string(), None)
+    };
+    let (rest, version) = match url::Url::parse(url) {
         Ok(abs) if matches!(abs.scheme(), "http" | "https") => {
-            let rest = abs
-                .path()
-                .trim_start_matches('/')
-                .strip_prefix("v1.0/")
-                .ok_or("an absolute url must address /v1.0/ of Microsoft Graph")?
-                .to_string();
+            let (rest, version) = strip(abs.path());
+            let version = version.filter(|v| *v == outer).ok_or_else(|| {
+                format!(
+                    "an absolute url must address /{}/ of Microsoft Graph, the batch's own version",
+                    outer.segment()
+                )
+            })?;
             match abs.query() {
-                Some(q) => format!("{rest}?{q}"),
-                None => rest,
+                Some(q) => (format!("{rest}?{q}"), version),
+                None => (rest, version),
             }
         }
         Ok(_) => return Err("the url must be relative to the version, e.g. /users".into()),
         Err(_) => {
-            let rest = url.trim_start_matches('/');
-            rest.strip_prefix("v1.0/").unwrap_or(rest).to_string()
+            let (rest, version) = strip(url);
+            (rest, version.unwrap_or(outer))
         }
     };
     let rest = rest.trim_start_matches('/');
     if rest.starts_with("$batch") {
         return Err("a batch cannot hold another $batch".into());
     }
-    let path = format!("/v1.0/{rest}");
+    let path = format!("/{}/{rest}", version.segment());
     let uri: axum::http::Uri = path
         .parse()
         .map_err(|e| format!("the url is not a valid URL: {e}"))?;
-    Ok(path::normalize(&uri).map_or(path, |u| u.to_string()))
+    Ok((
+        path::normalize(&uri).map_or(path, |u| u.to_string()),
+        version,
+    ))
+}
+
+/// The inner request's `Content-Type` header, if it names one.
+fn content_type(r: &Inner) -> Option<&str> {
+    r.headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .and_then(|(_, v)| v.as_str())
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// `application/json`, `application/json; charset=utf-8`, `application/merge-patch+json`...
+fn is_json(media_type: &str) -> bool {
+    let essence = media_type.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || essence.to_ascii_lowercase().ends_with("+json")
+}
+
+/// The bytes an inner body stands for: JSON as it is for a JSON media type; otherwise the
+/// string decoded from base64 (URL-safe or standard, padded or not).
+fn body_bytes(r: &Inner, body: &Value) -> Result<Vec<u8>, String> {
+    use base64::Engine;
+    use base64::engine::DecodePaddingMode;
+    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+    let media = content_type(r).unwrap_or("application/json");
+    match body {
+        Value::String(text) if !is_json(media) => {
+            let lenient = GeneralPurposeConfig::new()
+                .with_decode_padding_mode(DecodePaddingMode::Indifferent);
+            let cleaned: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            GeneralPurpose::new(&base64::alphabet::URL_SAFE, lenient)
+                .decode(&cleaned)
+                .or_else(|_| {
+                    GeneralPurpose::new(&base64::alphabet::STANDARD, lenient).decode(&cleaned)
+                })
+                .map_err(|_| {
+                    format!(
+                        "the body of request '{}' is not base64, as a '{media}' body must be",
+                        r.id
+                    )
+                })
+        }
+        other => serde_json::to_vec(other).map_err(|e| e.to_string()),
+    }
 }
 
 pub async fn handle(
     State(state): State<AppState>,
     Extension(ids): Extension<ReqIds>,
     conn: Option<Extension<Conn>>,
+    version: Option<Extension<Version>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
+    let outer = version.map(|Extension(v)| v).unwrap_or_default();
     let batch: BatchBody = serde_json::from_slice(&body)
         .map_err(|e| bad(format!("Invalid batch payload format: {e}")))?;
     let reqs = batch.requests;
@@ -115,7 +183,26 @@ pub async fn handle(
                 r.method, r.id
             )));
         }
-        if let Err(why) = inner_path(&r.url) {
+        if let Err(why) = inner_path(&r.url, outer) {
+            return Err(bad(format!("Request '{}': {why}.", r.id)));
+        }
+        let body = r.body.as_ref().filter(|b| !b.is_null());
+        // Graph refuses a write that carries no body, or a body without its type, for the
+        // whole batch (its message, seen by SDK users: msgraph-sdk-dotnet issue 2628), even
+        // where the call outside a batch takes no body (`restore`, `message: send`).
+        let write = matches!(
+            r.method.to_ascii_uppercase().as_str(),
+            "POST" | "PATCH" | "PUT"
+        );
+        if (write && body.is_none()) || (body.is_some() && content_type(r).is_none()) {
+            return Err(bad(format!(
+                "Write request id : {} does not contain Content-Type header or body.",
+                r.id
+            )));
+        }
+        if let Some(body) = body
+            && let Err(why) = body_bytes(r, body)
+        {
             return Err(bad(format!("Request '{}': {why}.", r.id)));
         }
     }
@@ -172,7 +259,18 @@ pub async fn handle(
                         Some(body),
                     );
                 }
-                run_inner(router, Outer { auth, host, conn }, &ids, r).await
+                run_inner(
+                    router,
+                    Outer {
+                        auth,
+                        host,
+                        conn,
+                        version: outer,
+                    },
+                    &ids,
+                    r,
+                )
+                .await
             }
         });
         for (id, st, hdrs, body) in join_all(runs).await {
@@ -192,6 +290,7 @@ struct Outer {
     auth: Option<HeaderValue>,
     host: Option<HeaderValue>,
     conn: Option<Conn>,
+    version: Version,
 }
 
 async fn run_inner(
@@ -202,9 +301,12 @@ async fn run_inner(
     r: Inner,
 ) -> (String, u16, Value, Option<Value>) {
     // Checked by `handle` before any inner request runs.
-    let path = inner_path(&r.url).unwrap_or_default();
+    let (path, version) = inner_path(&r.url, outer.version).unwrap_or_default();
     let method = r.method.parse::<Method>().unwrap_or(Method::GET);
-    let mut builder = Request::builder().method(method).uri(&path);
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(&path)
+        .extension(version);
     if let Some(a) = outer.auth {
         builder = builder.header(axum::http::header::AUTHORIZATION, a);
     }
@@ -219,11 +321,9 @@ async fn run_inner(
             builder = builder.header(k.as_str(), v);
         }
     }
-    let body = match &r.body {
-        Some(b) => {
-            builder = builder.header("content-type", "application/json");
-            Body::from(serde_json::to_vec(b).unwrap_or_default())
-        }
+    // The headers above carry the body's `Content-Type` (checked by `handle`).
+    let body = match r.body.as_ref().filter(|b| !b.is_null()) {
+        Some(b) => Body::from(body_bytes(&r, b).unwrap_or_default()),
         None => Body::empty(),
     };
     let req = match builder.body(body) {
@@ -265,15 +365,9 @@ async fn run_inner(
     (r.id, st, Value::Object(hdrs), body)
 }
 
-/// `application/json` (with parameters) or a `+json` type.
-fn is_json(content_type: &str) -> bool {
-    let media = content_type.split(';').next().unwrap_or_default().trim();
-    media.eq_ignore_ascii_case("application/json") || media.to_ascii_lowercase().ends_with("+json")
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{inner_path, is_json};
+    use super::{Version, inner_path, is_json};
 
     #[test]
     fn json_media_types() {
@@ -288,7 +382,7 @@ mod tests {
 
     #[test]
     fn inner_urls() {
-        let ok = |u: &str| inner_path(u).unwrap();
+        let ok = |u: &str| inner_path(u, Version::V1).unwrap().0;
         assert_eq!(ok("/users?$top=1"), "/v1.0/users?$top=1");
         assert_eq!(ok("users/x"), "/v1.0/users/x");
         assert_eq!(ok("/v1.0/me"), "/v1.0/me");
@@ -297,9 +391,23 @@ mod tests {
             "/v1.0/directory/deletedItems/microsoft.graph.user?$top=2"
         );
         assert_eq!(ok("//users"), "/v1.0/users");
-        assert!(inner_path("https://graph.microsoft.com/beta/users").is_err());
-        assert!(inner_path("/$batch").is_err());
-        assert!(inner_path("https://graph.microsoft.com/v1.0/$batch").is_err());
-        assert!(inner_path("mailto:x@y.z").is_err());
+        let v1 = |u: &str| inner_path(u, Version::V1);
+        assert_eq!(
+            inner_path(
+                "https://graph.microsoft.com/beta/users/delta()",
+                Version::Beta
+            )
+            .unwrap(),
+            ("/v1.0/users/delta".to_string(), Version::Beta)
+        );
+        assert!(v1("https://graph.microsoft.com/beta/users").is_err());
+        assert_eq!(
+            inner_path("/users", Version::Beta).unwrap(),
+            ("/v1.0/users".to_string(), Version::Beta)
+        );
+        assert!(v1("https://graph.microsoft.com/users").is_err());
+        assert!(v1("/$batch").is_err());
+        assert!(v1("https://graph.microsoft.com/v1.0/$batch").is_err());
+        assert!(v1("mailto:x@y.z").is_err());
     }
 }

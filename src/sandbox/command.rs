@@ -73,6 +73,8 @@ pub struct ServeOptions {
     pub tls: bool,
     /// Root of every absolute URL in replies; `None`: each request's scheme and `Host`.
     pub public_url: Option<String>,
+    /// Root of the login endpoints in discovery documents and device codes; `None`: as Graph's.
+    pub public_login_url: Option<String>,
     pub password_fault: PasswordFault,
     /// Permissions taken away from every token (their calls answer 403).
     pub deny_scope: Vec<String>,
@@ -128,6 +130,9 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
             if let Some(url) = &args.public_url {
                 cfg = cfg.public_url(url);
             }
+            if let Some(url) = &args.public_login_url {
+                cfg = cfg.public_login_url(url);
+            }
             if let Some(n) = args.seed.active {
                 cfg = cfg.active(n);
             }
@@ -173,6 +178,9 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
             }
             if let Some(url) = handle.public_url() {
                 eprintln!("sandbox: every URL in a reply starts with {url}");
+            }
+            if let Some(url) = handle.public_login_url() {
+                eprintln!("sandbox: discovery documents and device codes send clients to {url}");
             }
             let certs = match args.trust_certificate.len() {
                 0 => String::new(),

@@ -9,6 +9,7 @@
 //! ```
 
 mod aftercare_store;
+mod arm;
 mod assertion;
 mod audit;
 mod batch;
@@ -22,6 +23,7 @@ mod objects;
 mod odata;
 pub mod origin;
 mod path;
+mod permissions;
 mod policy;
 mod routes;
 mod seed;
@@ -62,6 +64,10 @@ use store::Store;
 
 /// The sandbox's own verified domain.
 pub const DOMAIN: &str = "contoso.sandbox";
+
+/// The tenant's display name (`/organization`, ARM's tenant list) and country.
+pub const TENANT_NAME: &str = "Contoso (sandbox)";
+pub const COUNTRY: &str = "US";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
@@ -110,6 +116,9 @@ pub struct SandboxConfig {
     /// The root every absolute URL in a reply starts with; `None`: the request's scheme and
     /// `Host` (see `origin::public_root`).
     pub public_url: Option<Url>,
+    /// The login root discovery documents and device codes name; `None`: the same root as
+    /// Graph's (`public_url`, or the request's).
+    pub public_login_url: Option<Url>,
     /// Permissions no token carries here, whatever it was granted (`--deny-scope`): the calls
     /// that need them answer 403, as in a tenant where they were never consented.
     pub denied: Vec<String>,
@@ -134,6 +143,10 @@ impl std::fmt::Debug for SandboxConfig {
             .field("password_faults", &self.password_faults)
             .field("tls", &self.tls)
             .field("public_url", &self.public_url.as_ref().map(Url::as_str))
+            .field(
+                "public_login_url",
+                &self.public_login_url.as_ref().map(Url::as_str),
+            )
             .field("denied", &self.denied)
             .field("tap_enabled", &self.tap_enabled)
             .finish_non_exhaustive()
@@ -162,6 +175,7 @@ impl SandboxConfig {
             password_faults: (0, PasswordFault::default()),
             tls: false,
             public_url: None,
+            public_login_url: None,
             denied: Vec::new(),
             tap_enabled: true,
         }
@@ -180,6 +194,18 @@ impl SandboxConfig {
     pub fn public_url(mut self, url: &str) -> Self {
         match origin::parse_public_url(url) {
             Ok(u) => self.public_url = Some(u),
+            Err(e) => self.trust_errors.push(e),
+        }
+        self
+    }
+
+    /// The login root discovery documents and device codes name, e.g.
+    /// `https://login.microsoftonline.com` beside a `public_url` of
+    /// `https://graph.microsoft.com`. Refused by `spawn` unless
+    /// `origin::parse_public_login_url` accepts it.
+    pub fn public_login_url(mut self, url: &str) -> Self {
+        match origin::parse_public_login_url(url) {
+            Ok(u) => self.public_login_url = Some(u),
             Err(e) => self.trust_errors.push(e),
         }
         self
@@ -481,6 +507,7 @@ pub async fn spawn(cfg: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
         tenant_words,
         base_url: base_url.clone(),
         public_url: cfg.public_url.clone(),
+        public_login_url: cfg.public_login_url.clone(),
         token_lifetime: cfg.token_lifetime,
         client_secret: cfg.client_secret.clone(),
         faults: faults::Faults::new(cfg.faults.clone()),
@@ -545,6 +572,11 @@ impl SandboxHandle {
     /// The root set by `SandboxConfig::public_url`, if any.
     pub fn public_url(&self) -> Option<&Url> {
         self.state.public_url.as_ref()
+    }
+
+    /// The login root set by `SandboxConfig::public_login_url`, if any.
+    pub fn public_login_url(&self) -> Option<&Url> {
+        self.state.public_login_url.as_ref()
     }
 
     pub fn domain(&self) -> &str {

@@ -280,6 +280,26 @@ impl Store {
         insert_audit(self.conn(), a)
     }
 
+    /// The apps the audit log names as initiators: app id, display name, service principal id,
+    /// each once, by app id.
+    pub fn audit_apps(&self) -> rusqlite::Result<Vec<(String, String, String)>> {
+        self.conn()
+            .prepare_cached(
+                "SELECT json_extract(body, '$.initiatedBy.app.appId') AS app, \
+                 MIN(json_extract(body, '$.initiatedBy.app.displayName')), \
+                 MIN(json_extract(body, '$.initiatedBy.app.servicePrincipalId')) \
+                 FROM audits WHERE app IS NOT NULL GROUP BY app ORDER BY app",
+            )?
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                    r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                ))
+            })?
+            .collect()
+    }
+
     /// Audit records matching `filter_sql` (columns of `audits`, bound parameters), newest
     /// first unless `ascending`, after keyset position `after`; `limit` at most.
     pub fn audits_page(

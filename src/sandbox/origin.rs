@@ -10,6 +10,7 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use url::Url;
 
+use super::path::Version;
 use super::state::{AppState, Shared};
 
 /// How the request arrived; the accept loop puts it in every request's extensions.
@@ -33,6 +34,16 @@ pub fn public_root(state: &Shared, headers: &HeaderMap, tls: bool) -> Url {
         .unwrap_or_else(|| state.base_url.clone())
 }
 
+/// The login root (ending in `/`) for a request: `--public-login-url` when set; else the same
+/// root as Graph's (`public_root`). Discovery documents and device codes name it: behind
+/// `--public-url https://graph.microsoft.com` a client must still be sent to the login host.
+pub fn login_root(state: &Shared, headers: &HeaderMap, tls: bool) -> Url {
+    match &state.public_login_url {
+        Some(url) => url.clone(),
+        None => public_root(state, headers, tls),
+    }
+}
+
 /// `scheme://host[:port]/` when `host` is exactly an authority without user info.
 fn root_for_host(scheme: &str, host: &str) -> Option<Url> {
     let authority: axum::http::uri::Authority = host.parse().ok()?;
@@ -48,22 +59,31 @@ fn root_for_host(scheme: &str, host: &str) -> Option<Url> {
 /// Checks a `--public-url`: an absolute http(s) URL without query or fragment; returns it
 /// ending in `/`, so `v1.0/` and `{tenant}/oauth2/` join under it.
 pub fn parse_public_url(raw: &str) -> Result<Url, String> {
-    let mut url = Url::parse(raw).map_err(|e| format!("--public-url {raw:?} is not a URL: {e}"))?;
+    parse_root("--public-url", raw)
+}
+
+/// Checks a `--public-login-url` as `parse_public_url` checks a `--public-url`.
+pub fn parse_public_login_url(raw: &str) -> Result<Url, String> {
+    parse_root("--public-login-url", raw)
+}
+
+fn parse_root(option: &str, raw: &str) -> Result<Url, String> {
+    let mut url = Url::parse(raw).map_err(|e| format!("{option} {raw:?} is not a URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(format!(
-            "--public-url {raw:?} must be an http:// or https:// URL with a host"
+            "{option} {raw:?} must be an http:// or https:// URL with a host"
         ));
     }
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
         return Err(format!(
-            "--public-url {raw:?} must not carry a query, a fragment or user info"
+            "{option} {raw:?} must not carry a query, a fragment or user info"
         ));
     }
     let path = url.path().trim_end_matches('/').to_string();
     for version in ["v1.0", "beta"] {
         if path.ends_with(&format!("/{version}")) {
             return Err(format!(
-                "--public-url {raw:?} must be the root the sandbox is reached at, without /{version}"
+                "{option} {raw:?} must be the root the sandbox is reached at, without /{version}"
             ));
         }
     }
@@ -71,14 +91,15 @@ pub fn parse_public_url(raw: &str) -> Result<Url, String> {
     Ok(url)
 }
 
-/// The request's public root, for handlers: `Root(root)` in their arguments.
+/// The request's public root, for handlers: `Root(root, version)` in their arguments.
 #[derive(Debug, Clone)]
-pub struct Root(pub Url);
+pub struct Root(pub Url, pub Version);
 
 impl Root {
-    /// `{root}v1.0/`: `https://graph.microsoft.com/v1.0/`'s counterpart here.
-    pub fn graph_v1(&self) -> String {
-        format!("{}v1.0/", self.0)
+    /// `{root}v1.0/` (`{root}beta/` for a beta request): `https://graph.microsoft.com/v1.0/`'s
+    /// counterpart here, where links and `@odata.context` start.
+    pub fn graph(&self) -> String {
+        format!("{}{}/", self.0, self.1.segment())
     }
 }
 
@@ -95,7 +116,38 @@ impl FromRequestParts<AppState> for Root {
             .extensions
             .get::<Conn>()
             .map_or(state.base_url.scheme() == "https", |c| c.tls);
-        Ok(Root(public_root(state, &parts.headers, tls)))
+        let version = parts
+            .extensions
+            .get::<Version>()
+            .copied()
+            .unwrap_or_default();
+        Ok(Root(public_root(state, &parts.headers, tls), version))
+    }
+}
+
+/// The request's login root, for the login handlers: `LoginRoot(root)` in their arguments.
+#[derive(Debug, Clone)]
+pub struct LoginRoot(pub Url);
+
+impl LoginRoot {
+    /// Without the trailing slash, as login answers join paths to it.
+    pub fn trimmed(&self) -> String {
+        self.0.as_str().trim_end_matches('/').to_string()
+    }
+}
+
+impl FromRequestParts<AppState> for LoginRoot {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let tls = parts
+            .extensions
+            .get::<Conn>()
+            .map_or(state.base_url.scheme() == "https", |c| c.tls);
+        Ok(LoginRoot(login_root(state, &parts.headers, tls)))
     }
 }
 

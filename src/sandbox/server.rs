@@ -151,7 +151,10 @@ async fn handle(
     router: Router,
     mut req: Request<Incoming>,
 ) -> Result<Response<Body>, Dropped> {
-    // Graph's spellings the router does not know (`//`, the `graph.` alias) become its own.
+    // Graph's spellings the router does not know (`//`, the `graph.` alias, `delta()`, `/beta`)
+    // become its own; the version asked for stays with the request.
+    let version = path::version_of(req.uri().path());
+    req.extensions_mut().insert(version);
     if let Some(uri) = path::normalize(req.uri()) {
         *req.uri_mut() = uri;
     }

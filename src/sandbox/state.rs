@@ -53,6 +53,8 @@ pub struct Shared {
     pub base_url: Url,
     /// `--public-url`: the root of every absolute URL in a reply, whatever the request said.
     pub public_url: Option<Url>,
+    /// `--public-login-url`: the login root of discovery documents and device codes.
+    pub public_login_url: Option<Url>,
     pub token_lifetime: Duration,
     pub client_secret: String,
     pub faults: Faults,

@@ -69,6 +69,13 @@ pub const USER_COLS: &str = "id, deleted, display_name, given_name, surname, upn
     mail, job_title, department, user_type, account_enabled, proxy_addresses, on_prem_sync, \
     deleted_at, created_at";
 
+/// What a password sign-in checks: the stored salt and hash (none until a password is set)
+/// and whether a change is due at the next sign-in.
+pub struct SignIn {
+    pub password: Option<(String, String)>,
+    pub change_due: bool,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserRow {
     pub id: String,
@@ -522,6 +529,26 @@ impl Store {
                  AND password_hash IS NOT NULL",
                 [id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+    }
+
+    /// What a password sign-in checks of an active user; `None` for anyone else.
+    pub fn sign_in(&self, id: &str) -> rusqlite::Result<Option<SignIn>> {
+        self.conn
+            .query_row(
+                "SELECT password_salt, password_hash, force_change FROM users \
+                 WHERE id = ?1 AND deleted = 0",
+                [id],
+                |r| {
+                    let salt: Option<String> = r.get(0)?;
+                    let hash: Option<String> = r.get(1)?;
+                    let change: Option<bool> = r.get(2)?;
+                    Ok(SignIn {
+                        password: salt.zip(hash),
+                        change_due: change.unwrap_or(false),
+                    })
+                },
             )
             .optional()
     }

@@ -35,8 +35,8 @@ pub struct TlsSetup {
     pub acceptor: TlsAcceptor,
 }
 
-/// The names the leaf covers: loopback, and the login and Graph hosts of every national cloud
-/// (DESIGN.md 4.5), whatever `--public-url` says.
+/// The names the leaf covers: loopback, and the login, Graph and Resource Manager hosts of every
+/// national cloud (DESIGN.md 4.5), whatever `--public-url` says.
 pub fn leaf_names() -> Vec<String> {
     let mut names = vec![
         "localhost".to_string(),
@@ -52,6 +52,7 @@ pub fn leaf_names() -> Vec<String> {
             }
         }
     }
+    names.extend(super::arm::HOSTS.iter().map(|h| h.to_string()));
     names
 }
 
@@ -240,6 +241,9 @@ mod tests {
             "login.microsoftonline.us",
             "microsoftgraph.chinacloudapi.cn",
             "login.chinacloudapi.cn",
+            "management.azure.com",
+            "management.usgovcloudapi.net",
+            "management.chinacloudapi.cn",
         ] {
             assert!(names.iter().any(|x| x == n), "{n} missing from {names:?}");
         }

@@ -23,6 +23,18 @@ pub const GRAPH_AUDIENCES: &[&str] = &[
     "https://microsoftgraph.chinacloudapi.cn",
 ];
 
+/// Azure Resource Manager's resource ids in the global and national clouds, as Entra writes
+/// them in `aud` (each is an identifier URI of ARM's service principal): `az login` asks for
+/// `https://management.core.windows.net//.default`, SDKs for `https://management.azure.com`.
+pub const ARM_AUDIENCES: &[&str] = &[
+    "https://management.core.windows.net/",
+    "https://management.azure.com/",
+    "https://management.core.usgovcloudapi.net/",
+    "https://management.usgovcloudapi.net/",
+    "https://management.core.chinacloudapi.cn/",
+    "https://management.chinacloudapi.cn/",
+];
+
 /// An access token for Graph, as Entra ID issues it: always a v1.0 token, because Graph's
 /// registration accepts v1.0 tokens whichever endpoint (v1 or v2.0) issued them. The claims are
 /// those of the access token claims reference
@@ -114,8 +126,17 @@ impl Claims {
     }
 }
 
-/// Why a token was refused; the message is what Graph says in the 401.
-pub fn verify(key: &SigningKey, token: &str, now: i64) -> Result<Claims, &'static str> {
+/// The refusal of a token for another API (`verify`).
+pub const INVALID_AUDIENCE: &str = "Access token validation failure. Invalid audience.";
+
+/// Why a token was refused; the message is what Graph says in the 401. `audiences`: the API's
+/// own (`GRAPH_AUDIENCES` or `ARM_AUDIENCES`): a token for one is no good at the other.
+pub fn verify(
+    key: &SigningKey,
+    token: &str,
+    now: i64,
+    audiences: &[&str],
+) -> Result<Claims, &'static str> {
     const BAD_SIGNATURE: &str = "Access token validation failure. Invalid signature.";
     // Lifetime and audience are checked below, against `now` and Graph's wording.
     let mut rules = Validation::new(Algorithm::RS256);
@@ -135,8 +156,8 @@ pub fn verify(key: &SigningKey, token: &str, now: i64) -> Result<Claims, &'stati
             });
         }
     };
-    if !GRAPH_AUDIENCES.contains(&claims.aud.as_str()) {
-        return Err("Access token validation failure. Invalid audience.");
+    if !audiences.contains(&claims.aud.as_str()) {
+        return Err(INVALID_AUDIENCE);
     }
     if claims.exp <= now {
         return Err("Lifetime validation failed, the token is expired.");
@@ -147,6 +168,19 @@ pub fn verify(key: &SigningKey, token: &str, now: i64) -> Result<Claims, &'stati
     Ok(claims)
 }
 
+/// The token of an `Authorization: Bearer` header; empty when there is none.
+pub fn bearer(headers: &axum::http::HeaderMap) -> &str {
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .unwrap_or("")
+}
+
 /// The authenticated caller of a Graph route.
 pub struct Caller(pub Claims);
 
@@ -154,21 +188,13 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .map(str::trim)
-            .unwrap_or("");
+        let token = bearer(&parts.headers);
         if token.is_empty() {
             return Err(ApiError::unauthorized("Access token is empty."));
         }
         let now = chrono::Utc::now().timestamp();
-        let mut claims = verify(&state.key, token, now).map_err(ApiError::unauthorized)?;
+        let mut claims =
+            verify(&state.key, token, now, GRAPH_AUDIENCES).map_err(ApiError::unauthorized)?;
         claims.take_away(&state.denied);
         Ok(Caller(claims))
     }
@@ -219,18 +245,23 @@ mod tests {
     fn tokens_round_trip_and_reject_tampering_and_expiry() {
         let (key, other) = (key(), key());
         let t = key.sign(&claims(100));
-        assert!(verify(&key, &t, 50).is_ok());
-        assert!(verify(&other, &t, 50).is_err());
+        assert!(verify(&key, &t, 50, GRAPH_AUDIENCES).is_ok());
+        assert!(verify(&other, &t, 50, GRAPH_AUDIENCES).is_err());
         assert_eq!(
-            verify(&key, &t, 100).err(),
+            verify(&key, &t, 100, GRAPH_AUDIENCES).err(),
             Some("Lifetime validation failed, the token is expired.")
         );
         let mut parts: Vec<&str> = t.split('.').collect();
         let forged =
             URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims(10_000)).unwrap_or_default());
         parts[1] = &forged;
-        assert!(verify(&key, &parts.join("."), 50).is_err());
-        assert!(verify(&key, "garbage", 50).is_err());
+        assert!(verify(&key, &parts.join("."), 50, GRAPH_AUDIENCES).is_err());
+        assert!(verify(&key, "garbage", 50, GRAPH_AUDIENCES).is_err());
+        // A Graph token is no good at Resource Manager.
+        assert_eq!(
+            verify(&key, &t, 50, ARM_AUDIENCES).err(),
+            Some(INVALID_AUDIENCE)
+        );
     }
 
     #[test]

@@ -224,22 +224,18 @@ async fn claims_are_checked_as_entra_does() {
         (
             "expired",
             with(&|c| {
-                c["nbf"] = json!(now - 400);
-                c["exp"] = json!(now - 100);
+                // Past the five minutes of clock skew Entra allows.
+                c["nbf"] = json!(now - 700);
+                c["exp"] = json!(now - 400);
             }),
             700024,
         ),
         (
             "not yet valid",
             with(&|c| {
-                c["nbf"] = json!(now + 120);
-                c["exp"] = json!(now + 300);
+                c["nbf"] = json!(now + 400);
+                c["exp"] = json!(now + 700);
             }),
-            700024,
-        ),
-        (
-            "valid for longer than 10 minutes",
-            with(&|c| c["exp"] = json!(now + 601)),
             700024,
         ),
         (
@@ -276,9 +272,10 @@ async fn claims_are_checked_as_entra_does() {
         assert_eq!(body["error_codes"][0], code, "{what}: {body}");
         assert_refused(status, &body, code);
     }
-    // Exactly ten minutes, and the v1 token URL as audience, are fine.
+    // Thirty minutes (azure-identity's lifetime: Entra places no limit on `exp`), and the v1
+    // token URL as audience, are fine.
     let ok = with(&|c| {
-        c["exp"] = json!(now + 600);
+        c["exp"] = json!(now + 1800);
         c["aud"] = json!(format!("{}contoso.sandbox/oauth2/token", h.base_url()));
     });
     let (status, body) = redeem(&h, &ok).await;
@@ -330,4 +327,114 @@ async fn an_unreadable_trusted_certificate_stops_the_sandbox_from_starting() {
         .trust_certificate("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----");
     let err = undelete::sandbox::spawn(cfg).await.expect_err("refused");
     assert!(err.to_string().contains("certificate"), "{err}");
+}
+
+// Issue 24, fixes 1 and 2. learn.microsoft.com/entra/identity-platform/certificate-credentials
+// ("Assertion format"): the header's `x5t` is the base64url SHA-1 thumbprint (an earlier
+// version of that page printed it with its `=` padding, `hOBcHZi846VCHSJbFAs26Go9VTQ=`, and
+// MSAL for Python and azure-identity still send it so); `exp` is the one time claim the format
+// requires. RFC 7519 4.1.4 and 4.1.5: a NumericDate may be non-integer, and a verifier may
+// allow "a few minutes" of leeway for clock skew, which Entra does (five minutes).
+#[tokio::test]
+async fn python_style_assertions_with_padding_fractions_and_skew_are_taken() {
+    let (_dir, h) = common::start_sandbox_with(5, |c| c.trust_certificate(APP_PEM)).await;
+    let now = chrono::Utc::now().timestamp();
+    let cert = &TrustedCert::from_pem(APP_PEM).expect("certificate")[0];
+    // The thumbprints again, base64url with padding.
+    let padded = |unpadded: &str| {
+        let raw = B64.decode(unpadded).expect("base64url");
+        base64::engine::general_purpose::URL_SAFE.encode(raw)
+    };
+    let (sha1, sha256) = (padded(&cert.x5t_sha1), padded(&cert.x5t_s256));
+    assert!(sha1.ends_with('='), "SHA-1 in base64 pads");
+    let headers = [
+        // MSAL for Python 1.x: RS256, `x5t` with padding.
+        json!({"alg": "RS256", "typ": "JWT", "x5t": sha1}),
+        // Newer MSAL for Python: PS256, `x5t#S256` with padding.
+        json!({"alg": "PS256", "typ": "JWT", "x5t#S256": sha256}),
+    ];
+    let mut n = 0;
+    for header in &headers {
+        let encoding: &'static dyn RsaEncoding = if header["alg"] == "RS256" {
+            &RSA_PKCS1_SHA256
+        } else {
+            &RSA_PSS_SHA256
+        };
+        let variants = [
+            // No `nbf`, fractional `iat` and `exp` (MSAL for Python).
+            json!({"iat": now as f64 + 0.25, "exp": now as f64 + 600.75}),
+            // `nbf` rounded half a second ahead (msal-node): within the skew.
+            json!({"nbf": now + 1, "iat": now + 1, "exp": now + 301}),
+            // A client clock four minutes ahead, and one four minutes behind.
+            json!({"nbf": now + 240, "exp": now + 540}),
+            json!({"nbf": now - 540, "exp": now - 240}),
+        ];
+        for times in variants {
+            let mut c = json!({
+                "aud": common::token_url(&h),
+                "iss": CLIENT,
+                "sub": CLIENT,
+                "jti": uuid::Uuid::new_v4().to_string(),
+            });
+            for (k, v) in times.as_object().expect("times") {
+                c[k] = v.clone();
+            }
+            let (status, body) = redeem(&h, &sign(APP_PEM, header, &c, encoding)).await;
+            assert_eq!(status, 200, "{header} {c}: {body}");
+            n += 1;
+        }
+    }
+    assert_eq!(n, 8);
+    // Without `exp` an assertion is still malformed.
+    let c =
+        json!({"aud": common::token_url(&h), "iss": CLIENT, "sub": CLIENT, "jti": "j", "nbf": now});
+    let (status, body) = redeem(&h, &sign(APP_PEM, &headers[1], &c, &RSA_PSS_SHA256)).await;
+    assert_refused(status, &body, 50027);
+}
+
+// Issue 24, fix 1. azure-identity's `CertificateCredential` (azure/identity/_internal/
+// aad_client_base.py) writes every segment with Python's `urlsafe_b64encode`, `=` padding and
+// all, and a 30-minute lifetime; Entra takes it ("Microsoft Entra ID doesn't place restrictions
+// on the exp time currently", learn.microsoft.com/entra/identity-platform/certificate-credentials).
+// The signature covers the segments as sent, padding included.
+#[tokio::test]
+async fn azure_identity_assertions_with_padded_segments_are_taken() {
+    let (_dir, h) = common::start_sandbox_with(5, |c| c.trust_certificate(APP_PEM)).await;
+    let now = chrono::Utc::now().timestamp();
+    let cert = &TrustedCert::from_pem(APP_PEM).expect("certificate")[0];
+    let padded = |raw: &[u8]| base64::engine::general_purpose::URL_SAFE.encode(raw);
+    let x5t = padded(&B64.decode(&cert.x5t_s256).expect("thumbprint"));
+    let header = json!({"typ": "JWT", "alg": "PS256", "x5t#S256": x5t});
+    let mut c = claims(&h, now);
+    c["exp"] = json!(now + 1800);
+    let input = format!(
+        "{}.{}",
+        padded(header.to_string().as_bytes()),
+        padded(c.to_string().as_bytes())
+    );
+    assert!(input.contains('='), "the segments are padded: {input}");
+    let key = key_of(APP_PEM);
+    let mut sig = vec![0u8; key.public_modulus_len()];
+    key.sign(
+        &RSA_PSS_SHA256,
+        &SystemRandom::new(),
+        input.as_bytes(),
+        &mut sig,
+    )
+    .expect("sign");
+    let assertion = format!("{input}.{}", padded(&sig));
+    let (status, body) = redeem(&h, &assertion).await;
+    assert_eq!(status, 200, "{body}");
+    // The signature is over the segments as sent: the same claims re-encoded without padding
+    // do not verify with it.
+    let mut c2 = claims(&h, now);
+    c2["exp"] = json!(now + 1800);
+    let unpadded_input = format!(
+        "{}.{}",
+        B64.encode(header.to_string()),
+        B64.encode(c2.to_string())
+    );
+    let forged = format!("{unpadded_input}.{}", padded(&sig));
+    let (status, body) = redeem(&h, &forged).await;
+    assert_refused(status, &body, 700027);
 }

@@ -7,7 +7,8 @@ sandbox's state after each write, reading its store (SANDBOX_DB) read-only.
 
 Environment: SANDBOX_DB, CLIENT_ID, CLIENT_SECRET, TENANT, SENDER (a mailbox to send as),
 PASSWORD (a password to set), IDENTITY_ENDPOINT and IDENTITY_HEADER (the sandbox's
-managed-identity endpoint and its secret).
+managed-identity endpoint and its secret), CERT_PEM (a certificate the sandbox trusts, with
+its key).
 """
 
 import asyncio
@@ -17,7 +18,11 @@ import sqlite3
 import sys
 import traceback
 
-from azure.identity.aio import ClientSecretCredential, ManagedIdentityCredential
+from azure.identity.aio import (
+    CertificateCredential,
+    ClientSecretCredential,
+    ManagedIdentityCredential,
+)
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph import GraphServiceClient
 from msgraph.generated.directory.deleted_items.graph_user.graph_user_request_builder import (
@@ -235,6 +240,26 @@ async def main():
             f"got {me.user_principal_name}",
         )
     await identity.close()
+
+    # azure-identity's CertificateCredential signs with MSAL for Python: a padded thumbprint,
+    # fractional times, no `nbf` (issue 24); Entra takes that, and so must the sandbox.
+    if os.environ.get("CERT_PEM"):
+        cert = CertificateCredential(
+            os.environ["TENANT"], os.environ["CLIENT_ID"], certificate_path=os.environ["CERT_PEM"]
+        )
+        with_cert = GraphServiceClient(
+            credentials=cert, scopes=["https://graph.microsoft.com/.default"]
+        )
+        org = await step("CertificateCredential, then organization", with_cert.organization.get())
+        if org is not None:
+            with db() as c:
+                tid = c.execute("SELECT value FROM meta WHERE key = 'tenant_id'").fetchone()[0]
+            check(
+                "the certificate's token reads the store's tenant",
+                org.value[0].id == tid,
+                f"got {org.value[0].id}, the store has {tid}",
+            )
+        await cert.close()
 
 
 if __name__ == "__main__":

@@ -70,7 +70,8 @@ async fn failed_dependency_gives_424() {
     let (_dir, h) = start_sandbox(10).await;
     let token = app_token(&h).await;
     let body = json!({"requests": [
-        {"id": "a", "method": "POST", "url": "/directory/deletedItems/99999999-9999-9999-9999-999999999999/restore"},
+        {"id": "a", "method": "POST", "url": "/directory/deletedItems/99999999-9999-9999-9999-999999999999/restore",
+         "body": {}, "headers": {"content-type": "application/json"}},
         {"id": "b", "method": "PATCH", "url": "/users/99999999-9999-9999-9999-999999999999", "dependsOn": ["a"],
          "body": {"passwordProfile": {"password": "Vq7#mKp2xLw9!zRt"}}, "headers": {"content-type": "application/json"}},
         {"id": "c", "method": "GET", "url": "/users?$top=1", "dependsOn": ["b"]},
@@ -117,6 +118,10 @@ async fn batch_limits_and_malformed_payloads() {
         json!({"requests": [{"id": "1", "method": "GET", "url": "/users", "dependsOn": ["2"]}, {"id": "2", "method": "GET", "url": "/users", "dependsOn": ["1"]}]}),
         // Absolute URLs are taken (see `compat`), but only under the batch's own version.
         json!({"requests": [{"id": "1", "method": "GET", "url": "https://graph.microsoft.com/beta/users"}]}),
+        // A write without a body fails the whole batch in Graph, even one whose call takes no
+        // body outside a batch ("Write request id : 1 does not contain Content-Type header or
+        // body.", msgraph-sdk-dotnet issue 2628).
+        json!({"requests": [{"id": "1", "method": "POST", "url": "/directory/deletedItems/x/restore"}]}),
     ] {
         let (status, _, resp) = send(
             Method::POST,
@@ -128,6 +133,18 @@ async fn batch_limits_and_malformed_payloads() {
         assert_eq!(status, 400, "{bad}");
         assert_graph_error(&resp, "BadRequest");
     }
+    let (_, _, resp) = send(
+        Method::POST,
+        &graph(&h, "$batch"),
+        &token,
+        Some(json!({"requests": [{"id": "7", "method": "POST", "url": "/directory/deletedItems/x/restore"}]})),
+    )
+    .await;
+    assert_eq!(
+        resp["error"]["message"],
+        "Write request id : 7 does not contain Content-Type header or body.",
+        "{resp}"
+    );
     // An inner request that cannot even be built (a header name with a space) is answered
     // inside the batch, with the same Graph error shape as every other error.
     let (status, _, resp) = send(

@@ -392,3 +392,163 @@ async fn metadata_document_is_csdl_with_the_graph_alias() {
         assert!(xml.contains(needle), "{needle}");
     }
 }
+
+// Issue 24, fix 4. learn.microsoft.com/graph/api/user-delta and group-delta: the request is
+// `GET /users/delta` and the OData function-call spelling `GET /users/delta()`, which every
+// Kiota SDK puts in its paths; Graph answers both alike.
+#[tokio::test]
+async fn delta_answers_the_function_call_spelling_too() {
+    let (_dir, h) = start_sandbox(30).await;
+    let token = app_token(&h).await;
+    for coll in ["users", "groups"] {
+        let (status, _, plain) = get(&graph(&h, &format!("{coll}/delta?$select=id")), &token).await;
+        assert_eq!(status, 200, "{plain}");
+        let (status, _, called) =
+            get(&graph(&h, &format!("{coll}/delta()?$select=id")), &token).await;
+        assert_eq!(status, 200, "{coll}/delta(): {called}");
+        assert_eq!(called["value"], plain["value"], "{coll}");
+        assert!(
+            called["@odata.nextLink"].is_string() || called["@odata.deltaLink"].is_string(),
+            "{called}"
+        );
+    }
+}
+
+// Issue 24, fix 5. learn.microsoft.com/graph/versioning-and-support: beta is the same service
+// under `/beta`; its `@odata.context` and links name `/beta`
+// (`https://graph.microsoft.com/beta/$metadata#users`), so a beta client stays on beta.
+#[tokio::test]
+async fn beta_serves_every_v1_path_with_betas_context_and_links() {
+    let (_dir, h) = start_sandbox(30).await;
+    let token = app_token(&h).await;
+    let beta = |path: &str| format!("{}beta/{path}", h.base_url());
+    let (status, _, page) = get(&beta("users?$top=2"), &token).await;
+    assert_eq!(status, 200, "{page}");
+    let root = h.base_url().as_str();
+    assert_eq!(
+        page["@odata.context"],
+        format!("{root}beta/$metadata#users").as_str()
+    );
+    let next = page["@odata.nextLink"].as_str().expect("nextLink");
+    assert!(next.starts_with(&format!("{root}beta/users")), "{next}");
+    let (status, _, second) = get(next, &token).await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(second["value"].as_array().map(Vec::len), Some(2));
+
+    let (status, _, deleted) = get(&beta(&format!("{LIST}?$top=1")), &token).await;
+    assert_eq!(status, 200, "{deleted}");
+    let (status, _, delta) = get(&beta("groups/delta()"), &token).await;
+    assert_eq!(status, 200, "{delta}");
+    let (status, _, body) = get(&beta("nothing/here"), &token).await;
+    assert_eq!(status, 400, "{body}");
+
+    // A batch sent to beta runs its relative urls on beta.
+    let (status, _, reply) = send(
+        Method::POST,
+        &beta("$batch"),
+        &token,
+        Some(json!({"requests": [{"id": "1", "method": "GET", "url": "/users?$top=1"}]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    let inner = &reply["responses"][0]["body"];
+    assert!(
+        inner["@odata.context"]
+            .as_str()
+            .is_some_and(|c| c.contains("/beta/$metadata#users")),
+        "{reply}"
+    );
+}
+
+// Issue 24, fix 6. learn.microsoft.com/graph/json-batching ("Creating a batch request"): an
+// inner `body` "can be a JSON object or a base64 URL-encoded value", and "when a body is
+// included with the request, the headers object must contain a value for Content-Type"; Graph
+// refuses the whole batch otherwise ("Write request id : 1 does not contain Content-Type
+// header or body.", as seen in microsoftgraph/msgraph-sdk-dotnet#2628).
+#[tokio::test]
+async fn batch_bodies_may_be_base64_and_must_name_their_content_type() {
+    use base64::Engine;
+    let (_dir, h) = start_sandbox(30).await;
+    let token = app_token(&h).await;
+    let user = h
+        .inspect()
+        .active_ids()
+        .into_iter()
+        .find(|id| {
+            h.inspect()
+                .upn(id)
+                .is_some_and(|u| !u.eq_ignore_ascii_case(&h.admin_upn()))
+        })
+        .expect("an active user");
+    assert_eq!(h.inspect().account_enabled(&user), Some(true));
+    let raw = br#"{"accountEnabled": false}"#;
+    let batch = |body: Value, headers: Value| {
+        json!({"requests": [{
+            "id": "1", "method": "PATCH", "url": format!("/users/{user}"),
+            "headers": headers, "body": body,
+        }]})
+    };
+    // A non-JSON media type: the body is the base64 of the bytes.
+    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+    let (status, _, reply) = send(
+        Method::POST,
+        &graph(&h, "$batch"),
+        &token,
+        Some(batch(
+            json!(encoded),
+            json!({"Content-Type": "text/plain; charset=utf-8"}),
+        )),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["responses"][0]["status"], 204, "{reply}");
+    assert_eq!(h.inspect().account_enabled(&user), Some(false));
+
+    // A JSON media type: the body is the JSON itself (padded standard base64 is taken too).
+    let (status, _, reply) = send(
+        Method::POST,
+        &graph(&h, "$batch"),
+        &token,
+        Some(batch(
+            json!({"accountEnabled": true}),
+            json!({"content-type": "application/json"}),
+        )),
+    )
+    .await;
+    assert_eq!(
+        (status, reply["responses"][0]["status"].as_u64()),
+        (200, Some(204)),
+        "{reply}"
+    );
+    assert_eq!(h.inspect().account_enabled(&user), Some(true));
+
+    for (body, headers, says) in [
+        (
+            json!({"accountEnabled": false}),
+            json!({}),
+            "does not contain Content-Type header or body",
+        ),
+        (
+            json!("%%%not base64%%%"),
+            json!({"Content-Type": "application/octet-stream"}),
+            "base64",
+        ),
+    ] {
+        let (status, _, reply) = send(
+            Method::POST,
+            &graph(&h, "$batch"),
+            &token,
+            Some(batch(body, headers)),
+        )
+        .await;
+        assert_eq!(status, 400, "{reply}");
+        assert_graph_error(&reply, "BadRequest");
+        let message = reply["error"]["message"].as_str().unwrap_or("");
+        assert!(message.contains(says), "{message}");
+    }
+    assert_eq!(
+        h.inspect().account_enabled(&user),
+        Some(true),
+        "refused batches change nothing"
+    );
+}

@@ -187,7 +187,8 @@ async fn app_token_for_client(h: &SandboxHandle, client_id: &str) -> String {
 
 // Fix 11. learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes
 // (AADSTS500011, InvalidResourceServicePrincipalNotFound): a token for a resource the tenant
-// does not know is refused. The sandbox knows Graph (every cloud) and its own root.
+// does not know is refused. The sandbox knows Graph (every cloud), its own root, and Resource
+// Manager (see `arm`).
 #[tokio::test]
 async fn only_graph_and_the_sandboxs_own_root_get_tokens() {
     let (_dir, h) = start_sandbox(5).await;
@@ -198,7 +199,7 @@ async fn only_graph_and_the_sandboxs_own_root_get_tokens() {
         (own.as_str(), true),
         ("https://graph.microsoft.us", true),
         (other.as_str(), false),
-        ("https://management.azure.com", false),
+        ("https://vault.azure.net", false),
     ] {
         let scope = format!("{resource}/.default");
         let (status, body) = post_form(
@@ -509,4 +510,157 @@ async fn v1_device_code_sign_in_gives_v1_answers() {
     );
     let (status, _, _) = get(&graph(&h, LIST), access).await;
     assert_eq!(status, 200);
+}
+
+// Issue 24, fix 7. learn.microsoft.com/entra/identity-platform/v2-oauth-ropc: the password
+// grant (`grant_type=password`, `username`, `password`, `scope`; `client_secret` for a
+// confidential client) gives a delegated token; a wrong password is `invalid_grant` AADSTS50126,
+// an unknown user AADSTS50034. Deprecated, but still served for cloud accounts without MFA.
+#[tokio::test]
+async fn the_password_grant_signs_in_a_user_with_the_password_set_on_them() {
+    let (_dir, h) = start_sandbox(5).await;
+    let token = app_token(&h).await;
+    let admin = h.admin_upn();
+    let ropc = |user: String, password: String| {
+        let url = login(&h, "oauth2/v2.0/token");
+        async move {
+            post_form(
+                &url,
+                &[
+                    ("grant_type", "password"),
+                    ("client_id", CLIENT),
+                    ("username", &user),
+                    ("password", &password),
+                    (
+                        "scope",
+                        "https://graph.microsoft.com/.default offline_access openid",
+                    ),
+                ],
+            )
+            .await
+        }
+    };
+    // The admin's password is the client secret until one is set.
+    let (status, body) = ropc(admin.clone(), h.client_secret().to_string()).await;
+    assert_eq!(status, 200, "{body}");
+    let c = claims(body["access_token"].as_str().expect("token"));
+    assert_eq!(c["upn"], admin.as_str());
+    assert_eq!(c["idtyp"], "user");
+    assert!(
+        body["refresh_token"].is_string() && body["id_token"].is_string(),
+        "{body}"
+    );
+    let (status, _, me) = get(
+        &graph(&h, "me"),
+        body["access_token"].as_str().unwrap_or(""),
+    )
+    .await;
+    assert_eq!(
+        (status, me["userPrincipalName"].as_str()),
+        (200, Some(admin.as_str()))
+    );
+
+    // A user given a password (no change required) signs in with it, and not with another.
+    let user = h
+        .inspect()
+        .active_ids()
+        .into_iter()
+        .find(|id| {
+            h.inspect()
+                .upn(id)
+                .is_some_and(|u| !u.eq_ignore_ascii_case(&admin))
+        })
+        .expect("an active user");
+    let upn = h.inspect().upn(&user).expect("upn");
+    let password = "Ropc-Kettle-42!x";
+    let (status, _, body) = send(
+        reqwest::Method::PATCH,
+        &graph(&h, &format!("users/{user}")),
+        &token,
+        Some(serde_json::json!({"passwordProfile": {"password": password, "forceChangePasswordNextSignIn": false}})),
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
+    let (status, body) = ropc(upn.clone(), password.to_string()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        claims(body["access_token"].as_str().unwrap_or(""))["upn"],
+        upn.as_str()
+    );
+    let (status, body) = ropc(upn.clone(), "not-the-password".to_string()).await;
+    assert_eq!((status, aadsts(&body)), (400, 50126), "{body}");
+    assert_eq!(body["error"], "invalid_grant");
+    let (status, body) = ropc("nobody@contoso.sandbox".to_string(), password.to_string()).await;
+    assert_eq!((status, aadsts(&body)), (400, 50034), "{body}");
+
+    // A password that must be changed at the next sign-in cannot be used here.
+    let (status, _, _) = send(
+        reqwest::Method::PATCH,
+        &graph(&h, &format!("users/{user}")),
+        &token,
+        Some(serde_json::json!({"passwordProfile": {"password": password, "forceChangePasswordNextSignIn": true}})),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, body) = ropc(upn, password.to_string()).await;
+    assert_eq!((status, aadsts(&body)), (400, 50055), "{body}");
+}
+
+// Issue 24, fix 8. learn.microsoft.com/entra/identity-platform/v2-protocols-oidc: the discovery
+// document's endpoints, and a device code's `verification_uri`
+// (learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code), are on the login host,
+// whatever host serves Graph. With `--public-login-url` they name it; with neither root given
+// they name the host the client called, as before.
+#[tokio::test]
+async fn discovery_and_device_codes_name_the_login_root() {
+    let (_dir, h) = start_sandbox_with(5, |c| {
+        c.public_url("https://graph.microsoft.com")
+            .public_login_url("https://login.microsoftonline.com")
+    })
+    .await;
+    let (status, _, doc) = get(&login(&h, "v2.0/.well-known/openid-configuration"), "").await;
+    assert_eq!(status, 200, "{doc}");
+    let want = "https://login.microsoftonline.com/contoso.sandbox";
+    for (k, path) in [
+        ("token_endpoint", "oauth2/v2.0/token"),
+        ("device_authorization_endpoint", "oauth2/v2.0/devicecode"),
+        ("jwks_uri", "discovery/v2.0/keys"),
+        ("authorization_endpoint", "oauth2/v2.0/authorize"),
+    ] {
+        assert_eq!(doc[k], format!("{want}/{path}").as_str(), "{k}");
+    }
+    let (_, _, v1) = get(&login(&h, ".well-known/openid-configuration"), "").await;
+    assert_eq!(
+        v1["token_endpoint"],
+        format!("{want}/oauth2/token").as_str()
+    );
+    let (status, dc) = post_form(
+        &login(&h, "oauth2/v2.0/devicecode"),
+        &[
+            ("client_id", CLIENT),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{dc}");
+    assert_eq!(
+        dc["verification_uri"],
+        "https://login.microsoftonline.com/devicelogin"
+    );
+    // Graph's links stay on Graph's root.
+    let token = app_token(&h).await;
+    let (_, _, page) = get(&graph(&h, "users?$top=1"), &token).await;
+    let next = page["@odata.nextLink"].as_str().unwrap_or("");
+    assert!(
+        next.starts_with("https://graph.microsoft.com/v1.0/users"),
+        "{next}"
+    );
+
+    // Only `--public-url`: the login endpoints stay on it, as they were.
+    let (_dir2, one) = start_sandbox_with(5, |c| c.public_url("https://graph.microsoft.com")).await;
+    let (_, _, doc) = get(&login(&one, "v2.0/.well-known/openid-configuration"), "").await;
+    assert_eq!(
+        doc["token_endpoint"],
+        "https://graph.microsoft.com/contoso.sandbox/oauth2/v2.0/token"
+    );
 }

@@ -701,6 +701,7 @@ async fn oversized_queries_and_bodies_are_400_in_graphs_shape() {
         &token,
         Some(json!({"requests": [
             {"id": "big", "method": "PATCH", "url": format!("/users/{id}"),
+             "headers": {"Content-Type": "application/json"},
              "body": {"accountEnabled": true, "pad": pad}},
             {"id": "small", "method": "GET", "url": "/users?$top=1"},
         ]})),
@@ -815,8 +816,9 @@ async fn domains_list_the_tenants_verified_and_unverified_domains() {
     assert_eq!(status, 404);
     assert_graph_error(&body, "Request_ResourceNotFound");
 
-    // Permissions: Domain.Read.All (and, leniently, the app's user-reading scopes) read them;
-    // a token without any is refused; no token is a 401.
+    // Permissions, as the permissions reference lists them: Domain.Read.All,
+    // Domain.ReadWrite.All, Directory.Read.All; a user-reading scope is not one; no token is a
+    // 401.
     let spec = |scopes: &[&str]| {
         h.inspect()
             .issue_token(&undelete::sandbox::TokenSpec::delegated(
@@ -827,14 +829,16 @@ async fn domains_list_the_tenants_verified_and_unverified_domains() {
     for scopes in [
         &["Domain.Read.All"][..],
         &["Directory.Read.All"],
-        &["User.Read.All"],
+        &["Domain.ReadWrite.All"],
     ] {
         let (status, _, body) = get(&graph(&h, "domains"), &spec(scopes)).await;
         assert_eq!(status, 200, "{scopes:?}: {body}");
     }
-    let (status, _, body) = get(&graph(&h, "domains"), &spec(&["Mail.Send"])).await;
-    assert_eq!(status, 403);
-    assert_graph_error(&body, "Authorization_RequestDenied");
+    for scopes in [&["Mail.Send"][..], &["User.Read.All"]] {
+        let (status, _, body) = get(&graph(&h, "domains"), &spec(scopes)).await;
+        assert_eq!(status, 403, "{scopes:?}");
+        assert_graph_error(&body, "Authorization_RequestDenied");
+    }
     let (status, _, body) = get(&graph(&h, "domains"), "").await;
     assert_eq!(status, 401);
     assert_graph_error(&body, "InvalidAuthenticationToken");

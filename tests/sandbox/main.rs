@@ -5,9 +5,11 @@
 mod common;
 
 mod aftercare;
+mod arm;
 mod auth;
 mod batch;
 mod compat;
+mod conformance;
 mod entra;
 mod faults;
 mod holders;

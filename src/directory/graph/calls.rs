@@ -45,7 +45,7 @@ impl GraphDirectory {
         let call = Call {
             method: Method::POST,
             url,
-            body: wire::restore_body(&request).map(|b| b.to_string().into_bytes()),
+            body: Some(wire::restore_body(&request).to_string().into_bytes()),
             eventual: false,
             op: Op::Restore,
             writes: 1,

@@ -26,7 +26,7 @@ const KNOWN: &[(&str, &str)] = &[
 ];
 
 /// The display name of the app registered as `client_id`.
-pub(super) fn display_name(client_id: &str) -> String {
+pub(crate) fn display_name(client_id: &str) -> String {
     KNOWN
         .iter()
         .find(|(id, _)| id.eq_ignore_ascii_case(client_id))
@@ -36,7 +36,7 @@ pub(super) fn display_name(client_id: &str) -> String {
 
 /// A stable object id derived from `parts`: the same app (or user and app) always gets the
 /// same id in one tenant, as in Entra, without a table of registrations.
-pub(super) fn derived_id(parts: &[&str]) -> String {
+pub(crate) fn derived_id(parts: &[&str]) -> String {
     let mut h = Sha256::new();
     for p in parts {
         h.update(p.as_bytes());
@@ -52,7 +52,7 @@ pub(super) fn derived_id(parts: &[&str]) -> String {
 }
 
 /// Object id of the service principal of `client_id` in the tenant `tenant_id`.
-pub(super) fn service_principal_id(tenant_id: &str, client_id: &str) -> String {
+pub(crate) fn service_principal_id(tenant_id: &str, client_id: &str) -> String {
     derived_id(&[
         "service-principal",
         tenant_id,

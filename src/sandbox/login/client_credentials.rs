@@ -7,16 +7,24 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::reply::{Refusal, aad_error, missing, param};
-use super::scopes::{OwnRoots, graph_resource, invalid_resource};
+use super::scopes::{Api, OwnRoots, invalid_resource, resource};
 use super::tokens::{ClientAuth, TokenSpec, mint};
 use crate::sandbox::assertion::{self, Expected};
 use crate::sandbox::state::AppState;
 
 /// The URLs a client assertion may name as `aud`: this token endpoint, v2.0 or v1, under the
-/// tenant of the request, the tenant id or the domain, at the address the client used.
+/// tenant of the request, the tenant id or the domain, at the address the client used or at
+/// the public roots.
 pub(super) fn token_audiences(state: &AppState, tenant: &str, headers: &HeaderMap) -> Vec<String> {
     let own = state.base_url.as_str().trim_end_matches('/').to_string();
     let mut roots = vec![own];
+    // The roots the sandbox says it is reached at.
+    for url in [&state.public_login_url, &state.public_url]
+        .into_iter()
+        .flatten()
+    {
+        roots.push(url.as_str().trim_end_matches('/').to_string());
+    }
     if let Some(host) = headers
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -45,7 +53,7 @@ pub(super) fn client_credentials(
         return missing("scope");
     };
     let scope = scope.trim();
-    let Some(resource) = scope
+    let Some(named) = scope
         .strip_suffix("/.default")
         .filter(|_| !scope.contains(' '))
     else {
@@ -58,8 +66,8 @@ pub(super) fn client_credentials(
             ),
         );
     };
-    let Some(audience) = graph_resource(resource, own) else {
-        return invalid_resource(resource).respond();
+    let Some(target) = resource(named, own) else {
+        return invalid_resource(named).respond();
     };
     let client_auth;
     if let Some(secret) = param(f, "client_secret") {
@@ -102,10 +110,10 @@ pub(super) fn client_credentials(
         client_id: client_id.into(),
         upn: None,
         scopes: Vec::new(),
-        roles: state.app_roles.clone(),
+        roles: app_roles(state, target.api),
         lifetime_secs: lifetime,
         wids: Some(state.directory_roles.clone()),
-        audience: audience.into(),
+        audience: target.audience.into(),
         client_auth,
     };
     let body = json!({
@@ -115,6 +123,15 @@ pub(super) fn client_credentials(
         "access_token": mint(state, &spec),
     });
     (StatusCode::OK, Json(body)).into_response()
+}
+
+/// The application permissions an app-only token for `api` carries: Graph's app roles; none
+/// for Resource Manager, where access is Azure RBAC's, not the token's.
+pub(super) fn app_roles(state: &AppState, api: Api) -> Vec<String> {
+    match api {
+        Api::Graph => state.app_roles.clone(),
+        Api::Arm => Vec::new(),
+    }
 }
 
 pub(super) const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";

@@ -13,7 +13,7 @@ use super::reply::{aad_error, form, missing, param};
 use super::scopes::{OwnRoots, graph_scopes};
 use super::tokens::{Delegated, Endpoint, delegated_tokens, random_token};
 use crate::sandbox::device::DevicePoll;
-use crate::sandbox::origin::Root;
+use crate::sandbox::origin::{LoginRoot, Root};
 use crate::sandbox::state::{AppState, DeviceCode};
 
 pub(super) const DEVICE_CODE_LIFETIME: i64 = 900;
@@ -24,13 +24,14 @@ pub async fn device_code(
     State(state): State<AppState>,
     Path(_tenant): Path<String>,
     root: Root,
+    login: LoginRoot,
     body: Bytes,
 ) -> Response {
     let f = form(&body);
     let Some(scope) = param(&f, "scope") else {
         return missing("scope");
     };
-    issue(&state, &root, &f, scope.to_string(), Endpoint::V2)
+    issue(&state, (&root, &login), &f, scope.to_string(), Endpoint::V2)
 }
 
 /// `POST /{tenant}/oauth2/devicecode`: v1 names a `resource`, and its answer says
@@ -39,6 +40,7 @@ pub async fn device_code_v1(
     State(state): State<AppState>,
     Path(_tenant): Path<String>,
     root: Root,
+    login: LoginRoot,
     body: Bytes,
 ) -> Response {
     let f = form(&body);
@@ -50,12 +52,14 @@ pub async fn device_code_v1(
         "{}/.default openid offline_access",
         resource.trim_end_matches('/')
     );
-    issue(&state, &root, &f, scope, Endpoint::V1)
+    issue(&state, (&root, &login), &f, scope, Endpoint::V1)
 }
 
+/// `roots`: Graph's (a scope may name it as its resource) and the login host's (the page the
+/// user is sent to is on it).
 fn issue(
     state: &AppState,
-    root: &Root,
+    (root, login): (&Root, &LoginRoot),
     f: &[(String, String)],
     scope: String,
     endpoint: Endpoint,
@@ -73,7 +77,7 @@ fn issue(
     let user_code: String = (0..9)
         .map(|_| LETTERS[rng.random_range(0..LETTERS.len())] as char)
         .collect();
-    let uri = format!("{}/devicelogin", super::public_root(root));
+    let uri = format!("{}/devicelogin", login.trimmed());
     let now = chrono::Utc::now().timestamp();
     let mut devices = state.devices.lock().unwrap_or_else(|p| p.into_inner());
     // Codes nobody polls any more would otherwise pile up for the life of the server.

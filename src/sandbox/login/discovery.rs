@@ -1,7 +1,8 @@
 //! The documents a client reads before it signs in: OpenID Connect discovery (v2.0 and v1),
 //! the signing keys at its `jwks_uri`, and MSAL's instance discovery. Shapes as Entra serves
 //! them (learn.microsoft.com/en-us/entra/identity-platform/v2-protocols-oidc); every endpoint
-//! in them is at the sandbox's public root, so a client that follows them stays here.
+//! in them is at the sandbox's login root (`--public-login-url`, else its public root), so a
+//! client that follows them stays here, on the login host.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -9,9 +10,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-use super::public_root;
 use super::tokens::v1_issuer;
-use crate::sandbox::origin::Root;
+use crate::sandbox::origin::LoginRoot;
 use crate::sandbox::state::AppState;
 
 /// Tenants that name no tenant: their documents carry `{tenantid}` where the id would be.
@@ -39,9 +39,9 @@ pub(super) fn v2_issuer(tenant_id: &str) -> String {
 pub async fn openid_configuration(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
-    root: Root,
+    root: LoginRoot,
 ) -> Response {
-    let root = public_root(&root);
+    let root = root.trimmed();
     let tid = tenant_id_for(&state, &tenant);
     Json(json!({
         "token_endpoint": format!("{root}/{tenant}/oauth2/v2.0/token"),
@@ -79,9 +79,9 @@ pub async fn openid_configuration(
 pub async fn openid_configuration_v1(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
-    root: Root,
+    root: LoginRoot,
 ) -> Response {
-    let root = public_root(&root);
+    let root = root.trimmed();
     let tid = tenant_id_for(&state, &tenant);
     Json(json!({
         "token_endpoint": format!("{root}/{tenant}/oauth2/token"),
@@ -138,8 +138,11 @@ const CLOUDS: &[&[&str]] = &[
 /// `GET /common/discovery/instance?api-version=1.1&authorization_endpoint=...`: MSAL's
 /// instance discovery. The clouds' aliases, plus the host the client named if it is none of
 /// them (this sandbox reached at its own address), so MSAL trusts it as an authority.
-pub async fn instance_discovery(root: Root, Query(q): Query<HashMap<String, String>>) -> Response {
-    let root = public_root(&root);
+pub async fn instance_discovery(
+    root: LoginRoot,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let root = root.trimmed();
     let named = q
         .get("authorization_endpoint")
         .and_then(|e| url::Url::parse(e).ok());

@@ -14,7 +14,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::apps;
-use super::scopes::graph_resource;
+use super::client_credentials::app_roles;
+use super::scopes::resource as named_resource;
 use super::tokens::{ClientAuth, TokenSpec, mint};
 use crate::sandbox::origin::Root;
 use crate::sandbox::state::AppState;
@@ -66,7 +67,7 @@ pub async fn managed_identity(
         );
     };
     let own = super::own_roots(&state, &root);
-    let Some(audience) = graph_resource(resource, &own) else {
+    let Some(target) = named_resource(resource, &own) else {
         return refuse(
             StatusCode::BAD_REQUEST,
             &super::scopes::invalid_resource(resource).description,
@@ -84,10 +85,10 @@ pub async fn managed_identity(
         client_id: client_id.clone(),
         upn: None,
         scopes: Vec::new(),
-        roles: state.app_roles.clone(),
+        roles: app_roles(&state, target.api),
         lifetime_secs: lifetime,
         wids: Some(state.directory_roles.clone()),
-        audience: audience.into(),
+        audience: target.audience.into(),
         client_auth: ClientAuth::Certificate,
     };
     let expires_on = chrono::Utc::now().timestamp() + lifetime;

@@ -7,6 +7,7 @@ mod client_credentials;
 mod device_code;
 mod discovery;
 mod identity;
+mod password;
 mod refresh;
 mod reply;
 mod scopes;
@@ -19,6 +20,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use base64::Engine;
 
+/// Who a client id is in the tenant, for the Graph routes that list apps.
+pub(crate) use apps::{derived_id, display_name as app_display_name, service_principal_id};
 pub use device_code::{device_code, device_code_v1, device_login_page};
 pub use discovery::{instance_discovery, keys, openid_configuration, openid_configuration_v1};
 pub use identity::managed_identity;
@@ -69,6 +72,7 @@ fn grant(
             client_credentials::client_credentials(state, &f, &client_id, &audiences, &own)
         }
         "refresh_token" => refresh::refresh(state, &f, &client_id, &own, endpoint),
+        "password" => password::password(state, &f, &client_id, &own, endpoint),
         // RFC 8628 names the grant by its URN; msal-node sends the short `device_code`, which
         // Entra accepts too.
         "urn:ietf:params:oauth:grant-type:device_code" | "device_code" => {

@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 
 use super::reply::Refusal;
-use crate::sandbox::token::{GRAPH_AUDIENCE, GRAPH_AUDIENCES};
+use crate::sandbox::token::{ARM_AUDIENCES, GRAPH_AUDIENCE, GRAPH_AUDIENCES};
 
 /// Graph's application id: `00000003-0000-0000-c000-000000000000/.default` names Graph too.
 pub(super) const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
@@ -34,16 +34,65 @@ impl OwnRoots {
     }
 }
 
-/// Which Graph a resource names, as the token's `aud`: one of the cloud roots, Graph's app id
-/// (global), or the sandbox's own root (global). `None` for any other resource: Entra answers
-/// those with AADSTS500011.
-pub(super) fn graph_resource(resource: &str, own: &OwnRoots) -> Option<&'static str> {
+/// Azure Resource Manager's application id, which names it as a resource too.
+const ARM_APP_ID: &str = "797f4846-ba00-4fd7-ba43-dac1f8f63013";
+
+/// The APIs the sandbox issues tokens for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Api {
+    Graph,
+    /// Azure Resource Manager, as far as `az login` reads it (tenants, subscriptions).
+    Arm,
+}
+
+/// A resource a token may be asked for: which API, and the token's `aud` for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Resource {
+    pub(super) api: Api,
+    pub(super) audience: &'static str,
+}
+
+impl Resource {
+    /// What a delegated `/.default` gets: the permissions consented for every app.
+    fn consented(self) -> &'static [&'static str] {
+        match self.api {
+            Api::Graph => CONSENTED,
+            // ARM's one delegated permission; access itself is Azure RBAC's business.
+            Api::Arm => &["user_impersonation"],
+        }
+    }
+}
+
+/// Which API a resource names, with the token's `aud`: Graph by one of the cloud roots, its app
+/// id (global) or the sandbox's own root (global); Resource Manager by one of its resource ids
+/// or its app id. `None` for any other resource: Entra answers those with AADSTS500011.
+pub(super) fn resource(resource: &str, own: &OwnRoots) -> Option<Resource> {
     let r = resource.trim_end_matches('/');
+    let graph = |audience| Resource {
+        api: Api::Graph,
+        audience,
+    };
     if let Some(aud) = GRAPH_AUDIENCES.iter().find(|a| a.eq_ignore_ascii_case(r)) {
-        return Some(aud);
+        return Some(graph(aud));
     }
     if r.eq_ignore_ascii_case(GRAPH_APP_ID) || own.contains(r) {
-        return Some(GRAPH_AUDIENCE);
+        return Some(graph(GRAPH_AUDIENCE));
+    }
+    // Entra writes `aud` as the identifier the client named, trailing slash and all.
+    if let Some(aud) = ARM_AUDIENCES
+        .iter()
+        .find(|a| a.trim_end_matches('/').eq_ignore_ascii_case(r))
+    {
+        return Some(Resource {
+            api: Api::Arm,
+            audience: aud,
+        });
+    }
+    if r.eq_ignore_ascii_case(ARM_APP_ID) {
+        return Some(Resource {
+            api: Api::Arm,
+            audience: ARM_AUDIENCES[0],
+        });
     }
     None
 }
@@ -51,7 +100,7 @@ pub(super) fn graph_resource(resource: &str, own: &OwnRoots) -> Option<&'static 
 /// A scope split into its resource (when it has a URL or Graph's app id in front) and its
 /// permission.
 pub(super) fn split_scope(scope: &str) -> (Option<&str>, &str) {
-    if (scope.contains("://") || scope.starts_with(GRAPH_APP_ID))
+    if (scope.contains("://") || scope.starts_with(GRAPH_APP_ID) || scope.starts_with(ARM_APP_ID))
         && let Some((resource, perm)) = scope.rsplit_once('/')
     {
         return (Some(resource), perm);
@@ -67,8 +116,8 @@ pub(super) struct Requested {
     pub(super) offline: bool,
     /// `openid` was asked for: an ID token comes back.
     pub(super) openid: bool,
-    /// The `aud` of the access token.
-    pub(super) audience: &'static str,
+    /// The resource, and so the `aud` of the access token.
+    pub(super) resource: Resource,
 }
 
 /// Parses delegated scopes. Scopes for two different resources are refused, as Entra does
@@ -78,12 +127,12 @@ pub(super) fn graph_scopes(scope: &str, own: &OwnRoots) -> Result<Requested, Ref
     let mut openid = false;
     let mut default = false;
     let mut out: Vec<String> = Vec::new();
-    let mut audience: Option<&'static str> = None;
+    let mut audience: Option<Resource> = None;
     for s in scope.split_whitespace() {
-        let (resource, perm) = split_scope(s);
-        let perm = match resource {
+        let (named, perm) = split_scope(s);
+        let perm = match named {
             Some(r) => {
-                let Some(aud) = graph_resource(r, own) else {
+                let Some(aud) = resource(r, own) else {
                     return Err(invalid_resource(r));
                 };
                 if audience.is_some_and(|a| a != aud) {
@@ -111,22 +160,26 @@ pub(super) fn graph_scopes(scope: &str, own: &OwnRoots) -> Result<Requested, Ref
             }
         }
     }
+    if default && !out.is_empty() {
+        return Err(Refusal {
+            status: StatusCode::BAD_REQUEST,
+            error: "invalid_scope",
+            code: 70011,
+            description: "The provided value for the input parameter 'scope' is not valid. The scope .default cannot be combined with resource-specific scopes.".into(),
+        });
+    }
+    let resource = audience.unwrap_or(Resource {
+        api: Api::Graph,
+        audience: GRAPH_AUDIENCE,
+    });
     if default {
-        if !out.is_empty() {
-            return Err(Refusal {
-                status: StatusCode::BAD_REQUEST,
-                error: "invalid_scope",
-                code: 70011,
-                description: "The provided value for the input parameter 'scope' is not valid. The scope .default cannot be combined with resource-specific scopes.".into(),
-            });
-        }
-        out = CONSENTED.iter().map(|p| p.to_string()).collect();
+        out = resource.consented().iter().map(|p| p.to_string()).collect();
     }
     Ok(Requested {
         scopes: out,
         offline,
         openid,
-        audience: audience.unwrap_or(GRAPH_AUDIENCE),
+        resource,
     })
 }
 
@@ -158,16 +211,32 @@ mod tests {
             "http://127.0.0.1:4100",
             "http://127.0.0.1:4100/",
         ] {
-            assert!(graph_resource(ok, &own()).is_some(), "{ok}");
+            assert_eq!(
+                resource(ok, &own()).map(|r| r.api),
+                Some(Api::Graph),
+                "{ok}"
+            );
         }
         for refused in [
             "http://127.0.0.1:4101",
             "http://localhost:4100",
             "https://127.0.0.1:4100",
-            "https://management.azure.com",
+            "https://management.azure.com/v1.0",
             "http://127.0.0.1:4100/v1.0",
         ] {
-            assert!(graph_resource(refused, &own()).is_none(), "{refused}");
+            assert!(resource(refused, &own()).is_none(), "{refused}");
+        }
+        for arm in [
+            "https://management.core.windows.net/",
+            "https://management.azure.com",
+            "https://management.usgovcloudapi.net/",
+            ARM_APP_ID,
+        ] {
+            assert_eq!(
+                resource(arm, &own()).map(|r| r.api),
+                Some(Api::Arm),
+                "{arm}"
+            );
         }
     }
 
@@ -182,5 +251,21 @@ mod tests {
         assert!(r.offline && r.openid);
         let mixed = graph_scopes("https://graph.microsoft.com/.default User.Read.All", &own());
         assert_eq!(mixed.err().map(|e| e.code), Some(70011));
+        // Azure CLI's login scope: ARM's resource id ends in `/`, so the scope holds `//`.
+        let arm = graph_scopes(
+            "https://management.core.windows.net//.default offline_access openid profile",
+            &own(),
+        )
+        .unwrap_or_else(|e| panic!("{}", e.description));
+        assert_eq!(
+            arm.resource.audience,
+            "https://management.core.windows.net/"
+        );
+        assert_eq!(arm.scopes, ["user_impersonation"]);
+        let both = graph_scopes(
+            "https://management.azure.com/.default https://graph.microsoft.com/User.Read",
+            &own(),
+        );
+        assert_eq!(both.err().map(|e| e.code), Some(28000));
     }
 }

@@ -30,6 +30,12 @@ pub const APP_ROLES: &[&str] = &[
     "UserAuthenticationMethod.ReadWrite.All",
     "Policy.Read.AuthenticationMethod",
     "LicenseAssignment.Read.All",
+    // What other tools read first (`az ad sp list`, `/organization`, `/domains`), and the
+    // application permission the permissions reference names for a user's memberships.
+    "Application.Read.All",
+    "Organization.Read.All",
+    "Domain.Read.All",
+    "GroupMember.ReadBasic.All",
 ];
 
 /// Refresh tokens live this long (Entra: 90 days).
@@ -316,7 +322,7 @@ pub(super) fn delegated_tokens(state: &AppState, req: &Delegated<'_>) -> Respons
         } else {
             Vec::new()
         }),
-        audience: asked.audience.into(),
+        audience: asked.resource.audience.into(),
         client_auth: ClientAuth::Public,
     };
     let access = mint(state, &spec);

@@ -13,16 +13,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::objects::{decode_token, encode_token};
-use super::require;
+use super::require_route;
 use super::shape::Shape;
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::odata::{self, MAX_FILTER_LEN};
+use crate::sandbox::permissions::Route;
 use crate::sandbox::state::AppState;
 use crate::sandbox::token::Caller;
-
-/// Permissions that allow reading the audit log ("List directoryAudits": AuditLog.Read.All,
-/// which the docs pair with Directory.Read.All; the sandbox asks only for the first).
-pub const READ_AUDIT: &[&str] = &["AuditLog.Read.All"];
 
 const DEFAULT_AUDIT_TOP: usize = 100;
 const MAX_AUDIT_TOP: usize = 1000;
@@ -190,7 +187,7 @@ pub async fn list(
     shape: Shape,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    require(&claims, READ_AUDIT)?;
+    require_route(&claims, Route::ListDirectoryAudits)?;
     let mut top = DEFAULT_AUDIT_TOP;
     let mut filter = ("1".to_string(), Vec::new());
     let mut asc = false;
@@ -255,7 +252,7 @@ pub async fn list(
             "@odata.nextLink".into(),
             json!(format!(
                 "{}auditLogs/directoryAudits?{}",
-                shape.root.graph_v1(),
+                shape.root.graph(),
                 odata::next_query(&carry, &token)
             )),
         );

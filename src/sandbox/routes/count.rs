@@ -8,9 +8,10 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use super::{READ_USERS, eventual, require};
+use super::{eventual, require_route};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::odata;
+use crate::sandbox::permissions::Route;
 use crate::sandbox::state::AppState;
 use crate::sandbox::store::UserQuery;
 use crate::sandbox::token::Caller;
@@ -21,7 +22,7 @@ pub async fn deleted_users(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    require(&claims, READ_USERS)?;
+    require_route(&claims, Route::CountDeletedUsers)?;
     count_users(&state, raw.as_deref(), &headers, true)
 }
 
@@ -31,7 +32,7 @@ pub async fn users(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    require(&claims, READ_USERS)?;
+    require_route(&claims, Route::CountUsers)?;
     count_users(&state, raw.as_deref(), &headers, false)
 }
 

@@ -8,15 +8,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::shape::Shape;
-use super::{READ_USERS, RESTORE, RESTORE_ROLES, eventual, require, require_role};
+use super::{RESTORE_ROLES, eventual, require_role, require_route};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::odata::{self, canonical_prop};
+use crate::sandbox::permissions::Route;
 use crate::sandbox::state::AppState;
 use crate::sandbox::store::{Store, UserQuery};
 use crate::sandbox::token::Caller;
 
 pub async fn list_uncast(Caller(claims): Caller) -> ApiResult<Json<Value>> {
-    require(&claims, READ_USERS)?;
+    require_route(&claims, Route::ListDeletedItems)?;
     Err(ApiError::bad_request(
         "Request_BadRequest",
         "Searches against this resource are not supported. Add a type cast segment such as /microsoft.graph.user.",
@@ -30,7 +31,7 @@ pub async fn list(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    require(&claims, READ_USERS)?;
+    require_route(&claims, Route::ListDeletedUsers)?;
     list_users(&state, &shape, raw.as_deref(), &headers, true).map(Json)
 }
 
@@ -92,7 +93,7 @@ pub fn list_users(
             "@odata.nextLink".into(),
             json!(format!(
                 "{}{path}?{}",
-                shape.root.graph_v1(),
+                shape.root.graph(),
                 odata::next_query(&q.carry, &token)
             )),
         );
@@ -132,7 +133,7 @@ pub async fn get_one(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    require(&claims, READ_USERS)?;
+    require_route(&claims, Route::GetDeletedItem)?;
     let select = select_of(raw.as_deref())?;
     let user = state
         .db_swept()?
@@ -187,7 +188,7 @@ pub async fn restore(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    require(&claims, RESTORE)?;
+    require_route(&claims, Route::RestoreDeletedItem)?;
     require_role(&claims, RESTORE_ROLES, false)?;
     let opts: RestoreBody = if body.iter().all(u8::is_ascii_whitespace) {
         RestoreBody::default()
@@ -254,7 +255,7 @@ pub async fn purge(
     Caller(claims): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    require(&claims, RESTORE)?;
+    require_route(&claims, Route::PurgeDeletedItem)?;
     require_role(&claims, RESTORE_ROLES, false)?;
     state.take_write()?;
     if state.db_swept()?.purge(&id.to_lowercase())? {

@@ -13,10 +13,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::objects::{Coll, decode_token, encode_token, object_json};
-use super::require;
+use super::require_route;
 use super::shape::Shape;
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::odata;
+use crate::sandbox::permissions::Route;
 use crate::sandbox::state::AppState;
 use crate::sandbox::store::UserQuery;
 use crate::sandbox::token::Caller;
@@ -53,7 +54,7 @@ pub async fn users(
     shape: Shape,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    require(&claims, Coll::Users.permissions())?;
+    require_route(&claims, Route::UsersDelta)?;
     round(&state, &shape, Coll::Users, raw.as_deref())
 }
 
@@ -63,7 +64,7 @@ pub async fn groups(
     shape: Shape,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    require(&claims, Coll::Groups.permissions())?;
+    require_route(&claims, Route::GroupsDelta)?;
     round(&state, &shape, Coll::Groups, raw.as_deref())
 }
 
@@ -73,7 +74,7 @@ pub async fn contacts(
     shape: Shape,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    require(&claims, Coll::Contacts.permissions())?;
+    require_route(&claims, Route::ContactsDelta)?;
     round(&state, &shape, Coll::Contacts, raw.as_deref())
 }
 
@@ -259,7 +260,7 @@ fn page(
     if let Some(s) = select_raw {
         carry.push(("$select".to_string(), s.clone()));
     }
-    let base = format!("{}{}/delta", shape.root.graph_v1(), coll.path());
+    let base = format!("{}{}/delta", shape.root.graph(), coll.path());
     let mut body = Map::new();
     if let Some(ctx) = shape.context(coll.path(), select) {
         body.insert("@odata.context".into(), json!(ctx));

@@ -6,11 +6,12 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use serde_json::{Map, Value, json};
 
-use super::{READ_USERS, require};
+use super::require_route;
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::odata;
+use crate::sandbox::permissions::Route;
 use crate::sandbox::state::AppState;
-use crate::sandbox::token::{Caller, Claims};
+use crate::sandbox::token::Caller;
 
 /// One domain of the tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,20 +64,6 @@ pub const PROPS: &[&str] = &[
     "supportedServices",
     "state",
 ];
-
-/// Graph asks for Domain.Read.All (or Domain.ReadWrite.All, Directory.Read.All). The sandbox
-/// also takes the user-reading permissions undelete already holds: a deliberate leniency, so
-/// the app's present scopes keep working; a real tenant still needs Domain.Read.All.
-const DOMAIN_READ: &[&str] = &[
-    "Domain.Read.All",
-    "Domain.ReadWrite.All",
-    "Directory.Read.All",
-    "Directory.ReadWrite.All",
-];
-
-fn require_domain_read(claims: &Claims) -> ApiResult<()> {
-    require(claims, DOMAIN_READ).or_else(|_| require(claims, READ_USERS))
-}
 
 fn domain_json(d: &Domain, select: Option<&[&'static str]>) -> Value {
     let props = select.unwrap_or(PROPS);
@@ -154,7 +141,7 @@ pub async fn list(
     shape: super::shape::Shape,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    require_domain_read(&claims)?;
+    require_route(&claims, Route::ListDomains)?;
     let select = select(raw.as_deref())?;
     let value: Vec<Value> = state
         .domains
@@ -173,7 +160,7 @@ pub async fn get_one(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    require_domain_read(&claims)?;
+    require_route(&claims, Route::GetDomain)?;
     let select = select(raw.as_deref())?;
     let d = state
         .domains

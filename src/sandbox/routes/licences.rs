@@ -7,27 +7,18 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{READ_USERS, eventual, require};
+use super::{eventual, require_route};
 use crate::sandbox::error::{ApiError, ApiResult};
+use crate::sandbox::permissions::Route;
 use crate::sandbox::state::AppState;
 use crate::sandbox::token::Caller;
-
-const READ_SKUS: &[&str] = &[
-    "LicenseAssignment.Read.All",
-    "Organization.Read.All",
-    "Organization.ReadWrite.All",
-    "Directory.Read.All",
-    "Directory.ReadWrite.All",
-    "User.Read.All",
-    "User.ReadWrite.All",
-];
 
 pub async fn subscribed_skus(
     State(state): State<AppState>,
     shape: super::shape::Shape,
     Caller(claims): Caller,
 ) -> ApiResult<Json<Value>> {
-    require(&claims, READ_SKUS)?;
+    require_route(&claims, Route::ListSubscribedSkus)?;
     let tenant = state.tenant_id.clone();
     let value: Vec<Value> = state
         .db()
@@ -69,7 +60,7 @@ pub async fn license_details(
     Caller(claims): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    require(&claims, READ_USERS)?;
+    require_route(&claims, Route::ListLicenseDetails)?;
     let user = active_id(&state, &id)?;
     let value: Vec<Value> = state
         .db()
@@ -95,7 +86,7 @@ pub async fn member_of(
     Caller(claims): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    require(&claims, READ_USERS)?;
+    require_route(&claims, Route::ListMemberOf)?;
     let user = active_id(&state, &id)?;
     let value: Vec<Value> = state
         .db()
@@ -118,7 +109,7 @@ pub async fn member_of_count(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    require(&claims, READ_USERS)?;
+    require_route(&claims, Route::CountMemberOf)?;
     if !eventual(&headers) {
         return Err(ApiError::bad_request(
             "Request_BadRequest",

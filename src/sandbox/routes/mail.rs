@@ -6,8 +6,9 @@ use axum::http::StatusCode;
 use serde_json::Value;
 
 use super::params::param;
-use super::{MAIL_SEND, require};
+use super::require_route;
 use crate::sandbox::error::{ApiError, ApiResult};
+use crate::sandbox::permissions::Route;
 use crate::sandbox::state::AppState;
 use crate::sandbox::store::SentMail;
 use crate::sandbox::token::{Caller, Claims};
@@ -23,7 +24,7 @@ pub async fn send_as_me(
             "/me request is only valid with delegated authentication flow.",
         ));
     };
-    send(&state, &claims, &upn, &body)
+    send(&state, &claims, Route::SendMailAsMe, &upn, &body)
 }
 
 pub async fn send_as_user(
@@ -32,7 +33,7 @@ pub async fn send_as_user(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    send(&state, &claims, &id, &body)
+    send(&state, &claims, Route::SendMailAsUser, &id, &body)
 }
 
 fn invalid(code: &str, message: impl Into<String>) -> ApiError {
@@ -54,8 +55,14 @@ pub fn valid_address(a: &str) -> bool {
             .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"".contains(c))
 }
 
-fn send(state: &AppState, claims: &Claims, sender: &str, body: &[u8]) -> ApiResult<StatusCode> {
-    require(claims, MAIL_SEND)?;
+fn send(
+    state: &AppState,
+    claims: &Claims,
+    route: Route,
+    sender: &str,
+    body: &[u8],
+) -> ApiResult<StatusCode> {
+    require_route(claims, route)?;
     let v: Value = serde_json::from_slice(body).map_err(|e| {
         invalid(
             "RequestBodyRead",

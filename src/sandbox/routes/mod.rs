@@ -1,5 +1,6 @@
 //! The Graph and login routes, and how users are rendered as Graph JSON.
 
+mod apps;
 mod audits;
 mod count;
 mod deleted;
@@ -9,6 +10,7 @@ mod licences;
 mod mail;
 mod metadata;
 mod objects;
+mod organization;
 mod params;
 mod shape;
 mod tap;
@@ -27,30 +29,10 @@ use super::error::{ApiError, ids_layer};
 use super::guard;
 use super::login;
 use super::odata::DEFAULT_PROPS;
+use super::permissions::Route;
 use super::state::AppState;
 use super::store::UserRow;
 use super::token::Claims;
-
-/// Permissions that allow each kind of call, delegated or app-only.
-pub const READ_USERS: &[&str] = &[
-    "User.Read.All",
-    "User.ReadBasic.All",
-    "User.ReadWrite.All",
-    "Directory.Read.All",
-    "Directory.ReadWrite.All",
-    "User.DeleteRestore.All",
-];
-pub const RESTORE: &[&str] = &[
-    "User.DeleteRestore.All",
-    "User.ReadWrite.All",
-    "Directory.ReadWrite.All",
-];
-pub const PASSWORD: &[&str] = &[
-    "User-PasswordProfile.ReadWrite.All",
-    "User.ReadWrite.All",
-    "Directory.AccessAsUser.All",
-];
-pub const MAIL_SEND: &[&str] = &["Mail.Send"];
 
 /// Directory role template ids (the `wids` claim).
 pub const USER_ADMINISTRATOR: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
@@ -70,6 +52,16 @@ pub const PASSWORD_ROLES: &[&str] = &[
     "c4e39bd9-1100-46d3-8c65-fb160da0071f", // Authentication Administrator
 ];
 
+/// The token carries a permission that allows `route` (see `permissions`), else 403.
+pub fn require_route(claims: &Claims, route: Route) -> Result<(), ApiError> {
+    if super::permissions::allows(claims, route) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+/// The token carries one of `perms` (a part of a route, see `permissions::UPDATE_PASSWORD`).
 pub fn require(claims: &Claims, perms: &[&str]) -> Result<(), ApiError> {
     if claims.has_any(perms) {
         Ok(())
@@ -161,6 +153,12 @@ pub fn build(state: AppState) -> Router {
         .route("/v1.0/me", get(users::me))
         .route("/v1.0/domains", get(domains::list))
         .route("/v1.0/domains/{id}", get(domains::get_one))
+        .route("/v1.0/organization", get(organization::list))
+        .route("/v1.0/organization/{id}", get(organization::get_one))
+        .route("/v1.0/servicePrincipals", get(apps::list_service_principals))
+        .route("/v1.0/servicePrincipals/{id}", get(apps::get_service_principal))
+        .route("/v1.0/applications", get(apps::list_applications))
+        .route("/v1.0/applications/{id}", get(apps::get_application))
         .route(
             "/beta/users/validatePassword",
             post(users::validate_password),
@@ -183,6 +181,9 @@ pub fn build(state: AppState) -> Router {
         .route("/{tenant}/discovery/keys", get(login::keys))
         .route("/common/discovery/instance", get(login::instance_discovery))
         .route("/msi/token", get(login::managed_identity))
+        // Resource Manager, as much as `az login` reads.
+        .route("/tenants", get(super::arm::tenants))
+        .route("/subscriptions", get(super::arm::subscriptions))
         .route("/devicelogin", get(login::device_login_page))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)

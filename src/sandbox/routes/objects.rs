@@ -11,31 +11,15 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
+use super::eventual;
+use super::require_route;
 use super::shape::Shape;
-use super::{READ_USERS, eventual, require};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::objects::{ObjectFilter, ObjectRow};
 use crate::sandbox::odata::{self, DEFAULT_TOP, FilterOn, MAX_TOP};
+use crate::sandbox::permissions::Route;
 use crate::sandbox::state::AppState;
 use crate::sandbox::token::Caller;
-
-/// Permissions that allow reading groups (learn.microsoft.com "List groups": least privileged
-/// GroupMember.Read.All).
-pub const READ_GROUPS: &[&str] = &[
-    "GroupMember.Read.All",
-    "Group.Read.All",
-    "GroupMember.ReadWrite.All",
-    "Group.ReadWrite.All",
-    "Directory.Read.All",
-    "Directory.ReadWrite.All",
-];
-
-/// Permissions that allow reading org contacts ("List orgContacts": OrgContact.Read.All).
-pub const READ_CONTACTS: &[&str] = &[
-    "OrgContact.Read.All",
-    "Directory.Read.All",
-    "Directory.ReadWrite.All",
-];
 
 /// Which collection a route serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,14 +52,6 @@ impl Coll {
             Coll::Users => "microsoft.graph.user",
             Coll::Groups => "microsoft.graph.group",
             Coll::Contacts => "microsoft.graph.orgContact",
-        }
-    }
-
-    pub fn permissions(self) -> &'static [&'static str] {
-        match self {
-            Coll::Users => READ_USERS,
-            Coll::Groups => READ_GROUPS,
-            Coll::Contacts => READ_CONTACTS,
         }
     }
 
@@ -284,7 +260,7 @@ async fn list(
             "@odata.nextLink".into(),
             json!(format!(
                 "{}{}?{}",
-                shape.root.graph_v1(),
+                shape.root.graph(),
                 coll.path(),
                 odata::next_query(&carry, &token)
             )),
@@ -334,7 +310,7 @@ pub async fn list_groups(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    require(&claims, READ_GROUPS)?;
+    require_route(&claims, Route::ListGroups)?;
     list(&state, &shape, Coll::Groups, raw.as_deref(), &headers).await
 }
 
@@ -345,7 +321,7 @@ pub async fn list_contacts(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    require(&claims, READ_CONTACTS)?;
+    require_route(&claims, Route::ListContacts)?;
     list(&state, &shape, Coll::Contacts, raw.as_deref(), &headers).await
 }
 
@@ -356,7 +332,7 @@ pub async fn get_group(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    require(&claims, READ_GROUPS)?;
+    require_route(&claims, Route::GetGroup)?;
     get(&state, &shape, Coll::Groups, &id, raw.as_deref()).await
 }
 
@@ -367,6 +343,6 @@ pub async fn get_contact(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    require(&claims, READ_CONTACTS)?;
+    require_route(&claims, Route::GetContact)?;
     get(&state, &shape, Coll::Contacts, &id, raw.as_deref()).await
 }

@@ -30,7 +30,7 @@ impl Shape {
             let sel = select
                 .map(|s| format!("({})", s.join(",")))
                 .unwrap_or_default();
-            format!("{}$metadata#{what}{sel}", self.root.graph_v1())
+            format!("{}$metadata#{what}{sel}", self.root.graph())
         })
     }
 

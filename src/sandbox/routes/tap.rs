@@ -11,9 +11,10 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use rand::Rng;
 use serde_json::{Value, json};
 
-use super::{GLOBAL_ADMINISTRATOR, require, require_role};
+use super::{GLOBAL_ADMINISTRATOR, require_role, require_route};
 use crate::sandbox::aftercare_store::TapRow;
 use crate::sandbox::error::{ApiError, ApiResult};
+use crate::sandbox::permissions::Route;
 use crate::sandbox::policy;
 use crate::sandbox::state::AppState;
 use crate::sandbox::token::Caller;
@@ -45,18 +46,6 @@ impl TapPolicy {
     }
 }
 
-pub const READ_POLICY: &[&str] = &[
-    "Policy.Read.AuthenticationMethod",
-    "Policy.Read.All",
-    "Policy.ReadWrite.AuthenticationMethod",
-    "Directory.Read.All",
-];
-pub const WRITE_METHODS: &[&str] = &["UserAuthenticationMethod.ReadWrite.All"];
-pub const READ_METHODS: &[&str] = &[
-    "UserAuthenticationMethod.Read.All",
-    "UserAuthenticationMethod.ReadWrite.All",
-];
-
 /// Roles that may manage other users' authentication methods (delegated callers only).
 const AUTH_METHOD_ROLES: &[&str] = &[
     GLOBAL_ADMINISTRATOR,
@@ -76,7 +65,7 @@ pub async fn policy(
     shape: super::shape::Shape,
     Caller(claims): Caller,
 ) -> ApiResult<Json<Value>> {
-    require(&claims, READ_POLICY)?;
+    require_route(&claims, Route::GetTapPolicy)?;
     let p = &state.tap_policy;
     let mut v = json!({
         "@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration",
@@ -135,9 +124,9 @@ fn target(
     state: &AppState,
     claims: &crate::sandbox::token::Claims,
     id: &str,
-    perms: &[&str],
+    route: Route,
 ) -> ApiResult<String> {
-    require(claims, perms)?;
+    require_route(claims, route)?;
     require_role(claims, AUTH_METHOD_ROLES, false)?;
     let user = state
         .db()
@@ -152,7 +141,7 @@ pub async fn list(
     Caller(claims): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let user = target(&state, &claims, &id, READ_METHODS)?;
+    let user = target(&state, &claims, &id, Route::ListTaps)?;
     let taps = state.db().taps(&user)?;
     let value: Vec<Value> = taps.iter().map(|t| method_json(&state, t, None)).collect();
     let mut v = json!({"value": value});
@@ -171,7 +160,7 @@ pub async fn create(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let user = target(&state, &claims, &id, WRITE_METHODS)?;
+    let user = target(&state, &claims, &id, Route::CreateTap)?;
     let p = state.tap_policy.clone();
     if !p.enabled {
         return Err(bad(
@@ -268,7 +257,7 @@ pub async fn delete(
     Caller(claims): Caller,
     Path((id, method)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let user = target(&state, &claims, &id, WRITE_METHODS)?;
+    let user = target(&state, &claims, &id, Route::DeleteTap)?;
     if state.db().delete_tap(&user, &method)? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 
 use super::deleted::{list_users, select_of};
 use super::shape::Shape;
-use super::{PASSWORD, PASSWORD_ROLES, READ_USERS, RESTORE, RESTORE_ROLES, require, require_role};
+use super::{PASSWORD_ROLES, RESTORE_ROLES, require, require_role, require_route};
 use crate::sandbox::error::{ApiError, ApiResult};
+use crate::sandbox::permissions::{Route, UPDATE_ACCOUNT_ENABLED, UPDATE_PASSWORD};
 use crate::sandbox::policy;
 use crate::sandbox::state::AppState;
 
@@ -21,7 +22,7 @@ pub async fn list(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    require(&claims, READ_USERS)?;
+    require_route(&claims, Route::ListUsers)?;
     list_users(&state, &shape, raw.as_deref(), &headers, false).map(Json)
 }
 
@@ -32,7 +33,7 @@ pub async fn get_one(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    require(&claims, READ_USERS)?;
+    require_route(&claims, Route::GetUser)?;
     let select = select_of(raw.as_deref())?;
     let user = state
         .db()
@@ -56,9 +57,7 @@ pub async fn me(
             "/me request is only valid with delegated authentication flow.",
         ));
     };
-    let mut perms = READ_USERS.to_vec();
-    perms.push("User.Read");
-    require(&claims, &perms)?;
+    require_route(&claims, Route::GetMe)?;
     let select = select_of(raw.as_deref())?;
     let user = state
         .db()
@@ -126,15 +125,17 @@ pub async fn patch(
             }
         }
     }
+    // The path's permissions first, then the ones of what this update changes.
+    require_route(&claims, Route::UpdateUser)?;
     if password.is_some() {
-        require(&claims, PASSWORD)?;
+        require(&claims, UPDATE_PASSWORD)?;
         require_role(&claims, PASSWORD_ROLES, true)?;
         // A switched-on fault fails the call as if the directory had, before anything changes.
         if let Some(fault) = state.take_password_fault() {
             return Err(fault.error());
         }
     } else {
-        require(&claims, &["User.ReadWrite.All", "Directory.ReadWrite.All"])?;
+        require(&claims, UPDATE_ACCOUNT_ENABLED)?;
     }
     if let Some(pw) = &password
         && policy::check(pw, &state.tenant_words).is_err()
@@ -204,7 +205,7 @@ pub async fn delete(
     crate::sandbox::token::Caller(claims): crate::sandbox::token::Caller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    require(&claims, RESTORE)?;
+    require_route(&claims, Route::DeleteUser)?;
     require_role(&claims, RESTORE_ROLES, false)?;
     state.take_write()?;
     let mut db = state.db();
