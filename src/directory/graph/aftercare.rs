@@ -371,7 +371,7 @@ impl GraphDirectory {
             }
             let mut wait = Duration::ZERO;
             let mut again = Vec::new();
-            match self.send_read_batch(&requests).await {
+            match self.send_read_batch(&requests, None).await {
                 Ok(mut responses) => {
                     for req in requests.drain(..) {
                         match responses.remove(&req.id) {
@@ -425,31 +425,6 @@ impl GraphDirectory {
                 groups: take(format!("{n}g")).and_then(parse_count),
             })
             .collect()
-    }
-
-    async fn send_read_batch(
-        &self,
-        requests: &[InnerRequest],
-    ) -> DirResult<HashMap<String, batch::InnerResponse>> {
-        let body = serde_json::to_vec(&json!({ "requests": requests }))
-            .map_err(|e| DirectoryError::invalid(format!("cannot encode the $batch: {e}")))?;
-        let call = Call {
-            method: Method::POST,
-            url: self.url(&["$batch"], &[])?,
-            body: Some(body),
-            eventual: false,
-            // Only reads inside: as safe to resend as a GET.
-            op: Op::Read,
-            writes: 0,
-            restore_id: None,
-            max_body: self.inner.max_body,
-            deadline: None,
-        };
-        match self.send(call).await? {
-            Outcome::Reply(r) if r.ok() => batch::parse_reply(&r.body, r.request_id.as_deref()),
-            Outcome::Reply(r) => Err(r.error()),
-            _ => Err(DirectoryError::malformed("unexpected outcome of a $batch")),
-        }
     }
 }
 

@@ -14,7 +14,7 @@ use url::Url;
 use super::GraphDirectory;
 use super::transport::{Call, Outcome};
 use super::urls::odata_string;
-use crate::directory::batch::{self, BatchBody, InnerRequest};
+use crate::directory::batch::{self, InnerRequest};
 use crate::directory::holders::parse_holder_value;
 use crate::directory::retry::{Op, human, wait_too_long};
 use crate::directory::wait::WaitReason;
@@ -357,7 +357,17 @@ impl GraphDirectory {
             .enumerate()
             .map(|(n, p)| inner_request(n, &p.read))
             .collect();
-        let body = serde_json::to_vec(&BatchBody { requests })
+        self.send_read_batch(&requests, Some(deadline)).await
+    }
+
+    /// Sends one `$batch` that holds only reads (so the outer call is as safe to resend as a
+    /// GET) and returns its inner replies by id; `deadline` bounds it (`None`: the call's own).
+    pub(super) async fn send_read_batch(
+        &self,
+        requests: &[InnerRequest],
+        deadline: Option<Instant>,
+    ) -> DirResult<std::collections::HashMap<String, batch::InnerResponse>> {
+        let body = serde_json::to_vec(&serde_json::json!({ "requests": requests }))
             .map_err(|e| DirectoryError::invalid(format!("cannot encode the $batch: {e}")))?;
         let call = Call {
             method: Method::POST,
@@ -368,7 +378,7 @@ impl GraphDirectory {
             writes: 0,
             restore_id: None,
             max_body: self.inner.max_body,
-            deadline: Some(deadline),
+            deadline,
         };
         match self.send(call).await? {
             Outcome::Reply(r) if r.ok() => batch::parse_reply(&r.body, r.request_id.as_deref()),
