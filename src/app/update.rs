@@ -601,10 +601,13 @@ pub(super) fn table_action(state: &mut State, action: Option<Action>) -> Vec<Eff
                 state.notice = Some((
                     NoticeKind::Info,
                     format!(
-                        "No interrupted restores in this directory. The {} of an earlier version \
-                         (directory unknown) are finished only by `undelete finish \
-                         --adopt-earlier`, run on the directory they belong to.",
-                        state.earlier.len()
+                        "Nothing to finish in this directory. If the {} of an earlier version \
+                         (directory unknown) were made here, `{} --adopt-earlier` takes them in.",
+                        match state.earlier.len() {
+                            1 => "1 restore".to_string(),
+                            n => format!("{n} restores"),
+                        },
+                        state.settings.finish_command
                     ),
                 ));
             } else if state.unfinished.is_empty() {

@@ -2109,7 +2109,11 @@ fn an_earlier_versions_restores_are_shown_apart_and_never_finished_by_f() {
     let effects = ch(&mut s, 'F');
     assert!(effects.is_empty(), "{effects:?}");
     let (_, text) = s.notice.clone().expect("says where they go");
-    assert!(text.contains("--adopt-earlier"), "{text}");
+    // The command reaches this directory and data dir, as the exit line's does.
+    assert!(
+        text.contains(&format!("`{} --adopt-earlier`", s.settings.finish_command)),
+        "{text}"
+    );
 }
 
 // ---- finishing: one mail per recipient set, and a mail that may have gone out ---------------

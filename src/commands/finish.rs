@@ -7,9 +7,7 @@
 use serde_json::json;
 
 use super::args::FinishArgs;
-use super::restore::{
-    FINISH_COMMAND, MAIL_MAYBE_ADVICE, ToDeliver, deliver, mail_uncertain_line, read_password,
-};
+use super::restore::{ToDeliver, deliver, mail_maybe_advice, mail_uncertain_line, read_password};
 use super::{Context, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Io};
 use crate::mail::SignInMail;
 use crate::restore::{self, MailChoice, PasswordChoice, Recorded};
@@ -164,13 +162,18 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
         writeln!(
             io.err,
             "the sign-in mail of {maybe} user(s) may have gone out, so their passwords were left \
-             as they are: {MAIL_MAYBE_ADVICE}"
+             as they are: {}",
+            mail_maybe_advice(
+                &super::finish_hint(ctx, "--mark-sent ID"),
+                &super::finish_hint(ctx, "--resend"),
+            )
         )?;
     }
     if open > 0 {
         writeln!(
             io.err,
-            "{open} restore(s) are still unfinished; `{FINISH_COMMAND}` tries them again"
+            "{open} restore(s) are still unfinished; `{}` tries them again",
+            super::finish_hint(ctx, "")
         )?;
     }
     Ok(EXIT_FAILED)

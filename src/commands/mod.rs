@@ -290,6 +290,18 @@ pub(crate) async fn lock_data_dir(
 /// How many names a note lists before it says "…".
 const NOTE_NAMES: usize = 5;
 
+/// `undelete … finish ARGS` with the options that picked this run's directory and data dir
+/// spelled out: a hint copied from stderr must act where this run did, not on the built-in
+/// sandbox or the default data dir.
+pub(crate) fn finish_hint(ctx: &Context, args: &str) -> String {
+    let subcommand = if args.is_empty() {
+        "finish".to_string()
+    } else {
+        format!("finish {args}")
+    };
+    ctx.session.settings.command_line(&subcommand)
+}
+
 /// The one stderr line every command gives about restores the journal holds unfinished
 /// (except `except`, which the command is finishing itself), with a second line when some of
 /// them may already have been mailed. `held`: this command holds the data dir; otherwise
@@ -347,20 +359,21 @@ pub(crate) fn note_unfinished(
         .iter()
         .filter(|p| p.unfinished.restore == crate::restore::RestoreState::Unknown)
         .count();
+    let finish = finish_hint(ctx, "");
     if !open.is_empty() {
         let names = names(&open);
         let line = match (open.len() - unknown, unknown) {
             (done, 0) => format!(
                 "{done} restore(s) are unfinished (password or mail not done: {names}): \
-                 `undelete finish` finishes them"
+                 `{finish}` finishes them"
             ),
             (0, u) => format!(
-                "{u} restore(s) were planned but may never have happened ({names}): `undelete \
-                 finish` checks them"
+                "{u} restore(s) were planned but may never have happened ({names}): \
+                 `{finish}` checks them"
             ),
             (done, u) => format!(
                 "{done} restore(s) are unfinished (password or mail not done) and {u} more may \
-                 never have happened ({names}): `undelete finish` checks and finishes them"
+                 never have happened ({names}): `{finish}` checks and finishes them"
             ),
         };
         writeln!(io.err, "note: {line}")?;
@@ -369,10 +382,12 @@ pub(crate) fn note_unfinished(
         writeln!(
             io.err,
             "note: the sign-in mail of {} restore(s) may have gone out ({}): check the \
-             recipient's inbox; `undelete finish --mark-sent ID_OR_UPN...` closes those whose \
-             mail arrived, `undelete finish --resend` sets a new password and mails it again",
+             recipient's inbox; `{}` closes those whose mail arrived, `{}` sets a new password \
+             and mails it again",
             mailed.len(),
-            names(&mailed)
+            names(&mailed),
+            finish_hint(ctx, "--mark-sent ID_OR_UPN..."),
+            finish_hint(ctx, "--resend"),
         )?;
     }
     Ok(())
@@ -406,11 +421,12 @@ pub(super) fn note_earlier(ctx: &Context, io: &mut Io<'_>) -> io::Result<()> {
     writeln!(
         io.err,
         "note: {} unfinished restore(s) from an earlier version, directory unknown ({}): nothing \
-         acts on them unasked; if they were made in {}, `undelete finish --adopt-earlier` takes \
-         them into its journal and finishes them",
+         acts on them unasked; if they were made in {}, `{}` takes them into its journal and \
+         finishes them",
         earlier.len(),
         names.join(", "),
-        ctx.session.directory_id.describe()
+        ctx.session.directory_id.describe(),
+        finish_hint(ctx, "--adopt-earlier"),
     )
 }
 

@@ -349,10 +349,13 @@ fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             .take(3)
             .map(|u| u.upn.as_str())
             .collect();
+        // The command before the names: it is what the admin needs, and the end is what a
+        // narrow terminal cuts.
         let msg = format!(
-            " ⚠ {n} unfinished restore{} from an earlier version, directory unknown ({}): not \
-             finished by F; `undelete finish --adopt-earlier` takes them into this directory",
+            " ⚠ {n} unfinished restore{} from an earlier version, directory unknown: not \
+             finished by F; `{} --adopt-earlier` takes them into this directory ({})",
             if n == 1 { "" } else { "s" },
+            state.settings.finish_command,
             names.join(", ")
         );
         lines.push(Line::from(Span::styled(text::fit(&msg, w), theme.dim())));

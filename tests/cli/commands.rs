@@ -1402,7 +1402,10 @@ async fn binary_killed_in_the_mail_window_keeps_the_mailed_password_until_resend
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("note: the sign-in mail of 1 restore(s) may have gone out")
-            && err.contains("`undelete finish --mark-sent ID_OR_UPN...` closes those")
+            && err.contains(&format!(
+                "`undelete --sandbox --data-dir {} finish --mark-sent ID_OR_UPN...` closes those",
+                data.path().display()
+            ))
             && !err.contains("are unfinished"),
         "{err}"
     );
@@ -1411,7 +1414,11 @@ async fn binary_killed_in_the_mail_window_keeps_the_mailed_password_until_resend
         assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
-            args[0] != "finish" || err.contains("`undelete finish --mark-sent ID` closes the user"),
+            args[0] != "finish"
+                || err.contains(&format!(
+                    "`undelete --sandbox --data-dir {} finish --mark-sent ID` closes the user",
+                    data.path().display()
+                )),
             "{args:?}: {err}"
         );
         assert!(!err.contains("  "), "no runs of spaces: {err}");

@@ -284,3 +284,44 @@ fn the_dialog_s_count_of_users_it_does_not_name_is_never_cut() {
         assert!(screen.contains("and 4 more"), "{w}x{h}:\n{screen}");
     }
 }
+
+/// An unfinished restore an earlier version journaled (no directory), for the banner.
+fn earlier(i: usize) -> undelete::restore::Unfinished {
+    let u = fixtures::user(i, fixtures::now());
+    undelete::restore::Unfinished {
+        run: "old-run".into(),
+        id: u.id.clone(),
+        display_name: u.display_name.clone(),
+        upn: u.original_upn.clone(),
+        restore: undelete::restore::RestoreState::Restored,
+        password_set: false,
+        wants_password: true,
+        mail_done: false,
+        mail_to: Vec::new(),
+        include_password: true,
+        force_change: true,
+        since: fixtures::now(),
+        tap: None,
+        account_disabled: false,
+    }
+}
+
+#[test]
+fn the_earlier_versions_banner_names_the_command_for_this_data_dir_before_its_users() {
+    // The command is what the admin needs and the end of the line is what a terminal cuts:
+    // at 160 columns it is whole, and it reaches this run's data dir, not the default one.
+    let mut s = home((160, 30));
+    update(&mut s, Msg::Earlier((0..3).map(earlier).collect()));
+    let screen = render(&s, 160, 30);
+    let command = format!("`{} --adopt-earlier`", s.settings.finish_command);
+    assert!(command.contains("--data-dir"), "{command}");
+    let banner = screen
+        .lines()
+        .find(|l| l.contains("from an earlier version"))
+        .unwrap_or_else(|| panic!("a banner line: {screen}"));
+    assert!(banner.contains(&command), "{banner}");
+    // F says the same command, whole.
+    key(&mut s, KeyCode::Char('F'));
+    let (_, notice) = s.notice.clone().expect("F says where they go");
+    assert!(notice.contains(&command), "{notice}");
+}
