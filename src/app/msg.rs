@@ -82,8 +82,9 @@ pub enum Msg {
     /// never finished by `F` (`undelete finish --adopt-earlier` takes them in).
     Earlier(Vec<Unfinished>),
     /// Who else holds this directory, in words ("another undelete (pid N, since T) is
-    /// restoring 3 users on this directory"); `None` once this session holds it.
-    Holder(Option<String>),
+    /// restoring 3 users on this directory"), or why it cannot be locked; `None` once this
+    /// session holds it.
+    Holder(Option<super::state::Blocked>),
     /// The conflict sweep's first read: the index of what can collide, and how each read went.
     Swept(Box<crate::conflicts::Sweep>),
     /// What a refresh's delta rounds read since the last one.

@@ -24,7 +24,8 @@ use super::modal::{
 };
 use super::msg::Msg;
 use super::state::{
-    LOG_CAPACITY, Modal, NoticeKind, Preflight, PurgeState, ResultState, State, Verdict, View,
+    Blocked, LOG_CAPACITY, Modal, NoticeKind, Preflight, PurgeState, ResultState, State, Verdict,
+    View,
 };
 use crate::directory::ErrorKind;
 use crate::restore::{PasswordChoice, PasswordStep};
@@ -396,13 +397,20 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Holder(holder) => {
-            if holder.is_none() && state.holder.is_some() {
-                state.notice = Some((
-                    NoticeKind::Info,
-                    "The other undelete has let go of this directory: restore, F and purge are \
-                     available."
-                        .into(),
-                ));
+            if holder.is_none() {
+                let free = match &state.holder {
+                    Some(Blocked::Held(_)) => {
+                        Some("The other undelete has let go of this directory")
+                    }
+                    Some(Blocked::Broken(_)) => Some("This directory's books can be locked now"),
+                    None => None,
+                };
+                if let Some(free) = free {
+                    state.notice = Some((
+                        NoticeKind::Info,
+                        format!("{free}: restore, F and purge are available."),
+                    ));
+                }
             }
             state.holder = holder;
             Vec::new()
@@ -516,9 +524,10 @@ pub(in crate::app) fn read_only_refusal(state: &mut State, what: &str) -> bool {
         state.notice = Some((
             NoticeKind::Error,
             format!(
-                "{} is unavailable: {holder}. It becomes available by itself once that one \
-                 lets go.",
-                capital(what)
+                "{} is unavailable: {}. It becomes available by itself {}.",
+                capital(what),
+                holder.line(),
+                holder.until()
             ),
         ));
         true

@@ -11,8 +11,8 @@ use super::fixtures;
 use super::keymap::Scope;
 use super::msg::Msg;
 use super::state::{
-    Field, HelpView, JobStatus, Modal, NameCheck, NoticeKind, Preflight, ResultButton, SortKey,
-    State,
+    Blocked, Field, HelpView, JobStatus, Modal, NameCheck, NoticeKind, Preflight, ResultButton,
+    SortKey, State,
 };
 use super::update::update;
 use crate::directory::{DeletedPage, DirectoryError, ErrorKind, Stage};
@@ -2054,7 +2054,7 @@ fn a_directory_another_app_holds_is_said_before_any_dialog_and_frees_itself() {
     let mut s = st(5);
     let holder = "another undelete (pid 4242, since 2026-11-25 14:03:07) is restoring 3 users \
                   on this directory";
-    update(&mut s, Msg::Holder(Some(holder.into())));
+    update(&mut s, Msg::Holder(Some(Blocked::Held(holder.into()))));
     s.unfinished = vec![unfinished()];
     for key in ['r', 'D', 'F'] {
         s.notice = None;

@@ -26,7 +26,7 @@ pub use crate::app::layout::{
 };
 
 use crate::app::keymap;
-use crate::app::state::{Modal, NoticeKind, State, View};
+use crate::app::state::{Blocked, Modal, NoticeKind, State, View};
 use crate::text;
 use theme::Theme;
 
@@ -327,9 +327,13 @@ fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let w = usize::from(area.width);
     let mut lines: Vec<Line> = Vec::new();
     if let Some(holder) = &state.holder {
+        let wait = match holder {
+            Blocked::Held(_) => "wait until it lets go",
+            Blocked::Broken(_) => "wait until that is put right",
+        };
         lines.push(Line::from(Span::styled(
             text::fit(
-                &format!(" ⏸ {holder}: restore, F and purge wait until it lets go"),
+                &format!(" ⏸ {}: restore, F and purge {wait}", holder.line()),
                 w,
             ),
             theme.warn(),
