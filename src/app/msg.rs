@@ -12,6 +12,31 @@ use crate::directory::{DeletedPage, DirectoryError, PasswordVerdict, RequestReco
 use crate::restore::{self, Unfinished, UserOutcome};
 use crate::session::Session;
 
+/// A sign-in mail that failed: why, in words, and whether it may have gone out all the same
+/// (its request was written and the reply lost), so the passwords in it may be in an inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailFailed {
+    pub why: String,
+    pub may_have_gone: bool,
+}
+
+impl MailFailed {
+    /// A mail that surely never left: refused before it was sent, or never written.
+    pub fn not_sent(why: impl Into<String>) -> Self {
+        Self {
+            why: why.into(),
+            may_have_gone: false,
+        }
+    }
+}
+
+impl From<&str> for MailFailed {
+    /// A mail refused before it was sent.
+    fn from(why: &str) -> Self {
+        Self::not_sent(why)
+    }
+}
+
 /// No `Debug`: `RestoreFinished` carries passwords.
 pub enum Msg {
     Key(KeyEvent),
@@ -69,7 +94,7 @@ pub enum Msg {
     Warning(String),
     /// News that is not a problem (a lock taken over from a run that died).
     Info(String),
-    MailSent(Result<(), String>),
+    MailSent(Result<(), MailFailed>),
     /// Users closed as mailed after `m` (their ids), or why they could not be.
     MailArrived(Result<Vec<String>, String>),
     PurgeDone {

@@ -1245,8 +1245,8 @@ fn result_default_is_send_email_and_close() {
     };
     assert!(
         r.send_error
-            .as_deref()
-            .is_some_and(|e| e.contains("mailbox"))
+            .as_ref()
+            .is_some_and(|e| e.why.contains("mailbox") && !e.may_have_gone)
     );
     assert!(
         matches!(

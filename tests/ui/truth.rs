@@ -325,3 +325,73 @@ fn the_earlier_versions_banner_names_the_command_for_this_data_dir_before_its_us
     let (_, notice) = s.notice.clone().expect("F says where they go");
     assert!(notice.contains(&command), "{notice}");
 }
+
+#[test]
+fn a_mail_whose_reply_was_lost_is_said_so_and_m_closes_its_users() {
+    let failed = || {
+        Msg::MailSent(Err(undelete::app::msg::MailFailed {
+            why: "the connection was lost before a reply (connection closed before message \
+                  completed); it may or may not have been carried out, so it was not sent \
+                  again → check the connection and retry (POST \
+                  /v1.0/users/admin@contoso.sandbox/sendMail)"
+                .into(),
+            may_have_gone: true,
+        }))
+    };
+    let panes = snap("result_mail_maybe_e", |size| {
+        let mut s = result_of(size, members(2), &["admin@contoso.sandbox"]);
+        key(&mut s, KeyCode::Enter);
+        update(&mut s, failed());
+        key(&mut s, KeyCode::Char('e'));
+        s
+    });
+    for pane in &panes {
+        assert!(
+            pane.contains("Sign-in mail: may have gone out (its reply was lost)"),
+            "{pane}"
+        );
+        assert!(!pane.contains("Sign-in mail: not sent"), "{pane}");
+    }
+    // Ctrl-C does not say the passwords were not sent.
+    let mut s = result_of((80, 24), members(2), &["admin@contoso.sandbox"]);
+    key(&mut s, KeyCode::Enter);
+    update(&mut s, failed());
+    ctrl_c(&mut s);
+    let asked = render(&s, 80, 24);
+    assert!(
+        asked.contains("Quit now? The mail may have gone out;") && !asked.contains("not sent"),
+        "{asked}"
+    );
+    key(&mut s, KeyCode::Char('n'));
+    // m on each user of that mail: asked, then closed as mailed in the journal (the runner's
+    // `confirm_mail_arrived`, as `finish --mark-sent`); then nothing is held any more.
+    let ids: Vec<String> = match &s.modal {
+        Some(Modal::Result(r)) => r.outcomes.iter().map(|o| o.id.clone()).collect(),
+        _ => panic!("on the result"),
+    };
+    for id in &ids {
+        key(&mut s, KeyCode::Char('m'));
+        let effects = update(
+            &mut s,
+            Msg::Key(KeyEvent::new_with_kind(
+                KeyCode::Char('y'),
+                KeyModifiers::NONE,
+                KeyEventKind::Press,
+            )),
+        );
+        assert!(
+            matches!(effects.as_slice(),
+                [undelete::app::effect::Effect::MailArrived { ids }] if ids == &[id.clone()]),
+            "m then y closes {id}"
+        );
+        update(&mut s, Msg::MailArrived(Ok(vec![id.clone()])));
+        key(&mut s, KeyCode::Char('j'));
+    }
+    let done = render(&s, 80, 24);
+    assert!(
+        done.contains("closed as mailed") && !done.contains("Sending failed"),
+        "the settled mail gives way to what was done: {done}"
+    );
+    ctrl_c(&mut s);
+    assert!(s.quit && s.exit.is_none(), "nothing left to lose: exit 0");
+}

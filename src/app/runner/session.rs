@@ -13,7 +13,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use crate::app::effect::{Effect, MailCommand};
-use crate::app::msg::Msg;
+use crate::app::msg::{MailFailed, Msg};
 use crate::app::state::{Blocked, JobStatus};
 use crate::directory::{DeletedUser, Directory, Stage};
 use crate::mail::SignInMail;
@@ -341,7 +341,7 @@ impl SessionRunner {
                 self.send(Msg::Warning(why));
                 self.send(Msg::OutcomesUpdated(Vec::new()));
             }
-            Effect::SendMail(_) => self.send(Msg::MailSent(Err(why))),
+            Effect::SendMail(_) => self.send(Msg::MailSent(Err(MailFailed::not_sent(why)))),
             Effect::Purge { .. } => self.send(Msg::PurgeDone {
                 purged: Vec::new(),
                 failures: vec![why],
@@ -650,7 +650,9 @@ impl SessionRunner {
 
     fn send_mail(&self, cmd: MailCommand) {
         let Ok((journal, audit)) = self.books.clone() else {
-            self.send(Msg::MailSent(Err("the journal is not available".into())));
+            self.send(Msg::MailSent(Err(MailFailed::not_sent(
+                "the journal is not available",
+            ))));
             return;
         };
         let dir = self.dir.clone();
@@ -681,7 +683,11 @@ impl SessionRunner {
             .map_err(|e| {
                 // Cause, then what to do, then the request: the end is what gets cut.
                 let details = e.details().map(|d| format!(" ({d})")).unwrap_or_default();
-                format!("{} → {}{details}", e.message, e.advice())
+                MailFailed {
+                    why: format!("{} → {}{details}", e.message, e.advice()),
+                    // As the journal has it: written, then the reply lost.
+                    may_have_gone: e.may_have_happened(),
+                }
             });
             let ok = result.is_ok();
             let _ = tx.send(Msg::MailSent(result));
