@@ -116,7 +116,7 @@ pub enum Msg {
     SweepChanges(Box<crate::conflicts::Changes>),
     /// The audit log's deletions (or why they could not be read).
     Deletions(Box<crate::conflicts::DeletionsState>),
-    /// The users restored from this data dir, from its journal (or why it could not be read).
+    /// The users restored in this directory, from its journal (or why it could not be read).
     Restored(Result<Vec<restore::RestoredUser>, String>),
     /// Finishing interrupted runs could not start.
     UnfinishedFailed(String),
