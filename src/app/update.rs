@@ -628,8 +628,12 @@ pub(super) fn table_action(state: &mut State, action: Option<Action>) -> Vec<Eff
                 state.notice = Some((
                     NoticeKind::Info,
                     format!(
-                        "Finishing {} interrupted restore(s)…",
-                        state.unfinished.len()
+                        "Finishing {}…",
+                        crate::text::count(
+                            state.unfinished.len(),
+                            "interrupted restore",
+                            "interrupted restores"
+                        )
                     ),
                 ));
                 state.finishing = true;

@@ -60,9 +60,12 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
             )?,
             Ok(adopted) => writeln!(
                 io.err,
-                "adopted {} unfinished restore(s) from the earlier version's journal into {}'s \
-                 ({}); it is kept as {}",
-                adopted.users.len(),
+                "adopted {} from the earlier version's journal into {}'s ({}); it is kept as {}",
+                crate::text::count(
+                    adopted.users.len(),
+                    "unfinished restore",
+                    "unfinished restores"
+                ),
                 ctx.session.directory_id.describe(),
                 adopted.users.join(", "),
                 adopted
@@ -161,8 +164,9 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
     if maybe > 0 {
         writeln!(
             io.err,
-            "the sign-in mail of {maybe} user(s) may have gone out, so their passwords were left \
-             as they are: {}",
+            "the sign-in mail of {} may have gone out, so their passwords were left as they are: \
+             {}",
+            crate::text::count(maybe, "user", "users"),
             mail_maybe_advice(
                 &super::finish_hint(ctx, "--mark-sent ID"),
                 &super::finish_hint(ctx, "--resend"),
@@ -172,8 +176,13 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
     if open > 0 {
         writeln!(
             io.err,
-            "{open} restore(s) are still unfinished; `{}` tries them again",
-            super::finish_hint(ctx, "")
+            "{} still unfinished; `{}` tries {} again",
+            match open {
+                1 => "1 restore is".to_string(),
+                n => format!("{n} restores are"),
+            },
+            super::finish_hint(ctx, ""),
+            if open == 1 { "it" } else { "them" }
         )?;
     }
     Ok(EXIT_FAILED)

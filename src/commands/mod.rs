@@ -335,9 +335,10 @@ pub(crate) fn note_unfinished(
     if !held && let Some(busy) = books.holder() {
         return writeln!(
             io.err,
-            "note: {}; {} restore(s) in this directory's journal are not finished yet, perhaps its own",
+            "note: {}; {} in this directory's journal {} not finished yet, perhaps its own",
             busy.in_progress(),
-            pending.len()
+            crate::text::count(pending.len(), "restore", "restores"),
+            if pending.len() == 1 { "is" } else { "are" }
         );
     }
     // A user whose mail may have gone out is not finished by a plain `finish`: named apart,
@@ -362,18 +363,25 @@ pub(crate) fn note_unfinished(
     let finish = finish_hint(ctx, "");
     if !open.is_empty() {
         let names = names(&open);
+        let restores = |n: usize| crate::text::count(n, "restore", "restores");
         let line = match (open.len() - unknown, unknown) {
             (done, 0) => format!(
-                "{done} restore(s) are unfinished (password or mail not done: {names}): \
-                 `{finish}` finishes them"
+                "{} {} unfinished (password or mail not done: {names}): `{finish}` finishes {}",
+                restores(done),
+                if done == 1 { "is" } else { "are" },
+                if done == 1 { "it" } else { "them" }
             ),
             (0, u) => format!(
-                "{u} restore(s) were planned but may never have happened ({names}): \
-                 `{finish}` checks them"
+                "{} {} planned but may never have happened ({names}): `{finish}` checks {}",
+                restores(u),
+                if u == 1 { "was" } else { "were" },
+                if u == 1 { "it" } else { "them" }
             ),
             (done, u) => format!(
-                "{done} restore(s) are unfinished (password or mail not done) and {u} more may \
-                 never have happened ({names}): `{finish}` checks and finishes them"
+                "{} {} unfinished (password or mail not done) and {u} more may never have \
+                 happened ({names}): `{finish}` checks and finishes them",
+                restores(done),
+                if done == 1 { "is" } else { "are" }
             ),
         };
         writeln!(io.err, "note: {line}")?;
@@ -381,10 +389,9 @@ pub(crate) fn note_unfinished(
     if !mailed.is_empty() {
         writeln!(
             io.err,
-            "note: the sign-in mail of {} restore(s) may have gone out ({}): check the \
-             recipient's inbox; `{}` closes those whose mail arrived, `{}` sets a new password \
-             and mails it again",
-            mailed.len(),
+            "note: the sign-in mail of {} may have gone out ({}): check the recipient's inbox; \
+             `{}` closes those whose mail arrived, `{}` sets a new password and mails it again",
+            crate::text::count(mailed.len(), "restore", "restores"),
             names(&mailed),
             finish_hint(ctx, "--mark-sent ID_OR_UPN..."),
             finish_hint(ctx, "--resend"),
@@ -420,10 +427,9 @@ pub(super) fn note_earlier(ctx: &Context, io: &mut Io<'_>) -> io::Result<()> {
     }
     writeln!(
         io.err,
-        "note: {} unfinished restore(s) from an earlier version, directory unknown ({}): nothing \
-         acts on them unasked; if they were made in {}, `{}` takes them into its journal and \
-         finishes them",
-        earlier.len(),
+        "note: {} from an earlier version, directory unknown ({}): nothing acts on them unasked; \
+         if they were made in {}, `{}` takes them into its journal and finishes them",
+        crate::text::count(earlier.len(), "unfinished restore", "unfinished restores"),
         names.join(", "),
         ctx.session.directory_id.describe(),
         finish_hint(ctx, "--adopt-earlier"),

@@ -1401,12 +1401,12 @@ async fn binary_killed_in_the_mail_window_keeps_the_mailed_password_until_resend
     let out = binary(data.path(), &["check", "--expiring", "0"], &[]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("note: the sign-in mail of 1 restore(s) may have gone out")
+        err.contains("note: the sign-in mail of 1 restore may have gone out")
             && err.contains(&format!(
                 "`undelete --sandbox --data-dir {} finish --mark-sent ID_OR_UPN...` closes those",
                 data.path().display()
             ))
-            && !err.contains("are unfinished"),
+            && !err.contains("unfinished (password"),
         "{err}"
     );
     for args in [&["finish"][..], &["restore", &upn][..]] {
@@ -1423,7 +1423,7 @@ async fn binary_killed_in_the_mail_window_keeps_the_mailed_password_until_resend
         );
         assert!(!err.contains("  "), "no runs of spaces: {err}");
         assert!(
-            !err.contains("are still unfinished") && !err.contains("no password yet"),
+            !err.contains("still unfinished") && !err.contains("no password yet"),
             "nothing a plain `finish` would do is promised: {err}"
         );
         let line: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
