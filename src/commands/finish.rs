@@ -115,6 +115,7 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
     let mut results = Vec::with_capacity(outcomes.len());
     let mut lines = Vec::new();
     let mut failed = false;
+    let mut never = 0;
     for o in outcomes {
         if let Some(line) = mail_uncertain_line(&o) {
             failed = true;
@@ -124,6 +125,7 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
         if o.failure.is_some() && !o.restored() {
             // Never restored (still, or no longer, in the deleted users): nothing to finish.
             failed = true;
+            never += 1;
             lines.push(json!({
                 "id": o.id,
                 "displayName": o.display_name,
@@ -156,6 +158,21 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
     .await?;
     if code == EXIT_OK {
         return Ok(code);
+    }
+    // Closed, so not among what is left below; without this line the exit 1 said nothing.
+    if never > 0 {
+        writeln!(
+            io.err,
+            "{} never restored by the run that planned {} (still in the deleted users, or gone): \
+             nothing was left to finish; `{}` restores {} if still wanted",
+            match never {
+                1 => "1 user was".to_string(),
+                n => format!("{n} users were"),
+            },
+            if never == 1 { "it" } else { "them" },
+            ctx.session.settings.command_line("restore ID_OR_UPN..."),
+            if never == 1 { "it" } else { "them" },
+        )?;
     }
     // What is left, as the journal now has it: each part with the command that finishes it.
     let pending = journal.pending().unwrap_or_default();

@@ -1576,3 +1576,41 @@ async fn list_says_what_it_could_not_read_and_leaves_unknowns_null() {
             .any(|u| u["conflicts"].as_array().is_some_and(|c| !c.is_empty()))
     );
 }
+
+#[tokio::test]
+async fn finish_says_why_it_exits_1_for_a_restore_that_never_happened() {
+    let (_tmp, sandbox) = common::start_sandbox(40).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let user = find_user(ctx.session.directory.as_ref(), plain).await;
+    // A run planned it and died before the restore was sent: it is still deleted.
+    let journal = ctx.session.journal().expect("journal");
+    journal
+        .record(
+            &restore::journal::Entry::new("dead-run", &user.id, restore::Step::Planned)
+                .upn(&user.original_upn)
+                .display_name(&user.display_name),
+        )
+        .expect("record");
+
+    let ran = run(&ctx, &["finish"], "", pipe()).await;
+    assert_eq!(ran.code, 1, "{} {}", ran.out, ran.err);
+    assert_eq!(ran.lines()[0]["status"], "not_restored");
+    assert!(
+        ran.err
+            .contains("1 user was never restored by the run that planned it")
+            && ran
+                .err
+                .contains("`undelete restore ID_OR_UPN...` restores it"),
+        "the exit 1 is said in words: {}",
+        ran.err
+    );
+    assert!(
+        sandbox.inspect().is_deleted(&user.id),
+        "nothing was restored"
+    );
+    // Closed: nothing is left to finish.
+    let ran = run(&ctx, &["finish"], "", pipe()).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    assert!(ran.err.contains("nothing to finish"), "{}", ran.err);
+}
