@@ -198,6 +198,9 @@ pub async fn run_with(cmd: Command, ctx: &Context, io: &mut Io<'_>) -> color_eyr
                 Ok(lock) => lock,
                 Err(code) => return Ok(code),
             };
+            ctx.session
+                .lock_slot()
+                .set_doing(crate::restore::Doing::Purging, Some(args.targets.len()));
             note_unfinished(ctx, io, &[], true)?;
             let audit = ctx.session.audit()?;
             purge::purge(dir, args, &audit, io).await

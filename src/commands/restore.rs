@@ -328,7 +328,13 @@ pub async fn restore(
         None
     } else {
         match super::lock_data_dir(ctx, io, "restore").await? {
-            Ok(lock) => Some(lock),
+            Ok(lock) => {
+                // A second run says how many ("it is restoring 6 users"), as the TUI's do.
+                ctx.session
+                    .lock_slot()
+                    .set_doing(restore::Doing::Restoring, Some(args.targets.len()));
+                Some(lock)
+            }
             Err(code) => return Ok(code),
         }
     };

@@ -1290,6 +1290,11 @@ async fn a_second_run_on_the_data_dir_waits_or_refuses_and_never_resets_the_firs
     let pid = format!("a run is in progress (pid {}, since ", std::process::id());
     assert!(refused.err.contains(&pid), "{}", refused.err);
     assert!(
+        refused.err.contains("; it is restoring 6 users)"),
+        "how many, as the README says: {}",
+        refused.err
+    );
+    assert!(
         refused.err.contains("nothing was changed"),
         "{}",
         refused.err
