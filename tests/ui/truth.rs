@@ -381,7 +381,7 @@ fn a_mail_whose_reply_was_lost_is_said_so_and_m_closes_its_users() {
         );
         assert!(
             matches!(effects.as_slice(),
-                [undelete::app::effect::Effect::MailArrived { ids }] if ids == &[id.clone()]),
+                [undelete::app::effect::Effect::MailArrived { ids }] if ids.as_slice() == std::slice::from_ref(id)),
             "m then y closes {id}"
         );
         update(&mut s, Msg::MailArrived(Ok(vec![id.clone()])));
