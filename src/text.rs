@@ -89,6 +89,15 @@ pub fn pad(s: &str, cols: usize) -> String {
     out
 }
 
+/// "1 user", "3 users": a count with its noun as a reader says it (never "user(s)").
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// "3d ago", "5h ago", "just now"; shared by the table, the details pane and `undelete list`.
 pub fn ago(then: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     let Some(then) = then else {
@@ -207,6 +216,13 @@ pub fn chunks(s: &str, w: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_says_one_in_the_singular() {
+        assert_eq!(count(1, "user", "users"), "1 user");
+        assert_eq!(count(0, "user", "users"), "0 users");
+        assert_eq!(count(3, "restore", "restores"), "3 restores");
+    }
 
     #[test]
     fn wide_characters_count_twice_and_are_never_split() {

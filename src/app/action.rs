@@ -37,7 +37,7 @@ pub enum Action {
     CopyId,
     /// The deleted users (home).
     ViewDeleted,
-    /// The users restored from this data dir.
+    /// The users restored in this directory.
     ViewRestored,
     /// Show only the users in conflict (or everyone again).
     OnlyConflicts,

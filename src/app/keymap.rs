@@ -11,7 +11,7 @@ pub enum Scope {
     /// Works everywhere, even while typing.
     Global,
     Table,
-    /// The Restored view: users restored from this data dir.
+    /// The Restored view: users restored in this directory.
     Restored,
     /// Typing a filter in the table's filter line.
     Filter,
@@ -213,7 +213,7 @@ pub static BINDINGS: &[Binding] = &[
             S::Table,
             &[c('2')],
             A::ViewRestored,
-            "the Restored view: users restored from this data dir",
+            "the Restored view: users restored in this directory",
         ),
         "restored",
     ),

@@ -12,6 +12,31 @@ use crate::directory::{DeletedPage, DirectoryError, PasswordVerdict, RequestReco
 use crate::restore::{self, Unfinished, UserOutcome};
 use crate::session::Session;
 
+/// A sign-in mail that failed: why, in words, and whether it may have gone out all the same
+/// (its request was written and the reply lost), so the passwords in it may be in an inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailFailed {
+    pub why: String,
+    pub may_have_gone: bool,
+}
+
+impl MailFailed {
+    /// A mail that surely never left: refused before it was sent, or never written.
+    pub fn not_sent(why: impl Into<String>) -> Self {
+        Self {
+            why: why.into(),
+            may_have_gone: false,
+        }
+    }
+}
+
+impl From<&str> for MailFailed {
+    /// A mail refused before it was sent.
+    fn from(why: &str) -> Self {
+        Self::not_sent(why)
+    }
+}
+
 /// No `Debug`: `RestoreFinished` carries passwords.
 pub enum Msg {
     Key(KeyEvent),
@@ -69,7 +94,7 @@ pub enum Msg {
     Warning(String),
     /// News that is not a problem (a lock taken over from a run that died).
     Info(String),
-    MailSent(Result<(), String>),
+    MailSent(Result<(), MailFailed>),
     /// Users closed as mailed after `m` (their ids), or why they could not be.
     MailArrived(Result<Vec<String>, String>),
     PurgeDone {
@@ -82,15 +107,16 @@ pub enum Msg {
     /// never finished by `F` (`undelete finish --adopt-earlier` takes them in).
     Earlier(Vec<Unfinished>),
     /// Who else holds this directory, in words ("another undelete (pid N, since T) is
-    /// restoring 3 users on this directory"); `None` once this session holds it.
-    Holder(Option<String>),
+    /// restoring 3 users on this directory"), or why it cannot be locked; `None` once this
+    /// session holds it.
+    Holder(Option<super::state::Blocked>),
     /// The conflict sweep's first read: the index of what can collide, and how each read went.
     Swept(Box<crate::conflicts::Sweep>),
     /// What a refresh's delta rounds read since the last one.
     SweepChanges(Box<crate::conflicts::Changes>),
     /// The audit log's deletions (or why they could not be read).
     Deletions(Box<crate::conflicts::DeletionsState>),
-    /// The users restored from this data dir, from its journal (or why it could not be read).
+    /// The users restored in this directory, from its journal (or why it could not be read).
     Restored(Result<Vec<restore::RestoredUser>, String>),
     /// Finishing interrupted runs could not start.
     UnfinishedFailed(String),

@@ -26,9 +26,12 @@ pub enum Leave {
 pub enum Holding {
     /// On the result screen, shown nowhere else.
     Result,
-    /// On the result screen after its sign-in mail failed: the journal may count that mail
-    /// as possibly sent (a lost reply), and `finish` then asks for the inbox to be checked.
+    /// On the result screen after its sign-in mail surely failed (never written, or
+    /// refused): `finish` sets new passwords and mails them.
     MailFailed,
+    /// On the result screen after its sign-in mail's reply was lost: it may be in the inbox
+    /// with these passwords, so `finish --mark-sent` closes it once found there.
+    MailMaybeSent,
     /// In the sign-in mail being sent: it may or may not arrive.
     Sending,
     /// A run, a retry or `F` is still setting them.
@@ -68,6 +71,9 @@ pub fn unsent(state: &State) -> Option<Unsent> {
                 Holding::Sending
             } else if r.busy {
                 Holding::Running
+            } else if r.holds_passwords() && r.send_error.as_ref().is_some_and(|e| e.may_have_gone)
+            {
+                Holding::MailMaybeSent
             } else if r.holds_passwords() && r.send_error.is_some() {
                 Holding::MailFailed
             } else if r.holds_passwords() {
@@ -102,6 +108,10 @@ pub fn question(u: &Unsent) -> [String; 2] {
             "Quit now? The {} on this screen were not sent and will be lost.",
             u.secrets()
         ),
+        Holding::MailMaybeSent => format!(
+            "Quit now? The mail may have gone out; the {} will not be shown again.",
+            u.secrets()
+        ),
         Holding::Sending => "Quit now? The sign-in mail is being sent; it may not arrive.".into(),
         Holding::Running => format!(
             "Quit mid-run? The new {} being set will be lost.",
@@ -131,9 +141,14 @@ pub fn report(state: &State, u: &Unsent) -> String {
             u.secrets()
         ),
         Holding::MailFailed => format!(
-            "undelete: left {users} unfinished in {directory}: their sign-in mail failed; \
-             `{finish}` sets new {} and sends it (where that mail may have gone out, it says \
-             so: check the inbox, then add --resend)",
+            "undelete: left {users} unfinished in {directory}: their sign-in mail was not sent; \
+             `{finish}` sets new {} and sends it",
+            u.secrets()
+        ),
+        Holding::MailMaybeSent => format!(
+            "undelete: left {users} unfinished in {directory}: their sign-in mail may have gone \
+             out (its reply was lost); check the inbox: if it arrived, `{finish} --mark-sent \
+             ID_OR_UPN...` closes them, otherwise `{finish} --resend` sets new {} and mails them",
             u.secrets()
         ),
         Holding::Sending => format!(
@@ -362,6 +377,48 @@ mod tests {
     }
 
     #[test]
+    fn the_exit_line_after_a_failed_mail_says_whether_it_may_have_gone_out() {
+        let finish = "undelete --data-dir /tmp/undelete-test finish";
+        // Never written (the server was gone): plain `finish` mails new passwords.
+        let mut s = on_result(vec![restored(1)], &["helpdesk@contoso.sandbox"]);
+        key(&mut s, KeyCode::Enter, KeyModifiers::NONE);
+        update(&mut s, Msg::MailSent(Err("cannot connect".into())));
+        assert_eq!(unsent(&s).map(|u| u.holding), Some(Holding::MailFailed));
+        ctrl_c(&mut s);
+        ctrl_c(&mut s);
+        let line = s.exit.expect("report").message;
+        assert!(
+            line.contains("their sign-in mail was not sent; ")
+                && line.contains(&format!("`{finish}` sets new passwords and sends it"))
+                && !line.contains("may have")
+                && !line.contains("--resend"),
+            "{line}"
+        );
+        // Written, the reply lost: the inbox first, then --mark-sent or --resend.
+        let mut s = on_result(vec![restored(1)], &["helpdesk@contoso.sandbox"]);
+        key(&mut s, KeyCode::Enter, KeyModifiers::NONE);
+        update(
+            &mut s,
+            Msg::MailSent(Err(crate::app::msg::MailFailed {
+                why: "the connection was lost before a reply".into(),
+                may_have_gone: true,
+            })),
+        );
+        let u = unsent(&s).expect("held");
+        assert_eq!(u.holding, Holding::MailMaybeSent);
+        assert!(!question(&u)[0].contains("not sent"), "{:?}", question(&u));
+        ctrl_c(&mut s);
+        ctrl_c(&mut s);
+        let line = s.exit.expect("report").message;
+        assert!(
+            line.contains("may have gone out (its reply was lost); check the inbox")
+                && line.contains(&format!("`{finish} --mark-sent ID_OR_UPN...` closes them"))
+                && line.contains(&format!("`{finish} --resend` sets new passwords")),
+            "{line}"
+        );
+    }
+
+    #[test]
     fn a_result_without_secrets_quits_at_once() {
         let mut o = restored(1);
         o.password = None;
@@ -444,6 +501,7 @@ mod tests {
         for holding in [
             Holding::Result,
             Holding::MailFailed,
+            Holding::MailMaybeSent,
             Holding::Sending,
             Holding::Running,
         ] {

@@ -1,4 +1,4 @@
-//! The Restored view: the users restored from this data dir (read from its journal), where
+//! The Restored view: the users restored in this directory (read from its books), where
 //! each restore stands, and its keys. What is missing is finished by the result screen's own
 //! machinery (`p` opens it for the one user, `F` finishes every unfinished restore), so there
 //! is one way to set a password or send the sign-in info, wherever it starts.

@@ -126,9 +126,9 @@ pub struct State {
     pub unfinished: Vec<Unfinished>,
     /// An earlier version's unfinished restores (its journal names no directory), shown apart.
     pub earlier: Vec<Unfinished>,
-    /// Another run holding this directory, in words: restore, `F`, purge and `p` say it and
-    /// do nothing until it is gone.
-    pub holder: Option<String>,
+    /// Why this app may not change its directory now (another run holds it, or its books
+    /// cannot be locked): restore, `F`, purge and `p` say it and do nothing until it is gone.
+    pub holder: Option<Blocked>,
     /// When the directory's lock was last checked (`Effect::CheckBooks`).
     pub books_checked: Option<DateTime<Utc>>,
     /// Marks to put back once a reload brings these ids again.
@@ -169,6 +169,36 @@ pub struct State {
 pub struct ExitReport {
     pub code: u8,
     pub message: String,
+}
+
+/// Why this app may not change its directory now: said in the banner and by every key that
+/// would, until a check (every 3 seconds, and at each write) finds it free.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blocked {
+    /// Another undelete holds the directory, in words ("another undelete (pid N) is
+    /// restoring 3 users on this directory, since T"): free once that one lets go.
+    Held(String),
+    /// This directory's books cannot be locked or opened here (a symbolic link where the
+    /// journal goes, a permission), in words: free once that is put right. Nobody else is
+    /// waited for, so nothing here says "lets go".
+    Broken(String),
+}
+
+impl Blocked {
+    /// Who holds the directory, or why it cannot be locked.
+    pub fn line(&self) -> &str {
+        match self {
+            Self::Held(line) | Self::Broken(line) => line,
+        }
+    }
+
+    /// When writes come back, to end a sentence with.
+    pub fn until(&self) -> &'static str {
+        match self {
+            Self::Held(_) => "once that one lets go",
+            Self::Broken(_) => "once that is put right (it is tried again every 3 seconds)",
+        }
+    }
 }
 
 impl State {

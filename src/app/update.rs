@@ -24,7 +24,8 @@ use super::modal::{
 };
 use super::msg::Msg;
 use super::state::{
-    LOG_CAPACITY, Modal, NoticeKind, Preflight, PurgeState, ResultState, State, Verdict, View,
+    Blocked, LOG_CAPACITY, Modal, NoticeKind, Preflight, PurgeState, ResultState, State, Verdict,
+    View,
 };
 use crate::directory::ErrorKind;
 use crate::restore::{PasswordChoice, PasswordStep};
@@ -396,13 +397,20 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Holder(holder) => {
-            if holder.is_none() && state.holder.is_some() {
-                state.notice = Some((
-                    NoticeKind::Info,
-                    "The other undelete has let go of this directory: restore, F and purge are \
-                     available."
-                        .into(),
-                ));
+            if holder.is_none() {
+                let free = match &state.holder {
+                    Some(Blocked::Held(_)) => {
+                        Some("The other undelete has let go of this directory")
+                    }
+                    Some(Blocked::Broken(_)) => Some("This directory's books can be locked now"),
+                    None => None,
+                };
+                if let Some(free) = free {
+                    state.notice = Some((
+                        NoticeKind::Info,
+                        format!("{free}: restore, F and purge are available."),
+                    ));
+                }
             }
             state.holder = holder;
             Vec::new()
@@ -516,9 +524,10 @@ pub(in crate::app) fn read_only_refusal(state: &mut State, what: &str) -> bool {
         state.notice = Some((
             NoticeKind::Error,
             format!(
-                "{} is unavailable: {holder}. It becomes available by itself once that one \
-                 lets go.",
-                capital(what)
+                "{} is unavailable: {}. It becomes available by itself {}.",
+                capital(what),
+                holder.line(),
+                holder.until()
             ),
         ));
         true
@@ -601,10 +610,13 @@ pub(super) fn table_action(state: &mut State, action: Option<Action>) -> Vec<Eff
                 state.notice = Some((
                     NoticeKind::Info,
                     format!(
-                        "No interrupted restores in this directory. The {} of an earlier version \
-                         (directory unknown) are finished only by `undelete finish \
-                         --adopt-earlier`, run on the directory they belong to.",
-                        state.earlier.len()
+                        "Nothing to finish in this directory. If the {} of an earlier version \
+                         (directory unknown) were made here, `{} --adopt-earlier` takes them in.",
+                        match state.earlier.len() {
+                            1 => "1 restore".to_string(),
+                            n => format!("{n} restores"),
+                        },
+                        state.settings.finish_command
                     ),
                 ));
             } else if state.unfinished.is_empty() {
@@ -616,8 +628,12 @@ pub(super) fn table_action(state: &mut State, action: Option<Action>) -> Vec<Eff
                 state.notice = Some((
                     NoticeKind::Info,
                     format!(
-                        "Finishing {} interrupted restore(s)…",
-                        state.unfinished.len()
+                        "Finishing {}…",
+                        crate::text::count(
+                            state.unfinished.len(),
+                            "interrupted restore",
+                            "interrupted restores"
+                        )
                     ),
                 ));
                 state.finishing = true;

@@ -7,9 +7,7 @@
 use serde_json::json;
 
 use super::args::FinishArgs;
-use super::restore::{
-    FINISH_COMMAND, MAIL_MAYBE_ADVICE, ToDeliver, deliver, mail_uncertain_line, read_password,
-};
+use super::restore::{ToDeliver, deliver, mail_maybe_advice, mail_uncertain_line, read_password};
 use super::{Context, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Io};
 use crate::mail::SignInMail;
 use crate::restore::{self, MailChoice, PasswordChoice, Recorded};
@@ -62,9 +60,12 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
             )?,
             Ok(adopted) => writeln!(
                 io.err,
-                "adopted {} unfinished restore(s) from the earlier version's journal into {}'s \
-                 ({}); it is kept as {}",
-                adopted.users.len(),
+                "adopted {} from the earlier version's journal into {}'s ({}); it is kept as {}",
+                crate::text::count(
+                    adopted.users.len(),
+                    "unfinished restore",
+                    "unfinished restores"
+                ),
                 ctx.session.directory_id.describe(),
                 adopted.users.join(", "),
                 adopted
@@ -114,6 +115,7 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
     let mut results = Vec::with_capacity(outcomes.len());
     let mut lines = Vec::new();
     let mut failed = false;
+    let mut never = 0;
     for o in outcomes {
         if let Some(line) = mail_uncertain_line(&o) {
             failed = true;
@@ -123,6 +125,7 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
         if o.failure.is_some() && !o.restored() {
             // Never restored (still, or no longer, in the deleted users): nothing to finish.
             failed = true;
+            never += 1;
             lines.push(json!({
                 "id": o.id,
                 "displayName": o.display_name,
@@ -156,6 +159,21 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
     if code == EXIT_OK {
         return Ok(code);
     }
+    // Closed, so not among what is left below; without this line the exit 1 said nothing.
+    if never > 0 {
+        writeln!(
+            io.err,
+            "{} never restored by the run that planned {} (still in the deleted users, or gone): \
+             nothing was left to finish; `{}` restores {} if still wanted",
+            match never {
+                1 => "1 user was".to_string(),
+                n => format!("{n} users were"),
+            },
+            if never == 1 { "it" } else { "them" },
+            ctx.session.settings.command_line("restore ID_OR_UPN..."),
+            if never == 1 { "it" } else { "them" },
+        )?;
+    }
     // What is left, as the journal now has it: each part with the command that finishes it.
     let pending = journal.pending().unwrap_or_default();
     let maybe = pending.iter().filter(|p| p.mail_sending.is_some()).count();
@@ -163,14 +181,25 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
     if maybe > 0 {
         writeln!(
             io.err,
-            "the sign-in mail of {maybe} user(s) may have gone out, so their passwords were left \
-             as they are: {MAIL_MAYBE_ADVICE}"
+            "the sign-in mail of {} may have gone out, so their passwords were left as they are: \
+             {}",
+            crate::text::count(maybe, "user", "users"),
+            mail_maybe_advice(
+                &super::finish_hint(ctx, "--mark-sent ID"),
+                &super::finish_hint(ctx, "--resend"),
+            )
         )?;
     }
     if open > 0 {
         writeln!(
             io.err,
-            "{open} restore(s) are still unfinished; `{FINISH_COMMAND}` tries them again"
+            "{} still unfinished; `{}` tries {} again",
+            match open {
+                1 => "1 restore is".to_string(),
+                n => format!("{n} restores are"),
+            },
+            super::finish_hint(ctx, ""),
+            if open == 1 { "it" } else { "them" }
         )?;
     }
     Ok(EXIT_FAILED)

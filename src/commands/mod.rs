@@ -198,6 +198,9 @@ pub async fn run_with(cmd: Command, ctx: &Context, io: &mut Io<'_>) -> color_eyr
                 Ok(lock) => lock,
                 Err(code) => return Ok(code),
             };
+            ctx.session
+                .lock_slot()
+                .set_doing(crate::restore::Doing::Purging, Some(args.targets.len()));
             note_unfinished(ctx, io, &[], true)?;
             let audit = ctx.session.audit()?;
             purge::purge(dir, args, &audit, io).await
@@ -290,6 +293,18 @@ pub(crate) async fn lock_data_dir(
 /// How many names a note lists before it says "…".
 const NOTE_NAMES: usize = 5;
 
+/// `undelete … finish ARGS` with the options that picked this run's directory and data dir
+/// spelled out: a hint copied from stderr must act where this run did, not on the built-in
+/// sandbox or the default data dir.
+pub(crate) fn finish_hint(ctx: &Context, args: &str) -> String {
+    let subcommand = if args.is_empty() {
+        "finish".to_string()
+    } else {
+        format!("finish {args}")
+    };
+    ctx.session.settings.command_line(&subcommand)
+}
+
 /// The one stderr line every command gives about restores the journal holds unfinished
 /// (except `except`, which the command is finishing itself), with a second line when some of
 /// them may already have been mailed. `held`: this command holds the data dir; otherwise
@@ -323,9 +338,10 @@ pub(crate) fn note_unfinished(
     if !held && let Some(busy) = books.holder() {
         return writeln!(
             io.err,
-            "note: {}; {} restore(s) in this directory's journal are not finished yet, perhaps its own",
+            "note: {}; {} in this directory's journal {} not finished yet, perhaps its own",
             busy.in_progress(),
-            pending.len()
+            crate::text::count(pending.len(), "restore", "restores"),
+            if pending.len() == 1 { "is" } else { "are" }
         );
     }
     // A user whose mail may have gone out is not finished by a plain `finish`: named apart,
@@ -347,20 +363,28 @@ pub(crate) fn note_unfinished(
         .iter()
         .filter(|p| p.unfinished.restore == crate::restore::RestoreState::Unknown)
         .count();
+    let finish = finish_hint(ctx, "");
     if !open.is_empty() {
         let names = names(&open);
+        let restores = |n: usize| crate::text::count(n, "restore", "restores");
         let line = match (open.len() - unknown, unknown) {
             (done, 0) => format!(
-                "{done} restore(s) are unfinished (password or mail not done: {names}): \
-                 `undelete finish` finishes them"
+                "{} {} unfinished (password or mail not done: {names}): `{finish}` finishes {}",
+                restores(done),
+                if done == 1 { "is" } else { "are" },
+                if done == 1 { "it" } else { "them" }
             ),
             (0, u) => format!(
-                "{u} restore(s) were planned but may never have happened ({names}): `undelete \
-                 finish` checks them"
+                "{} {} planned but may never have happened ({names}): `{finish}` checks {}",
+                restores(u),
+                if u == 1 { "was" } else { "were" },
+                if u == 1 { "it" } else { "them" }
             ),
             (done, u) => format!(
-                "{done} restore(s) are unfinished (password or mail not done) and {u} more may \
-                 never have happened ({names}): `undelete finish` checks and finishes them"
+                "{} {} unfinished (password or mail not done) and {u} more may never have \
+                 happened ({names}): `{finish}` checks and finishes them",
+                restores(done),
+                if done == 1 { "is" } else { "are" }
             ),
         };
         writeln!(io.err, "note: {line}")?;
@@ -368,11 +392,12 @@ pub(crate) fn note_unfinished(
     if !mailed.is_empty() {
         writeln!(
             io.err,
-            "note: the sign-in mail of {} restore(s) may have gone out ({}): check the \
-             recipient's inbox; `undelete finish --mark-sent ID_OR_UPN...` closes those whose \
-             mail arrived, `undelete finish --resend` sets a new password and mails it again",
-            mailed.len(),
-            names(&mailed)
+            "note: the sign-in mail of {} may have gone out ({}): check the recipient's inbox; \
+             `{}` closes those whose mail arrived, `{}` sets a new password and mails it again",
+            crate::text::count(mailed.len(), "restore", "restores"),
+            names(&mailed),
+            finish_hint(ctx, "--mark-sent ID_OR_UPN..."),
+            finish_hint(ctx, "--resend"),
         )?;
     }
     Ok(())
@@ -405,12 +430,12 @@ pub(super) fn note_earlier(ctx: &Context, io: &mut Io<'_>) -> io::Result<()> {
     }
     writeln!(
         io.err,
-        "note: {} unfinished restore(s) from an earlier version, directory unknown ({}): nothing \
-         acts on them unasked; if they were made in {}, `undelete finish --adopt-earlier` takes \
-         them into its journal and finishes them",
-        earlier.len(),
+        "note: {} from an earlier version, directory unknown ({}): nothing acts on them unasked; \
+         if they were made in {}, `{}` takes them into its journal and finishes them",
+        crate::text::count(earlier.len(), "unfinished restore", "unfinished restores"),
         names.join(", "),
-        ctx.session.directory_id.describe()
+        ctx.session.directory_id.describe(),
+        finish_hint(ctx, "--adopt-earlier"),
     )
 }
 

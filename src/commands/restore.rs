@@ -62,10 +62,24 @@ fn outcome_line(o: &UserOutcome, status: &str, mail_sent: bool, show_password: b
     v
 }
 
-/// What to do about a user whose sign-in mail may have gone out, in words a script shows.
-pub(super) const MAIL_MAYBE_ADVICE: &str = "check the recipient's inbox: the password in that \
-     mail is the one in force; if it arrived, `undelete finish --mark-sent ID` closes the user, \
-     otherwise `undelete finish --resend` sets a new password and mails it";
+/// What to do about a user whose sign-in mail may have gone out, in words a script shows:
+/// `mark_sent` closes it, `resend` replaces its password (the JSON names the subcommands, a
+/// line on stderr the whole command, see `super::finish_hint`).
+pub(super) fn mail_maybe_advice(mark_sent: &str, resend: &str) -> String {
+    format!(
+        "check the recipient's inbox: the password in that mail is the one in force; if it \
+         arrived, `{mark_sent}` closes the user, otherwise `{resend}` sets a new password and \
+         mails it"
+    )
+}
+
+/// `mail_maybe_advice` as the JSON lines give it.
+fn mail_maybe_advice_json() -> String {
+    mail_maybe_advice(
+        &format!("{FINISH_COMMAND} --mark-sent ID"),
+        &format!("{FINISH_COMMAND} --resend"),
+    )
+}
 
 /// The command that closes a user whose mail may have gone out, once the admin saw it arrive.
 fn mark_sent_command(id: &str) -> String {
@@ -91,7 +105,7 @@ pub(super) fn mail_uncertain_line(o: &UserOutcome) -> Option<Value> {
         "mailSent": Value::Null,
         "mailSendingAt": f.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "error": f.error.message,
-        "advice": MAIL_MAYBE_ADVICE,
+        "advice": mail_maybe_advice_json(),
         "next": mark_sent_command(&o.id),
     }))
 }
@@ -314,7 +328,13 @@ pub async fn restore(
         None
     } else {
         match super::lock_data_dir(ctx, io, "restore").await? {
-            Ok(lock) => Some(lock),
+            Ok(lock) => {
+                // A second run says how many ("it is restoring 6 users"), as the TUI's do.
+                ctx.session
+                    .lock_slot()
+                    .set_doing(restore::Doing::Restoring, Some(args.targets.len()));
+                Some(lock)
+            }
             Err(code) => return Ok(code),
         }
     };
@@ -720,7 +740,7 @@ pub(super) async fn deliver(
             if e.may_have_happened() {
                 // A plain `finish` leaves such a user alone: name what closes it.
                 line["mailMayHaveBeenSent"] = json!(true);
-                line["advice"] = json!(MAIL_MAYBE_ADVICE);
+                line["advice"] = json!(mail_maybe_advice_json());
                 line["next"] = json!(mark_sent_command(&o.id));
             } else {
                 line["next"] = json!(FINISH_COMMAND);

@@ -156,7 +156,7 @@ impl AfterCare {
             Known::Unknown(_) => parts.push("licences unknown (e: why)".into()),
         }
         match &self.groups {
-            Known::Yes(n) => parts.push(format!("{n} group(s)")),
+            Known::Yes(n) => parts.push(crate::text::count(*n as usize, "group", "groups")),
             Known::Unknown(_) => parts.push("groups unknown (e: why)".into()),
         }
         if let Known::Yes(Some(loc)) = &self.usage_location {
@@ -184,7 +184,11 @@ impl AfterCare {
             Known::Yes(l) => {
                 for s in l {
                     out.push(match s.free {
-                        Some(f) => format!("Licence: {} ({f} free seat(s))", s.part_number),
+                        Some(f) => format!(
+                            "Licence: {} ({f} free {})",
+                            s.part_number,
+                            if f == 1 { "seat" } else { "seats" }
+                        ),
                         None => format!("Licence: {} (seats unknown)", s.part_number),
                     });
                 }
@@ -443,7 +447,7 @@ mod tests {
         assert!(care.flags.is_empty(), "{:?}", care.flags);
         assert_eq!(
             care.summary(),
-            "enabled · licences ENTERPRISEPACK · 2 group(s) · location US"
+            "enabled · licences ENTERPRISEPACK · 2 groups · location US"
         );
     }
 

@@ -1,4 +1,4 @@
-//! What was restored from this data dir: the journal folded per user into where each restore
+//! What was restored in one directory: the journal folded per user into where each restore
 //! stands now (password, sign-in mail, still there), with who did it from the audit log. The
 //! TUI's Restored view reads this; what is missing is finished by the journal's own
 //! unfinished-work rules (`pending_of`), so this never decides that a second way.
@@ -45,7 +45,7 @@ pub enum MailState {
     NotSent,
 }
 
-/// One user restored from this data dir, as its latest restore stands.
+/// One user restored in this directory, as its latest restore stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RestoredUser {
     pub id: String,

@@ -26,7 +26,7 @@ pub use crate::app::layout::{
 };
 
 use crate::app::keymap;
-use crate::app::state::{Modal, NoticeKind, State, View};
+use crate::app::state::{Blocked, Modal, NoticeKind, State, View};
 use crate::text;
 use theme::Theme;
 
@@ -327,9 +327,13 @@ fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let w = usize::from(area.width);
     let mut lines: Vec<Line> = Vec::new();
     if let Some(holder) = &state.holder {
+        let wait = match holder {
+            Blocked::Held(_) => "wait until it lets go",
+            Blocked::Broken(_) => "wait until that is put right",
+        };
         lines.push(Line::from(Span::styled(
             text::fit(
-                &format!(" ⏸ {holder}: restore, F and purge wait until it lets go"),
+                &format!(" ⏸ {}: restore, F and purge {wait}", holder.line()),
                 w,
             ),
             theme.warn(),
@@ -349,10 +353,13 @@ fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             .take(3)
             .map(|u| u.upn.as_str())
             .collect();
+        // The command before the names: it is what the admin needs, and the end is what a
+        // narrow terminal cuts.
         let msg = format!(
-            " ⚠ {n} unfinished restore{} from an earlier version, directory unknown ({}): not \
-             finished by F; `undelete finish --adopt-earlier` takes them into this directory",
+            " ⚠ {n} unfinished restore{} from an earlier version, directory unknown: not \
+             finished by F; `{} --adopt-earlier` takes them into this directory ({})",
             if n == 1 { "" } else { "s" },
+            state.settings.finish_command,
             names.join(", ")
         );
         lines.push(Line::from(Span::styled(text::fit(&msg, w), theme.dim())));

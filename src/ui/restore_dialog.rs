@@ -551,8 +551,9 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
     }
     if guests > 0 {
         let msg = format!(
-            "ⓘ {guests} guest(s): no password is set; guests sign in with their home account, \
-             and the email tells them how."
+            "ⓘ {}: no password is set; guests sign in with their home account, and the email \
+             tells them how.",
+            crate::text::count(guests, "guest", "guests")
         );
         for chunk in wrap(&msg, w) {
             lines.push(Line::from(Span::styled(chunk, theme.dim())));

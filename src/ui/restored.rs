@@ -1,4 +1,4 @@
-//! The Restored view: the users restored from this data dir and where each restore stands
+//! The Restored view: the users restored in this directory and where each restore stands
 //! (only the rows on screen are built).
 
 use ratatui::Frame;
@@ -170,7 +170,7 @@ fn title(state: &State) -> String {
     let v = &state.restored;
     let unfinished = v.unfinished();
     let mut t = format!(
-        " Restored ─ {} from this data dir · newest first",
+        " Restored ─ {} in this directory · newest first",
         v.rows.len()
     );
     if unfinished > 0 {
@@ -235,7 +235,7 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, block_area: Rect, r
             ("Reading the journal…".to_string(), theme.dim())
         } else {
             (
-                "Nothing restored from this data dir yet.".to_string(),
+                "Nothing restored in this directory yet.".to_string(),
                 theme.dim(),
             )
         };

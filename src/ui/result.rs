@@ -140,7 +140,7 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
     let err_lines: Vec<Line> = if r.sending {
         vec![Line::from(Span::styled("Sending…", theme.warn()))]
     } else if let Some(e) = &r.send_error {
-        failure_lines(e, w)
+        failure_lines(&e.why, w)
             .into_iter()
             .map(|l| Line::from(Span::styled(l, theme.danger())))
             .collect()
@@ -527,15 +527,31 @@ fn error_text(r: &ResultState) -> Vec<String> {
     let failed_mail = r.in_flight.as_ref().map_or(Some(&r.recipients), |g| {
         g.ids.contains(&o.id).then_some(&g.to)
     });
-    if let (Some(why), Some(to)) = (r.send_error.as_ref().filter(|_| o.complete()), failed_mail) {
-        text.push("Sign-in mail: not sent".into());
-        text.push(format!("Why: {why}"));
-        text.push(format!("To: {}", to.join(", ")));
-        text.push(
-            "What to do: Enter on the result screen sends it again; the passwords stay here \
-             until it goes or you close."
-                .into(),
-        );
+    let failed = r
+        .send_error
+        .as_ref()
+        .filter(|_| o.complete() && !r.mailed.contains(&o.id));
+    if let (Some(failed), Some(to)) = (failed, failed_mail) {
+        if failed.may_have_gone {
+            // Its request was written and the reply lost: it may be in that inbox.
+            text.push("Sign-in mail: may have gone out (its reply was lost)".into());
+            text.push(format!("Why: {}", failed.why));
+            text.push(format!("To: {}", to.join(", ")));
+            text.push(
+                "What to do: check that inbox. If it arrived, m closes this user as mailed (the \
+                 password in it stays); if not, Enter sends it again with the same passwords."
+                    .into(),
+            );
+        } else {
+            text.push("Sign-in mail: not sent".into());
+            text.push(format!("Why: {}", failed.why));
+            text.push(format!("To: {}", to.join(", ")));
+            text.push(
+                "What to do: Enter on the result screen sends it again; the passwords stay here \
+                 until it goes or you close."
+                    .into(),
+            );
+        }
     }
     if let Some(f) = &o.failure {
         let e = &f.error;

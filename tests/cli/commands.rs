@@ -1290,6 +1290,11 @@ async fn a_second_run_on_the_data_dir_waits_or_refuses_and_never_resets_the_firs
     let pid = format!("a run is in progress (pid {}, since ", std::process::id());
     assert!(refused.err.contains(&pid), "{}", refused.err);
     assert!(
+        refused.err.contains("; it is restoring 6 users)"),
+        "how many, as the README says: {}",
+        refused.err
+    );
+    assert!(
         refused.err.contains("nothing was changed"),
         "{}",
         refused.err
@@ -1401,9 +1406,12 @@ async fn binary_killed_in_the_mail_window_keeps_the_mailed_password_until_resend
     let out = binary(data.path(), &["check", "--expiring", "0"], &[]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("note: the sign-in mail of 1 restore(s) may have gone out")
-            && err.contains("`undelete finish --mark-sent ID_OR_UPN...` closes those")
-            && !err.contains("are unfinished"),
+        err.contains("note: the sign-in mail of 1 restore may have gone out")
+            && err.contains(&format!(
+                "`undelete --sandbox --data-dir {} finish --mark-sent ID_OR_UPN...` closes those",
+                data.path().display()
+            ))
+            && !err.contains("unfinished (password"),
         "{err}"
     );
     for args in [&["finish"][..], &["restore", &upn][..]] {
@@ -1411,12 +1419,16 @@ async fn binary_killed_in_the_mail_window_keeps_the_mailed_password_until_resend
         assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
-            args[0] != "finish" || err.contains("`undelete finish --mark-sent ID` closes the user"),
+            args[0] != "finish"
+                || err.contains(&format!(
+                    "`undelete --sandbox --data-dir {} finish --mark-sent ID` closes the user",
+                    data.path().display()
+                )),
             "{args:?}: {err}"
         );
         assert!(!err.contains("  "), "no runs of spaces: {err}");
         assert!(
-            !err.contains("are still unfinished") && !err.contains("no password yet"),
+            !err.contains("still unfinished") && !err.contains("no password yet"),
             "nothing a plain `finish` would do is promised: {err}"
         );
         let line: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
@@ -1568,4 +1580,42 @@ async fn list_says_what_it_could_not_read_and_leaves_unknowns_null() {
         all.iter()
             .any(|u| u["conflicts"].as_array().is_some_and(|c| !c.is_empty()))
     );
+}
+
+#[tokio::test]
+async fn finish_says_why_it_exits_1_for_a_restore_that_never_happened() {
+    let (_tmp, sandbox) = common::start_sandbox(40).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let user = find_user(ctx.session.directory.as_ref(), plain).await;
+    // A run planned it and died before the restore was sent: it is still deleted.
+    let journal = ctx.session.journal().expect("journal");
+    journal
+        .record(
+            &restore::journal::Entry::new("dead-run", &user.id, restore::Step::Planned)
+                .upn(&user.original_upn)
+                .display_name(&user.display_name),
+        )
+        .expect("record");
+
+    let ran = run(&ctx, &["finish"], "", pipe()).await;
+    assert_eq!(ran.code, 1, "{} {}", ran.out, ran.err);
+    assert_eq!(ran.lines()[0]["status"], "not_restored");
+    assert!(
+        ran.err
+            .contains("1 user was never restored by the run that planned it")
+            && ran
+                .err
+                .contains("`undelete restore ID_OR_UPN...` restores it"),
+        "the exit 1 is said in words: {}",
+        ran.err
+    );
+    assert!(
+        sandbox.inspect().is_deleted(&user.id),
+        "nothing was restored"
+    );
+    // Closed: nothing is left to finish.
+    let ran = run(&ctx, &["finish"], "", pipe()).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    assert!(ran.err.contains("nothing to finish"), "{}", ran.err);
 }

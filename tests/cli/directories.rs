@@ -32,10 +32,16 @@ const ENV: &[&str] = &[
 
 /// `undelete --data-dir DATA ARGS` with `home` as HOME (no settings file), `env` set.
 fn undelete(data: &Path, args: &[String], env: &[(&str, String)]) -> Output {
+    let mut all = vec!["--data-dir".to_string(), data.display().to_string()];
+    all.extend_from_slice(args);
+    undelete_as_typed(data, &all, env)
+}
+
+/// `undelete ARGS`, the arguments exactly as given (a hint copied from stderr), with `home`
+/// under `data` as HOME and `env` set.
+fn undelete_as_typed(data: &Path, args: &[String], env: &[(&str, String)]) -> Output {
     let mut cmd = Process::new(env!("CARGO_BIN_EXE_undelete"));
-    cmd.arg("--data-dir")
-        .arg(data)
-        .args(args)
+    cmd.args(args)
         .env("HOME", data.join("home"))
         .env_remove(restore::CRASH_HOOK_ENV)
         .stdin(Stdio::null());
@@ -183,9 +189,38 @@ async fn an_interrupted_restore_is_finished_only_by_a_run_on_its_own_directory()
     assert!(serve.inspect().outbox().is_empty());
     assert!(folders(data.path()).contains(&"builtin-sandbox".to_string()));
 
-    // The served sandbox's own `finish` finishes it.
-    let (args, env) = served(&serve, &["finish"]);
-    let out = run(data.path(), args, env).await;
+    // A command on the served sandbox says so, naming the command that finishes it there
+    // (its directory and data dir spelled out); that command, typed as shown, does.
+    let (args, env) = served(&serve, &["check", "--expiring", "0"]);
+    let out = run(data.path(), args, env.clone()).await;
+    let err = text(&out.stderr);
+    let hint = err
+        .lines()
+        .find(|l| {
+            l.contains("unfinished (password or mail not done") && l.contains(&user.original_upn)
+        })
+        .and_then(|l| l.split('`').nth(1))
+        .unwrap_or_else(|| panic!("a note with the command: {err}"))
+        .to_string();
+    assert!(
+        hint.starts_with("undelete ")
+            && hint.ends_with(" finish")
+            && hint.contains(&format!("--data-dir {}", data.path().display()))
+            && hint.contains(&format!(
+                "--graph-url {}",
+                serve.base_url().as_str().trim_end_matches('/')
+            )),
+        "{hint}"
+    );
+    let typed: Vec<String> = hint
+        .split_whitespace()
+        .skip(1)
+        .map(str::to_string)
+        .collect();
+    let data_dir = data.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || undelete_as_typed(&data_dir, &typed, &env))
+        .await
+        .expect("run");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let line: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
     assert_eq!(line["status"], "finished", "{line}");
@@ -238,13 +273,16 @@ async fn an_earlier_versions_journal_is_shown_apart_and_adopted_only_when_asked(
     .await;
     let err = text(&out.stderr);
     assert!(
-        err.contains("1 unfinished restore(s) from an earlier version, directory unknown")
+        err.contains("1 unfinished restore from an earlier version, directory unknown")
             && err.contains(&user.original_upn)
-            && err.contains("`undelete finish --adopt-earlier`"),
+            && err.contains(&format!(
+                "`undelete --sandbox --data-dir {} finish --adopt-earlier`",
+                data.path().display()
+            )),
         "{err}"
     );
     assert!(
-        !err.contains("are unfinished (password"),
+        !err.contains("unfinished (password"),
         "not this directory's: {err}"
     );
     let out = run(data.path(), builtin(&["finish"]), Vec::new()).await;
@@ -270,7 +308,7 @@ async fn an_earlier_versions_journal_is_shown_apart_and_adopted_only_when_asked(
     .await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let err = text(&out.stderr);
-    assert!(err.contains("adopted 1 unfinished restore(s)"), "{err}");
+    assert!(err.contains("adopted 1 unfinished restore"), "{err}");
     let line: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
     assert_eq!(line["status"], "finished", "{line}");
     assert!(

@@ -927,6 +927,7 @@ async fn the_tui_refuses_writes_while_another_run_holds_the_data_dir_then_takes_
     use std::sync::Arc;
     use undelete::app::effect::Effect;
     use undelete::app::msg::Msg;
+    use undelete::app::state::Blocked;
     use undelete::app::{self, runner::Runner};
     use undelete::config::Settings;
     use undelete::session::Session;
@@ -966,7 +967,7 @@ async fn the_tui_refuses_writes_while_another_run_holds_the_data_dir_then_takes_
     let mut runner = Runner::for_session(session, tx, None);
     let who = format!("another undelete (pid {}", std::process::id());
     match next_msg(&mut rx).await {
-        Msg::Holder(Some(w)) => assert!(
+        Msg::Holder(Some(Blocked::Held(w))) => assert!(
             w.contains(&who) && w.contains(") is restoring on this directory, since "),
             "{w}"
         ),

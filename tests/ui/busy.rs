@@ -13,7 +13,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use undelete::app;
 use undelete::app::msg::Msg;
 use undelete::app::runner::Runner;
-use undelete::app::state::{Modal, Preflight, State};
+use undelete::app::state::{Blocked, Modal, Preflight, State};
 use undelete::config::Settings;
 use undelete::restore::Doing;
 use undelete::sandbox::SandboxHandle;
@@ -116,7 +116,10 @@ async fn a_second_app_says_who_holds_the_directory_before_any_dialog_and_takes_i
         .await;
     second.settle("all pages", |s| !s.users.loading()).await;
     let pid = format!("another undelete (pid {}) ", std::process::id());
-    let holder = second.state.holder.clone().unwrap();
+    let holder = match second.state.holder.clone() {
+        Some(Blocked::Held(line)) => line,
+        other => panic!("another app holds it: {other:?}"),
+    };
     assert!(
         holder.starts_with(&pid)
             && holder.contains(") is open on this directory, not restoring, since "),
@@ -149,9 +152,10 @@ async fn a_second_app_says_who_holds_the_directory_before_any_dialog_and_takes_i
     second.tick(3);
     second
         .settle("the holder's news", |s| {
-            s.holder
-                .as_deref()
-                .is_some_and(|h| h.contains("is restoring 3 users on this directory, since "))
+            s.holder.as_ref().is_some_and(|h| {
+                h.line()
+                    .contains("is restoring 3 users on this directory, since ")
+            })
         })
         .await;
 
@@ -220,5 +224,87 @@ async fn a_restore_refused_after_all_ends_with_a_result_that_can_be_left() {
     }
     assert!(second.state.modal.is_none(), "left the result screen");
     drop(first);
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn books_that_cannot_be_locked_are_said_so_and_writes_come_back_once_put_right() {
+    let (_tmp, h) = common::start_sandbox(10).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let folder = {
+        let first = App::open(&h, data.path());
+        first.session.books().folder().to_path_buf()
+    };
+    // A link where the journal goes, planted by someone who could write there.
+    let journal = folder.join("journal.jsonl");
+    let target = data.path().join("target.txt");
+    std::fs::write(&target, "untouched").expect("target");
+    std::fs::remove_file(&journal).expect("journal");
+    std::os::unix::fs::symlink(&target, &journal).expect("link");
+
+    let mut app = App::open(&h, data.path());
+    app.settle("all pages", |s| !s.users.loading()).await;
+    app.settle("the cause is said", |s| {
+        matches!(s.holder, Some(Blocked::Broken(_)))
+    })
+    .await;
+    // Nobody else holds it: nothing says "lets go", and the cause is said once.
+    let screen = app.screen();
+    assert!(screen.contains("⏸ cannot open the journal in"), "{screen}");
+    let line = app.state.holder.as_ref().map(|b| b.line().to_string());
+    assert!(
+        line.as_deref().is_some_and(|l| l.contains("symbolic link")),
+        "{line:?}"
+    );
+    assert!(!screen.contains("lets go"), "{screen}");
+    app.key(KeyCode::Char('r'));
+    assert!(app.state.modal.is_none(), "no dialog that cannot work");
+    let notice = app.notice();
+    assert!(
+        notice.starts_with("Restore is unavailable: cannot open the journal in")
+            && notice.contains("once that is put right")
+            && !notice.contains("lets go")
+            && notice.matches("disabled").count() == 0,
+        "{notice}"
+    );
+
+    // The link is removed: at the next check the app holds the directory, without naming an
+    // app that never was, and a restore goes through (its journal opened now, not refused
+    // with the error of the session's start).
+    std::fs::remove_file(&journal).expect("unlink");
+    app.tick(3);
+    app.settle("free", |s| s.holder.is_none()).await;
+    let notice = app.notice();
+    assert!(
+        notice.contains("can be locked now") && !notice.contains("other undelete"),
+        "{notice}"
+    );
+    app.key(KeyCode::Char('r'));
+    app.settle("pre-flight", |s| {
+        matches!(&s.modal, Some(Modal::Restore(f))
+            if f.targets.iter().all(|t| t.preflight != Preflight::Checking))
+    })
+    .await;
+    app.key(KeyCode::Enter);
+    app.settle("the result", |s| matches!(s.modal, Some(Modal::Result(_))))
+        .await;
+    match &app.state.modal {
+        Some(Modal::Result(r)) => assert_eq!(
+            r.restored(),
+            1,
+            "{:?}",
+            r.outcomes[0].failure.as_ref().map(|f| &f.error.message)
+        ),
+        _ => unreachable!(),
+    }
+    assert_eq!(
+        std::fs::read_to_string(&target).expect("target"),
+        "untouched"
+    );
+    assert!(
+        !std::fs::symlink_metadata(&journal)
+            .expect("journal")
+            .is_symlink()
+    );
     h.shutdown().await;
 }

@@ -89,7 +89,7 @@ async fn a_restored_user_shows_in_the_restored_view_and_p_finishes_it_there() {
     assert_eq!(r.by.as_deref(), Some(h.admin_upn().as_str()));
     let screen = t.screen();
     for text in [
-        " Restored ─ 1 from this data dir",
+        " Restored ─ 1 in this directory",
         "[UNFINISHED]",
         "NOT SET",
         "NOT SENT",

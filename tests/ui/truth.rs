@@ -284,3 +284,114 @@ fn the_dialog_s_count_of_users_it_does_not_name_is_never_cut() {
         assert!(screen.contains("and 4 more"), "{w}x{h}:\n{screen}");
     }
 }
+
+/// An unfinished restore an earlier version journaled (no directory), for the banner.
+fn earlier(i: usize) -> undelete::restore::Unfinished {
+    let u = fixtures::user(i, fixtures::now());
+    undelete::restore::Unfinished {
+        run: "old-run".into(),
+        id: u.id.clone(),
+        display_name: u.display_name.clone(),
+        upn: u.original_upn.clone(),
+        restore: undelete::restore::RestoreState::Restored,
+        password_set: false,
+        wants_password: true,
+        mail_done: false,
+        mail_to: Vec::new(),
+        include_password: true,
+        force_change: true,
+        since: fixtures::now(),
+        tap: None,
+        account_disabled: false,
+    }
+}
+
+#[test]
+fn the_earlier_versions_banner_names_the_command_for_this_data_dir_before_its_users() {
+    // The command is what the admin needs and the end of the line is what a terminal cuts:
+    // at 160 columns it is whole, and it reaches this run's data dir, not the default one.
+    let mut s = home((160, 30));
+    update(&mut s, Msg::Earlier((0..3).map(earlier).collect()));
+    let screen = render(&s, 160, 30);
+    let command = format!("`{} --adopt-earlier`", s.settings.finish_command);
+    assert!(command.contains("--data-dir"), "{command}");
+    let banner = screen
+        .lines()
+        .find(|l| l.contains("from an earlier version"))
+        .unwrap_or_else(|| panic!("a banner line: {screen}"));
+    assert!(banner.contains(&command), "{banner}");
+    // F says the same command, whole.
+    key(&mut s, KeyCode::Char('F'));
+    let (_, notice) = s.notice.clone().expect("F says where they go");
+    assert!(notice.contains(&command), "{notice}");
+}
+
+#[test]
+fn a_mail_whose_reply_was_lost_is_said_so_and_m_closes_its_users() {
+    let failed = || {
+        Msg::MailSent(Err(undelete::app::msg::MailFailed {
+            why: "the connection was lost before a reply (connection closed before message \
+                  completed); it may or may not have been carried out, so it was not sent \
+                  again → check the connection and retry (POST \
+                  /v1.0/users/admin@contoso.sandbox/sendMail)"
+                .into(),
+            may_have_gone: true,
+        }))
+    };
+    let panes = snap("result_mail_maybe_e", |size| {
+        let mut s = result_of(size, members(2), &["admin@contoso.sandbox"]);
+        key(&mut s, KeyCode::Enter);
+        update(&mut s, failed());
+        key(&mut s, KeyCode::Char('e'));
+        s
+    });
+    for pane in &panes {
+        assert!(
+            pane.contains("Sign-in mail: may have gone out (its reply was lost)"),
+            "{pane}"
+        );
+        assert!(!pane.contains("Sign-in mail: not sent"), "{pane}");
+    }
+    // Ctrl-C does not say the passwords were not sent.
+    let mut s = result_of((80, 24), members(2), &["admin@contoso.sandbox"]);
+    key(&mut s, KeyCode::Enter);
+    update(&mut s, failed());
+    ctrl_c(&mut s);
+    let asked = render(&s, 80, 24);
+    assert!(
+        asked.contains("Quit now? The mail may have gone out;") && !asked.contains("not sent"),
+        "{asked}"
+    );
+    key(&mut s, KeyCode::Char('n'));
+    // m on each user of that mail: asked, then closed as mailed in the journal (the runner's
+    // `confirm_mail_arrived`, as `finish --mark-sent`); then nothing is held any more.
+    let ids: Vec<String> = match &s.modal {
+        Some(Modal::Result(r)) => r.outcomes.iter().map(|o| o.id.clone()).collect(),
+        _ => panic!("on the result"),
+    };
+    for id in &ids {
+        key(&mut s, KeyCode::Char('m'));
+        let effects = update(
+            &mut s,
+            Msg::Key(KeyEvent::new_with_kind(
+                KeyCode::Char('y'),
+                KeyModifiers::NONE,
+                KeyEventKind::Press,
+            )),
+        );
+        assert!(
+            matches!(effects.as_slice(),
+                [undelete::app::effect::Effect::MailArrived { ids }] if ids.as_slice() == std::slice::from_ref(id)),
+            "m then y closes {id}"
+        );
+        update(&mut s, Msg::MailArrived(Ok(vec![id.clone()])));
+        key(&mut s, KeyCode::Char('j'));
+    }
+    let done = render(&s, 80, 24);
+    assert!(
+        done.contains("closed as mailed") && !done.contains("Sending failed"),
+        "the settled mail gives way to what was done: {done}"
+    );
+    ctrl_c(&mut s);
+    assert!(s.quit && s.exit.is_none(), "nothing left to lose: exit 0");
+}

@@ -77,11 +77,16 @@ pub(in crate::app) fn confirm_action(state: &mut State, action: Option<Action>) 
                     NoticeKind::Info,
                     if missing > 0 {
                         format!(
-                            "Closed without email; {restored} user(s) restored, {missing} without \
-                             a password: F finishes them."
+                            "Closed without email; {} restored, {missing} without a password: F \
+                             finishes {}.",
+                            crate::text::count(restored, "user", "users"),
+                            if missing == 1 { "it" } else { "them" }
                         )
                     } else {
-                        format!("Closed without email; {restored} user(s) restored.")
+                        format!(
+                            "Closed without email; {} restored.",
+                            crate::text::count(restored, "user", "users")
+                        )
                     },
                 ));
                 return vec![Effect::MailSkipped { outcomes }];

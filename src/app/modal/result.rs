@@ -45,7 +45,8 @@ pub struct ResultState {
     pub reveal: bool,
     pub confirm_close: bool,
     pub sending: bool,
-    pub send_error: Option<String>,
+    /// Why the last sign-in mail failed, and whether it may have gone out all the same.
+    pub send_error: Option<crate::app::msg::MailFailed>,
     /// What the last key did ("Copied …", "Retrying 2 users…").
     pub message: Option<String>,
     /// A retry or a password (`p`) is on its way.
@@ -113,6 +114,22 @@ impl ResultState {
                 || (self.send_error.is_some() && o.complete())
                 || self.care_of(i).is_some()
         })
+    }
+
+    /// Whether the user at `i` was in the sign-in mail that failed here and may have gone out
+    /// all the same (its request was written, the reply lost): the password in it may be in
+    /// that inbox, so `m` closes it once the admin finds it there.
+    pub fn in_maybe_sent_mail(&self, i: usize) -> bool {
+        let (Some(e), Some(o)) = (&self.send_error, self.outcomes.get(i)) else {
+            return false;
+        };
+        e.may_have_gone
+            && o.complete()
+            && !self.mailed.contains(&o.id)
+            && self
+                .in_flight
+                .as_ref()
+                .is_none_or(|g| g.ids.contains(&o.id))
     }
 
     /// Restored, but without the password they need.
@@ -291,6 +308,7 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
                 .outcomes
                 .get(r.selected)
                 .is_some_and(UserOutcome::mail_maybe_sent)
+                || r.in_maybe_sent_mail(r.selected)
             {
                 r.confirm_arrived = Some(r.selected);
             } else {
@@ -561,6 +579,13 @@ pub(in crate::app) fn on_mail_arrived(state: &mut State, result: Result<Vec<Stri
                 "✓ {} closed as mailed: the password in that mail stays.",
                 names.join(", ")
             ));
+            // The mail whose reply was lost is settled once all its users are: its error
+            // gives way to what was done (it is drawn over any message).
+            if r.send_error.as_ref().is_some_and(|e| e.may_have_gone)
+                && !(0..r.outcomes.len()).any(|i| r.in_maybe_sent_mail(i))
+            {
+                r.send_error = None;
+            }
         }
         Err(why) => r.message = Some(format!("✗ {why}")),
     }

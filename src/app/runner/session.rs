@@ -13,8 +13,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use crate::app::effect::{Effect, MailCommand};
-use crate::app::msg::Msg;
-use crate::app::state::JobStatus;
+use crate::app::msg::{MailFailed, Msg};
+use crate::app::state::{Blocked, JobStatus};
 use crate::directory::{DeletedUser, Directory, Stage};
 use crate::mail::SignInMail;
 use crate::restore::{
@@ -94,13 +94,7 @@ impl SessionRunner {
                 }
             });
         }
-        let books = match (session.journal(), session.audit()) {
-            (Ok(j), Ok(a)) => Ok((j, a)),
-            (Err(e), _) | (_, Err(e)) => Err(format!(
-                "cannot open the journal in {}: {e}; writes are disabled",
-                session.books().folder().display()
-            )),
-        };
+        let books = open_books(&session);
         // `--read-only`: the directory is not locked.
         let owner = if session.settings.read_only {
             Owner::ReadOnly
@@ -112,13 +106,20 @@ impl SessionRunner {
                     let _ = tx.send(Msg::Info(said));
                 }
                 (Owner::Busy(line), _) => {
-                    let _ = tx.send(Msg::Holder(Some(line.clone())));
+                    let _ = tx.send(Msg::Holder(Some(Blocked::Held(line.clone()))));
                 }
                 (Owner::Failed(why), _) => {
-                    let _ = tx.send(Msg::Holder(Some(why.clone())));
-                    let _ = tx.send(Msg::Warning(why.clone()));
+                    let _ = tx.send(Msg::Holder(Some(Blocked::Broken(why.clone()))));
+                    let _ = tx.send(Msg::Warning(format!(
+                        "{why}: restore, F and purge are disabled until that is put right"
+                    )));
                 }
                 _ => {}
+            }
+            // Locked, but the journal cannot be opened (a link where it goes): no write can
+            // be journaled, so none is offered; the checks try the books again.
+            if let (Owner::Held(_), Err(why)) = (&owner, &books) {
+                let _ = tx.send(Msg::Holder(Some(Blocked::Broken(why.clone()))));
             }
             owner
         };
@@ -234,25 +235,42 @@ impl SessionRunner {
     /// becomes writable as soon as the other run ends. `Err`: why it may not write.
     fn ensure_owner(&mut self) -> Result<(), String> {
         match &self.owner {
-            Owner::Held(_) => return Ok(()),
+            Owner::Held(_) if self.books.is_ok() => return Ok(()),
             Owner::ReadOnly => return Err("read-only mode: nothing may be changed".into()),
-            Owner::Busy(_) | Owner::Failed(_) => {}
+            Owner::Held(_) | Owner::Busy(_) | Owner::Failed(_) => {}
         }
-        let (owner, said) = take_directory(&self.session);
-        self.owner = owner;
-        if let (Owner::Held(_), Some(said)) = (&self.owner, said) {
-            self.send(Msg::Info(said));
+        if !matches!(self.owner, Owner::Held(_)) {
+            let (owner, said) = take_directory(&self.session);
+            self.owner = owner;
+            if let (Owner::Held(_), Some(said)) = (&self.owner, said) {
+                self.send(Msg::Info(said));
+            }
         }
-        match &self.owner {
-            Owner::Held(_) => {
+        // Books that could not be opened when the session began (a link where the journal
+        // goes, since removed) are opened again once the directory can be locked: the lock
+        // being free must not promise writes the session cannot journal.
+        if matches!(self.owner, Owner::Held(_)) && self.books.is_err() {
+            self.books = open_books(&self.session);
+        }
+        match (&self.owner, &self.books) {
+            (Owner::Held(_), Ok(_)) => {
                 self.send(Msg::Holder(None));
                 Ok(())
             }
-            Owner::Busy(why) | Owner::Failed(why) => {
-                self.send(Msg::Holder(Some(why.clone())));
+            (Owner::Held(_), Err(why)) => {
+                let why = why.clone();
+                self.send(Msg::Holder(Some(Blocked::Broken(why.clone()))));
+                Err(why)
+            }
+            (Owner::Busy(why), _) => {
+                self.send(Msg::Holder(Some(Blocked::Held(why.clone()))));
                 Err(why.clone())
             }
-            Owner::ReadOnly => Err("read-only mode: nothing may be changed".into()),
+            (Owner::Failed(why), _) => {
+                self.send(Msg::Holder(Some(Blocked::Broken(why.clone()))));
+                Err(why.clone())
+            }
+            (Owner::ReadOnly, _) => Err("read-only mode: nothing may be changed".into()),
         }
     }
 
@@ -263,21 +281,37 @@ impl SessionRunner {
         match &self.owner {
             Owner::ReadOnly => {}
             Owner::Held(held) => match held.slot().ensure_held() {
-                Ok(Some(restore::lock::Verified::Relocked)) => self.send(Msg::Warning(
-                    "The lock file of this directory was deleted; it was made again, and this \
-                     app still holds the directory."
-                        .into(),
-                )),
-                Ok(_) => {}
+                Ok(verified) => {
+                    if verified == Some(restore::lock::Verified::Relocked) {
+                        self.send(Msg::Warning(
+                            "The lock file of this directory was deleted; it was made again, and \
+                             this app still holds the directory."
+                                .into(),
+                        ));
+                    }
+                    if self.books.is_err() {
+                        self.books = open_books(&self.session);
+                        if self.books.is_ok() {
+                            self.send(Msg::Holder(None));
+                        }
+                    }
+                }
                 Err(why) => {
-                    let line = self
-                        .session
-                        .books()
-                        .holder()
-                        .map_or_else(|| why.to_string(), |b| b.holder_line());
-                    self.owner = Owner::Busy(line.clone());
+                    // Another run took the directory, or the lock cannot be made again at
+                    // all: only the first is waited for as "until it lets go".
+                    let (owner, blocked) = match self.session.books().holder() {
+                        Some(busy) => {
+                            let line = busy.holder_line();
+                            (Owner::Busy(line.clone()), Blocked::Held(line))
+                        }
+                        None => (
+                            Owner::Failed(why.to_string()),
+                            Blocked::Broken(why.to_string()),
+                        ),
+                    };
+                    self.owner = owner;
                     self.send(Msg::Warning(format!("Writes stop here: {why}.")));
-                    self.send(Msg::Holder(Some(line)));
+                    self.send(Msg::Holder(Some(blocked)));
                 }
             },
             Owner::Busy(_) | Owner::Failed(_) => {
@@ -307,7 +341,7 @@ impl SessionRunner {
                 self.send(Msg::Warning(why));
                 self.send(Msg::OutcomesUpdated(Vec::new()));
             }
-            Effect::SendMail(_) => self.send(Msg::MailSent(Err(why))),
+            Effect::SendMail(_) => self.send(Msg::MailSent(Err(MailFailed::not_sent(why)))),
             Effect::Purge { .. } => self.send(Msg::PurgeDone {
                 purged: Vec::new(),
                 failures: vec![why],
@@ -616,7 +650,9 @@ impl SessionRunner {
 
     fn send_mail(&self, cmd: MailCommand) {
         let Ok((journal, audit)) = self.books.clone() else {
-            self.send(Msg::MailSent(Err("the journal is not available".into())));
+            self.send(Msg::MailSent(Err(MailFailed::not_sent(
+                "the journal is not available",
+            ))));
             return;
         };
         let dir = self.dir.clone();
@@ -647,7 +683,11 @@ impl SessionRunner {
             .map_err(|e| {
                 // Cause, then what to do, then the request: the end is what gets cut.
                 let details = e.details().map(|d| format!(" ({d})")).unwrap_or_default();
-                format!("{} → {}{details}", e.message, e.advice())
+                MailFailed {
+                    why: format!("{} → {}{details}", e.message, e.advice()),
+                    // As the journal has it: written, then the reply lost.
+                    may_have_gone: e.may_have_happened(),
+                }
             });
             let ok = result.is_ok();
             let _ = tx.send(Msg::MailSent(result));
@@ -787,12 +827,23 @@ fn take_directory(session: &Session) -> (Owner, Option<String>) {
         }
         Err(e) => {
             let why = format!(
-                "cannot lock this directory's books in {} ({e}): restore, F and purge are \
-                 disabled",
+                "cannot lock this directory's books in {} ({e})",
                 books.folder().display()
             );
             (Owner::Failed(why.clone()), Some(why))
         }
+    }
+}
+
+/// The session's journal and audit log, or why they cannot be opened (in words, for the
+/// banner and the refusals).
+fn open_books(session: &Session) -> Result<(Journal, Audit), String> {
+    match (session.journal(), session.audit()) {
+        (Ok(j), Ok(a)) => Ok((j, a)),
+        (Err(e), _) | (_, Err(e)) => Err(format!(
+            "cannot open the journal in {}: {e}",
+            session.books().folder().display()
+        )),
     }
 }
 
