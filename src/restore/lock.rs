@@ -138,8 +138,8 @@ impl Busy {
                 o.activity()
             ),
             None => format!(
-                "a run is in progress (another undelete holds {})",
-                self.path.display()
+                "a run is in progress (another undelete holds the books in {})",
+                self.path.parent().unwrap_or(&self.path).display()
             ),
         }
     }
@@ -188,6 +188,11 @@ pub struct DataDirLock {
     path: PathBuf,
     owner: Owner,
     took_over: Option<Owner>,
+    /// The books' folder itself, locked too (unix): deleting the lock file then does not let a
+    /// second run in, not even before the holder's next check; only removing the whole folder,
+    /// journal and all, would. `None` where the folder cannot be locked (some network file
+    /// systems): the lock file alone guards it there.
+    _folder: Option<File>,
 }
 
 impl DataDirLock {
@@ -195,6 +200,10 @@ impl DataDirLock {
     /// the file is taken over (see `took_over`) and noted in the journal of `folder`.
     pub fn try_acquire(folder: &Path, command: &str) -> io::Result<Result<Self, Busy>> {
         let path = folder.join(FILE_NAME);
+        let folder_lock = match lock_folder(folder) {
+            Ok(lock) => lock,
+            Err(()) => return Ok(Err(busy_at(&path))),
+        };
         let mut file = match lock_path(&path)? {
             Ok(file) => file,
             Err(busy) => return Ok(Err(busy)),
@@ -233,6 +242,7 @@ impl DataDirLock {
             path,
             owner,
             took_over,
+            _folder: folder_lock,
         }))
     }
 
@@ -269,6 +279,9 @@ impl DataDirLock {
     /// run to do). `None` when it is free or there is no lock file.
     pub fn holder(folder: &Path) -> Option<Busy> {
         let path = folder.join(FILE_NAME);
+        if folder_held(folder) {
+            return Some(busy_at(&path));
+        }
         let mut file = open_nofollow(&path, OpenOptions::new().read(true)).ok()?;
         match fs4::FileExt::try_lock_shared(&file) {
             Ok(()) => {
@@ -441,6 +454,61 @@ impl Held {
 impl Drop for Held {
     fn drop(&mut self) {
         self.slot.slot().take();
+    }
+}
+
+/// Locks the books' folder (an exclusive `flock` on the directory): `Ok(None)` where the file
+/// system cannot lock a directory, `Err(())` when another run holds it.
+#[cfg(unix)]
+fn lock_folder(folder: &Path) -> Result<Option<File>, ()> {
+    let Ok(dir) = File::open(folder) else {
+        return Ok(None);
+    };
+    match fs4::FileExt::try_lock(&dir) {
+        Ok(()) => Ok(Some(dir)),
+        Err(fs4::TryLockError::WouldBlock) => Err(()),
+        Err(fs4::TryLockError::Error(e)) => {
+            tracing::debug!(target: "undelete::books", error = %e, "the books' folder cannot be locked; the lock file alone guards it");
+            Ok(None)
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn lock_folder(_: &Path) -> Result<Option<File>, ()> {
+    Ok(None)
+}
+
+/// Whether another run holds the books' folder (a probe that takes nothing).
+#[cfg(unix)]
+fn folder_held(folder: &Path) -> bool {
+    let Ok(dir) = File::open(folder) else {
+        return false;
+    };
+    match fs4::FileExt::try_lock_shared(&dir) {
+        Ok(()) => {
+            let _ = fs4::FileExt::unlock(&dir);
+            false
+        }
+        Err(fs4::TryLockError::WouldBlock) => true,
+        Err(fs4::TryLockError::Error(_)) => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn folder_held(_: &Path) -> bool {
+    false
+}
+
+/// The run that holds the folder, as far as the lock file (read without locking it) says; the
+/// file may be gone (deleted under its holder), and then it says nobody.
+fn busy_at(path: &Path) -> Busy {
+    let owner = open_nofollow(path, OpenOptions::new().read(true))
+        .ok()
+        .and_then(|mut f| read_owner(&mut f));
+    Busy {
+        owner,
+        path: path.to_path_buf(),
     }
 }
 
@@ -698,11 +766,21 @@ mod tests {
                 .unwrap()
                 .unwrap(),
         );
-        // Deleted, and a second run came before the holder checked.
-        std::fs::remove_file(dir.path().join(FILE_NAME)).unwrap();
-        let second = DataDirLock::try_acquire(dir.path(), "finish")
-            .unwrap()
-            .expect("a new file, free");
+        // Deleted, and before the holder checked, something that locks only the file (an
+        // earlier version, a hand) made and locked a new one. A run of this version is kept out
+        // by the folder's lock (the test below); this is what is left.
+        let path = dir.path().join(FILE_NAME);
+        std::fs::remove_file(&path).unwrap();
+        let mut second = open_lock_file(&path).unwrap();
+        fs4::FileExt::try_lock(&second).unwrap();
+        let other = Owner {
+            pid: 4242,
+            since: Utc::now(),
+            command: "finish".into(),
+            doing: None,
+            users: None,
+        };
+        write_owner(&mut second, &other).unwrap();
         let e = slot.ensure_held().unwrap_err().to_string();
         assert!(
             e.contains("was deleted or replaced while this run held it"),
@@ -721,6 +799,34 @@ mod tests {
             "finish"
         );
         drop(second);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_run_is_kept_out_even_before_the_holder_notices_its_file_was_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = DataDirLock::try_acquire(dir.path(), "tui")
+            .unwrap()
+            .unwrap();
+        std::fs::remove_file(dir.path().join(FILE_NAME)).unwrap();
+        // The holder is idle and has not checked: the folder's lock still says it is held.
+        let busy = DataDirLock::try_acquire(dir.path(), "finish")
+            .unwrap()
+            .expect_err("the folder is held");
+        assert!(busy.owner.is_none(), "the file that named it is gone");
+        assert!(
+            busy.in_progress().contains("another undelete"),
+            "{}",
+            busy.in_progress()
+        );
+        assert!(DataDirLock::holder(dir.path()).is_some());
+        drop(held);
+        assert!(DataDirLock::holder(dir.path()).is_none());
+        assert!(
+            DataDirLock::try_acquire(dir.path(), "finish")
+                .unwrap()
+                .is_ok()
+        );
     }
 
     #[test]

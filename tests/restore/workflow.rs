@@ -1049,11 +1049,18 @@ async fn a_deleted_lock_file_never_lets_two_runs_write_for_the_same_directory() 
     let second = restore::DataDirLock::try_acquire(&books, "finish").expect("lock file");
     assert!(second.is_err(), "a second run is refused");
 
-    // Deleted again, and a second run took the new file before the holder looked.
+    // Deleted again: a second run is kept out by the books folder's own lock even before the
+    // holder looks. What can still take the new file is something that locks only the file
+    // (an earlier version, a hand): the holder then stops writing.
     std::fs::remove_file(&lock_path).expect("deleted");
-    let other = restore::DataDirLock::try_acquire(&books, "finish")
-        .expect("lock file")
-        .expect("a new file, free");
+    assert!(
+        restore::DataDirLock::try_acquire(&books, "finish")
+            .expect("lock file")
+            .is_err(),
+        "kept out by the folder's lock"
+    );
+    let other = std::fs::File::create(&lock_path).expect("a new lock file");
+    fs4::FileExt::try_lock(&other).expect("the new file, locked by another");
     let writes = f.sandbox.inspect().write_count();
     let rest = RestorePlan::new(users[2..].to_vec());
     let (events, outcomes) = {
