@@ -83,11 +83,12 @@ pub fn unsent(state: &State) -> Option<Unsent> {
             };
             Some(Unsent {
                 holding,
-                // After `F`, a mail per group: the users an earlier one reached are not lost.
+                // The users whose secret would be lost: a guest has none, and after `F` the
+                // users an earlier mail reached are not lost.
                 users: r
                     .outcomes
                     .iter()
-                    .filter(|o| o.restored() && !r.mailed.contains(&o.id))
+                    .filter(|o| o.restored() && o.wants_password && !r.mailed.contains(&o.id))
                     .count(),
                 passes: r.step.choice.tap().is_some(),
             })

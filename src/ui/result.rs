@@ -190,9 +190,7 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
             "Close? Users without a password stay unfinished (F finishes them). y closes · n goes back"
                 .to_string()
         } else {
-            format!(
-                "Close without email? The {secrets} will not be shown again. y closes · n goes back"
-            )
+            format!("Close without email? The {secrets} are not shown again. y closes · n back")
         };
         frame.render_widget(
             Paragraph::new(Span::styled(fit(&q, w), theme.warn())),

@@ -434,7 +434,7 @@ async fn close_without_email_sends_nothing_and_journals_the_skip() {
     .await;
     t.key(KeyCode::Tab);
     t.key(KeyCode::Enter);
-    assert!(t.screen().contains("will not be shown again"));
+    assert!(t.screen().contains("are not shown again"));
     t.typ("y");
     t.settle("the journal re-read", |s| {
         s.modal.is_none() && s.unfinished.is_empty()
@@ -721,7 +721,7 @@ async fn without_recipients_closing_asks_and_the_shown_password_is_the_stored_on
     // Enter does not drop it: it asks first.
     t.key(KeyCode::Enter);
     assert!(t.result_state().confirm_close);
-    assert!(t.screen().contains("will not be shown again"));
+    assert!(t.screen().contains("are not shown again"));
     t.typ("n");
     assert!(!t.result_state().confirm_close);
     t.key(KeyCode::Esc);
