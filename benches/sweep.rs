@@ -132,7 +132,7 @@ async fn main() {
     // 3. Memory first, in a process that has read no holder yet.
     let before = rss_mb();
     let started = Instant::now();
-    let sweep = conflicts::sweep(&dir).await;
+    let sweep = conflicts::sweep(&dir, chrono::Utc::now()).await;
     let first_sweep = started.elapsed();
     let after = rss_mb();
     assert!(sweep.is_complete(), "{:?}", sweep.problems());
@@ -152,7 +152,7 @@ async fn main() {
     let mut sweeps = vec![first_sweep];
     for _ in 1..RUNS {
         let t = Instant::now();
-        let s = conflicts::sweep(&dir).await;
+        let s = conflicts::sweep(&dir, chrono::Utc::now()).await;
         sweeps.push(t.elapsed());
         assert!(s.is_complete());
     }

@@ -194,6 +194,7 @@ fn bench(c: &mut Criterion) {
         Msg::Deletions(Box::new(undelete::conflicts::DeletionsState {
             log,
             status: undelete::conflicts::SourceStatus::Read { count: 1_000 },
+            as_of: now,
         })),
     );
     c.bench_function("sweep join: one tick's slice of 100k users", |b| {

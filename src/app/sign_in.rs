@@ -479,7 +479,12 @@ mod tests {
         );
         assert_eq!(
             names(&effects),
-            ["LoadDeleted(0)", "LoadTenant", "LoadUnfinished"]
+            [
+                "RecallSweep",
+                "LoadDeleted(0)",
+                "LoadTenant",
+                "LoadUnfinished"
+            ]
         );
         assert!(s.sign_in.is_none(), "the table now");
         assert_eq!(s.settings.account, "admin@contoso.com");

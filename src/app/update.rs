@@ -367,18 +367,10 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.unfinished = list;
             super::restored::journal_changed(state)
         }
-        Msg::Swept(sweep) => {
-            super::sweep::on_swept(state, *sweep);
-            Vec::new()
-        }
-        Msg::SweepChanges(changes) => {
-            super::sweep::on_changes(state, *changes);
-            Vec::new()
-        }
-        Msg::Deletions(deletions) => {
-            super::sweep::on_deletions(state, *deletions);
-            Vec::new()
-        }
+        Msg::Swept(sweep) => super::sweep::on_swept(state, *sweep),
+        Msg::SweepChanges(changes) => super::sweep::on_changes(state, *changes),
+        Msg::Deletions(deletions) => super::sweep::on_deletions(state, *deletions),
+        Msg::Recalled(recalled) => super::sweep::on_recalled(state, *recalled),
         Msg::Restored(result) => {
             match result {
                 Ok(rows) => {

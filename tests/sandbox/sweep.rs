@@ -85,7 +85,7 @@ async fn the_sweep_finds_dozens_of_conflicts_held_by_users_groups_and_contacts()
     let (_dir, h) = start_sandbox(250).await;
     let dir = sandbox_directory(&h, "sweep-tests");
     let users = all_deleted(dir.as_ref()).await.expect("deleted users");
-    let sweep = conflicts::sweep(dir.as_ref()).await;
+    let sweep = conflicts::sweep(dir.as_ref(), chrono::Utc::now()).await;
     assert!(sweep.is_complete(), "{:?}", sweep.problems());
     assert_eq!(
         sweep.index.count(HolderKind::User),
@@ -252,7 +252,7 @@ async fn a_refresh_applies_only_what_changed() {
     let (_dir, h) = start_sandbox(250).await;
     let dir = sandbox_directory(&h, "sweep-tests");
     let users = all_deleted(dir.as_ref()).await.unwrap();
-    let mut sweep = conflicts::sweep(dir.as_ref()).await;
+    let mut sweep = conflicts::sweep(dir.as_ref(), chrono::Utc::now()).await;
     let joined = conflicts::join(&sweep.index, &users);
     // Find a user whose conflicts are all one active user's (its UPN, and its address with
     // it), and delete that holder.
@@ -275,7 +275,8 @@ async fn a_refresh_applies_only_what_changed() {
     .await;
     assert_eq!(status, 204);
     let before = h.inspect().request_count();
-    let changes = conflicts::read_changes(dir.as_ref(), sweep.delta_links()).await;
+    let changes =
+        conflicts::read_changes(dir.as_ref(), sweep.delta_links(), chrono::Utc::now()).await;
     // One delta request per kind: nothing is read again in full.
     assert_eq!(h.inspect().request_count() - before, 3);
     assert_eq!(changes.len(), 1);
@@ -390,9 +391,9 @@ async fn the_deletion_log_names_who_deleted_every_seeded_user() {
     for u in &users {
         match state.log.lookup(u) {
             DeletedBy::Record(r) => {
-                assert!(r.succeeded(), "{r:?}");
-                assert_eq!(r.by_sync(), u.on_premises_sync_enabled, "{}", u.id);
-                by_sync += usize::from(r.by_sync());
+                assert!(r.succeeded, "{r:?}");
+                assert_eq!(r.by_sync, u.on_premises_sync_enabled, "{}", u.id);
+                by_sync += usize::from(r.by_sync);
             }
             other => panic!("{}: {other:?}", u.id),
         }
@@ -418,7 +419,7 @@ async fn without_a_permission_its_read_says_so_and_the_others_go_on() {
             needs: "AuditLog.Read.All"
         }
     );
-    let sweep = conflicts::sweep(dir.as_ref()).await;
+    let sweep = conflicts::sweep(dir.as_ref(), chrono::Utc::now()).await;
     assert!(sweep.status(HolderKind::User).is_complete());
     assert!(sweep.status(HolderKind::Group).is_complete());
     assert_eq!(
@@ -429,6 +430,6 @@ async fn without_a_permission_its_read_says_so_and_the_others_go_on() {
     assert_eq!(sweep.index.count(HolderKind::Contact), 0);
     // A refresh tries the refused kind again, and still says why it cannot read it.
     let mut sweep = sweep;
-    sweep.refresh(dir.as_ref()).await;
+    sweep.refresh(dir.as_ref(), chrono::Utc::now()).await;
     assert_eq!(sweep.problems().len(), 1);
 }

@@ -47,6 +47,12 @@ pub(super) struct SessionRunner {
     owner: Owner,
 }
 
+/// What `SessionRunner::keep` writes.
+enum Keep {
+    Sweep(Arc<crate::conflicts::Sweep>),
+    Deletions(Arc<crate::conflicts::DeletionsState>),
+}
+
 /// Whether this session may change the directory, as far as the directory's lock goes.
 enum Owner {
     /// In the session's slot, which its journal and audit log check before each change.
@@ -167,7 +173,7 @@ impl SessionRunner {
         let dir = self.dir.clone();
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let sweep = crate::conflicts::sweep(dir.as_ref()).await;
+            let sweep = crate::conflicts::sweep(dir.as_ref(), now).await;
             let _ = tx.send(Msg::Swept(Box::new(sweep)));
         });
         let dir = self.dir.clone();
@@ -178,13 +184,90 @@ impl SessionRunner {
         });
     }
 
-    /// `R`: what changed since the last sweep (delta rounds), read in the background.
-    fn sweep_refresh(&self, links: [Option<String>; 3]) {
+    /// After a launch from what was kept, and on `R`: what changed since the last sweep
+    /// (delta rounds) and the audit log since its last read, in the background.
+    fn sweep_refresh(
+        &self,
+        links: [Option<String>; 3],
+        deletions: Option<Arc<crate::conflicts::DeletionsState>>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) {
         let dir = self.dir.clone();
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let changes = crate::conflicts::read_changes(dir.as_ref(), links).await;
+            let changes = crate::conflicts::read_changes(dir.as_ref(), links, now).await;
             let _ = tx.send(Msg::SweepChanges(Box::new(changes)));
+        });
+        let dir = self.dir.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let deletions = match deletions {
+                // The screen keeps its copy until the new one lands.
+                Some(kept) => {
+                    let kept = Arc::try_unwrap(kept).unwrap_or_else(|a| (*a).clone());
+                    crate::conflicts::refresh_deletions(dir.as_ref(), kept, now).await
+                }
+                None => crate::conflicts::read_deletions(dir.as_ref(), now).await,
+            };
+            let _ = tx.send(Msg::Deletions(Box::new(deletions)));
+        });
+    }
+
+    /// Reads back what the last run kept of the sweep for this directory, off the event loop;
+    /// with `--no-cache` nothing is read, and what was kept is removed (this directory's only).
+    fn recall_sweep(&self) {
+        let tx = self.tx.clone();
+        let books = self.session.books();
+        let keep = self.session.settings.cache;
+        tokio::task::spawn_blocking(move || {
+            use crate::conflicts::kept;
+            let mut recalled = crate::app::sweep::Recalled::default();
+            if !keep {
+                match kept::forget(&books) {
+                    Ok(true) => tracing::info!(
+                        "removed the kept conflict index and deletion log of {} (--no-cache)",
+                        books.directory().describe()
+                    ),
+                    Ok(false) => {}
+                    Err(e) => {
+                        recalled.problem = Some(format!("the kept sweep cannot be removed: {e}"))
+                    }
+                }
+            } else {
+                match kept::load_sweep(&books) {
+                    Ok(s) => recalled.sweep = s,
+                    Err(why) => recalled.problem = Some(why),
+                }
+                match kept::load_deletions(&books) {
+                    Ok(d) => recalled.deletions = d,
+                    Err(why) => recalled.problem = recalled.problem.or(Some(why)),
+                }
+            }
+            let _ = tx.send(Msg::Recalled(Box::new(recalled)));
+        });
+    }
+
+    /// Keeps the sweep (or the deletion log) for the next launch, off the event loop. A write
+    /// that fails only costs the next launch its head start: logged, and said once.
+    fn keep(&self, what: Keep) {
+        if !self.session.settings.cache {
+            return;
+        }
+        let tx = self.tx.clone();
+        let books = self.session.books();
+        tokio::task::spawn_blocking(move || {
+            use crate::conflicts::kept;
+            let written = match &what {
+                Keep::Sweep(s) => kept::save_sweep(&books, s),
+                Keep::Deletions(d) => kept::save_deletions(&books, d),
+            };
+            if let Err(e) = written {
+                tracing::warn!("cannot keep the conflict sweep for the next launch: {e}");
+                let _ = tx.send(Msg::Info(format!(
+                    "The conflict sweep could not be kept for the next launch ({e}); it will \
+                     be read in full then"
+                )));
+            }
         });
     }
 
@@ -375,7 +458,14 @@ impl SessionRunner {
             Effect::LoadUnfinished => self.load_unfinished(),
             Effect::LoadRestored => self.load_restored(),
             Effect::Sweep { now } => self.sweep(now),
-            Effect::SweepRefresh { links } => self.sweep_refresh(links),
+            Effect::SweepRefresh {
+                links,
+                deletions,
+                now,
+            } => self.sweep_refresh(links, deletions, now),
+            Effect::RecallSweep => self.recall_sweep(),
+            Effect::KeepSweep(sweep) => self.keep(Keep::Sweep(sweep)),
+            Effect::KeepDeletions(d) => self.keep(Keep::Deletions(d)),
             Effect::Preflight { users } => self.preflight(users),
             Effect::LoadTenant => self.load_tenant(),
             Effect::AfterCare { outcomes } => {
