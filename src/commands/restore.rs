@@ -188,7 +188,7 @@ pub(super) async fn load_tenant(
 }
 
 /// The most `--password stdin` reads of its line, line break included.
-const MAX_PASSWORD_LINE: usize = 1024;
+pub(super) const MAX_PASSWORD_LINE: usize = 1024;
 
 /// Where the password comes from, as `--password` says; `Err` is a usage error in words.
 pub(super) fn read_password(
@@ -233,10 +233,7 @@ pub(super) fn read_password(
             if !io.term.stdin {
                 Err("--password prompt needs a terminal; use --password stdin in scripts".into())
             } else {
-                match super::prompt_password()? {
-                    Some(p) => Ok(PasswordChoice::Given(p)),
-                    None => Err("the two passwords typed differ".into()),
-                }
+                super::prompt::prompt_password()?.map(PasswordChoice::Given)
             }
         }
     })
