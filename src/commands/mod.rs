@@ -6,9 +6,12 @@
 //! on a terminal.
 
 pub mod args;
+mod deliver;
 pub mod finish;
 pub mod format;
+mod lines;
 pub mod list;
+mod password;
 pub mod prompt;
 pub mod purge;
 pub mod resolve;

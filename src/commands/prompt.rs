@@ -12,7 +12,7 @@ use std::io::{self, Read, Write};
 use secrecy::{ExposeSecret, SecretString};
 
 /// The most one prompt reads, edits and line break included: the cap of `--password stdin`.
-pub const MAX_TYPED: usize = super::restore::MAX_PASSWORD_LINE;
+pub const MAX_TYPED: usize = super::password::MAX_PASSWORD_LINE;
 
 /// Asks twice. `Ok(Err(why))` is a usage error in words (the two differ, one is too long);
 /// `Err` an I/O error or Ctrl-C (`ErrorKind::Interrupted`).
