@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use super::Audit;
 use super::journal::{self, Journal, MailAttempt, Pending, RestoreState, Step, Unfinished};
 use super::plan::PasswordChoice;
-use super::run::{Failure, LOST_REPLY_FOUND_RESTORED, PasswordStep, UserOutcome, set_password};
+use super::run::{Failure, LOST_REPLY_FOUND_RESTORED, UserOutcome};
+use super::set_password::{PasswordStep, set_password};
 use crate::directory::{Directory, DirectoryError, ErrorKind, Stage};
 
 /// `DirectoryError::code` of the outcome of a user whose sign-in mail may have gone out: its
