@@ -78,20 +78,10 @@ pub async fn set_password(
     ) {
         warnings.push(e.to_string());
     }
-    let entry = match &result {
-        Ok(()) => journal::Entry::new(&o.run, &o.id, Step::PasswordSet),
-        Err(error) if error.kind == crate::directory::ErrorKind::NotFound => {
-            // Deleted again or purged since: there is nothing left to finish, and keeping it
-            // open would list it as unfinished on every run from now on.
-            journal::Entry::new(&o.run, &o.id, Step::Closed).detail(format!(
-                "no active user to set a password on any more: {error}"
-            ))
-        }
-        Err(error) => journal::Entry::failed(&o.run, &o.id, Stage::Password, error),
-    };
-    if let Err(e) = journal.record(&entry) {
-        warnings.push(e.to_string());
-    }
+    let done = result
+        .as_ref()
+        .map(|()| journal::Entry::new(&o.run, &o.id, Step::PasswordSet));
+    record_step(journal, o, done, "set a password on", &mut warnings);
     match result {
         Ok(()) => {
             o.password = Some(secret);
@@ -137,18 +127,10 @@ async fn issue_tap(
     ) {
         warnings.push(e.to_string());
     }
-    let entry = match &result {
-        Ok(issued) => tap_entry(&o.run, &o.id, &issued.terms()),
-        Err(error) if error.kind == crate::directory::ErrorKind::NotFound => {
-            journal::Entry::new(&o.run, &o.id, Step::Closed).detail(format!(
-                "no active user to issue a pass to any more: {error}"
-            ))
-        }
-        Err(error) => journal::Entry::failed(&o.run, &o.id, Stage::Password, error),
-    };
-    if let Err(e) = journal.record(&entry) {
-        warnings.push(e.to_string());
-    }
+    let done = result
+        .as_ref()
+        .map(|issued| tap_entry(&o.run, &o.id, &issued.terms()));
+    record_step(journal, o, done, "issue a pass to", warnings);
     match result {
         Ok(issued) => {
             o.tap = Some(issued.terms());
@@ -163,5 +145,29 @@ async fn issue_tap(
                 error: tap_failure(error),
             });
         }
+    }
+}
+
+/// Journals a password step: `done`'s line when it went through, a failure otherwise. A user
+/// that is no longer active (deleted again or purged since) is closed instead: there is
+/// nothing left to finish, and keeping it open would list it as unfinished on every run from
+/// now on.
+fn record_step(
+    journal: &Journal,
+    o: &UserOutcome,
+    done: Result<journal::Entry, &DirectoryError>,
+    what: &str,
+    warnings: &mut Vec<String>,
+) {
+    let entry = match done {
+        Ok(entry) => entry,
+        Err(error) if error.kind == crate::directory::ErrorKind::NotFound => {
+            journal::Entry::new(&o.run, &o.id, Step::Closed)
+                .detail(format!("no active user to {what} any more: {error}"))
+        }
+        Err(error) => journal::Entry::failed(&o.run, &o.id, Stage::Password, error),
+    };
+    if let Err(e) = journal.record(&entry) {
+        warnings.push(e.to_string());
     }
 }
