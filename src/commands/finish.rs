@@ -107,11 +107,12 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
     Ok(EXIT_FAILED)
 }
 
+/// What `--email-to` and `--password` chose: the recipients (none given: each user's own)
+/// and the password's source.
+type Choices = (Option<Vec<String>>, PasswordChoice);
+
 /// `--email-to` and `--password`; `Err` is a usage error in words.
-fn choices(
-    args: &FinishArgs,
-    io: &mut Io<'_>,
-) -> color_eyre::Result<Result<(Option<Vec<String>>, PasswordChoice), String>> {
+fn choices(args: &FinishArgs, io: &mut Io<'_>) -> color_eyre::Result<Result<Choices, String>> {
     let email_to = match &args.email_to {
         Some(raw) => match crate::address::parse_recipients(raw) {
             Ok(to) => Some(to),
