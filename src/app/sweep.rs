@@ -11,7 +11,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 
 use super::effect::Effect;
 use super::state::{NoticeKind, State};
-use crate::conflicts::{Changes, Conflict, DeletionsState, SourceStatus, Sweep};
+use crate::conflicts::{Changes, Conflict, DeletionsState, Sweep};
 
 /// Rows joined per tick, eight times a second (`cargo bench --bench ui -- "sweep join"`): the
 /// join reads each row's name and addresses where the table keeps them, so a slice costs
@@ -312,18 +312,13 @@ pub(super) fn join_some(state: &mut State, n: usize) {
     }
 }
 
-/// How reading the audit log went, for the details pane: `None` while it is being read.
-pub fn deletions_status(state: &State) -> Option<&SourceStatus> {
-    state.sweep.deletions.as_ref().map(|d| &d.status)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::app::fixtures;
     use crate::app::msg::Msg;
     use crate::app::update::update;
-    use crate::conflicts::DeletionLog;
+    use crate::conflicts::{DeletionLog, SourceStatus};
     use crate::directory::{DeletionRecord, Initiator};
 
     fn record(id: &str, sync: bool) -> DeletionRecord {
