@@ -238,8 +238,8 @@ pub fn refused_note(kinds: &[HolderKind]) -> Option<String> {
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     };
     Some(format!(
-        "The directory refused the kept delta token (they expire after 7 days): {list} read \
-         in full again"
+        "The directory refused the kept delta tokens of {list} (they expire after 7 days): \
+         read in full again"
     ))
 }
 

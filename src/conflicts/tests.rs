@@ -554,8 +554,8 @@ fn a_refused_token_is_said_once_in_words() {
     assert_eq!(
         refused_note(&[HolderKind::User, HolderKind::Group]).as_deref(),
         Some(
-            "The directory refused the kept delta token (they expire after 7 days): active \
-             users and groups read in full again"
+            "The directory refused the kept delta tokens of active users and groups (they \
+             expire after 7 days): read in full again"
         )
     );
     let mut e = crate::directory::DirectoryError::new(ErrorKindForTest::BadRequest, "x");

@@ -433,3 +433,98 @@ async fn without_a_permission_its_read_says_so_and_the_others_go_on() {
     sweep.refresh(dir.as_ref(), chrono::Utc::now()).await;
     assert_eq!(sweep.problems().len(), 1);
 }
+
+#[tokio::test]
+async fn an_expired_delta_token_is_refused_as_graph_does_and_that_kind_is_read_in_full() {
+    let (_dir, h) = start_sandbox(250).await;
+    let dir = sandbox_directory(&h, "sweep-tests");
+    let users = all_deleted(dir.as_ref()).await.unwrap();
+    let mut sweep = conflicts::sweep(dir.as_ref(), Utc::now()).await;
+    let joined = conflicts::join(&sweep.index, &users);
+    let (user_id, holder) = joined
+        .iter()
+        .find_map(|(id, c)| {
+            let first = &c[0].holder;
+            let one_holder = c.iter().all(|c| c.holder == *first);
+            let upn = c.iter().any(|c| c.kind == ConflictKind::Upn);
+            (one_holder && upn).then(|| (id.clone(), first.id.clone()))
+        })
+        .expect("a conflict with one active user");
+    let token = app_token(&h).await;
+    let (status, _, _) = send(
+        Method::DELETE,
+        &graph(&h, &format!("users/{holder}")),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    h.expire_delta_tokens();
+    // Graph's answer to a token past its 7 days, word for word.
+    let link = sweep.delta_links()[0].clone().expect("a users delta link");
+    let (status, _, body) = get(&link, &token).await;
+    assert_eq!(status, 400, "{body}");
+    assert_graph_error(&body, "syncStateNotFound");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("The delta token is expired"),
+        "{body}"
+    );
+    // The refresh reads every kind in full instead, says which, and still finds the change.
+    let changes = conflicts::read_changes(dir.as_ref(), sweep.delta_links(), Utc::now()).await;
+    assert_eq!(changes.refused(), &HolderKind::ALL[..]);
+    let note = conflicts::refused_note(changes.refused()).expect("said");
+    assert!(note.contains("active users, groups and org contacts"), "{note}");
+    sweep.apply(changes);
+    assert!(sweep.is_complete(), "{:?}", sweep.problems());
+    let user = users.iter().find(|u| u.id == user_id).unwrap();
+    assert!(sweep.index.conflicts_for(user).is_empty());
+    // The links that full read brought are of the new generation: the next round is one
+    // delta request per kind, and nothing is refused.
+    let before = h.inspect().request_count();
+    let changes = conflicts::read_changes(dir.as_ref(), sweep.delta_links(), Utc::now()).await;
+    assert!(changes.refused().is_empty());
+    assert_eq!(changes.len(), 0);
+    assert_eq!(h.inspect().request_count() - before, 3);
+}
+
+#[tokio::test]
+async fn a_kept_sweep_is_brought_up_to_date_by_one_delta_round_in_the_next_run() {
+    use undelete::conflicts::kept;
+    use undelete::data_dir::DirectoryId;
+    use undelete::restore::Books;
+
+    let (_dir, h) = start_sandbox(250).await;
+    let data = tempfile::tempdir().unwrap();
+    let books = Books::new(
+        data.path(),
+        &DirectoryId::graph(h.base_url(), "sandbox"),
+        "sweep-tests",
+    );
+    let dir = sandbox_directory(&h, "sweep-tests");
+    let users = all_deleted(dir.as_ref()).await.unwrap();
+    let first = conflicts::sweep(dir.as_ref(), Utc::now()).await;
+    let conflicted = conflicts::join(&first.index, &users).len();
+    kept::save_sweep(&books, &first).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&kept::files(&books)[0])
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    drop(first);
+    // The next run: what was kept, then one delta request per kind.
+    let mut again = kept::load_sweep(&books).unwrap().expect("kept");
+    assert_eq!(conflicts::join(&again.index, &users).len(), conflicted);
+    let before = h.inspect().request_count();
+    let refused = again.refresh(dir.as_ref(), Utc::now()).await;
+    assert!(refused.is_empty());
+    assert_eq!(h.inspect().request_count() - before, 3);
+    assert!(again.is_complete());
+    assert_eq!(conflicts::join(&again.index, &users).len(), conflicted);
+}
