@@ -476,7 +476,10 @@ async fn an_expired_delta_token_is_refused_as_graph_does_and_that_kind_is_read_i
     let changes = conflicts::read_changes(dir.as_ref(), sweep.delta_links(), Utc::now()).await;
     assert_eq!(changes.refused(), &HolderKind::ALL[..]);
     let note = conflicts::refused_note(changes.refused()).expect("said");
-    assert!(note.contains("active users, groups and org contacts"), "{note}");
+    assert!(
+        note.contains("active users, groups and org contacts"),
+        "{note}"
+    );
     sweep.apply(changes);
     assert!(sweep.is_complete(), "{:?}", sweep.problems());
     let user = users.iter().find(|u| u.id == user_id).unwrap();
