@@ -226,6 +226,11 @@ pub(super) fn on_loaded(state: &mut State) -> Vec<Effect> {
     };
     s.pending = Some(phase);
     s.phase = phase;
+    // The rows loaded since what was kept landed get its badges now, not when the refresh
+    // lands (the join ends back in `Refreshing`).
+    if s.sweep.is_some() || s.deletions.is_some() {
+        rejoin(state);
+    }
     vec![effect]
 }
 

@@ -282,7 +282,7 @@ pub(super) mod stored {
                 log.words.intern(r.text()?)?;
             }
             let words = log.words.len();
-            for _ in 0..r.count(37)? {
+            for _ in 0..r.count(33)? {
                 let mut g = [0u8; 16];
                 g.copy_from_slice(r.bytes(16)?);
                 log.by_guid

@@ -528,6 +528,20 @@ mod kept_files {
         }
         let u = DeletedUser::sample("00000000-0000-4000-8000-0000000000d1", "x", "x@c.com");
         assert!(back.log.by_sync(&u));
+
+        // Many users, by GUID: the count check before reading them must fit what is written.
+        let many = DeletionLog::build((0..1_000u32).map(|i| {
+            let id = format!("00000000-0000-4000-8000-{i:012x}");
+            record(&id, 1 + i % 28, "success", Initiator::Unknown)
+        }));
+        let state = DeletionsState {
+            log: many,
+            status: SourceStatus::Read { count: 1_000 },
+            as_of: state.as_of,
+        };
+        kept::save_deletions(&mine, &state).unwrap();
+        let back = kept::load_deletions(&mine).unwrap().expect("kept");
+        assert_eq!(back.log.len(), 1_000);
     }
 
     #[test]
