@@ -12,7 +12,8 @@
 //!   process, the sweep and the deletion log landed (target: under 96 MB).
 //!
 //! Run: `cargo bench --bench tui_process` (release build; prints the figures).
-//! `TUI_BENCH=launch,memory,relaunch` picks the sections (all by default).
+//! `TUI_BENCH=launch,memory,relaunch` picks the sections (all by default); `UNDELETE_BIN`
+//! measures another build of the binary (a before/after on one machine).
 
 use std::io::Read;
 use std::num::NonZeroU16;
@@ -51,7 +52,7 @@ fn launch_with(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Instant
         .expect("open a pty");
     // Past the sandbox's first-launch panel, which would take the `q` that ends a run.
     undelete::app::welcome::remember(data_dir).expect("welcome marker");
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_undelete"));
+    let mut cmd = CommandBuilder::new(app_binary());
     cmd.args(["--data-dir", data_dir.to_str().expect("utf-8 path")]);
     cmd.args(args);
     cmd.env("TERM", "xterm-256color");
@@ -191,13 +192,18 @@ fn rss_mb(pid: u32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// The binary measured: this build's, or `UNDELETE_BIN` (another build, for a before/after).
+fn app_binary() -> String {
+    std::env::var("UNDELETE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_undelete").to_string())
+}
+
 fn wanted(section: &str) -> bool {
     std::env::var("TUI_BENCH").map_or(true, |v| v.split(',').any(|s| s.trim() == section))
 }
 
 /// `undelete sandbox serve` in its own process on `dir` with `args`; its base URL.
 fn serve(dir: &Path, args: &[&str]) -> (std::process::Child, String) {
-    let mut server = Command::new(env!("CARGO_BIN_EXE_undelete"))
+    let mut server = Command::new(app_binary())
         .args(["--data-dir", dir.to_str().expect("utf-8 path")])
         .args(["sandbox", "serve", "--port", "0"])
         .args(args)
@@ -323,7 +329,7 @@ fn memory_section() {
     println!("== resident memory, 100,000 deleted users loaded ==");
     let dir = tempfile::tempdir().expect("tempdir");
     let seeded = Instant::now();
-    let status = Command::new(env!("CARGO_BIN_EXE_undelete"))
+    let status = Command::new(app_binary())
         .args(["--data-dir", dir.path().to_str().expect("utf-8 path")])
         .args(["sandbox", "reset", "--users", "100000"])
         .stdout(std::process::Stdio::null())
