@@ -294,7 +294,7 @@ fn the_compact_index_finds_what_a_plain_list_finds() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(21);
     let domains = ["c.com", "Fabrikam.COM", "x.org"];
     let id = |n: u32| {
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             format!("h{n}")
         } else {
             format!("00000000-0000-4000-8000-{n:012x}")
