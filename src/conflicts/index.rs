@@ -642,6 +642,9 @@ impl ConflictIndex {
             }
             seen.push(buf.clone());
         }
+        // The TUI keeps these for every conflicted row (385,646 of them for 100,000 seeded
+        // users): held at their length, not at what pushing grew them to.
+        out.shrink_to_fit();
         out
     }
 
