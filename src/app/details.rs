@@ -42,7 +42,7 @@ pub fn max_scroll(state: &State) -> usize {
 /// The pane's lines for a pane `cols` columns wide, each already fitted to it, so the count
 /// of lines is the count of screen rows (what scrolling is measured in).
 pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
-    let Some(user) = state.users.current() else {
+    let Some(user) = state.session().users.current() else {
         return vec![DetailLine::Plain("No user selected.".into())];
     };
     let now = state.now;
@@ -53,7 +53,7 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
         .into_iter()
         .map(DetailLine::Title)
         .collect();
-    let swept = state.sweep.conflicts_of(&user.id);
+    let swept = state.session().sweep.conflicts_of(&user.id);
     if !swept.is_empty() {
         // Each holder by kind, name and id, and what the restore dialog will offer for it
         // (pre-flight checks again right before the restore: the sweep may be minutes old).
@@ -63,7 +63,7 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
                     .into_iter()
                     .map(DetailLine::Warning),
             );
-            if let Some(sweep) = &state.sweep.sweep {
+            if let Some(sweep) = &state.session().sweep.sweep {
                 all.extend(
                     wrap_words(&format!("  → {}", c.offer(&sweep.index)), w.max(1))
                         .into_iter()
@@ -71,7 +71,7 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
                 );
             }
         }
-    } else if state.users.is_conflict(&user.id) {
+    } else if state.session().users.is_conflict(&user.id) {
         all.extend(
             wrap_words(
                 "⚠ Its user name or a proxy address is held by an active user.",
@@ -81,7 +81,7 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
             .map(DetailLine::Warning),
         );
     }
-    if state.sweep.is_by_sync(&user.id) {
+    if state.session().sweep.is_by_sync(&user.id) {
         all.extend(
             wrap_words(
                 "⚠ The directory sync service deleted it: restore it in on-premises AD (or its \
@@ -163,7 +163,7 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
             "disabled: a restore keeps it so, and sign-in fails until it is enabled".into(),
         );
     }
-    for problem in state.sweep.problems() {
+    for problem in state.session().sweep.problems() {
         field("", format!("not checked: {problem}"));
     }
     field(
@@ -203,8 +203,8 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
 /// cannot say (still reading, a permission missing, older than the log keeps).
 fn deleted_by(state: &State, user: &DeletedUser) -> Vec<(&'static str, String)> {
     const LABEL: &str = "Deleted by";
-    let Some(d) = &state.sweep.deletions else {
-        let value = if state.sweep.busy() {
+    let Some(d) = &state.session().sweep.deletions else {
+        let value = if state.session().sweep.busy() {
             "checking the audit log…"
         } else {
             "not checked yet"
@@ -256,8 +256,8 @@ fn deleted_by(state: &State, user: &DeletedUser) -> Vec<(&'static str, String)> 
 /// The sweep's word on this user's conflicts when it found none (or has not finished).
 fn conflicts_summary(state: &State, id: &str) -> String {
     use super::sweep::Phase;
-    let n = state.sweep.conflicts_of(id).len();
-    match state.sweep.phase {
+    let n = state.session().sweep.conflicts_of(id).len();
+    match state.session().sweep.phase {
         _ if n > 0 => format!("{n} (above)"),
         Phase::Idle => "not checked yet".into(),
         Phase::Reading | Phase::Joining => "checking…".into(),

@@ -651,7 +651,7 @@ pub fn lookup(scope: Scope, ev: &KeyEvent, typing: bool) -> Option<Action> {
 /// Whether a text field has the keyboard in `scope`: then only keys that cannot be text act.
 /// The one rule for `update` (which keys act) and the footer (which hints it shows).
 pub fn is_typing(state: &super::state::State, scope: Scope) -> bool {
-    use super::state::Modal;
+    use super::modal::Modal;
     match (&state.modal, scope) {
         (Some(Modal::Restore(f)), Scope::RestoreDialog) => f.focus.is_text(),
         (Some(Modal::Result(r)), Scope::ResultPassword) => {
@@ -767,7 +767,7 @@ pub const HELP_SCOPES: &[Scope] = &[
 
 /// The focus scope: which table of keys applies now, and which the footer describes.
 pub fn scope(state: &super::state::State) -> Scope {
-    use super::state::Modal;
+    use super::modal::Modal;
     if state.sign_in.is_some() {
         return Scope::SignIn;
     }
@@ -789,7 +789,7 @@ pub fn scope(state: &super::state::State) -> Scope {
         Some(Modal::Result(_)) => Scope::Result,
         Some(Modal::Purge(_)) => Scope::Purge,
         None if state.view == super::restored::View::Restored => Scope::Restored,
-        None if state.users.filtering() => Scope::Filter,
+        None if state.session().users.filtering() => Scope::Filter,
         None => Scope::Table,
     }
 }

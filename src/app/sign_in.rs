@@ -8,11 +8,14 @@
 //! ends the run as the CLI would (`State::exit`): a failure with its line and exit code, a
 //! cancel with exit 1, since the command did not do its job.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
 use super::action::Action;
 use super::effect::Effect;
+use super::sessions::Facts;
 use super::state::{ExitReport, NoticeKind, State};
 use crate::auth::AuthError;
 use crate::auth::device_code::DeviceCodePrompt;
@@ -163,19 +166,24 @@ pub(super) fn on_cancelled(state: &mut State) -> Vec<Effect> {
     }
 }
 
-/// Signed in: the session's directory, label and account arrive, and the table loads.
-pub(super) fn on_signed_in(state: &mut State, session: &Session) -> Vec<Effect> {
+/// Signed in: the session takes the place of the one being signed into (its facts, a new
+/// id the runner tags its news with), and the table loads.
+pub(super) fn on_signed_in(state: &mut State, session: &Arc<Session>) -> Vec<Effect> {
     if state.sign_in.take().is_none() {
         return Vec::new();
     }
-    enter_session(state, session);
-    super::start_effects(state)
+    let id = state.replace_session(Facts::of(session));
+    show_warnings(state, session);
+    let mut effects = vec![Effect::OpenSession {
+        id,
+        session: session.clone(),
+    }];
+    effects.extend(super::start_effects(state));
+    effects
 }
 
-/// Takes on a session: who and where (`Settings::adopt`), and its warnings (missing
-/// permissions) as the first notice.
-pub fn enter_session(state: &mut State, session: &Session) {
-    state.settings.adopt(session);
+/// A session's warnings (missing permissions) as the first notice.
+pub fn show_warnings(state: &mut State, session: &Session) {
     if !session.warnings.is_empty() {
         state.notice = Some((NoticeKind::Error, session.warnings.join(" · ")));
     }
@@ -205,7 +213,7 @@ pub(super) fn leave(state: &mut State) -> Vec<Effect> {
         },
     });
     state.quit = true;
-    vec![Effect::Quit]
+    Vec::new()
 }
 
 #[cfg(test)]
@@ -225,11 +233,16 @@ mod tests {
     }
 
     fn screen() -> State {
-        let mut s = State::new(fixtures::settings(), fixtures::now(), (120, 40));
-        s.settings.label = "global · contoso.com".into();
-        s.settings.account = String::new();
+        let mut s = State::new(
+            fixtures::settings(),
+            fixtures::facts(),
+            fixtures::now(),
+            (120, 40),
+        );
+        s.session_mut().facts.label = "global · contoso.com".into();
+        s.session_mut().facts.account = String::new();
         s.sign_in = Some(SignIn::new(
-            s.settings.label.clone(),
+            s.session().facts.label.clone(),
             "app-only, with a certificate".into(),
             true,
             fixtures::now(),
@@ -482,9 +495,9 @@ mod tests {
             ["LoadDeleted(0)", "LoadTenant", "LoadUnfinished"]
         );
         assert!(s.sign_in.is_none(), "the table now");
-        assert_eq!(s.settings.account, "admin@contoso.com");
-        assert!(s.settings.label.starts_with("global · contoso"));
-        assert!(!s.settings.is_sandbox);
+        assert_eq!(s.session().facts.account, "admin@contoso.com");
+        assert!(s.session().facts.label.starts_with("global · contoso"));
+        assert!(!s.session().facts.is_sandbox);
         assert_eq!(
             s.notice,
             Some((NoticeKind::Error, "no Mail.Send: mail is refused".into()))

@@ -26,7 +26,10 @@ pub use crate::app::layout::{
 };
 
 use crate::app::keymap;
-use crate::app::state::{Blocked, Modal, NoticeKind, State, View};
+use crate::app::modal::Modal;
+use crate::app::restored::View;
+use crate::app::sessions::Blocked;
+use crate::app::state::{NoticeKind, State};
 use crate::text;
 use theme::Theme;
 
@@ -146,27 +149,32 @@ pub fn clear(frame: &mut Frame, area: Rect) -> Rect {
 }
 
 fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let s = &state.settings;
-    let loaded = state.users.rows().len();
-    let progress = if let Some(staged) = state.reload.as_ref().filter(|_| state.users.loading()) {
+    let s = &state.session().facts;
+    let loaded = state.session().users.rows().len();
+    let progress = if let Some(staged) = state
+        .session()
+        .reload
+        .as_ref()
+        .filter(|_| state.session().users.loading())
+    {
         // A reload keeps the old rows on screen: say it is under way, and how far.
         let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][state.spinner % 10];
         format!("{spin} reloading… {}", staged.len())
-    } else if state.users.loading() {
+    } else if state.session().users.loading() {
         let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][state.spinner % 10];
-        match state.users.expected_total() {
+        match state.session().users.expected_total() {
             Some(t) => format!("{spin} loading {loaded}/{t}"),
             None => format!("{spin} loading {loaded}"),
         }
-    } else if let Some(at) = state.stale_since {
+    } else if let Some(at) = state.session().stale_since {
         // A failed refresh left these rows: say how old they are.
         format!("{loaded} rows · stale since {}", at.format("%H:%M UTC"))
     } else {
         format!("loaded {loaded}")
     };
     // The conflict sweep while it works ("checking conflicts 12k/50k"), then nothing.
-    let progress = match state.sweep.status() {
-        Some(sweep) if !state.users.loading() => format!("{progress} · {sweep}"),
+    let progress = match state.session().sweep.status() {
+        Some(sweep) if !state.session().users.loading() => format!("{progress} · {sweep}"),
         _ => progress,
     };
     const READ_ONLY: &str = " │ READ-ONLY: writes disabled";
@@ -326,7 +334,7 @@ pub fn fit_line(spans: Vec<Span<'static>>, max: usize) -> Line<'static> {
 fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let w = usize::from(area.width);
     let mut lines: Vec<Line> = Vec::new();
-    if let Some(holder) = &state.holder {
+    if let Some(holder) = &state.session().holder {
         let wait = match holder {
             Blocked::Held(_) => "wait until it lets go",
             Blocked::Broken(_) => "wait until that is put right",
@@ -339,15 +347,16 @@ fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             theme.warn(),
         )));
     }
-    if !state.unfinished.is_empty() {
+    if !state.session().unfinished.is_empty() {
         lines.push(Line::from(Span::styled(
             text::fit(&unfinished_line(state), w),
             theme.warn(),
         )));
     }
-    if !state.earlier.is_empty() {
-        let n = state.earlier.len();
+    if !state.session().earlier.is_empty() {
+        let n = state.session().earlier.len();
         let names: Vec<&str> = state
+            .session()
             .earlier
             .iter()
             .take(3)
@@ -359,7 +368,7 @@ fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             " ⚠ {n} unfinished restore{} from an earlier version, directory unknown: not \
              finished by F; `{} --adopt-earlier` takes them into this directory ({})",
             if n == 1 { "" } else { "s" },
-            state.settings.finish_command,
+            state.session().facts.finish_command,
             names.join(", ")
         );
         lines.push(Line::from(Span::styled(text::fit(&msg, w), theme.dim())));
@@ -369,14 +378,16 @@ fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
 
 fn unfinished_line(state: &State) -> String {
     use crate::restore::RestoreState;
-    let n = state.unfinished.len();
+    let n = state.session().unfinished.len();
     // Planned but never confirmed: the run may have died before the restore was sent.
     let unknown = state
+        .session()
         .unfinished
         .iter()
         .filter(|u| u.restore == RestoreState::Unknown)
         .count();
     let names: Vec<&str> = state
+        .session()
         .unfinished
         .iter()
         .take(3)
@@ -396,7 +407,7 @@ fn unfinished_line(state: &State) -> String {
             if done == 1 { " is" } else { "s are" }
         ),
     };
-    let todo = if state.settings.read_only {
+    let todo = if state.session().facts.read_only {
         "run without --read-only to finish"
     } else if unknown > 0 {
         "press F to check and finish"
@@ -408,8 +419,8 @@ fn unfinished_line(state: &State) -> String {
 
 fn draw_status(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let w = usize::from(area.width);
-    if state.users.filtering() || !state.users.filter().value().is_empty() {
-        let input = &state.users.filter();
+    if state.session().users.filtering() || !state.session().users.filter().value().is_empty() {
+        let input = &state.session().users.filter();
         let prefix = " / ";
         let room = w.saturating_sub(prefix.len() + 1);
         let scroll = input.visual_scroll(room);
@@ -418,7 +429,7 @@ fn draw_status(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             Span::styled(prefix, theme.key()),
             Span::raw(text::fit(&shown, room)),
         ];
-        if !state.users.filtering() {
+        if !state.session().users.filtering() {
             spans.push(Span::styled("  (/ to edit, Esc clears)", theme.dim()));
         }
         if let Some((kind, msg)) = &state.notice {
@@ -426,7 +437,7 @@ fn draw_status(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             spans.push(notice_span(*kind, msg, theme));
         }
         frame.render_widget(Paragraph::new(fit_line(spans, w)), area);
-        if state.users.filtering() && state.modal.is_none() {
+        if state.session().users.filtering() && state.modal.is_none() {
             let x = area.x + (prefix.len() + input.visual_cursor() - scroll) as u16;
             frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
         }
@@ -461,7 +472,8 @@ pub fn skip_columns(s: &str, cols: usize) -> String {
 /// The footer word for `key` where what it does depends on the focus or the question asked
 /// ("enter send email and close", "y stop the rest"); `None` keeps the keymap's word.
 pub fn footer_word(state: &State, key: &str) -> Option<&'static str> {
-    use crate::app::state::{Field, ResultButton};
+    use crate::app::modal::restore::Field;
+    use crate::app::modal::result::ResultButton;
     match (&state.modal, key) {
         (Some(Modal::Result(r)), "enter") if r.prompt.is_some() => Some("set the password"),
         (Some(Modal::Result(r)), "enter") if !r.confirm_close && r.error_pane.is_none() => {
@@ -484,7 +496,7 @@ pub fn footer_word(state: &State, key: &str) -> Option<&'static str> {
         (Some(Modal::Restore(form)), "enter") => Some(match form.focus {
             Field::Cancel => "cancel",
             Field::ManualPassword if form.auto_password => "type my own password",
-            _ if state.settings.read_only => "restore (read-only: refused)",
+            _ if state.session().facts.read_only => "restore (read-only: refused)",
             _ => "restore",
         }),
         _ => None,

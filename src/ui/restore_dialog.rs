@@ -9,7 +9,8 @@ use tui_input::Input;
 
 use super::theme::Theme;
 use super::{centered, clear, fit_line, skip_columns};
-use crate::app::state::{Field, NameCheck, Preflight, RestoreForm, State, Target};
+use crate::app::modal::restore::{Field, NameCheck, Preflight, RestoreForm, Target};
+use crate::app::state::State;
 use crate::password;
 use crate::text::{fit, width, wrap};
 
@@ -318,7 +319,8 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
             .filter(|t| !t.user.is_guest())
             .map(|t| &t.user)
             .collect();
-        let check = crate::restore::check_password(form.password.value(), &state.tenant, &users);
+        let check =
+            crate::restore::check_password(form.password.value(), &state.session().tenant, &users);
         let report = check.policy;
         let no_names = check.contains_name.is_none();
         let mut row: Vec<Span<'static>> = vec![Span::raw(" ".repeat(INDENT))];
@@ -342,7 +344,7 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
             ));
         }
         lines.push(Line::from(row));
-        use crate::app::state::Verdict;
+        use crate::app::modal::restore::Verdict;
         let verdict = match &form.verdict {
             Verdict::None => None,
             Verdict::Asking { .. } => Some(("… asking the directory".to_string(), theme.dim())),
@@ -647,7 +649,7 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
     } else if let Some(line) = lines.get_mut(focus_line) {
         point_at(line);
     }
-    let label = if state.settings.read_only {
+    let label = if state.session().facts.read_only {
         "Restore (read-only)"
     } else {
         "Restore"

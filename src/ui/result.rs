@@ -9,7 +9,8 @@ use secrecy::ExposeSecret;
 
 use super::theme::Theme;
 use super::{centered, clear, fit_line, hidden_marks, more_marks};
-use crate::app::state::{PasswordPrompt, ResultButton, ResultState, State};
+use crate::app::modal::result::{PasswordPrompt, ResultButton, ResultState};
+use crate::app::state::State;
 use crate::directory::Stage;
 use crate::text::{fit, pad};
 
@@ -447,8 +448,11 @@ fn draw_prompt(
         let (name, upn) = r.outcomes.get(p.index).map_or(("", ""), |o| {
             (o.display_name.as_str(), o.original_upn.as_str())
         });
-        let check =
-            crate::restore::check_password_for(p.input.value(), &state.tenant, &[(name, upn)]);
+        let check = crate::restore::check_password_for(
+            p.input.value(),
+            &state.session().tenant,
+            &[(name, upn)],
+        );
         let mut row = vec![Span::raw(" ")];
         let rules = crate::password::rules()
             .into_iter()

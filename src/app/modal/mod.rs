@@ -9,16 +9,12 @@ pub mod result;
 
 use crate::app::action::Action;
 use crate::app::effect::Effect;
+use crate::app::msg::SessionMsg;
 use crate::app::state::{NoticeKind, State};
-use restore::submit_restore;
-
-pub use help::HelpView;
-pub use progress::{JobStatus, ProgressLine, ProgressState};
-pub use purge::PurgeState;
-pub use restore::{
-    CONFIRM_OVER, Field, HeldAddress, NameCheck, Preflight, RestoreForm, Target, Verdict,
-};
-pub use result::{PasswordPrompt, ResultButton, ResultState, retryable};
+use progress::ProgressState;
+use purge::PurgeState;
+use restore::{RestoreForm, submit_restore};
+use result::ResultState;
 
 /// The one dialog open over the table, if any; each variant owns its state.
 pub enum Modal {
@@ -26,6 +22,55 @@ pub enum Modal {
     Progress(ProgressState),
     Result(Box<ResultState>),
     Purge(PurgeState),
+}
+
+impl Modal {
+    /// Something on it moves while nothing else happens (a spinner, the gauge).
+    pub fn animates(&self) -> bool {
+        match self {
+            Modal::Progress(_) => true,
+            Modal::Result(r) => r.sending,
+            Modal::Restore(f) => f.checking() > 0,
+            Modal::Purge(_) => false,
+        }
+    }
+}
+
+/// The session's news that belongs to a dialog: what its work found or did.
+pub(in crate::app) fn on_news(state: &mut State, msg: SessionMsg) -> Vec<Effect> {
+    use SessionMsg as M;
+    match msg {
+        M::Preflight { id, result } => restore::on_preflight(state, &id, result),
+        M::NewUpnChecked { id, seq, result } => {
+            restore::on_new_name_checked(state, &id, seq, result)
+        }
+        M::PasswordVerdict { seq, result } => restore::on_verdict(state, seq, result),
+        M::TapAvailability(a) => {
+            state.session_mut().tap = Some(a.clone());
+            if let Some(Modal::Restore(form)) = &mut state.modal {
+                form.set_tap_status(Some(a));
+            }
+        }
+        M::Job { id, status } => {
+            if let Some(Modal::Progress(p)) = &mut state.modal
+                && let Some(i) = p.index.get(&id).copied()
+            {
+                // The wait shows until it ends: a user's news may arrive after the client
+                // announced its next wait.
+                p.lines[i].status = status;
+            }
+        }
+        M::RestoreFinished { outcomes, mail } => {
+            return result::on_restore_finished(state, outcomes, mail);
+        }
+        M::AfterCare(reports) => result::on_after_care(state, reports),
+        M::OutcomesUpdated(changed) => result::on_outcomes_updated(state, changed),
+        M::MailSent(sent) => return result::on_mail_sent(state, sent),
+        M::MailArrived(arrived) => result::on_mail_arrived(state, arrived),
+        // The screen-wide news is `news`'s.
+        _ => {}
+    }
+    Vec::new()
 }
 
 /// A yes/no question a modal asked (restore many, stop the run, close without mail).

@@ -14,8 +14,8 @@ use crate::app::action::Action;
 use crate::app::effect::Effect;
 use crate::app::state::{NoticeKind, State};
 use crate::app::update::read_only_refusal;
-use crate::directory::DeletedUser;
 use crate::directory::tap::{TapAvailability, TapRequest};
+use crate::directory::{DeletedUser, ErrorKind};
 use crate::restore::{self, PasswordStep};
 
 /// The restore dialog's focusable widgets, in Tab order (some only appear when relevant).
@@ -337,11 +337,11 @@ pub(in crate::app) fn open_restore(state: &mut State) -> Vec<Effect> {
     if read_only_refusal(state, "restore") {
         return Vec::new();
     }
-    let targets = state.users.targets();
+    let targets = state.session_mut().users.targets();
     if targets.is_empty() {
         state.notice = Some((
             NoticeKind::Error,
-            if state.users.loading() {
+            if state.session_mut().users.loading() {
                 "Still loading: no user to restore yet."
             } else {
                 "No user selected to restore."
@@ -362,8 +362,8 @@ pub(in crate::app) fn open_restore(state: &mut State) -> Vec<Effect> {
         .clone()
         .unwrap_or_else(|| {
             [
-                Some(&state.settings.account),
-                state.settings.mail_sender.as_ref(),
+                Some(&state.sessions.current().facts.account),
+                state.sessions.current().facts.mail_sender.as_ref(),
             ]
             .into_iter()
             .flatten()
@@ -373,10 +373,10 @@ pub(in crate::app) fn open_restore(state: &mut State) -> Vec<Effect> {
         });
     state.notice = None;
     let mut form = RestoreForm::new(targets, &mail, state.settings.include_password);
-    form.set_tap_status(state.tap.clone());
+    form.set_tap_status(state.sessions.current_mut().tap.clone());
     state.modal = Some(Modal::Restore(Box::new(form)));
     let mut effects = effects;
-    if state.tap.is_none() {
+    if state.sessions.current_mut().tap.is_none() {
         effects.push(Effect::LoadTapAvailability);
     }
     effects
@@ -397,7 +397,11 @@ pub(in crate::app) fn on_preflight(
         Err(e) => Preflight::Failed(e.clone()),
         Ok(found) if !found.has_conflict() => Preflight::Clear,
         Ok(found) => {
-            state.users.mark_conflict(id.to_string());
+            state
+                .sessions
+                .current_mut()
+                .users
+                .mark_conflict(id.to_string());
             if found.upn_holder.is_some() {
                 target.new_upn = Input::new(found.suggested_upn.clone().unwrap_or_default());
                 target.name_check = NameCheck::Idle;
@@ -424,10 +428,37 @@ pub(in crate::app) fn on_preflight(
     target.found = result.ok();
 }
 
+/// The directory's verdict on the typed password (for the check numbered `seq`).
+pub(in crate::app) fn on_verdict(
+    state: &mut State,
+    seq: u64,
+    result: Result<crate::directory::PasswordVerdict, crate::directory::DirectoryError>,
+) {
+    let Some(Modal::Restore(form)) = &mut state.modal else {
+        return;
+    };
+    if form.verdict != (Verdict::Asking { seq }) {
+        return;
+    }
+    form.verdict = match result {
+        Ok(v) if v.valid => Verdict::Valid,
+        Ok(v) => Verdict::Refused(v.messages),
+        Err(e) => Verdict::Unavailable(match e.kind {
+            ErrorKind::Forbidden | ErrorKind::Unauthorized => {
+                "only a delegated sign-in with User.ReadWrite may ask".to_string()
+            }
+            ErrorKind::NotFound | ErrorKind::BadRequest => {
+                "the check exists only in the global cloud".to_string()
+            }
+            _ => e.message.clone(),
+        }),
+    };
+}
+
 /// After a new user name was typed: ask the directory whether it is free (the runner waits
 /// for typing to pause), unless there is nothing to ask.
 fn ask_about_new_name(state: &mut State, i: usize) -> Vec<Effect> {
-    let tenant = state.tenant.clone();
+    let tenant = state.session_mut().tenant.clone();
     let Some(Modal::Restore(form)) = &mut state.modal else {
         return Vec::new();
     };
@@ -445,8 +476,8 @@ fn ask_about_new_name(state: &mut State, i: usize) -> Vec<Effect> {
         t.name_check = NameCheck::Idle;
         return Vec::new();
     }
-    state.name_seq += 1;
-    let seq = state.name_seq;
+    state.sessions.current_mut().name_seq += 1;
+    let seq = state.sessions.current_mut().name_seq;
     t.name_check = NameCheck::Asking { seq };
     vec![Effect::CheckNewUpn {
         seq,
@@ -609,8 +640,8 @@ pub(in crate::app) fn ask_about_password(state: &mut State) -> Vec<Effect> {
         form.verdict = Verdict::None;
         return Vec::new();
     }
-    state.verdict_seq += 1;
-    let seq = state.verdict_seq;
+    state.sessions.current_mut().verdict_seq += 1;
+    let seq = state.sessions.current_mut().verdict_seq;
     form.verdict = Verdict::Asking { seq };
     vec![Effect::CheckPassword {
         seq,
@@ -650,7 +681,7 @@ pub(in crate::app) fn submit_restore(state: &mut State) -> Vec<Effect> {
     }
     let request = form.request();
     // Every rule lives in the plan; the form only points at the field a problem is about.
-    if let Some(problem) = restore::validate(&request, &state.tenant)
+    if let Some(problem) = restore::validate(&request, &state.sessions.current_mut().tenant)
         .into_iter()
         .next()
     {
@@ -688,8 +719,8 @@ pub(in crate::app) fn submit_restore(state: &mut State) -> Vec<Effect> {
     // The typed password now lives in the plan (a secret); the editor is emptied, yank
     // buffer included, which `reset()` would keep.
     form.password = Input::default();
-    state.last_mail = Some((plan.mail_to.clone(), include_password));
-    state.last_step = Some(step);
+    state.session_mut().last_mail = Some((plan.mail_to.clone(), include_password));
+    state.session_mut().last_step = Some(step);
     state.modal = Some(Modal::Progress(ProgressState::new(&users)));
     vec![Effect::Restore(plan)]
 }

@@ -10,8 +10,9 @@ use tui_input::backend::crossterm::EventHandler;
 use super::Modal;
 use crate::app::action::Action;
 use crate::app::effect::{Effect, MailCommand};
+use crate::app::msg::MailFailed;
 use crate::app::state::{NoticeKind, State};
-use crate::directory::Stage;
+use crate::directory::{ErrorKind, Stage};
 use crate::restore::{self, MailGroup, PasswordChoice, PasswordStep, UserOutcome};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +47,7 @@ pub struct ResultState {
     pub confirm_close: bool,
     pub sending: bool,
     /// Why the last sign-in mail failed, and whether it may have gone out all the same.
-    pub send_error: Option<crate::app::msg::MailFailed>,
+    pub send_error: Option<MailFailed>,
     /// What the last key did ("Copied …", "Retrying 2 users…").
     pub message: Option<String>,
     /// A retry or a password (`p`) is on its way.
@@ -430,7 +431,11 @@ pub(in crate::app) fn prompt_key(
             } else {
                 let typed = p.input.value();
                 let names = [(o.display_name.as_str(), o.original_upn.as_str())];
-                let check = restore::check_password_for(typed, &state.tenant, &names);
+                let check = restore::check_password_for(
+                    typed,
+                    &state.sessions.current_mut().tenant,
+                    &names,
+                );
                 if let Some(why) = check.first_failure() {
                     p.error = Some(format!("Password refused: {why}"));
                     return Vec::new();
@@ -482,6 +487,89 @@ pub(in crate::app) fn error_pane_key(state: &mut State, action: Option<Action>) 
     Vec::new()
 }
 
+/// A run (or `F`) is over: the result screen takes the progress screen's place, and the
+/// after-care of the restored users is read.
+pub(in crate::app) fn on_restore_finished(
+    state: &mut State,
+    outcomes: Vec<UserOutcome>,
+    mail: Option<Vec<MailGroup>>,
+) -> Vec<Effect> {
+    let session = state.sessions.current_mut();
+    session.finishing = false;
+    let restored: HashSet<String> = outcomes
+        .iter()
+        .filter(|o| o.restored())
+        .map(|o| o.id.clone())
+        .collect();
+    for o in &outcomes {
+        if let Some(f) = &o.failure
+            && matches!(
+                f.error.kind,
+                ErrorKind::UpnConflict | ErrorKind::ProxyConflict
+            )
+        {
+            session.users.mark_conflict(o.id.clone());
+        }
+    }
+    session.users.remove_ids(&restored);
+    // Finishing brings each user's mail (the finishing rule); a run, the dialog's.
+    let (recipients, include_password) = match &mail {
+        Some(_) => (Vec::new(), false),
+        None => session.last_mail.take().unwrap_or((Vec::new(), true)),
+    };
+    // Finishing interrupted restores generates, and asks for a change at sign-in.
+    let step = session.last_step.take().unwrap_or(PasswordStep {
+        choice: PasswordChoice::Auto,
+        force_change: true,
+        force_change_with_mfa: false,
+        why: "tried again on the result screen".into(),
+    });
+    // What the table said before belongs to the table: this screen has its own lines.
+    state.notice = None;
+    // After-care reads what came back with the restored users, now that the restores are
+    // done; their passwords stay here.
+    let care: Vec<UserOutcome> = outcomes
+        .iter()
+        .filter(|o| o.restored())
+        .map(|o| {
+            let mut o = o.clone();
+            o.password = None;
+            o
+        })
+        .collect();
+    let mut result = ResultState::new(outcomes, recipients, include_password, step);
+    result.groups = mail;
+    if care.is_empty() {
+        result.after_care = Some(Vec::new());
+    }
+    state.modal = Some(Modal::Result(Box::new(result)));
+    if care.is_empty() {
+        Vec::new()
+    } else {
+        vec![Effect::AfterCare { outcomes: care }]
+    }
+}
+
+/// What came back with the restored users.
+pub(in crate::app) fn on_after_care(
+    state: &mut State,
+    reports: Vec<restore::aftercare::AfterCare>,
+) {
+    if let Some(Modal::Result(r)) = &mut state.modal {
+        // Read after the restore, it is fresher than the listing: the mail follows it.
+        for o in &mut r.outcomes {
+            if let Some(disabled) = reports
+                .iter()
+                .find(|c| c.id == o.id)
+                .and_then(|c| c.disabled())
+            {
+                o.account_disabled = disabled;
+            }
+        }
+        r.after_care = Some(reports);
+    }
+}
+
 /// Outcomes a retry or `p` changed replace theirs on the result screen.
 pub(in crate::app) fn on_outcomes_updated(state: &mut State, changed: Vec<restore::UserOutcome>) {
     let restored: HashSet<String> = changed
@@ -489,7 +577,7 @@ pub(in crate::app) fn on_outcomes_updated(state: &mut State, changed: Vec<restor
         .filter(|o| o.restored())
         .map(|o| o.id.clone())
         .collect();
-    state.users.remove_ids(&restored);
+    state.session_mut().users.remove_ids(&restored);
     let Some(Modal::Result(r)) = &mut state.modal else {
         return;
     };
@@ -524,10 +612,25 @@ pub(in crate::app) fn on_outcomes_updated(state: &mut State, changed: Vec<restor
     });
 }
 
+/// A sign-in mail went out, or why it did not.
+pub(in crate::app) fn on_mail_sent(state: &mut State, sent: Result<(), MailFailed>) -> Vec<Effect> {
+    let Some(Modal::Result(r)) = &mut state.modal else {
+        return Vec::new();
+    };
+    r.sending = false;
+    match sent {
+        Ok(()) => mail_went(state),
+        Err(e) => {
+            r.send_error = Some(e);
+            Vec::new()
+        }
+    }
+}
+
 /// A sign-in mail went out: its users are mailed, and the next mail goes. Once none is left
 /// the screen closes, unless a user nobody could be told about is still on it (its password
 /// is only here).
-pub(in crate::app) fn on_mail_sent(state: &mut State) -> Vec<Effect> {
+fn mail_went(state: &mut State) -> Vec<Effect> {
     let Some(Modal::Result(r)) = &mut state.modal else {
         return Vec::new();
     };
