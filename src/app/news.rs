@@ -53,10 +53,7 @@ pub(super) fn on_news(state: &mut State, msg: SessionMsg) -> Vec<Effect> {
             super::sweep::on_deletions(state.session_mut(), *deletions);
             Vec::new()
         }
-        M::Restored(result) => {
-            super::restored::on_restored(state.session_mut(), result);
-            Vec::new()
-        }
+        M::Restored(result) => super::restored::on_read(state, result),
         M::PurgeDone { purged, failures } => on_purge_done(state, purged, failures),
         M::Waiting { text, seconds } => on_waiting(state, text, seconds),
         // `update` keeps the request log; it never comes here.

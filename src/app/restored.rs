@@ -37,6 +37,9 @@ pub struct RestoredView {
     pub offset: usize,
     /// The journal is being read.
     pub loading: bool,
+    /// The journal changed while it was being read: that read may predate the change, so it
+    /// is read once more when it lands.
+    pub stale: bool,
     /// Why the journal could not be read, the last time it was tried.
     pub error: Option<String>,
     /// Restored users found in the deleted users listing again (worked out when either list
@@ -120,8 +123,9 @@ pub(super) fn find_deleted_again(session: &mut SessionState) {
     session.restored.deleted_again = session.users.ids_among(&ids);
 }
 
-/// The journal's restored users, read (or why they could not be).
-pub(super) fn on_restored(session: &mut SessionState, result: Result<Vec<RestoredUser>, String>) {
+/// A read of the journal landed; one more follows if the journal changed while it ran.
+pub(super) fn on_read(state: &mut State, result: Result<Vec<RestoredUser>, String>) -> Vec<Effect> {
+    let session = state.session_mut();
     match result {
         Ok(rows) => {
             session.restored.replace(rows);
@@ -131,6 +135,11 @@ pub(super) fn on_restored(session: &mut SessionState, result: Result<Vec<Restore
             session.restored.loading = false;
             session.restored.error = Some(e);
         }
+    }
+    if std::mem::take(&mut session.restored.stale) {
+        journal_changed(state)
+    } else {
+        Vec::new()
     }
 }
 
@@ -150,16 +159,21 @@ pub(super) fn show(state: &mut State, view: View) -> Vec<Effect> {
 }
 
 fn reload(state: &mut State) -> Vec<Effect> {
-    state.session_mut().restored.loading = true;
+    let restored = &mut state.session_mut().restored;
+    restored.loading = true;
+    restored.stale = false;
     vec![Effect::LoadRestored]
 }
 
 /// The journal changed (a run, a mail, a finish): the Restored view on screen follows it.
 pub(super) fn journal_changed(state: &mut State) -> Vec<Effect> {
-    if state.view == View::Restored && !state.session().restored.loading {
-        reload(state)
-    } else {
+    if state.view != View::Restored {
         Vec::new()
+    } else if state.session().restored.loading {
+        state.session_mut().restored.stale = true;
+        Vec::new()
+    } else {
+        reload(state)
     }
 }
 
@@ -398,6 +412,30 @@ mod tests {
         assert!(
             matches!(&effects[..], [Effect::Retry { restore: None, passwords, .. }] if passwords.len() == 1)
         );
+    }
+
+    #[test]
+    fn a_journal_change_during_a_read_is_read_once_more_when_that_read_lands() {
+        let mut s = fixtures::state(10, (120, 40));
+        assert!(matches!(
+            press(&mut s, KeyCode::Char('2'))[..],
+            [Effect::LoadRestored]
+        ));
+        // The mail's step lands while the first read is still out: no second read at once...
+        assert!(fixtures::send(&mut s, SessionMsg::Unfinished(Vec::new())).is_empty());
+        assert!(fixtures::send(&mut s, SessionMsg::Unfinished(Vec::new())).is_empty());
+        // ...but one, and only one, after it: that read may predate the step.
+        let effects = fixtures::send(
+            &mut s,
+            SessionMsg::Restored(Ok(vec![restored("a", PasswordState::Missing)])),
+        );
+        assert!(matches!(effects[..], [Effect::LoadRestored]));
+        let effects = fixtures::send(
+            &mut s,
+            SessionMsg::Restored(Ok(vec![restored("a", PasswordState::Set)])),
+        );
+        assert!(effects.is_empty());
+        assert_eq!(s.session().restored.rows[0].password, PasswordState::Set);
     }
 
     #[test]
