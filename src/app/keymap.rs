@@ -654,9 +654,7 @@ pub fn is_typing(state: &super::state::State, scope: Scope) -> bool {
     use super::modal::Modal;
     match (&state.modal, scope) {
         (Some(Modal::Restore(f)), Scope::RestoreDialog) => f.focus.is_text(),
-        (Some(Modal::Result(r)), Scope::ResultPassword) => {
-            r.prompt.as_ref().is_some_and(|p| !p.auto)
-        }
+        (Some(Modal::Result(r)), Scope::ResultPassword) => r.prompt().is_some_and(|p| !p.auto),
         (Some(Modal::Purge(_)), Scope::Purge) => true,
         (None, Scope::Filter) => true,
         _ => false,
@@ -767,7 +765,7 @@ pub const HELP_SCOPES: &[Scope] = &[
 
 /// The focus scope: which table of keys applies now, and which the footer describes.
 pub fn scope(state: &super::state::State) -> Scope {
-    use super::modal::Modal;
+    use super::modal::{Modal, result::ResultMode};
     if state.sign_in.is_some() {
         return Scope::SignIn;
     }
@@ -783,10 +781,12 @@ pub fn scope(state: &super::state::State) -> Scope {
         Some(Modal::Restore(_)) => Scope::RestoreDialog,
         Some(Modal::Progress(p)) if p.confirm_stop => Scope::Confirm,
         Some(Modal::Progress(_)) => Scope::Progress,
-        Some(Modal::Result(r)) if r.confirm_close || r.confirm_arrived.is_some() => Scope::Confirm,
-        Some(Modal::Result(r)) if r.prompt.is_some() => Scope::ResultPassword,
-        Some(Modal::Result(r)) if r.error_pane.is_some() => Scope::ErrorPane,
-        Some(Modal::Result(_)) => Scope::Result,
+        Some(Modal::Result(r)) => match r.mode {
+            ResultMode::ConfirmClose | ResultMode::ConfirmArrived(_) => Scope::Confirm,
+            ResultMode::Prompt(_) => Scope::ResultPassword,
+            ResultMode::ErrorPane(_) => Scope::ErrorPane,
+            ResultMode::List => Scope::Result,
+        },
         Some(Modal::Purge(_)) => Scope::Purge,
         None if state.view == super::restored::View::Restored => Scope::Restored,
         None if state.session().users.filtering() => Scope::Filter,

@@ -116,7 +116,7 @@ pub fn repaint_key(state: &State) -> u64 {
     // Modal lists of names scroll too; the Result list scrolls with its selection.
     match &state.modal {
         Some(modal::Modal::Progress(p)) => p.scroll.hash(&mut h),
-        Some(modal::Modal::Result(r)) => (r.selected, r.confirm_close).hash(&mut h),
+        Some(modal::Modal::Result(r)) => (r.selected, r.confirm_close()).hash(&mut h),
         _ => {}
     }
     h.finish()

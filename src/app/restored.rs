@@ -13,7 +13,7 @@ use tui_input::Input;
 use super::action::Action;
 use super::effect::Effect;
 use super::modal::Modal;
-use super::modal::result::{PasswordPrompt, ResultState};
+use super::modal::result::{PasswordPrompt, ResultMode, ResultState};
 use super::sessions::SessionState;
 use super::state::{NoticeKind, State};
 use crate::restore::{
@@ -298,7 +298,7 @@ fn set_password(state: &mut State) -> Vec<Effect> {
     };
     let mut result = ResultState::new(vec![outcome], Vec::new(), false, step);
     result.groups = Some(groups);
-    result.prompt = Some(PasswordPrompt {
+    result.mode = ResultMode::Prompt(PasswordPrompt {
         index: 0,
         auto: true,
         input: Input::default(),
@@ -399,7 +399,7 @@ mod tests {
         let Some(Modal::Result(r)) = &s.modal else {
             panic!("the result screen");
         };
-        assert!(r.prompt.is_some());
+        assert!(r.prompt().is_some());
         assert_eq!(r.outcomes[0].id, "b");
         assert!(r.outcomes[0].needs_password());
         let groups = r.groups.as_deref().unwrap_or_default();

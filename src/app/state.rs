@@ -113,7 +113,7 @@ impl State {
         let session = self.session();
         let writes = session.writable();
         match (&self.modal, action) {
-            (Some(Modal::Result(r)), _) if r.prompt.is_some() || r.error_pane.is_some() => true,
+            (Some(Modal::Result(r)), _) if r.prompt().is_some() || r.error_pane().is_some() => true,
             (None, A::Restore | A::Purge) => writes,
             (None, A::FinishUnfinished) => writes && !session.unfinished.is_empty(),
             (None, A::SetPassword) => {

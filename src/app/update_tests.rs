@@ -1336,12 +1336,12 @@ fn close_without_email_asks_first() {
         matches!(&s.modal, Some(Modal::Result(r)) if r.focus == ResultButton::CloseWithoutMail)
     );
     press(&mut s, KeyCode::Enter);
-    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.confirm_close));
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.confirm_close()));
     ch(&mut s, 'n');
-    assert!(matches!(&s.modal, Some(Modal::Result(r)) if !r.confirm_close));
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if !r.confirm_close()));
     press(&mut s, KeyCode::Esc);
     assert!(
-        matches!(&s.modal, Some(Modal::Result(r)) if r.confirm_close),
+        matches!(&s.modal, Some(Modal::Result(r)) if r.confirm_close()),
         "Esc asks too"
     );
     let fx = ch(&mut s, 'y');
@@ -1386,9 +1386,9 @@ fn without_recipients_closing_asks_first_then_journals_the_skip() {
     result_state(&mut s, vec![outcome(0, true)], &[]);
     // The password is only on this screen: Enter asks, as "Close without email" does.
     assert!(press(&mut s, KeyCode::Enter).is_empty());
-    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.confirm_close));
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.confirm_close()));
     ch(&mut s, 'n');
-    assert!(matches!(&s.modal, Some(Modal::Result(r)) if !r.confirm_close));
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if !r.confirm_close()));
     press(&mut s, KeyCode::Enter);
     let fx = ch(&mut s, 'y');
     assert!(matches!(fx.as_slice(), [Effect::MailSkipped { .. }]));
@@ -1700,14 +1700,14 @@ fn a_missing_password_is_counted_and_p_sets_one_for_that_user() {
     assert_eq!((r.restored(), r.missing_passwords()), (1, 1));
     assert!(!r.can_send(), "nothing to mail yet");
     ch(&mut s, 'p');
-    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.prompt.is_some()));
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.prompt().is_some()));
     // Typed, with the tenant's name in it: refused before anything is sent.
     s.session_mut().tenant = crate::restore::Tenant::from_domains([("contoso.sandbox", true)]);
     press(&mut s, KeyCode::Tab);
     typ(&mut s, "Contoso#2026xQ");
     assert!(press(&mut s, KeyCode::Enter).is_empty());
     assert!(matches!(&s.modal, Some(Modal::Result(r))
-        if r.prompt.as_ref().and_then(|p| p.error.as_deref()).is_some_and(|e| e.contains("contoso"))));
+        if r.prompt().and_then(|p| p.error.as_deref()).is_some_and(|e| e.contains("contoso"))));
     for _ in 0..14 {
         press(&mut s, KeyCode::Backspace);
     }
@@ -1781,15 +1781,15 @@ fn e_shows_the_whole_error_and_esc_goes_back() {
     );
     ch(&mut s, 'e');
     assert!(
-        matches!(&s.modal, Some(Modal::Result(r)) if r.error_pane.is_none() && r.message.is_some())
+        matches!(&s.modal, Some(Modal::Result(r)) if r.error_pane().is_none() && r.message.is_some())
     );
     ch(&mut s, 'j');
     ch(&mut s, 'e');
-    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.error_pane == Some(0)));
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.error_pane() == Some(0)));
     ch(&mut s, 'j');
-    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.error_pane == Some(1)));
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.error_pane() == Some(1)));
     press(&mut s, KeyCode::Esc);
-    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.error_pane.is_none()));
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.error_pane().is_none()));
 }
 
 #[test]
@@ -2254,7 +2254,7 @@ fn m_closes_a_user_whose_mail_may_have_gone_out_after_asking() {
     // `m` on a line whose mail cannot have gone out says what it is for.
     assert!(ch(&mut s, 'm').is_empty());
     assert!(matches!(&s.modal, Some(Modal::Result(r))
-        if r.confirm_arrived.is_none()
+        if r.confirm_arrived().is_none()
             && r.message.as_deref().is_some_and(|m| m.starts_with("m is for a user"))));
     // On the maybe line: a question first; `n` goes back.
     ch(&mut s, 'j');
@@ -2304,7 +2304,7 @@ fn p_on_a_line_whose_mail_may_have_gone_out_sets_a_new_password() {
         vec![group(&["x@contoso.sandbox"], &[&b], false)],
     );
     ch(&mut s, 'p');
-    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.prompt.is_some()));
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.prompt().is_some()));
     let fx = press(&mut s, KeyCode::Enter);
     assert!(
         matches!(&fx[..], [Effect::Retry { restore: None, passwords, .. }] if passwords[0].id == b.id),

@@ -475,8 +475,8 @@ pub fn footer_word(state: &State, key: &str) -> Option<&'static str> {
     use crate::app::modal::restore::Field;
     use crate::app::modal::result::ResultButton;
     match (&state.modal, key) {
-        (Some(Modal::Result(r)), "enter") if r.prompt.is_some() => Some("set the password"),
-        (Some(Modal::Result(r)), "enter") if !r.confirm_close && r.error_pane.is_none() => {
+        (Some(Modal::Result(r)), "enter") if r.prompt().is_some() => Some("set the password"),
+        (Some(Modal::Result(r)), "enter") if !r.confirm_close() && r.error_pane().is_none() => {
             Some(if r.sending {
                 "wait: sending"
             } else if !r.can_send() {
@@ -489,8 +489,8 @@ pub fn footer_word(state: &State, key: &str) -> Option<&'static str> {
                 "send email and close"
             })
         }
-        (Some(Modal::Result(r)), "y") if r.confirm_close => Some("close without email"),
-        (Some(Modal::Result(r)), "n") if r.confirm_close => Some("back to the result"),
+        (Some(Modal::Result(r)), "y") if r.confirm_close() => Some("close without email"),
+        (Some(Modal::Result(r)), "n") if r.confirm_close() => Some("back to the result"),
         (Some(Modal::Progress(p)), "y") if p.confirm_stop => Some("stop the remaining users"),
         (Some(Modal::Progress(p)), "n") if p.confirm_stop => Some("keep going"),
         (Some(Modal::Restore(form)), "enter") => Some(match form.focus {

@@ -20,12 +20,12 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
     // The whole error wants room of its own, whatever the number of users.
     // A restored user has a second line: its after-care.
     let rows = r.outcomes.len() + r.outcomes.iter().filter(|o| o.restored()).count();
-    let body_h = if r.error_pane.is_some() {
+    let body_h = if r.error_pane().is_some() {
         rows.clamp(12, 20) as u16
     } else {
         rows.min(20) as u16
     };
-    let extra = if r.prompt.is_some() { 5 } else { 0 };
+    let extra = if r.prompt().is_some() { 5 } else { 0 };
     // A failed mail gets two lines, so its cause is never what is cut.
     let err_h = if r.send_error.is_some() && !r.sending {
         2
@@ -54,7 +54,7 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
         .border_style(theme.border_focus())
         .title(Span::styled(title, theme.title()));
     let inner = block.inner(area);
-    if let Some(top) = r.error_pane {
+    if let Some(top) = r.error_pane() {
         draw_error(r, top, block, theme, frame, area);
         return;
     }
@@ -105,7 +105,7 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
         .filter(|o| o.complete() && !r.mailed.contains(&o.id))
         .filter(|o| !mails.iter().any(|g| g.ids.contains(&o.id)))
         .count();
-    let info_text = if r.confirm_arrived.is_some() {
+    let info_text = if r.confirm_arrived().is_some() {
         "Found this user's sign-in mail in the inbox? y closes it as mailed: that mail's \
          password stays, none is set."
             .to_string()
@@ -158,7 +158,7 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
         Vec::new()
     };
     frame.render_widget(Paragraph::new(err_lines), err);
-    if let Some(p) = &r.prompt {
+    if let Some(p) = r.prompt() {
         draw_prompt(state, r, p, theme, frame, prompt);
     }
     // Ctrl-C's question takes the message line and the buttons' line.
@@ -177,7 +177,7 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
         return;
     }
 
-    if let Some(o) = r.confirm_arrived.and_then(|i| r.outcomes.get(i)) {
+    if let Some(o) = r.confirm_arrived().and_then(|i| r.outcomes.get(i)) {
         // What the keys do first: a long name is what gets cut.
         let q = format!("y closes as mailed · n goes back · {}", o.display_name);
         frame.render_widget(
@@ -186,7 +186,7 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
         );
         return;
     }
-    if r.confirm_close {
+    if r.confirm_close() {
         let q = if r.missing_passwords() > 0 && !r.holds_passwords() {
             "Close? Users without a password stay unfinished (F finishes them). y closes · n goes back"
                 .to_string()

@@ -744,10 +744,10 @@ async fn without_recipients_closing_asks_and_the_shown_password_is_the_stored_on
     assert!(h.inspect().password_matches(&id, &shown));
     // Enter does not drop it: it asks first.
     t.key(KeyCode::Enter);
-    assert!(t.result_state().confirm_close);
+    assert!(t.result_state().confirm_close());
     assert!(t.screen().contains("are not shown again"));
     t.typ("n");
-    assert!(!t.result_state().confirm_close);
+    assert!(!t.result_state().confirm_close());
     t.key(KeyCode::Esc);
     t.typ("y");
     t.settle("closed", |s| {

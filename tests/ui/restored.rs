@@ -116,7 +116,7 @@ async fn a_restored_user_shows_in_the_restored_view_and_p_finishes_it_there() {
     // p: the result screen's prompt for this one user; a generated password, then the mail.
     h.fail_next_password_sets(0, undelete::sandbox::PasswordFault::Refuse);
     t.typ("p");
-    assert!(matches!(&t.state.modal, Some(Modal::Result(res)) if res.prompt.is_some()));
+    assert!(matches!(&t.state.modal, Some(Modal::Result(res)) if res.prompt().is_some()));
     t.key(KeyCode::Enter);
     t.result().await;
     let password = t.result_state().outcomes[0]

@@ -14,7 +14,7 @@ use crate::app::state::{NoticeKind, State};
 use progress::ProgressState;
 use purge::PurgeState;
 use restore::{RestoreForm, submit_restore};
-use result::ResultState;
+use result::{ResultMode, ResultState};
 
 /// The one dialog open over the table, if any; each variant owns its state.
 pub enum Modal {
@@ -98,9 +98,10 @@ pub(in crate::app) fn confirm_action(state: &mut State, action: Option<Action>) 
             Some(Action::No) => p.confirm_stop = false,
             _ => {}
         },
-        Some(Modal::Result(r)) if r.confirm_arrived.is_some() => match action {
+        Some(Modal::Result(r)) if r.confirm_arrived().is_some() => match action {
             Some(Action::Yes) => {
-                let i = r.confirm_arrived.take().unwrap_or_default();
+                let i = r.confirm_arrived().unwrap_or_default();
+                r.mode = ResultMode::List;
                 if let Some(o) = r.outcomes.get(i) {
                     r.busy = true;
                     r.message = Some(format!("Closing {} as mailed…", o.display_name));
@@ -109,7 +110,7 @@ pub(in crate::app) fn confirm_action(state: &mut State, action: Option<Action>) 
                     }];
                 }
             }
-            Some(Action::No) => r.confirm_arrived = None,
+            Some(Action::No) => r.mode = ResultMode::List,
             _ => {}
         },
         Some(Modal::Result(r)) => match action {
@@ -136,7 +137,7 @@ pub(in crate::app) fn confirm_action(state: &mut State, action: Option<Action>) 
                 ));
                 return vec![Effect::MailSkipped { outcomes }];
             }
-            Some(Action::No) => r.confirm_close = false,
+            Some(Action::No) => r.mode = ResultMode::List,
             _ => {}
         },
         _ => {}

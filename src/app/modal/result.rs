@@ -37,14 +37,15 @@ pub struct ResultState {
     pub in_flight: Option<MailGroup>,
     /// Who the mails sent from here went to, for the closing notice.
     pub sent_to: Vec<String>,
-    /// `m`: asking whether this user's sign-in mail (which may have gone out) arrived.
-    pub confirm_arrived: Option<usize>,
     /// How passwords are set when a failed user is tried again (`r`): the run's choices.
     pub step: restore::PasswordStep,
     pub focus: ResultButton,
     pub selected: usize,
     pub reveal: bool,
-    pub confirm_close: bool,
+    /// What has the keyboard besides the list: a question, the prompt or the error pane.
+    pub mode: ResultMode,
+    /// A sign-in mail is on its way. Not a `mode`: the mail goes on while the error pane or
+    /// the password prompt is open over the list.
     pub sending: bool,
     /// Why the last sign-in mail failed, and whether it may have gone out all the same.
     pub send_error: Option<MailFailed>,
@@ -52,12 +53,24 @@ pub struct ResultState {
     pub message: Option<String>,
     /// A retry or a password (`p`) is on its way.
     pub busy: bool,
-    /// `p`: the password prompt for one user.
-    pub prompt: Option<PasswordPrompt>,
-    /// `e`: the selected user's whole error, scrolled this far.
-    pub error_pane: Option<usize>,
     /// What came back with the restored users (`None`: still being read).
     pub after_care: Option<Vec<restore::aftercare::AfterCare>>,
+}
+
+/// What the result screen shows over its list, one at a time, each with its own keys
+/// (`keymap::scope`).
+pub enum ResultMode {
+    /// The list and its buttons.
+    List,
+    /// Closing would leave users unmailed or without a password: asked first.
+    ConfirmClose,
+    /// `m`: whether the sign-in mail of this user (an index into the outcomes), which may
+    /// have gone out, arrived.
+    ConfirmArrived(usize),
+    /// `p`: the password prompt for one user.
+    Prompt(PasswordPrompt),
+    /// `e`: the selected user's whole error, scrolled this far.
+    ErrorPane(usize),
 }
 
 /// The password prompt for one restored user without a password. No `Debug`: it holds one.
@@ -85,19 +98,45 @@ impl ResultState {
             mailed: HashSet::new(),
             in_flight: None,
             sent_to: Vec::new(),
-            confirm_arrived: None,
             step,
             focus: ResultButton::SendAndClose,
             selected: 0,
             reveal: false,
-            confirm_close: false,
+            mode: ResultMode::List,
             sending: false,
             send_error: None,
             message: None,
             busy: false,
-            prompt: None,
-            error_pane: None,
             after_care: None,
+        }
+    }
+
+    /// Whether closing is being asked about.
+    pub fn confirm_close(&self) -> bool {
+        matches!(self.mode, ResultMode::ConfirmClose)
+    }
+
+    /// The user whose mail's arrival is being asked about.
+    pub fn confirm_arrived(&self) -> Option<usize> {
+        match self.mode {
+            ResultMode::ConfirmArrived(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// The open password prompt.
+    pub fn prompt(&self) -> Option<&PasswordPrompt> {
+        match &self.mode {
+            ResultMode::Prompt(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// How far the open error pane is scrolled.
+    pub fn error_pane(&self) -> Option<usize> {
+        match self.mode {
+            ResultMode::ErrorPane(top) => Some(top),
+            _ => None,
         }
     }
 
@@ -261,7 +300,7 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
             r.message = Some("This line has no password to copy.".into());
         }
         Some(Action::ShowError) => match r.outcomes.get(r.selected) {
-            Some(_) if r.has_error_to_show(r.selected) => r.error_pane = Some(0),
+            Some(_) if r.has_error_to_show(r.selected) => r.mode = ResultMode::ErrorPane(0),
             _ => r.message = Some("This line has no error or after-care to show.".into()),
         },
         Some(Action::SetPassword) => {
@@ -290,7 +329,7 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
                 .get(r.selected)
                 .is_some_and(|o| o.needs_password() || o.mail_maybe_sent())
             {
-                r.prompt = Some(PasswordPrompt {
+                r.mode = ResultMode::Prompt(PasswordPrompt {
                     index: r.selected,
                     auto: true,
                     input: Input::default(),
@@ -311,7 +350,7 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
                 .is_some_and(UserOutcome::mail_maybe_sent)
                 || r.in_maybe_sent_mail(r.selected)
             {
-                r.confirm_arrived = Some(r.selected);
+                r.mode = ResultMode::ConfirmArrived(r.selected);
             } else {
                 r.message = Some(
                     "m is for a user whose sign-in mail may have gone out: it closes it as mailed."
@@ -327,7 +366,7 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
                 // Passwords nobody has been sent: closing loses them, so ask as "Close
                 // without email" does.
                 if r.holds_passwords() {
-                    r.confirm_close = true;
+                    r.mode = ResultMode::ConfirmClose;
                     return Vec::new();
                 }
                 let outcomes = r.unmailed();
@@ -340,7 +379,7 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
             }
             match r.focus {
                 ResultButton::SendAndClose => return r.send_next().into_iter().collect(),
-                ResultButton::CloseWithoutMail => r.confirm_close = true,
+                ResultButton::CloseWithoutMail => r.mode = ResultMode::ConfirmClose,
             }
         }
         Some(Action::Cancel) => {
@@ -352,7 +391,7 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
                 .iter()
                 .any(|o| o.complete() && !r.mailed.contains(&o.id));
             if unmailed || r.missing_passwords() > 0 {
-                r.confirm_close = true;
+                r.mode = ResultMode::ConfirmClose;
             } else {
                 state.modal = None;
             }
@@ -411,11 +450,11 @@ pub(in crate::app) fn prompt_key(
     let Some(Modal::Result(r)) = &mut state.modal else {
         return Vec::new();
     };
-    let Some(p) = &mut r.prompt else {
+    let ResultMode::Prompt(p) = &mut r.mode else {
         return Vec::new();
     };
     match action {
-        Some(Action::Cancel) => r.prompt = None,
+        Some(Action::Cancel) => r.mode = ResultMode::List,
         Some(Action::NextField) | Some(Action::PrevField) => {
             p.auto = !p.auto;
             p.error = None;
@@ -423,7 +462,7 @@ pub(in crate::app) fn prompt_key(
         Some(Action::Reveal) => p.reveal = !p.reveal,
         Some(Action::Submit) => {
             let Some(o) = r.outcomes.get(p.index) else {
-                r.prompt = None;
+                r.mode = ResultMode::List;
                 return Vec::new();
             };
             let choice = if p.auto {
@@ -449,7 +488,7 @@ pub(in crate::app) fn prompt_key(
                 force_change_with_mfa: r.step.force_change_with_mfa,
                 why: "set with p on the result screen".into(),
             };
-            r.prompt = None;
+            r.mode = ResultMode::List;
             r.busy = true;
             r.message = Some(format!("Setting {}'s password…", outcome.display_name));
             return vec![Effect::Retry {
@@ -473,7 +512,7 @@ pub(in crate::app) fn error_pane_key(state: &mut State, action: Option<Action>) 
     let Some(Modal::Result(r)) = &mut state.modal else {
         return Vec::new();
     };
-    let Some(top) = &mut r.error_pane else {
+    let ResultMode::ErrorPane(top) = &mut r.mode else {
         return Vec::new();
     };
     match action {
@@ -481,7 +520,7 @@ pub(in crate::app) fn error_pane_key(state: &mut State, action: Option<Action>) 
         Some(Action::Up) => *top = top.saturating_sub(1),
         Some(Action::PageDown) => *top += 10,
         Some(Action::PageUp) => *top = top.saturating_sub(10),
-        Some(Action::Cancel) | Some(Action::ShowError) => r.error_pane = None,
+        Some(Action::Cancel) | Some(Action::ShowError) => r.mode = ResultMode::List,
         _ => {}
     }
     Vec::new()
