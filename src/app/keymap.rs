@@ -702,14 +702,19 @@ pub fn help_lines(scope: Scope) -> Vec<(String, &'static str)> {
         .collect()
 }
 
+/// One footer hint: the key as shown, the keymap's word for it, and the action it stands
+/// for, so a screen can word it for its state (`ui::footer_word`) without matching keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hint {
+    pub action: Action,
+    pub key: String,
+    pub word: &'static str,
+}
+
 /// The footer's hints for `scope`, of the actions `offered` says work right now.
 /// The keys that work everywhere (help, log) follow the screen's own, unless the screen
 /// binds the same key itself or, while `typing`, the key would be text.
-pub fn footer_hint(
-    scope: Scope,
-    typing: bool,
-    offered: impl Fn(Action) -> bool,
-) -> Vec<(String, &'static str)> {
+pub fn footer_hint(scope: Scope, typing: bool, offered: impl Fn(Action) -> bool) -> Vec<Hint> {
     let own = |key: &Key| {
         BINDINGS
             .iter()
@@ -742,7 +747,11 @@ pub fn footer_hint(
             } else {
                 label
             };
-            Some((label, word))
+            Some(Hint {
+                action: bi.action,
+                key: label,
+                word,
+            })
         })
         .collect()
 }
@@ -851,10 +860,11 @@ mod tests {
     #[test]
     fn footer_hint_starts_with_restore() {
         let hint = footer_hint(Scope::Table, false, |_| true);
-        assert_eq!(hint[0], ("enter".to_string(), "restore"));
-        assert!(hint.iter().any(|(k, w)| k == "?" && *w == "help"));
-        assert!(hint.iter().any(|(k, w)| k == "@" && *w == "log"));
-        assert!(!hint.iter().any(|(k, _)| k == "F1"), "F1 only while typing");
+        assert_eq!((hint[0].key.as_str(), hint[0].word), ("enter", "restore"));
+        assert_eq!(hint[0].action, Action::Restore);
+        assert!(hint.iter().any(|h| h.key == "?" && h.word == "help"));
+        assert!(hint.iter().any(|h| h.key == "@" && h.word == "log"));
+        assert!(!hint.iter().any(|h| h.key == "F1"), "F1 only while typing");
     }
 
     #[test]
@@ -864,19 +874,19 @@ mod tests {
             .filter(|s| !matches!(s, Scope::Help | Scope::Global))
         {
             let hint = footer_hint(*scope, false, |_| true);
-            assert!(hint.iter().any(|(k, _)| k == "?"), "{scope:?}: {hint:?}");
-            assert!(hint.iter().any(|(k, _)| k == "@"), "{scope:?}: {hint:?}");
+            assert!(hint.iter().any(|h| h.key == "?"), "{scope:?}: {hint:?}");
+            assert!(hint.iter().any(|h| h.key == "@"), "{scope:?}: {hint:?}");
             // While typing, `?` and `@` are text: F1 is the help, and no `@` is promised.
             let typing = footer_hint(*scope, true, |_| true);
-            assert!(typing.iter().any(|(k, _)| k == "F1"), "{scope:?}");
+            assert!(typing.iter().any(|h| h.key == "F1"), "{scope:?}");
             assert!(
-                !typing.iter().any(|(k, _)| k == "?" || k == "@"),
+                !typing.iter().any(|h| h.key == "?" || h.key == "@"),
                 "{scope:?}"
             );
         }
         // In the help itself `?` closes it.
         let help = footer_hint(Scope::Help, false, |_| true);
-        assert!(!help.iter().any(|(_, w)| *w == "help"), "{help:?}");
+        assert!(!help.iter().any(|h| h.word == "help"), "{help:?}");
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub use crate::app::layout::{
     Areas, MIN_HEIGHT, MIN_WIDTH, centered, layout, table_rows, too_small,
 };
 
+use crate::app::action::Action;
 use crate::app::keymap;
 use crate::app::modal::Modal;
 use crate::app::restored::View;
@@ -447,6 +448,10 @@ fn draw_status(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
 }
 
+/// A footer hint as drawn: the action it stands for (`None` for a help line), the key, the
+/// word.
+pub type FooterHint = (Option<Action>, String, String);
+
 fn notice_span(kind: NoticeKind, msg: &str, theme: &Theme) -> Span<'static> {
     match kind {
         NoticeKind::Info => Span::styled(msg.to_string(), theme.ok()),
@@ -469,14 +474,18 @@ pub fn skip_columns(s: &str, cols: usize) -> String {
     out
 }
 
-/// The footer word for `key` where what it does depends on the focus or the question asked
-/// ("enter send email and close", "y stop the rest"); `None` keeps the keymap's word.
-pub fn footer_word(state: &State, key: &str) -> Option<&'static str> {
+/// The footer word for `action` where what it does depends on the focus or the question
+/// asked ("enter send email and close", "y stop the rest"); `None` keeps the keymap's word.
+pub fn footer_word(state: &State, action: Action) -> Option<&'static str> {
     use crate::app::modal::restore::Field;
     use crate::app::modal::result::ResultButton;
-    match (&state.modal, key) {
-        (Some(Modal::Result(r)), "enter") if r.prompt().is_some() => Some("set the password"),
-        (Some(Modal::Result(r)), "enter") if !r.confirm_close() && r.error_pane().is_none() => {
+    match (&state.modal, action) {
+        (Some(Modal::Result(r)), Action::Submit) if r.prompt().is_some() => {
+            Some("set the password")
+        }
+        (Some(Modal::Result(r)), Action::Submit)
+            if !r.confirm_close() && r.error_pane().is_none() =>
+        {
             Some(if r.sending {
                 "wait: sending"
             } else if !r.can_send() {
@@ -489,11 +498,13 @@ pub fn footer_word(state: &State, key: &str) -> Option<&'static str> {
                 "send email and close"
             })
         }
-        (Some(Modal::Result(r)), "y") if r.confirm_close() => Some("close without email"),
-        (Some(Modal::Result(r)), "n") if r.confirm_close() => Some("back to the result"),
-        (Some(Modal::Progress(p)), "y") if p.confirm_stop => Some("stop the remaining users"),
-        (Some(Modal::Progress(p)), "n") if p.confirm_stop => Some("keep going"),
-        (Some(Modal::Restore(form)), "enter") => Some(match form.focus {
+        (Some(Modal::Result(r)), Action::Yes) if r.confirm_close() => Some("close without email"),
+        (Some(Modal::Result(r)), Action::No) if r.confirm_close() => Some("back to the result"),
+        (Some(Modal::Progress(p)), Action::Yes) if p.confirm_stop => {
+            Some("stop the remaining users")
+        }
+        (Some(Modal::Progress(p)), Action::No) if p.confirm_stop => Some("keep going"),
+        (Some(Modal::Restore(form)), Action::Submit) => Some(match form.focus {
             Field::Cancel => "cancel",
             Field::ManualPassword if form.auto_password => "type my own password",
             _ if state.session().facts.read_only => "restore (read-only: refused)",
@@ -503,12 +514,13 @@ pub fn footer_word(state: &State, key: &str) -> Option<&'static str> {
     }
 }
 
-/// The footer hints that fit in `max` columns: whole hints drop from the end rather than one
-/// being cut mid-word, and "? help" (which lists them all) stays last while any fit.
-pub fn fit_hints(mut pairs: Vec<(String, String)>, max: usize) -> Vec<(String, String)> {
-    let width = |p: &[(String, String)]| -> usize {
+/// The footer hints that fit in `max` columns, as (action, key, word): whole hints drop from
+/// the end rather than one being cut mid-word, and the help (which lists them all) stays
+/// last while any fit.
+pub fn fit_hints(mut pairs: Vec<FooterHint>, max: usize) -> Vec<FooterHint> {
+    let width = |p: &[FooterHint]| -> usize {
         p.iter()
-            .map(|(k, w)| text::width(k) + 1 + text::width(w))
+            .map(|(_, k, w)| text::width(k) + 1 + text::width(w))
             .sum::<usize>()
             + 3 * p.len().saturating_sub(1)
     };
@@ -517,11 +529,11 @@ pub fn fit_hints(mut pairs: Vec<(String, String)>, max: usize) -> Vec<(String, S
     }
     let help = pairs
         .iter()
-        .position(|(k, _)| k == "?" || k == "F1")
+        .position(|(a, _, _)| *a == Some(Action::Help))
         .map(|i| pairs.remove(i));
     let reserve = help
         .as_ref()
-        .map_or(0, |(k, w)| text::width(k) + 1 + text::width(w) + 3);
+        .map_or(0, |(_, k, w)| text::width(k) + 1 + text::width(w) + 3);
     while !pairs.is_empty() && width(&pairs) + reserve > max {
         pairs.pop();
     }
@@ -533,22 +545,22 @@ fn draw_footer(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let scope = scope(state);
     let hint = keymap::footer_hint(scope, keymap::is_typing(state, scope), |a| state.offers(a));
     let mut spans: Vec<Span<'static>> = vec![Span::raw(" ")];
-    let pairs: Vec<(String, String)> = if hint.is_empty() {
+    let pairs: Vec<FooterHint> = if hint.is_empty() {
         keymap::help_lines(scope)
             .into_iter()
             .take(6)
-            .map(|(k, h)| (k, h.to_string()))
+            .map(|(k, h)| (None, k, h.to_string()))
             .collect()
     } else {
         hint.into_iter()
-            .map(|(k, w)| {
-                let word = footer_word(state, &k).unwrap_or(w).to_string();
-                (k, word)
+            .map(|h| {
+                let word = footer_word(state, h.action).unwrap_or(h.word).to_string();
+                (Some(h.action), h.key, word)
             })
             .collect()
     };
     let pairs = fit_hints(pairs, usize::from(area.width).saturating_sub(1));
-    for (i, (k, word)) in pairs.into_iter().enumerate() {
+    for (i, (_, k, word)) in pairs.into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(" · ", theme.dim()));
         }
@@ -567,23 +579,23 @@ mod tests {
 
     #[test]
     fn footer_hints_drop_whole_and_keep_help() {
-        let pairs: Vec<(String, String)> = [
-            ("enter", "restore"),
-            ("space", "mark"),
-            ("/", "filter"),
-            ("R", "refresh"),
-            ("?", "help"),
-            ("q", "quit"),
+        let pairs: Vec<FooterHint> = [
+            (Action::Restore, "enter", "restore"),
+            (Action::ToggleMark, "space", "mark"),
+            (Action::Filter, "/", "filter"),
+            (Action::Refresh, "R", "refresh"),
+            (Action::Help, "?", "help"),
+            (Action::Quit, "q", "quit"),
         ]
         .iter()
-        .map(|(k, w)| (k.to_string(), w.to_string()))
+        .map(|(a, k, w)| (Some(*a), k.to_string(), w.to_string()))
         .collect();
         assert_eq!(fit_hints(pairs.clone(), 200), pairs);
         let fitted = fit_hints(pairs.clone(), 46);
-        let keys: Vec<&str> = fitted.iter().map(|(k, _)| k.as_str()).collect();
+        let keys: Vec<&str> = fitted.iter().map(|(_, k, _)| k.as_str()).collect();
         assert_eq!(keys, ["enter", "space", "/", "?"]);
         let fitted = fit_hints(pairs, 45);
-        let keys: Vec<&str> = fitted.iter().map(|(k, _)| k.as_str()).collect();
+        let keys: Vec<&str> = fitted.iter().map(|(_, k, _)| k.as_str()).collect();
         assert_eq!(keys, ["enter", "space", "?"]);
     }
 
