@@ -209,12 +209,58 @@ fn tap_lines(
 }
 
 fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
-    let mut lines: Vec<Line<'static>> = Vec::new();
-    let mut cursor = None;
-    let mut focus_line = 0;
-    let f = form.focus;
-    let field_w = w.saturating_sub(INDENT + 4 + 9).clamp(8, 48);
+    let mut b = Sections {
+        state,
+        form,
+        theme,
+        w,
+        field_w: w.saturating_sub(INDENT + 4 + 9).clamp(8, 48),
+        lines: Vec::new(),
+        cursor: None,
+        focus_line: 0,
+    };
+    for section in SECTIONS {
+        section(&mut b);
+    }
+    Built {
+        lines: b.lines,
+        cursor: b.cursor,
+        focus_line: b.focus_line,
+    }
+}
 
+/// The dialog's sections, top to bottom; each adds its lines and, when it holds the focused
+/// widget, says where it is.
+const SECTIONS: [fn(&mut Sections); 10] = [
+    who,
+    refusal,
+    password_choice,
+    password_field,
+    tap,
+    safeguards,
+    mail,
+    warnings,
+    per_user,
+    buttons,
+];
+
+/// The dialog as it is built: what every section reads, and the lines so far.
+struct Sections<'a> {
+    state: &'a State,
+    form: &'a RestoreForm,
+    theme: &'a Theme,
+    w: usize,
+    /// The width of a text field.
+    field_w: usize,
+    lines: Vec<Line<'static>>,
+    cursor: Option<(usize, usize)>,
+    focus_line: usize,
+}
+
+/// Who is restored, and the soonest purge among them: the names give way before the count
+/// of the rest.
+fn who(b: &mut Sections) {
+    let (form, w) = (b.form, b.w);
     // Who, and how urgent.
     let names: Vec<&str> = form
         .targets
@@ -230,7 +276,7 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
     let soonest = form
         .targets
         .iter()
-        .filter_map(|t| t.user.time_left(state.now))
+        .filter_map(|t| t.user.time_left(b.state.now))
         .min();
     let mut purge = match soonest {
         Some(t) if t.is_overdue() => " · past its purge date".to_string(),
@@ -251,46 +297,64 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
             w.saturating_sub(width(&more) + width(&purge)).max(8),
         )
     };
-    lines.push(Line::from(fit(&format!("{names}{more}{purge}"), w)));
+    b.lines
+        .push(Line::from(fit(&format!("{names}{more}{purge}"), w)));
+}
+
+/// Why the last Enter was refused, at the top where a scrolled dialog still shows it.
+fn refusal(b: &mut Sections) {
+    let (form, theme, w) = (b.form, b.theme, b.w);
     // The refusal goes at the top, where it shows even when a small terminal scrolls the dialog.
     match &form.error {
         Some(e) => {
             for chunk in wrap(&format!("✗ {e}"), w) {
-                lines.push(Line::from(Span::styled(chunk, theme.danger())));
+                b.lines
+                    .push(Line::from(Span::styled(chunk, theme.danger())));
             }
         }
-        None => lines.push(Line::from("")),
+        None => b.lines.push(Line::from("")),
     }
+}
 
-    lines.push(Line::from(Span::styled("Password", theme.title())));
+/// The password's heading and its two choices.
+fn password_choice(b: &mut Sections) {
+    let (form, theme, f) = (b.form, b.theme, b.form.focus);
+    b.lines
+        .push(Line::from(Span::styled("Password", theme.title())));
     if f == Field::AutoPassword {
-        focus_line = lines.len();
+        b.focus_line = b.lines.len();
     }
     let auto_label = if form.targets.len() == 1 {
         "Auto-generate a password"
     } else {
         "Auto-generate a password for each user"
     };
-    lines.push(radio(
+    b.lines.push(radio(
         auto_label,
         form.auto_password && !form.tap,
         f == Field::AutoPassword,
         theme,
     ));
     if f == Field::ManualPassword {
-        focus_line = lines.len();
+        b.focus_line = b.lines.len();
     }
     let manual_label = if form.targets.len() == 1 {
         "Let me create the password"
     } else {
         "Let me create the password (the same for all)"
     };
-    lines.push(radio(
+    b.lines.push(radio(
         manual_label,
         !form.auto_password && !form.tap,
         f == Field::ManualPassword,
         theme,
     ));
+}
+
+/// The typed password, its live checklist (the policy, the names Entra bans) and the
+/// directory's verdict on it.
+fn password_field(b: &mut Sections) {
+    let (form, theme, w, f) = (b.form, b.theme, b.w, b.form.focus);
     if !form.auto_password && !form.tap {
         let suffix = if form.reveal {
             "  F2 hide"
@@ -301,16 +365,16 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
             &" ".repeat(INDENT),
             &form.password,
             !form.reveal,
-            field_w,
+            b.field_w,
             f == Field::Password,
             suffix,
             theme,
         );
         if f == Field::Password {
-            focus_line = lines.len();
-            cursor = Some((lines.len(), col));
+            b.focus_line = b.lines.len();
+            b.cursor = Some((b.lines.len(), col));
         }
-        lines.push(line);
+        b.lines.push(line);
         // The live checklist, wrapped to the dialog's width: the policy, the names Entra bans
         // (the plan's one check), then the directory's own verdict when it could be asked.
         let users: Vec<&crate::directory::DeletedUser> = form
@@ -319,8 +383,11 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
             .filter(|t| !t.user.is_guest())
             .map(|t| &t.user)
             .collect();
-        let check =
-            crate::restore::check_password(form.password.value(), &state.session().tenant, &users);
+        let check = crate::restore::check_password(
+            form.password.value(),
+            &b.state.session().tenant,
+            &users,
+        );
         let report = check.policy;
         let no_names = check.contains_name.is_none();
         let mut row: Vec<Span<'static>> = vec![Span::raw(" ".repeat(INDENT))];
@@ -333,7 +400,7 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
             let item = format!("{} {label}   ", if met { "✓" } else { "✗" });
             let iw = width(&item);
             if used + iw > w && used > INDENT {
-                lines.push(Line::from(std::mem::take(&mut row)));
+                b.lines.push(Line::from(std::mem::take(&mut row)));
                 row.push(Span::raw(" ".repeat(INDENT)));
                 used = INDENT;
             }
@@ -343,7 +410,7 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
                 if met { theme.ok() } else { theme.danger() },
             ));
         }
-        lines.push(Line::from(row));
+        b.lines.push(Line::from(row));
         use crate::app::modal::restore::Verdict;
         let verdict = match &form.verdict {
             Verdict::None => None,
@@ -360,24 +427,35 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         };
         if let Some((text, style)) = verdict {
             for chunk in wrap(&format!("{}{text}", " ".repeat(INDENT)), w) {
-                lines.push(Line::from(Span::styled(chunk, style)));
+                b.lines.push(Line::from(Span::styled(chunk, style)));
             }
         }
     }
+}
+
+/// The Temporary Access Pass choice.
+fn tap(b: &mut Sections) {
+    let (form, theme, w) = (b.form, b.theme, b.w);
     tap_lines(
         form,
         theme,
         w,
-        field_w,
-        &mut lines,
-        &mut cursor,
-        &mut focus_line,
+        b.field_w,
+        &mut b.lines,
+        &mut b.cursor,
+        &mut b.focus_line,
     );
+}
+
+/// The first sign-in's safeguards (a password change, after MFA), and the warning before
+/// one is turned off.
+fn safeguards(b: &mut Sections) {
+    let (form, theme, w, f) = (b.form, b.theme, b.w, b.form.focus);
     if !form.tap {
         if f == Field::ForceChange {
-            focus_line = lines.len();
+            b.focus_line = b.lines.len();
         }
-        lines.push(checkbox(
+        b.lines.push(checkbox(
             1,
             "Require a password change at first sign-in",
             form.force_change,
@@ -396,24 +474,29 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         }
     };
     if !form.tap {
-        confirm_off(&mut lines, Field::ForceChange);
+        confirm_off(&mut b.lines, Field::ForceChange);
     }
     if form.force_change && !form.tap {
         if f == Field::ForceChangeMfa {
-            focus_line = lines.len();
+            b.focus_line = b.lines.len();
         }
-        lines.push(checkbox(
+        b.lines.push(checkbox(
             1,
             "  …after completing MFA",
             form.force_change_mfa,
             f == Field::ForceChangeMfa,
             theme,
         ));
-        confirm_off(&mut lines, Field::ForceChangeMfa);
+        confirm_off(&mut b.lines, Field::ForceChangeMfa);
     }
-    lines.push(Line::from(""));
+    b.lines.push(Line::from(""));
+}
 
-    lines.push(Line::from(Span::styled(
+/// Who the sign-in info is mailed to, and whether the password goes in the mail.
+fn mail(b: &mut Sections) {
+    let (form, theme, w, f) = (b.form, b.theme, b.w, b.form.focus);
+
+    b.lines.push(Line::from(Span::styled(
         "Email the sign-in info to",
         theme.title(),
     )));
@@ -421,18 +504,18 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         &" ".repeat(INDENT),
         &form.recipients,
         false,
-        field_w,
+        b.field_w,
         f == Field::Recipients,
         "",
         theme,
     );
     if f == Field::Recipients {
-        focus_line = lines.len();
-        cursor = Some((lines.len(), col));
+        b.focus_line = b.lines.len();
+        b.cursor = Some((b.lines.len(), col));
     }
-    lines.push(line);
+    b.lines.push(line);
     if form.recipients.value().trim().is_empty() {
-        lines.push(Line::from(Span::styled(
+        b.lines.push(Line::from(Span::styled(
             fit(
                 "     (empty: no email; the result screen shows the passwords)",
                 w,
@@ -440,13 +523,13 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
             theme.dim(),
         )));
     } else if let Err(e) = crate::address::parse_recipients(form.recipients.value()) {
-        lines.push(Line::from(Span::styled(
+        b.lines.push(Line::from(Span::styled(
             fit(&format!("     ✗ {e}"), w),
             theme.danger(),
         )));
     }
     if f == Field::IncludePassword {
-        focus_line = lines.len();
+        b.focus_line = b.lines.len();
     }
     let include_label = match (form.tap, form.targets.len() == 1) {
         (true, true) => "Include the pass in the email",
@@ -454,15 +537,19 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         (false, true) => "Include the password in the email",
         (false, false) => "Include the passwords in the email",
     };
-    lines.push(checkbox(
+    b.lines.push(checkbox(
         1,
         include_label,
         form.include_password,
         f == Field::IncludePassword,
         theme,
     ));
+}
 
-    // Warnings and conflict fixes, per user.
+/// What applies across the users: synced, unchecked kinds of holder, disabled, still
+/// checking, guests.
+fn warnings(b: &mut Sections) {
+    let (form, theme, w) = (b.form, b.theme, b.w);
     let synced: Vec<&str> = form
         .targets
         .iter()
@@ -506,7 +593,7 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
         || has_conflicts
         || !unchecked.is_empty()
     {
-        lines.push(Line::from(""));
+        b.lines.push(Line::from(""));
     }
     for (kind, why) in &unchecked {
         let msg = format!(
@@ -514,7 +601,7 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
             kind.plural()
         );
         for chunk in wrap(&msg, w) {
-            lines.push(Line::from(Span::styled(chunk, theme.dim())));
+            b.lines.push(Line::from(Span::styled(chunk, theme.dim())));
         }
     }
     if !synced.is_empty() {
@@ -527,7 +614,7 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
             "⚠ {who}: synced from on-premises AD, which is the source of truth. Restore there too, or the next sync may delete again."
         );
         for chunk in wrap(&msg, w) {
-            lines.push(Line::from(Span::styled(chunk, theme.warn())));
+            b.lines.push(Line::from(Span::styled(chunk, theme.warn())));
         }
     }
     if !disabled.is_empty() {
@@ -541,12 +628,12 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
              enabled (the mail says so)."
         );
         for chunk in wrap(&msg, w) {
-            lines.push(Line::from(Span::styled(chunk, theme.warn())));
+            b.lines.push(Line::from(Span::styled(chunk, theme.warn())));
         }
     }
     if checking > 0 {
-        let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][state.spinner % 10];
-        lines.push(Line::from(Span::styled(
+        let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][b.state.spinner % 10];
+        b.lines.push(Line::from(Span::styled(
             format!("{spin} Checking {checking} user name(s) for conflicts…"),
             theme.dim(),
         )));
@@ -558,9 +645,14 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
             crate::text::count(guests, "guest", "guests")
         );
         for chunk in wrap(&msg, w) {
-            lines.push(Line::from(Span::styled(chunk, theme.dim())));
+            b.lines.push(Line::from(Span::styled(chunk, theme.dim())));
         }
     }
+}
+
+/// Each user's conflict and its fix (a new user name, reconciled proxy addresses).
+fn per_user(b: &mut Sections) {
+    let (form, theme, w, f) = (b.form, b.theme, b.w, b.form.focus);
     for (i, t) in form.targets.iter().enumerate() {
         match &t.preflight {
             Preflight::Conflict {
@@ -569,7 +661,8 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
             } => {
                 if let Some(holder) = upn_holder {
                     let msg = format!("⚠ {}: user name now used by {holder}", t.user.display_name);
-                    lines.push(Line::from(Span::styled(fit(&msg, w), theme.warn())));
+                    b.lines
+                        .push(Line::from(Span::styled(fit(&msg, w), theme.warn())));
                     let verdict = name_verdict(t);
                     let (line, col) = input_line(
                         "     New user name ",
@@ -577,7 +670,7 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
                         false,
                         // The verdict goes in the room to the right; the field gives way
                         // only when there is none.
-                        field_w
+                        b.field_w
                             .saturating_sub(14)
                             .min(w.saturating_sub(23 + width(verdict)))
                             .max(12),
@@ -586,17 +679,18 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
                         theme,
                     );
                     if f == Field::NewUpn(i) {
-                        focus_line = lines.len();
-                        cursor = Some((lines.len(), col));
+                        b.focus_line = b.lines.len();
+                        b.cursor = Some((b.lines.len(), col));
                     }
-                    lines.push(line);
+                    b.lines.push(line);
                     if let Some(h) = t.new_upn_holder() {
                         let msg = format!(
                             "       ✗ already used by {} \"{}\"",
                             h.kind.noun(),
                             h.display_name
                         );
-                        lines.push(Line::from(Span::styled(fit(&msg, w), theme.warn())));
+                        b.lines
+                            .push(Line::from(Span::styled(fit(&msg, w), theme.warn())));
                     }
                 }
                 if let Some(first) = proxy_conflicts.first() {
@@ -611,11 +705,11 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
                             t.user.display_name, first.address, first.holder
                         );
                         for chunk in wrap(&msg, w) {
-                            lines.push(Line::from(Span::styled(chunk, theme.warn())));
+                            b.lines.push(Line::from(Span::styled(chunk, theme.warn())));
                         }
                     }
                     if f == Field::Reconcile(i) {
-                        focus_line = lines.len();
+                        b.focus_line = b.lines.len();
                     }
                     // An address two objects hold (the directory should not allow it, but a
                     // sync can) is removed once.
@@ -630,7 +724,7 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
                         addresses.join(", ")
                     );
                     let line = checkbox(5, &label, t.reconcile, f == Field::Reconcile(i), theme);
-                    lines.push(fit_line(line.spans, w));
+                    b.lines.push(fit_line(line.spans, w));
                 }
             }
             Preflight::Failed(e) => {
@@ -638,18 +732,25 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
                     "⚠ {}: could not check for conflicts: {e}",
                     t.user.display_name
                 );
-                lines.push(Line::from(Span::styled(fit(&msg, w), theme.warn())));
+                b.lines
+                    .push(Line::from(Span::styled(fit(&msg, w), theme.warn())));
             }
             _ => {}
         }
     }
-    lines.push(Line::from(""));
+}
+
+/// The buttons, or the question before many users are restored; the focused widget is
+/// pointed at.
+fn buttons(b: &mut Sections) {
+    let (form, theme, w, f) = (b.form, b.theme, b.w, b.form.focus);
+    b.lines.push(Line::from(""));
     if matches!(f, Field::Restore | Field::Cancel) {
-        focus_line = lines.len();
-    } else if let Some(line) = lines.get_mut(focus_line) {
+        b.focus_line = b.lines.len();
+    } else if let Some(line) = b.lines.get_mut(b.focus_line) {
         point_at(line);
     }
-    let label = if state.session().facts.read_only {
+    let label = if b.state.session().facts.read_only {
         "Restore (read-only)"
     } else {
         "Restore"
@@ -701,28 +802,19 @@ fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
             q.push_str(&format!(" {reconciled} lose conflicting proxy addresses."));
         }
         q.push_str(" y restores them all · n goes back");
-        focus_line = lines.len();
+        b.focus_line = b.lines.len();
         for chunk in wrap(&q, w) {
-            lines.push(Line::from(Span::styled(chunk, theme.warn())));
+            b.lines.push(Line::from(Span::styled(chunk, theme.warn())));
         }
-        return Built {
-            lines,
-            cursor: None,
-            focus_line,
-        };
+        return;
     }
     let bw = width(&restore.content) + 3 + width(&cancel.content);
-    lines.push(Line::from(vec![
+    b.lines.push(Line::from(vec![
         Span::raw(" ".repeat(w.saturating_sub(bw) / 2)),
         restore,
         Span::raw("   "),
         cancel,
     ]));
-    Built {
-        lines,
-        cursor,
-        focus_line,
-    }
 }
 
 /// What the directory said of the new user name typed, beside its field.
