@@ -51,18 +51,7 @@ pub(super) fn table_action(state: &mut State, action: Option<Action>) -> Vec<Eff
         Action::Top => move_selection(state, isize::MIN / 2),
         Action::Bottom => move_selection(state, isize::MAX / 2),
         Action::Filter => state.session_mut().users.start_filter(),
-        Action::Cancel => {
-            if state.log_open {
-                // The log's title says @ closes it; Esc does too, as in every other pane.
-                state.log_open = false;
-            } else if !state.session_mut().users.filter().value().is_empty() {
-                state.session_mut().users.clear_filter(false);
-            } else if state.session_mut().users.only_conflicts() {
-                state.session_mut().users.toggle_only_conflicts();
-            } else {
-                state.notice = None;
-            }
-        }
+        Action::Cancel => cancel(state),
         Action::SortNext => state.session_mut().users.sort_next(),
         Action::SortReverse => state.session_mut().users.toggle_reverse(),
         Action::ToggleMark => {
@@ -81,109 +70,138 @@ pub(super) fn table_action(state: &mut State, action: Option<Action>) -> Vec<Eff
         }
         Action::DetailsDown => scroll_details(state, 1),
         Action::DetailsUp => scroll_details(state, -1),
-        Action::Purge => {
-            if read_only_refusal(state, "purge") {
-                return Vec::new();
-            }
-            let users = state.session_mut().users.targets();
-            if users.is_empty() {
-                state.notice = Some((NoticeKind::Error, "No user selected to purge.".into()));
-            } else {
-                state.modal = Some(Modal::Purge(PurgeState {
-                    users,
-                    typed: Input::default(),
-                    error: None,
-                    running: false,
-                }));
-            }
-        }
-        Action::Refresh => {
-            // The rows stay until the new listing is whole; a failed one leaves them, marked
-            // stale.
-            let generation = state.session_mut().users.begin_load();
-            state.session_mut().reload = Some(Vec::new());
-            state.notice = None;
-            return vec![Effect::LoadDeleted { generation }];
-        }
-        Action::FinishUnfinished => {
-            if state.session_mut().unfinished.is_empty() && !state.session_mut().earlier.is_empty()
-            {
-                state.notice = Some((
-                    NoticeKind::Info,
-                    format!(
-                        "Nothing to finish in this directory. If the {} of an earlier version \
-                         (directory unknown) were made here, `{} --adopt-earlier` takes them in.",
-                        match state.session_mut().earlier.len() {
-                            1 => "1 restore".to_string(),
-                            n => format!("{n} restores"),
-                        },
-                        state.session_mut().facts.finish_command
-                    ),
-                ));
-            } else if state.session_mut().unfinished.is_empty() {
-                state.notice = Some((
-                    NoticeKind::Info,
-                    "No interrupted restores to finish.".into(),
-                ));
-            } else if !read_only_refusal(state, "finishing interrupted restores") {
-                state.notice = Some((
-                    NoticeKind::Info,
-                    format!(
-                        "Finishing {}…",
-                        crate::text::count(
-                            state.session_mut().unfinished.len(),
-                            "interrupted restore",
-                            "interrupted restores"
-                        )
-                    ),
-                ));
-                state.session_mut().finishing = true;
-                return vec![Effect::FinishUnfinished];
-            }
-        }
+        Action::Purge => return open_purge(state),
+        Action::Refresh => return refresh(state),
+        Action::FinishUnfinished => return finish_unfinished(state),
         Action::ViewRestored => return super::restored::show(state, View::Restored),
-        Action::OnlyConflicts => {
-            state.session_mut().users.toggle_only_conflicts();
-            state.notice = Some((
-                NoticeKind::Info,
-                match (
-                    state.session_mut().users.only_conflicts(),
-                    state.session_mut().sweep.phase,
-                ) {
-                    (false, _) => "Showing every user again.".to_string(),
-                    (true, super::sweep::Phase::Done) => format!(
-                        "Only users in conflict: {} (c or Esc shows everyone).",
-                        state.session_mut().users.shown().len()
-                    ),
-                    (true, _) => "Only users in conflict; the sweep is still checking, more may \
-                                  follow (c or Esc shows everyone)."
-                        .to_string(),
-                },
-            ));
-        }
+        Action::OnlyConflicts => only_conflicts(state),
         Action::ViewDeleted => return super::restored::show(state, View::Deleted),
-        Action::CopyUpn | Action::CopyId => {
-            let Some(row) = state.session_mut().users.current_row() else {
-                state.notice = Some((NoticeKind::Error, "No user selected to copy.".into()));
-                return Vec::new();
-            };
-            let (name, id, upn) = (
-                row.display_name().to_string(),
-                row.id().to_string(),
-                row.original_upn().to_string(),
-            );
-            return if action == Action::CopyUpn {
-                super::restored::copy(state, &name, "user name", &upn)
-            } else {
-                super::restored::copy(state, &name, "object id", &id)
-            };
-        }
+        Action::CopyUpn | Action::CopyId => return copy_current(state, action),
         Action::Quit | Action::ForceQuit => {
             state.quit = true;
         }
         _ => {}
     }
     Vec::new()
+}
+
+/// Esc: closes the log, else clears the filter, else shows every user, else the notice.
+fn cancel(state: &mut State) {
+    if state.log_open {
+        // The log's title says @ closes it; Esc does too, as in every other pane.
+        state.log_open = false;
+    } else if !state.session_mut().users.filter().value().is_empty() {
+        state.session_mut().users.clear_filter(false);
+    } else if state.session_mut().users.only_conflicts() {
+        state.session_mut().users.toggle_only_conflicts();
+    } else {
+        state.notice = None;
+    }
+}
+
+/// `D`: the purge dialog over the marked users (or the selected one).
+fn open_purge(state: &mut State) -> Vec<Effect> {
+    if read_only_refusal(state, "purge") {
+        return Vec::new();
+    }
+    let users = state.session_mut().users.targets();
+    if users.is_empty() {
+        state.notice = Some((NoticeKind::Error, "No user selected to purge.".into()));
+    } else {
+        state.modal = Some(Modal::Purge(PurgeState {
+            users,
+            typed: Input::default(),
+            error: None,
+            running: false,
+        }));
+    }
+    Vec::new()
+}
+
+/// `R`: the listing again; the rows stay until the new one is whole, and a failed one
+/// leaves them, marked stale.
+fn refresh(state: &mut State) -> Vec<Effect> {
+    let generation = state.session_mut().users.begin_load();
+    state.session_mut().reload = Some(Vec::new());
+    state.notice = None;
+    vec![Effect::LoadDeleted { generation }]
+}
+
+/// `F`: finishes the interrupted restores, or says why there is nothing to finish here.
+fn finish_unfinished(state: &mut State) -> Vec<Effect> {
+    if state.session_mut().unfinished.is_empty() && !state.session_mut().earlier.is_empty() {
+        state.notice = Some((
+            NoticeKind::Info,
+            format!(
+                "Nothing to finish in this directory. If the {} of an earlier version \
+                 (directory unknown) were made here, `{} --adopt-earlier` takes them in.",
+                match state.session_mut().earlier.len() {
+                    1 => "1 restore".to_string(),
+                    n => format!("{n} restores"),
+                },
+                state.session_mut().facts.finish_command
+            ),
+        ));
+    } else if state.session_mut().unfinished.is_empty() {
+        state.notice = Some((
+            NoticeKind::Info,
+            "No interrupted restores to finish.".into(),
+        ));
+    } else if !read_only_refusal(state, "finishing interrupted restores") {
+        state.notice = Some((
+            NoticeKind::Info,
+            format!(
+                "Finishing {}…",
+                crate::text::count(
+                    state.session_mut().unfinished.len(),
+                    "interrupted restore",
+                    "interrupted restores"
+                )
+            ),
+        ));
+        state.session_mut().finishing = true;
+        return vec![Effect::FinishUnfinished];
+    }
+    Vec::new()
+}
+
+/// `c`: only the users in conflict, or everyone again.
+fn only_conflicts(state: &mut State) {
+    state.session_mut().users.toggle_only_conflicts();
+    state.notice = Some((
+        NoticeKind::Info,
+        match (
+            state.session_mut().users.only_conflicts(),
+            state.session_mut().sweep.phase,
+        ) {
+            (false, _) => "Showing every user again.".to_string(),
+            (true, super::sweep::Phase::Done) => format!(
+                "Only users in conflict: {} (c or Esc shows everyone).",
+                state.session_mut().users.shown().len()
+            ),
+            (true, _) => "Only users in conflict; the sweep is still checking, more may \
+                          follow (c or Esc shows everyone)."
+                .to_string(),
+        },
+    ));
+}
+
+/// `y` / `Y`: the selected user's user name or object id to the clipboard.
+fn copy_current(state: &mut State, action: Action) -> Vec<Effect> {
+    let Some(row) = state.session_mut().users.current_row() else {
+        state.notice = Some((NoticeKind::Error, "No user selected to copy.".into()));
+        return Vec::new();
+    };
+    let (name, id, upn) = (
+        row.display_name().to_string(),
+        row.id().to_string(),
+        row.original_upn().to_string(),
+    );
+    return if action == Action::CopyUpn {
+        super::restored::copy(state, &name, "user name", &upn)
+    } else {
+        super::restored::copy(state, &name, "object id", &id)
+    };
 }
 
 pub(super) fn filter_key(state: &mut State, action: Option<Action>, key: KeyEvent) -> Vec<Effect> {

@@ -303,61 +303,9 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
             Some(_) if r.has_error_to_show(r.selected) => r.mode = ResultMode::ErrorPane(0),
             _ => r.message = Some("This line has no error or after-care to show.".into()),
         },
-        Some(Action::SetPassword) => {
-            if r.busy {
-                r.message = Some("Still working on the last request…".into());
-            } else if let (Some(o), PasswordChoice::Tap(_)) =
-                (r.outcomes.get(r.selected), &r.step.choice)
-                && (o.needs_password() || o.mail_maybe_sent())
-            {
-                // A pass hand-off: `p` issues a new pass, there is nothing to type.
-                let outcome = o.clone();
-                let mut step = r.step.clone();
-                step.why = "issued with p on the result screen".into();
-                r.busy = true;
-                r.message = Some(format!(
-                    "Issuing a Temporary Access Pass to {}…",
-                    outcome.display_name
-                ));
-                return vec![Effect::Retry {
-                    restore: None,
-                    passwords: vec![outcome],
-                    step,
-                }];
-            } else if r
-                .outcomes
-                .get(r.selected)
-                .is_some_and(|o| o.needs_password() || o.mail_maybe_sent())
-            {
-                r.mode = ResultMode::Prompt(PasswordPrompt {
-                    index: r.selected,
-                    auto: true,
-                    input: Input::default(),
-                    reveal: false,
-                    error: None,
-                });
-            } else {
-                r.message = Some("p sets a password for a restored user that has none.".into());
-            }
-        }
+        Some(Action::SetPassword) => return set_password(r),
         Some(Action::Retry) => return retry_failed(r),
-        Some(Action::MailArrived) => {
-            if r.busy || r.sending {
-                r.message = Some("Still working on the last request…".into());
-            } else if r
-                .outcomes
-                .get(r.selected)
-                .is_some_and(UserOutcome::mail_maybe_sent)
-                || r.in_maybe_sent_mail(r.selected)
-            {
-                r.mode = ResultMode::ConfirmArrived(r.selected);
-            } else {
-                r.message = Some(
-                    "m is for a user whose sign-in mail may have gone out: it closes it as mailed."
-                        .into(),
-                );
-            }
-        }
+        Some(Action::MailArrived) => ask_arrived(r),
         Some(Action::Submit) => {
             if r.sending || r.busy {
                 return Vec::new();
@@ -399,6 +347,63 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
         _ => {}
     }
     Vec::new()
+}
+
+/// `p`: a new pass on a pass hand-off, else the password prompt for the selected user.
+fn set_password(r: &mut ResultState) -> Vec<Effect> {
+    if r.busy {
+        r.message = Some("Still working on the last request…".into());
+    } else if let (Some(o), PasswordChoice::Tap(_)) = (r.outcomes.get(r.selected), &r.step.choice)
+        && (o.needs_password() || o.mail_maybe_sent())
+    {
+        // A pass hand-off: `p` issues a new pass, there is nothing to type.
+        let outcome = o.clone();
+        let mut step = r.step.clone();
+        step.why = "issued with p on the result screen".into();
+        r.busy = true;
+        r.message = Some(format!(
+            "Issuing a Temporary Access Pass to {}…",
+            outcome.display_name
+        ));
+        return vec![Effect::Retry {
+            restore: None,
+            passwords: vec![outcome],
+            step,
+        }];
+    } else if r
+        .outcomes
+        .get(r.selected)
+        .is_some_and(|o| o.needs_password() || o.mail_maybe_sent())
+    {
+        r.mode = ResultMode::Prompt(PasswordPrompt {
+            index: r.selected,
+            auto: true,
+            input: Input::default(),
+            reveal: false,
+            error: None,
+        });
+    } else {
+        r.message = Some("p sets a password for a restored user that has none.".into());
+    }
+    Vec::new()
+}
+
+/// `m`: asks whether the selected user's sign-in mail, which may have gone out, arrived.
+fn ask_arrived(r: &mut ResultState) {
+    if r.busy || r.sending {
+        r.message = Some("Still working on the last request…".into());
+    } else if r
+        .outcomes
+        .get(r.selected)
+        .is_some_and(UserOutcome::mail_maybe_sent)
+        || r.in_maybe_sent_mail(r.selected)
+    {
+        r.mode = ResultMode::ConfirmArrived(r.selected);
+    } else {
+        r.message = Some(
+            "m is for a user whose sign-in mail may have gone out: it closes it as mailed.".into(),
+        );
+    }
 }
 
 /// `r`: every failed user again with the run's choices: a failed restore is planned again,
