@@ -53,45 +53,7 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
         .into_iter()
         .map(DetailLine::Title)
         .collect();
-    let swept = state.session().sweep.conflicts_of(&user.id);
-    if !swept.is_empty() {
-        // Each holder by kind, name and id, and what the restore dialog will offer for it
-        // (pre-flight checks again right before the restore: the sweep may be minutes old).
-        for c in swept {
-            all.extend(
-                wrap_words(&format!("⚠ {}", c.describe()), w.max(1))
-                    .into_iter()
-                    .map(DetailLine::Warning),
-            );
-            if let Some(sweep) = &state.session().sweep.sweep {
-                all.extend(
-                    wrap_words(&format!("  → {}", c.offer(&sweep.index)), w.max(1))
-                        .into_iter()
-                        .map(DetailLine::Plain),
-                );
-            }
-        }
-    } else if state.session().users.is_conflict(&user.id) {
-        all.extend(
-            wrap_words(
-                "⚠ Its user name or a proxy address is held by an active user.",
-                w.max(1),
-            )
-            .into_iter()
-            .map(DetailLine::Warning),
-        );
-    }
-    if state.session().sweep.is_by_sync(&user.id) {
-        all.extend(
-            wrap_words(
-                "⚠ The directory sync service deleted it: restore it in on-premises AD (or its \
-                 sync scope) too, or the next sync deletes it again.",
-                w.max(1),
-            )
-            .into_iter()
-            .map(DetailLine::Warning),
-        );
-    }
+    all.extend(warnings(state, &user.id, w.max(1)));
     // Every value starts in the value column, and one too long for it wraps there, after a
     // dot, `@` or space where it can: ids and user names are never cut in the one place meant
     // to show them whole, and proxy addresses line up however long each is. A pane too
@@ -196,6 +158,52 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
     }
     field("Object id", user.id.clone());
     field("Deleted UPN", user.deleted_upn.clone());
+    all
+}
+
+/// The user's conflicts (each holder, and what the restore dialog will offer for it), and a
+/// deletion by the sync service, as warnings `w` columns wide.
+fn warnings(state: &State, id: &str, w: usize) -> Vec<DetailLine> {
+    let mut all = Vec::new();
+    let swept = state.session().sweep.conflicts_of(id);
+    if !swept.is_empty() {
+        // Each holder by kind, name and id, and what the restore dialog will offer for it
+        // (pre-flight checks again right before the restore: the sweep may be minutes old).
+        for c in swept {
+            all.extend(
+                wrap_words(&format!("⚠ {}", c.describe()), w)
+                    .into_iter()
+                    .map(DetailLine::Warning),
+            );
+            if let Some(sweep) = &state.session().sweep.sweep {
+                all.extend(
+                    wrap_words(&format!("  → {}", c.offer(&sweep.index)), w)
+                        .into_iter()
+                        .map(DetailLine::Plain),
+                );
+            }
+        }
+    } else if state.session().users.is_conflict(id) {
+        all.extend(
+            wrap_words(
+                "⚠ Its user name or a proxy address is held by an active user.",
+                w,
+            )
+            .into_iter()
+            .map(DetailLine::Warning),
+        );
+    }
+    if state.session().sweep.is_by_sync(id) {
+        all.extend(
+            wrap_words(
+                "⚠ The directory sync service deleted it: restore it in on-premises AD (or its \
+                 sync scope) too, or the next sync deletes it again.",
+                w,
+            )
+            .into_iter()
+            .map(DetailLine::Warning),
+        );
+    }
     all
 }
 
