@@ -14,10 +14,8 @@ use super::layout;
 use super::modal::{
     confirm_action,
     help::{help_action, open_help},
-    progress::progress_action,
-    purge::purge_key,
     restore::restore_key,
-    result::{error_pane_key, prompt_key, result_action},
+    result::{prompt_key, result_action},
 };
 use super::msg::{Msg, SessionMsg};
 use super::sessions::SessionId;
@@ -188,12 +186,12 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Scope::Restored => super::restored::restored_action(state, action),
         Scope::Filter => super::home::filter_key(state, action, key),
         Scope::RestoreDialog => restore_key(state, action, key),
-        Scope::Progress => progress_action(state, action),
+        Scope::Progress | Scope::Purge | Scope::ErrorPane => {
+            super::modal::on_key(state, scope, action, key).unwrap_or_default()
+        }
         Scope::Result => result_action(state, action),
         Scope::ResultPassword => prompt_key(state, action, key),
-        Scope::ErrorPane => error_pane_key(state, action),
         Scope::Confirm => confirm_action(state, action),
-        Scope::Purge => purge_key(state, action, key),
         Scope::Help => help_action(state, action),
         // Handled above, before the size check.
         Scope::Global | Scope::SignIn => Vec::new(),

@@ -7,14 +7,49 @@ pub mod purge;
 pub mod restore;
 pub mod result;
 
+use crossterm::event::KeyEvent;
+
 use crate::app::action::Action;
 use crate::app::effect::Effect;
+use crate::app::keymap::Scope;
 use crate::app::msg::SessionMsg;
 use crate::app::state::{NoticeKind, State};
 use progress::ProgressState;
 use purge::PurgeState;
 use restore::{RestoreForm, submit_restore};
 use result::{ResultMode, ResultState};
+
+/// What a dialog's key came to, for `update` to carry out: the dialog changes only its own
+/// state, and says whether it stays open; closing it is done in one place (`on_key`).
+pub enum Outcome {
+    /// Still open; these effects run.
+    Open(Vec<Effect>),
+    /// Closed: the screen under it has the keyboard again; these effects run.
+    Closed(Vec<Effect>),
+}
+
+/// A key for the open dialog, in the `scope` it has, given to the dialog that owns it; its
+/// outcome closes it here. `None` when the dialog of that scope is not the one open.
+pub(in crate::app) fn on_key(
+    state: &mut State,
+    scope: Scope,
+    action: Option<Action>,
+    key: KeyEvent,
+) -> Option<Vec<Effect>> {
+    let outcome = match (&mut state.modal, scope) {
+        (Some(Modal::Purge(p)), Scope::Purge) => p.on_key(action, key),
+        (Some(Modal::Progress(p)), Scope::Progress) => p.on_action(action),
+        (Some(Modal::Result(r)), Scope::ErrorPane) => r.on_error_pane_key(action),
+        _ => return None,
+    };
+    Some(match outcome {
+        Outcome::Open(effects) => effects,
+        Outcome::Closed(effects) => {
+            state.modal = None;
+            effects
+        }
+    })
+}
 
 /// The one dialog open over the table, if any; each variant owns its state.
 pub enum Modal {

@@ -7,7 +7,7 @@ use crossterm::event::{Event, KeyEvent};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
-use super::Modal;
+use super::{Modal, Outcome};
 use crate::app::action::Action;
 use crate::app::effect::{Effect, MailCommand};
 use crate::app::msg::MailFailed;
@@ -512,23 +512,22 @@ pub(in crate::app) fn prompt_key(
     Vec::new()
 }
 
-/// Keys of the `e` pane: it scrolls, and `e`/Esc close it.
-pub(in crate::app) fn error_pane_key(state: &mut State, action: Option<Action>) -> Vec<Effect> {
-    let Some(Modal::Result(r)) = &mut state.modal else {
-        return Vec::new();
-    };
-    let ResultMode::ErrorPane(top) = &mut r.mode else {
-        return Vec::new();
-    };
-    match action {
-        Some(Action::Down) => *top += 1,
-        Some(Action::Up) => *top = top.saturating_sub(1),
-        Some(Action::PageDown) => *top += 10,
-        Some(Action::PageUp) => *top = top.saturating_sub(10),
-        Some(Action::Cancel) | Some(Action::ShowError) => r.mode = ResultMode::List,
-        _ => {}
+impl ResultState {
+    /// Keys of the `e` pane: it scrolls, and `e`/Esc close it (the result stays open).
+    pub(in crate::app) fn on_error_pane_key(&mut self, action: Option<Action>) -> Outcome {
+        let ResultMode::ErrorPane(top) = &mut self.mode else {
+            return Outcome::Open(Vec::new());
+        };
+        match action {
+            Some(Action::Down) => *top += 1,
+            Some(Action::Up) => *top = top.saturating_sub(1),
+            Some(Action::PageDown) => *top += 10,
+            Some(Action::PageUp) => *top = top.saturating_sub(10),
+            Some(Action::Cancel) | Some(Action::ShowError) => self.mode = ResultMode::List,
+            _ => {}
+        }
+        Outcome::Open(Vec::new())
     }
-    Vec::new()
 }
 
 /// A run (or `F`) is over: the result screen takes the progress screen's place, and the
