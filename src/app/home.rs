@@ -197,11 +197,11 @@ fn copy_current(state: &mut State, action: Action) -> Vec<Effect> {
         row.id().to_string(),
         row.original_upn().to_string(),
     );
-    return if action == Action::CopyUpn {
+    if action == Action::CopyUpn {
         super::restored::copy(state, &name, "user name", &upn)
     } else {
         super::restored::copy(state, &name, "object id", &id)
-    };
+    }
 }
 
 pub(super) fn filter_key(state: &mut State, action: Option<Action>, key: KeyEvent) -> Vec<Effect> {

@@ -41,6 +41,9 @@ impl From<&str> for MailFailed {
 
 /// Input, time, the sign-in screen's attempts, and the news of sessions. No `Debug`: a
 /// session's `RestoreFinished` carries passwords.
+// The session's news is nearly every message (each page, each request line): boxing it would
+// allocate for each, and the enum is no larger than when those were its own variants.
+#[allow(clippy::large_enum_variant)]
 pub enum Msg {
     Key(KeyEvent),
     Mouse(MouseEvent),

@@ -14,7 +14,6 @@ use std::time::Duration;
 use futures::StreamExt;
 use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
-use tokio::sync::mpsc::error::SendError;
 use tokio::task::{AbortHandle, JoinSet};
 
 use crate::app::effect::Effect;
@@ -32,10 +31,16 @@ pub(super) struct SessionTx {
     tx: UnboundedSender<Msg>,
 }
 
+/// The loop has gone (the app is ending): what was sent is dropped with it.
+#[derive(Debug)]
+pub(super) struct LoopGone;
+
 impl SessionTx {
     /// Fails only once the loop has gone (the app is ending).
-    pub(super) fn send(&self, msg: SessionMsg) -> Result<(), SendError<Msg>> {
-        self.tx.send(Msg::Session { id: self.id, msg })
+    pub(super) fn send(&self, msg: SessionMsg) -> Result<(), LoopGone> {
+        self.tx
+            .send(Msg::Session { id: self.id, msg })
+            .map_err(|_| LoopGone)
     }
 }
 
