@@ -12,7 +12,7 @@ use super::keymap::Scope;
 use super::modal::Modal;
 use super::modal::help::HelpView;
 use super::modal::progress::JobStatus;
-use super::modal::restore::{Field, NameCheck, Preflight};
+use super::modal::restore::{DialogField, NameCheck, Preflight};
 use super::modal::result::ResultButton;
 use super::msg::{Msg, SessionMsg};
 use super::sessions::Blocked;
@@ -710,7 +710,7 @@ fn enter_opens_the_dialog_for_the_selected_user_with_preflight() {
     assert_eq!(f.targets.len(), 1);
     assert!(f.auto_password && f.force_change && !f.force_change_mfa && f.include_password);
     assert_eq!(f.recipients.value(), "admin@contoso.sandbox");
-    assert_eq!(f.focus, Field::AutoPassword);
+    assert_eq!(f.focus, DialogField::AutoPassword);
 }
 
 #[test]
@@ -755,7 +755,7 @@ fn many_marked_users_are_all_checked_and_asked_about() {
     assert!(form(&s).error.as_deref().unwrap_or("").contains("40 of 40"));
     clear_preflight(&mut s);
     // More than 20 users: asked once more; n goes back, y restores.
-    while form(&s).focus != Field::Restore {
+    while form(&s).focus != DialogField::Restore {
         press(&mut s, KeyCode::Tab);
     }
     assert!(press(&mut s, KeyCode::Enter).is_empty());
@@ -797,33 +797,33 @@ fn tab_order_space_toggles_and_esc_cancels() {
     ch(&mut s, 'r');
     clear_preflight(&mut s);
     let order = [
-        Field::ManualPassword,
-        Field::TapPass,
-        Field::ForceChange,
-        Field::ForceChangeMfa,
-        Field::Recipients,
-        Field::IncludePassword,
-        Field::Restore,
-        Field::Cancel,
-        Field::AutoPassword,
+        DialogField::ManualPassword,
+        DialogField::TapPass,
+        DialogField::ForceChange,
+        DialogField::ForceChangeMfa,
+        DialogField::Recipients,
+        DialogField::IncludePassword,
+        DialogField::Restore,
+        DialogField::Cancel,
+        DialogField::AutoPassword,
     ];
     for f in order {
         press(&mut s, KeyCode::Tab);
         assert_eq!(form(&s).focus, f);
     }
     press(&mut s, KeyCode::BackTab);
-    assert_eq!(form(&s).focus, Field::Cancel);
+    assert_eq!(form(&s).focus, DialogField::Cancel);
     press(&mut s, KeyCode::Up);
-    assert_eq!(form(&s).focus, Field::Restore);
+    assert_eq!(form(&s).focus, DialogField::Restore);
     press(&mut s, KeyCode::Down);
     press(&mut s, KeyCode::Down);
-    assert_eq!(form(&s).focus, Field::AutoPassword);
+    assert_eq!(form(&s).focus, DialogField::AutoPassword);
     // Manual password: the field appears in the order.
     press(&mut s, KeyCode::Tab);
     ch(&mut s, ' ');
     assert!(!form(&s).auto_password);
     press(&mut s, KeyCode::Tab);
-    assert_eq!(form(&s).focus, Field::Password);
+    assert_eq!(form(&s).focus, DialogField::Password);
     press(&mut s, KeyCode::BackTab);
     press(&mut s, KeyCode::BackTab);
     ch(&mut s, 'x');
@@ -833,19 +833,19 @@ fn tab_order_space_toggles_and_esc_cancels() {
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Tab);
-    assert_eq!(form(&s).focus, Field::ForceChangeMfa);
+    assert_eq!(form(&s).focus, DialogField::ForceChangeMfa);
     ch(&mut s, ' ');
     assert!(form(&s).force_change_mfa);
     press(&mut s, KeyCode::BackTab);
     // Turning a safeguard off takes the key twice.
     ch(&mut s, ' ');
-    assert!(form(&s).force_change && form(&s).confirm_off == Some(Field::ForceChange));
+    assert!(form(&s).force_change && form(&s).confirm_off == Some(DialogField::ForceChange));
     ch(&mut s, ' ');
     assert!(!form(&s).force_change && !form(&s).force_change_mfa);
-    assert!(!form(&s).fields().contains(&Field::ForceChangeMfa));
+    assert!(!form(&s).fields().contains(&DialogField::ForceChangeMfa));
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Tab);
-    assert_eq!(form(&s).focus, Field::IncludePassword);
+    assert_eq!(form(&s).focus, DialogField::IncludePassword);
     ch(&mut s, ' ');
     assert!(!form(&s).include_password);
     press(&mut s, KeyCode::Esc);
@@ -857,7 +857,7 @@ fn enter_on_cancel_cancels_and_space_on_cancel_too() {
     let mut s = st(3);
     ch(&mut s, 'r');
     press(&mut s, KeyCode::BackTab);
-    assert_eq!(form(&s).focus, Field::Cancel);
+    assert_eq!(form(&s).focus, DialogField::Cancel);
     press(&mut s, KeyCode::Enter);
     assert!(s.modal.is_none());
     ch(&mut s, 'r');
@@ -887,7 +887,7 @@ fn weak_password_is_refused_with_the_rule_then_a_good_one_is_moved_into_a_secret
     clear_preflight(&mut s);
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Enter); // Enter on "let me create" picks it and focuses the field
-    assert_eq!(form(&s).focus, Field::Password);
+    assert_eq!(form(&s).focus, DialogField::Password);
     typ(&mut s, "short");
     // Letters are text in the password field: 'x', 'q', ' ' do not toggle or quit.
     typ(&mut s, "x q");
@@ -934,11 +934,11 @@ fn bad_recipients_are_refused() {
     for _ in 0..5 {
         press(&mut s, KeyCode::Tab);
     }
-    assert_eq!(form(&s).focus, Field::Recipients);
+    assert_eq!(form(&s).focus, DialogField::Recipients);
     typ(&mut s, "; not an address");
     press(&mut s, KeyCode::Enter);
     assert!(form(&s).error.is_some());
-    assert_eq!(form(&s).focus, Field::Recipients);
+    assert_eq!(form(&s).focus, DialogField::Recipients);
     assert!(matches!(s.modal, Some(Modal::Restore(_))));
     // Clearing the field means no email at all.
     press_mod(&mut s, KeyCode::Char('u'), KeyModifiers::CONTROL);
@@ -979,17 +979,17 @@ fn conflict_offers_a_new_upn_and_proxy_reconcile() {
     );
     let f = form(&s);
     assert_eq!(f.targets[0].new_upn.value(), "alex.wilber2@contoso.sandbox");
-    assert!(f.fields().contains(&Field::NewUpn(0)));
-    assert!(f.fields().contains(&Field::Reconcile(0)));
+    assert!(f.fields().contains(&DialogField::NewUpn(0)));
+    assert!(f.fields().contains(&DialogField::Reconcile(0)));
     // Go to the reconcile toggle and turn it off, then the new UPN field and empty it.
-    while form(&s).focus != Field::Reconcile(0) {
+    while form(&s).focus != DialogField::Reconcile(0) {
         press(&mut s, KeyCode::Tab);
     }
     ch(&mut s, ' ');
     assert!(!form(&s).targets[0].reconcile);
     ch(&mut s, ' ');
     press(&mut s, KeyCode::BackTab);
-    assert_eq!(form(&s).focus, Field::NewUpn(0));
+    assert_eq!(form(&s).focus, DialogField::NewUpn(0));
     press_mod(&mut s, KeyCode::Char('u'), KeyModifiers::CONTROL);
     press(&mut s, KeyCode::End);
     press_mod(&mut s, KeyCode::Char('u'), KeyModifiers::CONTROL);
@@ -1064,7 +1064,7 @@ fn a_taken_new_user_name_is_said_before_restore() {
     // The suggestion was checked by pre-flight: nothing to ask.
     assert_eq!(form(&s).targets[0].name_check, NameCheck::Idle);
     assert!(form(&s).targets[0].new_upn_free());
-    while form(&s).focus != Field::NewUpn(0) {
+    while form(&s).focus != DialogField::NewUpn(0) {
         press(&mut s, KeyCode::Tab);
     }
     press_mod(&mut s, KeyCode::Char('u'), KeyModifiers::CONTROL);
@@ -1119,7 +1119,7 @@ fn a_taken_new_user_name_is_said_before_restore() {
         "refused before Restore"
     );
     let f = form(&s);
-    assert_eq!(f.focus, Field::NewUpn(0));
+    assert_eq!(f.focus, DialogField::NewUpn(0));
     let e = f.error.as_deref().unwrap_or_default();
     assert!(
         e.contains("alex.w@contoso.sandbox is already used by user \"Alex Wong\""),
@@ -1143,12 +1143,12 @@ fn a_one_time_pass_policy_keeps_the_pass_one_time() {
             },
         )),
     );
-    while form(&s).focus != Field::TapPass {
+    while form(&s).focus != DialogField::TapPass {
         press(&mut s, KeyCode::Tab);
     }
     ch(&mut s, ' ');
     assert!(form(&s).tap && form(&s).tap_once);
-    while form(&s).focus != Field::TapOnce {
+    while form(&s).focus != DialogField::TapOnce {
         press(&mut s, KeyCode::Tab);
     }
     ch(&mut s, ' ');
@@ -1885,9 +1885,9 @@ fn on_every_screen() -> Vec<(Scope, State)> {
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Tab);
     // The Temporary Access Pass choice comes before the security options.
-    assert_eq!(form(&s).focus, Field::TapPass);
+    assert_eq!(form(&s).focus, DialogField::TapPass);
     press(&mut s, KeyCode::Tab);
-    assert_eq!(form(&s).focus, Field::ForceChange);
+    assert_eq!(form(&s).focus, DialogField::ForceChange);
     out.push((Scope::RestoreDialog, s));
     let mut s = st(20);
     ch(&mut s, 'D');
@@ -2088,16 +2088,16 @@ fn a_stray_space_cannot_turn_a_safeguard_off() {
     // Auto → manual, type a password, Tab out of the field, then a Space meant for it.
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Enter);
-    assert_eq!(form(&s).focus, Field::Password);
+    assert_eq!(form(&s).focus, DialogField::Password);
     typ(&mut s, "Correct Horse 9!");
     press(&mut s, KeyCode::Tab);
     // Past the Temporary Access Pass choice (a Space there would pick it, not weaken anything).
-    assert_eq!(form(&s).focus, Field::TapPass);
+    assert_eq!(form(&s).focus, DialogField::TapPass);
     press(&mut s, KeyCode::Tab);
-    assert_eq!(form(&s).focus, Field::ForceChange);
+    assert_eq!(form(&s).focus, DialogField::ForceChange);
     ch(&mut s, ' ');
     assert!(form(&s).force_change, "still on");
-    assert_eq!(form(&s).confirm_off, Some(Field::ForceChange));
+    assert_eq!(form(&s).confirm_off, Some(DialogField::ForceChange));
     // Any other key forgets the question.
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::BackTab);

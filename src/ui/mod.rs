@@ -477,7 +477,7 @@ pub fn skip_columns(s: &str, cols: usize) -> String {
 /// The footer word for `action` where what it does depends on the focus or the question
 /// asked ("enter send email and close", "y stop the rest"); `None` keeps the keymap's word.
 pub fn footer_word(state: &State, action: Action) -> Option<&'static str> {
-    use crate::app::modal::restore::Field;
+    use crate::app::modal::restore::DialogField;
     use crate::app::modal::result::ResultButton;
     match (&state.modal, action) {
         (Some(Modal::Result(r)), Action::Submit) if r.prompt().is_some() => {
@@ -505,8 +505,8 @@ pub fn footer_word(state: &State, action: Action) -> Option<&'static str> {
         }
         (Some(Modal::Progress(p)), Action::No) if p.confirm_stop => Some("keep going"),
         (Some(Modal::Restore(form)), Action::Submit) => Some(match form.focus {
-            Field::Cancel => "cancel",
-            Field::ManualPassword if form.auto_password => "type my own password",
+            DialogField::Cancel => "cancel",
+            DialogField::ManualPassword if form.auto_password => "type my own password",
             _ if state.session().facts.read_only => "restore (read-only: refused)",
             _ => "restore",
         }),

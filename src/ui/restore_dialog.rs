@@ -9,7 +9,7 @@ use tui_input::Input;
 
 use super::theme::Theme;
 use super::{centered, clear, fit_line, skip_columns};
-use crate::app::modal::restore::{Field, NameCheck, Preflight, RestoreForm, Target};
+use crate::app::modal::restore::{DialogField, NameCheck, Preflight, RestoreForm, Target};
 use crate::app::state::State;
 use crate::password;
 use crate::text::{fit, width, wrap};
@@ -127,7 +127,7 @@ fn tap_lines(
 ) {
     use crate::directory::tap::TapAvailability;
     let f = form.focus;
-    if f == Field::TapPass {
+    if f == DialogField::TapPass {
         *focus_line = lines.len();
     }
     let label = if form.targets.len() == 1 {
@@ -137,14 +137,14 @@ fn tap_lines(
     };
     match &form.tap_status {
         Some(TapAvailability::Available(_)) => {
-            lines.push(radio(label, form.tap, f == Field::TapPass, theme));
+            lines.push(radio(label, form.tap, f == DialogField::TapPass, theme));
         }
         other => {
             let mark = Line::from(vec![
                 Span::raw(" "),
                 Span::styled(
                     format!("( ) {label}"),
-                    if f == Field::TapPass {
+                    if f == DialogField::TapPass {
                         theme.focused()
                     } else {
                         theme.dim()
@@ -178,23 +178,23 @@ fn tap_lines(
         &form.tap_lifetime,
         false,
         field_w.min(8),
-        f == Field::TapLifetime,
+        f == DialogField::TapLifetime,
         &bounds,
         theme,
     );
-    if f == Field::TapLifetime {
+    if f == DialogField::TapLifetime {
         *focus_line = lines.len();
         *cursor = Some((lines.len(), col));
     }
     lines.push(line);
-    if f == Field::TapOnce {
+    if f == DialogField::TapOnce {
         *focus_line = lines.len();
     }
     lines.push(checkbox(
         INDENT,
         "One-time use",
         form.tap_once,
-        f == Field::TapOnce,
+        f == DialogField::TapOnce,
         theme,
     ));
     for chunk in wrap(
@@ -321,7 +321,7 @@ fn password_choice(b: &mut Sections) {
     let (form, theme, f) = (b.form, b.theme, b.form.focus);
     b.lines
         .push(Line::from(Span::styled("Password", theme.title())));
-    if f == Field::AutoPassword {
+    if f == DialogField::AutoPassword {
         b.focus_line = b.lines.len();
     }
     let auto_label = if form.targets.len() == 1 {
@@ -332,10 +332,10 @@ fn password_choice(b: &mut Sections) {
     b.lines.push(radio(
         auto_label,
         form.auto_password && !form.tap,
-        f == Field::AutoPassword,
+        f == DialogField::AutoPassword,
         theme,
     ));
-    if f == Field::ManualPassword {
+    if f == DialogField::ManualPassword {
         b.focus_line = b.lines.len();
     }
     let manual_label = if form.targets.len() == 1 {
@@ -346,7 +346,7 @@ fn password_choice(b: &mut Sections) {
     b.lines.push(radio(
         manual_label,
         !form.auto_password && !form.tap,
-        f == Field::ManualPassword,
+        f == DialogField::ManualPassword,
         theme,
     ));
 }
@@ -366,11 +366,11 @@ fn password_field(b: &mut Sections) {
             &form.password,
             !form.reveal,
             b.field_w,
-            f == Field::Password,
+            f == DialogField::Password,
             suffix,
             theme,
         );
-        if f == Field::Password {
+        if f == DialogField::Password {
             b.focus_line = b.lines.len();
             b.cursor = Some((b.lines.len(), col));
         }
@@ -452,18 +452,18 @@ fn tap(b: &mut Sections) {
 fn safeguards(b: &mut Sections) {
     let (form, theme, w, f) = (b.form, b.theme, b.w, b.form.focus);
     if !form.tap {
-        if f == Field::ForceChange {
+        if f == DialogField::ForceChange {
             b.focus_line = b.lines.len();
         }
         b.lines.push(checkbox(
             1,
             "Require a password change at first sign-in",
             form.force_change,
-            f == Field::ForceChange,
+            f == DialogField::ForceChange,
             theme,
         ));
     }
-    let confirm_off = |lines: &mut Vec<Line<'static>>, field: Field| {
+    let confirm_off = |lines: &mut Vec<Line<'static>>, field: DialogField| {
         if form.confirm_off == Some(field) {
             for chunk in wrap(
                 "      ⚠ Space again turns this safeguard off; any other key keeps it on",
@@ -474,20 +474,20 @@ fn safeguards(b: &mut Sections) {
         }
     };
     if !form.tap {
-        confirm_off(&mut b.lines, Field::ForceChange);
+        confirm_off(&mut b.lines, DialogField::ForceChange);
     }
     if form.force_change && !form.tap {
-        if f == Field::ForceChangeMfa {
+        if f == DialogField::ForceChangeMfa {
             b.focus_line = b.lines.len();
         }
         b.lines.push(checkbox(
             1,
             "  …after completing MFA",
             form.force_change_mfa,
-            f == Field::ForceChangeMfa,
+            f == DialogField::ForceChangeMfa,
             theme,
         ));
-        confirm_off(&mut b.lines, Field::ForceChangeMfa);
+        confirm_off(&mut b.lines, DialogField::ForceChangeMfa);
     }
     b.lines.push(Line::from(""));
 }
@@ -505,11 +505,11 @@ fn mail(b: &mut Sections) {
         &form.recipients,
         false,
         b.field_w,
-        f == Field::Recipients,
+        f == DialogField::Recipients,
         "",
         theme,
     );
-    if f == Field::Recipients {
+    if f == DialogField::Recipients {
         b.focus_line = b.lines.len();
         b.cursor = Some((b.lines.len(), col));
     }
@@ -528,7 +528,7 @@ fn mail(b: &mut Sections) {
             theme.danger(),
         )));
     }
-    if f == Field::IncludePassword {
+    if f == DialogField::IncludePassword {
         b.focus_line = b.lines.len();
     }
     let include_label = match (form.tap, form.targets.len() == 1) {
@@ -541,7 +541,7 @@ fn mail(b: &mut Sections) {
         1,
         include_label,
         form.include_password,
-        f == Field::IncludePassword,
+        f == DialogField::IncludePassword,
         theme,
     ));
 }
@@ -674,11 +674,11 @@ fn per_user(b: &mut Sections) {
                             .saturating_sub(14)
                             .min(w.saturating_sub(23 + width(verdict)))
                             .max(12),
-                        f == Field::NewUpn(i),
+                        f == DialogField::NewUpn(i),
                         verdict,
                         theme,
                     );
-                    if f == Field::NewUpn(i) {
+                    if f == DialogField::NewUpn(i) {
                         b.focus_line = b.lines.len();
                         b.cursor = Some((b.lines.len(), col));
                     }
@@ -708,7 +708,7 @@ fn per_user(b: &mut Sections) {
                             b.lines.push(Line::from(Span::styled(chunk, theme.warn())));
                         }
                     }
-                    if f == Field::Reconcile(i) {
+                    if f == DialogField::Reconcile(i) {
                         b.focus_line = b.lines.len();
                     }
                     // An address two objects hold (the directory should not allow it, but a
@@ -723,7 +723,13 @@ fn per_user(b: &mut Sections) {
                         "Remove conflicting proxy addresses ({})",
                         addresses.join(", ")
                     );
-                    let line = checkbox(5, &label, t.reconcile, f == Field::Reconcile(i), theme);
+                    let line = checkbox(
+                        5,
+                        &label,
+                        t.reconcile,
+                        f == DialogField::Reconcile(i),
+                        theme,
+                    );
                     b.lines.push(fit_line(line.spans, w));
                 }
             }
@@ -745,7 +751,7 @@ fn per_user(b: &mut Sections) {
 fn buttons(b: &mut Sections) {
     let (form, theme, w, f) = (b.form, b.theme, b.w, b.form.focus);
     b.lines.push(Line::from(""));
-    if matches!(f, Field::Restore | Field::Cancel) {
+    if matches!(f, DialogField::Restore | DialogField::Cancel) {
         b.focus_line = b.lines.len();
     } else if let Some(line) = b.lines.get_mut(b.focus_line) {
         point_at(line);
@@ -756,16 +762,16 @@ fn buttons(b: &mut Sections) {
         "Restore"
     };
     let restore = Span::styled(
-        button_label(label, f == Field::Restore),
-        if f == Field::Restore {
+        button_label(label, f == DialogField::Restore),
+        if f == DialogField::Restore {
             theme.focused()
         } else {
             theme.button()
         },
     );
     let cancel = Span::styled(
-        button_label("Cancel", f == Field::Cancel),
-        if f == Field::Cancel {
+        button_label("Cancel", f == DialogField::Cancel),
+        if f == DialogField::Cancel {
             theme.focused()
         } else {
             theme.button()

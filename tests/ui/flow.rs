@@ -291,7 +291,7 @@ async fn a_group_held_address_is_shown_and_its_removal_offered_then_restored_wit
         );
     }
     // The choice is on by default; turned off, Restore says why not.
-    while !matches!(&t.state.modal, Some(Modal::Restore(f)) if f.focus == undelete::app::modal::restore::Field::Reconcile(0))
+    while !matches!(&t.state.modal, Some(Modal::Restore(f)) if f.focus == undelete::app::modal::restore::DialogField::Reconcile(0))
     {
         t.key(KeyCode::Tab);
     }
@@ -307,7 +307,7 @@ async fn a_group_held_address_is_shown_and_its_removal_offered_then_restored_wit
     );
     assert!(h.inspect().is_deleted(&user.id), "nothing was sent");
     t.typ(" ");
-    while !matches!(&t.state.modal, Some(Modal::Restore(f)) if f.focus == undelete::app::modal::restore::Field::Restore)
+    while !matches!(&t.state.modal, Some(Modal::Restore(f)) if f.focus == undelete::app::modal::restore::DialogField::Restore)
     {
         t.key(KeyCode::Tab);
     }
@@ -349,7 +349,7 @@ async fn a_typed_new_user_name_that_is_taken_is_said_before_restore() {
     })
     .await;
     assert!(t.screen().contains("✓ free"), "the suggestion was checked");
-    while !matches!(&t.state.modal, Some(Modal::Restore(f)) if f.focus == undelete::app::modal::restore::Field::NewUpn(0))
+    while !matches!(&t.state.modal, Some(Modal::Restore(f)) if f.focus == undelete::app::modal::restore::DialogField::NewUpn(0))
     {
         t.key(KeyCode::Tab);
     }
@@ -726,7 +726,7 @@ async fn without_recipients_closing_asks_and_the_shown_password_is_the_stored_on
     let id = free_users(&t, 1).await.remove(0);
     t.select(&id);
     t.open_dialog().await;
-    while !matches!(&t.state.modal, Some(Modal::Restore(f)) if f.focus == undelete::app::modal::restore::Field::Recipients)
+    while !matches!(&t.state.modal, Some(Modal::Restore(f)) if f.focus == undelete::app::modal::restore::DialogField::Recipients)
     {
         t.key(KeyCode::Tab);
     }
