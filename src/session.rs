@@ -17,7 +17,7 @@ use crate::data_dir::DirectoryId;
 use crate::directory::graph::{GraphDirectory, GraphOptions};
 use crate::directory::{Directory, RequestRecord};
 use crate::restore::{Books, LockSlot};
-use crate::sandbox::{SandboxConfig, SandboxHandle};
+use undelete_sandbox::{SandboxConfig, SandboxHandle};
 
 /// The sandbox accepts any client id with its secret; this one names us in its logs.
 const SANDBOX_CLIENT_ID: &str = "undelete-sandbox-client";
@@ -169,7 +169,7 @@ async fn open_sandbox(
     data_dir: PathBuf,
     request_log: bool,
 ) -> color_eyre::Result<Session> {
-    let handle = crate::sandbox::spawn(SandboxConfig::new(&data_dir))
+    let handle = undelete_sandbox::spawn(SandboxConfig::new(&data_dir))
         .await
         .wrap_err("cannot start the built-in sandbox")?;
     let endpoints = Endpoints::sandbox(handle.base_url());

@@ -52,12 +52,13 @@ struct AssertionClaims<'a> {
 impl Certificate {
     /// Reads `--certificate`: one PEM file with the private key and the certificate.
     pub fn load(path: &Path) -> Result<Self, AuthError> {
-        let text = crate::files::read_text(path, crate::files::CERTIFICATE).map_err(|e| {
-            AuthError::Config(format!(
-                "cannot read the certificate file {}: {e}",
-                path.display()
-            ))
-        })?;
+        let text = undelete_common::files::read_text(path, undelete_common::files::CERTIFICATE)
+            .map_err(|e| {
+                AuthError::Config(format!(
+                    "cannot read the certificate file {}: {e}",
+                    path.display()
+                ))
+            })?;
         Self::from_pem(&text).map_err(|e| AuthError::Config(format!("{}: {e}", path.display())))
     }
 

@@ -534,7 +534,7 @@ pub async fn restore(
 
     if args.dry_run {
         for line in &lines {
-            crate::safe_json::write_line(io.out, line)?;
+            undelete_common::safe_json::write_line(io.out, line)?;
         }
         io.out.flush()?;
         return Ok(if failed { EXIT_FAILED } else { EXIT_OK });
@@ -752,7 +752,7 @@ pub(super) async fn deliver(
         lines.push(line);
     }
     for line in &lines {
-        crate::safe_json::write_line(io.out, line)?;
+        undelete_common::safe_json::write_line(io.out, line)?;
     }
     io.out.flush()?;
     Ok(if failed { EXIT_FAILED } else { EXIT_OK })

@@ -206,7 +206,7 @@ pub async fn run_tui(start: Start) -> color_eyre::Result<Option<ExitReport>> {
     std::panic::set_hook(Box::new(move |info| {
         // The in-process sandbox answers a panicking request with a 500 and goes on: the
         // screen must stay as it is, not be torn down for a panic that was caught.
-        if crate::sandbox::in_sandbox_request() {
+        if undelete_sandbox::in_sandbox_request() {
             return;
         }
         let _ = execute!(io::stdout(), DisableMouseCapture, DisableBracketedPaste);

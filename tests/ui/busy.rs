@@ -16,8 +16,8 @@ use undelete::app::runner::Runner;
 use undelete::app::state::{Blocked, Modal, Preflight, State};
 use undelete::config::Settings;
 use undelete::restore::Doing;
-use undelete::sandbox::SandboxHandle;
 use undelete::session::Session;
+use undelete_sandbox::SandboxHandle;
 
 /// One app: its state, runner and channel, on a session over `data`.
 struct App {

@@ -8,7 +8,7 @@ use crossterm::event::KeyCode;
 use secrecy::ExposeSecret;
 use undelete::app::state::{Modal, Preflight, State};
 use undelete::directory::DeletedUser;
-use undelete::sandbox::{APP_ROLES, SandboxHandle};
+use undelete_sandbox::{APP_ROLES, SandboxHandle};
 
 use super::flow::Harness;
 
