@@ -1,10 +1,6 @@
-//! Named intents. The keymap turns keys into these; `update` acts on them. Serde names let a
-//! later `[keybindings]` section in the settings file rebind keys without touching code.
+//! Named intents. The keymap turns keys into these; `update` acts on them.
 
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     // Moving in a list.
     Up,

@@ -34,6 +34,9 @@ pub struct RestoredView {
     pub offset: usize,
     /// The journal is being read.
     pub loading: bool,
+    /// The journal changed while it was being read: that read may predate the change, so it
+    /// is read once more when it lands.
+    pub stale: bool,
     /// Why the journal could not be read, the last time it was tried.
     pub error: Option<String>,
     /// Restored users found in the deleted users listing again (worked out when either list
@@ -112,6 +115,25 @@ pub(super) fn find_deleted_again(state: &mut State) {
     state.restored.deleted_again = state.users.ids_among(&ids);
 }
 
+/// A read of the journal landed; one more follows if the journal changed while it ran.
+pub(super) fn on_read(state: &mut State, result: Result<Vec<RestoredUser>, String>) -> Vec<Effect> {
+    match result {
+        Ok(rows) => {
+            state.restored.replace(rows);
+            find_deleted_again(state);
+        }
+        Err(e) => {
+            state.restored.loading = false;
+            state.restored.error = Some(e);
+        }
+    }
+    if std::mem::take(&mut state.restored.stale) {
+        journal_changed(state)
+    } else {
+        Vec::new()
+    }
+}
+
 /// Switches the home screen to `view`; the Restored view reads the journal again each time
 /// it is opened (another run, or `undelete restore`, may have added to it).
 pub(super) fn show(state: &mut State, view: View) -> Vec<Effect> {
@@ -129,15 +151,19 @@ pub(super) fn show(state: &mut State, view: View) -> Vec<Effect> {
 
 fn reload(state: &mut State) -> Vec<Effect> {
     state.restored.loading = true;
+    state.restored.stale = false;
     vec![Effect::LoadRestored]
 }
 
 /// The journal changed (a run, a mail, a finish): the Restored view on screen follows it.
 pub(super) fn journal_changed(state: &mut State) -> Vec<Effect> {
-    if state.view == View::Restored && !state.restored.loading {
-        reload(state)
-    } else {
+    if state.view != View::Restored {
         Vec::new()
+    } else if state.restored.loading {
+        state.restored.stale = true;
+        Vec::new()
+    } else {
+        reload(state)
     }
 }
 
@@ -375,6 +401,30 @@ mod tests {
         assert!(
             matches!(&effects[..], [Effect::Retry { restore: None, passwords, .. }] if passwords.len() == 1)
         );
+    }
+
+    #[test]
+    fn a_journal_change_during_a_read_is_read_once_more_when_that_read_lands() {
+        let mut s = fixtures::state(10, (120, 40));
+        assert!(matches!(
+            press(&mut s, KeyCode::Char('2'))[..],
+            [Effect::LoadRestored]
+        ));
+        // The mail's step lands while the first read is still out: no second read at once...
+        assert!(update(&mut s, Msg::Unfinished(Vec::new())).is_empty());
+        assert!(update(&mut s, Msg::Unfinished(Vec::new())).is_empty());
+        // ...but one, and only one, after it: that read may predate the step.
+        let effects = update(
+            &mut s,
+            Msg::Restored(Ok(vec![restored("a", PasswordState::Missing)])),
+        );
+        assert!(matches!(effects[..], [Effect::LoadRestored]));
+        let effects = update(
+            &mut s,
+            Msg::Restored(Ok(vec![restored("a", PasswordState::Set)])),
+        );
+        assert!(effects.is_empty());
+        assert_eq!(s.restored.rows[0].password, PasswordState::Set);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::effect::Effect;
 use super::state::State;
-use crate::conflicts::{Changes, Conflict, DeletionsState, SourceStatus, Sweep};
+use crate::conflicts::{Changes, Conflict, DeletionsState, Sweep};
 use crate::directory::DeletedUser;
 
 /// Rows joined per tick, eight times a second: about 0.4 ms of work in release (`cargo bench
@@ -206,18 +206,13 @@ pub(super) fn join_some(state: &mut State, n: usize) {
     }
 }
 
-/// How reading the audit log went, for the details pane: `None` while it is being read.
-pub fn deletions_status(state: &State) -> Option<&SourceStatus> {
-    state.sweep.deletions.as_ref().map(|d| &d.status)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::app::fixtures;
     use crate::app::msg::Msg;
     use crate::app::update::update;
-    use crate::conflicts::DeletionLog;
+    use crate::conflicts::{DeletionLog, SourceStatus};
     use crate::directory::{DeletionRecord, Initiator};
 
     fn record(id: &str, sync: bool) -> DeletionRecord {

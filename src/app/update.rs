@@ -379,19 +379,7 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             super::sweep::on_deletions(state, *deletions);
             Vec::new()
         }
-        Msg::Restored(result) => {
-            match result {
-                Ok(rows) => {
-                    state.restored.replace(rows);
-                    super::restored::find_deleted_again(state);
-                }
-                Err(e) => {
-                    state.restored.loading = false;
-                    state.restored.error = Some(e);
-                }
-            }
-            Vec::new()
-        }
+        Msg::Restored(result) => super::restored::on_read(state, result),
         Msg::Earlier(list) => {
             state.earlier = list;
             Vec::new()

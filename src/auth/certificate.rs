@@ -3,9 +3,6 @@
 //! certificate uploaded to the app registration; the JWT names that certificate by its SHA-256
 //! thumbprint (`x5t#S256`).
 
-use std::path::Path;
-use std::sync::Mutex;
-
 use aws_lc_rs::signature::{KeyPair, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -14,13 +11,14 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rustls_pki_types::pem::{self, PemObject, SectionKind};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::path::Path;
 use zeroize::Zeroizing;
 
-use super::delegated::Held;
-use super::oauth::{self, AuthError};
+use super::app_only::{AppOnly, Proof};
+use super::oauth::AuthError;
 use super::{AccessToken, TokenSource};
 use crate::config::Endpoints;
 
@@ -187,17 +185,9 @@ fn pem_error(e: pem::Error) -> String {
     }
 }
 
-/// Client credentials with a certificate: a fresh assertion for each token request, and the
-/// access token kept in memory until shortly before it expires.
-pub struct CertificateCredentials {
-    http: reqwest::Client,
-    token_url: String,
-    client_id: String,
-    scope: String,
-    certificate: Certificate,
-    cached: Mutex<Option<Held>>,
-    fetching: tokio::sync::Mutex<()>,
-}
+/// Client credentials with a certificate: the grant, its token cache and its one fetch at a
+/// time are `app_only`'s, shared with the client secret.
+pub struct CertificateCredentials(AppOnly);
 
 impl CertificateCredentials {
     pub fn new(
@@ -206,76 +196,26 @@ impl CertificateCredentials {
         client_id: &str,
         certificate: Certificate,
     ) -> Self {
-        Self {
+        Self(AppOnly::new(
             http,
-            token_url: endpoints.token_url(),
-            client_id: client_id.to_string(),
-            scope: format!(
-                "{}/.default",
-                endpoints.graph.as_str().trim_end_matches('/')
-            ),
-            certificate,
-            cached: Mutex::new(None),
-            fetching: tokio::sync::Mutex::new(()),
-        }
-    }
-
-    fn current(&self) -> Option<AccessToken> {
-        self.cached
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .filter(Held::fresh)
-            .map(|h| h.token)
+            endpoints,
+            client_id,
+            Proof::Certificate(certificate),
+        ))
     }
 
     pub async fn get(&self) -> Result<AccessToken, AuthError> {
-        if let Some(t) = self.current() {
-            return Ok(t);
-        }
-        let _one_at_a_time = self.fetching.lock().await;
-        if let Some(t) = self.current() {
-            return Ok(t);
-        }
-        let now = Utc::now();
-        let assertion = self
-            .certificate
-            .assertion(&self.client_id, &self.token_url, now)?;
-        let body = oauth::post_form_retrying(
-            &self.http,
-            &self.token_url,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &self.client_id),
-                ("scope", &self.scope),
-                ("client_assertion_type", ASSERTION_TYPE),
-                ("client_assertion", assertion.expose_secret()),
-            ],
-        )
-        .await?;
-        let tokens = oauth::parse_token(body, now)?;
-        let token = AccessToken {
-            secret: tokens.access_token,
-            expires_at: tokens.expires_at,
-        };
-        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(Held::new(token.clone()));
-        Ok(token)
+        self.0.get().await
     }
 }
 
 impl TokenSource for CertificateCredentials {
     fn token(&self) -> BoxFuture<'_, Result<AccessToken, AuthError>> {
-        async move { self.get().await }.boxed()
+        self.0.get().boxed()
     }
 
     fn invalidate(&self, rejected: &AccessToken) {
-        let mut slot = self.cached.lock().unwrap_or_else(|p| p.into_inner());
-        if slot
-            .as_ref()
-            .is_some_and(|h| h.token.secret.expose_secret() == rejected.secret.expose_secret())
-        {
-            *slot = None;
-        }
+        self.0.invalidate(rejected);
     }
 }
 
@@ -283,6 +223,7 @@ impl TokenSource for CertificateCredentials {
 mod tests {
     use super::*;
     use aws_lc_rs::signature::{RSA_PSS_2048_8192_SHA256, UnparsedPublicKey};
+    use secrecy::ExposeSecret;
 
     const PKCS8: &str = include_str!("testdata/test-app.pem");
     const PKCS1: &str = include_str!("testdata/test-app-pkcs1.pem");

@@ -4,10 +4,12 @@
 //! - `device_code`: the device authorization grant, step by step or as one cancellable future;
 //! - `delegated`: the signed-in admin's tokens, refreshed ahead of expiry and after a 401;
 //! - `token_cache`: refresh tokens on disk (0600), rotated on every use;
-//! - `client_credentials` (secret) and `certificate` (PS256 client assertion): app-only;
+//! - `app_only`: the client credentials grant and its token, for `client_credentials`
+//!   (a secret) and `certificate` (a PS256 client assertion);
 //! - `claims`: the permission self-check on our own token;
 //! - `login`: the `undelete login` / `logout` commands.
 
+mod app_only;
 pub mod certificate;
 pub mod claims;
 pub mod delegated;

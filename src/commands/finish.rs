@@ -7,10 +7,12 @@
 use serde_json::json;
 
 use super::args::FinishArgs;
-use super::restore::{ToDeliver, deliver, mail_maybe_advice, mail_uncertain_line, read_password};
+use super::deliver::{Books, Report, ToDeliver, deliver};
+use super::lines::{mail_maybe_advice, mail_uncertain_line};
+use super::password::read_password;
 use super::{Context, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Io};
 use crate::mail::SignInMail;
-use crate::restore::{self, MailChoice, PasswordChoice, Recorded};
+use crate::restore::{self, Journal, MailChoice, PasswordChoice, Recorded, UserOutcome};
 
 pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_eyre::Result<i32> {
     if ctx.session.settings.read_only {
@@ -23,18 +25,8 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
     if !args.mark_sent.is_empty() {
         return mark_sent(ctx, args, io).await;
     }
-    let email_to = match &args.email_to {
-        Some(raw) => match crate::address::parse_recipients(raw) {
-            Ok(to) => Some(to),
-            Err(e) => {
-                writeln!(io.err, "undelete finish: --email-to: {e}")?;
-                return Ok(EXIT_USAGE);
-            }
-        },
-        None => None,
-    };
-    let password = match read_password(args.password, io)? {
-        Ok(p) => p,
+    let (email_to, password) = match choices(args, io)? {
+        Ok(chosen) => chosen,
         Err(why) => {
             writeln!(io.err, "undelete finish: {why}")?;
             return Ok(EXIT_USAGE);
@@ -52,37 +44,8 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
     };
     let journal = ctx.session.journal()?;
     let audit = ctx.session.audit()?;
-    if args.adopt_earlier {
-        match restore::earlier::adopt_earlier(&ctx.session.data_dir, &journal) {
-            Ok(adopted) if adopted.users.is_empty() => writeln!(
-                io.err,
-                "nothing to adopt: the earlier version's journal holds no unfinished restore"
-            )?,
-            Ok(adopted) => writeln!(
-                io.err,
-                "adopted {} from the earlier version's journal into {}'s ({}); it is kept as {}",
-                crate::text::count(
-                    adopted.users.len(),
-                    "unfinished restore",
-                    "unfinished restores"
-                ),
-                ctx.session.directory_id.describe(),
-                adopted.users.join(", "),
-                adopted
-                    .renamed_to
-                    .as_deref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default()
-            )?,
-            Err(e) => {
-                writeln!(
-                    io.err,
-                    "undelete finish: cannot adopt the earlier version's restores: {e}; nothing \
-                     was changed"
-                )?;
-                return Ok(EXIT_FAILED);
-            }
-        }
+    if args.adopt_earlier && !adopt_earlier(ctx, io, &journal)? {
+        return Ok(EXIT_FAILED);
     }
     let items = journal.unfinished()?;
     if items.is_empty() {
@@ -113,30 +76,18 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
     };
     let groups = restore::mail_groups(items.iter().map(Recorded::from), &choice);
     let mut results = Vec::with_capacity(outcomes.len());
-    let mut lines = Vec::new();
-    let mut failed = false;
+    let mut report = Report::default();
     let mut never = 0;
     for o in outcomes {
         if let Some(line) = mail_uncertain_line(&o) {
-            failed = true;
-            lines.push(line);
-            continue;
-        }
-        if o.failure.is_some() && !o.restored() {
+            report.fail(line);
+        } else if o.failure.is_some() && !o.restored() {
             // Never restored (still, or no longer, in the deleted users): nothing to finish.
-            failed = true;
             never += 1;
-            lines.push(json!({
-                "id": o.id,
-                "displayName": o.display_name,
-                "userPrincipalName": o.original_upn,
-                "status": "not_restored",
-                "restored": false,
-                "error": o.failure.as_ref().map(|f| f.error.message.clone()),
-            }));
-            continue;
+            report.fail(not_restored_line(&o));
+        } else {
+            results.push(ToDeliver::finished(o, &groups));
         }
-        results.push(ToDeliver::finished(o, &groups));
     }
     let options = SignInMail {
         include_password: false,
@@ -144,21 +95,90 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
         sign_in_url: ctx.session.sign_in_url().to_string(),
         sender: ctx.session.mail_sender.clone(),
     };
-    let code = deliver(
-        ctx,
-        io,
-        results,
-        &options,
-        typed_password,
-        &journal,
-        &audit,
-        lines,
-        failed,
-    )
-    .await?;
+    let books = Books {
+        journal: &journal,
+        audit: &audit,
+    };
+    let code = deliver(ctx, io, results, &options, typed_password, books, report).await?;
     if code == EXIT_OK {
         return Ok(code);
     }
+    say_what_is_left(ctx, io, never, &journal)?;
+    Ok(EXIT_FAILED)
+}
+
+/// What `--email-to` and `--password` chose: the recipients (none given: each user's own)
+/// and the password's source.
+type Choices = (Option<Vec<String>>, PasswordChoice);
+
+/// `--email-to` and `--password`; `Err` is a usage error in words.
+fn choices(args: &FinishArgs, io: &mut Io<'_>) -> color_eyre::Result<Result<Choices, String>> {
+    let email_to = match &args.email_to {
+        Some(raw) => match crate::address::parse_recipients(raw) {
+            Ok(to) => Some(to),
+            Err(e) => return Ok(Err(format!("--email-to: {e}"))),
+        },
+        None => None,
+    };
+    Ok(read_password(args.password, io)?.map(|password| (email_to, password)))
+}
+
+/// `--adopt-earlier`: the earlier version's unfinished restores taken into this directory's
+/// journal, and said. `false` when they could not be (nothing was changed).
+fn adopt_earlier(ctx: &Context, io: &mut Io<'_>, journal: &Journal) -> color_eyre::Result<bool> {
+    match restore::earlier::adopt_earlier(&ctx.session.data_dir, journal) {
+        Ok(adopted) if adopted.users.is_empty() => writeln!(
+            io.err,
+            "nothing to adopt: the earlier version's journal holds no unfinished restore"
+        )?,
+        Ok(adopted) => writeln!(
+            io.err,
+            "adopted {} from the earlier version's journal into {}'s ({}); it is kept as {}",
+            crate::text::count(
+                adopted.users.len(),
+                "unfinished restore",
+                "unfinished restores"
+            ),
+            ctx.session.directory_id.describe(),
+            adopted.users.join(", "),
+            adopted
+                .renamed_to
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        )?,
+        Err(e) => {
+            writeln!(
+                io.err,
+                "undelete finish: cannot adopt the earlier version's restores: {e}; nothing \
+                 was changed"
+            )?;
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The line of a user the run that planned it never restored.
+fn not_restored_line(o: &UserOutcome) -> serde_json::Value {
+    json!({
+        "id": o.id,
+        "displayName": o.display_name,
+        "userPrincipalName": o.original_upn,
+        "status": "not_restored",
+        "restored": false,
+        "error": o.failure.as_ref().map(|f| f.error.message.clone()),
+    })
+}
+
+/// After a finish that left something: the users never restored, and what is left as the
+/// journal now has it, each part with the command that finishes it.
+fn say_what_is_left(
+    ctx: &Context,
+    io: &mut Io<'_>,
+    never: usize,
+    journal: &Journal,
+) -> std::io::Result<()> {
     // Closed, so not among what is left below; without this line the exit 1 said nothing.
     if never > 0 {
         writeln!(
@@ -174,7 +194,6 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
             if never == 1 { "it" } else { "them" },
         )?;
     }
-    // What is left, as the journal now has it: each part with the command that finishes it.
     let pending = journal.pending().unwrap_or_default();
     let maybe = pending.iter().filter(|p| p.mail_sending.is_some()).count();
     let open = pending.len() - maybe;
@@ -202,7 +221,7 @@ pub async fn finish(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_
             if open == 1 { "it" } else { "them" }
         )?;
     }
-    Ok(EXIT_FAILED)
+    Ok(())
 }
 
 /// `--mark-sent`: the named users' sign-in mail arrived, so they are closed with the password

@@ -14,13 +14,11 @@ const MAX_NAME: usize = 40;
 const MAX_UPN: usize = 48;
 const MAX_OTHER: usize = 24;
 
-/// Keeps the users a filter on `text` finds: `query::matches`, case-insensitive.
+/// Keeps the users a filter on `text` finds: `query::Filter`, the table's rule.
 pub fn filter(users: &mut Vec<DeletedUser>, text: Option<&str>) {
-    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
-        return;
-    };
-    let needle = text.to_lowercase();
-    users.retain(|u| crate::query::matches(u, &needle));
+    if let Some(filter) = text.and_then(crate::query::Filter::new) {
+        filter.retain(users);
+    }
 }
 
 /// Sorts in place, in the order the table shows for the same key (`query::sort`).

@@ -6,9 +6,13 @@
 //! on a terminal.
 
 pub mod args;
+mod deliver;
 pub mod finish;
 pub mod format;
+mod lines;
 pub mod list;
+mod password;
+pub mod prompt;
 pub mod purge;
 pub mod resolve;
 pub mod restore;
@@ -18,7 +22,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::Settings;
 use crate::directory::{Directory, DirectoryError};
@@ -437,65 +440,4 @@ pub(super) fn note_earlier(ctx: &Context, io: &mut Io<'_>) -> io::Result<()> {
         ctx.session.directory_id.describe(),
         finish_hint(ctx, "--adopt-earlier"),
     )
-}
-
-/// Asks twice for a password on the terminal without echoing it. `None` when the two differ.
-pub fn prompt_password() -> io::Result<Option<SecretString>> {
-    let first = read_hidden("New password: ")?;
-    let again = read_hidden("Type it again: ")?;
-    if first.expose_secret() != again.expose_secret() {
-        return Ok(None);
-    }
-    Ok(Some(first))
-}
-
-fn read_hidden(prompt: &str) -> io::Result<SecretString> {
-    use crossterm::event::{self, Event, KeyCode, KeyEventKind};
-    let mut err = io::stderr();
-    // Raw mode first, then the prompt: a key typed as soon as the prompt shows must not be
-    // echoed (it is a password), and its Enter must not be read in cooked mode.
-    crossterm::terminal::enable_raw_mode()?;
-    let shown = write!(err, "{prompt}").and_then(|()| err.flush());
-    let mut typed = zeroize::Zeroizing::new(String::new());
-    let read = shown.and_then(|()| {
-        loop {
-            match event::read() {
-                Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => match k.code {
-                    // In raw mode a line feed (Ctrl-J, or Enter on a terminal that sends '\n')
-                    // arrives as Ctrl-J, which crossterm does not call Enter.
-                    KeyCode::Enter | KeyCode::Char('\n' | '\r') => break Ok(()),
-                    KeyCode::Char('j') if is_ctrl(k.modifiers) => break Ok(()),
-                    KeyCode::Char('c') if is_ctrl(k.modifiers) => {
-                        break Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
-                    }
-                    KeyCode::Esc => {
-                        break Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
-                    }
-                    KeyCode::Backspace => {
-                        typed.pop();
-                    }
-                    // Other control keys are not part of a password (Ctrl-U would have added a
-                    // 'u'); AltGr, reported as Ctrl+Alt on Windows, still types its character.
-                    KeyCode::Char(_) if is_ctrl(k.modifiers) => {}
-                    KeyCode::Char(c) => typed.push(c),
-                    _ => {}
-                },
-                Ok(Event::Paste(p)) => typed.push_str(&p),
-                Ok(_) => {}
-                Err(e) => break Err(e),
-            }
-        }
-    });
-    // Leave raw mode whatever happened, before reporting it.
-    let restored = crossterm::terminal::disable_raw_mode();
-    writeln!(err)?;
-    read?;
-    restored?;
-    Ok(SecretString::from(typed.as_str()))
-}
-
-/// Control held without Alt (Ctrl+Alt is AltGr on Windows).
-fn is_ctrl(modifiers: crossterm::event::KeyModifiers) -> bool {
-    use crossterm::event::KeyModifiers;
-    modifiers.contains(KeyModifiers::CONTROL) && !modifiers.contains(KeyModifiers::ALT)
 }

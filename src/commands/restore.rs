@@ -4,168 +4,21 @@
 //! finished instead: a new password is set and the sign-in info sent. Generated passwords are
 //! printed only when no email carries them; a password the admin typed is never echoed.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
-use secrecy::{ExposeSecret, SecretString};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::args::{PasswordSource, RestoreArgs};
-use super::{Context, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Io, resolve};
-use crate::directory::{DeletedUser, Directory, Holder, Stage};
+use super::args::RestoreArgs;
+use super::deliver::{Books, Report, ToDeliver, deliver};
+use super::lines::{cli_words, failed_line, holders_json, mail_uncertain_line};
+use super::{Context, EXIT_USAGE, Io, resolve};
+use crate::directory::{DeletedUser, Directory, Stage};
 use crate::mail::SignInMail;
 use crate::restore::{
-    self, Audit, Field, Journal, Lifetime, MailChoice, MailGroup, PassProblem, PasswordChoice,
-    PlanRequest, Progress, Recorded, Tenant, Unfinished, UserOutcome, UserRequest,
+    self, Audit, Held, Journal, MailChoice, PasswordChoice, Pending, PlanRequest, Problem,
+    Progress, Recorded, RestorePlan, Tenant, Unfinished, UserOutcome, UserRequest,
 };
-
-/// What a script runs to finish restores whose password or mail step failed.
-pub const FINISH_COMMAND: &str = "undelete finish";
-
-/// One user's result line.
-fn outcome_line(o: &UserOutcome, status: &str, mail_sent: bool, show_password: bool) -> Value {
-    let mut v = json!({
-        "id": o.id,
-        "displayName": o.display_name,
-        "userPrincipalName": o.upn.as_deref().unwrap_or(&o.original_upn),
-        "status": if o.failure.is_some() { "failed" } else { status },
-        "restored": o.restored(),
-        "passwordSet": o.password.is_some() && o.tap.is_none(),
-        "mailSent": mail_sent,
-    });
-    if let Some(tap) = &o.tap {
-        v["handOff"] = json!("tap");
-        v["tapIssued"] = json!(o.password.is_some());
-        v["tapExpires"] = json!(
-            tap.expires
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        );
-        v["tapUsableOnce"] = json!(tap.usable_once);
-    }
-    if let Some(f) = &o.failure {
-        v["stage"] = json!(f.stage);
-        v["error"] = json!(f.error.message);
-        v["code"] = json!(f.error.code);
-        v["requestId"] = json!(f.error.request_id);
-        v["advice"] = json!(f.error.advice());
-    }
-    if o.needs_password() {
-        v["next"] = json!(FINISH_COMMAND);
-    }
-    match (show_password, &o.password, &o.tap) {
-        (true, Some(p), Some(_)) => v["temporaryAccessPass"] = json!(p.expose_secret()),
-        (true, Some(p), None) => {
-            v["password"] = json!(p.expose_secret());
-            v["forceChange"] = json!(o.force_change);
-        }
-        _ => {}
-    }
-    v
-}
-
-/// What to do about a user whose sign-in mail may have gone out, in words a script shows:
-/// `mark_sent` closes it, `resend` replaces its password (the JSON names the subcommands, a
-/// line on stderr the whole command, see `super::finish_hint`).
-pub(super) fn mail_maybe_advice(mark_sent: &str, resend: &str) -> String {
-    format!(
-        "check the recipient's inbox: the password in that mail is the one in force; if it \
-         arrived, `{mark_sent}` closes the user, otherwise `{resend}` sets a new password and \
-         mails it"
-    )
-}
-
-/// `mail_maybe_advice` as the JSON lines give it.
-fn mail_maybe_advice_json() -> String {
-    mail_maybe_advice(
-        &format!("{FINISH_COMMAND} --mark-sent ID"),
-        &format!("{FINISH_COMMAND} --resend"),
-    )
-}
-
-/// The command that closes a user whose mail may have gone out, once the admin saw it arrive.
-fn mark_sent_command(id: &str) -> String {
-    format!("{FINISH_COMMAND} --mark-sent {id}")
-}
-
-/// The line of a user left alone because its sign-in mail may have gone out, or `None` for
-/// any other outcome: `"status": "mail_uncertain"`, when the mail was being sent, and the
-/// commands that close it (the mail arrived) or replace the password anyway.
-pub(super) fn mail_uncertain_line(o: &UserOutcome) -> Option<Value> {
-    if !o.mail_maybe_sent() {
-        return None;
-    }
-    let f = o.failure.as_ref()?;
-    Some(json!({
-        "id": o.id,
-        "displayName": o.display_name,
-        "userPrincipalName": o.upn.as_deref().unwrap_or(&o.original_upn),
-        "status": "mail_uncertain",
-        "restored": true,
-        // Set by the run that mailed it, and left in force.
-        "passwordSet": true,
-        "mailSent": Value::Null,
-        "mailSendingAt": f.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "error": f.error.message,
-        "advice": mail_maybe_advice_json(),
-        "next": mark_sent_command(&o.id),
-    }))
-}
-
-/// What pre-flight found held by someone else, for scripts: which name or address, and the
-/// holder's kind, name and id.
-fn holders_json(pf: &restore::Preflight) -> Value {
-    let entry = |field: &str, value: &str, h: &Holder| {
-        json!({
-            "field": field,
-            "value": value,
-            "kind": h.kind,
-            "displayName": h.display_name,
-            "id": h.id,
-        })
-    };
-    let mut out = Vec::new();
-    if let Some(h) = &pf.upn_holder {
-        let upn = h.user_principal_name.as_deref().unwrap_or_default();
-        out.push(entry("userPrincipalName", upn, h));
-    }
-    for (address, h) in &pf.proxy_holders {
-        out.push(entry("proxyAddresses", address, h));
-    }
-    if let Some(restore::NameCheck {
-        upn,
-        holder: Some(h),
-    }) = &pf.new_upn
-    {
-        out.push(entry("newUserPrincipalName", upn, h));
-    }
-    Value::Array(out)
-}
-
-fn failed_line(target: &str, user: Option<&DeletedUser>, stage: Stage, error: &str) -> Value {
-    let mut v = json!({
-        "target": target,
-        "status": "failed",
-        "stage": stage,
-        "error": error,
-        "restored": false,
-    });
-    if let Some(u) = user {
-        v["id"] = json!(u.id);
-        v["displayName"] = json!(u.display_name);
-        v["userPrincipalName"] = json!(u.original_upn);
-    }
-    v
-}
-
-/// A plan problem in the words of the command line: the flag that fixes it named.
-fn cli_words(p: &restore::Problem) -> String {
-    let hint = match p.field {
-        Field::NewUpn(_) => " (pass --new-upn)",
-        Field::User(_) if p.message.contains("proxy") => " (pass --reconcile-proxies)",
-        Field::Recipients => " (--email-to)",
-        _ => "",
-    };
-    format!("{}{hint}", p.message)
-}
 
 /// The tenant's verified domains, for the user-name and password rules. When they cannot be
 /// read the rules that need them are skipped (the directory still refuses what it refuses),
@@ -187,80 +40,6 @@ pub(super) async fn load_tenant(
     }
 }
 
-/// The most `--password stdin` reads of its line, line break included.
-const MAX_PASSWORD_LINE: usize = 1024;
-
-/// Where the password comes from, as `--password` says; `Err` is a usage error in words.
-pub(super) fn read_password(
-    source: PasswordSource,
-    io: &mut Io<'_>,
-) -> color_eyre::Result<Result<PasswordChoice, String>> {
-    Ok(match source {
-        PasswordSource::Auto => Ok(PasswordChoice::Auto),
-        PasswordSource::Stdin => {
-            // Zeroed when dropped: the line holds the password. Room for the longest line
-            // read, so the buffer never moves and leaves a copy behind; and a bounded read, so
-            // `< /dev/zero` is refused instead of filling memory.
-            let mut raw = zeroize::Zeroizing::new(Vec::with_capacity(MAX_PASSWORD_LINE + 1));
-            std::io::BufRead::read_until(
-                &mut std::io::Read::take(&mut *io.input, MAX_PASSWORD_LINE as u64 + 1),
-                b'\n',
-                &mut raw,
-            )?;
-            if raw.len() > MAX_PASSWORD_LINE {
-                return Ok(Err(format!(
-                    "--password stdin: the first line of standard input is longer than \
-                     {MAX_PASSWORD_LINE} bytes (a password has at most 256 characters)"
-                )));
-            }
-            match std::str::from_utf8(&raw) {
-                Err(_) => Err(
-                    "--password stdin: the first line of standard input is not UTF-8 \
-                               text"
-                        .to_string(),
-                ),
-                Ok(line) => {
-                    let p = line.trim_end_matches(['\r', '\n']);
-                    if p.is_empty() {
-                        Err("--password stdin: the first line of standard input is empty".into())
-                    } else {
-                        Ok(PasswordChoice::Given(SecretString::from(p)))
-                    }
-                }
-            }
-        }
-        PasswordSource::Prompt => {
-            if !io.term.stdin {
-                Err("--password prompt needs a terminal; use --password stdin in scripts".into())
-            } else {
-                match super::prompt_password()? {
-                    Some(p) => Ok(PasswordChoice::Given(p)),
-                    None => Err("the two passwords typed differ".into()),
-                }
-            }
-        }
-    })
-}
-
-/// `--hand-off tap`: the pass's terms, from the flags and the tenant's policy; `Err` says why
-/// no pass can be issued here (the policy, our permissions, the cloud) or what is wrong.
-async fn tap_choice(
-    dir: &dyn Directory,
-    tap: super::args::TapArgs,
-) -> Result<PasswordChoice, String> {
-    let availability = dir.tap_availability().await;
-    let lifetime = tap
-        .lifetime
-        .map_or(Lifetime::PolicyDefault, Lifetime::Minutes);
-    match restore::pass_terms(Some(&availability), lifetime, tap.once) {
-        Ok(terms) => Ok(PasswordChoice::Tap(terms)),
-        Err(PassProblem::Unavailable(why)) => Err(format!(
-            "--hand-off tap: no Temporary Access Pass can be issued: {why}"
-        )),
-        Err(PassProblem::Lifetime(why)) => Err(format!("--tap-lifetime: {why}")),
-    }
-}
-
 fn usage(io: &mut Io<'_>, message: &str) -> color_eyre::Result<i32> {
     writeln!(io.err, "undelete restore: {message}")?;
     Ok(EXIT_USAGE)
@@ -276,39 +55,13 @@ pub async fn restore(
     args: &RestoreArgs,
     io: &mut Io<'_>,
 ) -> color_eyre::Result<i32> {
-    if ctx.session.settings.read_only && !args.dry_run {
-        return usage(
-            io,
-            "read-only mode: nothing may be changed (drop --read-only or use --dry-run)",
-        );
-    }
-    if args.new_upn.is_some() && args.targets.len() > 1 {
-        return usage(io, "--new-upn works with a single user only");
-    }
-    if args.tap_terms_without_tap {
-        return usage(
-            io,
-            "--tap-lifetime and --tap-once describe a pass: add --hand-off tap",
-        );
+    if let Some(why) = refused_flags(ctx, args) {
+        return usage(io, why);
     }
     let dir = ctx.directory();
-    let password = match (args.tap, args.password) {
-        (Some(tap), super::args::PasswordSource::Auto) => {
-            match tap_choice(dir.as_ref(), tap).await {
-                Ok(p) => p,
-                Err(why) => return usage(io, &why),
-            }
-        }
-        (Some(_), _) => {
-            return usage(
-                io,
-                "--hand-off tap issues a pass instead of a password: drop --password",
-            );
-        }
-        (None, source) => match read_password(source, io)? {
-            Ok(p) => p,
-            Err(why) => return usage(io, &why),
-        },
+    let password = match super::password::choose(dir.as_ref(), args.tap, args.password, io).await? {
+        Ok(p) => p,
+        Err(why) => return usage(io, &why),
     };
     let tenant = load_tenant(dir.as_ref(), io).await?;
     // The choices that do not depend on who is restored are checked before anything is read.
@@ -323,20 +76,10 @@ pub async fn restore(
     let mail_to = crate::address::parse_recipients(&request.recipients).unwrap_or_default();
     let typed_password = matches!(password, PasswordChoice::Given(_));
     // Held to the end: targets the journal holds unfinished are finished below, and they must
-    // not be another live run's. A dry run changes nothing and needs no lock.
-    let _lock = if args.dry_run {
-        None
-    } else {
-        match super::lock_data_dir(ctx, io, "restore").await? {
-            Ok(lock) => {
-                // A second run says how many ("it is restoring 6 users"), as the TUI's do.
-                ctx.session
-                    .lock_slot()
-                    .set_doing(restore::Doing::Restoring, Some(args.targets.len()));
-                Some(lock)
-            }
-            Err(code) => return Ok(code),
-        }
+    // not be another live run's.
+    let _lock = match lock(ctx, io, args).await? {
+        Ok(lock) => lock,
+        Err(code) => return Ok(code),
     };
     let journal = ctx.session.journal()?;
     let audit = ctx.session.audit()?;
@@ -349,130 +92,38 @@ pub async fn restore(
 
     // Targets an interrupted run left behind are finished, not restored again.
     let pending = journal.pending().unwrap_or_default();
-    let unfinished: Vec<Unfinished> = pending.iter().map(|p| p.unfinished.clone()).collect();
-    let mut to_finish: Vec<Unfinished> = Vec::new();
-    let mut targets: Vec<String> = Vec::new();
-    for t in &args.targets {
-        match unfinished.iter().find(|u| matches_unfinished(u, t)) {
-            Some(u) if !to_finish.iter().any(|f| f.id == u.id) => to_finish.push(u.clone()),
-            Some(_) => {}
-            None => targets.push(t.clone()),
-        }
-    }
+    let (to_finish, mut targets) = split_unfinished(&pending, &args.targets);
     let finishing: Vec<&str> = to_finish.iter().map(|u| u.id.as_str()).collect();
     super::note_unfinished(ctx, io, &finishing, !args.dry_run)?;
-
-    let mut lines: Vec<Value> = Vec::new();
-    let mut failed = false;
+    let mut report = Report::default();
     let mut results: Vec<ToDeliver> = Vec::new();
-
     if args.dry_run {
-        for u in &to_finish {
-            let mail = pending
-                .iter()
-                .find(|p| p.unfinished.id == u.id)
-                .and_then(|p| p.mail_sending.as_ref());
-            let status = match (mail, args.resend) {
-                (Some(_), false) => "mail_uncertain",
-                _ => "would_finish",
-            };
-            let mut v = json!({
-                "id": u.id, "userPrincipalName": u.upn, "status": status,
-                "passwordSet": u.password_set, "mailDone": u.mail_done,
-            });
-            if let Some(m) = mail {
-                v["mailSendingAt"] = json!(m.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-            }
-            lines.push(v);
-        }
+        would_finish(&pending, &to_finish, args.resend, &mut report);
     } else if !to_finish.is_empty() {
-        // Who hears of them: the one finishing rule, with this command's `--email-to`. No
-        // fallback to the admin: a restore that recorded nobody chose to print the password,
-        // and a script has no screen on which to offer another choice.
-        let choice = MailChoice {
-            email_to: (!mail_to.is_empty()).then(|| mail_to.clone()),
-            no_password: args.no_password_in_email,
-            fallback: None,
+        let books = Books {
+            journal: &journal,
+            audit: &audit,
         };
-        let groups = restore::mail_groups(to_finish.iter().map(Recorded::from), &choice);
-        // Finishing always generates: the typed password was meant for the new restores.
-        let (finished, warnings) = restore::finish_unfinished(
-            dir.as_ref(),
-            &to_finish,
-            &PasswordChoice::Auto,
-            args.resend,
-            &journal,
-            &audit,
-        )
-        .await;
-        for w in warnings {
-            writeln!(io.err, "warning: {w}")?;
-        }
+        let finished = finish_named(dir.as_ref(), io, &to_finish, &mail_to, args, &books).await?;
         for o in finished {
-            if let Some(line) = mail_uncertain_line(&o) {
-                failed = true;
-                lines.push(line);
-                continue;
-            }
-            let never_restored = o
+            if let Some(line) = mail_uncertain_line(&o.outcome) {
+                report.fail(line);
+            } else if o
+                .outcome
                 .failure
                 .as_ref()
-                .is_some_and(|f| f.stage == Stage::Restore);
-            if never_restored {
+                .is_some_and(|f| f.stage == Stage::Restore)
+            {
                 // The earlier run never restored it: restore it now like any other target.
-                targets.push(o.id.clone());
-                continue;
+                targets.push(o.outcome.id.clone());
+            } else {
+                results.push(o);
             }
-            results.push(ToDeliver::finished(o, &groups));
         }
     }
 
     // Resolve and pre-flight the rest, then let the plan's rules decide per user.
-    let mut requests: Vec<(String, UserRequest)> = Vec::new();
-    if !targets.is_empty() {
-        let resolved = resolve::resolve(dir.as_ref(), &targets).await?;
-        let mut users: Vec<(String, DeletedUser)> = Vec::new();
-        for (target, found) in resolved {
-            match found {
-                // Named twice (by id and by name, say): restore it once.
-                Ok(u) if users.iter().any(|(_, seen)| seen.id == u.id) => {}
-                Ok(u) => users.push((target, u)),
-                Err(why) => {
-                    failed = true;
-                    lines.push(failed_line(&target, None, Stage::Preflight, &why));
-                }
-            }
-        }
-        // Pre-flight checks the chosen new name too; whether it may be used is the plan's
-        // rule, like every other.
-        let asked: Vec<UserRequest> = users
-            .iter()
-            .map(|(_, user)| UserRequest {
-                user: user.clone(),
-                new_upn: args.new_upn.clone(),
-                reconcile_proxies: args.reconcile_proxies,
-                preflight: None,
-            })
-            .collect();
-        let checks = restore::preflight_requests(dir.as_ref(), &asked).await;
-        for (((target, _), mut request), check) in users.into_iter().zip(asked).zip(checks) {
-            match check {
-                Ok(pf) => {
-                    request.preflight = Some(pf);
-                    requests.push((target, request));
-                }
-                Err(e) => {
-                    failed = true;
-                    lines.push(failed_line(
-                        &target,
-                        Some(&request.user),
-                        Stage::Preflight,
-                        &e.to_string(),
-                    ));
-                }
-            }
-        }
-    }
+    let requests = preflighted(dir.as_ref(), &targets, args, &mut report).await?;
     let (targets_of, users): (Vec<String>, Vec<UserRequest>) = requests.into_iter().unzip();
     request.users = users;
     let problems = restore::validate(&request, &tenant);
@@ -483,277 +134,309 @@ pub async fn restore(
     for w in restore::warnings(&request) {
         writeln!(io.err, "warning: {w}")?;
     }
-    let mut skip = std::collections::HashSet::new();
-    for p in &problems {
-        if let Some(i) = p.field.user()
-            && skip.insert(i)
-        {
-            failed = true;
-            let u = &request.users[i];
-            let mut v = failed_line(
-                &targets_of[i],
-                Some(&u.user),
-                Stage::Preflight,
-                &cli_words(p),
-            );
-            if let Some(pf) = &u.preflight {
-                if let Some(s) = &pf.suggested_upn {
-                    v["suggestedUpn"] = json!(s);
-                }
-                v["conflicts"] = json!(pf.describe());
-                v["holders"] = holders_json(pf);
-            }
-            if args.dry_run {
-                v["status"] = json!("conflict");
-            }
-            lines.push(v);
+    let skip = refuse_users(&request, &problems, &targets_of, args.dry_run, &mut report);
+    if args.dry_run {
+        ready_lines(&request, &skip, args, &mut report);
+        return report.print(io);
+    }
+    if request.users.len() > skip.len() {
+        let plan = restore::into_plan(request, &skip).map_err(|e| color_eyre::eyre::eyre!(e))?;
+        for outcome in run_counting(Arc::clone(&dir), plan, &journal, &audit, io).await? {
+            results.push(ToDeliver {
+                outcome,
+                to: mail_to.clone(),
+                include_password: !args.no_password_in_email,
+                status: "restored",
+            });
         }
     }
+    let books = Books {
+        journal: &journal,
+        audit: &audit,
+    };
+    deliver(ctx, io, results, &options, typed_password, books, report).await
+}
+
+/// Flags that cannot go together, or a change asked for in read-only mode.
+fn refused_flags(ctx: &Context, args: &RestoreArgs) -> Option<&'static str> {
+    if ctx.session.settings.read_only && !args.dry_run {
+        Some("read-only mode: nothing may be changed (drop --read-only or use --dry-run)")
+    } else if args.new_upn.is_some() && args.targets.len() > 1 {
+        Some("--new-upn works with a single user only")
+    } else if args.tap_terms_without_tap {
+        Some("--tap-lifetime and --tap-once describe a pass: add --hand-off tap")
+    } else {
+        None
+    }
+}
+
+/// The data dir's lock, `None` for a dry run (it changes nothing); `Err(exit code)` when
+/// another run holds it.
+async fn lock(
+    ctx: &Context,
+    io: &mut Io<'_>,
+    args: &RestoreArgs,
+) -> color_eyre::Result<Result<Option<Held>, i32>> {
     if args.dry_run {
-        for (i, u) in request.users.iter().enumerate() {
-            if skip.contains(&i) {
-                continue;
+        return Ok(Ok(None));
+    }
+    Ok(match super::lock_data_dir(ctx, io, "restore").await? {
+        Ok(lock) => {
+            // A second run says how many ("it is restoring 6 users"), as the TUI's do.
+            ctx.session
+                .lock_slot()
+                .set_doing(restore::Doing::Restoring, Some(args.targets.len()));
+            Ok(Some(lock))
+        }
+        Err(code) => Err(code),
+    })
+}
+
+/// The targets the journal holds unfinished (each once), and the rest.
+fn split_unfinished(pending: &[Pending], targets: &[String]) -> (Vec<Unfinished>, Vec<String>) {
+    let mut to_finish: Vec<Unfinished> = Vec::new();
+    let mut rest: Vec<String> = Vec::new();
+    for t in targets {
+        match pending
+            .iter()
+            .find(|p| matches_unfinished(&p.unfinished, t))
+        {
+            Some(p) if !to_finish.iter().any(|f| f.id == p.unfinished.id) => {
+                to_finish.push(p.unfinished.clone());
             }
-            let pf = u.preflight.clone().unwrap_or_default();
-            let mut v = json!({
-                "id": u.user.id,
-                "displayName": u.user.display_name,
-                "userPrincipalName": args.new_upn.as_deref().unwrap_or(&u.user.original_upn),
-                "status": "ready",
-                "conflicts": pf.describe(),
-                "holders": holders_json(&pf),
-                "synced": pf.synced,
-            });
+            Some(_) => {}
+            None => rest.push(t.clone()),
+        }
+    }
+    (to_finish, rest)
+}
+
+/// `--dry-run`: what finishing the unfinished targets would do.
+fn would_finish(pending: &[Pending], to_finish: &[Unfinished], resend: bool, report: &mut Report) {
+    for u in to_finish {
+        let mail = pending
+            .iter()
+            .find(|p| p.unfinished.id == u.id)
+            .and_then(|p| p.mail_sending.as_ref());
+        let status = match (mail, resend) {
+            (Some(_), false) => "mail_uncertain",
+            _ => "would_finish",
+        };
+        let mut v = json!({
+            "id": u.id, "userPrincipalName": u.upn, "status": status,
+            "passwordSet": u.password_set, "mailDone": u.mail_done,
+        });
+        if let Some(m) = mail {
+            v["mailSendingAt"] = json!(m.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        }
+        report.lines.push(v);
+    }
+}
+
+/// Finishes the unfinished targets; each comes back with who hears of it.
+async fn finish_named(
+    dir: &dyn Directory,
+    io: &mut Io<'_>,
+    to_finish: &[Unfinished],
+    mail_to: &[String],
+    args: &RestoreArgs,
+    books: &Books<'_>,
+) -> color_eyre::Result<Vec<ToDeliver>> {
+    // Who hears of them: the one finishing rule, with this command's `--email-to`. No
+    // fallback to the admin: a restore that recorded nobody chose to print the password,
+    // and a script has no screen on which to offer another choice.
+    let choice = MailChoice {
+        email_to: (!mail_to.is_empty()).then(|| mail_to.to_vec()),
+        no_password: args.no_password_in_email,
+        fallback: None,
+    };
+    let groups = restore::mail_groups(to_finish.iter().map(Recorded::from), &choice);
+    // Finishing always generates: the typed password was meant for the new restores.
+    let (finished, warnings) = restore::finish_unfinished(
+        dir,
+        to_finish,
+        &PasswordChoice::Auto,
+        args.resend,
+        books.journal,
+        books.audit,
+    )
+    .await;
+    for w in warnings {
+        writeln!(io.err, "warning: {w}")?;
+    }
+    Ok(finished
+        .into_iter()
+        .map(|o| ToDeliver::finished(o, &groups))
+        .collect())
+}
+
+/// The targets found and pre-flighted, each with the text that named it; a target that is
+/// not found, or whose pre-flight failed, gets its failed line instead.
+async fn preflighted(
+    dir: &dyn Directory,
+    targets: &[String],
+    args: &RestoreArgs,
+    report: &mut Report,
+) -> color_eyre::Result<Vec<(String, UserRequest)>> {
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut users: Vec<(String, DeletedUser)> = Vec::new();
+    for (target, found) in resolve::resolve(dir, targets).await? {
+        match found {
+            // Named twice (by id and by name, say): restore it once.
+            Ok(u) if users.iter().any(|(_, seen)| seen.id == u.id) => {}
+            Ok(u) => users.push((target, u)),
+            Err(why) => report.fail(failed_line(&target, None, Stage::Preflight, &why)),
+        }
+    }
+    // Pre-flight checks the chosen new name too; whether it may be used is the plan's rule,
+    // like every other.
+    let asked: Vec<UserRequest> = users
+        .iter()
+        .map(|(_, user)| UserRequest {
+            user: user.clone(),
+            new_upn: args.new_upn.clone(),
+            reconcile_proxies: args.reconcile_proxies,
+            preflight: None,
+        })
+        .collect();
+    let checks = restore::preflight_requests(dir, &asked).await;
+    let mut requests = Vec::new();
+    for (((target, _), mut request), check) in users.into_iter().zip(asked).zip(checks) {
+        match check {
+            Ok(pf) => {
+                request.preflight = Some(pf);
+                requests.push((target, request));
+            }
+            Err(e) => report.fail(failed_line(
+                &target,
+                Some(&request.user),
+                Stage::Preflight,
+                &e.to_string(),
+            )),
+        }
+    }
+    Ok(requests)
+}
+
+/// A failed line (`"conflict"` in a dry run) for each user a plan rule refuses; their
+/// indexes, to be left out of the plan.
+fn refuse_users(
+    request: &PlanRequest,
+    problems: &[Problem],
+    targets_of: &[String],
+    dry_run: bool,
+    report: &mut Report,
+) -> HashSet<usize> {
+    let mut skip = HashSet::new();
+    for p in problems {
+        let Some(i) = p.field.user() else { continue };
+        if !skip.insert(i) {
+            continue;
+        }
+        let u = &request.users[i];
+        let mut v = failed_line(
+            &targets_of[i],
+            Some(&u.user),
+            Stage::Preflight,
+            &cli_words(p),
+        );
+        if let Some(pf) = &u.preflight {
             if let Some(s) = &pf.suggested_upn {
                 v["suggestedUpn"] = json!(s);
             }
-            lines.push(v);
+            v["conflicts"] = json!(pf.describe());
+            v["holders"] = holders_json(pf);
         }
+        if dry_run {
+            v["status"] = json!("conflict");
+        }
+        report.fail(v);
     }
-    let planned = request.users.len() - skip.len();
-
-    if args.dry_run {
-        for line in &lines {
-            undelete_common::safe_json::write_line(io.out, line)?;
-        }
-        io.out.flush()?;
-        return Ok(if failed { EXIT_FAILED } else { EXIT_OK });
-    }
-
-    if planned > 0 {
-        let total = planned;
-        let plan = restore::into_plan(request, &skip).map_err(|e| color_eyre::eyre::eyre!(e))?;
-        let mut run = restore::start(Arc::clone(&dir), plan, journal.clone(), audit.clone());
-        // One line that counts up on a terminal; failures get a line of their own above it.
-        let (mut restored, mut passwords, mut failures) = (0usize, 0usize, 0usize);
-        while let Some(p) = run.progress.recv().await {
-            let counted = match p {
-                Progress::Finished(outcomes) => {
-                    for o in outcomes {
-                        results.push(ToDeliver {
-                            outcome: o,
-                            to: mail_to.clone(),
-                            include_password: !args.no_password_in_email,
-                            status: "restored",
-                        });
-                    }
-                    break;
-                }
-                Progress::Warning(w) => {
-                    let clear = if io.term.stderr { "\r\x1b[K" } else { "" };
-                    writeln!(io.err, "{clear}warning: {w}")?;
-                    false
-                }
-                Progress::Restored { .. } => {
-                    restored += 1;
-                    true
-                }
-                Progress::PasswordSet { .. } | Progress::TapIssued { .. } => {
-                    passwords += 1;
-                    true
-                }
-                Progress::Failed { id, stage, error } => {
-                    failures += 1;
-                    if io.term.stderr {
-                        writeln!(io.err, "\r\x1b[K  failed {id} ({stage:?}): {error}")?;
-                    }
-                    true
-                }
-                _ => false,
-            };
-            if counted && io.term.stderr {
-                write!(
-                    io.err,
-                    "\r\x1b[K  {total} user(s): {restored} restored, {passwords} passwords set, \
-                     {failures} failed"
-                )?;
-                io.err.flush()?;
-            }
-        }
-        if io.term.stderr {
-            writeln!(io.err)?;
-        }
-    }
-
-    deliver(
-        ctx,
-        io,
-        results,
-        &options,
-        typed_password,
-        &journal,
-        &audit,
-        lines,
-        failed,
-    )
-    .await
+    skip
 }
 
-/// One user's result on its way out: who gets its sign-in info, and with what.
-pub(super) struct ToDeliver {
-    pub outcome: UserOutcome,
-    pub to: Vec<String>,
-    pub include_password: bool,
-    /// `"restored"` or `"finished"`.
-    pub status: &'static str,
-}
-
-impl ToDeliver {
-    /// A finished user, mailed as the finishing rule's `groups` say (nobody, when it is in
-    /// none).
-    pub(super) fn finished(outcome: UserOutcome, groups: &[MailGroup]) -> Self {
-        let group = groups.iter().find(|g| g.ids.contains(&outcome.id));
-        Self {
-            to: group.map(|g| g.to.clone()).unwrap_or_default(),
-            include_password: group.is_some_and(|g| g.include_password),
-            status: "finished",
-            outcome,
-        }
-    }
-}
-
-/// Sends the sign-in info (one email per set of recipients and password choice), records what
-/// was not mailed, and prints one line per user. A password the admin typed is not echoed
-/// back; a generated one (finishing always generates) is shown unless the email carried it.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn deliver(
-    ctx: &Context,
-    io: &mut Io<'_>,
-    results: Vec<ToDeliver>,
-    options: &SignInMail,
-    typed_password: bool,
-    journal: &Journal,
-    audit: &Audit,
-    mut lines: Vec<Value>,
-    mut failed: bool,
-) -> color_eyre::Result<i32> {
-    let dir = ctx.directory();
-    let generated = |status: &str| status == "finished" || !typed_password;
-
-    // Send the sign-in info, one email per set of recipients and password choice.
-    let mut mail_sent = vec![false; results.len()];
-    // Why a user's mail failed: such a user stays unfinished (not "skipped"), so `undelete
-    // finish` can still mail it, or, if it may have gone out, close it once it arrived.
-    let mut mail_error: Vec<Option<crate::directory::DirectoryError>> = vec![None; results.len()];
-    let mut groups: Vec<(Vec<String>, bool)> = Vec::new();
-    for r in &results {
-        let key = (r.to.clone(), r.include_password);
-        if !r.to.is_empty() && !groups.contains(&key) {
-            groups.push(key);
-        }
-    }
-    for (to, include_password) in &groups {
-        let idx: Vec<usize> = (0..results.len())
-            .filter(|&i| &results[i].to == to && results[i].include_password == *include_password)
-            .collect();
-        let group: Vec<UserOutcome> = idx.iter().map(|&i| results[i].outcome.clone()).collect();
-        if !group.iter().any(|o| o.complete()) {
+/// `--dry-run`: a `"ready"` line for each user the plan would restore.
+fn ready_lines(
+    request: &PlanRequest,
+    skip: &HashSet<usize>,
+    args: &RestoreArgs,
+    report: &mut Report,
+) {
+    for (i, u) in request.users.iter().enumerate() {
+        if skip.contains(&i) {
             continue;
         }
-        let options = SignInMail {
-            include_password: *include_password,
-            force_change: group.iter().any(|o| o.complete() && o.force_change),
-            ..options.clone()
+        let pf = u.preflight.clone().unwrap_or_default();
+        let mut v = json!({
+            "id": u.user.id,
+            "displayName": u.user.display_name,
+            "userPrincipalName": args.new_upn.as_deref().unwrap_or(&u.user.original_upn),
+            "status": "ready",
+            "conflicts": pf.describe(),
+            "holders": holders_json(&pf),
+            "synced": pf.synced,
+        });
+        if let Some(s) = &pf.suggested_upn {
+            v["suggestedUpn"] = json!(s);
+        }
+        report.lines.push(v);
+    }
+}
+
+/// Runs the plan; on a terminal, one line on stderr counts up as users are restored, and
+/// each failure gets a line of its own above it.
+async fn run_counting(
+    dir: Arc<dyn Directory>,
+    plan: RestorePlan,
+    journal: &Journal,
+    audit: &Audit,
+    io: &mut Io<'_>,
+) -> color_eyre::Result<Vec<UserOutcome>> {
+    let total = plan.users.len();
+    let mut run = restore::start(dir, plan, journal.clone(), audit.clone());
+    let (mut restored, mut passwords, mut failures) = (0usize, 0usize, 0usize);
+    let mut outcomes = Vec::new();
+    while let Some(p) = run.progress.recv().await {
+        let counted = match p {
+            Progress::Finished(done) => {
+                outcomes = done;
+                break;
+            }
+            Progress::Warning(w) => {
+                let clear = if io.term.stderr { "\r\x1b[K" } else { "" };
+                writeln!(io.err, "{clear}warning: {w}")?;
+                false
+            }
+            Progress::Restored { .. } => {
+                restored += 1;
+                true
+            }
+            Progress::PasswordSet { .. } | Progress::TapIssued { .. } => {
+                passwords += 1;
+                true
+            }
+            Progress::Failed { id, stage, error } => {
+                failures += 1;
+                if io.term.stderr {
+                    writeln!(io.err, "\r\x1b[K  failed {id} ({stage:?}): {error}")?;
+                }
+                true
+            }
+            _ => false,
         };
-        match restore::send_sign_in_mail(dir.as_ref(), &group, to, &options, journal, audit).await {
-            Ok(delivered) => {
-                for warning in &delivered.warnings {
-                    writeln!(io.err, "undelete: warning: {warning}")?;
-                }
-                for &i in &idx {
-                    mail_sent[i] = results[i].outcome.complete();
-                }
-            }
-            Err(e) => {
-                failed = true;
-                for &i in &idx {
-                    mail_error[i] = Some(e.clone());
-                }
-                let (shown, typed) = idx.iter().fold((false, false), |(s, t), &i| {
-                    let g = generated(results[i].status);
-                    (s || g, t || !g)
-                });
-                let instead = match (shown, typed) {
-                    (true, false) => "the passwords are printed instead",
-                    (false, _) => "give the users the password you chose another way",
-                    (true, true) => {
-                        "the generated passwords are printed instead; give the users the one \
-                         you chose another way"
-                    }
-                };
-                let maybe = if e.may_have_happened() {
-                    " (it may have gone out all the same: check the inbox before sending again)"
-                } else {
-                    ""
-                };
-                writeln!(
-                    io.err,
-                    "the sign-in info could not be sent to {}: {e}{maybe}; {instead}",
-                    to.join(", ")
-                )?;
-            }
+        if counted && io.term.stderr {
+            write!(
+                io.err,
+                "\r\x1b[K  {total} user(s): {restored} restored, {passwords} passwords set, \
+                 {failures} failed"
+            )?;
+            io.err.flush()?;
         }
     }
-    // What came back with the restored users, read once the restores and mail are done.
-    let outcomes: Vec<UserOutcome> = results.iter().map(|r| r.outcome.clone()).collect();
-    let care = restore::aftercare::report(dir.as_ref(), &outcomes).await;
-    for (i, r) in results.iter().enumerate() {
-        let o = &r.outcome;
-        let show_password = generated(r.status) && (!mail_sent[i] || !r.include_password);
-        if o.complete() && !mail_sent[i] && mail_error[i].is_none() {
-            for warning in restore::record_mail_skipped(
-                std::slice::from_ref(o),
-                journal,
-                if show_password {
-                    "no email: password printed on standard output"
-                } else {
-                    "no email: the admin chose the password"
-                },
-            ) {
-                writeln!(io.err, "undelete: warning: {warning}")?;
-            }
-        }
-        failed |= o.failure.is_some();
-        let mut line = outcome_line(o, r.status, mail_sent[i], show_password);
-        if let Some(e) = &mail_error[i] {
-            line["mailError"] = json!(e.to_string());
-            if e.may_have_happened() {
-                // A plain `finish` leaves such a user alone: name what closes it.
-                line["mailMayHaveBeenSent"] = json!(true);
-                line["advice"] = json!(mail_maybe_advice_json());
-                line["next"] = json!(mark_sent_command(&o.id));
-            } else {
-                line["next"] = json!(FINISH_COMMAND);
-            }
-        }
-        if let Some(c) = care.iter().find(|c| c.id == o.id) {
-            line["afterCare"] = c.to_json();
-        }
-        lines.push(line);
+    if io.term.stderr {
+        writeln!(io.err)?;
     }
-    for line in &lines {
-        undelete_common::safe_json::write_line(io.out, line)?;
-    }
-    io.out.flush()?;
-    Ok(if failed { EXIT_FAILED } else { EXIT_OK })
+    Ok(outcomes)
 }

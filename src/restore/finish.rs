@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use super::Audit;
 use super::journal::{self, Journal, MailAttempt, Pending, RestoreState, Step, Unfinished};
 use super::plan::PasswordChoice;
-use super::run::{Failure, LOST_REPLY_FOUND_RESTORED, PasswordStep, UserOutcome, set_password};
+use super::run::{Failure, LOST_REPLY_FOUND_RESTORED, UserOutcome};
+use super::set_password::{PasswordStep, set_password};
 use crate::directory::{Directory, DirectoryError, ErrorKind, Stage};
 
 /// `DirectoryError::code` of the outcome of a user whose sign-in mail may have gone out: its
@@ -159,93 +160,18 @@ pub async fn finish_unfinished(
         Err(_) => HashMap::new(),
     };
     for item in items {
-        let mut o = UserOutcome {
-            run: run.clone(),
-            id: item.id.clone(),
-            display_name: item.display_name.clone(),
-            original_upn: item.upn.clone(),
-            upn: None,
-            password: None,
-            tap: None,
-            failure: None,
-            force_change: item.force_change,
-            wants_password: item.wants_password,
-            synced: false,
-            guest: false,
-            account_disabled: item.account_disabled,
-            planned: None,
-            password_kept: false,
-        };
+        let mut o = outcome_of(&run, item);
         if let (Some(mail), false) = (mail_window.get(&item.id), resend) {
             // Nothing is sent and nothing journaled: the next run finds it the same way, until
             // the admin says the mail arrived or chooses to resend.
-            o.upn = Some(item.upn.clone());
-            o.password_kept = true;
-            let mut error = DirectoryError::new(
-                ErrorKind::Invalid,
-                format!(
-                    "{}; its password was left as it is (a resend sets a new one and mails it)",
-                    mail.describe()
-                ),
-            )
-            .sent(crate::directory::Sent::Maybe);
-            error.code = Some(MAIL_UNCERTAIN_CODE.to_string());
-            o.failure = Some(Failure {
-                at: mail.at,
-                stage: Stage::Mail,
-                error,
-            });
+            mail_may_have_gone(&mut o, &item.upn, mail);
             out.push(o);
             continue;
         }
-        match item.restore {
-            RestoreState::Restored => o.upn = Some(item.upn.clone()),
-            RestoreState::Unknown => match dir.get_active(&item.id).await {
-                Ok(Some(user)) => {
-                    record(
-                        journal,
-                        &journal::Entry::new(&run, &item.id, Step::Restored)
-                            .upn(&user.user_principal_name)
-                            .detail("found active by a later run"),
-                        &mut warnings,
-                    );
-                    // The run that sent it never audited it: its reply was lost with it.
-                    if let Err(e) = audit.record(
-                        "restore",
-                        &format!("{} ({})", user.user_principal_name, item.id),
-                        Ok(()),
-                        Some(LOST_REPLY_FOUND_RESTORED.to_string()),
-                    ) {
-                        warnings.push(e.to_string());
-                    }
-                    o.upn = Some(user.user_principal_name);
-                }
-                Ok(None) => {
-                    let error = never_restored(dir, &item.id).await;
-                    record(
-                        journal,
-                        &journal::Entry::new(&run, &item.id, Step::Closed)
-                            .detail(error.message.clone()),
-                        &mut warnings,
-                    );
-                    o.failure = Some(Failure {
-                        at: chrono::Utc::now(),
-                        stage: Stage::Restore,
-                        error,
-                    });
-                    out.push(o);
-                    continue;
-                }
-                Err(error) => {
-                    o.failure = Some(Failure {
-                        at: chrono::Utc::now(),
-                        stage: Stage::Preflight,
-                        error,
-                    });
-                    out.push(o);
-                    continue;
-                }
-            },
+        let books = (journal, audit);
+        if !found_restored(dir, item, &run, books, &mut o, &mut warnings).await {
+            out.push(o);
+            continue;
         }
         // A user whose password was set but whose mail never went out gets a new one too:
         // the old one went with the run that set it.
@@ -266,6 +192,103 @@ pub async fn finish_unfinished(
         out.push(o);
     }
     (out, warnings)
+}
+
+/// The outcome of an unfinished user before anything is done for it.
+fn outcome_of(run: &str, item: &Unfinished) -> UserOutcome {
+    UserOutcome {
+        run: run.to_string(),
+        id: item.id.clone(),
+        display_name: item.display_name.clone(),
+        original_upn: item.upn.clone(),
+        upn: None,
+        password: None,
+        tap: None,
+        failure: None,
+        force_change: item.force_change,
+        wants_password: item.wants_password,
+        synced: false,
+        guest: false,
+        account_disabled: item.account_disabled,
+        planned: None,
+        password_kept: false,
+    }
+}
+
+/// A user whose sign-in mail may have gone out: restored, its password kept, failed at
+/// `Stage::Mail` with `MAIL_UNCERTAIN_CODE`.
+fn mail_may_have_gone(o: &mut UserOutcome, upn: &str, mail: &MailAttempt) {
+    o.upn = Some(upn.to_string());
+    o.password_kept = true;
+    let mut error = DirectoryError::new(
+        ErrorKind::Invalid,
+        format!(
+            "{}; its password was left as it is (a resend sets a new one and mails it)",
+            mail.describe()
+        ),
+    )
+    .sent(crate::directory::Sent::Maybe);
+    error.code = Some(MAIL_UNCERTAIN_CODE.to_string());
+    o.failure = Some(Failure {
+        at: mail.at,
+        stage: Stage::Mail,
+        error,
+    });
+}
+
+/// Whether the user is restored: as the journal says, or, when its restore's reply was lost,
+/// as the directory says (journaled and audited then). `false` with the outcome's failure
+/// set when it is not (never restored, closed in the journal) or cannot be told.
+async fn found_restored(
+    dir: &dyn Directory,
+    item: &Unfinished,
+    run: &str,
+    (journal, audit): (&Journal, &Audit),
+    o: &mut UserOutcome,
+    warnings: &mut Vec<String>,
+) -> bool {
+    if item.restore == RestoreState::Restored {
+        o.upn = Some(item.upn.clone());
+        return true;
+    }
+    let (stage, error) = match dir.get_active(&item.id).await {
+        Ok(Some(user)) => {
+            record(
+                journal,
+                &journal::Entry::new(run, &item.id, Step::Restored)
+                    .upn(&user.user_principal_name)
+                    .detail("found active by a later run"),
+                warnings,
+            );
+            // The run that sent it never audited it: its reply was lost with it.
+            if let Err(e) = audit.record(
+                "restore",
+                &format!("{} ({})", user.user_principal_name, item.id),
+                Ok(()),
+                Some(LOST_REPLY_FOUND_RESTORED.to_string()),
+            ) {
+                warnings.push(e.to_string());
+            }
+            o.upn = Some(user.user_principal_name);
+            return true;
+        }
+        Ok(None) => {
+            let error = never_restored(dir, &item.id).await;
+            record(
+                journal,
+                &journal::Entry::new(run, &item.id, Step::Closed).detail(error.message.clone()),
+                warnings,
+            );
+            (Stage::Restore, error)
+        }
+        Err(error) => (Stage::Preflight, error),
+    };
+    o.failure = Some(Failure {
+        at: chrono::Utc::now(),
+        stage,
+        error,
+    });
+    false
 }
 
 /// Why a user planned but not active was not restored, in words: still in the deleted users

@@ -26,6 +26,7 @@ pub mod plan;
 pub mod preflight;
 pub mod restored;
 pub mod run;
+pub mod set_password;
 
 pub use audit::{Audit, AuditEntry};
 pub use books::{Books, WriteFailed};
@@ -49,9 +50,10 @@ pub use restored::{MailState, PasswordState, RestoredUser, restored_in, restored
 #[cfg(feature = "test-hooks")]
 pub use run::{CRASH_EXIT_CODE, CRASH_HOOK_ENV};
 pub use run::{
-    Failure, LOST_REPLY_FOUND_RESTORED, PasswordStep, Progress, RestoreRun, StopHandle,
-    UserOutcome, run_to_end, set_password, start,
+    Failure, LOST_REPLY_FOUND_RESTORED, Progress, RestoreRun, StopHandle, UserOutcome, run_to_end,
+    start,
 };
+pub use set_password::{PasswordStep, set_password};
 
 /// The tenant's verified domains, for the rules of `plan` (new user names, banned names).
 pub async fn load_tenant(

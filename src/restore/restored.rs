@@ -82,80 +82,14 @@ impl RestoredUser {
 /// Every user the journal says was restored, newest restore first, joined with the audit
 /// log's `restore` lines (by the object id at the end of their target) for who did it.
 pub fn restored_of(entries: &[Entry], audit: &[AuditEntry]) -> Vec<RestoredUser> {
-    struct Cycle<'a> {
-        planned: Option<&'a Entry>,
-        restored: Option<&'a Entry>,
-        password_set: bool,
-        /// The last password step was a pass (until when, when it said).
-        tap: Option<Option<DateTime<Utc>>>,
-        mail: MailState,
-        gone: bool,
-    }
     let mut cycles: HashMap<&str, Cycle<'_>> = HashMap::new();
     for e in entries {
         if e.step == Step::Planned {
-            cycles.insert(
-                &e.id,
-                Cycle {
-                    planned: Some(e),
-                    restored: None,
-                    password_set: false,
-                    tap: None,
-                    mail: MailState::NotSent,
-                    gone: false,
-                },
-            );
-            continue;
-        }
-        // A later run found an earlier one's user restored: its `Restored` may come without
-        // a `Planned` of its own run.
-        let c = cycles.entry(&e.id).or_insert(Cycle {
-            planned: None,
-            restored: None,
-            password_set: false,
-            tap: None,
-            mail: MailState::NotSent,
-            gone: false,
-        });
-        match e.step {
-            Step::Planned => {}
-            Step::Restored => c.restored = Some(e),
-            Step::PasswordSet => {
-                c.password_set = true;
-                c.tap = None;
-            }
-            // A pass stands in for the password: the user can sign in, until it expires.
-            Step::TapIssued => {
-                c.password_set = true;
-                c.tap = Some(e.tap_expires.or_else(|| tap_expiry_in(e.detail.as_deref())));
-            }
-            Step::MailSending => {
-                c.mail = MailState::MaybeSent {
-                    to: e.mail_to.clone(),
-                }
-            }
-            // Confirmed by the admin who saw it in the inbox: as sent as a reply would say.
-            Step::MailSent | Step::MailConfirmed => {
-                let to = match &c.mail {
-                    MailState::MaybeSent { to } => to.clone(),
-                    _ => Vec::new(),
-                };
-                c.mail = MailState::Sent { to };
-            }
-            Step::MailSkipped => {
-                c.mail = if c.planned.is_some_and(|p| p.mail_to.is_empty()) {
-                    MailState::NoRecipients
-                } else {
-                    MailState::Skipped
-                }
-            }
-            Step::Failed if e.stage == Some(Stage::Mail) && !e.uncertain => {
-                if matches!(c.mail, MailState::MaybeSent { .. }) {
-                    c.mail = MailState::NotSent;
-                }
-            }
-            Step::Failed => {}
-            Step::Closed => c.gone = c.restored.is_some(),
+            cycles.insert(&e.id, Cycle::new(Some(e)));
+        } else {
+            // A later run found an earlier one's user restored: its `Restored` may come
+            // without a `Planned` of its own run.
+            cycles.entry(&e.id).or_insert(Cycle::new(None)).step(e);
         }
     }
     let unfinished: HashSet<String> = pending_of(entries)
@@ -166,41 +100,10 @@ pub fn restored_of(entries: &[Entry], audit: &[AuditEntry]) -> Vec<RestoredUser>
     let mut out: Vec<RestoredUser> = cycles
         .into_iter()
         .filter_map(|(id, c)| {
-            let r = c.restored?;
-            let planned = c.planned;
-            let wants_password = planned.is_none_or(|p| !p.no_password);
-            let planned_upn = planned
-                .map(|p| p.upn.clone())
-                .filter(|p| !p.is_empty() && !r.upn.is_empty() && !p.eq_ignore_ascii_case(&r.upn));
-            Some(RestoredUser {
-                id: id.to_string(),
-                display_name: planned.map(|p| p.display_name.clone()).unwrap_or_default(),
-                upn: if r.upn.is_empty() {
-                    planned.map(|p| p.upn.clone()).unwrap_or_default()
-                } else {
-                    r.upn.clone()
-                },
-                planned_upn,
-                restored_at: r.at,
-                by: by.get(id).cloned(),
-                password: if let Some(until) = c.tap {
-                    PasswordState::Tap { until }
-                } else if c.password_set {
-                    PasswordState::Set
-                } else if wants_password {
-                    PasswordState::Missing
-                } else {
-                    PasswordState::NotNeeded
-                },
-                mail: c.mail,
-                gone: c.gone,
-                unfinished: unfinished.contains(id),
-                mail_to: planned.map(|p| p.mail_to.clone()).unwrap_or_default(),
-                include_password: planned.is_some_and(|p| p.include_password),
-                force_change: planned.is_none_or(|p| p.force_change),
-                run: r.run.clone(),
-                account_disabled: planned.is_some_and(|p| p.account_disabled),
-            })
+            let mut user = c.into_user(id)?;
+            user.by = by.get(id).cloned();
+            user.unfinished = unfinished.contains(id);
+            Some(user)
         })
         .collect();
     out.sort_by(|a, b| {
@@ -209,6 +112,114 @@ pub fn restored_of(entries: &[Entry], audit: &[AuditEntry]) -> Vec<RestoredUser>
             .then_with(|| a.id.cmp(&b.id))
     });
     out
+}
+
+/// One user's journal lines since its last `Planned`, as far as `restored_of` reads them.
+struct Cycle<'a> {
+    planned: Option<&'a Entry>,
+    restored: Option<&'a Entry>,
+    password_set: bool,
+    /// The last password step was a pass (until when, when it said).
+    tap: Option<Option<DateTime<Utc>>>,
+    mail: MailState,
+    gone: bool,
+}
+
+impl<'a> Cycle<'a> {
+    fn new(planned: Option<&'a Entry>) -> Self {
+        Self {
+            planned,
+            restored: None,
+            password_set: false,
+            tap: None,
+            mail: MailState::NotSent,
+            gone: false,
+        }
+    }
+
+    /// The next line of the cycle (any but `Planned`, which starts a new one).
+    fn step(&mut self, e: &'a Entry) {
+        match e.step {
+            Step::Planned => {}
+            Step::Restored => self.restored = Some(e),
+            Step::PasswordSet => {
+                self.password_set = true;
+                self.tap = None;
+            }
+            // A pass stands in for the password: the user can sign in, until it expires.
+            Step::TapIssued => {
+                self.password_set = true;
+                self.tap = Some(e.tap_expires.or_else(|| tap_expiry_in(e.detail.as_deref())));
+            }
+            Step::MailSending => {
+                self.mail = MailState::MaybeSent {
+                    to: e.mail_to.clone(),
+                }
+            }
+            // Confirmed by the admin who saw it in the inbox: as sent as a reply would say.
+            Step::MailSent | Step::MailConfirmed => {
+                let to = match &self.mail {
+                    MailState::MaybeSent { to } => to.clone(),
+                    _ => Vec::new(),
+                };
+                self.mail = MailState::Sent { to };
+            }
+            Step::MailSkipped => {
+                self.mail = if self.planned.is_some_and(|p| p.mail_to.is_empty()) {
+                    MailState::NoRecipients
+                } else {
+                    MailState::Skipped
+                }
+            }
+            Step::Failed if e.stage == Some(Stage::Mail) && !e.uncertain => {
+                if matches!(self.mail, MailState::MaybeSent { .. }) {
+                    self.mail = MailState::NotSent;
+                }
+            }
+            Step::Failed => {}
+            Step::Closed => self.gone = self.restored.is_some(),
+        }
+    }
+
+    /// The restored user, `None` when the cycle never restored it; who restored it and
+    /// whether it is unfinished are the caller's to fill in.
+    fn into_user(self, id: &str) -> Option<RestoredUser> {
+        let r = self.restored?;
+        let planned = self.planned;
+        let wants_password = planned.is_none_or(|p| !p.no_password);
+        let planned_upn = planned
+            .map(|p| p.upn.clone())
+            .filter(|p| !p.is_empty() && !r.upn.is_empty() && !p.eq_ignore_ascii_case(&r.upn));
+        Some(RestoredUser {
+            id: id.to_string(),
+            display_name: planned.map(|p| p.display_name.clone()).unwrap_or_default(),
+            upn: if r.upn.is_empty() {
+                planned.map(|p| p.upn.clone()).unwrap_or_default()
+            } else {
+                r.upn.clone()
+            },
+            planned_upn,
+            restored_at: r.at,
+            by: None,
+            password: if let Some(until) = self.tap {
+                PasswordState::Tap { until }
+            } else if self.password_set {
+                PasswordState::Set
+            } else if wants_password {
+                PasswordState::Missing
+            } else {
+                PasswordState::NotNeeded
+            },
+            mail: self.mail,
+            gone: self.gone,
+            unfinished: false,
+            mail_to: planned.map(|p| p.mail_to.clone()).unwrap_or_default(),
+            include_password: planned.is_some_and(|p| p.include_password),
+            force_change: planned.is_none_or(|p| p.force_change),
+            run: r.run.clone(),
+            account_disabled: planned.is_some_and(|p| p.account_disabled),
+        })
+    }
 }
 
 /// When a pass stops working, from the words of a `TapIssued` line written before the journal

@@ -34,13 +34,13 @@ pub const LOST_REPLY_FOUND_RESTORED: &str = "reply lost; found restored";
 const TAP_CONCURRENCY: usize = 4;
 
 /// The journal's record of an issued pass: when it stops working, never the pass.
-fn tap_entry(run: &str, id: &str, terms: &TapTerms) -> journal::Entry {
+pub(super) fn tap_entry(run: &str, id: &str, terms: &TapTerms) -> journal::Entry {
     let mut e = journal::Entry::new(run, id, Step::TapIssued).detail(tap_detail(terms));
     e.tap_expires = Some(terms.expires);
     e
 }
 
-fn tap_detail(terms: &TapTerms) -> String {
+pub(super) fn tap_detail(terms: &TapTerms) -> String {
     format!(
         "Temporary Access Pass issued, valid until {}{}",
         terms.expires.format("%Y-%m-%d %H:%M UTC"),
@@ -49,7 +49,7 @@ fn tap_detail(terms: &TapTerms) -> String {
 }
 
 /// A refused pass, said in words first: the user is restored, only its pass is missing.
-fn tap_failure(mut e: DirectoryError) -> DirectoryError {
+pub(super) fn tap_failure(mut e: DirectoryError) -> DirectoryError {
     e.message = format!("Temporary Access Pass not issued: {}", e.message);
     e
 }
@@ -247,6 +247,7 @@ pub fn start(
         run: run_id.clone(),
         warned: false,
         tap: None,
+        lost: None,
     };
     tokio::spawn(task.run(plan));
     RestoreRun {
@@ -272,6 +273,34 @@ pub async fn run_to_end(
     Vec::new()
 }
 
+/// What a run hands out per user: where it is among the plan's users (by id), and the
+/// password it gets (generated, or the one typed; a pass run generates one it never sends).
+struct Work {
+    index: HashMap<String, usize>,
+    passwords: Vec<SecretString>,
+}
+
+impl Work {
+    fn of(plan: &RestorePlan) -> Self {
+        Self {
+            index: plan
+                .users
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.user.id.clone(), i))
+                .collect(),
+            passwords: plan
+                .users
+                .iter()
+                .map(|_| match &plan.password {
+                    PasswordChoice::Auto | PasswordChoice::Tap(_) => password::generate(),
+                    PasswordChoice::Given(p) => p.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
 struct Runner {
     dir: Arc<dyn Directory>,
     journal: Journal,
@@ -282,6 +311,8 @@ struct Runner {
     warned: bool,
     /// The pass every user gets instead of a password, when the plan says so.
     tap: Option<TapRequest>,
+    /// Why this run may not write any more, once it lost the directory's lock.
+    lost: Option<String>,
 }
 
 impl Runner {
@@ -331,39 +362,34 @@ impl Runner {
         }
         if let Err(error) = plan.validate() {
             for o in &mut outcomes {
-                self.emit(Progress::Failed {
-                    id: o.id.clone(),
-                    stage: Stage::Preflight,
-                    error: error.clone(),
-                })
-                .await;
-                o.failure = Some(Failure {
-                    at: chrono::Utc::now(),
-                    stage: Stage::Preflight,
-                    error: error.clone(),
-                });
+                self.report_failure(o, Stage::Preflight, error.clone())
+                    .await;
             }
             self.emit(Progress::Finished(outcomes)).await;
             return;
         }
+        let work = Work::of(&plan);
+        self.tap = plan.password.tap();
+        self.journal_planned(&plan).await;
+        let positions: Vec<usize> = (0..plan.users.len()).collect();
+        for chunk in positions.chunks(CHUNK) {
+            if let Some(why) = self.unsendable().await {
+                for &i in chunk {
+                    self.fail_unsent(&mut outcomes[i], DirectoryError::invalid(why.clone()))
+                        .await;
+                }
+                continue;
+            }
+            self.restore_chunk(&plan, &work, chunk, &mut outcomes).await;
+        }
+        let failed = outcomes.iter().filter(|o| o.failure.is_some()).count();
+        tracing::info!(users = outcomes.len(), failed, "restore run finished");
+        self.emit(Progress::Finished(outcomes)).await;
+    }
 
-        let index: HashMap<String, usize> = plan
-            .users
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.user.id.clone(), i))
-            .collect();
-        let passwords: Vec<SecretString> = plan
-            .users
-            .iter()
-            .map(|_| match &plan.password {
-                PasswordChoice::Auto | PasswordChoice::Tap(_) => password::generate(),
-                PasswordChoice::Given(p) => p.clone(),
-            })
-            .collect();
-        let tap = plan.password.tap();
-        self.tap = tap;
-
+    /// Every user's plan in the journal before anything is sent, so an interrupted run is
+    /// found (and finished as planned) later.
+    async fn journal_planned(&mut self, plan: &RestorePlan) {
         for p in &plan.users {
             let mut e = journal::Entry::new(&self.run, &p.user.id, Step::Planned)
                 .upn(p.target_upn())
@@ -372,119 +398,119 @@ impl Runner {
             e.include_password = plan.include_password;
             e.force_change = plan.force_change;
             e.no_password = !p.set_password;
-            e.tap = tap;
+            e.tap = self.tap;
             e.account_disabled = p.user.account_disabled;
             self.journal(e).await;
         }
+    }
 
-        let positions: Vec<usize> = (0..plan.users.len()).collect();
-        // Why this run may not write any more, once it lost the directory's lock.
-        let mut lost: Option<String> = None;
-        for chunk in positions.chunks(CHUNK) {
-            if self.stop.is_stopped() {
-                for &i in chunk {
-                    let error = DirectoryError::invalid(
-                        "stopped before it started: nothing was changed for this user",
-                    );
-                    self.fail_unsent(&mut outcomes[i], error).await;
-                }
-                continue;
-            }
-            if lost.is_none()
-                && let Err(why) = self.journal.ensure_held()
-            {
-                self.warn(why.to_string()).await;
-                lost = Some(why.0);
-            }
-            if let Some(why) = &lost {
-                for &i in chunk {
-                    let error = DirectoryError::invalid(format!(
-                        "not sent, nothing was changed for this user: {why}"
-                    ));
-                    self.fail_unsent(&mut outcomes[i], error).await;
-                }
-                continue;
-            }
-            let mut jobs = Vec::with_capacity(chunk.len());
-            for &i in chunk {
-                let p = &plan.users[i];
-                tracing::info!(user = %p.user.id, "restore started");
-                self.emit(Progress::Restoring {
-                    id: p.user.id.clone(),
-                })
-                .await;
-                jobs.push(RestoreJob {
-                    id: p.user.id.clone(),
-                    request: RestoreRequest {
-                        new_user_principal_name: p.new_upn.clone(),
-                        auto_reconcile_proxy_conflict: p.reconcile_proxies,
-                    },
-                    // A pass is issued once the restore is known, outside the batch.
-                    password: (p.set_password && tap.is_none()).then(|| PasswordChange {
-                        password: passwords[i].clone(),
-                        force_change_next_sign_in: plan.force_change,
-                        force_change_with_mfa: plan.force_change_with_mfa,
-                    }),
-                });
-            }
-            let mut events = self.dir.restore_many(jobs);
-            while let Some(event) = events.next().await {
-                let id = match &event {
-                    JobEvent::Restored { id, .. }
-                    | JobEvent::PasswordSet { id, .. }
-                    | JobEvent::Failed { id, .. } => id.clone(),
+    /// Why the next chunk may not be sent: the run was stopped, or it lost the directory's
+    /// lock (said once, as a warning).
+    async fn unsendable(&mut self) -> Option<String> {
+        if self.stop.is_stopped() {
+            return Some("stopped before it started: nothing was changed for this user".into());
+        }
+        if self.lost.is_none()
+            && let Err(why) = self.journal.ensure_held()
+        {
+            self.warn(why.to_string()).await;
+            self.lost = Some(why.0);
+        }
+        self.lost
+            .as_ref()
+            .map(|why| format!("not sent, nothing was changed for this user: {why}"))
+    }
+
+    /// Restores the users of `chunk` (with their passwords, or then their passes) and makes
+    /// sure each of them ends, one way or another.
+    async fn restore_chunk(
+        &mut self,
+        plan: &RestorePlan,
+        work: &Work,
+        chunk: &[usize],
+        outcomes: &mut [UserOutcome],
+    ) {
+        let mut jobs = Vec::with_capacity(chunk.len());
+        for &i in chunk {
+            let p = &plan.users[i];
+            tracing::info!(user = %p.user.id, "restore started");
+            self.emit(Progress::Restoring {
+                id: p.user.id.clone(),
+            })
+            .await;
+            jobs.push(RestoreJob {
+                id: p.user.id.clone(),
+                request: RestoreRequest {
+                    new_user_principal_name: p.new_upn.clone(),
+                    auto_reconcile_proxy_conflict: p.reconcile_proxies,
+                },
+                // A pass is issued once the restore is known, outside the batch.
+                password: (p.set_password && self.tap.is_none()).then(|| PasswordChange {
+                    password: work.passwords[i].clone(),
+                    force_change_next_sign_in: plan.force_change,
+                    force_change_with_mfa: plan.force_change_with_mfa,
+                }),
+            });
+        }
+        let mut events = self.dir.restore_many(jobs);
+        while let Some(event) = events.next().await {
+            self.take_event(event, work, outcomes).await;
+        }
+        if let Some(request) = self.tap {
+            self.issue_taps(chunk, outcomes, request).await;
+        }
+        // `restore_many` promises an end for every job; if one went missing, say so rather
+        // than report it as done.
+        for &i in chunk {
+            let o = &outcomes[i];
+            if o.failure.is_none() && !o.complete() {
+                let stage = if o.restored() {
+                    Stage::Password
+                } else {
+                    Stage::Restore
                 };
-                let Some(&i) = index.get(&id) else {
-                    continue;
-                };
-                match event {
-                    JobEvent::Restored {
-                        user, request_id, ..
-                    } => {
-                        self.restored(&mut outcomes[i], &user, request_id.as_deref())
-                            .await;
-                    }
-                    JobEvent::PasswordSet { request_id, .. } => {
-                        let o = &mut outcomes[i];
-                        o.password = Some(passwords[i].clone());
-                        self.journal(journal::Entry::new(&self.run, &id, Step::PasswordSet))
-                            .await;
-                        let target = outcomes[i].upn.clone().unwrap_or_else(|| id.clone());
-                        let target = format!("{target} ({id})");
-                        self.audit("set_password", &target, Ok(request_id.as_deref()), None)
-                            .await;
-                        tracing::info!(user = %id, "password set");
-                        self.emit(Progress::PasswordSet { id: id.clone() }).await;
-                        crash_hook("password");
-                    }
-                    JobEvent::Failed { stage, error, .. } => {
-                        self.fail(&mut outcomes[i], stage, error).await;
-                    }
-                }
-            }
-            if let Some(request) = tap {
-                self.issue_taps(chunk, &mut outcomes, request).await;
-            }
-            // `restore_many` promises an end for every job; if one went missing, say so
-            // rather than report it as done.
-            for &i in chunk {
-                let o = &outcomes[i];
-                if o.failure.is_none() && !o.complete() {
-                    let stage = if o.restored() {
-                        Stage::Password
-                    } else {
-                        Stage::Restore
-                    };
-                    let error = DirectoryError::network(
-                        "no answer came for this user; refresh to see whether it was restored",
-                    );
-                    self.fail(&mut outcomes[i], stage, error).await;
-                }
+                let error = DirectoryError::network(
+                    "no answer came for this user; refresh to see whether it was restored",
+                );
+                self.fail(&mut outcomes[i], stage, error).await;
             }
         }
-        let failed = outcomes.iter().filter(|o| o.failure.is_some()).count();
-        tracing::info!(users = outcomes.len(), failed, "restore run finished");
-        self.emit(Progress::Finished(outcomes)).await;
+    }
+
+    /// One event of `restore_many`, for the user it names.
+    async fn take_event(&mut self, event: JobEvent, work: &Work, outcomes: &mut [UserOutcome]) {
+        let id = match &event {
+            JobEvent::Restored { id, .. }
+            | JobEvent::PasswordSet { id, .. }
+            | JobEvent::Failed { id, .. } => id.clone(),
+        };
+        let Some(&i) = work.index.get(&id) else {
+            return;
+        };
+        match event {
+            JobEvent::Restored {
+                user, request_id, ..
+            } => {
+                self.restored(&mut outcomes[i], &user, request_id.as_deref())
+                    .await;
+            }
+            JobEvent::PasswordSet { request_id, .. } => {
+                let o = &mut outcomes[i];
+                o.password = Some(work.passwords[i].clone());
+                self.journal(journal::Entry::new(&self.run, &id, Step::PasswordSet))
+                    .await;
+                let target = outcomes[i].upn.clone().unwrap_or_else(|| id.clone());
+                let target = format!("{target} ({id})");
+                self.audit("set_password", &target, Ok(request_id.as_deref()), None)
+                    .await;
+                tracing::info!(user = %id, "password set");
+                self.emit(Progress::PasswordSet { id: id.clone() }).await;
+                crash_hook("password");
+            }
+            JobEvent::Failed { stage, error, .. } => {
+                self.fail(&mut outcomes[i], stage, error).await;
+            }
+        }
     }
 
     /// Issues a pass to each restored user of `chunk` that needs one, a few at a time.
@@ -610,163 +636,6 @@ impl Runner {
             stage,
             error,
         });
-    }
-}
-
-/// How a password is set outside a run: for one user on the result screen (`p`), for a retry,
-/// or when finishing an interrupted run.
-#[derive(Clone)]
-pub struct PasswordStep {
-    pub choice: PasswordChoice,
-    pub force_change: bool,
-    pub force_change_with_mfa: bool,
-    /// Why, for the audit log ("set on the result screen", "finishing an interrupted run").
-    pub why: String,
-}
-
-/// Sets a restored user's password, journaled and audited as a run's step is; the outcome
-/// gets the password (and loses its failure), or the new failure. A typed password is
-/// checked against the policy before anything is sent.
-pub async fn set_password(
-    dir: &dyn Directory,
-    o: &mut UserOutcome,
-    step: &PasswordStep,
-    journal: &Journal,
-    audit: &Audit,
-) -> Vec<String> {
-    let mut warnings = Vec::new();
-    if let Err(why) = journal.ensure_held() {
-        o.failure = Some(Failure {
-            at: chrono::Utc::now(),
-            stage: Stage::Password,
-            error: DirectoryError::invalid(format!("not set, nothing was sent: {why}")),
-        });
-        return warnings;
-    }
-    if let PasswordChoice::Tap(req) = &step.choice {
-        issue_tap(dir, o, req, &step.why, journal, audit, &mut warnings).await;
-        return warnings;
-    }
-    let secret = match &step.choice {
-        PasswordChoice::Auto | PasswordChoice::Tap(_) => password::generate(),
-        PasswordChoice::Given(p) => {
-            if let Some(rule) =
-                password::check(secrecy::ExposeSecret::expose_secret(p)).first_failure()
-            {
-                o.failure = Some(Failure {
-                    at: chrono::Utc::now(),
-                    stage: Stage::Password,
-                    error: DirectoryError::new(
-                        crate::directory::ErrorKind::WeakPassword,
-                        format!("Password rejected: {rule}"),
-                    )
-                    .sent(crate::directory::Sent::No),
-                });
-                return warnings;
-            }
-            p.clone()
-        }
-    };
-    let change = PasswordChange {
-        password: secret.clone(),
-        force_change_next_sign_in: step.force_change,
-        force_change_with_mfa: step.force_change && step.force_change_with_mfa,
-    };
-    let target = format!("{} ({})", o.upn.as_deref().unwrap_or(&o.original_upn), o.id);
-    let result = dir.set_password(&o.id, &change).await;
-    if let Err(e) = audit.record(
-        "set_password",
-        &target,
-        result.as_ref().map(|_| ()),
-        Some(step.why.clone()),
-    ) {
-        warnings.push(e.to_string());
-    }
-    let entry = match &result {
-        Ok(()) => journal::Entry::new(&o.run, &o.id, Step::PasswordSet),
-        Err(error) if error.kind == crate::directory::ErrorKind::NotFound => {
-            // Deleted again or purged since: there is nothing left to finish, and keeping it
-            // open would list it as unfinished on every run from now on.
-            journal::Entry::new(&o.run, &o.id, Step::Closed).detail(format!(
-                "no active user to set a password on any more: {error}"
-            ))
-        }
-        Err(error) => journal::Entry::failed(&o.run, &o.id, Stage::Password, error),
-    };
-    if let Err(e) = journal.record(&entry) {
-        warnings.push(e.to_string());
-    }
-    match result {
-        Ok(()) => {
-            o.password = Some(secret);
-            o.tap = None;
-            o.force_change = step.force_change;
-            o.failure = None;
-            // The password an earlier mail may have carried is replaced.
-            o.password_kept = false;
-        }
-        Err(error) => {
-            o.failure = Some(Failure {
-                at: chrono::Utc::now(),
-                stage: Stage::Password,
-                error,
-            });
-        }
-    }
-    warnings
-}
-
-/// Issues a pass to a restored user outside a run (`p`, a retry, finishing), journaled and
-/// audited as a run's pass is.
-async fn issue_tap(
-    dir: &dyn Directory,
-    o: &mut UserOutcome,
-    req: &TapRequest,
-    why: &str,
-    journal: &Journal,
-    audit: &Audit,
-    warnings: &mut Vec<String>,
-) {
-    let target = format!("{} ({})", o.upn.as_deref().unwrap_or(&o.original_upn), o.id);
-    let result = dir.create_tap(&o.id, req).await;
-    let detail = match &result {
-        Ok(issued) => format!("{}; {why}", tap_detail(&issued.terms())),
-        Err(_) => why.to_string(),
-    };
-    if let Err(e) = audit.record(
-        "issue_tap",
-        &target,
-        result.as_ref().map(|_| ()),
-        Some(detail),
-    ) {
-        warnings.push(e.to_string());
-    }
-    let entry = match &result {
-        Ok(issued) => tap_entry(&o.run, &o.id, &issued.terms()),
-        Err(error) if error.kind == crate::directory::ErrorKind::NotFound => {
-            journal::Entry::new(&o.run, &o.id, Step::Closed).detail(format!(
-                "no active user to issue a pass to any more: {error}"
-            ))
-        }
-        Err(error) => journal::Entry::failed(&o.run, &o.id, Stage::Password, error),
-    };
-    if let Err(e) = journal.record(&entry) {
-        warnings.push(e.to_string());
-    }
-    match result {
-        Ok(issued) => {
-            o.tap = Some(issued.terms());
-            o.password = Some(issued.pass);
-            o.failure = None;
-            o.password_kept = false;
-        }
-        Err(error) => {
-            o.failure = Some(Failure {
-                at: chrono::Utc::now(),
-                stage: Stage::Password,
-                error: tap_failure(error),
-            });
-        }
     }
 }
 

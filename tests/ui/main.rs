@@ -7,6 +7,7 @@ mod common;
 
 mod after_care;
 mod busy;
+mod filter;
 mod flow;
 mod hand_off;
 mod loader;

@@ -51,7 +51,7 @@ pub struct UsersView {
     filter: Input,
     /// The filter line has the keyboard.
     filtering: bool,
-    /// Lowercase filter the `shown` list was computed with.
+    /// The folded filter the `shown` list was computed with.
     applied_filter: String,
     loading: bool,
     /// `@odata.count`, when the server sent it.
@@ -173,7 +173,7 @@ impl Default for UsersView {
 }
 
 impl UsersView {
-    /// The lowercase search key of a row; sorting by name compares these.
+    /// The folded search key of a row; sorting by name compares these.
     pub fn key(&self, idx: u32) -> &str {
         let r = &self.rows[idx as usize];
         &self.keys[r.key_start as usize..r.key_end as usize]
@@ -359,12 +359,8 @@ impl UsersView {
     /// Recomputes `shown` from the order and the filter text: one scan over all keys marks
     /// the matching rows, then one pass over the order keeps them.
     fn refilter(&mut self) {
-        let needle: String = self
-            .filter
-            .value()
-            .chars()
-            .flat_map(char::to_lowercase)
-            .collect();
+        let filter = crate::query::Filter::new(self.filter.value());
+        let needle = filter.as_ref().map_or("", |f| f.text()).to_string();
         if needle.is_empty() && !self.only_conflicts {
             self.hits = None;
         } else if needle.is_empty() {
@@ -374,11 +370,10 @@ impl UsersView {
             let mut hit = self.hits.take().unwrap_or_default();
             hit.clear();
             hit.resize(self.rows.len(), false);
-            let finder = memchr::memmem::Finder::new(needle.as_bytes());
             let hay = self.keys.as_bytes();
             let mut from = 0;
             while from < hay.len() {
-                let Some(pos) = finder.find(&hay[from..]) else {
+                let Some(pos) = filter.as_ref().and_then(|f| f.find_in(&hay[from..])) else {
                     break;
                 };
                 let at = (from + pos) as u32;

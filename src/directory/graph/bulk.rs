@@ -121,32 +121,86 @@ impl GraphDirectory {
             return Vec::new();
         }
         if !wait.is_zero() {
-            let (reason, detail) = if chunk.iter().any(|j| j.throttled) {
-                (WaitReason::Throttled, "Retry-After".to_string())
-            } else {
-                // Why the requests failed, in words: a dead server must be named, not only
-                // waited on.
-                let why = chunk
-                    .iter()
-                    .find_map(|j| j.last_error.as_ref())
-                    .map_or_else(
-                        || "failed requests of a bulk restore".to_string(),
-                        |e| format!("last: {}", e.message),
-                    );
-                (WaitReason::Retrying, why)
-            };
-            tracing::info!(
-                users = chunk.len(),
-                wait_ms = millis(wait),
-                reason = %detail,
-                "retrying a $batch"
-            );
-            self.notify_wait(reason, wait, detail);
-            tokio::time::sleep(wait).await;
+            self.wait_for(&chunk, wait).await;
         }
-        // Restores whose reply was lost: find out whether they happened before resending. The
-        // checks go out together: one by one, each meeting its own faults, they would hold the
-        // whole chunk for the sum of their retries.
+        self.verify_lost_restores(&mut chunk, limits, &emit).await;
+        chunk.retain(|s| s.step != Step::Done);
+        // Those still to be checked go round again, after their wait.
+        let (mut ready, later): (Vec<JobState>, Vec<JobState>) = chunk
+            .into_iter()
+            .partition(|s| s.step != (Step::Restore { verify: true }));
+        if ready.is_empty() {
+            return later;
+        }
+        let call = match self.batch_call(&ready, deadline) {
+            Ok(call) => call,
+            Err(e) => {
+                for s in &ready {
+                    emit(s.failure(stage_of(s), e.clone()));
+                }
+                return later;
+            }
+        };
+        let reply = match self.write(call).await {
+            Ok(Outcome::Reply(r)) => batch::parse_reply(&r.body, r.request_id.as_deref())
+                .map_err(|e| e.at("POST", &r.path)),
+            Ok(_) => Err(DirectoryError::malformed("unexpected outcome of a $batch")),
+            Err(e) => Err(e),
+        };
+        match reply {
+            Ok(responses) => {
+                let mut refs: Vec<&mut JobState> = ready.iter_mut().collect();
+                let events = batch::apply(&mut refs, &responses, limits, &|e, job| match &job
+                    .password
+                {
+                    Some(change) => explain_weak_password(e, change),
+                    None => e,
+                });
+                for e in events {
+                    emit(e);
+                }
+            }
+            Err(e) => self.batch_failed(&mut ready, &e, limits, &emit),
+        }
+        ready.retain(|s| s.step != Step::Done);
+        ready.extend(later);
+        ready
+    }
+
+    /// Announces the wait a chunk needs before it is sent again (throttled, or why its
+    /// requests failed: a dead server must be named, not only waited on), and waits.
+    async fn wait_for(&self, chunk: &[JobState], wait: Duration) {
+        let (reason, detail) = if chunk.iter().any(|j| j.throttled) {
+            (WaitReason::Throttled, "Retry-After".to_string())
+        } else {
+            let why = chunk
+                .iter()
+                .find_map(|j| j.last_error.as_ref())
+                .map_or_else(
+                    || "failed requests of a bulk restore".to_string(),
+                    |e| format!("last: {}", e.message),
+                );
+            (WaitReason::Retrying, why)
+        };
+        tracing::info!(
+            users = chunk.len(),
+            wait_ms = millis(wait),
+            reason = %detail,
+            "retrying a $batch"
+        );
+        self.notify_wait(reason, wait, detail);
+        tokio::time::sleep(wait).await;
+    }
+
+    /// Restores whose reply was lost: finds out whether they happened before they are resent.
+    /// The checks go out together: one by one, each meeting its own faults, they would hold
+    /// the whole chunk for the sum of their retries.
+    async fn verify_lost_restores(
+        &self,
+        chunk: &mut [JobState],
+        limits: batch::Limits,
+        emit: &(dyn Fn(JobEvent) + Sync),
+    ) {
         let checks = futures::future::join_all(
             chunk
                 .iter()
@@ -181,105 +235,57 @@ impl GraphDirectory {
                 }
             }
         }
-        chunk.retain(|s| s.step != Step::Done);
-        // Those still to be checked go round again, after their wait.
-        let (mut ready, later): (Vec<JobState>, Vec<JobState>) = chunk
-            .into_iter()
-            .partition(|s| s.step != (Step::Restore { verify: true }));
-        if ready.is_empty() {
-            return later;
-        }
-        let writes: u32 = ready.iter().map(JobState::writes).sum();
-        let body = {
-            let refs: Vec<&JobState> = ready.iter().collect();
-            serde_json::to_vec(&batch::build(&refs))
-        };
-        let body = match body {
-            Ok(b) => b,
-            Err(e) => {
-                for s in &ready {
-                    emit(s.failure(
-                        stage_of(s),
-                        DirectoryError::invalid(format!("cannot encode the $batch: {e}")),
-                    ));
-                }
-                return later;
-            }
-        };
-        let url = match self.url(&["$batch"], &[]) {
-            Ok(u) => u,
-            Err(e) => {
-                for s in &ready {
-                    emit(s.failure(stage_of(s), e.clone()));
-                }
-                return later;
-            }
-        };
-        let call = Call {
+    }
+
+    /// The `$batch` request for `ready`; `Err` when it cannot even be written (nothing sent).
+    fn batch_call(&self, ready: &[JobState], deadline: Instant) -> Result<Call, DirectoryError> {
+        let refs: Vec<&JobState> = ready.iter().collect();
+        let body = serde_json::to_vec(&batch::build(&refs))
+            .map_err(|e| DirectoryError::invalid(format!("cannot encode the $batch: {e}")))?;
+        Ok(Call {
             method: Method::POST,
-            url,
+            url: self.url(&["$batch"], &[])?,
             body: Some(body),
             eventual: false,
             op: Op::Batch,
-            writes,
+            writes: ready.iter().map(JobState::writes).sum(),
             restore_id: None,
             max_body: self.inner.max_body,
             deadline: Some(deadline),
-        };
-        let reply = match self.write(call).await {
-            Ok(Outcome::Reply(r)) => batch::parse_reply(&r.body, r.request_id.as_deref())
-                .map_err(|e| e.at("POST", &r.path)),
-            Ok(_) => Err(DirectoryError::malformed("unexpected outcome of a $batch")),
-            Err(e) => Err(e),
-        };
-        match reply {
-            Ok(responses) => {
-                let mut refs: Vec<&mut JobState> = ready.iter_mut().collect();
-                let events = batch::apply(&mut refs, &responses, limits, &|e, job| match &job
-                    .password
-                {
-                    Some(change) => explain_weak_password(e, change),
-                    None => e,
-                });
-                for e in events {
-                    emit(e);
-                }
+        })
+    }
+
+    /// The whole `$batch` failed: each inner request inherits its fate, and what the outer
+    /// request's error says of whether it was processed is said of each of them.
+    fn batch_failed(
+        &self,
+        ready: &mut [JobState],
+        e: &DirectoryError,
+        limits: batch::Limits,
+        emit: &dyn Fn(JobEvent),
+    ) {
+        let resend = batch::worth_resending(e) && !e.permanent;
+        for s in ready.iter_mut() {
+            if !resend || s.resends >= limits.max_resends {
+                emit(s.failure(stage_of(s), e.clone()));
+                s.step = Step::Done;
+                continue;
             }
-            // Each inner request inherits the whole batch's fate: what the outer request's
-            // error says of whether it was processed is said of each of them.
-            Err(e) if batch::worth_resending(&e) && !e.permanent => {
-                // It may have run: restores get verified, PATCHes simply resent. One that
-                // surely never left (or was refused) is resent as it is.
-                for s in ready.iter_mut() {
-                    if s.resends >= limits.max_resends {
-                        emit(s.failure(stage_of(s), e.clone()));
-                        s.step = Step::Done;
-                        continue;
-                    }
-                    s.resends += 1;
-                    s.throttled = e.kind == ErrorKind::Throttled;
-                    s.wait = e
-                        .retry_after
-                        .unwrap_or(self.inner.policy.backoff(s.resends, rand::random()));
-                    s.sent = s.sent.max(e.sent);
-                    s.last_error = Some(e.clone());
-                    if let Step::Restore { .. } = s.step {
-                        s.step = Step::Restore {
-                            verify: s.sent == Sent::Maybe,
-                        };
-                    }
-                }
-            }
-            Err(e) => {
-                for s in ready.iter_mut() {
-                    emit(s.failure(stage_of(s), e.clone()));
-                    s.step = Step::Done;
-                }
+            // It may have run: restores get verified, PATCHes simply resent. One that surely
+            // never left (or was refused) is resent as it is.
+            s.resends += 1;
+            s.throttled = e.kind == ErrorKind::Throttled;
+            s.wait = e
+                .retry_after
+                .unwrap_or(self.inner.policy.backoff(s.resends, rand::random()));
+            s.sent = s.sent.max(e.sent);
+            s.last_error = Some(e.clone());
+            if let Step::Restore { .. } = s.step {
+                s.step = Step::Restore {
+                    verify: s.sent == Sent::Maybe,
+                };
             }
         }
-        ready.retain(|s| s.step != Step::Done);
-        ready.extend(later);
-        ready
     }
 }
 

@@ -11,6 +11,7 @@ mod bulk;
 mod calls;
 mod listing;
 mod reads;
+mod resend;
 mod sweep;
 mod transport;
 mod urls;

@@ -217,99 +217,28 @@ impl GraphDirectory {
         // attempts, so a server that is down is said within a minute, not after many.
         let mut lost_batches = 0;
         let mut out = Vec::with_capacity(todo.len());
-        let mut wait = Duration::ZERO;
-        let mut throttled = false;
+        let mut round = Round::default();
         while !todo.is_empty() {
-            if Instant::now() + wait >= deadline {
+            if Instant::now() + round.wait >= deadline {
                 for p in todo.drain(..) {
                     let e = self.past_deadline(&p);
                     out.push((p.index, Err(e)));
                 }
                 break;
             }
-            if !wait.is_zero() {
-                let last = todo.iter().find_map(|p| p.last.as_ref());
-                tracing::info!(
-                    lookups = todo.len(),
-                    wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-                    reason = if throttled {
-                        "Retry-After"
-                    } else {
-                        "failed lookups"
-                    },
-                    error = last.map(|e| e.message.as_str()),
-                    "retrying lookups"
-                );
-                let (reason, detail) = if throttled {
-                    (WaitReason::Throttled, "Retry-After of lookups".to_string())
-                } else {
-                    (
-                        WaitReason::Retrying,
-                        last.map_or_else(
-                            || "failed lookups".to_string(),
-                            |e| format!("lookups, last: {}", e.message),
-                        ),
-                    )
-                };
-                self.notify_wait(reason, wait, detail);
-                tokio::time::sleep(wait).await;
+            if !round.wait.is_zero() {
+                self.wait_for_reads(&todo, &round).await;
             }
             let reply = self.send_reads(&todo, deadline).await;
-            wait = Duration::ZERO;
-            throttled = false;
+            round = Round::default();
             let mut again = Vec::new();
             match reply {
                 Ok(mut responses) => {
-                    for (n, mut p) in todo.drain(..).enumerate() {
-                        let Some(r) = responses.remove(&n.to_string()) else {
-                            p.failures += 1;
-                            p.last = Some(p.at(DirectoryError::network(
-                                "the $batch reply left this lookup out",
-                            )));
-                            again.push(p);
-                            continue;
-                        };
-                        match r.status {
-                            200..=299 => {
-                                let body = r.body.ok_or_else(|| {
-                                    p.at(DirectoryError::malformed(
-                                        "the reply to a lookup has no body",
-                                    ))
-                                });
-                                out.push((p.index, body));
-                            }
-                            429 => {
-                                let e = p.at(r.error());
-                                match e.retry_after {
-                                    Some(ra) if ra > self.inner.policy.max_retry_after => {
-                                        let mut e = e;
-                                        e.message =
-                                            wait_too_long(ra, self.inner.policy.max_retry_after);
-                                        e.permanent = true;
-                                        out.push((p.index, Err(e)));
-                                    }
-                                    Some(ra) => {
-                                        wait = wait.max(ra);
-                                        throttled = true;
-                                        p.last = Some(e);
-                                        again.push(p);
-                                    }
-                                    None => {
-                                        p.failures += 1;
-                                        wait = wait.max(Duration::from_secs(1));
-                                        p.last = Some(e);
-                                        again.push(p);
-                                    }
-                                }
-                            }
-                            500..=599 => {
-                                p.failures += 1;
-                                let e = p.at(r.error());
-                                wait = wait.max(e.retry_after.unwrap_or(Duration::ZERO));
-                                p.last = Some(e);
-                                again.push(p);
-                            }
-                            _ => out.push((p.index, Err(p.at(r.error())))),
+                    for (n, p) in todo.drain(..).enumerate() {
+                        let r = responses.remove(&n.to_string());
+                        match self.answer(p, r, &mut round) {
+                            Answer::Done(index, result) => out.push((index, result)),
+                            Answer::Again(p) => again.push(p),
                         }
                     }
                 }
@@ -337,12 +266,93 @@ impl GraphDirectory {
                     todo.push(p);
                 }
             }
-            if !todo.is_empty() && wait.is_zero() {
+            if !todo.is_empty() && round.wait.is_zero() {
                 let worst = todo.iter().map(|p| p.failures).max().unwrap_or(0);
-                wait = self.inner.policy.backoff(worst, rand::random());
+                round.wait = self.inner.policy.backoff(worst, rand::random());
             }
         }
         out
+    }
+
+    /// Announces the wait before a round of reads is sent again, and waits.
+    async fn wait_for_reads(&self, todo: &[Pending], round: &Round) {
+        let last = todo.iter().find_map(|p| p.last.as_ref());
+        tracing::info!(
+            lookups = todo.len(),
+            wait_ms = u64::try_from(round.wait.as_millis()).unwrap_or(u64::MAX),
+            reason = if round.throttled {
+                "Retry-After"
+            } else {
+                "failed lookups"
+            },
+            error = last.map(|e| e.message.as_str()),
+            "retrying lookups"
+        );
+        let (reason, detail) = if round.throttled {
+            (WaitReason::Throttled, "Retry-After of lookups".to_string())
+        } else {
+            (
+                WaitReason::Retrying,
+                last.map_or_else(
+                    || "failed lookups".to_string(),
+                    |e| format!("lookups, last: {}", e.message),
+                ),
+            )
+        };
+        self.notify_wait(reason, round.wait, detail);
+        tokio::time::sleep(round.wait).await;
+    }
+
+    /// One read's answer in a batch reply (`None`: the reply left it out): its result, or the
+    /// read again in the next round, whose wait it may lengthen.
+    fn answer(&self, mut p: Pending, r: Option<batch::InnerResponse>, round: &mut Round) -> Answer {
+        let Some(r) = r else {
+            p.failures += 1;
+            p.last = Some(p.at(DirectoryError::network(
+                "the $batch reply left this lookup out",
+            )));
+            return Answer::Again(p);
+        };
+        match r.status {
+            200..=299 => {
+                let body = r.body.ok_or_else(|| {
+                    p.at(DirectoryError::malformed(
+                        "the reply to a lookup has no body",
+                    ))
+                });
+                Answer::Done(p.index, body)
+            }
+            429 => {
+                let mut e = p.at(r.error());
+                match e.retry_after {
+                    Some(ra) if ra > self.inner.policy.max_retry_after => {
+                        e.message = wait_too_long(ra, self.inner.policy.max_retry_after);
+                        e.permanent = true;
+                        Answer::Done(p.index, Err(e))
+                    }
+                    Some(ra) => {
+                        round.wait = round.wait.max(ra);
+                        round.throttled = true;
+                        p.last = Some(e);
+                        Answer::Again(p)
+                    }
+                    None => {
+                        p.failures += 1;
+                        round.wait = round.wait.max(Duration::from_secs(1));
+                        p.last = Some(e);
+                        Answer::Again(p)
+                    }
+                }
+            }
+            500..=599 => {
+                p.failures += 1;
+                let e = p.at(r.error());
+                round.wait = round.wait.max(e.retry_after.unwrap_or(Duration::ZERO));
+                p.last = Some(e);
+                Answer::Again(p)
+            }
+            _ => Answer::Done(p.index, Err(p.at(r.error()))),
+        }
     }
 
     /// One `$batch` of the reads; the outer call is resent by `send` as any GET is (it holds
@@ -429,6 +439,19 @@ fn holds(h: &Holder, q: &HolderQuery) -> bool {
             .iter()
             .any(|a| a.eq_ignore_ascii_case(address)),
     }
+}
+
+/// What a round of reads leaves for the next: how long to wait, and whether for a 429.
+#[derive(Default)]
+struct Round {
+    wait: Duration,
+    throttled: bool,
+}
+
+/// A read's answer: its result (by its index among the reads), or the read to send again.
+enum Answer {
+    Done(usize, DirResult<Value>),
+    Again(Pending),
 }
 
 #[cfg(test)]

@@ -13,10 +13,9 @@ use url::Url;
 use super::GraphDirectory;
 use super::urls::log_path;
 use crate::auth::AccessToken;
-use crate::directory::retry::{Decision, Failure, Op, human, parse_retry_after, wait_too_long};
-use crate::directory::wait::WaitReason;
+use crate::directory::retry::{Failure, Op, human, parse_retry_after};
 use crate::directory::wire;
-use crate::directory::{ActiveUser, DirResult, DirectoryError, ErrorKind, Sent};
+use crate::directory::{ActiveUser, DirResult, DirectoryError, Sent};
 
 /// Target of the one event per HTTP exchange. Its fields: `source` (which client), `method`,
 /// `path` (`log_path`: no skiptokens in full), `status` and `request_id` when a reply came,
@@ -115,7 +114,7 @@ impl GraphDirectory {
     }
 
     /// One HTTP exchange. `Err` is a transport failure, classified for the retry rules.
-    async fn attempt(
+    pub(super) async fn attempt(
         &self,
         call: &Call,
         token: &AccessToken,
@@ -266,244 +265,6 @@ impl GraphDirectory {
             error,
             "graph request"
         );
-    }
-
-    /// Sleeps `wait` before the next attempt, announcing it when long, unless that would run
-    /// past `deadline`: then the call fails with `cause` and says why.
-    async fn wait_before_retry(
-        &self,
-        call: &Call,
-        wait: Duration,
-        deadline: Instant,
-        reason: WaitReason,
-        detail: String,
-        cause: &DirectoryError,
-    ) -> DirResult<()> {
-        if Instant::now() + wait > deadline {
-            let mut err = cause.clone();
-            err.message = format!(
-                "{}; not retrying: waiting {} more would pass the deadline of {}",
-                err.message,
-                human(wait),
-                human(self.inner.deadline)
-            );
-            err.permanent = true;
-            tracing::warn!(
-                method = call.method.as_str(),
-                path = log_path(&call.url),
-                reason = %detail,
-                error = %cause.message,
-                "giving up: the retry would pass the deadline"
-            );
-            return Err(err);
-        }
-        tracing::info!(
-            method = call.method.as_str(),
-            path = log_path(&call.url),
-            wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-            reason = %detail,
-            error = %cause.message,
-            "retrying"
-        );
-        self.notify_wait(reason, wait, detail);
-        tokio::time::sleep(wait).await;
-        Ok(())
-    }
-
-    /// Sends `call`, retrying as `retry.rs` allows. A non-2xx reply that is not retried is
-    /// returned as `Outcome::Reply` for the caller to turn into an error. Every error names
-    /// the request after its cause.
-    ///
-    /// Every error, and every reply that is not a success, says how far the call got over all
-    /// its attempts (`Sent`): an attempt that was never written adds nothing, one whose reply
-    /// was lost (or a 5xx) makes the whole call a "may have happened".
-    pub(super) async fn send(&self, call: Call) -> DirResult<Outcome> {
-        let (method, path) = (call.method.clone(), log_path(&call.url));
-        let mut sent = Sent::No;
-        match self.send_inner(call, &mut sent).await {
-            Ok(Outcome::Reply(mut reply)) => {
-                reply.sent = reply.sent.max(sent);
-                Ok(Outcome::Reply(reply))
-            }
-            Ok(other) => Ok(other),
-            Err(mut e) => {
-                e.sent = e.sent.max(sent);
-                Err(e.at(method.as_str(), &path))
-            }
-        }
-    }
-
-    /// `send`'s loop; `sent` gathers how far each attempt got.
-    async fn send_inner(&self, call: Call, sent: &mut Sent) -> DirResult<Outcome> {
-        let deadline = call.deadline.unwrap_or_else(|| self.call_deadline());
-        let mut retries = 0;
-        // Attempts sent, refreshed-token resends included (the `attempt` of the events).
-        let mut attempts = 0;
-        let mut refreshed = false;
-        // An earlier attempt may have been processed (reply lost, or 5xx).
-        let mut maybe_done = false;
-        loop {
-            let token = match self
-                .inner
-                .tokens
-                .token()
-                .await
-                .map_err(DirectoryError::from)
-            {
-                Ok(t) => t,
-                Err(e) if matches!(e.kind, ErrorKind::Network | ErrorKind::Server) => {
-                    // Nothing reached Graph: safe to retry whatever the call is.
-                    match self.inner.policy.decide(
-                        call.op,
-                        Failure::NotSent,
-                        retries,
-                        rand::random(),
-                    ) {
-                        Decision::Retry { after, .. } => {
-                            retries += 1;
-                            let detail = format!("sign-in failed, attempt {retries}");
-                            self.wait_before_retry(
-                                &call,
-                                after,
-                                deadline,
-                                WaitReason::Retrying,
-                                detail,
-                                &e,
-                            )
-                            .await?;
-                            continue;
-                        }
-                        Decision::GiveUp | Decision::WaitTooLong(_) => return Err(e),
-                    }
-                }
-                Err(e) => return Err(e),
-            };
-            if let Some(budget) = &self.inner.budget {
-                budget
-                    .acquire_noting(call.writes, |wait| {
-                        self.notify_wait(WaitReason::Pacing, wait, "client write budget")
-                    })
-                    .await;
-            }
-            attempts += 1;
-            let result = self.attempt(&call, &token, attempts).await;
-            *sent = (*sent).max(match &result {
-                Ok(reply) if reply.status >= 500 => Sent::Maybe,
-                Ok(reply) if reply.ok() => Sent::Maybe,
-                Ok(_) => Sent::Refused,
-                Err((_, err)) => err.sent,
-            });
-            let (failure, err, decision) = match result {
-                Ok(reply) if reply.ok() => return Ok(Outcome::Reply(reply)),
-                Ok(reply) if reply.status == 401 && !refreshed => {
-                    tracing::info!(
-                        method = call.method.as_str(),
-                        path = log_path(&call.url),
-                        reason = "HTTP 401",
-                        "retrying with a fresh token"
-                    );
-                    self.inner.tokens.invalidate(&token);
-                    refreshed = true;
-                    continue;
-                }
-                Ok(reply) if reply.status == 404 && maybe_done => match call.op {
-                    Op::Purge => return Ok(Outcome::AlreadyDone),
-                    Op::Restore => {
-                        // 404 on a resent restore: the first one may have worked after all (and
-                        // the lookup below may have been served by a lagging replica).
-                        if let Some(id) = &call.restore_id
-                            && let Ok(Some(user)) = self.fetch_active_boxed(id.clone()).await
-                        {
-                            return Ok(Outcome::AlreadyRestored(user));
-                        }
-                        return Ok(Outcome::Reply(reply));
-                    }
-                    _ => return Ok(Outcome::Reply(reply)),
-                },
-                Ok(reply) => {
-                    let failure = Failure::Status {
-                        status: reply.status,
-                        retry_after: reply.retry_after,
-                    };
-                    let decision =
-                        self.inner
-                            .policy
-                            .decide(call.op, failure, retries, rand::random());
-                    if decision == Decision::GiveUp {
-                        return Ok(Outcome::Reply(reply));
-                    }
-                    (failure, reply.error(), decision)
-                }
-                // A reply too large, or a body that never ends, would be the same next time.
-                Err((_, err)) if err.permanent => return Err(err),
-                Err((failure, err)) => {
-                    let decision =
-                        self.inner
-                            .policy
-                            .decide(call.op, failure, retries, rand::random());
-                    (failure, err, decision)
-                }
-            };
-            match decision {
-                Decision::GiveUp => {
-                    let mut err = err;
-                    if failure == Failure::Lost && call.op == Op::NoResend {
-                        err.message.push_str(
-                            "; it may or may not have been carried out, so it was not sent again",
-                        );
-                    }
-                    tracing::warn!(
-                        method = call.method.as_str(),
-                        path = log_path(&call.url),
-                        retries,
-                        error = %err.message,
-                        "giving up"
-                    );
-                    return Err(err);
-                }
-                Decision::WaitTooLong(wait) => {
-                    let mut err = err;
-                    err.kind = ErrorKind::Throttled;
-                    err.message = wait_too_long(wait, self.inner.policy.max_retry_after);
-                    err.retry_after = Some(wait);
-                    err.permanent = true;
-                    tracing::warn!(
-                        method = call.method.as_str(),
-                        path = log_path(&call.url),
-                        error = %err.message,
-                        "giving up"
-                    );
-                    return Err(err);
-                }
-                Decision::Retry {
-                    after,
-                    verify_first,
-                } => {
-                    retries += 1;
-                    maybe_done |= matches!(failure, Failure::Lost)
-                        || matches!(failure, Failure::Status { status, .. } if status >= 500);
-                    let (reason, detail) = wait_reason(failure, retries);
-                    self.wait_before_retry(&call, after, deadline, reason, detail, &err)
-                        .await?;
-                    if verify_first && let Some(id) = &call.restore_id {
-                        match self.fetch_active_boxed(id.clone()).await {
-                            Ok(Some(user)) => return Ok(Outcome::AlreadyRestored(user)),
-                            Ok(None) => {}
-                            Err(check) => {
-                                return Err(DirectoryError {
-                                    message: format!(
-                                        "{}; checking whether the restore happened anyway failed \
-                                         too ({}): refresh before trying again",
-                                        err.message, check.message
-                                    ),
-                                    ..err
-                                });
-                            }
-                        }
-                    }
-                }
-            }
-        }
     }
 
     /// A write that expects a 2xx and no particular body.
@@ -666,36 +427,6 @@ fn transport_cause(e: &reqwest::Error, url: &Url, had_status: bool) -> Transport
         "the connection was lost before a reply"
     };
     words(format!("{what} ({detail})"))
-}
-
-/// What a retry is waiting for, for its notice.
-fn wait_reason(failure: Failure, attempt: u32) -> (WaitReason, String) {
-    match failure {
-        Failure::Status {
-            status: 429,
-            retry_after: Some(_),
-        } => (WaitReason::Throttled, "Retry-After".into()),
-        Failure::Status { status: 429, .. } => (
-            WaitReason::Throttled,
-            format!("HTTP 429, attempt {attempt}"),
-        ),
-        Failure::Status { status: 503, .. } => (
-            WaitReason::ServerBusy,
-            format!("HTTP 503, attempt {attempt}"),
-        ),
-        Failure::Status { status, .. } => (
-            WaitReason::Retrying,
-            format!("HTTP {status}, attempt {attempt}"),
-        ),
-        Failure::NotSent => (
-            WaitReason::Retrying,
-            format!("could not connect, attempt {attempt}"),
-        ),
-        Failure::Lost => (
-            WaitReason::Retrying,
-            format!("connection lost, attempt {attempt}"),
-        ),
-    }
 }
 
 trait WithoutUrl {
