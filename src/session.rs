@@ -124,6 +124,17 @@ impl Session {
             .take()
     }
 
+    /// Tells whether a panic on the current thread is one the in-process sandbox catches (it
+    /// answers that request 500 and goes on), so whoever tears the screen down on a panic can
+    /// leave it alone. With no sandbox here, no panic is caught.
+    pub fn caught_panic(&self) -> fn() -> bool {
+        if self.sandbox.is_some() {
+            undelete_sandbox::in_sandbox_request
+        } else {
+            || false
+        }
+    }
+
     /// The link the sign-in mail gives, for this session's cloud.
     pub fn sign_in_url(&self) -> &'static str {
         crate::mail::sign_in_url(self.settings.cloud)
