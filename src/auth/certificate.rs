@@ -3,6 +3,7 @@
 //! certificate uploaded to the app registration; the JWT names that certificate by its SHA-256
 //! thumbprint (`x5t#S256`).
 
+use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::signature::{KeyPair, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -13,7 +14,6 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rustls_pki_types::pem::{self, PemObject, SectionKind};
 use secrecy::SecretString;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::path::Path;
 use zeroize::Zeroizing;
 
@@ -114,7 +114,7 @@ impl Certificate {
         Ok(Self {
             key: EncodingKey::from_rsa_der(&pkcs1),
             public_key: public.to_vec(),
-            x5t_s256: URL_SAFE_NO_PAD.encode(Sha256::digest(&cert_der)),
+            x5t_s256: URL_SAFE_NO_PAD.encode(digest(&SHA256, &cert_der)),
         })
     }
 

@@ -13,6 +13,8 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use serde_json::Value;
+use x509_cert::Certificate;
+use x509_cert::der::{Decode, Encode};
 
 /// How far the client's clock may be from ours, either way, on `nbf`, `iat` and `exp`: RFC 7519
 /// (4.1.4, 4.1.5) lets a verifier allow "a few minutes" of leeway, and Entra does. msal-node
@@ -44,9 +46,7 @@ impl std::fmt::Debug for TrustedCert {
 impl TrustedCert {
     /// From one certificate's DER: fails unless it holds an RSA key usable for PS256.
     pub fn from_der(der: &[u8]) -> Result<Self, String> {
-        let spki = subject_public_key_info(der)
-            .ok_or("not an X.509 certificate (cannot find its public key)")?
-            .to_vec();
+        let spki = subject_public_key_info(der)?;
         // Refused now rather than at the first sign-in: an EC or tiny key could never verify.
         let key = aws_lc_rs::rsa::PublicEncryptingKey::from_der(&spki).map_err(|_| {
             "the certificate's key is not an RSA key; client assertions need RSA (PS256)"
@@ -83,60 +83,13 @@ impl TrustedCert {
     }
 }
 
-/// One DER element at the start of some input.
-struct Der<'a> {
-    tag: u8,
-    /// The element with its tag and length.
-    whole: &'a [u8],
-    /// What follows it.
-    rest: &'a [u8],
-    contents: &'a [u8],
-}
-
-fn der_element(input: &[u8]) -> Option<Der<'_>> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        let len = rest[..n]
-            .iter()
-            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-        (len, &rest[n..])
-    };
-    if rest.len() < len {
-        return None;
-    }
-    let header = input.len() - rest.len();
-    Some(Der {
-        tag,
-        whole: &input[..header + len],
-        contents: &rest[..len],
-        rest: &rest[len..],
-    })
-}
-
 /// The `subjectPublicKeyInfo` element of an X.509 certificate (RFC 5280 4.1), whole.
-fn subject_public_key_info(cert: &[u8]) -> Option<&[u8]> {
-    const SEQUENCE: u8 = 0x30;
-    let cert = der_element(cert).filter(|e| e.tag == SEQUENCE)?;
-    let tbs = der_element(cert.contents).filter(|e| e.tag == SEQUENCE)?;
-    let mut rest = tbs.contents;
-    // [0] version is optional (absent in v1 certificates).
-    if rest.first() == Some(&0xa0) {
-        rest = der_element(rest)?.rest;
-    }
-    // serialNumber, signature, issuer, validity, subject, then subjectPublicKeyInfo.
-    for _ in 0..5 {
-        rest = der_element(rest)?.rest;
-    }
-    der_element(rest)
-        .filter(|e| e.tag == SEQUENCE)
-        .map(|e| e.whole)
+fn subject_public_key_info(cert: &[u8]) -> Result<Vec<u8>, String> {
+    let cert = Certificate::from_der(cert).map_err(|e| format!("not an X.509 certificate: {e}"))?;
+    cert.tbs_certificate()
+        .subject_public_key_info()
+        .to_der()
+        .map_err(|e| format!("cannot read the certificate's public key: {e}"))
 }
 
 /// Why an assertion was refused: the AADSTS code and Entra's wording.

@@ -38,7 +38,9 @@ mod token;
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::AtomicU32;
+#[cfg(feature = "test-hooks")]
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -591,6 +593,7 @@ impl SandboxHandle {
         &self.client_secret
     }
 
+    #[cfg(feature = "test-hooks")]
     pub fn inspect(&self) -> Inspector {
         Inspector {
             state: self.state.clone(),
@@ -600,12 +603,14 @@ impl SandboxHandle {
     /// Makes the next `n` password sets (`PATCH /v1.0/users/{id}` with a `passwordProfile`,
     /// alone or inside `$batch`) fail with `fault`, after the caller's permissions are checked
     /// and before anything changes; `n = 0` stops failing them. Replaces any earlier setting.
+    #[cfg(feature = "test-hooks")]
     pub fn fail_next_password_sets(&self, n: u32, fault: PasswordFault) {
         self.inspect().fail_next_password_sets(n, fault);
     }
 
     /// Makes the next `n` Graph requests panic inside their handler (the sandbox answers 500
     /// `generalException` and keeps serving); `n = 0` stops it.
+    #[cfg(feature = "test-hooks")]
     pub fn panic_next_requests(&self, n: u32) {
         self.state.panics.store(n, Ordering::Relaxed);
     }
@@ -634,11 +639,13 @@ impl Drop for SandboxHandle {
 }
 
 /// Direct, HTTP-free access to a running sandbox, for tests' assertions.
+#[cfg(feature = "test-hooks")]
 #[derive(Clone)]
 pub struct Inspector {
     state: AppState,
 }
 
+#[cfg(feature = "test-hooks")]
 impl Inspector {
     /// True when `id` is an active (not deleted) user.
     pub fn is_active(&self, id: &str) -> bool {

@@ -2,7 +2,7 @@
 //! name) and the salted hash the store keeps instead of the password. The same rules answer
 //! `PATCH /users/{id}` and `POST /beta/users/validatePassword`, so the two never disagree.
 
-use sha2::{Digest, Sha256};
+use aws_lc_rs::digest::{SHA256, digest};
 
 const SYMBOLS: &str = "@#$%^&*-_!+=[]{}|\\:',.?/`~\"();<> ";
 
@@ -132,11 +132,11 @@ pub fn check(password: &str, tenant_words: &[String]) -> Result<(), &'static str
 /// Iterated, salted SHA-256: this is a test server, the point is only that the password
 /// itself is never stored.
 pub fn hash(salt: &str, password: &str) -> String {
-    let mut digest = Sha256::digest(format!("{salt}:{password}").as_bytes());
+    let mut d = digest(&SHA256, format!("{salt}:{password}").as_bytes());
     for _ in 0..1000 {
-        digest = Sha256::digest(digest);
+        d = digest(&SHA256, d.as_ref());
     }
-    hex::encode(digest)
+    hex::encode(d)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! the public half can be published at the discovery document's `jwks_uri` and any client can
 //! check a sandbox token the way it checks Entra's.
 
+use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
@@ -9,7 +10,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use jsonwebtoken::DecodingKey;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 /// The private key (PKCS#8), its key id and the public half in the forms callers need. No
 /// `Debug`: it holds the private key.
@@ -43,7 +43,7 @@ impl SigningKey {
         let e = B64.encode(public.exponent().big_endian_without_leading_zero());
         // Entra's `kid` is its certificate's thumbprint; this key has no certificate, so the
         // thumbprint of the public key stands in (stable for the life of the store).
-        let kid = B64.encode(&Sha256::digest(public.as_ref())[..20]);
+        let kid = B64.encode(&digest(&SHA256, public.as_ref()).as_ref()[..20]);
         let decoding = DecodingKey::from_rsa_components(&n, &e)
             .map_err(|e| format!("the stored signing key's public half is unusable: {e}"))?;
         Ok(Self {

@@ -3,7 +3,7 @@
 //! tokens). Any client id is registered in the sandbox; a few well-known public clients keep
 //! their real names.
 
-use sha2::{Digest, Sha256};
+use aws_lc_rs::digest::{Context, SHA256};
 
 /// Public clients people point at Graph, with the names Entra shows for them.
 const KNOWN: &[(&str, &str)] = &[
@@ -37,14 +37,14 @@ pub(crate) fn display_name(client_id: &str) -> String {
 /// A stable object id derived from `parts`: the same app (or user and app) always gets the
 /// same id in one tenant, as in Entra, without a table of registrations.
 pub(crate) fn derived_id(parts: &[&str]) -> String {
-    let mut h = Sha256::new();
+    let mut h = Context::new(&SHA256);
     for p in parts {
         h.update(p.as_bytes());
-        h.update([0u8]);
+        h.update(&[0u8]);
     }
-    let d = h.finalize();
+    let d = h.finish();
     let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&d[..16]);
+    bytes.copy_from_slice(&d.as_ref()[..16]);
     // Version 4 and the RFC 4122 variant, so the id looks like every other object id.
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;

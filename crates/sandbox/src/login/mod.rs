@@ -25,7 +25,9 @@ pub(crate) use apps::{derived_id, display_name as app_display_name, service_prin
 pub use device_code::{device_code, device_code_v1, device_login_page};
 pub use discovery::{instance_discovery, keys, openid_configuration, openid_configuration_v1};
 pub use identity::managed_identity;
-pub use tokens::{APP_ROLES, ClientAuth, TokenSpec, mint};
+#[cfg(feature = "test-hooks")]
+pub use tokens::mint;
+pub use tokens::{APP_ROLES, ClientAuth, TokenSpec};
 pub use v1::token_v1;
 
 use super::origin::Root;

@@ -1,6 +1,7 @@
 //! Issuing tokens: access tokens as Entra ID shapes them (also minted directly for tests) and
 //! the delegated token response with its rotating refresh token.
 
+use aws_lc_rs::digest::{SHA256, digest};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -8,7 +9,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use rand::Rng;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::apps;
 use super::reply::aad_error;
@@ -154,12 +154,11 @@ fn subject(state: &AppState, upn: &str) -> Subject {
 
 /// The `sub` of a delegated token: pairwise, one value per user and app (Entra's rule).
 fn pairwise_sub(state: &AppState, oid: &str, client_id: &str) -> String {
-    let d = Sha256::digest(format!(
-        "{}|{oid}|{}",
-        state.tenant_id,
-        client_id.to_lowercase()
-    ));
-    B64.encode(&d[..32])
+    let d = digest(
+        &SHA256,
+        format!("{}|{oid}|{}", state.tenant_id, client_id.to_lowercase()).as_bytes(),
+    );
+    B64.encode(d.as_ref())
 }
 
 /// The issuer of v1.0 tokens (every Graph access token, and v1 ID tokens).
@@ -285,7 +284,7 @@ pub(super) fn random_token(bytes: usize) -> String {
 }
 
 pub(super) fn refresh_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    hex::encode(digest(&SHA256, token.as_bytes()))
 }
 
 /// How a delegated token request came in: where, and what else the client asked for.
