@@ -152,8 +152,20 @@ fn timestamp(t: i64) -> String {
 }
 
 /// Checks signature first (so claims of a forged token are never judged), then the claims.
-/// The signature is verified over the first two segments exactly as sent.
 pub fn check(assertion: &str, want: &Expected<'_>) -> Result<Accepted, Rejection> {
+    let body = verify_signature(assertion, want)?;
+    let claims: Value = b64url(body)
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| malformed("the payload is not base64url JSON"))?;
+    if !claims.is_object() {
+        return Err(malformed("the payload is not a JSON object"));
+    }
+    check_claims(&claims, want)
+}
+
+/// Who signed it: a registered certificate, named by its thumbprint, whose key verifies the
+/// signature over the first two segments exactly as sent. Returns the payload segment.
+fn verify_signature<'a>(assertion: &'a str, want: &Expected<'_>) -> Result<&'a str, Rejection> {
     let parts: Vec<&str> = assertion.split('.').collect();
     let [head, body, sig] = parts[..] else {
         return Err(malformed("it does not have three dot-separated parts"));
@@ -211,13 +223,11 @@ pub fn check(assertion: &str, want: &Expected<'_>) -> Result<Accepted, Rejection
             ),
         ));
     }
-    let claims: Value = b64url(body)
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| malformed("the payload is not base64url JSON"))?;
-    if !claims.is_object() {
-        return Err(malformed("the payload is not a JSON object"));
-    }
+    Ok(body)
+}
 
+/// What it claims: this client, this token endpoint, a current time window and a `jti`.
+fn check_claims(claims: &Value, want: &Expected<'_>) -> Result<Accepted, Rejection> {
     let text = |k: &str| claims.get(k).and_then(Value::as_str);
     if text("iss") != Some(want.client_id) || text("sub") != Some(want.client_id) {
         return Err(reject(

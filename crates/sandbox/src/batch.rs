@@ -152,28 +152,12 @@ fn body_bytes(r: &Inner, body: &Value) -> Result<Vec<u8>, String> {
     }
 }
 
-pub async fn handle(
-    State(state): State<AppState>,
-    Extension(ids): Extension<ReqIds>,
-    conn: Option<Extension<Conn>>,
-    version: Option<Extension<Version>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Json<Value>> {
-    let outer = version.map(|Extension(v)| v).unwrap_or_default();
-    let batch: BatchBody = serde_json::from_slice(&body)
-        .map_err(|e| bad(format!("Invalid batch payload format: {e}")))?;
-    let reqs = batch.requests;
-    if reqs.is_empty() {
-        return Err(bad("Batch request must contain at least one request."));
-    }
-    if reqs.len() > MAX_REQUESTS {
-        return Err(bad(format!(
-            "Number of batch requests exceeds the limit of {MAX_REQUESTS}."
-        )));
-    }
+/// Graph refuses the whole batch, before running any of it, for one bad request in it: a
+/// repeated id, an unknown method or path, a write without a body or a body without its
+/// type, or a `dependsOn` naming no other request.
+fn refuse_bad_batch(reqs: &[Inner], outer: Version) -> ApiResult<()> {
     let mut seen = HashSet::new();
-    for r in &reqs {
+    for r in reqs {
         if !seen.insert(r.id.as_str()) {
             return Err(bad(format!("Batch request id '{}' is duplicated.", r.id)));
         }
@@ -206,7 +190,7 @@ pub async fn handle(
             return Err(bad(format!("Request '{}': {why}.", r.id)));
         }
     }
-    for r in &reqs {
+    for r in reqs {
         for d in &r.depends_on {
             if !seen.contains(d.as_str()) || d == &r.id {
                 return Err(bad(format!(
@@ -216,6 +200,30 @@ pub async fn handle(
             }
         }
     }
+    Ok(())
+}
+
+pub async fn handle(
+    State(state): State<AppState>,
+    Extension(ids): Extension<ReqIds>,
+    conn: Option<Extension<Conn>>,
+    version: Option<Extension<Version>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let outer = version.map(|Extension(v)| v).unwrap_or_default();
+    let batch: BatchBody = serde_json::from_slice(&body)
+        .map_err(|e| bad(format!("Invalid batch payload format: {e}")))?;
+    let reqs = batch.requests;
+    if reqs.is_empty() {
+        return Err(bad("Batch request must contain at least one request."));
+    }
+    if reqs.len() > MAX_REQUESTS {
+        return Err(bad(format!(
+            "Number of batch requests exceeds the limit of {MAX_REQUESTS}."
+        )));
+    }
+    refuse_bad_batch(&reqs, outer)?;
     let Some(router) = state.router.get().cloned() else {
         return Err(ApiError::internal("The batch router is not ready."));
     };
