@@ -8,7 +8,7 @@ use super::msg::{Msg, SessionMsg};
 use super::sessions::Facts;
 use super::state::{Settings, State};
 use crate::directory::{DeletedPage, DeletedUser};
-use crate::sanitize::clean;
+use undelete_common::sanitize::clean;
 
 /// The fixed clock of every snapshot: 2026-11-25 12:04 UTC.
 pub fn now() -> DateTime<Utc> {

@@ -202,11 +202,15 @@ pub async fn run_tui(start: Start) -> color_eyre::Result<Option<ExitReport>> {
             return Err(e.into());
         }
     };
+    // The in-process sandbox answers a panicking request with a 500 and goes on: the screen
+    // must stay as it is, not be torn down for a panic that was caught.
+    let caught: fn() -> bool = match &start {
+        Start::Session(session) => session.caught_panic(),
+        Start::SignIn { .. } => || false,
+    };
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        // The in-process sandbox answers a panicking request with a 500 and goes on: the
-        // screen must stay as it is, not be torn down for a panic that was caught.
-        if crate::sandbox::in_sandbox_request() {
+        if caught() {
             return;
         }
         let _ = execute!(io::stdout(), DisableMouseCapture, DisableBracketedPaste);

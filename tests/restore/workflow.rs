@@ -17,7 +17,7 @@ use undelete::restore::{
     self, Audit, Journal, PasswordChoice, PlannedUser, Progress, RestorePlan, RestoreState,
     Unfinished, UserOutcome,
 };
-use undelete::sandbox::SandboxHandle;
+use undelete_sandbox::SandboxHandle;
 
 fn directory(h: &SandboxHandle) -> Arc<dyn Directory> {
     common::sandbox_directory(h, "restore-workflow-tests")

@@ -19,8 +19,8 @@ use undelete::app::sessions::Blocked;
 use undelete::app::state::State;
 use undelete::config::Settings;
 use undelete::restore::Doing;
-use undelete::sandbox::SandboxHandle;
 use undelete::session::Session;
+use undelete_sandbox::SandboxHandle;
 
 /// One app: its state, runner and channel, on a session over `data`.
 struct App {

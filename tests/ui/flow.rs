@@ -22,8 +22,8 @@ use undelete::config::Endpoints;
 use undelete::config::Settings;
 use undelete::directory::Directory;
 use undelete::directory::graph::{GraphDirectory, GraphOptions};
-use undelete::sandbox::SandboxHandle;
 use undelete::session::Session;
+use undelete_sandbox::SandboxHandle;
 
 pub(crate) struct Harness {
     pub(crate) state: State,
@@ -671,7 +671,7 @@ async fn a_refused_password_is_counted_honestly_then_set_with_p_and_mailed() {
     t.select(&id);
     t.open_dialog().await;
     // The directory refuses the password after the user is restored (a banned word).
-    h.fail_next_password_sets(u32::MAX, undelete::sandbox::PasswordFault::Refuse);
+    h.fail_next_password_sets(u32::MAX, undelete_sandbox::PasswordFault::Refuse);
     t.key(KeyCode::Enter);
     t.result().await;
     assert!(h.inspect().is_active(&id), "restored");
@@ -688,7 +688,7 @@ async fn a_refused_password_is_counted_honestly_then_set_with_p_and_mailed() {
     })
     .await;
 
-    h.fail_next_password_sets(0, undelete::sandbox::PasswordFault::Refuse);
+    h.fail_next_password_sets(0, undelete_sandbox::PasswordFault::Refuse);
     t.typ("p");
     t.key(KeyCode::Tab);
     t.typ("Kiwi-Moon-42#x");
@@ -767,7 +767,7 @@ async fn password_steps_failing_while_running_are_finished_by_r_and_by_f_without
 
     // Two users: the directory refuses every password step (a 5xx would be retried by the
     // client for a while first); `r` retries them once it accepts again.
-    h.fail_next_password_sets(u32::MAX, undelete::sandbox::PasswordFault::Refuse);
+    h.fail_next_password_sets(u32::MAX, undelete_sandbox::PasswordFault::Refuse);
     for id in &ids[..2] {
         t.select(id);
         t.typ(" ");
@@ -776,7 +776,7 @@ async fn password_steps_failing_while_running_are_finished_by_r_and_by_f_without
     t.key(KeyCode::Enter);
     t.result().await;
     assert_eq!(t.result_state().missing_passwords(), 2);
-    h.fail_next_password_sets(0, undelete::sandbox::PasswordFault::Refuse);
+    h.fail_next_password_sets(0, undelete_sandbox::PasswordFault::Refuse);
     t.typ("r");
     t.result().await;
     let r = t.result_state();
@@ -789,7 +789,7 @@ async fn password_steps_failing_while_running_are_finished_by_r_and_by_f_without
     t.settle("mail sent", |s| s.modal.is_none()).await;
 
     // One more: closed without its password, then `F` finishes it in the same run.
-    h.fail_next_password_sets(u32::MAX, undelete::sandbox::PasswordFault::Refuse);
+    h.fail_next_password_sets(u32::MAX, undelete_sandbox::PasswordFault::Refuse);
     t.typ("A");
     t.select(&ids[2]);
     t.open_dialog().await;
@@ -807,7 +807,7 @@ async fn password_steps_failing_while_running_are_finished_by_r_and_by_f_without
         1,
         "only the one without a password"
     );
-    h.fail_next_password_sets(0, undelete::sandbox::PasswordFault::Refuse);
+    h.fail_next_password_sets(0, undelete_sandbox::PasswordFault::Refuse);
     t.typ("F");
     t.result().await;
     let r = t.result_state();

@@ -10,7 +10,7 @@ use undelete::app::modal::Modal;
 use undelete::app::modal::restore::Preflight;
 use undelete::app::state::State;
 use undelete::directory::DeletedUser;
-use undelete::sandbox::{APP_ROLES, SandboxHandle};
+use undelete_sandbox::{APP_ROLES, SandboxHandle};
 
 use super::flow::Harness;
 

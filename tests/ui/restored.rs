@@ -66,7 +66,7 @@ async fn a_restored_user_shows_in_the_restored_view_and_p_finishes_it_there() {
         .display_name;
     t.open_dialog().await;
     // Restored, but the directory refuses its password: something is left to finish.
-    h.fail_next_password_sets(u32::MAX, undelete::sandbox::PasswordFault::Refuse);
+    h.fail_next_password_sets(u32::MAX, undelete_sandbox::PasswordFault::Refuse);
     t.key(KeyCode::Enter);
     t.result().await;
     assert_eq!(t.result_state().missing_passwords(), 1);
@@ -114,7 +114,7 @@ async fn a_restored_user_shows_in_the_restored_view_and_p_finishes_it_there() {
     assert_eq!(copied(&t).last(), Some(&r.upn));
 
     // p: the result screen's prompt for this one user; a generated password, then the mail.
-    h.fail_next_password_sets(0, undelete::sandbox::PasswordFault::Refuse);
+    h.fail_next_password_sets(0, undelete_sandbox::PasswordFault::Refuse);
     t.typ("p");
     assert!(matches!(&t.state.modal, Some(Modal::Result(res)) if res.prompt().is_some()));
     t.key(KeyCode::Enter);

@@ -19,7 +19,7 @@ use undelete::app::runner::Runner;
 use undelete::app::{self, state::State};
 use undelete::auth::AuthContext;
 use undelete::config::Settings;
-use undelete::sandbox::{DeviceCodeScript, DevicePoll, SandboxHandle};
+use undelete_sandbox::{DeviceCodeScript, DevicePoll, SandboxHandle};
 
 /// What the runner writes to the clipboard (OSC 52).
 #[derive(Clone, Default)]

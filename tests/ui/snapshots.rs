@@ -495,7 +495,7 @@ fn hostile_strings_never_reach_the_screen() {
                 let sym = buf[(x, y)].symbol();
                 assert!(
                     !sym.chars()
-                        .any(|c| c.is_control() || undelete::sanitize::is_bidi_control(c)),
+                        .any(|c| c.is_control() || undelete_common::sanitize::is_bidi_control(c)),
                     "{sym:?} reached the screen at ({x},{y}) in {w}x{h}"
                 );
             }
