@@ -17,7 +17,7 @@ use undelete::config::Endpoints;
 use undelete::directory::graph::{GraphDirectory, GraphOptions};
 use undelete::directory::{DeletedUser, Directory};
 use undelete::restore::{self, Audit, Journal, PlanRequest, Progress, Tenant, UserRequest};
-use undelete::sandbox::{SandboxConfig, SandboxHandle, spawn};
+use undelete_sandbox::{SandboxConfig, SandboxHandle, spawn};
 
 fn directory(h: &SandboxHandle, options: GraphOptions) -> Result<GraphDirectory, String> {
     let endpoints = Endpoints::sandbox(h.base_url());

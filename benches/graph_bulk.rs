@@ -21,7 +21,7 @@ use undelete::directory::graph::{GraphDirectory, GraphOptions};
 use undelete::directory::{
     DeletedUser, Directory, JobEvent, PasswordChange, RestoreJob, RestoreRequest,
 };
-use undelete::sandbox::{SandboxConfig, SandboxHandle, spawn};
+use undelete_sandbox::{SandboxConfig, SandboxHandle, spawn};
 
 const PASSWORD: &str = "Kiwi-Harbour-42";
 

@@ -4,7 +4,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::Value;
-use undelete::sandbox::{SandboxConfig, TokenSpec, spawn};
+use undelete_sandbox::{SandboxConfig, TokenSpec, spawn};
 
 const SELECT: &str = "id,displayName,userPrincipalName,mail,givenName,surname,jobTitle,userType,\
                       accountEnabled,deletedDateTime,department,proxyAddresses,onPremisesSyncEnabled";

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use undelete::config;
-use undelete::sandbox;
 
 // By path: the tests include this file by path too (`tests/common`).
 #[path = "cli/settings.rs"]
@@ -520,7 +519,7 @@ pub struct ServeArgs {
     pub deny_scope: Vec<String>,
 }
 
-/// How --fail-password-sets fails them (see `undelete::sandbox::PasswordFault`).
+/// How --fail-password-sets fails them (see `undelete_sandbox::PasswordFault`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PasswordFault {
     /// 400 `Request_BadRequest`: the password does not comply with the complexity
@@ -546,7 +545,7 @@ fn seed_count(s: &str, what: &str) -> Result<usize, String> {
         .trim()
         .parse()
         .map_err(|_| format!("{s:?} is not a whole number of {what}"))?;
-    sandbox::check_seed_count(what, n)?;
+    undelete_sandbox::check_seed_count(what, n)?;
     Ok(n)
 }
 
@@ -560,17 +559,17 @@ fn active_count(s: &str) -> Result<usize, String> {
 
 /// `sandbox serve --write-quota`: checked here so a bad one is a usage error (exit 2).
 fn write_quota(s: &str) -> Result<String, String> {
-    sandbox::parse_quota(s).map(|_| s.to_string())
+    undelete_sandbox::parse_quota(s).map(|_| s.to_string())
 }
 
 /// `sandbox serve --public-url`: checked here so a bad one is a usage error (exit 2).
 fn public_url(s: &str) -> Result<String, String> {
-    sandbox::origin::parse_public_url(s).map(|_| s.to_string())
+    undelete_sandbox::origin::parse_public_url(s).map(|_| s.to_string())
 }
 
 /// `sandbox serve --public-login-url`, checked as `--public-url` is.
 fn public_login_url(s: &str) -> Result<String, String> {
-    sandbox::origin::parse_public_login_url(s).map(|_| s.to_string())
+    undelete_sandbox::origin::parse_public_login_url(s).map(|_| s.to_string())
 }
 
 /// `--graph-url` is a root (see `config::check_graph_root`).
@@ -638,29 +637,34 @@ impl SandboxCommand {
     /// The sandbox's own options for this subcommand. `graph_url` (the global `--graph-url`)
     /// names where clients reach Graph: `serve` takes it as its public URL, and refuses a
     /// `--public-url` that says otherwise.
-    pub fn options(self, graph_url: Option<&str>) -> Result<sandbox::SandboxCommand, String> {
+    pub fn options(
+        self,
+        graph_url: Option<&str>,
+    ) -> Result<undelete_sandbox::SandboxCommand, String> {
         Ok(match self {
-            SandboxCommand::Serve(a) => sandbox::SandboxCommand::Serve(sandbox::ServeOptions {
-                public_url: serve_public_url(a.public_url.as_deref(), graph_url)?,
-                public_login_url: a.public_login_url,
-                tls: a.tls,
-                tap_enabled: a.tap_policy == TapPolicyState::Enabled,
-                port: a.port,
-                seed: a.seed.into(),
-                latency_ms: a.latency_ms,
-                fail_rate: a.fail_rate,
-                drop_rate: a.drop_rate,
-                write_quota: a.write_quota,
-                token_lifetime: a.token_lifetime,
-                client_secret: a.client_secret,
-                fault_seed: a.fault_seed,
-                trust_certificate: a.trust_certificate,
-                fail_password_sets: a.fail_password_sets,
-                password_fault: a.password_fault.into(),
-                deny_scope: a.deny_scope,
-            }),
-            SandboxCommand::Reset(seed) => sandbox::SandboxCommand::Reset(seed.into()),
-            SandboxCommand::Outbox { json } => sandbox::SandboxCommand::Outbox { json },
+            SandboxCommand::Serve(a) => {
+                undelete_sandbox::SandboxCommand::Serve(undelete_sandbox::ServeOptions {
+                    public_url: serve_public_url(a.public_url.as_deref(), graph_url)?,
+                    public_login_url: a.public_login_url,
+                    tls: a.tls,
+                    tap_enabled: a.tap_policy == TapPolicyState::Enabled,
+                    port: a.port,
+                    seed: a.seed.into(),
+                    latency_ms: a.latency_ms,
+                    fail_rate: a.fail_rate,
+                    drop_rate: a.drop_rate,
+                    write_quota: a.write_quota,
+                    token_lifetime: a.token_lifetime,
+                    client_secret: a.client_secret,
+                    fault_seed: a.fault_seed,
+                    trust_certificate: a.trust_certificate,
+                    fail_password_sets: a.fail_password_sets,
+                    password_fault: a.password_fault.into(),
+                    deny_scope: a.deny_scope,
+                })
+            }
+            SandboxCommand::Reset(seed) => undelete_sandbox::SandboxCommand::Reset(seed.into()),
+            SandboxCommand::Outbox { json } => undelete_sandbox::SandboxCommand::Outbox { json },
         })
     }
 }
@@ -678,7 +682,7 @@ fn serve_public_url(public: Option<&str>, graph: Option<&str>) -> Result<Option<
     }
 }
 
-impl From<SeedArgs> for sandbox::SeedOptions {
+impl From<SeedArgs> for undelete_sandbox::SeedOptions {
     fn from(s: SeedArgs) -> Self {
         Self {
             users: s.users,
@@ -688,7 +692,7 @@ impl From<SeedArgs> for sandbox::SeedOptions {
     }
 }
 
-impl From<PasswordFault> for sandbox::PasswordFault {
+impl From<PasswordFault> for undelete_sandbox::PasswordFault {
     fn from(f: PasswordFault) -> Self {
         match f {
             PasswordFault::Refuse => Self::Refuse,

@@ -85,7 +85,7 @@ fn directory_options_count_before_a_command_and_win_after_it() {
         "5",
     ]);
     assert_eq!(s.tenant.as_deref(), Some("own.example"));
-    assert_eq!(s.cloud, undelete::config::Cloud::China);
+    assert_eq!(s.cloud, undelete_common::cloud::Cloud::China);
     assert_eq!(s.lock_wait, Duration::from_secs(5));
     let s = settings(&["undelete", "--no-mouse"]);
     assert!(s.no_mouse && s.tenant.is_none());

@@ -10,31 +10,7 @@ use std::time::Duration;
 use url::Url;
 
 pub use file::FileSettings;
-
-/// A national cloud (DESIGN.md 4.5): picks both the Graph and the login host.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Cloud {
-    #[default]
-    Global,
-    Usgov,
-    UsgovDod,
-    China,
-}
-
-impl Cloud {
-    pub const ALL: [Cloud; 4] = [Cloud::Global, Cloud::Usgov, Cloud::UsgovDod, Cloud::China];
-
-    /// The name the command line and the token cache use.
-    pub fn name(self) -> &'static str {
-        match self {
-            Cloud::Global => "global",
-            Cloud::Usgov => "usgov",
-            Cloud::UsgovDod => "usgov-dod",
-            Cloud::China => "china",
-        }
-    }
-}
+use undelete_common::cloud::{Cloud, cloud_hosts};
 
 /// The TUI's colours (`--theme`, or the settings file's `theme`); `NO_COLOR` still wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -212,28 +188,6 @@ pub const DEFAULT_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
 pub const DELEGATED_SCOPES: &str = "User.Read.All User.DeleteRestore.All \
      User-PasswordProfile.ReadWrite.All User.ReadWrite Domain.Read.All Mail.Send \
      UserAuthenticationMethod.ReadWrite.All Policy.Read.AuthenticationMethod offline_access";
-
-/// The login and Graph roots of a national cloud (DESIGN.md 4.5).
-pub fn cloud_hosts(cloud: Cloud) -> (&'static str, &'static str) {
-    match cloud {
-        Cloud::Global => (
-            "https://login.microsoftonline.com",
-            "https://graph.microsoft.com",
-        ),
-        Cloud::Usgov => (
-            "https://login.microsoftonline.us",
-            "https://graph.microsoft.us",
-        ),
-        Cloud::UsgovDod => (
-            "https://login.microsoftonline.us",
-            "https://dod-graph.microsoft.us",
-        ),
-        Cloud::China => (
-            "https://login.chinacloudapi.cn",
-            "https://microsoftgraph.chinacloudapi.cn",
-        ),
-    }
-}
 
 /// Where to talk to: roots without `/v1.0` or a tenant, as DESIGN.md 3 defines them.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,21 +12,16 @@ pub mod config;
 pub mod conflicts;
 pub mod data_dir;
 pub mod directory;
-pub mod files;
 pub mod logging;
 pub mod mail;
 pub mod password;
 pub mod query;
 pub mod restore;
-pub mod safe_json;
-pub mod sandbox;
-pub mod sanitize;
 pub mod session;
 // Read by its own test only: every string literal of `src/`.
 #[cfg(test)]
 mod source_strings;
 pub mod text;
-pub mod token_bucket;
 pub mod trust;
 pub mod tui;
 pub mod ui;

@@ -3,9 +3,9 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::config::Cloud;
 use crate::directory::MailMessage;
-use crate::sanitize::clean;
+use undelete_common::cloud::Cloud;
+use undelete_common::sanitize::clean;
 
 const SIGN_IN_TEMPLATE: &str = include_str!("../assets/mail/sign_in.txt");
 const SIGN_IN_RECIPIENT_TEMPLATE: &str = include_str!("../assets/mail/sign_in_recipient.txt");

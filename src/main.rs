@@ -93,7 +93,7 @@ async fn run(cli: Cli, settings: Settings) -> color_eyre::Result<u8> {
                     return Ok(2);
                 }
             };
-            exit_code(undelete::sandbox::run_command(options, &data_dir).await?)
+            exit_code(undelete_sandbox::run_command(options, &data_dir).await?)
         }
         Some(cmd) => match cmd.scripting(&settings) {
             Some(cmd) => exit_code(undelete::commands::run(cmd, &settings).await?),

@@ -17,7 +17,7 @@ use crate::data_dir::DirectoryId;
 use crate::directory::graph::{GraphDirectory, GraphOptions};
 use crate::directory::{Directory, RequestRecord};
 use crate::restore::{Books, LockSlot};
-use crate::sandbox::{SandboxConfig, SandboxHandle};
+use undelete_sandbox::{SandboxConfig, SandboxHandle};
 
 /// The sandbox accepts any client id with its secret; this one names us in its logs.
 const SANDBOX_CLIENT_ID: &str = "undelete-sandbox-client";
@@ -124,6 +124,17 @@ impl Session {
             .take()
     }
 
+    /// Tells whether a panic on the current thread is one the in-process sandbox catches (it
+    /// answers that request 500 and goes on), so whoever tears the screen down on a panic can
+    /// leave it alone. With no sandbox here, no panic is caught.
+    pub fn caught_panic(&self) -> fn() -> bool {
+        if self.sandbox.is_some() {
+            undelete_sandbox::in_sandbox_request
+        } else {
+            || false
+        }
+    }
+
     /// The link the sign-in mail gives, for this session's cloud.
     pub fn sign_in_url(&self) -> &'static str {
         crate::mail::sign_in_url(self.settings.cloud)
@@ -169,7 +180,7 @@ async fn open_sandbox(
     data_dir: PathBuf,
     request_log: bool,
 ) -> color_eyre::Result<Session> {
-    let handle = crate::sandbox::spawn(SandboxConfig::new(&data_dir))
+    let handle = undelete_sandbox::spawn(SandboxConfig::new(&data_dir))
         .await
         .wrap_err("cannot start the built-in sandbox")?;
     let endpoints = Endpoints::sandbox(handle.base_url());

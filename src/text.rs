@@ -8,7 +8,7 @@ use unicode_truncate::UnicodeTruncateStr;
 use unicode_width::UnicodeWidthStr;
 
 fn unsafe_char(c: char) -> bool {
-    c.is_control() || crate::sanitize::is_bidi_control(c)
+    c.is_control() || undelete_common::sanitize::is_bidi_control(c)
 }
 
 /// Columns a grapheme takes, measured the way ratatui's buffer does (one grapheme at a time).

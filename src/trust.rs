@@ -14,7 +14,7 @@ static EXTRA: OnceLock<Vec<reqwest::Certificate>> = OnceLock::new();
 /// Reads the PEM certificates of `path` and trusts them for every client built afterwards.
 /// Returns how many there were; a file without a certificate is an error.
 pub fn trust_ca_file(path: &Path) -> Result<usize, String> {
-    let pem = crate::files::read(path, crate::files::CERTIFICATE)
+    let pem = undelete_common::files::read(path, undelete_common::files::CERTIFICATE)
         .map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
     let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
         format!(

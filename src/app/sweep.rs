@@ -10,6 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, Utc};
 
 use super::effect::Effect;
+use super::sessions::SessionState;
 use super::state::{NoticeKind, State};
 use crate::conflicts::{Changes, Conflict, DeletionsState, Sweep};
 
@@ -155,7 +156,7 @@ fn as_of_words(at: DateTime<Utc>, now: DateTime<Utc>, offset: FixedOffset) -> St
 /// At launch: what the last run kept for this directory is read back first, so its badges
 /// show at once (with `--no-cache` the runner answers that nothing is kept, and the sweep
 /// starts as the users load).
-pub fn start(state: &mut State) -> Effect {
+pub fn start(state: &mut SessionState) -> Effect {
     state.sweep.pending = Some(Phase::Recalling);
     state.sweep.phase = Phase::Recalling;
     Effect::RecallSweep
@@ -164,7 +165,8 @@ pub fn start(state: &mut State) -> Effect {
 /// What was kept landed (or nothing was): its badges are joined with the rows at once, marked
 /// as of when they were read, and refreshed (one delta round) once the users are loaded.
 pub(super) fn on_recalled(state: &mut State, recalled: Recalled) -> Vec<Effect> {
-    let s = &mut state.sweep;
+    let (now, offset) = (state.now, state.settings.local_offset);
+    let s = &mut state.session_mut().sweep;
     if s.pending == Some(Phase::Recalling) {
         s.pending = None;
         s.phase = Phase::Idle;
@@ -175,15 +177,12 @@ pub(super) fn on_recalled(state: &mut State, recalled: Recalled) -> Vec<Effect> 
             format!("{problem}; checking conflicts afresh"),
         ));
     }
-    let s = &mut state.sweep;
+    let session = state.session_mut();
+    let s = &mut session.sweep;
     if s.sweep.is_none()
         && let Some(sweep) = recalled.sweep
     {
-        s.kept_as_of = Some(as_of_words(
-            sweep.as_of,
-            state.now,
-            state.settings.local_offset,
-        ));
+        s.kept_as_of = Some(as_of_words(sweep.as_of, now, offset));
         s.sweep = Some(Arc::new(sweep));
     }
     if s.deletions.is_none()
@@ -192,12 +191,12 @@ pub(super) fn on_recalled(state: &mut State, recalled: Recalled) -> Vec<Effect> 
         s.deletions = Some(Arc::new(d));
     }
     if s.sweep.is_some() || s.deletions.is_some() {
-        rejoin(state);
+        rejoin(session);
     }
-    if state.users.loading() {
+    if session.users.loading() {
         Vec::new()
     } else {
-        on_loaded(state)
+        on_loaded(session, now)
     }
 }
 
@@ -205,7 +204,7 @@ pub(super) fn on_recalled(state: &mut State, recalled: Recalled) -> Vec<Effect> 
 /// background, unless the last run's is at hand; then (and on `R`) only what changed since is
 /// read: delta rounds for the holders, the audit log since its last read. Nothing starts while
 /// a read is still under way.
-pub(super) fn on_loaded(state: &mut State) -> Vec<Effect> {
+pub(super) fn on_loaded(state: &mut SessionState, now: DateTime<Utc>) -> Vec<Effect> {
     let s = &mut state.sweep;
     if s.pending.is_some() {
         return Vec::new();
@@ -213,14 +212,14 @@ pub(super) fn on_loaded(state: &mut State) -> Vec<Effect> {
     let (phase, effect) = match &s.sweep {
         None => {
             s.deletions = None;
-            (Phase::Reading, Effect::Sweep { now: state.now })
+            (Phase::Reading, Effect::Sweep { now })
         }
         Some(sweep) => (
             Phase::Refreshing,
             Effect::SweepRefresh {
                 links: sweep.delta_links(),
                 deletions: s.deletions.clone(),
-                now: state.now,
+                now,
             },
         ),
     };
@@ -235,7 +234,7 @@ pub(super) fn on_loaded(state: &mut State) -> Vec<Effect> {
 }
 
 /// The first read landed: the join starts, and the runner keeps it for the next launch.
-pub(super) fn on_swept(state: &mut State, sweep: Sweep) -> Vec<Effect> {
+pub(super) fn on_swept(state: &mut SessionState, sweep: Sweep) -> Vec<Effect> {
     let sweep = Arc::new(sweep);
     state.sweep.sweep = Some(sweep.clone());
     state.sweep.kept_as_of = None;
@@ -250,6 +249,7 @@ pub(super) fn on_changes(state: &mut State, changes: Changes) -> Vec<Effect> {
     if let Some(note) = crate::conflicts::refused_note(changes.refused()) {
         state.notice = Some((NoticeKind::Info, note));
     }
+    let state = state.session_mut();
     let mut effects = Vec::new();
     if let Some(sweep) = &mut state.sweep.sweep {
         // The runner's copy (a write in flight) is left as it was.
@@ -263,7 +263,7 @@ pub(super) fn on_changes(state: &mut State, changes: Changes) -> Vec<Effect> {
 }
 
 /// The audit log's deletions landed: `[BY SYNC]` needs the rows joined again.
-pub(super) fn on_deletions(state: &mut State, deletions: DeletionsState) -> Vec<Effect> {
+pub(super) fn on_deletions(state: &mut SessionState, deletions: DeletionsState) -> Vec<Effect> {
     let deletions = Arc::new(deletions);
     state.sweep.deletions = Some(deletions.clone());
     // Without the index yet, this join marks only [BY SYNC]; the conflicts follow with it.
@@ -272,14 +272,14 @@ pub(super) fn on_deletions(state: &mut State, deletions: DeletionsState) -> Vec<
 }
 
 /// Starts the join over (the rows or what they are joined with changed).
-pub(super) fn rejoin(state: &mut State) {
+pub(super) fn rejoin(state: &mut SessionState) {
     let total = state.users.rows().len();
     state.sweep.restart_join(total);
     join_some(state, JOIN_CHUNK);
 }
 
 /// Joins up to `n` more rows; the results are swapped in when the last row is done.
-pub(super) fn join_some(state: &mut State, n: usize) {
+pub(super) fn join_some(state: &mut SessionState, n: usize) {
     let s = &mut state.sweep;
     if s.phase != Phase::Joining {
         return;
@@ -321,7 +321,7 @@ pub(super) fn join_some(state: &mut State, n: usize) {
 mod tests {
     use super::*;
     use crate::app::fixtures;
-    use crate::app::msg::Msg;
+    use crate::app::msg::{Msg, SessionMsg};
     use crate::app::update::update;
     use crate::conflicts::{DeletionLog, SourceStatus};
     use crate::directory::{DeletionRecord, Initiator};
@@ -356,60 +356,72 @@ mod tests {
     fn the_join_runs_a_slice_per_tick_and_its_verdict_lands_whole() {
         let n = JOIN_CHUNK * 2 + 10;
         let mut s = fixtures::state(n, (120, 40));
-        let first = s.users.rows()[0].id().to_string();
-        let last = s.users.rows()[n - 1].id().to_string();
-        let other = s.users.rows()[1].id().to_string();
+        let first = s.session().users.rows()[0].id().to_string();
+        let last = s.session().users.rows()[n - 1].id().to_string();
+        let other = s.session().users.rows()[1].id().to_string();
         // Loaded: the sweep is asked for, and the audit log's deletions land first.
-        s.sweep = SweepView::default();
-        assert!(matches!(on_loaded(&mut s)[..], [Effect::Sweep { .. }]));
+        s.session_mut().sweep = SweepView::default();
+        assert!(matches!(
+            on_loaded(s.sessions.current_mut(), s.now)[..],
+            [Effect::Sweep { .. }]
+        ));
         let log = DeletionLog::build([
             record(&first, true),
             record(&last, true),
             record(&other, false),
         ]);
-        update(
+        fixtures::send(
             &mut s,
-            Msg::Deletions(Box::new(DeletionsState {
+            SessionMsg::Deletions(Box::new(DeletionsState {
                 log,
                 status: SourceStatus::Read { count: 3 },
                 as_of: fixtures::now(),
             })),
         );
         // One slice at once, the rest on the ticks; nothing shown half-way.
-        assert_eq!(s.sweep.phase, Phase::Joining);
-        assert_eq!(s.sweep.joined, JOIN_CHUNK);
-        assert!(s.sweep.by_sync.is_empty());
-        assert!(s.sweep.status().unwrap().starts_with("checking conflicts"));
+        assert_eq!(s.session().sweep.phase, Phase::Joining);
+        assert_eq!(s.session().sweep.joined, JOIN_CHUNK);
+        assert!(s.session().sweep.by_sync.is_empty());
+        assert!(
+            s.session()
+                .sweep
+                .status()
+                .unwrap()
+                .starts_with("checking conflicts")
+        );
         update(&mut s, Msg::Tick(fixtures::now()));
-        assert_eq!(s.sweep.joined, 2 * JOIN_CHUNK);
+        assert_eq!(s.session().sweep.joined, 2 * JOIN_CHUNK);
         update(&mut s, Msg::Tick(fixtures::now()));
-        assert!(s.sweep.is_by_sync(&first) && s.sweep.is_by_sync(&last));
-        assert!(!s.sweep.is_by_sync(&other), "an admin deleted it");
+        assert!(s.session().sweep.is_by_sync(&first) && s.session().sweep.is_by_sync(&last));
+        assert!(!s.session().sweep.is_by_sync(&other), "an admin deleted it");
         // No index yet: still reading the directory, so the header still says so.
-        assert_eq!(s.sweep.phase, Phase::Reading);
-        assert_eq!(s.sweep.status().as_deref(), Some("checking conflicts…"));
+        assert_eq!(s.session().sweep.phase, Phase::Reading);
+        assert_eq!(
+            s.session().sweep.status().as_deref(),
+            Some("checking conflicts…")
+        );
     }
 
     #[test]
     fn a_reload_refreshes_rather_than_sweeping_twice() {
         let mut s = fixtures::state(10, (120, 40));
         // The fixture's load asked for nothing it could answer; start from "not started".
-        s.sweep = SweepView::default();
-        let effects = on_loaded(&mut s);
+        s.session_mut().sweep = SweepView::default();
+        let effects = on_loaded(s.sessions.current_mut(), s.now);
         assert!(matches!(effects[..], [Effect::Sweep { .. }]));
-        assert_eq!(s.sweep.phase, Phase::Reading);
+        assert_eq!(s.session().sweep.phase, Phase::Reading);
         // A reload while the first read runs starts nothing more, even once the deletions
         // landed and were joined.
-        assert!(on_loaded(&mut s).is_empty());
-        update(
+        assert!(on_loaded(s.sessions.current_mut(), s.now).is_empty());
+        fixtures::send(
             &mut s,
-            Msg::Deletions(Box::new(DeletionsState {
+            SessionMsg::Deletions(Box::new(DeletionsState {
                 log: DeletionLog::default(),
                 status: SourceStatus::Read { count: 0 },
                 as_of: fixtures::now(),
             })),
         );
-        assert_eq!(s.sweep.phase, Phase::Reading);
-        assert!(on_loaded(&mut s).is_empty());
+        assert_eq!(s.session().sweep.phase, Phase::Reading);
+        assert!(on_loaded(s.sessions.current_mut(), s.now).is_empty());
     }
 }

@@ -3,6 +3,7 @@
 //! certificate uploaded to the app registration; the JWT names that certificate by its SHA-256
 //! thumbprint (`x5t#S256`).
 
+use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::signature::{KeyPair, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -13,7 +14,6 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rustls_pki_types::pem::{self, PemObject, SectionKind};
 use secrecy::SecretString;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::path::Path;
 use zeroize::Zeroizing;
 
@@ -50,12 +50,13 @@ struct AssertionClaims<'a> {
 impl Certificate {
     /// Reads `--certificate`: one PEM file with the private key and the certificate.
     pub fn load(path: &Path) -> Result<Self, AuthError> {
-        let text = crate::files::read_text(path, crate::files::CERTIFICATE).map_err(|e| {
-            AuthError::Config(format!(
-                "cannot read the certificate file {}: {e}",
-                path.display()
-            ))
-        })?;
+        let text = undelete_common::files::read_text(path, undelete_common::files::CERTIFICATE)
+            .map_err(|e| {
+                AuthError::Config(format!(
+                    "cannot read the certificate file {}: {e}",
+                    path.display()
+                ))
+            })?;
         Self::from_pem(&text).map_err(|e| AuthError::Config(format!("{}: {e}", path.display())))
     }
 
@@ -113,7 +114,7 @@ impl Certificate {
         Ok(Self {
             key: EncodingKey::from_rsa_der(&pkcs1),
             public_key: public.to_vec(),
-            x5t_s256: URL_SAFE_NO_PAD.encode(Sha256::digest(&cert_der)),
+            x5t_s256: URL_SAFE_NO_PAD.encode(digest(&SHA256, &cert_der)),
         })
     }
 

@@ -6,7 +6,7 @@ use jsonwebtoken::errors::ErrorKind;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::sanitize;
+use undelete_common::sanitize;
 
 /// The claims undelete cares about. Every string is sanitized: they are shown in the header.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::oauth::{self, AuthError, TokenResponse};
 use crate::config::Endpoints;
-use crate::sanitize;
+use undelete_common::sanitize;
 
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 

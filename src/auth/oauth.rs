@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::sanitize;
+use undelete_common::sanitize;
 
 /// What a successful token request gives. No `Debug`: it holds secrets.
 pub struct TokenResponse {

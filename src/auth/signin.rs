@@ -15,7 +15,8 @@ use super::device_code::{DeviceCodeFlow, DeviceCodePrompt};
 use super::oauth::{self, AuthError, TokenResponse};
 use super::token_cache::{CacheKey, TokenCache, cloud_key};
 use super::{AccessToken, TokenSource};
-use crate::config::{self, Cloud, DEFAULT_CLIENT_ID, DELEGATED_SCOPES, Endpoints, Settings};
+use crate::config::{DEFAULT_CLIENT_ID, DELEGATED_SCOPES, Endpoints, Settings};
+use undelete_common::cloud::{Cloud, cloud_hosts};
 
 /// The only place the client secret is read from: never a flag, so it stays out of shell
 /// history and `ps`.
@@ -26,7 +27,7 @@ pub const SECRET_ENV: &str = "UNDELETE_CLIENT_SECRET";
 pub fn delegated_scopes(cloud: Cloud) -> String {
     let resource = match cloud {
         Cloud::Global => return DELEGATED_SCOPES.to_string(),
-        other => config::cloud_hosts(other).1,
+        other => cloud_hosts(other).1,
     };
     DELEGATED_SCOPES
         .split_whitespace()
@@ -153,7 +154,7 @@ impl AuthContext {
             Method::ClientSecret => format!("app-only, with the client secret in {SECRET_ENV}"),
             Method::Certificate(path) => format!(
                 "app-only, with the certificate {}",
-                crate::sanitize::clean(&path.display().to_string())
+                undelete_common::sanitize::clean(&path.display().to_string())
             ),
         }
     }

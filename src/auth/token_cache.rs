@@ -15,8 +15,8 @@ use url::Url;
 use zeroize::Zeroizing;
 
 use super::oauth::AuthError;
-use crate::config::Cloud;
-use crate::config::cloud_hosts;
+use undelete_common::cloud::Cloud;
+use undelete_common::cloud::cloud_hosts;
 
 pub const FILE_NAME: &str = "tokens.json";
 
@@ -240,7 +240,8 @@ impl TokenCache {
             )));
         }
         tighten_permissions(&self.path, &meta)?;
-        let bytes = crate::files::read(&self.path, crate::files::TOKEN_CACHE).map_err(|e| {
+        let bytes = undelete_common::files::read(&self.path, undelete_common::files::TOKEN_CACHE)
+            .map_err(|e| {
             AuthError::Cache(format!(
                 "cannot read {}: {e}; delete it and sign in again",
                 self.path.display()

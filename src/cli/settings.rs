@@ -166,7 +166,7 @@ impl Cli {
     }
 }
 
-impl From<Cloud> for config::Cloud {
+impl From<Cloud> for undelete_common::cloud::Cloud {
     fn from(c: Cloud) -> Self {
         match c {
             Cloud::Global => Self::Global,

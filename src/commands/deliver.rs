@@ -26,7 +26,7 @@ impl Report {
     /// Prints the lines; the exit code.
     pub fn print(self, io: &mut Io<'_>) -> color_eyre::Result<i32> {
         for line in &self.lines {
-            crate::safe_json::write_line(io.out, line)?;
+            undelete_common::safe_json::write_line(io.out, line)?;
         }
         io.out.flush()?;
         Ok(if self.failed { EXIT_FAILED } else { EXIT_OK })

@@ -264,7 +264,7 @@ async fn mark_sent(ctx: &Context, args: &FinishArgs, io: &mut Io<'_>) -> color_e
                     "mailSentAt": c.mail.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                     "mailTo": c.mail.to,
                 });
-                crate::safe_json::write_line(io.out, &line)?;
+                undelete_common::safe_json::write_line(io.out, &line)?;
             }
             io.out.flush()?;
             Ok(code)

@@ -218,7 +218,7 @@ pub fn write_json_with(
         }
         let mut r = UserRecord::stored(u, now);
         annotate(u, &mut r);
-        crate::safe_json::to_writer(&mut *out, &r)?;
+        undelete_common::safe_json::to_writer(&mut *out, &r)?;
     }
     out.write_all(b"]")?;
     writeln!(out)
@@ -506,7 +506,7 @@ mod tests {
     fn json_keeps_the_stored_strings_escaped_and_csv_and_table_clean_them() {
         let hostile = "Eve\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[31m Red\u{202e}moc";
         let mut u = user("a", "Eve Red", 1);
-        u.display_name = crate::sanitize::clean(hostile);
+        u.display_name = undelete_common::sanitize::clean(hostile);
         u.stored = Some(Box::new(crate::directory::StoredStrings {
             display_name: hostile.into(),
             original_upn: "eve@contoso.com".into(),

@@ -33,7 +33,7 @@ pub async fn purge(
             Err(why) => {
                 failed = true;
                 let line = json!({"target": target, "status": "failed", "error": why});
-                crate::safe_json::write_line(io.out, &line)?;
+                undelete_common::safe_json::write_line(io.out, &line)?;
             }
         }
     }
@@ -86,7 +86,7 @@ pub async fn purge(
                 })
             }
         };
-        crate::safe_json::write_line(io.out, &line)?;
+        undelete_common::safe_json::write_line(io.out, &line)?;
     }
     io.out.flush()?;
     Ok(if failed { EXIT_FAILED } else { EXIT_OK })

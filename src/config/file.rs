@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer};
 
-use super::Cloud;
+use undelete_common::cloud::Cloud;
 
 /// Names another settings file (or `--config PATH`); a named file must exist.
 pub const CONFIG_ENV: &str = "UNDELETE_CONFIG";
@@ -126,7 +126,7 @@ impl ConfigPath {
     /// The file's settings: none when the default file does not exist.
     pub fn load(&self) -> Result<FileSettings, String> {
         let path = self.path();
-        match crate::files::read_text(path, crate::files::SETTINGS) {
+        match undelete_common::files::read_text(path, undelete_common::files::SETTINGS) {
             Ok(text) => parse(&text, path),
             Err(e) if e.is_not_found() => match self {
                 Self::Default(_) => Ok(FileSettings::default()),

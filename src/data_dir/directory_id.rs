@@ -1,7 +1,7 @@
 //! Which directory a session is on, as a name for its books: the built-in sandbox, or a Graph
 //! root and the tenant's id there.
 
-use sha2::{Digest, Sha256};
+use aws_lc_rs::digest::{SHA256, digest};
 
 /// The directory a session works on. Everything written for one directory (journal, audit
 /// log, lock) is kept apart from every other's, in the folder `slug()` names.
@@ -51,7 +51,7 @@ impl DirectoryId {
             Self::Graph { root, tenant } => {
                 let host = root.split_once("://").map_or(root.as_str(), |(_, h)| h);
                 let host = host.split('/').next().unwrap_or(host);
-                let hash = hex::encode(&Sha256::digest(self.key().as_bytes())[..6]);
+                let hash = hex::encode(&digest(&SHA256, self.key().as_bytes()).as_ref()[..6]);
                 format!("{}-{}-{hash}", readable(host, 40), readable(tenant, 8))
             }
         }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{DirResult, DirectoryError};
-use crate::sanitize::clean;
+use undelete_common::sanitize::clean;
 
 /// The activity the sweep reads.
 pub const DELETE_USER: &str = "Delete user";

@@ -165,7 +165,7 @@ impl InnerResponse {
 
     fn request_id(&self) -> Option<String> {
         self.header("request-id")
-            .map(|r| crate::sanitize::clean(&r))
+            .map(|r| undelete_common::sanitize::clean(&r))
     }
 
     /// The inner `Retry-After`.

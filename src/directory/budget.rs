@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
 
-use crate::token_bucket::TokenBucket;
+use undelete_common::token_bucket::TokenBucket;
 
 /// A shared write budget. Callers queue on a fair lock, so writes are granted in the order they
 /// were asked for and a big batch is not starved by single writes.

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::wire::checked_id;
 use super::{DirResult, DirectoryError};
-use crate::sanitize::clean;
+use undelete_common::sanitize::clean;
 
 /// The kinds of directory object that can hold an address a deleted user needs back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]

@@ -13,7 +13,7 @@ use super::{
     ActiveUser, DeletedPage, DeletedUser, DirResult, DirectoryError, Domain, ErrorKind,
     MailMessage, Me, PasswordChange, PasswordVerdict, RestoreRequest, Sent, StoredStrings,
 };
-use crate::sanitize::{clean, clean_opt};
+use undelete_common::sanitize::{clean, clean_opt};
 
 /// Exactly the fields the app shows for a deleted user. `deletedDateTime`, `department`,
 /// `proxyAddresses` and `onPremisesSyncEnabled` only come back when selected (DESIGN.md 4.1).

@@ -151,7 +151,7 @@ impl Books {
             describe: self.directory.describe(),
             root,
             tenant_id,
-            label: crate::sanitize::clean(&self.label),
+            label: undelete_common::sanitize::clean(&self.label),
             first_seen: Utc::now(),
         };
         let mut text = serde_json::to_vec_pretty(&description).map_err(io::Error::other)?;

@@ -263,7 +263,7 @@ pub fn restored_in(data_dir: &Path) -> io::Result<Vec<RestoredUser>> {
     // Without the audit log only "by whom" is unknown: the journal alone says the rest.
     let audit = read_json_lines::<AuditEntry>(&data_dir.join(audit::FILE_NAME)).unwrap_or_default();
     // The files are the admin's to edit: what they hold is cleaned like a server's string.
-    let clean = crate::sanitize::clean;
+    let clean = undelete_common::sanitize::clean;
     Ok(restored_of(&entries, &audit)
         .into_iter()
         .map(|mut r| {

@@ -202,11 +202,15 @@ pub async fn run_tui(start: Start) -> color_eyre::Result<Option<ExitReport>> {
             return Err(e.into());
         }
     };
+    // The in-process sandbox answers a panicking request with a 500 and goes on: the screen
+    // must stay as it is, not be torn down for a panic that was caught.
+    let caught: fn() -> bool = match &start {
+        Start::Session(session) => session.caught_panic(),
+        Start::SignIn { .. } => || false,
+    };
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        // The in-process sandbox answers a panicking request with a 500 and goes on: the
-        // screen must stay as it is, not be torn down for a panic that was caught.
-        if crate::sandbox::in_sandbox_request() {
+        if caught() {
             return;
         }
         let _ = execute!(io::stdout(), DisableMouseCapture, DisableBracketedPaste);
@@ -223,10 +227,11 @@ pub async fn run_tui(start: Start) -> color_eyre::Result<Option<ExitReport>> {
     let (tx, rx) = channel();
     let clipboard: ClipboardSink = Box::new(io::stdout());
     let (mut state, mut runner) = match start {
-        Start::Session(session) => (
-            initial_state(&session, Utc::now(), size),
-            Runner::for_session(session, tx, Some(clipboard)),
-        ),
+        Start::Session(session) => {
+            let state = initial_state(&session, Utc::now(), size);
+            let id = state.session().id();
+            (state, Runner::for_session(id, session, tx, Some(clipboard)))
+        }
         Start::SignIn { auth, settings } => (
             sign_in_state(
                 &settings,

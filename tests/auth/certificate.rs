@@ -16,7 +16,7 @@ use undelete::auth::TokenSource;
 use undelete::auth::certificate::{ASSERTION_TYPE, Certificate, CertificateCredentials};
 use undelete::auth::oauth::{self, AuthError};
 use undelete::config::Endpoints;
-use undelete::sandbox::{SandboxHandle, TrustedCert};
+use undelete_sandbox::{SandboxHandle, TrustedCert};
 
 const APP_PEM: &str = include_str!("../../src/auth/testdata/test-app.pem");
 const OTHER_PEM: &str = include_str!("../../src/auth/testdata/other-app.pem");
@@ -322,10 +322,10 @@ async fn older_clients_rs256_with_a_sha1_x5t_are_accepted() {
 #[tokio::test]
 async fn an_unreadable_trusted_certificate_stops_the_sandbox_from_starting() {
     let dir = tempfile::tempdir().expect("dir");
-    let cfg = undelete::sandbox::SandboxConfig::new(dir.path())
+    let cfg = undelete_sandbox::SandboxConfig::new(dir.path())
         .users(3)
         .trust_certificate("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----");
-    let err = undelete::sandbox::spawn(cfg).await.expect_err("refused");
+    let err = undelete_sandbox::spawn(cfg).await.expect_err("refused");
     assert!(err.to_string().contains("certificate"), "{err}");
 }
 

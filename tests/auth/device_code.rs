@@ -15,7 +15,7 @@ use undelete::auth::login::run_login;
 use undelete::auth::oauth::{self, AuthError};
 use undelete::auth::signin::AuthContext;
 use undelete::config::Endpoints;
-use undelete::sandbox::{DeviceCodeScript, DevicePoll, SandboxHandle};
+use undelete_sandbox::{DeviceCodeScript, DevicePoll, SandboxHandle};
 
 const SCOPES: &str = "User.Read.All User.DeleteRestore.All User-PasswordProfile.ReadWrite.All Mail.Send offline_access";
 

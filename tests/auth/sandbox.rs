@@ -15,7 +15,7 @@ use undelete::auth::login::{run_login, run_logout};
 use undelete::auth::oauth::AuthError;
 use undelete::auth::signin::{AuthContext, SignedIn};
 use undelete::auth::token_cache::TokenCache;
-use undelete::sandbox::SandboxHandle;
+use undelete_sandbox::SandboxHandle;
 
 const TENANT: &str = "contoso.sandbox";
 

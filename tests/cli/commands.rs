@@ -18,8 +18,8 @@ use undelete::config::{Endpoints, Settings};
 use undelete::directory::graph::{GraphDirectory, GraphOptions};
 use undelete::directory::{DeletedUser, Directory, HolderKind};
 use undelete::restore::{self, Audit, Journal};
-use undelete::sandbox::{SandboxConfig, SandboxHandle};
 use undelete::session::Session;
+use undelete_sandbox::{SandboxConfig, SandboxHandle};
 
 fn directory(h: &SandboxHandle) -> Arc<dyn Directory> {
     common::sandbox_directory(h, "commands-tests")
@@ -190,7 +190,7 @@ async fn list_json_keeps_stored_names_escaped_while_table_and_csv_clean_them() {
     let raw: Vec<char> = ran
         .out
         .chars()
-        .filter(|c| (c.is_control() && *c != '\n') || undelete::safe_json::escaped(*c))
+        .filter(|c| (c.is_control() && *c != '\n') || undelete_common::safe_json::escaped(*c))
         .collect();
     assert!(raw.is_empty(), "escaped by JSON, never raw: {raw:?}");
     for escape in ["\\u001b[", "\\u009b31m", "\\u0085", "\\u202e"] {
@@ -767,7 +767,7 @@ fn binary(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
 /// Seeds the sandbox store in `data_dir` (the binary's `--sandbox` reuses it) and returns a
 /// user that restores without conflict.
 async fn seed_and_pick(data_dir: &Path) -> DeletedUser {
-    let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data_dir).users(40))
+    let sandbox = undelete_sandbox::spawn(SandboxConfig::new(data_dir).users(40))
         .await
         .expect("sandbox");
     let dir = directory(&sandbox);
@@ -791,7 +791,7 @@ async fn binary_purge_without_a_terminal_needs_yes_and_check_exits_3() {
     assert!(text.starts_with("NAME"), "{text}");
     assert!(!text.contains('\x1b'), "no colors on a pipe");
 
-    let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+    let sandbox = undelete_sandbox::spawn(SandboxConfig::new(data.path()))
         .await
         .expect("sandbox");
     assert!(sandbox.inspect().is_deleted(&user.id), "nothing was purged");
@@ -820,7 +820,7 @@ async fn binary_killed_after_the_restore_is_finished_by_the_next_run() {
         vec!["helpdesk@contoso.sandbox".to_string()]
     );
     {
-        let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+        let sandbox = undelete_sandbox::spawn(SandboxConfig::new(data.path()))
             .await
             .expect("sandbox");
         assert!(
@@ -848,7 +848,7 @@ async fn binary_killed_after_the_restore_is_finished_by_the_next_run() {
     assert!(line.get("password").is_none());
     assert!(journal.unfinished().expect("read").is_empty());
 
-    let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+    let sandbox = undelete_sandbox::spawn(SandboxConfig::new(data.path()))
         .await
         .expect("sandbox");
     let outbox = sandbox.inspect().outbox();
@@ -931,7 +931,7 @@ async fn a_refused_password_step_exits_1_and_finish_then_sets_one() {
     })
     .await;
     // The directory refuses every password from now on (as a banned word would be).
-    sandbox.fail_next_password_sets(u32::MAX, undelete::sandbox::PasswordFault::Refuse);
+    sandbox.fail_next_password_sets(u32::MAX, undelete_sandbox::PasswordFault::Refuse);
     let ran = run(&ctx, &["restore", &user.id], "", pipe()).await;
     assert_eq!(ran.code, 1, "{} {}", ran.out, ran.err);
     let line = &ran.lines()[0];
@@ -950,7 +950,7 @@ async fn a_refused_password_step_exits_1_and_finish_then_sets_one() {
     assert_eq!(ran.code, 1, "{} {}", ran.out, ran.err);
     assert_eq!(ran.lines()[0]["passwordSet"], false);
 
-    sandbox.fail_next_password_sets(0, undelete::sandbox::PasswordFault::Refuse);
+    sandbox.fail_next_password_sets(0, undelete_sandbox::PasswordFault::Refuse);
     let ran = run(&ctx, &["finish"], "", pipe()).await;
     assert_eq!(ran.code, 0, "{} {}", ran.out, ran.err);
     let line = &ran.lines()[0];
@@ -1033,7 +1033,7 @@ async fn a_mail_that_never_left_is_finished_with_a_new_password_and_mailed() {
     );
 
     // The server is back: `finish` treats the user as any unfinished one.
-    let sandbox = undelete::sandbox::spawn(SandboxConfig::new(tmp.path()))
+    let sandbox = undelete_sandbox::spawn(SandboxConfig::new(tmp.path()))
         .await
         .expect("sandbox again");
     let ctx = context(&sandbox, data.path());
@@ -1215,7 +1215,7 @@ async fn a_second_run_on_the_data_dir_waits_or_refuses_and_never_resets_the_firs
     // when the others start.
     let store = tempfile::tempdir().expect("store");
     let picked: Vec<DeletedUser> = {
-        let sandbox = undelete::sandbox::spawn(SandboxConfig::new(store.path()).users(40))
+        let sandbox = undelete_sandbox::spawn(SandboxConfig::new(store.path()).users(40))
             .await
             .expect("sandbox");
         let dir = directory(&sandbox);
@@ -1236,7 +1236,7 @@ async fn a_second_run_on_the_data_dir_waits_or_refuses_and_never_resets_the_firs
         free
     };
     assert_eq!(picked.len(), 6);
-    let sandbox = undelete::sandbox::spawn(
+    let sandbox = undelete_sandbox::spawn(
         SandboxConfig::new(store.path()).latency(std::time::Duration::from_millis(50)),
     )
     .await
@@ -1389,7 +1389,7 @@ async fn binary_killed_in_the_mail_window_keeps_the_mailed_password_until_resend
     );
     assert_eq!(out.status.code(), Some(restore::CRASH_EXIT_CODE), "{out:?}");
     let mailed = {
-        let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+        let sandbox = undelete_sandbox::spawn(SandboxConfig::new(data.path()))
             .await
             .expect("sandbox");
         let outbox = sandbox.inspect().outbox();
@@ -1459,7 +1459,7 @@ async fn binary_killed_in_the_mail_window_keeps_the_mailed_password_until_resend
         assert!(line.get("password").is_none());
     }
     {
-        let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+        let sandbox = undelete_sandbox::spawn(SandboxConfig::new(data.path()))
             .await
             .expect("sandbox");
         assert!(
@@ -1476,7 +1476,7 @@ async fn binary_killed_in_the_mail_window_keeps_the_mailed_password_until_resend
     let line: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
     assert_eq!(line["status"], "finished", "{line}");
     assert_eq!(line["mailSent"], true, "{line}");
-    let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+    let sandbox = undelete_sandbox::spawn(SandboxConfig::new(data.path()))
         .await
         .expect("sandbox");
     let outbox = sandbox.inspect().outbox();

@@ -14,7 +14,7 @@ use undelete::config::Endpoints;
 use undelete::directory::graph::{GraphDirectory, GraphOptions};
 use undelete::directory::{DeletedUser, Directory};
 use undelete::restore;
-use undelete::sandbox::SandboxConfig;
+use undelete_sandbox::SandboxConfig;
 
 const BIN: &str = env!("CARGO_BIN_EXE_undelete");
 const PASSWORD: &str = "Kiwi-Moon-42#x";
@@ -34,7 +34,7 @@ fn spawn(data_dir: &Path, args: &[&str]) -> Pty {
         .start()
 }
 
-fn directory(h: &undelete::sandbox::SandboxHandle) -> Arc<dyn Directory> {
+fn directory(h: &undelete_sandbox::SandboxHandle) -> Arc<dyn Directory> {
     let endpoints = Endpoints::sandbox(h.base_url());
     let tokens = ClientCredentials::new(
         &endpoints,
@@ -47,7 +47,7 @@ fn directory(h: &undelete::sandbox::SandboxHandle) -> Arc<dyn Directory> {
 
 /// Seeds the store the binary's `--sandbox` will reuse and picks a user free of conflicts.
 async fn seed_and_pick(data_dir: &Path) -> DeletedUser {
-    let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data_dir).users(30))
+    let sandbox = undelete_sandbox::spawn(SandboxConfig::new(data_dir).users(30))
         .await
         .expect("sandbox");
     let dir = directory(&sandbox);
@@ -87,7 +87,7 @@ async fn a_prompted_password_is_never_echoed_and_is_the_one_set() {
     assert!(!out.contains(PASSWORD), "never echoed nor printed: {out}");
     assert!(!out.contains("\"password\""), "{out}");
 
-    let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+    let sandbox = undelete_sandbox::spawn(SandboxConfig::new(data.path()))
         .await
         .expect("sandbox");
     assert!(sandbox.inspect().password_matches(&user.id, PASSWORD));
@@ -106,7 +106,7 @@ async fn two_different_passwords_change_nothing() {
     pty.type_line("Kiwi-Moon-42#y");
     assert_eq!(pty.exit_code().await, 2, "{}", pty.raw_text());
     assert!(pty.raw_text().contains("differ"), "{}", pty.raw_text());
-    let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+    let sandbox = undelete_sandbox::spawn(SandboxConfig::new(data.path()))
         .await
         .expect("sandbox");
     assert!(sandbox.inspect().is_deleted(&user.id));
@@ -128,7 +128,7 @@ async fn a_password_typed_at_once_and_ended_by_a_line_feed_is_taken() {
     let out = pty.raw_text();
     assert!(out.contains("\"status\":\"restored\""), "{out}");
     assert!(!out.contains(PASSWORD), "never echoed nor printed: {out}");
-    let sandbox = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+    let sandbox = undelete_sandbox::spawn(SandboxConfig::new(data.path()))
         .await
         .expect("sandbox");
     assert!(sandbox.inspect().password_matches(&user.id, PASSWORD));

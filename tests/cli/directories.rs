@@ -12,7 +12,7 @@ use std::process::{Command as Process, Output, Stdio};
 use serde_json::Value;
 use undelete::data_dir::DirectoryId;
 use undelete::restore::{self, Books, Journal, Step, journal::Entry};
-use undelete::sandbox::{SandboxConfig, SandboxHandle};
+use undelete_sandbox::{SandboxConfig, SandboxHandle};
 
 /// Every variable that could point a run elsewhere than its arguments say.
 const ENV: &[&str] = &[
@@ -243,7 +243,7 @@ async fn an_earlier_versions_journal_is_shown_apart_and_adopted_only_when_asked(
     // The built-in sandbox's store in this data dir, with a user an earlier version restored
     // and never gave a password.
     let user = {
-        let h = undelete::sandbox::spawn(SandboxConfig::new(data.path()).users(30))
+        let h = undelete_sandbox::spawn(SandboxConfig::new(data.path()).users(30))
             .await
             .expect("sandbox");
         let user = plain_user(&h).await;
@@ -368,7 +368,7 @@ async fn a_data_dir_others_may_write_to_is_refused_and_a_new_one_is_private() {
 async fn a_symlinked_journal_or_lock_is_refused_and_its_target_untouched() {
     let data = tempfile::tempdir().expect("data dir");
     let user = {
-        let h = undelete::sandbox::spawn(SandboxConfig::new(data.path()).users(20))
+        let h = undelete_sandbox::spawn(SandboxConfig::new(data.path()).users(20))
             .await
             .expect("sandbox");
         let user = plain_user(&h).await;
@@ -399,7 +399,7 @@ async fn a_symlinked_journal_or_lock_is_refused_and_its_target_untouched() {
         );
         std::fs::remove_file(&link).unwrap();
     }
-    let h = undelete::sandbox::spawn(SandboxConfig::new(data.path()))
+    let h = undelete_sandbox::spawn(SandboxConfig::new(data.path()))
         .await
         .expect("sandbox");
     assert!(h.inspect().is_deleted(&user.id), "nothing was restored");

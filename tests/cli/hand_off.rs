@@ -5,7 +5,7 @@
 use crate::common;
 
 use undelete::restore::{Journal, Step, journal::Entry};
-use undelete::sandbox::SandboxConfig;
+use undelete_sandbox::SandboxConfig;
 
 use super::commands::{context, find_user, pipe, plain, run};
 

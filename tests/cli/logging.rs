@@ -8,7 +8,7 @@ use std::process::{Command as Process, Output, Stdio};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
-use undelete::sandbox::SandboxConfig;
+use undelete_sandbox::SandboxConfig;
 
 const BIN: &str = env!("CARGO_BIN_EXE_undelete");
 
@@ -89,7 +89,7 @@ async fn a_command_logs_each_graph_request_to_an_owner_only_file() {
 async fn a_retry_is_logged_with_its_reason() {
     // A sandbox that fails half of the Graph requests; with this seed, the first with a 500.
     let sandbox_dir = tempfile::tempdir().expect("sandbox dir");
-    let sandbox = undelete::sandbox::spawn(
+    let sandbox = undelete_sandbox::spawn(
         SandboxConfig::new(sandbox_dir.path())
             .users(5)
             .fail_rate(0.5)

@@ -14,6 +14,8 @@ mod inputs;
 mod logging;
 mod login_pty;
 mod secrets;
+mod serve;
+mod serve_tls;
 mod shell;
 mod sign_in_pty;
 mod tui_pty;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
 
 use common::pty;
-use undelete::sandbox::{SandboxConfig, SandboxHandle};
+use undelete_sandbox::{SandboxConfig, SandboxHandle};
 
 const CLIENT_SECRET: &str = "secrets-test-client-secret-91b2";
 const CLIENT_ID: &str = "11111111-2222-3333-4444-555555555555";

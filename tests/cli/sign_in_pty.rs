@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::pty::{self, Pty};
-use undelete::sandbox::{DeviceCodeScript, DevicePoll, SandboxHandle};
+use undelete_sandbox::{DeviceCodeScript, DevicePoll, SandboxHandle};
 
 const COLS: u16 = 120;
 const ROWS: u16 = 34;

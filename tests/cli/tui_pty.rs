@@ -4,7 +4,7 @@
 use crate::common;
 
 use common::pty::{self, Pty};
-use undelete::sandbox::SandboxHandle;
+use undelete_sandbox::SandboxHandle;
 
 const COLS: u16 = 110;
 const ROWS: u16 = 34;

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-use undelete::sandbox::SandboxHandle;
+use undelete_sandbox::SandboxHandle;
 
 /// How long any wait (for text, for the exit) lasts before the test fails.
 const TIMEOUT: Duration = Duration::from_secs(30);

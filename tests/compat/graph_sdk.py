@@ -74,7 +74,7 @@ def store_user(user_id):
 
 
 def password_hash(salt, password):
-    # The sandbox's scheme (src/sandbox/policy.rs): SHA-256 of "salt:password", 1000 rounds more.
+    # The sandbox's scheme (crates/sandbox/src/policy.rs): SHA-256 of "salt:password", 1000 rounds more.
     digest = hashlib.sha256(f"{salt}:{password}".encode()).digest()
     for _ in range(1000):
         digest = hashlib.sha256(digest).digest()

@@ -21,7 +21,7 @@ use undelete::directory::{
     DeletedUser, Directory, DirectoryError, ErrorKind, HolderKind, HolderQuery, JobEvent,
     PasswordChange, RequestRecord, RestoreJob, RestoreRequest, Sent, Stage,
 };
-use undelete::sandbox::{SandboxHandle, TokenSpec};
+use undelete_sandbox::{SandboxHandle, TokenSpec};
 
 const GOOD_PASSWORD: &str = "Kiwi-Harbour-42";
 

@@ -9,7 +9,7 @@ use undelete::directory::tap::TapRequest;
 use undelete::restore::{
     self, Audit, Journal, PasswordChoice, PlannedUser, RestorePlan, Step, run_to_end,
 };
-use undelete::sandbox::SandboxHandle;
+use undelete_sandbox::SandboxHandle;
 
 async fn member(h: &SandboxHandle) -> undelete::directory::DeletedUser {
     let dir = common::sandbox_directory(h, "tap-tests");

@@ -20,7 +20,7 @@ use crate::directory::batch::{self, InnerRequest};
 use crate::directory::retry::Op;
 use crate::directory::tap::{IssuedTap, LIFETIME_RANGE, TapAvailability, TapPolicy, TapRequest};
 use crate::directory::{DirResult, DirectoryError, ErrorKind};
-use crate::sanitize::clean;
+use undelete_common::sanitize::clean;
 
 /// Users per `$batch` of after-care reads: three requests each, within Graph's 20.
 const USERS_PER_READ_BATCH: usize = batch::MAX_REQUESTS / 3;

@@ -280,7 +280,7 @@ fn header(resp: &reqwest::Response, name: &str) -> Option<String> {
     resp.headers()
         .get(name)
         .and_then(|v| v.to_str().ok())
-        .map(crate::sanitize::clean)
+        .map(undelete_common::sanitize::clean)
 }
 
 /// Why a body could not be read whole.

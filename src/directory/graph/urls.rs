@@ -54,7 +54,7 @@ impl GraphDirectory {
         let url = Url::parse(link).map_err(|e| {
             DirectoryError::malformed(format!(
                 "the server's @odata.nextLink {:?} is not a URL: {e}",
-                crate::sanitize::clean(link)
+                undelete_common::sanitize::clean(link)
             ))
         })?;
         if url.origin() != self.inner.graph_root.origin() {

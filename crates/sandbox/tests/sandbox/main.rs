@@ -1,0 +1,19 @@
+//! The sandbox's routes, tokens, faults and `sandbox serve`, over real HTTP. One test binary
+//! (links once).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod aftercare;
+mod arm;
+mod auth;
+mod batch;
+mod compat;
+mod conformance;
+mod entra;
+mod faults;
+mod holders;
+mod list;
+mod retention;
+mod tokens;
+mod writes;
