@@ -71,6 +71,23 @@ fn bench(c: &mut Criterion) {
             wide.draw(|f| undelete::ui::draw(&big, f)).expect("draw");
         })
     });
+    // Issue 20's question: the table's window through ratatui's `Table` instead of rows
+    // painted straight into the buffer. The same area, rows and cells, side by side.
+    let theme = undelete::ui::theme::Theme::new(big.settings.theme, big.settings.no_color);
+    let whole = ratatui::layout::Rect::new(0, 0, 200, 60);
+    let rows = ratatui::layout::Rect::new(1, 2, 198, 57);
+    c.bench_function("table window, hand-painted, 100k users, 200x60", |b| {
+        b.iter(|| {
+            wide.draw(|f| undelete::ui::table::draw_table(&big, &theme, f, whole, rows))
+                .expect("draw");
+        })
+    });
+    c.bench_function("table window, ratatui Table, 100k users, 200x60", |b| {
+        b.iter(|| {
+            wide.draw(|f| undelete::ui::table::draw_table_widget(&big, &theme, f, whole, rows))
+                .expect("draw");
+        })
+    });
     c.bench_function("full repaint (clear + draw), 100k users, 200x60", |b| {
         b.iter(|| {
             ratatui::backend::Backend::clear(wide.backend_mut()).expect("clear");
@@ -196,6 +213,7 @@ fn bench(c: &mut Criterion) {
         SessionMsg::Deletions(Box::new(undelete::conflicts::DeletionsState {
             log,
             status: undelete::conflicts::SourceStatus::Read { count: 1_000 },
+            as_of: now,
         })),
     );
     c.bench_function("sweep join: one tick's slice of 100k users", |b| {

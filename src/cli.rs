@@ -113,6 +113,11 @@ pub struct RunArgs {
     #[arg(long, env = "UNDELETE_LOCK_WAIT", value_name = "SECS")]
     pub lock_wait: Option<u64>,
 
+    /// Keep nothing of the conflict sweep between runs, and remove what was kept for this
+    /// directory (the settings file's `cache = false`)
+    #[arg(long, env = "UNDELETE_NO_CACHE")]
+    pub no_cache: bool,
+
     #[command(flatten)]
     pub config: ConfigFileArg,
 }
@@ -262,9 +267,37 @@ pub struct ListArgs {
     #[arg(long, env = "UNDELETE_SORT", value_enum, default_value_t = SortKey::Expires)]
     pub sort: SortKey,
     /// Only users that cannot be restored as they were: their user name or an address is now
-    /// held by an active user, a group or an org contact (read once, side by side)
+    /// held by an active user, a group or an org contact (implies --with conflicts)
     #[arg(long)]
     pub conflicts: bool,
+    /// Also read, side by side with the listing: what holds each user's name and addresses
+    /// now (conflicts), who deleted it from the audit log (deleted-by), or both (all); in
+    /// JSON as `conflicts` and `deletedBy`, absent unless asked for. Repeat or separate
+    /// with commas
+    #[arg(
+        long,
+        env = "UNDELETE_WITH",
+        value_enum,
+        value_delimiter = ',',
+        value_name = "WHAT"
+    )]
+    pub with: Vec<With>,
+    /// Use the conflict index and deletion log an earlier run kept when they are younger
+    /// than this (e.g. 15m, 1h; 0 always reads what changed since)
+    #[arg(long, env = "UNDELETE_MAX_AGE", value_name = "DURATION", value_parser = parse_duration,
+          default_value = "15m")]
+    pub max_age: Duration,
+}
+
+/// What `list --with` reads beside the deleted users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum With {
+    /// What holds each user's name and addresses now (the conflict sweep)
+    Conflicts,
+    /// Who deleted each user (the audit log)
+    DeletedBy,
+    /// Both
+    All,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -81,6 +81,9 @@ pub struct Settings {
     pub include_password: bool,
     /// The TUI's colours.
     pub theme: Theme,
+    /// Keep the conflict sweep and the deletion log between runs (`--no-cache`, `cache =
+    /// false`: keep nothing, and remove what was kept for the directory).
+    pub cache: bool,
 }
 
 impl Default for Settings {
@@ -104,6 +107,7 @@ impl Default for Settings {
             email_to: None,
             include_password: true,
             theme: Theme::Dark,
+            cache: true,
         }
     }
 }
@@ -138,6 +142,7 @@ impl Settings {
                 .as_deref()
                 .and_then(Theme::from_name)
                 .unwrap_or_default(),
+            cache: layers.cache.unwrap_or(defaults.cache),
             ..self
         }
     }

@@ -232,21 +232,13 @@ fn deleted_by(state: &State, user: &DeletedUser) -> Vec<(&'static str, String)> 
         SourceStatus::Read { .. } => {}
     }
     match d.log.lookup(user) {
-        DeletedBy::Record(r) => {
-            let mut result = r.result.clone();
-            if let Some(why) = &r.result_reason
-                && !why.is_empty()
-            {
-                result.push_str(&format!(" ({why})"));
-            }
-            vec![
-                (LABEL, r.initiated_by.who()),
-                (
-                    "",
-                    format!("{} · {result}", r.at.format("%Y-%m-%d %H:%M UTC")),
-                ),
-            ]
-        }
+        DeletedBy::Record(r) => vec![
+            (LABEL, r.who.to_string()),
+            (
+                "",
+                format!("{} · {}", r.at.format("%Y-%m-%d %H:%M UTC"), r.result),
+            ),
+        ],
         DeletedBy::BeyondRetention => vec![(
             LABEL,
             match d.log.oldest() {
@@ -267,7 +259,7 @@ fn conflicts_summary(state: &State, id: &str) -> String {
     let n = state.session().sweep.conflicts_of(id).len();
     match state.session().sweep.phase {
         _ if n > 0 => format!("{n} (above)"),
-        Phase::Idle => "not checked yet".into(),
+        Phase::Idle | Phase::Recalling => "not checked yet".into(),
         Phase::Reading | Phase::Joining => "checking…".into(),
         Phase::Refreshing | Phase::Done => "none found by the sweep".into(),
     }

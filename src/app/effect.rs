@@ -44,10 +44,20 @@ pub enum Effect {
     Sweep {
         now: chrono::DateTime<chrono::Utc>,
     },
-    /// Delta rounds from these links (users, groups, contacts) of the last sweep.
+    /// Delta rounds from these links (users, groups, contacts) of the last sweep, and the
+    /// audit log since `deletions` was read (all of it when there is none).
     SweepRefresh {
         links: [Option<String>; 3],
+        deletions: Option<std::sync::Arc<crate::conflicts::DeletionsState>>,
+        now: chrono::DateTime<chrono::Utc>,
     },
+    /// Read what the last run kept of the sweep for this directory (`conflicts::kept`);
+    /// with `--no-cache`, remove it instead.
+    RecallSweep,
+    /// Keep the conflict index for the next launch (unless `--no-cache`).
+    KeepSweep(std::sync::Arc<crate::conflicts::Sweep>),
+    /// Keep the deletion log for the next launch (unless `--no-cache`).
+    KeepDeletions(std::sync::Arc<crate::conflicts::DeletionsState>),
     /// Read the journal's restored users (the Restored view).
     LoadRestored,
     /// Start a device-code sign-in off the UI thread; it reports back as `Msg::SignIn*`.
@@ -115,6 +125,9 @@ impl std::fmt::Debug for Effect {
             Effect::LoadRestored => f.write_str("LoadRestored"),
             Effect::Sweep { .. } => f.write_str("Sweep"),
             Effect::SweepRefresh { .. } => f.write_str("SweepRefresh"),
+            Effect::RecallSweep => f.write_str("RecallSweep"),
+            Effect::KeepSweep(_) => f.write_str("KeepSweep"),
+            Effect::KeepDeletions(_) => f.write_str("KeepDeletions"),
             Effect::StartSignIn => f.write_str("StartSignIn"),
             Effect::CancelSignIn => f.write_str("CancelSignIn"),
             Effect::CheckPassword { seq, .. } => write!(f, "CheckPassword({seq})"),

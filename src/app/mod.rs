@@ -175,12 +175,14 @@ pub fn sign_in_state(
     state
 }
 
-/// What a screen starts with: a sign-in attempt, or the table's loads.
-pub fn start_effects(state: &State) -> Vec<Effect> {
+/// What a screen starts with: a sign-in attempt, or the table's loads (and what the last run
+/// kept of the conflict sweep, read back first).
+pub fn start_effects(state: &mut State) -> Vec<Effect> {
     if state.sign_in.is_some() {
         return vec![Effect::StartSignIn];
     }
     vec![
+        sweep::start(state.session_mut()),
         Effect::LoadDeleted {
             generation: state.session().users.generation(),
         },

@@ -142,6 +142,8 @@ pub enum SessionMsg {
     SweepChanges(Box<crate::conflicts::Changes>),
     /// The audit log's deletions (or why they could not be read).
     Deletions(Box<crate::conflicts::DeletionsState>),
+    /// What the last run kept of the sweep for this directory, read back at launch.
+    Recalled(Box<super::sweep::Recalled>),
     /// The users restored in this directory, from its journal (or why it could not be read).
     Restored(Result<Vec<restore::RestoredUser>, String>),
     /// Finishing interrupted runs could not start.

@@ -41,18 +41,10 @@ pub(super) fn on_news(state: &mut State, msg: SessionMsg) -> Vec<Effect> {
             state.notice = Some((NoticeKind::Info, text));
             Vec::new()
         }
-        M::Swept(sweep) => {
-            super::sweep::on_swept(state.session_mut(), *sweep);
-            Vec::new()
-        }
-        M::SweepChanges(changes) => {
-            super::sweep::on_changes(state.session_mut(), *changes);
-            Vec::new()
-        }
-        M::Deletions(deletions) => {
-            super::sweep::on_deletions(state.session_mut(), *deletions);
-            Vec::new()
-        }
+        M::Swept(sweep) => super::sweep::on_swept(state.session_mut(), *sweep),
+        M::SweepChanges(changes) => super::sweep::on_changes(state, *changes),
+        M::Deletions(deletions) => super::sweep::on_deletions(state.session_mut(), *deletions),
+        M::Recalled(recalled) => super::sweep::on_recalled(state, *recalled),
         M::Restored(result) => super::restored::on_read(state, result),
         M::PurgeDone { purged, failures } => on_purge_done(state, purged, failures),
         M::Waiting { text, seconds } => on_waiting(state, text, seconds),

@@ -552,11 +552,12 @@ mod tests {
             names(&effects),
             [
                 "OpenSession(2)",
+                "RecallSweep",
                 "LoadDeleted(0)",
                 "LoadTenant",
                 "LoadUnfinished"
             ],
-            "the runner opens the new session (its news tagged 2) before it loads"
+            "the runner opens the new session (its news tagged 2) before it recalls and loads"
         );
         assert!(s.sign_in.is_none(), "the table now");
         assert_eq!(s.session().facts.account, "admin@contoso.com");

@@ -5,22 +5,28 @@
 //! shows up front.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, Utc};
 
 use super::effect::Effect;
 use super::sessions::SessionState;
+use super::state::{NoticeKind, State};
 use crate::conflicts::{Changes, Conflict, DeletionsState, Sweep};
-use crate::directory::DeletedUser;
 
-/// Rows joined per tick, eight times a second: about 0.4 ms of work in release (`cargo bench
-/// --bench ui -- "sweep join"`; 2,000 took 0.86 ms), so a filter keystroke that lands behind a
-/// slice still answers within its 2 ms budget. 10,000 users are joined in about 1.3 s.
-pub const JOIN_CHUNK: usize = 1_000;
+/// Rows joined per tick, eight times a second (`cargo bench --bench ui -- "sweep join"`): the
+/// join reads each row's name and addresses where the table keeps them, so a slice costs
+/// well under the 2 ms a filter keystroke may wait behind it, and 100,000 users are joined
+/// in about a second.
+pub const JOIN_CHUNK: usize = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Phase {
     /// Not started: the deleted users are still loading.
     #[default]
     Idle,
+    /// What the last run kept for this directory is being read from the data dir.
+    Recalling,
     /// The first full read is under way.
     Reading,
     /// A delta round is under way (`R`); the last results stay on screen meanwhile.
@@ -30,14 +36,24 @@ pub enum Phase {
     Done,
 }
 
+/// What the last run kept for this directory, read back at launch (`Effect::RecallSweep`).
+#[derive(Debug, Default)]
+pub struct Recalled {
+    pub sweep: Option<Sweep>,
+    pub deletions: Option<DeletionsState>,
+    /// Why something that was kept could not be used (damaged, another directory's), once.
+    pub problem: Option<String>,
+}
+
 /// Everything the sweep knows, and how far the join has got.
 #[derive(Debug, Default)]
 pub struct SweepView {
     pub phase: Phase,
-    /// The index and how each read went; `None` until the first read lands.
-    pub sweep: Option<Sweep>,
+    /// The index and how each read went; `None` until the first read (or what was kept)
+    /// lands. Shared with the runner while it keeps a copy on disk.
+    pub sweep: Option<Arc<Sweep>>,
     /// The audit log's deletions; `None` while it is being read.
-    pub deletions: Option<DeletionsState>,
+    pub deletions: Option<Arc<DeletionsState>>,
     /// Conflicts by deleted user id, as far as the join has got.
     pub conflicts: HashMap<String, Vec<Conflict>>,
     /// Deleted users the directory sync service deleted.
@@ -46,8 +62,11 @@ pub struct SweepView {
     pub joined: usize,
     /// Of how many rows.
     pub total: usize,
-    /// A read is out (`Reading` or `Refreshing`): nothing more is asked until it lands, and
-    /// the phase goes back to it when a join in between ends.
+    /// While the badges are what the last run kept and not yet refreshed: when that was, in
+    /// the admin's words ("09:12", "6 Dec 09:12").
+    pub kept_as_of: Option<String>,
+    /// A read is out (`Recalling`, `Reading` or `Refreshing`): nothing more is asked until it
+    /// lands, and the phase goes back to it when a join in between ends.
     pending: Option<Phase>,
     /// Ids of the last join, swapped in whole when a new join is done, so a refresh never
     /// shows fewer badges half-way.
@@ -72,14 +91,16 @@ impl SweepView {
     pub fn busy(&self) -> bool {
         matches!(
             self.phase,
-            Phase::Reading | Phase::Refreshing | Phase::Joining
+            Phase::Recalling | Phase::Reading | Phase::Refreshing | Phase::Joining
         )
     }
 
-    /// The header's words while it works ("checking conflicts…", "… 12k/50k"); `None` once done.
+    /// The header's words while it works ("checking conflicts…", "… 12k/50k"), and while the
+    /// badges are the last run's ("conflicts as of 09:12 · refreshing…"); `None` once done.
     pub fn status(&self) -> Option<String> {
-        match self.phase {
+        let working = match self.phase {
             Phase::Idle | Phase::Done => None,
+            Phase::Recalling => Some("recalling conflicts…".into()),
             Phase::Reading => Some("checking conflicts…".into()),
             Phase::Refreshing => Some("refreshing conflicts…".into()),
             Phase::Joining => Some(format!(
@@ -87,13 +108,21 @@ impl SweepView {
                 thousands(self.joined),
                 thousands(self.total)
             )),
+        };
+        match (&self.kept_as_of, working) {
+            (Some(at), Some(w)) => Some(format!(
+                "conflicts as of {at} · {}",
+                w.trim_start_matches("checking conflicts ")
+            )),
+            (Some(at), None) => Some(format!("conflicts as of {at}")),
+            (None, w) => w,
         }
     }
 
     /// One line per read that did not complete (a missing permission, a failure), for the
     /// details pane: a missing conflict may hide there.
     pub fn problems(&self) -> Vec<String> {
-        self.sweep.as_ref().map_or_else(Vec::new, Sweep::problems)
+        self.sweep.as_deref().map_or_else(Vec::new, Sweep::problems)
     }
 
     fn restart_join(&mut self, total: usize) {
@@ -114,13 +143,68 @@ fn thousands(n: usize) -> String {
     }
 }
 
+/// "09:12" today, "6 Dec 09:12" on another day (the admin's local time).
+fn as_of_words(at: DateTime<Utc>, now: DateTime<Utc>, offset: FixedOffset) -> String {
+    let (at, now) = (at.with_timezone(&offset), now.with_timezone(&offset));
+    if at.date_naive() == now.date_naive() {
+        at.format("%H:%M").to_string()
+    } else {
+        at.format("%-d %b %H:%M").to_string()
+    }
+}
+
+/// At launch: what the last run kept for this directory is read back first, so its badges
+/// show at once (with `--no-cache` the runner answers that nothing is kept, and the sweep
+/// starts as the users load).
+pub fn start(state: &mut SessionState) -> Effect {
+    state.sweep.pending = Some(Phase::Recalling);
+    state.sweep.phase = Phase::Recalling;
+    Effect::RecallSweep
+}
+
+/// What was kept landed (or nothing was): its badges are joined with the rows at once, marked
+/// as of when they were read, and refreshed (one delta round) once the users are loaded.
+pub(super) fn on_recalled(state: &mut State, recalled: Recalled) -> Vec<Effect> {
+    let (now, offset) = (state.now, state.settings.local_offset);
+    let s = &mut state.session_mut().sweep;
+    if s.pending == Some(Phase::Recalling) {
+        s.pending = None;
+        s.phase = Phase::Idle;
+    }
+    if let Some(problem) = recalled.problem {
+        state.notice = Some((
+            NoticeKind::Info,
+            format!("{problem}; checking conflicts afresh"),
+        ));
+    }
+    let session = state.session_mut();
+    let s = &mut session.sweep;
+    if s.sweep.is_none()
+        && let Some(sweep) = recalled.sweep
+    {
+        s.kept_as_of = Some(as_of_words(sweep.as_of, now, offset));
+        s.sweep = Some(Arc::new(sweep));
+    }
+    if s.deletions.is_none()
+        && let Some(d) = recalled.deletions
+    {
+        s.deletions = Some(Arc::new(d));
+    }
+    if s.sweep.is_some() || s.deletions.is_some() {
+        rejoin(session);
+    }
+    if session.users.loading() {
+        Vec::new()
+    } else {
+        on_loaded(session, now)
+    }
+}
+
 /// The deleted users are loaded (or reloaded): the first time, the whole sweep starts in the
-/// background; afterwards `R` reads only what changed since (delta rounds). Nothing starts
-/// while a read is still under way.
-pub(super) fn on_loaded(
-    state: &mut SessionState,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Vec<Effect> {
+/// background, unless the last run's is at hand; then (and on `R`) only what changed since is
+/// read: delta rounds for the holders, the audit log since its last read. Nothing starts while
+/// a read is still under way.
+pub(super) fn on_loaded(state: &mut SessionState, now: DateTime<Utc>) -> Vec<Effect> {
     let s = &mut state.sweep;
     if s.pending.is_some() {
         return Vec::new();
@@ -134,35 +218,57 @@ pub(super) fn on_loaded(
             Phase::Refreshing,
             Effect::SweepRefresh {
                 links: sweep.delta_links(),
+                deletions: s.deletions.clone(),
+                now,
             },
         ),
     };
     s.pending = Some(phase);
     s.phase = phase;
+    // The rows loaded since what was kept landed get its badges now, not when the refresh
+    // lands (the join ends back in `Refreshing`).
+    if s.sweep.is_some() || s.deletions.is_some() {
+        rejoin(state);
+    }
     vec![effect]
 }
 
-/// The first read landed: the join starts.
-pub(super) fn on_swept(state: &mut SessionState, sweep: Sweep) {
-    state.sweep.sweep = Some(sweep);
+/// The first read landed: the join starts, and the runner keeps it for the next launch.
+pub(super) fn on_swept(state: &mut SessionState, sweep: Sweep) -> Vec<Effect> {
+    let sweep = Arc::new(sweep);
+    state.sweep.sweep = Some(sweep.clone());
+    state.sweep.kept_as_of = None;
     state.sweep.pending = None;
     rejoin(state);
+    vec![Effect::KeepSweep(sweep)]
 }
 
-/// A refresh read what changed: applied to the index, then joined again.
-pub(super) fn on_changes(state: &mut SessionState, changes: Changes) {
-    if let Some(sweep) = &mut state.sweep.sweep {
-        sweep.apply(changes);
+/// A refresh read what changed: applied to the index, joined again, kept. A delta token the
+/// directory refused (the kept one expired) meant reading those kinds in full: said once.
+pub(super) fn on_changes(state: &mut State, changes: Changes) -> Vec<Effect> {
+    if let Some(note) = crate::conflicts::refused_note(changes.refused()) {
+        state.notice = Some((NoticeKind::Info, note));
     }
+    let state = state.session_mut();
+    let mut effects = Vec::new();
+    if let Some(sweep) = &mut state.sweep.sweep {
+        // The runner's copy (a write in flight) is left as it was.
+        Arc::make_mut(sweep).apply(changes);
+        effects.push(Effect::KeepSweep(sweep.clone()));
+    }
+    state.sweep.kept_as_of = None;
     state.sweep.pending = None;
     rejoin(state);
+    effects
 }
 
 /// The audit log's deletions landed: `[BY SYNC]` needs the rows joined again.
-pub(super) fn on_deletions(state: &mut SessionState, deletions: DeletionsState) {
-    state.sweep.deletions = Some(deletions);
+pub(super) fn on_deletions(state: &mut SessionState, deletions: DeletionsState) -> Vec<Effect> {
+    let deletions = Arc::new(deletions);
+    state.sweep.deletions = Some(deletions.clone());
     // Without the index yet, this join marks only [BY SYNC]; the conflicts follow with it.
     rejoin(state);
+    vec![Effect::KeepDeletions(deletions)]
 }
 
 /// Starts the join over (the rows or what they are joined with changed).
@@ -185,17 +291,19 @@ pub(super) fn join_some(state: &mut SessionState, n: usize) {
     }
     let end = (s.joined + n).min(rows.len());
     for row in &rows[s.joined..end] {
-        let user: DeletedUser = row.to_user();
         if let Some(sweep) = &s.sweep {
-            let found = sweep.index.conflicts_for(&user);
+            let found =
+                sweep
+                    .index
+                    .conflicts_of(row.id(), row.original_upn(), row.proxy_addresses());
             if !found.is_empty() {
-                s.next_conflicts.insert(user.id.clone(), found);
+                s.next_conflicts.insert(row.id().to_string(), found);
             }
         }
         if let Some(d) = &s.deletions
-            && d.log.by_sync(&user)
+            && d.log.by_sync_id(row.id())
         {
-            s.next_by_sync.insert(user.id.clone());
+            s.next_by_sync.insert(row.id().to_string());
         }
     }
     s.joined = end;
@@ -267,6 +375,7 @@ mod tests {
             SessionMsg::Deletions(Box::new(DeletionsState {
                 log,
                 status: SourceStatus::Read { count: 3 },
+                as_of: fixtures::now(),
             })),
         );
         // One slice at once, the rest on the ticks; nothing shown half-way.
@@ -309,6 +418,7 @@ mod tests {
             SessionMsg::Deletions(Box::new(DeletionsState {
                 log: DeletionLog::default(),
                 status: SourceStatus::Read { count: 0 },
+                as_of: fixtures::now(),
             })),
         );
         assert_eq!(s.session().sweep.phase, Phase::Reading);

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::{
     Cli, Cloud, Command, ConfigCommand, ConfigFileArg, HandOff, OutputFormat, PasswordSource,
-    RunArgs, SortKey,
+    RunArgs, SortKey, With,
 };
 
 /// The matches of the command that runs: the innermost subcommand's, or the top level's.
@@ -75,6 +75,7 @@ impl Cli {
             ca_file: pick!(ca_file),
             read_only: either!(read_only),
             lock_wait: pick!(lock_wait),
+            no_cache: either!(no_cache),
             config: ConfigFileArg {
                 path: if flag("path") {
                     own.config.path.clone()
@@ -124,6 +125,7 @@ impl Cli {
                 .tui
                 .theme
                 .map(|t| config::Theme::from(t).name().to_string()),
+            cache: run.no_cache.then_some(false),
         }
     }
 
@@ -207,6 +209,17 @@ impl Command {
                 filter: a.filter,
                 sort: a.sort.into(),
                 conflicts: a.conflicts,
+                with: plain::Enrichments {
+                    conflicts: a
+                        .with
+                        .iter()
+                        .any(|w| matches!(w, With::Conflicts | With::All)),
+                    deleted_by: a
+                        .with
+                        .iter()
+                        .any(|w| matches!(w, With::DeletedBy | With::All)),
+                },
+                max_age: a.max_age,
             }),
             Command::Restore(a) => plain::Command::Restore(plain::RestoreArgs {
                 targets: a.targets,

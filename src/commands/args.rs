@@ -28,9 +28,26 @@ pub struct ListArgs {
     /// Keep users whose name, user name, mail or department contains this (case-insensitive).
     pub filter: Option<String>,
     pub sort: SortKey,
-    /// Keep only users whose name or an address is held by someone else (the conflict sweep).
+    /// Keep only users whose name or an address is held by someone else (the conflict sweep);
+    /// implies `with.conflicts`.
     pub conflicts: bool,
+    /// What is read beside the deleted users (`--with`): nothing by default.
+    pub with: Enrichments,
+    /// How old a kept conflict index or deletion log may be and still be used without a read.
+    pub max_age: std::time::Duration,
 }
+
+/// `list --with conflicts|deleted-by|all`: the reads that enrich each user, opt-in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Enrichments {
+    /// What holds each user's name and addresses now (`conflicts` in JSON).
+    pub conflicts: bool,
+    /// Who deleted each user, from the audit log (`deletedBy` in JSON).
+    pub deleted_by: bool,
+}
+
+/// `--max-age` of `list`: a kept sweep younger than this is used as it is.
+pub const DEFAULT_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// Where the new passwords come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

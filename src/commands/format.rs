@@ -209,15 +209,18 @@ pub fn write_json_with(
     now: DateTime<Utc>,
     annotate: &dyn Fn(&DeletedUser, &mut UserRecord<'_>),
 ) -> io::Result<()> {
-    let records: Vec<UserRecord<'_>> = users
-        .iter()
-        .map(|u| {
-            let mut r = UserRecord::stored(u, now);
-            annotate(u, &mut r);
-            r
-        })
-        .collect();
-    undelete_common::safe_json::to_writer(&mut *out, &records)?;
+    // One record at a time: the same compact array, without every record (and its
+    // enrichments) held at once.
+    out.write_all(b"[")?;
+    for (i, u) in users.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        let mut r = UserRecord::stored(u, now);
+        annotate(u, &mut r);
+        undelete_common::safe_json::to_writer(&mut *out, &r)?;
+    }
+    out.write_all(b"]")?;
     writeln!(out)
 }
 

@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 use super::args::{CheckArgs, ListArgs, OutputFormat, SortKey};
 use super::format;
 use super::{EXIT_EXPIRING, EXIT_OK, Io};
-use crate::conflicts::{self, DeletedBy, DeletionsState, Sweep};
+use crate::conflicts::{self, DeletedBy, DeletionsState, Sweep, kept};
 use crate::directory::{DeletedUser, DirResult, Directory};
+use crate::restore::Books;
 
 /// Loads every page, telling a terminal on stderr how far it got. For JSON, the users keep
 /// their strings as stored (JSON escapes them; table and CSV print the cleaned ones).
@@ -59,17 +60,19 @@ fn print(
     io.out.flush()
 }
 
-/// What the sweep and the audit log say, for `list --conflicts` and `list --format json`.
+/// What the sweep and the audit log say, for `list --conflicts` and `--with`.
 struct Known {
-    sweep: Sweep,
+    sweep: Option<Sweep>,
     deletions: Option<DeletionsState>,
+    /// Said on stderr after the listing: reads that failed, a refused delta token.
+    notes: Vec<String>,
 }
 
 impl Known {
-    fn conflicts_json(&self, u: &DeletedUser) -> Value {
-        let found = self.sweep.index.conflicts_for(u);
+    fn conflicts_json(sweep: &Sweep, u: &DeletedUser) -> Value {
+        let found = sweep.index.conflicts_for(u);
         // With a read missing, "no conflict" is not known: null, not [].
-        if found.is_empty() && !self.sweep.is_complete() {
+        if found.is_empty() && !sweep.is_complete() {
             return Value::Null;
         }
         Value::Array(
@@ -88,16 +91,13 @@ impl Known {
         )
     }
 
-    fn deleted_by_json(&self, u: &DeletedUser) -> Value {
-        let Some(d) = &self.deletions else {
-            return Value::Null;
-        };
+    fn deleted_by_json(d: &DeletionsState, u: &DeletedUser) -> Value {
         match d.log.lookup(u) {
             DeletedBy::Record(r) => json!({
-                "by": r.initiated_by.who(),
+                "by": r.who,
                 "at": r.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 "result": r.result,
-                "bySync": r.by_sync(),
+                "bySync": r.by_sync,
             }),
             DeletedBy::BeyondRetention | DeletedBy::NotFound => Value::Null,
         }
@@ -105,12 +105,15 @@ impl Known {
 
     /// What could not be read, one line each, for stderr.
     fn notes(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .sweep
-            .problems()
-            .into_iter()
-            .map(|p| format!("conflicts may be missing: {p}"))
-            .collect();
+        let mut out = self.notes.clone();
+        if let Some(sweep) = &self.sweep {
+            out.extend(
+                sweep
+                    .problems()
+                    .into_iter()
+                    .map(|p| format!("conflicts may be missing: {p}")),
+            );
+        }
         if let Some(d) = &self.deletions
             && !d.status.is_complete()
         {
@@ -123,37 +126,132 @@ impl Known {
     }
 }
 
+/// Where `list` may find what an earlier run kept of the sweep (`conflicts::kept`).
+pub struct KeptSweep<'a> {
+    pub books: &'a Books,
+    /// False: nothing is read or kept, and what was kept is removed (`--no-cache`).
+    pub cache: bool,
+}
+
+/// The conflict index for `list --with conflicts`: the kept one when it is younger than
+/// `--max-age`; else the kept one brought up to date by one delta round (a refused token
+/// means a full read, said once); else a full sweep. Whatever was read is kept again.
+async fn conflict_index(
+    dir: &dyn Directory,
+    kept: &KeptSweep<'_>,
+    max_age: std::time::Duration,
+    now: DateTime<Utc>,
+    notes: &mut Vec<String>,
+) -> Sweep {
+    if !kept.cache {
+        return conflicts::sweep_once(dir, now).await;
+    }
+    let earlier = match kept::load_sweep(kept.books) {
+        Ok(s) => s,
+        Err(why) => {
+            notes.push(format!("{why}; checking conflicts afresh"));
+            None
+        }
+    };
+    let sweep = match earlier {
+        Some(s) if kept::fresh(s.as_of, now, max_age) => return s,
+        Some(mut s) => {
+            let refused = s.refresh(dir, now).await;
+            notes.extend(conflicts::refused_note(&refused));
+            s
+        }
+        None => conflicts::sweep(dir, now).await,
+    };
+    if let Err(e) = kept::save_sweep(kept.books, &sweep) {
+        notes.push(format!(
+            "the conflict index could not be kept for the next run: {e}"
+        ));
+    }
+    sweep
+}
+
+/// The deletion log for `list --with deleted-by`, by the same rules as `conflict_index`.
+async fn deletion_log(
+    dir: &dyn Directory,
+    kept: &KeptSweep<'_>,
+    max_age: std::time::Duration,
+    now: DateTime<Utc>,
+    notes: &mut Vec<String>,
+) -> DeletionsState {
+    if !kept.cache {
+        return conflicts::read_deletions(dir, now).await;
+    }
+    let earlier = match kept::load_deletions(kept.books) {
+        Ok(d) => d,
+        Err(why) => {
+            notes.push(format!("{why}; reading the audit log afresh"));
+            None
+        }
+    };
+    let log = match earlier {
+        Some(d) if kept::fresh(d.as_of, now, max_age) && d.status.is_complete() => return d,
+        Some(d) => conflicts::refresh_deletions(dir, d, now).await,
+        None => conflicts::read_deletions(dir, now).await,
+    };
+    if let Err(e) = kept::save_deletions(kept.books, &log) {
+        notes.push(format!(
+            "the deletion log could not be kept for the next run: {e}"
+        ));
+    }
+    log
+}
+
 pub async fn list(
     dir: &dyn Directory,
     args: &ListArgs,
+    kept: &KeptSweep<'_>,
     now: DateTime<Utc>,
     io: &mut Io<'_>,
 ) -> color_eyre::Result<i32> {
-    let json = args.format == OutputFormat::Json;
-    let (mut users, known) = if args.conflicts || json {
-        // The deleted users, the sweep and the audit log, side by side.
-        let deletions = async {
-            if json {
-                Some(conflicts::read_deletions(dir, now).await)
+    let with_conflicts = args.with.conflicts || args.conflicts;
+    let with_deleted_by = args.with.deleted_by;
+    if !kept.cache
+        && let Err(e) = kept::forget(kept.books)
+    {
+        let _ = writeln!(io.err, "the kept conflict sweep cannot be removed: {e}");
+    }
+    // Only what was asked for is read, side by side with the listing: a script that counts
+    // deleted users reads nothing else.
+    let (mut users, known) = if with_conflicts || with_deleted_by {
+        let mut sweep_notes = Vec::new();
+        let mut log_notes = Vec::new();
+        let sweep = async {
+            if with_conflicts {
+                Some(conflict_index(dir, kept, args.max_age, now, &mut sweep_notes).await)
             } else {
                 None
             }
         };
-        let (users, sweep, deletions) = futures::join!(
-            load(dir, args.format, io),
-            conflicts::sweep_once(dir),
-            deletions
-        );
-        (users?, Some(Known { sweep, deletions }))
+        let deletions = async {
+            if with_deleted_by {
+                Some(deletion_log(dir, kept, args.max_age, now, &mut log_notes).await)
+            } else {
+                None
+            }
+        };
+        let (users, sweep, deletions) =
+            futures::join!(load(dir, args.format, io), sweep, deletions);
+        sweep_notes.extend(log_notes);
+        let known = Known {
+            sweep,
+            deletions,
+            notes: sweep_notes,
+        };
+        (users?, Some(known))
     } else {
         (load(dir, args.format, io).await?, None)
     };
     let loaded = users.len();
     format::filter(&mut users, args.filter.as_deref());
     if args.conflicts
-        && let Some(k) = &known
+        && let Some(sweep) = known.as_ref().and_then(|k| k.sweep.as_ref())
     {
-        users.retain(|u| !k.sweep.index.conflicts_for(u).is_empty());
+        users.retain(|u| sweep.index.has_conflict(u));
     }
     format::sort(&mut users, args.sort);
     if let Some(k) = &known {
@@ -164,8 +262,12 @@ pub async fn list(
     match (&known, args.format) {
         (Some(k), OutputFormat::Json) => {
             format::write_json_with(io.out, &users, now, &|u, r| {
-                r.conflicts = Some(k.conflicts_json(u));
-                r.deleted_by = Some(k.deleted_by_json(u));
+                if let Some(sweep) = &k.sweep {
+                    r.conflicts = Some(Known::conflicts_json(sweep, u));
+                }
+                if let Some(d) = &k.deletions {
+                    r.deleted_by = Some(Known::deleted_by_json(d, u));
+                }
             })?;
             io.out.flush()?;
         }

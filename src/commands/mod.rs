@@ -180,7 +180,16 @@ pub async fn run_with(cmd: Command, ctx: &Context, io: &mut Io<'_>) -> color_eyr
     }
     let result = match &cmd {
         Command::List(args) => {
-            within(ctx.read_deadline, list::list(dir, args, Utc::now(), io)).await
+            let books = ctx.session.books();
+            let kept = list::KeptSweep {
+                books: &books,
+                cache: ctx.session.settings.cache,
+            };
+            within(
+                ctx.read_deadline,
+                list::list(dir, args, &kept, Utc::now(), io),
+            )
+            .await
         }
         Command::Check(args) => {
             within(ctx.read_deadline, list::check(dir, args, Utc::now(), io)).await

@@ -41,6 +41,8 @@ pub struct FileSettings {
     pub include_password: Option<bool>,
     #[serde(default, deserialize_with = "theme")]
     pub theme: Option<String>,
+    /// Whether the conflict sweep is kept between runs (`false`: `--no-cache` every time).
+    pub cache: Option<bool>,
 }
 
 impl FileSettings {
@@ -58,6 +60,7 @@ impl FileSettings {
             email_to: self.email_to.or(lower.email_to),
             include_password: self.include_password.or(lower.include_password),
             theme: self.theme.or(lower.theme),
+            cache: self.cache.or(lower.cache),
         }
     }
 }
@@ -264,6 +267,7 @@ pub fn show(settings: &super::Settings, path: &ConfigPath) -> String {
         "",
     );
     line("theme", Some(text(settings.theme.name())), "");
+    line("cache", Some(settings.cache.to_string()), "");
     out
 }
 
@@ -302,6 +306,11 @@ pub const TEMPLATE: &str = r#"# undelete's settings. Every key is optional. For 
 
 # Colours: "dark", "light" or "high-contrast" (NO_COLOR still turns colour off).
 # theme = "dark"
+
+# Keep the conflict sweep (who holds deleted users' names and addresses) and who deleted
+# each user from one run to the next, in the directory's folder of the data dir, so a launch
+# shows them at once; false keeps nothing and removes what was kept (as --no-cache).
+# cache = true
 "#;
 
 #[cfg(test)]
@@ -328,6 +337,7 @@ mod tests {
         assert_eq!(f.cloud, Some(Cloud::Global));
         assert_eq!(f.email_to.as_deref(), Some("helpdesk@contoso.com"));
         assert_eq!(f.include_password, Some(true));
+        assert_eq!(f.cache, Some(true));
         assert_eq!(f.theme.as_deref(), Some("dark"));
         assert!(
             f.client_id.is_some()

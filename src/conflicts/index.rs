@@ -1,13 +1,25 @@
 //! `ConflictIndex`: every name and address the active side of the directory holds, keyed for
 //! the join with the deleted users, and kept up to date by delta rounds.
 //!
-//! Sized for tens of thousands of holders: a holder is a slot (kind, id, name), and each of its
-//! keys (lower-cased UPN or SMTP address) is one map entry pointing at the slot, a UPN and an
-//! identical primary address sharing one entry. Removing a holder does not need its old keys:
-//! a delta page's changed slots are dropped from the maps in one pass.
+//! Sized for a million holders in about 100 MB (issue 21: the sweep over 1,000,000 active
+//! users adds under 150 MB). Nothing is kept per holder as a `String` of its own:
+//! - a holder is a fixed 24-byte slot: its id as 16 bytes (every Entra id is a GUID; another
+//!   spelling is kept as text), its kind, and where its record starts in one byte arena;
+//! - the record holds its display name and its keys, each key case-folded once and split at
+//!   the `@`: the local part as text, the domain as a number from an interner (a tenant's
+//!   million addresses share a handful of domains);
+//! - the lookup table maps a 32-bit hash of a key to the slot and the key's place in the
+//!   arena (12 bytes an entry); a hit is confirmed against the arena, so two keys that share
+//!   a hash never mix (the rare second one waits in `more`).
+//!
+//! A UPN and an identical primary address are one key with both flags. Removing a holder
+//! reads its keys back from its record, so a delta page costs what it changes plus one pass
+//! over the slots to find them; the arena is compacted once half of it is garbage.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::Hasher;
 
+use super::intern::{Interner, PrehashedState, guid, guid_text};
 use super::{Conflict, ConflictKind, HolderRef};
 use crate::directory::{DeletedUser, Holder, HolderChange, HolderKind};
 
@@ -15,18 +27,28 @@ use crate::directory::{DeletedUser, Holder, HolderChange, HolderKind};
 const AS_UPN: u8 = 1;
 /// The key is one of the holder's SMTP addresses (a proxy address or its mail).
 const AS_ADDRESS: u8 = 2;
+/// A key without an `@` (not an address; kept whole as its local part).
+const NO_DOMAIN: u32 = u32::MAX;
+
+/// The slot holds a holder (free slots wait for reuse).
+const LIVE: u8 = 1;
+/// The id is not a lower-case GUID: its text leads the record.
+const TEXT_ID: u8 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Entry {
-    slot: u32,
+struct Slot {
+    guid: [u8; 16],
+    /// Where the record starts in the arena.
+    at: u32,
+    kind: u8,
     flags: u8,
 }
 
-#[derive(Debug, Clone)]
-struct Slot {
-    kind: HolderKind,
-    id: Box<str>,
-    name: Box<str>,
+/// One key of one holder: the slot and where the key sits in the arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    slot: u32,
+    key_at: u32,
 }
 
 /// The address part of an SMTP proxy address (`SMTP:` primary or `smtp:` alias, any case);
@@ -53,22 +75,121 @@ fn lower_into(buf: &mut String, s: &str) {
     }
 }
 
-fn key(s: &str) -> Box<str> {
-    let mut buf = String::new();
-    lower_into(&mut buf, s);
-    buf.into_boxed_str()
+/// A folded key split at its last `@`.
+fn split(key: &str) -> (&str, Option<&str>) {
+    match key.rsplit_once('@') {
+        Some((local, domain)) => (local, Some(domain)),
+        None => (key, None),
+    }
+}
+
+fn key_hash(local: &[u8], domain: u32) -> u32 {
+    let mut h = std::hash::DefaultHasher::new();
+    h.write(local);
+    h.write_u32(domain);
+    (h.finish() >> 32) as u32
+}
+
+fn kind_of(n: u8) -> HolderKind {
+    match n {
+        0 => HolderKind::User,
+        1 => HolderKind::Group,
+        _ => HolderKind::Contact,
+    }
+}
+
+/// Reads a holder's record from the arena; every read is checked, so a record that is cut
+/// short (a kept index damaged on disk) reads as empty rather than panicking.
+struct Record<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Record<'a> {
+    fn at(arena: &'a [u8], at: u32) -> Self {
+        Self {
+            bytes: arena,
+            pos: at as usize,
+        }
+    }
+
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let out = self.bytes.get(self.pos..self.pos.checked_add(n)?)?;
+        self.pos += n;
+        Some(out)
+    }
+
+    fn u16(&mut self) -> Option<u16> {
+        self.take(2).map(|b| u16::from_le_bytes([b[0], b[1]]))
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        self.take(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn text(&mut self) -> Option<&'a [u8]> {
+        let n = self.u16()?;
+        self.take(usize::from(n))
+    }
+
+    /// Skips the id (when the record holds one) and returns the name and the number of keys.
+    fn head(&mut self, flags: u8) -> Option<(&'a [u8], u16)> {
+        if flags & TEXT_ID != 0 {
+            self.text()?;
+        }
+        let name = self.text()?;
+        let keys = self.u16()?;
+        Some((name, keys))
+    }
+
+    /// The next key: where it starts, its flags, its domain and its local part.
+    fn key(&mut self) -> Option<(u32, u8, u32, &'a [u8])> {
+        let at = u32::try_from(self.pos).ok()?;
+        let flags = *self.take(1)?.first()?;
+        let domain = self.u32()?;
+        let local = self.text()?;
+        Some((at, flags, domain, local))
+    }
+
+    fn end(&self) -> usize {
+        self.pos
+    }
+}
+
+fn push_text(arena: &mut Vec<u8>, text: &[u8]) {
+    // Names and addresses are far shorter; a longer one is cut (at a character boundary for
+    // names, which are shown; a key that long would not be a valid address anyway).
+    let n = text.len().min(usize::from(u16::MAX));
+    arena.extend_from_slice(&(n as u16).to_le_bytes());
+    arena.extend_from_slice(&text[..n]);
+}
+
+fn cut_at_char(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 /// What the active side of the directory holds, ready to be joined with deleted users.
 #[derive(Debug, Clone, Default)]
 pub struct ConflictIndex {
-    slots: Vec<Option<Slot>>,
+    slots: Vec<Slot>,
     free: Vec<u32>,
-    /// The first holder of each key.
-    keys: HashMap<Box<str>, Entry>,
-    /// Further holders of a key already in `keys` (proxy addresses are unique in a healthy
-    /// directory, so this stays empty or nearly).
-    more: HashMap<Box<str>, Vec<Entry>>,
+    arena: Vec<u8>,
+    /// Bytes of the arena that belong to no live slot.
+    garbage: usize,
+    domains: Interner,
+    /// The first holder of each key hash.
+    keys: HashMap<u32, Entry, PrehashedState>,
+    /// Further holders of a hash already in `keys`: another holder of the same key (proxy
+    /// addresses are unique in a healthy directory) or another key with the same hash.
+    more: HashMap<u32, Vec<Entry>, PrehashedState>,
     counts: [usize; 3],
 }
 
@@ -102,71 +223,269 @@ impl ConflictIndex {
         self.len() == 0
     }
 
+    /// The holder's keys, folded, with their flags: a UPN and an identical address are one.
+    fn keys_of(h: &Holder) -> Vec<(String, u8)> {
+        let mut out: Vec<(String, u8)> = Vec::new();
+        let mut add = |s: &str, flag: u8| {
+            let mut k = String::new();
+            lower_into(&mut k, s);
+            if k.is_empty() {
+                return;
+            }
+            match out.iter_mut().find(|(o, _)| *o == k) {
+                Some((_, f)) => *f |= flag,
+                None => out.push((k, flag)),
+            }
+        };
+        if let Some(upn) = h.user_principal_name.as_deref() {
+            add(upn, AS_UPN);
+        }
+        for p in &h.proxy_addresses {
+            if let Some(a) = smtp_address(p) {
+                add(a, AS_ADDRESS);
+            }
+        }
+        if let Some(mail) = h.mail.as_deref() {
+            add(mail, AS_ADDRESS);
+        }
+        out
+    }
+
     fn insert(&mut self, h: &Holder) {
+        let (Ok(at), Ok(slot_count)) = (
+            u32::try_from(self.arena.len()),
+            u32::try_from(self.slots.len()),
+        ) else {
+            // Past four gigabytes of names, or four billion holders, the index stops growing
+            // rather than wrapping.
+            return;
+        };
+        let id = guid(&h.id);
+        let mut flags = LIVE;
+        if id.is_none() {
+            flags |= TEXT_ID;
+            push_text(&mut self.arena, h.id.as_bytes());
+        }
+        push_text(
+            &mut self.arena,
+            cut_at_char(&h.display_name, usize::from(u16::MAX)).as_bytes(),
+        );
+        let keys = Self::keys_of(h);
+        let count_at = self.arena.len();
+        self.arena.extend_from_slice(&0u16.to_le_bytes());
         let slot = Slot {
-            kind: h.kind,
-            id: h.id.as_str().into(),
-            name: h.display_name.as_str().into(),
+            guid: id.unwrap_or(0).to_le_bytes(),
+            at,
+            kind: h.kind.index() as u8,
+            flags,
         };
         let n = match self.free.pop() {
             Some(n) => {
-                self.slots[n as usize] = Some(slot);
+                self.slots[n as usize] = slot;
                 n
             }
             None => {
-                // Past four billion holders the index stops growing rather than wrapping.
-                let Ok(n) = u32::try_from(self.slots.len()) else {
-                    return;
-                };
-                self.slots.push(Some(slot));
-                n
+                self.slots.push(slot);
+                slot_count
             }
         };
-        self.counts[h.kind.index()] += 1;
-        if let Some(upn) = h.user_principal_name.as_deref().filter(|u| !u.is_empty()) {
-            self.add_key(key(upn), n, AS_UPN);
+        let mut written: u16 = 0;
+        for (key, flag) in keys {
+            if written == u16::MAX {
+                break;
+            }
+            let (local, domain) = split(&key);
+            let domain = match domain {
+                Some(d) => match self.domains.intern(d) {
+                    Some(d) => d,
+                    None => continue,
+                },
+                None => NO_DOMAIN,
+            };
+            if local.len() > usize::from(u16::MAX) {
+                continue;
+            }
+            let Ok(key_at) = u32::try_from(self.arena.len()) else {
+                break;
+            };
+            self.arena.push(flag);
+            self.arena.extend_from_slice(&domain.to_le_bytes());
+            push_text(&mut self.arena, local.as_bytes());
+            written += 1;
+            self.add_entry(
+                key_hash(local.as_bytes(), domain),
+                Entry { slot: n, key_at },
+            );
         }
-        let addresses = h
-            .proxy_addresses
-            .iter()
-            .filter_map(|p| smtp_address(p))
-            .chain(h.mail.as_deref());
-        for a in addresses {
-            self.add_key(key(a), n, AS_ADDRESS);
+        self.arena[count_at..count_at + 2].copy_from_slice(&written.to_le_bytes());
+        self.counts[h.kind.index()] += 1;
+    }
+
+    fn add_entry(&mut self, hash: u32, entry: Entry) {
+        match self.keys.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(entry);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.more.entry(hash).or_default().push(entry);
+            }
         }
     }
 
-    fn add_key(&mut self, k: Box<str>, slot: u32, flag: u8) {
-        match self.keys.get_mut(&k) {
-            None => {
-                self.keys.insert(k, Entry { slot, flags: flag });
+    fn remove_entry(&mut self, hash: u32, slot: u32) {
+        if self.keys.get(&hash).is_some_and(|e| e.slot == slot) {
+            // The first of the rest (if any) takes its place.
+            let promoted = match self.more.get_mut(&hash) {
+                Some(rest) if !rest.is_empty() => Some(rest.remove(0)),
+                _ => None,
+            };
+            if self.more.get(&hash).is_some_and(Vec::is_empty) {
+                self.more.remove(&hash);
             }
-            Some(e) if e.slot == slot => e.flags |= flag,
-            Some(_) => {
-                let more = self.more.entry(k).or_default();
-                match more.iter_mut().find(|e| e.slot == slot) {
-                    Some(e) => e.flags |= flag,
-                    None => more.push(Entry { slot, flags: flag }),
+            match promoted {
+                Some(e) => {
+                    self.keys.insert(hash, e);
+                }
+                None => {
+                    self.keys.remove(&hash);
                 }
             }
+        } else if let Some(rest) = self.more.get_mut(&hash) {
+            rest.retain(|e| e.slot != slot);
+            if rest.is_empty() {
+                self.more.remove(&hash);
+            }
         }
+    }
+
+    /// The hashes of a slot's keys and the record's length.
+    fn slot_keys(&self, slot: &Slot) -> (Vec<u32>, usize) {
+        let mut r = Record::at(&self.arena, slot.at);
+        let mut hashes = Vec::new();
+        if let Some((_, n)) = r.head(slot.flags) {
+            for _ in 0..n {
+                let Some((_, _, domain, local)) = r.key() else {
+                    break;
+                };
+                hashes.push(key_hash(local, domain));
+            }
+        }
+        (hashes, r.end().saturating_sub(slot.at as usize))
     }
 
     /// Drops every key of these slots and empties them.
     fn remove_slots(&mut self, slots: &HashSet<u32>) {
-        if slots.is_empty() {
+        for &n in slots {
+            let Some(slot) = self.slots.get(n as usize).copied() else {
+                continue;
+            };
+            if slot.flags & LIVE == 0 {
+                continue;
+            }
+            let (hashes, len) = self.slot_keys(&slot);
+            for h in hashes {
+                self.remove_entry(h, n);
+            }
+            self.slots[n as usize].flags = 0;
+            self.garbage += len;
+            self.counts[usize::from(slot.kind).min(2)] -= 1;
+            self.free.push(n);
+        }
+        self.compact_if_wasteful();
+    }
+
+    /// Rewrites the arena with the live records only, once half of it is garbage, and keys
+    /// everything again (offsets moved).
+    fn compact_if_wasteful(&mut self) {
+        if self.garbage < 1 << 20 || self.garbage * 2 < self.arena.len() {
             return;
         }
-        self.keys.retain(|_, e| !slots.contains(&e.slot));
-        self.more.retain(|_, v| {
-            v.retain(|e| !slots.contains(&e.slot));
-            !v.is_empty()
-        });
-        for &n in slots {
-            if let Some(s) = self.slots.get_mut(n as usize).and_then(Option::take) {
-                self.counts[s.kind.index()] -= 1;
-                self.free.push(n);
+        let old = std::mem::take(&mut self.arena);
+        let mut arena = Vec::with_capacity(old.len() - self.garbage);
+        for slot in self.slots.iter_mut().filter(|s| s.flags & LIVE != 0) {
+            let start = slot.at as usize;
+            let mut r = Record::at(&old, slot.at);
+            if let Some((_, n)) = r.head(slot.flags) {
+                for _ in 0..n {
+                    if r.key().is_none() {
+                        break;
+                    }
+                }
             }
+            let end = r.end().max(start);
+            slot.at = arena.len() as u32;
+            arena.extend_from_slice(old.get(start..end).unwrap_or(&[]));
+        }
+        self.arena = arena;
+        self.garbage = 0;
+        self.rekey();
+    }
+
+    /// Builds the lookup tables again from the records (after a compaction, or a load).
+    fn rekey(&mut self) {
+        self.keys = HashMap::with_capacity_and_hasher(self.slots.len(), PrehashedState::default());
+        self.more = HashMap::default();
+        for n in 0..self.slots.len() {
+            let slot = self.slots[n];
+            if slot.flags & LIVE == 0 {
+                continue;
+            }
+            let mut r = Record::at(&self.arena, slot.at);
+            let Some((_, count)) = r.head(slot.flags) else {
+                continue;
+            };
+            let mut found = Vec::with_capacity(usize::from(count));
+            for _ in 0..count {
+                let Some((key_at, _, domain, local)) = r.key() else {
+                    break;
+                };
+                found.push((key_hash(local, domain), key_at));
+            }
+            for (hash, key_at) in found {
+                let entry = Entry {
+                    slot: n as u32,
+                    key_at,
+                };
+                self.add_entry(hash, entry);
+            }
+        }
+    }
+
+    fn id_text(&self, slot: &Slot) -> String {
+        if slot.flags & TEXT_ID != 0 {
+            let mut r = Record::at(&self.arena, slot.at);
+            let id = r.text().unwrap_or_default();
+            String::from_utf8_lossy(id).into_owned()
+        } else {
+            guid_text(u128::from_le_bytes(slot.guid))
+        }
+    }
+
+    fn name_text(&self, slot: &Slot) -> String {
+        let mut r = Record::at(&self.arena, slot.at);
+        let name = r.head(slot.flags).map_or(&[][..], |(n, _)| n);
+        String::from_utf8_lossy(name).into_owned()
+    }
+
+    /// True when the slot's id is `id` (exactly as the directory spells it).
+    fn has_id(&self, slot: &Slot, id: &IdKey) -> bool {
+        match id {
+            IdKey::Guid(g) => slot.flags & TEXT_ID == 0 && u128::from_le_bytes(slot.guid) == *g,
+            IdKey::Text(t) => {
+                slot.flags & TEXT_ID != 0
+                    && Record::at(&self.arena, slot.at).text() == Some(t.as_bytes())
+            }
+        }
+    }
+
+    /// True when the slot's id is `id` in any ASCII case (a user is never its own conflict).
+    fn is_same_user(&self, slot: &Slot, id: &str) -> bool {
+        if slot.flags & TEXT_ID != 0 {
+            Record::at(&self.arena, slot.at)
+                .text()
+                .is_some_and(|t| t.eq_ignore_ascii_case(id.as_bytes()))
+        } else {
+            guid(&id.to_ascii_lowercase()) == Some(u128::from_le_bytes(slot.guid))
         }
     }
 
@@ -177,15 +496,28 @@ impl ConflictIndex {
         if changes.is_empty() {
             return;
         }
-        let ids: HashSet<&str> = changes.iter().map(HolderChange::id).collect();
+        let ids: Vec<IdKey> = changes.iter().map(|c| IdKey::of(c.id())).collect();
+        let guids: HashSet<u128> = ids
+            .iter()
+            .filter_map(|i| match i {
+                IdKey::Guid(g) => Some(*g),
+                IdKey::Text(_) => None,
+            })
+            .collect();
+        let texts: Vec<&IdKey> = ids.iter().filter(|i| matches!(i, IdKey::Text(_))).collect();
         let stale: HashSet<u32> = self
             .slots
             .iter()
             .enumerate()
-            .filter_map(|(n, s)| {
-                let s = s.as_ref()?;
-                ids.contains(&*s.id).then_some(n as u32)
+            .filter(|(_, s)| s.flags & LIVE != 0)
+            .filter(|(_, s)| {
+                if s.flags & TEXT_ID == 0 {
+                    guids.contains(&u128::from_le_bytes(s.guid))
+                } else {
+                    texts.iter().any(|t| self.has_id(s, t))
+                }
             })
+            .map(|(n, _)| n as u32)
             .collect();
         self.remove_slots(&stale);
         // The last change of each id wins.
@@ -208,24 +540,57 @@ impl ConflictIndex {
             .slots
             .iter()
             .enumerate()
-            .filter_map(|(n, s)| (s.as_ref()?.kind == kind).then_some(n as u32))
+            .filter(|(_, s)| s.flags & LIVE != 0 && s.kind == kind.index() as u8)
+            .map(|(n, _)| n as u32)
             .collect();
         self.remove_slots(&stale);
         self.extend(holders);
     }
 
-    fn holders_of(&self, k: &str, flag: u8) -> impl Iterator<Item = &Slot> {
-        let first = self.keys.get(k).into_iter();
-        let more = self.more.get(k).into_iter().flatten();
+    /// The live slots holding the folded key `key` with `flag`.
+    fn holders_of(&self, key: &str, flag: u8) -> Vec<u32> {
+        let (local, domain) = split(key);
+        let domain = match domain {
+            // A domain nobody holds an address in: nothing to find.
+            Some(d) => match self.domains.get(d) {
+                Some(d) => d,
+                None => return Vec::new(),
+            },
+            None => NO_DOMAIN,
+        };
+        let hash = key_hash(local.as_bytes(), domain);
+        let first = self.keys.get(&hash).into_iter();
+        let more = self.more.get(&hash).into_iter().flatten();
         first
             .chain(more)
-            .filter(move |e| e.flags & flag != 0)
-            .filter_map(|e| self.slots.get(e.slot as usize)?.as_ref())
+            .filter(|e| {
+                let Some(slot) = self.slots.get(e.slot as usize) else {
+                    return false;
+                };
+                if slot.flags & LIVE == 0 {
+                    return false;
+                }
+                let mut r = Record::at(&self.arena, e.key_at);
+                matches!(r.key(), Some((_, f, d, l)) if f & flag != 0 && d == domain && l == local.as_bytes())
+            })
+            .map(|e| e.slot)
+            .collect()
     }
 
     /// True when an active user holds this user principal name (any case).
     pub fn upn_taken(&self, upn: &str) -> bool {
-        self.holders_of(&key(upn), AS_UPN).next().is_some()
+        let mut buf = String::new();
+        lower_into(&mut buf, upn);
+        !self.holders_of(&buf, AS_UPN).is_empty()
+    }
+
+    fn holder_ref(&self, n: u32) -> HolderRef {
+        let slot = &self.slots[n as usize];
+        HolderRef {
+            kind: kind_of(slot.kind),
+            id: self.id_text(slot),
+            name: self.name_text(slot),
+        }
     }
 
     /// Everything that stands in the way of restoring `user` as it was: its original UPN held
@@ -233,40 +598,162 @@ impl ConflictIndex {
     /// (compared without case, `SMTP:` and `smtp:` alike). The user itself is never its own
     /// conflict: after a restore (or a rename) it may be in the index under the same id.
     pub fn conflicts_for(&self, user: &DeletedUser) -> Vec<Conflict> {
+        self.conflicts_of(
+            &user.id,
+            &user.original_upn,
+            user.proxy_addresses.iter().map(String::as_str),
+        )
+    }
+
+    /// `conflicts_for` from the user's id, original user name and proxy addresses, wherever
+    /// they are kept (the table joins its packed rows without rebuilding users).
+    pub fn conflicts_of<'a>(
+        &self,
+        id: &str,
+        original_upn: &str,
+        proxy_addresses: impl Iterator<Item = &'a str>,
+    ) -> Vec<Conflict> {
         let mut out = Vec::new();
         let mut buf = String::new();
-        let other = |s: &&Slot| !s.id.eq_ignore_ascii_case(&user.id);
-        let holder = |s: &Slot| HolderRef {
-            kind: s.kind,
-            id: s.id.to_string(),
-            name: s.name.to_string(),
-        };
-        if !user.original_upn.is_empty() {
-            lower_into(&mut buf, &user.original_upn);
-            for s in self.holders_of(&buf, AS_UPN).filter(other) {
+        let other = |n: &&u32| !self.is_same_user(&self.slots[**n as usize], id);
+        if !original_upn.is_empty() {
+            lower_into(&mut buf, original_upn);
+            for n in self.holders_of(&buf, AS_UPN).iter().filter(other) {
                 out.push(Conflict {
                     kind: ConflictKind::Upn,
-                    address: user.original_upn.clone(),
-                    holder: holder(s),
+                    address: original_upn.to_string(),
+                    holder: self.holder_ref(*n),
                 });
             }
         }
         let mut seen: Vec<String> = Vec::new();
-        for p in &user.proxy_addresses {
+        for p in proxy_addresses {
             let Some(a) = smtp_address(p) else { continue };
             lower_into(&mut buf, a);
             if seen.contains(&buf) {
                 continue;
             }
-            for s in self.holders_of(&buf, AS_ADDRESS).filter(other) {
+            for n in self.holders_of(&buf, AS_ADDRESS).iter().filter(other) {
                 out.push(Conflict {
                     kind: ConflictKind::Proxy,
-                    address: p.clone(),
-                    holder: holder(s),
+                    address: p.to_string(),
+                    holder: self.holder_ref(*n),
                 });
             }
             seen.push(buf.clone());
         }
+        // The TUI keeps these for every conflicted row (385,646 of them for 100,000 seeded
+        // users): held at their length, not at what pushing grew them to.
+        out.shrink_to_fit();
         out
+    }
+
+    /// True when `user` has any conflict (`list --conflicts`: nothing is built).
+    pub fn has_conflict(&self, user: &DeletedUser) -> bool {
+        let mut buf = String::new();
+        let other = |n: &u32| !self.is_same_user(&self.slots[*n as usize], &user.id);
+        if !user.original_upn.is_empty() {
+            lower_into(&mut buf, &user.original_upn);
+            if self.holders_of(&buf, AS_UPN).iter().any(other) {
+                return true;
+            }
+        }
+        user.proxy_addresses.iter().any(|p| {
+            smtp_address(p).is_some_and(|a| {
+                lower_into(&mut buf, a);
+                self.holders_of(&buf, AS_ADDRESS).iter().any(other)
+            })
+        })
+    }
+}
+
+/// An id as the index compares it.
+enum IdKey {
+    Guid(u128),
+    Text(String),
+}
+
+impl IdKey {
+    fn of(id: &str) -> Self {
+        match guid(id) {
+            Some(g) => IdKey::Guid(g),
+            None => IdKey::Text(id.to_string()),
+        }
+    }
+}
+
+/// The index as `kept` stores it: the slots, the arena and the domains, as they are in
+/// memory (the lookup tables are built again on load).
+pub(super) mod stored {
+    use super::*;
+    use crate::conflicts::kept::{Reader, Writer};
+
+    impl ConflictIndex {
+        pub(in crate::conflicts) fn write(&self, w: &mut Writer) {
+            let live: Vec<&Slot> = self.slots.iter().filter(|s| s.flags & LIVE != 0).collect();
+            w.u64(live.len() as u64);
+            for s in &live {
+                w.bytes(&s.guid);
+                w.u32(s.at);
+                w.u8(s.kind);
+                w.u8(s.flags);
+            }
+            w.u64(self.arena.len() as u64);
+            w.bytes(&self.arena);
+            w.u64(self.domains.len() as u64);
+            for d in self.domains.iter() {
+                w.text(d);
+            }
+        }
+
+        pub(in crate::conflicts) fn read(r: &mut Reader) -> Option<Self> {
+            let n = r.count(22)?;
+            let mut slots = Vec::with_capacity(n);
+            for _ in 0..n {
+                let mut guid = [0u8; 16];
+                guid.copy_from_slice(r.bytes(16)?);
+                let at = r.u32()?;
+                let kind = r.u8()?;
+                let flags = r.u8()?;
+                if kind > 2 || flags & LIVE == 0 {
+                    return None;
+                }
+                slots.push(Slot {
+                    guid,
+                    at,
+                    kind,
+                    flags,
+                });
+            }
+            let len = r.count(1)?;
+            let arena = r.bytes(len)?.to_vec();
+            let mut domains = Interner::default();
+            for _ in 0..r.count(2)? {
+                domains.intern(r.text()?)?;
+            }
+            let mut index = ConflictIndex {
+                slots,
+                arena,
+                domains,
+                ..Default::default()
+            };
+            // Every record must read whole, names as UTF-8 and keys' domains known: a file
+            // that was damaged is refused rather than half believed.
+            for slot in &index.slots {
+                let mut rec = Record::at(&index.arena, slot.at);
+                let (name, keys) = rec.head(slot.flags)?;
+                std::str::from_utf8(name).ok()?;
+                for _ in 0..keys {
+                    let (_, _, domain, local) = rec.key()?;
+                    std::str::from_utf8(local).ok()?;
+                    if domain != NO_DOMAIN && domain as usize >= index.domains.len() {
+                        return None;
+                    }
+                }
+                index.counts[usize::from(slot.kind)] += 1;
+            }
+            index.rekey();
+            Some(index)
+        }
     }
 }

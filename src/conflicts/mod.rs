@@ -6,18 +6,23 @@
 //! (`ConflictIndex`, pure and local) finds every deleted user's conflicts at once. The audit log
 //! is read once too and joined by the deleted user's id (`DeletionLog`). The per-user pre-flight
 //! right before a restore (`restore::preflight`) stays the authority: the sweep is what the
-//! table shows up front, and the same words say what the restore dialog will offer.
+//! table shows up front, and the same words say what the restore dialog will offer. Both are
+//! kept per directory between runs (`kept`), so a launch shows the last known badges at once
+//! and refreshes them with one delta round.
 
 mod deletions;
 mod index;
+pub mod intern;
+pub mod kept;
 mod sweep;
 
 use std::collections::HashMap;
 
-pub use deletions::{DeletedBy, DeletionLog, INITIAL_RETENTION_DAYS};
+pub use deletions::{DeletedBy, Deletion, DeletionLog, INITIAL_RETENTION_DAYS};
 pub use index::{ConflictIndex, smtp_address};
 pub use sweep::{
-    Changes, DeletionsState, SourceStatus, Sweep, read_changes, read_deletions, sweep, sweep_once,
+    AUDIT_OVERLAP_HOURS, Changes, DeletionsState, SourceStatus, Sweep, read_changes,
+    read_deletions, refresh_deletions, refused_note, sweep, sweep_once, token_refused,
 };
 
 use crate::directory::{DeletedUser, HolderKind};

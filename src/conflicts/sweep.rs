@@ -62,10 +62,30 @@ pub struct Sweep {
     pub index: ConflictIndex,
     /// By `HolderKind::ALL` order: users, groups, contacts.
     pub sources: [SourceStatus; 3],
-    delta_links: [Option<String>; 3],
+    pub(super) delta_links: [Option<String>; 3],
+    /// When the reads it holds began: what it says was true then ("conflicts as of 09:12").
+    pub as_of: DateTime<Utc>,
 }
 
 impl Sweep {
+    /// A sweep of `index` as if every read had completed (unit tests of what holds it).
+    #[cfg(test)]
+    pub(crate) fn for_tests(index: ConflictIndex, as_of: DateTime<Utc>) -> Self {
+        let sources = HolderKind::ALL.map(|k| SourceStatus::Read {
+            count: index.count(k),
+        });
+        Self {
+            index,
+            sources,
+            delta_links: [
+                Some("https://graph.microsoft.com/v1.0/users/delta?$deltatoken=u".into()),
+                None,
+                Some("https://graph.microsoft.com/v1.0/contacts/delta?$deltatoken=c".into()),
+            ],
+            as_of,
+        }
+    }
+
     pub fn status(&self, kind: HolderKind) -> &SourceStatus {
         &self.sources[kind.index()]
     }
@@ -91,6 +111,7 @@ impl Sweep {
 
     /// Applies what a refresh read: the index, the statuses and the links move forward.
     pub fn apply(&mut self, changes: Changes) {
+        self.as_of = changes.started;
         for (kind, change) in changes.kinds {
             let n = kind.index();
             match change {
@@ -117,9 +138,11 @@ impl Sweep {
 
     /// Reads the changes since the last round and applies them (the TUI splits the two: the
     /// read runs off the UI thread, `apply` in its update).
-    pub async fn refresh(&mut self, dir: &dyn Directory) {
-        let changes = read_changes(dir, self.delta_links()).await;
+    pub async fn refresh(&mut self, dir: &dyn Directory, now: DateTime<Utc>) -> Vec<HolderKind> {
+        let changes = read_changes(dir, self.delta_links(), now).await;
+        let refused = changes.refused.clone();
         self.apply(changes);
+        refused
     }
 }
 
@@ -127,9 +150,19 @@ impl Sweep {
 #[derive(Debug, Clone)]
 pub struct Changes {
     kinds: Vec<(HolderKind, KindChanges)>,
+    /// Kinds whose delta token the directory refused (expired, unknown): read in full again.
+    refused: Vec<HolderKind>,
+    /// When the reads began.
+    started: DateTime<Utc>,
 }
 
 impl Changes {
+    /// The kinds whose kept delta token the directory refused (`syncStateNotFound`, 410, any
+    /// other 4xx on the link): they were read in full again. The TUI and `list` say it once.
+    pub fn refused(&self) -> &[HolderKind] {
+        &self.refused
+    }
+
     /// Objects added, changed or removed in all (a full re-read counts its objects).
     pub fn len(&self) -> usize {
         self.kinds
@@ -183,6 +216,33 @@ async fn delta_round(
     })
 }
 
+/// True when the directory refused a delta link itself, rather than failing to answer: Graph
+/// answers an expired token with 400 `syncStateNotFound` ("The sync state generation is not
+/// found. The delta token is expired and data must be synchronized again."; directory objects'
+/// tokens last 7 days), other services with 410 `resyncRequired`. Only a full read helps then.
+pub fn token_refused(e: &DirectoryError) -> bool {
+    let code = |c: &str| e.code.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(c));
+    e.status == Some(410)
+        || code("syncStateNotFound")
+        || code("resyncRequired")
+        || matches!(e.kind, ErrorKind::BadRequest | ErrorKind::NotFound)
+}
+
+/// What a refresh says, once, when the directory refused kept delta tokens: which kinds were
+/// read in full again instead. `None` when none was refused.
+pub fn refused_note(kinds: &[HolderKind]) -> Option<String> {
+    let words: Vec<&str> = kinds.iter().map(|k| k.plural()).collect();
+    let list = match words.as_slice() {
+        [] => return None,
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    };
+    Some(format!(
+        "The directory refused the kept delta tokens of {list} (they expire after 7 days): \
+         read in full again"
+    ))
+}
+
 /// Where the next delta round of `kind` starts; `None` when the directory would not say (the
 /// next refresh then reads that kind in full).
 async fn latest_link(dir: &dyn Directory, kind: HolderKind) -> Option<String> {
@@ -196,17 +256,18 @@ async fn latest_link(dir: &dyn Directory, kind: HolderKind) -> Option<String> {
 }
 
 /// The whole sweep: users, groups and contacts read side by side into one index, with the
-/// starting point of each delta round for `Sweep::refresh`.
-pub async fn sweep(dir: &dyn Directory) -> Sweep {
-    sweep_with(dir, true).await
+/// starting point of each delta round for `Sweep::refresh`. `now` is when it starts.
+pub async fn sweep(dir: &dyn Directory, now: DateTime<Utc>) -> Sweep {
+    sweep_with(dir, true, now).await
 }
 
-/// The sweep of a run that will not refresh it (`list`): no delta links are asked for.
-pub async fn sweep_once(dir: &dyn Directory) -> Sweep {
-    sweep_with(dir, false).await
+/// The sweep of a run that will neither refresh nor keep it (`list --no-cache`): no delta
+/// links are asked for.
+pub async fn sweep_once(dir: &dyn Directory, now: DateTime<Utc>) -> Sweep {
+    sweep_with(dir, false, now).await
 }
 
-async fn sweep_with(dir: &dyn Directory, delta: bool) -> Sweep {
+async fn sweep_with(dir: &dyn Directory, delta: bool, now: DateTime<Utc>) -> Sweep {
     let lists: Vec<BoxStream<'static, (HolderKind, DirResult<Vec<Holder>>)>> = HolderKind::ALL
         .iter()
         .map(|&k| dir.list_holders(k).map(move |p| (k, p)).boxed())
@@ -249,6 +310,7 @@ async fn sweep_with(dir: &dyn Directory, delta: bool) -> Sweep {
         index,
         sources,
         delta_links,
+        as_of: now,
     }
 }
 
@@ -270,28 +332,47 @@ async fn reread(dir: &dyn Directory, kind: HolderKind) -> KindChanges {
 
 /// What changed since the links of an earlier sweep, all kinds side by side. A kind whose
 /// round cannot run (no link, an expired token, any failure) is read again in full instead.
-pub async fn read_changes(dir: &dyn Directory, links: [Option<String>; 3]) -> Changes {
+pub async fn read_changes(
+    dir: &dyn Directory,
+    links: [Option<String>; 3],
+    now: DateTime<Utc>,
+) -> Changes {
     let rounds = HolderKind::ALL
         .iter()
         .zip(links)
         .map(|(&kind, link)| async move {
-            let change = match link {
-                Some(link) => match delta_round(dir, kind, Some(link)).await {
-                    Ok((changes, link)) => KindChanges::Delta { changes, link },
-                    Err(e) => {
-                        tracing::info!(
-                            "delta round of {} failed, reading again: {e}",
-                            kind.plural()
-                        );
-                        reread(dir, kind).await
-                    }
-                },
-                None => reread(dir, kind).await,
+            let Some(link) = link else {
+                return (kind, reread(dir, kind).await, false);
             };
-            (kind, change)
+            match delta_round(dir, kind, Some(link)).await {
+                Ok((changes, link)) => (kind, KindChanges::Delta { changes, link }, false),
+                Err(e) => {
+                    let refused = token_refused(&e);
+                    tracing::info!(
+                        "delta round of {} failed ({}), reading again: {e}",
+                        kind.plural(),
+                        if refused {
+                            "its token was refused"
+                        } else {
+                            "no answer"
+                        }
+                    );
+                    (kind, reread(dir, kind).await, refused)
+                }
+            }
         });
+    let mut kinds = Vec::new();
+    let mut refused = Vec::new();
+    for (kind, change, was_refused) in futures::future::join_all(rounds).await {
+        if was_refused {
+            refused.push(kind);
+        }
+        kinds.push((kind, change));
+    }
     Changes {
-        kinds: futures::future::join_all(rounds).await,
+        kinds,
+        refused,
+        started: now,
     }
 }
 
@@ -300,26 +381,62 @@ pub async fn read_changes(dir: &dyn Directory, links: [Option<String>; 3]) -> Ch
 pub struct DeletionsState {
     pub log: DeletionLog,
     pub status: SourceStatus,
+    /// When the last read of the audit log began.
+    pub as_of: DateTime<Utc>,
 }
+
+/// A refresh asks the audit log again from this long before the last read began: Entra
+/// files some records late, and a record read twice is not counted twice.
+pub const AUDIT_OVERLAP_HOURS: i64 = 24;
 
 /// Reads the audit log's `Delete user` records of the retention window before `now`.
 pub async fn read_deletions(dir: &dyn Directory, now: DateTime<Utc>) -> DeletionsState {
     let since = now - Duration::days(INITIAL_RETENTION_DAYS);
+    read_into(dir, DeletionLog::default(), since, now).await
+}
+
+/// The records since `kept` was read (with `AUDIT_OVERLAP_HOURS` of overlap), added to it;
+/// deletions older than the retention window are forgotten. A log that was not read in full
+/// last time is read in full.
+pub async fn refresh_deletions(
+    dir: &dyn Directory,
+    kept: DeletionsState,
+    now: DateTime<Utc>,
+) -> DeletionsState {
+    if !kept.status.is_complete() {
+        return read_deletions(dir, now).await;
+    }
+    let window = now - Duration::days(INITIAL_RETENTION_DAYS);
+    let since = (kept.as_of - Duration::hours(AUDIT_OVERLAP_HOURS)).max(window);
+    let mut log = kept.log;
+    log.forget_before(window);
+    read_into(dir, log, since, now).await
+}
+
+async fn read_into(
+    dir: &dyn Directory,
+    mut log: DeletionLog,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> DeletionsState {
     let mut pages = dir.deletion_audits(since);
-    let mut records = Vec::new();
     let mut status = None;
     while let Some(page) = pages.next().await {
         match page {
-            Ok(r) => records.extend(r),
+            // Each page is folded in as it arrives: the records themselves are not kept.
+            Ok(r) => log.add(r),
             Err(e) => {
                 status = Some(SourceStatus::from_error(&e, AUDIT_PERMISSION));
                 break;
             }
         }
     }
-    let log = DeletionLog::build(records);
     let status = status.unwrap_or(SourceStatus::Read {
         count: log.records(),
     });
-    DeletionsState { log, status }
+    DeletionsState {
+        log,
+        status,
+        as_of: now,
+    }
 }

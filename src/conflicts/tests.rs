@@ -260,7 +260,7 @@ fn deletions_join_by_id_and_prefer_the_latest_success() {
     assert_eq!(log.records(), 4);
     let mut u = DeletedUser::sample("D1", "x", "x@c.com");
     match log.lookup(&u) {
-        DeletedBy::Record(r) => assert!(r.by_sync() && r.at.format("%d").to_string() == "11"),
+        DeletedBy::Record(r) => assert!(r.by_sync && r.at.format("%d").to_string() == "11"),
         other => panic!("{other:?}"),
     }
     assert!(log.by_sync(&u));
@@ -284,3 +284,302 @@ fn source_statuses_say_what_is_missing() {
     assert!(!s.is_complete());
     assert!(SourceStatus::Read { count: 3 }.is_complete());
 }
+
+/// The index against a plain model (every holder's keys in a list) over random holders and
+/// delta pages: GUID and other ids, shared keys, changes, removals, and enough churn that the
+/// arena is compacted.
+#[test]
+fn the_compact_index_finds_what_a_plain_list_finds() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(21);
+    let domains = ["c.com", "Fabrikam.COM", "x.org"];
+    let id = |n: u32| {
+        if n.is_multiple_of(3) {
+            format!("h{n}")
+        } else {
+            format!("00000000-0000-4000-8000-{n:012x}")
+        }
+    };
+    let addr = |rng: &mut rand::rngs::StdRng| {
+        format!(
+            "u{}@{}",
+            rng.random_range(0..400),
+            domains[rng.random_range(0..domains.len())]
+        )
+    };
+    let holder = |rng: &mut rand::rngs::StdRng, n: u32| {
+        let kind = HolderKind::ALL[rng.random_range(0..3)];
+        let upn = (kind == HolderKind::User).then(|| addr(rng));
+        let proxies: Vec<String> = (0..rng.random_range(0..3))
+            .map(|i| format!("{}:{}", if i == 0 { "SMTP" } else { "smtp" }, addr(rng)))
+            .collect();
+        Holder {
+            kind,
+            id: id(n),
+            display_name: format!("Holder {n} ünï"),
+            user_principal_name: upn,
+            mail: rng.random_bool(0.5).then(|| addr(rng)),
+            proxy_addresses: proxies,
+        }
+    };
+    let mut model: Vec<Holder> = (0..3000).map(|n| holder(&mut rng, n)).collect();
+    let mut index = ConflictIndex::build(&model);
+    for round in 0..20 {
+        let mut changes = Vec::new();
+        for _ in 0..200 {
+            let n = rng.random_range(0..3500);
+            if rng.random_bool(0.3) {
+                changes.push(HolderChange::Removed {
+                    kind: HolderKind::User,
+                    id: id(n),
+                });
+                model.retain(|h| h.id != id(n));
+            } else {
+                let h = holder(&mut rng, n);
+                model.retain(|m| m.id != h.id);
+                model.push(h.clone());
+                changes.push(HolderChange::Upsert(h));
+            }
+        }
+        index.apply(&changes);
+        assert_eq!(index.len(), model.len(), "round {round}");
+        for _ in 0..50 {
+            let upn = addr(&mut rng);
+            let d = deleted(
+                "00000000-0000-4000-8000-0000000000aa",
+                &upn,
+                &[&format!("SMTP:{}", addr(&mut rng)), "SIP:x@c.com"],
+            );
+            let mut got: Vec<(String, String)> = index
+                .conflicts_for(&d)
+                .into_iter()
+                .map(|c| (c.address, c.holder.id))
+                .collect();
+            let fold = |s: &str| s.to_lowercase();
+            let mut want: Vec<(String, String)> = Vec::new();
+            for h in &model {
+                if h.user_principal_name
+                    .as_deref()
+                    .is_some_and(|u| fold(u) == fold(&d.original_upn))
+                {
+                    want.push((d.original_upn.clone(), h.id.clone()));
+                }
+            }
+            for p in &d.proxy_addresses {
+                let Some(a) = smtp_address(p) else { continue };
+                for h in &model {
+                    let holds = h
+                        .proxy_addresses
+                        .iter()
+                        .filter_map(|x| smtp_address(x))
+                        .chain(h.mail.as_deref())
+                        .any(|x| fold(x) == fold(a));
+                    if holds {
+                        want.push((p.clone(), h.id.clone()));
+                    }
+                }
+            }
+            got.sort();
+            want.sort();
+            assert_eq!(got, want, "round {round}, {upn}");
+            assert_eq!(index.has_conflict(&d), !want.is_empty());
+        }
+    }
+    // Names and ids come back as they were given.
+    let h = &model[0];
+    let d = deleted(
+        "00000000-0000-4000-8000-0000000000bb",
+        h.user_principal_name
+            .as_deref()
+            .or(h.mail.as_deref())
+            .unwrap_or("none@c.com"),
+        &h.proxy_addresses
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    if let Some(c) = index.conflicts_for(&d).iter().find(|c| c.holder.id == h.id) {
+        assert_eq!(c.holder.name, h.display_name);
+        assert_eq!(c.holder.kind, h.kind);
+    }
+}
+
+mod kept_files {
+    use super::*;
+    use crate::conflicts::kept;
+    use crate::data_dir::DirectoryId;
+    use crate::restore::Books;
+
+    fn books(data: &std::path::Path, port: u16) -> Books {
+        let id = DirectoryId::graph(
+            &url::Url::parse(&format!("http://127.0.0.1:{port}")).unwrap(),
+            "5f1e2d3c-0000-4000-8000-000000000001",
+        );
+        Books::new(data, &id, "test")
+    }
+
+    fn swept() -> Sweep {
+        let index = ConflictIndex::build(&[
+            user(
+                "5f1e2d3c-0000-4000-8000-00000000000a",
+                "New Hire",
+                "Alex.Wilber@Contoso.com",
+                &["SMTP:alex.wilber@contoso.com", "smtp:aw@contoso.com"],
+            ),
+            other(HolderKind::Group, "g1", "Sales", Some("sales@c.com"), &[]),
+        ]);
+        Sweep::for_tests(index, Utc.with_ymd_and_hms(2026, 12, 7, 9, 12, 0).unwrap())
+    }
+
+    #[test]
+    fn what_is_kept_reads_back_the_same_for_its_directory_only() {
+        let data = tempfile::tempdir().unwrap();
+        let mine = books(data.path(), 8080);
+        assert!(
+            kept::load_sweep(&mine).unwrap().is_none(),
+            "nothing kept yet"
+        );
+        let sweep = swept();
+        kept::save_sweep(&mine, &sweep).unwrap();
+        let back = kept::load_sweep(&mine).unwrap().expect("kept");
+        assert_eq!(back.as_of, sweep.as_of);
+        assert_eq!(back.delta_links(), sweep.delta_links());
+        assert_eq!(back.sources, sweep.sources);
+        let d = deleted(
+            "d1",
+            "alex.wilber@contoso.com",
+            &["smtp:AW@contoso.com", "smtp:sales@c.com"],
+        );
+        assert_eq!(back.index.conflicts_for(&d), sweep.index.conflicts_for(&d));
+        assert_eq!(back.index.conflicts_for(&d).len(), 3);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for f in kept::files(&mine).iter().take(1) {
+                let mode = std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o600, "{}", f.display());
+            }
+        }
+        // Another directory has nothing kept, and a file moved over from one is not believed.
+        let theirs = books(data.path(), 9090);
+        assert!(kept::load_sweep(&theirs).unwrap().is_none());
+        std::fs::create_dir_all(theirs.folder()).unwrap();
+        std::fs::copy(&kept::files(&mine)[0], &kept::files(&theirs)[0]).unwrap();
+        let e = kept::load_sweep(&theirs).unwrap_err();
+        assert!(e.contains("was kept for another directory"), "{e}");
+        // Forgetting is per directory.
+        assert!(kept::forget(&theirs).unwrap());
+        assert!(kept::load_sweep(&mine).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_damaged_file_is_refused_not_half_believed() {
+        let data = tempfile::tempdir().unwrap();
+        let mine = books(data.path(), 8080);
+        kept::save_sweep(&mine, &swept()).unwrap();
+        let path = &kept::files(&mine)[0];
+        let whole = std::fs::read(path).unwrap();
+        // Cut anywhere in the body, or a byte flipped in the arena: never a panic, never a
+        // half index.
+        for cut in (whole.len() - 120..whole.len()).step_by(7) {
+            std::fs::write(path, &whole[..cut]).unwrap();
+            let e = kept::load_sweep(&mine).unwrap_err();
+            assert!(e.contains("damaged or from another version"), "{e}");
+        }
+        std::fs::write(path, b"undelete kept 0\n{}\n").unwrap();
+        assert!(kept::load_sweep(&mine).is_err());
+        #[cfg(unix)]
+        {
+            std::fs::remove_file(path).unwrap();
+            let target = data.path().join("elsewhere");
+            std::fs::write(&target, &whole).unwrap();
+            std::os::unix::fs::symlink(&target, path).unwrap();
+            let e = kept::load_sweep(&mine).unwrap_err();
+            assert!(e.contains("symbolic link"), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_deletion_log_keeps_who_when_and_the_flags() {
+        let data = tempfile::tempdir().unwrap();
+        let mine = books(data.path(), 8080);
+        let sync = Initiator::User {
+            id: None,
+            user_principal_name: Some("Sync_DC01_abc@c.onmicrosoft.com".into()),
+            display_name: None,
+        };
+        let log = DeletionLog::build([
+            record("00000000-0000-4000-8000-0000000000d1", 11, "success", sync),
+            record("d2", 12, "failure", Initiator::Unknown),
+        ]);
+        let state = DeletionsState {
+            log,
+            status: SourceStatus::Read { count: 2 },
+            as_of: Utc.with_ymd_and_hms(2026, 12, 7, 9, 12, 0).unwrap(),
+        };
+        kept::save_deletions(&mine, &state).unwrap();
+        let back = kept::load_deletions(&mine).unwrap().expect("kept");
+        assert_eq!(back.as_of, state.as_of);
+        assert_eq!(back.status, state.status);
+        assert_eq!(back.log.records(), 2);
+        for id in ["00000000-0000-4000-8000-0000000000D1", "D2"] {
+            let u = DeletedUser::sample(id, "x", "x@c.com");
+            assert_eq!(back.log.lookup(&u), state.log.lookup(&u), "{id}");
+        }
+        let u = DeletedUser::sample("00000000-0000-4000-8000-0000000000d1", "x", "x@c.com");
+        assert!(back.log.by_sync(&u));
+
+        // Many users, by GUID: the count check before reading them must fit what is written.
+        let many = DeletionLog::build((0..1_000u32).map(|i| {
+            let id = format!("00000000-0000-4000-8000-{i:012x}");
+            record(&id, 1 + i % 28, "success", Initiator::Unknown)
+        }));
+        let state = DeletionsState {
+            log: many,
+            status: SourceStatus::Read { count: 1_000 },
+            as_of: state.as_of,
+        };
+        kept::save_deletions(&mine, &state).unwrap();
+        let back = kept::load_deletions(&mine).unwrap().expect("kept");
+        assert_eq!(back.log.len(), 1_000);
+    }
+
+    #[test]
+    fn fresh_means_younger_than_the_max_age() {
+        let t = Utc.with_ymd_and_hms(2026, 12, 7, 9, 12, 0).unwrap();
+        let min = std::time::Duration::from_secs(60);
+        assert!(kept::fresh(t, t + chrono::Duration::minutes(14), 15 * min));
+        assert!(!kept::fresh(t, t + chrono::Duration::minutes(16), 15 * min));
+        assert!(
+            !kept::fresh(t, t - chrono::Duration::minutes(1), 15 * min),
+            "from the future"
+        );
+        assert!(!kept::fresh(
+            t,
+            t + chrono::Duration::seconds(1),
+            std::time::Duration::ZERO
+        ));
+    }
+}
+
+#[test]
+fn a_refused_token_is_said_once_in_words() {
+    assert_eq!(refused_note(&[]), None);
+    assert_eq!(
+        refused_note(&[HolderKind::User, HolderKind::Group]).as_deref(),
+        Some(
+            "The directory refused the kept delta tokens of active users and groups (they \
+             expire after 7 days): read in full again"
+        )
+    );
+    let mut e = crate::directory::DirectoryError::new(ErrorKindForTest::BadRequest, "x");
+    e.code = Some("syncStateNotFound".into());
+    assert!(token_refused(&e));
+    let mut gone = crate::directory::DirectoryError::new(ErrorKindForTest::Server, "x");
+    gone.status = Some(410);
+    assert!(token_refused(&gone));
+    let net = crate::directory::DirectoryError::network("reset");
+    assert!(!token_refused(&net), "no answer is not a refusal");
+}
+
+use crate::directory::ErrorKind as ErrorKindForTest;

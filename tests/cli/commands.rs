@@ -1497,7 +1497,13 @@ async fn list_conflicts_keeps_the_conflicted_users_and_json_names_their_holders(
     let (_tmp, sandbox) = common::start_sandbox(250).await;
     let data = tempfile::tempdir().expect("data dir");
     let ctx = context(&sandbox, data.path());
-    let ran = run(&ctx, &["list", "--format", "json"], "", pipe()).await;
+    let ran = run(
+        &ctx,
+        &["list", "--with", "all", "--format", "json"],
+        "",
+        pipe(),
+    )
+    .await;
     assert_eq!(ran.code, 0, "{}", ran.err);
     assert!(ran.err.is_empty(), "every read allowed: {}", ran.err);
     let all: Vec<Value> = serde_json::from_str(&ran.out).expect("one JSON array");
@@ -1556,7 +1562,13 @@ async fn list_says_what_it_could_not_read_and_leaves_unknowns_null() {
     .await;
     let data = tempfile::tempdir().expect("data dir");
     let ctx = context(&sandbox, data.path());
-    let ran = run(&ctx, &["list", "--format", "json"], "", pipe()).await;
+    let ran = run(
+        &ctx,
+        &["list", "--with", "conflicts,deleted-by", "--format", "json"],
+        "",
+        pipe(),
+    )
+    .await;
     assert_eq!(ran.code, 0, "the listing does not fail: {}", ran.err);
     assert!(
         ran.err.contains(
@@ -1618,4 +1630,255 @@ async fn finish_says_why_it_exits_1_for_a_restore_that_never_happened() {
     let ran = run(&ctx, &["finish"], "", pipe()).await;
     assert_eq!(ran.code, 0, "{}", ran.err);
     assert!(ran.err.contains("nothing to finish"), "{}", ran.err);
+}
+
+/// The keys of every object in a JSON array printed by `list`.
+fn json_keys(out: &str) -> std::collections::HashSet<String> {
+    let all: Vec<Value> = serde_json::from_str(out).expect("one JSON array");
+    all.iter()
+        .flat_map(|u| u.as_object().unwrap().keys().cloned())
+        .collect()
+}
+
+#[tokio::test]
+async fn list_reads_only_what_it_is_asked_for_and_prints_only_those_fields() {
+    // Without the group and audit permissions, any read of them would be said on stderr.
+    let (_tmp, sandbox) = common::start_sandbox_with(60, |c| {
+        c.deny("GroupMember.Read.All").deny("AuditLog.Read.All")
+    })
+    .await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let before = sandbox.inspect().request_count();
+    let ran = run(&ctx, &["list", "--format", "json"], "", pipe()).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    assert!(
+        ran.err.is_empty(),
+        "nothing but the deleted users read: {}",
+        ran.err
+    );
+    let plain_requests = sandbox.inspect().request_count() - before;
+    assert!(
+        plain_requests <= 2,
+        "one page of deleted users: {plain_requests}"
+    );
+    let keys = json_keys(&ran.out);
+    assert!(keys.contains("id") && keys.contains("daysLeft"), "{keys:?}");
+    assert!(
+        !keys.contains("conflicts") && !keys.contains("deletedBy"),
+        "{keys:?}"
+    );
+    let ran = run(
+        &ctx,
+        &["check", "--expiring", "30", "--format", "json"],
+        "",
+        pipe(),
+    )
+    .await;
+    assert!(
+        ran.err.is_empty(),
+        "check reads what its rule needs: {}",
+        ran.err
+    );
+
+    let ran = run(
+        &ctx,
+        &["list", "--with", "deleted-by", "--format", "json"],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 0);
+    assert!(ran.err.contains("audit log: not permitted"), "{}", ran.err);
+    assert!(!ran.err.contains("conflicts"), "{}", ran.err);
+    let keys = json_keys(&ran.out);
+    assert!(
+        keys.contains("deletedBy") && !keys.contains("conflicts"),
+        "{keys:?}"
+    );
+
+    // `--conflicts` implies `--with conflicts`, and nothing more.
+    let ran = run(
+        &ctx,
+        &["list", "--conflicts", "--format", "json"],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 0);
+    assert!(
+        ran.err.contains("conflicts may be missing: groups"),
+        "{}",
+        ran.err
+    );
+    assert!(!ran.err.contains("audit log"), "{}", ran.err);
+    let keys = json_keys(&ran.out);
+    assert!(
+        keys.contains("conflicts") && !keys.contains("deletedBy"),
+        "{keys:?}"
+    );
+}
+
+#[tokio::test]
+async fn list_with_conflicts_keeps_the_index_and_reads_only_what_changed_next_time() {
+    let (_tmp, sandbox) = common::start_sandbox(250).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let folder = common::sandbox_books(data.path());
+    let kept = folder.join(undelete::conflicts::kept::INDEX_FILE);
+    let count = || sandbox.inspect().request_count();
+    let conflicted = |out: &str| {
+        let all: Vec<Value> = serde_json::from_str(out).expect("one JSON array");
+        all.iter()
+            .filter(|u| u["conflicts"].as_array().is_some_and(|c| !c.is_empty()))
+            .map(|u| u["id"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    // The second plain list's requests: the first also signs in.
+    let plain = run(&ctx, &["list", "--format", "json"], "", pipe()).await;
+    let before = count();
+    run(&ctx, &["list", "--format", "json"], "", pipe()).await;
+    let plain_requests = count() - before;
+    assert!(!kept.exists(), "a plain list keeps nothing");
+
+    let with = ["list", "--with", "conflicts", "--format", "json"];
+    let first = run(&ctx, &with, "", pipe()).await;
+    assert_eq!(first.code, 0, "{}", first.err);
+    let found = conflicted(&first.out);
+    assert!(found.len() >= 24, "{}", found.len());
+    assert!(
+        kept.exists(),
+        "the index is kept in the directory's books folder"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&kept).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    // Fresh (under --max-age): nothing read but the deleted users.
+    let before = count();
+    let second = run(&ctx, &with, "", pipe()).await;
+    assert_eq!(count() - before, plain_requests, "{}", second.err);
+    assert_eq!(conflicted(&second.out), found);
+    assert_eq!(second.out.len(), first.out.len());
+    assert_eq!(plain.code, 0);
+
+    // Older than --max-age: one delta request per kind, and what changed shows.
+    let holder_of = |id: &str| {
+        let all: Vec<Value> = serde_json::from_str(&first.out).unwrap();
+        let u = all.iter().find(|u| u["id"] == id).unwrap().clone();
+        let cs = u["conflicts"].as_array().unwrap().clone();
+        let one = cs[0]["holderId"].as_str().unwrap().to_string();
+        (cs.iter()
+            .all(|c| c["holderId"] == one.as_str() && c["kind"] == "user"))
+        .then_some(one)
+    };
+    let (user, holder) = found
+        .iter()
+        .find_map(|id| holder_of(id).map(|h| (id.clone(), h)))
+        .expect("a user whose only holder is one active user");
+    let token = common::app_token(&sandbox).await;
+    let (status, _, _) = common::send(
+        reqwest::Method::DELETE,
+        &common::graph(&sandbox, &format!("users/{holder}")),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let before = count();
+    let third = run(
+        &ctx,
+        &[
+            "list",
+            "--with",
+            "conflicts",
+            "--max-age",
+            "0",
+            "--format",
+            "json",
+        ],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(third.code, 0, "{}", third.err);
+    assert_eq!(count() - before, plain_requests + 3, "{}", third.err);
+    let now_found = conflicted(&third.out);
+    assert!(!now_found.contains(&user), "{user} is free now");
+    assert_eq!(now_found.len(), found.len() - 1);
+
+    // An expired token: said once, and the answer is still right.
+    sandbox.expire_delta_tokens();
+    let fourth = run(
+        &ctx,
+        &[
+            "list",
+            "--with",
+            "conflicts",
+            "--max-age",
+            "0",
+            "--format",
+            "json",
+        ],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(fourth.code, 0);
+    assert_eq!(
+        fourth.err.matches("refused the kept delta tokens").count(),
+        1,
+        "{}",
+        fourth.err
+    );
+    assert_eq!(conflicted(&fourth.out), now_found);
+}
+
+#[tokio::test]
+async fn no_cache_keeps_nothing_and_removes_what_was_kept_for_this_directory_only() {
+    let (_tmp, sandbox) = common::start_sandbox(60).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let folder = common::sandbox_books(data.path());
+    let files = [
+        folder.join(undelete::conflicts::kept::INDEX_FILE),
+        folder.join(undelete::conflicts::kept::LOG_FILE),
+    ];
+    let with = ["list", "--with", "all", "--format", "json"];
+    let ran = run(&ctx, &with, "", pipe()).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    assert!(files.iter().all(|f| f.exists()), "both kept");
+    // Another directory's kept files are not this one's to remove.
+    let other = data.path().join("other-directory");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join(undelete::conflicts::kept::INDEX_FILE), "x").unwrap();
+
+    let settings = Settings {
+        cache: false,
+        ..Settings::default()
+    };
+    let no_cache = Context::new(Arc::new(Session::new(
+        settings,
+        directory(&sandbox),
+        "SANDBOX contoso.sandbox".into(),
+        true,
+        sandbox.admin_upn(),
+        Some(sandbox.admin_upn()),
+        data.path().to_path_buf(),
+    )));
+    let ran = run(&no_cache, &with, "", pipe()).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    let all: Vec<Value> = serde_json::from_str(&ran.out).unwrap();
+    assert!(
+        all.iter().all(|u| u["deletedBy"]["by"].is_string()),
+        "still read"
+    );
+    assert!(
+        files.iter().all(|f| !f.exists()),
+        "removed, and nothing kept"
+    );
+    assert!(other.join(undelete::conflicts::kept::INDEX_FILE).exists());
 }

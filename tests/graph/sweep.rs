@@ -85,7 +85,7 @@ async fn the_sweep_finds_dozens_of_conflicts_held_by_users_groups_and_contacts()
     let (_dir, h) = start_sandbox(250).await;
     let dir = sandbox_directory(&h, "sweep-tests");
     let users = all_deleted(dir.as_ref()).await.expect("deleted users");
-    let sweep = conflicts::sweep(dir.as_ref()).await;
+    let sweep = conflicts::sweep(dir.as_ref(), chrono::Utc::now()).await;
     assert!(sweep.is_complete(), "{:?}", sweep.problems());
     assert_eq!(
         sweep.index.count(HolderKind::User),
@@ -252,7 +252,7 @@ async fn a_refresh_applies_only_what_changed() {
     let (_dir, h) = start_sandbox(250).await;
     let dir = sandbox_directory(&h, "sweep-tests");
     let users = all_deleted(dir.as_ref()).await.unwrap();
-    let mut sweep = conflicts::sweep(dir.as_ref()).await;
+    let mut sweep = conflicts::sweep(dir.as_ref(), chrono::Utc::now()).await;
     let joined = conflicts::join(&sweep.index, &users);
     // Find a user whose conflicts are all one active user's (its UPN, and its address with
     // it), and delete that holder.
@@ -275,7 +275,8 @@ async fn a_refresh_applies_only_what_changed() {
     .await;
     assert_eq!(status, 204);
     let before = h.inspect().request_count();
-    let changes = conflicts::read_changes(dir.as_ref(), sweep.delta_links()).await;
+    let changes =
+        conflicts::read_changes(dir.as_ref(), sweep.delta_links(), chrono::Utc::now()).await;
     // One delta request per kind: nothing is read again in full.
     assert_eq!(h.inspect().request_count() - before, 3);
     assert_eq!(changes.len(), 1);
@@ -390,9 +391,9 @@ async fn the_deletion_log_names_who_deleted_every_seeded_user() {
     for u in &users {
         match state.log.lookup(u) {
             DeletedBy::Record(r) => {
-                assert!(r.succeeded(), "{r:?}");
-                assert_eq!(r.by_sync(), u.on_premises_sync_enabled, "{}", u.id);
-                by_sync += usize::from(r.by_sync());
+                assert!(r.succeeded, "{r:?}");
+                assert_eq!(r.by_sync, u.on_premises_sync_enabled, "{}", u.id);
+                by_sync += usize::from(r.by_sync);
             }
             other => panic!("{}: {other:?}", u.id),
         }
@@ -418,7 +419,7 @@ async fn without_a_permission_its_read_says_so_and_the_others_go_on() {
             needs: "AuditLog.Read.All"
         }
     );
-    let sweep = conflicts::sweep(dir.as_ref()).await;
+    let sweep = conflicts::sweep(dir.as_ref(), chrono::Utc::now()).await;
     assert!(sweep.status(HolderKind::User).is_complete());
     assert!(sweep.status(HolderKind::Group).is_complete());
     assert_eq!(
@@ -429,6 +430,104 @@ async fn without_a_permission_its_read_says_so_and_the_others_go_on() {
     assert_eq!(sweep.index.count(HolderKind::Contact), 0);
     // A refresh tries the refused kind again, and still says why it cannot read it.
     let mut sweep = sweep;
-    sweep.refresh(dir.as_ref()).await;
+    sweep.refresh(dir.as_ref(), chrono::Utc::now()).await;
     assert_eq!(sweep.problems().len(), 1);
+}
+
+#[tokio::test]
+async fn an_expired_delta_token_is_refused_as_graph_does_and_that_kind_is_read_in_full() {
+    let (_dir, h) = start_sandbox(250).await;
+    let dir = sandbox_directory(&h, "sweep-tests");
+    let users = all_deleted(dir.as_ref()).await.unwrap();
+    let mut sweep = conflicts::sweep(dir.as_ref(), Utc::now()).await;
+    let joined = conflicts::join(&sweep.index, &users);
+    let (user_id, holder) = joined
+        .iter()
+        .find_map(|(id, c)| {
+            let first = &c[0].holder;
+            let one_holder = c.iter().all(|c| c.holder == *first);
+            let upn = c.iter().any(|c| c.kind == ConflictKind::Upn);
+            (one_holder && upn).then(|| (id.clone(), first.id.clone()))
+        })
+        .expect("a conflict with one active user");
+    let token = app_token(&h).await;
+    let (status, _, _) = send(
+        Method::DELETE,
+        &graph(&h, &format!("users/{holder}")),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    h.expire_delta_tokens();
+    // Graph's answer to a token past its 7 days, word for word.
+    let link = sweep.delta_links()[0].clone().expect("a users delta link");
+    let (status, _, body) = get(&link, &token).await;
+    assert_eq!(status, 400, "{body}");
+    assert_graph_error(&body, "syncStateNotFound");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("The delta token is expired"),
+        "{body}"
+    );
+    // The refresh reads every kind in full instead, says which, and still finds the change.
+    let changes = conflicts::read_changes(dir.as_ref(), sweep.delta_links(), Utc::now()).await;
+    assert_eq!(changes.refused(), &HolderKind::ALL[..]);
+    let note = conflicts::refused_note(changes.refused()).expect("said");
+    assert!(
+        note.contains("active users, groups and org contacts"),
+        "{note}"
+    );
+    sweep.apply(changes);
+    assert!(sweep.is_complete(), "{:?}", sweep.problems());
+    let user = users.iter().find(|u| u.id == user_id).unwrap();
+    assert!(sweep.index.conflicts_for(user).is_empty());
+    // The links that full read brought are of the new generation: the next round is one
+    // delta request per kind, and nothing is refused.
+    let before = h.inspect().request_count();
+    let changes = conflicts::read_changes(dir.as_ref(), sweep.delta_links(), Utc::now()).await;
+    assert!(changes.refused().is_empty());
+    assert_eq!(changes.len(), 0);
+    assert_eq!(h.inspect().request_count() - before, 3);
+}
+
+#[tokio::test]
+async fn a_kept_sweep_is_brought_up_to_date_by_one_delta_round_in_the_next_run() {
+    use undelete::conflicts::kept;
+    use undelete::data_dir::DirectoryId;
+    use undelete::restore::Books;
+
+    let (_dir, h) = start_sandbox(250).await;
+    let data = tempfile::tempdir().unwrap();
+    let books = Books::new(
+        data.path(),
+        &DirectoryId::graph(h.base_url(), "sandbox"),
+        "sweep-tests",
+    );
+    let dir = sandbox_directory(&h, "sweep-tests");
+    let users = all_deleted(dir.as_ref()).await.unwrap();
+    let first = conflicts::sweep(dir.as_ref(), Utc::now()).await;
+    let conflicted = conflicts::join(&first.index, &users).len();
+    kept::save_sweep(&books, &first).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&kept::files(&books)[0])
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    drop(first);
+    // The next run: what was kept, then one delta request per kind.
+    let mut again = kept::load_sweep(&books).unwrap().expect("kept");
+    assert_eq!(conflicts::join(&again.index, &users).len(), conflicted);
+    let before = h.inspect().request_count();
+    let refused = again.refresh(dir.as_ref(), Utc::now()).await;
+    assert!(refused.is_empty());
+    assert_eq!(h.inspect().request_count() - before, 3);
+    assert!(again.is_complete());
+    assert_eq!(conflicts::join(&again.index, &users).len(), conflicted);
 }

@@ -54,7 +54,7 @@ impl App {
             session,
             now,
         };
-        for effect in app::start_effects(&app.state) {
+        for effect in app::start_effects(&mut app.state) {
             app.runner.run(effect);
         }
         app

@@ -66,11 +66,29 @@ fn directory(h: &SandboxHandle) -> Arc<dyn Directory> {
 impl Harness {
     pub(crate) fn new(h: &SandboxHandle, read_only: bool) -> Self {
         let data = tempfile::tempdir().expect("data dir");
-        let dir = directory(h);
         let settings = Settings {
             read_only,
             ..Settings::default()
         };
+        let mut harness = Self::on(h, data, settings);
+        harness
+            .runner
+            .run(app::effect::Effect::LoadDeleted { generation: 0 });
+        harness
+    }
+
+    /// A launch as the app makes it (every start effect: what the last run kept is read
+    /// back first) on the data dir `data`, which may have seen an earlier launch.
+    pub(crate) fn launch(h: &SandboxHandle, data: tempfile::TempDir, settings: Settings) -> Self {
+        let mut harness = Self::on(h, data, settings);
+        for effect in app::start_effects(&mut harness.state) {
+            harness.runner.run(effect);
+        }
+        harness
+    }
+
+    fn on(h: &SandboxHandle, data: tempfile::TempDir, settings: Settings) -> Self {
+        let dir = directory(h);
         let session = Arc::new(Session::new(
             settings,
             dir.clone(),
@@ -92,18 +110,19 @@ impl Harness {
             tx,
             Some(Box::new(SharedBuf(clipboard.clone()))),
         );
-        let mut harness = Self {
+        Self {
             state,
             runner,
             rx,
             dir,
             clipboard,
             _data: data,
-        };
-        harness
-            .runner
-            .run(app::effect::Effect::LoadDeleted { generation: 0 });
-        harness
+        }
+    }
+
+    /// Ends this launch and hands back its data dir for the next.
+    pub(crate) fn quit(self) -> tempfile::TempDir {
+        self._data
     }
 
     pub(crate) fn key(&mut self, code: KeyCode) {

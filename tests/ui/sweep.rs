@@ -242,3 +242,117 @@ async fn r_refreshes_the_sweep_with_delta_rounds() {
     );
     h.shutdown().await;
 }
+
+/// The kept conflict index of the sandbox's directory in `data`.
+fn kept_index(data: &std::path::Path) -> std::path::PathBuf {
+    common::sandbox_books(data).join(undelete::conflicts::kept::INDEX_FILE)
+}
+
+/// Waits for the runner's background write of what is kept.
+async fn kept_written(data: &std::path::Path) {
+    let path = kept_index(data);
+    for _ in 0..200 {
+        if path.exists() && common::sandbox_books(data).join("deletions.kept").exists() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("nothing kept at {}", path.display());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_launch_shows_the_kept_badges_at_once_as_of_then_refreshes_by_delta() {
+    use undelete::config::Settings;
+    let (_tmp, h) = common::start_sandbox(120).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let mut first = Harness::launch(&h, data, Settings::default());
+    first.settle("the sweep and the audit log", landed).await;
+    let conflicted = first.state.session().sweep.conflicts.len();
+    assert!(conflicted > 0);
+    let data = first.quit();
+    kept_written(data.path()).await;
+
+    // The next launch: the badges are there before the deleted users have even loaded.
+    let before = h.inspect().request_count();
+    let mut second = Harness::launch(&h, data, Settings::default());
+    second
+        .settle("what was kept", |s| s.session().sweep.kept_as_of.is_some())
+        .await;
+    let as_of = second.state.session().sweep.kept_as_of.clone().unwrap();
+    assert!(
+        as_of.len() == 5 && as_of.as_bytes()[2] == b':',
+        "today's time: {as_of}"
+    );
+    second.settle("all pages", |s| !s.session().users.loading()).await;
+    second
+        .settle("the kept badges joined", |s| !s.session().sweep.conflicts.is_empty())
+        .await;
+    let screen = second.screen();
+    assert!(
+        screen.contains(&format!("conflicts as of {as_of}")),
+        "{screen}"
+    );
+    assert!(screen.contains("[CONFLICT]"), "{screen}");
+    // `c` works on the kept badges at once.
+    second.typ("c");
+    assert_eq!(second.state.session().users.shown().len(), conflicted);
+    second.typ("c");
+    second.state.notice = None;
+    second
+        .settle("one delta round", |s| {
+            s.session().sweep.phase == Phase::Done && s.session().sweep.kept_as_of.is_none()
+        })
+        .await;
+    assert_eq!(second.state.session().sweep.conflicts.len(), conflicted);
+    assert!(!second.screen().contains("as of"));
+    assert!(second.state.notice.is_none(), "{:?}", second.state.notice);
+    // Far fewer requests than a sweep: the deleted users, 3 delta rounds, the audit log since.
+    let requests = h.inspect().request_count() - before;
+    assert!(requests <= 8, "{requests} requests");
+
+    // Tokens that expired meanwhile: `R` reads in full, and says so once.
+    h.expire_delta_tokens();
+    second.typ("R");
+    second
+        .settle("the fallback", |s| {
+            s.session().sweep.phase == Phase::Done && s.notice.is_some()
+        })
+        .await;
+    let notice = second.state.notice.clone().unwrap().1;
+    assert!(
+        notice.contains("refused the kept delta tokens of active users, groups and org contacts"),
+        "{notice}"
+    );
+    assert_eq!(second.state.session().sweep.conflicts.len(), conflicted);
+    let screen = second.screen();
+    assert_eq!(screen.matches("refused the kept").count(), 1, "{screen}");
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_cache_nothing_is_recalled_or_kept_and_what_was_kept_is_removed() {
+    use undelete::config::Settings;
+    let (_tmp, h) = common::start_sandbox(60).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let mut first = Harness::launch(&h, data, Settings::default());
+    first.settle("the sweep and the audit log", landed).await;
+    let data = first.quit();
+    kept_written(data.path()).await;
+
+    let no_cache = Settings {
+        cache: false,
+        ..Settings::default()
+    };
+    let mut second = Harness::launch(&h, data, no_cache);
+    second.settle("all pages", |s| !s.session().users.loading()).await;
+    assert!(second.state.session().sweep.kept_as_of.is_none());
+    assert_eq!(second.state.session().sweep.phase, Phase::Reading, "a full sweep");
+    second.settle("the sweep and the audit log", landed).await;
+    let data = second.quit();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !kept_index(data.path()).exists(),
+        "removed, and not kept again"
+    );
+    h.shutdown().await;
+}

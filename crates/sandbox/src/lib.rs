@@ -40,9 +40,7 @@ mod token;
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU32;
-#[cfg(feature = "test-hooks")]
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -527,6 +525,7 @@ pub async fn spawn(cfg: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
         router: OnceLock::new(),
         password_faults: Mutex::new(cfg.password_faults),
         panics: AtomicU32::new(0),
+        delta_generation: AtomicU64::new(0),
         denied: cfg.denied.clone(),
         tap_policy: routes::TapPolicy::entra_default(cfg.tap_enabled),
     });
@@ -617,6 +616,12 @@ impl SandboxHandle {
     #[cfg(feature = "test-hooks")]
     pub fn panic_next_requests(&self, n: u32) {
         self.state.panics.store(n, Ordering::Relaxed);
+    }
+
+    /// Makes every delta token handed out so far expire, as Graph's do after 7 days: a round
+    /// from one answers 400 `syncStateNotFound`, and a client must read in full again.
+    pub fn expire_delta_tokens(&self) {
+        self.state.delta_generation.fetch_add(1, Ordering::Relaxed);
     }
 
     pub async fn shutdown(mut self) {

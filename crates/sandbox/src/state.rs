@@ -76,6 +76,9 @@ pub struct Shared {
     pub password_faults: Mutex<(u32, PasswordFault)>,
     /// Graph requests still to panic inside their handler (a runtime test switch).
     pub panics: AtomicU32,
+    /// The sync-state generation delta tokens carry: a token of another generation is
+    /// refused as expired (`SandboxHandle::expire_delta_tokens`, a runtime test switch).
+    pub delta_generation: AtomicU64,
     /// Permissions taken away from every token (`--deny-scope`).
     pub denied: Vec<String>,
     /// The tenant's Temporary Access Pass policy.

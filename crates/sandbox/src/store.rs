@@ -39,11 +39,6 @@ CREATE TABLE IF NOT EXISTS users (
     password_hash TEXT,
     force_change INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS users_id ON users (deleted, id);
-CREATE INDEX IF NOT EXISTS users_dn ON users (deleted, dn_lc, id);
-CREATE INDEX IF NOT EXISTS users_upn ON users (deleted, upn_lc, id);
-CREATE INDEX IF NOT EXISTS users_del ON users (deleted, deleted_at, id);
-CREATE INDEX IF NOT EXISTS users_mail ON users (mail_lc);
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     sent_at TEXT NOT NULL,
@@ -232,6 +227,25 @@ pub struct UserQuery<'a> {
     pub limit: usize,
 }
 
+/// The users' listing indexes, apart so a seeding can build them once after its rows.
+// layout: SQL, indented for reading; SQLite ignores the whitespace.
+const USER_INDEXES: &str = "
+CREATE INDEX IF NOT EXISTS users_id ON users (deleted, id);
+CREATE INDEX IF NOT EXISTS users_dn ON users (deleted, dn_lc, id);
+CREATE INDEX IF NOT EXISTS users_upn ON users (deleted, upn_lc, id);
+CREATE INDEX IF NOT EXISTS users_del ON users (deleted, deleted_at, id);
+CREATE INDEX IF NOT EXISTS users_mail ON users (mail_lc);
+";
+
+/// Their names, as `USER_INDEXES` creates them.
+const USER_INDEX_NAMES: [&str; 5] = [
+    "users_id",
+    "users_dn",
+    "users_upn",
+    "users_del",
+    "users_mail",
+];
+
 impl Store {
     pub fn open(path: &Path) -> rusqlite::Result<Self> {
         let conn = Connection::open(path)?;
@@ -239,6 +253,7 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(USER_INDEXES)?;
         conn.execute_batch(super::objects::SCHEMA)?;
         Ok(Self { conn })
     }
@@ -286,6 +301,15 @@ impl Store {
         if seeded {
             return Ok(false);
         }
+        // A million rows went in at random places of six B-trees, each insert reading and
+        // writing pages the small cache had let go: minutes, mostly in the kernel. Now the
+        // rows go in by id (the primary key only grows at its end) and the other indexes are
+        // built once after them, by sorting: seconds.
+        for name in USER_INDEX_NAMES {
+            tx.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
+        }
+        let mut by_id: Vec<&UserRow> = users.iter().collect();
+        by_id.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         {
             let mut stmt = tx.prepare(
                 "INSERT INTO users (id, deleted, display_name, dn_lc, given_name, surname, upn, \
@@ -294,7 +318,7 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
                  ?17, ?18, ?19)",
             )?;
-            for u in users {
+            for u in by_id {
                 stmt.execute(params![
                     u.id,
                     u.deleted,
@@ -323,6 +347,7 @@ impl Store {
                 meta_stmt.execute(params![k, v])?;
             }
         }
+        tx.execute_batch(USER_INDEXES)?;
         tx.commit()?;
         Ok(true)
     }

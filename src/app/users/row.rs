@@ -138,6 +138,12 @@ impl Row {
             .is_some_and(|t| t.eq_ignore_ascii_case("guest"))
     }
 
+    /// The proxy addresses, as the directory listed them.
+    pub fn proxy_addresses(&self) -> impl Iterator<Item = &str> {
+        let all = self.field(8);
+        all.split(PROXY_SEP).filter(move |_| !all.is_empty())
+    }
+
     /// Whole days left before the purge, as `DeletedUser::days_left` counts them.
     pub fn days_left(&self, now: DateTime<Utc>) -> Option<i64> {
         self.deleted_at

@@ -5,7 +5,14 @@
 //! collection (`changed`: a user soft-deleted, still restorable; `deleted`: gone for good).
 //! `$deltatoken=latest` answers no objects, only the link from now on.
 //!
+//! A delta token lasts 7 days, as Graph's for directory objects do; an older one, one of an
+//! earlier sync-state generation (`SandboxHandle::expire_delta_tokens`) or one that cannot be
+//! read is answered as Graph answers an expired one: 400 `syncStateNotFound`, "The sync state
+//! generation is not found. The delta token is expired and data must be synchronized again."
+//!
 //! Changes come from the store's change log, which triggers fill on every write.
+
+use std::sync::atomic::Ordering;
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -25,10 +32,19 @@ use crate::token::Caller;
 /// Objects per delta page (Graph's are about this size; `$top` is not supported on delta).
 pub const DELTA_PAGE: usize = 200;
 
+/// How long a delta token may be used (Graph's lifetime for identity resources since 2020).
+pub const DELTA_TOKEN_DAYS: i64 = 7;
+
 #[derive(Serialize, Deserialize)]
 struct DeltaToken {
     k: String,
     s: i64,
+    /// When it was handed out (Unix seconds).
+    #[serde(default)]
+    t: i64,
+    /// The sync-state generation it belongs to.
+    #[serde(default)]
+    g: u64,
 }
 
 /// Where a round stands between pages. `f < 0`: a first round (`a` is the last id sent);
@@ -39,6 +55,14 @@ struct Position {
     f: i64,
     u: i64,
     a: String,
+}
+
+/// Graph's answer to a delta token it no longer knows.
+fn expired_delta() -> ApiError {
+    ApiError::bad_request(
+        "syncStateNotFound",
+        "The sync state generation is not found. The delta token is expired and data must be synchronized again.",
+    )
 }
 
 fn bad_token() -> ApiError {
@@ -109,6 +133,7 @@ fn round(state: &AppState, shape: &Shape, coll: Coll, raw: Option<&str>) -> ApiR
     let position = match (delta.as_deref(), skip.as_deref()) {
         (Some("latest"), _) => {
             return Ok(Json(page(
+                state,
                 shape,
                 coll,
                 &select_raw,
@@ -118,9 +143,14 @@ fn round(state: &AppState, shape: &Shape, coll: Coll, raw: Option<&str>) -> ApiR
             )));
         }
         (Some(t), _) => {
-            let t: DeltaToken = decode_token(t).ok_or_else(bad_token)?;
+            let t: DeltaToken = decode_token(t).ok_or_else(expired_delta)?;
+            let age = chrono::Utc::now().timestamp() - t.t;
+            let generation = state.delta_generation.load(Ordering::Relaxed);
             if t.k != kind || t.s > last {
                 return Err(bad_token());
+            }
+            if t.g != generation || age > DELTA_TOKEN_DAYS * 24 * 3600 {
+                return Err(expired_delta());
             }
             Position {
                 k: kind,
@@ -149,6 +179,7 @@ fn round(state: &AppState, shape: &Shape, coll: Coll, raw: Option<&str>) -> ApiR
         changes(state, shape, coll, &position, select.as_deref())?
     };
     Ok(Json(page(
+        state,
         shape,
         coll,
         &select_raw,
@@ -249,6 +280,7 @@ fn changes(
 }
 
 fn page(
+    state: &AppState,
     shape: &Shape,
     coll: Coll,
     select_raw: &Option<String>,
@@ -280,6 +312,8 @@ fn page(
             let token = encode_token(&DeltaToken {
                 k: coll.kind().into(),
                 s,
+                t: chrono::Utc::now().timestamp(),
+                g: state.delta_generation.load(Ordering::Relaxed),
             });
             let mut q: Vec<String> = carry
                 .iter()

@@ -4,6 +4,7 @@
 //! `owner` is the directory's lock; `writes` the work that changes the directory.
 
 mod owner;
+mod sweep;
 mod writes;
 
 use std::collections::HashMap;
@@ -235,7 +236,14 @@ impl SessionRunner {
             Effect::LoadUnfinished => self.load_unfinished(),
             Effect::LoadRestored => self.load_restored(),
             Effect::Sweep { now } => self.sweep(now),
-            Effect::SweepRefresh { links } => self.sweep_refresh(links),
+            Effect::SweepRefresh {
+                links,
+                deletions,
+                now,
+            } => self.sweep_refresh(links, deletions, now),
+            Effect::RecallSweep => self.recall_sweep(),
+            Effect::KeepSweep(sweep) => self.keep(sweep::Keep::Sweep(sweep)),
+            Effect::KeepDeletions(d) => self.keep(sweep::Keep::Deletions(d)),
             Effect::Preflight { users } => self.preflight(users),
             Effect::LoadTenant => self.load_tenant(),
             Effect::AfterCare { outcomes } => {
@@ -305,34 +313,6 @@ impl SessionRunner {
                     )));
                 }
             });
-    }
-
-    /// The conflict sweep and the audit log's deletions, side by side on their own tasks:
-    /// each lands as a message when done; a refused or failed read says so in its status and
-    /// never fails the table.
-    fn sweep(&mut self, now: chrono::DateTime<chrono::Utc>) {
-        let dir = self.dir.clone();
-        let tx = self.tx.clone();
-        self.tasks.spawn(async move {
-            let sweep = crate::conflicts::sweep(dir.as_ref()).await;
-            let _ = tx.send(SessionMsg::Swept(Box::new(sweep)));
-        });
-        let dir = self.dir.clone();
-        let tx = self.tx.clone();
-        self.tasks.spawn(async move {
-            let deletions = crate::conflicts::read_deletions(dir.as_ref(), now).await;
-            let _ = tx.send(SessionMsg::Deletions(Box::new(deletions)));
-        });
-    }
-
-    /// `R`: what changed since the last sweep (delta rounds), read in the background.
-    fn sweep_refresh(&mut self, links: [Option<String>; 3]) {
-        let dir = self.dir.clone();
-        let tx = self.tx.clone();
-        self.tasks.spawn(async move {
-            let changes = crate::conflicts::read_changes(dir.as_ref(), links).await;
-            let _ = tx.send(SessionMsg::SweepChanges(Box::new(changes)));
-        });
     }
 
     /// Reads the users restored in this directory (journal and audit log) off the event loop.
