@@ -72,6 +72,9 @@ pub enum Route {
     ListMemberOf,
     /// `GET /users/{id}/memberof/$count`
     CountMemberOf,
+    /// `GET /users/{id}/mailboxsettings` (Graph's API page: the reference names no route of
+    /// it in the snapshot the fixture was derived from)
+    GetMailboxSettings,
     /// `GET /me`
     GetMe,
     /// `POST /me/sendmail`
@@ -618,6 +621,10 @@ impl Route {
                     "Group.ReadBasic.All",
                     "GroupMember.ReadBasic.All",
                 ],
+            ),
+            Route::GetMailboxSettings => (
+                &["MailboxSettings.Read", "MailboxSettings.ReadWrite"],
+                &["MailboxSettings.Read", "MailboxSettings.ReadWrite"],
             ),
             Route::GetMe => (
                 &[

@@ -148,6 +148,7 @@ pub fn build(state: AppState) -> Router {
         )
         .route("/v1.0/subscribedSkus", get(licences::subscribed_skus))
         .route("/v1.0/users/{id}/licenseDetails", get(licences::license_details))
+        .route("/v1.0/users/{id}/mailboxSettings", get(licences::mailbox_settings))
         .route("/v1.0/users/{id}/memberOf", get(licences::member_of))
         .route("/v1.0/users/{id}/memberOf/$count", get(licences::member_of_count))
         .route("/v1.0/me", get(users::me))
