@@ -15,6 +15,7 @@ pub mod directory;
 pub mod files;
 pub mod logging;
 pub mod mail;
+pub mod offboarding;
 pub mod password;
 pub mod query;
 pub mod restore;

@@ -3,6 +3,7 @@
 //! a server, not a second implementation, so every test exercises the production client.
 
 pub mod aftercare;
+pub mod audit_events;
 pub mod audits;
 pub mod batch;
 pub mod budget;
