@@ -226,15 +226,30 @@ pub fn parse_event_page(body: &[u8]) -> DirResult<ParsedEvents> {
             "the reply to the audit log listing is empty",
         ));
     }
-    let page: WirePage = serde_json::from_slice(body).map_err(|e| {
-        DirectoryError::malformed(format!(
-            "the reply to the audit log listing is not what Microsoft Graph sends: {e}"
-        ))
-    })?;
+    let value = serde_json::from_slice(body).map_err(|e| not_graph(&e))?;
+    parse_event_value(value)
+}
+
+/// `parse_event_page` for a page already read as JSON (an answer inside a `$batch` reply).
+pub fn parse_event_value(body: serde_json::Value) -> DirResult<ParsedEvents> {
+    let page: WirePage = serde_json::from_value(body).map_err(|e| not_graph(&e))?;
     Ok(ParsedEvents {
         events: page.value.into_iter().filter_map(event).collect(),
         next_link: page.next_link,
     })
+}
+
+fn not_graph(e: &serde_json::Error) -> DirectoryError {
+    DirectoryError::malformed(format!(
+        "the reply to the audit log listing is not what Microsoft Graph sends: {e}"
+    ))
+}
+
+/// The audit records to read for one user: those naming it as a target since `since`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub user_id: String,
+    pub since: DateTime<Utc>,
 }
 
 #[cfg(test)]
