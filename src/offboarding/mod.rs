@@ -9,6 +9,8 @@
 //! from `Disable account` or an `AccountEnabled` change; roles likewise to groups.
 
 pub mod licence;
+pub mod read;
+pub mod roles;
 
 use chrono::{DateTime, Utc};
 
