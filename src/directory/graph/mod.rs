@@ -10,6 +10,7 @@ mod aftercare;
 mod bulk;
 mod calls;
 mod listing;
+mod offboarding;
 mod reads;
 mod resend;
 mod sweep;
