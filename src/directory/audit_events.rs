@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::audits::{Initiator, WireInitiator, initiator};
 use super::{DirResult, DirectoryError};
-use crate::sanitize::clean;
+use undelete_common::sanitize::clean;
 
 /// One record of the directory audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -33,16 +33,21 @@ pub enum GroupNow {
 pub struct Found {
     pub user_id: String,
     pub taken: Taken,
-    /// The window read: from `from` to the deletion (`to`).
+    /// The window read: from `from` to the deletion (`to`). It starts `LOOK_BACK_DAYS` before
+    /// the deletion, or where the audit log's retention ends if that is later: what was taken
+    /// before `from` is not known.
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
-    /// Part of the window is older than the audit log keeps: what was taken then is unknown.
-    pub cut_by_retention: bool,
     /// Each group in `taken`, by id.
     pub groups: HashMap<String, GroupNow>,
 }
 
 impl Found {
+    /// How many whole days before the deletion the audit log still covers.
+    pub fn days_covered(&self) -> i64 {
+        (self.to - self.from).num_days().max(0)
+    }
+
     /// The group's name to show: its name now, else the audit log's.
     pub fn group_name(&self, id: &str) -> Option<String> {
         match self.groups.get(id) {
@@ -79,7 +84,10 @@ pub async fn read(
         .iter()
         .map(|u| {
             let to = u.deleted_at.unwrap_or(now).min(now);
-            (to - Duration::days(LOOK_BACK_DAYS), to)
+            let from = (to - Duration::days(LOOK_BACK_DAYS))
+                .max(kept_since)
+                .min(to);
+            (from, to)
         })
         .collect();
     let queries = users
@@ -87,7 +95,7 @@ pub async fn read(
         .zip(&windows)
         .map(|(u, (from, _))| AuditQuery {
             user_id: u.id.clone(),
-            since: (*from).max(kept_since),
+            since: *from,
         })
         .collect();
     let records = dir.user_audits(queries).await;
@@ -101,7 +109,6 @@ pub async fn read(
                 taken: what_was_taken(&u.id, to, &events),
                 from,
                 to,
-                cut_by_retention: from < kept_since,
                 groups: HashMap::new(),
             })
         })
@@ -152,8 +159,7 @@ impl Found {
         let step = |s: &super::Step| json!({ "at": s.at, "by": s.by });
         let t = &self.taken;
         json!({
-            "window": { "from": self.from, "to": self.to },
-            "cutByRetention": self.cut_by_retention,
+            "window": { "from": self.from, "to": self.to, "daysCovered": self.days_covered() },
             "by": t.actors(),
             "groups": t.groups.iter().map(|g| json!({
                 "id": g.id,

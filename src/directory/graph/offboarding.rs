@@ -12,7 +12,7 @@ use super::GraphDirectory;
 use super::urls::odata_string;
 use crate::directory::audit_events::{AuditEvent, AuditQuery, parse_event_page, parse_event_value};
 use crate::directory::{DirResult, DirectoryError, ErrorKind, batch};
-use crate::sanitize::clean;
+use undelete_common::sanitize::clean;
 
 /// Records per page: Graph's largest for `directoryAudits`.
 const AUDIT_PAGE: &str = "999";
