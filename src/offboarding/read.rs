@@ -185,3 +185,61 @@ impl Found {
         })
     }
 }
+
+/// One thing to offer back, and whether it is ticked before the admin says anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    pub item: crate::directory::bring_back::BringBack,
+    /// Groups, licences and sign-in are; a role never is (it is ticked by hand).
+    pub ticked: bool,
+    /// Entra labels the role privileged.
+    pub privileged: bool,
+}
+
+impl Found {
+    /// What can be brought back, in the order a checklist shows it: groups (those still
+    /// there, under their names now), licences, sign-in, roles.
+    pub fn offers(&self) -> Vec<Offer> {
+        use crate::directory::bring_back::BringBack;
+        let t = &self.taken;
+        let groups = t
+            .groups
+            .iter()
+            .filter(|g| !self.group_gone(&g.id))
+            .map(|g| Offer {
+                item: BringBack::Group {
+                    id: g.id.clone(),
+                    name: self.group_name(&g.id),
+                    owner: g.owner,
+                },
+                ticked: true,
+                privileged: false,
+            });
+        let licences = t.licences.iter().map(|l| Offer {
+            item: BringBack::Licence {
+                sku_id: l.licence.sku_id.clone(),
+                sku_name: l.licence.sku_name.clone(),
+                disabled_plans: l.licence.disabled_plans.clone(),
+            },
+            ticked: true,
+            privileged: false,
+        });
+        let sign_in = t.sign_in.iter().map(|_| Offer {
+            item: BringBack::SignIn,
+            ticked: true,
+            privileged: false,
+        });
+        let roles = t.roles.iter().filter_map(|r| {
+            let template_id = r.template_id.clone()?;
+            Some(Offer {
+                privileged: super::roles::is_privileged(&template_id),
+                item: BringBack::Role {
+                    template_id,
+                    name: r.name.clone(),
+                },
+                ticked: false,
+            })
+        });
+        groups.chain(licences).chain(sign_in).chain(roles).collect()
+    }
+}

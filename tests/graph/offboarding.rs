@@ -90,3 +90,87 @@ async fn without_the_audit_log_s_permission_each_read_fails_saying_so() {
         assert_eq!(e.kind, ErrorKind::Forbidden, "{e}");
     }
 }
+
+#[tokio::test]
+async fn what_was_taken_is_given_back_once_and_a_seat_shortage_is_said() {
+    let (_dir, h) = start_sandbox(120).await;
+    let dir = sandbox_directory(&h, "offboarding");
+    let users: Vec<Deleted> = all_deleted(dir.as_ref())
+        .await
+        .expect("deleted users")
+        .into_iter()
+        .map(|u| Deleted {
+            id: u.id,
+            deleted_at: u.deleted_at,
+        })
+        .collect();
+    let found: Vec<_> = read(dir.as_ref(), &users, Utc::now())
+        .await
+        .into_iter()
+        .map(|f| f.expect("read"))
+        .filter(|f| f.taken.sign_in.is_some() && !f.taken.groups.is_empty())
+        .collect();
+    let token = app_token(&h).await;
+    let (mut back, mut no_seat) = (0, 0);
+    for f in &found {
+        let (st, _, body) = send(
+            reqwest::Method::POST,
+            &graph(&h, &format!("directory/deletedItems/{}/restore", f.user_id)),
+            &token,
+            Some(serde_json::json!({"autoReconcileProxyConflict": true})),
+        )
+        .await;
+        if st == 400 && body.to_string().contains("userPrincipalName") {
+            continue; // Its name is taken since: not what this test is about.
+        }
+        assert_eq!(st, 200, "{body}");
+        for offer in f.offers() {
+            let first = dir.bring_back(&f.user_id, &offer.item).await;
+            match (&offer.item, &first) {
+                (_, Ok(())) => {
+                    back += 1;
+                    // Twice is no error.
+                    dir.bring_back(&f.user_id, &offer.item)
+                        .await
+                        .unwrap_or_else(|e| panic!("{} again: {e}", offer.item.describe()));
+                }
+                (undelete::directory::bring_back::BringBack::Licence { .. }, Err(e)) => {
+                    assert_eq!(e.kind, ErrorKind::BadRequest, "{e}");
+                    assert!(
+                        e.message.contains("available licenses")
+                            || e.message.contains("usage location"),
+                        "{e}"
+                    );
+                    assert!(e.message.starts_with("licence "), "the item first: {e}");
+                    no_seat += 1;
+                }
+                (item, Err(e)) => panic!("{}: {e}", item.describe()),
+            }
+        }
+        // Back in its groups and signing in again.
+        let (_, _, user) = get(
+            &graph(&h, &format!("users/{}?$select=accountEnabled", f.user_id)),
+            &token,
+        )
+        .await;
+        assert_eq!(user["accountEnabled"], true);
+        let (_, _, groups) =
+            get(&graph(&h, &format!("users/{}/memberOf", f.user_id)), &token).await;
+        for g in &f.taken.groups {
+            assert!(
+                groups["value"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|m| m["id"] == g.id.as_str()),
+                "{} back in {groups}",
+                g.id
+            );
+        }
+    }
+    assert!(back > 5, "{back}");
+    assert!(
+        no_seat >= 1,
+        "SPE_E5 has no free seat in the seed, or a user no usage location"
+    );
+}

@@ -35,6 +35,18 @@ CREATE TABLE IF NOT EXISTS group_members (
     PRIMARY KEY (group_id, user_id)
 );
 CREATE INDEX IF NOT EXISTS group_members_user ON group_members (user_id);
+CREATE TABLE IF NOT EXISTS group_owners (
+    group_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    PRIMARY KEY (group_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS role_assignments (
+    id TEXT PRIMARY KEY,
+    principal_id TEXT NOT NULL,
+    role_definition_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    UNIQUE (principal_id, role_definition_id, scope)
+);
 CREATE TABLE IF NOT EXISTS tap_methods (
     id TEXT PRIMARY KEY,
     user_id TEXT NOT NULL,
@@ -334,6 +346,50 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Adds a member (`owner`: an owner) to a group; false when it already was one.
+    pub fn add_to_group(
+        &self,
+        group_id: &str,
+        user_id: &str,
+        owner: bool,
+    ) -> rusqlite::Result<bool> {
+        let table = if owner {
+            "group_owners"
+        } else {
+            "group_members"
+        };
+        let added = self.conn().execute(
+            &format!("INSERT OR IGNORE INTO {table} (group_id, user_id) VALUES (?1, ?2)"),
+            params![group_id, user_id],
+        )?;
+        Ok(added == 1)
+    }
+
+    /// Gives the user a licence; false when it already held it.
+    pub fn add_licence(&self, user_id: &str, sku_id: &str) -> rusqlite::Result<bool> {
+        let added = self.conn().execute(
+            "INSERT OR IGNORE INTO user_licences (user_id, sku_id) VALUES (?1, ?2)",
+            params![user_id, sku_id],
+        )?;
+        Ok(added == 1)
+    }
+
+    /// Assigns a directory role; `None` when that assignment already exists.
+    pub fn add_role_assignment(
+        &self,
+        id: &str,
+        principal_id: &str,
+        role_definition_id: &str,
+        scope: &str,
+    ) -> rusqlite::Result<bool> {
+        let added = self.conn().execute(
+            "INSERT OR IGNORE INTO role_assignments (id, principal_id, role_definition_id, scope) \
+             VALUES (?1, ?2, ?3, ?4)",
+            params![id, principal_id, role_definition_id.to_lowercase(), scope],
+        )?;
+        Ok(added == 1)
     }
 
     /// The user's licences as (skuId, skuPartNumber).

@@ -357,6 +357,16 @@ impl Directory for GraphDirectory {
         Box::pin(async move { this.read_user_audits(queries).await })
     }
 
+    fn bring_back(
+        &self,
+        user_id: &str,
+        item: &crate::directory::bring_back::BringBack,
+    ) -> BoxFuture<'static, DirResult<()>> {
+        let this = self.clone();
+        let (id, item) = (user_id.to_string(), item.clone());
+        Box::pin(async move { this.bring_back_one(id, item).await })
+    }
+
     fn groups_as_now(
         &self,
         ids: Vec<String>,

@@ -7,6 +7,7 @@
 //! budget. URLs are built and checked in `urls.rs`; the `Directory` methods are in `calls.rs`.
 
 mod aftercare;
+mod bring_back;
 mod bulk;
 mod calls;
 mod listing;
