@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use undelete::app::fixtures;
-use undelete::app::msg::Msg;
+use undelete::app::msg::{Msg, SessionMsg};
 use undelete::app::state::State;
 use undelete::app::update::update;
 use undelete::directory::DeletedPage;
@@ -32,7 +32,7 @@ fn shift(c: char) -> Msg {
 
 fn bench(c: &mut Criterion) {
     let mut state = fixtures::state(USERS, (120, 40));
-    assert_eq!(state.users.shown().len(), USERS);
+    assert_eq!(state.session().users.shown().len(), USERS);
     // Somewhere in the middle, with the details pane: the worst ordinary frame.
     for _ in 0..500 {
         update(&mut state, key('j'));
@@ -139,7 +139,9 @@ fn bench(c: &mut Criterion) {
             KeyEventKind::Press,
         )),
     );
-    assert!(state.users.shown().len() < USERS && !state.users.shown().is_empty());
+    assert!(
+        state.session().users.shown().len() < USERS && !state.session().users.shown().is_empty()
+    );
     c.bench_function("sort change (s) under a filter, 100k users", |b| {
         b.iter(|| update(&mut state, key('s')))
     });
@@ -158,11 +160,11 @@ fn bench(c: &mut Criterion) {
         b.iter_batched(
             || pages.clone(),
             |pages| {
-                let mut s = State::new(fixtures::settings(), now, (120, 40));
+                let mut s = State::new(fixtures::settings(), fixtures::facts(), now, (120, 40));
                 for users in pages {
-                    update(
+                    fixtures::send(
                         &mut s,
-                        Msg::Page {
+                        SessionMsg::Page {
                             generation: 0,
                             result: Ok(DeletedPage { users, total: None }),
                         },
@@ -181,7 +183,7 @@ fn bench(c: &mut Criterion) {
     let log = undelete::conflicts::DeletionLog::build((0..1_000).map(|i| {
         undelete::directory::DeletionRecord {
             id: format!("audit-{i}"),
-            target_id: state.users.rows()[i * 97].id().to_string(),
+            target_id: state.session().users.rows()[i * 97].id().to_string(),
             target_upn: None,
             at: now,
             result: "success".into(),
@@ -189,17 +191,17 @@ fn bench(c: &mut Criterion) {
             initiated_by: undelete::directory::Initiator::Unknown,
         }
     }));
-    update(
+    fixtures::send(
         &mut state,
-        Msg::Deletions(Box::new(undelete::conflicts::DeletionsState {
+        SessionMsg::Deletions(Box::new(undelete::conflicts::DeletionsState {
             log,
             status: undelete::conflicts::SourceStatus::Read { count: 1_000 },
         })),
     );
     c.bench_function("sweep join: one tick's slice of 100k users", |b| {
         b.iter(|| {
-            state.sweep.phase = undelete::app::sweep::Phase::Joining;
-            state.sweep.joined = 0;
+            state.session_mut().sweep.phase = undelete::app::sweep::Phase::Joining;
+            state.session_mut().sweep.joined = 0;
             update(&mut state, Msg::Tick(now));
         })
     });

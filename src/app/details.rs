@@ -42,7 +42,7 @@ pub fn max_scroll(state: &State) -> usize {
 /// The pane's lines for a pane `cols` columns wide, each already fitted to it, so the count
 /// of lines is the count of screen rows (what scrolling is measured in).
 pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
-    let Some(user) = state.users.current() else {
+    let Some(user) = state.session().users.current() else {
         return vec![DetailLine::Plain("No user selected.".into())];
     };
     let now = state.now;
@@ -53,45 +53,7 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
         .into_iter()
         .map(DetailLine::Title)
         .collect();
-    let swept = state.sweep.conflicts_of(&user.id);
-    if !swept.is_empty() {
-        // Each holder by kind, name and id, and what the restore dialog will offer for it
-        // (pre-flight checks again right before the restore: the sweep may be minutes old).
-        for c in swept {
-            all.extend(
-                wrap_words(&format!("⚠ {}", c.describe()), w.max(1))
-                    .into_iter()
-                    .map(DetailLine::Warning),
-            );
-            if let Some(sweep) = &state.sweep.sweep {
-                all.extend(
-                    wrap_words(&format!("  → {}", c.offer(&sweep.index)), w.max(1))
-                        .into_iter()
-                        .map(DetailLine::Plain),
-                );
-            }
-        }
-    } else if state.users.is_conflict(&user.id) {
-        all.extend(
-            wrap_words(
-                "⚠ Its user name or a proxy address is held by an active user.",
-                w.max(1),
-            )
-            .into_iter()
-            .map(DetailLine::Warning),
-        );
-    }
-    if state.sweep.is_by_sync(&user.id) {
-        all.extend(
-            wrap_words(
-                "⚠ The directory sync service deleted it: restore it in on-premises AD (or its \
-                 sync scope) too, or the next sync deletes it again.",
-                w.max(1),
-            )
-            .into_iter()
-            .map(DetailLine::Warning),
-        );
-    }
+    all.extend(warnings(state, &user.id, w.max(1)));
     // Every value starts in the value column, and one too long for it wraps there, after a
     // dot, `@` or space where it can: ids and user names are never cut in the one place meant
     // to show them whole, and proxy addresses line up however long each is. A pane too
@@ -163,7 +125,7 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
             "disabled: a restore keeps it so, and sign-in fails until it is enabled".into(),
         );
     }
-    for problem in state.sweep.problems() {
+    for problem in state.session().sweep.problems() {
         field("", format!("not checked: {problem}"));
     }
     field(
@@ -199,12 +161,58 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
     all
 }
 
+/// The user's conflicts (each holder, and what the restore dialog will offer for it), and a
+/// deletion by the sync service, as warnings `w` columns wide.
+fn warnings(state: &State, id: &str, w: usize) -> Vec<DetailLine> {
+    let mut all = Vec::new();
+    let swept = state.session().sweep.conflicts_of(id);
+    if !swept.is_empty() {
+        // Each holder by kind, name and id, and what the restore dialog will offer for it
+        // (pre-flight checks again right before the restore: the sweep may be minutes old).
+        for c in swept {
+            all.extend(
+                wrap_words(&format!("⚠ {}", c.describe()), w)
+                    .into_iter()
+                    .map(DetailLine::Warning),
+            );
+            if let Some(sweep) = &state.session().sweep.sweep {
+                all.extend(
+                    wrap_words(&format!("  → {}", c.offer(&sweep.index)), w)
+                        .into_iter()
+                        .map(DetailLine::Plain),
+                );
+            }
+        }
+    } else if state.session().users.is_conflict(id) {
+        all.extend(
+            wrap_words(
+                "⚠ Its user name or a proxy address is held by an active user.",
+                w,
+            )
+            .into_iter()
+            .map(DetailLine::Warning),
+        );
+    }
+    if state.session().sweep.is_by_sync(id) {
+        all.extend(
+            wrap_words(
+                "⚠ The directory sync service deleted it: restore it in on-premises AD (or its \
+                 sync scope) too, or the next sync deletes it again.",
+                w,
+            )
+            .into_iter()
+            .map(DetailLine::Warning),
+        );
+    }
+    all
+}
+
 /// Who deleted the user, as the audit log says: (label, value) lines for the pane; or why it
 /// cannot say (still reading, a permission missing, older than the log keeps).
 fn deleted_by(state: &State, user: &DeletedUser) -> Vec<(&'static str, String)> {
     const LABEL: &str = "Deleted by";
-    let Some(d) = &state.sweep.deletions else {
-        let value = if state.sweep.busy() {
+    let Some(d) = &state.session().sweep.deletions else {
+        let value = if state.session().sweep.busy() {
             "checking the audit log…"
         } else {
             "not checked yet"
@@ -256,8 +264,8 @@ fn deleted_by(state: &State, user: &DeletedUser) -> Vec<(&'static str, String)> 
 /// The sweep's word on this user's conflicts when it found none (or has not finished).
 fn conflicts_summary(state: &State, id: &str) -> String {
     use super::sweep::Phase;
-    let n = state.sweep.conflicts_of(id).len();
-    match state.sweep.phase {
+    let n = state.session().sweep.conflicts_of(id).len();
+    match state.session().sweep.phase {
         _ if n > 0 => format!("{n} (above)"),
         Phase::Idle => "not checked yet".into(),
         Phase::Reading | Phase::Joining => "checking…".into(),

@@ -1,10 +1,15 @@
 //! What `update` asks the outside world to do. The event loop runs these on background tasks;
-//! their results come back as `Msg`s.
+//! their results come back as `Msg`s. Quitting is not among them: `State::quit` says it, once.
+
+use std::sync::Arc;
 
 use secrecy::SecretString;
 
+use super::sessions::SessionId;
+
 use crate::directory::DeletedUser;
 use crate::restore::{PasswordStep, RestorePlan, UserOutcome};
+use crate::session::Session;
 
 /// No `Debug`: it holds passwords.
 pub struct MailCommand {
@@ -15,6 +20,12 @@ pub struct MailCommand {
 }
 
 pub enum Effect {
+    /// Work in this session from now on (signed in): the runner drops the session it
+    /// replaces, aborting that one's tasks.
+    OpenSession {
+        id: SessionId,
+        session: Arc<Session>,
+    },
     LoadDeleted {
         generation: u64,
     },
@@ -90,12 +101,12 @@ pub enum Effect {
     },
     /// The sandbox's first-launch panel was dismissed: remember it in the data dir.
     RememberWelcome,
-    Quit,
 }
 
 impl std::fmt::Debug for Effect {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Effect::OpenSession { id, .. } => write!(f, "OpenSession({id})"),
             Effect::LoadDeleted { generation } => write!(f, "LoadDeleted({generation})"),
             Effect::Preflight { users } => write!(f, "Preflight({} users)", users.len()),
             Effect::LoadTenant => f.write_str("LoadTenant"),
@@ -132,7 +143,6 @@ impl std::fmt::Debug for Effect {
             Effect::CheckBooks => f.write_str("CheckBooks"),
             Effect::MailArrived { ids } => write!(f, "MailArrived({ids:?})"),
             Effect::RememberWelcome => f.write_str("RememberWelcome"),
-            Effect::Quit => f.write_str("Quit"),
         }
     }
 }

@@ -4,6 +4,8 @@
 
 use chrono::{DateTime, Duration, FixedOffset, Offset, TimeZone, Utc};
 
+use super::msg::{Msg, SessionMsg};
+use super::sessions::Facts;
 use super::state::{Settings, State};
 use crate::directory::{DeletedPage, DeletedUser};
 use undelete_common::sanitize::clean;
@@ -113,31 +115,50 @@ pub fn local_offset() -> FixedOffset {
 
 pub fn settings() -> Settings {
     Settings {
+        no_color: true,
+        theme: crate::config::Theme::Dark,
+        default_recipients: None,
+        include_password: true,
+        local_offset: local_offset(),
+    }
+}
+
+/// The sandbox session every fixture works in, signed in as its admin.
+pub fn facts() -> Facts {
+    Facts {
         label: "SANDBOX contoso.sandbox".into(),
         is_sandbox: true,
         account: "admin@contoso.sandbox".into(),
         read_only: false,
-        no_color: true,
-        theme: crate::config::Theme::Dark,
         mail_sender: None,
-        default_recipients: None,
-        include_password: true,
-        local_offset: local_offset(),
         directory: "the built-in sandbox".into(),
         finish_command: "undelete --data-dir /tmp/undelete-test finish".into(),
+    }
+}
+
+/// A screen over one fresh session (nothing loaded), at `now`.
+pub fn blank(now: DateTime<Utc>, size: (u16, u16)) -> State {
+    State::new(settings(), facts(), now, size)
+}
+
+/// `msg` as news of the session on screen, as the runner tags it.
+pub fn news(state: &State, msg: SessionMsg) -> Msg {
+    Msg::Session {
+        id: state.session().id(),
+        msg,
     }
 }
 
 /// A state with `n` users loaded (in pages of 999, as Graph sends them), at the fixed clock.
 pub fn state(n: usize, size: (u16, u16)) -> State {
     let now = now();
-    let mut state = State::new(settings(), now, size);
+    let mut state = blank(now, size);
     let mut start = 0;
     while start < n {
         let end = (start + 999).min(n);
-        super::update::update(
-            &mut state,
-            super::msg::Msg::Page {
+        let page = news(
+            &state,
+            SessionMsg::Page {
                 generation: 0,
                 result: Ok(DeletedPage {
                     users: (start..end).map(|i| user(i, now)).collect(),
@@ -145,19 +166,28 @@ pub fn state(n: usize, size: (u16, u16)) -> State {
                 }),
             },
         );
+        super::update::update(&mut state, page);
         start = end;
     }
-    super::update::update(&mut state, super::msg::Msg::LoadFinished { generation: 0 });
+    let finished = news(&state, SessionMsg::LoadFinished { generation: 0 });
+    super::update::update(&mut state, finished);
     // The load asked for the conflict sweep; no directory answers here, so the screens are
     // drawn as after a sweep that found nothing (`sweeping` shows the one still at work).
-    state.sweep = Default::default();
-    state.sweep.phase = super::sweep::Phase::Done;
+    let session = state.session_mut();
+    session.sweep = Default::default();
+    session.sweep.phase = super::sweep::Phase::Done;
     state
 }
 
 /// `state`, with the conflict sweep still reading (the header says so).
 pub fn sweeping(n: usize, size: (u16, u16)) -> State {
     let mut s = state(n, size);
-    s.sweep.phase = super::sweep::Phase::Reading;
+    s.session_mut().sweep.phase = super::sweep::Phase::Reading;
     s
+}
+
+/// Delivers `msg` as news of the session on screen, as the runner would.
+pub fn send(state: &mut State, msg: SessionMsg) -> Vec<super::effect::Effect> {
+    let msg = news(state, msg);
+    super::update::update(state, msg)
 }

@@ -651,12 +651,10 @@ pub fn lookup(scope: Scope, ev: &KeyEvent, typing: bool) -> Option<Action> {
 /// Whether a text field has the keyboard in `scope`: then only keys that cannot be text act.
 /// The one rule for `update` (which keys act) and the footer (which hints it shows).
 pub fn is_typing(state: &super::state::State, scope: Scope) -> bool {
-    use super::state::Modal;
+    use super::modal::Modal;
     match (&state.modal, scope) {
         (Some(Modal::Restore(f)), Scope::RestoreDialog) => f.focus.is_text(),
-        (Some(Modal::Result(r)), Scope::ResultPassword) => {
-            r.prompt.as_ref().is_some_and(|p| !p.auto)
-        }
+        (Some(Modal::Result(r)), Scope::ResultPassword) => r.prompt().is_some_and(|p| !p.auto),
         (Some(Modal::Purge(_)), Scope::Purge) => true,
         (None, Scope::Filter) => true,
         _ => false,
@@ -704,14 +702,19 @@ pub fn help_lines(scope: Scope) -> Vec<(String, &'static str)> {
         .collect()
 }
 
+/// One footer hint: the key as shown, the keymap's word for it, and the action it stands
+/// for, so a screen can word it for its state (`ui::footer_word`) without matching keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hint {
+    pub action: Action,
+    pub key: String,
+    pub word: &'static str,
+}
+
 /// The footer's hints for `scope`, of the actions `offered` says work right now.
 /// The keys that work everywhere (help, log) follow the screen's own, unless the screen
 /// binds the same key itself or, while `typing`, the key would be text.
-pub fn footer_hint(
-    scope: Scope,
-    typing: bool,
-    offered: impl Fn(Action) -> bool,
-) -> Vec<(String, &'static str)> {
+pub fn footer_hint(scope: Scope, typing: bool, offered: impl Fn(Action) -> bool) -> Vec<Hint> {
     let own = |key: &Key| {
         BINDINGS
             .iter()
@@ -744,7 +747,11 @@ pub fn footer_hint(
             } else {
                 label
             };
-            Some((label, word))
+            Some(Hint {
+                action: bi.action,
+                key: label,
+                word,
+            })
         })
         .collect()
 }
@@ -767,7 +774,7 @@ pub const HELP_SCOPES: &[Scope] = &[
 
 /// The focus scope: which table of keys applies now, and which the footer describes.
 pub fn scope(state: &super::state::State) -> Scope {
-    use super::state::Modal;
+    use super::modal::{Modal, result::ResultMode};
     if state.sign_in.is_some() {
         return Scope::SignIn;
     }
@@ -783,13 +790,15 @@ pub fn scope(state: &super::state::State) -> Scope {
         Some(Modal::Restore(_)) => Scope::RestoreDialog,
         Some(Modal::Progress(p)) if p.confirm_stop => Scope::Confirm,
         Some(Modal::Progress(_)) => Scope::Progress,
-        Some(Modal::Result(r)) if r.confirm_close || r.confirm_arrived.is_some() => Scope::Confirm,
-        Some(Modal::Result(r)) if r.prompt.is_some() => Scope::ResultPassword,
-        Some(Modal::Result(r)) if r.error_pane.is_some() => Scope::ErrorPane,
-        Some(Modal::Result(_)) => Scope::Result,
+        Some(Modal::Result(r)) => match r.mode {
+            ResultMode::ConfirmClose | ResultMode::ConfirmArrived(_) => Scope::Confirm,
+            ResultMode::Prompt(_) => Scope::ResultPassword,
+            ResultMode::ErrorPane(_) => Scope::ErrorPane,
+            ResultMode::List => Scope::Result,
+        },
         Some(Modal::Purge(_)) => Scope::Purge,
         None if state.view == super::restored::View::Restored => Scope::Restored,
-        None if state.users.filtering() => Scope::Filter,
+        None if state.session().users.filtering() => Scope::Filter,
         None => Scope::Table,
     }
 }
@@ -851,10 +860,11 @@ mod tests {
     #[test]
     fn footer_hint_starts_with_restore() {
         let hint = footer_hint(Scope::Table, false, |_| true);
-        assert_eq!(hint[0], ("enter".to_string(), "restore"));
-        assert!(hint.iter().any(|(k, w)| k == "?" && *w == "help"));
-        assert!(hint.iter().any(|(k, w)| k == "@" && *w == "log"));
-        assert!(!hint.iter().any(|(k, _)| k == "F1"), "F1 only while typing");
+        assert_eq!((hint[0].key.as_str(), hint[0].word), ("enter", "restore"));
+        assert_eq!(hint[0].action, Action::Restore);
+        assert!(hint.iter().any(|h| h.key == "?" && h.word == "help"));
+        assert!(hint.iter().any(|h| h.key == "@" && h.word == "log"));
+        assert!(!hint.iter().any(|h| h.key == "F1"), "F1 only while typing");
     }
 
     #[test]
@@ -864,19 +874,19 @@ mod tests {
             .filter(|s| !matches!(s, Scope::Help | Scope::Global))
         {
             let hint = footer_hint(*scope, false, |_| true);
-            assert!(hint.iter().any(|(k, _)| k == "?"), "{scope:?}: {hint:?}");
-            assert!(hint.iter().any(|(k, _)| k == "@"), "{scope:?}: {hint:?}");
+            assert!(hint.iter().any(|h| h.key == "?"), "{scope:?}: {hint:?}");
+            assert!(hint.iter().any(|h| h.key == "@"), "{scope:?}: {hint:?}");
             // While typing, `?` and `@` are text: F1 is the help, and no `@` is promised.
             let typing = footer_hint(*scope, true, |_| true);
-            assert!(typing.iter().any(|(k, _)| k == "F1"), "{scope:?}");
+            assert!(typing.iter().any(|h| h.key == "F1"), "{scope:?}");
             assert!(
-                !typing.iter().any(|(k, _)| k == "?" || k == "@"),
+                !typing.iter().any(|h| h.key == "?" || h.key == "@"),
                 "{scope:?}"
             );
         }
         // In the help itself `?` closes it.
         let help = footer_hint(Scope::Help, false, |_| true);
-        assert!(!help.iter().any(|(_, w)| *w == "help"), "{help:?}");
+        assert!(!help.iter().any(|h| h.word == "help"), "{help:?}");
     }
 
     #[test]

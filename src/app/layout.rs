@@ -42,12 +42,12 @@ pub fn layout(state: &State, area: Rect) -> Option<Areas> {
     }
     // One line each: who else holds the directory, its unfinished restores, and an earlier
     // version's (directory unknown).
-    let banner_h = u16::from(state.holder.is_some())
-        + u16::from(!state.unfinished.is_empty())
-        + u16::from(!state.earlier.is_empty());
+    let banner_h = u16::from(state.session().holder.is_some())
+        + u16::from(!state.session().unfinished.is_empty())
+        + u16::from(!state.session().earlier.is_empty());
     let status_h = u16::from(
-        state.users.filtering()
-            || !state.users.filter().value().is_empty()
+        state.session().users.filtering()
+            || !state.session().users.filter().value().is_empty()
             || state.notice.is_some(),
     );
     let log_h = if state.log_open {

@@ -6,13 +6,16 @@ pub mod details;
 pub mod effect;
 pub mod fixtures;
 pub mod help;
+pub mod home;
 pub mod keymap;
 pub mod layout;
 pub mod modal;
 pub mod msg;
+pub mod news;
 pub mod quit;
 pub mod restored;
 pub mod runner;
+pub mod sessions;
 pub mod sign_in;
 pub mod state;
 pub mod sweep;
@@ -30,7 +33,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use crate::session::Session;
 use effect::Effect;
-use msg::Msg;
+use msg::{Msg, SessionMsg};
 use runner::Runner;
 use state::State;
 
@@ -50,22 +53,23 @@ pub fn event_to_msg(ev: Event) -> Option<Msg> {
 
 /// Applies one message and runs its effects; `true` when the app should quit.
 pub fn step(state: &mut State, runner: &mut Runner, msg: Msg) -> bool {
-    // The signed-in session's work starts with the effects of this very message (the load).
-    if let Msg::SignedIn(session) = &msg {
-        runner.attach(session.clone());
-    }
-    // Only a page of the current load frees a slot: a cancelled load's leftovers must not
-    // let the new one run further ahead.
-    let page =
-        matches!(&msg, Msg::Page { generation, .. } if *generation == state.users.generation());
+    // Only a page of the current load frees a slot: a cancelled load's leftovers (or those of
+    // a session replaced since) must not let the new one run further ahead.
+    let page = match &msg {
+        Msg::Session {
+            id,
+            msg: SessionMsg::Page { generation, .. },
+        } => {
+            let s = state.session();
+            *id == s.id() && *generation == s.users.generation()
+        }
+        _ => false,
+    };
     let effects = update::update(state, msg);
     if page {
         runner.page_taken();
     }
     for effect in effects {
-        if matches!(effect, Effect::Quit) {
-            return true;
-        }
         runner.run(effect);
     }
     state.quit
@@ -93,12 +97,15 @@ pub fn repaint_key(state: &State) -> u64 {
         .hash(&mut h);
     // The Restored view puts other names in the same rows.
     state.view.hash(&mut h);
+    let session = state.session();
+    // Another session puts other names everywhere.
+    session.id().hash(&mut h);
     if state.view == restored::View::Restored {
-        let r = &state.restored;
+        let r = &session.restored;
         // The summary under the rows names the selected user.
         (r.offset, r.selected, r.rows.len(), r.loading).hash(&mut h);
     }
-    let u = &state.users;
+    let u = &session.users;
     u.generation().hash(&mut h);
     let rows = areas.map_or(1, |a| usize::from(a.rows.height).max(1));
     u.visible(u.offset(), rows).hash(&mut h);
@@ -108,8 +115,8 @@ pub fn repaint_key(state: &State) -> u64 {
     }
     // Modal lists of names scroll too; the Result list scrolls with its selection.
     match &state.modal {
-        Some(state::Modal::Progress(p)) => p.scroll.hash(&mut h),
-        Some(state::Modal::Result(r)) => (r.selected, r.confirm_close).hash(&mut h),
+        Some(modal::Modal::Progress(p)) => p.scroll.hash(&mut h),
+        Some(modal::Modal::Result(r)) => (r.selected, r.confirm_close()).hash(&mut h),
         _ => {}
     }
     h.finish()
@@ -128,21 +135,21 @@ pub fn no_color_env() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
 
-/// The screen's settings for a run, before any session: from the command line, `NO_COLOR` and
-/// the local time zone. `label` names where the run signs in until the session says more.
-fn run_settings(config: &crate::config::Settings, label: String) -> state::Settings {
-    state::Settings::from_config(
-        config,
-        label,
-        no_color_env(),
-        *chrono::Local::now().offset(),
-    )
+/// The screen's settings for a run, from the command line, `NO_COLOR` and the local time zone.
+fn run_settings(config: &crate::config::Settings) -> state::Settings {
+    state::Settings::from_config(config, no_color_env(), *chrono::Local::now().offset())
 }
 
 /// The initial state for a session opened already, at time `now` and terminal size `size`.
+/// The runner for it takes the same session as `state.session().id()`.
 pub fn initial_state(session: &Session, now: chrono::DateTime<Utc>, size: (u16, u16)) -> State {
-    let mut state = State::new(run_settings(&session.settings, String::new()), now, size);
-    sign_in::enter_session(&mut state, session);
+    let mut state = State::new(
+        run_settings(&session.settings),
+        sessions::Facts::of(session),
+        now,
+        size,
+    );
+    sign_in::show_warnings(&mut state, session);
     // Read once, at start: dismissing it is an effect the runner carries out.
     state.welcome = session.is_sandbox && !welcome::dismissed(&session.data_dir);
     state
@@ -157,7 +164,8 @@ pub fn sign_in_state(
     now: chrono::DateTime<Utc>,
     size: (u16, u16),
 ) -> State {
-    let mut state = State::new(run_settings(config, target.clone()), now, size);
+    let facts = sessions::Facts::from_config(config, target.clone());
+    let mut state = State::new(run_settings(config), facts, now, size);
     state.sign_in = Some(sign_in::SignIn::new(
         target,
         how,
@@ -174,7 +182,7 @@ pub fn start_effects(state: &State) -> Vec<Effect> {
     }
     vec![
         Effect::LoadDeleted {
-            generation: state.users.generation(),
+            generation: state.session().users.generation(),
         },
         Effect::LoadTenant,
         Effect::LoadUnfinished,
@@ -218,7 +226,7 @@ mod tests {
         for c in "diego".chars() {
             press(&mut s, KeyCode::Char(c));
         }
-        assert!(s.users.shown().len() < 200);
+        assert!(s.session().users.shown().len() < 200);
         assert_ne!(repaint_key(&s), filtering, "filter narrowed the rows");
         press(&mut s, KeyCode::Esc);
         let cleared = repaint_key(&s);

@@ -1,12 +1,14 @@
 //! Everything that can happen to the app: input, time, and results of background work (which
-//! carry their payload, so `update` never has to fetch anything).
+//! carry their payload, so `update` never has to fetch anything). A session's results come
+//! tagged with its id (`Msg::Session`).
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseEvent};
 
-use super::state::JobStatus;
+use super::modal::progress::JobStatus;
+use super::sessions::SessionId;
 use crate::auth::device_code::DeviceCodePrompt;
 use crate::directory::{DeletedPage, DirectoryError, PasswordVerdict, RequestRecord};
 use crate::restore::{self, Unfinished, UserOutcome};
@@ -37,7 +39,11 @@ impl From<&str> for MailFailed {
     }
 }
 
-/// No `Debug`: `RestoreFinished` carries passwords.
+/// Input, time, the sign-in screen's attempts, and the news of sessions. No `Debug`: a
+/// session's `RestoreFinished` carries passwords.
+// The session's news is nearly every message (each page, each request line): boxing it would
+// allocate for each, and the enum is no larger than when those were its own variants.
+#[allow(clippy::large_enum_variant)]
 pub enum Msg {
     Key(KeyEvent),
     Mouse(MouseEvent),
@@ -45,6 +51,26 @@ pub enum Msg {
     Resize(u16, u16),
     /// The render tick; time only ever enters through here.
     Tick(DateTime<Utc>),
+    /// The device-code sign-in: the code to enter, once the identity platform gave one.
+    SignInPrompt(DeviceCodePrompt),
+    /// The sign-in failed (not cancelled), or its session could not be opened: why.
+    SignInFailed(super::sign_in::SignInFailure),
+    /// The sign-in ended because the admin cancelled it.
+    SignInCancelled,
+    /// Signed in: the session to work in.
+    SignedIn(Arc<Session>),
+    /// SIGINT or SIGTERM from outside: leave now (no question can be asked).
+    Leave(super::quit::Leave),
+    /// News from a session's background work, tagged with its session where it is sent: the
+    /// news of a session that was replaced is dropped.
+    Session {
+        id: SessionId,
+        msg: SessionMsg,
+    },
+}
+
+/// What a session's background work reports. No `Debug`: `RestoreFinished` carries passwords.
+pub enum SessionMsg {
     Page {
         generation: u64,
         result: Result<DeletedPage, DirectoryError>,
@@ -109,7 +135,7 @@ pub enum Msg {
     /// Who else holds this directory, in words ("another undelete (pid N, since T) is
     /// restoring 3 users on this directory"), or why it cannot be locked; `None` once this
     /// session holds it.
-    Holder(Option<super::state::Blocked>),
+    Holder(Option<super::sessions::Blocked>),
     /// The conflict sweep's first read: the index of what can collide, and how each read went.
     Swept(Box<crate::conflicts::Sweep>),
     /// What a refresh's delta rounds read since the last one.
@@ -120,14 +146,4 @@ pub enum Msg {
     Restored(Result<Vec<restore::RestoredUser>, String>),
     /// Finishing interrupted runs could not start.
     UnfinishedFailed(String),
-    /// The device-code sign-in: the code to enter, once the identity platform gave one.
-    SignInPrompt(DeviceCodePrompt),
-    /// The sign-in failed (not cancelled), or its session could not be opened: why.
-    SignInFailed(super::sign_in::SignInFailure),
-    /// The sign-in ended because the admin cancelled it.
-    SignInCancelled,
-    /// Signed in: the session to work in (the runner has taken it on already).
-    SignedIn(Arc<Session>),
-    /// SIGINT or SIGTERM from outside: leave now (no question can be asked).
-    Leave(super::quit::Leave),
 }

@@ -5,7 +5,8 @@
 //! asked about, so it leaves the same way at once. Anywhere else Ctrl-C quits as it always has.
 
 use super::effect::Effect;
-use super::state::{ExitReport, Modal, NoticeKind, State};
+use super::modal::Modal;
+use super::state::{ExitReport, NoticeKind, State};
 
 /// The exit code after Ctrl-C or SIGINT left secrets unsent: 128 + SIGINT, as a shell says it.
 pub const EXIT_INTERRUPTED: u8 = 130;
@@ -57,6 +58,7 @@ impl Unsent {
 /// The secrets leaving now would drop, if the screen holds any.
 pub fn unsent(state: &State) -> Option<Unsent> {
     let tap_run = state
+        .session()
         .last_step
         .as_ref()
         .is_some_and(|s| s.choice.tap().is_some());
@@ -93,9 +95,9 @@ pub fn unsent(state: &State) -> Option<Unsent> {
                 passes: r.step.choice.tap().is_some(),
             })
         }
-        _ if state.finishing => Some(Unsent {
+        _ if state.session().finishing => Some(Unsent {
             holding: Holding::Running,
-            users: state.unfinished.len(),
+            users: state.session().unfinished.len(),
             passes: false,
         }),
         _ => None,
@@ -128,7 +130,7 @@ pub fn question(u: &Unsent) -> [String; 2] {
 /// The line printed on stderr once the terminal is back: how many users, which directory, and
 /// the `undelete finish` that picks them up.
 pub fn report(state: &State, u: &Unsent) -> String {
-    let s = &state.settings;
+    let s = &state.session().facts;
     let directory = if s.is_sandbox { &s.label } else { &s.directory };
     let finish = &s.finish_command;
     let users = match u.users {
@@ -182,7 +184,7 @@ pub(super) fn on_ctrl_c(state: &mut State) -> Vec<Effect> {
     }
     let Some(u) = unsent(state) else {
         state.quit = true;
-        return vec![Effect::Quit];
+        return Vec::new();
     };
     state.quit_question = true;
     // The question must be in view: the help would cover it.
@@ -224,7 +226,6 @@ pub(super) fn leave(state: &mut State, how: Leave) -> Vec<Effect> {
         }
     }
     state.quit = true;
-    effects.push(Effect::Quit);
     effects
 }
 
@@ -239,8 +240,8 @@ pub(super) fn settle(state: &mut State) {
 mod tests {
     use super::*;
     use crate::app::fixtures;
-    use crate::app::msg::Msg;
-    use crate::app::state::JobStatus;
+    use crate::app::modal::progress::JobStatus;
+    use crate::app::msg::{Msg, SessionMsg};
     use crate::app::update::update;
     use crate::restore::UserOutcome;
     use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -257,8 +258,8 @@ mod tests {
         key(s, KeyCode::Char('c'), KeyModifiers::CONTROL)
     }
 
-    fn quits(effects: &[Effect]) -> bool {
-        effects.iter().any(|e| matches!(e, Effect::Quit))
+    fn quits(s: &State) -> bool {
+        s.quit
     }
 
     fn restored(i: usize) -> UserOutcome {
@@ -278,9 +279,9 @@ mod tests {
             ids: outcomes.iter().map(|o| o.id.clone()).collect(),
             fallback: false,
         };
-        update(
+        fixtures::send(
             &mut s,
-            Msg::RestoreFinished {
+            SessionMsg::RestoreFinished {
                 outcomes,
                 mail: Some(vec![group]),
             },
@@ -291,8 +292,8 @@ mod tests {
     #[test]
     fn ctrl_c_on_the_table_quits_at_once_with_exit_0() {
         let mut s = fixtures::state(20, (80, 24));
-        let fx = ctrl_c(&mut s);
-        assert!(quits(&fx) && s.quit);
+        ctrl_c(&mut s);
+        assert!(quits(&s));
         assert!(s.exit.is_none(), "a plain quit: exit 0");
     }
 
@@ -316,7 +317,7 @@ mod tests {
                 .any(|e| matches!(e, Effect::MailSkipped { .. } | Effect::SendMail(_))),
             "{fx:?}"
         );
-        assert!(quits(&fx) && s.quit);
+        assert!(quits(&s));
         let exit = s.exit.clone().expect("an exit report");
         assert_eq!(exit.code, EXIT_INTERRUPTED);
         assert_eq!(
@@ -342,8 +343,8 @@ mod tests {
         key(&mut s, KeyCode::Char('n'), KeyModifiers::NONE);
         assert!(!s.quit_question);
         ctrl_c(&mut s);
-        let fx = key(&mut s, KeyCode::Char('y'), KeyModifiers::NONE);
-        assert!(quits(&fx));
+        key(&mut s, KeyCode::Char('y'), KeyModifiers::NONE);
+        assert!(quits(&s));
         assert_eq!(s.exit.as_ref().map(|e| e.code), Some(EXIT_INTERRUPTED));
         assert!(
             s.exit
@@ -366,15 +367,15 @@ mod tests {
         ctrl_c(&mut s);
         assert_eq!(unsent(&s).map(|u| u.holding), Some(Holding::Sending));
         // Failed: still held, and the line says the mail failed.
-        update(&mut s, Msg::MailSent(Err("cannot connect".into())));
+        fixtures::send(&mut s, SessionMsg::MailSent(Err("cannot connect".into())));
         assert!(s.quit_question, "still asked");
         assert_eq!(unsent(&s).map(|u| u.holding), Some(Holding::MailFailed));
         key(&mut s, KeyCode::Char('n'), KeyModifiers::NONE);
         key(&mut s, KeyCode::Enter, KeyModifiers::NONE);
-        update(&mut s, Msg::MailSent(Ok(())));
+        fixtures::send(&mut s, SessionMsg::MailSent(Ok(())));
         assert!(!s.quit_question, "nothing is lost any more");
-        let fx = ctrl_c(&mut s);
-        assert!(quits(&fx) && s.exit.is_none());
+        ctrl_c(&mut s);
+        assert!(quits(&s) && s.exit.is_none());
     }
 
     #[test]
@@ -383,7 +384,7 @@ mod tests {
         // Never written (the server was gone): plain `finish` mails new passwords.
         let mut s = on_result(vec![restored(1)], &["helpdesk@contoso.sandbox"]);
         key(&mut s, KeyCode::Enter, KeyModifiers::NONE);
-        update(&mut s, Msg::MailSent(Err("cannot connect".into())));
+        fixtures::send(&mut s, SessionMsg::MailSent(Err("cannot connect".into())));
         assert_eq!(unsent(&s).map(|u| u.holding), Some(Holding::MailFailed));
         ctrl_c(&mut s);
         ctrl_c(&mut s);
@@ -398,9 +399,9 @@ mod tests {
         // Written, the reply lost: the inbox first, then --mark-sent or --resend.
         let mut s = on_result(vec![restored(1)], &["helpdesk@contoso.sandbox"]);
         key(&mut s, KeyCode::Enter, KeyModifiers::NONE);
-        update(
+        fixtures::send(
             &mut s,
-            Msg::MailSent(Err(crate::app::msg::MailFailed {
+            SessionMsg::MailSent(Err(crate::app::msg::MailFailed {
                 why: "the connection was lost before a reply".into(),
                 may_have_gone: true,
             })),
@@ -424,8 +425,8 @@ mod tests {
         let mut o = restored(1);
         o.password = None;
         let mut s = on_result(vec![o], &[]);
-        let fx = ctrl_c(&mut s);
-        assert!(quits(&fx) && s.exit.is_none());
+        ctrl_c(&mut s);
+        assert!(quits(&s) && s.exit.is_none());
     }
 
     #[test]
@@ -434,7 +435,7 @@ mod tests {
         key(&mut s, KeyCode::Char(' '), KeyModifiers::NONE);
         key(&mut s, KeyCode::Char(' '), KeyModifiers::NONE);
         let users: Vec<_> = (0..3).map(|i| fixtures::user(i, fixtures::now())).collect();
-        let mut p = crate::app::state::ProgressState::new(&users);
+        let mut p = crate::app::modal::progress::ProgressState::new(&users);
         p.lines[0].status = JobStatus::PasswordSet;
         p.lines[1].status = JobStatus::Restoring;
         s.modal = Some(Modal::Progress(p));
@@ -442,7 +443,7 @@ mod tests {
         assert!(s.quit_question);
         let fx = ctrl_c(&mut s);
         assert!(
-            matches!(fx.as_slice(), [Effect::StopRestore, Effect::Quit]),
+            matches!(fx.as_slice(), [Effect::StopRestore]) && s.quit,
             "{fx:?}"
         );
         let exit = s.exit.expect("report");
@@ -458,7 +459,7 @@ mod tests {
     #[test]
     fn f_in_flight_asks_in_the_status_line() {
         let mut s = fixtures::state(20, (80, 24));
-        s.unfinished = vec![crate::restore::Unfinished {
+        s.session_mut().unfinished = vec![crate::restore::Unfinished {
             run: "r".into(),
             id: "u".into(),
             display_name: "U".into(),
@@ -482,18 +483,20 @@ mod tests {
         key(&mut s, KeyCode::Char('n'), KeyModifiers::NONE);
         assert!(s.notice.is_none());
         // Finished: nothing is held any more.
-        update(&mut s, Msg::UnfinishedFailed("refused".into()));
-        assert!(quits(&ctrl_c(&mut s)));
+        fixtures::send(&mut s, SessionMsg::UnfinishedFailed("refused".into()));
+        ctrl_c(&mut s);
+        assert!(quits(&s));
     }
 
     #[test]
     fn a_signal_leaves_at_once_and_says_so_only_when_something_is_lost() {
         let mut s = on_result(vec![restored(1)], &[]);
-        let fx = update(&mut s, Msg::Leave(Leave::Terminate));
-        assert!(quits(&fx));
+        update(&mut s, Msg::Leave(Leave::Terminate));
+        assert!(quits(&s));
         assert_eq!(s.exit.as_ref().map(|e| e.code), Some(EXIT_TERMINATED));
         let mut s = fixtures::state(20, (80, 24));
-        assert!(quits(&update(&mut s, Msg::Leave(Leave::Interrupt))));
+        update(&mut s, Msg::Leave(Leave::Interrupt));
+        assert!(quits(&s));
         assert!(s.exit.is_none());
     }
 

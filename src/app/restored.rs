@@ -12,7 +12,10 @@ use tui_input::Input;
 
 use super::action::Action;
 use super::effect::Effect;
-use super::state::{Modal, NoticeKind, PasswordPrompt, ResultState, State};
+use super::modal::Modal;
+use super::modal::result::{PasswordPrompt, ResultMode, ResultState};
+use super::sessions::SessionState;
+use super::state::{NoticeKind, State};
 use crate::restore::{
     self, MailChoice, PasswordChoice, PasswordStep, Recorded, RestoredUser, UserOutcome,
 };
@@ -106,28 +109,34 @@ pub fn presence(view: &RestoredView, r: &RestoredUser) -> Presence {
 }
 
 /// Works out which restored users are in the deleted users again: after either list changed.
-pub(super) fn find_deleted_again(state: &mut State) {
-    if state.restored.rows.is_empty() {
-        state.restored.deleted_again.clear();
+pub(super) fn find_deleted_again(session: &mut SessionState) {
+    if session.restored.rows.is_empty() {
+        session.restored.deleted_again.clear();
         return;
     }
-    let ids: HashSet<&str> = state.restored.rows.iter().map(|r| r.id.as_str()).collect();
-    state.restored.deleted_again = state.users.ids_among(&ids);
+    let ids: HashSet<&str> = session
+        .restored
+        .rows
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect();
+    session.restored.deleted_again = session.users.ids_among(&ids);
 }
 
 /// A read of the journal landed; one more follows if the journal changed while it ran.
 pub(super) fn on_read(state: &mut State, result: Result<Vec<RestoredUser>, String>) -> Vec<Effect> {
+    let session = state.session_mut();
     match result {
         Ok(rows) => {
-            state.restored.replace(rows);
-            find_deleted_again(state);
+            session.restored.replace(rows);
+            find_deleted_again(session);
         }
         Err(e) => {
-            state.restored.loading = false;
-            state.restored.error = Some(e);
+            session.restored.loading = false;
+            session.restored.error = Some(e);
         }
     }
-    if std::mem::take(&mut state.restored.stale) {
+    if std::mem::take(&mut session.restored.stale) {
         journal_changed(state)
     } else {
         Vec::new()
@@ -143,15 +152,16 @@ pub(super) fn show(state: &mut State, view: View) -> Vec<Effect> {
         View::Deleted => Vec::new(),
         View::Restored => {
             // The filter belongs to the deleted users: it keeps its text, not the keyboard.
-            state.users.stop_filter();
+            state.session_mut().users.stop_filter();
             reload(state)
         }
     }
 }
 
 fn reload(state: &mut State) -> Vec<Effect> {
-    state.restored.loading = true;
-    state.restored.stale = false;
+    let restored = &mut state.session_mut().restored;
+    restored.loading = true;
+    restored.stale = false;
     vec![Effect::LoadRestored]
 }
 
@@ -159,8 +169,8 @@ fn reload(state: &mut State) -> Vec<Effect> {
 pub(super) fn journal_changed(state: &mut State) -> Vec<Effect> {
     if state.view != View::Restored {
         Vec::new()
-    } else if state.restored.loading {
-        state.restored.stale = true;
+    } else if state.session().restored.loading {
+        state.session_mut().restored.stale = true;
         Vec::new()
     } else {
         reload(state)
@@ -184,7 +194,7 @@ pub(super) fn restored_action(state: &mut State, action: Option<Action>) -> Vec<
         return Vec::new();
     };
     let page = super::layout::table_rows(state) as isize;
-    let view = &mut state.restored;
+    let view = &mut state.sessions.current_mut().restored;
     match action {
         Action::Down => view.move_selection(1),
         Action::Up => view.move_selection(-1),
@@ -207,7 +217,7 @@ pub(super) fn restored_action(state: &mut State, action: Option<Action>) -> Vec<
         }
         Action::SetPassword => return set_password(state),
         // Finishing, the log, help and quitting work as in the deleted users.
-        other => return super::update::table_action(state, Some(other)),
+        other => return super::home::table_action(state, Some(other)),
     }
     Vec::new()
 }
@@ -215,16 +225,17 @@ pub(super) fn restored_action(state: &mut State, action: Option<Action>) -> Vec<
 /// The wheel moves the selection; a click selects the row under it.
 pub(super) fn on_mouse(state: &mut State, m: MouseEvent, step: isize) {
     match m.kind {
-        MouseEventKind::ScrollDown => state.restored.move_selection(step),
-        MouseEventKind::ScrollUp => state.restored.move_selection(-step),
+        MouseEventKind::ScrollDown => state.session_mut().restored.move_selection(step),
+        MouseEventKind::ScrollUp => state.session_mut().restored.move_selection(-step),
         MouseEventKind::Down(MouseButton::Left) => {
             let area = Rect::new(0, 0, state.size.0, state.size.1);
             if let Some(areas) = super::layout::layout(state, area) {
                 let r = areas.rows;
                 if r.contains(Position::new(m.column, m.row)) {
-                    let at = state.restored.offset + usize::from(m.row - r.y);
-                    if at < state.restored.rows.len() {
-                        state.restored.selected = at;
+                    let view = &mut state.session_mut().restored;
+                    let at = view.offset + usize::from(m.row - r.y);
+                    if at < view.rows.len() {
+                        view.selected = at;
                     }
                 }
             }
@@ -239,7 +250,7 @@ fn set_password(state: &mut State) -> Vec<Effect> {
     if super::update::read_only_refusal(state, "setting a password") {
         return Vec::new();
     }
-    let Some(r) = state.restored.current().cloned() else {
+    let Some(r) = state.session().restored.current().cloned() else {
         return Vec::new();
     };
     if !r.needs_password() {
@@ -277,7 +288,7 @@ fn set_password(state: &mut State) -> Vec<Effect> {
             include_password: r.include_password,
             force_change: r.force_change,
         }],
-        &MailChoice::default().fallback_to(&state.settings.account),
+        &MailChoice::default().fallback_to(&state.session().facts.account),
     );
     let step = PasswordStep {
         choice: PasswordChoice::Auto,
@@ -287,7 +298,7 @@ fn set_password(state: &mut State) -> Vec<Effect> {
     };
     let mut result = ResultState::new(vec![outcome], Vec::new(), false, step);
     result.groups = Some(groups);
-    result.prompt = Some(PasswordPrompt {
+    result.mode = ResultMode::Prompt(PasswordPrompt {
         index: 0,
         auto: true,
         input: Input::default(),
@@ -303,7 +314,7 @@ fn set_password(state: &mut State) -> Vec<Effect> {
 mod tests {
     use super::*;
     use crate::app::fixtures;
-    use crate::app::msg::Msg;
+    use crate::app::msg::{Msg, SessionMsg};
     use crate::app::update::update;
     use crate::restore::{MailState, PasswordState};
     use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -338,14 +349,14 @@ mod tests {
         let effects = press(&mut s, KeyCode::Char('2'));
         assert!(matches!(effects[..], [Effect::LoadRestored]));
         assert_eq!(s.view, View::Restored);
-        update(&mut s, Msg::Restored(Ok(rows)));
+        fixtures::send(&mut s, SessionMsg::Restored(Ok(rows)));
         s
     }
 
     #[test]
     fn y_and_capital_y_copy_the_user_name_and_the_object_id() {
         let mut s = fixtures::state(10, (120, 40));
-        let user = s.users.current().unwrap();
+        let user = s.session().users.current().unwrap();
         let effects = press(&mut s, KeyCode::Char('y'));
         assert!(
             matches!(&effects[..], [Effect::Copy(v)] if secrecy::ExposeSecret::expose_secret(v) == user.original_upn)
@@ -388,7 +399,7 @@ mod tests {
         let Some(Modal::Result(r)) = &s.modal else {
             panic!("the result screen");
         };
-        assert!(r.prompt.is_some());
+        assert!(r.prompt().is_some());
         assert_eq!(r.outcomes[0].id, "b");
         assert!(r.outcomes[0].needs_password());
         let groups = r.groups.as_deref().unwrap_or_default();
@@ -411,20 +422,20 @@ mod tests {
             [Effect::LoadRestored]
         ));
         // The mail's step lands while the first read is still out: no second read at once...
-        assert!(update(&mut s, Msg::Unfinished(Vec::new())).is_empty());
-        assert!(update(&mut s, Msg::Unfinished(Vec::new())).is_empty());
+        assert!(fixtures::send(&mut s, SessionMsg::Unfinished(Vec::new())).is_empty());
+        assert!(fixtures::send(&mut s, SessionMsg::Unfinished(Vec::new())).is_empty());
         // ...but one, and only one, after it: that read may predate the step.
-        let effects = update(
+        let effects = fixtures::send(
             &mut s,
-            Msg::Restored(Ok(vec![restored("a", PasswordState::Missing)])),
+            SessionMsg::Restored(Ok(vec![restored("a", PasswordState::Missing)])),
         );
         assert!(matches!(effects[..], [Effect::LoadRestored]));
-        let effects = update(
+        let effects = fixtures::send(
             &mut s,
-            Msg::Restored(Ok(vec![restored("a", PasswordState::Set)])),
+            SessionMsg::Restored(Ok(vec![restored("a", PasswordState::Set)])),
         );
         assert!(effects.is_empty());
-        assert_eq!(s.restored.rows[0].password, PasswordState::Set);
+        assert_eq!(s.session().restored.rows[0].password, PasswordState::Set);
     }
 
     #[test]
@@ -434,20 +445,20 @@ mod tests {
             restored("b", PasswordState::Missing),
         ]);
         press(&mut s, KeyCode::Char('j'));
-        let effects = update(&mut s, Msg::Unfinished(Vec::new()));
+        let effects = fixtures::send(&mut s, SessionMsg::Unfinished(Vec::new()));
         assert!(matches!(effects[..], [Effect::LoadRestored]));
-        update(
+        fixtures::send(
             &mut s,
-            Msg::Restored(Ok(vec![
+            SessionMsg::Restored(Ok(vec![
                 restored("c", PasswordState::Set),
                 restored("a", PasswordState::Set),
                 restored("b", PasswordState::Set),
             ])),
         );
-        assert_eq!(s.restored.current().unwrap().id, "b");
+        assert_eq!(s.session().restored.current().unwrap().id, "b");
         // Esc goes back; the deleted users' keys work again.
         press(&mut s, KeyCode::Esc);
         assert_eq!(s.view, View::Deleted);
-        assert!(update(&mut s, Msg::Unfinished(Vec::new())).is_empty());
+        assert!(fixtures::send(&mut s, SessionMsg::Unfinished(Vec::new())).is_empty());
     }
 }

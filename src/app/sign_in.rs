@@ -8,11 +8,14 @@
 //! ends the run as the CLI would (`State::exit`): a failure with its line and exit code, a
 //! cancel with exit 1, since the command did not do its job.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
 use super::action::Action;
 use super::effect::Effect;
+use super::sessions::Facts;
 use super::state::{ExitReport, NoticeKind, State};
 use crate::auth::AuthError;
 use crate::auth::device_code::DeviceCodePrompt;
@@ -163,19 +166,24 @@ pub(super) fn on_cancelled(state: &mut State) -> Vec<Effect> {
     }
 }
 
-/// Signed in: the session's directory, label and account arrive, and the table loads.
-pub(super) fn on_signed_in(state: &mut State, session: &Session) -> Vec<Effect> {
+/// Signed in: the session takes the place of the one being signed into (its facts, a new
+/// id the runner tags its news with), and the table loads.
+pub(super) fn on_signed_in(state: &mut State, session: &Arc<Session>) -> Vec<Effect> {
     if state.sign_in.take().is_none() {
         return Vec::new();
     }
-    enter_session(state, session);
-    super::start_effects(state)
+    let id = state.replace_session(Facts::of(session));
+    show_warnings(state, session);
+    let mut effects = vec![Effect::OpenSession {
+        id,
+        session: session.clone(),
+    }];
+    effects.extend(super::start_effects(state));
+    effects
 }
 
-/// Takes on a session: who and where (`Settings::adopt`), and its warnings (missing
-/// permissions) as the first notice.
-pub fn enter_session(state: &mut State, session: &Session) {
-    state.settings.adopt(session);
+/// A session's warnings (missing permissions) as the first notice.
+pub fn show_warnings(state: &mut State, session: &Session) {
     if !session.warnings.is_empty() {
         state.notice = Some((NoticeKind::Error, session.warnings.join(" · ")));
     }
@@ -205,7 +213,7 @@ pub(super) fn leave(state: &mut State) -> Vec<Effect> {
         },
     });
     state.quit = true;
-    vec![Effect::Quit]
+    Vec::new()
 }
 
 #[cfg(test)]
@@ -225,11 +233,16 @@ mod tests {
     }
 
     fn screen() -> State {
-        let mut s = State::new(fixtures::settings(), fixtures::now(), (120, 40));
-        s.settings.label = "global · contoso.com".into();
-        s.settings.account = String::new();
+        let mut s = State::new(
+            fixtures::settings(),
+            fixtures::facts(),
+            fixtures::now(),
+            (120, 40),
+        );
+        s.session_mut().facts.label = "global · contoso.com".into();
+        s.session_mut().facts.account = String::new();
         s.sign_in = Some(SignIn::new(
-            s.settings.label.clone(),
+            s.session().facts.label.clone(),
             "app-only, with a certificate".into(),
             true,
             fixtures::now(),
@@ -307,15 +320,12 @@ mod tests {
             ["CancelSignIn"]
         );
         assert!(!s.quit, "waits for the attempt to end");
-        assert_eq!(names(&update(&mut s, Msg::SignInCancelled)), ["Quit"]);
+        assert!(update(&mut s, Msg::SignInCancelled).is_empty());
         assert!(s.quit);
 
         let mut s = screen();
         update(&mut s, Msg::SignInFailed(expired()));
-        assert_eq!(
-            names(&update(&mut s, key(KeyCode::Char('q'), KeyModifiers::NONE))),
-            ["Quit"]
-        );
+        assert!(update(&mut s, key(KeyCode::Char('q'), KeyModifiers::NONE)).is_empty());
         assert!(s.quit);
     }
 
@@ -365,9 +375,10 @@ mod tests {
             );
             assert_eq!(
                 names(&update(&mut s, key(leave_key, KeyModifiers::NONE))),
-                ["Quit"],
+                [] as [&str; 0],
                 "{leave_key:?}"
             );
+            assert!(s.quit, "{leave_key:?}");
             let exit = s.exit.expect("an exit report");
             assert_eq!(exit.code, 1);
             assert_eq!(exit.message, format!("undelete: sign-in failed: {e}"));
@@ -415,6 +426,66 @@ mod tests {
     }
 
     #[test]
+    fn the_news_of_a_replaced_session_is_dropped_and_the_new_ones_lands() {
+        use crate::app::msg::SessionMsg;
+        use crate::app::sessions::Blocked;
+        // The sign-in screen's session (what the command line said) is replaced by the one
+        // the sign-in opens; news tagged with the old one may still be on its way.
+        let mut s = screen();
+        let old = s.session().id();
+        update(&mut s, Msg::SignInFailed(expired()));
+        assert_eq!(
+            names(&update(&mut s, key(KeyCode::Char('r'), KeyModifiers::NONE))),
+            ["StartSignIn"]
+        );
+        update(&mut s, Msg::SignedIn(session(vec![])));
+        let new = s.session().id();
+        assert_ne!(old, new, "a new session, a new id");
+        let page = || SessionMsg::Page {
+            generation: 0,
+            result: Ok(crate::directory::DeletedPage {
+                users: fixtures::users(3, fixtures::now()),
+                total: Some(3),
+            }),
+        };
+        let held = || SessionMsg::Holder(Some(Blocked::Held("another undelete (pid 1)".into())));
+        let stale = [
+            page(),
+            held(),
+            SessionMsg::Warning("of the old session".into()),
+        ];
+        for msg in stale {
+            assert!(update(&mut s, Msg::Session { id: old, msg }).is_empty());
+        }
+        assert!(
+            s.session().users.rows().is_empty(),
+            "no rows of the old one"
+        );
+        assert!(s.session().holder.is_none() && s.notice.is_none());
+        // The same news, tagged with the session on screen, lands.
+        update(
+            &mut s,
+            Msg::Session {
+                id: new,
+                msg: page(),
+            },
+        );
+        update(
+            &mut s,
+            Msg::Session {
+                id: new,
+                msg: held(),
+            },
+        );
+        assert_eq!(s.session().users.rows().len(), 3);
+        assert!(s.session().holder.is_some());
+        // And the keys act on it: `r` now restores, and is refused as the holder says.
+        update(&mut s, key(KeyCode::Char('r'), KeyModifiers::NONE));
+        let said = &s.notice.as_ref().expect("refused").1;
+        assert!(said.contains("another undelete (pid 1)"), "{said}");
+    }
+
+    #[test]
     fn ctrl_c_quits_at_once() {
         let mut s = screen();
         assert_eq!(
@@ -422,7 +493,7 @@ mod tests {
                 &mut s,
                 key(KeyCode::Char('c'), KeyModifiers::CONTROL)
             )),
-            ["Quit"]
+            [] as [&str; 0]
         );
         assert!(s.quit);
     }
@@ -479,12 +550,18 @@ mod tests {
         );
         assert_eq!(
             names(&effects),
-            ["LoadDeleted(0)", "LoadTenant", "LoadUnfinished"]
+            [
+                "OpenSession(2)",
+                "LoadDeleted(0)",
+                "LoadTenant",
+                "LoadUnfinished"
+            ],
+            "the runner opens the new session (its news tagged 2) before it loads"
         );
         assert!(s.sign_in.is_none(), "the table now");
-        assert_eq!(s.settings.account, "admin@contoso.com");
-        assert!(s.settings.label.starts_with("global · contoso"));
-        assert!(!s.settings.is_sandbox);
+        assert_eq!(s.session().facts.account, "admin@contoso.com");
+        assert!(s.session().facts.label.starts_with("global · contoso"));
+        assert!(!s.session().facts.is_sandbox);
         assert_eq!(
             s.notice,
             Some((NoticeKind::Error, "no Mail.Send: mail is refused".into()))

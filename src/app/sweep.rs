@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::effect::Effect;
-use super::state::State;
+use super::sessions::SessionState;
 use crate::conflicts::{Changes, Conflict, DeletionsState, Sweep};
 use crate::directory::DeletedUser;
 
@@ -117,7 +117,10 @@ fn thousands(n: usize) -> String {
 /// The deleted users are loaded (or reloaded): the first time, the whole sweep starts in the
 /// background; afterwards `R` reads only what changed since (delta rounds). Nothing starts
 /// while a read is still under way.
-pub(super) fn on_loaded(state: &mut State) -> Vec<Effect> {
+pub(super) fn on_loaded(
+    state: &mut SessionState,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<Effect> {
     let s = &mut state.sweep;
     if s.pending.is_some() {
         return Vec::new();
@@ -125,7 +128,7 @@ pub(super) fn on_loaded(state: &mut State) -> Vec<Effect> {
     let (phase, effect) = match &s.sweep {
         None => {
             s.deletions = None;
-            (Phase::Reading, Effect::Sweep { now: state.now })
+            (Phase::Reading, Effect::Sweep { now })
         }
         Some(sweep) => (
             Phase::Refreshing,
@@ -140,14 +143,14 @@ pub(super) fn on_loaded(state: &mut State) -> Vec<Effect> {
 }
 
 /// The first read landed: the join starts.
-pub(super) fn on_swept(state: &mut State, sweep: Sweep) {
+pub(super) fn on_swept(state: &mut SessionState, sweep: Sweep) {
     state.sweep.sweep = Some(sweep);
     state.sweep.pending = None;
     rejoin(state);
 }
 
 /// A refresh read what changed: applied to the index, then joined again.
-pub(super) fn on_changes(state: &mut State, changes: Changes) {
+pub(super) fn on_changes(state: &mut SessionState, changes: Changes) {
     if let Some(sweep) = &mut state.sweep.sweep {
         sweep.apply(changes);
     }
@@ -156,21 +159,21 @@ pub(super) fn on_changes(state: &mut State, changes: Changes) {
 }
 
 /// The audit log's deletions landed: `[BY SYNC]` needs the rows joined again.
-pub(super) fn on_deletions(state: &mut State, deletions: DeletionsState) {
+pub(super) fn on_deletions(state: &mut SessionState, deletions: DeletionsState) {
     state.sweep.deletions = Some(deletions);
     // Without the index yet, this join marks only [BY SYNC]; the conflicts follow with it.
     rejoin(state);
 }
 
 /// Starts the join over (the rows or what they are joined with changed).
-pub(super) fn rejoin(state: &mut State) {
+pub(super) fn rejoin(state: &mut SessionState) {
     let total = state.users.rows().len();
     state.sweep.restart_join(total);
     join_some(state, JOIN_CHUNK);
 }
 
 /// Joins up to `n` more rows; the results are swapped in when the last row is done.
-pub(super) fn join_some(state: &mut State, n: usize) {
+pub(super) fn join_some(state: &mut SessionState, n: usize) {
     let s = &mut state.sweep;
     if s.phase != Phase::Joining {
         return;
@@ -210,7 +213,7 @@ pub(super) fn join_some(state: &mut State, n: usize) {
 mod tests {
     use super::*;
     use crate::app::fixtures;
-    use crate::app::msg::Msg;
+    use crate::app::msg::{Msg, SessionMsg};
     use crate::app::update::update;
     use crate::conflicts::{DeletionLog, SourceStatus};
     use crate::directory::{DeletionRecord, Initiator};
@@ -245,58 +248,70 @@ mod tests {
     fn the_join_runs_a_slice_per_tick_and_its_verdict_lands_whole() {
         let n = JOIN_CHUNK * 2 + 10;
         let mut s = fixtures::state(n, (120, 40));
-        let first = s.users.rows()[0].id().to_string();
-        let last = s.users.rows()[n - 1].id().to_string();
-        let other = s.users.rows()[1].id().to_string();
+        let first = s.session().users.rows()[0].id().to_string();
+        let last = s.session().users.rows()[n - 1].id().to_string();
+        let other = s.session().users.rows()[1].id().to_string();
         // Loaded: the sweep is asked for, and the audit log's deletions land first.
-        s.sweep = SweepView::default();
-        assert!(matches!(on_loaded(&mut s)[..], [Effect::Sweep { .. }]));
+        s.session_mut().sweep = SweepView::default();
+        assert!(matches!(
+            on_loaded(s.sessions.current_mut(), s.now)[..],
+            [Effect::Sweep { .. }]
+        ));
         let log = DeletionLog::build([
             record(&first, true),
             record(&last, true),
             record(&other, false),
         ]);
-        update(
+        fixtures::send(
             &mut s,
-            Msg::Deletions(Box::new(DeletionsState {
+            SessionMsg::Deletions(Box::new(DeletionsState {
                 log,
                 status: SourceStatus::Read { count: 3 },
             })),
         );
         // One slice at once, the rest on the ticks; nothing shown half-way.
-        assert_eq!(s.sweep.phase, Phase::Joining);
-        assert_eq!(s.sweep.joined, JOIN_CHUNK);
-        assert!(s.sweep.by_sync.is_empty());
-        assert!(s.sweep.status().unwrap().starts_with("checking conflicts"));
+        assert_eq!(s.session().sweep.phase, Phase::Joining);
+        assert_eq!(s.session().sweep.joined, JOIN_CHUNK);
+        assert!(s.session().sweep.by_sync.is_empty());
+        assert!(
+            s.session()
+                .sweep
+                .status()
+                .unwrap()
+                .starts_with("checking conflicts")
+        );
         update(&mut s, Msg::Tick(fixtures::now()));
-        assert_eq!(s.sweep.joined, 2 * JOIN_CHUNK);
+        assert_eq!(s.session().sweep.joined, 2 * JOIN_CHUNK);
         update(&mut s, Msg::Tick(fixtures::now()));
-        assert!(s.sweep.is_by_sync(&first) && s.sweep.is_by_sync(&last));
-        assert!(!s.sweep.is_by_sync(&other), "an admin deleted it");
+        assert!(s.session().sweep.is_by_sync(&first) && s.session().sweep.is_by_sync(&last));
+        assert!(!s.session().sweep.is_by_sync(&other), "an admin deleted it");
         // No index yet: still reading the directory, so the header still says so.
-        assert_eq!(s.sweep.phase, Phase::Reading);
-        assert_eq!(s.sweep.status().as_deref(), Some("checking conflicts…"));
+        assert_eq!(s.session().sweep.phase, Phase::Reading);
+        assert_eq!(
+            s.session().sweep.status().as_deref(),
+            Some("checking conflicts…")
+        );
     }
 
     #[test]
     fn a_reload_refreshes_rather_than_sweeping_twice() {
         let mut s = fixtures::state(10, (120, 40));
         // The fixture's load asked for nothing it could answer; start from "not started".
-        s.sweep = SweepView::default();
-        let effects = on_loaded(&mut s);
+        s.session_mut().sweep = SweepView::default();
+        let effects = on_loaded(s.sessions.current_mut(), s.now);
         assert!(matches!(effects[..], [Effect::Sweep { .. }]));
-        assert_eq!(s.sweep.phase, Phase::Reading);
+        assert_eq!(s.session().sweep.phase, Phase::Reading);
         // A reload while the first read runs starts nothing more, even once the deletions
         // landed and were joined.
-        assert!(on_loaded(&mut s).is_empty());
-        update(
+        assert!(on_loaded(s.sessions.current_mut(), s.now).is_empty());
+        fixtures::send(
             &mut s,
-            Msg::Deletions(Box::new(DeletionsState {
+            SessionMsg::Deletions(Box::new(DeletionsState {
                 log: DeletionLog::default(),
                 status: SourceStatus::Read { count: 0 },
             })),
         );
-        assert_eq!(s.sweep.phase, Phase::Reading);
-        assert!(on_loaded(&mut s).is_empty());
+        assert_eq!(s.session().sweep.phase, Phase::Reading);
+        assert!(on_loaded(s.sessions.current_mut(), s.now).is_empty());
     }
 }

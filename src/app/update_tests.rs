@@ -9,12 +9,16 @@ use super::action::Action;
 use super::effect::Effect;
 use super::fixtures;
 use super::keymap::Scope;
-use super::msg::Msg;
-use super::state::{
-    Blocked, Field, HelpView, JobStatus, Modal, NameCheck, NoticeKind, Preflight, ResultButton,
-    SortKey, State,
-};
+use super::modal::Modal;
+use super::modal::help::HelpView;
+use super::modal::progress::JobStatus;
+use super::modal::restore::{DialogField, NameCheck, Preflight};
+use super::modal::result::ResultButton;
+use super::msg::{Msg, SessionMsg};
+use super::sessions::Blocked;
+use super::state::{NoticeKind, State};
 use super::update::update;
+use super::users::SortKey;
 use crate::directory::{DeletedPage, DirectoryError, ErrorKind, Stage};
 use crate::restore::{Failure, UserOutcome};
 
@@ -44,10 +48,14 @@ fn typ(s: &mut State, text: &str) {
 }
 
 fn selected_id(s: &State) -> String {
-    s.users.current().map(|u| u.id.clone()).unwrap_or_default()
+    s.session()
+        .users
+        .current()
+        .map(|u| u.id.clone())
+        .unwrap_or_default()
 }
 
-fn form(s: &State) -> &super::state::RestoreForm {
+fn form(s: &State) -> &super::modal::restore::RestoreForm {
     match &s.modal {
         Some(Modal::Restore(f)) => f,
         _ => panic!("restore dialog not open"),
@@ -84,10 +92,10 @@ fn outcome(i: usize, ok: bool) -> UserOutcome {
 
 /// The result screen of a run whose dialog chose `to`, the password included.
 fn result_state(s: &mut State, outcomes: Vec<UserOutcome>, to: &[&str]) {
-    s.last_mail = Some((to.iter().map(|t| t.to_string()).collect(), true));
-    update(
+    s.session_mut().last_mail = Some((to.iter().map(|t| t.to_string()).collect(), true));
+    fixtures::send(
         s,
-        Msg::RestoreFinished {
+        SessionMsg::RestoreFinished {
             outcomes,
             mail: None,
         },
@@ -98,12 +106,17 @@ fn result_state(s: &mut State, outcomes: Vec<UserOutcome>, to: &[&str]) {
 
 #[test]
 fn first_frame_state_is_loading_and_pages_fill_rows() {
-    let mut s = State::new(fixtures::settings(), fixtures::now(), (120, 40));
-    assert!(s.users.loading());
+    let mut s = State::new(
+        fixtures::settings(),
+        fixtures::facts(),
+        fixtures::now(),
+        (120, 40),
+    );
+    assert!(s.session().users.loading());
     let now = fixtures::now();
-    update(
+    fixtures::send(
         &mut s,
-        Msg::Page {
+        SessionMsg::Page {
             generation: 0,
             result: Ok(DeletedPage {
                 users: fixtures::users(5, now),
@@ -111,12 +124,12 @@ fn first_frame_state_is_loading_and_pages_fill_rows() {
             }),
         },
     );
-    assert_eq!(s.users.rows().len(), 5);
-    assert_eq!(s.users.expected_total(), Some(8));
-    assert!(s.users.loading());
-    update(
+    assert_eq!(s.session().users.rows().len(), 5);
+    assert_eq!(s.session().users.expected_total(), Some(8));
+    assert!(s.session().users.loading());
+    fixtures::send(
         &mut s,
-        Msg::Page {
+        SessionMsg::Page {
             generation: 0,
             result: Ok(DeletedPage {
                 users: (5..8).map(|i| fixtures::user(i, now)).collect(),
@@ -124,15 +137,15 @@ fn first_frame_state_is_loading_and_pages_fill_rows() {
             }),
         },
     );
-    update(&mut s, Msg::LoadFinished { generation: 0 });
-    assert_eq!(s.users.shown().len(), 8);
-    assert!(!s.users.loading());
+    fixtures::send(&mut s, SessionMsg::LoadFinished { generation: 0 });
+    assert_eq!(s.session().users.shown().len(), 8);
+    assert!(!s.session().users.loading());
 }
 
 #[test]
 fn a_notice_opening_the_status_line_keeps_the_selected_row_on_screen() {
     let mut s = st(100);
-    s.settings.read_only = true;
+    s.session_mut().facts.read_only = true;
     ch(&mut s, 'G');
     let rows_before = crate::app::layout::table_rows(&s);
     // Read-only: Enter only says so, and the notice takes a row from the table.
@@ -140,31 +153,31 @@ fn a_notice_opening_the_status_line_keeps_the_selected_row_on_screen() {
     assert!(s.notice.is_some());
     let rows = crate::app::layout::table_rows(&s);
     assert!(rows < rows_before, "the notice takes a row");
-    let u = &s.users;
+    let u = &s.session().users;
     assert!(u.selected() >= u.offset() && u.selected() < u.offset() + rows);
 }
 
 #[test]
 fn the_announced_count_sizes_the_table_once_and_a_wild_one_is_capped() {
     let now = fixtures::now();
-    let page = |total| Msg::Page {
+    let page = |total| SessionMsg::Page {
         generation: 0,
         result: Ok(DeletedPage {
             users: fixtures::users(5, now),
             total: Some(total),
         }),
     };
-    let mut s = State::new(fixtures::settings(), now, (120, 40));
-    update(&mut s, page(50_000));
-    assert!(s.users.capacities().0 >= 50_000);
-    assert!(s.users.capacities().2 >= 50_000);
+    let mut s = State::new(fixtures::settings(), fixtures::facts(), now, (120, 40));
+    fixtures::send(&mut s, page(50_000));
+    assert!(s.session().users.capacities().0 >= 50_000);
+    assert!(s.session().users.capacities().2 >= 50_000);
     // Room for every key at the first page's average length.
-    assert!(s.users.capacities().1 >= 50_000 * (s.users.keys_len() / 5));
+    assert!(s.session().users.capacities().1 >= 50_000 * (s.session().users.keys_len() / 5));
 
-    let mut s = State::new(fixtures::settings(), now, (120, 40));
-    update(&mut s, page(u64::MAX));
-    assert_eq!(s.users.rows().len(), 5);
-    assert!(s.users.capacities().0 <= 1_000_000 + 5);
+    let mut s = State::new(fixtures::settings(), fixtures::facts(), now, (120, 40));
+    fixtures::send(&mut s, page(u64::MAX));
+    assert_eq!(s.session().users.rows().len(), 5);
+    assert!(s.session().users.capacities().0 <= 1_000_000 + 5);
 }
 
 #[test]
@@ -175,11 +188,15 @@ fn stale_pages_from_an_old_load_are_dropped() {
         fx.as_slice(),
         [Effect::LoadDeleted { generation: 1 }]
     ));
-    assert_eq!(s.users.rows().len(), 10, "the rows stay while reloading");
+    assert_eq!(
+        s.session().users.rows().len(),
+        10,
+        "the rows stay while reloading"
+    );
     let now = fixtures::now();
-    update(
+    fixtures::send(
         &mut s,
-        Msg::Page {
+        SessionMsg::Page {
             generation: 0,
             result: Ok(DeletedPage {
                 users: fixtures::users(3, now),
@@ -188,13 +205,13 @@ fn stale_pages_from_an_old_load_are_dropped() {
         },
     );
     assert_eq!(
-        s.reload.as_ref().map(Vec::len),
+        s.session().reload.as_ref().map(Vec::len),
         Some(0),
         "page of generation 0 ignored"
     );
-    update(
+    fixtures::send(
         &mut s,
-        Msg::Page {
+        SessionMsg::Page {
             generation: 1,
             result: Ok(DeletedPage {
                 users: fixtures::users(3, now),
@@ -203,32 +220,32 @@ fn stale_pages_from_an_old_load_are_dropped() {
         },
     );
     assert_eq!(
-        s.users.rows().len(),
+        s.session().users.rows().len(),
         10,
         "not swapped before the listing is whole"
     );
-    update(&mut s, Msg::LoadFinished { generation: 1 });
-    assert_eq!(s.users.rows().len(), 3);
-    assert!(s.reload.is_none() && !s.users.loading());
+    fixtures::send(&mut s, SessionMsg::LoadFinished { generation: 1 });
+    assert_eq!(s.session().users.rows().len(), 3);
+    assert!(s.session().reload.is_none() && !s.session().users.loading());
 }
 
 #[test]
 fn a_failed_refresh_keeps_the_rows_marks_them_stale_and_says_why_first() {
     let mut s = st(10);
-    update(&mut s, Msg::LoadFinished { generation: 0 });
+    fixtures::send(&mut s, SessionMsg::LoadFinished { generation: 0 });
     ch(&mut s, 'R');
-    update(
+    fixtures::send(
         &mut s,
-        Msg::Page {
+        SessionMsg::Page {
             generation: 1,
             result: Err(DirectoryError::network(
                 "cannot connect to 127.0.0.1:5123: connection refused",
             )),
         },
     );
-    assert_eq!(s.users.rows().len(), 10);
-    assert!(s.stale_since.is_some());
-    assert!(!s.users.loading());
+    assert_eq!(s.session().users.rows().len(), 10);
+    assert!(s.session().stale_since.is_some());
+    assert!(!s.session().users.loading());
     let (kind, text) = s.notice.clone().expect("notice");
     assert_eq!(kind, NoticeKind::Error);
     assert!(
@@ -242,13 +259,13 @@ fn a_failed_refresh_keeps_the_rows_marks_them_stale_and_says_why_first() {
 fn refresh_keeps_marks_and_f5_refreshes_too() {
     let mut s = st(10);
     ch(&mut s, ' ');
-    let marked = s.users.targets()[0].id.clone();
+    let marked = s.session().users.targets()[0].id.clone();
     let fx = press(&mut s, KeyCode::F(5));
     assert!(matches!(fx.as_slice(), [Effect::LoadDeleted { .. }]));
-    let g = s.users.generation();
-    update(
+    let g = s.session().users.generation();
+    fixtures::send(
         &mut s,
-        Msg::Page {
+        SessionMsg::Page {
             generation: g,
             result: Ok(DeletedPage {
                 users: fixtures::users(10, fixtures::now()),
@@ -256,22 +273,27 @@ fn refresh_keeps_marks_and_f5_refreshes_too() {
             }),
         },
     );
-    update(&mut s, Msg::LoadFinished { generation: g });
-    assert_eq!(s.users.marked_count(), 1);
-    assert_eq!(s.users.targets()[0].id, marked);
+    fixtures::send(&mut s, SessionMsg::LoadFinished { generation: g });
+    assert_eq!(s.session().users.marked_count(), 1);
+    assert_eq!(s.session().users.targets()[0].id, marked);
 }
 
 #[test]
 fn load_error_is_shown_with_advice() {
-    let mut s = State::new(fixtures::settings(), fixtures::now(), (120, 40));
-    update(
+    let mut s = State::new(
+        fixtures::settings(),
+        fixtures::facts(),
+        fixtures::now(),
+        (120, 40),
+    );
+    fixtures::send(
         &mut s,
-        Msg::Page {
+        SessionMsg::Page {
             generation: 0,
             result: Err(DirectoryError::network("connection refused")),
         },
     );
-    assert!(!s.users.loading());
+    assert!(!s.session().users.loading());
     let (kind, text) = s.notice.clone().expect("notice");
     assert_eq!(kind, NoticeKind::Error);
     assert!(text.contains("connection refused") && text.contains("R retries"));
@@ -282,15 +304,20 @@ fn default_sort_is_days_left_soonest_first() {
     let s = st(50);
     let now = s.now;
     let left: Vec<i64> = s
+        .session()
         .users
         .shown()
         .iter()
-        .map(|i| s.users.rows()[*i as usize].days_left(now).unwrap_or(99))
+        .map(|i| {
+            s.session().users.rows()[*i as usize]
+                .days_left(now)
+                .unwrap_or(99)
+        })
         .collect();
     let mut sorted = left.clone();
     sorted.sort();
     assert_eq!(left, sorted);
-    assert_eq!(s.users.sort(), SortKey::DaysLeft);
+    assert_eq!(s.session().users.sort(), SortKey::DaysLeft);
 }
 
 #[test]
@@ -298,38 +325,41 @@ fn movement_keys() {
     let mut s = st(200);
     let rows = crate::app::layout::table_rows(&s);
     ch(&mut s, 'j');
-    assert_eq!(s.users.selected(), 1);
+    assert_eq!(s.session().users.selected(), 1);
     press(&mut s, KeyCode::Down);
-    assert_eq!(s.users.selected(), 2);
+    assert_eq!(s.session().users.selected(), 2);
     ch(&mut s, 'k');
     press(&mut s, KeyCode::Up);
-    assert_eq!(s.users.selected(), 0);
+    assert_eq!(s.session().users.selected(), 0);
     press(&mut s, KeyCode::Up);
-    assert_eq!(s.users.selected(), 0, "clamped at the top");
+    assert_eq!(s.session().users.selected(), 0, "clamped at the top");
     press(&mut s, KeyCode::PageDown);
-    assert_eq!(s.users.selected(), rows);
+    assert_eq!(s.session().users.selected(), rows);
     press(&mut s, KeyCode::PageUp);
-    assert_eq!(s.users.selected(), 0);
+    assert_eq!(s.session().users.selected(), 0);
     press_mod(&mut s, KeyCode::Char('d'), KeyModifiers::CONTROL);
-    assert_eq!(s.users.selected(), rows / 2);
+    assert_eq!(s.session().users.selected(), rows / 2);
     press_mod(&mut s, KeyCode::Char('u'), KeyModifiers::CONTROL);
-    assert_eq!(s.users.selected(), 0);
+    assert_eq!(s.session().users.selected(), 0);
     press_mod(&mut s, KeyCode::Char('f'), KeyModifiers::CONTROL);
-    assert_eq!(s.users.selected(), rows);
+    assert_eq!(s.session().users.selected(), rows);
     press_mod(&mut s, KeyCode::Char('b'), KeyModifiers::CONTROL);
-    assert_eq!(s.users.selected(), 0);
+    assert_eq!(s.session().users.selected(), 0);
     press_mod(&mut s, KeyCode::Char('G'), KeyModifiers::SHIFT);
-    assert_eq!(s.users.selected(), 199);
+    assert_eq!(s.session().users.selected(), 199);
     assert!(
-        s.users.offset() + rows > 199 && s.users.offset() <= 199,
+        s.session().users.offset() + rows > 199 && s.session().users.offset() <= 199,
         "selection visible"
     );
     ch(&mut s, 'g');
-    assert_eq!((s.users.selected(), s.users.offset()), (0, 0));
+    assert_eq!(
+        (s.session().users.selected(), s.session().users.offset()),
+        (0, 0)
+    );
     press(&mut s, KeyCode::End);
-    assert_eq!(s.users.selected(), 199);
+    assert_eq!(s.session().users.selected(), 199);
     press(&mut s, KeyCode::Home);
-    assert_eq!(s.users.selected(), 0);
+    assert_eq!(s.session().users.selected(), 0);
 }
 
 #[test]
@@ -343,38 +373,37 @@ fn key_releases_are_ignored() {
             KeyEventKind::Release,
         )),
     );
-    assert_eq!(s.users.selected(), 0);
+    assert_eq!(s.session().users.selected(), 0);
 }
 
 #[test]
 fn filter_as_you_type_and_esc_clears() {
     let mut s = st(64);
     ch(&mut s, '/');
-    assert!(s.users.filtering());
+    assert!(s.session().users.filtering());
     typ(&mut s, "ADELE");
-    assert!(!s.users.shown().is_empty());
-    assert!(
-        s.users
-            .shown()
-            .iter()
-            .all(|i| { s.users.rows()[*i as usize].display_name().contains("Adele") })
-    );
+    assert!(!s.session().users.shown().is_empty());
+    assert!(s.session().users.shown().iter().all(|i| {
+        s.session().users.rows()[*i as usize]
+            .display_name()
+            .contains("Adele")
+    }));
     // Letters are text while filtering, not commands.
     typ(&mut s, "q");
     assert!(!s.quit);
     press(&mut s, KeyCode::Backspace);
     press(&mut s, KeyCode::Enter);
-    assert!(!s.users.filtering());
-    assert_eq!(s.users.filter().value(), "ADELE");
+    assert!(!s.session().users.filtering());
+    assert_eq!(s.session().users.filter().value(), "ADELE");
     // Esc in the table clears a kept filter.
     press(&mut s, KeyCode::Esc);
-    assert_eq!(s.users.shown().len(), 64);
+    assert_eq!(s.session().users.shown().len(), 64);
     ch(&mut s, '/');
     typ(&mut s, "山田");
-    assert!(!s.users.shown().is_empty());
+    assert!(!s.session().users.shown().is_empty());
     press(&mut s, KeyCode::Esc);
-    assert!(!s.users.filtering());
-    assert_eq!(s.users.shown().len(), 64);
+    assert!(!s.session().users.filtering());
+    assert_eq!(s.session().users.shown().len(), 64);
 }
 
 #[test]
@@ -382,37 +411,43 @@ fn filter_matches_upn_department_and_mail_case_insensitively() {
     let mut s = st(64);
     ch(&mut s, '/');
     typ(&mut s, "研究");
-    let n = s.users.shown().len();
+    let n = s.session().users.shown().len();
     assert!(n > 0 && n < 64);
     press(&mut s, KeyCode::Esc);
     ch(&mut s, '/');
     typ(&mut s, "Contoso.SANDBOX");
-    assert_eq!(s.users.shown().len(), 64);
+    assert_eq!(s.session().users.shown().len(), 64);
     press(&mut s, KeyCode::Down);
-    assert_eq!(s.users.selected(), 1, "arrows move while filtering");
+    assert_eq!(
+        s.session().users.selected(),
+        1,
+        "arrows move while filtering"
+    );
 }
 
 #[test]
 fn sort_cycles_and_reverses() {
     let mut s = st(30);
     ch(&mut s, 's');
-    assert_eq!(s.users.sort(), SortKey::Name);
+    assert_eq!(s.session().users.sort(), SortKey::Name);
     let names: Vec<String> = s
+        .session()
         .users
         .shown()
         .iter()
-        .map(|i| s.users.key(*i).to_string())
+        .map(|i| s.session().users.key(*i).to_string())
         .collect();
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted);
     press_mod(&mut s, KeyCode::Char('S'), KeyModifiers::SHIFT);
-    assert!(s.users.reverse());
+    assert!(s.session().users.reverse());
     let rev: Vec<String> = s
+        .session()
         .users
         .shown()
         .iter()
-        .map(|i| s.users.key(*i).to_string())
+        .map(|i| s.session().users.key(*i).to_string())
         .collect();
     sorted.reverse();
     assert_eq!(rev, sorted);
@@ -423,8 +458,8 @@ fn sort_cycles_and_reverses() {
         SortKey::DaysLeft,
     ] {
         ch(&mut s, 's');
-        assert_eq!(s.users.sort(), expected);
-        assert!(!s.users.reverse());
+        assert_eq!(s.session().users.sort(), expected);
+        assert!(!s.session().users.reverse());
     }
 }
 
@@ -442,19 +477,23 @@ fn sort_keeps_the_selected_user() {
 fn marks() {
     let mut s = st(20);
     ch(&mut s, ' ');
-    assert_eq!(s.users.marked_count(), 1);
-    assert_eq!(s.users.selected(), 1, "space moves on");
+    assert_eq!(s.session().users.marked_count(), 1);
+    assert_eq!(s.session().users.selected(), 1, "space moves on");
     ch(&mut s, 'k');
     ch(&mut s, ' ');
-    assert_eq!(s.users.marked_count(), 0, "space again unmarks");
+    assert_eq!(s.session().users.marked_count(), 0, "space again unmarks");
     ch(&mut s, '/');
     typ(&mut s, "adele");
     press(&mut s, KeyCode::Enter);
-    let shown = s.users.shown().len();
+    let shown = s.session().users.shown().len();
     ch(&mut s, 'a');
-    assert_eq!(s.users.marked_count(), shown, "a marks only what is shown");
+    assert_eq!(
+        s.session().users.marked_count(),
+        shown,
+        "a marks only what is shown"
+    );
     press_mod(&mut s, KeyCode::Char('A'), KeyModifiers::SHIFT);
-    assert_eq!(s.users.marked_count(), 0);
+    assert_eq!(s.session().users.marked_count(), 0);
 }
 
 #[test]
@@ -494,15 +533,12 @@ fn details_log_help_toggle() {
 fn quit_keys() {
     let mut s = st(5);
     let fx = ch(&mut s, 'q');
-    assert!(matches!(fx.as_slice(), [Effect::Quit]));
+    assert!(fx.is_empty() && s.quit);
     let mut s = st(5);
     ch(&mut s, 'r');
     ch(&mut s, '\t');
     let fx = press_mod(&mut s, KeyCode::Char('c'), KeyModifiers::CONTROL);
-    assert!(
-        matches!(fx.as_slice(), [Effect::Quit]),
-        "Ctrl-C quits from a dialog"
-    );
+    assert!(fx.is_empty() && s.quit, "Ctrl-C quits from a dialog");
     assert!(s.quit);
 }
 
@@ -510,9 +546,9 @@ fn quit_keys() {
 fn request_log_records_are_capped() {
     let mut s = st(1);
     for i in 0..(super::state::LOG_CAPACITY + 10) {
-        update(
+        fixtures::send(
             &mut s,
-            Msg::Request(crate::directory::RequestRecord {
+            SessionMsg::Request(crate::directory::RequestRecord {
                 at: fixtures::now(),
                 method: "GET".into(),
                 path: format!("/v1.0/x/{i}"),
@@ -557,9 +593,9 @@ fn mouse_wheel_and_click() {
         })
     };
     update(&mut s, wheel(MouseEventKind::ScrollDown));
-    assert_eq!(s.users.selected(), 3);
+    assert_eq!(s.session().users.selected(), 3);
     update(&mut s, wheel(MouseEventKind::ScrollUp));
-    assert_eq!(s.users.selected(), 0);
+    assert_eq!(s.session().users.selected(), 0);
     let areas =
         crate::app::layout::layout(&s, ratatui::layout::Rect::new(0, 0, 120, 40)).expect("layout");
     let click = Msg::Mouse(MouseEvent {
@@ -569,7 +605,7 @@ fn mouse_wheel_and_click() {
         modifiers: KeyModifiers::NONE,
     });
     update(&mut s, click);
-    assert_eq!(s.users.selected(), 4);
+    assert_eq!(s.session().users.selected(), 4);
     // A click on the mark box marks.
     update(
         &mut s,
@@ -580,8 +616,8 @@ fn mouse_wheel_and_click() {
             modifiers: KeyModifiers::NONE,
         }),
     );
-    assert_eq!(s.users.selected(), 2);
-    assert_eq!(s.users.marked_count(), 1);
+    assert_eq!(s.session().users.selected(), 2);
+    assert_eq!(s.session().users.marked_count(), 1);
 }
 
 #[test]
@@ -590,13 +626,14 @@ fn resize_keeps_the_selection_visible() {
     ch(&mut s, 'G');
     update(&mut s, Msg::Resize(60, 12));
     let rows = crate::app::layout::table_rows(&s);
-    assert!(s.users.selected() >= s.users.offset() && s.users.selected() < s.users.offset() + rows);
-    update(&mut s, Msg::Resize(20, 5));
-    let fx = ch(&mut s, 'q');
     assert!(
-        matches!(fx.as_slice(), [Effect::Quit]),
-        "q still quits on a tiny terminal"
+        s.session().users.selected() >= s.session().users.offset()
+            && s.session().users.selected() < s.session().users.offset() + rows
     );
+    update(&mut s, Msg::Resize(20, 5));
+    assert!(!s.quit);
+    let fx = ch(&mut s, 'q');
+    assert!(fx.is_empty() && s.quit, "q still quits on a tiny terminal");
 }
 
 #[test]
@@ -604,7 +641,7 @@ fn paste_goes_into_the_filter() {
     let mut s = st(30);
     ch(&mut s, '/');
     update(&mut s, Msg::Paste("alex\nwilber".into()));
-    assert_eq!(s.users.filter().value(), "alexwilber");
+    assert_eq!(s.session().users.filter().value(), "alexwilber");
 }
 
 // ---- read-only -----------------------------------------------------------------------------
@@ -612,7 +649,7 @@ fn paste_goes_into_the_filter() {
 #[test]
 fn read_only_disables_every_write_and_says_so() {
     let mut s = st(5);
-    s.settings.read_only = true;
+    s.session_mut().facts.read_only = true;
     for key in ['r', 'D'] {
         let fx = ch(&mut s, key);
         assert!(fx.is_empty());
@@ -622,7 +659,7 @@ fn read_only_disables_every_write_and_says_so() {
         assert!(text.contains("Read-only"), "{text}");
     }
     assert!(press(&mut s, KeyCode::Enter).is_empty());
-    s.unfinished = vec![unfinished()];
+    s.session_mut().unfinished = vec![unfinished()];
     assert!(ch(&mut s, 'F').is_empty());
 }
 
@@ -654,7 +691,7 @@ fn finish_unfinished_key() {
             .as_ref()
             .is_some_and(|(_, t)| t.contains("No interrupted"))
     );
-    update(&mut s, Msg::Unfinished(vec![unfinished()]));
+    fixtures::send(&mut s, SessionMsg::Unfinished(vec![unfinished()]));
     let fx = ch(&mut s, 'F');
     assert!(matches!(fx.as_slice(), [Effect::FinishUnfinished]));
 }
@@ -673,7 +710,7 @@ fn enter_opens_the_dialog_for_the_selected_user_with_preflight() {
     assert_eq!(f.targets.len(), 1);
     assert!(f.auto_password && f.force_change && !f.force_change_mfa && f.include_password);
     assert_eq!(f.recipients.value(), "admin@contoso.sandbox");
-    assert_eq!(f.focus, Field::AutoPassword);
+    assert_eq!(f.focus, DialogField::AutoPassword);
 }
 
 #[test]
@@ -718,7 +755,7 @@ fn many_marked_users_are_all_checked_and_asked_about() {
     assert!(form(&s).error.as_deref().unwrap_or("").contains("40 of 40"));
     clear_preflight(&mut s);
     // More than 20 users: asked once more; n goes back, y restores.
-    while form(&s).focus != Field::Restore {
+    while form(&s).focus != DialogField::Restore {
         press(&mut s, KeyCode::Tab);
     }
     assert!(press(&mut s, KeyCode::Enter).is_empty());
@@ -744,9 +781,9 @@ fn holder(name: &str, upn: &str) -> crate::directory::Holder {
 fn clear_preflight(s: &mut State) {
     let ids: Vec<String> = form(s).targets.iter().map(|t| t.user.id.clone()).collect();
     for id in ids {
-        update(
+        fixtures::send(
             s,
-            Msg::Preflight {
+            SessionMsg::Preflight {
                 id,
                 result: Ok(crate::restore::Preflight::default()),
             },
@@ -760,33 +797,33 @@ fn tab_order_space_toggles_and_esc_cancels() {
     ch(&mut s, 'r');
     clear_preflight(&mut s);
     let order = [
-        Field::ManualPassword,
-        Field::TapPass,
-        Field::ForceChange,
-        Field::ForceChangeMfa,
-        Field::Recipients,
-        Field::IncludePassword,
-        Field::Restore,
-        Field::Cancel,
-        Field::AutoPassword,
+        DialogField::ManualPassword,
+        DialogField::TapPass,
+        DialogField::ForceChange,
+        DialogField::ForceChangeMfa,
+        DialogField::Recipients,
+        DialogField::IncludePassword,
+        DialogField::Restore,
+        DialogField::Cancel,
+        DialogField::AutoPassword,
     ];
     for f in order {
         press(&mut s, KeyCode::Tab);
         assert_eq!(form(&s).focus, f);
     }
     press(&mut s, KeyCode::BackTab);
-    assert_eq!(form(&s).focus, Field::Cancel);
+    assert_eq!(form(&s).focus, DialogField::Cancel);
     press(&mut s, KeyCode::Up);
-    assert_eq!(form(&s).focus, Field::Restore);
+    assert_eq!(form(&s).focus, DialogField::Restore);
     press(&mut s, KeyCode::Down);
     press(&mut s, KeyCode::Down);
-    assert_eq!(form(&s).focus, Field::AutoPassword);
+    assert_eq!(form(&s).focus, DialogField::AutoPassword);
     // Manual password: the field appears in the order.
     press(&mut s, KeyCode::Tab);
     ch(&mut s, ' ');
     assert!(!form(&s).auto_password);
     press(&mut s, KeyCode::Tab);
-    assert_eq!(form(&s).focus, Field::Password);
+    assert_eq!(form(&s).focus, DialogField::Password);
     press(&mut s, KeyCode::BackTab);
     press(&mut s, KeyCode::BackTab);
     ch(&mut s, 'x');
@@ -796,19 +833,19 @@ fn tab_order_space_toggles_and_esc_cancels() {
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Tab);
-    assert_eq!(form(&s).focus, Field::ForceChangeMfa);
+    assert_eq!(form(&s).focus, DialogField::ForceChangeMfa);
     ch(&mut s, ' ');
     assert!(form(&s).force_change_mfa);
     press(&mut s, KeyCode::BackTab);
     // Turning a safeguard off takes the key twice.
     ch(&mut s, ' ');
-    assert!(form(&s).force_change && form(&s).confirm_off == Some(Field::ForceChange));
+    assert!(form(&s).force_change && form(&s).confirm_off == Some(DialogField::ForceChange));
     ch(&mut s, ' ');
     assert!(!form(&s).force_change && !form(&s).force_change_mfa);
-    assert!(!form(&s).fields().contains(&Field::ForceChangeMfa));
+    assert!(!form(&s).fields().contains(&DialogField::ForceChangeMfa));
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Tab);
-    assert_eq!(form(&s).focus, Field::IncludePassword);
+    assert_eq!(form(&s).focus, DialogField::IncludePassword);
     ch(&mut s, ' ');
     assert!(!form(&s).include_password);
     press(&mut s, KeyCode::Esc);
@@ -820,7 +857,7 @@ fn enter_on_cancel_cancels_and_space_on_cancel_too() {
     let mut s = st(3);
     ch(&mut s, 'r');
     press(&mut s, KeyCode::BackTab);
-    assert_eq!(form(&s).focus, Field::Cancel);
+    assert_eq!(form(&s).focus, DialogField::Cancel);
     press(&mut s, KeyCode::Enter);
     assert!(s.modal.is_none());
     ch(&mut s, 'r');
@@ -850,7 +887,7 @@ fn weak_password_is_refused_with_the_rule_then_a_good_one_is_moved_into_a_secret
     clear_preflight(&mut s);
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Enter); // Enter on "let me create" picks it and focuses the field
-    assert_eq!(form(&s).focus, Field::Password);
+    assert_eq!(form(&s).focus, DialogField::Password);
     typ(&mut s, "short");
     // Letters are text in the password field: 'x', 'q', ' ' do not toggle or quit.
     typ(&mut s, "x q");
@@ -897,11 +934,11 @@ fn bad_recipients_are_refused() {
     for _ in 0..5 {
         press(&mut s, KeyCode::Tab);
     }
-    assert_eq!(form(&s).focus, Field::Recipients);
+    assert_eq!(form(&s).focus, DialogField::Recipients);
     typ(&mut s, "; not an address");
     press(&mut s, KeyCode::Enter);
     assert!(form(&s).error.is_some());
-    assert_eq!(form(&s).focus, Field::Recipients);
+    assert_eq!(form(&s).focus, DialogField::Recipients);
     assert!(matches!(s.modal, Some(Modal::Restore(_))));
     // Clearing the field means no email at all.
     press_mod(&mut s, KeyCode::Char('u'), KeyModifiers::CONTROL);
@@ -916,9 +953,9 @@ fn conflict_offers_a_new_upn_and_proxy_reconcile() {
     let mut s = st(3);
     ch(&mut s, 'r');
     let id = form(&s).targets[0].user.id.clone();
-    update(
+    fixtures::send(
         &mut s,
-        Msg::Preflight {
+        SessionMsg::Preflight {
             id: id.clone(),
             result: Ok(crate::restore::Preflight {
                 upn_holder: Some(holder("Alex Wilber (new hire)", "alex@contoso.sandbox")),
@@ -936,20 +973,23 @@ fn conflict_offers_a_new_upn_and_proxy_reconcile() {
             }),
         },
     );
-    assert!(s.users.is_conflict(&id), "[CONFLICT] badge from pre-flight");
+    assert!(
+        s.session().users.is_conflict(&id),
+        "[CONFLICT] badge from pre-flight"
+    );
     let f = form(&s);
     assert_eq!(f.targets[0].new_upn.value(), "alex.wilber2@contoso.sandbox");
-    assert!(f.fields().contains(&Field::NewUpn(0)));
-    assert!(f.fields().contains(&Field::Reconcile(0)));
+    assert!(f.fields().contains(&DialogField::NewUpn(0)));
+    assert!(f.fields().contains(&DialogField::Reconcile(0)));
     // Go to the reconcile toggle and turn it off, then the new UPN field and empty it.
-    while form(&s).focus != Field::Reconcile(0) {
+    while form(&s).focus != DialogField::Reconcile(0) {
         press(&mut s, KeyCode::Tab);
     }
     ch(&mut s, ' ');
     assert!(!form(&s).targets[0].reconcile);
     ch(&mut s, ' ');
     press(&mut s, KeyCode::BackTab);
-    assert_eq!(form(&s).focus, Field::NewUpn(0));
+    assert_eq!(form(&s).focus, DialogField::NewUpn(0));
     press_mod(&mut s, KeyCode::Char('u'), KeyModifiers::CONTROL);
     press(&mut s, KeyCode::End);
     press_mod(&mut s, KeyCode::Char('u'), KeyModifiers::CONTROL);
@@ -960,7 +1000,7 @@ fn conflict_offers_a_new_upn_and_proxy_reconcile() {
     typ(&mut s, "alex.w@contoso.sandbox");
     // The typed name is asked about once typing pauses; Restore waits for the answer.
     assert!(
-        matches!(form(&s).targets[0].name_check, NameCheck::Asking { seq } if seq == s.name_seq)
+        matches!(form(&s).targets[0].name_check, NameCheck::Asking { seq } if seq == s.session().name_seq)
     );
     assert!(press(&mut s, KeyCode::Enter).is_empty());
     assert!(
@@ -971,10 +1011,10 @@ fn conflict_offers_a_new_upn_and_proxy_reconcile() {
         "{:?}",
         form(&s).error
     );
-    let seq = s.name_seq;
-    update(
+    let seq = s.session().name_seq;
+    fixtures::send(
         &mut s,
-        Msg::NewUpnChecked {
+        SessionMsg::NewUpnChecked {
             id: id.clone(),
             seq,
             result: Ok(crate::restore::NameCheck {
@@ -1006,9 +1046,9 @@ fn a_taken_new_user_name_is_said_before_restore() {
     let mut s = st(1);
     ch(&mut s, 'r');
     let id = form(&s).targets[0].user.id.clone();
-    update(
+    fixtures::send(
         &mut s,
-        Msg::Preflight {
+        SessionMsg::Preflight {
             id: id.clone(),
             result: Ok(crate::restore::Preflight {
                 upn_holder: Some(holder("Alex Wilber (new hire)", "alex@contoso.sandbox")),
@@ -1024,7 +1064,7 @@ fn a_taken_new_user_name_is_said_before_restore() {
     // The suggestion was checked by pre-flight: nothing to ask.
     assert_eq!(form(&s).targets[0].name_check, NameCheck::Idle);
     assert!(form(&s).targets[0].new_upn_free());
-    while form(&s).focus != Field::NewUpn(0) {
+    while form(&s).focus != DialogField::NewUpn(0) {
         press(&mut s, KeyCode::Tab);
     }
     press_mod(&mut s, KeyCode::Char('u'), KeyModifiers::CONTROL);
@@ -1042,9 +1082,9 @@ fn a_taken_new_user_name_is_said_before_restore() {
     assert_eq!(upn, "alex.w@contoso.sandbox");
     assert!(asked.iter().all(|(_, u)| u.contains('@')), "{asked:?}");
     // A late answer about an older value changes nothing.
-    update(
+    fixtures::send(
         &mut s,
-        Msg::NewUpnChecked {
+        SessionMsg::NewUpnChecked {
             id: id.clone(),
             seq: seq - 1,
             result: Ok(crate::restore::NameCheck {
@@ -1057,9 +1097,9 @@ fn a_taken_new_user_name_is_said_before_restore() {
         form(&s).targets[0].name_check,
         NameCheck::Asking { .. }
     ));
-    update(
+    fixtures::send(
         &mut s,
-        Msg::NewUpnChecked {
+        SessionMsg::NewUpnChecked {
             id: id.clone(),
             seq,
             result: Ok(crate::restore::NameCheck {
@@ -1079,7 +1119,7 @@ fn a_taken_new_user_name_is_said_before_restore() {
         "refused before Restore"
     );
     let f = form(&s);
-    assert_eq!(f.focus, Field::NewUpn(0));
+    assert_eq!(f.focus, DialogField::NewUpn(0));
     let e = f.error.as_deref().unwrap_or_default();
     assert!(
         e.contains("alex.w@contoso.sandbox is already used by user \"Alex Wong\""),
@@ -1091,9 +1131,9 @@ fn a_taken_new_user_name_is_said_before_restore() {
 fn a_one_time_pass_policy_keeps_the_pass_one_time() {
     let mut s = st(1);
     ch(&mut s, 'r');
-    update(
+    fixtures::send(
         &mut s,
-        Msg::TapAvailability(crate::directory::tap::TapAvailability::Available(
+        SessionMsg::TapAvailability(crate::directory::tap::TapAvailability::Available(
             crate::directory::tap::TapPolicy {
                 enabled: true,
                 default_lifetime: 60,
@@ -1103,12 +1143,12 @@ fn a_one_time_pass_policy_keeps_the_pass_one_time() {
             },
         )),
     );
-    while form(&s).focus != Field::TapPass {
+    while form(&s).focus != DialogField::TapPass {
         press(&mut s, KeyCode::Tab);
     }
     ch(&mut s, ' ');
     assert!(form(&s).tap && form(&s).tap_once);
-    while form(&s).focus != Field::TapOnce {
+    while form(&s).focus != DialogField::TapOnce {
         press(&mut s, KeyCode::Tab);
     }
     ch(&mut s, ' ');
@@ -1129,9 +1169,9 @@ fn preflight_failure_is_shown_and_does_not_block() {
     let mut s = st(3);
     ch(&mut s, 'r');
     let id = form(&s).targets[0].user.id.clone();
-    update(
+    fixtures::send(
         &mut s,
-        Msg::Preflight {
+        SessionMsg::Preflight {
             id,
             result: Err("timed out".into()),
         },
@@ -1173,9 +1213,9 @@ fn start_restore(s: &mut State) -> String {
 fn progress_lines_follow_jobs_and_esc_asks_before_stopping() {
     let mut s = st(5);
     let id = start_restore(&mut s);
-    update(
+    fixtures::send(
         &mut s,
-        Msg::Job {
+        SessionMsg::Job {
             id: id.clone(),
             status: JobStatus::Restoring,
         },
@@ -1207,16 +1247,25 @@ fn result_default_is_send_email_and_close() {
     let mut s = st(5);
     start_restore(&mut s);
     let restored_id = fixtures::user(0, s.now).id;
-    update(
+    fixtures::send(
         &mut s,
-        Msg::RestoreFinished {
+        SessionMsg::RestoreFinished {
             outcomes: vec![outcome(0, true), outcome(1, false)],
             mail: None,
         },
     );
-    assert!(s.users.current().is_none_or(|u| u.id != restored_id));
     assert!(
-        !s.users.rows().iter().any(|r| r.id() == restored_id),
+        s.session()
+            .users
+            .current()
+            .is_none_or(|u| u.id != restored_id)
+    );
+    assert!(
+        !s.session()
+            .users
+            .rows()
+            .iter()
+            .any(|r| r.id() == restored_id),
         "restored user left the table"
     );
     let Some(Modal::Result(r)) = &s.modal else {
@@ -1236,9 +1285,9 @@ fn result_default_is_send_email_and_close() {
         press(&mut s, KeyCode::Enter).is_empty(),
         "no double send while sending"
     );
-    update(
+    fixtures::send(
         &mut s,
-        Msg::MailSent(Err("mailbox not found → check the input".into())),
+        SessionMsg::MailSent(Err("mailbox not found → check the input".into())),
     );
     let Some(Modal::Result(r)) = &s.modal else {
         panic!("stays on failure")
@@ -1255,7 +1304,7 @@ fn result_default_is_send_email_and_close() {
         ),
         "retry"
     );
-    update(&mut s, Msg::MailSent(Ok(())));
+    fixtures::send(&mut s, SessionMsg::MailSent(Ok(())));
     assert!(s.modal.is_none());
     assert!(
         s.notice
@@ -1268,14 +1317,14 @@ fn result_default_is_send_email_and_close() {
 fn conflict_failures_get_the_badge() {
     let mut s = st(5);
     start_restore(&mut s);
-    update(
+    fixtures::send(
         &mut s,
-        Msg::RestoreFinished {
+        SessionMsg::RestoreFinished {
             outcomes: vec![outcome(1, false)],
             mail: None,
         },
     );
-    assert!(s.users.is_conflict(&fixtures::user(1, s.now).id));
+    assert!(s.session().users.is_conflict(&fixtures::user(1, s.now).id));
 }
 
 #[test]
@@ -1287,12 +1336,12 @@ fn close_without_email_asks_first() {
         matches!(&s.modal, Some(Modal::Result(r)) if r.focus == ResultButton::CloseWithoutMail)
     );
     press(&mut s, KeyCode::Enter);
-    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.confirm_close));
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.confirm_close()));
     ch(&mut s, 'n');
-    assert!(matches!(&s.modal, Some(Modal::Result(r)) if !r.confirm_close));
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if !r.confirm_close()));
     press(&mut s, KeyCode::Esc);
     assert!(
-        matches!(&s.modal, Some(Modal::Result(r)) if r.confirm_close),
+        matches!(&s.modal, Some(Modal::Result(r)) if r.confirm_close()),
         "Esc asks too"
     );
     let fx = ch(&mut s, 'y');
@@ -1337,9 +1386,9 @@ fn without_recipients_closing_asks_first_then_journals_the_skip() {
     result_state(&mut s, vec![outcome(0, true)], &[]);
     // The password is only on this screen: Enter asks, as "Close without email" does.
     assert!(press(&mut s, KeyCode::Enter).is_empty());
-    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.confirm_close));
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.confirm_close()));
     ch(&mut s, 'n');
-    assert!(matches!(&s.modal, Some(Modal::Result(r)) if !r.confirm_close));
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if !r.confirm_close()));
     press(&mut s, KeyCode::Enter);
     let fx = ch(&mut s, 'y');
     assert!(matches!(fx.as_slice(), [Effect::MailSkipped { .. }]));
@@ -1365,17 +1414,23 @@ fn purge_needs_the_typed_count() {
     ch(&mut s, '2');
     let fx = press(&mut s, KeyCode::Enter);
     assert!(matches!(fx.as_slice(), [Effect::Purge { users }] if users.len() == 2));
-    let ids: Vec<String> = s.users.targets().iter().map(|u| u.id.clone()).collect();
-    update(
+    let ids: Vec<String> = s
+        .session()
+        .users
+        .targets()
+        .iter()
+        .map(|u| u.id.clone())
+        .collect();
+    fixtures::send(
         &mut s,
-        Msg::PurgeDone {
+        SessionMsg::PurgeDone {
             purged: ids,
             failures: vec![],
         },
     );
     assert!(s.modal.is_none());
-    assert_eq!(s.users.rows().len(), 8);
-    assert_eq!(s.users.marked_count(), 0);
+    assert_eq!(s.session().users.rows().len(), 8);
+    assert_eq!(s.session().users.marked_count(), 0);
     ch(&mut s, 'D');
     press(&mut s, KeyCode::Esc);
     assert!(s.modal.is_none());
@@ -1384,12 +1439,12 @@ fn purge_needs_the_typed_count() {
 #[test]
 fn app_only_sign_in_prefills_the_sending_mailbox() {
     let mut s = st(3);
-    s.settings.account = "11111111-2222-3333-4444-555555555555".into();
-    s.settings.mail_sender = Some("helpdesk@contoso.sandbox".into());
+    s.session_mut().facts.account = "11111111-2222-3333-4444-555555555555".into();
+    s.session_mut().facts.mail_sender = Some("helpdesk@contoso.sandbox".into());
     ch(&mut s, 'r');
     assert_eq!(form(&s).recipients.value(), "helpdesk@contoso.sandbox");
     press(&mut s, KeyCode::Esc);
-    s.settings.mail_sender = None;
+    s.session_mut().facts.mail_sender = None;
     ch(&mut s, 'r');
     assert_eq!(form(&s).recipients.value(), "", "no address to offer");
 }
@@ -1400,7 +1455,7 @@ fn a_too_small_terminal_ignores_keys_but_q() {
     update(&mut s, Msg::Resize(30, 6));
     assert!(ch(&mut s, 'r').is_empty());
     assert!(s.modal.is_none(), "no dialog opens where it cannot be seen");
-    assert!(matches!(ch(&mut s, 'q').as_slice(), [Effect::Quit]));
+    assert!(ch(&mut s, 'q').is_empty() && s.quit);
 }
 
 #[test]
@@ -1411,9 +1466,9 @@ fn every_sort_agrees_with_the_row_comparison_both_ways() {
     let mut odd = fixtures::user(1000, now);
     odd.deleted_at = None;
     odd.department = None;
-    update(
+    fixtures::send(
         &mut s,
-        Msg::Page {
+        SessionMsg::Page {
             generation: 0,
             result: Ok(DeletedPage {
                 users: vec![odd],
@@ -1423,16 +1478,16 @@ fn every_sort_agrees_with_the_row_comparison_both_ways() {
     );
     for _ in 0..5 {
         for reverse in [false, true] {
-            if s.users.reverse() != reverse {
+            if s.session().users.reverse() != reverse {
                 press_mod(&mut s, KeyCode::Char('S'), KeyModifiers::SHIFT);
             }
-            let order: Vec<u32> = s.users.sorted().collect();
+            let order: Vec<u32> = s.session().users.sorted().collect();
             for w in order.windows(2) {
                 assert_ne!(
-                    s.users.compare(w[0], w[1]),
+                    s.session().users.compare(w[0], w[1]),
                     std::cmp::Ordering::Greater,
                     "{:?} reverse={reverse}",
-                    s.users.sort()
+                    s.session().users.sort()
                 );
             }
         }
@@ -1446,9 +1501,9 @@ fn newest_deleted_first_and_unknown_times_last() {
     let now = s.now;
     let mut odd = fixtures::user(99, now);
     odd.deleted_at = None;
-    update(
+    fixtures::send(
         &mut s,
-        Msg::Page {
+        SessionMsg::Page {
             generation: 0,
             result: Ok(DeletedPage {
                 users: vec![odd],
@@ -1456,14 +1511,15 @@ fn newest_deleted_first_and_unknown_times_last() {
             }),
         },
     );
-    while s.users.sort() != SortKey::Deleted {
+    while s.session().users.sort() != SortKey::Deleted {
         ch(&mut s, 's');
     }
     let times: Vec<_> = s
+        .session()
         .users
         .shown()
         .iter()
-        .map(|i| s.users.rows()[*i as usize].deleted_at)
+        .map(|i| s.session().users.rows()[*i as usize].deleted_at)
         .collect();
     assert!(times.last().is_some_and(|t| t.is_none()), "unknown last");
     let known: Vec<_> = times.iter().flatten().collect();
@@ -1505,9 +1561,9 @@ fn long_details() -> State {
         .map(|i| format!("smtp:alias{i:02}@contoso.sandbox"))
         .collect();
     many.deleted_at = Some(now - chrono::Duration::minutes(719 * 60 + 30));
-    update(
+    fixtures::send(
         &mut s,
-        Msg::Page {
+        SessionMsg::Page {
             generation: 0,
             result: Ok(DeletedPage {
                 users: vec![many],
@@ -1515,7 +1571,10 @@ fn long_details() -> State {
             }),
         },
     );
-    assert_eq!(s.users.current().map(|u| u.proxy_addresses.len()), Some(30));
+    assert_eq!(
+        s.session().users.current().map(|u| u.proxy_addresses.len()),
+        Some(30)
+    );
     s
 }
 
@@ -1528,7 +1587,7 @@ fn the_details_pane_scrolls_with_j_k_and_shift_arrows() {
         0,
         "nothing to scroll while the pane is closed"
     );
-    assert_eq!(s.users.selected(), 0, "J is not j");
+    assert_eq!(s.session().users.selected(), 0, "J is not j");
     ch(&mut s, 'i');
     let max = crate::app::details::max_scroll(&s);
     assert!(max > 20, "30 addresses overflow an 80x24 pane: {max}");
@@ -1541,7 +1600,7 @@ fn the_details_pane_scrolls_with_j_k_and_shift_arrows() {
     press_mod(&mut s, KeyCode::Up, KeyModifiers::SHIFT);
     press_mod(&mut s, KeyCode::Up, KeyModifiers::SHIFT);
     assert_eq!(s.details_top(), 0, "never above the first line");
-    assert_eq!(s.users.selected(), 0, "the table did not move");
+    assert_eq!(s.session().users.selected(), 0, "the table did not move");
     for _ in 0..100 {
         ch(&mut s, 'J');
     }
@@ -1587,7 +1646,7 @@ fn the_wheel_scrolls_the_pane_under_the_pointer() {
         wheel(MouseEventKind::ScrollDown, details.x + 5, details.y + 2),
     );
     assert_eq!(s.details_top(), 3);
-    assert_eq!(s.users.selected(), 0, "the table stays put");
+    assert_eq!(s.session().users.selected(), 0, "the table stays put");
     update(
         &mut s,
         wheel(MouseEventKind::ScrollUp, details.x + 5, details.y + 2),
@@ -1598,7 +1657,7 @@ fn the_wheel_scrolls_the_pane_under_the_pointer() {
         wheel(MouseEventKind::ScrollDown, areas.rows.x + 5, areas.rows.y),
     );
     assert_eq!(
-        s.users.selected(),
+        s.session().users.selected(),
         3,
         "over the table the wheel moves the selection"
     );
@@ -1641,14 +1700,14 @@ fn a_missing_password_is_counted_and_p_sets_one_for_that_user() {
     assert_eq!((r.restored(), r.missing_passwords()), (1, 1));
     assert!(!r.can_send(), "nothing to mail yet");
     ch(&mut s, 'p');
-    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.prompt.is_some()));
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.prompt().is_some()));
     // Typed, with the tenant's name in it: refused before anything is sent.
-    s.tenant = crate::restore::Tenant::from_domains([("contoso.sandbox", true)]);
+    s.session_mut().tenant = crate::restore::Tenant::from_domains([("contoso.sandbox", true)]);
     press(&mut s, KeyCode::Tab);
     typ(&mut s, "Contoso#2026xQ");
     assert!(press(&mut s, KeyCode::Enter).is_empty());
     assert!(matches!(&s.modal, Some(Modal::Result(r))
-        if r.prompt.as_ref().and_then(|p| p.error.as_deref()).is_some_and(|e| e.contains("contoso"))));
+        if r.prompt().and_then(|p| p.error.as_deref()).is_some_and(|e| e.contains("contoso"))));
     for _ in 0..14 {
         press(&mut s, KeyCode::Backspace);
     }
@@ -1673,7 +1732,7 @@ fn a_missing_password_is_counted_and_p_sets_one_for_that_user() {
     let mut fixed = restored_without_password(0);
     fixed.failure = None;
     fixed.password = Some(SecretString::from("Kiwi-Moon-42#x"));
-    update(&mut s, Msg::OutcomesUpdated(vec![fixed]));
+    fixtures::send(&mut s, SessionMsg::OutcomesUpdated(vec![fixed]));
     let Some(Modal::Result(r)) = &s.modal else {
         panic!("no result")
     };
@@ -1722,25 +1781,25 @@ fn e_shows_the_whole_error_and_esc_goes_back() {
     );
     ch(&mut s, 'e');
     assert!(
-        matches!(&s.modal, Some(Modal::Result(r)) if r.error_pane.is_none() && r.message.is_some())
+        matches!(&s.modal, Some(Modal::Result(r)) if r.error_pane().is_none() && r.message.is_some())
     );
     ch(&mut s, 'j');
     ch(&mut s, 'e');
-    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.error_pane == Some(0)));
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.error_pane() == Some(0)));
     ch(&mut s, 'j');
-    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.error_pane == Some(1)));
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.error_pane() == Some(1)));
     press(&mut s, KeyCode::Esc);
-    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.error_pane.is_none()));
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.error_pane().is_none()));
 }
 
 #[test]
 fn hints_offer_only_keys_that_work() {
     let mut s = st(5);
     assert!(s.offers(Action::Restore) && s.offers(Action::Purge));
-    s.settings.read_only = true;
+    s.session_mut().facts.read_only = true;
     assert!(!s.offers(Action::Restore) && !s.offers(Action::Purge));
     assert!(!s.offers(Action::FinishUnfinished), "nothing unfinished");
-    s.settings.read_only = false;
+    s.session_mut().facts.read_only = false;
     result_state(&mut s, vec![outcome(1, false)], &["a@b.co"]);
     assert!(
         !s.offers(Action::NextField),
@@ -1765,18 +1824,18 @@ fn a_long_wait_shows_on_the_progress_screen_until_it_ends() {
     clear_preflight(&mut s);
     press(&mut s, KeyCode::Enter);
     assert!(matches!(s.modal, Some(Modal::Progress(_))));
-    update(
+    fixtures::send(
         &mut s,
-        Msg::Waiting {
+        SessionMsg::Waiting {
             text: "throttled: waiting 42 s (Retry-After)".into(),
             seconds: 42,
         },
     );
-    let id = s.users.rows()[0].id().to_string();
+    let id = s.session().users.rows()[0].id().to_string();
     // News about a user that was already on its way does not hide the wait.
-    update(
+    fixtures::send(
         &mut s,
-        Msg::Job {
+        SessionMsg::Job {
             id,
             status: JobStatus::Restored,
         },
@@ -1789,9 +1848,9 @@ fn a_long_wait_shows_on_the_progress_screen_until_it_ends() {
     assert_eq!((until - s.now).num_seconds(), 42);
     // Elsewhere it is a notice.
     s.modal = None;
-    update(
+    fixtures::send(
         &mut s,
-        Msg::Waiting {
+        SessionMsg::Waiting {
             text: "server busy: waiting 6 s (HTTP 503, attempt 2)".into(),
             seconds: 6,
         },
@@ -1826,9 +1885,9 @@ fn on_every_screen() -> Vec<(Scope, State)> {
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Tab);
     // The Temporary Access Pass choice comes before the security options.
-    assert_eq!(form(&s).focus, Field::TapPass);
+    assert_eq!(form(&s).focus, DialogField::TapPass);
     press(&mut s, KeyCode::Tab);
-    assert_eq!(form(&s).focus, Field::ForceChange);
+    assert_eq!(form(&s).focus, DialogField::ForceChange);
     out.push((Scope::RestoreDialog, s));
     let mut s = st(20);
     ch(&mut s, 'D');
@@ -1891,7 +1950,7 @@ fn question_mark_or_f1_opens_the_help_of_every_screen_and_esc_returns_to_it() {
         );
         assert_eq!(super::keymap::scope(&s), Scope::Help);
         // Its keys are listed first.
-        let first = crate::app::help::lines(scope, s.settings.is_sandbox)
+        let first = crate::app::help::lines(scope, s.session().facts.is_sandbox)
             .into_iter()
             .next()
             .and_then(|(h, _, _)| h);
@@ -1925,7 +1984,7 @@ fn at_sign_toggles_the_log_on_every_screen_but_is_text_while_typing() {
     let mut s = st(20);
     ch(&mut s, '/');
     ch(&mut s, '@');
-    assert_eq!(s.users.filter().value(), "@");
+    assert_eq!(s.session().users.filter().value(), "@");
 }
 
 #[test]
@@ -1943,21 +2002,24 @@ fn clearing_the_filter_keeps_the_user_it_found() {
     let target = fixtures::user(7, fixtures::now());
     ch(&mut s, '/');
     typ(&mut s, &target.original_upn);
-    assert_eq!(s.users.shown().len(), 1);
+    assert_eq!(s.session().users.shown().len(), 1);
     assert_eq!(selected_id(&s), target.id);
     // Esc while typing clears it; the user stays selected, in view.
     press(&mut s, KeyCode::Esc);
-    assert!(s.users.shown().len() > 1);
+    assert!(s.session().users.shown().len() > 1);
     assert_eq!(selected_id(&s), target.id);
     // Also when the filter was kept with Enter and cleared from the table.
     ch(&mut s, '/');
     typ(&mut s, &target.original_upn);
     press(&mut s, KeyCode::Enter);
     press(&mut s, KeyCode::Esc);
-    assert_eq!(s.users.filter().value(), "");
+    assert_eq!(s.session().users.filter().value(), "");
     assert_eq!(selected_id(&s), target.id);
-    let pos = s.users.selected();
-    assert!(pos >= s.users.offset() && pos < s.users.offset() + super::layout::table_rows(&s));
+    let pos = s.session().users.selected();
+    assert!(
+        pos >= s.session().users.offset()
+            && pos < s.session().users.offset() + super::layout::table_rows(&s)
+    );
 }
 
 #[test]
@@ -1967,10 +2029,10 @@ fn refresh_says_reloading_until_the_listing_is_whole() {
     let Some(Effect::LoadDeleted { generation }) = effects.into_iter().next() else {
         panic!("a load");
     };
-    assert!(s.reload.is_some() && s.users.loading());
-    update(
+    assert!(s.session().reload.is_some() && s.session().users.loading());
+    fixtures::send(
         &mut s,
-        Msg::Page {
+        SessionMsg::Page {
             generation,
             result: Ok(DeletedPage {
                 users: fixtures::users(10, fixtures::now()),
@@ -1978,9 +2040,9 @@ fn refresh_says_reloading_until_the_listing_is_whole() {
             }),
         },
     );
-    assert!(s.users.loading(), "still reloading after a page");
-    update(&mut s, Msg::LoadFinished { generation });
-    assert!(s.reload.is_none() && !s.users.loading());
+    assert!(s.session().users.loading(), "still reloading after a page");
+    fixtures::send(&mut s, SessionMsg::LoadFinished { generation });
+    assert!(s.session().reload.is_none() && !s.session().users.loading());
 }
 
 #[test]
@@ -2026,16 +2088,16 @@ fn a_stray_space_cannot_turn_a_safeguard_off() {
     // Auto → manual, type a password, Tab out of the field, then a Space meant for it.
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Enter);
-    assert_eq!(form(&s).focus, Field::Password);
+    assert_eq!(form(&s).focus, DialogField::Password);
     typ(&mut s, "Correct Horse 9!");
     press(&mut s, KeyCode::Tab);
     // Past the Temporary Access Pass choice (a Space there would pick it, not weaken anything).
-    assert_eq!(form(&s).focus, Field::TapPass);
+    assert_eq!(form(&s).focus, DialogField::TapPass);
     press(&mut s, KeyCode::Tab);
-    assert_eq!(form(&s).focus, Field::ForceChange);
+    assert_eq!(form(&s).focus, DialogField::ForceChange);
     ch(&mut s, ' ');
     assert!(form(&s).force_change, "still on");
-    assert_eq!(form(&s).confirm_off, Some(Field::ForceChange));
+    assert_eq!(form(&s).confirm_off, Some(DialogField::ForceChange));
     // Any other key forgets the question.
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::BackTab);
@@ -2054,8 +2116,11 @@ fn a_directory_another_app_holds_is_said_before_any_dialog_and_frees_itself() {
     let mut s = st(5);
     let holder = "another undelete (pid 4242, since 2026-11-25 14:03:07) is restoring 3 users \
                   on this directory";
-    update(&mut s, Msg::Holder(Some(Blocked::Held(holder.into()))));
-    s.unfinished = vec![unfinished()];
+    fixtures::send(
+        &mut s,
+        SessionMsg::Holder(Some(Blocked::Held(holder.into()))),
+    );
+    s.session_mut().unfinished = vec![unfinished()];
     for key in ['r', 'D', 'F'] {
         s.notice = None;
         let effects = ch(&mut s, key);
@@ -2071,7 +2136,7 @@ fn a_directory_another_app_holds_is_said_before_any_dialog_and_frees_itself() {
     assert!(!s.offers(Action::Restore) && !s.offers(Action::FinishUnfinished));
 
     // The other app let go: the next check said so.
-    update(&mut s, Msg::Holder(None));
+    fixtures::send(&mut s, SessionMsg::Holder(None));
     assert!(
         s.notice
             .as_ref()
@@ -2096,22 +2161,25 @@ fn the_lock_is_checked_every_few_seconds_and_never_in_read_only_mode() {
         1
     );
     let mut ro = st(3);
-    ro.settings.read_only = true;
+    ro.session_mut().facts.read_only = true;
     assert_eq!(checks(update(&mut ro, Msg::Tick(t0))), 0);
 }
 
 #[test]
 fn an_earlier_versions_restores_are_shown_apart_and_never_finished_by_f() {
     let mut s = st(3);
-    update(&mut s, Msg::Earlier(vec![unfinished()]));
-    assert_eq!(s.earlier.len(), 1);
-    assert!(s.unfinished.is_empty());
+    fixtures::send(&mut s, SessionMsg::Earlier(vec![unfinished()]));
+    assert_eq!(s.session().earlier.len(), 1);
+    assert!(s.session().unfinished.is_empty());
     let effects = ch(&mut s, 'F');
     assert!(effects.is_empty(), "{effects:?}");
     let (_, text) = s.notice.clone().expect("says where they go");
     // The command reaches this directory and data dir, as the exit line's does.
     assert!(
-        text.contains(&format!("`{} --adopt-earlier`", s.settings.finish_command)),
+        text.contains(&format!(
+            "`{} --adopt-earlier`",
+            s.session().facts.finish_command
+        )),
         "{text}"
     );
 }
@@ -2140,9 +2208,9 @@ fn mail_maybe_sent(i: usize) -> UserOutcome {
 }
 
 fn finished(s: &mut State, outcomes: Vec<UserOutcome>, groups: Vec<crate::restore::MailGroup>) {
-    update(
+    fixtures::send(
         s,
-        Msg::RestoreFinished {
+        SessionMsg::RestoreFinished {
             outcomes,
             mail: Some(groups),
         },
@@ -2177,7 +2245,7 @@ fn m_closes_a_user_whose_mail_may_have_gone_out_after_asking() {
         "its password is set, only not shown here"
     );
     assert!(
-        !crate::app::modal::retryable(&r.outcomes[1]),
+        !crate::app::modal::result::retryable(&r.outcomes[1]),
         "r never resets it"
     );
     // Only the ready user is mailed.
@@ -2186,7 +2254,7 @@ fn m_closes_a_user_whose_mail_may_have_gone_out_after_asking() {
     // `m` on a line whose mail cannot have gone out says what it is for.
     assert!(ch(&mut s, 'm').is_empty());
     assert!(matches!(&s.modal, Some(Modal::Result(r))
-        if r.confirm_arrived.is_none()
+        if r.confirm_arrived().is_none()
             && r.message.as_deref().is_some_and(|m| m.starts_with("m is for a user"))));
     // On the maybe line: a question first; `n` goes back.
     ch(&mut s, 'j');
@@ -2200,7 +2268,7 @@ fn m_closes_a_user_whose_mail_may_have_gone_out_after_asking() {
         [Effect::MailArrived { ids }] => assert_eq!(ids, &vec![b.id.clone()]),
         other => panic!("{other:?}"),
     }
-    update(&mut s, Msg::MailArrived(Ok(vec![b.id.clone()])));
+    fixtures::send(&mut s, SessionMsg::MailArrived(Ok(vec![b.id.clone()])));
     let Some(Modal::Result(r)) = &s.modal else {
         panic!("still on the result screen")
     };
@@ -2236,7 +2304,7 @@ fn p_on_a_line_whose_mail_may_have_gone_out_sets_a_new_password() {
         vec![group(&["x@contoso.sandbox"], &[&b], false)],
     );
     ch(&mut s, 'p');
-    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.prompt.is_some()));
+    assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.prompt().is_some()));
     let fx = press(&mut s, KeyCode::Enter);
     assert!(
         matches!(&fx[..], [Effect::Retry { restore: None, passwords, .. }] if passwords[0].id == b.id),
@@ -2266,7 +2334,7 @@ fn finishing_sends_one_mail_per_recipient_set_in_turn() {
         other => panic!("{other:?}"),
     }
     // The first went: the second goes at once.
-    let second = update(&mut s, Msg::MailSent(Ok(())));
+    let second = fixtures::send(&mut s, SessionMsg::MailSent(Ok(())));
     match second.as_slice() {
         [Effect::SendMail(m)] => {
             assert_eq!(m.recipients, vec!["admin@contoso.sandbox".to_string()]);
@@ -2275,7 +2343,10 @@ fn finishing_sends_one_mail_per_recipient_set_in_turn() {
         other => panic!("{other:?}"),
     }
     // It fails: the screen stays, and Enter tries that one again, not the first.
-    update(&mut s, Msg::MailSent(Err("the server is gone".into())));
+    fixtures::send(
+        &mut s,
+        SessionMsg::MailSent(Err("the server is gone".into())),
+    );
     assert!(matches!(&s.modal, Some(Modal::Result(r)) if r.send_error.is_some()));
     match press(&mut s, KeyCode::Enter).as_slice() {
         [Effect::SendMail(m)] => {
@@ -2283,7 +2354,7 @@ fn finishing_sends_one_mail_per_recipient_set_in_turn() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(update(&mut s, Msg::MailSent(Ok(()))).is_empty());
+    assert!(fixtures::send(&mut s, SessionMsg::MailSent(Ok(()))).is_empty());
     assert!(s.modal.is_none());
     assert!(
         s.notice

@@ -227,10 +227,11 @@ pub async fn run_tui(start: Start) -> color_eyre::Result<Option<ExitReport>> {
     let (tx, rx) = channel();
     let clipboard: ClipboardSink = Box::new(io::stdout());
     let (mut state, mut runner) = match start {
-        Start::Session(session) => (
-            initial_state(&session, Utc::now(), size),
-            Runner::for_session(session, tx, Some(clipboard)),
-        ),
+        Start::Session(session) => {
+            let state = initial_state(&session, Utc::now(), size);
+            let id = state.session().id();
+            (state, Runner::for_session(id, session, tx, Some(clipboard)))
+        }
         Start::SignIn { auth, settings } => (
             sign_in_state(
                 &settings,

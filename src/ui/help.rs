@@ -9,12 +9,13 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::theme::Theme;
 use super::{centered, clear, more_marks};
 use crate::app::help::lines;
-use crate::app::state::{HelpView, State};
+use crate::app::modal::help::HelpView;
+use crate::app::state::State;
 use crate::text::{fit, pad};
 
 pub fn draw(state: &State, view: &HelpView, theme: &Theme, frame: &mut Frame, area: Rect) {
     let area = clear(frame, centered(area, 76, area.height.saturating_sub(2)));
-    let all = lines(view.scope, state.settings.is_sandbox);
+    let all = lines(view.scope, state.session().facts.is_sandbox);
     let height = usize::from(area.height.saturating_sub(2));
     let scroll = view.scroll.min(all.len().saturating_sub(1));
     let block = Block::default()

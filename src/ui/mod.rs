@@ -25,8 +25,12 @@ pub use crate::app::layout::{
     Areas, MIN_HEIGHT, MIN_WIDTH, centered, layout, table_rows, too_small,
 };
 
+use crate::app::action::Action;
 use crate::app::keymap;
-use crate::app::state::{Blocked, Modal, NoticeKind, State, View};
+use crate::app::modal::Modal;
+use crate::app::restored::View;
+use crate::app::sessions::Blocked;
+use crate::app::state::{NoticeKind, State};
 use crate::text;
 use theme::Theme;
 
@@ -146,27 +150,32 @@ pub fn clear(frame: &mut Frame, area: Rect) -> Rect {
 }
 
 fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let s = &state.settings;
-    let loaded = state.users.rows().len();
-    let progress = if let Some(staged) = state.reload.as_ref().filter(|_| state.users.loading()) {
+    let s = &state.session().facts;
+    let loaded = state.session().users.rows().len();
+    let progress = if let Some(staged) = state
+        .session()
+        .reload
+        .as_ref()
+        .filter(|_| state.session().users.loading())
+    {
         // A reload keeps the old rows on screen: say it is under way, and how far.
         let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][state.spinner % 10];
         format!("{spin} reloading… {}", staged.len())
-    } else if state.users.loading() {
+    } else if state.session().users.loading() {
         let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][state.spinner % 10];
-        match state.users.expected_total() {
+        match state.session().users.expected_total() {
             Some(t) => format!("{spin} loading {loaded}/{t}"),
             None => format!("{spin} loading {loaded}"),
         }
-    } else if let Some(at) = state.stale_since {
+    } else if let Some(at) = state.session().stale_since {
         // A failed refresh left these rows: say how old they are.
         format!("{loaded} rows · stale since {}", at.format("%H:%M UTC"))
     } else {
         format!("loaded {loaded}")
     };
     // The conflict sweep while it works ("checking conflicts 12k/50k"), then nothing.
-    let progress = match state.sweep.status() {
-        Some(sweep) if !state.users.loading() => format!("{progress} · {sweep}"),
+    let progress = match state.session().sweep.status() {
+        Some(sweep) if !state.session().users.loading() => format!("{progress} · {sweep}"),
         _ => progress,
     };
     const READ_ONLY: &str = " │ READ-ONLY: writes disabled";
@@ -326,7 +335,7 @@ pub fn fit_line(spans: Vec<Span<'static>>, max: usize) -> Line<'static> {
 fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let w = usize::from(area.width);
     let mut lines: Vec<Line> = Vec::new();
-    if let Some(holder) = &state.holder {
+    if let Some(holder) = &state.session().holder {
         let wait = match holder {
             Blocked::Held(_) => "wait until it lets go",
             Blocked::Broken(_) => "wait until that is put right",
@@ -339,15 +348,16 @@ fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             theme.warn(),
         )));
     }
-    if !state.unfinished.is_empty() {
+    if !state.session().unfinished.is_empty() {
         lines.push(Line::from(Span::styled(
             text::fit(&unfinished_line(state), w),
             theme.warn(),
         )));
     }
-    if !state.earlier.is_empty() {
-        let n = state.earlier.len();
+    if !state.session().earlier.is_empty() {
+        let n = state.session().earlier.len();
         let names: Vec<&str> = state
+            .session()
             .earlier
             .iter()
             .take(3)
@@ -359,7 +369,7 @@ fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             " ⚠ {n} unfinished restore{} from an earlier version, directory unknown: not \
              finished by F; `{} --adopt-earlier` takes them into this directory ({})",
             if n == 1 { "" } else { "s" },
-            state.settings.finish_command,
+            state.session().facts.finish_command,
             names.join(", ")
         );
         lines.push(Line::from(Span::styled(text::fit(&msg, w), theme.dim())));
@@ -369,14 +379,16 @@ fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
 
 fn unfinished_line(state: &State) -> String {
     use crate::restore::RestoreState;
-    let n = state.unfinished.len();
+    let n = state.session().unfinished.len();
     // Planned but never confirmed: the run may have died before the restore was sent.
     let unknown = state
+        .session()
         .unfinished
         .iter()
         .filter(|u| u.restore == RestoreState::Unknown)
         .count();
     let names: Vec<&str> = state
+        .session()
         .unfinished
         .iter()
         .take(3)
@@ -396,7 +408,7 @@ fn unfinished_line(state: &State) -> String {
             if done == 1 { " is" } else { "s are" }
         ),
     };
-    let todo = if state.settings.read_only {
+    let todo = if state.session().facts.read_only {
         "run without --read-only to finish"
     } else if unknown > 0 {
         "press F to check and finish"
@@ -408,8 +420,8 @@ fn unfinished_line(state: &State) -> String {
 
 fn draw_status(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let w = usize::from(area.width);
-    if state.users.filtering() || !state.users.filter().value().is_empty() {
-        let input = &state.users.filter();
+    if state.session().users.filtering() || !state.session().users.filter().value().is_empty() {
+        let input = &state.session().users.filter();
         let prefix = " / ";
         let room = w.saturating_sub(prefix.len() + 1);
         let scroll = input.visual_scroll(room);
@@ -418,7 +430,7 @@ fn draw_status(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             Span::styled(prefix, theme.key()),
             Span::raw(text::fit(&shown, room)),
         ];
-        if !state.users.filtering() {
+        if !state.session().users.filtering() {
             spans.push(Span::styled("  (/ to edit, Esc clears)", theme.dim()));
         }
         if let Some((kind, msg)) = &state.notice {
@@ -426,7 +438,7 @@ fn draw_status(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             spans.push(notice_span(*kind, msg, theme));
         }
         frame.render_widget(Paragraph::new(fit_line(spans, w)), area);
-        if state.users.filtering() && state.modal.is_none() {
+        if state.session().users.filtering() && state.modal.is_none() {
             let x = area.x + (prefix.len() + input.visual_cursor() - scroll) as u16;
             frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
         }
@@ -435,6 +447,10 @@ fn draw_status(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(line), area);
     }
 }
+
+/// A footer hint as drawn: the action it stands for (`None` for a help line), the key, the
+/// word.
+pub type FooterHint = (Option<Action>, String, String);
 
 fn notice_span(kind: NoticeKind, msg: &str, theme: &Theme) -> Span<'static> {
     match kind {
@@ -458,13 +474,18 @@ pub fn skip_columns(s: &str, cols: usize) -> String {
     out
 }
 
-/// The footer word for `key` where what it does depends on the focus or the question asked
-/// ("enter send email and close", "y stop the rest"); `None` keeps the keymap's word.
-pub fn footer_word(state: &State, key: &str) -> Option<&'static str> {
-    use crate::app::state::{Field, ResultButton};
-    match (&state.modal, key) {
-        (Some(Modal::Result(r)), "enter") if r.prompt.is_some() => Some("set the password"),
-        (Some(Modal::Result(r)), "enter") if !r.confirm_close && r.error_pane.is_none() => {
+/// The footer word for `action` where what it does depends on the focus or the question
+/// asked ("enter send email and close", "y stop the rest"); `None` keeps the keymap's word.
+pub fn footer_word(state: &State, action: Action) -> Option<&'static str> {
+    use crate::app::modal::restore::DialogField;
+    use crate::app::modal::result::ResultButton;
+    match (&state.modal, action) {
+        (Some(Modal::Result(r)), Action::Submit) if r.prompt().is_some() => {
+            Some("set the password")
+        }
+        (Some(Modal::Result(r)), Action::Submit)
+            if !r.confirm_close() && r.error_pane().is_none() =>
+        {
             Some(if r.sending {
                 "wait: sending"
             } else if !r.can_send() {
@@ -477,26 +498,29 @@ pub fn footer_word(state: &State, key: &str) -> Option<&'static str> {
                 "send email and close"
             })
         }
-        (Some(Modal::Result(r)), "y") if r.confirm_close => Some("close without email"),
-        (Some(Modal::Result(r)), "n") if r.confirm_close => Some("back to the result"),
-        (Some(Modal::Progress(p)), "y") if p.confirm_stop => Some("stop the remaining users"),
-        (Some(Modal::Progress(p)), "n") if p.confirm_stop => Some("keep going"),
-        (Some(Modal::Restore(form)), "enter") => Some(match form.focus {
-            Field::Cancel => "cancel",
-            Field::ManualPassword if form.auto_password => "type my own password",
-            _ if state.settings.read_only => "restore (read-only: refused)",
+        (Some(Modal::Result(r)), Action::Yes) if r.confirm_close() => Some("close without email"),
+        (Some(Modal::Result(r)), Action::No) if r.confirm_close() => Some("back to the result"),
+        (Some(Modal::Progress(p)), Action::Yes) if p.confirm_stop => {
+            Some("stop the remaining users")
+        }
+        (Some(Modal::Progress(p)), Action::No) if p.confirm_stop => Some("keep going"),
+        (Some(Modal::Restore(form)), Action::Submit) => Some(match form.focus {
+            DialogField::Cancel => "cancel",
+            DialogField::ManualPassword if form.auto_password => "type my own password",
+            _ if state.session().facts.read_only => "restore (read-only: refused)",
             _ => "restore",
         }),
         _ => None,
     }
 }
 
-/// The footer hints that fit in `max` columns: whole hints drop from the end rather than one
-/// being cut mid-word, and "? help" (which lists them all) stays last while any fit.
-pub fn fit_hints(mut pairs: Vec<(String, String)>, max: usize) -> Vec<(String, String)> {
-    let width = |p: &[(String, String)]| -> usize {
+/// The footer hints that fit in `max` columns, as (action, key, word): whole hints drop from
+/// the end rather than one being cut mid-word, and the help (which lists them all) stays
+/// last while any fit.
+pub fn fit_hints(mut pairs: Vec<FooterHint>, max: usize) -> Vec<FooterHint> {
+    let width = |p: &[FooterHint]| -> usize {
         p.iter()
-            .map(|(k, w)| text::width(k) + 1 + text::width(w))
+            .map(|(_, k, w)| text::width(k) + 1 + text::width(w))
             .sum::<usize>()
             + 3 * p.len().saturating_sub(1)
     };
@@ -505,11 +529,11 @@ pub fn fit_hints(mut pairs: Vec<(String, String)>, max: usize) -> Vec<(String, S
     }
     let help = pairs
         .iter()
-        .position(|(k, _)| k == "?" || k == "F1")
+        .position(|(a, _, _)| *a == Some(Action::Help))
         .map(|i| pairs.remove(i));
     let reserve = help
         .as_ref()
-        .map_or(0, |(k, w)| text::width(k) + 1 + text::width(w) + 3);
+        .map_or(0, |(_, k, w)| text::width(k) + 1 + text::width(w) + 3);
     while !pairs.is_empty() && width(&pairs) + reserve > max {
         pairs.pop();
     }
@@ -521,22 +545,22 @@ fn draw_footer(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let scope = scope(state);
     let hint = keymap::footer_hint(scope, keymap::is_typing(state, scope), |a| state.offers(a));
     let mut spans: Vec<Span<'static>> = vec![Span::raw(" ")];
-    let pairs: Vec<(String, String)> = if hint.is_empty() {
+    let pairs: Vec<FooterHint> = if hint.is_empty() {
         keymap::help_lines(scope)
             .into_iter()
             .take(6)
-            .map(|(k, h)| (k, h.to_string()))
+            .map(|(k, h)| (None, k, h.to_string()))
             .collect()
     } else {
         hint.into_iter()
-            .map(|(k, w)| {
-                let word = footer_word(state, &k).unwrap_or(w).to_string();
-                (k, word)
+            .map(|h| {
+                let word = footer_word(state, h.action).unwrap_or(h.word).to_string();
+                (Some(h.action), h.key, word)
             })
             .collect()
     };
     let pairs = fit_hints(pairs, usize::from(area.width).saturating_sub(1));
-    for (i, (k, word)) in pairs.into_iter().enumerate() {
+    for (i, (_, k, word)) in pairs.into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(" · ", theme.dim()));
         }
@@ -555,23 +579,23 @@ mod tests {
 
     #[test]
     fn footer_hints_drop_whole_and_keep_help() {
-        let pairs: Vec<(String, String)> = [
-            ("enter", "restore"),
-            ("space", "mark"),
-            ("/", "filter"),
-            ("R", "refresh"),
-            ("?", "help"),
-            ("q", "quit"),
+        let pairs: Vec<FooterHint> = [
+            (Action::Restore, "enter", "restore"),
+            (Action::ToggleMark, "space", "mark"),
+            (Action::Filter, "/", "filter"),
+            (Action::Refresh, "R", "refresh"),
+            (Action::Help, "?", "help"),
+            (Action::Quit, "q", "quit"),
         ]
         .iter()
-        .map(|(k, w)| (k.to_string(), w.to_string()))
+        .map(|(a, k, w)| (Some(*a), k.to_string(), w.to_string()))
         .collect();
         assert_eq!(fit_hints(pairs.clone(), 200), pairs);
         let fitted = fit_hints(pairs.clone(), 46);
-        let keys: Vec<&str> = fitted.iter().map(|(k, _)| k.as_str()).collect();
+        let keys: Vec<&str> = fitted.iter().map(|(_, k, _)| k.as_str()).collect();
         assert_eq!(keys, ["enter", "space", "/", "?"]);
         let fitted = fit_hints(pairs, 45);
-        let keys: Vec<&str> = fitted.iter().map(|(k, _)| k.as_str()).collect();
+        let keys: Vec<&str> = fitted.iter().map(|(_, k, _)| k.as_str()).collect();
         assert_eq!(keys, ["enter", "space", "?"]);
     }
 

@@ -7,7 +7,8 @@ use ratatui::widgets::{Block, Borders, Gauge, Paragraph};
 
 use super::theme::Theme;
 use super::{centered, clear};
-use crate::app::state::{JobStatus, ProgressState, State};
+use crate::app::modal::progress::{JobStatus, ProgressState};
+use crate::app::state::State;
 use crate::text::{fit, pad};
 
 pub fn status_text(s: &JobStatus) -> String {

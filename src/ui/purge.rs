@@ -7,7 +7,8 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::theme::Theme;
 use super::{centered, clear};
-use crate::app::state::{PurgeState, State};
+use crate::app::modal::purge::PurgeState;
+use crate::app::state::State;
 use crate::text::fit;
 
 pub fn draw(_state: &State, p: &PurgeState, theme: &Theme, frame: &mut Frame, area: Rect) {

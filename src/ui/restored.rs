@@ -69,11 +69,12 @@ impl Default for Widths {
 impl Widths {
     pub fn of(state: &State) -> Self {
         let mut w = Self::default();
-        for r in &state.restored.rows {
+        for r in &state.session().restored.rows {
             w.password = w.password.max(width(&password_text(r.password, state.now)));
-            w.state = w
-                .state
-                .max(width(&state_text(presence(&state.restored, r), r)));
+            w.state = w.state.max(width(&state_text(
+                presence(&state.session().restored, r),
+                r,
+            )));
         }
         w
     }
@@ -167,7 +168,7 @@ pub fn state_text(p: Presence, r: &RestoredUser) -> String {
 }
 
 fn title(state: &State) -> String {
-    let v = &state.restored;
+    let v = &state.session().restored;
     let unfinished = v.unfinished();
     let mut t = format!(
         " Restored ─ {} in this directory · newest first",
@@ -184,7 +185,7 @@ fn title(state: &State) -> String {
 }
 
 pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, block_area: Rect, rows: Rect) {
-    let v = &state.restored;
+    let v = &state.session().restored;
     // The title gives way to the mark of users scrolled off above.
     let above = if v.offset > 0 {
         width(&format!(" ▲ {} more ", v.offset)) + 1
@@ -325,7 +326,7 @@ fn row_line(
                 },
             )),
             Column::State => {
-                let p = presence(&state.restored, r);
+                let p = presence(&state.session().restored, r);
                 spans.push(Span::styled(
                     pad(&state_text(p, r), w),
                     if p == Presence::Active && !r.account_disabled {
@@ -350,7 +351,7 @@ fn row_line(
 /// and what is left to do.
 pub fn draw_summary(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let w = usize::from(area.width);
-    let Some(r) = state.restored.current() else {
+    let Some(r) = state.session().restored.current() else {
         return;
     };
     let mut lines = vec![Line::from(Span::styled("─".repeat(w), theme.border()))];
@@ -389,7 +390,7 @@ pub fn draw_summary(state: &State, theme: &Theme, frame: &mut Frame, area: Rect)
             w,
         ));
         // Where the account stands, then the hand-off whole and the mail.
-        let presence = presence(&state.restored, r);
+        let presence = presence(&state.session().restored, r);
         let blocked = presence == Presence::Active && r.account_disabled;
         let mut state_line = vec![Span::raw("state: ")];
         state_line.push(if blocked {

@@ -9,22 +9,61 @@ use secrecy::ExposeSecret;
 
 use super::theme::Theme;
 use super::{centered, clear, fit_line, hidden_marks, more_marks};
-use crate::app::state::{PasswordPrompt, ResultButton, ResultState, State};
+use crate::app::modal::result::{PasswordPrompt, ResultButton, ResultState};
+use crate::app::state::State;
 use crate::directory::Stage;
 use crate::text::{fit, pad};
 
 pub const MASK: &str = "••••••••••••";
 
 pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let (area, err_h, extra) = place(r, frame, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border_focus())
+        .title(Span::styled(title(r), theme.title()));
+    let inner = block.inner(area);
+    if let Some(top) = r.error_pane() {
+        draw_error(r, top, block, theme, frame, area);
+        return;
+    }
+    let [list, _, info, err, prompt, _, buttons] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(2),
+        Constraint::Length(err_h),
+        Constraint::Length(extra),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    draw_list(state, r, theme, frame, (block, area), list);
+    let w = usize::from(list.width);
+    let info_lines: Vec<Line> = super::text::wrap(&info_text(r), w)
+        .into_iter()
+        .take(2)
+        .map(Line::from)
+        .collect();
+    frame.render_widget(Paragraph::new(info_lines), info);
+    frame.render_widget(Paragraph::new(status_lines(r, theme, w)), err);
+    if let Some(p) = r.prompt() {
+        draw_prompt(state, r, p, theme, frame, prompt);
+    }
+    draw_bottom(state, r, theme, frame, err, buttons);
+}
+
+/// Clears and returns the result's box, centred, with the height of its message line
+/// (two for a failed mail) and of the password prompt (when open).
+fn place(r: &ResultState, frame: &mut Frame, area: Rect) -> (Rect, u16, u16) {
     // The whole error wants room of its own, whatever the number of users.
     // A restored user has a second line: its after-care.
     let rows = r.outcomes.len() + r.outcomes.iter().filter(|o| o.restored()).count();
-    let body_h = if r.error_pane.is_some() {
+    let body_h = if r.error_pane().is_some() {
         rows.clamp(12, 20) as u16
     } else {
         rows.min(20) as u16
     };
-    let extra = if r.prompt.is_some() { 5 } else { 0 };
+    let extra = if r.prompt().is_some() { 5 } else { 0 };
     // A failed mail gets two lines, so its cause is never what is cut.
     let err_h = if r.send_error.is_some() && !r.sending {
         2
@@ -39,6 +78,15 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
         area.width - 4
     };
     let area = clear(frame, centered(area, width, body_h + 9 + err_h + extra));
+    (
+        clear(frame, centered(area, width, body_h + 9 + err_h + extra)),
+        err_h,
+        extra,
+    )
+}
+
+/// "Restored 3 of 4 · 1 has no password yet".
+fn title(r: &ResultState) -> String {
     let missing = r.missing_passwords();
     let mut title = format!(" Restored {} of {} ", r.restored(), r.outcomes.len());
     if missing > 0 {
@@ -48,25 +96,18 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
             if missing == 1 { "has" } else { "have" }
         );
     }
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border_focus())
-        .title(Span::styled(title, theme.title()));
-    let inner = block.inner(area);
-    if let Some(top) = r.error_pane {
-        draw_error(r, top, block, theme, frame, area);
-        return;
-    }
-    let [list, _, info, err, prompt, _, buttons] = Layout::vertical([
-        Constraint::Min(1),
-        Constraint::Length(1),
-        Constraint::Length(2),
-        Constraint::Length(err_h),
-        Constraint::Length(extra),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(inner);
+    title
+}
+
+/// The users' lines, the selected one in view, and on the border how many are out of view.
+fn draw_list(
+    state: &State,
+    r: &ResultState,
+    theme: &Theme,
+    frame: &mut Frame,
+    (block, area): (Block, Rect),
+    list: Rect,
+) {
     let w = usize::from(list.width);
     let h = usize::from(list.height);
     let all = list_lines(state, r, theme, w);
@@ -90,13 +131,11 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
         .map(|(_, l)| l)
         .collect();
     frame.render_widget(Paragraph::new(lines), list);
+}
 
-    // A pass hand-off hands out passes, and says so.
-    let secrets = if r.step.choice.tap().is_some() {
-        "passes"
-    } else {
-        "passwords"
-    };
+/// What the mail will do, or why there is none; a pass hand-off says "passes".
+fn info_text(r: &ResultState) -> String {
+    let secrets = secrets(r);
     let mails = r.mails();
     let untold = r
         .outcomes
@@ -104,7 +143,7 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
         .filter(|o| o.complete() && !r.mailed.contains(&o.id))
         .filter(|o| !mails.iter().any(|g| g.ids.contains(&o.id)))
         .count();
-    let info_text = if r.confirm_arrived.is_some() {
+    if r.confirm_arrived().is_some() {
         "Found this user's sign-in mail in the inbox? y closes it as mailed: that mail's \
          password stays, none is set."
             .to_string()
@@ -130,14 +169,21 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
         }
         text.push_str(" ↳ lines: what came back with each user (e: details).");
         text
-    };
-    let info_lines: Vec<Line> = super::text::wrap(&info_text, w)
-        .into_iter()
-        .take(2)
-        .map(Line::from)
-        .collect();
-    frame.render_widget(Paragraph::new(info_lines), info);
-    let err_lines: Vec<Line> = if r.sending {
+    }
+}
+
+/// What the screen hands out: passes on a pass hand-off, else passwords.
+fn secrets(r: &ResultState) -> &'static str {
+    if r.step.choice.tap().is_some() {
+        "passes"
+    } else {
+        "passwords"
+    }
+}
+
+/// The message line: sending, the failed mail's cause, or what the last key did.
+fn status_lines(r: &ResultState, theme: &Theme, w: usize) -> Vec<Line<'static>> {
+    if r.sending {
         vec![Line::from(Span::styled("Sending…", theme.warn()))]
     } else if let Some(e) = &r.send_error {
         failure_lines(&e.why, w)
@@ -155,11 +201,21 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
         vec![Line::from(Span::styled(fit(c, w), style))]
     } else {
         Vec::new()
-    };
-    frame.render_widget(Paragraph::new(err_lines), err);
-    if let Some(p) = &r.prompt {
-        draw_prompt(state, r, p, theme, frame, prompt);
     }
+}
+
+/// The bottom line: Ctrl-C's question (over the message line too), the question asked, or
+/// the buttons.
+fn draw_bottom(
+    state: &State,
+    r: &ResultState,
+    theme: &Theme,
+    frame: &mut Frame,
+    err: Rect,
+    buttons: Rect,
+) {
+    let w = usize::from(buttons.width);
+    let secrets = secrets(r);
     // Ctrl-C's question takes the message line and the buttons' line.
     if let Some(u) = crate::app::quit::unsent(state).filter(|_| state.quit_question) {
         let [what, how] = crate::app::quit::question(&u);
@@ -176,7 +232,7 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
         return;
     }
 
-    if let Some(o) = r.confirm_arrived.and_then(|i| r.outcomes.get(i)) {
+    if let Some(o) = r.confirm_arrived().and_then(|i| r.outcomes.get(i)) {
         // What the keys do first: a long name is what gets cut.
         let q = format!("y closes as mailed · n goes back · {}", o.display_name);
         frame.render_widget(
@@ -185,7 +241,7 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
         );
         return;
     }
-    if r.confirm_close {
+    if r.confirm_close() {
         let q = if r.missing_passwords() > 0 && !r.holds_passwords() {
             "Close? Users without a password stay unfinished (F finishes them). y closes · n goes back"
                 .to_string()
@@ -447,8 +503,11 @@ fn draw_prompt(
         let (name, upn) = r.outcomes.get(p.index).map_or(("", ""), |o| {
             (o.display_name.as_str(), o.original_upn.as_str())
         });
-        let check =
-            crate::restore::check_password_for(p.input.value(), &state.tenant, &[(name, upn)]);
+        let check = crate::restore::check_password_for(
+            p.input.value(),
+            &state.session().tenant,
+            &[(name, upn)],
+        );
         let mut row = vec![Span::raw(" ")];
         let rules = crate::password::rules()
             .into_iter()

@@ -9,8 +9,9 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::fit_line;
 use super::theme::Theme;
 use crate::app::details::{self, DetailLine};
-use crate::app::state::{Row, SortKey, State};
+use crate::app::state::State;
 use crate::app::users::ContentWidths;
+use crate::app::users::{Row, SortKey};
 use crate::directory::TimeLeft;
 use crate::text::{fit, pad, width};
 
@@ -328,7 +329,11 @@ pub fn name_cell(
 /// (A to Z, "2h" before "3d", "1d ago" before "5d ago"), ▼ when it shrinks. The title says the
 /// order in words too.
 fn sort_arrow(state: &State) -> &'static str {
-    if state.users.reverse() { "▼" } else { "▲" }
+    if state.session().users.reverse() {
+        "▼"
+    } else {
+        "▲"
+    }
 }
 
 /// The table's title for `max` columns: every count, sort and filter when it fits; otherwise
@@ -339,7 +344,7 @@ fn title(state: &State, max: usize, sort_shown: bool) -> String {
     if width(&full) <= max {
         return full;
     }
-    let u = &state.users;
+    let u = &state.session().users;
     let mut parts = vec![format!(" Deleted users ─ {}", u.rows().len())];
     if !u.filter().value().is_empty() || u.only_conflicts() {
         parts.push(format!("shown {}", u.shown().len()));
@@ -358,7 +363,7 @@ fn title(state: &State, max: usize, sort_shown: bool) -> String {
 }
 
 fn full_title(state: &State) -> String {
-    let u = &state.users;
+    let u = &state.session().users;
     let filter = if u.filter().value().is_empty() {
         "none".to_string()
     } else {
@@ -382,10 +387,10 @@ fn full_title(state: &State) -> String {
 
 pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: Rect, rows: Rect) {
     let inner_w = usize::from(rows.width);
-    let cols = columns(inner_w, state.users.content_widths());
+    let cols = columns(inner_w, state.session().users.content_widths());
     let sort_shown = cols
         .iter()
-        .any(|(c, _)| *c == sort_column(state.users.sort()));
+        .any(|(c, _)| *c == sort_column(state.session().users.sort()));
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(if state.modal.is_none() {
@@ -406,7 +411,7 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
         ));
     frame.render_widget(block, block_area);
     // Column header; the sorted column carries the arrow.
-    let sorted = sort_column(state.users.sort());
+    let sorted = sort_column(state.session().users.sort());
     let mut head = vec![Span::raw(" ".repeat(PREFIX))];
     for (i, (col, w)) in cols.iter().enumerate() {
         if i > 0 {
@@ -426,7 +431,7 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
     };
     frame.render_widget(Paragraph::new(fit_line(head, inner_w)), head_area);
 
-    let u = &state.users;
+    let u = &state.session().users;
     if u.shown().is_empty() {
         let msg = if u.loading() {
             "Loading deleted users…".to_string()
@@ -435,7 +440,7 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
         } else if u.rows().is_empty() {
             "No deleted users: nothing to restore.".to_string()
         } else if u.only_conflicts() && u.filter().value().is_empty() {
-            if state.sweep.busy() {
+            if state.session().sweep.busy() {
                 "No user in conflict so far: the sweep is still checking (c shows everyone)."
                     .to_string()
             } else {
@@ -491,7 +496,7 @@ fn row_line(
     inner_w: usize,
 ) -> Line<'static> {
     let now = state.now;
-    let conflict = state.users.is_conflict(user.id());
+    let conflict = state.session().users.is_conflict(user.id());
     let left = user.deleted_at.map(|d| TimeLeft::after_deletion(d, now));
     let mut spans = Vec::with_capacity(cols.len() * 2 + 2);
     spans.push(Span::raw(if selected { "▶" } else { " " }));
@@ -520,7 +525,7 @@ fn row_line(
                     Expiry::of(left, state.settings.local_offset),
                     Flags {
                         conflict,
-                        by_sync: state.sweep.is_by_sync(user.id()),
+                        by_sync: state.session().sweep.is_by_sync(user.id()),
                         synced: user.synced(),
                         guest: user.is_guest(),
                     },

@@ -912,22 +912,29 @@ async fn a_mail_the_directory_refuses_leaves_no_mail_window() {
     );
 }
 
-/// The next message of the TUI's runner, within a few seconds.
+/// The next news of the TUI's runner (its one session, `SessionId::FIRST`), within a few
+/// seconds.
 async fn next_msg(
     rx: &mut tokio::sync::mpsc::UnboundedReceiver<undelete::app::msg::Msg>,
-) -> undelete::app::msg::Msg {
-    tokio::time::timeout(Duration::from_secs(10), rx.recv())
+) -> undelete::app::msg::SessionMsg {
+    use undelete::app::msg::Msg;
+    use undelete::app::sessions::SessionId;
+    let msg = tokio::time::timeout(Duration::from_secs(10), rx.recv())
         .await
         .expect("a message within 10 s")
-        .expect("channel open")
+        .expect("channel open");
+    match msg {
+        Msg::Session { id, msg } if id == SessionId::FIRST => msg,
+        _ => panic!("only the session's news comes from its runner"),
+    }
 }
 
 #[tokio::test]
 async fn the_tui_refuses_writes_while_another_run_holds_the_data_dir_then_takes_it() {
     use std::sync::Arc;
     use undelete::app::effect::Effect;
-    use undelete::app::msg::Msg;
-    use undelete::app::state::Blocked;
+    use undelete::app::msg::SessionMsg;
+    use undelete::app::sessions::Blocked;
     use undelete::app::{self, runner::Runner};
     use undelete::config::Settings;
     use undelete::session::Session;
@@ -964,10 +971,11 @@ async fn the_tui_refuses_writes_while_another_run_holds_the_data_dir_then_takes_
         f.data.path().to_path_buf(),
     ));
     let (tx, mut rx) = app::channel();
-    let mut runner = Runner::for_session(session, tx, None);
+    let mut runner =
+        Runner::for_session(undelete::app::sessions::SessionId::FIRST, session, tx, None);
     let who = format!("another undelete (pid {}", std::process::id());
     match next_msg(&mut rx).await {
-        Msg::Holder(Some(Blocked::Held(w))) => assert!(
+        SessionMsg::Holder(Some(Blocked::Held(w))) => assert!(
             w.contains(&who) && w.contains(") is restoring on this directory, since "),
             "{w}"
         ),
@@ -977,8 +985,8 @@ async fn the_tui_refuses_writes_while_another_run_holds_the_data_dir_then_takes_
     loop {
         match next_msg(&mut rx).await {
             // Tried again at the write, and still busy: said again.
-            Msg::Holder(Some(_)) => {}
-            Msg::UnfinishedFailed(w) => {
+            SessionMsg::Holder(Some(_)) => {}
+            SessionMsg::UnfinishedFailed(w) => {
                 assert!(w.contains(&who), "{w}");
                 break;
             }
@@ -995,9 +1003,9 @@ async fn the_tui_refuses_writes_while_another_run_holds_the_data_dir_then_takes_
     runner.run(Effect::FinishUnfinished);
     let finished = loop {
         match next_msg(&mut rx).await {
-            Msg::RestoreFinished { outcomes, .. } => break outcomes,
-            Msg::Warning(w) => panic!("no warning expected now: {w}"),
-            Msg::Holder(h) => assert_eq!(h, None, "this app holds it now"),
+            SessionMsg::RestoreFinished { outcomes, .. } => break outcomes,
+            SessionMsg::Warning(w) => panic!("no warning expected now: {w}"),
+            SessionMsg::Holder(h) => assert_eq!(h, None, "this app holds it now"),
             _ => {}
         }
     };
@@ -1121,7 +1129,7 @@ async fn outcomes_of_first_users(f: &Fixture, users: &[PlannedUser]) -> UserOutc
 #[tokio::test]
 async fn f_and_undelete_finish_tell_the_same_recipients_the_same_things() {
     use undelete::app::effect::Effect;
-    use undelete::app::msg::Msg;
+    use undelete::app::msg::SessionMsg;
     use undelete::app::{self, runner::Runner};
     use undelete::commands::{self, Context, Io, Terminal};
     use undelete::config::Settings;
@@ -1183,12 +1191,19 @@ async fn f_and_undelete_finish_tell_the_same_recipients_the_same_things() {
 
     // The TUI's `F`.
     let (tx, mut rx) = app::channel();
-    let mut runner = Runner::for_session(session(), tx, None);
+    let mut runner = Runner::for_session(
+        undelete::app::sessions::SessionId::FIRST,
+        session(),
+        tx,
+        None,
+    );
     runner.run(Effect::FinishUnfinished);
     let groups = loop {
         match next_msg(&mut rx).await {
-            Msg::RestoreFinished { mail, .. } => break mail.expect("finishing brings its mails"),
-            Msg::Warning(w) => panic!("no warning expected: {w}"),
+            SessionMsg::RestoreFinished { mail, .. } => {
+                break mail.expect("finishing brings its mails");
+            }
+            SessionMsg::Warning(w) => panic!("no warning expected: {w}"),
             _ => {}
         }
     };

@@ -5,7 +5,8 @@
 use crate::common;
 
 use crossterm::event::KeyCode;
-use undelete::app::state::{Modal, Preflight};
+use undelete::app::modal::Modal;
+use undelete::app::modal::restore::Preflight;
 use undelete::restore::aftercare::Flag;
 
 use super::flow::Harness;
@@ -15,10 +16,12 @@ async fn after_care_flags_what_needs_the_admin_and_e_shows_the_details() {
     let (_tmp, h) = common::start_sandbox(120).await;
     let inspect = h.inspect();
     let mut t = Harness::new(&h, false);
-    t.settle("all pages", |s| !s.users.loading()).await;
+    t.settle("all pages", |s| !s.session().users.loading())
+        .await;
 
     let members: Vec<String> = t
         .state
+        .session()
         .users
         .rows()
         .iter()
@@ -46,7 +49,7 @@ async fn after_care_flags_what_needs_the_admin_and_e_shows_the_details() {
             && id != disabled
     });
     let mut renamed = None;
-    for row in t.state.users.rows() {
+    for row in t.state.session().users.rows() {
         let u = row.to_user();
         let pf = undelete::restore::preflight(t.dir.as_ref(), &u)
             .await

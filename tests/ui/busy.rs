@@ -11,9 +11,12 @@ use std::time::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tokio::sync::mpsc::UnboundedReceiver;
 use undelete::app;
+use undelete::app::modal::Modal;
+use undelete::app::modal::restore::Preflight;
 use undelete::app::msg::Msg;
 use undelete::app::runner::Runner;
-use undelete::app::state::{Blocked, Modal, Preflight, State};
+use undelete::app::sessions::Blocked;
+use undelete::app::state::State;
 use undelete::config::Settings;
 use undelete::restore::Doing;
 use undelete::session::Session;
@@ -43,7 +46,7 @@ impl App {
         let now = chrono::Utc::now();
         let state = app::initial_state(&session, now, (100, 30));
         let (tx, rx) = app::channel();
-        let runner = Runner::for_session(session.clone(), tx, None);
+        let runner = Runner::for_session(state.session().id(), session.clone(), tx, None);
         let mut app = Self {
             state,
             runner,
@@ -112,11 +115,13 @@ async fn a_second_app_says_who_holds_the_directory_before_any_dialog_and_takes_i
     );
     let mut second = App::open(&h, data.path());
     second
-        .settle("the holder is said", |s| s.holder.is_some())
+        .settle("the holder is said", |s| s.session().holder.is_some())
         .await;
-    second.settle("all pages", |s| !s.users.loading()).await;
+    second
+        .settle("all pages", |s| !s.session().users.loading())
+        .await;
     let pid = format!("another undelete (pid {}) ", std::process::id());
-    let holder = match second.state.holder.clone() {
+    let holder = match second.state.session().holder.clone() {
         Some(Blocked::Held(line)) => line,
         other => panic!("another app holds it: {other:?}"),
     };
@@ -152,7 +157,7 @@ async fn a_second_app_says_who_holds_the_directory_before_any_dialog_and_takes_i
     second.tick(3);
     second
         .settle("the holder's news", |s| {
-            s.holder.as_ref().is_some_and(|h| {
+            s.session().holder.as_ref().is_some_and(|h| {
                 h.line()
                     .contains("is restoring 3 users on this directory, since ")
             })
@@ -162,7 +167,9 @@ async fn a_second_app_says_who_holds_the_directory_before_any_dialog_and_takes_i
     // The first app closes: within a check the second holds the directory.
     drop(first);
     second.tick(3);
-    second.settle("free again", |s| s.holder.is_none()).await;
+    second
+        .settle("free again", |s| s.session().holder.is_none())
+        .await;
     assert!(second.session.lock_slot().is_held());
     assert!(second.notice().contains("available"), "{}", second.notice());
     second.key(KeyCode::Char('r'));
@@ -179,13 +186,15 @@ async fn a_restore_refused_after_all_ends_with_a_result_that_can_be_left() {
     let data = tempfile::tempdir().expect("data dir");
     let first = App::open(&h, data.path());
     let mut second = App::open(&h, data.path());
-    second.settle("all pages", |s| !s.users.loading()).await;
     second
-        .settle("the holder is said", |s| s.holder.is_some())
+        .settle("all pages", |s| !s.session().users.loading())
+        .await;
+    second
+        .settle("the holder is said", |s| s.session().holder.is_some())
         .await;
     // A view that has not caught up yet (the other took the directory since the last
     // check): the dialog opens and Restore is pressed.
-    second.state.holder = None;
+    second.state.session_mut().holder = None;
     second.key(KeyCode::Char('r'));
     second
         .settle("pre-flight", |s| {
@@ -243,15 +252,21 @@ async fn books_that_cannot_be_locked_are_said_so_and_writes_come_back_once_put_r
     std::os::unix::fs::symlink(&target, &journal).expect("link");
 
     let mut app = App::open(&h, data.path());
-    app.settle("all pages", |s| !s.users.loading()).await;
+    app.settle("all pages", |s| !s.session().users.loading())
+        .await;
     app.settle("the cause is said", |s| {
-        matches!(s.holder, Some(Blocked::Broken(_)))
+        matches!(s.session().holder, Some(Blocked::Broken(_)))
     })
     .await;
     // Nobody else holds it: nothing says "lets go", and the cause is said once.
     let screen = app.screen();
     assert!(screen.contains("⏸ cannot open the journal in"), "{screen}");
-    let line = app.state.holder.as_ref().map(|b| b.line().to_string());
+    let line = app
+        .state
+        .session()
+        .holder
+        .as_ref()
+        .map(|b| b.line().to_string());
     assert!(
         line.as_deref().is_some_and(|l| l.contains("symbolic link")),
         "{line:?}"
@@ -273,7 +288,7 @@ async fn books_that_cannot_be_locked_are_said_so_and_writes_come_back_once_put_r
     // with the error of the session's start).
     std::fs::remove_file(&journal).expect("unlink");
     app.tick(3);
-    app.settle("free", |s| s.holder.is_none()).await;
+    app.settle("free", |s| s.session().holder.is_none()).await;
     let notice = app.notice();
     assert!(
         notice.contains("can be locked now") && !notice.contains("other undelete"),

@@ -5,8 +5,7 @@ use std::collections::BTreeSet;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use undelete::app::fixtures;
-use undelete::app::msg::Msg;
-use undelete::app::state::State;
+use undelete::app::msg::{Msg, SessionMsg};
 use undelete::app::update::update;
 use undelete::directory::{DeletedPage, DeletedUser};
 
@@ -62,10 +61,10 @@ fn key(code: KeyCode) -> Msg {
 
 /// The rows the table shows once `text` is typed after `/`, as indexes into `PEOPLE`.
 fn table(text: &str) -> BTreeSet<usize> {
-    let mut state = State::new(fixtures::settings(), fixtures::now(), (120, 40));
-    update(
+    let mut state = fixtures::blank(fixtures::now(), (120, 40));
+    fixtures::send(
         &mut state,
-        Msg::Page {
+        SessionMsg::Page {
             generation: 0,
             result: Ok(DeletedPage {
                 users: users(),
@@ -73,13 +72,14 @@ fn table(text: &str) -> BTreeSet<usize> {
             }),
         },
     );
-    update(&mut state, Msg::LoadFinished { generation: 0 });
+    fixtures::send(&mut state, SessionMsg::LoadFinished { generation: 0 });
     update(&mut state, key(KeyCode::Char('/')));
     for c in text.chars() {
         update(&mut state, key(KeyCode::Char(c)));
     }
-    let rows = state.users.rows();
+    let rows = state.session().users.rows();
     state
+        .session()
         .users
         .shown()
         .iter()

@@ -13,9 +13,10 @@ use ratatui::backend::TestBackend;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::mpsc::UnboundedReceiver;
 use undelete::app;
+use undelete::app::modal::Modal;
 use undelete::app::msg::Msg;
 use undelete::app::runner::Runner;
-use undelete::app::state::{Modal, State};
+use undelete::app::state::State;
 use undelete::auth::client_credentials::ClientCredentials;
 use undelete::config::Endpoints;
 use undelete::config::Settings;
@@ -85,7 +86,12 @@ impl Harness {
         state.settings.no_color = true;
         let (tx, rx) = app::channel();
         let clipboard = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let runner = Runner::for_session(session, tx, Some(Box::new(SharedBuf(clipboard.clone()))));
+        let runner = Runner::for_session(
+            state.session().id(),
+            session,
+            tx,
+            Some(Box::new(SharedBuf(clipboard.clone()))),
+        );
         let mut harness = Self {
             state,
             runner,
@@ -138,17 +144,18 @@ impl Harness {
     pub(crate) fn select(&mut self, id: &str) {
         let pos = self
             .state
+            .session()
             .users
             .shown()
             .iter()
-            .position(|i| self.state.users.rows()[*i as usize].id() == id)
+            .position(|i| self.state.session().users.rows()[*i as usize].id() == id)
             .expect("user shown");
         // Walk there with keys, as a person would.
         self.key(KeyCode::Home);
         for _ in 0..pos {
             self.key(KeyCode::Down);
         }
-        assert_eq!(self.state.users.current_id(), Some(id));
+        assert_eq!(self.state.session().users.current_id(), Some(id));
     }
 }
 
@@ -156,12 +163,13 @@ impl Harness {
 async fn restore_a_conflicting_user_under_a_new_name_and_mail_the_admin() {
     let (_tmp, h) = common::start_sandbox(120).await;
     let mut t = Harness::new(&h, false);
-    t.settle("all pages", |s| !s.users.loading()).await;
-    assert_eq!(t.state.users.rows().len(), 120);
+    t.settle("all pages", |s| !s.session().users.loading())
+        .await;
+    assert_eq!(t.state.session().users.rows().len(), 120);
 
     // Find a user whose name is taken by an active user (the sandbox seeds such conflicts).
     let mut conflicted = None;
-    for row in t.state.users.rows() {
+    for row in t.state.session().users.rows() {
         let pf = undelete::restore::preflight(t.dir.as_ref(), &row.to_user())
             .await
             .expect("preflight");
@@ -174,7 +182,7 @@ async fn restore_a_conflicting_user_under_a_new_name_and_mail_the_admin() {
     t.select(&user.id);
     t.key(KeyCode::Enter);
     t.settle("pre-flight", |s| {
-        matches!(&s.modal, Some(Modal::Restore(f)) if f.targets.iter().all(|x| x.preflight != undelete::app::state::Preflight::Checking))
+        matches!(&s.modal, Some(Modal::Restore(f)) if f.targets.iter().all(|x| x.preflight != undelete::app::modal::restore::Preflight::Checking))
     })
     .await;
     let suggested = match &t.state.modal {
@@ -185,7 +193,10 @@ async fn restore_a_conflicting_user_under_a_new_name_and_mail_the_admin() {
         !suggested.is_empty() && suggested != user.original_upn,
         "a free name is offered"
     );
-    assert!(t.state.users.is_conflict(&user.id), "[CONFLICT] badge");
+    assert!(
+        t.state.session().users.is_conflict(&user.id),
+        "[CONFLICT] badge"
+    );
     assert!(t.screen().contains("New user name"));
 
     t.key(KeyCode::Enter); // auto-generated password, the suggested name
@@ -223,7 +234,12 @@ async fn restore_a_conflicting_user_under_a_new_name_and_mail_the_admin() {
     );
     assert!(mail.body.contains(&suggested));
     assert!(
-        !t.state.users.rows().iter().any(|r| r.id() == user.id),
+        !t.state
+            .session()
+            .users
+            .rows()
+            .iter()
+            .any(|r| r.id() == user.id),
         "left the table"
     );
     h.shutdown().await;
@@ -233,10 +249,11 @@ async fn restore_a_conflicting_user_under_a_new_name_and_mail_the_admin() {
 async fn a_group_held_address_is_shown_and_its_removal_offered_then_restored_without_it() {
     let (_tmp, h) = common::start_sandbox(60).await;
     let mut t = Harness::new(&h, false);
-    t.settle("all pages", |s| !s.users.loading()).await;
+    t.settle("all pages", |s| !s.session().users.loading())
+        .await;
     // A user one of whose addresses a group took (the sandbox seeds such shared inboxes).
     let mut held = None;
-    for row in t.state.users.rows() {
+    for row in t.state.session().users.rows() {
         let pf = undelete::restore::preflight(t.dir.as_ref(), &row.to_user())
             .await
             .expect("preflight");
@@ -253,7 +270,7 @@ async fn a_group_held_address_is_shown_and_its_removal_offered_then_restored_wit
     t.select(&user.id);
     t.key(KeyCode::Enter);
     t.settle("pre-flight", |s| {
-        matches!(&s.modal, Some(Modal::Restore(f)) if f.targets.iter().all(|x| x.preflight != undelete::app::state::Preflight::Checking))
+        matches!(&s.modal, Some(Modal::Restore(f)) if f.targets.iter().all(|x| x.preflight != undelete::app::modal::restore::Preflight::Checking))
     })
     .await;
     let screen = t.screen();
@@ -274,7 +291,7 @@ async fn a_group_held_address_is_shown_and_its_removal_offered_then_restored_wit
         );
     }
     // The choice is on by default; turned off, Restore says why not.
-    while !matches!(&t.state.modal, Some(Modal::Restore(f)) if f.focus == undelete::app::state::Field::Reconcile(0))
+    while !matches!(&t.state.modal, Some(Modal::Restore(f)) if f.focus == undelete::app::modal::restore::DialogField::Reconcile(0))
     {
         t.key(KeyCode::Tab);
     }
@@ -290,7 +307,7 @@ async fn a_group_held_address_is_shown_and_its_removal_offered_then_restored_wit
     );
     assert!(h.inspect().is_deleted(&user.id), "nothing was sent");
     t.typ(" ");
-    while !matches!(&t.state.modal, Some(Modal::Restore(f)) if f.focus == undelete::app::state::Field::Restore)
+    while !matches!(&t.state.modal, Some(Modal::Restore(f)) if f.focus == undelete::app::modal::restore::DialogField::Restore)
     {
         t.key(KeyCode::Tab);
     }
@@ -312,9 +329,10 @@ async fn a_group_held_address_is_shown_and_its_removal_offered_then_restored_wit
 async fn a_typed_new_user_name_that_is_taken_is_said_before_restore() {
     let (_tmp, h) = common::start_sandbox(60).await;
     let mut t = Harness::new(&h, false);
-    t.settle("all pages", |s| !s.users.loading()).await;
+    t.settle("all pages", |s| !s.session().users.loading())
+        .await;
     let mut conflicted = None;
-    for row in t.state.users.rows() {
+    for row in t.state.session().users.rows() {
         let pf = undelete::restore::preflight(t.dir.as_ref(), &row.to_user())
             .await
             .expect("preflight");
@@ -327,11 +345,11 @@ async fn a_typed_new_user_name_that_is_taken_is_said_before_restore() {
     t.select(&user.id);
     t.key(KeyCode::Enter);
     t.settle("pre-flight", |s| {
-        matches!(&s.modal, Some(Modal::Restore(f)) if f.targets.iter().all(|x| x.preflight != undelete::app::state::Preflight::Checking))
+        matches!(&s.modal, Some(Modal::Restore(f)) if f.targets.iter().all(|x| x.preflight != undelete::app::modal::restore::Preflight::Checking))
     })
     .await;
     assert!(t.screen().contains("✓ free"), "the suggestion was checked");
-    while !matches!(&t.state.modal, Some(Modal::Restore(f)) if f.focus == undelete::app::state::Field::NewUpn(0))
+    while !matches!(&t.state.modal, Some(Modal::Restore(f)) if f.focus == undelete::app::modal::restore::DialogField::NewUpn(0))
     {
         t.key(KeyCode::Tab);
     }
@@ -343,7 +361,7 @@ async fn a_typed_new_user_name_that_is_taken_is_said_before_restore() {
     let admin = h.admin_upn();
     t.typ(&admin);
     t.settle("the name checked", |s| {
-        matches!(&s.modal, Some(Modal::Restore(f)) if f.targets[0].name_check == undelete::app::state::NameCheck::Idle && f.targets[0].new_upn_holder().is_some())
+        matches!(&s.modal, Some(Modal::Restore(f)) if f.targets[0].name_check == undelete::app::modal::restore::NameCheck::Idle && f.targets[0].new_upn_holder().is_some())
     })
     .await;
     let screen = t.screen();
@@ -366,10 +384,12 @@ async fn a_typed_new_user_name_that_is_taken_is_said_before_restore() {
 async fn purge_two_marked_users_after_typing_the_count() {
     let (_tmp, h) = common::start_sandbox(30).await;
     let mut t = Harness::new(&h, false);
-    t.settle("all pages", |s| !s.users.loading()).await;
+    t.settle("all pages", |s| !s.session().users.loading())
+        .await;
     t.typ("  ");
     let ids: Vec<String> = t
         .state
+        .session()
         .users
         .targets()
         .iter()
@@ -383,7 +403,7 @@ async fn purge_two_marked_users_after_typing_the_count() {
     for id in &ids {
         assert!(!h.inspect().exists(id), "{id} purged");
     }
-    assert_eq!(t.state.users.rows().len(), 28);
+    assert_eq!(t.state.session().users.rows().len(), 28);
     h.shutdown().await;
 }
 
@@ -392,7 +412,8 @@ async fn read_only_sends_no_write() {
     let (_tmp, h) = common::start_sandbox(10).await;
     let writes = h.inspect().write_count();
     let mut t = Harness::new(&h, true);
-    t.settle("all pages", |s| !s.users.loading()).await;
+    t.settle("all pages", |s| !s.session().users.loading())
+        .await;
     t.key(KeyCode::Enter);
     t.typ("D");
     t.typ("F");
@@ -407,11 +428,12 @@ async fn read_only_sends_no_write() {
 async fn close_without_email_sends_nothing_and_journals_the_skip() {
     let (_tmp, h) = common::start_sandbox(10).await;
     let mut t = Harness::new(&h, false);
-    t.settle("all pages", |s| !s.users.loading()).await;
+    t.settle("all pages", |s| !s.session().users.loading())
+        .await;
     let sent_before = h.inspect().outbox().len();
     // A user without conflicts.
     let mut free = None;
-    for row in t.state.users.rows() {
+    for row in t.state.session().users.rows() {
         let pf = undelete::restore::preflight(t.dir.as_ref(), &row.to_user())
             .await
             .expect("preflight");
@@ -424,7 +446,7 @@ async fn close_without_email_sends_nothing_and_journals_the_skip() {
     t.select(&id);
     t.typ("r");
     t.settle("pre-flight", |s| {
-        matches!(&s.modal, Some(Modal::Restore(f)) if f.targets.iter().all(|x| x.preflight != undelete::app::state::Preflight::Checking))
+        matches!(&s.modal, Some(Modal::Restore(f)) if f.targets.iter().all(|x| x.preflight != undelete::app::modal::restore::Preflight::Checking))
     })
     .await;
     t.key(KeyCode::Enter);
@@ -437,7 +459,7 @@ async fn close_without_email_sends_nothing_and_journals_the_skip() {
     assert!(t.screen().contains("are not shown again"));
     t.typ("y");
     t.settle("the journal re-read", |s| {
-        s.modal.is_none() && s.unfinished.is_empty()
+        s.modal.is_none() && s.session().unfinished.is_empty()
     })
     .await;
     assert_eq!(h.inspect().outbox().len(), sent_before, "no mail");
@@ -462,7 +484,7 @@ async fn the_event_loop_loads_the_list_handles_keys_and_resize_and_quits_on_q() 
     app::welcome::remember(&session.data_dir).expect("marker");
     let mut state = app::initial_state(&session, chrono::Utc::now(), (100, 30));
     let (tx, rx) = app::channel();
-    let mut runner = Runner::for_session(session, tx, None);
+    let mut runner = Runner::for_session(state.session().id(), session, tx, None);
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
     // A person: waits for the list, opens and closes the help, resizes, quits.
     let script: Vec<(u64, crossterm::event::Event)> = vec![
@@ -508,7 +530,7 @@ async fn the_event_loop_loads_the_list_handles_keys_and_resize_and_quits_on_q() 
     .expect("the loop ends")
     .expect("no error");
     assert!(state.quit, "q quit");
-    assert_eq!(state.users.rows().len(), 50, "all rows arrived");
+    assert_eq!(state.session().users.rows().len(), 50, "all rows arrived");
     assert!(state.modal.is_none());
     assert_eq!(state.size, (80, 24));
     h.shutdown().await;
@@ -534,7 +556,7 @@ async fn the_loop_repaints_everything_when_other_users_take_the_rows() {
     app::welcome::remember(&session.data_dir).expect("marker");
     let mut state = app::initial_state(&session, chrono::Utc::now(), (120, 40));
     let (tx, rx) = app::channel();
-    let mut runner = Runner::for_session(session, tx, None);
+    let mut runner = Runner::for_session(state.session().id(), session, tx, None);
     let probe = crate::probe::Probe::new(120, 40);
     let clears = probe.clears.clone();
     let mut terminal = Terminal::new(probe).expect("terminal");
@@ -564,7 +586,7 @@ async fn the_loop_repaints_everything_when_other_users_take_the_rows() {
     .await
     .expect("the loop ends")
     .expect("no error");
-    assert_eq!(state.users.rows().len(), 50);
+    assert_eq!(state.session().users.rows().len(), 50);
     let seen = seen.lock().expect("log").clone();
     // seen[i] = repaints before key i: [j, j, /, d, i, e, g, o, q].
     assert!(seen[0] >= 1, "the first rows to arrive repaint: {seen:?}");
@@ -584,7 +606,7 @@ async fn the_loop_repaints_everything_when_other_users_take_the_rows() {
 /// guest, not synced).
 pub(crate) async fn free_users(t: &Harness, n: usize) -> Vec<String> {
     let mut out = Vec::new();
-    for row in t.state.users.rows() {
+    for row in t.state.session().users.rows() {
         let user = row.to_user();
         if user.is_guest() || user.on_premises_sync_enabled {
             continue;
@@ -631,7 +653,7 @@ impl Harness {
         .await;
     }
 
-    pub(crate) fn result_state(&self) -> &undelete::app::state::ResultState {
+    pub(crate) fn result_state(&self) -> &undelete::app::modal::result::ResultState {
         match &self.state.modal {
             Some(Modal::Result(r)) => r,
             _ => panic!("no result screen"),
@@ -643,7 +665,8 @@ impl Harness {
 async fn a_refused_password_is_counted_honestly_then_set_with_p_and_mailed() {
     let (_tmp, h) = common::start_sandbox(40).await;
     let mut t = Harness::new(&h, false);
-    t.settle("all pages", |s| !s.users.loading()).await;
+    t.settle("all pages", |s| !s.session().users.loading())
+        .await;
     let id = free_users(&t, 1).await.remove(0);
     t.select(&id);
     t.open_dialog().await;
@@ -661,7 +684,7 @@ async fn a_refused_password_is_counted_honestly_then_set_with_p_and_mailed() {
     assert!(screen.contains("p sets one"), "{screen}");
     // The banner knows at once.
     t.settle("the unfinished list", |s| {
-        s.unfinished.iter().any(|u| u.id == id)
+        s.session().unfinished.iter().any(|u| u.id == id)
     })
     .await;
 
@@ -689,7 +712,7 @@ async fn a_refused_password_is_counted_honestly_then_set_with_p_and_mailed() {
             .last()
             .is_some_and(|m| m.body.contains("Kiwi-Moon-42#x"))
     );
-    t.settle("nothing unfinished", |s| s.unfinished.is_empty())
+    t.settle("nothing unfinished", |s| s.session().unfinished.is_empty())
         .await;
     h.shutdown().await;
 }
@@ -698,11 +721,12 @@ async fn a_refused_password_is_counted_honestly_then_set_with_p_and_mailed() {
 async fn without_recipients_closing_asks_and_the_shown_password_is_the_stored_one() {
     let (_tmp, h) = common::start_sandbox(40).await;
     let mut t = Harness::new(&h, false);
-    t.settle("all pages", |s| !s.users.loading()).await;
+    t.settle("all pages", |s| !s.session().users.loading())
+        .await;
     let id = free_users(&t, 1).await.remove(0);
     t.select(&id);
     t.open_dialog().await;
-    while !matches!(&t.state.modal, Some(Modal::Restore(f)) if f.focus == undelete::app::state::Field::Recipients)
+    while !matches!(&t.state.modal, Some(Modal::Restore(f)) if f.focus == undelete::app::modal::restore::DialogField::Recipients)
     {
         t.key(KeyCode::Tab);
     }
@@ -720,14 +744,16 @@ async fn without_recipients_closing_asks_and_the_shown_password_is_the_stored_on
     assert!(h.inspect().password_matches(&id, &shown));
     // Enter does not drop it: it asks first.
     t.key(KeyCode::Enter);
-    assert!(t.result_state().confirm_close);
+    assert!(t.result_state().confirm_close());
     assert!(t.screen().contains("are not shown again"));
     t.typ("n");
-    assert!(!t.result_state().confirm_close);
+    assert!(!t.result_state().confirm_close());
     t.key(KeyCode::Esc);
     t.typ("y");
-    t.settle("closed", |s| s.modal.is_none() && s.unfinished.is_empty())
-        .await;
+    t.settle("closed", |s| {
+        s.modal.is_none() && s.session().unfinished.is_empty()
+    })
+    .await;
     h.shutdown().await;
 }
 
@@ -735,7 +761,8 @@ async fn without_recipients_closing_asks_and_the_shown_password_is_the_stored_on
 async fn password_steps_failing_while_running_are_finished_by_r_and_by_f_without_a_restart() {
     let (_tmp, h) = common::start_sandbox(60).await;
     let mut t = Harness::new(&h, false);
-    t.settle("all pages", |s| !s.users.loading()).await;
+    t.settle("all pages", |s| !s.session().users.loading())
+        .await;
     let ids = free_users(&t, 3).await;
 
     // Two users: the directory refuses every password step (a 5xx would be retried by the
@@ -772,11 +799,11 @@ async fn password_steps_failing_while_running_are_finished_by_r_and_by_f_without
     t.key(KeyCode::Esc);
     t.typ("y");
     t.settle("the banner", |s| {
-        s.modal.is_none() && s.unfinished.iter().any(|u| u.id == ids[2])
+        s.modal.is_none() && s.session().unfinished.iter().any(|u| u.id == ids[2])
     })
     .await;
     assert_eq!(
-        t.state.unfinished.len(),
+        t.state.session().unfinished.len(),
         1,
         "only the one without a password"
     );
@@ -793,7 +820,7 @@ async fn password_steps_failing_while_running_are_finished_by_r_and_by_f_without
     assert!(h.inspect().password_matches(&ids[2], pw));
     t.key(KeyCode::Enter);
     t.settle("finished and mailed", |s| {
-        s.modal.is_none() && s.unfinished.is_empty()
+        s.modal.is_none() && s.session().unfinished.is_empty()
     })
     .await;
     h.shutdown().await;
@@ -803,18 +830,24 @@ async fn password_steps_failing_while_running_are_finished_by_r_and_by_f_without
 async fn refresh_with_the_server_stopped_keeps_the_rows_and_says_why() {
     let (_tmp, h) = common::start_sandbox(30).await;
     let mut t = Harness::new(&h, false);
-    t.settle("all pages", |s| !s.users.loading()).await;
-    let before = t.state.users.rows().len();
+    t.settle("all pages", |s| !s.session().users.loading())
+        .await;
+    let before = t.state.session().users.rows().len();
     h.shutdown().await;
     t.typ("R");
     assert_eq!(
-        t.state.users.rows().len(),
+        t.state.session().users.rows().len(),
         before,
         "the rows stay while reloading"
     );
-    t.settle("the refresh fails", |s| !s.users.loading()).await;
-    assert_eq!(t.state.users.rows().len(), before, "and after it failed");
-    assert!(t.state.stale_since.is_some());
+    t.settle("the refresh fails", |s| !s.session().users.loading())
+        .await;
+    assert_eq!(
+        t.state.session().users.rows().len(),
+        before,
+        "and after it failed"
+    );
+    assert!(t.state.session().stale_since.is_some());
     let screen = t.screen();
     assert!(screen.contains("stale since"), "{screen}");
     assert!(screen.contains("Refresh failed:"), "{screen}");
@@ -861,7 +894,7 @@ async fn the_sandbox_welcome_panel_shows_once_per_data_dir() {
         assert!(screen.contains(words), "{words:?} in\n{screen}");
     }
     let (tx, rx) = app::channel();
-    let mut runner = Runner::for_session(session, tx, None);
+    let mut runner = Runner::for_session(state.session().id(), session, tx, None);
     // Enter dismisses the panel and nothing else; then q quits.
     let script = vec![(400, key(KeyCode::Enter)), (200, key(KeyCode::Char('q')))];
     let events = Box::pin(futures::stream::unfold(

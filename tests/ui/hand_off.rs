@@ -6,7 +6,9 @@ use crate::common;
 
 use crossterm::event::KeyCode;
 use secrecy::ExposeSecret;
-use undelete::app::state::{Modal, Preflight, State};
+use undelete::app::modal::Modal;
+use undelete::app::modal::restore::Preflight;
+use undelete::app::state::State;
 use undelete::directory::DeletedUser;
 use undelete_sandbox::{APP_ROLES, SandboxHandle};
 
@@ -14,7 +16,7 @@ use super::flow::Harness;
 
 /// A user with no conflict, not synced, not a guest.
 async fn plain_user(t: &Harness) -> DeletedUser {
-    for row in t.state.users.rows() {
+    for row in t.state.session().users.rows() {
         let u = row.to_user();
         let pf = undelete::restore::preflight(t.dir.as_ref(), &u)
             .await
@@ -34,7 +36,8 @@ fn tap_known(s: &State) -> bool {
 /// Opens the dialog for a plain user and waits until pre-flight and the pass question are in.
 async fn open_dialog(h: &SandboxHandle) -> (Harness, DeletedUser) {
     let mut t = Harness::new(h, false);
-    t.settle("all pages", |s| !s.users.loading()).await;
+    t.settle("all pages", |s| !s.session().users.loading())
+        .await;
     let user = plain_user(&t).await;
     t.select(&user.id);
     t.key(KeyCode::Enter);

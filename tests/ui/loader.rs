@@ -9,7 +9,7 @@ use std::time::Duration;
 use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedReceiver;
 use undelete::app::effect::Effect;
-use undelete::app::msg::Msg;
+use undelete::app::msg::{Msg, SessionMsg};
 
 use undelete::app::runner::Runner;
 use undelete::app::{self};
@@ -21,7 +21,11 @@ async fn pages_arrived(rx: &mut UnboundedReceiver<Msg>, wait: Duration) -> usize
     let mut pages = 0;
     let deadline = tokio::time::Instant::now() + wait;
     while let Ok(Some(msg)) = tokio::time::timeout_at(deadline, rx.recv()).await {
-        if let Msg::Page { result, .. } = msg {
+        if let Msg::Session {
+            msg: SessionMsg::Page { result, .. },
+            ..
+        } = msg
+        {
             assert!(result.is_ok(), "page failed: {:?}", result.err());
             pages += 1;
         }
@@ -44,7 +48,8 @@ async fn the_loader_waits_for_the_loop_to_take_pages() {
         data.path().to_path_buf(),
     ));
     let (tx, mut rx) = app::channel();
-    let mut runner = Runner::for_session(session, tx, None);
+    let mut runner =
+        Runner::for_session(undelete::app::sessions::SessionId::FIRST, session, tx, None);
     runner.run(Effect::LoadDeleted { generation: 0 });
 
     let settle = Duration::from_millis(800);

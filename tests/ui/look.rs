@@ -74,7 +74,7 @@ fn each_theme_styles_the_header_badges_and_selection_its_own_way() {
         seen.push(out);
         // The selected row's badges are drawn in the bar's own badge colours, never in a
         // colour that sinks into the bar.
-        let sel = s.users.selected() - s.users.offset();
+        let sel = s.session().users.selected() - s.session().users.offset();
         let y = 3 + sel as u16;
         let bar_bg = buf[(4, y)].style().bg;
         for x in 2..78 {
@@ -129,9 +129,9 @@ fn a_tenant_header_shortens_its_least_useful_part() {
         &[(80, 24), (120, 40), (200, 60)],
         |size| {
             let mut s = fixtures::state(12, size);
-            s.settings.is_sandbox = false;
-            s.settings.label = "global · contoso.onmicrosoft.com (61644a25-da5a-4317-94e2-3bc1eca8c766) · admin@contoso.onmicrosoft.com (delegated)".into();
-            s.settings.account = "admin@contoso.onmicrosoft.com".into();
+            s.session_mut().facts.is_sandbox = false;
+            s.session_mut().facts.label = "global · contoso.onmicrosoft.com (61644a25-da5a-4317-94e2-3bc1eca8c766) · admin@contoso.onmicrosoft.com (delegated)".into();
+            s.session_mut().facts.account = "admin@contoso.onmicrosoft.com".into();
             s
         },
     );

@@ -23,7 +23,7 @@ fn state_of_100k_users_stays_small() {
     let grown_mb = (after.saturating_sub(before)) as f64 / 1024.0;
     eprintln!(
         "state of {} users: +{grown_mb:.1} MB resident",
-        state.users.rows().len()
+        state.session().users.rows().len()
     );
     assert!(
         grown_mb < 60.0,

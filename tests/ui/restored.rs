@@ -8,7 +8,8 @@ use crate::flow::{Harness, free_users};
 use base64::Engine;
 use crossterm::event::KeyCode;
 use secrecy::ExposeSecret;
-use undelete::app::state::{Modal, View};
+use undelete::app::modal::Modal;
+use undelete::app::restored::View;
 use undelete::restore::{MailState, PasswordState};
 
 /// The texts the app put on the clipboard, decoded from their OSC 52 sequences.
@@ -30,9 +31,10 @@ fn copied(t: &Harness) -> Vec<String> {
 async fn y_and_capital_y_copy_the_selected_user_s_name_and_id() {
     let (_tmp, h) = common::start_sandbox(10).await;
     let mut t = Harness::new(&h, false);
-    t.settle("all pages", |s| !s.users.loading()).await;
+    t.settle("all pages", |s| !s.session().users.loading())
+        .await;
     t.key(KeyCode::Down);
-    let user = t.state.users.current().expect("a user");
+    let user = t.state.session().users.current().expect("a user");
     t.typ("y");
     t.typ("Y");
     assert_eq!(copied(&t), [user.original_upn.clone(), user.id.clone()]);
@@ -51,10 +53,17 @@ async fn y_and_capital_y_copy_the_selected_user_s_name_and_id() {
 async fn a_restored_user_shows_in_the_restored_view_and_p_finishes_it_there() {
     let (_tmp, h) = common::start_sandbox(40).await;
     let mut t = Harness::new(&h, false);
-    t.settle("all pages", |s| !s.users.loading()).await;
+    t.settle("all pages", |s| !s.session().users.loading())
+        .await;
     let id = free_users(&t, 1).await.remove(0);
     t.select(&id);
-    let name = t.state.users.current().expect("user").display_name;
+    let name = t
+        .state
+        .session()
+        .users
+        .current()
+        .expect("user")
+        .display_name;
     t.open_dialog().await;
     // Restored, but the directory refuses its password: something is left to finish.
     h.fail_next_password_sets(u32::MAX, undelete_sandbox::PasswordFault::Refuse);
@@ -67,18 +76,19 @@ async fn a_restored_user_shows_in_the_restored_view_and_p_finishes_it_there() {
     t.settle("the result closed", |s| s.modal.is_none()).await;
     let ids = [id.as_str()].into_iter().collect();
     assert!(
-        t.state.users.ids_among(&ids).is_empty(),
+        t.state.session().users.ids_among(&ids).is_empty(),
         "no longer a deleted user"
     );
 
     t.typ("2");
     assert_eq!(t.state.view, View::Restored);
     t.settle("the journal read", |s| {
-        !s.restored.loading && s.restored.rows.iter().any(|r| r.id == id)
+        !s.session().restored.loading && s.session().restored.rows.iter().any(|r| r.id == id)
     })
     .await;
     let r = t
         .state
+        .session()
         .restored
         .current()
         .expect("the restored user")
@@ -106,7 +116,7 @@ async fn a_restored_user_shows_in_the_restored_view_and_p_finishes_it_there() {
     // p: the result screen's prompt for this one user; a generated password, then the mail.
     h.fail_next_password_sets(0, undelete_sandbox::PasswordFault::Refuse);
     t.typ("p");
-    assert!(matches!(&t.state.modal, Some(Modal::Result(res)) if res.prompt.is_some()));
+    assert!(matches!(&t.state.modal, Some(Modal::Result(res)) if res.prompt().is_some()));
     t.key(KeyCode::Enter);
     t.result().await;
     let password = t.result_state().outcomes[0]
@@ -119,7 +129,8 @@ async fn a_restored_user_shows_in_the_restored_view_and_p_finishes_it_there() {
     t.key(KeyCode::Enter); // Send email and close
     t.settle("the view follows the journal", |s| {
         s.modal.is_none()
-            && s.restored
+            && s.session()
+                .restored
                 .rows
                 .iter()
                 .any(|r| r.id == id && matches!(r.mail, MailState::Sent { .. }))
@@ -127,7 +138,7 @@ async fn a_restored_user_shows_in_the_restored_view_and_p_finishes_it_there() {
     .await;
     let mail = h.inspect().outbox().last().cloned().expect("mail");
     assert!(mail.body.contains(&password));
-    let r = t.state.restored.current().expect("still listed");
+    let r = t.state.session().restored.current().expect("still listed");
     assert_eq!(r.password, PasswordState::Set);
     assert!(!r.unfinished);
     let screen = t.screen();

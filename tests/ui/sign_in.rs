@@ -199,14 +199,14 @@ async fn the_sign_in_screen_leads_to_the_table_in_the_same_loop() {
         r.state.sign_in.is_none(),
         "the table, not the sign-in screen"
     );
-    assert_eq!(r.state.users.rows().len(), 5);
-    assert_eq!(r.state.settings.account, admin);
+    assert_eq!(r.state.session().users.rows().len(), 5);
+    assert_eq!(r.state.session().facts.account, admin);
     assert!(
-        r.state.settings.label.contains("delegated"),
+        r.state.session().facts.label.contains("delegated"),
         "{}",
-        r.state.settings.label
+        r.state.session().facts.label
     );
-    assert!(!r.state.settings.is_sandbox);
+    assert!(!r.state.session().facts.is_sandbox);
     assert!(r.screen.contains("Deleted users"), "{}", r.screen);
     assert!(!r.screen.contains("Enter this code"), "{}", r.screen);
     // `c` put the code on the clipboard, through OSC 52.
@@ -223,7 +223,7 @@ async fn esc_cancels_the_wait_and_the_loop_ends_without_a_session() {
     let r = run(h, vec![("Enter this code", press(KeyCode::Esc))]).await;
     assert!(r.state.quit, "a cancelled sign-in ends the app");
     assert!(r.state.sign_in.is_some(), "never signed in");
-    assert!(r.state.users.rows().is_empty());
+    assert!(r.state.session().users.rows().is_empty());
     let exit = r.state.exit.expect("the run ends as cancelled");
     assert_eq!(
         (exit.code, exit.message.as_str()),
@@ -244,9 +244,9 @@ async fn an_app_only_start_says_where_it_signs_in_from_the_first_frame() {
     assert!(r.state.sign_in.is_none(), "signed in: the table");
     assert!(r.state.exit.is_none(), "a plain quit");
     assert!(
-        r.state.settings.label.contains("app-only"),
+        r.state.session().facts.label.contains("app-only"),
         "{}",
-        r.state.settings.label
+        r.state.session().facts.label
     );
 }
 

@@ -6,8 +6,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use secrecy::SecretString;
 use undelete::app::fixtures;
-use undelete::app::msg::Msg;
-use undelete::app::state::{JobStatus, State};
+use undelete::app::modal::progress::JobStatus;
+use undelete::app::msg::{Msg, SessionMsg};
+use undelete::app::state::State;
 use undelete::app::update::update;
 use undelete::directory::{DirectoryError, ErrorKind, RequestRecord, Stage};
 use undelete::restore::{Failure, RestoreState, Unfinished, UserOutcome};
@@ -96,9 +97,7 @@ fn holder(name: &str, upn: &str) -> undelete::directory::Holder {
 
 #[test]
 fn loading() {
-    snap("loading", |size| {
-        State::new(fixtures::settings(), fixtures::now(), size)
-    });
+    snap("loading", |size| fixtures::blank(fixtures::now(), size));
 }
 
 #[test]
@@ -155,9 +154,9 @@ fn request_log() {
         .into_iter()
         .enumerate()
         {
-            update(
+            fixtures::send(
                 &mut s,
-                Msg::Request(RequestRecord {
+                SessionMsg::Request(RequestRecord {
                     at: fixtures::now(),
                     method: m.into(),
                     path: p.into(),
@@ -176,10 +175,10 @@ fn request_log() {
 fn journal_banner_and_read_only() {
     snap("banner_read_only", |size| {
         let mut s = home(size);
-        s.settings.read_only = true;
-        update(
+        s.session_mut().facts.read_only = true;
+        fixtures::send(
             &mut s,
-            Msg::Unfinished(vec![Unfinished {
+            SessionMsg::Unfinished(vec![Unfinished {
                 run: "r".into(),
                 id: "id".into(),
                 display_name: "Adele Vance".into(),
@@ -205,10 +204,16 @@ pub(crate) fn dialog(size: (u16, u16)) -> State {
     let mut s = home(size);
     typ(&mut s, "r");
     // Pre-flight: the first user's name is taken and a proxy address too.
-    let ids: Vec<String> = s.users.targets().iter().map(|u| u.id.clone()).collect();
-    update(
+    let ids: Vec<String> = s
+        .session()
+        .users
+        .targets()
+        .iter()
+        .map(|u| u.id.clone())
+        .collect();
+    fixtures::send(
         &mut s,
-        Msg::Preflight {
+        SessionMsg::Preflight {
             id: ids[0].clone(),
             result: Ok(undelete::restore::Preflight {
                 upn_holder: Some(holder(
@@ -230,9 +235,9 @@ pub(crate) fn dialog(size: (u16, u16)) -> State {
         },
     );
     // The second user's old address is a group's now (a shared inbox).
-    update(
+    fixtures::send(
         &mut s,
-        Msg::Preflight {
+        SessionMsg::Preflight {
             id: ids[1].clone(),
             result: Ok(undelete::restore::Preflight {
                 proxy_holders: vec![(
@@ -251,9 +256,9 @@ pub(crate) fn dialog(size: (u16, u16)) -> State {
         },
     );
     for id in &ids[2..] {
-        update(
+        fixtures::send(
             &mut s,
-            Msg::Preflight {
+            SessionMsg::Preflight {
                 id: id.clone(),
                 result: Ok(undelete::restore::Preflight::default()),
             },
@@ -285,12 +290,13 @@ fn restore_dialog_synced_user() {
         let mut s = fixtures::state(48, size);
         // Fixture user 2 is synced from on-premises.
         let pos = s
+            .session()
             .users
             .shown()
             .iter()
-            .position(|i| s.users.rows()[*i as usize].synced())
+            .position(|i| s.session().users.rows()[*i as usize].synced())
             .expect("a synced user");
-        s.users.select(pos);
+        s.session_mut().users.select(pos);
         typ(&mut s, "r");
         s
     });
@@ -300,12 +306,18 @@ fn progress(size: (u16, u16)) -> State {
     let mut s = home(size);
     typ(&mut s, "a");
     typ(&mut s, "r");
-    let ids: Vec<String> = s.users.targets().iter().map(|u| u.id.clone()).collect();
+    let ids: Vec<String> = s
+        .session()
+        .users
+        .targets()
+        .iter()
+        .map(|u| u.id.clone())
+        .collect();
     // Every user is checked first; then 48 users ask once more.
     for id in &ids {
-        update(
+        fixtures::send(
             &mut s,
-            Msg::Preflight {
+            SessionMsg::Preflight {
                 id: id.clone(),
                 result: Ok(undelete::restore::Preflight::default()),
             },
@@ -320,9 +332,9 @@ fn progress(size: (u16, u16)) -> State {
             2 => JobStatus::Restoring,
             _ => JobStatus::Failed("user name taken → choose a new user name".into()),
         };
-        update(
+        fixtures::send(
             &mut s,
-            Msg::Job {
+            SessionMsg::Job {
                 id: id.clone(),
                 status,
             },
@@ -347,10 +359,10 @@ fn progress_confirm_stop() {
 
 fn result(size: (u16, u16)) -> State {
     let mut s = home(size);
-    s.last_mail = Some((vec!["admin@contoso.sandbox".into()], true));
-    update(
+    s.session_mut().last_mail = Some((vec!["admin@contoso.sandbox".into()], true));
+    fixtures::send(
         &mut s,
-        Msg::RestoreFinished {
+        SessionMsg::RestoreFinished {
             outcomes: vec![outcome(0, true), outcome(6, true), outcome(7, false)],
             mail: None,
         },
@@ -369,9 +381,9 @@ fn result_revealed_and_send_failed() {
         let mut s = result(size);
         typ(&mut s, "v");
         key(&mut s, KeyCode::Enter);
-        update(
+        fixtures::send(
             &mut s,
-            Msg::MailSent(Err("The mailbox is not enabled for REST API (MailboxNotEnabledForRESTAPI, HTTP 404) → check the input".into())),
+            SessionMsg::MailSent(Err("The mailbox is not enabled for REST API (MailboxNotEnabledForRESTAPI, HTTP 404) → check the input".into())),
         );
         s
     });
@@ -422,9 +434,9 @@ fn finish_result(size: (u16, u16)) -> State {
         ),
         group("admin@contoso.sandbox", vec![b.id.clone()], true),
     ];
-    update(
+    fixtures::send(
         &mut s,
-        Msg::RestoreFinished {
+        SessionMsg::RestoreFinished {
             outcomes: vec![a, b, c],
             mail: Some(groups),
         },
@@ -653,9 +665,9 @@ fn the_selected_row_is_highlighted_across_the_whole_table() {
 fn a_tenant_header_always_names_the_account_and_the_sign_in_kind() {
     for (w, h) in [(80, 24), (100, 30), (120, 40), (200, 60)] {
         let mut s = fixtures::state(48, (w, h));
-        s.settings.is_sandbox = false;
-        s.settings.account = "admin@contoso.onmicrosoft.com".into();
-        s.settings.label = "global · contoso.onmicrosoft.com (61644a25-da5a-4317-94e2-3bc1eca8c766) · admin@contoso.onmicrosoft.com (delegated)".into();
+        s.session_mut().facts.is_sandbox = false;
+        s.session_mut().facts.account = "admin@contoso.onmicrosoft.com".into();
+        s.session_mut().facts.label = "global · contoso.onmicrosoft.com (61644a25-da5a-4317-94e2-3bc1eca8c766) · admin@contoso.onmicrosoft.com (delegated)".into();
         let screen = render(&s, w, h);
         let header = screen.lines().next().unwrap_or_default();
         assert!(
@@ -680,9 +692,9 @@ fn details_scrolled() {
             .collect();
         // Closest to the purge, so the untouched cursor lands on it.
         many.deleted_at = Some(now - chrono::Duration::minutes(719 * 60 + 30));
-        update(
+        fixtures::send(
             &mut s,
-            Msg::Page {
+            SessionMsg::Page {
                 generation: 0,
                 result: Ok(undelete::directory::DeletedPage {
                     users: vec![many.clone()],
@@ -690,7 +702,7 @@ fn details_scrolled() {
                 }),
             },
         );
-        assert_eq!(s.users.current_id(), Some(many.id.as_str()));
+        assert_eq!(s.session().users.current_id(), Some(many.id.as_str()));
         typ(&mut s, "iJJJJJJ");
         update(
             &mut s,
@@ -761,7 +773,7 @@ fn restored_view() {
             restored_user(5, PasswordState::Set, sent, 30),
             gone,
         ];
-        update(&mut s, Msg::Restored(Ok(rows)));
+        fixtures::send(&mut s, SessionMsg::Restored(Ok(rows)));
         s
     });
 }
@@ -771,7 +783,7 @@ fn restored_view_empty() {
     snap("restored_empty", |size| {
         let mut s = fixtures::state(48, size);
         typ(&mut s, "2");
-        update(&mut s, Msg::Restored(Ok(Vec::new())));
+        fixtures::send(&mut s, SessionMsg::Restored(Ok(Vec::new())));
         s
     });
 }
@@ -795,7 +807,7 @@ fn tap_policy() -> undelete::directory::tap::TapAvailability {
 fn restore_dialog_with_a_temporary_access_pass() {
     snap("restore_dialog_tap", |size| {
         let mut s = dialog(size);
-        update(&mut s, Msg::TapAvailability(tap_policy()));
+        fixtures::send(&mut s, SessionMsg::TapAvailability(tap_policy()));
         // Tab to the pass, Enter picks it and moves to its lifetime.
         key(&mut s, KeyCode::Tab);
         key(&mut s, KeyCode::Tab);
@@ -808,9 +820,9 @@ fn restore_dialog_with_a_temporary_access_pass() {
 fn restore_dialog_with_passes_disabled_by_policy() {
     snap("restore_dialog_tap_disabled", |size| {
         let mut s = dialog(size);
-        update(
+        fixtures::send(
             &mut s,
-            Msg::TapAvailability(undelete::directory::tap::TapAvailability::Unavailable(
+            SessionMsg::TapAvailability(undelete::directory::tap::TapAvailability::Unavailable(
                 "Temporary Access Pass is disabled in the tenant's authentication methods policy"
                     .into(),
             )),
@@ -831,10 +843,10 @@ fn result_with_a_temporary_access_pass() {
             expires: fixtures::now() + chrono::Duration::hours(2),
             usable_once: true,
         });
-        s.last_mail = Some((vec!["admin@contoso.sandbox".into()], true));
-        update(
+        s.session_mut().last_mail = Some((vec!["admin@contoso.sandbox".into()], true));
+        fixtures::send(
             &mut s,
-            Msg::RestoreFinished {
+            SessionMsg::RestoreFinished {
                 outcomes: vec![o, outcome(7, false)],
                 mail: None,
             },
@@ -849,14 +861,14 @@ fn result_with_after_care() {
     snap("result_after_care", |size| {
         let mut s = result(size);
         let ids: Vec<String> = match &s.modal {
-            Some(undelete::app::state::Modal::Result(r)) => {
+            Some(undelete::app::modal::Modal::Result(r)) => {
                 r.outcomes.iter().map(|o| o.id.clone()).collect()
             }
             _ => unreachable!(),
         };
-        update(
+        fixtures::send(
             &mut s,
-            Msg::AfterCare(vec![
+            SessionMsg::AfterCare(vec![
                 AfterCare {
                     id: ids[0].clone(),
                     display_name: "Adele Vance".into(),

@@ -11,7 +11,7 @@ use undelete::conflicts::{ConflictKind, SourceStatus};
 use undelete::directory::HolderKind;
 
 fn landed(s: &State) -> bool {
-    s.sweep.phase == Phase::Done && s.sweep.deletions.is_some()
+    s.session().sweep.phase == Phase::Done && s.session().sweep.deletions.is_some()
 }
 
 /// The details pane's lines for the selected user, unwrapped (one per field or warning).
@@ -43,17 +43,18 @@ fn show_details(t: &mut Harness, id: &str) -> String {
 async fn badges_appear_once_the_sweep_lands_and_c_shows_only_the_conflicted() {
     let (_tmp, h) = common::start_sandbox(120).await;
     let mut t = Harness::new(&h, false);
-    t.settle("all pages", |s| !s.users.loading()).await;
+    t.settle("all pages", |s| !s.session().users.loading())
+        .await;
     // Loaded, the sweep only just asked for: no badge yet, and the header says it works.
-    assert_eq!(t.state.sweep.phase, Phase::Reading);
+    assert_eq!(t.state.session().sweep.phase, Phase::Reading);
     let screen = t.screen();
     assert!(!screen.contains("[CONFLICT]"), "{screen}");
     assert!(screen.contains("checking conflicts…"), "{screen}");
 
     t.settle("the sweep and the audit log", landed).await;
-    let sweep = t.state.sweep.sweep.as_ref().expect("the index");
+    let sweep = t.state.session().sweep.sweep.as_ref().expect("the index");
     assert!(sweep.is_complete(), "{:?}", sweep.problems());
-    let conflicted: Vec<String> = t.state.sweep.conflicts.keys().cloned().collect();
+    let conflicted: Vec<String> = t.state.session().sweep.conflicts.keys().cloned().collect();
     assert!(!conflicted.is_empty(), "the seed has conflicts");
     assert!(
         !t.screen().contains("checking conflicts"),
@@ -62,11 +63,11 @@ async fn badges_appear_once_the_sweep_lands_and_c_shows_only_the_conflicted() {
 
     // `c`: only the conflicted users, each with its badge; `c` again: everyone.
     t.typ("c");
-    let shown = t.state.users.shown().to_vec();
+    let shown = t.state.session().users.shown().to_vec();
     assert_eq!(shown.len(), conflicted.len());
     for i in &shown {
-        let id = t.state.users.rows()[*i as usize].id();
-        assert!(t.state.users.is_conflict(id), "{id} shown");
+        let id = t.state.session().users.rows()[*i as usize].id();
+        assert!(t.state.session().users.is_conflict(id), "{id} shown");
     }
     let screen = t.screen();
     assert!(screen.contains("only conflicts"), "{screen}");
@@ -75,11 +76,12 @@ async fn badges_appear_once_the_sweep_lands_and_c_shows_only_the_conflicted() {
         "{screen}"
     );
     t.typ("c");
-    assert_eq!(t.state.users.shown().len(), 120);
+    assert_eq!(t.state.session().users.shown().len(), 120);
 
     // A user name held by an active user: the holder by kind, name and id, and the offer.
     let (id, conflict) = t
         .state
+        .session()
         .sweep
         .conflicts
         .iter()
@@ -105,18 +107,25 @@ async fn badges_appear_once_the_sweep_lands_and_c_shows_only_the_conflicted() {
         "what the dialog will offer:\n{said}"
     );
     // The pre-flight, the authority, agrees.
-    let user = t.state.users.current().expect("selected");
+    let user = t.state.session().users.current().expect("selected");
     let pf = undelete::restore::preflight(t.dir.as_ref(), &user)
         .await
         .expect("pre-flight");
     assert!(pf.upn_holder.is_some());
 
     // A proxy address held by a group or a contact is named as such.
-    if let Some((id, c)) = t.state.sweep.conflicts.iter().find_map(|(id, cs)| {
-        cs.iter()
-            .find(|c| c.holder.kind != HolderKind::User)
-            .map(|c| (id.clone(), c.clone()))
-    }) {
+    if let Some((id, c)) = t
+        .state
+        .session()
+        .sweep
+        .conflicts
+        .iter()
+        .find_map(|(id, cs)| {
+            cs.iter()
+                .find(|c| c.holder.kind != HolderKind::User)
+                .map(|c| (id.clone(), c.clone()))
+        })
+    {
         show_details(&mut t, &id);
         let want = format!("is held by {} \"{}\"", c.holder.kind.noun(), c.holder.name);
         let said = pane_text(&t);
@@ -126,6 +135,7 @@ async fn badges_appear_once_the_sweep_lands_and_c_shows_only_the_conflicted() {
     // Deleted by the sync service: [BY SYNC] in the row, and why it matters in the pane.
     let synced = t
         .state
+        .session()
         .sweep
         .by_sync
         .iter()
@@ -150,15 +160,25 @@ async fn badges_appear_once_the_sweep_lands_and_c_shows_only_the_conflicted() {
 async fn who_deleted_it_without_audit_permission_is_said_and_the_table_works() {
     let (_tmp, h) = common::start_sandbox_with(60, |c| c.deny("AuditLog.Read.All")).await;
     let mut t = Harness::new(&h, false);
-    t.settle("all pages", |s| !s.users.loading()).await;
+    t.settle("all pages", |s| !s.session().users.loading())
+        .await;
     t.settle("the sweep and the audit log", landed).await;
     assert!(matches!(
-        t.state.sweep.deletions.as_ref().map(|d| &d.status),
+        t.state
+            .session()
+            .sweep
+            .deletions
+            .as_ref()
+            .map(|d| &d.status),
         Some(SourceStatus::NotPermitted { .. })
     ));
-    assert!(t.state.sweep.by_sync.is_empty());
-    assert_eq!(t.state.users.rows().len(), 60, "the table is whole");
-    let id = t.state.users.rows()[0].id().to_string();
+    assert!(t.state.session().sweep.by_sync.is_empty());
+    assert_eq!(
+        t.state.session().users.rows().len(),
+        60,
+        "the table is whole"
+    );
+    let id = t.state.session().users.rows()[0].id().to_string();
     let screen = show_details(&mut t, &id);
     // The pane wraps the permission's name after a dot where it is narrow.
     assert!(screen.contains("unknown — needs AuditLog.Read"), "{screen}");
@@ -169,11 +189,13 @@ async fn who_deleted_it_without_audit_permission_is_said_and_the_table_works() {
 async fn r_refreshes_the_sweep_with_delta_rounds() {
     let (_tmp, h) = common::start_sandbox(120).await;
     let mut t = Harness::new(&h, false);
-    t.settle("all pages", |s| !s.users.loading()).await;
+    t.settle("all pages", |s| !s.session().users.loading())
+        .await;
     t.settle("the sweep and the audit log", landed).await;
     // A user whose conflicts are all one active user's (its user name, its address).
     let (id, holder) = t
         .state
+        .session()
         .sweep
         .conflicts
         .iter()
@@ -195,17 +217,28 @@ async fn r_refreshes_the_sweep_with_delta_rounds() {
     assert_eq!(status, 204);
 
     t.typ("R");
-    t.settle("the reload", |s| s.sweep.phase == Phase::Refreshing)
-        .await;
+    t.settle("the reload", |s| {
+        s.session().sweep.phase == Phase::Refreshing
+    })
+    .await;
     assert!(t.screen().contains("refreshing conflicts…"));
-    t.settle("the delta rounds", |s| s.sweep.phase == Phase::Done)
-        .await;
+    t.settle("the delta rounds", |s| {
+        s.session().sweep.phase == Phase::Done
+    })
+    .await;
     assert!(
-        !t.state.sweep.is_conflict(&id),
+        !t.state.session().sweep.is_conflict(&id),
         "the holder is gone: no conflict"
     );
-    assert!(!t.state.users.is_conflict(&id));
+    assert!(!t.state.session().users.is_conflict(&id));
     // The holder is a deleted user now, and has no conflict of its own.
-    assert!(t.state.users.rows().iter().any(|r| r.id() == holder));
+    assert!(
+        t.state
+            .session()
+            .users
+            .rows()
+            .iter()
+            .any(|r| r.id() == holder)
+    );
     h.shutdown().await;
 }

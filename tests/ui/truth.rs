@@ -5,8 +5,10 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use secrecy::SecretString;
 use undelete::app::fixtures;
-use undelete::app::msg::Msg;
-use undelete::app::state::{JobStatus, Modal, State};
+use undelete::app::modal::Modal;
+use undelete::app::modal::progress::JobStatus;
+use undelete::app::msg::{Msg, SessionMsg};
+use undelete::app::state::State;
 use undelete::app::update::update;
 use undelete::restore::{MailState, PasswordState, PlannedUser, RestoredUser, UserOutcome};
 
@@ -64,9 +66,9 @@ fn result_of(size: (u16, u16), outcomes: Vec<UserOutcome>, to: &[&str]) -> State
         ids: outcomes.iter().map(|o| o.id.clone()).collect(),
         fallback: false,
     };
-    update(
+    fixtures::send(
         &mut s,
-        Msg::RestoreFinished {
+        SessionMsg::RestoreFinished {
             outcomes,
             mail: Some(vec![group]),
         },
@@ -125,8 +127,8 @@ fn ctrl_c_on_the_progress_asks_before_the_run_is_cut() {
     let screens = snap("progress_quit_question", |size| {
         let mut s = home(size);
         typ(&mut s, "a");
-        let users = s.users.targets();
-        let mut p = undelete::app::state::ProgressState::new(&users);
+        let users = s.session().users.targets();
+        let mut p = undelete::app::modal::progress::ProgressState::new(&users);
         for (n, line) in p.lines.iter_mut().enumerate().take(9) {
             line.status = if n % 3 == 2 {
                 JobStatus::Restoring
@@ -152,7 +154,7 @@ fn a_failed_mail_is_said_whole_and_e_shows_its_error_first() {
     let screens = snap("result_mail_failed", |size| {
         let mut s = result_of(size, members(2), &["admin@contoso.sandbox"]);
         key(&mut s, KeyCode::Enter);
-        update(&mut s, Msg::MailSent(Err(why.into())));
+        fixtures::send(&mut s, SessionMsg::MailSent(Err(why.into())));
         s
     });
     for screen in &screens {
@@ -166,7 +168,7 @@ fn a_failed_mail_is_said_whole_and_e_shows_its_error_first() {
     let asked = snap("result_mail_failed_quit", |size| {
         let mut s = result_of(size, members(2), &["admin@contoso.sandbox"]);
         key(&mut s, KeyCode::Enter);
-        update(&mut s, Msg::MailSent(Err(why.into())));
+        fixtures::send(&mut s, SessionMsg::MailSent(Err(why.into())));
         ctrl_c(&mut s);
         s
     });
@@ -180,7 +182,7 @@ fn a_failed_mail_is_said_whole_and_e_shows_its_error_first() {
     let panes = snap("result_mail_failed_e", |size| {
         let mut s = result_of(size, members(2), &["admin@contoso.sandbox"]);
         key(&mut s, KeyCode::Enter);
-        update(&mut s, Msg::MailSent(Err(why.into())));
+        fixtures::send(&mut s, SessionMsg::MailSent(Err(why.into())));
         key(&mut s, KeyCode::Char('e'));
         s
     });
@@ -247,7 +249,7 @@ fn the_restored_view_says_a_pass_s_expiry_a_blocked_sign_in_and_no_recipients() 
         ];
         // Enough rows that a small terminal hides some.
         rows.extend((103..125).map(|i| restored_user(i, PasswordState::Set, sent.clone())));
-        update(&mut s, Msg::Restored(Ok(rows)));
+        fixtures::send(&mut s, SessionMsg::Restored(Ok(rows)));
         s
     });
     let tap = format!("TAP until {}", until.format("%H:%M"));
@@ -266,7 +268,7 @@ fn the_restored_view_says_a_pass_s_expiry_a_blocked_sign_in_and_no_recipients() 
     typ(&mut s, "2");
     let mut blocked = restored_user(101, PasswordState::Set, MailState::Skipped);
     blocked.account_disabled = true;
-    update(&mut s, Msg::Restored(Ok(vec![blocked])));
+    fixtures::send(&mut s, SessionMsg::Restored(Ok(vec![blocked])));
     let screen = render(&s, 120, 40);
     assert!(
         screen.contains("state: active, sign-in blocked (the account is disabled: enable it"),
@@ -311,9 +313,9 @@ fn the_earlier_versions_banner_names_the_command_for_this_data_dir_before_its_us
     // The command is what the admin needs and the end of the line is what a terminal cuts:
     // at 160 columns it is whole, and it reaches this run's data dir, not the default one.
     let mut s = home((160, 30));
-    update(&mut s, Msg::Earlier((0..3).map(earlier).collect()));
+    fixtures::send(&mut s, SessionMsg::Earlier((0..3).map(earlier).collect()));
     let screen = render(&s, 160, 30);
-    let command = format!("`{} --adopt-earlier`", s.settings.finish_command);
+    let command = format!("`{} --adopt-earlier`", s.session().facts.finish_command);
     assert!(command.contains("--data-dir"), "{command}");
     let banner = screen
         .lines()
@@ -329,7 +331,7 @@ fn the_earlier_versions_banner_names_the_command_for_this_data_dir_before_its_us
 #[test]
 fn a_mail_whose_reply_was_lost_is_said_so_and_m_closes_its_users() {
     let failed = || {
-        Msg::MailSent(Err(undelete::app::msg::MailFailed {
+        SessionMsg::MailSent(Err(undelete::app::msg::MailFailed {
             why: "the connection was lost before a reply (connection closed before message \
                   completed); it may or may not have been carried out, so it was not sent \
                   again → check the connection and retry (POST \
@@ -341,7 +343,7 @@ fn a_mail_whose_reply_was_lost_is_said_so_and_m_closes_its_users() {
     let panes = snap("result_mail_maybe_e", |size| {
         let mut s = result_of(size, members(2), &["admin@contoso.sandbox"]);
         key(&mut s, KeyCode::Enter);
-        update(&mut s, failed());
+        fixtures::send(&mut s, failed());
         key(&mut s, KeyCode::Char('e'));
         s
     });
@@ -355,7 +357,7 @@ fn a_mail_whose_reply_was_lost_is_said_so_and_m_closes_its_users() {
     // Ctrl-C does not say the passwords were not sent.
     let mut s = result_of((80, 24), members(2), &["admin@contoso.sandbox"]);
     key(&mut s, KeyCode::Enter);
-    update(&mut s, failed());
+    fixtures::send(&mut s, failed());
     ctrl_c(&mut s);
     let asked = render(&s, 80, 24);
     assert!(
@@ -384,7 +386,7 @@ fn a_mail_whose_reply_was_lost_is_said_so_and_m_closes_its_users() {
                 [undelete::app::effect::Effect::MailArrived { ids }] if ids.as_slice() == std::slice::from_ref(id)),
             "m then y closes {id}"
         );
-        update(&mut s, Msg::MailArrived(Ok(vec![id.clone()])));
+        fixtures::send(&mut s, SessionMsg::MailArrived(Ok(vec![id.clone()])));
         key(&mut s, KeyCode::Char('j'));
     }
     let done = render(&s, 80, 24);

@@ -19,7 +19,7 @@ pub(in crate::app) fn open_help(state: &mut State, scope: Scope) {
 }
 
 pub(in crate::app) fn help_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
-    let sandbox = state.settings.is_sandbox;
+    let sandbox = state.session_mut().facts.is_sandbox;
     let Some(view) = &mut state.help else {
         return Vec::new();
     };

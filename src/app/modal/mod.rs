@@ -7,18 +7,49 @@ pub mod purge;
 pub mod restore;
 pub mod result;
 
+use crossterm::event::KeyEvent;
+
 use crate::app::action::Action;
 use crate::app::effect::Effect;
+use crate::app::keymap::Scope;
+use crate::app::msg::SessionMsg;
 use crate::app::state::{NoticeKind, State};
-use restore::submit_restore;
+use progress::ProgressState;
+use purge::PurgeState;
+use restore::{RestoreForm, submit_restore};
+use result::{ResultMode, ResultState};
 
-pub use help::HelpView;
-pub use progress::{JobStatus, ProgressLine, ProgressState};
-pub use purge::PurgeState;
-pub use restore::{
-    CONFIRM_OVER, Field, HeldAddress, NameCheck, Preflight, RestoreForm, Target, Verdict,
-};
-pub use result::{PasswordPrompt, ResultButton, ResultState, retryable};
+/// What a dialog's key came to, for `update` to carry out: the dialog changes only its own
+/// state, and says whether it stays open; closing it is done in one place (`on_key`).
+pub enum Outcome {
+    /// Still open; these effects run.
+    Open(Vec<Effect>),
+    /// Closed: the screen under it has the keyboard again; these effects run.
+    Closed(Vec<Effect>),
+}
+
+/// A key for the open dialog, in the `scope` it has, given to the dialog that owns it; its
+/// outcome closes it here. `None` when the dialog of that scope is not the one open.
+pub(in crate::app) fn on_key(
+    state: &mut State,
+    scope: Scope,
+    action: Option<Action>,
+    key: KeyEvent,
+) -> Option<Vec<Effect>> {
+    let outcome = match (&mut state.modal, scope) {
+        (Some(Modal::Purge(p)), Scope::Purge) => p.on_key(action, key),
+        (Some(Modal::Progress(p)), Scope::Progress) => p.on_action(action),
+        (Some(Modal::Result(r)), Scope::ErrorPane) => r.on_error_pane_key(action),
+        _ => return None,
+    };
+    Some(match outcome {
+        Outcome::Open(effects) => effects,
+        Outcome::Closed(effects) => {
+            state.modal = None;
+            effects
+        }
+    })
+}
 
 /// The one dialog open over the table, if any; each variant owns its state.
 pub enum Modal {
@@ -26,6 +57,55 @@ pub enum Modal {
     Progress(ProgressState),
     Result(Box<ResultState>),
     Purge(PurgeState),
+}
+
+impl Modal {
+    /// Something on it moves while nothing else happens (a spinner, the gauge).
+    pub fn animates(&self) -> bool {
+        match self {
+            Modal::Progress(_) => true,
+            Modal::Result(r) => r.sending,
+            Modal::Restore(f) => f.checking() > 0,
+            Modal::Purge(_) => false,
+        }
+    }
+}
+
+/// The session's news that belongs to a dialog: what its work found or did.
+pub(in crate::app) fn on_news(state: &mut State, msg: SessionMsg) -> Vec<Effect> {
+    use SessionMsg as M;
+    match msg {
+        M::Preflight { id, result } => restore::on_preflight(state, &id, result),
+        M::NewUpnChecked { id, seq, result } => {
+            restore::on_new_name_checked(state, &id, seq, result)
+        }
+        M::PasswordVerdict { seq, result } => restore::on_verdict(state, seq, result),
+        M::TapAvailability(a) => {
+            state.session_mut().tap = Some(a.clone());
+            if let Some(Modal::Restore(form)) = &mut state.modal {
+                form.set_tap_status(Some(a));
+            }
+        }
+        M::Job { id, status } => {
+            if let Some(Modal::Progress(p)) = &mut state.modal
+                && let Some(i) = p.index.get(&id).copied()
+            {
+                // The wait shows until it ends: a user's news may arrive after the client
+                // announced its next wait.
+                p.lines[i].status = status;
+            }
+        }
+        M::RestoreFinished { outcomes, mail } => {
+            return result::news::on_restore_finished(state, outcomes, mail);
+        }
+        M::AfterCare(reports) => result::news::on_after_care(state, reports),
+        M::OutcomesUpdated(changed) => result::news::on_outcomes_updated(state, changed),
+        M::MailSent(sent) => return result::news::on_mail_sent(state, sent),
+        M::MailArrived(arrived) => result::news::on_mail_arrived(state, arrived),
+        // The screen-wide news is `news`'s.
+        _ => {}
+    }
+    Vec::new()
 }
 
 /// A yes/no question a modal asked (restore many, stop the run, close without mail).
@@ -53,9 +133,10 @@ pub(in crate::app) fn confirm_action(state: &mut State, action: Option<Action>) 
             Some(Action::No) => p.confirm_stop = false,
             _ => {}
         },
-        Some(Modal::Result(r)) if r.confirm_arrived.is_some() => match action {
+        Some(Modal::Result(r)) if r.confirm_arrived().is_some() => match action {
             Some(Action::Yes) => {
-                let i = r.confirm_arrived.take().unwrap_or_default();
+                let i = r.confirm_arrived().unwrap_or_default();
+                r.mode = ResultMode::List;
                 if let Some(o) = r.outcomes.get(i) {
                     r.busy = true;
                     r.message = Some(format!("Closing {} as mailed…", o.display_name));
@@ -64,7 +145,7 @@ pub(in crate::app) fn confirm_action(state: &mut State, action: Option<Action>) 
                     }];
                 }
             }
-            Some(Action::No) => r.confirm_arrived = None,
+            Some(Action::No) => r.mode = ResultMode::List,
             _ => {}
         },
         Some(Modal::Result(r)) => match action {
@@ -91,7 +172,7 @@ pub(in crate::app) fn confirm_action(state: &mut State, action: Option<Action>) 
                 ));
                 return vec![Effect::MailSkipped { outcomes }];
             }
-            Some(Action::No) => r.confirm_close = false,
+            Some(Action::No) => r.mode = ResultMode::List,
             _ => {}
         },
         _ => {}

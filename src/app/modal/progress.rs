@@ -4,10 +4,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::Modal;
+use super::Outcome;
 use crate::app::action::Action;
-use crate::app::effect::Effect;
-use crate::app::state::State;
 use crate::directory::DeletedUser;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,15 +88,18 @@ impl ProgressState {
     }
 }
 
-pub(in crate::app) fn progress_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
-    let Some(Modal::Progress(p)) = &mut state.modal else {
-        return Vec::new();
-    };
-    match action {
-        Some(Action::Down) => p.scroll = (p.scroll + 1).min(p.lines.len().saturating_sub(1)),
-        Some(Action::Up) => p.scroll = p.scroll.saturating_sub(1),
-        Some(Action::Cancel) if !p.stopping => p.confirm_stop = true,
-        _ => {}
+impl ProgressState {
+    /// Its keys: the list scrolls, Esc asks whether to stop the rest. It closes only when
+    /// the run is over (the result takes its place).
+    pub(in crate::app) fn on_action(&mut self, action: Option<Action>) -> Outcome {
+        match action {
+            Some(Action::Down) => {
+                self.scroll = (self.scroll + 1).min(self.lines.len().saturating_sub(1))
+            }
+            Some(Action::Up) => self.scroll = self.scroll.saturating_sub(1),
+            Some(Action::Cancel) if !self.stopping => self.confirm_stop = true,
+            _ => {}
+        }
+        Outcome::Open(Vec::new())
     }
-    Vec::new()
 }

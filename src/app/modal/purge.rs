@@ -4,10 +4,9 @@ use crossterm::event::{Event, KeyEvent};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
-use super::Modal;
+use super::Outcome;
 use crate::app::action::Action;
 use crate::app::effect::Effect;
-use crate::app::state::State;
 use crate::directory::DeletedUser;
 
 pub struct PurgeState {
@@ -17,37 +16,33 @@ pub struct PurgeState {
     pub running: bool,
 }
 
-pub(in crate::app) fn purge_key(
-    state: &mut State,
-    action: Option<Action>,
-    key: KeyEvent,
-) -> Vec<Effect> {
-    let Some(Modal::Purge(p)) = &mut state.modal else {
-        return Vec::new();
-    };
-    if p.running {
-        return Vec::new();
-    }
-    match action {
-        Some(Action::Cancel) => state.modal = None,
-        Some(Action::Submit) => {
-            let want = p.users.len().to_string();
-            if p.typed.value().trim() == want {
-                p.running = true;
-                p.error = None;
-                return vec![Effect::Purge {
-                    users: p.users.clone(),
-                }];
+impl PurgeState {
+    /// Its keys: Esc closes it, Enter purges once the count is typed, the rest is typing.
+    pub(in crate::app) fn on_key(&mut self, action: Option<Action>, key: KeyEvent) -> Outcome {
+        if self.running {
+            return Outcome::Open(Vec::new());
+        }
+        match action {
+            Some(Action::Cancel) => return Outcome::Closed(Vec::new()),
+            Some(Action::Submit) => {
+                let want = self.users.len().to_string();
+                if self.typed.value().trim() == want {
+                    self.running = true;
+                    self.error = None;
+                    return Outcome::Open(vec![Effect::Purge {
+                        users: self.users.clone(),
+                    }]);
+                }
+                self.error = Some(format!(
+                    "Type {want} to confirm (you typed {:?}).",
+                    self.typed.value()
+                ));
             }
-            p.error = Some(format!(
-                "Type {want} to confirm (you typed {:?}).",
-                p.typed.value()
-            ));
+            _ => {
+                self.typed.handle_event(&Event::Key(key));
+                self.error = None;
+            }
         }
-        _ => {
-            p.typed.handle_event(&Event::Key(key));
-            p.error = None;
-        }
+        Outcome::Open(Vec::new())
     }
-    Vec::new()
 }

@@ -14,13 +14,13 @@ use crate::app::action::Action;
 use crate::app::effect::Effect;
 use crate::app::state::{NoticeKind, State};
 use crate::app::update::read_only_refusal;
-use crate::directory::DeletedUser;
 use crate::directory::tap::{TapAvailability, TapRequest};
+use crate::directory::{DeletedUser, ErrorKind};
 use crate::restore::{self, PasswordStep};
 
 /// The restore dialog's focusable widgets, in Tab order (some only appear when relevant).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
+pub enum DialogField {
     AutoPassword,
     ManualPassword,
     /// "Temporary Access Pass" instead of a password.
@@ -38,11 +38,14 @@ pub enum Field {
     Cancel,
 }
 
-impl Field {
+impl DialogField {
     pub fn is_text(self) -> bool {
         matches!(
             self,
-            Field::Password | Field::Recipients | Field::NewUpn(_) | Field::TapLifetime
+            DialogField::Password
+                | DialogField::Recipients
+                | DialogField::NewUpn(_)
+                | DialogField::TapLifetime
         )
     }
 }
@@ -120,7 +123,7 @@ pub struct RestoreForm {
     pub force_change_mfa: bool,
     pub recipients: Input,
     pub include_password: bool,
-    pub focus: Field,
+    pub focus: DialogField,
     /// Why the last Restore press was refused.
     pub error: Option<String>,
     /// Restoring this many users asks once more ("Restore 248 users?").
@@ -137,7 +140,7 @@ pub struct RestoreForm {
     /// A security option the admin pressed to turn off: it goes off only on a second press
     /// of the same key on it, so a stray Space (after a Tab out of the password field) cannot
     /// weaken a restore unseen. Any other key forgets it.
-    pub confirm_off: Option<Field>,
+    pub confirm_off: Option<DialogField>,
 }
 
 /// What the directory said of the typed password (`validatePassword`, delegated only).
@@ -182,7 +185,7 @@ impl RestoreForm {
             force_change_mfa: false,
             recipients: Input::new(recipients.to_string()),
             include_password,
-            focus: Field::AutoPassword,
+            focus: DialogField::AutoPassword,
             error: None,
             confirm_many: false,
             verdict: Verdict::None,
@@ -286,23 +289,23 @@ impl RestoreForm {
     }
 
     /// Focus order for Tab, given what is visible now.
-    pub fn fields(&self) -> Vec<Field> {
-        let mut f = vec![Field::AutoPassword, Field::ManualPassword];
+    pub fn fields(&self) -> Vec<DialogField> {
+        let mut f = vec![DialogField::AutoPassword, DialogField::ManualPassword];
         if !self.auto_password && !self.tap {
-            f.push(Field::Password);
+            f.push(DialogField::Password);
         }
-        f.push(Field::TapPass);
+        f.push(DialogField::TapPass);
         if self.tap {
-            f.push(Field::TapLifetime);
-            f.push(Field::TapOnce);
+            f.push(DialogField::TapLifetime);
+            f.push(DialogField::TapOnce);
         } else {
-            f.push(Field::ForceChange);
+            f.push(DialogField::ForceChange);
             if self.force_change {
-                f.push(Field::ForceChangeMfa);
+                f.push(DialogField::ForceChangeMfa);
             }
         }
-        f.push(Field::Recipients);
-        f.push(Field::IncludePassword);
+        f.push(DialogField::Recipients);
+        f.push(DialogField::IncludePassword);
         for (i, t) in self.targets.iter().enumerate() {
             if let Preflight::Conflict {
                 upn_holder,
@@ -310,24 +313,24 @@ impl RestoreForm {
             } = &t.preflight
             {
                 if upn_holder.is_some() {
-                    f.push(Field::NewUpn(i));
+                    f.push(DialogField::NewUpn(i));
                 }
                 if !proxy_conflicts.is_empty() {
-                    f.push(Field::Reconcile(i));
+                    f.push(DialogField::Reconcile(i));
                 }
             }
         }
-        f.push(Field::Restore);
-        f.push(Field::Cancel);
+        f.push(DialogField::Restore);
+        f.push(DialogField::Cancel);
         f
     }
 
     pub fn focused_input(&mut self) -> Option<&mut Input> {
         match self.focus {
-            Field::Password => Some(&mut self.password),
-            Field::Recipients => Some(&mut self.recipients),
-            Field::TapLifetime => Some(&mut self.tap_lifetime),
-            Field::NewUpn(i) => self.targets.get_mut(i).map(|t| &mut t.new_upn),
+            DialogField::Password => Some(&mut self.password),
+            DialogField::Recipients => Some(&mut self.recipients),
+            DialogField::TapLifetime => Some(&mut self.tap_lifetime),
+            DialogField::NewUpn(i) => self.targets.get_mut(i).map(|t| &mut t.new_upn),
             _ => None,
         }
     }
@@ -337,11 +340,11 @@ pub(in crate::app) fn open_restore(state: &mut State) -> Vec<Effect> {
     if read_only_refusal(state, "restore") {
         return Vec::new();
     }
-    let targets = state.users.targets();
+    let targets = state.session_mut().users.targets();
     if targets.is_empty() {
         state.notice = Some((
             NoticeKind::Error,
-            if state.users.loading() {
+            if state.session_mut().users.loading() {
                 "Still loading: no user to restore yet."
             } else {
                 "No user selected to restore."
@@ -362,8 +365,8 @@ pub(in crate::app) fn open_restore(state: &mut State) -> Vec<Effect> {
         .clone()
         .unwrap_or_else(|| {
             [
-                Some(&state.settings.account),
-                state.settings.mail_sender.as_ref(),
+                Some(&state.sessions.current().facts.account),
+                state.sessions.current().facts.mail_sender.as_ref(),
             ]
             .into_iter()
             .flatten()
@@ -373,10 +376,10 @@ pub(in crate::app) fn open_restore(state: &mut State) -> Vec<Effect> {
         });
     state.notice = None;
     let mut form = RestoreForm::new(targets, &mail, state.settings.include_password);
-    form.set_tap_status(state.tap.clone());
+    form.set_tap_status(state.sessions.current_mut().tap.clone());
     state.modal = Some(Modal::Restore(Box::new(form)));
     let mut effects = effects;
-    if state.tap.is_none() {
+    if state.sessions.current_mut().tap.is_none() {
         effects.push(Effect::LoadTapAvailability);
     }
     effects
@@ -397,7 +400,11 @@ pub(in crate::app) fn on_preflight(
         Err(e) => Preflight::Failed(e.clone()),
         Ok(found) if !found.has_conflict() => Preflight::Clear,
         Ok(found) => {
-            state.users.mark_conflict(id.to_string());
+            state
+                .sessions
+                .current_mut()
+                .users
+                .mark_conflict(id.to_string());
             if found.upn_holder.is_some() {
                 target.new_upn = Input::new(found.suggested_upn.clone().unwrap_or_default());
                 target.name_check = NameCheck::Idle;
@@ -424,10 +431,37 @@ pub(in crate::app) fn on_preflight(
     target.found = result.ok();
 }
 
+/// The directory's verdict on the typed password (for the check numbered `seq`).
+pub(in crate::app) fn on_verdict(
+    state: &mut State,
+    seq: u64,
+    result: Result<crate::directory::PasswordVerdict, crate::directory::DirectoryError>,
+) {
+    let Some(Modal::Restore(form)) = &mut state.modal else {
+        return;
+    };
+    if form.verdict != (Verdict::Asking { seq }) {
+        return;
+    }
+    form.verdict = match result {
+        Ok(v) if v.valid => Verdict::Valid,
+        Ok(v) => Verdict::Refused(v.messages),
+        Err(e) => Verdict::Unavailable(match e.kind {
+            ErrorKind::Forbidden | ErrorKind::Unauthorized => {
+                "only a delegated sign-in with User.ReadWrite may ask".to_string()
+            }
+            ErrorKind::NotFound | ErrorKind::BadRequest => {
+                "the check exists only in the global cloud".to_string()
+            }
+            _ => e.message.clone(),
+        }),
+    };
+}
+
 /// After a new user name was typed: ask the directory whether it is free (the runner waits
 /// for typing to pause), unless there is nothing to ask.
 fn ask_about_new_name(state: &mut State, i: usize) -> Vec<Effect> {
-    let tenant = state.tenant.clone();
+    let tenant = state.session_mut().tenant.clone();
     let Some(Modal::Restore(form)) = &mut state.modal else {
         return Vec::new();
     };
@@ -445,8 +479,8 @@ fn ask_about_new_name(state: &mut State, i: usize) -> Vec<Effect> {
         t.name_check = NameCheck::Idle;
         return Vec::new();
     }
-    state.name_seq += 1;
-    let seq = state.name_seq;
+    state.sessions.current_mut().name_seq += 1;
+    let seq = state.sessions.current_mut().name_seq;
     t.name_check = NameCheck::Asking { seq };
     vec![Effect::CheckNewUpn {
         seq,
@@ -493,7 +527,7 @@ pub(in crate::app) fn restore_key(
     };
     let armed = form.confirm_off.take();
     // Turning a security option off takes the key twice on it; turning it on, once.
-    let weaken = |form: &mut RestoreForm, field: Field, on: bool| -> bool {
+    let weaken = |form: &mut RestoreForm, field: DialogField, on: bool| -> bool {
         if !on || armed == Some(field) {
             return true;
         }
@@ -513,57 +547,60 @@ pub(in crate::app) fn restore_key(
             form.focus = fields[next];
         }
         Some(Action::Toggle) => match form.focus {
-            Field::AutoPassword => {
+            DialogField::AutoPassword => {
                 form.auto_password = true;
                 form.tap = false;
             }
-            Field::ManualPassword => {
+            DialogField::ManualPassword => {
                 form.auto_password = false;
                 form.tap = false;
             }
-            Field::TapPass => choose_tap(form),
-            Field::TapOnce if form.tap_once && form.passes_one_time() => {
+            DialogField::TapPass => choose_tap(form),
+            DialogField::TapOnce if form.tap_once && form.passes_one_time() => {
                 form.error =
                     Some("The tenant's policy makes every Temporary Access Pass one-time.".into());
             }
-            Field::TapOnce => form.tap_once = !form.tap_once,
-            Field::ForceChange => {
-                if weaken(form, Field::ForceChange, form.force_change) {
+            DialogField::TapOnce => form.tap_once = !form.tap_once,
+            DialogField::ForceChange => {
+                if weaken(form, DialogField::ForceChange, form.force_change) {
                     form.force_change = !form.force_change;
                     if !form.force_change {
                         form.force_change_mfa = false;
                     }
                 }
             }
-            Field::ForceChangeMfa => {
-                if weaken(form, Field::ForceChangeMfa, form.force_change_mfa) {
+            DialogField::ForceChangeMfa => {
+                if weaken(form, DialogField::ForceChangeMfa, form.force_change_mfa) {
                     form.force_change_mfa = !form.force_change_mfa;
                 }
             }
-            Field::IncludePassword => form.include_password = !form.include_password,
-            Field::Reconcile(i) => {
+            DialogField::IncludePassword => form.include_password = !form.include_password,
+            DialogField::Reconcile(i) => {
                 if let Some(t) = form.targets.get_mut(i) {
                     t.reconcile = !t.reconcile;
                 }
             }
-            Field::Restore => return submit_restore(state),
-            Field::Cancel => state.modal = None,
-            Field::Password | Field::Recipients | Field::NewUpn(_) | Field::TapLifetime => {}
+            DialogField::Restore => return submit_restore(state),
+            DialogField::Cancel => state.modal = None,
+            DialogField::Password
+            | DialogField::Recipients
+            | DialogField::NewUpn(_)
+            | DialogField::TapLifetime => {}
         },
         Some(Action::Reveal) => form.reveal = !form.reveal,
         Some(Action::Cancel) => state.modal = None,
         Some(Action::Submit) => match form.focus {
-            Field::Cancel => state.modal = None,
-            Field::ManualPassword if form.auto_password || form.tap => {
+            DialogField::Cancel => state.modal = None,
+            DialogField::ManualPassword if form.auto_password || form.tap => {
                 // Enter on "let me create" picks it and goes to the field, as a user expects.
                 form.auto_password = false;
                 form.tap = false;
-                form.focus = Field::Password;
+                form.focus = DialogField::Password;
             }
-            Field::TapPass if !form.tap => {
+            DialogField::TapPass if !form.tap => {
                 choose_tap(form);
                 if form.tap {
-                    form.focus = Field::TapLifetime;
+                    form.focus = DialogField::TapLifetime;
                 }
             }
             _ => return submit_restore(state),
@@ -575,8 +612,8 @@ pub(in crate::app) fn restore_key(
                     .is_some_and(|c| c.value);
                 form.error = None;
                 match form.focus {
-                    Field::Password if changed => return ask_about_password(state),
-                    Field::NewUpn(i) if changed => return ask_about_new_name(state, i),
+                    DialogField::Password if changed => return ask_about_password(state),
+                    DialogField::NewUpn(i) if changed => return ask_about_new_name(state, i),
                     _ => {}
                 }
             }
@@ -609,8 +646,8 @@ pub(in crate::app) fn ask_about_password(state: &mut State) -> Vec<Effect> {
         form.verdict = Verdict::None;
         return Vec::new();
     }
-    state.verdict_seq += 1;
-    let seq = state.verdict_seq;
+    state.sessions.current_mut().verdict_seq += 1;
+    let seq = state.sessions.current_mut().verdict_seq;
     form.verdict = Verdict::Asking { seq };
     vec![Effect::CheckPassword {
         seq,
@@ -644,22 +681,22 @@ pub(in crate::app) fn submit_restore(state: &mut State) -> Vec<Effect> {
     if form.tap
         && let Err(e) = form.tap_request()
     {
-        form.focus = Field::TapLifetime;
+        form.focus = DialogField::TapLifetime;
         form.error = Some(e);
         return Vec::new();
     }
     let request = form.request();
     // Every rule lives in the plan; the form only points at the field a problem is about.
-    if let Some(problem) = restore::validate(&request, &state.tenant)
+    if let Some(problem) = restore::validate(&request, &state.sessions.current_mut().tenant)
         .into_iter()
         .next()
     {
         form.focus = match problem.field {
-            restore::Field::Password => Field::Password,
-            restore::Field::Recipients => Field::Recipients,
-            restore::Field::NewUpn(i) => Field::NewUpn(i),
-            restore::Field::User(i) if form.fields().contains(&Field::Reconcile(i)) => {
-                Field::Reconcile(i)
+            restore::Field::Password => DialogField::Password,
+            restore::Field::Recipients => DialogField::Recipients,
+            restore::Field::NewUpn(i) => DialogField::NewUpn(i),
+            restore::Field::User(i) if form.fields().contains(&DialogField::Reconcile(i)) => {
+                DialogField::Reconcile(i)
             }
             restore::Field::User(_) => form.focus,
         };
@@ -688,8 +725,8 @@ pub(in crate::app) fn submit_restore(state: &mut State) -> Vec<Effect> {
     // The typed password now lives in the plan (a secret); the editor is emptied, yank
     // buffer included, which `reset()` would keep.
     form.password = Input::default();
-    state.last_mail = Some((plan.mail_to.clone(), include_password));
-    state.last_step = Some(step);
+    state.session_mut().last_mail = Some((plan.mail_to.clone(), include_password));
+    state.session_mut().last_step = Some(step);
     state.modal = Some(Modal::Progress(ProgressState::new(&users)));
     vec![Effect::Restore(plan)]
 }

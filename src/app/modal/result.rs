@@ -7,11 +7,14 @@ use crossterm::event::{Event, KeyEvent};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
-use super::Modal;
+pub(in crate::app) mod news;
+
+use super::{Modal, Outcome};
 use crate::app::action::Action;
 use crate::app::effect::{Effect, MailCommand};
+use crate::app::msg::MailFailed;
 use crate::app::state::{NoticeKind, State};
-use crate::directory::Stage;
+use crate::directory::{ErrorKind, Stage};
 use crate::restore::{self, MailGroup, PasswordChoice, PasswordStep, UserOutcome};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,27 +39,40 @@ pub struct ResultState {
     pub in_flight: Option<MailGroup>,
     /// Who the mails sent from here went to, for the closing notice.
     pub sent_to: Vec<String>,
-    /// `m`: asking whether this user's sign-in mail (which may have gone out) arrived.
-    pub confirm_arrived: Option<usize>,
     /// How passwords are set when a failed user is tried again (`r`): the run's choices.
     pub step: restore::PasswordStep,
     pub focus: ResultButton,
     pub selected: usize,
     pub reveal: bool,
-    pub confirm_close: bool,
+    /// What has the keyboard besides the list: a question, the prompt or the error pane.
+    pub mode: ResultMode,
+    /// A sign-in mail is on its way. Not a `mode`: the mail goes on while the error pane or
+    /// the password prompt is open over the list.
     pub sending: bool,
     /// Why the last sign-in mail failed, and whether it may have gone out all the same.
-    pub send_error: Option<crate::app::msg::MailFailed>,
+    pub send_error: Option<MailFailed>,
     /// What the last key did ("Copied …", "Retrying 2 users…").
     pub message: Option<String>,
     /// A retry or a password (`p`) is on its way.
     pub busy: bool,
-    /// `p`: the password prompt for one user.
-    pub prompt: Option<PasswordPrompt>,
-    /// `e`: the selected user's whole error, scrolled this far.
-    pub error_pane: Option<usize>,
     /// What came back with the restored users (`None`: still being read).
     pub after_care: Option<Vec<restore::aftercare::AfterCare>>,
+}
+
+/// What the result screen shows over its list, one at a time, each with its own keys
+/// (`keymap::scope`).
+pub enum ResultMode {
+    /// The list and its buttons.
+    List,
+    /// Closing would leave users unmailed or without a password: asked first.
+    ConfirmClose,
+    /// `m`: whether the sign-in mail of this user (an index into the outcomes), which may
+    /// have gone out, arrived.
+    ConfirmArrived(usize),
+    /// `p`: the password prompt for one user.
+    Prompt(PasswordPrompt),
+    /// `e`: the selected user's whole error, scrolled this far.
+    ErrorPane(usize),
 }
 
 /// The password prompt for one restored user without a password. No `Debug`: it holds one.
@@ -84,19 +100,45 @@ impl ResultState {
             mailed: HashSet::new(),
             in_flight: None,
             sent_to: Vec::new(),
-            confirm_arrived: None,
             step,
             focus: ResultButton::SendAndClose,
             selected: 0,
             reveal: false,
-            confirm_close: false,
+            mode: ResultMode::List,
             sending: false,
             send_error: None,
             message: None,
             busy: false,
-            prompt: None,
-            error_pane: None,
             after_care: None,
+        }
+    }
+
+    /// Whether closing is being asked about.
+    pub fn confirm_close(&self) -> bool {
+        matches!(self.mode, ResultMode::ConfirmClose)
+    }
+
+    /// The user whose mail's arrival is being asked about.
+    pub fn confirm_arrived(&self) -> Option<usize> {
+        match self.mode {
+            ResultMode::ConfirmArrived(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// The open password prompt.
+    pub fn prompt(&self) -> Option<&PasswordPrompt> {
+        match &self.mode {
+            ResultMode::Prompt(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// How far the open error pane is scrolled.
+    pub fn error_pane(&self) -> Option<usize> {
+        match self.mode {
+            ResultMode::ErrorPane(top) => Some(top),
+            _ => None,
         }
     }
 
@@ -260,64 +302,12 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
             r.message = Some("This line has no password to copy.".into());
         }
         Some(Action::ShowError) => match r.outcomes.get(r.selected) {
-            Some(_) if r.has_error_to_show(r.selected) => r.error_pane = Some(0),
+            Some(_) if r.has_error_to_show(r.selected) => r.mode = ResultMode::ErrorPane(0),
             _ => r.message = Some("This line has no error or after-care to show.".into()),
         },
-        Some(Action::SetPassword) => {
-            if r.busy {
-                r.message = Some("Still working on the last request…".into());
-            } else if let (Some(o), PasswordChoice::Tap(_)) =
-                (r.outcomes.get(r.selected), &r.step.choice)
-                && (o.needs_password() || o.mail_maybe_sent())
-            {
-                // A pass hand-off: `p` issues a new pass, there is nothing to type.
-                let outcome = o.clone();
-                let mut step = r.step.clone();
-                step.why = "issued with p on the result screen".into();
-                r.busy = true;
-                r.message = Some(format!(
-                    "Issuing a Temporary Access Pass to {}…",
-                    outcome.display_name
-                ));
-                return vec![Effect::Retry {
-                    restore: None,
-                    passwords: vec![outcome],
-                    step,
-                }];
-            } else if r
-                .outcomes
-                .get(r.selected)
-                .is_some_and(|o| o.needs_password() || o.mail_maybe_sent())
-            {
-                r.prompt = Some(PasswordPrompt {
-                    index: r.selected,
-                    auto: true,
-                    input: Input::default(),
-                    reveal: false,
-                    error: None,
-                });
-            } else {
-                r.message = Some("p sets a password for a restored user that has none.".into());
-            }
-        }
+        Some(Action::SetPassword) => return set_password(r),
         Some(Action::Retry) => return retry_failed(r),
-        Some(Action::MailArrived) => {
-            if r.busy || r.sending {
-                r.message = Some("Still working on the last request…".into());
-            } else if r
-                .outcomes
-                .get(r.selected)
-                .is_some_and(UserOutcome::mail_maybe_sent)
-                || r.in_maybe_sent_mail(r.selected)
-            {
-                r.confirm_arrived = Some(r.selected);
-            } else {
-                r.message = Some(
-                    "m is for a user whose sign-in mail may have gone out: it closes it as mailed."
-                        .into(),
-                );
-            }
-        }
+        Some(Action::MailArrived) => ask_arrived(r),
         Some(Action::Submit) => {
             if r.sending || r.busy {
                 return Vec::new();
@@ -326,7 +316,7 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
                 // Passwords nobody has been sent: closing loses them, so ask as "Close
                 // without email" does.
                 if r.holds_passwords() {
-                    r.confirm_close = true;
+                    r.mode = ResultMode::ConfirmClose;
                     return Vec::new();
                 }
                 let outcomes = r.unmailed();
@@ -339,7 +329,7 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
             }
             match r.focus {
                 ResultButton::SendAndClose => return r.send_next().into_iter().collect(),
-                ResultButton::CloseWithoutMail => r.confirm_close = true,
+                ResultButton::CloseWithoutMail => r.mode = ResultMode::ConfirmClose,
             }
         }
         Some(Action::Cancel) => {
@@ -351,7 +341,7 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
                 .iter()
                 .any(|o| o.complete() && !r.mailed.contains(&o.id));
             if unmailed || r.missing_passwords() > 0 {
-                r.confirm_close = true;
+                r.mode = ResultMode::ConfirmClose;
             } else {
                 state.modal = None;
             }
@@ -359,6 +349,63 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
         _ => {}
     }
     Vec::new()
+}
+
+/// `p`: a new pass on a pass hand-off, else the password prompt for the selected user.
+fn set_password(r: &mut ResultState) -> Vec<Effect> {
+    if r.busy {
+        r.message = Some("Still working on the last request…".into());
+    } else if let (Some(o), PasswordChoice::Tap(_)) = (r.outcomes.get(r.selected), &r.step.choice)
+        && (o.needs_password() || o.mail_maybe_sent())
+    {
+        // A pass hand-off: `p` issues a new pass, there is nothing to type.
+        let outcome = o.clone();
+        let mut step = r.step.clone();
+        step.why = "issued with p on the result screen".into();
+        r.busy = true;
+        r.message = Some(format!(
+            "Issuing a Temporary Access Pass to {}…",
+            outcome.display_name
+        ));
+        return vec![Effect::Retry {
+            restore: None,
+            passwords: vec![outcome],
+            step,
+        }];
+    } else if r
+        .outcomes
+        .get(r.selected)
+        .is_some_and(|o| o.needs_password() || o.mail_maybe_sent())
+    {
+        r.mode = ResultMode::Prompt(PasswordPrompt {
+            index: r.selected,
+            auto: true,
+            input: Input::default(),
+            reveal: false,
+            error: None,
+        });
+    } else {
+        r.message = Some("p sets a password for a restored user that has none.".into());
+    }
+    Vec::new()
+}
+
+/// `m`: asks whether the selected user's sign-in mail, which may have gone out, arrived.
+fn ask_arrived(r: &mut ResultState) {
+    if r.busy || r.sending {
+        r.message = Some("Still working on the last request…".into());
+    } else if r
+        .outcomes
+        .get(r.selected)
+        .is_some_and(UserOutcome::mail_maybe_sent)
+        || r.in_maybe_sent_mail(r.selected)
+    {
+        r.mode = ResultMode::ConfirmArrived(r.selected);
+    } else {
+        r.message = Some(
+            "m is for a user whose sign-in mail may have gone out: it closes it as mailed.".into(),
+        );
+    }
 }
 
 /// `r`: every failed user again with the run's choices: a failed restore is planned again,
@@ -410,11 +457,11 @@ pub(in crate::app) fn prompt_key(
     let Some(Modal::Result(r)) = &mut state.modal else {
         return Vec::new();
     };
-    let Some(p) = &mut r.prompt else {
+    let ResultMode::Prompt(p) = &mut r.mode else {
         return Vec::new();
     };
     match action {
-        Some(Action::Cancel) => r.prompt = None,
+        Some(Action::Cancel) => r.mode = ResultMode::List,
         Some(Action::NextField) | Some(Action::PrevField) => {
             p.auto = !p.auto;
             p.error = None;
@@ -422,7 +469,7 @@ pub(in crate::app) fn prompt_key(
         Some(Action::Reveal) => p.reveal = !p.reveal,
         Some(Action::Submit) => {
             let Some(o) = r.outcomes.get(p.index) else {
-                r.prompt = None;
+                r.mode = ResultMode::List;
                 return Vec::new();
             };
             let choice = if p.auto {
@@ -430,7 +477,11 @@ pub(in crate::app) fn prompt_key(
             } else {
                 let typed = p.input.value();
                 let names = [(o.display_name.as_str(), o.original_upn.as_str())];
-                let check = restore::check_password_for(typed, &state.tenant, &names);
+                let check = restore::check_password_for(
+                    typed,
+                    &state.sessions.current_mut().tenant,
+                    &names,
+                );
                 if let Some(why) = check.first_failure() {
                     p.error = Some(format!("Password refused: {why}"));
                     return Vec::new();
@@ -444,7 +495,7 @@ pub(in crate::app) fn prompt_key(
                 force_change_with_mfa: r.step.force_change_with_mfa,
                 why: "set with p on the result screen".into(),
             };
-            r.prompt = None;
+            r.mode = ResultMode::List;
             r.busy = true;
             r.message = Some(format!("Setting {}'s password…", outcome.display_name));
             return vec![Effect::Retry {
@@ -463,130 +514,20 @@ pub(in crate::app) fn prompt_key(
     Vec::new()
 }
 
-/// Keys of the `e` pane: it scrolls, and `e`/Esc close it.
-pub(in crate::app) fn error_pane_key(state: &mut State, action: Option<Action>) -> Vec<Effect> {
-    let Some(Modal::Result(r)) = &mut state.modal else {
-        return Vec::new();
-    };
-    let Some(top) = &mut r.error_pane else {
-        return Vec::new();
-    };
-    match action {
-        Some(Action::Down) => *top += 1,
-        Some(Action::Up) => *top = top.saturating_sub(1),
-        Some(Action::PageDown) => *top += 10,
-        Some(Action::PageUp) => *top = top.saturating_sub(10),
-        Some(Action::Cancel) | Some(Action::ShowError) => r.error_pane = None,
-        _ => {}
-    }
-    Vec::new()
-}
-
-/// Outcomes a retry or `p` changed replace theirs on the result screen.
-pub(in crate::app) fn on_outcomes_updated(state: &mut State, changed: Vec<restore::UserOutcome>) {
-    let restored: HashSet<String> = changed
-        .iter()
-        .filter(|o| o.restored())
-        .map(|o| o.id.clone())
-        .collect();
-    state.users.remove_ids(&restored);
-    let Some(Modal::Result(r)) = &mut state.modal else {
-        return;
-    };
-    r.busy = false;
-    let changed_ids: HashSet<String> = changed.iter().map(|o| o.id.clone()).collect();
-    let (mut fixed, mut still) = (0, 0);
-    for new in changed {
-        if new.failure.is_none() {
-            fixed += 1;
-        } else {
-            still += 1;
+impl ResultState {
+    /// Keys of the `e` pane: it scrolls, and `e`/Esc close it (the result stays open).
+    pub(in crate::app) fn on_error_pane_key(&mut self, action: Option<Action>) -> Outcome {
+        let ResultMode::ErrorPane(top) = &mut self.mode else {
+            return Outcome::Open(Vec::new());
+        };
+        match action {
+            Some(Action::Down) => *top += 1,
+            Some(Action::Up) => *top = top.saturating_sub(1),
+            Some(Action::PageDown) => *top += 10,
+            Some(Action::PageUp) => *top = top.saturating_sub(10),
+            Some(Action::Cancel) | Some(Action::ShowError) => self.mode = ResultMode::List,
+            _ => {}
         }
-        match r.outcomes.iter_mut().find(|o| o.id == new.id) {
-            Some(old) => *old = new,
-            None => r.outcomes.push(new),
-        }
-    }
-    let first_error = r
-        .outcomes
-        .iter()
-        .filter(|o| changed_ids.contains(&o.id))
-        .find_map(|o| {
-            o.failure
-                .as_ref()
-                .map(|f| (o.display_name.clone(), f.error.message.clone()))
-        });
-    r.message = Some(match (fixed, still, first_error) {
-        (_, 0, _) => format!("✓ {fixed} user(s) done."),
-        (0, 1, Some((name, why))) => format!("✗ {name}: {why} (e shows it whole)"),
-        (0, _, _) => format!("✗ Still failing: {still} user(s). e shows why."),
-        _ => format!("✓ {fixed} done, ✗ {still} still failing (e shows why)."),
-    });
-}
-
-/// A sign-in mail went out: its users are mailed, and the next mail goes. Once none is left
-/// the screen closes, unless a user nobody could be told about is still on it (its password
-/// is only here).
-pub(in crate::app) fn on_mail_sent(state: &mut State) -> Vec<Effect> {
-    let Some(Modal::Result(r)) = &mut state.modal else {
-        return Vec::new();
-    };
-    if let Some(g) = r.in_flight.take() {
-        r.mailed.extend(g.ids);
-        for a in g.to {
-            if !r.sent_to.iter().any(|s| s.eq_ignore_ascii_case(&a)) {
-                r.sent_to.push(a);
-            }
-        }
-    }
-    if let Some(next) = r.send_next() {
-        return vec![next];
-    }
-    let to = r.sent_to.join(", ");
-    let untold = r
-        .outcomes
-        .iter()
-        .filter(|o| o.complete() && !r.mailed.contains(&o.id))
-        .count();
-    if untold > 0 {
-        r.message = Some(format!(
-            "✓ Sign-in info sent to {to}. {untold} user(s) have nobody to tell: v shows, c \
-             copies; Esc closes."
-        ));
-        return Vec::new();
-    }
-    state.modal = None;
-    state.notice = Some((NoticeKind::Info, format!("✓ Sign-in info sent to {to}.")));
-    Vec::new()
-}
-
-/// `m` was answered: the users the journal now has as mailed (the password that mail carried
-/// stays), or why it could not say so.
-pub(in crate::app) fn on_mail_arrived(state: &mut State, result: Result<Vec<String>, String>) {
-    let Some(Modal::Result(r)) = &mut state.modal else {
-        return;
-    };
-    r.busy = false;
-    match result {
-        Ok(ids) => {
-            let mut names = Vec::new();
-            for o in r.outcomes.iter_mut().filter(|o| ids.contains(&o.id)) {
-                o.failure = None;
-                names.push(o.display_name.clone());
-                r.mailed.insert(o.id.clone());
-            }
-            r.message = Some(format!(
-                "✓ {} closed as mailed: the password in that mail stays.",
-                names.join(", ")
-            ));
-            // The mail whose reply was lost is settled once all its users are: its error
-            // gives way to what was done (it is drawn over any message).
-            if r.send_error.as_ref().is_some_and(|e| e.may_have_gone)
-                && !(0..r.outcomes.len()).any(|i| r.in_maybe_sent_mail(i))
-            {
-                r.send_error = None;
-            }
-        }
-        Err(why) => r.message = Some(format!("✗ {why}")),
+        Outcome::Open(Vec::new())
     }
 }

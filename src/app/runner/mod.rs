@@ -1,7 +1,8 @@
 //! Runs the effects `update` returns. Until the admin is signed in there is no session: the
 //! runner then carries out the sign-in screen's effects (`sign_in`), and takes on the session
-//! the sign-in opens (`attach`); from then on the session's effects run in `session`, which
-//! holds the one `Arc<Session>` the app shares. The clipboard is the runner's own (the code on
+//! the sign-in opens (`Effect::OpenSession`); from then on the session's effects run in
+//! `session`, which holds the one `Arc<Session>` the app shares and tags all it reports
+//! with the session's id. The clipboard is the runner's own (the code on
 //! the sign-in screen, a password on the result screen).
 
 mod session;
@@ -15,6 +16,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::effect::Effect;
 use super::msg::Msg;
+use super::sessions::SessionId;
 use crate::auth::AuthContext;
 use crate::session::Session;
 use session::SessionRunner;
@@ -33,8 +35,10 @@ pub struct Runner {
 }
 
 impl Runner {
-    /// A runner for a session opened already (the sandbox, a cached or app-only sign-in).
+    /// A runner for a session opened already (the sandbox, a cached or app-only sign-in),
+    /// which the state knows as `id`.
     pub fn for_session(
+        id: SessionId,
         session: Arc<Session>,
         tx: UnboundedSender<Msg>,
         clipboard: Option<ClipboardSink>,
@@ -45,7 +49,7 @@ impl Runner {
             sign_in: None,
             session: None,
         };
-        runner.attach(session);
+        runner.attach(id, session);
         runner
     }
 
@@ -65,26 +69,16 @@ impl Runner {
         }
     }
 
-    /// Takes on a session: its effects run from now on, and its request log (if it keeps
-    /// one) feeds the `@` pane through the loop's channel.
-    pub fn attach(&mut self, session: Arc<Session>) {
-        if let Some(mut requests) = session.take_requests() {
-            let tx = self.tx.clone();
-            tokio::spawn(async move {
-                while let Some(record) = requests.recv().await {
-                    if tx.send(Msg::Request(record)).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
+    /// Takes on a session: its effects run from now on, its news names `id`. The session it
+    /// replaces is dropped, and its tasks with it.
+    fn attach(&mut self, id: SessionId, session: Arc<Session>) {
         self.sign_in = None;
-        self.session = Some(SessionRunner::new(session, self.tx.clone()));
+        self.session = Some(SessionRunner::new(id, session, self.tx.clone()));
     }
 
     pub fn run(&mut self, effect: Effect) {
         match effect {
-            Effect::Quit => {}
+            Effect::OpenSession { id, session } => self.attach(id, session),
             Effect::Copy(secret) => {
                 if let Some(out) = &mut self.clipboard {
                     // A terminal that cannot take it shows nothing either way; the screens
