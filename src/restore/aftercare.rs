@@ -85,10 +85,10 @@ impl Mailbox {
         match self {
             Mailbox::Back => "Mailbox: back",
             Mailbox::NoExchangeLicence => {
-                "Mailbox: none (no licence with Exchange Online; assign one and Exchange                  reconnects the mailbox it kept)"
+                "Mailbox: none (no licence with Exchange Online; assign one and Exchange reconnects the mailbox it kept)"
             }
             Mailbox::NotYet => {
-                "Mailbox: not reconnected yet (Exchange takes a few minutes after a restore;                  look again later)"
+                "Mailbox: not reconnected yet (Exchange takes a few minutes after a restore; look again later)"
             }
             Mailbox::NotFound => "Mailbox: none found (the licences could not be read to say why)",
         }
