@@ -14,6 +14,7 @@ pub mod data_dir;
 pub mod directory;
 pub mod logging;
 pub mod mail;
+pub mod offboarding;
 pub mod password;
 pub mod query;
 pub mod restore;

@@ -4,10 +4,10 @@
 //! finished instead: a new password is set and the sign-in info sent. Generated passwords are
 //! printed only when no email carries them; a password the admin typed is never echoed.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::args::RestoreArgs;
 use super::deliver::{Books, Report, ToDeliver, deliver};
@@ -15,6 +15,7 @@ use super::lines::{cli_words, failed_line, holders_json, mail_uncertain_line};
 use super::{Context, EXIT_USAGE, Io, resolve};
 use crate::directory::{DeletedUser, Directory, Stage};
 use crate::mail::SignInMail;
+use crate::offboarding;
 use crate::restore::{
     self, Audit, Held, Journal, MailChoice, PasswordChoice, Pending, PlanRequest, Problem,
     Progress, Recorded, RestorePlan, Tenant, Unfinished, UserOutcome, UserRequest,
@@ -136,7 +137,8 @@ pub async fn restore(
     }
     let skip = refuse_users(&request, &problems, &targets_of, args.dry_run, &mut report);
     if args.dry_run {
-        ready_lines(&request, &skip, args, &mut report);
+        let took = what_offboarding_took(dir.as_ref(), &request, &skip).await;
+        ready_lines(&request, &skip, args, &took, &mut report);
         return report.print(io);
     }
     if request.users.len() > skip.len() {
@@ -357,11 +359,46 @@ fn refuse_users(
     skip
 }
 
+/// `--dry-run`: what offboarding took from each user the plan would restore (by its place in
+/// the request), or why that could not be read.
+async fn what_offboarding_took(
+    dir: &dyn Directory,
+    request: &PlanRequest,
+    skip: &HashSet<usize>,
+) -> HashMap<usize, Value> {
+    let (places, users): (Vec<usize>, Vec<offboarding::read::Deleted>) = request
+        .users
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !skip.contains(i))
+        .map(|(i, u)| {
+            let d = offboarding::read::Deleted {
+                id: u.user.id.clone(),
+                deleted_at: u.user.deleted_at,
+            };
+            (i, d)
+        })
+        .unzip();
+    let found = offboarding::read::read(dir, &users, chrono::Utc::now()).await;
+    places
+        .into_iter()
+        .zip(found)
+        .map(|(i, f)| {
+            let v = match f {
+                Ok(f) => f.to_json(),
+                Err(e) => json!({ "error": e.to_string() }),
+            };
+            (i, v)
+        })
+        .collect()
+}
+
 /// `--dry-run`: a `"ready"` line for each user the plan would restore.
 fn ready_lines(
     request: &PlanRequest,
     skip: &HashSet<usize>,
     args: &RestoreArgs,
+    took: &HashMap<usize, Value>,
     report: &mut Report,
 ) {
     for (i, u) in request.users.iter().enumerate() {
@@ -380,6 +417,9 @@ fn ready_lines(
         });
         if let Some(s) = &pf.suggested_upn {
             v["suggestedUpn"] = json!(s);
+        }
+        if let Some(t) = took.get(&i) {
+            v["offboarding"] = t.clone();
         }
         report.lines.push(v);
     }

@@ -20,6 +20,18 @@ pub struct UserState {
 pub struct Licence {
     pub sku_id: String,
     pub part_number: String,
+    /// One of its service plans is Exchange Online's (`EXCHANGE_S_…`) and not disabled: the
+    /// user is meant to have a mailbox.
+    pub exchange: bool,
+}
+
+/// What `GET /users/{id}/mailboxSettings` said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailboxRead {
+    /// 200: Exchange serves the user's mailbox.
+    Found,
+    /// 404 `MailboxNotEnabledForRESTAPI`: no mailbox, or not reconnected yet.
+    NotEnabled,
 }
 
 /// One of the tenant's products (`subscribedSkus`).
@@ -46,6 +58,7 @@ pub struct UserReads {
     pub user: DirResult<UserState>,
     pub licences: DirResult<Vec<Licence>>,
     pub groups: DirResult<u64>,
+    pub mailbox: DirResult<MailboxRead>,
 }
 
 /// Everything the after-care report is built from.

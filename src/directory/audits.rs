@@ -146,7 +146,7 @@ struct WireAudit {
 }
 
 #[derive(Deserialize)]
-struct WireInitiator {
+pub(super) struct WireInitiator {
     user: Option<WireUserIdentity>,
     app: Option<WireAppIdentity>,
 }
@@ -193,7 +193,7 @@ fn text(s: Option<String>) -> Option<String> {
     s.map(|s| clean(&s)).filter(|s| !s.is_empty())
 }
 
-fn initiator(w: Option<WireInitiator>) -> Initiator {
+pub(super) fn initiator(w: Option<WireInitiator>) -> Initiator {
     let Some(w) = w else {
         return Initiator::Unknown;
     };

@@ -3,8 +3,10 @@
 //! a server, not a second implementation, so every test exercises the production client.
 
 pub mod aftercare;
+pub mod audit_events;
 pub mod audits;
 pub mod batch;
+pub mod bring_back;
 pub mod budget;
 pub mod error;
 pub mod graph;
@@ -326,6 +328,22 @@ pub trait Directory: Send + Sync {
     /// The reads of the after-care report for these restored users (by id), batched. Each
     /// read fails on its own; none of them changes anything.
     fn after_care_reads(&self, ids: Vec<String>) -> BoxFuture<'static, aftercare::AfterCareReads>;
+    /// Every audit record naming each user as a target since its query's time, all pages,
+    /// batched; each user's read fails on its own.
+    fn user_audits(
+        &self,
+        queries: Vec<audit_events::AuditQuery>,
+    ) -> BoxFuture<'static, Vec<DirResult<Vec<audit_events::AuditEvent>>>>;
+    /// Gives a restored user back one thing an offboarding took. Doing it twice is no
+    /// error: a membership or role already there counts as given back.
+    fn bring_back(
+        &self,
+        user_id: &str,
+        item: &bring_back::BringBack,
+    ) -> BoxFuture<'static, DirResult<()>>;
+    /// Each group's current display name, `None` when it no longer exists; batched.
+    fn groups_as_now(&self, ids: Vec<String>)
+    -> BoxFuture<'static, Vec<DirResult<Option<String>>>>;
 }
 
 /// Every deleted user, all pages, in the order the server sent them.

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::run::UserOutcome;
 use crate::directory::Directory;
-use crate::directory::aftercare::{AfterCareReads, Sku, UserReads};
+use crate::directory::aftercare::{AfterCareReads, MailboxRead, Sku, UserReads};
 
 /// A fact the report could read, or why it could not.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +53,53 @@ impl AfterCare {
         match self.enabled {
             Known::Yes(Some(enabled)) => Some(!enabled),
             _ => None,
+        }
+    }
+}
+
+/// Whether the restored user has its mailbox again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mailbox {
+    /// Exchange serves it: mail and its history are back.
+    Back,
+    /// None, and none is expected: no licence with Exchange Online.
+    NoExchangeLicence,
+    /// None yet, though a licence includes Exchange: Exchange reconnects a restored user's
+    /// mailbox a few minutes after the restore.
+    NotYet,
+    /// None, and the licences could not be read to say why.
+    NotFound,
+}
+
+impl Mailbox {
+    fn words(self) -> &'static str {
+        match self {
+            Mailbox::Back => "mailbox back",
+            Mailbox::NoExchangeLicence => "no mailbox (no Exchange licence)",
+            Mailbox::NotYet => "mailbox not reconnected yet",
+            Mailbox::NotFound => "no mailbox found",
+        }
+    }
+
+    fn detail(self) -> &'static str {
+        match self {
+            Mailbox::Back => "Mailbox: back",
+            Mailbox::NoExchangeLicence => {
+                "Mailbox: none (no licence with Exchange Online; assign one and Exchange reconnects the mailbox it kept)"
+            }
+            Mailbox::NotYet => {
+                "Mailbox: not reconnected yet (Exchange takes a few minutes after a restore; look again later)"
+            }
+            Mailbox::NotFound => "Mailbox: none found (the licences could not be read to say why)",
+        }
+    }
+
+    fn json(self) -> &'static str {
+        match self {
+            Mailbox::Back => "back",
+            Mailbox::NoExchangeLicence => "noExchangeLicence",
+            Mailbox::NotYet => "notReconnectedYet",
+            Mailbox::NotFound => "notFound",
         }
     }
 }
@@ -124,6 +171,7 @@ pub struct AfterCare {
     pub usage_location: Known<Option<String>>,
     pub licences: Known<Vec<Seat>>,
     pub groups: Known<u64>,
+    pub mailbox: Known<Mailbox>,
     pub flags: Vec<Flag>,
 }
 
@@ -158,6 +206,10 @@ impl AfterCare {
         match &self.groups {
             Known::Yes(n) => parts.push(crate::text::count(*n as usize, "group", "groups")),
             Known::Unknown(_) => parts.push("groups unknown (e: why)".into()),
+        }
+        match &self.mailbox {
+            Known::Yes(m) => parts.push(m.words().into()),
+            Known::Unknown(_) => parts.push("mailbox unknown (e: why)".into()),
         }
         if let Known::Yes(Some(loc)) = &self.usage_location {
             parts.push(format!("location {loc}"));
@@ -199,6 +251,10 @@ impl AfterCare {
             Known::Yes(n) => format!("Groups: member of {n}"),
             Known::Unknown(why) => format!("Groups: unknown ({why})"),
         });
+        out.push(match &self.mailbox {
+            Known::Yes(m) => m.detail().into(),
+            Known::Unknown(why) => format!("Mailbox: unknown ({why})"),
+        });
         for f in &self.flags {
             out.push(format!("⚠ {}: {}", f.describe(), f.advice()));
         }
@@ -225,6 +281,10 @@ impl AfterCare {
             "usageLocation": known(&self.usage_location),
             "licences": licences,
             "groups": known(&self.groups),
+            "mailbox": match &self.mailbox {
+                Known::Yes(m) => json!(m.json()),
+                Known::Unknown(why) => json!({ "unknown": why }),
+            },
             "flags": self.flags.iter().map(|f| json!({
                 "flag": f.describe(),
                 "advice": f.advice(),
@@ -330,7 +390,25 @@ pub fn build(
         usage_location,
         licences,
         groups: Known::from_result(&reads.groups),
+        mailbox: mailbox(&reads.mailbox, &reads.licences),
         flags,
+    }
+}
+
+/// What the mailbox read means, told apart by the licences: no Exchange plan, no mailbox to
+/// expect; an Exchange plan, one is on its way back.
+fn mailbox(
+    read: &crate::directory::DirResult<MailboxRead>,
+    licences: &crate::directory::DirResult<Vec<crate::directory::aftercare::Licence>>,
+) -> Known<Mailbox> {
+    match (read, licences) {
+        (Ok(MailboxRead::Found), _) => Known::Yes(Mailbox::Back),
+        (Ok(MailboxRead::NotEnabled), Ok(l)) if l.iter().any(|l| l.exchange) => {
+            Known::Yes(Mailbox::NotYet)
+        }
+        (Ok(MailboxRead::NotEnabled), Ok(_)) => Known::Yes(Mailbox::NoExchangeLicence),
+        (Ok(MailboxRead::NotEnabled), Err(_)) => Known::Yes(Mailbox::NotFound),
+        (Err(e), _) => Known::Unknown(e.message.clone()),
     }
 }
 
@@ -394,8 +472,10 @@ mod tests {
             licences: Ok(vec![Licence {
                 sku_id: "e5".into(),
                 part_number: "SPE_E5".into(),
+                exchange: true,
             }]),
             groups: Ok(3),
+            mailbox: Ok(MailboxRead::NotEnabled),
         };
         let skus = Ok(vec![
             sku("e5", "SPE_E5", 10, 11),
@@ -440,15 +520,51 @@ mod tests {
             licences: Ok(vec![Licence {
                 sku_id: "e3".into(),
                 part_number: "ENTERPRISEPACK".into(),
+                exchange: true,
             }]),
             groups: Ok(2),
+            mailbox: Ok(MailboxRead::Found),
         };
         let care = build(&outcome("adele@contoso.com"), &fine, &skus);
         assert!(care.flags.is_empty(), "{:?}", care.flags);
         assert_eq!(
             care.summary(),
-            "enabled · licences ENTERPRISEPACK · 2 groups · location US"
+            "enabled · licences ENTERPRISEPACK · 2 groups · mailbox back · location US"
         );
+    }
+
+    #[test]
+    fn the_mailbox_is_told_apart_by_the_licences() {
+        let licence = |exchange| Licence {
+            sku_id: "x".into(),
+            part_number: "X".into(),
+            exchange,
+        };
+        let not_enabled = Ok(MailboxRead::NotEnabled);
+        assert_eq!(
+            mailbox(&not_enabled, &Ok(vec![licence(true)])),
+            Known::Yes(Mailbox::NotYet)
+        );
+        assert_eq!(
+            mailbox(&not_enabled, &Ok(vec![licence(false)])),
+            Known::Yes(Mailbox::NoExchangeLicence)
+        );
+        assert_eq!(
+            mailbox(&not_enabled, &Ok(Vec::new())),
+            Known::Yes(Mailbox::NoExchangeLicence)
+        );
+        assert_eq!(
+            mailbox(&not_enabled, &Err(DirectoryError::network("x"))),
+            Known::Yes(Mailbox::NotFound)
+        );
+        assert_eq!(
+            mailbox(&Ok(MailboxRead::Found), &Ok(Vec::new())),
+            Known::Yes(Mailbox::Back)
+        );
+        assert!(matches!(
+            mailbox(&Err(DirectoryError::network("gone")), &Ok(Vec::new())),
+            Known::Unknown(w) if w == "gone"
+        ));
     }
 
     #[test]
@@ -461,7 +577,8 @@ mod tests {
             id: "1".into(),
             user: Err(forbidden.clone()),
             licences: Err(forbidden.clone()),
-            groups: Err(forbidden),
+            groups: Err(forbidden.clone()),
+            mailbox: Err(forbidden),
         };
         let care = build(
             &outcome("adele@contoso.com"),

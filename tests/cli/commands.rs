@@ -1882,3 +1882,56 @@ async fn no_cache_keeps_nothing_and_removes_what_was_kept_for_this_directory_onl
     );
     assert!(other.join(undelete::conflicts::kept::INDEX_FILE).exists());
 }
+
+#[tokio::test]
+async fn dry_run_says_what_offboarding_took_from_each_user() {
+    let (_tmp, sandbox) = common::start_sandbox(60).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let ctx = context(&sandbox, data.path());
+    let dir = ctx.session.directory.clone();
+    let mut seen = 0;
+    for u in deleted_users(dir.as_ref()).await {
+        let pf = restore::preflight(dir.as_ref(), &u)
+            .await
+            .expect("preflight");
+        if !pf.proxy_holders.is_empty() || pf.suggested_upn.is_some() {
+            continue;
+        }
+        let ran = run(&ctx, &["restore", &u.id, "--dry-run"], "", pipe()).await;
+        let line = &ran.lines()[0];
+        if line["status"] != "ready" {
+            continue;
+        }
+        let off = &line["offboarding"];
+        assert!(off["window"]["to"].is_string(), "{line}");
+        if off["signIn"].is_null() {
+            assert!(off["groups"].as_array().is_some(), "{line}");
+            continue;
+        }
+        seen += 1;
+        assert!(
+            off["by"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|b| b == "app HR Offboarding Automation"),
+            "{off}"
+        );
+        for g in off["groups"].as_array().unwrap() {
+            assert!(g["name"].is_string() && g["gone"] == false, "{g}");
+        }
+        for r in off["roles"].as_array().unwrap() {
+            // Exchange Administrator is not privileged; Helpdesk Administrator is.
+            let privileged = r["name"] == "Helpdesk Administrator";
+            assert_eq!(r["privileged"], privileged, "{r}");
+        }
+        assert!(
+            sandbox.inspect().is_deleted(&u.id),
+            "a dry run changes nothing"
+        );
+        if seen == 3 {
+            break;
+        }
+    }
+    assert!(seen >= 1, "an offboarded user among the ready ones");
+}

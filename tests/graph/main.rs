@@ -4,4 +4,5 @@
 mod common;
 
 mod client;
+mod offboarding;
 mod sweep;

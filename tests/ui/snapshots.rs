@@ -857,7 +857,7 @@ fn result_with_a_temporary_access_pass() {
 
 #[test]
 fn result_with_after_care() {
-    use undelete::restore::aftercare::{AfterCare, Flag, Known, Seat};
+    use undelete::restore::aftercare::{AfterCare, Flag, Known, Mailbox, Seat};
     snap("result_after_care", |size| {
         let mut s = result(size);
         let ids: Vec<String> = match &s.modal {
@@ -879,6 +879,7 @@ fn result_with_after_care() {
                         free: Some(-1),
                     }]),
                     groups: Known::Yes(3),
+                    mailbox: Known::Yes(Mailbox::NotYet),
                     flags: vec![
                         Flag::Disabled,
                         Flag::NoSeat {
@@ -895,6 +896,7 @@ fn result_with_after_care() {
                     usage_location: Known::Yes(Some("US".into())),
                     licences: Known::Unknown("Insufficient privileges".into()),
                     groups: Known::Yes(2),
+                    mailbox: Known::Yes(Mailbox::Back),
                     flags: vec![],
                 },
             ]),

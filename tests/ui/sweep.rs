@@ -283,9 +283,13 @@ async fn the_next_launch_shows_the_kept_badges_at_once_as_of_then_refreshes_by_d
         as_of.len() == 5 && as_of.as_bytes()[2] == b':',
         "today's time: {as_of}"
     );
-    second.settle("all pages", |s| !s.session().users.loading()).await;
     second
-        .settle("the kept badges joined", |s| !s.session().sweep.conflicts.is_empty())
+        .settle("all pages", |s| !s.session().users.loading())
+        .await;
+    second
+        .settle("the kept badges joined", |s| {
+            !s.session().sweep.conflicts.is_empty()
+        })
         .await;
     let screen = second.screen();
     assert!(
@@ -344,9 +348,15 @@ async fn without_the_cache_nothing_is_recalled_or_kept_and_what_was_kept_is_remo
         ..Settings::default()
     };
     let mut second = Harness::launch(&h, data, no_cache);
-    second.settle("all pages", |s| !s.session().users.loading()).await;
+    second
+        .settle("all pages", |s| !s.session().users.loading())
+        .await;
     assert!(second.state.session().sweep.kept_as_of.is_none());
-    assert_eq!(second.state.session().sweep.phase, Phase::Reading, "a full sweep");
+    assert_eq!(
+        second.state.session().sweep.phase,
+        Phase::Reading,
+        "a full sweep"
+    );
     second.settle("the sweep and the audit log", landed).await;
     let data = second.quit();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;

@@ -5,6 +5,8 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::audit::Actor;
+use super::offboarding_seed;
 use super::store::Store;
 
 // layout: SQL, indented for reading; SQLite ignores the whitespace.
@@ -33,6 +35,18 @@ CREATE TABLE IF NOT EXISTS group_members (
     PRIMARY KEY (group_id, user_id)
 );
 CREATE INDEX IF NOT EXISTS group_members_user ON group_members (user_id);
+CREATE TABLE IF NOT EXISTS group_owners (
+    group_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    PRIMARY KEY (group_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS role_assignments (
+    id TEXT PRIMARY KEY,
+    principal_id TEXT NOT NULL,
+    role_definition_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    UNIQUE (principal_id, role_definition_id, scope)
+);
 CREATE TABLE IF NOT EXISTS tap_methods (
     id TEXT PRIMARY KEY,
     user_id TEXT NOT NULL,
@@ -112,14 +126,27 @@ pub fn seed_if_empty(store: &mut Store, admin_upn: &str) -> rusqlite::Result<boo
     if seeded {
         return Ok(false);
     }
-    let users: Vec<(String, bool, String, String)> = {
-        let mut stmt =
-            tx.prepare("SELECT id, deleted, user_type, upn_lc FROM users ORDER BY id")?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-            .collect::<rusqlite::Result<_>>()?
+    let users: Vec<SeedUser> = {
+        let mut stmt = tx.prepare(
+            "SELECT id, deleted, user_type, upn_lc, original_upn, deleted_at FROM users \
+             ORDER BY id",
+        )?;
+        stmt.query_map([], |r| {
+            Ok(SeedUser {
+                id: r.get(0)?,
+                deleted: r.get(1)?,
+                user_type: r.get(2)?,
+                upn: r.get(3)?,
+                original_upn: r.get(4)?,
+                deleted_at: r.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?
     };
     let admin = admin_upn.to_lowercase();
-    for (i, (id, deleted, user_type, upn)) in users.iter().enumerate() {
+    let actors = OffboardingActors::of(&tx, &users, &admin)?;
+    for (i, u) in users.iter().enumerate() {
+        let (id, deleted, user_type, upn) = (&u.id, &u.deleted, &u.user_type, &u.upn);
         if *upn == admin || user_type.eq_ignore_ascii_case("guest") {
             continue;
         }
@@ -135,6 +162,15 @@ pub fn seed_if_empty(store: &mut Store, admin_upn: &str) -> rusqlite::Result<boo
         if i % 11 == 5 {
             skus.push(SKUS[3].0);
         }
+        let offboarded = offboarding_of(i, u);
+        let mut taken = offboarding_seed::Taken::default();
+        if offboarded.is_some() {
+            taken.licences = skus
+                .iter()
+                .filter_map(|s| SKUS.iter().find(|k| k.0 == *s).map(|k| (k.0, k.1)))
+                .collect();
+            skus.clear();
+        }
         for sku in &skus {
             tx.execute(
                 "INSERT INTO user_licences (user_id, sku_id) VALUES (?1, ?2)",
@@ -148,8 +184,17 @@ pub fn seed_if_empty(store: &mut Store, admin_upn: &str) -> rusqlite::Result<boo
                 params![id, LOCATIONS[i % LOCATIONS.len()]],
             )?;
         }
-        for (g, (group, _)) in GROUPS.iter().enumerate() {
+        for (g, (group, name)) in GROUPS.iter().enumerate() {
             if g == 0 || (i + g) % 4 == 0 {
+                // "All Staff" is every member's: an offboarding does not take it.
+                if offboarded.is_some() && g > 0 {
+                    if i % 15 == 1 && taken.put_back.is_none() {
+                        taken.put_back = Some((group, name));
+                    } else {
+                        taken.groups.push((group, name));
+                        continue;
+                    }
+                }
                 tx.execute(
                     "INSERT INTO group_members (group_id, user_id) VALUES (?1, ?2)",
                     params![group, id],
@@ -157,14 +202,38 @@ pub fn seed_if_empty(store: &mut Store, admin_upn: &str) -> rusqlite::Result<boo
             }
         }
         // Some users were disabled before they were deleted; a restore keeps them so.
-        if *deleted && i % 9 == 4 {
+        if (*deleted && i % 9 == 4) || offboarded.is_some() {
             tx.execute("UPDATE users SET account_enabled = 0 WHERE id = ?1", [id])?;
+        }
+        if let Some(user) = offboarded {
+            taken.sign_in = true;
+            taken.role = match i % 10 {
+                1 => Some(offboarding_seed::EXCHANGE_ADMINISTRATOR),
+                6 => Some(offboarding_seed::HELPDESK_ADMINISTRATOR),
+                _ => None,
+            };
+            for row in offboarding_seed::records(&user, &taken, &actors.hr, &actors.admin) {
+                crate::objects::insert_audit(&tx, &row)?;
+            }
         }
     }
     for (id, name) in GROUPS {
         tx.execute(
             "INSERT INTO member_groups (id, display_name) VALUES (?1, ?2)",
             params![id, name],
+        )?;
+        // The same groups as `/groups` and `/groups/{id}` serve them: an offboarding's audit
+        // records name them, and a client looks them up there.
+        crate::objects::insert_object(
+            &tx,
+            &crate::objects::ObjectRow {
+                id: (*id).into(),
+                kind: "group".into(),
+                display_name: (*name).into(),
+                mail: None,
+                proxy_addresses: Vec::new(),
+                created_at: "2024-01-15T09:00:00Z".into(),
+            },
         )?;
     }
     for (sku, part, seats) in SKUS {
@@ -179,6 +248,74 @@ pub fn seed_if_empty(store: &mut Store, admin_upn: &str) -> rusqlite::Result<boo
     }
     tx.commit()?;
     Ok(true)
+}
+
+/// A user as the licence and membership seed reads it.
+struct SeedUser {
+    id: String,
+    deleted: bool,
+    user_type: String,
+    upn: String,
+    original_upn: String,
+    deleted_at: Option<String>,
+}
+
+/// Whether the seed offboarded this deleted user before its deletion (one member in five).
+fn offboarding_of(i: usize, u: &SeedUser) -> Option<offboarding_seed::Offboarded<'_>> {
+    if !u.deleted || i % 5 != 1 {
+        return None;
+    }
+    let deleted_at = chrono::DateTime::parse_from_rfc3339(u.deleted_at.as_deref()?)
+        .ok()?
+        .with_timezone(&chrono::Utc);
+    Some(offboarding_seed::Offboarded {
+        id: &u.id,
+        upn: &u.original_upn,
+        deleted_at,
+    })
+}
+
+/// Who offboards: the HR app the seeded deletions name (the same app id), and the admin.
+struct OffboardingActors {
+    hr: Actor,
+    admin: Actor,
+}
+
+impl OffboardingActors {
+    fn of(conn: &Connection, users: &[SeedUser], admin_upn: &str) -> rusqlite::Result<Self> {
+        let app: Option<(String, String)> = conn
+            .query_row(
+                "SELECT json_extract(body, '$.initiatedBy.app.appId'), \
+                 json_extract(body, '$.initiatedBy.app.servicePrincipalId') FROM audits \
+                 WHERE json_extract(body, '$.initiatedBy.app.displayName') = ?1 LIMIT 1",
+                [offboarding_seed::HR_APP],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (app_id, sp) = app.unwrap_or_else(|| {
+            (
+                "7d3c1e5a-9b2f-4c6d-8e1a-3f5b7c9d1e2f".into(),
+                "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d".into(),
+            )
+        });
+        Ok(Self {
+            hr: Actor::App {
+                app_id,
+                display_name: offboarding_seed::HR_APP.into(),
+                service_principal_id: sp,
+            },
+            admin: Actor::User {
+                id: users
+                    .iter()
+                    .find(|u| u.upn == admin_upn)
+                    .map(|u| u.id.clone())
+                    .unwrap_or_default(),
+                upn: admin_upn.to_string(),
+                display_name: None,
+                ip: Some("203.0.113.10".into()),
+            },
+        })
+    }
 }
 
 fn active_holders(conn: &Connection, sku: &str) -> rusqlite::Result<i64> {
@@ -209,6 +346,50 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Adds a member (`owner`: an owner) to a group; false when it already was one.
+    pub fn add_to_group(
+        &self,
+        group_id: &str,
+        user_id: &str,
+        owner: bool,
+    ) -> rusqlite::Result<bool> {
+        let table = if owner {
+            "group_owners"
+        } else {
+            "group_members"
+        };
+        let added = self.conn().execute(
+            &format!("INSERT OR IGNORE INTO {table} (group_id, user_id) VALUES (?1, ?2)"),
+            params![group_id, user_id],
+        )?;
+        Ok(added == 1)
+    }
+
+    /// Gives the user a licence; false when it already held it.
+    pub fn add_licence(&self, user_id: &str, sku_id: &str) -> rusqlite::Result<bool> {
+        let added = self.conn().execute(
+            "INSERT OR IGNORE INTO user_licences (user_id, sku_id) VALUES (?1, ?2)",
+            params![user_id, sku_id],
+        )?;
+        Ok(added == 1)
+    }
+
+    /// Assigns a directory role; `None` when that assignment already exists.
+    pub fn add_role_assignment(
+        &self,
+        id: &str,
+        principal_id: &str,
+        role_definition_id: &str,
+        scope: &str,
+    ) -> rusqlite::Result<bool> {
+        let added = self.conn().execute(
+            "INSERT OR IGNORE INTO role_assignments (id, principal_id, role_definition_id, scope) \
+             VALUES (?1, ?2, ?3, ?4)",
+            params![id, principal_id, role_definition_id.to_lowercase(), scope],
+        )?;
+        Ok(added == 1)
     }
 
     /// The user's licences as (skuId, skuPartNumber).

@@ -123,3 +123,52 @@ pub fn delete_user(
         body,
     }
 }
+
+/// A record about a user (`user`: its whole target, modified properties and all) and any
+/// other objects it names (`others`: a group, a role), by `actor`. `category` is Entra's:
+/// `UserManagement`, `GroupManagement`, `RoleManagement`.
+pub struct UserRecord<'a> {
+    pub record_id: &'a str,
+    pub correlation_id: &'a str,
+    pub activity: &'a str,
+    pub category: &'a str,
+    pub operation_type: &'a str,
+    pub at: DateTime<Utc>,
+    pub actor: &'a Actor,
+    pub user_id: &'a str,
+    pub user: Value,
+    pub others: Vec<Value>,
+}
+
+impl UserRecord<'_> {
+    pub fn row(self) -> AuditRow {
+        let id = format!("Directory_{}", self.record_id);
+        let mut targets = vec![self.user];
+        targets.extend(self.others);
+        let body = json!({
+            "id": id,
+            "category": self.category,
+            "correlationId": self.correlation_id,
+            "result": "success",
+            "resultReason": "",
+            "activityDisplayName": self.activity,
+            "activityDateTime": self.at.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+            "loggedByService": "Core Directory",
+            "operationType": self.operation_type,
+            "initiatedBy": self.actor.json(),
+            "targetResources": targets,
+            "additionalDetails": [],
+        });
+        AuditRow {
+            id,
+            activity: self.activity.into(),
+            at: self.at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            category: self.category.into(),
+            result: "success".into(),
+            service: "Core Directory".into(),
+            target_id: Some(self.user_id.to_lowercase()),
+            initiator_upn: self.actor.upn(),
+            body,
+        }
+    }
+}

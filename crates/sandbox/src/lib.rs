@@ -23,6 +23,7 @@ mod inspect;
 mod login;
 mod objects;
 mod odata;
+mod offboarding_seed;
 pub mod origin;
 mod path;
 mod permissions;

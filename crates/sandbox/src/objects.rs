@@ -347,7 +347,7 @@ impl Store {
     }
 }
 
-fn insert_object(conn: &rusqlite::Connection, o: &ObjectRow) -> rusqlite::Result<()> {
+pub(crate) fn insert_object(conn: &rusqlite::Connection, o: &ObjectRow) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO objects (id, kind, display_name, mail, proxy_addresses, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET \
@@ -365,7 +365,7 @@ fn insert_object(conn: &rusqlite::Connection, o: &ObjectRow) -> rusqlite::Result
     Ok(())
 }
 
-fn insert_audit(conn: &rusqlite::Connection, a: &AuditRow) -> rusqlite::Result<()> {
+pub(crate) fn insert_audit(conn: &rusqlite::Connection, a: &AuditRow) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO audits (id, activity, at, category, result, service, target_id, \
          initiator_upn, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",

@@ -72,6 +72,15 @@ pub enum Route {
     ListMemberOf,
     /// `GET /users/{id}/memberof/$count`
     CountMemberOf,
+    /// `GET /users/{id}/mailboxsettings` (Graph's API page: the reference names no route of
+    /// it in the snapshot the fixture was derived from)
+    GetMailboxSettings,
+    /// `POST /groups/{id}/members/$ref` and `/owners/$ref`
+    AddGroupMember,
+    /// `POST /users/{id}/assignlicense`
+    AssignLicense,
+    /// `POST /rolemanagement/directory/roleassignments`
+    CreateRoleAssignment,
     /// `GET /me`
     GetMe,
     /// `POST /me/sendmail`
@@ -618,6 +627,38 @@ impl Route {
                     "Group.ReadBasic.All",
                     "GroupMember.ReadBasic.All",
                 ],
+            ),
+            Route::GetMailboxSettings => (
+                &["MailboxSettings.Read", "MailboxSettings.ReadWrite"],
+                &["MailboxSettings.Read", "MailboxSettings.ReadWrite"],
+            ),
+            Route::AddGroupMember => (
+                &[
+                    "Directory.ReadWrite.All",
+                    "Group.ReadWrite.All",
+                    "GroupMember.ReadWrite.All",
+                ],
+                &[
+                    "Directory.ReadWrite.All",
+                    "Group.ReadWrite.All",
+                    "GroupMember.ReadWrite.All",
+                ],
+            ),
+            Route::AssignLicense => (
+                &[
+                    "Directory.ReadWrite.All",
+                    "LicenseAssignment.ReadWrite.All",
+                    "User.ReadWrite.All",
+                ],
+                &[
+                    "Directory.ReadWrite.All",
+                    "LicenseAssignment.ReadWrite.All",
+                    "User.ReadWrite.All",
+                ],
+            ),
+            Route::CreateRoleAssignment => (
+                &["RoleManagement.ReadWrite.Directory"],
+                &["RoleManagement.ReadWrite.Directory"],
             ),
             Route::GetMe => (
                 &[

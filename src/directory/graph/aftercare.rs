@@ -15,7 +15,9 @@ use serde_json::{Map, Value, json};
 use super::GraphDirectory;
 use super::transport::{Call, Outcome};
 use crate::auth::claims::{TokenClaims, tap_check};
-use crate::directory::aftercare::{AfterCareReads, Licence, Sku, UserReads, UserState};
+use crate::directory::aftercare::{
+    AfterCareReads, Licence, MailboxRead, Sku, UserReads, UserState,
+};
 use crate::directory::batch::{self, InnerRequest};
 use crate::directory::retry::Op;
 use crate::directory::tap::{IssuedTap, LIFETIME_RANGE, TapAvailability, TapPolicy, TapRequest};
@@ -147,6 +149,46 @@ fn parse_user_state(v: &Value) -> DirResult<UserState> {
     })
 }
 
+/// A mailbox read's answer: a 404 `MailboxNotEnabledForRESTAPI` is an answer, not a failure.
+fn mailbox(read: DirResult<()>) -> DirResult<MailboxRead> {
+    match read {
+        Ok(()) => Ok(MailboxRead::Found),
+        Err(e)
+            if e.status == Some(404)
+                && e.code
+                    .as_deref()
+                    .is_some_and(|c| c.eq_ignore_ascii_case(MAILBOX_NOT_ENABLED)) =>
+        {
+            Ok(MailboxRead::NotEnabled)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Graph's code for a user Exchange has no (REST-reachable) mailbox for.
+pub(crate) const MAILBOX_NOT_ENABLED: &str = "MailboxNotEnabledForRESTAPI";
+
+/// An Exchange Online service plan (`EXCHANGE_S_ENTERPRISE`, `EXCHANGE_S_STANDARD`, …) that
+/// is not disabled in this licence.
+fn has_exchange(l: &Value) -> bool {
+    l.get("servicePlans")
+        .and_then(Value::as_array)
+        .is_some_and(|plans| {
+            plans.iter().any(|p| {
+                let name = p
+                    .get("servicePlanName")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let status = p
+                    .get("provisioningStatus")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                name.to_ascii_uppercase().starts_with("EXCHANGE_S_")
+                    && !status.eq_ignore_ascii_case("Disabled")
+            })
+        })
+}
+
 fn parse_licences(v: &Value) -> DirResult<Vec<Licence>> {
     let list = v
         .get("value")
@@ -161,6 +203,7 @@ fn parse_licences(v: &Value) -> DirResult<Vec<Licence>> {
                     .and_then(Value::as_str)
                     .unwrap_or_default(),
             ),
+            exchange: has_exchange(l),
         })
         .collect())
 }
@@ -333,7 +376,7 @@ impl GraphDirectory {
         let mut requests: Vec<InnerRequest> = Vec::new();
         for (n, id) in ids.iter().enumerate() {
             if let Err(e) = batch::check_job_id(id) {
-                for k in ["u", "l", "g"] {
+                for k in ["u", "l", "g", "m"] {
                     errors.insert(format!("{n}{k}"), e.clone());
                 }
                 continue;
@@ -361,6 +404,14 @@ impl GraphDirectory {
                 method: "GET",
                 url: format!("/users/{id}/memberOf/$count"),
                 headers: Some(eventual),
+                body: None,
+                depends_on: None,
+            });
+            requests.push(InnerRequest {
+                id: format!("{n}m"),
+                method: "GET",
+                url: format!("/users/{id}/mailboxSettings"),
+                headers: None,
                 body: None,
                 depends_on: None,
             });
@@ -423,6 +474,7 @@ impl GraphDirectory {
                 user: take(format!("{n}u")).and_then(|r| parse_user_state(&json(r))),
                 licences: take(format!("{n}l")).and_then(|r| parse_licences(&json(r))),
                 groups: take(format!("{n}g")).and_then(parse_count),
+                mailbox: mailbox(take(format!("{n}m")).map(|_| ())),
             })
             .collect()
     }

@@ -348,6 +348,32 @@ impl Directory for GraphDirectory {
         let this = self.clone();
         Box::pin(async move { this.after_care_now(ids).await })
     }
+
+    fn user_audits(
+        &self,
+        queries: Vec<crate::directory::audit_events::AuditQuery>,
+    ) -> BoxFuture<'static, Vec<DirResult<Vec<crate::directory::audit_events::AuditEvent>>>> {
+        let this = self.clone();
+        Box::pin(async move { this.read_user_audits(queries).await })
+    }
+
+    fn bring_back(
+        &self,
+        user_id: &str,
+        item: &crate::directory::bring_back::BringBack,
+    ) -> BoxFuture<'static, DirResult<()>> {
+        let this = self.clone();
+        let (id, item) = (user_id.to_string(), item.clone());
+        Box::pin(async move { this.bring_back_one(id, item).await })
+    }
+
+    fn groups_as_now(
+        &self,
+        ids: Vec<String>,
+    ) -> BoxFuture<'static, Vec<DirResult<Option<String>>>> {
+        let this = self.clone();
+        Box::pin(async move { this.read_groups(ids).await })
+    }
 }
 
 #[cfg(test)]

@@ -7,9 +7,11 @@
 //! budget. URLs are built and checked in `urls.rs`; the `Directory` methods are in `calls.rs`.
 
 mod aftercare;
+mod bring_back;
 mod bulk;
 mod calls;
 mod listing;
+mod offboarding;
 mod reads;
 mod resend;
 mod sweep;

@@ -78,7 +78,12 @@ impl GraphDirectory {
         }
     }
 
-    fn read(&self, segments: &[&str], query: &[(&str, &str)], eventual: bool) -> DirResult<Read> {
+    pub(super) fn read(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+        eventual: bool,
+    ) -> DirResult<Read> {
         let url = self.url(segments, query)?;
         Ok(Read {
             url: self.batch_url(&url),
@@ -170,7 +175,7 @@ impl GraphDirectory {
     }
 
     /// The body of each read's 2xx reply, or why there is none, in the order given.
-    async fn read_many(&self, reads: Vec<Read>) -> Vec<DirResult<Value>> {
+    pub(super) async fn read_many(&self, reads: Vec<Read>) -> Vec<DirResult<Value>> {
         let deadline = self.call_deadline();
         let n = reads.len();
         let mut chunks: Vec<Vec<Pending>> = Vec::new();

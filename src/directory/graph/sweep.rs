@@ -29,7 +29,7 @@ struct Chain {
 impl GraphDirectory {
     /// Follows a chain of pages from `first`; each item is a page's content and, on the last
     /// page of a delta round, its delta link (checked like a next link).
-    fn follow<T, F>(
+    pub(super) fn follow<T, F>(
         &self,
         first: DirResult<Url>,
         what: &'static str,

@@ -30,6 +30,12 @@ pub const APP_ROLES: &[&str] = &[
     "UserAuthenticationMethod.ReadWrite.All",
     "Policy.Read.AuthenticationMethod",
     "LicenseAssignment.Read.All",
+    // The after-care's mailbox read, and bringing back what an offboarding took.
+    "MailboxSettings.Read",
+    "GroupMember.ReadWrite.All",
+    "LicenseAssignment.ReadWrite.All",
+    "User.EnableDisableAccount.All",
+    "RoleManagement.ReadWrite.Directory",
     // What other tools read first (`az ad sp list`, `/organization`, `/domains`), and the
     // application permission the permissions reference names for a user's memberships.
     "Application.Read.All",

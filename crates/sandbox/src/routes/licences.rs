@@ -71,12 +71,76 @@ pub async fn license_details(
                 "id": format!("{sku}_{user}"),
                 "skuId": sku,
                 "skuPartNumber": part,
-                "servicePlans": [],
+                "servicePlans": service_plans(&part),
             })
         })
         .collect();
     let mut v = json!({"value": value});
     shape.annotate(&mut v, &format!("users('{user}')/licenseDetails"), None);
+    Ok(Json(v))
+}
+
+/// Exchange Online (Plan 2), as Graph names the service plan.
+const EXCHANGE_PLAN: (&str, &str) = (
+    "efb87545-963c-4e0d-99df-69c6916d9eb0",
+    "EXCHANGE_S_ENTERPRISE",
+);
+
+/// Whether a product of the seed includes Exchange Online: Office 365 E3 and Microsoft 365
+/// E5 do; EMS and Power BI Pro do not.
+pub(crate) fn has_exchange(part_number: &str) -> bool {
+    matches!(part_number, "ENTERPRISEPACK" | "SPE_E5")
+}
+
+/// The service plans of a licence the seed knows; only Exchange's is modelled.
+fn service_plans(part_number: &str) -> Value {
+    if has_exchange(part_number) {
+        json!([{
+            "servicePlanId": EXCHANGE_PLAN.0,
+            "servicePlanName": EXCHANGE_PLAN.1,
+            "provisioningStatus": "Success",
+            "appliesTo": "User",
+        }])
+    } else {
+        json!([])
+    }
+}
+
+/// `GET /users/{id}/mailboxSettings`: a user holding a licence with Exchange Online has a
+/// mailbox; any other is Exchange's 404 `MailboxNotEnabledForRESTAPI`, as Graph answers.
+pub async fn mailbox_settings(
+    State(state): State<AppState>,
+    shape: super::shape::Shape,
+    Caller(claims): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    require_route(&claims, Route::GetMailboxSettings)?;
+    let user = active_id(&state, &id)?;
+    let licences = state.db().licences(&user)?;
+    if !licences.iter().any(|(_, part)| has_exchange(part)) {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "MailboxNotEnabledForRESTAPI",
+            "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
+        ));
+    }
+    let mut v = json!({
+        "archiveFolder": null,
+        "timeZone": "UTC",
+        "language": { "locale": "en-US", "displayName": "English (United States)" },
+        "dateFormat": "M/d/yyyy",
+        "timeFormat": "h:mm tt",
+        "userPurpose": "user",
+        "delegateMeetingMessageDeliveryOptions": "sendToDelegateOnly",
+        "automaticRepliesSetting": { "status": "disabled", "externalAudience": "all" },
+        "workingHours": {
+            "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
+            "startTime": "08:00:00.0000000",
+            "endTime": "17:00:00.0000000",
+            "timeZone": { "name": "UTC" },
+        },
+    });
+    shape.annotate(&mut v, &format!("users('{user}')/mailboxSettings"), None);
     Ok(Json(v))
 }
 

@@ -2,6 +2,7 @@
 
 mod apps;
 mod audits;
+mod bring_back;
 mod count;
 mod deleted;
 mod delta;
@@ -130,6 +131,13 @@ pub fn build(state: AppState) -> Router {
         .route("/v1.0/groups", get(objects::list_groups))
         .route("/v1.0/groups/delta", get(delta::groups))
         .route("/v1.0/groups/{id}", get(objects::get_group))
+        .route("/v1.0/groups/{id}/members/$ref", post(bring_back::add_member))
+        .route("/v1.0/groups/{id}/owners/$ref", post(bring_back::add_owner))
+        .route("/v1.0/users/{id}/assignLicense", post(bring_back::assign_license))
+        .route(
+            "/v1.0/roleManagement/directory/roleAssignments",
+            post(bring_back::create_role_assignment),
+        )
         .route("/v1.0/contacts", get(objects::list_contacts))
         .route("/v1.0/contacts/delta", get(delta::contacts))
         .route("/v1.0/contacts/{id}", get(objects::get_contact))
@@ -148,6 +156,7 @@ pub fn build(state: AppState) -> Router {
         )
         .route("/v1.0/subscribedSkus", get(licences::subscribed_skus))
         .route("/v1.0/users/{id}/licenseDetails", get(licences::license_details))
+        .route("/v1.0/users/{id}/mailboxSettings", get(licences::mailbox_settings))
         .route("/v1.0/users/{id}/memberOf", get(licences::member_of))
         .route("/v1.0/users/{id}/memberOf/$count", get(licences::member_of_count))
         .route("/v1.0/me", get(users::me))

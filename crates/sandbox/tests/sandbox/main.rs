@@ -14,6 +14,7 @@ mod entra;
 mod faults;
 mod holders;
 mod list;
+mod offboarding;
 mod retention;
 mod tokens;
 mod writes;

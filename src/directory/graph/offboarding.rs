@@ -1,0 +1,141 @@
+//! The reads behind "what offboarding took": each user's audit records before its deletion
+//! (one `$batch`ed read per user, then that user's further pages), and the groups they name as
+//! they are now (renamed, or gone since).
+
+use std::collections::HashSet;
+
+use chrono::SecondsFormat;
+use futures::StreamExt;
+use serde::Deserialize;
+
+use super::GraphDirectory;
+use super::urls::odata_string;
+use crate::directory::audit_events::{AuditEvent, AuditQuery, parse_event_page, parse_event_value};
+use crate::directory::{DirResult, DirectoryError, ErrorKind, batch};
+use undelete_common::sanitize::clean;
+
+/// Records per page: Graph's largest for `directoryAudits`.
+const AUDIT_PAGE: &str = "999";
+
+/// `targetResources/any(t:t/id eq '<id>') and activityDateTime ge <since>`.
+pub(super) fn user_audit_filter(q: &AuditQuery) -> String {
+    format!(
+        "targetResources/any(t:t/id eq {}) and activityDateTime ge {}",
+        odata_string(&q.user_id),
+        q.since.to_rfc3339_opts(SecondsFormat::Secs, true)
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireGroup {
+    display_name: Option<String>,
+}
+
+impl GraphDirectory {
+    /// `Directory::user_audits`: every record naming each user since its query's time, all
+    /// pages; each user's read fails on its own.
+    pub(super) async fn read_user_audits(
+        &self,
+        queries: Vec<AuditQuery>,
+    ) -> Vec<DirResult<Vec<AuditEvent>>> {
+        let mut out: Vec<Option<DirResult<Vec<AuditEvent>>>> = vec![None; queries.len()];
+        let mut reads = Vec::new();
+        for (i, q) in queries.iter().enumerate() {
+            let filter = user_audit_filter(q);
+            let read = batch::check_job_id(&q.user_id).and_then(|()| {
+                self.read(
+                    &["auditLogs", "directoryAudits"],
+                    &[("$filter", &filter), ("$top", AUDIT_PAGE)],
+                    false,
+                )
+            });
+            match read {
+                Ok(r) => reads.push((i, r)),
+                Err(e) => out[i] = Some(Err(e)),
+            }
+        }
+        let (places, reads): (Vec<usize>, Vec<_>) = reads.into_iter().unzip();
+        let answers = self.read_many(reads).await;
+        for (i, answer) in places.into_iter().zip(answers) {
+            out[i] = Some(match answer.and_then(parse_event_value) {
+                Ok(first) => self.rest_of(first.events, first.next_link).await,
+                Err(e) => Err(e),
+            });
+        }
+        out.into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(DirectoryError::malformed("the lookup was lost"))))
+            .collect()
+    }
+
+    /// A user's further pages of audit records, after the first one came through `$batch`.
+    async fn rest_of(
+        &self,
+        mut events: Vec<AuditEvent>,
+        next: Option<String>,
+    ) -> DirResult<Vec<AuditEvent>> {
+        let Some(link) = next else {
+            return Ok(events);
+        };
+        let first = self.check_next_link(&link, &HashSet::new());
+        let mut pages = self.follow(first, "audit log", |body| {
+            let p = parse_event_page(body)?;
+            Ok((p.events, p.next_link, None))
+        });
+        while let Some(page) = pages.next().await {
+            events.extend(page?.0);
+        }
+        Ok(events)
+    }
+
+    /// `Directory::groups_as_now`: each group's current name, `None` when it is gone (404).
+    pub(super) async fn read_groups(&self, ids: Vec<String>) -> Vec<DirResult<Option<String>>> {
+        let mut out: Vec<Option<DirResult<Option<String>>>> = vec![None; ids.len()];
+        let mut reads = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
+            let read = batch::check_job_id(id)
+                .and_then(|()| self.read(&["groups", id], &[("$select", "id,displayName")], false));
+            match read {
+                Ok(r) => reads.push((i, r)),
+                Err(e) => out[i] = Some(Err(e)),
+            }
+        }
+        let (places, reads): (Vec<usize>, Vec<_>) = reads.into_iter().unzip();
+        let answers = self.read_many(reads).await;
+        for (i, answer) in places.into_iter().zip(answers) {
+            out[i] = Some(match answer {
+                Ok(body) => serde_json::from_value::<WireGroup>(body)
+                    .map(|g| Some(g.display_name.map(|n| clean(&n)).unwrap_or_default()))
+                    .map_err(|e| {
+                        DirectoryError::malformed(format!(
+                            "the reply to a group lookup is not what Microsoft Graph sends: {e}"
+                        ))
+                    }),
+                Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e),
+            });
+        }
+        out.into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(DirectoryError::malformed("the lookup was lost"))))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_filter_names_the_user_and_the_window_as_graph_documents_it() {
+        let q = AuditQuery {
+            user_id: "5e2b1c4d-0000-4000-8000-000000000001".into(),
+            since: chrono::Utc.with_ymd_and_hms(2026, 11, 1, 8, 0, 0).unwrap(),
+        };
+        assert_eq!(
+            user_audit_filter(&q),
+            "targetResources/any(t:t/id eq '5e2b1c4d-0000-4000-8000-000000000001') and \
+             activityDateTime ge 2026-11-01T08:00:00Z"
+        );
+    }
+}
