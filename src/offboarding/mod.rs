@@ -110,7 +110,7 @@ impl Taken {
                 None => counted.push((s.by.clone(), 1)),
             }
         }
-        counted.sort_by(|a, b| b.1.cmp(&a.1));
+        counted.sort_by_key(|c| std::cmp::Reverse(c.1));
         counted.into_iter().map(|(who, _)| who).collect()
     }
 }
