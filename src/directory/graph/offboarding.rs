@@ -39,33 +39,27 @@ impl GraphDirectory {
         &self,
         queries: Vec<AuditQuery>,
     ) -> Vec<DirResult<Vec<AuditEvent>>> {
-        let mut out: Vec<Option<DirResult<Vec<AuditEvent>>>> = vec![None; queries.len()];
-        let mut reads = Vec::new();
-        for (i, q) in queries.iter().enumerate() {
-            let filter = user_audit_filter(q);
-            let read = batch::check_job_id(&q.user_id).and_then(|()| {
-                self.read(
-                    &["auditLogs", "directoryAudits"],
-                    &[("$filter", &filter), ("$top", AUDIT_PAGE)],
-                    false,
-                )
-            });
-            match read {
-                Ok(r) => reads.push((i, r)),
-                Err(e) => out[i] = Some(Err(e)),
-            }
-        }
-        let (places, reads): (Vec<usize>, Vec<_>) = reads.into_iter().unzip();
-        let answers = self.read_many(reads).await;
-        for (i, answer) in places.into_iter().zip(answers) {
-            out[i] = Some(match answer.and_then(parse_event_value) {
+        let reads = queries
+            .iter()
+            .map(|q| {
+                let filter = user_audit_filter(q);
+                batch::check_job_id(&q.user_id).and_then(|()| {
+                    self.read(
+                        &["auditLogs", "directoryAudits"],
+                        &[("$filter", &filter), ("$top", AUDIT_PAGE)],
+                        false,
+                    )
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(queries.len());
+        for answer in self.read_each(reads).await {
+            out.push(match answer.and_then(parse_event_value) {
                 Ok(first) => self.rest_of(first.events, first.next_link).await,
                 Err(e) => Err(e),
             });
         }
-        out.into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(DirectoryError::malformed("the lookup was lost"))))
-            .collect()
+        out
     }
 
     /// A user's further pages of audit records, after the first one came through `$batch`.
@@ -90,20 +84,18 @@ impl GraphDirectory {
 
     /// `Directory::groups_as_now`: each group's current name, `None` when it is gone (404).
     pub(super) async fn read_groups(&self, ids: Vec<String>) -> Vec<DirResult<Option<String>>> {
-        let mut out: Vec<Option<DirResult<Option<String>>>> = vec![None; ids.len()];
-        let mut reads = Vec::new();
-        for (i, id) in ids.iter().enumerate() {
-            let read = batch::check_job_id(id)
-                .and_then(|()| self.read(&["groups", id], &[("$select", "id,displayName")], false));
-            match read {
-                Ok(r) => reads.push((i, r)),
-                Err(e) => out[i] = Some(Err(e)),
-            }
-        }
-        let (places, reads): (Vec<usize>, Vec<_>) = reads.into_iter().unzip();
-        let answers = self.read_many(reads).await;
-        for (i, answer) in places.into_iter().zip(answers) {
-            out[i] = Some(match answer {
+        let reads = ids
+            .iter()
+            .map(|id| {
+                batch::check_job_id(id).and_then(|()| {
+                    self.read(&["groups", id], &[("$select", "id,displayName")], false)
+                })
+            })
+            .collect();
+        self.read_each(reads)
+            .await
+            .into_iter()
+            .map(|answer| match answer {
                 Ok(body) => serde_json::from_value::<WireGroup>(body)
                     .map(|g| Some(g.display_name.map(|n| clean(&n)).unwrap_or_default()))
                     .map_err(|e| {
@@ -113,10 +105,7 @@ impl GraphDirectory {
                     }),
                 Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
                 Err(e) => Err(e),
-            });
-        }
-        out.into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(DirectoryError::malformed("the lookup was lost"))))
+            })
             .collect()
     }
 }

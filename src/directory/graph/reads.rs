@@ -121,25 +121,17 @@ impl GraphDirectory {
         &self,
         queries: Vec<HolderQuery>,
     ) -> Vec<DirResult<Option<Holder>>> {
-        let mut out: Vec<Option<DirResult<Option<Holder>>>> = vec![None; queries.len()];
-        let mut reads = Vec::new();
-        for (i, q) in queries.iter().enumerate() {
-            match self.holder_read(q) {
-                Ok(r) => reads.push((i, r)),
-                Err(e) => out[i] = Some(Err(e)),
-            }
-        }
-        let (places, reads): (Vec<usize>, Vec<Read>) = reads.into_iter().unzip();
-        let answers = self.read_many(reads).await;
-        for (i, answer) in places.into_iter().zip(answers) {
-            let q = &queries[i];
-            out[i] = Some(answer.and_then(|body| {
-                let found = parse_holder_value(body, q.kind())?;
-                Ok(found.into_iter().find(|h| holds(h, q)))
-            }));
-        }
-        out.into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(DirectoryError::malformed("the lookup was lost"))))
+        let reads = queries.iter().map(|q| self.holder_read(q)).collect();
+        let answers = self.read_each(reads).await;
+        queries
+            .iter()
+            .zip(answers)
+            .map(|(q, answer)| {
+                answer.and_then(|body| {
+                    let found = parse_holder_value(body, q.kind())?;
+                    Ok(found.into_iter().find(|h| holds(h, q)))
+                })
+            })
             .collect()
     }
 
@@ -149,25 +141,42 @@ impl GraphDirectory {
         &self,
         ids: Vec<String>,
     ) -> Vec<DirResult<DeletedUser>> {
-        let mut out: Vec<Option<DirResult<DeletedUser>>> = vec![None; ids.len()];
-        let mut reads = Vec::new();
-        for (i, id) in ids.iter().enumerate() {
-            let read = batch::check_job_id(id).and_then(|()| {
-                self.read(
-                    &["directory", "deletedItems", id],
-                    &[("$select", DELETED_SELECT)],
-                    false,
-                )
-            });
+        let reads = ids
+            .iter()
+            .map(|id| {
+                batch::check_job_id(id).and_then(|()| {
+                    self.read(
+                        &["directory", "deletedItems", id],
+                        &[("$select", DELETED_SELECT)],
+                        false,
+                    )
+                })
+            })
+            .collect();
+        self.read_each(reads)
+            .await
+            .into_iter()
+            .map(|answer| answer.and_then(wire::parse_deleted_value))
+            .collect()
+    }
+
+    /// Each read's answer in the order given; a read that could not be made (a bad id, a bad
+    /// URL) keeps its error and is not sent.
+    pub(super) async fn read_each(&self, reads: Vec<DirResult<Read>>) -> Vec<DirResult<Value>> {
+        let mut out: Vec<Option<DirResult<Value>>> = Vec::with_capacity(reads.len());
+        let mut to_send = Vec::new();
+        for (i, read) in reads.into_iter().enumerate() {
             match read {
-                Ok(r) => reads.push((i, r)),
-                Err(e) => out[i] = Some(Err(e)),
+                Ok(r) => {
+                    out.push(None);
+                    to_send.push((i, r));
+                }
+                Err(e) => out.push(Some(Err(e))),
             }
         }
-        let (places, reads): (Vec<usize>, Vec<Read>) = reads.into_iter().unzip();
-        let answers = self.read_many(reads).await;
-        for (i, answer) in places.into_iter().zip(answers) {
-            out[i] = Some(answer.and_then(wire::parse_deleted_value));
+        let (places, to_send): (Vec<usize>, Vec<Read>) = to_send.into_iter().unzip();
+        for (i, answer) in places.into_iter().zip(self.read_many(to_send).await) {
+            out[i] = Some(answer);
         }
         out.into_iter()
             .map(|r| r.unwrap_or_else(|| Err(DirectoryError::malformed("the lookup was lost"))))
@@ -175,7 +184,7 @@ impl GraphDirectory {
     }
 
     /// The body of each read's 2xx reply, or why there is none, in the order given.
-    pub(super) async fn read_many(&self, reads: Vec<Read>) -> Vec<DirResult<Value>> {
+    async fn read_many(&self, reads: Vec<Read>) -> Vec<DirResult<Value>> {
         let deadline = self.call_deadline();
         let n = reads.len();
         let mut chunks: Vec<Vec<Pending>> = Vec::new();
