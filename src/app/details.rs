@@ -4,7 +4,9 @@
 
 use ratatui::layout::Rect;
 
+use super::effect::Effect;
 use super::layout;
+use super::sessions::OffboardingRead;
 use super::state::State;
 use crate::conflicts::{DeletedBy, SourceStatus};
 use crate::directory::DeletedUser;
@@ -117,6 +119,10 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
         field(label, value);
     }
     field("Conflicts", conflicts_summary(state, &user.id));
+    let (label, values) = offboarding(state, &user.id);
+    for (i, value) in values.into_iter().enumerate() {
+        field(if i == 0 { label } else { "" }, value);
+    }
     // Only when the listing said so: most accounts are enabled, and a line each would push
     // the rest down.
     if user.account_disabled {
@@ -159,6 +165,109 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
     field("Object id", user.id.clone());
     field("Deleted UPN", user.deleted_upn.clone());
     all
+}
+
+/// With the pane open on a user whose offboarding is not read yet: the read, once.
+pub(super) fn read_offboarding(state: &mut State) -> Option<Effect> {
+    if !state.details {
+        return None;
+    }
+    let user = state.session().users.current()?;
+    if state.session().offboarding.contains_key(&user.id) {
+        return None;
+    }
+    state
+        .session_mut()
+        .offboarding
+        .insert(user.id.clone(), OffboardingRead::Reading);
+    Some(Effect::ReadOffboarding {
+        user: crate::offboarding::read::Deleted {
+            id: user.id.clone(),
+            deleted_at: user.deleted_at,
+        },
+    })
+}
+
+/// What an offboarding took from the user, a value a line: who and how long before the
+/// deletion first, then each thing (a group gone since is said so; roles are marked).
+fn offboarding(state: &State, id: &str) -> (&'static str, Vec<String>) {
+    const LABEL: &str = "Offboarding";
+    let found = match state.session().offboarding.get(id) {
+        None => return (LABEL, vec!["i shows what it took (audit log)".into()]),
+        Some(OffboardingRead::Reading) => {
+            return (LABEL, vec!["reading the audit log…".into()]);
+        }
+        Some(OffboardingRead::Failed(why)) => return (LABEL, vec![format!("unknown: {why}")]),
+        Some(OffboardingRead::Found(f)) => f,
+    };
+    let t = &found.taken;
+    if t.is_empty() {
+        return (
+            LABEL,
+            vec![format!(
+                "nothing taken in the {} before the deletion (audit log)",
+                crate::text::count(found.days_covered() as usize, "day", "days")
+            )],
+        );
+    }
+    let before = t
+        .first_at()
+        .map(|at| ago_before(found.to - at))
+        .unwrap_or_default();
+    let mut out = vec![format!(
+        "took, {before} before the deletion, by {}:",
+        t.actors().join(", ")
+    )];
+    for g in &t.groups {
+        let name = found.group_name(&g.id).unwrap_or_else(|| g.id.clone());
+        let what = if g.owner { "owner of" } else { "group" };
+        out.push(if found.group_gone(&g.id) {
+            format!("{what} {name} (deleted since)")
+        } else {
+            format!("{what} {name}")
+        });
+    }
+    for l in &t.licences {
+        out.push(format!(
+            "licence {}",
+            l.licence.sku_name.as_deref().unwrap_or(&l.licence.sku_id)
+        ));
+    }
+    if let Some(step) = &t.sign_in {
+        out.push(format!(
+            "sign-in: blocked {} by {}",
+            step.at.format("%Y-%m-%d"),
+            step.by
+        ));
+    }
+    for r in &t.roles {
+        let name = r
+            .name
+            .clone()
+            .or_else(|| r.template_id.clone())
+            .unwrap_or_default();
+        let privileged = r
+            .template_id
+            .as_deref()
+            .is_some_and(crate::offboarding::roles::is_privileged);
+        out.push(if privileged {
+            format!("role {name} (privileged)")
+        } else {
+            format!("role {name}")
+        });
+    }
+    (LABEL, out)
+}
+
+/// "2 days", "5 hours", "40 minutes".
+fn ago_before(d: chrono::Duration) -> String {
+    if d.num_days() >= 1 {
+        crate::text::count(d.num_days() as usize, "day", "days")
+    } else if d.num_hours() >= 1 {
+        crate::text::count(d.num_hours() as usize, "hour", "hours")
+    } else {
+        crate::text::count(d.num_minutes().max(0) as usize, "minute", "minutes")
+    }
 }
 
 /// The user's conflicts (each holder, and what the restore dialog will offer for it), and a
@@ -262,5 +371,114 @@ fn conflicts_summary(state: &State, id: &str) -> String {
         Phase::Idle | Phase::Recalling => "not checked yet".into(),
         Phase::Reading | Phase::Joining => "checking…".into(),
         Phase::Refreshing | Phase::Done => "none found by the sweep".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::fixtures;
+    use crate::app::msg::{Msg, SessionMsg};
+    use crate::app::update::update;
+    use crate::offboarding::read::{Found, GroupNow};
+    use crate::offboarding::{GroupTaken, RoleTaken, Step, Taken};
+    use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+    fn press(s: &mut State, c: char) -> Vec<Effect> {
+        let ev = KeyEvent::new_with_kind(KeyCode::Char(c), KeyModifiers::NONE, KeyEventKind::Press);
+        update(s, Msg::Key(ev))
+    }
+
+    fn text(s: &State) -> String {
+        lines(s, 200)
+            .into_iter()
+            .map(|l| format!("{l:?}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn the_pane_reads_what_offboarding_took_once_per_user_and_says_it() {
+        let mut s = fixtures::state(5, (120, 40));
+        let id = s.session().users.current().unwrap().id;
+        let effects = press(&mut s, 'i');
+        assert!(
+            matches!(&effects[..], [Effect::ReadOffboarding { user }] if user.id == id),
+            "{effects:?}"
+        );
+        assert!(text(&s).contains("reading the audit log…"));
+        // Moving away and back asks for the other user once, and not again for this one.
+        assert_eq!(press(&mut s, 'j').len(), 1);
+        assert!(press(&mut s, 'k').is_empty());
+
+        let to = fixtures::now();
+        let step = Step {
+            at: to - chrono::Duration::days(2),
+            by: "app HR Offboarding Automation".into(),
+        };
+        let taken = Taken {
+            groups: vec![
+                GroupTaken {
+                    id: "g1".into(),
+                    name: Some("Sales (old name)".into()),
+                    owner: false,
+                    step: step.clone(),
+                },
+                GroupTaken {
+                    id: "g2".into(),
+                    name: Some("Gone Group".into()),
+                    owner: true,
+                    step: step.clone(),
+                },
+            ],
+            licences: Vec::new(),
+            sign_in: Some(step.clone()),
+            roles: vec![RoleTaken {
+                template_id: Some("62e90394-69f5-4237-9190-012177145e10".into()),
+                role_id: None,
+                name: Some("Global Administrator".into()),
+                step,
+            }],
+        };
+        let found = Found {
+            user_id: id.clone(),
+            taken,
+            from: to - chrono::Duration::days(30),
+            to,
+            groups: [
+                ("g1".to_string(), GroupNow::Named("Sales Team".into())),
+                ("g2".to_string(), GroupNow::Gone),
+            ]
+            .into_iter()
+            .collect(),
+        };
+        fixtures::send(
+            &mut s,
+            SessionMsg::Offboarding {
+                id: id.clone(),
+                result: Ok(Box::new(found)),
+            },
+        );
+        let shown = text(&s);
+        for want in [
+            "took, 2 days before the deletion, by app HR Offboarding Automation:",
+            "group Sales Team",
+            "owner of Gone Group (deleted since)",
+            "sign-in: blocked",
+            "role Global Administrator (privileged)",
+        ] {
+            assert!(shown.contains(want), "{want:?} in\n{shown}");
+        }
+        // A read that failed says why.
+        let other = s.session().users.rows()[1].id().to_string();
+        fixtures::send(
+            &mut s,
+            SessionMsg::Offboarding {
+                id: other,
+                result: Err("Insufficient privileges (needs AuditLog.Read.All)".into()),
+            },
+        );
+        press(&mut s, 'j');
+        assert!(text(&s).contains("unknown: Insufficient privileges"));
     }
 }

@@ -33,6 +33,10 @@ pub enum Effect {
     Preflight {
         users: Vec<DeletedUser>,
     },
+    /// Read what an offboarding took from this user (the details pane shows it).
+    ReadOffboarding {
+        user: crate::offboarding::read::Deleted,
+    },
     /// Read the tenant's verified domains.
     LoadTenant,
     /// Ask whether Temporary Access Passes can be issued (policy, permission, cloud).
@@ -119,6 +123,7 @@ impl std::fmt::Debug for Effect {
             Effect::OpenSession { id, .. } => write!(f, "OpenSession({id})"),
             Effect::LoadDeleted { generation } => write!(f, "LoadDeleted({generation})"),
             Effect::Preflight { users } => write!(f, "Preflight({} users)", users.len()),
+            Effect::ReadOffboarding { user } => write!(f, "ReadOffboarding({})", user.id),
             Effect::LoadTenant => f.write_str("LoadTenant"),
             Effect::LoadTapAvailability => f.write_str("LoadTapAvailability"),
             Effect::LoadUnfinished => f.write_str("LoadUnfinished"),

@@ -37,6 +37,12 @@ pub(super) fn scroll_details(state: &mut State, delta: isize) {
 }
 
 pub(super) fn table_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
+    let mut effects = act(state, action);
+    effects.extend(super::details::read_offboarding(state));
+    effects
+}
+
+fn act(state: &mut State, action: Option<Action>) -> Vec<Effect> {
     let Some(action) = action else {
         return Vec::new();
     };

@@ -142,6 +142,11 @@ pub enum SessionMsg {
     SweepChanges(Box<crate::conflicts::Changes>),
     /// The audit log's deletions (or why they could not be read).
     Deletions(Box<crate::conflicts::DeletionsState>),
+    /// What an offboarding took from a user, or why it could not be read.
+    Offboarding {
+        id: String,
+        result: Result<Box<crate::offboarding::read::Found>, String>,
+    },
     /// What the last run kept of the sweep for this directory, read back at launch.
     Recalled(Box<super::sweep::Recalled>),
     /// The users restored in this directory, from its journal (or why it could not be read).

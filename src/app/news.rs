@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use super::effect::Effect;
 use super::modal::Modal;
 use super::msg::SessionMsg;
-use super::sessions::Blocked;
+use super::sessions::{Blocked, OffboardingRead};
 use super::state::{NoticeKind, State};
 use super::update::{capital, clock, last};
 
@@ -45,6 +45,14 @@ pub(super) fn on_news(state: &mut State, msg: SessionMsg) -> Vec<Effect> {
         M::SweepChanges(changes) => super::sweep::on_changes(state, *changes),
         M::Deletions(deletions) => super::sweep::on_deletions(state.session_mut(), *deletions),
         M::Recalled(recalled) => super::sweep::on_recalled(state, *recalled),
+        M::Offboarding { id, result } => {
+            let read = match result {
+                Ok(found) => OffboardingRead::Found(found),
+                Err(why) => OffboardingRead::Failed(why),
+            };
+            state.session_mut().offboarding.insert(id, read);
+            Vec::new()
+        }
         M::Restored(result) => super::restored::on_read(state, result),
         M::PurgeDone { purged, failures } => on_purge_done(state, purged, failures),
         M::Waiting { text, seconds } => on_waiting(state, text, seconds),

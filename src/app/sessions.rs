@@ -5,7 +5,7 @@
 //! sign-in) is dropped instead of landing in another one's rows. One session is open today;
 //! the collection is shaped for several in one event loop, one of them current.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
@@ -152,6 +152,17 @@ pub struct SessionState {
     pub name_seq: u64,
     /// `F` is finishing interrupted restores: new passwords are on their way to the screen.
     pub finishing: bool,
+    /// What an offboarding took from each user the details pane has shown, by id.
+    pub offboarding: HashMap<String, OffboardingRead>,
+}
+
+/// The details pane's read of what an offboarding took from one user.
+#[derive(Debug, Clone)]
+pub enum OffboardingRead {
+    Reading,
+    Found(Box<crate::offboarding::read::Found>),
+    /// Why it could not be read, in words (no `AuditLog.Read.All`, for one).
+    Failed(String),
 }
 
 impl SessionState {
@@ -172,6 +183,7 @@ impl SessionState {
             tenant: restore::Tenant::default(),
             tap: None,
             reload: None,
+            offboarding: HashMap::new(),
             loaded_at: None,
             stale_since: None,
             verdict_seq: 0,

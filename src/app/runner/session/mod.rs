@@ -246,6 +246,24 @@ impl SessionRunner {
             Effect::KeepDeletions(d) => self.keep(sweep::Keep::Deletions(d)),
             Effect::Preflight { users } => self.preflight(users),
             Effect::LoadTenant => self.load_tenant(),
+            Effect::ReadOffboarding { user } => {
+                let dir = self.dir.clone();
+                let tx = self.tx.clone();
+                self.tasks.spawn(async move {
+                    let id = user.id.clone();
+                    let found =
+                        crate::offboarding::read::read(dir.as_ref(), &[user], chrono::Utc::now())
+                            .await
+                            .pop()
+                            .unwrap_or_else(|| {
+                                Err(crate::directory::DirectoryError::malformed(
+                                    "the read was lost",
+                                ))
+                            });
+                    let result = found.map(Box::new).map_err(|e| e.to_string());
+                    let _ = tx.send(SessionMsg::Offboarding { id, result });
+                });
+            }
             Effect::AfterCare { outcomes } => {
                 let dir = self.dir.clone();
                 let tx = self.tx.clone();

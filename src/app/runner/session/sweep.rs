@@ -104,7 +104,9 @@ impl SessionRunner {
         }
         let tx = self.tx.clone();
         let books = self.session.books();
-        self.tasks.spawn_blocking(move || {
+        // Not one of the session's tasks: a write under way when the session ends (the admin
+        // quits as the sweep lands) must finish, or the next launch starts from nothing.
+        tokio::task::spawn_blocking(move || {
             use crate::conflicts::kept;
             let written = match &what {
                 Keep::Sweep(s) => kept::save_sweep(&books, s),
