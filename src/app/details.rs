@@ -96,6 +96,10 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
                     t.to_string()
                 },
             );
+            if t.is_overdue() {
+                // Once the account is gone for good, only Exchange can bring the mail back.
+                field("", MAILBOX_AFTER_PURGE.into());
+            }
             let local = t.purge_at().with_timezone(&state.settings.local_offset);
             field(
                 "Purged on",
@@ -166,6 +170,12 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
     field("Deleted UPN", user.deleted_upn.clone());
     all
 }
+
+/// What is left once an account is purged: its mailbox, where Exchange kept it.
+pub const MAILBOX_AFTER_PURGE: &str = "once purged, only the mailbox may come back: an inactive \
+     mailbox (kept by a hold or retention policy) can be recovered or restored into another \
+     from Exchange Online (Get-Mailbox -InactiveMailboxOnly, New-MailboxRestoreRequest; \
+     \"Delete or restore user mailboxes in Exchange Online\")";
 
 /// With the pane open on a user whose offboarding is not read yet: the read, once.
 pub(super) fn read_offboarding(state: &mut State) -> Option<Effect> {
@@ -395,6 +405,36 @@ mod tests {
             .map(|l| format!("{l:?}"))
             .collect::<Vec<_>>()
             .join("\n")
+    }
+
+    #[test]
+    fn a_user_past_its_purge_date_points_to_exchange_for_its_mailbox() {
+        let now = fixtures::now();
+        let mut s = fixtures::blank(now, (120, 40));
+        let mut gone = fixtures::user(0, now);
+        gone.deleted_at = Some(now - chrono::Duration::days(31));
+        let mut fresh = fixtures::user(1, now);
+        fresh.deleted_at = Some(now - chrono::Duration::days(2));
+        let page = fixtures::news(
+            &s,
+            SessionMsg::Page {
+                generation: 0,
+                result: Ok(crate::directory::DeletedPage {
+                    users: vec![gone, fresh],
+                    total: Some(2),
+                }),
+            },
+        );
+        update(&mut s, page);
+        let first = text(&s);
+        let overdue_first = first.contains("InactiveMailboxOnly");
+        press(&mut s, 'j');
+        let overdue_second = text(&s).contains("InactiveMailboxOnly");
+        assert!(
+            overdue_first != overdue_second,
+            "said for the overdue user only:\n{first}\n{}",
+            text(&s)
+        );
     }
 
     #[test]
