@@ -15,7 +15,8 @@ pub const BADGE_LEGEND: &[(&str, &str)] = &[
     ),
     (
         "[OVERDUE]",
-        "past its purge date: Entra may remove it any moment",
+        "past its purge date: Entra may remove it any moment; then only its mailbox may come \
+         back, through Exchange (i: how)",
     ),
     (
         "[CONFLICT] [C]",
