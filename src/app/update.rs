@@ -13,8 +13,7 @@ use super::keymap::{self, Scope};
 use super::layout;
 use super::modal::{
     confirm_action,
-    help::{help_action, open_help},
-    restore::restore_key,
+    help::open_help,
     result::{prompt_key, result_action},
 };
 use super::msg::{Msg, SessionMsg};
@@ -185,14 +184,12 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Scope::Table => super::home::table_action(state, action),
         Scope::Restored => super::restored::restored_action(state, action),
         Scope::Filter => super::home::filter_key(state, action, key),
-        Scope::RestoreDialog => restore_key(state, action, key),
-        Scope::Progress | Scope::Purge | Scope::ErrorPane => {
+        Scope::RestoreDialog | Scope::Progress | Scope::Purge | Scope::ErrorPane | Scope::Help => {
             super::modal::on_key(state, scope, action, key).unwrap_or_default()
         }
         Scope::Result => result_action(state, action),
         Scope::ResultPassword => prompt_key(state, action, key),
         Scope::Confirm => confirm_action(state, action),
-        Scope::Help => help_action(state, action),
         // Handled above, before the size check.
         Scope::Global | Scope::SignIn => Vec::new(),
     }

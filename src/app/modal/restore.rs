@@ -19,7 +19,7 @@ mod submit;
 
 pub(in crate::app) use answers::{on_new_name_checked, on_preflight, on_verdict};
 pub use fields::{DialogField, PARTS, Part};
-pub(in crate::app) use keys::restore_key;
+pub(in crate::app) use keys::on_key;
 pub(in crate::app) use submit::submit_restore;
 
 /// What pre-flight found for one user of the dialog.

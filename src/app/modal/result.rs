@@ -530,4 +530,54 @@ impl ResultState {
         }
         Outcome::Open(Vec::new())
     }
+
+    /// The answer to the question the result screen asked: "did the mail arrive?" for one
+    /// user, else "close without email?".
+    pub(in crate::app) fn on_confirm(&mut self, action: Option<Action>) -> Outcome {
+        if let Some(i) = self.confirm_arrived() {
+            match action {
+                Some(Action::Yes) => {
+                    self.mode = ResultMode::List;
+                    if let Some(o) = self.outcomes.get(i) {
+                        self.busy = true;
+                        self.message = Some(format!("Closing {} as mailed…", o.display_name));
+                        return Outcome::Open(vec![Effect::MailArrived {
+                            ids: vec![o.id.clone()],
+                        }]);
+                    }
+                }
+                Some(Action::No) => self.mode = ResultMode::List,
+                _ => {}
+            }
+            return Outcome::Open(Vec::new());
+        }
+        match action {
+            Some(Action::Yes) => {
+                return Outcome::Closed(vec![Effect::MailSkipped {
+                    outcomes: self.unmailed(),
+                }]);
+            }
+            Some(Action::No) => self.mode = ResultMode::List,
+            _ => {}
+        }
+        Outcome::Open(Vec::new())
+    }
+
+    /// What closing without email left undone, for the status line.
+    pub(in crate::app) fn closed_without_mail(&self) -> String {
+        let restored = self.restored();
+        let missing = self.missing_passwords();
+        if missing > 0 {
+            format!(
+                "Closed without email; {} restored, {missing} without a password: F finishes {}.",
+                crate::text::count(restored, "user", "users"),
+                if missing == 1 { "it" } else { "them" }
+            )
+        } else {
+            format!(
+                "Closed without email; {} restored.",
+                crate::text::count(restored, "user", "users")
+            )
+        }
+    }
 }

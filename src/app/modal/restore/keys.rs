@@ -8,7 +8,7 @@ use super::submit::submit_restore;
 use super::{DialogField, NameCheck, RestoreForm, Verdict};
 use crate::app::action::Action;
 use crate::app::effect::Effect;
-use crate::app::modal::Modal;
+use crate::app::modal::{Modal, Outcome};
 use crate::app::state::State;
 use crate::restore;
 
@@ -43,13 +43,11 @@ fn ask_about_new_name(state: &mut State, i: usize) -> Vec<Effect> {
     }]
 }
 
-pub(in crate::app) fn restore_key(
-    state: &mut State,
-    action: Option<Action>,
-    key: KeyEvent,
-) -> Vec<Effect> {
+/// A key for the open restore dialog, and what it came to: still open (asking the directory
+/// about what was typed), closed, or handed over to the progress once the restore starts.
+pub(in crate::app) fn on_key(state: &mut State, action: Option<Action>, key: KeyEvent) -> Outcome {
     let Some(Modal::Restore(form)) = &mut state.modal else {
-        return Vec::new();
+        return Outcome::Open(Vec::new());
     };
     let armed = form.confirm_off.take();
     // Turning a security option off takes the key twice on it; turning it on, once.
@@ -107,16 +105,16 @@ pub(in crate::app) fn restore_key(
                 }
             }
             DialogField::Restore => return submit_restore(state),
-            DialogField::Cancel => state.modal = None,
+            DialogField::Cancel => return Outcome::Closed(Vec::new()),
             DialogField::Password
             | DialogField::Recipients
             | DialogField::NewUpn(_)
             | DialogField::TapLifetime => {}
         },
         Some(Action::Reveal) => form.reveal = !form.reveal,
-        Some(Action::Cancel) => state.modal = None,
+        Some(Action::Cancel) => return Outcome::Closed(Vec::new()),
         Some(Action::Submit) => match form.focus {
-            DialogField::Cancel => state.modal = None,
+            DialogField::Cancel => return Outcome::Closed(Vec::new()),
             DialogField::ManualPassword if form.auto_password || form.tap => {
                 // Enter on "let me create" picks it and goes to the field, as a user expects.
                 form.auto_password = false;
@@ -138,14 +136,18 @@ pub(in crate::app) fn restore_key(
                     .is_some_and(|c| c.value);
                 form.error = None;
                 match form.focus {
-                    DialogField::Password if changed => return ask_about_password(state),
-                    DialogField::NewUpn(i) if changed => return ask_about_new_name(state, i),
+                    DialogField::Password if changed => {
+                        return Outcome::Open(ask_about_password(state));
+                    }
+                    DialogField::NewUpn(i) if changed => {
+                        return Outcome::Open(ask_about_new_name(state, i));
+                    }
                     _ => {}
                 }
             }
         }
     }
-    Vec::new()
+    Outcome::Open(Vec::new())
 }
 
 /// Picks the pass, or says why it cannot be picked (the choice stays greyed).

@@ -7,19 +7,21 @@ use tui_input::Input;
 
 use super::{CONFIRM_OVER, DialogField};
 use crate::app::effect::Effect;
-use crate::app::modal::Modal;
 use crate::app::modal::progress::ProgressState;
+use crate::app::modal::{Modal, Outcome};
 use crate::app::state::State;
 use crate::app::update::read_only_refusal;
 use crate::directory::DeletedUser;
 use crate::restore::{self, PasswordStep};
 
-pub(in crate::app) fn submit_restore(state: &mut State) -> Vec<Effect> {
+/// Restore pressed (or "yes" to restoring many): refused with the reason while anything is
+/// unsettled, else the plan goes to the runner and the progress takes the dialog's place.
+pub(in crate::app) fn submit_restore(state: &mut State) -> Outcome {
     if read_only_refusal(state, "restore") {
-        return Vec::new();
+        return Outcome::Open(Vec::new());
     }
     let Some(Modal::Restore(form)) = &mut state.modal else {
-        return Vec::new();
+        return Outcome::Open(Vec::new());
     };
     let checking = form.checking();
     if checking > 0 {
@@ -27,7 +29,7 @@ pub(in crate::app) fn submit_restore(state: &mut State) -> Vec<Effect> {
             "Still checking {checking} of {} user(s) for conflicts; try again in a moment.",
             form.targets.len()
         ));
-        return Vec::new();
+        return Outcome::Open(Vec::new());
     }
     if let Some(t) = form.checking_name() {
         form.error = Some(format!(
@@ -35,14 +37,14 @@ pub(in crate::app) fn submit_restore(state: &mut State) -> Vec<Effect> {
             t.new_upn.value().trim(),
             t.user.display_name
         ));
-        return Vec::new();
+        return Outcome::Open(Vec::new());
     }
     if form.tap
         && let Err(e) = form.tap_request()
     {
         form.focus = DialogField::TapLifetime;
         form.error = Some(e);
-        return Vec::new();
+        return Outcome::Open(Vec::new());
     }
     let request = form.request();
     // Every rule lives in the plan; the form only points at the field a problem is about.
@@ -52,11 +54,11 @@ pub(in crate::app) fn submit_restore(state: &mut State) -> Vec<Effect> {
     {
         form.focus = form.field_of(problem.field).unwrap_or(form.focus);
         form.error = Some(problem.message);
-        return Vec::new();
+        return Outcome::Open(Vec::new());
     }
     if form.targets.len() > CONFIRM_OVER && !form.confirm_many {
         form.confirm_many = true;
-        return Vec::new();
+        return Outcome::Open(Vec::new());
     }
     let users: Vec<DeletedUser> = form.targets.iter().map(|t| t.user.clone()).collect();
     let include_password = form.include_password;
@@ -70,7 +72,7 @@ pub(in crate::app) fn submit_restore(state: &mut State) -> Vec<Effect> {
         Ok(plan) => plan,
         Err(e) => {
             form.error = Some(e);
-            return Vec::new();
+            return Outcome::Open(Vec::new());
         }
     };
     // The typed password now lives in the plan (a secret); the editor is emptied, yank
@@ -78,6 +80,8 @@ pub(in crate::app) fn submit_restore(state: &mut State) -> Vec<Effect> {
     form.password = Input::default();
     state.session_mut().last_mail = Some((plan.mail_to.clone(), include_password));
     state.session_mut().last_step = Some(step);
-    state.modal = Some(Modal::Progress(ProgressState::new(&users)));
-    vec![Effect::Restore(plan)]
+    Outcome::Next(
+        Box::new(Modal::Progress(ProgressState::new(&users))),
+        vec![Effect::Restore(plan)],
+    )
 }
