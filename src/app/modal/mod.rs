@@ -68,6 +68,10 @@ pub(in crate::app) fn on_key(
         (Some(Modal::Purge(p)), Scope::Purge) => p.on_key(action, key),
         (Some(Modal::Progress(p)), Scope::Progress) => p.on_action(action),
         (Some(Modal::Result(r)), Scope::ErrorPane) => r.on_error_pane_key(action),
+        (Some(Modal::Result(r)), Scope::Result) => result::on_list_key(r, action),
+        (Some(Modal::Result(r)), Scope::ResultPassword) => {
+            result::on_prompt_key(r, action, key, &state.sessions.current().tenant)
+        }
         _ => return None,
     };
     Some(carry_out(state, outcome))
