@@ -10,7 +10,7 @@ use super::action::Action;
 use super::effect::Effect;
 use super::layout;
 use super::modal::Modal;
-use super::modal::help::help_action;
+use super::modal::help;
 use super::modal::purge::PurgeState;
 use super::modal::restore::open_restore;
 use super::restored::View;
@@ -239,7 +239,9 @@ pub(super) fn on_mouse(state: &mut State, m: MouseEvent) -> Vec<Effect> {
             MouseEventKind::ScrollUp => Some(Action::Up),
             _ => None,
         };
-        return help_action(state, action);
+        // The wheel only scrolls the help: it never closes it, and there is nothing to run.
+        let _ = help::on_key(state, action);
+        return Vec::new();
     }
     if state.modal.is_none() && state.view == View::Restored {
         super::restored::on_mouse(state, m, step as isize);

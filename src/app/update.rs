@@ -11,12 +11,7 @@ use super::action::Action;
 use super::effect::Effect;
 use super::keymap::{self, Scope};
 use super::layout;
-use super::modal::{
-    confirm_action,
-    help::{help_action, open_help},
-    restore::restore_key,
-    result::{prompt_key, result_action},
-};
+use super::modal::{confirm_action, help::open_help};
 use super::msg::{Msg, SessionMsg};
 use super::sessions::SessionId;
 use super::state::{LOG_CAPACITY, NoticeKind, State};
@@ -185,14 +180,14 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Scope::Table => super::home::table_action(state, action),
         Scope::Restored => super::restored::restored_action(state, action),
         Scope::Filter => super::home::filter_key(state, action, key),
-        Scope::RestoreDialog => restore_key(state, action, key),
-        Scope::Progress | Scope::Purge | Scope::ErrorPane => {
-            super::modal::on_key(state, scope, action, key).unwrap_or_default()
-        }
-        Scope::Result => result_action(state, action),
-        Scope::ResultPassword => prompt_key(state, action, key),
+        Scope::RestoreDialog
+        | Scope::Progress
+        | Scope::Purge
+        | Scope::Result
+        | Scope::ResultPassword
+        | Scope::ErrorPane
+        | Scope::Help => super::modal::on_key(state, scope, action, key).unwrap_or_default(),
         Scope::Confirm => confirm_action(state, action),
-        Scope::Help => help_action(state, action),
         // Handled above, before the size check.
         Scope::Global | Scope::SignIn => Vec::new(),
     }

@@ -16,16 +16,35 @@ use crate::app::msg::SessionMsg;
 use crate::app::state::{NoticeKind, State};
 use progress::ProgressState;
 use purge::PurgeState;
-use restore::{RestoreForm, submit_restore};
-use result::{ResultMode, ResultState};
+use restore::RestoreForm;
+use result::ResultState;
 
 /// What a dialog's key came to, for `update` to carry out: the dialog changes only its own
-/// state, and says whether it stays open; closing it is done in one place (`on_key`).
+/// state, and says whether it stays open; closing or replacing it is done in one place (`carry_out`).
 pub enum Outcome {
     /// Still open; these effects run.
     Open(Vec<Effect>),
     /// Closed: the screen under it has the keyboard again; these effects run.
     Closed(Vec<Effect>),
+    /// Done, and this dialog takes its place (the restore dialog hands over to the progress);
+    /// these effects run.
+    Next(Box<Modal>, Vec<Effect>),
+}
+
+/// Carries out what a dialog's key came to: closing or replacing the open dialog is done here
+/// alone.
+fn carry_out(state: &mut State, outcome: Outcome) -> Vec<Effect> {
+    match outcome {
+        Outcome::Open(effects) => effects,
+        Outcome::Closed(effects) => {
+            state.modal = None;
+            effects
+        }
+        Outcome::Next(next, effects) => {
+            state.modal = Some(*next);
+            effects
+        }
+    }
 }
 
 /// A key for the open dialog, in the `scope` it has, given to the dialog that owns it; its
@@ -36,19 +55,26 @@ pub(in crate::app) fn on_key(
     action: Option<Action>,
     key: KeyEvent,
 ) -> Option<Vec<Effect>> {
+    // The help is over any screen, dialogs included; closing it leaves them as they were.
+    if scope == Scope::Help {
+        if let Outcome::Closed(effects) = help::on_key(state, action) {
+            state.help = None;
+            return Some(effects);
+        }
+        return Some(Vec::new());
+    }
     let outcome = match (&mut state.modal, scope) {
+        (Some(Modal::Restore(_)), Scope::RestoreDialog) => restore::on_key(state, action, key),
         (Some(Modal::Purge(p)), Scope::Purge) => p.on_key(action, key),
         (Some(Modal::Progress(p)), Scope::Progress) => p.on_action(action),
         (Some(Modal::Result(r)), Scope::ErrorPane) => r.on_error_pane_key(action),
+        (Some(Modal::Result(r)), Scope::Result) => result::on_list_key(r, action),
+        (Some(Modal::Result(r)), Scope::ResultPassword) => {
+            result::on_prompt_key(r, action, key, &state.sessions.current().tenant)
+        }
         _ => return None,
     };
-    Some(match outcome {
-        Outcome::Open(effects) => effects,
-        Outcome::Closed(effects) => {
-            state.modal = None;
-            effects
-        }
-    })
+    Some(carry_out(state, outcome))
 }
 
 /// The one dialog open over the table, if any; each variant owns its state.
@@ -108,7 +134,8 @@ pub(in crate::app) fn on_news(state: &mut State, msg: SessionMsg) -> Vec<Effect>
     Vec::new()
 }
 
-/// A yes/no question a modal asked (restore many, stop the run, close without mail).
+/// A yes/no question a modal asked (restore many, stop the run, close without mail); the
+/// dialog that asked answers it, and its outcome is carried out as a key's is.
 pub(in crate::app) fn confirm_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
     // Ctrl-C's question is over whatever the modal asks.
     if state.quit_question {
@@ -118,64 +145,25 @@ pub(in crate::app) fn confirm_action(state: &mut State, action: Option<Action>) 
             _ => Vec::new(),
         };
     }
-    match &mut state.modal {
+    let outcome = match &mut state.modal {
         Some(Modal::Restore(form)) => match action {
-            Some(Action::Yes) => return submit_restore(state),
-            Some(Action::No) => form.confirm_many = false,
-            _ => {}
-        },
-        Some(Modal::Progress(p)) => match action {
-            Some(Action::Yes) => {
-                p.confirm_stop = false;
-                p.stopping = true;
-                return vec![Effect::StopRestore];
+            Some(Action::Yes) => restore::submit_restore(state),
+            Some(Action::No) => {
+                form.confirm_many = false;
+                Outcome::Open(Vec::new())
             }
-            Some(Action::No) => p.confirm_stop = false,
-            _ => {}
+            _ => Outcome::Open(Vec::new()),
         },
-        Some(Modal::Result(r)) if r.confirm_arrived().is_some() => match action {
-            Some(Action::Yes) => {
-                let i = r.confirm_arrived().unwrap_or_default();
-                r.mode = ResultMode::List;
-                if let Some(o) = r.outcomes.get(i) {
-                    r.busy = true;
-                    r.message = Some(format!("Closing {} as mailed…", o.display_name));
-                    return vec![Effect::MailArrived {
-                        ids: vec![o.id.clone()],
-                    }];
-                }
+        Some(Modal::Progress(p)) => p.on_confirm(action),
+        Some(Modal::Result(r)) => match r.on_confirm(action) {
+            // Closing without mail says what was left undone, on the screen below.
+            Outcome::Closed(effects) => {
+                state.notice = Some((NoticeKind::Info, r.closed_without_mail()));
+                Outcome::Closed(effects)
             }
-            Some(Action::No) => r.mode = ResultMode::List,
-            _ => {}
+            other => other,
         },
-        Some(Modal::Result(r)) => match action {
-            Some(Action::Yes) => {
-                let restored = r.restored();
-                let missing = r.missing_passwords();
-                let outcomes = r.unmailed();
-                state.modal = None;
-                state.notice = Some((
-                    NoticeKind::Info,
-                    if missing > 0 {
-                        format!(
-                            "Closed without email; {} restored, {missing} without a password: F \
-                             finishes {}.",
-                            crate::text::count(restored, "user", "users"),
-                            if missing == 1 { "it" } else { "them" }
-                        )
-                    } else {
-                        format!(
-                            "Closed without email; {} restored.",
-                            crate::text::count(restored, "user", "users")
-                        )
-                    },
-                ));
-                return vec![Effect::MailSkipped { outcomes }];
-            }
-            Some(Action::No) => r.mode = ResultMode::List,
-            _ => {}
-        },
-        _ => {}
-    }
-    Vec::new()
+        _ => Outcome::Open(Vec::new()),
+    };
+    carry_out(state, outcome)
 }

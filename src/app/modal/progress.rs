@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::Outcome;
 use crate::app::action::Action;
+use crate::app::effect::Effect;
 use crate::directory::DeletedUser;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +99,20 @@ impl ProgressState {
             }
             Some(Action::Up) => self.scroll = self.scroll.saturating_sub(1),
             Some(Action::Cancel) if !self.stopping => self.confirm_stop = true,
+            _ => {}
+        }
+        Outcome::Open(Vec::new())
+    }
+
+    /// The answer to "stop the run?": yes stops what has not started yet.
+    pub(in crate::app) fn on_confirm(&mut self, action: Option<Action>) -> Outcome {
+        match action {
+            Some(Action::Yes) => {
+                self.confirm_stop = false;
+                self.stopping = true;
+                return Outcome::Open(vec![Effect::StopRestore]);
+            }
+            Some(Action::No) => self.confirm_stop = false,
             _ => {}
         }
         Outcome::Open(Vec::new())

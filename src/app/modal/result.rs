@@ -275,10 +275,8 @@ pub fn retryable(o: &UserOutcome) -> bool {
                 .is_some_and(|f| matches!(f.stage, Stage::Restore | Stage::Preflight)))
 }
 
-pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -> Vec<Effect> {
-    let Some(Modal::Result(r)) = &mut state.modal else {
-        return Vec::new();
-    };
+/// Keys of the result's list and its buttons; it closes when nothing would be lost.
+pub(in crate::app) fn on_list_key(r: &mut ResultState, action: Option<Action>) -> Outcome {
     match action {
         Some(Action::Down) => r.selected = (r.selected + 1).min(r.outcomes.len().saturating_sub(1)),
         Some(Action::Up) => r.selected = r.selected.saturating_sub(1),
@@ -297,7 +295,7 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
                     "Copied {}'s password to the clipboard (OSC 52).",
                     o.display_name
                 ));
-                return vec![Effect::Copy(pw.clone())];
+                return Outcome::Open(vec![Effect::Copy(pw.clone())]);
             }
             r.message = Some("This line has no password to copy.".into());
         }
@@ -305,36 +303,37 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
             Some(_) if r.has_error_to_show(r.selected) => r.mode = ResultMode::ErrorPane(0),
             _ => r.message = Some("This line has no error or after-care to show.".into()),
         },
-        Some(Action::SetPassword) => return set_password(r),
-        Some(Action::Retry) => return retry_failed(r),
+        Some(Action::SetPassword) => return Outcome::Open(set_password(r)),
+        Some(Action::Retry) => return Outcome::Open(retry_failed(r)),
         Some(Action::MailArrived) => ask_arrived(r),
         Some(Action::Submit) => {
             if r.sending || r.busy {
-                return Vec::new();
+                return Outcome::Open(Vec::new());
             }
             if !r.can_send() {
                 // Passwords nobody has been sent: closing loses them, so ask as "Close
                 // without email" does.
                 if r.holds_passwords() {
                     r.mode = ResultMode::ConfirmClose;
-                    return Vec::new();
+                    return Outcome::Open(Vec::new());
                 }
                 let outcomes = r.unmailed();
-                state.modal = None;
-                return if outcomes.iter().any(|o| o.complete()) {
+                return Outcome::Closed(if outcomes.iter().any(|o| o.complete()) {
                     vec![Effect::MailSkipped { outcomes }]
                 } else {
                     Vec::new()
-                };
+                });
             }
             match r.focus {
-                ResultButton::SendAndClose => return r.send_next().into_iter().collect(),
+                ResultButton::SendAndClose => {
+                    return Outcome::Open(r.send_next().into_iter().collect());
+                }
                 ResultButton::CloseWithoutMail => r.mode = ResultMode::ConfirmClose,
             }
         }
         Some(Action::Cancel) => {
             if r.sending || r.busy {
-                return Vec::new();
+                return Outcome::Open(Vec::new());
             }
             let unmailed = r
                 .outcomes
@@ -343,12 +342,12 @@ pub(in crate::app) fn result_action(state: &mut State, action: Option<Action>) -
             if unmailed || r.missing_passwords() > 0 {
                 r.mode = ResultMode::ConfirmClose;
             } else {
-                state.modal = None;
+                return Outcome::Closed(Vec::new());
             }
         }
         _ => {}
     }
-    Vec::new()
+    Outcome::Open(Vec::new())
 }
 
 /// `p`: a new pass on a pass hand-off, else the password prompt for the selected user.
@@ -449,16 +448,15 @@ pub(in crate::app) fn retry_failed(r: &mut ResultState) -> Vec<Effect> {
 }
 
 /// Keys of the `p` prompt: Tab switches generate / type, F2 shows, Enter sets, Esc cancels.
-pub(in crate::app) fn prompt_key(
-    state: &mut State,
+/// The prompt stays on the result screen: its outcome is always `Open`.
+pub(in crate::app) fn on_prompt_key(
+    r: &mut ResultState,
     action: Option<Action>,
     key: KeyEvent,
-) -> Vec<Effect> {
-    let Some(Modal::Result(r)) = &mut state.modal else {
-        return Vec::new();
-    };
+    tenant: &restore::Tenant,
+) -> Outcome {
     let ResultMode::Prompt(p) = &mut r.mode else {
-        return Vec::new();
+        return Outcome::Open(Vec::new());
     };
     match action {
         Some(Action::Cancel) => r.mode = ResultMode::List,
@@ -470,21 +468,17 @@ pub(in crate::app) fn prompt_key(
         Some(Action::Submit) => {
             let Some(o) = r.outcomes.get(p.index) else {
                 r.mode = ResultMode::List;
-                return Vec::new();
+                return Outcome::Open(Vec::new());
             };
             let choice = if p.auto {
                 PasswordChoice::Auto
             } else {
                 let typed = p.input.value();
                 let names = [(o.display_name.as_str(), o.original_upn.as_str())];
-                let check = restore::check_password_for(
-                    typed,
-                    &state.sessions.current_mut().tenant,
-                    &names,
-                );
+                let check = restore::check_password_for(typed, tenant, &names);
                 if let Some(why) = check.first_failure() {
                     p.error = Some(format!("Password refused: {why}"));
-                    return Vec::new();
+                    return Outcome::Open(Vec::new());
                 }
                 PasswordChoice::Given(secrecy::SecretString::from(typed))
             };
@@ -498,11 +492,11 @@ pub(in crate::app) fn prompt_key(
             r.mode = ResultMode::List;
             r.busy = true;
             r.message = Some(format!("Setting {}'s password…", outcome.display_name));
-            return vec![Effect::Retry {
+            return Outcome::Open(vec![Effect::Retry {
                 restore: None,
                 passwords: vec![outcome],
                 step,
-            }];
+            }]);
         }
         _ => {
             if !p.auto {
@@ -511,7 +505,7 @@ pub(in crate::app) fn prompt_key(
             }
         }
     }
-    Vec::new()
+    Outcome::Open(Vec::new())
 }
 
 impl ResultState {
@@ -529,5 +523,55 @@ impl ResultState {
             _ => {}
         }
         Outcome::Open(Vec::new())
+    }
+
+    /// The answer to the question the result screen asked: "did the mail arrive?" for one
+    /// user, else "close without email?".
+    pub(in crate::app) fn on_confirm(&mut self, action: Option<Action>) -> Outcome {
+        if let Some(i) = self.confirm_arrived() {
+            match action {
+                Some(Action::Yes) => {
+                    self.mode = ResultMode::List;
+                    if let Some(o) = self.outcomes.get(i) {
+                        self.busy = true;
+                        self.message = Some(format!("Closing {} as mailed…", o.display_name));
+                        return Outcome::Open(vec![Effect::MailArrived {
+                            ids: vec![o.id.clone()],
+                        }]);
+                    }
+                }
+                Some(Action::No) => self.mode = ResultMode::List,
+                _ => {}
+            }
+            return Outcome::Open(Vec::new());
+        }
+        match action {
+            Some(Action::Yes) => {
+                return Outcome::Closed(vec![Effect::MailSkipped {
+                    outcomes: self.unmailed(),
+                }]);
+            }
+            Some(Action::No) => self.mode = ResultMode::List,
+            _ => {}
+        }
+        Outcome::Open(Vec::new())
+    }
+
+    /// What closing without email left undone, for the status line.
+    pub(in crate::app) fn closed_without_mail(&self) -> String {
+        let restored = self.restored();
+        let missing = self.missing_passwords();
+        if missing > 0 {
+            format!(
+                "Closed without email; {} restored, {missing} without a password: F finishes {}.",
+                crate::text::count(restored, "user", "users"),
+                if missing == 1 { "it" } else { "them" }
+            )
+        } else {
+            format!(
+                "Closed without email; {} restored.",
+                crate::text::count(restored, "user", "users")
+            )
+        }
     }
 }

@@ -1,0 +1,479 @@
+//! The restore dialog: opening it, Tab and Space, pre-flight, the password, recipients, conflicts.
+
+use super::*;
+
+// ---- restore dialog ------------------------------------------------------------------------
+
+#[test]
+fn enter_opens_the_dialog_for_the_selected_user_with_preflight() {
+    let mut s = st(10);
+    let id = selected_id(&s);
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(
+        matches!(fx.as_slice(), [Effect::Preflight { users }, Effect::LoadTapAvailability] if users.len() == 1 && users[0].id == id)
+    );
+    let f = form(&s);
+    assert_eq!(f.targets.len(), 1);
+    assert!(f.auto_password && f.force_change && !f.force_change_mfa && f.include_password);
+    assert_eq!(f.recipients.value(), "admin@contoso.sandbox");
+    assert_eq!(f.focus, DialogField::AutoPassword);
+}
+
+#[test]
+fn the_settings_file_picks_the_dialogs_recipients_and_password_choice() {
+    let mut s = st(10);
+    s.settings.default_recipients = Some("helpdesk@contoso.com; hr@contoso.com".into());
+    s.settings.include_password = false;
+    press(&mut s, KeyCode::Enter);
+    let f = form(&s);
+    assert_eq!(f.recipients.value(), "helpdesk@contoso.com; hr@contoso.com");
+    assert!(!f.include_password);
+}
+
+#[test]
+fn r_opens_the_dialog_for_marked_users() {
+    let mut s = st(10);
+    ch(&mut s, ' ');
+    ch(&mut s, ' ');
+    let fx = ch(&mut s, 'r');
+    assert!(
+        matches!(fx.as_slice(), [Effect::Preflight { users }, Effect::LoadTapAvailability] if users.len() == 2)
+    );
+    assert_eq!(form(&s).targets.len(), 2);
+}
+
+#[test]
+fn many_marked_users_are_all_checked_and_asked_about() {
+    let mut s = st(40);
+    ch(&mut s, 'a');
+    let fx = ch(&mut s, 'r');
+    assert!(
+        matches!(fx.as_slice(), [Effect::Preflight { users }, Effect::LoadTapAvailability] if users.len() == 40)
+    );
+    assert!(
+        form(&s)
+            .targets
+            .iter()
+            .all(|t| t.preflight == Preflight::Checking)
+    );
+    // Restore while checking is refused, with how many are left.
+    press(&mut s, KeyCode::Enter);
+    assert!(form(&s).error.as_deref().unwrap_or("").contains("40 of 40"));
+    clear_preflight(&mut s);
+    // More than 20 users: asked once more; n goes back, y restores.
+    while form(&s).focus != DialogField::Restore {
+        press(&mut s, KeyCode::Tab);
+    }
+    assert!(press(&mut s, KeyCode::Enter).is_empty());
+    assert!(form(&s).confirm_many);
+    ch(&mut s, 'n');
+    assert!(!form(&s).confirm_many);
+    press(&mut s, KeyCode::Enter);
+    let fx = ch(&mut s, 'y');
+    assert!(matches!(fx.as_slice(), [Effect::Restore(plan)] if plan.users.len() == 40));
+}
+
+#[test]
+fn tab_order_space_toggles_and_esc_cancels() {
+    let mut s = st(3);
+    ch(&mut s, 'r');
+    clear_preflight(&mut s);
+    let order = [
+        DialogField::ManualPassword,
+        DialogField::TapPass,
+        DialogField::ForceChange,
+        DialogField::ForceChangeMfa,
+        DialogField::Recipients,
+        DialogField::IncludePassword,
+        DialogField::Restore,
+        DialogField::Cancel,
+        DialogField::AutoPassword,
+    ];
+    for f in order {
+        press(&mut s, KeyCode::Tab);
+        assert_eq!(form(&s).focus, f);
+    }
+    press(&mut s, KeyCode::BackTab);
+    assert_eq!(form(&s).focus, DialogField::Cancel);
+    press(&mut s, KeyCode::Up);
+    assert_eq!(form(&s).focus, DialogField::Restore);
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Down);
+    assert_eq!(form(&s).focus, DialogField::AutoPassword);
+    // Manual password: the field appears in the order.
+    press(&mut s, KeyCode::Tab);
+    ch(&mut s, ' ');
+    assert!(!form(&s).auto_password);
+    press(&mut s, KeyCode::Tab);
+    assert_eq!(form(&s).focus, DialogField::Password);
+    press(&mut s, KeyCode::BackTab);
+    press(&mut s, KeyCode::BackTab);
+    ch(&mut s, 'x');
+    assert!(form(&s).auto_password);
+    // Force change off hides and clears the MFA toggle.
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab);
+    assert_eq!(form(&s).focus, DialogField::ForceChangeMfa);
+    ch(&mut s, ' ');
+    assert!(form(&s).force_change_mfa);
+    press(&mut s, KeyCode::BackTab);
+    // Turning a safeguard off takes the key twice.
+    ch(&mut s, ' ');
+    assert!(form(&s).force_change && form(&s).confirm_off == Some(DialogField::ForceChange));
+    ch(&mut s, ' ');
+    assert!(!form(&s).force_change && !form(&s).force_change_mfa);
+    assert!(!form(&s).fields().contains(&DialogField::ForceChangeMfa));
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab);
+    assert_eq!(form(&s).focus, DialogField::IncludePassword);
+    ch(&mut s, ' ');
+    assert!(!form(&s).include_password);
+    press(&mut s, KeyCode::Esc);
+    assert!(s.modal.is_none());
+}
+
+#[test]
+fn enter_on_cancel_cancels_and_space_on_cancel_too() {
+    let mut s = st(3);
+    ch(&mut s, 'r');
+    press(&mut s, KeyCode::BackTab);
+    assert_eq!(form(&s).focus, DialogField::Cancel);
+    press(&mut s, KeyCode::Enter);
+    assert!(s.modal.is_none());
+    ch(&mut s, 'r');
+    press(&mut s, KeyCode::BackTab);
+    ch(&mut s, ' ');
+    assert!(s.modal.is_none());
+}
+
+#[test]
+fn submit_waits_for_preflight() {
+    let mut s = st(3);
+    ch(&mut s, 'r');
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(fx.is_empty());
+    assert!(
+        form(&s)
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("checking"))
+    );
+}
+
+#[test]
+fn weak_password_is_refused_with_the_rule_then_a_good_one_is_moved_into_a_secret() {
+    let mut s = st(3);
+    ch(&mut s, 'r');
+    clear_preflight(&mut s);
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Enter); // Enter on "let me create" picks it and focuses the field
+    assert_eq!(form(&s).focus, DialogField::Password);
+    typ(&mut s, "short");
+    // Letters are text in the password field: 'x', 'q', ' ' do not toggle or quit.
+    typ(&mut s, "x q");
+    assert_eq!(form(&s).password.value(), "shortx q");
+    assert!(!s.quit);
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(fx.is_empty());
+    assert!(
+        form(&s)
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("Password refused"))
+    );
+    press(&mut s, KeyCode::F(2));
+    assert!(form(&s).reveal);
+    press(&mut s, KeyCode::F(2));
+    for _ in 0..8 {
+        press(&mut s, KeyCode::Backspace);
+    }
+    typ(&mut s, "Restored-Today-42!");
+    let fx = press(&mut s, KeyCode::Enter);
+    match fx.as_slice() {
+        [Effect::Restore(plan)] => {
+            let typed = match &plan.password {
+                crate::restore::PasswordChoice::Given(p) => Some(p.expose_secret().to_string()),
+                crate::restore::PasswordChoice::Auto | crate::restore::PasswordChoice::Tap(_) => {
+                    None
+                }
+            };
+            assert_eq!(typed.as_deref(), Some("Restored-Today-42!"));
+            assert!(plan.force_change);
+            assert_eq!(plan.mail_to, vec!["admin@contoso.sandbox".to_string()]);
+        }
+        other => panic!("expected a restore, got {other:?}"),
+    }
+    assert!(matches!(s.modal, Some(Modal::Progress(_))));
+}
+
+#[test]
+fn bad_recipients_are_refused() {
+    let mut s = st(3);
+    ch(&mut s, 'r');
+    clear_preflight(&mut s);
+    for _ in 0..5 {
+        press(&mut s, KeyCode::Tab);
+    }
+    assert_eq!(form(&s).focus, DialogField::Recipients);
+    typ(&mut s, "; not an address");
+    press(&mut s, KeyCode::Enter);
+    assert!(form(&s).error.is_some());
+    assert_eq!(form(&s).focus, DialogField::Recipients);
+    assert!(matches!(s.modal, Some(Modal::Restore(_))));
+    // Clearing the field means no email at all.
+    press_mod(&mut s, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    press_mod(&mut s, KeyCode::Char('a'), KeyModifiers::CONTROL);
+    press_mod(&mut s, KeyCode::Char('k'), KeyModifiers::CONTROL);
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(matches!(fx.as_slice(), [Effect::Restore(plan)] if plan.mail_to.is_empty()));
+}
+
+#[test]
+fn conflict_offers_a_new_upn_and_proxy_reconcile() {
+    let mut s = st(3);
+    ch(&mut s, 'r');
+    let id = form(&s).targets[0].user.id.clone();
+    fixtures::send(
+        &mut s,
+        SessionMsg::Preflight {
+            id: id.clone(),
+            result: Ok(crate::restore::Preflight {
+                upn_holder: Some(holder("Alex Wilber (new hire)", "alex@contoso.sandbox")),
+                proxy_holders: vec![(
+                    "smtp:alex@contoso.sandbox".into(),
+                    holder("Alex Wilber (new hire)", "alex@contoso.sandbox"),
+                )],
+                suggested_upn: Some("alex.wilber2@contoso.sandbox".into()),
+                synced: false,
+                new_upn: Some(crate::restore::NameCheck {
+                    upn: "alex.wilber2@contoso.sandbox".into(),
+                    holder: None,
+                }),
+                unchecked: vec![],
+            }),
+        },
+    );
+    assert!(
+        s.session().users.is_conflict(&id),
+        "[CONFLICT] badge from pre-flight"
+    );
+    let f = form(&s);
+    assert_eq!(f.targets[0].new_upn.value(), "alex.wilber2@contoso.sandbox");
+    assert!(f.fields().contains(&DialogField::NewUpn(0)));
+    assert!(f.fields().contains(&DialogField::Reconcile(0)));
+    // Go to the reconcile toggle and turn it off, then the new UPN field and empty it.
+    while form(&s).focus != DialogField::Reconcile(0) {
+        press(&mut s, KeyCode::Tab);
+    }
+    ch(&mut s, ' ');
+    assert!(!form(&s).targets[0].reconcile);
+    ch(&mut s, ' ');
+    press(&mut s, KeyCode::BackTab);
+    assert_eq!(form(&s).focus, DialogField::NewUpn(0));
+    press_mod(&mut s, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    press(&mut s, KeyCode::End);
+    press_mod(&mut s, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    assert!(
+        press(&mut s, KeyCode::Enter).is_empty(),
+        "an empty new UPN is refused"
+    );
+    typ(&mut s, "alex.w@contoso.sandbox");
+    // The typed name is asked about once typing pauses; Restore waits for the answer.
+    assert!(
+        matches!(form(&s).targets[0].name_check, NameCheck::Asking { seq } if seq == s.session().name_seq)
+    );
+    assert!(press(&mut s, KeyCode::Enter).is_empty());
+    assert!(
+        form(&s)
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("Still checking whether alex.w@contoso.sandbox is free")),
+        "{:?}",
+        form(&s).error
+    );
+    let seq = s.session().name_seq;
+    fixtures::send(
+        &mut s,
+        SessionMsg::NewUpnChecked {
+            id: id.clone(),
+            seq,
+            result: Ok(crate::restore::NameCheck {
+                upn: "alex.w@contoso.sandbox".into(),
+                holder: None,
+            }),
+        },
+    );
+    assert!(form(&s).targets[0].new_upn_free());
+    let fx = press(&mut s, KeyCode::Enter);
+    match fx.as_slice() {
+        [Effect::Restore(plan)] => {
+            assert_eq!(
+                plan.users[0].new_upn.as_deref(),
+                Some("alex.w@contoso.sandbox")
+            );
+            assert!(plan.users[0].reconcile_proxies);
+            assert!(
+                matches!(plan.password, crate::restore::PasswordChoice::Auto),
+                "auto-generate by default"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_taken_new_user_name_is_said_before_restore() {
+    let mut s = st(1);
+    ch(&mut s, 'r');
+    let id = form(&s).targets[0].user.id.clone();
+    fixtures::send(
+        &mut s,
+        SessionMsg::Preflight {
+            id: id.clone(),
+            result: Ok(crate::restore::Preflight {
+                upn_holder: Some(holder("Alex Wilber (new hire)", "alex@contoso.sandbox")),
+                suggested_upn: Some("alex2@contoso.sandbox".into()),
+                new_upn: Some(crate::restore::NameCheck {
+                    upn: "alex2@contoso.sandbox".into(),
+                    holder: None,
+                }),
+                ..Default::default()
+            }),
+        },
+    );
+    // The suggestion was checked by pre-flight: nothing to ask.
+    assert_eq!(form(&s).targets[0].name_check, NameCheck::Idle);
+    assert!(form(&s).targets[0].new_upn_free());
+    while form(&s).focus != DialogField::NewUpn(0) {
+        press(&mut s, KeyCode::Tab);
+    }
+    press_mod(&mut s, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    // Typing asks the runner once per change; only a name of the right form is asked about.
+    let mut asked = Vec::new();
+    for c in "alex.w@contoso.sandbox".chars() {
+        for fx in ch(&mut s, c) {
+            if let Effect::CheckNewUpn { seq, id: who, upn } = fx {
+                assert_eq!(who, id);
+                asked.push((seq, upn));
+            }
+        }
+    }
+    let (seq, upn) = asked.last().cloned().expect("asked");
+    assert_eq!(upn, "alex.w@contoso.sandbox");
+    assert!(asked.iter().all(|(_, u)| u.contains('@')), "{asked:?}");
+    // A late answer about an older value changes nothing.
+    fixtures::send(
+        &mut s,
+        SessionMsg::NewUpnChecked {
+            id: id.clone(),
+            seq: seq - 1,
+            result: Ok(crate::restore::NameCheck {
+                upn: "alex.w@contoso.s".into(),
+                holder: None,
+            }),
+        },
+    );
+    assert!(matches!(
+        form(&s).targets[0].name_check,
+        NameCheck::Asking { .. }
+    ));
+    fixtures::send(
+        &mut s,
+        SessionMsg::NewUpnChecked {
+            id: id.clone(),
+            seq,
+            result: Ok(crate::restore::NameCheck {
+                upn: upn.clone(),
+                holder: Some(holder("Alex Wong", "alex.w@contoso.sandbox")),
+            }),
+        },
+    );
+    assert_eq!(
+        form(&s).targets[0]
+            .new_upn_holder()
+            .map(|h| h.display_name.as_str()),
+        Some("Alex Wong")
+    );
+    assert!(
+        press(&mut s, KeyCode::Enter).is_empty(),
+        "refused before Restore"
+    );
+    let f = form(&s);
+    assert_eq!(f.focus, DialogField::NewUpn(0));
+    let e = f.error.as_deref().unwrap_or_default();
+    assert!(
+        e.contains("alex.w@contoso.sandbox is already used by user \"Alex Wong\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_one_time_pass_policy_keeps_the_pass_one_time() {
+    let mut s = st(1);
+    ch(&mut s, 'r');
+    fixtures::send(
+        &mut s,
+        SessionMsg::TapAvailability(crate::directory::tap::TapAvailability::Available(
+            crate::directory::tap::TapPolicy {
+                enabled: true,
+                default_lifetime: 60,
+                min_lifetime: 60,
+                max_lifetime: 480,
+                usable_once: true,
+            },
+        )),
+    );
+    while form(&s).focus != DialogField::TapPass {
+        press(&mut s, KeyCode::Tab);
+    }
+    ch(&mut s, ' ');
+    assert!(form(&s).tap && form(&s).tap_once);
+    while form(&s).focus != DialogField::TapOnce {
+        press(&mut s, KeyCode::Tab);
+    }
+    ch(&mut s, ' ');
+    assert!(
+        form(&s).tap_once,
+        "the policy's one-time cannot be unticked"
+    );
+    assert!(
+        form(&s)
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("one-time"))
+    );
+}
+
+#[test]
+fn preflight_failure_is_shown_and_does_not_block() {
+    let mut s = st(3);
+    ch(&mut s, 'r');
+    let id = form(&s).targets[0].user.id.clone();
+    fixtures::send(
+        &mut s,
+        SessionMsg::Preflight {
+            id,
+            result: Err("timed out".into()),
+        },
+    );
+    assert!(matches!(
+        form(&s).targets[0].preflight,
+        Preflight::Failed(_)
+    ));
+    assert!(matches!(
+        press(&mut s, KeyCode::Enter).as_slice(),
+        [Effect::Restore(_)]
+    ));
+}
+
+#[test]
+fn paste_into_the_password_field() {
+    let mut s = st(3);
+    ch(&mut s, 'r');
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Enter);
+    update(&mut s, Msg::Paste("Pasted-Pass-99".into()));
+    assert_eq!(form(&s).password.value(), "Pasted-Pass-99");
+}
