@@ -1,17 +1,19 @@
 //! The Restored view: the users restored in this directory and where each restore stands
-//! (only the rows on screen are built).
+//! (ratatui's `Table` over only the rows on screen).
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{
+    Block, Borders, Cell, HighlightSpacing, Paragraph, Row as TableRow, Table, TableState,
+};
 
 use super::fit_line;
 use super::theme::Theme;
 use crate::app::restored::{Presence, presence};
 use crate::app::state::State;
 use crate::restore::{MailState, PasswordState, RestoredUser};
-use crate::text::{ago, fit, pad, width};
+use crate::text::{ago, fit, width};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,22 +212,40 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, block_area: Rect, r
         theme,
     );
     frame.render_widget(block, block_area);
-    let inner_w = usize::from(rows.width);
-    let cols = columns_for(inner_w, Widths::of(state));
-    let mut head = vec![Span::raw(" ".repeat(PREFIX))];
-    for (i, (col, w)) in cols.iter().enumerate() {
-        if i > 0 {
-            head.push(Span::raw(" "));
-        }
-        head.push(Span::styled(pad(col.title(), *w), theme.column_header()));
-    }
-    let head_area = Rect {
+    let cols = columns_for(usize::from(rows.width), Widths::of(state));
+    let header = TableRow::new(cols.iter().map(|(col, w)| Cell::from(fit(col.title(), *w))))
+        .style(theme.column_header());
+    // Only the rows on screen go to the widget: its offset stays 0, its selection is the
+    // pointer's place in the window.
+    let body: Vec<TableRow<'static>> = v
+        .rows
+        .iter()
+        .enumerate()
+        .skip(v.offset)
+        .take(usize::from(rows.height))
+        .map(|(pos, r)| body_row(state, theme, r, &cols, pos == v.selected))
+        .collect();
+    let selected = v
+        .selected
+        .checked_sub(v.offset)
+        .filter(|&at| at < body.len());
+    let widths = cols.iter().map(|(_, w)| Constraint::Length(*w as u16));
+    let table = Table::new(body, widths)
+        .header(header)
+        .column_spacing(1)
+        .highlight_spacing(HighlightSpacing::Always)
+        .highlight_symbol("▶ ");
+    // The header sits on the line above the rows.
+    let area = Rect {
         y: rows.y.saturating_sub(1),
-        height: 1,
+        height: rows.height + 1,
         ..rows
     };
-    frame.render_widget(Paragraph::new(fit_line(head, inner_w)), head_area);
-
+    frame.render_stateful_widget(
+        table,
+        area,
+        &mut TableState::default().with_selected(selected),
+    );
     if v.rows.is_empty() {
         let (msg, style) = if let Some(e) = &v.error {
             (
@@ -241,109 +261,82 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, block_area: Rect, r
             )
         };
         frame.render_widget(
-            Paragraph::new(Span::styled(fit(&msg, inner_w), style)),
+            Paragraph::new(Span::styled(fit(&msg, usize::from(rows.width)), style)),
             Rect {
                 height: rows.height.min(1),
                 ..rows
             },
         );
-        return;
-    }
-    let buf = frame.buffer_mut();
-    let window = v
-        .rows
-        .iter()
-        .enumerate()
-        .skip(v.offset)
-        .take(usize::from(rows.height));
-    for (y, (pos, r)) in (rows.y..).zip(window) {
-        let selected = pos == v.selected;
-        let line = row_line(state, theme, r, &cols, selected, inner_w);
-        buf.set_style(
-            Rect {
-                y,
-                height: 1,
-                ..rows
-            },
-            line.style,
-        );
-        buf.set_line(rows.x, y, &line, rows.width);
     }
 }
 
-fn row_line(
+/// One restored user's row, each cell cut to its width with an ellipsis (and sanitized)
+/// here, since the widget would only clip.
+fn body_row(
     state: &State,
     theme: &Theme,
     r: &RestoredUser,
     cols: &[(Column, usize)],
     selected: bool,
-    inner_w: usize,
-) -> Line<'static> {
-    let mut spans = Vec::with_capacity(cols.len() * 2 + 1);
-    spans.push(Span::raw(if selected { "▶ " } else { "  " }));
-    // On the selection bar, red is the table's readable red (as `table::row_line` does).
+) -> TableRow<'static> {
+    // On the selection bar, red is the table's readable red (as `table::body_row` does); the
+    // bar is the row's style, not the widget's highlight, which would paint over it.
     let danger = if selected {
         theme.bar_danger()
     } else {
         theme.danger()
     };
-    for (i, (col, w)) in cols.iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::raw(" "));
-        }
-        let w = *w;
-        match col {
-            Column::Name => {
-                // The badge goes before the name is cut under 12 columns.
-                let badge = "[UNFINISHED]";
-                let name_w = width(&r.display_name);
-                if r.unfinished && name_w.min(12) + 2 + width(badge) <= w {
-                    let name = fit(&r.display_name, w - 2 - width(badge));
-                    let nw = width(&name);
-                    spans.push(Span::raw(name));
-                    spans.push(Span::raw("  "));
-                    spans.push(Span::styled(pad(badge, w - nw - 2), danger));
-                } else {
-                    spans.push(Span::raw(pad(&r.display_name, w)));
-                }
+    let styled = |text: String, w: usize, style| Cell::from(Span::styled(fit(&text, w), style));
+    let cells = cols.iter().map(|&(col, w)| match col {
+        Column::Name => {
+            // The badge goes before the name is cut under 12 columns.
+            let badge = "[UNFINISHED]";
+            let name_w = width(&r.display_name);
+            if r.unfinished && name_w.min(12) + 2 + width(badge) <= w {
+                let name = fit(&r.display_name, w - 2 - width(badge));
+                let mut spans = super::table::placed_spans(name);
+                spans.extend([Span::raw("  "), Span::styled(badge, danger)]);
+                Cell::from(Line::from(spans))
+            } else {
+                Cell::from(fit(&r.display_name, w))
             }
-            Column::UserName => spans.push(Span::raw(pad(&r.upn, w))),
-            Column::Restored => spans.push(Span::raw(pad(&ago(Some(r.restored_at), state.now), w))),
-            Column::Password => spans.push(Span::styled(
-                pad(&password_text(r.password, state.now), w),
-                if r.needs_password() {
-                    danger
-                } else {
-                    theme.base()
-                },
-            )),
-            Column::Mail => spans.push(Span::styled(
-                pad(&mail_text(&r.mail), w),
-                match r.mail {
-                    MailState::NotSent if !r.gone => danger,
-                    MailState::MaybeSent { .. } => theme.warn(),
-                    _ => theme.base(),
-                },
-            )),
-            Column::State => {
-                let p = presence(&state.session().restored, r);
-                spans.push(Span::styled(
-                    pad(&state_text(p, r), w),
-                    if p == Presence::Active && !r.account_disabled {
-                        theme.ok()
-                    } else {
-                        theme.warn()
-                    },
-                ))
-            }
-            Column::By => spans.push(Span::raw(pad(r.by.as_deref().unwrap_or("—"), w))),
         }
-    }
-    let line = fit_line(spans, inner_w);
+        Column::UserName => Cell::from(fit(&r.upn, w)),
+        Column::Restored => Cell::from(fit(&ago(Some(r.restored_at), state.now), w)),
+        Column::Password => styled(
+            password_text(r.password, state.now),
+            w,
+            if r.needs_password() {
+                danger
+            } else {
+                theme.base()
+            },
+        ),
+        Column::Mail => styled(
+            mail_text(&r.mail),
+            w,
+            match r.mail {
+                MailState::NotSent if !r.gone => danger,
+                MailState::MaybeSent { .. } => theme.warn(),
+                _ => theme.base(),
+            },
+        ),
+        Column::State => {
+            let p = presence(&state.session().restored, r);
+            let style = if p == Presence::Active && !r.account_disabled {
+                theme.ok()
+            } else {
+                theme.warn()
+            };
+            styled(state_text(p, r), w, style)
+        }
+        Column::By => Cell::from(fit(r.by.as_deref().unwrap_or("—"), w)),
+    });
+    let row = TableRow::new(cells);
     if selected {
-        line.style(theme.selected())
+        row.style(theme.selected())
     } else {
-        line
+        row
     }
 }
 

@@ -1,19 +1,21 @@
-//! The deleted-users table (only the rows on screen are built) and the details pane.
+//! The deleted-users table (ratatui's `Table` over only the rows on screen) and the details
+//! pane.
 
 use chrono::FixedOffset;
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{
+    Block, Borders, Cell, HighlightSpacing, Paragraph, Row as TableRow, Table, TableState,
+};
 
-use super::fit_line;
 use super::theme::Theme;
 use crate::app::details::{self, DetailLine};
 use crate::app::state::State;
 use crate::app::users::ContentWidths;
 use crate::app::users::{Row, SortKey};
 use crate::directory::TimeLeft;
-use crate::text::{fit, pad, width};
+use crate::text::{fit, width};
 
 pub use crate::directory::time_left::EXPIRING_DAYS;
 
@@ -386,11 +388,10 @@ fn full_title(state: &State) -> String {
 }
 
 pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: Rect, rows: Rect) {
-    let inner_w = usize::from(rows.width);
-    let cols = columns(inner_w, state.session().users.content_widths());
-    let sort_shown = cols
-        .iter()
-        .any(|(c, _)| *c == sort_column(state.session().users.sort()));
+    let u = &state.session().users;
+    let cols = columns(usize::from(rows.width), u.content_widths());
+    let sort_shown = cols.iter().any(|(c, _)| *c == sort_column(u.sort()));
+    let title_w = usize::from(block_area.width.saturating_sub(2));
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(if state.modal.is_none() {
@@ -399,267 +400,191 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
             theme.border()
         })
         .title(Span::styled(
-            fit(
-                &title(
-                    state,
-                    usize::from(block_area.width.saturating_sub(2)),
-                    sort_shown,
-                ),
-                usize::from(block_area.width.saturating_sub(2)),
-            ),
+            fit(&title(state, title_w, sort_shown), title_w),
             theme.title(),
         ));
     frame.render_widget(block, block_area);
-    // Column header; the sorted column carries the arrow.
+    // The engine in `app/users` chose the window: only its rows go to the widget, so the
+    // widget's own offset stays 0 and its selection is the pointer's place in the window.
+    let window = u.visible(u.offset(), usize::from(rows.height));
+    let body: Vec<TableRow<'static>> = (u.offset()..)
+        .zip(window)
+        .map(|(pos, &idx)| {
+            let user = &u.rows()[idx as usize];
+            body_row(
+                state,
+                theme,
+                user,
+                &cols,
+                pos == u.selected(),
+                u.is_marked(idx),
+            )
+        })
+        .collect();
+    let selected = u
+        .selected()
+        .checked_sub(u.offset())
+        .filter(|&at| at < body.len());
+    let widths = std::iter::once(Constraint::Length(1))
+        .chain(cols.iter().map(|(_, w)| Constraint::Length(*w as u16)));
+    let table = Table::new(body, widths)
+        .header(header(state, theme, &cols))
+        .column_spacing(1)
+        // Always the pointer's column, so the rows do not shift when nothing is selected.
+        .highlight_spacing(HighlightSpacing::Always)
+        .highlight_symbol("▶");
+    // The header sits on the line above the rows.
+    let area = Rect {
+        y: rows.y.saturating_sub(1),
+        height: rows.height + 1,
+        ..rows
+    };
+    frame.render_stateful_widget(
+        table,
+        area,
+        &mut TableState::default().with_selected(selected),
+    );
+    if u.shown().is_empty() {
+        draw_empty(state, theme, frame, rows);
+    }
+}
+
+/// The column header; the sorted column carries the arrow.
+fn header(state: &State, theme: &Theme, cols: &[(Column, usize)]) -> TableRow<'static> {
     let sorted = sort_column(state.session().users.sort());
-    let mut head = vec![Span::raw(" ".repeat(PREFIX))];
-    for (i, (col, w)) in cols.iter().enumerate() {
-        if i > 0 {
-            head.push(Span::raw(" "));
-        }
+    let titles = cols.iter().map(|(col, w)| {
         let title = if *col == sorted {
             format!("{} {}", col.title(), sort_arrow(state))
         } else {
             col.title().to_string()
         };
-        head.push(Span::styled(pad(&title, *w), theme.column_header()));
-    }
-    let head_area = Rect {
-        y: rows.y.saturating_sub(1),
-        height: 1,
-        ..rows
+        Cell::from(fit(&title, *w))
+    });
+    TableRow::new(std::iter::once(Cell::from("")).chain(titles)).style(theme.column_header())
+}
+
+/// Why there are no rows, where the first would be.
+fn draw_empty(state: &State, theme: &Theme, frame: &mut Frame, rows: Rect) {
+    let u = &state.session().users;
+    let msg = if u.loading() {
+        "Loading deleted users…".to_string()
+    } else if let Some(err) = u.load_error() {
+        format!("Could not load: {err} (R retries)")
+    } else if u.rows().is_empty() {
+        "No deleted users: nothing to restore.".to_string()
+    } else if u.only_conflicts() && u.filter().value().is_empty() {
+        if state.session().sweep.busy() {
+            "No user in conflict so far: the sweep is still checking (c shows everyone)."
+                .to_string()
+        } else {
+            "No user in conflict (c shows everyone).".to_string()
+        }
+    } else {
+        "No user matches the filter (Esc clears it).".to_string()
     };
-    frame.render_widget(Paragraph::new(fit_line(head, inner_w)), head_area);
-
-    let u = &state.session().users;
-    if u.shown().is_empty() {
-        let msg = if u.loading() {
-            "Loading deleted users…".to_string()
-        } else if let Some(err) = u.load_error() {
-            format!("Could not load: {err} (R retries)")
-        } else if u.rows().is_empty() {
-            "No deleted users: nothing to restore.".to_string()
-        } else if u.only_conflicts() && u.filter().value().is_empty() {
-            if state.session().sweep.busy() {
-                "No user in conflict so far: the sweep is still checking (c shows everyone)."
-                    .to_string()
-            } else {
-                "No user in conflict (c shows everyone).".to_string()
-            }
-        } else {
-            "No user matches the filter (Esc clears it).".to_string()
-        };
-        let style = if u.load_error().is_some() {
-            theme.danger()
-        } else {
-            theme.dim()
-        };
-        frame.render_widget(
-            Paragraph::new(Span::styled(fit(&msg, inner_w), style)),
-            Rect {
-                height: rows.height.min(1),
-                ..rows
-            },
-        );
-        return;
-    }
-    let height = usize::from(rows.height);
-    // Each row straight into the buffer: a Paragraph would measure and truncate every line
-    // again, and `row_line` already fits each one to the width.
-    let buf = frame.buffer_mut();
-    let window = (u.offset()..).zip(u.visible(u.offset(), height));
-    for (y, (pos, &idx)) in (rows.y..).zip(window) {
-        let user = &u.rows()[idx as usize];
-        let selected = pos == u.selected();
-        let marked = u.is_marked(idx);
-        let line = row_line(state, theme, user, &cols, selected, marked, inner_w);
-        // The row's own style (selected, marked) spans the whole width, as in a Paragraph.
-        buf.set_style(
-            Rect {
-                y,
-                height: 1,
-                ..rows
-            },
-            line.style,
-        );
-        buf.set_line(rows.x, y, &line, rows.width);
-    }
+    let style = if u.load_error().is_some() {
+        theme.danger()
+    } else {
+        theme.dim()
+    };
+    frame.render_widget(
+        Paragraph::new(Span::styled(fit(&msg, usize::from(rows.width)), style)),
+        Rect {
+            height: rows.height.min(1),
+            ..rows
+        },
+    );
 }
 
-/// The same window through ratatui's `Table` widget, which issue 20 asked to take if the
-/// frame budget holds: measured against `draw_table` by `cargo bench --bench ui -- "table
-/// window"` (200x60, 100,000 users, a loaded 2-core machine: 0.72-1.14 ms against 1.01-1.49
-/// ms for the hand-painted rows, so it does not cost more; see README's known limits for why
-/// the app does not draw it yet). Kept with the test hooks only, so the figure can be
-/// measured again; the app never draws it.
-#[cfg(feature = "test-hooks")]
-pub fn draw_table_widget(
-    state: &State,
-    theme: &Theme,
-    frame: &mut Frame,
-    block_area: Rect,
-    rows: Rect,
-) {
-    use ratatui::layout::Constraint;
-    use ratatui::widgets::{Cell, Row as TableRow, Table, TableState};
-    let u = &state.session().users;
-    let now = state.now;
-    let cols = columns(usize::from(rows.width), u.content_widths());
-    let sorted = sort_column(u.sort());
-    let left_shown = cols.iter().any(|(c, _)| *c == Column::Left);
-    let header = TableRow::new(
-        std::iter::once(Cell::from("")).chain(cols.iter().map(|(c, _)| {
-            if *c == sorted {
-                Cell::from(format!("{} {}", c.title(), sort_arrow(state)))
-            } else {
-                Cell::from(c.title())
-            }
-        })),
-    )
-    .style(theme.column_header());
-    let height = usize::from(rows.height);
-    let body: Vec<TableRow> = u
-        .visible(u.offset(), height)
-        .iter()
-        .map(|&idx| {
-            let user = &u.rows()[idx as usize];
-            let left = user.deleted_at.map(|d| TimeLeft::after_deletion(d, now));
-            let expiring = is_expiring(left);
-            let cells = cols.iter().map(|(col, w)| match col {
-                Column::Name => {
-                    let (name, tags) = name_cell(
-                        user.display_name(),
-                        *w,
-                        Expiry::of(left, state.settings.local_offset),
-                        Flags {
-                            conflict: u.is_conflict(user.id()),
-                            by_sync: state.session().sweep.is_by_sync(user.id()),
-                            synced: user.synced(),
-                            guest: user.is_guest(),
-                        },
-                        left_shown,
-                    );
-                    let style = if expiring {
-                        theme.danger()
-                    } else {
-                        theme.badge()
-                    };
-                    Cell::from(Line::from(vec![
-                        Span::raw(name),
-                        Span::raw("  "),
-                        Span::styled(tags, style),
-                    ]))
-                }
-                Column::UserName => Cell::from(user.original_upn()),
-                Column::Deleted => Cell::from(crate::text::ago(user.deleted_at, now)),
-                Column::Left => Cell::from(time_left_text(left)),
-                Column::Department => Cell::from(user.department().unwrap_or("—")),
-                Column::JobTitle => Cell::from(user.job_title().unwrap_or("—")),
-            });
-            let mark = if u.is_marked(idx) { "■" } else { "□" };
-            TableRow::new(std::iter::once(Cell::from(mark)).chain(cells))
-        })
-        .collect();
-    let widths = std::iter::once(Constraint::Length(1))
-        .chain(cols.iter().map(|(_, w)| Constraint::Length(*w as u16)));
-    let table = Table::new(body, widths)
-        .header(header)
-        .column_spacing(1)
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.border_focus())
-                .title(Span::styled(full_title(state), theme.title())),
-        )
-        .row_highlight_style(theme.selected())
-        .highlight_symbol("▶");
-    let mut at = TableState::default().with_selected(Some(u.selected().saturating_sub(u.offset())));
-    frame.render_stateful_widget(table, block_area, &mut at);
-}
-
-fn row_line(
+/// One user's row: the mark, then a cell per column, each cut to its width with an ellipsis
+/// (and sanitized) here, since the widget would only clip.
+fn body_row(
     state: &State,
     theme: &Theme,
     user: &Row,
     cols: &[(Column, usize)],
     selected: bool,
     marked: bool,
-    inner_w: usize,
-) -> Line<'static> {
+) -> TableRow<'static> {
     let now = state.now;
-    let conflict = state.session().users.is_conflict(user.id());
     let left = user.deleted_at.map(|d| TimeLeft::after_deletion(d, now));
-    let mut spans = Vec::with_capacity(cols.len() * 2 + 2);
-    spans.push(Span::raw(if selected { "▶" } else { " " }));
-    // On the selection bar every span takes the bar's colours, except badges and urgency,
-    // which take the bar's own readable ones.
-    let (mark_style, badge, danger) = if selected {
-        (theme.base(), theme.bar_badge(), theme.bar_danger())
+    // On the selection bar every cell takes the bar's colours (the row's style), except
+    // badges and urgency, which take the bar's own readable ones. Not the widget's
+    // highlight style: it would paint over them.
+    let (row_style, mark_style, badge, danger) = if selected {
+        (
+            theme.selected(),
+            theme.base(),
+            theme.bar_badge(),
+            theme.bar_danger(),
+        )
     } else if marked {
-        (theme.marked(), theme.badge(), theme.danger())
+        (
+            theme.marked(),
+            theme.marked(),
+            theme.badge(),
+            theme.danger(),
+        )
     } else {
-        (theme.dim(), theme.badge(), theme.danger())
+        (theme.base(), theme.dim(), theme.badge(), theme.danger())
     };
-    spans.push(Span::styled(if marked { "■ " } else { "□ " }, mark_style));
     let expiring = is_expiring(left);
-    for (i, (col, w)) in cols.iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::raw(" "));
-        }
-        let w = *w;
-        match col {
-            Column::Name => {
-                let left_shown = cols.iter().any(|(c, _)| *c == Column::Left);
-                let (name, tags) = name_cell(
-                    user.display_name(),
-                    w,
-                    Expiry::of(left, state.settings.local_offset),
-                    Flags {
-                        conflict,
-                        by_sync: state.session().sweep.is_by_sync(user.id()),
-                        synced: user.synced(),
-                        guest: user.is_guest(),
-                    },
-                    left_shown,
-                );
-                if tags.is_empty() {
-                    spans.push(Span::raw(pad(&name, w)));
-                } else {
-                    let nw = width(&name);
-                    spans.push(Span::raw(name));
-                    spans.push(Span::raw("  "));
-                    spans.push(Span::styled(
-                        pad(&tags, w.saturating_sub(nw + 2)),
-                        if expiring { danger } else { badge },
-                    ));
-                }
-            }
-            Column::UserName => spans.push(Span::raw(pad(user.original_upn(), w))),
-            Column::Deleted => {
-                spans.push(Span::raw(pad(&super::text::ago(user.deleted_at, now), w)))
-            }
-            Column::Left => {
-                let style = if expiring { danger } else { theme.base() };
-                spans.push(Span::styled(pad(&time_left_text(left), w), style));
-            }
-            Column::Department => spans.push(Span::raw(pad(
-                user.department().filter(|s| !s.is_empty()).unwrap_or("—"),
+    let left_shown = cols.iter().any(|(c, _)| *c == Column::Left);
+    let text =
+        |s: Option<&str>, w: usize| Cell::from(fit(s.filter(|s| !s.is_empty()).unwrap_or("—"), w));
+    let cells = cols.iter().map(|&(col, w)| match col {
+        Column::Name => {
+            let (name, tags) = name_cell(
+                user.display_name(),
                 w,
-            ))),
-            Column::JobTitle => spans.push(Span::raw(pad(
-                user.job_title().filter(|s| !s.is_empty()).unwrap_or("—"),
-                w,
-            ))),
+                Expiry::of(left, state.settings.local_offset),
+                Flags {
+                    conflict: state.session().users.is_conflict(user.id()),
+                    by_sync: state.session().sweep.is_by_sync(user.id()),
+                    synced: user.synced(),
+                    guest: user.is_guest(),
+                },
+                left_shown,
+            );
+            if tags.is_empty() {
+                Cell::from(name)
+            } else {
+                let style = if expiring { danger } else { badge };
+                let mut spans = placed_spans(name);
+                spans.extend([Span::raw("  "), Span::styled(tags, style)]);
+                Cell::from(Line::from(spans))
+            }
         }
+        Column::UserName => Cell::from(fit(user.original_upn(), w)),
+        Column::Deleted => Cell::from(fit(&super::text::ago(user.deleted_at, now), w)),
+        Column::Left => {
+            let style = if expiring { danger } else { theme.base() };
+            Cell::from(Span::styled(fit(&time_left_text(left), w), style))
+        }
+        Column::Department => text(user.department(), w),
+        Column::JobTitle => text(user.job_title(), w),
+    });
+    let mark = Cell::from(Span::styled(if marked { "■" } else { "□" }, mark_style));
+    TableRow::new(std::iter::once(mark).chain(cells)).style(row_style)
+}
+
+/// `text` as spans that the next span on the line starts right after. ratatui places a line's
+/// next span at the string's width, but draws the string grapheme by grapheme, and the two
+/// differ for some scripts (unicode-width counts Arabic lam-alef as one column, the buffer
+/// two): the badge after such a name would cover its last letter. Then each grapheme is its
+/// own span, so both widths agree.
+pub fn placed_spans(text: String) -> Vec<Span<'static>> {
+    use unicode_segmentation::UnicodeSegmentation;
+    if text.is_ascii() {
+        return vec![Span::raw(text)];
     }
-    let line = fit_line(spans, inner_w);
-    if selected {
-        line.style(theme.selected())
-    } else if marked {
-        line.style(theme.marked())
-    } else {
-        line
+    let drawn: usize = text.graphemes(true).map(|g| Span::raw(g).width()).sum();
+    if drawn == Span::raw(text.as_str()).width() {
+        return vec![Span::raw(text)];
     }
+    text.graphemes(true)
+        .map(|g| Span::raw(g.to_string()))
+        .collect()
 }
 
 /// The details pane: every field of the selected user, scrolled by J/K (Shift-↓/↑) or the
