@@ -184,7 +184,7 @@ impl Store {
         self.objects_where(kind, &ObjectFilter::default(), after, limit)
     }
 
-    /// A page of the objects of `kind` that `filter` (SQL from `odata::parse_filter_on`)
+    /// A page of the objects of `kind` that `filter` (SQL from `odata::filter::parse_filter_on`)
     /// lets through, in id order after `after`.
     pub fn objects_where(
         &self,

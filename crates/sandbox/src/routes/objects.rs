@@ -16,7 +16,8 @@ use super::require_route;
 use super::shape::Shape;
 use crate::error::{ApiError, ApiResult};
 use crate::objects::{ObjectFilter, ObjectRow};
-use crate::odata::{self, DEFAULT_TOP, FilterOn, MAX_TOP};
+use crate::odata::filter::FilterOn;
+use crate::odata::{self, DEFAULT_TOP, MAX_TOP};
 use crate::permissions::Route;
 use crate::state::AppState;
 use crate::token::Caller;
@@ -202,7 +203,7 @@ async fn list(
                     Coll::Contacts => FilterOn::Contacts,
                     Coll::Users => FilterOn::Users,
                 };
-                let (sql, params) = odata::parse_filter_on(&value, on)?;
+                let (sql, params) = odata::filter::parse_filter_on(&value, on)?;
                 filter = ObjectFilter {
                     sql: Some(sql),
                     params,
