@@ -168,100 +168,168 @@ pub fn generate(seed: u64, deleted: usize, domain: &str, now: DateTime<Utc>) -> 
     let mut rng = StdRng::seed_from_u64(seed);
     let cultures = cultures();
     let tenant_id = uuid(&mut rng);
-    let mut users = Vec::with_capacity(deleted + deleted / 4 + 2);
-    let mut taken: HashSet<String> = HashSet::new();
-    let admin_upn = format!("admin@{domain}");
-    taken.insert(admin_upn.clone());
-    let created = ts(now - Duration::days(900));
-    users.push(UserRow {
-        id: uuid(&mut rng),
-        deleted: false,
-        display_name: "Sandbox Admin".into(),
-        given_name: Some("Sandbox".into()),
-        surname: Some("Admin".into()),
-        upn: admin_upn.clone(),
-        original_upn: admin_upn.clone(),
-        mail: Some(admin_upn.clone()),
-        job_title: Some("Global Administrator".into()),
-        department: Some("IT".into()),
-        user_type: "Member".into(),
-        account_enabled: true,
-        proxy_addresses: vec![format!("SMTP:{admin_upn}")],
-        on_prem_sync: false,
-        deleted_at: None,
-        created_at: created,
-    });
-
-    let unique = |base: &str, rng: &mut StdRng, taken: &mut HashSet<String>| -> String {
-        let mut local = base.to_string();
-        while taken.contains(&format!("{local}@{domain}")) {
-            local = format!("{base}{}", rng.random_range(2..1000));
-        }
-        taken.insert(format!("{local}@{domain}"));
-        local
+    let mut seeder = Seeder {
+        rng,
+        domain,
+        now,
+        taken: HashSet::new(),
+        hostile: 0,
     };
+    let mut users = Vec::with_capacity(deleted + deleted / 4 + 2);
+    users.push(seeder.admin());
 
-    let mut hostile_n = 0usize;
     let mut active_extra: Vec<UserRow> = Vec::new();
     for i in 0..deleted {
-        let forced = FORCED.get(i).filter(|_| deleted >= FORCED.len());
-        let role = if let Some(&role) = forced {
-            role
-        } else {
-            match rng.random_range(0..1000) {
-                0..40 => Role::UpnConflict,
-                40..70 => Role::ProxyConflict,
-                70..150 => Role::Synced,
-                150..210 => Role::Guest,
-                210..230 => Role::LongName,
-                230..235 => Role::Hostile,
-                235..315 => Role::Expiring,
-                _ => Role::Plain,
-            }
-        };
-        let Some(culture) = cultures.choose(&mut rng) else {
+        let role = seeder.role(i, deleted);
+        let Some(culture) = cultures.choose(&mut seeder.rng) else {
             break;
         };
-        let (given, given_r) = culture.given.choose(&mut rng).cloned().unwrap_or_default();
-        let (sur, sur_r) = culture
-            .surname
-            .choose(&mut rng)
+        let (user, holder) = seeder.deleted_user(culture, role);
+        active_extra.extend(holder);
+        users.push(user);
+    }
+
+    // Ordinary active colleagues, so the active side of the directory looks lived in.
+    let plain_active = (deleted / 4).saturating_sub(active_extra.len()).max(3);
+    for _ in 0..plain_active {
+        let Some(culture) = cultures.choose(&mut seeder.rng) else {
+            break;
+        };
+        users.push(seeder.colleague(culture));
+    }
+    users.extend(active_extra);
+    Seeded { users, tenant_id }
+}
+
+/// A seeding under way. Every choice is drawn from one random stream, in a fixed order: the
+/// same seed must give the same directory, so a draw is never added, dropped or moved.
+struct Seeder<'a> {
+    rng: StdRng,
+    domain: &'a str,
+    now: DateTime<Utc>,
+    /// Every user name given so far.
+    taken: HashSet<String>,
+    /// Hostile names given so far (they are taken in turn from `HOSTILE`).
+    hostile: usize,
+}
+
+/// A person's name: as their culture writes it, and romanised for their user name.
+struct Name {
+    given: String,
+    given_roman: String,
+    surname: String,
+    surname_roman: String,
+    display: String,
+}
+
+/// What a deleted user answers to: its user name, mail, user type and proxy addresses.
+struct Addresses {
+    upn: String,
+    mail: String,
+    user_type: &'static str,
+    proxies: Vec<String>,
+}
+
+impl Seeder<'_> {
+    fn admin(&mut self) -> UserRow {
+        let admin_upn = format!("admin@{}", self.domain);
+        self.taken.insert(admin_upn.clone());
+        UserRow {
+            id: uuid(&mut self.rng),
+            deleted: false,
+            display_name: "Sandbox Admin".into(),
+            given_name: Some("Sandbox".into()),
+            surname: Some("Admin".into()),
+            upn: admin_upn.clone(),
+            original_upn: admin_upn.clone(),
+            mail: Some(admin_upn.clone()),
+            job_title: Some("Global Administrator".into()),
+            department: Some("IT".into()),
+            user_type: "Member".into(),
+            account_enabled: true,
+            proxy_addresses: vec![format!("SMTP:{admin_upn}")],
+            on_prem_sync: false,
+            deleted_at: None,
+            created_at: ts(self.now - Duration::days(900)),
+        }
+    }
+
+    /// `base` as a local part no one has yet in the domain (a number added when taken).
+    fn unique(&mut self, base: &str) -> String {
+        let domain = self.domain;
+        let mut local = base.to_string();
+        while self.taken.contains(&format!("{local}@{domain}")) {
+            local = format!("{base}{}", self.rng.random_range(2..1000));
+        }
+        self.taken.insert(format!("{local}@{domain}"));
+        local
+    }
+
+    /// The `i`th deleted user's role: forced for the first ones of a directory big enough for
+    /// them all, drawn otherwise.
+    fn role(&mut self, i: usize, deleted: usize) -> Role {
+        if let Some(&role) = FORCED.get(i).filter(|_| deleted >= FORCED.len()) {
+            return role;
+        }
+        match self.rng.random_range(0..1000) {
+            0..40 => Role::UpnConflict,
+            40..70 => Role::ProxyConflict,
+            70..150 => Role::Synced,
+            150..210 => Role::Guest,
+            210..230 => Role::LongName,
+            230..235 => Role::Hostile,
+            235..315 => Role::Expiring,
+            _ => Role::Plain,
+        }
+    }
+
+    /// A name from `culture`, written in its order.
+    fn name(&mut self, culture: &Culture) -> Name {
+        let (given, given_roman) = culture
+            .given
+            .choose(&mut self.rng)
             .cloned()
             .unwrap_or_default();
-        let mut display = if culture.eastern {
-            format!("{sur}{given}")
+        let (surname, surname_roman) = culture
+            .surname
+            .choose(&mut self.rng)
+            .cloned()
+            .unwrap_or_default();
+        let display = if culture.eastern {
+            format!("{surname}{given}")
         } else {
-            format!("{given} {sur}")
+            format!("{given} {surname}")
         };
-        let mut base = format!("{given_r}.{sur_r}");
+        Name {
+            given,
+            given_roman,
+            surname,
+            surname_roman,
+            display,
+        }
+    }
+
+    /// A deleted user of `role`, and the active user that holds its name or address when the
+    /// role is a conflict.
+    fn deleted_user(&mut self, culture: &Culture, role: Role) -> (UserRow, Option<UserRow>) {
+        let mut name = self.name(culture);
+        let mut base = format!("{}.{}", name.given_roman, name.surname_roman);
         match role {
-            Role::LongName => {
-                let extra: Vec<String> = (0..4)
-                    .filter_map(|_| culture.given.choose(&mut rng).map(|g| g.0.clone()))
-                    .collect();
-                let extra_s: Vec<String> = (0..3)
-                    .filter_map(|_| culture.surname.choose(&mut rng).map(|s| s.0.clone()))
-                    .collect();
-                display = format!(
-                    "{given} {} {sur}-{} (Interim Acting Deputy Assistant to the Regional Director of Strategic Partnerships)",
-                    extra.join(" "),
-                    extra_s.join("-")
-                );
-            }
+            Role::LongName => name.display = self.long_name(culture, &name),
             Role::Hostile => {
-                display = HOSTILE[hostile_n % HOSTILE.len()].to_string();
-                base = format!("hostile.name{}", hostile_n + 1);
-                hostile_n += 1;
+                name.display = HOSTILE[self.hostile % HOSTILE.len()].to_string();
+                base = format!("hostile.name{}", self.hostile + 1);
+                self.hostile += 1;
             }
             _ => {}
         }
-        let local = unique(&base, &mut rng, &mut taken);
-        let id = uuid(&mut rng);
-        let department = (rng.random_range(0..10) > 0)
-            .then(|| DEPARTMENTS.choose(&mut rng).map(|d| d.to_string()))
+        let local = self.unique(&base);
+        let id = uuid(&mut self.rng);
+        let department = (self.rng.random_range(0..10) > 0)
+            .then(|| DEPARTMENTS.choose(&mut self.rng).map(|d| d.to_string()))
             .flatten();
-        let mut job_title = (rng.random_range(0..8) > 0)
-            .then(|| JOB_TITLES.choose(&mut rng).map(|d| d.to_string()))
+        let mut job_title = (self.rng.random_range(0..8) > 0)
+            .then(|| JOB_TITLES.choose(&mut self.rng).map(|d| d.to_string()))
             .flatten();
         if role == Role::Hostile {
             // Other free-text fields reach the screen too; no extra RNG draw, so the rest of
@@ -269,147 +337,182 @@ pub fn generate(seed: u64, deleted: usize, domain: &str, now: DateTime<Utc>) -> 
             job_title = Some("\u{1b}[5mBlinking\u{1b}[0m \u{200f}Manager\u{9}Tab".to_string());
         }
         let age = if role == Role::Expiring {
-            Duration::minutes(rng.random_range(27 * 1440..30 * 1440 - 60))
+            Duration::minutes(self.rng.random_range(27 * 1440..30 * 1440 - 60))
         } else {
-            Duration::minutes(rng.random_range(5..30 * 1440 - 60))
+            Duration::minutes(self.rng.random_range(5..30 * 1440 - 60))
         };
-        let deleted_at = now - age;
-        let created_at = deleted_at - Duration::days(rng.random_range(30..2000));
-        let (upn, mail, user_type, mut proxies) = if role == Role::Guest {
+        let deleted_at = self.now - age;
+        let created_at = deleted_at - Duration::days(self.rng.random_range(30..2000));
+        let addresses = self.addresses(role, &local, &name);
+        let mut user = UserRow {
+            deleted: true,
+            display_name: name.display,
+            given_name: Some(name.given),
+            surname: Some(name.surname),
+            upn: deleted_upn(&id, &addresses.upn),
+            original_upn: addresses.upn,
+            mail: Some(addresses.mail),
+            job_title,
+            department,
+            user_type: addresses.user_type.into(),
+            account_enabled: true,
+            proxy_addresses: addresses.proxies,
+            // Drawn below, after the holder's draws.
+            on_prem_sync: false,
+            deleted_at: Some(ts(deleted_at)),
+            created_at: ts(created_at),
+            id,
+        };
+        let holder = self.holder(role, &user, &name.surname_roman, deleted_at);
+        user.on_prem_sync =
+            role == Role::Synced || (role == Role::Plain && self.rng.random_range(0..20) == 0);
+        (user, holder)
+    }
+
+    /// A display name long enough to wrap anywhere it is shown.
+    fn long_name(&mut self, culture: &Culture, name: &Name) -> String {
+        let extra: Vec<String> = (0..4)
+            .filter_map(|_| culture.given.choose(&mut self.rng).map(|g| g.0.clone()))
+            .collect();
+        let extra_s: Vec<String> = (0..3)
+            .filter_map(|_| culture.surname.choose(&mut self.rng).map(|s| s.0.clone()))
+            .collect();
+        format!(
+            "{} {} {}-{} (Interim Acting Deputy Assistant to the Regional Director of Strategic Partnerships)",
+            name.given,
+            extra.join(" "),
+            name.surname,
+            extra_s.join("-")
+        )
+    }
+
+    /// A guest answers to its home address under an `#EXT#` user name; a member to its user
+    /// name, sometimes with an alias (always when its alias is what conflicts).
+    fn addresses(&mut self, role: Role, local: &str, name: &Name) -> Addresses {
+        let domain = self.domain;
+        let mut addresses = if role == Role::Guest {
             let gd = GUEST_DOMAINS
-                .choose(&mut rng)
+                .choose(&mut self.rng)
                 .copied()
                 .unwrap_or("fabrikam.com");
             let addr = format!("{local}@{gd}");
-            (
-                format!("{local}_{gd}#EXT#@{domain}"),
-                addr.clone(),
-                "Guest",
-                vec![format!("SMTP:{addr}")],
-            )
+            Addresses {
+                upn: format!("{local}_{gd}#EXT#@{domain}"),
+                mail: addr.clone(),
+                user_type: "Guest",
+                proxies: vec![format!("SMTP:{addr}")],
+            }
         } else {
             let upn = format!("{local}@{domain}");
-            (
-                upn.clone(),
-                upn.clone(),
-                "Member",
-                vec![format!("SMTP:{upn}")],
-            )
+            Addresses {
+                upn: upn.clone(),
+                mail: upn.clone(),
+                user_type: "Member",
+                proxies: vec![format!("SMTP:{upn}")],
+            }
         };
-        if role != Role::Guest && rng.random_range(0..3) == 0 || role == Role::ProxyConflict {
+        if role != Role::Guest && self.rng.random_range(0..3) == 0 || role == Role::ProxyConflict {
             let alias = format!(
                 "smtp:{}{}@{domain}",
-                given_r.chars().next().unwrap_or('x'),
-                sur_r
+                name.given_roman.chars().next().unwrap_or('x'),
+                name.surname_roman
             );
-            if !proxies.iter().any(|p| p.eq_ignore_ascii_case(&alias)) {
-                proxies.push(alias);
+            if !addresses
+                .proxies
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(&alias))
+            {
+                addresses.proxies.push(alias);
             }
         }
+        addresses
+    }
+
+    /// The active user a conflict role needs: a new hire with the deleted user's user name, or
+    /// a shared mailbox holding its alias; made after its deletion.
+    fn holder(
+        &mut self,
+        role: Role,
+        user: &UserRow,
+        surname_roman: &str,
+        deleted_at: DateTime<Utc>,
+    ) -> Option<UserRow> {
         match role {
-            Role::UpnConflict => active_extra.push(UserRow {
-                id: uuid(&mut rng),
-                deleted: false,
-                display_name: format!("{display} (new hire)"),
-                given_name: Some(given.clone()),
-                surname: Some(sur.clone()),
-                upn: upn.clone(),
-                original_upn: upn.clone(),
-                mail: Some(mail.clone()),
-                job_title: job_title.clone(),
-                department: department.clone(),
-                user_type: "Member".into(),
-                account_enabled: true,
-                proxy_addresses: vec![format!("SMTP:{upn}")],
-                on_prem_sync: false,
-                deleted_at: None,
-                created_at: ts(deleted_at + Duration::hours(rng.random_range(1..48))),
-            }),
-            Role::ProxyConflict => {
-                let alias = proxies.last().cloned().unwrap_or_default();
-                let holder_local = unique(&format!("shared.{sur_r}"), &mut rng, &mut taken);
-                let holder = format!("{holder_local}@{domain}");
-                active_extra.push(UserRow {
-                    id: uuid(&mut rng),
+            Role::UpnConflict => {
+                let upn = user.original_upn.clone();
+                Some(UserRow {
+                    id: uuid(&mut self.rng),
                     deleted: false,
-                    display_name: format!("Shared mailbox {sur}"),
+                    display_name: format!("{} (new hire)", user.display_name),
+                    given_name: user.given_name.clone(),
+                    surname: user.surname.clone(),
+                    upn: upn.clone(),
+                    original_upn: upn.clone(),
+                    mail: user.mail.clone(),
+                    job_title: user.job_title.clone(),
+                    department: user.department.clone(),
+                    user_type: "Member".into(),
+                    account_enabled: true,
+                    proxy_addresses: vec![format!("SMTP:{upn}")],
+                    on_prem_sync: false,
+                    deleted_at: None,
+                    created_at: ts(deleted_at + Duration::hours(self.rng.random_range(1..48))),
+                })
+            }
+            Role::ProxyConflict => {
+                let alias = user.proxy_addresses.last().cloned().unwrap_or_default();
+                let holder_local = self.unique(&format!("shared.{surname_roman}"));
+                let holder = format!("{holder_local}@{}", self.domain);
+                Some(UserRow {
+                    id: uuid(&mut self.rng),
+                    deleted: false,
+                    display_name: format!(
+                        "Shared mailbox {}",
+                        user.surname.as_deref().unwrap_or_default()
+                    ),
                     given_name: None,
                     surname: None,
                     upn: holder.clone(),
                     original_upn: holder.clone(),
                     mail: Some(holder.clone()),
                     job_title: None,
-                    department: department.clone(),
+                    department: user.department.clone(),
                     user_type: "Member".into(),
                     account_enabled: true,
                     proxy_addresses: vec![format!("SMTP:{holder}"), alias],
                     on_prem_sync: false,
                     deleted_at: None,
-                    created_at: ts(deleted_at + Duration::hours(rng.random_range(1..48))),
-                });
+                    created_at: ts(deleted_at + Duration::hours(self.rng.random_range(1..48))),
+                })
             }
-            _ => {}
+            _ => None,
         }
-        users.push(UserRow {
-            deleted: true,
-            display_name: display,
-            given_name: Some(given),
-            surname: Some(sur),
-            upn: deleted_upn(&id, &upn),
-            original_upn: upn,
-            mail: Some(mail),
-            job_title,
-            department,
-            user_type: user_type.into(),
-            account_enabled: true,
-            proxy_addresses: proxies,
-            on_prem_sync: role == Role::Synced
-                || (role == Role::Plain && rng.random_range(0..20) == 0),
-            deleted_at: Some(ts(deleted_at)),
-            created_at: ts(created_at),
-            id,
-        });
     }
 
-    // Ordinary active colleagues, so the active side of the directory looks lived in.
-    let plain_active = (deleted / 4).saturating_sub(active_extra.len()).max(3);
-    for _ in 0..plain_active {
-        let Some(culture) = cultures.choose(&mut rng) else {
-            break;
-        };
-        let (given, given_r) = culture.given.choose(&mut rng).cloned().unwrap_or_default();
-        let (sur, sur_r) = culture
-            .surname
-            .choose(&mut rng)
-            .cloned()
-            .unwrap_or_default();
-        let local = unique(&format!("{given_r}.{sur_r}"), &mut rng, &mut taken);
-        let upn = format!("{local}@{domain}");
-        users.push(UserRow {
-            id: uuid(&mut rng),
+    /// An ordinary active user from `culture`.
+    fn colleague(&mut self, culture: &Culture) -> UserRow {
+        let name = self.name(culture);
+        let local = self.unique(&format!("{}.{}", name.given_roman, name.surname_roman));
+        let upn = format!("{local}@{}", self.domain);
+        UserRow {
+            id: uuid(&mut self.rng),
             deleted: false,
-            display_name: if culture.eastern {
-                format!("{sur}{given}")
-            } else {
-                format!("{given} {sur}")
-            },
-            given_name: Some(given),
-            surname: Some(sur),
+            display_name: name.display,
+            given_name: Some(name.given),
+            surname: Some(name.surname),
             upn: upn.clone(),
             original_upn: upn.clone(),
             mail: Some(upn.clone()),
-            job_title: JOB_TITLES.choose(&mut rng).map(|s| s.to_string()),
-            department: DEPARTMENTS.choose(&mut rng).map(|s| s.to_string()),
+            job_title: JOB_TITLES.choose(&mut self.rng).map(|s| s.to_string()),
+            department: DEPARTMENTS.choose(&mut self.rng).map(|s| s.to_string()),
             user_type: "Member".into(),
             account_enabled: true,
             proxy_addresses: vec![format!("SMTP:{upn}")],
-            on_prem_sync: rng.random_range(0..10) == 0,
+            on_prem_sync: self.rng.random_range(0..10) == 0,
             deleted_at: None,
-            created_at: ts(now - Duration::days(rng.random_range(1..2000))),
-        });
+            created_at: ts(self.now - Duration::days(self.rng.random_range(1..2000))),
+        }
     }
-    users.extend(active_extra);
-    Seeded { users, tenant_id }
 }
 
 #[cfg(test)]
