@@ -126,106 +126,148 @@ pub fn seed_if_empty(store: &mut Store, admin_upn: &str) -> rusqlite::Result<boo
     if seeded {
         return Ok(false);
     }
-    let users: Vec<SeedUser> = {
-        let mut stmt = tx.prepare(
-            "SELECT id, deleted, user_type, upn_lc, original_upn, deleted_at FROM users \
-             ORDER BY id",
-        )?;
-        stmt.query_map([], |r| {
-            Ok(SeedUser {
-                id: r.get(0)?,
-                deleted: r.get(1)?,
-                user_type: r.get(2)?,
-                upn: r.get(3)?,
-                original_upn: r.get(4)?,
-                deleted_at: r.get(5)?,
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?
-    };
+    let users = seed_users(&tx)?;
     let admin = admin_upn.to_lowercase();
     let actors = OffboardingActors::of(&tx, &users, &admin)?;
     for (i, u) in users.iter().enumerate() {
-        let (id, deleted, user_type, upn) = (&u.id, &u.deleted, &u.user_type, &u.upn);
-        if *upn == admin || user_type.eq_ignore_ascii_case("guest") {
+        if u.upn == admin || u.user_type.eq_ignore_ascii_case("guest") {
             continue;
         }
-        let mut skus = Vec::new();
-        match i % 7 {
-            0 => skus.push(SKUS[1].0),
-            6 => {}
-            _ => skus.push(SKUS[0].0),
-        }
-        if i % 3 == 0 {
-            skus.push(SKUS[2].0);
-        }
-        if i % 11 == 5 {
-            skus.push(SKUS[3].0);
-        }
-        let offboarded = offboarding_of(i, u);
-        let mut taken = offboarding_seed::Taken::default();
-        if offboarded.is_some() {
-            taken.licences = skus
-                .iter()
-                .filter_map(|s| SKUS.iter().find(|k| k.0 == *s).map(|k| (k.0, k.1)))
-                .collect();
-            skus.clear();
-        }
-        for sku in &skus {
-            tx.execute(
-                "INSERT INTO user_licences (user_id, sku_id) VALUES (?1, ?2)",
-                params![id, sku],
-            )?;
-        }
-        // Some licensed users have no usage location: Entra cannot assign them a licence.
-        if i % 8 != 3 {
-            tx.execute(
-                "INSERT INTO user_usage_location (user_id, usage_location) VALUES (?1, ?2)",
-                params![id, LOCATIONS[i % LOCATIONS.len()]],
-            )?;
-        }
-        for (g, (group, name)) in GROUPS.iter().enumerate() {
-            if g == 0 || (i + g) % 4 == 0 {
-                // "All Staff" is every member's: an offboarding does not take it.
-                if offboarded.is_some() && g > 0 {
-                    if i % 15 == 1 && taken.put_back.is_none() {
-                        taken.put_back = Some((group, name));
-                    } else {
-                        taken.groups.push((group, name));
-                        continue;
-                    }
-                }
-                tx.execute(
-                    "INSERT INTO group_members (group_id, user_id) VALUES (?1, ?2)",
-                    params![group, id],
-                )?;
-            }
-        }
-        // Some users were disabled before they were deleted; a restore keeps them so.
-        if (*deleted && i % 9 == 4) || offboarded.is_some() {
-            tx.execute("UPDATE users SET account_enabled = 0 WHERE id = ?1", [id])?;
-        }
-        if let Some(user) = offboarded {
-            taken.sign_in = true;
-            taken.role = match i % 10 {
-                1 => Some(offboarding_seed::EXCHANGE_ADMINISTRATOR),
-                6 => Some(offboarding_seed::HELPDESK_ADMINISTRATOR),
-                _ => None,
-            };
-            for row in offboarding_seed::records(&user, &taken, &actors.hr, &actors.admin) {
-                crate::objects::insert_audit(&tx, &row)?;
-            }
+        seed_user(&tx, i, u, &actors)?;
+    }
+    seed_groups(&tx)?;
+    seed_skus(&tx)?;
+    tx.commit()?;
+    Ok(true)
+}
+
+/// Every user, in id order.
+fn seed_users(conn: &Connection) -> rusqlite::Result<Vec<SeedUser>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, deleted, user_type, upn_lc, original_upn, deleted_at FROM users \
+         ORDER BY id",
+    )?;
+    stmt.query_map([], |r| {
+        Ok(SeedUser {
+            id: r.get(0)?,
+            deleted: r.get(1)?,
+            user_type: r.get(2)?,
+            upn: r.get(3)?,
+            original_upn: r.get(4)?,
+            deleted_at: r.get(5)?,
+        })
+    })?
+    .collect()
+}
+
+/// The SKUs the `i`th user holds (before an offboarding took them).
+fn licences_of(i: usize) -> Vec<&'static str> {
+    let mut skus = Vec::new();
+    match i % 7 {
+        0 => skus.push(SKUS[1].0),
+        6 => {}
+        _ => skus.push(SKUS[0].0),
+    }
+    if i.is_multiple_of(3) {
+        skus.push(SKUS[2].0);
+    }
+    if i % 11 == 5 {
+        skus.push(SKUS[3].0);
+    }
+    skus
+}
+
+/// The `i`th user's licences, usage location, groups and account state; for one deleted
+/// member in five, the offboarding that took them, as audit records.
+fn seed_user(
+    conn: &Connection,
+    i: usize,
+    u: &SeedUser,
+    actors: &OffboardingActors,
+) -> rusqlite::Result<()> {
+    let id = &u.id;
+    let mut skus = licences_of(i);
+    let offboarded = offboarding_of(i, u);
+    let mut taken = offboarding_seed::Taken::default();
+    if offboarded.is_some() {
+        taken.licences = skus
+            .iter()
+            .filter_map(|s| SKUS.iter().find(|k| k.0 == *s).map(|k| (k.0, k.1)))
+            .collect();
+        skus.clear();
+    }
+    for sku in &skus {
+        conn.execute(
+            "INSERT INTO user_licences (user_id, sku_id) VALUES (?1, ?2)",
+            params![id, sku],
+        )?;
+    }
+    // Some licensed users have no usage location: Entra cannot assign them a licence.
+    if i % 8 != 3 {
+        conn.execute(
+            "INSERT INTO user_usage_location (user_id, usage_location) VALUES (?1, ?2)",
+            params![id, LOCATIONS[i % LOCATIONS.len()]],
+        )?;
+    }
+    seed_memberships(conn, i, id, offboarded.is_some(), &mut taken)?;
+    // Some users were disabled before they were deleted; a restore keeps them so.
+    if (u.deleted && i % 9 == 4) || offboarded.is_some() {
+        conn.execute("UPDATE users SET account_enabled = 0 WHERE id = ?1", [id])?;
+    }
+    if let Some(user) = offboarded {
+        taken.sign_in = true;
+        taken.role = match i % 10 {
+            1 => Some(offboarding_seed::EXCHANGE_ADMINISTRATOR),
+            6 => Some(offboarding_seed::HELPDESK_ADMINISTRATOR),
+            _ => None,
+        };
+        for row in offboarding_seed::records(&user, &taken, &actors.hr, &actors.admin) {
+            crate::objects::insert_audit(conn, &row)?;
         }
     }
+    Ok(())
+}
+
+/// The `i`th user's groups: "All Staff" and every fourth of the others. An offboarding takes
+/// all but "All Staff" into `taken`, and for some users an admin put one back.
+fn seed_memberships(
+    conn: &Connection,
+    i: usize,
+    id: &str,
+    offboarded: bool,
+    taken: &mut offboarding_seed::Taken<'static>,
+) -> rusqlite::Result<()> {
+    for (g, (group, name)) in GROUPS.iter().enumerate() {
+        if g == 0 || (i + g).is_multiple_of(4) {
+            // "All Staff" is every member's: an offboarding does not take it.
+            if offboarded && g > 0 {
+                if i % 15 == 1 && taken.put_back.is_none() {
+                    taken.put_back = Some((group, name));
+                } else {
+                    taken.groups.push((group, name));
+                    continue;
+                }
+            }
+            conn.execute(
+                "INSERT INTO group_members (group_id, user_id) VALUES (?1, ?2)",
+                params![group, id],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The groups, in `member_groups` and as the directory objects `/groups` serves.
+fn seed_groups(conn: &Connection) -> rusqlite::Result<()> {
     for (id, name) in GROUPS {
-        tx.execute(
+        conn.execute(
             "INSERT INTO member_groups (id, display_name) VALUES (?1, ?2)",
             params![id, name],
         )?;
         // The same groups as `/groups` and `/groups/{id}` serve them: an offboarding's audit
         // records name them, and a client looks them up there.
         crate::objects::insert_object(
-            &tx,
+            conn,
             &crate::objects::ObjectRow {
                 id: (*id).into(),
                 kind: "group".into(),
@@ -236,18 +278,22 @@ pub fn seed_if_empty(store: &mut Store, admin_upn: &str) -> rusqlite::Result<boo
             },
         )?;
     }
+    Ok(())
+}
+
+/// The SKUs, once the users hold theirs (a SKU without a seat count gets as many as are held).
+fn seed_skus(conn: &Connection) -> rusqlite::Result<()> {
     for (sku, part, seats) in SKUS {
         let enabled = match seats {
             Some(n) => *n,
-            None => active_holders(&tx, sku)?,
+            None => active_holders(conn, sku)?,
         };
-        tx.execute(
+        conn.execute(
             "INSERT INTO skus (sku_id, part_number, enabled) VALUES (?1, ?2, ?3)",
             params![sku, part, enabled],
         )?;
     }
-    tx.commit()?;
-    Ok(true)
+    Ok(())
 }
 
 /// A user as the licence and membership seed reads it.
