@@ -8,8 +8,8 @@ use std::time::Duration;
 use color_eyre::eyre::{WrapErr, eyre};
 
 use super::{
-    PasswordFault, SandboxConfig, SandboxError, check_seed, open_store, remove_store, spawn,
-    store_path,
+    PasswordFault, SandboxConfig, SandboxError, SandboxHandle, check_seed, open_store,
+    remove_store, spawn, store_path,
 };
 use undelete_common::sanitize::clean;
 
@@ -113,148 +113,172 @@ pub fn parse_quota(s: &str) -> Result<(u32, Duration), String> {
 
 pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Result<i32> {
     match cmd {
-        SandboxCommand::Serve(args) => {
-            let mut cfg = SandboxConfig::new(data_dir)
-                .users(args.seed.users)
-                .seed(args.seed.seed)
-                .latency(Duration::from_millis(args.latency_ms))
-                .fail_rate(args.fail_rate)
-                .drop_rate(args.drop_rate)
-                .fault_seed(args.fault_seed)
-                .fail_password_sets(args.fail_password_sets, args.password_fault)
-                .token_lifetime(Duration::from_secs(args.token_lifetime))
-                .client_secret(args.client_secret)
-                .tls(args.tls)
-                .tap_policy(args.tap_enabled)
-                .port(args.port);
-            if let Some(url) = &args.public_url {
-                cfg = cfg.public_url(url);
-            }
-            if let Some(url) = &args.public_login_url {
-                cfg = cfg.public_login_url(url);
-            }
-            if let Some(n) = args.seed.active {
-                cfg = cfg.active(n);
-            }
-            for p in args.deny_scope {
-                cfg = cfg.deny(p);
-            }
-            for path in &args.trust_certificate {
-                // The file may hold the app's private key too: only certificates are kept, and
-                // the text is wiped once read. A file that is not one is a usage error.
-                let certs =
-                    undelete_common::files::read_text(path, undelete_common::files::CERTIFICATE)
-                        .map_err(|e| e.to_string())
-                        .and_then(|pem| super::TrustedCert::from_pem(&pem));
-                match certs {
-                    Ok(certs) => cfg.trusted.extend(certs),
-                    Err(e) => {
-                        eprintln!("undelete: --trust-certificate {}: {e}", path.display());
-                        return Ok(USAGE);
-                    }
-                }
-            }
-            if let Some(q) = &args.write_quota {
-                let (n, per) = parse_quota(q).map_err(|e| eyre!("--write-quota {q}: {e}"))?;
-                cfg = cfg.write_quota(n, per);
-            }
-            let handle = match spawn(cfg).await {
-                Ok(handle) => handle,
-                // A setting that cannot work (a CA file in the data dir that is not one, say)
-                // is said in words, as a usage error.
-                Err(e @ SandboxError::Config(_)) => {
-                    eprintln!("undelete: {e}");
-                    return Ok(USAGE);
-                }
-                Err(e) => return Err(e.into()),
-            };
-            {
-                // Scripts read these lines: the base URL, then (with TLS) the CA file to trust.
-                let mut out = std::io::stdout().lock();
-                writeln!(out, "{}", handle.base_url())?;
-                if let Some(ca) = handle.ca_path() {
-                    writeln!(out, "{}", ca.display())?;
-                }
-                out.flush()?;
-            }
-            if let Some(url) = handle.public_url() {
-                eprintln!("sandbox: every URL in a reply starts with {url}");
-            }
-            if let Some(url) = handle.public_login_url() {
-                eprintln!("sandbox: discovery documents and device codes send clients to {url}");
-            }
-            let certs = match args.trust_certificate.len() {
-                0 => String::new(),
-                n => format!(", {n} certificate file(s) trusted"),
-            };
-            eprintln!(
-                "sandbox: {} (store {}); client secret accepted{certs}; admin {}. Ctrl-C stops.",
-                handle.domain(),
-                store_path(data_dir).display(),
-                handle.admin_upn()
-            );
-            tokio::signal::ctrl_c()
-                .await
-                .wrap_err("waiting for Ctrl-C")?;
-            handle.shutdown().await;
-            Ok(0)
+        SandboxCommand::Serve(args) => serve(args, data_dir).await,
+        SandboxCommand::Reset(args) => reset(args, data_dir).await,
+        SandboxCommand::Outbox { json } => outbox(json, data_dir),
+    }
+}
+
+/// `sandbox serve`: runs until Ctrl-C.
+async fn serve(args: ServeOptions, data_dir: &Path) -> color_eyre::Result<i32> {
+    let trusted = args.trust_certificate.len();
+    let Some(cfg) = serve_config(args, data_dir)? else {
+        return Ok(USAGE);
+    };
+    let handle = match spawn(cfg).await {
+        Ok(handle) => handle,
+        // A setting that cannot work (a CA file in the data dir that is not one, say)
+        // is said in words, as a usage error.
+        Err(e @ SandboxError::Config(_)) => {
+            eprintln!("undelete: {e}");
+            return Ok(USAGE);
         }
-        SandboxCommand::Reset(args) => {
-            let dir = data_dir.to_path_buf();
-            let (users, active, seed) = (args.users, args.active, args.seed);
-            tokio::task::spawn_blocking(move || {
-                // Checked before the old store is thrown away.
-                check_seed(users, active)?;
-                remove_store(&dir)?;
-                open_store(&dir, users, active, seed).map(|_| ())
-            })
-            .await
-            .wrap_err("reset task")??;
-            println!(
-                "sandbox re-seeded: {users} deleted users, seed {seed}, store {}",
-                store_path(data_dir).display()
-            );
-            Ok(0)
-        }
-        SandboxCommand::Outbox { json } => {
-            let path = store_path(data_dir);
-            if !path.exists() {
-                if json {
-                    println!("[]");
-                } else {
-                    println!(
-                        "The outbox is empty (no sandbox store at {}).",
-                        path.display()
-                    );
-                }
-                return Ok(0);
+        Err(e) => return Err(e.into()),
+    };
+    announce(&handle, data_dir, trusted)?;
+    tokio::signal::ctrl_c()
+        .await
+        .wrap_err("waiting for Ctrl-C")?;
+    handle.shutdown().await;
+    Ok(0)
+}
+
+/// The sandbox's settings from `serve`'s options; `None` when a certificate file to trust is
+/// not one (said on stderr: a usage error).
+fn serve_config(args: ServeOptions, data_dir: &Path) -> color_eyre::Result<Option<SandboxConfig>> {
+    let mut cfg = SandboxConfig::new(data_dir)
+        .users(args.seed.users)
+        .seed(args.seed.seed)
+        .latency(Duration::from_millis(args.latency_ms))
+        .fail_rate(args.fail_rate)
+        .drop_rate(args.drop_rate)
+        .fault_seed(args.fault_seed)
+        .fail_password_sets(args.fail_password_sets, args.password_fault)
+        .token_lifetime(Duration::from_secs(args.token_lifetime))
+        .client_secret(args.client_secret)
+        .tls(args.tls)
+        .tap_policy(args.tap_enabled)
+        .port(args.port);
+    if let Some(url) = &args.public_url {
+        cfg = cfg.public_url(url);
+    }
+    if let Some(url) = &args.public_login_url {
+        cfg = cfg.public_login_url(url);
+    }
+    if let Some(n) = args.seed.active {
+        cfg = cfg.active(n);
+    }
+    for p in args.deny_scope {
+        cfg = cfg.deny(p);
+    }
+    for path in &args.trust_certificate {
+        // The file may hold the app's private key too: only certificates are kept, and
+        // the text is wiped once read. A file that is not one is a usage error.
+        let certs = undelete_common::files::read_text(path, undelete_common::files::CERTIFICATE)
+            .map_err(|e| e.to_string())
+            .and_then(|pem| super::TrustedCert::from_pem(&pem));
+        match certs {
+            Ok(certs) => cfg.trusted.extend(certs),
+            Err(e) => {
+                eprintln!("undelete: --trust-certificate {}: {e}", path.display());
+                return Ok(None);
             }
-            super::store::make_private(&path)
-                .wrap_err_with(|| format!("making {} private", path.display()))?;
-            let store = super::store::Store::open(&path)
-                .wrap_err_with(|| format!("opening {}", path.display()))?;
-            let mails = store.outbox().wrap_err("reading the outbox")?;
-            let mut out = std::io::stdout().lock();
-            if json {
-                undelete_common::safe_json::to_writer_pretty(&mut out, &mails)?;
-                writeln!(out)?;
-            } else if mails.is_empty() {
-                writeln!(out, "The outbox is empty.")?;
-            } else {
-                for m in &mails {
-                    // Whatever a client sent reaches a terminal here: the app's own sanitizer.
-                    writeln!(out, "#{} {}  from {}", m.seq, m.sent_at, clean(&m.from))?;
-                    writeln!(out, "   to: {}", clean(&m.to.join(", ")))?;
-                    writeln!(out, "   subject: {}", clean(&m.subject))?;
-                    for line in m.body.lines() {
-                        writeln!(out, "   | {}", clean(line))?;
-                    }
-                    writeln!(out)?;
-                }
-            }
-            Ok(0)
         }
     }
+    if let Some(q) = &args.write_quota {
+        let (n, per) = parse_quota(q).map_err(|e| eyre!("--write-quota {q}: {e}"))?;
+        cfg = cfg.write_quota(n, per);
+    }
+    Ok(Some(cfg))
+}
+
+/// What a running sandbox tells: scripts read stdout, people read stderr.
+fn announce(handle: &SandboxHandle, data_dir: &Path, trusted: usize) -> std::io::Result<()> {
+    {
+        // Scripts read these lines: the base URL, then (with TLS) the CA file to trust.
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", handle.base_url())?;
+        if let Some(ca) = handle.ca_path() {
+            writeln!(out, "{}", ca.display())?;
+        }
+        out.flush()?;
+    }
+    if let Some(url) = handle.public_url() {
+        eprintln!("sandbox: every URL in a reply starts with {url}");
+    }
+    if let Some(url) = handle.public_login_url() {
+        eprintln!("sandbox: discovery documents and device codes send clients to {url}");
+    }
+    let certs = match trusted {
+        0 => String::new(),
+        n => format!(", {n} certificate file(s) trusted"),
+    };
+    eprintln!(
+        "sandbox: {} (store {}); client secret accepted{certs}; admin {}. Ctrl-C stops.",
+        handle.domain(),
+        store_path(data_dir).display(),
+        handle.admin_upn()
+    );
+    Ok(())
+}
+
+/// `sandbox reset`: the store thrown away and seeded again.
+async fn reset(args: SeedOptions, data_dir: &Path) -> color_eyre::Result<i32> {
+    let dir = data_dir.to_path_buf();
+    let (users, active, seed) = (args.users, args.active, args.seed);
+    tokio::task::spawn_blocking(move || {
+        // Checked before the old store is thrown away.
+        check_seed(users, active)?;
+        remove_store(&dir)?;
+        open_store(&dir, users, active, seed).map(|_| ())
+    })
+    .await
+    .wrap_err("reset task")??;
+    println!(
+        "sandbox re-seeded: {users} deleted users, seed {seed}, store {}",
+        store_path(data_dir).display()
+    );
+    Ok(0)
+}
+
+/// `sandbox outbox`: the mail the sandbox has "sent", as text or JSON.
+fn outbox(json: bool, data_dir: &Path) -> color_eyre::Result<i32> {
+    let path = store_path(data_dir);
+    if !path.exists() {
+        if json {
+            println!("[]");
+        } else {
+            println!(
+                "The outbox is empty (no sandbox store at {}).",
+                path.display()
+            );
+        }
+        return Ok(0);
+    }
+    super::store::make_private(&path)
+        .wrap_err_with(|| format!("making {} private", path.display()))?;
+    let store =
+        super::store::Store::open(&path).wrap_err_with(|| format!("opening {}", path.display()))?;
+    let mails = store.outbox().wrap_err("reading the outbox")?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        undelete_common::safe_json::to_writer_pretty(&mut out, &mails)?;
+        writeln!(out)?;
+    } else if mails.is_empty() {
+        writeln!(out, "The outbox is empty.")?;
+    } else {
+        for m in &mails {
+            // Whatever a client sent reaches a terminal here: the app's own sanitizer.
+            writeln!(out, "#{} {}  from {}", m.seq, m.sent_at, clean(&m.from))?;
+            writeln!(out, "   to: {}", clean(&m.to.join(", ")))?;
+            writeln!(out, "   subject: {}", clean(&m.subject))?;
+            for line in m.body.lines() {
+                writeln!(out, "   | {}", clean(line))?;
+            }
+            writeln!(out)?;
+        }
+    }
+    Ok(0)
 }
 
 #[cfg(test)]
