@@ -8,7 +8,8 @@ mod shell;
 
 use std::process::ExitCode;
 
-use cli::{Cli, Command, ConfigCommand, SandboxCommand};
+use cli::sandbox::SandboxCommand;
+use cli::{Cli, Command, ConfigCommand};
 use color_eyre::eyre::eyre;
 use undelete::app::Start;
 use undelete::auth::AuthError;
