@@ -23,33 +23,13 @@ use super::intern::{Interner, PrehashedState, guid, guid_text};
 use super::{Conflict, ConflictKind, HolderRef};
 use crate::directory::{DeletedUser, Holder, HolderChange, HolderKind};
 
-/// The key is the holder's user principal name.
-const AS_UPN: u8 = 1;
-/// The key is one of the holder's SMTP addresses (a proxy address or its mail).
-const AS_ADDRESS: u8 = 2;
-/// A key without an `@` (not an address; kept whole as its local part).
-const NO_DOMAIN: u32 = u32::MAX;
+mod record;
+mod stored;
 
-/// The slot holds a holder (free slots wait for reuse).
-const LIVE: u8 = 1;
-/// The id is not a lower-case GUID: its text leads the record.
-const TEXT_ID: u8 = 2;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Slot {
-    guid: [u8; 16],
-    /// Where the record starts in the arena.
-    at: u32,
-    kind: u8,
-    flags: u8,
-}
-
-/// One key of one holder: the slot and where the key sits in the arena.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Entry {
-    slot: u32,
-    key_at: u32,
-}
+use record::{
+    AS_ADDRESS, AS_UPN, Entry, LIVE, NO_DOMAIN, Record, Slot, TEXT_ID, cut_at_char, kind_of,
+    push_text,
+};
 
 /// The address part of an SMTP proxy address (`SMTP:` primary or `smtp:` alias, any case);
 /// `None` for other address types (`SIP:`, `X500:`, ...), which a restore does not collide on.
@@ -88,92 +68,6 @@ fn key_hash(local: &[u8], domain: u32) -> u32 {
     h.write(local);
     h.write_u32(domain);
     (h.finish() >> 32) as u32
-}
-
-fn kind_of(n: u8) -> HolderKind {
-    match n {
-        0 => HolderKind::User,
-        1 => HolderKind::Group,
-        _ => HolderKind::Contact,
-    }
-}
-
-/// Reads a holder's record from the arena; every read is checked, so a record that is cut
-/// short (a kept index damaged on disk) reads as empty rather than panicking.
-struct Record<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Record<'a> {
-    fn at(arena: &'a [u8], at: u32) -> Self {
-        Self {
-            bytes: arena,
-            pos: at as usize,
-        }
-    }
-
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let out = self.bytes.get(self.pos..self.pos.checked_add(n)?)?;
-        self.pos += n;
-        Some(out)
-    }
-
-    fn u16(&mut self) -> Option<u16> {
-        self.take(2).map(|b| u16::from_le_bytes([b[0], b[1]]))
-    }
-
-    fn u32(&mut self) -> Option<u32> {
-        self.take(4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-
-    fn text(&mut self) -> Option<&'a [u8]> {
-        let n = self.u16()?;
-        self.take(usize::from(n))
-    }
-
-    /// Skips the id (when the record holds one) and returns the name and the number of keys.
-    fn head(&mut self, flags: u8) -> Option<(&'a [u8], u16)> {
-        if flags & TEXT_ID != 0 {
-            self.text()?;
-        }
-        let name = self.text()?;
-        let keys = self.u16()?;
-        Some((name, keys))
-    }
-
-    /// The next key: where it starts, its flags, its domain and its local part.
-    fn key(&mut self) -> Option<(u32, u8, u32, &'a [u8])> {
-        let at = u32::try_from(self.pos).ok()?;
-        let flags = *self.take(1)?.first()?;
-        let domain = self.u32()?;
-        let local = self.text()?;
-        Some((at, flags, domain, local))
-    }
-
-    fn end(&self) -> usize {
-        self.pos
-    }
-}
-
-fn push_text(arena: &mut Vec<u8>, text: &[u8]) {
-    // Names and addresses are far shorter; a longer one is cut (at a character boundary for
-    // names, which are shown; a key that long would not be a valid address anyway).
-    let n = text.len().min(usize::from(u16::MAX));
-    arena.extend_from_slice(&(n as u16).to_le_bytes());
-    arena.extend_from_slice(&text[..n]);
-}
-
-fn cut_at_char(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
 
 /// What the active side of the directory holds, ready to be joined with deleted users.
@@ -678,82 +572,6 @@ impl IdKey {
         match guid(id) {
             Some(g) => IdKey::Guid(g),
             None => IdKey::Text(id.to_string()),
-        }
-    }
-}
-
-/// The index as `kept` stores it: the slots, the arena and the domains, as they are in
-/// memory (the lookup tables are built again on load).
-pub(super) mod stored {
-    use super::*;
-    use crate::conflicts::kept::{Reader, Writer};
-
-    impl ConflictIndex {
-        pub(in crate::conflicts) fn write(&self, w: &mut Writer) {
-            let live: Vec<&Slot> = self.slots.iter().filter(|s| s.flags & LIVE != 0).collect();
-            w.u64(live.len() as u64);
-            for s in &live {
-                w.bytes(&s.guid);
-                w.u32(s.at);
-                w.u8(s.kind);
-                w.u8(s.flags);
-            }
-            w.u64(self.arena.len() as u64);
-            w.bytes(&self.arena);
-            w.u64(self.domains.len() as u64);
-            for d in self.domains.iter() {
-                w.text(d);
-            }
-        }
-
-        pub(in crate::conflicts) fn read(r: &mut Reader) -> Option<Self> {
-            let n = r.count(22)?;
-            let mut slots = Vec::with_capacity(n);
-            for _ in 0..n {
-                let mut guid = [0u8; 16];
-                guid.copy_from_slice(r.bytes(16)?);
-                let at = r.u32()?;
-                let kind = r.u8()?;
-                let flags = r.u8()?;
-                if kind > 2 || flags & LIVE == 0 {
-                    return None;
-                }
-                slots.push(Slot {
-                    guid,
-                    at,
-                    kind,
-                    flags,
-                });
-            }
-            let len = r.count(1)?;
-            let arena = r.bytes(len)?.to_vec();
-            let mut domains = Interner::default();
-            for _ in 0..r.count(2)? {
-                domains.intern(r.text()?)?;
-            }
-            let mut index = ConflictIndex {
-                slots,
-                arena,
-                domains,
-                ..Default::default()
-            };
-            // Every record must read whole, names as UTF-8 and keys' domains known: a file
-            // that was damaged is refused rather than half believed.
-            for slot in &index.slots {
-                let mut rec = Record::at(&index.arena, slot.at);
-                let (name, keys) = rec.head(slot.flags)?;
-                std::str::from_utf8(name).ok()?;
-                for _ in 0..keys {
-                    let (_, _, domain, local) = rec.key()?;
-                    std::str::from_utf8(local).ok()?;
-                    if domain != NO_DOMAIN && domain as usize >= index.domains.len() {
-                        return None;
-                    }
-                }
-                index.counts[usize::from(slot.kind)] += 1;
-            }
-            index.rekey();
-            Some(index)
         }
     }
 }
