@@ -143,62 +143,93 @@ pub fn subject(accounts: &[MailAccount<'_>], voice: Voice) -> String {
 pub fn body(accounts: &[MailAccount<'_>], voice: Voice, options: &SignInMail) -> String {
     let mut listing = String::new();
     for account in accounts {
-        let name = clean(account.display_name);
-        let upn = clean(account.upn);
-        let vars = [("display_name", name.as_str()), ("upn", upn.as_str())];
-        let block = if account.guest {
-            render(ACCOUNT_GUEST_TEMPLATE, &vars)
-        } else {
-            match (account.shown_password(options), account.tap) {
-                (Some(p), Some(tap)) => {
-                    let expires = tap.expires.format("%Y-%m-%d %H:%M UTC").to_string();
-                    let once = if tap.usable_once {
-                        ", one use only"
-                    } else {
-                        ""
-                    };
-                    render(
-                        ACCOUNT_TAP_TEMPLATE,
-                        &[
-                            vars[0],
-                            vars[1],
-                            ("password", p),
-                            ("expires", &expires),
-                            ("once", once),
-                        ],
-                    )
-                }
-                (Some(p), None) => render(ACCOUNT_TEMPLATE, &[vars[0], vars[1], ("password", p)]),
-                (None, _) => render(ACCOUNT_NO_PASSWORD_TEMPLATE, &vars),
-            }
-        };
-        listing.push_str(&block);
-        if let Some(previous) = account
-            .previous_upn
-            .filter(|p| !p.eq_ignore_ascii_case(account.upn))
-        {
-            if !listing.ends_with('\n') {
-                listing.push('\n');
-            }
-            listing.push_str("  ");
-            listing.push_str(&phrase(
-                "renamed",
-                &[("previous_upn", &clean(previous)), ("upn", &upn)],
-            ));
+        push_account(&mut listing, account, options);
+    }
+    let intro = intro(accounts, voice);
+    let notes = notes(accounts, voice, options);
+    // The last account's blank line is the template's.
+    if listing.ends_with("\n\n") {
+        listing.pop();
+    }
+    let template = match voice {
+        Voice::User => SIGN_IN_TEMPLATE,
+        Voice::Recipient => SIGN_IN_RECIPIENT_TEMPLATE,
+    };
+    render(
+        template,
+        &[
+            ("intro", &intro),
+            ("accounts", &listing),
+            ("sign_in_url", &options.sign_in_url),
+            ("notes", &notes),
+        ],
+    )
+}
+
+/// One account's block of the listing, its renamed and disabled lines, and a blank line.
+fn push_account(listing: &mut String, account: &MailAccount<'_>, options: &SignInMail) {
+    let upn = clean(account.upn);
+    listing.push_str(&account_block(account, options));
+    if let Some(previous) = account
+        .previous_upn
+        .filter(|p| !p.eq_ignore_ascii_case(account.upn))
+    {
+        if !listing.ends_with('\n') {
             listing.push('\n');
         }
-        if account.disabled {
-            if !listing.ends_with('\n') {
-                listing.push('\n');
-            }
-            listing.push_str("  ");
-            listing.push_str(&phrase("disabled_line", &[]));
-            listing.push('\n');
-        }
+        listing.push_str("  ");
+        listing.push_str(&phrase(
+            "renamed",
+            &[("previous_upn", &clean(previous)), ("upn", &upn)],
+        ));
         listing.push('\n');
     }
+    if account.disabled {
+        if !listing.ends_with('\n') {
+            listing.push('\n');
+        }
+        listing.push_str("  ");
+        listing.push_str(&phrase("disabled_line", &[]));
+        listing.push('\n');
+    }
+    listing.push('\n');
+}
 
-    let intro = match (voice, accounts) {
+/// The account's template filled in: a guest's, or with its pass, its password or neither.
+fn account_block(account: &MailAccount<'_>, options: &SignInMail) -> String {
+    let name = clean(account.display_name);
+    let upn = clean(account.upn);
+    let vars = [("display_name", name.as_str()), ("upn", upn.as_str())];
+    if account.guest {
+        return render(ACCOUNT_GUEST_TEMPLATE, &vars);
+    }
+    match (account.shown_password(options), account.tap) {
+        (Some(p), Some(tap)) => {
+            let expires = tap.expires.format("%Y-%m-%d %H:%M UTC").to_string();
+            let once = if tap.usable_once {
+                ", one use only"
+            } else {
+                ""
+            };
+            render(
+                ACCOUNT_TAP_TEMPLATE,
+                &[
+                    vars[0],
+                    vars[1],
+                    ("password", p),
+                    ("expires", &expires),
+                    ("once", once),
+                ],
+            )
+        }
+        (Some(p), None) => render(ACCOUNT_TEMPLATE, &[vars[0], vars[1], ("password", p)]),
+        (None, _) => render(ACCOUNT_NO_PASSWORD_TEMPLATE, &vars),
+    }
+}
+
+/// The first paragraph: who was restored, worded for the reader.
+fn intro(accounts: &[MailAccount<'_>], voice: Voice) -> String {
+    match (voice, accounts) {
         (Voice::User, [_]) => phrase("intro_user_one", &[]),
         (Voice::User, _) => phrase("intro_user_many", &[]),
         (Voice::Recipient, [one]) => phrase(
@@ -212,9 +243,12 @@ pub fn body(accounts: &[MailAccount<'_>], voice: Voice, options: &SignInMail) ->
             "intro_recipient_many",
             &[("count", &accounts.len().to_string())],
         ),
-    };
+    }
+}
 
-    // Paragraphs after the listing: what is missing from it, then what the reader must know.
+/// The paragraphs after the listing, each with its blank line: what is missing from it, then
+/// what the reader must know (a disabled account first).
+fn notes(accounts: &[MailAccount<'_>], voice: Voice, options: &SignInMail) -> String {
     let mut notes: Vec<String> = Vec::new();
     // Guests have no password to hand over: they count for neither note.
     let members: Vec<&MailAccount<'_>> = accounts.iter().filter(|a| !a.guest).collect();
@@ -267,26 +301,8 @@ pub fn body(accounts: &[MailAccount<'_>], voice: Voice, options: &SignInMail) ->
             &[("names", &guests), ("sign_in_url", &options.sign_in_url)],
         ));
     }
-
     // Each paragraph brings its own blank line, so no notes leave no gap behind.
-    let notes: String = notes.iter().map(|n| format!("{n}\n\n")).collect();
-    // The last account's blank line is the template's.
-    if listing.ends_with("\n\n") {
-        listing.pop();
-    }
-    let template = match voice {
-        Voice::User => SIGN_IN_TEMPLATE,
-        Voice::Recipient => SIGN_IN_RECIPIENT_TEMPLATE,
-    };
-    render(
-        template,
-        &[
-            ("intro", &intro),
-            ("accounts", &listing),
-            ("sign_in_url", &options.sign_in_url),
-            ("notes", &notes),
-        ],
-    )
+    notes.iter().map(|n| format!("{n}\n\n")).collect()
 }
 
 /// The whole message for `to`: one mail listing every account, worded for whoever `to` is.
