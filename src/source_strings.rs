@@ -20,163 +20,202 @@ struct Literal {
 
 /// The string literals of Rust source `src`, comments skipped.
 fn literals(src: &str) -> Vec<Literal> {
-    let chars: Vec<char> = src.chars().collect();
-    let mut out = Vec::new();
-    let (mut i, mut line) = (0, 1);
-    let ident = |c: char| c.is_alphanumeric() || c == '_';
-    while i < chars.len() {
-        let c = chars[i];
-        let next = chars.get(i + 1).copied();
+    let mut scan = Scanner {
+        chars: src.chars().collect(),
+        i: 0,
+        line: 1,
+        out: Vec::new(),
+    };
+    while let Some(&c) = scan.chars.get(scan.i) {
+        let next = scan.chars.get(scan.i + 1).copied();
         match c {
             '\n' => {
-                line += 1;
-                i += 1;
+                scan.line += 1;
+                scan.i += 1;
             }
-            '/' if next == Some('/') => {
-                while i < chars.len() && chars[i] != '\n' {
-                    i += 1;
-                }
-            }
-            '/' if next == Some('*') => {
-                let mut depth = 0;
-                while i < chars.len() {
-                    match (chars[i], chars.get(i + 1)) {
-                        ('/', Some('*')) => {
-                            depth += 1;
-                            i += 2;
-                        }
-                        ('*', Some('/')) => {
-                            depth -= 1;
-                            i += 2;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        ('\n', _) => {
-                            line += 1;
-                            i += 1;
-                        }
-                        _ => i += 1,
-                    }
-                }
-            }
-            '\'' => {
-                // A char literal ('"', '\'', '\u{1b}') or a lifetime ('a).
-                if next == Some('\\') {
-                    i += 2;
-                    while i < chars.len() && chars[i] != '\'' {
-                        i += 1;
-                    }
-                    i += 1;
-                } else if chars.get(i + 2) == Some(&'\'') {
-                    i += 3;
-                } else {
-                    i += 1;
-                }
-            }
-            'r' | 'b' if i == 0 || !ident(chars[i - 1]) => {
-                // r"…", r#"…"#, br"…", b"…": only when a quote follows the prefix.
-                let mut j = i + 1;
-                if c == 'b' && chars.get(j) == Some(&'r') {
-                    j += 1;
-                }
-                let raw = c == 'r' || j == i + 2;
-                let mut hashes = 0;
-                while raw && chars.get(j) == Some(&'#') {
-                    hashes += 1;
-                    j += 1;
-                }
-                if chars.get(j) != Some(&'"') {
-                    i += 1;
-                    while i < chars.len() && ident(chars[i]) {
-                        i += 1;
-                    }
-                    continue;
-                }
-                if raw {
-                    let start = line;
-                    let mut text = String::new();
-                    j += 1;
-                    while j < chars.len() {
-                        if chars[j] == '"' && (1..=hashes).all(|k| chars.get(j + k) == Some(&'#')) {
-                            break;
-                        }
-                        if chars[j] == '\n' {
-                            line += 1;
-                        }
-                        text.push(chars[j]);
-                        j += 1;
-                    }
-                    out.push(Literal {
-                        line: start,
-                        text,
-                        raw: true,
-                    });
-                    i = j + 1 + hashes;
-                } else {
-                    i = j;
-                }
-            }
-            '"' => {
-                let start = line;
-                let mut text = String::new();
-                i += 1;
-                while i < chars.len() && chars[i] != '"' {
-                    match chars[i] {
-                        '\\' => match chars.get(i + 1) {
-                            // A continuation: the line break and the indentation are not text.
-                            Some('\n') => {
-                                i += 1;
-                                while i < chars.len() && chars[i].is_whitespace() {
-                                    if chars[i] == '\n' {
-                                        line += 1;
-                                    }
-                                    i += 1;
-                                }
-                            }
-                            Some('n') => {
-                                text.push('\n');
-                                i += 2;
-                            }
-                            Some('t') => {
-                                text.push('\t');
-                                i += 2;
-                            }
-                            Some('u') => {
-                                text.push('x');
-                                while i < chars.len() && chars[i] != '}' {
-                                    i += 1;
-                                }
-                                i += 1;
-                            }
-                            _ => {
-                                text.push('x');
-                                i += 2;
-                            }
-                        },
-                        '\n' => {
-                            // A line break in the source: kept, as the compiler keeps it.
-                            text.push('\u{2028}');
-                            line += 1;
-                            i += 1;
-                        }
-                        ch => {
-                            text.push(ch);
-                            i += 1;
-                        }
-                    }
-                }
-                out.push(Literal {
-                    line: start,
-                    text,
-                    raw: false,
-                });
-                i += 1;
-            }
-            _ => i += 1,
+            '/' if next == Some('/') => scan.line_comment(),
+            '/' if next == Some('*') => scan.block_comment(),
+            '\'' => scan.char_or_lifetime(next),
+            'r' | 'b' if scan.i == 0 || !ident(scan.chars[scan.i - 1]) => scan.prefixed(c),
+            '"' => scan.quoted(),
+            _ => scan.i += 1,
         }
     }
-    out
+    scan.out
+}
+
+fn ident(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// A walk through the source: where it is, on which line, and the literals found so far.
+struct Scanner {
+    chars: Vec<char>,
+    i: usize,
+    line: usize,
+    out: Vec<Literal>,
+}
+
+impl Scanner {
+    fn line_comment(&mut self) {
+        while self.i < self.chars.len() && self.chars[self.i] != '\n' {
+            self.i += 1;
+        }
+    }
+
+    /// `/* … */`, nested as Rust nests them.
+    fn block_comment(&mut self) {
+        let chars = &self.chars;
+        let mut depth = 0;
+        while self.i < chars.len() {
+            match (chars[self.i], chars.get(self.i + 1)) {
+                ('/', Some('*')) => {
+                    depth += 1;
+                    self.i += 2;
+                }
+                ('*', Some('/')) => {
+                    depth -= 1;
+                    self.i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                ('\n', _) => {
+                    self.line += 1;
+                    self.i += 1;
+                }
+                _ => self.i += 1,
+            }
+        }
+    }
+
+    /// A char literal ('"', '\'', '\u{1b}') or a lifetime ('a).
+    fn char_or_lifetime(&mut self, next: Option<char>) {
+        if next == Some('\\') {
+            self.i += 2;
+            while self.i < self.chars.len() && self.chars[self.i] != '\'' {
+                self.i += 1;
+            }
+            self.i += 1;
+        } else if self.chars.get(self.i + 2) == Some(&'\'') {
+            self.i += 3;
+        } else {
+            self.i += 1;
+        }
+    }
+
+    /// r"…", r#"…"#, br"…", b"…": only when a quote follows the prefix; otherwise the word
+    /// that starts with `c` is skipped.
+    fn prefixed(&mut self, c: char) {
+        let i = self.i;
+        let mut j = i + 1;
+        if c == 'b' && self.chars.get(j) == Some(&'r') {
+            j += 1;
+        }
+        let raw = c == 'r' || j == i + 2;
+        let mut hashes = 0;
+        while raw && self.chars.get(j) == Some(&'#') {
+            hashes += 1;
+            j += 1;
+        }
+        if self.chars.get(j) != Some(&'"') {
+            self.i += 1;
+            while self.i < self.chars.len() && ident(self.chars[self.i]) {
+                self.i += 1;
+            }
+        } else if raw {
+            self.raw(j, hashes);
+        } else {
+            self.i = j;
+        }
+    }
+
+    /// A raw string whose opening quote is at `j`, closed by a quote and `hashes` hashes.
+    fn raw(&mut self, mut j: usize, hashes: usize) {
+        let chars = &self.chars;
+        let start = self.line;
+        let mut text = String::new();
+        j += 1;
+        while j < chars.len() {
+            if chars[j] == '"' && (1..=hashes).all(|k| chars.get(j + k) == Some(&'#')) {
+                break;
+            }
+            if chars[j] == '\n' {
+                self.line += 1;
+            }
+            text.push(chars[j]);
+            j += 1;
+        }
+        self.out.push(Literal {
+            line: start,
+            text,
+            raw: true,
+        });
+        self.i = j + 1 + hashes;
+    }
+
+    /// A "…" string, its escapes read.
+    fn quoted(&mut self) {
+        let start = self.line;
+        let mut text = String::new();
+        self.i += 1;
+        while self.i < self.chars.len() && self.chars[self.i] != '"' {
+            match self.chars[self.i] {
+                '\\' => self.escape(&mut text),
+                '\n' => {
+                    // A line break in the source: kept, as the compiler keeps it.
+                    text.push('\u{2028}');
+                    self.line += 1;
+                    self.i += 1;
+                }
+                ch => {
+                    text.push(ch);
+                    self.i += 1;
+                }
+            }
+        }
+        self.out.push(Literal {
+            line: start,
+            text,
+            raw: false,
+        });
+        self.i += 1;
+    }
+
+    /// The escape at the backslash under `i`.
+    fn escape(&mut self, text: &mut String) {
+        match self.chars.get(self.i + 1) {
+            // A continuation: the line break and the indentation are not text.
+            Some('\n') => {
+                self.i += 1;
+                while self.i < self.chars.len() && self.chars[self.i].is_whitespace() {
+                    if self.chars[self.i] == '\n' {
+                        self.line += 1;
+                    }
+                    self.i += 1;
+                }
+            }
+            Some('n') => {
+                text.push('\n');
+                self.i += 2;
+            }
+            Some('t') => {
+                text.push('\t');
+                self.i += 2;
+            }
+            Some('u') => {
+                text.push('x');
+                while self.i < self.chars.len() && self.chars[self.i] != '}' {
+                    self.i += 1;
+                }
+                self.i += 1;
+            }
+            _ => {
+                text.push('x');
+                self.i += 2;
+            }
+        }
+    }
 }
 
 /// What is wrong with a literal's spaces, if anything.
