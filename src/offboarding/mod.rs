@@ -115,6 +115,43 @@ impl Taken {
     }
 }
 
+/// What to do about an item that did not come back, in a few words (after the cause).
+pub fn advice(
+    item: &crate::directory::bring_back::BringBack,
+    e: &crate::directory::DirectoryError,
+) -> String {
+    use crate::directory::ErrorKind;
+    use crate::directory::bring_back::BringBack;
+    let m = e.message.to_ascii_lowercase();
+    match item {
+        BringBack::Licence {
+            sku_id, sku_name, ..
+        } if m.contains("available licen") => format!(
+            "free a seat of {} (or buy one), then try again",
+            sku_name.as_deref().unwrap_or(sku_id)
+        ),
+        BringBack::Licence { .. } if m.contains("usage location") => {
+            "set the user's usage location, then try again".into()
+        }
+        BringBack::Group { .. } if e.kind == ErrorKind::NotFound => {
+            "the group is gone: nothing to bring back".into()
+        }
+        _ if e.kind == ErrorKind::Forbidden => format!("grant {}", permission(item)),
+        _ => e.advice().to_string(),
+    }
+}
+
+/// The Graph permission that brings an item back.
+pub fn permission(item: &crate::directory::bring_back::BringBack) -> &'static str {
+    use crate::directory::bring_back::BringBack;
+    match item {
+        BringBack::Group { .. } => "GroupMember.ReadWrite.All",
+        BringBack::Licence { .. } => "LicenseAssignment.ReadWrite.All",
+        BringBack::SignIn => "User.EnableDisableAccount.All",
+        BringBack::Role { .. } => "RoleManagement.ReadWrite.Directory",
+    }
+}
+
 pub const REMOVE_MEMBER: &str = "Remove member from group";
 pub const ADD_MEMBER: &str = "Add member to group";
 pub const REMOVE_OWNER: &str = "Remove owner from group";

@@ -224,6 +224,7 @@ impl RestoreForm {
                     new_upn: Some(t.new_upn.value().to_string()),
                     reconcile_proxies: t.reconcile,
                     preflight: t.found.clone(),
+                    bring_back: Vec::new(),
                 })
                 .collect(),
         );
