@@ -581,6 +581,52 @@ mod tests {
     }
 
     #[test]
+    fn items_to_bring_back_are_left_until_back_or_refused() {
+        use crate::directory::DirectoryError;
+        let group = BringBack::Group {
+            id: "g1".into(),
+            name: Some("Sales".into()),
+            owner: false,
+        };
+        let licence = BringBack::Licence {
+            sku_id: "s1".into(),
+            sku_name: Some("SPE_E5".into()),
+            disabled_plans: vec![],
+        };
+        let mut p = planned("a");
+        p.bring_back = vec![group.clone(), licence.clone(), BringBack::SignIn];
+        let mut entries = vec![
+            p,
+            Entry::new("r1", "a", Step::Restored),
+            Entry::new("r1", "a", Step::PasswordSet),
+        ];
+        // The run died here: everything is left, and the entry round-trips.
+        let line = serde_json::to_string(&entries[0]).unwrap();
+        let back: Entry = serde_json::from_str(&line).unwrap();
+        assert_eq!(back.bring_back, entries[0].bring_back);
+        assert_eq!(unfinished_of(&entries)[0].bring_back.len(), 3);
+
+        entries.push(Entry::brought_back("r1", "a", &group, Ok(())));
+        let no_seat = DirectoryError::new(ErrorKind::BadRequest, "no available licenses");
+        entries.push(Entry::brought_back("r1", "a", &licence, Err(&no_seat)));
+        entries.push(Entry::brought_back(
+            "r1",
+            "a",
+            &BringBack::SignIn,
+            Err(&DirectoryError::network("connection reset")),
+        ));
+        // Back, and refused (said by the run that was refused), are done; a failure that may
+        // pass is tried again.
+        assert_eq!(
+            unfinished_of(&entries)[0].bring_back,
+            vec![BringBack::SignIn]
+        );
+        // Items never keep a finished user open.
+        entries.push(Entry::new("r1", "a", Step::MailSent));
+        assert!(unfinished_of(&entries).is_empty());
+    }
+
+    #[test]
     fn a_complete_run_leaves_nothing() {
         let entries = vec![
             planned("a"),

@@ -434,6 +434,7 @@ impl Runner {
             e.no_password = !p.set_password;
             e.tap = self.tap;
             e.account_disabled = p.user.account_disabled;
+            e.bring_back = p.bring_back.clone();
             self.journal(e).await;
         }
     }

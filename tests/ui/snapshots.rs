@@ -59,6 +59,7 @@ pub(crate) fn home(size: (u16, u16)) -> State {
 fn outcome(i: usize, ok: bool) -> UserOutcome {
     let u = fixtures::user(i, fixtures::now());
     UserOutcome {
+        brought_back: Vec::new(),
         run: "run".into(),
         id: u.id.clone(),
         display_name: u.display_name.clone(),
@@ -179,6 +180,7 @@ fn journal_banner_and_read_only() {
         fixtures::send(
             &mut s,
             SessionMsg::Unfinished(vec![Unfinished {
+                bring_back: Vec::new(),
                 run: "r".into(),
                 id: "id".into(),
                 display_name: "Adele Vance".into(),
