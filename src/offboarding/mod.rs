@@ -8,6 +8,7 @@
 //! second target of type `Group`; licences in any record's `AssignedLicense` property; sign-in
 //! from `Disable account` or an `AccountEnabled` change; roles likewise to groups.
 
+pub mod checklist;
 pub mod licence;
 pub mod read;
 pub mod roles;
@@ -143,13 +144,7 @@ pub fn advice(
 
 /// The Graph permission that brings an item back.
 pub fn permission(item: &crate::directory::bring_back::BringBack) -> &'static str {
-    use crate::directory::bring_back::BringBack;
-    match item {
-        BringBack::Group { .. } => "GroupMember.ReadWrite.All",
-        BringBack::Licence { .. } => "LicenseAssignment.ReadWrite.All",
-        BringBack::SignIn => "User.EnableDisableAccount.All",
-        BringBack::Role { .. } => "RoleManagement.ReadWrite.Directory",
-    }
+    crate::auth::claims::Action::bring_back(item.kind()).permissions()[0]
 }
 
 pub const REMOVE_MEMBER: &str = "Remove member from group";
