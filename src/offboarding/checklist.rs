@@ -121,9 +121,9 @@ pub fn ticked(picks: &[Pick]) -> Vec<BringBack> {
         .collect()
 }
 
-/// What the checklist's tests (here and the dialog's) start from.
-#[cfg(test)]
-pub(crate) mod fixtures {
+/// What the checklist's tests (here, the dialog's and the snapshots) start from.
+#[doc(hidden)]
+pub mod fixtures {
     use std::collections::HashMap;
 
     use chrono::{TimeZone, Utc};

@@ -249,3 +249,57 @@ async fn a_run_killed_before_its_items_leaves_them_for_finish() {
         .expect("sandbox");
     assert_eq!(sandbox.inspect().account_enabled(&id), Some(true));
 }
+
+/// The real binary in a pseudo-terminal: the dialog shows what offboarding took, Enter
+/// restores with it, and the result screen says what came back before the mail goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_offers_what_offboarding_took_and_says_what_came_back() {
+    let (_tmp, sandbox) = common::start_sandbox(60).await;
+    let scratch = tempfile::tempdir().expect("scratch");
+    let ctx = context(&sandbox, scratch.path());
+    let ids = sandbox.inspect().deleted_ids();
+    let found = offboarded(&ctx, &ids).await;
+    let (id, line) = found
+        .iter()
+        .find(|(_, l)| {
+            l["wouldBringBack"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|i| i["kind"] == "group"))
+        })
+        .expect("an offboarded user that lost a group");
+    let upn = line["userPrincipalName"].as_str().expect("upn").to_string();
+    let data = tempfile::tempdir().expect("data dir");
+    let mut pty = tokio::task::block_in_place(|| {
+        common::pty::tenant_app(&sandbox, data.path())
+            .size(40, 110)
+            .args([
+                "--client-id",
+                "11111111-2222-3333-4444-555555555555",
+                "--mail-from",
+                "admin@contoso.sandbox",
+            ])
+            .env("UNDELETE_CLIENT_SECRET", sandbox.client_secret())
+            .start()
+    });
+    tokio::task::block_in_place(|| {
+        pty.wait_for("loaded 60 ");
+        pty.send("/");
+        pty.send(&upn);
+        pty.send("\r");
+        pty.wait_for("shown 1");
+        pty.send("\r");
+        pty.wait_for("What offboarding took");
+        pty.wait_for("[x] group ");
+        pty.wait_for("[x] allow sign-in again");
+        pty.send("\r");
+        pty.wait_for("✓ back: in ");
+        pty.send("\r");
+        pty.wait_for("Sign-in info sent");
+        pty.send("q");
+        pty.assert_terminal_restored();
+    });
+    assert!(pty.screen().contains("EXIT=0"), "{}", pty.screen());
+    assert_eq!(sandbox.inspect().account_enabled(id), Some(true));
+    assert!(!sandbox.inspect().group_names(id).is_empty());
+    sandbox.shutdown().await;
+}
