@@ -692,9 +692,9 @@ fn error_text(r: &ResultState) -> Vec<String> {
     for i in &o.brought_back {
         text.push(match &i.result {
             Ok(()) => format!("Back: {}", i.item.describe()),
+            // The directory's message names the item already.
             Err(e) => format!(
-                "Not back: {}: {} → {}",
-                i.item.describe(),
+                "Not back: {} → {}",
                 e.message,
                 crate::offboarding::advice(&i.item, e)
             ),

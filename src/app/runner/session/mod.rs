@@ -255,7 +255,17 @@ impl SessionRunner {
                         crate::offboarding::read::read(dir.as_ref(), &users, chrono::Utc::now())
                             .await;
                     for (id, found) in ids.into_iter().zip(found) {
-                        let result = found.map(Box::new).map_err(|e| e.to_string());
+                        // A refusal says what to grant first; the directory's words follow.
+                        let result = found.map(Box::new).map_err(|e| {
+                            if e.kind == crate::directory::ErrorKind::Forbidden {
+                                format!(
+                                    "the sign-in lacks {} ({e})",
+                                    crate::directory::audits::AUDIT_PERMISSION
+                                )
+                            } else {
+                                e.to_string()
+                            }
+                        });
                         let _ = tx.send(SessionMsg::Offboarding { id, result });
                     }
                 });
