@@ -87,6 +87,7 @@ async fn run(n: usize, seed: u64) -> Result<Figures, String> {
             new_upn: Some(format!("r-{}@{}", u.id.replace('-', ""), h.domain())),
             reconcile_proxies: true,
             preflight: None,
+            bring_back: Vec::new(),
         })
         .collect();
     let checks = restore::preflight_requests(run_dir.as_ref(), &asked).await;

@@ -369,6 +369,12 @@ pub struct RestoreArgs {
     /// The pass works for one sign-in only (default: the tenant policy's choice)
     #[arg(long, requires = "hand_off")]
     pub tap_once: bool,
+    /// Right after the restore, give back what offboarding took, as the audit log has it:
+    /// groups, licences, sign-in, roles (comma-separated), or all (everything but roles,
+    /// which come back only when named). Needs AuditLog.Read.All; a run whose items did not
+    /// all come back exits 1
+    #[arg(long, value_name = "KINDS", value_parser = bring_back_kinds)]
+    pub bring_back: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -428,6 +434,11 @@ pub struct CheckArgs {
 
 /// A target names a user: an empty one is a slip of the shell (`undelete restore "$ID"` with
 /// `ID` unset), refused as a usage error before anything is looked up.
+/// `--bring-back`: checked here, so a kind that does not exist is a usage error.
+fn bring_back_kinds(s: &str) -> Result<String, String> {
+    undelete::directory::bring_back::parse_kinds(s).map(|_| s.to_string())
+}
+
 pub(crate) fn target(s: &str) -> Result<String, String> {
     if s.trim().is_empty() {
         return Err("a target must be an object id or a user name, not empty".into());

@@ -43,6 +43,9 @@ pub struct Session {
     requests: Mutex<Option<UnboundedReceiver<RequestRecord>>>,
     /// Permission problems found in the token, worded for the header.
     pub warnings: Vec<String>,
+    /// The optional things the token does not allow, each with the permission to grant
+    /// (the restore dialog greys what cannot be given back). Empty when unknown.
+    pub lacks: Vec<(crate::auth::claims::Action, &'static str)>,
     /// Keeps the in-process sandbox serving for as long as the session lives.
     pub sandbox: Option<SandboxHandle>,
     /// The directory's lock once this session takes it (`lock`): its journal and audit log
@@ -110,6 +113,7 @@ impl Session {
             data_dir,
             requests: Mutex::new(None),
             warnings: Vec::new(),
+            lacks: Vec::new(),
             sandbox: None,
             lock: LockSlot::default(),
         }
@@ -213,6 +217,7 @@ async fn open_sandbox(
         data_dir,
         requests: Mutex::new(requests),
         warnings: Vec::new(),
+        lacks: Vec::new(),
         sandbox: Some(handle),
     })
 }
@@ -288,6 +293,16 @@ fn tenant_session(
         data_dir,
         requests: Mutex::new(requests),
         warnings: signed_in.warnings.iter().map(ToString::to_string).collect(),
+        lacks: signed_in
+            .optional_warnings
+            .iter()
+            .filter_map(|w| match w {
+                crate::auth::claims::Warning::MissingPermission { action, grant, .. } => {
+                    Some((*action, *grant))
+                }
+                _ => None,
+            })
+            .collect(),
         sandbox: None,
     })
 }

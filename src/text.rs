@@ -89,6 +89,17 @@ pub fn pad(s: &str, cols: usize) -> String {
     out
 }
 
+/// A span of time in its largest whole unit: "2 days", "5 hours", "40 minutes".
+pub fn span(d: chrono::Duration) -> String {
+    if d.num_days() >= 1 {
+        count(d.num_days() as usize, "day", "days")
+    } else if d.num_hours() >= 1 {
+        count(d.num_hours() as usize, "hour", "hours")
+    } else {
+        count(d.num_minutes().max(0) as usize, "minute", "minutes")
+    }
+}
+
 /// "1 user", "3 users": a count with its noun as a reader says it (never "user(s)").
 pub fn count(n: usize, one: &str, many: &str) -> String {
     if n == 1 {

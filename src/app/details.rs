@@ -191,10 +191,10 @@ pub(super) fn read_offboarding(state: &mut State) -> Option<Effect> {
         .offboarding
         .insert(user.id.clone(), OffboardingRead::Reading);
     Some(Effect::ReadOffboarding {
-        user: crate::offboarding::read::Deleted {
+        users: vec![crate::offboarding::read::Deleted {
             id: user.id.clone(),
             deleted_at: user.deleted_at,
-        },
+        }],
     })
 }
 
@@ -222,7 +222,7 @@ fn offboarding(state: &State, id: &str) -> (&'static str, Vec<String>) {
     }
     let before = t
         .first_at()
-        .map(|at| ago_before(found.to - at))
+        .map(|at| crate::text::span(found.to - at))
         .unwrap_or_default();
     let mut out = vec![format!(
         "took, {before} before the deletion, by {}:",
@@ -267,17 +267,6 @@ fn offboarding(state: &State, id: &str) -> (&'static str, Vec<String>) {
         });
     }
     (LABEL, out)
-}
-
-/// "2 days", "5 hours", "40 minutes".
-fn ago_before(d: chrono::Duration) -> String {
-    if d.num_days() >= 1 {
-        crate::text::count(d.num_days() as usize, "day", "days")
-    } else if d.num_hours() >= 1 {
-        crate::text::count(d.num_hours() as usize, "hour", "hours")
-    } else {
-        crate::text::count(d.num_minutes().max(0) as usize, "minute", "minutes")
-    }
 }
 
 /// The user's conflicts (each holder, and what the restore dialog will offer for it), and a
@@ -443,7 +432,7 @@ mod tests {
         let id = s.session().users.current().unwrap().id;
         let effects = press(&mut s, 'i');
         assert!(
-            matches!(&effects[..], [Effect::ReadOffboarding { user }] if user.id == id),
+            matches!(&effects[..], [Effect::ReadOffboarding { users }] if users.len() == 1 && users[0].id == id),
             "{effects:?}"
         );
         assert!(text(&s).contains("reading the audit log…"));

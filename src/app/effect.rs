@@ -33,10 +33,13 @@ pub enum Effect {
     Preflight {
         users: Vec<DeletedUser>,
     },
-    /// Read what an offboarding took from this user (the details pane shows it).
+    /// Read what an offboarding took from these users (the details pane and the restore
+    /// dialog show it); each one's answer comes on its own.
     ReadOffboarding {
-        user: crate::offboarding::read::Deleted,
+        users: Vec<crate::offboarding::read::Deleted>,
     },
+    /// Read the tenant's products and free seats (the restore dialog's licences).
+    ReadSeats,
     /// Read the tenant's verified domains.
     LoadTenant,
     /// Ask whether Temporary Access Passes can be issued (policy, permission, cloud).
@@ -123,7 +126,11 @@ impl std::fmt::Debug for Effect {
             Effect::OpenSession { id, .. } => write!(f, "OpenSession({id})"),
             Effect::LoadDeleted { generation } => write!(f, "LoadDeleted({generation})"),
             Effect::Preflight { users } => write!(f, "Preflight({} users)", users.len()),
-            Effect::ReadOffboarding { user } => write!(f, "ReadOffboarding({})", user.id),
+            Effect::ReadOffboarding { users } => {
+                let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
+                write!(f, "ReadOffboarding({})", ids.join(","))
+            }
+            Effect::ReadSeats => f.write_str("ReadSeats"),
             Effect::LoadTenant => f.write_str("LoadTenant"),
             Effect::LoadTapAvailability => f.write_str("LoadTapAvailability"),
             Effect::LoadUnfinished => f.write_str("LoadUnfinished"),

@@ -133,6 +133,7 @@ pub fn facts() -> Facts {
         mail_sender: None,
         directory: "the built-in sandbox".into(),
         finish_command: "undelete --data-dir /tmp/undelete-test finish".into(),
+        lacks: Vec::new(),
     }
 }
 

@@ -147,6 +147,8 @@ pub enum SessionMsg {
         id: String,
         result: Result<Box<crate::offboarding::read::Found>, String>,
     },
+    /// The tenant's products and their free seats (`subscribedSkus`), or why not.
+    Seats(Result<Vec<crate::directory::aftercare::Sku>, String>),
     /// What the last run kept of the sweep for this directory, read back at launch.
     Recalled(Box<super::sweep::Recalled>),
     /// The users restored in this directory, from its journal (or why it could not be read).

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use super::effect::Effect;
 use super::modal::Modal;
 use super::msg::SessionMsg;
-use super::sessions::{Blocked, OffboardingRead};
+use super::sessions::{Blocked, OffboardingRead, SeatsRead};
 use super::state::{NoticeKind, State};
 use super::update::{capital, clock, last};
 
@@ -51,6 +51,15 @@ pub(super) fn on_news(state: &mut State, msg: SessionMsg) -> Vec<Effect> {
                 Err(why) => OffboardingRead::Failed(why),
             };
             state.session_mut().offboarding.insert(id, read);
+            super::modal::restore::sync_picks(state);
+            Vec::new()
+        }
+        M::Seats(result) => {
+            state.session_mut().seats = Some(match result {
+                Ok(skus) => SeatsRead::Known(skus),
+                Err(why) => SeatsRead::Failed(why),
+            });
+            super::modal::restore::sync_picks(state);
             Vec::new()
         }
         M::Restored(result) => super::restored::on_read(state, result),

@@ -460,6 +460,7 @@ mod tests {
     fn f_in_flight_asks_in_the_status_line() {
         let mut s = fixtures::state(20, (80, 24));
         s.session_mut().unfinished = vec![crate::restore::Unfinished {
+            bring_back: Vec::new(),
             run: "r".into(),
             id: "u".into(),
             display_name: "U".into(),

@@ -279,6 +279,7 @@ fn set_password(state: &mut State) -> Vec<Effect> {
         planned: None,
         tap: None,
         password_kept: false,
+        brought_back: Vec::new(),
     };
     // Who hears of it: the finishing rule, as `F` has it.
     let groups = restore::mail_groups(

@@ -48,9 +48,20 @@ pub struct Facts {
     pub directory: String,
     /// `undelete … finish` for this directory and data dir, for hints that outlive the run.
     pub finish_command: String,
+    /// The optional things the sign-in may not do, with the permission to grant.
+    pub lacks: Vec<(crate::auth::claims::Action, &'static str)>,
 }
 
 impl Facts {
+    /// The permission the sign-in lacks to give back an item of this kind, if it does.
+    pub fn lacks_for(&self, kind: crate::directory::bring_back::Kind) -> Option<&'static str> {
+        let action = crate::auth::claims::Action::bring_back(kind);
+        self.lacks
+            .iter()
+            .find(|(a, _)| *a == action)
+            .map(|(_, p)| *p)
+    }
+
     /// What the command line says before any sign-in; `label` names where the run signs in.
     pub fn from_config(config: &crate::config::Settings, label: String) -> Self {
         Self {
@@ -69,6 +80,7 @@ impl Facts {
                     .unwrap_or_default()
             },
             finish_command: config.command_line("finish"),
+            lacks: Vec::new(),
         }
     }
 
@@ -79,6 +91,7 @@ impl Facts {
             is_sandbox: session.is_sandbox,
             account: session.account.clone(),
             mail_sender: session.mail_sender.clone(),
+            lacks: session.lacks.clone(),
             ..Self::from_config(&session.settings, String::new())
         }
     }
@@ -152,8 +165,29 @@ pub struct SessionState {
     pub name_seq: u64,
     /// `F` is finishing interrupted restores: new passwords are on their way to the screen.
     pub finishing: bool,
-    /// What an offboarding took from each user the details pane has shown, by id.
+    /// What an offboarding took from each user the details pane or the restore dialog has
+    /// shown, by id.
     pub offboarding: HashMap<String, OffboardingRead>,
+    /// The tenant's products and free seats, once the restore dialog asked.
+    pub seats: Option<SeatsRead>,
+}
+
+/// The restore dialog's read of the tenant's free seats.
+#[derive(Debug, Clone)]
+pub enum SeatsRead {
+    Reading,
+    Known(Vec<crate::directory::aftercare::Sku>),
+    /// Why not, in words: licences are offered without a seat count.
+    Failed(String),
+}
+
+impl SeatsRead {
+    pub fn known(&self) -> Option<&[crate::directory::aftercare::Sku]> {
+        match self {
+            SeatsRead::Known(s) => Some(s),
+            _ => None,
+        }
+    }
 }
 
 /// The details pane's read of what an offboarding took from one user.
@@ -184,6 +218,7 @@ impl SessionState {
             tap: None,
             reload: None,
             offboarding: HashMap::new(),
+            seats: None,
             loaded_at: None,
             stale_since: None,
             verdict_seq: 0,

@@ -66,6 +66,7 @@ fn form(s: &State) -> &super::modal::restore::RestoreForm {
 fn outcome(i: usize, ok: bool) -> UserOutcome {
     let u = fixtures::user(i, fixtures::now());
     UserOutcome {
+        brought_back: Vec::new(),
         run: "run-1".into(),
         id: u.id.clone(),
         display_name: u.display_name.clone(),
@@ -140,6 +141,7 @@ fn start_restore(s: &mut State) -> String {
 
 fn unfinished() -> crate::restore::Unfinished {
     crate::restore::Unfinished {
+        bring_back: Vec::new(),
         run: "r".into(),
         id: "id-1".into(),
         display_name: "Adele Vance".into(),

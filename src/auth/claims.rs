@@ -175,6 +175,12 @@ pub enum Action {
     SweepGroups,
     SweepContacts,
     ReadDeletions,
+    /// Giving back what an offboarding took: optional too; the dialog greys what the
+    /// sign-in cannot give back.
+    BringBackGroups,
+    BringBackLicences,
+    BringBackSignIn,
+    BringBackRoles,
 }
 
 impl Action {
@@ -197,7 +203,24 @@ impl Action {
             Action::SweepUsers => "checking conflicts with active users",
             Action::SweepGroups => "checking conflicts with groups",
             Action::SweepContacts => "checking conflicts with org contacts",
-            Action::ReadDeletions => "showing who deleted each user (the audit log)",
+            Action::ReadDeletions => {
+                "showing who deleted each user and what offboarding took (the audit log)"
+            }
+            Action::BringBackGroups => "bringing back group memberships",
+            Action::BringBackLicences => "bringing back licences",
+            Action::BringBackSignIn => "allowing sign-in again",
+            Action::BringBackRoles => "bringing back directory roles",
+        }
+    }
+
+    /// What gives back an item of this kind.
+    pub fn bring_back(kind: crate::directory::bring_back::Kind) -> Self {
+        use crate::directory::bring_back::Kind;
+        match kind {
+            Kind::Groups => Action::BringBackGroups,
+            Kind::Licences => Action::BringBackLicences,
+            Kind::SignIn => Action::BringBackSignIn,
+            Kind::Roles => Action::BringBackRoles,
         }
     }
 
@@ -246,6 +269,24 @@ impl Action {
                 "Directory.ReadWrite.All",
             ],
             Action::ReadDeletions => &["AuditLog.Read.All"],
+            // "Add members", "assignLicense", "Update user" (accountEnabled) and "Create
+            // unifiedRoleAssignment" on learn.microsoft.com; least privileged first.
+            Action::BringBackGroups => &[
+                "GroupMember.ReadWrite.All",
+                "Group.ReadWrite.All",
+                "Directory.ReadWrite.All",
+            ],
+            Action::BringBackLicences => &[
+                "LicenseAssignment.ReadWrite.All",
+                "User.ReadWrite.All",
+                "Directory.ReadWrite.All",
+            ],
+            Action::BringBackSignIn => &[
+                "User.EnableDisableAccount.All",
+                "User.ReadWrite.All",
+                "Directory.ReadWrite.All",
+            ],
+            Action::BringBackRoles => &["RoleManagement.ReadWrite.Directory"],
         }
     }
 
@@ -257,7 +298,11 @@ impl Action {
             | Action::SweepUsers
             | Action::SweepGroups
             | Action::SweepContacts
-            | Action::ReadDeletions => &[],
+            | Action::ReadDeletions
+            | Action::BringBackGroups
+            | Action::BringBackLicences
+            | Action::BringBackSignIn
+            | Action::BringBackRoles => &[],
             Action::IssueTap => &[AUTH_ADMIN, PRIVILEGED_AUTH_ADMIN, GLOBAL_ADMIN],
             Action::Restore | Action::Purge => &[USER_ADMIN, GLOBAL_ADMIN],
             Action::SetPassword => &[
@@ -445,9 +490,10 @@ pub fn tap_check(claims: &TokenClaims) -> Option<Warning> {
     None
 }
 
-/// The optional reads the token does not allow: the conflict sweep's (active users, groups,
-/// org contacts) and the audit log's. Apart from `self_check`: without them the table still
-/// lists and restores; its badges and the details pane say what is missing.
+/// The optional reads and writes the token does not allow: the conflict sweep's (active users,
+/// groups, org contacts), the audit log's, and giving back what offboarding took. Apart from
+/// `self_check`: without them the table still lists and restores; its badges, the details
+/// pane and the restore dialog say what is missing.
 pub fn optional_checks(claims: &TokenClaims) -> Vec<Warning> {
     let mode = claims.mode();
     [
@@ -455,6 +501,10 @@ pub fn optional_checks(claims: &TokenClaims) -> Vec<Warning> {
         Action::SweepGroups,
         Action::SweepContacts,
         Action::ReadDeletions,
+        Action::BringBackGroups,
+        Action::BringBackLicences,
+        Action::BringBackSignIn,
+        Action::BringBackRoles,
     ]
     .into_iter()
     .filter(|a| !claims.grants_any(a.permissions()))
@@ -650,6 +700,10 @@ mod tests {
                 (Action::SweepGroups, "GroupMember.Read.All"),
                 (Action::SweepContacts, "OrgContact.Read.All"),
                 (Action::ReadDeletions, "AuditLog.Read.All"),
+                (Action::BringBackGroups, "GroupMember.ReadWrite.All"),
+                (Action::BringBackLicences, "LicenseAssignment.ReadWrite.All"),
+                (Action::BringBackSignIn, "User.EnableDisableAccount.All"),
+                (Action::BringBackRoles, "RoleManagement.ReadWrite.Directory"),
             ]
         );
         // Never part of the self-check: the table works without them.
@@ -660,8 +714,14 @@ mod tests {
                 ..
             }
         )));
-        let all =
-            decode(json!({"roles": ["Directory.Read.All", "AuditLog.Read.All"], "idtyp": "app"}));
+        let all = decode(json!({
+            "roles": [
+                "Directory.ReadWrite.All",
+                "AuditLog.Read.All",
+                "RoleManagement.ReadWrite.Directory"
+            ],
+            "idtyp": "app"
+        }));
         assert!(optional_checks(&all).is_empty());
     }
 }

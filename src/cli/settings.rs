@@ -237,6 +237,11 @@ impl Command {
                 }),
                 tap_terms_without_tap: a.hand_off != HandOff::Tap
                     && (a.tap_lifetime.is_some() || a.tap_once),
+                bring_back: a
+                    .bring_back
+                    .as_deref()
+                    .and_then(|k| undelete::directory::bring_back::parse_kinds(k).ok())
+                    .unwrap_or_default(),
             }),
             Command::Finish(a) => plain::Command::Finish(plain::FinishArgs {
                 password: a.password.into(),

@@ -84,6 +84,8 @@ pub struct RestoreArgs {
     pub tap: Option<TapArgs>,
     /// `--tap-lifetime` or `--tap-once` given with a password hand-off: refused, not ignored.
     pub tap_terms_without_tap: bool,
+    /// What offboarding took to give back after the restore (`--bring-back`); empty: nothing.
+    pub bring_back: Vec<crate::directory::bring_back::Kind>,
 }
 
 /// `--hand-off tap`: the pass's terms, `None` for the tenant policy's defaults.

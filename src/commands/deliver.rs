@@ -40,6 +40,8 @@ pub(super) struct ToDeliver {
     pub include_password: bool,
     /// `"restored"` or `"finished"`.
     pub status: &'static str,
+    /// Asked to bring back what offboarding took, but its audit log could not be read: why.
+    pub unread: Option<String>,
 }
 
 impl ToDeliver {
@@ -51,6 +53,7 @@ impl ToDeliver {
             to: group.map(|g| g.to.clone()).unwrap_or_default(),
             include_password: group.is_some_and(|g| g.include_password),
             status: "finished",
+            unread: None,
             outcome,
         }
     }
@@ -100,8 +103,14 @@ pub(super) async fn deliver(
                 writeln!(io.err, "undelete: warning: {warning}")?;
             }
         }
-        report.failed |= o.failure.is_some();
+        // An item that did not come back fails the run (the user itself may be fine).
+        report.failed |= o.failure.is_some() || o.items_failed().next().is_some();
+        report.failed |= r.unread.is_some();
         let mut line = outcome_line(o, r.status, mailed.sent[i], show_password);
+        if let Some(why) = &r.unread {
+            line["bringBack"] =
+                json!({ "error": format!("what offboarding took could not be read: {why}") });
+        }
         if let Some(e) = &mailed.error[i] {
             mail_error_fields(&mut line, e, &o.id);
         }

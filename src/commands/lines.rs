@@ -44,6 +44,9 @@ pub(super) fn outcome_line(
     if o.needs_password() {
         v["next"] = json!(FINISH_COMMAND);
     }
+    if !o.brought_back.is_empty() {
+        v["bringBack"] = json!(o.brought_back.iter().map(item_json).collect::<Vec<_>>());
+    }
     match (show_password, &o.password, &o.tap) {
         (true, Some(p), Some(_)) => v["temporaryAccessPass"] = json!(p.expose_secret()),
         (true, Some(p), None) => {
@@ -51,6 +54,21 @@ pub(super) fn outcome_line(
             v["forceChange"] = json!(o.force_change);
         }
         _ => {}
+    }
+    v
+}
+
+/// One thing offboarding took: `"status": "back"`, or `"failed"` with the error and advice.
+fn item_json(i: &crate::restore::ItemOutcome) -> Value {
+    let mut v = i.item.to_json();
+    match &i.result {
+        Ok(()) => v["status"] = json!("back"),
+        Err(e) => {
+            v["status"] = json!("failed");
+            v["error"] = json!(e.message);
+            v["code"] = json!(e.code);
+            v["advice"] = json!(crate::offboarding::advice(&i.item, e));
+        }
     }
     v
 }

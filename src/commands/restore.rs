@@ -13,7 +13,7 @@ use super::args::RestoreArgs;
 use super::deliver::{Books, Report, ToDeliver, deliver};
 use super::lines::{cli_words, failed_line, holders_json, mail_uncertain_line};
 use super::{Context, EXIT_USAGE, Io, resolve};
-use crate::directory::{DeletedUser, Directory, Stage};
+use crate::directory::{DeletedUser, DirResult, Directory, Stage};
 use crate::mail::SignInMail;
 use crate::offboarding;
 use crate::restore::{
@@ -136,15 +136,37 @@ pub async fn restore(
         writeln!(io.err, "warning: {w}")?;
     }
     let skip = refuse_users(&request, &problems, &targets_of, args.dry_run, &mut report);
+    let took = if args.dry_run || !args.bring_back.is_empty() {
+        what_offboarding_took(dir.as_ref(), &request, &skip).await
+    } else {
+        HashMap::new()
+    };
     if args.dry_run {
-        let took = what_offboarding_took(dir.as_ref(), &request, &skip).await;
         ready_lines(&request, &skip, args, &took, &mut report);
         return report.print(io);
+    }
+    // What each user gets back; why not, for a user whose audit log could not be read.
+    let mut unread: HashMap<String, String> = HashMap::new();
+    for (i, found) in &took {
+        let u = &mut request.users[*i];
+        match found {
+            Ok(f) => {
+                u.bring_back = f
+                    .chosen(&args.bring_back)
+                    .into_iter()
+                    .map(|o| o.item)
+                    .collect()
+            }
+            Err(e) => {
+                unread.insert(u.user.id.clone(), e.to_string());
+            }
+        }
     }
     if request.users.len() > skip.len() {
         let plan = restore::into_plan(request, &skip).map_err(|e| color_eyre::eyre::eyre!(e))?;
         for outcome in run_counting(Arc::clone(&dir), plan, &journal, &audit, io).await? {
             results.push(ToDeliver {
+                unread: unread.remove(&outcome.id),
                 outcome,
                 to: mail_to.clone(),
                 include_password: !args.no_password_in_email,
@@ -301,6 +323,7 @@ async fn preflighted(
             new_upn: args.new_upn.clone(),
             reconcile_proxies: args.reconcile_proxies,
             preflight: None,
+            bring_back: Vec::new(),
         })
         .collect();
     let checks = restore::preflight_requests(dir, &asked).await;
@@ -359,13 +382,13 @@ fn refuse_users(
     skip
 }
 
-/// `--dry-run`: what offboarding took from each user the plan would restore (by its place in
-/// the request), or why that could not be read.
+/// What offboarding took from each user the plan would restore (by its place in the
+/// request), or why that could not be read.
 async fn what_offboarding_took(
     dir: &dyn Directory,
     request: &PlanRequest,
     skip: &HashSet<usize>,
-) -> HashMap<usize, Value> {
+) -> HashMap<usize, DirResult<offboarding::read::Found>> {
     let (places, users): (Vec<usize>, Vec<offboarding::read::Deleted>) = request
         .users
         .iter()
@@ -380,17 +403,7 @@ async fn what_offboarding_took(
         })
         .unzip();
     let found = offboarding::read::read(dir, &users, chrono::Utc::now()).await;
-    places
-        .into_iter()
-        .zip(found)
-        .map(|(i, f)| {
-            let v = match f {
-                Ok(f) => f.to_json(),
-                Err(e) => json!({ "error": e.to_string() }),
-            };
-            (i, v)
-        })
-        .collect()
+    places.into_iter().zip(found).collect()
 }
 
 /// `--dry-run`: a `"ready"` line for each user the plan would restore.
@@ -398,7 +411,7 @@ fn ready_lines(
     request: &PlanRequest,
     skip: &HashSet<usize>,
     args: &RestoreArgs,
-    took: &HashMap<usize, Value>,
+    took: &HashMap<usize, DirResult<offboarding::read::Found>>,
     report: &mut Report,
 ) {
     for (i, u) in request.users.iter().enumerate() {
@@ -418,8 +431,20 @@ fn ready_lines(
         if let Some(s) = &pf.suggested_upn {
             v["suggestedUpn"] = json!(s);
         }
-        if let Some(t) = took.get(&i) {
-            v["offboarding"] = t.clone();
+        match took.get(&i) {
+            Some(Ok(f)) => {
+                v["offboarding"] = f.to_json();
+                if !args.bring_back.is_empty() {
+                    let items: Vec<Value> = f
+                        .chosen(&args.bring_back)
+                        .iter()
+                        .map(|o| o.item.to_json())
+                        .collect();
+                    v["wouldBringBack"] = json!(items);
+                }
+            }
+            Some(Err(e)) => v["offboarding"] = json!({ "error": e.to_string() }),
+            None => {}
         }
         report.lines.push(v);
     }

@@ -334,13 +334,13 @@ pub trait Directory: Send + Sync {
         &self,
         queries: Vec<audit_events::AuditQuery>,
     ) -> BoxFuture<'static, Vec<DirResult<Vec<audit_events::AuditEvent>>>>;
-    /// Gives a restored user back one thing an offboarding took. Doing it twice is no
-    /// error: a membership or role already there counts as given back.
+    /// Gives restored users (by id) back what an offboarding took, batched; each item ends
+    /// on its own, in the order given. Doing one twice is no error: a membership or role
+    /// already there counts as given back.
     fn bring_back(
         &self,
-        user_id: &str,
-        item: &bring_back::BringBack,
-    ) -> BoxFuture<'static, DirResult<()>>;
+        items: Vec<(String, bring_back::BringBack)>,
+    ) -> BoxFuture<'static, Vec<DirResult<()>>>;
     /// Each group's current display name, `None` when it no longer exists; batched.
     fn groups_as_now(&self, ids: Vec<String>)
     -> BoxFuture<'static, Vec<DirResult<Option<String>>>>;

@@ -8,6 +8,7 @@
 //! second target of type `Group`; licences in any record's `AssignedLicense` property; sign-in
 //! from `Disable account` or an `AccountEnabled` change; roles likewise to groups.
 
+pub mod checklist;
 pub mod licence;
 pub mod read;
 pub mod roles;
@@ -113,6 +114,37 @@ impl Taken {
         counted.sort_by_key(|c| std::cmp::Reverse(c.1));
         counted.into_iter().map(|(who, _)| who).collect()
     }
+}
+
+/// What to do about an item that did not come back, in a few words (after the cause).
+pub fn advice(
+    item: &crate::directory::bring_back::BringBack,
+    e: &crate::directory::DirectoryError,
+) -> String {
+    use crate::directory::ErrorKind;
+    use crate::directory::bring_back::BringBack;
+    let m = e.message.to_ascii_lowercase();
+    match item {
+        BringBack::Licence {
+            sku_id, sku_name, ..
+        } if m.contains("available licen") => format!(
+            "free a seat of {} (or buy one), then try again",
+            sku_name.as_deref().unwrap_or(sku_id)
+        ),
+        BringBack::Licence { .. } if m.contains("usage location") => {
+            "set the user's usage location, then try again".into()
+        }
+        BringBack::Group { .. } if e.kind == ErrorKind::NotFound => {
+            "the group is gone: nothing to bring back".into()
+        }
+        _ if e.kind == ErrorKind::Forbidden => format!("grant {}", permission(item)),
+        _ => e.advice().to_string(),
+    }
+}
+
+/// The Graph permission that brings an item back.
+pub fn permission(item: &crate::directory::bring_back::BringBack) -> &'static str {
+    crate::auth::claims::Action::bring_back(item.kind()).permissions()[0]
 }
 
 pub const REMOVE_MEMBER: &str = "Remove member from group";

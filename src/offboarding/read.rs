@@ -243,3 +243,19 @@ impl Found {
         groups.chain(licences).chain(sign_in).chain(roles).collect()
     }
 }
+
+impl Found {
+    /// What `--bring-back` gives back for these kinds: every offer of a kind named that is
+    /// ticked by default, and every role when roles are named (naming them is the admin's
+    /// tick).
+    pub fn chosen(&self, kinds: &[crate::directory::bring_back::Kind]) -> Vec<Offer> {
+        use crate::directory::bring_back::Kind;
+        self.offers()
+            .into_iter()
+            .filter(|o| {
+                let kind = o.item.kind();
+                kinds.contains(&kind) && (o.ticked || kind == Kind::Roles)
+            })
+            .collect()
+    }
+}

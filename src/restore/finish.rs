@@ -11,6 +11,7 @@ use super::journal::{self, Journal, MailAttempt, Pending, RestoreState, Step, Un
 use super::plan::PasswordChoice;
 use super::run::{Failure, LOST_REPLY_FOUND_RESTORED, UserOutcome};
 use super::set_password::{PasswordStep, set_password};
+use crate::directory::bring_back::BringBack;
 use crate::directory::{Directory, DirectoryError, ErrorKind, Stage};
 
 /// `DirectoryError::code` of the outcome of a user whose sign-in mail may have gone out: its
@@ -191,7 +192,55 @@ pub async fn finish_unfinished(
         }
         out.push(o);
     }
+    bring_back_left(dir, items, &mut out, journal, audit, &mut warnings).await;
     (out, warnings)
+}
+
+/// What the interrupted runs still had to give back (never tried, or failed in a way that
+/// may pass), for the users found restored: one batch, each item journaled and audited.
+async fn bring_back_left(
+    dir: &dyn Directory,
+    items: &[Unfinished],
+    out: &mut [UserOutcome],
+    journal: &Journal,
+    audit: &Audit,
+    warnings: &mut Vec<String>,
+) {
+    let mut asked: Vec<(usize, BringBack)> = Vec::new();
+    for (i, o) in out.iter().enumerate() {
+        if !o.restored() || o.mail_maybe_sent() {
+            continue;
+        }
+        if let Some(u) = items.iter().find(|u| u.id == o.id) {
+            asked.extend(u.bring_back.iter().map(|b| (i, b.clone())));
+        }
+    }
+    if asked.is_empty() {
+        return;
+    }
+    let calls = asked
+        .iter()
+        .map(|(i, b)| (out[*i].id.clone(), b.clone()))
+        .collect();
+    let results = dir.bring_back(calls).await;
+    for ((i, item), result) in asked.into_iter().zip(results) {
+        let o = &mut out[i];
+        let entry = journal::Entry::brought_back(&o.run, &o.id, &item, result.as_ref().copied());
+        if let Err(e) = journal.record(&entry) {
+            warnings.push(e.to_string());
+        }
+        let target = format!("{} ({})", o.upn.as_deref().unwrap_or(&o.original_upn), o.id);
+        let recorded = audit.record_with_id(
+            "bring_back",
+            &target,
+            result.as_ref().map(|_| None),
+            Some(item.describe()),
+        );
+        if let Err(e) = recorded {
+            warnings.push(e.to_string());
+        }
+        o.take_item(item, result);
+    }
 }
 
 /// The outcome of an unfinished user before anything is done for it.
@@ -212,6 +261,7 @@ fn outcome_of(run: &str, item: &Unfinished) -> UserOutcome {
         account_disabled: item.account_disabled,
         planned: None,
         password_kept: false,
+        brought_back: Vec::new(),
     }
 }
 

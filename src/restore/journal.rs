@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use super::books::WriteFailed;
 use super::lock::{LockSlot, NotHeld, Verified};
 use crate::data_dir::open_nofollow;
+use crate::directory::bring_back::BringBack;
 use crate::directory::tap::TapRequest;
-use crate::directory::{DirectoryError, Stage};
+use crate::directory::{DirectoryError, ErrorKind, Stage};
 
 pub const FILE_NAME: &str = "journal.jsonl";
 
@@ -40,6 +41,11 @@ pub enum Step {
     MailConfirmed,
     /// The admin chose not to send the sign-in info (or got the password another way).
     MailSkipped,
+    /// One thing offboarding took (`item`) is back.
+    BroughtBack,
+    /// Bringing `item` back failed (why in `detail`); `uncertain` when trying again may
+    /// succeed, so a later run does.
+    BringBackFailed,
     Failed,
     /// Nothing more to do: finished by a later run, or found never restored.
     Closed,
@@ -89,6 +95,12 @@ pub struct Entry {
     /// later run to ask the directory about. On a `Failed` mail: it may have gone out.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub uncertain: bool,
+    /// On `Planned`: what offboarding took that the run gives back after the restore.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bring_back: Vec<BringBack>,
+    /// On `BroughtBack` and `BringBackFailed`: which item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<BringBack>,
 }
 
 impl Entry {
@@ -110,7 +122,30 @@ impl Entry {
             tap: None,
             tap_expires: None,
             account_disabled: false,
+            bring_back: Vec::new(),
+            item: None,
         }
+    }
+
+    /// A `BroughtBack` step, or a `BringBackFailed` one with its error, `uncertain` when the
+    /// failure may pass (the network, the server, throttling): trying again is safe, since
+    /// every item is.
+    pub fn brought_back(
+        run: &str,
+        id: &str,
+        item: &BringBack,
+        result: Result<(), &DirectoryError>,
+    ) -> Self {
+        let mut e = match result {
+            Ok(()) => Self::new(run, id, Step::BroughtBack),
+            Err(error) => {
+                let mut e = Self::new(run, id, Step::BringBackFailed).detail(error.to_string());
+                e.uncertain = may_pass(error);
+                e
+            }
+        };
+        e.item = Some(item.clone());
+        e
     }
 
     /// A `Failed` step at `stage`, marked `uncertain` when the error leaves open whether a
@@ -142,6 +177,15 @@ impl Entry {
         self.stage = Some(stage);
         self
     }
+}
+
+/// Whether a failure may not happen again: what failed on the way, not a refusal.
+pub fn may_pass(error: &DirectoryError) -> bool {
+    !error.permanent
+        && matches!(
+            error.kind,
+            ErrorKind::Network | ErrorKind::Server | ErrorKind::Throttled | ErrorKind::Malformed
+        )
 }
 
 /// Whether a call that ended in `error` may have taken effect anyway, as the transport found
@@ -207,6 +251,10 @@ pub struct Unfinished {
     pub tap: Option<TapRequest>,
     /// Listed as disabled when planned: its sign-in info says so.
     pub account_disabled: bool,
+    /// What offboarding took that was to be given back and is not yet: never tried (the run
+    /// died first) or failed in a way that may pass. A refused item is not here: the run
+    /// that was refused said so.
+    pub bring_back: Vec<BringBack>,
 }
 
 struct Inner {
@@ -368,6 +416,7 @@ pub fn pending_of(entries: &[Entry]) -> Vec<Pending> {
                             since: e.at,
                             tap: e.tap,
                             account_disabled: e.account_disabled,
+                            bring_back: e.bring_back.clone(),
                         },
                     },
                 );
@@ -412,6 +461,13 @@ pub fn pending_of(entries: &[Entry]) -> Vec<Pending> {
                     Step::Failed if e.stage == Some(Stage::Mail) && !e.uncertain => {
                         // Refused: nothing went out.
                         p.mail_sending = None;
+                    }
+                    Step::BroughtBack | Step::BringBackFailed
+                        if e.step == Step::BroughtBack || !e.uncertain =>
+                    {
+                        if let Some(item) = &e.item {
+                            u.bring_back.retain(|b| b != item);
+                        }
                     }
                     _ => {}
                 }
@@ -522,6 +578,52 @@ mod tests {
         e.mail_to = vec!["admin@contoso.com".into()];
         e.force_change = true;
         e
+    }
+
+    #[test]
+    fn items_to_bring_back_are_left_until_back_or_refused() {
+        use crate::directory::DirectoryError;
+        let group = BringBack::Group {
+            id: "g1".into(),
+            name: Some("Sales".into()),
+            owner: false,
+        };
+        let licence = BringBack::Licence {
+            sku_id: "s1".into(),
+            sku_name: Some("SPE_E5".into()),
+            disabled_plans: vec![],
+        };
+        let mut p = planned("a");
+        p.bring_back = vec![group.clone(), licence.clone(), BringBack::SignIn];
+        let mut entries = vec![
+            p,
+            Entry::new("r1", "a", Step::Restored),
+            Entry::new("r1", "a", Step::PasswordSet),
+        ];
+        // The run died here: everything is left, and the entry round-trips.
+        let line = serde_json::to_string(&entries[0]).unwrap();
+        let back: Entry = serde_json::from_str(&line).unwrap();
+        assert_eq!(back.bring_back, entries[0].bring_back);
+        assert_eq!(unfinished_of(&entries)[0].bring_back.len(), 3);
+
+        entries.push(Entry::brought_back("r1", "a", &group, Ok(())));
+        let no_seat = DirectoryError::new(ErrorKind::BadRequest, "no available licenses");
+        entries.push(Entry::brought_back("r1", "a", &licence, Err(&no_seat)));
+        entries.push(Entry::brought_back(
+            "r1",
+            "a",
+            &BringBack::SignIn,
+            Err(&DirectoryError::network("connection reset")),
+        ));
+        // Back, and refused (said by the run that was refused), are done; a failure that may
+        // pass is tried again.
+        assert_eq!(
+            unfinished_of(&entries)[0].bring_back,
+            vec![BringBack::SignIn]
+        );
+        // Items never keep a finished user open.
+        entries.push(Entry::new("r1", "a", Step::MailSent));
+        assert!(unfinished_of(&entries).is_empty());
     }
 
     #[test]

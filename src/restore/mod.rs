@@ -50,8 +50,8 @@ pub use restored::{MailState, PasswordState, RestoredUser, restored_in, restored
 #[cfg(feature = "test-hooks")]
 pub use run::{CRASH_EXIT_CODE, CRASH_HOOK_ENV};
 pub use run::{
-    Failure, LOST_REPLY_FOUND_RESTORED, Progress, RestoreRun, StopHandle, UserOutcome, run_to_end,
-    start,
+    Failure, ItemOutcome, LOST_REPLY_FOUND_RESTORED, Progress, RestoreRun, StopHandle, UserOutcome,
+    run_to_end, start,
 };
 pub use set_password::{PasswordStep, set_password};
 

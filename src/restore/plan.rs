@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::preflight::{Preflight, holder_words};
 use crate::address::{self, parse_recipients};
+use crate::directory::bring_back::BringBack;
 use crate::directory::tap::{LIFETIME_RANGE, TapRequest};
 use crate::directory::{DeletedUser, DirectoryError, ErrorKind};
 use crate::password::{self, PolicyReport};
@@ -211,6 +212,8 @@ pub struct UserRequest {
     /// What pre-flight found; `None` when it has not run (the restore itself then finds any
     /// conflict).
     pub preflight: Option<Preflight>,
+    /// What offboarding took that is to be given back right after the restore.
+    pub bring_back: Vec<BringBack>,
 }
 
 impl UserRequest {
@@ -220,6 +223,7 @@ impl UserRequest {
             new_upn: None,
             reconcile_proxies: false,
             preflight: None,
+            bring_back: Vec::new(),
         }
     }
 
@@ -440,6 +444,7 @@ pub fn into_plan(req: PlanRequest, skip: &HashSet<usize>) -> Result<RestorePlan,
             new_upn: u.chosen_upn().map(str::to_string),
             reconcile_proxies: u.reconcile_proxies,
             set_password: gets_password(&req, &u.user),
+            bring_back: u.bring_back.clone(),
         })
         .collect();
     Ok(RestorePlan {
@@ -466,6 +471,8 @@ pub struct PlannedUser {
     pub reconcile_proxies: bool,
     /// Set a password after the restore (not for guests, by default).
     pub set_password: bool,
+    /// Given back right after the restore (and the password), each item on its own.
+    pub bring_back: Vec<BringBack>,
 }
 
 impl PlannedUser {
@@ -476,6 +483,7 @@ impl PlannedUser {
             new_upn: None,
             reconcile_proxies: false,
             set_password,
+            bring_back: Vec::new(),
         }
     }
 

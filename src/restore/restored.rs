@@ -176,7 +176,8 @@ impl<'a> Cycle<'a> {
                     self.mail = MailState::NotSent;
                 }
             }
-            Step::Failed => {}
+            // Said on the result screen and in the after-care; the view keeps to the account.
+            Step::Failed | Step::BroughtBack | Step::BringBackFailed => {}
             Step::Closed => self.gone = self.restored.is_some(),
         }
     }

@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 use super::Audit;
 use super::journal::{self, Journal, Step};
 use super::plan::{PasswordChoice, PlannedUser, RestorePlan};
+use crate::directory::bring_back::BringBack;
 use crate::directory::tap::{TapRequest, TapTerms};
 use crate::directory::{
     ActiveUser, Directory, DirectoryError, JobEvent, PasswordChange, RestoreJob, RestoreRequest,
@@ -67,6 +68,13 @@ pub struct Failure {
     pub error: DirectoryError,
 }
 
+/// One thing offboarding took, and whether the run gave it back.
+#[derive(Debug, Clone)]
+pub struct ItemOutcome {
+    pub item: BringBack,
+    pub result: Result<(), DirectoryError>,
+}
+
 /// What happened to one user. No derived `Debug`: it holds the password for the result screen.
 #[derive(Clone)]
 pub struct UserOutcome {
@@ -99,6 +107,9 @@ pub struct UserOutcome {
     /// confirmed the mail arrived (no failure). Such a user has a password, just not one
     /// shown here.
     pub password_kept: bool,
+    /// What offboarding took that the run tried to give back, each with its result. A failed
+    /// item fails alone: the user's restore, password and mail go on.
+    pub brought_back: Vec<ItemOutcome>,
 }
 
 impl UserOutcome {
@@ -119,6 +130,23 @@ impl UserOutcome {
             account_disabled: p.user.account_disabled,
             planned: Some(p.clone()),
             password_kept: false,
+            brought_back: Vec::new(),
+        }
+    }
+
+    /// Items it was to get back that did not come back.
+    pub fn items_failed(&self) -> impl Iterator<Item = &ItemOutcome> {
+        self.brought_back.iter().filter(|i| i.result.is_err())
+    }
+
+    /// Takes the result of one item (sign-in back: the account is no longer disabled).
+    pub fn take_item(&mut self, item: BringBack, result: Result<(), DirectoryError>) {
+        if item == BringBack::SignIn && result.is_ok() {
+            self.account_disabled = false;
+        }
+        match self.brought_back.iter_mut().find(|i| i.item == item) {
+            Some(known) => known.result = result,
+            None => self.brought_back.push(ItemOutcome { item, result }),
         }
     }
 
@@ -192,6 +220,12 @@ pub enum Progress {
     /// A Temporary Access Pass was issued (instead of a password).
     TapIssued {
         id: String,
+    },
+    /// One thing offboarding took was given back (`error`: it was not).
+    BroughtBack {
+        id: String,
+        item: BringBack,
+        error: Option<DirectoryError>,
     },
     Failed {
         id: String,
@@ -400,6 +434,7 @@ impl Runner {
             e.no_password = !p.set_password;
             e.tap = self.tap;
             e.account_disabled = p.user.account_disabled;
+            e.bring_back = p.bring_back.clone();
             self.journal(e).await;
         }
     }
@@ -459,6 +494,12 @@ impl Runner {
         if let Some(request) = self.tap {
             self.issue_taps(chunk, outcomes, request).await;
         }
+        let items: Vec<(usize, BringBack)> = chunk
+            .iter()
+            .filter(|&&i| outcomes[i].restored())
+            .flat_map(|&i| plan.users[i].bring_back.iter().map(move |b| (i, b.clone())))
+            .collect();
+        self.bring_back(items, outcomes).await;
         // `restore_many` promises an end for every job; if one went missing, say so rather
         // than report it as done.
         for &i in chunk {
@@ -552,6 +593,49 @@ impl Runner {
                     self.fail(o, Stage::Password, error).await;
                 }
             }
+        }
+    }
+
+    /// Gives the restored users of a chunk back what offboarding took, all in one go; each
+    /// item journaled, audited and reported on its own.
+    async fn bring_back(&mut self, items: Vec<(usize, BringBack)>, outcomes: &mut [UserOutcome]) {
+        if items.is_empty() {
+            return;
+        }
+        let asked = items
+            .iter()
+            .map(|(i, b)| (outcomes[*i].id.clone(), b.clone()))
+            .collect();
+        let results = self.dir.bring_back(asked).await;
+        for ((i, item), result) in items.into_iter().zip(results) {
+            let o = &mut outcomes[i];
+            let entry =
+                journal::Entry::brought_back(&self.run, &o.id, &item, result.as_ref().copied());
+            self.journal(entry).await;
+            let target = format!("{} ({})", o.upn.as_deref().unwrap_or(&o.original_upn), o.id);
+            self.audit(
+                "bring_back",
+                &target,
+                result.as_ref().map(|_| None),
+                Some(item.describe()),
+            )
+            .await;
+            match &result {
+                Ok(()) => tracing::info!(user = %o.id, item = %item.describe(), "brought back"),
+                Err(e) => tracing::warn!(
+                    user = %o.id,
+                    item = %item.describe(),
+                    error = %e.message,
+                    "bringing back failed"
+                ),
+            }
+            self.emit(Progress::BroughtBack {
+                id: o.id.clone(),
+                item: item.clone(),
+                error: result.as_ref().err().cloned(),
+            })
+            .await;
+            o.take_item(item, result);
         }
     }
 

@@ -424,6 +424,7 @@ fn list_lines(
         all.push((i, line));
         if let Some(o) = r.outcomes.get(i).filter(|o| o.restored()) {
             all.push((i, care_line(r, i, o, theme, w)));
+            all.extend(taken_lines(o, theme, w).into_iter().map(|l| (i, l)));
         }
     }
     all
@@ -573,6 +574,56 @@ fn care_line(
     fit_line(vec![Span::raw("    ↳ "), Span::styled(text, style)], w)
 }
 
+/// The "↳" lines of what offboarding took and came back: one for what is back, one for
+/// each item that is not, its fix first.
+fn taken_lines(o: &crate::restore::UserOutcome, theme: &Theme, w: usize) -> Vec<Line<'static>> {
+    let back: Vec<String> = o
+        .brought_back
+        .iter()
+        .filter(|i| i.result.is_ok())
+        .map(|i| back_words(&i.item))
+        .collect();
+    let mut out = Vec::new();
+    if !back.is_empty() {
+        out.push(fit_line(
+            vec![
+                Span::raw("    ↳ "),
+                Span::styled(format!("✓ back: {}", back.join(", ")), theme.ok()),
+            ],
+            w,
+        ));
+    }
+    for i in o.items_failed() {
+        if let Err(e) = &i.result {
+            let advice = crate::offboarding::advice(&i.item, e);
+            out.push(fit_line(
+                vec![
+                    Span::raw("    ↳ "),
+                    Span::styled(
+                        format!("✗ {}: {advice} (e: why)", i.item.describe()),
+                        theme.warn(),
+                    ),
+                ],
+                w,
+            ));
+        }
+    }
+    out
+}
+
+/// An item that came back, in the fewest words: "in Sales Team", "owner of Planning",
+/// "licence SPE_E5", "sign-in", "role Helpdesk Administrator".
+fn back_words(item: &crate::directory::bring_back::BringBack) -> String {
+    match item {
+        crate::directory::bring_back::BringBack::Group {
+            name,
+            id,
+            owner: false,
+        } => format!("in {}", name.as_deref().unwrap_or(id)),
+        other => other.describe(),
+    }
+}
+
 /// What `e` shows for the selected line, whole: why the sign-in mail it was in failed, its
 /// own error, then what came back with it.
 fn error_text(r: &ResultState) -> Vec<String> {
@@ -637,6 +688,17 @@ fn error_text(r: &ResultState) -> Vec<String> {
     }
     if let Some(care) = care {
         text.extend(care.details());
+    }
+    for i in &o.brought_back {
+        text.push(match &i.result {
+            Ok(()) => format!("Back: {}", i.item.describe()),
+            // The directory's message names the item already.
+            Err(e) => format!(
+                "Not back: {} → {}",
+                e.message,
+                crate::offboarding::advice(&i.item, e)
+            ),
+        });
     }
     text
 }

@@ -749,7 +749,7 @@ async fn a_mail_that_fails_is_reported_and_a_typed_password_is_not_printed() {
 
 // ----- the real binary --------------------------------------------------------------------
 
-fn binary(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
+pub(super) fn binary(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
     let mut cmd = Process::new(env!("CARGO_BIN_EXE_undelete"));
     cmd.arg("--sandbox")
         .arg("--data-dir")

@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod bring_back;
 mod commands;
 mod commands_pty;
 mod config;

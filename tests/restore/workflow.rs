@@ -99,6 +99,7 @@ fn resolved(
         new_upn: new_upn.map(str::to_string),
         reconcile_proxies,
         preflight: Some(pf.clone()),
+        bring_back: Vec::new(),
     }]);
     restore::validate(&request, &restore::Tenant::default()).is_empty()
 }
@@ -152,6 +153,7 @@ async fn a_free_user_is_restored_given_a_password_and_mailed() {
             Progress::PasswordSet { .. } => "password",
             Progress::TapIssued { .. } => "tap",
             Progress::Failed { .. } => "failed",
+            Progress::BroughtBack { .. } => "brought back",
             Progress::Warning(_) => "warning",
             Progress::Finished(_) => "finished",
         })
@@ -285,6 +287,7 @@ async fn upn_conflict_fails_as_is_and_succeeds_under_the_suggested_name() {
         new_upn: Some(suggestion.clone()),
         reconcile_proxies: reconcile,
         set_password: true,
+        bring_back: Vec::new(),
     };
     let (_, outcomes) = run(&f, RestorePlan::new(vec![planned])).await;
     assert!(outcomes[0].complete(), "{:?}", outcomes[0]);
@@ -327,6 +330,7 @@ async fn proxy_conflict_fails_as_is_and_succeeds_with_reconcile() {
         new_upn: None,
         reconcile_proxies: true,
         set_password: true,
+        bring_back: Vec::new(),
     };
     let (_, outcomes) = run(&f, RestorePlan::new(vec![planned])).await;
     assert!(outcomes[0].complete(), "{:?}", outcomes[0]);
@@ -368,6 +372,7 @@ async fn addresses_groups_and_contacts_hold_are_found_refused_and_reconciled() {
             new_upn: new_upn.map(str::to_string),
             reconcile_proxies: reconcile,
             set_password: true,
+            bring_back: Vec::new(),
         };
         let (_, outcomes) = run(&f, RestorePlan::new(vec![planned(false)])).await;
         let failure = outcomes[0].failure.as_ref().expect("refused");

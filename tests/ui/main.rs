@@ -6,6 +6,7 @@
 mod common;
 
 mod after_care;
+mod bring_back;
 mod busy;
 mod filter;
 mod flow;

@@ -59,6 +59,7 @@ pub(crate) fn home(size: (u16, u16)) -> State {
 fn outcome(i: usize, ok: bool) -> UserOutcome {
     let u = fixtures::user(i, fixtures::now());
     UserOutcome {
+        brought_back: Vec::new(),
         run: "run".into(),
         id: u.id.clone(),
         display_name: u.display_name.clone(),
@@ -179,6 +180,7 @@ fn journal_banner_and_read_only() {
         fixtures::send(
             &mut s,
             SessionMsg::Unfinished(vec![Unfinished {
+                bring_back: Vec::new(),
                 run: "r".into(),
                 id: "id".into(),
                 display_name: "Adele Vance".into(),
@@ -284,6 +286,43 @@ fn restore_dialog_weak_password() {
     });
 }
 
+/// The dialog on one user whose offboarding took a group, two licences (one with no free
+/// seat), sign-in and a privileged role: the checklist, the focus on its first line.
+#[test]
+fn restore_dialog_what_offboarding_took() {
+    use undelete::offboarding::checklist::fixtures::{found, sku};
+    snap("restore_dialog_taken", |size| {
+        let mut s = fixtures::state(48, size);
+        let id = s.session().users.current().expect("a user").id.clone();
+        typ(&mut s, "r");
+        fixtures::send(
+            &mut s,
+            SessionMsg::Preflight {
+                id: id.clone(),
+                result: Ok(undelete::restore::Preflight::default()),
+            },
+        );
+        let mut f = found();
+        f.user_id = id.clone();
+        fixtures::send(
+            &mut s,
+            SessionMsg::Offboarding {
+                id,
+                result: Ok(Box::new(f)),
+            },
+        );
+        fixtures::send(
+            &mut s,
+            SessionMsg::Seats(Ok(vec![sku("e5", 20, 20), sku("e3", 20, 3)])),
+        );
+        // Past the password, safeguards and mail: the checklist's first line.
+        for _ in 0..7 {
+            key(&mut s, KeyCode::Tab);
+        }
+        s
+    });
+}
+
 #[test]
 fn restore_dialog_synced_user() {
     snap("restore_dialog_synced", |size| {
@@ -373,6 +412,51 @@ fn result(size: (u16, u16)) -> State {
 #[test]
 fn result_screen() {
     snap("result", result);
+}
+
+/// A user given back a group and sign-in, its licence refused for want of a seat.
+#[test]
+fn result_with_what_came_back() {
+    use undelete::directory::bring_back::BringBack;
+    use undelete::restore::ItemOutcome;
+    snap("result_brought_back", |size| {
+        let mut s = home(size);
+        s.session_mut().last_mail = Some((vec!["admin@contoso.sandbox".into()], true));
+        let mut o = outcome(0, true);
+        o.brought_back = vec![
+            ItemOutcome {
+                item: BringBack::Group {
+                    id: "g1".into(),
+                    name: Some("Sales Team".into()),
+                    owner: false,
+                },
+                result: Ok(()),
+            },
+            ItemOutcome {
+                item: BringBack::Licence {
+                    sku_id: "e5".into(),
+                    sku_name: Some("SPE_E5".into()),
+                    disabled_plans: vec![],
+                },
+                result: Err(DirectoryError::new(
+                    ErrorKind::BadRequest,
+                    "License assignment failed because there are no available licenses.",
+                )),
+            },
+            ItemOutcome {
+                item: BringBack::SignIn,
+                result: Ok(()),
+            },
+        ];
+        fixtures::send(
+            &mut s,
+            SessionMsg::RestoreFinished {
+                outcomes: vec![o, outcome(6, true)],
+                mail: None,
+            },
+        );
+        s
+    });
 }
 
 #[test]

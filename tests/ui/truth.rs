@@ -291,6 +291,7 @@ fn the_dialog_s_count_of_users_it_does_not_name_is_never_cut() {
 fn earlier(i: usize) -> undelete::restore::Unfinished {
     let u = fixtures::user(i, fixtures::now());
     undelete::restore::Unfinished {
+        bring_back: Vec::new(),
         run: "old-run".into(),
         id: u.id.clone(),
         display_name: u.display_name.clone(),

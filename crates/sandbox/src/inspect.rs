@@ -81,6 +81,17 @@ impl Inspector {
             .collect()
     }
 
+    /// The names of the groups the user is a direct member of.
+    pub fn group_names(&self, id: &str) -> Vec<String> {
+        self.state
+            .db()
+            .groups_of(id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, name)| name)
+            .collect()
+    }
+
     pub fn usage_location(&self, id: &str) -> Option<String> {
         self.state.db().usage_location(id).ok().flatten()
     }

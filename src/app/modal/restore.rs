@@ -6,10 +6,13 @@ use tui_input::Input;
 
 use super::Modal;
 use crate::app::effect::Effect;
+use crate::app::sessions::{OffboardingRead, SeatsRead};
 use crate::app::state::{NoticeKind, State};
 use crate::app::update::read_only_refusal;
 use crate::directory::DeletedUser;
 use crate::directory::tap::{TapAvailability, TapRequest};
+use crate::offboarding::checklist::{self, Pick};
+use crate::offboarding::read::Deleted;
 use crate::restore;
 
 mod answers;
@@ -67,6 +70,9 @@ pub struct Target {
     pub new_upn: Input,
     pub name_check: NameCheck,
     pub reconcile: bool,
+    /// What offboarding took, as a checklist, once the audit log was read (`None`: not
+    /// read, being read, or unreadable; the session's `offboarding` says which).
+    pub picks: Option<Vec<Pick>>,
 }
 
 impl Target {
@@ -75,6 +81,14 @@ impl Target {
         self.found
             .as_ref()
             .and_then(|f| f.new_upn_holder(self.new_upn.value()))
+    }
+
+    /// Sign-in is ticked to come back: the account is enabled right after the restore.
+    pub fn signs_in_again(&self) -> bool {
+        self.picks
+            .iter()
+            .flatten()
+            .any(|p| p.ticked && p.offer.item == crate::directory::bring_back::BringBack::SignIn)
     }
 
     /// The directory said the new user name typed is free.
@@ -148,6 +162,7 @@ impl RestoreForm {
                     new_upn: Input::default(),
                     name_check: NameCheck::Idle,
                     reconcile: true,
+                    picks: None,
                 })
                 .collect(),
             auto_password: true,
@@ -224,6 +239,11 @@ impl RestoreForm {
                     new_upn: Some(t.new_upn.value().to_string()),
                     reconcile_proxies: t.reconcile,
                     preflight: t.found.clone(),
+                    bring_back: t
+                        .picks
+                        .as_deref()
+                        .map(checklist::ticked)
+                        .unwrap_or_default(),
                 })
                 .collect(),
         );
@@ -317,5 +337,67 @@ pub(in crate::app) fn open_restore(state: &mut State) -> Vec<Effect> {
     if state.sessions.current_mut().tap.is_none() {
         effects.push(Effect::LoadTapAvailability);
     }
+    effects.extend(read_offboarding(state));
+    sync_picks(state);
     effects
+}
+
+/// Up to this many users, the dialog reads what offboarding took from each (one audit log
+/// query a user); a bigger restore gives nothing back unless `restore --bring-back` is used.
+pub const READ_TAKEN_UP_TO: usize = CONFIRM_OVER;
+
+/// The reads the checklist needs and does not have: the audit log of each user not read
+/// yet (when there are few enough), and the tenant's free seats.
+fn read_offboarding(state: &mut State) -> Vec<Effect> {
+    let Some(Modal::Restore(form)) = &state.modal else {
+        return Vec::new();
+    };
+    if form.targets.len() > READ_TAKEN_UP_TO {
+        return Vec::new();
+    }
+    let users: Vec<Deleted> = form
+        .targets
+        .iter()
+        .filter(|t| !state.session().offboarding.contains_key(&t.user.id))
+        .map(|t| Deleted {
+            id: t.user.id.clone(),
+            deleted_at: t.user.deleted_at,
+        })
+        .collect();
+    let session = state.session_mut();
+    for u in &users {
+        session
+            .offboarding
+            .insert(u.id.clone(), OffboardingRead::Reading);
+    }
+    let mut effects = Vec::new();
+    if !users.is_empty() {
+        effects.push(Effect::ReadOffboarding { users });
+    }
+    if session.seats.is_none() {
+        session.seats = Some(SeatsRead::Reading);
+        effects.push(Effect::ReadSeats);
+    }
+    effects
+}
+
+/// Builds (or refreshes, keeping the admin's ticks) each user's checklist from what the
+/// session has read: the audit log's findings, the free seats, the sign-in's permissions.
+pub(in crate::app) fn sync_picks(state: &mut State) {
+    let session = state.sessions.current();
+    let Some(Modal::Restore(form)) = &mut state.modal else {
+        return;
+    };
+    let seats = session.seats.as_ref().and_then(SeatsRead::known);
+    let facts = &session.facts;
+    for t in &mut form.targets {
+        let Some(OffboardingRead::Found(found)) = session.offboarding.get(&t.user.id) else {
+            continue;
+        };
+        let new = checklist::checklist(found, seats, &|k| facts.lacks_for(k));
+        t.picks = Some(match &t.picks {
+            Some(old) => checklist::refresh(old, new),
+            None => new,
+        });
+    }
 }

@@ -10,7 +10,7 @@ fn enter_opens_the_dialog_for_the_selected_user_with_preflight() {
     let id = selected_id(&s);
     let fx = press(&mut s, KeyCode::Enter);
     assert!(
-        matches!(fx.as_slice(), [Effect::Preflight { users }, Effect::LoadTapAvailability] if users.len() == 1 && users[0].id == id)
+        matches!(fx.as_slice(), [Effect::Preflight { users }, Effect::LoadTapAvailability, Effect::ReadOffboarding { .. }, Effect::ReadSeats] if users.len() == 1 && users[0].id == id)
     );
     let f = form(&s);
     assert_eq!(f.targets.len(), 1);
@@ -37,7 +37,7 @@ fn r_opens_the_dialog_for_marked_users() {
     ch(&mut s, ' ');
     let fx = ch(&mut s, 'r');
     assert!(
-        matches!(fx.as_slice(), [Effect::Preflight { users }, Effect::LoadTapAvailability] if users.len() == 2)
+        matches!(fx.as_slice(), [Effect::Preflight { users }, Effect::LoadTapAvailability, Effect::ReadOffboarding { users: read }, Effect::ReadSeats] if users.len() == 2 && read.len() == 2)
     );
     assert_eq!(form(&s).targets.len(), 2);
 }
@@ -476,4 +476,152 @@ fn paste_into_the_password_field() {
     press(&mut s, KeyCode::Enter);
     update(&mut s, Msg::Paste("Pasted-Pass-99".into()));
     assert_eq!(form(&s).password.value(), "Pasted-Pass-99");
+}
+
+// ---- what offboarding took ---------------------------------------------------------------
+
+/// The dialog open on one user, its audit log read (a group, SPE_E5 with no free seat, SPE_E3
+/// with 17, sign-in, Global Administrator), pre-flight clear.
+fn dialog_with_taken(lacks: Vec<(crate::auth::claims::Action, &'static str)>) -> State {
+    use crate::offboarding::checklist::fixtures::{found, sku};
+    let mut s = st(3);
+    s.sessions.current_mut().facts.lacks = lacks;
+    let id = selected_id(&s);
+    let fx = ch(&mut s, 'r');
+    assert!(
+        matches!(fx.as_slice(), [Effect::Preflight { .. }, Effect::LoadTapAvailability, Effect::ReadOffboarding { users }, Effect::ReadSeats] if users.len() == 1 && users[0].id == id),
+        "{fx:?}"
+    );
+    clear_preflight(&mut s);
+    assert!(form(&s).targets[0].picks.is_none(), "nothing read yet");
+    let mut f = found();
+    f.user_id = id.clone();
+    fixtures::send(
+        &mut s,
+        SessionMsg::Offboarding {
+            id,
+            result: Ok(Box::new(f)),
+        },
+    );
+    fixtures::send(
+        &mut s,
+        SessionMsg::Seats(Ok(vec![sku("e5", 20, 20), sku("e3", 20, 3)])),
+    );
+    s
+}
+
+#[test]
+fn the_checklist_offers_what_offboarding_took_and_space_picks_what_comes_back() {
+    use crate::directory::bring_back::BringBack;
+    let mut s = dialog_with_taken(Vec::new());
+    let ticks = |s: &State| -> Vec<bool> {
+        form(s).targets[0]
+            .picks
+            .as_ref()
+            .expect("picks")
+            .iter()
+            .map(|p| p.ticked)
+            .collect()
+    };
+    // Group, SPE_E5 (no seat), SPE_E3, sign-in, the privileged role.
+    assert_eq!(ticks(&s), [true, false, true, true, false]);
+    assert!(form(&s).targets[0].signs_in_again());
+    // Tab reaches each line after the per-user fixes, before the buttons.
+    while form(&s).focus != DialogField::Item(0, 4) {
+        press(&mut s, KeyCode::Tab);
+    }
+    press(&mut s, KeyCode::Tab);
+    assert_eq!(form(&s).focus, DialogField::Restore);
+    press(&mut s, KeyCode::BackTab);
+    ch(&mut s, ' ');
+    press(&mut s, KeyCode::BackTab);
+    ch(&mut s, ' ');
+    assert_eq!(ticks(&s), [true, false, true, false, true]);
+    assert!(!form(&s).targets[0].signs_in_again());
+    // What is ticked is what the run is asked to give back.
+    while form(&s).focus != DialogField::Restore {
+        press(&mut s, KeyCode::Tab);
+    }
+    let fx = press(&mut s, KeyCode::Enter);
+    let [Effect::Restore(plan)] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    let items: Vec<String> = plan.users[0]
+        .bring_back
+        .iter()
+        .map(BringBack::describe)
+        .collect();
+    assert_eq!(
+        items,
+        ["group Sales", "licence SPE_E3", "role Global Administrator"]
+    );
+}
+
+#[test]
+fn an_item_the_sign_in_cannot_give_back_is_greyed_skipped_by_tab_and_not_asked_for() {
+    use crate::auth::claims::Action;
+    let mut s = dialog_with_taken(vec![(Action::BringBackGroups, "GroupMember.ReadWrite.All")]);
+    let picks = form(&s).targets[0].picks.clone().expect("picks");
+    assert!(!picks[0].ticked);
+    assert!(
+        picks[0]
+            .blocked
+            .as_deref()
+            .unwrap()
+            .contains("GroupMember.ReadWrite.All")
+    );
+    assert!(!form(&s).fields().contains(&DialogField::Item(0, 0)));
+    assert!(form(&s).fields().contains(&DialogField::Item(0, 1)));
+    while form(&s).focus != DialogField::Restore {
+        press(&mut s, KeyCode::Tab);
+    }
+    let fx = press(&mut s, KeyCode::Enter);
+    let [Effect::Restore(plan)] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert!(
+        plan.users[0]
+            .bring_back
+            .iter()
+            .all(|b| b.kind() != crate::directory::bring_back::Kind::Groups)
+    );
+}
+
+#[test]
+fn an_unreadable_audit_log_leaves_the_restore_as_it_was_and_a_big_restore_reads_none() {
+    let mut s = st(3);
+    let id = selected_id(&s);
+    ch(&mut s, 'r');
+    clear_preflight(&mut s);
+    fixtures::send(
+        &mut s,
+        SessionMsg::Offboarding {
+            id,
+            result: Err("the sign-in lacks AuditLog.Read.All".into()),
+        },
+    );
+    assert!(form(&s).targets[0].picks.is_none());
+    assert!(
+        !form(&s)
+            .fields()
+            .iter()
+            .any(|f| matches!(f, DialogField::Item(..)))
+    );
+    while form(&s).focus != DialogField::Restore {
+        press(&mut s, KeyCode::Tab);
+    }
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(
+        matches!(fx.as_slice(), [Effect::Restore(plan)] if plan.users[0].bring_back.is_empty())
+    );
+
+    // Past the read's bound, no audit log is read at all.
+    let mut s = st(40);
+    ch(&mut s, 'a');
+    let fx = ch(&mut s, 'r');
+    assert!(
+        !fx.iter()
+            .any(|e| matches!(e, Effect::ReadOffboarding { .. } | Effect::ReadSeats)),
+        "{fx:?}"
+    );
 }

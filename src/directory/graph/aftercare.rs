@@ -422,7 +422,7 @@ impl GraphDirectory {
             }
             let mut wait = Duration::ZERO;
             let mut again = Vec::new();
-            match self.send_read_batch(&requests, None).await {
+            match self.send_read_batch(&requests, None, 0).await {
                 Ok(mut responses) => {
                     for req in requests.drain(..) {
                         match responses.remove(&req.id) {

@@ -359,12 +359,10 @@ impl Directory for GraphDirectory {
 
     fn bring_back(
         &self,
-        user_id: &str,
-        item: &crate::directory::bring_back::BringBack,
-    ) -> BoxFuture<'static, DirResult<()>> {
+        items: Vec<(String, crate::directory::bring_back::BringBack)>,
+    ) -> BoxFuture<'static, Vec<DirResult<()>>> {
         let this = self.clone();
-        let (id, item) = (user_id.to_string(), item.clone());
-        Box::pin(async move { this.bring_back_one(id, item).await })
+        Box::pin(async move { this.bring_back_all(items).await })
     }
 
     fn groups_as_now(

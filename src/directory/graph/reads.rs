@@ -1,4 +1,4 @@
-//! Many reads through `$batch`: 20 GETs per batch, a few batches in flight, each read resent
+//! Many reads (and writes that are safe to send twice) through `$batch`: 20 requests per batch, a few batches in flight, each read resent
 //! after a passing fault (a batch lost or refused, an inner 5xx, an inner 429 after its
 //! `Retry-After`) until the run's deadline; a read that keeps failing fails on its own. The
 //! lookups of deleted users by id and pre-flight's holder lookups both come through here, so
@@ -25,8 +25,12 @@ use crate::directory::{DeletedUser, DirResult, DirectoryError, ErrorKind, Holder
 /// 40% faults one such failure is about 1 in 100; three in a row, 1 in 10^6).
 const LOST_BATCHES: u32 = 2;
 
-/// One GET to send inside a `$batch`.
+/// One request to send inside a `$batch`: a GET, or a write that is safe to send twice (its
+/// caller takes Graph's "already there" for done), so a round may resend it like a read.
 pub(super) struct Read {
+    method: &'static str,
+    /// A write's JSON body.
+    body: Option<Value>,
     /// Path and query under `/v1.0`, as an inner request names it (`/users?$filter=…`).
     url: String,
     /// Sent with `ConsistencyLevel: eventual` (an advanced query).
@@ -46,23 +50,28 @@ struct Pending {
 
 impl Pending {
     fn at(&self, e: DirectoryError) -> DirectoryError {
-        e.at("GET", &format!("$batch {}", self.read.label))
+        e.at(self.read.method, &format!("$batch {}", self.read.label))
     }
 }
 
 /// The inner request of a read (request ids are its place in the batch).
 fn inner_request(n: usize, read: &Read) -> InnerRequest {
-    let headers = read.eventual.then(|| {
-        let mut h = Map::new();
+    let mut h = Map::new();
+    if read.eventual {
         h.insert("ConsistencyLevel".into(), Value::String("eventual".into()));
-        h
-    });
+    }
+    if read.body.is_some() {
+        h.insert(
+            "Content-Type".into(),
+            Value::String("application/json".into()),
+        );
+    }
     InnerRequest {
         id: n.to_string(),
-        method: "GET",
+        method: read.method,
         url: read.url.clone(),
-        headers,
-        body: None,
+        headers: (!h.is_empty()).then_some(h),
+        body: read.body.clone(),
         depends_on: None,
     }
 }
@@ -86,8 +95,28 @@ impl GraphDirectory {
     ) -> DirResult<Read> {
         let url = self.url(segments, query)?;
         Ok(Read {
+            method: "GET",
+            body: None,
             url: self.batch_url(&url),
             eventual,
+            label: format!("/{}", segments.join("/")),
+        })
+    }
+
+    /// A write to send in a `$batch` with reads' rounds: only for a write whose second
+    /// sending changes nothing (its caller reads Graph's "already there" as done).
+    pub(super) fn repeatable_write(
+        &self,
+        method: &'static str,
+        segments: &[&str],
+        body: Value,
+    ) -> DirResult<Read> {
+        let url = self.url(segments, &[])?;
+        Ok(Read {
+            method,
+            body: Some(body),
+            url: self.batch_url(&url),
+            eventual: false,
             label: format!("/{}", segments.join("/")),
         })
     }
@@ -328,6 +357,10 @@ impl GraphDirectory {
             return Answer::Again(p);
         };
         match r.status {
+            200..=299 if r.body.is_none() && p.read.method != "GET" => {
+                // 204 No Content: a write's usual answer.
+                Answer::Done(p.index, Ok(Value::Null))
+            }
             200..=299 => {
                 let body = r.body.ok_or_else(|| {
                     p.at(DirectoryError::malformed(
@@ -381,15 +414,19 @@ impl GraphDirectory {
             .enumerate()
             .map(|(n, p)| inner_request(n, &p.read))
             .collect();
-        self.send_read_batch(&requests, Some(deadline)).await
+        let writes = todo.iter().filter(|p| p.read.method != "GET").count();
+        self.send_read_batch(&requests, Some(deadline), writes)
+            .await
     }
 
-    /// Sends one `$batch` that holds only reads (so the outer call is as safe to resend as a
-    /// GET) and returns its inner replies by id; `deadline` bounds it (`None`: the call's own).
+    /// Sends one `$batch` that holds only reads and `writes` repeatable writes (so the outer
+    /// call is as safe to resend as a GET, or as a PATCH) and returns its inner replies by id;
+    /// `deadline` bounds it (`None`: the call's own).
     pub(super) async fn send_read_batch(
         &self,
         requests: &[InnerRequest],
         deadline: Option<Instant>,
+        writes: usize,
     ) -> DirResult<std::collections::HashMap<String, batch::InnerResponse>> {
         let body = serde_json::to_vec(&serde_json::json!({ "requests": requests }))
             .map_err(|e| DirectoryError::invalid(format!("cannot encode the $batch: {e}")))?;
@@ -398,8 +435,12 @@ impl GraphDirectory {
             url: self.url(&["$batch"], &[])?,
             body: Some(body),
             eventual: false,
-            op: Op::Read,
-            writes: 0,
+            op: if writes == 0 {
+                Op::Read
+            } else {
+                Op::Idempotent
+            },
+            writes: u32::try_from(writes).unwrap_or(u32::MAX),
             restore_id: None,
             max_body: self.inner.max_body,
             deadline,

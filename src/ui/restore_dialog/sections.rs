@@ -7,9 +7,11 @@ use super::*;
 use crate::app::modal::restore::{PARTS, Part};
 
 mod password;
+mod taken;
 mod users;
 
 use password::{password_choice, password_field, safeguards, tap};
+use taken::taken;
 use users::{per_user, warnings, who};
 
 pub(super) fn build(state: &State, form: &RestoreForm, theme: &Theme, w: usize) -> Built {
@@ -46,6 +48,7 @@ fn section(part: Part) -> fn(&mut Sections) {
         Part::Mail => mail,
         Part::Warnings => warnings,
         Part::PerUser => per_user,
+        Part::Taken => taken,
         Part::Buttons => buttons,
     }
 }

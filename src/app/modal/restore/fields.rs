@@ -21,6 +21,8 @@ pub enum DialogField {
     IncludePassword,
     NewUpn(usize),
     Reconcile(usize),
+    /// A line of a user's checklist of what offboarding took: (user, line).
+    Item(usize, usize),
     Restore,
     Cancel,
 }
@@ -58,12 +60,14 @@ pub enum Part {
     Warnings,
     /// Each user's conflict and its fix.
     PerUser,
+    /// What offboarding took from each user, as a checklist of what comes back.
+    Taken,
     /// Restore and Cancel.
     Buttons,
 }
 
 /// The dialog's parts in the order they are drawn and tabbed through.
-pub const PARTS: [Part; 10] = [
+pub const PARTS: [Part; 11] = [
     Part::Who,
     Part::Refusal,
     Part::PasswordChoice,
@@ -73,6 +77,7 @@ pub const PARTS: [Part; 10] = [
     Part::Mail,
     Part::Warnings,
     Part::PerUser,
+    Part::Taken,
     Part::Buttons,
 ];
 
@@ -92,6 +97,7 @@ impl Part {
             Part::Safeguards => vec![F::ForceChange],
             Part::Mail => vec![F::Recipients, F::IncludePassword],
             Part::PerUser => per_user_fields(form),
+            Part::Taken => taken_fields(form),
             Part::Buttons => vec![F::Restore, F::Cancel],
         }
     }
@@ -112,6 +118,20 @@ fn per_user_fields(form: &RestoreForm) -> Vec<DialogField> {
             }
             if !proxy_conflicts.is_empty() {
                 f.push(DialogField::Reconcile(i));
+            }
+        }
+    }
+    f
+}
+
+/// Each checklist line that can be ticked (a line the sign-in cannot give back is greyed,
+/// not focused).
+fn taken_fields(form: &RestoreForm) -> Vec<DialogField> {
+    let mut f = Vec::new();
+    for (i, t) in form.targets.iter().enumerate() {
+        for (j, p) in t.picks.iter().flatten().enumerate() {
+            if p.blocked.is_none() {
+                f.push(DialogField::Item(i, j));
             }
         }
     }

@@ -104,6 +104,18 @@ pub(in crate::app) fn on_key(state: &mut State, action: Option<Action>, key: Key
                     t.reconcile = !t.reconcile;
                 }
             }
+            DialogField::Item(i, j) => {
+                let pick = form
+                    .targets
+                    .get_mut(i)
+                    .and_then(|t| t.picks.as_mut())
+                    .and_then(|p| p.get_mut(j));
+                if let Some(p) = pick
+                    && let Err(why) = crate::offboarding::checklist::toggle(p)
+                {
+                    form.error = Some(why);
+                }
+            }
             DialogField::Restore => return submit_restore(state),
             DialogField::Cancel => return Outcome::Closed(Vec::new()),
             DialogField::Password

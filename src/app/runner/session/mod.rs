@@ -246,22 +246,36 @@ impl SessionRunner {
             Effect::KeepDeletions(d) => self.keep(sweep::Keep::Deletions(d)),
             Effect::Preflight { users } => self.preflight(users),
             Effect::LoadTenant => self.load_tenant(),
-            Effect::ReadOffboarding { user } => {
+            Effect::ReadOffboarding { users } => {
                 let dir = self.dir.clone();
                 let tx = self.tx.clone();
                 self.tasks.spawn(async move {
-                    let id = user.id.clone();
+                    let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
                     let found =
-                        crate::offboarding::read::read(dir.as_ref(), &[user], chrono::Utc::now())
-                            .await
-                            .pop()
-                            .unwrap_or_else(|| {
-                                Err(crate::directory::DirectoryError::malformed(
-                                    "the read was lost",
-                                ))
-                            });
-                    let result = found.map(Box::new).map_err(|e| e.to_string());
-                    let _ = tx.send(SessionMsg::Offboarding { id, result });
+                        crate::offboarding::read::read(dir.as_ref(), &users, chrono::Utc::now())
+                            .await;
+                    for (id, found) in ids.into_iter().zip(found) {
+                        // A refusal says what to grant first; the directory's words follow.
+                        let result = found.map(Box::new).map_err(|e| {
+                            if e.kind == crate::directory::ErrorKind::Forbidden {
+                                format!(
+                                    "the sign-in lacks {} ({e})",
+                                    crate::directory::audits::AUDIT_PERMISSION
+                                )
+                            } else {
+                                e.to_string()
+                            }
+                        });
+                        let _ = tx.send(SessionMsg::Offboarding { id, result });
+                    }
+                });
+            }
+            Effect::ReadSeats => {
+                let dir = self.dir.clone();
+                let tx = self.tx.clone();
+                self.tasks.spawn(async move {
+                    let skus = dir.after_care_reads(Vec::new()).await.skus;
+                    let _ = tx.send(SessionMsg::Seats(skus.map_err(|e| e.to_string())));
                 });
             }
             Effect::AfterCare { outcomes } => {

@@ -69,7 +69,8 @@ pub(super) fn warnings(b: &mut Sections) {
     let disabled: Vec<&str> = form
         .targets
         .iter()
-        .filter(|t| t.user.account_disabled)
+        // Sign-in ticked to come back is enabled right after the restore: no warning.
+        .filter(|t| t.user.account_disabled && !t.signs_in_again())
         .map(|t| t.user.display_name.as_str())
         .collect();
     let has_conflicts = form.targets.iter().any(|t| {
