@@ -90,6 +90,8 @@ pub enum Effect {
         restore: Option<RestorePlan>,
         /// Restored users without their password.
         passwords: Vec<UserOutcome>,
+        /// Restored users (with their password) some of whose items did not come back.
+        items: Vec<UserOutcome>,
         step: PasswordStep,
     },
     StopRestore,
@@ -151,12 +153,16 @@ impl std::fmt::Debug for Effect {
                 plan.password.kind()
             ),
             Effect::Retry {
-                restore, passwords, ..
+                restore,
+                passwords,
+                items,
+                ..
             } => write!(
                 f,
-                "Retry({} restores, {} passwords)",
+                "Retry({} restores, {} passwords, {} with items)",
                 restore.as_ref().map_or(0, |p| p.users.len()),
-                passwords.len()
+                passwords.len(),
+                items.len()
             ),
             Effect::StopRestore => f.write_str("StopRestore"),
             Effect::AfterCare { outcomes } => write!(f, "AfterCare({} users)", outcomes.len()),

@@ -215,8 +215,39 @@ async fn bring_back_left(
             asked.extend(u.bring_back.iter().map(|b| (i, b.clone())));
         }
     }
+    warnings.extend(give_back(dir, asked, out, journal, audit).await);
+}
+
+/// `r` on the result screen: each item the directory refused before (a seat freed since, a
+/// permission granted), asked again for the restored users in `out`; each journaled and
+/// audited like the first try. The warnings are the books' own failures.
+pub async fn bring_back_again(
+    dir: &dyn Directory,
+    out: &mut [UserOutcome],
+    journal: &Journal,
+    audit: &Audit,
+) -> Vec<String> {
+    let asked: Vec<(usize, BringBack)> = out
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.restored())
+        .flat_map(|(i, o)| o.items_failed().map(move |f| (i, f.item.clone())))
+        .collect();
+    give_back(dir, asked, out, journal, audit).await
+}
+
+/// Asks the directory for `asked` (an outcome's index, an item) in one batch, and records
+/// each answer: the journal, the audit log, the outcome.
+async fn give_back(
+    dir: &dyn Directory,
+    asked: Vec<(usize, BringBack)>,
+    out: &mut [UserOutcome],
+    journal: &Journal,
+    audit: &Audit,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
     if asked.is_empty() {
-        return;
+        return warnings;
     }
     let calls = asked
         .iter()
@@ -241,6 +272,7 @@ async fn bring_back_left(
         }
         o.take_item(item, result);
     }
+    warnings
 }
 
 /// The outcome of an unfinished user before anything is done for it.

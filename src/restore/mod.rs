@@ -32,8 +32,8 @@ pub use audit::{Audit, AuditEntry};
 pub use books::{Books, WriteFailed};
 pub use deliver::{Delivered, record_mail_skipped, send_sign_in_mail};
 pub use finish::{
-    Confirmed, MAIL_UNCERTAIN_CODE, MailChoice, MailGroup, Recorded, confirm_mail_arrived,
-    finish_unfinished, mail_groups,
+    Confirmed, MAIL_UNCERTAIN_CODE, MailChoice, MailGroup, Recorded, bring_back_again,
+    confirm_mail_arrived, finish_unfinished, mail_groups,
 };
 pub use journal::{Journal, MailAttempt, Pending, RestoreState, Step, Unfinished};
 pub use lock::{Busy, DataDirLock, Doing, Held, LockSlot, NotHeld};

@@ -600,7 +600,7 @@ fn taken_lines(o: &crate::restore::UserOutcome, theme: &Theme, w: usize) -> Vec<
                 vec![
                     Span::raw("    ↳ "),
                     Span::styled(
-                        format!("✗ {}: {advice} (e: why)", i.item.describe()),
+                        format!("✗ {}: {advice} (r: again · e: why)", i.item.describe()),
                         theme.warn(),
                     ),
                 ],

@@ -268,6 +268,7 @@ pub fn retryable(o: &UserOutcome) -> bool {
     // A password whose mail may have gone out is not reset by a retry: only `p`, on purpose
     // (and it is not "needed": the user has one, just not shown here).
     o.needs_password()
+        || (o.restored() && o.items_failed().next().is_some())
         || (!o.restored()
             && o.planned.is_some()
             && o.failure
@@ -369,6 +370,7 @@ fn set_password(r: &mut ResultState) -> Vec<Effect> {
         return vec![Effect::Retry {
             restore: None,
             passwords: vec![outcome],
+            items: Vec::new(),
             step,
         }];
     } else if r
@@ -424,6 +426,12 @@ pub(in crate::app) fn retry_failed(r: &mut ResultState) -> Vec<Effect> {
         .filter(|o| o.needs_password())
         .map(|o| (*o).clone())
         .collect();
+    // A user still without its password gets it first; its items wait for the next `r`.
+    let items: Vec<restore::UserOutcome> = failed
+        .iter()
+        .filter(|o| o.restored() && !o.needs_password() && o.items_failed().next().is_some())
+        .map(|o| (*o).clone())
+        .collect();
     let planned: Vec<restore::PlannedUser> = failed
         .iter()
         .filter(|o| !o.restored())
@@ -443,6 +451,7 @@ pub(in crate::app) fn retry_failed(r: &mut ResultState) -> Vec<Effect> {
     vec![Effect::Retry {
         restore: plan,
         passwords,
+        items,
         step: r.step.clone(),
     }]
 }
@@ -495,6 +504,7 @@ pub(in crate::app) fn on_prompt_key(
             return Outcome::Open(vec![Effect::Retry {
                 restore: None,
                 passwords: vec![outcome],
+                items: Vec::new(),
                 step,
             }]);
         }

@@ -238,10 +238,12 @@ fn a_missing_password_is_counted_and_p_sets_one_for_that_user() {
             Effect::Retry {
                 restore: None,
                 passwords,
+                items,
                 step,
             },
         ] => {
             assert_eq!(passwords.len(), 1);
+            assert!(items.is_empty());
             assert!(matches!(
                 step.choice,
                 crate::restore::PasswordChoice::Given(_)
@@ -567,4 +569,56 @@ fn finishing_sends_one_mail_per_recipient_set_in_turn() {
         "{:?}",
         s.notice
     );
+}
+
+#[test]
+fn r_asks_again_for_the_items_the_directory_refused_and_a_fixed_one_is_counted() {
+    use crate::directory::bring_back::BringBack;
+    use crate::restore::ItemOutcome;
+    let mut s = st(5);
+    let mut o = outcome(0, true);
+    let licence = BringBack::Licence {
+        sku_id: "e5".into(),
+        sku_name: Some("SPE_E5".into()),
+        disabled_plans: vec![],
+    };
+    o.brought_back = vec![ItemOutcome {
+        item: licence.clone(),
+        result: Err(DirectoryError::new(
+            ErrorKind::BadRequest,
+            "licence SPE_E5: there are no available licenses.",
+        )),
+    }];
+    result_state(
+        &mut s,
+        vec![o, outcome(1, true)],
+        &["admin@contoso.sandbox"],
+    );
+    let fx = ch(&mut s, 'r');
+    let [
+        Effect::Retry {
+            restore: None,
+            passwords,
+            items,
+            ..
+        },
+    ] = fx.as_slice()
+    else {
+        panic!("{fx:?}")
+    };
+    assert!(passwords.is_empty());
+    assert_eq!(items.len(), 1, "only the user with a refused item");
+    let mut fixed = items[0].clone();
+    fixed.take_item(licence, Ok(()));
+    fixtures::send(&mut s, SessionMsg::OutcomesUpdated(vec![fixed]));
+    let Some(Modal::Result(r)) = &s.modal else {
+        panic!("the result screen stays")
+    };
+    assert!(r.outcomes[0].items_failed().next().is_none());
+    assert!(
+        r.message.as_deref().unwrap_or("").contains('1'),
+        "{:?}",
+        r.message
+    );
+    assert_eq!(ch(&mut s, 'r').len(), 0, "nothing left to retry");
 }

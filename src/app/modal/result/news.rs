@@ -101,7 +101,7 @@ pub(in crate::app) fn on_outcomes_updated(state: &mut State, changed: Vec<restor
     let changed_ids: HashSet<String> = changed.iter().map(|o| o.id.clone()).collect();
     let (mut fixed, mut still) = (0, 0);
     for new in changed {
-        if new.failure.is_none() {
+        if new.failure.is_none() && new.items_failed().next().is_none() {
             fixed += 1;
         } else {
             still += 1;

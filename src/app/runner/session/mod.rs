@@ -299,8 +299,9 @@ impl SessionRunner {
             Effect::Retry {
                 restore,
                 passwords,
+                items,
                 step,
-            } => self.retry(restore, passwords, step),
+            } => self.retry(restore, passwords, items, step),
             Effect::StopRestore => {
                 if let Some(stop) = &self.stop {
                     stop.stop();

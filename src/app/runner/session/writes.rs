@@ -133,6 +133,7 @@ impl SessionRunner {
         &mut self,
         plan: Option<RestorePlan>,
         passwords: Vec<UserOutcome>,
+        mut items: Vec<UserOutcome>,
         step: PasswordStep,
     ) {
         let (journal, audit) = match self.books() {
@@ -143,7 +144,7 @@ impl SessionRunner {
                 return;
             }
         };
-        let users = plan.as_ref().map_or(0, |p| p.users.len()) + passwords.len();
+        let users = plan.as_ref().map_or(0, |p| p.users.len()) + passwords.len() + items.len();
         let slot = self.doing(Doing::Restoring, Some(users));
         let dir = self.dir.on_clock(Instant::now());
         let tx = self.tx.clone();
@@ -162,6 +163,10 @@ impl SessionRunner {
                 }
                 changed.push(o);
             }
+            for w in restore::bring_back_again(dir.as_ref(), &mut items, &journal, &audit).await {
+                let _ = tx.send(SessionMsg::Warning(w));
+            }
+            changed.extend(items);
             let _ = tx.send(SessionMsg::OutcomesUpdated(changed));
             send_unfinished(&journal, &tx);
         });

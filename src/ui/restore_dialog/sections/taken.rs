@@ -58,26 +58,69 @@ pub(super) fn taken(b: &mut Sections) {
                     gone_groups(b, found);
                 }
             }
-            (Some(OffboardingRead::Reading), _) => {
-                let msg = format!("{who} offboarding took: reading the audit log…");
-                b.lines
-                    .push(Line::from(Span::styled(fit(&msg, w), theme.dim())));
-            }
-            (Some(OffboardingRead::Failed(why)), _) => {
-                let msg = format!(
-                    "ⓘ {who} offboarding took is unknown: {why}. The restore works as \
-                     without it."
-                );
-                push_wrapped(b, &msg, theme.dim());
-            }
-            (None, _) => {}
+            // Said once for all the users below.
+            (Some(OffboardingRead::Reading | OffboardingRead::Failed(_)), _) | (None, _) => {}
         }
+    }
+    // Users still being read, and those whose log could not be read (one line a reason):
+    // many users must not push the buttons away with a line each.
+    let reading: Vec<&str> = form
+        .targets
+        .iter()
+        .filter(|t| {
+            matches!(
+                session.offboarding.get(&t.user.id),
+                Some(OffboardingRead::Reading)
+            )
+        })
+        .map(|t| t.user.display_name.as_str())
+        .collect();
+    if !reading.is_empty() {
+        let msg = if many {
+            format!(
+                "What offboarding took: reading the audit log of {}…",
+                who_of(&reading)
+            )
+        } else {
+            "What offboarding took: reading the audit log…".to_string()
+        };
+        b.lines
+            .push(Line::from(Span::styled(fit(&msg, w), theme.dim())));
+    }
+    let mut failed: Vec<(&str, Vec<&str>)> = Vec::new();
+    for t in &form.targets {
+        if let Some(OffboardingRead::Failed(why)) = session.offboarding.get(&t.user.id) {
+            match failed.iter_mut().find(|(w, _)| *w == why.as_str()) {
+                Some((_, names)) => names.push(&t.user.display_name),
+                None => failed.push((why, vec![&t.user.display_name])),
+            }
+        }
+    }
+    for (why, names) in failed {
+        let whom = if many {
+            format!(" for {}", who_of(&names))
+        } else {
+            String::new()
+        };
+        let msg = format!(
+            "ⓘ What offboarding took is unknown{whom}: {why}. The restore works as without it."
+        );
+        push_wrapped(b, &msg, theme.dim());
     }
     if let Some(SeatsRead::Failed(why)) = &session.seats
         && form.targets.iter().any(|t| has_licence(t.picks.as_deref()))
     {
         let msg = format!("ⓘ Free seats unknown ({why}): a licence without one is refused.");
         push_wrapped(b, &msg, theme.dim());
+    }
+}
+
+/// "Adele Vance", "Adele Vance and Zoë Ødegård", "5 users".
+fn who_of(names: &[&str]) -> String {
+    match names {
+        [one] => (*one).to_string(),
+        [a, b] => format!("{a} and {b}"),
+        _ => crate::text::count(names.len(), "user", "users"),
     }
 }
 
