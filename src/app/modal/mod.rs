@@ -125,7 +125,7 @@ pub(in crate::app) fn on_news(state: &mut State, msg: SessionMsg) -> Vec<Effect>
             return result::news::on_restore_finished(state, outcomes, mail);
         }
         M::AfterCare(reports) => result::news::on_after_care(state, reports),
-        M::OutcomesUpdated(changed) => result::news::on_outcomes_updated(state, changed),
+        M::OutcomesUpdated(changed) => return result::news::on_outcomes_updated(state, changed),
         M::MailSent(sent) => return result::news::on_mail_sent(state, sent),
         M::MailArrived(arrived) => result::news::on_mail_arrived(state, arrived),
         // The screen-wide news is `news`'s.

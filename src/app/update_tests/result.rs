@@ -610,7 +610,12 @@ fn r_asks_again_for_the_items_the_directory_refused_and_a_fixed_one_is_counted()
     assert_eq!(items.len(), 1, "only the user with a refused item");
     let mut fixed = items[0].clone();
     fixed.take_item(licence, Ok(()));
-    fixtures::send(&mut s, SessionMsg::OutcomesUpdated(vec![fixed]));
+    let fx = fixtures::send(&mut s, SessionMsg::OutcomesUpdated(vec![fixed]));
+    // What came back is read again for that user, without its password.
+    assert!(
+        matches!(fx.as_slice(), [Effect::AfterCare { outcomes }] if outcomes.len() == 1 && outcomes[0].password.is_none()),
+        "{fx:?}"
+    );
     let Some(Modal::Result(r)) = &s.modal else {
         panic!("the result screen stays")
     };

@@ -82,12 +82,32 @@ pub(in crate::app) fn on_after_care(
                 o.account_disabled = disabled;
             }
         }
-        r.after_care = Some(reports);
+        // A later read (after a retry) replaces only its own users' reports.
+        match &mut r.after_care {
+            Some(known) => {
+                known.retain(|c| !reports.iter().any(|n| n.id == c.id));
+                known.extend(reports);
+            }
+            None => r.after_care = Some(reports),
+        }
     }
 }
 
-/// Outcomes a retry or `p` changed replace theirs on the result screen.
-pub(in crate::app) fn on_outcomes_updated(state: &mut State, changed: Vec<restore::UserOutcome>) {
+/// Outcomes a retry or `p` changed replace theirs on the result screen; what came back with
+/// the users a retry restored, or gave items back to, is read again.
+pub(in crate::app) fn on_outcomes_updated(
+    state: &mut State,
+    changed: Vec<restore::UserOutcome>,
+) -> Vec<Effect> {
+    let care: Vec<UserOutcome> = changed
+        .iter()
+        .filter(|o| o.restored())
+        .map(|o| {
+            let mut o = o.clone();
+            o.password = None;
+            o
+        })
+        .collect();
     let restored: HashSet<String> = changed
         .iter()
         .filter(|o| o.restored())
@@ -95,7 +115,7 @@ pub(in crate::app) fn on_outcomes_updated(state: &mut State, changed: Vec<restor
         .collect();
     state.session_mut().users.remove_ids(&restored);
     let Some(Modal::Result(r)) = &mut state.modal else {
-        return;
+        return Vec::new();
     };
     r.busy = false;
     let changed_ids: HashSet<String> = changed.iter().map(|o| o.id.clone()).collect();
@@ -126,6 +146,11 @@ pub(in crate::app) fn on_outcomes_updated(state: &mut State, changed: Vec<restor
         (0, _, _) => format!("✗ Still failing: {still} user(s). e shows why."),
         _ => format!("✓ {fixed} done, ✗ {still} still failing (e shows why)."),
     });
+    if care.is_empty() {
+        Vec::new()
+    } else {
+        vec![Effect::AfterCare { outcomes: care }]
+    }
 }
 
 /// A sign-in mail went out, or why it did not.
