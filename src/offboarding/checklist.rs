@@ -83,6 +83,37 @@ fn pick(
     }
 }
 
+/// The free seats shared out across several users' checklists, in their order: once a
+/// product's seats are all spoken for by the users above, a later user's line for it is
+/// unticked and says so (a line the admin ticked stays: theirs to decide).
+pub fn share_seats(lists: &mut [&mut Vec<Pick>], seats: &[Sku]) {
+    let mut left: Vec<(String, i64)> = seats
+        .iter()
+        .map(|s| (s.sku_id.to_ascii_lowercase(), s.free()))
+        .collect();
+    for picks in lists.iter_mut() {
+        for p in picks.iter_mut() {
+            let BringBack::Licence { sku_id, .. } = &p.offer.item else {
+                continue;
+            };
+            let Some((_, free)) = left
+                .iter_mut()
+                .find(|(id, _)| id.eq_ignore_ascii_case(sku_id))
+            else {
+                continue;
+            };
+            if !p.ticked {
+                continue;
+            }
+            if *free <= 0 && !p.touched {
+                p.ticked = false;
+                p.note = Some("no seat left: the users above take the last ones".into());
+            }
+            *free -= 1;
+        }
+    }
+}
+
 /// A new reading of the same checklist (the seats arrived): the admin's own ticks stay.
 pub fn refresh(old: &[Pick], new: Vec<Pick>) -> Vec<Pick> {
     new.into_iter()
@@ -227,6 +258,33 @@ mod tests {
                 .contains("EnableDisable")
         );
         assert_eq!(ticked(&picks).len(), 2);
+    }
+
+    #[test]
+    fn the_last_seats_go_to_the_first_users_and_the_next_one_is_told() {
+        let skus = [sku("e5", 20, 20), sku("e3", 20, 18)];
+        let lacks_nothing = |_: Kind| None;
+        let mut lists: Vec<Vec<Pick>> = (0..3)
+            .map(|_| checklist(&found(), Some(&skus), &lacks_nothing))
+            .collect();
+        // The third user's SPE_E3 was ticked by the admin: kept (and refused, said, if so).
+        lists[2][2].touched = true;
+        let mut refs: Vec<&mut Vec<Pick>> = lists.iter_mut().collect();
+        share_seats(&mut refs, &skus);
+        let e3: Vec<bool> = lists.iter().map(|l| l[2].ticked).collect();
+        assert_eq!(e3, [true, true, true]);
+        lists[2][2].touched = false;
+        let mut refs: Vec<&mut Vec<Pick>> = lists.iter_mut().collect();
+        share_seats(&mut refs, &skus);
+        let e3: Vec<bool> = lists.iter().map(|l| l[2].ticked).collect();
+        assert_eq!(e3, [true, true, false], "two seats free, three users");
+        assert!(
+            lists[2][2]
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("no seat left")
+        );
     }
 
     #[test]

@@ -400,4 +400,12 @@ pub(in crate::app) fn sync_picks(state: &mut State) {
             None => new,
         });
     }
+    if let Some(seats) = seats {
+        let mut lists: Vec<&mut Vec<Pick>> = form
+            .targets
+            .iter_mut()
+            .filter_map(|t| t.picks.as_mut())
+            .collect();
+        checklist::share_seats(&mut lists, seats);
+    }
 }
