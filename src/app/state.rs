@@ -121,7 +121,7 @@ impl State {
                     && session
                         .restored
                         .current()
-                        .is_some_and(|r| r.needs_password())
+                        .is_some_and(|r| r.can_get_password())
             }
             (None, A::CopyUpn | A::CopyId) if self.view == View::Restored => {
                 session.restored.current().is_some()

@@ -185,13 +185,14 @@ fn say_what_is_left(
             io.err,
             "{} never restored by the run that planned {} (still in the deleted users, or gone): \
              nothing was left to finish; `{}` restores {} if still wanted",
-            match never {
-                1 => "1 user was".to_string(),
-                n => format!("{n} users were"),
-            },
-            if never == 1 { "it" } else { "them" },
+            format!(
+                "{} {}",
+                crate::text::count(never, "user", "users"),
+                crate::text::plural(never, "was", "were")
+            ),
+            crate::text::plural(never, "it", "them"),
             ctx.session.settings.command_line("restore ID_OR_UPN..."),
-            if never == 1 { "it" } else { "them" },
+            crate::text::plural(never, "it", "them"),
         )?;
     }
     let pending = journal.pending().unwrap_or_default();
@@ -213,12 +214,13 @@ fn say_what_is_left(
         writeln!(
             io.err,
             "{} still unfinished; `{}` tries {} again",
-            match open {
-                1 => "1 restore is".to_string(),
-                n => format!("{n} restores are"),
-            },
+            format!(
+                "{} {}",
+                crate::text::count(open, "restore", "restores"),
+                crate::text::plural(open, "is", "are")
+            ),
             super::finish_hint(ctx, ""),
-            if open == 1 { "it" } else { "them" }
+            crate::text::plural(open, "it", "them")
         )?;
     }
     Ok(())

@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod help;
 pub mod log;
+pub mod password_check;
 pub mod progress;
 pub mod purge;
 pub mod restore_dialog;
@@ -79,13 +80,14 @@ pub fn draw(state: &State, frame: &mut Frame) {
     }
     draw_footer(state, &theme, frame, areas.footer);
 
-    // Dialogs and overlays go above the request log, which stays in view under them.
-    let over = match areas.log {
-        Some(log) => Rect {
-            height: log.y.saturating_sub(area.y),
-            ..area
-        },
-        None => area,
+    // Dialogs and overlays go between the header and the footer (where you are, and which
+    // keys work in the dialog), above the request log, which stays in view under them.
+    let top = areas.header.bottom();
+    let bottom = areas.log.map_or(areas.footer.y, |log| log.y);
+    let over = Rect {
+        y: top,
+        height: bottom.saturating_sub(top),
+        ..area
     };
     match &state.modal {
         None => {}
@@ -160,7 +162,11 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     {
         // A reload keeps the old rows on screen: say it is under way, and how far.
         let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][state.spinner % 10];
-        format!("{spin} reloading… {}", staged.len())
+        // A count only once rows came in: a bare 0 reads as "no users".
+        match staged.len() {
+            0 => format!("{spin} reloading…"),
+            n => format!("{spin} reloading… {}", text::count(n, "row", "rows")),
+        }
     } else if state.session().users.loading() {
         let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][state.spinner % 10];
         match state.session().users.expected_total() {
@@ -226,14 +232,38 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     // before the account is cut.
     let left_full: usize = left.iter().map(|sp| text::width(&sp.content)).sum();
     let clock = state.now.format("%H:%M");
-    let right = [
-        format!("{progress} · {clock} UTC │ ? help "),
-        format!("{progress} · {clock} UTC "),
-        format!("{progress} "),
+    // What the badges cannot say (a read the sign-in may not make) stays longer than the
+    // clock: without it a missing badge reads as "no conflict". Then the label gives way
+    // (down to 24 columns) before the permission's name does, then to 20 for the short form.
+    let limits = if state.session().sweep.busy() {
+        Vec::new()
+    } else {
+        state.session().sweep.limits()
+    };
+    let said = |long: usize| {
+        let mut s = progress.clone();
+        for (i, (l, short)) in limits.iter().enumerate() {
+            s.push_str(" · ");
+            s.push_str(if i < long { l } else { short });
+        }
+        s
+    };
+    let all = said(limits.len());
+    let candidates = [
+        (format!("{all} · {clock} UTC │ ? help "), 0),
+        (format!("{all} · {clock} UTC "), 0),
+        (format!("{all} "), 0),
     ]
     .into_iter()
-    .find(|r| left_full + text::width(r) < total)
-    .unwrap_or_else(|| format!("{progress} "));
+    .chain((0..=limits.len()).rev().map(|long| (format!("{} ", said(long)), 24)))
+    .chain(std::iter::once((format!("{} ", said(0)), 20)));
+    let right = candidates
+        .into_iter()
+        .find(|(r, label)| {
+            let room = if *label == 0 { left_full } else { *label };
+            room + text::width(r) < total
+        })
+        .map_or_else(|| format!("{progress} "), |(r, _)| r);
     let right_w = text::width(&right);
     // The load progress and the clock stay; a long tenant label gives way (cut with …).
     let (mut spans, right_w) = if right_w + 20 <= total {
@@ -366,9 +396,9 @@ fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         // The command before the names: it is what the admin needs, and the end is what a
         // narrow terminal cuts.
         let msg = format!(
-            " ⚠ {n} unfinished restore{} from an earlier version, directory unknown: not \
-             finished by F; `{} --adopt-earlier` takes them into this directory ({})",
-            if n == 1 { "" } else { "s" },
+            " ⚠ {} from an earlier version, directory unknown: not finished by F; `{} \
+             --adopt-earlier` takes them into this directory ({})",
+            text::count(n, "unfinished restore", "unfinished restores"),
             state.session().facts.finish_command,
             names.join(", ")
         );
@@ -396,26 +426,30 @@ fn unfinished_line(state: &State) -> String {
         .collect();
     let what = match (n - unknown, unknown) {
         (done, 0) => format!(
-            "{done} restore{} unfinished, password or mail not done",
-            if done == 1 { " is" } else { "s are" }
+            "{} {} unfinished, password or mail not done",
+            text::count(done, "restore", "restores"),
+            text::plural(done, "is", "are")
         ),
         (0, u) => format!(
-            "{u} restore{} planned but may never have happened",
-            if u == 1 { " was" } else { "s were" }
+            "{} {} planned but may never have happened",
+            text::count(u, "restore", "restores"),
+            text::plural(u, "was", "were")
         ),
         (done, u) => format!(
-            "{done} restore{} unfinished (password or mail), {u} more may never have happened",
-            if done == 1 { " is" } else { "s are" }
+            "{} {} unfinished (password or mail), {u} more may never have happened",
+            text::count(done, "restore", "restores"),
+            text::plural(done, "is", "are")
         ),
     };
     let todo = if state.session().facts.read_only {
         "run without --read-only to finish"
     } else if unknown > 0 {
-        "press F to check and finish"
+        "F checks and finishes"
     } else {
-        "press F to finish"
+        "F finishes"
     };
-    format!(" ⚠ {what} ({}): {todo}", names.join(", "))
+    // The key first: a narrow terminal cuts the end, and the names are in F's result.
+    format!(" ⚠ {todo}: {what} ({})", names.join(", "))
 }
 
 fn draw_status(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {

@@ -112,22 +112,23 @@ pub fn password_text(p: PasswordState, now: DateTime<Utc>) -> String {
         PasswordState::Set => "set".into(),
         PasswordState::Missing => "NOT SET".into(),
         PasswordState::NotNeeded => "none (guest)".into(),
+        // The day and the zone too: a pass may run for days, and the mail says UTC.
         PasswordState::Tap { until: Some(t) } if t > now => {
-            format!("TAP until {}", t.format("%H:%M"))
+            format!("TAP until {}", t.format("%b %-d %H:%M UTC"))
         }
         PasswordState::Tap { until: Some(_) } => "TAP expired".into(),
         PasswordState::Tap { until: None } => "TAP issued".into(),
     }
 }
 
-/// The hand-off whole, for the lines under the rows: "TAP until 14:05 (2026-12-07, UTC)".
+/// The hand-off whole, for the lines under the rows: "TAP until 2026-12-07 14:05 UTC", as the
+/// sign-in mail says it.
 pub fn password_long(p: PasswordState, now: DateTime<Utc>) -> String {
     match p {
         PasswordState::Tap { until: Some(t) } => format!(
-            "TAP {} {} ({}, UTC)",
+            "TAP {} {}",
             if t > now { "until" } else { "expired" },
-            t.format("%H:%M"),
-            t.format("%Y-%m-%d")
+            crate::text::utc_moment(t)
         ),
         PasswordState::Tap { until: None } => {
             "TAP issued (its expiry is not in the journal)".into()
@@ -372,6 +373,9 @@ pub fn draw_summary(state: &State, theme: &Theme, frame: &mut Frame, area: Rect)
             " · mail may have gone out: F, then m if it arrived or p for a new password"
         } else if r.unfinished {
             " · sign-in info not sent: F finishes it"
+        } else if r.mail == crate::restore::MailState::NotSent && r.can_get_password() {
+            // Closed without email: nobody may know the password it was given.
+            " · not mailed: p sets a new password and mails it"
         } else {
             ""
         };
@@ -428,8 +432,8 @@ mod tests {
         let now = "2026-12-07T12:00:00Z".parse::<DateTime<Utc>>().unwrap();
         let until = "2026-12-07T14:05:00Z".parse::<DateTime<Utc>>().unwrap();
         let tap = PasswordState::Tap { until: Some(until) };
-        assert_eq!(password_text(tap, now), "TAP until 14:05");
-        assert_eq!(password_long(tap, now), "TAP until 14:05 (2026-12-07, UTC)");
+        assert_eq!(password_text(tap, now), "TAP until Dec 7 14:05 UTC");
+        assert_eq!(password_long(tap, now), "TAP until 2026-12-07 14:05 UTC");
         let later = until + chrono::Duration::minutes(1);
         assert_eq!(password_text(tap, later), "TAP expired");
         assert_eq!(

@@ -252,8 +252,9 @@ fn the_restored_view_says_a_pass_s_expiry_a_blocked_sign_in_and_no_recipients() 
         fixtures::send(&mut s, SessionMsg::Restored(Ok(rows)));
         s
     });
-    let tap = format!("TAP until {}", until.format("%H:%M"));
-    let long = format!("{tap} ({}, UTC)", until.format("%Y-%m-%d"));
+    // Date and zone in the row and under it, as the sign-in mail says it.
+    let tap = format!("TAP until {}", until.format("%b %-d %H:%M UTC"));
+    let long = format!("TAP until {}", until.format("%Y-%m-%d %H:%M UTC"));
     for screen in &screens {
         assert!(screen.contains(&tap), "{screen}");
         assert!(screen.contains(&long), "the selected pass whole: {screen}");

@@ -185,7 +185,10 @@ pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Re
             }
             let certs = match args.trust_certificate.len() {
                 0 => String::new(),
-                n => format!(", {n} certificate file(s) trusted"),
+                n => format!(
+                    ", {} trusted",
+                    undelete_common::words::count(n, "certificate file", "certificate files")
+                ),
             };
             eprintln!(
                 "sandbox: {} (store {}); client secret accepted{certs}; admin {}. Ctrl-C stops.",

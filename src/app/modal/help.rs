@@ -25,7 +25,7 @@ pub(in crate::app) fn on_key(state: &mut State, action: Option<Action>) -> Outco
     let Some(view) = &mut state.help else {
         return Outcome::Open(Vec::new());
     };
-    let lines = crate::app::help::lines(view.scope, sandbox).len();
+    let lines = crate::app::help::wrapped(view.scope, sandbox, state.size.0).len();
     // The overlay is the screen's height less its margin and borders.
     let page = usize::from(state.size.1.saturating_sub(4)).max(1);
     view.on_key(action, lines, page)

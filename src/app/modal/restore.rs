@@ -17,7 +17,7 @@ mod fields;
 mod keys;
 mod submit;
 
-pub(in crate::app) use answers::{on_new_name_checked, on_preflight, on_verdict};
+pub(in crate::app) use answers::{on_new_name_checked, on_preflight, on_verdict, verdict_of};
 pub use fields::{DialogField, PARTS, Part};
 pub(in crate::app) use keys::on_key;
 pub(in crate::app) use submit::submit_restore;
@@ -137,6 +137,12 @@ pub const CONFIRM_OVER: usize = 20;
 impl RestoreForm {
     /// The dialog for `targets`, mailing `recipients` at first, with "include the password"
     /// checked as `include_password` says.
+    /// Only guests: no password or pass to choose (a guest signs in with its home account),
+    /// so the dialog shows their hand-off instead of the password's parts.
+    pub fn all_guests(&self) -> bool {
+        self.targets.iter().all(|t| t.user.is_guest()) && !self.targets.is_empty()
+    }
+
     pub fn new(targets: Vec<DeletedUser>, recipients: &str, include_password: bool) -> Self {
         Self {
             targets: targets
@@ -157,7 +163,11 @@ impl RestoreForm {
             force_change_mfa: false,
             recipients: Input::new(recipients.to_string()),
             include_password,
-            focus: DialogField::AutoPassword,
+            focus: if all_guests(&targets) {
+                DialogField::Recipients
+            } else {
+                DialogField::AutoPassword
+            },
             error: None,
             confirm_many: false,
             verdict: Verdict::None,
@@ -318,4 +328,9 @@ pub(in crate::app) fn open_restore(state: &mut State) -> Vec<Effect> {
         effects.push(Effect::LoadTapAvailability);
     }
     effects
+}
+
+/// Whether `users` are all guests (and some): see `RestoreForm::all_guests`.
+fn all_guests(users: &[DeletedUser]) -> bool {
+    users.iter().all(DeletedUser::is_guest) && !users.is_empty()
 }
