@@ -5,6 +5,7 @@
 use chrono::FixedOffset;
 
 use crate::directory::TimeLeft;
+use crate::text::{fit, width};
 
 /// What the expiry badge says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,14 +33,16 @@ impl Expiry {
     }
 }
 
-/// The form the badges take. One form for the whole Name column on screen, so the same state
-/// never reads two ways a few rows apart.
+/// The form the badges take, from the widest to the narrowest. One form for the whole Name
+/// column on screen, so the same state never reads two ways a few rows apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum BadgeSize {
     /// `[EXPIRES 2d] [CONFLICT] [BY SYNC] [SYNCED] [GUEST]`
     Full,
     /// `[EXP 2d] [C] [BS] [S] [G]` (the help overlay has the legend)
     Short,
+    /// `[C] [BS] [S] [G]`: only where the Left column shows the time left, in red.
+    NoExpiry,
 }
 
 /// The badges of a user, in text so they survive NO_COLOR and screen readers.
@@ -50,9 +53,9 @@ pub fn badges(expiry: Option<Expiry>, flags: Flags, size: BadgeSize) -> Vec<Stri
         synced,
         guest,
     } = flags;
-    let short = size == BadgeSize::Short;
+    let short = size != BadgeSize::Full;
     let mut b = Vec::new();
-    if let Some(e) = expiry {
+    if let Some(e) = expiry.filter(|_| size != BadgeSize::NoExpiry) {
         let word = if short { "EXP" } else { "EXPIRES" };
         b.push(match e {
             Expiry::Overdue => "[OVERDUE]".to_string(),
@@ -83,3 +86,33 @@ pub struct Flags {
     pub guest: bool,
 }
 
+/// A name cut for its badges keeps at least this many columns (or its whole width when
+/// shorter): enough to tell the row apart; past that the badges are cut instead.
+pub const NAME_FLOOR: usize = 8;
+
+/// The Name cell: the name, then its badges in `size`; `(name, badges)`, together at most `w`
+/// columns. The name gives way to the badges down to `NAME_FLOOR`; only then are the badges
+/// cut, so a row that has a state shows it whenever there is a column to show it in.
+pub fn name_cell(
+    name: &str,
+    w: usize,
+    expiry: Option<Expiry>,
+    flags: Flags,
+    size: BadgeSize,
+) -> (String, String) {
+    let tags = badges(expiry, flags, size).join(" ");
+    if tags.is_empty() {
+        return (fit(name, w), String::new());
+    }
+    let name_w = width(name);
+    let name_room = w
+        .saturating_sub(2 + width(&tags))
+        .max(name_w.min(NAME_FLOOR));
+    let name = fit(name, name_room.min(w));
+    // Two spaces and at least a bracket's worth of badge, or the name alone.
+    let rest = w.saturating_sub(width(&name));
+    if rest < 2 + 3 {
+        return (fit(&name, w), String::new());
+    }
+    (name, fit(&tags, rest - 2))
+}

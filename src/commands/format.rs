@@ -88,14 +88,21 @@ pub fn write_table_with(
                 synced: u.on_premises_sync_enabled,
                 guest: u.is_guest(),
             };
-            // The expiry is the LEFT column's (red on a terminal), not a badge here.
-            let mut name = u.display_name.clone();
-            for badge in crate::badges::badges(None, flags, crate::badges::BadgeSize::Full) {
-                name.push(' ');
-                name.push_str(&badge);
-            }
+            // The expiry is the LEFT column's (red on a terminal), not a badge here; a long
+            // name gives way to its badges as in the TUI's table.
+            let (name, tags) = crate::badges::name_cell(
+                &u.display_name,
+                MAX_NAME,
+                None,
+                flags,
+                crate::badges::BadgeSize::Full,
+            );
             [
-                fit(&name, MAX_NAME),
+                if tags.is_empty() {
+                    name
+                } else {
+                    format!("{name}  {tags}")
+                },
                 fit(&u.original_upn, MAX_UPN),
                 ago(u.deleted_at, now),
                 left(u, now),

@@ -1,7 +1,6 @@
 //! The deleted-users table (ratatui's `Table` over only the rows on screen) and the details
 //! pane.
 
-use chrono::FixedOffset;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
@@ -212,49 +211,39 @@ pub fn is_expiring(left: Option<TimeLeft>) -> bool {
     left.is_some_and(|t| t.is_expiring())
 }
 
-pub use crate::badges::{BadgeSize, Expiry, Flags, badges};
+pub use crate::badges::{BadgeSize, Expiry, Flags, NAME_FLOOR, badges, name_cell};
 
-/// A name cut for its badges keeps at least this many columns (or its whole width when
-/// shorter): enough to tell the row apart; past that the badges are cut instead.
-pub const NAME_FLOOR: usize = 8;
+/// The badges' form shrinks before any name goes under this many columns (or its whole
+/// width when shorter) for them: a long name gives a little room, not most of itself.
+pub const NAME_KEEP: usize = 20;
 
 /// The form for a Name column `w` wide showing `rows` (each name's width, its expiry and
-/// flags): the full words only when every row keeps its whole name beside them.
-pub fn badge_size(rows: impl IntoIterator<Item = (usize, Option<Expiry>, Flags)>, w: usize) -> BadgeSize {
-    let all_fit = rows.into_iter().all(|(name_w, expiry, flags)| {
-        let tags = badges(expiry, flags, BadgeSize::Full);
-        tags.is_empty() || name_w + 2 + width(&tags.join(" ")) <= w
-    });
-    if all_fit {
-        BadgeSize::Full
-    } else {
-        BadgeSize::Short
-    }
-}
-
-/// The Name cell: the name, then its badges in `size`; `(name, badges)`, together at most `w`
-/// columns. The name gives way to the badges down to `NAME_FLOOR`; only then are the badges
-/// cut, so a row that has a state shows it whenever there is a column to show it in.
-pub fn name_cell(
-    name: &str,
+/// flags): the widest form that leaves every name `NAME_KEEP` columns, else the narrowest.
+/// The expiry badge goes only where `left_shown` (the Left column says it, in red); the
+/// other badges are never dropped, only shortened, then cut (see `name_cell`).
+pub fn badge_size(
+    rows: impl IntoIterator<Item = (usize, Option<Expiry>, Flags)>,
     w: usize,
-    expiry: Option<Expiry>,
-    flags: Flags,
-    size: BadgeSize,
-) -> (String, String) {
-    let tags = badges(expiry, flags, size).join(" ");
-    if tags.is_empty() {
-        return (fit(name, w), String::new());
-    }
-    let name_w = width(name);
-    let name_room = w.saturating_sub(2 + width(&tags)).max(name_w.min(NAME_FLOOR));
-    let name = fit(name, name_room.min(w));
-    // Two spaces and at least a bracket's worth of badge, or the name alone.
-    let rest = w.saturating_sub(width(&name));
-    if rest < 2 + 3 {
-        return (fit(&name, w), String::new());
-    }
-    (name, fit(&tags, rest - 2))
+    left_shown: bool,
+) -> BadgeSize {
+    let rows: Vec<_> = rows.into_iter().collect();
+    let forms: &[BadgeSize] = if left_shown {
+        &[BadgeSize::Full, BadgeSize::Short, BadgeSize::NoExpiry]
+    } else {
+        &[BadgeSize::Full, BadgeSize::Short]
+    };
+    let fits = |size: BadgeSize| {
+        rows.iter().all(|&(name_w, expiry, flags)| {
+            let tags = badges(expiry, flags, size);
+            tags.is_empty() || name_w.min(NAME_KEEP) + 2 + width(&tags.join(" ")) <= w
+        })
+    };
+    let narrowest = forms[forms.len() - 1];
+    forms
+        .iter()
+        .copied()
+        .find(|s| fits(*s))
+        .unwrap_or(narrowest)
 }
 
 /// The arrow on the sorted column's header: ▲ when what the column shows grows down the list
@@ -356,6 +345,7 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
             (width(user.display_name()), expiry, flags)
         }),
         name_w,
+        cols.iter().any(|(c, _)| *c == Column::Left),
     );
     let body: Vec<TableRow<'static>> = (u.offset()..)
         .zip(window)
@@ -618,8 +608,8 @@ mod tests {
         TimeLeft::until(now() + Duration::hours(h), now())
     }
 
-    fn plus1() -> FixedOffset {
-        FixedOffset::east_opt(3600).unwrap()
+    fn plus1() -> chrono::FixedOffset {
+        chrono::FixedOffset::east_opt(3600).unwrap()
     }
 
     fn three_days() -> Option<Expiry> {
@@ -627,19 +617,25 @@ mod tests {
     }
 
     #[test]
-    fn one_form_per_column_full_only_when_every_name_stays_whole() {
+    fn one_form_per_column_the_widest_that_leaves_every_name_its_room() {
         let synced = Flags {
             synced: true,
             ..Flags::default()
         };
         let greek = (width(GREEK), three_days(), synced);
         let plain = (5, None, Flags::default());
-        assert_eq!(badge_size([greek, plain], 40), BadgeSize::Full);
-        // One row that would lose letters to the full words: every row takes the short form.
-        let long = (30, Some(Expiry::Today), Flags::default());
-        assert_eq!(badge_size([greek, long], 40), BadgeSize::Short);
+        assert_eq!(badge_size([greek, plain], 40, true), BadgeSize::Full);
+        // A long name gives up to all but `NAME_KEEP` columns for the full words.
+        let long = (60, Some(Expiry::Today), Flags::default());
+        assert_eq!(badge_size([greek, long], 40, true), BadgeSize::Full);
+        // One row that would go under its room: every row takes the short form.
+        assert_eq!(badge_size([greek, long], 34, true), BadgeSize::Short);
+        // Narrower still: the expiry goes where the Left column says it, and only there.
+        assert_eq!(badge_size([greek, long], 24, true), BadgeSize::NoExpiry);
+        assert_eq!(badge_size([greek, long], 24, false), BadgeSize::Short);
         // A long name without badges asks nothing of them.
-        assert_eq!(badge_size([greek, (60, None, Flags::default())], 40), BadgeSize::Full);
+        let bare = (60, None, Flags::default());
+        assert_eq!(badge_size([greek, bare], 40, true), BadgeSize::Full);
         let (n, t) = name_cell(GREEK, 40, three_days(), synced, BadgeSize::Full);
         assert_eq!((n.as_str(), t.as_str()), (GREEK, "[EXPIRES 3d] [SYNCED]"));
         let (n, t) = name_cell(GREEK, 30, three_days(), synced, BadgeSize::Short);
@@ -658,9 +654,9 @@ mod tests {
         assert_eq!(t, "[C]");
         assert_eq!(width(&n), 16 - 2 - 3);
         assert!(n.ends_with('…'));
-        // The expiry is shown even where the Left column says it too.
-        let (_, t) = name_cell(GREEK, 21, three_days(), conflict, BadgeSize::Short);
-        assert_eq!(t, "[EXP 3d] [C]");
+        // Without the expiry (the Left column says it), the flags stay.
+        let (n, t) = name_cell(GREEK, 21, three_days(), conflict, BadgeSize::NoExpiry);
+        assert_eq!((n.as_str(), t.as_str()), (GREEK, "[C]"));
         // At the name's floor, the badges are cut rather than dropped.
         let long = "Priya Raghunathan-Srinivasan";
         let (n, t) = name_cell(long, 14, Some(Expiry::Today), conflict, BadgeSize::Short);
@@ -674,7 +670,7 @@ mod tests {
                 synced: true,
                 guest: true,
             };
-            for size in [BadgeSize::Full, BadgeSize::Short] {
+            for size in [BadgeSize::Full, BadgeSize::Short, BadgeSize::NoExpiry] {
                 let (n, t) = name_cell(long, w, three_days(), all, size);
                 let used = width(&n) + if t.is_empty() { 0 } else { 2 + width(&t) };
                 assert!(used <= w, "{w}: {n:?} {t:?}");
@@ -701,6 +697,7 @@ mod tests {
         // Four days or more: no badge; no deletion time: none either.
         assert_eq!(badge(Some(in_hours(96)), BadgeSize::Full), "");
         assert_eq!(badge(None, BadgeSize::Full), "");
+        assert_eq!(badge(Some(in_hours(2)), BadgeSize::NoExpiry), "");
     }
 
     #[test]
@@ -786,7 +783,7 @@ mod tests {
         assert_eq!(c.name.fitting(CONTENT_SHARE), 20);
         // Where room is short, the long one is cut, not the column widened for it.
         let cols = columns(98, &c);
-        assert_eq!(cols[0], (Column::Name, 20 + SHORT_BADGE_ROOM), "{cols:?}");
+        assert!(cols[0].1 <= 20 + SHORT_BADGE_ROOM, "{cols:?}");
         // With room to spare, it gets it.
         let cols = columns(198, &c);
         assert!(cols[0].1 >= 90, "{cols:?}");
