@@ -35,7 +35,11 @@ pub fn wrapped(first: Scope, sandbox: bool, cols: u16) -> Vec<HelpLine> {
     let mut out = Vec::new();
     for (heading, keys, help) in lines(first, sandbox) {
         if let Some(h) = heading {
-            out.extend(wrap_words(&h, inner.max(1)).into_iter().map(HelpLine::Heading));
+            out.extend(
+                wrap_words(&h, inner.max(1))
+                    .into_iter()
+                    .map(HelpLine::Heading),
+            );
             continue;
         }
         let mut text = wrap_words(&help, text_w).into_iter();

@@ -47,7 +47,9 @@ pub fn draw(state: &State, view: &HelpView, theme: &Theme, frame: &mut Frame, ar
                 Span::raw(" "),
                 Span::raw(text),
             ]),
-            HelpLine::More(text) => Line::from(vec![Span::raw(pad("", key_w + 1)), Span::raw(text)]),
+            HelpLine::More(text) => {
+                Line::from(vec![Span::raw(pad("", key_w + 1)), Span::raw(text)])
+            }
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);

@@ -80,15 +80,7 @@ pub fn draw(state: &State, frame: &mut Frame) {
     }
     draw_footer(state, &theme, frame, areas.footer);
 
-    // Dialogs and overlays go between the header and the footer (where you are, and which
-    // keys work in the dialog), above the request log, which stays in view under them.
-    let top = areas.header.bottom();
-    let bottom = areas.log.map_or(areas.footer.y, |log| log.y);
-    let over = Rect {
-        y: top,
-        height: bottom.saturating_sub(top),
-        ..area
-    };
+    let over = areas.overlay();
     match &state.modal {
         None => {}
         Some(Modal::Restore(form)) => restore_dialog::draw(state, form, &theme, frame, over),
@@ -184,6 +176,12 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         Some(sweep) if !state.session().users.loading() => format!("{progress} · {sweep}"),
         _ => progress,
     };
+    // What the badges cannot say for want of a read (see `header_right`).
+    let limits = if state.session().sweep.busy() {
+        Vec::new()
+    } else {
+        state.session().sweep.limits()
+    };
     const READ_ONLY: &str = " │ READ-ONLY: writes disabled";
     // A tenant's label already names the account and the sign-in kind ("global · contoso
     // (id) · admin@contoso (delegated)"); the sandbox's names neither.
@@ -215,11 +213,14 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         // Wide terminals keep room for the whole right side, so the label does not change
         // width while the count grows; narrow ones keep only the count (the rest gives way).
         let total = usize::from(area.width);
-        // The right side as it will be drawn, so no room is kept that stays blank.
-        let right_min = if total >= 120 {
-            text::width(&format!("{progress} · 00:00 UTC │ ? help ")) + 1
+        // The right side as it will be drawn, so no room is kept that stays blank. What the
+        // sign-in cannot read outranks the label in its short form at least (`header_right`),
+        // and the label outranks the clock and "? help".
+        let short: String = limits.iter().map(|(_, s)| format!(" · {s}")).collect();
+        let right_min = if total >= 120 && limits.is_empty() {
+            text::width(&format!("{progress}{short} · 00:00 UTC │ ? help ")) + 1
         } else {
-            text::width(&progress) + 2
+            text::width(&format!("{progress}{short}")) + 2
         };
         let room = total.saturating_sub(fixed + right_min);
         left.push(Span::raw(shorten_label(&s.label, room)));
@@ -228,42 +229,9 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         left.push(Span::raw(account));
     }
     let total = usize::from(area.width);
-    // On a narrow terminal the "? help" (the footer says it too) and then the clock give way
-    // before the account is cut.
     let left_full: usize = left.iter().map(|sp| text::width(&sp.content)).sum();
-    let clock = state.now.format("%H:%M");
-    // What the badges cannot say (a read the sign-in may not make) stays longer than the
-    // clock: without it a missing badge reads as "no conflict". Then the label gives way
-    // (down to 24 columns) before the permission's name does, then to 20 for the short form.
-    let limits = if state.session().sweep.busy() {
-        Vec::new()
-    } else {
-        state.session().sweep.limits()
-    };
-    let said = |long: usize| {
-        let mut s = progress.clone();
-        for (i, (l, short)) in limits.iter().enumerate() {
-            s.push_str(" · ");
-            s.push_str(if i < long { l } else { short });
-        }
-        s
-    };
-    let all = said(limits.len());
-    let candidates = [
-        (format!("{all} · {clock} UTC │ ? help "), 0),
-        (format!("{all} · {clock} UTC "), 0),
-        (format!("{all} "), 0),
-    ]
-    .into_iter()
-    .chain((0..=limits.len()).rev().map(|long| (format!("{} ", said(long)), 24)))
-    .chain(std::iter::once((format!("{} ", said(0)), 20)));
-    let right = candidates
-        .into_iter()
-        .find(|(r, label)| {
-            let room = if *label == 0 { left_full } else { *label };
-            room + text::width(r) < total
-        })
-        .map_or_else(|| format!("{progress} "), |(r, _)| r);
+    let clock = state.now.format("%H:%M").to_string();
+    let right = header_right(&progress, &limits, &clock, left_full, total);
     let right_w = text::width(&right);
     // The load progress and the clock stay; a long tenant label gives way (cut with …).
     let (mut spans, right_w) = if right_w + 20 <= total {
@@ -280,6 +248,43 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     let line = fit_line(spans, total);
     frame.render_widget(Paragraph::new(line).style(theme.header()), area);
+}
+
+/// The header's right side for a left side `left_full` columns wide on a line `total` wide:
+/// the load `progress`, then what the badges cannot say for want of a read (`limits`, each long
+/// and short: without it a missing badge reads as "no conflict"), the clock and "? help". On a
+/// narrow terminal "? help" (the footer says it too) and the clock give way first, then each
+/// limit's permission name, then the left side (down to 24 columns, 20 for the short forms).
+fn header_right(
+    progress: &str,
+    limits: &[(String, String)],
+    clock: &str,
+    left_full: usize,
+    total: usize,
+) -> String {
+    let said = |long: usize| {
+        let mut s = progress.to_string();
+        for (i, (l, short)) in limits.iter().enumerate() {
+            s.push_str(" · ");
+            s.push_str(if i < long { l } else { short });
+        }
+        s
+    };
+    let mut candidates = Vec::new();
+    for long in (0..=limits.len()).rev() {
+        let r = said(long);
+        candidates.push((format!("{r} · {clock} UTC │ ? help "), left_full));
+        candidates.push((format!("{r} · {clock} UTC "), left_full));
+        candidates.push((format!("{r} "), left_full));
+    }
+    for long in (0..=limits.len()).rev() {
+        candidates.push((format!("{} ", said(long)), left_full.min(24)));
+    }
+    candidates.push((format!("{} ", said(0)), left_full.min(20)));
+    candidates
+        .into_iter()
+        .find(|(r, left)| left + text::width(r) < total)
+        .map_or_else(|| format!("{progress} "), |(r, _)| r)
 }
 
 /// A tenant label ("cloud · tenant (id) · account (kind)") cut to `max` columns, the least
