@@ -204,7 +204,7 @@ fn only_marked(state: &mut State) {
     } else {
         format!(
             "Only the marked users: {} (m or Esc shows everyone).",
-            crate::text::count(users.shown().len(), "user", "users")
+            users.shown().len()
         )
     };
     state.notice = Some((NoticeKind::Info, words));

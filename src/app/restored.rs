@@ -8,7 +8,6 @@ use std::collections::HashSet;
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 use secrecy::SecretString;
-use tui_input::Input;
 
 use super::action::Action;
 use super::effect::Effect;
@@ -80,8 +79,8 @@ impl RestoredView {
     /// The journal's list, read again: the same user stays selected while it is listed; just
     /// opened, the newest.
     pub fn replace(&mut self, rows: Vec<RestoredUser>) {
-        let current = self.current().map(|r| r.id.clone());
-        let current = current.filter(|_| !std::mem::take(&mut self.opening));
+        let opening = std::mem::take(&mut self.opening);
+        let current = self.current().map(|r| r.id.clone()).filter(|_| !opening);
         self.rows = rows;
         self.selected = match current {
             Some(id) => self
@@ -395,11 +394,11 @@ mod tests {
     #[test]
     fn p_opens_the_result_screen_s_password_prompt_for_a_user_without_one() {
         let mut s = in_view(vec![
-            restored("a", PasswordState::Set),
+            restored("g", PasswordState::NotNeeded),
             restored("b", PasswordState::Missing),
         ]);
         press(&mut s, KeyCode::Char('p'));
-        assert!(s.modal.is_none(), "a has its password");
+        assert!(s.modal.is_none(), "a guest has no password to set");
         assert!(s.notice.is_some());
         press(&mut s, KeyCode::Char('j'));
         press(&mut s, KeyCode::Char('p'));

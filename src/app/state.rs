@@ -126,6 +126,8 @@ impl State {
             (None, A::CopyUpn | A::CopyId) if self.view == View::Restored => {
                 session.restored.current().is_some()
             }
+            // A guest has no password to show.
+            (Some(Modal::Restore(form)), A::Reveal) => !form.all_guests(),
             (Some(Modal::Result(r)), A::NextField) => r.can_send(),
             (Some(Modal::Result(r)), A::Cancel) => r.can_send(),
             (Some(Modal::Result(r)), A::Copy | A::Reveal) => {

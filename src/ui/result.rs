@@ -37,7 +37,7 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
         Constraint::Length(1),
     ])
     .areas(inner);
-    draw_list(state, r, theme, frame, (block, area), list);
+    draw_list(r, theme, frame, (block, area), list);
     let w = usize::from(list.width);
     let info_lines: Vec<Line> = super::text::wrap(&info_text(r), w)
         .into_iter()
@@ -63,8 +63,10 @@ fn place(
     area: Rect,
 ) -> (Rect, u16, u16) {
     // The whole error wants room of its own, whatever the number of users.
-    // A restored user has a second line: its after-care.
-    let rows = r.outcomes.len() + r.outcomes.iter().filter(|o| o.restored()).count();
+    // A restored user has a second line: its after-care; one with a pass, a third.
+    let rows = r.outcomes.len()
+        + r.outcomes.iter().filter(|o| o.restored()).count()
+        + r.outcomes.iter().filter_map(pass_terms).count();
     let body_h = if r.error_pane().is_some() {
         rows.clamp(12, 20) as u16
     } else {
@@ -112,7 +114,6 @@ fn title(r: &ResultState) -> String {
 
 /// The users' lines, the selected one in view, and on the border how many are out of view.
 fn draw_list(
-    state: &State,
     r: &ResultState,
     theme: &Theme,
     frame: &mut Frame,
@@ -121,7 +122,7 @@ fn draw_list(
 ) {
     let w = usize::from(list.width);
     let h = usize::from(list.height);
-    let all = list_lines(state, r, theme, w);
+    let all = list_lines(r, theme, w);
     // The selected user's lines stay in view.
     let last_of_selected = all.iter().rposition(|(i, _)| *i == r.selected).unwrap_or(0);
     let first = (last_of_selected + 1).saturating_sub(h);
@@ -297,8 +298,6 @@ fn draw_bottom(
     frame.render_widget(Paragraph::new(fit_line(centred, w)), buttons);
 }
 
-/// Who the sign-in mails go to, in one sentence: the run's one mail, or the finishing rule's
-/// mails with the users each covers, and a fallback to the admin said as such.
 /// "1 user has", "3 users have": the restored users no mail will tell.
 fn untold_words(untold: usize) -> String {
     format!(
@@ -308,6 +307,8 @@ fn untold_words(untold: usize) -> String {
     )
 }
 
+/// Who the sign-in mails go to, in one sentence: the run's one mail, or the finishing rule's
+/// mails with the users each covers, and a fallback to the admin said as such.
 fn mail_words(mails: &[crate::restore::MailGroup], finishing: bool) -> String {
     let part = |g: &crate::restore::MailGroup| {
         let n = g.ids.len();
@@ -339,12 +340,7 @@ fn mail_words(mails: &[crate::restore::MailGroup], finishing: bool) -> String {
 
 /// Every line of the list, each with the index of the user it belongs to: the user's line, and
 /// under a restored one its after-care.
-fn list_lines(
-    state: &State,
-    r: &ResultState,
-    theme: &Theme,
-    w: usize,
-) -> Vec<(usize, Line<'static>)> {
+fn list_lines(r: &ResultState, theme: &Theme, w: usize) -> Vec<(usize, Line<'static>)> {
     let name_w = (w / 4).max(8);
     let upn_w = (w * 2 / 5).max(10);
     let mut all: Vec<(usize, Line)> = Vec::new();
@@ -380,17 +376,6 @@ fn list_lines(
                     None => "(password unchanged)".to_string(),
                 };
                 spans.push(Span::styled(pw, theme.key()));
-                if let Some(tap) = &o.tap {
-                    // As the mail says it (date and zone), so the two can be compared.
-                    spans.push(Span::styled(
-                        format!(
-                            " TAP until {}{}",
-                            crate::text::utc_moment(tap.expires),
-                            if tap.usable_once { ", 1 use" } else { "" }
-                        ),
-                        theme.dim(),
-                    ));
-                }
             }
             Some(f) => {
                 let (mark, style) = if o.restored() {
@@ -439,11 +424,35 @@ fn list_lines(
         (i, line)
     }) {
         all.push((i, line));
-        if let Some(o) = r.outcomes.get(i).filter(|o| o.restored()) {
+        let Some(o) = r.outcomes.get(i) else {
+            continue;
+        };
+        if let Some(tap) = pass_terms(o) {
+            // As the mail says it (date and zone), so the two can be compared; on a line of
+            // its own, since after the user name and the pass it would be what is cut.
+            let terms = format!(
+                "TAP until {}{}",
+                crate::text::utc_moment(tap.expires),
+                if tap.usable_once {
+                    ", one use only"
+                } else {
+                    ""
+                }
+            );
+            let spans = vec![Span::raw("    ↳ "), Span::styled(terms, theme.dim())];
+            all.push((i, fit_line(spans, w)));
+        }
+        if o.restored() {
             all.push((i, care_line(r, i, o, theme, w)));
         }
     }
     all
+}
+
+/// The terms of the pass a user was issued, for the line under it; none after a failure,
+/// whose line says what went wrong instead.
+fn pass_terms(o: &crate::restore::UserOutcome) -> Option<&crate::directory::tap::TapTerms> {
+    o.tap.as_ref().filter(|_| o.failure.is_none())
 }
 
 /// A failed mail in two lines of `w` columns: its cause whole on the first (and on into the
@@ -480,8 +489,7 @@ fn stage_word(stage: Stage) -> &'static str {
     }
 }
 
-/// `p`: generate or type a password for one user, under the list.
-/// The `p` prompt's lines for `w` columns: whose password, the two choices, the live
+/// `p`: generate or type a password for one user, under the list. The prompt's lines for `w` columns: whose password, the two choices, the live
 /// checklist and the directory's verdict (as the restore dialog shows them), then its error
 /// or its keys.
 fn prompt_lines(
@@ -530,13 +538,13 @@ fn prompt_lines(
                 lines.push(Line::from(Span::styled(chunk, theme.danger())));
             }
         }
-        None => lines.push(Line::from(Span::styled(
-            fit(
-                " type to choose your own · tab generate/type · F2 show · enter set · esc cancel",
-                w,
-            ),
-            theme.dim(),
-        ))),
+        None => {
+            let keys =
+                " typing picks your own · tab generate/type · F2 show · enter set · esc cancel";
+            for chunk in super::text::wrap(keys, w) {
+                lines.push(Line::from(Span::styled(chunk, theme.dim())));
+            }
+        }
     }
     lines
 }

@@ -264,7 +264,8 @@ pub static BINDINGS: &[Binding] = &[
     hint(
         b(
             S::Restored,
-            &[c('1'), k(K::Esc)],
+            // Esc first, for the footer: "1 deleted" read as a count of users.
+            &[k(K::Esc), c('1')],
             A::ViewDeleted,
             "back to the deleted users",
         ),
@@ -278,7 +279,7 @@ pub static BINDINGS: &[Binding] = &[
             A::SetPassword,
             "set a password for this user, or a new one (generate, or type one); then mail it",
         ),
-        "password",
+        "set password",
     ),
     hint(
         b(

@@ -11,10 +11,10 @@ pub(in crate::app) mod news;
 
 use super::restore::Verdict;
 use super::{Modal, Outcome};
-use crate::app::sessions::SessionState;
 use crate::app::action::Action;
 use crate::app::effect::{Effect, MailCommand};
 use crate::app::msg::MailFailed;
+use crate::app::sessions::SessionState;
 use crate::app::state::{NoticeKind, State};
 use crate::directory::{ErrorKind, Stage};
 use crate::restore::{self, MailGroup, PasswordChoice, PasswordStep, UserOutcome};
@@ -517,12 +517,16 @@ pub(in crate::app) fn on_prompt_key(
         _ => {
             // Typing means "type one", whichever choice was on.
             let text = matches!(key.code, KeyCode::Char(_))
-                && !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+                && !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
             if p.auto && text {
                 p.auto = false;
             }
             if !p.auto
-                && p.input.handle_event(&Event::Key(key)).is_some_and(|c| c.value)
+                && p.input
+                    .handle_event(&Event::Key(key))
+                    .is_some_and(|c| c.value)
             {
                 p.error = None;
                 return Outcome::Open(ask_about(p, session));

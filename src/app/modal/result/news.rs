@@ -124,7 +124,10 @@ pub(in crate::app) fn on_outcomes_updated(state: &mut State, changed: Vec<restor
     r.message = Some(match (fixed, still, first_error) {
         (_, 0, _) => format!("✓ {} done.", count(fixed, "user", "users")),
         (0, 1, Some((name, why))) => format!("✗ {name}: {why} (e shows it whole)"),
-        (0, _, _) => format!("✗ Still failing: {}. e shows why.", count(still, "user", "users")),
+        (0, _, _) => format!(
+            "✗ Still failing: {}. e shows why.",
+            count(still, "user", "users")
+        ),
         _ => format!("✓ {fixed} done, ✗ {still} still failing (e shows why)."),
     });
 }
