@@ -12,7 +12,12 @@ use crate::text::width;
 
 /// The checklist of `check` (the policy's rules, then the names Entra bans), wrapped to `w`
 /// columns after `indent` spaces: every rule is seen, none cut.
-pub fn checklist(check: &PasswordCheck, indent: usize, w: usize, theme: &Theme) -> Vec<Line<'static>> {
+pub fn checklist(
+    check: &PasswordCheck,
+    indent: usize,
+    w: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     let mut row: Vec<Span<'static>> = vec![Span::raw(" ".repeat(indent))];
     let mut used = indent;

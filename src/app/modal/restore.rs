@@ -135,15 +135,21 @@ pub enum Verdict {
 pub const CONFIRM_OVER: usize = 20;
 
 impl RestoreForm {
-    /// The dialog for `targets`, mailing `recipients` at first, with "include the password"
-    /// checked as `include_password` says.
     /// Only guests: no password or pass to choose (a guest signs in with its home account),
     /// so the dialog shows their hand-off instead of the password's parts.
     pub fn all_guests(&self) -> bool {
-        self.targets.iter().all(|t| t.user.is_guest()) && !self.targets.is_empty()
+        only_guests(self.targets.iter().map(|t| &t.user))
     }
 
+    /// The dialog for `targets`, mailing `recipients` at first, with "include the password"
+    /// checked as `include_password` says.
     pub fn new(targets: Vec<DeletedUser>, recipients: &str, include_password: bool) -> Self {
+        // Guests have no password part: the first field they can use is the mail's.
+        let focus = if only_guests(targets.iter()) {
+            DialogField::Recipients
+        } else {
+            DialogField::AutoPassword
+        };
         Self {
             targets: targets
                 .into_iter()
@@ -163,11 +169,7 @@ impl RestoreForm {
             force_change_mfa: false,
             recipients: Input::new(recipients.to_string()),
             include_password,
-            focus: if all_guests(&targets) {
-                DialogField::Recipients
-            } else {
-                DialogField::AutoPassword
-            },
+            focus,
             error: None,
             confirm_many: false,
             verdict: Verdict::None,
@@ -330,7 +332,8 @@ pub(in crate::app) fn open_restore(state: &mut State) -> Vec<Effect> {
     effects
 }
 
-/// Whether `users` are all guests (and some): see `RestoreForm::all_guests`.
-fn all_guests(users: &[DeletedUser]) -> bool {
-    users.iter().all(DeletedUser::is_guest) && !users.is_empty()
+/// Whether `users` are all guests (and there is one at least): see `RestoreForm::all_guests`.
+fn only_guests<'a>(users: impl IntoIterator<Item = &'a DeletedUser>) -> bool {
+    let mut users = users.into_iter().peekable();
+    users.peek().is_some() && users.all(DeletedUser::is_guest)
 }

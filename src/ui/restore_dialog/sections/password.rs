@@ -103,14 +103,12 @@ fn tap_lines(
 /// For guests only: how they get back in, in place of the password's choices.
 fn guest_hand_off(b: &mut Sections) {
     let (theme, w) = (b.theme, b.w);
-    let who = crate::text::plural(
-        b.form.targets.len(),
-        "A guest signs in with its",
-        "Guests sign in with their",
-    );
+    b.lines
+        .push(Line::from(Span::styled("Hand-off", theme.title())));
+    let who = crate::text::plural(b.form.targets.len(), "The guest signs", "The guests sign");
     let text = format!(
-        "{who} home account (their own organisation's, or a Microsoft account): no password \
-         or pass is set here. The email says so and where to sign in."
+        "{who} in with their home account (their own organisation's, or a Microsoft account): \
+         no password or pass is set here, and the email tells them where to sign in."
     );
     for chunk in wrap(&text, w.saturating_sub(1)) {
         b.lines.push(Line::from(format!(" {chunk}")));
@@ -160,7 +158,7 @@ pub(super) fn password_choice(b: &mut Sections) {
 /// directory's verdict on it.
 pub(super) fn password_field(b: &mut Sections) {
     let (form, theme, w, f) = (b.form, b.theme, b.w, b.form.focus);
-    if !form.auto_password && !form.tap && !form.all_guests() {
+    if !form.auto_password && !form.tap {
         let suffix = if form.reveal {
             "  F2 hide"
         } else {
@@ -193,8 +191,9 @@ pub(super) fn password_field(b: &mut Sections) {
             &b.state.session().tenant,
             &users,
         );
-        b.lines
-            .extend(crate::ui::password_check::checklist(&check, INDENT, w, theme));
+        b.lines.extend(crate::ui::password_check::checklist(
+            &check, INDENT, w, theme,
+        ));
         b.lines.extend(crate::ui::password_check::verdict(
             &form.verdict,
             INDENT,
@@ -225,7 +224,12 @@ pub(super) fn tap(b: &mut Sections) {
 /// one is turned off.
 pub(super) fn safeguards(b: &mut Sections) {
     let (form, theme, w, f) = (b.form, b.theme, b.w, b.form.focus);
-    if !form.tap && !form.all_guests() {
+    // A guest gets no password, so nothing to change at its first sign-in.
+    if form.all_guests() {
+        b.lines.push(Line::from(""));
+        return;
+    }
+    if !form.tap {
         if f == DialogField::ForceChange {
             b.focus_line = b.lines.len();
         }

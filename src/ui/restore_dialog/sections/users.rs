@@ -34,29 +34,30 @@ pub(super) fn who(b: &mut Sections) {
         b.lines.push(Line::from(fit(&line, w)));
         return;
     }
-    let name_w = (w / 2).clamp(8, 28);
-    for t in form.targets.iter().take(NAMED) {
-        let left = t
-            .user
-            .time_left(b.state.now)
-            .map(|l| format!(" {}", crate::directory::time_left::short(Some(l))))
-            .unwrap_or_default();
-        let upn_w = w.saturating_sub(3 + name_w + 1 + width(&left));
-        b.lines.push(Line::from(fit(
-            &format!(
-                " • {} {}{left}",
-                crate::text::pad(&t.user.display_name, name_w),
-                fit(&t.user.original_upn, upn_w)
-            ),
-            w,
-        )));
+    // Three columns: name, user name, time left (right-aligned), each as wide as its
+    // longest entry allows.
+    let named: Vec<&Target> = form.targets.iter().take(NAMED).collect();
+    let lefts: Vec<String> = named
+        .iter()
+        .map(|t| crate::directory::time_left::short(t.user.time_left(b.state.now)))
+        .collect();
+    let left_w = lefts.iter().map(|l| width(l)).max().unwrap_or(0);
+    let longest = |f: fn(&Target) -> &str| named.iter().map(|t| width(f(t))).max().unwrap_or(0);
+    let name_w = longest(|t| &t.user.display_name).min((w / 2).clamp(8, 28));
+    let upn_w = longest(|t| &t.user.original_upn).min(w.saturating_sub(3 + name_w + 2 + left_w));
+    for (t, left) in named.iter().zip(&lefts) {
+        let line = format!(
+            " • {} {} {left:>left_w$}",
+            crate::text::pad(&t.user.display_name, name_w),
+            crate::text::pad(&t.user.original_upn, upn_w),
+        );
+        b.lines.push(Line::from(fit(&line, w)));
     }
     let rest = form.targets.len().saturating_sub(NAMED);
     let mut tail = Vec::new();
     if rest > 0 {
         tail.push(format!(
-            "and {} more (m in the table lists every marked user)",
-            rest
+            "and {rest} more (m in the table lists every marked user)"
         ));
     }
     if !purge.is_empty() {
