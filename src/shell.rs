@@ -39,7 +39,10 @@ const EXIT_STATUS: &[(&str, &str)] = &[
         "2",
         "usage error: a bad flag, a bad settings file, options that cannot work together",
     ),
-    ("3", "check: deleted users will be purged within the days asked"),
+    (
+        "3",
+        "check: deleted users will be purged within the days asked",
+    ),
     (
         "130",
         "the TUI: Ctrl-C left passwords or passes unsent (143 after SIGTERM)",
@@ -54,7 +57,13 @@ fn man_page() -> std::io::Result<Vec<u8>> {
     cmd.build();
     let mut out = Vec::new();
     clap_mangen::Man::new(cmd.clone()).render(&mut out)?;
-    let mut stack: Vec<clap::Command> = cmd.get_subcommands().rev().cloned().collect();
+    // Depth first, in the order clap lists them: a stack popped from its end.
+    let reversed = |c: &clap::Command| {
+        let mut subs: Vec<clap::Command> = c.get_subcommands().cloned().collect();
+        subs.reverse();
+        subs
+    };
+    let mut stack = reversed(&cmd);
     while let Some(sub) = stack.pop() {
         if sub.get_name() == "help" || sub.is_hide_set() {
             continue;
@@ -75,7 +84,7 @@ fn man_page() -> std::io::Result<Vec<u8>> {
                 None => writeln!(out, "{line}")?,
             }
         }
-        stack.extend(sub.get_subcommands().rev().cloned());
+        stack.extend(reversed(&sub));
     }
     writeln!(out, ".SH \"EXIT STATUS\"")?;
     for (code, meaning) in EXIT_STATUS {

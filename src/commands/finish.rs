@@ -183,13 +183,10 @@ fn say_what_is_left(
     if never > 0 {
         writeln!(
             io.err,
-            "{} never restored by the run that planned {} (still in the deleted users, or gone): \
-             nothing was left to finish; `{}` restores {} if still wanted",
-            format!(
-                "{} {}",
-                crate::text::count(never, "user", "users"),
-                crate::text::plural(never, "was", "were")
-            ),
+            "{} {} never restored by the run that planned {} (still in the deleted users, or \
+             gone): nothing was left to finish; `{}` restores {} if still wanted",
+            crate::text::count(never, "user", "users"),
+            crate::text::plural(never, "was", "were"),
             crate::text::plural(never, "it", "them"),
             ctx.session.settings.command_line("restore ID_OR_UPN..."),
             crate::text::plural(never, "it", "them"),
@@ -213,12 +210,9 @@ fn say_what_is_left(
     if open > 0 {
         writeln!(
             io.err,
-            "{} still unfinished; `{}` tries {} again",
-            format!(
-                "{} {}",
-                crate::text::count(open, "restore", "restores"),
-                crate::text::plural(open, "is", "are")
-            ),
+            "{} {} still unfinished; `{}` tries {} again",
+            crate::text::count(open, "restore", "restores"),
+            crate::text::plural(open, "is", "are"),
             super::finish_hint(ctx, ""),
             crate::text::plural(open, "it", "them")
         )?;

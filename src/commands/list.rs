@@ -108,7 +108,13 @@ impl Known {
         let clashes: Vec<String> = self
             .sweep
             .as_ref()
-            .map(|s| s.index.conflicts_for(u).iter().map(|c| c.describe()).collect())
+            .map(|s| {
+                s.index
+                    .conflicts_for(u)
+                    .iter()
+                    .map(|c| c.describe())
+                    .collect()
+            })
             .unwrap_or_default();
         let by_sync = self
             .deletions

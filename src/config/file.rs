@@ -65,36 +65,29 @@ impl FileSettings {
     }
 }
 
-fn graph_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+/// A text value under `key`, held to `value_problem`'s rule for it.
+fn checked<'de, D: Deserializer<'de>>(key: &str, d: D) -> Result<Option<String>, D::Error> {
     let s = String::deserialize(d)?;
-    super::check_graph_root(&s, "graph-url").map_err(serde::de::Error::custom)?;
-    Ok(Some(s))
+    match value_problem(key, &s) {
+        Some(problem) => Err(serde::de::Error::custom(problem)),
+        None => Ok(Some(s)),
+    }
+}
+
+fn graph_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    checked("graph-url", d)
 }
 
 fn login_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let s = String::deserialize(d)?;
-    super::check_login_root(&s, "login-url").map_err(serde::de::Error::custom)?;
-    Ok(Some(s))
+    checked("login-url", d)
 }
 
 fn recipients<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let s = String::deserialize(d)?;
-    // The same rule as the dialog's field and `--email-to`: a typo is found now, not when
-    // the first restore tries to mail.
-    crate::address::parse_recipients(&s)
-        .map_err(|e| serde::de::Error::custom(format!("email-to: {e}")))?;
-    Ok(Some(s))
+    checked("email-to", d)
 }
 
 fn theme<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let s = String::deserialize(d)?;
-    if !THEMES.contains(&s.as_str()) {
-        return Err(serde::de::Error::custom(format!(
-            "unknown theme {s:?}: use one of {}",
-            THEMES.map(|t| format!("\"{t}\"")).join(", ")
-        )));
-    }
-    Ok(Some(s))
+    checked("theme", d)
 }
 
 /// Where the settings file is, and whether the admin named it.
@@ -254,7 +247,10 @@ fn kind_words(value: &toml::de::DeValue) -> String {
     }
 }
 
-/// The flags' rule for a text value, as the deserializers below apply it.
+/// The rule for a text value of the file, as `check_keys` and the deserializers above apply
+/// it; the flags' own checks (`check_graph_root`, `parse_recipients`) where there are some.
+/// `email-to` is held to the dialog's and `--email-to`'s rule: a typo is found now, not when
+/// the first restore tries to mail.
 fn value_problem(key: &str, s: &str) -> Option<String> {
     match key {
         "cloud" => (!Cloud::ALL.iter().any(|c| c.name() == s)).then(|| {
@@ -284,14 +280,14 @@ fn close(key: &str, typed: &str) -> bool {
     if a == b || a.len().abs_diff(b.len()) > 1 {
         return false;
     }
+    // After what they share, the rest differs by its first letter (or first two swapped).
     let first = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
     let (ra, rb) = (&a[first..], &b[first..]);
-    let same_tail = |x: &[char], y: &[char]| x == y;
     match ra.len().cmp(&rb.len()) {
-        std::cmp::Ordering::Less => same_tail(ra, &rb[1..]),
-        std::cmp::Ordering::Greater => same_tail(&ra[1..], rb),
+        std::cmp::Ordering::Less => ra == &rb[1..],
+        std::cmp::Ordering::Greater => &ra[1..] == rb,
         std::cmp::Ordering::Equal => {
-            same_tail(&ra[1..], &rb[1..])
+            ra[1..] == rb[1..]
                 || (ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..])
         }
     }
@@ -501,6 +497,17 @@ mod tests {
     }
 
     #[test]
+    fn the_keys_checked_are_the_keys_read() {
+        // serde lists the fields it knows when it meets one it does not.
+        let e = toml::from_str::<FileSettings>("nothing = 1").unwrap_err();
+        let listed = KEYS.map(|k| format!("`{k}`")).join(", ");
+        assert!(e.message().contains(&listed), "{e}");
+        for key in SWITCHES {
+            assert!(KEYS.contains(&key), "{key}");
+        }
+    }
+
+    #[test]
     fn every_bad_key_is_said_at_once_in_plain_words() {
         let e = read("cloud = \"mars\"\ninclude-password = \"yes\"\ntenant = 3\n").unwrap_err();
         let lines: Vec<&str> = e.split("\nundelete: ").collect();
@@ -515,7 +522,10 @@ mod tests {
             "{e}"
         );
         assert!(lines[1].contains("line 2, column 20"), "{e}");
-        assert!(lines[2].starts_with("`tenant` is text in quotes, not the number 3"), "{e}");
+        assert!(
+            lines[2].starts_with("`tenant` is text in quotes, not the number 3"),
+            "{e}"
+        );
         assert!(!e.contains("variant") && !e.contains("invalid type"), "{e}");
         // A slip of one letter is named.
         let e = read("tennant = \"x\"\n").unwrap_err();
@@ -540,7 +550,7 @@ mod tests {
         );
         assert!(e.contains("line 1, column 9"), "{e}");
         let e = read("cloud = \"azure\"").unwrap_err();
-        assert!(e.contains("unknown variant `azure`"), "{e}");
+        assert!(e.starts_with("unknown cloud \"azure\": use one of"), "{e}");
         let e = read("graph-url = \"https://graph.microsoft.com/v1.0\"").unwrap_err();
         assert!(e.starts_with("graph-url must be the root"), "{e}");
         let e = read("login-url = \"https://login.microsoftonline.com/contoso.com\"").unwrap_err();
