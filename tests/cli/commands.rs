@@ -304,7 +304,9 @@ async fn check_exits_3_when_users_expire_soon_and_0_otherwise() {
     assert!(ran.out.is_empty(), "cron gets no output: {}", ran.out);
 
     // One purged in two hours: 0 means the day ahead, so it is reported (exit 3).
-    let soon = deleted_users(ctx.session.directory.as_ref()).await.remove(0);
+    let soon = deleted_users(ctx.session.directory.as_ref())
+        .await
+        .remove(0);
     sandbox.inspect().set_deleted_at(
         &soon.id,
         now - chrono::Duration::days(30) + chrono::Duration::hours(2),

@@ -96,7 +96,11 @@ fn config_init_writes_a_commented_file_once_and_replaces_it_only_with_force() {
     let out = undelete(home.path(), &["config", "show"], &[]);
     // Where the journal and log live is said too, though no key of the file sets it.
     let data_dir = format!("# data dir: {} (", home.path().join("data").display());
-    assert!(text(&out.stdout).contains(&data_dir), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains(&data_dir),
+        "{}",
+        text(&out.stdout)
+    );
     let show = shown(&out);
     assert!(!show.contains_key("tenant"), "{show:?}");
     assert_eq!(show["cloud"], "\"global\"");

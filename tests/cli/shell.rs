@@ -98,10 +98,7 @@ fn the_man_page_is_roff_and_covers_the_commands() {
         assert!(page.contains(&format!("undelete\\-{sub}(1)")), "no {sub}");
     }
     // Only this page is installed: every command's own options are in it, under its name.
-    for heading in [
-        ".SH \"UNDELETE RESTORE\"",
-        ".SH \"UNDELETE SANDBOX SERVE\"",
-    ] {
+    for heading in [".SH \"UNDELETE RESTORE\"", ".SH \"UNDELETE SANDBOX SERVE\""] {
         assert!(page.contains(heading), "no {heading}");
     }
     for option in [

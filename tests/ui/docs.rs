@@ -19,7 +19,13 @@ fn pages() -> Vec<PathBuf> {
         let mut found: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
             .expect("dir")
             .map(|e| e.expect("entry").path())
-            .flat_map(|p| if p.is_dir() { vec![p.join("README.md")] } else { vec![p] })
+            .flat_map(|p| {
+                if p.is_dir() {
+                    vec![p.join("README.md")]
+                } else {
+                    vec![p]
+                }
+            })
             .filter(|p| p.extension().is_some_and(|e| e == "md") && p.is_file())
             .collect();
         found.sort();
@@ -73,7 +79,11 @@ fn anchors(text: &str) -> BTreeSet<String> {
             .flat_map(char::to_lowercase)
             .collect();
         let n = seen.entry(slug.clone()).or_default();
-        out.insert(if *n == 0 { slug.clone() } else { format!("{slug}-{n}") });
+        out.insert(if *n == 0 {
+            slug.clone()
+        } else {
+            format!("{slug}-{n}")
+        });
         *n += 1;
     }
     out
@@ -119,7 +129,9 @@ fn broken(page: &Path) -> Vec<String> {
         if !anchor.is_empty() {
             let headings = anchors(&std::fs::read_to_string(&file).expect("target"));
             if !headings.contains(anchor) {
-                broken.push(format!("{target}: no heading #{anchor} there: {headings:?}"));
+                broken.push(format!(
+                    "{target}: no heading #{anchor} there: {headings:?}"
+                ));
             }
         }
     }
@@ -131,7 +143,11 @@ fn every_link_in_the_docs_resolves() {
     let root = root();
     let mut all = Vec::new();
     for page in pages() {
-        let name = page.strip_prefix(&root).unwrap_or(&page).display().to_string();
+        let name = page
+            .strip_prefix(&root)
+            .unwrap_or(&page)
+            .display()
+            .to_string();
         all.extend(broken(&page).into_iter().map(|b| format!("{name}: {b}")));
     }
     assert!(all.is_empty(), "broken links:\n{}", all.join("\n"));
@@ -168,7 +184,8 @@ fn every_page_of_the_docs_is_reachable_from_the_readme() {
 
 #[test]
 fn the_anchor_rule_is_githubs() {
-    let text = "# Hand-off: a password or a Temporary Access Pass\n## `c` again\n## Keys\n## Keys\n";
+    let text =
+        "# Hand-off: a password or a Temporary Access Pass\n## `c` again\n## Keys\n## Keys\n";
     let got = anchors(text);
     for want in [
         "hand-off-a-password-or-a-temporary-access-pass",
@@ -178,5 +195,8 @@ fn the_anchor_rule_is_githubs() {
     ] {
         assert!(got.contains(want), "{want} in {got:?}");
     }
-    assert_eq!(links("a [b](c.md#d) `[e](f)` ![g](h.png)"), ["c.md#d", "h.png"]);
+    assert_eq!(
+        links("a [b](c.md#d) `[e](f)` ![g](h.png)"),
+        ["c.md#d", "h.png"]
+    );
 }

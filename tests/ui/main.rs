@@ -7,6 +7,7 @@ mod common;
 
 mod after_care;
 mod busy;
+mod docs;
 mod filter;
 mod first_day;
 mod flow;
@@ -14,7 +15,6 @@ mod hand_off;
 mod loader;
 mod look;
 mod memory;
-mod docs;
 mod pictures;
 mod probe;
 mod restored;
