@@ -199,7 +199,7 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
-    /// Print a completion script for SHELL to stdout (README: "Shell completions")
+    /// Print a completion script for SHELL to stdout (docs/settings.md: "Shell completions")
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
@@ -425,7 +425,7 @@ pub struct PurgeArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub run: RunArgs,
-    /// Report users that will be purged within this many days
+    /// Report users that will be purged within this many days (0: within the next 24 hours)
     #[arg(long, env = "UNDELETE_EXPIRING", value_name = "DAYS")]
     pub expiring: u32,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]

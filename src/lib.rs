@@ -6,6 +6,7 @@
 pub mod address;
 pub mod app;
 pub mod auth;
+pub mod badges;
 pub mod clipboard;
 pub mod commands;
 pub mod config;

@@ -205,7 +205,7 @@ fn account_block(account: &MailAccount<'_>, options: &SignInMail) -> String {
     }
     match (account.shown_password(options), account.tap) {
         (Some(p), Some(tap)) => {
-            let expires = tap.expires.format("%Y-%m-%d %H:%M UTC").to_string();
+            let expires = crate::text::utc_moment(tap.expires);
             let once = if tap.usable_once {
                 ", one use only"
             } else {

@@ -119,16 +119,20 @@ fn config_command(command: ConfigCommand, settings: &Settings) -> color_eyre::Re
     };
     match command {
         ConfigCommand::Path(_) => println!("{}", path.path().display()),
-        ConfigCommand::Init { force, .. } => {
-            if let Err(e) = file::init(path.path(), force) {
+        ConfigCommand::Init { force, .. } => match file::init(path.path(), force) {
+            Ok(true) => eprintln!(
+                "Wrote {}: every key is commented out; edit it to set your defaults.",
+                path.path().display()
+            ),
+            Ok(false) => eprintln!(
+                "Kept {}: it already exists, and was left as it is (--force replaces it).",
+                path.path().display()
+            ),
+            Err(e) => {
                 eprintln!("undelete: {e}");
                 return Ok(1);
             }
-            eprintln!(
-                "Wrote {}: every key is commented out; edit it to set your defaults.",
-                path.path().display()
-            );
-        }
+        },
         ConfigCommand::Show(_) => print!("{}", file::show(settings, &path)),
     }
     Ok(0)

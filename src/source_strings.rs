@@ -295,9 +295,9 @@ mod tests {
         assert!(read > 2000, "the literals were read: {read}");
         assert!(
             found.is_empty(),
-            "stray spaces in {} string(s) (use a `\\` continuation, or say `// layout: why` \
-             above deliberate spacing):\n{}",
-            found.len(),
+            "stray spaces in {} (use a `\\` continuation, or say `// layout: why` above \
+             deliberate spacing):\n{}",
+            crate::text::count(found.len(), "string", "strings"),
             found.join("\n")
         );
     }

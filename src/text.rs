@@ -100,13 +100,13 @@ pub fn span(d: chrono::Duration) -> String {
     }
 }
 
-/// "1 user", "3 users": a count with its noun as a reader says it (never "user(s)").
-pub fn count(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
+/// Counts in words ("1 user", "3 users"; "is"/"are"), the one rule the sandbox shares.
+pub use undelete_common::words::{count, plural};
+
+/// A moment as the sign-in mail says it, date and zone included: "2026-12-07 02:16 UTC".
+/// Every screen that names a pass's expiry uses it, so the screen and the mail agree.
+pub fn utc_moment(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// "3d ago", "5h ago", "just now"; shared by the table, the details pane and `undelete list`.

@@ -37,6 +37,8 @@ pub enum Action {
     ViewRestored,
     /// Show only the users in conflict (or everyone again).
     OnlyConflicts,
+    /// Show only the marked users (or everyone again).
+    OnlyMarked,
     Quit,
     ForceQuit,
     // Dialogs.

@@ -2,6 +2,55 @@
 //! do. `update` bounds its scroll by the count; `ui::help` draws it.
 
 use super::keymap::{self, HELP_SCOPES, Scope};
+use crate::text::{fit, wrap_words};
+
+/// The overlay's outer width on a terminal `cols` wide: all of it but a column each side, up
+/// to 120, past which lines get too long to read.
+pub fn overlay_width(cols: u16) -> u16 {
+    cols.saturating_sub(2).min(120)
+}
+
+/// The keys' column inside an overlay `inner` columns wide.
+pub fn key_width(inner: usize) -> usize {
+    24.min(inner / 3)
+}
+
+/// One drawn line of the overlay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HelpLine {
+    /// A section's title.
+    Heading(String),
+    /// Keys and the first line of what they do.
+    Keys { keys: String, text: String },
+    /// What the keys above do, continued under its first line.
+    More(String),
+}
+
+/// The overlay's lines for a terminal `cols` wide, each explanation wrapped to what is left
+/// beside the keys, never cut; `update` scrolls over as many as `ui::help` draws.
+pub fn wrapped(first: Scope, sandbox: bool, cols: u16) -> Vec<HelpLine> {
+    let inner = usize::from(overlay_width(cols).saturating_sub(2));
+    let key_w = key_width(inner);
+    let text_w = inner.saturating_sub(key_w + 1).max(1);
+    let mut out = Vec::new();
+    for (heading, keys, help) in lines(first, sandbox) {
+        if let Some(h) = heading {
+            out.extend(
+                wrap_words(&h, inner.max(1))
+                    .into_iter()
+                    .map(HelpLine::Heading),
+            );
+            continue;
+        }
+        let mut text = wrap_words(&help, text_w).into_iter();
+        out.push(HelpLine::Keys {
+            keys: fit(&keys, key_w),
+            text: text.next().unwrap_or_default(),
+        });
+        out.extend(text.map(HelpLine::More));
+    }
+    out
+}
 
 /// The legend of the badges, for the help overlay.
 pub const BADGE_LEGEND: &[(&str, &str)] = &[

@@ -81,6 +81,7 @@ fn act(state: &mut State, action: Option<Action>) -> Vec<Effect> {
         Action::FinishUnfinished => return finish_unfinished(state),
         Action::ViewRestored => return super::restored::show(state, View::Restored),
         Action::OnlyConflicts => only_conflicts(state),
+        Action::OnlyMarked => only_marked(state),
         Action::ViewDeleted => return super::restored::show(state, View::Deleted),
         Action::CopyUpn | Action::CopyId => return copy_current(state, action),
         Action::Quit | Action::ForceQuit => {
@@ -100,6 +101,8 @@ fn cancel(state: &mut State) {
         state.session_mut().users.clear_filter(false);
     } else if state.session_mut().users.only_conflicts() {
         state.session_mut().users.toggle_only_conflicts();
+    } else if state.session_mut().users.only_marked() {
+        state.session_mut().users.toggle_only_marked();
     } else {
         state.notice = None;
     }
@@ -190,6 +193,21 @@ fn only_conflicts(state: &mut State) {
                 .to_string(),
         },
     ));
+}
+
+/// `m`: only the marked users (whom Enter restores), or everyone again.
+fn only_marked(state: &mut State) {
+    let users = &mut state.session_mut().users;
+    users.toggle_only_marked();
+    let words = if !users.only_marked() {
+        "Showing every user again.".to_string()
+    } else {
+        format!(
+            "Only the marked users: {} (m or Esc shows everyone).",
+            users.shown().len()
+        )
+    };
+    state.notice = Some((NoticeKind::Info, words));
 }
 
 /// `y` / `Y`: the selected user's user name or object id to the clipboard.

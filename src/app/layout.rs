@@ -31,6 +31,20 @@ pub struct Areas {
 /// Rows the Restored view's summary of the selected user takes (a rule and three lines).
 pub const SUMMARY_ROWS: u16 = 4;
 
+impl Areas {
+    /// Where dialogs and overlays go: between the header and the footer, which stay in view
+    /// (where you are, and which keys work in the dialog), and above the request log.
+    pub fn overlay(&self) -> Rect {
+        let top = self.header.bottom();
+        let bottom = self.log.map_or(self.footer.y, |log| log.y);
+        Rect {
+            y: top,
+            height: bottom.saturating_sub(top),
+            ..self.header
+        }
+    }
+}
+
 pub fn too_small(area: Rect) -> bool {
     area.width < MIN_WIDTH || area.height < MIN_HEIGHT
 }

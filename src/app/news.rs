@@ -185,7 +185,10 @@ fn on_purge_done(state: &mut State, purged: Vec<String>, failures: Vec<String>) 
     state.notice = Some(if failures.is_empty() {
         (
             NoticeKind::Info,
-            format!("✓ Purged {} user(s) for good.", purged.len()),
+            format!(
+                "✓ Purged {} for good.",
+                crate::text::count(purged.len(), "user", "users")
+            ),
         )
     } else {
         (

@@ -8,7 +8,6 @@ use std::collections::HashSet;
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 use secrecy::SecretString;
-use tui_input::Input;
 
 use super::action::Action;
 use super::effect::Effect;
@@ -40,6 +39,9 @@ pub struct RestoredView {
     /// The journal changed while it was being read: that read may predate the change, so it
     /// is read once more when it lands.
     pub stale: bool,
+    /// The view was just opened: the read that lands selects the newest restore, the one the
+    /// admin most likely came for, rather than the user selected last time.
+    pub opening: bool,
     /// Why the journal could not be read, the last time it was tried.
     pub error: Option<String>,
     /// Restored users found in the deleted users listing again (worked out when either list
@@ -74,14 +76,21 @@ impl RestoredView {
         self.offset = self.offset.min(self.rows.len().saturating_sub(height));
     }
 
-    /// The journal's list, read again: the same user stays selected while it is listed.
+    /// The journal's list, read again: the same user stays selected while it is listed; just
+    /// opened, the newest.
     pub fn replace(&mut self, rows: Vec<RestoredUser>) {
-        let current = self.current().map(|r| r.id.clone());
+        let opening = std::mem::take(&mut self.opening);
+        let current = self.current().map(|r| r.id.clone()).filter(|_| !opening);
         self.rows = rows;
-        self.selected = current
-            .and_then(|id| self.rows.iter().position(|r| r.id == id))
-            .unwrap_or(self.selected)
-            .min(self.rows.len().saturating_sub(1));
+        self.selected = match current {
+            Some(id) => self
+                .rows
+                .iter()
+                .position(|r| r.id == id)
+                .unwrap_or(self.selected),
+            None => 0,
+        }
+        .min(self.rows.len().saturating_sub(1));
         self.loading = false;
         self.error = None;
     }
@@ -153,6 +162,7 @@ pub(super) fn show(state: &mut State, view: View) -> Vec<Effect> {
         View::Restored => {
             // The filter belongs to the deleted users: it keeps its text, not the keyboard.
             state.session_mut().users.stop_filter();
+            state.session_mut().restored.opening = true;
             reload(state)
         }
     }
@@ -253,13 +263,15 @@ fn set_password(state: &mut State) -> Vec<Effect> {
     let Some(r) = state.session().restored.current().cloned() else {
         return Vec::new();
     };
-    if !r.needs_password() {
+    if !r.can_get_password() {
+        let why = if r.gone {
+            "is no longer an active user"
+        } else {
+            "is a guest: it signs in with its home account"
+        };
         state.notice = Some((
             NoticeKind::Info,
-            format!(
-                "{} needs no password from here (p sets one for a restored user that has none).",
-                r.display_name
-            ),
+            format!("{} {why}; p has no password to set.", r.display_name),
         ));
         return Vec::new();
     }
@@ -299,13 +311,7 @@ fn set_password(state: &mut State) -> Vec<Effect> {
     };
     let mut result = ResultState::new(vec![outcome], Vec::new(), false, step);
     result.groups = Some(groups);
-    result.mode = ResultMode::Prompt(PasswordPrompt {
-        index: 0,
-        auto: true,
-        input: Input::default(),
-        reveal: false,
-        error: None,
-    });
+    result.mode = ResultMode::Prompt(PasswordPrompt::new(0));
     state.notice = None;
     state.modal = Some(Modal::Result(Box::new(result)));
     Vec::new()
@@ -389,11 +395,11 @@ mod tests {
     #[test]
     fn p_opens_the_result_screen_s_password_prompt_for_a_user_without_one() {
         let mut s = in_view(vec![
-            restored("a", PasswordState::Set),
+            restored("g", PasswordState::NotNeeded),
             restored("b", PasswordState::Missing),
         ]);
         press(&mut s, KeyCode::Char('p'));
-        assert!(s.modal.is_none(), "a has its password");
+        assert!(s.modal.is_none(), "a guest has no password to set");
         assert!(s.notice.is_some());
         press(&mut s, KeyCode::Char('j'));
         press(&mut s, KeyCode::Char('p'));

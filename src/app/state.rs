@@ -121,11 +121,13 @@ impl State {
                     && session
                         .restored
                         .current()
-                        .is_some_and(|r| r.needs_password())
+                        .is_some_and(|r| r.can_get_password())
             }
             (None, A::CopyUpn | A::CopyId) if self.view == View::Restored => {
                 session.restored.current().is_some()
             }
+            // A guest has no password to show.
+            (Some(Modal::Restore(form)), A::Reveal) => !form.all_guests(),
             (Some(Modal::Result(r)), A::NextField) => r.can_send(),
             (Some(Modal::Result(r)), A::Cancel) => r.can_send(),
             (Some(Modal::Result(r)), A::Copy | A::Reveal) => {

@@ -12,7 +12,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 use super::effect::Effect;
 use super::sessions::SessionState;
 use super::state::{NoticeKind, State};
-use crate::conflicts::{Changes, Conflict, DeletionsState, Sweep};
+use crate::conflicts::{Changes, Conflict, DeletionsState, SourceStatus, Sweep};
+use crate::directory::HolderKind;
 
 /// Rows joined per tick, eight times a second (`cargo bench --bench ui -- "sweep join"`): the
 /// join reads each row's name and addresses where the table keeps them, so a slice costs
@@ -119,6 +120,42 @@ impl SweepView {
         }
     }
 
+    /// What the badges cannot say for want of a read (a permission the sign-in lacks, a
+    /// failure), for the header, each part long and short: ("conflicts: users, contacts
+    /// only — needs GroupMember.Read.All", "conflicts: users, contacts only") and ("[BS]
+    /// unknown — needs AuditLog.Read.All", "[BS] unknown"). Empty when nothing is missing.
+    pub fn limits(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if let Some(sweep) = self.sweep.as_deref() {
+            let (read, missed): (Vec<HolderKind>, Vec<HolderKind>) = HolderKind::ALL
+                .iter()
+                .partition(|k| sweep.status(**k).is_complete());
+            if !missed.is_empty() {
+                let head = if read.is_empty() {
+                    "conflicts: not checked".to_string()
+                } else {
+                    let names: Vec<&str> = read.iter().map(|k| short_kind(*k)).collect();
+                    format!("conflicts: {} only", names.join(", "))
+                };
+                let why: Vec<String> = missed
+                    .iter()
+                    .map(|k| why_not(sweep.status(*k), *k))
+                    .collect();
+                out.push((format!("{head} — {}", dedup(why).join(", ")), head));
+            }
+        }
+        if let Some(d) = self.deletions.as_deref()
+            && !d.status.is_complete()
+        {
+            let why = match &d.status {
+                SourceStatus::NotPermitted { needs } => format!("needs {needs}"),
+                _ => "audit log not read (i: why)".to_string(),
+            };
+            out.push((format!("[BS] unknown — {why}"), "[BS] unknown".to_string()));
+        }
+        out
+    }
+
     /// One line per read that did not complete (a missing permission, a failure), for the
     /// details pane: a missing conflict may hide there.
     pub fn problems(&self) -> Vec<String> {
@@ -132,6 +169,35 @@ impl SweepView {
         self.next_conflicts.clear();
         self.next_by_sync.clear();
     }
+}
+
+/// Why a read is missing, in the header's few words: the permission it needs, or that it
+/// failed (the details pane says how).
+fn why_not(status: &SourceStatus, kind: HolderKind) -> String {
+    match status {
+        SourceStatus::NotPermitted { needs } => format!("needs {needs}"),
+        _ => format!("{} not read (i: why)", short_kind(kind)),
+    }
+}
+
+/// A kind of holder in the header's few words.
+fn short_kind(kind: HolderKind) -> &'static str {
+    match kind {
+        HolderKind::User => "users",
+        HolderKind::Group => "groups",
+        HolderKind::Contact => "contacts",
+    }
+}
+
+/// `items` without repeats, in their order.
+fn dedup(items: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
 }
 
 /// "12k" past ten thousand, the number itself below.

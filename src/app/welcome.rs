@@ -16,7 +16,10 @@ pub const ABOUT: &str = "This is demo data: made-up users in a local store on th
 /// The keys that do the main job, in the order it is done.
 pub const KEYS: &[(&str, &str)] = &[
     ("/", "find a user by name"),
-    ("Space", "mark users to restore together"),
+    (
+        "Space",
+        "mark this user and move on, to restore several together",
+    ),
     ("Enter", "restore the marked users, or this one"),
 ];
 

@@ -159,8 +159,8 @@ fn report_warnings(err: &mut (dyn Write + Send), warnings: &[Warning]) {
     }
     let _ = writeln!(
         err,
-        "Permission check: {} problem(s) found before you try:",
-        warnings.len()
+        "Permission check: {} found before you try:",
+        crate::text::count(warnings.len(), "problem", "problems")
     );
     for w in warnings {
         let _ = writeln!(err, "  ! {w}");
@@ -186,7 +186,8 @@ pub fn run_logout(
         Ok(n) => {
             let _ = writeln!(
                 out,
-                "Forgot {n} saved sign-in(s) for tenant {} with client {}.",
+                "Forgot {} for tenant {} with client {}.",
+                crate::text::count(n, "saved sign-in", "saved sign-ins"),
                 ctx.tenant(),
                 ctx.client_id
             );

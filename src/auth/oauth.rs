@@ -45,7 +45,7 @@ impl AadError {
             "invalid_grant" => Some("sign in again: undelete login"),
             "invalid_scope" => Some("check the permissions configured on the app registration"),
             "unauthorized_client" => {
-                Some("the app is not allowed to use this grant; see 'Use with your tenant' in the README")
+                Some("the app is not allowed to use this grant; see docs/tenants.md")
             }
             _ => None,
         })

@@ -183,15 +183,13 @@ fn say_what_is_left(
     if never > 0 {
         writeln!(
             io.err,
-            "{} never restored by the run that planned {} (still in the deleted users, or gone): \
-             nothing was left to finish; `{}` restores {} if still wanted",
-            match never {
-                1 => "1 user was".to_string(),
-                n => format!("{n} users were"),
-            },
-            if never == 1 { "it" } else { "them" },
+            "{} {} never restored by the run that planned {} (still in the deleted users, or \
+             gone): nothing was left to finish; `{}` restores {} if still wanted",
+            crate::text::count(never, "user", "users"),
+            crate::text::plural(never, "was", "were"),
+            crate::text::plural(never, "it", "them"),
             ctx.session.settings.command_line("restore ID_OR_UPN..."),
-            if never == 1 { "it" } else { "them" },
+            crate::text::plural(never, "it", "them"),
         )?;
     }
     let pending = journal.pending().unwrap_or_default();
@@ -212,13 +210,11 @@ fn say_what_is_left(
     if open > 0 {
         writeln!(
             io.err,
-            "{} still unfinished; `{}` tries {} again",
-            match open {
-                1 => "1 restore is".to_string(),
-                n => format!("{n} restores are"),
-            },
+            "{} {} still unfinished; `{}` tries {} again",
+            crate::text::count(open, "restore", "restores"),
+            crate::text::plural(open, "is", "are"),
             super::finish_hint(ctx, ""),
-            if open == 1 { "it" } else { "them" }
+            crate::text::plural(open, "it", "them")
         )?;
     }
     Ok(())

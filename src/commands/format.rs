@@ -38,12 +38,35 @@ fn pad(out: &mut String, s: &str, width: usize) {
     }
 }
 
+/// What a listing knows of a user beyond the listing itself (`--with`): whether its names
+/// are held elsewhere and by what, and whether directory sync deleted it.
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    pub conflict: bool,
+    pub by_sync: bool,
+    /// What holds its user name or addresses, in words, one line each.
+    pub clashes: Vec<String>,
+}
+
 /// An aligned table (by display width, so wide and combining characters line up).
 pub fn write_table(
     out: &mut dyn Write,
     users: &[DeletedUser],
     now: DateTime<Utc>,
     color: bool,
+) -> io::Result<()> {
+    write_table_with(out, users, now, color, &|_| Known::default())
+}
+
+/// `write_table` with what `known` says of each user: the TUI's badges beside the name
+/// (`[CONFLICT]`, `[BY SYNC]`, as `crate::badges` words them), and under a conflicted user
+/// a `↳` line per holder.
+pub fn write_table_with(
+    out: &mut dyn Write,
+    users: &[DeletedUser],
+    now: DateTime<Utc>,
+    color: bool,
+    known: &dyn Fn(&DeletedUser) -> Known,
 ) -> io::Result<()> {
     let header = [
         "NAME",
@@ -54,18 +77,32 @@ pub fn write_table(
         "JOB TITLE",
         "ID",
     ];
+    let extra: Vec<Known> = users.iter().map(known).collect();
     let rows: Vec<[String; 7]> = users
         .iter()
-        .map(|u| {
-            let mut name = u.display_name.clone();
-            if u.on_premises_sync_enabled {
-                name.push_str(" [SYNCED]");
-            }
-            if u.is_guest() {
-                name.push_str(" [GUEST]");
-            }
+        .zip(&extra)
+        .map(|(u, k)| {
+            let flags = crate::badges::Flags {
+                conflict: k.conflict,
+                by_sync: k.by_sync,
+                synced: u.on_premises_sync_enabled,
+                guest: u.is_guest(),
+            };
+            // The expiry is the LEFT column's (red on a terminal), not a badge here; a long
+            // name gives way to its badges as in the TUI's table.
+            let (name, tags) = crate::badges::name_cell(
+                &u.display_name,
+                MAX_NAME,
+                None,
+                flags,
+                crate::badges::BadgeSize::Full,
+            );
             [
-                fit(&name, MAX_NAME),
+                if tags.is_empty() {
+                    name
+                } else {
+                    format!("{name}  {tags}")
+                },
                 fit(&u.original_upn, MAX_UPN),
                 ago(u.deleted_at, now),
                 left(u, now),
@@ -93,7 +130,7 @@ pub fn write_table(
         );
     }
     writeln!(out, "{line}")?;
-    for (row, user) in rows.iter().zip(users) {
+    for ((row, user), k) in rows.iter().zip(users).zip(&extra) {
         line.clear();
         for (i, cell) in row.iter().enumerate() {
             if i > 0 {
@@ -110,6 +147,9 @@ pub fn write_table(
             writeln!(out, "\x1b[31m{line}\x1b[0m")?;
         } else {
             writeln!(out, "{line}")?;
+        }
+        for clash in &k.clashes {
+            writeln!(out, "  ↳ {clash}")?;
         }
     }
     Ok(())

@@ -103,6 +103,30 @@ impl Known {
         }
     }
 
+    /// What the table says of `u` beside and under its row.
+    fn of(&self, u: &DeletedUser) -> format::Known {
+        let clashes: Vec<String> = self
+            .sweep
+            .as_ref()
+            .map(|s| {
+                s.index
+                    .conflicts_for(u)
+                    .iter()
+                    .map(|c| c.describe())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let by_sync = self
+            .deletions
+            .as_ref()
+            .is_some_and(|d| matches!(d.log.lookup(u), DeletedBy::Record(r) if r.by_sync));
+        format::Known {
+            conflict: !clashes.is_empty(),
+            by_sync,
+            clashes,
+        }
+    }
+
     /// What could not be read, one line each, for stderr.
     fn notes(&self) -> Vec<String> {
         let mut out = self.notes.clone();
@@ -271,6 +295,10 @@ pub async fn list(
             })?;
             io.out.flush()?;
         }
+        (Some(k), OutputFormat::Table) => {
+            format::write_table_with(io.out, &users, now, io.term.color_out(), &|u| k.of(u))?;
+            io.out.flush()?;
+        }
         _ => print(io, &users, args.format, now)?,
     }
     if io.term.stderr && args.format == OutputFormat::Table {
@@ -291,6 +319,9 @@ pub async fn list(
 
 /// Users whose purge date falls within `days` from now (or is already past).
 pub fn expiring(users: Vec<DeletedUser>, days: u32, now: DateTime<Utc>) -> Vec<DeletedUser> {
+    // 0 asks about the day ahead, not only users already past their purge date: a user purged
+    // in two hours is what a cron job at `--expiring 0` is there to catch.
+    let days = days.max(1);
     let mut users: Vec<DeletedUser> = users
         .into_iter()
         .filter(|u| u.time_left(now).is_some_and(|t| t.within_days(days)))
@@ -311,8 +342,8 @@ pub async fn check(
         if io.term.stderr {
             let _ = writeln!(
                 io.err,
-                "no deleted user will be purged within {} days",
-                args.expiring
+                "no deleted user will be purged within {}",
+                within_words(args.expiring)
             );
         }
         return Ok(EXIT_OK);
@@ -321,10 +352,18 @@ pub async fn check(
     if io.term.stderr {
         let _ = writeln!(
             io.err,
-            "{} deleted user(s) will be purged within {} days",
-            users.len(),
-            args.expiring
+            "{} will be purged within {}",
+            crate::text::count(users.len(), "deleted user", "deleted users"),
+            within_words(args.expiring)
         );
     }
     Ok(EXIT_EXPIRING)
+}
+
+/// "3 days", "1 day"; 0 days is the next 24 hours.
+fn within_words(days: u32) -> String {
+    match days {
+        0 => "the next 24 hours".to_string(),
+        n => crate::text::count(n as usize, "day", "days"),
+    }
 }

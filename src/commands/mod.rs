@@ -383,20 +383,20 @@ pub(crate) fn note_unfinished(
             (done, 0) => format!(
                 "{} {} unfinished (password or mail not done: {names}): `{finish}` finishes {}",
                 restores(done),
-                if done == 1 { "is" } else { "are" },
-                if done == 1 { "it" } else { "them" }
+                crate::text::plural(done, "is", "are"),
+                crate::text::plural(done, "it", "them")
             ),
             (0, u) => format!(
                 "{} {} planned but may never have happened ({names}): `{finish}` checks {}",
                 restores(u),
-                if u == 1 { "was" } else { "were" },
-                if u == 1 { "it" } else { "them" }
+                crate::text::plural(u, "was", "were"),
+                crate::text::plural(u, "it", "them")
             ),
             (done, u) => format!(
                 "{} {} unfinished (password or mail not done) and {u} more may never have \
                  happened ({names}): `{finish}` checks and finishes them",
                 restores(done),
-                if done == 1 { "is" } else { "are" }
+                crate::text::plural(done, "is", "are")
             ),
         };
         writeln!(io.err, "note: {line}")?;

@@ -19,7 +19,7 @@ pub async fn purge(
     if !args.yes && !can_ask {
         writeln!(
             io.err,
-            "refusing to purge without --yes: there is no terminal to ask for confirmation, and \
+            "undelete: refusing to purge without --yes: there is no terminal to ask for confirmation, and \
              a purge cannot be undone"
         )?;
         return Ok(EXIT_USAGE);

@@ -494,8 +494,9 @@ async fn run_counting(
         if counted && io.term.stderr {
             write!(
                 io.err,
-                "\r\x1b[K  {total} user(s): {restored} restored, {passwords} passwords set, \
-                 {failures} failed"
+                "\r\x1b[K  {}: {restored} restored, {} set, {failures} failed",
+                crate::text::count(total, "user", "users"),
+                crate::text::count(passwords, "password", "passwords"),
             )?;
             io.err.flush()?;
         }

@@ -65,36 +65,29 @@ impl FileSettings {
     }
 }
 
-fn graph_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+/// A text value under `key`, held to `value_problem`'s rule for it.
+fn checked<'de, D: Deserializer<'de>>(key: &str, d: D) -> Result<Option<String>, D::Error> {
     let s = String::deserialize(d)?;
-    super::check_graph_root(&s, "graph-url").map_err(serde::de::Error::custom)?;
-    Ok(Some(s))
+    match value_problem(key, &s) {
+        Some(problem) => Err(serde::de::Error::custom(problem)),
+        None => Ok(Some(s)),
+    }
+}
+
+fn graph_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    checked("graph-url", d)
 }
 
 fn login_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let s = String::deserialize(d)?;
-    super::check_login_root(&s, "login-url").map_err(serde::de::Error::custom)?;
-    Ok(Some(s))
+    checked("login-url", d)
 }
 
 fn recipients<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let s = String::deserialize(d)?;
-    // The same rule as the dialog's field and `--email-to`: a typo is found now, not when
-    // the first restore tries to mail.
-    crate::address::parse_recipients(&s)
-        .map_err(|e| serde::de::Error::custom(format!("email-to: {e}")))?;
-    Ok(Some(s))
+    checked("email-to", d)
 }
 
 fn theme<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let s = String::deserialize(d)?;
-    if !THEMES.contains(&s.as_str()) {
-        return Err(serde::de::Error::custom(format!(
-            "unknown theme {s:?}: use one of {}",
-            THEMES.map(|t| format!("\"{t}\"")).join(", ")
-        )));
-    }
-    Ok(Some(s))
+    checked("theme", d)
 }
 
 /// Where the settings file is, and whether the admin named it.
@@ -144,8 +137,43 @@ impl ConfigPath {
     }
 }
 
-/// Reads a settings file's text; errors name the file, the line and the column.
+/// The keys a settings file may hold, as written there.
+const KEYS: [&str; 11] = [
+    "tenant",
+    "client-id",
+    "certificate",
+    "cloud",
+    "graph-url",
+    "login-url",
+    "mail-from",
+    "email-to",
+    "include-password",
+    "theme",
+    "cache",
+];
+
+/// Keys whose value is `true` or `false`; the others take text.
+const SWITCHES: [&str; 2] = ["include-password", "cache"];
+
+/// Reads a settings file's text; errors name the file, the line and the column. Every key is
+/// checked before anything is read, so two mistakes are said at once, in our words rather
+/// than serde's ("unknown variant", "invalid type").
 pub fn parse(text: &str, path: &Path) -> Result<FileSettings, String> {
+    let problems = check_keys(text);
+    if !problems.is_empty() {
+        let lines: Vec<String> = problems
+            .into_iter()
+            .map(|(at, message)| {
+                let (line, column) = line_column(text, at);
+                format!(
+                    "{message} (in the settings file {}, line {line}, column {column})",
+                    path.display()
+                )
+            })
+            .collect();
+        // One problem per line, each marked as undelete's as the first is by the caller.
+        return Err(lines.join("\nundelete: "));
+    }
     toml::from_str(text).map_err(|e| {
         // serde names an unknown key as a "field"; an admin edits keys.
         let message = e.message().trim().replace("unknown field", "unknown key");
@@ -162,6 +190,109 @@ pub fn parse(text: &str, path: &Path) -> Result<FileSettings, String> {
     })
 }
 
+/// Every key's problem, with the byte offset it is at: unknown keys, values of the wrong
+/// kind, and values the flags' rules refuse. Empty when the text does not parse as TOML (the
+/// parser's own error says where) or when all is well.
+fn check_keys(text: &str) -> Vec<(usize, String)> {
+    use toml::de::{DeTable, DeValue};
+    let Ok(table) = DeTable::parse(text) else {
+        return Vec::new();
+    };
+    let mut problems = Vec::new();
+    for (key, value) in table.get_ref() {
+        let name = key.get_ref().as_ref();
+        let at = value.span().start;
+        if !KEYS.contains(&name) {
+            let near = KEYS.iter().find(|k| close(k, name));
+            let hint = near.map_or(String::new(), |k| format!("; did you mean `{k}`?"));
+            problems.push((
+                key.span().start,
+                format!(
+                    "unknown key `{name}`{hint} (the keys are {})",
+                    KEYS.map(|k| format!("`{k}`")).join(", ")
+                ),
+            ));
+            continue;
+        }
+        let switch = SWITCHES.contains(&name);
+        let problem = match (value.get_ref(), switch) {
+            (DeValue::Boolean(_), true) => None,
+            (DeValue::String(s), false) => value_problem(name, s),
+            (other, true) => Some(format!(
+                "`{name}` is true or false, not {}",
+                kind_words(other)
+            )),
+            (other, false) => Some(format!(
+                "`{name}` is text in quotes, not {}",
+                kind_words(other)
+            )),
+        };
+        problems.extend(problem.map(|p| (at, p)));
+    }
+    problems.sort_by_key(|(at, _)| *at);
+    problems
+}
+
+/// What a value the file holds is, in words: `"yes"` is "the text \"yes\"".
+fn kind_words(value: &toml::de::DeValue) -> String {
+    use toml::de::DeValue;
+    match value {
+        DeValue::String(s) => format!("the text {:?}", s.as_ref()),
+        DeValue::Integer(i) => format!("the number {}", i.as_str()),
+        DeValue::Float(f) => format!("the number {}", f.as_str()),
+        DeValue::Boolean(b) => format!("{b}"),
+        DeValue::Datetime(_) => "a date".to_string(),
+        DeValue::Array(_) => "a list".to_string(),
+        DeValue::Table(_) => "a table".to_string(),
+    }
+}
+
+/// The rule for a text value of the file, as `check_keys` and the deserializers above apply
+/// it; the flags' own checks (`check_graph_root`, `parse_recipients`) where there are some.
+/// `email-to` is held to the dialog's and `--email-to`'s rule: a typo is found now, not when
+/// the first restore tries to mail.
+fn value_problem(key: &str, s: &str) -> Option<String> {
+    match key {
+        "cloud" => (!Cloud::ALL.iter().any(|c| c.name() == s)).then(|| {
+            format!(
+                "unknown cloud {s:?}: use one of {}",
+                Cloud::ALL.map(|c| format!("\"{}\"", c.name())).join(", ")
+            )
+        }),
+        "theme" => (!THEMES.contains(&s)).then(|| {
+            format!(
+                "unknown theme {s:?}: use one of {}",
+                THEMES.map(|t| format!("\"{t}\"")).join(", ")
+            )
+        }),
+        "graph-url" => super::check_graph_root(s, key).err(),
+        "login-url" => super::check_login_root(s, key).err(),
+        "email-to" => crate::address::parse_recipients(s)
+            .err()
+            .map(|e| format!("email-to: {e}")),
+        _ => None,
+    }
+}
+
+/// Whether `typed` is one slip from `key`: a letter missing, added, changed, or two swapped.
+fn close(key: &str, typed: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (key.chars().collect(), typed.chars().collect());
+    if a == b || a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    // After what they share, the rest differs by its first letter (or first two swapped).
+    let first = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (&a[first..], &b[first..]);
+    match ra.len().cmp(&rb.len()) {
+        std::cmp::Ordering::Less => ra == &rb[1..],
+        std::cmp::Ordering::Greater => &ra[1..] == rb,
+        std::cmp::Ordering::Equal => {
+            ra[1..] == rb[1..]
+                || (ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..])
+        }
+    }
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let mut end = offset.min(text.len());
@@ -175,8 +306,9 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// `undelete config init`: writes the commented template to `path`, creating its directory;
-/// an existing file is kept unless `force`.
-pub fn init(path: &Path, force: bool) -> Result<(), String> {
+/// an existing file is kept unless `force`. True when it wrote the file, false when it kept
+/// one (keeping the admin's file is the normal outcome, not a failure).
+pub fn init(path: &Path, force: bool) -> Result<bool, String> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -188,18 +320,14 @@ pub fn init(path: &Path, force: bool) -> Result<(), String> {
     } else {
         options.create_new(true);
     }
-    let mut file = options.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            format!(
-                "the settings file {} already exists; it was left as it is (--force replaces it)",
-                path.display()
-            )
-        } else {
-            format!("cannot write {}: {e}", path.display())
-        }
-    })?;
+    let mut file = match options.open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
+        Err(e) => return Err(format!("cannot write {}: {e}", path.display())),
+    };
     file.write_all(TEMPLATE.as_bytes())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(true)
 }
 
 /// `undelete config show`: the settings a file may hold, as a run resolved them (flags over
@@ -214,8 +342,15 @@ pub fn show(settings: &super::Settings, path: &ConfigPath) -> String {
     } else {
         "not found: defaults and flags only"
     };
+    // The data dir is not a key of the file (a flag or UNDELETE_DATA_DIR only), but where a
+    // run keeps its journal and log is what a reader of this most often looks for.
+    let data_dir = match super::data_dir(settings) {
+        Ok(d) => d.display().to_string(),
+        Err(e) => format!("none ({e})"),
+    };
     let mut out = format!(
-        "# settings file: {} ({state})\n# flags > UNDELETE_* variables > settings file > defaults\n",
+        "# settings file: {} ({state})\n# data dir: {data_dir} (--data-dir or UNDELETE_DATA_DIR)\n\
+         # flags > UNDELETE_* variables > settings file > defaults\n",
         path.path().display()
     );
     let mut line = |key: &str, value: Option<String>, unset: &str| match value {
@@ -362,6 +497,43 @@ mod tests {
     }
 
     #[test]
+    fn the_keys_checked_are_the_keys_read() {
+        // serde lists the fields it knows when it meets one it does not.
+        let e = toml::from_str::<FileSettings>("nothing = 1").unwrap_err();
+        let listed = KEYS.map(|k| format!("`{k}`")).join(", ");
+        assert!(e.message().contains(&listed), "{e}");
+        for key in SWITCHES {
+            assert!(KEYS.contains(&key), "{key}");
+        }
+    }
+
+    #[test]
+    fn every_bad_key_is_said_at_once_in_plain_words() {
+        let e = read("cloud = \"mars\"\ninclude-password = \"yes\"\ntenant = 3\n").unwrap_err();
+        let lines: Vec<&str> = e.split("\nundelete: ").collect();
+        assert_eq!(lines.len(), 3, "{e}");
+        assert!(
+            lines[0].starts_with("unknown cloud \"mars\": use one of \"global\", \"usgov\"")
+                && lines[0].ends_with("line 1, column 9)"),
+            "{e}"
+        );
+        assert!(
+            lines[1].starts_with("`include-password` is true or false, not the text \"yes\""),
+            "{e}"
+        );
+        assert!(lines[1].contains("line 2, column 20"), "{e}");
+        assert!(
+            lines[2].starts_with("`tenant` is text in quotes, not the number 3"),
+            "{e}"
+        );
+        assert!(!e.contains("variant") && !e.contains("invalid type"), "{e}");
+        // A slip of one letter is named.
+        let e = read("tennant = \"x\"\n").unwrap_err();
+        assert!(e.contains("did you mean `tenant`?"), "{e}");
+        assert!(close("mail-from", "mailfrom") && !close("tenant", "cloud"));
+    }
+
+    #[test]
     fn a_syntax_error_names_the_file_and_line() {
         let e = read("cloud = \"global\"\ntenant = contoso\n").unwrap_err();
         assert!(e.contains("config.toml, line 2, column 10"), "{e}");
@@ -378,7 +550,7 @@ mod tests {
         );
         assert!(e.contains("line 1, column 9"), "{e}");
         let e = read("cloud = \"azure\"").unwrap_err();
-        assert!(e.contains("unknown variant `azure`"), "{e}");
+        assert!(e.starts_with("unknown cloud \"azure\": use one of"), "{e}");
         let e = read("graph-url = \"https://graph.microsoft.com/v1.0\"").unwrap_err();
         assert!(e.starts_with("graph-url must be the root"), "{e}");
         let e = read("login-url = \"https://login.microsoftonline.com/contoso.com\"").unwrap_err();
@@ -429,11 +601,10 @@ mod tests {
     fn init_writes_the_template_once_unless_forced() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("undelete").join("config.toml");
-        init(&path, false).expect("written");
+        assert_eq!(init(&path, false), Ok(true));
         assert_eq!(std::fs::read_to_string(&path).expect("read"), TEMPLATE);
         std::fs::write(&path, "tenant = \"mine.example\"\n").expect("edit");
-        let e = init(&path, false).unwrap_err();
-        assert!(e.contains("already exists"), "{e}");
+        assert_eq!(init(&path, false), Ok(false), "kept");
         assert_eq!(
             std::fs::read_to_string(&path).expect("read"),
             "tenant = \"mine.example\"\n",

@@ -126,10 +126,17 @@ pub fn init(data_dir: &Path, options: &LogOptions) -> (LogGuard, Option<LogError
         None => (None, None),
     };
     let stderr_layer = options.stderr.then(|| {
+        // The terminal gets info lines (each request) only when asked with `-v` or
+        // `UNDELETE_LOG`; otherwise warnings alone: a plain start prints nothing but its URL.
+        let filter = if options.verbosity == 0 && options.filter.is_none() {
+            EnvFilter::new("warn")
+        } else {
+            env_filter(options).0
+        };
         tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
             .with_ansi(false)
-            .with_filter(env_filter(options).0)
+            .with_filter(filter)
     });
     let subscriber = Registry::default()
         .with(file_layer)

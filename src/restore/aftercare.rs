@@ -236,10 +236,16 @@ impl AfterCare {
             Known::Yes(l) => {
                 for s in l {
                     out.push(match s.free {
-                        Some(f) => format!(
-                            "Licence: {} ({f} free {})",
+                        Some(f) if f < 0 => format!(
+                            "Licence: {} (over-allocated by {})",
                             s.part_number,
-                            if f == 1 { "seat" } else { "seats" }
+                            crate::text::count(f.unsigned_abs() as usize, "seat", "seats")
+                        ),
+                        Some(0) => format!("Licence: {} (no free seat)", s.part_number),
+                        Some(f) => format!(
+                            "Licence: {} ({})",
+                            s.part_number,
+                            crate::text::count(f as usize, "free seat", "free seats")
                         ),
                         None => format!("Licence: {} (seats unknown)", s.part_number),
                     });

@@ -82,8 +82,8 @@ pub async fn send_sign_in_mail(
         Err(e) => tracing::warn!(users = ready.len(), error = %e.message, "sign-in mail failed"),
     }
     let detail = Some(format!(
-        "sign-in info for {} user(s), password {}",
-        ready.len(),
+        "sign-in info for {}, password {}",
+        crate::text::count(ready.len(), "user", "users"),
         if options.include_password {
             "included"
         } else {

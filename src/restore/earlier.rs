@@ -81,9 +81,8 @@ pub fn adopt_earlier(data_dir: &Path, journal: &Journal) -> io::Result<Adopted> 
         .note(
             "adopted_earlier",
             &format!(
-                "{} unfinished restore(s) adopted from an earlier version's journal (directory \
-                 unknown), now {}: {}",
-                users.len(),
+                "{} adopted from an earlier version's journal (directory unknown), now {}: {}",
+                crate::text::count(users.len(), "unfinished restore", "unfinished restores"),
                 renamed_to.display(),
                 users.join(", ")
             ),

@@ -77,6 +77,13 @@ impl RestoredUser {
     pub fn needs_password(&self) -> bool {
         self.password == PasswordState::Missing && !self.gone
     }
+
+    /// Whether `p` may give it a password: restored, in place, and not a guest (a guest signs
+    /// in with its home account). One that has a password gets a new one: after "Close
+    /// without email" nobody may know the first.
+    pub fn can_get_password(&self) -> bool {
+        !self.gone && self.password != PasswordState::NotNeeded
+    }
 }
 
 /// Every user the journal says was restored, newest restore first, joined with the audit

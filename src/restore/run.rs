@@ -44,7 +44,7 @@ pub(super) fn tap_entry(run: &str, id: &str, terms: &TapTerms) -> journal::Entry
 pub(super) fn tap_detail(terms: &TapTerms) -> String {
     format!(
         "Temporary Access Pass issued, valid until {}{}",
-        terms.expires.format("%Y-%m-%d %H:%M UTC"),
+        crate::text::utc_moment(terms.expires),
         if terms.usable_once { ", one-time" } else { "" }
     )
 }

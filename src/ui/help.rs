@@ -8,14 +8,21 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::theme::Theme;
 use super::{centered, clear, more_marks};
-use crate::app::help::lines;
+use crate::app::help::{HelpLine, key_width, overlay_width, wrapped};
 use crate::app::modal::help::HelpView;
 use crate::app::state::State;
-use crate::text::{fit, pad};
+use crate::text::pad;
 
 pub fn draw(state: &State, view: &HelpView, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let area = clear(frame, centered(area, 76, area.height.saturating_sub(2)));
-    let all = lines(view.scope, state.session().facts.is_sandbox);
+    let area = clear(
+        frame,
+        centered(
+            area,
+            overlay_width(state.size.0),
+            area.height.saturating_sub(2),
+        ),
+    );
+    let all = wrapped(view.scope, state.session().facts.is_sandbox, state.size.0);
     let height = usize::from(area.height.saturating_sub(2));
     let scroll = view.scroll.min(all.len().saturating_sub(1));
     let block = Block::default()
@@ -28,19 +35,21 @@ pub fn draw(state: &State, view: &HelpView, theme: &Theme, frame: &mut Frame, ar
     let block = more_marks(block, scroll, height, all.len(), theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let w = usize::from(inner.width);
-    let key_w = 24.min(w / 3);
+    let key_w = key_width(usize::from(inner.width));
     let lines: Vec<Line> = all
         .into_iter()
         .skip(scroll)
         .take(usize::from(inner.height))
-        .map(|(heading, keys, help)| match heading {
-            Some(h) => Line::from(Span::styled(fit(&h, w), theme.column_header())),
-            None => Line::from(vec![
+        .map(|line| match line {
+            HelpLine::Heading(h) => Line::from(Span::styled(h, theme.column_header())),
+            HelpLine::Keys { keys, text } => Line::from(vec![
                 Span::styled(pad(&keys, key_w), theme.key()),
                 Span::raw(" "),
-                Span::raw(fit(&help, w.saturating_sub(key_w + 1))),
+                Span::raw(text),
             ]),
+            HelpLine::More(text) => {
+                Line::from(vec![Span::raw(pad("", key_w + 1)), Span::raw(text)])
+            }
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);

@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod help;
 pub mod log;
+pub mod password_check;
 pub mod progress;
 pub mod purge;
 pub mod restore_dialog;
@@ -79,14 +80,7 @@ pub fn draw(state: &State, frame: &mut Frame) {
     }
     draw_footer(state, &theme, frame, areas.footer);
 
-    // Dialogs and overlays go above the request log, which stays in view under them.
-    let over = match areas.log {
-        Some(log) => Rect {
-            height: log.y.saturating_sub(area.y),
-            ..area
-        },
-        None => area,
-    };
+    let over = areas.overlay();
     match &state.modal {
         None => {}
         Some(Modal::Restore(form)) => restore_dialog::draw(state, form, &theme, frame, over),
@@ -160,7 +154,11 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     {
         // A reload keeps the old rows on screen: say it is under way, and how far.
         let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][state.spinner % 10];
-        format!("{spin} reloading… {}", staged.len())
+        // A count only once rows came in: a bare 0 reads as "no users".
+        match staged.len() {
+            0 => format!("{spin} reloading…"),
+            n => format!("{spin} reloading… {}", text::count(n, "row", "rows")),
+        }
     } else if state.session().users.loading() {
         let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][state.spinner % 10];
         match state.session().users.expected_total() {
@@ -177,6 +175,12 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let progress = match state.session().sweep.status() {
         Some(sweep) if !state.session().users.loading() => format!("{progress} · {sweep}"),
         _ => progress,
+    };
+    // What the badges cannot say for want of a read (see `header_right`).
+    let limits = if state.session().sweep.busy() {
+        Vec::new()
+    } else {
+        state.session().sweep.limits()
     };
     const READ_ONLY: &str = " │ READ-ONLY: writes disabled";
     // A tenant's label already names the account and the sign-in kind ("global · contoso
@@ -209,11 +213,14 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         // Wide terminals keep room for the whole right side, so the label does not change
         // width while the count grows; narrow ones keep only the count (the rest gives way).
         let total = usize::from(area.width);
-        // The right side as it will be drawn, so no room is kept that stays blank.
-        let right_min = if total >= 120 {
-            text::width(&format!("{progress} · 00:00 UTC │ ? help ")) + 1
+        // The right side as it will be drawn, so no room is kept that stays blank. What the
+        // sign-in cannot read outranks the label in its short form at least (`header_right`),
+        // and the label outranks the clock and "? help".
+        let short: String = limits.iter().map(|(_, s)| format!(" · {s}")).collect();
+        let right_min = if total >= 120 && limits.is_empty() {
+            text::width(&format!("{progress}{short} · 00:00 UTC │ ? help ")) + 1
         } else {
-            text::width(&progress) + 2
+            text::width(&format!("{progress}{short}")) + 2
         };
         let room = total.saturating_sub(fixed + right_min);
         left.push(Span::raw(shorten_label(&s.label, room)));
@@ -222,18 +229,9 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         left.push(Span::raw(account));
     }
     let total = usize::from(area.width);
-    // On a narrow terminal the "? help" (the footer says it too) and then the clock give way
-    // before the account is cut.
     let left_full: usize = left.iter().map(|sp| text::width(&sp.content)).sum();
-    let clock = state.now.format("%H:%M");
-    let right = [
-        format!("{progress} · {clock} UTC │ ? help "),
-        format!("{progress} · {clock} UTC "),
-        format!("{progress} "),
-    ]
-    .into_iter()
-    .find(|r| left_full + text::width(r) < total)
-    .unwrap_or_else(|| format!("{progress} "));
+    let clock = state.now.format("%H:%M").to_string();
+    let right = header_right(&progress, &limits, &clock, left_full, total);
     let right_w = text::width(&right);
     // The load progress and the clock stay; a long tenant label gives way (cut with …).
     let (mut spans, right_w) = if right_w + 20 <= total {
@@ -250,6 +248,43 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     let line = fit_line(spans, total);
     frame.render_widget(Paragraph::new(line).style(theme.header()), area);
+}
+
+/// The header's right side for a left side `left_full` columns wide on a line `total` wide:
+/// the load `progress`, then what the badges cannot say for want of a read (`limits`, each long
+/// and short: without it a missing badge reads as "no conflict"), the clock and "? help". On a
+/// narrow terminal "? help" (the footer says it too) and the clock give way first, then each
+/// limit's permission name, then the left side (down to 24 columns, 20 for the short forms).
+fn header_right(
+    progress: &str,
+    limits: &[(String, String)],
+    clock: &str,
+    left_full: usize,
+    total: usize,
+) -> String {
+    let said = |long: usize| {
+        let mut s = progress.to_string();
+        for (i, (l, short)) in limits.iter().enumerate() {
+            s.push_str(" · ");
+            s.push_str(if i < long { l } else { short });
+        }
+        s
+    };
+    let mut candidates = Vec::new();
+    for long in (0..=limits.len()).rev() {
+        let r = said(long);
+        candidates.push((format!("{r} · {clock} UTC │ ? help "), left_full));
+        candidates.push((format!("{r} · {clock} UTC "), left_full));
+        candidates.push((format!("{r} "), left_full));
+    }
+    for long in (0..=limits.len()).rev() {
+        candidates.push((format!("{} ", said(long)), left_full.min(24)));
+    }
+    candidates.push((format!("{} ", said(0)), left_full.min(20)));
+    candidates
+        .into_iter()
+        .find(|(r, left)| left + text::width(r) < total)
+        .map_or_else(|| format!("{progress} "), |(r, _)| r)
 }
 
 /// A tenant label ("cloud · tenant (id) · account (kind)") cut to `max` columns, the least
@@ -366,9 +401,9 @@ fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         // The command before the names: it is what the admin needs, and the end is what a
         // narrow terminal cuts.
         let msg = format!(
-            " ⚠ {n} unfinished restore{} from an earlier version, directory unknown: not \
-             finished by F; `{} --adopt-earlier` takes them into this directory ({})",
-            if n == 1 { "" } else { "s" },
+            " ⚠ {} from an earlier version, directory unknown: not finished by F; `{} \
+             --adopt-earlier` takes them into this directory ({})",
+            text::count(n, "unfinished restore", "unfinished restores"),
             state.session().facts.finish_command,
             names.join(", ")
         );
@@ -396,26 +431,30 @@ fn unfinished_line(state: &State) -> String {
         .collect();
     let what = match (n - unknown, unknown) {
         (done, 0) => format!(
-            "{done} restore{} unfinished, password or mail not done",
-            if done == 1 { " is" } else { "s are" }
+            "{} {} unfinished, password or mail not done",
+            text::count(done, "restore", "restores"),
+            text::plural(done, "is", "are")
         ),
         (0, u) => format!(
-            "{u} restore{} planned but may never have happened",
-            if u == 1 { " was" } else { "s were" }
+            "{} {} planned but may never have happened",
+            text::count(u, "restore", "restores"),
+            text::plural(u, "was", "were")
         ),
         (done, u) => format!(
-            "{done} restore{} unfinished (password or mail), {u} more may never have happened",
-            if done == 1 { " is" } else { "s are" }
+            "{} {} unfinished (password or mail), {u} more may never have happened",
+            text::count(done, "restore", "restores"),
+            text::plural(done, "is", "are")
         ),
     };
     let todo = if state.session().facts.read_only {
         "run without --read-only to finish"
     } else if unknown > 0 {
-        "press F to check and finish"
+        "F checks and finishes"
     } else {
-        "press F to finish"
+        "F finishes"
     };
-    format!(" ⚠ {what} ({}): {todo}", names.join(", "))
+    // The key first: a narrow terminal cuts the end, and the names are in F's result.
+    format!(" ⚠ {todo}: {what} ({})", names.join(", "))
 }
 
 fn draw_status(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {

@@ -9,7 +9,7 @@ use super::theme::Theme;
 use super::{centered, clear};
 use crate::app::modal::progress::{JobStatus, ProgressState};
 use crate::app::state::State;
-use crate::text::{fit, pad};
+use crate::text::{count, fit, pad};
 
 pub fn status_text(s: &JobStatus) -> String {
     match s {
@@ -32,10 +32,7 @@ pub fn draw(state: &State, p: &ProgressState, theme: &Theme, frame: &mut Frame, 
         .borders(Borders::ALL)
         .border_style(theme.border_focus())
         .title(Span::styled(
-            format!(
-                " Restoring {total} user{} ",
-                if total == 1 { "" } else { "s" }
-            ),
+            format!(" Restoring {} ", count(total, "user", "users")),
             theme.title(),
         ));
     let inner = block.inner(area);

@@ -22,7 +22,10 @@ pub fn draw(_state: &State, p: &PurgeState, theme: &Theme, frame: &mut Frame, ar
         .borders(Borders::ALL)
         .border_style(theme.danger())
         .title(Span::styled(
-            format!(" Purge {n} user{} for good ", if n == 1 { "" } else { "s" }),
+            format!(
+                " Purge {} for good ",
+                crate::text::count(n, "user", "users")
+            ),
             theme.danger(),
         ));
     let inner = block.inner(area);

@@ -11,7 +11,6 @@ use super::theme::Theme;
 use super::{centered, clear, fit_line, skip_columns};
 use crate::app::modal::restore::{DialogField, NameCheck, Preflight, RestoreForm, Target};
 use crate::app::state::State;
-use crate::password;
 use crate::text::{fit, width, wrap};
 
 mod sections;

@@ -52,7 +52,7 @@ pub fn columns(inner: usize) -> Vec<(Column, usize)> {
 }
 
 /// How wide the password and state columns must be for the rows listed: wider only when a
-/// pass ("TAP until 14:05") or a blocked account ("active, sign-in blocked") is among them.
+/// pass ("TAP, 14h left") or a blocked account ("active, sign-in blocked") is among them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Widths {
     pub password: usize,
@@ -106,28 +106,30 @@ pub fn columns_for(inner: usize, widths: Widths) -> Vec<(Column, usize)> {
     cols
 }
 
-/// The password cell: a pass says until when it works (UTC, as the header's clock).
+/// The password cell: a pass says how long it still works ("TAP, 14h left"). A time of day
+/// here would need its date and zone to be read right (a pass may run for days), and would
+/// crowd the State column out at 80 columns; the line under the rows says the moment whole.
 pub fn password_text(p: PasswordState, now: DateTime<Utc>) -> String {
     match p {
         PasswordState::Set => "set".into(),
         PasswordState::Missing => "NOT SET".into(),
         PasswordState::NotNeeded => "none (guest)".into(),
         PasswordState::Tap { until: Some(t) } if t > now => {
-            format!("TAP until {}", t.format("%H:%M"))
+            format!("TAP, {} left", crate::directory::TimeLeft::until(t, now))
         }
         PasswordState::Tap { until: Some(_) } => "TAP expired".into(),
         PasswordState::Tap { until: None } => "TAP issued".into(),
     }
 }
 
-/// The hand-off whole, for the lines under the rows: "TAP until 14:05 (2026-12-07, UTC)".
+/// The hand-off whole, for the lines under the rows: "TAP until 2026-12-07 14:05 UTC", as the
+/// sign-in mail says it.
 pub fn password_long(p: PasswordState, now: DateTime<Utc>) -> String {
     match p {
         PasswordState::Tap { until: Some(t) } => format!(
-            "TAP {} {} ({}, UTC)",
+            "TAP {} {}",
             if t > now { "until" } else { "expired" },
-            t.format("%H:%M"),
-            t.format("%Y-%m-%d")
+            crate::text::utc_moment(t)
         ),
         PasswordState::Tap { until: None } => {
             "TAP issued (its expiry is not in the journal)".into()
@@ -366,22 +368,29 @@ pub fn draw_summary(state: &State, theme: &Theme, frame: &mut Frame, area: Rect)
             what.push_str(&format!(" · planned as {planned}"));
         }
         let todo = if r.needs_password() {
-            " · no password yet: p sets one"
+            "no password yet: p sets one"
         } else if r.unfinished && matches!(r.mail, crate::restore::MailState::MaybeSent { .. }) {
             // `F` does not mail it again on its own: its line there offers both answers.
-            " · mail may have gone out: F, then m if it arrived or p for a new password"
+            "mail may have gone out: F, then m if it arrived or p for a new password"
         } else if r.unfinished {
-            " · sign-in info not sent: F finishes it"
+            "sign-in info not sent: F finishes it"
+        } else if matches!(r.mail, MailState::Skipped | MailState::NotSent) && r.can_get_password()
+        {
+            // Closed without email: nobody may know the password it was given.
+            "not mailed: p sets a new password and mails it"
         } else {
             ""
         };
-        lines.push(fit_line(
+        // What to do first: a narrow terminal cuts the end of the line.
+        let line = if todo.is_empty() {
+            vec![Span::raw(what)]
+        } else {
             vec![
-                Span::raw(what),
                 Span::styled(todo.to_string(), theme.danger()),
-            ],
-            w,
-        ));
+                Span::raw(format!(" · {what}")),
+            ]
+        };
+        lines.push(fit_line(line, w));
         // Where the account stands, then the hand-off whole and the mail.
         let presence = presence(&state.session().restored, r);
         let blocked = presence == Presence::Active && r.account_disabled;
@@ -428,13 +437,13 @@ mod tests {
         let now = "2026-12-07T12:00:00Z".parse::<DateTime<Utc>>().unwrap();
         let until = "2026-12-07T14:05:00Z".parse::<DateTime<Utc>>().unwrap();
         let tap = PasswordState::Tap { until: Some(until) };
-        assert_eq!(password_text(tap, now), "TAP until 14:05");
-        assert_eq!(password_long(tap, now), "TAP until 14:05 (2026-12-07, UTC)");
+        assert_eq!(password_text(tap, now), "TAP, 2h left");
+        assert_eq!(password_long(tap, now), "TAP until 2026-12-07 14:05 UTC");
         let later = until + chrono::Duration::minutes(1);
         assert_eq!(password_text(tap, later), "TAP expired");
         assert_eq!(
             password_long(tap, later),
-            "TAP expired 14:05 (2026-12-07, UTC)"
+            "TAP expired 2026-12-07 14:05 UTC"
         );
         assert_eq!(password_text(PasswordState::Set, now), "set");
         let mut r = RestoredUser {

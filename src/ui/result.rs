@@ -17,7 +17,7 @@ use crate::text::{fit, pad};
 pub const MASK: &str = "••••••••••••";
 
 pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let (area, err_h, extra) = place(r, frame, area);
+    let (area, err_h, extra) = place(state, r, theme, frame, area);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border_focus())
@@ -37,7 +37,7 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
         Constraint::Length(1),
     ])
     .areas(inner);
-    draw_list(state, r, theme, frame, (block, area), list);
+    draw_list(r, theme, frame, (block, area), list);
     let w = usize::from(list.width);
     let info_lines: Vec<Line> = super::text::wrap(&info_text(r), w)
         .into_iter()
@@ -47,23 +47,31 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
     frame.render_widget(Paragraph::new(info_lines), info);
     frame.render_widget(Paragraph::new(status_lines(r, theme, w)), err);
     if let Some(p) = r.prompt() {
-        draw_prompt(state, r, p, theme, frame, prompt);
+        let lines = prompt_lines(state, r, p, theme, usize::from(prompt.width));
+        frame.render_widget(Paragraph::new(lines), prompt);
     }
     draw_bottom(state, r, theme, frame, err, buttons);
 }
 
 /// Clears and returns the result's box, centred, with the height of its message line
 /// (two for a failed mail) and of the password prompt (when open).
-fn place(r: &ResultState, frame: &mut Frame, area: Rect) -> (Rect, u16, u16) {
+fn place(
+    state: &State,
+    r: &ResultState,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) -> (Rect, u16, u16) {
     // The whole error wants room of its own, whatever the number of users.
-    // A restored user has a second line: its after-care.
-    let rows = r.outcomes.len() + r.outcomes.iter().filter(|o| o.restored()).count();
+    // A restored user has a second line: its after-care; one with a pass, a third.
+    let rows = r.outcomes.len()
+        + r.outcomes.iter().filter(|o| o.restored()).count()
+        + r.outcomes.iter().filter_map(pass_terms).count();
     let body_h = if r.error_pane().is_some() {
         rows.clamp(12, 20) as u16
     } else {
         rows.min(20) as u16
     };
-    let extra = if r.prompt().is_some() { 5 } else { 0 };
     // A failed mail gets two lines, so its cause is never what is cut.
     let err_h = if r.send_error.is_some() && !r.sending {
         2
@@ -77,6 +85,11 @@ fn place(r: &ResultState, frame: &mut Frame, area: Rect) -> (Rect, u16, u16) {
     } else {
         area.width - 4
     };
+    // The prompt as tall as its wrapped checklist and verdict.
+    let extra = r.prompt().map_or(0, |p| {
+        let inner = usize::from(width.saturating_sub(2));
+        prompt_lines(state, r, p, theme, inner).len() as u16
+    });
     let area = clear(frame, centered(area, width, body_h + 9 + err_h + extra));
     (
         clear(frame, centered(area, width, body_h + 9 + err_h + extra)),
@@ -93,7 +106,7 @@ fn title(r: &ResultState) -> String {
         title = format!(
             "{}· {missing} {} no password yet ",
             title,
-            if missing == 1 { "has" } else { "have" }
+            crate::text::plural(missing, "has", "have")
         );
     }
     title
@@ -101,7 +114,6 @@ fn title(r: &ResultState) -> String {
 
 /// The users' lines, the selected one in view, and on the border how many are out of view.
 fn draw_list(
-    state: &State,
     r: &ResultState,
     theme: &Theme,
     frame: &mut Frame,
@@ -110,7 +122,7 @@ fn draw_list(
 ) {
     let w = usize::from(list.width);
     let h = usize::from(list.height);
-    let all = list_lines(state, r, theme, w);
+    let all = list_lines(r, theme, w);
     // The selected user's lines stay in view.
     let last_of_selected = all.iter().rposition(|(i, _)| *i == r.selected).unwrap_or(0);
     let first = (last_of_selected + 1).saturating_sub(h);
@@ -164,7 +176,8 @@ fn info_text(r: &ResultState) -> String {
         let mut text = mail_words(&mails, r.groups.is_some());
         if untold > 0 {
             text.push_str(&format!(
-                " {untold} user(s) have nobody to tell: v shows, c copies."
+                " {} nobody to tell: v shows, c copies.",
+                untold_words(untold)
             ));
         }
         text.push_str(" ↳ lines: what came back with each user (e: details).");
@@ -285,12 +298,21 @@ fn draw_bottom(
     frame.render_widget(Paragraph::new(fit_line(centred, w)), buttons);
 }
 
+/// "1 user has", "3 users have": the restored users no mail will tell.
+fn untold_words(untold: usize) -> String {
+    format!(
+        "{} {}",
+        crate::text::count(untold, "user", "users"),
+        crate::text::plural(untold, "has", "have")
+    )
+}
+
 /// Who the sign-in mails go to, in one sentence: the run's one mail, or the finishing rule's
 /// mails with the users each covers, and a fallback to the admin said as such.
 fn mail_words(mails: &[crate::restore::MailGroup], finishing: bool) -> String {
     let part = |g: &crate::restore::MailGroup| {
         let n = g.ids.len();
-        let users = format!("{n} user{}", if n == 1 { "" } else { "s" });
+        let users = crate::text::count(n, "user", "users");
         let mut p = if g.fallback {
             format!("you, {} ({users}: nobody recorded)", g.to.join(", "))
         } else {
@@ -318,12 +340,7 @@ fn mail_words(mails: &[crate::restore::MailGroup], finishing: bool) -> String {
 
 /// Every line of the list, each with the index of the user it belongs to: the user's line, and
 /// under a restored one its after-care.
-fn list_lines(
-    state: &State,
-    r: &ResultState,
-    theme: &Theme,
-    w: usize,
-) -> Vec<(usize, Line<'static>)> {
+fn list_lines(r: &ResultState, theme: &Theme, w: usize) -> Vec<(usize, Line<'static>)> {
     let name_w = (w / 4).max(8);
     let upn_w = (w * 2 / 5).max(10);
     let mut all: Vec<(usize, Line)> = Vec::new();
@@ -359,21 +376,6 @@ fn list_lines(
                     None => "(password unchanged)".to_string(),
                 };
                 spans.push(Span::styled(pw, theme.key()));
-                if let Some(tap) = &o.tap {
-                    // The day only when it is not within the next day: the line is short.
-                    let local = tap.expires.with_timezone(&state.settings.local_offset);
-                    let soon = tap.expires - state.now < chrono::Duration::hours(20);
-                    let until = local
-                        .format(if soon { "%H:%M" } else { "%b %d %H:%M" })
-                        .to_string();
-                    spans.push(Span::styled(
-                        format!(
-                            " TAP until {until}{}",
-                            if tap.usable_once { ", 1 use" } else { "" }
-                        ),
-                        theme.dim(),
-                    ));
-                }
             }
             Some(f) => {
                 let (mark, style) = if o.restored() {
@@ -422,12 +424,36 @@ fn list_lines(
         (i, line)
     }) {
         all.push((i, line));
-        if let Some(o) = r.outcomes.get(i).filter(|o| o.restored()) {
+        let Some(o) = r.outcomes.get(i) else {
+            continue;
+        };
+        if let Some(tap) = pass_terms(o) {
+            // As the mail says it (date and zone), so the two can be compared; on a line of
+            // its own, since after the user name and the pass it would be what is cut.
+            let terms = format!(
+                "TAP until {}{}",
+                crate::text::utc_moment(tap.expires),
+                if tap.usable_once {
+                    ", one use only"
+                } else {
+                    ""
+                }
+            );
+            let spans = vec![Span::raw("    ↳ "), Span::styled(terms, theme.dim())];
+            all.push((i, fit_line(spans, w)));
+        }
+        if o.restored() {
             all.push((i, care_line(r, i, o, theme, w)));
             all.extend(taken_lines(o, theme, w).into_iter().map(|l| (i, l)));
         }
     }
     all
+}
+
+/// The terms of the pass a user was issued, for the line under it; none after a failure,
+/// whose line says what went wrong instead.
+fn pass_terms(o: &crate::restore::UserOutcome) -> Option<&crate::directory::tap::TapTerms> {
+    o.tap.as_ref().filter(|_| o.failure.is_none())
 }
 
 /// A failed mail in two lines of `w` columns: its cause whole on the first (and on into the
@@ -464,20 +490,19 @@ fn stage_word(stage: Stage) -> &'static str {
     }
 }
 
-/// `p`: generate or type a password for one user, under the list.
-fn draw_prompt(
+/// `p`: generate or type a password for one user, under the list. The prompt's lines for `w` columns: whose password, the two choices, the live
+/// checklist and the directory's verdict (as the restore dialog shows them), then its error
+/// or its keys.
+fn prompt_lines(
     state: &State,
     r: &ResultState,
     p: &PasswordPrompt,
     theme: &Theme,
-    frame: &mut Frame,
-    area: Rect,
-) {
-    let w = usize::from(area.width);
-    let name = r
-        .outcomes
-        .get(p.index)
-        .map_or("", |o| o.display_name.as_str());
+    w: usize,
+) -> Vec<Line<'static>> {
+    let (name, upn) = r.outcomes.get(p.index).map_or(("", ""), |o| {
+        (o.display_name.as_str(), o.original_upn.as_str())
+    });
     let radio = |on: bool| if on { "(•)" } else { "( )" };
     let typed = if p.reveal {
         p.input.value().to_string()
@@ -499,31 +524,14 @@ fn draw_prompt(
             w,
         )),
     ];
-    // The same rules as the dialog's checklist, live while typing.
     if !p.auto {
-        let (name, upn) = r.outcomes.get(p.index).map_or(("", ""), |o| {
-            (o.display_name.as_str(), o.original_upn.as_str())
-        });
         let check = crate::restore::check_password_for(
             p.input.value(),
             &state.session().tenant,
             &[(name, upn)],
         );
-        let mut row = vec![Span::raw(" ")];
-        let rules = crate::password::rules()
-            .into_iter()
-            .map(|(label, ok)| (label, ok(&check.policy)))
-            .chain(std::iter::once((
-                "no tenant or user name",
-                check.contains_name.is_none(),
-            )));
-        for (label, met) in rules {
-            row.push(Span::styled(
-                format!("{} {label}  ", if met { "✓" } else { "✗" }),
-                if met { theme.ok() } else { theme.danger() },
-            ));
-        }
-        lines.push(fit_line(row, w));
+        lines.extend(super::password_check::checklist(&check, 1, w, theme));
+        lines.extend(super::password_check::verdict(&p.verdict, 1, w, theme));
     }
     match &p.error {
         Some(e) => {
@@ -531,12 +539,15 @@ fn draw_prompt(
                 lines.push(Line::from(Span::styled(chunk, theme.danger())));
             }
         }
-        None => lines.push(Line::from(Span::styled(
-            fit(" tab generate/type · F2 show · enter set · esc cancel", w),
-            theme.dim(),
-        ))),
+        None => {
+            let keys =
+                " typing picks your own · tab generate/type · F2 show · enter set · esc cancel";
+            for chunk in super::text::wrap(keys, w) {
+                lines.push(Line::from(Span::styled(chunk, theme.dim())));
+            }
+        }
     }
-    frame.render_widget(Paragraph::new(lines), area);
+    lines
 }
 
 /// `e`: the selected user's whole error, wrapped, scrolled to `top`.

@@ -1,7 +1,6 @@
 //! The deleted-users table (ratatui's `Table` over only the rows on screen) and the details
 //! pane.
 
-use chrono::FixedOffset;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
@@ -113,16 +112,17 @@ fn share_by_content(cols: &mut [(Column, usize)], content: &ContentWidths) {
     let mut widths: Vec<usize> = Vec::new();
     let mut total = 0;
     for (i, (col, w)) in cols.iter().enumerate() {
-        let (counts, weight, badge_room) = match col {
-            Column::Name => (&content.name, 2, EXPIRY_BADGE_ROOM),
-            Column::UserName => (&content.user_name, 2, 0),
-            Column::Department => (&content.department, 1, 0),
-            Column::JobTitle => (&content.job_title, 1, 0),
+        let (counts, weight, short_room, badge_room) = match col {
+            Column::Name => (&content.name, 2, SHORT_BADGE_ROOM, EXPIRY_BADGE_ROOM),
+            Column::UserName => (&content.user_name, 2, 0, 0),
+            Column::Department => (&content.department, 1, 0, 0),
+            Column::JobTitle => (&content.job_title, 1, 0, 0),
             Column::Deleted | Column::Left => continue,
         };
         // Room for the title and the sort arrow, whatever the content.
         let title = col.title().len() + 2;
-        let most = counts.fitting(CONTENT_SHARE).max(title);
+        // A name counts with room for a short badge: most rows the admin acts on carry one.
+        let most = (counts.fitting(CONTENT_SHARE) + short_room).max(title);
         let all = (counts.fitting(1.0) + badge_room).max(most);
         // The names keep their even share up to their content (what the admin reads first
         // stays as wide as it was); only what they do not need goes to the others.
@@ -151,6 +151,9 @@ fn share_by_content(cols: &mut [(Column, usize)], content: &ContentWidths) {
 
 /// Room the name column keeps, once everything else is whole, for "  [EXPIRES today]".
 const EXPIRY_BADGE_ROOM: usize = 17;
+
+/// Room the name column asks for as soon as it can, for "  [EXP 28h]".
+const SHORT_BADGE_ROOM: usize = 11;
 
 /// Water-filling: every column still short of its `want` takes its weight's part of `spare`,
 /// up to its want, until nothing is left or all have theirs. Returns what is left.
@@ -208,123 +211,39 @@ pub fn is_expiring(left: Option<TimeLeft>) -> bool {
     left.is_some_and(|t| t.is_expiring())
 }
 
-/// What the expiry badge says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expiry {
-    /// The purge falls on the admin's today (local time).
-    Today,
-    /// Later: the time left as the Left column shows it ("36h", "2d").
-    In(TimeLeft),
-    /// Past the purge moment; Entra has not got to it yet.
-    Overdue,
-}
+pub use crate::badges::{BadgeSize, Expiry, Flags, NAME_FLOOR, badges, name_cell};
 
-impl Expiry {
-    /// The badge for a user, if it is expiring (`EXPIRING_DAYS` or fewer); "today" is the day
-    /// in the time zone at `offset`.
-    pub fn of(left: Option<TimeLeft>, offset: FixedOffset) -> Option<Expiry> {
-        let t = left.filter(TimeLeft::is_expiring)?;
-        Some(if t.is_overdue() {
-            Expiry::Overdue
-        } else if t.purges_today(offset) {
-            Expiry::Today
-        } else {
-            Expiry::In(t)
-        })
-    }
-}
+/// The badges' form shrinks before any name goes under this many columns (or its whole
+/// width when shorter) for them: a long name gives a little room, not most of itself.
+pub const NAME_KEEP: usize = 20;
 
-/// How much room the badges get beside a name: full words, then abbreviations, then the
-/// expiry badge dropped when the Left column already shows the days in red.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum BadgeSize {
-    /// `[EXPIRES 2d] [CONFLICT] [SYNCED] [GUEST]`
-    Full,
-    /// `[EXP 2d] [C] [S] [G]` (the help overlay has the legend)
-    Short,
-    /// `[C] [S] [G]`: the expiry is left to the red Left column.
-    NoExpiry,
-}
-
-/// The badges of a user, in text so they survive NO_COLOR and screen readers.
-pub fn badges(expiry: Option<Expiry>, flags: Flags, size: BadgeSize) -> Vec<String> {
-    let Flags {
-        conflict,
-        by_sync,
-        synced,
-        guest,
-    } = flags;
-    let mut b = Vec::new();
-    if let Some(e) = expiry
-        && size != BadgeSize::NoExpiry
-    {
-        let word = if size == BadgeSize::Full {
-            "EXPIRES"
-        } else {
-            "EXP"
-        };
-        b.push(match e {
-            Expiry::Overdue => "[OVERDUE]".to_string(),
-            Expiry::Today => format!("[{word} today]"),
-            Expiry::In(t) => format!("[{word} {t}]"),
-        });
-    }
-    let short = size != BadgeSize::Full;
-    for (on, long, abbr) in [
-        (conflict, "[CONFLICT]", "[C]"),
-        // Deleted by the sync service: a restore in the cloud alone will not stick.
-        (by_sync, "[BY SYNC]", "[BS]"),
-        (synced, "[SYNCED]", "[S]"),
-        (guest, "[GUEST]", "[G]"),
-    ] {
-        if on {
-            b.push(if short { abbr } else { long }.to_string());
-        }
-    }
-    b
-}
-
-/// What the badges beside a name say, besides the expiry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Flags {
-    pub conflict: bool,
-    pub by_sync: bool,
-    pub synced: bool,
-    pub guest: bool,
-}
-
-/// The Name cell: the name first and whole when it can be, the badges in what is left
-/// (shrunk, then dropped); `(name, badges)`, cut to fit `w` columns together.
-pub fn name_cell(
-    name: &str,
+/// The form for a Name column `w` wide showing `rows` (each name's width, its expiry and
+/// flags): the widest form that leaves every name `NAME_KEEP` columns, else the narrowest.
+/// The expiry badge goes only where `left_shown` (the Left column says it, in red); the
+/// other badges are never dropped, only shortened, then cut (see `name_cell`).
+pub fn badge_size(
+    rows: impl IntoIterator<Item = (usize, Option<Expiry>, Flags)>,
     w: usize,
-    expiry: Option<Expiry>,
-    flags: Flags,
     left_shown: bool,
-) -> (String, String) {
-    let sizes: &[BadgeSize] = if left_shown {
+) -> BadgeSize {
+    let rows: Vec<_> = rows.into_iter().collect();
+    let forms: &[BadgeSize] = if left_shown {
         &[BadgeSize::Full, BadgeSize::Short, BadgeSize::NoExpiry]
     } else {
         &[BadgeSize::Full, BadgeSize::Short]
     };
-    let name_w = width(name);
-    let mut tags = String::new();
-    for size in sizes {
-        tags = badges(expiry, flags, *size).join(" ");
-        if tags.is_empty() || name_w + 2 + width(&tags) <= w {
-            break;
-        }
-    }
-    if tags.is_empty() {
-        return (fit(name, w), String::new());
-    }
-    let tags_w = width(&tags);
-    // Badges never push the name under 12 columns (or its whole width when shorter): past
-    // that they go, and the details pane still says all of it.
-    if name_w.min(12) + 2 + tags_w > w {
-        return (fit(name, w), String::new());
-    }
-    (fit(name, w - 2 - tags_w), tags)
+    let fits = |size: BadgeSize| {
+        rows.iter().all(|&(name_w, expiry, flags)| {
+            let tags = badges(expiry, flags, size);
+            tags.is_empty() || name_w.min(NAME_KEEP) + 2 + width(&tags.join(" ")) <= w
+        })
+    };
+    let narrowest = forms[forms.len() - 1];
+    forms
+        .iter()
+        .copied()
+        .find(|s| fits(*s))
+        .unwrap_or(narrowest)
 }
 
 /// The arrow on the sorted column's header: ▲ when what the column shows grows down the list
@@ -348,11 +267,14 @@ fn title(state: &State, max: usize, sort_shown: bool) -> String {
     }
     let u = &state.session().users;
     let mut parts = vec![format!(" Deleted users ─ {}", u.rows().len())];
-    if !u.filter().value().is_empty() || u.only_conflicts() {
+    if !u.filter().value().is_empty() || u.only_conflicts() || u.only_marked() {
         parts.push(format!("shown {}", u.shown().len()));
     }
     if u.only_conflicts() {
         parts.push("only conflicts".into());
+    }
+    if u.only_marked() {
+        parts.push("only marked".into());
     }
     if u.marked_count() > 0 {
         parts.push(format!("marked {}", u.marked_count()));
@@ -373,6 +295,11 @@ fn full_title(state: &State) -> String {
     };
     let filter = if u.only_conflicts() {
         format!("{filter} + only conflicts")
+    } else {
+        filter
+    };
+    let filter = if u.only_marked() {
+        format!("{filter} + only marked")
     } else {
         filter
     };
@@ -407,18 +334,29 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
     // The engine in `app/users` chose the window: only its rows go to the widget, so the
     // widget's own offset stays 0 and its selection is the pointer's place in the window.
     let window = u.visible(u.offset(), usize::from(rows.height));
+    let name_w = cols
+        .iter()
+        .find(|(c, _)| *c == Column::Name)
+        .map_or(0, |(_, w)| *w);
+    let size = badge_size(
+        window.iter().map(|&idx| {
+            let user = &u.rows()[idx as usize];
+            let (expiry, flags) = row_badges(state, user);
+            (width(user.display_name()), expiry, flags)
+        }),
+        name_w,
+        cols.iter().any(|(c, _)| *c == Column::Left),
+    );
     let body: Vec<TableRow<'static>> = (u.offset()..)
         .zip(window)
         .map(|(pos, &idx)| {
             let user = &u.rows()[idx as usize];
-            body_row(
-                state,
-                theme,
-                user,
-                &cols,
-                pos == u.selected(),
-                u.is_marked(idx),
-            )
+            let look = RowLook {
+                selected: pos == u.selected(),
+                marked: u.is_marked(idx),
+                badges: size,
+            };
+            body_row(state, theme, user, &cols, look)
         })
         .collect();
     let selected = u
@@ -472,6 +410,8 @@ fn draw_empty(state: &State, theme: &Theme, frame: &mut Frame, rows: Rect) {
         format!("Could not load: {err} (R retries)")
     } else if u.rows().is_empty() {
         "No deleted users: nothing to restore.".to_string()
+    } else if u.only_marked() && u.filter().value().is_empty() {
+        "No marked user: Space marks one (m shows everyone).".to_string()
     } else if u.only_conflicts() && u.filter().value().is_empty() {
         if state.session().sweep.busy() {
             "No user in conflict so far: the sweep is still checking (c shows everyone)."
@@ -503,9 +443,13 @@ fn body_row(
     theme: &Theme,
     user: &Row,
     cols: &[(Column, usize)],
-    selected: bool,
-    marked: bool,
+    look: RowLook,
 ) -> TableRow<'static> {
+    let RowLook {
+        selected,
+        marked,
+        badges,
+    } = look;
     let now = state.now;
     let left = user.deleted_at.map(|d| TimeLeft::after_deletion(d, now));
     // On the selection bar every cell takes the bar's colours (the row's style), except
@@ -529,23 +473,12 @@ fn body_row(
         (theme.base(), theme.dim(), theme.badge(), theme.danger())
     };
     let expiring = is_expiring(left);
-    let left_shown = cols.iter().any(|(c, _)| *c == Column::Left);
     let text =
         |s: Option<&str>, w: usize| Cell::from(fit(s.filter(|s| !s.is_empty()).unwrap_or("—"), w));
     let cells = cols.iter().map(|&(col, w)| match col {
         Column::Name => {
-            let (name, tags) = name_cell(
-                user.display_name(),
-                w,
-                Expiry::of(left, state.settings.local_offset),
-                Flags {
-                    conflict: state.session().users.is_conflict(user.id()),
-                    by_sync: state.session().sweep.is_by_sync(user.id()),
-                    synced: user.synced(),
-                    guest: user.is_guest(),
-                },
-                left_shown,
-            );
+            let (expiry, flags) = row_badges(state, user);
+            let (name, tags) = name_cell(user.display_name(), w, expiry, flags, badges);
             if tags.is_empty() {
                 Cell::from(name)
             } else {
@@ -566,6 +499,28 @@ fn body_row(
     });
     let mark = Cell::from(Span::styled(if marked { "■" } else { "□" }, mark_style));
     TableRow::new(std::iter::once(mark).chain(cells)).style(row_style)
+}
+
+/// How a row is drawn: on the selection bar, marked, and the column's badge form.
+#[derive(Debug, Clone, Copy)]
+struct RowLook {
+    selected: bool,
+    marked: bool,
+    badges: BadgeSize,
+}
+
+/// A user's expiry and flags, as its badges say them.
+fn row_badges(state: &State, user: &Row) -> (Option<Expiry>, Flags) {
+    let left = user
+        .deleted_at
+        .map(|d| TimeLeft::after_deletion(d, state.now));
+    let flags = Flags {
+        conflict: state.session().users.is_conflict(user.id()),
+        by_sync: state.session().sweep.is_by_sync(user.id()),
+        synced: user.synced(),
+        guest: user.is_guest(),
+    };
+    (Expiry::of(left, state.settings.local_offset), flags)
 }
 
 /// `text` as spans that the next span on the line starts right after. ratatui places a line's
@@ -653,8 +608,8 @@ mod tests {
         TimeLeft::until(now() + Duration::hours(h), now())
     }
 
-    fn plus1() -> FixedOffset {
-        FixedOffset::east_opt(3600).unwrap()
+    fn plus1() -> chrono::FixedOffset {
+        chrono::FixedOffset::east_opt(3600).unwrap()
     }
 
     fn three_days() -> Option<Expiry> {
@@ -662,37 +617,51 @@ mod tests {
     }
 
     #[test]
-    fn the_name_stays_whole_and_the_badges_shrink_first() {
-        let flags = Flags {
+    fn one_form_per_column_the_widest_that_leaves_every_name_its_room() {
+        let synced = Flags {
             synced: true,
             ..Flags::default()
         };
-        // Room for everything: full words.
-        let (n, t) = name_cell(GREEK, 40, three_days(), flags, true);
+        let greek = (width(GREEK), three_days(), synced);
+        let plain = (5, None, Flags::default());
+        assert_eq!(badge_size([greek, plain], 40, true), BadgeSize::Full);
+        // A long name gives up to all but `NAME_KEEP` columns for the full words.
+        let long = (60, Some(Expiry::Today), Flags::default());
+        assert_eq!(badge_size([greek, long], 40, true), BadgeSize::Full);
+        // One row that would go under its room: every row takes the short form.
+        assert_eq!(badge_size([greek, long], 34, true), BadgeSize::Short);
+        // Narrower still: the expiry goes where the Left column says it, and only there.
+        assert_eq!(badge_size([greek, long], 24, true), BadgeSize::NoExpiry);
+        assert_eq!(badge_size([greek, long], 24, false), BadgeSize::Short);
+        // A long name without badges asks nothing of them.
+        let bare = (60, None, Flags::default());
+        assert_eq!(badge_size([greek, bare], 40, true), BadgeSize::Full);
+        let (n, t) = name_cell(GREEK, 40, three_days(), synced, BadgeSize::Full);
         assert_eq!((n.as_str(), t.as_str()), (GREEK, "[EXPIRES 3d] [SYNCED]"));
-        // Less room: abbreviations, the name untouched.
-        let (n, t) = name_cell(GREEK, 30, three_days(), flags, true);
+        let (n, t) = name_cell(GREEK, 30, three_days(), synced, BadgeSize::Short);
         assert_eq!((n.as_str(), t.as_str()), (GREEK, "[EXP 3d] [S]"));
-        // Less still: the expiry goes, since the Left column shows it in red.
-        let (n, t) = name_cell(GREEK, 21, three_days(), flags, true);
-        assert_eq!((n.as_str(), t.as_str()), (GREEK, "[S]"));
-        // Without the Left column the expiry stays, and the name gives way a little.
-        let (n, t) = name_cell(GREEK, 27, three_days(), flags, false);
-        assert_eq!(t, "[EXP 3d] [S]");
-        assert_eq!(width(&n), 27 - 2 - width(&t));
-        assert!(n.ends_with('…'));
     }
 
     #[test]
-    fn badges_go_before_the_name_gets_short() {
-        let long = "Priya Raghunathan-Srinivasan";
+    fn the_name_gives_way_before_a_badge_is_dropped() {
         let conflict = Flags {
             conflict: true,
             ..Flags::default()
         };
-        let (n, t) = name_cell(long, 14, Some(Expiry::Today), conflict, false);
-        assert_eq!(t, "", "no room for badges beside 12 columns of name");
-        assert_eq!(width(&n), 14);
+        // "Μαρία Οικονόμου" in a 16-column Name column: the name is cut, [C] stays.
+        let maria = "Μαρία Οικονόμου";
+        let (n, t) = name_cell(maria, 16, None, conflict, BadgeSize::Short);
+        assert_eq!(t, "[C]");
+        assert_eq!(width(&n), 16 - 2 - 3);
+        assert!(n.ends_with('…'));
+        // Without the expiry (the Left column says it), the flags stay.
+        let (n, t) = name_cell(GREEK, 21, three_days(), conflict, BadgeSize::NoExpiry);
+        assert_eq!((n.as_str(), t.as_str()), (GREEK, "[C]"));
+        // At the name's floor, the badges are cut rather than dropped.
+        let long = "Priya Raghunathan-Srinivasan";
+        let (n, t) = name_cell(long, 14, Some(Expiry::Today), conflict, BadgeSize::Short);
+        assert_eq!(width(&n), NAME_FLOOR);
+        assert_eq!(t, "[EX…");
         // Never wider than the column, whatever the mix.
         for w in 0..40 {
             let all = Flags {
@@ -701,9 +670,14 @@ mod tests {
                 synced: true,
                 guest: true,
             };
-            let (n, t) = name_cell(long, w, three_days(), all, w % 2 == 0);
-            let used = width(&n) + if t.is_empty() { 0 } else { 2 + width(&t) };
-            assert!(used <= w, "{w}: {n:?} {t:?}");
+            for size in [BadgeSize::Full, BadgeSize::Short, BadgeSize::NoExpiry] {
+                let (n, t) = name_cell(long, w, three_days(), all, size);
+                let used = width(&n) + if t.is_empty() { 0 } else { 2 + width(&t) };
+                assert!(used <= w, "{w}: {n:?} {t:?}");
+                if w >= NAME_FLOOR + 5 {
+                    assert!(t.starts_with('['), "{w}: a badge shows: {n:?} {t:?}");
+                }
+            }
         }
     }
 
@@ -775,13 +749,13 @@ mod tests {
                 "{inner}: the row spans the table: {cols:?}"
             );
             // No sharing column is wider than its content while another is cut.
-            let cut = w(Column::Name) < 30
+            let cut = w(Column::Name) < 30 + SHORT_BADGE_ROOM
                 || w(Column::UserName) < 36
                 || (w(Column::Department) > 0 && w(Column::Department) < 22)
                 || (w(Column::JobTitle) > 0 && w(Column::JobTitle) < 25);
             if cut {
                 assert!(
-                    w(Column::Name) <= 30 && w(Column::UserName) <= 36,
+                    w(Column::Name) <= 30 + SHORT_BADGE_ROOM && w(Column::UserName) <= 36,
                     "{inner}: {cols:?}"
                 );
             }
@@ -809,7 +783,7 @@ mod tests {
         assert_eq!(c.name.fitting(CONTENT_SHARE), 20);
         // Where room is short, the long one is cut, not the column widened for it.
         let cols = columns(98, &c);
-        assert_eq!(cols[0], (Column::Name, 20), "{cols:?}");
+        assert!(cols[0].1 <= 20 + SHORT_BADGE_ROOM, "{cols:?}");
         // With room to spare, it gets it.
         let cols = columns(198, &c);
         assert!(cols[0].1 >= 90, "{cols:?}");

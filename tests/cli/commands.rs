@@ -292,10 +292,36 @@ async fn check_exits_3_when_users_expire_soon_and_0_otherwise() {
             .all(|u| u["daysLeft"].as_i64().is_some_and(|d| d <= 3))
     );
 
-    // Nobody is already past the purge date, so nothing expires "within 0 days".
+    // Everyone ten days from the purge: nothing within "0 days", and cron gets no output.
+    let now = chrono::Utc::now();
+    for u in deleted_users(ctx.session.directory.as_ref()).await {
+        sandbox
+            .inspect()
+            .set_deleted_at(&u.id, now - chrono::Duration::days(20));
+    }
     let ran = run(&ctx, &["check", "--expiring", "0"], "", pipe()).await;
     assert_eq!(ran.code, 0, "{}", ran.out);
     assert!(ran.out.is_empty(), "cron gets no output: {}", ran.out);
+
+    // One purged in two hours: 0 means the day ahead, so it is reported (exit 3).
+    let soon = deleted_users(ctx.session.directory.as_ref())
+        .await
+        .remove(0);
+    sandbox.inspect().set_deleted_at(
+        &soon.id,
+        now - chrono::Duration::days(30) + chrono::Duration::hours(2),
+    );
+    let ran = run(
+        &ctx,
+        &["check", "--expiring", "0", "--format", "json"],
+        "",
+        pipe(),
+    )
+    .await;
+    assert_eq!(ran.code, 3, "{} {}", ran.out, ran.err);
+    let users: Vec<Value> = serde_json::from_str(&ran.out).expect("json");
+    assert_eq!(users.len(), 1, "{}", ran.out);
+    assert_eq!(users[0]["id"], soon.id.as_str());
 }
 
 #[tokio::test]
@@ -310,6 +336,13 @@ async fn purge_refuses_without_yes_and_without_a_terminal() {
     let ran = run(&ctx, &["purge", &user.id], "", pipe()).await;
     assert_eq!(ran.code, 2);
     assert!(ran.err.contains("--yes"), "{}", ran.err);
+    // Named as every other error of undelete is.
+    assert!(
+        ran.err
+            .starts_with("undelete: refusing to purge without --yes"),
+        "{}",
+        ran.err
+    );
     assert!(sandbox.inspect().is_deleted(&user.id));
     assert_eq!(sandbox.inspect().write_count(), 0);
 
@@ -1291,7 +1324,7 @@ async fn a_second_run_on_the_data_dir_waits_or_refuses_and_never_resets_the_firs
     assert!(refused.err.contains(&pid), "{}", refused.err);
     assert!(
         refused.err.contains("; it is restoring 6 users)"),
-        "how many, as the README says: {}",
+        "how many, as docs/reliability.md says: {}",
         refused.err
     );
     assert!(
@@ -1545,13 +1578,26 @@ async fn list_conflicts_keeps_the_conflicted_users_and_json_names_their_holders(
     assert_eq!(ran.code, 0, "{}", ran.err);
     let only: Vec<Value> = serde_json::from_str(&ran.out).expect("one JSON array");
     assert_eq!(only.len(), conflicted.len());
+    // The table: each row badged as the TUI badges it, and under it what holds its names.
     let ran = run(&ctx, &["list", "--conflicts"], "", pipe()).await;
     assert_eq!(ran.code, 0);
-    assert_eq!(
-        ran.out.lines().count(),
-        conflicted.len() + 1,
-        "header and rows"
-    );
+    let rows: Vec<&str> = ran
+        .out
+        .lines()
+        .skip(1)
+        .filter(|l| !l.starts_with("  ↳ "))
+        .collect();
+    assert_eq!(rows.len(), conflicted.len(), "{}", ran.out);
+    assert!(rows.iter().all(|r| r.contains("[CONFLICT]")), "{}", ran.out);
+    let clashes = ran.out.lines().filter(|l| l.starts_with("  ↳ ")).count();
+    assert!(clashes >= rows.len(), "a line per holder: {}", ran.out);
+    assert!(ran.out.contains(" is held by "), "{}", ran.out);
+    // Who deleted it, in the table too: synced users by the sync service.
+    let ran = run(&ctx, &["list", "--with", "all"], "", pipe()).await;
+    assert_eq!(ran.code, 0);
+    let synced = ran.out.lines().filter(|l| l.contains("[SYNCED]")).count();
+    let by_sync = ran.out.lines().filter(|l| l.contains("[BY SYNC]")).count();
+    assert!(synced > 0 && by_sync == synced, "{}", ran.out);
 }
 
 #[tokio::test]

@@ -93,16 +93,25 @@ fn config_init_writes_a_commented_file_once_and_replaces_it_only_with_force() {
     let written = std::fs::read_to_string(&path).expect("written");
     assert!(written.contains("# tenant = "), "{written}");
     // As written it changes nothing: every key is commented out.
-    let show = shown(&undelete(home.path(), &["config", "show"], &[]));
+    let out = undelete(home.path(), &["config", "show"], &[]);
+    // Where the journal and log live is said too, though no key of the file sets it.
+    let data_dir = format!("# data dir: {} (", home.path().join("data").display());
+    assert!(
+        text(&out.stdout).contains(&data_dir),
+        "{}",
+        text(&out.stdout)
+    );
+    let show = shown(&out);
     assert!(!show.contains_key("tenant"), "{show:?}");
     assert_eq!(show["cloud"], "\"global\"");
 
     std::fs::write(&path, "tenant = \"mine.example\"\n").expect("edit");
+    // Keeping the admin's file is the normal outcome: exit 0, and it says so.
     let out = undelete(home.path(), &["config", "init"], &[]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(0));
     let err = text(&out.stderr);
     assert!(
-        err.contains("already exists") && err.contains("--force"),
+        err.contains("Kept") && err.contains("already exists") && err.contains("--force"),
         "{err}"
     );
     assert_eq!(

@@ -36,11 +36,12 @@ async fn serve_prints_its_url_first_and_stops_on_ctrl_c() {
         .arg("--data-dir")
         .arg(dir.path())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .expect("spawn serve");
     let stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
     let mut lines = BufReader::new(stdout).lines();
     let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
         .await
@@ -107,6 +108,15 @@ async fn serve_prints_its_url_first_and_stops_on_ctrl_c() {
         .expect("exits after Ctrl-C")
         .expect("wait");
     assert_eq!(status.code(), Some(0));
+    // Without -v the log stays in its file: no log line on the terminal, at start or after.
+    let mut said = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut said)
+        .await
+        .expect("stderr");
+    assert!(
+        !said.contains(" INFO ") && !said.contains("undelete started"),
+        "{said}"
+    );
 
     // Reset re-seeds: a fresh directory and an empty outbox.
     let (code, out) = run(&["sandbox", "reset", "--users", "4"], dir.path()).await;

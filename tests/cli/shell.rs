@@ -97,6 +97,22 @@ fn the_man_page_is_roff_and_covers_the_commands() {
         // Its SUBCOMMANDS section names each as a page of its own.
         assert!(page.contains(&format!("undelete\\-{sub}(1)")), "no {sub}");
     }
+    // Only this page is installed: every command's own options are in it, under its name.
+    for heading in [".SH \"UNDELETE RESTORE\"", ".SH \"UNDELETE SANDBOX SERVE\""] {
+        assert!(page.contains(heading), "no {heading}");
+    }
+    for option in [
+        "\\-\\-email\\-to",
+        "\\-\\-password",
+        "\\-\\-hand\\-off",
+        "\\-\\-new\\-upn",
+        "\\-\\-expiring",
+        "\\-\\-write\\-quota",
+    ] {
+        assert!(page.contains(option), "no {option}");
+    }
+    assert!(page.contains(".SH \"EXIT STATUS\""), "exit codes");
+    assert!(page.contains("\\fB3\\fR"), "check's exit 3");
 }
 
 #[test]

@@ -1,19 +1,19 @@
-//! The README's pictures: every screen it pictures has its file, a real PNG of the size
-//! `scripts/screenshots` makes, and the script makes every one of them.
+//! The docs' pictures: the README shows the table, `docs/app.md` every screen; each has its
+//! file, a real PNG of the size `scripts/screenshots` makes, and the script makes every one.
 
 use std::path::Path;
 
-/// The screens the README must picture, by file name.
+/// The screens the docs must picture, by file name.
 const SCREENS: [&str; 4] = ["table", "restore-dialog", "result", "sign-in"];
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The `assets/screenshots/*.png` images the README shows, in order.
-fn pictured(readme: &str) -> Vec<String> {
-    readme
-        .split("](assets/screenshots/")
+/// The `assets/screenshots/*.png` images a page shows, in order (from the root or from
+/// `docs/`).
+fn pictured(page: &str) -> Vec<String> {
+    page.split("assets/screenshots/")
         .skip(1)
         .filter_map(|rest| rest.split_once(')').map(|(file, _)| file.to_string()))
         .collect()
@@ -29,13 +29,17 @@ fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
 }
 
 #[test]
-fn every_screen_the_readme_pictures_has_its_picture() {
-    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
-    let shown = pictured(&readme);
+fn every_screen_the_docs_picture_has_its_picture() {
+    let read = |page: &str| std::fs::read_to_string(root().join(page)).expect(page);
+    assert!(
+        pictured(&read("README.md")).contains(&"table.png".to_string()),
+        "the README shows the table"
+    );
+    let shown = pictured(&read("docs/app.md"));
     for screen in SCREENS {
         assert!(
             shown.contains(&format!("{screen}.png")),
-            "the README shows no picture of the {screen} screen: {shown:?}"
+            "docs/app.md shows no picture of the {screen} screen: {shown:?}"
         );
     }
     let script = std::fs::read_to_string(root().join("scripts/screenshots")).expect("script");
@@ -53,13 +57,13 @@ fn every_screen_the_readme_pictures_has_its_picture() {
             "scripts/screenshots does not make {file}"
         );
     }
-    // No picture is left over that the README no longer shows.
+    // No picture is left over that the docs no longer show.
     for entry in std::fs::read_dir(root().join("assets/screenshots")).expect("dir") {
         let file = entry
             .expect("entry")
             .file_name()
             .to_string_lossy()
             .into_owned();
-        assert!(shown.contains(&file), "{file} is not in the README");
+        assert!(shown.contains(&file), "{file} is not in docs/app.md");
     }
 }

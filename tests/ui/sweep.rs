@@ -296,7 +296,11 @@ async fn the_next_launch_shows_the_kept_badges_at_once_as_of_then_refreshes_by_d
         screen.contains(&format!("conflicts as of {as_of}")),
         "{screen}"
     );
-    assert!(screen.contains("[CONFLICT]"), "{screen}");
+    // In the column's one form: short here, where a row's full words would cut its name.
+    assert!(
+        screen.contains("[CONFLICT]") || screen.contains("[C]"),
+        "{screen}"
+    );
     // `c` works on the kept badges at once.
     second.typ("c");
     assert_eq!(second.state.session().users.shown().len(), conflicted);

@@ -7,3 +7,4 @@ pub mod files;
 pub mod safe_json;
 pub mod sanitize;
 pub mod token_bucket;
+pub mod words;

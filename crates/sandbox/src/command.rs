@@ -211,7 +211,10 @@ fn announce(handle: &SandboxHandle, data_dir: &Path, trusted: usize) -> std::io:
     }
     let certs = match trusted {
         0 => String::new(),
-        n => format!(", {n} certificate file(s) trusted"),
+        n => format!(
+            ", {} trusted",
+            undelete_common::words::count(n, "certificate file", "certificate files")
+        ),
     };
     eprintln!(
         "sandbox: {} (store {}); client secret accepted{certs}; admin {}. Ctrl-C stops.",

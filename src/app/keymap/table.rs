@@ -128,12 +128,34 @@ pub static BINDINGS: &[Binding] = &[
         ),
         "restore",
     ),
+    // Early among the hints, so a narrow footer keeps it: it shows only while the banner says
+    // there is unfinished work.
     hint(
-        b(S::Table, &[c(' ')], A::ToggleMark, "mark / unmark"),
-        "mark",
+        b(
+            S::Table,
+            &[c('F')],
+            A::FinishUnfinished,
+            "finish interrupted restores (password or mail not done)",
+        ),
+        "finish",
+    ),
+    hint(
+        b(
+            S::Table,
+            &[c(' ')],
+            A::ToggleMark,
+            "mark or unmark this user, then move to the next (held: marks a run)",
+        ),
+        "mark ↓",
     ),
     b(S::Table, &[c('a')], A::MarkAllShown, "mark all shown"),
     b(S::Table, &[c('A')], A::ClearMarks, "clear all marks"),
+    b(
+        S::Table,
+        &[c('m')],
+        A::OnlyMarked,
+        "only the marked users (whom Enter restores), or everyone again",
+    ),
     hint(
         b(
             S::Table,
@@ -215,12 +237,6 @@ pub static BINDINGS: &[Binding] = &[
         ),
         "refresh",
     ),
-    b(
-        S::Table,
-        &[c('F')],
-        A::FinishUnfinished,
-        "finish interrupted restores",
-    ),
     hint(b(S::Table, &[c('q')], A::Quit, "quit"), "quit"),
     b(
         S::Table,
@@ -248,11 +264,12 @@ pub static BINDINGS: &[Binding] = &[
     hint(
         b(
             S::Restored,
-            &[c('1'), k(K::Esc)],
+            // Esc first, for the footer: "1 deleted" read as a count of users.
+            &[k(K::Esc), c('1')],
             A::ViewDeleted,
             "back to the deleted users",
         ),
-        "deleted",
+        "deleted users",
     ),
     b(S::Restored, &[c('2')], A::ViewRestored, "this view"),
     hint(
@@ -260,7 +277,7 @@ pub static BINDINGS: &[Binding] = &[
             S::Restored,
             &[c('p')],
             A::SetPassword,
-            "set a password for this user, which has none (generate, or type one)",
+            "set a password for this user, or a new one (generate, or type one); then mail it",
         ),
         "set password",
     ),

@@ -22,12 +22,14 @@ pub(in crate::app) fn open_help(state: &mut State, scope: Scope) {
 /// do when no help is open.
 pub(in crate::app) fn on_key(state: &mut State, action: Option<Action>) -> Outcome {
     let sandbox = state.session_mut().facts.is_sandbox;
+    // The help's box is the overlay's height less a margin, and its page that less borders.
+    let size = ratatui::layout::Rect::new(0, 0, state.size.0, state.size.1);
+    let over = crate::app::layout::layout(state, size).map_or(size.height, |a| a.overlay().height);
+    let page = usize::from(over.saturating_sub(4)).max(1);
     let Some(view) = &mut state.help else {
         return Outcome::Open(Vec::new());
     };
-    let lines = crate::app::help::lines(view.scope, sandbox).len();
-    // The overlay is the screen's height less its margin and borders.
-    let page = usize::from(state.size.1.saturating_sub(4)).max(1);
+    let lines = crate::app::help::wrapped(view.scope, sandbox, state.size.0).len();
     view.on_key(action, lines, page)
 }
 

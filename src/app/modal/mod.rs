@@ -70,7 +70,7 @@ pub(in crate::app) fn on_key(
         (Some(Modal::Result(r)), Scope::ErrorPane) => r.on_error_pane_key(action),
         (Some(Modal::Result(r)), Scope::Result) => result::on_list_key(r, action),
         (Some(Modal::Result(r)), Scope::ResultPassword) => {
-            result::on_prompt_key(r, action, key, &state.sessions.current().tenant)
+            result::on_prompt_key(r, action, key, state.sessions.current_mut())
         }
         _ => return None,
     };
@@ -105,7 +105,10 @@ pub(in crate::app) fn on_news(state: &mut State, msg: SessionMsg) -> Vec<Effect>
         M::NewUpnChecked { id, seq, result } => {
             restore::on_new_name_checked(state, &id, seq, result)
         }
-        M::PasswordVerdict { seq, result } => restore::on_verdict(state, seq, result),
+        M::PasswordVerdict { seq, result } => match &mut state.modal {
+            Some(Modal::Result(r)) => result::on_verdict(r, seq, result),
+            _ => restore::on_verdict(state, seq, result),
+        },
         M::TapAvailability(a) => {
             state.session_mut().tap = Some(a.clone());
             if let Some(Modal::Restore(form)) = &mut state.modal {

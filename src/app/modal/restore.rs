@@ -20,7 +20,7 @@ mod fields;
 mod keys;
 mod submit;
 
-pub(in crate::app) use answers::{on_new_name_checked, on_preflight, on_verdict};
+pub(in crate::app) use answers::{on_new_name_checked, on_preflight, on_verdict, verdict_of};
 pub use fields::{DialogField, PARTS, Part};
 pub(in crate::app) use keys::on_key;
 pub(in crate::app) use submit::submit_restore;
@@ -149,9 +149,21 @@ pub enum Verdict {
 pub const CONFIRM_OVER: usize = 20;
 
 impl RestoreForm {
+    /// Only guests: no password or pass to choose (a guest signs in with its home account),
+    /// so the dialog shows their hand-off instead of the password's parts.
+    pub fn all_guests(&self) -> bool {
+        only_guests(self.targets.iter().map(|t| &t.user))
+    }
+
     /// The dialog for `targets`, mailing `recipients` at first, with "include the password"
     /// checked as `include_password` says.
     pub fn new(targets: Vec<DeletedUser>, recipients: &str, include_password: bool) -> Self {
+        // Guests have no password part: the first field they can use is the mail's.
+        let focus = if only_guests(targets.iter()) {
+            DialogField::Recipients
+        } else {
+            DialogField::AutoPassword
+        };
         Self {
             targets: targets
                 .into_iter()
@@ -172,7 +184,7 @@ impl RestoreForm {
             force_change_mfa: false,
             recipients: Input::new(recipients.to_string()),
             include_password,
-            focus: DialogField::AutoPassword,
+            focus,
             error: None,
             confirm_many: false,
             verdict: Verdict::None,
@@ -408,4 +420,10 @@ pub(in crate::app) fn sync_picks(state: &mut State) {
             .collect();
         checklist::share_seats(&mut lists, seats);
     }
+}
+
+/// Whether `users` are all guests (and there is one at least): see `RestoreForm::all_guests`.
+fn only_guests<'a>(users: impl IntoIterator<Item = &'a DeletedUser>) -> bool {
+    let mut users = users.into_iter().peekable();
+    users.peek().is_some() && users.all(DeletedUser::is_guest)
 }

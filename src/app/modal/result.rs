@@ -3,16 +3,18 @@
 
 use std::collections::HashSet;
 
-use crossterm::event::{Event, KeyEvent};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 pub(in crate::app) mod news;
 
+use super::restore::Verdict;
 use super::{Modal, Outcome};
 use crate::app::action::Action;
 use crate::app::effect::{Effect, MailCommand};
 use crate::app::msg::MailFailed;
+use crate::app::sessions::SessionState;
 use crate::app::state::{NoticeKind, State};
 use crate::directory::{ErrorKind, Stage};
 use crate::restore::{self, MailGroup, PasswordChoice, PasswordStep, UserOutcome};
@@ -83,6 +85,22 @@ pub struct PasswordPrompt {
     pub input: Input,
     pub reveal: bool,
     pub error: Option<String>,
+    /// The directory's verdict on what is typed, as the restore dialog asks for it.
+    pub verdict: Verdict,
+}
+
+impl PasswordPrompt {
+    /// The prompt for outcome `index`, "generate one" chosen.
+    pub fn new(index: usize) -> Self {
+        Self {
+            index,
+            auto: true,
+            input: Input::default(),
+            reveal: false,
+            error: None,
+            verdict: Verdict::None,
+        }
+    }
 }
 
 impl ResultState {
@@ -378,13 +396,7 @@ fn set_password(r: &mut ResultState) -> Vec<Effect> {
         .get(r.selected)
         .is_some_and(|o| o.needs_password() || o.mail_maybe_sent())
     {
-        r.mode = ResultMode::Prompt(PasswordPrompt {
-            index: r.selected,
-            auto: true,
-            input: Input::default(),
-            reveal: false,
-            error: None,
-        });
+        r.mode = ResultMode::Prompt(PasswordPrompt::new(r.selected));
     } else {
         r.message = Some("p sets a password for a restored user that has none.".into());
     }
@@ -447,7 +459,10 @@ pub(in crate::app) fn retry_failed(r: &mut ResultState) -> Vec<Effect> {
         plan
     });
     r.busy = true;
-    r.message = Some(format!("Retrying {} user(s)…", failed.len()));
+    r.message = Some(format!(
+        "Retrying {}…",
+        crate::text::count(failed.len(), "user", "users")
+    ));
     vec![Effect::Retry {
         restore: plan,
         passwords,
@@ -462,8 +477,9 @@ pub(in crate::app) fn on_prompt_key(
     r: &mut ResultState,
     action: Option<Action>,
     key: KeyEvent,
-    tenant: &restore::Tenant,
+    session: &mut SessionState,
 ) -> Outcome {
+    let tenant = &session.tenant;
     let ResultMode::Prompt(p) = &mut r.mode else {
         return Outcome::Open(Vec::new());
     };
@@ -509,13 +525,58 @@ pub(in crate::app) fn on_prompt_key(
             }]);
         }
         _ => {
-            if !p.auto {
-                p.input.handle_event(&Event::Key(key));
+            // Typing means "type one", whichever choice was on.
+            let text = matches!(key.code, KeyCode::Char(_))
+                && !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+            if p.auto && text {
+                p.auto = false;
+            }
+            if !p.auto
+                && p.input
+                    .handle_event(&Event::Key(key))
+                    .is_some_and(|c| c.value)
+            {
                 p.error = None;
+                return Outcome::Open(ask_about(p, session));
             }
         }
     }
     Outcome::Open(Vec::new())
+}
+
+/// After the typed password changed: ask the directory about it, as the restore dialog does
+/// (the runner waits for typing to pause), unless it said it cannot be asked.
+fn ask_about(p: &mut PasswordPrompt, session: &mut SessionState) -> Vec<Effect> {
+    if matches!(p.verdict, Verdict::Unavailable(_)) {
+        return Vec::new();
+    }
+    if p.input.value().is_empty() {
+        p.verdict = Verdict::None;
+        return Vec::new();
+    }
+    session.verdict_seq += 1;
+    let seq = session.verdict_seq;
+    p.verdict = Verdict::Asking { seq };
+    vec![Effect::CheckPassword {
+        seq,
+        password: secrecy::SecretString::from(p.input.value()),
+    }]
+}
+
+/// The directory's verdict on the prompt's password (for the check numbered `seq`); a late
+/// answer about an older value is dropped.
+pub(in crate::app) fn on_verdict(
+    r: &mut ResultState,
+    seq: u64,
+    result: Result<crate::directory::PasswordVerdict, crate::directory::DirectoryError>,
+) {
+    if let ResultMode::Prompt(p) = &mut r.mode
+        && p.verdict == (Verdict::Asking { seq })
+    {
+        p.verdict = super::restore::verdict_of(result);
+    }
 }
 
 impl ResultState {
@@ -575,7 +636,7 @@ impl ResultState {
             format!(
                 "Closed without email; {} restored, {missing} without a password: F finishes {}.",
                 crate::text::count(restored, "user", "users"),
-                if missing == 1 { "it" } else { "them" }
+                crate::text::plural(missing, "it", "them")
             )
         } else {
             format!(

@@ -134,20 +134,22 @@ fn newest_deleted_first_and_unknown_times_last() {
 fn help_pages_and_jumps_like_the_table() {
     let mut s = fixtures::state(5, (80, 24));
     ch(&mut s, '?');
-    let total = crate::app::help::lines(Scope::Table, true).len();
-    let page = 24 - 4;
+    // The lines as drawn at 80 columns, explanations wrapped.
+    let drawn = crate::app::help::wrapped(Scope::Table, true, 80);
+    let total = drawn.len();
+    // 24 rows less the header and the footer, the help's margin and its borders.
+    let page = 24 - 2 - 2 - 2;
     ch(&mut s, 'G');
     let Some(HelpView { scroll, .. }) = s.help else {
         panic!("help open");
     };
     assert_eq!(scroll, total - page, "the last page, whole");
     // The badge legend is on it.
-    let last: Vec<String> = crate::app::help::lines(Scope::Table, true)
-        .into_iter()
-        .skip(scroll)
-        .map(|(h, k, _)| h.unwrap_or(k))
-        .collect();
-    assert!(last.iter().any(|l| l == "Badges"), "{last:?}");
+    let last = &drawn[scroll..];
+    assert!(
+        last.contains(&crate::app::help::HelpLine::Heading("Badges".into())),
+        "{last:?}"
+    );
     ch(&mut s, 'g');
     assert!(matches!(s.help, Some(HelpView { scroll: 0, .. })));
     press(&mut s, KeyCode::PageDown);

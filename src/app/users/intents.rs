@@ -100,13 +100,35 @@ impl UsersView {
     /// Shows only users in conflict, or everyone again (the typed filter still applies).
     pub fn toggle_only_conflicts(&mut self) {
         self.only_conflicts = !self.only_conflicts;
-        self.refilter();
-        self.selected = 0;
-        self.offset = 0;
+        self.refilter_to_current();
     }
 
     pub fn only_conflicts(&self) -> bool {
         self.only_conflicts
+    }
+
+    /// Shows only the marked users, or everyone again (the typed filter still applies). A
+    /// user unmarked meanwhile stays listed until the view is asked for again.
+    pub fn toggle_only_marked(&mut self) {
+        self.only_marked = !self.only_marked;
+        self.refilter_to_current();
+    }
+
+    pub fn only_marked(&self) -> bool {
+        self.only_marked
+    }
+
+    fn refilter_to_current(&mut self) {
+        let current = self.current_index();
+        self.refilter();
+        // The user picked stays picked when it is still shown (back from `c`, the one looked
+        // at there); otherwise the top, where the first conflict is.
+        self.selected = current
+            .and_then(|cur| self.shown.iter().position(|i| *i == cur))
+            .unwrap_or(0);
+        if self.selected == 0 {
+            self.offset = 0;
+        }
     }
 
     pub fn mark_conflict(&mut self, id: String) {

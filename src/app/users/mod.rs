@@ -65,6 +65,8 @@ pub struct UsersView {
     swept: HashSet<String>,
     /// Only users in conflict are shown (on top of the typed filter).
     only_conflicts: bool,
+    /// `m`: only the marked users, to see whom a restore will take before it opens.
+    only_marked: bool,
     /// The widest text of each column that shares the table's spare width, over every row.
     widths: ContentWidths,
 }
@@ -167,6 +169,7 @@ impl Default for UsersView {
             conflicts: HashSet::new(),
             swept: HashSet::new(),
             only_conflicts: false,
+            only_marked: false,
             widths: ContentWidths::default(),
         }
     }
@@ -361,10 +364,10 @@ impl UsersView {
     fn refilter(&mut self) {
         let filter = crate::query::Filter::new(self.filter.value());
         let needle = filter.as_ref().map_or("", |f| f.text()).to_string();
-        if needle.is_empty() && !self.only_conflicts {
+        if needle.is_empty() && !self.only_conflicts && !self.only_marked {
             self.hits = None;
         } else if needle.is_empty() {
-            let hit = self.conflict_hits(vec![true; self.rows.len()]);
+            let hit = self.narrow(vec![true; self.rows.len()]);
             self.hits = Some(hit);
         } else {
             let mut hit = self.hits.take().unwrap_or_default();
@@ -385,22 +388,26 @@ impl UsersView {
                 // One hit is enough: go on from the next row's key.
                 from = self.rows[row].key_end as usize + 1;
             }
-            let hit = if self.only_conflicts {
-                self.conflict_hits(hit)
-            } else {
-                hit
-            };
+            let hit = self.narrow(hit);
             self.hits = Some(hit);
         }
         self.applied_filter = needle;
         self.rebuild_shown();
     }
 
-    /// `hit` narrowed to the users in conflict (a hash lookup per row still in).
-    fn conflict_hits(&self, mut hit: Vec<bool>) -> Vec<bool> {
-        for (h, row) in hit.iter_mut().zip(&self.rows) {
-            if *h && !self.is_conflict(row.id()) {
-                *h = false;
+    /// `hit` narrowed to the users in conflict (a hash lookup per row still in) and to the
+    /// marked ones, as `c` and `m` ask.
+    fn narrow(&self, mut hit: Vec<bool>) -> Vec<bool> {
+        if self.only_conflicts {
+            for (h, row) in hit.iter_mut().zip(&self.rows) {
+                if *h && !self.is_conflict(row.id()) {
+                    *h = false;
+                }
+            }
+        }
+        if self.only_marked {
+            for (h, marked) in hit.iter_mut().zip(&self.marked) {
+                *h &= *marked;
             }
         }
         hit

@@ -120,6 +120,10 @@ fn mail(b: &mut Sections) {
     if f == DialogField::IncludePassword {
         b.focus_line = b.lines.len();
     }
+    if form.all_guests() {
+        // No password or pass goes to a guest: nothing to include.
+        return;
+    }
     let include_label = match (form.tap, form.targets.len() == 1) {
         (true, true) => "Include the pass in the email",
         (true, false) => "Include the passes in the email",
@@ -191,10 +195,16 @@ fn buttons(b: &mut Sections) {
             .count();
         let mut q = format!("Restore {} users?", form.targets.len());
         if renamed > 0 {
-            q.push_str(&format!(" {renamed} get a new user name."));
+            q.push_str(&format!(
+                " {renamed} {} a new user name.",
+                crate::text::plural(renamed, "gets", "get")
+            ));
         }
         if reconciled > 0 {
-            q.push_str(&format!(" {reconciled} lose conflicting proxy addresses."));
+            q.push_str(&format!(
+                " {reconciled} {} conflicting proxy addresses.",
+                crate::text::plural(reconciled, "loses", "lose")
+            ));
         }
         q.push_str(" y restores them all · n goes back");
         b.focus_line = b.lines.len();

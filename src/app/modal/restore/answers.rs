@@ -67,7 +67,15 @@ pub(in crate::app) fn on_verdict(
     if form.verdict != (Verdict::Asking { seq }) {
         return;
     }
-    form.verdict = match result {
+    form.verdict = verdict_of(result);
+}
+
+/// The directory's answer about a typed password, as the dialog and the result screen's `p`
+/// prompt show it.
+pub(in crate::app) fn verdict_of(
+    result: Result<crate::directory::PasswordVerdict, crate::directory::DirectoryError>,
+) -> Verdict {
+    match result {
         Ok(v) if v.valid => Verdict::Valid,
         Ok(v) => Verdict::Refused(v.messages),
         Err(e) => Verdict::Unavailable(match e.kind {
@@ -79,7 +87,7 @@ pub(in crate::app) fn on_verdict(
             }
             _ => e.message.clone(),
         }),
-    };
+    }
 }
 
 /// The directory's answer about a typed new user name (for the check numbered `seq`).

@@ -87,6 +87,13 @@ impl Part {
         use DialogField as F;
         match self {
             Part::Who | Part::Refusal | Part::Warnings => Vec::new(),
+            // Guests get no password or pass: nothing to choose, the mail says how they sign in.
+            Part::PasswordChoice | Part::PasswordField | Part::Tap | Part::Safeguards
+                if form.all_guests() =>
+            {
+                Vec::new()
+            }
+            Part::Mail if form.all_guests() => vec![F::Recipients],
             Part::PasswordChoice => vec![F::AutoPassword, F::ManualPassword],
             Part::PasswordField if !form.auto_password && !form.tap => vec![F::Password],
             Part::PasswordField => Vec::new(),

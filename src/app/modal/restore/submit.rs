@@ -26,8 +26,8 @@ pub(in crate::app) fn submit_restore(state: &mut State) -> Outcome {
     let checking = form.checking();
     if checking > 0 {
         form.error = Some(format!(
-            "Still checking {checking} of {} user(s) for conflicts; try again in a moment.",
-            form.targets.len()
+            "Still checking {checking} of {} for conflicts; try again in a moment.",
+            crate::text::count(form.targets.len(), "user", "users")
         ));
         return Outcome::Open(Vec::new());
     }

@@ -2,6 +2,7 @@
 //! from here, and the sign-in mails sent or closed as arrived.
 
 use super::*;
+use crate::text::count;
 
 /// A run (or `F`) is over: the result screen takes the progress screen's place, and the
 /// after-care of the restored users is read.
@@ -141,9 +142,12 @@ pub(in crate::app) fn on_outcomes_updated(
                 .map(|f| (o.display_name.clone(), f.error.message.clone()))
         });
     r.message = Some(match (fixed, still, first_error) {
-        (_, 0, _) => format!("✓ {fixed} user(s) done."),
+        (_, 0, _) => format!("✓ {} done.", count(fixed, "user", "users")),
         (0, 1, Some((name, why))) => format!("✗ {name}: {why} (e shows it whole)"),
-        (0, _, _) => format!("✗ Still failing: {still} user(s). e shows why."),
+        (0, _, _) => format!(
+            "✗ Still failing: {}. e shows why.",
+            count(still, "user", "users")
+        ),
         _ => format!("✓ {fixed} done, ✗ {still} still failing (e shows why)."),
     });
     if care.is_empty() {
@@ -194,8 +198,10 @@ fn mail_went(state: &mut State) -> Vec<Effect> {
         .count();
     if untold > 0 {
         r.message = Some(format!(
-            "✓ Sign-in info sent to {to}. {untold} user(s) have nobody to tell: v shows, c \
-             copies; Esc closes."
+            "✓ Sign-in info sent to {to}. {} {} nobody to tell: v shows, c copies; Esc \
+             closes.",
+            count(untold, "user", "users"),
+            crate::text::plural(untold, "has", "have")
         ));
         return Vec::new();
     }

@@ -100,9 +100,28 @@ fn tap_lines(
     }
 }
 
+/// For guests only: how they get back in, in place of the password's choices.
+fn guest_hand_off(b: &mut Sections) {
+    let (theme, w) = (b.theme, b.w);
+    b.lines
+        .push(Line::from(Span::styled("Hand-off", theme.title())));
+    let who = crate::text::plural(b.form.targets.len(), "The guest signs", "The guests sign");
+    let text = format!(
+        "{who} in with their home account (their own organisation's, or a Microsoft account): \
+         no password or pass is set here, and the email tells them where to sign in."
+    );
+    for chunk in wrap(&text, w.saturating_sub(1)) {
+        b.lines.push(Line::from(format!(" {chunk}")));
+    }
+}
+
 /// The password's heading and its two choices.
 pub(super) fn password_choice(b: &mut Sections) {
     let (form, theme, f) = (b.form, b.theme, b.form.focus);
+    if form.all_guests() {
+        guest_hand_off(b);
+        return;
+    }
     b.lines
         .push(Line::from(Span::styled("Password", theme.title())));
     if f == DialogField::AutoPassword {
@@ -172,54 +191,24 @@ pub(super) fn password_field(b: &mut Sections) {
             &b.state.session().tenant,
             &users,
         );
-        let report = check.policy;
-        let no_names = check.contains_name.is_none();
-        let mut row: Vec<Span<'static>> = vec![Span::raw(" ".repeat(INDENT))];
-        let mut used = INDENT;
-        let rules = password::rules()
-            .into_iter()
-            .map(|(label, ok)| (label, ok(&report)))
-            .chain(std::iter::once(("no tenant or user name", no_names)));
-        for (label, met) in rules {
-            let item = format!("{} {label}   ", if met { "✓" } else { "✗" });
-            let iw = width(&item);
-            if used + iw > w && used > INDENT {
-                b.lines.push(Line::from(std::mem::take(&mut row)));
-                row.push(Span::raw(" ".repeat(INDENT)));
-                used = INDENT;
-            }
-            used += iw;
-            row.push(Span::styled(
-                item,
-                if met { theme.ok() } else { theme.danger() },
-            ));
-        }
-        b.lines.push(Line::from(row));
-        use crate::app::modal::restore::Verdict;
-        let verdict = match &form.verdict {
-            Verdict::None => None,
-            Verdict::Asking { .. } => Some(("… asking the directory".to_string(), theme.dim())),
-            Verdict::Valid => Some(("✓ the directory accepts it".to_string(), theme.ok())),
-            Verdict::Refused(why) => Some((
-                format!("✗ the directory refuses it: {}", why.join("; ")),
-                theme.danger(),
-            )),
-            Verdict::Unavailable(why) => Some((
-                format!("ⓘ The tenant could not be asked: {why}. The rules above decide."),
-                theme.dim(),
-            )),
-        };
-        if let Some((text, style)) = verdict {
-            for chunk in wrap(&format!("{}{text}", " ".repeat(INDENT)), w) {
-                b.lines.push(Line::from(Span::styled(chunk, style)));
-            }
-        }
+        b.lines.extend(crate::ui::password_check::checklist(
+            &check, INDENT, w, theme,
+        ));
+        b.lines.extend(crate::ui::password_check::verdict(
+            &form.verdict,
+            INDENT,
+            w,
+            theme,
+        ));
     }
 }
 
 /// The Temporary Access Pass choice.
 pub(super) fn tap(b: &mut Sections) {
     let (form, theme, w) = (b.form, b.theme, b.w);
+    if form.all_guests() {
+        return;
+    }
     tap_lines(
         form,
         theme,
@@ -235,6 +224,11 @@ pub(super) fn tap(b: &mut Sections) {
 /// one is turned off.
 pub(super) fn safeguards(b: &mut Sections) {
     let (form, theme, w, f) = (b.form, b.theme, b.w, b.form.focus);
+    // A guest gets no password, so nothing to change at its first sign-in.
+    if form.all_guests() {
+        b.lines.push(Line::from(""));
+        return;
+    }
     if !form.tap {
         if f == DialogField::ForceChange {
             b.focus_line = b.lines.len();

@@ -6,48 +6,68 @@ use ratatui::text::{Line, Span};
 use super::Sections;
 use crate::ui::restore_dialog::*;
 
-/// Who is restored, and the soonest purge among them: the names give way before the count
-/// of the rest.
+/// Most users the dialog names one per line; past that the count of the rest (`m` in the
+/// table lists every marked user).
+const NAMED: usize = 6;
+
+/// Who is restored, and the soonest purge among them: one user on a line; several one per
+/// line (name, user name, time left), the count of any not named last.
 pub(super) fn who(b: &mut Sections) {
     let (form, w) = (b.form, b.w);
-    // Who, and how urgent.
-    let names: Vec<&str> = form
-        .targets
-        .iter()
-        .take(4)
-        .map(|t| t.user.display_name.as_str())
-        .collect();
-    // The count of users not named is what must not be cut: the names give way first.
-    let mut more = String::new();
-    if form.targets.len() > 4 {
-        more.push_str(&format!(" and {} more", form.targets.len() - 4));
-    }
     let soonest = form
         .targets
         .iter()
         .filter_map(|t| t.user.time_left(b.state.now))
         .min();
-    let mut purge = match soonest {
-        Some(t) if t.is_overdue() => " · past its purge date".to_string(),
-        Some(t) => format!(" · soonest purge in {}", t.long()),
+    let purge = match soonest {
+        Some(t) if t.is_overdue() => "past its purge date".to_string(),
+        Some(t) => format!("soonest purge in {}", t.long()),
         None => String::new(),
     };
-    let names = if more.is_empty() {
-        // All named: what is cut is the end of the line.
-        names.join(", ")
-    } else {
-        // The count of the rest is kept whole; the soonest purge gives way before the names
-        // get too short to read.
-        if w.saturating_sub(width(&more) + width(&purge)) < 16 {
-            purge.clear();
+    if let [one] = form.targets.as_slice() {
+        let name = &one.user.display_name;
+        let line = if purge.is_empty() {
+            name.clone()
+        } else {
+            format!("{name} · {purge}")
+        };
+        b.lines.push(Line::from(fit(&line, w)));
+        return;
+    }
+    // Three columns: name, user name, time left (right-aligned), each as wide as its
+    // longest entry allows.
+    let named: Vec<&Target> = form.targets.iter().take(NAMED).collect();
+    let lefts: Vec<String> = named
+        .iter()
+        .map(|t| crate::directory::time_left::short(t.user.time_left(b.state.now)))
+        .collect();
+    let left_w = lefts.iter().map(|l| width(l)).max().unwrap_or(0);
+    let longest = |f: fn(&Target) -> &str| named.iter().map(|t| width(f(t))).max().unwrap_or(0);
+    let name_w = longest(|t| &t.user.display_name).min((w / 2).clamp(8, 28));
+    let upn_w = longest(|t| &t.user.original_upn).min(w.saturating_sub(3 + name_w + 2 + left_w));
+    for (t, left) in named.iter().zip(&lefts) {
+        let line = format!(
+            " • {} {} {left:>left_w$}",
+            crate::text::pad(&t.user.display_name, name_w),
+            crate::text::pad(&t.user.original_upn, upn_w),
+        );
+        b.lines.push(Line::from(fit(&line, w)));
+    }
+    let rest = form.targets.len().saturating_sub(NAMED);
+    let mut tail = Vec::new();
+    if rest > 0 {
+        tail.push(format!(
+            "and {rest} more (m in the table lists every marked user)"
+        ));
+    }
+    if !purge.is_empty() {
+        tail.push(purge);
+    }
+    if !tail.is_empty() {
+        for chunk in wrap(&format!(" {}", tail.join(" · ")), w) {
+            b.lines.push(Line::from(chunk));
         }
-        fit(
-            &names.join(", "),
-            w.saturating_sub(width(&more) + width(&purge)).max(8),
-        )
-    };
-    b.lines
-        .push(Line::from(fit(&format!("{names}{more}{purge}"), w)));
+    }
 }
 
 /// What applies across the users: synced, unchecked kinds of holder, disabled, still
@@ -139,11 +159,15 @@ pub(super) fn warnings(b: &mut Sections) {
     if checking > 0 {
         let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][b.state.spinner % 10];
         b.lines.push(Line::from(Span::styled(
-            format!("{spin} Checking {checking} user name(s) for conflicts…"),
+            format!(
+                "{spin} Checking {} for conflicts…",
+                crate::text::count(checking, "user name", "user names")
+            ),
             theme.dim(),
         )));
     }
-    if guests > 0 {
+    // With only guests the hand-off section above says it already.
+    if guests > 0 && !form.all_guests() {
         let msg = format!(
             "ⓘ {}: no password is set; guests sign in with their home account, and the email \
              tells them how.",
