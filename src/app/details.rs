@@ -78,39 +78,10 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
             }
         }
     };
-    let opt = |v: &Option<String>| {
-        v.clone()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "—".into())
-    };
     // What decides the restore first (the pane is short on small terminals), ids last.
     field("User name", user.original_upn.clone());
-    // Local time first (what the admin plans by), then UTC (what Graph and tickets say).
-    match user.time_left(now) {
-        Some(t) => {
-            field(
-                "Time left",
-                if t.is_overdue() {
-                    "overdue: Entra may purge it any moment".into()
-                } else {
-                    t.to_string()
-                },
-            );
-            if t.is_overdue() {
-                // Once the account is gone for good, only Exchange can bring the mail back.
-                field("", MAILBOX_AFTER_PURGE.into());
-            }
-            let local = t.purge_at().with_timezone(&state.settings.local_offset);
-            field(
-                "Purged on",
-                format!("≈ {} local", local.format("%Y-%m-%d %H:%M")),
-            );
-            field(
-                "",
-                format!("≈ {}", t.purge_at().format("%Y-%m-%d %H:%M UTC")),
-            );
-        }
-        None => field("Purged on", "—".into()),
+    for (label, value) in purge_fields(state, &user) {
+        field(label, value);
     }
     field(
         "Deleted",
@@ -138,37 +109,83 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
     for problem in state.session().sweep.problems() {
         field("", format!("not checked: {problem}"));
     }
-    field(
-        "On-premises",
-        if user.on_premises_sync_enabled {
-            "synced from on-premises AD".into()
+    for (label, value) in identity_fields(&user) {
+        field(label, value);
+    }
+    all
+}
+
+/// How long the user has, and when it is purged: local time first (what the admin plans
+/// by), then UTC (what Graph and tickets say).
+fn purge_fields(
+    state: &State,
+    user: &crate::directory::DeletedUser,
+) -> Vec<(&'static str, String)> {
+    let Some(t) = user.time_left(state.now) else {
+        return vec![("Purged on", "—".into())];
+    };
+    let mut out = vec![(
+        "Time left",
+        if t.is_overdue() {
+            "overdue: Entra may purge it any moment".into()
         } else {
-            "cloud only".into()
+            t.to_string()
         },
-    );
-    field(
-        "Type",
-        if user.is_guest() {
-            "Guest".into()
-        } else {
-            opt(&user.user_type).replace('—', "Member")
-        },
-    );
-    field("Mail", opt(&user.mail));
-    field("Department", opt(&user.department));
-    field("Job title", opt(&user.job_title));
+    )];
+    if t.is_overdue() {
+        // Once the account is gone for good, only Exchange can bring the mail back.
+        out.push(("", MAILBOX_AFTER_PURGE.into()));
+    }
+    let local = t.purge_at().with_timezone(&state.settings.local_offset);
+    out.push((
+        "Purged on",
+        format!("≈ {} local", local.format("%Y-%m-%d %H:%M")),
+    ));
+    out.push((
+        "",
+        format!("≈ {}", t.purge_at().format("%Y-%m-%d %H:%M UTC")),
+    ));
+    out
+}
+
+/// Who the user is, as the listing says: where it lives, its kind, its addresses, its ids.
+fn identity_fields(user: &crate::directory::DeletedUser) -> Vec<(&'static str, String)> {
+    let opt = |v: &Option<String>| {
+        v.clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "—".into())
+    };
+    let mut out = vec![
+        (
+            "On-premises",
+            if user.on_premises_sync_enabled {
+                "synced from on-premises AD".into()
+            } else {
+                "cloud only".into()
+            },
+        ),
+        (
+            "Type",
+            if user.is_guest() {
+                "Guest".into()
+            } else {
+                opt(&user.user_type).replace('—', "Member")
+            },
+        ),
+        ("Mail", opt(&user.mail)),
+        ("Department", opt(&user.department)),
+        ("Job title", opt(&user.job_title)),
+    ];
     match user.proxy_addresses.split_first() {
-        None => field("Proxy addr.", "—".into()),
+        None => out.push(("Proxy addr.", "—".into())),
         Some((first, rest)) => {
-            field("Proxy addr.", first.clone());
-            for p in rest {
-                field("", p.clone());
-            }
+            out.push(("Proxy addr.", first.clone()));
+            out.extend(rest.iter().map(|p| ("", p.clone())));
         }
     }
-    field("Object id", user.id.clone());
-    field("Deleted UPN", user.deleted_upn.clone());
-    all
+    out.push(("Object id", user.id.clone()));
+    out.push(("Deleted UPN", user.deleted_upn.clone()));
+    out
 }
 
 /// What is left once an account is purged: its mailbox, where Exchange kept it.
