@@ -5,8 +5,9 @@
 //! `tests/sandbox/fixtures/graph-facts.json`, and `tests/sandbox/conformance.rs` checks each
 //! route against them by sending it. Routes the reference does not list keep the lists of
 //! their API reference pages: the deleted items' reads and purge (the users' read permissions
-//! and `User.DeleteRestore.All`; purge as restore), and the `$count` segments (as the listing
-//! they count).
+//! and `User.DeleteRestore.All`; purge as restore), the `$count` segments (as the listing
+//! they count), and adding a group member (`POST /groups/{id}/members/$ref`, the "Add members"
+//! page's list).
 //!
 //! `PATCH /users/{id}` is listed for the whole path; which permission a change needs depends on
 //! the properties it changes (`UPDATE_PASSWORD`, `UPDATE_ACCOUNT_ENABLED`), each a part of it.
@@ -74,11 +75,12 @@ pub enum Route {
     ListMemberOf,
     /// `GET /users/{id}/memberof/$count`
     CountMemberOf,
-    /// `GET /users/{id}/mailboxsettings` (Graph's API page: the reference names no route of
-    /// it in the snapshot the fixture was derived from)
+    /// `GET /users/{id}/mailboxsettings`
     GetMailboxSettings,
-    /// `POST /groups/{id}/members/$ref` and `/owners/$ref`
+    /// `POST /groups/{id}/members/$ref` (not in the reference: the "Add members" page's list)
     AddGroupMember,
+    /// `POST /groups/{id}/owners/$ref` (the reference spells it `POST /groups/{id}/owners`)
+    AddGroupOwner,
     /// `POST /users/{id}/assignlicense`
     AssignLicense,
     /// `POST /rolemanagement/directory/roleassignments`

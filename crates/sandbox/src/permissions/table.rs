@@ -188,18 +188,23 @@ const MEMBER_OF_APPLICATION: &[&str] = &[
     "GroupMember.ReadBasic.All",
 ];
 
-/// A user's mailbox settings (Graph's API page).
+/// A user's mailbox settings.
 const MAILBOX_SETTINGS: &[&str] = &["MailboxSettings.Read", "MailboxSettings.ReadWrite"];
 
-/// Adding a group member or owner.
-const GROUP_MEMBER_WRITE: &[&str] = &[
+/// Adding a group member (not in the reference: the "Add members" page's list).
+const GROUP_MEMBER_ADD: &[&str] = &[
     "Directory.ReadWrite.All",
     "Group.ReadWrite.All",
     "GroupMember.ReadWrite.All",
 ];
 
+/// Adding a group owner: not `GroupMember.ReadWrite.All`, which only reaches members.
+const GROUP_OWNER_ADD: &[&str] = &["Directory.ReadWrite.All", "Group.ReadWrite.All"];
+
 /// Assigning licences.
 const LICENCE_ASSIGN: &[&str] = &[
+    "AgentIdUser.ReadWrite.All",
+    "AgentIdUser.ReadWrite.IdentityParentedBy",
     "Directory.ReadWrite.All",
     "LicenseAssignment.ReadWrite.All",
     "User.ReadWrite.All",
@@ -464,7 +469,8 @@ pub(super) const ROWS: &[Row] = &[
     row(Route::ListMemberOf,          MEMBER_OF_DELEGATED,            MEMBER_OF_APPLICATION),
     row(Route::CountMemberOf,         MEMBER_OF_DELEGATED,            MEMBER_OF_APPLICATION),
     row(Route::GetMailboxSettings,    MAILBOX_SETTINGS,               MAILBOX_SETTINGS),
-    row(Route::AddGroupMember,        GROUP_MEMBER_WRITE,             GROUP_MEMBER_WRITE),
+    row(Route::AddGroupMember,        GROUP_MEMBER_ADD,               GROUP_MEMBER_ADD),
+    row(Route::AddGroupOwner,         GROUP_OWNER_ADD,                GROUP_OWNER_ADD),
     row(Route::AssignLicense,         LICENCE_ASSIGN,                 LICENCE_ASSIGN),
     row(Route::CreateRoleAssignment,  ROLE_ASSIGN,                    ROLE_ASSIGN),
     row(Route::GetMe,                 GET_ME_DELEGATED,               GET_ME_APPLICATION),

@@ -53,7 +53,14 @@ async fn add_reference(
     body: &[u8],
     owner: bool,
 ) -> ApiResult<StatusCode> {
-    require_route(claims, Route::AddGroupMember)?;
+    require_route(
+        claims,
+        if owner {
+            Route::AddGroupOwner
+        } else {
+            Route::AddGroupMember
+        },
+    )?;
     let r: Reference = serde_json::from_slice(body).map_err(bad_body)?;
     let user = referenced_id(&r)?;
     state.take_write()?;
