@@ -502,7 +502,53 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let matches = Cli::command().try_get_matches_from(argv)?;
+    let matches = Cli::command()
+        .try_get_matches_from(argv)
+        .map_err(own_usage)?;
     let cli = Cli::from_arg_matches(&matches)?;
     Ok((cli, matches))
+}
+
+/// clap's usage line after an error names every option that got a value, the environment's
+/// too (`--data-dir <DIR>` with `UNDELETE_DATA_DIR` set), as if it were required: the usage
+/// said is the command's own, as `--help` says it.
+fn own_usage(e: clap::Error) -> clap::Error {
+    use clap::error::ErrorKind as K;
+    if matches!(
+        e.kind(),
+        K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        return e;
+    }
+    let text = e.render().to_string();
+    let Some(line) = text.lines().find(|l| l.starts_with("Usage: ")) else {
+        return e;
+    };
+    let mut cmd = Cli::command();
+    cmd.build();
+    // "Usage: undelete sandbox serve --data-dir <DIR> ...": the subcommands are the first
+    // words that name one.
+    let mut names = Vec::new();
+    let mut at = &cmd;
+    for word in line.split_whitespace().skip(2) {
+        match at.find_subcommand(word) {
+            Some(s) => {
+                names.push(word);
+                at = s;
+            }
+            None => break,
+        }
+    }
+    let Some(sub) = names
+        .iter()
+        .try_fold(&mut cmd, |c, name| c.find_subcommand_mut(name))
+    else {
+        return e;
+    };
+    let usage = sub.render_usage().to_string();
+    let Some(own) = usage.lines().find(|l| l.starts_with("Usage: ")) else {
+        return e;
+    };
+    let fixed = text.replacen(line, own, 1);
+    clap::Error::raw(e.kind(), fixed.strip_prefix("error: ").unwrap_or(&fixed))
 }

@@ -311,6 +311,7 @@ fn set_password(state: &mut State) -> Vec<Effect> {
     };
     let mut result = ResultState::new(vec![outcome], Vec::new(), false, step);
     result.groups = Some(groups);
+    result.replacing = !r.needs_password();
     result.mode = ResultMode::Prompt(PasswordPrompt::new(0));
     state.notice = None;
     state.modal = Some(Modal::Result(Box::new(result)));

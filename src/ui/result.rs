@@ -102,7 +102,13 @@ fn place(
 fn title(r: &ResultState) -> String {
     let missing = r.missing_passwords();
     let mut title = format!(" Restored {} of {} ", r.restored(), r.outcomes.len());
-    if missing > 0 {
+    if missing > 0 && r.replacing {
+        title = format!(
+            "{}· {missing} {} a new password ",
+            title,
+            crate::text::plural(missing, "gets", "get")
+        );
+    } else if missing > 0 {
         title = format!(
             "{}· {missing} {} no password yet ",
             title,
@@ -353,10 +359,10 @@ fn list_lines(r: &ResultState, theme: &Theme, w: usize) -> Vec<(usize, Line<'sta
                 spans.push(Span::raw(pad(&o.display_name, name_w)));
                 spans.push(Span::raw(" "));
                 spans.push(Span::raw(pad(upn, upn_w)));
-                let todo = if r.step.choice.tap().is_some() {
-                    " no pass yet: p issues one"
-                } else {
-                    " no password yet: p sets one"
+                let todo = match (r.step.choice.tap().is_some(), r.replacing) {
+                    (true, _) => " no pass yet: p issues one",
+                    (false, true) => " its password is known to nobody: p sets a new one",
+                    (false, false) => " no password yet: p sets one",
                 };
                 spans.push(Span::styled(todo, theme.warn()));
             }

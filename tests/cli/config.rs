@@ -323,3 +323,59 @@ async fn a_restore_takes_its_tenant_sender_and_recipients_from_the_file() {
     );
     h.shutdown().await;
 }
+
+/// `config show` names the data dir (a flag or `UNDELETE_DATA_DIR`, not a key of the file),
+/// and a usage error's usage line is the command's own: an option set in the environment is
+/// not shown there as if it were required.
+#[test]
+fn config_show_names_the_data_dir_and_usage_lines_leave_the_environment_out() {
+    let home = tempfile::tempdir().expect("home");
+    let out = undelete(home.path(), &["config", "show"], &[]);
+    let data = home.path().join("data");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(&format!("# data dir: {}", data.display())),
+        "{stdout}"
+    );
+    let other = home.path().join("elsewhere");
+    let out = undelete(
+        home.path(),
+        &[
+            "--data-dir",
+            other.to_str().expect("utf-8"),
+            "config",
+            "show",
+        ],
+        &[],
+    );
+    assert!(
+        text(&out.stdout).contains(&format!("# data dir: {}", other.display())),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let out = undelete(
+        home.path(),
+        &["purge"],
+        &[("UNDELETE_TENANT", "contoso.com")],
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = text(&out.stderr);
+    assert!(err.contains("the following required arguments"), "{err}");
+    assert!(
+        err.contains("Usage: undelete purge [OPTIONS] <ID_OR_UPN>..."),
+        "{err}"
+    );
+    assert!(
+        !err.contains("--data-dir") && !err.contains("--tenant"),
+        "{err}"
+    );
+    // A subcommand's subcommand keeps its own usage too.
+    let out = undelete(home.path(), &["sandbox", "serve", "--users", "many"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        text(&out.stderr).contains("\"many\""),
+        "{}",
+        text(&out.stderr)
+    );
+}

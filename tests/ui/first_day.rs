@@ -280,6 +280,10 @@ fn p_gives_a_user_closed_without_email_a_new_password() {
         "{}",
         render(&s, 80, 24)
     );
+    // It has a password (nobody was told it), not "no password yet".
+    let screen = render(&s, 80, 24);
+    assert!(screen.contains("1 gets a new password"), "{screen}");
+    assert!(!screen.contains("no password yet"), "{screen}");
     // Enter sets a generated one, which the result screen then mails.
     let effects = undelete::app::update::update(
         &mut s,

@@ -39,6 +39,9 @@ pub struct ResultState {
     pub mailed: HashSet<String>,
     /// The mail being sent now.
     pub in_flight: Option<MailGroup>,
+    /// Opened by `p` in the Restored view: its user has a password nobody was told (closed
+    /// without email), so the words are "a new password", not "no password yet".
+    pub replacing: bool,
     /// Who the mails sent from here went to, for the closing notice.
     pub sent_to: Vec<String>,
     /// How passwords are set when a failed user is tried again (`r`): the run's choices.
@@ -117,6 +120,7 @@ impl ResultState {
             groups: None,
             mailed: HashSet::new(),
             in_flight: None,
+            replacing: false,
             sent_to: Vec::new(),
             step,
             focus: ResultButton::SendAndClose,
