@@ -54,8 +54,11 @@ pub struct Facts {
 
 impl Facts {
     /// The permission the sign-in lacks to give back an item of this kind, if it does.
-    pub fn lacks_for(&self, kind: crate::directory::bring_back::Kind) -> Option<&'static str> {
-        let action = crate::auth::claims::Action::bring_back(kind);
+    pub fn lacks_for(
+        &self,
+        item: &crate::directory::bring_back::BringBack,
+    ) -> Option<&'static str> {
+        let action = crate::auth::claims::Action::bring_back(item);
         self.lacks
             .iter()
             .find(|(a, _)| *a == action)

@@ -178,6 +178,8 @@ pub enum Action {
     /// Giving back what an offboarding took: optional too; the dialog greys what the
     /// sign-in cannot give back.
     BringBackGroups,
+    /// A group's ownership: Graph asks more than for a membership.
+    BringBackOwners,
     BringBackLicences,
     BringBackSignIn,
     BringBackRoles,
@@ -207,20 +209,22 @@ impl Action {
                 "showing who deleted each user and what offboarding took (the audit log)"
             }
             Action::BringBackGroups => "bringing back group memberships",
+            Action::BringBackOwners => "bringing back group ownerships",
             Action::BringBackLicences => "bringing back licences",
             Action::BringBackSignIn => "allowing sign-in again",
             Action::BringBackRoles => "bringing back directory roles",
         }
     }
 
-    /// What gives back an item of this kind.
-    pub fn bring_back(kind: crate::directory::bring_back::Kind) -> Self {
-        use crate::directory::bring_back::Kind;
-        match kind {
-            Kind::Groups => Action::BringBackGroups,
-            Kind::Licences => Action::BringBackLicences,
-            Kind::SignIn => Action::BringBackSignIn,
-            Kind::Roles => Action::BringBackRoles,
+    /// What gives back this item.
+    pub fn bring_back(item: &crate::directory::bring_back::BringBack) -> Self {
+        use crate::directory::bring_back::BringBack;
+        match item {
+            BringBack::Group { owner: false, .. } => Action::BringBackGroups,
+            BringBack::Group { owner: true, .. } => Action::BringBackOwners,
+            BringBack::Licence { .. } => Action::BringBackLicences,
+            BringBack::SignIn => Action::BringBackSignIn,
+            BringBack::Role { .. } => Action::BringBackRoles,
         }
     }
 
@@ -276,6 +280,7 @@ impl Action {
                 "Group.ReadWrite.All",
                 "Directory.ReadWrite.All",
             ],
+            Action::BringBackOwners => &["Group.ReadWrite.All", "Directory.ReadWrite.All"],
             Action::BringBackLicences => &[
                 "LicenseAssignment.ReadWrite.All",
                 "User.ReadWrite.All",
@@ -300,6 +305,7 @@ impl Action {
             | Action::SweepContacts
             | Action::ReadDeletions
             | Action::BringBackGroups
+            | Action::BringBackOwners
             | Action::BringBackLicences
             | Action::BringBackSignIn
             | Action::BringBackRoles => &[],
@@ -502,6 +508,7 @@ pub fn optional_checks(claims: &TokenClaims) -> Vec<Warning> {
         Action::SweepContacts,
         Action::ReadDeletions,
         Action::BringBackGroups,
+        Action::BringBackOwners,
         Action::BringBackLicences,
         Action::BringBackSignIn,
         Action::BringBackRoles,
@@ -701,6 +708,7 @@ mod tests {
                 (Action::SweepContacts, "OrgContact.Read.All"),
                 (Action::ReadDeletions, "AuditLog.Read.All"),
                 (Action::BringBackGroups, "GroupMember.ReadWrite.All"),
+                (Action::BringBackOwners, "Group.ReadWrite.All"),
                 (Action::BringBackLicences, "LicenseAssignment.ReadWrite.All"),
                 (Action::BringBackSignIn, "User.EnableDisableAccount.All"),
                 (Action::BringBackRoles, "RoleManagement.ReadWrite.Directory"),
@@ -714,6 +722,14 @@ mod tests {
                 ..
             }
         )));
+        // A membership comes back with GroupMember.ReadWrite.All; an ownership does not.
+        let members = decode(json!({"scp": "GroupMember.ReadWrite.All", "upn": "a@b.c"}));
+        let lacking: Vec<Action> = optional_checks(&members)
+            .into_iter()
+            .map(|w| w.action())
+            .collect();
+        assert!(!lacking.contains(&Action::BringBackGroups), "{lacking:?}");
+        assert!(lacking.contains(&Action::BringBackOwners), "{lacking:?}");
         let all = decode(json!({
             "roles": [
                 "Directory.ReadWrite.All",

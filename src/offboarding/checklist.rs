@@ -5,7 +5,7 @@
 
 use super::read::{Found, Offer};
 use crate::directory::aftercare::Sku;
-use crate::directory::bring_back::{BringBack, Kind};
+use crate::directory::bring_back::BringBack;
 
 /// One line of the checklist.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,11 +23,11 @@ pub struct Pick {
 
 /// The checklist for `found`: `seats` is the tenant's products once read (a licence with no
 /// free seat is said and not ticked), `lacks` names the permission the sign-in lacks for a
-/// kind of item, if any.
+/// line, if any.
 pub fn checklist(
     found: &Found,
     seats: Option<&[Sku]>,
-    lacks: &dyn Fn(Kind) -> Option<&'static str>,
+    lacks: &dyn Fn(&BringBack) -> Option<&'static str>,
 ) -> Vec<Pick> {
     found
         .offers()
@@ -40,9 +40,9 @@ fn pick(
     found: &Found,
     offer: Offer,
     seats: Option<&[Sku]>,
-    lacks: &dyn Fn(Kind) -> Option<&'static str>,
+    lacks: &dyn Fn(&BringBack) -> Option<&'static str>,
 ) -> Pick {
-    let blocked = lacks(offer.item.kind()).map(|p| format!("the sign-in lacks {p}"));
+    let blocked = lacks(&offer.item).map(|p| format!("the sign-in lacks {p}"));
     let mut ticked = offer.ticked && blocked.is_none();
     let note = match &offer.item {
         BringBack::Licence { sku_id, .. } => match seats {
@@ -220,12 +220,13 @@ pub mod fixtures {
 mod tests {
     use super::fixtures::{found, sku};
     use super::*;
+    use crate::directory::bring_back::Kind;
 
     #[test]
     fn seats_and_permissions_decide_the_ticks_and_say_why() {
         let skus = [sku("e5", 20, 20), sku("e3", 20, 3)];
         let picks = checklist(&found(), Some(&skus), &|k| {
-            (k == Kind::SignIn).then_some("User.EnableDisableAccount.All")
+            (k.kind() == Kind::SignIn).then_some("User.EnableDisableAccount.All")
         });
         let line = |p: &Pick| (p.offer.item.describe(), p.ticked, p.note.clone());
         assert_eq!(
@@ -263,7 +264,7 @@ mod tests {
     #[test]
     fn the_last_seats_go_to_the_first_users_and_the_next_one_is_told() {
         let skus = [sku("e5", 20, 20), sku("e3", 20, 18)];
-        let lacks_nothing = |_: Kind| None;
+        let lacks_nothing = |_: &BringBack| None;
         let mut lists: Vec<Vec<Pick>> = (0..3)
             .map(|_| checklist(&found(), Some(&skus), &lacks_nothing))
             .collect();
@@ -289,7 +290,7 @@ mod tests {
 
     #[test]
     fn the_admins_ticks_outlive_a_later_read_and_a_blocked_item_stays_off() {
-        let lacks_nothing = |_: Kind| None;
+        let lacks_nothing = |_: &BringBack| None;
         let mut picks = checklist(&found(), None, &lacks_nothing);
         // Seats unknown yet: every licence is ticked.
         assert!(picks[1].ticked && picks[2].ticked);

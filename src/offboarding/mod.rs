@@ -144,7 +144,7 @@ pub fn advice(
 
 /// The Graph permission that brings an item back.
 pub fn permission(item: &crate::directory::bring_back::BringBack) -> &'static str {
-    crate::auth::claims::Action::bring_back(item.kind()).permissions()[0]
+    crate::auth::claims::Action::bring_back(item).permissions()[0]
 }
 
 pub const REMOVE_MEMBER: &str = "Remove member from group";

@@ -33,6 +33,8 @@ pub const APP_ROLES: &[&str] = &[
     // The after-care's mailbox read, and bringing back what an offboarding took.
     "MailboxSettings.Read",
     "GroupMember.ReadWrite.All",
+    // Graph lets only these add an owner back ("Add owners").
+    "Group.ReadWrite.All",
     "LicenseAssignment.ReadWrite.All",
     "User.EnableDisableAccount.All",
     "RoleManagement.ReadWrite.Directory",
