@@ -58,7 +58,7 @@ impl Facts {
         &self,
         item: &crate::directory::bring_back::BringBack,
     ) -> Option<&'static str> {
-        let action = crate::auth::claims::Action::bring_back(item);
+        let action = crate::offboarding::action(item);
         self.lacks
             .iter()
             .find(|(a, _)| *a == action)

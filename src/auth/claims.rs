@@ -216,18 +216,6 @@ impl Action {
         }
     }
 
-    /// What gives back this item.
-    pub fn bring_back(item: &crate::directory::bring_back::BringBack) -> Self {
-        use crate::directory::bring_back::BringBack;
-        match item {
-            BringBack::Group { owner: false, .. } => Action::BringBackGroups,
-            BringBack::Group { owner: true, .. } => Action::BringBackOwners,
-            BringBack::Licence { .. } => Action::BringBackLicences,
-            BringBack::SignIn => Action::BringBackSignIn,
-            BringBack::Role { .. } => Action::BringBackRoles,
-        }
-    }
-
     /// Permissions that allow the action, least privileged first (the one to grant).
     pub const fn permissions(self) -> &'static [&'static str] {
         match self {

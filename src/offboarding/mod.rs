@@ -144,7 +144,21 @@ pub fn advice(
 
 /// The Graph permission that brings an item back.
 pub fn permission(item: &crate::directory::bring_back::BringBack) -> &'static str {
-    crate::auth::claims::Action::bring_back(item).permissions()[0]
+    action(item).permissions()[0]
+}
+
+/// What the self-check calls giving back this item (its permissions are the token's
+/// business, so the mapping lives here, above `auth`).
+pub fn action(item: &crate::directory::bring_back::BringBack) -> crate::auth::claims::Action {
+    use crate::auth::claims::Action;
+    use crate::directory::bring_back::BringBack;
+    match item {
+        BringBack::Group { owner: false, .. } => Action::BringBackGroups,
+        BringBack::Group { owner: true, .. } => Action::BringBackOwners,
+        BringBack::Licence { .. } => Action::BringBackLicences,
+        BringBack::SignIn => Action::BringBackSignIn,
+        BringBack::Role { .. } => Action::BringBackRoles,
+    }
 }
 
 pub const REMOVE_MEMBER: &str = "Remove member from group";
