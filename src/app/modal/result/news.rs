@@ -45,15 +45,7 @@ pub(in crate::app) fn on_restore_finished(
     state.notice = None;
     // After-care reads what came back with the restored users, now that the restores are
     // done; their passwords stay here.
-    let care: Vec<UserOutcome> = outcomes
-        .iter()
-        .filter(|o| o.restored())
-        .map(|o| {
-            let mut o = o.clone();
-            o.password = None;
-            o
-        })
-        .collect();
+    let care = to_read_again(&outcomes);
     let mut result = ResultState::new(outcomes, recipients, include_password, step);
     result.groups = mail;
     if care.is_empty() {
@@ -65,6 +57,19 @@ pub(in crate::app) fn on_restore_finished(
     } else {
         vec![Effect::AfterCare { outcomes: care }]
     }
+}
+
+/// The restored users among `outcomes`, for the after-care's reads: without their passwords,
+/// which stay on this screen.
+fn to_read_again(outcomes: &[UserOutcome]) -> Vec<UserOutcome> {
+    outcomes
+        .iter()
+        .filter(|o| o.restored())
+        .map(|o| UserOutcome {
+            password: None,
+            ..o.clone()
+        })
+        .collect()
 }
 
 /// What came back with the restored users.
@@ -100,15 +105,7 @@ pub(in crate::app) fn on_outcomes_updated(
     state: &mut State,
     changed: Vec<restore::UserOutcome>,
 ) -> Vec<Effect> {
-    let care: Vec<UserOutcome> = changed
-        .iter()
-        .filter(|o| o.restored())
-        .map(|o| {
-            let mut o = o.clone();
-            o.password = None;
-            o
-        })
-        .collect();
+    let care = to_read_again(&changed);
     let restored: HashSet<String> = changed
         .iter()
         .filter(|o| o.restored())
