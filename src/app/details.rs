@@ -229,13 +229,7 @@ fn offboarding(state: &State, id: &str) -> (&'static str, Vec<String>) {
     };
     let t = &found.taken;
     if t.is_empty() {
-        return (
-            LABEL,
-            vec![format!(
-                "nothing taken in the {} before the deletion (audit log)",
-                crate::text::count(found.days_covered() as usize, "day", "days")
-            )],
-        );
+        return (LABEL, vec![found.nothing_taken()]);
     }
     let before = t
         .first_at()

@@ -61,6 +61,23 @@ impl Found {
         }
     }
 
+    /// What an empty finding means, in words: nothing taken in the days the log covers, or
+    /// unknown when the log keeps less than a day before the deletion (its retention ended).
+    pub fn nothing_taken(&self) -> String {
+        if self.days_covered() >= 1 {
+            format!(
+                "nothing taken in the {} before the deletion (audit log)",
+                crate::text::count(self.days_covered() as usize, "day", "days")
+            )
+        } else {
+            format!(
+                "unknown: the audit log keeps {AUDIT_RETENTION_DAYS} days, and only {} before \
+                 the deletion are left",
+                crate::text::span(self.to - self.from)
+            )
+        }
+    }
+
     pub fn group_gone(&self, id: &str) -> bool {
         self.groups.get(id) == Some(&GroupNow::Gone)
     }

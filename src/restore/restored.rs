@@ -130,6 +130,9 @@ struct Cycle<'a> {
     tap: Option<Option<DateTime<Utc>>>,
     mail: MailState,
     gone: bool,
+    /// Sign-in was given back after the restore (what offboarding took): the account is no
+    /// longer disabled, whatever the listing said.
+    signs_in: bool,
 }
 
 impl<'a> Cycle<'a> {
@@ -141,6 +144,7 @@ impl<'a> Cycle<'a> {
             tap: None,
             mail: MailState::NotSent,
             gone: false,
+            signs_in: false,
         }
     }
 
@@ -182,6 +186,11 @@ impl<'a> Cycle<'a> {
                 if matches!(self.mail, MailState::MaybeSent { .. }) {
                     self.mail = MailState::NotSent;
                 }
+            }
+            Step::BroughtBack
+                if e.item == Some(crate::directory::bring_back::BringBack::SignIn) =>
+            {
+                self.signs_in = true;
             }
             // Said on the result screen and in the after-care; the view keeps to the account.
             Step::Failed | Step::BroughtBack | Step::BringBackFailed => {}
@@ -225,7 +234,7 @@ impl<'a> Cycle<'a> {
             include_password: planned.is_some_and(|p| p.include_password),
             force_change: planned.is_none_or(|p| p.force_change),
             run: r.run.clone(),
-            account_disabled: planned.is_some_and(|p| p.account_disabled),
+            account_disabled: planned.is_some_and(|p| p.account_disabled) && !self.signs_in,
         })
     }
 }
@@ -443,6 +452,33 @@ mod tests {
         assert_eq!(get("o").password, PasswordState::Tap { until: Some(until) });
         assert_eq!(get("w").password, PasswordState::Set);
         assert!(!get("t").needs_password());
+    }
+
+    #[test]
+    fn sign_in_given_back_after_the_restore_is_no_longer_blocked() {
+        use crate::directory::bring_back::BringBack;
+        let mut p = planned("s", 0);
+        p.account_disabled = true;
+        let mut back = step("s", Step::BroughtBack, 3);
+        back.item = Some(BringBack::SignIn);
+        let mut refused = planned("r", 4);
+        refused.account_disabled = true;
+        let mut failed = step("r", Step::BringBackFailed, 7);
+        failed.item = Some(BringBack::SignIn);
+        let entries = vec![
+            p,
+            step("s", Step::Restored, 1),
+            step("s", Step::PasswordSet, 2),
+            back,
+            refused,
+            step("r", Step::Restored, 5),
+            step("r", Step::PasswordSet, 6),
+            failed,
+        ];
+        let r = restored_of(&entries, &[]);
+        let get = |id: &str| r.iter().find(|u| u.id == id).unwrap().clone();
+        assert!(!get("s").account_disabled, "sign-in came back");
+        assert!(get("r").account_disabled, "its sign-in was refused");
     }
 
     #[test]

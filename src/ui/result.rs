@@ -63,10 +63,16 @@ fn place(
     area: Rect,
 ) -> (Rect, u16, u16) {
     // The whole error wants room of its own, whatever the number of users.
-    // A restored user has a second line: its after-care; one with a pass, a third.
+    // A restored user has a second line: its after-care; one with a pass, a third; and a
+    // line for what offboarding took that came back, and one for each item that did not.
     let rows = r.outcomes.len()
         + r.outcomes.iter().filter(|o| o.restored()).count()
-        + r.outcomes.iter().filter_map(pass_terms).count();
+        + r.outcomes.iter().filter_map(pass_terms).count()
+        + r.outcomes
+            .iter()
+            .filter(|o| o.restored())
+            .map(taken_rows)
+            .sum::<usize>();
     let body_h = if r.error_pane().is_some() {
         rows.clamp(12, 20) as u16
     } else {
@@ -361,7 +367,7 @@ fn list_lines(r: &ResultState, theme: &Theme, w: usize) -> Vec<(usize, Line<'sta
                 spans.push(Span::raw(pad(upn, upn_w)));
                 let todo = match (r.step.choice.tap().is_some(), r.replacing) {
                     (true, _) => " no pass yet: p issues one",
-                    (false, true) => " its password is known to nobody: p sets a new one",
+                    (false, true) => " has a password (not shown here): p sets a new one",
                     (false, false) => " no password yet: p sets one",
                 };
                 spans.push(Span::styled(todo, theme.warn()));
@@ -628,6 +634,12 @@ fn taken_lines(o: &crate::restore::UserOutcome, theme: &Theme, w: usize) -> Vec<
     out
 }
 
+/// How many lines `taken_lines` gives `o`.
+fn taken_rows(o: &crate::restore::UserOutcome) -> usize {
+    let back = o.brought_back.iter().any(|i| i.result.is_ok());
+    usize::from(back) + o.items_failed().count()
+}
+
 /// An item that came back, in the fewest words: "in Sales Team", "owner of Planning",
 /// "licence SPE_E5", "sign-in", "role Helpdesk Administrator".
 fn back_words(item: &crate::directory::bring_back::BringBack) -> String {
@@ -709,12 +721,19 @@ fn error_text(r: &ResultState) -> Vec<String> {
     for i in &o.brought_back {
         text.push(match &i.result {
             Ok(()) => format!("Back: {}", i.item.describe()),
-            // The directory's message names the item already.
-            Err(e) => format!(
-                "Not back: {} → {}",
-                e.message,
-                crate::offboarding::advice(&i.item, e)
-            ),
+            // The directory's message may name the item already (the client's licence
+            // refusals do); a 403's does not.
+            Err(e) => {
+                let what = i.item.describe();
+                let message = e
+                    .message
+                    .strip_prefix(&format!("{what}: "))
+                    .unwrap_or(&e.message);
+                format!(
+                    "Not back: {what}: {message} → {}",
+                    crate::offboarding::advice(&i.item, e)
+                )
+            }
         });
     }
     text

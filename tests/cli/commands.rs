@@ -1603,7 +1603,9 @@ async fn list_conflicts_keeps_the_conflicted_users_and_json_names_their_holders(
 #[tokio::test]
 async fn list_says_what_it_could_not_read_and_leaves_unknowns_null() {
     let (_tmp, sandbox) = common::start_sandbox_with(60, |c| {
-        c.deny("GroupMember.Read.All").deny("AuditLog.Read.All")
+        c.deny("GroupMember.Read.All")
+            .deny("Group.ReadWrite.All")
+            .deny("AuditLog.Read.All")
     })
     .await;
     let data = tempfile::tempdir().expect("data dir");
@@ -1690,7 +1692,9 @@ fn json_keys(out: &str) -> std::collections::HashSet<String> {
 async fn list_reads_only_what_it_is_asked_for_and_prints_only_those_fields() {
     // Without the group and audit permissions, any read of them would be said on stderr.
     let (_tmp, sandbox) = common::start_sandbox_with(60, |c| {
-        c.deny("GroupMember.Read.All").deny("AuditLog.Read.All")
+        c.deny("GroupMember.Read.All")
+            .deny("Group.ReadWrite.All")
+            .deny("AuditLog.Read.All")
     })
     .await;
     let data = tempfile::tempdir().expect("data dir");

@@ -483,7 +483,10 @@ fn a_reload_before_any_row_says_no_bare_zero() {
 async fn the_header_says_what_the_badges_cannot_for_want_of_a_permission() {
     use undelete::app::sweep::Phase;
     let (_tmp, h) = crate::common::start_sandbox_with(60, |c| {
-        c.deny("GroupMember.Read.All").deny("AuditLog.Read.All")
+        // Group.ReadWrite.All (for giving an ownership back) would read groups too.
+        c.deny("GroupMember.Read.All")
+            .deny("Group.ReadWrite.All")
+            .deny("AuditLog.Read.All")
     })
     .await;
     let mut t = crate::flow::Harness::new(&h, false);

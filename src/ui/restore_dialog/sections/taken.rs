@@ -46,11 +46,7 @@ pub(super) fn taken(b: &mut Sections) {
                 let gone = found.taken.groups.iter().any(|g| found.group_gone(&g.id));
                 if gone || !many {
                     let msg = if found.taken.is_empty() {
-                        format!(
-                            "ⓘ {who} offboarding took: nothing in the {} before the deletion \
-                             (audit log).",
-                            crate::text::count(found.days_covered() as usize, "day", "days")
-                        )
+                        format!("ⓘ {who} offboarding took: {}.", found.nothing_taken())
                     } else {
                         format!("ⓘ {who} offboarding took: nothing that can come back.")
                     };
@@ -152,7 +148,14 @@ fn item(b: &mut Sections, at: (usize, usize), p: &Pick) {
         crate::directory::bring_back::BringBack::SignIn => "allow sign-in again".to_string(),
         other => other.describe(),
     };
-    let label = match (&p.blocked, &p.note) {
+    // Ticked by hand, a privileged role says only what it is.
+    let note = match (&p.offer.item, p.ticked) {
+        (crate::directory::bring_back::BringBack::Role { .. }, true) if p.offer.privileged => {
+            Some("privileged".to_string())
+        }
+        _ => p.note.clone(),
+    };
+    let label = match (&p.blocked, &note) {
         (Some(why), _) => format!("{what} (cannot: {why})"),
         (None, Some(note)) => format!("{what} ({note})"),
         (None, None) => what,

@@ -21,6 +21,7 @@ pub(super) fn who(b: &mut Sections) {
         .min();
     let purge = match soonest {
         Some(t) if t.is_overdue() => "past its purge date".to_string(),
+        Some(t) if form.targets.len() == 1 => format!("purged in {}", t.long()),
         Some(t) => format!("soonest purge in {}", t.long()),
         None => String::new(),
     };
