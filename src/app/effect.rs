@@ -95,6 +95,8 @@ pub enum Effect {
         step: PasswordStep,
     },
     StopRestore,
+    /// End the run now, its users in flight left unfinished in the journal (`F` finishes).
+    LeaveRestore,
     /// Read what came back with these restored users (their passwords are not in here).
     AfterCare {
         outcomes: Vec<UserOutcome>,
@@ -165,6 +167,7 @@ impl std::fmt::Debug for Effect {
                 items.len()
             ),
             Effect::StopRestore => f.write_str("StopRestore"),
+            Effect::LeaveRestore => f.write_str("LeaveRestore"),
             Effect::AfterCare { outcomes } => write!(f, "AfterCare({} users)", outcomes.len()),
             Effect::SendMail(m) => write!(f, "SendMail(to {:?})", m.recipients),
             Effect::MailSkipped { outcomes } => write!(f, "MailSkipped({})", outcomes.len()),

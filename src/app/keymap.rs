@@ -225,7 +225,7 @@ pub fn scope(state: &super::state::State) -> Scope {
     match &state.modal {
         Some(Modal::Restore(f)) if f.confirm_many => Scope::Confirm,
         Some(Modal::Restore(_)) => Scope::RestoreDialog,
-        Some(Modal::Progress(p)) if p.confirm_stop => Scope::Confirm,
+        Some(Modal::Progress(p)) if p.confirm_stop || p.confirm_leave => Scope::Confirm,
         Some(Modal::Progress(_)) => Scope::Progress,
         Some(Modal::Result(r)) => match r.mode {
             ResultMode::ConfirmClose | ResultMode::ConfirmArrived(_) => Scope::Confirm,

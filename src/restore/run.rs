@@ -258,6 +258,9 @@ pub struct RestoreRun {
     pub run_id: String,
     pub progress: mpsc::Receiver<Progress>,
     pub stop: StopHandle,
+    /// Ends the run where it is, as a crash would: every step so far is in the journal, and
+    /// `finish` takes the users in flight from there.
+    pub abort: tokio::task::AbortHandle,
 }
 
 /// Starts the run in a background task. The run goes on (and keeps the journal right) when the
@@ -283,11 +286,12 @@ pub fn start(
         tap: None,
         lost: None,
     };
-    tokio::spawn(task.run(plan));
+    let abort = tokio::spawn(task.run(plan)).abort_handle();
     RestoreRun {
         run_id,
         progress: rx,
         stop,
+        abort,
     }
 }
 

@@ -539,6 +539,8 @@ pub fn footer_word(state: &State, action: Action) -> Option<&'static str> {
         }
         (Some(Modal::Result(r)), Action::Yes) if r.confirm_close() => Some("close without email"),
         (Some(Modal::Result(r)), Action::No) if r.confirm_close() => Some("back to the result"),
+        (Some(Modal::Progress(p)), Action::Yes) if p.confirm_leave => Some("leave them to F"),
+        (Some(Modal::Progress(p)), Action::No) if p.confirm_leave => Some("keep waiting"),
         (Some(Modal::Progress(p)), Action::Yes) if p.confirm_stop => {
             Some("stop the remaining users")
         }

@@ -103,7 +103,14 @@ pub fn draw(state: &State, p: &ProgressState, theme: &Theme, frame: &mut Frame, 
         frame.render_widget(Paragraph::new(lines), foot);
         return;
     }
-    let foot_text = if p.confirm_stop {
+    let foot_text = if p.confirm_leave {
+        let text = format!(
+            "Leave now? {} in flight {} unfinished: F finishes once the directory answers · y leaves · n waits",
+            crate::text::count(p.in_flight(), "user", "users"),
+            crate::text::plural(p.in_flight(), "stays", "stay"),
+        );
+        Span::styled(fit(&text, usize::from(foot.width)), theme.warn())
+    } else if p.confirm_stop {
         Span::styled(
             "Stop the users not started yet? y stops · n goes on",
             theme.warn(),
@@ -111,8 +118,8 @@ pub fn draw(state: &State, p: &ProgressState, theme: &Theme, frame: &mut Frame, 
     } else if p.stopping {
         let text = match &waiting {
             // The users in flight may still be waiting out a throttle: say so.
-            Some(w) => format!("Stopping after the users in flight… {w}"),
-            None => "Stopping after the users in flight…".to_string(),
+            Some(w) => format!("Stopping after the users in flight… {w} · Esc leaves them to F"),
+            None => "Stopping after the users in flight… · Esc leaves them to F".to_string(),
         };
         Span::styled(fit(&text, usize::from(foot.width)), theme.warn())
     } else if let Some(w) = waiting {

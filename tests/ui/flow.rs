@@ -941,3 +941,58 @@ async fn the_sandbox_welcome_panel_shows_once_per_data_dir() {
     assert!(!again.welcome, "shown once");
     h.shutdown().await;
 }
+
+/// A restore in flight against a directory that went away waits out its retries until the
+/// run's deadline; Esc stops the rest, and Esc again leaves the users in flight to `F`: the
+/// screen closes at once, no result arrives later, and nothing was changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stuck_on_a_dead_directory_can_be_left_to_f() {
+    use undelete::app::modal::progress::JobStatus;
+    let (_tmp, h) = common::start_sandbox(10).await;
+    let mut t = Harness::new(&h, false);
+    t.settle("all pages", |s| !s.session().users.loading())
+        .await;
+    let id = free_users(&t, 1).await.remove(0);
+    t.select(&id);
+    t.typ("r");
+    t.settle("pre-flight", |s| {
+        matches!(&s.modal, Some(Modal::Restore(f)) if f.targets.iter().all(|x| x.preflight != undelete::app::modal::restore::Preflight::Checking))
+    })
+    .await;
+    h.shutdown().await;
+    t.key(KeyCode::Enter);
+    t.settle("the restore in flight", |s| {
+        matches!(&s.modal, Some(Modal::Progress(p)) if p.lines.iter().any(|l| l.status == JobStatus::Restoring))
+    })
+    .await;
+    t.key(KeyCode::Esc);
+    t.typ("y");
+    assert!(matches!(&t.state.modal, Some(Modal::Progress(p)) if p.stopping));
+    assert!(
+        t.screen().contains("Esc leaves them to F"),
+        "{}",
+        t.screen()
+    );
+    t.key(KeyCode::Esc);
+    assert!(
+        t.screen()
+            .contains("Leave now? 1 user in flight stays unfinished"),
+        "{}",
+        t.screen()
+    );
+    t.typ("y");
+    assert!(t.state.modal.is_none(), "the progress closes at once");
+    t.settle("the notice", |s| {
+        s.notice
+            .as_ref()
+            .is_some_and(|(_, text)| text.starts_with("Left the run"))
+    })
+    .await;
+    // Nothing of the run reaches the screen afterwards: a result screen would open here.
+    let _ = tokio::time::timeout(
+        Duration::from_secs(2),
+        t.settle("a result screen", |s| s.modal.is_some()),
+    )
+    .await;
+    assert!(t.state.modal.is_none(), "no result screen after leaving");
+}

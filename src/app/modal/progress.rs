@@ -46,6 +46,9 @@ pub struct ProgressState {
     pub scroll: usize,
     pub confirm_stop: bool,
     pub stopping: bool,
+    /// Stopping, Esc asked whether to leave the users in flight to `F` (their requests may
+    /// be waiting out a dead server until the run's deadline).
+    pub confirm_leave: bool,
 }
 
 impl ProgressState {
@@ -70,6 +73,7 @@ impl ProgressState {
             scroll: 0,
             confirm_stop: false,
             stopping: false,
+            confirm_leave: false,
         }
     }
 
@@ -99,13 +103,34 @@ impl ProgressState {
             }
             Some(Action::Up) => self.scroll = self.scroll.saturating_sub(1),
             Some(Action::Cancel) if !self.stopping => self.confirm_stop = true,
+            Some(Action::Cancel) => self.confirm_leave = true,
             _ => {}
         }
         Outcome::Open(Vec::new())
     }
 
-    /// The answer to "stop the run?": yes stops what has not started yet.
+    /// Users whose restore was sent and has not ended: what leaving puts in `F`'s hands.
+    pub fn in_flight(&self) -> usize {
+        self.lines
+            .iter()
+            .filter(|l| matches!(l.status, JobStatus::Restoring | JobStatus::Restored))
+            .count()
+    }
+
+    /// The answer to "stop the run?": yes stops what has not started yet; to "leave the
+    /// users in flight?": yes ends the run where it is, as a crash would (the journal has
+    /// every step so far), and the screen closes; the banner and `F` take it from there.
     pub(in crate::app) fn on_confirm(&mut self, action: Option<Action>) -> Outcome {
+        if self.confirm_leave {
+            return match action {
+                Some(Action::Yes) => Outcome::Closed(vec![Effect::LeaveRestore]),
+                Some(Action::No) => {
+                    self.confirm_leave = false;
+                    Outcome::Open(Vec::new())
+                }
+                _ => Outcome::Open(Vec::new()),
+            };
+        }
         match action {
             Some(Action::Yes) => {
                 self.confirm_stop = false;

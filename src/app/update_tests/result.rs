@@ -33,6 +33,15 @@ fn progress_lines_follow_jobs_and_esc_asks_before_stopping() {
     assert!(matches!(&s.modal, Some(Modal::Progress(p)) if p.stopping));
     assert!(ch(&mut s, 'q').is_empty(), "q does not quit mid-run");
     assert!(!s.quit);
+    // Stopping waits for the users in flight; Esc asks to leave them to F instead.
+    press(&mut s, KeyCode::Esc);
+    assert!(matches!(&s.modal, Some(Modal::Progress(p)) if p.confirm_leave && p.in_flight() == 1));
+    ch(&mut s, 'n');
+    assert!(matches!(&s.modal, Some(Modal::Progress(p)) if !p.confirm_leave && p.stopping));
+    press(&mut s, KeyCode::Esc);
+    let fx = ch(&mut s, 'y');
+    assert!(matches!(fx.as_slice(), [Effect::LeaveRestore]), "{fx:?}");
+    assert!(s.modal.is_none());
 }
 
 // ---- result ----------------------------------------------------------------------------------

@@ -96,6 +96,8 @@ pub(super) struct SessionRunner {
     /// once (100,000 users came to well over the 80 MB budget on a loaded machine).
     page_slots: Arc<Semaphore>,
     stop: Option<StopHandle>,
+    /// How to leave the running restore where it is (`LeaveRestore`).
+    leave: Option<writes::Leave>,
     /// The newest password check asked for: an older one still waiting is not sent.
     verdict_seq: Arc<AtomicU64>,
     /// The newest check of a typed new user name, per user: the same, one field per user.
@@ -200,6 +202,7 @@ impl SessionRunner {
             load: None,
             page_slots: Arc::new(Semaphore::new(PAGES_AHEAD)),
             stop: None,
+            leave: None,
             verdict_seq: Arc::new(AtomicU64::new(0)),
             name_seqs: Arc::default(),
         }
@@ -307,6 +310,7 @@ impl SessionRunner {
                     stop.stop();
                 }
             }
+            Effect::LeaveRestore => self.leave_restore(),
             Effect::SendMail(cmd) => self.send_mail(cmd),
             Effect::MailSkipped { outcomes } => self.journal_task(move |journal| {
                 restore::record_mail_skipped(&outcomes, journal, "closed without email in the TUI")

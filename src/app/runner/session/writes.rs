@@ -66,8 +66,10 @@ impl SessionRunner {
         let dir = self.dir.on_clock(Instant::now());
         let mut run = restore::start(dir, plan, journal.clone(), audit);
         self.stop = Some(run.stop.clone());
+        let run_abort = run.abort.clone();
+        let kept = journal.clone();
         let tx = self.tx.clone();
-        self.tasks.spawn(async move {
+        let forward = self.tasks.spawn(async move {
             let _open_again = OpenAgain(slot);
             let mut finished = false;
             while let Some(p) = run.progress.recv().await {
@@ -125,6 +127,30 @@ impl SessionRunner {
                 let _ = tx.send(ended_early);
             }
         });
+        self.leave = Some(Leave {
+            run: run_abort,
+            forward,
+            journal: kept,
+        });
+    }
+
+    /// `LeaveRestore`: the run ends where it is (its users in flight may be waiting out a
+    /// dead server until the deadline); nothing of it reaches the screen any more, and the
+    /// journal, read again, puts its unfinished users in the banner for `F`.
+    pub(super) fn leave_restore(&mut self) {
+        let Some(leave) = self.leave.take() else {
+            return;
+        };
+        leave.forward.abort();
+        leave.run.abort();
+        self.stop = None;
+        tracing::warn!("restore run left by the admin; its users in flight are unfinished");
+        self.send(SessionMsg::Info(
+            "Left the run: the users in flight are unfinished; F finishes them once the \
+             directory answers."
+                .into(),
+        ));
+        send_unfinished(&leave.journal, &self.tx);
     }
 
     /// `r` and `p` on the result screen: failed restores run again as a plan, missing
@@ -364,6 +390,14 @@ pub(super) fn refused_run(plan: &RestorePlan, why: &str) -> SessionMsg {
 
 /// Reads the journal's unfinished restores and sends them to the loop (the banner and `F`).
 /// The journal is a file: read it off the async threads.
+/// What ends a running restore where it is: the run's task, the task that forwards its
+/// progress (so no result arrives after the admin left), and the journal to read again.
+pub(super) struct Leave {
+    run: tokio::task::AbortHandle,
+    forward: tokio::task::AbortHandle,
+    journal: Journal,
+}
+
 fn send_unfinished(journal: &Journal, tx: &SessionTx) {
     let journal = journal.clone();
     let tx = tx.clone();
