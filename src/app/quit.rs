@@ -116,6 +116,10 @@ pub fn question(u: &Unsent) -> [String; 2] {
             u.secrets()
         ),
         Holding::Sending => "Quit now? The sign-in mail is being sent; it may not arrive.".into(),
+        // Nothing restored yet: no secret to lose, only restores that may still happen.
+        Holding::Running if u.users == 0 => {
+            "Quit mid-run? No user is restored yet; one in flight may still be.".into()
+        }
         Holding::Running => format!(
             "Quit mid-run? The new {} being set will be lost.",
             u.secrets()
@@ -511,14 +515,27 @@ mod tests {
             Holding::Running,
         ] {
             for passes in [false, true] {
-                for line in question(&Unsent {
-                    holding,
-                    users: 3,
-                    passes,
-                }) {
-                    assert!(crate::text::width(&line) <= 76, "{line}");
+                for users in [0, 3] {
+                    for line in question(&Unsent {
+                        holding,
+                        users,
+                        passes,
+                    }) {
+                        assert!(crate::text::width(&line) <= 76, "{line}");
+                    }
                 }
             }
         }
+    }
+
+    #[test]
+    fn mid_run_with_nothing_restored_yet_loses_no_password() {
+        let [first, _] = question(&Unsent {
+            holding: Holding::Running,
+            users: 0,
+            passes: false,
+        });
+        assert!(!first.contains("lost"), "{first}");
+        assert!(first.contains("No user is restored yet"), "{first}");
     }
 }
