@@ -277,6 +277,21 @@ impl RestoreForm {
         req
     }
 
+    /// How the dialog's warnings name `t`: its display name, and its user name too when
+    /// another user here has the same display name (three "Ngozi Okafor"s are told apart).
+    pub fn name_of<'a>(&self, t: &'a Target) -> std::borrow::Cow<'a, str> {
+        let same = self
+            .targets
+            .iter()
+            .filter(|o| o.user.display_name == t.user.display_name)
+            .count();
+        if same > 1 {
+            format!("{} ({})", t.user.display_name, t.user.original_upn).into()
+        } else {
+            t.user.display_name.as_str().into()
+        }
+    }
+
     /// Users still being checked.
     pub fn checking(&self) -> usize {
         self.targets

@@ -625,3 +625,29 @@ fn an_unreadable_audit_log_leaves_the_restore_as_it_was_and_a_big_restore_reads_
         "{fx:?}"
     );
 }
+
+#[test]
+fn users_with_the_same_name_are_told_apart_by_their_user_names() {
+    let mut s = st(4);
+    ch(&mut s, 'a');
+    ch(&mut s, 'r');
+    let Some(Modal::Restore(form)) = &mut s.modal else {
+        panic!("the dialog")
+    };
+    for t in form.targets.iter_mut().take(3) {
+        t.user.display_name = "Ngozi Okafor".into();
+    }
+    let form = &**form;
+    let names: Vec<String> = form
+        .targets
+        .iter()
+        .map(|t| form.name_of(t).into_owned())
+        .collect();
+    for (t, name) in form.targets.iter().zip(&names).take(3) {
+        assert_eq!(*name, format!("Ngozi Okafor ({})", t.user.original_upn));
+    }
+    assert_eq!(
+        names[3], form.targets[3].user.display_name,
+        "a unique name alone"
+    );
+}

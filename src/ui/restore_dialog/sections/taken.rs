@@ -24,7 +24,7 @@ pub(super) fn taken(b: &mut Sections) {
     let many = form.targets.len() > 1;
     for (i, t) in form.targets.iter().enumerate() {
         let who = if many {
-            format!("{}: what", t.user.display_name)
+            format!("{}: what", form.name_of(t))
         } else {
             "What".to_string()
         };

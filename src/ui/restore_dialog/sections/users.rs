@@ -75,11 +75,11 @@ pub(super) fn who(b: &mut Sections) {
 /// checking, guests.
 pub(super) fn warnings(b: &mut Sections) {
     let (form, theme, w) = (b.form, b.theme, b.w);
-    let synced: Vec<&str> = form
+    let synced: Vec<String> = form
         .targets
         .iter()
         .filter(|t| t.user.on_premises_sync_enabled)
-        .map(|t| t.user.display_name.as_str())
+        .map(|t| form.name_of(t).into_owned())
         .collect();
     let checking = form
         .targets
@@ -87,12 +87,12 @@ pub(super) fn warnings(b: &mut Sections) {
         .filter(|t| t.preflight == Preflight::Checking)
         .count();
     let guests = form.targets.iter().filter(|t| t.user.is_guest()).count();
-    let disabled: Vec<&str> = form
+    let disabled: Vec<String> = form
         .targets
         .iter()
         // Sign-in ticked to come back is enabled right after the restore: no warning.
         .filter(|t| t.user.account_disabled && !t.signs_in_again())
-        .map(|t| t.user.display_name.as_str())
+        .map(|t| form.name_of(t).into_owned())
         .collect();
     let has_conflicts = form.targets.iter().any(|t| {
         matches!(
@@ -137,7 +137,7 @@ pub(super) fn warnings(b: &mut Sections) {
             format!("{} synced users", synced.len())
         };
         let msg = format!(
-            "⚠ {who}: synced from on-premises AD, which is the source of truth. Restore there too, or the next sync may delete again."
+            "⚠ {who}: synced from on-premises AD, which is the source of truth. Restore there too, or the next sync may delete it again."
         );
         for chunk in wrap(&msg, w) {
             b.lines.push(Line::from(Span::styled(chunk, theme.warn())));
@@ -190,7 +190,7 @@ pub(super) fn per_user(b: &mut Sections) {
                 proxy_conflicts,
             } => {
                 if let Some(holder) = upn_holder {
-                    let msg = format!("⚠ {}: user name now used by {holder}", t.user.display_name);
+                    let msg = format!("⚠ {}: user name now used by {holder}", form.name_of(t));
                     b.lines
                         .push(Line::from(Span::styled(fit(&msg, w), theme.warn())));
                     let verdict = name_verdict(t);
@@ -232,7 +232,9 @@ pub(super) fn per_user(b: &mut Sections) {
                         // Wrapped, not cut: who holds it is what the admin needs to read.
                         let msg = format!(
                             "⚠ {}: {} is held by {}{more}",
-                            t.user.display_name, first.address, first.holder
+                            form.name_of(t),
+                            first.address,
+                            first.holder
                         );
                         for chunk in wrap(&msg, w) {
                             b.lines.push(Line::from(Span::styled(chunk, theme.warn())));
@@ -264,10 +266,7 @@ pub(super) fn per_user(b: &mut Sections) {
                 }
             }
             Preflight::Failed(e) => {
-                let msg = format!(
-                    "⚠ {}: could not check for conflicts: {e}",
-                    t.user.display_name
-                );
+                let msg = format!("⚠ {}: could not check for conflicts: {e}", form.name_of(t));
                 b.lines
                     .push(Line::from(Span::styled(fit(&msg, w), theme.warn())));
             }
