@@ -33,6 +33,28 @@ async fn offboarded(ctx: &undelete::commands::Context, ids: &[String]) -> Vec<(S
     out
 }
 
+/// `restore ID --bring-back KINDS`, mailing the helpdesk.
+async fn restore_with(
+    ctx: &undelete::commands::Context,
+    id: &str,
+    kinds: &str,
+) -> super::commands::Ran {
+    run(
+        ctx,
+        &[
+            "restore",
+            id,
+            "--bring-back",
+            kinds,
+            "--email-to",
+            "helpdesk@contoso.sandbox",
+        ],
+        "",
+        pipe(),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn bring_back_all_gives_back_groups_licences_and_sign_in_and_a_missing_seat_fails_the_run() {
     let (_tmp, sandbox) = common::start_sandbox(60).await;
@@ -61,20 +83,7 @@ async fn bring_back_all_gives_back_groups_licences_and_sign_in_and_a_missing_sea
             "the dry run changed nothing"
         );
 
-        let ran = run(
-            &ctx,
-            &[
-                "restore",
-                id,
-                "--bring-back",
-                "all",
-                "--email-to",
-                "helpdesk@contoso.sandbox",
-            ],
-            "",
-            pipe(),
-        )
-        .await;
+        let ran = restore_with(&ctx, id, "all").await;
         let line = &ran.lines()[0];
         assert_eq!(line["restored"], true, "{line}");
         let items = line["bringBack"].as_array().expect("bringBack").clone();
@@ -153,20 +162,7 @@ async fn roles_come_back_only_when_named() {
         .find(|(_, l)| !l["offboarding"]["roles"].as_array().unwrap().is_empty())
         .expect("an offboarded user that lost a role");
     let role = dry["offboarding"]["roles"][0]["name"].clone();
-    let ran = run(
-        &ctx,
-        &[
-            "restore",
-            id,
-            "--bring-back",
-            "roles",
-            "--email-to",
-            "helpdesk@contoso.sandbox",
-        ],
-        "",
-        pipe(),
-    )
-    .await;
+    let ran = restore_with(&ctx, id, "roles").await;
     let line = &ran.lines()[0];
     let items = line["bringBack"].as_array().expect("bringBack");
     assert_eq!(items.len(), 1, "only the role: {line}");
