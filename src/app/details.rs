@@ -491,6 +491,7 @@ mod tests {
             ]
             .into_iter()
             .collect(),
+            usage_location: None,
         };
         fixtures::send(
             &mut s,

@@ -344,6 +344,12 @@ pub trait Directory: Send + Sync {
     /// Each group's current display name, `None` when it no longer exists; batched.
     fn groups_as_now(&self, ids: Vec<String>)
     -> BoxFuture<'static, Vec<DirResult<Option<String>>>>;
+    /// Each deleted user's usage location (`None`: it has none, and a licence is refused
+    /// until one is set); batched.
+    fn usage_locations(
+        &self,
+        ids: Vec<String>,
+    ) -> BoxFuture<'static, Vec<DirResult<Option<String>>>>;
 }
 
 /// Every deleted user, all pages, in the order the server sent them.

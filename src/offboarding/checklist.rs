@@ -45,6 +45,11 @@ fn pick(
     let blocked = lacks(&offer.item).map(|p| format!("the sign-in lacks {p}"));
     let mut ticked = offer.ticked && blocked.is_none();
     let note = match &offer.item {
+        // Without a usage location the directory refuses any licence: said before, not after.
+        BringBack::Licence { .. } if found.usage_location == Some(None) => {
+            ticked = false;
+            Some("the user has no usage location: set one first".into())
+        }
         BringBack::Licence { sku_id, .. } => match seats {
             None => None,
             Some(skus) => match skus.iter().find(|s| s.sku_id.eq_ignore_ascii_case(sku_id)) {
@@ -203,6 +208,7 @@ pub mod fixtures {
             from: step().at - chrono::Duration::days(30),
             to: step().at + chrono::Duration::days(3),
             groups: HashMap::new(),
+            usage_location: Some(Some("GB".into())),
         }
     }
 
@@ -259,6 +265,28 @@ mod tests {
                 .contains("EnableDisable")
         );
         assert_eq!(ticked(&picks).len(), 2);
+    }
+
+    #[test]
+    fn a_user_without_a_usage_location_gets_no_licence_ticked_and_is_told_why() {
+        let mut f = found();
+        f.usage_location = Some(None);
+        let skus = [sku("e5", 20, 3), sku("e3", 20, 3)];
+        let picks = checklist(&f, Some(&skus), &|_| None);
+        for p in picks
+            .iter()
+            .filter(|p| p.offer.item.kind() == Kind::Licences)
+        {
+            assert!(!p.ticked, "{p:?}");
+            assert!(
+                p.note.as_deref().unwrap().contains("no usage location"),
+                "{p:?}"
+            );
+        }
+        assert!(picks[0].ticked, "the group still comes back");
+        // Unknown (not read): offered as usual.
+        f.usage_location = None;
+        assert!(checklist(&f, Some(&skus), &|_| None)[1].ticked);
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub struct Found {
     pub to: DateTime<Utc>,
     /// Each group in `taken`, by id.
     pub groups: HashMap<String, GroupNow>,
+    /// The user's usage location, read when a licence was taken (`Some(None)`: it has none,
+    /// so the directory refuses the licence; `None`: not read, or the read failed).
+    pub usage_location: Option<Option<String>>,
 }
 
 impl Found {
@@ -127,11 +130,37 @@ pub async fn read(
                 from,
                 to,
                 groups: HashMap::new(),
+                usage_location: None,
             })
         })
         .collect();
     look_up_groups(dir, &mut found).await;
+    look_up_locations(dir, &mut found).await;
     found
+}
+
+/// The usage location of each user a licence was taken from (a licence needs one), in one
+/// batch; a read that fails leaves it unknown.
+async fn look_up_locations(dir: &dyn Directory, found: &mut [DirResult<Found>]) {
+    let wanted: Vec<usize> = found
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.as_ref().is_ok_and(|f| !f.taken.licences.is_empty()))
+        .map(|(i, _)| i)
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let ids = wanted
+        .iter()
+        .filter_map(|&i| found[i].as_ref().ok().map(|f| f.user_id.clone()))
+        .collect();
+    let answers = dir.usage_locations(ids).await;
+    for (i, answer) in wanted.into_iter().zip(answers) {
+        if let (Ok(f), Ok(location)) = (&mut found[i], answer) {
+            f.usage_location = Some(location);
+        }
+    }
 }
 
 /// Every group named in `found`, looked up once, its state put back on each user.

@@ -69,6 +69,28 @@ async fn what_offboarding_took_is_read_back_from_the_audit_log() {
         "{now:?}"
     );
     assert!(matches!(&now[1], Ok(None)), "{now:?}");
+
+    // A licence needs a usage location: read for each user a licence was taken from, as
+    // the store has it (the seed leaves some users without one).
+    let licensed: Vec<_> = found
+        .iter()
+        .filter(|f| !f.taken.licences.is_empty())
+        .collect();
+    assert!(!licensed.is_empty());
+    for f in &licensed {
+        assert_eq!(
+            f.usage_location,
+            Some(h.inspect().usage_location(&f.user_id)),
+            "{}",
+            f.user_id
+        );
+    }
+    assert!(
+        found
+            .iter()
+            .filter(|f| f.taken.licences.is_empty())
+            .all(|f| f.usage_location.is_none())
+    );
 }
 
 #[tokio::test]

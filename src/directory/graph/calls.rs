@@ -372,6 +372,14 @@ impl Directory for GraphDirectory {
         let this = self.clone();
         Box::pin(async move { this.read_groups(ids).await })
     }
+
+    fn usage_locations(
+        &self,
+        ids: Vec<String>,
+    ) -> BoxFuture<'static, Vec<DirResult<Option<String>>>> {
+        let this = self.clone();
+        Box::pin(async move { this.read_usage_locations(ids).await })
+    }
 }
 
 #[cfg(test)]

@@ -110,6 +110,39 @@ impl GraphDirectory {
     }
 }
 
+impl GraphDirectory {
+    /// `Directory::usage_locations`: each deleted user's `usageLocation`, read by id.
+    pub(super) async fn read_usage_locations(
+        &self,
+        ids: Vec<String>,
+    ) -> Vec<DirResult<Option<String>>> {
+        let reads = ids
+            .iter()
+            .map(|id| {
+                batch::check_job_id(id).and_then(|()| {
+                    self.read(
+                        &["directory", "deletedItems", id],
+                        &[("$select", "id,usageLocation")],
+                        false,
+                    )
+                })
+            })
+            .collect();
+        self.read_each(reads)
+            .await
+            .into_iter()
+            .map(|answer| {
+                answer.map(|body| {
+                    body.get("usageLocation")
+                        .and_then(serde_json::Value::as_str)
+                        .map(clean)
+                        .filter(|l| !l.is_empty())
+                })
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -141,6 +141,8 @@ pub async fn get_one(
         .filter(|u| u.deleted)
         .ok_or_else(|| ApiError::not_found(&id))?;
     let mut v = shape.user(&user, select.as_deref());
+    // A deleted user keeps its usage location and licence list, as Graph's does.
+    super::licences::decorate(&state, &user.id, select.as_deref(), &mut v);
     shape.annotate(&mut v, "directory/deletedItems/$entity", None);
     Ok(Json(v))
 }
