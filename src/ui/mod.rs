@@ -289,8 +289,8 @@ fn header_right(
 
 /// A tenant label ("cloud · tenant (id) · account (kind)") cut to `max` columns, the least
 /// useful part first: the tenant's id in brackets (its domain names it for a person), then
-/// the cloud, then the tenant's domain is cut; the account and "delegated" / "app-only" stay
-/// as long as anything can. A cut never leaves a bracket open.
+/// the cloud, then an app's name (app-only), then the tenant's domain; a signed-in admin and
+/// "delegated" / "app-only" stay as long as anything can. A cut never leaves a bracket open.
 pub fn shorten_label(label: &str, max: usize) -> String {
     if text::width(label) <= max {
         return label.to_string();
@@ -311,14 +311,26 @@ pub fn shorten_label(label: &str, max: usize) -> String {
     if parts.len() > 2 && text::width(&joined(&parts)) > max {
         parts.remove(0);
     }
-    // 3. The tenant's domain, cut but kept recognisable.
+    // 3. An app's name (app-only): its id names it for Entra, the tenant is what the admin
+    //    must not mistake, so the app gives way first.
+    if parts.last().is_some_and(|a| a.ends_with("(app-only)")) {
+        cut_account(&mut parts, max);
+    }
+    // 4. The tenant's domain, cut but kept recognisable.
     let over = text::width(&joined(&parts)).saturating_sub(max);
     if over > 0 && parts.len() > 1 {
         let keep = text::width(&parts[0]).saturating_sub(over).max(8);
         parts[0] = text::fit(&parts[0], keep);
     }
-    // 4. The account's name (an app's can be long), keeping its sign-in kind whole.
-    let over = text::width(&joined(&parts)).saturating_sub(max);
+    // 5. A signed-in admin's name, keeping its sign-in kind whole.
+    cut_account(&mut parts, max);
+    balanced(&text::fit(&joined(&parts), max))
+}
+
+/// Cuts the account (the label's last part) by what the label is over `max`, keeping its
+/// sign-in kind ("(delegated)", "(app-only)") whole and at least 8 columns of its name.
+fn cut_account(parts: &mut [String], max: usize) {
+    let over = text::width(&parts.join(" · ")).saturating_sub(max);
     if over > 0
         && let Some(account) = parts.last_mut()
         && account.ends_with(')')
@@ -329,7 +341,6 @@ pub fn shorten_label(label: &str, max: usize) -> String {
         let keep = text::width(name).saturating_sub(over).max(8);
         *account = format!("{}{kind}", text::fit(name, keep));
     }
-    balanced(&text::fit(&joined(&parts), max))
 }
 
 /// `s` without an unclosed bracket a cut left at its end ("contoso (6164…" → "contoso…").
@@ -638,6 +649,18 @@ mod tests {
         let fitted = fit_hints(pairs, 45);
         let keys: Vec<&str> = fitted.iter().map(|(_, k, _)| k.as_str()).collect();
         assert_eq!(keys, ["enter", "space", "?"]);
+    }
+
+    #[test]
+    fn an_app_only_label_cuts_the_app_before_the_tenant() {
+        const APP: &str = "global · contoso.onmicrosoft.com (61644a25-da5a-4317-94e2-3bc1eca8c766) · \
+                           Sandbox app 11111111-2222-3333-4444-555555555555 (app-only)";
+        for max in [50, 60, 70] {
+            let out = shorten_label(APP, max);
+            assert!(text::width(&out) <= max, "{max}: {out}");
+            assert!(out.contains("contoso.onmicrosoft.com"), "{max}: {out}");
+            assert!(out.ends_with("(app-only)"), "{max}: {out}");
+        }
     }
 
     #[test]
