@@ -270,6 +270,10 @@ fn draw_bottom(
         let q = if r.missing_passwords() > 0 && !r.holds_passwords() {
             "Close? Users without a password stay unfinished (F finishes them). y closes · n goes back"
                 .to_string()
+        } else if !r.holds_passwords() {
+            // Guests only: there is no password to lose, only the mail that tells them.
+            "Close without email? Nobody is told of these restores. y closes · n goes back"
+                .to_string()
         } else {
             format!("Close without email? The {secrets} are not shown again. y closes · n back")
         };

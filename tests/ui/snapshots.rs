@@ -988,3 +988,29 @@ fn result_with_after_care() {
         s
     });
 }
+
+/// Closing a result that holds no password (guests only) without mail says what is lost:
+/// the telling, not a password.
+#[test]
+fn closing_a_guests_result_asks_about_the_mail_not_passwords() {
+    let mut s = home((120, 40));
+    let mut guest = outcome(0, true);
+    guest.guest = true;
+    guest.wants_password = false;
+    guest.password = None;
+    s.session_mut().last_mail = Some((vec!["admin@contoso.sandbox".into()], true));
+    fixtures::send(
+        &mut s,
+        SessionMsg::RestoreFinished {
+            outcomes: vec![guest],
+            mail: None,
+        },
+    );
+    key(&mut s, KeyCode::Esc);
+    let screen = render(&s, 120, 40);
+    assert!(
+        screen.contains("Nobody is told of these restores"),
+        "{screen}"
+    );
+    assert!(!screen.contains("not shown again"), "{screen}");
+}
