@@ -27,12 +27,19 @@ struct Built {
     focus_line: usize,
 }
 
-fn title(form: &RestoreForm) -> String {
-    let n = form.targets.len();
-    if n == 1 {
-        " Restore 1 user ".to_string()
-    } else {
-        format!(" Restore {n} users ")
+/// " Restore Adele Vance ", " Restore 3 users ": the one user's name stays on the border
+/// when a small terminal scrolls the dialog past its first line; room is left for the
+/// border's "▲ N more".
+fn title(form: &RestoreForm, width: u16) -> String {
+    match form.targets.as_slice() {
+        [one] => format!(
+            " Restore {} ",
+            fit(
+                &one.user.display_name,
+                usize::from(width).saturating_sub(24).max(8)
+            )
+        ),
+        targets => format!(" Restore {} users ", targets.len()),
     }
 }
 
@@ -157,7 +164,7 @@ pub fn draw(state: &State, form: &RestoreForm, theme: &Theme, frame: &mut Frame,
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border_focus())
-        .title(Span::styled(title(form), theme.title()));
+        .title(Span::styled(title(form, dialog.width), theme.title()));
     let inner = block.inner(dialog);
     let h = usize::from(inner.height);
     // When the dialog is taller than the terminal, scroll so the focused widget shows, and

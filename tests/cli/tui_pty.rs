@@ -49,7 +49,7 @@ async fn restore_with_a_typed_password_and_send_email_and_close() {
         pty.send("j");
         pty.send("j");
         pty.send("\r");
-        pty.wait_for("Restore 1 user");
+        pty.wait_for("┌ Restore ");
         pty.wait_for("Let me create the password");
         // Tab to "let me create", Enter picks it and focuses the password field.
         pty.send("\t");
@@ -109,7 +109,7 @@ async fn ctrl_c_mid_flow_restores_the_terminal_and_changes_nothing() {
         pty.wait_for("loaded 20 ");
         // The first user is a guest, whose dialog has no password to type: the next one.
         pty.send("jr");
-        pty.wait_for("Restore 1 user");
+        pty.wait_for("┌ Restore ");
         pty.send("\t\r");
         pty.send("Half-typed-Secret-1");
         pty.send("\x03"); // Ctrl-C, from inside the dialog, while typing
@@ -168,7 +168,7 @@ async fn a_panic_restores_the_terminal_then_prints_the_report() {
     tokio::task::block_in_place(|| {
         pty.wait_for("loaded 10 ");
         pty.send("r");
-        pty.wait_for("Restore 1 user");
+        pty.wait_for("┌ Restore ");
         pty.send("\t\r");
         pty.send("%"); // typed into the password field: the hook panics first
         pty.assert_terminal_restored();
@@ -213,7 +213,7 @@ async fn restore_with_a_temporary_access_pass_and_send_email_and_close() {
         pty.send("\r");
         pty.wait_for("shown 1");
         pty.send("\r");
-        pty.wait_for("Restore 1 user");
+        pty.wait_for("┌ Restore ");
         pty.wait_for("Temporary Access Pass instead of a password");
         // Tab twice to the pass; Enter picks it and focuses its lifetime.
         pty.send("\t\t\r");
@@ -271,7 +271,7 @@ fn restore_member(pty: &mut Pty, local: &str) {
     pty.send("\r");
     pty.wait_for("shown 1");
     pty.send("\r");
-    pty.wait_for("Restore 1 user");
+    pty.wait_for("┌ Restore ");
     pty.send("\r");
     pty.wait_for("Restored 1 of 1");
 }
