@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use super::Audit;
 use super::journal::{self, Journal, MailAttempt, Pending, RestoreState, Step, Unfinished};
 use super::plan::PasswordChoice;
-use super::run::{Failure, LOST_REPLY_FOUND_RESTORED, UserOutcome};
+use super::run::{Failure, LOST_REPLY_FOUND_RESTORED, UserOutcome, give_back};
 use super::set_password::{PasswordStep, set_password};
 use crate::directory::bring_back::BringBack;
 use crate::directory::{Directory, DirectoryError, ErrorKind, Stage};
@@ -234,45 +234,6 @@ pub async fn bring_back_again(
         .flat_map(|(i, o)| o.items_failed().map(move |f| (i, f.item.clone())))
         .collect();
     give_back(dir, asked, out, journal, audit).await
-}
-
-/// Asks the directory for `asked` (an outcome's index, an item) in one batch, and records
-/// each answer: the journal, the audit log, the outcome.
-async fn give_back(
-    dir: &dyn Directory,
-    asked: Vec<(usize, BringBack)>,
-    out: &mut [UserOutcome],
-    journal: &Journal,
-    audit: &Audit,
-) -> Vec<String> {
-    let mut warnings = Vec::new();
-    if asked.is_empty() {
-        return warnings;
-    }
-    let calls = asked
-        .iter()
-        .map(|(i, b)| (out[*i].id.clone(), b.clone()))
-        .collect();
-    let results = dir.bring_back(calls).await;
-    for ((i, item), result) in asked.into_iter().zip(results) {
-        let o = &mut out[i];
-        let entry = journal::Entry::brought_back(&o.run, &o.id, &item, result.as_ref().copied());
-        if let Err(e) = journal.record(&entry) {
-            warnings.push(e.to_string());
-        }
-        let target = format!("{} ({})", o.upn.as_deref().unwrap_or(&o.original_upn), o.id);
-        let recorded = audit.record_with_id(
-            "bring_back",
-            &target,
-            result.as_ref().map(|_| None),
-            Some(item.describe()),
-        );
-        if let Err(e) = recorded {
-            warnings.push(e.to_string());
-        }
-        o.take_item(item, result);
-    }
-    warnings
 }
 
 /// The outcome of an unfinished user before anything is done for it.

@@ -221,12 +221,6 @@ pub enum Progress {
     TapIssued {
         id: String,
     },
-    /// One thing offboarding took was given back (`error`: it was not).
-    BroughtBack {
-        id: String,
-        item: BringBack,
-        error: Option<DirectoryError>,
-    },
     Failed {
         id: String,
         stage: Stage,
@@ -261,6 +255,55 @@ pub struct RestoreRun {
     /// Ends the run where it is, as a crash would: every step so far is in the journal, and
     /// `finish` takes the users in flight from there.
     pub abort: tokio::task::AbortHandle,
+}
+
+/// Asks the directory for `asked` (an outcome's index, an item) in one batch, and records
+/// each answer: the journal, the audit log, the log file, the outcome. The run, `finish`
+/// and `r` all give items back through it; the warnings are the books' own failures.
+pub(super) async fn give_back(
+    dir: &dyn Directory,
+    asked: Vec<(usize, BringBack)>,
+    out: &mut [UserOutcome],
+    journal: &Journal,
+    audit: &Audit,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if asked.is_empty() {
+        return warnings;
+    }
+    let calls = asked
+        .iter()
+        .map(|(i, b)| (out[*i].id.clone(), b.clone()))
+        .collect();
+    let results = dir.bring_back(calls).await;
+    for ((i, item), result) in asked.into_iter().zip(results) {
+        let o = &mut out[i];
+        let entry = journal::Entry::brought_back(&o.run, &o.id, &item, result.as_ref().copied());
+        if let Err(e) = journal.record(&entry) {
+            warnings.push(format!("{e}; an interrupted run may not be found later"));
+        }
+        let target = format!("{} ({})", o.upn.as_deref().unwrap_or(&o.original_upn), o.id);
+        let recorded = audit.record_with_id(
+            "bring_back",
+            &target,
+            result.as_ref().map(|_| None),
+            Some(item.describe()),
+        );
+        if let Err(e) = recorded {
+            warnings.push(e.to_string());
+        }
+        match &result {
+            Ok(()) => tracing::info!(user = %o.id, item = %item.describe(), "brought back"),
+            Err(e) => tracing::warn!(
+                user = %o.id,
+                item = %item.describe(),
+                error = %e.message,
+                "bringing back failed"
+            ),
+        }
+        o.take_item(item, result);
+    }
+    warnings
 }
 
 /// Starts the run in a background task. The run goes on (and keeps the journal right) when the
@@ -601,45 +644,18 @@ impl Runner {
     }
 
     /// Gives the restored users of a chunk back what offboarding took, all in one go; each
-    /// item journaled, audited and reported on its own.
+    /// item journaled and audited on its own, as `finish` and `r` do.
     async fn bring_back(&mut self, items: Vec<(usize, BringBack)>, outcomes: &mut [UserOutcome]) {
-        if items.is_empty() {
-            return;
-        }
-        let asked = items
-            .iter()
-            .map(|(i, b)| (outcomes[*i].id.clone(), b.clone()))
-            .collect();
-        let results = self.dir.bring_back(asked).await;
-        for ((i, item), result) in items.into_iter().zip(results) {
-            let o = &mut outcomes[i];
-            let entry =
-                journal::Entry::brought_back(&self.run, &o.id, &item, result.as_ref().copied());
-            self.journal(entry).await;
-            let target = format!("{} ({})", o.upn.as_deref().unwrap_or(&o.original_upn), o.id);
-            self.audit(
-                "bring_back",
-                &target,
-                result.as_ref().map(|_| None),
-                Some(item.describe()),
-            )
-            .await;
-            match &result {
-                Ok(()) => tracing::info!(user = %o.id, item = %item.describe(), "brought back"),
-                Err(e) => tracing::warn!(
-                    user = %o.id,
-                    item = %item.describe(),
-                    error = %e.message,
-                    "bringing back failed"
-                ),
-            }
-            self.emit(Progress::BroughtBack {
-                id: o.id.clone(),
-                item: item.clone(),
-                error: result.as_ref().err().cloned(),
-            })
-            .await;
-            o.take_item(item, result);
+        let warnings = give_back(
+            self.dir.as_ref(),
+            items,
+            outcomes,
+            &self.journal,
+            &self.audit,
+        )
+        .await;
+        for w in warnings {
+            self.warn(w).await;
         }
     }
 

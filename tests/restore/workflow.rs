@@ -153,7 +153,6 @@ async fn a_free_user_is_restored_given_a_password_and_mailed() {
             Progress::PasswordSet { .. } => "password",
             Progress::TapIssued { .. } => "tap",
             Progress::Failed { .. } => "failed",
-            Progress::BroughtBack { .. } => "brought back",
             Progress::Warning(_) => "warning",
             Progress::Finished(_) => "finished",
         })

@@ -106,8 +106,6 @@ impl SessionRunner {
                         }
                     }
                     Progress::Warning(w) => SessionMsg::Warning(w),
-                    // Each item's result comes with the outcomes, on the result screen.
-                    Progress::BroughtBack { .. } => continue,
                     Progress::Finished(outcomes) => {
                         finished = true;
                         SessionMsg::RestoreFinished {
