@@ -277,15 +277,27 @@ impl RestoreForm {
         req
     }
 
+    /// The display names more than one user here has: one pass, made once per section a
+    /// frame draws, so naming every user stays linear however many are marked.
+    pub fn shared_names(&self) -> std::collections::HashSet<&str> {
+        let mut seen = std::collections::HashSet::new();
+        let mut shared = std::collections::HashSet::new();
+        for t in &self.targets {
+            if !seen.insert(t.user.display_name.as_str()) {
+                shared.insert(t.user.display_name.as_str());
+            }
+        }
+        shared
+    }
+
     /// How the dialog's warnings name `t`: its display name, and its user name too when
-    /// another user here has the same display name (three "Ngozi Okafor"s are told apart).
-    pub fn name_of<'a>(&self, t: &'a Target) -> std::borrow::Cow<'a, str> {
-        let same = self
-            .targets
-            .iter()
-            .filter(|o| o.user.display_name == t.user.display_name)
-            .count();
-        if same > 1 {
+    /// another user here has the same display name (`shared`: three "Ngozi Okafor"s are
+    /// told apart).
+    pub fn name_of<'a>(
+        t: &'a Target,
+        shared: &std::collections::HashSet<&str>,
+    ) -> std::borrow::Cow<'a, str> {
+        if shared.contains(t.user.display_name.as_str()) {
             format!("{} ({})", t.user.display_name, t.user.original_upn).into()
         } else {
             t.user.display_name.as_str().into()

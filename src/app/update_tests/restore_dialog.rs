@@ -638,10 +638,11 @@ fn users_with_the_same_name_are_told_apart_by_their_user_names() {
         t.user.display_name = "Ngozi Okafor".into();
     }
     let form = &**form;
+    let shared = form.shared_names();
     let names: Vec<String> = form
         .targets
         .iter()
-        .map(|t| form.name_of(t).into_owned())
+        .map(|t| crate::app::modal::restore::RestoreForm::name_of(t, &shared).into_owned())
         .collect();
     for (t, name) in form.targets.iter().zip(&names).take(3) {
         assert_eq!(*name, format!("Ngozi Okafor ({})", t.user.original_upn));

@@ -22,9 +22,10 @@ pub(super) fn taken(b: &mut Sections) {
     }
     let session = b.state.session();
     let many = form.targets.len() > 1;
+    let shared = form.shared_names();
     for (i, t) in form.targets.iter().enumerate() {
         let who = if many {
-            format!("{}: what", form.name_of(t))
+            format!("{}: what", RestoreForm::name_of(t, &shared))
         } else {
             "What".to_string()
         };

@@ -75,11 +75,12 @@ pub(super) fn who(b: &mut Sections) {
 /// checking, guests.
 pub(super) fn warnings(b: &mut Sections) {
     let (form, theme, w) = (b.form, b.theme, b.w);
+    let shared = form.shared_names();
     let synced: Vec<String> = form
         .targets
         .iter()
         .filter(|t| t.user.on_premises_sync_enabled)
-        .map(|t| form.name_of(t).into_owned())
+        .map(|t| RestoreForm::name_of(t, &shared).into_owned())
         .collect();
     let checking = form
         .targets
@@ -92,7 +93,7 @@ pub(super) fn warnings(b: &mut Sections) {
         .iter()
         // Sign-in ticked to come back is enabled right after the restore: no warning.
         .filter(|t| t.user.account_disabled && !t.signs_in_again())
-        .map(|t| form.name_of(t).into_owned())
+        .map(|t| RestoreForm::name_of(t, &shared).into_owned())
         .collect();
     let has_conflicts = form.targets.iter().any(|t| {
         matches!(
@@ -183,6 +184,7 @@ pub(super) fn warnings(b: &mut Sections) {
 /// Each user's conflict and its fix (a new user name, reconciled proxy addresses).
 pub(super) fn per_user(b: &mut Sections) {
     let (form, theme, w, f) = (b.form, b.theme, b.w, b.form.focus);
+    let shared = form.shared_names();
     for (i, t) in form.targets.iter().enumerate() {
         match &t.preflight {
             Preflight::Conflict {
@@ -190,7 +192,10 @@ pub(super) fn per_user(b: &mut Sections) {
                 proxy_conflicts,
             } => {
                 if let Some(holder) = upn_holder {
-                    let msg = format!("⚠ {}: user name now used by {holder}", form.name_of(t));
+                    let msg = format!(
+                        "⚠ {}: user name now used by {holder}",
+                        RestoreForm::name_of(t, &shared)
+                    );
                     b.lines
                         .push(Line::from(Span::styled(fit(&msg, w), theme.warn())));
                     let verdict = name_verdict(t);
@@ -232,7 +237,7 @@ pub(super) fn per_user(b: &mut Sections) {
                         // Wrapped, not cut: who holds it is what the admin needs to read.
                         let msg = format!(
                             "⚠ {}: {} is held by {}{more}",
-                            form.name_of(t),
+                            RestoreForm::name_of(t, &shared),
                             first.address,
                             first.holder
                         );
@@ -266,7 +271,10 @@ pub(super) fn per_user(b: &mut Sections) {
                 }
             }
             Preflight::Failed(e) => {
-                let msg = format!("⚠ {}: could not check for conflicts: {e}", form.name_of(t));
+                let msg = format!(
+                    "⚠ {}: could not check for conflicts: {e}",
+                    RestoreForm::name_of(t, &shared)
+                );
                 b.lines
                     .push(Line::from(Span::styled(fit(&msg, w), theme.warn())));
             }
