@@ -105,7 +105,6 @@ pub(in crate::app) fn on_outcomes_updated(
     state: &mut State,
     changed: Vec<restore::UserOutcome>,
 ) -> Vec<Effect> {
-    let care = to_read_again(&changed);
     let restored: HashSet<String> = changed
         .iter()
         .filter(|o| o.restored())
@@ -116,6 +115,18 @@ pub(in crate::app) fn on_outcomes_updated(
         return Vec::new();
     };
     r.busy = false;
+    // A password set changes nothing the after-care reads: only a user restored now, or
+    // given items back, is read again.
+    let moved: Vec<UserOutcome> = changed
+        .iter()
+        .filter(|new| {
+            r.outcomes.iter().find(|o| o.id == new.id).is_none_or(|old| {
+                !old.restored() || old.items_failed().count() != new.items_failed().count()
+            })
+        })
+        .cloned()
+        .collect();
+    let care = to_read_again(&moved);
     let changed_ids: HashSet<String> = changed.iter().map(|o| o.id.clone()).collect();
     let (mut fixed, mut still) = (0, 0);
     for new in changed {
