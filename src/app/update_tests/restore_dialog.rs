@@ -652,3 +652,21 @@ fn users_with_the_same_name_are_told_apart_by_their_user_names() {
         "a unique name alone"
     );
 }
+
+#[test]
+fn a_finished_run_forgets_the_free_seats_so_the_next_dialog_reads_them_again() {
+    let mut s = dialog_with_taken(Vec::new());
+    assert!(s.session().seats.is_some());
+    press(&mut s, KeyCode::Esc);
+    fixtures::send(
+        &mut s,
+        SessionMsg::RestoreFinished {
+            outcomes: vec![outcome(0, true)],
+            mail: None,
+        },
+    );
+    assert!(s.session().seats.is_none());
+    s.modal = None;
+    let fx = ch(&mut s, 'r');
+    assert!(fx.iter().any(|e| matches!(e, Effect::ReadSeats)), "{fx:?}");
+}

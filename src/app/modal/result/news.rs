@@ -13,6 +13,8 @@ pub(in crate::app) fn on_restore_finished(
 ) -> Vec<Effect> {
     let session = state.sessions.current_mut();
     session.finishing = false;
+    // A run may have taken seats: the next dialog reads them afresh.
+    session.seats = None;
     let restored: HashSet<String> = outcomes
         .iter()
         .filter(|o| o.restored())
@@ -111,6 +113,7 @@ pub(in crate::app) fn on_outcomes_updated(
         .map(|o| o.id.clone())
         .collect();
     state.session_mut().users.remove_ids(&restored);
+    state.session_mut().seats = None;
     let Some(Modal::Result(r)) = &mut state.modal else {
         return Vec::new();
     };
@@ -120,9 +123,12 @@ pub(in crate::app) fn on_outcomes_updated(
     let moved: Vec<UserOutcome> = changed
         .iter()
         .filter(|new| {
-            r.outcomes.iter().find(|o| o.id == new.id).is_none_or(|old| {
-                !old.restored() || old.items_failed().count() != new.items_failed().count()
-            })
+            r.outcomes
+                .iter()
+                .find(|o| o.id == new.id)
+                .is_none_or(|old| {
+                    !old.restored() || old.items_failed().count() != new.items_failed().count()
+                })
         })
         .cloned()
         .collect();
