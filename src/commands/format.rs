@@ -249,30 +249,80 @@ pub fn write_json_with(
     now: DateTime<Utc>,
     annotate: &dyn Fn(&DeletedUser, &mut UserRecord<'_>),
 ) -> io::Result<()> {
-    // One record at a time: the same compact array, without every record (and its
-    // enrichments) held at once.
-    out.write_all(b"[")?;
-    for (i, u) in users.iter().enumerate() {
-        if i > 0 {
-            out.write_all(b",")?;
-        }
+    let mut array = JsonArray::default();
+    for u in users {
+        array.record(out, u, now, annotate)?;
+    }
+    array.end(out)
+}
+
+/// A compact JSON array written one record at a time, so neither the users nor their records
+/// (and enrichments) need to be held at once. Until `end`, what was written is not valid JSON:
+/// a listing cut short leaves it so, and a script's parser fails rather than taking part of
+/// the list for the whole.
+#[derive(Default)]
+pub struct JsonArray {
+    started: bool,
+}
+
+impl JsonArray {
+    /// Writes one user, completed by `annotate`.
+    pub fn record(
+        &mut self,
+        out: &mut dyn Write,
+        u: &DeletedUser,
+        now: DateTime<Utc>,
+        annotate: &dyn Fn(&DeletedUser, &mut UserRecord<'_>),
+    ) -> io::Result<()> {
+        out.write_all(if self.started { b"," } else { b"[" })?;
+        self.started = true;
         let mut r = UserRecord::stored(u, now);
         annotate(u, &mut r);
-        undelete_common::safe_json::to_writer(&mut *out, &r)?;
+        undelete_common::safe_json::to_writer(&mut *out, &r)
     }
-    out.write_all(b"]")?;
-    writeln!(out)
+
+    /// Closes the array (an empty one too) and ends the line.
+    pub fn end(self, out: &mut dyn Write) -> io::Result<()> {
+        if !self.started {
+            out.write_all(b"[")?;
+        }
+        out.write_all(b"]\n")
+    }
 }
 
 /// RFC 4180 CSV with a header row, `\n` after each record.
 pub fn write_csv(out: &mut dyn Write, users: &[DeletedUser], now: DateTime<Utc>) -> io::Result<()> {
-    writeln!(
-        out,
-        "id,displayName,userPrincipalName,mail,department,jobTitle,deletedDateTime,\
-         purgeDateTime,daysLeft,onPremisesSyncEnabled,userType,hoursLeft"
-    )?;
-    let mut cells = CsvCells::new();
+    let mut csv = CsvRows::start(out)?;
     for u in users {
+        csv.row(out, u, now)?;
+    }
+    Ok(())
+}
+
+/// CSV rows written one user at a time, after the header row.
+pub struct CsvRows {
+    cells: CsvCells,
+}
+
+impl CsvRows {
+    /// Writes the header row.
+    pub fn start(out: &mut dyn Write) -> io::Result<Self> {
+        writeln!(
+            out,
+            "id,displayName,userPrincipalName,mail,department,jobTitle,deletedDateTime,\
+             purgeDateTime,daysLeft,onPremisesSyncEnabled,userType,hoursLeft"
+        )?;
+        Ok(Self {
+            cells: CsvCells::new(),
+        })
+    }
+
+    pub fn row(
+        &mut self,
+        out: &mut dyn Write,
+        u: &DeletedUser,
+        now: DateTime<Utc>,
+    ) -> io::Result<()> {
         let r = UserRecord::new(u, now);
         let days = r.days_left.map(|d| d.to_string());
         // Last, so scripts that read columns by position keep working.
@@ -295,9 +345,8 @@ pub fn write_csv(out: &mut dyn Write, users: &[DeletedUser], now: DateTime<Utc>)
             r.user_type,
             hours.as_deref(),
         ];
-        out.write_all(cells.record(row.iter().map(|c| c.unwrap_or(""))))?;
+        out.write_all(self.cells.record(row.iter().map(|c| c.unwrap_or(""))))
     }
-    Ok(())
 }
 
 /// CSV records built by `csv-core` (the `csv` crate's writer), which quotes and escapes. The

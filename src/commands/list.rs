@@ -1,16 +1,27 @@
 //! `undelete list` and `undelete check --expiring DAYS`.
+//!
+//! `list --format json` and `csv` in the default order (soonest purge first) or newest first
+//! ask the directory for that order and print each page as it arrives (`in_order`), holding a
+//! page, not the listing. The table, and the orders the directory cannot sort by (name, user
+//! name, department), need every user first: column widths, a sort of the whole.
+
+use std::pin::pin;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-
-use serde_json::{Value, json};
+use futures::stream::BoxStream;
 
 use super::args::{CheckArgs, ListArgs, OutputFormat, SortKey};
 use super::format;
-use super::{EXIT_EXPIRING, EXIT_OK, Io};
-use crate::conflicts::{self, DeletedBy, DeletionsState, Sweep, kept};
-use crate::directory::{DeletedUser, DirResult, Directory};
-use crate::restore::Books;
+use super::in_order::InOrder;
+use super::known::{self, Known};
+use super::{EXIT_EXPIRING, EXIT_FAILED, EXIT_OK, Io};
+use crate::conflicts::kept;
+use crate::directory::{
+    DeletedPage, DeletedUser, DirResult, Directory, DirectoryError, ListOrder, ListingOptions,
+};
+
+pub use known::KeptSweep;
 
 /// Loads every page, telling a terminal on stderr how far it got. For JSON, the users keep
 /// their strings as stored (JSON escapes them; table and CSV print the cleaned ones).
@@ -19,13 +30,12 @@ async fn load(
     format: OutputFormat,
     io: &mut Io<'_>,
 ) -> DirResult<Vec<DeletedUser>> {
-    let mut pages = if format == OutputFormat::Json {
-        dir.list_deleted_stored()
-    } else {
-        dir.list_deleted()
-    };
+    let mut pages = dir.list_deleted_as(ListingOptions {
+        order: None,
+        stored: format == OutputFormat::Json,
+    });
     let mut users = Vec::new();
-    let mut total = None;
+    let mut progress = Progress::default();
     while let Some(page) = pages.next().await {
         let page = match page {
             Ok(p) => p,
@@ -34,16 +44,30 @@ async fn load(
                 return Err(e);
             }
         };
-        total = total.or(page.total);
+        progress.page(&page, io);
         users.extend(page.users);
-        if io.term.stderr {
-            let of = total.map(|t| format!(" of {t}")).unwrap_or_default();
-            let _ = write!(io.err, "\rloading deleted users… {}{of}", users.len());
-            let _ = io.err.flush();
-        }
     }
     io.end_progress();
     Ok(users)
+}
+
+/// "loading deleted users… 4995 of 100000" on a terminal's stderr.
+#[derive(Default)]
+struct Progress {
+    total: Option<u64>,
+    loaded: usize,
+}
+
+impl Progress {
+    fn page(&mut self, page: &DeletedPage, io: &mut Io<'_>) {
+        self.total = self.total.or(page.total);
+        self.loaded += page.users.len();
+        if io.term.stderr {
+            let of = self.total.map(|t| format!(" of {t}")).unwrap_or_default();
+            let _ = write!(io.err, "\rloading deleted users… {}{of}", self.loaded);
+            let _ = io.err.flush();
+        }
+    }
 }
 
 fn print(
@@ -60,169 +84,17 @@ fn print(
     io.out.flush()
 }
 
-/// What the sweep and the audit log say, for `list --conflicts` and `--with`.
-struct Known {
-    sweep: Option<Sweep>,
-    deletions: Option<DeletionsState>,
-    /// Said on stderr after the listing: reads that failed, a refused delta token.
-    notes: Vec<String>,
-}
-
-impl Known {
-    fn conflicts_json(sweep: &Sweep, u: &DeletedUser) -> Value {
-        let found = sweep.index.conflicts_for(u);
-        // With a read missing, "no conflict" is not known: null, not [].
-        if found.is_empty() && !sweep.is_complete() {
-            return Value::Null;
-        }
-        Value::Array(
-            found
-                .iter()
-                .map(|c| {
-                    json!({
-                        "kind": c.holder.kind,
-                        "holderId": c.holder.id,
-                        "holderName": c.holder.name,
-                        "address": c.address,
-                        "property": c.kind,
-                    })
-                })
-                .collect(),
-        )
+/// The order to ask the directory for, when `list` can print as pages arrive: JSON and CSV
+/// in an order by deletion time. `None`: every user is loaded first.
+fn streamed_order(args: &ListArgs) -> Option<ListOrder> {
+    if args.format == OutputFormat::Table {
+        return None;
     }
-
-    fn deleted_by_json(d: &DeletionsState, u: &DeletedUser) -> Value {
-        match d.log.lookup(u) {
-            DeletedBy::Record(r) => json!({
-                "by": r.who,
-                "at": r.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                "result": r.result,
-                "bySync": r.by_sync,
-            }),
-            DeletedBy::BeyondRetention | DeletedBy::NotFound => Value::Null,
-        }
+    match args.sort {
+        SortKey::DaysLeft => Some(ListOrder::OldestDeletedFirst),
+        SortKey::Deleted => Some(ListOrder::NewestDeletedFirst),
+        SortKey::Name | SortKey::UserName | SortKey::Department => None,
     }
-
-    /// What the table says of `u` beside and under its row.
-    fn of(&self, u: &DeletedUser) -> format::Known {
-        let clashes: Vec<String> = self
-            .sweep
-            .as_ref()
-            .map(|s| {
-                s.index
-                    .conflicts_for(u)
-                    .iter()
-                    .map(|c| c.describe())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let by_sync = self
-            .deletions
-            .as_ref()
-            .is_some_and(|d| matches!(d.log.lookup(u), DeletedBy::Record(r) if r.by_sync));
-        format::Known {
-            conflict: !clashes.is_empty(),
-            by_sync,
-            clashes,
-        }
-    }
-
-    /// What could not be read, one line each, for stderr.
-    fn notes(&self) -> Vec<String> {
-        let mut out = self.notes.clone();
-        if let Some(sweep) = &self.sweep {
-            out.extend(
-                sweep
-                    .problems()
-                    .into_iter()
-                    .map(|p| format!("conflicts may be missing: {p}")),
-            );
-        }
-        if let Some(d) = &self.deletions
-            && !d.status.is_complete()
-        {
-            out.push(format!(
-                "who deleted each user is not known: {}",
-                d.status.describe("audit log")
-            ));
-        }
-        out
-    }
-}
-
-/// Where `list` may find what an earlier run kept of the sweep (`conflicts::kept`).
-pub struct KeptSweep<'a> {
-    pub books: &'a Books,
-    /// False: nothing is read or kept, and what was kept is removed (`--no-cache`).
-    pub cache: bool,
-}
-
-/// The conflict index for `list --with conflicts`: the kept one when it is younger than
-/// `--max-age`; else the kept one brought up to date by one delta round (a refused token
-/// means a full read, said once); else a full sweep. Whatever was read is kept again.
-async fn conflict_index(
-    dir: &dyn Directory,
-    kept: &KeptSweep<'_>,
-    max_age: std::time::Duration,
-    now: DateTime<Utc>,
-    notes: &mut Vec<String>,
-) -> Sweep {
-    if !kept.cache {
-        return conflicts::sweep_once(dir, now).await;
-    }
-    let earlier = match kept::load_sweep(kept.books) {
-        Ok(s) => s,
-        Err(why) => {
-            notes.push(format!("{why}; checking conflicts afresh"));
-            None
-        }
-    };
-    let sweep = match earlier {
-        Some(s) if kept::fresh(s.as_of, now, max_age) => return s,
-        Some(mut s) => {
-            let refused = s.refresh(dir, now).await;
-            notes.extend(conflicts::refused_note(&refused));
-            s
-        }
-        None => conflicts::sweep(dir, now).await,
-    };
-    if let Err(e) = kept::save_sweep(kept.books, &sweep) {
-        notes.push(format!(
-            "the conflict index could not be kept for the next run: {e}"
-        ));
-    }
-    sweep
-}
-
-/// The deletion log for `list --with deleted-by`, by the same rules as `conflict_index`.
-async fn deletion_log(
-    dir: &dyn Directory,
-    kept: &KeptSweep<'_>,
-    max_age: std::time::Duration,
-    now: DateTime<Utc>,
-    notes: &mut Vec<String>,
-) -> DeletionsState {
-    if !kept.cache {
-        return conflicts::read_deletions(dir, now).await;
-    }
-    let earlier = match kept::load_deletions(kept.books) {
-        Ok(d) => d,
-        Err(why) => {
-            notes.push(format!("{why}; reading the audit log afresh"));
-            None
-        }
-    };
-    let log = match earlier {
-        Some(d) if kept::fresh(d.as_of, now, max_age) && d.status.is_complete() => return d,
-        Some(d) => conflicts::refresh_deletions(dir, d, now).await,
-        None => conflicts::read_deletions(dir, now).await,
-    };
-    if let Err(e) = kept::save_deletions(kept.books, &log) {
-        notes.push(format!(
-            "the deletion log could not be kept for the next run: {e}"
-        ));
-    }
-    log
 }
 
 pub async fn list(
@@ -232,40 +104,43 @@ pub async fn list(
     now: DateTime<Utc>,
     io: &mut Io<'_>,
 ) -> color_eyre::Result<i32> {
-    let with_conflicts = args.with.conflicts || args.conflicts;
-    let with_deleted_by = args.with.deleted_by;
     if !kept.cache
         && let Err(e) = kept::forget(kept.books)
     {
         let _ = writeln!(io.err, "the kept conflict sweep cannot be removed: {e}");
     }
+    match streamed_order(args) {
+        Some(order) => list_streamed(dir, args, order, kept, now, io).await,
+        None => list_whole(dir, args, kept, now, io).await,
+    }
+}
+
+/// Whether enrichments were asked for (`--with`, `--conflicts`).
+fn enriched(args: &ListArgs) -> (bool, bool) {
+    (args.with.conflicts || args.conflicts, args.with.deleted_by)
+}
+
+/// `list` holding every user, for the table and the orders the directory cannot sort by.
+async fn list_whole(
+    dir: &dyn Directory,
+    args: &ListArgs,
+    kept: &KeptSweep<'_>,
+    now: DateTime<Utc>,
+    io: &mut Io<'_>,
+) -> color_eyre::Result<i32> {
+    let (with_conflicts, with_deleted_by) = enriched(args);
     // Only what was asked for is read, side by side with the listing: a script that counts
     // deleted users reads nothing else.
     let (mut users, known) = if with_conflicts || with_deleted_by {
-        let mut sweep_notes = Vec::new();
-        let mut log_notes = Vec::new();
-        let sweep = async {
-            if with_conflicts {
-                Some(conflict_index(dir, kept, args.max_age, now, &mut sweep_notes).await)
-            } else {
-                None
-            }
-        };
-        let deletions = async {
-            if with_deleted_by {
-                Some(deletion_log(dir, kept, args.max_age, now, &mut log_notes).await)
-            } else {
-                None
-            }
-        };
-        let (users, sweep, deletions) =
-            futures::join!(load(dir, args.format, io), sweep, deletions);
-        sweep_notes.extend(log_notes);
-        let known = Known {
-            sweep,
-            deletions,
-            notes: sweep_notes,
-        };
+        let reads = known::read(
+            dir,
+            with_conflicts,
+            with_deleted_by,
+            kept,
+            args.max_age,
+            now,
+        );
+        let (users, known) = futures::join!(load(dir, args.format, io), reads);
         (users?, Some(known))
     } else {
         (load(dir, args.format, io).await?, None)
@@ -273,9 +148,9 @@ pub async fn list(
     let loaded = users.len();
     format::filter(&mut users, args.filter.as_deref());
     if args.conflicts
-        && let Some(sweep) = known.as_ref().and_then(|k| k.sweep.as_ref())
+        && let Some(k) = &known
     {
-        users.retain(|u| sweep.index.has_conflict(u));
+        users.retain(|u| k.conflicted(u));
     }
     format::sort(&mut users, args.sort);
     if let Some(k) = &known {
@@ -285,14 +160,7 @@ pub async fn list(
     }
     match (&known, args.format) {
         (Some(k), OutputFormat::Json) => {
-            format::write_json_with(io.out, &users, now, &|u, r| {
-                if let Some(sweep) = &k.sweep {
-                    r.conflicts = Some(Known::conflicts_json(sweep, u));
-                }
-                if let Some(d) = &k.deletions {
-                    r.deleted_by = Some(Known::deleted_by_json(d, u));
-                }
-            })?;
+            format::write_json_with(io.out, &users, now, &|u, r| k.annotate(u, r))?;
             io.out.flush()?;
         }
         (Some(k), OutputFormat::Table) => {
@@ -313,6 +181,211 @@ pub async fn list(
             format!("{} of {loaded} {what}", users.len())
         };
         let _ = writeln!(io.err, "{shown}");
+    }
+    Ok(EXIT_OK)
+}
+
+/// JSON or CSV records written one user at a time.
+enum Records {
+    Json(format::JsonArray),
+    Csv(format::CsvRows),
+}
+
+impl Records {
+    fn start(format: OutputFormat, out: &mut dyn std::io::Write) -> std::io::Result<Self> {
+        Ok(match format {
+            OutputFormat::Csv => Self::Csv(format::CsvRows::start(out)?),
+            _ => Self::Json(format::JsonArray::default()),
+        })
+    }
+
+    fn write(
+        &mut self,
+        out: &mut dyn std::io::Write,
+        u: &DeletedUser,
+        now: DateTime<Utc>,
+        known: &Known,
+    ) -> std::io::Result<()> {
+        match self {
+            Self::Json(array) => array.record(out, u, now, &|u, r| known.annotate(u, r)),
+            Self::Csv(rows) => rows.row(out, u, now),
+        }
+    }
+
+    fn end(self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        match self {
+            Self::Json(array) => array.end(out),
+            Self::Csv(_) => Ok(()),
+        }
+    }
+}
+
+/// Where a streamed listing's users go: filtered, held while the enrichments are still being
+/// read (a user is printed with them or not at all), then written.
+struct Printer<'a> {
+    args: &'a ListArgs,
+    now: DateTime<Utc>,
+    filter: Option<crate::query::Filter>,
+    records: Records,
+    /// The enrichments, once read (at once, when none were asked for).
+    known: Option<Known>,
+    /// Users in order, waiting for the enrichments.
+    waiting: Vec<DeletedUser>,
+}
+
+impl Printer<'_> {
+    /// Prints `users` (in order) now, or keeps them until the enrichments are known.
+    fn users(&mut self, users: &mut Vec<DeletedUser>, io: &mut Io<'_>) -> std::io::Result<()> {
+        if let Some(f) = &self.filter {
+            f.retain(users);
+        }
+        match &self.known {
+            None => self.waiting.append(users),
+            Some(known) => {
+                for u in users.drain(..) {
+                    if !self.args.conflicts || known.conflicted(&u) {
+                        self.records.write(io.out, &u, self.now, known)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The enrichments have been read: the users held for them are printed.
+    fn known(&mut self, known: Known, io: &mut Io<'_>) -> std::io::Result<()> {
+        self.known = Some(known);
+        let mut waiting = std::mem::take(&mut self.waiting);
+        self.users(&mut waiting, io)
+    }
+}
+
+/// A directory that will not sort deleted users (Graph's refusal of a query it does not
+/// support), said on the first page.
+fn refuses_order(e: &DirectoryError) -> bool {
+    e.status == Some(400) && e.code.as_deref() == Some("Request_UnsupportedQuery")
+}
+
+/// The listing in the directory's own order.
+fn unsorted(dir: &dyn Directory, stored: bool) -> BoxStream<'static, DirResult<DeletedPage>> {
+    dir.list_deleted_as(ListingOptions {
+        order: None,
+        stored,
+    })
+}
+
+/// `list` printing each page as it arrives, in `order`, which the directory sorts by. The
+/// enrichments are read side by side; users that arrive before them are held, the rest
+/// printed at once. A page that fails ends the command with the error (exit 1) and the JSON
+/// array unclosed.
+async fn list_streamed(
+    dir: &dyn Directory,
+    args: &ListArgs,
+    order: ListOrder,
+    kept: &KeptSweep<'_>,
+    now: DateTime<Utc>,
+    io: &mut Io<'_>,
+) -> color_eyre::Result<i32> {
+    let (with_conflicts, with_deleted_by) = enriched(args);
+    let wanted = with_conflicts || with_deleted_by;
+    let stored = args.format == OutputFormat::Json;
+    let mut reads = pin!(known::read(
+        dir,
+        with_conflicts,
+        with_deleted_by,
+        kept,
+        args.max_age,
+        now,
+    ));
+    let mut printer = Printer {
+        args,
+        now,
+        filter: args.filter.as_deref().and_then(crate::query::Filter::new),
+        records: Records::start(args.format, io.out)?,
+        known: (!wanted).then(Known::default),
+        waiting: Vec::new(),
+    };
+    let mut pages = dir.list_deleted_as(ListingOptions {
+        order: Some(order),
+        stored,
+    });
+    let mut in_order = InOrder::new(args.sort);
+    let mut first = true;
+    let mut refused = false;
+    // Progress would tangle with the records on a terminal's screen.
+    let mut progress = (!io.term.stdout).then(Progress::default);
+    let mut ready = Vec::new();
+    loop {
+        let page = tokio::select! {
+            known = &mut reads, if printer.known.is_none() => {
+                printer.known(known, io)?;
+                continue;
+            }
+            page = pages.next() => page,
+        };
+        let page = match page {
+            None => break,
+            Some(Ok(page)) => page,
+            Some(Err(e)) if first && refuses_order(&e) => {
+                // A directory that will not sort: every user is held and sorted here.
+                let _ = writeln!(
+                    io.err,
+                    "the directory would not sort deleted users by deletion time ({}); \
+                     sorting here, once the last page has arrived",
+                    e.message
+                );
+                pages = unsorted(dir, stored);
+                in_order = InOrder::holding(args.sort);
+                first = false;
+                refused = true;
+                continue;
+            }
+            Some(Err(e)) => {
+                io.end_progress();
+                io.out.flush()?;
+                return Err(e.into());
+            }
+        };
+        first = false;
+        if let Some(p) = &mut progress {
+            p.page(&page, io);
+        }
+        in_order.page(page.users, &mut ready);
+        printer.users(&mut ready, io)?;
+        io.out.flush()?;
+    }
+    io.end_progress();
+    in_order.finish(&mut ready);
+    if printer.known.is_none() {
+        let known = reads.await;
+        printer.known(known, io)?;
+    }
+    printer.users(&mut ready, io)?;
+    let Printer { records, known, .. } = printer;
+    records.end(io.out)?;
+    io.out.flush()?;
+    for note in known.iter().flat_map(Known::notes) {
+        let _ = writeln!(io.err, "{note}");
+    }
+    if in_order.sorted_here() && !refused {
+        let _ = writeln!(
+            io.err,
+            "the directory's first page was not sorted by deletion time as asked: every user \
+             was held and sorted here"
+        );
+    }
+    if in_order.late() > 0 {
+        let _ = writeln!(
+            io.err,
+            "error: the directory sent {} out of the order asked for (deletedDateTime {}): \
+             every user is listed, but not all in order",
+            crate::text::count(in_order.late(), "deleted user", "deleted users"),
+            match order {
+                ListOrder::OldestDeletedFirst => "asc",
+                ListOrder::NewestDeletedFirst => "desc",
+            }
+        );
+        return Ok(EXIT_FAILED);
     }
     Ok(EXIT_OK)
 }

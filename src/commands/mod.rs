@@ -9,6 +9,8 @@ pub mod args;
 mod deliver;
 pub mod finish;
 pub mod format;
+mod in_order;
+mod known;
 mod lines;
 pub mod list;
 mod password;

@@ -237,12 +237,36 @@ pub struct PasswordVerdict {
 
 pub type DirResult<T> = Result<T, DirectoryError>;
 
+/// An order the directory is asked to list deleted users in (`$orderby`), so that a listing
+/// can be printed as its pages arrive. Graph sorts deleted users by deletion time only in an
+/// advanced query, which the listing always is (`ConsistencyLevel: eventual`, `$count`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListOrder {
+    /// Oldest deletion first: the soonest purge first (`deletedDateTime asc`).
+    OldestDeletedFirst,
+    /// Newest deletion first (`deletedDateTime desc`).
+    NewestDeletedFirst,
+}
+
+/// How a listing of deleted users is asked for (`Directory::list_deleted_as`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListingOptions {
+    /// `None`: in whatever order the directory keeps.
+    pub order: Option<ListOrder>,
+    /// Each user also keeps its strings as stored (for output that escapes them itself).
+    pub stored: bool,
+}
+
 /// The operations the app needs from a directory (DESIGN.md section 2).
 pub trait Directory: Send + Sync {
     /// All deleted users, streamed page by page as they arrive.
     fn list_deleted(&self) -> BoxStream<'static, DirResult<DeletedPage>>;
-    /// `list_deleted`, each user also carrying its strings as stored (`DeletedUser::stored`).
-    fn list_deleted_stored(&self) -> BoxStream<'static, DirResult<DeletedPage>>;
+    /// `list_deleted` as `options` ask: in an order the directory sorts by, each user also
+    /// carrying its strings as stored (`DeletedUser::stored`).
+    fn list_deleted_as(
+        &self,
+        options: ListingOptions,
+    ) -> BoxStream<'static, DirResult<DeletedPage>>;
     fn get_deleted(&self, id: &str) -> BoxFuture<'static, DirResult<DeletedUser>>;
     /// Deleted users by id, one result per id in the same order. Each id succeeds or fails on
     /// its own (a lookup that keeps failing fails that id only). The default looks them up one

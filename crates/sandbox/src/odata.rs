@@ -206,7 +206,8 @@ pub fn parse_list(raw: Option<&str>, eventual: bool, deleted: bool) -> Result<Li
         carry: Vec::new(),
     };
     let mut skiptoken = None;
-    let mut orderby_deleted = false;
+    let mut orderby = None;
+    let mut filtered = false;
     for (key, value) in &pairs {
         let k = key.to_ascii_lowercase();
         let k = k.strip_prefix('$').unwrap_or(&k).to_string();
@@ -233,34 +234,9 @@ pub fn parse_list(raw: Option<&str>, eventual: bool, deleted: bool) -> Result<Li
                 let (sql, params) = filter::parse_filter(value)?;
                 q.filter_sql = sql;
                 q.filter_params = params;
+                filtered = true;
             }
-            "orderby" => {
-                let mut words = value.split_whitespace();
-                let prop = words.next().unwrap_or("");
-                q.desc = match words.next().map(str::to_ascii_lowercase).as_deref() {
-                    None | Some("asc") => false,
-                    Some("desc") => true,
-                    Some(other) => {
-                        return Err(ApiError::bad_request(
-                            "BadRequest",
-                            format!("Invalid sort direction '{other}'."),
-                        ));
-                    }
-                };
-                q.order_col = match canonical_prop(prop) {
-                    Some("displayName") => "dn_lc",
-                    Some("userPrincipalName") => "upn_lc",
-                    Some("deletedDateTime") if deleted => {
-                        orderby_deleted = true;
-                        "deleted_at"
-                    }
-                    _ => {
-                        return Err(unsupported(format!(
-                            "Unsupported sort property '{prop}' for 'User'."
-                        )));
-                    }
-                };
-            }
+            "orderby" => orderby = Some(value.clone()),
             "count" => match value.as_str() {
                 "true" => q.count = true,
                 "false" => q.count = false,
@@ -292,10 +268,15 @@ pub fn parse_list(raw: Option<&str>, eventual: bool, deleted: bool) -> Result<Li
         }
         q.carry.push((key.clone(), value.clone()));
     }
-    if orderby_deleted && !(eventual && q.count) {
-        return Err(unsupported(
-            "Unsupported sort property 'deletedDateTime' for 'User'.",
-        ));
+    if let Some(value) = &orderby {
+        // Graph's advanced query: the header and `$count=true` together.
+        let advanced = eventual && q.count;
+        let order = parse_orderby(value, deleted, advanced)?;
+        if filtered && !advanced {
+            return Err(unsupported("Sorting not supported for current query."));
+        }
+        q.order_col = order.col;
+        q.desc = order.desc;
     }
     if q.count && !eventual {
         return Err(ApiError::bad_request(
@@ -307,6 +288,59 @@ pub fn parse_list(raw: Option<&str>, eventual: bool, deleted: bool) -> Result<Li
         q.after = Some(decode_skiptoken(&raw, q.order_col, q.desc)?);
     }
     Ok(q)
+}
+
+/// What a `$orderby` asks for: the store column and the direction.
+struct OrderBy {
+    col: &'static str,
+    desc: bool,
+}
+
+/// `$orderby` on users as Graph's directory takes it: one property, then `asc` (the default) or
+/// `desc`. `displayName` and `userPrincipalName` sort in any query; `deletedDateTime` (deleted
+/// items only) only in an advanced one (`advanced`: `ConsistencyLevel: eventual` and
+/// `$count=true`). Ties go by id, in the same direction, so paging is stable. What Graph
+/// refuses is refused in its words: "Unsupported sort property 'x' for 'User'." outside an
+/// advanced query, "An unsupported property was specified." inside one. Two properties and
+/// words after the direction are refused in the sandbox's own words: Graph documents one.
+fn parse_orderby(value: &str, deleted: bool, advanced: bool) -> ApiResult<OrderBy> {
+    let mut keys = value.split(',').map(str::trim);
+    let key = keys.next().unwrap_or("");
+    if keys.next().is_some() {
+        return Err(unsupported(
+            "Sorting by more than one property is not supported.",
+        ));
+    }
+    let mut words = key.split_whitespace();
+    let prop = words.next().unwrap_or("");
+    let desc = match words.next().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "BadRequest",
+                format!("Invalid sort direction '{other}'."),
+            ));
+        }
+    };
+    if let Some(extra) = words.next() {
+        return Err(ApiError::bad_request(
+            "BadRequest",
+            format!("Syntax error: '{extra}' after the sort direction in $orderby."),
+        ));
+    }
+    let col = match canonical_prop(prop) {
+        Some("displayName") => "dn_lc",
+        Some("userPrincipalName") => "upn_lc",
+        Some("deletedDateTime") if deleted && advanced => "deleted_at",
+        _ if advanced => return Err(unsupported("An unsupported property was specified.")),
+        _ => {
+            return Err(unsupported(format!(
+                "Unsupported sort property '{prop}' for 'User'."
+            )));
+        }
+    };
+    Ok(OrderBy { col, desc })
 }
 
 /// Builds the `@odata.nextLink` query: the original options plus the new `$skiptoken`.
@@ -371,6 +405,90 @@ mod tests {
         assert!(parse_list(Some("$count=true"), false, true).is_err());
         assert!(parse_list(Some("$top=1000"), false, true).is_err());
         assert!(parse_list(Some("$top=999"), false, true).is_ok());
+    }
+
+    #[test]
+    fn orderby_is_one_property_and_a_direction() {
+        let ok = |q: &str, eventual: bool| {
+            let q = parse_list(Some(q), eventual, true).unwrap_or_else(|e| panic!("{q}: {e:?}"));
+            (q.order_col, q.desc)
+        };
+        assert_eq!(
+            ok("$count=true&$orderby=deletedDateTime asc", true),
+            ("deleted_at", false)
+        );
+        assert_eq!(
+            ok("$orderby=DELETEDDATETIME DESC&$count=true", true),
+            ("deleted_at", true)
+        );
+        assert_eq!(ok("$orderby=displayName", false), ("dn_lc", false));
+        assert_eq!(
+            ok("$orderby=userPrincipalName desc", false),
+            ("upn_lc", true)
+        );
+
+        let refused = |q: &str, eventual: bool| {
+            let e = parse_list(Some(q), eventual, true).expect_err(q);
+            assert_eq!(e.status, axum::http::StatusCode::BAD_REQUEST, "{q}");
+            (e.code, e.message)
+        };
+        // Outside an advanced query Graph names the property; inside one it does not.
+        let (code, msg) = refused("$orderby=jobTitle", false);
+        assert_eq!(code, "Request_UnsupportedQuery");
+        assert_eq!(msg, "Unsupported sort property 'jobTitle' for 'User'.");
+        let (code, msg) = refused("$orderby=jobTitle&$count=true", true);
+        assert_eq!(code, "Request_UnsupportedQuery");
+        assert_eq!(msg, "An unsupported property was specified.");
+        // deletedDateTime is the deleted items' own, and only in an advanced query.
+        let e = parse_list(Some("$orderby=deletedDateTime&$count=true"), true, false)
+            .expect_err("active users have no deletion time to sort by");
+        assert_eq!(e.message, "An unsupported property was specified.");
+        assert!(
+            refused("$orderby=deletedDateTime&$count=true", false)
+                .1
+                .contains("Unsupported sort property")
+        );
+        // $filter with $orderby is an advanced query.
+        let (code, msg) = refused("$filter=userType eq 'Guest'&$orderby=displayName", false);
+        assert_eq!(code, "Request_UnsupportedQuery");
+        assert_eq!(msg, "Sorting not supported for current query.");
+        assert!(
+            parse_list(
+                Some("$filter=userType eq 'Guest'&$orderby=displayName&$count=true"),
+                true,
+                true
+            )
+            .is_ok()
+        );
+        // One property, one direction, nothing after.
+        assert!(
+            refused("$orderby=displayName,userPrincipalName", false)
+                .1
+                .contains("more than one")
+        );
+        assert!(
+            refused(
+                "$orderby=deletedDateTime asc, displayName&$count=true",
+                true
+            )
+            .1
+            .contains("more than one")
+        );
+        assert!(
+            refused("$orderby=displayName up", false)
+                .1
+                .contains("direction")
+        );
+        assert!(
+            refused("$orderby=displayName asc asc", false)
+                .1
+                .contains("after the sort direction")
+        );
+        assert!(
+            refused("$orderby=", false)
+                .1
+                .contains("Unsupported sort property")
+        );
     }
 
     #[test]

@@ -16,8 +16,8 @@ use crate::directory::wait::WaitNotice;
 use crate::directory::wire::{self, ACTIVE_SELECT, DELETED_SELECT, ME_SELECT};
 use crate::directory::{
     ActiveUser, DeletedPage, DeletedUser, DeletionRecord, DeltaPage, DirResult, Directory,
-    DirectoryError, Domain, ErrorKind, Holder, HolderKind, HolderQuery, JobEvent, MailMessage, Me,
-    PasswordChange, PasswordVerdict, RestoreJob, RestoreRequest, Sent, Stage,
+    DirectoryError, Domain, ErrorKind, Holder, HolderKind, HolderQuery, JobEvent, ListingOptions,
+    MailMessage, Me, PasswordChange, PasswordVerdict, RestoreJob, RestoreRequest, Sent, Stage,
 };
 
 impl GraphDirectory {
@@ -112,11 +112,14 @@ pub(super) fn explain_weak_password(
 
 impl Directory for GraphDirectory {
     fn list_deleted(&self) -> BoxStream<'static, DirResult<DeletedPage>> {
-        self.deleted_pages(false)
+        self.deleted_pages(ListingOptions::default())
     }
 
-    fn list_deleted_stored(&self) -> BoxStream<'static, DirResult<DeletedPage>> {
-        self.deleted_pages(true)
+    fn list_deleted_as(
+        &self,
+        options: ListingOptions,
+    ) -> BoxStream<'static, DirResult<DeletedPage>> {
+        self.deleted_pages(options)
     }
 
     fn get_deleted(&self, id: &str) -> BoxFuture<'static, DirResult<DeletedUser>> {

@@ -3,6 +3,8 @@
 
 use std::collections::HashSet;
 
+use futures::FutureExt;
+use futures::future::RemoteHandle;
 use futures::stream::{self, BoxStream, StreamExt};
 use url::Url;
 
@@ -10,16 +12,21 @@ use super::GraphDirectory;
 use super::transport::megabytes;
 use super::urls::log_path;
 use crate::directory::wire;
-use crate::directory::{DeletedPage, DeletedUser, DirResult, DirectoryError};
+use crate::directory::{DeletedPage, DeletedUser, DirResult, DirectoryError, ListingOptions};
 
 impl GraphDirectory {
-    /// Every page of the deleted users, following next links under the listing's limits.
-    /// Every page of the deleted users; with `stored`, each user keeps its strings as stored.
-    pub(super) fn deleted_pages(&self, stored: bool) -> BoxStream<'static, DirResult<DeletedPage>> {
+    /// Every page of the deleted users as `options` ask, following next links under the
+    /// listing's limits. The next page is fetched and parsed while the caller handles this
+    /// one (its link is in this page's body, so never more than one ahead): printing page by
+    /// page then overlaps the directory's serving of the next.
+    pub(super) fn deleted_pages(
+        &self,
+        options: ListingOptions,
+    ) -> BoxStream<'static, DirResult<DeletedPage>> {
         let this = self.clone();
-        let first = self.deleted_list_url();
         let state = Listing {
-            next: Some(first),
+            next: Some(self.deleted_list_url(options.order)),
+            ahead: None,
             fetched: HashSet::new(),
             announced: None,
             rows: 0,
@@ -28,32 +35,42 @@ impl GraphDirectory {
         stream::unfold(state, move |mut state| {
             let this = this.clone();
             async move {
-                let url = match state.next.take()? {
-                    Ok(url) => url,
+                let fetching = match state.ahead.take() {
+                    Some(ahead) => ahead,
+                    None => match state.next.take()? {
+                        Ok(url) => this.fetch_ahead(url, options.stored),
+                        Err(e) => return Some((Err(e), state)),
+                    },
+                };
+                let (url, page, next_link) = match fetching.await {
+                    Ok(fetched) => fetched,
                     Err(e) => return Some((Err(e), state)),
                 };
-                match this.fetch_page(url, &mut state.fetched, stored).await {
-                    Ok((page, next)) => match this.admit_page(&mut state, &page) {
-                        Ok(()) => {
-                            state.next = next;
-                            Some((Ok(page), state))
-                        }
-                        Err(e) => Some((Err(e), state)),
-                    },
-                    Err(e) => Some((Err(e), state)),
+                state.fetched.insert(url);
+                if let Err(e) = this.admit_page(&mut state, &page) {
+                    return Some((Err(e), state));
                 }
+                match next_link.map(|l| this.check_next_link(&l, &state.fetched)) {
+                    Some(Ok(url)) => state.ahead = Some(this.fetch_ahead(url, options.stored)),
+                    other => state.next = other,
+                }
+                Some((Ok(page), state))
             }
         })
         .boxed()
     }
 
-    /// Fetches one page and records it in `fetched`; the next link comes back checked.
-    async fn fetch_page(
-        &self,
-        url: Url,
-        fetched: &mut HashSet<Url>,
-        stored: bool,
-    ) -> DirResult<(DeletedPage, Option<DirResult<Url>>)> {
+    /// Starts fetching and parsing one page on its own task; dropping what it returns (the
+    /// listing given up) cancels it.
+    fn fetch_ahead(&self, url: Url, stored: bool) -> RemoteHandle<DirResult<Fetched>> {
+        let this = self.clone();
+        let (fetch, handle) = async move { this.fetch_page(url, stored).await }.remote_handle();
+        tokio::spawn(fetch);
+        handle
+    }
+
+    /// Fetches and parses one page: its URL, its users, and its next link, not yet checked.
+    async fn fetch_page(&self, url: Url, stored: bool) -> DirResult<Fetched> {
         let reply = self
             .get_capped(url.clone(), true, self.inner.max_page_body)
             .await?;
@@ -63,15 +80,19 @@ impl GraphDirectory {
             wire::parse_deleted_page(&reply.body)
         }
         .map_err(|e| e.at("GET", &log_path(&url)))?;
-        fetched.insert(url);
-        let next = parsed.next_link.map(|l| self.check_next_link(&l, fetched));
-        Ok((parsed.page, next))
+        Ok((url, parsed.page, parsed.next_link))
     }
 }
 
+/// A fetched page: its URL, its users, and its next link as the server wrote it.
+type Fetched = (Url, DeletedPage, Option<String>);
+
 /// Where a listing stands, for the limits on what it may cost.
 struct Listing {
+    /// The page to fetch next, when none is being fetched ahead.
     next: Option<DirResult<Url>>,
+    /// The next page, being fetched while the caller handles this one.
+    ahead: Option<RemoteHandle<DirResult<Fetched>>>,
     fetched: HashSet<Url>,
     /// `@odata.count` from the first page.
     announced: Option<u64>,

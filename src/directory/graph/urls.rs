@@ -8,7 +8,7 @@ use url::Url;
 
 use super::{GraphDirectory, MAX_PAGES, PAGE_SIZE};
 use crate::directory::wire::DELETED_SELECT;
-use crate::directory::{DirResult, DirectoryError};
+use crate::directory::{DirResult, DirectoryError, ListOrder};
 
 impl GraphDirectory {
     /// `{graph}/v1.0/{segments...}?{query}`. Segments are percent-encoded one by one, so an id
@@ -34,15 +34,23 @@ impl GraphDirectory {
         Ok(url)
     }
 
-    pub(super) fn deleted_list_url(&self) -> DirResult<Url> {
+    /// The first page of the deleted users. `$count=true` (with the `ConsistencyLevel:
+    /// eventual` header every page of it is sent with) makes it an advanced query, the only
+    /// kind in which Graph sorts them by `deletedDateTime`.
+    pub(super) fn deleted_list_url(&self, order: Option<ListOrder>) -> DirResult<Url> {
         let top = PAGE_SIZE.to_string();
+        let mut query = vec![("$top", top.as_str()), ("$count", "true")];
+        match order {
+            Some(ListOrder::OldestDeletedFirst) => query.push(("$orderby", "deletedDateTime asc")),
+            Some(ListOrder::NewestDeletedFirst) => {
+                query.push(("$orderby", "deletedDateTime desc"));
+            }
+            None => {}
+        }
+        query.push(("$select", DELETED_SELECT));
         self.url(
             &["directory", "deletedItems", "microsoft.graph.user"],
-            &[
-                ("$top", &top),
-                ("$count", "true"),
-                ("$select", DELETED_SELECT),
-            ],
+            &query,
         )
     }
 
@@ -158,7 +166,7 @@ mod tests {
             u.query(),
             Some("$filter=userPrincipalName%20eq%20%27o%27%27brien%2Bx@c.com%27")
         );
-        let list = d.deleted_list_url().unwrap();
+        let list = d.deleted_list_url(None).unwrap();
         assert_eq!(
             list.path(),
             "/v1.0/directory/deletedItems/microsoft.graph.user"
@@ -168,6 +176,18 @@ mod tests {
                 .unwrap()
                 .starts_with("$top=999&$count=true&$select=id,")
         );
+        for (order, words) in [
+            (ListOrder::OldestDeletedFirst, "deletedDateTime%20asc"),
+            (ListOrder::NewestDeletedFirst, "deletedDateTime%20desc"),
+        ] {
+            let sorted = d.deleted_list_url(Some(order)).unwrap();
+            assert!(
+                sorted.query().unwrap().starts_with(&format!(
+                    "$top=999&$count=true&$orderby={words}&$select=id,"
+                )),
+                "{sorted}"
+            );
+        }
     }
 
     #[test]
