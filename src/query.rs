@@ -233,6 +233,11 @@ pub trait Sortable {
     /// The folded search key `push_search_key` wrote, without its NUL.
     fn search_key(&self) -> &str;
     fn id(&self) -> &str;
+    /// The folded display name (`fold_into`), where it costs less than the whole search key,
+    /// which starts with it: ties are mostly told apart by their names alone.
+    fn name_key(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// The order of `sort`, ascending (the table's `S` shows it backwards). Users without a
@@ -262,7 +267,12 @@ pub fn compare<T: Sortable + ?Sized>(sort: SortKey, a: &T, b: &T) -> Ordering {
         }
     };
     primary
-        .then_with(|| a.search_key().cmp(b.search_key()))
+        .then_with(|| match (a.name_key(), b.name_key()) {
+            // A search key is the folded name, then \u{1}, which no folded text holds: two
+            // different names order their keys as they order themselves.
+            (Some(x), Some(y)) if x != y => x.cmp(y),
+            _ => a.search_key().cmp(b.search_key()),
+        })
         .then_with(|| a.id().cmp(b.id()))
 }
 
@@ -311,6 +321,7 @@ pub fn sort_prefix<T: Sortable + ?Sized>(sort: SortKey, user: &T) -> u64 {
 struct Keyed {
     user: DeletedUser,
     key: std::cell::OnceCell<String>,
+    name: std::cell::OnceCell<String>,
 }
 
 impl Sortable for Keyed {
@@ -335,6 +346,13 @@ impl Sortable for Keyed {
     fn id(&self) -> &str {
         &self.user.id
     }
+    fn name_key(&self) -> Option<&str> {
+        Some(self.name.get_or_init(|| {
+            let mut name = String::new();
+            fold_into(&mut name, &self.user.display_name);
+            name
+        }))
+    }
 }
 
 /// Sorts a list of users in the table's order for `sort` (ascending), as `list` and `check`
@@ -346,6 +364,7 @@ pub fn sort(users: &mut Vec<DeletedUser>, sort: SortKey) {
             let keyed = Keyed {
                 user,
                 key: std::cell::OnceCell::new(),
+                name: std::cell::OnceCell::new(),
             };
             (sort_prefix(sort, &keyed), keyed)
         })
@@ -435,5 +454,40 @@ mod tests {
         // The separator cannot be typed: folding drops it, and "annlee" is in no field.
         assert_eq!(find("ann\u{1}lee"), None);
         assert_eq!(find("annlee"), None);
+    }
+
+    proptest::proptest! {
+        /// Names first (`Sortable::name_key`) is only a shortcut: the order is the one of
+        /// the whole search keys, then the ids.
+        #[test]
+        fn ties_go_by_the_whole_search_key(
+            names in proptest::collection::vec("[aAéE \u{301}\u{1}ß]{0,4}", 1..12),
+            upns in proptest::collection::vec("[ab]{1,2}", 1..12),
+        ) {
+            let now = crate::app::fixtures::now();
+            let users: Vec<DeletedUser> = names
+                .iter()
+                .zip(upns.iter().cycle())
+                .enumerate()
+                .map(|(i, (name, upn))| {
+                    let mut u = crate::app::fixtures::user(i, now);
+                    u.display_name = name.clone();
+                    u.original_upn = upn.clone();
+                    u.deleted_at = Some(now);
+                    u
+                })
+                .collect();
+            let key = |u: &DeletedUser| {
+                let mut k = String::new();
+                push_search_key(&mut k, u);
+                k
+            };
+            let mut expected = users.clone();
+            expected.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id)));
+            let mut sorted = users;
+            sort(&mut sorted, SortKey::DaysLeft);
+            let ids = |us: &[DeletedUser]| us.iter().map(|u| u.id.clone()).collect::<Vec<_>>();
+            proptest::prop_assert_eq!(ids(&sorted), ids(&expected));
+        }
     }
 }

@@ -267,9 +267,9 @@ pub struct JsonArray {
 
 impl JsonArray {
     /// Writes one user, completed by `annotate`.
-    pub fn record(
+    pub fn record<W: Write + ?Sized>(
         &mut self,
-        out: &mut dyn Write,
+        out: &mut W,
         u: &DeletedUser,
         now: DateTime<Utc>,
         annotate: &dyn Fn(&DeletedUser, &mut UserRecord<'_>),
@@ -282,7 +282,7 @@ impl JsonArray {
     }
 
     /// Closes the array (an empty one too) and ends the line.
-    pub fn end(self, out: &mut dyn Write) -> io::Result<()> {
+    pub fn end<W: Write + ?Sized>(self, out: &mut W) -> io::Result<()> {
         if !self.started {
             out.write_all(b"[")?;
         }
@@ -306,7 +306,7 @@ pub struct CsvRows {
 
 impl CsvRows {
     /// Writes the header row.
-    pub fn start(out: &mut dyn Write) -> io::Result<Self> {
+    pub fn start<W: Write + ?Sized>(out: &mut W) -> io::Result<Self> {
         writeln!(
             out,
             "id,displayName,userPrincipalName,mail,department,jobTitle,deletedDateTime,\
@@ -317,9 +317,9 @@ impl CsvRows {
         })
     }
 
-    pub fn row(
+    pub fn row<W: Write + ?Sized>(
         &mut self,
-        out: &mut dyn Write,
+        out: &mut W,
         u: &DeletedUser,
         now: DateTime<Utc>,
     ) -> io::Result<()> {

@@ -192,16 +192,19 @@ enum Records {
 }
 
 impl Records {
-    fn start(format: OutputFormat, out: &mut dyn std::io::Write) -> std::io::Result<Self> {
+    fn start<W: std::io::Write + ?Sized>(
+        format: OutputFormat,
+        out: &mut W,
+    ) -> std::io::Result<Self> {
         Ok(match format {
             OutputFormat::Csv => Self::Csv(format::CsvRows::start(out)?),
             _ => Self::Json(format::JsonArray::default()),
         })
     }
 
-    fn write(
+    fn write<W: std::io::Write + ?Sized>(
         &mut self,
-        out: &mut dyn std::io::Write,
+        out: &mut W,
         u: &DeletedUser,
         now: DateTime<Utc>,
         known: &Known,
@@ -212,7 +215,7 @@ impl Records {
         }
     }
 
-    fn end(self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    fn end<W: std::io::Write + ?Sized>(self, out: &mut W) -> std::io::Result<()> {
         match self {
             Self::Json(array) => array.end(out),
             Self::Csv(_) => Ok(()),
@@ -231,6 +234,8 @@ struct Printer<'a> {
     known: Option<Known>,
     /// Users in order, waiting for the enrichments.
     waiting: Vec<DeletedUser>,
+    /// A page's records, written out whole: one write per page, not one per JSON token.
+    buf: Vec<u8>,
 }
 
 impl Printer<'_> {
@@ -244,9 +249,11 @@ impl Printer<'_> {
             Some(known) => {
                 for u in users.drain(..) {
                     if !self.args.conflicts || known.conflicted(&u) {
-                        self.records.write(io.out, &u, self.now, known)?;
+                        self.records.write(&mut self.buf, &u, self.now, known)?;
                     }
                 }
+                io.out.write_all(&self.buf)?;
+                self.buf.clear();
             }
         }
         Ok(())
@@ -304,6 +311,7 @@ async fn list_streamed(
         records: Records::start(args.format, io.out)?,
         known: (!wanted).then(Known::default),
         waiting: Vec::new(),
+        buf: Vec::new(),
     };
     let mut pages = dir.list_deleted_as(ListingOptions {
         order: Some(order),

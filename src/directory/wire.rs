@@ -13,7 +13,7 @@ use super::{
     ActiveUser, DeletedPage, DeletedUser, DirResult, DirectoryError, Domain, ErrorKind,
     MailMessage, Me, PasswordChange, PasswordVerdict, RestoreRequest, Sent, StoredStrings,
 };
-use undelete_common::sanitize::{clean, clean_opt};
+use undelete_common::sanitize::{clean, clean_opt, clean_owned, is_plain};
 
 /// Exactly the fields the app shows for a deleted user. `deletedDateTime`, `department`,
 /// `proxyAddresses` and `onPremisesSyncEnabled` only come back when selected (DESIGN.md 4.1).
@@ -120,7 +120,9 @@ fn parse_page(body: &[u8], stored: bool) -> DirResult<ParsedPage> {
         .value
         .into_iter()
         .map(|w| {
-            let kept = stored.then(|| stored_strings(&w));
+            // Strings `clean` keeps as they are need no stored copy: the cleaned ones are
+            // the stored ones.
+            let kept = (stored && !all_plain(&w)).then(|| stored_strings(&w));
             let mut user = deleted_user(w)?;
             if let Some(mut kept) = kept {
                 kept.original_upn = original_upn(&user.id, &kept.deleted_upn, kept.mail.as_deref());
@@ -139,6 +141,21 @@ fn parse_page(body: &[u8], stored: bool) -> DirResult<ParsedPage> {
         },
         next_link: wire.next_link,
     })
+}
+
+/// Whether `clean` keeps every string of a deleted user as it is.
+fn all_plain(w: &WireUser) -> bool {
+    [
+        &w.display_name,
+        &w.user_principal_name,
+        &w.mail,
+        &w.department,
+        &w.job_title,
+        &w.user_type,
+    ]
+    .into_iter()
+    .all(|s| s.as_deref().is_none_or(is_plain))
+        && w.proxy_addresses.iter().flatten().all(|p| is_plain(p))
 }
 
 /// `GET /directory/deletedItems/{id}`.
@@ -280,12 +297,8 @@ fn stored_strings(w: &WireUser) -> StoredStrings {
 
 fn deleted_user(w: WireUser) -> DirResult<DeletedUser> {
     let id = checked_id(w.id.as_deref())?;
-    let deleted_upn = w
-        .user_principal_name
-        .as_deref()
-        .map(clean)
-        .unwrap_or_default();
-    let mail = clean_opt(w.mail.as_deref()).filter(|m| !m.is_empty());
+    let deleted_upn = w.user_principal_name.map(clean_owned).unwrap_or_default();
+    let mail = w.mail.map(clean_owned).filter(|m| !m.is_empty());
     let deleted_at = match w.deleted_date_time.as_deref() {
         None => None,
         Some(raw) => Some(
@@ -303,8 +316,7 @@ fn deleted_user(w: WireUser) -> DirResult<DeletedUser> {
     Ok(DeletedUser {
         display_name: w
             .display_name
-            .as_deref()
-            .map(clean)
+            .map(clean_owned)
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| original_upn.clone()),
         original_upn,
@@ -313,14 +325,14 @@ fn deleted_user(w: WireUser) -> DirResult<DeletedUser> {
         proxy_addresses: w
             .proxy_addresses
             .unwrap_or_default()
-            .iter()
-            .map(|p| clean(p))
+            .into_iter()
+            .map(clean_owned)
             .collect(),
-        department: clean_opt(w.department.as_deref()),
-        job_title: clean_opt(w.job_title.as_deref()),
+        department: w.department.map(clean_owned),
+        job_title: w.job_title.map(clean_owned),
         deleted_at,
         on_premises_sync_enabled: w.on_premises_sync_enabled.unwrap_or(false),
-        user_type: clean_opt(w.user_type.as_deref()),
+        user_type: w.user_type.map(clean_owned),
         // Only a `false` said by the directory: a listing that leaves it out says nothing.
         account_disabled: w.account_enabled == Some(false),
         id,
@@ -360,11 +372,16 @@ fn active_user(w: WireUser) -> DirResult<ActiveUser> {
 /// prefix was never rewritten and is already the original (a guest's `mail` is their external
 /// address, so preferring it there would be wrong).
 pub fn original_upn(id: &str, deleted_upn: &str, mail: Option<&str>) -> String {
-    let compact: String = id.chars().filter(|c| *c != '-').collect();
     if deleted_upn.len() > 32 && deleted_upn.is_char_boundary(32) {
         let (prefix, rest) = deleted_upn.split_at(32);
-        if prefix.chars().all(|c| c.is_ascii_hexdigit()) {
-            if prefix.eq_ignore_ascii_case(&compact) {
+        if prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+            // The id without its hyphens, compared without building it.
+            let mut compact = id.bytes().filter(|b| *b != b'-');
+            let is_id = prefix
+                .bytes()
+                .all(|p| compact.next().is_some_and(|c| p.eq_ignore_ascii_case(&c)))
+                && compact.next().is_none();
+            if is_id {
                 return rest.to_string();
             }
             if let Some(mail) = mail.filter(|m| !m.is_empty()) {

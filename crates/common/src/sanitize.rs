@@ -13,7 +13,7 @@
 /// and tabs and line breaks turned into single spaces.
 pub fn clean(s: &str) -> String {
     // Fast path: most names are plain and need no copy-by-char work beyond this scan.
-    if s.chars().all(|c| !needs_attention(c)) {
+    if is_plain(s) {
         return s.to_string();
     }
     let chars: Vec<char> = s.chars().collect();
@@ -51,6 +51,18 @@ pub fn clean(s: &str) -> String {
         }
     }
     out
+}
+
+/// `clean` of a string already owned: a plain one (most are) is kept as it is, not copied.
+pub fn clean_owned(s: String) -> String {
+    if is_plain(&s) { s } else { clean(&s) }
+}
+
+/// True when `clean` would keep `s` as it is because nothing in it needs attention (a string
+/// it would still keep whole, such as an emoji joined by a ZWJ, may say false). Printable ASCII
+/// is decided a byte at a time, without decoding characters.
+pub fn is_plain(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..0x7f).contains(&b)) || s.chars().all(|c| !needs_attention(c))
 }
 
 /// `clean` for optional fields; an empty result stays `Some("")` so "present but blank" is kept.
@@ -249,6 +261,14 @@ mod tests {
             let out = clean(&s);
             prop_assert!(!out.chars().any(|c| c.is_control() || is_bidi_control(c)), "{:?}", out);
             prop_assert!(!out.contains('\u{200b}'), "zero-width space left in {:?}", out);
+        }
+
+        #[test]
+        fn a_plain_string_is_kept_and_owned_cleaning_is_cleaning(s in "\\PC*|[\\x00-\\x{9f}\u{200b}-\u{206f}a-z ]{0,64}") {
+            if is_plain(&s) {
+                prop_assert_eq!(clean(&s), s.clone());
+            }
+            prop_assert_eq!(clean_owned(s.clone()), clean(&s));
         }
 
         #[test]
