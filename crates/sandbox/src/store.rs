@@ -4,8 +4,12 @@
 use std::path::Path;
 
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde::Serialize;
+
+mod row;
+
+pub use row::{Proxies, USER_COLS, UserRow, UserView};
 
 pub const FILE_NAME: &str = "sandbox.sqlite3";
 
@@ -59,62 +63,11 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
 );
 ";
 
-/// Columns read into a `UserRow`, in order.
-pub const USER_COLS: &str = "id, deleted, display_name, given_name, surname, upn, original_upn, \
-    mail, job_title, department, user_type, account_enabled, proxy_addresses, on_prem_sync, \
-    deleted_at, created_at";
-
 /// What a password sign-in checks: the stored salt and hash (none until a password is set)
 /// and whether a change is due at the next sign-in.
 pub struct SignIn {
     pub password: Option<(String, String)>,
     pub change_due: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct UserRow {
-    pub id: String,
-    pub deleted: bool,
-    pub display_name: String,
-    pub given_name: Option<String>,
-    pub surname: Option<String>,
-    /// The UPN as the directory holds it now (id-prefixed while deleted).
-    pub upn: String,
-    /// The UPN the user had while active.
-    pub original_upn: String,
-    pub mail: Option<String>,
-    pub job_title: Option<String>,
-    pub department: Option<String>,
-    pub user_type: String,
-    pub account_enabled: bool,
-    pub proxy_addresses: Vec<String>,
-    pub on_prem_sync: bool,
-    pub deleted_at: Option<String>,
-    pub created_at: String,
-}
-
-impl UserRow {
-    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
-        let proxies: String = r.get(12)?;
-        Ok(Self {
-            id: r.get(0)?,
-            deleted: r.get(1)?,
-            display_name: r.get(2)?,
-            given_name: r.get(3)?,
-            surname: r.get(4)?,
-            upn: r.get(5)?,
-            original_upn: r.get(6)?,
-            mail: r.get(7)?,
-            job_title: r.get(8)?,
-            department: r.get(9)?,
-            user_type: r.get(10)?,
-            account_enabled: r.get(11)?,
-            proxy_addresses: serde_json::from_str(&proxies).unwrap_or_default(),
-            on_prem_sync: r.get(13)?,
-            deleted_at: r.get(14)?,
-            created_at: r.get(15)?,
-        })
-    }
 }
 
 /// The UPN a deleted user carries: its id without hyphens glued in front (DESIGN.md 4.3).
@@ -386,6 +339,21 @@ impl Store {
     }
 
     pub fn query_users(&self, q: &UserQuery<'_>) -> rusqlite::Result<Page> {
+        let mut rows = Vec::new();
+        let more = self.each_user(q, |u| {
+            rows.push(UserRow::from(*u));
+            Ok::<(), rusqlite::Error>(())
+        })?;
+        Ok(Page { rows, more })
+    }
+
+    /// The page `q` asks for, each user handed to `each` as its row is read (borrowed, not
+    /// copied). Returns whether more users follow the page.
+    pub fn each_user<E: From<rusqlite::Error>>(
+        &self,
+        q: &UserQuery<'_>,
+        mut each: impl FnMut(&UserView<'_>) -> Result<(), E>,
+    ) -> Result<bool, E> {
         let (cmp, dir) = if q.desc { ("<", "DESC") } else { (">", "ASC") };
         let col = q.order_col;
         let mut p: Vec<SqlValue> = vec![SqlValue::Integer(i64::from(q.deleted))];
@@ -410,22 +378,17 @@ impl Store {
             q.filter_sql
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut rows: Vec<UserRow> = stmt
-            .query_map(params_from_iter(p), UserRow::from_row)?
-            .collect::<rusqlite::Result<_>>()?;
-        let more = rows.len() > q.limit;
-        rows.truncate(q.limit);
-        Ok(Page { rows, more })
-    }
-
-    /// The value of the sort column for a row, for the keyset of the next page.
-    pub fn sort_value(row: &UserRow, col: &str) -> String {
-        match col {
-            "dn_lc" => row.display_name.to_lowercase(),
-            "upn_lc" => row.upn.to_lowercase(),
-            "deleted_at" => row.deleted_at.clone().unwrap_or_default(),
-            _ => row.id.clone(),
+        let mut rows = stmt.query(params_from_iter(p))?;
+        let mut read = 0;
+        while let Some(row) = rows.next()? {
+            // The one row past the page only says that there is more.
+            if read == q.limit {
+                return Ok(true);
+            }
+            each(&UserView::of_row(row)?)?;
+            read += 1;
         }
+        Ok(false)
     }
 
     /// Active users (other than `except`) holding any of these proxy addresses.

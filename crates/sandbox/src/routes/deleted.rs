@@ -3,17 +3,19 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::shape::Shape;
+use super::user_json::Props;
 use super::{RESTORE_ROLES, eventual, require_role, require_route};
 use crate::error::{ApiError, ApiResult};
 use crate::odata::{self, canonical_prop};
 use crate::permissions::Route;
 use crate::state::AppState;
-use crate::store::{Store, UserQuery};
+use crate::store::UserQuery;
 use crate::token::Caller;
 
 pub async fn list_uncast(Caller(claims): Caller) -> ApiResult<Json<Value>> {
@@ -30,19 +32,21 @@ pub async fn list(
     shape: Shape,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     require_route(&claims, Route::ListDeletedUsers)?;
-    list_users(&state, &shape, raw.as_deref(), &headers, true).map(Json)
+    list_users(&state, &shape, raw.as_deref(), &headers, true)
 }
 
-/// A listing of deleted (or active) users, one page, as Graph shapes it.
+/// A listing of deleted (or active) users, one page, as Graph shapes it. Each user is written
+/// into the body as its row is read from the store; nothing of a row is copied but the last
+/// one's sort key, for the next link.
 pub fn list_users(
     state: &AppState,
     shape: &Shape,
     raw: Option<&str>,
     headers: &HeaderMap,
     deleted: bool,
-) -> ApiResult<Value> {
+) -> ApiResult<Response> {
     let q = odata::parse_list(raw, eventual(headers), deleted)?;
     let uq = UserQuery {
         deleted,
@@ -53,58 +57,97 @@ pub fn list_users(
         after: q.after.clone(),
         limit: q.top,
     };
-    let (page, count) = {
+    let props = Props::new(q.select.as_deref(), shape.metadata);
+    let mut users = b"[".to_vec();
+    let mut last: Option<(String, String)> = None;
+    let (more, count) = {
         let db = if deleted {
             state.db_swept()?
         } else {
             state.db()
         };
-        let page = db.query_users(&uq)?;
+        let more = db.each_user(&uq, |u| {
+            if last.is_some() {
+                users.push(b',');
+            }
+            serde_json::to_writer(&mut users, &props.of(u))
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            last = Some((u.sort_value(q.order_col), u.id.to_string()));
+            Ok::<(), ApiError>(())
+        })?;
         let count = if q.count && q.after.is_none() {
             Some(db.count_users(&uq)?)
         } else {
             None
         };
-        (page, count)
+        (more, count)
     };
+    users.push(b']');
     // The collection's path is also its `@odata.context` name.
     let path = if deleted {
         "directory/deletedItems/microsoft.graph.user"
     } else {
         "users"
     };
-    let mut body = serde_json::Map::new();
-    if let Some(ctx) = shape.context(path, q.select.as_deref()) {
-        body.insert("@odata.context".into(), json!(ctx));
-    }
-    if let Some(n) = count {
-        body.insert("@odata.count".into(), json!(n));
-    }
-    if page.more
-        && let Some(last) = page.rows.last()
-    {
-        let token = odata::encode_skiptoken(
-            q.order_col,
-            q.desc,
-            Store::sort_value(last, q.order_col),
-            last.id.clone(),
-        );
-        body.insert(
-            "@odata.nextLink".into(),
-            json!(format!(
+    let next = match (more, last) {
+        (true, Some((value, id))) => {
+            let token = odata::encode_skiptoken(q.order_col, q.desc, value, id);
+            Some(format!(
                 "{}{path}?{}",
                 shape.root.graph(),
                 odata::next_query(&q.carry, &token)
-            )),
-        );
+            ))
+        }
+        _ => None,
+    };
+    let page = Page {
+        context: shape.context(path, q.select.as_deref()),
+        count,
+        next,
+        value: users,
+    };
+    Ok(page.into_response())
+}
+
+/// A page's body: Graph's control information, then the users already written (keys in the
+/// order a `serde_json` map holds them, as before the users were written straight in).
+struct Page {
+    context: Option<String>,
+    count: Option<u64>,
+    next: Option<String>,
+    value: Vec<u8>,
+}
+
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        let mut body = Vec::with_capacity(self.value.len() + 1024);
+        body.push(b'{');
+        let fields = [
+            ("@odata.context", self.context.map(Value::String)),
+            ("@odata.count", self.count.map(Value::from)),
+            ("@odata.nextLink", self.next.map(Value::String)),
+        ];
+        for (key, value) in fields {
+            if let Some(value) = value {
+                // Writing a `Value` into a `Vec` cannot fail.
+                let _ = serde_json::to_writer(&mut body, key);
+                body.push(b':');
+                let _ = serde_json::to_writer(&mut body, &value);
+                body.push(b',');
+            }
+        }
+        body.extend_from_slice(b"\"value\":");
+        body.extend_from_slice(&self.value);
+        body.push(b'}');
+        (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response()
     }
-    let users: Vec<Value> = page
-        .rows
-        .iter()
-        .map(|u| shape.user(u, q.select.as_deref()))
-        .collect();
-    body.insert("value".into(), Value::Array(users));
-    Ok(Value::Object(body))
 }
 
 /// `$select` of a single-entity GET.

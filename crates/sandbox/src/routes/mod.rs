@@ -15,24 +15,23 @@ mod organization;
 mod params;
 mod shape;
 mod tap;
+mod user_json;
 mod users;
 
 pub use domains::{Domain, tenant_domains};
 pub use tap::TapPolicy;
+pub use user_json::user_json;
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
-use serde_json::{Map, Value, json};
 
 use super::batch;
 use super::error::{ApiError, ids_layer};
 use super::guard;
 use super::login;
-use super::odata::DEFAULT_PROPS;
 use super::permissions::Route;
 use super::state::AppState;
-use super::store::UserRow;
 use super::token::Claims;
 
 /// Directory role template ids (the `wids` claim).
@@ -236,44 +235,4 @@ async fn method_not_allowed() -> ApiError {
         "Request_BadRequest",
         "The HTTP method is not allowed for this resource.",
     )
-}
-
-/// One user as Graph renders it, with `select` (or the default set) deciding the properties;
-/// `typed`: with its `@odata.type` (left out for `odata.metadata=none`).
-pub fn user_json(u: &UserRow, select: Option<&[&'static str]>, typed: bool) -> Value {
-    let props = select.unwrap_or(DEFAULT_PROPS);
-    let mut m = Map::with_capacity(props.len() + 1);
-    if typed {
-        m.insert("@odata.type".into(), json!("#microsoft.graph.user"));
-    }
-    for &p in props {
-        let v = match p {
-            "id" => json!(u.id),
-            "displayName" => json!(u.display_name),
-            "userPrincipalName" => json!(u.upn),
-            "mail" => json!(u.mail),
-            "mailNickname" => json!(u.original_upn.split('@').next().unwrap_or("")),
-            "givenName" => json!(u.given_name),
-            "surname" => json!(u.surname),
-            "jobTitle" => json!(u.job_title),
-            "userType" => json!(u.user_type),
-            "accountEnabled" => json!(u.account_enabled),
-            "businessPhones" => json!([]),
-            "mobilePhone" | "officeLocation" | "preferredLanguage" => Value::Null,
-            "deletedDateTime" => json!(u.deleted_at),
-            "department" => json!(u.department),
-            "proxyAddresses" => json!(u.proxy_addresses),
-            "onPremisesSyncEnabled" => {
-                if u.on_prem_sync {
-                    json!(true)
-                } else {
-                    Value::Null
-                }
-            }
-            "createdDateTime" => json!(u.created_at),
-            _ => continue,
-        };
-        m.insert(p.to_string(), v);
-    }
-    Value::Object(m)
 }

@@ -21,9 +21,9 @@ pub async fn list(
     shape: Shape,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<axum::response::Response> {
     require_route(&claims, Route::ListUsers)?;
-    list_users(&state, &shape, raw.as_deref(), &headers, false).map(Json)
+    list_users(&state, &shape, raw.as_deref(), &headers, false)
 }
 
 pub async fn get_one(
