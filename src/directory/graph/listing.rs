@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use futures::FutureExt;
 use futures::future::RemoteHandle;
 use futures::stream::{self, BoxStream, StreamExt};
+use tokio::sync::mpsc;
 use url::Url;
 
 use super::GraphDirectory;
@@ -16,18 +17,27 @@ use crate::directory::{DeletedPage, DeletedUser, DirResult, DirectoryError, List
 
 impl GraphDirectory {
     /// Every page of the deleted users as `options` ask, following next links under the
-    /// listing's limits. The next page is fetched and parsed while the caller handles this
-    /// one (its link is in this page's body, so never more than one ahead): printing page by
-    /// page then overlaps the directory's serving of the next.
+    /// listing's limits. Three stages run side by side, a page or two apart: one task fetches
+    /// the pages in turn (one request at a time, the next sent as soon as this one's link is
+    /// read), one parses them, and the caller handles them; so the directory serves a page
+    /// while the one before is parsed and the one before that printed. Channels of one page
+    /// bound what waits between them; dropping the stream stops both tasks.
     pub(super) fn deleted_pages(
         &self,
         options: ListingOptions,
     ) -> BoxStream<'static, DirResult<DeletedPage>> {
+        let (bodies_tx, bodies) = mpsc::channel(1);
+        let (pages_tx, pages) = mpsc::channel(1);
+        let first = self.deleted_list_url(options.order);
+        let (fetching, fetcher) = self.clone().fetch_bodies(first, bodies_tx).remote_handle();
+        let (parsing, parser) = parse_bodies(bodies, pages_tx, options.stored).remote_handle();
+        tokio::spawn(fetching);
+        tokio::spawn(parsing);
         let this = self.clone();
         let state = Listing {
-            next: Some(self.deleted_list_url(options.order)),
-            ahead: None,
-            fetched: HashSet::new(),
+            pages,
+            _stages: (fetcher, parser),
+            ended: false,
             announced: None,
             rows: 0,
             bytes: 0,
@@ -35,65 +45,90 @@ impl GraphDirectory {
         stream::unfold(state, move |mut state| {
             let this = this.clone();
             async move {
-                let fetching = match state.ahead.take() {
-                    Some(ahead) => ahead,
-                    None => match state.next.take()? {
-                        Ok(url) => this.fetch_ahead(url, options.stored),
-                        Err(e) => return Some((Err(e), state)),
-                    },
-                };
-                let (url, page, next_link) = match fetching.await {
-                    Ok(fetched) => fetched,
-                    Err(e) => return Some((Err(e), state)),
-                };
-                state.fetched.insert(url);
-                if let Err(e) = this.admit_page(&mut state, &page) {
-                    return Some((Err(e), state));
+                if state.ended {
+                    return None;
                 }
-                match next_link.map(|l| this.check_next_link(&l, &state.fetched)) {
-                    Some(Ok(url)) => state.ahead = Some(this.fetch_ahead(url, options.stored)),
-                    other => state.next = other,
-                }
-                Some((Ok(page), state))
+                let page = state
+                    .pages
+                    .recv()
+                    .await?
+                    .and_then(|page| this.admit_page(&mut state, &page).map(|()| page));
+                state.ended = page.is_err();
+                Some((page, state))
             }
         })
         .boxed()
     }
 
-    /// Starts fetching and parsing one page on its own task; dropping what it returns (the
-    /// listing given up) cancels it.
-    fn fetch_ahead(&self, url: Url, stored: bool) -> RemoteHandle<DirResult<Fetched>> {
-        let this = self.clone();
-        let (fetch, handle) = async move { this.fetch_page(url, stored).await }.remote_handle();
-        tokio::spawn(fetch);
-        handle
+    /// Fetches the pages in turn, each sent on as soon as its next link has been read from
+    /// it: the next request goes out while this page is still being parsed. An error is sent
+    /// on and ends the fetching; so does a caller that went away.
+    async fn fetch_bodies(self, first: DirResult<Url>, bodies: mpsc::Sender<DirResult<Body>>) {
+        let mut fetched = HashSet::new();
+        let mut next = Some(first);
+        while let Some(url) = next.take() {
+            let body = match url {
+                Ok(url) => self.fetch_body(url, &mut fetched, &mut next).await,
+                Err(e) => Err(e),
+            };
+            let failed = body.is_err();
+            if bodies.send(body).await.is_err() || failed {
+                return;
+            }
+        }
     }
 
-    /// Fetches and parses one page: its URL, its users, and its next link, not yet checked.
-    async fn fetch_page(&self, url: Url, stored: bool) -> DirResult<Fetched> {
+    /// One page's body; its next link, checked, goes to `next`.
+    async fn fetch_body(
+        &self,
+        url: Url,
+        fetched: &mut HashSet<Url>,
+        next: &mut Option<DirResult<Url>>,
+    ) -> DirResult<Body> {
         let reply = self
             .get_capped(url.clone(), true, self.inner.max_page_body)
             .await?;
-        let parsed = if stored {
-            wire::parse_deleted_page_stored(&reply.body)
-        } else {
-            wire::parse_deleted_page(&reply.body)
-        }
-        .map_err(|e| e.at("GET", &log_path(&url)))?;
-        Ok((url, parsed.page, parsed.next_link))
+        let link = wire::next_link_of(&reply.body).map_err(|e| e.at("GET", &log_path(&url)))?;
+        fetched.insert(url.clone());
+        *next = link.map(|l| self.check_next_link(&l, fetched));
+        Ok((url, reply.body))
     }
 }
 
-/// A fetched page: its URL, its users, and its next link as the server wrote it.
-type Fetched = (Url, DeletedPage, Option<String>);
+/// A page as fetched: its URL and its body.
+type Body = (Url, Vec<u8>);
+
+/// Parses the pages the fetcher sends, in order, and hands them on.
+async fn parse_bodies(
+    mut bodies: mpsc::Receiver<DirResult<Body>>,
+    pages: mpsc::Sender<DirResult<DeletedPage>>,
+    stored: bool,
+) {
+    while let Some(body) = bodies.recv().await {
+        let page = body.and_then(|(url, body)| {
+            let parsed = if stored {
+                wire::parse_deleted_page_stored(&body)
+            } else {
+                wire::parse_deleted_page(&body)
+            };
+            parsed
+                .map(|p| p.page)
+                .map_err(|e| e.at("GET", &log_path(&url)))
+        });
+        let failed = page.is_err();
+        if pages.send(page).await.is_err() || failed {
+            return;
+        }
+    }
+}
 
 /// Where a listing stands, for the limits on what it may cost.
 struct Listing {
-    /// The page to fetch next, when none is being fetched ahead.
-    next: Option<DirResult<Url>>,
-    /// The next page, being fetched while the caller handles this one.
-    ahead: Option<RemoteHandle<DirResult<Fetched>>>,
-    fetched: HashSet<Url>,
+    pages: mpsc::Receiver<DirResult<DeletedPage>>,
+    /// The fetching and parsing tasks: dropped with the listing, they stop.
+    _stages: (RemoteHandle<()>, RemoteHandle<()>),
+    /// An error was handed out: nothing follows it.
+    ended: bool,
     /// `@odata.count` from the first page.
     announced: Option<u64>,
     rows: u64,
