@@ -120,10 +120,11 @@ fn parse_page(body: &[u8], stored: bool) -> DirResult<ParsedPage> {
         .value
         .into_iter()
         .map(|w| {
-            // Strings `clean` keeps as they are need no stored copy: the cleaned ones are
-            // the stored ones.
-            let kept = (stored && !all_plain(&w)).then(|| stored_strings(&w));
-            let mut user = deleted_user(w)?;
+            // Strings `clean` keeps as they are need neither cleaning nor a stored copy:
+            // the cleaned ones are the stored ones.
+            let plain = all_plain(&w);
+            let kept = (stored && !plain).then(|| stored_strings(&w));
+            let mut user = deleted_user_of(w, plain)?;
             if let Some(mut kept) = kept {
                 kept.original_upn = original_upn(&user.id, &kept.deleted_upn, kept.mail.as_deref());
                 if kept.display_name.is_empty() {
@@ -307,6 +308,13 @@ fn stored_strings(w: &WireUser) -> StoredStrings {
 }
 
 fn deleted_user(w: WireUser) -> DirResult<DeletedUser> {
+    let plain = all_plain(&w);
+    deleted_user_of(w, plain)
+}
+
+/// A deleted user from its wire form; `plain`: `all_plain(&w)`, every string kept as it is.
+fn deleted_user_of(w: WireUser, plain: bool) -> DirResult<DeletedUser> {
+    let clean_owned = |s: String| if plain { s } else { clean_owned(s) };
     let id = checked_id(w.id.as_deref())?;
     let deleted_upn = w.user_principal_name.map(clean_owned).unwrap_or_default();
     let mail = w.mail.map(clean_owned).filter(|m| !m.is_empty());

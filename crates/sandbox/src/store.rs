@@ -340,20 +340,24 @@ impl Store {
 
     pub fn query_users(&self, q: &UserQuery<'_>) -> rusqlite::Result<Page> {
         let mut rows = Vec::new();
-        let more = self.each_user(q, |u| {
+        let next = self.each_user(q, |u| {
             rows.push(UserRow::from(*u));
             Ok::<(), rusqlite::Error>(())
         })?;
-        Ok(Page { rows, more })
+        Ok(Page {
+            rows,
+            more: next.is_some(),
+        })
     }
 
     /// The page `q` asks for, each user handed to `each` as its row is read (borrowed, not
-    /// copied). Returns whether more users follow the page.
+    /// copied). Returns the keyset of the next page (`UserQuery::after`) when more users
+    /// follow: the last row's sort value and id.
     pub fn each_user<E: From<rusqlite::Error>>(
         &self,
         q: &UserQuery<'_>,
         mut each: impl FnMut(&UserView<'_>) -> Result<(), E>,
-    ) -> Result<bool, E> {
+    ) -> Result<Option<(String, String)>, E> {
         let (cmp, dir) = if q.desc { ("<", "DESC") } else { (">", "ASC") };
         let col = q.order_col;
         let mut p: Vec<SqlValue> = vec![SqlValue::Integer(i64::from(q.deleted))];
@@ -380,15 +384,20 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(params_from_iter(p))?;
         let mut read = 0;
+        let mut last = None;
         while let Some(row) = rows.next()? {
             // The one row past the page only says that there is more.
             if read == q.limit {
-                return Ok(true);
+                return Ok(last);
             }
-            each(&UserView::of_row(row)?)?;
+            let user = UserView::of_row(row)?;
+            each(&user)?;
             read += 1;
+            if read == q.limit {
+                last = Some((user.sort_value(col), user.id.to_string()));
+            }
         }
-        Ok(false)
+        Ok(None)
     }
 
     /// Active users (other than `except`) holding any of these proxy addresses.

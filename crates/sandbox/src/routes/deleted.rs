@@ -39,7 +39,7 @@ pub async fn list(
 
 /// A listing of deleted (or active) users, one page, as Graph shapes it. Each user is written
 /// into the body as its row is read from the store; nothing of a row is copied but the last
-/// one's sort key, for the next link.
+/// one's sort value and id, for the next link.
 pub fn list_users(
     state: &AppState,
     shape: &Shape,
@@ -59,20 +59,18 @@ pub fn list_users(
     };
     let props = Props::new(q.select.as_deref(), shape.metadata);
     let mut users = b"[".to_vec();
-    let mut last: Option<(String, String)> = None;
-    let (more, count) = {
+    let (after, count) = {
         let db = if deleted {
             state.db_swept()?
         } else {
             state.db()
         };
-        let more = db.each_user(&uq, |u| {
-            if last.is_some() {
+        let after = db.each_user(&uq, |u| {
+            if users.len() > 1 {
                 users.push(b',');
             }
             serde_json::to_writer(&mut users, &props.of(u))
                 .map_err(|e| ApiError::internal(e.to_string()))?;
-            last = Some((u.sort_value(q.order_col), u.id.to_string()));
             Ok::<(), ApiError>(())
         })?;
         let count = if q.count && q.after.is_none() {
@@ -80,7 +78,7 @@ pub fn list_users(
         } else {
             None
         };
-        (more, count)
+        (after, count)
     };
     users.push(b']');
     // The collection's path is also its `@odata.context` name.
@@ -89,17 +87,14 @@ pub fn list_users(
     } else {
         "users"
     };
-    let next = match (more, last) {
-        (true, Some((value, id))) => {
-            let token = odata::encode_skiptoken(q.order_col, q.desc, value, id);
-            Some(format!(
-                "{}{path}?{}",
-                shape.root.graph(),
-                odata::next_query(&q.carry, &token)
-            ))
-        }
-        _ => None,
-    };
+    let next = after.map(|(value, id)| {
+        let token = odata::encode_skiptoken(q.order_col, q.desc, value, id);
+        format!(
+            "{}{path}?{}",
+            shape.root.graph(),
+            odata::next_query(&q.carry, &token)
+        )
+    });
     let page = Page {
         context: shape.context(path, q.select.as_deref()),
         count,

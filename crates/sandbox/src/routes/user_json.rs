@@ -13,17 +13,70 @@ use crate::store::{Proxies, UserRow, UserView};
 /// keys here (by name: a `serde_json` map's order, which every user rendered has had), and
 /// whether `@odata.type` comes first.
 pub struct Props {
-    names: Vec<&'static str>,
+    names: Vec<(&'static str, Prop)>,
     typed: bool,
+}
+
+/// The properties a user renders, told apart once per request rather than by name per user.
+#[derive(Clone, Copy)]
+enum Prop {
+    Id,
+    DisplayName,
+    UserPrincipalName,
+    Mail,
+    MailNickname,
+    GivenName,
+    Surname,
+    JobTitle,
+    UserType,
+    AccountEnabled,
+    BusinessPhones,
+    /// Properties the sandbox keeps no value of: `null`.
+    Null,
+    DeletedDateTime,
+    Department,
+    ProxyAddresses,
+    OnPremisesSyncEnabled,
+    CreatedDateTime,
+}
+
+impl Prop {
+    /// `None`: rendered by its own routes (`licences::decorate`), or not a property.
+    fn of(name: &str) -> Option<Self> {
+        Some(match name {
+            "id" => Self::Id,
+            "displayName" => Self::DisplayName,
+            "userPrincipalName" => Self::UserPrincipalName,
+            "mail" => Self::Mail,
+            "mailNickname" => Self::MailNickname,
+            "givenName" => Self::GivenName,
+            "surname" => Self::Surname,
+            "jobTitle" => Self::JobTitle,
+            "userType" => Self::UserType,
+            "accountEnabled" => Self::AccountEnabled,
+            "businessPhones" => Self::BusinessPhones,
+            "mobilePhone" | "officeLocation" | "preferredLanguage" => Self::Null,
+            "deletedDateTime" => Self::DeletedDateTime,
+            "department" => Self::Department,
+            "proxyAddresses" => Self::ProxyAddresses,
+            "onPremisesSyncEnabled" => Self::OnPremisesSyncEnabled,
+            "createdDateTime" => Self::CreatedDateTime,
+            _ => return None,
+        })
+    }
 }
 
 impl Props {
     /// `select`, or Graph's default set; `typed`: with `@odata.type` (left out for
     /// `odata.metadata=none`).
     pub fn new(select: Option<&[&'static str]>, typed: bool) -> Self {
-        let mut names = select.unwrap_or(DEFAULT_PROPS).to_vec();
-        names.sort_unstable();
-        names.dedup();
+        let mut names: Vec<(&'static str, Prop)> = select
+            .unwrap_or(DEFAULT_PROPS)
+            .iter()
+            .filter_map(|&name| Prop::of(name).map(|p| (name, p)))
+            .collect();
+        names.sort_unstable_by_key(|(name, _)| *name);
+        names.dedup_by_key(|(name, _)| *name);
         Self { names, typed }
     }
 
@@ -45,27 +98,25 @@ impl Serialize for UserJson<'_> {
         if self.props.typed {
             m.serialize_entry("@odata.type", "#microsoft.graph.user")?;
         }
-        for &p in &self.props.names {
-            match p {
-                "id" => m.serialize_entry(p, u.id)?,
-                "displayName" => m.serialize_entry(p, u.display_name)?,
-                "userPrincipalName" => m.serialize_entry(p, u.upn)?,
-                "mail" => m.serialize_entry(p, &u.mail)?,
-                "mailNickname" => {
+        for &(p, prop) in &self.props.names {
+            match prop {
+                Prop::Id => m.serialize_entry(p, u.id)?,
+                Prop::DisplayName => m.serialize_entry(p, u.display_name)?,
+                Prop::UserPrincipalName => m.serialize_entry(p, u.upn)?,
+                Prop::Mail => m.serialize_entry(p, &u.mail)?,
+                Prop::MailNickname => {
                     m.serialize_entry(p, u.original_upn.split('@').next().unwrap_or(""))?;
                 }
-                "givenName" => m.serialize_entry(p, &u.given_name)?,
-                "surname" => m.serialize_entry(p, &u.surname)?,
-                "jobTitle" => m.serialize_entry(p, &u.job_title)?,
-                "userType" => m.serialize_entry(p, u.user_type)?,
-                "accountEnabled" => m.serialize_entry(p, &u.account_enabled)?,
-                "businessPhones" => m.serialize_entry(p, &[] as &[&str])?,
-                "mobilePhone" | "officeLocation" | "preferredLanguage" => {
-                    m.serialize_entry(p, &())?;
-                }
-                "deletedDateTime" => m.serialize_entry(p, &u.deleted_at)?,
-                "department" => m.serialize_entry(p, &u.department)?,
-                "proxyAddresses" => match u.proxy_addresses {
+                Prop::GivenName => m.serialize_entry(p, &u.given_name)?,
+                Prop::Surname => m.serialize_entry(p, &u.surname)?,
+                Prop::JobTitle => m.serialize_entry(p, &u.job_title)?,
+                Prop::UserType => m.serialize_entry(p, u.user_type)?,
+                Prop::AccountEnabled => m.serialize_entry(p, &u.account_enabled)?,
+                Prop::BusinessPhones => m.serialize_entry(p, &[] as &[&str])?,
+                Prop::Null => m.serialize_entry(p, &())?,
+                Prop::DeletedDateTime => m.serialize_entry(p, &u.deleted_at)?,
+                Prop::Department => m.serialize_entry(p, &u.department)?,
+                Prop::ProxyAddresses => match u.proxy_addresses {
                     // The store wrote it with serde_json: it goes out as it lies, once checked.
                     Proxies::Json(text) => match serde_json::from_str::<&RawValue>(text) {
                         Ok(raw) if raw.get().starts_with('[') => m.serialize_entry(p, raw)?,
@@ -74,10 +125,10 @@ impl Serialize for UserJson<'_> {
                     Proxies::List(list) => m.serialize_entry(p, list)?,
                 },
                 // Graph leaves it null rather than false for a cloud user.
-                "onPremisesSyncEnabled" => m.serialize_entry(p, &u.on_prem_sync.then_some(true))?,
-                "createdDateTime" => m.serialize_entry(p, u.created_at)?,
-                // Rendered by their own routes (`licences::decorate`).
-                _ => {}
+                Prop::OnPremisesSyncEnabled => {
+                    m.serialize_entry(p, &u.on_prem_sync.then_some(true))?;
+                }
+                Prop::CreatedDateTime => m.serialize_entry(p, u.created_at)?,
             }
         }
         m.end()
