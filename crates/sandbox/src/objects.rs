@@ -301,7 +301,8 @@ impl Store {
     }
 
     /// Audit records matching `filter_sql` (columns of `audits`, bound parameters), newest
-    /// first unless `ascending`, after keyset position `after`; `limit` at most.
+    /// first unless `ascending`, after keyset position `after`; `limit` at most. Each record is
+    /// its JSON as stored.
     pub fn audits_page(
         &self,
         filter_sql: &str,
@@ -309,7 +310,7 @@ impl Store {
         ascending: bool,
         after: Option<&AuditPos>,
         limit: usize,
-    ) -> rusqlite::Result<(Vec<(AuditPos, serde_json::Value)>, bool)> {
+    ) -> rusqlite::Result<(Vec<(AuditPos, String)>, bool)> {
         let (cmp, dir) = if ascending {
             (">", "ASC")
         } else {
@@ -330,15 +331,11 @@ impl Store {
             "SELECT at, seq, body FROM audits WHERE ({filter_sql}){keyset} \
              ORDER BY at {dir}, seq {dir} LIMIT ?"
         );
-        let mut rows: Vec<(AuditPos, serde_json::Value)> = self
+        let mut rows: Vec<(AuditPos, String)> = self
             .conn()
             .prepare_cached(&sql)?
             .query_map(params_from_iter(p), |r| {
-                let body: String = r.get(2)?;
-                Ok((
-                    (r.get(0)?, r.get(1)?),
-                    serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
-                ))
+                Ok(((r.get(0)?, r.get(1)?), r.get(2)?))
             })?
             .collect::<rusqlite::Result<_>>()?;
         let more = rows.len() as i64 > limit;

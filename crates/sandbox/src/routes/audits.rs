@@ -5,14 +5,15 @@
 //! `initiatedBy/user/userPrincipalName` (eq), and `targetResources/any(t:t/id eq '...')`.
 //! The filter becomes SQL with bound parameters, never spliced text.
 
-use axum::Json;
 use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::Value as SqlValue;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::value::RawValue;
 
 use super::objects::{decode_token, encode_token};
+use super::page::Page;
 use super::require_route;
 use super::shape::Shape;
 use crate::error::{ApiError, ApiResult};
@@ -186,7 +187,7 @@ pub async fn list(
     Caller(claims): Caller,
     shape: Shape,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     require_route(&claims, Route::ListDirectoryAudits)?;
     let mut top = DEFAULT_AUDIT_TOP;
     let mut filter = ("1".to_string(), Vec::new());
@@ -238,30 +239,40 @@ pub async fn list(
         after.map(|s| (s.at, s.seq)).as_ref(),
         top,
     )?;
-    let mut body = Map::new();
-    if let Some(ctx) = shape.context("auditLogs/directoryAudits", None) {
-        body.insert("@odata.context".into(), json!(ctx));
-    }
-    if more && let Some(((at, seq), _)) = rows.last() {
-        let token = encode_token(&Skip {
-            at: at.clone(),
-            seq: *seq,
-            asc,
-        });
-        body.insert(
-            "@odata.nextLink".into(),
-            json!(format!(
+    let next = match rows.last() {
+        Some(((at, seq), _)) if more => {
+            let token = encode_token(&Skip {
+                at: at.clone(),
+                seq: *seq,
+                asc,
+            });
+            Some(format!(
                 "{}auditLogs/directoryAudits?{}",
                 shape.root.graph(),
                 odata::next_query(&carry, &token)
-            )),
-        );
+            ))
+        }
+        _ => None,
+    };
+    // Each record goes out as stored (written by serde_json), once checked to be JSON.
+    let mut value = b"[".to_vec();
+    for (i, (_, record)) in rows.iter().enumerate() {
+        if i > 0 {
+            value.push(b',');
+        }
+        match serde_json::from_str::<&RawValue>(record) {
+            Ok(raw) => value.extend_from_slice(raw.get().as_bytes()),
+            Err(_) => value.extend_from_slice(b"null"),
+        }
     }
-    body.insert(
-        "value".into(),
-        Value::Array(rows.into_iter().map(|(_, v)| v).collect()),
-    );
-    Ok(Json(Value::Object(body)))
+    value.push(b']');
+    Ok(Page {
+        context: shape.context("auditLogs/directoryAudits", None),
+        count: None,
+        next,
+        value,
+    }
+    .into_response())
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -95,54 +95,13 @@ pub fn list_users(
             odata::next_query(&q.carry, &token)
         )
     });
-    let page = Page {
+    let page = super::page::Page {
         context: shape.context(path, q.select.as_deref()),
         count,
         next,
         value: users,
     };
     Ok(page.into_response())
-}
-
-/// A page's body: Graph's control information, then the users already written (keys in the
-/// order a `serde_json` map holds them, as before the users were written straight in).
-struct Page {
-    context: Option<String>,
-    count: Option<u64>,
-    next: Option<String>,
-    value: Vec<u8>,
-}
-
-impl IntoResponse for Page {
-    fn into_response(self) -> Response {
-        let mut body = Vec::with_capacity(self.value.len() + 1024);
-        body.push(b'{');
-        let fields = [
-            ("@odata.context", self.context.map(Value::String)),
-            ("@odata.count", self.count.map(Value::from)),
-            ("@odata.nextLink", self.next.map(Value::String)),
-        ];
-        for (key, value) in fields {
-            if let Some(value) = value {
-                // Writing a `Value` into a `Vec` cannot fail.
-                let _ = serde_json::to_writer(&mut body, key);
-                body.push(b':');
-                let _ = serde_json::to_writer(&mut body, &value);
-                body.push(b',');
-            }
-        }
-        body.extend_from_slice(b"\"value\":");
-        body.extend_from_slice(&self.value);
-        body.push(b'}');
-        (
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            body,
-        )
-            .into_response()
-    }
 }
 
 /// `$select` of a single-entity GET.

@@ -12,6 +12,7 @@ mod mail;
 mod metadata;
 mod objects;
 mod organization;
+mod page;
 mod params;
 mod shape;
 mod tap;
