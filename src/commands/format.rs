@@ -177,7 +177,7 @@ pub struct UserRecord<'a> {
     /// `list --format json`: what holds this user's values now (`[]`: nothing; `null`: not
     /// known, a read of the sweep was refused or failed). Absent elsewhere.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub conflicts: Option<serde_json::Value>,
+    pub conflicts: Option<super::known::ConflictsJson>,
     /// `list --format json`: who deleted it, from the audit log (`null`: not known).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted_by: Option<serde_json::Value>,

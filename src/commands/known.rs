@@ -3,10 +3,11 @@
 //! an earlier run when it is young enough (`--max-age`).
 
 use chrono::{DateTime, Utc};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Value, json};
 
 use super::format;
-use crate::conflicts::{self, DeletedBy, DeletionsState, Sweep, kept};
+use crate::conflicts::{self, Conflict, DeletedBy, DeletionsState, Sweep, kept};
 use crate::directory::{DeletedUser, Directory};
 use crate::restore::Books;
 
@@ -20,26 +21,13 @@ pub struct Known {
 }
 
 impl Known {
-    pub fn conflicts_json(sweep: &Sweep, u: &DeletedUser) -> Value {
+    pub fn conflicts_json(sweep: &Sweep, u: &DeletedUser) -> ConflictsJson {
         let found = sweep.index.conflicts_for(u);
         // With a read missing, "no conflict" is not known: null, not [].
         if found.is_empty() && !sweep.is_complete() {
-            return Value::Null;
+            return ConflictsJson(None);
         }
-        Value::Array(
-            found
-                .iter()
-                .map(|c| {
-                    json!({
-                        "kind": c.holder.kind,
-                        "holderId": c.holder.id,
-                        "holderName": c.holder.name,
-                        "address": c.address,
-                        "property": c.kind,
-                    })
-                })
-                .collect(),
-        )
+        ConflictsJson(Some(found))
     }
 
     pub fn deleted_by_json(d: &DeletionsState, u: &DeletedUser) -> Value {
@@ -114,6 +102,40 @@ impl Known {
             ));
         }
         out
+    }
+}
+
+/// A user's conflicts as `list --format json` writes them: `[{"address", "holderId",
+/// "holderName", "kind", "property"}]` (keys by name, the order they have always had), or
+/// null when a read of the sweep failed and none was found. Written straight from the
+/// conflicts, without a JSON tree per user.
+pub struct ConflictsJson(Option<Vec<Conflict>>);
+
+impl Serialize for ConflictsJson {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Some(list) = &self.0 else {
+            return s.serialize_none();
+        };
+        let mut seq = s.serialize_seq(Some(list.len()))?;
+        for c in list {
+            seq.serialize_element(&ConflictJson(c))?;
+        }
+        seq.end()
+    }
+}
+
+struct ConflictJson<'a>(&'a Conflict);
+
+impl Serialize for ConflictJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let c = self.0;
+        let mut m = s.serialize_map(Some(5))?;
+        m.serialize_entry("address", &c.address)?;
+        m.serialize_entry("holderId", &c.holder.id)?;
+        m.serialize_entry("holderName", &c.holder.name)?;
+        m.serialize_entry("kind", &c.holder.kind)?;
+        m.serialize_entry("property", &c.kind)?;
+        m.end()
     }
 }
 

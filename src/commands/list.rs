@@ -185,6 +185,11 @@ async fn list_whole(
     Ok(EXIT_OK)
 }
 
+/// Users held at most while the enrichments are still being read; past it the listing waits for
+/// them (its fetching stops a page or two later), so memory stays bounded however slow they
+/// are, and the directory serves the reads that are behind.
+const HOLD_AT_MOST: usize = 20_000;
+
 /// JSON or CSV records written one user at a time.
 enum Records {
     Json(format::JsonArray),
@@ -282,8 +287,8 @@ fn unsorted(dir: &dyn Directory, stored: bool) -> BoxStream<'static, DirResult<D
 }
 
 /// `list` printing each page as it arrives, in `order`, which the directory sorts by. The
-/// enrichments are read side by side; users that arrive before them are held, the rest
-/// printed at once. A page that fails ends the command with the error (exit 1) and the JSON
+/// enrichments are read side by side; users that arrive before them are held (up to
+/// `HOLD_AT_MOST`), the rest printed at once. A page that fails ends the command with the error (exit 1) and the JSON
 /// array unclosed.
 async fn list_streamed(
     dir: &dyn Directory,
@@ -329,7 +334,7 @@ async fn list_streamed(
                 printer.known(known, io)?;
                 continue;
             }
-            page = pages.next() => page,
+            page = pages.next(), if printer.waiting.len() < HOLD_AT_MOST => page,
         };
         let page = match page {
             None => break,

@@ -159,15 +159,23 @@ fn all_plain(w: &WireUser) -> bool {
         && w.proxy_addresses.iter().flatten().all(|p| is_plain(p))
 }
 
-/// The `@odata.nextLink` of a listing's page, read without building its users (skipping them
-/// costs a fraction of parsing them), so the next page can be asked for at once.
+/// The `@odata.nextLink` of a listing's page, found without reading its users, so the next
+/// page can be asked for at once. A key is a string that a colon follows, which no string
+/// value is (one is followed by `,`, `]` or `}`), and no string holds an unescaped quote: so
+/// the first `"@odata.nextLink"` a colon follows is the key. (A nested key of that name could
+/// only come from the server, which picks its links anyway; the page's full parse says the
+/// same link or fails it.)
 pub fn next_link_of(body: &[u8]) -> DirResult<Option<String>> {
-    #[derive(Deserialize)]
-    struct Link {
-        #[serde(rename = "@odata.nextLink")]
-        next_link: Option<String>,
+    const KEY: &[u8] = b"\"@odata.nextLink\"";
+    for at in memchr::memmem::find_iter(body, KEY) {
+        let rest = body[at + KEY.len()..].trim_ascii_start();
+        if let Some(value) = rest.strip_prefix(b":") {
+            let mut de = serde_json::Deserializer::from_slice(value);
+            return Option::<String>::deserialize(&mut de)
+                .map_err(|e| malformed("the deleted-users listing", e));
+        }
     }
-    from_slice::<Link>(body, "the deleted-users listing").map(|l| l.next_link)
+    Ok(None)
 }
 
 /// `GET /directory/deletedItems/{id}`.
@@ -880,5 +888,27 @@ mod tests {
         assert!(parse_me(br#"{"displayName":"x"}"#).is_err());
         let me = parse_me(br#"{"id":"1","userPrincipalName":"admin@c","mail":null}"#).unwrap();
         assert_eq!(me.display_name, "admin@c");
+    }
+
+    #[test]
+    fn the_next_link_is_found_before_or_after_the_users_never_inside_one() {
+        let link = |body: &str| next_link_of(body.as_bytes()).unwrap();
+        assert_eq!(
+            link(r#"{"@odata.nextLink":"https://g/v1.0/x?a=1","value":[]}"#).as_deref(),
+            Some("https://g/v1.0/x?a=1")
+        );
+        assert_eq!(
+            link(r#"{"value":[{"id":"1"}], "@odata.nextLink" : "https://g/2"}"#).as_deref(),
+            Some("https://g/2")
+        );
+        assert_eq!(link(r#"{"value":[]}"#), None);
+        assert_eq!(link(r#"{"@odata.nextLink":null,"value":[]}"#), None);
+        // A display name cannot smuggle a link in: its quotes are escaped.
+        let hostile =
+            r#"{"value":[{"id":"1","displayName":"x\"@odata.nextLink\":\"https://evil/\""}]}"#;
+        assert_eq!(link(hostile), None);
+        let page = parse_deleted_page(hostile.as_bytes()).unwrap();
+        assert_eq!(page.next_link, None);
+        assert!(next_link_of(br#"{"@odata.nextLink":42}"#).is_err());
     }
 }

@@ -90,13 +90,13 @@ impl GraphDirectory {
             .await?;
         let link = wire::next_link_of(&reply.body).map_err(|e| e.at("GET", &log_path(&url)))?;
         fetched.insert(url.clone());
-        *next = link.map(|l| self.check_next_link(&l, fetched));
-        Ok((url, reply.body))
+        *next = link.clone().map(|l| self.check_next_link(&l, fetched));
+        Ok((url, reply.body, link))
     }
 }
 
-/// A page as fetched: its URL and its body.
-type Body = (Url, Vec<u8>);
+/// A page as fetched: its URL, its body, and the next link found in it.
+type Body = (Url, Vec<u8>, Option<String>);
 
 /// Parses the pages the fetcher sends, in order, and hands them on.
 async fn parse_bodies(
@@ -105,15 +105,21 @@ async fn parse_bodies(
     stored: bool,
 ) {
     while let Some(body) = bodies.recv().await {
-        let page = body.and_then(|(url, body)| {
+        let page = body.and_then(|(url, body, link)| {
             let parsed = if stored {
                 wire::parse_deleted_page_stored(&body)
             } else {
                 wire::parse_deleted_page(&body)
             };
-            parsed
-                .map(|p| p.page)
-                .map_err(|e| e.at("GET", &log_path(&url)))
+            let parsed = parsed.map_err(|e| e.at("GET", &log_path(&url)))?;
+            // The link already followed must be the page's own.
+            if parsed.next_link != link {
+                return Err(DirectoryError::malformed(
+                    "the reply to the deleted-users listing names its @odata.nextLink twice",
+                )
+                .at("GET", &log_path(&url)));
+            }
+            Ok(parsed.page)
         });
         let failed = page.is_err();
         if pages.send(page).await.is_err() || failed {
