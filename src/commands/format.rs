@@ -276,9 +276,17 @@ impl JsonArray {
     ) -> io::Result<()> {
         out.write_all(if self.started { b"," } else { b"[" })?;
         self.started = true;
-        let mut r = UserRecord::stored(u, now);
-        annotate(u, &mut r);
-        undelete_common::safe_json::to_writer(&mut *out, &r)
+        json_record(out, u, now, annotate)
+    }
+
+    /// Writes records `json_records` already wrote (none: nothing is written).
+    pub fn records<W: Write + ?Sized>(&mut self, out: &mut W, records: &[u8]) -> io::Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        out.write_all(if self.started { b"," } else { b"[" })?;
+        self.started = true;
+        out.write_all(records)
     }
 
     /// Closes the array (an empty one too) and ends the line.
@@ -288,6 +296,35 @@ impl JsonArray {
         }
         out.write_all(b"]\n")
     }
+}
+
+/// One user's JSON record, completed by `annotate`.
+fn json_record<W: Write + ?Sized>(
+    out: &mut W,
+    u: &DeletedUser,
+    now: DateTime<Utc>,
+    annotate: &dyn Fn(&DeletedUser, &mut UserRecord<'_>),
+) -> io::Result<()> {
+    let mut r = UserRecord::stored(u, now);
+    annotate(u, &mut r);
+    undelete_common::safe_json::to_writer(&mut *out, &r)
+}
+
+/// Users' JSON records separated by commas, for `JsonArray::records`: a part of an array
+/// written apart from it (on another thread).
+pub fn json_records<'a>(
+    out: &mut Vec<u8>,
+    users: impl IntoIterator<Item = &'a DeletedUser>,
+    now: DateTime<Utc>,
+    annotate: &dyn Fn(&DeletedUser, &mut UserRecord<'_>),
+) -> io::Result<()> {
+    for u in users {
+        if !out.is_empty() {
+            out.push(b',');
+        }
+        json_record(out, u, now, annotate)?;
+    }
+    Ok(())
 }
 
 /// RFC 4180 CSV with a header row, `\n` after each record.
@@ -307,14 +344,23 @@ pub struct CsvRows {
 impl CsvRows {
     /// Writes the header row.
     pub fn start<W: Write + ?Sized>(out: &mut W) -> io::Result<Self> {
+        Self::header(out)?;
+        Ok(Self::new())
+    }
+
+    /// Rows without the header (another part of the same CSV).
+    pub fn new() -> Self {
+        Self {
+            cells: CsvCells::new(),
+        }
+    }
+
+    pub fn header<W: Write + ?Sized>(out: &mut W) -> io::Result<()> {
         writeln!(
             out,
             "id,displayName,userPrincipalName,mail,department,jobTitle,deletedDateTime,\
              purgeDateTime,daysLeft,onPremisesSyncEnabled,userType,hoursLeft"
-        )?;
-        Ok(Self {
-            cells: CsvCells::new(),
-        })
+        )
     }
 
     pub fn row<W: Write + ?Sized>(

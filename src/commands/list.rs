@@ -5,11 +5,14 @@
 //! page, not the listing. The table, and the orders the directory cannot sort by (name, user
 //! name, department), need every user first: column widths, a sort of the whole.
 
+use std::collections::VecDeque;
 use std::pin::pin;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use futures::stream::BoxStream;
+use tokio::task::JoinHandle;
 
 use super::args::{CheckArgs, ListArgs, OutputFormat, SortKey};
 use super::format;
@@ -190,86 +193,111 @@ async fn list_whole(
 /// are, and the directory serves the reads that are behind.
 const HOLD_AT_MOST: usize = 20_000;
 
-/// JSON or CSV records written one user at a time.
-enum Records {
-    Json(format::JsonArray),
-    Csv(format::CsvRows),
-}
-
-impl Records {
-    fn start<W: std::io::Write + ?Sized>(
-        format: OutputFormat,
-        out: &mut W,
-    ) -> std::io::Result<Self> {
-        Ok(match format {
-            OutputFormat::Csv => Self::Csv(format::CsvRows::start(out)?),
-            _ => Self::Json(format::JsonArray::default()),
-        })
-    }
-
-    fn write<W: std::io::Write + ?Sized>(
-        &mut self,
-        out: &mut W,
-        u: &DeletedUser,
-        now: DateTime<Utc>,
-        known: &Known,
-    ) -> std::io::Result<()> {
-        match self {
-            Self::Json(array) => array.record(out, u, now, &|u, r| known.annotate(u, r)),
-            Self::Csv(rows) => rows.row(out, u, now),
-        }
-    }
-
-    fn end<W: std::io::Write + ?Sized>(self, out: &mut W) -> std::io::Result<()> {
-        match self {
-            Self::Json(array) => array.end(out),
-            Self::Csv(_) => Ok(()),
-        }
-    }
-}
+/// Pages being written on the blocking pool at most at once: writing a page with its
+/// enrichments costs more than reading it, so two threads write while the listing goes on.
+const WRITING_AT_MOST: usize = 2;
 
 /// Where a streamed listing's users go: filtered, held while the enrichments are still being
-/// read (a user is printed with them or not at all), then written.
+/// read (a user is printed with them or not at all), then written, a page at a time on the
+/// blocking pool, and put out in order.
 struct Printer<'a> {
     args: &'a ListArgs,
     now: DateTime<Utc>,
     filter: Option<crate::query::Filter>,
-    records: Records,
     /// The enrichments, once read (at once, when none were asked for).
-    known: Option<Known>,
+    known: Option<Arc<Known>>,
     /// Users in order, waiting for the enrichments.
     waiting: Vec<DeletedUser>,
-    /// A page's records, written out whole: one write per page, not one per JSON token.
-    buf: Vec<u8>,
+    /// Pages being written, oldest first.
+    writing: VecDeque<JoinHandle<std::io::Result<Vec<u8>>>>,
+    /// The JSON array, as far as it is out.
+    array: format::JsonArray,
 }
 
 impl Printer<'_> {
     /// Prints `users` (in order) now, or keeps them until the enrichments are known.
-    fn users(&mut self, users: &mut Vec<DeletedUser>, io: &mut Io<'_>) -> std::io::Result<()> {
+    async fn users(
+        &mut self,
+        users: &mut Vec<DeletedUser>,
+        io: &mut Io<'_>,
+    ) -> std::io::Result<()> {
         if let Some(f) = &self.filter {
             f.retain(users);
         }
-        match &self.known {
-            None => self.waiting.append(users),
-            Some(known) => {
-                for u in users.drain(..) {
-                    if !self.args.conflicts || known.conflicted(&u) {
-                        self.records.write(&mut self.buf, &u, self.now, known)?;
-                    }
-                }
-                io.out.write_all(&self.buf)?;
-                self.buf.clear();
-            }
+        let Some(known) = &self.known else {
+            self.waiting.append(users);
+            return Ok(());
+        };
+        if users.is_empty() {
+            return Ok(());
+        }
+        let (known, users) = (Arc::clone(known), std::mem::take(users));
+        let (format, now, conflicts) = (self.args.format, self.now, self.args.conflicts);
+        self.writing.push_back(tokio::task::spawn_blocking(move || {
+            render(format, &users, &known, conflicts, now)
+        }));
+        while self.writing.len() > WRITING_AT_MOST {
+            self.put_out(io).await?;
         }
         Ok(())
     }
 
     /// The enrichments have been read: the users held for them are printed.
-    fn known(&mut self, known: Known, io: &mut Io<'_>) -> std::io::Result<()> {
-        self.known = Some(known);
+    async fn known(&mut self, known: Known, io: &mut Io<'_>) -> std::io::Result<()> {
+        self.known = Some(Arc::new(known));
         let mut waiting = std::mem::take(&mut self.waiting);
-        self.users(&mut waiting, io)
+        self.users(&mut waiting, io).await
     }
+
+    /// Puts the oldest page being written out.
+    async fn put_out(&mut self, io: &mut Io<'_>) -> std::io::Result<()> {
+        let Some(page) = self.writing.pop_front() else {
+            return Ok(());
+        };
+        let bytes = page.await.map_err(std::io::Error::other)??;
+        match self.args.format {
+            OutputFormat::Csv => io.out.write_all(&bytes)?,
+            _ => self.array.records(io.out, &bytes)?,
+        }
+        io.out.flush()
+    }
+
+    /// Every page out, and the JSON array closed.
+    async fn end(mut self, io: &mut Io<'_>) -> std::io::Result<Option<Arc<Known>>> {
+        while !self.writing.is_empty() {
+            self.put_out(io).await?;
+        }
+        if self.args.format != OutputFormat::Csv {
+            self.array.end(io.out)?;
+        }
+        io.out.flush()?;
+        Ok(self.known)
+    }
+}
+
+/// Users' records in `format` (JSON, completed by `known`, or CSV rows), those without a
+/// conflict left out when `conflicts_only`.
+fn render(
+    format: OutputFormat,
+    users: &[DeletedUser],
+    known: &Known,
+    conflicts_only: bool,
+    now: DateTime<Utc>,
+) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let users = users
+        .iter()
+        .filter(|u| !conflicts_only || known.conflicted(u));
+    match format {
+        OutputFormat::Csv => {
+            let mut rows = format::CsvRows::new();
+            for u in users {
+                rows.row(&mut out, u, now)?;
+            }
+        }
+        _ => format::json_records(&mut out, users, now, &|u, r| known.annotate(u, r))?,
+    }
+    Ok(out)
 }
 
 /// A directory that will not sort deleted users (Graph's refusal of a query it does not
@@ -309,14 +337,17 @@ async fn list_streamed(
         args.max_age,
         now,
     ));
+    if args.format == OutputFormat::Csv {
+        format::CsvRows::header(io.out)?;
+    }
     let mut printer = Printer {
         args,
         now,
         filter: args.filter.as_deref().and_then(crate::query::Filter::new),
-        records: Records::start(args.format, io.out)?,
-        known: (!wanted).then(Known::default),
+        known: (!wanted).then(|| Arc::new(Known::default())),
         waiting: Vec::new(),
-        buf: Vec::new(),
+        writing: VecDeque::new(),
+        array: format::JsonArray::default(),
     };
     let mut pages = dir.list_deleted_as(ListingOptions {
         order: Some(order),
@@ -331,7 +362,7 @@ async fn list_streamed(
     loop {
         let page = tokio::select! {
             known = &mut reads, if printer.known.is_none() => {
-                printer.known(known, io)?;
+                printer.known(known, io).await?;
                 continue;
             }
             page = pages.next(), if printer.waiting.len() < HOLD_AT_MOST => page,
@@ -355,7 +386,10 @@ async fn list_streamed(
             }
             Some(Err(e)) => {
                 io.end_progress();
-                io.out.flush()?;
+                // What was written goes out; the JSON array stays open.
+                while !printer.writing.is_empty() {
+                    printer.put_out(io).await?;
+                }
                 return Err(e.into());
             }
         };
@@ -364,20 +398,17 @@ async fn list_streamed(
             p.page(&page, io);
         }
         in_order.page(page.users, &mut ready);
-        printer.users(&mut ready, io)?;
-        io.out.flush()?;
+        printer.users(&mut ready, io).await?;
     }
     io.end_progress();
     in_order.finish(&mut ready);
     if printer.known.is_none() {
         let known = reads.await;
-        printer.known(known, io)?;
+        printer.known(known, io).await?;
     }
-    printer.users(&mut ready, io)?;
-    let Printer { records, known, .. } = printer;
-    records.end(io.out)?;
-    io.out.flush()?;
-    for note in known.iter().flat_map(Known::notes) {
+    printer.users(&mut ready, io).await?;
+    let known = printer.end(io).await?;
+    for note in known.iter().flat_map(|k| k.notes()) {
         let _ = writeln!(io.err, "{note}");
     }
     if in_order.sorted_here() && !refused {

@@ -12,6 +12,7 @@ mod config;
 mod directories;
 mod hand_off;
 mod inputs;
+mod list_stream;
 mod logging;
 mod login_pty;
 mod secrets;

@@ -1327,7 +1327,10 @@ async fn a_listing_far_past_its_announced_count_or_its_memory_is_stopped() {
             .contains("the server announced 10 deleted users but has sent 1500"),
         "{err}"
     );
-    assert_eq!(hits.load(Ordering::SeqCst), 3);
+    // The next pages may have been asked for while the third was parsed (the listing reads a
+    // page or two ahead), never more.
+    let hits = hits.load(Ordering::SeqCst);
+    assert!((3..=5).contains(&hits), "{hits} requests");
 
     // Without a count, memory for rows is the limit (1 GB for real; 1 MB here).
     assert_eq!(GraphOptions::default().max_listing_bytes, 1 << 30);

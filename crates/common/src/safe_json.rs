@@ -43,6 +43,22 @@ pub fn escaped(c: char) -> bool {
     )
 }
 
+/// The bytes the UTF-8 of an `escaped` character can start with: DEL, and the lead bytes of
+/// the blocks those characters are in (U+0080–U+00BF, U+0600–U+063F, U+06C0–U+073F,
+/// U+0800–U+2FFF, U+F000–U+FFFF, the supplementary planes they use).
+const MAY_START_ESCAPED: [bool; 256] = {
+    let mut table = [false; 256];
+    let leads = [
+        0x7f, 0xc2, 0xd8, 0xdb, 0xdc, 0xe0, 0xe1, 0xe2, 0xef, 0xf0, 0xf3,
+    ];
+    let mut i = 0;
+    while i < leads.len() {
+        table[leads[i]] = true;
+        i += 1;
+    }
+    table
+};
+
 /// serde_json's own formatter, with the characters above escaped inside strings.
 struct Escaping<F>(F);
 
@@ -52,8 +68,9 @@ impl<F: Formatter> Formatter for Escaping<F> {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
-        // Every escaped character is outside ASCII but for DEL: most fragments pass whole.
-        if fragment.bytes().all(|b| b < 0x7f) {
+        // Most fragments, international names too, hold no byte an escaped character can
+        // start with, and pass whole without being decoded.
+        if !fragment.bytes().any(|b| MAY_START_ESCAPED[usize::from(b)]) {
             return writer.write_all(fragment.as_bytes());
         }
         let mut plain_from = 0;
@@ -166,6 +183,18 @@ mod tests {
         assert!(line.is_ascii());
         let back: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(back["displayName"], hostile);
+    }
+
+    #[test]
+    fn every_escaped_character_starts_with_a_byte_the_fast_path_stops_at() {
+        let mut buf = [0u8; 4];
+        for c in (0..=0x10ffff)
+            .filter_map(char::from_u32)
+            .filter(|c| escaped(*c))
+        {
+            let first = c.encode_utf8(&mut buf).as_bytes()[0];
+            assert!(MAY_START_ESCAPED[usize::from(first)], "{c:?}");
+        }
     }
 
     #[test]
