@@ -180,7 +180,7 @@ pub struct UserRecord<'a> {
     pub conflicts: Option<super::known::ConflictsJson>,
     /// `list --format json`: who deleted it, from the audit log (`null`: not known).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub deleted_by: Option<serde_json::Value>,
+    pub deleted_by: Option<super::known::DeletedByJson>,
 }
 
 fn timestamp(t: Option<DateTime<Utc>>) -> Option<String> {

@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use serde_json::{Value, json};
 
 use super::format;
 use crate::conflicts::{self, Conflict, DeletedBy, DeletionsState, Sweep, kept};
@@ -30,15 +29,15 @@ impl Known {
         ConflictsJson(Some(found))
     }
 
-    pub fn deleted_by_json(d: &DeletionsState, u: &DeletedUser) -> Value {
+    pub fn deleted_by_json(d: &DeletionsState, u: &DeletedUser) -> DeletedByJson {
         match d.log.lookup(u) {
-            DeletedBy::Record(r) => json!({
-                "by": r.who,
-                "at": r.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                "result": r.result,
-                "bySync": r.by_sync,
-            }),
-            DeletedBy::BeyondRetention | DeletedBy::NotFound => Value::Null,
+            DeletedBy::Record(r) => DeletedByJson(Some(DeletedByRecord {
+                at: r.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                by: r.who.to_string(),
+                by_sync: r.by_sync,
+                result: r.result.to_string(),
+            })),
+            DeletedBy::BeyondRetention | DeletedBy::NotFound => DeletedByJson(None),
         }
     }
 
@@ -125,6 +124,21 @@ impl Serialize for ConflictsJson {
 }
 
 struct ConflictJson<'a>(&'a Conflict);
+
+/// Who deleted a user, as `list --format json` writes it: `{"at", "by", "bySync", "result"}`,
+/// or null when the audit log does not say.
+#[derive(serde::Serialize)]
+pub struct DeletedByJson(Option<DeletedByRecord>);
+
+/// Its fields in the order they have always come out in (by name).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeletedByRecord {
+    at: String,
+    by: String,
+    by_sync: bool,
+    result: String,
+}
 
 impl Serialize for ConflictJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
