@@ -4,6 +4,7 @@
 
 pub mod cloud;
 pub mod files;
+mod lead_bytes;
 pub mod safe_json;
 pub mod sanitize;
 pub mod token_bucket;

@@ -13,6 +13,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 
+use crate::lead_bytes;
+
 /// Whether `c` is written as `\uXXXX`: DEL, the C1 controls, the line and paragraph
 /// separators, and every format character (Unicode's general category Cf).
 pub fn escaped(c: char) -> bool {
@@ -46,18 +48,9 @@ pub fn escaped(c: char) -> bool {
 /// The bytes the UTF-8 of an `escaped` character can start with: DEL, and the lead bytes of
 /// the blocks those characters are in (U+0080–U+00BF, U+0600–U+063F, U+06C0–U+073F,
 /// U+0800–U+2FFF, U+F000–U+FFFF, the supplementary planes they use).
-const MAY_START_ESCAPED: [bool; 256] = {
-    let mut table = [false; 256];
-    let leads = [
-        0x7f, 0xc2, 0xd8, 0xdb, 0xdc, 0xe0, 0xe1, 0xe2, 0xef, 0xf0, 0xf3,
-    ];
-    let mut i = 0;
-    while i < leads.len() {
-        table[leads[i]] = true;
-        i += 1;
-    }
-    table
-};
+const MAY_START_ESCAPED: [bool; 256] = lead_bytes::table(&[
+    0x7f, 0xc2, 0xd8, 0xdb, 0xdc, 0xe0, 0xe1, 0xe2, 0xef, 0xf0, 0xf3,
+]);
 
 /// serde_json's own formatter, with the characters above escaped inside strings.
 struct Escaping<F>(F);
@@ -68,13 +61,10 @@ impl<F: Formatter> Formatter for Escaping<F> {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
-        // Most fragments, international names too, hold no byte an escaped character can
-        // start with, and pass whole without being decoded.
-        if !fragment.bytes().any(|b| MAY_START_ESCAPED[usize::from(b)]) {
-            return writer.write_all(fragment.as_bytes());
-        }
+        // Only characters starting with a byte of the table can need it: the rest of the
+        // fragment, international names too, is not decoded.
         let mut plain_from = 0;
-        for (i, c) in fragment.char_indices() {
+        for (i, c) in lead_bytes::candidates(fragment, &MAY_START_ESCAPED) {
             if escaped(c) {
                 writer.write_all(&fragment.as_bytes()[plain_from..i])?;
                 let mut units = [0u16; 2];

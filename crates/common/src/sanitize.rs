@@ -8,6 +8,8 @@
 //! would leave `[31m` behind), controls are dropped, and line breaks become spaces so a name can
 //! never spill onto the next table row.
 
+use crate::lead_bytes;
+
 /// The cleaned form of `s`: no C0/C1 controls, no DEL, no escape sequences, no bidi controls, no
 /// invisible zero-width characters (a ZWJ between two emoji is kept, it joins them into one),
 /// and tabs and line breaks turned into single spaces.
@@ -59,11 +61,20 @@ pub fn clean_owned(s: String) -> String {
 }
 
 /// True when `clean` would keep `s` as it is because nothing in it needs attention (a string
-/// it would still keep whole, such as an emoji joined by a ZWJ, may say false). Printable ASCII
-/// is decided a byte at a time, without decoding characters.
+/// it would still keep whole, such as an emoji joined by a ZWJ, may say false). Only the
+/// characters that start with a byte one needing attention can start with are decoded.
 pub fn is_plain(s: &str) -> bool {
-    s.bytes().all(|b| (0x20..0x7f).contains(&b)) || s.chars().all(|c| !needs_attention(c))
+    !lead_bytes::candidates(s, &MAY_NEED_ATTENTION).any(|(_, c)| needs_attention(c))
 }
+
+/// The bytes the UTF-8 of a character `needs_attention` can start with: the C0 controls and
+/// DEL, and the lead bytes of U+0080–U+00BF, U+0600–U+063F, U+1000–U+1FFF, U+2000–U+2FFF and
+/// U+F000–U+FFFF.
+const MAY_NEED_ATTENTION: [bool; 256] = lead_bytes::table(&[
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+    0x7f, 0xc2, 0xd8, 0xe1, 0xe2, 0xef,
+]);
 
 /// `clean` for optional fields; an empty result stays `Some("")` so "present but blank" is kept.
 pub fn clean_opt(s: Option<&str>) -> Option<String> {
@@ -171,6 +182,14 @@ fn skip_string(chars: &[char], mut j: usize) -> usize {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn every_character_needing_attention_starts_with_a_byte_of_the_table() {
+        assert_eq!(
+            crate::lead_bytes::covers(&MAY_NEED_ATTENTION, needs_attention),
+            Ok(())
+        );
+    }
 
     #[test]
     fn plain_text_is_unchanged() {
