@@ -336,23 +336,25 @@ pub fn write_csv(out: &mut dyn Write, users: &[DeletedUser], now: DateTime<Utc>)
     Ok(())
 }
 
-/// CSV rows written one user at a time, after the header row.
+/// CSV rows written one user at a time, after the header row (`default`: rows of a CSV whose
+/// header is written elsewhere).
 pub struct CsvRows {
     cells: CsvCells,
+}
+
+impl Default for CsvRows {
+    fn default() -> Self {
+        Self {
+            cells: CsvCells::new(),
+        }
+    }
 }
 
 impl CsvRows {
     /// Writes the header row.
     pub fn start<W: Write + ?Sized>(out: &mut W) -> io::Result<Self> {
         Self::header(out)?;
-        Ok(Self::new())
-    }
-
-    /// Rows without the header (another part of the same CSV).
-    pub fn new() -> Self {
-        Self {
-            cells: CsvCells::new(),
-        }
+        Ok(Self::default())
     }
 
     pub fn header<W: Write + ?Sized>(out: &mut W) -> io::Result<()> {

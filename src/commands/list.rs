@@ -290,7 +290,7 @@ fn render(
         .filter(|u| !conflicts_only || known.conflicted(u));
     match format {
         OutputFormat::Csv => {
-            let mut rows = format::CsvRows::new();
+            let mut rows = format::CsvRows::default();
             for u in users {
                 rows.row(&mut out, u, now)?;
             }

@@ -176,7 +176,7 @@ mod tests {
         };
         for (select, typed) in [
             (None, true),
-            (Some(&crate::odata::USER_PROPS[..]), false),
+            (Some(crate::odata::USER_PROPS), false),
             (Some(&["proxyAddresses", "id", "deletedDateTime"][..]), true),
         ] {
             let props = Props::new(select, typed);
