@@ -69,7 +69,14 @@ async fn badges_appear_once_the_sweep_lands_and_c_shows_only_the_conflicted() {
     t.settle("the sweep and the audit log", landed).await;
     let sweep = t.state.session().sweep.sweep.as_ref().expect("the index");
     assert!(sweep.is_complete(), "{:?}", sweep.problems());
-    let conflicted: Vec<String> = t.state.session().users.swept_conflicts().iter().cloned().collect();
+    let conflicted: Vec<String> = t
+        .state
+        .session()
+        .users
+        .swept_conflicts()
+        .iter()
+        .cloned()
+        .collect();
     assert!(!conflicted.is_empty(), "the seed has conflicts");
     assert!(
         !t.screen().contains("checking conflicts"),
@@ -125,14 +132,11 @@ async fn badges_appear_once_the_sweep_lands_and_c_shows_only_the_conflicted() {
     assert!(pf.upn_holder.is_some());
 
     // A proxy address held by a group or a contact is named as such.
-    if let Some((id, c)) = swept(&t)
-        .iter()
-        .find_map(|(id, cs)| {
-            cs.iter()
-                .find(|c| c.holder.kind != HolderKind::User)
-                .map(|c| (id.clone(), c.clone()))
-        })
-    {
+    if let Some((id, c)) = swept(&t).iter().find_map(|(id, cs)| {
+        cs.iter()
+            .find(|c| c.holder.kind != HolderKind::User)
+            .map(|c| (id.clone(), c.clone()))
+    }) {
         show_details(&mut t, &id);
         let want = format!("is held by {} \"{}\"", c.holder.kind.noun(), c.holder.name);
         let said = pane_text(&t);
@@ -314,7 +318,10 @@ async fn the_next_launch_shows_the_kept_badges_at_once_as_of_then_refreshes_by_d
             s.session().sweep.phase == Phase::Done && s.session().sweep.kept_as_of.is_none()
         })
         .await;
-    assert_eq!(second.state.session().users.swept_conflicts().len(), conflicted);
+    assert_eq!(
+        second.state.session().users.swept_conflicts().len(),
+        conflicted
+    );
     assert!(!second.screen().contains("as of"));
     assert!(second.state.notice.is_none(), "{:?}", second.state.notice);
     // Far fewer requests than a sweep: the deleted users, 3 delta rounds, the audit log since.
@@ -334,7 +341,10 @@ async fn the_next_launch_shows_the_kept_badges_at_once_as_of_then_refreshes_by_d
         notice.contains("refused the kept delta tokens of active users, groups and org contacts"),
         "{notice}"
     );
-    assert_eq!(second.state.session().users.swept_conflicts().len(), conflicted);
+    assert_eq!(
+        second.state.session().users.swept_conflicts().len(),
+        conflicted
+    );
     let screen = second.screen();
     assert_eq!(screen.matches("refused the kept").count(), 1, "{screen}");
     h.shutdown().await;
