@@ -362,13 +362,12 @@ pub(super) fn join_some(state: &mut SessionState, n: usize) {
     }
     let end = (s.joined + n).min(rows.len());
     for row in &rows[s.joined..end] {
-        if let Some(sweep) = &s.sweep {
-            if sweep
+        if let Some(sweep) = &s.sweep
+            && sweep
                 .index
                 .has_conflict_of(row.id(), row.original_upn(), row.proxy_addresses())
-            {
-                s.next_conflicted.insert(row.id().to_string());
-            }
+        {
+            s.next_conflicted.insert(row.id().to_string());
         }
         if let Some(d) = &s.deletions
             && d.log.by_sync_id(row.id())
