@@ -540,6 +540,44 @@ pub fn show(settings: &super::Settings, path: &ConfigPath) -> String {
     );
     line("theme", Some(text(settings.theme.name())), "");
     line("cache", Some(settings.cache.to_string()), "");
+    line(
+        "partner-tenant",
+        settings.partner_tenant.as_deref().map(text),
+        "the first tenant",
+    );
+    // Each tenant a run opens, with its own settings where they differ from the first's:
+    // the file's entries as a run resolved them (flags over each entry over the top level).
+    for t in &settings.more_tenants {
+        out.push_str("\n# and, opened beside it:\n[[tenants]]\n");
+        let mut own = |key: &str, value: Option<String>, first: Option<String>| {
+            if value.is_some() && value != first {
+                out.push_str(&format!("{key} = {}\n", value.unwrap_or_default()));
+            }
+        };
+        own("name", t.name.as_deref().map(text), None);
+        own("tenant", t.tenant.as_deref().map(text), None);
+        let first = settings;
+        own(
+            "client-id",
+            t.client_id.as_deref().map(text),
+            first.client_id.as_deref().map(text),
+        );
+        own(
+            "mail-from",
+            t.mail_from.as_deref().map(text),
+            first.mail_from.as_deref().map(text),
+        );
+        own(
+            "email-to",
+            t.email_to.as_deref().map(text),
+            first.email_to.as_deref().map(text),
+        );
+        own(
+            "include-password",
+            Some(t.include_password.to_string()),
+            Some(first.include_password.to_string()),
+        );
+    }
     out
 }
 
