@@ -187,7 +187,7 @@ impl SandboxCommand {
     ) -> Result<undelete_sandbox::SandboxCommand, String> {
         Ok(match self {
             SandboxCommand::Serve(a) => {
-                undelete_sandbox::SandboxCommand::Serve(undelete_sandbox::ServeOptions {
+                undelete_sandbox::SandboxCommand::Serve(Box::new(undelete_sandbox::ServeOptions {
                     public_url: serve_public_url(a.public_url.as_deref(), graph_url)?,
                     public_login_url: a.public_login_url,
                     tls: a.tls,
@@ -209,7 +209,7 @@ impl SandboxCommand {
                     partner_tenant: a.partner_tenant,
                     customers: a.customers,
                     refuse_tenant: a.refuse_tenant,
-                })
+                }))
             }
             SandboxCommand::Reset(seed) => undelete_sandbox::SandboxCommand::Reset(seed.into()),
             SandboxCommand::Outbox { json } => undelete_sandbox::SandboxCommand::Outbox { json },

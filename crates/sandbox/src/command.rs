@@ -15,7 +15,8 @@ use undelete_common::sanitize::clean;
 #[derive(Clone)]
 pub enum SandboxCommand {
     /// Run the sandbox as a standalone server; the first line on stdout is its base URL.
-    Serve(ServeOptions),
+    /// (Boxed: its options are many times the size of the other commands'.)
+    Serve(Box<ServeOptions>),
     /// Throw away the sandbox database and seed it again.
     Reset(SeedOptions),
     /// Show the mail the sandbox has "sent".
@@ -120,7 +121,7 @@ pub fn parse_quota(s: &str) -> Result<(u32, Duration), String> {
 
 pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Result<i32> {
     match cmd {
-        SandboxCommand::Serve(args) => serve(args, data_dir).await,
+        SandboxCommand::Serve(args) => serve(*args, data_dir).await,
         SandboxCommand::Reset(args) => reset(args, data_dir).await,
         SandboxCommand::Outbox { json } => outbox(json, data_dir),
     }

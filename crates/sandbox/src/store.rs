@@ -270,6 +270,11 @@ impl Store {
         &mut self.conn
     }
 
+    /// Lets go of the memory the connection can (its page cache, mostly).
+    pub fn shrink_memory(&self) -> rusqlite::Result<()> {
+        self.conn.execute_batch("PRAGMA shrink_memory")
+    }
+
     pub fn meta(&self, key: &str) -> rusqlite::Result<Option<String>> {
         self.conn
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))

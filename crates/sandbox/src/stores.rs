@@ -145,6 +145,9 @@ fn open_one(data_dir: &Path, plan: Planned, s: Seeding) -> Result<Opened, Sandbo
     let groups_of = (plan.index > 0).then_some(tenant_id.as_str());
     aftercare_store::seed_if_empty(&mut store, &format!("admin@{}", plan.domain), groups_of)
         .map_err(store_err(&path))?;
+    // Seeding filled the connection's page cache; fifty tenants would keep fifty full caches
+    // for pages nobody may read again.
+    store.shrink_memory().map_err(store_err(&path))?;
     Ok(Opened {
         plan,
         store,
