@@ -8,7 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 #[derive(Debug, Subcommand)]
 pub enum SandboxCommand {
     /// Run the sandbox as a standalone server; the first line on stdout is its base URL
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Throw away the sandbox database and seed it again
     Reset(SeedArgs),
     /// Show the mail the sandbox has "sent"
