@@ -154,3 +154,100 @@ fn draw_span(span: &Span<'_>, area: Rect, buf: &mut Buffer) {
         cell.set_symbol(&text[at..at + 1]).set_style(span.style);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::style::{Color, Modifier};
+    use ratatui::widgets::{Cell, HighlightSpacing, Row, StatefulWidget, Table, TableState};
+
+    fn line(parts: &[(&str, Style)]) -> Line<'static> {
+        Line::from(
+            parts
+                .iter()
+                .map(|(t, s)| Span::styled(t.to_string(), *s))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// What ratatui's `Table` draws for the same rows, into a buffer already holding text.
+    fn as_table(grid: &Grid<'_>, area: Rect, buf: &mut Buffer) {
+        let row = |r: &GridRow| Row::new(r.cells.iter().cloned().map(Cell::from)).style(r.style);
+        let table = Table::new(
+            grid.rows.iter().map(row),
+            grid.widths.iter().map(|w| Constraint::Length(*w)),
+        )
+        .header(row(&grid.header))
+        .column_spacing(1)
+        .highlight_spacing(HighlightSpacing::Always)
+        .highlight_symbol(grid.symbol);
+        StatefulWidget::render(
+            &table,
+            area,
+            buf,
+            &mut TableState::default().with_selected(grid.selected),
+        );
+    }
+
+    #[test]
+    fn the_grid_draws_what_the_table_widget_draws() {
+        let red = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
+        let bar = Style::new().bg(Color::Blue).remove_modifier(Modifier::DIM);
+        let texts: [&[(&str, Style)]; 12] = [
+            &[("Adele Vance", Style::new())],
+            &[
+                ("Zoë Ødegård", Style::new()),
+                ("  ", Style::new()),
+                ("[EXP 2d]", red),
+            ],
+            &[("山田 太郎 and a name too long for its column", Style::new())],
+            &[("e\u{301}\u{301} combining", red)],
+            &[("\u{301}starts with a mark", Style::new())],
+            &[("👩\u{200d}💻 Priya", Style::new()), ("[C]", red)],
+            &[
+                ("محمد الأحمد", Style::new()),
+                ("  ", Style::new()),
+                ("[S]", red),
+            ],
+            &[("", Style::new())],
+            &[("\u{200b}", Style::new())],
+            &[("■", bar)],
+            &[("tab\there", Style::new())],
+            &[("wide at the edge 山", Style::new())],
+        ];
+        for width in [30u16, 47, 80] {
+            for selected in [None, Some(0), Some(3)] {
+                let rows = (0..6)
+                    .map(|r| GridRow {
+                        style: if r % 2 == 0 { bar } else { Style::new() },
+                        cells: (0..4)
+                            .map(|c| line(texts[(r * 4 + c) % texts.len()]))
+                            .collect(),
+                    })
+                    .collect();
+                let grid = Grid {
+                    widths: &[1, 12, 9, 20],
+                    header: GridRow {
+                        style: red,
+                        cells: vec![
+                            Line::default(),
+                            line(texts[0]),
+                            line(texts[2]),
+                            line(texts[4]),
+                        ],
+                    },
+                    rows,
+                    selected,
+                    symbol: "▶",
+                };
+                let area = Rect::new(2, 1, width, 6);
+                let mut ours =
+                    Buffer::filled(Rect::new(0, 0, 90, 9), ratatui::buffer::Cell::new("x"));
+                let mut theirs = ours.clone();
+                (&grid).render(area, &mut ours);
+                as_table(&grid, area, &mut theirs);
+                assert_eq!(ours, theirs, "width {width}, selected {selected:?}");
+            }
+        }
+    }
+}
