@@ -121,7 +121,7 @@ pub fn fold_into(out: &mut String, text: &str) {
             .position(|b| !b.is_ascii())
             .unwrap_or(rest.len());
         for b in rest.bytes().take(ascii) {
-            fold.char(char::from(b));
+            fold.ascii(b);
         }
         let other = rest[ascii..]
             .bytes()
@@ -142,7 +142,7 @@ fn plain_ascii(text: &str) -> bool {
     bytes.iter().all(|b| (b' '..=b'~').contains(b))
         && bytes.first() != Some(&b' ')
         && bytes.last() != Some(&b' ')
-        && memchr::memmem::find(bytes, b"  ").is_none()
+        && !bytes.windows(2).any(|pair| pair == b"  ")
 }
 
 /// The folded text being written: spaces are held back until a character follows, so runs
@@ -157,12 +157,10 @@ impl Fold<'_> {
     /// One character of the decomposed text, folded.
     #[inline]
     fn char(&mut self, c: char) {
-        if c.is_ascii() {
-            match c {
-                ' ' | '\t'..='\r' => self.space(),
-                '\0'..='\u{1f}' | '\u{7f}' => {}
-                _ => self.push(c.to_ascii_lowercase()),
-            }
+        if let Ok(b) = u8::try_from(c)
+            && b.is_ascii()
+        {
+            self.ascii(b);
         } else if c.is_whitespace() {
             self.space();
         } else if !(c.is_control() || is_ignorable(c) || is_optional_mark(c)) {
@@ -177,6 +175,16 @@ impl Fold<'_> {
                     other => self.push(other),
                 }
             }
+        }
+    }
+
+    /// One ASCII character, folded.
+    #[inline]
+    fn ascii(&mut self, b: u8) {
+        match b {
+            b' ' | b'\t'..=b'\r' => self.space(),
+            0..=0x1f | 0x7f => {}
+            _ => self.push(char::from(b.to_ascii_lowercase())),
         }
     }
 

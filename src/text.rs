@@ -77,6 +77,21 @@ pub fn fit(s: &str, max: usize) -> String {
     if max == 0 {
         return String::new();
     }
+    if s.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        // Printable ASCII (most cells): a column a byte, nothing to clean.
+        if s.len() <= max {
+            return s.to_string();
+        }
+        let mut out = String::with_capacity(max - 1 + '…'.len_utf8());
+        out.push_str(&s[..max - 1]);
+        out.push('…');
+        return out;
+    }
+    fit_graphemes(s, max)
+}
+
+/// `fit` for any text, grapheme by grapheme.
+fn fit_graphemes(s: &str, max: usize) -> String {
     let clean: Cow<'_, str> = if s.chars().any(unsafe_char) {
         Cow::Owned(
             s.graphemes(true)
@@ -297,6 +312,11 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn printable_ascii_fits_as_its_graphemes_do(text in "[ -~]{0,12}", max in 1usize..14) {
+            proptest::prop_assert_eq!(fit(&text, max), fit_graphemes(&text, max));
+        }
 
         // Letters that stand alone beside marks, joiners, emoji and their modifiers, regional
         // indicators, prepended and spacing marks, Hangul jamo, controls and CR LF.
