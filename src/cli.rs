@@ -70,9 +70,19 @@ pub struct RunArgs {
     #[arg(long, env = "UNDELETE_SANDBOX")]
     pub sandbox: bool,
 
-    /// Tenant id or domain (e.g. contoso.onmicrosoft.com); without it the sandbox is used
-    #[arg(long, env = "UNDELETE_TENANT")]
-    pub tenant: Option<String>,
+    /// Tenant id or domain (e.g. contoso.onmicrosoft.com), or a [[tenants]] entry's name;
+    /// repeat it to open several; without it the sandbox is used
+    #[arg(
+        long,
+        env = "UNDELETE_TENANT",
+        value_delimiter = ',',
+        value_name = "TENANT"
+    )]
+    pub tenant: Vec<String>,
+
+    /// Open every tenant of the settings file's [[tenants]] entries
+    #[arg(long, env = "UNDELETE_ALL_TENANTS")]
+    pub all_tenants: bool,
 
     /// Application (client) id used to sign in
     #[arg(long, env = "UNDELETE_CLIENT_ID")]

@@ -119,3 +119,52 @@ fn the_password_in_email_flags_are_a_layer_and_no_wins() {
         _ => panic!("a restore"),
     }
 }
+
+#[test]
+fn tenant_repeats_and_all_tenants_opens_the_settings_file_s_entries() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("config.toml");
+    std::fs::write(
+        &file,
+        "[[tenants]]\nname = \"Contoso\"\ntenant = \"contoso.onmicrosoft.com\"\n\
+         [[tenants]]\nname = \"Fabrikam\"\ntenant = \"fabrikam.onmicrosoft.com\"\n\
+         mail-from = \"helpdesk@fabrikam.com\"\n",
+    )
+    .expect("write");
+    let path = file.to_str().expect("utf-8");
+    let resolved = |argv: &[&str]| {
+        let (cli, m) = parse_from(argv).expect("parses");
+        cli.settings(&m)
+    };
+    let s = resolved(&["undelete", "--config", path, "--all-tenants", "list"]).expect("ok");
+    let labels: Vec<String> = s.tenants().iter().map(|t| t.tenant_label()).collect();
+    assert_eq!(labels, ["Contoso", "Fabrikam"]);
+    assert_eq!(
+        s.more_tenants[0].mail_from.as_deref(),
+        Some("helpdesk@fabrikam.com")
+    );
+    // Repeated (or comma-separated) --tenant: entries by name, other tenants as they are.
+    let s = resolved(&[
+        "undelete",
+        "--config",
+        path,
+        "list",
+        "--tenant",
+        "fabrikam",
+        "--tenant",
+        "woodgrove.example,contoso",
+    ])
+    .expect("ok");
+    let tenants: Vec<Option<String>> = s.tenants().iter().map(|t| t.tenant.clone()).collect();
+    assert_eq!(
+        tenants,
+        [
+            Some("fabrikam.onmicrosoft.com".to_string()),
+            Some("woodgrove.example".to_string()),
+            Some("contoso.onmicrosoft.com".to_string())
+        ]
+    );
+    // Two entries and no choice: said, naming them.
+    let e = resolved(&["undelete", "--config", path, "list"]).unwrap_err();
+    assert!(e.contains("names 2 tenants (Contoso, Fabrikam)"), "{e}");
+}

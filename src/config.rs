@@ -3,6 +3,7 @@
 //! rule that plain HTTP is for loopback only.
 
 pub mod file;
+pub mod tenants;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -84,6 +85,13 @@ pub struct Settings {
     /// Keep the conflict sweep and the deletion log between runs (`--no-cache`, `cache =
     /// false`: keep nothing, and remove what was kept for the directory).
     pub cache: bool,
+    /// The tenant's name from its `[[tenants]]` entry, shown in place of its domain.
+    pub name: Option<String>,
+    /// The partner's home tenant (GDAP): where a delegated sign-in for many tenants signs in.
+    pub partner_tenant: Option<String>,
+    /// The other tenants this run opens (`--tenant` more than once, `--all-tenants`), each
+    /// with its own settings; empty for a run on one directory.
+    pub more_tenants: Vec<Settings>,
 }
 
 impl Default for Settings {
@@ -108,6 +116,9 @@ impl Default for Settings {
             include_password: true,
             theme: Theme::Dark,
             cache: true,
+            name: None,
+            partner_tenant: None,
+            more_tenants: Vec::new(),
         }
     }
 }
@@ -116,6 +127,20 @@ impl Settings {
     /// True when this run uses the built-in sandbox: asked for, or no tenant configured.
     pub fn uses_sandbox(&self) -> bool {
         self.sandbox || (self.tenant.is_none() && self.graph_url.is_none())
+    }
+
+    /// Every tenant this run opens, this one first, each with its own settings.
+    pub fn tenants(&self) -> Vec<&Settings> {
+        std::iter::once(self).chain(&self.more_tenants).collect()
+    }
+
+    /// How the table and the tenants pane name this directory: its entry's name, else the
+    /// tenant as configured.
+    pub fn tenant_label(&self) -> String {
+        self.name
+            .clone()
+            .or_else(|| self.tenant.clone())
+            .unwrap_or_else(|| "the built-in sandbox".into())
     }
 
     /// `--data-dir`, or the platform's data dir for undelete.
@@ -143,6 +168,7 @@ impl Settings {
                 .and_then(Theme::from_name)
                 .unwrap_or_default(),
             cache: layers.cache.unwrap_or(defaults.cache),
+            partner_tenant: layers.partner_tenant,
             ..self
         }
     }

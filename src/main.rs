@@ -76,6 +76,30 @@ async fn run(cli: Cli, settings: Settings) -> color_eyre::Result<u8> {
         eprintln!("undelete: {e}");
         return Ok(2);
     }
+    let directory_command = !matches!(
+        cli.command,
+        Some(
+            Command::Config { .. }
+                | Command::Completions { .. }
+                | Command::Man
+                | Command::Sandbox { .. }
+        )
+    );
+    if directory_command && !settings.more_tenants.is_empty() {
+        let names: Vec<String> = settings
+            .tenants()
+            .iter()
+            .map(|t| t.tenant_label())
+            .collect();
+        eprintln!(
+            "undelete: {} tenants asked for ({}), and this version works on one tenant at a \
+             time (the table and the commands across tenants are not built yet): pick one \
+             with --tenant NAME",
+            names.len(),
+            names.join(", ")
+        );
+        return Ok(2);
+    }
     match cli.command {
         None => run_tui(&settings).await,
         Some(Command::Login(_)) => undelete::auth::login::login(&settings).await,

@@ -12,12 +12,15 @@ use chrono::{DateTime, Utc};
 
 use crate::directory::DeletedUser;
 
-/// The fields a filter searches, in the order the table's search key holds them.
+/// The fields a filter searches, in the order the table's search key holds them. A mail
+/// that is the user name (as it mostly is) is searched once: folded, they are one text.
 pub fn searched(user: &DeletedUser) -> impl Iterator<Item = &str> {
     [
         Some(user.display_name.as_str()),
         Some(user.original_upn.as_str()),
-        user.mail.as_deref(),
+        user.mail
+            .as_deref()
+            .filter(|m| !m.eq_ignore_ascii_case(&user.original_upn)),
         user.department.as_deref(),
         user.job_title.as_deref(),
     ]
@@ -26,7 +29,8 @@ pub fn searched(user: &DeletedUser) -> impl Iterator<Item = &str> {
 }
 
 /// Appends the search key of `user` to `keys`: the folded (`fold_into`) "name \u{1} user
-/// name \u{1} mail \u{1} department \u{1} job", ended by NUL so no match can run from one row
+/// name \u{1} mail \u{1} department \u{1} job" (the fields `searched` gives: no mail when it
+/// is the user name), ended by NUL so no match can run from one row
 /// into the next (folding drops control characters, so no filter holds either). Returns where
 /// it starts and where its NUL is. Sorting by name compares these keys, and every sort breaks
 /// ties with them.
@@ -96,43 +100,49 @@ impl Filter {
 /// hides a deleted user who is then purged. Letters that are letters of their own (ø, ł, æ)
 /// stay themselves.
 pub fn fold_into(out: &mut String, text: &str) {
+    if plain_ascii(text) {
+        // Most fields: folding only lowercases them.
+        let start = out.len();
+        out.push_str(text);
+        out[start..].make_ascii_lowercase();
+        return;
+    }
     let mut fold = Fold {
         out,
         started: false,
         space: false,
     };
-    if text.is_ascii() {
-        for b in text.bytes() {
-            match b {
-                b' ' | b'\t'..=b'\r' => fold.space(),
-                0..=0x1f | 0x7f => {}
-                _ => fold.push(char::from(b.to_ascii_lowercase())),
-            }
+    // An ASCII character decomposes to itself and no mark is reordered across it, so only the
+    // runs of other characters go through NFKD: a name with one accent costs one lookup.
+    let mut rest = text;
+    while !rest.is_empty() {
+        let ascii = rest
+            .bytes()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        for b in rest.bytes().take(ascii) {
+            fold.ascii(b);
         }
-        return;
-    }
-    use unicode_normalization::UnicodeNormalization;
-    for c in text.nfkd() {
-        if c.is_whitespace() {
-            fold.space();
-        } else if c.is_control() || is_ignorable(c) || is_optional_mark(c) {
-            continue;
-        } else if c.is_ascii() {
-            fold.push(c.to_ascii_lowercase());
-        } else {
-            for lower in c.to_lowercase() {
-                match lower {
-                    'ß' => {
-                        fold.push('s');
-                        fold.push('s');
-                    }
-                    'ς' => fold.push('σ'),
-                    'ı' => fold.push('i'),
-                    other => fold.push(other),
-                }
-            }
+        let other = rest[ascii..]
+            .bytes()
+            .position(|b| b.is_ascii())
+            .map_or(rest.len(), |n| ascii + n);
+        use unicode_normalization::UnicodeNormalization;
+        for c in rest[ascii..other].nfkd() {
+            fold.char(c);
         }
+        rest = &rest[other..];
     }
+}
+
+/// ASCII text that folding only lowercases: no control characters, and no white space but
+/// single spaces between words.
+fn plain_ascii(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().all(|b| (b' '..=b'~').contains(b))
+        && bytes.first() != Some(&b' ')
+        && bytes.last() != Some(&b' ')
+        && !bytes.windows(2).any(|pair| pair == b"  ")
 }
 
 /// The folded text being written: spaces are held back until a character follows, so runs
@@ -144,10 +154,45 @@ struct Fold<'a> {
 }
 
 impl Fold<'_> {
+    /// One character of the decomposed text, folded.
+    #[inline]
+    fn char(&mut self, c: char) {
+        if let Ok(b) = u8::try_from(c)
+            && b.is_ascii()
+        {
+            self.ascii(b);
+        } else if c.is_whitespace() {
+            self.space();
+        } else if !(c.is_control() || is_ignorable(c) || is_optional_mark(c)) {
+            for lower in c.to_lowercase() {
+                match lower {
+                    'ß' => {
+                        self.push('s');
+                        self.push('s');
+                    }
+                    'ς' => self.push('σ'),
+                    'ı' => self.push('i'),
+                    other => self.push(other),
+                }
+            }
+        }
+    }
+
+    /// One ASCII character, folded.
+    #[inline]
+    fn ascii(&mut self, b: u8) {
+        match b {
+            b' ' | b'\t'..=b'\r' => self.space(),
+            0..=0x1f | 0x7f => {}
+            _ => self.push(char::from(b.to_ascii_lowercase())),
+        }
+    }
+
     fn space(&mut self) {
         self.space = self.started;
     }
 
+    #[inline]
     fn push(&mut self, c: char) {
         if self.space {
             self.out.push(' ');
@@ -238,6 +283,11 @@ pub trait Sortable {
     fn name_key(&self) -> Option<&str> {
         None
     }
+    /// Reading `search_key` costs nothing (the table holds every key): `sort_prefix` then
+    /// carries its first bytes where the primary key leaves room, so users that tie on the
+    /// primary (deleted in the same second, in the same short department) still mostly
+    /// order by numbers. One sort must use one kind throughout.
+    const KEY_AT_HAND: bool = false;
 }
 
 /// The order of `sort`, ascending (the table's `S` shows it backwards). Users without a
@@ -278,41 +328,110 @@ pub fn compare<T: Sortable + ?Sized>(sort: SortKey, a: &T, b: &T) -> Ordering {
 
 /// A number whose order agrees with `compare(sort, ..)` (equal numbers may still differ
 /// there): sorting pairs of (this, index) in one contiguous array touches the users only to
-/// break ties, instead of chasing two of them per comparison across 100,000.
-pub fn sort_prefix<T: Sortable + ?Sized>(sort: SortKey, user: &T) -> u64 {
-    fn time(t: Option<DateTime<Utc>>) -> u64 {
-        // Sign bit flipped: i64 order becomes u64 order; unknown times sort last.
-        t.map_or(u64::MAX - 1, |t| (t.timestamp() as u64) ^ (1 << 63))
+/// break ties, instead of chasing two of them per comparison across 100,000. Sixteen bytes of
+/// text (or a time and the key's first twelve) leave few ties; its top half agrees too, for
+/// keeping beside an order.
+pub fn sort_prefix<T: Sortable + ?Sized>(sort: SortKey, user: &T) -> u128 {
+    match sort {
+        SortKey::DaysLeft => user
+            .deleted_at()
+            .map_or(u128::MAX - 1, |t| time_prefix(t, user, false)),
+        SortKey::Deleted => user
+            .deleted_at()
+            .map_or(u128::MAX, |t| time_prefix(t, user, true)),
+        SortKey::Name => prefix(user.search_key().as_bytes()),
+        SortKey::UserName => {
+            let mut bytes = prefix(user.original_upn().as_bytes()).to_be_bytes();
+            bytes.make_ascii_lowercase();
+            u128::from_be_bytes(bytes)
+        }
+        SortKey::Department => match sort_department(user) {
+            Some(d) => department_prefix(d, user),
+            None => u128::MAX,
+        },
     }
-    fn prefix(bytes: impl Iterator<Item = u8>) -> u64 {
-        let mut out = [0u8; 8];
-        for (slot, b) in out.iter_mut().zip(bytes) {
+}
+
+/// The first 16 bytes of `bytes`, big-endian, zero-padded: shorter text sorts first.
+fn prefix(bytes: &[u8]) -> u128 {
+    let mut out = [0u8; 16];
+    let n = bytes.len().min(16);
+    out[..n].copy_from_slice(&bytes[..n]);
+    u128::from_be_bytes(out)
+}
+
+/// Bits of a time prefix that hold the second: 1970 to 2242, earlier and later times are
+/// clamped (and then tie, to be compared in full).
+const SECOND_BITS: u32 = 33;
+/// Below the second: one bit for "has a fraction of a second", then the key's first bits.
+const WITHIN_SECOND_BITS: u32 = 128 - SECOND_BITS;
+
+/// A deletion time as a prefix, soonest first (or newest first). Users deleted in the same
+/// whole second (a batch from one script) then order by their search key's first bytes, as
+/// `compare` breaks the tie, when the key is at hand; a fraction of a second leaves the tie
+/// to `compare`.
+fn time_prefix<T: Sortable + ?Sized>(t: DateTime<Utc>, user: &T, newest_first: bool) -> u128 {
+    let clamped = (1u128 << SECOND_BITS) - 1;
+    let second = t.timestamp();
+    // 0 and `clamped` stand for every time before and after the range.
+    let mut code = if second < 0 {
+        0
+    } else {
+        (u128::from(second as u64) + 1).min(clamped)
+    };
+    if newest_first {
+        code = clamped - code;
+    }
+    if code == 0 || code == clamped {
+        return code << WITHIN_SECOND_BITS;
+    }
+    let fraction = t.timestamp_subsec_nanos() != 0;
+    let within = if fraction || !T::KEY_AT_HAND {
+        // A fraction comes after the whole second (before it, newest first); its ties go to
+        // `compare`, which reads the fraction.
+        u128::from(fraction != newest_first) << (WITHIN_SECOND_BITS - 1)
+    } else {
+        // A whole second: equal times, so the key decides. Its first bytes, cut to fit.
+        let head = prefix(user.search_key().as_bytes()) >> (128 - (WITHIN_SECOND_BITS - 1));
+        (u128::from(newest_first) << (WITHIN_SECOND_BITS - 1)) | head
+    };
+    (code << WITHIN_SECOND_BITS) | within
+}
+
+/// A department as a prefix: its lowercase UTF-8 (byte order is code point order, so this
+/// agrees with the char-by-char comparison; no UTF-8 prefix is all ones, so none stays
+/// last). A department shorter than 16 bytes ends with a 0 and, when the key is at hand,
+/// the key's first bytes fill the rest: users of one department order by the key there too.
+fn department_prefix<T: Sortable + ?Sized>(department: &str, user: &T) -> u128 {
+    let mut bytes = [0u8; 16];
+    let mut whole = 0;
+    if department.is_ascii() {
+        bytes = prefix(department.as_bytes()).to_be_bytes();
+        bytes.make_ascii_lowercase();
+        whole = department.len();
+    } else {
+        let mut buf = [0u8; 4];
+        for c in department.chars().flat_map(char::to_lowercase) {
+            for &b in c.encode_utf8(&mut buf).as_bytes() {
+                if let Some(slot) = bytes.get_mut(whole) {
+                    *slot = b;
+                }
+                whole += 1;
+            }
+        }
+    }
+    if let Some(nul) = bytes[..whole.min(16)].iter().position(|b| *b == 0) {
+        // Never from the directory (controls are cleaned away), but a NUL must not meet a
+        // key byte: after it, the most a prefix can be, so that a department ending there
+        // (and its key) sorts before this one.
+        bytes[nul + 1..].fill(0xff);
+    } else if T::KEY_AT_HAND && whole < 16 {
+        // Byte `whole` stays 0: a department that ends sorts before one that goes on.
+        for (slot, b) in bytes[whole + 1..].iter_mut().zip(user.search_key().bytes()) {
             *slot = b;
         }
-        u64::from_be_bytes(out)
     }
-    match sort {
-        SortKey::DaysLeft => time(user.deleted_at()),
-        // Newest first: the bitwise complement reverses the order of known times.
-        SortKey::Deleted => match user.deleted_at() {
-            Some(t) => !time(Some(t)),
-            None => u64::MAX,
-        },
-        SortKey::Name => prefix(user.search_key().bytes()),
-        SortKey::UserName => prefix(user.original_upn().bytes().map(|b| b.to_ascii_lowercase())),
-        SortKey::Department => match sort_department(user) {
-            // UTF-8 byte order is code point order, so a lowercased prefix agrees with the
-            // char-by-char comparison; no UTF-8 prefix is all ones, so None stays last.
-            Some(d) => {
-                let mut buf = [0u8; 4];
-                prefix(d.chars().flat_map(char::to_lowercase).flat_map(move |c| {
-                    let len = c.encode_utf8(&mut buf).len();
-                    buf.into_iter().take(len)
-                }))
-            }
-            None => u64::MAX,
-        },
-    }
+    u128::from_be_bytes(bytes)
 }
 
 /// A user with its search key, for sorting a plain list. The key is built on first use: most
@@ -358,7 +477,7 @@ impl Sortable for Keyed {
 /// Sorts a list of users in the table's order for `sort` (ascending), as `list` and `check`
 /// print them.
 pub fn sort(users: &mut Vec<DeletedUser>, sort: SortKey) {
-    let mut keyed: Vec<(u64, Keyed)> = std::mem::take(users)
+    let mut keyed: Vec<(u128, Keyed)> = std::mem::take(users)
         .into_iter()
         .map(|user| {
             let keyed = Keyed {
@@ -374,10 +493,26 @@ pub fn sort(users: &mut Vec<DeletedUser>, sort: SortKey) {
     users.extend(keyed.into_iter().map(|(_, k)| k.user));
 }
 
+/// The order of `a` and `b` lowercased (ASCII), byte by byte, a prefix first. User names
+/// share long starts (the same first name, the same domain): bytes that are equal are equal
+/// lowercased too, so the shared start is passed over eight bytes at a time and only the
+/// bytes that differ are lowercased.
 fn ascii_ci_cmp(a: &str, b: &str) -> Ordering {
-    a.bytes()
-        .map(|c| c.to_ascii_lowercase())
-        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut at = 0;
+    let shared = a.len().min(b.len());
+    while at + 8 <= shared && a[at..at + 8] == b[at..at + 8] {
+        at += 8;
+    }
+    for (x, y) in a[at..].iter().zip(&b[at..]) {
+        if x != y {
+            let (x, y) = (x.to_ascii_lowercase(), y.to_ascii_lowercase());
+            if x != y {
+                return x.cmp(&y);
+            }
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 /// The department a user sorts by: an empty one counts as none.
@@ -428,6 +563,163 @@ mod tests {
         // Letters of their own stay, and so do scripts without case.
         assert_eq!(folded("Ødegård Łukasz"), "ødegard łukasz");
         assert_eq!(folded("山田 太郎"), "山田 太郎");
+    }
+
+    /// The rule as first written, the whole text through NFKD at once: what the fast paths
+    /// (plain ASCII, ASCII runs) must give.
+    fn folded_whole(text: &str) -> String {
+        use unicode_normalization::UnicodeNormalization;
+        let mut out = String::new();
+        let mut fold = Fold {
+            out: &mut out,
+            started: false,
+            space: false,
+        };
+        for c in text.nfkd() {
+            if c.is_whitespace() {
+                fold.space();
+            } else if c.is_control() || is_ignorable(c) || is_optional_mark(c) {
+                continue;
+            } else if c.is_ascii() {
+                fold.push(c.to_ascii_lowercase());
+            } else {
+                for lower in c.to_lowercase() {
+                    match lower {
+                        'ß' => {
+                            fold.push('s');
+                            fold.push('s');
+                        }
+                        'ς' => fold.push('σ'),
+                        'ı' => fold.push('i'),
+                        other => fold.push(other),
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        // ASCII beside letters that decompose to ASCII and marks, marks that are kept and
+        // reordered (nukta, virama, Thai vowels and tones), spaces of every kind, invisibles.
+        #[test]
+        fn folding_in_runs_is_folding_the_whole(
+            text in "[ a-zA-Z0-9.@\t\n\x01\x1f\x7féÉÅ\u{212b}ǅﬁｂßẞİıΣςσ山김\u{301}\u{327}\u{5b4}\u{93c}\u{94d}\u{e38}\u{e48}\u{200b}\u{200f}\u{a0}\u{3000}\u{85}]{0,24}"
+        ) {
+            proptest::prop_assert_eq!(folded(&text), folded_whole(&text));
+        }
+
+        #[test]
+        fn user_names_compare_as_lowercased_bytes(
+            a in "[aAbB.@0-9]{0,20}",
+            b in "[aAbB.@0-9]{0,20}",
+            shared in "[a-zA-Z.@]{0,19}",
+        ) {
+            let (a, b) = (format!("{shared}{a}"), format!("{shared}{b}"));
+            let lower = |s: &str| s.to_ascii_lowercase().into_bytes();
+            proptest::prop_assert_eq!(ascii_ci_cmp(&a, &b), lower(&a).cmp(&lower(&b)));
+        }
+    }
+
+    /// What a sort reads, made up: `KEYED` says whether the prefix may read the key.
+    #[derive(Debug)]
+    struct Probe<const KEYED: bool> {
+        deleted_at: Option<DateTime<Utc>>,
+        upn: String,
+        department: Option<String>,
+        key: String,
+        id: String,
+    }
+
+    impl<const KEYED: bool> Sortable for Probe<KEYED> {
+        fn deleted_at(&self) -> Option<DateTime<Utc>> {
+            self.deleted_at
+        }
+        fn original_upn(&self) -> &str {
+            &self.upn
+        }
+        fn department(&self) -> Option<&str> {
+            self.department.as_deref()
+        }
+        fn search_key(&self) -> &str {
+            &self.key
+        }
+        fn id(&self) -> &str {
+            &self.id
+        }
+        const KEY_AT_HAND: bool = KEYED;
+    }
+
+    fn probe<const KEYED: bool>(
+        (second, nanos, missing): (i64, u32, bool),
+        upn: String,
+        department: Option<String>,
+        key: String,
+    ) -> Probe<KEYED> {
+        let mut key_folded = String::new();
+        fold_into(&mut key_folded, &key);
+        Probe {
+            deleted_at: (!missing)
+                .then(|| DateTime::from_timestamp(second, nanos))
+                .flatten(),
+            id: format!("{upn}{second}"),
+            upn,
+            department,
+            key: key_folded,
+        }
+    }
+
+    fn agrees<T: Sortable>(a: &T, b: &T) -> Result<(), proptest::test_runner::TestCaseError> {
+        for sort in SortKey::ALL {
+            let (pa, pb) = (sort_prefix(sort, a), sort_prefix(sort, b));
+            let order = compare(sort, a, b);
+            if pa != pb {
+                proptest::prop_assert_eq!(pa.cmp(&pb), order, "{:?}", sort);
+            }
+        }
+        Ok(())
+    }
+
+    fn time() -> impl proptest::strategy::Strategy<Value = (i64, u32, bool)> {
+        use proptest::prelude::*;
+        (
+            prop_oneof![
+                Just(1_700_000_000i64),
+                Just(1_700_000_001),
+                Just(-1),
+                Just(0),
+                Just((1i64 << 33) - 3),
+                Just((1i64 << 33) - 2),
+                -5_000_000_000i64..20_000_000_000,
+            ],
+            prop_oneof![Just(0u32), Just(1), Just(500_000_000)],
+            proptest::bool::weighted(0.1),
+        )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn a_prefix_never_contradicts_the_order(
+            ta in time(),
+            tb in time(),
+            upn_a in "[aAbB.@]{0,10}",
+            upn_b in "[aAbB.@]{0,10}",
+            dept_a in proptest::option::of("[hHrRÉé\\x00]{0,9}"),
+            dept_b in proptest::option::of("[hHrRÉé\\x00]{0,9}"),
+            key_a in "[a-c É]{0,12}",
+            key_b in "[a-c É]{0,12}",
+        ) {
+            let keyed_a = probe::<true>(ta, upn_a.clone(), dept_a.clone(), key_a.clone());
+            let keyed_b = probe::<true>(tb, upn_b.clone(), dept_b.clone(), key_b.clone());
+            agrees(&keyed_a, &keyed_b)?;
+            let plain_a = probe::<false>(ta, upn_a, dept_a, key_a);
+            let plain_b = probe::<false>(tb, upn_b, dept_b, key_b);
+            agrees(&plain_a, &plain_b)?;
+        }
     }
 
     #[test]

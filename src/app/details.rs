@@ -55,7 +55,7 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
         .into_iter()
         .map(DetailLine::Title)
         .collect();
-    all.extend(warnings(state, &user.id, w.max(1)));
+    all.extend(warnings(state, &user, w.max(1)));
     // Every value starts in the value column, and one too long for it wraps there, after a
     // dot, `@` or space where it can: ids and user names are never cut in the one place meant
     // to show them whole, and proxy addresses line up however long each is. A pane too
@@ -93,7 +93,7 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
     for (label, value) in deleted_by(state, &user) {
         field(label, value);
     }
-    field("Conflicts", conflicts_summary(state, &user.id));
+    field("Conflicts", conflicts_summary(state, &user));
     let (label, values) = offboarding(state, &user.id);
     for (i, value) in values.into_iter().enumerate() {
         field(if i == 0 { label } else { "" }, value);
@@ -282,13 +282,14 @@ fn offboarding(state: &State, id: &str) -> (&'static str, Vec<String>) {
 
 /// The user's conflicts (each holder, and what the restore dialog will offer for it), and a
 /// deletion by the sync service, as warnings `w` columns wide.
-fn warnings(state: &State, id: &str, w: usize) -> Vec<DetailLine> {
+fn warnings(state: &State, user: &DeletedUser, w: usize) -> Vec<DetailLine> {
+    let id = user.id.as_str();
     let mut all = Vec::new();
-    let swept = state.session().sweep.conflicts_of(id);
+    let swept = state.session().sweep.conflicts_of(user);
     if !swept.is_empty() {
         // Each holder by kind, name and id, and what the restore dialog will offer for it
         // (pre-flight checks again right before the restore: the sweep may be minutes old).
-        for c in swept {
+        for c in &swept {
             all.extend(
                 wrap_words(&format!("⚠ {}", c.describe()), w)
                     .into_iter()
@@ -373,9 +374,9 @@ fn deleted_by(state: &State, user: &DeletedUser) -> Vec<(&'static str, String)> 
 }
 
 /// The sweep's word on this user's conflicts when it found none (or has not finished).
-fn conflicts_summary(state: &State, id: &str) -> String {
+fn conflicts_summary(state: &State, user: &DeletedUser) -> String {
     use super::sweep::Phase;
-    let n = state.session().sweep.conflicts_of(id).len();
+    let n = state.session().sweep.conflicts_of(user).len();
     match state.session().sweep.phase {
         _ if n > 0 => format!("{n} (above)"),
         Phase::Idle | Phase::Recalling => "not checked yet".into(),

@@ -4,7 +4,7 @@
 //! The per-user pre-flight right before a restore stays the authority; this is what the table
 //! shows up front.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
@@ -13,7 +13,7 @@ use super::effect::Effect;
 use super::sessions::SessionState;
 use super::state::{NoticeKind, State};
 use crate::conflicts::{Changes, Conflict, DeletionsState, SourceStatus, Sweep};
-use crate::directory::HolderKind;
+use crate::directory::{DeletedUser, HolderKind};
 
 /// Rows joined per tick, eight times a second (`cargo bench --bench ui -- "sweep join"`): the
 /// join reads each row's name and addresses where the table keeps them, so a slice costs
@@ -55,8 +55,6 @@ pub struct SweepView {
     pub sweep: Option<Arc<Sweep>>,
     /// The audit log's deletions; `None` while it is being read.
     pub deletions: Option<Arc<DeletionsState>>,
-    /// Conflicts by deleted user id, as far as the join has got.
-    pub conflicts: HashMap<String, Vec<Conflict>>,
     /// Deleted users the directory sync service deleted.
     pub by_sync: HashSet<String>,
     /// Rows joined so far (positions in the table's load order).
@@ -70,22 +68,29 @@ pub struct SweepView {
     /// lands, and the phase goes back to it when a join in between ends.
     pending: Option<Phase>,
     /// Ids of the last join, swapped in whole when a new join is done, so a refresh never
-    /// shows fewer badges half-way.
-    next_conflicts: HashMap<String, Vec<Conflict>>,
+    /// shows fewer badges half-way. Only the conflicted users' ids are kept (the table holds
+    /// them): each one's conflicts are found again, for the one user the details pane shows,
+    /// so 100,000 users with 385,000 conflicts between them cost a set of ids, not a copy of
+    /// every address and holder.
+    next_conflicted: HashSet<String>,
     next_by_sync: HashSet<String>,
 }
 
 impl SweepView {
-    pub fn is_conflict(&self, id: &str) -> bool {
-        self.conflicts.contains_key(id)
-    }
-
     pub fn is_by_sync(&self, id: &str) -> bool {
         self.by_sync.contains(id)
     }
 
-    pub fn conflicts_of(&self, id: &str) -> &[Conflict] {
-        self.conflicts.get(id).map_or(&[], Vec::as_slice)
+    /// What of the user's is held by another object, as the index has it now (read by the
+    /// details pane for the one user it shows; the badge is the last join's word).
+    pub fn conflicts_of(&self, user: &DeletedUser) -> Vec<Conflict> {
+        self.sweep.as_deref().map_or_else(Vec::new, |s| {
+            s.index.conflicts_of(
+                &user.id,
+                &user.original_upn,
+                user.proxy_addresses.iter().map(String::as_str),
+            )
+        })
     }
 
     /// Working in the background or joining: the header says so, the spinner turns.
@@ -166,7 +171,7 @@ impl SweepView {
         self.phase = Phase::Joining;
         self.joined = 0;
         self.total = total;
-        self.next_conflicts.clear();
+        self.next_conflicted.clear();
         self.next_by_sync.clear();
     }
 }
@@ -357,14 +362,12 @@ pub(super) fn join_some(state: &mut SessionState, n: usize) {
     }
     let end = (s.joined + n).min(rows.len());
     for row in &rows[s.joined..end] {
-        if let Some(sweep) = &s.sweep {
-            let found =
-                sweep
-                    .index
-                    .conflicts_of(row.id(), row.original_upn(), row.proxy_addresses());
-            if !found.is_empty() {
-                s.next_conflicts.insert(row.id().to_string(), found);
-            }
+        if let Some(sweep) = &s.sweep
+            && sweep
+                .index
+                .has_conflict_of(row.id(), row.original_upn(), row.proxy_addresses())
+        {
+            s.next_conflicted.insert(row.id().to_string());
         }
         if let Some(d) = &s.deletions
             && d.log.by_sync_id(row.id())
@@ -374,12 +377,12 @@ pub(super) fn join_some(state: &mut SessionState, n: usize) {
     }
     s.joined = end;
     if s.joined >= s.total {
-        s.conflicts = std::mem::take(&mut s.next_conflicts);
         s.by_sync = std::mem::take(&mut s.next_by_sync);
         // A read still out (the deletions came first, or `R` during the join): say so.
         s.phase = s.pending.unwrap_or(Phase::Done);
-        let conflicted: HashSet<String> = s.conflicts.keys().cloned().collect();
-        state.users.set_swept_conflicts(conflicted);
+        state
+            .users
+            .set_swept_conflicts(std::mem::take(&mut s.next_conflicted));
     }
 }
 

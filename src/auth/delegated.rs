@@ -50,6 +50,8 @@ pub struct DelegatedTokens {
     cache: Option<TokenCache>,
     key: CacheKey,
     tenant_id: Option<String>,
+    /// See `DelegatedConfig::borrowed`.
+    borrowed: bool,
     /// The current access token; `invalidate` clears it without waiting for a refresh.
     access: Mutex<Option<Held>>,
     /// The refresh token; the async lock also makes concurrent refreshes happen once.
@@ -65,6 +67,10 @@ pub struct DelegatedConfig {
     pub cache: Option<TokenCache>,
     pub key: CacheKey,
     pub tenant_id: Option<String>,
+    /// The refresh token is another tenant's sign-in (the partner's home, redeemed at a
+    /// customer tenant's authority): a refusal there says nothing about the sign-in itself,
+    /// so it stays in the cache for the tenants that accept it.
+    pub borrowed: bool,
 }
 
 impl DelegatedTokens {
@@ -78,6 +84,7 @@ impl DelegatedTokens {
             cache: config.cache,
             key: config.key,
             tenant_id: config.tenant_id,
+            borrowed: config.borrowed,
             access: Mutex::new(None),
             refresh: tokio::sync::Mutex::new(refresh_token),
         }
@@ -166,7 +173,7 @@ impl DelegatedTokens {
             Err(e) => {
                 if e.oauth_code() == Some("invalid_grant") {
                     // Revoked or expired for good: forget it, so the next start signs in afresh.
-                    if let Some(cache) = &self.cache {
+                    if let Some(cache) = self.cache.as_ref().filter(|_| !self.borrowed) {
                         let _ = cache.remove_if_current(&self.key, &refresh);
                     }
                     *self.access.lock().unwrap_or_else(|p| p.into_inner()) = None;

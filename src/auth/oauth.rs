@@ -136,6 +136,34 @@ pub enum AuthError {
     Config(String),
     #[error("token cache: {0}")]
     Cache(String),
+    /// A customer tenant refused the sign-in of the partner's home tenant, redeemed at its
+    /// authority (no GDAP relationship, no role there, Conditional Access).
+    #[error("{}", partner_words(tenant, home, refusal, true))]
+    Partner {
+        tenant: String,
+        home: String,
+        refusal: Box<AadError>,
+    },
+}
+
+/// What to do when a customer tenant refuses the partner's sign-in.
+const PARTNER_ADVICE: &str = "check the partner (GDAP) relationship with this tenant and the \
+     roles it gives you there, or sign in there itself: undelete login --tenant TENANT";
+
+/// A partner refusal in words: the tenant, the home, Entra's reason; with `all`, the advice
+/// and the correlation id too (the CLI's one line).
+fn partner_words(tenant: &str, home: &str, refusal: &AadError, all: bool) -> String {
+    let mut out = format!(
+        "{tenant} refused the sign-in of the partner tenant {home}: {}",
+        refusal.cause()
+    );
+    if all {
+        out.push_str(&format!(": {}", PARTNER_ADVICE.replace("TENANT", tenant)));
+        if let Some(id) = &refusal.correlation_id {
+            out.push_str(&format!(" [correlation-id {id}]"));
+        }
+    }
+    out
 }
 
 impl AuthError {
@@ -144,6 +172,11 @@ impl AuthError {
     pub fn cause(&self) -> String {
         match self {
             AuthError::Rejected(e) => e.cause(),
+            AuthError::Partner {
+                tenant,
+                home,
+                refusal,
+            } => partner_words(tenant, home, refusal, false),
             other => other.to_string(),
         }
     }
@@ -152,6 +185,7 @@ impl AuthError {
     pub fn advice(&self) -> Option<&'static str> {
         match self {
             AuthError::Rejected(e) => e.advice(),
+            AuthError::Partner { .. } => Some(PARTNER_ADVICE),
             _ => None,
         }
     }
@@ -160,6 +194,7 @@ impl AuthError {
     pub fn correlation_id(&self) -> Option<&str> {
         match self {
             AuthError::Rejected(e) => e.correlation_id.as_deref(),
+            AuthError::Partner { refusal, .. } => refusal.correlation_id.as_deref(),
             _ => None,
         }
     }

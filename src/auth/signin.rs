@@ -62,6 +62,9 @@ pub struct AuthContext {
     pub scopes: String,
     pub cache: TokenCache,
     pub mail_from: Option<String>,
+    /// The partner's home tenant (GDAP), when it is not this one: without a sign-in of its
+    /// own here, the home's saved sign-in is redeemed at this tenant's authority.
+    pub partner: Option<String>,
     method: Method,
     secret: Option<SecretString>,
 }
@@ -135,6 +138,12 @@ impl AuthContext {
                 .as_deref()
                 .map(str::trim)
                 .filter(|m| !m.is_empty())
+                .map(str::to_string),
+            partner: settings
+                .partner_tenant
+                .as_deref()
+                .map(str::trim)
+                .filter(|p| !p.is_empty() && !p.eq_ignore_ascii_case(tenant))
                 .map(str::to_string),
             method,
             secret,
@@ -228,36 +237,70 @@ impl AuthContext {
                 let token = source.get().await?;
                 Ok(Some(self.app_only(source, &token)))
             }
-            Method::Delegated => {
-                let Some(cached) =
-                    self.cache
-                        .find(&self.cloud_key, self.tenant(), &self.client_id, None)?
-                else {
-                    return Ok(None);
+            Method::Delegated => self.resolve_delegated().await,
+        }
+    }
+
+    /// A saved sign-in of this tenant, refreshed; else the partner's home sign-in redeemed at
+    /// this tenant's authority, as partner tools do (a refresh token is bound to the user and
+    /// the client, not to a tenant); else `None`: an interactive sign-in is needed.
+    async fn resolve_delegated(&self) -> Result<Option<SignedIn>, AuthError> {
+        let own = self
+            .cache
+            .find(&self.cloud_key, self.tenant(), &self.client_id, None)?;
+        let (cached, borrowed) = match own {
+            Some(c) => (c, false),
+            None => {
+                let home = match &self.partner {
+                    Some(home) => self
+                        .cache
+                        .find(&self.cloud_key, home, &self.client_id, None)?,
+                    None => None,
                 };
-                let delegated = DelegatedTokens::new(
-                    self.delegated_config(&cached.key.account, cached.tenant_id.clone()),
-                    cached.refresh_token,
-                );
-                match delegated.get().await {
-                    Ok(token) => {
-                        let mut claims =
-                            TokenClaims::decode(token.secret.expose_secret()).unwrap_or_default();
-                        claims
-                            .account
-                            .get_or_insert_with(|| cached.key.account.clone());
-                        claims.tenant_id = claims.tenant_id.or(cached.tenant_id);
-                        Ok(Some(self.signed_in(
-                            Arc::new(delegated),
-                            &claims,
-                            Mode::Delegated,
-                        )))
-                    }
-                    // Expired or revoked (the entry is gone now): sign in again.
-                    Err(e) if e.oauth_code() == Some("invalid_grant") => Ok(None),
-                    Err(e) => Err(e),
+                match home {
+                    Some(c) => (c, true),
+                    None => return Ok(None),
                 }
             }
+        };
+        let config = if borrowed {
+            // Rotated refresh tokens go back to the home's entry, the one sign-in for all.
+            DelegatedConfig {
+                key: cached.key.clone(),
+                tenant_id: cached.tenant_id.clone(),
+                borrowed: true,
+                ..self.delegated_config(&cached.key.account, None)
+            }
+        } else {
+            self.delegated_config(&cached.key.account, cached.tenant_id.clone())
+        };
+        let delegated = DelegatedTokens::new(config, cached.refresh_token);
+        match delegated.get().await {
+            Ok(token) => {
+                let mut claims =
+                    TokenClaims::decode(token.secret.expose_secret()).unwrap_or_default();
+                claims
+                    .account
+                    .get_or_insert_with(|| cached.key.account.clone());
+                if !borrowed {
+                    claims.tenant_id = claims.tenant_id.or(cached.tenant_id);
+                }
+                Ok(Some(self.signed_in(
+                    Arc::new(delegated),
+                    &claims,
+                    Mode::Delegated,
+                )))
+            }
+            // The customer tenant refused the partner's sign-in (no GDAP relationship, no
+            // role there, Conditional Access): its reason, and the home sign-in is kept.
+            Err(AuthError::Rejected(e)) if borrowed => Err(AuthError::Partner {
+                tenant: self.tenant().to_string(),
+                home: cached.key.tenant.clone(),
+                refusal: e,
+            }),
+            // Expired or revoked (the entry is gone now): sign in again.
+            Err(e) if e.oauth_code() == Some("invalid_grant") => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
@@ -276,6 +319,7 @@ impl AuthContext {
             cache: Some(self.cache.clone()),
             key: CacheKey::new(&self.cloud_key, self.tenant(), &self.client_id, account),
             tenant_id,
+            borrowed: false,
         }
     }
 

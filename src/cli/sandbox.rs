@@ -8,7 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 #[derive(Debug, Subcommand)]
 pub enum SandboxCommand {
     /// Run the sandbox as a standalone server; the first line on stdout is its base URL
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Throw away the sandbox database and seed it again
     Reset(SeedArgs),
     /// Show the mail the sandbox has "sent"
@@ -100,6 +100,26 @@ pub struct ServeArgs {
     /// it answer 403 (repeat for several)
     #[arg(long, value_name = "PERMISSION")]
     pub deny_scope: Vec<String>,
+    /// Serve N tenants (contoso.sandbox, fabrikam.sandbox, northwind.sandbox, ...), each with
+    /// --users deleted users of its own; at most 200
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = tenant_count)]
+    pub tenants: usize,
+    /// Make this tenant (a domain or tenant id) a partner's home for GDAP: its users' refresh
+    /// tokens are redeemed at its customers' authorities, and refused (AADSTS50020) elsewhere
+    #[arg(long, value_name = "TENANT")]
+    pub partner_tenant: Option<String>,
+    /// The partner's customers, comma-separated (default: every other tenant)
+    #[arg(
+        long,
+        value_name = "TENANTS",
+        value_delimiter = ',',
+        requires = "partner_tenant"
+    )]
+    pub customers: Option<Vec<String>>,
+    /// Make this tenant refuse every sign-in at its authority, as Conditional Access does
+    /// (AADSTS53003); repeat for several
+    #[arg(long, value_name = "TENANT")]
+    pub refuse_tenant: Vec<String>,
 }
 
 /// How --fail-password-sets fails them (see `undelete_sandbox::PasswordFault`).
@@ -131,6 +151,17 @@ fn active_count(s: &str) -> Result<usize, String> {
     seed_count(s, "active users")
 }
 
+/// `sandbox serve --tenants`: checked here so a count the sandbox does not serve is a usage
+/// error (exit 2).
+fn tenant_count(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number of tenants"))?;
+    undelete_sandbox::check_tenant_count(n)?;
+    Ok(n)
+}
+
 /// `sandbox serve --write-quota`: checked here so a bad one is a usage error (exit 2).
 fn write_quota(s: &str) -> Result<String, String> {
     undelete_sandbox::parse_quota(s).map(|_| s.to_string())
@@ -156,7 +187,7 @@ impl SandboxCommand {
     ) -> Result<undelete_sandbox::SandboxCommand, String> {
         Ok(match self {
             SandboxCommand::Serve(a) => {
-                undelete_sandbox::SandboxCommand::Serve(undelete_sandbox::ServeOptions {
+                undelete_sandbox::SandboxCommand::Serve(Box::new(undelete_sandbox::ServeOptions {
                     public_url: serve_public_url(a.public_url.as_deref(), graph_url)?,
                     public_login_url: a.public_login_url,
                     tls: a.tls,
@@ -174,7 +205,11 @@ impl SandboxCommand {
                     fail_password_sets: a.fail_password_sets,
                     password_fault: a.password_fault.into(),
                     deny_scope: a.deny_scope,
-                })
+                    tenants: a.tenants,
+                    partner_tenant: a.partner_tenant,
+                    customers: a.customers,
+                    refuse_tenant: a.refuse_tenant,
+                }))
             }
             SandboxCommand::Reset(seed) => undelete_sandbox::SandboxCommand::Reset(seed.into()),
             SandboxCommand::Outbox { json } => undelete_sandbox::SandboxCommand::Outbox { json },

@@ -64,7 +64,12 @@ impl Cli {
         }
         Some(RunArgs {
             sandbox: either!(sandbox),
-            tenant: pick!(tenant),
+            tenant: if flag("tenant") || top.tenant.is_empty() {
+                own.tenant.clone()
+            } else {
+                top.tenant.clone()
+            },
+            all_tenants: either!(all_tenants),
             client_id: pick!(client_id),
             certificate: pick!(certificate),
             cloud: pick!(cloud),
@@ -102,14 +107,24 @@ impl Cli {
             return Ok(self.flag_settings(matches));
         };
         let file = ConfigPath::locate(run.config.path.clone())?.load()?;
-        let layer = self.flag_layer(&run, matches).over(file);
-        Ok(self.base_settings(&run).with_layers(layer))
+        let asked = config::tenants::Asked {
+            tenants: run.tenant.clone(),
+            all: run.all_tenants,
+            sandbox: run.sandbox,
+        };
+        config::tenants::resolve(
+            self.base_settings(&run),
+            self.flag_layer(&run, matches),
+            file,
+            &asked,
+        )
     }
 
     /// What the flags and the environment say about the settings a file may hold too.
     fn flag_layer(&self, run: &RunArgs, matches: &ArgMatches) -> FileSettings {
         FileSettings {
-            tenant: run.tenant.clone(),
+            // Several tenants are laid on one at a time (`config::tenants`).
+            tenant: run.tenant.first().cloned(),
             client_id: run.client_id.clone(),
             certificate: run.certificate.clone(),
             cloud: run.cloud.map(Into::into),
@@ -126,6 +141,9 @@ impl Cli {
                 .theme
                 .map(|t| config::Theme::from(t).name().to_string()),
             cache: run.no_cache.then_some(false),
+            // Only the settings file lists tenants and the partner's home.
+            partner_tenant: None,
+            tenants: Vec::new(),
         }
     }
 

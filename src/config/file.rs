@@ -43,6 +43,61 @@ pub struct FileSettings {
     pub theme: Option<String>,
     /// Whether the conflict sweep is kept between runs (`false`: `--no-cache` every time).
     pub cache: Option<bool>,
+    /// The partner's home tenant, where a delegated sign-in for many tenants signs in once
+    /// (GDAP); default: the first tenant.
+    pub partner_tenant: Option<String>,
+    /// `[[tenants]]`: the tenants `--tenant NAME` and `--all-tenants` pick from, each with
+    /// its own per-run settings.
+    #[serde(default)]
+    pub tenants: Vec<TenantEntry>,
+}
+
+/// One `[[tenants]]` entry: a tenant and the per-run settings that are its own (they win over
+/// the file's top level; flags and variables win over them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TenantEntry {
+    /// Shown in the table and the tenants pane; default: the tenant's domain.
+    pub name: Option<String>,
+    pub tenant: String,
+    pub client_id: Option<String>,
+    pub certificate: Option<PathBuf>,
+    pub cloud: Option<Cloud>,
+    #[serde(default, deserialize_with = "graph_url")]
+    pub graph_url: Option<String>,
+    #[serde(default, deserialize_with = "login_url")]
+    pub login_url: Option<String>,
+    pub mail_from: Option<String>,
+    #[serde(default, deserialize_with = "recipients")]
+    pub email_to: Option<String>,
+    pub include_password: Option<bool>,
+}
+
+impl TenantEntry {
+    /// Whether `asked` (from `--tenant`) names this entry: its name or its tenant, in any case.
+    pub fn is_named(&self, asked: &str) -> bool {
+        self.tenant.eq_ignore_ascii_case(asked)
+            || self
+                .name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(asked))
+    }
+
+    /// The entry's settings as a layer, to lay over the file's top level.
+    pub fn layer(&self) -> FileSettings {
+        FileSettings {
+            tenant: Some(self.tenant.clone()),
+            client_id: self.client_id.clone(),
+            certificate: self.certificate.clone(),
+            cloud: self.cloud,
+            graph_url: self.graph_url.clone(),
+            login_url: self.login_url.clone(),
+            mail_from: self.mail_from.clone(),
+            email_to: self.email_to.clone(),
+            include_password: self.include_password,
+            ..FileSettings::default()
+        }
+    }
 }
 
 impl FileSettings {
@@ -61,6 +116,12 @@ impl FileSettings {
             include_password: self.include_password.or(lower.include_password),
             theme: self.theme.or(lower.theme),
             cache: self.cache.or(lower.cache),
+            partner_tenant: self.partner_tenant.or(lower.partner_tenant),
+            tenants: if self.tenants.is_empty() {
+                lower.tenants
+            } else {
+                self.tenants
+            },
         }
     }
 }
@@ -138,7 +199,7 @@ impl ConfigPath {
 }
 
 /// The keys a settings file may hold, as written there.
-const KEYS: [&str; 11] = [
+const KEYS: [&str; 13] = [
     "tenant",
     "client-id",
     "certificate",
@@ -150,9 +211,25 @@ const KEYS: [&str; 11] = [
     "include-password",
     "theme",
     "cache",
+    "partner-tenant",
+    "tenants",
 ];
 
-/// Keys whose value is `true` or `false`; the others take text.
+/// The keys a `[[tenants]]` entry may hold: the per-run settings that can differ by tenant.
+const TENANT_KEYS: [&str; 10] = [
+    "name",
+    "tenant",
+    "client-id",
+    "certificate",
+    "cloud",
+    "graph-url",
+    "login-url",
+    "mail-from",
+    "email-to",
+    "include-password",
+];
+
+/// Keys whose value is `true` or `false`; the others take text (and `tenants`, a list).
 const SWITCHES: [&str; 2] = ["include-password", "cache"];
 
 /// Reads a settings file's text; errors name the file, the line and the column. Every key is
@@ -199,19 +276,81 @@ fn check_keys(text: &str) -> Vec<(usize, String)> {
         return Vec::new();
     };
     let mut problems = Vec::new();
-    for (key, value) in table.get_ref() {
+    check_table(table.get_ref(), &KEYS, false, &mut problems);
+    if let Some((_, value)) = table
+        .get_ref()
+        .iter()
+        .find(|(k, _)| k.get_ref() == "tenants")
+    {
+        match value.get_ref() {
+            DeValue::Array(entries) => {
+                for entry in entries {
+                    match entry.get_ref() {
+                        DeValue::Table(t) => {
+                            check_table(t, &TENANT_KEYS, true, &mut problems);
+                            if !t.iter().any(|(k, _)| k.get_ref() == "tenant") {
+                                problems.push((
+                                    entry.span().start,
+                                    "a [[tenants]] entry has no `tenant` (its id or domain)".into(),
+                                ));
+                            }
+                        }
+                        other => problems.push((
+                            entry.span().start,
+                            format!(
+                                "`tenants` holds [[tenants]] entries, not {}",
+                                kind_words(other)
+                            ),
+                        )),
+                    }
+                }
+            }
+            other => problems.push((
+                value.span().start,
+                format!(
+                    "`tenants` is a list of [[tenants]] entries, not {}",
+                    kind_words(other)
+                ),
+            )),
+        }
+    }
+    problems.sort_by_key(|(at, _)| *at);
+    problems
+}
+
+/// The problems of one table's keys against the keys it may hold: the file's top level, or a
+/// `[[tenants]]` entry (`entry`); `tenants` itself is checked by the caller.
+fn check_table(
+    table: &toml::de::DeTable,
+    keys: &[&str],
+    entry: bool,
+    problems: &mut Vec<(usize, String)>,
+) {
+    use toml::de::DeValue;
+    let (within, whose) = if entry {
+        (" in a [[tenants]] entry", "a [[tenants]] entry's ")
+    } else {
+        ("", "")
+    };
+    for (key, value) in table {
         let name = key.get_ref().as_ref();
         let at = value.span().start;
-        if !KEYS.contains(&name) {
-            let near = KEYS.iter().find(|k| close(k, name));
+        if !keys.contains(&name) {
+            let near = keys.iter().find(|k| close(k, name));
             let hint = near.map_or(String::new(), |k| format!("; did you mean `{k}`?"));
             problems.push((
                 key.span().start,
                 format!(
-                    "unknown key `{name}`{hint} (the keys are {})",
-                    KEYS.map(|k| format!("`{k}`")).join(", ")
+                    "unknown key `{name}`{within}{hint} (the keys are {})",
+                    keys.iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
+            continue;
+        }
+        if name == "tenants" {
             continue;
         }
         let switch = SWITCHES.contains(&name);
@@ -219,18 +358,16 @@ fn check_keys(text: &str) -> Vec<(usize, String)> {
             (DeValue::Boolean(_), true) => None,
             (DeValue::String(s), false) => value_problem(name, s),
             (other, true) => Some(format!(
-                "`{name}` is true or false, not {}",
+                "{whose}`{name}` is true or false, not {}",
                 kind_words(other)
             )),
             (other, false) => Some(format!(
-                "`{name}` is text in quotes, not {}",
+                "{whose}`{name}` is text in quotes, not {}",
                 kind_words(other)
             )),
         };
         problems.extend(problem.map(|p| (at, p)));
     }
-    problems.sort_by_key(|(at, _)| *at);
-    problems
 }
 
 /// What a value the file holds is, in words: `"yes"` is "the text \"yes\"".
@@ -403,6 +540,44 @@ pub fn show(settings: &super::Settings, path: &ConfigPath) -> String {
     );
     line("theme", Some(text(settings.theme.name())), "");
     line("cache", Some(settings.cache.to_string()), "");
+    line(
+        "partner-tenant",
+        settings.partner_tenant.as_deref().map(text),
+        "the first tenant",
+    );
+    // Each tenant a run opens, with its own settings where they differ from the first's:
+    // the file's entries as a run resolved them (flags over each entry over the top level).
+    for t in &settings.more_tenants {
+        out.push_str("\n# and, opened beside it:\n[[tenants]]\n");
+        let mut own = |key: &str, value: Option<String>, first: Option<String>| {
+            if value.is_some() && value != first {
+                out.push_str(&format!("{key} = {}\n", value.unwrap_or_default()));
+            }
+        };
+        own("name", t.name.as_deref().map(text), None);
+        own("tenant", t.tenant.as_deref().map(text), None);
+        let first = settings;
+        own(
+            "client-id",
+            t.client_id.as_deref().map(text),
+            first.client_id.as_deref().map(text),
+        );
+        own(
+            "mail-from",
+            t.mail_from.as_deref().map(text),
+            first.mail_from.as_deref().map(text),
+        );
+        own(
+            "email-to",
+            t.email_to.as_deref().map(text),
+            first.email_to.as_deref().map(text),
+        );
+        own(
+            "include-password",
+            Some(t.include_password.to_string()),
+            Some(first.include_password.to_string()),
+        );
+    }
     out
 }
 
@@ -446,6 +621,19 @@ pub const TEMPLATE: &str = r#"# undelete's settings. Every key is optional. For 
 # each user from one run to the next, in the directory's folder of the data dir, so a launch
 # shows them at once; false keeps nothing and removes what was kept (as --no-cache).
 # cache = true
+
+# The partner's home tenant, where a delegated sign-in for several tenants signs in once
+# (GDAP): each customer tenant's token comes from that sign-in. Default: the first tenant.
+# partner-tenant = "contoso.onmicrosoft.com"
+
+# Tenants that `--tenant NAME` (repeatable) and `--all-tenants` open side by side, each with
+# its own settings where it needs them: name (shown in the table), client-id, certificate,
+# cloud, graph-url, login-url, mail-from, email-to, include-password. Flags and UNDELETE_*
+# variables still win over them, and they win over the keys above. One entry per tenant.
+# [[tenants]]
+# name = "Fabrikam"
+# tenant = "fabrikam.onmicrosoft.com"
+# email-to = "helpdesk@fabrikam.com"
 "#;
 
 #[cfg(test)]
@@ -463,6 +651,7 @@ mod tests {
             .lines()
             .map(|l| match l.strip_prefix("# ") {
                 Some(kv) if kv.split_once(" = ").is_some_and(|(k, _)| !k.contains(' ')) => kv,
+                Some(table @ "[[tenants]]") => table,
                 _ => l,
             })
             .collect::<Vec<_>>()
@@ -474,6 +663,9 @@ mod tests {
         assert_eq!(f.include_password, Some(true));
         assert_eq!(f.cache, Some(true));
         assert_eq!(f.theme.as_deref(), Some("dark"));
+        assert_eq!(f.partner_tenant.as_deref(), Some("contoso.onmicrosoft.com"));
+        assert_eq!(f.tenants.len(), 1);
+        assert!(f.tenants[0].is_named("fabrikam") && f.tenants[0].email_to.is_some());
         assert!(
             f.client_id.is_some()
                 && f.certificate.is_some()
@@ -612,6 +804,63 @@ mod tests {
         );
         init(&path, true).expect("forced");
         assert_eq!(std::fs::read_to_string(&path).expect("read"), TEMPLATE);
+    }
+
+    #[test]
+    fn tenants_entries_are_read_with_their_own_settings_and_checked_like_the_top_level() {
+        let f = read(
+            "tenant = \"contoso.onmicrosoft.com\"\n\
+             [[tenants]]\nname = \"Fabrikam\"\ntenant = \"fabrikam.onmicrosoft.com\"\n\
+             email-to = \"helpdesk@fabrikam.com\"\ninclude-password = false\n\
+             [[tenants]]\ntenant = \"northwind.onmicrosoft.com\"\n",
+        )
+        .expect("valid");
+        assert_eq!(f.tenants.len(), 2);
+        let fab = &f.tenants[0];
+        assert!(fab.is_named("FABRIKAM") && fab.is_named("fabrikam.onmicrosoft.com"));
+        assert!(!fab.is_named("northwind.onmicrosoft.com"));
+        let layer = fab.layer();
+        assert_eq!(layer.tenant.as_deref(), Some("fabrikam.onmicrosoft.com"));
+        assert_eq!(layer.include_password, Some(false));
+        assert_eq!(f.tenants[1].name, None);
+
+        // An entry's typo, a wrong kind, a refused value and a missing tenant, all at once,
+        // each with its line.
+        let e = read(
+            "[[tenants]]\nname = \"A\"\ntennant = \"a.example\"\n\
+             [[tenants]]\ntenant = \"b.example\"\ninclude-password = \"no\"\n\
+             email-to = \"not an address\"\ntheme = \"dark\"\n",
+        )
+        .unwrap_err();
+        let lines: Vec<&str> = e.split("\nundelete: ").collect();
+        assert_eq!(lines.len(), 5, "{e}");
+        assert!(
+            lines.iter().any(|l| l.starts_with(
+                "unknown key `tennant` in a [[tenants]] entry; did you mean `tenant`?"
+            ) && l.contains("line 3")),
+            "{e}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("a [[tenants]] entry has no `tenant`")
+                    && l.contains("line 1")),
+            "{e}"
+        );
+        assert!(lines.iter().any(|l| l.starts_with("a [[tenants]] entry's `include-password` is true or false")), "{e}");
+        assert!(lines.iter().any(|l| l.starts_with("email-to:")), "{e}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("unknown key `theme` in a [[tenants]] entry")),
+            "{e}"
+        );
+
+        let e = read("tenants = \"contoso\"\n").unwrap_err();
+        assert!(
+            e.starts_with("`tenants` is a list of [[tenants]] entries, not the text"),
+            "{e}"
+        );
     }
 
     #[test]

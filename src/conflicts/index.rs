@@ -544,15 +544,31 @@ impl ConflictIndex {
 
     /// True when `user` has any conflict (`list --conflicts`: nothing is built).
     pub fn has_conflict(&self, user: &DeletedUser) -> bool {
+        self.has_conflict_of(
+            &user.id,
+            &user.original_upn,
+            user.proxy_addresses.iter().map(String::as_str),
+        )
+    }
+
+    /// Whether any of the deleted user's values is held by another object: the join's
+    /// question, answered without building the conflicts (the details pane asks for those of
+    /// the one user it shows), so what the join keeps is one id per conflicted user.
+    pub fn has_conflict_of<'a>(
+        &self,
+        id: &str,
+        original_upn: &str,
+        mut proxy_addresses: impl Iterator<Item = &'a str>,
+    ) -> bool {
         let mut buf = String::new();
-        let other = |n: &u32| !self.is_same_user(&self.slots[*n as usize], &user.id);
-        if !user.original_upn.is_empty() {
-            lower_into(&mut buf, &user.original_upn);
+        let other = |n: &u32| !self.is_same_user(&self.slots[*n as usize], id);
+        if !original_upn.is_empty() {
+            lower_into(&mut buf, original_upn);
             if self.holders_of(&buf, AS_UPN).iter().any(other) {
                 return true;
             }
         }
-        user.proxy_addresses.iter().any(|p| {
+        proxy_addresses.any(|p| {
             smtp_address(p).is_some_and(|a| {
                 lower_into(&mut buf, a);
                 self.holders_of(&buf, AS_ADDRESS).iter().any(other)

@@ -193,11 +193,12 @@ impl From<AuthError> for DirectoryError {
             AuthError::Declined
             | AuthError::Expired
             | AuthError::Cancelled
-            | AuthError::Rejected(_) => ErrorKind::Unauthorized,
+            | AuthError::Rejected(_)
+            | AuthError::Partner { .. } => ErrorKind::Unauthorized,
         };
         // No token, no request: nothing reached the directory.
         let mut out = DirectoryError::new(kind, e.to_string()).sent(Sent::No);
-        if let AuthError::Rejected(aad) = &e {
+        if let AuthError::Rejected(aad) | AuthError::Partner { refusal: aad, .. } = &e {
             out.status = Some(aad.status);
             out.code = Some(aad.error.clone());
             out.request_id = aad.trace_id.clone();

@@ -2,12 +2,11 @@
 //! pane.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Block, Borders, Cell, HighlightSpacing, Paragraph, Row as TableRow, Table, TableState,
-};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
+use super::grid::{Grid, GridRow};
 use super::theme::Theme;
 use crate::app::details::{self, DetailLine};
 use crate::app::state::State;
@@ -347,7 +346,7 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
         name_w,
         cols.iter().any(|(c, _)| *c == Column::Left),
     );
-    let body: Vec<TableRow<'static>> = (u.offset()..)
+    let body: Vec<GridRow> = (u.offset()..)
         .zip(window)
         .map(|(pos, &idx)| {
             let user = &u.rows()[idx as usize];
@@ -363,32 +362,31 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
         .selected()
         .checked_sub(u.offset())
         .filter(|&at| at < body.len());
-    let widths = std::iter::once(Constraint::Length(1))
-        .chain(cols.iter().map(|(_, w)| Constraint::Length(*w as u16)));
-    let table = Table::new(body, widths)
-        .header(header(state, theme, &cols))
-        .column_spacing(1)
+    let widths: Vec<u16> = std::iter::once(1)
+        .chain(cols.iter().map(|(_, w)| *w as u16))
+        .collect();
+    let table = Grid {
+        widths: &widths,
+        header: header(state, theme, &cols),
+        rows: body,
+        selected,
         // Always the pointer's column, so the rows do not shift when nothing is selected.
-        .highlight_spacing(HighlightSpacing::Always)
-        .highlight_symbol("▶");
+        symbol: "▶",
+    };
     // The header sits on the line above the rows.
     let area = Rect {
         y: rows.y.saturating_sub(1),
         height: rows.height + 1,
         ..rows
     };
-    frame.render_stateful_widget(
-        table,
-        area,
-        &mut TableState::default().with_selected(selected),
-    );
+    frame.render_widget(&table, area);
     if u.shown().is_empty() {
         draw_empty(state, theme, frame, rows);
     }
 }
 
 /// The column header; the sorted column carries the arrow.
-fn header(state: &State, theme: &Theme, cols: &[(Column, usize)]) -> TableRow<'static> {
+fn header(state: &State, theme: &Theme, cols: &[(Column, usize)]) -> GridRow {
     let sorted = sort_column(state.session().users.sort());
     let titles = cols.iter().map(|(col, w)| {
         let title = if *col == sorted {
@@ -396,9 +394,12 @@ fn header(state: &State, theme: &Theme, cols: &[(Column, usize)]) -> TableRow<'s
         } else {
             col.title().to_string()
         };
-        Cell::from(fit(&title, *w))
+        Line::from(fit(&title, *w))
     });
-    TableRow::new(std::iter::once(Cell::from("")).chain(titles)).style(theme.column_header())
+    GridRow {
+        style: theme.column_header(),
+        cells: std::iter::once(Line::default()).chain(titles).collect(),
+    }
 }
 
 /// Why there are no rows, where the first would be.
@@ -444,7 +445,7 @@ fn body_row(
     user: &Row,
     cols: &[(Column, usize)],
     look: RowLook,
-) -> TableRow<'static> {
+) -> GridRow {
     let RowLook {
         selected,
         marked,
@@ -474,31 +475,34 @@ fn body_row(
     };
     let expiring = is_expiring(left);
     let text =
-        |s: Option<&str>, w: usize| Cell::from(fit(s.filter(|s| !s.is_empty()).unwrap_or("—"), w));
+        |s: Option<&str>, w: usize| Line::from(fit(s.filter(|s| !s.is_empty()).unwrap_or("—"), w));
     let cells = cols.iter().map(|&(col, w)| match col {
         Column::Name => {
             let (expiry, flags) = row_badges(state, user);
             let (name, tags) = name_cell(user.display_name(), w, expiry, flags, badges);
             if tags.is_empty() {
-                Cell::from(name)
+                Line::from(name)
             } else {
                 let style = if expiring { danger } else { badge };
                 let mut spans = placed_spans(name);
                 spans.extend([Span::raw("  "), Span::styled(tags, style)]);
-                Cell::from(Line::from(spans))
+                Line::from(spans)
             }
         }
-        Column::UserName => Cell::from(fit(user.original_upn(), w)),
-        Column::Deleted => Cell::from(fit(&super::text::ago(user.deleted_at, now), w)),
+        Column::UserName => Line::from(fit(user.original_upn(), w)),
+        Column::Deleted => Line::from(fit(&super::text::ago(user.deleted_at, now), w)),
         Column::Left => {
             let style = if expiring { danger } else { theme.base() };
-            Cell::from(Span::styled(fit(&time_left_text(left), w), style))
+            Line::from(Span::styled(fit(&time_left_text(left), w), style))
         }
         Column::Department => text(user.department(), w),
         Column::JobTitle => text(user.job_title(), w),
     });
-    let mark = Cell::from(Span::styled(if marked { "■" } else { "□" }, mark_style));
-    TableRow::new(std::iter::once(mark).chain(cells)).style(row_style)
+    let mark = Line::from(Span::styled(if marked { "■" } else { "□" }, mark_style));
+    GridRow {
+        style: row_style,
+        cells: std::iter::once(mark).chain(cells).collect(),
+    }
 }
 
 /// How a row is drawn: on the selection bar, marked, and the column's badge form.

@@ -588,3 +588,101 @@ async fn two_processes_sharing_the_cache_do_not_sign_each_other_out() {
     assert_eq!(me(&h, t.secret.expose_secret()).await.0, 200);
     assert!(cached_refresh(&ctx).is_some(), "the sign-in survives");
 }
+
+/// A run on `tenant` of a sandbox serving several, with `contoso.sandbox` as the partner's home.
+fn partner_ctx(h: &SandboxHandle, data_dir: &Path, tenant: &str) -> AuthContext {
+    let base = h.base_url().as_str();
+    let dir = data_dir.to_string_lossy();
+    let argv = [
+        "undelete",
+        "--tenant",
+        tenant,
+        "--login-url",
+        base,
+        "--graph-url",
+        base,
+        "--data-dir",
+        &dir,
+    ];
+    let (cli, matches) = common::cli::parse_from(argv).expect("arguments parse");
+    let mut settings = cli.flag_settings(&matches);
+    settings.partner_tenant = Some(TENANT.into());
+    AuthContext::build(&settings, None).expect("context")
+}
+
+#[tokio::test]
+async fn a_partner_signs_in_once_and_works_in_its_customers_never_in_another_tenant() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = tempfile::tempdir().expect("tempdir");
+    let h = undelete_sandbox::spawn(
+        undelete_sandbox::SandboxConfig::new(dir.path())
+            .users(16)
+            .tenants(3)
+            .partner_tenant(TENANT)
+            .customers(&["fabrikam.sandbox"]),
+    )
+    .await
+    .expect("sandbox starts");
+    let tenants = h.tenants();
+    let id_of = |d: &str| {
+        tenants
+            .iter()
+            .find(|t| t.domain == d)
+            .map(|t| t.id.clone())
+            .expect("served")
+    };
+
+    // Signed in once, at home.
+    let home = partner_ctx(&h, data.path(), TENANT);
+    sign_in(&home).await;
+
+    // A customer: no device code, a token of that tenant, its own users only.
+    let fabrikam = partner_ctx(&h, data.path(), "fabrikam.sandbox");
+    let signed_in = fabrikam
+        .resolve()
+        .await
+        .expect("no error")
+        .expect("signed in through the partner");
+    assert_eq!(
+        signed_in.identity.tenant_id.as_deref(),
+        Some(id_of("fabrikam.sandbox").as_str())
+    );
+    let token = signed_in.tokens.token().await.expect("token");
+    let (status, _, org) = common::get(
+        &common::graph(&h, "organization"),
+        token.secret.expose_secret(),
+    )
+    .await;
+    assert_eq!(status, 200, "{org}");
+    assert_eq!(org["value"][0]["id"], id_of("fabrikam.sandbox").as_str());
+    assert!(
+        fabrikam
+            .cache
+            .find(
+                &fabrikam.cloud_key,
+                "fabrikam.sandbox",
+                &fabrikam.client_id,
+                None
+            )
+            .expect("readable")
+            .is_none(),
+        "the customer keeps no sign-in of its own"
+    );
+
+    // A tenant the partner has no relationship with: refused with Entra's reason, and the
+    // home sign-in still works.
+    let northwind = partner_ctx(&h, data.path(), "northwind.sandbox");
+    let e = northwind.resolve().await.err().expect("refused");
+    let said = e.to_string();
+    assert!(
+        said.starts_with(
+            "northwind.sandbox refused the sign-in of the partner tenant contoso.sandbox: AADSTS50020"
+        ),
+        "{said}"
+    );
+    assert!(
+        home.resolve().await.expect("no error").is_some(),
+        "home kept"
+    );
+    assert!(fabrikam.resolve().await.expect("no error").is_some());
+}

@@ -68,11 +68,14 @@ async fn start(script: Script) -> Endpoints {
     }
     async fn token(
         State(s): State<Script>,
+        axum::extract::Path(tenant): axum::extract::Path<String>,
         body: axum::body::Bytes,
     ) -> (StatusCode, axum::Json<Value>) {
-        let form: Form = url::form_urlencoded::parse(&body)
+        let mut form: Form = url::form_urlencoded::parse(&body)
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
+        // Which authority it was asked at, as a field no client sends.
+        form.push(("(authority)".into(), tenant));
         s.seen.lock().unwrap_or_else(|p| p.into_inner()).push(form);
         let next = s
             .replies
@@ -276,6 +279,7 @@ fn delegated(endpoints: &Endpoints, cache: Option<TokenCache>) -> DelegatedToken
             cache,
             key: CacheKey::new("global", "contoso.com", "client-1", "a@contoso.com"),
             tenant_id: None,
+            borrowed: false,
         },
         SecretString::from("refresh-0".to_string()),
     )
@@ -335,4 +339,123 @@ async fn a_revoked_refresh_token_is_dropped_from_the_cache() {
             .expect("cache readable")
             .is_none()
     );
+}
+
+/// A run on a customer tenant with no sign-in of its own, the partner's home signed in.
+fn partner_run(
+    endpoints: &Endpoints,
+    data: &std::path::Path,
+) -> undelete::auth::signin::AuthContext {
+    let settings = undelete::config::Settings {
+        tenant: Some("fabrikam.com".into()),
+        partner_tenant: Some("contoso.com".into()),
+        client_id: Some("client-1".into()),
+        login_url: Some(endpoints.login.to_string()),
+        graph_url: Some(endpoints.graph.to_string()),
+        data_dir: Some(data.to_path_buf()),
+        ..undelete::config::Settings::default()
+    };
+    undelete::auth::signin::AuthContext::build(&settings, None).expect("settings")
+}
+
+fn home_login(
+    ctx: &undelete::auth::signin::AuthContext,
+) -> undelete::auth::token_cache::CachedLogin {
+    undelete::auth::token_cache::CachedLogin {
+        key: CacheKey::new(
+            &ctx.cloud_key,
+            "contoso.com",
+            "client-1",
+            "admin@contoso.com",
+        ),
+        refresh_token: SecretString::from("home-refresh".to_string()),
+        tenant_id: Some("home-tid".into()),
+        scopes: String::new(),
+        saved_at: chrono::Utc::now(),
+    }
+}
+
+#[tokio::test]
+async fn a_customer_tenant_without_its_own_sign_in_redeems_the_partner_s_at_its_authority() {
+    let script = Script::default();
+    script.reply(200, good_token(3));
+    let endpoints = start(script.clone()).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ctx = partner_run(&endpoints, dir.path());
+    ctx.cache.store(&home_login(&ctx)).expect("stored");
+
+    let signed_in = ctx.resolve().await.expect("no error").expect("signed in");
+    assert_eq!(
+        signed_in
+            .tokens
+            .token()
+            .await
+            .expect("token")
+            .secret
+            .expose_secret(),
+        "access-3"
+    );
+    assert_eq!(signed_in.identity.tenant, "fabrikam.com");
+    assert_eq!(
+        signed_in.identity.tenant_id, None,
+        "the home's tid is not the customer's"
+    );
+    let forms = script.seen();
+    assert_eq!(forms.len(), 1);
+    assert!(forms[0].contains(&("(authority)".into(), "fabrikam.com".into())));
+    assert!(forms[0].contains(&("refresh_token".into(), "home-refresh".into())));
+    // The rotated refresh token is the home's again; the customer keeps no entry of its own.
+    let home = ctx
+        .cache
+        .find(&ctx.cloud_key, "contoso.com", "client-1", None)
+        .expect("readable")
+        .expect("the home sign-in");
+    assert_eq!(home.refresh_token.expose_secret(), "refresh-3");
+    assert_eq!(home.tenant_id.as_deref(), Some("home-tid"));
+    assert!(
+        ctx.cache
+            .find(&ctx.cloud_key, "fabrikam.com", "client-1", None)
+            .expect("readable")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_customer_tenant_that_refuses_the_partner_says_why_and_keeps_the_home_sign_in() {
+    let script = Script::default();
+    script.reply(400, aad("invalid_grant", 50020));
+    let endpoints = start(script.clone()).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ctx = partner_run(&endpoints, dir.path());
+    ctx.cache.store(&home_login(&ctx)).expect("stored");
+
+    let e = ctx.resolve().await.err().expect("refused");
+    let said = e.to_string();
+    assert!(
+        said.starts_with(
+            "fabrikam.com refused the sign-in of the partner tenant contoso.com: AADSTS50020"
+        ),
+        "{said}"
+    );
+    assert!(
+        said.contains("GDAP") && said.contains("[correlation-id corr-1]"),
+        "{said}"
+    );
+    assert!(
+        e.cause().starts_with("fabrikam.com refused"),
+        "{}",
+        e.cause()
+    );
+    assert!(
+        ctx.cache
+            .find(&ctx.cloud_key, "contoso.com", "client-1", None)
+            .expect("readable")
+            .is_some(),
+        "a customer's refusal does not sign the partner out"
+    );
+
+    // Without a partner, nothing to borrow: an interactive sign-in is needed.
+    let mut alone = partner_run(&endpoints, dir.path());
+    alone.partner = None;
+    assert!(alone.resolve().await.expect("no error").is_none());
 }

@@ -11,6 +11,7 @@ use std::process::{Command as Process, Output, Stdio};
 const SETTINGS_ENV: &[&str] = &[
     "UNDELETE_CONFIG",
     "UNDELETE_TENANT",
+    "UNDELETE_ALL_TENANTS",
     "UNDELETE_CLIENT_ID",
     "UNDELETE_CLIENT_SECRET",
     "UNDELETE_CERTIFICATE",
@@ -378,4 +379,55 @@ fn config_show_names_the_data_dir_and_usage_lines_leave_the_environment_out() {
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn tenants_entries_show_with_their_own_settings_and_a_run_on_several_says_what_works() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let dir = home.path().join(".config/undelete");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(
+        dir.join("config.toml"),
+        "email-to = \"all@msp.example\"\n\
+         [[tenants]]\nname = \"Contoso\"\ntenant = \"contoso.onmicrosoft.com\"\n\
+         [[tenants]]\nname = \"Fabrikam\"\ntenant = \"fabrikam.onmicrosoft.com\"\n\
+         email-to = \"helpdesk@fabrikam.com\"\n",
+    )
+    .expect("write");
+    let out = undelete(home.path(), &["config", "show", "--all-tenants"], &[]);
+    let said = text(&out.stdout);
+    assert!(out.status.success(), "{said}{}", text(&out.stderr));
+    assert!(
+        said.contains("tenant = \"contoso.onmicrosoft.com\""),
+        "{said}"
+    );
+    assert!(
+        said.contains(
+            "[[tenants]]\nname = \"Fabrikam\"\ntenant = \"fabrikam.onmicrosoft.com\"\n\
+             email-to = \"helpdesk@fabrikam.com\"\n"
+        ),
+        "{said}"
+    );
+
+    // Two tenants and no choice: a usage error naming them, before any sign-in.
+    let out = undelete(home.path(), &["list"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("names 2 tenants (Contoso, Fabrikam)"), "{err}");
+    // Both: said plainly, exit 2, nothing signed in.
+    let out = undelete(home.path(), &["list", "--all-tenants"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("undelete: 2 tenants asked for (Contoso, Fabrikam)"),
+        "{err}"
+    );
+    // One of them: as a run on that tenant alone, with its entry's settings.
+    let s = shown(&undelete(
+        home.path(),
+        &["config", "show", "--tenant", "fabrikam"],
+        &[],
+    ));
+    assert_eq!(s["tenant"], "\"fabrikam.onmicrosoft.com\"");
+    assert_eq!(s["email-to"], "\"helpdesk@fabrikam.com\"");
 }

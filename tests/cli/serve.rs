@@ -295,3 +295,141 @@ async fn app_token_at(http: &reqwest::Client, base: &url::Url) -> String {
         .expect("access_token")
         .to_string()
 }
+
+#[tokio::test]
+async fn serve_tenants_announces_each_tenant_and_a_reset_reseeds_them_all() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut child = Command::new(BIN)
+        .args([
+            "sandbox",
+            "serve",
+            "--users",
+            "5",
+            "--tenants",
+            "3",
+            "--partner-tenant",
+            "contoso.sandbox",
+            "--customers",
+            "fabrikam.sandbox",
+            "--refuse-tenant",
+            "northwind.sandbox",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await
+        .expect("URL within 60 s")
+        .expect("read")
+        .expect("a first line");
+    let base = url::Url::parse(&first).expect("the first line is a URL");
+    // Each tenant on a line of its own, with its part.
+    let mut said = BufReader::new(stderr).lines();
+    let mut announced = Vec::new();
+    while announced.len() < 4 {
+        let line = tokio::time::timeout(Duration::from_secs(10), said.next_line())
+            .await
+            .expect("the announcement")
+            .expect("read")
+            .expect("a line");
+        announced.push(line);
+    }
+    assert!(
+        announced[0].starts_with("sandbox: 3 tenants"),
+        "{announced:?}"
+    );
+    assert!(
+        announced[1].contains("contoso.sandbox") && announced[1].contains("(partner's home)"),
+        "{announced:?}"
+    );
+    assert!(announced[2].contains("fabrikam.sandbox") && announced[2].contains("(GDAP customer)"));
+    assert!(
+        announced[3].contains("northwind.sandbox") && announced[3].contains("(refuses sign-in)"),
+        "{announced:?}"
+    );
+
+    let http = common::client();
+    let token = |authority: &'static str| {
+        http.post(format!("{base}{authority}/oauth2/v2.0/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", "cli"),
+                ("client_secret", "sandbox"),
+                ("scope", "https://graph.microsoft.com/.default"),
+            ])
+            .send()
+    };
+    let refused: Value = token("northwind.sandbox")
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(refused["error_codes"][0], 53003, "{refused}");
+    let fabrikam: Value = token("fabrikam.sandbox")
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("JSON");
+    let fabrikam = fabrikam["access_token"].as_str().expect("token");
+    let mail = json!({"message": {"subject": "From Fabrikam", "body": {"contentType": "Text", "content": "hi"},
+        "toRecipients": [{"emailAddress": {"address": "someone@example.com"}}]}});
+    let status = http
+        .post(format!("{base}v1.0/users/admin@fabrikam.sandbox/sendMail"))
+        .bearer_auth(fabrikam)
+        .json(&mail)
+        .send()
+        .await
+        .expect("sendMail")
+        .status();
+    assert_eq!(status, 202);
+    let (code, out) = run(&["sandbox", "outbox", "--json"], dir.path()).await;
+    assert_eq!(code, 0);
+    let outbox: Value = serde_json::from_str(&out).expect("outbox JSON");
+    assert_eq!(outbox[0]["subject"], "From Fabrikam");
+    assert_eq!(outbox[0]["tenant"], "fabrikam.sandbox");
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+
+    // A reset throws every tenant's store away and seeds them all again.
+    let (code, out) = run(&["sandbox", "reset", "--users", "4"], dir.path()).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("3 tenants"), "{out}");
+    let (_, out) = run(&["sandbox", "outbox", "--json"], dir.path()).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).expect("JSON"),
+        json!([])
+    );
+    let h = undelete_sandbox::spawn(undelete_sandbox::SandboxConfig::new(dir.path()).tenants(3))
+        .await
+        .expect("reopen");
+    let fabrikam = h.inspect_tenant("fabrikam.sandbox").expect("fabrikam");
+    assert_eq!(fabrikam.deleted_ids().len(), 4);
+}
+
+#[tokio::test]
+async fn serve_refuses_tenant_settings_it_cannot_serve() {
+    let dir = tempfile::tempdir().expect("dir");
+    for bad in [
+        &["--tenants", "0"][..],
+        &["--tenants", "201"],
+        &["--customers", "fabrikam.sandbox"],
+        &["--tenants", "2", "--partner-tenant", "nowhere.example"],
+        &["--refuse-tenant", "fabrikam.sandbox"],
+    ] {
+        let mut args = vec!["sandbox", "serve", "--users", "2"];
+        args.extend_from_slice(bad);
+        let (code, _) = tokio::time::timeout(Duration::from_secs(30), run(&args, dir.path()))
+            .await
+            .expect("refused promptly");
+        assert_eq!(code, 2, "{bad:?}");
+    }
+}

@@ -7,7 +7,7 @@ use crate::flow::Harness;
 
 use undelete::app::state::State;
 use undelete::app::sweep::Phase;
-use undelete::conflicts::{ConflictKind, SourceStatus};
+use undelete::conflicts::{Conflict, ConflictKind, SourceStatus};
 use undelete::directory::HolderKind;
 
 fn landed(s: &State) -> bool {
@@ -15,6 +15,21 @@ fn landed(s: &State) -> bool {
 }
 
 /// The details pane's lines for the selected user, unwrapped (one per field or warning).
+/// Each conflicted user of the last join with its conflicts, as the details pane finds them.
+fn swept(t: &Harness) -> Vec<(String, Vec<Conflict>)> {
+    let session = t.state.session();
+    let users = &session.users;
+    users
+        .rows()
+        .iter()
+        .filter(|r| users.swept_conflicts().contains(r.id()))
+        .map(|r| {
+            let user = r.to_user();
+            (user.id.clone(), session.sweep.conflicts_of(&user))
+        })
+        .collect()
+}
+
 fn pane_text(t: &Harness) -> String {
     use undelete::app::details::DetailLine;
     undelete::app::details::lines(&t.state, 1000)
@@ -54,7 +69,14 @@ async fn badges_appear_once_the_sweep_lands_and_c_shows_only_the_conflicted() {
     t.settle("the sweep and the audit log", landed).await;
     let sweep = t.state.session().sweep.sweep.as_ref().expect("the index");
     assert!(sweep.is_complete(), "{:?}", sweep.problems());
-    let conflicted: Vec<String> = t.state.session().sweep.conflicts.keys().cloned().collect();
+    let conflicted: Vec<String> = t
+        .state
+        .session()
+        .users
+        .swept_conflicts()
+        .iter()
+        .cloned()
+        .collect();
     assert!(!conflicted.is_empty(), "the seed has conflicts");
     assert!(
         !t.screen().contains("checking conflicts"),
@@ -79,11 +101,7 @@ async fn badges_appear_once_the_sweep_lands_and_c_shows_only_the_conflicted() {
     assert_eq!(t.state.session().users.shown().len(), 120);
 
     // A user name held by an active user: the holder by kind, name and id, and the offer.
-    let (id, conflict) = t
-        .state
-        .session()
-        .sweep
-        .conflicts
+    let (id, conflict) = swept(&t)
         .iter()
         .find_map(|(id, cs)| {
             cs.iter()
@@ -114,18 +132,11 @@ async fn badges_appear_once_the_sweep_lands_and_c_shows_only_the_conflicted() {
     assert!(pf.upn_holder.is_some());
 
     // A proxy address held by a group or a contact is named as such.
-    if let Some((id, c)) = t
-        .state
-        .session()
-        .sweep
-        .conflicts
-        .iter()
-        .find_map(|(id, cs)| {
-            cs.iter()
-                .find(|c| c.holder.kind != HolderKind::User)
-                .map(|c| (id.clone(), c.clone()))
-        })
-    {
+    if let Some((id, c)) = swept(&t).iter().find_map(|(id, cs)| {
+        cs.iter()
+            .find(|c| c.holder.kind != HolderKind::User)
+            .map(|c| (id.clone(), c.clone()))
+    }) {
         show_details(&mut t, &id);
         let want = format!("is held by {} \"{}\"", c.holder.kind.noun(), c.holder.name);
         let said = pane_text(&t);
@@ -193,11 +204,7 @@ async fn r_refreshes_the_sweep_with_delta_rounds() {
         .await;
     t.settle("the sweep and the audit log", landed).await;
     // A user whose conflicts are all one active user's (its user name, its address).
-    let (id, holder) = t
-        .state
-        .session()
-        .sweep
-        .conflicts
+    let (id, holder) = swept(&t)
         .iter()
         .find_map(|(id, cs)| {
             let first = &cs[0].holder;
@@ -227,7 +234,7 @@ async fn r_refreshes_the_sweep_with_delta_rounds() {
     })
     .await;
     assert!(
-        !t.state.session().sweep.is_conflict(&id),
+        !t.state.session().users.swept_conflicts().contains(&id),
         "the holder is gone: no conflict"
     );
     assert!(!t.state.session().users.is_conflict(&id));
@@ -267,7 +274,7 @@ async fn the_next_launch_shows_the_kept_badges_at_once_as_of_then_refreshes_by_d
     let data = tempfile::tempdir().expect("data dir");
     let mut first = Harness::launch(&h, data, Settings::default());
     first.settle("the sweep and the audit log", landed).await;
-    let conflicted = first.state.session().sweep.conflicts.len();
+    let conflicted = first.state.session().users.swept_conflicts().len();
     assert!(conflicted > 0);
     let data = first.quit();
     kept_written(data.path()).await;
@@ -288,7 +295,7 @@ async fn the_next_launch_shows_the_kept_badges_at_once_as_of_then_refreshes_by_d
         .await;
     second
         .settle("the kept badges joined", |s| {
-            !s.session().sweep.conflicts.is_empty()
+            !s.session().users.swept_conflicts().is_empty()
         })
         .await;
     let screen = second.screen();
@@ -311,7 +318,10 @@ async fn the_next_launch_shows_the_kept_badges_at_once_as_of_then_refreshes_by_d
             s.session().sweep.phase == Phase::Done && s.session().sweep.kept_as_of.is_none()
         })
         .await;
-    assert_eq!(second.state.session().sweep.conflicts.len(), conflicted);
+    assert_eq!(
+        second.state.session().users.swept_conflicts().len(),
+        conflicted
+    );
     assert!(!second.screen().contains("as of"));
     assert!(second.state.notice.is_none(), "{:?}", second.state.notice);
     // Far fewer requests than a sweep: the deleted users, 3 delta rounds, the audit log since.
@@ -331,7 +341,10 @@ async fn the_next_launch_shows_the_kept_badges_at_once_as_of_then_refreshes_by_d
         notice.contains("refused the kept delta tokens of active users, groups and org contacts"),
         "{notice}"
     );
-    assert_eq!(second.state.session().sweep.conflicts.len(), conflicted);
+    assert_eq!(
+        second.state.session().users.swept_conflicts().len(),
+        conflicted
+    );
     let screen = second.screen();
     assert_eq!(screen.matches("refused the kept").count(), 1, "{screen}");
     h.shutdown().await;

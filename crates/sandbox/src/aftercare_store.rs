@@ -101,6 +101,8 @@ const SKUS: &[(&str, &str, Option<i64>)] = &[
     ),
 ];
 
+/// The first tenant's groups (id, name); the other tenants' have the same names and ids of
+/// their own (`groups`).
 const GROUPS: &[(&str, &str)] = &[
     ("a0f1c7e2-3b4d-4e5f-8a9b-0c1d2e3f4a01", "All Staff"),
     ("a0f1c7e2-3b4d-4e5f-8a9b-0c1d2e3f4a02", "Sales Team"),
@@ -115,10 +117,27 @@ pub fn ensure_schema(store: &Store) -> rusqlite::Result<()> {
     store.conn().execute_batch(SCHEMA)
 }
 
+/// The seeded groups of a tenant, (id, name): the first tenant's own ids when `tenant_id` is
+/// `None`, else ids derived from the tenant's id, so no object id is in two tenants.
+fn groups(tenant_id: Option<&str>) -> Vec<(String, &'static str)> {
+    GROUPS
+        .iter()
+        .map(|(id, name)| match tenant_id {
+            None => (id.to_string(), *name),
+            Some(t) => (crate::login::derived_id(&["seeded-group", t, name]), *name),
+        })
+        .collect()
+}
+
 /// Seeds licences, usage locations, groups and some disabled deleted accounts, once per store
 /// (when no SKU is there yet). Which user gets what follows from its place in id order, so a
 /// seed number gives the same tenant every time; the admin account is left as it is.
-pub fn seed_if_empty(store: &mut Store, admin_upn: &str) -> rusqlite::Result<bool> {
+/// `groups_of`: the tenant whose group ids to derive (`None`: the first tenant's, see `groups`).
+pub fn seed_if_empty(
+    store: &mut Store,
+    admin_upn: &str,
+    groups_of: Option<&str>,
+) -> rusqlite::Result<bool> {
     let tx = store
         .conn_mut()
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -129,13 +148,14 @@ pub fn seed_if_empty(store: &mut Store, admin_upn: &str) -> rusqlite::Result<boo
     let users = seed_users(&tx)?;
     let admin = admin_upn.to_lowercase();
     let actors = OffboardingActors::of(&tx, &users, &admin)?;
+    let groups = groups(groups_of);
     for (i, u) in users.iter().enumerate() {
         if u.upn == admin || u.user_type.eq_ignore_ascii_case("guest") {
             continue;
         }
-        seed_user(&tx, i, u, &actors)?;
+        seed_user(&tx, i, u, &actors, &groups)?;
     }
-    seed_groups(&tx)?;
+    seed_groups(&tx, &groups)?;
     seed_skus(&tx)?;
     tx.commit()?;
     Ok(true)
@@ -184,6 +204,7 @@ fn seed_user(
     i: usize,
     u: &SeedUser,
     actors: &OffboardingActors,
+    groups: &[(String, &'static str)],
 ) -> rusqlite::Result<()> {
     let id = &u.id;
     let mut skus = licences_of(i);
@@ -209,7 +230,7 @@ fn seed_user(
             params![id, LOCATIONS[i % LOCATIONS.len()]],
         )?;
     }
-    seed_memberships(conn, i, id, offboarded.is_some(), &mut taken)?;
+    seed_memberships(conn, i, id, offboarded.is_some(), groups, &mut taken)?;
     // Some users were disabled before they were deleted; a restore keeps them so.
     if (u.deleted && i % 9 == 4) || offboarded.is_some() {
         conn.execute("UPDATE users SET account_enabled = 0 WHERE id = ?1", [id])?;
@@ -230,21 +251,22 @@ fn seed_user(
 
 /// The `i`th user's groups: "All Staff" and every fourth of the others. An offboarding takes
 /// all but "All Staff" into `taken`, and for some users an admin put one back.
-fn seed_memberships(
+fn seed_memberships<'a>(
     conn: &Connection,
     i: usize,
     id: &str,
     offboarded: bool,
-    taken: &mut offboarding_seed::Taken<'static>,
+    groups: &'a [(String, &'static str)],
+    taken: &mut offboarding_seed::Taken<'a>,
 ) -> rusqlite::Result<()> {
-    for (g, (group, name)) in GROUPS.iter().enumerate() {
+    for (g, (group, name)) in groups.iter().enumerate() {
         if g == 0 || (i + g).is_multiple_of(4) {
             // "All Staff" is every member's: an offboarding does not take it.
             if offboarded && g > 0 {
                 if i % 15 == 1 && taken.put_back.is_none() {
-                    taken.put_back = Some((group, name));
+                    taken.put_back = Some((group.as_str(), *name));
                 } else {
-                    taken.groups.push((group, name));
+                    taken.groups.push((group.as_str(), *name));
                     continue;
                 }
             }
@@ -258,8 +280,8 @@ fn seed_memberships(
 }
 
 /// The groups, in `member_groups` and as the directory objects `/groups` serves.
-fn seed_groups(conn: &Connection) -> rusqlite::Result<()> {
-    for (id, name) in GROUPS {
+fn seed_groups(conn: &Connection, groups: &[(String, &'static str)]) -> rusqlite::Result<()> {
+    for (id, name) in groups {
         conn.execute(
             "INSERT INTO member_groups (id, display_name) VALUES (?1, ?2)",
             params![id, name],
@@ -269,7 +291,7 @@ fn seed_groups(conn: &Connection) -> rusqlite::Result<()> {
         crate::objects::insert_object(
             conn,
             &crate::objects::ObjectRow {
-                id: (*id).into(),
+                id: id.clone(),
                 kind: "group".into(),
                 display_name: (*name).into(),
                 mail: None,

@@ -1,6 +1,6 @@
 //! Azure Resource Manager, only as far as signing in with Azure CLI reads it: `az login` asks
 //! for a token for ARM, then lists the tenants it may reach and each tenant's subscriptions at
-//! `https://management.azure.com`. The sandbox answers with its one tenant and no
+//! `https://management.azure.com`. The sandbox answers with the token's tenant and no
 //! subscriptions, so `az login --allow-no-subscriptions` ends with a tenant-level account and
 //! `az ad ...` / `az rest` go on to Graph. Nothing else of ARM is served.
 //!
@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::state::AppState;
-use super::token::{ARM_AUDIENCES, INVALID_AUDIENCE, bearer, verify};
+use super::token::{ARM_AUDIENCES, INVALID_AUDIENCE, OTHER_TENANT, bearer, verify};
 
 /// Resource Manager's hosts in the global and national clouds: the TLS leaf covers them.
 pub const HOSTS: &[&str] = &[
@@ -63,7 +63,12 @@ impl FromRequestParts<AppState> for ArmCaller {
         }
         let now = chrono::Utc::now().timestamp();
         match verify(&state.key, token, now, ARM_AUDIENCES) {
-            Ok(_) => Ok(ArmCaller),
+            Ok(c) if c.tid.eq_ignore_ascii_case(&state.tenant_id) => Ok(ArmCaller),
+            Ok(_) => Err(arm_error(
+                StatusCode::UNAUTHORIZED,
+                "InvalidAuthenticationToken",
+                &format!("The access token is invalid. {OTHER_TENANT}"),
+            )),
             Err(INVALID_AUDIENCE) => Err(arm_error(
                 StatusCode::UNAUTHORIZED,
                 "InvalidAuthenticationTokenAudience",
@@ -100,7 +105,7 @@ fn without_api_version(q: &HashMap<String, String>) -> Option<Response> {
         })
 }
 
-/// `GET /tenants?api-version=...`: the sandbox's one tenant, as ARM lists a home tenant.
+/// `GET /tenants?api-version=...`: the token's tenant, as ARM lists a home tenant.
 pub async fn tenants(
     State(state): State<AppState>,
     _caller: ArmCaller,
@@ -119,7 +124,7 @@ pub async fn tenants(
         "id": format!("/tenants/{}", state.tenant_id),
         "tenantId": state.tenant_id,
         "countryCode": super::COUNTRY,
-        "displayName": super::TENANT_NAME,
+        "displayName": state.name,
         "domains": domains,
         "tenantCategory": "Home",
         "defaultDomain": state.domain,

@@ -7,17 +7,16 @@ use std::time::Duration;
 
 use color_eyre::eyre::{WrapErr, eyre};
 
-use super::{
-    PasswordFault, SandboxConfig, SandboxError, SandboxHandle, check_seed, open_store,
-    remove_store, spawn, store_path,
-};
+use super::stores::{self, Seeding, check_seed};
+use super::{PasswordFault, SandboxConfig, SandboxError, SandboxHandle, spawn};
 use undelete_common::sanitize::clean;
 
 /// No `Debug`: `Serve` holds the client secret the sandbox accepts.
 #[derive(Clone)]
 pub enum SandboxCommand {
     /// Run the sandbox as a standalone server; the first line on stdout is its base URL.
-    Serve(ServeOptions),
+    /// (Boxed: its options are many times the size of the other commands'.)
+    Serve(Box<ServeOptions>),
     /// Throw away the sandbox database and seed it again.
     Reset(SeedOptions),
     /// Show the mail the sandbox has "sent".
@@ -80,6 +79,15 @@ pub struct ServeOptions {
     pub deny_scope: Vec<String>,
     /// The tenant's Temporary Access Pass policy is enabled.
     pub tap_enabled: bool,
+    /// Tenants to serve, each seeded with `seed.users` of its own (see
+    /// `SandboxConfig::tenants`); 1 is the sandbox as it always was.
+    pub tenants: usize,
+    /// The partner's home tenant for GDAP (a domain or tenant id).
+    pub partner_tenant: Option<String>,
+    /// The partner's customers; `None`: every other tenant.
+    pub customers: Option<Vec<String>>,
+    /// Tenants that refuse every sign-in (AADSTS53003).
+    pub refuse_tenant: Vec<String>,
 }
 
 /// The exit code of a usage error.
@@ -113,7 +121,7 @@ pub fn parse_quota(s: &str) -> Result<(u32, Duration), String> {
 
 pub async fn run_command(cmd: SandboxCommand, data_dir: &Path) -> color_eyre::Result<i32> {
     match cmd {
-        SandboxCommand::Serve(args) => serve(args, data_dir).await,
+        SandboxCommand::Serve(args) => serve(*args, data_dir).await,
         SandboxCommand::Reset(args) => reset(args, data_dir).await,
         SandboxCommand::Outbox { json } => outbox(json, data_dir),
     }
@@ -149,6 +157,7 @@ fn serve_config(args: ServeOptions, data_dir: &Path) -> color_eyre::Result<Optio
     let mut cfg = SandboxConfig::new(data_dir)
         .users(args.seed.users)
         .seed(args.seed.seed)
+        .tenants(args.tenants)
         .latency(Duration::from_millis(args.latency_ms))
         .fail_rate(args.fail_rate)
         .drop_rate(args.drop_rate)
@@ -170,6 +179,15 @@ fn serve_config(args: ServeOptions, data_dir: &Path) -> color_eyre::Result<Optio
     }
     for p in args.deny_scope {
         cfg = cfg.deny(p);
+    }
+    if let Some(home) = args.partner_tenant {
+        cfg = cfg.partner_tenant(home);
+    }
+    if let Some(customers) = &args.customers {
+        cfg = cfg.customers(customers);
+    }
+    for t in args.refuse_tenant {
+        cfg = cfg.refuse_sign_in(t);
     }
     for path in &args.trust_certificate {
         // The file may hold the app's private key too: only certificates are kept, and
@@ -216,69 +234,135 @@ fn announce(handle: &SandboxHandle, data_dir: &Path, trusted: usize) -> std::io:
             undelete_common::words::count(n, "certificate file", "certificate files")
         ),
     };
+    let tenants = handle.tenants();
+    if tenants.len() == 1 {
+        eprintln!(
+            "sandbox: {} (store {}); client secret accepted{certs}; admin {}. Ctrl-C stops.",
+            handle.domain(),
+            super::store_path(data_dir).display(),
+            handle.admin_upn()
+        );
+        return Ok(());
+    }
     eprintln!(
-        "sandbox: {} (store {}); client secret accepted{certs}; admin {}. Ctrl-C stops.",
-        handle.domain(),
-        store_path(data_dir).display(),
-        handle.admin_upn()
+        "sandbox: {} tenants (stores in {}); client secret accepted{certs}. Ctrl-C stops.",
+        tenants.len(),
+        data_dir.display()
     );
+    for t in &tenants {
+        eprintln!("  {}", tenant_line(t));
+    }
     Ok(())
 }
 
-/// `sandbox reset`: the store thrown away and seeded again.
+/// One tenant as `serve` announces it: domain, id, admin, and its part in GDAP and sign-in.
+fn tenant_line(t: &super::TenantInfo) -> String {
+    let mut notes = Vec::new();
+    match t.gdap {
+        super::Gdap::PartnerHome => notes.push("partner's home"),
+        super::Gdap::Customer => notes.push("GDAP customer"),
+        super::Gdap::None => {}
+    }
+    if t.refuses_sign_in {
+        notes.push("refuses sign-in");
+    }
+    let notes = match notes.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", notes.join(", ")),
+    };
+    format!("{} {} admin {}{notes}", t.domain, t.id, t.admin_upn)
+}
+
+/// `sandbox reset`: every tenant's store thrown away and seeded again (as many tenants as the
+/// data dir held, at least one).
 async fn reset(args: SeedOptions, data_dir: &Path) -> color_eyre::Result<i32> {
     let dir = data_dir.to_path_buf();
     let (users, active, seed) = (args.users, args.active, args.seed);
-    tokio::task::spawn_blocking(move || {
-        // Checked before the old store is thrown away.
+    let tenants = tokio::task::spawn_blocking(move || {
+        // Checked before the old stores are thrown away.
         check_seed(users, active)?;
-        remove_store(&dir)?;
-        open_store(&dir, users, active, seed).map(|_| ())
+        let tenants = stores::tenants_in(&dir).max(1);
+        stores::remove_all(&dir)?;
+        let seeding = Seeding {
+            tenants,
+            users,
+            active,
+            seed,
+        };
+        stores::open_all(&dir, seeding).map(|_| tenants)
     })
     .await
     .wrap_err("reset task")??;
-    println!(
-        "sandbox re-seeded: {users} deleted users, seed {seed}, store {}",
-        store_path(data_dir).display()
-    );
+    let store = match tenants {
+        1 => format!("store {}", super::store_path(data_dir).display()),
+        n => format!("{n} tenants, stores in {}", data_dir.display()),
+    };
+    println!("sandbox re-seeded: {users} deleted users, seed {seed}, {store}");
     Ok(0)
 }
 
-/// `sandbox outbox`: the mail the sandbox has "sent", as text or JSON.
+/// `sandbox outbox`: the mail the sandbox has "sent", as text or JSON. With several tenants'
+/// stores in the data dir, each mail says whose it is (`"tenant"`, or a heading).
 fn outbox(json: bool, data_dir: &Path) -> color_eyre::Result<i32> {
-    let path = store_path(data_dir);
-    if !path.exists() {
+    let first = super::store_path(data_dir);
+    let present: Vec<(String, std::path::PathBuf)> = stores::every_store_file(data_dir)
+        .filter(|(_, path)| path.exists())
+        .map(|(plan, path)| (plan.domain, path))
+        .collect();
+    if present.is_empty() {
         if json {
             println!("[]");
         } else {
             println!(
                 "The outbox is empty (no sandbox store at {}).",
-                path.display()
+                first.display()
             );
         }
         return Ok(0);
     }
-    super::store::make_private(&path)
-        .wrap_err_with(|| format!("making {} private", path.display()))?;
-    let store =
-        super::store::Store::open(&path).wrap_err_with(|| format!("opening {}", path.display()))?;
-    let mails = store.outbox().wrap_err("reading the outbox")?;
+    let several = present.len() > 1;
+    let mut by_tenant = Vec::with_capacity(present.len());
+    for (domain, path) in present {
+        super::store::make_private(&path)
+            .wrap_err_with(|| format!("making {} private", path.display()))?;
+        let store = super::store::Store::open(&path)
+            .wrap_err_with(|| format!("opening {}", path.display()))?;
+        let mails = store
+            .outbox()
+            .wrap_err_with(|| format!("reading the outbox of {}", path.display()))?;
+        by_tenant.push((domain, mails));
+    }
     let mut out = std::io::stdout().lock();
     if json {
-        undelete_common::safe_json::to_writer_pretty(&mut out, &mails)?;
+        let mut all = Vec::new();
+        for (domain, mails) in &by_tenant {
+            for m in mails {
+                let mut v = serde_json::to_value(m)?;
+                if several {
+                    v["tenant"] = serde_json::json!(domain);
+                }
+                all.push(v);
+            }
+        }
+        undelete_common::safe_json::to_writer_pretty(&mut out, &all)?;
         writeln!(out)?;
-    } else if mails.is_empty() {
+    } else if by_tenant.iter().all(|(_, mails)| mails.is_empty()) {
         writeln!(out, "The outbox is empty.")?;
     } else {
-        for m in &mails {
-            // Whatever a client sent reaches a terminal here: the app's own sanitizer.
-            writeln!(out, "#{} {}  from {}", m.seq, m.sent_at, clean(&m.from))?;
-            writeln!(out, "   to: {}", clean(&m.to.join(", ")))?;
-            writeln!(out, "   subject: {}", clean(&m.subject))?;
-            for line in m.body.lines() {
-                writeln!(out, "   | {}", clean(line))?;
+        for (domain, mails) in by_tenant.iter().filter(|(_, m)| !m.is_empty()) {
+            if several {
+                writeln!(out, "== {domain} ==")?;
             }
-            writeln!(out)?;
+            for m in mails {
+                // Whatever a client sent reaches a terminal here: the app's own sanitizer.
+                writeln!(out, "#{} {}  from {}", m.seq, m.sent_at, clean(&m.from))?;
+                writeln!(out, "   to: {}", clean(&m.to.join(", ")))?;
+                writeln!(out, "   subject: {}", clean(&m.subject))?;
+                for line in m.body.lines() {
+                    writeln!(out, "   | {}", clean(line))?;
+                }
+                writeln!(out)?;
+            }
         }
     }
     Ok(0)

@@ -35,6 +35,9 @@ mod server;
 mod signing;
 mod state;
 mod store;
+mod stores;
+mod tenancy;
+mod tenants;
 pub mod tls;
 mod token;
 
@@ -59,18 +62,17 @@ pub use odata::{MAX_FILTER_DEPTH, MAX_FILTER_LEN};
 pub use routes::{GLOBAL_ADMINISTRATOR, USER_ADMINISTRATOR};
 pub use seed::{MAX_SEEDED_USERS, check_seed_count};
 pub use store::SentMail;
+pub use tenancy::{GDAP_ROLES, Gdap, PRIVILEGED_AUTHENTICATION_ADMINISTRATOR, TenantInfo};
+pub use tenants::{MAX_TENANTS, check_tenant_count};
 
 use signing::SigningKey;
 use state::{AppState, Metrics, Shared};
 
-/// The store's meta entry holding the token-signing key (PKCS#8, hex).
-const SIGNING_KEY: &str = "signing_key";
-use store::Store;
-
-/// The sandbox's own verified domain.
+/// The first tenant's default verified domain (a one-tenant sandbox's only one).
 pub const DOMAIN: &str = "contoso.sandbox";
 
-/// The tenant's display name (`/organization`, ARM's tenant list) and country.
+/// The first tenant's display name (`/organization`, ARM's tenant list), and every tenant's
+/// country.
 pub const TENANT_NAME: &str = "Contoso (sandbox)";
 pub const COUNTRY: &str = "US";
 
@@ -129,6 +131,15 @@ pub struct SandboxConfig {
     pub denied: Vec<String>,
     /// The tenant's Temporary Access Pass policy is enabled (Entra's default lifetimes).
     pub tap_enabled: bool,
+    /// How many tenants to serve (see `tenants`): 1 is the sandbox as it always was.
+    pub tenants: usize,
+    /// The partner's home tenant (a domain or tenant id) for GDAP: its users' refresh tokens
+    /// are redeemed at its customers' authorities.
+    pub partner_tenant: Option<String>,
+    /// The partner's customers; `None`: every other tenant.
+    pub customers: Option<Vec<String>>,
+    /// Tenants that refuse every token request at their authority (AADSTS53003).
+    pub refused: Vec<String>,
 }
 
 impl std::fmt::Debug for SandboxConfig {
@@ -154,6 +165,10 @@ impl std::fmt::Debug for SandboxConfig {
             )
             .field("denied", &self.denied)
             .field("tap_enabled", &self.tap_enabled)
+            .field("tenants", &self.tenants)
+            .field("partner_tenant", &self.partner_tenant)
+            .field("customers", &self.customers)
+            .field("refused", &self.refused)
             .finish_non_exhaustive()
     }
 }
@@ -183,7 +198,39 @@ impl SandboxConfig {
             public_login_url: None,
             denied: Vec::new(),
             tap_enabled: true,
+            tenants: 1,
+            partner_tenant: None,
+            customers: None,
+            refused: Vec::new(),
         }
+    }
+
+    /// Serves `n` tenants (`contoso.sandbox`, `fabrikam.sandbox`, `northwind.sandbox`, ...),
+    /// each with its own store, seeded with `users` deleted users of its own.
+    pub fn tenants(mut self, n: usize) -> Self {
+        self.tenants = n;
+        self
+    }
+
+    /// Makes `tenant` (a domain or tenant id) the partner's home for GDAP: a refresh token one
+    /// of its users got there is redeemed at a customer's authority for a token of that
+    /// customer; any other tenant refuses it with AADSTS50020.
+    pub fn partner_tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.partner_tenant = Some(tenant.into());
+        self
+    }
+
+    /// The partner's customers (domains or tenant ids); without this, every other tenant.
+    pub fn customers<S: AsRef<str>>(mut self, customers: &[S]) -> Self {
+        self.customers = Some(customers.iter().map(|c| c.as_ref().to_string()).collect());
+        self
+    }
+
+    /// Makes `tenant` refuse every token request at its authority, as a Conditional Access
+    /// policy that blocks sign-in does (AADSTS53003).
+    pub fn refuse_sign_in(mut self, tenant: impl Into<String>) -> Self {
+        self.refused.push(tenant.into());
+        self
     }
 
     /// Serves HTTPS (HTTP/1.1) with a leaf certificate for loopback and Microsoft's Graph and
@@ -316,6 +363,12 @@ impl SandboxConfig {
         if let Some(e) = self.trust_errors.first() {
             return Err(SandboxError::Config(e.clone()));
         }
+        check_tenant_count(self.tenants).map_err(SandboxError::Config)?;
+        if self.customers.is_some() && self.partner_tenant.is_none() {
+            return Err(SandboxError::Config(
+                "customers need a partner: name its home tenant too".into(),
+            ));
+        }
         let rate = |p: f64| (0.0..=1.0).contains(&p);
         if !rate(self.faults.fail_rate) || !rate(self.faults.drop_rate) {
             return Err(SandboxError::Config(
@@ -343,141 +396,172 @@ impl SandboxConfig {
     }
 }
 
-/// Path of the store inside a data dir.
+/// Path of the first tenant's store inside a data dir (a one-tenant sandbox's only one; the
+/// others are under `tenants/`).
 pub fn store_path(data_dir: &Path) -> PathBuf {
     data_dir.join(store::FILE_NAME)
 }
 
-fn store_err(path: &Path) -> impl FnOnce(rusqlite::Error) -> SandboxError + '_ {
-    move |source| SandboxError::Store {
-        path: path.to_path_buf(),
-        source,
+/// What every tenant's state shares.
+struct Common {
+    key: Arc<SigningKey>,
+    metrics: Arc<Metrics>,
+    spent_jtis: Arc<Mutex<HashMap<(String, String), i64>>>,
+    password_faults: Arc<Mutex<(u32, PasswordFault)>>,
+    panics: Arc<AtomicU32>,
+    delta_generation: Arc<AtomicU64>,
+    tenancy: Arc<tenancy::Tenancy>,
+}
+
+/// One tenant's state, from its opened store.
+fn tenant_state(
+    cfg: &SandboxConfig,
+    common: &Common,
+    opened: stores::Opened,
+    base_url: &Url,
+) -> Shared {
+    let stores::Opened {
+        plan,
+        store,
+        tenant_id,
+    } = opened;
+    let domains = routes::tenant_domains(&plan.domain);
+    let tenant_words = policy::tenant_words(
+        domains
+            .iter()
+            .filter(|d| d.is_verified)
+            .map(|d| d.id.as_str()),
+    );
+    // Each tenant draws its faults from a stream of its own (the first from the fault seed
+    // itself), so a tenant meets the same faults whatever the others are asked.
+    let mut faults = cfg.faults.clone();
+    faults.seed = tenants::planned(plan.index, faults.seed).seed;
+    Shared {
+        store: Mutex::new(store),
+        key: common.key.clone(),
+        tenant_id,
+        index: plan.index,
+        name: plan.display_name(),
+        account_name: plan.account_name(),
+        tenancy: common.tenancy.clone(),
+        domain: plan.domain,
+        domains,
+        tenant_words,
+        base_url: base_url.clone(),
+        public_url: cfg.public_url.clone(),
+        public_login_url: cfg.public_login_url.clone(),
+        token_lifetime: cfg.token_lifetime,
+        client_secret: cfg.client_secret.clone(),
+        faults: faults::Faults::new(faults),
+        metrics: common.metrics.clone(),
+        devices: Mutex::new(HashMap::new()),
+        device_script: cfg.device_script.clone(),
+        trusted: cfg.trusted.clone(),
+        spent_jtis: common.spent_jtis.clone(),
+        app_roles: cfg.app_roles.clone(),
+        directory_roles: cfg.directory_roles.clone(),
+        router: OnceLock::new(),
+        password_faults: common.password_faults.clone(),
+        panics: common.panics.clone(),
+        delta_generation: common.delta_generation.clone(),
+        denied: cfg.denied.clone(),
+        tap_policy: routes::TapPolicy::entra_default(cfg.tap_enabled),
     }
 }
 
-/// What an opened store says about itself.
-struct Opened {
-    store: Store,
-    key: SigningKey,
-    tenant_id: String,
-}
-
-/// Refuses counts past what one seeding makes.
-fn check_seed(users: usize, active: Option<usize>) -> Result<(), SandboxError> {
-    check_seed_count("deleted users", users).map_err(SandboxError::Config)?;
-    match active {
-        Some(n) => check_seed_count("active users", n).map_err(SandboxError::Config),
-        None => Ok(()),
-    }
-}
-
-/// Opens (and seeds, if empty) the store in `data_dir`.
-fn open_store(
-    data_dir: &Path,
-    users: usize,
-    active: Option<usize>,
-    seed: u64,
-) -> Result<Opened, SandboxError> {
-    check_seed(users, active)?;
-    std::fs::create_dir_all(data_dir).map_err(|source| SandboxError::DataDir {
-        path: data_dir.to_path_buf(),
-        source,
-    })?;
-    let path = store_path(data_dir);
-    let private = |path: &Path| {
-        store::make_private(path).map_err(|source| SandboxError::DataDir {
-            path: path.to_path_buf(),
-            source,
+/// The tenants as clients know them, with the partner's relationships and the refusing
+/// tenants named in `cfg` found among them.
+fn tenancy_of(
+    cfg: &SandboxConfig,
+    opened: &[stores::Opened],
+) -> Result<tenancy::Tenancy, SandboxError> {
+    let verified: Vec<Vec<String>> = opened
+        .iter()
+        .map(|o| {
+            routes::tenant_domains(&o.plan.domain)
+                .into_iter()
+                .filter(|d| d.is_verified)
+                .map(|d| d.id)
+                .collect()
+        })
+        .collect();
+    let infos: Vec<TenantInfo> = opened
+        .iter()
+        .map(|o| TenantInfo {
+            id: o.tenant_id.clone(),
+            domain: o.plan.domain.clone(),
+            name: o.plan.display_name(),
+            admin_upn: format!("admin@{}", o.plan.domain),
+            refuses_sign_in: false,
+            gdap: Gdap::None,
+        })
+        .collect();
+    // Names are looked up before the partnership is known: a plain index of the tenants.
+    let lookup = tenancy::Tenancy::new(infos.clone(), &verified, None);
+    let served: Vec<&str> = opened.iter().map(|o| o.plan.domain.as_str()).collect();
+    let served = served.join(", ");
+    let find = |what: &str, name: &str| {
+        lookup.find(name.trim()).ok_or_else(|| {
+            SandboxError::Config(format!(
+                "{what} {name:?} is none of the tenants served: {served}"
+            ))
         })
     };
-    private(&path)?;
-    let mut store = Store::open(&path).map_err(store_err(&path))?;
-    // Opening may have created the -wal and -shm files.
-    private(&path)?;
-    if store.meta("seeded_at").map_err(store_err(&path))?.is_none() {
-        let now = chrono::Utc::now();
-        let mut seeded = seed::generate(seed, users, DOMAIN, now);
-        let extra = seed_objects::generate(seed, &seeded.users, active, DOMAIN, now);
-        seeded.users.extend(extra.active);
-        let meta = [
-            ("seed", seed.to_string()),
-            ("users", users.to_string()),
-            ("tenant_id", seeded.tenant_id),
-            (
-                "seeded_at",
-                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            ),
-        ];
-        // Another process may have seeded it meanwhile: then its data is kept.
-        if store
-            .seed_if_empty(&seeded.users, &meta)
-            .map_err(store_err(&path))?
-        {
-            store
-                .seed_objects(&extra.objects, &extra.audits)
-                .map_err(store_err(&path))?;
-        }
-    }
-    aftercare_store::ensure_schema(&store).map_err(store_err(&path))?;
-    aftercare_store::seed_if_empty(&mut store, &format!("admin@{DOMAIN}"))
-        .map_err(store_err(&path))?;
-    // Stores from before tokens were RS256 have none yet: they get one now.
-    let key = match store.meta(SIGNING_KEY).map_err(store_err(&path))? {
-        Some(k) => k,
-        None => {
-            let fresh = SigningKey::generate().map_err(SandboxError::Config)?;
-            store
-                .meta_or_insert(SIGNING_KEY, &hex::encode(fresh))
-                .map_err(store_err(&path))?
+    let partner = match &cfg.partner_tenant {
+        None => None,
+        Some(home) => {
+            let home = find("the partner tenant", home)?;
+            let customers = match &cfg.customers {
+                None => (0..infos.len()).filter(|&i| i != home).collect(),
+                Some(names) => {
+                    let mut out = Vec::new();
+                    for name in names {
+                        let i = find("the customer", name)?;
+                        if i == home {
+                            return Err(SandboxError::Config(format!(
+                                "{name} is the partner's own tenant, not a customer"
+                            )));
+                        }
+                        if !out.contains(&i) {
+                            out.push(i);
+                        }
+                    }
+                    out
+                }
+            };
+            Some(tenancy::Partnership { home, customers })
         }
     };
-    let key = hex::decode(key)
-        .map_err(|e| e.to_string())
-        .and_then(|der| SigningKey::from_pkcs8(&der))
-        .map_err(|e| SandboxError::Config(format!("{}: signing key: {e}", path.display())))?;
-    let tenant_id = store
-        .meta("tenant_id")
-        .map_err(store_err(&path))?
-        .unwrap_or_default();
-    Ok(Opened {
-        store,
-        key,
-        tenant_id,
-    })
-}
-
-/// Removes the store files (database, WAL, shared memory) so the next open re-seeds.
-fn remove_store(data_dir: &Path) -> Result<(), SandboxError> {
-    let base = store_path(data_dir);
-    for suffix in ["", "-wal", "-shm"] {
-        let p = PathBuf::from(format!("{}{suffix}", base.display()));
-        match std::fs::remove_file(&p) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(source) => return Err(SandboxError::DataDir { path: p, source }),
-        }
+    let mut infos = infos;
+    for name in &cfg.refused {
+        let i = find("the tenant to refuse sign-in", name)?;
+        infos[i].refuses_sign_in = true;
     }
-    Ok(())
+    Ok(tenancy::Tenancy::new(infos, &verified, partner))
 }
 
-/// Starts a sandbox on `127.0.0.1:port`, seeding its store first if it is empty.
+/// Starts a sandbox on `127.0.0.1:port`, seeding each tenant's store first if it is empty.
 pub async fn spawn(cfg: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
     cfg.validate()?;
-    let (data_dir, users, active, seed, with_tls) = (
-        cfg.data_dir.clone(),
-        cfg.users,
-        cfg.active,
-        cfg.seed,
-        cfg.tls,
-    );
-    let (opened, tls) = tokio::task::spawn_blocking(move || {
-        let opened = open_store(&data_dir, users, active, seed)?;
+    let seeding = stores::Seeding {
+        tenants: cfg.tenants,
+        users: cfg.users,
+        active: cfg.active,
+        seed: cfg.seed,
+    };
+    let (data_dir, with_tls) = (cfg.data_dir.clone(), cfg.tls);
+    let (opened, key, tls) = tokio::task::spawn_blocking(move || {
+        let opened = stores::open_all(&data_dir, seeding)?;
+        let key = match opened.first() {
+            Some(first) => stores::signing_key(first, &data_dir)?,
+            None => return Err(SandboxError::Config("no tenant to serve".into())),
+        };
         let tls = if with_tls {
             Some(tls::setup(&data_dir)?)
         } else {
             None
         };
-        Ok::<_, SandboxError>((opened, tls))
+        Ok::<_, SandboxError>((opened, key, tls))
     })
     .await
     .map_err(|e| SandboxError::Config(format!("seeding task failed: {e}")))??;
@@ -496,69 +580,61 @@ pub async fn spawn(cfg: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
     let base_url = Url::parse(&format!("{scheme}://{addr}/"))
         .map_err(|e| SandboxError::Config(format!("base URL: {e}")))?;
 
-    let domains = routes::tenant_domains(DOMAIN);
-    let tenant_words = policy::tenant_words(
-        domains
-            .iter()
-            .filter(|d| d.is_verified)
-            .map(|d| d.id.as_str()),
-    );
-    let state: AppState = Arc::new(Shared {
-        store: Mutex::new(opened.store),
-        key: opened.key,
-        tenant_id: opened.tenant_id,
-        domain: DOMAIN.to_string(),
-        domains,
-        tenant_words,
-        base_url: base_url.clone(),
-        public_url: cfg.public_url.clone(),
-        public_login_url: cfg.public_login_url.clone(),
-        token_lifetime: cfg.token_lifetime,
-        client_secret: cfg.client_secret.clone(),
-        faults: faults::Faults::new(cfg.faults.clone()),
-        metrics: Metrics::default(),
-        devices: Mutex::new(HashMap::new()),
-        device_script: cfg.device_script.clone(),
-        trusted: cfg.trusted.clone(),
-        spent_jtis: Mutex::new(HashMap::new()),
-        app_roles: cfg.app_roles.clone(),
-        directory_roles: cfg.directory_roles.clone(),
-        router: OnceLock::new(),
-        password_faults: Mutex::new(cfg.password_faults),
-        panics: AtomicU32::new(0),
-        delta_generation: AtomicU64::new(0),
-        denied: cfg.denied.clone(),
-        tap_policy: routes::TapPolicy::entra_default(cfg.tap_enabled),
-    });
-    let router = routes::build(state.clone());
-    let _ = state.router.set(router.clone());
+    let common = Common {
+        key: Arc::new(key),
+        metrics: Arc::default(),
+        spent_jtis: Arc::default(),
+        password_faults: Arc::new(Mutex::new(cfg.password_faults)),
+        panics: Arc::default(),
+        delta_generation: Arc::default(),
+        tenancy: Arc::new(tenancy_of(&cfg, &opened)?),
+    };
+    let members: Vec<AppState> = opened
+        .into_iter()
+        .map(|o| Arc::new(tenant_state(&cfg, &common, o, &base_url)))
+        .collect();
+    common.tenancy.set_members(&members);
+    let mut served = Vec::with_capacity(members.len());
+    for state in &members {
+        let router = routes::build(state.clone());
+        let _ = state.router.set(router.clone());
+        served.push((state.clone(), router));
+    }
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let ca_path = tls.as_ref().map(|t| t.ca_path.clone());
     let acceptor = tls.map(|t| t.acceptor);
     let task = tokio::spawn(server::serve(
         listener,
-        state.clone(),
-        router,
+        Arc::new(server::Served {
+            tenancy: common.tenancy.clone(),
+            members: served,
+        }),
         acceptor,
         stop_rx,
     ));
+    let state = members[0].clone();
     Ok(SandboxHandle {
         base_url,
         ca_path,
         client_secret: cfg.client_secret,
         state,
+        members,
         stop: stop_tx,
         task: Some(task),
     })
 }
 
-/// A running sandbox. Dropping it stops the server; `shutdown` also waits for it.
+/// A running sandbox. Dropping it stops the server; `shutdown` also waits for it. What it
+/// says of "the" tenant (`domain`, `admin_upn`, `inspect`) is of the first one.
 pub struct SandboxHandle {
     base_url: Url,
     ca_path: Option<PathBuf>,
     client_secret: String,
+    /// The first tenant.
     state: AppState,
+    /// Every tenant, in seeding order.
+    members: Vec<AppState>,
     stop: tokio::sync::watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -585,18 +661,28 @@ impl SandboxHandle {
         self.state.public_login_url.as_ref()
     }
 
+    /// The first tenant's default domain.
     pub fn domain(&self) -> &str {
         &self.state.domain
     }
 
+    /// The first tenant's Global Administrator.
     pub fn admin_upn(&self) -> String {
         self.state.admin_upn()
+    }
+
+    /// Every tenant served, in seeding order (the first is Contoso): id, domain, name, admin,
+    /// GDAP part and whether it refuses sign-in. A token for one comes from
+    /// `{base}{domain or id}/oauth2/v2.0/token` and carries its id as `tid`.
+    pub fn tenants(&self) -> Vec<TenantInfo> {
+        self.state.tenancy.infos().to_vec()
     }
 
     pub fn client_secret(&self) -> &str {
         &self.client_secret
     }
 
+    /// The first tenant's inspector.
     #[cfg(feature = "test-hooks")]
     pub fn inspect(&self) -> Inspector {
         Inspector {
@@ -604,16 +690,26 @@ impl SandboxHandle {
         }
     }
 
+    /// The inspector of the tenant with this domain or id.
+    #[cfg(feature = "test-hooks")]
+    pub fn inspect_tenant(&self, tenant: &str) -> Option<Inspector> {
+        let i = self.state.tenancy.find(tenant)?;
+        Some(Inspector {
+            state: self.members.get(i)?.clone(),
+        })
+    }
+
     /// Makes the next `n` password sets (`PATCH /v1.0/users/{id}` with a `passwordProfile`,
-    /// alone or inside `$batch`) fail with `fault`, after the caller's permissions are checked
-    /// and before anything changes; `n = 0` stops failing them. Replaces any earlier setting.
+    /// alone or inside `$batch`, in any tenant) fail with `fault`, after the caller's
+    /// permissions are checked and before anything changes; `n = 0` stops failing them.
+    /// Replaces any earlier setting.
     #[cfg(feature = "test-hooks")]
     pub fn fail_next_password_sets(&self, n: u32, fault: PasswordFault) {
         self.inspect().fail_next_password_sets(n, fault);
     }
 
-    /// Makes the next `n` Graph requests panic inside their handler (the sandbox answers 500
-    /// `generalException` and keeps serving); `n = 0` stops it.
+    /// Makes the next `n` Graph requests (of any tenant) panic inside their handler (the
+    /// sandbox answers 500 `generalException` and keeps serving); `n = 0` stops it.
     #[cfg(feature = "test-hooks")]
     pub fn panic_next_requests(&self, n: u32) {
         self.state.panics.store(n, Ordering::Relaxed);
@@ -638,6 +734,7 @@ impl std::fmt::Debug for SandboxHandle {
         f.debug_struct("SandboxHandle")
             .field("base_url", &self.base_url.as_str())
             .field("domain", &self.state.domain)
+            .field("tenants", &self.members.len())
             .finish_non_exhaustive()
     }
 }

@@ -1,8 +1,10 @@
 //! The accept loop. axum's own `serve` cannot drop a connection without answering, so the
 //! sandbox runs hyper itself and injects latency, 5xx and dropped connections here, once per
-//! HTTP request (a `$batch` is one request).
+//! HTTP request (a `$batch` is one request), after picking the tenant the request is for
+//! (`tenancy`): its router answers, and its fault stream decides.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -23,9 +25,11 @@ use tracing::Level;
 use super::error::{ApiError, ids_for};
 use super::faults::Fault;
 use super::guard;
+use super::login;
 use super::origin::Conn;
 use super::path;
 use super::state::{AppState, Metrics};
+use super::tenancy::{Pick, Tenancy};
 
 /// Returned by the service to make hyper close the connection without a response.
 #[derive(Debug)]
@@ -42,10 +46,16 @@ impl std::error::Error for Dropped {}
 /// How long a client may take over its TLS handshake before the connection is closed.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Every tenant's state and router, and how a request finds its tenant.
+pub struct Served {
+    pub tenancy: Arc<Tenancy>,
+    /// By tenant index.
+    pub members: Vec<(AppState, Router)>,
+}
+
 pub async fn serve(
     listener: TcpListener,
-    state: AppState,
-    router: Router,
+    served: Arc<Served>,
     tls: Option<TlsAcceptor>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -59,9 +69,9 @@ pub async fn serve(
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
-                let (state, router, shutdown) = (state.clone(), router.clone(), shutdown.clone());
+                let (served, shutdown) = (served.clone(), shutdown.clone());
                 match tls.clone() {
-                    None => conns.spawn(connection(stream, Conn { tls: false }, state, router, shutdown)),
+                    None => conns.spawn(connection(stream, Conn { tls: false }, served, shutdown)),
                     Some(acceptor) => conns.spawn(async move {
                         // A failed or stalled handshake ends only this connection.
                         let Ok(Ok(stream)) =
@@ -69,7 +79,7 @@ pub async fn serve(
                         else {
                             return;
                         };
-                        connection(stream, Conn { tls: true }, state, router, shutdown).await;
+                        connection(stream, Conn { tls: true }, served, shutdown).await;
                     }),
                 };
             }
@@ -88,15 +98,14 @@ pub async fn serve(
 async fn connection<S>(
     stream: S,
     conn_info: Conn,
-    state: AppState,
-    router: Router,
+    served: Arc<Served>,
     mut shutdown: watch::Receiver<bool>,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let traced = trace_layer().layer(tower::service_fn(move |mut req: Request<Incoming>| {
         req.extensions_mut().insert(conn_info);
-        guard::marked(handle(state.clone(), router.clone(), req))
+        guard::marked(handle(served.clone(), req))
     }));
     let svc = hyper::service::service_fn(move |req| traced.clone().oneshot(req));
     // The timer lets hyper enforce its header-read timeout, so a stalled client cannot hold
@@ -147,8 +156,7 @@ fn trace_layer() -> RequestTrace {
 }
 
 async fn handle(
-    state: AppState,
-    router: Router,
+    served: Arc<Served>,
     mut req: Request<Incoming>,
 ) -> Result<Response<Body>, Dropped> {
     // Graph's spellings the router does not know (`//`, the `graph.` alias, `delta()`, `/beta`)
@@ -158,6 +166,17 @@ async fn handle(
     if let Some(uri) = path::normalize(req.uri()) {
         *req.uri_mut() = uri;
     }
+    let picked = match served.tenancy.pick(req.uri().path(), req.headers()) {
+        Pick::Tenant(i) => served.members.get(i).or(served.members.first()),
+        Pick::UnknownAuthority(name) => {
+            return Ok(login::unknown_tenant(&name, req.method()));
+        }
+    };
+    let Some((state, router)) = picked.cloned() else {
+        return Ok(
+            ApiError::internal("The sandbox serves no tenant.").render(&ids_for(req.headers()))
+        );
+    };
     Metrics::bump(&state.metrics.requests);
     let latency = state.faults.cfg.latency;
     if !latency.is_zero() {

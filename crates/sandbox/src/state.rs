@@ -14,6 +14,7 @@ use super::faults::{Faults, PasswordFault};
 use super::routes::Domain;
 use super::signing::SigningKey;
 use super::store::Store;
+use super::tenancy::Tenancy;
 
 pub type AppState = Arc<Shared>;
 
@@ -38,11 +39,24 @@ impl Metrics {
     }
 }
 
+/// One tenant of a running sandbox: its store and facts, and (behind `Arc`s) what every tenant
+/// of the sandbox shares. Each tenant has its own, and its own router, so a handler only ever
+/// sees the tenant its request is for (see `tenancy`).
 pub struct Shared {
     pub store: Mutex<Store>,
-    /// The tokens' signing key, kept in the store so tokens survive a restart.
-    pub key: SigningKey,
+    /// The tokens' signing key, kept in the first tenant's store so tokens survive a restart;
+    /// one for every tenant, as Entra signs every tenant's tokens with the same keys.
+    pub key: Arc<SigningKey>,
     pub tenant_id: String,
+    /// The tenant's place among the sandbox's tenants (0: the first, Contoso).
+    pub index: usize,
+    /// Its display name: "Contoso (sandbox)".
+    pub name: String,
+    /// The name its licences are bought under: "Contoso Sandbox".
+    pub account_name: String,
+    /// Every tenant of the sandbox, for the login endpoints (a refresh token redeemed at
+    /// another tenant's authority, GDAP, refused sign-ins).
+    pub tenancy: Arc<Tenancy>,
     /// The default domain: users live in it.
     pub domain: String,
     /// Every domain of the tenant, verified or not (`GET /domains`).
@@ -57,28 +71,30 @@ pub struct Shared {
     pub public_login_url: Option<Url>,
     pub token_lifetime: Duration,
     pub client_secret: String,
+    /// Its own fault stream and write quota (Graph throttles per tenant).
     pub faults: Faults,
-    pub metrics: Metrics,
+    /// Counted for the whole sandbox.
+    pub metrics: Arc<Metrics>,
     pub devices: Mutex<HashMap<String, DeviceCode>>,
     /// How device-code polls are answered.
     pub device_script: DeviceCodeScript,
     /// Certificates registered for client assertions, for any client id.
     pub trusted: Vec<TrustedCert>,
     /// `client_id` + `jti` of accepted assertions, until they expire: a replay is refused.
-    pub spent_jtis: Mutex<HashMap<(String, String), i64>>,
+    pub spent_jtis: Arc<Mutex<HashMap<(String, String), i64>>>,
     /// `roles` of client-credentials tokens.
     pub app_roles: Vec<String>,
     /// `wids` (directory role template ids) of client-credentials tokens.
     pub directory_roles: Vec<String>,
-    /// The router itself, for `$batch` to run inner requests through.
+    /// The tenant's router, for `$batch` to run inner requests through.
     pub router: OnceLock<Router>,
     /// Password sets still to be failed on purpose, and how (a runtime test switch).
-    pub password_faults: Mutex<(u32, PasswordFault)>,
+    pub password_faults: Arc<Mutex<(u32, PasswordFault)>>,
     /// Graph requests still to panic inside their handler (a runtime test switch).
-    pub panics: AtomicU32,
+    pub panics: Arc<AtomicU32>,
     /// The sync-state generation delta tokens carry: a token of another generation is
     /// refused as expired (`SandboxHandle::expire_delta_tokens`, a runtime test switch).
-    pub delta_generation: AtomicU64,
+    pub delta_generation: Arc<AtomicU64>,
     /// Permissions taken away from every token (`--deny-scope`).
     pub denied: Vec<String>,
     /// The tenant's Temporary Access Pass policy.

@@ -13,6 +13,9 @@ pub use row::{Proxies, USER_COLS, UserRow, UserView};
 
 pub const FILE_NAME: &str = "sandbox.sqlite3";
 
+/// What every store file's name ends in (after a dot).
+pub const FILE_EXTENSION: &str = "sqlite3";
+
 /// Days a deleted user stays restorable before Entra purges it.
 pub const RETENTION_DAYS: i64 = 30;
 
@@ -218,6 +221,11 @@ impl Store {
 
     pub(super) fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
+    }
+
+    /// Lets go of the memory the connection can (its page cache, mostly).
+    pub fn shrink_memory(&self) -> rusqlite::Result<()> {
+        self.conn.execute_batch("PRAGMA shrink_memory")
     }
 
     pub fn meta(&self, key: &str) -> rusqlite::Result<Option<String>> {
@@ -607,23 +615,31 @@ impl Store {
     /// Redeems a refresh token: it is marked used, whatever it was before.
     pub fn redeem_refresh(&mut self, hash: &str) -> rusqlite::Result<Option<RefreshGrant>> {
         let tx = self.conn.transaction()?;
-        let row = tx
-            .query_row(
-                "SELECT upn, client_id, scope, expires_at, used FROM refresh_tokens WHERE hash = ?1",
-                [hash],
-                |r| {
-                    Ok(RefreshGrant {
-                        upn: r.get(0)?,
-                        client_id: r.get(1)?,
-                        scope: r.get(2)?,
-                        expires_at: r.get(3)?,
-                        was_used: r.get(4)?,
-                    })
-                },
-            )
-            .optional()?;
+        let row = refresh_grant(&tx, hash)?;
         tx.execute("UPDATE refresh_tokens SET used = 1 WHERE hash = ?1", [hash])?;
         tx.commit()?;
         Ok(row)
     }
+
+    /// What a refresh token was issued for, leaving it as it is (`None`: not one of this
+    /// store's).
+    pub fn refresh_grant(&self, hash: &str) -> rusqlite::Result<Option<RefreshGrant>> {
+        refresh_grant(&self.conn, hash)
+    }
+}
+
+fn refresh_grant(conn: &Connection, hash: &str) -> rusqlite::Result<Option<RefreshGrant>> {
+    conn.prepare_cached(
+        "SELECT upn, client_id, scope, expires_at, used FROM refresh_tokens WHERE hash = ?1",
+    )?
+    .query_row([hash], |r| {
+        Ok(RefreshGrant {
+            upn: r.get(0)?,
+            client_id: r.get(1)?,
+            scope: r.get(2)?,
+            expires_at: r.get(3)?,
+            was_used: r.get(4)?,
+        })
+    })
+    .optional()
 }

@@ -181,6 +181,26 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> &str {
         .unwrap_or("")
 }
 
+/// The `tid` a token says it is for, read without checking its signature: only to pick the
+/// tenant whose extractor then verifies it (see `tenancy::Tenancy::pick`).
+pub fn unverified_tid(token: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Tid {
+        tid: String,
+    }
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    serde_json::from_slice::<Tid>(&json).ok().map(|t| t.tid)
+}
+
+/// The refusal of a token signed here for a tenant this server does not hold (a data dir now
+/// served with fewer tenants than when the token was issued).
+pub const OTHER_TENANT: &str =
+    "Access token validation failure. The token's tenant (tid) is not served here.";
+
 /// The authenticated caller of a Graph route.
 pub struct Caller(pub Claims);
 
@@ -195,6 +215,10 @@ impl FromRequestParts<AppState> for Caller {
         let now = chrono::Utc::now().timestamp();
         let mut claims =
             verify(&state.key, token, now, GRAPH_AUDIENCES).map_err(ApiError::unauthorized)?;
+        // Every tenant's tokens are signed with one key: the tenant is the token's `tid`.
+        if !claims.tid.eq_ignore_ascii_case(&state.tenant_id) {
+            return Err(ApiError::unauthorized(OTHER_TENANT));
+        }
         claims.take_away(&state.denied);
         Ok(Caller(claims))
     }

@@ -89,6 +89,11 @@ impl UsersView {
         self.conflicts.contains(id) || self.swept.contains(id)
     }
 
+    /// The ids the conflict sweep's last join found in conflict.
+    pub fn swept_conflicts(&self) -> &HashSet<String> {
+        &self.swept
+    }
+
     /// The conflict sweep's verdict, whole: a delta round can also clear a conflict.
     pub fn set_swept_conflicts(&mut self, ids: HashSet<String>) {
         self.swept = ids;

@@ -28,7 +28,17 @@ const SYNCED: u8 = 16;
 /// The deleted UPN is the id's 32 hex digits glued to the original UPN, so it is not stored.
 const DERIVED_UPN: u8 = 32;
 const DISABLED: u8 = 64;
+/// The mail is the original UPN (most users'), so it is not stored twice.
+const MAIL_IS_UPN: u8 = 128;
 const PROXY_SEP: char = '\u{1}';
+
+/// Whether `deleted` is the id's hex digits glued to `original` (without building it: this
+/// runs for every row loaded).
+fn is_derived_upn(deleted: &str, id: &str, original: &str) -> bool {
+    deleted
+        .strip_suffix(original)
+        .is_some_and(|hex| hex.bytes().eq(id.bytes().filter(|b| *b != b'-')))
+}
 
 fn derived_deleted_upn(id: &str, original: &str) -> String {
     let mut out: String = id.chars().filter(|c| *c != '-').collect();
@@ -38,7 +48,7 @@ fn derived_deleted_upn(id: &str, original: &str) -> String {
 
 impl Row {
     pub(super) fn new(user: &DeletedUser, key_start: u32, key_end: u32) -> Self {
-        let derived = user.deleted_upn == derived_deleted_upn(&user.id, &user.original_upn);
+        let derived = is_derived_upn(&user.deleted_upn, &user.id, &user.original_upn);
         let mut flags = 0;
         let mut set = |on: bool, bit: u8| {
             if on {
@@ -52,12 +62,18 @@ impl Row {
         set(user.on_premises_sync_enabled, SYNCED);
         set(derived, DERIVED_UPN);
         set(user.account_disabled, DISABLED);
+        let mail_is_upn = user.mail.as_deref() == Some(user.original_upn.as_str());
+        set(mail_is_upn, MAIL_IS_UPN);
         let parts: [&str; 8] = [
             &user.id,
             &user.display_name,
             &user.original_upn,
             if derived { "" } else { &user.deleted_upn },
-            user.mail.as_deref().unwrap_or(""),
+            if mail_is_upn {
+                ""
+            } else {
+                user.mail.as_deref().unwrap_or("")
+            },
             user.department.as_deref().unwrap_or(""),
             user.job_title.as_deref().unwrap_or(""),
             user.user_type.as_deref().unwrap_or(""),
@@ -118,7 +134,11 @@ impl Row {
     }
 
     pub fn mail(&self) -> Option<&str> {
-        self.opt(4, HAS_MAIL)
+        if self.flags & MAIL_IS_UPN != 0 {
+            Some(self.original_upn())
+        } else {
+            self.opt(4, HAS_MAIL)
+        }
     }
 
     pub fn department(&self) -> Option<&str> {
@@ -181,6 +201,31 @@ impl Row {
             account_disabled: self.account_disabled(),
             // The table keeps only the cleaned strings.
             stored: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_gives_back_the_user_it_was_made_from() {
+        let now = crate::app::fixtures::now();
+        let derived = crate::app::fixtures::user(7, now);
+        let mut kept = derived.clone();
+        // The id's digits with a dash left in, or another id's: stored as given.
+        kept.deleted_upn = format!("{}{}", &kept.id[..9], kept.original_upn);
+        let mut other = derived.clone();
+        other.deleted_upn = format!("ffff{}", &other.deleted_upn[4..]);
+        let mut bare = derived.clone();
+        bare.deleted_upn = String::new();
+        bare.mail = None;
+        let mut own_mail = derived.clone();
+        own_mail.mail = Some(own_mail.original_upn.to_uppercase());
+        for user in [derived, kept, other, bare, own_mail] {
+            let row = Row::new(&user, 0, 0);
+            assert_eq!(row.to_user(), user);
         }
     }
 }

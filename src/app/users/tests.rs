@@ -2,18 +2,34 @@ use super::*;
 use crate::app::fixtures;
 
 /// Users whose sort keys tie on the first 8 bytes, lowercase differently in and out of
-/// ASCII, or are missing: the cases where a kept order could drift from a full sort.
+/// ASCII, or are missing; deleted in one second (some with a fraction of it) or out of the
+/// prefix's range; in departments short enough for the key to follow, or with a NUL: the
+/// cases where a kept order could drift from a full sort.
 fn awkward(n: usize) -> Vec<DeletedUser> {
     let now = fixtures::now();
+    let at = |s: &str| s.parse::<DateTime<Utc>>().ok();
     (0..n)
         .map(|i| {
             let mut u = fixtures::user(i, now);
-            match i % 6 {
+            match i % 9 {
                 0 => u.department = Some(["ÉTUDES", "études", "Études x"][i % 3].into()),
                 1 => u.department = Some(String::new()),
                 2 => u.deleted_at = None,
                 3 => u.display_name = format!("Same Prefix {}", i % 4),
                 4 => u.original_upn = format!("SAME.PREFIX{}@contoso.sandbox", i % 3),
+                5 => {
+                    u.deleted_at = at(["2026-11-20T08:00:00Z", "2026-11-20T08:00:00.5Z"][i % 2]);
+                    u.display_name = ["Ann", "ann b", "An", "Bo", "ANN"][i % 5].into();
+                }
+                6 => u.department = Some(["HR", "hr", "H", "Hr\0x", "HR\0", "IT"][i % 6].into()),
+                7 => {
+                    u.deleted_at = at([
+                        "1969-12-31T23:59:59Z",
+                        "1900-01-01T00:00:00Z",
+                        "2300-01-01T00:00:00Z",
+                        "1970-01-01T00:00:00Z",
+                    ][i % 4]);
+                }
                 _ => {}
             }
             u
@@ -47,7 +63,7 @@ fn check_every_order(view: &mut UsersView) {
     for sort in SortKey::ALL {
         let kept: Vec<u64> = view.orders[sort.index()]
             .iter()
-            .map(|i| view.sort_prefix(sort, *i))
+            .map(|i| (crate::query::sort_prefix(sort, &view.sortable(*i)) >> 64) as u64)
             .collect();
         assert_eq!(view.prefixes[sort.index()], kept, "{sort:?} prefixes");
         for reverse in [false, true] {
@@ -153,5 +169,22 @@ fn list_prints_the_order_the_table_shows() {
             .collect();
         let list: Vec<&str> = listed.iter().map(|u| u.id.as_str()).collect();
         assert_eq!(list, table, "{sort:?}");
+    }
+}
+
+#[test]
+fn a_search_from_the_back_finds_what_a_binary_search_does() {
+    let values: Vec<u32> = vec![1, 1, 2, 3, 3, 3, 5, 8, 8, 13];
+    for lo in 0..=values.len() {
+        for end in lo..=values.len() {
+            for x in 0..15 {
+                let expected = lo + values[lo..end].partition_point(|v| *v <= x);
+                assert_eq!(
+                    partition_from_back(lo, end, |i| values[i] <= x),
+                    expected,
+                    "{lo}..{end} <= {x}"
+                );
+            }
+        }
     }
 }

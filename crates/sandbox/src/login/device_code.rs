@@ -197,6 +197,7 @@ pub(super) fn device_poll(
             own,
             endpoint,
             client_info: param(f, "client_info") == Some("1"),
+            across: None,
         },
     )
 }

@@ -25,6 +25,7 @@ pub(crate) use apps::{derived_id, display_name as app_display_name, service_prin
 pub use device_code::{device_code, device_code_v1, device_login_page};
 pub use discovery::{instance_discovery, keys, openid_configuration, openid_configuration_v1};
 pub use identity::managed_identity;
+pub use reply::unknown_tenant;
 #[cfg(feature = "test-hooks")]
 pub use tokens::mint;
 pub use tokens::{APP_ROLES, ClientAuth, TokenSpec};
@@ -32,7 +33,10 @@ pub use v1::token_v1;
 
 use super::origin::Root;
 use super::state::AppState;
-use reply::{Refusal, aad_error, form, missing, param};
+use super::tenancy::is_multi_tenant_alias;
+use reply::{
+    Refusal, aad_error, blocked_by_conditional_access, form, missing, no_tenant_named, param,
+};
 use scopes::OwnRoots;
 use tokens::Endpoint;
 
@@ -68,16 +72,38 @@ fn grant(
         return missing("client_id");
     };
     let own = own_roots(state, root);
+    // With several tenants, `/common` and `/organizations` name none: a user is signed in at
+    // its home tenant, and an app cannot be (Entra's rules). With one, they name it.
+    let unnamed = is_multi_tenant_alias(tenant) && !state.tenancy.is_single();
     match grant.as_str() {
         "client_credentials" => {
+            if unnamed {
+                return no_tenant_named();
+            }
+            if state.tenancy.refuses(state.index) {
+                return blocked_by_conditional_access();
+            }
             let audiences = client_credentials::token_audiences(state, tenant, headers);
             client_credentials::client_credentials(state, &f, &client_id, &audiences, &own)
         }
-        "refresh_token" => refresh::refresh(state, &f, &client_id, &own, endpoint),
-        "password" => password::password(state, &f, &client_id, &own, endpoint),
+        "refresh_token" => refresh::refresh(state, &f, &client_id, &own, endpoint, unnamed),
+        "password" => {
+            let home = match unnamed {
+                true => password::home_of(state, &f),
+                false => Some(state.clone()),
+            };
+            match home {
+                Some(home) if home.tenancy.refuses(home.index) => blocked_by_conditional_access(),
+                Some(home) => password::password(&home, &f, &client_id, &own, endpoint),
+                None => password::unknown_user(),
+            }
+        }
         // RFC 8628 names the grant by its URN; msal-node sends the short `device_code`, which
         // Entra accepts too.
         "urn:ietf:params:oauth:grant-type:device_code" | "device_code" => {
+            if state.tenancy.refuses(state.index) {
+                return blocked_by_conditional_access();
+            }
             device_code::device_poll(state, &f, &client_id, &own, endpoint)
         }
         other => aad_error(

@@ -52,14 +52,7 @@ pub(super) fn password(
         let db = state.db();
         let user = match db.active(username) {
             Ok(Some(u)) => u,
-            Ok(None) => {
-                return aad_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    50034,
-                    "The user account does not exist in the directory. To sign into this application, the account must be added to the directory.",
-                );
-            }
+            Ok(None) => return unknown_user(),
             Err(e) => return server_error(&e.to_string()),
         };
         match db.sign_in(&user.id) {
@@ -104,8 +97,31 @@ pub(super) fn password(
             own,
             endpoint,
             client_info: param(f, "client_info") == Some("1"),
+            across: None,
         },
     )
+}
+
+/// The user a password sign-in names is none of the directory's.
+pub(super) fn unknown_user() -> Response {
+    aad_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        50034,
+        "The user account does not exist in the directory. To sign into this application, the account must be added to the directory.",
+    )
+}
+
+/// The tenant a password sign-in at `/common` goes to: the one whose verified domain the
+/// user name carries (Entra's home realm discovery); `None`: no tenant here has it. Without a
+/// user name, the tenant asked (which says the parameter is missing).
+pub(super) fn home_of(state: &AppState, f: &[(String, String)]) -> Option<AppState> {
+    let Some(username) = param(f, "username") else {
+        return Some(state.clone());
+    };
+    let domain = username.rsplit_once('@')?.1;
+    let i = state.tenancy.find(domain)?;
+    state.tenancy.member(i)
 }
 
 fn server_error(why: &str) -> Response {

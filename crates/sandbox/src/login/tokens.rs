@@ -175,6 +175,12 @@ pub(super) fn v1_issuer(tenant_id: &str) -> String {
 }
 
 pub fn mint(state: &AppState, spec: &TokenSpec) -> String {
+    mint_as(state, spec, None)
+}
+
+/// A token of `state`'s tenant; `home`: the tenant a delegated token's user belongs to when it
+/// is another (a GDAP partner's user at a customer), named in `idp` as Entra names a guest's.
+fn mint_as(state: &AppState, spec: &TokenSpec, home: Option<&AppState>) -> String {
     let now = chrono::Utc::now().timestamp();
     let iss = v1_issuer(&state.tenant_id);
     let mut claims = Claims {
@@ -206,7 +212,8 @@ pub fn mint(state: &AppState, spec: &TokenSpec) -> String {
     };
     match &spec.upn {
         Some(upn) => {
-            let who = subject(state, upn);
+            let who = subject(home.unwrap_or(state), upn);
+            claims.idp = home.map(|h| v1_issuer(&h.tenant_id));
             claims.acr = Some("1".into());
             claims.amr = Some(vec!["pwd".into()]);
             claims.sub = Some(pairwise_sub(state, &who.oid, &spec.client_id));
@@ -242,8 +249,14 @@ pub(super) enum Endpoint {
 /// The ID token of a delegated sign-in, in the endpoint's version (v2.0: `preferred_username`,
 /// issuer `login.microsoftonline.com/{tid}/v2.0`; v1: `upn`, `unique_name`, issuer
 /// `sts.windows.net`), per learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference.
-fn id_token(state: &AppState, client_id: &str, upn: &str, endpoint: Endpoint) -> String {
-    let who = subject(state, upn);
+fn id_token(
+    state: &AppState,
+    client_id: &str,
+    upn: &str,
+    endpoint: Endpoint,
+    home: Option<&AppState>,
+) -> String {
+    let who = subject(home.unwrap_or(state), upn);
     let now = chrono::Utc::now().timestamp();
     let lifetime = 3600;
     let sub = pairwise_sub(state, &who.oid, client_id);
@@ -276,10 +289,15 @@ fn id_token(state: &AppState, client_id: &str, upn: &str, endpoint: Endpoint) ->
             "ver": "1.0",
         }),
     };
+    let mut claims = claims;
+    if let Some(h) = home {
+        claims["idp"] = json!(v1_issuer(&h.tenant_id));
+    }
     state.key.sign(&claims)
 }
 
-/// `client_info` as MSAL asks for it (`client_info=1`): the account's home ids, base64url JSON.
+/// `client_info` as MSAL asks for it (`client_info=1`): the account's home ids, base64url JSON
+/// (`state`: the user's home tenant).
 fn client_info(state: &AppState, upn: &str) -> String {
     let who = subject(state, upn);
     B64.encode(json!({"uid": who.oid, "utid": state.tenant_id}).to_string())
@@ -305,6 +323,16 @@ pub(super) struct Delegated<'a> {
     pub(super) endpoint: Endpoint,
     /// MSAL's `client_info=1`: the response carries the account's home ids.
     pub(super) client_info: bool,
+    /// Set when the user signs in at a tenant other than its home (see `Across`).
+    pub(super) across: Option<Across<'a>>,
+}
+
+/// A user signing in at a tenant other than its own: a GDAP partner's user at a customer.
+pub(super) struct Across<'a> {
+    /// The user's home tenant: it holds the user and its refresh tokens.
+    pub(super) home: &'a AppState,
+    /// The directory roles the relationship grants it here (`wids`).
+    pub(super) roles: Vec<String>,
 }
 
 /// The token response for a delegated sign-in, with a new refresh token if wanted and an ID
@@ -316,23 +344,27 @@ pub(super) fn delegated_tokens(state: &AppState, req: &Delegated<'_>) -> Respons
     };
     let lifetime = state.token_lifetime.as_secs() as i64;
     let upn = req.upn;
+    let home = req.across.as_ref().map(|a| a.home);
+    // The sandbox admin is its Global Administrator, and Entra lists a user's directory roles
+    // in delegated tokens too; a partner's user holds what the relationship grants.
+    let wids = match &req.across {
+        Some(a) => a.roles.clone(),
+        None if upn.eq_ignore_ascii_case(&state.admin_upn()) => {
+            vec![GLOBAL_ADMINISTRATOR.to_string()]
+        }
+        None => Vec::new(),
+    };
     let spec = TokenSpec {
         client_id: req.client_id.into(),
         upn: Some(upn.into()),
         scopes: asked.scopes.clone(),
         roles: Vec::new(),
         lifetime_secs: lifetime,
-        // The sandbox admin is its Global Administrator, and Entra lists a user's directory
-        // roles in delegated tokens too.
-        wids: Some(if upn.eq_ignore_ascii_case(&state.admin_upn()) {
-            vec![GLOBAL_ADMINISTRATOR.to_string()]
-        } else {
-            Vec::new()
-        }),
+        wids: Some(wids),
         audience: asked.resource.audience.into(),
         client_auth: ClientAuth::Public,
     };
-    let access = mint(state, &spec);
+    let access = mint_as(state, &spec, home);
     let mut granted = asked.scopes.clone();
     if asked.openid {
         granted.extend(["openid", "profile", "email"].map(String::from));
@@ -350,7 +382,8 @@ pub(super) fn delegated_tokens(state: &AppState, req: &Delegated<'_>) -> Respons
     if asked.offline {
         let refresh = random_token(48);
         let expires = chrono::Utc::now().timestamp() + REFRESH_LIFETIME;
-        if let Err(e) = state.db().add_refresh(
+        // A refresh token is the user's: it lives with its home tenant, wherever it was issued.
+        if let Err(e) = home.unwrap_or(state).db().add_refresh(
             &refresh_hash(&refresh),
             upn,
             req.client_id,
@@ -367,10 +400,10 @@ pub(super) fn delegated_tokens(state: &AppState, req: &Delegated<'_>) -> Respons
         body["refresh_token"] = json!(refresh);
     }
     if asked.openid {
-        body["id_token"] = json!(id_token(state, req.client_id, upn, req.endpoint));
+        body["id_token"] = json!(id_token(state, req.client_id, upn, req.endpoint, home));
     }
     if req.client_info {
-        body["client_info"] = json!(client_info(state, upn));
+        body["client_info"] = json!(client_info(home.unwrap_or(state), upn));
     }
     (StatusCode::OK, Json(body)).into_response()
 }

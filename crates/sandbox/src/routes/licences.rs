@@ -27,7 +27,7 @@ pub async fn subscribed_skus(
         .map(|s| {
             json!({
                 "accountId": tenant,
-                "accountName": "Contoso Sandbox",
+                "accountName": state.account_name,
                 "appliesTo": "User",
                 "capabilityStatus": "Enabled",
                 "consumedUnits": s.consumed,

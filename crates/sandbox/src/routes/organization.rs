@@ -49,7 +49,7 @@ fn organization(state: &AppState, select: &[&'static str]) -> ApiResult<Value> {
     for &p in select {
         let v = match p {
             "id" => json!(state.tenant_id),
-            "displayName" => json!(crate::TENANT_NAME),
+            "displayName" => json!(state.name),
             "countryLetterCode" | "defaultUsageLocation" => json!(crate::COUNTRY),
             "country" => json!("United States"),
             "createdDateTime" => json!(seeded_at),

@@ -16,5 +16,6 @@ mod holders;
 mod list;
 mod offboarding;
 mod retention;
+mod tenants;
 mod tokens;
 mod writes;

@@ -1,0 +1,321 @@
+//! Which tenants a run opens: `--tenant` (repeatable, by a `[[tenants]]` entry's name or any
+//! tenant id or domain), `--all-tenants` (every entry of the settings file), or the one the
+//! settings file's `tenant` names. Each tenant gets settings of its own: the flags and
+//! variables over its entry over the file's top level, so a run across tenants is, tenant by
+//! tenant, what a run on that tenant alone would be.
+
+use super::Settings;
+use super::file::{FileSettings, TenantEntry};
+
+/// What the command line asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Asked {
+    /// `--tenant`, as many times as given, in order.
+    pub tenants: Vec<String>,
+    /// `--all-tenants`.
+    pub all: bool,
+    /// `--sandbox`: the built-in sandbox, whatever the file names.
+    pub sandbox: bool,
+}
+
+/// One tenant to open: its id or domain, and its entry when the file has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Pick<'a> {
+    tenant: String,
+    entry: Option<&'a TenantEntry>,
+}
+
+/// The tenants to open, in the order asked (the file's order for `--all-tenants`), each once.
+/// Empty when the run opens no named tenant (the sandbox, or a `--graph-url` alone): the
+/// settings then stay as they are.
+fn pick<'a>(asked: &Asked, file: &'a FileSettings) -> Result<Vec<Pick<'a>>, String> {
+    let entry_for = |t: &str| file.tenants.iter().find(|e| e.is_named(t));
+    let picks: Vec<Pick> = if asked.all {
+        if !asked.tenants.is_empty() {
+            return Err(
+                "--all-tenants opens every tenant of the settings file and --tenant \
+                        picks some: give one or the other"
+                    .into(),
+            );
+        }
+        if file.tenants.is_empty() {
+            return Err(
+                "--all-tenants: the settings file has no [[tenants]] entries \
+                        (`undelete config init` writes an example)"
+                    .into(),
+            );
+        }
+        file.tenants
+            .iter()
+            .map(|e| Pick {
+                tenant: e.tenant.clone(),
+                entry: Some(e),
+            })
+            .collect()
+    } else if asked.sandbox {
+        Vec::new()
+    } else if !asked.tenants.is_empty() {
+        asked
+            .tenants
+            .iter()
+            .map(|t| {
+                let entry = entry_for(t);
+                Pick {
+                    tenant: entry.map_or_else(|| t.clone(), |e| e.tenant.clone()),
+                    entry,
+                }
+            })
+            .collect()
+    } else if let Some(t) = &file.tenant {
+        // The file's own `tenant`: as before there were entries, unless an entry is that
+        // tenant, whose settings then apply.
+        match entry_for(t) {
+            Some(e) => vec![Pick {
+                tenant: e.tenant.clone(),
+                entry: Some(e),
+            }],
+            None => Vec::new(),
+        }
+    } else {
+        match file.tenants.as_slice() {
+            [] => Vec::new(),
+            [only] => vec![Pick {
+                tenant: only.tenant.clone(),
+                entry: Some(only),
+            }],
+            many => {
+                let names: Vec<String> = many.iter().map(display_name).collect();
+                return Err(format!(
+                    "the settings file names {} tenants ({}) and no `tenant`: open some with \
+                     --tenant NAME (repeatable) or all with --all-tenants",
+                    many.len(),
+                    names.join(", ")
+                ));
+            }
+        }
+    };
+    let mut once: Vec<Pick> = Vec::new();
+    for p in picks {
+        if !once
+            .iter()
+            .any(|o| o.tenant.eq_ignore_ascii_case(&p.tenant))
+        {
+            once.push(p);
+        }
+    }
+    Ok(once)
+}
+
+/// An entry as the table names it: its name, else its tenant.
+fn display_name(e: &TenantEntry) -> String {
+    e.name.clone().unwrap_or_else(|| e.tenant.clone())
+}
+
+/// The run's settings: `base` (what only flags set) with the layers laid on, for the first
+/// tenant opened, and each further tenant's own settings in `more_tenants`. `flags` is what
+/// the flags and variables said, `file` the settings file.
+pub fn resolve(
+    base: Settings,
+    flags: FileSettings,
+    file: FileSettings,
+    asked: &Asked,
+) -> Result<Settings, String> {
+    let picks = pick(asked, &file)?;
+    let partner = flags
+        .partner_tenant
+        .clone()
+        .or_else(|| file.partner_tenant.clone());
+    let one = |p: &Pick| {
+        let mut layer = FileSettings {
+            tenant: Some(p.tenant.clone()),
+            ..flags.clone()
+        };
+        if let Some(e) = p.entry {
+            layer = layer.over(e.layer());
+        }
+        let mut s = base.clone().with_layers(layer.over(file.clone()));
+        s.name = p.entry.and_then(|e| e.name.clone());
+        s.partner_tenant = partner.clone();
+        s
+    };
+    let Some((first, rest)) = picks.split_first() else {
+        return Ok(base.with_layers(flags.over(file)));
+    };
+    let mut settings = one(first);
+    settings.more_tenants = rest.iter().map(one).collect();
+    Ok(settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn file(text: &str) -> FileSettings {
+        super::super::file::parse(text, Path::new("config.toml")).expect("valid")
+    }
+
+    const THREE: &str = "email-to = \"all@msp.example\"\nmail-from = \"noreply@msp.example\"\n\
+        [[tenants]]\nname = \"Contoso\"\ntenant = \"contoso.onmicrosoft.com\"\n\
+        [[tenants]]\nname = \"Fabrikam\"\ntenant = \"fabrikam.onmicrosoft.com\"\n\
+        email-to = \"helpdesk@fabrikam.com\"\n\
+        [[tenants]]\ntenant = \"northwind.onmicrosoft.com\"\ninclude-password = false\n";
+
+    fn asked(tenants: &[&str], all: bool) -> Asked {
+        Asked {
+            tenants: tenants.iter().map(|t| t.to_string()).collect(),
+            all,
+            sandbox: false,
+        }
+    }
+
+    fn tenants_of(s: &Settings) -> Vec<(Option<String>, String)> {
+        std::iter::once(s)
+            .chain(&s.more_tenants)
+            .map(|t| (t.name.clone(), t.tenant.clone().unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn all_tenants_opens_every_entry_each_with_its_own_settings_over_the_top_level() {
+        let s = resolve(
+            Settings::default(),
+            FileSettings::default(),
+            file(THREE),
+            &asked(&[], true),
+        )
+        .expect("resolves");
+        assert_eq!(
+            tenants_of(&s),
+            vec![
+                (Some("Contoso".into()), "contoso.onmicrosoft.com".into()),
+                (Some("Fabrikam".into()), "fabrikam.onmicrosoft.com".into()),
+                (None, "northwind.onmicrosoft.com".into()),
+            ]
+        );
+        assert_eq!(s.email_to.as_deref(), Some("all@msp.example"));
+        assert_eq!(
+            s.more_tenants[0].email_to.as_deref(),
+            Some("helpdesk@fabrikam.com")
+        );
+        assert_eq!(
+            s.more_tenants[0].mail_from.as_deref(),
+            Some("noreply@msp.example")
+        );
+        assert!(s.include_password && !s.more_tenants[1].include_password);
+        assert!(s.more_tenants.iter().all(|t| t.more_tenants.is_empty()));
+    }
+
+    #[test]
+    fn tenant_flags_pick_by_name_or_domain_in_order_once_and_flags_win_over_entries() {
+        let flags = FileSettings {
+            email_to: Some("me@msp.example".into()),
+            ..FileSettings::default()
+        };
+        let s = resolve(
+            Settings::default(),
+            flags,
+            file(THREE),
+            &asked(
+                &[
+                    "fabrikam",
+                    "other.onmicrosoft.com",
+                    "FABRIKAM.onmicrosoft.com",
+                ],
+                false,
+            ),
+        )
+        .expect("resolves");
+        assert_eq!(
+            tenants_of(&s),
+            vec![
+                (Some("Fabrikam".into()), "fabrikam.onmicrosoft.com".into()),
+                (None, "other.onmicrosoft.com".into()),
+            ]
+        );
+        assert_eq!(s.email_to.as_deref(), Some("me@msp.example"), "a flag wins");
+    }
+
+    #[test]
+    fn one_tenant_is_as_before_and_many_without_a_choice_is_an_error_naming_them() {
+        // No entries: the file's tenant, exactly as before.
+        let plain = file("tenant = \"contoso.onmicrosoft.com\"\n");
+        let s = resolve(
+            Settings::default(),
+            FileSettings::default(),
+            plain.clone(),
+            &Asked::default(),
+        )
+        .expect("resolves");
+        assert_eq!(
+            s,
+            Settings::default().with_layers(FileSettings::default().over(plain))
+        );
+        // No tenant at all: the sandbox.
+        let s = resolve(
+            Settings::default(),
+            FileSettings::default(),
+            FileSettings::default(),
+            &Asked::default(),
+        )
+        .expect("resolves");
+        assert!(s.uses_sandbox() && s.more_tenants.is_empty());
+        // Several entries and no choice.
+        let e = resolve(
+            Settings::default(),
+            FileSettings::default(),
+            file(THREE),
+            &Asked::default(),
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with(
+                "the settings file names 3 tenants (Contoso, Fabrikam, northwind.onmicrosoft.com)"
+            ),
+            "{e}"
+        );
+        // The file's `tenant` naming an entry takes that entry's settings.
+        let with_top = file(&format!("tenant = \"fabrikam.onmicrosoft.com\"\n{THREE}"));
+        let s = resolve(
+            Settings::default(),
+            FileSettings::default(),
+            with_top,
+            &Asked::default(),
+        )
+        .expect("resolves");
+        assert_eq!(s.name.as_deref(), Some("Fabrikam"));
+        assert!(s.more_tenants.is_empty());
+        // --sandbox wins over entries; --all-tenants needs some and no --tenant beside it.
+        let sandbox = Asked {
+            sandbox: true,
+            ..Asked::default()
+        };
+        assert!(
+            resolve(
+                Settings::default(),
+                FileSettings::default(),
+                file(THREE),
+                &sandbox
+            )
+            .expect("resolves")
+            .more_tenants
+            .is_empty()
+        );
+        let e = resolve(
+            Settings::default(),
+            FileSettings::default(),
+            FileSettings::default(),
+            &asked(&[], true),
+        )
+        .unwrap_err();
+        assert!(e.contains("no [[tenants]] entries"), "{e}");
+        let e = resolve(
+            Settings::default(),
+            FileSettings::default(),
+            file(THREE),
+            &asked(&["contoso"], true),
+        )
+        .unwrap_err();
+        assert!(e.contains("give one or the other"), "{e}");
+    }
+}
