@@ -127,6 +127,7 @@ pub fn settings() -> Settings {
 pub fn facts() -> Facts {
     Facts {
         label: "SANDBOX contoso.sandbox".into(),
+        name: None,
         is_sandbox: true,
         account: "admin@contoso.sandbox".into(),
         read_only: false,

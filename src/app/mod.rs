@@ -51,26 +51,33 @@ pub fn event_to_msg(ev: Event) -> Option<Msg> {
     }
 }
 
-/// Applies one message and runs its effects; `true` when the app should quit.
+/// Applies one message and runs its effects; `true` when the app should quit. The effects of
+/// a session's news are that session's work, whether or not it is on screen.
 pub fn step(state: &mut State, runner: &mut Runner, msg: Msg) -> bool {
-    // Only a page of the current load frees a slot: a cancelled load's leftovers (or those of
-    // a session replaced since) must not let the new one run further ahead.
-    let page = match &msg {
-        Msg::Session {
-            id,
-            msg: SessionMsg::Page { generation, .. },
-        } => {
-            let s = state.session();
-            *id == s.id() && *generation == s.users.generation()
+    // Only a page of a session's current load frees a slot: a cancelled load's leftovers (or
+    // those of a session replaced since) must not let the new one run further ahead.
+    let (from, page) = match &msg {
+        Msg::Session { id, msg } => {
+            let page = match msg {
+                SessionMsg::Page { generation, .. } => state
+                    .sessions
+                    .get(*id)
+                    .is_some_and(|s| *generation == s.users.generation()),
+                _ => false,
+            };
+            (Some(*id), page)
         }
-        _ => false,
+        _ => (None, false),
     };
     let effects = update::update(state, msg);
-    if page {
-        runner.page_taken();
+    if let (Some(id), true) = (from, page) {
+        runner.page_taken(id);
     }
     for effect in effects {
-        runner.run(effect);
+        match from {
+            Some(id) => runner.run_in(id, effect),
+            None => runner.run(effect),
+        }
     }
     state.quit
 }

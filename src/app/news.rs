@@ -71,6 +71,29 @@ pub(super) fn on_news(state: &mut State, msg: SessionMsg) -> Vec<Effect> {
     }
 }
 
+/// Whether news can land in a session not on screen: what fills its table, books and sweep,
+/// not what answers a dialog (only the session on screen has one open).
+pub(super) fn lands_unseen(msg: &SessionMsg) -> bool {
+    use SessionMsg as M;
+    matches!(
+        msg,
+        M::Page { .. }
+            | M::LoadFinished { .. }
+            | M::Unfinished(_)
+            | M::Earlier(_)
+            | M::Holder(_)
+            | M::UnfinishedFailed(_)
+            | M::Tenant(_)
+            | M::Warning(_)
+            | M::Info(_)
+            | M::Swept(_)
+            | M::SweepChanges(_)
+            | M::Deletions(_)
+            | M::Recalled(_)
+            | M::Restored(_)
+    )
+}
+
 fn on_page(
     state: &mut State,
     generation: u64,

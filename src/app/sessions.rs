@@ -2,8 +2,8 @@
 //! directory (DESIGN.md 2.2). Each has its own table of deleted users, conflict sweep,
 //! Restored view, unfinished work, lock state and tenant facts, and an id that every message
 //! of its background work carries, so the news of a session that is gone (replaced by a new
-//! sign-in) is dropped instead of landing in another one's rows. One session is open today;
-//! the collection is shaped for several in one event loop, one of them current.
+//! sign-in) is dropped instead of landing in another one's rows. A run on several tenants
+//! holds one session per tenant in one event loop, the screen showing one of them.
 
 use std::collections::{HashMap, HashSet};
 
@@ -38,6 +38,9 @@ impl std::fmt::Display for SessionId {
 pub struct Facts {
     /// "SANDBOX contoso.sandbox" or the tenant.
     pub label: String,
+    /// The name its `[[tenants]]` entry gives the tenant, if any: shown in place of the label
+    /// where tenants are told apart.
+    pub name: Option<String>,
     pub is_sandbox: bool,
     pub account: String,
     pub read_only: bool,
@@ -53,6 +56,11 @@ pub struct Facts {
 }
 
 impl Facts {
+    /// How the tenants pane and the header tell this tenant from the others.
+    pub fn tenant(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.label)
+    }
+
     /// The permission the sign-in lacks to give back an item of this kind, if it does.
     pub fn lacks_for(
         &self,
@@ -69,6 +77,7 @@ impl Facts {
     pub fn from_config(config: &crate::config::Settings, label: String) -> Self {
         Self {
             label,
+            name: config.name.clone(),
             is_sandbox: false,
             account: String::new(),
             read_only: config.read_only,
@@ -240,13 +249,26 @@ impl SessionState {
     }
 }
 
+/// A tenant of the run that could not be opened (its sign-in was refused, its settings are
+/// wrong): shown in the tenants pane with why, while the others work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unopened {
+    /// How the run names the tenant (its entry's name, else its domain).
+    pub label: String,
+    /// Why, cause first, in words.
+    pub why: String,
+}
+
 /// The open sessions and which one the screen shows. Never empty: the app starts with the
-/// session it signs into (or has opened already).
+/// session it signs into (or has opened already); a run on several tenants opens one per
+/// tenant, in the order they were asked for.
 pub struct Sessions {
     open: Vec<SessionState>,
     current: usize,
     /// The id the next session gets.
     next: u64,
+    /// The tenants of this run that did not open, in the order asked for.
+    pub unopened: Vec<Unopened>,
 }
 
 impl Sessions {
@@ -256,6 +278,7 @@ impl Sessions {
             open: vec![SessionState::new(SessionId::FIRST, facts)],
             current: 0,
             next: 2,
+            unopened: Vec::new(),
         }
     }
 
@@ -276,6 +299,29 @@ impl Sessions {
         self.open.iter_mut().find(|s| s.id == id)
     }
 
+    pub fn get(&self, id: SessionId) -> Option<&SessionState> {
+        self.open.iter().find(|s| s.id == id)
+    }
+
+    /// Opens one more session (another tenant of the run), behind the current one.
+    pub fn add(&mut self, facts: Facts) -> SessionId {
+        let id = SessionId(self.next);
+        self.next += 1;
+        self.open.push(SessionState::new(id, facts));
+        id
+    }
+
+    /// Makes `id` the session the screen shows; `false` when no such session is open.
+    pub fn show(&mut self, id: SessionId) -> bool {
+        match self.open.iter().position(|s| s.id == id) {
+            Some(i) => {
+                self.current = i;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Replaces the current session with a fresh one for `facts` (a new sign-in): what the
     /// old one held is dropped, and its id is never current again.
     pub fn replace_current(&mut self, facts: Facts) -> SessionId {
@@ -287,5 +333,19 @@ impl Sessions {
 
     pub fn iter(&self) -> impl Iterator<Item = &SessionState> {
         self.open.iter()
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut SessionState> {
+        self.open.iter_mut()
+    }
+
+    /// How many tenants this run was asked for: open or not.
+    pub fn tenants(&self) -> usize {
+        self.open.len() + self.unopened.len()
+    }
+
+    /// More than one tenant: the header counts them and the tenants pane lists them.
+    pub fn several(&self) -> bool {
+        self.tenants() > 1
     }
 }

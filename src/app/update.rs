@@ -41,11 +41,12 @@ fn settle(state: &mut State) {
     ensure_visible(state);
 }
 
-/// News of a session: dropped unless its session is the one on screen (a session replaced by
-/// a new sign-in may still have news on its way; with several sessions open, the news of
-/// one not shown is the many-tenants issue's to keep).
+/// News of a session: dropped once its session is gone (a session replaced by a new sign-in
+/// may still have news on its way). The news of an open session not on screen (another
+/// tenant of the run) lands in that session as if it were shown, except what belongs to a
+/// dialog, which only the session on screen can have open.
 fn on_session(state: &mut State, id: SessionId, msg: SessionMsg) -> Vec<Effect> {
-    if id != state.session().id() {
+    if state.sessions.get(id).is_none() {
         tracing::debug!(session = %id, "news of a session no longer open, dropped");
         return Vec::new();
     }
@@ -59,8 +60,28 @@ fn on_session(state: &mut State, id: SessionId, msg: SessionMsg) -> Vec<Effect> 
         return Vec::new();
     }
     state.dirty = true;
+    let shown = state.session().id();
+    if id == shown {
+        let effects = super::news::on_news(state, msg);
+        settle(state);
+        return effects;
+    }
+    if !super::news::lands_unseen(&msg) {
+        tracing::debug!(session = %id, "a dialog's news of a session not on screen, dropped");
+        return Vec::new();
+    }
+    // The news is applied with its session on screen for the moment, so one set of rules
+    // serves every tenant; a notice it leaves names its tenant.
+    let before = state.notice.clone();
+    state.sessions.show(id);
     let effects = super::news::on_news(state, msg);
-    settle(state);
+    let tenant = state.session().facts.tenant().to_string();
+    state.sessions.show(shown);
+    if state.notice != before
+        && let Some((_, text)) = &mut state.notice
+    {
+        *text = format!("{tenant}: {text}");
+    }
     effects
 }
 
@@ -74,14 +95,19 @@ fn on_tick(state: &mut State, now: chrono::DateTime<chrono::Utc>) -> Vec<Effect>
     let minute_changed = now.timestamp() / 60 != state.now.timestamp() / 60;
     state.now = now;
     state.spinner = state.spinner.wrapping_add(1);
-    let s = state.sessions.current_mut();
-    if s.sweep.phase == super::sweep::Phase::Joining {
-        super::sweep::join_some(s, super::sweep::JOIN_CHUNK);
-        state.dirty = true;
+    // Every tenant's sweep joins its own rows, shown or not.
+    for s in state.sessions.iter_mut() {
+        if s.sweep.phase == super::sweep::Phase::Joining {
+            super::sweep::join_some(s, super::sweep::JOIN_CHUNK);
+            state.dirty = true;
+        }
     }
     let s = state.session();
-    let animating =
-        s.users.loading() || s.sweep.busy() || state.modal.as_ref().is_some_and(|m| m.animates());
+    // The header counts the other tenants' loads and sweeps too.
+    let busy = |s: &super::sessions::SessionState| s.users.loading() || s.sweep.busy();
+    let animating = busy(s)
+        || (state.sessions.several() && state.sessions.iter().any(busy))
+        || state.modal.as_ref().is_some_and(|m| m.animates());
     if minute_changed || animating {
         state.dirty = true;
     }

@@ -12,6 +12,7 @@ use undelete::app::effect::Effect;
 use undelete::app::msg::{Msg, SessionMsg};
 
 use undelete::app::runner::Runner;
+use undelete::app::sessions::SessionId;
 use undelete::app::{self};
 use undelete::config::Settings;
 use undelete::session::Session;
@@ -48,8 +49,7 @@ async fn the_loader_waits_for_the_loop_to_take_pages() {
         data.path().to_path_buf(),
     ));
     let (tx, mut rx) = app::channel();
-    let mut runner =
-        Runner::for_session(undelete::app::sessions::SessionId::FIRST, session, tx, None);
+    let mut runner = Runner::for_session(SessionId::FIRST, session, tx, None);
     runner.run(Effect::LoadDeleted { generation: 0 });
 
     let settle = Duration::from_millis(800);
@@ -58,14 +58,14 @@ async fn the_loader_waits_for_the_loop_to_take_pages() {
         2,
         "two pages ahead, no more"
     );
-    runner.page_taken();
+    runner.page_taken(SessionId::FIRST);
     assert_eq!(
         pages_arrived(&mut rx, settle).await,
         1,
         "one taken in, one more fetched"
     );
     for _ in 0..3 {
-        runner.page_taken();
+        runner.page_taken(SessionId::FIRST);
     }
     assert_eq!(
         pages_arrived(&mut rx, settle).await,

@@ -95,6 +95,8 @@ pub(super) struct SessionRunner {
     /// busy UI thread let pages pile up in the channel, each parsed page holding memory at
     /// once (100,000 users came to well over the 80 MB budget on a loaded machine).
     page_slots: Arc<Semaphore>,
+    /// Shared by the run's sessions: a listing or a sweep holds one while it reads.
+    tenant_slots: Arc<Semaphore>,
     stop: Option<StopHandle>,
     /// How to leave the running restore where it is (`LeaveRestore`).
     leave: Option<writes::Leave>,
@@ -115,7 +117,13 @@ const TYPING_PAUSE: Duration = Duration::from_millis(400);
 const PAGES_AHEAD: usize = 2;
 
 impl SessionRunner {
-    pub(super) fn new(id: SessionId, session: Arc<Session>, tx: UnboundedSender<Msg>) -> Self {
+    /// `tenant_slots` bounds how many sessions of the run list and sweep at once.
+    pub(super) fn new(
+        id: SessionId,
+        session: Arc<Session>,
+        tx: UnboundedSender<Msg>,
+        tenant_slots: Arc<Semaphore>,
+    ) -> Self {
         let tx = SessionTx { id, tx };
         let mut tasks = Tasks::default();
         let dir = session.directory.clone();
@@ -201,6 +209,7 @@ impl SessionRunner {
             books,
             load: None,
             page_slots: Arc::new(Semaphore::new(PAGES_AHEAD)),
+            tenant_slots,
             stop: None,
             leave: None,
             verdict_seq: Arc::new(AtomicU64::new(0)),
@@ -232,6 +241,8 @@ impl SessionRunner {
         }
         match effect {
             Effect::OpenSession { .. }
+            | Effect::In(..)
+            | Effect::Show(_)
             | Effect::Copy(_)
             | Effect::StartSignIn
             | Effect::CancelSignIn => {}
@@ -376,7 +387,12 @@ impl SessionRunner {
         // A fresh bound per load: permits of an aborted load must not leak into this one.
         self.page_slots = Arc::new(Semaphore::new(PAGES_AHEAD));
         let slots = self.page_slots.clone();
+        let tenant_slots = self.tenant_slots.clone();
         self.load = Some(self.tasks.spawn(async move {
+            // Held until the listing ends: other tenants of the run wait their turn.
+            let Ok(_turn) = tenant_slots.acquire_owned().await else {
+                return;
+            };
             loop {
                 // The stream fetches the next page only when polled: waiting for a slot first
                 // keeps at most PAGES_AHEAD pages in memory ahead of the loop.

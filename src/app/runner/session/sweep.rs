@@ -21,7 +21,12 @@ impl SessionRunner {
     pub(super) fn sweep(&mut self, now: DateTime<Utc>) {
         let dir = self.dir.clone();
         let tx = self.tx.clone();
+        let slots = self.tenant_slots.clone();
         self.tasks.spawn(async move {
+            // The longest read of a session: the run's tenants take turns at it.
+            let Ok(_turn) = slots.acquire_owned().await else {
+                return;
+            };
             let sweep = crate::conflicts::sweep(dir.as_ref(), now).await;
             let _ = tx.send(SessionMsg::Swept(Box::new(sweep)));
         });
