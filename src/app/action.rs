@@ -39,6 +39,8 @@ pub enum Action {
     OnlyConflicts,
     /// Show only the marked users (or everyone again).
     OnlyMarked,
+    /// The tenants pane of a run on several tenants (its own key closes it).
+    Tenants,
     Quit,
     ForceQuit,
     // Dialogs.

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, FixedOffset, Offset, TimeZone, Utc};
 
 use super::msg::{Msg, SessionMsg};
-use super::sessions::Facts;
+use super::sessions::{Facts, SessionId, Unopened};
 use super::state::{Settings, State};
 use crate::directory::{DeletedPage, DeletedUser};
 use undelete_common::sanitize::clean;
@@ -192,4 +192,38 @@ pub fn sweeping(n: usize, size: (u16, u16)) -> State {
 pub fn send(state: &mut State, msg: SessionMsg) -> Vec<super::effect::Effect> {
     let msg = news(state, msg);
     super::update::update(state, msg)
+}
+
+/// Three tenants: the fixture's with `n` users (shown), Fabrikam with `m` (its load still
+/// under way), and Northwind, whose sign-in was refused.
+pub fn tenants(n: usize, m: usize, size: (u16, u16)) -> (State, SessionId) {
+    let mut s = state(n, size);
+    let mut facts = facts();
+    facts.label = "SANDBOX fabrikam.sandbox".into();
+    facts.name = Some("Fabrikam".into());
+    facts.account = "admin@fabrikam.sandbox".into();
+    let other = s.sessions.add(facts);
+    let page = Msg::Session {
+        id: other,
+        msg: SessionMsg::Page {
+            generation: 0,
+            result: Ok(DeletedPage {
+                users: users(m, s.now)
+                    .into_iter()
+                    .map(|mut u| {
+                        u.id = format!("fab-{}", u.id);
+                        u.original_upn = u.original_upn.replace("contoso", "fabrikam");
+                        u
+                    })
+                    .collect(),
+                total: Some(m as u64),
+            }),
+        },
+    };
+    super::update::update(&mut s, page);
+    s.sessions.unopened.push(Unopened {
+        label: "Northwind".into(),
+        why: "the partner has no GDAP relationship with northwind.sandbox (AADSTS50020)".into(),
+    });
+    (s, other)
 }

@@ -82,6 +82,7 @@ fn act(state: &mut State, action: Option<Action>) -> Vec<Effect> {
         Action::ViewRestored => return super::restored::show(state, View::Restored),
         Action::OnlyConflicts => only_conflicts(state),
         Action::OnlyMarked => only_marked(state),
+        Action::Tenants => super::tenants::open(state),
         Action::ViewDeleted => return super::restored::show(state, View::Deleted),
         Action::CopyUpn | Action::CopyId => return copy_current(state, action),
         Action::Quit | Action::ForceQuit => {

@@ -28,6 +28,8 @@ pub enum Scope {
     Help,
     /// The device-code sign-in screen, before the table.
     SignIn,
+    /// `t`: the tenants of a run on several.
+    Tenants,
 }
 
 impl Scope {
@@ -46,6 +48,7 @@ impl Scope {
             Scope::Purge => "Purge confirmation",
             Scope::Help => "Help",
             Scope::SignIn => "Sign in",
+            Scope::Tenants => "Tenants",
         }
     }
 }
@@ -234,6 +237,7 @@ pub fn scope(state: &super::state::State) -> Scope {
             ResultMode::List => Scope::Result,
         },
         Some(Modal::Purge(_)) => Scope::Purge,
+        Some(Modal::Tenants(_)) => Scope::Tenants,
         None if state.view == super::restored::View::Restored => Scope::Restored,
         None if state.session().users.filtering() => Scope::Filter,
         None => Scope::Table,

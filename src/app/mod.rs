@@ -19,6 +19,7 @@ pub mod sessions;
 pub mod sign_in;
 pub mod state;
 pub mod sweep;
+pub mod tenants;
 pub mod update;
 #[cfg(test)]
 mod update_tests;

@@ -115,6 +115,7 @@ impl State {
         match (&self.modal, action) {
             (Some(Modal::Result(r)), _) if r.prompt().is_some() || r.error_pane().is_some() => true,
             (None, A::Restore | A::Purge) => writes,
+            (None, A::Tenants) => self.sessions.several(),
             (None, A::FinishUnfinished) => writes && !session.unfinished.is_empty(),
             (None, A::SetPassword) => {
                 writes

@@ -214,6 +214,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         | Scope::ErrorPane
         | Scope::Help => super::modal::on_key(state, scope, action, key).unwrap_or_default(),
         Scope::Confirm => confirm_action(state, action),
+        Scope::Tenants => super::tenants::on_key(state, action),
         // Handled above, before the size check.
         Scope::Global | Scope::SignIn => Vec::new(),
     }

@@ -13,6 +13,7 @@ pub mod restored;
 pub mod result;
 pub mod sign_in;
 pub mod table;
+pub mod tenants;
 pub mod theme;
 pub mod welcome;
 
@@ -88,6 +89,7 @@ pub fn draw(state: &State, frame: &mut Frame) {
         Some(Modal::Progress(p)) => progress::draw(state, p, &theme, frame, over),
         Some(Modal::Result(r)) => result::draw(state, r, &theme, frame, over),
         Some(Modal::Purge(p)) => purge::draw(state, p, &theme, frame, over),
+        Some(Modal::Tenants(p)) => tenants::draw(state, p, &theme, frame, over),
     }
     if state.welcome {
         welcome::draw(&theme, frame, over);
@@ -176,6 +178,11 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let progress = match state.session().sweep.status() {
         Some(sweep) if !state.session().users.loading() => format!("{progress} · {sweep}"),
         _ => progress,
+    };
+    // A run on several tenants counts them first ("3 tenants · 1 sign-in failed").
+    let progress = match crate::app::tenants::summary(state) {
+        Some(tenants) => format!("{tenants} │ {progress}"),
+        None => progress,
     };
     // What the badges cannot say for want of a read (see `header_right`).
     let limits = if state.session().sweep.busy() {

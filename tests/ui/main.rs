@@ -22,6 +22,7 @@ mod restored;
 mod sign_in;
 mod snapshots;
 mod sweep;
+mod tenants;
 mod truth;
 
 /// Set in the child process `alone_in_process` starts.

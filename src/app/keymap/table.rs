@@ -237,6 +237,15 @@ pub static BINDINGS: &[Binding] = &[
         ),
         "refresh",
     ),
+    hint(
+        b(
+            S::Table,
+            &[c('t')],
+            A::Tenants,
+            "the run's tenants: each one's state, and which the table shows",
+        ),
+        "tenants",
+    ),
     hint(b(S::Table, &[c('q')], A::Quit, "quit"), "quit"),
     b(
         S::Table,
@@ -544,6 +553,24 @@ pub static BINDINGS: &[Binding] = &[
         b(S::Purge, &[k(K::Esc)], A::Cancel, "cancel"),
         "cancel",
     )),
+    // The tenants pane.
+    b(S::Tenants, &[c('j'), k(K::Down)], A::Down, "next tenant"),
+    b(S::Tenants, &[c('k'), k(K::Up)], A::Up, "previous tenant"),
+    b(S::Tenants, &[c('g'), k(K::Home)], A::Top, "first tenant"),
+    b(S::Tenants, &[c('G'), k(K::End)], A::Bottom, "last tenant"),
+    hint(
+        b(
+            S::Tenants,
+            &[k(K::Enter)],
+            A::Submit,
+            "show this tenant's deleted users",
+        ),
+        "show",
+    ),
+    hint(
+        b(S::Tenants, &[k(K::Esc), c('t')], A::Cancel, "close"),
+        "close",
+    ),
     // Help.
     hint(
         b(S::Help, &[c('j'), k(K::Down)], A::Down, "scroll down"),

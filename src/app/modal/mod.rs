@@ -83,6 +83,8 @@ pub enum Modal {
     Progress(ProgressState),
     Result(Box<ResultState>),
     Purge(PurgeState),
+    /// The tenants of a run on several (`app::tenants`).
+    Tenants(crate::app::tenants::TenantsPane),
 }
 
 impl Modal {
@@ -92,7 +94,7 @@ impl Modal {
             Modal::Progress(_) => true,
             Modal::Result(r) => r.sending,
             Modal::Restore(f) => f.checking() > 0,
-            Modal::Purge(_) => false,
+            Modal::Purge(_) | Modal::Tenants(_) => false,
         }
     }
 }

@@ -1,0 +1,306 @@
+//! The tenants of a run on several (`--tenant A --tenant B`, `--all-tenants`): how the header
+//! counts them, and the tenants pane (`t`), which lists each with its state and puts the one
+//! chosen on screen. Each tenant is a session of its own (`sessions`): its table, sweep,
+//! journal and restores never mix with another's.
+
+use super::action::Action;
+use super::effect::Effect;
+use super::modal::Modal;
+use super::sessions::{SessionId, SessionState};
+use super::state::{NoticeKind, State};
+use crate::text;
+
+/// The pane's state: which line is selected.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TenantsPane {
+    pub selected: usize,
+}
+
+/// One line of the pane: a tenant, open or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantLine {
+    /// Its session, when it opened.
+    pub id: Option<SessionId>,
+    pub name: String,
+    /// Who works there ("admin@contoso.com"), or that the sign-in failed.
+    pub account: String,
+    /// How far its table is ("1,000 deleted users", "loading 340/1,000").
+    pub loaded: String,
+    /// Its conflict sweep ("checking conflicts 12k/50k", "conflicts checked").
+    pub sweep: String,
+    /// What went wrong last, cause first: a refused sign-in, a failed listing, a refresh
+    /// that left stale rows.
+    pub problem: Option<String>,
+    /// It is the one on screen.
+    pub shown: bool,
+}
+
+/// Every tenant of the run, open ones first in the order asked for, then those that did not
+/// open.
+pub fn lines(state: &State) -> Vec<TenantLine> {
+    let shown = state.session().id();
+    let mut lines: Vec<TenantLine> = state
+        .sessions
+        .iter()
+        .map(|s| line_of(s, s.id() == shown))
+        .collect();
+    lines.extend(state.sessions.unopened.iter().map(|u| TenantLine {
+        id: None,
+        name: u.label.clone(),
+        account: "not signed in".into(),
+        loaded: "—".into(),
+        sweep: "—".into(),
+        problem: Some(u.why.clone()),
+        shown: false,
+    }));
+    lines
+}
+
+fn line_of(s: &SessionState, shown: bool) -> TenantLine {
+    let users = &s.users;
+    let n = users.rows().len();
+    let loaded = if users.loading() {
+        match users.expected_total() {
+            Some(t) => format!("loading {n}/{t}"),
+            None => format!("loading {n}"),
+        }
+    } else if users.load_error().is_some() {
+        format!("{n} loaded, then failed")
+    } else {
+        text::count(n, "deleted user", "deleted users")
+    };
+    let sweep = s.sweep.status().unwrap_or_else(|| {
+        if s.sweep.busy() {
+            "checking".into()
+        } else if s.sweep.sweep.is_some() {
+            "checked".into()
+        } else {
+            "not checked".into()
+        }
+    });
+    let problem = users
+        .load_error()
+        .map(|e| format!("listing failed: {e}"))
+        .or_else(|| {
+            s.stale_since.map(|at| {
+                format!(
+                    "a refresh failed: showing the rows of {}",
+                    at.format("%H:%M UTC")
+                )
+            })
+        })
+        .or_else(|| s.holder.as_ref().map(|h| h.line().to_string()));
+    TenantLine {
+        id: Some(s.id()),
+        name: s.facts.tenant().to_string(),
+        account: s.facts.account.clone(),
+        loaded,
+        sweep,
+        problem,
+        shown,
+    }
+}
+
+/// The header's count of the run's tenants and what is wrong with them ("3 tenants · 1
+/// sign-in failed · 2 loading"); `None` for a run on one tenant.
+pub fn summary(state: &State) -> Option<String> {
+    if !state.sessions.several() {
+        return None;
+    }
+    let mut parts = vec![format!("{} tenants", state.sessions.tenants())];
+    let failed = state.sessions.unopened.len();
+    if failed > 0 {
+        parts.push(format!("{failed} sign-in failed"));
+    }
+    let broken = state
+        .sessions
+        .iter()
+        .filter(|s| s.users.load_error().is_some())
+        .count();
+    if broken > 0 {
+        parts.push(format!("{broken} listing failed"));
+    }
+    let loading = state.sessions.iter().filter(|s| s.users.loading()).count();
+    if loading > 0 {
+        parts.push(format!("{loading} loading"));
+    }
+    Some(parts.join(" · "))
+}
+
+/// `t` on the table: the pane opens on the tenant shown.
+pub fn open(state: &mut State) {
+    if !state.sessions.several() {
+        state.notice = Some((
+            NoticeKind::Info,
+            "This run works on one tenant: --tenant A --tenant B or --all-tenants opens several."
+                .into(),
+        ));
+        return;
+    }
+    let shown = state.session().id();
+    let selected = state
+        .sessions
+        .iter()
+        .position(|s| s.id() == shown)
+        .unwrap_or(0);
+    state.modal = Some(Modal::Tenants(TenantsPane { selected }));
+}
+
+/// A key in the pane: move, Enter shows the selected tenant, Esc (or `t`) closes.
+pub fn on_key(state: &mut State, action: Option<Action>) -> Vec<Effect> {
+    let count = state.sessions.tenants();
+    let Some(Modal::Tenants(pane)) = &mut state.modal else {
+        return Vec::new();
+    };
+    let last = count.saturating_sub(1);
+    match action {
+        Some(Action::Down) => pane.selected = (pane.selected + 1).min(last),
+        Some(Action::Up) => pane.selected = pane.selected.saturating_sub(1),
+        Some(Action::Top) => pane.selected = 0,
+        Some(Action::Bottom) => pane.selected = last,
+        Some(Action::Cancel | Action::Tenants) => state.modal = None,
+        Some(Action::Submit) => {
+            let selected = pane.selected;
+            let chosen = lines(state).into_iter().nth(selected);
+            return match chosen {
+                Some(TenantLine { id: Some(id), .. }) => show(state, id),
+                Some(line) => {
+                    state.notice = Some((
+                        NoticeKind::Error,
+                        format!(
+                            "{} did not open: {}",
+                            line.name,
+                            line.problem.unwrap_or_default()
+                        ),
+                    ));
+                    Vec::new()
+                }
+                None => Vec::new(),
+            };
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Puts tenant `id` on screen: its table, its details, its books; what was on screen stays
+/// as it was (marks, filter, sort) for when it is shown again.
+fn show(state: &mut State, id: SessionId) -> Vec<Effect> {
+    state.modal = None;
+    if state.session().id() == id || !state.sessions.show(id) {
+        return Vec::new();
+    }
+    state.details_scroll = None;
+    let name = state.session().facts.tenant().to_string();
+    state.notice = Some((NoticeKind::Info, format!("Showing {name}.")));
+    let mut effects = vec![Effect::Show(id)];
+    // The Restored view of another tenant is its own journal's.
+    if state.view == super::restored::View::Restored {
+        effects.extend(super::restored::journal_changed(state));
+    }
+    effects
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::fixtures;
+    use crate::app::msg::{Msg, SessionMsg};
+    use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+    fn press(s: &mut State, code: KeyCode) -> Vec<Effect> {
+        let ev = KeyEvent::new_with_kind(code, KeyModifiers::NONE, KeyEventKind::Press);
+        crate::app::update::update(s, Msg::Key(ev))
+    }
+
+    #[test]
+    fn news_of_a_tenant_not_shown_lands_in_its_own_table() {
+        let (s, other) = fixtures::tenants(5, 7, (120, 40));
+        assert_eq!(s.session().users.rows().len(), 5, "the shown tenant's rows");
+        let fab = s.sessions.get(other).expect("open");
+        assert_eq!(fab.users.rows().len(), 7);
+        assert!(fab.users.rows().iter().all(|r| r.id().starts_with("fab-")));
+        assert!(
+            s.session()
+                .users
+                .rows()
+                .iter()
+                .all(|r| !r.id().starts_with("fab-")),
+            "nothing crosses over"
+        );
+    }
+
+    #[test]
+    fn the_header_counts_tenants_and_failures() {
+        let (s, _) = fixtures::tenants(5, 7, (120, 40));
+        assert_eq!(
+            summary(&s).as_deref(),
+            Some("3 tenants · 1 sign-in failed · 1 loading")
+        );
+        let one = fixtures::state(5, (120, 40));
+        assert_eq!(summary(&one), None);
+    }
+
+    #[test]
+    fn enter_in_the_pane_shows_the_chosen_tenant_and_esc_leaves_it() {
+        let (mut s, other) = fixtures::tenants(5, 7, (120, 40));
+        press(&mut s, KeyCode::Char('t'));
+        assert!(matches!(
+            s.modal,
+            Some(Modal::Tenants(TenantsPane { selected: 0 }))
+        ));
+        press(&mut s, KeyCode::Char('j'));
+        let effects = press(&mut s, KeyCode::Enter);
+        assert!(s.modal.is_none());
+        assert_eq!(s.session().id(), other);
+        assert!(matches!(effects[..], [Effect::Show(id)] if id == other));
+        assert_eq!(s.session().users.rows().len(), 7);
+        // The pane opens on the tenant shown; Esc changes nothing.
+        press(&mut s, KeyCode::Char('t'));
+        assert!(matches!(
+            s.modal,
+            Some(Modal::Tenants(TenantsPane { selected: 1 }))
+        ));
+        press(&mut s, KeyCode::Esc);
+        assert!(s.modal.is_none());
+        assert_eq!(s.session().id(), other);
+    }
+
+    #[test]
+    fn a_tenant_that_did_not_open_says_why_and_stays_off_screen() {
+        let (mut s, _) = fixtures::tenants(5, 7, (120, 40));
+        let first = s.session().id();
+        press(&mut s, KeyCode::Char('t'));
+        press(&mut s, KeyCode::Char('G'));
+        press(&mut s, KeyCode::Enter);
+        assert_eq!(s.session().id(), first);
+        let (kind, text) = s.notice.clone().expect("said");
+        assert_eq!(kind, NoticeKind::Error);
+        assert!(
+            text.starts_with("Northwind did not open: the partner has no GDAP"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_notice_of_a_tenant_not_shown_names_it() {
+        let (mut s, other) = fixtures::tenants(5, 7, (120, 40));
+        let msg = Msg::Session {
+            id: other,
+            msg: SessionMsg::Warning("the journal could not be read".into()),
+        };
+        crate::app::update::update(&mut s, msg);
+        assert_eq!(
+            s.notice.map(|(_, t)| t).as_deref(),
+            Some("Fabrikam: the journal could not be read")
+        );
+    }
+
+    #[test]
+    fn t_on_one_tenant_says_how_to_open_several() {
+        let mut s = fixtures::state(5, (120, 40));
+        press(&mut s, KeyCode::Char('t'));
+        assert!(s.modal.is_none());
+        assert!(s.notice.is_some());
+    }
+}

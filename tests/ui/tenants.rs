@@ -1,0 +1,56 @@
+//! A run on several tenants: the header's count, the tenants pane and switching the table
+//! between tenants, driven by keys; drawn at 120x40 and 80x24.
+
+use crossterm::event::KeyCode;
+use undelete::app::fixtures;
+use undelete::app::modal::Modal;
+
+use crate::snapshots::{key, render};
+
+const SIZES: [(u16, u16); 2] = [(120, 40), (80, 24)];
+
+#[test]
+fn the_header_counts_the_tenants_and_the_pane_lists_each_with_its_state() {
+    for (w, h) in SIZES {
+        let (mut s, _) = fixtures::tenants(12, 30, (w, h));
+        let home = render(&s, w, h);
+        assert!(home.contains("3 tenants · 1 sign-in failed"), "{home}");
+        insta::assert_snapshot!(format!("tenants_header_{w}x{h}"), home);
+        key(&mut s, KeyCode::Char('t'));
+        assert!(matches!(s.modal, Some(Modal::Tenants(_))));
+        let pane = render(&s, w, h);
+        assert!(pane.contains("Fabrikam"), "{pane}");
+        assert!(
+            pane.contains("AADSTS50020"),
+            "the refusal in Entra's words: {pane}"
+        );
+        insta::assert_snapshot!(format!("tenants_pane_{w}x{h}"), pane);
+    }
+}
+
+#[test]
+fn enter_shows_another_tenant_whose_rows_are_its_own() {
+    let (w, h) = (120, 40);
+    let (mut s, fabrikam) = fixtures::tenants(12, 30, (w, h));
+    let first = s.session().users.current_id().map(str::to_string);
+    key(&mut s, KeyCode::Char('t'));
+    key(&mut s, KeyCode::Down);
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(s.session().id(), fabrikam);
+    assert!(
+        s.session()
+            .users
+            .rows()
+            .iter()
+            .all(|r| r.id().starts_with("fab-")),
+        "only Fabrikam's users"
+    );
+    let screen = render(&s, w, h);
+    assert!(screen.contains("fabrikam.sandbox"), "{screen}");
+    insta::assert_snapshot!("tenants_switched_120x40", screen);
+    // Back to the first: its selection is where it was left.
+    key(&mut s, KeyCode::Char('t'));
+    key(&mut s, KeyCode::Char('g'));
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(s.session().users.current_id().map(str::to_string), first);
+}
