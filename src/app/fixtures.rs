@@ -117,8 +117,6 @@ pub fn settings() -> Settings {
     Settings {
         no_color: true,
         theme: crate::config::Theme::Dark,
-        default_recipients: None,
-        include_password: true,
         local_offset: local_offset(),
     }
 }
@@ -135,6 +133,8 @@ pub fn facts() -> Facts {
         directory: "the built-in sandbox".into(),
         finish_command: "undelete --data-dir /tmp/undelete-test finish".into(),
         lacks: Vec::new(),
+        email_to: None,
+        include_password: true,
     }
 }
 

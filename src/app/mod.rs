@@ -163,6 +163,28 @@ pub fn initial_state(session: &Session, now: chrono::DateTime<Utc>, size: (u16, 
     state
 }
 
+/// The initial state of a run on several tenants, opened already (`open`, not empty; the
+/// first is shown) and those that did not open, with why; and each open session with the id
+/// the state gives it, for the runner.
+pub fn tenants_state(
+    open: &[Arc<Session>],
+    unopened: Vec<sessions::Unopened>,
+    now: chrono::DateTime<Utc>,
+    size: (u16, u16),
+) -> (State, Vec<(sessions::SessionId, Arc<Session>)>) {
+    let (first, rest) = open
+        .split_first()
+        .expect("a run on several tenants opened one");
+    let mut state = initial_state(first, now, size);
+    let mut ids = vec![(state.session().id(), Arc::clone(first))];
+    for session in rest {
+        let id = state.sessions.add(sessions::Facts::of(session));
+        ids.push((id, Arc::clone(session)));
+    }
+    state.sessions.unopened = unopened;
+    (state, ids)
+}
+
 /// The initial state of a run that signs in first: the sign-in screen for `target`
 /// ("contoso.onmicrosoft.com"), signing in as `how` says ("app-only, with a certificate").
 pub fn sign_in_state(
@@ -183,20 +205,32 @@ pub fn sign_in_state(
     state
 }
 
-/// What a screen starts with: a sign-in attempt, or the table's loads (and what the last run
-/// kept of the conflict sweep, read back first).
+/// What a screen starts with: a sign-in attempt, or each session's loads (and what the last
+/// run kept of its conflict sweep, read back first). The shown session's come first, so its
+/// listing is the first to take one of the runner's turns.
 pub fn start_effects(state: &mut State) -> Vec<Effect> {
     if state.sign_in.is_some() {
         return vec![Effect::StartSignIn];
     }
-    vec![
-        sweep::start(state.session_mut()),
-        Effect::LoadDeleted {
-            generation: state.session().users.generation(),
-        },
-        Effect::LoadTenant,
-        Effect::LoadUnfinished,
-    ]
+    let shown = state.session().id();
+    let mut effects = Vec::new();
+    for s in state.sessions.iter_mut() {
+        let own = [
+            sweep::start(s),
+            Effect::LoadDeleted {
+                generation: s.users.generation(),
+            },
+            Effect::LoadTenant,
+            Effect::LoadUnfinished,
+        ];
+        let id = s.id();
+        if id == shown {
+            effects.splice(0..0, own);
+        } else {
+            effects.extend(own.into_iter().map(|e| Effect::In(id, Box::new(e))));
+        }
+    }
+    effects
 }
 
 /// How the TUI starts: in a session opened already, or on the sign-in screen.
@@ -204,6 +238,12 @@ pub fn start_effects(state: &mut State) -> Vec<Effect> {
 #[allow(clippy::large_enum_variant)]
 pub enum Start {
     Session(Arc<Session>),
+    /// A run on several tenants: those that opened (at least one; the first is shown) and
+    /// those that did not, with why.
+    Tenants {
+        open: Vec<Arc<Session>>,
+        unopened: Vec<sessions::Unopened>,
+    },
     SignIn {
         auth: crate::auth::AuthContext,
         settings: crate::config::Settings,

@@ -53,6 +53,11 @@ pub struct Facts {
     pub finish_command: String,
     /// The optional things the sign-in may not do, with the permission to grant.
     pub lacks: Vec<(crate::auth::claims::Action, &'static str)>,
+    /// Who the restore dialog mails the sign-in info to at first (`email-to`, the tenant's
+    /// own in a run on several); `None` is the signed-in admin.
+    pub email_to: Option<String>,
+    /// Whether the restore dialog's "include the password" starts checked.
+    pub include_password: bool,
 }
 
 impl Facts {
@@ -93,6 +98,8 @@ impl Facts {
             },
             finish_command: config.command_line("finish"),
             lacks: Vec::new(),
+            email_to: config.email_to.clone(),
+            include_password: config.include_password,
         }
     }
 

@@ -29,11 +29,6 @@ pub struct Settings {
     pub no_color: bool,
     /// The colours; `no_color` wins over it.
     pub theme: crate::config::Theme,
-    /// Who the restore dialog mails the sign-in info to at first (`email-to` in the settings
-    /// file); `None` is the signed-in admin.
-    pub default_recipients: Option<String>,
-    /// Whether the restore dialog's "include the password" starts checked.
-    pub include_password: bool,
     /// The admin's UTC offset: "[EXPIRES today]" and the details' purge time are in local time.
     pub local_offset: chrono::FixedOffset,
 }
@@ -49,8 +44,6 @@ impl Settings {
         Self {
             no_color,
             theme: config.theme,
-            default_recipients: config.email_to.clone(),
-            include_password: config.include_password,
             local_offset,
         }
     }

@@ -25,6 +25,7 @@ use crate::app::runner::{ClipboardSink, Runner};
 use crate::app::state::{ExitReport, State};
 use crate::app::{
     Start, channel, event_to_msg, initial_state, repaint_key, sign_in_state, start_effects, step,
+    tenants_state,
 };
 
 /// Test hook: with this set to a character, pressing that key in the TUI panics, so a test
@@ -179,13 +180,15 @@ pub async fn run_tui(start: Start) -> color_eyre::Result<Option<ExitReport>> {
     use crossterm::execute;
 
     // Held to the end, so the sandbox outlives the screen whatever the runner does.
-    let session = match &start {
-        Start::Session(session) => Some(Arc::clone(session)),
-        Start::SignIn { .. } => None,
+    let session: Vec<Arc<crate::session::Session>> = match &start {
+        Start::Session(session) => vec![Arc::clone(session)],
+        Start::Tenants { open, .. } => open.clone(),
+        Start::SignIn { .. } => Vec::new(),
     };
-    let config = match &start {
-        Start::Session(session) => &session.settings,
-        Start::SignIn { settings, .. } => settings,
+    let config = match (&start, session.first()) {
+        (Start::SignIn { settings, .. }, _) => settings,
+        (_, Some(first)) => &first.settings,
+        (_, None) => return Err(color_eyre::eyre::eyre!("no tenant opened")),
     };
     let mouse = !config.no_mouse;
     // `ratatui::init` installs a panic hook that leaves raw mode and the alternate screen and
@@ -204,10 +207,11 @@ pub async fn run_tui(start: Start) -> color_eyre::Result<Option<ExitReport>> {
     };
     // The in-process sandbox answers a panicking request with a 500 and goes on: the screen
     // must stay as it is, not be torn down for a panic that was caught.
-    let caught: fn() -> bool = match &start {
-        Start::Session(session) => session.caught_panic(),
-        Start::SignIn { .. } => || false,
-    };
+    // The tenants of one run share its in-process sandbox, if it has one.
+    let caught: fn() -> bool = session
+        .iter()
+        .find(|s| s.sandbox.is_some())
+        .map_or(|| false, |s| s.caught_panic());
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         if caught() {
@@ -231,6 +235,10 @@ pub async fn run_tui(start: Start) -> color_eyre::Result<Option<ExitReport>> {
             let state = initial_state(&session, Utc::now(), size);
             let id = state.session().id();
             (state, Runner::for_session(id, session, tx, Some(clipboard)))
+        }
+        Start::Tenants { open, unopened } => {
+            let (state, ids) = tenants_state(&open, unopened, Utc::now(), size);
+            (state, Runner::for_sessions(ids, tx, Some(clipboard)))
         }
         Start::SignIn { auth, settings } => (
             sign_in_state(

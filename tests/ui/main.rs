@@ -23,6 +23,7 @@ mod sign_in;
 mod snapshots;
 mod sweep;
 mod tenants;
+mod tenants_flow;
 mod truth;
 
 /// Set in the child process `alone_in_process` starts.

@@ -353,23 +353,19 @@ pub(in crate::app) fn open_restore(state: &mut State) -> Vec<Effect> {
     // The settings file's recipients, else the signed-in admin; app-only sign-in has no
     // mailbox of its own, so the sending mailbox stands in (or nobody, and the admin types
     // one).
-    let mail = state
-        .settings
-        .default_recipients
-        .clone()
-        .unwrap_or_else(|| {
-            [
-                Some(&state.sessions.current().facts.account),
-                state.sessions.current().facts.mail_sender.as_ref(),
-            ]
-            .into_iter()
-            .flatten()
-            .find(|a| crate::address::parse_recipients(a).is_ok_and(|r| r.len() == 1))
-            .cloned()
-            .unwrap_or_default()
-        });
+    let mail = state.session().facts.email_to.clone().unwrap_or_else(|| {
+        [
+            Some(&state.sessions.current().facts.account),
+            state.sessions.current().facts.mail_sender.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|a| crate::address::parse_recipients(a).is_ok_and(|r| r.len() == 1))
+        .cloned()
+        .unwrap_or_default()
+    });
     state.notice = None;
-    let mut form = RestoreForm::new(targets, &mail, state.settings.include_password);
+    let mut form = RestoreForm::new(targets, &mail, state.session().facts.include_password);
     form.set_tap_status(state.sessions.current_mut().tap.clone());
     state.modal = Some(Modal::Restore(Box::new(form)));
     let mut effects = effects;

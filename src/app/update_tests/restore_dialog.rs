@@ -22,8 +22,8 @@ fn enter_opens_the_dialog_for_the_selected_user_with_preflight() {
 #[test]
 fn the_settings_file_picks_the_dialogs_recipients_and_password_choice() {
     let mut s = st(10);
-    s.settings.default_recipients = Some("helpdesk@contoso.com; hr@contoso.com".into());
-    s.settings.include_password = false;
+    s.session_mut().facts.email_to = Some("helpdesk@contoso.com; hr@contoso.com".into());
+    s.session_mut().facts.include_password = false;
     press(&mut s, KeyCode::Enter);
     let f = form(&s);
     assert_eq!(f.recipients.value(), "helpdesk@contoso.com; hr@contoso.com");

@@ -1,0 +1,184 @@
+//! One event loop on two tenants of a multi-tenant sandbox, over HTTP: each tenant's rows are
+//! its own, the tenants pane puts another on screen, and a restore there goes to that tenant
+//! alone, its journal in its own books.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use secrecy::SecretString;
+use tokio::sync::mpsc::UnboundedReceiver;
+use undelete::app::modal::Modal;
+use undelete::app::msg::Msg;
+use undelete::app::runner::Runner;
+use undelete::app::sessions::Unopened;
+use undelete::app::state::State;
+use undelete::app::{self};
+use undelete::auth::client_credentials::ClientCredentials;
+use undelete::config::{Endpoints, Settings};
+use undelete::data_dir::DirectoryId;
+use undelete::directory::graph::{GraphDirectory, GraphOptions};
+use undelete::session::Session;
+use undelete_sandbox::{SandboxConfig, SandboxHandle};
+
+struct Run {
+    state: State,
+    runner: Runner,
+    rx: UnboundedReceiver<Msg>,
+}
+
+impl Run {
+    fn key(&mut self, code: KeyCode) {
+        let msg = Msg::Key(KeyEvent::new_with_kind(
+            code,
+            KeyModifiers::NONE,
+            KeyEventKind::Press,
+        ));
+        app::step(&mut self.state, &mut self.runner, msg);
+    }
+
+    async fn settle(&mut self, what: &str, done: impl Fn(&State) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while !done(&self.state) {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(msg)) => {
+                    app::step(&mut self.state, &mut self.runner, msg);
+                }
+                _ => panic!("timed out waiting for: {what}"),
+            }
+        }
+    }
+}
+
+/// A session on one tenant of `h`, app-only at that tenant's authority, on books of its own.
+fn session(h: &SandboxHandle, domain: &str, id: &str, data: &std::path::Path) -> Arc<Session> {
+    let endpoints = Endpoints {
+        tenant: domain.to_string(),
+        ..Endpoints::sandbox(h.base_url())
+    };
+    let tokens = ClientCredentials::new(
+        &endpoints,
+        "ui-tenants-tests",
+        SecretString::from(h.client_secret().to_string()),
+    )
+    .expect("client credentials");
+    let admin = format!("admin@{domain}");
+    let options = GraphOptions {
+        mail_sender: Some(admin.clone()),
+        backoff_base: Duration::from_millis(20),
+        ..GraphOptions::default()
+    };
+    let dir = Arc::new(GraphDirectory::new(endpoints, tokens, options).expect("graph client"));
+    let settings = Settings {
+        tenant: Some(domain.to_string()),
+        ..Settings::default()
+    };
+    Arc::new(
+        Session::new(
+            settings,
+            dir,
+            format!("SANDBOX {domain}"),
+            true,
+            admin.clone(),
+            Some(admin),
+            data.to_path_buf(),
+        )
+        .on_directory(DirectoryId::graph(h.base_url(), id)),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tenants_load_side_by_side_and_a_restore_stays_in_its_tenant() {
+    let store = tempfile::tempdir().expect("store");
+    let h = undelete_sandbox::spawn(SandboxConfig::new(store.path()).users(30).tenants(3))
+        .await
+        .expect("sandbox starts");
+    let tenants = h.tenants();
+    let data = tempfile::tempdir().expect("data dir");
+    app::welcome::remember(data.path()).expect("marker");
+    let open: Vec<Arc<Session>> = tenants[..2]
+        .iter()
+        .map(|t| session(&h, &t.domain, &t.id, data.path()))
+        .collect();
+    let unopened = vec![Unopened {
+        label: tenants[2].domain.clone(),
+        why: "refused on purpose by this test".into(),
+    }];
+    let (mut state, ids) = app::tenants_state(&open, unopened, chrono::Utc::now(), (120, 40));
+    state.settings.no_color = true;
+    let (tx, rx) = app::channel();
+    let runner = Runner::for_sessions(ids.clone(), tx, None);
+    let mut run = Run { state, runner, rx };
+    for effect in app::start_effects(&mut run.state) {
+        run.runner.run(effect);
+    }
+    run.settle("both tenants loaded", |s| {
+        s.sessions
+            .iter()
+            .all(|t| !t.users.loading() && !t.users.rows().is_empty())
+    })
+    .await;
+
+    // Each table holds exactly its tenant's deleted users.
+    for (t, (id, _)) in tenants.iter().zip(&ids) {
+        let served = h.inspect_tenant(&t.domain).expect("served").deleted_ids();
+        let mut shown: Vec<String> = run
+            .state
+            .sessions
+            .get(*id)
+            .expect("open")
+            .users
+            .rows()
+            .iter()
+            .map(|r| r.id().to_string())
+            .collect();
+        shown.sort();
+        let mut served = served;
+        served.sort();
+        assert_eq!(shown, served, "{}'s table is its own", t.domain);
+    }
+
+    // Fabrikam on screen, its first user restored.
+    let fabrikam = ids[1].0;
+    run.key(KeyCode::Char('t'));
+    run.key(KeyCode::Down);
+    run.key(KeyCode::Enter);
+    assert_eq!(run.state.session().id(), fabrikam);
+    let user = run
+        .state
+        .session()
+        .users
+        .current_id()
+        .expect("a user")
+        .to_string();
+    run.key(KeyCode::Char('r'));
+    run.settle(
+        "pre-flight",
+        |s| matches!(&s.modal, Some(Modal::Restore(f)) if f.checking() == 0),
+    )
+    .await;
+    run.key(KeyCode::Enter);
+    run.settle(
+        "the result screen",
+        |s| matches!(&s.modal, Some(Modal::Result(r)) if !r.busy),
+    )
+    .await;
+    let fab = h.inspect_tenant(&tenants[1].domain).expect("served");
+    let contoso = h.inspect_tenant(&tenants[0].domain).expect("served");
+    assert!(fab.is_active(&user), "restored in Fabrikam");
+    assert!(
+        !contoso.is_active(&user),
+        "an id of Fabrikam means nothing in Contoso"
+    );
+
+    // The journal written is Fabrikam's alone.
+    let journal_of = |s: &Arc<Session>| {
+        std::fs::read_to_string(s.books().folder().join("journal.jsonl")).unwrap_or_default()
+    };
+    assert!(journal_of(&open[1]).contains(&user), "Fabrikam's journal");
+    assert!(
+        !journal_of(&open[0]).contains(&user),
+        "nothing in Contoso's journal"
+    );
+    h.shutdown().await;
+}
