@@ -1,0 +1,209 @@
+//! The TUI's table across tenants (issue 22's budget), against `undelete sandbox serve
+//! --tenants 50 --users 1000` in its own process at 100 ms of latency per request: the app's
+//! own state and runner (`app::step`, the same as the event loop, without drawing) take in
+//! every tenant's listing, 8 tenants at a time (`runner::TENANTS_AT_ONCE`).
+//!
+//! 1. One tenant alone: launch to its table complete (token, pages).
+//! 2. All 50: launch to every tenant's table complete. Budget: within 1.5 times what 8 in
+//!    flight allow at best, ceil(50 / 8) rounds of the one tenant's time.
+//! 3. Resident memory per row: this process's growth over the 50,000 rows, against the same
+//!    for the one tenant's 1,000 (the issue: under 1 KB per row above it).
+//!
+//! Run: `cargo bench --bench tenants`. `TENANTS` (50), `TENANT_USERS` (1,000),
+//! `TENANTS_LATENCY_MS` (100) and `TENANTS_RUNS` (3) change the figures.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use secrecy::SecretString;
+use undelete::app::{self, runner::Runner, runner::TENANTS_AT_ONCE};
+use undelete::auth::client_credentials::ClientCredentials;
+use undelete::config::{Endpoints, Settings};
+use undelete::data_dir::DirectoryId;
+use undelete::directory::graph::{GraphDirectory, GraphOptions};
+use undelete::session::Session;
+
+const EXE: &str = env!("CARGO_BIN_EXE_undelete");
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The standalone sandbox and its tenants (domain, id); killed when dropped.
+struct Server {
+    child: Child,
+    url: url::Url,
+    tenants: Vec<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(tenants: usize, users: usize, latency_ms: usize) -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = Command::new(EXE)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["sandbox", "serve"])
+        .args(["--tenants", &tenants.to_string()])
+        .args(["--users", &users.to_string()])
+        .args(["--latency-ms", &latency_ms.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sandbox serve starts");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("the first line is the base URL");
+    // `serve` names each tenant on stderr: "  domain id admin …".
+    let mut err = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut found = Vec::new();
+    let mut line = String::new();
+    while found.len() < tenants && err.read_line(&mut line).is_ok_and(|n| n > 0) {
+        let mut words = line.split_whitespace();
+        if line.starts_with("  ")
+            && let (Some(domain), Some(id)) = (words.next(), words.next())
+        {
+            found.push((domain.to_string(), id.to_string()));
+        }
+        line.clear();
+    }
+    assert_eq!(found.len(), tenants, "serve named every tenant");
+    Server {
+        child,
+        url: url::Url::parse(first.trim()).expect("base URL"),
+        tenants: found,
+        _dir: dir,
+    }
+}
+
+fn session(server: &Server, domain: &str, id: &str, data: &std::path::Path) -> Arc<Session> {
+    let endpoints = Endpoints {
+        tenant: domain.to_string(),
+        ..Endpoints::sandbox(&server.url)
+    };
+    let tokens = ClientCredentials::new(
+        &endpoints,
+        "tenants-bench",
+        SecretString::from("sandbox".to_string()),
+    )
+    .expect("client credentials");
+    let admin = format!("admin@{domain}");
+    let options = GraphOptions {
+        mail_sender: Some(admin.clone()),
+        ..GraphOptions::default()
+    };
+    let dir = Arc::new(GraphDirectory::new(endpoints, tokens, options).expect("client"));
+    let settings = Settings {
+        tenant: Some(domain.to_string()),
+        ..Settings::default()
+    };
+    Arc::new(
+        Session::new(
+            settings,
+            dir,
+            domain.to_string(),
+            false,
+            admin.clone(),
+            Some(admin),
+            data.to_path_buf(),
+        )
+        .on_directory(DirectoryId::graph(&server.url, id)),
+    )
+}
+
+/// Launch to every table complete, through the app's own step; the rows held and the state
+/// (kept alive until measured by the caller).
+async fn load(server: &Server, count: usize) -> (Duration, usize, app::state::State) {
+    let data = tempfile::tempdir().expect("data dir");
+    let open: Vec<Arc<Session>> = server.tenants[..count]
+        .iter()
+        .map(|(domain, id)| session(server, domain, id, data.path()))
+        .collect();
+    let started = Instant::now();
+    let (mut state, ids) = app::tenants_state(&open, Vec::new(), chrono::Utc::now(), (200, 60));
+    let (tx, mut rx) = app::channel();
+    let mut runner = Runner::for_sessions(ids, tx, None);
+    for effect in app::start_effects(&mut state) {
+        runner.run(effect);
+    }
+    let done = |s: &app::state::State| {
+        s.sessions
+            .iter()
+            .all(|t| !t.users.loading() && t.users.load_error().is_none() && !t.users.is_empty())
+    };
+    while !done(&state) {
+        let msg = tokio::time::timeout(Duration::from_secs(120), rx.recv())
+            .await
+            .expect("a page within two minutes")
+            .expect("the runner lives");
+        app::step(&mut state, &mut runner, msg);
+    }
+    let took = started.elapsed();
+    let rows = state.sessions.iter().map(|s| s.users.len()).sum();
+    // The sweeps the loads started are not what is timed here: stop them with the runner.
+    drop(runner);
+    (took, rows, state)
+}
+
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmRSS:"))?.to_string();
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+#[tokio::main]
+async fn main() {
+    let tenants = env_or("TENANTS", 50).max(2);
+    let users = env_or("TENANT_USERS", 1000);
+    let latency = env_or("TENANTS_LATENCY_MS", 100);
+    let runs = env_or("TENANTS_RUNS", 3).max(1);
+    println!(
+        "== the table across tenants: {tenants} tenants x {users} deleted users, {latency} ms per request, {TENANTS_AT_ONCE} at once =="
+    );
+    let seeding = Instant::now();
+    let server = serve(tenants, users, latency);
+    println!(
+        "sandbox seeded and serving in {:.1} s",
+        seeding.elapsed().as_secs_f64()
+    );
+    let rounds = tenants.div_ceil(TENANTS_AT_ONCE);
+    for run in 1..=runs {
+        let before = rss_mb();
+        let (one, one_rows, state) = load(&server, 1).await;
+        let one_mb = rss_mb() - before;
+        drop(state);
+        let before = rss_mb();
+        let (all, all_rows, state) = load(&server, tenants).await;
+        let all_mb = rss_mb() - before;
+        drop(state);
+        let budget = one.mul_f64(1.5 * rounds as f64);
+        let per_row = |mb: f64, rows: usize| mb * 1024.0 * 1024.0 / rows.max(1) as f64;
+        println!(
+            "run {run}: one tenant {:.0} ms ({one_rows} rows, {:+.1} MB); all {tenants} {:.0} ms ({all_rows} rows, {:+.1} MB); budget {:.0} ms (1.5 x {rounds} rounds) {}; per row {:.0} B vs {:.0} B",
+            one.as_secs_f64() * 1000.0,
+            one_mb,
+            all.as_secs_f64() * 1000.0,
+            all_mb,
+            budget.as_secs_f64() * 1000.0,
+            if all <= budget { "met" } else { "MISSED" },
+            per_row(all_mb, all_rows),
+            per_row(one_mb, one_rows),
+        );
+    }
+}
