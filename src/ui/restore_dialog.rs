@@ -29,17 +29,20 @@ struct Built {
 
 /// " Restore Adele Vance ", " Restore 3 users ": the one user's name stays on the border
 /// when a small terminal scrolls the dialog past its first line; room is left for the
-/// border's "▲ N more".
-fn title(form: &RestoreForm, width: u16) -> String {
+/// border's "▲ N more". In a run on several tenants the tenant is named too (" Restore 3
+/// users in Fabrikam "): which customer's directory changes must never be a guess.
+fn title(state: &State, form: &RestoreForm, width: u16) -> String {
+    let tenant = state
+        .sessions
+        .several()
+        .then(|| format!(" in {}", fit(state.session().facts.tenant(), 24)))
+        .unwrap_or_default();
+    let room = usize::from(width)
+        .saturating_sub(24 + crate::text::width(&tenant))
+        .max(8);
     match form.targets.as_slice() {
-        [one] => format!(
-            " Restore {} ",
-            fit(
-                &one.user.display_name,
-                usize::from(width).saturating_sub(24).max(8)
-            )
-        ),
-        targets => format!(" Restore {} users ", targets.len()),
+        [one] => format!(" Restore {}{tenant} ", fit(&one.user.display_name, room)),
+        targets => format!(" Restore {} users{tenant} ", targets.len()),
     }
 }
 
@@ -164,7 +167,7 @@ pub fn draw(state: &State, form: &RestoreForm, theme: &Theme, frame: &mut Frame,
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border_focus())
-        .title(Span::styled(title(form, dialog.width), theme.title()));
+        .title(Span::styled(title(state, form, dialog.width), theme.title()));
     let inner = block.inner(dialog);
     let h = usize::from(inner.height);
     // When the dialog is taller than the terminal, scroll so the focused widget shows, and

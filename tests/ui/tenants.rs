@@ -48,6 +48,11 @@ fn enter_shows_another_tenant_whose_rows_are_its_own() {
     let screen = render(&s, w, h);
     assert!(screen.contains("fabrikam.sandbox"), "{screen}");
     insta::assert_snapshot!("tenants_switched_120x40", screen);
+    // The restore dialog names the tenant whose directory it changes.
+    key(&mut s, KeyCode::Char('r'));
+    let dialog = render(&s, w, h);
+    assert!(dialog.contains(" in Fabrikam "), "{dialog}");
+    key(&mut s, KeyCode::Esc);
     // Back to the first: its selection is where it was left.
     key(&mut s, KeyCode::Char('t'));
     key(&mut s, KeyCode::Char('g'));
