@@ -67,16 +67,17 @@ fn serve(tenants: usize, users: usize, latency_ms: usize) -> Server {
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut first)
         .expect("the first line is the base URL");
-    // `serve` names each tenant on stderr: "  domain id admin …".
+    // `serve` names each tenant of several on stderr ("  domain id admin …"), and one alone
+    // in its first line ("sandbox: domain (store …"), where its domain serves as its id.
     let mut err = BufReader::new(child.stderr.take().expect("stderr"));
     let mut found = Vec::new();
     let mut line = String::new();
     while found.len() < tenants && err.read_line(&mut line).is_ok_and(|n| n > 0) {
-        let mut words = line.split_whitespace();
-        if line.starts_with("  ")
-            && let (Some(domain), Some(id)) = (words.next(), words.next())
-        {
-            found.push((domain.to_string(), id.to_string()));
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if line.starts_with("  ") && words.len() > 1 {
+            found.push((words[0].to_string(), words[1].to_string()));
+        } else if tenants == 1 && line.starts_with("sandbox: ") && words.len() > 1 {
+            found.push((words[1].to_string(), words[1].to_string()));
         }
         line.clear();
     }
