@@ -32,11 +32,11 @@ struct Built {
 /// border's "▲ N more". In a run on several tenants the tenant is named too (" Restore 3
 /// users in Fabrikam "): which customer's directory changes must never be a guess.
 fn title(state: &State, form: &RestoreForm, width: u16) -> String {
-    let tenant = state
-        .sessions
-        .several()
-        .then(|| format!(" in {}", fit(state.session().facts.tenant(), 24)))
-        .unwrap_or_default();
+    let tenant = if state.sessions.several() {
+        format!(" in {}", fit(state.session().facts.tenant(), 24))
+    } else {
+        String::new()
+    };
     let room = usize::from(width)
         .saturating_sub(24 + crate::text::width(&tenant))
         .max(8);
@@ -167,7 +167,10 @@ pub fn draw(state: &State, form: &RestoreForm, theme: &Theme, frame: &mut Frame,
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border_focus())
-        .title(Span::styled(title(state, form, dialog.width), theme.title()));
+        .title(Span::styled(
+            title(state, form, dialog.width),
+            theme.title(),
+        ));
     let inner = block.inner(dialog);
     let h = usize::from(inner.height);
     // When the dialog is taller than the terminal, scroll so the focused widget shows, and
