@@ -121,6 +121,12 @@ pub fn planned(index: usize, seed: u64) -> Planned {
     }
 }
 
+/// The default domains of the first `n` tenants a sandbox seeds, in order (`contoso.sandbox`,
+/// `fabrikam.sandbox`, ...): what a client names them by before the sandbox runs.
+pub fn seeded_domains(n: usize) -> Vec<String> {
+    (0..n).map(|i| planned(i, 0).domain).collect()
+}
+
 /// Refuses a tenant count the sandbox does not serve, in words.
 pub fn check_tenant_count(n: usize) -> Result<(), String> {
     if n == 0 || n > MAX_TENANTS {
