@@ -165,7 +165,10 @@ fn tenant_failed(
 type Tagged = Vec<(usize, DeletedUser)>;
 
 /// Each tenant's result of `read`, `OPEN_AT_ONCE` tenants at a time, with what it said.
-async fn read_each<'r, T, F, Fut>(runs: &'r [TenantRun], read: F) -> Vec<(color_eyre::Result<T>, Kept)>
+async fn read_each<'r, T, F, Fut>(
+    runs: &'r [TenantRun],
+    read: F,
+) -> Vec<(color_eyre::Result<T>, Kept)>
 where
     F: Fn(&'r TenantRun) -> Fut,
     Fut: std::future::Future<Output = (color_eyre::Result<T>, Kept)> + 'r,
@@ -274,10 +277,7 @@ fn print(
                 .iter()
                 .map(|(t, u)| known_of(*t).map(|k| k.of(u)).unwrap_or_default())
                 .collect();
-            let labels: Vec<&str> = users
-                .iter()
-                .map(|(t, _)| runs[*t].label.as_str())
-                .collect();
+            let labels: Vec<&str> = users.iter().map(|(t, _)| runs[*t].label.as_str()).collect();
             let plain: Vec<DeletedUser> = users.iter().map(|(_, u)| u.clone()).collect();
             format::write_table_rows(
                 io.out,
@@ -331,9 +331,7 @@ async fn check_across(runs: &[TenantRun], many: bool, io: &mut Io<'_>) -> color_
             };
             super::note_unfinished(&r.ctx, &mut tio, &[], false)?;
             let dir = r.ctx.directory();
-            let read = async {
-                Ok(list::load(dir.as_ref(), format, &mut tio).await?)
-            };
+            let read = async { Ok(list::load(dir.as_ref(), format, &mut tio).await?) };
             within(r.ctx.read_deadline, read).await
         }
         .await;
@@ -409,10 +407,7 @@ fn owners(domains: &[Result<crate::restore::Tenant, String>], domain: &str) -> V
     domains
         .iter()
         .enumerate()
-        .filter(|(_, d)| {
-            d.as_ref()
-                .is_ok_and(|t| t.owns(domain).unwrap_or(false))
-        })
+        .filter(|(_, d)| d.as_ref().is_ok_and(|t| t.owns(domain).unwrap_or(false)))
         .map(|(i, _)| i)
         .collect()
 }
@@ -592,8 +587,11 @@ async fn place_targets(
     let mut domains = Vec::new();
     let mut held: Vec<Vec<bool>> = Vec::new();
     for (i, (result, _)) in looked.into_iter().enumerate() {
-        let (d, h, errors): (Result<crate::restore::Tenant, String>, Vec<bool>, Vec<String>) =
-            result?;
+        let (d, h, errors): (
+            Result<crate::restore::Tenant, String>,
+            Vec<bool>,
+            Vec<String>,
+        ) = result?;
         if let Err(e) = &d {
             writeln!(
                 io.err,
@@ -649,11 +647,7 @@ async fn place_targets(
 
 /// `finish` across tenants: each tenant finishes its own journal's users (`--mark-sent`
 /// targets go to the tenant whose journal holds them).
-async fn finish_across(
-    runs: &[TenantRun],
-    many: bool,
-    io: &mut Io<'_>,
-) -> color_eyre::Result<i32> {
+async fn finish_across(runs: &[TenantRun], many: bool, io: &mut Io<'_>) -> color_eyre::Result<i32> {
     let mut code = EXIT_OK;
     let marks = match &runs[0].cmd {
         Command::Finish(a) => a.mark_sent.clone(),

@@ -372,7 +372,10 @@ mod tests {
     #[test]
     fn all_tenants_on_the_sandbox_opens_its_tenants_and_sandbox_tenant_picks_by_domain() {
         let sandbox_of = |s: &Settings| -> Vec<Option<String>> {
-            s.tenants().iter().map(|t| t.sandbox_tenant.clone()).collect()
+            s.tenants()
+                .iter()
+                .map(|t| t.sandbox_tenant.clone())
+                .collect()
         };
         // Nothing configured: the built-in sandbox's three tenants, each on the sandbox.
         let s = resolve(

@@ -155,12 +155,18 @@ mod tests {
     #[test]
     fn the_sandbox_tenants_keep_apart_and_the_first_stays_where_it_always_was() {
         let first = DirectoryId::sandbox_tenant("contoso.sandbox", true);
-        assert_eq!(first, DirectoryId::BuiltInSandbox, "the one-tenant books stay");
+        assert_eq!(
+            first,
+            DirectoryId::BuiltInSandbox,
+            "the one-tenant books stay"
+        );
         let fabrikam = DirectoryId::sandbox_tenant("Fabrikam.sandbox", false);
         let northwind = DirectoryId::sandbox_tenant("northwind.sandbox", false);
         assert_eq!(fabrikam.key(), "builtin-sandbox|fabrikam.sandbox");
         assert!(
-            fabrikam.slug().starts_with("builtin-sandbox-fabrikam.sandbox-"),
+            fabrikam
+                .slug()
+                .starts_with("builtin-sandbox-fabrikam.sandbox-"),
             "{}",
             fabrikam.slug()
         );

@@ -95,9 +95,7 @@ pub(super) async fn open_sandbox_tenant(
         .tenants()
         .into_iter()
         .find(|t| t.domain.eq_ignore_ascii_case(domain))
-        .ok_or_else(|| {
-            color_eyre::eyre::eyre!("the built-in sandbox serves no tenant {domain}")
-        })?;
+        .ok_or_else(|| color_eyre::eyre::eyre!("the built-in sandbox serves no tenant {domain}"))?;
     let endpoints = Endpoints {
         tenant: info.domain.clone(),
         ..Endpoints::sandbox(handle.base_url())
@@ -159,13 +157,9 @@ mod tests {
             data_dir: Some(dir.path().to_path_buf()),
             ..Settings::default()
         };
-        let settings = crate::config::tenants::resolve(
-            base,
-            Default::default(),
-            Default::default(),
-            &asked,
-        )
-        .expect("resolves");
+        let settings =
+            crate::config::tenants::resolve(base, Default::default(), Default::default(), &asked)
+                .expect("resolves");
         let opened = open_tenants(&settings, false).await.expect("opens");
         let labels: Vec<&str> = opened.iter().map(|t| t.label.as_str()).collect();
         assert_eq!(
@@ -191,15 +185,16 @@ mod tests {
                     .all(|u| u.original_upn.contains(&format!("@{domain}.sandbox"))
                         || !u.original_upn.contains(".sandbox")),
                 "{domain}: {:?}",
-                page.users.iter().map(|u| &u.original_upn).collect::<Vec<_>>()
+                page.users
+                    .iter()
+                    .map(|u| &u.original_upn)
+                    .collect::<Vec<_>>()
             );
         }
         // One sandbox serves them all.
-        assert!(
-            Arc::ptr_eq(
-                sessions[0].sandbox.as_ref().expect("sandbox"),
-                sessions[2].sandbox.as_ref().expect("sandbox")
-            )
-        );
+        assert!(Arc::ptr_eq(
+            sessions[0].sandbox.as_ref().expect("sandbox"),
+            sessions[2].sandbox.as_ref().expect("sandbox")
+        ));
     }
 }
