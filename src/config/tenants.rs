@@ -128,8 +128,11 @@ fn sandbox_picks(
     let served = undelete_sandbox::seeded_domains(SANDBOX_TENANTS);
     if asked.all {
         if !asked.tenants.is_empty() {
-            return Some(Err("--all-tenants opens every tenant of the built-in sandbox and                  --tenant picks some: give one or the other"
-                .into()));
+            return Some(Err(
+                "--all-tenants opens every tenant of the built-in sandbox and --tenant picks \
+                 some: give one or the other"
+                    .into(),
+            ));
         }
         return Some(Ok(served));
     }

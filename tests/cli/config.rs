@@ -421,8 +421,9 @@ fn tenants_entries_show_with_their_own_settings_and_a_run_on_several_says_what_w
     assert_eq!(out.status.code(), Some(1), "{err}");
     for tenant in ["Contoso", "Fabrikam"] {
         assert!(
-            err.lines().any(|l| l.starts_with("undelete: not signed in to ")
-                && l.contains(&format!("(tenant {tenant}: left out"))),
+            err.lines()
+                .any(|l| l.starts_with("undelete: not signed in to ")
+                    && l.contains(&format!("(tenant {tenant}: left out"))),
             "{err}"
         );
     }
