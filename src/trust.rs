@@ -66,4 +66,3 @@ pub fn shared_client(
     built.push((settings.to_string(), client.clone()));
     Ok(client)
 }
-

@@ -610,7 +610,14 @@ async fn place_targets(
         domains.push(d);
         held.push(h);
     }
-    let everywhere = crate::text::count(runs.len(), "tenant", "tenants");
+    // The tenants looked in (those signed in to), named: a target of a tenant left out is
+    // not found, and the line says where it was looked for.
+    let labels: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
+    let everywhere = format!(
+        "{}: {}",
+        crate::text::count(runs.len(), "tenant", "tenants"),
+        labels.join(", ")
+    );
     Ok(targets
         .iter()
         .map(|t| {
@@ -624,7 +631,7 @@ async fn place_targets(
                 let places = owners(&domains, &domain);
                 if places.is_empty() {
                     return Belongs::Nowhere(format!(
-                        "no tenant of this run ({everywhere}) has the verified domain {domain}"
+                        "no tenant signed in to ({everywhere}) has the verified domain {domain}"
                     ));
                 }
                 places
@@ -636,7 +643,7 @@ async fn place_targets(
             };
             match places.as_slice() {
                 [] => Belongs::Nowhere(format!(
-                    "no deleted user has the id {t} in any of the {everywhere}"
+                    "no deleted user has the id {t} in the tenants signed in to ({everywhere})"
                 )),
                 [one] => Belongs::In(*one),
                 _ => Belongs::Several(places),

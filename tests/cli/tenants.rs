@@ -233,6 +233,24 @@ async fn targets_go_to_their_own_tenant_and_an_ambiguous_one_is_a_usage_error() 
             .is_deleted(&fab.id)
     );
 
+    // An id of northwind, given with contoso and fabrikam: in neither, said naming them.
+    let north = plain_user(&h, data.path(), "northwind.sandbox", &[]).await;
+    let out = undelete(data.path(), &h, &both, &["restore", &north.id]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let line: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    assert_eq!(line["status"], "failed", "{line}");
+    assert!(
+        line["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("2 tenants: contoso.sandbox, fabrikam.sandbox")),
+        "{line}"
+    );
+    assert!(
+        h.inspect_tenant("northwind.sandbox")
+            .unwrap()
+            .is_deleted(&north.id)
+    );
+
     // Across both: the id is found in fabrikam, the user name goes to contoso by its domain.
     let out = undelete(
         data.path(),

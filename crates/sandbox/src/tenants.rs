@@ -172,6 +172,10 @@ mod tests {
             Path::new("/d/tenants/fabrikam.sandbox.sqlite3")
         );
         assert_eq!(planned(2, 7).display_name(), "Northwind Traders (sandbox)");
+        assert_eq!(
+            seeded_domains(3),
+            ["contoso.sandbox", "fabrikam.sandbox", "northwind.sandbox"]
+        );
     }
 
     #[test]
