@@ -432,6 +432,17 @@ async fn targeted(runs: &[TenantRun], many: bool, io: &mut Io<'_>) -> color_eyre
     } else {
         "purge"
     };
+    // Checked on the whole list: split by tenant, each part could pass it alone.
+    if let Command::Restore(a) = &runs[0].cmd
+        && a.new_upn.is_some()
+        && targets.len() > 1
+    {
+        writeln!(
+            io.err,
+            "undelete restore: --new-upn works with a single user only"
+        )?;
+        return Ok(EXIT_USAGE);
+    }
     let belongs = place_targets(runs, &targets, io).await?;
     // Nothing is done while any target is ambiguous: which tenant is meant is the admin's.
     let mut ambiguous = false;
@@ -511,6 +522,9 @@ async fn in_tenant(
     if !many {
         return super::run_with(cmd, &run.ctx, io).await;
     }
+    // Each tenant's `--deadline` counts from its own start, as its own run's would: a slow
+    // tenant before it does not eat its time.
+    let ctx = Context::new(std::sync::Arc::clone(&run.ctx.session));
     let mut out = TenantLines::json(&mut *io.out, &run.key);
     let mut err = TenantLines::prefix(&mut *io.err, &run.label);
     let code = {
@@ -520,7 +534,7 @@ async fn in_tenant(
             input: &mut *io.input,
             term: io.term,
         };
-        super::run_with(cmd, &run.ctx, &mut tio).await
+        super::run_with(cmd, &ctx, &mut tio).await
     };
     out.end()?;
     err.end()?;

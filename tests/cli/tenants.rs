@@ -287,6 +287,24 @@ async fn targets_go_to_their_own_tenant_and_an_ambiguous_one_is_a_usage_error() 
     );
     assert!(!h.inspect_tenant("contoso.sandbox").unwrap().exists(&fab.id));
 
+    // --new-upn names one user, however the targets split between tenants.
+    let out = undelete(
+        data.path(),
+        &h,
+        &both,
+        &[
+            "restore",
+            &fab.id,
+            &con.id,
+            "--new-upn",
+            "x@contoso.sandbox",
+            "--dry-run",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--new-upn works with a single user only"));
+
     // One tenant named twice (by domain and by id): a user name of it is in both, a usage
     // error naming them, and nothing is purged.
     let victim = plain_user(&h, data.path(), "contoso.sandbox", &[&con.id]).await;
