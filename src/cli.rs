@@ -266,7 +266,7 @@ pub enum SortKey {
     Department,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ListArgs {
     #[command(flatten)]
     pub run: RunArgs,
@@ -333,7 +333,7 @@ pub enum HandOff {
     Tap,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RestoreArgs {
     #[command(flatten)]
     pub run: RunArgs,
@@ -387,7 +387,7 @@ pub struct RestoreArgs {
     pub bring_back: Option<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct FinishArgs {
     #[command(flatten)]
     pub run: RunArgs,
@@ -420,7 +420,7 @@ pub struct FinishArgs {
     pub mark_sent: Vec<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct PurgeArgs {
     #[command(flatten)]
     pub run: RunArgs,
@@ -431,7 +431,7 @@ pub struct PurgeArgs {
     pub yes: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
     #[command(flatten)]
     pub run: RunArgs,

@@ -92,6 +92,10 @@ pub struct Settings {
     /// The other tenants this run opens (`--tenant` more than once, `--all-tenants`), each
     /// with its own settings; empty for a run on one directory.
     pub more_tenants: Vec<Settings>,
+    /// One tenant of the built-in sandbox serving several (`--all-tenants` with no
+    /// `[[tenants]]`, or `--sandbox --tenant fabrikam.sandbox`): its domain. `None`: the
+    /// built-in sandbox as it always was (one tenant), or not the sandbox at all.
+    pub sandbox_tenant: Option<String>,
 }
 
 impl Default for Settings {
@@ -119,6 +123,7 @@ impl Default for Settings {
             name: None,
             partner_tenant: None,
             more_tenants: Vec::new(),
+            sandbox_tenant: None,
         }
     }
 }
@@ -139,7 +144,18 @@ impl Settings {
     pub fn tenant_label(&self) -> String {
         self.name
             .clone()
+            .or_else(|| self.sandbox_tenant.clone())
             .or_else(|| self.tenant.clone())
+            .unwrap_or_else(|| "the built-in sandbox".into())
+    }
+
+    /// The tenant as configured (its domain or id; a sandbox tenant's domain), as the
+    /// `"tenant"` field of the commands' JSON names it: not the display name, which a script
+    /// cannot pass back to `--tenant` in every case.
+    pub fn tenant_key(&self) -> String {
+        self.sandbox_tenant
+            .clone()
+            .or_else(|| (!self.sandbox).then(|| self.tenant.clone()).flatten())
             .unwrap_or_else(|| "the built-in sandbox".into())
     }
 
@@ -188,6 +204,7 @@ impl Settings {
                 words.push(shell_word(&v));
             }
         };
+        option("--tenant", self.sandbox_tenant.clone());
         let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
         if !self.sandbox {
             option("--tenant", self.tenant.clone());

@@ -76,25 +76,21 @@ async fn run(cli: Cli, settings: Settings) -> color_eyre::Result<u8> {
         eprintln!("undelete: {e}");
         return Ok(2);
     }
-    let directory_command = !matches!(
+    // The scripting commands work across tenants; the TUI and `login`/`logout` not yet.
+    let one_tenant_only = matches!(
         cli.command,
-        Some(
-            Command::Config { .. }
-                | Command::Completions { .. }
-                | Command::Man
-                | Command::Sandbox { .. }
-        )
+        None | Some(Command::Login(_) | Command::Logout(_))
     );
-    if directory_command && !settings.more_tenants.is_empty() {
+    if one_tenant_only && !settings.more_tenants.is_empty() {
         let names: Vec<String> = settings
             .tenants()
             .iter()
             .map(|t| t.tenant_label())
             .collect();
         eprintln!(
-            "undelete: {} tenants asked for ({}), and this version works on one tenant at a \
-             time (the table and the commands across tenants are not built yet): pick one \
-             with --tenant NAME",
+            "undelete: {} tenants asked for ({}), and this version's table, `login` and \
+             `logout` work on one tenant at a time (the commands `list`, `check`, `restore`, \
+             `finish` and `purge` work across tenants): pick one with --tenant NAME",
             names.len(),
             names.join(", ")
         );
@@ -119,6 +115,14 @@ async fn run(cli: Cli, settings: Settings) -> color_eyre::Result<u8> {
                 }
             };
             exit_code(undelete_sandbox::run_command(options, &data_dir).await?)
+        }
+        // A tenant of the sandbox serving several, even alone, is opened with the others'
+        // machinery (one in-process sandbox serving them); one tenant's output is as ever.
+        Some(cmd) if !settings.more_tenants.is_empty() || settings.sandbox_tenant.is_some() => {
+            match cmd.scripting_per_tenant(&settings) {
+                Some(cmds) => exit_code(undelete::commands::tenants::run(cmds, &settings).await?),
+                None => Err(eyre!("not a scripting command")),
+            }
         }
         Some(cmd) => match cmd.scripting(&settings) {
             Some(cmd) => exit_code(undelete::commands::run(cmd, &settings).await?),

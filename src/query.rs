@@ -493,6 +493,29 @@ pub fn sort(users: &mut Vec<DeletedUser>, sort: SortKey) {
     users.extend(keyed.into_iter().map(|(_, k)| k.user));
 }
 
+/// Sorts users that each carry a tag (the tenant they are in) together, in the order `sort`
+/// gives them alone; users equal in every key (only ever in different tenants) keep their
+/// tags' order.
+pub fn sort_tagged<T: Ord>(users: &mut Vec<(T, DeletedUser)>, sort: SortKey) {
+    let mut keyed: Vec<(u128, T, Keyed)> = std::mem::take(users)
+        .into_iter()
+        .map(|(tag, user)| {
+            let keyed = Keyed {
+                user,
+                key: std::cell::OnceCell::new(),
+                name: std::cell::OnceCell::new(),
+            };
+            (sort_prefix(sort, &keyed), tag, keyed)
+        })
+        .collect();
+    keyed.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| compare(sort, &a.2, &b.2))
+            .then_with(|| a.1.cmp(&b.1))
+    });
+    users.extend(keyed.into_iter().map(|(_, tag, k)| (tag, k.user)));
+}
+
 /// The order of `a` and `b` lowercased (ASCII), byte by byte, a prefix first. User names
 /// share long starts (the same first name, the same domain): bytes that are equal are equal
 /// lowercased too, so the shared start is passed over eight bytes at a time and only the

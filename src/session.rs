@@ -19,6 +19,9 @@ use crate::directory::{Directory, RequestRecord};
 use crate::restore::{Books, LockSlot};
 use undelete_sandbox::{SandboxConfig, SandboxHandle};
 
+mod tenants;
+pub use tenants::{OPEN_AT_ONCE, TenantOpen, open_tenants};
+
 /// The sandbox accepts any client id with its secret; this one names us in its logs.
 const SANDBOX_CLIENT_ID: &str = "undelete-sandbox-client";
 
@@ -46,8 +49,9 @@ pub struct Session {
     /// The optional things the token does not allow, each with the permission to grant
     /// (the restore dialog greys what cannot be given back). Empty when unknown.
     pub lacks: Vec<(crate::auth::claims::Action, &'static str)>,
-    /// Keeps the in-process sandbox serving for as long as the session lives.
-    pub sandbox: Option<SandboxHandle>,
+    /// Keeps the in-process sandbox serving for as long as the session lives (shared by the
+    /// sessions on its tenants when it serves several).
+    pub sandbox: Option<Arc<SandboxHandle>>,
     /// The directory's lock once this session takes it (`lock`): its journal and audit log
     /// check it before each change they record.
     lock: LockSlot,
@@ -157,6 +161,11 @@ pub async fn open(settings: &Settings) -> color_eyre::Result<Arc<Session>> {
 
 /// Opens a session; `request_log` keeps a record of every HTTP exchange for the caller.
 pub async fn open_with(settings: &Settings, request_log: bool) -> color_eyre::Result<Arc<Session>> {
+    if let Some(domain) = &settings.sandbox_tenant {
+        // One tenant of the sandbox serving several: that sandbox, that tenant.
+        let handle = Arc::new(tenants::start_sandbox(settings).await?);
+        return tenants::open_sandbox_tenant(settings, domain, handle, request_log).await;
+    }
     let data_dir = data_dir(settings)?;
     let session = if wants_sandbox(settings) {
         open_sandbox(settings, data_dir, request_log).await?
@@ -218,7 +227,7 @@ async fn open_sandbox(
         requests: Mutex::new(requests),
         warnings: Vec::new(),
         lacks: Vec::new(),
-        sandbox: Some(handle),
+        sandbox: Some(Arc::new(handle)),
     })
 }
 

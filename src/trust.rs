@@ -7,7 +7,7 @@
 //! the clients are built deep inside sign-in and the directory, which all share it.
 
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 static EXTRA: OnceLock<Vec<reqwest::Certificate>> = OnceLock::new();
 
@@ -41,4 +41,28 @@ pub fn with_extra_roots(builder: reqwest::ClientBuilder) -> reqwest::ClientBuild
         Some(certs) => builder.tls_certs_merge(certs.iter().cloned()),
         None => builder,
     }
+}
+
+/// Clients built so far, by the settings they were built with.
+static BUILT: Mutex<Vec<(String, reqwest::Client)>> = Mutex::new(Vec::new());
+
+/// The client `build` makes (trusting the extra authorities too), built once per process for
+/// each `settings` (every other setting of `build`, in words) and shared after: building one
+/// loads and parses the platform's roots, tens of milliseconds of CPU, which a run across 50
+/// tenants paid three times per tenant (measured: most of its time at no latency). Sharing
+/// shares the connection pool, nothing else: each request carries its own token.
+pub fn shared_client(
+    settings: &str,
+    build: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
+) -> reqwest::Result<reqwest::Client> {
+    // A panic while holding the lock leaves the list as it was: nothing half-written.
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, client)) = built.iter().find(|(s, _)| s == settings) {
+        return Ok(client.clone());
+    }
+    let client = build(with_extra_roots(reqwest::Client::builder())).build()?;
+    built.push((settings.to_string(), client.clone()));
+    Ok(client)
 }

@@ -228,14 +228,16 @@ const LOGIN_TRY_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A client for the login host. The timeout keeps a dead network from hanging a sign-in.
 pub fn http_client() -> Result<reqwest::Client, AuthError> {
-    crate::trust::with_extra_roots(reqwest::Client::builder())
-        .timeout(LOGIN_TRY_TIMEOUT)
-        .connect_timeout(Duration::from_secs(10))
-        // A redirect would replay a form holding a secret to another place: never follow one.
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("undelete/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| AuthError::Config(format!("cannot build the HTTP client: {e}")))
+    crate::trust::shared_client("login", |builder| {
+        builder
+            .timeout(LOGIN_TRY_TIMEOUT)
+            .connect_timeout(Duration::from_secs(10))
+            // A redirect would replay a form holding a secret to another place: never follow
+            // one.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("undelete/", env!("CARGO_PKG_VERSION")))
+    })
+    .map_err(|e| AuthError::Config(format!("cannot build the HTTP client: {e}")))
 }
 
 /// POSTs `form` to a login endpoint and returns the JSON body of a 2xx reply, or the AAD error.

@@ -217,6 +217,25 @@ impl Command {
         })
     }
 
+    /// The scripting command once per tenant of the run (`settings.tenants()`, in order),
+    /// each with that tenant's own defaults; `None` for the commands that have their own
+    /// modules.
+    pub fn scripting_per_tenant(self, settings: &Settings) -> Option<Vec<plain::Command>> {
+        let again = |c: &Command| match c {
+            Command::List(a) => Some(Command::List(a.clone())),
+            Command::Restore(a) => Some(Command::Restore(a.clone())),
+            Command::Finish(a) => Some(Command::Finish(a.clone())),
+            Command::Purge(a) => Some(Command::Purge(a.clone())),
+            Command::Check(a) => Some(Command::Check(a.clone())),
+            _ => None,
+        };
+        settings
+            .tenants()
+            .into_iter()
+            .map(|t| again(&self)?.scripting(t))
+            .collect()
+    }
+
     /// The scripting command this is, for `undelete::commands`, with the defaults `settings`
     /// hold (the sign-in info's recipients, whether it includes the password); `None` for the
     /// commands that have their own modules.

@@ -68,6 +68,20 @@ pub fn write_table_with(
     color: bool,
     known: &dyn Fn(&DeletedUser) -> Known,
 ) -> io::Result<()> {
+    let extra: Vec<Known> = users.iter().map(known).collect();
+    write_table_rows(out, users, &extra, None, now, color)
+}
+
+/// The table of `write_table_with`, what is known of each user given in `extra`, and with
+/// `tenants` (one per user) a TENANT column first: a listing across tenants.
+pub fn write_table_rows(
+    out: &mut dyn Write,
+    users: &[DeletedUser],
+    extra: &[Known],
+    tenants: Option<&[&str]>,
+    now: DateTime<Utc>,
+    color: bool,
+) -> io::Result<()> {
     let header = [
         "NAME",
         "USER NAME",
@@ -77,10 +91,9 @@ pub fn write_table_with(
         "JOB TITLE",
         "ID",
     ];
-    let extra: Vec<Known> = users.iter().map(known).collect();
     let rows: Vec<[String; 7]> = users
         .iter()
-        .zip(&extra)
+        .zip(extra)
         .map(|(u, k)| {
             let flags = crate::badges::Flags {
                 conflict: k.conflict,
@@ -118,7 +131,19 @@ pub fn write_table_with(
             *w = (*w).max(cell.width());
         }
     }
+    let tenant_cells: Option<Vec<String>> =
+        tenants.map(|t| t.iter().map(|t| fit(t, MAX_OTHER)).collect());
+    let tenant_width = tenant_cells.as_ref().map(|cells| {
+        cells
+            .iter()
+            .map(|c| c.width())
+            .fold("TENANT".width(), usize::max)
+    });
     let mut line = String::new();
+    if let Some(w) = tenant_width {
+        pad(&mut line, "TENANT", w);
+        line.push_str("  ");
+    }
     for (i, h) in header.iter().enumerate() {
         if i > 0 {
             line.push_str("  ");
@@ -130,8 +155,12 @@ pub fn write_table_with(
         );
     }
     writeln!(out, "{line}")?;
-    for ((row, user), k) in rows.iter().zip(users).zip(&extra) {
+    for (n, ((row, user), k)) in rows.iter().zip(users).zip(extra).enumerate() {
         line.clear();
+        if let (Some(cells), Some(w)) = (&tenant_cells, tenant_width) {
+            pad(&mut line, cells.get(n).map_or("", String::as_str), w);
+            line.push_str("  ");
+        }
         for (i, cell) in row.iter().enumerate() {
             if i > 0 {
                 line.push_str("  ");
@@ -159,6 +188,9 @@ pub fn write_table_with(
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserRecord<'a> {
+    /// The tenant the user is in, as configured, in a listing across several (absent for one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<&'a str>,
     pub id: &'a str,
     pub display_name: &'a str,
     pub user_principal_name: &'a str,
@@ -212,6 +244,7 @@ impl<'a> UserRecord<'a> {
     pub fn new(u: &'a DeletedUser, now: DateTime<Utc>) -> Self {
         let left = u.time_left(now);
         Self {
+            tenant: None,
             id: &u.id,
             display_name: &u.display_name,
             user_principal_name: &u.original_upn,
@@ -274,9 +307,21 @@ impl JsonArray {
         now: DateTime<Utc>,
         annotate: &dyn Fn(&DeletedUser, &mut UserRecord<'_>),
     ) -> io::Result<()> {
+        self.record_in(out, u, None, now, annotate)
+    }
+
+    /// Writes one user of `tenant` (a listing across tenants), completed by `annotate`.
+    pub fn record_in<W: Write + ?Sized>(
+        &mut self,
+        out: &mut W,
+        u: &DeletedUser,
+        tenant: Option<&str>,
+        now: DateTime<Utc>,
+        annotate: &dyn Fn(&DeletedUser, &mut UserRecord<'_>),
+    ) -> io::Result<()> {
         out.write_all(if self.started { b"," } else { b"[" })?;
         self.started = true;
-        json_record(out, u, now, annotate)
+        json_record(out, u, tenant, now, annotate)
     }
 
     /// Writes records `json_records` already wrote (none: nothing is written).
@@ -302,10 +347,12 @@ impl JsonArray {
 fn json_record<W: Write + ?Sized>(
     out: &mut W,
     u: &DeletedUser,
+    tenant: Option<&str>,
     now: DateTime<Utc>,
     annotate: &dyn Fn(&DeletedUser, &mut UserRecord<'_>),
 ) -> io::Result<()> {
     let mut r = UserRecord::stored(u, now);
+    r.tenant = tenant;
     annotate(u, &mut r);
     undelete_common::safe_json::to_writer(&mut *out, &r)
 }
@@ -322,7 +369,7 @@ pub fn json_records<'a>(
         if !out.is_empty() {
             out.push(b',');
         }
-        json_record(out, u, now, annotate)?;
+        json_record(out, u, None, now, annotate)?;
     }
     Ok(())
 }
@@ -358,10 +405,17 @@ impl CsvRows {
     }
 
     pub fn header<W: Write + ?Sized>(out: &mut W) -> io::Result<()> {
+        Self::header_of(out, false)
+    }
+
+    /// The header row, with a last `tenant` column for a listing across tenants (last, so a
+    /// script reading columns by position reads the same ones for one tenant or many).
+    pub fn header_of<W: Write + ?Sized>(out: &mut W, tenants: bool) -> io::Result<()> {
         writeln!(
             out,
             "id,displayName,userPrincipalName,mail,department,jobTitle,deletedDateTime,\
-             purgeDateTime,daysLeft,onPremisesSyncEnabled,userType,hoursLeft"
+             purgeDateTime,daysLeft,onPremisesSyncEnabled,userType,hoursLeft{}",
+            if tenants { ",tenant" } else { "" }
         )
     }
 
@@ -369,6 +423,17 @@ impl CsvRows {
         &mut self,
         out: &mut W,
         u: &DeletedUser,
+        now: DateTime<Utc>,
+    ) -> io::Result<()> {
+        self.row_in(out, u, None, now)
+    }
+
+    /// A row, ending with the user's tenant when given (see `header_of`).
+    pub fn row_in<W: Write + ?Sized>(
+        &mut self,
+        out: &mut W,
+        u: &DeletedUser,
+        tenant: Option<&str>,
         now: DateTime<Utc>,
     ) -> io::Result<()> {
         let r = UserRecord::new(u, now);
@@ -393,7 +458,8 @@ impl CsvRows {
             r.user_type,
             hours.as_deref(),
         ];
-        out.write_all(self.cells.record(row.iter().map(|c| c.unwrap_or(""))))
+        let cells = row.iter().map(|c| c.unwrap_or("")).chain(tenant);
+        out.write_all(self.cells.record(cells))
     }
 }
 

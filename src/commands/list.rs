@@ -17,18 +17,18 @@ use tokio::task::JoinHandle;
 use super::args::{CheckArgs, ListArgs, OutputFormat, SortKey};
 use super::format;
 use super::in_order::InOrder;
-use super::known::{self, Known};
+use super::known;
 use super::{EXIT_EXPIRING, EXIT_FAILED, EXIT_OK, Io};
 use crate::conflicts::kept;
 use crate::directory::{
     DeletedPage, DeletedUser, DirResult, Directory, DirectoryError, ListOrder, ListingOptions,
 };
 
-pub use known::KeptSweep;
+pub use known::{KeptSweep, Known};
 
 /// Loads every page, telling a terminal on stderr how far it got. For JSON, the users keep
 /// their strings as stored (JSON escapes them; table and CSV print the cleaned ones).
-async fn load(
+pub async fn load(
     dir: &dyn Directory,
     format: OutputFormat,
     io: &mut Io<'_>,
@@ -123,14 +123,16 @@ fn enriched(args: &ListArgs) -> (bool, bool) {
     (args.with.conflicts || args.conflicts, args.with.deleted_by)
 }
 
-/// `list` holding every user, for the table and the orders the directory cannot sort by.
-async fn list_whole(
+/// One directory's users for a listing that holds them all: loaded with the enrichments
+/// asked for, filtered (and only those with a conflict for `--conflicts`), the enrichments'
+/// notes said on `io.err`. Also how many were loaded before the filter.
+pub async fn gather(
     dir: &dyn Directory,
     args: &ListArgs,
     kept: &KeptSweep<'_>,
     now: DateTime<Utc>,
     io: &mut Io<'_>,
-) -> color_eyre::Result<i32> {
+) -> color_eyre::Result<(Vec<DeletedUser>, Option<Known>, usize)> {
     let (with_conflicts, with_deleted_by) = enriched(args);
     // Only what was asked for is read, side by side with the listing: a script that counts
     // deleted users reads nothing else.
@@ -155,12 +157,24 @@ async fn list_whole(
     {
         users.retain(|u| k.conflicted(u));
     }
-    format::sort(&mut users, args.sort);
     if let Some(k) = &known {
         for note in k.notes() {
             let _ = writeln!(io.err, "{note}");
         }
     }
+    Ok((users, known, loaded))
+}
+
+/// `list` holding every user, for the table and the orders the directory cannot sort by.
+async fn list_whole(
+    dir: &dyn Directory,
+    args: &ListArgs,
+    kept: &KeptSweep<'_>,
+    now: DateTime<Utc>,
+    io: &mut Io<'_>,
+) -> color_eyre::Result<i32> {
+    let (mut users, known, loaded) = gather(dir, args, kept, now, io).await?;
+    format::sort(&mut users, args.sort);
     match (&known, args.format) {
         (Some(k), OutputFormat::Json) => {
             format::write_json_with(io.out, &users, now, &|u, r| k.annotate(u, r))?;
@@ -478,7 +492,7 @@ pub async fn check(
 }
 
 /// "3 days", "1 day"; 0 days is the next 24 hours.
-fn within_words(days: u32) -> String {
+pub fn within_words(days: u32) -> String {
     match days {
         0 => "the next 24 hours".to_string(),
         n => crate::text::count(n as usize, "day", "days"),

@@ -18,6 +18,7 @@ pub mod prompt;
 pub mod purge;
 pub mod resolve;
 pub mod restore;
+pub mod tenants;
 
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::sync::Arc;
@@ -242,10 +243,10 @@ pub async fn run_with(cmd: Command, ctx: &Context, io: &mut Io<'_>) -> color_eyr
 
 /// Runs a read command, ending it with a directory error when it outlasts `deadline`. Reads
 /// change nothing, so stopping one midway loses nothing.
-async fn within(
+async fn within<T>(
     deadline: std::time::Duration,
-    read: impl std::future::Future<Output = color_eyre::Result<i32>>,
-) -> color_eyre::Result<i32> {
+    read: impl std::future::Future<Output = color_eyre::Result<T>>,
+) -> color_eyre::Result<T> {
     match tokio::time::timeout(deadline, read).await {
         Ok(result) => result,
         Err(_) => Err(DirectoryError::network(format!(

@@ -111,6 +111,44 @@ fn display_name(e: &TenantEntry) -> String {
     e.name.clone().unwrap_or_else(|| e.tenant.clone())
 }
 
+/// How many tenants the built-in sandbox serves when a run asks for several of its tenants.
+pub const SANDBOX_TENANTS: usize = 3;
+
+/// The built-in sandbox's tenants this run opens, when it opens several (or one by name):
+/// `--all-tenants` on the sandbox (`--sandbox`, or no tenant and no `[[tenants]]` anywhere),
+/// or `--sandbox --tenant D` naming domains it serves. `None`: not a run on its tenants.
+fn sandbox_picks(
+    asked: &Asked,
+    file: &FileSettings,
+    plain: &Settings,
+) -> Option<Result<Vec<String>, String>> {
+    if !(asked.sandbox || (file.tenants.is_empty() && plain.uses_sandbox())) {
+        return None;
+    }
+    let served = undelete_sandbox::seeded_domains(SANDBOX_TENANTS);
+    if asked.all {
+        if !asked.tenants.is_empty() {
+            return Some(Err(
+                "--all-tenants opens every tenant of the built-in sandbox and --tenant picks \
+                 some: give one or the other"
+                    .into(),
+            ));
+        }
+        return Some(Ok(served));
+    }
+    if !asked.sandbox || asked.tenants.is_empty() {
+        return None;
+    }
+    let mut picked: Vec<String> = Vec::new();
+    for t in &asked.tenants {
+        let d = served.iter().find(|d| d.eq_ignore_ascii_case(t))?;
+        if !picked.contains(d) {
+            picked.push(d.clone());
+        }
+    }
+    Some(Ok(picked))
+}
+
 /// The run's settings: `base` (what only flags set) with the layers laid on, for the first
 /// tenant opened, and each further tenant's own settings in `more_tenants`. `flags` is what
 /// the flags and variables said, `file` the settings file.
@@ -120,6 +158,21 @@ pub fn resolve(
     file: FileSettings,
     asked: &Asked,
 ) -> Result<Settings, String> {
+    let plain = base.clone().with_layers(flags.clone().over(file.clone()));
+    if let Some(domains) = sandbox_picks(asked, &file, &plain) {
+        let one = |d: &String| Settings {
+            sandbox: true,
+            sandbox_tenant: Some(d.clone()),
+            ..plain.clone()
+        };
+        let domains = domains?;
+        let mut tenants = domains.iter().map(one);
+        let Some(mut first) = tenants.next() else {
+            return Ok(plain);
+        };
+        first.more_tenants = tenants.collect();
+        return Ok(first);
+    }
     let picks = pick(asked, &file)?;
     let partner = flags
         .partner_tenant
@@ -304,7 +357,7 @@ mod tests {
         let e = resolve(
             Settings::default(),
             FileSettings::default(),
-            FileSettings::default(),
+            file("tenant = \"contoso.onmicrosoft.com\"\n"),
             &asked(&[], true),
         )
         .unwrap_err();
@@ -317,5 +370,81 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("give one or the other"), "{e}");
+    }
+
+    #[test]
+    fn all_tenants_on_the_sandbox_opens_its_tenants_and_sandbox_tenant_picks_by_domain() {
+        let sandbox_of = |s: &Settings| -> Vec<Option<String>> {
+            s.tenants()
+                .iter()
+                .map(|t| t.sandbox_tenant.clone())
+                .collect()
+        };
+        // Nothing configured: the built-in sandbox's three tenants, each on the sandbox.
+        let s = resolve(
+            Settings::default(),
+            FileSettings::default(),
+            FileSettings::default(),
+            &asked(&[], true),
+        )
+        .expect("resolves");
+        assert_eq!(
+            sandbox_of(&s),
+            [
+                Some("contoso.sandbox".to_string()),
+                Some("fabrikam.sandbox".to_string()),
+                Some("northwind.sandbox".to_string())
+            ]
+        );
+        assert!(s.tenants().iter().all(|t| t.uses_sandbox() && t.sandbox));
+        assert_eq!(s.more_tenants[0].tenant_label(), "fabrikam.sandbox");
+        assert_eq!(s.more_tenants[0].tenant_key(), "fabrikam.sandbox");
+        // --sandbox wins over the file's entries for --all-tenants too.
+        let sandbox_all = Asked {
+            all: true,
+            sandbox: true,
+            ..Asked::default()
+        };
+        let s = resolve(
+            Settings::default(),
+            FileSettings::default(),
+            file(THREE),
+            &sandbox_all,
+        )
+        .expect("resolves");
+        assert_eq!(s.tenants().len(), 3);
+        assert!(s.tenants().iter().all(|t| t.sandbox_tenant.is_some()));
+        // --sandbox --tenant D: that tenant of the sandbox, as a hint names it.
+        let one = Asked {
+            tenants: vec!["FABRIKAM.sandbox".into()],
+            sandbox: true,
+            ..Asked::default()
+        };
+        let s = resolve(
+            Settings::default(),
+            FileSettings::default(),
+            FileSettings::default(),
+            &one,
+        )
+        .expect("resolves");
+        assert_eq!(sandbox_of(&s), [Some("fabrikam.sandbox".to_string())]);
+        assert_eq!(
+            s.command_line("finish"),
+            "undelete --sandbox --tenant fabrikam.sandbox finish"
+        );
+        // A tenant the sandbox does not serve: the plain built-in sandbox, as before.
+        let other = Asked {
+            tenants: vec!["contoso.onmicrosoft.com".into()],
+            sandbox: true,
+            ..Asked::default()
+        };
+        let s = resolve(
+            Settings::default(),
+            FileSettings::default(),
+            FileSettings::default(),
+            &other,
+        )
+        .expect("resolves");
+        assert!(s.sandbox_tenant.is_none() && s.more_tenants.is_empty());
     }
 }

@@ -10,6 +10,11 @@ pub enum DirectoryId {
     /// The sandbox undelete starts in-process on this data dir's own store, on a port that
     /// changes every run: one directory, whatever the port.
     BuiltInSandbox,
+    /// Another tenant of the built-in sandbox when it serves several (`--all-tenants` with
+    /// nothing configured), by its domain (`fabrikam.sandbox`): each has a store of its own in
+    /// the data dir, whatever the port. Its first tenant, Contoso, is `BuiltInSandbox`: the
+    /// same store, so the same directory, as the one-tenant sandbox.
+    SandboxTenant { domain: String },
     /// A directory reached over Graph (a tenant, or a `sandbox serve`): the root requests go
     /// to and the tenant's id there. The id is the one in the token (`tid`), not the name the
     /// admin typed, so `contoso.onmicrosoft.com` and its GUID are one directory.
@@ -39,6 +44,7 @@ impl DirectoryId {
     pub fn key(&self) -> String {
         match self {
             Self::BuiltInSandbox => "builtin-sandbox".to_string(),
+            Self::SandboxTenant { domain } => format!("builtin-sandbox|{domain}"),
             Self::Graph { root, tenant } => format!("{root}|{tenant}"),
         }
     }
@@ -48,6 +54,10 @@ impl DirectoryId {
     pub fn slug(&self) -> String {
         match self {
             Self::BuiltInSandbox => "builtin-sandbox".to_string(),
+            Self::SandboxTenant { domain } => {
+                let hash = hex::encode(&digest(&SHA256, self.key().as_bytes()).as_ref()[..6]);
+                format!("builtin-sandbox-{}-{hash}", readable(domain, 40))
+            }
             Self::Graph { root, tenant } => {
                 let host = root.split_once("://").map_or(root.as_str(), |(_, h)| h);
                 let host = host.split('/').next().unwrap_or(host);
@@ -62,7 +72,20 @@ impl DirectoryId {
     pub fn describe(&self) -> String {
         match self {
             Self::BuiltInSandbox => "the built-in sandbox".to_string(),
+            Self::SandboxTenant { domain } => format!("the built-in sandbox's tenant {domain}"),
             Self::Graph { root, tenant } => format!("tenant {tenant} at {root}"),
+        }
+    }
+
+    /// A tenant of the built-in sandbox serving several, by its domain (the first one,
+    /// Contoso, is the one-tenant sandbox's directory).
+    pub fn sandbox_tenant(domain: &str, first: bool) -> Self {
+        if first {
+            Self::BuiltInSandbox
+        } else {
+            Self::SandboxTenant {
+                domain: domain.trim().to_ascii_lowercase(),
+            }
         }
     }
 
@@ -127,6 +150,32 @@ mod tests {
             serve_a.slug(),
             "a sandbox served on a port is a directory of its own"
         );
+    }
+
+    #[test]
+    fn the_sandbox_tenants_keep_apart_and_the_first_stays_where_it_always_was() {
+        let first = DirectoryId::sandbox_tenant("contoso.sandbox", true);
+        assert_eq!(
+            first,
+            DirectoryId::BuiltInSandbox,
+            "the one-tenant books stay"
+        );
+        let fabrikam = DirectoryId::sandbox_tenant("Fabrikam.sandbox", false);
+        let northwind = DirectoryId::sandbox_tenant("northwind.sandbox", false);
+        assert_eq!(fabrikam.key(), "builtin-sandbox|fabrikam.sandbox");
+        assert!(
+            fabrikam
+                .slug()
+                .starts_with("builtin-sandbox-fabrikam.sandbox-"),
+            "{}",
+            fabrikam.slug()
+        );
+        let slugs: std::collections::HashSet<String> = [&first, &fabrikam, &northwind]
+            .iter()
+            .map(|d| d.slug())
+            .collect();
+        assert_eq!(slugs.len(), 3);
+        assert!(!fabrikam.is_builtin_sandbox());
     }
 
     #[test]

@@ -144,6 +144,7 @@ impl Books {
     fn describe_folder(&self, path: &Path) -> io::Result<()> {
         let (root, tenant_id) = match &self.directory {
             DirectoryId::BuiltInSandbox => (None, None),
+            DirectoryId::SandboxTenant { domain } => (None, Some(domain.clone())),
             DirectoryId::Graph { root, tenant } => (Some(root.clone()), Some(tenant.clone())),
         };
         let description = Description {

@@ -414,8 +414,21 @@ fn tenants_entries_show_with_their_own_settings_and_a_run_on_several_says_what_w
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(err.contains("names 2 tenants (Contoso, Fabrikam)"), "{err}");
-    // Both: said plainly, exit 2, nothing signed in.
+    // Both, in a command: each tenant is tried on its own; neither was signed in to, and
+    // each says so, naming itself (exit 1).
     let out = undelete(home.path(), &["list", "--all-tenants"], &[]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for tenant in ["Contoso", "Fabrikam"] {
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with("undelete: not signed in to ")
+                    && l.contains(&format!("(tenant {tenant}: left out"))),
+            "{err}"
+        );
+    }
+    // Both, in the table: not built yet, said plainly, exit 2, nothing signed in.
+    let out = undelete(home.path(), &["--all-tenants"], &[]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(

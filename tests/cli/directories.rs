@@ -31,7 +31,7 @@ const ENV: &[&str] = &[
 ];
 
 /// `undelete --data-dir DATA ARGS` with `home` as HOME (no settings file), `env` set.
-fn undelete(data: &Path, args: &[String], env: &[(&str, String)]) -> Output {
+pub(crate) fn undelete(data: &Path, args: &[String], env: &[(&str, String)]) -> Output {
     let mut all = vec!["--data-dir".to_string(), data.display().to_string()];
     all.extend_from_slice(args);
     undelete_as_typed(data, &all, env)
@@ -86,11 +86,15 @@ fn builtin(rest: &[&str]) -> Vec<String> {
         .collect()
 }
 
-fn text(b: &[u8]) -> String {
+pub(crate) fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-async fn run(data: &Path, args: Vec<String>, env: Vec<(&'static str, String)>) -> Output {
+pub(crate) async fn run(
+    data: &Path,
+    args: Vec<String>,
+    env: Vec<(&'static str, String)>,
+) -> Output {
     let data = data.to_path_buf();
     tokio::task::spawn_blocking(move || undelete(&data, &args, &env))
         .await

@@ -20,4 +20,5 @@ mod serve;
 mod serve_tls;
 mod shell;
 mod sign_in_pty;
+mod tenants;
 mod tui_pty;

@@ -63,7 +63,7 @@ pub use routes::{GLOBAL_ADMINISTRATOR, USER_ADMINISTRATOR};
 pub use seed::{MAX_SEEDED_USERS, check_seed_count};
 pub use store::SentMail;
 pub use tenancy::{GDAP_ROLES, Gdap, PRIVILEGED_AUTHENTICATION_ADMINISTRATOR, TenantInfo};
-pub use tenants::{MAX_TENANTS, check_tenant_count};
+pub use tenants::{MAX_TENANTS, check_tenant_count, seeded_domains};
 
 use signing::SigningKey;
 use state::{AppState, Metrics, Shared};

@@ -121,6 +121,12 @@ pub fn planned(index: usize, seed: u64) -> Planned {
     }
 }
 
+/// The default domains of the first `n` tenants a sandbox seeds, in order (`contoso.sandbox`,
+/// `fabrikam.sandbox`, ...): what a client names them by before the sandbox runs.
+pub fn seeded_domains(n: usize) -> Vec<String> {
+    (0..n).map(|i| planned(i, 0).domain).collect()
+}
+
 /// Refuses a tenant count the sandbox does not serve, in words.
 pub fn check_tenant_count(n: usize) -> Result<(), String> {
     if n == 0 || n > MAX_TENANTS {
@@ -166,6 +172,10 @@ mod tests {
             Path::new("/d/tenants/fabrikam.sandbox.sqlite3")
         );
         assert_eq!(planned(2, 7).display_name(), "Northwind Traders (sandbox)");
+        assert_eq!(
+            seeded_domains(3),
+            ["contoso.sandbox", "fabrikam.sandbox", "northwind.sandbox"]
+        );
     }
 
     #[test]

@@ -187,19 +187,24 @@ impl GraphDirectory {
             .map_err(DirectoryError::invalid)?;
         let v1 = Url::parse(&endpoints.graph_v1(""))
             .map_err(|e| DirectoryError::invalid(format!("the Graph URL: {e}")))?;
-        let http = crate::trust::with_extra_roots(reqwest::Client::builder())
-            .user_agent(options.user_agent.clone())
-            // `attempt` times the headers and the body apart (so it can say which was slow);
-            // this is only a backstop for a hang neither of them covers.
-            .timeout(options.timeout + options.body_timeout + Duration::from_secs(5))
-            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
-            // Graph does not redirect API calls; following one could hand the bearer token to
-            // whatever host a proxy or a hostile reply names.
-            .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|e| DirectoryError::invalid(format!("cannot build the HTTP client: {e}")))?;
+        let settings = format!(
+            "graph|{}|{:?}|{:?}",
+            options.user_agent, options.timeout, options.body_timeout
+        );
+        let http = crate::trust::shared_client(&settings, |builder| {
+            builder
+                .user_agent(options.user_agent.clone())
+                // `attempt` times the headers and the body apart (so it can say which was
+                // slow); this is only a backstop for a hang neither of them covers.
+                .timeout(options.timeout + options.body_timeout + Duration::from_secs(5))
+                .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+                // Graph does not redirect API calls; following one could hand the bearer token
+                // to whatever host a proxy or a hostile reply names.
+                .redirect(reqwest::redirect::Policy::none())
+                .pool_idle_timeout(Duration::from_secs(90))
+                .tcp_nodelay(true)
+        })
+        .map_err(|e| DirectoryError::invalid(format!("cannot build the HTTP client: {e}")))?;
         Ok(Self {
             ends: None,
             inner: Arc::new(Inner {
