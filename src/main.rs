@@ -76,11 +76,8 @@ async fn run(cli: Cli, settings: Settings) -> color_eyre::Result<u8> {
         eprintln!("undelete: {e}");
         return Ok(2);
     }
-    // The scripting commands work across tenants; the TUI and `login`/`logout` not yet.
-    let one_tenant_only = matches!(
-        cli.command,
-        None | Some(Command::Login(_) | Command::Logout(_))
-    );
+    // The table and the scripting commands work across tenants; `login`/`logout` not yet.
+    let one_tenant_only = matches!(cli.command, Some(Command::Login(_) | Command::Logout(_)));
     if one_tenant_only && !settings.more_tenants.is_empty() {
         let names: Vec<String> = settings
             .tenants()
@@ -88,9 +85,9 @@ async fn run(cli: Cli, settings: Settings) -> color_eyre::Result<u8> {
             .map(|t| t.tenant_label())
             .collect();
         eprintln!(
-            "undelete: {} tenants asked for ({}), and this version's table, `login` and \
-             `logout` work on one tenant at a time (the commands `list`, `check`, `restore`, \
-             `finish` and `purge` work across tenants): pick one with --tenant NAME",
+            "undelete: {} tenants asked for ({}), and `login` and `logout` work on one tenant \
+             at a time (the table and the commands `list`, `check`, `restore`, `finish` and \
+             `purge` work across tenants): pick one with --tenant NAME",
             names.len(),
             names.join(", ")
         );
@@ -169,7 +166,12 @@ fn config_command(command: ConfigCommand, settings: &Settings) -> color_eyre::Re
 /// The TUI: on the sandbox, or on a tenant, starting on the sign-in screen, which signs in
 /// (app-only, a saved sign-in, or a device code) while it says so.
 async fn run_tui(settings: &Settings) -> color_eyre::Result<u8> {
-    let start = if settings.uses_sandbox() {
+    let start = if !settings.more_tenants.is_empty() || settings.sandbox_tenant.is_some() {
+        match tenants_start(settings).await? {
+            Ok(start) => start,
+            Err(code) => return Ok(code),
+        }
+    } else if settings.uses_sandbox() {
         Start::Session(session::open_with(settings, true).await?)
     } else {
         // Options that cannot work together are usage errors on the shell, before any screen.
@@ -187,6 +189,31 @@ async fn run_tui(settings: &Settings) -> color_eyre::Result<u8> {
         }
         None => Ok(0),
     }
+}
+
+/// The start of a run on several tenants (or on one tenant of the sandbox serving several):
+/// every tenant opened, 8 at a time, before the screen; one that cannot be is shown with why
+/// in the tenants pane. `Err(1)` when none could be, each named with why on stderr.
+async fn tenants_start(settings: &Settings) -> color_eyre::Result<Result<Start, u8>> {
+    let mut open = Vec::new();
+    let mut unopened = Vec::new();
+    for tenant in session::open_tenants(settings, true).await? {
+        match tenant.session {
+            Ok(s) => open.push(s),
+            Err(why) => unopened.push(undelete::app::sessions::Unopened {
+                label: tenant.label,
+                why,
+            }),
+        }
+    }
+    if open.is_empty() {
+        eprintln!("undelete: no tenant could be opened:");
+        for u in &unopened {
+            eprintln!("  {}: {}", u.label, u.why);
+        }
+        return Ok(Err(1));
+    }
+    Ok(Ok(Start::Tenants { open, unopened }))
 }
 
 /// Printing a script, a page or a path needs no data dir.
