@@ -38,8 +38,8 @@ impl std::fmt::Display for SessionId {
 pub struct Facts {
     /// "SANDBOX contoso.sandbox" or the tenant.
     pub label: String,
-    /// The name its `[[tenants]]` entry gives the tenant, if any: shown in place of the label
-    /// where tenants are told apart.
+    /// How the run names the tenant (its `[[tenants]]` entry's name, else the tenant as
+    /// configured): shown in place of the label where tenants are told apart.
     pub name: Option<String>,
     pub is_sandbox: bool,
     pub account: String,
@@ -82,7 +82,7 @@ impl Facts {
     pub fn from_config(config: &crate::config::Settings, label: String) -> Self {
         Self {
             label,
-            name: config.name.clone(),
+            name: Some(config.tenant_label()),
             is_sandbox: false,
             account: String::new(),
             read_only: config.read_only,
