@@ -394,3 +394,43 @@ async fn sigterm_on_unsent_passwords_restores_the_terminal_and_says_what_is_left
     assert!(line.contains(" finish`"), "{line}");
     h.shutdown().await;
 }
+
+/// `undelete --all-tenants` with nothing configured: the built-in sandbox serves its three
+/// tenants in one screen; the tenants pane puts another on screen, and its rows are its own.
+#[test]
+fn all_tenants_on_the_built_in_sandbox_opens_three_and_the_pane_switches() {
+    let data = tempfile::tempdir().expect("data dir");
+    let mut pty = pty::Spawn::through_shell(env!("CARGO_BIN_EXE_undelete"))
+        .size(ROWS, COLS)
+        .args([
+            "--data-dir",
+            data.path().to_str().expect("utf-8 temp path"),
+            "--all-tenants",
+        ])
+        .env("TERM", "xterm-256color")
+        .env("NO_COLOR", "1")
+        .env("UNDELETE_CONFIG", "/dev/null")
+        .start();
+    pty.wait_for("3 tenants");
+    // The sandbox's first-launch panel takes the first key.
+    if pty.screen().contains("Any key to start") {
+        pty.send(" ");
+    }
+    pty.wait_for("@contoso.sandbox");
+    pty.send("t");
+    pty.wait_for("Tenants (3)");
+    pty.wait_for("fabrikam.sandbox");
+    pty.wait_for("northwind.sandbox");
+    pty.send("j");
+    pty.send("\r");
+    pty.wait_for("Showing fabrikam.sandbox.");
+    pty.wait_for("@fabrikam.sandbox");
+    let screen = pty.screen();
+    assert!(
+        !screen.contains("@contoso.sandbox "),
+        "only Fabrikam's users: {screen}"
+    );
+    pty.send("q");
+    pty.assert_terminal_restored();
+    assert!(pty.screen().contains("EXIT=0"), "{}", pty.screen());
+}
