@@ -2,6 +2,7 @@
 //! is shared with `update`, which needs to know how many rows fit and where a click landed.
 
 pub mod backend;
+mod border;
 mod grid;
 pub mod help;
 pub mod log;

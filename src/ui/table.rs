@@ -318,18 +318,21 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
     let cols = columns(usize::from(rows.width), u.content_widths());
     let sort_shown = cols.iter().any(|(c, _)| *c == sort_column(u.sort()));
     let title_w = usize::from(block_area.width.saturating_sub(2));
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(if state.modal.is_none() {
-            theme.border_focus()
-        } else {
-            theme.border()
-        })
-        .title(Span::styled(
-            fit(&title(state, title_w, sort_shown), title_w),
-            theme.title(),
-        ));
-    frame.render_widget(block, block_area);
+    let border_style = if state.modal.is_none() {
+        theme.border_focus()
+    } else {
+        theme.border()
+    };
+    let title = Span::styled(
+        fit(&title(state, title_w, sort_shown), title_w),
+        theme.title(),
+    );
+    super::border::render_border(
+        &Block::default().border_style(border_style),
+        title.into(),
+        block_area,
+        frame.buffer_mut(),
+    );
     // The engine in `app/users` chose the window: only its rows go to the widget, so the
     // widget's own offset stays 0 and its selection is the pointer's place in the window.
     let window = u.visible(u.offset(), usize::from(rows.height));

@@ -2,6 +2,7 @@
 //! arrive, the filter's window over it, marks and the selection.
 
 mod intents;
+mod order;
 mod row;
 #[cfg(test)]
 mod tests;
@@ -15,6 +16,7 @@ use tui_input::Input;
 use crate::directory::DeletedUser;
 pub use crate::query::SortKey;
 use crate::query::{Sortable, push_search_key as push_key};
+use order::KeptOrder;
 pub use row::Row;
 
 /// The deleted users: all rows as loaded, their sorted order, and the filtered window of it.
@@ -27,13 +29,11 @@ pub struct UsersView {
     /// `key_start` of each row, for mapping a match position back to its row.
     key_starts: Vec<u32>,
     /// Indices into `rows` in each column's order (ascending, indexed by
-    /// `SortKey::index`), kept as pages arrive: switching the sort or its direction
-    /// sorts nothing. 400 KB per column at 100,000 users.
-    orders: [Vec<u32>; SortKey::ALL.len()],
-    /// The top half of `query::sort_prefix` of each entry of `orders`, parallel to it: a
-    /// page's rows find their place by comparing numbers in one array, touching rows only
-    /// where prefixes tie. 800 KB per column at 100,000 users.
-    prefixes: [Vec<u64>; SortKey::ALL.len()],
+    /// `SortKey::index`) with the top half of each one's `query::sort_prefix`, kept as
+    /// pages arrive: the shown column merged, the others as sorted pages merged on the
+    /// first switch to them; after that, switching the sort or its direction sorts
+    /// nothing. 1.2 MB per column at 100,000 users.
+    orders: [KeptOrder; SortKey::ALL.len()],
     /// Which rows the applied filter matches (`None`: no filter), kept so a sort switch
     /// under a filter does not scan the keys again.
     hits: Option<Vec<bool>>,
@@ -150,7 +150,6 @@ impl Default for UsersView {
             keys: String::new(),
             key_starts: Vec::new(),
             orders: Default::default(),
-            prefixes: Default::default(),
             hits: None,
             shown: Vec::new(),
             marked: Vec::new(),
@@ -213,9 +212,6 @@ impl UsersView {
         for order in &mut self.orders {
             order.reserve_exact(more);
         }
-        for prefixes in &mut self.prefixes {
-            prefixes.reserve_exact(more);
-        }
     }
 
     fn push_row(&mut self, user: &DeletedUser) {
@@ -273,7 +269,8 @@ impl UsersView {
 
     /// The rows `start..end` with the top half of their `query::sort_prefix` (which agrees
     /// with the order too, and is what `prefixes` keeps), sorted by `sort` (ascending): by
-    /// the whole prefix, then each run of equal prefixes by the rows themselves.
+    /// the whole prefix, then each run of equal prefixes by the rows themselves (rows that
+    /// compare equal, one user listed twice, by index: every way of merging pages agrees).
     fn sorted_range(&self, sort: SortKey, start: u32, end: u32) -> Vec<(u64, u32)> {
         let mut pairs: Vec<(u128, u32)> = (start..end)
             .map(|i| (crate::query::sort_prefix(sort, &self.sortable(i)), i))
@@ -281,7 +278,7 @@ impl UsersView {
         pairs.sort_unstable_by_key(|p| p.0);
         for run in pairs.chunk_by_mut(|a, b| a.0 == b.0) {
             if run.len() > 1 {
-                run.sort_unstable_by(|a, b| self.compare_by(sort, a.1, b.1));
+                run.sort_unstable_by(|a, b| self.compare_by(sort, a.1, b.1).then(a.1.cmp(&b.1)));
             }
         }
         pairs
@@ -292,7 +289,7 @@ impl UsersView {
 
     /// The current column's order, ascending: the table shows it backwards when `reverse`.
     fn order(&self) -> &[u32] {
-        &self.orders[self.sort.index()]
+        self.orders[self.sort.index()].rows()
     }
 
     /// Every row (filtered or not) in the order the table shows them.
@@ -307,15 +304,16 @@ impl UsersView {
     }
 
     /// Shows the current column and direction (after `s` or `S`): every column's order is
-    /// kept from the load, and the filter's matches from the last keystroke, so this is one
-    /// pass over 100,000 indices, not a sort.
+    /// kept from the load (merged from sorted pages on the first switch to it), and the
+    /// filter's matches from the last keystroke, so this is one pass over 100,000 indices,
+    /// not a sort.
     fn resort(&mut self) {
         self.keep_selection(Self::rebuild_shown);
     }
 
-    /// Adds a page: each column's order takes the new rows (sorted among themselves) by
-    /// binary search, so a page costs a few thousand comparisons and one move per column,
-    /// and a later sort switch costs no sorting at all.
+    /// Adds a page: the shown column's order takes the new rows (sorted among themselves)
+    /// by galloping search, a few thousand comparisons and one move of the kept rows; the
+    /// other columns keep them as a sorted run, which costs no move at all.
     pub fn push_page(&mut self, users: Vec<DeletedUser>) {
         let start = self.rows.len() as u32;
         for user in &users {
@@ -325,44 +323,25 @@ impl UsersView {
         for sort in SortKey::ALL {
             let fresh = self.sorted_range(sort, start, end);
             let mut order = std::mem::take(&mut self.orders[sort.index()]);
-            let mut prefixes = std::mem::take(&mut self.prefixes[sort.index()]);
-            self.merge_into(sort, &mut order, &mut prefixes, &fresh);
+            if sort == self.sort && order.is_merged() {
+                order.merge_in(&fresh, |a, b| self.compare_by(sort, a, b));
+            } else {
+                order.push_run(&fresh);
+            }
             self.orders[sort.index()] = order;
-            self.prefixes[sort.index()] = prefixes;
         }
         self.refilter_keep_selection();
     }
 
-    /// Merges the sorted `fresh` into the sorted `order` in place, from the back, each old
-    /// row moving once. An old row equal to a new one stays before it, as a front-to-back
-    /// merge would keep it. Each new row's place is searched for from the last one's down
-    /// (galloping): it is usually near, in memory the last move just touched, where a binary
-    /// search over 100,000 rows would wait for memory at every step.
-    fn merge_into(
-        &self,
-        sort: SortKey,
-        order: &mut Vec<u32>,
-        prefixes: &mut Vec<u64>,
-        fresh: &[(u64, u32)],
-    ) {
-        let mut end = order.len();
-        order.resize(end + fresh.len(), 0);
-        prefixes.resize(end + fresh.len(), 0);
-        for (k, &(fp, f)) in fresh.iter().enumerate().rev() {
-            // `order[..end]` holds the old rows not yet moved, all at most fresh[k + 1].
-            // A smaller prefix means an earlier row; only equal prefixes need the rows.
-            let hi = partition_from_back(0, end, |i| prefixes[i] <= fp);
-            let lo = partition_from_back(0, hi, |i| prefixes[i] < fp);
-            let at = partition_from_back(lo, hi, |i| {
-                self.compare_by(sort, order[i], f) != Ordering::Greater
-            });
-            // Before each of them: the k new rows still to place, and `f`.
-            order.copy_within(at..end, at + k + 1);
-            prefixes.copy_within(at..end, at + k + 1);
-            order[at + k] = f;
-            prefixes[at + k] = fp;
-            end = at;
+    /// Merges the sorted runs `sort`'s order was kept as, if any: rows equal by the row
+    /// comparison order by index, as `sorted_range` orders them within a page.
+    fn merge_order(&mut self, sort: SortKey) {
+        if self.orders[sort.index()].is_merged() {
+            return;
         }
+        let mut order = std::mem::take(&mut self.orders[sort.index()]);
+        order.merge_runs(|a, b| self.compare_by(sort, a, b).then(a.cmp(&b)));
+        self.orders[sort.index()] = order;
     }
 
     /// Recomputes `shown` from the order and the filter text: one scan over all keys marks
@@ -421,7 +400,8 @@ impl UsersView {
 
     /// `shown` from the current order, direction and filter matches: one pass, no sorting.
     fn rebuild_shown(&mut self) {
-        let order = &self.orders[self.sort.index()];
+        self.merge_order(self.sort);
+        let order = self.orders[self.sort.index()].rows();
         self.shown.clear();
         match (&self.hits, self.reverse) {
             (None, false) => self.shown.extend_from_slice(order),
@@ -536,19 +516,8 @@ impl UsersView {
             }
         }
         self.marked_count = self.marked.iter().filter(|m| **m).count();
-        for (order, prefixes) in self.orders.iter_mut().zip(&mut self.prefixes) {
-            // Removing rows keeps the others' relative order: no sorting again.
-            let mut kept = 0;
-            for at in 0..order.len() {
-                let row = remap[order[at] as usize];
-                if row != u32::MAX {
-                    order[kept] = row;
-                    prefixes[kept] = prefixes[at];
-                    kept += 1;
-                }
-            }
-            order.truncate(kept);
-            prefixes.truncate(kept);
+        for order in &mut self.orders {
+            order.remap(&remap);
         }
         let old_selected = self.selected;
         self.refilter();
@@ -578,9 +547,6 @@ impl UsersView {
         for order in &mut self.orders {
             order.clear();
         }
-        for prefixes in &mut self.prefixes {
-            prefixes.clear();
-        }
         self.hits = None;
         self.shown.clear();
         self.marked.clear();
@@ -593,33 +559,6 @@ impl UsersView {
         self.generation += 1;
         marked
     }
-}
-
-/// The first index in `lo..end` where `pred` is false (it holds up to some index, then never
-/// again), searched for from `end` down: probes 1, 2, 4... places back, then a binary search
-/// between the last two. Costs about twice the log of the distance from `end`, not of the
-/// range.
-fn partition_from_back(lo: usize, end: usize, pred: impl Fn(usize) -> bool) -> usize {
-    let (mut lo, mut hi) = (lo, end);
-    let mut step = 1;
-    while step <= hi - lo {
-        let probe = hi - step;
-        if pred(probe) {
-            lo = probe + 1;
-            break;
-        }
-        hi = probe;
-        step *= 2;
-    }
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if pred(mid) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
 }
 
 /// A row with its search key: what `query`'s sort reads.

@@ -52,24 +52,30 @@ fn load(users: Vec<DeletedUser>, sizes: &[usize]) -> UsersView {
 }
 
 /// What a sort from scratch by the row comparison gives: the order the table had when
-/// every switch sorted again.
+/// every switch sorted again. Rows that compare equal (one user listed twice) go by index,
+/// and backwards with the rest when reversed.
 fn full_sort(view: &UsersView) -> Vec<u32> {
     let mut all: Vec<u32> = (0..view.rows.len() as u32).collect();
-    all.sort_by(|a, b| view.compare(*a, *b));
+    all.sort_by(|a, b| view.compare_by(view.sort, *a, *b));
+    if view.reverse {
+        all.reverse();
+    }
     all
 }
 
 fn check_every_order(view: &mut UsersView) {
     for sort in SortKey::ALL {
-        let kept: Vec<u64> = view.orders[sort.index()]
-            .iter()
-            .map(|i| (crate::query::sort_prefix(sort, &view.sortable(*i)) >> 64) as u64)
-            .collect();
-        assert_eq!(view.prefixes[sort.index()], kept, "{sort:?} prefixes");
         for reverse in [false, true] {
             view.sort = sort;
             view.reverse = reverse;
             view.resort();
+            let order = &view.orders[sort.index()];
+            let kept: Vec<u64> = order
+                .rows()
+                .iter()
+                .map(|i| (crate::query::sort_prefix(sort, &view.sortable(*i)) >> 64) as u64)
+                .collect();
+            assert_eq!(order.prefixes(), kept, "{sort:?} prefixes");
             let expected = full_sort(view);
             assert_eq!(
                 view.sorted().collect::<Vec<_>>(),
@@ -133,7 +139,7 @@ fn a_reload_forgets_the_kept_orders() {
     assert!(
         SortKey::ALL
             .iter()
-            .all(|s| view.orders[s.index()].is_empty())
+            .all(|s| view.orders[s.index()].rows().is_empty())
     );
     view.push_page(awkward(5));
     assert_eq!(view.order().len(), 5);
@@ -159,11 +165,13 @@ fn list_prints_the_order_the_table_shows() {
     // `list --sort` and the table share `query::sort`'s order, awkward users included.
     let mut users = awkward(600);
     users.rotate_left(211);
-    let view = load(users.clone(), &[77, 5]);
+    let mut view = load(users.clone(), &[77, 5]);
     for sort in SortKey::ALL {
         let mut listed = users.clone();
         crate::query::sort(&mut listed, sort);
+        view.merge_order(sort);
         let table: Vec<&str> = view.orders[sort.index()]
+            .rows()
             .iter()
             .map(|i| view.rows[*i as usize].id())
             .collect();
@@ -180,11 +188,137 @@ fn a_search_from_the_back_finds_what_a_binary_search_does() {
             for x in 0..15 {
                 let expected = lo + values[lo..end].partition_point(|v| *v <= x);
                 assert_eq!(
-                    partition_from_back(lo, end, |i| values[i] <= x),
+                    order::partition_from_back(lo, end, |i| values[i] <= x),
                     expected,
                     "{lo}..{end} <= {x}"
                 );
             }
         }
     }
+}
+
+/// `load`, every column's order merged page by page as the shown one is: what the table
+/// kept before the other columns waited as sorted runs.
+fn load_eagerly(users: Vec<DeletedUser>, sizes: &[usize]) -> UsersView {
+    let mut view = UsersView::default();
+    let mut rest = users.into_iter();
+    for size in sizes.iter().cycle() {
+        let page: Vec<DeletedUser> = rest.by_ref().take(*size).collect();
+        if page.is_empty() && rest.len() == 0 {
+            break;
+        }
+        let start = view.rows.len() as u32;
+        for user in &page {
+            view.push_row(user);
+        }
+        let end = view.rows.len() as u32;
+        for sort in SortKey::ALL {
+            let fresh = view.sorted_range(sort, start, end);
+            let mut order = std::mem::take(&mut view.orders[sort.index()]);
+            order.merge_in(&fresh, |a, b| view.compare_by(sort, a, b));
+            view.orders[sort.index()] = order;
+        }
+    }
+    view
+}
+
+/// `awkward` users, with some listed twice (the same user on two pages, or twice on one):
+/// rows that compare equal in every column.
+fn awkward_with_twins(n: usize) -> Vec<DeletedUser> {
+    let mut users = awkward(n);
+    let twins: Vec<DeletedUser> = users.iter().step_by(11).cloned().collect();
+    for (k, twin) in twins.into_iter().enumerate() {
+        let at = (k * 37) % users.len();
+        users.insert(at, twin);
+    }
+    users
+}
+
+#[test]
+fn orders_merged_on_the_first_switch_equal_orders_merged_page_by_page() {
+    let patterns: [&[usize]; 5] = [
+        &[1_000],
+        &[100],
+        &[1],
+        &[97, 1, 0, 250, 13],
+        &[3, 400, 2, 0, 0, 61],
+    ];
+    for (p, sizes) in patterns.iter().enumerate() {
+        let mut users = awkward_with_twins(900);
+        users.rotate_left(p * 131);
+        if p % 2 == 1 {
+            users.reverse();
+        }
+        let eager = load_eagerly(users.clone(), sizes);
+        let mut lazy = load(users, sizes);
+        // Only the shown column was merged as the pages came.
+        assert!(lazy.orders[SortKey::DaysLeft.index()].is_merged());
+        assert_eq!(
+            SortKey::ALL
+                .iter()
+                .filter(|s| lazy.orders[s.index()].is_merged())
+                .count(),
+            if sizes == &[1_000] { 5 } else { 1 },
+            "{sizes:?}"
+        );
+        for sort in SortKey::ALL {
+            lazy.merge_order(sort);
+            assert_eq!(
+                lazy.orders[sort.index()].rows(),
+                eager.orders[sort.index()].rows(),
+                "{sort:?} {sizes:?}"
+            );
+            assert_eq!(
+                lazy.orders[sort.index()].prefixes(),
+                eager.orders[sort.index()].prefixes(),
+                "{sort:?} {sizes:?}"
+            );
+        }
+        check_every_order(&mut lazy);
+    }
+}
+
+#[test]
+fn pages_after_a_switch_land_in_the_new_column_and_wait_in_the_old() {
+    let users = awkward_with_twins(600);
+    let mut view = load(users[..200].to_vec(), &[50]);
+    view.sort_next();
+    assert_eq!(view.sort, SortKey::Name);
+    // Name was merged by the switch and takes the next pages as they come; days left, merged
+    // while it was shown, keeps them as runs after its merged rows.
+    let mut rest = users[200..].to_vec();
+    while !rest.is_empty() {
+        let page: Vec<DeletedUser> = rest.drain(..rest.len().min(70)).collect();
+        view.push_page(page);
+        assert!(view.orders[SortKey::Name.index()].is_merged());
+        assert!(!view.orders[SortKey::DaysLeft.index()].is_merged());
+    }
+    let eager = load_eagerly(users, &[50, 50, 50, 50, 70]);
+    assert_eq!(view.rows.len(), eager.rows.len());
+    for sort in SortKey::ALL {
+        view.merge_order(sort);
+        assert_eq!(
+            view.orders[sort.index()].rows(),
+            eager.orders[sort.index()].rows(),
+            "{sort:?}"
+        );
+    }
+    check_every_order(&mut view);
+}
+
+#[test]
+fn removing_users_from_unmerged_runs_keeps_every_order() {
+    let users = awkward_with_twins(500);
+    let gone: HashSet<String> = users
+        .iter()
+        .enumerate()
+        // Whole pages gone too (the first and the eighth of 40), to leave runs empty.
+        .filter(|(i, _)| i % 5 == 0 || *i < 40 || (280..320).contains(i))
+        .map(|(_, u)| u.id.clone())
+        .collect();
+    let mut view = load(users, &[40]);
+    assert!(!view.orders[SortKey::Name.index()].is_merged());
+    view.remove_ids(&gone);
+    assert!(view.rows.iter().all(|r| !gone.contains(r.id())));
+    check_every_order(&mut view);
 }
