@@ -95,12 +95,14 @@ fn on_tick(state: &mut State, now: chrono::DateTime<chrono::Utc>) -> Vec<Effect>
     let minute_changed = now.timestamp() / 60 != state.now.timestamp() / 60;
     state.now = now;
     state.spinner = state.spinner.wrapping_add(1);
-    // Every tenant's sweep joins its own rows, shown or not.
+    // Every tenant's sweep joins its own rows, shown or not; a loaded table merges the
+    // orders of the columns it does not show, one a tick, before anyone switches to them.
     for s in state.sessions.iter_mut() {
         if s.sweep.phase == super::sweep::Phase::Joining {
             super::sweep::join_some(s, super::sweep::JOIN_CHUNK);
             state.dirty = true;
         }
+        s.users.merge_idle_order();
     }
     let s = state.session();
     // The header counts the other tenants' loads and sweeps too.

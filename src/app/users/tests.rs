@@ -322,3 +322,34 @@ fn removing_users_from_unmerged_runs_keeps_every_order() {
     assert!(view.rows.iter().all(|r| !gone.contains(r.id())));
     check_every_order(&mut view);
 }
+
+#[test]
+fn the_idle_columns_merge_a_tick_each_once_the_load_is_done() {
+    let users = awkward_with_twins(600);
+    let eager = load_eagerly(users.clone(), &[50]);
+    let mut lazy = load(users, &[50]);
+    lazy.loading = true;
+    assert!(lazy.merge_idle_order(), "nothing merges while pages come");
+    assert_eq!(
+        SortKey::ALL
+            .iter()
+            .filter(|s| lazy.orders[s.index()].is_merged())
+            .count(),
+        1
+    );
+    lazy.finish_load();
+    let mut ticks = 0;
+    while lazy.merge_idle_order() {
+        ticks += 1;
+        assert!(ticks < SortKey::ALL.len(), "one column a tick");
+    }
+    for sort in SortKey::ALL {
+        assert!(lazy.orders[sort.index()].is_merged(), "{sort:?}");
+        assert_eq!(
+            lazy.orders[sort.index()].rows(),
+            eager.orders[sort.index()].rows(),
+            "{sort:?}"
+        );
+    }
+    check_every_order(&mut lazy);
+}
