@@ -427,8 +427,23 @@ fn tenants_entries_show_with_their_own_settings_and_a_run_on_several_says_what_w
             "{err}"
         );
     }
-    // Both, in the table: not built yet, said plainly, exit 2, nothing signed in.
+    // Both, in the table: neither signed in, so no screen; each named with why, exit 1.
     let out = undelete(home.path(), &["--all-tenants"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("undelete: no tenant could be opened:"),
+        "{err}"
+    );
+    for name in ["Contoso", "Fabrikam"] {
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with(&format!("  {name}: not signed in to "))),
+            "{err}"
+        );
+    }
+    // `login` for both at once: not built yet, said plainly, exit 2, nothing signed in.
+    let out = undelete(home.path(), &["login", "--all-tenants"], &[]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(
