@@ -198,6 +198,7 @@ pub fn send(state: &mut State, msg: SessionMsg) -> Vec<super::effect::Effect> {
 /// under way), and Northwind, whose sign-in was refused.
 pub fn tenants(n: usize, m: usize, size: (u16, u16)) -> (State, SessionId) {
     let mut s = state(n, size);
+    s.session_mut().facts.name = Some("Contoso".into());
     let mut facts = facts();
     facts.label = "SANDBOX fabrikam.sandbox".into();
     facts.name = Some("Fabrikam".into());

@@ -8,7 +8,9 @@ use super::effect::Effect;
 use super::modal::Modal;
 use super::sessions::{SessionId, SessionState};
 use super::state::{NoticeKind, State};
+use crate::directory::TimeLeft;
 use crate::text;
+use chrono::{DateTime, Utc};
 
 /// The pane's state: which line is selected.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,6 +30,9 @@ pub struct TenantLine {
     pub loaded: String,
     /// Its conflict sweep ("checking conflicts 12k/50k", "conflicts checked").
     pub sweep: String,
+    /// Its first purge to come, and how many purge within 3 days ("2h · 4 expiring"), or
+    /// "—" with none.
+    pub next_purge: String,
     /// What went wrong last, cause first: a refused sign-in, a failed listing, a refresh
     /// that left stale rows.
     pub problem: Option<String>,
@@ -42,7 +47,7 @@ pub fn lines(state: &State) -> Vec<TenantLine> {
     let mut lines: Vec<TenantLine> = state
         .sessions
         .iter()
-        .map(|s| line_of(s, s.id() == shown))
+        .map(|s| line_of(s, s.id() == shown, state.now))
         .collect();
     lines.extend(state.sessions.unopened.iter().map(|u| TenantLine {
         id: None,
@@ -50,13 +55,29 @@ pub fn lines(state: &State) -> Vec<TenantLine> {
         account: "not signed in".into(),
         loaded: "—".into(),
         sweep: "—".into(),
+        next_purge: "—".into(),
         problem: Some(u.why.clone()),
         shown: false,
     }));
     lines
 }
 
-fn line_of(s: &SessionState, shown: bool) -> TenantLine {
+/// The tenant's first purge to come (the time left before its earliest-deleted user goes for
+/// good), and how many of its users purge within 3 days.
+pub fn next_purge(s: &SessionState, now: DateTime<Utc>) -> (Option<TimeLeft>, usize) {
+    let mut soonest: Option<DateTime<Utc>> = None;
+    let mut expiring = 0;
+    for at in s.users.rows().iter().filter_map(|r| r.deleted_at) {
+        soonest = Some(soonest.map_or(at, |s| s.min(at)));
+        expiring += usize::from(TimeLeft::after_deletion(at, now).is_expiring());
+    }
+    (
+        soonest.map(|at| TimeLeft::after_deletion(at, now)),
+        expiring,
+    )
+}
+
+fn line_of(s: &SessionState, shown: bool, now: DateTime<Utc>) -> TenantLine {
     let users = &s.users;
     let n = users.rows().len();
     let loaded = if users.loading() {
@@ -90,20 +111,27 @@ fn line_of(s: &SessionState, shown: bool) -> TenantLine {
             })
         })
         .or_else(|| s.holder.as_ref().map(|h| h.line().to_string()));
+    let next_purge = match next_purge(s, now) {
+        (None, _) => "—".to_string(),
+        (Some(left), 0) => left.to_string(),
+        (Some(left), n) => format!("{left} · {n} expiring"),
+    };
     TenantLine {
         id: Some(s.id()),
         name: s.facts.tenant().to_string(),
         account: s.facts.account.clone(),
         loaded,
         sweep,
+        next_purge,
         problem,
         shown,
     }
 }
 
 /// The header's count of the run's tenants and what is wrong with them ("3 tenants · 1
-/// sign-in failed · 2 loading"); `None` for a run on one tenant.
-pub fn summary(state: &State) -> Option<String> {
+/// sign-in failed · 2 loading"), and with `purge`, whose users purge first ("next purge 2h
+/// in Fabrikam"); `None` for a run on one tenant.
+pub fn summary(state: &State, purge: bool) -> Option<String> {
     if !state.sessions.several() {
         return None;
     }
@@ -123,6 +151,16 @@ pub fn summary(state: &State) -> Option<String> {
     let loading = state.sessions.iter().filter(|s| s.users.loading()).count();
     if loading > 0 {
         parts.push(format!("{loading} loading"));
+    }
+    // Whose deleted users purge first, across every tenant: what no tenant's own table says.
+    let first = state
+        .sessions
+        .iter()
+        .filter(|_| purge)
+        .filter_map(|s| next_purge(s, state.now).0.map(|left| (left, s)))
+        .min_by_key(|(left, _)| *left);
+    if let Some((left, s)) = first {
+        parts.push(format!("next purge {left} in {}", s.facts.tenant()));
     }
     Some(parts.join(" · "))
 }
@@ -234,11 +272,11 @@ mod tests {
     fn the_header_counts_tenants_and_failures() {
         let (s, _) = fixtures::tenants(5, 7, (120, 40));
         assert_eq!(
-            summary(&s).as_deref(),
-            Some("3 tenants · 1 sign-in failed · 1 loading")
+            summary(&s, true).as_deref(),
+            Some("3 tenants · 1 sign-in failed · 1 loading · next purge 2h in Contoso")
         );
         let one = fixtures::state(5, (120, 40));
-        assert_eq!(summary(&one), None);
+        assert_eq!(summary(&one, true), None);
     }
 
     #[test]
@@ -294,6 +332,32 @@ mod tests {
             s.notice.map(|(_, t)| t).as_deref(),
             Some("Fabrikam: the journal could not be read")
         );
+    }
+
+    #[test]
+    fn the_header_and_the_pane_name_the_soonest_purge_across_tenants() {
+        let (mut s, other) = fixtures::tenants(5, 7, (120, 40));
+        let mut soon = fixtures::user(99, s.now);
+        soon.id = "fab-soon".into();
+        soon.deleted_at = Some(s.now - chrono::Duration::days(30) + chrono::Duration::minutes(30));
+        let page = Msg::Session {
+            id: other,
+            msg: SessionMsg::Page {
+                generation: 0,
+                result: Ok(crate::directory::DeletedPage {
+                    users: vec![soon],
+                    total: None,
+                }),
+            },
+        };
+        crate::app::update::update(&mut s, page);
+        let header = summary(&s, true).expect("several");
+        assert!(header.ends_with("next purge <1h in Fabrikam"), "{header}");
+        let fab = lines(&s)
+            .into_iter()
+            .find(|l| l.name == "Fabrikam")
+            .expect("listed");
+        assert!(fab.next_purge.starts_with("<1h · "), "{}", fab.next_purge);
     }
 
     #[test]

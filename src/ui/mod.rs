@@ -180,9 +180,17 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         Some(sweep) if !state.session().users.loading() => format!("{progress} · {sweep}"),
         _ => progress,
     };
-    // A run on several tenants counts them first ("3 tenants · 1 sign-in failed").
-    let progress = match crate::app::tenants::summary(state) {
-        Some(tenants) => format!("{tenants} │ {progress}"),
+    // A run on several tenants counts them first ("3 tenants · 1 sign-in failed"); the
+    // first purge across them needs a wide line (the pane says it at any width).
+    // On a narrow line the count alone (the pane says the rest), so the load's progress is
+    // never what gives way.
+    let progress = match crate::app::tenants::summary(state, area.width >= 140) {
+        Some(tenants)
+            if text::width(&tenants) + text::width(&progress) + 26 <= usize::from(area.width) =>
+        {
+            format!("{tenants} │ {progress}")
+        }
+        Some(_) => format!("{} tenants │ {progress}", state.sessions.tenants()),
         None => progress,
     };
     // What the badges cannot say for want of a read (see `header_right`).

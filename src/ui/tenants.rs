@@ -49,23 +49,35 @@ pub fn draw(state: &State, pane: &TenantsPane, theme: &Theme, frame: &mut Frame,
         .unwrap_or(6)
         .clamp(6, 28);
     let loaded_w = 18;
-    let rest = width.saturating_sub(name_w + loaded_w + 8);
+    let purge_w = 18;
+    let rest = width.saturating_sub(name_w + loaded_w + purge_w + 10);
     let account_w = (rest / 2).max(8);
     let sweep_w = rest.saturating_sub(account_w);
-    let row = |mark: &str, name: &str, account: &str, loaded: &str, sweep: &str| {
+    let row = |mark: &str, cells: [&str; 5]| {
+        let [name, account, loaded, purge, sweep] = cells;
         fit(
             &format!(
-                "{mark} {}  {}  {}  {}",
+                "{mark} {}  {}  {}  {}  {}",
                 pad(&fit(name, name_w), name_w),
                 pad(&fit(account, account_w), account_w),
                 pad(&fit(loaded, loaded_w), loaded_w),
+                pad(&fit(purge, purge_w), purge_w),
                 fit(sweep, sweep_w)
             ),
             width,
         )
     };
     let mut out = vec![Line::from(Span::styled(
-        row(" ", "Tenant", "Signed in as", "Deleted users", "Conflicts"),
+        row(
+            " ",
+            [
+                "Tenant",
+                "Signed in as",
+                "Deleted users",
+                "Next purge",
+                "Conflicts",
+            ],
+        ),
         theme.column_header(),
     ))];
     // The lines that fit, keeping the selected tenant in view.
@@ -90,7 +102,13 @@ pub fn draw(state: &State, pane: &TenantsPane, theme: &Theme, frame: &mut Frame,
             theme.base()
         };
         out.push(Line::from(Span::styled(
-            pad(&row(mark, &t.name, &t.account, &t.loaded, &t.sweep), width),
+            pad(
+                &row(
+                    mark,
+                    [&t.name, &t.account, &t.loaded, &t.next_purge, &t.sweep],
+                ),
+                width,
+            ),
             style,
         )));
         for (n, part) in problems[i].iter().enumerate() {

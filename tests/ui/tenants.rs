@@ -29,6 +29,16 @@ fn the_header_counts_the_tenants_and_the_pane_lists_each_with_its_state() {
 }
 
 #[test]
+fn a_wide_header_names_whose_users_purge_first_across_tenants() {
+    let (s, _) = fixtures::tenants(12, 30, (160, 40));
+    let home = render(&s, 160, 40);
+    assert!(
+        home.contains("3 tenants · 1 sign-in failed · 1 loading · next purge 2h in Contoso"),
+        "{home}"
+    );
+}
+
+#[test]
 fn enter_shows_another_tenant_whose_rows_are_its_own() {
     let (w, h) = (120, 40);
     let (mut s, fabrikam) = fixtures::tenants(12, 30, (w, h));
