@@ -12,10 +12,12 @@ use crate::directory::TimeLeft;
 use crate::text;
 use chrono::{DateTime, Utc};
 
-/// The pane's state: which line is selected.
+/// The pane's state: which line is selected, and whether the tenants are in the order asked
+/// for or by their next purge (`s`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TenantsPane {
     pub selected: usize,
+    pub by_purge: bool,
 }
 
 /// One line of the pane: a tenant, open or not.
@@ -33,6 +35,8 @@ pub struct TenantLine {
     /// Its first purge to come, and how many purge within 3 days ("2h · 4 expiring"), or
     /// "—" with none.
     pub next_purge: String,
+    /// The same, to order by.
+    pub purge_left: Option<TimeLeft>,
     /// What went wrong last, cause first: a refused sign-in, a failed listing, a refresh
     /// that left stale rows.
     pub problem: Option<String>,
@@ -41,8 +45,9 @@ pub struct TenantLine {
 }
 
 /// Every tenant of the run, open ones first in the order asked for, then those that did not
-/// open.
-pub fn lines(state: &State) -> Vec<TenantLine> {
+/// open; with `by_purge`, the tenant whose users purge first on top (those with none last, in
+/// the order asked for).
+pub fn lines(state: &State, by_purge: bool) -> Vec<TenantLine> {
     let shown = state.session().id();
     let mut lines: Vec<TenantLine> = state
         .sessions
@@ -56,9 +61,13 @@ pub fn lines(state: &State) -> Vec<TenantLine> {
         loaded: "—".into(),
         sweep: "—".into(),
         next_purge: "—".into(),
+        purge_left: None,
         problem: Some(u.why.clone()),
         shown: false,
     }));
+    if by_purge {
+        lines.sort_by_key(|l| (l.purge_left.is_none(), l.purge_left));
+    }
     lines
 }
 
@@ -111,6 +120,7 @@ fn line_of(s: &SessionState, shown: bool, now: DateTime<Utc>) -> TenantLine {
             })
         })
         .or_else(|| s.holder.as_ref().map(|h| h.line().to_string()));
+    let (purge_left, _) = next_purge(s, now);
     let next_purge = match next_purge(s, now) {
         (None, _) => "—".to_string(),
         (Some(left), 0) => left.to_string(),
@@ -123,6 +133,7 @@ fn line_of(s: &SessionState, shown: bool, now: DateTime<Utc>) -> TenantLine {
         loaded,
         sweep,
         next_purge,
+        purge_left,
         problem,
         shown,
     }
@@ -181,7 +192,10 @@ pub fn open(state: &mut State) {
         .iter()
         .position(|s| s.id() == shown)
         .unwrap_or(0);
-    state.modal = Some(Modal::Tenants(TenantsPane { selected }));
+    state.modal = Some(Modal::Tenants(TenantsPane {
+        selected,
+        by_purge: false,
+    }));
 }
 
 /// A key in the pane: move, Enter shows the selected tenant, Esc (or `t`) closes.
@@ -197,9 +211,24 @@ pub fn on_key(state: &mut State, action: Option<Action>) -> Vec<Effect> {
         Some(Action::Top) => pane.selected = 0,
         Some(Action::Bottom) => pane.selected = last,
         Some(Action::Cancel | Action::Tenants) => state.modal = None,
+        Some(Action::SortNext) => {
+            // The selection stays on its tenant.
+            let by_purge = !pane.by_purge;
+            let before = lines(state, !by_purge);
+            let after = lines(state, by_purge);
+            let Some(Modal::Tenants(pane)) = &mut state.modal else {
+                return Vec::new();
+            };
+            let name = before.get(pane.selected).map(|l| l.name.clone());
+            pane.by_purge = by_purge;
+            pane.selected = after
+                .iter()
+                .position(|l| Some(&l.name) == name.as_ref())
+                .unwrap_or(0);
+        }
         Some(Action::Submit) => {
-            let selected = pane.selected;
-            let chosen = lines(state).into_iter().nth(selected);
+            let (selected, by_purge) = (pane.selected, pane.by_purge);
+            let chosen = lines(state, by_purge).into_iter().nth(selected);
             return match chosen {
                 Some(TenantLine { id: Some(id), .. }) => show(state, id),
                 Some(line) => {
@@ -285,7 +314,7 @@ mod tests {
         press(&mut s, KeyCode::Char('t'));
         assert!(matches!(
             s.modal,
-            Some(Modal::Tenants(TenantsPane { selected: 0 }))
+            Some(Modal::Tenants(TenantsPane { selected: 0, .. }))
         ));
         press(&mut s, KeyCode::Char('j'));
         let effects = press(&mut s, KeyCode::Enter);
@@ -297,7 +326,7 @@ mod tests {
         press(&mut s, KeyCode::Char('t'));
         assert!(matches!(
             s.modal,
-            Some(Modal::Tenants(TenantsPane { selected: 1 }))
+            Some(Modal::Tenants(TenantsPane { selected: 1, .. }))
         ));
         press(&mut s, KeyCode::Esc);
         assert!(s.modal.is_none());
@@ -353,7 +382,22 @@ mod tests {
         crate::app::update::update(&mut s, page);
         let header = summary(&s, true).expect("several");
         assert!(header.ends_with("next purge <1h in Fabrikam"), "{header}");
-        let fab = lines(&s)
+        // `s` in the pane puts Fabrikam on top, the selection staying on Contoso.
+        press(&mut s, KeyCode::Char('t'));
+        press(&mut s, KeyCode::Char('s'));
+        let order: Vec<String> = lines(&s, true).into_iter().map(|l| l.name).collect();
+        assert_eq!(order, ["Fabrikam", "Contoso", "Northwind"]);
+        assert!(matches!(
+            s.modal,
+            Some(Modal::Tenants(TenantsPane {
+                selected: 1,
+                by_purge: true
+            }))
+        ));
+        press(&mut s, KeyCode::Char('k'));
+        press(&mut s, KeyCode::Enter);
+        assert_eq!(s.session().id(), other, "Enter shows the line selected");
+        let fab = lines(&s, false)
             .into_iter()
             .find(|l| l.name == "Fabrikam")
             .expect("listed");

@@ -13,7 +13,7 @@ use crate::app::tenants::{TenantsPane, lines};
 use crate::text::{fit, pad, wrap_words};
 
 pub fn draw(state: &State, pane: &TenantsPane, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let tenants = lines(state);
+    let tenants = lines(state, pane.by_purge);
     let w = area.width.saturating_sub(4).min(118);
     // What went wrong is said whole, wrapped under its tenant: Entra's reason is the point.
     let problems: Vec<Vec<String>> = tenants
@@ -34,7 +34,15 @@ pub fn draw(state: &State, pane: &TenantsPane, theme: &Theme, frame: &mut Frame,
         .borders(Borders::ALL)
         .border_style(theme.border_focus())
         .title(Span::styled(
-            format!(" Tenants ({}) ", tenants.len()),
+            format!(
+                " Tenants ({}){} ",
+                tenants.len(),
+                if pane.by_purge {
+                    " · by next purge"
+                } else {
+                    ""
+                }
+            ),
             theme.title(),
         ));
     let inner = block.inner(area);
@@ -123,6 +131,12 @@ pub fn draw(state: &State, pane: &TenantsPane, theme: &Theme, frame: &mut Frame,
     out.push(Line::from(vec![
         Span::styled("Enter", theme.key()),
         Span::raw(" show its deleted users · "),
+        Span::styled("s", theme.key()),
+        Span::raw(if pane.by_purge {
+            " in the order asked for · "
+        } else {
+            " by next purge · "
+        }),
         Span::styled("Esc", theme.key()),
         Span::raw(" close"),
     ]));

@@ -571,6 +571,15 @@ pub static BINDINGS: &[Binding] = &[
         b(S::Tenants, &[k(K::Esc), c('t')], A::Cancel, "close"),
         "close",
     ),
+    hint(
+        b(
+            S::Tenants,
+            &[c('s')],
+            A::SortNext,
+            "the tenant whose users purge first on top (again: the order asked for)",
+        ),
+        "by purge",
+    ),
     // Help.
     hint(
         b(S::Help, &[c('j'), k(K::Down)], A::Down, "scroll down"),
