@@ -184,6 +184,9 @@ pub struct SessionState {
     pub name_seq: u64,
     /// `F` is finishing interrupted restores: new passwords are on their way to the screen.
     pub finishing: bool,
+    /// The admin left the run in flight (Esc while stopping): its end, if it still comes,
+    /// opens no result screen unless it carries a password or pass.
+    pub left_run: bool,
     /// What an offboarding took from each user the details pane or the restore dialog has
     /// shown, by id.
     pub offboarding: HashMap<String, OffboardingRead>,
@@ -243,6 +246,7 @@ impl SessionState {
             verdict_seq: 0,
             name_seq: 0,
             finishing: false,
+            left_run: false,
         }
     }
 

@@ -119,7 +119,17 @@ fn line_of(s: &SessionState, shown: bool, now: DateTime<Utc>) -> TenantLine {
                 )
             })
         })
-        .or_else(|| s.holder.as_ref().map(|h| h.line().to_string()));
+        .or_else(|| s.holder.as_ref().map(|h| h.line().to_string()))
+        .or_else(|| {
+            // Work left by a run here must not wait unseen behind another tenant's table.
+            let n = s.unfinished.len() + s.earlier.len();
+            (n > 0).then(|| {
+                format!(
+                    "{} unfinished (password or mail not done): show this tenant, then F",
+                    text::count(n, "restore", "restores")
+                )
+            })
+        });
     let (purge_left, _) = next_purge(s, now);
     let next_purge = match next_purge(s, now) {
         (None, _) => "—".to_string(),
@@ -162,6 +172,14 @@ pub fn summary(state: &State, purge: bool) -> Option<String> {
     let loading = state.sessions.iter().filter(|s| s.users.loading()).count();
     if loading > 0 {
         parts.push(format!("{loading} loading"));
+    }
+    let unfinished = state
+        .sessions
+        .iter()
+        .filter(|s| !s.unfinished.is_empty() || !s.earlier.is_empty())
+        .count();
+    if unfinished > 0 {
+        parts.push(format!("{unfinished} with unfinished restores"));
     }
     // Whose deleted users purge first, across every tenant: what no tenant's own table says.
     let first = state
@@ -402,6 +420,27 @@ mod tests {
             .find(|l| l.name == "Fabrikam")
             .expect("listed");
         assert!(fab.next_purge.starts_with("<1h · "), "{}", fab.next_purge);
+    }
+
+    #[test]
+    fn unfinished_restores_of_a_tenant_not_shown_are_said_in_the_header_and_its_line() {
+        let (mut s, other) = fixtures::tenants(5, 7, (120, 40));
+        let msg = Msg::Session {
+            id: other,
+            msg: SessionMsg::Unfinished(vec![crate::app::update_tests::unfinished()]),
+        };
+        crate::app::update::update(&mut s, msg);
+        assert!(s.session().unfinished.is_empty(), "not the shown tenant's");
+        let header = summary(&s, false).expect("several");
+        assert!(header.ends_with("1 with unfinished restores"), "{header}");
+        let fab = lines(&s, false)
+            .into_iter()
+            .find(|l| l.name == "Fabrikam")
+            .expect("listed");
+        assert_eq!(
+            fab.problem.as_deref(),
+            Some("1 restore unfinished (password or mail not done): show this tenant, then F")
+        );
     }
 
     #[test]

@@ -139,7 +139,7 @@ fn start_restore(s: &mut State) -> String {
     id
 }
 
-fn unfinished() -> crate::restore::Unfinished {
+pub(crate) fn unfinished() -> crate::restore::Unfinished {
     crate::restore::Unfinished {
         bring_back: Vec::new(),
         run: "r".into(),

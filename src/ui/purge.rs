@@ -11,7 +11,7 @@ use crate::app::modal::purge::PurgeState;
 use crate::app::state::State;
 use crate::text::fit;
 
-pub fn draw(_state: &State, p: &PurgeState, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn draw(state: &State, p: &PurgeState, theme: &Theme, frame: &mut Frame, area: Rect) {
     let n = p.users.len();
     // On a short terminal the list of names gives way (its "… and N more" says so), never
     // the question or the field.
@@ -22,9 +22,15 @@ pub fn draw(_state: &State, p: &PurgeState, theme: &Theme, frame: &mut Frame, ar
         .borders(Borders::ALL)
         .border_style(theme.danger())
         .title(Span::styled(
+            // In a run on several tenants, whose users: this cannot be undone.
             format!(
-                " Purge {} for good ",
-                crate::text::count(n, "user", "users")
+                " Purge {} for good{} ",
+                crate::text::count(n, "user", "users"),
+                if state.sessions.several() {
+                    format!(" in {}", fit(state.session().facts.tenant(), 24))
+                } else {
+                    String::new()
+                }
             ),
             theme.danger(),
         ));

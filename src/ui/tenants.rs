@@ -24,6 +24,21 @@ pub fn draw(state: &State, pane: &TenantsPane, theme: &Theme, frame: &mut Frame,
             })
         })
         .collect();
+    // Every tenant keeps its line: when the whole reasons do not fit, each is cut to what the
+    // room allows (3 lines, then 1), the end marked with "…".
+    let room = usize::from(area.height.saturating_sub(7));
+    let mut problems = problems;
+    for cap in [3, 1] {
+        if tenants.len() + problems.iter().map(Vec::len).sum::<usize>() <= room {
+            break;
+        }
+        for p in problems.iter_mut().filter(|p| p.len() > cap) {
+            p.truncate(cap);
+            if let Some(last) = p.last_mut() {
+                last.push_str(" …");
+            }
+        }
+    }
     // Two lines of frame, the column names, a blank and the hint: the rest is tenants.
     let want = tenants.len() + problems.iter().map(Vec::len).sum::<usize>() + 3;
     let h = u16::try_from(want + 2)

@@ -69,3 +69,28 @@ fn enter_shows_another_tenant_whose_rows_are_its_own() {
     key(&mut s, KeyCode::Enter);
     assert_eq!(s.session().users.current_id().map(str::to_string), first);
 }
+
+#[test]
+fn a_small_pane_keeps_every_tenant_and_cuts_the_reasons() {
+    let (mut s, _) = fixtures::tenants(12, 30, (60, 20));
+    // Entra's reasons run long: a trace id, a correlation id, a timestamp.
+    s.sessions.unopened[0].why = "AADSTS53003: Access has been blocked by Conditional Access \
+        policies. The access policy does not allow token issuance. Trace ID: \
+        f9000d79-d617-4eea-a785-53e1b078c9e5 Correlation ID: cfafb213-62d1-41f7-aa54-f03d19a58879 \
+        Timestamp: 2026-12-07 19:14:19Z (invalid_grant, HTTP 400): Conditional Access blocked \
+        the sign-in; ask who manages your tenant's policies"
+        .into();
+    s.sessions.get_mut(s.session().id()).expect("open").holder = Some(
+        undelete::app::sessions::Blocked::Held(
+            "another undelete (pid 4242) is restoring 3 users on this directory, since \
+             19:02 UTC, and will let go when it is done"
+                .into(),
+        ),
+    );
+    key(&mut s, KeyCode::Char('t'));
+    let pane = render(&s, 60, 20);
+    for name in ["Contoso", "Fabrikam", "Northwind"] {
+        assert!(pane.contains(name), "{name}: {pane}");
+        assert!(pane.contains(" …"), "the reasons cut: {pane}");
+    }
+}

@@ -326,6 +326,15 @@ pub static BINDINGS: &[Binding] = &[
         ),
         "refresh",
     ),
+    hint(
+        b(
+            S::Restored,
+            &[c('t')],
+            A::Tenants,
+            "the run's tenants: each one's state, and which the screen shows",
+        ),
+        "tenants",
+    ),
     hint(b(S::Restored, &[c('q')], A::Quit, "quit"), "quit"),
     // Filter line.
     typing(hint(

@@ -170,5 +170,10 @@ pub(in crate::app) fn confirm_action(state: &mut State, action: Option<Action>) 
         },
         _ => Outcome::Open(Vec::new()),
     };
-    carry_out(state, outcome)
+    let leaving = matches!(&outcome, Outcome::Closed(fx) if fx.iter().any(|e| matches!(e, Effect::LeaveRestore)));
+    let effects = carry_out(state, outcome);
+    if leaving {
+        state.session_mut().left_run = true;
+    }
+    effects
 }

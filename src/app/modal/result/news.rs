@@ -31,6 +31,15 @@ pub(in crate::app) fn on_restore_finished(
         }
     }
     session.users.remove_ids(&restored);
+    // A run the admin left whose end still came (it was on its way): its users in flight
+    // are F's, and only a password or pass it made is still shown, since that is never lost.
+    if std::mem::take(&mut session.left_run)
+        && outcomes
+            .iter()
+            .all(|o| o.password.is_none() && o.tap.is_none())
+    {
+        return vec![Effect::LoadUnfinished];
+    }
     // Finishing brings each user's mail (the finishing rule); a run, the dialog's.
     let (recipients, include_password) = match &mail {
         Some(_) => (Vec::new(), false),
