@@ -80,13 +80,12 @@ fn a_small_pane_keeps_every_tenant_and_cuts_the_reasons() {
         Timestamp: 2026-12-07 19:14:19Z (invalid_grant, HTTP 400): Conditional Access blocked \
         the sign-in; ask who manages your tenant's policies"
         .into();
-    s.sessions.get_mut(s.session().id()).expect("open").holder = Some(
-        undelete::app::sessions::Blocked::Held(
+    s.sessions.get_mut(s.session().id()).expect("open").holder =
+        Some(undelete::app::sessions::Blocked::Held(
             "another undelete (pid 4242) is restoring 3 users on this directory, since \
              19:02 UTC, and will let go when it is done"
                 .into(),
-        ),
-    );
+        ));
     key(&mut s, KeyCode::Char('t'));
     let pane = render(&s, 60, 20);
     for name in ["Contoso", "Fabrikam", "Northwind"] {
