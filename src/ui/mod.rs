@@ -212,7 +212,18 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         ));
         left.push(Span::raw(" │ "));
     }
+    // In a run on several tenants, which one the keys act on comes before anything that
+    // can be cut: its name as the run gives it ("Fabrikam").
+    let chip = state
+        .sessions
+        .several()
+        .then(|| format!(" {} ", text::fit(s.tenant(), 24)));
+    if let Some(chip) = &chip {
+        left.push(Span::styled(chip.clone(), theme.badge()));
+        left.push(Span::raw(" "));
+    }
     let fixed = 12
+        + chip.as_deref().map_or(0, |c| text::width(c) + 1)
         + account.as_deref().map_or(0, text::width)
         + if s.read_only {
             text::width(READ_ONLY)
