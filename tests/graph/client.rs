@@ -822,6 +822,34 @@ async fn mail_goes_out_as_the_configured_sender() {
     assert_eq!(outbox[0].body, message.body);
 }
 
+#[tokio::test]
+async fn a_sender_that_is_no_mailbox_is_named_as_the_settings_to_fix() {
+    let (_dir, h) = common::start_sandbox(10).await;
+    let dir = directory(
+        &h,
+        GraphOptions {
+            mail_sender: Some("it@contoso.sandbox".into()),
+            ..fast_options()
+        },
+    );
+    let e = dir
+        .send_mail(&sign_in_mail("from nobody"))
+        .await
+        .expect_err("no such mailbox");
+    assert!(
+        e.message.starts_with(
+            "the mail sender it@contoso.sandbox is not a mailbox in this tenant: check mail-from"
+        ),
+        "{e}"
+    );
+    assert_ne!(
+        e.kind,
+        ErrorKind::NotFound,
+        "not the table's \"refresh\" advice"
+    );
+    assert!(h.inspect().outbox().is_empty());
+}
+
 fn sign_in_mail(subject: &str) -> undelete::directory::MailMessage {
     undelete::directory::MailMessage {
         sender: None,

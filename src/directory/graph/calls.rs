@@ -228,7 +228,23 @@ impl Directory for GraphDirectory {
                 .acquire()
                 .await
                 .map_err(|_| DirectoryError::invalid("the mail queue was closed"))?;
-            this.write(call).await.map(|_| ())
+            this.write(call)
+                .await
+                .map(|_| ())
+                .map_err(|e| match &sender {
+                    // Graph says only "the requested user is invalid": the user it means is the
+                    // sender, which the settings name, not a user the table could refresh.
+                    Some(s) if e.kind == ErrorKind::NotFound => DirectoryError {
+                        kind: ErrorKind::BadRequest,
+                        message: format!(
+                            "the mail sender {s} is not a mailbox in this tenant: check mail-from \
+                         (--mail-from, or the tenant's entry in the settings file). {}",
+                            e.message
+                        ),
+                        ..e
+                    },
+                    _ => e,
+                })
         })
     }
 
