@@ -74,16 +74,21 @@ pub fn lines(state: &State, by_purge: bool) -> Vec<TenantLine> {
 /// The tenant's first purge to come (the time left before its earliest-deleted user goes for
 /// good), and how many of its users purge within 3 days.
 pub fn next_purge(s: &SessionState, now: DateTime<Utc>) -> (Option<TimeLeft>, usize) {
-    let mut soonest: Option<DateTime<Utc>> = None;
-    let mut expiring = 0;
-    for at in s.users.rows().iter().filter_map(|r| r.deleted_at) {
-        soonest = Some(soonest.map_or(at, |s| s.min(at)));
-        expiring += usize::from(TimeLeft::after_deletion(at, now).is_expiring());
-    }
-    (
-        soonest.map(|at| TimeLeft::after_deletion(at, now)),
-        expiring,
-    )
+    let expiring = s
+        .users
+        .rows()
+        .iter()
+        .filter_map(|r| r.deleted_at)
+        .filter(|at| TimeLeft::after_deletion(*at, now).is_expiring())
+        .count();
+    (soonest_purge(s, now), expiring)
+}
+
+/// The tenant's first purge to come, without a scan (the header reads it every frame).
+fn soonest_purge(s: &SessionState, now: DateTime<Utc>) -> Option<TimeLeft> {
+    s.users
+        .earliest_deletion()
+        .map(|at| TimeLeft::after_deletion(at, now))
 }
 
 fn line_of(s: &SessionState, shown: bool, now: DateTime<Utc>) -> TenantLine {
@@ -130,8 +135,8 @@ fn line_of(s: &SessionState, shown: bool, now: DateTime<Utc>) -> TenantLine {
                 )
             })
         });
-    let (purge_left, _) = next_purge(s, now);
-    let next_purge = match next_purge(s, now) {
+    let (purge_left, expiring) = next_purge(s, now);
+    let next_purge = match (purge_left, expiring) {
         (None, _) => "—".to_string(),
         (Some(left), 0) => left.to_string(),
         (Some(left), n) => format!("{left} · {n} expiring"),
@@ -186,7 +191,7 @@ pub fn summary(state: &State, purge: bool) -> Option<String> {
         .sessions
         .iter()
         .filter(|_| purge)
-        .filter_map(|s| next_purge(s, state.now).0.map(|left| (left, s)))
+        .filter_map(|s| soonest_purge(s, state.now).map(|left| (left, s)))
         .min_by_key(|(left, _)| *left);
     if let Some((left, s)) = first {
         parts.push(format!("next purge {left} in {}", s.facts.tenant()));

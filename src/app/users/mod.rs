@@ -69,6 +69,9 @@ pub struct UsersView {
     only_marked: bool,
     /// The widest text of each column that shares the table's spare width, over every row.
     widths: ContentWidths,
+    /// The earliest deletion time of any row (the soonest purge), kept as rows come and go so
+    /// the header across tenants reads it without a scan per frame.
+    earliest_deletion: Option<DateTime<Utc>>,
 }
 
 /// How wide the text of the columns that share the table's width is, over every row: kept as
@@ -170,6 +173,7 @@ impl Default for UsersView {
             only_conflicts: false,
             only_marked: false,
             widths: ContentWidths::default(),
+            earliest_deletion: None,
         }
     }
 }
@@ -219,8 +223,20 @@ impl UsersView {
         self.key_starts.push(key_start);
         let row = Row::new(user, key_start, key_end);
         self.widths.take(&row);
+        self.note_deletion(&row);
         self.rows.push(row);
         self.marked.push(false);
+    }
+
+    fn note_deletion(&mut self, row: &Row) {
+        if let Some(at) = row.deleted_at {
+            self.earliest_deletion = Some(self.earliest_deletion.map_or(at, |e| e.min(at)));
+        }
+    }
+
+    /// When the row deleted first was deleted: its purge is the table's soonest.
+    pub fn earliest_deletion(&self) -> Option<DateTime<Utc>> {
+        self.earliest_deletion
     }
 
     /// How wide the text of the columns that share the table's width is.
@@ -243,6 +259,7 @@ impl UsersView {
         row.key_start = start as u32;
         row.key_end = (start + key.len() - 1) as u32;
         self.key_starts.push(row.key_start);
+        self.note_deletion(&row);
         self.rows.push(row);
         self.marked.push(false);
     }
@@ -526,6 +543,7 @@ impl UsersView {
         let marked = std::mem::take(&mut self.marked);
         self.keys.clear();
         self.key_starts.clear();
+        self.earliest_deletion = None;
         let mut remap = vec![u32::MAX; rows.len()];
         for (old, (row, mark)) in rows.into_iter().zip(marked).enumerate() {
             if ids.contains(row.id()) {
@@ -564,6 +582,7 @@ impl UsersView {
             .collect();
         self.rows.clear();
         self.widths = ContentWidths::default();
+        self.earliest_deletion = None;
         self.keys.clear();
         self.key_starts.clear();
         for order in &mut self.orders {

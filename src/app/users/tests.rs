@@ -353,3 +353,22 @@ fn the_idle_columns_merge_a_tick_each_once_the_load_is_done() {
     }
     check_every_order(&mut lazy);
 }
+
+#[test]
+fn the_earliest_deletion_follows_rows_as_they_come_and_go() {
+    let users = awkward(300);
+    let min_of = |view: &UsersView| view.rows.iter().filter_map(|r| r.deleted_at).min();
+    let mut view = load(users, &[7, 50]);
+    assert!(min_of(&view).is_some());
+    assert_eq!(view.earliest_deletion(), min_of(&view));
+    let first: std::collections::HashSet<String> = view
+        .rows
+        .iter()
+        .filter(|r| r.deleted_at == min_of(&view))
+        .map(|r| r.id().to_string())
+        .collect();
+    view.remove_ids(&first);
+    assert_eq!(view.earliest_deletion(), min_of(&view), "after a restore");
+    view.clear_for_reload();
+    assert_eq!(view.earliest_deletion(), None, "a reload starts afresh");
+}
