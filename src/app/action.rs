@@ -41,6 +41,8 @@ pub enum Action {
     OnlyMarked,
     /// The tenants pane of a run on several tenants (its own key closes it).
     Tenants,
+    /// Every open tenant's deleted users in one table (the tenants pane's `a`).
+    AllTenants,
     Quit,
     ForceQuit,
     // Dialogs.

@@ -23,9 +23,6 @@ pub enum Effect {
     /// `effect`, for session `id` rather than the one on screen: the news of a tenant not
     /// shown asks for its own next steps, and each tenant of a run starts its own loads.
     In(SessionId, Box<Effect>),
-    /// The screen now shows session `id` (the tenants pane): what is asked for from now on
-    /// without a session named is its work.
-    Show(SessionId),
     /// Work in this session from now on (signed in): the runner drops the session it
     /// replaces, aborting that one's tasks.
     OpenSession {
@@ -135,7 +132,6 @@ impl std::fmt::Debug for Effect {
         match self {
             Effect::OpenSession { id, .. } => write!(f, "OpenSession({id})"),
             Effect::In(id, effect) => write!(f, "In({id}, {effect:?})"),
-            Effect::Show(id) => write!(f, "Show({id})"),
             Effect::LoadDeleted { generation } => write!(f, "LoadDeleted({generation})"),
             Effect::Preflight { users } => write!(f, "Preflight({} users)", users.len()),
             Effect::ReadOffboarding { users } => {

@@ -7,6 +7,7 @@ use tui_input::backend::crossterm::EventHandler;
 use tui_input::{Input, InputRequest};
 
 use super::action::Action;
+use super::all_tenants;
 use super::effect::Effect;
 use super::layout;
 use super::modal::Modal;
@@ -18,7 +19,7 @@ use super::state::{NoticeKind, State};
 use super::update::read_only_refusal;
 
 pub(super) fn move_selection(state: &mut State, delta: isize) {
-    state.session_mut().users.move_selection(delta);
+    all_tenants::move_selection(state, delta);
 }
 
 /// Scrolls the open details pane by `delta` lines, within what its user's details need.
@@ -56,10 +57,22 @@ fn act(state: &mut State, action: Option<Action>) -> Vec<Effect> {
         Action::HalfPageUp => move_selection(state, -(page / 2).max(1)),
         Action::Top => move_selection(state, isize::MIN / 2),
         Action::Bottom => move_selection(state, isize::MAX / 2),
-        Action::Filter => state.session_mut().users.start_filter(),
-        Action::Cancel => cancel(state),
-        Action::SortNext => state.session_mut().users.sort_next(),
-        Action::SortReverse => state.session_mut().users.toggle_reverse(),
+        Action::Filter => {
+            state.session_mut().users.start_filter();
+            all_tenants::spread(state);
+        }
+        Action::Cancel => {
+            cancel(state);
+            all_tenants::spread(state);
+        }
+        Action::SortNext => {
+            state.session_mut().users.sort_next();
+            all_tenants::spread(state);
+        }
+        Action::SortReverse => {
+            state.session_mut().users.toggle_reverse();
+            all_tenants::spread(state);
+        }
         Action::ToggleMark => {
             // Space moves on, so held down it marks a run of users.
             let toggled = state.session_mut().users.toggle_mark_current();
@@ -67,8 +80,8 @@ fn act(state: &mut State, action: Option<Action>) -> Vec<Effect> {
                 move_selection(state, 1);
             }
         }
-        Action::MarkAllShown => state.session_mut().users.mark_shown(),
-        Action::ClearMarks => state.session_mut().users.clear_marks(),
+        Action::MarkAllShown => each_table(state, super::users::UsersView::mark_shown),
+        Action::ClearMarks => each_table(state, super::users::UsersView::clear_marks),
         Action::Restore => return open_restore(state),
         Action::Details => {
             state.details = !state.details;
@@ -91,6 +104,15 @@ fn act(state: &mut State, action: Option<Action>) -> Vec<Effect> {
         _ => {}
     }
     Vec::new()
+}
+
+/// `change` in the table on screen: every tenant's in the table across tenants.
+fn each_table(state: &mut State, change: fn(&mut super::users::UsersView)) {
+    if all_tenants::on(state) {
+        state.sessions.iter_mut().for_each(|s| change(&mut s.users));
+    } else {
+        change(&mut state.session_mut().users);
+    }
 }
 
 /// Esc: closes the log, else clears the filter, else shows every user, else the notice.
@@ -131,9 +153,21 @@ fn open_purge(state: &mut State) -> Vec<Effect> {
 /// `R`: the listing again; the rows stay until the new one is whole, and a failed one
 /// leaves them, marked stale.
 fn refresh(state: &mut State) -> Vec<Effect> {
+    state.notice = None;
+    if all_tenants::on(state) {
+        // Every tenant of the table, each its own listing.
+        return state
+            .sessions
+            .iter_mut()
+            .map(|s| {
+                let generation = s.users.begin_load();
+                s.reload = Some(Vec::new());
+                Effect::In(s.id(), Box::new(Effect::LoadDeleted { generation }))
+            })
+            .collect();
+    }
     let generation = state.session_mut().users.begin_load();
     state.session_mut().reload = Some(Vec::new());
-    state.notice = None;
     vec![Effect::LoadDeleted { generation }]
 }
 
@@ -178,6 +212,8 @@ fn finish_unfinished(state: &mut State) -> Vec<Effect> {
 /// `c`: only the users in conflict, or everyone again.
 fn only_conflicts(state: &mut State) {
     state.session_mut().users.toggle_only_conflicts();
+    all_tenants::spread(state);
+    let shown = shown_count(state);
     state.notice = Some((
         NoticeKind::Info,
         match (
@@ -185,10 +221,9 @@ fn only_conflicts(state: &mut State) {
             state.session_mut().sweep.phase,
         ) {
             (false, _) => "Showing every user again.".to_string(),
-            (true, super::sweep::Phase::Done) => format!(
-                "Only users in conflict: {} (c or Esc shows everyone).",
-                state.session_mut().users.shown().len()
-            ),
+            (true, super::sweep::Phase::Done) => {
+                format!("Only users in conflict: {shown} (c or Esc shows everyone).")
+            }
             (true, _) => "Only users in conflict; the sweep is still checking, more may \
                           follow (c or Esc shows everyone)."
                 .to_string(),
@@ -198,17 +233,26 @@ fn only_conflicts(state: &mut State) {
 
 /// `m`: only the marked users (whom Enter restores), or everyone again.
 fn only_marked(state: &mut State) {
-    let users = &mut state.session_mut().users;
-    users.toggle_only_marked();
-    let words = if !users.only_marked() {
+    state.session_mut().users.toggle_only_marked();
+    all_tenants::spread(state);
+    let words = if !state.session().users.only_marked() {
         "Showing every user again.".to_string()
     } else {
         format!(
             "Only the marked users: {} (m or Esc shows everyone).",
-            users.shown().len()
+            shown_count(state)
         )
     };
     state.notice = Some((NoticeKind::Info, words));
+}
+
+/// How many users the table on screen shows: every tenant's in the table across tenants.
+fn shown_count(state: &State) -> usize {
+    if all_tenants::on(state) {
+        state.sessions.iter().map(|s| s.users.shown().len()).sum()
+    } else {
+        state.session().users.shown().len()
+    }
 }
 
 /// `y` / `Y`: the selected user's user name or object id to the clipboard.
@@ -230,6 +274,12 @@ fn copy_current(state: &mut State, action: Action) -> Vec<Effect> {
 }
 
 pub(super) fn filter_key(state: &mut State, action: Option<Action>, key: KeyEvent) -> Vec<Effect> {
+    filter_key_here(state, action, key);
+    all_tenants::spread(state);
+    Vec::new()
+}
+
+fn filter_key_here(state: &mut State, action: Option<Action>, key: KeyEvent) {
     match action {
         Some(Action::Submit) => state.session_mut().users.stop_filter(),
         Some(Action::Cancel) => state.session_mut().users.clear_filter(false),
@@ -244,10 +294,12 @@ pub(super) fn filter_key(state: &mut State, action: Option<Action>, key: KeyEven
                 .is_some_and(|c| c.value)
             {
                 state.session_mut().users.apply_filter();
+                if let Some(all) = &mut state.all {
+                    all.from_top();
+                }
             }
         }
     }
-    Vec::new()
 }
 
 pub(super) fn on_mouse(state: &mut State, m: MouseEvent) -> Vec<Effect> {
@@ -301,15 +353,19 @@ pub(super) fn on_mouse(state: &mut State, m: MouseEvent) -> Vec<Effect> {
             let area = Rect::new(0, 0, state.size.0, state.size.1);
             if let Some(areas) = layout::layout(state, area) {
                 let r = areas.rows;
-                if m.column >= r.x
-                    && m.column < r.right()
-                    && m.row >= r.y
-                    && m.row < r.bottom()
-                    && let Some(pos) = state
-                        .session_mut()
-                        .users
-                        .at_screen_row(usize::from(m.row - r.y))
-                {
+                let on_rows =
+                    m.column >= r.x && m.column < r.right() && m.row >= r.y && m.row < r.bottom();
+                let row = usize::from(m.row.saturating_sub(r.y));
+                if on_rows && all_tenants::on(state) {
+                    if let Some(all) = &mut state.all
+                        && let Some(pos) = all.at_screen_row(row)
+                    {
+                        all.select(pos, &mut state.sessions);
+                        if m.column < r.x + 2 {
+                            state.session_mut().users.toggle_mark_current();
+                        }
+                    }
+                } else if on_rows && let Some(pos) = state.session_mut().users.at_screen_row(row) {
                     state.session_mut().users.select(pos);
                     // A click on the mark box toggles the mark.
                     if m.column < r.x + 2 {
@@ -341,6 +397,10 @@ pub(super) fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
     }
     if state.modal.is_none() && state.session_mut().users.filtering() {
         state.session_mut().users.apply_filter();
+        if let Some(all) = &mut state.all {
+            all.from_top();
+        }
+        all_tenants::spread(state);
     }
     Vec::new()
 }

@@ -2,6 +2,7 @@
 //! nothing of drawing: `ui` draws the state, and `tui` runs the event loop on a terminal.
 
 pub mod action;
+pub mod all_tenants;
 pub mod details;
 pub mod effect;
 pub mod fixtures;
@@ -74,11 +75,11 @@ pub fn step(state: &mut State, runner: &mut Runner, msg: Msg) -> bool {
     if let (Some(id), true) = (from, page) {
         runner.page_taken(id);
     }
+    // Work that names no session is the work of the one its news came from, else of the one
+    // on screen once `update` is done (in the table across tenants, the selected row's).
+    let id = from.unwrap_or_else(|| state.session().id());
     for effect in effects {
-        match from {
-            Some(id) => runner.run_in(id, effect),
-            None => runner.run(effect),
-        }
+        runner.run_in(id, effect);
     }
     state.quit
 }
@@ -117,6 +118,14 @@ pub fn repaint_key(state: &State) -> u64 {
     u.generation().hash(&mut h);
     let rows = areas.map_or(1, |a| usize::from(a.rows.height).max(1));
     u.visible(u.offset(), rows).hash(&mut h);
+    // The table across tenants puts any tenant's names in the rows.
+    if let Some(all) = state.all.as_ref().filter(|_| all_tenants::on(state)) {
+        all.visible(all.offset(), rows).hash(&mut h);
+        state
+            .sessions
+            .iter()
+            .for_each(|s| s.users.shown_version().hash(&mut h));
+    }
     if state.details {
         u.current_index().hash(&mut h);
         state.details_top().hash(&mut h);
@@ -182,6 +191,10 @@ pub fn tenants_state(
         ids.push((id, Arc::clone(session)));
     }
     state.sessions.unopened = unopened;
+    // Several tenants open: their users in one table, the soonest purge of any on top.
+    if ids.len() > 1 {
+        state.all = Some(Default::default());
+    }
     (state, ids)
 }
 

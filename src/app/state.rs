@@ -60,6 +60,9 @@ pub struct State {
     pub sessions: Sessions,
     /// Which list the home screen shows: the deleted users or the restored ones.
     pub view: View,
+    /// The deleted users of every tenant in one table (a run on several tenants; `a` in the
+    /// tenants pane), instead of the tenant on screen's alone.
+    pub all: Option<super::all_tenants::AllTenants>,
     pub modal: Option<Modal>,
     /// The `?` overlay, over the modal (if any) it was opened on.
     pub help: Option<HelpView>,
@@ -153,6 +156,7 @@ impl State {
             size,
             sessions: Sessions::new(facts),
             view: View::Deleted,
+            all: None,
             modal: None,
             help: None,
             welcome: false,

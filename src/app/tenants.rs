@@ -234,6 +234,7 @@ pub fn on_key(state: &mut State, action: Option<Action>) -> Vec<Effect> {
         Some(Action::Top) => pane.selected = 0,
         Some(Action::Bottom) => pane.selected = last,
         Some(Action::Cancel | Action::Tenants) => state.modal = None,
+        Some(Action::AllTenants) => return show_all(state),
         Some(Action::SortNext) => {
             // The selection stays on its tenant.
             let by_purge = !pane.by_purge;
@@ -273,22 +274,40 @@ pub fn on_key(state: &mut State, action: Option<Action>) -> Vec<Effect> {
     Vec::new()
 }
 
-/// Puts tenant `id` on screen: its table, its details, its books; what was on screen stays
-/// as it was (marks, filter, sort) for when it is shown again.
+/// Every open tenant's deleted users in one table, looked at as the tenant on screen is
+/// (its filter and sort for all); marks stay as each tenant had them.
+pub fn show_all(state: &mut State) -> Vec<Effect> {
+    state.modal = None;
+    state.view = super::restored::View::Deleted;
+    if state.all.is_none() {
+        state.all = Some(Default::default());
+        super::all_tenants::spread(state);
+    }
+    state.details_scroll = None;
+    let open = state.sessions.iter().count();
+    state.notice = Some((
+        NoticeKind::Info,
+        format!("Showing the deleted users of all {open} open tenants (t, Enter shows one)."),
+    ));
+    Vec::new()
+}
+
+/// Puts tenant `id` on screen alone: its table, its details, its books; what was on screen
+/// stays as it was (marks, filter, sort) for when it is shown again.
 fn show(state: &mut State, id: SessionId) -> Vec<Effect> {
     state.modal = None;
-    if state.session().id() == id || !state.sessions.show(id) {
+    let was_all = state.all.take().is_some();
+    if (state.session().id() == id && !was_all) || !state.sessions.show(id) {
         return Vec::new();
     }
     state.details_scroll = None;
     let name = state.session().facts.tenant().to_string();
     state.notice = Some((NoticeKind::Info, format!("Showing {name}.")));
-    let mut effects = vec![Effect::Show(id)];
     // The Restored view of another tenant is its own journal's.
     if state.view == super::restored::View::Restored {
-        effects.extend(super::restored::journal_changed(state));
+        return super::restored::journal_changed(state);
     }
-    effects
+    Vec::new()
 }
 
 #[cfg(test)]
@@ -343,7 +362,10 @@ mod tests {
         let effects = press(&mut s, KeyCode::Enter);
         assert!(s.modal.is_none());
         assert_eq!(s.session().id(), other);
-        assert!(matches!(effects[..], [Effect::Show(id)] if id == other));
+        assert!(
+            effects.is_empty(),
+            "the runner routes by the session on screen"
+        );
         assert_eq!(s.session().users.rows().len(), 7);
         // The pane opens on the tenant shown; Esc changes nothing.
         press(&mut s, KeyCode::Char('t'));

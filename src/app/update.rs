@@ -21,7 +21,7 @@ use super::state::{LOG_CAPACITY, NoticeKind, State};
 pub const BOOKS_CHECK: chrono::Duration = chrono::Duration::seconds(3);
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
-    match msg {
+    let effects = match msg {
         Msg::Tick(now) => on_tick(state, now),
         Msg::Session { id, msg } => on_session(state, id, msg),
         other => {
@@ -30,7 +30,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             settle(state);
             effects
         }
-    }
+    };
+    // Whatever changed in any tenant's table shows in the table across them.
+    super::all_tenants::settle(state);
+    effects
 }
 
 /// After any change: the quit question goes once nothing would be lost, and whatever changed

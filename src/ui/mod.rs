@@ -150,7 +150,18 @@ pub fn clear(frame: &mut Frame, area: Rect) -> Rect {
 fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let s = &state.session().facts;
     let loaded = state.session().users.rows().len();
-    let progress = if let Some(staged) = state
+    let across = crate::app::all_tenants::on(state);
+    let progress = if across {
+        // The table across tenants: every open tenant's rows (the tenants' count says how
+        // many still load).
+        let loaded: usize = state.sessions.iter().map(|s| s.users.rows().len()).sum();
+        if state.sessions.iter().any(|s| s.users.loading()) {
+            let spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][state.spinner % 10];
+            format!("{spin} loading {loaded}")
+        } else {
+            format!("loaded {loaded}")
+        }
+    } else if let Some(staged) = state
         .session()
         .reload
         .as_ref()
@@ -177,7 +188,9 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     };
     // The conflict sweep while it works ("checking conflicts 12k/50k"), then nothing.
     let progress = match state.session().sweep.status() {
-        Some(sweep) if !state.session().users.loading() => format!("{progress} · {sweep}"),
+        Some(sweep) if !across && !state.session().users.loading() => {
+            format!("{progress} · {sweep}")
+        }
         _ => progress,
     };
     // A run on several tenants counts them first ("3 tenants · 1 sign-in failed"); the
@@ -202,7 +215,9 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     const READ_ONLY: &str = " │ READ-ONLY: writes disabled";
     // A tenant's label already names the account and the sign-in kind ("global · contoso
     // (id) · admin@contoso (delegated)"); the sandbox's names neither.
-    let account = (!s.label.contains(&s.account)).then(|| format!(" │ {}", s.account));
+    // Across tenants the row's tenant names its own directory: the header names none, so it
+    // does not change as the cursor moves from one tenant's row to another's.
+    let account = (!across && !s.label.contains(&s.account)).then(|| format!(" │ {}", s.account));
     let mut left = vec![Span::styled(" undelete ", theme.title()), Span::raw("│ ")];
     // First after the name: on a narrow terminal the mode must not be what gets cut.
     if s.read_only {
@@ -214,10 +229,10 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     // In a run on several tenants, which one the keys act on comes before anything that
     // can be cut: its name as the run gives it ("Fabrikam").
-    let chip = state
-        .sessions
-        .several()
-        .then(|| format!(" {} ", text::fit(s.tenant(), 24)));
+    let chip = state.sessions.several().then(|| match across {
+        true => " All tenants ".to_string(),
+        false => format!(" {} ", text::fit(s.tenant(), 24)),
+    });
     if let Some(chip) = &chip {
         left.push(Span::styled(chip.clone(), theme.badge()));
         left.push(Span::raw(" "));
@@ -234,10 +249,10 @@ fn draw_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         // In words, not only a colour: what SANDBOX means for what you do here.
         let domain = s.label.strip_prefix("SANDBOX").unwrap_or(&s.label).trim();
         left.push(Span::styled(" [SANDBOX] demo data ", theme.sandbox()));
-        if !domain.is_empty() {
+        if !domain.is_empty() && !across {
             left.push(Span::raw(format!(" {domain}")));
         }
-    } else {
+    } else if !across {
         // Wide terminals keep room for the whole right side, so the label does not change
         // width while the count grows; narrow ones keep only the count (the rest gives way).
         let total = usize::from(area.width);

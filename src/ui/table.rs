@@ -8,10 +8,12 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::grid::{Grid, GridRow};
 use super::theme::Theme;
+use crate::app::all_tenants::{self, AllTenants};
 use crate::app::details::{self, DetailLine};
+use crate::app::sessions::SessionState;
 use crate::app::state::State;
 use crate::app::users::ContentWidths;
-use crate::app::users::{Row, SortKey};
+use crate::app::users::{Row, SortKey, UsersView};
 use crate::directory::TimeLeft;
 use crate::text::{fit, width};
 
@@ -19,6 +21,8 @@ pub use crate::directory::time_left::EXPIRING_DAYS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
+    /// The row's tenant, in the table across tenants.
+    Tenant,
     Name,
     UserName,
     Deleted,
@@ -30,6 +34,7 @@ pub enum Column {
 impl Column {
     pub fn title(self) -> &'static str {
         match self {
+            Column::Tenant => "Tenant",
             Column::Name => "Name",
             Column::UserName => "User name",
             Column::Deleted => "Deleted",
@@ -73,27 +78,46 @@ pub fn keep_columns<C: Copy + PartialEq>(
 /// room left once all are whole goes to the last. Columns drop from the right when the
 /// terminal is narrow.
 pub fn columns(inner: usize, content: &ContentWidths) -> Vec<(Column, usize)> {
+    columns_for(inner, content, None)
+}
+
+/// `columns`, with a Tenant column first `tenant` wide when the table is across tenants: it
+/// outlives Deleted, since whose user this is matters more than when it went.
+pub fn columns_for(
+    inner: usize,
+    content: &ContentWidths,
+    tenant: Option<usize>,
+) -> Vec<(Column, usize)> {
     // Under 140 columns the name is what the admin reads first: department and job title
     // start from a little less room (they are whole in the details pane).
     let (dept_w, job_w) = if inner < 140 { (12, 12) } else { (14, 16) };
-    let fixed = [
+    let mut fixed = vec![
         (Column::Deleted, 9),
         (Column::Left, 7),
         (Column::Department, dept_w),
         (Column::JobTitle, job_w),
     ];
+    if let Some(w) = tenant {
+        fixed.push((Column::Tenant, w));
+    }
     // Dropped from the right, except that "Left" outlives "Deleted": how long is left before
     // the purge matters more than when the user was deleted.
     let drop_order = [
         Column::JobTitle,
         Column::Department,
         Column::Deleted,
+        Column::Tenant,
         Column::Left,
     ];
     let (kept, flex) = keep_columns(inner, PREFIX, &fixed, &drop_order, 44);
     let name = flex / 2;
-    let mut cols = vec![(Column::Name, name), (Column::UserName, flex - name)];
-    cols.extend(kept);
+    let mut cols: Vec<(Column, usize)> = kept
+        .iter()
+        .copied()
+        .filter(|(c, _)| *c == Column::Tenant)
+        .collect();
+    cols.extend([(Column::Name, name), (Column::UserName, flex - name)]);
+    cols.extend(kept.into_iter().filter(|(c, _)| *c != Column::Tenant));
     share_by_content(&mut cols, content);
     cols
 }
@@ -116,7 +140,7 @@ fn share_by_content(cols: &mut [(Column, usize)], content: &ContentWidths) {
             Column::UserName => (&content.user_name, 2, 0, 0),
             Column::Department => (&content.department, 1, 0, 0),
             Column::JobTitle => (&content.job_title, 1, 0, 0),
-            Column::Deleted | Column::Left => continue,
+            Column::Deleted | Column::Left | Column::Tenant => continue,
         };
         // Room for the title and the sort arrow, whatever the content.
         let title = col.title().len() + 2;
@@ -245,6 +269,143 @@ pub fn badge_size(
         .unwrap_or(narrowest)
 }
 
+/// What the table draws: the rows of the tenant on screen, or every tenant's (the table
+/// across tenants, where one filter and one sort hold for all, so the lead's are theirs).
+struct Listing<'a> {
+    state: &'a State,
+    /// Every open tenant, in the order the table across tenants numbers them.
+    sessions: Vec<&'a SessionState>,
+    all: Option<&'a AllTenants>,
+}
+
+impl<'a> Listing<'a> {
+    fn of(state: &'a State) -> Self {
+        let all = state.all.as_ref().filter(|_| all_tenants::on(state));
+        Self {
+            state,
+            sessions: if all.is_some() {
+                state.sessions.iter().collect()
+            } else {
+                Vec::new()
+            },
+            all,
+        }
+    }
+
+    /// The table whose filter, sort and narrowing the listing shows.
+    fn lead(&self) -> &'a UsersView {
+        &self.state.session().users
+    }
+
+    fn selected(&self) -> usize {
+        self.all
+            .map_or(self.lead().selected(), AllTenants::selected)
+    }
+
+    fn offset(&self) -> usize {
+        self.all.map_or(self.lead().offset(), AllTenants::offset)
+    }
+
+    /// The rows from the top of the window, each with its tenant.
+    fn window(&self, count: usize) -> Vec<(&'a SessionState, u32)> {
+        match self.all {
+            Some(all) => all
+                .visible(all.offset(), count)
+                .iter()
+                .filter_map(|e| {
+                    let s = *self.sessions.get(usize::from(e.tenant))?;
+                    Some((s, *s.users.shown().get(e.pos as usize)?))
+                })
+                .collect(),
+            None => {
+                let s = self.state.session();
+                s.users
+                    .visible(s.users.offset(), count)
+                    .iter()
+                    .map(|&i| (s, i))
+                    .collect()
+            }
+        }
+    }
+
+    fn sum(&self, of: impl Fn(&UsersView) -> usize) -> usize {
+        match self.all {
+            Some(_) => self.sessions.iter().map(|s| of(&s.users)).sum(),
+            None => of(self.lead()),
+        }
+    }
+
+    fn loaded(&self) -> usize {
+        self.sum(|u| u.rows().len())
+    }
+
+    fn shown(&self) -> usize {
+        self.sum(|u| u.shown().len())
+    }
+
+    fn marked(&self) -> usize {
+        self.sum(UsersView::marked_count)
+    }
+
+    fn loading(&self) -> bool {
+        match self.all {
+            Some(_) => self.sessions.iter().any(|s| s.users.loading()),
+            None => self.lead().loading(),
+        }
+    }
+
+    /// The load's failure when nothing else is shown: the lead's, or the first tenant's.
+    fn load_error(&self) -> Option<&'a str> {
+        match self.all {
+            Some(_) => self.sessions.iter().find_map(|s| s.users.load_error()),
+            None => self.lead().load_error(),
+        }
+    }
+
+    fn sweeping(&self) -> bool {
+        match self.all {
+            Some(_) => self.sessions.iter().any(|s| s.sweep.busy()),
+            None => self.state.session().sweep.busy(),
+        }
+    }
+
+    fn content_widths(&self) -> std::borrow::Cow<'a, ContentWidths> {
+        match self.all {
+            Some(_) => {
+                let mut sum = ContentWidths::default();
+                for s in &self.sessions {
+                    sum.add(s.users.content_widths());
+                }
+                std::borrow::Cow::Owned(sum)
+            }
+            None => std::borrow::Cow::Borrowed(self.lead().content_widths()),
+        }
+    }
+
+    /// The Tenant column's width: its longest name, within reason.
+    fn tenant_width(&self) -> Option<usize> {
+        self.all?;
+        let longest = self
+            .sessions
+            .iter()
+            .map(|s| width(s.facts.tenant()))
+            .max()
+            .unwrap_or(0);
+        Some(longest.clamp(Column::Tenant.title().len(), TENANT_MAX))
+    }
+
+    /// " Deleted users ─ 1200" or, across tenants, " Deleted users in 3 tenants ─ 1200".
+    fn what(&self) -> String {
+        match self.all {
+            Some(_) => format!(" Deleted users in {} tenants", self.sessions.len()),
+            None => " Deleted users".to_string(),
+        }
+    }
+}
+
+/// The Tenant column is never wider than this: names past it are cut with `…`.
+const TENANT_MAX: usize = 16;
+
 /// The arrow on the sorted column's header: ▲ when what the column shows grows down the list
 /// (A to Z, "2h" before "3d", "1d ago" before "5d ago"), ▼ when it shrinks. The title says the
 /// order in words too.
@@ -259,15 +420,15 @@ fn sort_arrow(state: &State) -> &'static str {
 /// The table's title for `max` columns: every count, sort and filter when it fits; otherwise
 /// what is at its default (nothing filtered out, nothing marked), what the filter line
 /// already shows and the sort its column header shows are left out before anything is cut.
-fn title(state: &State, max: usize, sort_shown: bool) -> String {
-    let full = full_title(state);
+fn title(list: &Listing, max: usize, sort_shown: bool) -> String {
+    let full = full_title(list);
     if width(&full) <= max {
         return full;
     }
-    let u = &state.session().users;
-    let mut parts = vec![format!(" Deleted users ─ {}", u.rows().len())];
+    let u = list.lead();
+    let mut parts = vec![format!("{} ─ {}", list.what(), list.loaded())];
     if !u.filter().value().is_empty() || u.only_conflicts() || u.only_marked() {
-        parts.push(format!("shown {}", u.shown().len()));
+        parts.push(format!("shown {}", list.shown()));
     }
     if u.only_conflicts() {
         parts.push("only conflicts".into());
@@ -275,18 +436,22 @@ fn title(state: &State, max: usize, sort_shown: bool) -> String {
     if u.only_marked() {
         parts.push("only marked".into());
     }
-    if u.marked_count() > 0 {
-        parts.push(format!("marked {}", u.marked_count()));
+    if list.marked() > 0 {
+        parts.push(format!("marked {}", list.marked()));
     }
     if !sort_shown {
         // Its column gave way: the title is the only place left to say it.
-        parts.push(format!("by {} {}", u.sort().label(), sort_arrow(state)));
+        parts.push(format!(
+            "by {} {}",
+            u.sort().label(),
+            sort_arrow(list.state)
+        ));
     }
     format!("{} ", parts.join(" · "))
 }
 
-fn full_title(state: &State) -> String {
-    let u = &state.session().users;
+fn full_title(list: &Listing) -> String {
+    let u = list.lead();
     let filter = if u.filter().value().is_empty() {
         "none".to_string()
     } else {
@@ -303,10 +468,11 @@ fn full_title(state: &State) -> String {
         filter
     };
     format!(
-        " Deleted users ─ {} · shown {} · marked {} · sort: {}, {} · filter: {} ",
-        u.rows().len(),
-        u.shown().len(),
-        u.marked_count(),
+        "{} ─ {} · shown {} · marked {} · sort: {}, {} · filter: {} ",
+        list.what(),
+        list.loaded(),
+        list.shown(),
+        list.marked(),
         u.sort().label(),
         sort_words(u.sort(), u.reverse()),
         filter
@@ -314,8 +480,13 @@ fn full_title(state: &State) -> String {
 }
 
 pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: Rect, rows: Rect) {
-    let u = &state.session().users;
-    let cols = columns(usize::from(rows.width), u.content_widths());
+    let list = Listing::of(state);
+    let u = list.lead();
+    let cols = columns_for(
+        usize::from(rows.width),
+        &list.content_widths(),
+        list.tenant_width(),
+    );
     let sort_shown = cols.iter().any(|(c, _)| *c == sort_column(u.sort()));
     let title_w = usize::from(block_area.width.saturating_sub(2));
     let border_style = if state.modal.is_none() {
@@ -324,7 +495,7 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
         theme.border()
     };
     let title = Span::styled(
-        fit(&title(state, title_w, sort_shown), title_w),
+        fit(&title(&list, title_w, sort_shown), title_w),
         theme.title(),
     );
     super::border::render_border(
@@ -333,37 +504,38 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
         block_area,
         frame.buffer_mut(),
     );
-    // The engine in `app/users` chose the window: only its rows go to the widget, so the
-    // widget's own offset stays 0 and its selection is the pointer's place in the window.
-    let window = u.visible(u.offset(), usize::from(rows.height));
+    // The engine in `app/users` (or `app/all_tenants`) chose the window: only its rows go to
+    // the widget, so the widget's own offset stays 0 and its selection is the pointer's place
+    // in the window.
+    let window = list.window(usize::from(rows.height));
     let name_w = cols
         .iter()
         .find(|(c, _)| *c == Column::Name)
         .map_or(0, |(_, w)| *w);
     let size = badge_size(
-        window.iter().map(|&idx| {
-            let user = &u.rows()[idx as usize];
-            let (expiry, flags) = row_badges(state, user);
+        window.iter().map(|&(s, idx)| {
+            let user = &s.users.rows()[idx as usize];
+            let (expiry, flags) = row_badges(state, s, user);
             (width(user.display_name()), expiry, flags)
         }),
         name_w,
         cols.iter().any(|(c, _)| *c == Column::Left),
     );
-    let body: Vec<GridRow> = (u.offset()..)
-        .zip(window)
-        .map(|(pos, &idx)| {
-            let user = &u.rows()[idx as usize];
+    let body: Vec<GridRow> = (list.offset()..)
+        .zip(&window)
+        .map(|(pos, &(s, idx))| {
+            let user = &s.users.rows()[idx as usize];
             let look = RowLook {
-                selected: pos == u.selected(),
-                marked: u.is_marked(idx),
+                selected: pos == list.selected(),
+                marked: s.users.is_marked(idx),
                 badges: size,
             };
-            body_row(state, theme, user, &cols, look)
+            body_row(state, theme, (s, user), &cols, look)
         })
         .collect();
-    let selected = u
+    let selected = list
         .selected()
-        .checked_sub(u.offset())
+        .checked_sub(list.offset())
         .filter(|&at| at < body.len());
     let widths: Vec<u16> = std::iter::once(1)
         .chain(cols.iter().map(|(_, w)| *w as u16))
@@ -383,8 +555,8 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
         ..rows
     };
     frame.render_widget(&table, area);
-    if u.shown().is_empty() {
-        draw_empty(state, theme, frame, rows);
+    if list.shown() == 0 {
+        draw_empty(&list, theme, frame, rows);
     }
 }
 
@@ -406,18 +578,18 @@ fn header(state: &State, theme: &Theme, cols: &[(Column, usize)]) -> GridRow {
 }
 
 /// Why there are no rows, where the first would be.
-fn draw_empty(state: &State, theme: &Theme, frame: &mut Frame, rows: Rect) {
-    let u = &state.session().users;
-    let msg = if u.loading() {
+fn draw_empty(list: &Listing, theme: &Theme, frame: &mut Frame, rows: Rect) {
+    let u = list.lead();
+    let msg = if list.loading() {
         "Loading deleted users…".to_string()
-    } else if let Some(err) = u.load_error() {
+    } else if let Some(err) = list.load_error() {
         format!("Could not load: {err} (R retries)")
-    } else if u.rows().is_empty() {
+    } else if list.loaded() == 0 {
         "No deleted users: nothing to restore.".to_string()
     } else if u.only_marked() && u.filter().value().is_empty() {
         "No marked user: Space marks one (m shows everyone).".to_string()
     } else if u.only_conflicts() && u.filter().value().is_empty() {
-        if state.session().sweep.busy() {
+        if list.sweeping() {
             "No user in conflict so far: the sweep is still checking (c shows everyone)."
                 .to_string()
         } else {
@@ -426,7 +598,7 @@ fn draw_empty(state: &State, theme: &Theme, frame: &mut Frame, rows: Rect) {
     } else {
         "No user matches the filter (Esc clears it).".to_string()
     };
-    let style = if u.load_error().is_some() {
+    let style = if list.load_error().is_some() {
         theme.danger()
     } else {
         theme.dim()
@@ -440,12 +612,13 @@ fn draw_empty(state: &State, theme: &Theme, frame: &mut Frame, rows: Rect) {
     );
 }
 
-/// One user's row: the mark, then a cell per column, each cut to its width with an ellipsis
-/// (and sanitized) here, since the widget would only clip.
+/// One user's row (with its tenant's table, for its badges): the mark, then a cell per
+/// column, each cut to its width with an ellipsis (and sanitized) here, since the widget
+/// would only clip.
 fn body_row(
     state: &State,
     theme: &Theme,
-    user: &Row,
+    (session, user): (&SessionState, &Row),
     cols: &[(Column, usize)],
     look: RowLook,
 ) -> GridRow {
@@ -480,8 +653,9 @@ fn body_row(
     let text =
         |s: Option<&str>, w: usize| Line::from(fit(s.filter(|s| !s.is_empty()).unwrap_or("—"), w));
     let cells = cols.iter().map(|&(col, w)| match col {
+        Column::Tenant => Line::from(fit(session.facts.tenant(), w)),
         Column::Name => {
-            let (expiry, flags) = row_badges(state, user);
+            let (expiry, flags) = row_badges(state, session, user);
             let (name, tags) = name_cell(user.display_name(), w, expiry, flags, badges);
             if tags.is_empty() {
                 Line::from(name)
@@ -516,14 +690,14 @@ struct RowLook {
     badges: BadgeSize,
 }
 
-/// A user's expiry and flags, as its badges say them.
-fn row_badges(state: &State, user: &Row) -> (Option<Expiry>, Flags) {
+/// A user's expiry and flags, as its badges say them: conflicts as its own tenant found them.
+fn row_badges(state: &State, session: &SessionState, user: &Row) -> (Option<Expiry>, Flags) {
     let left = user
         .deleted_at
         .map(|d| TimeLeft::after_deletion(d, state.now));
     let flags = Flags {
-        conflict: state.session().users.is_conflict(user.id()),
-        by_sync: state.session().sweep.is_by_sync(user.id()),
+        conflict: session.users.is_conflict(user.id()),
+        by_sync: session.sweep.is_by_sync(user.id()),
         synced: user.synced(),
         guest: user.is_guest(),
     };

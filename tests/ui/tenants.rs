@@ -93,3 +93,124 @@ fn a_small_pane_keeps_every_tenant_and_cuts_the_reasons() {
         assert!(pane.contains(" …"), "the reasons cut: {pane}");
     }
 }
+
+/// The deleted-at of each row of the table across tenants, in its order, with the row's tenant.
+fn across_rows(
+    s: &undelete::app::state::State,
+) -> Vec<(String, Option<chrono::DateTime<chrono::Utc>>)> {
+    let sessions: Vec<_> = s.sessions.iter().collect();
+    s.all
+        .as_ref()
+        .expect("the table across tenants")
+        .entries()
+        .iter()
+        .map(|e| {
+            let t = sessions[usize::from(e.tenant)];
+            let row = &t.users.rows()[t.users.shown()[e.pos as usize] as usize];
+            (t.facts.tenant().to_string(), row.deleted_at)
+        })
+        .collect()
+}
+
+#[test]
+fn a_shows_every_tenants_users_in_one_table_the_soonest_purge_on_top() {
+    for (w, h) in SIZES {
+        let (mut s, _) = fixtures::tenants(12, 30, (w, h));
+        key(&mut s, KeyCode::Char('t'));
+        key(&mut s, KeyCode::Char('a'));
+        assert!(s.modal.is_none());
+        let rows = across_rows(&s);
+        assert_eq!(
+            rows.len(),
+            42,
+            "every open tenant's users, none copied twice"
+        );
+        assert!(
+            rows.windows(2).all(|p| p[0].1 <= p[1].1),
+            "the soonest purge of any tenant first: {rows:?}"
+        );
+        let tenants: std::collections::HashSet<&str> =
+            rows.iter().take(6).map(|r| r.0.as_str()).collect();
+        assert_eq!(tenants.len(), 2, "the top rows mix the tenants: {rows:?}");
+        let screen = render(&s, w, h);
+        assert!(screen.contains("Tenant"), "the Tenant column: {screen}");
+        assert!(
+            screen.contains(" All tenan"),
+            "the header says so: {screen}"
+        );
+        insta::assert_snapshot!(format!("tenants_all_{w}x{h}"), screen);
+        // Reversed, the latest purge of any tenant is on top.
+        key(&mut s, KeyCode::Char('S'));
+        let rows = across_rows(&s);
+        assert!(rows.windows(2).all(|p| p[0].1 >= p[1].1), "{rows:?}");
+    }
+}
+
+#[test]
+fn the_cursor_carries_its_tenant_and_one_filter_holds_for_every_tenant() {
+    let (w, h) = (120, 40);
+    let (mut s, fabrikam) = fixtures::tenants(12, 30, (w, h));
+    key(&mut s, KeyCode::Char('t'));
+    key(&mut s, KeyCode::Char('a'));
+    // Down to the first of Fabrikam's rows: the session on screen is Fabrikam, its own cursor
+    // on that row.
+    let rows = across_rows(&s);
+    let at = rows
+        .iter()
+        .position(|r| r.0 == "Fabrikam")
+        .expect("a Fabrikam row");
+    for _ in 0..at {
+        key(&mut s, KeyCode::Char('j'));
+    }
+    assert_eq!(s.session().id(), fabrikam);
+    let id = s
+        .session()
+        .users
+        .current_id()
+        .expect("selected")
+        .to_string();
+    assert!(id.starts_with("fab-"), "{id}");
+    // Its details are Fabrikam's user's.
+    key(&mut s, KeyCode::Char('i'));
+    let screen = render(&s, w, h);
+    assert!(screen.contains("fabrikam"), "{screen}");
+    key(&mut s, KeyCode::Char('i'));
+    // A mark goes to the row's own tenant.
+    key(&mut s, KeyCode::Char(' '));
+    let fab = s.sessions.get(fabrikam).expect("open");
+    assert_eq!(fab.users.marked_count(), 1);
+    assert_eq!(
+        s.sessions
+            .iter()
+            .map(|t| t.users.marked_count())
+            .sum::<usize>(),
+        1,
+        "no other tenant's row is marked"
+    );
+    // A filter typed once holds for every tenant.
+    key(&mut s, KeyCode::Char('/'));
+    for c in "adele".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    for t in s.sessions.iter() {
+        assert_eq!(t.users.filter().value(), "adele", "{}", t.facts.tenant());
+    }
+    let shown: usize = s.sessions.iter().map(|t| t.users.shown().len()).sum();
+    assert_eq!(s.all.as_ref().expect("all").len(), shown);
+    key(&mut s, KeyCode::Esc);
+    assert!(
+        s.sessions
+            .iter()
+            .all(|t| t.users.filter().value().is_empty())
+    );
+    // Enter on a tenant in the pane shows it alone again.
+    key(&mut s, KeyCode::Char('t'));
+    key(&mut s, KeyCode::Char('g'));
+    key(&mut s, KeyCode::Enter);
+    assert!(s.all.is_none());
+    let screen = render(&s, w, h);
+    assert!(
+        !screen.contains("Tenant "),
+        "no Tenant column for one tenant: {screen}"
+    );
+}

@@ -141,6 +141,7 @@ async fn two_tenants_load_side_by_side_and_a_restore_stays_in_its_tenant() {
     // Fabrikam on screen, its first user restored.
     let fabrikam = ids[1].0;
     run.key(KeyCode::Char('t'));
+    run.key(KeyCode::Char('g'));
     run.key(KeyCode::Down);
     run.key(KeyCode::Enter);
     assert_eq!(run.state.session().id(), fabrikam);

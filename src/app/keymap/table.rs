@@ -577,6 +577,15 @@ pub static BINDINGS: &[Binding] = &[
         "show",
     ),
     hint(
+        b(
+            S::Tenants,
+            &[c('a')],
+            A::AllTenants,
+            "every tenant's deleted users in one table",
+        ),
+        "all",
+    ),
+    hint(
         b(S::Tenants, &[k(K::Esc), c('t')], A::Cancel, "close"),
         "close",
     ),

@@ -3,7 +3,7 @@
 //! the sign-in opens (`Effect::OpenSession`); from then on the session's effects run in
 //! `session`, which holds the `Arc<Session>` the app shares and tags all it reports with the
 //! session's id. A run on several tenants has one such runner per tenant: an effect goes to
-//! the session it names (`Effect::In`), else to the one on screen. The clipboard is the runner's own (the code on
+//! the session it names (`Effect::In`), else to the one `step` names (the one on screen). The clipboard is the runner's own (the code on
 //! the sign-in screen, a password on the result screen).
 
 mod session;
@@ -34,7 +34,9 @@ pub struct Runner {
     sign_in: Option<SignInAttempts>,
     /// The work of every open session (one per tenant of the run); empty until signed in.
     sessions: Vec<(SessionId, SessionRunner)>,
-    /// The session on screen: an effect that names no session is its work.
+    /// The session the sign-in opened (which the next sign-in replaces), or the run's first:
+    /// `run` gives it the work that names no session. The event loop's `step` names the
+    /// session of each effect itself, from the state.
     current: Option<SessionId>,
     /// How many tenants list their deleted users and sweep at once: a run on fifty tenants
     /// must not open fifty listings against one throttled partner sign-in and one machine.
@@ -123,11 +125,6 @@ impl Runner {
                 self.current = Some(id);
             }
             Effect::In(id, effect) => self.run_in(id, *effect),
-            Effect::Show(id) => {
-                if self.sessions.iter().any(|(s, _)| *s == id) {
-                    self.current = Some(id);
-                }
-            }
             Effect::Copy(secret) => {
                 if let Some(out) = &mut self.clipboard {
                     // A terminal that cannot take it shows nothing either way; the screens
@@ -157,7 +154,6 @@ impl Runner {
         match effect {
             // Whatever names its own session, or is the runner's, is not session work.
             Effect::In(..)
-            | Effect::Show(_)
             | Effect::OpenSession { .. }
             | Effect::Copy(_)
             | Effect::StartSignIn

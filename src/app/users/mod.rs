@@ -1,6 +1,7 @@
 //! The users-table engine: every row as loaded, each column's sorted order kept as pages
 //! arrive, the filter's window over it, marks and the selection.
 
+mod across;
 mod intents;
 mod order;
 mod row;
@@ -16,6 +17,7 @@ use tui_input::Input;
 use crate::directory::DeletedUser;
 pub use crate::query::SortKey;
 use crate::query::{Sortable, push_search_key as push_key};
+pub use across::Looking;
 use order::KeptOrder;
 pub use row::Row;
 
@@ -39,6 +41,8 @@ pub struct UsersView {
     hits: Option<Vec<bool>>,
     /// The rows the filter keeps, in the current order and direction: what the table shows.
     shown: Vec<u32>,
+    /// Counts the changes of `shown` (`shown_version`).
+    shown_version: u64,
     /// Parallel to `rows`.
     marked: Vec<bool>,
     marked_count: usize,
@@ -129,6 +133,21 @@ impl WidthCounts {
 }
 
 impl ContentWidths {
+    /// Takes in another table's widths: the table across tenants sizes its columns by every
+    /// tenant's rows.
+    pub fn add(&mut self, other: &ContentWidths) {
+        for (mine, theirs) in [
+            (&mut self.name, &other.name),
+            (&mut self.user_name, &other.user_name),
+            (&mut self.department, &other.department),
+            (&mut self.job_title, &other.job_title),
+        ] {
+            for (m, t) in mine.0.iter_mut().zip(theirs.0.iter()) {
+                *m += t;
+            }
+        }
+    }
+
     fn take(&mut self, row: &Row) {
         use crate::text::width;
         // "[SYNCED]" and "[GUEST]", two spaces from the name, one between.
@@ -155,6 +174,7 @@ impl Default for UsersView {
             orders: Default::default(),
             hits: None,
             shown: Vec::new(),
+            shown_version: 0,
             marked: Vec::new(),
             marked_count: 0,
             selected: 0,
@@ -441,6 +461,7 @@ impl UsersView {
     fn rebuild_shown(&mut self) {
         self.merge_order(self.sort);
         let order = self.orders[self.sort.index()].rows();
+        self.shown_version += 1;
         self.shown.clear();
         match (&self.hits, self.reverse) {
             (None, false) => self.shown.extend_from_slice(order),
@@ -590,6 +611,7 @@ impl UsersView {
         }
         self.hits = None;
         self.shown.clear();
+        self.shown_version += 1;
         self.marked.clear();
         self.marked_count = 0;
         self.selected = 0;

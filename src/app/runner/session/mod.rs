@@ -242,7 +242,6 @@ impl SessionRunner {
         match effect {
             Effect::OpenSession { .. }
             | Effect::In(..)
-            | Effect::Show(_)
             | Effect::Copy(_)
             | Effect::StartSignIn
             | Effect::CancelSignIn => {}

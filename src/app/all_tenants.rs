@@ -1,0 +1,255 @@
+//! The table across tenants: every open tenant's shown rows in one order (the soonest purge of
+//! any tenant on top, by default), with no row copied. Each tenant keeps its own table, filter
+//! and sort (`UsersView`); this holds only the merge of their shown rows, tagged by tenant,
+//! and the cursor over it. The tenant of the selected row is the session on screen, so the
+//! details pane, a restore or a purge of that row work in its tenant as they do with one.
+
+use std::cmp::Ordering;
+
+use super::restored::View;
+use super::sessions::{SessionId, Sessions};
+use super::state::State;
+
+/// One row of the table across tenants: the tenant (its place among the open sessions) and
+/// the row's place in that tenant's shown rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Entry {
+    pub tenant: u16,
+    pub pos: u32,
+}
+
+/// The merge of every tenant's shown rows and the cursor over it.
+#[derive(Debug, Clone, Default)]
+pub struct AllTenants {
+    entries: Vec<Entry>,
+    selected: usize,
+    offset: usize,
+    /// Each tenant's `shown_version` the entries were merged from: merged again when one
+    /// moves (a page, a filter, a sort), not on every message.
+    merged_from: Vec<(SessionId, u64)>,
+    /// The next merge puts the cursor on the top row (a filter typed: "from the top").
+    to_top: bool,
+}
+
+impl AllTenants {
+    /// The rows, in the table's order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn selected(&self) -> usize {
+        self.selected
+    }
+
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// The rows from `start`, at most `count` of them (the table's visible window).
+    pub fn visible(&self, start: usize, count: usize) -> &[Entry] {
+        let end = start.saturating_add(count).min(self.entries.len());
+        self.entries.get(start.min(end)..end).unwrap_or_default()
+    }
+
+    /// The row drawn `row` lines below the table's top, if any.
+    pub fn at_screen_row(&self, row: usize) -> Option<usize> {
+        let pos = self.offset.saturating_add(row);
+        (pos < self.entries.len()).then_some(pos)
+    }
+
+    /// Scrolls so the cursor is inside a window of `height` rows.
+    pub fn scroll_into_view(&mut self, height: usize) {
+        let len = self.entries.len();
+        self.selected = self.selected.min(len.saturating_sub(1));
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + height {
+            self.offset = self.selected + 1 - height;
+        }
+        self.offset = self.offset.min(len.saturating_sub(height));
+    }
+
+    /// The next merge starts the cursor from the top row.
+    pub fn from_top(&mut self) {
+        self.to_top = true;
+    }
+
+    /// Moves the cursor by `delta` rows (stopping at either end) and puts its tenant on screen.
+    pub fn move_by(&mut self, delta: isize, sessions: &mut Sessions) {
+        if self.entries.is_empty() {
+            return;
+        }
+        let last = self.entries.len() as isize - 1;
+        self.selected = (self.selected as isize)
+            .saturating_add(delta)
+            .clamp(0, last) as usize;
+        self.follow(sessions);
+    }
+
+    /// Puts the cursor on row `pos`, if there is one.
+    pub fn select(&mut self, pos: usize, sessions: &mut Sessions) {
+        if pos < self.entries.len() {
+            self.selected = pos;
+            self.follow(sessions);
+        }
+    }
+
+    /// The tenant of the selected row goes on screen, its own cursor on that row: what acts
+    /// on "the selected user" acts there, in its tenant.
+    fn follow(&self, sessions: &mut Sessions) {
+        let Some(entry) = self.entries.get(self.selected) else {
+            return;
+        };
+        let Some(id) = sessions
+            .iter()
+            .nth(usize::from(entry.tenant))
+            .map(|s| s.id())
+        else {
+            return;
+        };
+        sessions.show(id);
+        sessions.current_mut().users.select(entry.pos as usize);
+    }
+
+    /// Merges the tenants' shown rows again if any of them changed, keeping the cursor on the
+    /// same user (or on the top row when it was there: while pages arrive, an untouched
+    /// cursor stays on the most urgent user of any tenant). With `follow` off (a dialog is
+    /// open on the tenant on screen) the cursor stays on that tenant's row whatever comes.
+    pub fn refresh(&mut self, sessions: &mut Sessions, follow: bool) {
+        let versions: Vec<(SessionId, u64)> = sessions
+            .iter()
+            .map(|s| (s.id(), s.users.shown_version()))
+            .collect();
+        if versions == self.merged_from && !self.to_top {
+            return;
+        }
+        let at_top = follow && (self.selected == 0 || std::mem::take(&mut self.to_top));
+        let was = (!self.entries.is_empty() || !follow).then(|| {
+            let tenant = sessions
+                .iter()
+                .position(|s| s.id() == sessions.current_id())
+                .unwrap_or(0) as u16;
+            Entry {
+                tenant,
+                pos: sessions.current().users.selected() as u32,
+            }
+        });
+        self.entries = merge(sessions);
+        self.merged_from = versions;
+        self.selected = match was {
+            Some(was) if !at_top => self
+                .entries
+                .iter()
+                .position(|e| *e == was)
+                .unwrap_or_else(|| self.selected.min(self.entries.len().saturating_sub(1))),
+            _ => 0,
+        };
+        if self.selected == 0 {
+            self.offset = 0;
+        }
+        if follow {
+            self.follow(sessions);
+        }
+    }
+}
+
+/// Whether the table across tenants is what the home screen shows.
+pub fn on(state: &State) -> bool {
+    state.all.is_some() && state.view == View::Deleted
+}
+
+/// After any change: the table across tenants takes in what changed in the tenants' own
+/// tables, and keeps its cursor on screen. A dialog open on a tenant keeps that tenant on
+/// screen.
+pub fn settle(state: &mut State) {
+    let Some(mut all) = state.all.take() else {
+        return;
+    };
+    all.refresh(&mut state.sessions, state.modal.is_none());
+    all.scroll_into_view(super::layout::table_rows(state));
+    state.all = Some(all);
+}
+
+/// The way the tenant on screen is looked at (filter, sort, narrowing), spread to every other
+/// tenant: in the table across tenants one filter and one sort hold for all.
+pub fn spread(state: &mut State) {
+    if state.all.is_none() {
+        return;
+    }
+    let lead = state.session().users.looking();
+    let id = state.session().id();
+    for s in state.sessions.iter_mut().filter(|s| s.id() != id) {
+        s.users.look_as(&lead);
+    }
+}
+
+/// Moves the cursor of the table on screen: the one across tenants, or the tenant's own.
+pub fn move_selection(state: &mut State, delta: isize) {
+    match (&mut state.all, state.view) {
+        (Some(all), View::Deleted) => all.move_by(delta, &mut state.sessions),
+        _ => state.session_mut().users.move_selection(delta),
+    }
+}
+
+/// Every tenant's shown rows in one order: merged pairwise, level by level (six passes for
+/// fifty tenants), the earlier tenant's row first where two compare equal.
+fn merge(sessions: &Sessions) -> Vec<Entry> {
+    let views: Vec<&super::users::UsersView> = sessions.iter().map(|s| &s.users).collect();
+    let mut runs: Vec<Vec<Entry>> = views
+        .iter()
+        .enumerate()
+        .map(|(t, u)| {
+            (0..u.shown().len() as u32)
+                .map(|pos| Entry {
+                    tenant: t as u16,
+                    pos,
+                })
+                .collect()
+        })
+        .collect();
+    let row = |e: Entry| views[usize::from(e.tenant)].shown()[e.pos as usize];
+    let cmp = |a: Entry, b: Entry| {
+        views[usize::from(a.tenant)].compare_across(row(a), views[usize::from(b.tenant)], row(b))
+    };
+    while runs.len() > 1 {
+        let mut next = Vec::with_capacity(runs.len() / 2 + 1);
+        let mut pairs = runs.into_iter();
+        while let Some(left) = pairs.next() {
+            match pairs.next() {
+                Some(right) => next.push(merge_two(&left, &right, &cmp)),
+                None => next.push(left),
+            }
+        }
+        runs = next;
+    }
+    runs.pop().unwrap_or_default()
+}
+
+fn merge_two(
+    left: &[Entry],
+    right: &[Entry],
+    cmp: &impl Fn(Entry, Entry) -> Ordering,
+) -> Vec<Entry> {
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let (mut i, mut j) = (0, 0);
+    while i < left.len() && j < right.len() {
+        if cmp(right[j], left[i]) == Ordering::Less {
+            out.push(right[j]);
+            j += 1;
+        } else {
+            out.push(left[i]);
+            i += 1;
+        }
+    }
+    out.extend_from_slice(&left[i..]);
+    out.extend_from_slice(&right[j..]);
+    out
+}
