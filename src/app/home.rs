@@ -82,14 +82,20 @@ fn act(state: &mut State, action: Option<Action>) -> Vec<Effect> {
         }
         Action::MarkAllShown => each_table(state, super::users::UsersView::mark_shown),
         Action::ClearMarks => each_table(state, super::users::UsersView::clear_marks),
-        Action::Restore => return open_restore(state),
+        Action::Restore => {
+            return super::tenant_runs::begin(state, super::tenant_runs::Work::Restore)
+                .unwrap_or_else(|| open_restore(state));
+        }
         Action::Details => {
             state.details = !state.details;
             state.details_scroll = None;
         }
         Action::DetailsDown => scroll_details(state, 1),
         Action::DetailsUp => scroll_details(state, -1),
-        Action::Purge => return open_purge(state),
+        Action::Purge => {
+            return super::tenant_runs::begin(state, super::tenant_runs::Work::Purge)
+                .unwrap_or_else(|| open_purge(state));
+        }
         Action::Refresh => return refresh(state),
         Action::FinishUnfinished => return finish_unfinished(state),
         Action::ViewRestored => return super::restored::show(state, View::Restored),
@@ -132,7 +138,7 @@ fn cancel(state: &mut State) {
 }
 
 /// `D`: the purge dialog over the marked users (or the selected one).
-fn open_purge(state: &mut State) -> Vec<Effect> {
+pub(super) fn open_purge(state: &mut State) -> Vec<Effect> {
     if read_only_refusal(state, "purge") {
         return Vec::new();
     }

@@ -238,6 +238,7 @@ pub fn scope(state: &super::state::State) -> Scope {
         },
         Some(Modal::Purge(_)) => Scope::Purge,
         Some(Modal::Tenants(_)) => Scope::Tenants,
+        Some(Modal::TenantRuns) => Scope::Confirm,
         None if state.view == super::restored::View::Restored => Scope::Restored,
         None if state.session().users.filtering() => Scope::Filter,
         None => Scope::Table,

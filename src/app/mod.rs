@@ -20,6 +20,7 @@ pub mod sessions;
 pub mod sign_in;
 pub mod state;
 pub mod sweep;
+pub mod tenant_runs;
 pub mod tenants;
 pub mod update;
 #[cfg(test)]

@@ -63,6 +63,11 @@ pub struct State {
     /// The deleted users of every tenant in one table (a run on several tenants; `a` in the
     /// tenants pane), instead of the tenant on screen's alone.
     pub all: Option<super::all_tenants::AllTenants>,
+    /// A restore or purge of users marked in several tenants, done tenant by tenant.
+    pub tenant_runs: Option<super::tenant_runs::TenantRuns>,
+    /// The end of a run in a tenant not on screen, come while another dialog was open: it
+    /// opens its result (it may hold passwords) once that dialog is closed.
+    pub held: Vec<(SessionId, super::msg::SessionMsg)>,
     pub modal: Option<Modal>,
     /// The `?` overlay, over the modal (if any) it was opened on.
     pub help: Option<HelpView>,
@@ -157,6 +162,8 @@ impl State {
             sessions: Sessions::new(facts),
             view: View::Deleted,
             all: None,
+            tenant_runs: None,
+            held: Vec::new(),
             modal: None,
             help: None,
             welcome: false,

@@ -21,7 +21,7 @@ use super::state::{LOG_CAPACITY, NoticeKind, State};
 pub const BOOKS_CHECK: chrono::Duration = chrono::Duration::seconds(3);
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
-    let effects = match msg {
+    let mut effects = match msg {
         Msg::Tick(now) => on_tick(state, now),
         Msg::Session { id, msg } => on_session(state, id, msg),
         other => {
@@ -31,6 +31,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             effects
         }
     };
+    // A run's end held while another dialog was open, once none is.
+    if state.modal.is_none() && !state.held.is_empty() {
+        let (id, msg) = state.held.remove(0);
+        let theirs = on_session(state, id, msg);
+        effects.extend(theirs.into_iter().map(|e| Effect::In(id, Box::new(e))));
+    }
+    // A run across tenants goes on to its next tenant once one is done.
+    effects.extend(super::tenant_runs::settle(state));
     // Whatever changed in any tenant's table shows in the table across them.
     super::all_tenants::settle(state);
     effects
@@ -65,6 +73,19 @@ fn on_session(state: &mut State, id: SessionId, msg: SessionMsg) -> Vec<Effect> 
     state.dirty = true;
     let shown = state.session().id();
     if id == shown {
+        let effects = super::news::on_news(state, msg);
+        settle(state);
+        return effects;
+    }
+    // The end of a run whose tenant is no longer on screen (the admin left it, then moved
+    // to another tenant's row) may carry passwords: its result opens on its own tenant as
+    // soon as no other dialog is open, never dropped.
+    if matches!(msg, SessionMsg::RestoreFinished { .. }) {
+        if state.modal.is_some() {
+            state.held.push((id, msg));
+            return Vec::new();
+        }
+        state.sessions.show(id);
         let effects = super::news::on_news(state, msg);
         settle(state);
         return effects;

@@ -14,6 +14,7 @@ pub mod restored;
 pub mod result;
 pub mod sign_in;
 pub mod table;
+pub mod tenant_runs;
 pub mod tenants;
 pub mod theme;
 pub mod welcome;
@@ -91,6 +92,11 @@ pub fn draw(state: &State, frame: &mut Frame) {
         Some(Modal::Result(r)) => result::draw(state, r, &theme, frame, over),
         Some(Modal::Purge(p)) => purge::draw(state, p, &theme, frame, over),
         Some(Modal::Tenants(p)) => tenants::draw(state, p, &theme, frame, over),
+        Some(Modal::TenantRuns) => {
+            if let Some(runs) = &state.tenant_runs {
+                tenant_runs::draw(runs, &theme, frame, over);
+            }
+        }
     }
     if state.welcome {
         welcome::draw(&theme, frame, over);

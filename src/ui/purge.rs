@@ -26,11 +26,7 @@ pub fn draw(state: &State, p: &PurgeState, theme: &Theme, frame: &mut Frame, are
             format!(
                 " Purge {} for good{} ",
                 crate::text::count(n, "user", "users"),
-                if state.sessions.several() {
-                    format!(" in {}", fit(state.session().facts.tenant(), 24))
-                } else {
-                    String::new()
-                }
+                super::restore_dialog::tenant_words(state)
             ),
             theme.danger(),
         ));

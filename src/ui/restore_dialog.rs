@@ -32,17 +32,26 @@ struct Built {
 /// border's "▲ N more". In a run on several tenants the tenant is named too (" Restore 3
 /// users in Fabrikam "): which customer's directory changes must never be a guess.
 fn title(state: &State, form: &RestoreForm, width: u16) -> String {
-    let tenant = if state.sessions.several() {
-        format!(" in {}", fit(state.session().facts.tenant(), 24))
-    } else {
-        String::new()
-    };
+    let tenant = tenant_words(state);
     let room = usize::from(width)
         .saturating_sub(24 + crate::text::width(&tenant))
         .max(8);
     match form.targets.as_slice() {
         [one] => format!(" Restore {}{tenant} ", fit(&one.user.display_name, room)),
         targets => format!(" Restore {} users{tenant} ", targets.len()),
+    }
+}
+
+/// " in Fabrikam" in a run on several tenants, " in Fabrikam (tenant 2 of 3)" in a restore
+/// across them; nothing with one tenant.
+pub(super) fn tenant_words(state: &State) -> String {
+    if !state.sessions.several() {
+        return String::new();
+    }
+    let name = fit(state.session().facts.tenant(), 24);
+    match state.tenant_runs.as_ref().and_then(|r| r.place()) {
+        Some(place) => format!(" in {name} ({place})"),
+        None => format!(" in {name}"),
     }
 }
 

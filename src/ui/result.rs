@@ -21,7 +21,7 @@ pub fn draw(state: &State, r: &ResultState, theme: &Theme, frame: &mut Frame, ar
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border_focus())
-        .title(Span::styled(title(r), theme.title()));
+        .title(Span::styled(title(state, r), theme.title()));
     let inner = block.inner(area);
     if let Some(top) = r.error_pane() {
         draw_error(r, top, block, theme, frame, area);
@@ -104,10 +104,16 @@ fn place(
     )
 }
 
-/// "Restored 3 of 4 · 1 has no password yet".
-fn title(r: &ResultState) -> String {
+/// "Restored 3 of 4 · 1 has no password yet"; in a run on several tenants, whose: "Restored 3
+/// of 4 in Fabrikam (tenant 2 of 3)".
+fn title(state: &State, r: &ResultState) -> String {
     let missing = r.missing_passwords();
-    let mut title = format!(" Restored {} of {} ", r.restored(), r.outcomes.len());
+    let mut title = format!(
+        " Restored {} of {}{} ",
+        r.restored(),
+        r.outcomes.len(),
+        super::restore_dialog::tenant_words(state)
+    );
     if missing > 0 && r.replacing {
         title = format!(
             "{}· {missing} {} a new password ",

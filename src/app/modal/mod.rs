@@ -85,6 +85,8 @@ pub enum Modal {
     Purge(PurgeState),
     /// The tenants of a run on several (`app::tenants`).
     Tenants(crate::app::tenants::TenantsPane),
+    /// "Restore 12 users in 3 tenants?" (`app::tenant_runs`, which holds the run).
+    TenantRuns,
 }
 
 impl Modal {
@@ -94,7 +96,7 @@ impl Modal {
             Modal::Progress(_) => true,
             Modal::Result(r) => r.sending,
             Modal::Restore(f) => f.checking() > 0,
-            Modal::Purge(_) | Modal::Tenants(_) => false,
+            Modal::Purge(_) | Modal::Tenants(_) | Modal::TenantRuns => false,
         }
     }
 }
@@ -151,6 +153,13 @@ pub(in crate::app) fn confirm_action(state: &mut State, action: Option<Action>) 
         };
     }
     let outcome = match &mut state.modal {
+        Some(Modal::TenantRuns) => {
+            return match action {
+                Some(Action::Yes) => crate::app::tenant_runs::answer(state, true),
+                Some(Action::No) => crate::app::tenant_runs::answer(state, false),
+                _ => Vec::new(),
+            };
+        }
         Some(Modal::Restore(form)) => match action {
             Some(Action::Yes) => restore::submit_restore(state),
             Some(Action::No) => {

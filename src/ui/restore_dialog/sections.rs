@@ -193,14 +193,11 @@ fn buttons(b: &mut Sections) {
                     && matches!(&t.preflight, Preflight::Conflict { proxy_conflicts, .. } if !proxy_conflicts.is_empty())
             })
             .count();
-        let mut q = match b.state.sessions.several() {
-            true => format!(
-                "Restore {} users in {}?",
-                form.targets.len(),
-                b.state.session().facts.tenant()
-            ),
-            false => format!("Restore {} users?", form.targets.len()),
-        };
+        let mut q = format!(
+            "Restore {} users{}?",
+            form.targets.len(),
+            super::tenant_words(b.state)
+        );
         if renamed > 0 {
             q.push_str(&format!(
                 " {renamed} {} a new user name.",
