@@ -267,10 +267,9 @@ fn next(state: &mut State) -> Vec<Effect> {
             form.include_password = c.include_password;
             // A pass stays chosen unless this tenant is known to issue none.
             form.tap = c.tap
-                && form
-                    .tap_status
-                    .as_ref()
-                    .is_none_or(|t| matches!(t, crate::directory::tap::TapAvailability::Available(_)));
+                && form.tap_status.as_ref().is_none_or(|t| {
+                    matches!(t, crate::directory::tap::TapAvailability::Available(_))
+                });
         }
         // The tenant's own work, whatever session the message that got here came from.
         return effects

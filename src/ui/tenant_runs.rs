@@ -35,7 +35,10 @@ pub fn draw(runs: &TenantRuns, theme: &Theme, frame: &mut Frame, area: Rect) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(style)
-        .title(Span::styled(format!(" {} ", runs.question()), theme.title()));
+        .title(Span::styled(
+            format!(" {} ", runs.question()),
+            theme.title(),
+        ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let w = usize::from(inner.width);

@@ -416,11 +416,23 @@ fn all_tenants_on_the_built_in_sandbox_opens_three_and_the_pane_switches() {
     if pty.screen().contains("Any key to start") {
         pty.send(" ");
     }
-    pty.wait_for("@contoso.sandbox");
+    // One table across the three, a Tenant column naming each row's.
+    pty.wait_for("Deleted users in 3 tenants");
+    pty.wait_for("loaded 750");
+    let screen = pty.screen();
+    for row in [
+        "│▶□ contoso.sandbox",
+        "│ □ fabrikam.sandbox",
+        "│ □ northwind.sandb",
+    ] {
+        assert!(screen.contains(row), "{row}: {screen}");
+    }
+    assert!(screen.contains("Tenant"), "{screen}");
     pty.send("t");
     pty.wait_for("Tenants (3)");
     pty.wait_for("fabrikam.sandbox");
     pty.wait_for("northwind.sandbox");
+    pty.send("g");
     pty.send("j");
     pty.send("\r");
     pty.wait_for("Showing fabrikam.sandbox.");
@@ -430,6 +442,55 @@ fn all_tenants_on_the_built_in_sandbox_opens_three_and_the_pane_switches() {
         !screen.contains("@contoso.sandbox "),
         "only Fabrikam's users: {screen}"
     );
+    // `a` in the pane: every tenant again.
+    pty.send("t");
+    pty.wait_for("Tenants (3)");
+    pty.send("a");
+    pty.wait_for("Showing the deleted users of all 3 open tenants");
+    pty.wait_for("Deleted users in 3 tenants");
+    pty.send("q");
+    pty.assert_terminal_restored();
+    assert!(pty.screen().contains("EXIT=0"), "{}", pty.screen());
+}
+
+#[test]
+fn a_selection_across_tenants_restores_tenant_by_tenant() {
+    let data = tempfile::tempdir().expect("data dir");
+    let mut pty = pty::Spawn::through_shell(env!("CARGO_BIN_EXE_undelete"))
+        .size(ROWS, COLS)
+        .args([
+            "--data-dir",
+            data.path().to_str().expect("utf-8 temp path"),
+            "--all-tenants",
+        ])
+        .env("TERM", "xterm-256color")
+        .env("NO_COLOR", "1")
+        .env("UNDELETE_CONFIG", "/dev/null")
+        .start();
+    pty.wait_for("3 tenants");
+    if pty.screen().contains("Any key to start") {
+        pty.send(" ");
+    }
+    pty.wait_for("Deleted users in 3 tenants");
+    pty.wait_for("loaded 750");
+    // The two users on top purge first: one of Contoso's, one of Fabrikam's.
+    pty.send(" ");
+    pty.send(" ");
+    pty.wait_for("marked 2");
+    pty.send("\r");
+    pty.wait_for("Restore 2 users in 2 tenants?");
+    pty.send("y");
+    pty.wait_for("in contoso.sandbox (tenant 1 of 2)");
+    pty.send("\r");
+    pty.wait_for("Restored 1 of 1 in contoso.sandbox (tenant 1 of 2)");
+    // Send email and close: Fabrikam's own dialog.
+    pty.send("\r");
+    pty.wait_for("in fabrikam.sandbox (tenant 2 of 2)");
+    pty.send("\r");
+    pty.wait_for("Restored 1 of 1 in fabrikam.sandbox (tenant 2 of 2)");
+    pty.send("\r");
+    pty.wait_for("Restore across 2 tenants done");
+    pty.wait_for("loaded 748");
     pty.send("q");
     pty.assert_terminal_restored();
     assert!(pty.screen().contains("EXIT=0"), "{}", pty.screen());

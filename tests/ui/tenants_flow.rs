@@ -183,3 +183,141 @@ async fn two_tenants_load_side_by_side_and_a_restore_stays_in_its_tenant() {
     );
     h.shutdown().await;
 }
+
+/// Moves the cursor of the table across tenants down to the next row of `tenant` (its
+/// position among the open sessions) and marks it.
+fn mark_next_of(run: &mut Run, tenant: u16) -> String {
+    let all = run.state.all.as_ref().expect("the table across tenants");
+    let from = all.selected();
+    let at = all.entries()[from..]
+        .iter()
+        .position(|e| e.tenant == tenant)
+        .expect("a row of that tenant")
+        + from;
+    for _ in from..at {
+        run.key(KeyCode::Char('j'));
+    }
+    let id = run
+        .state
+        .session()
+        .users
+        .current_id()
+        .expect("selected")
+        .to_string();
+    // Space marks and moves on.
+    run.key(KeyCode::Char(' '));
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_selection_across_tenants_is_restored_tenant_by_tenant_each_in_its_own() {
+    let store = tempfile::tempdir().expect("store");
+    let h = undelete_sandbox::spawn(SandboxConfig::new(store.path()).users(30).tenants(3))
+        .await
+        .expect("sandbox starts");
+    let tenants = h.tenants();
+    let data = tempfile::tempdir().expect("data dir");
+    app::welcome::remember(data.path()).expect("marker");
+    let open: Vec<Arc<Session>> = tenants
+        .iter()
+        .map(|t| session(&h, &t.domain, &t.id, data.path()))
+        .collect();
+    let (mut state, ids) = app::tenants_state(&open, Vec::new(), chrono::Utc::now(), (120, 40));
+    state.settings.no_color = true;
+    let (tx, rx) = app::channel();
+    let runner = Runner::for_sessions(ids.clone(), tx, None);
+    let mut run = Run { state, runner, rx };
+    for effect in app::start_effects(&mut run.state) {
+        run.runner.run(effect);
+    }
+    run.settle("every tenant loaded", |s| {
+        s.sessions
+            .iter()
+            .all(|t| !t.users.loading() && !t.users.rows().is_empty())
+    })
+    .await;
+    assert!(run.state.all.is_some(), "several tenants open in one table");
+
+    // Two of Contoso's users and one of Northwind's, marked in the one table.
+    let contoso_a = mark_next_of(&mut run, 0);
+    let contoso_b = mark_next_of(&mut run, 0);
+    let northwind = mark_next_of(&mut run, 2);
+    run.key(KeyCode::Enter);
+    assert!(matches!(run.state.modal, Some(Modal::TenantRuns)));
+    let runs = run
+        .state
+        .tenant_runs
+        .as_ref()
+        .expect("the run across tenants");
+    assert_eq!(runs.question(), "Restore 3 users in 2 tenants?");
+
+    run.key(KeyCode::Char('y'));
+    for (tenant, users) in [
+        (0usize, vec![&contoso_a, &contoso_b]),
+        (2, vec![&northwind]),
+    ] {
+        let (id, _) = ids[tenant];
+        assert_eq!(run.state.session().id(), id, "tenant {tenant} on screen");
+        let Some(Modal::Restore(form)) = &run.state.modal else {
+            panic!("tenant {tenant}'s own dialog");
+        };
+        let mut asked: Vec<&String> = form.targets.iter().map(|t| &t.user.id).collect();
+        asked.sort();
+        let mut want = users.clone();
+        want.sort();
+        assert_eq!(asked, want, "only tenant {tenant}'s marked users");
+        run.settle(
+            "pre-flight",
+            |s| matches!(&s.modal, Some(Modal::Restore(f)) if f.checking() == 0),
+        )
+        .await;
+        run.key(KeyCode::Enter);
+        run.settle(
+            "the result screen",
+            |s| matches!(&s.modal, Some(Modal::Result(r)) if !r.busy),
+        )
+        .await;
+        // Send email and close: the next tenant's dialog opens, or the run ends.
+        run.key(KeyCode::Enter);
+        run.settle("the mail sent and the result closed", |s| {
+            !matches!(s.modal, Some(Modal::Result(_)))
+        })
+        .await;
+    }
+    assert!(run.state.tenant_runs.is_none(), "the run is over");
+    assert!(run.state.modal.is_none());
+    let notice = run
+        .state
+        .notice
+        .as_ref()
+        .map(|n| n.1.clone())
+        .unwrap_or_default();
+    assert!(
+        notice.contains("Restore across 2 tenants done")
+            && notice.contains("2 of 2 restored")
+            && notice.contains("1 of 1 restored"),
+        "{notice}"
+    );
+
+    // Each user came back in its own tenant, with that tenant's token, and nowhere else.
+    let served = |i: usize| h.inspect_tenant(&tenants[i].domain).expect("served");
+    for id in [&contoso_a, &contoso_b] {
+        assert!(served(0).is_active(id), "{id} restored in Contoso");
+        assert!(!served(2).is_active(id));
+    }
+    assert!(served(2).is_active(&northwind), "restored in Northwind");
+    assert!(!served(0).is_active(&northwind));
+    assert!(!served(1).is_active(&northwind) && !served(1).is_active(&contoso_a));
+    // Each tenant's journal holds its own users only; Fabrikam's holds none.
+    let journal_of = |s: &Arc<Session>| {
+        std::fs::read_to_string(s.books().folder().join("journal.jsonl")).unwrap_or_default()
+    };
+    assert!(journal_of(&open[0]).contains(&contoso_a));
+    assert!(!journal_of(&open[0]).contains(&northwind));
+    assert!(journal_of(&open[2]).contains(&northwind));
+    assert!(!journal_of(&open[2]).contains(&contoso_a));
+    assert!(
+        !journal_of(&open[1]).contains(&northwind) && !journal_of(&open[1]).contains(&contoso_a)
+    );
+    h.shutdown().await;
+}
