@@ -99,6 +99,49 @@ fn bench(c: &mut Criterion) {
     });
     drop(big);
 
+    // The table across 50 tenants of 1,000 (issue 22: the single table's frame and filter
+    // budgets hold with 50 tenants open), and one tenant of them shown alone.
+    let mut across = fixtures::many_tenants(50, 1000, (200, 60));
+    assert_eq!(across.all.as_ref().map(|a| a.len()), Some(50_000));
+    for _ in 0..500 {
+        update(&mut across, key('j'));
+    }
+    c.bench_function("draw frame, 50 tenants x 1k across, 200x60", |b| {
+        b.iter(|| {
+            wide.draw(|f| undelete::ui::draw(&across, f)).expect("draw");
+        })
+    });
+    c.bench_function("cursor down, 50 tenants x 1k across", |b| {
+        b.iter(|| update(&mut across, key('j')))
+    });
+    update(&mut across, key('/'));
+    update(&mut across, key('a'));
+    update(&mut across, key('d'));
+    c.bench_function(
+        "filter: 2 keystrokes (type + erase), 50 tenants x 1k across",
+        |b| {
+            b.iter(|| {
+                update(&mut across, key('e'));
+                update(
+                    &mut across,
+                    Msg::Key(KeyEvent::new_with_kind(
+                        KeyCode::Backspace,
+                        KeyModifiers::NONE,
+                        KeyEventKind::Press,
+                    )),
+                );
+            })
+        },
+    );
+    // One tenant of the fifty on screen alone (the tenants pane's Enter).
+    across.all = None;
+    c.bench_function("draw frame, one of 50 tenants open, 200x60", |b| {
+        b.iter(|| {
+            wide.draw(|f| undelete::ui::draw(&across, f)).expect("draw");
+        })
+    });
+    drop(across);
+
     // One keystroke that narrows the filter: "ad" -> "ade" (a pass over 100k search keys).
     update(&mut state, key('/'));
     update(&mut state, key('a'));

@@ -228,3 +228,52 @@ pub fn tenants(n: usize, m: usize, size: (u16, u16)) -> (State, SessionId) {
     });
     (s, other)
 }
+
+/// `tenants` tenants of `n` users each, every load done, in the table across tenants: the
+/// first is the fixture's own, the others "Tenant 2".. with ids and user names of their own.
+pub fn many_tenants(tenants: usize, n: usize, size: (u16, u16)) -> State {
+    let mut s = state(n, size);
+    s.session_mut().facts.name = Some("Tenant 1".into());
+    for t in 2..=tenants {
+        let mut facts = facts();
+        facts.label = format!("SANDBOX tenant{t}.sandbox");
+        facts.name = Some(format!("Tenant {t}"));
+        let id = s.sessions.add(facts);
+        let mut start = 0;
+        while start < n {
+            let end = (start + 999).min(n);
+            let users = (start..end)
+                .map(|i| {
+                    let mut u = user(i, s.now);
+                    u.id = format!("t{t}-{}", u.id);
+                    u.original_upn = u.original_upn.replace("contoso", &format!("tenant{t}"));
+                    u
+                })
+                .collect();
+            let page = Msg::Session {
+                id,
+                msg: SessionMsg::Page {
+                    generation: 0,
+                    result: Ok(DeletedPage {
+                        users,
+                        total: Some(n as u64),
+                    }),
+                },
+            };
+            super::update::update(&mut s, page);
+            start = end;
+        }
+        let done = Msg::Session {
+            id,
+            msg: SessionMsg::LoadFinished { generation: 0 },
+        };
+        super::update::update(&mut s, done);
+        if let Some(t) = s.sessions.get_mut(id) {
+            t.sweep = Default::default();
+            t.sweep.phase = super::sweep::Phase::Done;
+        }
+    }
+    s.all = Some(Default::default());
+    super::all_tenants::settle(&mut s);
+    s
+}

@@ -145,7 +145,9 @@ pub fn draw(state: &State, pane: &TenantsPane, theme: &Theme, frame: &mut Frame,
     out.push(Line::from(""));
     out.push(Line::from(vec![
         Span::styled("Enter", theme.key()),
-        Span::raw(" show its deleted users · "),
+        Span::raw(" show its deleted users alone · "),
+        Span::styled("a", theme.key()),
+        Span::raw(" all in one table · "),
         Span::styled("s", theme.key()),
         Span::raw(if pane.by_purge {
             " in the order asked for · "
