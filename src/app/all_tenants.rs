@@ -253,3 +253,145 @@ fn merge_two(
     out.extend_from_slice(&right[j..]);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::fixtures;
+    use crate::app::msg::{Msg, SessionMsg};
+    use crate::directory::DeletedPage;
+
+    /// Each row of the table across tenants as (tenant, user id), in its order.
+    fn rows(s: &State) -> Vec<(u16, String)> {
+        let sessions: Vec<_> = s.sessions.iter().collect();
+        s.all
+            .as_ref()
+            .map(|a| a.entries())
+            .unwrap_or_default()
+            .iter()
+            .map(|e| {
+                let u = &sessions[usize::from(e.tenant)].users;
+                (
+                    e.tenant,
+                    u.rows()[u.shown()[e.pos as usize] as usize]
+                        .id()
+                        .to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_tenants_rows_are_merged_once_in_the_shown_order() {
+        let s = fixtures::many_tenants(4, 50, (120, 40));
+        let merged = rows(&s);
+        assert_eq!(merged.len(), 200);
+        let mut ids: Vec<&String> = merged.iter().map(|r| &r.1).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 200, "no row twice");
+        // Equal rows of two tenants (the fixture's users are alike) go by tenant order.
+        let sessions: Vec<_> = s.sessions.iter().collect();
+        let all = s.all.as_ref().expect("all");
+        for pair in all.entries().windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            let (ua, ub) = (
+                &sessions[usize::from(a.tenant)].users,
+                &sessions[usize::from(b.tenant)].users,
+            );
+            let ord = ua.compare_across(ua.shown()[a.pos as usize], ub, ub.shown()[b.pos as usize]);
+            assert_ne!(ord, Ordering::Greater, "{a:?} before {b:?}");
+        }
+    }
+
+    #[test]
+    fn the_cursor_stays_on_its_user_as_another_tenants_rows_arrive() {
+        let (mut s, fabrikam) = fixtures::tenants(10, 0, (120, 40));
+        s.all = Some(AllTenants::default());
+        settle(&mut s);
+        move_selection(&mut s, 3);
+        let held = s.session().users.current_id().map(str::to_string);
+        assert!(held.is_some());
+        // Fabrikam's users arrive, some of them purging before the one selected.
+        let page = Msg::Session {
+            id: fabrikam,
+            msg: SessionMsg::Page {
+                generation: 0,
+                result: Ok(DeletedPage {
+                    users: fixtures::users(10, s.now)
+                        .into_iter()
+                        .map(|mut u| {
+                            u.id = format!("fab-{}", u.id);
+                            u
+                        })
+                        .collect(),
+                    total: Some(10),
+                }),
+            },
+        };
+        crate::app::update::update(&mut s, page);
+        assert_eq!(rows(&s).len(), 20);
+        assert_eq!(
+            s.session().users.current_id().map(str::to_string),
+            held,
+            "the same user under the cursor"
+        );
+        let all = s.all.as_ref().expect("all");
+        assert!(all.selected() > 3, "it moved down as rows came in above it");
+    }
+
+    #[test]
+    fn an_untouched_cursor_stays_on_the_top_row_whoever_it_belongs_to() {
+        let (mut s, fabrikam) = fixtures::tenants(0, 0, (120, 40));
+        s.all = Some(AllTenants::default());
+        settle(&mut s);
+        let mut user = fixtures::users(1, s.now).remove(0);
+        user.id = "fab-first".into();
+        let page = Msg::Session {
+            id: fabrikam,
+            msg: SessionMsg::Page {
+                generation: 0,
+                result: Ok(DeletedPage {
+                    users: vec![user],
+                    total: Some(1),
+                }),
+            },
+        };
+        crate::app::update::update(&mut s, page);
+        assert_eq!(s.all.as_ref().map(AllTenants::selected), Some(0));
+        assert_eq!(
+            s.session().id(),
+            fabrikam,
+            "the top row's tenant is on screen"
+        );
+        assert_eq!(s.session().users.current_id(), Some("fab-first"));
+    }
+
+    #[test]
+    fn a_dialog_keeps_its_tenant_on_screen_while_rows_arrive_elsewhere() {
+        let (mut s, fabrikam) = fixtures::tenants(5, 0, (120, 40));
+        s.all = Some(AllTenants::default());
+        settle(&mut s);
+        let shown = s.session().id();
+        s.modal = Some(super::super::modal::Modal::TenantRuns);
+        let mut user = fixtures::users(1, s.now).remove(0);
+        user.id = "fab-first".into();
+        user.deleted_at = user.deleted_at.map(|d| d - chrono::Duration::days(2));
+        let page = Msg::Session {
+            id: fabrikam,
+            msg: SessionMsg::Page {
+                generation: 0,
+                result: Ok(DeletedPage {
+                    users: vec![user],
+                    total: Some(1),
+                }),
+            },
+        };
+        crate::app::update::update(&mut s, page);
+        assert_eq!(
+            s.session().id(),
+            shown,
+            "the dialog's tenant stays on screen"
+        );
+    }
+}

@@ -198,10 +198,16 @@ fn finish_unfinished(state: &mut State) -> Vec<Effect> {
             "No interrupted restores to finish.".into(),
         ));
     } else if !read_only_refusal(state, "finishing interrupted restores") {
+        // Across tenants, F finishes the cursor's tenant's: say whose.
+        let whose = if state.sessions.several() {
+            format!(" in {}", state.session().facts.tenant())
+        } else {
+            String::new()
+        };
         state.notice = Some((
             NoticeKind::Info,
             format!(
-                "Finishing {}…",
+                "Finishing {}{whose}…",
                 crate::text::count(
                     state.session_mut().unfinished.len(),
                     "interrupted restore",
