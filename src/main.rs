@@ -76,23 +76,6 @@ async fn run(cli: Cli, settings: Settings) -> color_eyre::Result<u8> {
         eprintln!("undelete: {e}");
         return Ok(2);
     }
-    // The table and the scripting commands work across tenants; `login`/`logout` not yet.
-    let one_tenant_only = matches!(cli.command, Some(Command::Login(_) | Command::Logout(_)));
-    if one_tenant_only && !settings.more_tenants.is_empty() {
-        let names: Vec<String> = settings
-            .tenants()
-            .iter()
-            .map(|t| t.tenant_label())
-            .collect();
-        eprintln!(
-            "undelete: {} tenants asked for ({}), and `login` and `logout` work on one tenant \
-             at a time (the table and the commands `list`, `check`, `restore`, `finish` and \
-             `purge` work across tenants): pick one with --tenant NAME",
-            names.len(),
-            names.join(", ")
-        );
-        return Ok(2);
-    }
     match cli.command {
         None => run_tui(&settings).await,
         Some(Command::Login(_)) => undelete::auth::login::login(&settings).await,

@@ -111,6 +111,34 @@ fn display_name(e: &TenantEntry) -> String {
     e.name.clone().unwrap_or_else(|| e.tenant.clone())
 }
 
+/// The settings of the partner's home tenant (`partner_tenant`, see `resolve`), where a
+/// delegated sign-in for several tenants is made: that tenant's own when the run opens it,
+/// else the first tenant's pointed at the home. `None` when the run names no home.
+pub fn home(settings: &Settings) -> Option<Settings> {
+    let home = settings
+        .partner_tenant
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| !h.is_empty())?;
+    let tenants = settings.tenants();
+    if let Some(own) = tenants.iter().find(|t| {
+        t.tenant
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case(home))
+    }) {
+        return Some(Settings {
+            more_tenants: Vec::new(),
+            ..(*own).clone()
+        });
+    }
+    Some(Settings {
+        tenant: Some(home.to_string()),
+        name: None,
+        more_tenants: Vec::new(),
+        ..settings.clone()
+    })
+}
+
 /// How many tenants the built-in sandbox serves when a run asks for several of its tenants.
 pub const SANDBOX_TENANTS: usize = 3;
 
@@ -174,10 +202,14 @@ pub fn resolve(
         return Ok(first);
     }
     let picks = pick(asked, &file)?;
+    // The partner's home (GDAP): as set, else the file's first tenant, else the first asked
+    // when several are: where one delegated sign-in for several tenants is made.
     let partner = flags
         .partner_tenant
         .clone()
-        .or_else(|| file.partner_tenant.clone());
+        .or_else(|| file.partner_tenant.clone())
+        .or_else(|| file.tenants.first().map(|e| e.tenant.clone()))
+        .or_else(|| (picks.len() > 1).then(|| picks[0].tenant.clone()));
     let one = |p: &Pick| {
         let mut layer = FileSettings {
             tenant: Some(p.tenant.clone()),

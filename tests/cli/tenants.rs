@@ -429,3 +429,169 @@ async fn all_tenants_on_the_built_in_sandbox_lists_its_three_tenants() {
         ])
     );
 }
+
+/// A settings file naming the sandbox's three tenants (the first, Contoso, the partner's home
+/// by default), and the flags that point a delegated run at `h` with it: no client secret,
+/// so only the device code signs in.
+fn delegated(h: &SandboxHandle, data: &Path, rest: &[&str]) -> Vec<String> {
+    let file = data.join("msp.toml");
+    std::fs::write(
+        &file,
+        "[[tenants]]\ntenant = \"contoso.sandbox\"\n\
+         [[tenants]]\ntenant = \"fabrikam.sandbox\"\n\
+         [[tenants]]\ntenant = \"northwind.sandbox\"\n",
+    )
+    .expect("settings file");
+    let base = h.base_url().as_str().trim_end_matches('/').to_string();
+    let mut args: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
+    for a in [
+        "--config",
+        &file.display().to_string(),
+        "--graph-url",
+        &base,
+        "--login-url",
+        &base,
+    ] {
+        args.push(a.to_string());
+    }
+    args
+}
+
+/// The tenants `tokens.json` holds a sign-in for, and each one's refresh token.
+fn cached(data: &Path) -> Vec<(String, String)> {
+    let Ok(bytes) = std::fs::read(data.join("tokens.json")) else {
+        return Vec::new();
+    };
+    let file: Value = serde_json::from_slice(&bytes).expect("json");
+    let mut entries: Vec<(String, String)> = file["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            (
+                e["tenant"].as_str().expect("tenant").to_string(),
+                e["refresh_token"].as_str().expect("token").to_string(),
+            )
+        })
+        .collect();
+    entries.sort();
+    entries
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_across_tenants_signs_in_once_keeps_each_tenant_apart_and_logout_leaves_the_unasked()
+{
+    let data = tempfile::tempdir().expect("data");
+    let store = tempfile::tempdir().expect("store");
+    // Contoso is the partner's home; Fabrikam its only customer: Northwind refuses it.
+    let h = undelete_sandbox::spawn(
+        SandboxConfig::new(store.path())
+            .users(10)
+            .tenants(3)
+            .partner_tenant("contoso.sandbox")
+            .customers(&["fabrikam.sandbox"]),
+    )
+    .await
+    .expect("sandbox");
+    let out = run(
+        data.path(),
+        delegated(&h, data.path(), &["login", "--all-tenants"]),
+        Vec::new(),
+    )
+    .await;
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("Code: ")).count(),
+        1,
+        "one device code: {stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "Signing in once at the partner's home tenant contoso.sandbox, for 3 tenants"
+        ),
+        "{stderr}"
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "one line per tenant:\n{stdout}");
+    let fabrikam_id = info(&h, "fabrikam.sandbox").id;
+    assert!(
+        lines[0].starts_with("contoso.sandbox: signed in: ")
+            && lines[0].ends_with("admin@contoso.sandbox (delegated)"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("fabrikam.sandbox: signed in: ")
+            && lines[1].contains(&fabrikam_id)
+            && lines[1].ends_with("admin@contoso.sandbox (delegated)"),
+        "the home's admin, in Fabrikam: {}",
+        lines[1]
+    );
+    assert!(
+        lines[2].starts_with(
+            "northwind.sandbox: not signed in: northwind.sandbox refused the sign-in of the \
+             partner tenant contoso.sandbox: AADSTS50020"
+        ),
+        "cause first: {}",
+        lines[2]
+    );
+    assert!(
+        stderr.contains("undelete: 1 of 3 tenants not signed in: northwind.sandbox"),
+        "{stderr}"
+    );
+    // Each tenant signed in keeps its own refresh token; the refusing one none.
+    let entries = cached(data.path());
+    let tenants: Vec<&str> = entries.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(tenants, ["contoso.sandbox", "fabrikam.sandbox"], "apart");
+    assert_ne!(entries[0].1, entries[1].1, "two tokens, not one shared");
+
+    // Logout of two tenants, the home among them: Fabrikam's sign-in is left alone.
+    let out = run(
+        data.path(),
+        delegated(
+            &h,
+            data.path(),
+            &[
+                "logout",
+                "--tenant",
+                "contoso.sandbox",
+                "--tenant",
+                "northwind.sandbox",
+            ],
+        ),
+        Vec::new(),
+    )
+    .await;
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        [
+            "contoso.sandbox: forgot 1 saved sign-in",
+            "northwind.sandbox: nothing to forget"
+        ]
+    );
+    let left: Vec<String> = cached(data.path()).into_iter().map(|(t, _)| t).collect();
+    assert_eq!(left, ["fabrikam.sandbox"]);
+    // Fabrikam works on its own sign-in, the home's gone: its users only.
+    let out = run(
+        data.path(),
+        delegated(
+            &h,
+            data.path(),
+            &["list", "--tenant", "fabrikam.sandbox", "--format", "json"],
+        ),
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let listed = records(&out);
+    assert!(!listed.is_empty());
+    assert!(listed.iter().all(|r| {
+        r["userPrincipalName"]
+            .as_str()
+            .is_some_and(|u| !u.contains("@contoso.sandbox") && !u.contains("@northwind.sandbox"))
+    }));
+    h.shutdown().await;
+}
