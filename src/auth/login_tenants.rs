@@ -1,10 +1,11 @@
 //! `undelete login` and `logout` on several tenants (`--tenant A --tenant B`, `--all-tenants`).
 //!
 //! login: one device-code sign-in at the partner's home (`config::tenants::home`), then each
-//! tenant's own token from that sign-in at the tenant's own authority, kept apart in the cache
-//! under that tenant; app-only tenants have their credentials tried at their authority. One
-//! line per tenant on stdout; a tenant that refuses is named with Entra's reason and the
-//! others go on. logout forgets the asked tenants' saved sign-ins and nothing else.
+//! tenant's token at the tenant's own authority, as a run on it signs in: its own saved
+//! sign-in (kept apart in the cache, keyed by its tenant), else the home's redeemed there;
+//! app-only tenants have their credentials tried at their authority. One line per tenant on
+//! stdout; a tenant that refuses is named with Entra's reason and the others go on. logout
+//! forgets the asked tenants' saved sign-ins and nothing else.
 
 use std::future::Future;
 use std::io::Write;
@@ -123,7 +124,7 @@ pub async fn run_login<C: Future<Output = ()>>(
                 let result = match (t.ctx, signed_in_home) {
                     (_, Some(home)) => Ok(home),
                     (Err(e), None) => Err(e),
-                    (Ok(ctx), None) => sign_in_one(&ctx, &mut std::io::sink()).await,
+                    (Ok(ctx), None) => sign_in_one(&ctx).await,
                 };
                 (t.label, result)
             }
@@ -134,21 +135,19 @@ pub async fn run_login<C: Future<Output = ()>>(
     report(&results, out, err)
 }
 
-/// One tenant after the home's sign-in: its app-only credentials tried, or the home's
-/// sign-in redeemed at its authority and kept as its own.
-async fn sign_in_one(
-    ctx: &AuthContext,
-    err: &mut (dyn Write + Send),
-) -> Result<SignedIn, AuthError> {
-    match ctx.method() {
-        Method::ClientSecret | Method::Certificate(_) => app_only_check(ctx, err).await,
-        Method::Delegated => ctx.sign_in_from_home().await?.ok_or_else(|| {
-            AuthError::Config(format!(
-                "the partner's home has no saved sign-in for {}: sign in again",
-                ctx.tenant()
-            ))
-        }),
+/// One tenant after the home's sign-in, as a run on it would sign in (`AuthContext::resolve`):
+/// its app-only credentials tried, or its own saved sign-in, else the home's redeemed at its
+/// authority (the refresh token that comes back stays the home's: one sign-in for all).
+async fn sign_in_one(ctx: &AuthContext) -> Result<SignedIn, AuthError> {
+    if *ctx.method() != Method::Delegated {
+        return app_only_check(ctx, &mut std::io::sink()).await;
     }
+    ctx.resolve().await?.ok_or_else(|| {
+        AuthError::Config(format!(
+            "no saved sign-in reaches {}: the partner's home sign-in was not kept",
+            ctx.tenant()
+        ))
+    })
 }
 
 /// One line per tenant on `out`, its warnings on `err`, and the exit code.

@@ -267,22 +267,6 @@ impl AuthContext {
         }
     }
 
-    /// `undelete login` on several tenants: the partner's home sign-in (just made) redeemed
-    /// at this tenant's authority, and the token that comes back kept as this tenant's own,
-    /// apart from the home's, so it lasts (and is forgotten) by itself. `None`: the home has
-    /// no saved sign-in.
-    pub async fn sign_in_from_home(&self) -> Result<Option<SignedIn>, AuthError> {
-        let Some(home) = self.home_sign_in()? else {
-            return Ok(None);
-        };
-        // Borrowed: a refusal here says nothing about the home's sign-in, which stays.
-        let config = DelegatedConfig {
-            borrowed: true,
-            ..self.delegated_config(&home.key.account, None)
-        };
-        self.redeem(home, config, true).await
-    }
-
     /// The partner's home sign-in from the cache, when this tenant has a home apart.
     fn home_sign_in(&self) -> Result<Option<CachedLogin>, AuthError> {
         match &self.partner {
