@@ -33,6 +33,8 @@ pub struct SignInFailure {
     pub advice: Option<String>,
     /// The id Microsoft support asks for.
     pub correlation_id: Option<String>,
+    /// Each tenant's own reason, when a sign-in for several opened none of them.
+    pub tenants: Vec<String>,
     /// The whole error on one line, as the CLI prints it.
     pub line: String,
     pub exit_code: u8,
@@ -44,6 +46,7 @@ impl SignInFailure {
             cause: e.cause(),
             advice: e.advice().map(str::to_string),
             correlation_id: e.correlation_id().map(str::to_string),
+            tenants: Vec::new(),
             line: e.to_string(),
             exit_code: e.exit_code(),
         }
@@ -56,6 +59,28 @@ impl SignInFailure {
             cause,
             advice: None,
             correlation_id: None,
+            tenants: Vec::new(),
+            exit_code: 1,
+        }
+    }
+
+    /// Signed in at `home`, and not one tenant of the run could be opened with it: each
+    /// tenant with its reason, cause first.
+    pub fn no_tenant(home: &str, unopened: &[super::sessions::Unopened]) -> Self {
+        let cause = format!(
+            "signed in at {home}, but none of the {} could be opened",
+            crate::text::count(unopened.len(), "tenant", "tenants")
+        );
+        let tenants: Vec<String> = unopened
+            .iter()
+            .map(|u| format!("{}: {}", u.label, u.why))
+            .collect();
+        Self {
+            line: format!("{cause}: {}", tenants.join("; ")),
+            cause,
+            advice: None,
+            correlation_id: None,
+            tenants,
             exit_code: 1,
         }
     }
@@ -179,6 +204,30 @@ pub(super) fn on_signed_in(state: &mut State, session: &Arc<Session>) -> Vec<Eff
         session: session.clone(),
     }];
     effects.extend(super::start_effects(state));
+    effects
+}
+
+/// Signed in at the partner's home on a run on several tenants: the first tenant opened takes
+/// the place of the one being signed into, the others join it, and those not opened are
+/// listed with why, as on a run whose tenants opened before the screen (`tenants_state`).
+pub(super) fn on_signed_in_tenants(
+    state: &mut State,
+    open: &[Arc<Session>],
+    unopened: Vec<super::sessions::Unopened>,
+) -> Vec<Effect> {
+    let Some((first, _)) = open.split_first() else {
+        return Vec::new();
+    };
+    let mut effects = on_signed_in(state, first);
+    if effects.is_empty() {
+        return effects;
+    }
+    let added = super::add_tenants(state, &open[1..], unopened);
+    // The others are taken on before their loads (`start_effects`) are run.
+    let adds = added
+        .into_iter()
+        .map(|(id, session)| Effect::AddSession { id, session });
+    effects.splice(1..1, adds);
     effects
 }
 
