@@ -194,17 +194,7 @@ pub(super) fn on_cancelled(state: &mut State) -> Vec<Effect> {
 /// Signed in: the session takes the place of the one being signed into (its facts, a new
 /// id the runner tags its news with), and the table loads.
 pub(super) fn on_signed_in(state: &mut State, session: &Arc<Session>) -> Vec<Effect> {
-    if state.sign_in.take().is_none() {
-        return Vec::new();
-    }
-    let id = state.replace_session(Facts::of(session));
-    show_warnings(state, session);
-    let mut effects = vec![Effect::OpenSession {
-        id,
-        session: session.clone(),
-    }];
-    effects.extend(super::start_effects(state));
-    effects
+    take_over(state, std::slice::from_ref(session), Vec::new())
 }
 
 /// Signed in at the partner's home on a run on several tenants: the first tenant opened takes
@@ -215,19 +205,34 @@ pub(super) fn on_signed_in_tenants(
     open: &[Arc<Session>],
     unopened: Vec<super::sessions::Unopened>,
 ) -> Vec<Effect> {
-    let Some((first, _)) = open.split_first() else {
+    take_over(state, open, unopened)
+}
+
+/// The sessions opened by the sign-in (the first shown) take over from the sign-in screen;
+/// each is taken on by the runner before any load starts.
+fn take_over(
+    state: &mut State,
+    open: &[Arc<Session>],
+    unopened: Vec<super::sessions::Unopened>,
+) -> Vec<Effect> {
+    let Some((first, rest)) = open.split_first() else {
         return Vec::new();
     };
-    let mut effects = on_signed_in(state, first);
-    if effects.is_empty() {
-        return effects;
+    if state.sign_in.take().is_none() {
+        return Vec::new();
     }
-    let added = super::add_tenants(state, &open[1..], unopened);
-    // The others are taken on before their loads (`start_effects`) are run.
-    let adds = added
-        .into_iter()
-        .map(|(id, session)| Effect::AddSession { id, session });
-    effects.splice(1..1, adds);
+    let id = state.replace_session(Facts::of(first));
+    show_warnings(state, first);
+    let mut effects = vec![Effect::OpenSession {
+        id,
+        session: first.clone(),
+    }];
+    effects.extend(
+        super::add_tenants(state, rest, unopened)
+            .into_iter()
+            .map(|(id, session)| Effect::AddSession { id, session }),
+    );
+    effects.extend(super::start_effects(state));
     effects
 }
 
@@ -617,6 +622,39 @@ mod tests {
             Some((NoticeKind::Error, "no Mail.Send: mail is refused".into()))
         );
         // The table's keys work from now on, and a late cancel report changes nothing.
+        assert!(update(&mut s, Msg::SignInCancelled).is_empty());
+        assert!(!s.quit);
+    }
+
+    #[test]
+    fn signing_in_for_several_tenants_opens_each_and_lists_the_one_refused() {
+        let mut s = screen();
+        update(&mut s, Msg::SignInPrompt(prompt()));
+        let refused = crate::app::sessions::Unopened {
+            label: "northwind".into(),
+            why: "northwind refused the sign-in of the partner tenant contoso: AADSTS50020".into(),
+        };
+        let effects = update(
+            &mut s,
+            Msg::SignedInTenants {
+                open: vec![session(Vec::new()), session(Vec::new())],
+                unopened: vec![refused.clone()],
+            },
+        );
+        let names = names(&effects);
+        assert_eq!(
+            names[..3],
+            ["OpenSession(2)", "AddSession(3)", "RecallSweep"],
+            "both taken on before any load: {names:?}"
+        );
+        assert!(
+            names.iter().any(|n| n == "In(3, LoadDeleted(0))"),
+            "the other tenant loads too: {names:?}"
+        );
+        assert!(s.sign_in.is_none(), "the table now");
+        assert_eq!(s.sessions.iter().count(), 2);
+        assert_eq!(s.sessions.unopened, [refused]);
+        // A late report of the attempt changes nothing.
         assert!(update(&mut s, Msg::SignInCancelled).is_empty());
         assert!(!s.quit);
     }
