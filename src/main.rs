@@ -182,9 +182,11 @@ async fn run_tui(settings: &Settings) -> color_eyre::Result<u8> {
 async fn tenants_start(settings: &Settings) -> color_eyre::Result<Result<Start, u8>> {
     let tenants = session::open_tenants(settings, true).await?;
     // Nothing opened for want of a sign-in, and the admin signs in: the sign-in screen, at the
-    // partner's home; the tenants open once it has signed in.
+    // partner's home; the tenants open once it has signed in. Outside a terminal there is no
+    // screen to show a code on: each tenant is named with why instead.
     if tenants.iter().all(|t| t.session.is_err())
         && tenants.iter().any(|t| t.needs_sign_in)
+        && std::io::IsTerminal::is_terminal(&std::io::stdout())
         && let Some(home) = undelete::config::tenants::home(settings)
     {
         let auth = AuthContext::from_settings(&home)?;
