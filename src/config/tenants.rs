@@ -479,4 +479,58 @@ mod tests {
         .expect("resolves");
         assert!(s.sandbox_tenant.is_none() && s.more_tenants.is_empty());
     }
+
+    #[test]
+    fn the_partner_home_is_as_set_else_the_files_first_tenant_and_home_gives_its_settings() {
+        let s = resolve(
+            Settings::default(),
+            FileSettings::default(),
+            file(THREE),
+            &asked(&["fabrikam", "northwind.onmicrosoft.com"], false),
+        )
+        .expect("resolves");
+        assert!(
+            s.tenants()
+                .iter()
+                .all(|t| t.partner_tenant.as_deref() == Some("contoso.onmicrosoft.com")),
+            "the file's first tenant, asked or not"
+        );
+        let h = home(&s).expect("a home");
+        assert_eq!(h.tenant.as_deref(), Some("contoso.onmicrosoft.com"));
+        assert!(h.more_tenants.is_empty() && h.name.is_none());
+        // A home among the run's tenants is that tenant, with its own settings.
+        let s = resolve(
+            Settings::default(),
+            FileSettings::default(),
+            file(&format!(
+                "partner-tenant = \"fabrikam.onmicrosoft.com\"\n{THREE}"
+            )),
+            &asked(&[], true),
+        )
+        .expect("resolves");
+        let h = home(&s).expect("a home");
+        assert_eq!(h.name.as_deref(), Some("Fabrikam"));
+        assert_eq!(h.email_to.as_deref(), Some("helpdesk@fabrikam.com"));
+        // Without entries, several tenants on the command line: the first asked.
+        let s = resolve(
+            Settings::default(),
+            FileSettings::default(),
+            FileSettings::default(),
+            &asked(&["a.example", "b.example"], false),
+        )
+        .expect("resolves");
+        assert_eq!(
+            s.more_tenants[0].partner_tenant.as_deref(),
+            Some("a.example")
+        );
+        // One tenant alone, no entries: no partner, as before.
+        let s = resolve(
+            Settings::default(),
+            FileSettings::default(),
+            FileSettings::default(),
+            &asked(&["a.example"], false),
+        )
+        .expect("resolves");
+        assert!(s.partner_tenant.is_none() && home(&s).is_none());
+    }
 }
