@@ -12,7 +12,6 @@ use std::io::Write;
 
 use futures::StreamExt;
 
-use super::claims::Warning;
 use super::login::{app_only_check, device_code_login};
 use super::oauth::AuthError;
 use super::signin::{AuthContext, Method, SignedIn};
@@ -150,20 +149,33 @@ async fn sign_in_one(ctx: &AuthContext) -> Result<SignedIn, AuthError> {
     })
 }
 
-/// One line per tenant on `out`, its warnings on `err`, and the exit code.
+/// One line per tenant on `out`, the warnings on `err` (each once, naming the tenants it is
+/// about: fifty tenants of one partner mostly share them), and the exit code.
 fn report(
     results: &[(String, Result<SignedIn, AuthError>)],
     out: &mut (dyn Write + Send),
     err: &mut (dyn Write + Send),
 ) -> u8 {
     let mut refused = Vec::new();
+    let mut signed_in = 0;
+    // Each warning's words, and the tenants it is said of, in the order first met.
+    let mut warnings: Vec<(String, Vec<&str>)> = Vec::new();
     for (label, result) in results {
         match result {
             Ok(s) => {
+                signed_in += 1;
                 let _ = writeln!(out, "{label}: signed in: {}", s.identity.header());
-                report_warnings(err, label, &s.warnings);
-                for w in s.tap_warning.iter().chain(&s.optional_warnings) {
-                    let _ = writeln!(err, "{label}: Optional: {w}");
+                let said = s.warnings.iter().map(|w| format!("! {w}")).chain(
+                    s.tap_warning
+                        .iter()
+                        .chain(&s.optional_warnings)
+                        .map(|w| format!("Optional: {w}")),
+                );
+                for words in said {
+                    match warnings.iter_mut().find(|(w, _)| *w == words) {
+                        Some((_, tenants)) => tenants.push(label),
+                        None => warnings.push((words, vec![label.as_str()])),
+                    }
                 }
             }
             Err(e) => {
@@ -171,6 +183,14 @@ fn report(
                 refused.push(label.as_str());
             }
         }
+    }
+    for (words, tenants) in &warnings {
+        let whom = if tenants.len() == signed_in && signed_in > 1 {
+            "every tenant signed in".to_string()
+        } else {
+            tenants.join(", ")
+        };
+        let _ = writeln!(err, "{whom}: {words}");
     }
     if refused.is_empty() {
         return 0;
@@ -183,12 +203,6 @@ fn report(
         refused.join(", ")
     );
     1
-}
-
-fn report_warnings(err: &mut (dyn Write + Send), label: &str, warnings: &[Warning]) {
-    for w in warnings {
-        let _ = writeln!(err, "{label}: ! {w}");
-    }
 }
 
 /// The body of `undelete logout` on several tenants: each asked tenant's saved sign-ins
