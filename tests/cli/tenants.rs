@@ -640,3 +640,44 @@ async fn login_across_tenants_signs_in_once_and_logout_forgets_only_the_asked_te
     );
     h.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_only_login_across_tenants_tries_each_tenants_credentials_at_its_authority() {
+    let data = tempfile::tempdir().expect("data");
+    let store = tempfile::tempdir().expect("store");
+    let h = three(store.path(), &["fabrikam.sandbox"]).await;
+    let out = undelete(
+        data.path(),
+        &h,
+        &["contoso.sandbox", "fabrikam.sandbox", "northwind.sandbox"],
+        &["login"],
+    )
+    .await;
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(!stderr.contains("Code: "), "no device code: {stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    for (line, tenant) in [
+        (lines[0], "contoso.sandbox"),
+        (lines[2], "northwind.sandbox"),
+    ] {
+        assert!(
+            line.starts_with(&format!("{tenant}: signed in: "))
+                && line.contains(&info(&h, tenant).id)
+                && line.ends_with("(app-only)"),
+            "{line}"
+        );
+    }
+    assert!(
+        lines[1].starts_with("fabrikam.sandbox: not signed in: AADSTS53003"),
+        "cause first: {}",
+        lines[1]
+    );
+    assert!(
+        stderr.contains("undelete: 1 of 3 tenants not signed in: fabrikam.sandbox"),
+        "{stderr}"
+    );
+    assert!(cached(data.path()).is_empty(), "app-only keeps nothing");
+    h.shutdown().await;
+}

@@ -357,13 +357,21 @@ async fn tenants_run(h: SandboxHandle, tenants: &[&str], steps: Vec<(&'static st
 /// A sandbox serving three tenants, Contoso the partner's home and Fabrikam its customer
 /// (Northwind has no relationship with it), `refuse` refusing every sign-in.
 async fn partner_sandbox(refuse: &[&str]) -> (tempfile::TempDir, SandboxHandle) {
+    partner_sandbox_with(refuse, DeviceCodeScript::approve_after(1)).await
+}
+
+/// `partner_sandbox` whose device codes go as `script` says.
+async fn partner_sandbox_with(
+    refuse: &[&str],
+    script: DeviceCodeScript,
+) -> (tempfile::TempDir, SandboxHandle) {
     let refuse: Vec<String> = refuse.iter().map(|t| t.to_string()).collect();
     common::start_sandbox_with(5, move |mut c| {
         c = c
             .tenants(3)
             .partner_tenant("contoso.sandbox")
             .customers(&["fabrikam.sandbox"])
-            .device_code_script(DeviceCodeScript::approve_after(1));
+            .device_code_script(script);
         for t in &refuse {
             c = c.refuse_sign_in(t.as_str());
         }
@@ -443,4 +451,50 @@ async fn several_tenants_all_refusing_after_the_sign_in_say_so_per_tenant_and_ex
         exit.message
     );
     assert!(exit.message.contains("AADSTS50020"), "{}", exit.message);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_tenants_a_declined_home_sign_in_or_a_lost_server_end_on_the_screen_with_exit_1() {
+    let all = ["contoso.sandbox", "fabrikam.sandbox", "northwind.sandbox"];
+    // The admin declines in the browser: Entra's words, and no tenant is opened.
+    let (_tmp, h) = partner_sandbox_with(&[], DeviceCodeScript::decline_after(1)).await;
+    let r = tenants_run(
+        h,
+        &all,
+        vec![
+            ("Enter this code", Step::Wait),
+            ("r tries again", press(KeyCode::Enter)),
+        ],
+    )
+    .await;
+    assert!(r.state.sign_in.is_some(), "never signed in");
+    assert!(r.screen.contains("✗ Sign-in failed"), "{}", r.screen);
+    assert_eq!(r.state.sessions.iter().count(), 1, "the placeholder only");
+    let exit = r.state.exit.expect("the run ends on the failure");
+    assert_eq!(exit.code, 1);
+    assert!(
+        exit.message.starts_with("undelete: sign-in failed: ") && exit.message.contains("declined"),
+        "{}",
+        exit.message
+    );
+    // The server goes away while the code waits.
+    let (_tmp, h) =
+        partner_sandbox_with(&[], DeviceCodeScript::answers([DevicePoll::Pending])).await;
+    let r = tenants_run(
+        h,
+        &all,
+        vec![
+            ("Enter this code", Step::StopSandbox),
+            ("r tries again", press(KeyCode::Char('q'))),
+        ],
+    )
+    .await;
+    assert!(r.state.sign_in.is_some());
+    let exit = r.state.exit.expect("the run ends on the failure");
+    assert_eq!(exit.code, 1);
+    assert!(
+        exit.message.starts_with("undelete: sign-in failed: "),
+        "{}",
+        exit.message
+    );
 }
