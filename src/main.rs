@@ -76,23 +76,6 @@ async fn run(cli: Cli, settings: Settings) -> color_eyre::Result<u8> {
         eprintln!("undelete: {e}");
         return Ok(2);
     }
-    // The table and the scripting commands work across tenants; `login`/`logout` not yet.
-    let one_tenant_only = matches!(cli.command, Some(Command::Login(_) | Command::Logout(_)));
-    if one_tenant_only && !settings.more_tenants.is_empty() {
-        let names: Vec<String> = settings
-            .tenants()
-            .iter()
-            .map(|t| t.tenant_label())
-            .collect();
-        eprintln!(
-            "undelete: {} tenants asked for ({}), and `login` and `logout` work on one tenant \
-             at a time (the table and the commands `list`, `check`, `restore`, `finish` and \
-             `purge` work across tenants): pick one with --tenant NAME",
-            names.len(),
-            names.join(", ")
-        );
-        return Ok(2);
-    }
     match cli.command {
         None => run_tui(&settings).await,
         Some(Command::Login(_)) => undelete::auth::login::login(&settings).await,
@@ -193,19 +176,28 @@ async fn run_tui(settings: &Settings) -> color_eyre::Result<u8> {
 
 /// The start of a run on several tenants (or on one tenant of the sandbox serving several):
 /// every tenant opened, 8 at a time, before the screen; one that cannot be is shown with why
-/// in the tenants pane. `Err(1)` when none could be, each named with why on stderr.
+/// in the tenants pane. None opened for want of a delegated sign-in: the sign-in screen at the
+/// partner's home, which opens them all once signed in. `Err(1)` when none could be
+/// otherwise, each named with why on stderr.
 async fn tenants_start(settings: &Settings) -> color_eyre::Result<Result<Start, u8>> {
-    let mut open = Vec::new();
-    let mut unopened = Vec::new();
-    for tenant in session::open_tenants(settings, true).await? {
-        match tenant.session {
-            Ok(s) => open.push(s),
-            Err(why) => unopened.push(undelete::app::sessions::Unopened {
-                label: tenant.label,
-                why,
-            }),
+    let tenants = session::open_tenants(settings, true).await?;
+    // Nothing opened for want of a sign-in, and the admin signs in: the sign-in screen, at the
+    // partner's home; the tenants open once it has signed in. Outside a terminal there is no
+    // screen to show a code on: each tenant is named with why instead.
+    if tenants.iter().all(|t| t.session.is_err())
+        && tenants.iter().any(|t| t.needs_sign_in)
+        && std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && let Some(home) = undelete::config::tenants::home(settings)
+    {
+        let auth = AuthContext::from_settings(&home)?;
+        if *auth.method() == undelete::auth::signin::Method::Delegated {
+            return Ok(Ok(Start::SignIn {
+                auth,
+                settings: settings.clone(),
+            }));
         }
     }
+    let (open, unopened) = undelete::app::sessions::Unopened::split(tenants);
     if open.is_empty() {
         eprintln!("undelete: no tenant could be opened:");
         for u in &unopened {

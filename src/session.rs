@@ -238,15 +238,29 @@ async fn open_tenant(
 ) -> color_eyre::Result<Session> {
     let auth = AuthContext::from_settings(settings)?;
     let Some(signed_in) = auth.resolve().await? else {
-        // Sign-ins are cached per cloud, tenant and client: the login must use the same ones.
-        return Err(eyre!(
-            "not signed in to {}: run `undelete login` first, with the same --tenant, --cloud \
-             and --client-id as this command",
-            auth.tenant()
-        ));
+        return Err(NotSignedIn(auth.tenant().to_string()).into());
     };
     tenant_session(settings, &auth, signed_in, data_dir, request_log)
 }
+
+/// A delegated run with no saved sign-in that reaches the tenant: a device code is needed
+/// (the TUI offers one; a command says to run `undelete login`).
+#[derive(Debug)]
+pub struct NotSignedIn(pub String);
+
+impl std::fmt::Display for NotSignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Sign-ins are cached per cloud, tenant and client: the login must use the same ones.
+        write!(
+            f,
+            "not signed in to {}: run `undelete login` first, with the same --tenant, --cloud \
+             and --client-id as this command",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for NotSignedIn {}
 
 /// `--deadline`, or the directory's default for a run (30 min).
 fn run_deadline(settings: &Settings) -> std::time::Duration {

@@ -29,6 +29,11 @@ pub enum Effect {
         id: SessionId,
         session: Arc<Session>,
     },
+    /// Work in this session too (another tenant opened with the sign-in), off screen.
+    AddSession {
+        id: SessionId,
+        session: Arc<Session>,
+    },
     LoadDeleted {
         generation: u64,
     },
@@ -131,6 +136,7 @@ impl std::fmt::Debug for Effect {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Effect::OpenSession { id, .. } => write!(f, "OpenSession({id})"),
+            Effect::AddSession { id, .. } => write!(f, "AddSession({id})"),
             Effect::In(id, effect) => write!(f, "In({id}, {effect:?})"),
             Effect::LoadDeleted { generation } => write!(f, "LoadDeleted({generation})"),
             Effect::Preflight { users } => write!(f, "Preflight({} users)", users.len()),

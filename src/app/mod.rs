@@ -187,16 +187,30 @@ pub fn tenants_state(
         .expect("a run on several tenants opened one");
     let mut state = initial_state(first, now, size);
     let mut ids = vec![(state.session().id(), Arc::clone(first))];
-    for session in rest {
-        let id = state.sessions.add(sessions::Facts::of(session));
-        ids.push((id, Arc::clone(session)));
-    }
+    ids.extend(add_tenants(&mut state, rest, unopened));
+    (state, ids)
+}
+
+/// The tenants of a run beside the one on screen (`rest`, opened) and those not opened, with
+/// why; each opened one with the id the state gives it, for the runner.
+fn add_tenants(
+    state: &mut State,
+    rest: &[Arc<Session>],
+    unopened: Vec<sessions::Unopened>,
+) -> Vec<(sessions::SessionId, Arc<Session>)> {
+    let ids = rest
+        .iter()
+        .map(|session| {
+            let id = state.sessions.add(sessions::Facts::of(session));
+            (id, Arc::clone(session))
+        })
+        .collect();
     state.sessions.unopened = unopened;
     // Several tenants open: their users in one table, the soonest purge of any on top.
-    if ids.len() > 1 {
+    if !rest.is_empty() {
         state.all = Some(Default::default());
     }
-    (state, ids)
+    ids
 }
 
 /// The initial state of a run that signs in first: the sign-in screen for `target`

@@ -59,6 +59,12 @@ pub enum Msg {
     SignInCancelled,
     /// Signed in: the session to work in.
     SignedIn(Arc<Session>),
+    /// Signed in at the partner's home, on a run on several tenants: the tenants opened with
+    /// that sign-in (at least one; the first is shown), and those not, with why.
+    SignedInTenants {
+        open: Vec<Arc<Session>>,
+        unopened: Vec<super::sessions::Unopened>,
+    },
     /// SIGINT or SIGTERM from outside: leave now (no question can be asked).
     Leave(super::quit::Leave),
     /// News from a session's background work, tagged with its session where it is sent: the

@@ -270,6 +270,27 @@ pub struct Unopened {
     pub why: String,
 }
 
+impl Unopened {
+    /// The tenants of a run as opened (`session::open_tenants`): those open, in order, and
+    /// those not, with why.
+    pub fn split(
+        tenants: Vec<crate::session::TenantOpen>,
+    ) -> (Vec<std::sync::Arc<crate::session::Session>>, Vec<Unopened>) {
+        let mut open = Vec::new();
+        let mut unopened = Vec::new();
+        for tenant in tenants {
+            match tenant.session {
+                Ok(s) => open.push(s),
+                Err(why) => unopened.push(Unopened {
+                    label: tenant.label,
+                    why,
+                }),
+            }
+        }
+        (open, unopened)
+    }
+}
+
 /// The open sessions and which one the screen shows. Never empty: the app starts with the
 /// session it signs into (or has opened already); a run on several tenants opens one per
 /// tenant, in the order they were asked for.

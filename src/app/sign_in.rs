@@ -33,6 +33,8 @@ pub struct SignInFailure {
     pub advice: Option<String>,
     /// The id Microsoft support asks for.
     pub correlation_id: Option<String>,
+    /// Each tenant's own reason, when a sign-in for several opened none of them.
+    pub tenants: Vec<String>,
     /// The whole error on one line, as the CLI prints it.
     pub line: String,
     pub exit_code: u8,
@@ -44,6 +46,7 @@ impl SignInFailure {
             cause: e.cause(),
             advice: e.advice().map(str::to_string),
             correlation_id: e.correlation_id().map(str::to_string),
+            tenants: Vec::new(),
             line: e.to_string(),
             exit_code: e.exit_code(),
         }
@@ -56,6 +59,28 @@ impl SignInFailure {
             cause,
             advice: None,
             correlation_id: None,
+            tenants: Vec::new(),
+            exit_code: 1,
+        }
+    }
+
+    /// Signed in at `home`, and not one tenant of the run could be opened with it: each
+    /// tenant with its reason, cause first.
+    pub fn no_tenant(home: &str, unopened: &[super::sessions::Unopened]) -> Self {
+        let cause = format!(
+            "signed in at {home}, but none of the {} could be opened",
+            crate::text::count(unopened.len(), "tenant", "tenants")
+        );
+        let tenants: Vec<String> = unopened
+            .iter()
+            .map(|u| format!("{}: {}", u.label, u.why))
+            .collect();
+        Self {
+            line: format!("{cause}: {}", tenants.join("; ")),
+            cause,
+            advice: None,
+            correlation_id: None,
+            tenants,
             exit_code: 1,
         }
     }
@@ -169,15 +194,44 @@ pub(super) fn on_cancelled(state: &mut State) -> Vec<Effect> {
 /// Signed in: the session takes the place of the one being signed into (its facts, a new
 /// id the runner tags its news with), and the table loads.
 pub(super) fn on_signed_in(state: &mut State, session: &Arc<Session>) -> Vec<Effect> {
+    take_over(state, std::slice::from_ref(session), Vec::new())
+}
+
+/// Signed in at the partner's home on a run on several tenants: the first tenant opened takes
+/// the place of the one being signed into, the others join it, and those not opened are
+/// listed with why, as on a run whose tenants opened before the screen (`tenants_state`).
+pub(super) fn on_signed_in_tenants(
+    state: &mut State,
+    open: &[Arc<Session>],
+    unopened: Vec<super::sessions::Unopened>,
+) -> Vec<Effect> {
+    take_over(state, open, unopened)
+}
+
+/// The sessions opened by the sign-in (the first shown) take over from the sign-in screen;
+/// each is taken on by the runner before any load starts.
+fn take_over(
+    state: &mut State,
+    open: &[Arc<Session>],
+    unopened: Vec<super::sessions::Unopened>,
+) -> Vec<Effect> {
+    let Some((first, rest)) = open.split_first() else {
+        return Vec::new();
+    };
     if state.sign_in.take().is_none() {
         return Vec::new();
     }
-    let id = state.replace_session(Facts::of(session));
-    show_warnings(state, session);
+    let id = state.replace_session(Facts::of(first));
+    show_warnings(state, first);
     let mut effects = vec![Effect::OpenSession {
         id,
-        session: session.clone(),
+        session: first.clone(),
     }];
+    effects.extend(
+        super::add_tenants(state, rest, unopened)
+            .into_iter()
+            .map(|(id, session)| Effect::AddSession { id, session }),
+    );
     effects.extend(super::start_effects(state));
     effects
 }
@@ -568,6 +622,40 @@ mod tests {
             Some((NoticeKind::Error, "no Mail.Send: mail is refused".into()))
         );
         // The table's keys work from now on, and a late cancel report changes nothing.
+        assert!(update(&mut s, Msg::SignInCancelled).is_empty());
+        assert!(!s.quit);
+    }
+
+    #[test]
+    fn signing_in_for_several_tenants_opens_each_and_lists_the_one_refused() {
+        let mut s = screen();
+        update(&mut s, Msg::SignInPrompt(prompt()));
+        let refused = crate::app::sessions::Unopened {
+            label: "northwind".into(),
+            why: "northwind refused the sign-in of the partner tenant contoso: AADSTS50020".into(),
+        };
+        let effects = update(
+            &mut s,
+            Msg::SignedInTenants {
+                open: vec![session(Vec::new()), session(Vec::new())],
+                unopened: vec![refused.clone()],
+            },
+        );
+        let names = names(&effects);
+        assert_eq!(
+            names[..3],
+            ["OpenSession(2)", "AddSession(3)", "RecallSweep"],
+            "both taken on before any load: {names:?}"
+        );
+        assert!(
+            names.iter().any(|n| n == "In(3, LoadDeleted(0))"),
+            "the other tenant loads too: {names:?}"
+        );
+        assert!(s.sign_in.is_none(), "the table now");
+        assert_eq!(s.sessions.iter().count(), 2);
+        assert_eq!(s.sessions.unopened, [refused]);
+        assert!(s.all.is_some(), "one table across the tenants, as a run opened before");
+        // A late report of the attempt changes nothing.
         assert!(update(&mut s, Msg::SignInCancelled).is_empty());
         assert!(!s.quit);
     }

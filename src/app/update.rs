@@ -164,6 +164,9 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::SignInCancelled => sign_in::on_cancelled(state),
         Msg::SignedIn(session) => sign_in::on_signed_in(state, &session),
+        Msg::SignedInTenants { open, unopened } => {
+            sign_in::on_signed_in_tenants(state, &open, unopened)
+        }
         Msg::Leave(how) => super::quit::leave(state, how),
         Msg::Key(key) => on_key(state, key),
         Msg::Mouse(m) => super::home::on_mouse(state, m),

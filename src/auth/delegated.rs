@@ -143,6 +143,17 @@ impl DelegatedTokens {
         if let Some(h) = self.current().filter(Held::fresh) {
             return Ok(h.token);
         }
+        // One redemption at a time per saved sign-in in this process, on its newest refresh
+        // token: the tenants of a partner's run all spend the home's one sign-in, and a token
+        // another tenant just rotated may be spent already.
+        let chain = self.cache.as_ref().map(|_| chain_lock(&self.key));
+        let _turn = match &chain {
+            Some(c) => Some(c.lock().await),
+            None => None,
+        };
+        if let Some(newer) = self.newer_in_cache(&refresh) {
+            *refresh = newer;
+        }
         let mut result = self.redeem(&refresh).await;
         if result
             .as_ref()
@@ -218,6 +229,19 @@ impl DelegatedTokens {
         .await?;
         oauth::parse_token(body, now)
     }
+}
+
+/// The lock of one saved sign-in (its cache key), shared by every `DelegatedTokens` on it.
+fn chain_lock(key: &CacheKey) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    static CHAINS: Mutex<Vec<(CacheKey, std::sync::Arc<tokio::sync::Mutex<()>>)>> =
+        Mutex::new(Vec::new());
+    let mut chains = CHAINS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, lock)) = chains.iter().find(|(k, _)| k == key) {
+        return lock.clone();
+    }
+    let lock = std::sync::Arc::new(tokio::sync::Mutex::new(()));
+    chains.push((key.clone(), lock.clone()));
+    lock
 }
 
 impl TokenSource for DelegatedTokens {

@@ -1,4 +1,4 @@
-//! `undelete login` and `undelete logout`.
+//! `undelete login` and `undelete logout` (on several tenants: `login_tenants`).
 //!
 //! login: a device-code sign-in on the terminal (the code is copied with OSC 52 when stderr is a
 //! terminal), then the refresh token goes to the cache and the permission self-check runs. With
@@ -14,6 +14,17 @@ use super::signin::{AuthContext, Method, SignedIn};
 use crate::config::Settings;
 
 pub async fn login(settings: &Settings) -> color_eyre::Result<u8> {
+    let tty = std::io::stderr().is_terminal();
+    if !settings.more_tenants.is_empty() {
+        return Ok(super::login_tenants::run_login(
+            settings,
+            &mut std::io::stdout(),
+            &mut std::io::stderr(),
+            tty,
+            ctrl_c(),
+        )
+        .await);
+    }
     let ctx = match AuthContext::from_settings(settings) {
         Ok(ctx) => ctx,
         Err(e) => {
@@ -21,7 +32,6 @@ pub async fn login(settings: &Settings) -> color_eyre::Result<u8> {
             return Ok(2);
         }
     };
-    let tty = std::io::stderr().is_terminal();
     let code = run_login(
         &ctx,
         &mut std::io::stdout(),
@@ -34,6 +44,13 @@ pub async fn login(settings: &Settings) -> color_eyre::Result<u8> {
 }
 
 pub async fn logout(settings: &Settings) -> color_eyre::Result<u8> {
+    if !settings.more_tenants.is_empty() {
+        return Ok(super::login_tenants::run_logout(
+            settings,
+            &mut std::io::stdout(),
+            &mut std::io::stderr(),
+        ));
+    }
     let ctx = match AuthContext::from_settings(settings) {
         Ok(ctx) => ctx,
         Err(e) => {
@@ -49,7 +66,7 @@ pub async fn logout(settings: &Settings) -> color_eyre::Result<u8> {
 }
 
 /// Resolves on Ctrl-C; never, if the signal cannot be watched (rather than cancelling at once).
-async fn ctrl_c() {
+pub(super) async fn ctrl_c() {
     if tokio::signal::ctrl_c().await.is_err() {
         std::future::pending::<()>().await;
     }
@@ -101,7 +118,7 @@ pub async fn run_login<C: Future<Output = ()>>(
     }
 }
 
-async fn device_code_login<C: Future<Output = ()>>(
+pub(super) async fn device_code_login<C: Future<Output = ()>>(
     ctx: &AuthContext,
     err: &mut (dyn Write + Send),
     tty: bool,
@@ -134,7 +151,7 @@ async fn device_code_login<C: Future<Output = ()>>(
     ctx.finish_sign_in(tokens)
 }
 
-async fn app_only_check(
+pub(super) async fn app_only_check(
     ctx: &AuthContext,
     err: &mut (dyn Write + Send),
 ) -> Result<SignedIn, AuthError> {

@@ -7,7 +7,8 @@
 //! - `app_only`: the client credentials grant and its token, for `client_credentials`
 //!   (a secret) and `certificate` (a PS256 client assertion);
 //! - `claims`: the permission self-check on our own token;
-//! - `login`: the `undelete login` / `logout` commands.
+//! - `login`: the `undelete login` / `logout` commands; `login_tenants`: the same on several
+//!   tenants (one sign-in at the partner's home, a token per tenant).
 
 mod app_only;
 pub mod certificate;
@@ -15,6 +16,7 @@ pub mod claims;
 pub mod delegated;
 pub mod device_code;
 pub mod login;
+pub mod login_tenants;
 pub mod oauth;
 pub mod signin;
 pub mod token_cache;

@@ -13,7 +13,7 @@ use super::client_credentials::ClientCredentials;
 use super::delegated::{DelegatedConfig, DelegatedTokens};
 use super::device_code::{DeviceCodeFlow, DeviceCodePrompt};
 use super::oauth::{self, AuthError, TokenResponse};
-use super::token_cache::{CacheKey, TokenCache, cloud_key};
+use super::token_cache::{CacheKey, CachedLogin, TokenCache, cloud_key};
 use super::{AccessToken, TokenSource};
 use crate::config::{DEFAULT_CLIENT_ID, DELEGATED_SCOPES, Endpoints, Settings};
 use undelete_common::cloud::{Cloud, cloud_hosts};
@@ -248,32 +248,43 @@ impl AuthContext {
         let own = self
             .cache
             .find(&self.cloud_key, self.tenant(), &self.client_id, None)?;
-        let (cached, borrowed) = match own {
-            Some(c) => (c, false),
-            None => {
-                let home = match &self.partner {
-                    Some(home) => self
-                        .cache
-                        .find(&self.cloud_key, home, &self.client_id, None)?,
-                    None => None,
-                };
-                match home {
-                    Some(c) => (c, true),
-                    None => return Ok(None),
-                }
-            }
-        };
-        let config = if borrowed {
+        if let Some(cached) = own {
+            let config = self.delegated_config(&cached.key.account, cached.tenant_id.clone());
+            return self.redeem(cached, config, false).await;
+        }
+        match self.home_sign_in()? {
             // Rotated refresh tokens go back to the home's entry, the one sign-in for all.
-            DelegatedConfig {
-                key: cached.key.clone(),
-                tenant_id: cached.tenant_id.clone(),
-                borrowed: true,
-                ..self.delegated_config(&cached.key.account, None)
+            Some(home) => {
+                let config = DelegatedConfig {
+                    key: home.key.clone(),
+                    tenant_id: home.tenant_id.clone(),
+                    borrowed: true,
+                    ..self.delegated_config(&home.key.account, None)
+                };
+                self.redeem(home, config, true).await
             }
-        } else {
-            self.delegated_config(&cached.key.account, cached.tenant_id.clone())
-        };
+            None => Ok(None),
+        }
+    }
+
+    /// The partner's home sign-in from the cache, when this tenant has a home apart.
+    fn home_sign_in(&self) -> Result<Option<CachedLogin>, AuthError> {
+        match &self.partner {
+            Some(home) => self
+                .cache
+                .find(&self.cloud_key, home, &self.client_id, None),
+            None => Ok(None),
+        }
+    }
+
+    /// Redeems `cached` (this tenant's own sign-in, or the home's when `borrowed`) at this
+    /// tenant's authority; a refusal of a borrowed one is the customer tenant's, in its words.
+    async fn redeem(
+        &self,
+        cached: CachedLogin,
+        config: DelegatedConfig,
+        borrowed: bool,
+    ) -> Result<Option<SignedIn>, AuthError> {
         let delegated = DelegatedTokens::new(config, cached.refresh_token);
         match delegated.get().await {
             Ok(token) => {

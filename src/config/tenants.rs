@@ -111,6 +111,34 @@ fn display_name(e: &TenantEntry) -> String {
     e.name.clone().unwrap_or_else(|| e.tenant.clone())
 }
 
+/// The settings of the partner's home tenant (`partner_tenant`, see `resolve`), where a
+/// delegated sign-in for several tenants is made: that tenant's own when the run opens it,
+/// else the first tenant's pointed at the home. `None` when the run names no home.
+pub fn home(settings: &Settings) -> Option<Settings> {
+    let home = settings
+        .partner_tenant
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| !h.is_empty())?;
+    let tenants = settings.tenants();
+    if let Some(own) = tenants.iter().find(|t| {
+        t.tenant
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case(home))
+    }) {
+        return Some(Settings {
+            more_tenants: Vec::new(),
+            ..(*own).clone()
+        });
+    }
+    Some(Settings {
+        tenant: Some(home.to_string()),
+        name: None,
+        more_tenants: Vec::new(),
+        ..settings.clone()
+    })
+}
+
 /// How many tenants the built-in sandbox serves when a run asks for several of its tenants.
 pub const SANDBOX_TENANTS: usize = 3;
 
@@ -174,10 +202,14 @@ pub fn resolve(
         return Ok(first);
     }
     let picks = pick(asked, &file)?;
+    // The partner's home (GDAP): as set, else the file's first tenant, else the first asked
+    // when several are: where one delegated sign-in for several tenants is made.
     let partner = flags
         .partner_tenant
         .clone()
-        .or_else(|| file.partner_tenant.clone());
+        .or_else(|| file.partner_tenant.clone())
+        .or_else(|| file.tenants.first().map(|e| e.tenant.clone()))
+        .or_else(|| (picks.len() > 1).then(|| picks[0].tenant.clone()));
     let one = |p: &Pick| {
         let mut layer = FileSettings {
             tenant: Some(p.tenant.clone()),
@@ -446,5 +478,59 @@ mod tests {
         )
         .expect("resolves");
         assert!(s.sandbox_tenant.is_none() && s.more_tenants.is_empty());
+    }
+
+    #[test]
+    fn the_partner_home_is_as_set_else_the_files_first_tenant_and_home_gives_its_settings() {
+        let s = resolve(
+            Settings::default(),
+            FileSettings::default(),
+            file(THREE),
+            &asked(&["fabrikam", "northwind.onmicrosoft.com"], false),
+        )
+        .expect("resolves");
+        assert!(
+            s.tenants()
+                .iter()
+                .all(|t| t.partner_tenant.as_deref() == Some("contoso.onmicrosoft.com")),
+            "the file's first tenant, asked or not"
+        );
+        let h = home(&s).expect("a home");
+        assert_eq!(h.tenant.as_deref(), Some("contoso.onmicrosoft.com"));
+        assert!(h.more_tenants.is_empty() && h.name.is_none());
+        // A home among the run's tenants is that tenant, with its own settings.
+        let s = resolve(
+            Settings::default(),
+            FileSettings::default(),
+            file(&format!(
+                "partner-tenant = \"fabrikam.onmicrosoft.com\"\n{THREE}"
+            )),
+            &asked(&[], true),
+        )
+        .expect("resolves");
+        let h = home(&s).expect("a home");
+        assert_eq!(h.name.as_deref(), Some("Fabrikam"));
+        assert_eq!(h.email_to.as_deref(), Some("helpdesk@fabrikam.com"));
+        // Without entries, several tenants on the command line: the first asked.
+        let s = resolve(
+            Settings::default(),
+            FileSettings::default(),
+            FileSettings::default(),
+            &asked(&["a.example", "b.example"], false),
+        )
+        .expect("resolves");
+        assert_eq!(
+            s.more_tenants[0].partner_tenant.as_deref(),
+            Some("a.example")
+        );
+        // One tenant alone, no entries: no partner, as before.
+        let s = resolve(
+            Settings::default(),
+            FileSettings::default(),
+            FileSettings::default(),
+            &asked(&["a.example"], false),
+        )
+        .expect("resolves");
+        assert!(s.partner_tenant.is_none() && home(&s).is_none());
     }
 }

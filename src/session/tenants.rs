@@ -32,6 +32,9 @@ pub struct TenantOpen {
     pub settings: Settings,
     /// Its session, or why there is none, cause first, in words.
     pub session: Result<Arc<Session>, String>,
+    /// It was not opened for want of a sign-in (no saved one reaches it): a device code
+    /// would open it.
+    pub needs_sign_in: bool,
 }
 
 /// Opens every tenant of the run (`settings.tenants()`, in that order), `OPEN_AT_ONCE` at a
@@ -48,22 +51,30 @@ pub async fn open_tenants(
     } else {
         None
     };
-    let opened = futures::stream::iter(tenants.into_iter().map(|t| {
+    // Each tenant's settings owned by its future: a borrowed one would tie the stream to a
+    // lifetime a spawned task (the sign-in screen's) cannot name.
+    let owned: Vec<Settings> = tenants.into_iter().cloned().collect();
+    let opened = futures::stream::iter(owned.into_iter().map(|t| {
         let sandbox = sandbox.clone();
         async move {
             let session = match (&t.sandbox_tenant, sandbox) {
                 (Some(domain), Some(handle)) => {
-                    open_sandbox_tenant(t, domain, handle, request_log).await
+                    open_sandbox_tenant(&t, domain, handle, request_log).await
                 }
-                _ => open_with(t, request_log).await,
+                _ => open_with(&t, request_log).await,
             };
             if let Err(e) = &session {
                 tracing::warn!(tenant = %t.tenant_key(), "a tenant could not be opened: {e:#}");
             }
+            let needs_sign_in = session
+                .as_ref()
+                .err()
+                .is_some_and(|e| e.downcast_ref::<super::NotSignedIn>().is_some());
             TenantOpen {
                 label: t.tenant_label(),
-                settings: t.clone(),
+                settings: t,
                 session: session.map_err(|e| format!("{e:#}")),
+                needs_sign_in,
             }
         }
     }))

@@ -29,6 +29,9 @@ pub fn draw(view: &SignInView, theme: &Theme, frame: &mut Frame) {
     let hint = match (&view.prompt, &view.error) {
         (_, Some(err)) => {
             body.wrap(&format!("✗ Sign-in failed: {}", err.cause), theme.danger());
+            for tenant in &err.tenants {
+                body.wrap_indented(&format!("· {tenant}"), theme.danger());
+            }
             if let Some(advice) = &err.advice {
                 body.blank();
                 body.wrap(&format!("What to do: {advice}"), Style::default());

@@ -429,3 +429,255 @@ async fn all_tenants_on_the_built_in_sandbox_lists_its_three_tenants() {
         ])
     );
 }
+
+/// A settings file naming the sandbox's three tenants (the first, Contoso, the partner's home
+/// by default), and the flags that point a delegated run at `h` with it: no client secret,
+/// so only the device code signs in.
+fn delegated(h: &SandboxHandle, data: &Path, rest: &[&str]) -> Vec<String> {
+    let file = data.join("msp.toml");
+    std::fs::write(
+        &file,
+        "[[tenants]]\ntenant = \"contoso.sandbox\"\n\
+         [[tenants]]\ntenant = \"fabrikam.sandbox\"\n\
+         [[tenants]]\ntenant = \"northwind.sandbox\"\n",
+    )
+    .expect("settings file");
+    let base = h.base_url().as_str().trim_end_matches('/').to_string();
+    let mut args: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
+    for a in [
+        "--config",
+        &file.display().to_string(),
+        "--graph-url",
+        &base,
+        "--login-url",
+        &base,
+    ] {
+        args.push(a.to_string());
+    }
+    args
+}
+
+/// The tenants `tokens.json` holds a sign-in for, and each one's refresh token.
+fn cached(data: &Path) -> Vec<(String, String)> {
+    let Ok(bytes) = std::fs::read(data.join("tokens.json")) else {
+        return Vec::new();
+    };
+    let file: Value = serde_json::from_slice(&bytes).expect("json");
+    let mut entries: Vec<(String, String)> = file["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            (
+                e["tenant"].as_str().expect("tenant").to_string(),
+                e["refresh_token"].as_str().expect("token").to_string(),
+            )
+        })
+        .collect();
+    entries.sort();
+    entries
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_across_tenants_signs_in_once_and_logout_forgets_only_the_asked_tenants() {
+    let data = tempfile::tempdir().expect("data");
+    let store = tempfile::tempdir().expect("store");
+    // Contoso is the partner's home; Fabrikam its only customer: Northwind refuses it.
+    let h = undelete_sandbox::spawn(
+        SandboxConfig::new(store.path())
+            .users(10)
+            .tenants(3)
+            .partner_tenant("contoso.sandbox")
+            .customers(&["fabrikam.sandbox"]),
+    )
+    .await
+    .expect("sandbox");
+    let out = run(
+        data.path(),
+        delegated(&h, data.path(), &["login", "--all-tenants"]),
+        Vec::new(),
+    )
+    .await;
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("Code: ")).count(),
+        1,
+        "one device code: {stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "Signing in once at the partner's home tenant contoso.sandbox, for 3 tenants"
+        ),
+        "{stderr}"
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "one line per tenant:\n{stdout}");
+    let fabrikam_id = info(&h, "fabrikam.sandbox").id;
+    assert!(
+        lines[0].starts_with("contoso.sandbox: signed in: ")
+            && lines[0].ends_with("admin@contoso.sandbox (delegated)"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("fabrikam.sandbox: signed in: ")
+            && lines[1].contains(&fabrikam_id)
+            && lines[1].ends_with("admin@contoso.sandbox (delegated)"),
+        "the home's admin, in Fabrikam: {}",
+        lines[1]
+    );
+    assert!(
+        lines[2].starts_with(
+            "northwind.sandbox: not signed in: northwind.sandbox refused the sign-in of the \
+             partner tenant contoso.sandbox: AADSTS50020"
+        ),
+        "cause first: {}",
+        lines[2]
+    );
+    assert!(
+        stderr.contains("undelete: 1 of 3 tenants not signed in: northwind.sandbox"),
+        "{stderr}"
+    );
+    // One sign-in, the home's: the customers' tokens come from it, the refusing one has none.
+    let tenants =
+        |data: &Path| -> Vec<String> { cached(data).into_iter().map(|(t, _)| t).collect() };
+    assert_eq!(tenants(data.path()), ["contoso.sandbox"]);
+
+    // Northwind signed in to on its own (an admin of its own there): a sign-in of its own,
+    // apart from the home's, and every tenant is listed.
+    let out = run(
+        data.path(),
+        delegated(&h, data.path(), &["login", "--tenant", "northwind.sandbox"]),
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("admin@northwind.sandbox"));
+    let entries = cached(data.path());
+    assert_eq!(
+        entries.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
+        ["contoso.sandbox", "northwind.sandbox"]
+    );
+    assert_ne!(entries[0].1, entries[1].1, "two sign-ins, not one shared");
+    let listed = |out: &Output| -> HashSet<String> {
+        records(out)
+            .iter()
+            .map(|r| r["tenant"].as_str().expect("tenant").to_string())
+            .collect()
+    };
+    let out = run(
+        data.path(),
+        delegated(
+            &h,
+            data.path(),
+            &["list", "--all-tenants", "--format", "json"],
+        ),
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(listed(&out).len(), 3);
+
+    // Logout of two tenants: Northwind's own sign-in goes, Fabrikam has none of its own, and
+    // the home (not asked) keeps its, said to still reach them.
+    let out = run(
+        data.path(),
+        delegated(
+            &h,
+            data.path(),
+            &[
+                "logout",
+                "--tenant",
+                "fabrikam.sandbox",
+                "--tenant",
+                "northwind.sandbox",
+            ],
+        ),
+        Vec::new(),
+    )
+    .await;
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        [
+            "fabrikam.sandbox: nothing to forget",
+            "northwind.sandbox: forgot 1 saved sign-in"
+        ]
+    );
+    assert!(
+        stderr.contains("The partner's home contoso.sandbox keeps its saved sign-in (not asked)"),
+        "{stderr}"
+    );
+    assert_eq!(tenants(data.path()), ["contoso.sandbox"]);
+    // The home's sign-in still works, where the partner may go.
+    let out = run(
+        data.path(),
+        delegated(
+            &h,
+            data.path(),
+            &[
+                "list",
+                "--tenant",
+                "contoso.sandbox",
+                "--tenant",
+                "fabrikam.sandbox",
+                "--format",
+                "json",
+            ],
+        ),
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        listed(&out),
+        HashSet::from([
+            "contoso.sandbox".to_string(),
+            "fabrikam.sandbox".to_string()
+        ])
+    );
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_only_login_across_tenants_tries_each_tenants_credentials_at_its_authority() {
+    let data = tempfile::tempdir().expect("data");
+    let store = tempfile::tempdir().expect("store");
+    let h = three(store.path(), &["fabrikam.sandbox"]).await;
+    let out = undelete(
+        data.path(),
+        &h,
+        &["contoso.sandbox", "fabrikam.sandbox", "northwind.sandbox"],
+        &["login"],
+    )
+    .await;
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(!stderr.contains("Code: "), "no device code: {stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    for (line, tenant) in [
+        (lines[0], "contoso.sandbox"),
+        (lines[2], "northwind.sandbox"),
+    ] {
+        assert!(
+            line.starts_with(&format!("{tenant}: signed in: "))
+                && line.contains(&info(&h, tenant).id)
+                && line.ends_with("(app-only)"),
+            "{line}"
+        );
+    }
+    assert!(
+        lines[1].starts_with("fabrikam.sandbox: not signed in: AADSTS53003"),
+        "cause first: {}",
+        lines[1]
+    );
+    assert!(
+        stderr.contains("undelete: 1 of 3 tenants not signed in: fabrikam.sandbox"),
+        "{stderr}"
+    );
+    assert!(cached(data.path()).is_empty(), "app-only keeps nothing");
+    h.shutdown().await;
+}

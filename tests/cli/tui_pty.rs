@@ -495,3 +495,106 @@ fn a_selection_across_tenants_restores_tenant_by_tenant() {
     pty.assert_terminal_restored();
     assert!(pty.screen().contains("EXIT=0"), "{}", pty.screen());
 }
+
+/// `undelete --all-tenants` on three tenants of a served sandbox, delegated, with no saved
+/// sign-in: the sign-in screen at the partner's home (Contoso, the file's first tenant), then
+/// every tenant opened with that one sign-in; Northwind, no customer of the partner, is in the
+/// tenants pane with Entra's reason.
+fn delegated_tenants(h: &SandboxHandle, data: &std::path::Path) -> pty::Spawn {
+    let file = data.join("msp.toml");
+    std::fs::write(
+        &file,
+        "[[tenants]]\ntenant = \"contoso.sandbox\"\n\
+         [[tenants]]\ntenant = \"fabrikam.sandbox\"\n\
+         [[tenants]]\ntenant = \"northwind.sandbox\"\n",
+    )
+    .expect("settings file");
+    let base = h.base_url().as_str().trim_end_matches('/').to_string();
+    pty::Spawn::through_shell(env!("CARGO_BIN_EXE_undelete"))
+        .size(ROWS, COLS)
+        .args([
+            "--all-tenants",
+            "--config",
+            file.to_str().expect("utf-8 temp path"),
+            "--graph-url",
+            &base,
+            "--login-url",
+            &base,
+            "--data-dir",
+            data.to_str().expect("utf-8 temp path"),
+        ])
+        .env("TERM", "xterm-256color")
+        .env("NO_COLOR", "1")
+        .env_remove(pty::SCRUBBED)
+}
+
+async fn partner_sandbox(
+    script: undelete_sandbox::DeviceCodeScript,
+) -> (tempfile::TempDir, SandboxHandle) {
+    common::start_sandbox_with(8, |c| {
+        c.tenants(3)
+            .partner_tenant("contoso.sandbox")
+            .customers(&["fabrikam.sandbox"])
+            .device_code_script(script)
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_tenants_delegated_signs_in_once_at_the_home_then_opens_every_tenant() {
+    let (_tmp, h) = partner_sandbox(undelete_sandbox::DeviceCodeScript::approve_after(2)).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let mut pty = tokio::task::block_in_place(|| delegated_tenants(&h, data.path()).start());
+    tokio::task::block_in_place(|| {
+        pty.wait_for("Enter this code");
+        assert!(
+            pty.screen().contains("Directory: contoso.sandbox"),
+            "the partner's home: {}",
+            pty.screen()
+        );
+        pty.wait_for("3 tenants · 1 sign-in failed");
+        pty.wait_for("@contoso.sandbox");
+        pty.send("t");
+        pty.wait_for("Tenants (3)");
+        pty.wait_for("AADSTS50020");
+        let screen = pty.screen();
+        assert!(screen.contains("fabrikam.sandbox"), "{screen}");
+        assert!(!screen.contains("Enter this code"), "{screen}");
+        pty.send("\x1b");
+        pty.send("q");
+        pty.assert_terminal_restored();
+    });
+    assert!(pty.screen().contains("EXIT=0"), "{}", pty.screen());
+    // Signed in once: the next start opens the tenants at once, no code.
+    let mut again = tokio::task::block_in_place(|| delegated_tenants(&h, data.path()).start());
+    tokio::task::block_in_place(|| {
+        again.wait_for("3 tenants · 1 sign-in failed");
+        assert!(!again.screen().contains("Enter this code"));
+        again.send("q");
+        again.assert_terminal_restored();
+    });
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_tenants_delegated_esc_on_the_code_exits_1_as_one_tenant_does() {
+    let (_tmp, h) = partner_sandbox(undelete_sandbox::DeviceCodeScript::answers([
+        undelete_sandbox::DevicePoll::Pending,
+    ]))
+    .await;
+    let data = tempfile::tempdir().expect("data dir");
+    let mut pty = tokio::task::block_in_place(|| delegated_tenants(&h, data.path()).start());
+    tokio::task::block_in_place(|| {
+        pty.wait_for("Enter this code");
+        pty.send("\x1b");
+        pty.wait_for("EXIT=");
+        pty.assert_terminal_restored();
+    });
+    let screen = pty.screen();
+    assert!(
+        screen.contains("Sign-in cancelled; nothing was changed."),
+        "{screen}"
+    );
+    assert!(screen.contains("EXIT=1"), "{screen}");
+    h.shutdown().await;
+}

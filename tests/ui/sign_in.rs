@@ -49,6 +49,8 @@ enum Step {
     Send(Event),
     /// The sandbox goes away (the identity platform is lost).
     StopSandbox,
+    /// Nothing: the screen showed the text, and the next step waits for its own.
+    Wait,
 }
 
 fn press(code: KeyCode) -> Step {
@@ -90,6 +92,7 @@ fn when_shown(
                                 h.shutdown().await;
                             }
                         }
+                        Step::Wait => {}
                     }
                 }
             }
@@ -131,6 +134,19 @@ async fn run_with(h: SandboxHandle, secret: Option<&str>, steps: Vec<(&'static s
             "no cached sign-in"
         );
     }
+    run_on(h, settings, auth, steps, data).await
+}
+
+/// The loop from the sign-in screen with `auth` (where it signs in) for the run of `settings`
+/// (one tenant, or several), on `data`.
+async fn run_on(
+    h: SandboxHandle,
+    settings: Settings,
+    auth: AuthContext,
+    steps: Vec<(&'static str, Step)>,
+    // Held until the loop has ended: the sign-in is saved there.
+    _data: tempfile::TempDir,
+) -> Run {
     let mut state = app::sign_in_state(
         &settings,
         auth.tenant().to_string(),
@@ -308,6 +324,172 @@ async fn a_lost_identity_platform_is_an_error_on_screen_and_r_tries_again() {
         r.screen
     );
     assert!(!r.screen.contains("Enter this code"), "{}", r.screen);
+    let exit = r.state.exit.expect("the run ends on the failure");
+    assert_eq!(exit.code, 1);
+    assert!(
+        exit.message.starts_with("undelete: sign-in failed: "),
+        "{}",
+        exit.message
+    );
+}
+
+/// A delegated run on `tenants` of a sandbox serving three, whose partner's home is
+/// contoso.sandbox, signing in there by device code.
+async fn tenants_run(h: SandboxHandle, tenants: &[&str], steps: Vec<(&'static str, Step)>) -> Run {
+    let data = tempfile::tempdir().expect("data dir");
+    let base = h.base_url().as_str().to_string();
+    let one = |t: &str| Settings {
+        tenant: Some(t.into()),
+        graph_url: Some(base.clone()),
+        login_url: Some(base.clone()),
+        data_dir: Some(data.path().to_path_buf()),
+        partner_tenant: Some("contoso.sandbox".into()),
+        ..Settings::default()
+    };
+    let mut settings = one(tenants[0]);
+    settings.more_tenants = tenants[1..].iter().map(|t| one(t)).collect();
+    let home = undelete::config::tenants::home(&settings).expect("a home");
+    let auth = AuthContext::build(&home, None).expect("auth context");
+    assert_eq!(auth.tenant(), "contoso.sandbox");
+    run_on(h, settings, auth, steps, data).await
+}
+
+/// A sandbox serving three tenants, Contoso the partner's home and Fabrikam its customer
+/// (Northwind has no relationship with it), `refuse` refusing every sign-in.
+async fn partner_sandbox(refuse: &[&str]) -> (tempfile::TempDir, SandboxHandle) {
+    partner_sandbox_with(refuse, DeviceCodeScript::approve_after(1)).await
+}
+
+/// `partner_sandbox` whose device codes go as `script` says.
+async fn partner_sandbox_with(
+    refuse: &[&str],
+    script: DeviceCodeScript,
+) -> (tempfile::TempDir, SandboxHandle) {
+    let refuse: Vec<String> = refuse.iter().map(|t| t.to_string()).collect();
+    common::start_sandbox_with(5, move |mut c| {
+        c = c
+            .tenants(3)
+            .partner_tenant("contoso.sandbox")
+            .customers(&["fabrikam.sandbox"])
+            .device_code_script(script);
+        for t in &refuse {
+            c = c.refuse_sign_in(t.as_str());
+        }
+        c
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_tenants_sign_in_once_at_the_home_and_open_every_tenant_that_accepts() {
+    let (_tmp, h) = partner_sandbox(&[]).await;
+    let r = tenants_run(
+        h,
+        &["contoso.sandbox", "fabrikam.sandbox", "northwind.sandbox"],
+        vec![
+            ("Enter this code", Step::Wait),
+            ("1 sign-in failed", press(KeyCode::Char('q'))),
+        ],
+    )
+    .await;
+    assert!(r.state.quit && r.state.exit.is_none(), "a plain quit");
+    assert!(r.state.sign_in.is_none(), "the table");
+    assert!(r.screen.contains("3 tenants"), "{}", r.screen);
+    let open: Vec<String> = r
+        .state
+        .sessions
+        .iter()
+        .map(|s| s.facts.account.clone())
+        .collect();
+    assert_eq!(
+        open,
+        ["admin@contoso.sandbox", "admin@contoso.sandbox"],
+        "the home's admin in both"
+    );
+    let unopened = &r.state.sessions.unopened;
+    assert_eq!(unopened.len(), 1);
+    assert_eq!(unopened[0].label, "northwind.sandbox");
+    assert!(
+        unopened[0]
+            .why
+            .starts_with("northwind.sandbox refused the sign-in of the partner tenant contoso.sandbox: AADSTS50020"),
+        "{}",
+        unopened[0].why
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_tenants_all_refusing_after_the_sign_in_say_so_per_tenant_and_exit_1() {
+    let (_tmp, h) = partner_sandbox(&["fabrikam.sandbox"]).await;
+    // The home is not a tenant of the run: signed in there, and neither tenant opens.
+    let r = tenants_run(
+        h,
+        &["fabrikam.sandbox", "northwind.sandbox"],
+        vec![
+            ("Enter this code", Step::Wait),
+            ("r tries again", press(KeyCode::Char('q'))),
+        ],
+    )
+    .await;
+    assert!(r.state.quit);
+    assert!(
+        r.screen
+            .contains("✗ Sign-in failed: signed in at contoso.sandbox, but none of the 2 tenants"),
+        "{}",
+        r.screen
+    );
+    assert!(r.screen.contains("· fabrikam.sandbox"), "{}", r.screen);
+    assert!(r.screen.contains("· northwind.sandbox"), "{}", r.screen);
+    let exit = r.state.exit.expect("the run ends on the failure");
+    assert_eq!(exit.code, 1);
+    assert!(
+        exit.message.starts_with(
+            "undelete: sign-in failed: signed in at contoso.sandbox, but none of the 2 tenants \
+             could be opened: fabrikam.sandbox: "
+        ),
+        "{}",
+        exit.message
+    );
+    assert!(exit.message.contains("AADSTS50020"), "{}", exit.message);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_tenants_a_declined_home_sign_in_or_a_lost_server_end_on_the_screen_with_exit_1() {
+    let all = ["contoso.sandbox", "fabrikam.sandbox", "northwind.sandbox"];
+    // The admin declines in the browser: Entra's words, and no tenant is opened.
+    let (_tmp, h) = partner_sandbox_with(&[], DeviceCodeScript::decline_after(1)).await;
+    let r = tenants_run(
+        h,
+        &all,
+        vec![
+            ("Enter this code", Step::Wait),
+            ("r tries again", press(KeyCode::Enter)),
+        ],
+    )
+    .await;
+    assert!(r.state.sign_in.is_some(), "never signed in");
+    assert!(r.screen.contains("✗ Sign-in failed"), "{}", r.screen);
+    assert_eq!(r.state.sessions.iter().count(), 1, "the placeholder only");
+    let exit = r.state.exit.expect("the run ends on the failure");
+    assert_eq!(exit.code, 1);
+    assert!(
+        exit.message.starts_with("undelete: sign-in failed: ") && exit.message.contains("declined"),
+        "{}",
+        exit.message
+    );
+    // The server goes away while the code waits.
+    let (_tmp, h) =
+        partner_sandbox_with(&[], DeviceCodeScript::answers([DevicePoll::Pending])).await;
+    let r = tenants_run(
+        h,
+        &all,
+        vec![
+            ("Enter this code", Step::StopSandbox),
+            ("r tries again", press(KeyCode::Char('q'))),
+        ],
+    )
+    .await;
+    assert!(r.state.sign_in.is_some());
     let exit = r.state.exit.expect("the run ends on the failure");
     assert_eq!(exit.code, 1);
     assert!(

@@ -124,6 +124,7 @@ impl Runner {
                 self.attach(id, session);
                 self.current = Some(id);
             }
+            Effect::AddSession { id, session } => self.attach(id, session),
             Effect::In(id, effect) => self.run_in(id, *effect),
             Effect::Copy(secret) => {
                 if let Some(out) = &mut self.clipboard {
@@ -155,6 +156,7 @@ impl Runner {
             // Whatever names its own session, or is the runner's, is not session work.
             Effect::In(..)
             | Effect::OpenSession { .. }
+            | Effect::AddSession { .. }
             | Effect::Copy(_)
             | Effect::StartSignIn
             | Effect::CancelSignIn => self.run(effect),

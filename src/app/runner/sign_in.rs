@@ -1,13 +1,15 @@
 //! The sign-in screen's attempts, each on a background task: the credentials that need no
 //! admin (app-only, or a saved sign-in) first, then a device-code sign-in that reports its
-//! prompt; then either the opened session or why it ended.
+//! prompt; then either the opened session (the opened tenants, on a run on several) or why
+//! it ended.
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::watch;
 
 use crate::app::msg::Msg;
+use crate::app::sessions::Unopened;
 use crate::app::sign_in::SignInFailure;
-use crate::auth::{AuthContext, AuthError};
+use crate::auth::{AuthContext, AuthError, SignedIn};
 use crate::config::Settings;
 
 pub(super) struct SignInAttempts {
@@ -61,12 +63,7 @@ impl SignInAttempts {
                 },
             };
             let msg = match result {
-                Ok(signed_in) => {
-                    match crate::session::signed_in_session(&settings, &auth, signed_in, true) {
-                        Ok(session) => Msg::SignedIn(session),
-                        Err(e) => Msg::SignInFailed(SignInFailure::other(format!("{e:#}"))),
-                    }
-                }
+                Ok(signed_in) => hand_over(&settings, &auth, signed_in).await,
                 Err(AuthError::Cancelled) => Msg::SignInCancelled,
                 Err(e) => {
                     tracing::warn!(error = %e, "sign-in failed");
@@ -83,5 +80,30 @@ impl SignInAttempts {
             // The attempt may have ended meanwhile; then there is nothing to cancel.
             let _ = cancel.send(true);
         }
+    }
+}
+
+/// Signed in: the session on the tenant signed in to; on a run on several tenants (signed in
+/// at the partner's home), every tenant opened with that sign-in, saved now, as a run on
+/// them would open them (`session::open_tenants`, a few at a time).
+async fn hand_over(settings: &Settings, auth: &AuthContext, signed_in: SignedIn) -> Msg {
+    if settings.more_tenants.is_empty() {
+        return match crate::session::signed_in_session(settings, auth, signed_in, true) {
+            Ok(session) => Msg::SignedIn(session),
+            Err(e) => Msg::SignInFailed(SignInFailure::other(format!("{e:#}"))),
+        };
+    }
+    drop(signed_in);
+    match crate::session::open_tenants(settings, true).await {
+        Ok(tenants) => {
+            let (open, unopened) = Unopened::split(tenants);
+            if open.is_empty() {
+                tracing::warn!("signed in, and no tenant could be opened");
+                Msg::SignInFailed(SignInFailure::no_tenant(auth.tenant(), &unopened))
+            } else {
+                Msg::SignedInTenants { open, unopened }
+            }
+        }
+        Err(e) => Msg::SignInFailed(SignInFailure::other(format!("{e:#}"))),
     }
 }

@@ -241,6 +241,7 @@ impl SessionRunner {
         }
         match effect {
             Effect::OpenSession { .. }
+            | Effect::AddSession { .. }
             | Effect::In(..)
             | Effect::Copy(_)
             | Effect::StartSignIn
