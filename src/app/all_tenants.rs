@@ -61,20 +61,13 @@ impl AllTenants {
 
     /// The row drawn `row` lines below the table's top, if any.
     pub fn at_screen_row(&self, row: usize) -> Option<usize> {
-        let pos = self.offset.saturating_add(row);
-        (pos < self.entries.len()).then_some(pos)
+        super::window::at_screen_row(self.offset, self.entries.len(), row)
     }
 
     /// Scrolls so the cursor is inside a window of `height` rows.
     pub fn scroll_into_view(&mut self, height: usize) {
         let len = self.entries.len();
-        self.selected = self.selected.min(len.saturating_sub(1));
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        } else if self.selected >= self.offset + height {
-            self.offset = self.selected + 1 - height;
-        }
-        self.offset = self.offset.min(len.saturating_sub(height));
+        super::window::scroll_into_view(&mut self.selected, &mut self.offset, len, height);
     }
 
     /// The next merge starts the cursor from the top row.
@@ -87,10 +80,7 @@ impl AllTenants {
         if self.entries.is_empty() {
             return;
         }
-        let last = self.entries.len() as isize - 1;
-        self.selected = (self.selected as isize)
-            .saturating_add(delta)
-            .clamp(0, last) as usize;
+        self.selected = super::window::moved(self.selected, delta, self.entries.len());
         self.follow(sessions);
     }
 

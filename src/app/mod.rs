@@ -27,6 +27,7 @@ pub mod update;
 mod update_tests;
 pub mod users;
 pub mod welcome;
+pub mod window;
 
 use std::sync::Arc;
 

@@ -59,21 +59,13 @@ impl RestoredView {
     }
 
     fn move_selection(&mut self, delta: isize) {
-        let last = self.rows.len().saturating_sub(1) as isize;
-        self.selected = (self.selected as isize)
-            .saturating_add(delta)
-            .clamp(0, last) as usize;
+        self.selected = super::window::moved(self.selected, delta, self.rows.len());
     }
 
     /// Keeps the selected row inside a window of `height` rows.
     pub fn scroll_into_view(&mut self, height: usize) {
-        let height = height.max(1);
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        } else if self.selected >= self.offset + height {
-            self.offset = self.selected + 1 - height;
-        }
-        self.offset = self.offset.min(self.rows.len().saturating_sub(height));
+        let len = self.rows.len();
+        super::window::scroll_into_view(&mut self.selected, &mut self.offset, len, height);
     }
 
     /// The journal's list, read again: the same user stays selected while it is listed; just

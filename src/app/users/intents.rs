@@ -142,12 +142,9 @@ impl UsersView {
 
     /// Moves the selection by `delta` rows, stopping at either end.
     pub fn move_selection(&mut self, delta: isize) {
-        let len = self.shown.len();
-        if len == 0 {
-            return;
+        if !self.shown.is_empty() {
+            self.selected = crate::app::window::moved(self.selected, delta, self.shown.len());
         }
-        let cur = self.selected as isize;
-        self.selected = (cur.saturating_add(delta)).clamp(0, len as isize - 1) as usize;
     }
 
     /// Selects the shown row at `pos`, if there is one.
@@ -170,20 +167,13 @@ impl UsersView {
 
     /// The shown row drawn `row` lines below the table's top, if any.
     pub fn at_screen_row(&self, row: usize) -> Option<usize> {
-        let pos = self.offset.saturating_add(row);
-        (pos < self.shown.len()).then_some(pos)
+        crate::app::window::at_screen_row(self.offset, self.shown.len(), row)
     }
 
     /// Scrolls so the selection is inside a window of `height` rows.
     pub fn scroll_into_view(&mut self, height: usize) {
         let len = self.shown.len();
-        self.selected = self.selected.min(len.saturating_sub(1));
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        } else if self.selected >= self.offset + height {
-            self.offset = self.selected + 1 - height;
-        }
-        self.offset = self.offset.min(len.saturating_sub(height));
+        crate::app::window::scroll_into_view(&mut self.selected, &mut self.offset, len, height);
     }
 
     /// Gives the filter line the keyboard.
