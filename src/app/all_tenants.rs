@@ -271,6 +271,19 @@ mod tests {
             .collect()
     }
 
+    /// A page of `users` for tenant `id`, as its runner sends it.
+    fn arrive(s: &mut State, id: SessionId, users: Vec<crate::directory::DeletedUser>) {
+        let total = Some(users.len() as u64);
+        let page = Msg::Session {
+            id,
+            msg: SessionMsg::Page {
+                generation: 0,
+                result: Ok(DeletedPage { users, total }),
+            },
+        };
+        crate::app::update::update(s, page);
+    }
+
     #[test]
     fn every_tenants_rows_are_merged_once_in_the_shown_order() {
         let s = fixtures::many_tenants(4, 50, (120, 40));
@@ -303,23 +316,17 @@ mod tests {
         let held = s.session().users.current_id().map(str::to_string);
         assert!(held.is_some());
         // Fabrikam's users arrive, some of them purging before the one selected.
-        let page = Msg::Session {
-            id: fabrikam,
-            msg: SessionMsg::Page {
-                generation: 0,
-                result: Ok(DeletedPage {
-                    users: fixtures::users(10, s.now)
-                        .into_iter()
-                        .map(|mut u| {
-                            u.id = format!("fab-{}", u.id);
-                            u
-                        })
-                        .collect(),
-                    total: Some(10),
-                }),
-            },
-        };
-        crate::app::update::update(&mut s, page);
+        arrive(
+            &mut s,
+            fabrikam,
+            fixtures::users(10, s.now)
+                .into_iter()
+                .map(|mut u| {
+                    u.id = format!("fab-{}", u.id);
+                    u
+                })
+                .collect(),
+        );
         assert_eq!(rows(&s).len(), 20);
         assert_eq!(
             s.session().users.current_id().map(str::to_string),
@@ -337,17 +344,7 @@ mod tests {
         settle(&mut s);
         let mut user = fixtures::users(1, s.now).remove(0);
         user.id = "fab-first".into();
-        let page = Msg::Session {
-            id: fabrikam,
-            msg: SessionMsg::Page {
-                generation: 0,
-                result: Ok(DeletedPage {
-                    users: vec![user],
-                    total: Some(1),
-                }),
-            },
-        };
-        crate::app::update::update(&mut s, page);
+        arrive(&mut s, fabrikam, vec![user]);
         assert_eq!(s.all.as_ref().map(AllTenants::selected), Some(0));
         assert_eq!(
             s.session().id(),
@@ -367,17 +364,7 @@ mod tests {
         let mut user = fixtures::users(1, s.now).remove(0);
         user.id = "fab-first".into();
         user.deleted_at = user.deleted_at.map(|d| d - chrono::Duration::days(2));
-        let page = Msg::Session {
-            id: fabrikam,
-            msg: SessionMsg::Page {
-                generation: 0,
-                result: Ok(DeletedPage {
-                    users: vec![user],
-                    total: Some(1),
-                }),
-            },
-        };
-        crate::app::update::update(&mut s, page);
+        arrive(&mut s, fabrikam, vec![user]);
         assert_eq!(
             s.session().id(),
             shown,

@@ -395,16 +395,13 @@ async fn sigterm_on_unsent_passwords_restores_the_terminal_and_says_what_is_left
     h.shutdown().await;
 }
 
-/// `undelete --all-tenants` with nothing configured: the built-in sandbox serves its three
-/// tenants in one screen; the tenants pane puts another on screen, and its rows are its own.
-#[test]
-fn all_tenants_on_the_built_in_sandbox_opens_three_and_the_pane_switches() {
-    let data = tempfile::tempdir().expect("data dir");
+/// `undelete --all-tenants` on `data` with nothing configured, past the first-launch panel.
+fn all_tenants_on_the_sandbox(data: &std::path::Path) -> pty::Pty {
     let mut pty = pty::Spawn::through_shell(env!("CARGO_BIN_EXE_undelete"))
         .size(ROWS, COLS)
         .args([
             "--data-dir",
-            data.path().to_str().expect("utf-8 temp path"),
+            data.to_str().expect("utf-8 temp path"),
             "--all-tenants",
         ])
         .env("TERM", "xterm-256color")
@@ -416,6 +413,15 @@ fn all_tenants_on_the_built_in_sandbox_opens_three_and_the_pane_switches() {
     if pty.screen().contains("Any key to start") {
         pty.send(" ");
     }
+    pty
+}
+
+/// `undelete --all-tenants` with nothing configured: the built-in sandbox serves its three
+/// tenants in one screen; the tenants pane puts another on screen, and its rows are its own.
+#[test]
+fn all_tenants_on_the_built_in_sandbox_opens_three_and_the_pane_switches() {
+    let data = tempfile::tempdir().expect("data dir");
+    let mut pty = all_tenants_on_the_sandbox(data.path());
     // One table across the three, a Tenant column naming each row's.
     pty.wait_for("Deleted users in 3 tenants");
     pty.wait_for("loaded 750");
@@ -456,21 +462,7 @@ fn all_tenants_on_the_built_in_sandbox_opens_three_and_the_pane_switches() {
 #[test]
 fn a_selection_across_tenants_restores_tenant_by_tenant() {
     let data = tempfile::tempdir().expect("data dir");
-    let mut pty = pty::Spawn::through_shell(env!("CARGO_BIN_EXE_undelete"))
-        .size(ROWS, COLS)
-        .args([
-            "--data-dir",
-            data.path().to_str().expect("utf-8 temp path"),
-            "--all-tenants",
-        ])
-        .env("TERM", "xterm-256color")
-        .env("NO_COLOR", "1")
-        .env("UNDELETE_CONFIG", "/dev/null")
-        .start();
-    pty.wait_for("3 tenants");
-    if pty.screen().contains("Any key to start") {
-        pty.send(" ");
-    }
+    let mut pty = all_tenants_on_the_sandbox(data.path());
     pty.wait_for("Deleted users in 3 tenants");
     pty.wait_for("loaded 750");
     // The two users on top purge first: one of Contoso's, one of Fabrikam's.

@@ -28,6 +28,28 @@ struct Run {
 }
 
 impl Run {
+    /// The event loop over `open` (and `unopened`), every open tenant's table loaded.
+    async fn loaded(
+        open: &[Arc<Session>],
+        unopened: Vec<Unopened>,
+    ) -> (Run, Vec<(undelete::app::sessions::SessionId, Arc<Session>)>) {
+        let (mut state, ids) = app::tenants_state(open, unopened, chrono::Utc::now(), (120, 40));
+        state.settings.no_color = true;
+        let (tx, rx) = app::channel();
+        let runner = Runner::for_sessions(ids.clone(), tx, None);
+        let mut run = Run { state, runner, rx };
+        for effect in app::start_effects(&mut run.state) {
+            run.runner.run(effect);
+        }
+        run.settle("every open tenant loaded", |s| {
+            s.sessions
+                .iter()
+                .all(|t| !t.users.loading() && !t.users.rows().is_empty())
+        })
+        .await;
+        (run, ids)
+    }
+
     fn key(&mut self, code: KeyCode) {
         let msg = Msg::Key(KeyEvent::new_with_kind(
             code,
@@ -104,20 +126,7 @@ async fn two_tenants_load_side_by_side_and_a_restore_stays_in_its_tenant() {
         label: tenants[2].domain.clone(),
         why: "refused on purpose by this test".into(),
     }];
-    let (mut state, ids) = app::tenants_state(&open, unopened, chrono::Utc::now(), (120, 40));
-    state.settings.no_color = true;
-    let (tx, rx) = app::channel();
-    let runner = Runner::for_sessions(ids.clone(), tx, None);
-    let mut run = Run { state, runner, rx };
-    for effect in app::start_effects(&mut run.state) {
-        run.runner.run(effect);
-    }
-    run.settle("both tenants loaded", |s| {
-        s.sessions
-            .iter()
-            .all(|t| !t.users.loading() && !t.users.rows().is_empty())
-    })
-    .await;
+    let (mut run, ids) = Run::loaded(&open, unopened).await;
 
     // Each table holds exactly its tenant's deleted users.
     for (t, (id, _)) in tenants.iter().zip(&ids) {
@@ -222,20 +231,7 @@ async fn a_selection_across_tenants_is_restored_tenant_by_tenant_each_in_its_own
         .iter()
         .map(|t| session(&h, &t.domain, &t.id, data.path()))
         .collect();
-    let (mut state, ids) = app::tenants_state(&open, Vec::new(), chrono::Utc::now(), (120, 40));
-    state.settings.no_color = true;
-    let (tx, rx) = app::channel();
-    let runner = Runner::for_sessions(ids.clone(), tx, None);
-    let mut run = Run { state, runner, rx };
-    for effect in app::start_effects(&mut run.state) {
-        run.runner.run(effect);
-    }
-    run.settle("every tenant loaded", |s| {
-        s.sessions
-            .iter()
-            .all(|t| !t.users.loading() && !t.users.rows().is_empty())
-    })
-    .await;
+    let (mut run, ids) = Run::loaded(&open, Vec::new()).await;
     assert!(run.state.all.is_some(), "several tenants open in one table");
 
     // Two of Contoso's users and one of Northwind's, marked in the one table.
