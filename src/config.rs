@@ -189,10 +189,13 @@ impl Settings {
         }
     }
 
-    /// `undelete … SUBCOMMAND` with the options that pick this run's directory, sign-in and
-    /// data dir spelled out, so a hint printed after the run reaches the same journal even
-    /// when they came from flags the admin will not remember. Secrets are never in it (the
-    /// client secret only ever comes from the environment).
+    /// `undelete … SUBCOMMAND` as an admin would type it, with only what picks this run's
+    /// directory and data dir, so a hint printed after the run reaches the same journal even
+    /// when they came from flags the admin will not remember: a `[[tenants]]` entry by its
+    /// name (the entry gives its cloud, sign-in and sender), else the tenant and where it is
+    /// served. How to sign in and whom mail comes from (`--client-id`, `--certificate`,
+    /// `--mail-from`) are left to the settings file, or asked as on any run. Secrets are never
+    /// in it (the client secret only ever comes from the environment).
     pub fn command_line(&self, subcommand: &str) -> String {
         let mut words = vec!["undelete".to_string()];
         if self.sandbox {
@@ -207,16 +210,17 @@ impl Settings {
         option("--tenant", self.sandbox_tenant.clone());
         let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
         if !self.sandbox {
-            option("--tenant", self.tenant.clone());
-            option(
-                "--cloud",
-                (self.cloud != Cloud::Global).then(|| self.cloud.name().to_string()),
-            );
-            option("--graph-url", self.graph_url.clone());
-            option("--login-url", self.login_url.clone());
-            option("--client-id", self.client_id.clone());
-            option("--certificate", path(&self.certificate));
-            option("--mail-from", self.mail_from.clone());
+            if let Some(name) = &self.name {
+                option("--tenant", Some(name.clone()));
+            } else {
+                option("--tenant", self.tenant.clone());
+                option(
+                    "--cloud",
+                    (self.cloud != Cloud::Global).then(|| self.cloud.name().to_string()),
+                );
+                option("--graph-url", self.graph_url.clone());
+                option("--login-url", self.login_url.clone());
+            }
         }
         option("--data-dir", path(&self.data_dir));
         words.push(subcommand.to_string());
@@ -438,10 +442,33 @@ mod command_line_tests {
             data_dir: Some(PathBuf::from("/tmp/my data")),
             ..Settings::default()
         };
+        // How to sign in and whom mail comes from are not where: the settings file says them.
         assert_eq!(
             tenant.command_line("finish"),
-            "undelete --tenant contoso.onmicrosoft.com --cloud usgov --mail-from it@contoso.com \
-             --data-dir '/tmp/my data' finish"
+            "undelete --tenant contoso.onmicrosoft.com --cloud usgov --data-dir '/tmp/my data' \
+             finish"
+        );
+        let served = Settings {
+            tenant: Some("contoso.sandbox".into()),
+            graph_url: Some("http://127.0.0.1:8080".into()),
+            login_url: Some("http://127.0.0.1:8080".into()),
+            client_id: Some("app-id".into()),
+            certificate: Some(PathBuf::from("/tmp/cert.pem")),
+            ..Settings::default()
+        };
+        assert_eq!(
+            served.command_line("finish"),
+            "undelete --tenant contoso.sandbox --graph-url http://127.0.0.1:8080 \
+             --login-url http://127.0.0.1:8080 finish"
+        );
+        // A tenant of the settings file by its entry's name: the entry gives the rest.
+        let entry = Settings {
+            name: Some("Contoso Ltd".into()),
+            ..tenant.clone()
+        };
+        assert_eq!(
+            entry.command_line("finish"),
+            "undelete --tenant 'Contoso Ltd' --data-dir '/tmp/my data' finish"
         );
         let sandbox = Settings {
             sandbox: true,

@@ -289,6 +289,15 @@ mod tests {
         );
         assert!(s.include_password && !s.more_tenants[1].include_password);
         assert!(s.more_tenants.iter().all(|t| t.more_tenants.is_empty()));
+        // A hint names each tenant as the admin would: its entry gives the sender and the rest.
+        assert_eq!(
+            s.more_tenants[0].command_line("finish"),
+            "undelete --tenant Fabrikam finish"
+        );
+        assert_eq!(
+            s.more_tenants[1].command_line("finish"),
+            "undelete --tenant northwind.onmicrosoft.com finish"
+        );
     }
 
     #[test]
