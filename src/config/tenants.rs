@@ -220,6 +220,10 @@ pub fn resolve(
         }
         let mut s = base.clone().with_layers(layer.over(file.clone()));
         s.name = p.entry.and_then(|e| e.name.clone());
+        s.entry = p.entry.map(|e| super::EntryPick {
+            by: e.name.clone().unwrap_or_else(|| e.tenant.clone()),
+            flags: flags.clone(),
+        });
         s.partner_tenant = partner.clone();
         s
     };
