@@ -654,7 +654,10 @@ mod tests {
         assert!(s.sign_in.is_none(), "the table now");
         assert_eq!(s.sessions.iter().count(), 2);
         assert_eq!(s.sessions.unopened, [refused]);
-        assert!(s.all.is_some(), "one table across the tenants, as a run opened before");
+        assert!(
+            s.all.is_some(),
+            "one table across the tenants, as a run opened before"
+        );
         // A late report of the attempt changes nothing.
         assert!(update(&mut s, Msg::SignInCancelled).is_empty());
         assert!(!s.quit);
