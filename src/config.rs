@@ -96,6 +96,18 @@ pub struct Settings {
     /// `[[tenants]]`, or `--sandbox --tenant fabrikam.sandbox`): its domain. `None`: the
     /// built-in sandbox as it always was (one tenant), or not the sandbox at all.
     pub sandbox_tenant: Option<String>,
+    /// The `[[tenants]]` entry this tenant's settings came from, if any.
+    pub entry: Option<EntryPick>,
+}
+
+/// A tenant picked from a `[[tenants]]` entry: a hint names it as the admin would and repeats
+/// only what the flags laid over the entry (the entry gives the rest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryPick {
+    /// What `--tenant` picks it by: the entry's name, else its tenant.
+    pub by: String,
+    /// What the flags and variables said, over the entry.
+    pub flags: file::FileSettings,
 }
 
 impl Default for Settings {
@@ -124,6 +136,7 @@ impl Default for Settings {
             partner_tenant: None,
             more_tenants: Vec::new(),
             sandbox_tenant: None,
+            entry: None,
         }
     }
 }
@@ -189,9 +202,11 @@ impl Settings {
         }
     }
 
-    /// `undelete … SUBCOMMAND` with the options that pick this run's directory, sign-in and
-    /// data dir spelled out, so a hint printed after the run reaches the same journal even
-    /// when they came from flags the admin will not remember. Secrets are never in it (the
+    /// `undelete … SUBCOMMAND` as an admin would type it, with the options that pick this
+    /// run's directory, sign-in and data dir, so a hint printed after the run reaches the same
+    /// journal even when they came from flags the admin will not remember: a tenant of a
+    /// `[[tenants]]` entry by its name and only what the flags laid over it (the entry gives
+    /// the rest), any other tenant with its options spelled out. Secrets are never in it (the
     /// client secret only ever comes from the environment).
     pub fn command_line(&self, subcommand: &str) -> String {
         let mut words = vec!["undelete".to_string()];
@@ -207,16 +222,29 @@ impl Settings {
         option("--tenant", self.sandbox_tenant.clone());
         let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
         if !self.sandbox {
-            option("--tenant", self.tenant.clone());
-            option(
-                "--cloud",
-                (self.cloud != Cloud::Global).then(|| self.cloud.name().to_string()),
-            );
-            option("--graph-url", self.graph_url.clone());
-            option("--login-url", self.login_url.clone());
-            option("--client-id", self.client_id.clone());
-            option("--certificate", path(&self.certificate));
-            option("--mail-from", self.mail_from.clone());
+            let own;
+            let (tenant, cloud, said) = match &self.entry {
+                Some(e) => (Some(e.by.clone()), e.flags.cloud, &e.flags),
+                None => {
+                    own = file::FileSettings {
+                        client_id: self.client_id.clone(),
+                        certificate: self.certificate.clone(),
+                        graph_url: self.graph_url.clone(),
+                        login_url: self.login_url.clone(),
+                        mail_from: self.mail_from.clone(),
+                        ..file::FileSettings::default()
+                    };
+                    let cloud = (self.cloud != Cloud::Global).then_some(self.cloud);
+                    (self.tenant.clone(), cloud, &own)
+                }
+            };
+            option("--tenant", tenant);
+            option("--cloud", cloud.map(|c| c.name().to_string()));
+            option("--graph-url", said.graph_url.clone());
+            option("--login-url", said.login_url.clone());
+            option("--client-id", said.client_id.clone());
+            option("--certificate", path(&said.certificate));
+            option("--mail-from", said.mail_from.clone());
         }
         option("--data-dir", path(&self.data_dir));
         words.push(subcommand.to_string());
@@ -442,6 +470,22 @@ mod command_line_tests {
             tenant.command_line("finish"),
             "undelete --tenant contoso.onmicrosoft.com --cloud usgov --mail-from it@contoso.com \
              --data-dir '/tmp/my data' finish"
+        );
+        // A tenant of the settings file by its entry's name, with only what the flags laid
+        // over the entry: the entry gives its cloud, sign-in and sender.
+        let entry = Settings {
+            entry: Some(EntryPick {
+                by: "Contoso Ltd".into(),
+                flags: file::FileSettings {
+                    client_id: Some("app-id".into()),
+                    ..file::FileSettings::default()
+                },
+            }),
+            ..tenant.clone()
+        };
+        assert_eq!(
+            entry.command_line("finish"),
+            "undelete --tenant 'Contoso Ltd' --client-id app-id --data-dir '/tmp/my data' finish"
         );
         let sandbox = Settings {
             sandbox: true,

@@ -107,6 +107,11 @@ fn fit_graphemes(s: &str, max: usize) -> String {
     // unicode-truncate cuts at grapheme boundaries measured with the same unicode-width as
     // `width` (and as ratatui's buffer), so the cut agrees with what is drawn.
     let (cut, _) = clean.unicode_truncate(max - 1);
+    // Text cut before (a label's part, then the line it is in) ends in one `…`, not two.
+    let cut = match cut.trim_end() {
+        again if again.ends_with('…') => again.trim_end_matches('…'),
+        _ => cut,
+    };
     let mut out = String::with_capacity(cut.len() + '…'.len_utf8());
     out.push_str(cut);
     out.push('…');
@@ -344,6 +349,15 @@ mod tests {
         assert_eq!(fit("abc", 3), "abc");
         assert_eq!(fit("abcd", 3), "ab…");
         assert_eq!(fit("abcd", 0), "");
+    }
+
+    #[test]
+    fn text_cut_twice_ends_in_one_ellipsis() {
+        // A label whose domain was cut, cut again right after it.
+        assert_eq!(fit("contoso… · admin@contoso", 9), "contoso…");
+        assert_eq!(fit("contoso… · admin@contoso", 10), "contoso…");
+        assert_eq!(fit("contoso…", 8), "contoso…");
+        assert_eq!(fit("contoso…", 5), "cont…");
     }
 
     #[test]

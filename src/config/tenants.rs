@@ -220,6 +220,10 @@ pub fn resolve(
         }
         let mut s = base.clone().with_layers(layer.over(file.clone()));
         s.name = p.entry.and_then(|e| e.name.clone());
+        s.entry = p.entry.map(|e| super::EntryPick {
+            by: e.name.clone().unwrap_or_else(|| e.tenant.clone()),
+            flags: flags.clone(),
+        });
         s.partner_tenant = partner.clone();
         s
     };
@@ -289,6 +293,15 @@ mod tests {
         );
         assert!(s.include_password && !s.more_tenants[1].include_password);
         assert!(s.more_tenants.iter().all(|t| t.more_tenants.is_empty()));
+        // A hint names each tenant as the admin would: its entry gives the sender and the rest.
+        assert_eq!(
+            s.more_tenants[0].command_line("finish"),
+            "undelete --tenant Fabrikam finish"
+        );
+        assert_eq!(
+            s.more_tenants[1].command_line("finish"),
+            "undelete --tenant northwind.onmicrosoft.com finish"
+        );
     }
 
     #[test]

@@ -236,30 +236,31 @@ pub fn is_expiring(left: Option<TimeLeft>) -> bool {
 
 pub use crate::badges::{BadgeSize, Expiry, Flags, NAME_FLOOR, badges, name_cell};
 
-/// The badges' form shrinks before any name goes under this many columns (or its whole
-/// width when shorter) for them: a long name gives a little room, not most of itself.
+/// The badges' form shrinks before a name goes under this many columns (or its whole width
+/// when shorter) for its expiry badge: a long name gives a little room, not most of itself.
 pub const NAME_KEEP: usize = 20;
 
-/// The form for a Name column `w` wide showing `rows` (each name's width, its expiry and
-/// flags): the widest form that leaves every name `NAME_KEEP` columns, else the narrowest.
-/// The expiry badge goes only where `left_shown` (the Left column says it, in red); the
-/// other badges are never dropped, only shortened, then cut (see `name_cell`).
-pub fn badge_size(
-    rows: impl IntoIterator<Item = (usize, Option<Expiry>, Flags)>,
-    w: usize,
-    left_shown: bool,
-) -> BadgeSize {
-    let rows: Vec<_> = rows.into_iter().collect();
+/// The form for a Name column `w` wide: the widest that leaves a name `NAME_KEEP` columns
+/// beside its expiry badge at its widest, in full words with one more badge beside it
+/// (`[EXPIRES today] [CONFLICT]`: full words are 7 to 10 columns a badge), short alone (`[EXP
+/// today]`: a name gives the few columns of `[C]` or `[S]` way); else the narrowest. The
+/// width alone decides, never the rows a filter or the scroll shows: whether a user's purge is
+/// flagged must not hang on another row's long name. The expiry badge goes only where
+/// `left_shown` (the Left column says it, in red); the other badges are never dropped, only
+/// shortened, then cut (see `name_cell`).
+pub fn badge_size(w: usize, left_shown: bool) -> BadgeSize {
     let forms: &[BadgeSize] = if left_shown {
         &[BadgeSize::Full, BadgeSize::Short, BadgeSize::NoExpiry]
     } else {
         &[BadgeSize::Full, BadgeSize::Short]
     };
     let fits = |size: BadgeSize| {
-        rows.iter().all(|&(name_w, expiry, flags)| {
-            let tags = badges(expiry, flags, size);
-            tags.is_empty() || name_w.min(NAME_KEEP) + 2 + width(&tags.join(" ")) <= w
-        })
+        let flags = Flags {
+            conflict: size == BadgeSize::Full,
+            ..Flags::default()
+        };
+        let widest = badges(Some(Expiry::Today), flags, size).join(" ");
+        NAME_KEEP + 2 + width(&widest) <= w
     };
     let narrowest = forms[forms.len() - 1];
     forms
@@ -512,15 +513,7 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, block_area: R
         .iter()
         .find(|(c, _)| *c == Column::Name)
         .map_or(0, |(_, w)| *w);
-    let size = badge_size(
-        window.iter().map(|&(s, idx)| {
-            let user = &s.users.rows()[idx as usize];
-            let (expiry, flags) = row_badges(state, s, user);
-            (width(user.display_name()), expiry, flags)
-        }),
-        name_w,
-        cols.iter().any(|(c, _)| *c == Column::Left),
-    );
+    let size = badge_size(name_w, cols.iter().any(|(c, _)| *c == Column::Left));
     let body: Vec<GridRow> = (list.offset()..)
         .zip(&window)
         .map(|(pos, &(s, idx))| {
@@ -798,25 +791,19 @@ mod tests {
     }
 
     #[test]
-    fn one_form_per_column_the_widest_that_leaves_every_name_its_room() {
+    fn one_form_per_column_width_the_widest_that_leaves_a_name_its_room() {
         let synced = Flags {
             synced: true,
             ..Flags::default()
         };
-        let greek = (width(GREEK), three_days(), synced);
-        let plain = (5, None, Flags::default());
-        assert_eq!(badge_size([greek, plain], 40, true), BadgeSize::Full);
-        // A long name gives up to all but `NAME_KEEP` columns for the full words.
-        let long = (60, Some(Expiry::Today), Flags::default());
-        assert_eq!(badge_size([greek, long], 40, true), BadgeSize::Full);
-        // One row that would go under its room: every row takes the short form.
-        assert_eq!(badge_size([greek, long], 34, true), BadgeSize::Short);
+        // "[EXPIRES today] [CONFLICT]" beside a 20-column name, then "[EXP today]".
+        assert_eq!(badge_size(48, true), BadgeSize::Full);
+        assert_eq!(badge_size(47, true), BadgeSize::Short);
+        assert_eq!(badge_size(33, true), BadgeSize::Short);
         // Narrower still: the expiry goes where the Left column says it, and only there.
-        assert_eq!(badge_size([greek, long], 24, true), BadgeSize::NoExpiry);
-        assert_eq!(badge_size([greek, long], 24, false), BadgeSize::Short);
-        // A long name without badges asks nothing of them.
-        let bare = (60, None, Flags::default());
-        assert_eq!(badge_size([greek, bare], 40, true), BadgeSize::Full);
+        assert_eq!(badge_size(32, true), BadgeSize::NoExpiry);
+        assert_eq!(badge_size(32, false), BadgeSize::Short);
+        assert_eq!(badge_size(0, false), BadgeSize::Short);
         let (n, t) = name_cell(GREEK, 40, three_days(), synced, BadgeSize::Full);
         assert_eq!((n.as_str(), t.as_str()), (GREEK, "[EXPIRES 3d] [SYNCED]"));
         let (n, t) = name_cell(GREEK, 30, three_days(), synced, BadgeSize::Short);

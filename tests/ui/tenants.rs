@@ -214,3 +214,22 @@ fn the_cursor_carries_its_tenant_and_one_filter_holds_for_every_tenant() {
         "no Tenant column for one tenant: {screen}"
     );
 }
+
+#[test]
+fn a_header_cut_at_any_width_ends_a_cut_in_one_ellipsis() {
+    for w in 30..=160 {
+        let (mut s, _) = fixtures::tenants(12, 30, (w, 24));
+        // A tenant whose name and label are long enough to be cut at every width.
+        let facts = &mut s.session_mut().facts;
+        facts.name = Some("Contoso Pharmaceuticals International Holdings".into());
+        facts.is_sandbox = false;
+        facts.account = "admin@contoso-pharmaceuticals.onmicrosoft.com".into();
+        facts.label = "global · contoso-pharmaceuticals.onmicrosoft.com \
+            (61642d6f-0000-4000-8000-000000000001) · \
+            admin@contoso-pharmaceuticals.onmicrosoft.com (delegated)"
+            .into();
+        let screen = render(&s, w, 24);
+        let header = screen.lines().next().unwrap_or_default();
+        assert!(!header.contains("……"), "{w} columns: {header}");
+    }
+}
