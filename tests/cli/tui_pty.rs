@@ -396,7 +396,7 @@ async fn sigterm_on_unsent_passwords_restores_the_terminal_and_says_what_is_left
 }
 
 /// `undelete --all-tenants` on `data` with nothing configured, past the first-launch panel.
-fn all_tenants_on_the_sandbox(data: &std::path::Path) -> pty::Pty {
+fn all_tenants_on_the_sandbox(data: &std::path::Path) -> Pty {
     let mut pty = pty::Spawn::through_shell(env!("CARGO_BIN_EXE_undelete"))
         .size(ROWS, COLS)
         .args([
@@ -459,6 +459,22 @@ fn all_tenants_on_the_built_in_sandbox_opens_three_and_the_pane_switches() {
     assert!(pty.screen().contains("EXIT=0"), "{}", pty.screen());
 }
 
+/// Enter on the restore dialog until pre-flight has checked its users and the run starts,
+/// then its result screen (`result`).
+fn restore_when_checked(pty: &mut Pty, result: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let screen = pty.screen();
+        if screen.contains(result) || screen.contains("Restoring") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{screen}");
+        pty.send("\r");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    pty.wait_for(result);
+}
+
 #[test]
 fn a_selection_across_tenants_restores_tenant_by_tenant() {
     let data = tempfile::tempdir().expect("data dir");
@@ -473,13 +489,17 @@ fn a_selection_across_tenants_restores_tenant_by_tenant() {
     pty.wait_for("Restore 2 users in 2 tenants?");
     pty.send("y");
     pty.wait_for("in contoso.sandbox (tenant 1 of 2)");
-    pty.send("\r");
-    pty.wait_for("Restored 1 of 1 in contoso.sandbox (tenant 1 of 2)");
+    restore_when_checked(
+        &mut pty,
+        "Restored 1 of 1 in contoso.sandbox (tenant 1 of 2)",
+    );
     // Send email and close: Fabrikam's own dialog.
     pty.send("\r");
     pty.wait_for("in fabrikam.sandbox (tenant 2 of 2)");
-    pty.send("\r");
-    pty.wait_for("Restored 1 of 1 in fabrikam.sandbox (tenant 2 of 2)");
+    restore_when_checked(
+        &mut pty,
+        "Restored 1 of 1 in fabrikam.sandbox (tenant 2 of 2)",
+    );
     pty.send("\r");
     pty.wait_for("Restore across 2 tenants done");
     pty.wait_for("loaded 748");
