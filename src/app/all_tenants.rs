@@ -70,6 +70,29 @@ impl AllTenants {
         super::window::scroll_into_view(&mut self.selected, &mut self.offset, len, height);
     }
 
+    /// The table across `sessions` with the cursor on the user the tenant on screen has
+    /// selected (back from one tenant shown alone, the same user stays under it).
+    pub fn on_current(sessions: &mut Sessions) -> Self {
+        let mut all = Self {
+            entries: merge(sessions),
+            merged_from: sessions
+                .iter()
+                .map(|s| (s.id(), s.users.shown_version()))
+                .collect(),
+            ..Self::default()
+        };
+        let here = Entry {
+            tenant: sessions
+                .iter()
+                .position(|s| s.id() == sessions.current_id())
+                .unwrap_or(0) as u16,
+            pos: sessions.current().users.selected() as u32,
+        };
+        all.selected = all.entries.iter().position(|e| *e == here).unwrap_or(0);
+        all.follow(sessions);
+        all
+    }
+
     /// The next merge starts the cursor from the top row.
     pub fn from_top(&mut self) {
         self.to_top = true;
@@ -121,7 +144,10 @@ impl AllTenants {
         if versions == self.merged_from && !self.to_top {
             return;
         }
-        let at_top = follow && (self.selected == 0 || std::mem::take(&mut self.to_top));
+        // Taken whatever else holds: left set, it would put the cursor back on top at the
+        // next message too, undoing the move after a filter.
+        let to_top = std::mem::take(&mut self.to_top);
+        let at_top = follow && (self.selected == 0 || to_top);
         let was = (!self.entries.is_empty() || !follow).then(|| {
             let tenant = sessions
                 .iter()
@@ -316,17 +342,14 @@ mod tests {
         let held = s.session().users.current_id().map(str::to_string);
         assert!(held.is_some());
         // Fabrikam's users arrive, some of them purging before the one selected.
-        arrive(
-            &mut s,
-            fabrikam,
-            fixtures::users(10, s.now)
-                .into_iter()
-                .map(|mut u| {
-                    u.id = format!("fab-{}", u.id);
-                    u
-                })
-                .collect(),
-        );
+        let users = fixtures::users(10, s.now)
+            .into_iter()
+            .map(|mut u| {
+                u.id = format!("fab-{}", u.id);
+                u
+            })
+            .collect();
+        arrive(&mut s, fabrikam, users);
         assert_eq!(rows(&s).len(), 20);
         assert_eq!(
             s.session().users.current_id().map(str::to_string),

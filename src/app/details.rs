@@ -78,6 +78,11 @@ pub fn lines(state: &State, cols: u16) -> Vec<DetailLine> {
             }
         }
     };
+    // Which tenant a restore or purge of this user acts in, where several are open (the
+    // table's Tenant column gives way on a narrow screen).
+    if state.sessions.several() {
+        field("Tenant", state.session().facts.tenant().to_string());
+    }
     // What decides the restore first (the pane is short on small terminals), ids last.
     field("User name", user.original_upn.clone());
     for (label, value) in purge_fields(state, &user) {

@@ -171,7 +171,19 @@ pub fn settle(state: &mut State) -> Vec<Effect> {
         }
         Some(Modal::Result(r)) => {
             runs.started = true;
-            runs.came_to = Some(format!("{} of {} restored", r.restored(), r.outcomes.len()));
+            // As it stands when it closes: a mail on its way closes it once sent; otherwise it
+            // closes holding passwords nobody was given, or none.
+            let unsent = r.holds_passwords() && !r.sending;
+            runs.came_to = Some(format!(
+                "{} of {}{}",
+                r.restored(),
+                r.outcomes.len(),
+                if unsent {
+                    " (sign-in info not sent)"
+                } else {
+                    ""
+                }
+            ));
             Vec::new()
         }
         Some(Modal::Purge(p)) => {
@@ -183,7 +195,11 @@ pub fn settle(state: &mut State) -> Vec<Effect> {
         None if runs.started => {
             let came_to = runs.came_to.take().or_else(|| {
                 // A purge says what it came to on the status line.
-                state.notice.as_ref().map(|(_, text)| text.clone())
+                state.notice.as_ref().map(|(_, text)| {
+                    text.trim_start_matches("✓ ")
+                        .trim_end_matches('.')
+                        .to_string()
+                })
             });
             let at = runs.at.unwrap_or(0);
             let part = &runs.parts[at];
@@ -230,15 +246,15 @@ fn next(state: &mut State) -> Vec<Effect> {
         let Some(part) = runs.parts.get(at).cloned() else {
             let runs = state.tenant_runs.take();
             if let Some(runs) = runs {
-                state.notice = Some((
-                    NoticeKind::Info,
-                    format!(
-                        "{} across {} tenants done: {}.",
-                        runs.work.verb(),
-                        runs.parts.len(),
-                        runs.done.join(" · ")
-                    ),
-                ));
+                let words = format!(
+                    "{} across {} tenants done: {}.",
+                    runs.work.verb(),
+                    runs.parts.len(),
+                    runs.done.join(" · ")
+                );
+                // The status line may cut it; the log keeps it whole.
+                tracing::info!("{words}");
+                state.notice = Some((NoticeKind::Info, words));
             }
             return Vec::new();
         };

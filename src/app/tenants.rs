@@ -280,8 +280,10 @@ pub fn show_all(state: &mut State) -> Vec<Effect> {
     state.modal = None;
     state.view = super::restored::View::Deleted;
     if state.all.is_none() {
-        state.all = Some(Default::default());
         super::all_tenants::spread(state);
+        state.all = Some(super::all_tenants::AllTenants::on_current(
+            &mut state.sessions,
+        ));
     }
     state.details_scroll = None;
     let open = state.sessions.iter().count();

@@ -21,14 +21,17 @@ use super::state::{LOG_CAPACITY, NoticeKind, State};
 pub const BOOKS_CHECK: chrono::Duration = chrono::Duration::seconds(3);
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
-    let mut effects = match msg {
-        Msg::Tick(now) => on_tick(state, now),
-        Msg::Session { id, msg } => on_session(state, id, msg),
+    let (owner, mut effects) = match msg {
+        Msg::Tick(now) => {
+            let effects = on_tick(state, now);
+            (state.session().id(), effects)
+        }
+        Msg::Session { id, msg } => (id, on_session(state, id, msg)),
         other => {
             state.dirty = true;
             let effects = handle(state, other);
             settle(state);
-            effects
+            (state.session().id(), effects)
         }
     };
     // A run's end held while another dialog was open, once none is.
@@ -41,6 +44,18 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     effects.extend(super::tenant_runs::settle(state));
     // Whatever changed in any tenant's table shows in the table across them.
     super::all_tenants::settle(state);
+    // What was asked for above is the work of the session it was asked in, even when the run
+    // across tenants or the table across them has since put another on screen (a result
+    // closed without mail is recorded in its own tenant's journal, not the next one's).
+    if state.session().id() != owner {
+        effects = effects
+            .into_iter()
+            .map(|e| match e {
+                Effect::In(..) => e,
+                other => Effect::In(owner, Box::new(other)),
+            })
+            .collect();
+    }
     effects
 }
 

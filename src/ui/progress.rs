@@ -32,7 +32,11 @@ pub fn draw(state: &State, p: &ProgressState, theme: &Theme, frame: &mut Frame, 
         .borders(Borders::ALL)
         .border_style(theme.border_focus())
         .title(Span::styled(
-            format!(" Restoring {} ", count(total, "user", "users")),
+            format!(
+                " Restoring {}{} ",
+                count(total, "user", "users"),
+                super::restore_dialog::tenant_words(state)
+            ),
             theme.title(),
         ));
     let inner = block.inner(area);

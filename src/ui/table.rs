@@ -405,7 +405,7 @@ impl<'a> Listing<'a> {
 }
 
 /// The Tenant column is never wider than this: names past it are cut with `…`.
-const TENANT_MAX: usize = 16;
+const TENANT_MAX: usize = 20;
 
 /// The arrow on the sorted column's header: ▲ when what the column shows grows down the list
 /// (A to Z, "2h" before "3d", "1d ago" before "5d ago"), ▼ when it shrinks. The title says the

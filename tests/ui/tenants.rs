@@ -170,10 +170,16 @@ fn the_cursor_carries_its_tenant_and_one_filter_holds_for_every_tenant() {
         .expect("selected")
         .to_string();
     assert!(id.starts_with("fab-"), "{id}");
-    // Its details are Fabrikam's user's.
+    // Its details are Fabrikam's user's, and name the tenant.
     key(&mut s, KeyCode::Char('i'));
     let screen = render(&s, w, h);
     assert!(screen.contains("fabrikam"), "{screen}");
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("Tenant") && l.contains("Fabrikam")),
+        "{screen}"
+    );
     key(&mut s, KeyCode::Char('i'));
     // A mark goes to the row's own tenant.
     key(&mut s, KeyCode::Char(' '));
@@ -197,6 +203,17 @@ fn the_cursor_carries_its_tenant_and_one_filter_holds_for_every_tenant() {
     }
     let shown: usize = s.sessions.iter().map(|t| t.users.shown().len()).sum();
     assert_eq!(s.all.as_ref().expect("all").len(), shown);
+    // Kept (Enter), the filter leaves the cursor on top, and the next keys move it.
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(s.all.as_ref().map(|a| a.selected()), Some(0));
+    key(&mut s, KeyCode::Char('j'));
+    assert_eq!(
+        s.all.as_ref().map(|a| a.selected()),
+        Some(1),
+        "the first move counts"
+    );
+    key(&mut s, KeyCode::Char('j'));
+    assert_eq!(s.all.as_ref().map(|a| a.selected()), Some(2));
     key(&mut s, KeyCode::Esc);
     assert!(
         s.sessions
