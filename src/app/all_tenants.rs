@@ -207,6 +207,71 @@ pub fn spread(state: &mut State) {
     }
 }
 
+/// The banner of the table across tenants, the same wherever the cursor is: the tenants held
+/// by another run (or whose books cannot be locked), and those with unfinished restores, each
+/// as one line naming them. `(held, unfinished)`.
+pub fn banner(state: &State) -> (Option<String>, Option<String>) {
+    let named = |names: &[&str]| -> String {
+        let mut shown: Vec<&str> = names.iter().take(3).copied().collect();
+        if names.len() > 3 {
+            shown.push("…");
+        }
+        shown.join(", ")
+    };
+    let held: Vec<&super::sessions::SessionState> = state
+        .sessions
+        .iter()
+        .filter(|s| s.holder.is_some())
+        .collect();
+    let held = match held.as_slice() {
+        [] => None,
+        [one] => one.holder.as_ref().map(|h| {
+            format!(
+                " ⏸ {}: {}: restore, F and purge there {}",
+                one.facts.tenant(),
+                h.line(),
+                h.until()
+            )
+        }),
+        many => {
+            let names: Vec<&str> = many.iter().map(|s| s.facts.tenant()).collect();
+            Some(format!(
+                " ⏸ {} tenants held by another run or not lockable ({}): restore, F and purge \
+                 there wait; t says why",
+                many.len(),
+                named(&names)
+            ))
+        }
+    };
+    let waiting: Vec<&super::sessions::SessionState> = state
+        .sessions
+        .iter()
+        .filter(|s| !s.unfinished.is_empty() || !s.earlier.is_empty())
+        .collect();
+    let unfinished = match waiting.as_slice() {
+        [] => None,
+        [one] => Some(format!(
+            " ⚠ {}: {} unfinished (password or mail not done): F on one of its rows finishes them",
+            one.facts.tenant(),
+            crate::text::count(
+                one.unfinished.len() + one.earlier.len(),
+                "restore",
+                "restores"
+            )
+        )),
+        many => {
+            let names: Vec<&str> = many.iter().map(|s| s.facts.tenant()).collect();
+            Some(format!(
+                " ⚠ {} tenants with unfinished restores ({}): F on one of a tenant's rows \
+                 finishes its own; t says how many",
+                many.len(),
+                named(&names)
+            ))
+        }
+    };
+    (held, unfinished)
+}
+
 /// Moves the cursor of the table on screen: the one across tenants, or the tenant's own.
 pub fn move_selection(state: &mut State, delta: isize) {
     match (&mut state.all, state.view) {
@@ -393,5 +458,37 @@ mod tests {
             shown,
             "the dialog's tenant stays on screen"
         );
+    }
+
+    #[test]
+    fn the_banner_names_the_held_tenant_wherever_the_cursor_is() {
+        let (mut s, fabrikam) = fixtures::tenants(5, 0, (120, 40));
+        let users = fixtures::users(5, s.now)
+            .into_iter()
+            .map(|mut u| {
+                u.id = format!("fab-{}", u.id);
+                u
+            })
+            .collect();
+        arrive(&mut s, fabrikam, users);
+        s.all = Some(AllTenants::default());
+        if let Some(f) = s.sessions.get_mut(fabrikam) {
+            f.holder = Some(crate::app::sessions::Blocked::Held(
+                "another undelete (pid 7) is open on this directory".into(),
+            ));
+        }
+        settle(&mut s);
+        let mut seen = Vec::new();
+        for _ in 0..4 {
+            seen.push(banner(&s));
+            move_selection(&mut s, 1);
+        }
+        assert!(seen.windows(2).all(|p| p[0] == p[1]), "{seen:?}");
+        let held = seen[0].0.clone().unwrap_or_default();
+        assert!(
+            held.starts_with(" ⏸ Fabrikam: another undelete (pid 7)"),
+            "{held}"
+        );
+        assert_eq!(seen[0].1, None);
     }
 }

@@ -56,9 +56,15 @@ pub fn layout(state: &State, area: Rect) -> Option<Areas> {
     }
     // One line each: who else holds the directory, its unfinished restores, and an earlier
     // version's (directory unknown).
-    let banner_h = u16::from(state.session().holder.is_some())
-        + u16::from(!state.session().unfinished.is_empty())
-        + u16::from(!state.session().earlier.is_empty());
+    let banner_h = if super::all_tenants::on(state) {
+        // Across tenants, the same lines wherever the cursor is.
+        let (held, unfinished) = super::all_tenants::banner(state);
+        u16::from(held.is_some()) + u16::from(unfinished.is_some())
+    } else {
+        u16::from(state.session().holder.is_some())
+            + u16::from(!state.session().unfinished.is_empty())
+            + u16::from(!state.session().earlier.is_empty())
+    };
     let status_h = u16::from(
         state.session().users.filtering()
             || !state.session().users.filter().value().is_empty()

@@ -174,6 +174,10 @@ pub fn summary(state: &State, purge: bool) -> Option<String> {
     if broken > 0 {
         parts.push(format!("{broken} listing failed"));
     }
+    let held = state.sessions.iter().filter(|s| s.holder.is_some()).count();
+    if held > 0 {
+        parts.push(format!("{held} held"));
+    }
     let loading = state.sessions.iter().filter(|s| s.users.loading()).count();
     if loading > 0 {
         parts.push(format!("{loading} loading"));

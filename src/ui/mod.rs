@@ -94,7 +94,7 @@ pub fn draw(state: &State, frame: &mut Frame) {
         Some(Modal::Tenants(p)) => tenants::draw(state, p, &theme, frame, over),
         Some(Modal::TenantRuns) => {
             if let Some(runs) = &state.tenant_runs {
-                tenant_runs::draw(runs, &theme, frame, over);
+                tenant_runs::draw(state, runs, &theme, frame, over);
             }
         }
     }
@@ -430,6 +430,14 @@ pub fn fit_line(spans: Vec<Span<'static>>, max: usize) -> Line<'static> {
 fn draw_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let w = usize::from(area.width);
     let mut lines: Vec<Line> = Vec::new();
+    if crate::app::all_tenants::on(state) {
+        let (held, unfinished) = crate::app::all_tenants::banner(state);
+        for line in [held, unfinished].into_iter().flatten() {
+            lines.push(Line::from(Span::styled(text::fit(&line, w), theme.warn())));
+        }
+        frame.render_widget(Paragraph::new(lines), area);
+        return;
+    }
     if let Some(holder) = &state.session().holder {
         let wait = match holder {
             Blocked::Held(_) => "wait until it lets go",

@@ -8,10 +8,11 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::theme::Theme;
 use super::{centered, clear};
+use crate::app::state::State;
 use crate::app::tenant_runs::{TenantRuns, Work};
 use crate::text::{count, fit};
 
-pub fn draw(runs: &TenantRuns, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn draw(state: &State, runs: &TenantRuns, theme: &Theme, frame: &mut Frame, area: Rect) {
     let explain = match runs.work {
         Work::Restore => {
             "Each tenant is restored on its own, one after the other: its own dialog, \
@@ -56,10 +57,22 @@ pub fn draw(runs: &TenantRuns, theme: &Theme, frame: &mut Frame, area: Rect) {
         .map(|p| {
             let name = fit(&p.tenant, name_w);
             let pad = " ".repeat(name_w.saturating_sub(crate::text::width(&name)));
-            Line::from(fit(
-                &format!(" {name}{pad}  {}", count(p.users, "user", "users")),
-                w,
-            ))
+            let line = format!(" {name}{pad}  {}", count(p.users, "user", "users"));
+            // A tenant that cannot change now is passed over when its turn comes: said here
+            // first, so the answer is made knowing it.
+            match state.sessions.get(p.id).filter(|s| !s.writable()) {
+                Some(s) => {
+                    let why = match &s.holder {
+                        Some(h) => h.line().to_string(),
+                        None => "read-only".to_string(),
+                    };
+                    Line::from(Span::styled(
+                        fit(&format!("{line}: passed over now ({why})"), w),
+                        theme.warn(),
+                    ))
+                }
+                None => Line::from(fit(&line, w)),
+            }
         })
         .collect();
     if listed < runs.parts.len() {
