@@ -16,8 +16,8 @@ use super::login::{app_only_check, device_code_login};
 use super::oauth::AuthError;
 use super::signin::{AuthContext, Method, SignedIn};
 use crate::config::Settings;
+use crate::config::tenants::OPEN_AT_ONCE;
 use crate::config::tenants::home;
-use crate::session::OPEN_AT_ONCE;
 
 /// One tenant of the run: how it is named, and its sign-in context (or why it has none).
 struct Tenant {

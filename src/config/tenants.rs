@@ -7,6 +7,10 @@
 use super::Settings;
 use super::file::{FileSettings, TenantEntry};
 
+/// Tenants signed in and read at once at most: enough to hide each one's round trips, few
+/// enough that fifty tenants do not open fifty connections' worth of work on a laptop.
+pub const OPEN_AT_ONCE: usize = 8;
+
 /// What the command line asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Asked {

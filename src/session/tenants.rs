@@ -20,9 +20,7 @@ use crate::directory::graph::{GraphDirectory, GraphOptions};
 use crate::restore::LockSlot;
 use undelete_sandbox::{SandboxConfig, SandboxHandle};
 
-/// Tenants signed in and read at once at most: enough to hide each one's round trips, few
-/// enough that fifty tenants do not open fifty connections' worth of work on a laptop.
-pub const OPEN_AT_ONCE: usize = 8;
+pub use crate::config::tenants::OPEN_AT_ONCE;
 
 /// One tenant of a run, opened or not.
 pub struct TenantOpen {
