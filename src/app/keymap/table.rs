@@ -148,6 +148,16 @@ pub static BINDINGS: &[Binding] = &[
         ),
         "mark ↓",
     ),
+    // Early too: in a run on several tenants a narrow footer keeps it (it shows only then).
+    hint(
+        b(
+            S::Table,
+            &[c('t')],
+            A::Tenants,
+            "the run's tenants: each one's state, and which the table shows",
+        ),
+        "tenants",
+    ),
     b(S::Table, &[c('a')], A::MarkAllShown, "mark all shown"),
     b(S::Table, &[c('A')], A::ClearMarks, "clear all marks"),
     b(
@@ -236,15 +246,6 @@ pub static BINDINGS: &[Binding] = &[
             "reload from the directory",
         ),
         "refresh",
-    ),
-    hint(
-        b(
-            S::Table,
-            &[c('t')],
-            A::Tenants,
-            "the run's tenants: each one's state, and which the table shows",
-        ),
-        "tenants",
     ),
     hint(b(S::Table, &[c('q')], A::Quit, "quit"), "quit"),
     b(
