@@ -59,6 +59,21 @@ impl Run {
         app::step(&mut self.state, &mut self.runner, msg);
     }
 
+    /// Enter on the restore dialog once pre-flight has checked its users, then its result.
+    async fn restore_when_checked(&mut self) {
+        self.settle(
+            "pre-flight",
+            |s| matches!(&s.modal, Some(Modal::Restore(f)) if f.checking() == 0),
+        )
+        .await;
+        self.key(KeyCode::Enter);
+        self.settle(
+            "the result screen",
+            |s| matches!(&s.modal, Some(Modal::Result(r)) if !r.busy),
+        )
+        .await;
+    }
+
     async fn settle(&mut self, what: &str, done: impl Fn(&State) -> bool) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         while !done(&self.state) {
@@ -162,17 +177,7 @@ async fn two_tenants_load_side_by_side_and_a_restore_stays_in_its_tenant() {
         .expect("a user")
         .to_string();
     run.key(KeyCode::Char('r'));
-    run.settle(
-        "pre-flight",
-        |s| matches!(&s.modal, Some(Modal::Restore(f)) if f.checking() == 0),
-    )
-    .await;
-    run.key(KeyCode::Enter);
-    run.settle(
-        "the result screen",
-        |s| matches!(&s.modal, Some(Modal::Result(r)) if !r.busy),
-    )
-    .await;
+    run.restore_when_checked().await;
     let fab = h.inspect_tenant(&tenants[1].domain).expect("served");
     let contoso = h.inspect_tenant(&tenants[0].domain).expect("served");
     assert!(fab.is_active(&user), "restored in Fabrikam");
@@ -262,17 +267,7 @@ async fn a_selection_across_tenants_is_restored_tenant_by_tenant_each_in_its_own
         let mut want = users.clone();
         want.sort();
         assert_eq!(asked, want, "only tenant {tenant}'s marked users");
-        run.settle(
-            "pre-flight",
-            |s| matches!(&s.modal, Some(Modal::Restore(f)) if f.checking() == 0),
-        )
-        .await;
-        run.key(KeyCode::Enter);
-        run.settle(
-            "the result screen",
-            |s| matches!(&s.modal, Some(Modal::Result(r)) if !r.busy),
-        )
-        .await;
+        run.restore_when_checked().await;
         if tenant == 0 {
             // Contoso's closed without email (asked first): its skip is its own journal's.
             run.key(KeyCode::Tab);
