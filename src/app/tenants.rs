@@ -48,11 +48,12 @@ pub struct TenantLine {
 /// open; with `by_purge`, the tenant whose users purge first on top (those with none last, in
 /// the order asked for).
 pub fn lines(state: &State, by_purge: bool) -> Vec<TenantLine> {
-    let shown = state.session().id();
+    // ▶ marks the tenant shown alone; across tenants every one is shown, and none is marked.
+    let shown = (!super::all_tenants::on(state)).then(|| state.session().id());
     let mut lines: Vec<TenantLine> = state
         .sessions
         .iter()
-        .map(|s| line_of(s, s.id() == shown, state.now))
+        .map(|s| line_of(s, Some(s.id()) == shown, state.now))
         .collect();
     lines.extend(state.sessions.unopened.iter().map(|u| TenantLine {
         id: None,

@@ -98,6 +98,10 @@ pub fn columns_for(
         (Column::JobTitle, job_w),
     ];
     if let Some(w) = tenant {
+        // Narrower before it goes: beside the names and Left, a cut tenant name still says
+        // whose user this is, which matters more than when it was deleted.
+        let beside = PREFIX + NAMES_MIN + 1 + 8 + 1;
+        let w = w.min(inner.saturating_sub(beside)).max(TENANT_MIN);
         fixed.push((Column::Tenant, w));
     }
     // Dropped from the right, except that "Left" outlives "Deleted": how long is left before
@@ -109,7 +113,7 @@ pub fn columns_for(
         Column::Tenant,
         Column::Left,
     ];
-    let (kept, flex) = keep_columns(inner, PREFIX, &fixed, &drop_order, 44);
+    let (kept, flex) = keep_columns(inner, PREFIX, &fixed, &drop_order, NAMES_MIN);
     let name = flex / 2;
     let mut cols: Vec<(Column, usize)> = kept
         .iter()
@@ -406,6 +410,12 @@ impl<'a> Listing<'a> {
 
 /// The Tenant column is never wider than this: names past it are cut with `…`.
 const TENANT_MAX: usize = 20;
+
+/// Nor narrower than this: under it the column gives way (the details pane names the tenant).
+const TENANT_MIN: usize = 8;
+
+/// The room the two name columns keep before any other column does.
+const NAMES_MIN: usize = 44;
 
 /// The arrow on the sorted column's header: ▲ when what the column shows grows down the list
 /// (A to Z, "2h" before "3d", "1d ago" before "5d ago"), ▼ when it shrinks. The title says the
@@ -955,6 +965,30 @@ mod tests {
         // With room to spare, it gets it.
         let cols = columns(198, &c);
         assert!(cols[0].1 >= 90, "{cols:?}");
+    }
+
+    #[test]
+    fn the_tenant_column_narrows_before_it_goes() {
+        let content = ContentWidths::default();
+        let tenant = |inner| {
+            columns_for(inner, &content, Some(17))
+                .into_iter()
+                .find(|(c, _)| *c == Column::Tenant)
+                .map(|(_, w)| w)
+        };
+        // Wide: whole. Beside the details pane (70 columns): cut, Deleted gone first.
+        assert_eq!(tenant(116), Some(17));
+        assert_eq!(tenant(70), Some(13));
+        let narrow: Vec<Column> = columns_for(70, &content, Some(17))
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(
+            narrow,
+            [Column::Tenant, Column::Name, Column::UserName, Column::Left]
+        );
+        // Too narrow for 8 columns of it: it goes, Left stays.
+        assert_eq!(tenant(62), None);
     }
 
     #[test]

@@ -180,6 +180,10 @@ fn the_cursor_carries_its_tenant_and_one_filter_holds_for_every_tenant() {
             .any(|l| l.contains("Tenant") && l.contains("Fabrikam")),
         "{screen}"
     );
+    assert!(
+        screen.contains("│   Tenant "),
+        "the Tenant column beside the details: {screen}"
+    );
     key(&mut s, KeyCode::Char('i'));
     // A mark goes to the row's own tenant.
     key(&mut s, KeyCode::Char(' '));
@@ -220,8 +224,14 @@ fn the_cursor_carries_its_tenant_and_one_filter_holds_for_every_tenant() {
             .iter()
             .all(|t| t.users.filter().value().is_empty())
     );
-    // Enter on a tenant in the pane shows it alone again.
+    // Enter on a tenant in the pane shows it alone again. Across tenants the pane marks none
+    // as the one shown (every one is).
     key(&mut s, KeyCode::Char('t'));
+    assert!(
+        undelete::app::tenants::lines(&s, false)
+            .iter()
+            .all(|l| !l.shown)
+    );
     key(&mut s, KeyCode::Char('g'));
     key(&mut s, KeyCode::Enter);
     assert!(s.all.is_none());
