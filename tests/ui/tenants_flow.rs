@@ -87,6 +87,33 @@ impl Run {
     }
 }
 
+/// A sandbox of three tenants of 30 users on a store of its own, and a data dir past the
+/// first-launch panel.
+struct Sandbox {
+    h: SandboxHandle,
+    tenants: Vec<undelete_sandbox::TenantInfo>,
+    data: tempfile::TempDir,
+    _store: tempfile::TempDir,
+}
+
+impl Sandbox {
+    async fn of_three() -> Self {
+        let store = tempfile::tempdir().expect("store");
+        let h = undelete_sandbox::spawn(SandboxConfig::new(store.path()).users(30).tenants(3))
+            .await
+            .expect("sandbox starts");
+        let tenants = h.tenants();
+        let data = tempfile::tempdir().expect("data dir");
+        app::welcome::remember(data.path()).expect("marker");
+        Self {
+            h,
+            tenants,
+            data,
+            _store: store,
+        }
+    }
+}
+
 /// A session on one tenant of `h`, app-only at that tenant's authority, on books of its own.
 fn session(h: &SandboxHandle, domain: &str, id: &str, data: &std::path::Path) -> Arc<Session> {
     let endpoints = Endpoints {
@@ -126,16 +153,11 @@ fn session(h: &SandboxHandle, domain: &str, id: &str, data: &std::path::Path) ->
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_tenants_load_side_by_side_and_a_restore_stays_in_its_tenant() {
-    let store = tempfile::tempdir().expect("store");
-    let h = undelete_sandbox::spawn(SandboxConfig::new(store.path()).users(30).tenants(3))
-        .await
-        .expect("sandbox starts");
-    let tenants = h.tenants();
-    let data = tempfile::tempdir().expect("data dir");
-    app::welcome::remember(data.path()).expect("marker");
+    let sb = Sandbox::of_three().await;
+    let (h, tenants, data) = (&sb.h, &sb.tenants, &sb.data);
     let open: Vec<Arc<Session>> = tenants[..2]
         .iter()
-        .map(|t| session(&h, &t.domain, &t.id, data.path()))
+        .map(|t| session(h, &t.domain, &t.id, data.path()))
         .collect();
     let unopened = vec![Unopened {
         label: tenants[2].domain.clone(),
@@ -195,7 +217,7 @@ async fn two_tenants_load_side_by_side_and_a_restore_stays_in_its_tenant() {
         !journal_of(&open[0]).contains(&user),
         "nothing in Contoso's journal"
     );
-    h.shutdown().await;
+    sb.h.shutdown().await;
 }
 
 /// Moves the cursor of the table across tenants down to the next row of `tenant` (its
@@ -225,16 +247,11 @@ fn mark_next_of(run: &mut Run, tenant: u16) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_selection_across_tenants_is_restored_tenant_by_tenant_each_in_its_own() {
-    let store = tempfile::tempdir().expect("store");
-    let h = undelete_sandbox::spawn(SandboxConfig::new(store.path()).users(30).tenants(3))
-        .await
-        .expect("sandbox starts");
-    let tenants = h.tenants();
-    let data = tempfile::tempdir().expect("data dir");
-    app::welcome::remember(data.path()).expect("marker");
+    let sb = Sandbox::of_three().await;
+    let (h, tenants, data) = (&sb.h, &sb.tenants, &sb.data);
     let open: Vec<Arc<Session>> = tenants
         .iter()
-        .map(|t| session(&h, &t.domain, &t.id, data.path()))
+        .map(|t| session(h, &t.domain, &t.id, data.path()))
         .collect();
     let (mut run, ids) = Run::loaded(&open, Vec::new()).await;
     assert!(run.state.all.is_some(), "several tenants open in one table");
@@ -325,5 +342,5 @@ async fn a_selection_across_tenants_is_restored_tenant_by_tenant_each_in_its_own
     assert!(
         !journal_of(&open[1]).contains(&northwind) && !journal_of(&open[1]).contains(&contoso_a)
     );
-    h.shutdown().await;
+    sb.h.shutdown().await;
 }
