@@ -47,6 +47,9 @@ pub struct Unsent {
     pub users: usize,
     /// Temporary Access Passes rather than passwords.
     pub passes: bool,
+    /// The tenant whose they are, when it is not the one on screen (a run's end held while
+    /// another tenant's dialog is open).
+    pub tenant: Option<super::sessions::SessionId>,
 }
 
 impl Unsent {
@@ -55,8 +58,38 @@ impl Unsent {
     }
 }
 
-/// The secrets leaving now would drop, if the screen holds any.
+/// The secrets leaving now would drop, if the screen holds any, or the end of a run in a
+/// tenant not on screen that waits for the dialog open to close (`State::held`).
 pub fn unsent(state: &State) -> Option<Unsent> {
+    on_screen(state).or_else(|| held(state))
+}
+
+/// The passwords or passes of the run ends held for later: leaving now loses them too.
+fn held(state: &State) -> Option<Unsent> {
+    let mut users = 0;
+    let mut passes = false;
+    let mut tenant = None;
+    for (id, msg) in &state.held {
+        if let super::msg::SessionMsg::RestoreFinished { outcomes, .. } = msg {
+            for o in outcomes.iter().filter(|o| o.restored()) {
+                let secret = o.password.is_some() || o.tap.is_some();
+                users += usize::from(secret);
+                passes |= o.tap.is_some();
+                if secret {
+                    tenant.get_or_insert(*id);
+                }
+            }
+        }
+    }
+    (users > 0).then_some(Unsent {
+        holding: Holding::Result,
+        users,
+        passes,
+        tenant,
+    })
+}
+
+fn on_screen(state: &State) -> Option<Unsent> {
     let tap_run = state
         .session()
         .last_step
@@ -67,6 +100,7 @@ pub fn unsent(state: &State) -> Option<Unsent> {
             holding: Holding::Running,
             users: p.lines.iter().filter(|l| l.status.restored()).count(),
             passes: tap_run,
+            tenant: None,
         }),
         Some(Modal::Result(r)) => {
             let holding = if r.sending {
@@ -93,12 +127,14 @@ pub fn unsent(state: &State) -> Option<Unsent> {
                     .filter(|o| o.restored() && o.wants_password && !r.mailed.contains(&o.id))
                     .count(),
                 passes: r.step.choice.tap().is_some(),
+                tenant: None,
             })
         }
         _ if state.session().finishing => Some(Unsent {
             holding: Holding::Running,
             users: state.session().unfinished.len(),
             passes: false,
+            tenant: None,
         }),
         _ => None,
     }
@@ -134,7 +170,10 @@ pub fn question(u: &Unsent) -> [String; 2] {
 /// The line printed on stderr once the terminal is back: how many users, which directory, and
 /// the `undelete finish` that picks them up.
 pub fn report(state: &State, u: &Unsent) -> String {
-    let s = &state.session().facts;
+    let s = u
+        .tenant
+        .and_then(|id| state.sessions.get(id))
+        .map_or(&state.session().facts, |t| &t.facts);
     let directory = if s.is_sandbox { &s.label } else { &s.directory };
     let finish = &s.finish_command;
     let users = match u.users {
@@ -291,6 +330,42 @@ mod tests {
             },
         );
         s
+    }
+
+    #[test]
+    fn a_run_end_held_for_another_tenants_dialog_is_asked_about_then_shown() {
+        let (mut s, fabrikam) = fixtures::tenants(5, 5, (120, 40));
+        // Another tenant's question is open when Fabrikam's run ends, its passwords with it.
+        s.modal = Some(Modal::TenantRuns);
+        update(
+            &mut s,
+            Msg::Session {
+                id: fabrikam,
+                msg: SessionMsg::RestoreFinished {
+                    outcomes: vec![restored(1)],
+                    mail: None,
+                },
+            },
+        );
+        assert_eq!(s.held.len(), 1, "held, not dropped");
+        // Were the run left now, the line on stderr names Fabrikam, not the tenant on screen.
+        let line = report(&s, &unsent(&s).expect("held passwords"));
+        assert!(line.contains("in SANDBOX fabrikam.sandbox"), "{line}");
+        ctrl_c(&mut s);
+        assert!(
+            s.quit_question && !s.quit,
+            "Ctrl-C asks: the held passwords count"
+        );
+        key(&mut s, KeyCode::Char('n'), KeyModifiers::NONE);
+        assert!(!s.quit_question && !s.quit);
+        // The question closed: Fabrikam's result opens, on Fabrikam.
+        key(&mut s, KeyCode::Char('n'), KeyModifiers::NONE);
+        assert!(s.held.is_empty());
+        assert_eq!(s.session().id(), fabrikam);
+        assert!(
+            matches!(&s.modal, Some(Modal::Result(r)) if r.holds_passwords()),
+            "its passwords on screen"
+        );
     }
 
     #[test]
@@ -520,6 +595,7 @@ mod tests {
                         holding,
                         users,
                         passes,
+                        tenant: None,
                     }) {
                         assert!(crate::text::width(&line) <= 76, "{line}");
                     }
@@ -534,6 +610,7 @@ mod tests {
             holding: Holding::Running,
             users: 0,
             passes: false,
+            tenant: None,
         });
         assert!(!first.contains("lost"), "{first}");
         assert!(first.contains("No user is restored yet"), "{first}");
