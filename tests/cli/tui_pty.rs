@@ -409,7 +409,9 @@ fn all_tenants_on_the_sandbox(data: &std::path::Path) -> Pty {
         .env("UNDELETE_CONFIG", "/dev/null")
         .start();
     pty.wait_for("3 tenants");
-    // The sandbox's first-launch panel takes the first key.
+    // The sandbox's first-launch panel takes the first key: looked for once the tables are
+    // loaded, when it is surely drawn, so no key of the test is taken by it.
+    pty.wait_for("loaded 750");
     if pty.screen().contains("Any key to start") {
         pty.send(" ");
     }
@@ -459,18 +461,28 @@ fn all_tenants_on_the_built_in_sandbox_opens_three_and_the_pane_switches() {
     assert!(pty.screen().contains("EXIT=0"), "{}", pty.screen());
 }
 
-/// Enter on the restore dialog until pre-flight has checked its users and the run starts,
-/// then its result screen (`result`).
+/// Enter on the restore dialog once pre-flight has checked its users (Enter is refused while
+/// it checks), then its result screen (`result`). One Enter at a time, each only after the
+/// last was refused: a second one could land on the result screen and close it.
 fn restore_when_checked(pty: &mut Pty, result: &str) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    use std::time::{Duration, Instant};
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let until = |pty: &Pty, done: &dyn Fn(&str) -> bool| {
+        while !done(&pty.screen()) {
+            assert!(Instant::now() < deadline, "{}", pty.screen());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
     loop {
+        until(pty, &|s| !s.contains("for conflicts…"));
+        pty.send("\r");
+        until(pty, &|s| {
+            s.contains(result) || s.contains("Restoring") || s.contains("Still checking")
+        });
         let screen = pty.screen();
         if screen.contains(result) || screen.contains("Restoring") {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "{screen}");
-        pty.send("\r");
-        std::thread::sleep(std::time::Duration::from_millis(500));
     }
     pty.wait_for(result);
 }
