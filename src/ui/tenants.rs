@@ -116,7 +116,9 @@ pub fn draw(state: &State, pane: &TenantsPane, theme: &Theme, frame: &mut Frame,
             break;
         }
         used += per(i);
-        let mark = if t.shown { "▶" } else { " " };
+        // ● for the tenant shown alone: not ▶, the tables' cursor, which the highlighted line
+        // already is here.
+        let mark = if t.shown { "●" } else { " " };
         let style = if i == pane.selected {
             theme.selected()
         } else if t.id.is_none() {
