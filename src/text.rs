@@ -107,8 +107,9 @@ fn fit_graphemes(s: &str, max: usize) -> String {
     // unicode-truncate cuts at grapheme boundaries measured with the same unicode-width as
     // `width` (and as ratatui's buffer), so the cut agrees with what is drawn.
     let (cut, _) = clean.unicode_truncate(max - 1);
-    // Text cut before (a label's part, then the line it is in) ends in one `…`, not two.
-    let cut = match cut.trim_end() {
+    // Text cut before (a label's part, then the line it is in) ends in one `…`, not two, nor
+    // `… ·…` when the second cut lands just past the separator after the first.
+    let cut = match cut.trim_end().trim_end_matches(['·', '│']).trim_end() {
         again if again.ends_with('…') => again.trim_end_matches('…'),
         _ => cut,
     };
@@ -358,6 +359,11 @@ mod tests {
         assert_eq!(fit("contoso… · admin@contoso", 10), "contoso…");
         assert_eq!(fit("contoso…", 8), "contoso…");
         assert_eq!(fit("contoso…", 5), "cont…");
+        // Cut just past the separator that followed the first cut.
+        assert_eq!(fit("contoso… · admin@contoso", 11), "contoso…");
+        assert_eq!(fit("contoso… │ admin@contoso", 11), "contoso…");
+        // A separator after whole text stays as it was.
+        assert_eq!(fit("contoso · admin@contoso", 10), "contoso ·…");
     }
 
     #[test]
