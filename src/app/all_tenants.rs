@@ -7,7 +7,7 @@
 use std::cmp::Ordering;
 
 use super::restored::View;
-use super::sessions::{SessionId, Sessions};
+use super::sessions::{SessionId, SessionState, Sessions};
 use super::state::State;
 
 /// One row of the table across tenants: the tenant (its place among the open sessions) and
@@ -75,19 +75,10 @@ impl AllTenants {
     pub fn on_current(sessions: &mut Sessions) -> Self {
         let mut all = Self {
             entries: merge(sessions),
-            merged_from: sessions
-                .iter()
-                .map(|s| (s.id(), s.users.shown_version()))
-                .collect(),
+            merged_from: versions(sessions),
             ..Self::default()
         };
-        let here = Entry {
-            tenant: sessions
-                .iter()
-                .position(|s| s.id() == sessions.current_id())
-                .unwrap_or(0) as u16,
-            pos: sessions.current().users.selected() as u32,
-        };
+        let here = here(sessions);
         all.selected = all.entries.iter().position(|e| *e == here).unwrap_or(0);
         all.follow(sessions);
         all
@@ -137,10 +128,7 @@ impl AllTenants {
     /// cursor stays on the most urgent user of any tenant). With `follow` off (a dialog is
     /// open on the tenant on screen) the cursor stays on that tenant's row whatever comes.
     pub fn refresh(&mut self, sessions: &mut Sessions, follow: bool) {
-        let versions: Vec<(SessionId, u64)> = sessions
-            .iter()
-            .map(|s| (s.id(), s.users.shown_version()))
-            .collect();
+        let versions = versions(sessions);
         if versions == self.merged_from && !self.to_top {
             return;
         }
@@ -148,16 +136,7 @@ impl AllTenants {
         // next message too, undoing the move after a filter.
         let to_top = std::mem::take(&mut self.to_top);
         let at_top = follow && (self.selected == 0 || to_top);
-        let was = (!self.entries.is_empty() || !follow).then(|| {
-            let tenant = sessions
-                .iter()
-                .position(|s| s.id() == sessions.current_id())
-                .unwrap_or(0) as u16;
-            Entry {
-                tenant,
-                pos: sessions.current().users.selected() as u32,
-            }
-        });
+        let was = (!self.entries.is_empty() || !follow).then(|| here(sessions));
         self.entries = merge(sessions);
         self.merged_from = versions;
         self.selected = match was {
@@ -174,6 +153,25 @@ impl AllTenants {
         if follow {
             self.follow(sessions);
         }
+    }
+}
+
+/// Each tenant's `shown_version`: what a merge was made from.
+fn versions(sessions: &Sessions) -> Vec<(SessionId, u64)> {
+    sessions
+        .iter()
+        .map(|s| (s.id(), s.users.shown_version()))
+        .collect()
+}
+
+/// The row the tenant on screen has selected, as an entry of the table across tenants.
+fn here(sessions: &Sessions) -> Entry {
+    Entry {
+        tenant: sessions
+            .iter()
+            .position(|s| s.id() == sessions.current_id())
+            .unwrap_or(0) as u16,
+        pos: sessions.current().users.selected() as u32,
     }
 }
 
@@ -218,11 +216,7 @@ pub fn banner(state: &State) -> (Option<String>, Option<String>) {
         }
         shown.join(", ")
     };
-    let held: Vec<&super::sessions::SessionState> = state
-        .sessions
-        .iter()
-        .filter(|s| s.holder.is_some())
-        .collect();
+    let held: Vec<&SessionState> = held(state).collect();
     let held = match held.as_slice() {
         [] => None,
         [one] => one.holder.as_ref().map(|h| {
@@ -243,11 +237,7 @@ pub fn banner(state: &State) -> (Option<String>, Option<String>) {
             ))
         }
     };
-    let waiting: Vec<&super::sessions::SessionState> = state
-        .sessions
-        .iter()
-        .filter(|s| !s.unfinished.is_empty() || !s.earlier.is_empty())
-        .collect();
+    let waiting: Vec<&SessionState> = waiting(state).collect();
     let unfinished = match waiting.as_slice() {
         [] => None,
         [one] => Some(format!(
@@ -270,6 +260,24 @@ pub fn banner(state: &State) -> (Option<String>, Option<String>) {
         }
     };
     (held, unfinished)
+}
+
+/// How many lines `banner` has, without making them: the layout asks at every message.
+pub fn banner_lines(state: &State) -> u16 {
+    u16::from(held(state).next().is_some()) + u16::from(waiting(state).next().is_some())
+}
+
+/// The tenants another run holds, or whose books cannot be locked.
+fn held(state: &State) -> impl Iterator<Item = &SessionState> {
+    state.sessions.iter().filter(|s| s.holder.is_some())
+}
+
+/// The tenants with unfinished restores (this version's or an earlier one's).
+fn waiting(state: &State) -> impl Iterator<Item = &SessionState> {
+    state
+        .sessions
+        .iter()
+        .filter(|s| !s.unfinished.is_empty() || !s.earlier.is_empty())
 }
 
 /// Moves the cursor of the table on screen: the one across tenants, or the tenant's own.

@@ -58,8 +58,7 @@ pub fn layout(state: &State, area: Rect) -> Option<Areas> {
     // version's (directory unknown).
     let banner_h = if super::all_tenants::on(state) {
         // Across tenants, the same lines wherever the cursor is.
-        let (held, unfinished) = super::all_tenants::banner(state);
-        u16::from(held.is_some()) + u16::from(unfinished.is_some())
+        super::all_tenants::banner_lines(state)
     } else {
         u16::from(state.session().holder.is_some())
             + u16::from(!state.session().unfinished.is_empty())

@@ -87,20 +87,17 @@ fn on_session(state: &mut State, id: SessionId, msg: SessionMsg) -> Vec<Effect> 
     }
     state.dirty = true;
     let shown = state.session().id();
-    if id == shown {
-        let effects = super::news::on_news(state, msg);
-        settle(state);
-        return effects;
-    }
     // The end of a run whose tenant is no longer on screen (the admin left it, then moved
     // to another tenant's row) may carry passwords: its result opens on its own tenant as
     // soon as no other dialog is open, never dropped.
-    if matches!(msg, SessionMsg::RestoreFinished { .. }) {
+    if id != shown && matches!(msg, SessionMsg::RestoreFinished { .. }) {
         if state.modal.is_some() {
             state.held.push((id, msg));
             return Vec::new();
         }
         state.sessions.show(id);
+    }
+    if id == state.session().id() {
         let effects = super::news::on_news(state, msg);
         settle(state);
         return effects;

@@ -104,6 +104,33 @@ impl Terminal {
 }
 
 /// The standard streams of a command.
+/// The process's standard streams, locked for a command's run (stdout buffered).
+pub struct StdStreams {
+    out: io::BufWriter<io::StdoutLock<'static>>,
+    err: io::Stderr,
+    input: io::StdinLock<'static>,
+}
+
+impl StdStreams {
+    pub fn lock() -> Self {
+        Self {
+            out: io::BufWriter::new(io::stdout().lock()),
+            err: io::stderr(),
+            input: io::stdin().lock(),
+        }
+    }
+
+    /// The command's view of them.
+    pub fn io(&mut self) -> Io<'_> {
+        Io {
+            out: &mut self.out,
+            err: &mut self.err,
+            input: &mut self.input,
+            term: Terminal::detect(),
+        }
+    }
+}
+
 pub struct Io<'a> {
     pub out: &'a mut dyn Write,
     pub err: &'a mut dyn Write,
@@ -126,17 +153,8 @@ impl Io<'_> {
 pub async fn run(cmd: Command, settings: &Settings) -> color_eyre::Result<i32> {
     let started = Instant::now();
     let ctx = Context::started_at(crate::session::open(settings).await?, started);
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let mut err = io::stderr();
-    let stdin = io::stdin();
-    let mut input = stdin.lock();
-    let mut io = Io {
-        out: &mut out,
-        err: &mut err,
-        input: &mut input,
-        term: Terminal::detect(),
-    };
+    let mut std = StdStreams::lock();
+    let mut io = std.io();
     let waits = ctx
         .session
         .directory

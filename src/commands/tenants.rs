@@ -38,17 +38,8 @@ pub struct TenantRun {
 pub async fn run(cmds: Vec<Command>, settings: &Settings) -> color_eyre::Result<i32> {
     let started = Instant::now();
     let opened = crate::session::open_tenants(settings, false).await?;
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let mut err = io::stderr();
-    let stdin = io::stdin();
-    let mut input = stdin.lock();
-    let mut io = Io {
-        out: &mut out,
-        err: &mut err,
-        input: &mut input,
-        term: Terminal::detect(),
-    };
+    let mut std = super::StdStreams::lock();
+    let mut io = std.io();
     let (runs, code) = sign_ins(opened, cmds, started, &mut io)?;
     let waits: Vec<_> = runs
         .iter()
