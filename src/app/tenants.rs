@@ -285,6 +285,9 @@ pub fn show_all(state: &mut State) -> Vec<Effect> {
     state.modal = None;
     state.view = super::restored::View::Deleted;
     if state.all.is_none() {
+        // The tenant shown alone's filter and sort for all, then merged: `spread` only
+        // spreads once the table across tenants is on.
+        state.all = Some(Default::default());
         super::all_tenants::spread(state);
         state.all = Some(super::all_tenants::AllTenants::on_current(
             &mut state.sessions,

@@ -260,3 +260,20 @@ fn a_header_cut_at_any_width_ends_a_cut_in_one_ellipsis() {
         assert!(!header.contains("……"), "{w} columns: {header}");
     }
 }
+
+#[test]
+fn a_brings_the_filter_of_the_tenant_shown_alone_to_every_tenant() {
+    let (mut s, _) = fixtures::tenants(12, 30, (120, 40));
+    key(&mut s, KeyCode::Char('/'));
+    for c in "adele".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    key(&mut s, KeyCode::Enter);
+    key(&mut s, KeyCode::Char('t'));
+    key(&mut s, KeyCode::Char('a'));
+    for t in s.sessions.iter() {
+        assert_eq!(t.users.filter().value(), "adele", "{}", t.facts.tenant());
+    }
+    let shown: usize = s.sessions.iter().map(|t| t.users.shown().len()).sum();
+    assert_eq!(s.all.as_ref().map(|a| a.len()), Some(shown));
+}
